@@ -1,0 +1,115 @@
+"""Mean orbital elements for many satellites, as columns (one array per element).
+
+Every source of orbits (Walker shells, TLE, OMM) ends up as :class:`OrbitElements`; satellite
+records for SGP4 are then built from these by ``sgp4init`` in one place
+(:mod:`leonet.space.constellation`), so there is one path from elements to positions.
+
+Elements are SGP4 (Brouwer/Kozai) mean elements referred to the TEME frame, in the units that
+TLE/OMM write them, with the unit in each name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+_FLOAT_FIELDS = (
+    "mean_motion_rev_per_day",
+    "eccentricity",
+    "inclination_deg",
+    "raan_deg",
+    "arg_perigee_deg",
+    "mean_anomaly_deg",
+    "bstar_per_earth_radius",
+    "mean_motion_dot_rev_per_day2",
+    "mean_motion_ddot_rev_per_day3",
+)
+
+
+@dataclass(frozen=True)
+class OrbitElements:
+    """Columns of SGP4 mean elements; every array has shape (n,).
+
+    Attributes
+    ----------
+    name : object array of str. Satellite names ("STARLINK-1007", "shell1-p03-s07").
+    catalog_id : object array of str. NORAD catalog number as text, as the source wrote it
+        ("44713", Alpha-5 "A0001", or OMM's 6-digit ids); "" where unknown (Walker shells).
+    epoch_ns : int64, UTC ns since the Unix epoch.
+    mean_motion_rev_per_day : Kozai mean motion, revolutions per day (TLE convention).
+    eccentricity : dimensionless.
+    inclination_deg, raan_deg, arg_perigee_deg, mean_anomaly_deg : degrees.
+    bstar_per_earth_radius : SGP4 drag term B*, 1/earth radii.
+    mean_motion_dot_rev_per_day2 : TLE's first derivative of mean motion / 2, rev/day^2
+        (not used by SGP4; kept for round trips).
+    mean_motion_ddot_rev_per_day3 : TLE's second derivative / 6, rev/day^3 (likewise).
+    """
+
+    name: np.ndarray
+    catalog_id: np.ndarray
+    epoch_ns: np.ndarray
+    mean_motion_rev_per_day: np.ndarray
+    eccentricity: np.ndarray
+    inclination_deg: np.ndarray
+    raan_deg: np.ndarray
+    arg_perigee_deg: np.ndarray
+    mean_anomaly_deg: np.ndarray
+    bstar_per_earth_radius: np.ndarray = field(default=None)  # type: ignore[assignment]
+    mean_motion_dot_rev_per_day2: np.ndarray = field(default=None)  # type: ignore[assignment]
+    mean_motion_ddot_rev_per_day3: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        n = len(self.name)
+        set_ = object.__setattr__
+        set_(self, "name", np.asarray(self.name, dtype=object))
+        set_(self, "catalog_id", np.asarray(self.catalog_id, dtype=object))
+        set_(self, "epoch_ns", np.broadcast_to(np.asarray(self.epoch_ns, dtype=np.int64), (n,)).copy())
+        for f in _FLOAT_FIELDS:
+            value = getattr(self, f)
+            if value is None:
+                value = 0.0
+            set_(self, f, np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy())
+        for f in ("catalog_id",):
+            if len(getattr(self, f)) != n:
+                raise ValueError(f"OrbitElements.{f} has {len(getattr(self, f))} rows, expected {n}")
+
+    def __len__(self) -> int:
+        return len(self.name)
+
+    def take(self, index) -> "OrbitElements":
+        """A subset (or reordering) of the satellites, by integer index or boolean mask."""
+        index = np.asarray(index)
+        return OrbitElements(
+            **{f: getattr(self, f)[index] for f in ("name", "catalog_id", "epoch_ns", *_FLOAT_FIELDS)}
+        )
+
+    @staticmethod
+    def concatenate(parts: list["OrbitElements"]) -> "OrbitElements":
+        """Join several element sets, in order."""
+        if not parts:
+            return OrbitElements.empty()
+        names = ("name", "catalog_id", "epoch_ns", *_FLOAT_FIELDS)
+        return OrbitElements(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in names})
+
+    @staticmethod
+    def empty() -> "OrbitElements":
+        e = np.zeros(0)
+        return OrbitElements(
+            name=np.zeros(0, dtype=object), catalog_id=np.zeros(0, dtype=object),
+            epoch_ns=np.zeros(0, dtype=np.int64), mean_motion_rev_per_day=e, eccentricity=e,
+            inclination_deg=e, raan_deg=e, arg_perigee_deg=e, mean_anomaly_deg=e,
+        )
+
+    def to_table(self):
+        """The elements as a ``pyarrow.Table`` (one row per satellite)."""
+        import pyarrow as pa
+
+        cols = {
+            "name": pa.array(list(self.name), pa.string()),
+            "catalog_id": pa.array(list(self.catalog_id), pa.string()),
+            "epoch": pa.array(self.epoch_ns.astype("datetime64[ns]")),
+        }
+        for f in _FLOAT_FIELDS:
+            cols[f] = pa.array(getattr(self, f))
+        return pa.table(cols)

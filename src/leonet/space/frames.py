@@ -1,0 +1,141 @@
+"""Reference frames: TEME -> Earth-fixed by GMST, geodetic <-> ECEF (WGS84), look angles.
+
+Positions are ``(..., 3)`` float64 arrays in metres. The Earth-fixed frame is the
+pseudo-Earth-fixed frame of Vallado et al. (2006): TEME rotated by Greenwich mean sidereal time.
+Polar motion (~10 m) and UT1-UTC (< 0.9 s, i.e. < ~450 m along track at the ground speed of
+the Earth's rotation at LEO radius) are neglected; UTC stands in for UT1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..constants import JD_UNIX_EPOCH, NS_PER_DAY, WGS84_A_M, WGS84_B_M, WGS84_E2
+
+_JD_J2000 = 2_451_545.0
+
+
+def gmst_rad(t_ns: np.ndarray) -> np.ndarray:
+    """Greenwich mean sidereal time (IAU 1982 model, as SGP4's ``gstime``), radians in [0, 2pi).
+
+    Parameters
+    ----------
+    t_ns : int64 array, shape (T,), UTC ns since the Unix epoch (standing in for UT1).
+    """
+    t_ns = np.asarray(t_ns, dtype=np.int64)
+    days, rem_ns = np.divmod(t_ns, NS_PER_DAY)
+    # Days since J2000 as (whole, fraction) to keep precision before combining.
+    du = (JD_UNIX_EPOCH - _JD_J2000) + days.astype(np.float64) + rem_ns / NS_PER_DAY
+    tut1 = du / 36525.0
+    gmst_s = (
+        67310.54841
+        + (876600.0 * 3600.0 + 8640184.812866) * tut1
+        + 0.093104 * tut1**2
+        - 6.2e-6 * tut1**3
+    )
+    return np.mod(np.deg2rad(gmst_s / 240.0), 2.0 * np.pi)
+
+
+def teme_to_ecef(r_teme_m: np.ndarray, t_ns: np.ndarray) -> np.ndarray:
+    """Rotate TEME positions to Earth-fixed by GMST.
+
+    Parameters
+    ----------
+    r_teme_m : float64 array, shape (T, N, 3), metres.
+    t_ns : int64 array, shape (T,).
+
+    Returns
+    -------
+    float64 array, shape (T, N, 3), metres, Earth-fixed.
+    """
+    theta = gmst_rad(t_ns)[:, None]
+    c, s = np.cos(theta), np.sin(theta)
+    x, y, z = r_teme_m[..., 0], r_teme_m[..., 1], r_teme_m[..., 2]
+    out = np.empty_like(r_teme_m)
+    out[..., 0] = c * x + s * y
+    out[..., 1] = -s * x + c * y
+    out[..., 2] = z
+    return out
+
+
+def geodetic_to_ecef(lat_deg, lon_deg, height_m) -> np.ndarray:
+    """WGS84 geodetic latitude, longitude (deg) and ellipsoidal height (m) -> ECEF (m).
+
+    Inputs broadcast; the result has shape ``broadcast_shape + (3,)``.
+    """
+    lat = np.deg2rad(np.asarray(lat_deg, dtype=np.float64))
+    lon = np.deg2rad(np.asarray(lon_deg, dtype=np.float64))
+    h = np.asarray(height_m, dtype=np.float64)
+    sin_lat = np.sin(lat)
+    n = WGS84_A_M / np.sqrt(1.0 - WGS84_E2 * sin_lat**2)
+    x = (n + h) * np.cos(lat) * np.cos(lon)
+    y = (n + h) * np.cos(lat) * np.sin(lon)
+    z = (n * (1.0 - WGS84_E2) + h) * sin_lat
+    return np.stack(np.broadcast_arrays(x, y, z), axis=-1)
+
+
+def ecef_to_geodetic(r_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ECEF (m), shape (..., 3) -> WGS84 (lat_deg, lon_deg, height_m), Bowring's method.
+
+    One Bowring iteration is good to well under a millimetre for heights below ~10,000 km.
+    """
+    r_m = np.asarray(r_m, dtype=np.float64)
+    x, y, z = r_m[..., 0], r_m[..., 1], r_m[..., 2]
+    a, b, e2 = WGS84_A_M, WGS84_B_M, WGS84_E2
+    ep2 = (a * a - b * b) / (b * b)
+    p = np.hypot(x, y)
+    theta = np.arctan2(z * a, p * b)
+    lat = np.arctan2(z + ep2 * b * np.sin(theta) ** 3, p - e2 * a * np.cos(theta) ** 3)
+    for _ in range(2):  # refine: makes the result exact to float precision at LEO heights
+        sin_lat = np.sin(lat)
+        n = a / np.sqrt(1.0 - e2 * sin_lat**2)
+        h = p / np.maximum(np.cos(lat), 1e-300) - n
+        lat = np.arctan2(z, p * (1.0 - e2 * n / (n + h)))
+    sin_lat = np.sin(lat)
+    n = a / np.sqrt(1.0 - e2 * sin_lat**2)
+    # Height by the formula that stays well conditioned at the poles.
+    h = p * np.cos(lat) + z * sin_lat - a * a / n
+    lon = np.arctan2(y, x)
+    return np.rad2deg(lat), np.rad2deg(lon), h
+
+
+def enu_basis(lat_deg, lon_deg) -> np.ndarray:
+    """Local east, north, up unit vectors (geodetic up) in ECEF.
+
+    Returns float64 array of shape ``broadcast_shape + (3, 3)``; ``[..., 0, :]`` is east,
+    ``[..., 1, :]`` north, ``[..., 2, :]`` up.
+    """
+    lat = np.deg2rad(np.asarray(lat_deg, dtype=np.float64))
+    lon = np.deg2rad(np.asarray(lon_deg, dtype=np.float64))
+    sl, cl = np.sin(lat), np.cos(lat)
+    so, co = np.sin(lon), np.cos(lon)
+    zero = np.zeros_like(sl * so)
+    east = np.stack(np.broadcast_arrays(-so, co, zero), axis=-1)
+    north = np.stack(np.broadcast_arrays(-sl * co, -sl * so, cl), axis=-1)
+    up = np.stack(np.broadcast_arrays(cl * co, cl * so, sl), axis=-1)
+    return np.stack([east, north, up], axis=-2)
+
+
+def look_angles(
+    site_ecef_m: np.ndarray, site_enu: np.ndarray, target_ecef_m: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Elevation, azimuth and slant range from sites to targets, pairwise (same leading shape).
+
+    Parameters
+    ----------
+    site_ecef_m : (K, 3) metres.
+    site_enu : (K, 3, 3) from :func:`enu_basis`.
+    target_ecef_m : (K, 3) metres.
+
+    Returns
+    -------
+    elevation_deg, azimuth_deg (clockwise from north, [0, 360)), range_m : each (K,).
+    """
+    d = target_ecef_m - site_ecef_m
+    range_m = np.linalg.norm(d, axis=-1)
+    e = np.einsum("kj,kj->k", d, site_enu[:, 0, :])
+    n = np.einsum("kj,kj->k", d, site_enu[:, 1, :])
+    u = np.einsum("kj,kj->k", d, site_enu[:, 2, :])
+    elevation_deg = np.rad2deg(np.arcsin(np.clip(u / np.maximum(range_m, 1e-9), -1.0, 1.0)))
+    azimuth_deg = np.mod(np.rad2deg(np.arctan2(e, n)), 360.0)
+    return elevation_deg, azimuth_deg, range_m
