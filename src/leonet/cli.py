@@ -1,0 +1,230 @@
+"""The ``leonet`` command line: run scenarios, list presets, summarise results.
+
+Input problems are printed as one clear message (file, field or line, what was expected) with
+exit status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import __version__
+from .errors import InputError, LeonetError
+
+app = typer.Typer(
+    name="leonet",
+    help="Simulate Starlink-class satellite internet end to end: orbits, links, ground segment, per-user service.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _version(value: bool):
+    if value:
+        console.print(f"leonet {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+):
+    """leonet: Starlink-class LEO network simulation."""
+
+
+def _parse_sets(sets: list[str]) -> dict:
+    out = {}
+    for item in sets:
+        if "=" not in item:
+            raise InputError(f"--set expects FIELD=VALUE (e.g. time.step_s=0.5), got {item!r}")
+        key, value = item.split("=", 1)
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise InputError(f"--set {key}: value {value!r} is not valid YAML") from None
+    return out
+
+
+def _overrides(duration: float | None, step: float | None, start: str | None, sets: list[str]) -> dict:
+    overrides = _parse_sets(sets)
+    if duration is not None:
+        overrides["time.duration_s"] = duration
+    if step is not None:
+        overrides["time.step_s"] = step
+    if start is not None:
+        overrides["time.start"] = start
+    return overrides
+
+
+@app.command()
+def run(
+    scenario: Optional[str] = typer.Argument(
+        None, help="Scenario YAML file or scenario preset name (default: the embedded ukraine-gen1)."
+    ),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Results folder (default: the scenario's outputs.dir)."),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Override time.duration_s (seconds simulated)."),
+    step: Optional[float] = typer.Option(None, "--step", help="Override time.step_s (seconds between steps)."),
+    start: Optional[str] = typer.Option(None, "--start", help="Override time.start (UTC, e.g. 2022-03-01T12:00:00Z)."),
+    set_: list[str] = typer.Option([], "--set", help="Override any scenario field: --set visibility.min_elevation_deg=40 (repeatable)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace results of a different scenario in the --out folder."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; print only the summary."),
+):
+    """Run a scenario and print a summary. Results go to Parquet files in the results folder.
+
+    Running the same command again after an interruption resumes: finished chunks are kept.
+    """
+    from .results.summary import coverage_summary
+    from .scenario import load_scenario
+    from .sim.runner import run as run_scenario
+
+    sc = load_scenario(scenario, overrides=_overrides(duration, step, start, set_))
+    if not quiet:
+        err_console.print(f"[bold]leonet[/] {__version__}: scenario [cyan]{sc.name}[/]: {sc.description}")
+    with Progress(
+        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("steps"), TimeElapsedColumn(), TimeRemainingColumn(), console=err_console,
+        disable=quiet, transient=False,
+    ) as bar:
+        task = bar.add_task("building", total=sc.time.n_steps)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description="simulating")
+
+        try:
+            result = run_scenario(sc, out_dir=out, overwrite=overwrite, progress=progress)
+        except KeyboardInterrupt:
+            bar.stop()
+            err_console.print("interrupted: finished chunks are kept; run the same command again to resume.")
+            raise typer.Exit(130) from None
+    summary = coverage_summary(result.store)
+    _print_run_header(result)
+    _print_coverage(summary)
+    console.print(f"Results: [bold]{result.store.root}[/] (Parquet; pandas.read_parquet('{result.store.root}/site_steps'))")
+
+
+def _print_run_header(result) -> None:
+    m = result.model
+    kinds = {k: int((m.sites.kind == k).sum()) for k in ("dish", "gateway", "pop", "station")}
+    site_text = ", ".join(f"{v} {k}{('es' if k == 'dish' else 's') if v != 1 else ''}" for k, v in kinds.items() if v)
+    sc = m.scenario
+    note = f"resumed: {result.chunks_total - result.chunks_computed} of {result.chunks_total} chunks kept" if result.chunks_computed < result.chunks_total else f"{result.chunks_total} chunks"
+    console.print(
+        f"[bold]{sc.name}[/]: {len(m.constellation):,} satellites in {len(m.constellation.shell_names)} shell(s); "
+        f"{site_text or 'no sites'}; {len(m.t_ns):,} steps of {sc.time.step_s:g} s from {sc.time.start.isoformat()} "
+        f"in {result.elapsed_s:.1f} s ({note})."
+    )
+
+
+def _print_coverage(summary) -> None:
+    per = summary.per_site
+    if per.empty:
+        console.print("No ground sites: nothing to summarise.")
+        return
+    t = Table(title=f"Satellites in view per site ({summary.n_steps} steps of {summary.step_s:g} s)")
+    for col in ("kind", "group / site", "sites", "min", "median", "max", "steps with none", "longest gap (s)"):
+        t.add_column(col, justify="right" if col not in ("kind", "group / site") else "left")
+    shown_sites = per[per["kind"].isin(["dish", "station"])]
+    if 0 < len(shown_sites) <= 12:
+        for _, r in shown_sites.iterrows():
+            t.add_row(r["kind"], r["name"], "1", str(r["visible_min"]), f"{r['visible_median']:g}", str(r["visible_max"]),
+                      str(r["gap_steps"]), f"{r['longest_gap_s']:g}")
+        groups = summary.by_group()
+        groups = groups[~groups["kind"].isin(["dish", "station"])]
+    else:
+        groups = summary.by_group()
+    for _, r in groups.iterrows():
+        t.add_row(r["kind"], str(r["group"]), str(r["sites"]), str(r["visible_min"]), f"{r['visible_median']:g}",
+                  str(r["visible_max"]), str(r["gap_steps"]), f"{r['longest_gap_s']:g}")
+    console.print(t)
+    gap_sites = per[per["gap_steps"] > 0]
+    if gap_sites.empty:
+        console.print("Coverage gaps: none - every site saw at least one satellite at every step.")
+    else:
+        worst = gap_sites.sort_values("longest_gap_s", ascending=False).head(5)
+        names = ", ".join(f"{r['name']} ({r['longest_gap_s']:g} s)" for _, r in worst.iterrows())
+        console.print(f"Coverage gaps: {len(gap_sites)} of {len(per)} sites had steps with no satellite in view; longest: {names}.")
+
+
+@app.command()
+def presets():
+    """List the embedded scenario and constellation presets."""
+    from .scenario import DEFAULT_SCENARIO, list_presets
+
+    t = Table(title="leonet presets")
+    t.add_column("kind")
+    t.add_column("name")
+    t.add_column("description")
+    for p in list_presets():
+        name = p["name"] + (" (default)" if p["kind"] == "scenario" and p["name"] == DEFAULT_SCENARIO else "")
+        t.add_row(p["kind"], name, p["description"])
+    console.print(t)
+    console.print("Run a scenario preset with `leonet run NAME`; use a constellation preset in a scenario file as `constellation: NAME`.")
+    from .ground.sites import BUILTIN_SITE_SETS
+
+    s = Table(title="Built-in site sets (ground.builtin in a scenario)")
+    s.add_column("name")
+    s.add_column("description")
+    for name, (_, desc) in BUILTIN_SITE_SETS.items():
+        s.add_row(name, desc)
+    console.print(s)
+
+
+@app.command()
+def validate(
+    scenario: str = typer.Argument(..., help="Scenario YAML file or preset name."),
+    show: bool = typer.Option(False, "--show", help="Print the resolved scenario (presets expanded)."),
+):
+    """Check a scenario file (and every file it names) without running it."""
+    from .scenario import load_scenario
+    from .sim.model import build_model
+
+    sc = load_scenario(scenario)
+    model = build_model(sc)
+    console.print(f"{scenario}: valid - {len(model.constellation):,} satellites, {len(model.sites):,} sites, {sc.time.n_steps:,} steps.")
+    if show:
+        console.print(sc.to_yaml(), markup=False, highlight=False)
+
+
+@app.command()
+def summary(results: Path = typer.Argument(..., help="A results folder written by `leonet run`.")):
+    """Print the summary of a results folder again."""
+    from .results.store import ResultStore
+    from .results.summary import coverage_summary
+
+    store = ResultStore(results)
+    if not results.is_dir():
+        raise InputError("no such results folder", source=str(results))
+    m = store.read_manifest()
+    console.print(f"[bold]{m['scenario']}[/]: {m['n_satellites']:,} satellites, {m['n_sites']:,} sites, {m['n_steps']:,} steps"
+                  + ("" if m.get("completed") else " (incomplete run: run it again to finish)"))
+    _print_coverage(coverage_summary(store))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: runs the app, turning leonet errors into clear messages."""
+    try:
+        app(args=argv, prog_name="leonet")
+    except LeonetError as err:
+        from rich.markup import escape
+
+        err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
+        return 2
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

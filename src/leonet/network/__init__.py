@@ -1,0 +1,1 @@
+"""Network: visibility between ground sites and satellites, links, snapshot graphs, routing."""

@@ -1,0 +1,111 @@
+"""Which satellites each ground site sees at one instant, through a spatial index.
+
+Candidates come from a ball query between a k-d tree of sites (built once) and a k-d tree of
+satellite positions (built per instant): only pairs closer than the largest slant range the rule
+allows are ever formed, so 100,000 sites and 30,000 satellites cost in proportion to the pairs in
+view, not to their product. Candidates are then filtered exactly by elevation above the local
+horizon (WGS84 ellipsoid normal) and/or slant range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from ..space.frames import enu_basis, look_angles
+
+
+def max_slant_range_m(site_radius_m: float, sat_radius_m: float, min_elevation_deg: float) -> float:
+    """Slant range (m) to a satellite at radius ``sat_radius_m`` seen at ``min_elevation_deg`` from a
+    site at radius ``site_radius_m`` (spherical geometry, law of cosines)."""
+    e = np.deg2rad(min_elevation_deg)
+    rs, rt = site_radius_m, sat_radius_m
+    return float(np.sqrt(rt**2 - (rs * np.cos(e)) ** 2) - rs * np.sin(e))
+
+
+@dataclass(frozen=True)
+class VisibilityRule:
+    """A satellite is in view when elevation >= ``min_elevation_deg`` (if set) and slant range
+    <= ``max_range_m`` (if set)."""
+
+    min_elevation_deg: float | None = 25.0
+    max_range_m: float | None = None
+
+
+@dataclass(frozen=True)
+class VisiblePairs:
+    """Site-satellite pairs in view at one instant, sorted by (site, sat). Arrays of shape (K,)."""
+
+    site: np.ndarray  # int32
+    sat: np.ndarray  # int32
+    elevation_deg: np.ndarray
+    azimuth_deg: np.ndarray
+    range_m: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.site)
+
+
+class VisibilityIndex:
+    """Sites prepared once for repeated visibility queries.
+
+    Parameters
+    ----------
+    site_ecef_m : (S, 3) metres.
+    lat_deg, lon_deg : (S,) geodetic coordinates of the sites (for the local horizon).
+    rule : VisibilityRule.
+    """
+
+    def __init__(self, site_ecef_m: np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray, rule: VisibilityRule):
+        self.site_ecef_m = np.asarray(site_ecef_m, dtype=np.float64).reshape(-1, 3)
+        self.enu = enu_basis(lat_deg, lon_deg).reshape(-1, 3, 3)
+        self.rule = rule
+        self.tree = cKDTree(self.site_ecef_m) if len(self.site_ecef_m) else None
+        radii = np.linalg.norm(self.site_ecef_m, axis=1)
+        self._min_site_radius_m = float(radii.min()) if len(radii) else 0.0
+
+    def search_radius_m(self, max_sat_radius_m: float) -> float:
+        """A ball radius that contains every pair the rule can accept."""
+        limits = []
+        if self.rule.max_range_m is not None:
+            limits.append(self.rule.max_range_m)
+        if self.rule.min_elevation_deg is not None:
+            # Geodetic and geocentric verticals differ by < 0.2 deg; 0.5 deg of slack covers it.
+            e = max(self.rule.min_elevation_deg - 0.5, 0.0)
+            limits.append(max_slant_range_m(self._min_site_radius_m, max_sat_radius_m, e))
+        return min(limits)
+
+    def query(self, sat_ecef_m: np.ndarray) -> VisiblePairs:
+        """Pairs in view for satellite positions ``sat_ecef_m`` (N, 3); NaN rows are never in view."""
+        sat_ecef_m = np.asarray(sat_ecef_m, dtype=np.float64)
+        ok = np.isfinite(sat_ecef_m).all(axis=1)
+        sat_index = np.flatnonzero(ok).astype(np.int32)
+        if self.tree is None or len(sat_index) == 0:
+            return _empty_pairs()
+        good = sat_ecef_m[sat_index]
+        radius = self.search_radius_m(float(np.linalg.norm(good, axis=1).max()))
+        sat_tree = cKDTree(good)
+        pairs = self.tree.sparse_distance_matrix(sat_tree, radius, output_type="ndarray")
+        site = pairs["i"].astype(np.int32)
+        sat = sat_index[pairs["j"]]
+        elevation_deg, azimuth_deg, range_m = look_angles(
+            self.site_ecef_m[site], self.enu[site], sat_ecef_m[sat]
+        )
+        keep = np.ones(len(site), dtype=bool)
+        if self.rule.min_elevation_deg is not None:
+            keep &= elevation_deg >= self.rule.min_elevation_deg
+        if self.rule.max_range_m is not None:
+            keep &= range_m <= self.rule.max_range_m
+        order = np.lexsort((sat[keep], site[keep]))
+        return VisiblePairs(
+            site=site[keep][order], sat=sat[keep][order], elevation_deg=elevation_deg[keep][order],
+            azimuth_deg=azimuth_deg[keep][order], range_m=range_m[keep][order],
+        )
+
+
+def _empty_pairs() -> VisiblePairs:
+    i = np.zeros(0, dtype=np.int32)
+    f = np.zeros(0, dtype=np.float64)
+    return VisiblePairs(site=i, sat=i, elevation_deg=f, azimuth_deg=f, range_m=f)

@@ -1,0 +1,1 @@
+"""Results: the chunked Parquet store, summaries, reports and exports."""

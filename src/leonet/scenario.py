@@ -1,0 +1,379 @@
+"""Scenario files: the pydantic schema, YAML loading, presets and clear errors.
+
+A scenario says which constellation flies, which ground sites exist, which time window to
+simulate, which visibility rule applies, and where results go. It is validated once, at the door;
+everything downstream trusts it. Errors name the file, the field path
+(``constellation.shells[2].planes``), the YAML line where possible, and what was expected.
+
+Relative paths inside a scenario file are resolved against the file's own folder.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import InputError
+
+SITE_KINDS = ("dish", "gateway", "pop", "station")
+BUILTIN_SITE_SET_NAMES = ("hypatia-top100", "starlink-gateways-2023", "starlink-pops-2023")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ShellSpec(_Model):
+    """A Walker shell (see :mod:`leonet.space.walker`)."""
+
+    name: str | None = Field(None, description="Shell name; default shell<k> (1-based).")
+    altitude_km: float = Field(..., gt=150, lt=40_000, description="Altitude above the equatorial radius, km.")
+    inclination_deg: float = Field(..., ge=0, le=180)
+    planes: int = Field(..., ge=1, le=10_000)
+    sats_per_plane: int = Field(..., ge=1, le=10_000)
+    raan_spread_deg: float = Field(360.0, gt=0, le=360, description="360 (Walker delta) or 180 (star).")
+    phasing: Literal["half-slot", "walker"] = "half-slot"
+    walker_f: int = Field(0, ge=0, description="Walker phasing factor f (0..planes-1), for phasing: walker.")
+    raan_offset_deg: float = Field(0.0, ge=-360, le=360)
+    eccentricity: float = Field(0.0, ge=0, lt=0.1, description="Near-circular shells only.")
+    arg_perigee_deg: float = Field(0.0, ge=-360, le=360)
+    mean_motion_rev_per_day: float | None = Field(
+        None, gt=0.9, lt=17.0, description="Overrides the mean motion derived from altitude_km."
+    )
+    epoch: datetime | None = Field(None, description="Element epoch (UTC); default: time.start.")
+
+    @model_validator(mode="after")
+    def _check_f(self):
+        if self.phasing == "walker" and self.walker_f >= self.planes:
+            raise ValueError(f"walker_f must be in 0..planes-1 = 0..{self.planes - 1}, got {self.walker_f}")
+        return self
+
+
+class OrbitFileSpec(_Model):
+    """A file of real orbit data: TLE (2- or 3-line) or OMM (CelesTrak JSON, CSV or XML)."""
+
+    path: str
+    format: Literal["auto", "tle", "omm"] = "auto"
+    shell: str | None = Field(None, description="Shell name for these satellites; default the file's stem.")
+    plane_assignment: str | None = Field(
+        None, description="CSV catalog_id,plane,slot; default: inferred from the elements."
+    )
+
+
+class ConstellationSpec(_Model):
+    preset: str | None = Field(None, description="A constellation preset (see `leonet presets`).")
+    description: str | None = None
+    shells: list[ShellSpec] = []
+    orbit_files: list[OrbitFileSpec] = []
+
+    @model_validator(mode="after")
+    def _nonempty(self):
+        if not self.shells and not self.orbit_files:
+            raise ValueError("a constellation needs a preset, shells or orbit_files")
+        return self
+
+
+class SiteSpec(_Model):
+    name: str = Field(..., min_length=1)
+    lat_deg: float = Field(..., ge=-90, le=90)
+    lon_deg: float = Field(..., ge=-180, le=180)
+    elevation_m: float = Field(0.0, ge=-500, le=9_000)
+    kind: Literal["dish", "gateway", "pop", "station"] = "dish"
+    group: str = ""
+
+
+class SiteFileSpec(_Model):
+    path: str
+    kind: Literal["dish", "gateway", "pop", "station"] | None = Field(
+        None, description="Kind for rows without a kind column."
+    )
+
+
+class BuiltinSitesSpec(_Model):
+    name: Literal["hypatia-top100", "starlink-gateways-2023", "starlink-pops-2023"]
+    regions: list[str] | None = Field(
+        None, description="Keep only these regions (Europe, North America, South America, APAC, Africa)."
+    )
+    statuses: Literal["operational", "all"] = "operational"
+
+
+class DishGroupSpec(_Model):
+    """Dishes placed at random (area-uniform, seeded) in a disc around a city centre."""
+
+    name: str = Field(..., min_length=1, description="Group (city) name; dishes are <name>-<k>.")
+    lat_deg: float = Field(..., ge=-90, le=90)
+    lon_deg: float = Field(..., ge=-180, le=180)
+    count: int = Field(..., ge=0, le=10_000_000)
+    radius_km: float = Field(10.0, ge=0, le=2_000)
+    seed: int = 0
+
+
+class GroundSpec(_Model):
+    sites: list[SiteSpec] = []
+    site_files: list[SiteFileSpec] = []
+    builtin: list[BuiltinSitesSpec] = []
+    dish_groups: list[DishGroupSpec] = []
+
+
+class TimeSpec(_Model):
+    start: datetime = Field(..., description="UTC start, e.g. 2022-03-01T12:00:00Z.")
+    duration_s: float = Field(..., gt=0, le=366 * 86_400)
+    step_s: float = Field(..., ge=0.001, le=86_400)
+
+    @field_validator("start")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("start has no timezone; write it in UTC, e.g. 2022-03-01T12:00:00Z")
+        return v.astimezone(timezone.utc)
+
+    @model_validator(mode="after")
+    def _steps(self):
+        if self.step_s > self.duration_s:
+            raise ValueError(f"step_s ({self.step_s}) is longer than duration_s ({self.duration_s})")
+        if abs(round(self.step_s * 1e9) - self.step_s * 1e9) > 1e-3:
+            raise ValueError("step_s must be a whole number of nanoseconds")
+        return self
+
+    @property
+    def step_ns(self) -> int:
+        return int(round(self.step_s * 1e9))
+
+    @property
+    def n_steps(self) -> int:
+        """Steps at start, start+step, ... strictly before start+duration."""
+        return int(math.ceil(round(self.duration_s * 1e9) / self.step_ns))
+
+
+class VisibilitySpec(_Model):
+    min_elevation_deg: float | None = Field(25.0, ge=0, lt=90, description="REFERENCE.md: 25 deg (FCC 2020).")
+    max_range_m: float | None = Field(
+        None, gt=0, le=50_000_000, description="Maximum slant range (Hypatia: 1,089,686 m at 550 km)."
+    )
+
+    @model_validator(mode="after")
+    def _one_rule(self):
+        if self.min_elevation_deg is None and self.max_range_m is None:
+            raise ValueError("give min_elevation_deg, max_range_m, or both")
+        return self
+
+
+class OutputSpec(_Model):
+    dir: str = Field("results/{name}", description="Results folder; {name} is the scenario name.")
+    chunk_steps: int = Field(60, ge=1, le=1_000_000, description="Steps per Parquet chunk.")
+    visibility_pairs: bool = Field(True, description="Write every (step, site, satellite) in view.")
+    positions: bool = Field(False, description="Write satellite positions at every step.")
+
+
+class Scenario(_Model):
+    """A whole scenario. Build one with :func:`load_scenario`."""
+
+    name: str = Field(..., min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    description: str = ""
+    constellation: ConstellationSpec
+    ground: GroundSpec = GroundSpec()
+    time: TimeSpec
+    visibility: VisibilitySpec = VisibilitySpec()
+    outputs: OutputSpec = OutputSpec()
+    #: Folder that relative paths in the scenario are resolved against (not part of the file).
+    base_dir: str = Field(".", exclude=True)
+
+    def resolve_path(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    def output_dir(self) -> Path:
+        return Path(self.outputs.dir.replace("{name}", self.name)).expanduser()
+
+    def to_yaml(self) -> str:
+        """The resolved scenario (presets expanded, overrides applied) as YAML."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Presets
+
+def _preset_root():
+    return resources.files("leonet") / "presets"
+
+
+def _read_preset_yaml(kind: str, name: str) -> tuple[dict, str]:
+    root = _preset_root() / kind
+    path = root / f"{name}.yaml"
+    if not path.is_file():
+        available = ", ".join(p["name"] for p in list_presets() if p["kind"] == kind[:-1]) or "none"
+        raise InputError(f"unknown {kind[:-1]} preset {name!r}; available: {available}")
+    text = path.read_text(encoding="utf-8")
+    return yaml.safe_load(text), str(path)
+
+
+def list_presets() -> list[dict[str, str]]:
+    """Every embedded preset: dicts with ``kind`` (scenario/constellation), ``name``, ``description``."""
+    out = []
+    for kind in ("scenarios", "constellations"):
+        folder = _preset_root() / kind
+        if not folder.is_dir():
+            continue
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".yaml"):
+                data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+                desc = data.get("description") or data.get("constellation", {}).get("description", "")
+                out.append({"kind": kind[:-1], "name": entry.name[:-5], "description": " ".join(str(desc).split())})
+    return out
+
+
+DEFAULT_SCENARIO = "ukraine-gen1"
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading and error reporting
+
+def _yaml_line(node: yaml.Node | None, loc: tuple) -> int | None:
+    """1-based line of the YAML node at ``loc`` (as far as it exists), for error messages."""
+    line = None
+    for key in loc:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode) and isinstance(key, str):
+            node = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+            if node is None:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+    if node is not None:
+        line = node.start_mark.line + 1
+    return line
+
+
+def _loc_to_path(loc: tuple) -> str:
+    out = ""
+    for key in loc:
+        if isinstance(key, int):
+            out += f"[{key}]"
+        else:
+            out += ("." if out else "") + str(key)
+    return out
+
+
+def _format_validation_error(err: ValidationError, source: str, node: yaml.Node | None) -> InputError:
+    lines = []
+    for e in err.errors():
+        loc = tuple(k for k in e["loc"] if not (isinstance(k, str) and k.startswith("function-")))
+        path = _loc_to_path(loc) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field (check its spelling; see the scenario format in the README)"
+        elif e["type"] == "missing":
+            msg = "required field is missing"
+        given = e.get("input")
+        if e["type"] not in ("missing", "extra_forbidden") and not isinstance(given, (dict, list)):
+            shown = repr(given) if isinstance(given, (str, int, float, bool, type(None))) else str(given)
+            msg += f" (got {shown})"
+        line = _yaml_line(node, loc)
+        where = f"{path} (line {line})" if line else path
+        lines.append(f"{where}: {msg}")
+    first, *rest = lines
+    message = first if not rest else first + "".join(f"\n  {r}" for r in rest)
+    return InputError(message, source=source)
+
+
+def _expand_constellation_preset(data: dict, source: str) -> dict:
+    cons = data.get("constellation")
+    if isinstance(cons, str):
+        cons = {"preset": cons}
+    if isinstance(cons, dict) and cons.get("preset"):
+        preset, _ = _read_preset_yaml("constellations", str(cons["preset"]))
+        merged = copy.deepcopy(preset["constellation"])
+        for key, value in cons.items():
+            if key != "preset" and value not in (None, [], ""):
+                merged[key] = value
+        merged["preset"] = cons["preset"]
+        data = dict(data)
+        data["constellation"] = merged
+    return data
+
+
+def scenario_from_dict(
+    data: Any, source: str = "<scenario>", base_dir: str | Path = ".", node: yaml.Node | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Scenario:
+    """Validate a scenario given as a dict (as parsed from YAML).
+
+    ``overrides`` maps dotted field paths (``"time.duration_s"``) to values applied before validation.
+    """
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else type(data).__name__
+        raise InputError(f"a scenario must be a YAML mapping with name, constellation, ground, time; got {kind}", source=source)
+    data = _expand_constellation_preset(data, source)
+    data = copy.deepcopy(data)
+    for dotted, value in (overrides or {}).items():
+        target = data
+        keys = dotted.split(".")
+        for key in keys[:-1]:
+            target = target.setdefault(key, {})
+            if not isinstance(target, dict):
+                raise InputError(f"cannot override {dotted}: {key} is not a mapping", source=source)
+        target[keys[-1]] = value
+    data["base_dir"] = str(base_dir)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise _format_validation_error(err, source, node) from None
+
+
+def load_scenario(name_or_path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load a scenario from a YAML file or an embedded scenario preset (default: the embedded default).
+
+    Raises :class:`~leonet.errors.InputError` naming the file, field and line for any problem.
+    """
+    if name_or_path is None:
+        name_or_path = DEFAULT_SCENARIO
+    path = Path(name_or_path)
+    if path.suffix.lower() in (".yaml", ".yml") or path.exists() or "/" in str(name_or_path):
+        source = str(path)
+        if not path.exists():
+            raise InputError("no such file", source=source)
+        if path.is_dir():
+            raise InputError("is a folder, expected a scenario YAML file", source=source)
+        raw = path.read_bytes()
+        base_dir = path.resolve().parent
+    else:
+        text_path = _preset_root() / "scenarios" / f"{name_or_path}.yaml"
+        if not text_path.is_file():
+            names = ", ".join(p["name"] for p in list_presets() if p["kind"] == "scenario")
+            cons = [p["name"] for p in list_presets() if p["kind"] == "constellation"]
+            hint = ""
+            if str(name_or_path) in cons:
+                hint = f" ({name_or_path} is a constellation preset: use it as `constellation: {name_or_path}` in a scenario)"
+            raise InputError(f"no file or scenario preset named {str(name_or_path)!r}{hint}; scenario presets: {names}")
+        source = f"preset {name_or_path}"
+        raw = text_path.read_bytes()
+        base_dir = Path(str(text_path)).parent
+    if not raw.strip():
+        raise InputError("file is empty; expected a scenario in YAML", source=source)
+    if b"\x00" in raw[:4096]:
+        raise InputError("file is binary, not a YAML text file", source=source)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"file is not UTF-8 text (byte {err.start})", source=source) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = getattr(err, "problem", None) or str(err)
+        raise InputError(f"not valid YAML: {problem}", source=source, location=where) from None
+    return scenario_from_dict(data, source=source, base_dir=base_dir, node=node, overrides=overrides)

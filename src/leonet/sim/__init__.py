@@ -1,0 +1,1 @@
+"""Simulation: build a scenario's objects, compute steps as pure functions of t, run chunks."""

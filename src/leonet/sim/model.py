@@ -1,0 +1,147 @@
+"""Turn a validated :class:`~leonet.scenario.Scenario` into the arrays a simulation runs on.
+
+Everything here happens once per run (or once per worker): read orbit files, build Walker shells,
+place ground sites, and index the sites for visibility queries. Input files are read and checked
+here, at the door, so that a bad file stops the run before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..ground import sites as ground_sites
+from ..ground.sites import Sites
+from ..network.visibility import VisibilityIndex, VisibilityRule
+from ..scenario import Scenario
+from ..space.constellation import Constellation
+from ..space.elements import OrbitElements
+from ..space.walker import WalkerShell, walker_elements
+from ..timeutil import utc_to_ns
+
+
+def _read_orbit_file(path: Path, fmt: str) -> OrbitElements:
+    from ..space import omm, tle
+
+    if not path.exists():
+        raise InputError("no such file", source=str(path))
+    if fmt == "auto":
+        fmt = "omm" if path.suffix.lower() in (".json", ".csv", ".xml") else "tle"
+    return tle.read_tle(path) if fmt == "tle" else omm.read_omm(path)
+
+
+def build_constellation(scenario: Scenario) -> Constellation:
+    """Walker shells first, then orbit files, in the order the scenario gives them."""
+    start_ns = utc_to_ns(scenario.time.start)
+    parts = []
+    for k, spec in enumerate(scenario.constellation.shells):
+        shell = WalkerShell(
+            name=spec.name or f"shell{k + 1}",
+            altitude_m=spec.altitude_km * 1000.0,
+            inclination_deg=spec.inclination_deg,
+            planes=spec.planes,
+            sats_per_plane=spec.sats_per_plane,
+            epoch_ns=utc_to_ns(spec.epoch) if spec.epoch is not None else start_ns,
+            raan_spread_deg=spec.raan_spread_deg,
+            phasing=spec.phasing,
+            walker_f=spec.walker_f,
+            raan_offset_deg=spec.raan_offset_deg,
+            eccentricity=spec.eccentricity,
+            arg_perigee_deg=spec.arg_perigee_deg,
+            mean_motion_rev_per_day=spec.mean_motion_rev_per_day,
+        )
+        parts.append((shell.name, *walker_elements(shell)))
+    for spec in scenario.constellation.orbit_files:
+        from ..space import planes as planes_mod
+
+        path = scenario.resolve_path(spec.path)
+        elements = _read_orbit_file(path, spec.format)
+        if len(elements) == 0:
+            raise InputError("holds no satellites", source=str(path))
+        if spec.plane_assignment:
+            plane, slot = planes_mod.read_plane_assignment(
+                scenario.resolve_path(spec.plane_assignment), elements.catalog_id
+            )
+        else:
+            plane, slot = planes_mod.infer_planes(elements, at_ns=start_ns)
+        parts.append((spec.shell or path.stem, elements, plane, slot))
+    names = [p[0] for p in parts]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(f"shell names must be unique; repeated: {', '.join(dupes)}", location="constellation")
+    return Constellation.from_parts(parts)
+
+
+def build_sites(scenario: Scenario) -> Sites:
+    """All ground sites: explicit sites, site files, built-in sets, then generated dishes."""
+    g = scenario.ground
+    parts: list[Sites] = []
+    if g.sites:
+        parts.append(Sites(
+            name=[s.name for s in g.sites], kind=[s.kind for s in g.sites],
+            lat_deg=[s.lat_deg for s in g.sites], lon_deg=[s.lon_deg for s in g.sites],
+            elevation_m=[s.elevation_m for s in g.sites], group=[s.group for s in g.sites],
+        ))
+    for spec in g.site_files:
+        parts.append(ground_sites.read_sites_csv(scenario.resolve_path(spec.path), default_kind=spec.kind))
+    for spec in g.builtin:
+        if spec.name == "hypatia-top100":
+            parts.append(ground_sites.hypatia_top100_cities())
+        elif spec.name == "starlink-gateways-2023":
+            parts.append(ground_sites.starlink_gateways_2023(regions=spec.regions, statuses=spec.statuses))
+        else:
+            parts.append(ground_sites.starlink_pops_2023(regions=spec.regions))
+    for spec in g.dish_groups:
+        parts.append(ground_sites.dishes_around(
+            spec.lat_deg, spec.lon_deg, spec.count, spec.radius_km * 1000.0, spec.seed,
+            name_prefix=spec.name, group=spec.name,
+        ))
+    sites = Sites.concatenate(parts) if parts else Sites.concatenate([])
+    names = list(sites.name)
+    if len(set(names)) != len(names):
+        seen, dupes = set(), []
+        for n in names:
+            if n in seen and n not in dupes:
+                dupes.append(n)
+            seen.add(n)
+        raise InputError(
+            f"site names must be unique across the ground segment; repeated: {', '.join(dupes[:10])}",
+            location="ground",
+        )
+    return sites
+
+
+@dataclass
+class SimulationModel:
+    """A scenario made concrete: its satellites, its sites and its instants."""
+
+    scenario: Scenario
+    constellation: Constellation
+    sites: Sites
+    t_ns: np.ndarray = field(repr=False)
+
+    @cached_property
+    def visibility(self) -> VisibilityIndex:
+        v = self.scenario.visibility
+        return VisibilityIndex(
+            self.sites.ecef_m, self.sites.lat_deg, self.sites.lon_deg,
+            VisibilityRule(v.min_elevation_deg, v.max_range_m),
+        )
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("visibility", None)
+        return state
+
+
+def build_model(scenario: Scenario) -> SimulationModel:
+    """Read every input of ``scenario`` and build the arrays the simulation runs on."""
+    constellation = build_constellation(scenario)
+    sites = build_sites(scenario)
+    start_ns = utc_to_ns(scenario.time.start)
+    t_ns = start_ns + np.arange(scenario.time.n_steps, dtype=np.int64) * scenario.time.step_ns
+    return SimulationModel(scenario=scenario, constellation=constellation, sites=sites, t_ns=t_ns)

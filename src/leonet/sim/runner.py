@@ -1,0 +1,99 @@
+"""Run a scenario: split its instants into chunks, compute each, write each to the result store.
+
+Chunks already present in the results folder (from an interrupted run of the same scenario) are
+not recomputed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .. import __version__
+from ..results.store import ResultStore
+from ..scenario import Scenario
+from .model import SimulationModel, build_model
+from .step import compute_chunk
+
+
+@dataclass
+class RunResult:
+    """What a run did. ``store`` reads its tables; ``model`` holds its satellites and sites."""
+
+    store: ResultStore
+    model: SimulationModel
+    elapsed_s: float
+    chunks_computed: int
+    chunks_total: int
+    resumed: bool
+
+
+def chunk_bounds(n_steps: int, chunk_steps: int) -> list[tuple[int, int]]:
+    """Step index ranges [start, stop) of each chunk."""
+    return [(a, min(a + chunk_steps, n_steps)) for a in range(0, n_steps, chunk_steps)]
+
+
+def table_names(scenario: Scenario) -> list[str]:
+    names = ["site_steps"]
+    if scenario.outputs.visibility_pairs:
+        names.append("visibility")
+    if scenario.outputs.positions:
+        names.append("positions")
+    return names
+
+
+def run(
+    scenario: Scenario,
+    out_dir: str | Path | None = None,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Run ``scenario`` and write its results to ``out_dir`` (default: the scenario's outputs.dir).
+
+    ``progress(done_steps, total_steps)`` is called after each chunk.
+    """
+    t0 = time.perf_counter()
+    model = build_model(scenario)  # reads and checks every input before anything is written
+    store = ResultStore(out_dir if out_dir is not None else scenario.output_dir())
+    bounds = chunk_bounds(len(model.t_ns), scenario.outputs.chunk_steps)
+    names = table_names(scenario)
+    manifest = {
+        "leonet_version": __version__,
+        "scenario": scenario.name,
+        "start_ns": int(model.t_ns[0]),
+        "step_ns": scenario.time.step_ns,
+        "n_steps": len(model.t_ns),
+        "chunk_steps": scenario.outputs.chunk_steps,
+        "chunks_total": len(bounds),
+        "tables": names,
+        "n_satellites": len(model.constellation),
+        "n_sites": len(model.sites),
+        "completed": False,
+    }
+    resumed = store.prepare(scenario.to_yaml(), manifest, overwrite=overwrite)
+    store.write_static("sites", model.sites.to_table())
+    store.write_static("satellites", model.constellation.to_table())
+
+    done_steps = 0
+    computed = 0
+    total = len(model.t_ns)
+    for chunk, (a, b) in enumerate(bounds):
+        if not store.chunk_done(chunk, names):
+            store.write_chunk(chunk, compute_chunk(model, model.t_ns[a:b]))
+            computed += 1
+        done_steps += b - a
+        if progress is not None:
+            progress(done_steps, total)
+    manifest = store.read_manifest()
+    manifest["completed"] = True
+    store.write_manifest(manifest)
+    return RunResult(store, model, time.perf_counter() - t0, computed, len(bounds), resumed)
+
+
+def steps_of(t_ns: np.ndarray, start_ns: int, step_ns: int) -> np.ndarray:
+    """Step index of each instant."""
+    return (np.asarray(t_ns, dtype=np.int64) - start_ns) // step_ns

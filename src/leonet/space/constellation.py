@@ -1,0 +1,134 @@
+"""A constellation: orbital elements for every satellite, with its shell, plane and slot, and the
+SGP4 satellite records built from them.
+
+All orbit sources meet here: Walker shells and TLE/OMM files both give
+:class:`~leonet.space.elements.OrbitElements`, and :func:`build_satrecs` turns any of them into
+SGP4 records with ``sgp4init`` (WGS72 gravity, improved mode, as for published element sets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+from sgp4.api import WGS72, Satrec, SatrecArray
+
+from ..constants import NS_PER_DAY
+from .elements import OrbitElements
+from .walker import WalkerShell, walker_elements
+
+# sgp4init's epoch is counted in days from 1949-12-31T00:00 UTC.
+_SGP4_EPOCH_NS = -7_306 * NS_PER_DAY  # JD 2433281.5 (1949-12-31T00:00) is 7,306 days before 1970-01-01
+_RAD_PER_MIN_PER_REV_PER_DAY = 2.0 * np.pi / 1440.0
+_MAX_SGP4_SATNUM = 339_999  # the largest number Alpha-5 can write
+
+
+def _satnum(catalog_id: str, fallback: int) -> int:
+    text = (catalog_id or "").strip()
+    if text.isdigit() and int(text) <= _MAX_SGP4_SATNUM:
+        return int(text)
+    if len(text) == 5 and text[0].isalpha() and text[1:].isdigit():
+        letter = text[0].upper()
+        value = ord(letter) - ord("A") + 10 - (letter > "I") - (letter > "O")
+        return value * 10_000 + int(text[1:])
+    # Our own catalog_id column keeps the real id; SGP4 only needs a number for its records.
+    return fallback % 100_000
+
+
+def build_satrecs(elements: OrbitElements) -> list[Satrec]:
+    """One SGP4 record per satellite, initialised directly from mean elements (no TLE text)."""
+    epoch_days = (elements.epoch_ns - _SGP4_EPOCH_NS) / NS_PER_DAY
+    no_kozai = elements.mean_motion_rev_per_day * _RAD_PER_MIN_PER_REV_PER_DAY
+    ndot = elements.mean_motion_dot_rev_per_day2 * _RAD_PER_MIN_PER_REV_PER_DAY / 1440.0
+    nddot = elements.mean_motion_ddot_rev_per_day3 * _RAD_PER_MIN_PER_REV_PER_DAY / 1440.0**2
+    incl = np.deg2rad(elements.inclination_deg)
+    raan = np.deg2rad(elements.raan_deg)
+    argp = np.deg2rad(elements.arg_perigee_deg)
+    mo = np.deg2rad(elements.mean_anomaly_deg)
+    records = []
+    for i in range(len(elements)):  # sgp4init has no array form; this runs once per run
+        sat = Satrec()
+        sat.sgp4init(
+            WGS72, "i", _satnum(elements.catalog_id[i], i), float(epoch_days[i]),
+            float(elements.bstar_per_earth_radius[i]), float(ndot[i]), float(nddot[i]),
+            float(elements.eccentricity[i]), float(argp[i]), float(incl[i]), float(mo[i]),
+            float(no_kozai[i]), float(raan[i]),
+        )
+        records.append(sat)
+    return records
+
+
+@dataclass(frozen=True)
+class Constellation:
+    """Every satellite of a scenario, as columns.
+
+    Attributes
+    ----------
+    elements : OrbitElements, n rows.
+    shell : int32 (n,), index into ``shell_names``.
+    plane : int32 (n,), plane number within the shell (-1 if unknown).
+    slot : int32 (n,), position within the plane (-1 if unknown).
+    shell_names : tuple of str.
+    """
+
+    elements: OrbitElements
+    shell: np.ndarray
+    plane: np.ndarray
+    slot: np.ndarray
+    shell_names: tuple[str, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.elements)
+
+    @property
+    def names(self) -> np.ndarray:
+        return self.elements.name
+
+    @cached_property
+    def satrec_array(self) -> SatrecArray:
+        """The SGP4 records as one ``SatrecArray`` (built on first use)."""
+        return SatrecArray(build_satrecs(self.elements))
+
+    def __getstate__(self):
+        # SGP4 records are rebuilt on the other side: they are cheap and not all picklable.
+        state = dict(self.__dict__)
+        state.pop("satrec_array", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    @staticmethod
+    def from_parts(parts: list[tuple[str, OrbitElements, np.ndarray, np.ndarray]]) -> "Constellation":
+        """Join named shells, each given as (name, elements, plane, slot)."""
+        names = tuple(p[0] for p in parts)
+        if len(set(names)) != len(names):
+            raise ValueError(f"shell names must be unique, got {names}")
+        shell = np.concatenate(
+            [np.full(len(p[1]), k, dtype=np.int32) for k, p in enumerate(parts)]
+        ) if parts else np.zeros(0, dtype=np.int32)
+        return Constellation(
+            elements=OrbitElements.concatenate([p[1] for p in parts]),
+            shell=shell,
+            plane=np.concatenate([np.asarray(p[2], dtype=np.int32) for p in parts]) if parts else shell,
+            slot=np.concatenate([np.asarray(p[3], dtype=np.int32) for p in parts]) if parts else shell,
+            shell_names=names,
+        )
+
+    @staticmethod
+    def from_walker(shells: list[WalkerShell]) -> "Constellation":
+        """A constellation of Walker shells, in order."""
+        return Constellation.from_parts([(s.name, *walker_elements(s)) for s in shells])
+
+    def to_table(self):
+        """Satellites as a ``pyarrow.Table``: index, shell, plane, slot and elements."""
+        import pyarrow as pa
+
+        table = self.elements.to_table()
+        shell_name = np.array(self.shell_names, dtype=object)[self.shell] if len(self) else []
+        table = table.add_column(0, "sat", pa.array(np.arange(len(self), dtype=np.int32)))
+        table = table.add_column(2, "shell", pa.array(list(shell_name), pa.string()))
+        table = table.add_column(3, "plane", pa.array(self.plane))
+        table = table.add_column(4, "slot", pa.array(self.slot))
+        return table
