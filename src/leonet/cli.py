@@ -136,14 +136,12 @@ def _print_coverage(summary) -> None:
     for col in ("kind", "group / site", "sites", "min", "median", "max", "steps with none", "longest gap (s)"):
         t.add_column(col, justify="right" if col not in ("kind", "group / site") else "left")
     shown_sites = per[per["kind"].isin(["dish", "station"])]
+    groups = summary.by_group()
     if 0 < len(shown_sites) <= 12:
         for _, r in shown_sites.iterrows():
             t.add_row(r["kind"], r["name"], "1", str(r["visible_min"]), f"{r['visible_median']:g}", str(r["visible_max"]),
                       str(r["gap_steps"]), f"{r['longest_gap_s']:g}")
-        groups = summary.by_group()
         groups = groups[~groups["kind"].isin(["dish", "station"])]
-    else:
-        groups = summary.by_group()
     for _, r in groups.iterrows():
         t.add_row(r["kind"], str(r["group"]), str(r["sites"]), str(r["visible_min"]), f"{r['visible_median']:g}",
                   str(r["visible_max"]), str(r["gap_steps"]), f"{r['longest_gap_s']:g}")

@@ -31,6 +31,8 @@ class CoverageSummary:
         """Aggregate per group (city, region) for sites of ``kind`` (all kinds if None)."""
         df = self.per_site if kind is None else self.per_site[self.per_site["kind"] == kind]
         g = df.assign(group=df["group"].where(df["group"] != "", df["kind"]))
+        order = {"dish": 0, "station": 1, "gateway": 2, "pop": 3}
+        g = g.iloc[np.argsort(g["kind"].map(order).to_numpy(), kind="stable")]
         return g.groupby(["kind", "group"], sort=False).agg(
             sites=("name", "size"),
             visible_min=("visible_min", "min"),

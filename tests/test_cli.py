@@ -1,0 +1,68 @@
+"""The command line, end to end, in a subprocess as a user runs it."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+LEONET = [sys.executable, "-m", "leonet.cli"]
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([*LEONET, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_shortened_default_run(tmp_path):
+    out = tmp_path / "res"
+    r = cli("run", "--duration", "20", "--step", "2", "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "4,408 satellites" in r.stdout and "Kyiv" in r.stdout and "Coverage gaps" in r.stdout
+    steps = pd.read_parquet(out / "site_steps")
+    sites = pd.read_parquet(out / "sites.parquet")
+    assert len(steps) == 10 * len(sites)
+    dishes = steps[steps["site"].isin(sites.index[sites["kind"] == "dish"])]
+    assert (dishes["n_visible"] > 10).all()  # Gen1 over Ukraine: dozens in view at 25 deg
+    vis = pd.read_parquet(out / "visibility")
+    assert (vis["elevation_deg"] >= 25).all()
+    assert (out / "scenario.yaml").exists() and (out / "manifest.json").exists()
+    # Running again resumes: nothing to recompute.
+    r2 = cli("run", "--duration", "20", "--step", "2", "--out", str(out), "--quiet")
+    assert r2.returncode == 0 and "resumed" in r2.stdout
+    # A different scenario in the same folder is refused, and the folder is kept.
+    r3 = cli("run", "--duration", "30", "--step", "2", "--out", str(out), "--quiet")
+    assert r3.returncode == 2 and "different scenario" in r3.stderr and "Traceback" not in r3.stderr
+    assert len(pd.read_parquet(out / "site_steps")) == 10 * len(sites)
+
+
+def test_bad_file_gives_one_message_and_status_2(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("name: x\nconstellation: {shells: [{altitude_km: 550, inclination_deg: 53, planes: 0, sats_per_plane: 2}]}\n"
+                 "time: {start: 2022-03-01T00:00:00Z, duration_s: 10, step_s: 1}\n")
+    r = cli("run", str(p), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2
+    assert "bad.yaml" in r.stderr and "constellation.shells[0].planes" in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("args", [["run", "missing.yaml"], ["summary", "nowhere"], ["run", "--step", "0"]])
+def test_other_bad_inputs(tmp_path, args):
+    r = cli(*args, cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_presets_lists_everything():
+    r = cli("presets")
+    assert r.returncode == 0
+    for name in ("ukraine-gen1", "starlink-shell1", "starlink-gen1", "starlink-gen2", "kuiper", "hypatia-top100"):
+        assert name in r.stdout
+
+
+@pytest.mark.parametrize("command", ["run", "presets", "validate", "summary"])
+def test_help_explains_options(command):
+    r = cli(command, "--help")
+    assert r.returncode == 0 and "Usage" in r.stdout
+    if command == "run":
+        for opt in ("--out", "--duration", "--step", "--start", "--set", "--overwrite", "--quiet"):
+            assert opt in r.stdout
