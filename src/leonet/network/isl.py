@@ -1,0 +1,334 @@
+"""Inter-satellite laser links (ISLs): which pairs may link (topology) and which of those can link
+at one instant (geometry).
+
+Two sources of candidate links, both as ``(E, 2)`` int32 arrays of satellite indices, each
+undirected link once with ``a < b``, rows sorted:
+
+- :func:`plus_grid_candidates`: the +Grid of Hypatia (Kassing et al., IMC 2020) and most
+  Starlink studies: two in-plane neighbours and one neighbour in each adjacent plane;
+- :func:`read_isl_list`: an explicit list of pairs from a text file.
+
+:func:`active_isls` then keeps the candidates that work at one instant: both ends propagated, the
+line of sight clear of the Earth by a grazing height (80 km in Hypatia, for the atmosphere), and
+optionally no longer than a maximum range. The Earth is a sphere of radius
+:data:`~leonet.constants.EARTH_RADIUS_M` here, as in Hypatia; the WGS84 ellipsoid is up to 21 km
+lower at the poles, so the sphere is the cautious side for links over high latitudes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..constants import EARTH_RADIUS_M
+from ..errors import InputError
+
+#: Hypatia's grazing height: a laser's line of sight must stay this far above the surface, m.
+DEFAULT_GRAZING_HEIGHT_M = 80e3
+
+
+def _canonical_links(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Undirected links as (E, 2) int32 with a < b, sorted and unique; self-links dropped."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    keep = a != b
+    pairs = np.stack([np.minimum(a, b)[keep], np.maximum(a, b)[keep]], axis=1)
+    if len(pairs) == 0:
+        return np.zeros((0, 2), dtype=np.int32)
+    return np.unique(pairs, axis=0).astype(np.int32)
+
+
+def plus_grid_candidates(constellation, inter_plane_shift: int = 0) -> np.ndarray:
+    """The +Grid ISL topology of every shell.
+
+    Within a shell, every satellite links to its two in-plane neighbours (slot - 1 and slot + 1,
+    wrapping around the plane) and to the satellite with slot ``slot + inter_plane_shift`` in the
+    next plane (plane + 1, wrapping from the last plane to plane 0: the seam is linked too, as in
+    Hypatia). The link to the previous plane is the next-plane link seen from the other end, so on a
+    regular shell every satellite has degree 4 and a ``P x S`` shell has ``2 * P * S`` links.
+    With ``inter_plane_shift = 0`` the neighbour across has the same slot index, as in Hypatia;
+    with half-slot phasing it is half a slot ahead or behind, not exactly abreast.
+
+    +Grid is a topology within one shell: no links are made between shells (their planes do
+    not line up). Cross-shell links belong in an explicit list (:func:`read_isl_list`).
+
+    Irregular shells (TLE sets, failed satellites) follow these rules:
+
+    - A satellite whose ``plane`` or ``slot`` is -1 (unknown) gets no +Grid links.
+    - Planes are numbered 0 .. P-1 with P = the largest plane number in the shell + 1. A plane
+      number with no satellites is a gap: its neighbours do not link across it.
+    - Within a plane, a satellite's *slot index* is its rank in slot order (equal to ``slot``
+      when the plane holds slots 0 .. n-1, as Walker shells do), so a missing slot closes up:
+      its two neighbours link to each other.
+    - When planes hold unequal counts, slot index ``k + inter_plane_shift`` in the next plane is
+      taken modulo that plane's count. Each satellite still has exactly one link forward, but a
+      satellite may then receive zero or several links from the previous plane.
+    - A shell of one plane has no inter-plane links; in a plane of one satellite, or a shell of
+      two planes, links that coincide are listed once.
+
+    Parameters
+    ----------
+    constellation : Constellation; uses its ``shell``, ``plane`` and ``slot`` arrays (n,), not
+        the order of the satellites.
+    inter_plane_shift : int, slots to advance when linking to the next plane (may be negative).
+
+    Returns
+    -------
+    int32 array (E, 2) of satellite indices, a < b in every row, rows sorted and unique.
+
+    Raises
+    ------
+    ValueError : if two satellites of one shell have the same (plane, slot).
+    """
+    if isinstance(inter_plane_shift, bool) or not isinstance(inter_plane_shift, (int, np.integer)):
+        raise ValueError(f"inter_plane_shift must be an integer, got {inter_plane_shift!r}")
+    shell = np.asarray(constellation.shell, dtype=np.int64)
+    plane = np.asarray(constellation.plane, dtype=np.int64)
+    slot = np.asarray(constellation.slot, dtype=np.int64)
+    ends_a, ends_b = [], []
+    for shell_id in np.unique(shell):  # a loop over shells; everything inside is per array
+        sats = np.flatnonzero((shell == shell_id) & (plane >= 0) & (slot >= 0))
+        if len(sats) == 0:
+            continue
+        p, s = plane[sats], slot[sats]
+        order = np.lexsort((s, p))  # plane by plane, slot order within a plane
+        sats, p, s = sats[order], p[order], s[order]
+        same = (np.diff(p) == 0) & (np.diff(s) == 0)
+        if same.any():
+            k = int(np.flatnonzero(same)[0])
+            names = constellation.shell_names
+            name = names[shell_id] if shell_id < len(names) else shell_id
+            raise ValueError(
+                f"shell {name}: satellites {sats[k]} and {sats[k + 1]} both have plane {p[k]} "
+                f"slot {s[k]}; +Grid needs one satellite per (plane, slot)"
+            )
+        n_planes = int(p.max()) + 1
+        count = np.bincount(p, minlength=n_planes)
+        start = np.concatenate([[0], np.cumsum(count)[:-1]])
+        rank = np.arange(len(sats)) - start[p]
+
+        # In-plane: the next slot index, wrapping; the previous one is the same link reversed.
+        ends_a.append(sats)
+        ends_b.append(sats[start[p] + (rank + 1) % count[p]])
+
+        if n_planes > 1:
+            q = (p + 1) % n_planes
+            has = count[q] > 0
+            target_rank = (rank[has] + inter_plane_shift) % count[q[has]]
+            ends_a.append(sats[has])
+            ends_b.append(sats[start[q[has]] + target_rank])
+    if not ends_a:
+        return np.zeros((0, 2), dtype=np.int32)
+    return _canonical_links(np.concatenate(ends_a), np.concatenate(ends_b))
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
+_SEPARATOR = re.compile(r"\s*,\s*|\s+")
+
+
+def read_isl_list(path: str | Path, n_satellites: int) -> np.ndarray:
+    """Read an explicit list of ISLs: one pair of satellite indices per line.
+
+    Format: ``a b`` or ``a,b`` (0-based indices into the constellation); ``#`` starts a comment;
+    blank lines are skipped. A link is undirected, so ``a b`` and ``b a`` are the same link and
+    listing both is an error (naming both lines), as is linking a satellite to itself.
+
+    Parameters
+    ----------
+    path : the text file.
+    n_satellites : int, the number of satellites in the constellation.
+
+    Returns
+    -------
+    int32 array (E, 2), a < b in every row, rows sorted (file order is not kept: a list of links
+    is a set). E >= 1.
+
+    Raises
+    ------
+    InputError : naming the file and, for a bad line, the line number.
+    """
+    if isinstance(n_satellites, bool) or not isinstance(n_satellites, (int, np.integer)) or n_satellites < 0:
+        raise ValueError(f"n_satellites must be a non-negative integer, got {n_satellites!r}")
+    source = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError("ISL list file not found", source) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected an ISL list text file", source) from None
+    except OSError as exc:
+        raise InputError(f"cannot read ISL list file: {exc.strerror or exc}", source) from None
+    if b"\x00" in raw:
+        raise InputError("looks like a binary file; expected text with one 'a b' pair per line", source)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 text (byte {exc.start}); expected one 'a b' pair per line", source
+        ) from None
+
+    first_line: dict[tuple[int, int], int] = {}
+    pairs: list[tuple[int, int]] = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        content = line.split("#", 1)[0].strip()
+        if not content:
+            continue
+        where = f"line {line_no}"
+        fields = _SEPARATOR.split(content)
+        if len(fields) != 2 or not all(_INTEGER.fullmatch(f) for f in fields):
+            raise InputError(
+                f"expected two satellite indices 'a b' or 'a,b', got {content!r}", source, where
+            )
+        a, b = int(fields[0]), int(fields[1])
+        for sat in (a, b):
+            if not 0 <= sat < n_satellites:
+                span = f" (0..{n_satellites - 1})" if n_satellites else ""
+                raise InputError(
+                    f"satellite {sat} does not exist; the constellation has {n_satellites}{span}",
+                    source, where,
+                )
+        if a == b:
+            raise InputError(f"links satellite {a} to itself", source, where)
+        key = (min(a, b), max(a, b))
+        if key in first_line:
+            raise InputError(
+                f"link {key[0]}-{key[1]} is listed twice: line {first_line[key]} and line {line_no} "
+                "(links are undirected: 'a b' and 'b a' are the same link)",
+                source, where,
+            )
+        first_line[key] = line_no
+        pairs.append(key)
+    if not pairs:
+        raise InputError("no links: the file is empty or holds only comments and blank lines", source)
+    return np.array(sorted(pairs), dtype=np.int32)
+
+
+def max_isl_range_m(altitude_m_a, altitude_m_b, grazing_height_m: float = DEFAULT_GRAZING_HEIGHT_M):
+    """Longest line of sight (m) between satellites at two altitudes that stays
+    ``grazing_height_m`` above a spherical Earth of radius ``EARTH_RADIUS_M``.
+
+    The longest such segment touches the sphere of radius R + g; each satellite contributes its
+    tangent length: sqrt((R + h_a)^2 - (R + g)^2) + sqrt((R + h_b)^2 - (R + g)^2). About 5,017 km
+    for two satellites at 550 km with g = 80 km (Hypatia's limit).
+
+    Parameters
+    ----------
+    altitude_m_a, altitude_m_b : float or arrays (broadcast), metres above ``EARTH_RADIUS_M``.
+    grazing_height_m : float, metres.
+
+    Returns
+    -------
+    float, or float64 array of the broadcast shape.
+
+    Raises
+    ------
+    ValueError : if an altitude is below the grazing height (no clear line of sight exists).
+    """
+    ha = np.asarray(altitude_m_a, dtype=np.float64)
+    hb = np.asarray(altitude_m_b, dtype=np.float64)
+    g = float(grazing_height_m)
+    if not (np.isfinite(ha).all() and np.isfinite(hb).all() and np.isfinite(g)):
+        raise ValueError("altitudes and grazing height must be finite")
+    if (ha < g).any() or (hb < g).any():
+        raise ValueError(f"altitudes must be at least the grazing height {g} m")
+    rg2 = (EARTH_RADIUS_M + g) ** 2
+    out = np.sqrt((EARTH_RADIUS_M + ha) ** 2 - rg2) + np.sqrt((EARTH_RADIUS_M + hb) ** 2 - rg2)
+    return float(out) if out.ndim == 0 else out
+
+
+@dataclass(frozen=True)
+class IslState:
+    """The ISLs usable at one instant.
+
+    Every candidate is counted in exactly one of: usable, ``dropped_failed``,
+    ``dropped_grazing``, ``dropped_range`` (checked in that order).
+
+    Attributes
+    ----------
+    links : int32 (K, 2), the usable candidates, in candidate order.
+    length_m : float64 (K,), their lengths in metres.
+    candidate_ok : bool (E,), True for each candidate that is usable.
+    dropped_failed : int, candidates with an endpoint whose position is not finite.
+    dropped_grazing : int, candidates whose line of sight passes below the grazing height.
+    dropped_range : int, candidates clear of the Earth but longer than the maximum range.
+    """
+
+    links: np.ndarray
+    length_m: np.ndarray
+    candidate_ok: np.ndarray
+    dropped_failed: int
+    dropped_grazing: int
+    dropped_range: int
+
+
+def active_isls(
+    candidates: np.ndarray,
+    sat_ecef_m: np.ndarray,
+    grazing_height_m: float = DEFAULT_GRAZING_HEIGHT_M,
+    max_range_m: float | None = None,
+) -> IslState:
+    """The candidate ISLs usable at one instant.
+
+    A link is usable when both ends have finite positions, the segment between them stays at
+    least ``EARTH_RADIUS_M + grazing_height_m`` from the Earth's centre (spherical Earth, as in
+    Hypatia), and, if ``max_range_m`` is given, it is no longer than that.
+
+    Parameters
+    ----------
+    candidates : int (E, 2), satellite indices (from :func:`plus_grid_candidates` or
+        :func:`read_isl_list`).
+    sat_ecef_m : float64 (N, 3), positions in metres at one instant, NaN for failed satellites.
+        Any frame centred on the Earth works (the test only uses distances to the centre).
+    grazing_height_m : float, metres above ``EARTH_RADIUS_M``.
+    max_range_m : float or None, metres.
+
+    Returns
+    -------
+    IslState.
+    """
+    cand = np.asarray(candidates)
+    pos = np.asarray(sat_ecef_m, dtype=np.float64)
+    if pos.ndim != 2 or pos.shape[1] != 3:
+        raise ValueError(f"sat_ecef_m must have shape (N, 3), got {pos.shape}")
+    if cand.ndim != 2 or cand.shape[1] != 2:
+        raise ValueError(f"candidates must have shape (E, 2), got {cand.shape}")
+    if len(cand) and not np.issubdtype(cand.dtype, np.integer):
+        raise ValueError(f"candidates must be integer satellite indices, got dtype {cand.dtype}")
+    if len(cand) and (cand.min() < 0 or cand.max() >= len(pos)):
+        raise ValueError(f"candidates refer to satellites outside 0..{len(pos) - 1}")
+    if not np.isfinite(grazing_height_m):
+        raise ValueError(f"grazing_height_m must be finite, got {grazing_height_m!r}")
+    if max_range_m is not None and not (max_range_m > 0):
+        raise ValueError(f"max_range_m must be positive or None, got {max_range_m!r}")
+
+    a = pos[cand[:, 0]]
+    b = pos[cand[:, 1]]
+    d = b - a
+    length_m = np.linalg.norm(d, axis=1)
+    failed = ~(np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1))
+
+    # Closest point to the origin on the segment a + t d, t in [0, 1]: t = -a.d / d.d, clamped.
+    # Coincident ends (d = 0) take t = 0; NaN rows are already counted as failed.
+    dd = np.einsum("ij,ij->i", d, d)
+    ad = np.einsum("ij,ij->i", a, d)
+    t = np.clip(np.divide(-ad, dd, out=np.zeros_like(dd), where=dd > 0), 0.0, 1.0)
+    closest_m = np.linalg.norm(a + t[:, None] * d, axis=1)
+    with np.errstate(invalid="ignore"):  # NaN rows compare False; they are excluded by `failed`
+        grazing = ~failed & ~(closest_m >= EARTH_RADIUS_M + grazing_height_m)
+        too_long = ~failed & ~grazing
+        if max_range_m is not None:
+            too_long &= length_m > max_range_m
+        else:
+            too_long[:] = False
+    ok = ~(failed | grazing | too_long)
+    return IslState(
+        links=cand[ok].astype(np.int32).reshape(-1, 2),
+        length_m=length_m[ok],
+        candidate_ok=ok,
+        dropped_failed=int(failed.sum()),
+        dropped_grazing=int(grazing.sum()),
+        dropped_range=int(too_long.sum()),
+    )
