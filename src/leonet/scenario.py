@@ -165,6 +165,46 @@ class VisibilitySpec(_Model):
         return self
 
 
+class IslSpec(_Model):
+    """Inter-satellite laser links."""
+
+    topology: Literal["none", "plus-grid", "list"] = Field(
+        "plus-grid", description="none (bent pipe), plus-grid (4 per satellite), or list (list_file)."
+    )
+    inter_plane_shift: int = Field(0, description="+Grid: slot offset of the neighbour in the next plane.")
+    list_file: str | None = Field(None, description="For topology: list - one 'a b' satellite index pair per line.")
+    grazing_height_km: float = Field(80.0, ge=0, le=1000, description="Line of sight must clear the Earth by this (Hypatia: 80 km).")
+    max_range_km: float | None = Field(None, gt=0, le=100_000, description="Longest usable link (REFERENCE: > 5,400 km).")
+
+    @model_validator(mode="after")
+    def _list_needs_file(self):
+        if self.topology == "list" and not self.list_file:
+            raise ValueError("topology: list needs list_file")
+        return self
+
+
+class SlotSpec(_Model):
+    """Reconfiguration slots: dishes are assigned a satellite once per slot (REFERENCE.md)."""
+
+    period_s: float = Field(15.0, gt=0, le=3600)
+    offset_s: float = Field(12.0, ge=0, le=3600, description="Slots start at UTC seconds 12, 27, 42, 57.")
+    policy: Literal["highest-elevation", "longest-visibility"] = "highest-elevation"
+
+
+class NetworkSpec(_Model):
+    enabled: bool = Field(True, description="Route dishes and station pairs (false: visibility only).")
+    isl: IslSpec = IslSpec()
+    gateway_antennas: int = Field(8, ge=1, le=1000, description="Satellites each gateway tracks (REFERENCE: up to 40).")
+    fibre_route_factor: float = Field(1.5, ge=1.0, le=10.0)
+    fibre_refractive_index: float = Field(1.468, ge=1.0, le=3.0)
+    backbone: Literal["community-2023", "none"] = Field(
+        "community-2023", description="PoP-to-PoP fibre: the 2023 community map's backbone, or none."
+    )
+    slots: SlotSpec = SlotSpec()
+    pairs: list[tuple[str, str]] = Field([], description="Ground-station pairs [src, dst] by site name.")
+    all_station_pairs: bool = Field(False, description="Route every ordered pair of kind: station sites.")
+
+
 class OutputSpec(_Model):
     dir: str = Field("results/{name}", description="Results folder; {name} is the scenario name.")
     chunk_steps: int = Field(60, ge=1, le=1_000_000, description="Steps per Parquet chunk.")
@@ -181,6 +221,7 @@ class Scenario(_Model):
     ground: GroundSpec = GroundSpec()
     time: TimeSpec
     visibility: VisibilitySpec = VisibilitySpec()
+    network: NetworkSpec = NetworkSpec()
     outputs: OutputSpec = OutputSpec()
     #: Folder that relative paths in the scenario are resolved against (not part of the file).
     base_dir: str = Field(".", exclude=True)

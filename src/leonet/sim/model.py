@@ -132,9 +132,17 @@ class SimulationModel:
             VisibilityRule(v.min_elevation_deg, v.max_range_m),
         )
 
+    @cached_property
+    def network(self):
+        """The static network (:class:`~leonet.sim.network_model.NetworkModel`)."""
+        from .network_model import build_network_model
+
+        return build_network_model(self.scenario, self.constellation, self.sites)
+
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("visibility", None)
+        state.pop("network", None)
         return state
 
 
@@ -144,4 +152,7 @@ def build_model(scenario: Scenario) -> SimulationModel:
     sites = build_sites(scenario)
     start_ns = utc_to_ns(scenario.time.start)
     t_ns = start_ns + np.arange(scenario.time.n_steps, dtype=np.int64) * scenario.time.step_ns
-    return SimulationModel(scenario=scenario, constellation=constellation, sites=sites, t_ns=t_ns)
+    model = SimulationModel(scenario=scenario, constellation=constellation, sites=sites, t_ns=t_ns)
+    if scenario.network.enabled:
+        model.network  # reads ISL lists and checks pairs now, before anything is written
+    return model

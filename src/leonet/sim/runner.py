@@ -41,6 +41,10 @@ def table_names(scenario: Scenario) -> list[str]:
     names = ["site_steps"]
     if scenario.outputs.visibility_pairs:
         names.append("visibility")
+    if scenario.network.enabled:
+        names += ["dish_steps", "network_steps"]
+        if scenario.network.pairs or scenario.network.all_station_pairs:
+            names.append("pair_steps")
     if scenario.outputs.positions:
         names.append("positions")
     return names
@@ -83,7 +87,8 @@ def run(
     total = len(model.t_ns)
     for chunk, (a, b) in enumerate(bounds):
         if not store.chunk_done(chunk, names):
-            store.write_chunk(chunk, compute_chunk(model, model.t_ns[a:b]))
+            prev = int(model.t_ns[a - 1]) if a > 0 else None
+            store.write_chunk(chunk, compute_chunk(model, model.t_ns[a:b], prev))
             computed += 1
         done_steps += b - a
         if progress is not None:

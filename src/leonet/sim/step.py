@@ -1,15 +1,20 @@
 """The step function: what happens at instants t, as a pure function of the model and t.
 
 A chunk of instants is computed together (SGP4 propagates all of them in one call), but the
-result for each instant depends on that instant alone, so chunks can run in any order on any
-worker and give the same rows.
+result for each instant depends on that instant alone (and on the start of its 15 s slot, and on
+the step before it for "did the path change"), so chunks can run in any order on any worker and
+give the same rows.
 
 Tables produced (pyarrow, one row per ...):
 
-- ``site_steps``: (step, site). Columns: t, site, n_visible, best_sat, best_elevation_deg,
-  best_range_m. Later stages (routing, capacity, threats) add columns here.
+- ``site_steps``: (step, site): t, site, n_visible, best_sat, best_elevation_deg, best_range_m.
 - ``visibility``: (step, site, satellite in view): t, site, sat, elevation_deg, azimuth_deg,
   range_m. Optional (``outputs.visibility_pairs``).
+- ``dish_steps``: (step, dish): t, site, slot_start, serving_sat, state, rtt_ms, gateway, pop,
+  isl_hops, hops, path (satellites), path_changed, reassigned_mid_slot.
+- ``pair_steps``: (step, station pair): t, src, dst, rtt_ms, hops, path, path_changed.
+- ``network_steps``: (step): t, isl_active, isl_dropped_grazing, isl_dropped_range,
+  isl_dropped_failed, feeder_links.
 - ``positions``: (step, satellite): t, sat, x_m, y_m, z_m, error_code. Optional.
 """
 
@@ -18,10 +23,19 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from ..constants import SPEED_OF_LIGHT_M_PER_S
+from ..network.graph import build_snapshot_graph, gateway_links
+from ..network.isl import active_isls
+from ..network.pairs import forwarding_state, route_pairs, station_graph
+from ..network.routing import route_to_internet, satellite_paths
+from ..network.slots import choose_serving
 from ..space.propagate import propagate
 from .model import SimulationModel
 
 _TS = pa.timestamp("ns", tz="UTC")
+STATES = ("CONNECTED", "NO_SATS", "NO_PATH", "OBSTRUCTED")
+#: Look-ahead for the longest-visibility policy: samples every 15 s for 10 minutes.
+_LOOKAHEAD_STEP_S, _LOOKAHEAD_N = 15, 40
 
 
 def _site_step_columns(pairs, n_sites: int) -> dict[str, np.ndarray]:
@@ -31,11 +45,9 @@ def _site_step_columns(pairs, n_sites: int) -> dict[str, np.ndarray]:
     best_el = np.full(n_sites, np.nan, dtype=np.float32)
     best_range = np.full(n_sites, np.nan, dtype=np.float32)
     if len(pairs):
-        # Highest elevation per site: sort by (site, -elevation) and take each site's first row.
-        order = np.lexsort((-pairs.elevation_deg, pairs.site))
+        order = np.lexsort((pairs.sat, -pairs.elevation_deg, pairs.site))
         site_sorted = pairs.site[order]
-        first = np.flatnonzero(np.r_[True, site_sorted[1:] != site_sorted[:-1]])
-        rows = order[first]
+        rows = order[np.flatnonzero(np.r_[True, site_sorted[1:] != site_sorted[:-1]])]
         best_sat[pairs.site[rows]] = pairs.sat[rows]
         best_el[pairs.site[rows]] = pairs.elevation_deg[rows]
         best_range[pairs.site[rows]] = pairs.range_m[rows]
@@ -43,45 +55,263 @@ def _site_step_columns(pairs, n_sites: int) -> dict[str, np.ndarray]:
             "best_range_m": best_range}
 
 
-def compute_chunk(model: SimulationModel, t_ns: np.ndarray) -> dict[str, pa.Table]:
-    """Results for the instants ``t_ns`` (int64, shape (T,)) as pyarrow tables (see module doc)."""
+def _subset_pairs(pairs, site_index: np.ndarray, n_sites: int):
+    """Pairs whose site is in ``site_index``, renumbered to positions in ``site_index``."""
+    number = np.full(n_sites, -1, dtype=np.int64)
+    number[site_index] = np.arange(len(site_index))
+    local = number[pairs.site]
+    keep = local >= 0
+    return local[keep], pairs.sat[keep], pairs.elevation_deg[keep], pairs.range_m[keep]
+
+
+class _Chunk:
+    """Positions and visibility for every instant a chunk needs, computed once each."""
+
+    def __init__(self, model: SimulationModel, instants: np.ndarray):
+        self.model = model
+        self.instants = np.unique(instants)
+        self.positions = propagate(model.constellation, self.instants)
+        self._row = {int(t): k for k, t in enumerate(self.instants)}
+        self._pairs: dict[int, object] = {}
+
+    def ecef(self, t: int) -> np.ndarray:
+        return self.positions.ecef_m[self._row[int(t)]]
+
+    def pairs(self, t: int):
+        t = int(t)
+        if t not in self._pairs:
+            self._pairs[t] = self.model.visibility.query(self.ecef(t))
+        return self._pairs[t]
+
+
+def _remaining_visibility_s(model, chunk_times_start: int, local, sat, net) -> np.ndarray:
+    """Seconds each (dish, sat) pair stays in view after the slot start, sampled every 15 s."""
+    offsets = np.arange(1, _LOOKAHEAD_N + 1, dtype=np.int64) * _LOOKAHEAD_STEP_S * 1_000_000_000
+    future = propagate(model.constellation, chunk_times_start + offsets)
+    remaining = np.zeros(len(sat))
+    still = np.ones(len(sat), dtype=bool)
+    dish_sites = net.dish_sites[local]
+    vis = model.visibility
+    rule = vis.rule
+    for k in range(len(offsets)):
+        from ..space.frames import look_angles
+
+        el, _, rng = look_angles(vis.site_ecef_m[dish_sites], vis.enu[dish_sites], future.ecef_m[k][sat])
+        ok = np.isfinite(el)
+        if rule.min_elevation_deg is not None:
+            ok &= el >= rule.min_elevation_deg
+        if rule.max_range_m is not None:
+            ok &= rng <= rule.max_range_m
+        still &= ok
+        remaining += still * _LOOKAHEAD_STEP_S
+    return remaining
+
+
+def _assignments(chunk: _Chunk, slot_start: int) -> np.ndarray:
+    """Serving satellite of every dish for the slot that starts at ``slot_start``."""
+    model, net = chunk.model, chunk.model.network
+    local, sat, el, _ = _subset_pairs(chunk.pairs(slot_start), net.dish_sites, len(model.sites))
+    remaining = None
+    if net.policy == "longest-visibility":
+        remaining = _remaining_visibility_s(model, slot_start, local, sat, net)
+    return choose_serving(local, sat, el, len(net.dish_sites), remaining, net.policy)
+
+
+def _network_at(chunk: _Chunk, t: int, serving_slot: np.ndarray) -> dict:
+    """Routes of every dish and station pair at instant t."""
+    model, net = chunk.model, chunk.model.network
+    n_sats, n_sites = len(model.constellation), len(model.sites)
+    pairs = chunk.pairs(t)
+    ecef = chunk.ecef(t)
+    isl = active_isls(net.isl_candidates, ecef, net.grazing_height_m, net.isl_max_range_m)
+    g_local, g_sat, g_el, g_rng = _subset_pairs(pairs, net.gateway_sites, n_sites)
+    f_gw, f_sat, f_rng = gateway_links(g_local, g_sat, g_el, g_rng, net.gateway_antennas)
+    graph = build_snapshot_graph(
+        n_sats, len(net.gateway_sites), len(net.pop_sites), isl.links, isl.length_m,
+        f_gw, f_sat, f_rng, net.gateway_pop, net.gateway_pop_delay_s, net.backbone, net.backbone_delay_s,
+    )
+    routes = route_to_internet(graph)
+
+    # Dishes: the slot's satellite if still in view, else the best one in view now.
+    d_local, d_sat, d_el, d_rng = _subset_pairs(pairs, net.dish_sites, n_sites)
+    n_d = len(net.dish_sites)
+    key = d_local * n_sats + d_sat  # sorted, as pairs are sorted by (site, sat)
+    want = np.arange(n_d) * n_sats + np.maximum(serving_slot, 0)
+    pos = np.clip(np.searchsorted(key, want), 0, max(len(key) - 1, 0))
+    in_view = (serving_slot >= 0) & (len(key) > 0) & (key[pos] == want if len(key) else False)
+    best_now = choose_serving(d_local, d_sat, d_el, n_d)
+    serving = np.where(in_view, serving_slot, best_now).astype(np.int32)
+    reassigned = ~in_view & (best_now >= 0)
+    rng_now = np.full(n_d, np.nan)
+    rng_now[in_view] = d_rng[pos[in_view]]
+    if reassigned.any():
+        want2 = np.arange(n_d)[reassigned] * n_sats + best_now[reassigned]
+        rng_now[reassigned] = d_rng[np.searchsorted(key, want2)]
+    has_sat = serving >= 0
+    sat_delay = np.full(n_d, np.inf)
+    sat_delay[has_sat] = routes.delay_s[serving[has_sat]]
+    connected = has_sat & np.isfinite(sat_delay)
+    state = np.where(~has_sat, 1, np.where(connected, 0, 2)).astype(np.int8)
+    rtt_ms = np.where(connected, 2e3 * (rng_now / SPEED_OF_LIGHT_M_PER_S + sat_delay), np.nan)
+    gw = np.full(n_d, -1, dtype=np.int32)
+    pop = np.full(n_d, -1, dtype=np.int32)
+    isl_hops = np.full(n_d, -1, dtype=np.int16)
+    s_ok = serving[connected]
+    gw[connected] = net.gateway_sites[routes.sat_gateway[s_ok]]
+    pop[connected] = net.pop_sites[routes.exit_pop[s_ok]]
+    isl_hops[connected] = routes.sat_isl_hops[s_ok]
+    hops = np.where(connected, isl_hops.astype(np.int16) + 3, -1).astype(np.int16)  # dish-sat, ..., sat-gw, gw-PoP
+    path = satellite_paths(routes, np.where(connected, serving, -1), n_sats)
+
+    out = {
+        "dish": dict(serving=serving, state=state, rtt_ms=rtt_ms, gateway=gw, pop=pop, isl_hops=isl_hops,
+                     hops=hops, path=path, reassigned=reassigned),
+        "network": dict(isl_active=len(isl.links), isl_dropped_grazing=isl.dropped_grazing,
+                        isl_dropped_range=isl.dropped_range, isl_dropped_failed=isl.dropped_failed,
+                        feeder_links=len(f_gw)),
+    }
+    if len(net.pair_src):
+        stations = np.unique(np.r_[net.pair_src, net.pair_dst])
+        s_local, s_sat, _, s_rng = _subset_pairs(pairs, stations, n_sites)
+        matrix = station_graph(n_sats, len(stations), isl.links, isl.length_m, s_local, s_sat, s_rng)
+        number = np.full(n_sites, -1, dtype=np.int64)
+        number[stations] = np.arange(len(stations))
+        src, dst = number[net.pair_src], number[net.pair_dst]
+        state_fw = forwarding_state(matrix, n_sats, len(stations), np.unique(dst))
+        pr = route_pairs(state_fw, src, dst)
+        out["pairs"] = dict(rtt_ms=2e3 * pr.one_way_s, hops=pr.hops, path=pr.path_sats)
+    return out
+
+
+def _list_column(matrix: np.ndarray) -> pa.Array:
+    """(M, L) int32 padded with -1 -> pyarrow list<int32> without the padding."""
+    valid = matrix >= 0
+    counts = valid.sum(axis=1)
+    offsets = np.r_[0, np.cumsum(counts)].astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(matrix[valid].astype(np.int32)))
+
+
+def _same_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    width = max(a.shape[1], b.shape[1])
+    pa_ = np.full((a.shape[0], width), -1, dtype=np.int32)
+    pb_ = np.full((b.shape[0], width), -1, dtype=np.int32)
+    pa_[:, : a.shape[1]] = a
+    pb_[:, : b.shape[1]] = b
+    return (pa_ == pb_).all(axis=1)
+
+
+def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | None = None) -> dict[str, pa.Table]:
+    """Results for the instants ``t_ns`` (int64, shape (T,)) as pyarrow tables (see module doc).
+
+    ``prev_t_ns`` is the step before ``t_ns[0]`` (None for a run's first step); it is recomputed
+    here so that "path changed" needs nothing from another chunk.
+    """
     t_ns = np.asarray(t_ns, dtype=np.int64)
-    outputs = model.scenario.outputs
+    sc = model.scenario
+    outputs = sc.outputs
     n_sites = len(model.sites)
-    positions = propagate(model.constellation, t_ns)
-    site_cols: dict[str, list[np.ndarray]] = {}
-    vis_cols: dict[str, list[np.ndarray]] = {k: [] for k in ("t", "site", "sat", "elevation_deg", "azimuth_deg", "range_m")}
-    for k, t in enumerate(t_ns):  # one instant at a time: visibility is a per-instant query
-        pairs = model.visibility.query(positions.ecef_m[k])
-        cols = {"t": np.full(n_sites, t, dtype=np.int64), "site": np.arange(n_sites, dtype=np.int32)}
-        cols.update(_site_step_columns(pairs, n_sites))
-        for name, col in cols.items():
-            site_cols.setdefault(name, []).append(col)
-        if outputs.visibility_pairs:
-            vis_cols["t"].append(np.full(len(pairs), t, dtype=np.int64))
-            vis_cols["site"].append(pairs.site)
-            vis_cols["sat"].append(pairs.sat)
-            vis_cols["elevation_deg"].append(pairs.elevation_deg.astype(np.float32))
-            vis_cols["azimuth_deg"].append(pairs.azimuth_deg.astype(np.float32))
-            vis_cols["range_m"].append(pairs.range_m.astype(np.float32))
+    do_net = sc.network.enabled
+    net = model.network if do_net else None
+    steps = t_ns if prev_t_ns is None else np.r_[np.int64(prev_t_ns), t_ns]
+    instants = steps
+    if do_net:
+        slot_of = net.clock.slot_start(steps)
+        instants = np.r_[steps, slot_of]
+    chunk = _Chunk(model, instants)
+
+    site_cols: dict[str, list] = {}
+    vis_cols: dict[str, list] = {k: [] for k in ("t", "site", "sat", "elevation_deg", "azimuth_deg", "range_m")}
+    dish_cols: dict[str, list] = {}
+    pair_cols: dict[str, list] = {}
+    net_cols: dict[str, list] = {}
+    assigned: dict[int, np.ndarray] = {}
+    prev_dish = prev_pair = None
+    for k, t in enumerate(steps):
+        is_output = not (prev_t_ns is not None and k == 0)
+        pairs = chunk.pairs(t)
+        if is_output:
+            cols = {"t": np.full(n_sites, t, dtype=np.int64), "site": np.arange(n_sites, dtype=np.int32)}
+            cols.update(_site_step_columns(pairs, n_sites))
+            for name, col in cols.items():
+                site_cols.setdefault(name, []).append(col)
+            if outputs.visibility_pairs:
+                vis_cols["t"].append(np.full(len(pairs), t, dtype=np.int64))
+                vis_cols["site"].append(pairs.site)
+                vis_cols["sat"].append(pairs.sat)
+                vis_cols["elevation_deg"].append(pairs.elevation_deg.astype(np.float32))
+                vis_cols["azimuth_deg"].append(pairs.azimuth_deg.astype(np.float32))
+                vis_cols["range_m"].append(pairs.range_m.astype(np.float32))
+        if not do_net:
+            continue
+        slot = int(slot_of[k])
+        if slot not in assigned:
+            assigned[slot] = _assignments(chunk, slot)
+        res = _network_at(chunk, t, assigned[slot])
+        d = res["dish"]
+        dish_sig = np.c_[d["serving"], d["gateway"], d["pop"], d["path"]] if len(d["serving"]) else np.zeros((0, 3), dtype=np.int32)
+        changed = np.zeros(len(d["serving"]), dtype=bool) if prev_dish is None else ~_same_rows(prev_dish, dish_sig)
+        prev_dish = dish_sig
+        if "pairs" in res:
+            psig = res["pairs"]["path"]
+            pchanged = np.zeros(len(psig), dtype=bool) if prev_pair is None else ~_same_rows(prev_pair, psig)
+            prev_pair = psig
+        if not is_output:
+            continue
+        n_d = len(d["serving"])
+        for name, col in {
+            "t": np.full(n_d, t, dtype=np.int64), "site": net.dish_sites.astype(np.int32),
+            "slot_start": np.full(n_d, slot, dtype=np.int64), "serving_sat": d["serving"],
+            "state": d["state"], "rtt_ms": d["rtt_ms"].astype(np.float32), "gateway": d["gateway"],
+            "pop": d["pop"], "isl_hops": d["isl_hops"], "hops": d["hops"], "path": d["path"],
+            "path_changed": changed, "reassigned_mid_slot": d["reassigned"],
+        }.items():
+            dish_cols.setdefault(name, []).append(col)
+        for name, value in res["network"].items():
+            net_cols.setdefault(name, []).append(np.array([value], dtype=np.int32))
+        net_cols.setdefault("t", []).append(np.array([t], dtype=np.int64))
+        if "pairs" in res:
+            p = res["pairs"]
+            m = len(net.pair_src)
+            for name, col in {
+                "t": np.full(m, t, dtype=np.int64), "src": net.pair_src.astype(np.int32),
+                "dst": net.pair_dst.astype(np.int32), "rtt_ms": p["rtt_ms"].astype(np.float32),
+                "hops": p["hops"].astype(np.int16), "path": p["path"], "path_changed": pchanged,
+            }.items():
+                pair_cols.setdefault(name, []).append(col)
 
     tables = {"site_steps": _table(site_cols)}
     if outputs.visibility_pairs:
         tables["visibility"] = _table(vis_cols)
+    if do_net:
+        tables["dish_steps"] = _table(dish_cols, states=True)
+        tables["network_steps"] = _table(net_cols)
+        if len(net.pair_src):
+            tables["pair_steps"] = _table(pair_cols)
     if outputs.positions:
         n_sats = len(model.constellation)
-        xyz = positions.ecef_m.reshape(-1, 3)
+        xyz = np.concatenate([chunk.ecef(t) for t in t_ns])
+        codes = np.concatenate([chunk.positions.error_code[chunk._row[int(t)]] for t in t_ns])
         tables["positions"] = _table({
             "t": [np.repeat(t_ns, n_sats)], "sat": [np.tile(np.arange(n_sats, dtype=np.int32), len(t_ns))],
-            "x_m": [xyz[:, 0]], "y_m": [xyz[:, 1]], "z_m": [xyz[:, 2]],
-            "error_code": [positions.error_code.reshape(-1)],
+            "x_m": [xyz[:, 0]], "y_m": [xyz[:, 1]], "z_m": [xyz[:, 2]], "error_code": [codes],
         })
     return tables
 
 
-def _table(cols: dict[str, list[np.ndarray]]) -> pa.Table:
+def _table(cols: dict[str, list], states: bool = False) -> pa.Table:
     arrays = {}
     for name, parts in cols.items():
+        if name == "path":
+            width = max((p.shape[1] for p in parts), default=0)
+            padded = [np.pad(p, ((0, 0), (0, width - p.shape[1])), constant_values=-1) for p in parts]
+            arrays[name] = _list_column(np.concatenate(padded) if padded else np.zeros((0, 0), dtype=np.int32))
+            continue
         data = np.concatenate(parts) if parts else np.zeros(0)
-        arrays[name] = pa.array(data.astype(np.int64), type=pa.int64()).cast(_TS) if name == "t" else pa.array(data)
+        if name in ("t", "slot_start"):
+            arrays[name] = pa.array(data.astype(np.int64), type=pa.int64()).cast(_TS)
+        elif name == "state" and states:
+            arrays[name] = pa.DictionaryArray.from_arrays(
+                pa.array(data.astype(np.int8)), pa.array(list(STATES), pa.string()))
+        else:
+            arrays[name] = pa.array(data)
     return pa.table(arrays)

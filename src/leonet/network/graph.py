@@ -1,0 +1,116 @@
+"""The snapshot graph at one instant: satellites, gateways and PoPs joined by lasers, radio and
+fibre, as a scipy CSR matrix of one-way delays in seconds.
+
+Node numbering: satellites ``0..N-1``, then gateways ``N..N+G-1``, then PoPs ``N+G..N+G+P-1``.
+Edges are directed so that ground sites never relay between satellites:
+
+- laser ISL: satellite <-> satellite (both directions);
+- feeder link: satellite -> gateway (a gateway hands traffic to the ground, never back up);
+- fibre: gateway -> its PoP, and PoP <-> PoP along the backbone.
+
+Traffic from dish to internet therefore flows sat -> ... -> sat -> gateway -> PoP (-> PoP). The
+reverse direction uses the same links, so RTT = 2 x one-way delay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..constants import SPEED_OF_LIGHT_M_PER_S
+
+#: scipy's sparse graphs drop zero-weight edges; a co-located gateway and PoP get this instead.
+MIN_EDGE_DELAY_S = 1e-12
+
+
+@dataclass(frozen=True)
+class SnapshotGraph:
+    """A directed graph of one-way delays (s). ``matrix[i, j]`` is the delay of link i -> j."""
+
+    matrix: sp.csr_matrix
+    n_sats: int
+    n_gateways: int
+    n_pops: int
+
+    @property
+    def n_nodes(self) -> int:
+        return self.n_sats + self.n_gateways + self.n_pops
+
+    def gateway_node(self, g):
+        return self.n_sats + np.asarray(g)
+
+    def pop_node(self, p):
+        return self.n_sats + self.n_gateways + np.asarray(p)
+
+
+def gateway_links(site: np.ndarray, sat: np.ndarray, elevation_deg: np.ndarray, range_m: np.ndarray,
+                  antennas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Feeder links: each gateway tracks its highest ``antennas[g]`` satellites in view.
+
+    Parameters
+    ----------
+    site, sat, elevation_deg, range_m : (K,) pairs in view (``site`` is the gateway number).
+    antennas : (G,) int, antennas per gateway (each tracks one satellite).
+
+    Returns
+    -------
+    gateway, sat, range_m of the links kept, each (L,).
+    """
+    if len(site) == 0:
+        return site, sat, range_m
+    order = np.lexsort((sat, -elevation_deg, site))
+    g = site[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    group_start = np.repeat(starts, np.diff(np.r_[starts, len(g)]))
+    rank = np.arange(len(g)) - group_start
+    keep = order[rank < np.asarray(antennas)[g]]
+    return site[keep], sat[keep], range_m[keep]
+
+
+def build_snapshot_graph(
+    n_sats: int, n_gateways: int, n_pops: int,
+    isl_links: np.ndarray, isl_length_m: np.ndarray,
+    feeder_gateway: np.ndarray, feeder_sat: np.ndarray, feeder_range_m: np.ndarray,
+    gateway_pop: np.ndarray, gateway_pop_delay_s: np.ndarray,
+    backbone: np.ndarray, backbone_delay_s: np.ndarray,
+) -> SnapshotGraph:
+    """Assemble the CSR graph.
+
+    Parameters
+    ----------
+    isl_links : (E, 2) satellite pairs; isl_length_m : (E,).
+    feeder_gateway, feeder_sat, feeder_range_m : (L,) feeder links.
+    gateway_pop : (G,) PoP of each gateway (-1: none); gateway_pop_delay_s : (G,).
+    backbone : (B, 2) PoP pairs; backbone_delay_s : (B,).
+    """
+    c = SPEED_OF_LIGHT_M_PER_S
+    isl_links = np.asarray(isl_links, dtype=np.int64).reshape(-1, 2)
+    gw_node = n_sats + np.arange(n_gateways)
+    has_pop = np.asarray(gateway_pop) >= 0
+    backbone = np.asarray(backbone, dtype=np.int64).reshape(-1, 2)
+    pop0 = n_sats + n_gateways
+    rows = np.concatenate([
+        isl_links[:, 0], isl_links[:, 1],
+        feeder_sat,
+        gw_node[has_pop],
+        pop0 + backbone[:, 0], pop0 + backbone[:, 1],
+    ]).astype(np.int64)
+    cols = np.concatenate([
+        isl_links[:, 1], isl_links[:, 0],
+        n_sats + np.asarray(feeder_gateway),
+        pop0 + np.asarray(gateway_pop)[has_pop],
+        pop0 + backbone[:, 1], pop0 + backbone[:, 0],
+    ]).astype(np.int64)
+    delay = np.concatenate([
+        np.asarray(isl_length_m) / c, np.asarray(isl_length_m) / c,
+        np.asarray(feeder_range_m) / c,
+        np.asarray(gateway_pop_delay_s)[has_pop],
+        np.asarray(backbone_delay_s), np.asarray(backbone_delay_s),
+    ]).astype(np.float64)
+    delay = np.maximum(delay, MIN_EDGE_DELAY_S)
+    n = n_sats + n_gateways + n_pops
+    # Duplicate (row, col) entries would be summed by scipy; callers pass unique links.
+    matrix = sp.csr_matrix((delay, (rows, cols)), shape=(n, n))
+    return SnapshotGraph(matrix=matrix, n_sats=n_sats, n_gateways=n_gateways, n_pops=n_pops)

@@ -1,0 +1,96 @@
+"""Shortest paths by propagation delay (scipy's C Dijkstra).
+
+- To the internet: one multi-source Dijkstra per step, from every PoP over the reversed graph,
+  gives every node its delay to the nearest reachable PoP and its next hop toward it. A dish's
+  route is then its serving satellite's route, so the cost does not grow with the number of dishes.
+- Between ground stations (Hypatia's semantics): see :mod:`leonet.network.pairs`.
+
+Ties between equal-delay paths are broken by scipy's Dijkstra (first found); with real-valued
+delays exact ties are rare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+
+from .graph import SnapshotGraph
+
+NO_NODE = -9999  # scipy's marker for "no predecessor"
+
+
+@dataclass(frozen=True)
+class InternetRoutes:
+    """Every node's route to the nearest reachable PoP at one instant.
+
+    Attributes
+    ----------
+    delay_s : (n_nodes,) one-way delay to the exit PoP; inf where none is reachable.
+    next_hop : (n_nodes,) next node toward that PoP; -1 at PoPs and where unreachable.
+    exit_pop : (n_nodes,) PoP index (0..P-1) where traffic leaves; -1 where unreachable.
+    sat_gateway : (n_sats,) gateway index (0..G-1) the satellite's traffic lands at; -1 if none.
+    sat_isl_hops : (n_sats,) laser hops from the satellite to the one with the feeder link.
+    """
+
+    delay_s: np.ndarray
+    next_hop: np.ndarray
+    exit_pop: np.ndarray
+    sat_gateway: np.ndarray
+    sat_isl_hops: np.ndarray
+
+
+def route_to_internet(graph: SnapshotGraph) -> InternetRoutes:
+    n_sats, n = graph.n_sats, graph.n_nodes
+    if graph.n_pops == 0:
+        inf = np.full(n, np.inf)
+        none = np.full(n, -1, dtype=np.int32)
+        return InternetRoutes(inf, none, none, none[:n_sats].copy(), np.full(n_sats, -1, dtype=np.int32))
+    pops = graph.pop_node(np.arange(graph.n_pops))
+    # On the reversed graph, a path PoP -> v is the forward path v -> PoP, and v's predecessor
+    # there is v's next hop toward the PoP.
+    dist, pred, source = dijkstra(graph.matrix.T.tocsr(), directed=True, indices=pops,
+                                  return_predecessors=True, min_only=True)
+    next_hop = np.where(pred == NO_NODE, -1, pred).astype(np.int32)
+    exit_pop = np.where(source == NO_NODE, -1, source - (n_sats + graph.n_gateways)).astype(np.int32)
+
+    # Walk every satellite's chain at once until it leaves the satellite layer: the first
+    # non-satellite node is the gateway; the number of satellite-to-satellite steps is the hop count.
+    cur = np.arange(n_sats, dtype=np.int64)
+    hops = np.zeros(n_sats, dtype=np.int32)
+    active = next_hop[:n_sats] >= 0
+    for _ in range(n_sats + 1):
+        if not active.any():
+            break
+        nxt = next_hop[cur[active]]
+        still_sat = nxt < n_sats
+        idx = np.flatnonzero(active)
+        hops[idx[still_sat]] += 1
+        cur[idx] = nxt
+        active[idx[~still_sat]] = False
+    reachable = np.isfinite(dist[:n_sats])
+    sat_gateway = np.where(reachable, cur - n_sats, -1).astype(np.int32)
+    sat_gateway[sat_gateway >= graph.n_gateways] = -1  # (cannot happen: sats reach PoPs via gateways)
+    return InternetRoutes(dist, next_hop, exit_pop, sat_gateway, np.where(reachable, hops, -1).astype(np.int32))
+
+
+def satellite_paths(routes: InternetRoutes, start_sats: np.ndarray, n_sats: int) -> np.ndarray:
+    """Satellites on the route of each start satellite, padded with -1.
+
+    Returns int32 (M, L): row i lists ``start_sats[i]`` then each following satellite up to the one
+    with the feeder link. Rows of unreachable or negative starts are all -1.
+    """
+    start = np.asarray(start_sats, dtype=np.int64)
+    ok = start >= 0
+    ok[ok] &= np.isfinite(routes.delay_s[start[ok]])
+    length = np.zeros(len(start), dtype=np.int64)
+    length[ok] = routes.sat_isl_hops[start[ok]] + 1
+    width = int(length.max()) if len(length) else 0
+    out = np.full((len(start), width), -1, dtype=np.int32)
+    cur = np.where(ok, start, 0)
+    for k in range(width):
+        live = length > k
+        out[live, k] = cur[live]
+        cur = np.where(live, routes.next_hop[cur], cur)
+    return out

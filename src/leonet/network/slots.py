@@ -1,0 +1,77 @@
+"""Starlink's 15 s reconfiguration slots and the assignment of a serving satellite to each dish.
+
+Measurements show the user-to-satellite assignment changing on a global 15 s schedule, at UTC
+seconds 12, 27, 42 and 57 of each minute (Mohan et al., WWW 2024; community measurements; see
+REFERENCE.md). A dish is assigned once per slot, at the slot's start, and keeps that satellite for
+the slot. Because the assignment depends only on the slot's start time, any step can be computed
+on its own: the dish's satellite at t is chosen from the sky at ``slot_start(t)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..constants import NS_PER_S
+
+POLICIES = ("highest-elevation", "longest-visibility")
+
+
+@dataclass(frozen=True)
+class SlotClock:
+    """Slots of ``period_s`` seconds whose boundaries fall ``offset_s`` seconds after each period
+    boundary counted from the Unix epoch (offset 12, period 15 -> UTC seconds 12, 27, 42, 57)."""
+
+    period_s: float = 15.0
+    offset_s: float = 12.0
+
+    @property
+    def period_ns(self) -> int:
+        return int(round(self.period_s * NS_PER_S))
+
+    @property
+    def offset_ns(self) -> int:
+        return int(round(self.offset_s * NS_PER_S))
+
+    def slot_start(self, t_ns: np.ndarray) -> np.ndarray:
+        """Start (int64 ns) of the slot that contains each instant."""
+        t = np.asarray(t_ns, dtype=np.int64)
+        k = np.floor_divide(t - self.offset_ns, self.period_ns)
+        return k * self.period_ns + self.offset_ns
+
+
+def choose_serving(
+    site: np.ndarray, sat: np.ndarray, elevation_deg: np.ndarray, n_sites: int,
+    remaining_s: np.ndarray | None = None, policy: str = "highest-elevation",
+) -> np.ndarray:
+    """The serving satellite of each site, from the pairs in view at the slot start.
+
+    Parameters
+    ----------
+    site, sat, elevation_deg : (K,) arrays of the pairs in view at the slot's start.
+    n_sites : number of sites; sites with no pair get -1.
+    remaining_s : (K,) seconds each pair stays in view from the slot start (for
+        ``longest-visibility``); ties are broken by elevation.
+    policy : ``"highest-elevation"`` (default) or ``"longest-visibility"``.
+
+    Returns
+    -------
+    int32 (n_sites,) satellite index, -1 where nothing is in view.
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"unknown slot policy {policy!r}; expected one of {POLICIES}")
+    out = np.full(n_sites, -1, dtype=np.int32)
+    if len(site) == 0:
+        return out
+    if policy == "highest-elevation":
+        key = (sat, -elevation_deg, site)  # lexsort: last key is primary; sat breaks exact ties
+    else:
+        if remaining_s is None:
+            raise ValueError("longest-visibility needs remaining_s")
+        key = (sat, -elevation_deg, -remaining_s, site)
+    order = np.lexsort(key)
+    s = site[order]
+    first = np.r_[True, s[1:] != s[:-1]]
+    out[s[first]] = sat[order][first]
+    return out

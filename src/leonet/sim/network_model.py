@@ -1,0 +1,117 @@
+"""The static part of a scenario's network, built once per run: who is a dish, a gateway, a PoP or
+a station; which PoP each gateway feeds; the backbone; the ISL candidates; the station pairs.
+
+The per-instant part (which links are up, routes) is computed in :mod:`leonet.sim.step`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from ..ground.sites import Sites, nearest_pop, starlink_backbone_2023
+from ..network import isl as isl_mod
+from ..network.fibre import fibre_delay_s
+from ..network.slots import SlotClock
+from ..scenario import Scenario
+from ..space.constellation import Constellation
+
+
+@dataclass(frozen=True)
+class NetworkModel:
+    """Index arrays into the scenario's sites, and link candidates. All int arrays are int64."""
+
+    dish_sites: np.ndarray        # (D,) site index of each dish
+    gateway_sites: np.ndarray     # (G,) site index of each gateway
+    pop_sites: np.ndarray         # (P,) site index of each PoP
+    gateway_pop: np.ndarray       # (G,) PoP number (0..P-1) each gateway feeds, -1 if no PoP
+    gateway_pop_delay_s: np.ndarray  # (G,) one-way fibre delay gateway -> PoP
+    gateway_antennas: np.ndarray  # (G,)
+    backbone: np.ndarray          # (B, 2) PoP numbers
+    backbone_delay_s: np.ndarray  # (B,)
+    isl_candidates: np.ndarray    # (E, 2) satellite pairs
+    grazing_height_m: float
+    isl_max_range_m: float | None
+    pair_src: np.ndarray          # (M,) site index
+    pair_dst: np.ndarray          # (M,) site index
+    clock: SlotClock
+    policy: str
+    warnings: tuple[str, ...] = ()
+
+
+def build_network_model(scenario: Scenario, constellation: Constellation, sites: Sites) -> NetworkModel:
+    net = scenario.network
+    kind = np.asarray(sites.kind)
+    dish = np.flatnonzero(kind == "dish")
+    gw = np.flatnonzero(kind == "gateway")
+    pop = np.flatnonzero(kind == "pop")
+    warnings: list[str] = []
+
+    if len(gw) and len(pop):
+        gw_sites, pop_sites = sites.take(gw), sites.take(pop)
+        gateway_pop = np.asarray(nearest_pop(gw_sites, pop_sites), dtype=np.int64)
+        gateway_pop_delay_s = fibre_delay_s(
+            gw_sites.lat_deg, gw_sites.lon_deg, pop_sites.lat_deg[gateway_pop], pop_sites.lon_deg[gateway_pop],
+            net.fibre_route_factor, net.fibre_refractive_index,
+        )
+    else:
+        gateway_pop = np.full(len(gw), -1, dtype=np.int64)
+        gateway_pop_delay_s = np.zeros(len(gw))
+        if len(dish):
+            missing = "gateways" if not len(gw) else "PoPs"
+            warnings.append(f"the scenario has no {missing}: every dish will be NO_PATH")
+
+    backbone = np.zeros((0, 2), dtype=np.int64)
+    if net.backbone == "community-2023" and len(pop) > 1:
+        links, _unresolved = starlink_backbone_2023()  # unresolved endpoints are listed in data/SOURCE.md
+        number = {name: k for k, name in enumerate(sites.name[pop])}
+        pairs = sorted({tuple(sorted((number[a], number[b]))) for a, b in links if a in number and b in number and a != b})
+        if pairs:
+            backbone = np.array(pairs, dtype=np.int64)
+    backbone_delay_s = fibre_delay_s(
+        sites.lat_deg[pop][backbone[:, 0]], sites.lon_deg[pop][backbone[:, 0]],
+        sites.lat_deg[pop][backbone[:, 1]], sites.lon_deg[pop][backbone[:, 1]],
+        net.fibre_route_factor, net.fibre_refractive_index,
+    ) if len(backbone) else np.zeros(0)
+
+    if net.isl.topology == "plus-grid":
+        candidates = isl_mod.plus_grid_candidates(constellation, inter_plane_shift=net.isl.inter_plane_shift)
+    elif net.isl.topology == "list":
+        candidates = isl_mod.read_isl_list(scenario.resolve_path(net.isl.list_file), len(constellation))
+    else:
+        candidates = np.zeros((0, 2), dtype=np.int32)
+
+    src, dst = [], []
+    if net.pairs:
+        for k, (a, b) in enumerate(net.pairs):
+            try:
+                ia, ib = sites.index_of([a, b])
+            except InputError as err:
+                raise InputError(f"{err.message}", source=err.source, location=f"network.pairs[{k}]") from None
+            if ia == ib:
+                raise InputError(f"a pair needs two different sites, got {a!r} twice", location=f"network.pairs[{k}]")
+            src.append(ia)
+            dst.append(ib)
+    if net.all_station_pairs:
+        st = np.flatnonzero(kind == "station")
+        if len(st) < 2:
+            raise InputError("all_station_pairs needs at least two sites of kind station", location="network.all_station_pairs")
+        a, b = np.meshgrid(st, st, indexing="ij")
+        off = a != b
+        src.extend(a[off].tolist())
+        dst.extend(b[off].tolist())
+
+    return NetworkModel(
+        dish_sites=dish.astype(np.int64), gateway_sites=gw.astype(np.int64), pop_sites=pop.astype(np.int64),
+        gateway_pop=gateway_pop, gateway_pop_delay_s=np.asarray(gateway_pop_delay_s, dtype=np.float64),
+        gateway_antennas=np.full(len(gw), net.gateway_antennas, dtype=np.int64),
+        backbone=backbone, backbone_delay_s=np.asarray(backbone_delay_s, dtype=np.float64),
+        isl_candidates=np.asarray(candidates, dtype=np.int64).reshape(-1, 2),
+        grazing_height_m=net.isl.grazing_height_km * 1e3,
+        isl_max_range_m=None if net.isl.max_range_km is None else net.isl.max_range_km * 1e3,
+        pair_src=np.asarray(src, dtype=np.int64), pair_dst=np.asarray(dst, dtype=np.int64),
+        clock=SlotClock(net.slots.period_s, net.slots.offset_s), policy=net.slots.policy,
+        warnings=tuple(warnings),
+    )
