@@ -85,7 +85,7 @@ def run(
 
     Running the same command again after an interruption resumes: finished chunks are kept.
     """
-    from .results.summary import coverage_summary
+    from .results.summary import coverage_summary, network_summary
     from .scenario import load_scenario
     from .sim.runner import run as run_scenario
 
@@ -111,6 +111,7 @@ def run(
     summary = coverage_summary(result.store)
     _print_run_header(result)
     _print_coverage(summary)
+    _print_network(network_summary(result.store), result.model.network.warnings if sc.network.enabled else ())
     console.print(f"Results: [bold]{result.store.root}[/] (Parquet; pandas.read_parquet('{result.store.root}/site_steps'))")
 
 
@@ -153,6 +154,42 @@ def _print_coverage(summary) -> None:
         worst = gap_sites.sort_values("longest_gap_s", ascending=False).head(5)
         names = ", ".join(f"{r['name']} ({r['longest_gap_s']:g} s)" for _, r in worst.iterrows())
         console.print(f"Coverage gaps: {len(gap_sites)} of {len(per)} sites had steps with no satellite in view; longest: {names}.")
+
+
+def _print_network(ns, warnings=()) -> None:
+    for w in warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+    if ns is None:
+        return
+    if ns.by_group().empty:
+        pass
+    else:
+        _print_dish_service(ns)
+    _print_pairs(ns)
+
+
+def _print_dish_service(ns) -> None:
+    t = Table(title="Service per dish group (RTT dish -> PoP, propagation only)")
+    for col in ("group", "dishes", "availability", "RTT p5", "p50", "p95 (ms)", "path changes", "top gateway", "top PoP", "outages (steps)"):
+        t.add_column(col, justify="right" if col in ("dishes", "availability", "RTT p5", "p50", "p95 (ms)", "path changes") else "left")
+    for _, r in ns.by_group().iterrows():
+        t.add_row(str(r["group"]), str(r["dishes"]), f"{100 * r['availability']:.1f}%",
+                  f"{r['rtt_p5_ms']:.1f}", f"{r['rtt_p50_ms']:.1f}", f"{r['rtt_p95_ms']:.1f}",
+                  str(r["path_changes"]), str(r["top_gateway"]), str(r["top_pop"]), str(r["outage_causes"]))
+    console.print(t)
+
+
+def _print_pairs(ns) -> None:
+    if not ns.per_pair.empty:
+        pp = ns.per_pair
+        shown = pp if len(pp) <= 15 else pp.sort_values("rtt_p50_ms", ascending=False).head(15)
+        t = Table(title=f"Ground-station pairs ({len(pp):,} pairs" + ("; the 15 with the highest median RTT)" if len(pp) > 15 else ")"))
+        for col in ("src", "dst", "availability", "RTT p5", "p50", "p95 (ms)", "hops p50", "path changes"):
+            t.add_column(col, justify="left" if col in ("src", "dst") else "right")
+        for _, r in shown.iterrows():
+            t.add_row(str(r["src"]), str(r["dst"]), f"{100 * r['availability']:.1f}%", f"{r['rtt_p5_ms']:.1f}",
+                      f"{r['rtt_p50_ms']:.1f}", f"{r['rtt_p95_ms']:.1f}", f"{r['hops_p50']:g}", str(r["path_changes"]))
+        console.print(t)
 
 
 @app.command()
@@ -199,7 +236,7 @@ def validate(
 def summary(results: Path = typer.Argument(..., help="A results folder written by `leonet run`.")):
     """Print the summary of a results folder again."""
     from .results.store import ResultStore
-    from .results.summary import coverage_summary
+    from .results.summary import coverage_summary, network_summary
 
     store = ResultStore(results)
     if not results.is_dir():
@@ -208,6 +245,7 @@ def summary(results: Path = typer.Argument(..., help="A results folder written b
     console.print(f"[bold]{m['scenario']}[/]: {m['n_satellites']:,} satellites, {m['n_sites']:,} sites, {m['n_steps']:,} steps"
                   + ("" if m.get("completed") else " (incomplete run: run it again to finish)"))
     _print_coverage(coverage_summary(store))
+    _print_network(network_summary(store))
 
 
 def main(argv: list[str] | None = None) -> int:

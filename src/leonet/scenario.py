@@ -60,7 +60,9 @@ class OrbitFileSpec(_Model):
     """A file of real orbit data: TLE (2- or 3-line) or OMM (CelesTrak JSON, CSV or XML)."""
 
     path: str
-    format: Literal["auto", "tle", "omm"] = "auto"
+    format: Literal["auto", "tle", "omm", "hypatia"] = Field(
+        "auto", description="auto (by extension), tle, omm, or hypatia (tles.txt with an '<orbits> <sats>' header)."
+    )
     shell: str | None = Field(None, description="Shell name for these satellites; default the file's stem.")
     plane_assignment: str | None = Field(
         None, description="CSV catalog_id,plane,slot; default: inferred from the elements."

@@ -89,22 +89,32 @@ def route_pairs(state: ForwardingState, src: np.ndarray, dst: np.ndarray) -> Pai
     """Follow the forwarding state from each src's out-node to its dst's in-node (vectorised)."""
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
-    row_of = {int(d): k for k, d in enumerate(state.dests)}
-    rows = np.array([row_of[int(d)] for d in dst], dtype=np.int64)
+    m = len(src)
+    order = np.argsort(state.dests)
+    pos = np.searchsorted(state.dests, dst, sorter=order)
+    if m and (pos.max() >= len(order) or (state.dests[order[np.minimum(pos, len(order) - 1)]] != dst).any()):
+        raise ValueError("route_pairs: a destination has no forwarding state")
+    rows = order[pos] if m else np.zeros(0, dtype=np.int64)
+    n_nodes = state.next_hop.shape[1]
+    flat_next = state.next_hop.reshape(-1)
     start = state.out_node(src)
-    one_way = state.delay_s[rows, start] if len(src) else np.zeros(0)
+    one_way = state.delay_s[rows, start] if m else np.zeros(0)
     ok = np.isfinite(one_way)
-    cur = np.where(ok, state.next_hop[rows, start], -1).astype(np.int64)
-    target = state.in_node(dst)
-    cols: list[np.ndarray] = []
     hops = np.where(ok, 1, -1).astype(np.int32)
-    live = ok & (cur >= 0) & (cur != target)
-    while live.any():
-        col = np.full(len(src), -1, dtype=np.int32)
-        col[live] = cur[live]
-        cols.append(col)
+    target = state.in_node(dst)
+    # Walk only the pairs still on their way; `live` indexes into the pairs.
+    live = np.flatnonzero(ok)
+    cur = flat_next[rows[live] * n_nodes + start[live]].astype(np.int64)
+    keep = cur != target[live]
+    live, cur = live[keep], cur[keep]
+    cols: list[tuple[np.ndarray, np.ndarray]] = []
+    while len(live):
+        cols.append((live, cur.astype(np.int32)))
         hops[live] += 1
-        cur[live] = state.next_hop[rows[live], cur[live]]
-        live &= cur != target
-    path = np.stack(cols, axis=1) if cols else np.full((len(src), 0), -1, dtype=np.int32)
+        cur = flat_next[rows[live] * n_nodes + cur].astype(np.int64)
+        keep = cur != target[live]
+        live, cur = live[keep], cur[keep]
+    path = np.full((m, len(cols)), -1, dtype=np.int32)
+    for k, (who, node) in enumerate(cols):
+        path[who, k] = node
     return PairRoutes(one_way_s=one_way, hops=hops, path_sats=path)

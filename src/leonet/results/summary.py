@@ -71,3 +71,96 @@ def coverage_summary(store: ResultStore) -> CoverageSummary:
         longest_gap_s=[g[1] * step_s for g in gaps],
     )
     return CoverageSummary(per_site=per_site, n_steps=nv.shape[1] if nv.size else 0, step_s=step_s)
+
+
+@dataclass(frozen=True)
+class NetworkSummary:
+    """Per-dish service over the run, from ``dish_steps``.
+
+    ``per_dish``: name, group, steps, availability (share of steps CONNECTED), rtt_p5_ms,
+    rtt_p50_ms, rtt_p95_ms, path_changes, top_gateway, top_pop, and one column of step counts
+    per non-connected state. ``per_pair``: src, dst, availability, rtt_p5/50/95_ms, hops_p50,
+    path_changes (empty without ``pair_steps``).
+    """
+
+    per_dish: pd.DataFrame
+    per_pair: pd.DataFrame
+    states: tuple[str, ...]
+
+    def by_group(self) -> pd.DataFrame:
+        """Dishes aggregated per group (city), with RTT percentiles over all their steps."""
+        return self._groups
+
+
+def _rtt_percentiles(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """p5/p50/p95 of rtt_ms per group (finite values only), one vectorised groupby."""
+    finite = df[np.isfinite(df["rtt_ms"].to_numpy(dtype=np.float64))]
+    q = finite.groupby(keys, sort=False)["rtt_ms"].quantile([0.05, 0.5, 0.95]).unstack()
+    q.columns = ["rtt_p5_ms", "rtt_p50_ms", "rtt_p95_ms"]
+    return q
+
+
+def _mode_name(df: pd.DataFrame, keys: list[str], column: str, names: np.ndarray) -> pd.Series:
+    """Most frequent value of ``column`` per group, as a site name ("" if none)."""
+    ok = df[df[column] >= 0]
+    if ok.empty:
+        return pd.Series(dtype=object)
+    counts = ok.groupby([*keys, column], sort=False).size().reset_index(name="n")
+    top = counts.sort_values("n", ascending=False, kind="stable").drop_duplicates(keys)
+    return pd.Series(names[top[column].to_numpy()], index=pd.MultiIndex.from_frame(top[keys]) if len(keys) > 1 else top[keys[0]].to_numpy())
+
+
+def network_summary(store: ResultStore) -> NetworkSummary | None:
+    """None when the run has no network results."""
+    if "dish_steps" not in store.tables():
+        return None
+    sites = store.read("sites", columns=["name", "kind", "group"]).to_pandas()
+    name = sites["name"].to_numpy()
+    d = store.read("dish_steps", columns=["site", "state", "rtt_ms", "gateway", "pop", "path_changed"]).to_pandas()
+    states = tuple(str(s) for s in d["state"].cat.categories) if hasattr(d["state"], "cat") else ()
+    d["state"] = d["state"].astype(str)
+    d["connected"] = d["state"] == "CONNECTED"
+    grp = sites["group"].to_numpy()[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
+    d["group"] = np.where(grp == "", "dish", grp)
+
+    def service(keys: list[str]) -> pd.DataFrame:
+        g = d.groupby(keys, sort=False)
+        out = pd.DataFrame({
+            "steps": g.size(), "availability": g["connected"].mean(),
+            "path_changes": g["path_changed"].sum().astype(int),
+        })
+        out = out.join(_rtt_percentiles(d, keys))
+        conn = d[d["connected"]]
+        out["top_gateway"] = _mode_name(conn, keys, "gateway", name)
+        out["top_pop"] = _mode_name(conn, keys, "pop", name)
+        for s in states:
+            if s != "CONNECTED":
+                out[s] = g["state"].apply(lambda x, s=s: int((x == s).sum()))
+        return out.fillna({"top_gateway": "", "top_pop": ""})
+
+    per_dish = pd.DataFrame()
+    groups = pd.DataFrame()
+    if len(d):
+        per_dish = service(["site"]).reset_index()
+        per_dish.insert(0, "name", name[per_dish["site"].to_numpy()])
+        groups = service(["group"]).reset_index()
+        groups.insert(1, "dishes", d.groupby("group", sort=False)["site"].nunique().to_numpy())
+        lost = [c for c in states if c != "CONNECTED"]
+        groups["outage_causes"] = [
+            ", ".join(f"{c} {int(r[c])}" for c in lost if r[c]) or "-" for _, r in groups.iterrows()
+        ]
+    per_pair = pd.DataFrame()
+    if "pair_steps" in store.tables():
+        p = store.read("pair_steps", columns=["src", "dst", "rtt_ms", "hops", "path_changed"]).to_pandas()
+        p["ok"] = np.isfinite(p["rtt_ms"].to_numpy(dtype=np.float64))
+        g = p.groupby(["src", "dst"], sort=False)
+        per_pair = pd.DataFrame({"availability": g["ok"].mean(), "path_changes": g["path_changed"].sum().astype(int)})
+        per_pair = per_pair.join(_rtt_percentiles(p, ["src", "dst"]))
+        per_pair = per_pair.join(p[p["hops"] >= 0].groupby(["src", "dst"], sort=False)["hops"].median().rename("hops_p50"))
+        per_pair = per_pair.reset_index()
+        per_pair.insert(0, "src_name", name[per_pair["src"].to_numpy()])
+        per_pair.insert(1, "dst_name", name[per_pair["dst"].to_numpy()])
+        per_pair = per_pair.drop(columns=["src", "dst"]).rename(columns={"src_name": "src", "dst_name": "dst"})
+    out = NetworkSummary(per_dish=per_dish, per_pair=per_pair, states=states)
+    object.__setattr__(out, "_groups", groups)
+    return out

@@ -59,10 +59,19 @@ def build_constellation(scenario: Scenario) -> Constellation:
         from ..space import planes as planes_mod
 
         path = scenario.resolve_path(spec.path)
-        elements = _read_orbit_file(path, spec.format)
+        if spec.format == "hypatia":
+            from ..space.hypatia import read_hypatia_tles
+
+            if not path.exists():
+                raise InputError("no such file", source=str(path))
+            elements, plane, slot = read_hypatia_tles(path)
+        else:
+            elements = _read_orbit_file(path, spec.format)
         if len(elements) == 0:
             raise InputError("holds no satellites", source=str(path))
-        if spec.plane_assignment:
+        if spec.format == "hypatia" and not spec.plane_assignment:
+            pass  # planes and slots come from the file's order
+        elif spec.plane_assignment:
             plane, slot = planes_mod.read_plane_assignment(
                 scenario.resolve_path(spec.plane_assignment), elements.catalog_id
             )

@@ -11,7 +11,7 @@ Tables produced (pyarrow, one row per ...):
 - ``visibility``: (step, site, satellite in view): t, site, sat, elevation_deg, azimuth_deg,
   range_m. Optional (``outputs.visibility_pairs``).
 - ``dish_steps``: (step, dish): t, site, slot_start, serving_sat, state, rtt_ms, gateway, pop,
-  isl_hops, hops, path (satellites), path_changed, reassigned_mid_slot.
+  isl_hops, hops, path (satellites), path_changed, rerouted_mid_slot.
 - ``pair_steps``: (step, station pair): t, src, dst, rtt_ms, hops, path, path_changed.
 - ``network_steps``: (step): t, isl_active, isl_dropped_grazing, isl_dropped_range,
   isl_dropped_failed, feeder_links.
@@ -117,58 +117,140 @@ def _assignments(chunk: _Chunk, slot_start: int) -> np.ndarray:
     return choose_serving(local, sat, el, len(net.dish_sites), remaining, net.policy)
 
 
-def _network_at(chunk: _Chunk, t: int, serving_slot: np.ndarray) -> dict:
-    """Routes of every dish and station pair at instant t."""
+def _routes_at(chunk: _Chunk, t: int):
+    """ISLs in use, feeder links (highest satellites per gateway antenna) and routes at instant t."""
     model, net = chunk.model, chunk.model.network
-    n_sats, n_sites = len(model.constellation), len(model.sites)
-    pairs = chunk.pairs(t)
-    ecef = chunk.ecef(t)
-    isl = active_isls(net.isl_candidates, ecef, net.grazing_height_m, net.isl_max_range_m)
-    g_local, g_sat, g_el, g_rng = _subset_pairs(pairs, net.gateway_sites, n_sites)
+    n_sats = len(model.constellation)
+    isl = active_isls(net.isl_candidates, chunk.ecef(t), net.grazing_height_m, net.isl_max_range_m)
+    g_local, g_sat, g_el, g_rng = _subset_pairs(chunk.pairs(t), net.gateway_sites, len(model.sites))
     f_gw, f_sat, f_rng = gateway_links(g_local, g_sat, g_el, g_rng, net.gateway_antennas)
     graph = build_snapshot_graph(
         n_sats, len(net.gateway_sites), len(net.pop_sites), isl.links, isl.length_m,
         f_gw, f_sat, f_rng, net.gateway_pop, net.gateway_pop_delay_s, net.backbone, net.backbone_delay_s,
     )
-    routes = route_to_internet(graph)
+    return isl, len(f_gw), route_to_internet(graph)
 
-    # Dishes: the slot's satellite if still in view, else the best one in view now.
+
+class _DishPaths:
+    """Each dish's route as decided at a slot's start: satellites, gateway and PoP."""
+
+    def __init__(self, routes, serving: np.ndarray, n_sats: int):
+        ok = serving >= 0
+        ok[ok] &= np.isfinite(routes.delay_s[serving[ok]])
+        self.ok = ok
+        self.serving = serving
+        self.path = satellite_paths(routes, np.where(ok, serving, -1), n_sats)
+        s = np.where(ok, serving, 0)
+        self.gateway = np.where(ok, routes.sat_gateway[s], -1)
+        self.pop = np.where(ok, routes.exit_pop[s], -1)
+        self.isl_hops = np.where(ok, routes.sat_isl_hops[s], -1)
+
+
+def _path_delay_at(chunk: _Chunk, t: int, paths: _DishPaths) -> tuple[np.ndarray, np.ndarray]:
+    """One-way delay (s) at instant t along each slot path, satellite -> PoP, and whether every
+    link of the path still works at t (ISLs clear the Earth and the gateway still sees the last
+    satellite)."""
+    model, net = chunk.model, chunk.model.network
+    ecef = chunk.ecef(t)
+    n = len(paths.serving)
+    delay = np.zeros(n)
+    works = paths.ok.copy()
+    path = paths.path
+    for k in range(path.shape[1] - 1):  # over hop positions (a few), not over dishes
+        a, b = path[:, k], path[:, k + 1]
+        hop = (a >= 0) & (b >= 0)
+        if not hop.any():
+            continue
+        state = active_isls(np.c_[a[hop], b[hop]], ecef, net.grazing_height_m, net.isl_max_range_m)
+        length = np.linalg.norm(ecef[a[hop]] - ecef[b[hop]], axis=1)
+        delay[hop] += length / SPEED_OF_LIGHT_M_PER_S
+        works[np.flatnonzero(hop)[~state.candidate_ok]] = False
+    idx = np.flatnonzero(paths.ok)
+    if len(idx):
+        last = path[idx, paths.isl_hops[idx]]
+        gw_site = net.gateway_sites[paths.gateway[idx]]
+        vis = model.visibility
+        from ..space.frames import look_angles
+
+        el, _, rng = look_angles(vis.site_ecef_m[gw_site], vis.enu[gw_site], ecef[last])
+        seen = np.isfinite(el)
+        if vis.rule.min_elevation_deg is not None:
+            seen &= el >= vis.rule.min_elevation_deg
+        if vis.rule.max_range_m is not None:
+            seen &= rng <= vis.rule.max_range_m
+        works[idx[~seen]] = False
+        delay[idx] += rng / SPEED_OF_LIGHT_M_PER_S + net.gateway_pop_delay_s[paths.gateway[idx]]
+    delay[~paths.ok] = np.inf
+    return delay, works
+
+
+def _network_at(chunk: _Chunk, t: int, slot: int, cache: dict) -> dict:
+    """Routes of every dish and station pair at instant t.
+
+    Dishes follow the routes the network decided at the start of the slot (serving satellite,
+    laser path, gateway, PoP), with delays of those links at t: RTT moves smoothly within a slot
+    and steps at its boundaries, as measured on Starlink. Where a link of the slot's path breaks
+    mid-slot (or the serving satellite leaves view), the dish is rerouted on the network at t and
+    flagged. Station pairs are routed afresh at every step (Hypatia's semantics).
+    """
+    model, net = chunk.model, chunk.model.network
+    n_sats, n_sites = len(model.constellation), len(model.sites)
+    if slot not in cache:
+        serving_slot = _assignments(chunk, slot)
+        _, _, routes_slot = _routes_at(chunk, slot)
+        cache[slot] = _DishPaths(routes_slot, serving_slot, n_sats)
+    slot_paths: _DishPaths = cache[slot]
+    isl, n_feeders, routes_now = _routes_at(chunk, t)
+    pairs = chunk.pairs(t)
+
+    # Where the dish still sees its slot satellite, and the range to it now.
     d_local, d_sat, d_el, d_rng = _subset_pairs(pairs, net.dish_sites, n_sites)
     n_d = len(net.dish_sites)
     key = d_local * n_sats + d_sat  # sorted, as pairs are sorted by (site, sat)
+    serving_slot = slot_paths.serving
     want = np.arange(n_d) * n_sats + np.maximum(serving_slot, 0)
     pos = np.clip(np.searchsorted(key, want), 0, max(len(key) - 1, 0))
-    in_view = (serving_slot >= 0) & (len(key) > 0) & (key[pos] == want if len(key) else False)
+    in_view = (serving_slot >= 0) & (key[pos] == want) if len(key) else np.zeros(n_d, dtype=bool)
+
+    chain_delay, works = _path_delay_at(chunk, t, slot_paths)
+    keep = in_view & works
+    # Everyone else is rerouted now: best satellite in view now, routes on the network at t.
     best_now = choose_serving(d_local, d_sat, d_el, n_d)
-    serving = np.where(in_view, serving_slot, best_now).astype(np.int32)
-    reassigned = ~in_view & (best_now >= 0)
-    rng_now = np.full(n_d, np.nan)
-    rng_now[in_view] = d_rng[pos[in_view]]
-    if reassigned.any():
-        want2 = np.arange(n_d)[reassigned] * n_sats + best_now[reassigned]
-        rng_now[reassigned] = d_rng[np.searchsorted(key, want2)]
+    serving = np.where(keep, serving_slot, best_now).astype(np.int32)
+    now_paths = _DishPaths(routes_now, np.where(keep, -1, best_now).astype(np.int32), n_sats)
+    rerouted = ~keep & (best_now >= 0) & (slot_paths.ok | (serving_slot >= 0))
+
     has_sat = serving >= 0
-    sat_delay = np.full(n_d, np.inf)
-    sat_delay[has_sat] = routes.delay_s[serving[has_sat]]
+    rng_now = np.full(n_d, np.nan)
+    if has_sat.any():
+        want_now = np.arange(n_d)[has_sat] * n_sats + serving[has_sat]
+        rng_now[has_sat] = d_rng[np.searchsorted(key, want_now)]
+    sat_delay = np.where(keep, chain_delay, np.inf)
+    fresh = ~keep & has_sat
+    sat_delay[fresh] = routes_now.delay_s[serving[fresh]]
     connected = has_sat & np.isfinite(sat_delay)
     state = np.where(~has_sat, 1, np.where(connected, 0, 2)).astype(np.int8)
     rtt_ms = np.where(connected, 2e3 * (rng_now / SPEED_OF_LIGHT_M_PER_S + sat_delay), np.nan)
-    gw = np.full(n_d, -1, dtype=np.int32)
-    pop = np.full(n_d, -1, dtype=np.int32)
-    isl_hops = np.full(n_d, -1, dtype=np.int16)
-    s_ok = serving[connected]
-    gw[connected] = net.gateway_sites[routes.sat_gateway[s_ok]]
-    pop[connected] = net.pop_sites[routes.exit_pop[s_ok]]
-    isl_hops[connected] = routes.sat_isl_hops[s_ok]
-    hops = np.where(connected, isl_hops.astype(np.int16) + 3, -1).astype(np.int16)  # dish-sat, ..., sat-gw, gw-PoP
-    path = satellite_paths(routes, np.where(connected, serving, -1), n_sats)
+
+    gw_num = np.where(keep, slot_paths.gateway, now_paths.gateway)
+    pop_num = np.where(keep, slot_paths.pop, now_paths.pop)
+    isl_hops = np.where(keep, slot_paths.isl_hops, now_paths.isl_hops).astype(np.int16)
+    width = max(slot_paths.path.shape[1], now_paths.path.shape[1])
+    path = np.full((n_d, width), -1, dtype=np.int32)
+    path[keep, : slot_paths.path.shape[1]] = slot_paths.path[keep]
+    path[~keep, : now_paths.path.shape[1]] = now_paths.path[~keep]
+    gw = np.where(connected, net.gateway_sites[np.maximum(gw_num, 0)], -1).astype(np.int32) if len(net.gateway_sites) else np.full(n_d, -1, np.int32)
+    pop = np.where(connected, net.pop_sites[np.maximum(pop_num, 0)], -1).astype(np.int32) if len(net.pop_sites) else np.full(n_d, -1, np.int32)
+    isl_hops = np.where(connected, isl_hops, -1).astype(np.int16)
+    path[~connected] = -1
+    hops = np.where(connected, isl_hops + 3, -1).astype(np.int16)  # dish-sat, ISLs, sat-gw, gw-PoP
 
     out = {
         "dish": dict(serving=serving, state=state, rtt_ms=rtt_ms, gateway=gw, pop=pop, isl_hops=isl_hops,
-                     hops=hops, path=path, reassigned=reassigned),
+                     hops=hops, path=path, reassigned=rerouted & connected),
         "network": dict(isl_active=len(isl.links), isl_dropped_grazing=isl.dropped_grazing,
                         isl_dropped_range=isl.dropped_range, isl_dropped_failed=isl.dropped_failed,
-                        feeder_links=len(f_gw)),
+                        feeder_links=n_feeders),
     }
     if len(net.pair_src):
         stations = np.unique(np.r_[net.pair_src, net.pair_dst])
@@ -224,7 +306,7 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
     dish_cols: dict[str, list] = {}
     pair_cols: dict[str, list] = {}
     net_cols: dict[str, list] = {}
-    assigned: dict[int, np.ndarray] = {}
+    assigned: dict[int, object] = {}  # slot start -> the slot's dish paths
     prev_dish = prev_pair = None
     for k, t in enumerate(steps):
         is_output = not (prev_t_ns is not None and k == 0)
@@ -244,9 +326,7 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
         if not do_net:
             continue
         slot = int(slot_of[k])
-        if slot not in assigned:
-            assigned[slot] = _assignments(chunk, slot)
-        res = _network_at(chunk, t, assigned[slot])
+        res = _network_at(chunk, t, slot, assigned)
         d = res["dish"]
         dish_sig = np.c_[d["serving"], d["gateway"], d["pop"], d["path"]] if len(d["serving"]) else np.zeros((0, 3), dtype=np.int32)
         changed = np.zeros(len(d["serving"]), dtype=bool) if prev_dish is None else ~_same_rows(prev_dish, dish_sig)
@@ -263,7 +343,7 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
             "slot_start": np.full(n_d, slot, dtype=np.int64), "serving_sat": d["serving"],
             "state": d["state"], "rtt_ms": d["rtt_ms"].astype(np.float32), "gateway": d["gateway"],
             "pop": d["pop"], "isl_hops": d["isl_hops"], "hops": d["hops"], "path": d["path"],
-            "path_changed": changed, "reassigned_mid_slot": d["reassigned"],
+            "path_changed": changed, "rerouted_mid_slot": d["reassigned"],
         }.items():
             dish_cols.setdefault(name, []).append(col)
         for name, value in res["network"].items():
