@@ -80,6 +80,8 @@ def run(
     set_: list[str] = typer.Option([], "--set", help="Override any scenario field: --set visibility.min_elevation_deg=40 (repeatable)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace results of a different scenario in the --out folder."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; print only the summary."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes (chunks run in parallel)."),
+    dask: Optional[str] = typer.Option(None, "--dask", help="Run chunks on a Dask cluster: tcp://scheduler:8786, or 'local' for a LocalCluster of --workers processes (needs leonet[dask])."),
 ):
     """Run a scenario and print a summary. Results go to Parquet files in the results folder.
 
@@ -103,7 +105,7 @@ def run(
             bar.update(task, completed=done, total=total, description="simulating")
 
         try:
-            result = run_scenario(sc, out_dir=out, overwrite=overwrite, progress=progress)
+            result = run_scenario(sc, out_dir=out, overwrite=overwrite, progress=progress, workers=workers, dask=dask)
         except KeyboardInterrupt:
             bar.stop()
             err_console.print("interrupted: finished chunks are kept; run the same command again to resume.")

@@ -105,6 +105,11 @@ class Sites:
         set_(self, "attrs", MappingProxyType(attrs))
         self._validate()
 
+    def __reduce__(self):
+        # Pickled for worker processes: the read-only attrs mapping travels as a plain dict.
+        return (Sites, (self.name, self.kind, self.lat_deg, self.lon_deg, self.elevation_m,
+                        self.group, dict(self.attrs)))
+
     def _validate(self) -> None:
         bad_kind = sorted(set(self.kind) - set(KINDS))
         if bad_kind:

@@ -85,6 +85,8 @@ class ResultStore:
         if overwrite and existing is not None and existing.get("scenario_sha256") != digest:
             self._clear()
         self.root.mkdir(parents=True, exist_ok=True)
+        for stale in self.root.rglob(".*.tmp-*"):  # half-written files of an interrupted run
+            stale.unlink()
         resumed = existing is not None and existing.get("scenario_sha256") == digest
         manifest = dict(manifest, scenario_sha256=digest)
         if resumed:
@@ -118,6 +120,13 @@ class ResultStore:
             path = self.chunk_path(name, chunk)
             path.parent.mkdir(parents=True, exist_ok=True)
             _atomic_write_table(path, table)
+
+    def write_chunk_bytes(self, chunk: int, parts: dict[str, bytes]) -> None:
+        """Write one chunk given as Parquet bytes per table (from a worker), each file atomically."""
+        for name, data in parts.items():
+            path = self.chunk_path(name, chunk)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write_bytes(path, data)
 
     def chunk_done(self, chunk: int, table_names: list[str]) -> bool:
         return all(self.chunk_path(t, chunk).exists() for t in table_names)

@@ -150,8 +150,7 @@ class SimulationModel:
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state.pop("visibility", None)
-        state.pop("network", None)
+        state.pop("visibility", None)  # the k-d tree is rebuilt on first use (cheap)
         return state
 
 

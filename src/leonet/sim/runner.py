@@ -17,7 +17,8 @@ from .. import __version__
 from ..results.store import ResultStore
 from ..scenario import Scenario
 from .model import SimulationModel, build_model
-from .step import compute_chunk
+from ..errors import InputError, LeonetError
+from .executors import execute
 
 
 @dataclass
@@ -55,11 +56,18 @@ def run(
     out_dir: str | Path | None = None,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
+    dask: str | None = None,
 ) -> RunResult:
     """Run ``scenario`` and write its results to ``out_dir`` (default: the scenario's outputs.dir).
 
-    ``progress(done_steps, total_steps)`` is called after each chunk.
+    ``workers``: local processes (1: this process). ``dask``: a scheduler address
+    (``tcp://host:8786``) or ``"local"`` for a LocalCluster of ``workers`` processes.
+    ``progress(done_steps, total_steps)`` is called after each chunk. Chunks already in
+    ``out_dir`` from an interrupted run of the same scenario are kept, not recomputed.
     """
+    if workers < 1:
+        raise InputError(f"workers must be at least 1, got {workers}", location="--workers")
     t0 = time.perf_counter()
     model = build_model(scenario)  # reads and checks every input before anything is written
     store = ResultStore(out_dir if out_dir is not None else scenario.output_dir())
@@ -82,15 +90,23 @@ def run(
     store.write_static("sites", model.sites.to_table())
     store.write_static("satellites", model.constellation.to_table())
 
-    done_steps = 0
-    computed = 0
     total = len(model.t_ns)
-    for chunk, (a, b) in enumerate(bounds):
-        if not store.chunk_done(chunk, names):
-            prev = int(model.t_ns[a - 1]) if a > 0 else None
-            store.write_chunk(chunk, compute_chunk(model, model.t_ns[a:b], prev))
-            computed += 1
-        done_steps += b - a
+    tasks = [(chunk, a, b) for chunk, (a, b) in enumerate(bounds) if not store.chunk_done(chunk, names)]
+    done_steps = total - sum(b - a for _, a, b in tasks)
+    if progress is not None:
+        progress(done_steps, total)
+    computed = 0
+    size = {chunk: b - a for chunk, a, b in tasks}
+    for chunk, parts in execute(model, tasks, workers=workers, dask=dask):
+        try:
+            store.write_chunk_bytes(chunk, parts)
+        except OSError as err:
+            raise LeonetError(
+                f"could not write chunk {chunk} to {store.root}: {err.strerror or err}; "
+                f"the {computed} chunk(s) finished before it are kept - free space and run the same command to resume"
+            ) from None
+        computed += 1
+        done_steps += size[chunk]
         if progress is not None:
             progress(done_steps, total)
     manifest = store.read_manifest()

@@ -1,0 +1,1 @@
+"""Capacity: how link capacity is shared among flows (max-min fair allocation)."""

@@ -1,0 +1,281 @@
+"""Flow-level max-min fair bandwidth allocation over links of fixed capacity.
+
+An allocation is *max-min fair* when no flow's rate can be raised without lowering the rate of
+another flow whose rate is already no larger. Equivalently (Bertsekas & Gallager, *Data
+Networks*, section 6.5), every flow either gets its whole demand or crosses a *bottleneck* link:
+a saturated link on which no other flow has a larger rate. The allocation is unique.
+
+Flows and links
+---------------
+``routing`` is a sparse ``(F, L)`` matrix: entry ``w[f, l] > 0`` means flow ``f`` consumes
+``w[f, l] * rate[f]`` bps of link ``l``'s capacity. Plain routes use 1; a weight other than 1
+describes a link that carries the flow less efficiently (a robust MODCOD on a beam costs more
+spectrum per bit) or more than once (a route that crosses the same link twice: duplicate entries
+are summed). Fairness is on rates, not on link shares: two flows on one link with weights 2 and 1
+get equal rates r, using 2r and r of the link.
+
+Algorithm
+---------
+Progressive filling (water filling) with every round vectorised over flows and links through the
+CSR index arrays, never a Python loop over either. The classic textbook form raises all unfrozen
+flows together to the lowest *fair level* over all links, ``(capacity - frozen load) / (sum of
+weights of unfrozen flows)``, freezes that link's flows, and repeats: one round per distinct
+bottleneck level. On a large network with continuous capacities nearly every bottleneck has its
+own level (tens of thousands of rounds for 100,000 flows), so this module freezes every *locally*
+lowest level in each round instead:
+
+- a link whose fair level is no higher than the fair level of every link, and the demand of every
+  flow, that shares an unfrozen flow with it saturates at exactly that level in the textbook
+  process, because freezing flows at or below a link's level only ever raises that link's level;
+- a flow whose demand is no higher than the fair level of each of its links likewise reaches its
+  demand before any of its links saturates.
+
+Both kinds are frozen in the same round, at the levels the textbook process would give them, so
+the result is the same unique max-min fair allocation, in as many rounds as the longest chain of
+bottlenecks that depend on one another (a handful to a few dozen on satellite networks) rather
+than the number of distinct levels. The global minimum is always locally lowest, so every round
+freezes at least one flow.
+
+Tolerance
+---------
+Levels are compared with a relative tolerance ``rel_tol`` (default 1e-9): a level within that
+fraction of its neighbourhood's lowest level counts as lowest. Without it, two links whose levels
+differ only by floating-point rounding (1e-16 relative) would be frozen in separate rounds, and a
+tie could be missed. A flow is always frozen at the lowest level among its links and its demand,
+so a link is never loaded above its capacity by more than rounding; the price of the tolerance is
+that a flow may get up to ``rel_tol`` (relative) less than its exact fair rate, and a flow whose
+demand is within ``rel_tol`` above its fair rate is reported as limited by its demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import InputError
+
+#: Default relative tolerance when comparing fair levels (see the module docstring).
+DEFAULT_REL_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The max-min fair allocation of a set of flows over a set of links.
+
+    All arrays are read-only.
+
+    Attributes
+    ----------
+    rate_bps : float64 array (F,), the rate of each flow, bps.
+    bottleneck_link : int64 array (F,), for a flow limited by the network, a saturated link on its
+        route on which no other flow has a larger rate (the link that stopped it); -1 for a flow
+        limited by its own demand. Several links may qualify; the one with the lowest index among
+        those that saturated when the flow was frozen is given.
+    limited_by_demand : bool array (F,), True where the flow got its demand (flows with demand 0
+        and flows with no links included). When a flow's demand and a link's fair level are equal
+        (within the tolerance), the demand takes precedence.
+    link_load_bps : float64 array (L,), the sum over flows of weight x rate on each link, bps.
+    link_utilisation : float64 array (L,), ``link_load_bps / capacity_bps``; 0 on links of
+        infinite capacity and NaN on links of zero capacity (no load can be a fraction of zero).
+    iterations : int, the number of filling rounds run (0 when every flow is settled up front:
+        no flows, or only flows without links).
+    """
+
+    rate_bps: np.ndarray
+    bottleneck_link: np.ndarray
+    limited_by_demand: np.ndarray
+    link_load_bps: np.ndarray
+    link_utilisation: np.ndarray
+    iterations: int
+
+
+def max_min_fair(routing, capacity_bps, demand_bps=None, *,
+                 rel_tol: float = DEFAULT_REL_TOL) -> Allocation:
+    """Allocate max-min fair rates to flows over links of fixed capacity.
+
+    Parameters
+    ----------
+    routing : scipy sparse matrix or array, shape (F, L); entry ``w > 0`` at ``[f, l]`` means flow
+        ``f`` uses link ``l`` and consumes ``w`` x its rate there (1 for a plain route). Stored
+        zeros are ignored (the same as absent entries) and duplicate entries are summed. Not
+        modified.
+    capacity_bps : array-like (L,), capacity of each link, bps; >= 0, ``inf`` for a link that never
+        limits. A link of capacity 0 (failed, jammed) holds its flows at rate 0.
+    demand_bps : array-like (F,) or None, the most each flow wants, bps; >= 0, ``inf`` for an
+        elastic flow (as much as the network gives). None means every flow is elastic. A flow
+        with no links gets its demand.
+    rel_tol : float, relative tolerance for comparing fair levels (module docstring), in [0, 1e-3].
+
+    Returns
+    -------
+    Allocation
+
+    Raises
+    ------
+    ValueError (:class:`~leonet.errors.InputError`)
+        Shapes that do not agree; a NaN, negative or infinite weight; a NaN or negative capacity
+        or demand (the message names the first such index); an elastic flow with no links, or
+        whose links all have infinite capacity (its rate would be unbounded).
+    TypeError
+        ``routing`` is not a scipy sparse matrix.
+    """
+    matrix, capacity_bps, demand_bps = _validated(routing, capacity_bps, demand_bps, rel_tol)
+    n_flows, n_links = matrix.shape
+    # Link-major copy of the same entries, for per-link sums and minima over flows.
+    matrix_t = matrix.T.tocsr()
+    flow_links = matrix.indices            # (nnz,) link of each entry, flow-major order
+    link_flows = matrix_t.indices          # (nnz,) flow of each entry, link-major order
+    flow_indptr = matrix.indptr
+    link_indptr = matrix_t.indptr
+
+    rate_bps = np.zeros(n_flows)
+    bottleneck_link = np.full(n_flows, -1, dtype=np.int64)
+    limited_by_demand = np.zeros(n_flows, dtype=bool)
+
+    # Flows without links are settled before filling: they would otherwise add a round per
+    # distinct demand while constraining nothing. (Elastic ones were rejected in validation.)
+    no_links = np.diff(flow_indptr) == 0
+    rate_bps[no_links] = demand_bps[no_links]
+    limited_by_demand[no_links] = True
+    active = ~no_links
+
+    frozen_load_bps = np.zeros(n_links)
+    iterations = 0
+    while active.any():
+        iterations += 1
+        active_weight = matrix_t @ active.astype(np.float64)          # (L,)
+        live = active_weight > 0
+        # Fair level of each link: the rate its unfrozen flows would reach if it alone limited
+        # them. Clipped at 0 because rounding can leave a link a hair over capacity.
+        level_bps = np.full(n_links, np.inf)
+        level_bps[live] = (np.maximum(capacity_bps[live] - frozen_load_bps[live], 0.0)
+                           / active_weight[live])
+        # Lowest link level on each flow's route, then each flow's own ceiling (demand included).
+        route_level_bps = _segment_min(level_bps[flow_links], flow_indptr, np.inf)      # (F,)
+        ceiling_bps = np.minimum(demand_bps, route_level_bps)
+        ceiling_bps[~active] = np.inf
+        # Lowest ceiling among the unfrozen flows on each link: its neighbourhood's lowest level.
+        neighbourhood_bps = _segment_min(ceiling_bps[link_flows], link_indptr, np.inf)  # (L,)
+        lowest_link = live & (level_bps <= neighbourhood_bps * (1.0 + rel_tol))
+
+        entry_lowest = lowest_link[flow_links]
+        on_lowest_link = _segment_any(entry_lowest, flow_indptr)
+        by_demand = active & (demand_bps <= route_level_bps * (1.0 + rel_tol))
+        freeze = active & (on_lowest_link | by_demand)
+        if not freeze.any():
+            # Cannot happen: the globally lowest level is always locally lowest. Looping on would
+            # hang, so say so instead.
+            raise RuntimeError("max_min_fair made no progress in round "
+                               f"{iterations}; this is a bug in leonet")
+
+        rate_bps[freeze] = ceiling_bps[freeze]
+        limited_by_demand[freeze & by_demand] = True
+        by_link = freeze & ~by_demand
+        if by_link.any():
+            candidate = np.where(entry_lowest, flow_links, n_links)
+            first_lowest = _segment_min(candidate, flow_indptr, n_links)
+            bottleneck_link[by_link] = first_lowest[by_link]
+        newly_bps = np.where(freeze, rate_bps, 0.0)
+        frozen_load_bps += matrix_t @ newly_bps
+        active &= ~freeze
+
+    link_load_bps = matrix_t @ rate_bps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        link_utilisation = link_load_bps / capacity_bps
+    link_utilisation[capacity_bps == 0] = np.nan
+    link_utilisation[np.isinf(capacity_bps)] = 0.0
+
+    for array in (rate_bps, bottleneck_link, limited_by_demand, link_load_bps, link_utilisation):
+        array.flags.writeable = False
+    return Allocation(rate_bps=rate_bps, bottleneck_link=bottleneck_link,
+                      limited_by_demand=limited_by_demand, link_load_bps=link_load_bps,
+                      link_utilisation=link_utilisation, iterations=iterations)
+
+
+def _segment_min(values: np.ndarray, indptr: np.ndarray, empty_value) -> np.ndarray:
+    """Minimum of ``values[indptr[i]:indptr[i+1]]`` for each segment i; ``empty_value`` if empty.
+
+    ``np.minimum.reduceat`` misreads empty segments (it returns the element at the start), so
+    only non-empty segments are reduced: the next non-empty segment then starts exactly where
+    the previous one ends.
+    """
+    n = len(indptr) - 1
+    out = np.full(n, empty_value, dtype=np.result_type(values, np.asarray(empty_value)))
+    nonempty = indptr[1:] > indptr[:-1]
+    if values.size:
+        out[nonempty] = np.minimum.reduceat(values, indptr[:-1][nonempty])
+    return out
+
+
+def _segment_any(flags: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """True for each segment ``flags[indptr[i]:indptr[i+1]]`` holding a True (False if empty)."""
+    counts = np.concatenate(([0], np.cumsum(flags, dtype=np.int64)))
+    return counts[indptr[1:]] > counts[indptr[:-1]]
+
+
+def _first_index(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _validated(routing, capacity_bps, demand_bps, rel_tol):
+    """Check the inputs; return a canonical float64 CSR copy of routing and float64 vectors."""
+    if not sp.issparse(routing):
+        raise TypeError("routing must be a scipy sparse matrix of shape (flows, links), got "
+                        f"{type(routing).__name__}")
+    if routing.ndim != 2:
+        raise InputError(f"must be 2-D (flows, links), got shape {routing.shape}",
+                         location="routing")
+    if not 0.0 <= rel_tol <= 1e-3:
+        raise InputError(f"must be in [0, 1e-3], got {rel_tol}", location="rel_tol")
+    matrix = sp.csr_matrix(routing, dtype=np.float64, copy=True)
+    matrix.sum_duplicates()       # canonical form: sorted, one entry per (flow, link)
+    matrix.eliminate_zeros()
+    n_flows, n_links = matrix.shape
+
+    bad = ~np.isfinite(matrix.data) | (matrix.data < 0)
+    if bad.any():
+        entry = _first_index(bad)
+        flow = int(np.searchsorted(matrix.indptr, entry, side="right") - 1)
+        link = int(matrix.indices[entry])
+        raise InputError(f"weight {matrix.data[entry]} is not a finite positive number "
+                         f"({int(bad.sum())} such entries, first shown)",
+                         location=f"routing[{flow}, {link}]")
+
+    capacity_bps = _vector(capacity_bps, n_links, "capacity_bps", "links")
+    if demand_bps is None:
+        demand_bps = np.full(n_flows, np.inf)
+    else:
+        demand_bps = _vector(demand_bps, n_flows, "demand_bps", "flows")
+
+    elastic = np.isinf(demand_bps)
+    no_links = np.diff(matrix.indptr) == 0
+    if (elastic & no_links).any():
+        flow = _first_index(elastic & no_links)
+        raise InputError("elastic flow (infinite demand) has no links, so its rate would be "
+                         f"unbounded ({int((elastic & no_links).sum())} such flows, first shown)",
+                         location=f"demand_bps[{flow}]")
+    tightest_bps = _segment_min(capacity_bps[matrix.indices], matrix.indptr, np.inf)
+    unbounded = elastic & ~no_links & np.isinf(tightest_bps)
+    if unbounded.any():
+        flow = _first_index(unbounded)
+        raise InputError("elastic flow (infinite demand) crosses only links of infinite "
+                         f"capacity, so its rate would be unbounded ({int(unbounded.sum())} "
+                         "such flows, first shown)", location=f"demand_bps[{flow}]")
+    return matrix, capacity_bps, demand_bps
+
+
+def _vector(values, n: int, name: str, what: str) -> np.ndarray:
+    """A float64 copy of ``values``, checked to be (n,), not NaN and not negative."""
+    array = np.array(values, dtype=np.float64)
+    if array.shape != (n,):
+        raise InputError(f"must have shape ({n},), one per {what[:-1]} of routing "
+                         f"({n} {what}), got {array.shape}", location=name)
+    for bad, problem in ((np.isnan(array), "NaN"), (array < 0, "negative")):
+        if bad.any():
+            index = _first_index(bad)
+            raise InputError(f"is {array[index]}: values must be >= 0 bps, not {problem} "
+                             f"({int(bad.sum())} such entries, first shown)",
+                             location=f"{name}[{index}]")
+    return array

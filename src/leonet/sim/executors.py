@@ -1,0 +1,136 @@
+"""Where chunks are computed: in this process, on local worker processes, or on a Dask cluster.
+
+Every executor runs the same task, :func:`compute_chunk_bytes`: the chunk's tables, serialised
+to Parquet bytes in the worker. The main process only writes those bytes (atomically), so the
+files are identical byte for byte whichever executor made them, and workers need no shared
+filesystem. The model (satellites, sites, network arrays) travels with the tasks: workers need
+only leonet installed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from typing import Callable, Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import InputError, LeonetError
+from .model import SimulationModel
+from .step import compute_chunk
+
+Task = tuple[int, int, int]  # (chunk number, first step, stop step)
+
+
+def table_to_parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def compute_chunk_bytes(model: SimulationModel, a: int, b: int) -> dict[str, bytes]:
+    """Tables of steps [a, b) as Parquet bytes (a pure function of the model and the steps)."""
+    prev = int(model.t_ns[a - 1]) if a > 0 else None
+    tables = compute_chunk(model, model.t_ns[a:b], prev)
+    return {name: table_to_parquet_bytes(t) for name, t in tables.items()}
+
+
+# -- serial ---------------------------------------------------------------------------------------
+
+def run_serial(model: SimulationModel, tasks: list[Task]) -> Iterator[tuple[int, dict[str, bytes]]]:
+    for chunk, a, b in tasks:
+        yield chunk, compute_chunk_bytes(model, a, b)
+
+
+# -- local processes ------------------------------------------------------------------------------
+
+_WORKER_MODEL: SimulationModel | None = None
+
+
+def _init_worker(model: SimulationModel) -> None:
+    global _WORKER_MODEL
+    # One core per worker: BLAS threads would fight over the cores the pool already uses.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    _WORKER_MODEL = model
+
+
+def _worker_task(a: int, b: int) -> dict[str, bytes]:
+    assert _WORKER_MODEL is not None
+    return compute_chunk_bytes(_WORKER_MODEL, a, b)
+
+
+def run_processes(model: SimulationModel, tasks: list[Task], workers: int) -> Iterator[tuple[int, dict[str, bytes]]]:
+    """Chunks on ``workers`` local processes, at most 2 per worker in flight (bounded memory)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                               initializer=_init_worker, initargs=(model,))
+    pending = {}
+    queue = list(tasks)
+    try:
+        while queue or pending:
+            while queue and len(pending) < 2 * workers:
+                chunk, a, b = queue.pop(0)
+                pending[pool.submit(_worker_task, a, b)] = chunk
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                chunk = pending.pop(fut)
+                try:
+                    yield chunk, fut.result()
+                except BrokenProcessPool:
+                    raise LeonetError(
+                        "a worker process died (killed or out of memory); finished chunks are kept - "
+                        "run the same command again to resume"
+                    ) from None
+    finally:
+        for fut in pending:
+            fut.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# -- Dask -----------------------------------------------------------------------------------------
+
+def run_dask(model: SimulationModel, tasks: list[Task], address: str, workers: int,
+             connect_timeout_s: float = 10.0) -> Iterator[tuple[int, dict[str, bytes]]]:
+    """Chunks on a Dask cluster: ``address`` is ``tcp://host:port`` or ``local`` (a LocalCluster
+    of ``workers`` processes with one thread each)."""
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise InputError("Dask is not installed; install it with: pip install 'leonet[dask]'", location="--dask") from None
+    cluster = None
+    if address == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40)
+        target = cluster
+    else:
+        target = address
+    try:
+        client = Client(target, timeout=f"{connect_timeout_s}s")
+    except (OSError, TimeoutError) as err:
+        if cluster is not None:
+            cluster.close()
+        raise InputError(f"no Dask scheduler answered at {address} within {connect_timeout_s:g} s ({err})",
+                         location="--dask") from None
+    try:
+        remote_model = client.scatter(model, broadcast=True)
+        futures = {client.submit(compute_chunk_bytes, remote_model, a, b, pure=False): chunk for chunk, a, b in tasks}
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def execute(model: SimulationModel, tasks: list[Task], workers: int = 1, dask: str | None = None) -> Iterable[tuple[int, dict[str, bytes]]]:
+    """Pick the executor: Dask if ``dask`` is given, else local processes if ``workers > 1``."""
+    if dask:
+        return run_dask(model, tasks, dask, workers)
+    if workers > 1 and len(tasks) > 1:
+        return run_processes(model, tasks, workers)
+    return run_serial(model, tasks)
