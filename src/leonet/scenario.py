@@ -117,11 +117,31 @@ class DishGroupSpec(_Model):
     seed: int = 0
 
 
+class ObstructionSpec(_Model):
+    """A horizon profile (lowest clear elevation per azimuth) applied to some dishes."""
+
+    sites: list[str] = Field([], description="Site names the mask applies to.")
+    groups: list[str] = Field([], description="Site groups (e.g. dish_groups names) the mask applies to.")
+    profile: list[tuple[float, float]] = Field(
+        [], description="[[azimuth_deg, elevation_deg], ...], clockwise from north, linearly interpolated."
+    )
+    file: str | None = Field(None, description="CSV with columns azimuth_deg,elevation_deg (instead of profile).")
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if bool(self.profile) == bool(self.file):
+            raise ValueError("give either profile or file")
+        if not self.sites and not self.groups:
+            raise ValueError("name the sites or groups the mask applies to")
+        return self
+
+
 class GroundSpec(_Model):
     sites: list[SiteSpec] = []
     site_files: list[SiteFileSpec] = []
     builtin: list[BuiltinSitesSpec] = []
     dish_groups: list[DishGroupSpec] = []
+    obstructions: list[ObstructionSpec] = Field([], description="Horizon masks for dishes (later entries win).")
 
 
 class TimeSpec(_Model):

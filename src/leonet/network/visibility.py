@@ -43,9 +43,21 @@ class VisiblePairs:
     elevation_deg: np.ndarray
     azimuth_deg: np.ndarray
     range_m: np.ndarray
+    #: (K,) bool: in view by the rule but below the site's obstruction mask.
+    obstructed: np.ndarray = None  # type: ignore[assignment]
+
+    def __post_init__(self):
+        if self.obstructed is None:
+            object.__setattr__(self, "obstructed", np.zeros(len(self.site), dtype=bool))
 
     def __len__(self) -> int:
         return len(self.site)
+
+    def clear(self) -> "VisiblePairs":
+        """Only the pairs not blocked by an obstruction mask."""
+        keep = ~self.obstructed
+        return VisiblePairs(self.site[keep], self.sat[keep], self.elevation_deg[keep],
+                            self.azimuth_deg[keep], self.range_m[keep], self.obstructed[keep])
 
 
 class VisibilityIndex:
@@ -58,13 +70,17 @@ class VisibilityIndex:
     rule : VisibilityRule.
     """
 
-    def __init__(self, site_ecef_m: np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray, rule: VisibilityRule):
+    def __init__(self, site_ecef_m: np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray, rule: VisibilityRule,
+                 masks: np.ndarray | None = None, mask_of_site: np.ndarray | None = None):
         self.site_ecef_m = np.asarray(site_ecef_m, dtype=np.float64).reshape(-1, 3)
         self.enu = enu_basis(lat_deg, lon_deg).reshape(-1, 3, 3)
         self.rule = rule
         self.tree = cKDTree(self.site_ecef_m) if len(self.site_ecef_m) else None
         radii = np.linalg.norm(self.site_ecef_m, axis=1)
         self._min_site_radius_m = float(radii.min()) if len(radii) else 0.0
+        #: Obstruction masks (M, 360) and each site's mask (-1: none); see leonet.ground.obstructions.
+        self.masks = masks if masks is not None else np.zeros((0, 360))
+        self.mask_of_site = mask_of_site
 
     def search_radius_m(self, max_sat_radius_m: float) -> float:
         """A ball radius that contains every pair the rule can accept."""
@@ -99,9 +115,16 @@ class VisibilityIndex:
         if self.rule.max_range_m is not None:
             keep &= range_m <= self.rule.max_range_m
         order = np.lexsort((sat[keep], site[keep]))
+        site, sat = site[keep][order], sat[keep][order]
+        elevation_deg, azimuth_deg = elevation_deg[keep][order], azimuth_deg[keep][order]
+        obstructed = None
+        if self.mask_of_site is not None:
+            from ..ground.obstructions import blocked
+
+            obstructed = blocked(self.masks, self.mask_of_site, site, azimuth_deg, elevation_deg)
         return VisiblePairs(
-            site=site[keep][order], sat=sat[keep][order], elevation_deg=elevation_deg[keep][order],
-            azimuth_deg=azimuth_deg[keep][order], range_m=range_m[keep][order],
+            site=site, sat=sat, elevation_deg=elevation_deg,
+            azimuth_deg=azimuth_deg, range_m=range_m[keep][order], obstructed=obstructed,
         )
 
 

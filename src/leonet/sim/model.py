@@ -133,12 +133,17 @@ class SimulationModel:
     sites: Sites
     t_ns: np.ndarray = field(repr=False)
 
+    #: (M, 360) horizon masks and the mask number of each site (-1: clear sky).
+    masks: np.ndarray = field(default_factory=lambda: np.zeros((0, 360)), repr=False)
+    mask_of_site: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+
     @cached_property
     def visibility(self) -> VisibilityIndex:
         v = self.scenario.visibility
         return VisibilityIndex(
             self.sites.ecef_m, self.sites.lat_deg, self.sites.lon_deg,
             VisibilityRule(v.min_elevation_deg, v.max_range_m),
+            masks=self.masks, mask_of_site=self.mask_of_site if len(self.mask_of_site) else None,
         )
 
     @cached_property
@@ -154,13 +159,47 @@ class SimulationModel:
         return state
 
 
+def build_masks(scenario: Scenario, sites: Sites) -> tuple[np.ndarray, np.ndarray]:
+    """Horizon masks (M, 360) and the mask number of each site (-1: clear sky)."""
+    from ..ground.obstructions import horizon_from_points, read_horizon_csv
+
+    masks = []
+    mask_of_site = np.full(len(sites), -1, dtype=np.int64)
+    for k, spec in enumerate(scenario.ground.obstructions):
+        where = f"ground.obstructions[{k}]"
+        if spec.file:
+            horizon = read_horizon_csv(scenario.resolve_path(spec.file))
+        else:
+            az, el = zip(*spec.profile)
+            try:
+                horizon = horizon_from_points(az, el, source=where)
+            except InputError as err:
+                raise InputError(err.message, location=f"{where}.profile") from None
+        chosen = np.zeros(len(sites), dtype=bool)
+        if spec.sites:
+            try:
+                chosen[sites.index_of(spec.sites)] = True
+            except InputError as err:
+                raise InputError(err.message, location=f"{where}.sites") from None
+        for group in spec.groups:
+            in_group = np.asarray(sites.group) == group
+            if not in_group.any():
+                raise InputError(f"no site has group {group!r}", location=f"{where}.groups")
+            chosen |= in_group
+        masks.append(horizon)
+        mask_of_site[chosen] = len(masks) - 1
+    return (np.array(masks) if masks else np.zeros((0, 360))), mask_of_site
+
+
 def build_model(scenario: Scenario) -> SimulationModel:
     """Read every input of ``scenario`` and build the arrays the simulation runs on."""
     constellation = build_constellation(scenario)
     sites = build_sites(scenario)
+    masks, mask_of_site = build_masks(scenario, sites)
     start_ns = utc_to_ns(scenario.time.start)
     t_ns = start_ns + np.arange(scenario.time.n_steps, dtype=np.int64) * scenario.time.step_ns
-    model = SimulationModel(scenario=scenario, constellation=constellation, sites=sites, t_ns=t_ns)
+    model = SimulationModel(scenario=scenario, constellation=constellation, sites=sites, t_ns=t_ns,
+                            masks=masks, mask_of_site=mask_of_site)
     if scenario.network.enabled:
         model.network  # reads ISL lists and checks pairs now, before anything is written
     return model

@@ -7,9 +7,10 @@ give the same rows.
 
 Tables produced (pyarrow, one row per ...):
 
-- ``site_steps``: (step, site): t, site, n_visible, best_sat, best_elevation_deg, best_range_m.
+- ``site_steps``: (step, site): t, site, n_visible, n_clear (not behind an obstruction mask),
+  best_sat, best_elevation_deg, best_range_m (the highest clear satellite).
 - ``visibility``: (step, site, satellite in view): t, site, sat, elevation_deg, azimuth_deg,
-  range_m. Optional (``outputs.visibility_pairs``).
+  range_m, obstructed. Optional (``outputs.visibility_pairs``).
 - ``dish_steps``: (step, dish): t, site, slot_start, serving_sat, state, rtt_ms, gateway, pop,
   isl_hops, hops, path (satellites), path_changed, rerouted_mid_slot.
 - ``pair_steps``: (step, station pair): t, src, dst, rtt_ms, hops, path, path_changed.
@@ -38,9 +39,11 @@ STATES = ("CONNECTED", "NO_SATS", "NO_PATH", "OBSTRUCTED")
 _LOOKAHEAD_STEP_S, _LOOKAHEAD_N = 15, 40
 
 
-def _site_step_columns(pairs, n_sites: int) -> dict[str, np.ndarray]:
-    """Per-site aggregates of one instant's visible pairs (sorted by site)."""
-    n_visible = np.bincount(pairs.site, minlength=n_sites).astype(np.int16)
+def _site_step_columns(all_pairs, pairs, n_sites: int) -> dict[str, np.ndarray]:
+    """Per-site aggregates of one instant's pairs: counts in view (and clear of obstructions), and
+    the highest clear satellite."""
+    n_visible = np.bincount(all_pairs.site, minlength=n_sites).astype(np.int16)
+    n_clear = np.bincount(pairs.site, minlength=n_sites).astype(np.int16)
     best_sat = np.full(n_sites, -1, dtype=np.int32)
     best_el = np.full(n_sites, np.nan, dtype=np.float32)
     best_range = np.full(n_sites, np.nan, dtype=np.float32)
@@ -51,7 +54,7 @@ def _site_step_columns(pairs, n_sites: int) -> dict[str, np.ndarray]:
         best_sat[pairs.site[rows]] = pairs.sat[rows]
         best_el[pairs.site[rows]] = pairs.elevation_deg[rows]
         best_range[pairs.site[rows]] = pairs.range_m[rows]
-    return {"n_visible": n_visible, "best_sat": best_sat, "best_elevation_deg": best_el,
+    return {"n_visible": n_visible, "n_clear": n_clear, "best_sat": best_sat, "best_elevation_deg": best_el,
             "best_range_m": best_range}
 
 
@@ -78,10 +81,19 @@ class _Chunk:
         return self.positions.ecef_m[self._row[int(t)]]
 
     def pairs(self, t: int):
+        """Every pair in view by the visibility rule (obstructed ones flagged)."""
         t = int(t)
         if t not in self._pairs:
             self._pairs[t] = self.model.visibility.query(self.ecef(t))
         return self._pairs[t]
+
+    def clear(self, t: int):
+        """Pairs in view and not blocked by an obstruction mask."""
+        key = ("clear", int(t))
+        if key not in self._pairs:
+            p = self.pairs(t)
+            self._pairs[key] = p.clear() if p.obstructed.any() else p
+        return self._pairs[key]
 
 
 def _remaining_visibility_s(model, chunk_times_start: int, local, sat, net) -> np.ndarray:
@@ -110,7 +122,7 @@ def _remaining_visibility_s(model, chunk_times_start: int, local, sat, net) -> n
 def _assignments(chunk: _Chunk, slot_start: int) -> np.ndarray:
     """Serving satellite of every dish for the slot that starts at ``slot_start``."""
     model, net = chunk.model, chunk.model.network
-    local, sat, el, _ = _subset_pairs(chunk.pairs(slot_start), net.dish_sites, len(model.sites))
+    local, sat, el, _ = _subset_pairs(chunk.clear(slot_start), net.dish_sites, len(model.sites))
     remaining = None
     if net.policy == "longest-visibility":
         remaining = _remaining_visibility_s(model, slot_start, local, sat, net)
@@ -122,7 +134,7 @@ def _routes_at(chunk: _Chunk, t: int):
     model, net = chunk.model, chunk.model.network
     n_sats = len(model.constellation)
     isl = active_isls(net.isl_candidates, chunk.ecef(t), net.grazing_height_m, net.isl_max_range_m)
-    g_local, g_sat, g_el, g_rng = _subset_pairs(chunk.pairs(t), net.gateway_sites, len(model.sites))
+    g_local, g_sat, g_el, g_rng = _subset_pairs(chunk.clear(t), net.gateway_sites, len(model.sites))
     f_gw, f_sat, f_rng = gateway_links(g_local, g_sat, g_el, g_rng, net.gateway_antennas)
     graph = build_snapshot_graph(
         n_sats, len(net.gateway_sites), len(net.pop_sites), isl.links, isl.length_m,
@@ -201,21 +213,31 @@ def _network_at(chunk: _Chunk, t: int, slot: int, cache: dict) -> dict:
         cache[slot] = _DishPaths(routes_slot, serving_slot, n_sats)
     slot_paths: _DishPaths = cache[slot]
     isl, n_feeders, routes_now = _routes_at(chunk, t)
-    pairs = chunk.pairs(t)
+    pairs = chunk.clear(t)
 
     # Where the dish still sees its slot satellite, and the range to it now.
     d_local, d_sat, d_el, d_rng = _subset_pairs(pairs, net.dish_sites, n_sites)
     n_d = len(net.dish_sites)
+    # The slot satellite may be in view but behind an obstruction now: the dish keeps it (the
+    # schedule is set for the slot) and is OBSTRUCTED until it clears or the slot ends.
+    all_local, all_sat, _, _ = _subset_pairs(chunk.pairs(t), net.dish_sites, n_sites)
+    all_key = all_local * n_sats + all_sat
+    any_in_view = np.bincount(all_local, minlength=n_d) > 0
     key = d_local * n_sats + d_sat  # sorted, as pairs are sorted by (site, sat)
     serving_slot = slot_paths.serving
     want = np.arange(n_d) * n_sats + np.maximum(serving_slot, 0)
     pos = np.clip(np.searchsorted(key, want), 0, max(len(key) - 1, 0))
     in_view = (serving_slot >= 0) & (key[pos] == want) if len(key) else np.zeros(n_d, dtype=bool)
 
+    want_all = np.arange(n_d) * n_sats + np.maximum(serving_slot, 0)
+    pos_all = np.clip(np.searchsorted(all_key, want_all), 0, max(len(all_key) - 1, 0))
+    geo_view = (serving_slot >= 0) & (all_key[pos_all] == want_all) if len(all_key) else np.zeros(n_d, dtype=bool)
+    behind_obstruction = geo_view & ~in_view
     chain_delay, works = _path_delay_at(chunk, t, slot_paths)
     keep = in_view & works
     # Everyone else is rerouted now: best satellite in view now, routes on the network at t.
     best_now = choose_serving(d_local, d_sat, d_el, n_d)
+    best_now[behind_obstruction] = -1
     serving = np.where(keep, serving_slot, best_now).astype(np.int32)
     now_paths = _DishPaths(routes_now, np.where(keep, -1, best_now).astype(np.int32), n_sats)
     rerouted = ~keep & (best_now >= 0) & (slot_paths.ok | (serving_slot >= 0))
@@ -229,7 +251,8 @@ def _network_at(chunk: _Chunk, t: int, slot: int, cache: dict) -> dict:
     fresh = ~keep & has_sat
     sat_delay[fresh] = routes_now.delay_s[serving[fresh]]
     connected = has_sat & np.isfinite(sat_delay)
-    state = np.where(~has_sat, 1, np.where(connected, 0, 2)).astype(np.int8)
+    obstructed = ~has_sat & (behind_obstruction | any_in_view)
+    state = np.where(connected, 0, np.where(obstructed, 3, np.where(~has_sat, 1, 2))).astype(np.int8)
     rtt_ms = np.where(connected, 2e3 * (rng_now / SPEED_OF_LIGHT_M_PER_S + sat_delay), np.nan)
 
     gw_num = np.where(keep, slot_paths.gateway, now_paths.gateway)
@@ -254,7 +277,7 @@ def _network_at(chunk: _Chunk, t: int, slot: int, cache: dict) -> dict:
     }
     if len(net.pair_src):
         stations = np.unique(np.r_[net.pair_src, net.pair_dst])
-        s_local, s_sat, _, s_rng = _subset_pairs(pairs, stations, n_sites)
+        s_local, s_sat, _, s_rng = _subset_pairs(pairs, stations, n_sites)  # clear pairs
         matrix = station_graph(n_sats, len(stations), isl.links, isl.length_m, s_local, s_sat, s_rng)
         number = np.full(n_sites, -1, dtype=np.int64)
         number[stations] = np.arange(len(stations))
@@ -302,7 +325,7 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
     chunk = _Chunk(model, instants)
 
     site_cols: dict[str, list] = {}
-    vis_cols: dict[str, list] = {k: [] for k in ("t", "site", "sat", "elevation_deg", "azimuth_deg", "range_m")}
+    vis_cols: dict[str, list] = {k: [] for k in ("t", "site", "sat", "elevation_deg", "azimuth_deg", "range_m", "obstructed")}
     dish_cols: dict[str, list] = {}
     pair_cols: dict[str, list] = {}
     net_cols: dict[str, list] = {}
@@ -313,7 +336,7 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
         pairs = chunk.pairs(t)
         if is_output:
             cols = {"t": np.full(n_sites, t, dtype=np.int64), "site": np.arange(n_sites, dtype=np.int32)}
-            cols.update(_site_step_columns(pairs, n_sites))
+            cols.update(_site_step_columns(pairs, chunk.clear(t), n_sites))
             for name, col in cols.items():
                 site_cols.setdefault(name, []).append(col)
             if outputs.visibility_pairs:
@@ -323,6 +346,7 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
                 vis_cols["elevation_deg"].append(pairs.elevation_deg.astype(np.float32))
                 vis_cols["azimuth_deg"].append(pairs.azimuth_deg.astype(np.float32))
                 vis_cols["range_m"].append(pairs.range_m.astype(np.float32))
+                vis_cols["obstructed"].append(pairs.obstructed)
         if not do_net:
             continue
         slot = int(slot_of[k])

@@ -1,0 +1,106 @@
+"""Obstruction masks: the horizon a dish sees, as the lowest clear elevation per azimuth.
+
+A mask is a horizon profile: points (azimuth_deg, elevation_deg), azimuth clockwise from north,
+joined by linear interpolation around the circle. A satellite whose elevation is below the
+profile at its azimuth is blocked (a tree, a roof, a hill). This is the same picture the Starlink
+app's obstruction map draws; the app splits the sky into 12 wedges of 30 deg from north
+(``wedges_fraction_obstructed``, REFERENCE.md).
+
+Masks are stored sampled at every whole degree of azimuth, ``(M, 360)`` float64, so that looking
+up thousands of pairs is one vectorised interpolation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+N_AZIMUTH = 360
+WEDGE_DEG = 30.0
+
+
+def horizon_from_points(azimuth_deg, elevation_deg, source: str = "mask") -> np.ndarray:
+    """Sample a horizon profile at every whole degree of azimuth.
+
+    Parameters
+    ----------
+    azimuth_deg, elevation_deg : (K,) points of the profile, K >= 1; azimuths in [0, 360),
+        elevations in [0, 90].
+
+    Returns
+    -------
+    float64 (360,): the clear-sky elevation limit at azimuth 0, 1, ..., 359 deg.
+    """
+    az = np.asarray(azimuth_deg, dtype=np.float64).reshape(-1)
+    el = np.asarray(elevation_deg, dtype=np.float64).reshape(-1)
+    if az.size == 0 or az.size != el.size:
+        raise InputError("a horizon profile needs at least one (azimuth_deg, elevation_deg) point", source)
+    if not np.all(np.isfinite(az)) or not np.all((az >= 0) & (az < 360)):
+        raise InputError("azimuth_deg must be in [0, 360) (clockwise from north)", source, "azimuth_deg")
+    if not np.all(np.isfinite(el)) or not np.all((el >= 0) & (el <= 90)):
+        raise InputError("elevation_deg must be in [0, 90]", source, "elevation_deg")
+    if len(np.unique(az)) != len(az):
+        raise InputError("azimuth_deg values must be distinct", source, "azimuth_deg")
+    order = np.argsort(az)
+    az, el = az[order], el[order]
+    grid = np.arange(N_AZIMUTH, dtype=np.float64)
+    return np.interp(grid, az, el, period=360.0)
+
+
+def read_horizon_csv(path: str | Path) -> np.ndarray:
+    """A horizon profile from a CSV with columns azimuth_deg, elevation_deg (one row per point)."""
+    source = str(path)
+    p = Path(path)
+    if not p.exists():
+        raise InputError("no such file", source)
+    data = p.read_bytes()
+    if not data.strip():
+        raise InputError("file is empty; expected columns azimuth_deg,elevation_deg", source)
+    if b"\x00" in data:
+        raise InputError("binary content, expected a CSV text file", source)
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    header = [h.strip() for h in lines[0].split(",")]
+    if header[:2] != ["azimuth_deg", "elevation_deg"]:
+        raise InputError(f"header must be 'azimuth_deg,elevation_deg', got {lines[0]!r}", source, "line 1")
+    az, el = [], []
+    for k, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        cells = line.split(",")
+        try:
+            az.append(float(cells[0]))
+            el.append(float(cells[1]))
+        except (ValueError, IndexError):
+            raise InputError(f"expected two numbers, got {line.strip()!r}", source, f"line {k}") from None
+    return horizon_from_points(az, el, source)
+
+
+def blocked(masks: np.ndarray, mask_of_site: np.ndarray, site: np.ndarray,
+            azimuth_deg: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
+    """Whether each (site, satellite) look direction is below that site's horizon.
+
+    Parameters
+    ----------
+    masks : (M, 360) horizons; mask_of_site : (S,) mask number per site, -1 for a clear sky.
+    site, azimuth_deg, elevation_deg : (K,) pairs.
+    """
+    out = np.zeros(len(site), dtype=bool)
+    m = mask_of_site[site] if len(site) else np.zeros(0, dtype=np.int64)
+    has = m >= 0
+    if not has.any():
+        return out
+    az = np.mod(azimuth_deg[has], 360.0)
+    lo = np.floor(az).astype(np.int64) % N_AZIMUTH
+    hi = (lo + 1) % N_AZIMUTH
+    w = az - np.floor(az)
+    limit = (1 - w) * masks[m[has], lo] + w * masks[m[has], hi]
+    out[has] = elevation_deg[has] < limit
+    return out
+
+
+def wedge_of(azimuth_deg: np.ndarray) -> np.ndarray:
+    """The app's wedge (0..11, 30 deg each, clockwise from north) of each azimuth."""
+    return (np.mod(np.asarray(azimuth_deg, dtype=np.float64), 360.0) // WEDGE_DEG).astype(np.int8)
