@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputError
+from .threats.spec import EventSpec
 
 SITE_KINDS = ("dish", "gateway", "pop", "station")
 BUILTIN_SITE_SET_NAMES = ("hypatia-top100", "starlink-gateways-2023", "starlink-pops-2023")
@@ -227,6 +228,22 @@ class NetworkSpec(_Model):
     all_station_pairs: bool = Field(False, description="Route every ordered pair of kind: station sites.")
 
 
+class ExchangeSpec(_Model):
+    name: str = Field(..., min_length=1)
+    lat_deg: float = Field(..., ge=-90, le=90)
+    lon_deg: float = Field(..., ge=-180, le=180)
+
+
+class TerrestrialSpec(_Model):
+    """Each dish's ground (terrestrial) internet: fibre to the nearest internet exchange."""
+
+    exchanges: Literal["builtin"] | list[ExchangeSpec] = Field(
+        "builtin", description="'builtin' (major exchange cities, see leonet/data/exchanges.csv) or a list."
+    )
+    route_factor: float = Field(1.5, ge=1.0, le=10.0)
+    refractive_index: float = Field(1.468, ge=1.0, le=3.0)
+
+
 class OutputSpec(_Model):
     dir: str = Field("results/{name}", description="Results folder; {name} is the scenario name.")
     chunk_steps: int = Field(60, ge=1, le=1_000_000, description="Steps per Parquet chunk.")
@@ -244,6 +261,8 @@ class Scenario(_Model):
     time: TimeSpec
     visibility: VisibilitySpec = VisibilitySpec()
     network: NetworkSpec = NetworkSpec()
+    terrestrial: TerrestrialSpec = TerrestrialSpec()
+    events: list[EventSpec] = Field([], description="The threat timeline (see the README's events section).")
     outputs: OutputSpec = OutputSpec()
     #: Folder that relative paths in the scenario are resolved against (not part of the file).
     base_dir: str = Field(".", exclude=True)
@@ -329,11 +348,18 @@ def _loc_to_path(loc: tuple) -> str:
     return out
 
 
-def _format_validation_error(err: ValidationError, source: str, node: yaml.Node | None) -> InputError:
+def _format_validation_error(err: ValidationError, source: str, node: yaml.Node | None, data: dict | None = None) -> InputError:
     lines = []
     for e in err.errors():
         loc = tuple(k for k in e["loc"] if not (isinstance(k, str) and k.startswith("function-")))
         path = _loc_to_path(loc) or "(top level)"
+        if data and len(loc) >= 2 and loc[0] == "events" and isinstance(loc[1], int):
+            try:  # name the event, not only its position
+                event_name = data["events"][loc[1]].get("name")
+            except (IndexError, AttributeError, TypeError):
+                event_name = None
+            if event_name:
+                path = path.replace(f"events[{loc[1]}]", f"events[{loc[1]}] ({event_name})", 1)
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown field (check its spelling; see the scenario format in the README)"
@@ -392,7 +418,7 @@ def scenario_from_dict(
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        raise _format_validation_error(err, source, node) from None
+        raise _format_validation_error(err, source, node, data) from None
 
 
 def load_scenario(name_or_path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:

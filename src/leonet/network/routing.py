@@ -41,13 +41,16 @@ class InternetRoutes:
     sat_isl_hops: np.ndarray
 
 
-def route_to_internet(graph: SnapshotGraph) -> InternetRoutes:
+def route_to_internet(graph: SnapshotGraph, pop_up: np.ndarray | None = None) -> InternetRoutes:
+    """Routes of every node to its nearest reachable PoP; ``pop_up`` (P,) bool leaves out PoPs
+    that are down (they are not exits, and nothing routes through them)."""
     n_sats, n = graph.n_sats, graph.n_nodes
-    if graph.n_pops == 0:
+    up = np.ones(graph.n_pops, dtype=bool) if pop_up is None else np.asarray(pop_up, dtype=bool)
+    if graph.n_pops == 0 or not up.any():
         inf = np.full(n, np.inf)
         none = np.full(n, -1, dtype=np.int32)
         return InternetRoutes(inf, none, none, none[:n_sats].copy(), np.full(n_sats, -1, dtype=np.int32))
-    pops = graph.pop_node(np.arange(graph.n_pops))
+    pops = graph.pop_node(np.flatnonzero(up))
     # On the reversed graph, a path PoP -> v is the forward path v -> PoP, and v's predecessor
     # there is v's next hop toward the PoP.
     dist, pred, source = dijkstra(graph.matrix.T.tocsr(), directed=True, indices=pops,

@@ -153,6 +153,28 @@ class SimulationModel:
 
         return build_network_model(self.scenario, self.constellation, self.sites)
 
+    @cached_property
+    def timeline(self):
+        """The scenario's events resolved against its sites and satellites
+        (:class:`~leonet.threats.timeline.Timeline`)."""
+        from ..space.propagate import propagate
+        from ..threats.timeline import Timeline
+
+        net = self.network
+        return Timeline(
+            list(self.scenario.events), int(self.t_ns[0]) if len(self.t_ns) else 0, self.sites, self.constellation,
+            net.gateway_sites, net.pop_sites, net.gateway_pop, net.backbone,
+            positions_at=lambda t: propagate(self.constellation, np.array([t], dtype=np.int64)).ecef_m[0],
+        )
+
+    @cached_property
+    def terrestrial(self):
+        """Each site's ground internet: nearest exchange and round-trip fibre delay
+        (:class:`~leonet.sim.terrestrial.Terrestrial`)."""
+        from .terrestrial import build_terrestrial
+
+        return build_terrestrial(self.scenario, self.sites)
+
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("visibility", None)  # the k-d tree is rebuilt on first use (cheap)
@@ -202,4 +224,6 @@ def build_model(scenario: Scenario) -> SimulationModel:
                             masks=masks, mask_of_site=mask_of_site)
     if scenario.network.enabled:
         model.network  # reads ISL lists and checks pairs now, before anything is written
+        model.timeline  # checks event targets now, too
+        model.terrestrial
     return model

@@ -12,7 +12,8 @@ Tables produced (pyarrow, one row per ...):
 - ``visibility``: (step, site, satellite in view): t, site, sat, elevation_deg, azimuth_deg,
   range_m, obstructed. Optional (``outputs.visibility_pairs``).
 - ``dish_steps``: (step, dish): t, site, slot_start, serving_sat, state, rtt_ms, gateway, pop,
-  isl_hops, hops, path (satellites), path_changed, rerouted_mid_slot.
+  isl_hops, hops, path (satellites), path_changed, rerouted_mid_slot, ground_online,
+  ground_rtt_ms (fibre to the nearest internet exchange), online_by (both/satellite/ground/none).
 - ``pair_steps``: (step, station pair): t, src, dst, rtt_ms, hops, path, path_changed.
 - ``network_steps``: (step): t, isl_active, isl_dropped_grazing, isl_dropped_range,
   isl_dropped_failed, feeder_links.
@@ -34,7 +35,7 @@ from ..space.propagate import propagate
 from .model import SimulationModel
 
 _TS = pa.timestamp("ns", tz="UTC")
-STATES = ("CONNECTED", "NO_SATS", "NO_PATH", "OBSTRUCTED")
+STATES = ("CONNECTED", "NO_SATS", "NO_PATH", "OBSTRUCTED", "OFFLINE", "JAMMED", "CONGESTED")
 #: Look-ahead for the longest-visibility policy: samples every 15 s for 10 minutes.
 _LOOKAHEAD_STEP_S, _LOOKAHEAD_N = 15, 40
 
@@ -76,6 +77,23 @@ class _Chunk:
         self.positions = propagate(model.constellation, self.instants)
         self._row = {int(t): k for k, t in enumerate(self.instants)}
         self._pairs: dict[int, object] = {}
+        self._threats: dict[int, object] = {}
+        self.has_events = bool(model.scenario.events) and model.scenario.network.enabled
+        if self.has_events:
+            # Lost satellites vanish: no visibility, no lasers, never on a path.
+            for t in self.instants:
+                lost = self.threats(t).sat_lost
+                if lost.any():
+                    self.positions.ecef_m[self._row[int(t)], lost] = np.nan
+
+    def threats(self, t: int):
+        """What the scenario's events have broken at t (None without events)."""
+        if not self.has_events:
+            return None
+        t = int(t)
+        if t not in self._threats:
+            self._threats[t] = self.model.timeline.state_at(t)
+        return self._threats[t]
 
     def ecef(self, t: int) -> np.ndarray:
         return self.positions.ecef_m[self._row[int(t)]]
@@ -135,12 +153,25 @@ def _routes_at(chunk: _Chunk, t: int):
     n_sats = len(model.constellation)
     isl = active_isls(net.isl_candidates, chunk.ecef(t), net.grazing_height_m, net.isl_max_range_m)
     g_local, g_sat, g_el, g_rng = _subset_pairs(chunk.clear(t), net.gateway_sites, len(model.sites))
+    gateway_pop, backbone, backbone_delay_s, pop_up = net.gateway_pop, net.backbone, net.backbone_delay_s, None
+    threat = chunk.threats(t)
+    if threat is not None:
+        gw_up = ~threat.site_down[net.gateway_sites]
+        keep = gw_up[g_local]
+        g_local, g_sat, g_el, g_rng = g_local[keep], g_sat[keep], g_el[keep], g_rng[keep]
+        pop_up = ~threat.site_down[net.pop_sites]
+        exit_ok = ~threat.gateway_fibre_cut & (gateway_pop >= 0)
+        exit_ok[exit_ok] &= pop_up[gateway_pop[exit_ok]]
+        gateway_pop = np.where(exit_ok, gateway_pop, -1)
+        if len(backbone):
+            bb_ok = ~threat.backbone_cut & pop_up[backbone[:, 0]] & pop_up[backbone[:, 1]]
+            backbone, backbone_delay_s = backbone[bb_ok], backbone_delay_s[bb_ok]
     f_gw, f_sat, f_rng = gateway_links(g_local, g_sat, g_el, g_rng, net.gateway_antennas)
     graph = build_snapshot_graph(
         n_sats, len(net.gateway_sites), len(net.pop_sites), isl.links, isl.length_m,
-        f_gw, f_sat, f_rng, net.gateway_pop, net.gateway_pop_delay_s, net.backbone, net.backbone_delay_s,
+        f_gw, f_sat, f_rng, gateway_pop, net.gateway_pop_delay_s, backbone, backbone_delay_s,
     )
-    return isl, len(f_gw), route_to_internet(graph)
+    return isl, len(f_gw), route_to_internet(graph, pop_up)
 
 
 class _DishPaths:
@@ -191,6 +222,12 @@ def _path_delay_at(chunk: _Chunk, t: int, paths: _DishPaths) -> tuple[np.ndarray
         if vis.rule.max_range_m is not None:
             seen &= rng <= vis.rule.max_range_m
         works[idx[~seen]] = False
+        threat = chunk.threats(t)
+        if threat is not None:  # the slot's gateway, its fibre or its PoP may be gone now
+            g = paths.gateway[idx]
+            broken = (threat.site_down[net.gateway_sites[g]] | threat.gateway_fibre_cut[g]
+                      | threat.site_down[net.pop_sites[paths.pop[idx]]])
+            works[idx[broken]] = False
         delay[idx] += rng / SPEED_OF_LIGHT_M_PER_S + net.gateway_pop_delay_s[paths.gateway[idx]]
     delay[~paths.ok] = np.inf
     return delay, works
@@ -253,6 +290,11 @@ def _network_at(chunk: _Chunk, t: int, slot: int, cache: dict) -> dict:
     connected = has_sat & np.isfinite(sat_delay)
     obstructed = ~has_sat & (behind_obstruction | any_in_view)
     state = np.where(connected, 0, np.where(obstructed, 3, np.where(~has_sat, 1, 2))).astype(np.int8)
+    threat = chunk.threats(t)
+    if threat is not None:
+        offline = threat.dish_offline[net.dish_sites]
+        state[offline] = STATES.index("OFFLINE")
+        connected &= ~offline
     rtt_ms = np.where(connected, 2e3 * (rng_now / SPEED_OF_LIGHT_M_PER_S + sat_delay), np.nan)
 
     gw_num = np.where(keep, slot_paths.gateway, now_paths.gateway)
@@ -286,6 +328,21 @@ def _network_at(chunk: _Chunk, t: int, slot: int, cache: dict) -> dict:
         pr = route_pairs(state_fw, src, dst)
         out["pairs"] = dict(rtt_ms=2e3 * pr.one_way_s, hops=pr.hops, path=pr.path_sats)
     return out
+
+
+ONLINE_BY = ("both", "satellite", "ground", "none")
+
+
+def _ground_columns(chunk: _Chunk, t: int, sat_online: np.ndarray) -> dict[str, np.ndarray]:
+    """Each dish's terrestrial alternative at t, and by what the user is online."""
+    model, net = chunk.model, chunk.model.network
+    threat = chunk.threats(t)
+    ground = np.ones(len(net.dish_sites), dtype=bool)
+    if threat is not None:
+        ground = ~threat.terrestrial_down[net.dish_sites]
+    online_by = np.where(sat_online & ground, 0, np.where(sat_online, 1, np.where(ground, 2, 3))).astype(np.int8)
+    return {"ground_online": ground, "ground_rtt_ms": model.terrestrial.ground_rtt_ms[net.dish_sites].astype(np.float32),
+            "online_by": online_by}
 
 
 def _list_column(matrix: np.ndarray) -> pa.Array:
@@ -368,6 +425,7 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
             "state": d["state"], "rtt_ms": d["rtt_ms"].astype(np.float32), "gateway": d["gateway"],
             "pop": d["pop"], "isl_hops": d["isl_hops"], "hops": d["hops"], "path": d["path"],
             "path_changed": changed, "rerouted_mid_slot": d["reassigned"],
+            **_ground_columns(chunk, t, d["state"] == 0),
         }.items():
             dish_cols.setdefault(name, []).append(col)
         for name, value in res["network"].items():
@@ -416,6 +474,9 @@ def _table(cols: dict[str, list], states: bool = False) -> pa.Table:
         elif name == "state" and states:
             arrays[name] = pa.DictionaryArray.from_arrays(
                 pa.array(data.astype(np.int8)), pa.array(list(STATES), pa.string()))
+        elif name == "online_by":
+            arrays[name] = pa.DictionaryArray.from_arrays(
+                pa.array(data.astype(np.int8)), pa.array(list(ONLINE_BY), pa.string()))
         else:
             arrays[name] = pa.array(data)
     return pa.table(arrays)

@@ -1,0 +1,136 @@
+"""The ``events:`` section of a scenario: validated event descriptions (pydantic).
+
+Each event has a type, a start, an optional end (open-ended when omitted) and a target. Times are
+absolute UTC (``start``/``end``) or seconds after the scenario's start (``start_s``/``end_s``).
+Targets select what the event acts on: a region (a circle or a polygon in lat/lon), named sites
+or site groups, shells, and a fraction of the selection chosen with a seed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+EVENT_TYPES = (
+    "terrestrial_outage",  # ISPs / fibre in a region go down: users there lose ground internet
+    "gateway_loss",        # strike or power cut at gateways
+    "pop_loss",            # a point of presence goes down
+    "fibre_cut",           # gateway-PoP or PoP-PoP fibre cut
+    "satellite_loss",      # a fraction of a shell / region's satellites lost at once (storm)
+    "satellite_failures",  # random failures at a rate (per satellite per day)
+    "asat",                # anti-satellite strike on satellites over a region at an instant
+    "jamming",             # an RF jammer (see jammer)
+    "dish_bricking",       # ground-segment cyber attack: dishes bricked until replaced (OFFLINE)
+    "core_outage",         # core-network failure: every PoP down for a period
+    "demand_surge",        # more dishes active / more demand per dish
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CircleSpec(_Model):
+    lat_deg: float = Field(..., ge=-90, le=90)
+    lon_deg: float = Field(..., ge=-180, le=180)
+    radius_km: float = Field(..., gt=0, le=20_000)
+
+
+def _segments_cross(p1, p2, p3, p4) -> bool:
+    """Whether segments p1p2 and p3p4 properly cross (planar lat/lon, shared ends excluded)."""
+    def orient(a, b, c):
+        return np.sign((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]))
+    return (orient(p1, p2, p3) * orient(p1, p2, p4) < 0) and (orient(p3, p4, p1) * orient(p3, p4, p2) < 0)
+
+
+class RegionSpec(_Model):
+    """A circle, or a polygon of [lat_deg, lon_deg] vertices (planar in lat/lon; it must not cross
+    the antimeridian or itself)."""
+
+    circle: CircleSpec | None = None
+    polygon: list[tuple[float, float]] | None = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.circle is None) == (self.polygon is None):
+            raise ValueError("give either circle or polygon")
+        if self.polygon is not None:
+            pts = self.polygon
+            if len(pts) < 3:
+                raise ValueError("a polygon needs at least 3 [lat_deg, lon_deg] vertices")
+            for lat, lon in pts:
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                    raise ValueError(f"polygon vertex [{lat}, {lon}] is not a valid [lat_deg, lon_deg]")
+            n = len(pts)
+            for i in range(n):
+                for j in range(i + 1, n):
+                    if j == i + 1 or (i == 0 and j == n - 1):
+                        continue  # neighbouring edges share a vertex
+                    if _segments_cross(pts[i], pts[(i + 1) % n], pts[j], pts[(j + 1) % n]):
+                        raise ValueError(f"polygon crosses itself (edge {i} and edge {j})")
+        return self
+
+
+class TargetSpec(_Model):
+    region: RegionSpec | None = None
+    sites: list[str] = []
+    groups: list[str] = []
+    shells: list[str] = []
+    fraction: float = Field(1.0, ge=0, le=1, description="Share of the selection hit, chosen with seed.")
+    seed: int = 0
+
+
+class JammerSpec(_Model):
+    """A jammer: position, power, band and antenna pattern."""
+
+    lat_deg: float = Field(..., ge=-90, le=90)
+    lon_deg: float = Field(..., ge=-180, le=180)
+    height_m: float = Field(10.0, ge=0, le=40_000)
+    eirp_dbw: float = Field(..., ge=-30, le=100)
+    band: Literal["user-downlink", "user-uplink"] = "user-downlink"
+    bandwidth_mhz: float = Field(250.0, gt=0, le=5000, description="Jamming bandwidth (spread over the channel).")
+    pattern: Literal["isotropic", "sector"] = "isotropic"
+    pointing_azimuth_deg: float = Field(0.0, ge=0, lt=360, description="For pattern: sector.")
+    beamwidth_deg: float = Field(120.0, gt=0, le=360, description="For pattern: sector (outside: -20 dB).")
+
+
+class EventSpec(_Model):
+    name: str = Field(..., min_length=1)
+    type: Literal[EVENT_TYPES]  # type: ignore[valid-type]
+    start: datetime | None = None
+    start_s: float | None = Field(None, ge=0, description="Seconds after time.start (instead of start).")
+    end: datetime | None = None
+    end_s: float | None = Field(None, ge=0)
+    target: TargetSpec = TargetSpec()
+    links: list[tuple[str, str]] = Field([], description="fibre_cut: [gateway, PoP] or [PoP, PoP] site names.")
+    rate_per_day: float | None = Field(None, gt=0, description="satellite_failures: failures per satellite per day.")
+    jammer: JammerSpec | None = None
+    surge_factor: float | None = Field(None, gt=0, le=1000, description="demand_surge: multiplier on active dishes/demand.")
+    description: str = ""
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, v):
+        if v is not None and v.tzinfo is None:
+            raise ValueError("time has no timezone; write it in UTC, e.g. 2022-03-01T12:00:00Z")
+        return v.astimezone(timezone.utc) if v is not None else v
+
+    @model_validator(mode="after")
+    def _check(self):
+        if (self.start is None) == (self.start_s is None):
+            raise ValueError("give start (UTC) or start_s (seconds after time.start)")
+        if self.end is not None and self.end_s is not None:
+            raise ValueError("give end or end_s, not both")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError(f"end ({self.end.isoformat()}) is not after start ({self.start.isoformat()})")
+        if self.start_s is not None and self.end_s is not None and self.end_s <= self.start_s:
+            raise ValueError(f"end_s ({self.end_s:g}) is not after start_s ({self.start_s:g})")
+        needs = {"fibre_cut": "links", "satellite_failures": "rate_per_day", "jamming": "jammer",
+                 "demand_surge": "surge_factor"}
+        field = needs.get(self.type)
+        if field and not getattr(self, field):
+            raise ValueError(f"a {self.type} event needs {field}")
+        return self

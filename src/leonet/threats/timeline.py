@@ -1,0 +1,282 @@
+"""Resolve a scenario's events into index arrays once, then say what is broken at any instant.
+
+:meth:`Timeline.state_at` is a pure function of t: an event acts on [start, end) (open-ended
+without an end). Random choices (a fraction of dishes, random satellite failure times) are drawn
+from each event's own seed, so the same seed always gives the same losses, whatever the chunking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from ..ground.geodesy import great_circle_distance_m
+from ..ground.sites import Sites
+from ..space.constellation import Constellation
+from ..timeutil import utc_to_ns
+from .spec import EventSpec, RegionSpec
+
+_NS_PER_DAY = 86_400 * 1_000_000_000
+_NEVER = np.iinfo(np.int64).max
+
+
+def in_region(region: RegionSpec, lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
+    """Whether points lie in a circle (great-circle radius) or polygon (planar lat/lon, even-odd)."""
+    lat = np.asarray(lat_deg, dtype=np.float64)
+    lon = np.asarray(lon_deg, dtype=np.float64)
+    if region.circle is not None:
+        c = region.circle
+        return great_circle_distance_m(lat, lon, c.lat_deg, c.lon_deg) <= c.radius_km * 1e3
+    poly = np.asarray(region.polygon, dtype=np.float64)
+    y, x = poly[:, 0], poly[:, 1]
+    inside = np.zeros(lat.shape, dtype=bool)
+    for i in range(len(poly)):  # over vertices (few), vectorised over points
+        j = i - 1
+        crosses = (y[i] > lat) != (y[j] > lat)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x_at = (x[j] - x[i]) * (lat - y[i]) / (y[j] - y[i]) + x[i]
+        inside ^= crosses & (lon < x_at)
+    return inside
+
+
+@dataclass(frozen=True)
+class ThreatState:
+    """What is broken at one instant. Boolean arrays over satellites (N,), sites (S,), gateways
+    (G,) and backbone links (B,)."""
+
+    sat_lost: np.ndarray
+    site_down: np.ndarray          # gateways and PoPs that are down (strike, power, core outage)
+    dish_offline: np.ndarray       # bricked dishes (OFFLINE)
+    terrestrial_down: np.ndarray   # sites whose ground internet is down
+    gateway_fibre_cut: np.ndarray  # (G,) gateway -> PoP fibre cut
+    backbone_cut: np.ndarray       # (B,)
+    demand_factor: np.ndarray      # (S,) multiplier on demand / active dishes (1 = none)
+    jammers: tuple = ()            # JammerSpec of the active jamming events
+    active: tuple[str, ...] = ()   # names of the active events
+
+    @property
+    def any(self) -> bool:
+        return bool(self.active)
+
+
+@dataclass
+class _Resolved:
+    spec: EventSpec
+    start_ns: int
+    end_ns: int
+    sites: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    sats: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    fail_ns: np.ndarray | None = None  # satellite_failures: failure instant per target satellite
+    gateway_links: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    backbone_links: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+class Timeline:
+    """Events of a scenario, resolved against its sites, satellites and network.
+
+    Parameters
+    ----------
+    events : the scenario's EventSpec list.
+    start_ns : the scenario's start (for start_s / end_s).
+    sites, constellation : the scenario's.
+    gateway_sites, pop_sites : (G,), (P,) site indices; gateway_pop : (G,) PoP number per gateway;
+    backbone : (B, 2) PoP numbers.
+    positions_at : callable t_ns -> (N, 3) ECEF positions (for anti-satellite strikes over a region).
+    """
+
+    def __init__(self, events: list[EventSpec], start_ns: int, sites: Sites, constellation: Constellation,
+                 gateway_sites: np.ndarray, pop_sites: np.ndarray, gateway_pop: np.ndarray, backbone: np.ndarray,
+                 positions_at=None):
+        self.n_sats = len(constellation)
+        self.n_sites = len(sites)
+        self.n_gateways = len(gateway_sites)
+        self.n_backbone = len(backbone)
+        self.pop_sites = np.asarray(pop_sites, dtype=np.int64)
+        names = [e.name for e in events]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise InputError(f"event names must be unique; repeated: {', '.join(dupes)}", location="events")
+        self.events = [self._resolve(k, e, start_ns, sites, constellation, gateway_sites, pop_sites,
+                                     gateway_pop, backbone, positions_at) for k, e in enumerate(events)]
+
+    # -- resolution --------------------------------------------------------------------------
+    @staticmethod
+    def _where(k: int, spec: EventSpec, fieldname: str) -> str:
+        return f"events[{k}] ({spec.name}).{fieldname}"
+
+    def _select_sites(self, k, spec, sites: Sites, kinds: tuple[str, ...], required: bool) -> np.ndarray:
+        t = spec.target
+        kind_ok = np.isin(np.asarray(sites.kind), kinds)
+        chosen = np.zeros(len(sites), dtype=bool)
+        named = bool(t.sites or t.groups or t.region)
+        if t.sites:
+            try:
+                idx = sites.index_of(t.sites)
+            except InputError as err:
+                raise InputError(err.message, location=self._where(k, spec, "target.sites")) from None
+            wrong = [n for n, i in zip(t.sites, idx) if not kind_ok[i]]
+            if wrong:
+                raise InputError(f"{wrong} are not of kind {' or '.join(kinds)}", location=self._where(k, spec, "target.sites"))
+            chosen[idx] = True
+        for g in t.groups:
+            in_group = (np.asarray(sites.group) == g) & kind_ok
+            if not in_group.any():
+                raise InputError(f"no {'/'.join(kinds)} site has group {g!r}", location=self._where(k, spec, "target.groups"))
+            chosen |= in_group
+        if t.region is not None:
+            in_r = in_region(t.region, sites.lat_deg, sites.lon_deg) & kind_ok
+            chosen = (chosen & in_r) if (t.sites or t.groups) else in_r
+        if not named:
+            if required:
+                raise InputError(f"a {spec.type} event needs a target (region, sites or groups)",
+                                 location=self._where(k, spec, "target"))
+            chosen = kind_ok
+        idx = np.flatnonzero(chosen)
+        if len(idx) == 0:
+            raise InputError(f"the target selects no {'/'.join(kinds)} site", location=self._where(k, spec, "target"))
+        return self._fraction(idx, t.fraction, t.seed)
+
+    @staticmethod
+    def _fraction(idx: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+        if fraction >= 1.0:
+            return idx.astype(np.int64)
+        count = int(round(fraction * len(idx)))
+        rng = np.random.default_rng(seed)
+        return np.sort(rng.choice(idx, size=count, replace=False)).astype(np.int64)
+
+    def _select_shells(self, k, spec, constellation: Constellation) -> np.ndarray:
+        shells = spec.target.shells
+        if not shells:
+            return np.ones(self.n_sats, dtype=bool)
+        unknown = [s for s in shells if s not in constellation.shell_names]
+        if unknown:
+            raise InputError(f"unknown shell(s) {unknown}; shells: {list(constellation.shell_names)}",
+                             location=self._where(k, spec, "target.shells"))
+        numbers = [constellation.shell_names.index(s) for s in shells]
+        return np.isin(constellation.shell, numbers)
+
+    def _resolve(self, k, spec, start_ns, sites, constellation, gateway_sites, pop_sites, gateway_pop, backbone,
+                 positions_at) -> _Resolved:
+        t0 = utc_to_ns(spec.start) if spec.start is not None else start_ns + int(round(spec.start_s * 1e9))
+        if spec.end is not None:
+            t1 = utc_to_ns(spec.end)
+        elif spec.end_s is not None:
+            t1 = start_ns + int(round(spec.end_s * 1e9))
+        else:
+            t1 = _NEVER
+        if t1 <= t0:
+            raise InputError("end is not after start", location=self._where(k, spec, "end"))
+        r = _Resolved(spec, t0, t1)
+        typ = spec.type
+        if typ in ("terrestrial_outage", "demand_surge"):
+            r.sites = self._select_sites(k, spec, sites, ("dish", "station"), required=False)
+        elif typ == "dish_bricking":
+            r.sites = self._select_sites(k, spec, sites, ("dish",), required=True)
+        elif typ == "gateway_loss":
+            r.sites = self._select_sites(k, spec, sites, ("gateway",), required=True)
+        elif typ == "pop_loss":
+            r.sites = self._select_sites(k, spec, sites, ("pop",), required=True)
+        elif typ == "core_outage":
+            r.sites = np.asarray(pop_sites, dtype=np.int64)
+        elif typ == "fibre_cut":
+            self._resolve_links(k, spec, r, sites, gateway_sites, pop_sites, gateway_pop, backbone)
+        elif typ in ("satellite_loss", "asat", "satellite_failures"):
+            mask = self._select_shells(k, spec, constellation)
+            if typ == "asat" or (typ == "satellite_loss" and spec.target.region is not None):
+                if spec.target.region is None:
+                    raise InputError("an asat event needs target.region", location=self._where(k, spec, "target"))
+                if positions_at is None:
+                    raise ValueError("positions_at is needed for satellites over a region")
+                from ..space.frames import ecef_to_geodetic
+
+                lat, lon, _ = ecef_to_geodetic(positions_at(t0))
+                ok = np.isfinite(lat)
+                over = np.zeros(self.n_sats, dtype=bool)
+                over[ok] = in_region(spec.target.region, lat[ok], lon[ok])
+                mask &= over
+            idx = np.flatnonzero(mask)
+            if len(idx) == 0:
+                raise InputError("the target selects no satellite", location=self._where(k, spec, "target"))
+            if typ == "satellite_failures":
+                # Each satellite fails after an exponential time with the given rate: a pure
+                # function of the seed, so any step can tell who has failed by then.
+                rng = np.random.default_rng(spec.target.seed)
+                days = rng.exponential(1.0 / spec.rate_per_day, size=len(idx))
+                r.sats = idx.astype(np.int64)
+                r.fail_ns = t0 + np.minimum(days * _NS_PER_DAY, 9e18 - t0).astype(np.int64)
+            else:
+                r.sats = self._fraction(idx, spec.target.fraction, spec.target.seed)
+        return r
+
+    def _resolve_links(self, k, spec, r, sites, gateway_sites, pop_sites, gateway_pop, backbone):
+        gw_number = {int(s): g for g, s in enumerate(gateway_sites)}
+        pop_number = {int(s): p for p, s in enumerate(pop_sites)}
+        g_links, b_links = [], []
+        for j, (a, b) in enumerate(spec.links):
+            where = self._where(k, spec, f"links[{j}]")
+            try:
+                ia, ib = sites.index_of([a, b])
+            except InputError as err:
+                raise InputError(err.message, location=where) from None
+            if int(ia) in gw_number or int(ib) in gw_number:
+                g_site, other = (ia, ib) if int(ia) in gw_number else (ib, ia)
+                g = gw_number[int(g_site)]
+                if int(other) not in pop_number or gateway_pop[g] != pop_number[int(other)]:
+                    raise InputError(f"{a} - {b} is not a gateway-PoP fibre of this scenario (each gateway joins its nearest PoP)", location=where)
+                g_links.append(g)
+            elif int(ia) in pop_number and int(ib) in pop_number:
+                pa, pb = sorted((pop_number[int(ia)], pop_number[int(ib)]))
+                hit = np.flatnonzero((backbone[:, 0] == pa) & (backbone[:, 1] == pb)) if len(backbone) else []
+                if len(hit) == 0:
+                    raise InputError(f"{a} - {b} is not a backbone link of this scenario", location=where)
+                b_links.append(int(hit[0]))
+            else:
+                raise InputError(f"{a} - {b}: a fibre cut names a gateway and its PoP, or two PoPs", location=where)
+        r.gateway_links = np.array(g_links, dtype=np.int64)
+        r.backbone_links = np.array(b_links, dtype=np.int64)
+
+    # -- evaluation ----------------------------------------------------------------------------
+    def state_at(self, t_ns: int) -> ThreatState:
+        t = int(t_ns)
+        sat_lost = np.zeros(self.n_sats, dtype=bool)
+        site_down = np.zeros(self.n_sites, dtype=bool)
+        offline = np.zeros(self.n_sites, dtype=bool)
+        ground_down = np.zeros(self.n_sites, dtype=bool)
+        gw_cut = np.zeros(self.n_gateways, dtype=bool)
+        bb_cut = np.zeros(self.n_backbone, dtype=bool)
+        factor = np.ones(self.n_sites)
+        jammers, active = [], []
+        for r in self.events:
+            typ = r.spec.type
+            if typ == "satellite_failures":
+                if t >= r.start_ns:
+                    failed = r.fail_ns <= min(t, r.end_ns)  # failures stop accruing at end
+                    sat_lost[r.sats[failed]] = True
+                    if failed.any():
+                        active.append(r.spec.name)
+                continue
+            if typ in ("satellite_loss", "asat"):
+                if t >= r.start_ns:  # lost satellites do not come back
+                    sat_lost[r.sats] = True
+                    active.append(r.spec.name)
+                continue
+            if not (r.start_ns <= t < r.end_ns):
+                continue
+            active.append(r.spec.name)
+            if typ in ("gateway_loss", "pop_loss", "core_outage"):
+                site_down[r.sites] = True
+            elif typ == "dish_bricking":
+                offline[r.sites] = True
+            elif typ == "terrestrial_outage":
+                ground_down[r.sites] = True
+            elif typ == "fibre_cut":
+                gw_cut[r.gateway_links] = True
+                bb_cut[r.backbone_links] = True
+            elif typ == "demand_surge":
+                factor[r.sites] = np.maximum(factor[r.sites], r.spec.surge_factor)
+            elif typ == "jamming":
+                jammers.append(r.spec.jammer)
+        return ThreatState(sat_lost, site_down, offline, ground_down, gw_cut, bb_cut, factor,
+                           tuple(jammers), tuple(active))
