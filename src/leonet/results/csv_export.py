@@ -1,0 +1,241 @@
+"""Export a results folder as CSV files that a spreadsheet opens as they are.
+
+One CSV per table (``sites.csv``, ``satellites.csv``, ``dish_steps.csv``, ...), written batch by
+batch from the Parquet files (a results folder never has to fit in memory):
+
+- instants are ISO 8601 UTC text (``2022-03-01T12:00:00Z``; fractions of a second only where
+  the value has them);
+- list columns (``path``) are the ids separated by single spaces (``"1128 1127"``; an empty path
+  is an empty cell);
+- dictionary columns (``state``) are their text;
+- a column of site indices (``site``, ``src``, ``dst``, ``gateway``, ``pop``) or satellite
+  indices (``sat``, ``serving_sat``, ``best_sat``) is followed by a ``<column>_name`` column with
+  the site's or satellite's name, so no join is needed; an index of -1 (none) has an empty name.
+  A ``path`` of satellites is followed by ``path_names`` (names joined by ``" > "``, in route
+  order). ``sites.csv`` gains a leading ``site`` column: the index other tables use.
+
+Each CSV is written under a temporary name and renamed into place when complete.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ..errors import InputError
+from .store import ResultStore
+
+#: Static tables (one Parquet file each) in the order they are exported.
+STATIC_TABLES = ("sites", "satellites")
+#: Integer columns that hold site indices, and those that hold satellite indices.
+SITE_INDEX_COLUMNS = frozenset({"site", "src", "dst", "gateway", "pop"})
+SAT_INDEX_COLUMNS = frozenset({"sat", "serving_sat", "best_sat"})
+#: Rows per batch read from Parquet and written to CSV.
+BATCH_ROWS = 65_536
+
+_NS_PER_UNIT = (("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000), ("ns", 1))
+
+
+def iso_utc(t_ns: np.ndarray) -> np.ndarray:
+    """int64 ns since the Unix epoch -> ISO 8601 UTC strings (object array), ``Z`` suffix.
+
+    Seconds are always written; a fraction only as fine as the values need (all values of one
+    call share the unit). Missing instants (NaT / int64 min) give ``None``.
+    """
+    t_ns = np.asarray(t_ns, dtype=np.int64)
+    missing = t_ns == np.iinfo(np.int64).min
+    valid = t_ns[~missing]
+    unit = "ns"
+    for name, per in _NS_PER_UNIT:
+        if np.all(valid % per == 0):
+            unit = name
+            break
+    text = np.datetime_as_string(t_ns.astype("datetime64[ns]"), unit=unit).astype(object) + "Z"
+    text[missing] = None
+    return text
+
+
+def _timestamps_to_text(col: pa.ChunkedArray | pa.Array) -> pa.Array:
+    col = pa.concat_arrays(col.chunks) if isinstance(col, pa.ChunkedArray) else col
+    unit = col.type.unit
+    ints = col.cast(pa.timestamp(unit)).cast(pa.int64()).fill_null(np.iinfo(np.int64).min)
+    values = ints.to_numpy().astype(np.int64)
+    scale = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}[unit]
+    ns = np.where(values == np.iinfo(np.int64).min, values, values * scale)
+    return pa.array(iso_utc(ns), pa.string())
+
+
+def _index_names(index: pa.Array, names: pa.Array) -> pa.Array:
+    """The name for each index; null (an empty cell) for -1, nulls and out-of-range ids."""
+    idx = pc.cast(index, pa.int64())
+    ok = pc.and_(pc.greater_equal(idx, 0), pc.less(idx, len(names)))
+    safe = pc.if_else(ok, idx, pa.scalar(None, pa.int64()))
+    return pc.take(names, safe)
+
+
+def _join_list(col: pa.Array, sep: str = " ") -> pa.Array:
+    as_text = col.cast(pa.list_(pa.string()) if pa.types.is_list(col.type) else pa.large_list(pa.string()))
+    return pc.binary_join(as_text, sep)
+
+
+def _list_names(col: pa.Array, names: pa.Array) -> pa.Array:
+    # Names of the underlying values, re-cut by the (possibly sliced) array's own offsets.
+    value_names = pc.fill_null(_index_names(col.values, names), "?")
+    rebuilt = pa.ListArray.from_arrays(col.offsets, value_names, mask=col.is_null())
+    return pc.binary_join(rebuilt, " > ")
+
+
+def _spreadsheet_batch(batch: pa.RecordBatch, site_names: pa.Array, sat_names: pa.Array,
+                       add_site_index: int | None = None, static: bool = False) -> pa.Table:
+    """One batch with every column in spreadsheet form (see module doc).
+
+    ``add_site_index``: prepend a ``site`` column counting from this row number (sites table).
+    ``static``: a static table, whose own index column needs no name column beside it.
+    """
+    names: list[str] = []
+    arrays: list[pa.Array] = []
+    if add_site_index is not None:
+        names.append("site")
+        arrays.append(pa.array(np.arange(add_site_index, add_site_index + batch.num_rows, dtype=np.int32)))
+    for name, col in zip(batch.schema.names, batch.columns):
+        typ = col.type
+        if pa.types.is_dictionary(typ):
+            col = col.cast(typ.value_type)
+            typ = col.type
+        if pa.types.is_timestamp(typ):
+            names.append(name)
+            arrays.append(_timestamps_to_text(col))
+            continue
+        if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ):
+            if pa.types.is_fixed_size_list(typ):
+                col = col.cast(pa.list_(typ.value_type))
+            names.append(name)
+            arrays.append(_join_list(col))
+            if name == "path" and pa.types.is_integer(col.type.value_type):
+                names.append("path_names")
+                arrays.append(_list_names(col.cast(pa.list_(pa.int64())), sat_names))
+            continue
+        names.append(name)
+        arrays.append(col)
+        if pa.types.is_integer(typ) and not static:
+            if name in SITE_INDEX_COLUMNS:
+                names.append(f"{name}_name")
+                arrays.append(_index_names(col, site_names))
+            elif name in SAT_INDEX_COLUMNS:
+                names.append(f"{name}_name")
+                arrays.append(_index_names(col, sat_names))
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _table_files(store: ResultStore, name: str) -> list[Path]:
+    static = store.root / f"{name}.parquet"
+    if static.exists():
+        return [static]
+    folder = store.root / name
+    parts = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+    if not parts:
+        available = [*[t for t in STATIC_TABLES if (store.root / f"{t}.parquet").exists()], *store.tables()]
+        raise InputError(f"has no table {name!r}; tables: {', '.join(available) or 'none'}", source=str(store.root))
+    return parts
+
+
+def _names_column(store: ResultStore, table: str) -> pa.Array:
+    path = store.root / f"{table}.parquet"
+    if not path.exists():
+        return pa.array([], pa.string())
+    return pq.read_table(path, columns=["name"]).column("name").combine_chunks().cast(pa.string())
+
+
+def available_tables(results_dir: str | Path) -> list[str]:
+    """Every table of a results folder that can be exported, static ones first."""
+    store = ResultStore(results_dir)
+    manifest = store.read_manifest()
+    static = [t for t in STATIC_TABLES if (store.root / f"{t}.parquet").exists()]
+    present = store.tables()
+    ordered = [t for t in manifest.get("tables", []) if t in present]
+    return static + ordered + [t for t in present if t not in ordered]
+
+
+def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] | None = None,
+               max_rows: int | None = None) -> list[Path]:
+    """Write ``<out_dir>/<table>.csv`` for each table of the results folder ``results_dir``.
+
+    Parameters
+    ----------
+    results_dir : a leonet results folder (it has a ``manifest.json``).
+    out_dir : where to write the CSV files (created if needed).
+    tables : the tables to export (default: every table, static ones first).
+    max_rows : at most this many rows per table (the first ones, in time order); None for all.
+
+    Returns
+    -------
+    The CSV files written, in the order of ``tables``.
+
+    Raises
+    ------
+    InputError : ``results_dir`` is not a results folder, a requested table is missing, or
+        ``max_rows`` is negative.
+    """
+    store = ResultStore(results_dir)
+    store.read_manifest()  # not a results folder -> InputError naming the folder
+    if max_rows is not None and max_rows < 0:
+        raise InputError(f"must be 0 or more, got {max_rows}", location="max_rows")
+    names = list(tables) if tables is not None else available_tables(results_dir)
+    files = {name: _table_files(store, name) for name in names}  # every table checked before writing
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder", source=str(out))
+    out.mkdir(parents=True, exist_ok=True)
+    site_names = _names_column(store, "sites")
+    sat_names = _names_column(store, "satellites")
+    written = []
+    for name in names:
+        written.append(_write_table_csv(files[name], out / f"{name}.csv", site_names, sat_names,
+                                        is_sites=(name == "sites"), static=name in STATIC_TABLES,
+                                        max_rows=max_rows))
+    return written
+
+
+def _write_table_csv(parts: list[Path], dest: Path, site_names: pa.Array, sat_names: pa.Array,
+                     is_sites: bool, static: bool, max_rows: int | None) -> Path:
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
+    writer = None
+    rows = 0
+    try:
+        with open(tmp, "wb") as fh:
+            for part in parts:
+                pf = pq.ParquetFile(part)
+                for batch in pf.iter_batches(batch_size=BATCH_ROWS):
+                    if max_rows is not None and rows + batch.num_rows > max_rows:
+                        batch = batch.slice(0, max_rows - rows)
+                    if batch.num_rows == 0 and writer is not None:
+                        continue
+                    table = _spreadsheet_batch(batch, site_names, sat_names,
+                                               add_site_index=rows if is_sites else None, static=static)
+                    if writer is None:
+                        writer = pacsv.CSVWriter(fh, table.schema)
+                    writer.write_table(table)
+                    rows += batch.num_rows
+                    if max_rows is not None and rows >= max_rows:
+                        break
+                if max_rows is not None and rows >= max_rows:
+                    break
+            if writer is None:  # a table with no row groups: header from the schema
+                schema = pq.read_schema(parts[0])
+                empty = pa.RecordBatch.from_pylist([], schema=schema)
+                table = _spreadsheet_batch(empty, site_names, sat_names,
+                                           add_site_index=0 if is_sites else None, static=static)
+                writer = pacsv.CSVWriter(fh, table.schema)
+                writer.write_table(table)
+            writer.close()
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return dest
