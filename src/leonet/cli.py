@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import typer
 import yaml
 from rich.console import Console
@@ -82,6 +83,7 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; print only the summary."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes (chunks run in parallel)."),
     dask: Optional[str] = typer.Option(None, "--dask", help="Run chunks on a Dask cluster: tcp://scheduler:8786, or 'local' for a LocalCluster of --workers processes (needs leonet[dask])."),
+    baseline: bool = typer.Option(False, "--baseline", help="Also run the scenario without its events (into OUT/baseline) and compare."),
 ):
     """Run a scenario and print a summary. Results go to Parquet files in the results folder.
 
@@ -110,11 +112,60 @@ def run(
             bar.stop()
             err_console.print("interrupted: finished chunks are kept; run the same command again to resume.")
             raise typer.Exit(130) from None
+        base_result = None
+        if baseline:
+            if not sc.events:
+                raise InputError("--baseline needs a scenario with events (the baseline is the scenario without them)")
+            base_sc = sc.model_copy(update={"events": [], "name": f"{sc.name}-baseline"})
+            bar.update(task, completed=0, description="baseline")
+            base_result = run_scenario(base_sc, out_dir=result.store.root / "baseline", overwrite=overwrite,
+                                       progress=progress, workers=workers, dask=dask)
     summary = coverage_summary(result.store)
     _print_run_header(result)
     _print_coverage(summary)
     _print_network(network_summary(result.store), result.model.network.warnings if sc.network.enabled else ())
+    if sc.events and sc.network.enabled:
+        _print_resilience(result, base_result)
     console.print(f"Results: [bold]{result.store.root}[/] (Parquet; pandas.read_parquet('{result.store.root}/site_steps'))")
+
+
+def _print_resilience(result, base_result=None) -> None:
+    from .results.compare import LOST_STATES, compare, resilience_by_group
+
+    store = result.store
+    step_s = store.read_manifest()["step_ns"] / 1e9
+    if base_result is not None:
+        ends = {r.spec.name: (r.end_ns, r.spec.type) for r in result.model.timeline.events
+                if r.end_ns <= int(result.model.t_ns[-1])}
+        df = compare(store, base_result.store, ends)
+    else:
+        df = resilience_by_group(store, step_s)
+    t = Table(title="Resilience per dish group" + (" (scenario vs baseline without events)" if base_result is not None else ""))
+    t.add_column("group")
+    t.add_column("availability", justify="right")
+    if base_result is not None:
+        t.add_column("baseline", justify="right")
+        t.add_column("RTT p50 (ms)", justify="right")
+        t.add_column("inflation", justify="right")
+    t.add_column("lost time by cause (dish-s)")
+    t.add_column("online by sat / ground / both / none", justify="right")
+    rec_cols = [c for c in df.columns if c.startswith("recover_s_")]
+    if rec_cols:
+        t.add_column("recovery after event end (s)")
+    for group, r in df.iterrows():
+        lost = ", ".join(f"{c} {r[f'lost_s_{c}']:g}" for c in LOST_STATES if r.get(f"lost_s_{c}", 0)) or "-"
+        online = "-"
+        if "online_satellite" in r:
+            online = " / ".join(f"{100 * r[f'online_{h}']:.0f}%" for h in ("satellite", "ground", "both", "none"))
+        row = [str(group), f"{100 * r['availability']:.1f}%"]
+        if base_result is not None:
+            row += [f"{100 * r['availability_baseline']:.1f}%", f"{r['rtt_p50_ms']:.1f}", f"{r['rtt_p50_inflation_ms']:+.1f}"]
+        row += [lost, online]
+        if rec_cols:
+            row.append(", ".join(f"{c[10:]} {r[c]:g}" for c in rec_cols if np.isfinite(r[c])) or "-")
+        t.add_row(*row)
+    console.print(t)
+    console.print("Events: " + "; ".join(f"{r.spec.name} ({r.spec.type})" for r in result.model.timeline.events))
 
 
 def _print_run_header(result) -> None:
@@ -248,6 +299,39 @@ def summary(results: Path = typer.Argument(..., help="A results folder written b
                   + ("" if m.get("completed") else " (incomplete run: run it again to finish)"))
     _print_coverage(coverage_summary(store))
     _print_network(network_summary(store))
+
+
+export_app = typer.Typer(help="Export results or scenarios for other tools (CSV, CZML, Hypatia).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("csv")
+def export_csv_cmd(
+    results: Path = typer.Argument(..., help="A results folder written by `leonet run`."),
+    out_dir: Optional[Path] = typer.Argument(None, help="Folder for the CSV files (default: RESULTS/csv)."),
+    table: list[str] = typer.Option([], "--table", "-t", help="Only these tables (repeatable); default: all."),
+    max_rows: Optional[int] = typer.Option(None, "--max-rows", min=1, help="At most this many rows per table."),
+):
+    """Write the results tables as CSV for spreadsheets (ISO times, names beside indices)."""
+    from .results.csv_export import export_csv
+
+    paths = export_csv(results, out_dir or results / "csv", tables=table or None, max_rows=max_rows)
+    for p in paths:
+        console.print(f"wrote {p} ({p.stat().st_size / 1e6:.1f} MB)")
+
+
+@export_app.command("czml")
+def export_czml_cmd(
+    results: Path = typer.Argument(..., help="A results folder written by `leonet run`."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="CZML file (default: RESULTS/run.czml)."),
+    every: int = typer.Option(10, "--every", min=1, help="Sample satellite positions every N steps (the full run is large)."),
+    max_satellites: Optional[int] = typer.Option(1000, "--max-satellites", min=1, help="Keep the serving satellites plus an even sample up to this many."),
+):
+    """Write CZML so the run plays in any Cesium viewer: satellites, dishes by state, serving links."""
+    from .results.czml import export_czml
+
+    path = export_czml(results, out or results / "run.czml", max_satellites=max_satellites, every_n_steps=every)
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,106 @@
+"""A scenario against its baseline (the same scenario without events): what the events cost.
+
+Per group (city or region) of dishes: availability with and without the events, the lost time
+by cause, RTT inflation, by what users were online (ground, satellite, both, none), what the
+satellite saved during ground outages, and how long service took to come back after each event
+ended.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .store import ResultStore
+
+LOST_STATES = ("NO_SATS", "OBSTRUCTED", "NO_PATH", "JAMMED", "OFFLINE", "CONGESTED")
+
+
+def _dish_frame(store: ResultStore) -> pd.DataFrame:
+    sites = store.read("sites", columns=["name", "group"]).to_pandas()
+    cols = ["t", "site", "state", "rtt_ms"]
+    table = store.read("dish_steps")
+    extra = [c for c in ("online_by", "ground_online") if c in table.column_names]
+    d = table.select(cols + extra).to_pandas()
+    d["state"] = d["state"].astype(str)
+    if "online_by" in d:
+        d["online_by"] = d["online_by"].astype(str)
+    grp = sites["group"].to_numpy()[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
+    d["group"] = np.where(grp == "", "dish", grp)
+    return d
+
+
+def resilience_by_group(store: ResultStore, step_s: float) -> pd.DataFrame:
+    """Per group: dishes, availability, lost dish-seconds by cause, online-by shares (as %)."""
+    d = _dish_frame(store)
+    g = d.groupby("group", sort=False)
+    out = pd.DataFrame({"dishes": g["site"].nunique(), "availability": g["state"].apply(lambda s: (s == "CONNECTED").mean())})
+    for cause in LOST_STATES:
+        out[f"lost_s_{cause}"] = g["state"].apply(lambda s, c=cause: float((s == c).sum()) * step_s)
+    if "online_by" in d:
+        for how in ("both", "satellite", "ground", "none"):
+            out[f"online_{how}"] = g["online_by"].apply(lambda s, h=how: (s == h).mean())
+        # Satellite saved: dish-seconds online by satellite only (ground down, dish connected).
+        out["saved_by_satellite_s"] = g["online_by"].apply(lambda s: float((s == "satellite").sum()) * step_s)
+    rtt = d[np.isfinite(d["rtt_ms"])].groupby("group", sort=False)["rtt_ms"]
+    out["rtt_p50_ms"] = rtt.median()
+    out["rtt_p95_ms"] = rtt.quantile(0.95)
+    return out
+
+
+#: The state each event type leaves a dish in (for "time to recover after the event ends").
+EVENT_STATE = {"core_outage": "NO_PATH", "gateway_loss": "NO_PATH", "pop_loss": "NO_PATH", "fibre_cut": "NO_PATH",
+               "dish_bricking": "OFFLINE", "jamming": "JAMMED", "demand_surge": "CONGESTED"}
+
+
+def compare(scenario_store: ResultStore, baseline_store: ResultStore,
+            event_ends: dict[str, tuple[int, str]] | None = None) -> pd.DataFrame:
+    """Scenario vs baseline per group: availability and RTT of both, their differences, lost
+    time by cause in the scenario, and the median time to recover after each event's end.
+
+    ``event_ends`` maps an event name to (end instant ns, event type)."""
+    step_s = scenario_store.read_manifest()["step_ns"] / 1e9
+    a = resilience_by_group(scenario_store, step_s)
+    b = resilience_by_group(baseline_store, step_s)
+    out = pd.DataFrame({
+        "dishes": a["dishes"],
+        "availability": a["availability"],
+        "availability_baseline": b["availability"].reindex(a.index),
+        "rtt_p50_ms": a["rtt_p50_ms"],
+        "rtt_p50_ms_baseline": b["rtt_p50_ms"].reindex(a.index),
+    })
+    out["availability_change"] = out["availability"] - out["availability_baseline"]
+    # Inflation from the same (step, dish) in both runs, so outages do not bias the comparison.
+    da, db = _dish_frame(scenario_store), _dish_frame(baseline_store)
+    both = da.merge(db[["t", "site", "rtt_ms"]], on=["t", "site"], suffixes=("", "_base"))
+    both = both[np.isfinite(both["rtt_ms"]) & np.isfinite(both["rtt_ms_base"])]
+    out["rtt_p50_inflation_ms"] = (both["rtt_ms"] - both["rtt_ms_base"]).groupby(both["group"], sort=False).median()
+    for c in a.columns:
+        if c.startswith("lost_s_") or c.startswith("online_") or c == "saved_by_satellite_s":
+            out[c] = a[c]
+    if event_ends:
+        d = _dish_frame(scenario_store)
+        for name, (end_ns, typ) in event_ends.items():
+            if typ in EVENT_STATE:
+                out[f"recover_s_{name}"] = _recovery_s(d, end_ns, EVENT_STATE[typ])
+    return out
+
+
+def _recovery_s(d: pd.DataFrame, end_ns: int, state: str) -> pd.Series:
+    """Median, over the dishes the event had left in ``state`` just before its end, of the time
+    from the end until each is CONNECTED again (inf if one never recovers within the run)."""
+    t_ns = d["t"].astype("int64").to_numpy()
+    before = d[t_ns < end_ns]
+    after = d[t_ns >= end_ns]
+    if after.empty or before.empty:
+        return pd.Series(dtype=float)
+    last_t = before["t"].astype("int64").max()
+    down_at_end = before[(before["t"].astype("int64") == last_t) & (before["state"] == state)]["site"]
+    res = {}
+    for group, g in after[after["site"].isin(down_at_end)].groupby("group", sort=False):
+        times = []
+        for _, s in g.groupby("site"):
+            ok = s[s["state"] == "CONNECTED"]["t"].astype("int64")
+            times.append((ok.min() - end_ns) / 1e9 if len(ok) else np.inf)
+        res[group] = float(np.median(times))
+    return pd.Series(res, dtype=float)
