@@ -41,6 +41,30 @@ class SlotClock:
         return k * self.period_ns + self.offset_ns
 
 
+def best_row_per_site(site: np.ndarray, value: np.ndarray, n_sites: int) -> np.ndarray:
+    """Row of the largest ``value`` per site (ties: the first row), -1 for sites with no row.
+
+    O(K) for rows sorted by site (as visibility pairs are, by (site, sat), so ties go to the
+    lowest satellite index); other orders are sorted first.
+    """
+    out = np.full(n_sites, -1, dtype=np.int64)
+    k = len(site)
+    if k == 0:
+        return out
+    order = None
+    if np.any(site[1:] < site[:-1]):
+        order = np.argsort(site, kind="stable")
+        site, value = site[order], value[order]
+    starts = np.flatnonzero(np.r_[True, site[1:] != site[:-1]])
+    seg_max = np.maximum.reduceat(value, starts)
+    counts = np.diff(np.r_[starts, k])
+    is_max = value == np.repeat(seg_max, counts)
+    first = np.minimum.reduceat(np.where(is_max, np.arange(k), k), starts)
+    rows = first if order is None else order[first]
+    out[site[starts]] = rows
+    return out
+
+
 def choose_serving(
     site: np.ndarray, sat: np.ndarray, elevation_deg: np.ndarray, n_sites: int,
     remaining_s: np.ndarray | None = None, policy: str = "highest-elevation",
@@ -65,6 +89,11 @@ def choose_serving(
     if len(site) == 0:
         return out
     if policy == "highest-elevation":
+        if np.all(site[1:] >= site[:-1]) and np.all((sat[1:] > sat[:-1]) | (site[1:] != site[:-1])):
+            rows = best_row_per_site(site, elevation_deg, n_sites)  # pairs sorted by (site, sat)
+            ok = rows >= 0
+            out[ok] = sat[rows[ok]]
+            return out
         key = (sat, -elevation_deg, site)  # lexsort: last key is primary; sat breaks exact ties
     else:
         if remaining_s is None:

@@ -76,6 +76,10 @@ class VisibilityIndex:
         self.enu = enu_basis(lat_deg, lon_deg).reshape(-1, 3, 3)
         self.rule = rule
         self.tree = cKDTree(self.site_ecef_m) if len(self.site_ecef_m) else None
+        # Rows of the local east/north/up bases, as separate columns for cheap gathers.
+        self._east = np.ascontiguousarray(self.enu[:, 0, :].T)   # (3, S)
+        self._north = np.ascontiguousarray(self.enu[:, 1, :].T)
+        self._up = np.ascontiguousarray(self.enu[:, 2, :].T)
         radii = np.linalg.norm(self.site_ecef_m, axis=1)
         self._min_site_radius_m = float(radii.min()) if len(radii) else 0.0
         #: Obstruction masks (M, 360) and each site's mask (-1: none); see leonet.ground.obstructions.
@@ -104,19 +108,26 @@ class VisibilityIndex:
         radius = self.search_radius_m(float(np.linalg.norm(good, axis=1).max()))
         sat_tree = cKDTree(good)
         pairs = self.tree.sparse_distance_matrix(sat_tree, radius, output_type="ndarray")
-        site = pairs["i"].astype(np.int32)
-        sat = sat_index[pairs["j"]]
-        elevation_deg, azimuth_deg, range_m = look_angles(
-            self.site_ecef_m[site], self.enu[site], sat_ecef_m[sat]
-        )
+        site = pairs["i"].astype(np.int64)
+        sat = sat_index[pairs["j"]].astype(np.int64)
+        # Look angles component by component: gathers of (K,) columns, no (K, 3, 3) temporaries.
+        d = [sat_ecef_m[sat, c] - self.site_ecef_m[site, c] for c in range(3)]
+        range_m = np.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2)
+        up = self._up[0, site] * d[0] + self._up[1, site] * d[1] + self._up[2, site] * d[2]
+        elevation_deg = np.rad2deg(np.arcsin(np.clip(up / np.maximum(range_m, 1e-9), -1.0, 1.0)))
         keep = np.ones(len(site), dtype=bool)
         if self.rule.min_elevation_deg is not None:
             keep &= elevation_deg >= self.rule.min_elevation_deg
         if self.rule.max_range_m is not None:
             keep &= range_m <= self.rule.max_range_m
-        order = np.lexsort((sat[keep], site[keep]))
-        site, sat = site[keep][order], sat[keep][order]
-        elevation_deg, azimuth_deg = elevation_deg[keep][order], azimuth_deg[keep][order]
+        site, sat, range_m, elevation_deg = site[keep], sat[keep], range_m[keep], elevation_deg[keep]
+        d = [c[keep] for c in d]
+        east = self._east[0, site] * d[0] + self._east[1, site] * d[1] + self._east[2, site] * d[2]
+        north = self._north[0, site] * d[0] + self._north[1, site] * d[1] + self._north[2, site] * d[2]
+        azimuth_deg = np.mod(np.rad2deg(np.arctan2(east, north)), 360.0)
+        order = np.argsort(site * len(sat_ecef_m) + sat, kind="stable")  # nearly sorted already: timsort is fast
+        site, sat = site[order].astype(np.int32), sat[order].astype(np.int32)
+        elevation_deg, azimuth_deg, range_m = elevation_deg[order], azimuth_deg[order], range_m[order]
         obstructed = None
         if self.mask_of_site is not None:
             from ..ground.obstructions import blocked
@@ -124,7 +135,7 @@ class VisibilityIndex:
             obstructed = blocked(self.masks, self.mask_of_site, site, azimuth_deg, elevation_deg)
         return VisiblePairs(
             site=site, sat=sat, elevation_deg=elevation_deg,
-            azimuth_deg=azimuth_deg, range_m=range_m[keep][order], obstructed=obstructed,
+            azimuth_deg=azimuth_deg, range_m=range_m, obstructed=obstructed,
         )
 
 

@@ -30,7 +30,7 @@ from ..network.graph import build_snapshot_graph, gateway_links
 from ..network.isl import active_isls
 from ..network.pairs import forwarding_state, route_pairs, station_graph
 from ..network.routing import route_to_internet, satellite_paths
-from ..network.slots import choose_serving
+from ..network.slots import best_row_per_site, choose_serving
 from ..space.propagate import propagate
 from .model import SimulationModel
 
@@ -49,12 +49,12 @@ def _site_step_columns(all_pairs, pairs, n_sites: int) -> dict[str, np.ndarray]:
     best_el = np.full(n_sites, np.nan, dtype=np.float32)
     best_range = np.full(n_sites, np.nan, dtype=np.float32)
     if len(pairs):
-        order = np.lexsort((pairs.sat, -pairs.elevation_deg, pairs.site))
-        site_sorted = pairs.site[order]
-        rows = order[np.flatnonzero(np.r_[True, site_sorted[1:] != site_sorted[:-1]])]
-        best_sat[pairs.site[rows]] = pairs.sat[rows]
-        best_el[pairs.site[rows]] = pairs.elevation_deg[rows]
-        best_range[pairs.site[rows]] = pairs.range_m[rows]
+        rows = best_row_per_site(pairs.site, pairs.elevation_deg, n_sites)
+        has = rows >= 0
+        r = rows[has]
+        best_sat[has] = pairs.sat[r]
+        best_el[has] = pairs.elevation_deg[r]
+        best_range[has] = pairs.range_m[r]
     return {"n_visible": n_visible, "n_clear": n_clear, "best_sat": best_sat, "best_elevation_deg": best_el,
             "best_range_m": best_range}
 
