@@ -230,6 +230,24 @@ def _print_dish_service(ns) -> None:
                   f"{r['rtt_p5_ms']:.1f}", f"{r['rtt_p50_ms']:.1f}", f"{r['rtt_p95_ms']:.1f}",
                   str(r["path_changes"]), str(r["top_gateway"]), str(r["top_pop"]), str(r["outage_causes"]))
     console.print(t)
+    groups = ns.by_group()
+    if "down_p50_mbps" in groups:
+        t = Table(title="Throughput per dish group (max-min fair, busy hour)")
+        for col in ("group", "down p10 (Mbps)", "down p50 (Mbps)", "up p50 (Mbps)", "demand served", "speed test p50 (Mbps)"):
+            t.add_column(col, justify="left" if col == "group" else "right")
+        for _, r in groups.iterrows():
+            t.add_row(str(r["group"]), f"{r['down_p10_mbps']:.1f}", f"{r['down_p50_mbps']:.1f}",
+                      f"{r['up_p50_mbps']:.1f}", f"{100 * r['demand_served']:.0f}%", f"{r['speedtest_p50_mbps']:.0f}")
+        console.print(t)
+        loaded = ns.most_loaded()
+        if not loaded.empty:
+            parts = []
+            for _, r in loaded.iterrows():
+                if r["element"] == "satellite":
+                    parts.append(f"sat {r['id']} {100 * r['mean_utilisation']:.0f}% mean / {100 * r['peak_utilisation']:.0f}% peak")
+                else:
+                    parts.append(f"{r['id']} {r['mean_load_gbps']:.2f} Gbps mean / {r['peak_load_gbps']:.2f} peak")
+            console.print("Most loaded: " + "; ".join(parts))
 
 
 def _print_pairs(ns) -> None:

@@ -228,6 +228,46 @@ class NetworkSpec(_Model):
     all_station_pairs: bool = Field(False, description="Route every ordered pair of kind: station sites.")
 
 
+class SatelliteHardwareSpec(_Model):
+    """User-side resources of every satellite (one generation for the whole constellation)."""
+
+    generation: Literal["v1.5", "v2-mini", "custom"] = Field(
+        "v1.5", description="Sets the defaults below: v1.5 ~20 Gbps down, v2-mini ~96 Gbps down (REFERENCE.md, uncertain)."
+    )
+    beams: int | None = Field(None, ge=1, le=1000, description="User beams per satellite (uncertain: v1.5 24, v2-mini 48).")
+    down_capacity_gbps: float | None = Field(None, gt=0, le=10_000)
+    up_capacity_gbps: float | None = Field(None, gt=0, le=10_000)
+
+
+class DemandSpec(_Model):
+    """Busy-hour demand of every dish (surges scale it per dish)."""
+
+    down_mbps: float = Field(100.0, ge=0, le=100_000, description="Demand of an active dish, downlink.")
+    up_mbps: float = Field(15.0, ge=0, le=100_000, description="Demand of an active dish, uplink.")
+    activity: float = Field(0.3, gt=0, le=1, description="Busy-hour activity factor: mean share of the demand offered.")
+
+
+class CapacitySpec(_Model):
+    """The capacity model (off unless enabled): link budgets, beams, feeders, lasers, PoPs and
+    max-min fair sharing. Every default is approximate; see the README's capacity section."""
+
+    enabled: bool = False
+    demand: DemandSpec = DemandSpec()
+    satellite: SatelliteHardwareSpec = SatelliteHardwareSpec()
+    cell_size_km: float = Field(24.0, gt=0.1, le=500, description="Cells are squares of this side; a beam serves one cell.")
+    gateway_antenna_gbps: float = Field(10.0, gt=0, le=10_000, description="Capacity of one gateway antenna (one satellite).")
+    isl_gbps: float = Field(100.0, gt=0, le=10_000, description="Laser link capacity per direction (REFERENCE: 100 Gbps).")
+    pop_gbps: float = Field(400.0, gt=0, le=1_000_000, description="Capacity of each PoP.")
+    margin_db: float = Field(3.0, ge=0, le=20, description="Link margin before choosing a MODCOD.")
+    atmosphere: bool = Field(True, description="ITU-R rain/gas/cloud attenuation (itur) at availability_pct.")
+    availability_pct: float = Field(99.5, ge=90, le=99.999)
+    congested_below_mbps: float = Field(5.0, ge=0, le=10_000, description="A connected dish below this downlink is CONGESTED.")
+    queue_scale_ms: float = Field(2.0, ge=0, le=1000, description="Queueing delay = scale x rho / (1 - rho) at the busiest link.")
+    queue_max_ms: float = Field(100.0, ge=0, le=10_000)
+    jamming_rejection_db: float = Field(20.0, ge=0, le=100, description="Dish off-axis rejection of a jammer (phased-array nulling).")
+    satellite_jamming_rejection_db: float = Field(10.0, ge=0, le=100, description="Satellite receive off-axis rejection of a ground jammer.")
+
+
 class ExchangeSpec(_Model):
     name: str = Field(..., min_length=1)
     lat_deg: float = Field(..., ge=-90, le=90)
@@ -262,6 +302,7 @@ class Scenario(_Model):
     visibility: VisibilitySpec = VisibilitySpec()
     network: NetworkSpec = NetworkSpec()
     terrestrial: TerrestrialSpec = TerrestrialSpec()
+    capacity: CapacitySpec = CapacitySpec()
     events: list[EventSpec] = Field([], description="The threat timeline (see the README's events section).")
     outputs: OutputSpec = OutputSpec()
     #: Folder that relative paths in the scenario are resolved against (not part of the file).

@@ -88,8 +88,13 @@ class NetworkSummary:
     states: tuple[str, ...]
 
     def by_group(self) -> pd.DataFrame:
-        """Dishes aggregated per group (city), with RTT percentiles over all their steps."""
+        """Dishes aggregated per group (city), with RTT percentiles over all their steps (and,
+        with capacity, downlink p10/p50 in Mbps and the share of demand served)."""
         return self._groups
+
+    def most_loaded(self) -> pd.DataFrame:
+        """The most loaded satellites and gateways (empty without capacity)."""
+        return self._loaded
 
 
 def _rtt_percentiles(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -116,7 +121,9 @@ def network_summary(store: ResultStore) -> NetworkSummary | None:
         return None
     sites = store.read("sites", columns=["name", "kind", "group"]).to_pandas()
     name = sites["name"].to_numpy()
-    d = store.read("dish_steps", columns=["site", "state", "rtt_ms", "gateway", "pop", "path_changed"]).to_pandas()
+    dish_table = store.read("dish_steps")
+    cap_cols = [c for c in ("downlink_bps", "uplink_bps", "demand_down_bps", "speedtest_down_bps") if c in dish_table.column_names]
+    d = dish_table.select(["site", "state", "rtt_ms", "gateway", "pop", "path_changed", *cap_cols]).to_pandas()
     states = tuple(str(s) for s in d["state"].cat.categories) if hasattr(d["state"], "cat") else ()
     d["state"] = d["state"].astype(str)
     d["connected"] = d["state"] == "CONNECTED"
@@ -136,6 +143,12 @@ def network_summary(store: ResultStore) -> NetworkSummary | None:
         for s in states:
             if s != "CONNECTED":
                 out[s] = g["state"].apply(lambda x, s=s: int((x == s).sum()))
+        if "downlink_bps" in d:
+            out["down_p10_mbps"] = g["downlink_bps"].quantile(0.10) / 1e6
+            out["down_p50_mbps"] = g["downlink_bps"].median() / 1e6
+            out["up_p50_mbps"] = g["uplink_bps"].median() / 1e6
+            out["demand_served"] = g["downlink_bps"].sum() / g["demand_down_bps"].sum().clip(lower=1e-9)
+            out["speedtest_p50_mbps"] = g["speedtest_down_bps"].median() / 1e6
         return out.fillna({"top_gateway": "", "top_pop": ""})
 
     per_dish = pd.DataFrame()
@@ -163,4 +176,26 @@ def network_summary(store: ResultStore) -> NetworkSummary | None:
         per_pair = per_pair.drop(columns=["src", "dst"]).rename(columns={"src_name": "src", "dst_name": "dst"})
     out = NetworkSummary(per_dish=per_dish, per_pair=per_pair, states=states)
     object.__setattr__(out, "_groups", groups)
+    object.__setattr__(out, "_loaded", _most_loaded(store, name))
     return out
+
+
+def _most_loaded(store: ResultStore, names: np.ndarray, top: int = 5) -> pd.DataFrame:
+    """The most loaded satellites (user downlink) and gateways (feeders summed over antennas):
+    mean and peak utilisation over the run."""
+    if "load_steps" not in store.tables():
+        return pd.DataFrame()
+    lo = store.read("load_steps").to_pandas()
+    lo = lo[lo["direction"].astype(str) == "down"]
+    n_steps = store.read_manifest()["n_steps"]
+    rows = []
+    sats = lo[lo["kind"].astype(str) == "satellite"].groupby("a")["utilisation"]
+    for sat, mean in (sats.sum() / n_steps).nlargest(top).items():
+        rows.append({"element": "satellite", "id": int(sat), "mean_utilisation": mean, "peak_utilisation": sats.max()[sat]})
+    feeders = lo[lo["kind"].astype(str) == "feeder"]
+    if len(feeders):
+        per_gw = feeders.groupby(["t", "a"])["load_bps"].sum().groupby("a")
+        for gw, mean in (per_gw.sum() / n_steps).nlargest(top).items():
+            rows.append({"element": "gateway", "id": str(names[gw]), "mean_load_gbps": mean / 1e9,
+                         "peak_load_gbps": per_gw.max()[gw] / 1e9})
+    return pd.DataFrame(rows)

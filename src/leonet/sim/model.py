@@ -168,6 +168,13 @@ class SimulationModel:
         )
 
     @cached_property
+    def capacity(self):
+        """The static capacity model (:class:`~leonet.capacity.model.CapacityModel`)."""
+        from ..capacity.model import build_capacity_model
+
+        return build_capacity_model(self.scenario.capacity, self.sites.take(self.network.dish_sites))
+
+    @cached_property
     def terrestrial(self):
         """Each site's ground internet: nearest exchange and round-trip fibre delay
         (:class:`~leonet.sim.terrestrial.Terrestrial`)."""
@@ -226,4 +233,6 @@ def build_model(scenario: Scenario) -> SimulationModel:
         model.network  # reads ISL lists and checks pairs now, before anything is written
         model.timeline  # checks event targets now, too
         model.terrestrial
+        if scenario.capacity.enabled:
+            model.capacity
     return model

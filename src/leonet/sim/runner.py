@@ -46,6 +46,8 @@ def table_names(scenario: Scenario) -> list[str]:
         names += ["dish_steps", "network_steps"]
         if scenario.network.pairs or scenario.network.all_station_pairs:
             names.append("pair_steps")
+        if scenario.capacity.enabled:
+            names.append("load_steps")
     if scenario.outputs.positions:
         names.append("positions")
     return names

@@ -17,7 +17,15 @@ Tables produced (pyarrow, one row per ...):
 - ``pair_steps``: (step, station pair): t, src, dst, rtt_ms, hops, path, path_changed.
 - ``network_steps``: (step): t, isl_active, isl_dropped_grazing, isl_dropped_range,
   isl_dropped_failed, feeder_links.
+- ``load_steps`` (with capacity): (step, direction, busy link): t, direction (down/up), kind
+  (beam/satellite/laser/feeder/pop), a, b (beam: sat, cell; satellite: sat; laser: from, to sat;
+  feeder: gateway site, sat; pop: PoP site), load_bps, utilisation.
 - ``positions``: (step, satellite): t, sat, x_m, y_m, z_m, error_code. Optional.
+
+With capacity, ``dish_steps`` also has downlink_bps, uplink_bps, demand_down_bps, demand_up_bps,
+unmet_down_bps, speedtest_down_bps, speedtest_up_bps (what a speed test would measure: the rate
+plus the spare capacity of the tightest link), bottleneck, sinr_down_db, sinr_up_db,
+efficiency_down_bps_per_hz, queue_ms.
 """
 
 from __future__ import annotations
@@ -281,9 +289,12 @@ def _network_at(chunk: _Chunk, t: int, slot: int, cache: dict) -> dict:
 
     has_sat = serving >= 0
     rng_now = np.full(n_d, np.nan)
+    el_now = np.full(n_d, np.nan)
     if has_sat.any():
         want_now = np.arange(n_d)[has_sat] * n_sats + serving[has_sat]
-        rng_now[has_sat] = d_rng[np.searchsorted(key, want_now)]
+        at = np.searchsorted(key, want_now)
+        rng_now[has_sat] = d_rng[at]
+        el_now[has_sat] = d_el[at]
     sat_delay = np.where(keep, chain_delay, np.inf)
     fresh = ~keep & has_sat
     sat_delay[fresh] = routes_now.delay_s[serving[fresh]]
@@ -310,9 +321,14 @@ def _network_at(chunk: _Chunk, t: int, slot: int, cache: dict) -> dict:
     path[~connected] = -1
     hops = np.where(connected, isl_hops + 3, -1).astype(np.int16)  # dish-sat, ISLs, sat-gw, gw-PoP
 
+    dish = dict(serving=serving, state=state, rtt_ms=rtt_ms, gateway=gw, pop=pop, isl_hops=isl_hops,
+                hops=hops, path=path, reassigned=rerouted & connected)
+    loads = None
+    if model.scenario.capacity.enabled:
+        loads = _capacity_at(chunk, t, dish, connected, rng_now, el_now)
     out = {
-        "dish": dict(serving=serving, state=state, rtt_ms=rtt_ms, gateway=gw, pop=pop, isl_hops=isl_hops,
-                     hops=hops, path=path, reassigned=rerouted & connected),
+        "dish": dish,
+        "loads": loads,
         "network": dict(isl_active=len(isl.links), isl_dropped_grazing=isl.dropped_grazing,
                         isl_dropped_range=isl.dropped_range, isl_dropped_failed=isl.dropped_failed,
                         feeder_links=n_feeders),
@@ -331,6 +347,79 @@ def _network_at(chunk: _Chunk, t: int, slot: int, cache: dict) -> dict:
 
 
 ONLINE_BY = ("both", "satellite", "ground", "none")
+
+
+def _capacity_at(chunk: _Chunk, t: int, dish: dict, connected: np.ndarray, range_m: np.ndarray,
+                 elevation_deg: np.ndarray) -> dict:
+    """Throughput of every dish at t (max-min fair, down and up); updates ``dish`` in place
+    (state JAMMED / CONGESTED, RTT with queueing) and returns the link loads."""
+    from ..capacity.model import allocate_direction, link_efficiency, queueing_ms
+    from ..threats.jamming import dish_interference_to_noise_db, satellite_interference_to_noise_db
+
+    model, net = chunk.model, chunk.model.network
+    cm = model.capacity
+    n_d = len(net.dish_sites)
+    threat = chunk.threats(t)
+    factor = threat.demand_factor[net.dish_sites] if threat is not None else np.ones(n_d)
+    i_n_down = np.full(n_d, -np.inf)
+    i_n_up = np.full(n_d, -np.inf)
+    if threat is not None and threat.jammers:
+        dishes = model.sites.take(net.dish_sites)
+        i_n_down = dish_interference_to_noise_db(threat.jammers, dishes.lat_deg, dishes.lon_deg, dishes.elevation_m,
+                                                 cm.radio, cm.jamming_rejection_db)
+        sat_i_n = satellite_interference_to_noise_db(threat.jammers, chunk.ecef(t), cm.radio,
+                                                     cm.satellite_jamming_rejection_db)
+        served = dish["serving"] >= 0
+        i_n_up[served] = sat_i_n[dish["serving"][served]]
+    sinr_down, eta_down, sinr_up, eta_up = link_efficiency(
+        cm, cm.dish_cell, np.nan_to_num(elevation_deg, nan=90.0), np.nan_to_num(range_m, nan=1e6), i_n_down, i_n_up)
+    link_ok = (eta_down > 0) & (eta_up > 0)
+    jammed = connected & ~link_ok & (np.isfinite(i_n_down) | np.isfinite(i_n_up))
+    dead = connected & ~link_ok & ~jammed  # the budget does not close even without jamming
+    flows = np.flatnonzero(connected & link_ok)
+    down = np.zeros(n_d)
+    up = np.zeros(n_d)
+    avail_down = np.zeros(n_d)
+    avail_up = np.zeros(n_d)
+    bottleneck = np.zeros(n_d, dtype=np.int8)
+    queue = np.zeros(n_d)
+    demand_down = cm.demand_down_bps * cm.activity * factor
+    demand_up = cm.demand_up_bps * cm.activity * factor
+    loads = []
+    if len(flows):
+        cell = cm.dish_cell[flows]
+        common = dict(serving=dish["serving"][flows].astype(np.int64), cell=cell, path=dish["path"][flows],
+                      isl_hops=dish["isl_hops"][flows].astype(np.int64), gateway=dish["gateway"][flows].astype(np.int64),
+                      pop=dish["pop"][flows].astype(np.int64), model=cm)
+        rd = allocate_direction(eta_bps_per_hz=eta_down[flows], bandwidth_hz=cm.radio.user_downlink_bandwidth_hz,
+                                demand_bps=demand_down[flows], sat_capacity_bps=cm.sat_down_bps, downlink=True, **common)
+        ru = allocate_direction(eta_bps_per_hz=eta_up[flows], bandwidth_hz=cm.radio.user_uplink_bandwidth_hz,
+                                demand_bps=demand_up[flows], sat_capacity_bps=cm.sat_up_bps, downlink=False, **common)
+        down[flows], up[flows], bottleneck[flows] = rd.rate_bps, ru.rate_bps, rd.bottleneck
+        avail_down[flows], avail_up[flows] = rd.available_bps, ru.available_bps
+        queue[flows] = queueing_ms(rd.utilisation_max, cm) + queueing_ms(ru.utilisation_max, cm)
+        for direction, r in ((0, rd), (1, ru)):
+            loads.append((direction, r))
+    state = dish["state"]
+    state[jammed] = STATES.index("JAMMED")
+    state[dead] = STATES.index("NO_SATS")
+    congested = connected & link_ok & (down < cm.congested_below_bps)
+    state[congested] = STATES.index("CONGESTED")
+    lost = jammed | dead
+    dish["rtt_ms"] = np.where(lost, np.nan, dish["rtt_ms"] + queue)
+    for name in ("gateway", "pop"):
+        dish[name] = np.where(lost, -1, dish[name]).astype(dish[name].dtype)
+    dish["isl_hops"] = np.where(lost, -1, dish["isl_hops"]).astype(np.int16)
+    dish["hops"] = np.where(lost, -1, dish["hops"]).astype(np.int16)
+    dish["path"] = np.where(lost[:, None], -1, dish["path"])
+    dish["capacity"] = {
+        "downlink_bps": down, "uplink_bps": up, "demand_down_bps": demand_down, "demand_up_bps": demand_up,
+        "speedtest_down_bps": avail_down, "speedtest_up_bps": avail_up,
+        "unmet_down_bps": np.where(connected & link_ok, demand_down - down, demand_down), "bottleneck": bottleneck,
+        "sinr_down_db": sinr_down.astype(np.float32), "sinr_up_db": sinr_up.astype(np.float32),
+        "efficiency_down_bps_per_hz": eta_down.astype(np.float32), "queue_ms": queue.astype(np.float32),
+    }
+    return loads
 
 
 def _ground_columns(chunk: _Chunk, t: int, sat_online: np.ndarray) -> dict[str, np.ndarray]:
@@ -386,6 +475,7 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
     dish_cols: dict[str, list] = {}
     pair_cols: dict[str, list] = {}
     net_cols: dict[str, list] = {}
+    load_cols: dict[str, list] = {}
     assigned: dict[int, object] = {}  # slot start -> the slot's dish paths
     prev_dish = prev_pair = None
     for k, t in enumerate(steps):
@@ -426,8 +516,19 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
             "pop": d["pop"], "isl_hops": d["isl_hops"], "hops": d["hops"], "path": d["path"],
             "path_changed": changed, "rerouted_mid_slot": d["reassigned"],
             **_ground_columns(chunk, t, d["state"] == 0),
+            **d.get("capacity", {}),
         }.items():
             dish_cols.setdefault(name, []).append(col)
+        if res.get("loads"):
+            for direction, r in res["loads"]:
+                busy = r.link_load_bps > 0
+                n_l = int(busy.sum())
+                for name, col in {
+                    "t": np.full(n_l, t, dtype=np.int64), "direction": np.full(n_l, direction, dtype=np.int8),
+                    "kind": r.link_kind[busy], "a": r.link_a[busy].astype(np.int32), "b": r.link_b[busy].astype(np.int32),
+                    "load_bps": r.link_load_bps[busy], "utilisation": r.link_utilisation[busy].astype(np.float32),
+                }.items():
+                    load_cols.setdefault(name, []).append(col)
         for name, value in res["network"].items():
             net_cols.setdefault(name, []).append(np.array([value], dtype=np.int32))
         net_cols.setdefault("t", []).append(np.array([t], dtype=np.int64))
@@ -449,6 +550,8 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
         tables["network_steps"] = _table(net_cols)
         if len(net.pair_src):
             tables["pair_steps"] = _table(pair_cols)
+        if sc.capacity.enabled:
+            tables["load_steps"] = _table(load_cols) if load_cols else _empty_loads()
     if outputs.positions:
         n_sats = len(model.constellation)
         xyz = np.concatenate([chunk.ecef(t) for t in t_ns])
@@ -458,6 +561,13 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
             "x_m": [xyz[:, 0]], "y_m": [xyz[:, 1]], "z_m": [xyz[:, 2]], "error_code": [codes],
         })
     return tables
+
+
+def _empty_loads() -> pa.Table:
+    return _table({"t": [np.zeros(0, dtype=np.int64)], "direction": [np.zeros(0, dtype=np.int8)],
+                   "kind": [np.zeros(0, dtype=np.int8)], "a": [np.zeros(0, dtype=np.int32)],
+                   "b": [np.zeros(0, dtype=np.int32)], "load_bps": [np.zeros(0)],
+                   "utilisation": [np.zeros(0, dtype=np.float32)]})
 
 
 def _table(cols: dict[str, list], states: bool = False) -> pa.Table:
@@ -474,6 +584,19 @@ def _table(cols: dict[str, list], states: bool = False) -> pa.Table:
         elif name == "state" and states:
             arrays[name] = pa.DictionaryArray.from_arrays(
                 pa.array(data.astype(np.int8)), pa.array(list(STATES), pa.string()))
+        elif name == "bottleneck":
+            from ..capacity.model import BOTTLENECKS
+
+            arrays[name] = pa.DictionaryArray.from_arrays(
+                pa.array(data.astype(np.int8)), pa.array(list(BOTTLENECKS), pa.string()))
+        elif name == "kind" and "load_bps" in cols:
+            from ..capacity.model import BOTTLENECKS
+
+            arrays[name] = pa.DictionaryArray.from_arrays(
+                pa.array(data.astype(np.int8)), pa.array(list(BOTTLENECKS), pa.string()))
+        elif name == "direction":
+            arrays[name] = pa.DictionaryArray.from_arrays(
+                pa.array(data.astype(np.int8)), pa.array(["down", "up"], pa.string()))
         elif name == "online_by":
             arrays[name] = pa.DictionaryArray.from_arrays(
                 pa.array(data.astype(np.int8)), pa.array(list(ONLINE_BY), pa.string()))

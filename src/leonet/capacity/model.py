@@ -1,0 +1,247 @@
+"""Capacity of one instant: who gets how many bits per second, and where the bottleneck is.
+
+Every connected dish is a flow, down and up, along its route (user beam, serving satellite,
+lasers, gateway feeder, PoP). Links and their capacities:
+
+- **user beam**: a beam serves one cell (a square of ``cell_size_km``) at a time; dishes in a cell
+  share it. Its resource is airtime: a dish with spectral efficiency eta (bit/s/Hz, from its SINR
+  and the DVB-S2X table) uses 1 / (B x eta) seconds of beam per bit, so in the max-min sharing its
+  weight on the beam is 1 / (B x eta) and the beam's capacity is the airtime it has, 1 s/s when
+  the satellite has a beam for each of its cells, beams / cells when it must share them;
+- **satellite**: total user capacity of the serving satellite (per generation, REFERENCE.md);
+- **laser**: each direction of each laser link in use (100 Gbps by default);
+- **feeder**: each gateway antenna (one satellite each);
+- **PoP**.
+
+Rates are max-min fair (:func:`leonet.capacity.maxmin.max_min_fair`), each dish asking for its
+busy-hour demand (demand x activity x surge). Queueing delay is added to RTT by a simple model:
+q = queue_scale_ms x rho / (1 - rho), capped at queue_max_ms, with rho the utilisation of the
+busiest link on the dish's route (the M/M/1 shape: low until links fill, then steep), so a loaded
+cell shows higher latency, as measurements of loaded Starlink cells do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..ground.sites import Sites
+from .linkbudget import RADIO_DEFAULTS, RadioDefaults, sinr_db, user_downlink_snr_db, user_uplink_snr_db
+from .maxmin import max_min_fair
+from .modcod import spectral_efficiency
+
+#: Satellite generations: (user beams, down Gbps, up Gbps). REFERENCE.md: V1/V1.5 ~17-21 Gbps
+#: down, V2 Mini ~96 Gbps down (both uncertain). Beams and uplink are assumptions (uncertain): no
+#: public figure; uplink taken as ~1/6 of downlink, the ratio of the V3 figures (160 / 1000).
+GENERATIONS = {"v1.5": (24, 20.0, 3.5), "v2-mini": (48, 96.0, 16.0)}
+
+BOTTLENECKS = ("none", "beam", "satellite", "laser", "feeder", "pop")
+_ELEVATION_GRID_DEG = np.array([25.0, 30.0, 40.0, 50.0, 65.0, 90.0])
+
+
+@dataclass(frozen=True)
+class CapacityModel:
+    """The static part: parameters, cells of the dishes, atmospheric losses per cell."""
+
+    radio: RadioDefaults
+    beams: int
+    sat_down_bps: float
+    sat_up_bps: float
+    feeder_bps: float
+    isl_bps: float
+    pop_bps: float
+    demand_down_bps: float
+    demand_up_bps: float
+    activity: float
+    margin_db: float
+    congested_below_bps: float
+    queue_scale_ms: float
+    queue_max_ms: float
+    jamming_rejection_db: float
+    satellite_jamming_rejection_db: float
+    dish_cell: np.ndarray          # (D,) cell number of each dish
+    atm_down_db: np.ndarray        # (C, E) attenuation per cell at _ELEVATION_GRID_DEG
+    atm_up_db: np.ndarray
+
+
+def cells_of(lat_deg: np.ndarray, lon_deg: np.ndarray, cell_size_m: float) -> np.ndarray:
+    """Cell numbers (0..C-1) of points on a grid of squares ``cell_size_m`` on a side: rows of
+    constant latitude, each cut into equal widths in longitude (so cells keep their size away from
+    the equator)."""
+    dlat = np.rad2deg(cell_size_m / 6_371_008.8)
+    row = np.floor((np.asarray(lat_deg) + 90.0) / dlat)
+    row_lat = np.deg2rad(-90.0 + (row + 0.5) * dlat)
+    dlon = dlat / np.maximum(np.cos(row_lat), 1e-3)
+    col = np.floor((np.asarray(lon_deg) + 180.0) / dlon)
+    _, number = np.unique(np.c_[row, col], axis=0, return_inverse=True)
+    return number.reshape(-1).astype(np.int64)
+
+
+def build_capacity_model(spec, dishes: Sites) -> CapacityModel:
+    """From the scenario's ``capacity`` section and the dish sites."""
+    beams, down_gbps, up_gbps = GENERATIONS.get(spec.satellite.generation, GENERATIONS["v1.5"])
+    beams = spec.satellite.beams or beams
+    down_gbps = spec.satellite.down_capacity_gbps or down_gbps
+    up_gbps = spec.satellite.up_capacity_gbps or up_gbps
+    radio = RADIO_DEFAULTS
+    cell = cells_of(dishes.lat_deg, dishes.lon_deg, spec.cell_size_km * 1e3) if len(dishes) else np.zeros(0, dtype=np.int64)
+    n_cells = int(cell.max()) + 1 if len(cell) else 0
+    atm_down = np.zeros((n_cells, len(_ELEVATION_GRID_DEG)))
+    atm_up = np.zeros((n_cells, len(_ELEVATION_GRID_DEG)))
+    if spec.atmosphere and n_cells:
+        from .linkbudget import atmospheric_attenuation_db
+
+        # One representative point per cell (its first dish): rain climate varies over hundreds
+        # of km, far more than a cell.
+        first = np.array([np.flatnonzero(cell == c)[0] for c in range(n_cells)])
+        lat = np.repeat(dishes.lat_deg[first], len(_ELEVATION_GRID_DEG))
+        lon = np.repeat(dishes.lon_deg[first], len(_ELEVATION_GRID_DEG))
+        el = np.tile(_ELEVATION_GRID_DEG, n_cells)
+        kw = dict(availability_pct=spec.availability_pct, dish_diameter_m=radio.user_terminal_dish_diameter_m)
+        atm_down = atmospheric_attenuation_db(lat, lon, el, radio.user_downlink_frequency_hz, **kw).reshape(n_cells, -1)
+        atm_up = atmospheric_attenuation_db(lat, lon, el, radio.user_uplink_frequency_hz, **kw).reshape(n_cells, -1)
+    return CapacityModel(
+        radio=radio, beams=beams, sat_down_bps=down_gbps * 1e9, sat_up_bps=up_gbps * 1e9,
+        feeder_bps=spec.gateway_antenna_gbps * 1e9, isl_bps=spec.isl_gbps * 1e9, pop_bps=spec.pop_gbps * 1e9,
+        demand_down_bps=spec.demand.down_mbps * 1e6, demand_up_bps=spec.demand.up_mbps * 1e6,
+        activity=spec.demand.activity, margin_db=spec.margin_db,
+        congested_below_bps=spec.congested_below_mbps * 1e6, queue_scale_ms=spec.queue_scale_ms,
+        queue_max_ms=spec.queue_max_ms, jamming_rejection_db=spec.jamming_rejection_db,
+        satellite_jamming_rejection_db=spec.satellite_jamming_rejection_db,
+        dish_cell=cell, atm_down_db=np.asarray(atm_down, dtype=np.float64), atm_up_db=np.asarray(atm_up, dtype=np.float64),
+    )
+
+
+def _atm(table: np.ndarray, cell: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
+    """Attenuation per dish, interpolated in elevation (linear in 1/sin(el), as slant paths scale)."""
+    if table.size == 0 or len(cell) == 0:
+        return np.zeros(len(cell))
+    x = 1.0 / np.sin(np.deg2rad(_ELEVATION_GRID_DEG))
+    xi = 1.0 / np.sin(np.deg2rad(np.clip(elevation_deg, _ELEVATION_GRID_DEG[0], 90.0)))
+    k = np.clip(np.searchsorted(-x, -xi) - 1, 0, len(x) - 2)  # x decreases with elevation
+    w = (xi - x[k]) / (x[k + 1] - x[k])
+    rows = table[cell]
+    return (1 - w) * rows[np.arange(len(cell)), k] + w * rows[np.arange(len(cell)), k + 1]
+
+
+@dataclass(frozen=True)
+class DirectionResult:
+    rate_bps: np.ndarray        # (F,)
+    bottleneck: np.ndarray      # (F,) index into BOTTLENECKS
+    utilisation_max: np.ndarray  # (F,) utilisation of the busiest link on the route
+    link_kind: np.ndarray       # (L,) index into BOTTLENECKS
+    link_a: np.ndarray          # (L,) first id (beam: sat, satellite: sat, laser: from sat, feeder: gateway, pop: PoP)
+    link_b: np.ndarray          # (L,) second id (beam: cell, laser: to sat, feeder: sat, else -1)
+    link_load_bps: np.ndarray   # (L,) bits per second carried
+    link_utilisation: np.ndarray  # (L,) share of capacity used (airtime for beams)
+    available_bps: np.ndarray = None  # (F,) what a speed test would get (rate + tightest slack)
+
+
+def _unique_links(keys_a: np.ndarray, keys_b: np.ndarray):
+    key = np.c_[keys_a, keys_b]
+    if len(key) == 0:
+        return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    uniq, inverse = np.unique(key, axis=0, return_inverse=True)
+    return uniq, inverse.reshape(-1)
+
+
+def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarray, bandwidth_hz: float,
+                       path: np.ndarray, isl_hops: np.ndarray, gateway: np.ndarray, pop: np.ndarray,
+                       demand_bps: np.ndarray, model: CapacityModel, sat_capacity_bps: float,
+                       downlink: bool) -> DirectionResult:
+    """Max-min fair rates of F flows (connected dishes with eta > 0) in one direction.
+
+    Parameters
+    ----------
+    serving, cell, eta_bps_per_hz, isl_hops, gateway, pop, demand_bps : (F,) per flow.
+    path : (F, W) satellites from the serving one to the one with the feeder link, -1 padded.
+    """
+    f = len(serving)
+    rows, cols, data = [], [], []
+    kinds, la, lb, caps = [], [], [], []
+    offset = 0
+
+    def add(flow_idx, a, b, kind, weight, capacity):
+        nonlocal offset
+        uniq, inv = _unique_links(a, b)
+        rows.append(flow_idx)
+        cols.append(offset + inv)
+        data.append(weight)
+        kinds.append(np.full(len(uniq), BOTTLENECKS.index(kind)))
+        la.append(uniq[:, 0] if len(uniq) else np.zeros(0, dtype=np.int64))
+        lb.append(uniq[:, 1] if len(uniq) else np.zeros(0, dtype=np.int64))
+        caps.append(capacity(uniq))
+        offset += len(uniq)
+
+    idx = np.arange(f)
+    # Beams: airtime; a satellite with more cells than beams time-shares them.
+    sat_cells = np.unique(np.c_[serving, cell], axis=0) if f else np.zeros((0, 2), dtype=np.int64)
+    cells_per_sat = np.bincount(sat_cells[:, 0], minlength=int(serving.max()) + 1 if f else 0) if f else np.zeros(0)
+    add(idx, serving, cell, "beam", 1.0 / (bandwidth_hz * eta_bps_per_hz),
+        lambda u: np.minimum(1.0, model.beams / cells_per_sat[u[:, 0]]) if len(u) else np.zeros(0))
+    add(idx, serving, np.full(f, -1), "satellite", np.ones(f), lambda u: np.full(len(u), sat_capacity_bps))
+    # Lasers, each direction separately: downlink traffic runs from the feeder end to the serving
+    # satellite (path[k+1] -> path[k]), uplink the other way.
+    if path.shape[1] > 1:
+        a, b = path[:, :-1], path[:, 1:]
+        hop = (a >= 0) & (b >= 0)
+        fi = np.broadcast_to(idx[:, None], a.shape)[hop]
+        src, dst = (b[hop], a[hop]) if downlink else (a[hop], b[hop])
+        add(fi, src, dst, "laser", np.ones(len(fi)), lambda u: np.full(len(u), model.isl_bps))
+    last = path[idx, np.maximum(isl_hops, 0)] if f else np.zeros(0, dtype=np.int64)
+    add(idx, gateway, last, "feeder", np.ones(f), lambda u: np.full(len(u), model.feeder_bps))
+    add(idx, pop, np.full(f, -1), "pop", np.ones(f), lambda u: np.full(len(u), model.pop_bps))
+
+    n_links = offset
+    routing = sp.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(f, n_links))
+    capacity = np.concatenate(caps)
+    alloc = max_min_fair(routing, capacity, demand_bps)
+    kind = np.concatenate(kinds).astype(np.int8)
+    bottleneck = np.where(alloc.bottleneck_link >= 0, kind[np.maximum(alloc.bottleneck_link, 0)], 0).astype(np.int8)
+    # Busiest link on each route: max of link utilisation over the row's entries.
+    util = alloc.link_utilisation
+    if routing.nnz:
+        per_entry = util[routing.indices]
+        starts = routing.indptr[:-1]
+        has = np.diff(routing.indptr) > 0
+        umax = np.zeros(f)
+        umax[has] = np.maximum.reduceat(per_entry, starts[has])
+    else:
+        umax = np.zeros(f)
+    # Bits per second on each link (a beam's capacity is airtime, so its load in bits is the sum of
+    # its flows' rates, not the weighted airtime the allocation works in).
+    carried = routing.copy()
+    carried.data = np.ones_like(carried.data)
+    link_bits = carried.T @ alloc.rate_bps
+    # What a speed test would measure: this flow's rate plus the spare capacity of its tightest
+    # link (others keep their rates), i.e. min over its links of rate + slack / weight.
+    slack = np.maximum(capacity - (routing.T @ alloc.rate_bps), 0.0)
+    available = np.zeros(f)
+    if routing.nnz:
+        per_entry = alloc.rate_bps[np.repeat(np.arange(f), np.diff(routing.indptr))] + slack[routing.indices] / routing.data
+        has = np.diff(routing.indptr) > 0
+        available[has] = np.minimum.reduceat(per_entry, routing.indptr[:-1][has])
+    return DirectionResult(alloc.rate_bps, bottleneck, umax, kind, np.concatenate(la), np.concatenate(lb),
+                           link_bits, util, available)
+
+
+def queueing_ms(utilisation: np.ndarray, model: CapacityModel) -> np.ndarray:
+    rho = np.clip(utilisation, 0.0, 0.999)
+    return np.minimum(model.queue_max_ms, model.queue_scale_ms * rho / (1.0 - rho))
+
+
+def radio_with(model: CapacityModel, **changes) -> CapacityModel:
+    return replace(model, radio=replace(model.radio, **changes))
+
+
+def link_efficiency(model: CapacityModel, cell: np.ndarray, elevation_deg: np.ndarray, range_m: np.ndarray,
+                    i_n_down_db: np.ndarray, i_n_up_db: np.ndarray):
+    """SINR (dB) and spectral efficiency (bit/s/Hz) down and up for each dish."""
+    snr_down = user_downlink_snr_db(range_m, _atm(model.atm_down_db, cell, elevation_deg), model.radio)
+    snr_up = user_uplink_snr_db(range_m, _atm(model.atm_up_db, cell, elevation_deg), model.radio)
+    sinr_down = sinr_db(snr_down, i_n_down_db)
+    sinr_up = sinr_db(snr_up, i_n_up_db)
+    return (sinr_down, spectral_efficiency(sinr_down, model.margin_db),
+            sinr_up, spectral_efficiency(sinr_up, model.margin_db))

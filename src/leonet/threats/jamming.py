@@ -1,0 +1,101 @@
+"""RF jamming: interference-to-noise ratio at dishes (user downlink) and at satellites (user
+uplink) from ground jammers, by free-space loss.
+
+A jammer radiates ``eirp_dbw`` spread over ``bandwidth_mhz``; the share that falls in one user
+channel is what counts (all of it when the jammer is narrower than the channel). The victim's
+antenna points at its satellite, not at the jammer: its gain toward the jammer is its main-beam
+gain less an off-axis rejection, a parameter that stands for phased-array nulling. So
+
+    I/N = EIRP_in_channel + G_jammer(toward victim) - FSPL(d, f) + G/T - rejection - k - 10 log10(B)
+
+with k Boltzmann's constant (dBW/K/Hz) and B the channel bandwidth. A ground jammer reaches a
+ground dish only within the radio horizon (4/3 Earth radius, both antenna heights); beyond it the
+dish is shadowed (diffraction over the horizon is neglected, a simplification that errs toward less
+jamming). A jammer reaches a satellite's uplink receiver while the satellite is above its horizon.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..capacity.linkbudget import BOLTZMANN_DBW_PER_K_HZ, RadioDefaults, free_space_path_loss_db
+from ..constants import EARTH_RADIUS_M
+from ..space.frames import enu_basis, geodetic_to_ecef, look_angles
+from .spec import JammerSpec
+
+SECTOR_BACKLOBE_DB = -20.0  # a sector antenna's gain outside its beam, relative to the main beam
+
+
+def radio_horizon_m(height1_m, height2_m) -> np.ndarray:
+    """Line-of-sight range between antennas at two heights over a 4/3-radius Earth, metres."""
+    r_eff = 4.0 / 3.0 * EARTH_RADIUS_M
+    return np.sqrt(2 * r_eff * np.maximum(height1_m, 0.0)) + np.sqrt(2 * r_eff * np.maximum(height2_m, 0.0))
+
+
+def _jammer_gain_db(j: JammerSpec, azimuth_deg: np.ndarray) -> np.ndarray:
+    if j.pattern == "isotropic":
+        return np.zeros_like(azimuth_deg)
+    off = np.abs((azimuth_deg - j.pointing_azimuth_deg + 180.0) % 360.0 - 180.0)
+    return np.where(off <= j.beamwidth_deg / 2.0, 0.0, SECTOR_BACKLOBE_DB)
+
+
+def _in_channel_eirp_dbw(j: JammerSpec, channel_hz: float) -> float:
+    spread = j.bandwidth_mhz * 1e6 / channel_hz
+    return j.eirp_dbw - 10.0 * np.log10(max(spread, 1.0))
+
+
+def _sum_db(parts: list[np.ndarray], shape) -> np.ndarray:
+    if not parts:
+        return np.full(shape, -np.inf)
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(np.sum([10.0 ** (p / 10.0) for p in parts], axis=0))
+
+
+def dish_interference_to_noise_db(jammers, dish_lat_deg, dish_lon_deg, dish_height_m, radio: RadioDefaults,
+                                  rejection_db: float, dish_antenna_height_m: float = 3.0) -> np.ndarray:
+    """I/N (dB) in the user downlink channel at each dish, from every downlink jammer; -inf if none.
+
+    Parameters
+    ----------
+    jammers : iterable of JammerSpec (only band ``user-downlink`` ones count).
+    dish_lat_deg, dish_lon_deg, dish_height_m : (D,) dish positions.
+    radio : the scenario's radio parameters (frequency, bandwidth, dish G/T).
+    rejection_db : dish off-axis rejection toward the jammer, dB.
+    """
+    lat = np.asarray(dish_lat_deg, dtype=np.float64)
+    lon = np.asarray(dish_lon_deg, dtype=np.float64)
+    dish = geodetic_to_ecef(lat, lon, np.asarray(dish_height_m, dtype=np.float64) + dish_antenna_height_m)
+    parts = []
+    for j in jammers:
+        if j.band != "user-downlink":
+            continue
+        src = geodetic_to_ecef(j.lat_deg, j.lon_deg, j.height_m)
+        enu = np.broadcast_to(enu_basis(j.lat_deg, j.lon_deg), (len(lat), 3, 3))
+        _, az, d = look_angles(np.broadcast_to(src, dish.shape), enu, dish)
+        horizon = radio_horizon_m(j.height_m, dish_antenna_height_m)
+        fspl = free_space_path_loss_db(np.maximum(d, 1.0), radio.user_downlink_frequency_hz)
+        i_n = (_in_channel_eirp_dbw(j, radio.user_downlink_bandwidth_hz) + _jammer_gain_db(j, az) - fspl
+               + radio.user_terminal_g_over_t_db_per_k - rejection_db - BOLTZMANN_DBW_PER_K_HZ
+               - 10.0 * np.log10(radio.user_downlink_bandwidth_hz))
+        parts.append(np.where(d <= horizon, i_n, -np.inf))
+    return _sum_db(parts, lat.shape)
+
+
+def satellite_interference_to_noise_db(jammers, sat_ecef_m: np.ndarray, radio: RadioDefaults,
+                                       rejection_db: float) -> np.ndarray:
+    """I/N (dB) in the user uplink channel at each satellite's receiver, from every uplink jammer
+    that sees the satellite above its horizon; -inf if none. ``sat_ecef_m`` is (N, 3)."""
+    sat = np.asarray(sat_ecef_m, dtype=np.float64)
+    parts = []
+    for j in jammers:
+        if j.band != "user-uplink":
+            continue
+        src = geodetic_to_ecef(j.lat_deg, j.lon_deg, j.height_m)
+        enu = np.broadcast_to(enu_basis(j.lat_deg, j.lon_deg), (len(sat), 3, 3))
+        el, az, d = look_angles(np.broadcast_to(src, sat.shape), enu, sat)
+        fspl = free_space_path_loss_db(np.maximum(np.nan_to_num(d, nan=1e12), 1.0), radio.user_uplink_frequency_hz)
+        i_n = (_in_channel_eirp_dbw(j, radio.user_uplink_bandwidth_hz) + _jammer_gain_db(j, az) - fspl
+               + radio.satellite_g_over_t_db_per_k - rejection_db - BOLTZMANN_DBW_PER_K_HZ
+               - 10.0 * np.log10(radio.user_uplink_bandwidth_hz))
+        parts.append(np.where(np.nan_to_num(el, nan=-90.0) > 0.0, i_n, -np.inf))
+    return _sum_db(parts, (len(sat),))
