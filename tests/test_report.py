@@ -206,7 +206,7 @@ def test_throughput_column_is_plotted_when_present(dish_run, tmp_path):
     for part in sorted((run / "dish_steps").glob("part-*.parquet")):
         table = pq.read_table(part)
         bps = rng.uniform(50e6, 250e6, table.num_rows)
-        pq.write_table(table.append_column("downlink_throughput_bps", pa.array(bps)), part)
+        pq.write_table(table.append_column("downlink_bps", pa.array(bps)), part)
     text = write_report(run).read_text(encoding="utf-8")
     page = _parse(text)
     assert "throughput-not-modelled" not in page.ids

@@ -84,6 +84,7 @@ def run(
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes (chunks run in parallel)."),
     dask: Optional[str] = typer.Option(None, "--dask", help="Run chunks on a Dask cluster: tcp://scheduler:8786, or 'local' for a LocalCluster of --workers processes (needs leonet[dask])."),
     baseline: bool = typer.Option(False, "--baseline", help="Also run the scenario without its events (into OUT/baseline) and compare."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report (RESULTS/report.html) after the run."),
 ):
     """Run a scenario and print a summary. Results go to Parquet files in the results folder.
 
@@ -126,6 +127,10 @@ def run(
     _print_network(network_summary(result.store), result.model.network.warnings if sc.network.enabled else ())
     if sc.events and sc.network.enabled:
         _print_resilience(result, base_result)
+    if report:
+        from .results.report import write_report
+
+        console.print(f"Report: [bold]{write_report(result.store.root)}[/] (one HTML file, opens offline)")
     console.print(f"Results: [bold]{result.store.root}[/] (Parquet; pandas.read_parquet('{result.store.root}/site_steps'))")
 
 
@@ -231,7 +236,7 @@ def _print_dish_service(ns) -> None:
                   str(r["path_changes"]), str(r["top_gateway"]), str(r["top_pop"]), str(r["outage_causes"]))
     console.print(t)
     groups = ns.by_group()
-    if "down_p50_mbps" in groups:
+    if {"down_p50_mbps", "up_p50_mbps", "demand_served", "speedtest_p50_mbps"} <= set(groups.columns):
         t = Table(title="Throughput per dish group (max-min fair, busy hour)")
         for col in ("group", "down p10 (Mbps)", "down p50 (Mbps)", "up p50 (Mbps)", "demand served", "speed test p50 (Mbps)"):
             t.add_column(col, justify="left" if col == "group" else "right")
@@ -317,6 +322,19 @@ def summary(results: Path = typer.Argument(..., help="A results folder written b
                   + ("" if m.get("completed") else " (incomplete run: run it again to finish)"))
     _print_coverage(coverage_summary(store))
     _print_network(network_summary(store))
+
+
+@app.command("report")
+def report_cmd(
+    results: Path = typer.Argument(..., help="A results folder written by `leonet run`."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="HTML file (default: RESULTS/report.html)."),
+    max_dishes: int = typer.Option(50, "--max-dishes", min=0, help="At most this many individual dishes in the plots."),
+):
+    """Write one self-contained HTML report of a run (RTT CDFs, RTT over time with 15 s slots,
+    availability map, throughput, outage causes). It opens offline."""
+    from .results.report import write_report
+
+    console.print(f"wrote {write_report(results, out, max_dishes_in_plots=max_dishes)}")
 
 
 export_app = typer.Typer(help="Export results or scenarios for other tools (CSV, CZML, Hypatia).", no_args_is_help=True)

@@ -10,8 +10,8 @@ summaries of :mod:`leonet.results.summary`) and writes ``RESULTS_DIR/report.html
 - RTT over time for one representative dish per group, with the 15 s slot boundaries;
 - availability per group on a map (centroid of the group's dishes; colour = availability,
   size = dishes);
-- the throughput distribution, once ``dish_steps`` has a ``downlink_throughput_bps`` column
-  (and ``uplink_throughput_bps``); until the capacity model writes them, a note says so;
+- the throughput distribution when the run had the capacity model (``dish_steps`` columns
+  ``downlink_bps``, ``uplink_bps``, ``speedtest_down_bps``); without it, a note says so;
 - dish states over time (stacked area of dish counts per state);
 - for runs with station pairs: the RTT distribution of the pairs and the pairs with the highest
   median RTT.
@@ -52,7 +52,8 @@ MAX_GROUP_LINES = 40       # group lines in one plot (the tables list every grou
 MAX_TIME_DISHES = 8        # dishes in "RTT over time" (one per group)
 TOP_PAIRS = 20             # rows of the "highest median RTT" pair table
 WORST_DISHES = 20          # rows of the "dishes with the worst service" table
-THROUGHPUT_COLUMNS = (("downlink_throughput_bps", "downlink"), ("uplink_throughput_bps", "uplink"))
+THROUGHPUT_COLUMNS = (("downlink_bps", "downlink"), ("uplink_bps", "uplink"),
+                      ("speedtest_down_bps", "speed-test downlink"))
 STATE_COLOURS = {
     "CONNECTED": "#2ca02c", "NO_SATS": "#d62728", "NO_PATH": "#ff7f0e", "OBSTRUCTED": "#9467bd",
     "OFFLINE": "#7f7f7f", "JAMMED": "#e377c2", "CONGESTED": "#bcbd22", "SEARCHING": "#8c564b",
@@ -504,10 +505,9 @@ def _throughput_section(run: _Run, plots: _Plots) -> str:
 
     cols = [(c, label) for c, label in THROUGHPUT_COLUMNS if c in _columns(run.store, "dish_steps")]
     if not cols:
-        return ('<p class="note" id="throughput-not-modelled">Throughput is not modelled in this run: leonet does '
-                'not yet allocate capacity to dishes, so there is no speed to show here. Once the capacity model '
-                'writes <code>downlink_throughput_bps</code> (and <code>uplink_throughput_bps</code>) in '
-                '<code>dish_steps</code>, this section shows their distribution per group.</p>')
+        return ('<p class="note" id="throughput-not-modelled">Throughput was not modelled in this run: the '
+                'scenario did not enable the capacity model (<code>capacity.enabled: true</code>), so there is no '
+                'speed to show here.</p>')
     t = run.store.read("dish_steps", columns=["site"] + [c for c, _ in cols]).to_pandas()
     t["group"] = run.dish_group[t["site"].to_numpy()]
     out = ['<p class="explain">The share of dish-steps whose throughput is at most x, per group '
@@ -517,9 +517,9 @@ def _throughput_section(run: _Run, plots: _Plots) -> str:
         for g in list(run.groups["group"])[:MAX_GROUP_LINES]:
             x, y = _ecdf(t.loc[t["group"] == g, c].to_numpy(dtype=np.float64) / 1e6)
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=str(g), line=dict(width=2, color=run.group_colour[g])))
-        fig.update_layout(title=f"{label.capitalize()} throughput CDF per group", xaxis_title=f"{label} throughput (Mbit/s)",
+        fig.update_layout(title=f"{label[0].upper() + label[1:]} throughput CDF per group", xaxis_title=f"{label} throughput (Mbit/s)",
                           yaxis=dict(title="share of steps", tickformat=".0%", range=[0, 1.02]))
-        out.append(plots.div(fig, f"plot-throughput-{label}"))
+        out.append(plots.div(fig, "plot-throughput-" + label.replace(" ", "-")))
     return "".join(out)
 
 

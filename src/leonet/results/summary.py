@@ -146,8 +146,11 @@ def network_summary(store: ResultStore) -> NetworkSummary | None:
         if "downlink_bps" in d:
             out["down_p10_mbps"] = g["downlink_bps"].quantile(0.10) / 1e6
             out["down_p50_mbps"] = g["downlink_bps"].median() / 1e6
+        if "uplink_bps" in d:
             out["up_p50_mbps"] = g["uplink_bps"].median() / 1e6
+        if "demand_down_bps" in d and "downlink_bps" in d:
             out["demand_served"] = g["downlink_bps"].sum() / g["demand_down_bps"].sum().clip(lower=1e-9)
+        if "speedtest_down_bps" in d:
             out["speedtest_p50_mbps"] = g["speedtest_down_bps"].median() / 1e6
         return out.fillna({"top_gateway": "", "top_pop": ""})
 
