@@ -141,3 +141,23 @@ def test_speedtest_rate_is_what_one_more_elastic_flow_would_get():
     b = RADIO_DEFAULTS.user_downlink_bandwidth_hz
     expected = first["downlink_bps"].to_numpy() + (1.0 - beam["utilisation"]) * b * eta
     assert np.allclose(first["speedtest_down_bps"], expected, rtol=1e-5)
+
+
+def test_a_site_of_many_dishes_equals_as_many_sites():
+    """dishes_per_site: one site standing for 20 dishes gets the same per-dish rate as 20 sites
+    at the same spot, and the beam carries the same total."""
+    same = {"capacity.demand": {"down_mbps": 10000, "up_mbps": 10, "activity": 1.0}}
+    many = yaml.safe_load(textwrap.dedent(BASE))
+    many["ground"]["dish_groups"] = [{"name": "Town", "lat_deg": 50.45, "lon_deg": 30.52, "count": 20, "radius_km": 0, "seed": 1}]
+    one = yaml.safe_load(textwrap.dedent(BASE))
+    one["ground"]["dish_groups"] = [{"name": "Town", "lat_deg": 50.45, "lon_deg": 30.52, "count": 1, "radius_km": 0,
+                                     "seed": 1, "dishes_per_site": 20}]
+    out = []
+    for data in (many, one):
+        m = leonet.build_model(leonet.scenario_from_dict(data))
+        tables = compute_chunk(m, m.t_ns[:1])
+        out.append((tables["dish_steps"].to_pandas(), tables["load_steps"].to_pandas()))
+    (d_many, l_many), (d_one, l_one) = out
+    assert np.allclose(d_many["downlink_bps"], d_one["downlink_bps"].iloc[0], rtol=1e-9)
+    beam = lambda lo: lo[(lo["kind"] == "beam") & (lo["direction"] == "down")]["load_bps"].sum()
+    assert beam(l_many) == pytest.approx(beam(l_one), rel=1e-9)

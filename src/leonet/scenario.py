@@ -90,6 +90,7 @@ class SiteSpec(_Model):
     elevation_m: float = Field(0.0, ge=-500, le=9_000)
     kind: Literal["dish", "gateway", "pop", "station"] = "dish"
     group: str = ""
+    dishes: int = Field(1, ge=1, le=10_000_000, description="For a dish site: how many identical dishes it stands for.")
 
 
 class SiteFileSpec(_Model):
@@ -116,6 +117,10 @@ class DishGroupSpec(_Model):
     count: int = Field(..., ge=0, le=10_000_000)
     radius_km: float = Field(10.0, ge=0, le=2_000)
     seed: int = 0
+    dishes_per_site: int = Field(
+        1, ge=1, le=1_000_000,
+        description="Each generated site stands for this many identical dishes (same sky, same route; capacity counts them all).",
+    )
 
 
 class ObstructionSpec(_Model):

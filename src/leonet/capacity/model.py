@@ -150,15 +150,19 @@ def _unique_links(keys_a: np.ndarray, keys_b: np.ndarray):
 def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarray, bandwidth_hz: float,
                        path: np.ndarray, isl_hops: np.ndarray, gateway: np.ndarray, pop: np.ndarray,
                        demand_bps: np.ndarray, model: CapacityModel, sat_capacity_bps: float,
-                       downlink: bool) -> DirectionResult:
+                       downlink: bool, multiplicity: np.ndarray | None = None) -> DirectionResult:
     """Max-min fair rates of F flows (connected dishes with eta > 0) in one direction.
 
     Parameters
     ----------
     serving, cell, eta_bps_per_hz, isl_hops, gateway, pop, demand_bps : (F,) per flow.
     path : (F, W) satellites from the serving one to the one with the feeder link, -1 padded.
+    multiplicity : (F,) identical dishes each flow stands for (default 1): a flow of m dishes
+        weighs m times on every link and its rate is the rate of each of its dishes (max-min
+        fairness gives identical flows identical rates, so this is exact).
     """
     f = len(serving)
+    mult = np.ones(f) if multiplicity is None else np.asarray(multiplicity, dtype=np.float64)
     rows, cols, data = [], [], []
     kinds, la, lb, caps = [], [], [], []
     offset = 0
@@ -179,9 +183,9 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
     # Beams: airtime; a satellite with more cells than beams time-shares them.
     sat_cells = np.unique(np.c_[serving, cell], axis=0) if f else np.zeros((0, 2), dtype=np.int64)
     cells_per_sat = np.bincount(sat_cells[:, 0], minlength=int(serving.max()) + 1 if f else 0) if f else np.zeros(0)
-    add(idx, serving, cell, "beam", 1.0 / (bandwidth_hz * eta_bps_per_hz),
+    add(idx, serving, cell, "beam", mult / (bandwidth_hz * eta_bps_per_hz),
         lambda u: np.minimum(1.0, model.beams / cells_per_sat[u[:, 0]]) if len(u) else np.zeros(0))
-    add(idx, serving, np.full(f, -1), "satellite", np.ones(f), lambda u: np.full(len(u), sat_capacity_bps))
+    add(idx, serving, np.full(f, -1), "satellite", mult, lambda u: np.full(len(u), sat_capacity_bps))
     # Lasers, each direction separately: downlink traffic runs from the feeder end to the serving
     # satellite (path[k+1] -> path[k]), uplink the other way.
     if path.shape[1] > 1:
@@ -189,10 +193,10 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
         hop = (a >= 0) & (b >= 0)
         fi = np.broadcast_to(idx[:, None], a.shape)[hop]
         src, dst = (b[hop], a[hop]) if downlink else (a[hop], b[hop])
-        add(fi, src, dst, "laser", np.ones(len(fi)), lambda u: np.full(len(u), model.isl_bps))
+        add(fi, src, dst, "laser", mult[fi], lambda u: np.full(len(u), model.isl_bps))
     last = path[idx, np.maximum(isl_hops, 0)] if f else np.zeros(0, dtype=np.int64)
-    add(idx, gateway, last, "feeder", np.ones(f), lambda u: np.full(len(u), model.feeder_bps))
-    add(idx, pop, np.full(f, -1), "pop", np.ones(f), lambda u: np.full(len(u), model.pop_bps))
+    add(idx, gateway, last, "feeder", mult, lambda u: np.full(len(u), model.feeder_bps))
+    add(idx, pop, np.full(f, -1), "pop", mult, lambda u: np.full(len(u), model.pop_bps))
 
     n_links = offset
     routing = sp.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(f, n_links))
@@ -213,14 +217,15 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
     # Bits per second on each link (a beam's capacity is airtime, so its load in bits is the sum of
     # its flows' rates, not the weighted airtime the allocation works in).
     carried = routing.copy()
-    carried.data = np.ones_like(carried.data)
+    carried.data = mult[np.repeat(np.arange(f), np.diff(routing.indptr))]
     link_bits = carried.T @ alloc.rate_bps
     # What a speed test would measure: this flow's rate plus the spare capacity of its tightest
     # link (others keep their rates), i.e. min over its links of rate + slack / weight.
     slack = np.maximum(capacity - (routing.T @ alloc.rate_bps), 0.0)
     available = np.zeros(f)
     if routing.nnz:
-        per_entry = alloc.rate_bps[np.repeat(np.arange(f), np.diff(routing.indptr))] + slack[routing.indices] / routing.data
+        row = np.repeat(np.arange(f), np.diff(routing.indptr))
+        per_entry = alloc.rate_bps[row] + slack[routing.indices] / (routing.data / mult[row])  # one more dish
         has = np.diff(routing.indptr) > 0
         available[has] = np.minimum.reduceat(per_entry, routing.indptr[:-1][has])
     return DirectionResult(alloc.rate_bps, bottleneck, umax, kind, np.concatenate(la), np.concatenate(lb),

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .store import ResultStore
+from .summary import site_weights
 
 LOST_STATES = ("NO_SATS", "OBSTRUCTED", "NO_PATH", "JAMMED", "OFFLINE", "CONGESTED")
 
@@ -27,21 +28,28 @@ def _dish_frame(store: ResultStore) -> pd.DataFrame:
         d["online_by"] = d["online_by"].astype(str)
     grp = sites["group"].to_numpy()[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
     d["group"] = np.where(grp == "", "dish", grp)
+    d["w"] = site_weights(store)[d["site"].to_numpy()] if len(d) else np.zeros(0)
     return d
+
+
+def _wmean(d: pd.DataFrame, mask: pd.Series) -> pd.Series:
+    """Dish-weighted share of steps where ``mask`` holds, per group."""
+    return (d["w"] * mask).groupby(d["group"], sort=False).sum() / d.groupby("group", sort=False)["w"].sum()
 
 
 def resilience_by_group(store: ResultStore, step_s: float) -> pd.DataFrame:
     """Per group: dishes, availability, lost dish-seconds by cause, online-by shares (as %)."""
     d = _dish_frame(store)
-    g = d.groupby("group", sort=False)
-    out = pd.DataFrame({"dishes": g["site"].nunique(), "availability": g["state"].apply(lambda s: (s == "CONNECTED").mean())})
+    by = d["group"]
+    dishes = d.drop_duplicates("site").groupby("group", sort=False)["w"].sum()
+    out = pd.DataFrame({"dishes": dishes.astype(int), "availability": _wmean(d, d["state"] == "CONNECTED")})
     for cause in LOST_STATES:
-        out[f"lost_s_{cause}"] = g["state"].apply(lambda s, c=cause: float((s == c).sum()) * step_s)
+        out[f"lost_s_{cause}"] = (d["w"] * (d["state"] == cause)).groupby(by, sort=False).sum() * step_s
     if "online_by" in d:
         for how in ("both", "satellite", "ground", "none"):
-            out[f"online_{how}"] = g["online_by"].apply(lambda s, h=how: (s == h).mean())
+            out[f"online_{how}"] = _wmean(d, d["online_by"] == how)
         # Satellite saved: dish-seconds online by satellite only (ground down, dish connected).
-        out["saved_by_satellite_s"] = g["online_by"].apply(lambda s: float((s == "satellite").sum()) * step_s)
+        out["saved_by_satellite_s"] = (d["w"] * (d["online_by"] == "satellite")).groupby(by, sort=False).sum() * step_s
     rtt = d[np.isfinite(d["rtt_ms"])].groupby("group", sort=False)["rtt_ms"]
     out["rtt_p50_ms"] = rtt.median()
     out["rtt_p95_ms"] = rtt.quantile(0.95)

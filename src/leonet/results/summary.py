@@ -53,6 +53,14 @@ def _gaps(zero: np.ndarray) -> tuple[int, int]:
     return len(starts), int((stops - starts).max())
 
 
+def site_weights(store: ResultStore) -> np.ndarray:
+    """(S,) how many identical dishes each site stands for (``dishes_per_site``; 1 otherwise)."""
+    table = store.read("sites")
+    if "dishes" not in table.column_names:
+        return np.ones(table.num_rows)
+    return np.nan_to_num(table.column("dishes").to_numpy(zero_copy_only=False).astype(np.float64), nan=1.0)
+
+
 def coverage_summary(store: ResultStore) -> CoverageSummary:
     manifest = store.read_manifest()
     sites = store.read("sites", columns=["name", "kind", "group"]).to_pandas()
@@ -129,11 +137,14 @@ def network_summary(store: ResultStore) -> NetworkSummary | None:
     d["connected"] = d["state"] == "CONNECTED"
     grp = sites["group"].to_numpy()[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
     d["group"] = np.where(grp == "", "dish", grp)
+    # A site may stand for many identical dishes: availability counts dishes, not sites.
+    d["w"] = site_weights(store)[d["site"].to_numpy()] if len(d) else np.zeros(0)
+    d["w_connected"] = d["w"] * d["connected"]
 
     def service(keys: list[str]) -> pd.DataFrame:
         g = d.groupby(keys, sort=False)
         out = pd.DataFrame({
-            "steps": g.size(), "availability": g["connected"].mean(),
+            "steps": g.size(), "availability": g["w_connected"].sum() / g["w"].sum(),
             "path_changes": g["path_changed"].sum().astype(int),
         })
         out = out.join(_rtt_percentiles(d, keys))
@@ -160,7 +171,8 @@ def network_summary(store: ResultStore) -> NetworkSummary | None:
         per_dish = service(["site"]).reset_index()
         per_dish.insert(0, "name", name[per_dish["site"].to_numpy()])
         groups = service(["group"]).reset_index()
-        groups.insert(1, "dishes", d.groupby("group", sort=False)["site"].nunique().to_numpy())
+        first = d.drop_duplicates("site")
+        groups.insert(1, "dishes", first.groupby("group", sort=False)["w"].sum().reindex(groups["group"]).to_numpy().astype(int))
         lost = [c for c in states if c != "CONNECTED"]
         groups["outage_causes"] = [
             ", ".join(f"{c} {int(r[c])}" for c in lost if r[c]) or "-" for _, r in groups.iterrows()

@@ -94,6 +94,7 @@ def build_sites(scenario: Scenario) -> Sites:
             name=[s.name for s in g.sites], kind=[s.kind for s in g.sites],
             lat_deg=[s.lat_deg for s in g.sites], lon_deg=[s.lon_deg for s in g.sites],
             elevation_m=[s.elevation_m for s in g.sites], group=[s.group for s in g.sites],
+            attrs={"dishes": np.array([s.dishes if s.kind == "dish" else None for s in g.sites], dtype=object)},
         ))
     for spec in g.site_files:
         parts.append(ground_sites.read_sites_csv(scenario.resolve_path(spec.path), default_kind=spec.kind))
@@ -105,10 +106,12 @@ def build_sites(scenario: Scenario) -> Sites:
         else:
             parts.append(ground_sites.starlink_pops_2023(regions=spec.regions))
     for spec in g.dish_groups:
-        parts.append(ground_sites.dishes_around(
+        made = ground_sites.dishes_around(
             spec.lat_deg, spec.lon_deg, spec.count, spec.radius_km * 1000.0, spec.seed,
             name_prefix=spec.name, group=spec.name,
-        ))
+        )
+        parts.append(Sites(made.name, made.kind, made.lat_deg, made.lon_deg, made.elevation_m, made.group,
+                           {**made.attrs, "dishes": np.full(len(made), spec.dishes_per_site, dtype=object)}))
     sites = Sites.concatenate(parts) if parts else Sites.concatenate([])
     names = list(sites.name)
     if len(set(names)) != len(names):
@@ -152,6 +155,14 @@ class SimulationModel:
         from .network_model import build_network_model
 
         return build_network_model(self.scenario, self.constellation, self.sites)
+
+    @cached_property
+    def dish_count(self) -> np.ndarray:
+        """(S,) int64: how many identical dishes each site stands for (1 for non-dish sites)."""
+        raw = self.sites.attrs.get("dishes")
+        if raw is None:
+            return np.ones(len(self.sites), dtype=np.int64)
+        return np.array([1 if v is None else int(v) for v in raw], dtype=np.int64)
 
     @cached_property
     def timeline(self):

@@ -390,7 +390,8 @@ def _capacity_at(chunk: _Chunk, t: int, dish: dict, connected: np.ndarray, range
         cell = cm.dish_cell[flows]
         common = dict(serving=dish["serving"][flows].astype(np.int64), cell=cell, path=dish["path"][flows],
                       isl_hops=dish["isl_hops"][flows].astype(np.int64), gateway=dish["gateway"][flows].astype(np.int64),
-                      pop=dish["pop"][flows].astype(np.int64), model=cm)
+                      pop=dish["pop"][flows].astype(np.int64), model=cm,
+                      multiplicity=model.dish_count[net.dish_sites[flows]])
         rd = allocate_direction(eta_bps_per_hz=eta_down[flows], bandwidth_hz=cm.radio.user_downlink_bandwidth_hz,
                                 demand_bps=demand_down[flows], sat_capacity_bps=cm.sat_down_bps, downlink=True, **common)
         ru = allocate_direction(eta_bps_per_hz=eta_up[flows], bandwidth_hz=cm.radio.user_uplink_bandwidth_hz,
