@@ -134,3 +134,23 @@ def test_unknown_policy_raises():
         choose_serving(site[:0], site[:0], np.zeros(0), 1, policy="closest")  # even with no pairs
     with pytest.raises(ValueError, match="remaining_s"):
         choose_serving(site, site, np.array([50.0]), 1, policy="longest-visibility")
+
+
+def test_load_aware_spreads_a_cell_over_its_best_satellites():
+    from leonet.network.slots import spread_over_satellites
+
+    # 6 dishes in one cell, each seeing satellites 10, 11, 12 with elevations 80 > 60 > 40, and a
+    # lone dish in another cell.
+    site = np.repeat(np.arange(6), 3)
+    sat = np.tile([10, 11, 12], 6)
+    el = np.tile([80.0, 60.0, 40.0], 6)
+    site = np.r_[site, 6, 6]
+    sat = np.r_[sat, 10, 11]
+    el = np.r_[el, 30.0, 50.0]
+    cell = np.array([0, 0, 0, 0, 0, 0, 1])
+    got = spread_over_satellites(site, sat, el, 8, cell, max_sats_per_cell=2)
+    assert list(got[:6]) == [10, 11, 10, 11, 10, 11]
+    assert got[6] == 11 and got[7] == -1  # best for the lone dish; -1 for a dish that sees nothing
+    got3 = spread_over_satellites(site, sat, el, 8, cell, max_sats_per_cell=3)
+    assert list(got3[:6]) == [10, 11, 12, 10, 11, 12]
+    assert got3[6] == 11

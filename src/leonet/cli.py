@@ -72,7 +72,7 @@ def _overrides(duration: float | None, step: float | None, start: str | None, se
 @app.command()
 def run(
     scenario: Optional[str] = typer.Argument(
-        None, help="Scenario YAML file or scenario preset name (default: the embedded ukraine-gen1)."
+        None, help="Scenario YAML file or scenario preset name (default: the embedded ukraine-2022)."
     ),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Results folder (default: the scenario's outputs.dir)."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Override time.duration_s (seconds simulated)."),

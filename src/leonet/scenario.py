@@ -216,7 +216,11 @@ class SlotSpec(_Model):
 
     period_s: float = Field(15.0, gt=0, le=3600)
     offset_s: float = Field(12.0, ge=0, le=3600, description="Slots start at UTC seconds 12, 27, 42, 57.")
-    policy: Literal["highest-elevation", "longest-visibility"] = "highest-elevation"
+    policy: Literal["highest-elevation", "longest-visibility", "load-aware"] = Field(
+        "highest-elevation",
+        description="load-aware: a cell's dishes are spread over up to max_sats_per_cell of their best satellites.",
+    )
+    max_sats_per_cell: int = Field(4, ge=1, le=64, description="For load-aware: satellites (beams) serving one cell at once.")
 
 
 class NetworkSpec(_Model):
@@ -247,9 +251,12 @@ class SatelliteHardwareSpec(_Model):
 class DemandSpec(_Model):
     """Busy-hour demand of every dish (surges scale it per dish)."""
 
-    down_mbps: float = Field(100.0, ge=0, le=100_000, description="Demand of an active dish, downlink.")
-    up_mbps: float = Field(15.0, ge=0, le=100_000, description="Demand of an active dish, uplink.")
-    activity: float = Field(0.3, gt=0, le=1, description="Busy-hour activity factor: mean share of the demand offered.")
+    down_mbps: float = Field(25.0, ge=0, le=100_000, description="Demand of an active dish, downlink (assumption).")
+    up_mbps: float = Field(3.0, ge=0, le=100_000, description="Demand of an active dish, uplink (assumption).")
+    activity: float = Field(
+        0.15, gt=0, le=1,
+        description="Busy-hour activity factor: mean share of the demand offered (25 x 0.15 = 3.75 Mbps per dish; assumption).",
+    )
 
 
 class CapacitySpec(_Model):
@@ -266,9 +273,9 @@ class CapacitySpec(_Model):
     margin_db: float = Field(3.0, ge=0, le=20, description="Link margin before choosing a MODCOD.")
     atmosphere: bool = Field(True, description="ITU-R rain/gas/cloud attenuation (itur) at availability_pct.")
     availability_pct: float = Field(99.5, ge=90, le=99.999)
-    congested_below_mbps: float = Field(5.0, ge=0, le=10_000, description="A connected dish below this downlink is CONGESTED.")
+    congested_below_mbps: float = Field(5.0, ge=0, le=10_000, description="A connected dish that gets less than this (and less than it asks for) is CONGESTED.")
     queue_scale_ms: float = Field(2.0, ge=0, le=1000, description="Queueing delay = scale x rho / (1 - rho) at the busiest link.")
-    queue_max_ms: float = Field(100.0, ge=0, le=10_000)
+    queue_max_ms: float = Field(50.0, ge=0, le=10_000, description="Per direction: a full buffer of ~50 ms (assumption).")
     jamming_rejection_db: float = Field(20.0, ge=0, le=100, description="Dish off-axis rejection of a jammer (phased-array nulling).")
     satellite_jamming_rejection_db: float = Field(10.0, ge=0, le=100, description="Satellite receive off-axis rejection of a ground jammer.")
 
@@ -358,7 +365,7 @@ def list_presets() -> list[dict[str, str]]:
     return out
 
 
-DEFAULT_SCENARIO = "ukraine-gen1"
+DEFAULT_SCENARIO = "ukraine-2022"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..constants import NS_PER_S
 
-POLICIES = ("highest-elevation", "longest-visibility")
+POLICIES = ("highest-elevation", "longest-visibility", "load-aware")
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,8 @@ def choose_serving(
     """
     if policy not in POLICIES:
         raise ValueError(f"unknown slot policy {policy!r}; expected one of {POLICIES}")
+    if policy == "load-aware":
+        raise ValueError("load-aware assignment needs cells: use spread_over_satellites")
     out = np.full(n_sites, -1, dtype=np.int32)
     if len(site) == 0:
         return out
@@ -103,4 +105,44 @@ def choose_serving(
     s = site[order]
     first = np.r_[True, s[1:] != s[:-1]]
     out[s[first]] = sat[order][first]
+    return out
+
+
+def spread_over_satellites(site: np.ndarray, sat: np.ndarray, elevation_deg: np.ndarray, n_sites: int,
+                           cell_of_site: np.ndarray, max_sats_per_cell: int) -> np.ndarray:
+    """Load-aware assignment: the dishes of a cell are spread over its best satellites.
+
+    Within each cell, dishes are taken in index order and dealt round-robin over up to
+    ``max_sats_per_cell`` of their highest satellites: dish k of its cell takes its
+    ``(k mod m)``-th highest satellite, m = min(max_sats_per_cell, satellites it sees). Each
+    (satellite, cell) pair is a beam, so a busy cell is served by several beams at once instead of
+    one, as an operator balancing load across the satellites in view would do.
+
+    Parameters
+    ----------
+    site, sat, elevation_deg : (K,) pairs in view; cell_of_site : (n_sites,) cell number.
+
+    Returns
+    -------
+    int32 (n_sites,) satellite index, -1 where nothing is in view.
+    """
+    out = np.full(n_sites, -1, dtype=np.int32)
+    if len(site) == 0:
+        return out
+    order = np.lexsort((sat, -elevation_deg, site))
+    s_sorted, sat_sorted = site[order], sat[order]
+    starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
+    counts = np.diff(np.r_[starts, len(s_sorted)])
+    rank_in_site = np.arange(len(s_sorted)) - np.repeat(starts, counts)
+    sites_seen = s_sorted[starts]
+    # Position of each dish within its cell (dishes in index order).
+    cell = np.asarray(cell_of_site)[sites_seen]
+    by_cell = np.lexsort((sites_seen, cell))
+    cell_sorted = cell[by_cell]
+    cstarts = np.flatnonzero(np.r_[True, cell_sorted[1:] != cell_sorted[:-1]])
+    pos = np.empty(len(sites_seen), dtype=np.int64)
+    pos[by_cell] = np.arange(len(by_cell)) - np.repeat(cstarts, np.diff(np.r_[cstarts, len(by_cell)]))
+    want = pos % np.minimum(max_sats_per_cell, counts)
+    pick = starts + want
+    out[sites_seen] = sat_sorted[pick]
     return out

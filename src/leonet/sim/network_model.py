@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..capacity.model import cells_of
 from ..errors import InputError
 from ..ground.sites import Sites, nearest_pop, starlink_backbone_2023
 from ..network import isl as isl_mod
@@ -39,6 +40,8 @@ class NetworkModel:
     clock: SlotClock
     policy: str
     warnings: tuple[str, ...] = ()
+    dish_cell: np.ndarray = None     # (D,) cell of each dish (capacity.cell_size_km grid)
+    max_sats_per_cell: int = 1
 
 
 def build_network_model(scenario: Scenario, constellation: Constellation, sites: Sites) -> NetworkModel:
@@ -114,4 +117,7 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         pair_src=np.asarray(src, dtype=np.int64), pair_dst=np.asarray(dst, dtype=np.int64),
         clock=SlotClock(net.slots.period_s, net.slots.offset_s), policy=net.slots.policy,
         warnings=tuple(warnings),
+        dish_cell=cells_of(sites.lat_deg[dish], sites.lon_deg[dish], scenario.capacity.cell_size_km * 1e3)
+        if len(dish) else np.zeros(0, dtype=np.int64),
+        max_sats_per_cell=net.slots.max_sats_per_cell,
     )

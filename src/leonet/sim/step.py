@@ -38,7 +38,7 @@ from ..network.graph import build_snapshot_graph, gateway_links
 from ..network.isl import active_isls
 from ..network.pairs import forwarding_state, route_pairs, station_graph
 from ..network.routing import route_to_internet, satellite_paths
-from ..network.slots import best_row_per_site, choose_serving
+from ..network.slots import best_row_per_site, choose_serving, spread_over_satellites
 from ..space.propagate import propagate
 from .model import SimulationModel
 
@@ -152,6 +152,8 @@ def _assignments(chunk: _Chunk, slot_start: int) -> np.ndarray:
     remaining = None
     if net.policy == "longest-visibility":
         remaining = _remaining_visibility_s(model, slot_start, local, sat, net)
+    if net.policy == "load-aware":
+        return spread_over_satellites(local, sat, el, len(net.dish_sites), net.dish_cell, net.max_sats_per_cell)
     return choose_serving(local, sat, el, len(net.dish_sites), remaining, net.policy)
 
 
@@ -404,7 +406,10 @@ def _capacity_at(chunk: _Chunk, t: int, dish: dict, connected: np.ndarray, range
     state = dish["state"]
     state[jammed] = STATES.index("JAMMED")
     state[dead] = STATES.index("NO_SATS")
-    congested = connected & link_ok & (down < cm.congested_below_bps)
+    # Congested: the network gives less than the dish asks for, and less than the threshold
+    # (a dish that only asks for 2 Mbps and gets it is not congested).
+    wanted = np.minimum(cm.congested_below_bps, demand_down)
+    congested = connected & link_ok & (down < wanted * (1.0 - 1e-6))
     state[congested] = STATES.index("CONGESTED")
     lost = jammed | dead
     dish["rtt_ms"] = np.where(lost, np.nan, dish["rtt_ms"] + queue)

@@ -275,7 +275,7 @@ class Timeline:
                 gw_cut[r.gateway_links] = True
                 bb_cut[r.backbone_links] = True
             elif typ == "demand_surge":
-                factor[r.sites] = np.maximum(factor[r.sites], r.spec.surge_factor)
+                factor[r.sites] *= r.spec.surge_factor  # overlapping surges compound
             elif typ == "jamming":
                 jammers.append(r.spec.jammer)
         return ThreatState(sat_lost, site_down, offline, ground_down, gw_cut, bb_cut, factor,
