@@ -127,11 +127,12 @@ def run(
     _print_network(network_summary(result.store), result.model.network.warnings if sc.network.enabled else ())
     if sc.events and sc.network.enabled:
         _print_resilience(result, base_result)
+    console.print(f"Results: [bold]{result.store.root}[/] (Parquet; pandas.read_parquet('{result.store.root}/dish_steps'))")
     if report:
         from .results.report import write_report
 
-        console.print(f"Report: [bold]{write_report(result.store.root)}[/] (one HTML file, opens offline)")
-    console.print(f"Results: [bold]{result.store.root}[/] (Parquet; pandas.read_parquet('{result.store.root}/site_steps'))")
+        console.print(f"Report: [bold]{write_report(result.store.root)}[/] (one HTML file, opens offline; "
+                      f"or browse the run with `leonet serve {result.store.root}`)")
 
 
 def _print_resilience(result, base_result=None) -> None:
@@ -152,13 +153,13 @@ def _print_resilience(result, base_result=None) -> None:
         t.add_column("baseline", justify="right")
         t.add_column("RTT p50 (ms)", justify="right")
         t.add_column("inflation", justify="right")
-    t.add_column("lost time by cause (dish-s)")
+    t.add_column("lost time by cause (dish-hours)")
     t.add_column("online by sat / ground / both / none", justify="right")
     rec_cols = [c for c in df.columns if c.startswith("recover_s_")]
     if rec_cols:
         t.add_column("recovery after event end (s)")
     for group, r in df.iterrows():
-        lost = ", ".join(f"{c} {r[f'lost_s_{c}']:g}" for c in LOST_STATES if r.get(f"lost_s_{c}", 0)) or "-"
+        lost = ", ".join(f"{c} {r[f'lost_s_{c}'] / 3600:,.1f}" for c in LOST_STATES if r.get(f"lost_s_{c}", 0)) or "-"
         online = "-"
         if "online_satellite" in r:
             online = " / ".join(f"{100 * r[f'online_{h}']:.0f}%" for h in ("satellite", "ground", "both", "none"))
@@ -227,7 +228,8 @@ def _print_network(ns, warnings=()) -> None:
 
 
 def _print_dish_service(ns) -> None:
-    t = Table(title="Service per dish group (RTT dish -> PoP, propagation only)")
+    queue = "speedtest_p50_mbps" in ns.by_group().columns
+    t = Table(title="Service per dish group (RTT dish -> PoP: " + ("propagation + queueing)" if queue else "propagation only)"))
     for col in ("group", "dishes", "availability", "RTT p5", "p50", "p95 (ms)", "path changes", "top gateway", "top PoP", "outages (steps)"):
         t.add_column(col, justify="right" if col in ("dishes", "availability", "RTT p5", "p50", "p95 (ms)", "path changes") else "left")
     for _, r in ns.by_group().iterrows():
@@ -368,6 +370,35 @@ def export_czml_cmd(
 
     path = export_czml(results, out or results / "run.czml", max_satellites=max_satellites, every_n_steps=every)
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+@export_app.command("hypatia")
+def export_hypatia_cmd(
+    scenario: str = typer.Argument(..., help="Scenario file or preset with kind: station sites (e.g. hypatia-starlink)."),
+    out_dir: Path = typer.Argument(..., help="Folder for Hypatia's satellite network state."),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Override time.duration_s."),
+    step: Optional[float] = typer.Option(None, "--step", help="Override time.step_s (Hypatia: 0.1)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes."),
+    gsl_bandwidth: float = typer.Option(1.0, "--gsl-bandwidth", help="GSL interface bandwidth written to gsl_if_bandwidth files."),
+):
+    """Write Hypatia's satellite-network-state files (tles.txt, isls.txt, ground_stations.txt,
+    gsl_interfaces_info.txt, description.txt, fstate_<t>.txt, gsl_if_bandwidth_<t>.txt) so that
+    Hypatia's ns-3 simulator can run on them."""
+    from .results.hypatia_export import export_hypatia
+    from .scenario import load_scenario
+    from .sim.model import build_model
+
+    sc = load_scenario(scenario, overrides=_overrides(duration, step, None, []))
+    model = build_model(sc)
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("steps"), TimeElapsedColumn(), TimeRemainingColumn(), console=err_console) as bar:
+        task = bar.add_task("exporting", total=len(model.t_ns))
+        summary = export_hypatia(model, out_dir, progress=lambda d, t: bar.update(task, completed=d, total=t),
+                                 gsl_bandwidth=gsl_bandwidth, workers=workers)
+    console.print(f"wrote {summary.files_written} files to {summary.out_dir} ({summary.steps} steps, "
+                  f"{summary.fstate_entries:,} fstate entries, {summary.ms_per_step:.1f} ms per step)")
+    for w in summary.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
 
 
 def main(argv: list[str] | None = None) -> int:
