@@ -58,5 +58,5 @@ def test_cli_baseline_prints_the_comparison(tmp_path):
     r = subprocess.run([sys.executable, "-m", "leonet.cli", "run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o"),
                         "--baseline", "-q"], capture_output=True, text=True, timeout=300, env={"COLUMNS": "200", "PATH": ""})
     assert r.returncode == 0, r.stderr
-    assert "scenario vs baseline" in r.stdout and "NO_PATH 0.0" in r.stdout
+    assert "scenario vs baseline" in r.stdout and "NO_PATH 40 dish-s" in r.stdout
     assert (tmp_path / "o" / "baseline" / "manifest.json").exists()

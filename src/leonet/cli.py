@@ -135,6 +135,15 @@ def run(
                       f"or browse the run with `leonet serve {result.store.root}`)")
 
 
+def _dish_time(seconds: float) -> str:
+    """Dish-time lost, in units a reader takes in at a glance."""
+    if seconds < 600:
+        return f"{seconds:,.0f} dish-s"
+    if seconds < 36_000:
+        return f"{seconds / 60:,.0f} dish-min"
+    return f"{seconds / 3600:,.0f} dish-h"
+
+
 def _print_resilience(result, base_result=None) -> None:
     from .results.compare import LOST_STATES, compare, resilience_by_group
 
@@ -153,13 +162,13 @@ def _print_resilience(result, base_result=None) -> None:
         t.add_column("baseline", justify="right")
         t.add_column("RTT p50 (ms)", justify="right")
         t.add_column("inflation", justify="right")
-    t.add_column("lost time by cause (dish-hours)")
+    t.add_column("lost time by cause")
     t.add_column("online by sat / ground / both / none", justify="right")
     rec_cols = [c for c in df.columns if c.startswith("recover_s_")]
     if rec_cols:
         t.add_column("recovery after event end (s)")
     for group, r in df.iterrows():
-        lost = ", ".join(f"{c} {r[f'lost_s_{c}'] / 3600:,.1f}" for c in LOST_STATES if r.get(f"lost_s_{c}", 0)) or "-"
+        lost = ", ".join(f"{c} {_dish_time(r[f'lost_s_{c}'])}" for c in LOST_STATES if r.get(f"lost_s_{c}", 0)) or "-"
         online = "-"
         if "online_satellite" in r:
             online = " / ".join(f"{100 * r[f'online_{h}']:.0f}%" for h in ("satellite", "ground", "both", "none"))
