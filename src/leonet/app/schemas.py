@@ -1,0 +1,269 @@
+"""Response shapes of the HTTP API, as pydantic models: they are the OpenAPI document.
+
+Field names of a dish follow the Starlink dish's status API (as read by starlink-grpc-tools;
+REFERENCE.md): ``state``, ``pop_ping_latency_ms``, ``pop_ping_drop_rate``,
+``downlink_throughput_bps``, ``uplink_throughput_bps``, ``fraction_obstructed``,
+``wedges_fraction_obstructed``, ``currently_obstructed``, ``direction_azimuth``,
+``direction_elevation``, ``uptime_s``, ``alerts``. leonet's own fields sit beside them.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+NOT_MODELLED = ("Not modelled yet in runs without capacity: null unless the run modelled capacity "
+                "(scenario `capacity.enabled: true`), never an estimate. With capacity it is the rate "
+                "leonet's max-min fair allocation gave this dish's demand at that step (dish_steps "
+                "downlink_bps / uplink_bps).")
+
+STATE_DOC = ("The dish's state in the dish's own words: CONNECTED (leonet CONNECTED, or CONGESTED: "
+             "connected with a low downlink, see alerts), NO_SATS (no satellite above the minimum "
+             "elevation), OBSTRUCTED (satellites in view, but the one to use is behind the dish's "
+             "horizon mask), NO_PINGS (leonet's NO_PATH: a satellite is in view but no PoP is "
+             "reachable through it, so pings to the PoP drop), NO_DOWNLINK (leonet's JAMMED), "
+             "DISH_UNREACHABLE (leonet's OFFLINE: the dish is out of service).")
+
+WEDGES_DOC = ("12 wedges of 30 deg clockwise from north (wedge 0 = azimuth [0, 30)). Each is the "
+              "fraction of this dish's look directions in that wedge that were obstructed, over the "
+              "whole run. A look direction is one (step, satellite above the minimum elevation) pair "
+              "of the run's visibility table. null for a wedge no satellite crossed; the whole list "
+              "is null when the run kept no visibility table.")
+
+FRACTION_DOC = ("Fraction of all this dish's look directions over the run that were obstructed (same "
+                "definition as wedges_fraction_obstructed, over the whole sky). null without a "
+                "visibility table.")
+
+
+class ShellSize(BaseModel):
+    name: str
+    satellites: int
+
+
+class Sizes(BaseModel):
+    satellites: int
+    shells: list[ShellSize]
+    dishes: int
+    gateways: int
+    pops: int
+    stations: int
+    horizon_masks: int = Field(description="Distinct horizon masks in the scenario.")
+    masked_dishes: int = Field(description="Dishes that have a horizon mask.")
+
+
+class RunInfo(BaseModel):
+    name: str
+    description: str
+    leonet_version: str | None
+    start: str = Field(description="UTC start of the run, ISO 8601.")
+    step_s: float
+    steps: int
+    duration_s: float
+    completed: bool
+    sizes: Sizes
+    tables: list[str]
+    network: bool = Field(description="Whether the run has dish routes (table dish_steps).")
+    min_elevation_deg: float | None
+    states: dict[str, str] = Field(description="leonet state -> the dish's state.")
+    alerts: dict[str, str] = Field(description="Every alert leonet can raise, with its meaning.")
+    warnings: list[str]
+    limits: dict[str, int] = Field(description="The API's bounds (maximum values of its parameters).")
+
+
+class DishRef(BaseModel):
+    id: str = Field(description="The dish's site name: its id in every dish route.")
+    site: int = Field(description="Row of the dish in the sites table.")
+    group: str
+    lat_deg: float
+    lon_deg: float
+
+
+class DishList(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    dishes: list[DishRef]
+
+
+class DishStatus(BaseModel):
+    id: str
+    site: int
+    group: str
+    lat_deg: float
+    lon_deg: float
+    step: int
+    t: str = Field(description="UTC instant of the step, ISO 8601.")
+    t_s: float = Field(description="Seconds since the start of the run.")
+    state: str = Field(description=STATE_DOC)
+    leonet_state: str = Field(description="leonet's own state, verbatim: CONNECTED, NO_SATS, NO_PATH or OBSTRUCTED.")
+    pop_ping_latency_ms: float | None = Field(description="Round trip dish -> PoP at this step (leonet's rtt_ms; propagation only). null when not connected.")
+    pop_ping_drop_rate: float = Field(description="1 when the dish's state is not CONNECTED at this step, else 0 (leonet has one state per step: pings to the PoP all drop or all arrive). Over a window, the history's summary gives the fraction.")
+    downlink_throughput_bps: float | None = Field(description=NOT_MODELLED)
+    uplink_throughput_bps: float | None = Field(description=NOT_MODELLED)
+    fraction_obstructed: float | None = Field(description=FRACTION_DOC)
+    wedges_fraction_obstructed: list[float | None] | None = Field(description=WEDGES_DOC)
+    currently_obstructed: bool = Field(description="True when the state is OBSTRUCTED at this step.")
+    direction_azimuth: float | None = Field(description="Azimuth (deg, clockwise from north) towards the serving satellite; null without one.")
+    direction_elevation: float | None = Field(description="Elevation (deg) towards the serving satellite; null without one.")
+    uptime_s: float = Field(description="Seconds since the end of the dish's last outage (or since the run's start if none); 0 while not connected.")
+    connected_since: str | None
+    serving_sat: int | None = Field(description="Index of the serving satellite (satellites table).")
+    serving_sat_name: str | None
+    gateway: str | None = Field(description="Gateway the traffic lands at (site name).")
+    pop: str | None = Field(description="Point of presence (site name).")
+    isl_hops: int | None
+    hops: int | None
+    path: list[int] = Field(description="Satellites of the path, serving satellite first.")
+    slot_start: str = Field(description="Start of the 15 s slot in force (UTC).")
+    satellites_in_view: int | None
+    satellites_clear: int | None = Field(description="Satellites in view and not behind the mask.")
+    alerts: list[str] = Field(description="Active alerts; see /api/v1/run for their meanings. The dish's hardware alerts are not modelled.")
+
+
+class HistorySummary(BaseModel):
+    pop_ping_drop_rate: float | None = Field(description="Fraction of the window's steps not connected.")
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+
+
+class DishHistory(BaseModel):
+    id: str
+    start_step: int
+    end_step: int = Field(description="One past the last step (half-open window).")
+    start: str
+    step_s: float = Field(description="Seconds between entries (the run's step: 1 s for the dish's own 1 s history).")
+    steps: list[int]
+    t_s: list[float]
+    state: list[str]
+    leonet_state: list[str]
+    pop_ping_latency_ms: list[float | None]
+    pop_ping_drop_rate: list[float]
+    downlink_throughput_bps: list[float | None] | None = Field(description=NOT_MODELLED)
+    uplink_throughput_bps: list[float | None] | None = Field(description=NOT_MODELLED)
+    serving_sat: list[int | None]
+    serving_sat_name: list[str | None]
+    path_changed: list[bool]
+    rerouted_mid_slot: list[bool]
+    slot_boundaries_s: list[float] = Field(description="Starts of the 15 s slots inside the window, seconds since the run's start.")
+    summary: HistorySummary
+
+
+class Outage(BaseModel):
+    cause: str = Field(description="The dish's state during the outage (see DishStatus.state): NO_SATS, OBSTRUCTED, NO_PINGS, NO_DOWNLINK, DISH_UNREACHABLE.")
+    leonet_state: str
+    start: str
+    end: str = Field(description="When service came back (or the end of the run).")
+    start_step: int
+    end_step: int
+    start_s: float
+    duration_s: float
+    ongoing: bool = Field(description="Still going at the end of the run.")
+
+
+class Outages(BaseModel):
+    id: str
+    start_step: int
+    end_step: int
+    total: int
+    truncated: bool
+    seconds_by_cause: dict[str, float]
+    outages: list[Outage]
+
+
+class Track(BaseModel):
+    sat: int
+    name: str | None
+    used: bool = Field(description="Whether the dish was ever served by this satellite; false for a satellite that was only the highest in its sky.")
+    serving_steps: int
+    t_s: list[float]
+    azimuth_deg: list[float | None]
+    elevation_deg: list[float | None]
+    serving: list[bool]
+    obstructed: list[bool] = Field(description="Below the dish's horizon mask at that point.")
+
+
+class ObstructionMap(BaseModel):
+    id: str
+    horizon_mask_deg: list[float | None] | None = Field(description="Lowest clear elevation at azimuth 0, 1, ..., 359 deg; null for a clear sky.")
+    min_elevation_deg: float | None
+    fraction_obstructed: float | None = Field(description=FRACTION_DOC)
+    wedges_fraction_obstructed: list[float | None] | None = Field(description=WEDGES_DOC)
+    satellites_used: int
+    tracks: list[Track] = Field(description="Sky tracks above the minimum elevation over the run, sampled evenly in time.")
+
+
+class SatelliteColumns(BaseModel):
+    total: int
+    shown: int
+    sat: list[int]
+    shell: list[int] = Field(description="Index into shell_names.")
+    lat_deg: list[float | None]
+    lon_deg: list[float | None]
+    alt_km: list[float | None]
+
+
+class LinkColumns(BaseModel):
+    total: int = Field(description="Active laser links at this instant.")
+    shown: int
+    a_lat_deg: list[float | None]
+    a_lon_deg: list[float | None]
+    b_lat_deg: list[float | None]
+    b_lon_deg: list[float | None]
+
+
+class GroundColumns(BaseModel):
+    name: list[str]
+    lat_deg: list[float | None]
+    lon_deg: list[float | None]
+
+
+class DishColumns(BaseModel):
+    total: int
+    shown: int
+    by_state: dict[str, int] = Field(description="Every dish of the run, counted by state.")
+    id: list[str]
+    lat_deg: list[float | None]
+    lon_deg: list[float | None]
+    state: list[str]
+    pop_ping_latency_ms: list[float | None]
+
+
+class Snapshot(BaseModel):
+    step: int
+    t: str
+    t_s: float
+    shell_names: list[str]
+    satellites: SatelliteColumns
+    laser_links: LinkColumns
+    gateways: GroundColumns
+    pops: GroundColumns
+    dishes: DishColumns
+
+
+class Region(BaseModel):
+    group: str
+    dishes: int
+    steps: int
+    availability: float | None = Field(description="Share of dish-steps in leonet's CONNECTED state (as `leonet summary`: CONGESTED counts against it).")
+    rtt_p5_ms: float | None
+    rtt_p50_ms: float | None
+    rtt_p95_ms: float | None
+    path_changes: int
+    downlink_p10_mbps: float | None = Field(None, description="With capacity only; null when the run did not model it.")
+    downlink_p50_mbps: float | None = None
+    uplink_p50_mbps: float | None = None
+    speedtest_p50_mbps: float | None = None
+    top_gateway: str | None
+    top_pop: str | None
+    outage_steps: dict[str, int] = Field(description="Steps lost, by the dish's state.")
+    outage_steps_by_leonet_state: dict[str, int]
+
+
+class Regions(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    regions: list[Region]
+
+
+class Problem(BaseModel):
+    detail: str

@@ -1,0 +1,455 @@
+// leonet app: the globe and a dish's app view. Everything shown comes from the JSON API under
+// /api/v1 (see /openapi.json); plotly.js and the world map are served by this same server.
+"use strict";
+
+const STATE_COLOURS = {
+  CONNECTED: "#2ecc71", OBSTRUCTED: "#f39c12", NO_SATS: "#e74c3c", NO_PINGS: "#9b59b6",
+  NO_DOWNLINK: "#e377c2", DISH_UNREACHABLE: "#7f7f7f",
+};
+const SHELL_COLOURS = ["#d0d8e8", "#7fb3ff", "#ffd27f", "#ff9fd2", "#9fffcf", "#c7a0ff", "#ffa07f", "#a0fff5", "#e0ff7f"];
+const DARK = { paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: "#e8ecf2", size: 11 } };
+const PLOT_CONFIG = { displaylogo: false, responsive: true, topojsonURL: "/static/" };
+
+const app = {
+  run: null, step: 0, playing: false, timer: null, busy: false, pending: null,
+  dish: null, snapshot: null, history: null,
+};
+window.leonetApp = app; // for tests and for the curious
+
+const $ = (id) => document.getElementById(id);
+
+async function api(path, params = {}) {
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined) query.set(k, v);
+  const url = `/api/v1/${path}${query.toString() ? "?" + query : ""}`;
+  const response = await fetch(url);
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("; ") : body.detail;
+    throw new Error(`${url}: ${response.status} ${detail || response.statusText}`);
+  }
+  return body;
+}
+
+function showError(err) {
+  const box = $("error");
+  box.textContent = String(err.message || err);
+  box.hidden = false;
+  console.error(err);
+}
+
+function esc(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+const fmt = (v, digits = 1, unit = "") => (v === null || v === undefined ? "-" : `${Number(v).toFixed(digits)}${unit}`);
+
+function timeOf(step) {
+  const start = Date.parse(app.run.start);
+  return new Date(start + step * app.run.step_s * 1000);
+}
+
+function isoOfSeconds(ts) {
+  return new Date(Date.parse(app.run.start) + ts * 1000).toISOString();
+}
+
+// ---- the globe -------------------------------------------------------------------------------
+
+function globeTraces(snap) {
+  const traces = [];
+  const links = snap.laser_links;
+  const llon = [], llat = [];
+  for (let i = 0; i < links.a_lat_deg.length; i++) {
+    llon.push(links.a_lon_deg[i], links.b_lon_deg[i], null);
+    llat.push(links.a_lat_deg[i], links.b_lat_deg[i], null);
+  }
+  traces.push({
+    type: "scattergeo", mode: "lines", name: `laser links (${links.shown} of ${links.total})`,
+    lon: llon, lat: llat, line: { width: 0.6, color: "rgba(80,220,255,0.35)" }, hoverinfo: "skip",
+  });
+  const sats = snap.satellites;
+  traces.push({
+    type: "scattergeo", mode: "markers", name: `satellites (${sats.shown} of ${sats.total})`,
+    lon: sats.lon_deg, lat: sats.lat_deg,
+    marker: { size: 3, color: sats.shell.map((s) => SHELL_COLOURS[s % SHELL_COLOURS.length]), opacity: 0.9 },
+    text: sats.sat.map((s, i) => `sat ${s} - ${snap.shell_names[sats.shell[i]]}, ${sats.alt_km[i]} km`),
+    hoverinfo: "text",
+  });
+  traces.push({
+    type: "scattergeo", mode: "markers", name: `gateways (${snap.gateways.name.length})`,
+    lon: snap.gateways.lon_deg, lat: snap.gateways.lat_deg, text: snap.gateways.name, hoverinfo: "text",
+    marker: { size: 7, symbol: "triangle-up", color: "#ff8c42", line: { width: 0.5, color: "#000" } },
+  });
+  traces.push({
+    type: "scattergeo", mode: "markers", name: `PoPs (${snap.pops.name.length})`,
+    lon: snap.pops.lon_deg, lat: snap.pops.lat_deg, text: snap.pops.name, hoverinfo: "text",
+    marker: { size: 9, symbol: "square", color: "#ff4fd8", line: { width: 0.5, color: "#000" } },
+  });
+  const d = snap.dishes;
+  const states = [...new Set([...Object.keys(STATE_COLOURS), ...Object.keys(d.by_state)])];
+  for (const state of states) {
+    const idx = d.state.map((s, i) => (s === state ? i : -1)).filter((i) => i >= 0);
+    const count = d.by_state[state] || 0;
+    if (!idx.length && !count) continue;
+    traces.push({
+      type: "scattergeo", mode: "markers", name: `dishes ${state} (${count})`,
+      lon: idx.map((i) => d.lon_deg[i]), lat: idx.map((i) => d.lat_deg[i]),
+      customdata: idx.map((i) => d.id[i]),
+      text: idx.map((i) => `${d.id[i]}: ${state}${d.pop_ping_latency_ms[i] !== null ? ", " + d.pop_ping_latency_ms[i] + " ms" : ""}`),
+      hoverinfo: "text",
+      marker: { size: 8, color: STATE_COLOURS[state] || "#bbbbbb", line: { width: 1, color: "#000" } },
+    });
+  }
+  if (app.dish && app.status && app.status.serving_sat !== null) traces.push(...routeTraces(snap));
+  return traces;
+}
+
+function routeTraces(snap) {
+  // The selected dish's path now: dish -> satellites -> gateway -> PoP.
+  const st = app.status;
+  const where = new Map(snap.satellites.sat.map((s, i) => [s, i]));
+  const lon = [st.lon_deg], lat = [st.lat_deg];
+  for (const s of st.path) {
+    if (!where.has(s)) return [];
+    lon.push(snap.satellites.lon_deg[where.get(s)]);
+    lat.push(snap.satellites.lat_deg[where.get(s)]);
+  }
+  for (const [name, ground] of [[st.gateway, snap.gateways], [st.pop, snap.pops]]) {
+    const k = ground.name.indexOf(name);
+    if (k >= 0) { lon.push(ground.lon_deg[k]); lat.push(ground.lat_deg[k]); }
+  }
+  return [{
+    type: "scattergeo", mode: "lines+markers", name: `route of ${st.id}`, lon, lat, hoverinfo: "skip",
+    line: { width: 2.5, color: "#ffffff" }, marker: { size: 4, color: "#ffffff" },
+  }];
+}
+
+function globeLayout(snap) {
+  const d = snap.dishes;
+  let lon = 20, lat = 45;
+  if (d.lon_deg.length) {
+    lon = d.lon_deg.reduce((a, b) => a + b, 0) / d.lon_deg.length;
+    lat = d.lat_deg.reduce((a, b) => a + b, 0) / d.lat_deg.length;
+  }
+  return {
+    ...DARK, uirevision: "globe", margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: true,
+    legend: { x: 0.01, y: 0.99, bgcolor: "rgba(11,14,19,0.7)", font: { size: 11 } },
+    geo: {
+      projection: { type: "orthographic", rotation: { lon, lat: Math.max(-60, Math.min(60, lat - 10)) } },
+      showland: true, landcolor: "#1e2a24", showocean: true, oceancolor: "#0d1b2e",
+      showcountries: true, countrycolor: "#3a4a44", showcoastlines: true, coastlinecolor: "#557060",
+      showframe: false, bgcolor: "rgba(0,0,0,0)", lataxis: { showgrid: true, gridcolor: "#1b2433" },
+      lonaxis: { showgrid: true, gridcolor: "#1b2433" },
+    },
+  };
+}
+
+async function drawGlobe(step) {
+  const snap = await api("snapshot", { step });
+  app.snapshot = snap;
+  const globe = $("globe");
+  await Plotly.react(globe, globeTraces(snap), globeLayout(snap), PLOT_CONFIG);
+  if (!globe.dataset.clicks) {
+    globe.on("plotly_click", (ev) => {
+      const p = ev.points && ev.points[0];
+      if (p && typeof p.customdata === "string") selectDish(p.customdata);
+    });
+    globe.dataset.clicks = "1";
+  }
+  const counts = Object.entries(snap.dishes.by_state).map(([s, n]) => `${s} ${n}`).join(", ");
+  $("globe-counts").textContent =
+    `${snap.t} - ${snap.satellites.total} satellites, ${snap.laser_links.total} laser links active; dishes: ${counts || "none"}` +
+    (snap.dishes.shown < snap.dishes.total ? ` (${snap.dishes.shown} drawn)` : "");
+  globe.dataset.step = String(step);
+}
+
+// ---- time -----------------------------------------------------------------------------------------
+
+function setTimeLabel(step) {
+  $("time-label").textContent = `${timeOf(step).toISOString().replace(".000Z", "Z")}  (step ${step} of ${app.run.steps - 1})`;
+}
+
+async function goTo(step) {
+  app.step = step;
+  $("slider").value = String(step);
+  setTimeLabel(step);
+  if (app.busy) { app.pending = step; return; }
+  app.busy = true;
+  try {
+    if (app.dish) await updateDishAt(step);
+    await drawGlobe(step);
+  } catch (err) {
+    showError(err);
+  } finally {
+    app.busy = false;
+  }
+  if (app.pending !== null) {
+    const next = app.pending;
+    app.pending = null;
+    if (next !== step) await goTo(next);
+  }
+}
+
+function togglePlay() {
+  app.playing = !app.playing;
+  $("play").innerHTML = app.playing ? "&#10074;&#10074; Pause" : "&#9654; Play";
+  if (app.playing) {
+    const tick = async () => {
+      if (!app.playing) return;
+      if (!app.busy) {
+        const speed = Number($("speed").value);
+        await goTo((app.step + speed) % app.run.steps);
+      }
+      app.timer = setTimeout(tick, 400);
+    };
+    tick();
+  } else if (app.timer) {
+    clearTimeout(app.timer);
+  }
+}
+
+// ---- a dish ---------------------------------------------------------------------------------------
+
+async function selectDish(id) {
+  if (!id) return;
+  app.dish = id;
+  $("dish-select").value = id;
+  $("dish").hidden = false;
+  $("dish-title").textContent = `Dish ${id}`;
+  try {
+    const n = app.run.steps, max = app.run.limits.max_history_steps;
+    const start = n <= max ? 0 : Math.max(0, Math.min(app.step - Math.floor(max / 2), n - max));
+    const end = Math.min(n, start + max);
+    const [history, outages, sky] = await Promise.all([
+      api(`dishes/${encodeURIComponent(id)}/history`, { start_step: start, end_step: end }),
+      api(`dishes/${encodeURIComponent(id)}/outages`, { start_step: start, end_step: end }),
+      api(`dishes/${encodeURIComponent(id)}/obstruction_map`),
+    ]);
+    app.history = history;
+    app.sky = sky;
+    drawOutages(outages);
+    drawServing(history);
+    drawThroughput(history);
+    await updateDishAt(app.step);
+    if (app.snapshot) await Plotly.react($("globe"), globeTraces(app.snapshot), globeLayout(app.snapshot), PLOT_CONFIG);
+    $("dish").dataset.dish = id;
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function updateDishAt(step) {
+  const id = app.dish;
+  app.status = await api(`dishes/${encodeURIComponent(id)}/status`, { step });
+  drawStatus(app.status);
+  drawLatency(app.history, step);
+  drawSky(app.sky, app.status);
+}
+
+function drawStatus(s) {
+  const wedges = s.wedges_fraction_obstructed
+    ? s.wedges_fraction_obstructed.map((w) => (w === null ? "-" : (100 * w).toFixed(0))).join(" ") + " %"
+    : "- (no visibility table)";
+  const rows = [
+    ["state", `<span class="badge s-${esc(s.state)}">${esc(s.state)}</span>` + (s.state !== s.leonet_state ? ` <span class="muted">(leonet: ${esc(s.leonet_state)})</span>` : "")],
+    ["t", `${esc(s.t)} (step ${s.step})`],
+    ["pop_ping_latency_ms", fmt(s.pop_ping_latency_ms, 1, " ms")],
+    ["pop_ping_drop_rate", fmt(s.pop_ping_drop_rate, 0)],
+    ["downlink_throughput_bps", s.downlink_throughput_bps === null ? '<span class="muted">not modelled yet</span>' : fmt(s.downlink_throughput_bps / 1e6, 1, " Mbps")],
+    ["uplink_throughput_bps", s.uplink_throughput_bps === null ? '<span class="muted">not modelled yet</span>' : fmt(s.uplink_throughput_bps / 1e6, 1, " Mbps")],
+    ["fraction_obstructed", s.fraction_obstructed === null ? "-" : `${(100 * s.fraction_obstructed).toFixed(1)} %`],
+    ["wedges_fraction_obstructed", wedges],
+    ["currently_obstructed", String(s.currently_obstructed)],
+    ["direction_azimuth / _elevation", `${fmt(s.direction_azimuth)}° / ${fmt(s.direction_elevation)}°`],
+    ["uptime_s", fmt(s.uptime_s, 0, " s")],
+    ["serving_sat", s.serving_sat === null ? "-" : `${s.serving_sat} (${esc(s.serving_sat_name)})`],
+    ["gateway / pop", `${esc(s.gateway || "-")} / ${esc(s.pop || "-")}`],
+    ["isl_hops / hops", `${s.isl_hops ?? "-"} / ${s.hops ?? "-"}`],
+    ["satellites in view / clear", `${s.satellites_in_view ?? "-"} / ${s.satellites_clear ?? "-"}`],
+    ["alerts", s.alerts.length ? esc(s.alerts.join(", ")) : "none"],
+  ];
+  $("status").innerHTML = rows.map(([k, v]) => `<div class="k">${k}</div><div class="v">${v}</div>`).join("");
+}
+
+function drawLatency(h, step) {
+  const x = h.t_s.map(isoOfSeconds);
+  const shapes = h.slot_boundaries_s.map((ts) => ({
+    type: "line", xref: "x", yref: "paper", x0: isoOfSeconds(ts), x1: isoOfSeconds(ts), y0: 0, y1: 1,
+    line: { width: 0.6, dash: "dot", color: "#556" },
+  }));
+  // outages: red bands
+  for (let i = 0; i < h.pop_ping_drop_rate.length; i++) {
+    if (h.pop_ping_drop_rate[i] > 0) {
+      shapes.push({ type: "rect", xref: "x", yref: "paper", x0: x[i], x1: isoOfSeconds(h.t_s[i] + h.step_s),
+        y0: 0, y1: 1, line: { width: 0 }, fillcolor: "rgba(231,76,60,0.35)" });
+    }
+  }
+  const now = isoOfSeconds(step * app.run.step_s);
+  shapes.push({ type: "line", xref: "x", yref: "paper", x0: now, x1: now, y0: 0, y1: 1, line: { width: 1.5, color: "#fff" } });
+  Plotly.react($("latency"), [{
+    type: "scatter", mode: "lines", x, y: h.pop_ping_latency_ms, name: "pop_ping_latency_ms",
+    line: { color: "#7fb3ff", width: 1.5 }, connectgaps: false,
+  }], {
+    ...DARK, margin: { l: 44, r: 8, t: 6, b: 32 }, shapes, showlegend: false,
+    xaxis: { gridcolor: "#273042" }, yaxis: { title: { text: "ms" }, gridcolor: "#273042", rangemode: "tozero" },
+  }, PLOT_CONFIG);
+}
+
+function drawSky(sky, status) {
+  const traces = [];
+  const r = (el) => (el === null ? null : 90 - el);
+  // wedges: shaded by the fraction obstructed
+  if (sky.wedges_fraction_obstructed) {
+    traces.push({
+      type: "barpolar", name: "wedges_fraction_obstructed", theta: [...Array(12).keys()].map((k) => 15 + 30 * k),
+      r: Array(12).fill(90), width: Array(12).fill(30),
+      marker: { color: sky.wedges_fraction_obstructed.map((w) => `rgba(231,76,60,${w === null ? 0 : 0.05 + 0.45 * w})`), line: { width: 0 } },
+      text: sky.wedges_fraction_obstructed.map((w, k) => `wedge ${k}: ${w === null ? "no data" : (100 * w).toFixed(1) + " % obstructed"}`),
+      hoverinfo: "text",
+    });
+  }
+  if (sky.horizon_mask_deg) {
+    const az = [...Array(361).keys()];
+    const mask = az.map((a) => sky.horizon_mask_deg[a % 360]);
+    traces.push({
+      type: "scatterpolar", mode: "lines", name: "horizon mask", fill: "toself", fillcolor: "rgba(140,110,80,0.55)",
+      theta: az.concat(az.slice().reverse()), r: az.map(() => 90).concat(mask.slice().reverse().map(r)),
+      line: { color: "rgba(200,160,110,0.9)", width: 1 }, hoverinfo: "skip",
+    });
+  }
+  if (sky.min_elevation_deg !== null) {
+    const az = [...Array(361).keys()];
+    traces.push({
+      type: "scatterpolar", mode: "lines", name: `min elevation ${sky.min_elevation_deg}°`, theta: az,
+      r: az.map(() => 90 - sky.min_elevation_deg), line: { color: "#8a94a6", dash: "dash", width: 1 }, hoverinfo: "skip",
+    });
+  }
+  sky.tracks.forEach((t, k) => {
+    traces.push({
+      type: "scatterpolar", mode: "lines", name: t.name, showlegend: false,
+      theta: t.azimuth_deg, r: t.elevation_deg.map(r),
+      line: { width: t.used ? 1.2 : 0.6, color: t.used ? SHELL_COLOURS[(k % 8) + 1] : "rgba(160,170,190,0.45)", dash: t.used ? "solid" : "dot" },
+      text: t.t_s.map((ts) => `${t.name} at ${isoOfSeconds(ts)}`), hoverinfo: "text",
+    });
+    const idx = t.serving.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
+    if (idx.length) {
+      traces.push({
+        type: "scatterpolar", mode: "markers", showlegend: false, hoverinfo: "skip",
+        theta: idx.map((i) => t.azimuth_deg[i]), r: idx.map((i) => r(t.elevation_deg[i])),
+        marker: { size: 4, color: idx.map((i) => (t.obstructed[i] ? "#e74c3c" : "#2ecc71")) },
+      });
+    }
+  });
+  if (status && status.direction_azimuth !== null) {
+    traces.push({
+      type: "scatterpolar", mode: "markers", name: "serving now", theta: [status.direction_azimuth],
+      r: [r(status.direction_elevation)], marker: { size: 14, symbol: "star", color: "#fff", line: { color: "#000", width: 1 } },
+    });
+  }
+  Plotly.react($("skyplot"), traces, {
+    ...DARK, margin: { l: 30, r: 30, t: 20, b: 20 }, showlegend: true,
+    legend: { orientation: "h", y: -0.05, font: { size: 10 } },
+    polar: {
+      bgcolor: "#0d1b2e",
+      angularaxis: { rotation: 90, direction: "clockwise", tickvals: [0, 90, 180, 270], ticktext: ["N", "E", "S", "W"], gridcolor: "#273042" },
+      radialaxis: { range: [0, 90], tickvals: [0, 30, 60, 90], ticktext: ["90°", "60°", "30°", "0°"], gridcolor: "#273042", angle: 90 },
+    },
+  }, PLOT_CONFIG);
+}
+
+function drawOutages(o) {
+  const box = $("outages");
+  if (!o.outages.length) {
+    box.innerHTML = '<p class="muted small">No outages in this window.</p>';
+    return;
+  }
+  const totals = Object.entries(o.seconds_by_cause).map(([c, s]) => `<span class="badge s-${esc(c)}">${esc(c)}</span> ${s.toFixed(0)} s`).join(" &nbsp; ");
+  const rows = o.outages.map((x) =>
+    `<tr><td><span class="badge s-${esc(x.cause)}">${esc(x.cause)}</span></td><td class="mono">${esc(x.start)}</td>` +
+    `<td>${x.duration_s.toFixed(0)} s${x.ongoing ? " (ongoing)" : ""}</td></tr>`).join("");
+  box.innerHTML = `<p class="small">${o.total} outage(s): ${totals}${o.truncated ? " (list truncated)" : ""}</p>` +
+    `<table><thead><tr><th>cause</th><th>start (UTC)</th><th>duration</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function drawThroughput(h) {
+  const box = $("throughput");
+  if (h.downlink_throughput_bps === null && h.uplink_throughput_bps === null) {
+    Plotly.purge(box);
+    box.innerHTML = '<p class="muted small">Not modelled in this run: throughput needs a run with capacity ' +
+      "(scenario <code>capacity.enabled: true</code>). No numbers are made up.</p>";
+    box.classList.remove("chart");
+    return;
+  }
+  box.innerHTML = "";
+  box.classList.add("chart");
+  const x = h.t_s.map(isoOfSeconds);
+  const mbps = (v) => (v === null ? null : v / 1e6);
+  const traces = [];
+  if (h.downlink_throughput_bps) traces.push({ type: "scatter", mode: "lines", x, y: h.downlink_throughput_bps.map(mbps), name: "downlink", line: { color: "#2ecc71" } });
+  if (h.uplink_throughput_bps) traces.push({ type: "scatter", mode: "lines", x, y: h.uplink_throughput_bps.map(mbps), name: "uplink", line: { color: "#7fb3ff" } });
+  Plotly.react(box, traces, {
+    ...DARK, margin: { l: 44, r: 8, t: 6, b: 32 }, legend: { orientation: "h", y: 1.12 },
+    xaxis: { gridcolor: "#273042" }, yaxis: { title: { text: "Mbps" }, gridcolor: "#273042", rangemode: "tozero" },
+  }, PLOT_CONFIG);
+}
+
+function drawServing(h) {
+  const x = h.t_s.map(isoOfSeconds);
+  Plotly.react($("serving"), [{
+    type: "scatter", mode: "markers", x, y: h.serving_sat_name, marker: { size: 3, color: "#ffd27f" },
+    hovertemplate: "%{y}<br>%{x}<extra></extra>",
+  }], {
+    ...DARK, margin: { l: 110, r: 8, t: 6, b: 28 }, showlegend: false,
+    xaxis: { gridcolor: "#273042" }, yaxis: { type: "category", gridcolor: "#273042", tickfont: { size: 9 } },
+  }, PLOT_CONFIG);
+}
+
+// ---- regions ----------------------------------------------------------------------------------
+
+async function drawRegions() {
+  if (!app.run.network) { $("regions-box").hidden = true; return; }
+  const data = await api("regions");
+  const pct = (v) => (v === null ? "-" : `${(100 * v).toFixed(1)} %`);
+  const rows = data.regions.map((g) =>
+    `<tr><td>${esc(g.group)}</td><td>${g.dishes}</td><td>${pct(g.availability)}</td><td>${fmt(g.rtt_p50_ms)}</td>` +
+    `<td>${fmt(g.rtt_p95_ms)}</td><td>${esc(Object.entries(g.outage_steps).map(([c, n]) => `${c} ${n}`).join(", ") || "-")}</td></tr>`).join("");
+  $("regions").innerHTML = `<table><thead><tr><th>region</th><th>dishes</th><th>availability</th><th>RTT p50</th>` +
+    `<th>RTT p95</th><th>outage steps</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+// ---- start ------------------------------------------------------------------------------------------
+
+async function main() {
+  try {
+    app.run = await api("run");
+    $("run-name").textContent = app.run.name;
+    $("run-desc").textContent = app.run.description;
+    document.title = `leonet - ${app.run.name}`;
+    const slider = $("slider");
+    slider.max = String(Math.max(0, app.run.steps - 1));
+    slider.addEventListener("input", () => goTo(Number(slider.value)));
+    $("play").addEventListener("click", togglePlay);
+    const list = await api("dishes", { limit: app.run.limits.max_list });
+    const select = $("dish-select");
+    for (const d of list.dishes) {
+      const opt = document.createElement("option");
+      opt.value = d.id;
+      opt.textContent = d.group ? `${d.id} (${d.group})` : d.id;
+      select.appendChild(opt);
+    }
+    if (list.total > list.dishes.length) {
+      const opt = document.createElement("option");
+      opt.disabled = true;
+      opt.textContent = `... ${list.total - list.dishes.length} more: click them on the globe`;
+      select.appendChild(opt);
+    }
+    select.addEventListener("change", () => selectDish(select.value));
+    await goTo(0);
+    await drawRegions();
+    document.body.dataset.ready = "1";
+  } catch (err) {
+    showError(err);
+  }
+}
+
+main();

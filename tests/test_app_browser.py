@@ -1,0 +1,153 @@
+"""The web page in a real browser: Debian's headless Chromium, driven by Playwright for Python.
+
+The browser is the distribution's (`apt-get install chromium`, done by .ci/run); Playwright's own
+browser download is never used. Without /usr/bin/chromium these tests are skipped, except where
+LEONET_REQUIRE_BROWSER=1 (CI sets it): there a missing browser is a failure, not a skip.
+
+Set LEONET_SCREENSHOT_DIR to also keep the screenshots (docs/screenshots/ was made that way).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from test_app_api import Server, make_results
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _need_browser():
+    missing = None
+    if not Path(CHROMIUM).exists():
+        missing = f"{CHROMIUM} is absent (install it with: apt-get install -y chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "Playwright for Python is not installed (pip install -e '.[test]')"
+    if missing:
+        if os.environ.get("LEONET_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests required (LEONET_REQUIRE_BROWSER=1) but {missing}")
+        pytest.skip(missing)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    _need_browser()
+    s = Server(make_results(tmp_path_factory.mktemp("page") / "run", duration_s=90))
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def not_blank(png: bytes) -> int:
+    """Distinct colours in a screenshot (a blank or single-colour page has a handful)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return 10_000 if len(png) > 60_000 else 0  # no Pillow: a blank PNG compresses to little
+    im = Image.open(io.BytesIO(png)).convert("RGB")
+    return len(im.getcolors(maxcolors=1 << 24))
+
+
+def keep(name: str, png: bytes) -> None:
+    folder = os.environ.get("LEONET_SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / name).write_bytes(png)
+
+
+def test_globe_slider_and_dish_view(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    page.goto(server.url + "/")
+    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    page.wait_for_selector("#globe[data-step='0']")
+
+    # Satellites drawn: the plot holds the whole of Gen1, and the visible half is on screen.
+    traces = page.evaluate("() => document.getElementById('globe').data.map(t => [t.name, (t.lat || []).length])")
+    sats = [n for name, n in traces if name.startswith("satellites")]
+    assert sats and sats[0] > 1000, traces
+    drawn = page.evaluate("() => document.querySelectorAll('#globe .scattergeo path.point').length")
+    assert drawn > 1000
+    assert any(name.startswith("laser links") and n > 1000 for name, n in traces)
+    assert any(name.startswith("dishes") for name, _ in traces)
+    shot = page.screenshot()
+    assert not_blank(shot) > 1000
+    keep("globe.png", shot)
+
+    # The time slider moves the constellation.
+    before = page.evaluate("() => document.getElementById('globe').data.find(t => t.name.startsWith('satellites')).lon[0]")
+    page.locator("#slider").fill("45")
+    page.wait_for_selector("#globe[data-step='45']", timeout=30_000)
+    after = page.evaluate("() => document.getElementById('globe').data.find(t => t.name.startsWith('satellites')).lon[0]")
+    assert after != before
+    assert "12:00:45" in page.inner_text("#time-label")
+
+    # A dish's app view: status card, latency chart, obstruction map, outages, serving history.
+    page.select_option("#dish-select", "Kyiv0")
+    page.wait_for_selector("#dish[data-dish='Kyiv0']", timeout=30_000)
+    card = page.inner_text("#status")
+    assert "pop_ping_latency_ms" in card and "not modelled yet" in card and "wedges_fraction_obstructed" in card
+    latency = page.evaluate("() => { const d = document.getElementById('latency').data[0]; return [d.x.length, d.y.filter(v => v !== null).length]; }")
+    assert latency[0] == 90 and latency[1] > 10
+    assert page.locator("#latency .scatterlayer path.js-line").count() >= 1
+    sky = page.evaluate("() => document.getElementById('skyplot').data.map(t => [t.type, t.name || '', (t.r || []).length])")
+    assert any(name == "horizon mask" and n == 722 for _, name, n in sky), sky  # the courtyard, shaded
+    assert sum(1 for kind, _, n in sky if kind == "scatterpolar" and n > 0) >= 3  # mask, cone, tracks
+    assert page.locator("#skyplot .polarlayer").count() == 1
+    assert "OBSTRUCTED" in page.inner_text("#outages")
+    assert page.evaluate("() => document.getElementById('serving').data[0].y.filter(v => v !== null).length") > 10
+    # the route of the dish is drawn on the globe when it is connected
+    page.set_viewport_size({"width": 1500, "height": 1750})  # tall enough for the whole dish view
+    page.locator("#slider").fill("50")
+    page.wait_for_selector("#globe[data-step='50']", timeout=30_000)
+    assert any(t.startswith("route of Kyiv0") for t in page.evaluate("() => document.getElementById('globe').data.map(t => t.name)")) \
+        or page.inner_text("#status").find("CONNECTED") < 0
+    dish_shot = page.screenshot()
+    assert not_blank(dish_shot) > 1000
+    keep("dish.png", dish_shot)
+
+    # Play advances time by itself; pause stops it.
+    page.click("#play")
+    page.wait_for_selector("#globe:not([data-step='50'])", timeout=30_000)
+    page.click("#play")
+
+    assert errors == []
+    local = server.url + "/"
+    outside = [u for u in requests if not u.startswith(local)]
+    assert requests and outside == [], outside
+    page.close()
+
+
+def test_dish_view_from_a_click_on_the_globe(server, browser):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(server.url + "/")
+    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    # Click the first drawn dish marker of the globe.
+    box = page.locator("#globe g.trace.scattergeo").last.locator("path.point").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#dish:not([hidden])", timeout=30_000)
+    page.wait_for_selector("#dish[data-dish]", timeout=30_000)
+    assert page.get_attribute("#dish", "data-dish").startswith(("Kyiv", "Kharkiv", "Lviv", "Odesa", "Dnipro", "Mariupol"))
+    page.close()
