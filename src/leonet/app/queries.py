@@ -178,6 +178,10 @@ class RunData:
         self.dish_sites = np.flatnonzero(kind == "dish")
         self.site_of_dish = {str(self.sites["name"].iat[k]): int(k) for k in self.dish_sites}
         self.site_names = self.sites["name"].to_numpy(dtype=object)
+        # How many identical dishes each site stands for (a scenario's dishes_per_site; 1 if none).
+        count = pd.to_numeric(self.sites["dishes"], errors="coerce") if "dishes" in self.sites else None
+        self.dish_count = np.ones(len(self.sites), dtype=np.int64) if count is None else \
+            np.nan_to_num(count.to_numpy(dtype=np.float64), nan=1.0).astype(np.int64)
         self.warnings: list[str] = []
         self.scenario = self._load_scenario()
         self._lock = threading.Lock()          # the per-dish cache
@@ -329,7 +333,7 @@ class RunData:
             "total": int(len(d)), "offset": offset, "limit": limit,
             "dishes": [
                 {"id": str(r.name_), "site": int(r.Index), "group": str(r.group),
-                 "lat_deg": float(r.lat_deg), "lon_deg": float(r.lon_deg)}
+                 "lat_deg": float(r.lat_deg), "lon_deg": float(r.lon_deg), "dishes": int(self.dish_count[r.Index])}
                 for r in page.rename(columns={"name": "name_"}).itertuples()
             ],
         }
@@ -664,20 +668,24 @@ class RunData:
             g = self.sites[self.sites["kind"] == kind].iloc[:2000]
             ground[kind] = {"name": g["name"].astype(str).tolist(), "lat_deg": _round_list(g["lat_deg"], 4),
                             "lon_deg": _round_list(g["lon_deg"], 4)}
-        dishes = {"total": int(len(self.dish_sites)), "shown": 0, "by_state": {}, "id": [], "lat_deg": [],
-                  "lon_deg": [], "state": [], "pop_ping_latency_ms": []}
+        dishes = {"total": int(len(self.dish_sites)), "shown": 0, "by_state": {}, "by_leonet_state": {}, "id": [],
+                  "lat_deg": [], "lon_deg": [], "state": [], "leonet_state": [], "pop_ping_latency_ms": []}
         if self.has_network and len(self.dish_sites):
             site, state, rtt = self._dish_states_at(step)
             dish_state = dish_states(state)
             names, counts = np.unique(dish_state, return_counts=True)
-            # Thinning keeps every dish in trouble first, then an even spread of the connected.
-            trouble = np.flatnonzero(dish_state != "CONNECTED")[:max_dishes]
-            fine = np.flatnonzero(dish_state == "CONNECTED")
+            lnames, lcounts = np.unique(state, return_counts=True)
+            # Thinning keeps every dish in trouble first (congested too), then an even spread of
+            # the connected.
+            trouble = np.flatnonzero(state != "CONNECTED")[:max_dishes]
+            fine = np.flatnonzero(state == "CONNECTED")
             fine = fine[stride_pick(len(fine), max_dishes - len(trouble))] if max_dishes > len(trouble) else fine[:0]
             pick = np.sort(np.r_[trouble, fine]).astype(np.int64)
             s = self.sites.iloc[site[pick]]
             dishes.update(
                 shown=int(len(pick)), by_state={str(k): int(v) for k, v in zip(names, counts)},
+                by_leonet_state={str(k): int(v) for k, v in zip(lnames, lcounts)},
+                leonet_state=state[pick].tolist(),
                 id=s["name"].astype(str).tolist(), lat_deg=_round_list(s["lat_deg"], 4),
                 lon_deg=_round_list(s["lon_deg"], 4), state=dish_state[pick].tolist(),
                 pop_ping_latency_ms=_round_list(np.where(dish_state[pick] == "CONNECTED", rtt[pick], np.nan), 2),

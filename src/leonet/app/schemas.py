@@ -75,6 +75,7 @@ class DishRef(BaseModel):
     group: str
     lat_deg: float
     lon_deg: float
+    dishes: int = Field(description="How many identical dishes this site stands for (the scenario's dishes_per_site; 1 otherwise).")
 
 
 class DishList(BaseModel):
@@ -219,11 +220,13 @@ class GroundColumns(BaseModel):
 class DishColumns(BaseModel):
     total: int
     shown: int
-    by_state: dict[str, int] = Field(description="Every dish of the run, counted by state.")
+    by_state: dict[str, int] = Field(description="Every dish site of the run, counted by the dish's state.")
+    by_leonet_state: dict[str, int] = Field(description="The same, by leonet's state (CONGESTED apart from CONNECTED).")
     id: list[str]
     lat_deg: list[float | None]
     lon_deg: list[float | None]
     state: list[str]
+    leonet_state: list[str]
     pop_ping_latency_ms: list[float | None]
 
 

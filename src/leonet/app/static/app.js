@@ -4,7 +4,7 @@
 
 const STATE_COLOURS = {
   CONNECTED: "#2ecc71", OBSTRUCTED: "#f39c12", NO_SATS: "#e74c3c", NO_PINGS: "#9b59b6",
-  NO_DOWNLINK: "#e377c2", DISH_UNREACHABLE: "#7f7f7f",
+  NO_DOWNLINK: "#e377c2", DISH_UNREACHABLE: "#7f7f7f", CONGESTED: "#d4d433",
 };
 const SHELL_COLOURS = ["#d0d8e8", "#7fb3ff", "#ffd27f", "#ff9fd2", "#9fffcf", "#c7a0ff", "#ffa07f", "#a0fff5", "#e0ff7f"];
 const DARK = { paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: "#e8ecf2", size: 11 } };
@@ -86,13 +86,20 @@ function globeTraces(snap) {
     marker: { size: 9, symbol: "square", color: "#ff4fd8", line: { width: 0.5, color: "#000" } },
   });
   const d = snap.dishes;
-  const states = [...new Set([...Object.keys(STATE_COLOURS), ...Object.keys(d.by_state)])];
+  // Dishes by the dish's state; congested ones (the dish says CONNECTED) drawn apart.
+  const shownAs = d.state.map((s, i) => (d.leonet_state[i] === "CONGESTED" ? "CONGESTED" : s));
+  const counts = { ...d.by_state };
+  if (d.by_leonet_state.CONGESTED) {
+    counts.CONGESTED = d.by_leonet_state.CONGESTED;
+    counts.CONNECTED = (counts.CONNECTED || 0) - d.by_leonet_state.CONGESTED;
+  }
+  const states = [...new Set([...Object.keys(STATE_COLOURS), ...Object.keys(counts)])];
   for (const state of states) {
-    const idx = d.state.map((s, i) => (s === state ? i : -1)).filter((i) => i >= 0);
-    const count = d.by_state[state] || 0;
+    const idx = shownAs.map((s, i) => (s === state ? i : -1)).filter((i) => i >= 0);
+    const count = counts[state] || 0;
     if (!idx.length && !count) continue;
     traces.push({
-      type: "scattergeo", mode: "markers", name: `dishes ${state} (${count})`,
+      type: "scattergeo", mode: "markers", name: `dishes ${state === "CONGESTED" ? "CONNECTED, congested" : state} (${count})`,
       lon: idx.map((i) => d.lon_deg[i]), lat: idx.map((i) => d.lat_deg[i]),
       customdata: idx.map((i) => d.id[i]),
       text: idx.map((i) => `${d.id[i]}: ${state}${d.pop_ping_latency_ms[i] !== null ? ", " + d.pop_ping_latency_ms[i] + " ms" : ""}`),
@@ -156,7 +163,9 @@ async function drawGlobe(step) {
     });
     globe.dataset.clicks = "1";
   }
-  const counts = Object.entries(snap.dishes.by_state).map(([s, n]) => `${s} ${n}`).join(", ");
+  const congested = snap.dishes.by_leonet_state.CONGESTED;
+  const counts = Object.entries(snap.dishes.by_state).map(([s, n]) => `${s} ${n}`).join(", ") +
+    (congested ? ` (${congested} of them congested)` : "");
   $("globe-counts").textContent =
     `${snap.t} - ${snap.satellites.total} satellites, ${snap.laser_links.total} laser links active; dishes: ${counts || "none"}` +
     (snap.dishes.shown < snap.dishes.total ? ` (${snap.dishes.shown} drawn)` : "");
@@ -412,9 +421,9 @@ async function drawRegions() {
   const pct = (v) => (v === null ? "-" : `${(100 * v).toFixed(1)} %`);
   const rows = data.regions.map((g) =>
     `<tr><td>${esc(g.group)}</td><td>${g.dishes}</td><td>${pct(g.availability)}</td><td>${fmt(g.rtt_p50_ms)}</td>` +
-    `<td>${fmt(g.rtt_p95_ms)}</td><td>${esc(Object.entries(g.outage_steps).map(([c, n]) => `${c} ${n}`).join(", ") || "-")}</td></tr>`).join("");
+    `<td>${fmt(g.rtt_p95_ms)}</td><td>${esc(Object.entries(g.outage_steps_by_leonet_state).map(([c, n]) => `${c} ${n}`).join(", ") || "-")}</td></tr>`).join("");
   $("regions").innerHTML = `<table><thead><tr><th>region</th><th>dishes</th><th>availability</th><th>RTT p50</th>` +
-    `<th>RTT p95</th><th>outage steps</th></tr></thead><tbody>${rows}</tbody></table>`;
+    `<th>RTT p95</th><th>steps lost (leonet state)</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 // ---- start ------------------------------------------------------------------------------------------
