@@ -190,3 +190,24 @@ time: {start: 2000-01-01T00:00:00Z, duration_s: 1, step_s: 1}
     with pytest.raises(InputError) as e:
         leonet.build_model(leonet.load_scenario(tmp_path / "s.yaml"))
     assert "bad.txt" in str(e.value) and "1512" in str(e.value)
+
+
+def test_nearest_k_mode_keeps_the_highest_satellites():
+    """Scale mode: the k nearest satellites per site hold its highest one (one altitude: nearest
+    is highest), so the serving choice and routes are those of the full computation."""
+    base = {"time.duration_s": 30, "time.step_s": 5, "outputs.visibility_pairs": True}
+    full_m = leonet.build_model(leonet.load_scenario("ukraine-gen1", overrides=base))
+    k_m = leonet.build_model(leonet.load_scenario("ukraine-gen1", overrides={**base, "visibility.nearest_k": 8}))
+    full = compute_chunk(full_m, full_m.t_ns)
+    fast = compute_chunk(k_m, k_m.t_ns)
+    f_steps, k_steps = full["site_steps"].to_pandas(), fast["site_steps"].to_pandas()
+    dishes = full_m.sites.kind == "dish"
+    on_dish = f_steps["site"].isin(np.flatnonzero(dishes))
+    assert (f_steps.loc[on_dish, "best_sat"].to_numpy() == k_steps.loc[on_dish, "best_sat"].to_numpy()).all()
+    assert (k_steps.loc[on_dish, "n_visible"] <= 8).all() and (f_steps.loc[on_dish, "n_visible"] > 8).any()
+    # Gateways still see every satellite, so the routes are the same.
+    assert (k_steps.loc[~on_dish, "n_visible"] == f_steps.loc[~on_dish, "n_visible"]).all()
+    pd.testing.assert_series_equal(full["dish_steps"].to_pandas()["rtt_ms"], fast["dish_steps"].to_pandas()["rtt_ms"])
+    with pytest.raises(InputError) as e:
+        leonet.load_scenario("ukraine-2022", overrides={"visibility.nearest_k": 2})
+    assert "max_sats_per_cell" in str(e.value)

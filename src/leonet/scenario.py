@@ -185,6 +185,10 @@ class VisibilitySpec(_Model):
     max_range_m: float | None = Field(
         None, gt=0, le=50_000_000, description="Maximum slant range (Hypatia: 1,089,686 m at 550 km)."
     )
+    nearest_k: int | None = Field(
+        None, ge=1, le=1000,
+        description="Scale mode: keep only each dish's k nearest satellites in view (all when null); gateways, PoPs and stations keep all.",
+    )
 
     @model_validator(mode="after")
     def _one_rule(self):
@@ -319,6 +323,13 @@ class Scenario(_Model):
     outputs: OutputSpec = OutputSpec()
     #: Folder that relative paths in the scenario are resolved against (not part of the file).
     base_dir: str = Field(".", exclude=True)
+
+    @model_validator(mode="after")
+    def _nearest_k_is_enough(self):
+        k = self.visibility.nearest_k
+        if k is not None and self.network.slots.policy == "load-aware" and k < self.network.slots.max_sats_per_cell:
+            raise ValueError(f"visibility.nearest_k ({k}) must be at least network.slots.max_sats_per_cell")
+        return self
 
     def resolve_path(self, path: str) -> Path:
         p = Path(path).expanduser()

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
 
 from ..constants import SPEED_OF_LIGHT_M_PER_S
-from .routing import NO_NODE
+from .dijkstra import shortest_paths
 
 
 @dataclass(frozen=True)
@@ -80,8 +79,7 @@ def forwarding_state(matrix: sp.csr_matrix, n_sats: int, n_stations: int, dests:
     if len(dests) == 0:
         z = np.zeros((0, matrix.shape[0]))
         return ForwardingState(dests, z.astype(np.int32), z, n_sats, n_stations)
-    dist, pred = dijkstra(matrix.T.tocsr(), directed=True, indices=in_nodes, return_predecessors=True)
-    next_hop = np.where(pred == NO_NODE, -1, pred).astype(np.int32)
+    dist, next_hop = shortest_paths(matrix.T.tocsr(), in_nodes)
     return ForwardingState(dests, next_hop, dist, n_sats, n_stations)
 
 

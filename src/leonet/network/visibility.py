@@ -32,6 +32,9 @@ class VisibilityRule:
 
     min_elevation_deg: float | None = 25.0
     max_range_m: float | None = None
+    #: Only the k nearest satellites of each site (None: all in view). For scale runs: the pairs
+    #: that matter (highest satellites) are found at a fraction of the cost of all of them.
+    nearest_k: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,11 +74,20 @@ class VisibilityIndex:
     """
 
     def __init__(self, site_ecef_m: np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray, rule: VisibilityRule,
-                 masks: np.ndarray | None = None, mask_of_site: np.ndarray | None = None):
+                 masks: np.ndarray | None = None, mask_of_site: np.ndarray | None = None,
+                 nearest_sites: np.ndarray | None = None):
         self.site_ecef_m = np.asarray(site_ecef_m, dtype=np.float64).reshape(-1, 3)
         self.enu = enu_basis(lat_deg, lon_deg).reshape(-1, 3, 3)
         self.rule = rule
-        self.tree = cKDTree(self.site_ecef_m) if len(self.site_ecef_m) else None
+        # With rule.nearest_k, the sites it applies to (default: all) are queried for their k
+        # nearest satellites; the others (gateways, PoPs: few) for every satellite in view.
+        n_sites = len(self.site_ecef_m)
+        near = np.zeros(n_sites, dtype=bool)
+        if rule.nearest_k is not None:
+            near = np.ones(n_sites, dtype=bool) if nearest_sites is None else np.asarray(nearest_sites, dtype=bool)
+        self._near_index = np.flatnonzero(near)
+        self._full_index = np.flatnonzero(~near)
+        self.tree = cKDTree(self.site_ecef_m[self._full_index]) if len(self._full_index) else None
         # Rows of the local east/north/up bases, as separate columns for cheap gathers.
         self._east = np.ascontiguousarray(self.enu[:, 0, :].T)   # (3, S)
         self._north = np.ascontiguousarray(self.enu[:, 1, :].T)
@@ -102,14 +114,27 @@ class VisibilityIndex:
         sat_ecef_m = np.asarray(sat_ecef_m, dtype=np.float64)
         ok = np.isfinite(sat_ecef_m).all(axis=1)
         sat_index = np.flatnonzero(ok).astype(np.int32)
-        if self.tree is None or len(sat_index) == 0:
+        if len(self.site_ecef_m) == 0 or len(sat_index) == 0:
             return _empty_pairs()
         good = sat_ecef_m[sat_index]
         radius = self.search_radius_m(float(np.linalg.norm(good, axis=1).max()))
         sat_tree = cKDTree(good)
-        pairs = self.tree.sparse_distance_matrix(sat_tree, radius, output_type="ndarray")
-        site = pairs["i"].astype(np.int64)
-        sat = sat_index[pairs["j"]].astype(np.int64)
+        site_parts, sat_parts = [], []
+        if self.tree is not None:
+            pairs = self.tree.sparse_distance_matrix(sat_tree, radius, output_type="ndarray")
+            site_parts.append(self._full_index[pairs["i"]].astype(np.int64))
+            sat_parts.append(sat_index[pairs["j"]].astype(np.int64))
+        if len(self._near_index):
+            # The k nearest satellites: for one altitude the nearest is the highest, so these hold
+            # the highest ones; across shells of different altitude, k gives the margin.
+            _, idx = sat_tree.query(self.site_ecef_m[self._near_index], k=self.rule.nearest_k,
+                                    distance_upper_bound=radius)
+            idx = idx.reshape(len(self._near_index), -1)
+            found = idx < len(good)
+            site_parts.append(self._near_index[np.nonzero(found)[0]].astype(np.int64))
+            sat_parts.append(sat_index[idx[found]].astype(np.int64))
+        site = np.concatenate(site_parts)
+        sat = np.concatenate(sat_parts)
         # Look angles component by component: gathers of (K,) columns, no (K, 3, 3) temporaries.
         d = [sat_ecef_m[sat, c] - self.site_ecef_m[site, c] for c in range(3)]
         range_m = np.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2)

@@ -145,8 +145,9 @@ class SimulationModel:
         v = self.scenario.visibility
         return VisibilityIndex(
             self.sites.ecef_m, self.sites.lat_deg, self.sites.lon_deg,
-            VisibilityRule(v.min_elevation_deg, v.max_range_m),
+            VisibilityRule(v.min_elevation_deg, v.max_range_m, v.nearest_k),
             masks=self.masks, mask_of_site=self.mask_of_site if len(self.mask_of_site) else None,
+            nearest_sites=np.asarray(self.sites.kind) == "dish",  # gateways and PoPs see everything
         )
 
     @cached_property
