@@ -61,7 +61,7 @@ def test_presets_lists_everything():
         assert name in r.stdout
 
 
-@pytest.mark.parametrize("command", ["run", "presets", "validate", "summary"])
+@pytest.mark.parametrize("command", ["run", "presets", "validate", "summary", "report", "serve", "export"])
 def test_help_explains_options(command):
     r = cli(command, "--help")
     assert r.returncode == 0 and "Usage" in r.stdout

@@ -348,6 +348,22 @@ def report_cmd(
     console.print(f"wrote {write_report(results, out, max_dishes_in_plots=max_dishes)}")
 
 
+@app.command("serve")
+def serve_cmd(
+    results: Path = typer.Argument(..., help="A results folder written by `leonet run`."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this machine only)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+    open_browser: bool = typer.Option(False, "--open", help="Open the page in the default browser."),
+):
+    """Start the local web app: a globe of the run, each dish's app view (status, latency,
+    outages, obstruction map) and the JSON API it reads (OpenAPI at /openapi.json)."""
+    from .app.server import serve
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print(f"[yellow]warning:[/] binding {host}: the app will be reachable from other machines.")
+    serve(results, host=host, port=port, open_browser=open_browser)
+
+
 export_app = typer.Typer(help="Export results or scenarios for other tools (CSV, CZML, Hypatia).", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
