@@ -151,9 +151,11 @@ def network_summary(store: ResultStore) -> NetworkSummary | None:
         conn = d[d["connected"]]
         out["top_gateway"] = _mode_name(conn, keys, "gateway", name)
         out["top_pop"] = _mode_name(conn, keys, "pop", name)
-        for s in states:
-            if s != "CONNECTED":
-                out[s] = g["state"].apply(lambda x, s=s: int((x == s).sum()))
+        if len(states) > 1:  # steps per state and group, in one pass
+            counts = d.groupby([*keys, "state"], sort=False).size().unstack(fill_value=0)
+            for s in states:
+                if s != "CONNECTED":
+                    out[s] = (counts[s] if s in counts else pd.Series(0, index=counts.index)).reindex(out.index).fillna(0).astype(int)
         if "downlink_bps" in d:
             out["down_p10_mbps"] = g["downlink_bps"].quantile(0.10) / 1e6
             out["down_p50_mbps"] = g["downlink_bps"].median() / 1e6
