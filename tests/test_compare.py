@@ -60,3 +60,19 @@ def test_cli_baseline_prints_the_comparison(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "scenario vs baseline" in r.stdout and "NO_PATH 40 dish-s" in r.stdout
     assert (tmp_path / "o" / "baseline" / "manifest.json").exists()
+
+
+def test_throughput_against_baseline(tmp_path):
+    """With capacity, the comparison gives mean downlink and unmet demand for both runs."""
+    import yaml
+
+    data = yaml.safe_load(textwrap.dedent(SCENARIO))
+    data["capacity"] = {"enabled": True, "atmosphere": False}
+    data["events"].append({"name": "rush", "type": "demand_surge", "start_s": 0, "surge_factor": 400})
+    sc = leonet.scenario_from_dict(data, base_dir=tmp_path)
+    a = leonet.run(sc, out_dir=tmp_path / "a")
+    b = leonet.run(sc.model_copy(update={"events": [], "name": "cmp-b"}), out_dir=tmp_path / "b")
+    df = compare(a.store, b.store)
+    assert (df["unmet_down_share_baseline"] < 1e-9).all()   # the baseline's light demand is met
+    assert (df["unmet_down_share"] > 0.05).all()             # a 400x surge is not
+    assert (df["down_mean_mbps"] > df["down_mean_mbps_baseline"]).all()  # more is carried, though

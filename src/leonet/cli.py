@@ -162,6 +162,9 @@ def _print_resilience(result, base_result=None) -> None:
         t.add_column("baseline", justify="right")
         t.add_column("RTT p50 (ms)", justify="right")
         t.add_column("inflation", justify="right")
+    if base_result is not None and "down_mean_mbps" in df:
+        t.add_column("mean down (Mbps)", justify="right")
+        t.add_column("unmet demand", justify="right")
     t.add_column("lost time by cause")
     t.add_column("online by sat / ground / both / none", justify="right")
     rec_cols = [c for c in df.columns if c.startswith("recover_s_")]
@@ -175,6 +178,9 @@ def _print_resilience(result, base_result=None) -> None:
         row = [str(group), f"{100 * r['availability']:.1f}%"]
         if base_result is not None:
             row += [f"{100 * r['availability_baseline']:.1f}%", f"{r['rtt_p50_ms']:.1f}", f"{r['rtt_p50_inflation_ms']:+.1f}"]
+            if "down_mean_mbps" in df:
+                row += [f"{r['down_mean_mbps']:.1f} (base {r['down_mean_mbps_baseline']:.1f})",
+                        f"{100 * r['unmet_down_share']:.0f}% (base {100 * r['unmet_down_share_baseline']:.0f}%)"]
         row += [lost, online]
         if rec_cols:
             row.append(", ".join(f"{c[10:]} {r[c]:g}" for c in rec_cols if np.isfinite(r[c])) or "-")

@@ -21,7 +21,7 @@ def _dish_frame(store: ResultStore) -> pd.DataFrame:
     sites = store.read("sites", columns=["name", "group"]).to_pandas()
     cols = ["t", "site", "state", "rtt_ms"]
     table = store.read("dish_steps")
-    extra = [c for c in ("online_by", "ground_online") if c in table.column_names]
+    extra = [c for c in ("online_by", "ground_online", "downlink_bps", "demand_down_bps") if c in table.column_names]
     d = table.select(cols + extra).to_pandas()
     d["state"] = d["state"].astype(str)
     if "online_by" in d:
@@ -50,6 +50,11 @@ def resilience_by_group(store: ResultStore, step_s: float) -> pd.DataFrame:
             out[f"online_{how}"] = _wmean(d, d["online_by"] == how)
         # Satellite saved: dish-seconds online by satellite only (ground down, dish connected).
         out["saved_by_satellite_s"] = (d["w"] * (d["online_by"] == "satellite")).groupby(by, sort=False).sum() * step_s
+    if "downlink_bps" in d:  # dish-weighted throughput and unmet demand
+        w = d["w"]
+        out["down_mean_mbps"] = (w * d["downlink_bps"]).groupby(by, sort=False).sum() / d.groupby(by, sort=False)["w"].sum() / 1e6
+        out["unmet_down_share"] = 1.0 - ((w * d["downlink_bps"]).groupby(by, sort=False).sum()
+                                         / (w * d["demand_down_bps"]).groupby(by, sort=False).sum().clip(lower=1e-9))
     rtt = d[np.isfinite(d["rtt_ms"])].groupby("group", sort=False)["rtt_ms"]
     out["rtt_p50_ms"] = rtt.median()
     out["rtt_p95_ms"] = rtt.quantile(0.95)
@@ -86,6 +91,10 @@ def compare(scenario_store: ResultStore, baseline_store: ResultStore,
     for c in a.columns:
         if c.startswith("lost_s_") or c.startswith("online_") or c == "saved_by_satellite_s":
             out[c] = a[c]
+    for c in ("down_mean_mbps", "unmet_down_share"):
+        if c in a and c in b:
+            out[c] = a[c]
+            out[f"{c}_baseline"] = b[c].reindex(a.index)
     if event_ends:
         d = _dish_frame(scenario_store)
         for name, (end_ns, typ) in event_ends.items():
