@@ -161,3 +161,17 @@ def test_a_site_of_many_dishes_equals_as_many_sites():
     assert np.allclose(d_many["downlink_bps"], d_one["downlink_bps"].iloc[0], rtol=1e-9)
     beam = lambda lo: lo[(lo["kind"] == "beam") & (lo["direction"] == "down")]["load_bps"].sum()
     assert beam(l_many) == pytest.approx(beam(l_one), rel=1e-9)
+
+
+def test_radio_overrides_change_the_budget_and_impossible_values_are_refused():
+    _, base, _ = run({"capacity.demand": {"down_mbps": 10, "up_mbps": 1, "activity": 1.0}})
+    _, louder, _ = run({"capacity.demand": {"down_mbps": 10, "up_mbps": 1, "activity": 1.0},
+                        "capacity.radio": {"satellite_eirp_density_dbw_per_mhz": 12.8}})
+    assert np.allclose(louder["sinr_down_db"] - base["sinr_down_db"], 3.0, atol=1e-4)
+    for bad in ({"user_downlink_bandwidth_hz": -5}, {"user_terminal_g_over_t_db_per_k": 500},
+                {"user_downlink_frequency_hz": 2e9, "user_downlink_bandwidth_hz": 3e9}):
+        data = yaml.safe_load(textwrap.dedent(BASE))
+        data["capacity"]["radio"] = bad
+        with pytest.raises(InputError) as e:
+            leonet.scenario_from_dict(data)
+        assert "capacity.radio" in str(e.value)

@@ -263,6 +263,30 @@ class DemandSpec(_Model):
     )
 
 
+class RadioSpec(_Model):
+    """Overrides of the radio defaults (leonet.capacity.linkbudget.RadioDefaults; sources there).
+    Ranges refuse physically impossible values, not merely unusual ones."""
+
+    user_downlink_frequency_hz: float | None = Field(None, ge=1e9, le=100e9)
+    user_uplink_frequency_hz: float | None = Field(None, ge=1e9, le=100e9)
+    user_downlink_bandwidth_hz: float | None = Field(None, gt=0, le=10e9)
+    user_uplink_bandwidth_hz: float | None = Field(None, gt=0, le=10e9)
+    satellite_eirp_density_dbw_per_mhz: float | None = Field(None, ge=-50, le=80)
+    user_terminal_g_over_t_db_per_k: float | None = Field(None, ge=-40, le=60)
+    user_terminal_eirp_dbw: float | None = Field(None, ge=-30, le=80)
+    satellite_g_over_t_db_per_k: float | None = Field(None, ge=-40, le=60)
+    user_terminal_dish_diameter_m: float | None = Field(None, gt=0, le=20)
+
+    @model_validator(mode="after")
+    def _bandwidth_below_carrier(self):
+        for bw, f in (("user_downlink_bandwidth_hz", "user_downlink_frequency_hz"),
+                      ("user_uplink_bandwidth_hz", "user_uplink_frequency_hz")):
+            b, c = getattr(self, bw), getattr(self, f)
+            if b is not None and c is not None and b >= c:
+                raise ValueError(f"{bw} ({b:g} Hz) must be below {f} ({c:g} Hz)")
+        return self
+
+
 class CapacitySpec(_Model):
     """The capacity model (off unless enabled): link budgets, beams, feeders, lasers, PoPs and
     max-min fair sharing. Every default is approximate; see the README's capacity section."""
@@ -270,6 +294,7 @@ class CapacitySpec(_Model):
     enabled: bool = False
     demand: DemandSpec = DemandSpec()
     satellite: SatelliteHardwareSpec = SatelliteHardwareSpec()
+    radio: RadioSpec = RadioSpec()
     cell_size_km: float = Field(24.0, gt=0.1, le=500, description="Cells are squares of this side; a beam serves one cell.")
     gateway_antenna_gbps: float = Field(10.0, gt=0, le=10_000, description="Capacity of one gateway antenna (one satellite).")
     isl_gbps: float = Field(100.0, gt=0, le=10_000, description="Laser link capacity per direction (REFERENCE: 100 Gbps).")

@@ -85,7 +85,8 @@ def build_capacity_model(spec, dishes: Sites) -> CapacityModel:
     beams = spec.satellite.beams or beams
     down_gbps = spec.satellite.down_capacity_gbps or down_gbps
     up_gbps = spec.satellite.up_capacity_gbps or up_gbps
-    radio = RADIO_DEFAULTS
+    overrides = {k: v for k, v in spec.radio.model_dump().items() if v is not None}
+    radio = replace(RADIO_DEFAULTS, **overrides)
     cell = cells_of(dishes.lat_deg, dishes.lon_deg, spec.cell_size_km * 1e3) if len(dishes) else np.zeros(0, dtype=np.int64)
     n_cells = int(cell.max()) + 1 if len(cell) else 0
     atm_down = np.zeros((n_cells, len(_ELEVATION_GRID_DEG)))
