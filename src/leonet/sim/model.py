@@ -85,6 +85,52 @@ def build_constellation(scenario: Scenario) -> Constellation:
     return Constellation.from_parts(parts)
 
 
+def _city_sites(city, dishes: int, sites_per_city: int, radius_km: float, seed: int) -> Sites:
+    from ..ground.population import split_dishes
+
+    n = min(sites_per_city, max(dishes, 1))
+    made = ground_sites.dishes_around(city.lat_deg, city.lon_deg, n, radius_km * 1e3, seed,
+                                      name_prefix=city.name, group=city.name)
+    return Sites(made.name, made.kind, made.lat_deg, made.lon_deg, made.elevation_m, made.group,
+                 {**made.attrs, "dishes": np.array(split_dishes(dishes, n).tolist(), dtype=object)})
+
+
+def _population_sites(scenario: Scenario) -> list[Sites]:
+    """Dish sites from city populations and from demand files."""
+    g = scenario.ground
+    if not g.population_dishes and not g.demand_files:
+        return []
+    from ..ground import population as pop
+
+    parts = []
+    for k, spec in enumerate(g.population_dishes):
+        where = f"ground.population_dishes[{k}]"
+        try:
+            cities = pop.cities_of(spec.countries, spec.min_population, spec.max_cities) if spec.countries else []
+        except InputError as err:
+            raise InputError(err.message, location=f"{where}.countries") from None
+        if spec.cities:
+            named = []
+            for name in spec.cities:
+                hit = next((c for c in cities if c.name.casefold() == name.casefold()), None) if cities else None
+                hit = hit or pop.find_city(name, spec.countries[0] if len(spec.countries) == 1 else None)
+                if hit is None:
+                    raise InputError(f"unknown city {name!r} (GeoNames cities over 15,000 people)", location=f"{where}.cities")
+                named.append(hit)
+            cities = named
+        if not cities:
+            raise InputError("selects no city (check min_population and countries)", location=where)
+        for j, city in enumerate(cities):
+            dishes = int(round(city.population * spec.take_up))
+            if dishes > 0:
+                parts.append(_city_sites(city, dishes, spec.sites_per_city, spec.radius_km, spec.seed + j))
+    for k, spec in enumerate(g.demand_files):
+        for j, (city, dishes) in enumerate(pop.read_demand_file(scenario.resolve_path(spec.path))):
+            if dishes > 0:
+                parts.append(_city_sites(city, dishes, spec.sites_per_city, spec.radius_km, spec.seed + j))
+    return parts
+
+
 def build_sites(scenario: Scenario) -> Sites:
     """All ground sites: explicit sites, site files, built-in sets, then generated dishes."""
     g = scenario.ground
@@ -112,6 +158,7 @@ def build_sites(scenario: Scenario) -> Sites:
         )
         parts.append(Sites(made.name, made.kind, made.lat_deg, made.lon_deg, made.elevation_m, made.group,
                            {**made.attrs, "dishes": np.full(len(made), spec.dishes_per_site, dtype=object)}))
+    parts.extend(_population_sites(scenario))
     sites = Sites.concatenate(parts) if parts else Sites.concatenate([])
     names = list(sites.name)
     if len(set(names)) != len(names):

