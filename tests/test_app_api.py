@@ -4,6 +4,10 @@ subprocess, on a free port of 127.0.0.1, against a small results folder made her
 The run: the default scenario (Gen1, 30 dishes in six Ukrainian cities) for 60 s, with the Kyiv
 dishes in a courtyard that shows them the sky only through a gap to the south-west, so that the
 OBSTRUCTED state, outages and obstruction maps have something to show.
+
+A second run, with events (a 10 s core outage, the ground internet of Kharkiv and Odesa down) and
+its baseline (the same scenario without them, in RESULTS/baseline, as `leonet run --baseline`
+writes it), serves the scenario-vs-baseline comparison.
 """
 
 from __future__ import annotations
@@ -44,6 +48,24 @@ def make_results(folder, duration_s: int = 60):
         "ground.obstructions": [{"groups": ["Kyiv"], "profile": COURTYARD}],
     })
     leonet.run(scenario, out_dir=folder)
+    return folder
+
+
+EVENTS = [
+    {"name": "core", "type": "core_outage", "start_s": 10, "end_s": 20, "description": "every PoP down for 10 s"},
+    {"name": "fibre-east", "type": "terrestrial_outage", "start_s": 5, "target": {"groups": ["Kharkiv", "Odesa"]},
+     "description": "the ground internet of Kharkiv and Odesa goes down"},
+]
+
+
+def make_compare_results(folder, duration_s: int = 40):
+    """A run with events and its baseline in folder/baseline (what `leonet run --baseline` writes)."""
+    scenario = leonet.load_scenario("ukraine-gen1", overrides={
+        "time.duration_s": duration_s, "events": EVENTS,
+        "ground.obstructions": [{"groups": ["Kyiv"], "profile": COURTYARD}],
+    })
+    leonet.run(scenario, out_dir=folder)
+    leonet.run(scenario.model_copy(update={"events": [], "name": scenario.name + "-baseline"}), out_dir=folder / "baseline")
     return folder
 
 
@@ -121,6 +143,18 @@ def raw_get(port: int, raw_path: str) -> tuple[int, bytes]:
 
 
 @pytest.fixture(scope="module")
+def compare_results(tmp_path_factory):
+    return make_compare_results(tmp_path_factory.mktemp("compare") / "run")
+
+
+@pytest.fixture(scope="module")
+def compare_server(compare_results):
+    s = Server(compare_results)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
 def dish_steps(results):
     d = leonet.ResultStore(results).read("dish_steps").to_pandas()
     d["state"] = d["state"].astype(str)
@@ -171,7 +205,8 @@ def test_no_swagger_from_a_cdn_and_openapi_documents_throughput(server):
     paths = set(spec["paths"])
     assert {"/api/v1/run", "/api/v1/dishes", "/api/v1/dishes/{dish_id}/status", "/api/v1/dishes/{dish_id}/history",
             "/api/v1/dishes/{dish_id}/outages", "/api/v1/dishes/{dish_id}/obstruction_map", "/api/v1/snapshot",
-            "/api/v1/regions"} <= paths
+            "/api/v1/regions", "/api/v1/compare"} <= paths
+    assert "Compare" in spec["components"]["schemas"] and "404" in spec["paths"]["/api/v1/compare"]["get"]["responses"]
     assert not any("path" in p.get("name", "") for op in spec["paths"].values() for m in op.values()
                    for p in m.get("parameters", []))  # no file path parameters at all
 
@@ -197,6 +232,7 @@ def test_run_info(server):
     assert info["sizes"]["horizon_masks"] == 1 and info["sizes"]["masked_dishes"] == 5
     assert {"dish_steps", "site_steps", "visibility"} <= set(info["tables"])
     assert info["states"]["NO_PATH"] == "NO_PINGS" and info["limits"]["max_history_steps"] == 3600
+    assert info["baseline"] is False and info["events"] == 0
 
 
 def test_dish_list_is_paged_and_bounded(server, sites):
@@ -432,6 +468,118 @@ def test_regions(server, results):
     assert len(get(server, "/api/v1/regions", {"limit": 2})[1]["regions"]) == 2
 
 
+# -- scenario vs baseline ------------------------------------------------------------------------------
+
+def _event_ends(results):
+    """{name: (end_ns, type)} of the events that end within the run, as `leonet run --baseline` gives compare()."""
+    model = leonet.build_model(leonet.load_scenario(results / "scenario.yaml"))
+    return model.timeline.events, {r.spec.name: (r.end_ns, r.spec.type) for r in model.timeline.events
+                                   if r.end_ns <= int(model.t_ns[-1])}
+
+
+def test_compare_without_a_baseline_is_404(server):
+    status, body = get(server, "/api/v1/compare")
+    assert status == 404 and "no baseline" in body["detail"] and "--baseline" in body["detail"]
+    status, body = get(server, "/api/v1/dishes/Kyiv0/history", {"baseline": "true"})
+    assert status == 404 and "no baseline" in body["detail"]
+    assert get(server, "/api/v1/dishes/Kyiv0/history", {"baseline": "false"})[1]["baseline"] is None
+
+
+def test_a_damaged_or_foreign_baseline_is_left_out(results, compare_results, tmp_path):
+    """The run is served without its baseline folder when that cannot be read or has another time grid."""
+    import json as _json
+    import shutil
+
+    from leonet.app.server import create_app
+
+    run = shutil.copytree(results, tmp_path / "run")
+    (run / "baseline").mkdir()
+    (run / "baseline" / "manifest.json").write_text("{ not json")
+    data = create_app(run).state.run_data
+    assert data.baseline is None and any("baseline folder could not be read" in w for w in data.warnings)
+    shutil.rmtree(run / "baseline")
+    shutil.copytree(compare_results / "baseline", run / "baseline")
+    manifest = _json.loads((run / "baseline" / "manifest.json").read_text())
+    (run / "baseline" / "manifest.json").write_text(_json.dumps({**manifest, "step_ns": 2 * manifest["step_ns"]}))
+    app = create_app(run)
+    assert app.state.run_data.baseline is None
+    with thread_server(app) as s:
+        _, info = get(s, "/api/v1/run")
+        assert info["baseline"] is False and any("another start or step" in w for w in info["warnings"])
+        assert get(s, "/api/v1/compare")[0] == 404
+
+
+def test_compare_equals_the_library(compare_server, compare_results):
+    from leonet.results.compare import LOST_STATES, compare
+
+    _, info = get(compare_server, "/api/v1/run")
+    assert info["baseline"] is True and info["events"] == 2
+    status, c = get(compare_server, "/api/v1/compare")
+    assert status == 200 and c["scenario"] == "ukraine-gen1" and c["baseline"] == "ukraine-gen1-baseline"
+    resolved, ends = _event_ends(compare_results)
+    assert set(ends) == {"core"}  # the ground outage never ends
+    assert c["events_total"] == 2 and [e["name"] for e in c["events"]] == ["core", "fibre-east"]
+    for e, r in zip(c["events"], resolved):
+        assert e["type"] == r.spec.type and e["description"] == r.spec.description
+        assert pd.Timestamp(e["start"]).value == r.start_ns
+        assert e["ends_in_run"] == (e["name"] in ends)
+        assert (e["end"] is None) if e["name"] == "fibre-east" else (pd.Timestamp(e["end"]).value == r.end_ns)
+    assert (c["events"][0]["start_s"], c["events"][0]["end_s"], c["events"][0]["recovery_state"]) == (10.0, 20.0, "NO_PATH")
+
+    ref = compare(leonet.ResultStore(compare_results), leonet.ResultStore(compare_results / "baseline"), ends)
+    assert c["total"] == len(ref) == 6 and [g["group"] for g in c["groups"]] == list(ref.index)
+    approx = lambda v: None if not np.isfinite(v) else pytest.approx(float(v), rel=1e-9, abs=1e-9)  # noqa: E731
+    for g in c["groups"]:
+        r = ref.loc[g["group"]]
+        assert g["dishes"] == r["dishes"]
+        for key in ("availability", "availability_baseline", "availability_change", "rtt_p50_ms",
+                    "rtt_p50_ms_baseline", "rtt_p50_inflation_ms", "saved_by_satellite_s"):
+            assert g[key] == approx(r[key]), (g["group"], key)
+        assert g["lost_s_by_leonet_state"] == {s: approx(r[f"lost_s_{s}"]) for s in LOST_STATES}
+        assert g["online_by"] == {h: approx(r[f"online_{h}"]) for h in ("satellite", "ground", "both", "none")}
+        assert [x["event"] for x in g["recovery"]] == (["core"] if np.isfinite(r["recover_s_core"]) else [])
+        for x in g["recovery"]:
+            assert x["median_s"] == approx(r["recover_s_core"]) and x["recovered"] and x["state"] == "NO_PATH"
+    by = {g["group"]: g for g in c["groups"]}
+    assert by["Lviv"]["recovery"] and by["Lviv"]["recovery"][0]["median_s"] == 0.0  # back at the first step after
+    # The core outage: every dish NO_PATH (the dish's NO_PINGS) for 10 s, unless obstructed (Kyiv's
+    # courtyard); the baseline had none of it.
+    assert all(g["lost_s_by_leonet_state"]["NO_PATH"] == 50.0 == g["lost_s_by_cause"]["NO_PINGS"]
+               for g in c["groups"] if g["group"] != "Kyiv")
+    assert 0 < by["Kyiv"]["lost_s_by_leonet_state"]["NO_PATH"] <= 50.0
+    assert by["Lviv"]["availability_baseline"] == 1.0 and by["Lviv"]["availability"] == pytest.approx(0.75)
+    assert by["Kyiv"]["lost_s_by_cause"]["OBSTRUCTED"] > 0 and by["Kyiv"]["availability_baseline"] < 1
+    # Kharkiv's ground internet is down: online by satellite, which saved dish-time; Lviv's is up.
+    assert by["Kharkiv"]["online_by"]["satellite"] > 0.5 and by["Kharkiv"]["saved_by_satellite_s"] > 0
+    assert by["Lviv"]["online_by"]["satellite"] == 0 and by["Lviv"]["saved_by_satellite_s"] == 0
+    _, page = get(compare_server, "/api/v1/compare", {"offset": 2, "limit": 3})
+    assert [g["group"] for g in page["groups"]] == list(ref.index[2:5]) and page["total"] == 6
+    for bad in ({"limit": 0}, {"limit": 10**6}, {"offset": -1}):
+        assert get(compare_server, "/api/v1/compare", bad)[0] == 422, bad
+
+
+def test_history_with_the_baseline(compare_server, compare_results):
+    d = leonet.ResultStore(compare_results / "baseline").read("dish_steps").to_pandas()
+    sites = leonet.ResultStore(compare_results).read("sites").to_pandas()
+    site = int(sites.index[sites["name"] == "Kharkiv0"][0])
+    mine = d[d["site"] == site].sort_values("t").iloc[5:25]
+    status, h = get(compare_server, "/api/v1/dishes/Kharkiv0/history", {"start_step": 5, "end_step": 25, "baseline": "true"})
+    assert status == 200 and h["steps"] == list(range(5, 25))
+    b = h["baseline"]
+    assert b["name"] == "ukraine-gen1-baseline"
+    assert len(b["pop_ping_latency_ms"]) == len(b["state"]) == len(b["pop_ping_drop_rate"]) == len(h["steps"]) == 20
+    assert b["leonet_state"] == mine["state"].astype(str).tolist()
+    assert b["pop_ping_latency_ms"] == pytest.approx(mine["rtt_ms"].round(3).tolist())
+    # The core outage (steps 10..19): the scenario has no latency, the baseline does.
+    assert all(v is None for v in h["pop_ping_latency_ms"][5:15]) and all(v is not None for v in b["pop_ping_latency_ms"])
+    assert h["state"][5:15] == ["NO_PINGS"] * 10 and b["summary"]["pop_ping_drop_rate"] == 0.0
+    assert get(compare_server, "/api/v1/dishes/Kharkiv0/history", {"start_step": 5, "end_step": 25})[1]["baseline"] is None
+    # the same bounds as without the baseline
+    for bad in ({"end_step": 41}, {"start_step": 0, "end_step": 3601}, {"baseline": "perhaps"}):
+        assert get(compare_server, "/api/v1/dishes/Kharkiv0/history", {"baseline": "true", **bad})[0] == 422, bad
+    assert get(compare_server, "/api/v1/dishes/Nowhere/history", {"baseline": "true"})[0] == 404
+
+
 # -- vocabulary and throughput ---------------------------------------------------------------------------
 
 def test_every_leonet_state_has_a_dish_word():
@@ -525,10 +673,13 @@ def test_paths_never_escape(server, path):
 
 # -- fuzzing ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("mode,dish", [("positive", None), ("positive", "Kyiv0"), ("negative", None)])
-def test_fuzz_api(server, mode, dish):
+@pytest.mark.parametrize("mode,dish,run", [("positive", None, "server"), ("positive", "Kyiv0", "server"),
+                                           ("negative", None, "server"), ("positive", "Kharkiv0", "compare_server")])
+def test_fuzz_api(request, mode, dish, run):
     """Schema-driven requests from the live server's /openapi.json (schemathesis): valid ones,
-    valid ones aimed at a real dish, and invalid ones. Never a 5xx; every answer as documented."""
+    valid ones aimed at a real dish, and invalid ones; and valid ones on a run with a baseline.
+    Never a 5xx; every answer as documented."""
+    server = request.getfixturevalue(run)
     schemathesis = pytest.importorskip("schemathesis")
     from hypothesis import HealthCheck, given, settings
     from schemathesis.checks import not_a_server_error

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from test_app_api import Server, make_results
+from test_app_api import Server, make_compare_results, make_results
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -41,6 +41,14 @@ def _need_browser():
 def server(tmp_path_factory):
     _need_browser()
     s = Server(make_results(tmp_path_factory.mktemp("page") / "run", duration_s=90))
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def compare_server(tmp_path_factory):
+    _need_browser()
+    s = Server(make_compare_results(tmp_path_factory.mktemp("page") / "compare", duration_s=40))
     yield s
     s.close()
 
@@ -94,6 +102,7 @@ def test_globe_slider_and_dish_view(server, browser, tmp_path):
     shot = page.screenshot()
     assert not_blank(shot) > 1000
     keep("globe.png", shot)
+    assert page.is_hidden("#compare-box")  # no baseline in this run
 
     # The time slider moves the constellation.
     before = page.evaluate("() => document.getElementById('globe').data.find(t => t.name.startsWith('satellites')).lon[0]")
@@ -110,6 +119,7 @@ def test_globe_slider_and_dish_view(server, browser, tmp_path):
     assert "pop_ping_latency_ms" in card and "not modelled yet" in card and "wedges_fraction_obstructed" in card
     latency = page.evaluate("() => { const d = document.getElementById('latency').data[0]; return [d.x.length, d.y.filter(v => v !== null).length]; }")
     assert latency[0] == 90 and latency[1] > 10
+    assert page.evaluate("() => document.getElementById('latency').data.length") == 1  # no baseline line
     assert page.locator("#latency .scatterlayer path.js-line").count() >= 1
     sky = page.evaluate("() => document.getElementById('skyplot').data.map(t => [t.type, t.name || '', (t.r || []).length])")
     assert any(name == "horizon mask" and n == 722 for _, name, n in sky), sky  # the courtyard, shaded
@@ -150,4 +160,44 @@ def test_dish_view_from_a_click_on_the_globe(server, browser):
     page.wait_for_selector("#dish:not([hidden])", timeout=30_000)
     page.wait_for_selector("#dish[data-dish]", timeout=30_000)
     assert page.get_attribute("#dish", "data-dish").startswith(("Kyiv", "Kharkiv", "Lviv", "Odesa", "Dnipro", "Mariupol"))
+    page.close()
+
+
+def test_scenario_vs_baseline(compare_server, browser):
+    """A run with events and a baseline: the comparison panel, and the baseline's latency as a
+    dashed line beside the scenario's."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1600})
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(compare_server.url + "/")
+    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+
+    assert page.is_visible("#compare-box")
+    events = page.inner_text("#compare-events")
+    assert "core_outage" in events and "terrestrial_outage" in events and "ukraine-gen1-baseline" in events
+    rows = page.locator("#compare table.compare tbody tr")
+    assert rows.count() == 6
+    kharkiv = page.locator("#compare table.compare tbody tr", has_text="Kharkiv").inner_text()
+    assert "75.0 % vs 100.0 %" in kharkiv and "NO_PATH 50 dish-s" in kharkiv and "saved" in kharkiv
+    bars = page.evaluate("() => document.getElementById('compare-chart').data.map(t => [t.type, t.name, t.y.length])")
+    assert bars == [["bar", "scenario", 6], ["bar", "baseline (no events)", 6]]
+
+    page.select_option("#dish-select", "Kharkiv0")
+    page.wait_for_selector("#dish[data-dish='Kharkiv0']", timeout=30_000)
+    lines = page.evaluate("() => document.getElementById('latency').data.map(t => [t.name, (t.line || {}).dash || 'solid', t.y.filter(v => v !== null).length])")
+    assert lines[0][:2] == ["scenario", "solid"] and lines[1][:2] == ["baseline (no events)", "dash"]
+    assert lines[1][2] == 40 > lines[0][2]  # the baseline has no core outage
+    dashed = page.evaluate("() => [...document.querySelectorAll('#latency .scatterlayer path.js-line')]"
+                           ".map(p => p.style.strokeDasharray).filter(d => d && d !== 'none').length")
+    assert dashed == 1
+    assert page.is_visible("#latency-baseline-note")
+    shot = page.screenshot()
+    assert not_blank(shot) > 1000
+    keep("compare.png", shot)
+
+    assert errors == []
+    outside = [u for u in requests if not u.startswith(compare_server.url + "/")]
+    assert requests and outside == [], outside
     page.close()

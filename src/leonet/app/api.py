@@ -38,6 +38,8 @@ EndStep = Annotated[int | None, Query(ge=1, le=10**9, description=f"One past the
 Offset = Annotated[int, Query(ge=0, le=10**9)]
 
 NOT_FOUND = {404: {"model": schemas.Problem, "description": "Unknown dish, or a step the run did not compute."}}
+HISTORY_NOT_FOUND = {404: {"model": schemas.Problem, "description": "Unknown dish, a step the run did not compute, or baseline=true on a run without a baseline."}}
+NO_BASELINE = {404: {"model": schemas.Problem, "description": "The run has no baseline (run it with `leonet run SCENARIO --baseline`), or no network results."}}
 
 router = APIRouter(prefix="/api/v1")
 
@@ -66,10 +68,11 @@ def dish_status(request: Request, dish_id: DishId, step: Step = None, t: When = 
     return _data(request).status(dish_id, step, t)
 
 
-@router.get("/dishes/{dish_id:path}/history", response_model=schemas.DishHistory, responses=NOT_FOUND,
+@router.get("/dishes/{dish_id:path}/history", response_model=schemas.DishHistory, responses=HISTORY_NOT_FOUND,
             summary=f"A dish's per-step history over a window of at most {MAX_SPAN_STEPS} steps")
-def dish_history(request: Request, dish_id: DishId, start_step: StartStep = None, end_step: EndStep = None):
-    return _data(request).history(dish_id, start_step, end_step)
+def dish_history(request: Request, dish_id: DishId, start_step: StartStep = None, end_step: EndStep = None,
+                 baseline: Annotated[bool, Query(description="Also give the baseline's state and latency at the same steps (404 when the run has no baseline).")] = False):
+    return _data(request).history(dish_id, start_step, end_step, baseline)
 
 
 @router.get("/dishes/{dish_id:path}/outages", response_model=schemas.Outages, responses=NOT_FOUND,
@@ -100,3 +103,13 @@ def snapshot(request: Request, step: Step = None, t: When = None,
             summary="Per-region (dish group) service: availability, RTT percentiles, outage causes")
 def regions(request: Request, offset: Offset = 0, limit: Annotated[int, Query(ge=1, le=LIMITS["max_list"])] = 200):
     return _data(request).regions(offset, limit)
+
+
+@router.get("/compare", response_model=schemas.Compare, responses=NO_BASELINE,
+            summary="Scenario vs baseline (the same scenario without its events), per dish group, and the events")
+def compare(request: Request, offset: Offset = 0, limit: Annotated[int, Query(ge=1, le=LIMITS["max_list"])] = 200):
+    """What the events cost, per dish group: availability with and without them, RTT inflation
+    (matched step by step), lost time by cause, by what users were online, what the satellite
+    saved, and the time to recover after each event's end (`leonet.results.compare.compare`).
+    Only for a run made with `leonet run SCENARIO --baseline`; otherwise 404."""
+    return _data(request).compare(offset, limit)

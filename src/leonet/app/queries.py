@@ -26,6 +26,11 @@ A state leonet adds later passes through verbatim until it is mapped here.
 Bounds. Every query is bounded here as well as at the HTTP door: time spans (``MAX_SPAN_STEPS``),
 list sizes, numbers of points. Nothing here takes a file path from a caller: tables are opened by
 name, and chunk files by integer chunk number.
+
+Baseline. A run made with ``leonet run SCENARIO --baseline`` holds, in its ``baseline/`` folder
+(a fixed name, never one from a request), the same scenario run without its events. When it is
+there, :meth:`RunData.compare` gives :func:`leonet.results.compare.compare`'s per-group comparison
+and :meth:`RunData.history` can put the baseline's steps beside the scenario's.
 """
 
 from __future__ import annotations
@@ -45,7 +50,8 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError
 from ..ground.obstructions import N_AZIMUTH, blocked
-from ..results.store import SCENARIO_FILE, ResultStore
+from ..results.store import MANIFEST, SCENARIO_FILE, ResultStore
+from ..timeutil import utc_to_ns
 from .snapshot import SkyModel, constellation_from_table, isl_candidates_for, stride_pick
 
 #: leonet state -> the dish's ``state`` (see the module docstring).
@@ -62,6 +68,10 @@ def dish_states(leonet_states) -> np.ndarray:
 #: The longest time span one history or outage query may cover, in steps.
 MAX_SPAN_STEPS = 3600
 N_WEDGES = 12
+#: The baseline run's folder inside a results folder (what `leonet run --baseline` writes).
+BASELINE_DIR = "baseline"
+#: At most this many of the scenario's events are listed by /compare.
+MAX_EVENTS = 1000
 
 #: Alerts leonet can raise (the dish's hardware alerts - motors, thermal, mast - are not modelled).
 ALERTS = {
@@ -154,7 +164,7 @@ class RunData:
     is not a results folder.
     """
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, *, open_baseline: bool = True):
         self.root = Path(root).expanduser().resolve()
         if not self.root.is_dir():
             raise InputError("is not a folder (expected a leonet results folder)", source=str(root))
@@ -187,7 +197,33 @@ class RunData:
         self._lock = threading.Lock()          # the per-dish cache
         self._wedge_lock = threading.Lock()    # the run-wide aggregates, each computed once
         self._regions_lock = threading.Lock()
+        self._compare_lock = threading.Lock()
         self._dish_cache: dict[int, DishRows] = {}
+        self.baseline: RunData | None = self._open_baseline() if open_baseline else None
+
+    def _open_baseline(self) -> RunData | None:
+        """The run's baseline (RESULTS/baseline: the same scenario without its events), or None.
+
+        A baseline folder that cannot be read, or whose time grid is not the run's, is left out
+        with a warning (``/api/v1/run`` lists warnings)."""
+        path = self.root / BASELINE_DIR
+        if not (path / MANIFEST).is_file():
+            return None
+        try:
+            base = RunData(path, open_baseline=False)
+        except Exception as err:  # the baseline is optional: the run is served without it
+            self.warnings.append(f"the baseline folder could not be read ({getattr(err, 'message', err)}): no comparison")
+            return None
+        if (base.start_ns, base.step_ns) != (self.start_ns, self.step_ns):
+            self.warnings.append("the baseline folder's run has another start or step than this run: no comparison")
+            return None
+        return base
+
+    def _need_baseline(self) -> RunData:
+        if self.baseline is None:
+            raise NotFound("this run has no baseline: run it with `leonet run SCENARIO --baseline`, which also runs "
+                           f"the scenario without its events into RESULTS/{BASELINE_DIR}")
+        return self.baseline
 
     # -- what the run is -----------------------------------------------------------------
     def _load_scenario(self):
@@ -269,6 +305,8 @@ class RunData:
             },
             "tables": list(self.tables),
             "network": self.has_network,
+            "baseline": self.baseline is not None,
+            "events": len(self.scenario.events) if self.scenario is not None else 0,
             "min_elevation_deg": self.min_elevation_deg,
             "states": dict(DISH_STATE),
             "alerts": dict(ALERTS),
@@ -435,6 +473,8 @@ class RunData:
                 self.obstruction_stats(int(self.dish_sites[0]) if len(self.dish_sites) else 0)
                 if self.has_network:
                     self.regions(0, 1)
+                    if self.baseline is not None and self.baseline.has_network:
+                        self.compare(0, 1)
             except Exception as err:  # a request will meet the same error and report it
                 self.warnings.append(f"background aggregation failed: {err}")
 
@@ -524,10 +564,11 @@ class RunData:
             "alerts": alerts,
         }
 
-    def history(self, dish_id: str, start_step: int | None, end_step: int | None) -> dict:
+    def history(self, dish_id: str, start_step: int | None, end_step: int | None, baseline: bool = False) -> dict:
         site = self.dish_site(dish_id)
         rows = self.dish_rows(site)
         start, end = self.span(start_step, end_step)
+        base = self._baseline_history(dish_id, rows.step[rows.window(start, end)]) if baseline else None
         w = rows.window(start, end)
         state = rows.state[w]
         connected = rows.connected[w]
@@ -554,6 +595,38 @@ class RunData:
             "slot_boundaries_s": ((boundaries - self.start_ns) / 1e9).tolist(),
             "summary": {
                 "pop_ping_drop_rate": float(1.0 - connected.mean()) if len(state) else None,
+                "latency_p50_ms": _finite_or_none(np.percentile(finite, 50)) if len(finite) else None,
+                "latency_p95_ms": _finite_or_none(np.percentile(finite, 95)) if len(finite) else None,
+            },
+            "baseline": base,
+        }
+
+    def _baseline_history(self, dish_id: str, steps: np.ndarray) -> dict:
+        """The baseline's state and latency of a dish at the given steps (None where the baseline
+        has no such step)."""
+        b = self._need_baseline()
+        site = b.site_of_dish.get(dish_id)
+        if site is None:
+            raise NotFound(f"no dish {dish_id!r} in this run's baseline")
+        rows = b.dish_rows(site)
+        steps = np.asarray(steps, dtype=np.int64)
+        k = np.searchsorted(rows.step, steps)
+        have = k < len(rows.step)
+        have[have] = rows.step[k[have]] == steps[have]
+        k = np.where(have, k, 0)
+        connected = np.zeros(len(steps), dtype=bool)
+        connected[have] = rows.connected[k[have]]
+        rtt = np.full(len(steps), np.nan)
+        rtt[connected] = rows.rtt_ms[k[connected]]
+        finite = rtt[np.isfinite(rtt)]
+        return {
+            "name": str(b.manifest.get("scenario") or BASELINE_DIR),
+            "state": [str(rows.dish_state[j]) if h else None for j, h in zip(k, have)],
+            "leonet_state": [str(rows.state[j]) if h else None for j, h in zip(k, have)],
+            "pop_ping_latency_ms": _round_list(rtt, 3),
+            "pop_ping_drop_rate": [(0.0 if c else 1.0) if h else None for c, h in zip(connected, have)],
+            "summary": {
+                "pop_ping_drop_rate": float(1.0 - connected[have].mean()) if have.any() else None,
                 "latency_p50_ms": _finite_or_none(np.percentile(finite, 50)) if len(finite) else None,
                 "latency_p95_ms": _finite_or_none(np.percentile(finite, 95)) if len(finite) else None,
             },
@@ -752,3 +825,93 @@ class RunData:
         with self._regions_lock:
             rows = self._regions
         return {"total": len(rows), "offset": offset, "limit": limit, "regions": rows[offset:offset + limit]}
+
+    # -- scenario vs baseline ---------------------------------------------------------------------
+    def events(self) -> list[dict]:
+        """The scenario's events, their start and end resolved as the simulation resolves them
+        (``start``/``end`` UTC, or ``start_s``/``end_s`` after the scenario's ``time.start``)."""
+        from ..results.compare import EVENT_STATE
+
+        if self.scenario is None:
+            return []
+        t0_run = utc_to_ns(self.scenario.time.start)
+        last_ns = self.t_ns(max(self.n_steps - 1, 0))
+        out = []
+        for e in self.scenario.events:
+            t0 = utc_to_ns(e.start) if e.start is not None else t0_run + int(round(e.start_s * 1e9))
+            if e.end is not None:
+                t1 = utc_to_ns(e.end)
+            elif e.end_s is not None:
+                t1 = t0_run + int(round(e.end_s * 1e9))
+            else:
+                t1 = None
+            out.append({
+                "name": e.name, "type": e.type, "description": e.description,
+                "start": _iso(t0), "end": _iso(t1) if t1 is not None else None,
+                "start_s": (t0 - self.start_ns) / 1e9,
+                "end_s": (t1 - self.start_ns) / 1e9 if t1 is not None else None,
+                "ends_in_run": t1 is not None and t1 <= last_ns,
+                "recovery_state": EVENT_STATE.get(e.type),
+                "_end_ns": t1,
+            })
+        return out
+
+    @cached_property
+    def _compare(self) -> list[dict]:
+        from ..results.compare import LOST_STATES, compare
+
+        base = self._need_baseline()
+        base._need_network()
+        events = self.events()
+        ends = {e["name"]: (e["_end_ns"], e["type"]) for e in events if e["ends_in_run"]}
+        df = compare(self.store, base.store, ends)
+        rec = [e for e in events if e["ends_in_run"] and e["recovery_state"] is not None]
+        out = []
+        for group, r in df.iterrows():
+            by_state = {s: float(r.get(f"lost_s_{s}", 0.0) or 0.0) for s in LOST_STATES}
+            by_cause: dict[str, float] = {}
+            for s, v in by_state.items():
+                cause = DISH_STATE.get(s, s)
+                if v and cause != "CONNECTED":
+                    by_cause[cause] = by_cause.get(cause, 0.0) + v
+            online = None
+            if "online_satellite" in df.columns:
+                online = {h: _finite_or_none(r[f"online_{h}"]) for h in ("satellite", "ground", "both", "none")}
+            recovery = []
+            for e in rec:
+                v = r.get(f"recover_s_{e['name']}")
+                if v is None or np.isnan(v):
+                    continue  # the event left none of this group's dishes in its state at its end
+                recovery.append({"event": e["name"], "type": e["type"], "state": e["recovery_state"],
+                                 "median_s": _finite_or_none(v), "recovered": bool(np.isfinite(v))})
+            out.append({
+                "group": str(group), "dishes": int(r["dishes"]),
+                "availability": _finite_or_none(r["availability"]),
+                "availability_baseline": _finite_or_none(r["availability_baseline"]),
+                "availability_change": _finite_or_none(r["availability_change"]),
+                "rtt_p50_ms": _finite_or_none(r["rtt_p50_ms"]),
+                "rtt_p50_ms_baseline": _finite_or_none(r["rtt_p50_ms_baseline"]),
+                "rtt_p50_inflation_ms": _finite_or_none(r["rtt_p50_inflation_ms"]),
+                "lost_s_by_leonet_state": by_state,
+                "lost_s_by_cause": by_cause,
+                "online_by": online,
+                "saved_by_satellite_s": _finite_or_none(r["saved_by_satellite_s"]) if "saved_by_satellite_s" in df.columns else None,
+                "recovery": recovery,
+            })
+        return out
+
+    def compare(self, offset: int, limit: int) -> dict:
+        """Scenario vs baseline per dish group (:func:`leonet.results.compare.compare`), and the
+        scenario's events. 404 when the run has no baseline."""
+        base = self._need_baseline()
+        self._need_network()
+        with self._compare_lock:
+            rows = self._compare
+        events = [{k: v for k, v in e.items() if not k.startswith("_")} for e in self.events()]
+        return {
+            "scenario": str(self.manifest.get("scenario") or self.root.name),
+            "baseline": str(base.manifest.get("scenario") or BASELINE_DIR),
+            "step_s": self.step_s,
+            "events_total": len(events), "events": events[:MAX_EVENTS],
+            "total": len(rows), "offset": offset, "limit": limit, "groups": rows[offset:offset + limit],
+        }

@@ -62,6 +62,8 @@ class RunInfo(BaseModel):
     sizes: Sizes
     tables: list[str]
     network: bool = Field(description="Whether the run has dish routes (table dish_steps).")
+    baseline: bool = Field(False, description="Whether the run has a baseline (RESULTS/baseline: the same scenario without its events, from `leonet run --baseline`): then /api/v1/compare and history's baseline=true answer.")
+    events: int = Field(0, description="Events in the scenario (see /api/v1/compare for them).")
     min_elevation_deg: float | None
     states: dict[str, str] = Field(description="leonet state -> the dish's state.")
     alerts: dict[str, str] = Field(description="Every alert leonet can raise, with its meaning.")
@@ -126,6 +128,15 @@ class HistorySummary(BaseModel):
     latency_p95_ms: float | None
 
 
+class BaselineHistory(BaseModel):
+    name: str = Field(description="The baseline run's scenario name.")
+    state: list[str | None] = Field(description="The baseline's state at the same steps (see DishStatus.state); null where the baseline lacks the step.")
+    leonet_state: list[str | None]
+    pop_ping_latency_ms: list[float | None] = Field(description="The baseline's latency at the same steps; null when not connected there.")
+    pop_ping_drop_rate: list[float | None]
+    summary: HistorySummary
+
+
 class DishHistory(BaseModel):
     id: str
     start_step: int
@@ -146,6 +157,7 @@ class DishHistory(BaseModel):
     rerouted_mid_slot: list[bool]
     slot_boundaries_s: list[float] = Field(description="Starts of the 15 s slots inside the window, seconds since the run's start.")
     summary: HistorySummary
+    baseline: BaselineHistory | None = Field(None, description="With baseline=true: the same dish and steps in the run's baseline (the scenario without its events), arrays aligned with `steps`; null otherwise.")
 
 
 class Outage(BaseModel):
@@ -266,6 +278,61 @@ class Regions(BaseModel):
     offset: int
     limit: int
     regions: list[Region]
+
+
+class CompareEvent(BaseModel):
+    name: str
+    type: str = Field(description="The event type (terrestrial_outage, gateway_loss, core_outage, ...).")
+    description: str
+    start: str = Field(description="UTC start, ISO 8601.")
+    end: str | None = Field(description="UTC end; null for an event with no end (it lasts past the run).")
+    start_s: float = Field(description="Seconds since the run's start.")
+    end_s: float | None
+    ends_in_run: bool = Field(description="Whether the event ends within the run (only then is a recovery time measured).")
+    recovery_state: str | None = Field(description="The leonet state this event type leaves a dish in (recovery is timed from it); null for types with none (e.g. terrestrial_outage).")
+
+
+class Recovery(BaseModel):
+    event: str
+    type: str
+    state: str = Field(description="The leonet state the event left the dishes in at its end.")
+    median_s: float | None = Field(description="Median, over this group's dishes the event left in `state` just before its end, of the seconds from its end until CONNECTED again; null when that median dish did not recover within the run.")
+    recovered: bool = Field(description="False when the median dish had not recovered by the end of the run.")
+
+
+class OnlineBy(BaseModel):
+    satellite: float | None = Field(description="Share of dish-steps online by satellite only (ground internet down).")
+    ground: float | None = Field(description="Online by the ground internet only (the dish not connected).")
+    both: float | None
+    none: float | None = Field(description="Offline altogether.")
+
+
+class CompareGroup(BaseModel):
+    group: str
+    dishes: int
+    availability: float | None = Field(description="Share of dish-steps in leonet's CONNECTED state in the scenario (CONGESTED counts against it, as in `leonet summary`).")
+    availability_baseline: float | None = Field(description="The same in the baseline (no events).")
+    availability_change: float | None = Field(description="availability - availability_baseline.")
+    rtt_p50_ms: float | None
+    rtt_p50_ms_baseline: float | None
+    rtt_p50_inflation_ms: float | None = Field(description="Median over (step, dish) connected in both runs of scenario RTT - baseline RTT (matched step by step, so outages do not bias it).")
+    lost_s_by_leonet_state: dict[str, float] = Field(description="Dish-seconds lost in the scenario by leonet state (NO_SATS, OBSTRUCTED, NO_PATH, JAMMED, OFFLINE, CONGESTED), weighted by the dishes each site stands for.")
+    lost_s_by_cause: dict[str, float] = Field(description="The same in the dish's words (NO_PINGS for NO_PATH, ...); CONGESTED, which the dish calls CONNECTED, left out.")
+    online_by: OnlineBy | None = Field(description="By what users were online in the scenario (dish_steps.online_by); null when the run has no terrestrial comparison.")
+    saved_by_satellite_s: float | None = Field(description="Dish-seconds online by satellite only: what the satellite saved while the ground internet was down.")
+    recovery: list[Recovery] = Field(description="Per event that ended within the run and left some of this group's dishes down at its end.")
+
+
+class Compare(BaseModel):
+    scenario: str
+    baseline: str = Field(description="The baseline run's scenario name (the scenario without its events).")
+    step_s: float
+    events_total: int
+    events: list[CompareEvent] = Field(description="The scenario's events (the first 1,000).")
+    total: int = Field(description="Dish groups.")
+    offset: int
+    limit: int
+    groups: list[CompareGroup]
 
 
 class Problem(BaseModel):

@@ -43,6 +43,10 @@ constellation at any step. Read-only; every query is bounded (time span, list si
 * `state`: CONNECTED, NO_SATS, OBSTRUCTED; NO_PINGS for leonet's NO_PATH (a satellite in view but
   no PoP reachable), NO_DOWNLINK for JAMMED, DISH_UNREACHABLE for OFFLINE, and CONNECTED for
   CONGESTED (alert `congested`). `leonet_state` carries leonet's state verbatim.
+* A run made with `leonet run SCENARIO --baseline` (the same scenario without its events in
+  RESULTS/baseline): `/api/v1/compare` gives what the events cost per dish group, and a dish's
+  history with `baseline=true` carries the baseline's state and latency beside its own. Without a
+  baseline both are 404.
 * `fraction_obstructed` / `wedges_fraction_obstructed`: over the whole run, the share of the
   dish's look directions (step, satellite above the minimum elevation) that were behind its horizon
   mask, overall and per 30 deg wedge clockwise from north.

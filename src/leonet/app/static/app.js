@@ -230,7 +230,7 @@ async function selectDish(id) {
     const start = n <= max ? 0 : Math.max(0, Math.min(app.step - Math.floor(max / 2), n - max));
     const end = Math.min(n, start + max);
     const [history, outages, sky] = await Promise.all([
-      api(`dishes/${encodeURIComponent(id)}/history`, { start_step: start, end_step: end }),
+      api(`dishes/${encodeURIComponent(id)}/history`, { start_step: start, end_step: end, baseline: app.run.baseline ? "true" : null }),
       api(`dishes/${encodeURIComponent(id)}/outages`, { start_step: start, end_step: end }),
       api(`dishes/${encodeURIComponent(id)}/obstruction_map`),
     ]);
@@ -295,11 +295,21 @@ function drawLatency(h, step) {
   }
   const now = isoOfSeconds(step * app.run.step_s);
   shapes.push({ type: "line", xref: "x", yref: "paper", x0: now, x1: now, y0: 0, y1: 1, line: { width: 1.5, color: "#fff" } });
-  Plotly.react($("latency"), [{
-    type: "scatter", mode: "lines", x, y: h.pop_ping_latency_ms, name: "pop_ping_latency_ms",
+  const traces = [{
+    type: "scatter", mode: "lines", x, y: h.pop_ping_latency_ms, name: h.baseline ? "scenario" : "pop_ping_latency_ms",
     line: { color: "#7fb3ff", width: 1.5 }, connectgaps: false,
-  }], {
-    ...DARK, margin: { l: 44, r: 8, t: 6, b: 32 }, shapes, showlegend: false,
+  }];
+  if (h.baseline) {
+    // The same dish and steps in the baseline run (the scenario without its events).
+    traces.push({
+      type: "scatter", mode: "lines", x, y: h.baseline.pop_ping_latency_ms, name: "baseline (no events)",
+      line: { color: "#d0d0d0", width: 1.2, dash: "dash" }, connectgaps: false,
+    });
+  }
+  $("latency-baseline-note").hidden = !h.baseline;
+  Plotly.react($("latency"), traces, {
+    ...DARK, margin: { l: 44, r: 8, t: h.baseline ? 24 : 6, b: 32 }, shapes, showlegend: Boolean(h.baseline),
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 10 } },
     xaxis: { gridcolor: "#273042" }, yaxis: { title: { text: "ms" }, gridcolor: "#273042", rangemode: "tozero" },
   }, PLOT_CONFIG);
 }
@@ -426,6 +436,57 @@ async function drawRegions() {
     `<th>RTT p95</th><th>steps lost (leonet state)</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+// ---- scenario vs baseline -------------------------------------------------------------------------
+
+function dishTime(seconds) {
+  // Dish-time lost, in units a reader takes in at a glance (as `leonet run --baseline` prints it).
+  if (seconds < 600) return `${seconds.toFixed(0)} dish-s`;
+  if (seconds < 36000) return `${(seconds / 60).toFixed(0)} dish-min`;
+  return `${(seconds / 3600).toFixed(0)} dish-h`;
+}
+
+async function drawCompare() {
+  const box = $("compare-box");
+  if (!app.run.baseline || !app.run.network) { box.hidden = true; return; }
+  const c = await api("compare", { limit: app.run.limits.max_list });
+  app.compare = c;
+  box.hidden = false;
+  const pct = (v) => (v === null ? "-" : `${(100 * v).toFixed(1)} %`);
+  const secs = (v) => (v === null ? "open" : `${Number(v).toFixed(0)} s`);
+  const events = c.events.map((e) =>
+    `<tr><td>${esc(e.name)}</td><td class="mono">${esc(e.type)}</td><td>${secs(e.start_s)} - ${secs(e.end_s)}</td>` +
+    `<td class="muted">${esc(e.description || "")}</td></tr>`).join("");
+  $("compare-events").innerHTML = `<p class="small">Scenario <b>${esc(c.scenario)}</b> against <b>${esc(c.baseline)}</b>; ` +
+    `${c.events_total} event(s):</p><table class="events"><thead><tr><th>event</th><th>type</th><th>from - to</th>` +
+    `<th>description</th></tr></thead><tbody>${events}</tbody></table>`;
+  const groups = c.groups.map((g) => g.group);
+  const percent = (key) => c.groups.map((g) => (g[key] === null ? null : 100 * g[key]));
+  await Plotly.react($("compare-chart"), [
+    { type: "bar", name: "scenario", x: groups, y: percent("availability"), marker: { color: "#e67e22" } },
+    { type: "bar", name: "baseline (no events)", x: groups, y: percent("availability_baseline"), marker: { color: "#7f8c9d" } },
+  ], {
+    ...DARK, barmode: "group", margin: { l: 44, r: 8, t: 24, b: 40 },
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 10 } },
+    xaxis: { gridcolor: "#273042" }, yaxis: { title: { text: "availability %" }, range: [0, 100], gridcolor: "#273042" },
+  }, PLOT_CONFIG);
+  const rows = c.groups.map((g) => {
+    const change = g.availability_change === null ? "" :
+      ` <span class="${g.availability_change < 0 ? "lost" : "gain"}">(${g.availability_change >= 0 ? "+" : ""}${(100 * g.availability_change).toFixed(1)} pp)</span>`;
+    const lost = Object.entries(g.lost_s_by_leonet_state).filter(([, v]) => v > 0).map(([k, v]) => `${esc(k)} ${dishTime(v)}`).join(", ") || "-";
+    const online = g.online_by
+      ? ["satellite", "ground", "both", "none"].map((k) => (g.online_by[k] === null ? "-" : `${(100 * g.online_by[k]).toFixed(0)}%`)).join(" / ")
+      : "-";
+    const saved = g.saved_by_satellite_s ? ` <span class="muted">(saved ${dishTime(g.saved_by_satellite_s)})</span>` : "";
+    const recovery = g.recovery.map((r) => `${esc(r.event)} ${r.recovered ? fmt(r.median_s, 0, " s") : "not within the run"}`).join(", ") || "-";
+    const inflation = g.rtt_p50_inflation_ms === null ? "-" : `${g.rtt_p50_inflation_ms >= 0 ? "+" : ""}${g.rtt_p50_inflation_ms.toFixed(1)}`;
+    return `<tr><td>${esc(g.group)}</td><td>${pct(g.availability)} vs ${pct(g.availability_baseline)}${change}</td>` +
+      `<td>${inflation}</td><td>${lost}</td><td>${online}${saved}</td><td>${recovery}</td></tr>`;
+  }).join("");
+  $("compare").innerHTML = `<table class="compare"><thead><tr><th>region</th><th>availability (scenario vs baseline)</th>` +
+    `<th>RTT p50 inflation (ms)</th><th>lost time by cause</th><th>online by sat / ground / both / none</th>` +
+    `<th>recovery after event end</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
 // ---- start ------------------------------------------------------------------------------------------
 
 async function main() {
@@ -455,6 +516,7 @@ async function main() {
     select.addEventListener("change", () => selectDish(select.value));
     await goTo(0);
     await drawRegions();
+    await drawCompare();
     document.body.dataset.ready = "1";
   } catch (err) {
     showError(err);
