@@ -245,7 +245,7 @@ def test_binary_file(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(InputError, match="nope.tle: cannot read the file"):
+    with pytest.raises(InputError, match="nope.tle: no such file"):
         read_tle(tmp_path / "nope.tle")
 
 

@@ -52,16 +52,10 @@ def horizon_from_points(azimuth_deg, elevation_deg, source: str = "mask") -> np.
 
 def read_horizon_csv(path: str | Path) -> np.ndarray:
     """A horizon profile from a CSV with columns azimuth_deg, elevation_deg (one row per point)."""
+    from ..textfiles import read_text
+
     source = str(path)
-    p = Path(path)
-    if not p.exists():
-        raise InputError("no such file", source)
-    data = p.read_bytes()
-    if not data.strip():
-        raise InputError("file is empty; expected columns azimuth_deg,elevation_deg", source)
-    if b"\x00" in data:
-        raise InputError("binary content, expected a CSV text file", source)
-    lines = data.decode("utf-8", errors="replace").splitlines()
+    lines = read_text(path, "columns azimuth_deg,elevation_deg").splitlines()
     header = [h.strip() for h in lines[0].split(",")]
     if header[:2] != ["azimuth_deg", "elevation_deg"]:
         raise InputError(f"header must be 'azimuth_deg,elevation_deg', got {lines[0]!r}", source, "line 1")

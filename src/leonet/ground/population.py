@@ -72,16 +72,10 @@ def read_demand_file(path: str | Path) -> list[tuple[City, int]]:
 
     Unknown cities are an error naming the file and line.
     """
+    from ..textfiles import read_text
+
     source = str(path)
-    p = Path(path)
-    if not p.exists():
-        raise InputError("no such file", source)
-    data = p.read_bytes()
-    if not data.strip():
-        raise InputError("file is empty; expected columns city,dishes[,country]", source)
-    if b"\x00" in data:
-        raise InputError("binary content, expected a CSV text file", source)
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig", errors="replace"))))
+    rows = list(csv.DictReader(io.StringIO(read_text(path, "columns city,dishes[,country]"))))
     header = set(rows[0].keys()) if rows else set()
     if not {"city", "dishes"} <= header:
         raise InputError(f"header must have city and dishes (and optionally country), got {sorted(header)}", source, "line 1")

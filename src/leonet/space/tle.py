@@ -28,6 +28,7 @@ import numpy as np
 
 from ..constants import NS_PER_DAY
 from ..errors import InputError
+from ..textfiles import read_text  # noqa: F401  (the orbit readers' shared reader)
 from .elements import OrbitElements
 
 LINE_LENGTH = 69
@@ -41,29 +42,6 @@ _DIGITS_OR_SPACE = np.frombuffer(b" 0123456789", dtype=np.uint8)
 _POW10 = np.array([float(f"1e{k}") for k in range(15)])
 # Columns that the format leaves blank; a character there means the fields are shifted.
 _BLANK_COLUMNS = {1: (2, 9, 18, 33, 44, 53, 62, 64), 2: (2, 8, 17, 26, 34, 43, 52)}
-
-
-def read_text(path: str | Path) -> str:
-    """Read a text input file (UTF-8, optional BOM), refusing binary content.
-
-    Shared by the orbit readers. Raises :class:`InputError` naming the file when it cannot be
-    read, holds a NUL byte (binary data) or is not UTF-8.
-    """
-    source = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise InputError(f"cannot read the file: {e.strerror}", source) from e
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise InputError(f"binary content (a NUL byte at offset {nul}), expected a text file", source)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(
-            f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start}), expected a text file",
-            source,
-        ) from e
 
 
 def alpha5_to_number(text: str) -> int:
