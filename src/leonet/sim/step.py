@@ -94,6 +94,12 @@ class _Chunk:
                 if lost.any():
                     self.positions.ecef_m[self._row[int(t)], lost] = np.nan
 
+    def forget_until(self, t: int) -> None:
+        """Drop the visibility of instants up to t: later steps need only their own (and their
+        slot's, whose assignment is cached by then)."""
+        for key in [k for k in self._pairs if (k[1] if isinstance(k, tuple) else k) <= t]:
+            del self._pairs[key]
+
     def threats(self, t: int):
         """What the scenario's events have broken at t (None without events)."""
         if not self.has_events:
@@ -501,9 +507,11 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
                 vis_cols["range_m"].append(pairs.range_m.astype(np.float32))
                 vis_cols["obstructed"].append(pairs.obstructed)
         if not do_net:
+            chunk.forget_until(int(t))
             continue
         slot = int(slot_of[k])
         res = _network_at(chunk, t, slot, assigned)
+        chunk.forget_until(int(t))  # a chunk of many dishes would otherwise hold every step's pairs
         d = res["dish"]
         dish_sig = np.c_[d["serving"], d["gateway"], d["pop"], d["path"]] if len(d["serving"]) else np.zeros((0, 3), dtype=np.int32)
         changed = np.zeros(len(d["serving"]), dtype=bool) if prev_dish is None else ~_same_rows(prev_dish, dish_sig)
