@@ -133,7 +133,6 @@ def spread_over_satellites(site: np.ndarray, sat: np.ndarray, elevation_deg: np.
     s_sorted, sat_sorted = site[order], sat[order]
     starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
     counts = np.diff(np.r_[starts, len(s_sorted)])
-    rank_in_site = np.arange(len(s_sorted)) - np.repeat(starts, counts)
     sites_seen = s_sorted[starts]
     # Position of each dish within its cell (dishes in index order).
     cell = np.asarray(cell_of_site)[sites_seen]

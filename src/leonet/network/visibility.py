@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ..space.frames import enu_basis, look_angles
+from ..space.frames import enu_basis
 
 
 def max_slant_range_m(site_radius_m: float, sat_radius_m: float, min_elevation_deg: float) -> float:
