@@ -211,3 +211,25 @@ def test_nearest_k_mode_keeps_the_highest_satellites():
     with pytest.raises(InputError) as e:
         leonet.load_scenario("ukraine-2022", overrides={"visibility.nearest_k": 2})
     assert "max_sats_per_cell" in str(e.value)
+
+
+def test_nearest_k_finds_the_highest_satellite_across_altitude_bands():
+    """Gen2 mixes shells at 340-614 km: nearest is not highest across them, so scale mode queries
+    each altitude band. The highest satellite it finds is the true highest for almost every dish."""
+    rng = np.random.default_rng(3)
+    n = 300
+    lat = np.rad2deg(np.arcsin(rng.uniform(np.sin(np.deg2rad(-50)), np.sin(np.deg2rad(55)), n)))
+    sites = [{"name": f"d{i}", "lat_deg": float(a), "lon_deg": float(b)} for i, (a, b) in enumerate(zip(lat, rng.uniform(-180, 180, n)))]
+    data = {"name": "g2", "constellation": "starlink-gen2", "ground": {"sites": sites},
+            "time": {"start": "2025-03-01T00:00:12Z", "duration_s": 30, "step_s": 15},
+            "network": {"enabled": False}, "outputs": {"visibility_pairs": False}}
+    full = leonet.build_model(leonet.scenario_from_dict(data))
+    fast = leonet.build_model(leonet.scenario_from_dict({**data, "visibility": {"nearest_k": 8}}))
+    assert len(set(fast.visibility.sat_band)) == 3
+    a = compute_chunk(full, full.t_ns)["site_steps"].to_pandas()
+    b = compute_chunk(fast, fast.t_ns)["site_steps"].to_pandas()
+    seen = a["best_sat"] >= 0
+    same = (a.loc[seen, "best_sat"] == b.loc[seen, "best_sat"]).mean()
+    assert same >= 0.98, same
+    # Where it differs, a nearly-as-high satellite of the same band was taken.
+    assert (b.loc[seen, "best_elevation_deg"] >= a.loc[seen, "best_elevation_deg"] - 3.0).mean() >= 0.99

@@ -75,7 +75,7 @@ class VisibilityIndex:
 
     def __init__(self, site_ecef_m: np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray, rule: VisibilityRule,
                  masks: np.ndarray | None = None, mask_of_site: np.ndarray | None = None,
-                 nearest_sites: np.ndarray | None = None):
+                 nearest_sites: np.ndarray | None = None, sat_band: np.ndarray | None = None):
         self.site_ecef_m = np.asarray(site_ecef_m, dtype=np.float64).reshape(-1, 3)
         self.enu = enu_basis(lat_deg, lon_deg).reshape(-1, 3, 3)
         self.rule = rule
@@ -86,6 +86,9 @@ class VisibilityIndex:
         if rule.nearest_k is not None:
             near = np.ones(n_sites, dtype=bool) if nearest_sites is None else np.asarray(nearest_sites, dtype=bool)
         self._near_index = np.flatnonzero(near)
+        #: Altitude band of each satellite (nearest_k mode): the k nearest are found per band, so a
+        #: higher shell's satellite that stands higher in the sky is not crowded out by a lower one.
+        self.sat_band = None if sat_band is None else np.asarray(sat_band, dtype=np.int64)
         self._full_index = np.flatnonzero(~near)
         self.tree = cKDTree(self.site_ecef_m[self._full_index]) if len(self._full_index) else None
         # Rows of the local east/north/up bases, as separate columns for cheap gathers.
@@ -126,13 +129,19 @@ class VisibilityIndex:
             sat_parts.append(sat_index[pairs["j"]].astype(np.int64))
         if len(self._near_index):
             # The k nearest satellites: for one altitude the nearest is the highest, so these hold
-            # the highest ones; across shells of different altitude, k gives the margin.
-            _, idx = sat_tree.query(self.site_ecef_m[self._near_index], k=self.rule.nearest_k,
-                                    distance_upper_bound=radius)
-            idx = idx.reshape(len(self._near_index), -1)
-            found = idx < len(good)
-            site_parts.append(self._near_index[np.nonzero(found)[0]].astype(np.int64))
-            sat_parts.append(sat_index[idx[found]].astype(np.int64))
+            # the highest ones. Across altitude bands nearest is not highest, so each band gets
+            # its own query (k split between them, at least 2 each).
+            bands = [np.arange(len(good))] if self.sat_band is None else \
+                [np.flatnonzero(self.sat_band[sat_index] == b) for b in np.unique(self.sat_band[sat_index])]
+            k = self.rule.nearest_k if len(bands) == 1 else max(2, -(-self.rule.nearest_k // len(bands)))
+            near_points = self.site_ecef_m[self._near_index]
+            for members in bands:
+                tree = sat_tree if len(bands) == 1 else cKDTree(good[members])
+                _, idx = tree.query(near_points, k=min(k, len(members)), distance_upper_bound=radius)
+                idx = idx.reshape(len(self._near_index), -1)
+                found = idx < len(members)
+                site_parts.append(self._near_index[np.nonzero(found)[0]].astype(np.int64))
+                sat_parts.append(sat_index[members[idx[found]]].astype(np.int64))
         site = np.concatenate(site_parts)
         sat = np.concatenate(sat_parts)
         # Look angles component by component: gathers of (K,) columns, no (K, 3, 3) temporaries.

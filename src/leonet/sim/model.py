@@ -195,6 +195,7 @@ class SimulationModel:
             VisibilityRule(v.min_elevation_deg, v.max_range_m, v.nearest_k),
             masks=self.masks, mask_of_site=self.mask_of_site if len(self.mask_of_site) else None,
             nearest_sites=np.asarray(self.sites.kind) == "dish",  # gateways and PoPs see everything
+            sat_band=altitude_bands(self.constellation) if v.nearest_k is not None else None,
         )
 
     @cached_property
@@ -245,6 +246,25 @@ class SimulationModel:
         state = dict(self.__dict__)
         state.pop("visibility", None)  # the k-d tree is rebuilt on first use (cheap)
         return state
+
+
+def altitude_bands(constellation: Constellation, width_m: float = 30e3) -> np.ndarray:
+    """(N,) altitude band of each satellite: shells whose mean altitudes lie within ``width_m`` of
+    the band's lowest share a band (Gen2: ~340-360, ~525-535 and ~604-614 km -> 3 bands)."""
+    from ..space.walker import altitude_m_from_mean_motion
+
+    shell_alt = np.array([
+        np.median(altitude_m_from_mean_motion(constellation.elements.mean_motion_rev_per_day[constellation.shell == k]))
+        for k in range(len(constellation.shell_names))
+    ]) if len(constellation) else np.zeros(0)
+    order = np.argsort(shell_alt)
+    band_of_shell = np.zeros(len(shell_alt), dtype=np.int64)
+    band, base = 0, None
+    for k in order:
+        if base is None or shell_alt[k] - base > width_m:
+            band, base = (band + 1 if base is not None else 0), shell_alt[k]
+        band_of_shell[k] = band
+    return band_of_shell[constellation.shell] if len(constellation) else np.zeros(0, dtype=np.int64)
 
 
 def build_masks(scenario: Scenario, sites: Sites) -> tuple[np.ndarray, np.ndarray]:
