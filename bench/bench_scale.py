@@ -328,10 +328,10 @@ def group_profile(stats) -> tuple[dict, dict]:
 
     - propagation: ``space.propagate.propagate`` (SGP4 + TEME -> ECEF);
     - visibility: ``VisibilityIndex.query`` + ``VisiblePairs.clear`` (k-d trees, look angles);
-    - capacity: ``_capacity_at`` (link budget, the flows x links matrix, max-min, loads);
+    - capacity: ``sim.service._capacity_at`` (link budget, the flows x links matrix, max-min, loads);
     - tables: ``_table``, ``_site_step_columns``, ``_ground_columns``, ``_same_rows`` and
       compute_chunk's own lines (column assembly);
-    - routing: ``_network_at`` minus capacity minus the visibility queries made inside it
+    - routing: ``sim.service.network_at`` minus capacity minus the visibility queries made inside it
       (slot assignment, ISLs, the snapshot graph, Dijkstra toward the PoPs, paths, held-path delay);
     - other: the rest (the chunk's set-up, slot arithmetic).
     """
@@ -339,15 +339,15 @@ def group_profile(stats) -> tuple[dict, dict]:
     vis = _ct(stats, "network/visibility.py", "query") + _ct(stats, "network/visibility.py", "clear")
     # Visibility first computed in compute_chunk's own loop (chunk.pairs(t), chunk.clear(t)); the
     # rest (slot starts outside the chunk's steps) happens inside _network_at.
-    vis_direct = (_edge_ct(stats, ("sim/step.py", "pairs"), ("sim/step.py", "compute_chunk"))
-                  + _edge_ct(stats, ("sim/step.py", "clear"), ("sim/step.py", "compute_chunk")))
+    vis_direct = (_edge_ct(stats, ("sim/instants.py", "pairs"), ("sim/step.py", "compute_chunk"))
+                  + _edge_ct(stats, ("sim/instants.py", "clear"), ("sim/step.py", "compute_chunk")))
     vis_in_net = max(vis - vis_direct, 0.0)
-    cap = _ct(stats, "sim/step.py", "_capacity_at")
-    net = _ct(stats, "sim/step.py", "_network_at")
+    cap = _ct(stats, "sim/service.py", "_capacity_at")
+    net = _ct(stats, "sim/service.py", "network_at")
     routing = max(net - cap - vis_in_net, 0.0)
     prop = _ct(stats, "space/propagate.py", "propagate")
     tables = (_ct(stats, "sim/step.py", "_table") + _ct(stats, "sim/step.py", "_site_step_columns")
-              + _ct(stats, "sim/step.py", "_ground_columns") + _ct(stats, "sim/step.py", "_same_rows")
+              + _ct(stats, "sim/service.py", "ground_columns") + _ct(stats, "sim/step.py", "_same_rows")
               + _tt(stats, "sim/step.py", "compute_chunk"))
     groups = {"propagation": prop, "visibility": vis, "routing (network)": routing,
               "capacity (max-min + link budget)": cap, "tables": tables}
@@ -355,11 +355,11 @@ def group_profile(stats) -> tuple[dict, dict]:
     sub = {
         "routing: route_to_internet (graph + Dijkstra to PoPs)": _ct(stats, "network/routing.py", "route_to_internet"),
         "routing: active_isls (laser line of sight)": _ct(stats, "network/isl.py", "active_isls"),
-        "routing: _path_delay_at (held slot paths at t)": _ct(stats, "sim/step.py", "_path_delay_at"),
+        "routing: _path_delay_at (held slot paths at t)": _ct(stats, "sim/service.py", "_path_delay_at"),
         "routing: satellite_paths (walk next hops)": _ct(stats, "network/routing.py", "satellite_paths"),
-        "routing: _subset_pairs": _ct(stats, "sim/step.py", "_subset_pairs"),
+        "routing: _subset_pairs": _ct(stats, "sim/instants.py", "subset_pairs"),
         "capacity: link_efficiency (link budget, MODCOD)": _ct(stats, "capacity/model.py", "link_efficiency"),
-        "capacity: _unique_links (np.unique axis=0)": _ct(stats, "capacity/model.py", "_unique_links"),
+        "capacity: _unique_links (one int64 key)": _ct(stats, "capacity/model.py", "_unique_links"),
         "capacity: max_min_fair": _ct(stats, "capacity/maxmin.py", "max_min_fair"),
         "capacity: allocate_direction (all)": _ct(stats, "capacity/model.py", "allocate_direction"),
     }
@@ -735,7 +735,7 @@ def bench_p2(args, work: Path, results: dict) -> bool:
     say("\n".join("      " + line for line in prof["top_text"].splitlines()))
     uc = prof.get("unique_check")
     if uc:
-        say(f"    capacity._unique_links uses np.unique(axis=0); on this step's (serving sat, cell) keys "
+        say(f"    unique (serving sat, cell) links, row-wise np.unique(axis=0) (before) vs one int64 key (leonet now), "
             f"({uc['rows']:,} rows): {uc['axis0_ms']:.2f} ms, vs {uc['key1d_ms']:.2f} ms through one int64 key "
             f"(x{uc['axis0_ms'] / max(uc['key1d_ms'], 1e-9):.0f}; same uniques and inverse: {uc['identical']})")
     if prof.get("traced_peak_mb"):
