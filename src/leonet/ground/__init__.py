@@ -1,6 +1,8 @@
 """Ground segment: sites (dishes, gateways, PoPs, stations), built-in site sets, geodesy."""
 
 from .geodesy import MEAN_EARTH_RADIUS_M, destination_point, great_circle_distance_m
+# .sites defines Sites and then re-exports the names of sites_csv, dishes and builtin (which
+# import Sites from it), so it is imported here before any of those modules.
 from .sites import (
     BUILTIN_SITE_SETS,
     KINDS,

@@ -1,0 +1,197 @@
+"""Reading and validating sites CSV files into :class:`~leonet.ground.sites.Sites`.
+
+A sites CSV has a header line naming the columns ``name``, ``lat_deg``, ``lon_deg`` and
+optionally ``elevation_m``, ``kind`` and ``group``; any other column is kept as text in
+``attrs``. :func:`read_sites_csv` reads a file and :func:`parse_sites_csv_text` parses text
+already in hand (the built-in site sets use it on package data). Every problem is raised as an
+:class:`~leonet.errors.InputError` naming the source, the line and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from .sites import _CORE_FIELDS, KINDS, Sites
+
+#: Plausible range of site heights, metres: the Dead Sea shore (-430 m) to Everest (8,849 m).
+#: Anything outside is almost surely a unit mistake (feet, or a position in km or m of orbit).
+ELEVATION_LIMITS_M = (-500.0, 9000.0)
+_EXPECTED_COLUMNS = "name, lat_deg, lon_deg, [elevation_m], [kind], [group] ([...] optional)"
+
+
+def read_sites_csv(path, default_kind: str | None = None) -> Sites:
+    """Read sites from a CSV file with a header line.
+
+    Columns: ``name``, ``lat_deg``, ``lon_deg`` (required); ``elevation_m`` (optional, metres
+    above the ellipsoid, 0 when the column is absent); ``kind`` (one of :data:`KINDS`; optional
+    when ``default_kind`` is given, which then applies to every row); ``group`` (optional).
+    Any other column is kept as text in ``attrs``. Blank lines are skipped. A cell that is
+    present must be valid: there is no per-cell default.
+
+    Raises :class:`InputError` naming the file, the line (1-based, the header being line 1) and
+    the column for: a missing file, an empty or binary file, missing columns, rows of the wrong
+    width, values that are not numbers, latitudes, longitudes or elevations out of range,
+    unknown kinds and repeated names.
+    """
+    source = str(path)
+    if default_kind is not None and default_kind not in KINDS:
+        raise InputError(f"default_kind {default_kind!r} is not one of {list(KINDS)}", source)
+    p = Path(path)
+    if not p.exists():
+        raise InputError("file not found", source)
+    if not p.is_file():
+        raise InputError("is not a regular file (a directory?); expected a CSV file", source)
+    return parse_sites_csv_text(_decode_text(p.read_bytes(), source), source, default_kind)
+
+
+def _decode_text(data: bytes, source: str) -> str:
+    nul = data.find(b"\x00", 0, 8192)
+    if nul >= 0:
+        raise InputError(f"looks like a binary file (NUL byte at offset {nul}), not CSV text", source)
+    try:
+        return data.decode("utf-8-sig")  # tolerate the BOM that spreadsheet exports write
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise InputError(
+            f"is not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start}); save it as UTF-8 CSV",
+            source, f"line {line}",
+        ) from None
+
+
+def parse_sites_csv_text(text: str, source: str, default_kind: str | None = None) -> Sites:
+    """Parse the text of a sites CSV (see :func:`read_sites_csv`); ``source`` names it in errors."""
+    if not text.strip():
+        raise InputError(f"file is empty; expected a header line with columns {_EXPECTED_COLUMNS}", source)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[list[str]] = []
+    line_of_row: list[int] = []
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+                line_of_row.append(reader.line_num)
+    except csv.Error as e:
+        raise InputError(f"malformed CSV: {e}", source, f"line {reader.line_num}") from None
+
+    header = [h.strip() for h in rows[0]]
+    header_loc = f"line {line_of_row[0]} (header)"
+    if "" in header:
+        raise InputError(
+            f"column {header.index('') + 1} of the header has no name (a trailing comma?)", source, header_loc
+        )
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise InputError(f"column(s) {repeated} appear more than once", source, header_loc)
+    required = ["name", "lat_deg", "lon_deg"] + (["kind"] if default_kind is None else [])
+    missing = [c for c in required if c not in header]
+    if missing:
+        hint = " (or pass a default kind)" if missing == ["kind"] else ""
+        raise InputError(
+            f"missing column(s) {missing}{hint}; expected columns {_EXPECTED_COLUMNS}; found {header}",
+            source, header_loc,
+        )
+    body, lines = rows[1:], np.asarray(line_of_row[1:])
+    if not body:
+        raise InputError("has a header but no data rows; expected at least one site", source)
+    widths = np.fromiter(map(len, body), dtype=np.int64, count=len(body))
+    bad = np.flatnonzero(widths != len(header))
+    if bad.size:
+        i = bad[0]
+        raise InputError(f"has {widths[i]} fields, the header has {len(header)}", source, f"line {lines[i]}")
+
+    cells = {h: np.char.strip(np.array(col, dtype=str)) for h, col in zip(header, zip(*body))}
+    at = _Locator(source, lines)
+    name = cells["name"]
+    at.first_bad(name == "", "name", "name is empty")
+    lat = _float_column(cells, "lat_deg", at)
+    lon = _float_column(cells, "lon_deg", at)
+    _check_lat_lon(lat, lon, at)
+    elevation = _float_column(cells, "elevation_m", at) if "elevation_m" in cells else np.zeros(len(body))
+    lo, hi = ELEVATION_LIMITS_M
+    i = at.first_index(~((elevation >= lo) & (elevation <= hi)))
+    if i is not None:
+        message = f"elevation_m {elevation[i]:g} is outside [{lo:g}, {hi:g}] m; is it in feet or km?"
+        at.fail(i, "elevation_m", message)
+    if "kind" in cells:
+        kind = cells["kind"]
+        i = at.first_index(~np.isin(kind, KINDS))
+        if i is not None:
+            at.fail(i, "kind", f"unknown kind {str(kind[i])!r}; expected one of {list(KINDS)}")
+    else:
+        kind = np.full(len(body), default_kind, dtype=object)
+    _check_unique_names(name, at)
+
+    extra = {h: v.astype(object) for h, v in cells.items() if h not in _CORE_FIELDS}
+    return Sites(
+        name=name.astype(object), kind=np.asarray(kind, dtype=object), lat_deg=lat, lon_deg=lon,
+        elevation_m=elevation, group=cells["group"].astype(object) if "group" in cells else None,
+        attrs=extra,
+    )
+
+
+class _Locator:
+    """Turns a row index into an error naming the file, the line and the column."""
+
+    def __init__(self, source: str, lines: np.ndarray):
+        self.source, self.lines = source, lines
+
+    @staticmethod
+    def first_index(mask: np.ndarray) -> int | None:
+        bad = np.flatnonzero(mask)
+        return int(bad[0]) if bad.size else None
+
+    def fail(self, i: int, column: str, message: str, count: int = 1):
+        more = f" ({count - 1} more row(s) with this problem)" if count > 1 else ""
+        raise InputError(message + more, self.source, f"line {self.lines[i]}, column {column}")
+
+    def first_bad(self, mask: np.ndarray, column: str, message: str) -> None:
+        bad = np.flatnonzero(mask)
+        if bad.size:
+            self.fail(int(bad[0]), column, message, bad.size)
+
+
+def _float_column(cells: dict[str, np.ndarray], column: str, at: _Locator) -> np.ndarray:
+    text = cells[column]
+    try:
+        values = text.astype(np.float64)
+    except ValueError:
+        # Only on failure: find the first offending cell to name its line.
+        for i, cell in enumerate(text):
+            try:
+                np.asarray(cell).astype(np.float64)
+            except ValueError:
+                at.fail(i, column, f"{column} {str(cell)!r} is not a number")
+        raise  # unreachable: the same parser failed on the whole column
+    at.first_bad(~np.isfinite(values), column, f"{column} must be a finite number")
+    return values
+
+
+def _check_lat_lon(lat: np.ndarray, lon: np.ndarray, at: _Locator) -> None:
+    i = at.first_index(np.abs(lat) > 90.0)
+    if i is not None:
+        hint = "; are lat_deg and lon_deg swapped?" if abs(lon[i]) <= 90.0 else ""
+        at.fail(i, "lat_deg", f"lat_deg {lat[i]:g} is outside [-90, 90]{hint}")
+    i = at.first_index(np.abs(lon) > 180.0)
+    if i is not None:
+        hint = ""
+        if lon[i] <= 360.0:
+            hint = "; longitudes in [0, 360) must be given as [-180, 180] (subtract 360)"
+        at.fail(i, "lon_deg", f"lon_deg {lon[i]:g} is outside [-180, 180]{hint}")
+
+
+def _check_unique_names(name: np.ndarray, at: _Locator) -> None:
+    order = np.argsort(name, kind="stable")
+    sorted_names = name[order]
+    repeat = np.flatnonzero(sorted_names[1:] == sorted_names[:-1])
+    if repeat.size:
+        first, second = order[repeat[0]], order[repeat[0] + 1]
+        at.fail(
+            int(second), "name",
+            f"name {str(name[second])!r} repeats the name on line {at.lines[first]}; names must be unique",
+        )
+
