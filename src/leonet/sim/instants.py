@@ -40,6 +40,12 @@ class Chunk:
                 if lost.any():
                     self.positions.ecef_m[self._row[int(t)], lost] = np.nan
 
+    def memo(self, key: tuple, compute):
+        """A per-instant result computed once (``key`` = (name, t)); forgotten with that instant."""
+        if key not in self._pairs:
+            self._pairs[key] = compute()
+        return self._pairs[key]
+
     def forget_until(self, t: int) -> None:
         """Drop the visibility of instants up to t: later steps need only their own (and their
         slot's, whose assignment is cached by then)."""

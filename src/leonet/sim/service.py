@@ -57,6 +57,11 @@ def _assignments(chunk: Chunk, slot_start: int) -> np.ndarray:
 
 
 def _routes_at(chunk: Chunk, t: int):
+    """Memoised per instant: a step that is its own slot start needs these twice."""
+    return chunk.memo(("routes", int(t)), lambda: _compute_routes_at(chunk, t))
+
+
+def _compute_routes_at(chunk: Chunk, t: int):
     """ISLs in use, feeder links (highest satellites per gateway antenna) and routes at instant t."""
     model, net = chunk.model, chunk.model.network
     n_sats = len(model.constellation)

@@ -51,6 +51,14 @@ def _sum_db(parts: list[np.ndarray], shape) -> np.ndarray:
         return 10.0 * np.log10(np.sum([10.0 ** (p / 10.0) for p in parts], axis=0))
 
 
+def _interference_to_noise_db(j: JammerSpec, azimuth_deg, range_m, frequency_hz: float, bandwidth_hz: float,
+                               g_over_t_db_per_k: float, rejection_db: float) -> np.ndarray:
+    """The module docstring's I/N formula for one jammer, toward victims at (azimuth, range)."""
+    fspl = free_space_path_loss_db(np.maximum(range_m, 1.0), frequency_hz)
+    return (_in_channel_eirp_dbw(j, bandwidth_hz) + _jammer_gain_db(j, azimuth_deg) - fspl
+            + g_over_t_db_per_k - rejection_db - BOLTZMANN_DBW_PER_K_HZ - 10.0 * np.log10(bandwidth_hz))
+
+
 def dish_interference_to_noise_db(jammers, dish_lat_deg, dish_lon_deg, dish_height_m, radio: RadioDefaults,
                                   rejection_db: float, dish_antenna_height_m: float = 3.0) -> np.ndarray:
     """I/N (dB) in the user downlink channel at each dish, from every downlink jammer; -inf if none.
@@ -73,10 +81,8 @@ def dish_interference_to_noise_db(jammers, dish_lat_deg, dish_lon_deg, dish_heig
         enu = np.broadcast_to(enu_basis(j.lat_deg, j.lon_deg), (len(lat), 3, 3))
         _, az, d = look_angles(np.broadcast_to(src, dish.shape), enu, dish)
         horizon = radio_horizon_m(j.height_m, dish_antenna_height_m)
-        fspl = free_space_path_loss_db(np.maximum(d, 1.0), radio.user_downlink_frequency_hz)
-        i_n = (_in_channel_eirp_dbw(j, radio.user_downlink_bandwidth_hz) + _jammer_gain_db(j, az) - fspl
-               + radio.user_terminal_g_over_t_db_per_k - rejection_db - BOLTZMANN_DBW_PER_K_HZ
-               - 10.0 * np.log10(radio.user_downlink_bandwidth_hz))
+        i_n = _interference_to_noise_db(j, az, d, radio.user_downlink_frequency_hz, radio.user_downlink_bandwidth_hz,
+                                        radio.user_terminal_g_over_t_db_per_k, rejection_db)
         parts.append(np.where(d <= horizon, i_n, -np.inf))
     return _sum_db(parts, lat.shape)
 
@@ -93,9 +99,7 @@ def satellite_interference_to_noise_db(jammers, sat_ecef_m: np.ndarray, radio: R
         src = geodetic_to_ecef(j.lat_deg, j.lon_deg, j.height_m)
         enu = np.broadcast_to(enu_basis(j.lat_deg, j.lon_deg), (len(sat), 3, 3))
         el, az, d = look_angles(np.broadcast_to(src, sat.shape), enu, sat)
-        fspl = free_space_path_loss_db(np.maximum(np.nan_to_num(d, nan=1e12), 1.0), radio.user_uplink_frequency_hz)
-        i_n = (_in_channel_eirp_dbw(j, radio.user_uplink_bandwidth_hz) + _jammer_gain_db(j, az) - fspl
-               + radio.satellite_g_over_t_db_per_k - rejection_db - BOLTZMANN_DBW_PER_K_HZ
-               - 10.0 * np.log10(radio.user_uplink_bandwidth_hz))
+        i_n = _interference_to_noise_db(j, az, np.nan_to_num(d, nan=1e12), radio.user_uplink_frequency_hz,
+                                        radio.user_uplink_bandwidth_hz, radio.satellite_g_over_t_db_per_k, rejection_db)
         parts.append(np.where(np.nan_to_num(el, nan=-90.0) > 0.0, i_n, -np.inf))
     return _sum_db(parts, (len(sat),))
