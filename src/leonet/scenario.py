@@ -101,11 +101,21 @@ class SiteFileSpec(_Model):
 
 
 class BuiltinSitesSpec(_Model):
-    name: Literal["hypatia-top100", "starlink-gateways-2023", "starlink-pops-2023"]
+    name: Literal["hypatia-top100", "starlink-gateways-2023", "starlink-pops-2023",
+                  "starlink-gateways-2026", "starlink-pops-2026"]
     regions: list[str] | None = Field(
-        None, description="Keep only these regions (Europe, North America, South America, APAC, Africa)."
+        None, description="Keep only these regions (Europe, North America, South America, APAC, Africa); 2023 sets."
     )
-    statuses: Literal["operational", "all"] = "operational"
+    statuses: Literal["operational", "carried-traffic", "all"] = Field(
+        "operational",
+        description="Gateway sets: 'operational' (status says built), 'carried-traffic' (2023 only: also the sites "
+        "the map colours live), 'all'. starlink-pops-2026: 'operational' = PoPs at an internet facility.",
+    )
+    antennas: Literal["default", "from-data"] = Field(
+        "default",
+        description="starlink-gateways-2023: 'from-data' gives each gateway the map's Ka antenna count "
+        "instead of network.gateway_antennas.",
+    )
 
 
 class DishGroupSpec(_Model):

@@ -21,6 +21,7 @@ from .sites import Sites
 from .sites_csv import parse_sites_csv_text
 
 _STARLINK_DIR = "starlink_ground_2023-10-10"
+_STARLINK_2026_DIR = "starlink_ground_2026"
 
 #: The regions of the 2023 community map, as its gateways.csv spells them.
 STARLINK_REGIONS = ("North America", "South America", "Europe", "Africa", "APAC")
@@ -31,6 +32,20 @@ STARLINK_REGIONS = ("North America", "South America", "Europe", "Africa", "APAC"
 OPERATIONAL_GATEWAY_STATUSES = frozenset(
     {"Live", "Presumed Live", "Built", "Built | STA", "Built | Ka Grant"}
 )
+
+#: Gateway rule "carried-traffic" (``statuses="carried-traffic"``): a gateway row counts as a
+#: site that carried user traffic on 2023-10-10 when the map's editors coloured it green
+#: ("live", the map's legend) OR its status says it was built (:data:`OPERATIONAL_GATEWAY_STATUSES`).
+#: The status text is often the last licensing step the editors saw ("Grant of Authority": 46 of
+#: the 75 green North American gateways) and lags the site going live; the colour is their
+#: judgement of whether it is live. Yellow (construction), red (no construction), purple
+#: (unknown) and blue rows count only when their status says built.
+LIVE_MAP_COLOURS = frozenset({"green(live)"})
+
+#: The 2023 map writes some PoPs' facility codes differently from the PoP codes that Starlink's
+#: reverse DNS uses (``customer.<code>.pop.starlinkisp.net``, leonet/data/geoip); the others
+#: are the facility code in lower case.
+_POP_CODE_FIXES_2023 = MappingProxyType({"PRTHAU1": "prthaus1", "MNLAPH1": "mnlaphl1", "AKLNZL1": "acklnzl1"})
 
 #: City and region of each PoP code in pops.csv; the file itself has no region column.
 STARLINK_POP_CITY_REGION = MappingProxyType({
@@ -98,7 +113,30 @@ def _starlink_gateways_all() -> Sites:
     )
 
 
-def starlink_gateways_2023(regions=None, statuses: str = "operational") -> Sites:
+def _gateway_details_2023(sites: Sites) -> dict[str, np.ndarray]:
+    """Map colour and Ka antenna count of each row of gateways.csv, from gateway_antennas.csv.
+
+    The two files hold the same 222 rows in the same order (checked by name). Returns text
+    arrays ``map_colour`` and int ``antennas`` (Ka antennas; -1 where the source gives none).
+    """
+    text, label = _package_text(_STARLINK_DIR, "gateway_antennas.csv")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    if len(rows) != len(sites):
+        raise InputError(f"has {len(rows)} rows, gateways.csv has {len(sites)}", label)
+    antennas = np.full(len(rows), -1, dtype=np.int64)
+    for k, (row, name) in enumerate(zip(rows, sites.name)):
+        if row["name"] != name:
+            raise InputError(f"row names {row['name']!r}, gateways.csv names {name!r}", label, f"line {k + 2}")
+        count = row["ka_antenna_count"].strip()
+        if count:
+            if not count.isdigit() or int(count) < 1:
+                raise InputError(f"ka_antenna_count must be a positive whole number, got {count!r}",
+                                 label, f"line {k + 2}, ka_antenna_count")
+            antennas[k] = int(count)
+    return {"map_colour": np.array([r["map_colour"] for r in rows], dtype=object), "antennas": antennas}
+
+
+def starlink_gateways_2023(regions=None, statuses: str = "operational", antennas: str = "default") -> Sites:
     """Starlink gateways from the unofficial community map of 2023-10-10 (kind "gateway").
 
     Source: the "Unofficial Starlink Global Gateways & PoPs" map as scraped by Mohan et al.
@@ -111,19 +149,37 @@ def starlink_gateways_2023(regions=None, statuses: str = "operational") -> Sites
     regions : None for all, or a region name or list of them from :data:`STARLINK_REGIONS`.
     statuses : "operational" keeps the rows whose status is in
         :data:`OPERATIONAL_GATEWAY_STATUSES` (Live, Presumed Live, Built, Built | STA,
-        Built | Ka Grant); "all" keeps every gateway row, planned ones included.
+        Built | Ka Grant); "carried-traffic" also keeps the rows the map colours live (see
+        :data:`LIVE_MAP_COLOURS`); "all" keeps every gateway row, planned ones included.
+    antennas : "default" leaves the antenna count to the scenario (``network.gateway_antennas``
+        for every gateway); "from-data" adds attr ``antennas``, the site's Ka antenna count
+        from the map (8, 32 or 40 mostly; -1 where the map gives none, which the network model
+        then fills with ``network.gateway_antennas``).
 
     Returns
     -------
-    Sites with ``group`` = region and ``attrs`` ``status``, ``site_type`` and ``notes`` (text).
+    Sites with ``group`` = region and ``attrs`` ``status``, ``site_type`` and ``notes`` (text),
+    plus ``antennas`` (int) with ``antennas="from-data"``.
     """
     where = "starlink_gateways_2023"
-    if statuses not in ("operational", "all"):
-        raise InputError(f"statuses must be 'operational' or 'all', got {statuses!r}", where, "statuses")
+    if statuses not in ("operational", "carried-traffic", "all"):
+        message = f"statuses must be 'operational', 'carried-traffic' or 'all', got {statuses!r}"
+        raise InputError(message, where, "statuses")
+    if antennas not in ("default", "from-data"):
+        raise InputError(f"antennas must be 'default' or 'from-data', got {antennas!r}", where, "antennas")
     sites = _starlink_gateways_all()
     keep = (sites.attrs["site_type"] == "gateway") & _region_mask(sites.group, regions, where)
+    built = np.isin(sites.attrs["status"].astype(str), sorted(OPERATIONAL_GATEWAY_STATUSES))
+    if statuses != "all" or antennas == "from-data":
+        details = _gateway_details_2023(sites)
     if statuses == "operational":
-        keep &= np.isin(sites.attrs["status"].astype(str), sorted(OPERATIONAL_GATEWAY_STATUSES))
+        keep &= built
+    elif statuses == "carried-traffic":
+        keep &= built | np.isin(details["map_colour"].astype(str), sorted(LIVE_MAP_COLOURS))
+    if antennas == "from-data":
+        sites = Sites(name=sites.name, kind=sites.kind, lat_deg=sites.lat_deg, lon_deg=sites.lon_deg,
+                      elevation_m=sites.elevation_m, group=sites.group,
+                      attrs={**sites.attrs, "antennas": details["antennas"]})
     return sites.take(keep)
 
 
@@ -134,6 +190,8 @@ def starlink_pops_2023(regions=None) -> Sites:
     its code as the map writes it ("LON/LHR"), ``group`` its region from
     :data:`STARLINK_POP_CITY_REGION`, and ``attrs`` hold ``code``, ``city``, ``clli`` (the
     facility code that the map gives as the PoP's name) and ``peering`` (internet exchanges).
+    :func:`pop_codes_of` turns ``clli`` into the PoP code of Starlink's reverse DNS
+    ("frntdeu1"), by which home PoPs (:mod:`leonet.ground.home_pop`) are matched.
     Heights are not in the source and are set to 0 m.
 
     Parameters
@@ -156,6 +214,115 @@ def starlink_pops_2023(regions=None) -> Sites:
         },
     )
     return sites.take(_region_mask(sites.group, regions, "starlink_pops_2023"))
+
+
+def pop_codes_of(pops: Sites) -> np.ndarray:
+    """The reverse-DNS PoP code ("frntdeu1") of each PoP site, for matching home PoPs.
+
+    Taken from attr ``pop_code`` when the sites have it (the 2026 set; a user's CSV may give
+    one), else from the 2023 map's facility code ``clli`` (lower case, with the three spellings
+    of :data:`_POP_CODE_FIXES_2023` corrected). Sites with neither are an InputError.
+
+    Returns an object array (P,) of codes.
+    """
+    if "pop_code" in pops.attrs:
+        return np.array([str(c).strip().lower() for c in pops.attrs["pop_code"]], dtype=object)
+    if "clli" in pops.attrs:
+        return np.array([_POP_CODE_FIXES_2023.get(str(c).strip(), str(c).strip().lower())
+                         for c in pops.attrs["clli"]], dtype=object)
+    raise InputError("PoP sites carry no code (attr pop_code or clli) to match home PoPs by", location="pops")
+
+
+def _json_package(*parts: str):
+    import json
+
+    text, label = _package_text(*parts)
+    try:
+        return json.loads(text), label
+    except json.JSONDecodeError as e:
+        raise InputError(f"is not valid JSON: {e.msg}", label, f"line {e.lineno}") from None
+
+
+def starlink_gateways_2026(statuses: str = "operational") -> Sites:
+    """Starlink gateways of the 2026-03-20 community list (kind "gateway"; 214 operational, 93 planned).
+
+    Source: juliensimon/starlink-viz ``data/ground-stations.json`` (commit 434f8ef, MIT),
+    merged from public gateway lists; town-level positions, no antenna counts (the scenario's
+    ``network.gateway_antennas`` applies) and no heights (0 m). ``group`` is the country or US
+    state as the name writes it ("Accra, Ghana" -> "Ghana"); attr ``status``.
+
+    Parameters
+    ----------
+    statuses : "operational" (status "operational") or "all" (planned ones too).
+    """
+    where = "starlink_gateways_2026"
+    if statuses not in ("operational", "all"):
+        raise InputError(f"statuses must be 'operational' or 'all', got {statuses!r}", where, "statuses")
+    data, label = _json_package(_STARLINK_2026_DIR, "ground_stations_2026-03-20.json")
+    rows = [(k, st) for k, st in enumerate(data.get("stations", [])) if st.get("type") == "gateway"]
+    for k, st in rows:
+        if st.get("status") not in ("operational", "planned"):
+            raise InputError(f"unknown status {st.get('status')!r}", label, f"stations[{k}].status")
+    if statuses == "operational":
+        rows = [(k, st) for k, st in rows if st["status"] == "operational"]
+    names = [st["name"].strip() for _, st in rows]
+    return Sites(
+        name=names, kind=["gateway"] * len(rows), lat_deg=[float(st["lat"]) for _, st in rows],
+        lon_deg=[float(st["lon"]) for _, st in rows], elevation_m=np.zeros(len(rows)),
+        group=[n.rsplit(",", 1)[-1].strip() for n in names],
+        attrs={"status": np.array([st["status"] for _, st in rows], dtype=object)},
+    )
+
+
+def starlink_pops_2026(statuses: str = "operational") -> Sites:
+    """Starlink PoPs of the 2026-04-16 GeoIP PoP list, named by their code ("frntdeu1"; kind "pop").
+
+    Source: clarkzjw/starlink-geoip PoP list (2026-04-16): code, city, country, position,
+    facility. ``statuses="operational"`` keeps the 55 PoPs housed at a named internet facility
+    (type "netfac"); "all" keeps every entry with a position (67: community gateways, test and
+    staging sites and planned PoPs too; the 6 without a position, cruise-ship gateways among
+    them, are never kept). ``group`` is the country; attrs ``pop_code``, ``city``, ``country``,
+    ``pop_type``. Heights are not in the source (0 m).
+    """
+    where = "starlink_pops_2026"
+    if statuses not in ("operational", "all"):
+        raise InputError(f"statuses must be 'operational' or 'all', got {statuses!r}", where, "statuses")
+    data, label = _json_package(_STARLINK_2026_DIR, "pops_2026-04-16.json")
+    rows = [e for e in data if e.get("lat") or e.get("lon")]
+    if statuses == "operational":
+        rows = [e for e in rows if e.get("type") == "netfac"]
+    codes = [e["code"].strip().lower() for e in rows]
+    return Sites(
+        name=codes, kind=["pop"] * len(rows), lat_deg=[float(e["lat"]) for e in rows],
+        lon_deg=[float(e["lon"]) for e in rows], elevation_m=np.zeros(len(rows)),
+        group=[e["country"] for e in rows],
+        attrs={"pop_code": np.array(codes, dtype=object), "city": np.array([e["city"] for e in rows], dtype=object),
+               "country": np.array([e["country"] for e in rows], dtype=object),
+               "pop_type": np.array([e.get("type") or "" for e in rows], dtype=object)},
+    )
+
+
+def builtin_sites(name: str, regions=None, statuses: str = "operational", antennas: str = "default") -> Sites:
+    """The built-in site set ``name`` with a scenario's options (``ground.builtin`` entries).
+
+    ``regions`` applies to the 2023 sets, ``statuses`` to the gateway sets and the 2026 PoPs,
+    ``antennas`` to ``starlink-gateways-2023``. An option a set does not take, when set away
+    from its default, is an InputError (never ignored).
+    """
+    where = f"ground.builtin {name}"
+    if name not in BUILTIN_SITE_SETS:
+        raise InputError(f"unknown built-in site set {name!r}; known: {list(BUILTIN_SITE_SETS)}", location=where)
+    takes = {
+        "hypatia-top100": set(), "starlink-gateways-2023": {"regions", "statuses", "antennas"},
+        "starlink-pops-2023": {"regions"}, "starlink-gateways-2026": {"statuses"},
+        "starlink-pops-2026": {"statuses"},
+    }[name]
+    given = {"regions": regions is not None, "statuses": statuses != "operational", "antennas": antennas != "default"}
+    extra = sorted(k for k, v in given.items() if v and k not in takes)
+    if extra:
+        raise InputError(f"the set {name!r} takes no option(s) {extra}", location=where)
+    options = {"regions": regions, "statuses": statuses, "antennas": antennas}
+    return BUILTIN_SITE_SETS[name][0](**{k: options[k] for k in sorted(takes)})
 
 
 class UnresolvedEndpoint(NamedTuple):
@@ -253,5 +420,13 @@ BUILTIN_SITE_SETS = MappingProxyType({
     "starlink-pops-2023": (
         starlink_pops_2023,
         "23 Starlink PoPs on 2023-10-10 (unofficial community map, approximate)",
+    ),
+    "starlink-gateways-2026": (
+        starlink_gateways_2026,
+        "Starlink gateways of 2026-03-20, operational (community list; 'statuses: all' adds planned)",
+    ),
+    "starlink-pops-2026": (
+        starlink_pops_2026,
+        "Starlink PoPs of 2026-04-16 with their codes (GeoIP PoP list; 55 at internet facilities)",
     ),
 })

@@ -145,12 +145,7 @@ def build_sites(scenario: Scenario) -> Sites:
     for spec in g.site_files:
         parts.append(ground_sites.read_sites_csv(scenario.resolve_path(spec.path), default_kind=spec.kind))
     for spec in g.builtin:
-        if spec.name == "hypatia-top100":
-            parts.append(ground_sites.hypatia_top100_cities())
-        elif spec.name == "starlink-gateways-2023":
-            parts.append(ground_sites.starlink_gateways_2023(regions=spec.regions, statuses=spec.statuses))
-        else:
-            parts.append(ground_sites.starlink_pops_2023(regions=spec.regions))
+        parts.append(ground_sites.builtin_sites(spec.name, spec.regions, spec.statuses, spec.antennas))
     for spec in g.dish_groups:
         made = ground_sites.dishes_around(
             spec.lat_deg, spec.lon_deg, spec.count, spec.radius_km * 1000.0, spec.seed,

@@ -44,6 +44,28 @@ class NetworkModel:
     max_sats_per_cell: int = 1
 
 
+def gateway_antennas_of(sites: Sites, gw: np.ndarray, default: int) -> np.ndarray:
+    """Antennas of each gateway: the sites' attr ``antennas`` where it gives one, else ``default``.
+
+    Built-in sets give ``antennas`` with ``antennas: from-data`` (-1 where the source has no
+    count); a sites CSV may carry an ``antennas`` column (text). Empty, None or -1 means "not
+    given" (the scenario's ``network.gateway_antennas``); anything else must be a whole number
+    from 1 to 1000. Returns int64 (G,).
+    """
+    out = np.full(len(gw), default, dtype=np.int64)
+    if "antennas" not in sites.attrs:
+        return out
+    for k, value in enumerate(sites.attrs["antennas"][gw]):
+        text = "" if value is None else str(value).strip()
+        if text in ("", "-1", "None", "nan"):
+            continue
+        if not text.isdigit() or not 1 <= int(text) <= 1000:
+            raise InputError(f"antennas must be a whole number from 1 to 1000, got {value!r}",
+                             location=f"site {sites.name[gw[k]]}, antennas")
+        out[k] = int(text)
+    return out
+
+
 def build_network_model(scenario: Scenario, constellation: Constellation, sites: Sites) -> NetworkModel:
     net = scenario.network
     kind = np.asarray(sites.kind)
@@ -109,7 +131,7 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
     return NetworkModel(
         dish_sites=dish.astype(np.int64), gateway_sites=gw.astype(np.int64), pop_sites=pop.astype(np.int64),
         gateway_pop=gateway_pop, gateway_pop_delay_s=np.asarray(gateway_pop_delay_s, dtype=np.float64),
-        gateway_antennas=np.full(len(gw), net.gateway_antennas, dtype=np.int64),
+        gateway_antennas=gateway_antennas_of(sites, gw, net.gateway_antennas),
         backbone=backbone, backbone_delay_s=np.asarray(backbone_delay_s, dtype=np.float64),
         isl_candidates=np.asarray(candidates, dtype=np.int64).reshape(-1, 2),
         grazing_height_m=net.isl.grazing_height_km * 1e3,
