@@ -432,6 +432,48 @@ def export_hypatia_cmd(
         console.print(f"[yellow]warning:[/] {w}")
 
 
+@app.command("realism")
+def realism_cmd(
+    metrics: Optional[Path] = typer.Option(None, "--metrics", help="A per-country metrics file in Starlink's format (default: the shipped 2024-01-06 file, 40 countries)."),
+    countries: Optional[str] = typer.Option(None, "--countries", help="Only these ISO alpha-3 codes, comma-separated (e.g. UKR,DEU)."),
+    date_text: Optional[str] = typer.Option(None, "--date", help="The metrics' date (YYYY-MM-DD) when the file name holds none."),
+    fast: bool = typer.Option(False, "--fast", help="Shorter windows, fewer cities (a quick look)."),
+    no_references: bool = typer.Option(False, "--no-references", help="Leave out the Ookla US and 1 Hz dish rows."),
+    out: Path = typer.Option(Path("results/realism"), "--out", help="Folder for realism.csv and realism.parquet."),
+):
+    """Compare leonet with Starlink's published per-country figures (and Ookla US, a dish's 1 Hz history)."""
+    from datetime import date
+
+    from .realism.check import run_realism, write_table
+    from .realism.metrics import read_published_metrics
+
+    when = None
+    if date_text:
+        try:
+            when = date.fromisoformat(date_text)
+        except ValueError:
+            raise InputError(f"--date must be YYYY-MM-DD, got {date_text!r}", location="--date") from None
+    m = read_published_metrics(metrics, when)
+    chosen = [c for c in countries.split(",") if c.strip()] if countries else None
+    console.print(f"metrics: {m.source} ({m.date.isoformat()}), {len(chosen or m.countries)} countries")
+    result = run_realism(m, chosen, mode="fast" if fast else "full", references=not no_references,
+                         progress=lambda k, n, c: console.print(f"  {k}/{n} {c}", highlight=False))
+    t = Table(title="leonet vs published (p50 rows; all nine figures in the files)")
+    for col in ("country", "metric", "published (source)", "leonet", "within tolerance"):
+        t.add_column(col)
+    for r in result.rows:
+        if not r["metric"].endswith("p50") and "reference" not in r["country"]:
+            continue
+        value = "-" if r.get("leonet") is None or r["leonet"] != r["leonet"] else f"{r['leonet']:.3g} {r['unit']}"
+        verdict = {True: "yes", False: "NO", None: "-"}[r.get("within_tolerance")]
+        t.add_row(r["country"], r["metric"], f"{r['published']:.3g} {r['unit']} ({r['source']})", value, verdict)
+    console.print(t)
+    for line in result.summary:
+        console.print(line, highlight=False, markup=False)
+    csv_path, parquet_path = write_table(result, out)
+    console.print(f"wrote {csv_path} and {parquet_path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: runs the app, turning leonet errors into clear messages."""
     try:

@@ -1,0 +1,145 @@
+"""The calibrated scenario of one country at one date, for the realism check.
+
+Every parameter here is global (the same for every country), physical or an assumption stated
+in :data:`ASSUMPTIONS`; nothing is tuned to a country.
+
+- Constellation: the nearest shipped Starlink element set (CelesTrak GP data; leonet/data/orbits,
+  today only 2023-12-27, the month of the Sep 2023 - Jan 2024 published figures). SGP4 is
+  trusted within :data:`MAX_PROPAGATION_DAYS` of the set's date; a metrics date further away is
+  simulated on the set's own date (the table's ``sim_start`` says which).
+- Ground segment of that time: the 2023 community map's gateways that carried traffic, with their
+  Ka antenna counts (``statuses: carried-traffic``, ``antennas: from-data``), and its 23 PoPs
+  with their backbone. All regions: lasers can carry a dish's traffic to any of them.
+- Dishes spread by population: the country's most populous GeoNames cities (over 15,000
+  people), one site per city standing for population x take-up dishes. Countries with no such
+  city get one site per place of the GeoIP feed in that country (leonet/data/geoip).
+- Time: a short window starting at the local busy hour (:data:`BUSY_HOUR_LOCAL`, local mean solar
+  time at the dishes' population-weighted mean longitude).
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+#: Shipped element sets: date -> file under leonet/data/orbits.
+ORBIT_SETS = {date(2023, 12, 27): "starlink_2023-12-27.tle.gz"}
+#: Beyond this many days from an element set's epoch, the check runs on the set's own date.
+MAX_PROPAGATION_DAYS = 14
+#: Local hour at which each country's window starts (the evening busy hour; assumption).
+BUSY_HOUR_LOCAL = 20.0
+#: Dishes per inhabitant of the cities chosen (assumption: Starlink had ~2.3 M subscribers in
+#: ~70 countries at the end of 2023, a small fraction of a percent of people; 1 in 1,000).
+TAKE_UP = 0.001
+#: Cities per country (the most populous ones), each one dish site.
+MAX_CITIES = {"fast": 3, "full": 8}
+#: Window length and step, seconds (15 s = one reconfiguration slot).
+WINDOW_S = {"fast": 30.0, "full": 120.0}
+STEP_S = 15.0
+
+ASSUMPTIONS = (
+    f"dishes = city population x {TAKE_UP} (assumed take-up), one site per city",
+    f"window starts at {BUSY_HOUR_LOCAL:.0f}:00 local mean solar time (assumed busy hour)",
+    "latency = leonet's RTT from the dish to the PoP its route reaches (propagation + queue), "
+    "which is what Starlink's routers measure every 15 s (to the PoP)",
+    "download/upload = leonet's speed-test columns (a flow's rate plus its tightest link's spare capacity)",
+)
+
+
+@dataclass(frozen=True)
+class CountryPlan:
+    """What one country's run is: its scenario dict and how it was made."""
+
+    iso3: str
+    iso2: str
+    scenario: dict
+    sim_start: datetime
+    orbit_set: date
+    places: str  # "geonames cities" or "geoip places"
+    cities: tuple[str, ...]
+
+
+def orbit_set_for(when: date) -> date:
+    """The shipped element set nearest ``when``."""
+    return min(ORBIT_SETS, key=lambda d: abs((d - when).days))
+
+
+def extract_orbit_file(orbit_date: date, folder: Path) -> Path:
+    """Decompress a shipped element set into ``folder`` (once); returns the .tle path."""
+    from importlib.resources import files
+
+    name = ORBIT_SETS[orbit_date]
+    out = Path(folder) / name[: -len(".gz")]
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with files("leonet").joinpath("data", "orbits", name).open("rb") as raw, gzip.open(raw) as src, \
+                open(out, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return out
+
+
+def _dish_places(iso2: str, mode: str) -> tuple[list[tuple[str, float, float, int]], str]:
+    """(name, lat, lon, dishes) per dish site, and which kind of places they are."""
+    from ..ground.home_pop import read_home_pop_table
+    from ..ground.population import cities_of
+
+    try:
+        cities = cities_of([iso2], 15_000, MAX_CITIES[mode])
+    except InputError:
+        cities = []
+    if cities:
+        return [(c.name, c.lat_deg, c.lon_deg, max(1, int(round(c.population * TAKE_UP)))) for c in cities], \
+            "geonames cities"
+    table = read_home_pop_table()
+    rows = np.flatnonzero(table.country == iso2)
+    if not len(rows):
+        raise InputError(f"country {iso2} has no GeoNames city over 15,000 people and no GeoIP place",
+                         location="countries")
+    # no population figure for these places: one dish per place (they are small territories)
+    return [(str(table.city[k]), float(table.lat_deg[k]), float(table.lon_deg[k]), 1) for k in rows], "geoip places"
+
+
+def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str = "full") -> CountryPlan:
+    """The calibrated scenario of one country (see the module docstring)."""
+    if mode not in MAX_CITIES:
+        raise InputError(f"mode must be one of {list(MAX_CITIES)}, got {mode!r}", location="mode")
+    places, kind = _dish_places(iso2, mode)
+    orbit_date = orbit_set_for(when)
+    day = when if abs((when - orbit_date).days) <= MAX_PROPAGATION_DAYS else orbit_date
+    weights = np.array([p[3] for p in places], dtype=float)
+    lon = np.array([p[2] for p in places])
+    # population-weighted mean longitude on the circle
+    mean_lon = float(np.degrees(np.arctan2((weights * np.sin(np.radians(lon))).sum(),
+                                           (weights * np.cos(np.radians(lon))).sum())))
+    utc_hour = (BUSY_HOUR_LOCAL - mean_lon / 15.0) % 24.0
+    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(hours=utc_hour)
+    start = start.replace(second=12, microsecond=0)  # a slot boundary (slots start at :12, :27, :42, :57)
+    sites = [{"name": f"{iso3}-{k}-{name}"[:60], "lat_deg": la, "lon_deg": lo, "kind": "dish", "group": name,
+              "dishes": n} for k, (name, la, lo, n) in enumerate(places)]
+    scenario = {
+        "name": f"realism-{iso3}",
+        "description": f"realism check, {iso3} at {when.isoformat()} (calibrated, global parameters)",
+        "constellation": {"orbit_files": [{"path": str(orbit_file), "format": "tle",
+                                           "shell": f"starlink-{orbit_date.isoformat()}"}]},
+        "ground": {
+            "sites": sites,
+            "builtin": [
+                {"name": "starlink-gateways-2023", "statuses": "carried-traffic", "antennas": "from-data"},
+                {"name": "starlink-pops-2023"},
+            ],
+        },
+        "time": {"start": start.isoformat().replace("+00:00", "Z"), "duration_s": WINDOW_S[mode], "step_s": STEP_S},
+        "visibility": {"min_elevation_deg": 25.0},
+        "network": {"slots": {"policy": "load-aware", "max_sats_per_cell": 4}},
+        "capacity": {"enabled": True},
+        "outputs": {"chunk_steps": 1000, "visibility_pairs": False},
+    }
+    return CountryPlan(iso3=iso3, iso2=iso2, scenario=scenario, sim_start=start, orbit_set=orbit_date,
+                       places=kind, cities=tuple(p[0] for p in places))

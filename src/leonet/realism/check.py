@@ -1,0 +1,272 @@
+"""Run the realism check: each country of a metrics file through leonet's engine, compared with
+Starlink's published figures, plus fixed reference rows (Ookla US, one dish's 1 Hz history).
+
+The table (one row per country and figure) has the columns of :data:`COLUMNS`. Tolerances (the
+goal of issue 11): latency p50 within 5 ms and download p50 within 20 %; the other figures are
+shown without a tolerance (``within_tolerance`` null).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from .calibrated import ASSUMPTIONS, country_plan, extract_orbit_file, orbit_set_for
+from .metrics import FIELDS, HIGHER_IS_BETTER, UNITS, PublishedMetrics
+from .quality import quality_percentile
+from .reference import DISH_HISTORY_PLACE, OOKLA_US_Q1_2025, dish_history, series_stats
+
+LATENCY_TOLERANCE_MS = 5.0
+DOWNLOAD_TOLERANCE = 0.20
+COLUMNS = ("country", "metric", "unit", "published", "source", "leonet", "within_tolerance", "tolerance",
+           "sim_start", "dish_sites", "dishes", "connected_share", "home_pop", "at_home_pop_share",
+           "run_s", "note")
+
+
+@dataclass
+class RealismResult:
+    """The table's rows (dicts with :data:`COLUMNS`), the summary lines and per-country run times."""
+
+    rows: list = field(default_factory=list)
+    summary: list = field(default_factory=list)
+    run_s: dict = field(default_factory=dict)
+
+    def table(self):
+        import pyarrow as pa
+
+        return pa.Table.from_pylist([{c: r.get(c) for c in COLUMNS} for r in self.rows], schema=_schema())
+
+
+def _schema():
+    import pyarrow as pa
+
+    types = {"published": pa.float64(), "leonet": pa.float64(), "within_tolerance": pa.bool_(),
+             "dish_sites": pa.int64(), "dishes": pa.int64(), "connected_share": pa.float64(),
+             "at_home_pop_share": pa.float64(), "run_s": pa.float64()}
+    return pa.schema([(c, types.get(c, pa.string())) for c in COLUMNS])
+
+
+def within(metric: str, published: float, leonet: float) -> tuple[bool | None, str | None]:
+    """Tolerance verdict for a figure: (verdict or None where no tolerance applies, tolerance text)."""
+    if metric == "latency_p50":
+        return (bool(np.isfinite(leonet) and abs(leonet - published) <= LATENCY_TOLERANCE_MS),
+                f"+-{LATENCY_TOLERANCE_MS:g} ms")
+    if metric == "download_p50":
+        return (bool(np.isfinite(leonet) and abs(leonet - published) <= DOWNLOAD_TOLERANCE * published),
+                f"+-{DOWNLOAD_TOLERANCE:.0%}")
+    return None, None
+
+
+def _online(steps) -> np.ndarray:
+    """(S,) bool: the dish-step is not an outage (CONNECTED or CONGESTED; leonet.states)."""
+    from ..states import STATES
+
+    online = {st.name for st in STATES if not st.outage}
+    return steps["state"].astype(str).isin(online).to_numpy()
+
+
+def leonet_figures(dish_steps, dishes_per_site: np.ndarray) -> dict[str, float]:
+    """leonet's nine figures (quality percentiles, weighted by dishes) from a dish_steps table.
+
+    Latency: ``rtt_ms`` (dish to the PoP the route reaches); speeds: ``speedtest_down_bps`` and
+    ``speedtest_up_bps`` in Mbps. Only connected dish-steps count (the published figures are
+    measurements of connected dishes).
+    """
+    site = dish_steps["site"].to_numpy()
+    w = dishes_per_site[site].astype(float)
+    connected = _online(dish_steps)
+    series = {"latency": dish_steps["rtt_ms"].to_numpy(dtype=float),
+              "download": dish_steps["speedtest_down_bps"].to_numpy(dtype=float) / 1e6,
+              "upload": dish_steps["speedtest_up_bps"].to_numpy(dtype=float) / 1e6}
+    out = {}
+    for f in FIELDS:
+        metric, p = f.split("_")
+        out[f] = quality_percentile(np.where(connected, series[metric], np.nan), w, float(p[1:]),
+                                    HIGHER_IS_BETTER[metric])
+    return out
+
+
+def _run(scenario_dict: dict, out_dir: Path):
+    import leonet
+
+    scenario = leonet.scenario_from_dict(scenario_dict)
+    result = leonet.run(scenario, out_dir=out_dir, overwrite=True)
+    sites = result.store.read("sites").to_pandas()
+    steps = result.store.read("dish_steps").to_pandas()
+    return sites, steps
+
+
+def _dishes_per_site(sites) -> np.ndarray:
+    d = sites["dishes"] if "dishes" in sites.columns else None
+    return np.array([int(x) if x is not None and x == x else 1 for x in (d if d is not None else [1] * len(sites))])
+
+
+def _home_share(sites, steps, iso2: str | None) -> tuple[str, float]:
+    """Home PoP of the country's dishes and the dish-weighted share of connected steps that reach it."""
+    from ..ground.builtin import pop_codes_of
+    from ..ground.home_pop import home_pops
+    from ..ground.sites import Sites
+
+    dish = sites.index[sites["kind"] == "dish"].to_numpy()
+    try:
+        home = home_pops(sites["lat_deg"].to_numpy()[dish], sites["lon_deg"].to_numpy()[dish], country=iso2)
+    except InputError:
+        return "-", float("nan")
+    pops = sites.index[sites["kind"] == "pop"].to_numpy()
+    codes = pop_codes_of(Sites(
+        name=sites["name"].to_numpy()[pops], kind=["pop"] * len(pops), lat_deg=sites["lat_deg"].to_numpy()[pops],
+        lon_deg=sites["lon_deg"].to_numpy()[pops], elevation_m=np.zeros(len(pops)), group=[""] * len(pops),
+        attrs={"clli": sites["clli"].to_numpy()[pops].astype(object)}))
+    code_of_site = dict(zip(pops.tolist(), codes.tolist()))
+    home_of_site = dict(zip(dish.tolist(), home.pop_code.tolist()))
+    connected = _online(steps)
+    reached = np.array([code_of_site.get(int(p), "") for p in steps["pop"].to_numpy()], dtype=object)
+    wanted = np.array([home_of_site.get(int(s), "?") for s in steps["site"].to_numpy()], dtype=object)
+    w = _dishes_per_site(sites)[steps["site"].to_numpy()] * connected
+    share = float((w * (reached == wanted)).sum() / w.sum()) if w.sum() else float("nan")
+    label = "/".join(sorted(set(home.pop_code.tolist())))
+    return label, share
+
+
+def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Path, mode: str) -> list[dict]:
+    """Rows of one country: its nine figures, published beside leonet's."""
+    iso2 = metrics.iso2(iso3)
+    source = f"Starlink {metrics.date.isoformat()}"
+    t0 = time.perf_counter()
+    try:
+        plan = country_plan(iso3, iso2, metrics.date, orbit_file, mode)
+        sites, steps = _run(plan.scenario, work / iso3)
+    except InputError as err:
+        return [{"country": iso3, "metric": f, "unit": UNITS[f.split("_")[0]], "published": metrics.countries[iso3][f],
+                 "source": source, "leonet": None, "note": f"not run: {err}"} for f in FIELDS]
+    run_s = time.perf_counter() - t0
+    figures = leonet_figures(steps, _dishes_per_site(sites))
+    connected = float(np.average(_online(steps), weights=_dishes_per_site(sites)[steps["site"].to_numpy()]))
+    home, at_home = _home_share(sites, steps, iso2)
+    rows = []
+    for f in FIELDS:
+        ok, tol = within(f, metrics.countries[iso3][f], figures[f])
+        rows.append({
+            "country": iso3, "metric": f, "unit": UNITS[f.split("_")[0]], "published": metrics.countries[iso3][f],
+            "source": source, "leonet": figures[f], "within_tolerance": ok, "tolerance": tol,
+            "sim_start": plan.sim_start.isoformat(), "dish_sites": int((sites["kind"] == "dish").sum()),
+            "dishes": int(_dishes_per_site(sites)[sites["kind"].to_numpy() == "dish"].sum()),
+            "connected_share": connected, "home_pop": home, "at_home_pop_share": at_home, "run_s": run_s,
+            "note": ("latency to the PoP the engine's route reached" if f.startswith("latency") else "speed-test column")
+            + (f"; dishes at {plan.places}" if plan.places != "geonames cities" else ""),
+        })
+    return rows
+
+
+def _reference_rows(orbit_file: Path, work: Path, when, mode: str) -> list[dict]:
+    """Ookla US rows (a US run) and the 1 Hz dish-history rows (one dish at 1 s steps)."""
+    from .metrics import iso3_to_iso2
+
+    rows = []
+    t0 = time.perf_counter()
+    plan = country_plan("USA", iso3_to_iso2()["USA"], when, orbit_file, mode)
+    sites, steps = _run(plan.scenario, work / "USA")
+    figures = leonet_figures(steps, _dishes_per_site(sites))
+    run_s = time.perf_counter() - t0
+    for f, (value, src) in OOKLA_US_Q1_2025.items():
+        ok, tol = within(f, value, figures[f])
+        rows.append({"country": "USA (reference)", "metric": f, "unit": UNITS[f.split("_")[0]], "published": value,
+                     "source": src, "leonet": figures[f], "within_tolerance": ok, "tolerance": tol,
+                     "sim_start": plan.sim_start.isoformat(), "dish_sites": int((sites["kind"] == "dish").sum()),
+                     "run_s": run_s, "note": "leonet: the 2023-12-27 constellation and 2023 ground segment"
+                     + ("; Ookla's latency is to a server, leonet's to the PoP" if f.startswith("latency") else "")})
+    # one dish at the measured dish's assumed place, 1 s steps over four slots
+    name, lat, lon = DISH_HISTORY_PLACE
+    one = dict(plan.scenario)
+    one["name"] = "realism-dish-history"
+    one["ground"] = {**plan.scenario["ground"], "sites": [{"name": "dish-1hz", "lat_deg": lat, "lon_deg": lon,
+                                                           "kind": "dish", "dishes": 1}]}
+    one["time"] = {**plan.scenario["time"], "duration_s": 60.0 if mode == "fast" else 180.0, "step_s": 1.0}
+    t0 = time.perf_counter()
+    _, steps1 = _run(one, work / "dish-1hz")
+    run1 = time.perf_counter() - t0
+    lat_ms = np.where(_online(steps1), steps1["rtt_ms"].to_numpy(dtype=float), np.nan)
+    ours = series_stats(lat_ms, np.where(np.isfinite(lat_ms), 0.0, 1.0))
+    measured, drop, label = dish_history()
+    theirs = series_stats(measured, drop)
+    units = {"slot_step_ms": "ms", "jitter_within_slot_ms": "ms", "drop_rate_mean": "fraction",
+             "seconds_with_drops": "fraction"}
+    for k, value in theirs.items():
+        rows.append({"country": "dish 1 Hz (reference)", "metric": k, "unit": units.get(k, "ms"), "published": value,
+                     "source": "a US dish, 1 Hz, June 2024", "leonet": ours[k],
+                     "within_tolerance": None, "sim_start": plan.sim_start.isoformat(), "dish_sites": 1,
+                     "run_s": run1, "note": f"leonet: one dish at {name}, 1 s steps"})
+    return rows
+
+
+def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, mode: str = "full",
+                references: bool = True, work_dir: Path | None = None, progress=None) -> RealismResult:
+    """Run the check (see the module docstring); ``mode`` "fast" shortens windows and cities."""
+    chosen = list(metrics.countries) if not countries else [c.strip().upper() for c in countries]
+    unknown = [c for c in chosen if c not in metrics.countries]
+    if unknown:
+        raise InputError(f"country code(s) {unknown} are not in the metrics file", metrics.source, "countries")
+    result = RealismResult()
+    with tempfile.TemporaryDirectory(prefix="leonet-realism-") as tmp:
+        work = Path(work_dir) if work_dir else Path(tmp)
+        orbit_file = extract_orbit_file(orbit_set_for(metrics.date), Path(tmp))
+        for k, iso3 in enumerate(chosen):
+            rows = run_country(iso3, metrics, orbit_file, work, mode)
+            result.rows.extend(rows)
+            result.run_s[iso3] = rows[0].get("run_s")
+            if progress:
+                progress(k + 1, len(chosen), iso3)
+        if references:
+            result.rows.extend(_reference_rows(orbit_file, work, metrics.date, mode))
+    result.summary = summarise(result.rows, chosen) + [f"assumption: {a}" for a in ASSUMPTIONS]
+    return result
+
+
+def summarise(rows: list[dict], countries: list[str]) -> list[str]:
+    """Counts of countries within tolerance, and whether Ukraine stays slower than Germany."""
+    by = {(r["country"], r["metric"]): r for r in rows}
+    run = [c for c in countries if by.get((c, "latency_p50"), {}).get("leonet") is not None]
+    lat_ok = [c for c in run if by[(c, "latency_p50")]["within_tolerance"]]
+    down_ok = [c for c in run if by[(c, "download_p50")]["within_tolerance"]]
+    both = [c for c in lat_ok if c in down_ok]
+    lines = [
+        f"countries run: {len(run)} of {len(countries)}",
+        f"latency p50 within {LATENCY_TOLERANCE_MS:g} ms: {len(lat_ok)} of {len(run)}",
+        f"download p50 within {DOWNLOAD_TOLERANCE:.0%}: {len(down_ok)} of {len(run)}",
+        f"both: {len(both)} of {len(run)} (goal: at least 80 %)",
+    ]
+    if ("UKR", "latency_p50") in by and ("DEU", "latency_p50") in by:
+        u, d = by[("UKR", "latency_p50")], by[("DEU", "latency_p50")]
+        if u.get("leonet") is not None and d.get("leonet") is not None:
+            kept = (u["leonet"] > d["leonet"]) == (u["published"] > d["published"])
+            lines.append(f"order kept (Ukraine slower than Germany, latency p50): {'yes' if kept else 'no'} "
+                         f"(published {u['published']:.1f} vs {d['published']:.1f} ms; "
+                         f"leonet {u['leonet']:.1f} vs {d['leonet']:.1f} ms)")
+    return lines
+
+
+def write_table(result: RealismResult, out_dir: Path) -> tuple[Path, Path]:
+    """Write the table as ``realism.csv`` and ``realism.parquet`` (and the summary as
+    ``realism_summary.txt``) into ``out_dir``; each file is written whole to a temporary name
+    and then renamed, so nothing half-written is left."""
+    import os
+
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    table = result.table()
+    paths = (out / "realism.csv", out / "realism.parquet", out / "realism_summary.txt")
+    tmp = [p.with_name(p.name + ".part") for p in paths]
+    pacsv.write_csv(table, tmp[0])
+    pq.write_table(table, tmp[1])
+    tmp[2].write_text("\n".join(result.summary) + "\n", encoding="utf-8")
+    for t, p in zip(tmp, paths):
+        os.replace(t, p)
+    return paths[0], paths[1]

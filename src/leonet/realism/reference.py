@@ -1,0 +1,77 @@
+"""Fixed reference figures beside Starlink's per-country ones: Ookla's US medians and one dish's
+own 1 Hz history.
+
+- Ookla, Q1 2025, Starlink in the US: median download ~105 Mbps, upload ~15 Mbps, latency
+  40-45 ms to a speed-test server (REFERENCE.md; a server, not the PoP: a few ms more).
+- ``leonet/data/measured/dish/dish_history_1hz_2024-06.json``: a US residential dish's own 900 s
+  history at 1 Hz, June 2024 (NUWiNS/starlink-measurement, commit e9a714e; see that folder's
+  SOURCE.md): ``popPingLatencyMs`` (to the PoP), ``popPingDropRate``. Its statistics are
+  computed here, not typed in.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from ..errors import InputError
+from .quality import quality_percentile
+
+#: Ookla Speedtest Intelligence, Starlink US, Q1 2025 (REFERENCE.md): metric -> (value, note).
+OOKLA_US_Q1_2025 = {
+    "download_p50": (105.0, "Ookla US median, Q1 2025"),
+    "upload_p50": (15.0, "Ookla US median, Q1 2025"),
+    "latency_p50": (42.5, "Ookla US median 40-45 ms to a server, Q1 2025"),
+}
+DISH_HISTORY_FILE = "dish_history_1hz_2024-06.json"
+#: Where the measured dish may have been (its owners are at Northwestern University, Evanston,
+#: IL; the file does not say): leonet's comparable dish stands there.
+DISH_HISTORY_PLACE = ("Evanston, IL (assumed)", 42.0451, -87.6877)
+SLOT_S = 15
+
+
+def dish_history() -> tuple[np.ndarray, np.ndarray, str]:
+    """(latency_ms (900,), drop_rate (900,), source) of the shipped 1 Hz history, oldest first.
+
+    The API returns ring buffers; ``current`` counts samples written, so the oldest sample sits
+    at ``current % 900``.
+    """
+    from importlib.resources import files
+
+    label = f"leonet/data/measured/dish/{DISH_HISTORY_FILE}"
+    data = json.loads(files("leonet").joinpath("data", "measured", "dish", DISH_HISTORY_FILE).read_text("utf-8"))
+    try:
+        h = data["dishGetHistory"]
+        latency = np.asarray(h["popPingLatencyMs"], dtype=float)
+        drop = np.asarray(h["popPingDropRate"], dtype=float)
+        current = int(h["current"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise InputError(f"not a dishGetHistory file: {e}", label, "dishGetHistory") from None
+    if latency.shape != drop.shape:
+        raise InputError("popPingLatencyMs and popPingDropRate differ in length", label, "dishGetHistory")
+    shift = current % latency.size
+    return np.roll(latency, -shift), np.roll(drop, -shift), label
+
+
+def series_stats(latency_ms: np.ndarray, drop_rate: np.ndarray) -> dict[str, float]:
+    """Statistics of a 1 Hz series (seconds in order).
+
+    latency p20/p50/p80 (quality convention; seconds with full loss or no latency left out);
+    ``slot_step_ms``: median |change| of latency at the 15 s phase where changes are largest
+    (the reconfiguration boundary, found from the data since the file carries no timestamps);
+    ``jitter_within_slot_ms``: median |change| at the other 14 phases; ``drop_rate_mean`` and
+    ``seconds_with_drops`` (share of seconds with drop rate > 0).
+    """
+    lat = np.where(drop_rate >= 1.0, np.nan, np.asarray(latency_ms, dtype=float))
+    out = {f"latency_p{q}": quality_percentile(lat, 1.0, q, higher_is_better=False) for q in (20, 50, 80)}
+    step = np.abs(np.diff(lat))
+    phase = np.arange(1, lat.size) % SLOT_S
+    means = np.array([np.nanmean(step[phase == p]) if np.isfinite(step[phase == p]).any() else -1.0
+                      for p in range(SLOT_S)])
+    boundary = int(np.argmax(means))
+    out["slot_step_ms"] = float(np.nanmedian(step[phase == boundary]))
+    out["jitter_within_slot_ms"] = float(np.nanmedian(step[phase != boundary]))
+    out["drop_rate_mean"] = float(np.mean(drop_rate))
+    out["seconds_with_drops"] = float(np.mean(drop_rate > 0))
+    return out
