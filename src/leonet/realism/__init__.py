@@ -1,0 +1,1 @@
+"""The realism check: leonet against Starlink's published per-country figures (``leonet realism``)."""

@@ -1,0 +1,160 @@
+"""Home PoPs from Starlink's GeoIP feed, and the real ground data shipped with leonet (issue 11)."""
+
+import csv
+import json
+from importlib.resources import files
+
+import numpy as np
+import pytest
+
+import leonet
+from leonet.errors import InputError
+from leonet.ground.builtin import (builtin_sites, pop_codes_of, starlink_gateways_2023, starlink_gateways_2026,
+                                   starlink_pops_2023, starlink_pops_2026)
+from leonet.ground.home_pop import home_pops, match_pops, read_home_pop_table
+
+DATA = files("leonet").joinpath("data")
+
+
+def _raw_places():
+    """The shipped place table read with the csv module (not leonet's parser): the oracle."""
+    return list(csv.DictReader(DATA.joinpath("geoip", "home_pop_places_2024-08-06.csv").open(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("city, lat, lon, pop", [
+    ("Kyiv", 50.4501, 30.5234, "frntdeu1"),        # source: 18 subnets frntdeu1, 6 mdrdesp1, 3 lndngbr1
+    ("Warsaw", 52.2297, 21.0122, "frntdeu1"),      # 15 frntdeu1, 1 lndngbr1
+    ("Sydney", -33.8688, 151.2093, "sydyaus1"),    # 31 sydyaus1, 7 acklnzl1, 3 jtnaidn1
+    ("Vienna", 48.2082, 16.3738, "frntdeu1"),
+    ("Buenos Aires", -34.6037, -58.3816, None),    # 4 sntochl1 vs 4 splobra1: a tie, first code wins
+])
+def test_published_examples(city, lat, lon, pop):
+    h = home_pops([lat], [lon])
+    assert h.city[0] == city
+    if pop is None:
+        rows = [r for r in _raw_places() if r["city"] == city]
+        top = max(int(r["n_subnets"]) for r in rows)
+        pop = sorted(r["pop_code"] for r in rows if int(r["n_subnets"]) == top)[0]
+    assert h.pop_code[0] == pop
+
+
+def test_every_place_gets_its_top_pop_from_the_source_rows():
+    rows = _raw_places()
+    best = {}
+    for r in rows:
+        key = (r["country"], r["city"])
+        cand = (int(r["n_subnets"]), r["pop_code"])
+        old = best.get(key)
+        if old is None or cand[0] > old[0] or (cand[0] == old[0] and cand[1] < old[1]):
+            best[key] = cand
+    places = {(r["country"], r["city"]): (float(r["lat_deg"]), float(r["lon_deg"])) for r in rows}
+    keys = sorted(places)
+    lat = [places[k][0] for k in keys]
+    lon = [places[k][1] for k in keys]
+    h = home_pops(lat, lon, country=[k[0] for k in keys])
+    assert list(h.city) == [k[1] for k in keys]
+    assert list(h.pop_code) == [best[k][1] for k in keys]
+    assert np.all(h.city_distance_km < 1e-6)
+
+
+def test_country_decides_the_city_and_the_choice_is_a_pure_function_of_place():
+    # A dish in Kyiv told it is in Poland is homed by Poland's nearest listed city.
+    h = home_pops([50.45], [30.52], country="PL")
+    assert h.country[0] == "PL" and h.city[0] == "Warsaw"
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(-50, 60, 200), rng.uniform(-120, 150, 200)
+    a = home_pops(lat, lon)
+    perm = rng.permutation(200)
+    b = home_pops(lat[perm], lon[perm])
+    assert list(b.pop_code) == list(a.pop_code[perm]) and list(b.city) == list(a.city[perm])
+
+
+def test_unknown_country_and_unknown_pop_are_clear_errors(tmp_path):
+    with pytest.raises(InputError, match="not in the place"):
+        home_pops([0.0], [0.0], country="IM")
+    places = tmp_path / "places.csv"
+    pops = tmp_path / "pops.csv"
+    pops.write_text("code,city,lat_deg,lon_deg\nfrntdeu1,Frankfurt,50.1,8.7\n")
+    places.write_text("country,region,city,lat_deg,lon_deg,pop_code,n_subnets\n"
+                      "UA,UA-30,Kyiv,50.45,30.52,frntdeu1,18\n"
+                      "PL,PL-14,Warsaw,52.23,21.01,wrswpol1,15\n")
+    with pytest.raises(InputError) as err:
+        read_home_pop_table(places, pops)
+    assert err.value.source == str(places) and "line 3" in err.value.location and "wrswpol1" in err.value.message
+    places.write_text("country,region,city,lat_deg,lon_deg,pop_code,n_subnets\nUKR,UA-30,Kyiv,50.45,30.52,frntdeu1,18\n")
+    with pytest.raises(InputError, match="alpha-2"):
+        read_home_pop_table(places, pops)
+    ok = tmp_path / "ok.csv"
+    ok.write_text("country,region,city,lat_deg,lon_deg,pop_code,n_subnets\nUA,UA-30,Kyiv,50.45,30.52,frntdeu1,18\n")
+    assert list(home_pops([49.0], [32.0], table=read_home_pop_table(ok, pops)).pop_code) == ["frntdeu1"]
+
+
+def test_pops_carry_codes_that_home_pops_match():
+    codes_2023 = pop_codes_of(starlink_pops_2023())
+    table = read_home_pop_table()
+    # every 2023 PoP's code is a PoP of the GeoIP table (the three map misspellings corrected)
+    assert set(codes_2023) <= set(table.pops)
+    h = home_pops([50.45, -33.87], [30.52, 151.21])
+    index = match_pops(h.pop_code, codes_2023)
+    assert list(codes_2023[index]) == ["frntdeu1", "sydyaus1"]
+    p26 = starlink_pops_2026()
+    assert "frntdeu1" in set(p26.name) and list(pop_codes_of(p26)) == list(p26.name)
+    assert match_pops(["nosuch1"], codes_2023)[0] == -1
+
+
+def _antenna_rows():
+    return list(csv.DictReader(DATA.joinpath("starlink_ground_2023-10-10", "gateway_antennas.csv").open(encoding="utf-8")))
+
+
+def test_status_rules_and_antenna_counts_2023():
+    raw = list(csv.DictReader(DATA.joinpath("starlink_ground_2023-10-10", "gateways.csv").open(encoding="utf-8")))
+    ant = _antenna_rows()
+    built = {"Live", "Presumed Live", "Built", "Built | STA", "Built | Ka Grant"}
+    na_op = sum(r["site_type"] == "gateway" and r["region"] == "North America" and r["status"] in built for r in raw)
+    na_live = [a for r, a in zip(raw, ant) if r["site_type"] == "gateway" and r["region"] == "North America"
+               and (r["status"] in built or a["map_colour"] == "green(live)")]
+    op = starlink_gateways_2023(regions="North America")
+    live = starlink_gateways_2023(regions="North America", statuses="carried-traffic", antennas="from-data")
+    assert len(op) == na_op == 28
+    assert len(live) == len(na_live) == 77
+    assert "antennas" not in op.attrs  # the default set is unchanged
+    assert int(live.attrs["antennas"].sum()) == sum(int(a["ka_antenna_count"]) for a in na_live) == 809
+    assert set(live.attrs["antennas"]) <= {2, 4, 5, 8, 12, 32, 40}
+    assert len(starlink_gateways_2023(statuses="all")) == 217
+
+
+def test_2026_sets():
+    stations = json.loads(DATA.joinpath("starlink_ground_2026", "ground_stations_2026-03-20.json").read_text("utf-8"))
+    gws = [s for s in stations["stations"] if s["type"] == "gateway"]
+    assert len(starlink_gateways_2026()) == sum(s["status"] == "operational" for s in gws) == 214
+    assert len(starlink_gateways_2026("all")) == len(gws) == 307
+    assert len(starlink_pops_2026()) == 55 and len(starlink_pops_2026("all")) == 67
+    with pytest.raises(InputError, match="takes no option"):
+        builtin_sites("starlink-gateways-2026", regions=["Europe"])
+    with pytest.raises(InputError, match="takes no option"):
+        builtin_sites("starlink-pops-2023", antennas="from-data")
+
+
+def _tiny(builtin, extra_sites=(), site_files=()):
+    return leonet.scenario_from_dict({
+        "name": "t", "constellation": {"shells": [{"altitude_km": 550, "inclination_deg": 53, "planes": 6, "sats_per_plane": 6}]},
+        "ground": {"builtin": builtin, "sites": list(extra_sites), "site_files": list(site_files)},
+        "time": {"start": "2024-01-06T12:00:00Z", "duration_s": 15, "step_s": 15},
+    })
+
+
+def test_antenna_counts_reach_the_network_model(tmp_path):
+    sc = _tiny([{"name": "starlink-gateways-2023", "regions": ["Europe"], "antennas": "from-data"},
+                {"name": "starlink-pops-2023", "regions": ["Europe"]}])
+    model = leonet.build_model(sc)
+    gw = np.flatnonzero(np.asarray(model.sites.kind) == "gateway")
+    expected = model.sites.attrs["antennas"][gw].astype(np.int64)
+    assert np.array_equal(model.network.gateway_antennas, np.where(expected > 0, expected, 8))
+    assert 4 in set(model.network.gateway_antennas)  # Elfordstown, IE: 4 Ka antennas on the map
+    plain = leonet.build_model(_tiny([{"name": "starlink-gateways-2023", "regions": ["Europe"]},
+                                      {"name": "starlink-pops-2023", "regions": ["Europe"]}]))
+    assert set(plain.network.gateway_antennas) == {8}
+    bad = tmp_path / "gw.csv"
+    bad.write_text("name,lat_deg,lon_deg,kind,antennas\ng1,50,8,gateway,lots\n")
+    with pytest.raises(InputError, match="antennas"):
+        leonet.build_model(_tiny([], site_files=[{"path": str(bad)}])).network

@@ -1,0 +1,127 @@
+"""The realism check (issue 11, item 9): the metrics reader, quality percentiles, and a fast run of
+two countries through the command line. The tolerance goals are asserted in an xfail test until
+the service model is integrated."""
+
+import json
+import subprocess
+import sys
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leonet.errors import InputError
+from leonet.realism.metrics import FIELDS, SHIPPED_DATES, parse_published_metrics, read_published_metrics, shipped_metrics_path
+from leonet.realism.quality import quality_percentile, weighted_percentile
+from leonet.realism.reference import dish_history, series_stats
+
+UKR = {"download_p20": 42.559, "download_p50": 153.387, "download_p80": 223.778, "latency_p20": 74.59,
+       "latency_p50": 60.381, "latency_p80": 52.73, "upload_p20": 8.618, "upload_p50": 15.972, "upload_p80": 23.899}
+
+
+def test_shipped_files_read_with_their_dates():
+    counts = {}
+    for d in SHIPPED_DATES:
+        m = read_published_metrics(str(shipped_metrics_path(d)))
+        assert m.date == date.fromisoformat(d)
+        counts[d] = len(m.countries)
+    assert counts == {"2023-09-08": 31, "2023-10-03": 31, "2023-11-08": 31, "2023-12-04": 35, "2024-01-06": 40}
+    m = read_published_metrics()
+    # Starlink's figures as published (SOURCE.md): Ukraine slower than Germany
+    assert m.countries["UKR"]["latency_p50"] == pytest.approx(60.381)
+    assert m.countries["DEU"]["latency_p50"] == pytest.approx(39.883)
+    assert m.iso2("UKR") == "UA" and m.iso2("DEU") == "DE"
+
+
+@pytest.mark.parametrize("data, field, words", [
+    ({"UA": UKR}, "UA", "alpha-3"),
+    ({"XXX": UKR}, "XXX", "unknown ISO"),
+    ({"UKR": {k: v for k, v in UKR.items() if k != "upload_p80"}}, "UKR.upload_p80", "missing"),
+    ({"UKR": {**UKR, "jitter_p50": 3.0}}, "UKR.jitter_p50", "unknown field"),
+    ({"UKR": {**UKR, "latency_p50": "60"}}, "UKR.latency_p50", "number"),
+    ({"UKR": {**UKR, "latency_p50": 0.06}}, "UKR.latency_p50", "plausible"),
+    # numeric percentiles (p20 the lower latency) break the quality convention
+    ({"UKR": {**UKR, "latency_p20": 52.73, "latency_p80": 74.59}}, "UKR.latency_p20", "quality convention"),
+])
+def test_bad_metrics_name_file_and_field(data, field, words):
+    with pytest.raises(InputError) as err:
+        parse_published_metrics(json.dumps(data), "m_2024-01-06.json")
+    assert err.value.source == "m_2024-01-06.json" and err.value.location == field and words in err.value.message
+
+
+def test_metrics_date_must_come_from_name_or_caller(tmp_path):
+    with pytest.raises(InputError, match="no date"):
+        parse_published_metrics(json.dumps({"UKR": UKR}), "mine.json")
+    assert parse_published_metrics(json.dumps({"UKR": UKR}), "mine.json", date(2025, 3, 1)).date == date(2025, 3, 1)
+    with pytest.raises(InputError, match="JSON"):
+        parse_published_metrics("{", "x_2024-01-01.json")
+
+
+def test_quality_percentiles_against_numpy():
+    rng = np.random.default_rng(5)
+    x = rng.gamma(2.0, 20.0, 501)
+    for q in (20, 50, 80):
+        assert weighted_percentile(x, 1.0, q) == pytest.approx(np.percentile(x, q, method="hazen"))
+    # p20 is the worse value: the higher latency, the lower speed
+    assert quality_percentile(x, 1.0, 20, higher_is_better=False) == pytest.approx(np.percentile(x, 80, method="hazen"))
+    assert quality_percentile(x, 1.0, 20, higher_is_better=True) == pytest.approx(np.percentile(x, 20, method="hazen"))
+    # integer weights equal repetition
+    w = rng.integers(1, 5, 501)
+    assert weighted_percentile(x, w, 50) == pytest.approx(np.percentile(np.repeat(x, w), 50, method="hazen"), rel=0.02)
+
+
+def test_dish_history_statistics():
+    lat, drop, _ = dish_history()
+    assert lat.shape == drop.shape == (900,)
+    s = series_stats(lat, drop)
+    assert s["latency_p20"] >= s["latency_p50"] >= s["latency_p80"]
+    assert 0 < s["drop_rate_mean"] < 1 and 0 < s["seconds_with_drops"] < 1
+    # the 15 s reconfiguration shows: steps at the boundary exceed the jitter within a slot
+    assert s["slot_step_ms"] > s["jitter_within_slot_ms"] > 0
+
+
+@pytest.fixture(scope="module")
+def fast_table(tmp_path_factory):
+    out = tmp_path_factory.mktemp("realism")
+    r = subprocess.run([sys.executable, "-m", "leonet.cli", "realism", "--countries", "UKR,DEU", "--fast",
+                        "--no-references", "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return r.stdout, pd.read_parquet(out / "realism.parquet"), pd.read_csv(out / "realism.csv")
+
+
+def test_fast_run_table_structure(fast_table):
+    stdout, table, table_csv = fast_table
+    assert "latency p50 within 5 ms" in stdout and "order kept" in stdout and "UKR" in stdout
+    assert list(table.columns)[:7] == ["country", "metric", "unit", "published", "source", "leonet", "within_tolerance"]
+    assert len(table) == len(table_csv) == 2 * len(FIELDS)
+    assert set(table["country"]) == {"UKR", "DEU"} and set(table["metric"]) == set(FIELDS)
+    ukr = table[table["country"] == "UKR"].set_index("metric")
+    assert ukr.loc["latency_p50", "published"] == pytest.approx(60.381)
+    assert ukr["home_pop"].iloc[0] == "frntdeu1"
+    # a verdict exactly where a tolerance is defined
+    assert table["within_tolerance"].notna().sum() == 4
+    assert table[table["metric"].isin(["latency_p50", "download_p50"])]["within_tolerance"].notna().all()
+    assert (table["leonet"].notna()).all() and (table["run_s"] > 0).all()
+    # quality convention on leonet's side too
+    lat = ukr.loc[["latency_p20", "latency_p50", "latency_p80"], "leonet"].to_numpy()
+    down = ukr.loc[["download_p20", "download_p50", "download_p80"], "leonet"].to_numpy()
+    assert lat[0] >= lat[1] >= lat[2] and down[0] <= down[1] <= down[2]
+
+
+def test_unknown_country_is_refused_before_running(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "leonet.cli", "realism", "--countries", "FRA", "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "FRA" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.xfail(strict=False, reason="service model not integrated yet")
+def test_tolerances_service_model(fast_table):
+    _, table, _ = fast_table
+    p50 = table.set_index(["country", "metric"])
+    for c in ("UKR", "DEU"):
+        assert abs(p50.loc[(c, "latency_p50"), "leonet"] - p50.loc[(c, "latency_p50"), "published"]) <= 5.0
+        pub = p50.loc[(c, "download_p50"), "published"]
+        assert abs(p50.loc[(c, "download_p50"), "leonet"] - pub) <= 0.2 * pub
+    assert p50.loc[("UKR", "latency_p50"), "leonet"] > p50.loc[("DEU", "latency_p50"), "leonet"]
