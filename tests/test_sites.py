@@ -74,7 +74,8 @@ def test_starlink_pops():
 
 
 def test_builtin_site_sets_registry():
-    assert set(BUILTIN_SITE_SETS) == {"hypatia-top100", "starlink-gateways-2023", "starlink-pops-2023"}
+    assert set(BUILTIN_SITE_SETS) == {"hypatia-top100", "starlink-gateways-2023", "starlink-pops-2023",
+                                      "starlink-gateways-2026", "starlink-pops-2026"}
     for make, description in BUILTIN_SITE_SETS.values():
         assert isinstance(make(), Sites) and description
 
