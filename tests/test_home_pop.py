@@ -158,3 +158,21 @@ def test_antenna_counts_reach_the_network_model(tmp_path):
     bad.write_text("name,lat_deg,lon_deg,kind,antennas\ng1,50,8,gateway,lots\n")
     with pytest.raises(InputError, match="antennas"):
         leonet.build_model(_tiny([], site_files=[{"path": str(bad)}])).network
+
+
+def test_home_pops_of_a_scenarios_sites():
+    from leonet.ground.home_pop import home_pops_of_sites
+    from leonet.ground.sites import Sites
+
+    dishes = Sites(name=["kyiv", "warsaw", "minneapolis", "chicago"], kind=["dish"] * 4,
+                   lat_deg=[50.45, 52.23, 44.98, 41.88], lon_deg=[30.52, 21.01, -93.26, -87.63],
+                   elevation_m=[0, 0, 0, 0], group=[""] * 4)
+    sites = Sites.concatenate([dishes, starlink_pops_2023()])
+    number, code, missing = home_pops_of_sites(sites)
+    pops = starlink_pops_2023()
+    assert list(code[:2]) == ["frntdeu1", "frntdeu1"]
+    assert pops.name[number[0]] == "FRA" and number[0] == number[1]
+    assert pops.name[number[3]] == "ORD/CHI"
+    # Minneapolis's subnets sit mostly on rdmdwax3 (8 of 9; a staging code), a PoP the 2023 map
+    # does not have: reported, not re-homed
+    assert code[2] == "rdmdwax3" and number[2] == -1 and missing == ["rdmdwax3"]

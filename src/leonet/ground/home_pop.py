@@ -222,3 +222,31 @@ def match_pops(home_codes, pop_codes) -> np.ndarray:
         for alias in str(code).lower().split("/"):
             lookup.setdefault(alias.strip(), k)
     return np.array([lookup.get(str(c).lower(), -1) for c in home_codes], dtype=np.int64)
+
+
+def home_pops_of_sites(sites, country=None, table: HomePopTable | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Home PoP of every dish of a scenario's sites, as a PoP number of those sites.
+
+    Parameters
+    ----------
+    sites : :class:`~leonet.ground.sites.Sites` with dishes and PoPs (PoPs need a code, see
+        :func:`leonet.ground.builtin.pop_codes_of`).
+    country : as :func:`home_pops` (None: from the nearest place).
+
+    Returns
+    -------
+    pop_number : int64 (D,), the home PoP's number among the sites' PoPs (0..P-1, in site
+        order), -1 where the scenario lacks that PoP.
+    code : object (D,), the home PoP's code.
+    missing : the codes wanted but absent from the scenario's PoPs (sorted): the caller reports
+        them; nothing is re-homed silently.
+    """
+    from .builtin import pop_codes_of
+
+    kind = np.asarray(sites.kind)
+    dish, pop = np.flatnonzero(kind == "dish"), np.flatnonzero(kind == "pop")
+    home = home_pops(sites.lat_deg[dish], sites.lon_deg[dish], country=country, table=table)
+    codes = pop_codes_of(sites.take(pop)) if len(pop) else np.zeros(0, dtype=object)
+    number = match_pops(home.pop_code, codes)
+    missing = sorted(set(home.pop_code[number < 0].tolist()))
+    return number, home.pop_code, missing
