@@ -83,6 +83,7 @@ class TargetSpec(_Model):
     sites: list[str] = []
     groups: list[str] = []
     shells: list[str] = []
+    planes: list[int] = Field([], description="Satellite events: only these orbital planes (numbers within the shells).")
     fraction: float = Field(1.0, ge=0, le=1, description="Share of the selection hit, chosen with seed.")
     seed: int = 0
 

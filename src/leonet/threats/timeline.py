@@ -166,6 +166,18 @@ class Timeline:
         numbers = [constellation.shell_names.index(s) for s in shells]
         return np.isin(constellation.shell, numbers)
 
+    def _select_planes(self, k, spec, constellation: Constellation, mask: np.ndarray) -> np.ndarray:
+        planes = spec.target.planes
+        if not planes:
+            return mask
+        have = set(np.unique(constellation.plane[mask]).tolist())
+        missing = [p for p in planes if p not in have]
+        if missing:
+            raise InputError(f"no satellite of the selected shells is in plane(s) {missing[:10]} "
+                             f"(planes {min(have) if have else '-'}..{max(have) if have else '-'})",
+                             location=self._where(k, spec, "target.planes"))
+        return mask & np.isin(constellation.plane, planes)
+
     def _resolve(self, k, spec, start_ns, sites, constellation, gateway_sites, pop_sites, gateway_pop, backbone,
                  positions_at) -> _Resolved:
         t0 = utc_to_ns(spec.start) if spec.start is not None else start_ns + int(round(spec.start_s * 1e9))
@@ -200,7 +212,7 @@ class Timeline:
         elif typ == "fibre_cut":
             self._resolve_links(k, spec, r, sites, gateway_sites, pop_sites, gateway_pop, backbone)
         elif typ in ("satellite_loss", "asat", "satellite_failures"):
-            mask = self._select_shells(k, spec, constellation)
+            mask = self._select_planes(k, spec, constellation, self._select_shells(k, spec, constellation))
             if typ == "asat" or (typ == "satellite_loss" and spec.target.region is not None):
                 if spec.target.region is None:
                     raise InputError("an asat event needs target.region", location=self._where(k, spec, "target"))
