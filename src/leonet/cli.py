@@ -432,6 +432,11 @@ def export_hypatia_cmd(
         console.print(f"[yellow]warning:[/] {w}")
 
 
+from .cli_planning import register as _register_planning  # noqa: E402
+
+_register_planning(app)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: runs the app, turning leonet errors into clear messages."""
     try:
