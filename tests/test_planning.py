@@ -216,3 +216,15 @@ def test_variants_on_a_dask_local_cluster_equal_serial(tmp_path):
     on_dask = run_variants(base, variants, tmp_path / "b", workers=2, dask="local")
     cols = [c for c in serial.columns if c != "results"]
     pd.testing.assert_frame_equal(serial[cols], on_dask[cols].set_index("variant").loc[serial["variant"]].reset_index())
+
+
+def test_study_reports_render_offline(tmp_path):
+    from leonet.planning.report import write_study_report
+
+    base = scenario(ONE_GATEWAY, tmp_path)
+    contingency(base, "gateways", tmp_path / "c")
+    text = write_study_report(tmp_path / "c").read_text()
+    assert "gw-near" in text and "PlotlyGeoAssets" in text and "ranking-map" in text
+    assert "https://" not in text.split("<script>", 1)[0]  # nothing fetched before plotly
+    with pytest.raises(InputError, match="not a study folder"):
+        write_study_report(tmp_path)

@@ -43,6 +43,12 @@ def _fmt(v, digits=3) -> str:
     return f"{v:+.{digits}g}" if isinstance(v, float) else str(v)
 
 
+def _report(console, folder: Path) -> None:
+    from .planning.report import write_study_report
+
+    console.print(f"Report: {write_study_report(folder)} (one HTML file, opens offline)")
+
+
 def _study_dir(out: Path | None, scenario_name: str, kind: str) -> Path:
     return out if out is not None else Path("results") / f"{scenario_name}.{kind}"
 
@@ -91,6 +97,7 @@ def register(app: typer.Typer) -> None:
                       _fmt(r["delta_unmet_demand"]), _fmt(r["delta_rtt_p50_ms"]))
         console.print(t)
         console.print(f"Ranking: {folder / 'ranking.parquet'}; each variant's results in {folder / 'variants'}")
+        _report(console, folder)
 
     @app.command("capacity-limit")
     def capacity_limit_cmd(
@@ -130,6 +137,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"  binding: {b['kind']} ({b['element']}), saturated in {b['saturated_steps']} step(s)")
         console.print(f"Tried: {', '.join(f'{n:,}{chr(10003) if ok else chr(10007)}' for n, ok in res.tried)}")
         console.print(f"Study: {folder}")
+        _report(console, folder)
 
     @app.command("sweep")
     def sweep_cmd(
@@ -163,6 +171,7 @@ def register(app: typer.Typer) -> None:
             t.add_row(*[str(r[k]) for k in keys], r["metric"], f"{r['mean']:.4g}", ci)
         console.print(t)
         console.print(f"Tables: {folder / 'variants.parquet'} (one row per variant), {folder / 'summary.parquet'}")
+        _report(console, folder)
 
     @app.command("place-gateways")
     def place_gateways_cmd(
@@ -196,3 +205,4 @@ def register(app: typer.Typer) -> None:
             second = f"; runner-up {runner['candidate'].iloc[1]}" if len(runner) > 1 else ""
             console.print(f"  {k}. {c.name} ({c.lat_deg:.3f}, {c.lon_deg:.3f}): {metric} {v:.4g}{second}")
         console.print(f"Study: {folder}")
+        _report(console, folder)
