@@ -474,6 +474,11 @@ def realism_cmd(
     console.print(f"wrote {csv_path} and {parquet_path}")
 
 
+from .cli_planning import register as _register_planning  # noqa: E402
+
+_register_planning(app)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: runs the app, turning leonet errors into clear messages."""
     try:

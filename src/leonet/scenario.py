@@ -364,6 +364,9 @@ class TerrestrialSpec(_Model):
     )
     route_factor: float = Field(1.5, ge=1.0, le=10.0)
     refractive_index: float = Field(1.468, ge=1.0, le=3.0)
+    providers: str | None = Field(None, description=(
+        "Who provides ground internet where: 'builtin-ua-2022' (Ukrainian cities, shares assumed) or a CSV "
+        "country,city,lat_deg,lon_deg,provider,share; needed by isp_outage events."))
 
 
 class OutputSpec(_Model):

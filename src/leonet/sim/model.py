@@ -216,10 +216,19 @@ class SimulationModel:
         from ..threats.timeline import Timeline
 
         net = self.network
+        providers = None
+        if self.scenario.terrestrial.providers is not None:
+            from ..threats.providers import load_providers
+
+            try:
+                providers = load_providers(self.scenario.terrestrial.providers, self.scenario.base_dir)
+            except InputError as err:
+                raise InputError(err.message, source=err.source, location=err.location or "terrestrial.providers") from None
         return Timeline(
             list(self.scenario.events), int(self.t_ns[0]) if len(self.t_ns) else 0, self.sites, self.constellation,
             net.gateway_sites, net.pop_sites, net.gateway_pop, net.backbone,
             positions_at=lambda t: propagate(self.constellation, np.array([t], dtype=np.int64)).ecef_m[0],
+            providers=providers,
         )
 
     @cached_property

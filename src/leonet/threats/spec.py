@@ -26,6 +26,10 @@ EVENT_TYPES = (
     "dish_bricking",       # ground-segment cyber attack: dishes bricked until replaced (OFFLINE)
     "core_outage",         # core-network failure: every PoP down for a period
     "demand_surge",        # more dishes active / more demand per dish
+    "isp_outage",          # a provider's customers (by city, from the providers table) lose ground internet to a level
+    "power_cut",           # dishes without backup power go OFFLINE; others when their backup runs out
+    "geofence",            # the operator refuses service in a region (GEOFENCED)
+    "alt_network_wipe",    # another satellite operator's terminals bricked (KA-SAT, AcidRain): its users lose it, some move over
 )
 
 
@@ -79,6 +83,7 @@ class TargetSpec(_Model):
     sites: list[str] = []
     groups: list[str] = []
     shells: list[str] = []
+    planes: list[int] = Field([], description="Satellite events: only these orbital planes (numbers within the shells).")
     fraction: float = Field(1.0, ge=0, le=1, description="Share of the selection hit, chosen with seed.")
     seed: int = 0
 
@@ -97,6 +102,15 @@ class JammerSpec(_Model):
     beamwidth_deg: float = Field(120.0, gt=0, le=360, description="For pattern: sector (outside: -20 dB).")
 
 
+class CountermeasureSpec(_Model):
+    """The operator's answer to a jammer: from ``after_s`` seconds after the jamming starts, the
+    jammer's effect is reduced by ``rejection_db`` (a software fix: Starlink shipped one within
+    about a day in March 2022, REFERENCE.md; the size of the reduction is an assumption)."""
+
+    after_s: float = Field(86_400.0, ge=0, le=10 * 365 * 86_400, description="Delay from the jamming's start to the fix (s).")
+    rejection_db: float = Field(20.0, ge=0, le=100, description="Extra rejection of the jammer once fixed (dB).")
+
+
 class EventSpec(_Model):
     name: str = Field(..., min_length=1)
     type: Literal[EVENT_TYPES]  # type: ignore[valid-type]
@@ -109,6 +123,17 @@ class EventSpec(_Model):
     rate_per_day: float | None = Field(None, gt=0, description="satellite_failures: failures per satellite per day.")
     jammer: JammerSpec | None = None
     surge_factor: float | None = Field(None, gt=0, le=1000, description="demand_surge: multiplier on active dishes/demand.")
+    level: float | None = Field(None, ge=0, le=1, description=(
+        "terrestrial_outage / isp_outage: share of the ground traffic that still flows (0: none, the default; "
+        "NetBlocks-style connectivity level); power_cut: share of ground internet that survives the cut "
+        "(omit: ground internet unaffected)."))
+    providers: list[str] = Field([], description="isp_outage: provider names from terrestrial.providers.")
+    cities: list[str] = Field([], description="isp_outage: limit to these cities of the providers table (default: all where the provider operates).")
+    backup_share: float = Field(0.0, ge=0, le=1, description="power_cut: share of dishes with a generator or battery.")
+    backup_hours: float = Field(0.0, ge=0, le=24 * 365, description="power_cut: how long that backup lasts (h).")
+    countermeasure: CountermeasureSpec | None = Field(None, description="jamming: the operator's fix and when it lands.")
+    alt_share: float | None = Field(None, ge=0, le=1, description="alt_network_wipe: share of users in the target who relied on the other network.")
+    move_share: float = Field(0.0, ge=0, le=1, description="alt_network_wipe: share of those who move to Starlink (their demand joins).")
     description: str = ""
 
     @field_validator("start", "end")
@@ -129,8 +154,17 @@ class EventSpec(_Model):
         if self.start_s is not None and self.end_s is not None and self.end_s <= self.start_s:
             raise ValueError(f"end_s ({self.end_s:g}) is not after start_s ({self.start_s:g})")
         needs = {"fibre_cut": "links", "satellite_failures": "rate_per_day", "jamming": "jammer",
-                 "demand_surge": "surge_factor"}
+                 "demand_surge": "surge_factor", "isp_outage": "providers", "alt_network_wipe": "alt_share"}
         field = needs.get(self.type)
         if field and not getattr(self, field):
             raise ValueError(f"a {self.type} event needs {field}")
+        only = {"providers": "isp_outage", "cities": "isp_outage", "countermeasure": "jamming",
+                "alt_share": "alt_network_wipe"}
+        for name, typ in only.items():
+            if getattr(self, name) and self.type != typ:
+                raise ValueError(f"{name} applies to {typ} events only (this is a {self.type} event)")
+        if self.level is not None and self.type not in ("terrestrial_outage", "isp_outage", "power_cut"):
+            raise ValueError(f"level applies to terrestrial_outage, isp_outage and power_cut events only (this is a {self.type} event)")
+        if (self.backup_share or self.backup_hours) and self.type != "power_cut":
+            raise ValueError(f"backup_share and backup_hours apply to power_cut events only (this is a {self.type} event)")
         return self

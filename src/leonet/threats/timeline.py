@@ -16,7 +16,10 @@ from ..ground.geodesy import great_circle_distance_m
 from ..ground.sites import Sites
 from ..space.constellation import Constellation
 from ..timeutil import utc_to_ns
+from .providers import CITY_RADIUS_M
 from .spec import EventSpec, RegionSpec
+
+CITY_RADIUS_KM = CITY_RADIUS_M / 1e3
 
 _NS_PER_DAY = 86_400 * 1_000_000_000
 _NEVER = np.iinfo(np.int64).max
@@ -48,13 +51,15 @@ class ThreatState:
 
     sat_lost: np.ndarray
     site_down: np.ndarray          # gateways and PoPs that are down (strike, power, core outage)
-    dish_offline: np.ndarray       # bricked dishes (OFFLINE)
-    terrestrial_down: np.ndarray   # sites whose ground internet is down
+    dish_offline: np.ndarray       # bricked or unpowered dishes (OFFLINE)
+    terrestrial_down: np.ndarray   # sites whose ground internet is down (ground_level == 0)
     gateway_fibre_cut: np.ndarray  # (G,) gateway -> PoP fibre cut
     backbone_cut: np.ndarray       # (B,)
     demand_factor: np.ndarray      # (S,) multiplier on demand / active dishes (1 = none)
-    jammers: tuple = ()            # JammerSpec of the active jamming events
+    jammers: tuple = ()            # JammerSpec of the active jamming events (after any countermeasure)
     active: tuple[str, ...] = ()   # names of the active events
+    ground_level: np.ndarray | None = None  # (S,) share of users whose non-Starlink internet works (1: all)
+    geofenced: np.ndarray | None = None     # (S,) dishes refused service by the operator
 
     @property
     def any(self) -> bool:
@@ -71,6 +76,8 @@ class _Resolved:
     fail_ns: np.ndarray | None = None  # satellite_failures: failure instant per target satellite
     gateway_links: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     backbone_links: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    site_level: np.ndarray | None = None  # (len(sites),) ground level while active (isp_outage, alt wipe)
+    offline_from_ns: np.ndarray | None = None  # power_cut: when each target dish goes dark
 
 
 class Timeline:
@@ -84,16 +91,18 @@ class Timeline:
     gateway_sites, pop_sites : (G,), (P,) site indices; gateway_pop : (G,) PoP number per gateway;
     backbone : (B, 2) PoP numbers.
     positions_at : callable t_ns -> (N, 3) ECEF positions (for anti-satellite strikes over a region).
+    providers : :class:`~leonet.threats.providers.ProviderTable` (for isp_outage events), or None.
     """
 
     def __init__(self, events: list[EventSpec], start_ns: int, sites: Sites, constellation: Constellation,
                  gateway_sites: np.ndarray, pop_sites: np.ndarray, gateway_pop: np.ndarray, backbone: np.ndarray,
-                 positions_at=None):
+                 positions_at=None, providers=None):
         self.n_sats = len(constellation)
         self.n_sites = len(sites)
         self.n_gateways = len(gateway_sites)
         self.n_backbone = len(backbone)
         self.pop_sites = np.asarray(pop_sites, dtype=np.int64)
+        self.providers = providers
         names = [e.name for e in events]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -157,6 +166,18 @@ class Timeline:
         numbers = [constellation.shell_names.index(s) for s in shells]
         return np.isin(constellation.shell, numbers)
 
+    def _select_planes(self, k, spec, constellation: Constellation, mask: np.ndarray) -> np.ndarray:
+        planes = spec.target.planes
+        if not planes:
+            return mask
+        have = set(np.unique(constellation.plane[mask]).tolist())
+        missing = [p for p in planes if p not in have]
+        if missing:
+            raise InputError(f"no satellite of the selected shells is in plane(s) {missing[:10]} "
+                             f"(planes {min(have) if have else '-'}..{max(have) if have else '-'})",
+                             location=self._where(k, spec, "target.planes"))
+        return mask & np.isin(constellation.plane, planes)
+
     def _resolve(self, k, spec, start_ns, sites, constellation, gateway_sites, pop_sites, gateway_pop, backbone,
                  positions_at) -> _Resolved:
         t0 = utc_to_ns(spec.start) if spec.start is not None else start_ns + int(round(spec.start_s * 1e9))
@@ -174,6 +195,14 @@ class Timeline:
             r.sites = self._select_sites(k, spec, sites, ("dish", "station"), required=False)
         elif typ == "dish_bricking":
             r.sites = self._select_sites(k, spec, sites, ("dish",), required=True)
+        elif typ == "geofence":
+            r.sites = self._select_sites(k, spec, sites, ("dish",), required=True)
+        elif typ == "isp_outage":
+            self._resolve_isp(k, spec, r, sites)
+        elif typ == "power_cut":
+            self._resolve_power(k, spec, r, sites)
+        elif typ == "alt_network_wipe":
+            r.sites = self._select_sites(k, spec, sites, ("dish", "station"), required=False)
         elif typ == "gateway_loss":
             r.sites = self._select_sites(k, spec, sites, ("gateway",), required=True)
         elif typ == "pop_loss":
@@ -183,7 +212,7 @@ class Timeline:
         elif typ == "fibre_cut":
             self._resolve_links(k, spec, r, sites, gateway_sites, pop_sites, gateway_pop, backbone)
         elif typ in ("satellite_loss", "asat", "satellite_failures"):
-            mask = self._select_shells(k, spec, constellation)
+            mask = self._select_planes(k, spec, constellation, self._select_shells(k, spec, constellation))
             if typ == "asat" or (typ == "satellite_loss" and spec.target.region is not None):
                 if spec.target.region is None:
                     raise InputError("an asat event needs target.region", location=self._where(k, spec, "target"))
@@ -209,6 +238,45 @@ class Timeline:
             else:
                 r.sats = self._fraction(idx, spec.target.fraction, spec.target.seed)
         return r
+
+    def _resolve_isp(self, k, spec, r, sites) -> None:
+        """Per site: the ground level while a provider is down = 1 - share x (1 - level), over the
+        site's city in the providers table (several providers down at once compound)."""
+        table = self.providers
+        if table is None:
+            raise InputError("an isp_outage event needs terrestrial.providers (e.g. builtin-ua-2022)",
+                             location=self._where(k, spec, "providers"))
+        prov = table.provider_index(spec.providers, self._where(k, spec, "providers"))
+        city = table.city_of_sites(sites.lat_deg, sites.lon_deg)
+        in_scope = (city >= 0) & np.isin(np.asarray(sites.kind), ("dish", "station"))
+        if spec.cities:
+            in_scope &= np.isin(city, table.city_index(spec.cities, self._where(k, spec, "cities")))
+        if spec.target.sites or spec.target.groups or spec.target.region is not None:
+            chosen = np.zeros(len(sites), dtype=bool)
+            chosen[self._select_sites(k, spec, sites, ("dish", "station"), required=False)] = True
+            in_scope &= chosen
+        level = 0.0 if spec.level is None else spec.level
+        hit_share = table.share[np.maximum(city, 0)][:, prov].sum(axis=1) if len(prov) else np.zeros(len(sites))
+        site_level = np.where(in_scope, 1.0 - np.clip(hit_share, 0.0, 1.0) * (1.0 - level), 1.0)
+        if not (site_level < 1.0).any():
+            raise InputError(f"no site of the scenario is in a city where {', '.join(spec.providers)} operate(s) "
+                             f"(providers table {table.source}; a site belongs to a city within "
+                             f"{CITY_RADIUS_KM:g} km)", location=self._where(k, spec, "providers"))
+        r.site_level = site_level
+        r.sites = np.flatnonzero(site_level < 1.0).astype(np.int64)
+
+    def _resolve_power(self, k, spec, r, sites) -> None:
+        """Dishes without backup go dark at the start; the ``backup_share`` with a generator or
+        battery (chosen by the event's seed, a pure function of it) when it runs out."""
+        dishes = self._select_sites(k, spec, sites, ("dish",), required=True)
+        rng = np.random.default_rng(spec.target.seed)
+        has_backup = rng.random(len(dishes)) < spec.backup_share
+        r.sites = dishes
+        r.offline_from_ns = np.where(has_backup, r.start_ns + int(round(spec.backup_hours * 3600e9)), r.start_ns)
+        if spec.level is not None:
+            everyone = np.zeros(len(sites), dtype=bool)
+            everyone[self._select_sites(k, spec, sites, ("dish", "station"), required=True)] = True
+            r.site_level = np.where(everyone, spec.level, 1.0)
 
     def _resolve_links(self, k, spec, r, sites, gateway_sites, pop_sites, gateway_pop, backbone):
         gw_number = {int(s): g for g, s in enumerate(gateway_sites)}
@@ -247,6 +315,8 @@ class Timeline:
         gw_cut = np.zeros(self.n_gateways, dtype=bool)
         bb_cut = np.zeros(self.n_backbone, dtype=bool)
         factor = np.ones(self.n_sites)
+        level = np.ones(self.n_sites)
+        geofenced = np.zeros(self.n_sites, dtype=bool)
         jammers, active = [], []
         for r in self.events:
             typ = r.spec.type
@@ -270,13 +340,34 @@ class Timeline:
             elif typ == "dish_bricking":
                 offline[r.sites] = True
             elif typ == "terrestrial_outage":
-                ground_down[r.sites] = True
+                level[r.sites] *= 0.0 if r.spec.level is None else r.spec.level
+            elif typ == "isp_outage":
+                level *= r.site_level
+            elif typ == "power_cut":
+                offline[r.sites[r.offline_from_ns <= t]] = True
+                if r.site_level is not None:
+                    level *= r.site_level
+            elif typ == "geofence":
+                geofenced[r.sites] = True
+            elif typ == "alt_network_wipe":
+                share = r.spec.alt_share
+                level[r.sites] *= 1.0 - share  # its users lose their other way online
+                factor[r.sites] *= 1.0 + share * r.spec.move_share  # those who move add their demand
             elif typ == "fibre_cut":
                 gw_cut[r.gateway_links] = True
                 bb_cut[r.backbone_links] = True
             elif typ == "demand_surge":
                 factor[r.sites] *= r.spec.surge_factor  # overlapping surges compound
             elif typ == "jamming":
-                jammers.append(r.spec.jammer)
+                jammers.append(_jammer_at(r, t))
+        ground_down = level <= 0.0
         return ThreatState(sat_lost, site_down, offline, ground_down, gw_cut, bb_cut, factor,
-                           tuple(jammers), tuple(active))
+                           tuple(jammers), tuple(active), level, geofenced)
+
+
+def _jammer_at(r: _Resolved, t: int):
+    """The jammer as it acts at t: weakened by the operator's countermeasure once it has landed."""
+    cm = r.spec.countermeasure
+    if cm is None or t < r.start_ns + int(round(cm.after_s * 1e9)):
+        return r.spec.jammer
+    return r.spec.jammer.model_copy(update={"eirp_dbw": r.spec.jammer.eirp_dbw - cm.rejection_db})

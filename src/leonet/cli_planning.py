@@ -1,0 +1,208 @@
+"""The planner's commands: ``contingency``, ``capacity-limit``, ``sweep`` and ``place-gateways``.
+
+Each is one study (variants of a scenario, :mod:`leonet.planning`) into a study folder, with a
+progress bar over variants, a table in the terminal and Parquet tables in the folder.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(), Console(stderr=True)
+
+
+def _bar(err_console, what: str):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(f"[progress.description]{what}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("variants"), TimeElapsedColumn(), console=err_console, transient=False)
+
+
+def _load(scenario: str, sets: list[str], duration: float | None, step: float | None):
+    from .cli import _overrides
+    from .scenario import load_scenario
+
+    return load_scenario(scenario, overrides=_overrides(duration, step, None, sets))
+
+
+def _groups(text: str | None) -> list[str] | None:
+    return [g.strip() for g in text.split(",") if g.strip()] if text else None
+
+
+def _fmt(v, digits=3) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return f"{v:+.{digits}g}" if isinstance(v, float) else str(v)
+
+
+def _report(console, folder: Path) -> None:
+    from .planning.report import write_study_report
+
+    console.print(f"Report: {write_study_report(folder)} (one HTML file, opens offline)")
+
+
+def _study_dir(out: Path | None, scenario_name: str, kind: str) -> Path:
+    return out if out is not None else Path("results") / f"{scenario_name}.{kind}"
+
+
+SCENARIO_ARG = typer.Argument(..., help="Scenario file or preset name.")
+OUT_OPT = typer.Option(None, "--out", "-o", help="Study folder (default: results/<scenario>.<study>).")
+GROUPS_OPT = typer.Option(None, "--groups", help="Comma-separated dish groups that make the region (default: all dishes).")
+WORKERS_OPT = typer.Option(1, "--workers", "-w", min=1, help="Variants run on this many local processes.")
+DASK_OPT = typer.Option(None, "--dask", help="Run variants on a Dask cluster: tcp://host:8786, or 'local'.")
+SET_OPT = typer.Option([], "--set", help="Override a scenario field for every variant (repeatable).")
+DURATION_OPT = typer.Option(None, "--duration", help="Override time.duration_s.")
+STEP_OPT = typer.Option(None, "--step", help="Override time.step_s.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the planning commands to the CLI app."""
+
+    @app.command("contingency")
+    def contingency_cmd(
+        scenario: str = SCENARIO_ARG,
+        kind: str = typer.Option("gateways", "--kind", help="What to remove in turn: gateways, pops, fibre, planes or events."),
+        n2: int = typer.Option(0, "--n2", min=0, max=50, help="Also remove every pair of the K worst together (N-2)."),
+        top: int = typer.Option(15, "--top", min=1, help="Rows shown in the terminal."),
+        out: Optional[Path] = OUT_OPT, groups: Optional[str] = GROUPS_OPT, workers: int = WORKERS_OPT,
+        dask: Optional[str] = DASK_OPT, set_: list[str] = SET_OPT, duration: Optional[float] = DURATION_OPT,
+        step: Optional[float] = STEP_OPT,
+    ):
+        """Rank what hurts the region most if lost (N-1, optionally N-2): each gateway, PoP, fibre
+        link, satellite plane or scenario event removed in turn, against the scenario as it is."""
+        from rich.table import Table
+
+        from .planning.contingency import contingency
+
+        console, err_console = _console()
+        sc = _load(scenario, set_, duration, step)
+        folder = _study_dir(out, sc.name, f"contingency-{kind}")
+        with _bar(err_console, f"N-1 {kind}") as bar:
+            task = bar.add_task("", total=None)
+            ranked = contingency(sc, kind, folder, n2=n2, groups=_groups(groups), workers=workers, dask=dask,
+                                 progress=lambda d, t: bar.update(task, completed=d, total=t))
+        t = Table(title=f"{sc.name}: losing one {kind[:-1] if kind.endswith('s') else kind} (worst first, change vs as-is)")
+        for col in ("rank", "element", "availability", "p10 down (Mbps)", "unmet demand", "RTT p50 (ms)"):
+            t.add_column(col, justify="left" if col == "element" else "right")
+        for _, r in ranked.head(top).iterrows():
+            t.add_row(str(r["rank"]), str(r["element"]), _fmt(r["delta_availability"]), _fmt(r["delta_p10_down_mbps"]),
+                      _fmt(r["delta_unmet_demand"]), _fmt(r["delta_rtt_p50_ms"]))
+        console.print(t)
+        console.print(f"Ranking: {folder / 'ranking.parquet'}; each variant's results in {folder / 'variants'}")
+        _report(console, folder)
+
+    @app.command("capacity-limit")
+    def capacity_limit_cmd(
+        scenario: str = SCENARIO_ARG,
+        target: str = typer.Option(..., "--target", help="Conditions, e.g. \"p10_down_mbps>=25,availability>=0.99\"."),
+        max_dishes: int = typer.Option(1_000_000, "--max-dishes", min=1, help="Stop growing the count here."),
+        out: Optional[Path] = OUT_OPT, groups: Optional[str] = GROUPS_OPT, workers: int = WORKERS_OPT,
+        dask: Optional[str] = DASK_OPT, set_: list[str] = SET_OPT, duration: Optional[float] = DURATION_OPT,
+        step: Optional[float] = STEP_OPT,
+    ):
+        """Find the largest number of dishes (of --groups, shares kept) that meets the target, and
+        name the link that binds."""
+        from .planning.capacity_limit import capacity_limit
+        from .planning.targets import parse_target
+
+        console, err_console = _console()
+        conditions = parse_target(target)
+        sc = _load(scenario, set_, duration, step)
+        folder = _study_dir(out, sc.name, "capacity-limit")
+        with _bar(err_console, "capacity limit") as bar:
+            task = bar.add_task("", total=None)
+            res = capacity_limit(sc, conditions, folder, groups=_groups(groups), workers=workers, dask=dask,
+                                 max_dishes=max_dishes, progress=lambda d, t: bar.update(task, completed=d, total=t))
+        region = groups or "all dishes"
+        cond = ", ".join(map(str, conditions))
+        if res.fails_at is None:
+            console.print(f"{sc.name} ({region}): {cond} still holds at {res.dishes:,} dishes (the search limit).")
+        elif res.dishes == 0:
+            console.print(f"{sc.name} ({region}): {cond} fails even at one dish per site ({res.fails_at:,} dishes).")
+        else:
+            console.print(f"{sc.name} ({region}): at most [bold]{res.dishes:,}[/] dishes meet {cond}; "
+                          f"{res.fails_at:,} do not (resolution {res.resolution} dishes: one per site scaled).")
+        for m in sorted({c.metric for c in conditions}):
+            console.print(f"  {m}: {res.metrics_met.get(m, float('nan')):.4g} at {res.dishes:,}; "
+                          f"{res.metrics_failed.get(m, float('nan')):.4g} at {res.fails_at or '-'}")
+        for b in res.binding:
+            console.print(f"  binding: {b['kind']} ({b['element']}), saturated in {b['saturated_steps']} step(s)")
+        console.print(f"Tried: {', '.join(f'{n:,}{chr(10003) if ok else chr(10007)}' for n, ok in res.tried)}")
+        console.print(f"Study: {folder}")
+        _report(console, folder)
+
+    @app.command("sweep")
+    def sweep_cmd(
+        scenario: str = SCENARIO_ARG,
+        sweep_file: Path = typer.Argument(..., help="Sweep file (YAML with a sweep: section; see the README)."),
+        max_variants: int = typer.Option(500, "--max-variants", min=1, help="Refuse larger sweeps unless raised."),
+        out: Optional[Path] = OUT_OPT, workers: int = WORKERS_OPT, dask: Optional[str] = DASK_OPT,
+        set_: list[str] = SET_OPT, duration: Optional[float] = DURATION_OPT, step: Optional[float] = STEP_OPT,
+    ):
+        """Run a parameter sweep and/or Monte Carlo draws; print the mean and 95 % interval of each
+        metric per parameter combination. Resumes where it stopped."""
+        from rich.table import Table
+
+        from .planning.sweep import read_sweep, run_sweep
+
+        console, err_console = _console()
+        spec = read_sweep(sweep_file)
+        sc = _load(scenario, set_, duration, step)
+        folder = _study_dir(out, sc.name, "sweep")
+        err_console.print(f"{spec.n_variants():,} variants (each a full run of {sc.name})")
+        with _bar(err_console, "sweep") as bar:
+            task = bar.add_task("", total=spec.n_variants())
+            _, summary = run_sweep(spec, sc, folder, workers=workers, dask=dask, max_variants=max_variants,
+                                   progress=lambda d, t: bar.update(task, completed=d, total=t))
+        keys = [p.field for p in spec.parameters]
+        t = Table(title=f"{sc.name}: sweep ({spec.draws} draw(s) each)")
+        for col in keys + ["metric", "mean", "95% interval"]:
+            t.add_column(col, justify="right")
+        for _, r in summary.iterrows():
+            ci = "-" if math.isnan(r["ci95_low"]) else f"{r['ci95_low']:.4g} .. {r['ci95_high']:.4g}"
+            t.add_row(*[str(r[k]) for k in keys], r["metric"], f"{r['mean']:.4g}", ci)
+        console.print(t)
+        console.print(f"Tables: {folder / 'variants.parquet'} (one row per variant), {folder / 'summary.parquet'}")
+        _report(console, folder)
+
+    @app.command("place-gateways")
+    def place_gateways_cmd(
+        scenario: str = SCENARIO_ARG,
+        candidates: Optional[Path] = typer.Option(None, "--candidates", help="CSV of candidate sites: name,lat_deg,lon_deg."),
+        grid: Optional[str] = typer.Option(None, "--grid", help="Candidates on a grid: lat_min,lon_min,lat_max,lon_max,step_deg."),
+        add: int = typer.Option(1, "--add", min=1, max=50, help="How many gateways to add."),
+        metric: str = typer.Option("availability", "--metric", help="The metric to improve."),
+        robust: bool = typer.Option(False, "--robust", help="Score each site by its worst case over N-1 of the gateways in use."),
+        out: Optional[Path] = OUT_OPT, groups: Optional[str] = GROUPS_OPT, workers: int = WORKERS_OPT,
+        dask: Optional[str] = DASK_OPT, set_: list[str] = SET_OPT, duration: Optional[float] = DURATION_OPT,
+        step: Optional[float] = STEP_OPT,
+    ):
+        """Greedily add the gateway sites that most improve a metric for the region."""
+        from .errors import InputError
+        from .planning.placement import grid_candidates, place_gateways, read_candidates
+
+        console, err_console = _console()
+        if (candidates is None) == (grid is None):
+            raise InputError("give --candidates FILE or --grid lat_min,lon_min,lat_max,lon_max,step_deg (one of them)")
+        cands = read_candidates(candidates) if candidates is not None else grid_candidates(grid)
+        sc = _load(scenario, set_, duration, step)
+        folder = _study_dir(out, sc.name, "place-gateways")
+        with _bar(err_console, "placing") as bar:
+            task = bar.add_task("", total=None)
+            res = place_gateways(sc, cands, add, folder, metric=metric, groups=_groups(groups), robust=robust,
+                                 workers=workers, dask=dask, progress=lambda d, t: bar.update(task, completed=d, total=t))
+        console.print(f"{sc.name}: {metric} {res.base_value:.4g} as is")
+        for k, (c, v) in enumerate(zip(res.picked, res.values), start=1):
+            runner = res.rounds[k - 1]
+            second = f"; runner-up {runner['candidate'].iloc[1]}" if len(runner) > 1 else ""
+            console.print(f"  {k}. {c.name} ({c.lat_deg:.3f}, {c.lon_deg:.3f}): {metric} {v:.4g}{second}")
+        console.print(f"Study: {folder}")
+        _report(console, folder)

@@ -1,0 +1,167 @@
+"""Where to add gateways: greedy placement over candidate sites.
+
+Each round tries every remaining candidate added to the ground segment (as a gateway site with
+the scenario's antennas per gateway), runs the scenario, and keeps the one that most improves the
+target metric for the region; it stops after ``add`` rounds. Greedy is the standard heuristic for this kind of
+facility placement (the objective is not submodular in general, so it is a heuristic, not an
+optimum: the report shows each round's runner-up).
+
+``robust=True`` scores each candidate by its worst case over the N-1 loss of each gateway in use
+(the existing ones that served the region in the base run, and the ones already added): the site
+that keeps the region best served when any single gateway is struck.
+
+Candidates come from a CSV (``name,lat_deg,lon_deg``) or a grid over a region
+(``lat_min,lon_min,lat_max,lon_max,step_deg``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .metrics import METRICS
+from .variants import Variant, run_variants, scenario_data
+
+MAX_CANDIDATES = 2_000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    lat_deg: float
+    lon_deg: float
+
+
+@dataclass
+class Placement:
+    """The sites picked, in order, with the metric after each addition; ``rounds`` holds every
+    candidate's score in every round (for the report)."""
+
+    metric: str
+    base_value: float
+    picked: list[Candidate] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    rounds: list[pd.DataFrame] = field(default_factory=list)
+
+
+def read_candidates(path: str | Path) -> list[Candidate]:
+    """Candidates from a CSV with columns name, lat_deg, lon_deg (errors name file and line)."""
+    from ..textfiles import read_text
+
+    text = read_text(path, expected="columns name,lat_deg,lon_deg")
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader, [])]
+    if header[:3] != ["name", "lat_deg", "lon_deg"]:
+        raise InputError("the header must start with name,lat_deg,lon_deg", source=str(path), location="line 1")
+    out, seen = [], set()
+    for line, row in enumerate(reader, start=2):
+        if not row or not any(c.strip() for c in row):
+            continue
+        if len(row) < 3:
+            raise InputError(f"expected name,lat_deg,lon_deg, got {len(row)} field(s)", source=str(path), location=f"line {line}")
+        name = row[0].strip()
+        try:
+            lat, lon = float(row[1]), float(row[2])
+        except ValueError:
+            raise InputError(f"lat_deg and lon_deg must be numbers, got {row[1][:20]!r}, {row[2][:20]!r}",
+                             source=str(path), location=f"line {line}") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise InputError(f"({lat:g}, {lon:g}) is not a valid lat/lon", source=str(path), location=f"line {line}")
+        if not name or name in seen:
+            raise InputError(f"candidate names must be unique and non-empty ({name[:40]!r})", source=str(path),
+                             location=f"line {line}")
+        seen.add(name)
+        out.append(Candidate(name, lat, lon))
+        if len(out) > MAX_CANDIDATES:
+            raise InputError(f"more than {MAX_CANDIDATES:,} candidates", source=str(path))
+    if not out:
+        raise InputError("no candidate rows", source=str(path))
+    return out
+
+
+def grid_candidates(spec: str) -> list[Candidate]:
+    """Candidates on a lat/lon grid: ``"lat_min,lon_min,lat_max,lon_max,step_deg"``."""
+    try:
+        lat0, lon0, lat1, lon1, step = (float(x) for x in spec.split(","))
+    except ValueError:
+        raise InputError(f"expected lat_min,lon_min,lat_max,lon_max,step_deg, got {spec[:60]!r}", location="--grid") from None
+    if not (step > 0 and -90 <= lat0 < lat1 <= 90 and -180 <= lon0 < lon1 <= 180):
+        raise InputError("needs lat_min < lat_max, lon_min < lon_max within range and step_deg > 0", location="--grid")
+    lats = np.arange(lat0, lat1 + 1e-9, step)
+    lons = np.arange(lon0, lon1 + 1e-9, step)
+    if len(lats) * len(lons) > MAX_CANDIDATES:
+        raise InputError(f"the grid has {len(lats) * len(lons):,} points (at most {MAX_CANDIDATES:,}); use a larger step",
+                         location="--grid")
+    return [Candidate(f"grid {la:.2f},{lo:.2f}", float(la), float(lo)) for la in lats for lo in lons]
+
+
+def _with_gateways(base_data: dict, added: list[Candidate]) -> dict:
+    ground = dict(base_data.get("ground", {}))
+    sites = list(ground.get("sites", []))
+    sites += [{"name": f"new-gw {c.name}", "lat_deg": c.lat_deg, "lon_deg": c.lon_deg, "kind": "gateway"} for c in added]
+    ground["sites"] = sites
+    return ground
+
+
+def _score(table: pd.DataFrame, metric: str) -> pd.Series:
+    """Higher is better for every metric's score."""
+    sign = 1.0 if METRICS[metric].higher_is_better else -1.0
+    return sign * table[metric].astype(float)
+
+
+def place_gateways(base, candidates: list[Candidate], add: int, study_dir, *, metric: str = "availability",
+                   groups: list[str] | None = None, robust: bool = False,
+                   workers: int = 1, dask: str | None = None, progress=None) -> Placement:
+    if metric not in METRICS:
+        raise InputError(f"unknown metric {metric!r}; metrics: {', '.join(METRICS)}", location="--metric")
+    if not 1 <= add <= len(candidates):
+        raise InputError(f"--add must be between 1 and the {len(candidates)} candidates, got {add}", location="--add")
+    data = scenario_data(base)
+    study = Path(study_dir)
+    base_run = run_variants(base, [Variant("base")], study, groups=groups, workers=1, kind="placement")
+    result = Placement(metric, float(base_run[metric].iloc[0]))
+    used_gateways = _gateways_in_use(base_run["results"].iloc[0], groups) if robust else []
+    remaining = list(candidates)
+    for round_no in range(add):
+        variants = []
+        for c in remaining:
+            ground = _with_gateways(data, result.picked + [c])
+            variants.append(Variant(f"r{round_no}-{c.name}", overrides={"ground": ground}, labels={"candidate": c.name}))
+            if robust:
+                for g in used_gateways + [f"new-gw {p.name}" for p in result.picked]:
+                    variants.append(Variant(f"r{round_no}-{c.name}-without-{g}", overrides={"ground": ground},
+                                            add_events=({"name": "placement-n1", "type": "gateway_loss", "start_s": 0,
+                                                         "target": {"sites": [g]}},),
+                                            labels={"candidate": c.name}))
+        table = run_variants(base, variants, study, groups=groups, workers=workers, dask=dask,
+                             kind="placement", progress=progress)
+        table["score"] = _score(table, metric)
+        per = table.groupby("candidate", sort=False).agg(score=("score", "min"), value=(metric, "first"),
+                                                         worst=(metric, "min" if METRICS[metric].higher_is_better else "max"))
+        per = per.sort_values("score", ascending=False, kind="stable")
+        best = per.index[0]
+        pick = next(c for c in remaining if c.name == best)
+        result.picked.append(pick)
+        result.values.append(float(per.loc[best, "value"]))
+        result.rounds.append(per.reset_index())
+        remaining.remove(pick)
+    return result
+
+
+def _gateways_in_use(results_dir: str, groups: list[str] | None) -> list[str]:
+    """Gateway site names that carried the region's dishes in a run."""
+    from ..results.store import ResultStore
+
+    store = ResultStore(results_dir)
+    d = store.read("dish_steps", columns=["site", "gateway"]).to_pandas()
+    sites = store.read("sites", columns=["name", "group"]).to_pandas()
+    if groups:
+        d = d[np.isin(sites["group"].to_numpy()[d["site"].to_numpy()], groups)]
+    used = sorted(set(d["gateway"][d["gateway"] >= 0].tolist()))
+    return [sites["name"].iloc[g] for g in used]

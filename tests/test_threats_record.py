@@ -1,0 +1,161 @@
+"""The event kinds the 2022 record needs (issue 12): ISP outages to a level, power cuts with
+backup, jamming with the operator's fix, geofencing and another network's wipe. Checked on the
+resolved timeline (what is broken at t) of small scenarios, by construction."""
+
+import textwrap
+
+import numpy as np
+import pytest
+import yaml
+
+import leonet
+from leonet.errors import InputError
+from leonet.threats.providers import load_providers
+
+BASE = """
+name: record
+constellation: starlink-shell1
+ground:
+  dish_groups:
+    - {name: Kyiv, lat_deg: 50.45, lon_deg: 30.52, count: 20, radius_km: 10, seed: 1}
+    - {name: Lviv, lat_deg: 49.84, lon_deg: 24.03, count: 20, radius_km: 10, seed: 2}
+    - {name: Nowhere, lat_deg: 45.0, lon_deg: 10.0, count: 5, radius_km: 10, seed: 3}
+  builtin:
+    - {name: starlink-gateways-2023, regions: [Europe]}
+    - {name: starlink-pops-2023, regions: [Europe]}
+time: {start: 2022-03-01T12:00:00Z, duration_s: 60, step_s: 10}
+terrestrial: {providers: builtin-ua-2022}
+outputs: {visibility_pairs: false}
+"""
+
+T0 = np.datetime64("2022-03-01T12:00:00", "ns").astype(np.int64)
+S = 1_000_000_000
+
+
+def timeline(events: str, base: str = BASE):
+    data = yaml.safe_load(textwrap.dedent(base) + textwrap.dedent(events))
+    model = leonet.build_model(leonet.scenario_from_dict(data))
+    return model, model.timeline
+
+
+def group_mask(model, name):
+    return np.asarray(model.sites.group) == name
+
+
+def test_builtin_provider_table_is_consistent():
+    table = load_providers("builtin-ua-2022")
+    assert {"Triolan", "Ukrtelecom", "Kyivstar"} <= set(table.providers)
+    assert np.all(table.share.sum(axis=1) <= 1 + 1e-9)
+    triolan = table.providers.index("Triolan")
+    # Triolan's cities on the record (REFERENCE.md): Kyiv, Kharkiv, Dnipro, Poltava, Odesa, Rivne, Zaporizhzhia.
+    cities = {table.cities[c] for c in np.flatnonzero(table.share[:, triolan] > 0)}
+    assert cities == {"Kyiv", "Kharkiv", "Dnipro", "Poltava", "Odesa", "Rivne", "Zaporizhzhia"}
+
+
+def test_isp_outage_lowers_the_ground_level_of_its_customers_only():
+    model, tl = timeline("""
+    events:
+      - {name: triolan, type: isp_outage, providers: [Triolan], level: 0.15, start_s: 10, end_s: 40}
+    """)
+    share = load_providers("builtin-ua-2022")
+    kyiv_share = share.share[share.cities.index("Kyiv"), share.providers.index("Triolan")]
+    before, during, after = tl.state_at(T0), tl.state_at(T0 + 20 * S), tl.state_at(T0 + 40 * S)
+    kyiv, lviv = group_mask(model, "Kyiv"), group_mask(model, "Lviv")
+    np.testing.assert_allclose(during.ground_level[kyiv], 1 - kyiv_share * (1 - 0.15))
+    assert np.all(during.ground_level[lviv] == 1.0)  # Triolan does not operate in Lviv
+    assert np.all(before.ground_level == 1.0) and np.all(after.ground_level == 1.0)
+    assert not during.terrestrial_down.any()  # a level, not on/off
+
+
+def test_two_providers_down_compound_and_a_full_outage_is_down():
+    model, tl = timeline("""
+    events:
+      - {name: a, type: isp_outage, providers: [Triolan, Ukrtelecom], start_s: 0}
+      - {name: b, type: terrestrial_outage, start_s: 30, target: {groups: [Lviv]}}
+    """)
+    t = load_providers("builtin-ua-2022")
+    c = t.cities.index("Kyiv")
+    both = t.share[c, t.providers.index("Triolan")] + t.share[c, t.providers.index("Ukrtelecom")]
+    st = tl.state_at(T0 + 40 * S)
+    np.testing.assert_allclose(st.ground_level[group_mask(model, "Kyiv")], 1 - both)
+    assert st.terrestrial_down[group_mask(model, "Lviv")].all()
+
+
+def test_power_cut_takes_unbacked_dishes_now_and_backed_ones_when_backup_ends():
+    model, tl = timeline("""
+    events:
+      - {name: grid, type: power_cut, start_s: 0, backup_share: 0.5, backup_hours: 4, level: 0.35,
+         target: {groups: [Kyiv], seed: 7}}
+    """)
+    kyiv = group_mask(model, "Kyiv")
+    early, late = tl.state_at(T0 + 3600 * S), tl.state_at(T0 + 5 * 3600 * S)
+    dark_early = early.dish_offline[kyiv].mean()
+    assert 0.2 < dark_early < 0.8          # about half had no backup (seeded draw of 20)
+    assert late.dish_offline[kyiv].all()   # batteries flat after 4 h
+    assert not late.dish_offline[~kyiv].any()
+    np.testing.assert_allclose(early.ground_level[kyiv], 0.35)
+    # Same seed, same dishes: a pure function of the event.
+    _, tl2 = timeline("""
+    events:
+      - {name: grid, type: power_cut, start_s: 0, backup_share: 0.5, backup_hours: 4, level: 0.35,
+         target: {groups: [Kyiv], seed: 7}}
+    """)
+    assert np.array_equal(tl2.state_at(T0 + 3600 * S).dish_offline, early.dish_offline)
+
+
+def test_jamming_countermeasure_lands_after_its_delay():
+    _, tl = timeline("""
+    events:
+      - name: jam
+        type: jamming
+        start_s: 0
+        jammer: {lat_deg: 50.4, lon_deg: 30.5, eirp_dbw: 30}
+        countermeasure: {after_s: 30, rejection_db: 25}
+    """)
+    assert tl.state_at(T0 + 10 * S).jammers[0].eirp_dbw == 30
+    assert tl.state_at(T0 + 30 * S).jammers[0].eirp_dbw == pytest.approx(5)
+
+
+def test_geofence_and_alt_network_wipe():
+    model, tl = timeline("""
+    events:
+      - {name: fence, type: geofence, start_s: 20, target: {region: {circle: {lat_deg: 49.84, lon_deg: 24.03, radius_km: 40}}}}
+      - {name: acidrain, type: alt_network_wipe, start_s: 0, alt_share: 0.1, move_share: 0.5, target: {groups: [Kyiv]}}
+    """)
+    st = tl.state_at(T0 + 30 * S)
+    assert st.geofenced[group_mask(model, "Lviv")].all() and not st.geofenced[group_mask(model, "Kyiv")].any()
+    kyiv = group_mask(model, "Kyiv")
+    np.testing.assert_allclose(st.ground_level[kyiv], 0.9)
+    np.testing.assert_allclose(st.demand_factor[kyiv], 1.05)
+    assert not tl.state_at(T0).geofenced.any()
+
+
+@pytest.mark.parametrize("event, needle", [
+    ("{name: x, type: isp_outage, providers: [Trolian], start_s: 0}", "did you mean 'Triolan'"),
+    ("{name: x, type: isp_outage, providers: [Triolan], cities: [Kiev], start_s: 0}", "unknown city 'Kiev'"),
+    ("{name: x, type: gateway_loss, providers: [Triolan], start_s: 0, target: {groups: [Kyiv]}}", "providers applies to isp_outage"),
+    ("{name: x, type: jamming, start_s: 0, jammer: {lat_deg: 1, lon_deg: 1, eirp_dbw: 1}, level: 0.5}", "level applies to"),
+    ("{name: x, type: alt_network_wipe, start_s: 0}", "needs alt_share"),
+])
+def test_bad_events_are_named(event, needle):
+    with pytest.raises(InputError) as err:
+        timeline(f"events:\n  - {event}\n")
+    assert needle in str(err.value)
+    assert "events[0]" in str(err.value)
+
+
+def test_isp_outage_needs_a_providers_table():
+    base = BASE.replace("terrestrial: {providers: builtin-ua-2022}\n", "")
+    with pytest.raises(InputError, match="needs terrestrial.providers"):
+        timeline("events:\n  - {name: x, type: isp_outage, providers: [Triolan], start_s: 0}\n", base=base)
+
+
+def test_provider_file_errors_name_file_and_line(tmp_path):
+    bad = tmp_path / "p.csv"
+    bad.write_text("country,city,lat_deg,lon_deg,provider,share\nUA,Kyiv,50.4,30.5,A,0.7\nUA,Kyiv,50.4,30.5,B,0.6\n")
+    with pytest.raises(InputError, match="add up to 1.3"):
+        load_providers(str(bad))
+    bad.write_text("country,city,lat_deg,lon_deg,provider,share\nUA,Kyiv,50.4,north,A,0.7\n")
+    with pytest.raises(InputError) as err:
+        load_providers(str(bad))
+    assert "line 2" in str(err.value) and str(bad) in str(err.value)
