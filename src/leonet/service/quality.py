@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..errors import InputError
@@ -60,7 +62,9 @@ def quality_percentile(values, p: float, metric: str, axis=None) -> np.ndarray:
     if not 0 <= p <= 100:
         raise InputError(f"must be in [0, 100], got {p}", location="percentile")
     q = 100.0 - p if metric in HIGHER_IS_WORSE else p
-    return np.nanpercentile(np.asarray(values, dtype=float), q, axis=axis)
+    with warnings.catch_warnings():        # all-NaN (a dish never online): NaN is the answer
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanpercentile(np.asarray(values, dtype=float), q, axis=axis)
 
 
 def p10_speed_bps(rate_bps, state_code=None, axis=None) -> np.ndarray:
