@@ -165,3 +165,25 @@ def test_speed_test_simple_cases():
     # Elastic neighbours are shared with equally.
     rate = max_min_fair(routing, [90e6], [np.inf, np.inf, 1e6]).rate_bps
     assert speed_test_bps(routing, [90e6], rate, [2], 300e6)[0] == pytest.approx(30e6)
+
+
+@pytest.mark.parametrize("trial", range(20))
+def test_speed_test_alongside_a_site_flow_equals_a_rerun_with_one_more_flow(trial):
+    # Sites (one flow each, standing for N dishes) behind terminal links of N x cap; one dish of
+    # a site tests: a new flow on the site's beam and gateway, capped at one kit.
+    rng = np.random.default_rng(200 + trial)
+    d, b = int(rng.integers(2, 15)), int(rng.integers(1, 4))
+    beam = rng.integers(0, b, d)
+    n = rng.integers(1, 20, d)
+    rows = np.r_[np.arange(d), np.arange(d), np.arange(d)]
+    cols = np.r_[np.arange(d), d + beam, np.full(d, d + b)]
+    routing = sp.csr_matrix((np.ones(3 * d), (rows, cols)), shape=(d, d + b + 1))
+    capacity = np.r_[n * 300e6, rng.uniform(0.05e9, 1e9, b), rng.uniform(0.2e9, 2e9)]
+    demand = n * rng.uniform(0, 20e6, d)
+    rate = max_min_fair(routing, capacity, demand).rate_bps
+    fast = speed_test_bps(routing[:, d:], capacity[d:], rate, np.arange(d), 300e6, alongside=True)
+    for p in range(d):
+        probe = sp.csr_matrix(routing[p, d:].toarray())
+        with_probe = sp.vstack([routing[:, d:], probe], format="csr")
+        exact = max_min_fair(with_probe, capacity[d:], np.r_[demand, 300e6]).rate_bps[-1]
+        assert fast[p] == pytest.approx(exact, rel=1e-9)

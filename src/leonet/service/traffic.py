@@ -237,7 +237,8 @@ def busy_hour_demand_per_dish_bps(*, cap_down_bps=300e6, cap_up_bps=40e6,
     return params.busy_hour_on_share * down, params.busy_hour_on_share * up
 
 
-def speed_test_bps(routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps) -> np.ndarray:
+def speed_test_bps(routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps, *,
+                   alongside: bool = False) -> np.ndarray:
     """What a multi-connection speed test would measure for each probing flow (module docstring).
 
     Parameters
@@ -250,6 +251,9 @@ def speed_test_bps(routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps) -
         replaces: the test saturates the dish).
     probe_cap_bps : (P,) or scalar, the probing dish's terminal cap, bps (the test never reports
         more).
+    alongside : False: the probe replaces the flow (a dish flow: the dish's own traffic becomes
+        the test). True: the probe is one more flow on the same route and the flow keeps its
+        rate as a competitor (a site flow standing for N dishes, one of which tests).
 
     Returns
     -------
@@ -287,7 +291,7 @@ def speed_test_bps(routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps) -
     pair_probe = np.repeat(np.arange(len(probe_flow)), np.diff(rows.indptr))
     link = rows.indices
     w_p = rows.data
-    r_p = rate_bps[probe_flow][pair_probe]
+    r_p = np.zeros(len(pair_probe)) if alongside else rate_bps[probe_flow][pair_probe]
     c = capacity_bps[link]
     s0, n_l = starts[link], counts[link]
     end = s0 + n_l
