@@ -124,3 +124,16 @@ def test_utilisation_and_residual():
     np.testing.assert_allclose(residual_capacity_bps([10, 10, 10], [0, 4, 30]), [10, 6, 0])
     down, _ = busy_hour_demand_per_dish_bps()
     assert down > 0
+
+
+def test_sold_out_grid_caps_the_density():
+    from leonet.service.background import subscriber_density_per_m2, sold_out_grid
+    # A big city (1e6 subscribers) and a small town (100) in different 1-deg cells.
+    grid = subscriber_grid(1_000_100, [40.7, 44.5], [-74.0, -100.5], [10_000_000, 1_000])
+    cap = 1e-6                                            # 1 subscriber per km^2
+    capped = sold_out_grid(grid, cap)
+    assert subscriber_density_per_m2(capped, 40.7, -74.0) == pytest.approx(cap)
+    assert subscriber_density_per_m2(capped, 44.5, -100.5) == pytest.approx(subscriber_density_per_m2(grid, 44.5, -100.5))
+    assert capped.total == pytest.approx(capped.subscribers.sum()) and capped.total < 20_000
+    town = satellite_background_bps(capped, [44.5], [-100.5], 550e3, 25.0, _busy_hour_at(-100.5), 1.0)
+    assert town[0] == pytest.approx(100.0)

@@ -19,6 +19,9 @@ Chain (every step cheap and vectorised):
    scheduler spreads users evenly over the satellites in view), so the total is conserved.
 4. :func:`cell_background_bps`: the background in the beam cell a dish is in: the subscriber
    density of the grid cell under the dish times the beam cell's area.
+   :func:`sold_out_grid` caps each grid cell at a density (the admission limit over the cell
+   area): city-population spreading otherwise puts more subscribers over big cities than beams
+   take; the surplus waits, like the scenario's ``SOLD_OUT`` dishes.
 5. :func:`residual_capacity_bps`: what the scenario's dishes have left: ``capacity x (1 - u)``
    with ``u = min(load / capacity, 1)``.
 
@@ -88,6 +91,7 @@ class SubscriberGrid:
         south pole, C = 360 / cell_deg columns from -180 deg).
     lat_deg, lon_deg, count : (K,) the non-empty cells: population-weighted centre and subscribers.
     xyz_m : (K, 3) their centres on the sphere, m (for ball queries).
+    flat_index : int (K,) their cell in ``subscribers.ravel()``.
     """
 
     cell_deg: float
@@ -96,6 +100,7 @@ class SubscriberGrid:
     lon_deg: np.ndarray
     count: np.ndarray
     xyz_m: np.ndarray
+    flat_index: np.ndarray
 
     @property
     def total(self) -> float:
@@ -140,7 +145,32 @@ def subscriber_grid(total_subscribers: float, lat_deg, lon_deg, population, cell
     c_lat = np.rad2deg(np.arcsin(np.clip(centre[:, 2] / EARTH_RADIUS_M, -1, 1)))
     c_lon = np.rad2deg(np.arctan2(centre[:, 1], centre[:, 0]))
     return SubscriberGrid(cell_deg=float(cell_deg), subscribers=grid.reshape(n_rows, n_cols),
-                          lat_deg=c_lat, lon_deg=c_lon, count=count[keep], xyz_m=centre)
+                          lat_deg=c_lat, lon_deg=c_lon, count=count[keep], xyz_m=centre,
+                          flat_index=cell_ids[keep])
+
+
+def _grid_cell_area_m2(rows: np.ndarray, cell_deg: float) -> np.ndarray:
+    lat1 = np.deg2rad(-90.0 + rows * cell_deg)
+    lat2 = np.deg2rad(-90.0 + (rows + 1) * cell_deg)
+    return EARTH_RADIUS_M**2 * np.deg2rad(cell_deg) * (np.sin(lat2) - np.sin(lat1))
+
+
+def sold_out_grid(grid: SubscriberGrid, max_subscribers_per_m2: float) -> SubscriberGrid:
+    """The grid with every grid cell's subscribers capped at a density (subscribers per m^2; a
+    cell limit divided by the cell area, :mod:`.admission`): the surplus waits, as the
+    scenario's own ``SOLD_OUT`` dishes do. Spreading by city population puts far more
+    subscribers over big cities than beams can take; this keeps the background consistent with
+    the admission limits."""
+    if not max_subscribers_per_m2 >= 0:
+        raise InputError("must be >= 0", location="max_subscribers_per_m2")
+    n_rows, n_cols = grid.subscribers.shape
+    area = _grid_cell_area_m2(np.arange(n_rows), grid.cell_deg)[:, None]
+    capped = np.minimum(grid.subscribers, max_subscribers_per_m2 * area)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.where(grid.subscribers > 0, capped / grid.subscribers, 0.0)
+    return SubscriberGrid(cell_deg=grid.cell_deg, subscribers=capped, lat_deg=grid.lat_deg,
+                          lon_deg=grid.lon_deg, count=grid.count * factor.ravel()[grid.flat_index],
+                          xyz_m=grid.xyz_m, flat_index=grid.flat_index)
 
 
 def world_cities(countries=None, min_population: int = 15_000):
@@ -215,10 +245,7 @@ def subscriber_density_per_m2(grid: SubscriberGrid, lat_deg, lon_deg) -> np.ndar
     n_rows, n_cols = grid.subscribers.shape
     row = np.clip(np.floor((lat + 90.0) / grid.cell_deg).astype(np.int64), 0, n_rows - 1)
     col = np.floor(np.mod(lon + 180.0, 360.0) / grid.cell_deg).astype(np.int64) % n_cols
-    lat1 = np.deg2rad(-90.0 + row * grid.cell_deg)
-    lat2 = np.deg2rad(-90.0 + (row + 1) * grid.cell_deg)
-    area_m2 = EARTH_RADIUS_M**2 * np.deg2rad(grid.cell_deg) * (np.sin(lat2) - np.sin(lat1))
-    return grid.subscribers[row, col] / area_m2
+    return grid.subscribers[row, col] / _grid_cell_area_m2(row, grid.cell_deg)
 
 
 def cell_background_subscribers(grid: SubscriberGrid, lat_deg, lon_deg, cell_area_m2) -> np.ndarray:
