@@ -162,6 +162,17 @@ def _binomial(u: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     return out
 
 
+def default_caps_bps(cap_down_bps=None, cap_up_bps=None) -> tuple:
+    """The given caps, or the default kit's (``standard``, leonet/data/terminal_kits.csv) where None."""
+    if cap_down_bps is None or cap_up_bps is None:
+        from .kits import DEFAULT_KIT, kit_caps_bps
+
+        down, up = kit_caps_bps(DEFAULT_KIT)
+        cap_down_bps = float(down) if cap_down_bps is None else cap_down_bps
+        cap_up_bps = float(up) if cap_up_bps is None else cap_up_bps
+    return cap_down_bps, cap_up_bps
+
+
 def period_index(dish_ids, t_ns, seed: int, params: TrafficParams = DEFAULT_TRAFFIC):
     """(period index, period start ns) of each dish at ``t_ns``: periods of ``period_s`` shifted
     by a per-dish phase drawn from (seed, dish). Broadcast shapes."""
@@ -172,7 +183,7 @@ def period_index(dish_ids, t_ns, seed: int, params: TrafficParams = DEFAULT_TRAF
     return index, index * period_ns - offset_ns
 
 
-def demand_bps(dish_ids, n_dishes, lon_deg, t_ns, seed: int, *, cap_down_bps=300e6, cap_up_bps=40e6,
+def demand_bps(dish_ids, n_dishes, lon_deg, t_ns, seed: int, *, cap_down_bps=None, cap_up_bps=None,
                params: TrafficParams = DEFAULT_TRAFFIC):
     """Offered traffic of each dish (or site standing for ``n_dishes`` dishes) at instants.
 
@@ -184,7 +195,8 @@ def demand_bps(dish_ids, n_dishes, lon_deg, t_ns, seed: int, *, cap_down_bps=300
     t_ns : int64 scalar, (D,) or (T, 1) for a (T, D) result: UTC ns since the Unix epoch.
     seed : the run's seed.
     cap_down_bps, cap_up_bps : (D,) or scalar, the terminal cap of one dish (kit), bps: the rate
-        of elastic uses and the ceiling of every use.
+        of elastic uses and the ceiling of every use (None: the default kit's,
+        :func:`default_caps_bps`).
 
     Returns
     -------
@@ -192,6 +204,7 @@ def demand_bps(dish_ids, n_dishes, lon_deg, t_ns, seed: int, *, cap_down_bps=300
         (constant within each period; never above ``n_active`` x cap).
     n_active : int64 array, dishes on.
     """
+    cap_down_bps, cap_up_bps = default_caps_bps(cap_down_bps, cap_up_bps)
     dish_ids, n, lon, t, cap_down, cap_up = np.broadcast_arrays(
         np.asarray(dish_ids, dtype=np.int64), np.asarray(n_dishes, dtype=np.int64),
         np.asarray(lon_deg, dtype=float), np.asarray(t_ns, dtype=np.int64),
@@ -218,10 +231,11 @@ def demand_bps(dish_ids, n_dishes, lon_deg, t_ns, seed: int, *, cap_down_bps=300
     return down, up, n_active
 
 
-def mean_demand_bps(n_dishes, lon_deg, t_ns, *, cap_down_bps=300e6, cap_up_bps=40e6,
+def mean_demand_bps(n_dishes, lon_deg, t_ns, *, cap_down_bps=None, cap_up_bps=None,
                     params: TrafficParams = DEFAULT_TRAFFIC):
     """Expected offered load (down_bps, up_bps) of N dishes at local time (broadcast shapes):
     ``N x p_on(t) x sum over uses of share x min(rate, cap)``."""
+    cap_down_bps, cap_up_bps = default_caps_bps(cap_down_bps, cap_up_bps)
     p_on = on_probability(lon_deg, t_ns, params)
     down = sum(u.share * np.minimum(u.down_bps, np.asarray(cap_down_bps, float)) for u in params.uses)
     up = sum(u.share * np.minimum(u.up_bps, np.asarray(cap_up_bps, float)) for u in params.uses)
@@ -229,9 +243,10 @@ def mean_demand_bps(n_dishes, lon_deg, t_ns, *, cap_down_bps=300e6, cap_up_bps=4
     return n * p_on * down, n * p_on * up
 
 
-def busy_hour_demand_per_dish_bps(*, cap_down_bps=300e6, cap_up_bps=40e6,
+def busy_hour_demand_per_dish_bps(*, cap_down_bps=None, cap_up_bps=None,
                                   params: TrafficParams = DEFAULT_TRAFFIC) -> tuple[float, float]:
     """Mean offered load of one dish at the busy hour (diurnal factor 1), (down_bps, up_bps)."""
+    cap_down_bps, cap_up_bps = default_caps_bps(cap_down_bps, cap_up_bps)
     down = sum(u.share * min(u.down_bps, cap_down_bps) for u in params.uses)
     up = sum(u.share * min(u.up_bps, cap_up_bps) for u in params.uses)
     return params.busy_hour_on_share * down, params.busy_hour_on_share * up
