@@ -35,7 +35,8 @@ STATES: tuple[DishState, ...] = (
     DishState("JAMMED", 5, "NO_DOWNLINK", "#e377c2", True, "the radio link does not close under jamming"),
     DishState("CONGESTED", 6, "CONNECTED", "#d4d433", False,
               "online, but getting less than its demand and below the congestion threshold (a quality flag, not an outage)"),
-    DishState("SOLD_OUT", 7, "NO_ACTIVE_ACCOUNT", "#8c564b", True, "waiting: its cell has no room for another subscriber"),
+    DishState("SOLD_OUT", 7, "NO_SERVICE_PLAN", "#34495e", True,
+              "the dish's cell is full (Starlink's \"sold out\"): on the waiting list, no service"),
     DishState("GEOFENCED", 8, "NO_SERVICE_HERE", "#17becf", True, "the operator refuses service where the dish is"),
 )
 

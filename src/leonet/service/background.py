@@ -1,0 +1,276 @@
+"""Background load: the subscribers outside the scenario, on the satellites and cells they use.
+
+Chain (every step cheap and vectorised):
+
+1. :func:`global_subscribers`: Starlink's subscriber total at a date, linear between SpaceX's
+   announcements (REFERENCE.md, "Subscribers"); dates outside the announced range are an error
+   (pass a total instead of guessing one).
+2. :func:`subscriber_grid`: that total spread over people. No per-country counts are published,
+   so subscribers are spread in proportion to the population of the given cities (GeoNames
+   cities over 15,000 people via :mod:`leonet.ground.population`; by default every country,
+   i.e. as if Starlink were sold everywhere), binned into a grid of ``cell_deg`` cells.
+   **Assumptions**: take-up proportional to city population (real take-up is higher in rural
+   areas, which the 1-degree grid partly smooths over) and equal in every served country.
+3. :func:`satellite_background_bps`: each satellite's offered background load: the subscribers
+   of every grid cell whose centre lies in its footprint (a cKDTree ball query around the
+   sub-satellite points; the footprint radius from altitude and the terminals' minimum elevation)
+   times the per-subscriber busy-hour demand times the diurnal factor at the cell's local time.
+   A grid cell seen by k satellites loads each with 1/k of its subscribers (**assumption**: the
+   scheduler spreads users evenly over the satellites in view), so the total is conserved.
+4. :func:`cell_background_bps`: the background in the beam cell a dish is in: the subscriber
+   density of the grid cell under the dish times the beam cell's area.
+   :func:`sold_out_grid` caps each grid cell at a density (the admission limit over the cell
+   area): city-population spreading otherwise puts more subscribers over big cities than beams
+   take; the surplus waits, like the scenario's ``SOLD_OUT`` dishes.
+5. :func:`residual_capacity_bps`: what the scenario's dishes have left: ``capacity x (1 - u)``
+   with ``u = min(load / capacity, 1)``.
+
+The per-subscriber busy-hour demand defaults to the traffic model's own mean
+(:func:`leonet.service.traffic.busy_hour_demand_per_dish_bps`), so background subscribers behave
+like the scenario's dishes on average.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from ..errors import InputError
+from .traffic import DEFAULT_DIURNAL, diurnal_factor, local_solar_hour
+
+EARTH_RADIUS_M = 6_371_008.8
+
+#: Starlink subscribers as announced by SpaceX (REFERENCE.md, "Subscribers"; SpaceX posts on X
+#: as reported by Benzinga, Digital Trends, Drive Tesla Canada). Announcements that give a month
+#: only are placed on its 15th (assumption); ">N" is taken as N.
+SUBSCRIBER_ANNOUNCEMENTS: tuple[tuple[str, int], ...] = (
+    ("2021-06-30", 69_420),      # mid 2021
+    ("2021-08-15", 90_000),      # Aug 2021
+    ("2022-05-15", 400_000),     # >400,000, May 2022
+    ("2022-12-15", 1_000_000),   # 1 million active, Dec 2022
+    ("2023-09-15", 2_000_000),   # 2 million, Sep 2023
+    ("2023-12-15", 2_300_000),   # >2.3 million in 70 countries, Dec 2023
+    ("2024-05-15", 3_000_000),   # 3 million, May 2024
+    ("2024-09-15", 4_000_000),   # 4 million in 100+ countries, Sep 2024
+)
+
+
+def _day_number(when) -> float:
+    if isinstance(when, str):
+        when = date.fromisoformat(when[:10])
+    if isinstance(when, datetime):
+        when = when.date()
+    if isinstance(when, (int, np.integer)):            # ns since the Unix epoch
+        return float(when) / 86_400e9
+    return float((when - date(1970, 1, 1)).days)
+
+
+def global_subscribers(when) -> float:
+    """Starlink's subscriber total at ``when`` (ISO date string, date, datetime or int ns since the
+    Unix epoch), linear between announcements. Outside the announced range (mid 2021 to Sep
+    2024) an :class:`InputError`: give the total yourself."""
+    days = np.array([_day_number(d) for d, _ in SUBSCRIBER_ANNOUNCEMENTS])
+    counts = np.array([n for _, n in SUBSCRIBER_ANNOUNCEMENTS], dtype=float)
+    x = _day_number(when)
+    if not days[0] <= x <= days[-1]:
+        raise InputError(f"no announced subscriber total near {when!s}: announcements run from "
+                         f"{SUBSCRIBER_ANNOUNCEMENTS[0][0]} to {SUBSCRIBER_ANNOUNCEMENTS[-1][0]}; "
+                         "give background.subscribers explicitly", location="background.year")
+    return float(np.interp(x, days, counts))
+
+
+@dataclass(frozen=True)
+class SubscriberGrid:
+    """Subscribers binned on a latitude/longitude grid.
+
+    cell_deg : grid spacing, deg.
+    subscribers : float (R, C) array, subscribers per grid cell (R = 180 / cell_deg rows from the
+        south pole, C = 360 / cell_deg columns from -180 deg).
+    lat_deg, lon_deg, count : (K,) the non-empty cells: population-weighted centre and subscribers.
+    xyz_m : (K, 3) their centres on the sphere, m (for ball queries).
+    flat_index : int (K,) their cell in ``subscribers.ravel()``.
+    """
+
+    cell_deg: float
+    subscribers: np.ndarray
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    count: np.ndarray
+    xyz_m: np.ndarray
+    flat_index: np.ndarray
+
+    @property
+    def total(self) -> float:
+        return float(self.count.sum())
+
+
+def _xyz_m(lat_deg, lon_deg) -> np.ndarray:
+    lat, lon = np.deg2rad(lat_deg), np.deg2rad(lon_deg)
+    return EARTH_RADIUS_M * np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
+
+
+def subscriber_grid(total_subscribers: float, lat_deg, lon_deg, population, cell_deg: float = 1.0) -> SubscriberGrid:
+    """Spread ``total_subscribers`` over places in proportion to their population and bin them.
+
+    lat_deg, lon_deg, population : (N,) places (cities), deg and people.
+    """
+    lat = np.asarray(lat_deg, dtype=float)
+    lon = np.asarray(lon_deg, dtype=float)
+    pop = np.asarray(population, dtype=float)
+    if not (lat.shape == lon.shape == pop.shape and lat.ndim == 1):
+        raise InputError("lat_deg, lon_deg and population must be (N,) arrays of one length", location="subscriber_grid")
+    if not 0 < cell_deg <= 10 or abs(180 / cell_deg - round(180 / cell_deg)) > 1e-9:
+        raise InputError(f"must divide 180 and be in (0, 10], got {cell_deg}", location="background.cell_deg")
+    if total_subscribers < 0 or (pop < 0).any():
+        raise InputError("subscribers and populations must be >= 0", location="subscriber_grid")
+    if pop.sum() <= 0 and total_subscribers > 0:
+        raise InputError("no population to spread subscribers over", location="subscriber_grid")
+    n_rows, n_cols = int(round(180 / cell_deg)), int(round(360 / cell_deg))
+    row = np.clip(np.floor((lat + 90.0) / cell_deg).astype(np.int64), 0, n_rows - 1)
+    col = np.floor((np.mod(lon + 180.0, 360.0)) / cell_deg).astype(np.int64) % n_cols
+    subs = total_subscribers * pop / pop.sum() if pop.sum() > 0 else np.zeros_like(pop)
+    flat = row * n_cols + col
+    grid = np.bincount(flat, weights=subs, minlength=n_rows * n_cols)
+    # Population-weighted centre of each non-empty cell (unit vectors, so longitudes wrap).
+    xyz = _xyz_m(lat, lon)
+    cell_ids, inverse = np.unique(flat, return_inverse=True)
+    weights = np.bincount(inverse, weights=np.where(pop > 0, pop, 0.0))
+    count = np.bincount(inverse, weights=subs)
+    centre = np.stack([np.bincount(inverse, weights=xyz[:, k] * pop) for k in range(3)], axis=1)
+    keep = weights > 0
+    centre = centre[keep] / np.linalg.norm(centre[keep], axis=1, keepdims=True) * EARTH_RADIUS_M
+    c_lat = np.rad2deg(np.arcsin(np.clip(centre[:, 2] / EARTH_RADIUS_M, -1, 1)))
+    c_lon = np.rad2deg(np.arctan2(centre[:, 1], centre[:, 0]))
+    return SubscriberGrid(cell_deg=float(cell_deg), subscribers=grid.reshape(n_rows, n_cols),
+                          lat_deg=c_lat, lon_deg=c_lon, count=count[keep], xyz_m=centre,
+                          flat_index=cell_ids[keep])
+
+
+def _grid_cell_area_m2(rows: np.ndarray, cell_deg: float) -> np.ndarray:
+    lat1 = np.deg2rad(-90.0 + rows * cell_deg)
+    lat2 = np.deg2rad(-90.0 + (rows + 1) * cell_deg)
+    return EARTH_RADIUS_M**2 * np.deg2rad(cell_deg) * (np.sin(lat2) - np.sin(lat1))
+
+
+def sold_out_grid(grid: SubscriberGrid, max_subscribers_per_m2: float) -> SubscriberGrid:
+    """The grid with every grid cell's subscribers capped at a density (subscribers per m^2; a
+    cell limit divided by the cell area, :mod:`.admission`): the surplus waits, as the
+    scenario's own ``SOLD_OUT`` dishes do. Spreading by city population puts far more
+    subscribers over big cities than beams can take; this keeps the background consistent with
+    the admission limits."""
+    if not max_subscribers_per_m2 >= 0:
+        raise InputError("must be >= 0", location="max_subscribers_per_m2")
+    n_rows, n_cols = grid.subscribers.shape
+    area = _grid_cell_area_m2(np.arange(n_rows), grid.cell_deg)[:, None]
+    capped = np.minimum(grid.subscribers, max_subscribers_per_m2 * area)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.where(grid.subscribers > 0, capped / grid.subscribers, 0.0)
+    return SubscriberGrid(cell_deg=grid.cell_deg, subscribers=capped, lat_deg=grid.lat_deg,
+                          lon_deg=grid.lon_deg, count=grid.count * factor.ravel()[grid.flat_index],
+                          xyz_m=grid.xyz_m, flat_index=grid.flat_index)
+
+
+def world_cities(countries=None, min_population: int = 15_000):
+    """(lat_deg, lon_deg, population) arrays of the cities in ``countries`` (ISO alpha-2 codes;
+    None: every country the cities data knows) from :mod:`leonet.ground.population`."""
+    from ..ground import population
+
+    if countries is None:
+        all_cities, _ = population._cities()
+        countries = sorted({c.country for c in all_cities})
+    cities = population.cities_of(list(countries), min_population, 10**9)
+    return (np.array([c.lat_deg for c in cities]), np.array([c.lon_deg for c in cities]),
+            np.array([c.population for c in cities], dtype=float))
+
+
+def footprint_radius_m(altitude_m, min_elevation_deg) -> np.ndarray:
+    """Ground radius (great-circle arc, m) within which a satellite at ``altitude_m`` is above
+    ``min_elevation_deg``: ``R x (arccos(R cos e / (R + h)) - e)``."""
+    e = np.deg2rad(np.asarray(min_elevation_deg, dtype=float))
+    h = np.asarray(altitude_m, dtype=float)
+    return EARTH_RADIUS_M * (np.arccos(EARTH_RADIUS_M * np.cos(e) / (EARTH_RADIUS_M + h)) - e)
+
+
+def satellite_background_bps(grid: SubscriberGrid, sat_lat_deg, sat_lon_deg, altitude_m,
+                             min_elevation_deg, t_ns, per_subscriber_busy_bps: float,
+                             diurnal=DEFAULT_DIURNAL, serving=None) -> np.ndarray:
+    """Offered background load on each satellite at one instant, bps.
+
+    Parameters
+    ----------
+    grid : the subscribers (:func:`subscriber_grid`).
+    sat_lat_deg, sat_lon_deg : (S,) sub-satellite points, deg.
+    altitude_m : scalar or (S,) altitude, m (one footprint radius is used: the largest).
+    min_elevation_deg : the terminals' minimum elevation, deg.
+    t_ns : the instant, int64 ns (UTC).
+    per_subscriber_busy_bps : mean busy-hour demand of one subscriber in this direction, bps.
+    diurnal : 24 hourly factors by local solar time (the traffic model's profile).
+    serving : optional bool (S,), satellites that serve users now (others get no load and take
+        no share).
+
+    Returns
+    -------
+    float64 (S,): the subscribers each satellite serves x per-subscriber demand x diurnal factor
+    at each grid cell's local time. Grid cells seen by k satellites give each 1/k.
+    """
+    sat_lat = np.asarray(sat_lat_deg, dtype=float)
+    n_sats = sat_lat.size
+    load = np.zeros(n_sats)
+    if n_sats == 0 or grid.count.size == 0:
+        return load
+    ids = np.arange(n_sats) if serving is None else np.flatnonzero(np.asarray(serving, dtype=bool))
+    if ids.size == 0:
+        return load
+    radius_m = float(np.max(footprint_radius_m(altitude_m, min_elevation_deg)))
+    chord_m = 2 * EARTH_RADIUS_M * np.sin(radius_m / (2 * EARTH_RADIUS_M))
+    sat_xyz = _xyz_m(sat_lat[ids], np.asarray(sat_lon_deg, dtype=float)[ids])
+    pairs = cKDTree(grid.xyz_m).sparse_distance_matrix(cKDTree(sat_xyz), chord_m, output_type="ndarray")
+    gi = pairs["i"].astype(np.int64)          # zero distances are kept (a centre under a satellite)
+    sj = pairs["j"].astype(np.int64)
+    key = np.unique(gi * ids.size + sj)              # one entry per (grid cell, satellite)
+    gi, sj = key // ids.size, key % ids.size
+    seen_by = np.bincount(gi, minlength=grid.count.size)
+    demand = grid.count * per_subscriber_busy_bps * diurnal_factor(local_solar_hour(grid.lon_deg, t_ns), diurnal)
+    load[ids] = np.bincount(sj, weights=demand[gi] / seen_by[gi], minlength=ids.size)
+    return load
+
+
+def subscriber_density_per_m2(grid: SubscriberGrid, lat_deg, lon_deg) -> np.ndarray:
+    """Subscribers per m^2 of the grid cell each point (D,) lies in."""
+    lat = np.asarray(lat_deg, dtype=float)
+    lon = np.asarray(lon_deg, dtype=float)
+    n_rows, n_cols = grid.subscribers.shape
+    row = np.clip(np.floor((lat + 90.0) / grid.cell_deg).astype(np.int64), 0, n_rows - 1)
+    col = np.floor(np.mod(lon + 180.0, 360.0) / grid.cell_deg).astype(np.int64) % n_cols
+    return grid.subscribers[row, col] / _grid_cell_area_m2(row, grid.cell_deg)
+
+
+def cell_background_subscribers(grid: SubscriberGrid, lat_deg, lon_deg, cell_area_m2) -> np.ndarray:
+    """Background subscribers in the beam cell around each point (D,): grid density x cell area
+    (a 24 km square cell: 5.76e8 m^2)."""
+    return subscriber_density_per_m2(grid, lat_deg, lon_deg) * np.asarray(cell_area_m2, dtype=float)
+
+
+def cell_background_bps(grid: SubscriberGrid, lat_deg, lon_deg, cell_area_m2, t_ns,
+                        per_subscriber_busy_bps: float, diurnal=DEFAULT_DIURNAL) -> np.ndarray:
+    """Offered background load in the beam cell of each point (D,), bps, at instant ``t_ns``."""
+    subs = cell_background_subscribers(grid, lat_deg, lon_deg, cell_area_m2)
+    return subs * per_subscriber_busy_bps * diurnal_factor(local_solar_hour(lon_deg, t_ns), diurnal)
+
+
+def background_utilisation(load_bps, capacity_bps) -> np.ndarray:
+    """``min(load / capacity, 1)`` elementwise; 1 where the capacity is 0 (nothing is left)."""
+    load = np.asarray(load_bps, dtype=float)
+    cap = np.asarray(capacity_bps, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.where(cap > 0, load / cap, 1.0)
+    return np.clip(u, 0.0, 1.0)
+
+
+def residual_capacity_bps(capacity_bps, load_bps) -> np.ndarray:
+    """Capacity left to the scenario's dishes: ``capacity x (1 - utilisation)``, bps."""
+    cap = np.asarray(capacity_bps, dtype=float)
+    return cap * (1.0 - background_utilisation(load_bps, cap))

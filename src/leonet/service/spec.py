@@ -1,0 +1,140 @@
+"""Proposed scenario schema for the service model: a ``service:`` section (issue 11).
+
+Not wired into :mod:`leonet.scenario` yet; the integrator adds ``service: ServiceSpec =
+ServiceSpec()`` to ``Scenario``. Every model forbids unknown fields and is frozen, like the
+scenario's own. Each spec turns into the parameter objects of the service modules with
+``to_params()``, so defaults live in one place (the modules) and the schema only overrides.
+
+Example::
+
+    service:
+      enabled: true
+      kit: standard                 # or per dish group: ground.dishes[i].kit (integrator's choice)
+      traffic: {busy_hour_on_share: 0.5, period_s: 60}
+      speed_test: {enabled: true}
+      latency: {jitter: true, reconfiguration: true, outages: true, target: pop}
+      background: {enabled: true, as_of: 2024-01-15, cell_deg: 1.0}
+      admission: {enabled: true, target_utilisation: 0.8}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .kits import DEFAULT_KIT, get_kit
+from .latency import DEFAULT_LATENCY, LatencyParams
+from .traffic import DEFAULT_TRAFFIC, TrafficParams
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TrafficSpec(_Model):
+    """On/off traffic (:mod:`leonet.service.traffic`); None keeps the module's default."""
+
+    period_s: float | None = Field(None, gt=0, le=3600, description="Length of an on/off period, s.")
+    busy_hour_on_share: float | None = Field(None, ge=0, le=1, description="Probability a dish is on at the busy hour.")
+    shares: dict[str, float] | None = Field(
+        None, description="Share of on-time per use (browsing, video, video_call, bulk); must sum to 1.")
+
+    def to_params(self) -> TrafficParams:
+        changes = {k: v for k, v in (("period_s", self.period_s), ("busy_hour_on_share", self.busy_hour_on_share))
+                   if v is not None}
+        if self.shares is not None:
+            known = {u.name: u for u in DEFAULT_TRAFFIC.uses}
+            unknown = sorted(set(self.shares) - set(known))
+            if unknown:
+                raise ValueError(f"unknown use(s) {unknown}; known: {sorted(known)}")
+            changes["uses"] = tuple(dataclasses.replace(u, share=float(self.shares.get(u.name, 0.0)))
+                                    for u in DEFAULT_TRAFFIC.uses)
+        return dataclasses.replace(DEFAULT_TRAFFIC, **changes)
+
+    @model_validator(mode="after")
+    def _valid(self):
+        self.to_params()          # the dataclass checks shares summing to 1, ranges
+        return self
+
+
+class SpeedTestSpec(_Model):
+    """Speed tests: each connected dish probes at its kit cap against the flows active then."""
+
+    enabled: bool = True
+
+
+class LatencySpec(_Model):
+    """Latency terms on/off (:class:`leonet.service.latency.LatencyParams`) and the target."""
+
+    mac: bool = True
+    processing: bool = True
+    queueing: bool = True
+    jitter: bool = True
+    reconfiguration: bool = True
+    outages: bool = True
+    target: str = Field("pop", min_length=1, description=(
+        "'pop' (the dish's own popPingLatencyMs), 'exchange' (the nearest internet exchange of "
+        "terrestrial.exchanges) or a city name (a server there, by great-circle fibre)."))
+    processing_ms: float | None = Field(None, ge=0, le=1000)
+    jitter_mean_ms: float | None = Field(None, ge=0, le=1000)
+    saturated_queue_ms: float | None = Field(None, ge=0, le=10_000)
+    outage_time_fraction: float | None = Field(None, ge=0, le=1)
+
+    def to_params(self) -> LatencyParams:
+        changes = dict(mac_on=self.mac, processing_on=self.processing, queueing_on=self.queueing,
+                       jitter_on=self.jitter, reconfiguration_on=self.reconfiguration,
+                       outages_on=self.outages, target_on=self.target != "pop")
+        for name in ("processing_ms", "jitter_mean_ms", "saturated_queue_ms", "outage_time_fraction"):
+            if getattr(self, name) is not None:
+                changes[name] = getattr(self, name)
+        return dataclasses.replace(DEFAULT_LATENCY, **changes)
+
+
+class BackgroundSpec(_Model):
+    """Subscribers outside the scenario (:mod:`leonet.service.background`)."""
+
+    enabled: bool = False
+    as_of: date | None = Field(None, description="Date of the subscriber total (default: the scenario's start).")
+    subscribers: float | None = Field(None, ge=0, le=1e9, description="Global total; overrides the announced one.")
+    countries: list[str] | None = Field(None, description="ISO alpha-2 codes where service is sold (default: all).")
+    cell_deg: float = Field(1.0, gt=0, le=10, description="Grid spacing of the subscriber density, deg.")
+
+    @field_validator("countries")
+    @classmethod
+    def _codes(cls, v):
+        if v is not None:
+            bad = [c for c in v if not (len(c) == 2 and c.isalpha())]
+            if bad:
+                raise ValueError(f"ISO 3166 alpha-2 codes such as UA, PL, US expected, got {bad}")
+            return [c.upper() for c in v]
+        return v
+
+
+class AdmissionSpec(_Model):
+    """Cell subscriber limits (:mod:`leonet.service.admission`); surplus dishes are SOLD_OUT."""
+
+    enabled: bool = False
+    limit_per_cell: int | None = Field(None, ge=0, description="Subscribers a cell takes (default: from its beam capacity).")
+    target_utilisation: float = Field(0.8, gt=0, le=1, description="Busy-hour beam load the default limit aims at.")
+    order: Literal["earliest", "seeded"] = "earliest"
+
+
+class ServiceSpec(_Model):
+    """The service model (issue 11): kits, traffic, speed tests, latency, background, admission."""
+
+    enabled: bool = False
+    kit: str = Field(DEFAULT_KIT, description="Dish kit of every dish (leonet/data/terminal_kits.csv).")
+    traffic: TrafficSpec = TrafficSpec()
+    speed_test: SpeedTestSpec = SpeedTestSpec()
+    latency: LatencySpec = LatencySpec()
+    background: BackgroundSpec = BackgroundSpec()
+    admission: AdmissionSpec = AdmissionSpec()
+
+    @field_validator("kit")
+    @classmethod
+    def _known_kit(cls, v):
+        get_kit(v)    # InputError (a ValueError) with "did you mean"
+        return v

@@ -1,0 +1,83 @@
+"""Dish kits as validated data (leonet.service.kits) and the terminal as a max-min link."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from leonet.capacity.maxmin import max_min_fair
+from leonet.errors import InputError
+from leonet.service.kits import (capped_demand_bps, get_kit, kit_caps_bps, load_kits, parse_kits,
+                                 with_terminal_links)
+from leonet.service.spec import ServiceSpec
+
+HEADER = ("kit,description,max_down_mbps,max_up_mbps,aperture_m2,g_over_t_db_per_k,eirp_dbw,"
+          "field_of_view_deg,min_elevation_deg,power_min_w,power_max_w\n")
+
+
+def test_shipped_kits_match_the_published_limits():
+    kits = load_kits()
+    assert {"standard", "mini", "performance", "gen2_rectangular", "gen1_round"} <= set(kits)
+    # REFERENCE.md per-dish limits: standard ~300 Mbps at best; performance "400+"; 1 GbE ~940.
+    assert kits["standard"].max_down_mbps == pytest.approx(300, rel=0.2)
+    assert 400 <= kits["performance"].max_down_mbps <= 940
+    assert kits["mini"].max_down_mbps < kits["standard"].max_down_mbps < kits["performance"].max_down_mbps
+    # The 2022 rectangular dish carries the link budget's defaults (RadioDefaults).
+    from leonet.capacity.linkbudget import RADIO_DEFAULTS
+    assert kits["gen2_rectangular"].g_over_t_db_per_k == RADIO_DEFAULTS.user_terminal_g_over_t_db_per_k
+    assert kits["gen2_rectangular"].eirp_dbw == RADIO_DEFAULTS.user_terminal_eirp_dbw
+    # Gain scaled with aperture: 10 log10 of the area ratio, within rounding.
+    for k in kits.values():
+        expected = 9.8 + 10 * np.log10(k.aperture_m2 / kits["gen2_rectangular"].aperture_m2)
+        assert k.g_over_t_db_per_k == pytest.approx(expected, abs=0.06), k.name
+        assert k.power_min_w <= k.power_max_w
+
+
+def test_unknown_kit_names_the_field_and_suggests():
+    with pytest.raises(InputError, match=r"service\.kit: unknown kit 'standrd'; did you mean 'standard'"):
+        get_kit("standrd", location="service.kit")
+    with pytest.raises(InputError, match="unknown kit 'xyz'"):
+        kit_caps_bps(["standard", "xyz"])
+    with pytest.raises(ValueError, match="did you mean 'mini'"):
+        ServiceSpec(kit="minni")
+
+
+def test_caps_per_dish():
+    down, up = kit_caps_bps(["mini", "standard", "performance", "standard"])
+    assert down.tolist() == [150e6, 300e6, 450e6, 300e6] and up.tolist() == [20e6, 40e6, 60e6, 40e6]
+
+
+@pytest.mark.parametrize("row, where", [
+    ("standard,x,abc,40,0.2,1,1,110,25,75,100", "line 2, max_down_mbps"),
+    ("standard,x,300,40,0.2,1,1,110,25,100,75", "line 2, power_max_w"),
+    ("standard,x,3000,40,0.2,1,1,110,25,75,100", "line 2, max_down_mbps"),
+    ("Standard,x,300,40,0.2,1,1,110,25,75,100", "line 2, kit"),
+    ("standard,x,300,40,0.2,1,1,110,95,75,100", "line 2, min_elevation_deg"),
+])
+def test_bad_kit_files_name_line_and_column(row, where):
+    with pytest.raises(InputError, match=f"kits.csv: {where}"):
+        parse_kits(HEADER + row + "\n", "kits.csv")
+
+
+def test_missing_column_and_duplicate():
+    with pytest.raises(InputError, match="missing column"):
+        parse_kits("kit,description\nstandard,x\n", "kits.csv")
+    row = "standard,x,300,40,0.2,1,1,110,25,75,100\n"
+    with pytest.raises(InputError, match="line 3, kit: kit 'standard' appears twice"):
+        parse_kits(HEADER + row + row, "kits.csv")
+
+
+def test_terminal_link_is_never_exceeded_and_equals_a_demand_cap():
+    # Five dishes (one flow each) share a 1 Gbps beam; dishes have different kits.
+    rng = np.random.default_rng(3)
+    down, _ = kit_caps_bps(["mini", "standard", "performance", "standard", "mini"])
+    routing = sp.csr_matrix(np.ones((5, 1)))
+    for beam_bps in (0.2e9, 0.9e9, 5e9):
+        demand = rng.choice([np.inf, 50e6, 400e6], 5)
+        r2, c2 = with_terminal_links(routing, [beam_bps], np.arange(5), down)
+        linked = max_min_fair(r2, c2, demand).rate_bps
+        capped = max_min_fair(routing, [beam_bps], capped_demand_bps(demand, down)).rate_bps
+        assert (linked <= down * (1 + 1e-9)).all()
+        np.testing.assert_allclose(linked, capped, rtol=1e-9)
+    # A site of N dishes: its terminal link is N x the cap.
+    r2, c2 = with_terminal_links(sp.csr_matrix(np.ones((1, 1))), [10e9], [0], [3 * 300e6])
+    assert max_min_fair(r2, c2).rate_bps[0] == pytest.approx(900e6)
