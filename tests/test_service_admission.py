@@ -69,8 +69,6 @@ def test_cells_and_limits():
 def test_sold_out_state_appended():
     s = states.BY_NAME["SOLD_OUT"]
     assert (s.name, s.code, s.outage) == ("SOLD_OUT", 7, True)
-
-
     assert [x.code for x in states.STATES] == list(range(len(states.STATES)))
     assert "SOLD_OUT" in states.OUTAGE_STATES and states.DISH_WORD["SOLD_OUT"] == "NO_SERVICE_PLAN"
     assert states.STATE_NAMES[:7] == ("CONNECTED", "NO_SATS", "NO_PATH", "OBSTRUCTED", "OFFLINE", "JAMMED", "CONGESTED")
