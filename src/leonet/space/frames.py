@@ -128,18 +128,24 @@ def teme_to_ecef(r_teme_m: np.ndarray, t_ns: np.ndarray,
         from .earth_rotation import ut1_minus_utc_s
 
         dut1 = ut1_minus_utc_s(t_ns) if len(np.atleast_1d(t_ns)) else None
-    theta = gmst_rad(t_ns, dut1)[:, None]
+    theta = gmst_rad(t_ns, dut1)
     c, s = np.cos(theta), np.sin(theta)
     x, y, z = r_teme_m[..., 0], r_teme_m[..., 1], r_teme_m[..., 2]
     out = np.empty_like(r_teme_m)
-    out[..., 0] = c * x + s * y
-    out[..., 1] = -s * x + c * y
-    out[..., 2] = z
-    if convention.polar_motion and len(out):
-        from .earth_rotation import polar_motion_rad
+    if not (convention.polar_motion and len(out)):
+        c, s = c[:, None], s[:, None]
+        out[..., 0] = c * x + s * y
+        out[..., 1] = -s * x + c * y
+        out[..., 2] = z
+        return out
+    from .earth_rotation import polar_motion_rad
 
-        w = polar_motion_matrix(*polar_motion_rad(t_ns))  # (T, 3, 3)
-        out = out @ np.transpose(w, (0, 2, 1))
+    # One matrix per instant, W @ R3(theta), applied element-wise (cheaper than a batched matmul).
+    zero, one = np.zeros_like(c), np.ones_like(c)
+    r3 = np.stack([np.stack([c, s, zero], -1), np.stack([-s, c, zero], -1), np.stack([zero, zero, one], -1)], -2)
+    m = polar_motion_matrix(*polar_motion_rad(t_ns)) @ r3  # (T, 3, 3)
+    for i in range(3):
+        out[..., i] = m[:, i, 0, None] * x + m[:, i, 1, None] * y + m[:, i, 2, None] * z
     return out
 
 
