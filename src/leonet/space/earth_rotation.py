@@ -129,13 +129,13 @@ def _check_range(table: EopTable, t_ns: np.ndarray) -> None:
             f"instant {_day(lo)} is before {_day(table.first_ns)}, the first day of the Earth orientation "
             f"table ({table.source}); set frames: {{earth_rotation: utc}} to rotate the Earth on UTC "
             "(satellites then up to ~450 m off along the equator)", location="frames.earth_rotation")
-    if hi > table.last_ns + NS_PER_DAY:
+    if hi > table.last_ns:
         warnings.warn(
             f"instants after {_day(table.last_ns)}, the last day of the Earth orientation table ({table.source}), "
             "use its last predicted UT1-UTC and polar motion, held constant: satellite positions may be "
             "off by tens of metres per month beyond it (UT1-UTC drifts up to ~0.1 s a month); "
             "update astropy-iers-data for newer values", EarthOrientationWarning, stacklevel=1)
-    elif hi > table.measured_until_ns + NS_PER_DAY:
+    elif hi > table.measured_until_ns:
         warnings.warn(
             f"instants after {_day(table.measured_until_ns)}, the last measured day of the Earth orientation "
             f"table ({table.source}), use its predictions (IERS: UT1-UTC error ~1 ms after a week, "
