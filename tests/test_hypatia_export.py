@@ -64,6 +64,7 @@ def scenario_dict(**changes) -> dict:
         "visibility": {"min_elevation_deg": None, "max_range_m": MAX_GSL_M},
         "network": {"isl": {"topology": "plus-grid", "grazing_height_km": 80, "max_range_km": MAX_ISL_KM},
                     "all_station_pairs": True},
+        "frames": {"earth_rotation": "utc"},  # Hypatia's convention, as the state is for Hypatia
         "outputs": {"visibility_pairs": False},
     }
     data.update(changes)

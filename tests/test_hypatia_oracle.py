@@ -133,6 +133,7 @@ def scenario() -> leonet.Scenario:
                     "max_range_km": MAX_ISL_LENGTH_M / 1e3},
             "pairs": [[_name(a), _name(b)] for a, b in PATH_PAIRS],
         },
+        "frames": {"earth_rotation": "utc"},  # Hypatia turns the Earth on UTC
         "outputs": {"visibility_pairs": False},
     })
 

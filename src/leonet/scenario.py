@@ -369,6 +369,21 @@ class TerrestrialSpec(_Model):
         "country,city,lat_deg,lon_deg,provider,share; needed by isp_outage events."))
 
 
+class FramesSpec(_Model):
+    """How satellite positions become Earth-fixed (see :mod:`leonet.space.frames`)."""
+
+    earth_rotation: Literal["ut1", "utc"] = Field(
+        "ut1", description="ut1: the Earth's real angle (IERS UT1-UTC, offline); utc: as Hypatia (satellites up to ~450 m off).",
+    )
+    polar_motion: bool = Field(False, description="Also rotate by the IERS pole offset (moves satellites ~5-20 m); needs ut1.")
+
+    @model_validator(mode="after")
+    def _polar_needs_ut1(self):
+        if self.polar_motion and self.earth_rotation != "ut1":
+            raise ValueError("polar_motion: true needs earth_rotation: ut1")
+        return self
+
+
 class OutputSpec(_Model):
     dir: str = Field("results/{name}", description="Results folder; {name} is the scenario name.")
     chunk_steps: int = Field(60, ge=1, le=1_000_000, description="Steps per Parquet chunk.")
@@ -389,6 +404,7 @@ class Scenario(_Model):
     terrestrial: TerrestrialSpec = TerrestrialSpec()
     capacity: CapacitySpec = CapacitySpec()
     events: list[EventSpec] = Field([], description="The threat timeline (see the README's events section).")
+    frames: FramesSpec = FramesSpec()
     outputs: OutputSpec = OutputSpec()
     #: Folder that relative paths in the scenario are resolved against (not part of the file).
     base_dir: str = Field(".", exclude=True)

@@ -21,7 +21,7 @@ import pyarrow as pa
 from ..network import isl as isl_mod
 from ..space.constellation import Constellation
 from ..space.elements import OrbitElements
-from ..space.frames import ecef_to_geodetic, enu_basis, geodetic_to_ecef, look_angles
+from ..space.frames import FrameConvention, ecef_to_geodetic, enu_basis, geodetic_to_ecef, look_angles
 from ..space.propagate import propagate
 
 _ELEMENT_COLUMNS = (
@@ -52,7 +52,7 @@ def constellation_from_table(table: pa.Table) -> Constellation:
         elements=elements, shell=shell,
         plane=np.asarray(cols.get("plane", np.full(n, -1)), dtype=np.int32),
         slot=np.asarray(cols.get("slot", np.full(n, -1)), dtype=np.int32),
-        shell_names=shell_names,
+        shell_names=shell_names, frame=FrameConvention.from_metadata(table.schema.metadata),
     )
 
 
@@ -118,7 +118,7 @@ class SkyModel:
             return np.zeros((len(t_ns), len(sats))), np.zeros((len(t_ns), len(sats)))
         c = self.constellation
         sub = Constellation(elements=c.elements.take(sats), shell=c.shell[sats], plane=c.plane[sats],
-                            slot=c.slot[sats], shell_names=c.shell_names)
+                            slot=c.slot[sats], shell_names=c.shell_names, frame=c.frame)
         ecef = propagate(sub, t_ns).ecef_m  # (T, S, 3)
         site = geodetic_to_ecef(lat_deg, lon_deg, elevation_m).reshape(1, 3)
         enu = enu_basis(lat_deg, lon_deg).reshape(1, 3, 3)

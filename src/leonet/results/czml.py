@@ -49,6 +49,7 @@ import pyarrow.parquet as pq
 from ..errors import InputError
 from ..space.constellation import Constellation
 from ..space.elements import OrbitElements
+from ..space.frames import FrameConvention
 from ..space.propagate import propagate
 from .store import ResultStore
 
@@ -324,7 +325,7 @@ def constellation_from_table(sats: pa.Table) -> Constellation:
         shell=np.array([shell_names.index(s) for s in shells], dtype=np.int32),
         plane=sats.column("plane").to_numpy().astype(np.int32),
         slot=sats.column("slot").to_numpy().astype(np.int32),
-        shell_names=shell_names,
+        shell_names=shell_names, frame=FrameConvention.from_metadata(sats.schema.metadata),
     )
 
 

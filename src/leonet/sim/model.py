@@ -20,6 +20,7 @@ from ..network.visibility import VisibilityIndex, VisibilityRule
 from ..scenario import Scenario
 from ..space.constellation import Constellation
 from ..space.elements import OrbitElements
+from ..space.frames import FrameConvention
 from ..space.walker import WalkerShell, walker_elements
 from ..timeutil import utc_to_ns
 
@@ -82,7 +83,12 @@ def build_constellation(scenario: Scenario) -> Constellation:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise InputError(f"shell names must be unique; repeated: {', '.join(dupes)}", location="constellation")
-    return Constellation.from_parts(parts)
+    frame = FrameConvention(scenario.frames.earth_rotation, scenario.frames.polar_motion)
+    if frame.earth_rotation == "ut1":  # refuse dates before the IERS table (and warn) now, not mid-run
+        from ..space.earth_rotation import ut1_minus_utc_s
+
+        ut1_minus_utc_s(np.array([start_ns, start_ns + int(scenario.time.duration_s * 1e9)]))
+    return Constellation.from_parts(parts, frame=frame)
 
 
 def _city_sites(city, dishes: int, sites_per_city: int, radius_km: float, seed: int) -> Sites:

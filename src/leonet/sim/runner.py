@@ -86,6 +86,7 @@ def run(
         "tables": names,
         "n_satellites": len(model.constellation),
         "n_sites": len(model.sites),
+        "frames": model.constellation.frame.as_dict(),
         "completed": False,
     }
     resumed = store.prepare(scenario.to_yaml(), manifest, overwrite=overwrite)

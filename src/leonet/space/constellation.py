@@ -16,6 +16,7 @@ from sgp4.api import WGS72, Satrec, SatrecArray
 
 from ..constants import NS_PER_DAY
 from .elements import OrbitElements
+from .frames import FrameConvention
 from .walker import WalkerShell, walker_elements
 
 # sgp4init's epoch is counted in days from 1949-12-31T00:00 UTC.
@@ -70,6 +71,8 @@ class Constellation:
     plane : int32 (n,), plane number within the shell (-1 if unknown).
     slot : int32 (n,), position within the plane (-1 if unknown).
     shell_names : tuple of str.
+    frame : how :func:`~leonet.space.propagate.propagate` turns TEME into Earth-fixed positions
+        (the scenario's ``frames``; default GMST of UT1, no polar motion).
     """
 
     elements: OrbitElements
@@ -77,6 +80,7 @@ class Constellation:
     plane: np.ndarray
     slot: np.ndarray
     shell_names: tuple[str, ...] = field(default=())
+    frame: FrameConvention = field(default=FrameConvention())
 
     def __len__(self) -> int:
         return len(self.elements)
@@ -100,7 +104,8 @@ class Constellation:
         self.__dict__.update(state)
 
     @staticmethod
-    def from_parts(parts: list[tuple[str, OrbitElements, np.ndarray, np.ndarray]]) -> "Constellation":
+    def from_parts(parts: list[tuple[str, OrbitElements, np.ndarray, np.ndarray]],
+                   frame: FrameConvention = FrameConvention()) -> "Constellation":
         """Join named shells, each given as (name, elements, plane, slot)."""
         names = tuple(p[0] for p in parts)
         if len(set(names)) != len(names):
@@ -114,6 +119,7 @@ class Constellation:
             plane=np.concatenate([np.asarray(p[2], dtype=np.int32) for p in parts]) if parts else shell,
             slot=np.concatenate([np.asarray(p[3], dtype=np.int32) for p in parts]) if parts else shell,
             shell_names=names,
+            frame=frame,
         )
 
     @staticmethod
@@ -122,7 +128,8 @@ class Constellation:
         return Constellation.from_parts([(s.name, *walker_elements(s)) for s in shells])
 
     def to_table(self):
-        """Satellites as a ``pyarrow.Table``: index, shell, plane, slot and elements."""
+        """Satellites as a ``pyarrow.Table``: index, shell, plane, slot and elements; the schema
+        metadata records :attr:`frame` (read back with ``FrameConvention.from_metadata``)."""
         import pyarrow as pa
 
         table = self.elements.to_table()
@@ -131,4 +138,4 @@ class Constellation:
         table = table.add_column(2, "shell", pa.array(list(shell_name), pa.string()))
         table = table.add_column(3, "plane", pa.array(self.plane))
         table = table.add_column(4, "slot", pa.array(self.slot))
-        return table
+        return table.replace_schema_metadata({**(table.schema.metadata or {}), **self.frame.to_metadata()})

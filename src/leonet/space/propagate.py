@@ -51,7 +51,8 @@ def propagate_teme(constellation: Constellation, t_ns: np.ndarray) -> tuple[np.n
 
 
 def propagate(constellation: Constellation, t_ns: np.ndarray) -> Positions:
-    """Earth-fixed positions of every satellite at every instant in ``t_ns`` (int64 UTC ns)."""
+    """Earth-fixed positions of every satellite at every instant in ``t_ns`` (int64 UTC ns), in
+    the constellation's frame convention (``constellation.frame``: GMST of UT1 by default)."""
     t_ns = np.atleast_1d(np.asarray(t_ns, dtype=np.int64))
     r_teme_m, code = propagate_teme(constellation, t_ns)
-    return Positions(t_ns=t_ns, ecef_m=teme_to_ecef(r_teme_m, t_ns), error_code=code)
+    return Positions(t_ns=t_ns, ecef_m=teme_to_ecef(r_teme_m, t_ns, constellation.frame), error_code=code)
