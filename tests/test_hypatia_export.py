@@ -26,7 +26,7 @@ from sgp4.api import Satrec
 
 import leonet
 from leonet.errors import InputError
-from leonet.ground.sites import hypatia_top100_cities
+from leonet.ground.builtin import hypatia_top100_cities
 from leonet.network.isl import plus_grid_candidates
 from leonet.results.hypatia_export import export_hypatia
 from leonet.sim.step import compute_chunk

@@ -2,6 +2,10 @@
 
 Input problems are printed as one clear message (file, field or line, what was expected) with
 exit status 2, never as a traceback.
+
+Each command imports what it needs inside its body, so that ``leonet --help`` and
+``leonet --version`` load no numerical library (numpy, scipy, numba, pyarrow, pandas);
+tests/test_architecture.py checks it.
 """
 
 from __future__ import annotations
@@ -10,14 +14,12 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import typer
-import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import __version__
+from ._version import __version__
 from .errors import InputError, LeonetError
 
 app = typer.Typer(
@@ -46,6 +48,8 @@ def _main(
 
 
 def _parse_sets(sets: list[str]) -> dict:
+    import yaml
+
     out = {}
     for item in sets:
         if "=" not in item:
@@ -145,6 +149,8 @@ def _dish_time(seconds: float) -> str:
 
 
 def _print_resilience(result, base_result=None) -> None:
+    import numpy as np
+
     from .results.compare import LOST_STATES, compare, resilience_by_group
 
     store = result.store
@@ -299,7 +305,7 @@ def presets():
         t.add_row(p["kind"], name, p["description"])
     console.print(t)
     console.print("Run a scenario preset with `leonet run NAME`; use a constellation preset in a scenario file as `constellation: NAME`.")
-    from .ground.sites import BUILTIN_SITE_SETS
+    from .ground.builtin import BUILTIN_SITE_SETS
 
     s = Table(title="Built-in site sets (ground.builtin in a scenario)")
     s.add_column("name")
