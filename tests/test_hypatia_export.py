@@ -383,6 +383,7 @@ def test_following_next_hops_gives_leonet_pair_paths(export, model, stations):
     assert reachable >= len(model.t_ns) * 4 * 3 // 2  # most pairs among the four cities connect
 
 
+@pytest.mark.slow  # worker processes
 def test_workers_write_the_same_files(export, model, tmp_path):
     out, summary, _ = export
     s2 = export_hypatia(model, tmp_path, gsl_bandwidth=2.5, chunk_steps=2, workers=2)

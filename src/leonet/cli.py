@@ -94,11 +94,13 @@ def run(
 
     Running the same command again after an interruption resumes: finished chunks are kept.
     """
-    from .results.summary import coverage_summary, network_summary
     from .scenario import load_scenario
-    from .sim.runner import run as run_scenario
 
     sc = load_scenario(scenario, overrides=_overrides(duration, step, start, set_))
+    # The engine is imported once the scenario is known to be good: a bad input fails fast.
+    from .results.summary import coverage_summary, network_summary
+    from .sim.runner import run as run_scenario
+
     if not quiet:
         err_console.print(f"[bold]leonet[/] {__version__}: scenario [cyan]{sc.name}[/]: {sc.description}")
     with Progress(
@@ -334,12 +336,12 @@ def validate(
 @app.command()
 def summary(results: Path = typer.Argument(..., help="A results folder written by `leonet run`.")):
     """Print the summary of a results folder again."""
+    if not results.is_dir():
+        raise InputError("no such results folder", source=str(results))
     from .results.store import ResultStore
     from .results.summary import coverage_summary, network_summary
 
     store = ResultStore(results)
-    if not results.is_dir():
-        raise InputError("no such results folder", source=str(results))
     m = store.read_manifest()
     console.print(f"[bold]{m['scenario']}[/]: {m['n_satellites']:,} satellites, {m['n_sites']:,} sites, {m['n_steps']:,} steps"
                   + ("" if m.get("completed") else " (incomplete run: run it again to finish)"))
