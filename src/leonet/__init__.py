@@ -15,10 +15,8 @@ name lives; a name's module (and numpy, pyarrow, ... with it) is imported the fi
 is used (PEP 562 module ``__getattr__``). ``leonet --help`` therefore loads no numerical library.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from ._version import __version__
 
@@ -56,7 +54,7 @@ def __getattr__(name: str):
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    value = getattr(_importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
 
@@ -65,7 +63,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
+if _TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
     from .errors import InputError, LeonetError
     from .ground.dishes import dishes_around
     from .ground.sites import Sites
