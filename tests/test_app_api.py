@@ -33,6 +33,9 @@ import leonet
 from leonet.errors import InputError
 from leonet.ground.obstructions import horizon_from_points
 
+# End to end: real runs served over HTTP by a server subprocess (the fast lane leaves these out).
+pytestmark = pytest.mark.slow
+
 COURTYARD = [[0, 85], [180, 85], [200, 40], [230, 40], [250, 85]]
 DISH_FIELDS = {
     "state", "pop_ping_latency_ms", "pop_ping_drop_rate", "downlink_throughput_bps", "uplink_throughput_bps",
@@ -41,14 +44,9 @@ DISH_FIELDS = {
 }
 
 
-def make_results(folder, duration_s: int = 60):
-    """A small results folder: ukraine-gen1 with the Kyiv dishes behind a courtyard mask."""
-    scenario = leonet.load_scenario("ukraine-gen1", overrides={
-        "time.duration_s": duration_s,
-        "ground.obstructions": [{"groups": ["Kyiv"], "profile": COURTYARD}],
-    })
-    leonet.run(scenario, out_dir=folder)
-    return folder
+def run_overrides(duration_s: int = 60) -> dict:
+    """The small run: ukraine-gen1 with the Kyiv dishes behind a courtyard mask."""
+    return {"time.duration_s": duration_s, "ground.obstructions": [{"groups": ["Kyiv"], "profile": COURTYARD}]}
 
 
 EVENTS = [
@@ -58,15 +56,10 @@ EVENTS = [
 ]
 
 
-def make_compare_results(folder, duration_s: int = 40):
-    """A run with events and its baseline in folder/baseline (what `leonet run --baseline` writes)."""
-    scenario = leonet.load_scenario("ukraine-gen1", overrides={
-        "time.duration_s": duration_s, "events": EVENTS,
-        "ground.obstructions": [{"groups": ["Kyiv"], "profile": COURTYARD}],
-    })
-    leonet.run(scenario, out_dir=folder)
-    leonet.run(scenario.model_copy(update={"events": [], "name": scenario.name + "-baseline"}), out_dir=folder / "baseline")
-    return folder
+def compare_overrides(duration_s: int = 40) -> dict:
+    """A run with events; run with ``baseline=True`` its baseline goes to RESULTS/baseline (what
+    `leonet run --baseline` writes)."""
+    return {**run_overrides(duration_s), "events": EVENTS}
 
 
 def free_port() -> int:
@@ -106,8 +99,8 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return make_results(tmp_path_factory.mktemp("app") / "run")
+def results(shared_run):
+    return shared_run("ukraine-gen1", run_overrides())
 
 
 @pytest.fixture(scope="module")
@@ -143,8 +136,8 @@ def raw_get(port: int, raw_path: str) -> tuple[int, bytes]:
 
 
 @pytest.fixture(scope="module")
-def compare_results(tmp_path_factory):
-    return make_compare_results(tmp_path_factory.mktemp("compare") / "run")
+def compare_results(shared_run):
+    return shared_run("ukraine-gen1", compare_overrides(), baseline=True)
 
 
 @pytest.fixture(scope="module")

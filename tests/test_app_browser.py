@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from test_app_api import Server, make_compare_results, make_results
+from test_app_api import Server, compare_overrides, run_overrides
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -37,18 +37,22 @@ def _need_browser():
         pytest.skip(missing)
 
 
+# Chromium over real runs: the browser lane, and slow (skipped by -m "not slow" too).
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(shared_run):
     _need_browser()
-    s = Server(make_results(tmp_path_factory.mktemp("page") / "run", duration_s=90))
+    s = Server(shared_run("ukraine-gen1", run_overrides(duration_s=90)))
     yield s
     s.close()
 
 
 @pytest.fixture(scope="module")
-def compare_server(tmp_path_factory):
+def compare_server(shared_run):
     _need_browser()
-    s = Server(make_compare_results(tmp_path_factory.mktemp("page") / "compare", duration_s=40))
+    s = Server(shared_run("ukraine-gen1", compare_overrides(duration_s=40), baseline=True))  # as test_app_api's
     yield s
     s.close()
 

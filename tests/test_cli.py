@@ -13,6 +13,7 @@ def cli(*args, cwd=None):
     return subprocess.run([*LEONET, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
+@pytest.mark.slow
 def test_shortened_default_run(tmp_path):
     out = tmp_path / "res"
     r = cli("run", "--duration", "20", "--step", "2", "--out", str(out), "--quiet")

@@ -10,6 +10,9 @@ import pytest
 import leonet
 from leonet.results.compare import compare, resilience_by_group
 
+# End to end: runs with events and their baselines, one through the command line.
+pytestmark = pytest.mark.slow
+
 SCENARIO = """
 name: cmp
 constellation: starlink-gen1

@@ -17,6 +17,9 @@ from leonet.results.csv_export import export_csv
 from leonet.results.czml import STATE_RGBA, OTHER_STATE_RGBA, export_czml, validate_czml
 from leonet.timeutil import utc_to_ns
 
+# End to end: exports of real runs.
+pytestmark = pytest.mark.slow
+
 DURATION_S = 30
 ISO_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 

@@ -26,7 +26,7 @@ from sgp4.api import Satrec
 
 import leonet
 from leonet.errors import InputError
-from leonet.ground.sites import hypatia_top100_cities
+from leonet.ground.builtin import hypatia_top100_cities
 from leonet.network.isl import plus_grid_candidates
 from leonet.results.hypatia_export import export_hypatia
 from leonet.sim.step import compute_chunk
@@ -384,6 +384,7 @@ def test_following_next_hops_gives_leonet_pair_paths(export, model, stations):
     assert reachable >= len(model.t_ns) * 4 * 3 // 2  # most pairs among the four cities connect
 
 
+@pytest.mark.slow  # worker processes
 def test_workers_write_the_same_files(export, model, tmp_path):
     out, summary, _ = export
     s2 = export_hypatia(model, tmp_path, gsl_bandwidth=2.5, chunk_steps=2, workers=2)

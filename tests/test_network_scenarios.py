@@ -25,6 +25,7 @@ def europe_run(tmp_path_factory):
     return result, pd.read_parquet(out / "dish_steps")
 
 
+@pytest.mark.slow
 def test_europe_rtt_in_measured_range(europe_run):
     """REFERENCE.md: SpaceX terminal-to-PoP p50 30 ms (2020), median 26-33 ms (2024-25); Michel et al.
     (IMC 2022, Belgium) median ~50 ms to anchors, minimum 20 ms. Propagation-only RTT to the PoP
@@ -37,6 +38,7 @@ def test_europe_rtt_in_measured_range(europe_run):
     assert d["rtt_ms"].max() < 100.0
 
 
+@pytest.mark.slow
 def test_serving_satellite_changes_only_at_slot_boundaries(europe_run):
     _, d = europe_run
     d = d.sort_values(["site", "t"])
@@ -53,6 +55,7 @@ def test_serving_satellite_changes_only_at_slot_boundaries(europe_run):
     assert jump[at_boundary].max() > 5 * jump[~at_boundary & ~d["rerouted_mid_slot"]].max()
 
 
+@pytest.mark.slow
 def test_paths_are_satellite_chains_ending_at_a_feeder(europe_run):
     result, d = europe_run
     kinds = result.model.sites.kind
@@ -82,6 +85,7 @@ time: {start: 2022-03-01T12:00:00Z, duration_s: 30, step_s: 5}
     return p
 
 
+@pytest.mark.slow
 def test_no_gateways_means_no_path_with_a_reason(tmp_path):
     ground = """
 ground:
@@ -110,6 +114,7 @@ def test_isl_list_with_missing_satellite(tmp_path):
     assert "isls.txt" in str(e.value) and "line 2" in str(e.value)
 
 
+@pytest.mark.slow
 def test_pairs_and_bent_pipe(tmp_path):
     p = _scenario(tmp_path, "network: {pairs: [[S1, S2], [S2, S1]], isl: {topology: none}}\n")
     result = leonet.run(leonet.load_scenario(p), out_dir=tmp_path / "o")

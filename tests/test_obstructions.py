@@ -74,6 +74,7 @@ def obs_run(tmp_path_factory):
     return result, result.store.read("dish_steps").to_pandas(), result.store.read("visibility").to_pandas()
 
 
+@pytest.mark.slow
 def test_visibility_flags_follow_the_mask(obs_run):
     result, _, vis = obs_run
     yard = vis[vis["site"] == 1]
@@ -82,6 +83,7 @@ def test_visibility_flags_follow_the_mask(obs_run):
     assert not vis.loc[vis["site"] == 0, "obstructed"].any()
 
 
+@pytest.mark.slow
 def test_states(obs_run):
     _, d, _ = obs_run
     clear = d[d["site"] == 0]
@@ -95,6 +97,7 @@ def test_states(obs_run):
     assert set(yard["state"].unique()) <= {"CONNECTED", "OBSTRUCTED"}
 
 
+@pytest.mark.slow
 def test_serving_satellites_are_clear_of_the_mask(obs_run):
     _, d, vis = obs_run
     yard = d[(d["site"] == 1) & (d["state"] == "CONNECTED")][["t", "serving_sat"]]

@@ -21,6 +21,9 @@ from leonet.results.report import DISH_SECTIONS, MAX_POINTS, PAIR_SECTIONS, writ
 from leonet.results.store import ResultStore
 from leonet.results.summary import network_summary
 
+# End to end: reports of real runs (the Chromium check is also marked browser).
+pytestmark = pytest.mark.slow
+
 CHROMIUM = Path("/usr/bin/chromium")
 GEO_ASSETS = 'window.PlotlyGeoAssets={topojson:{"world_110m":{'  # the report's embedded base map
 
@@ -247,6 +250,7 @@ def _browser():
     return sync_api
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("which", ["dishes", "pairs"])
 def test_report_opens_offline_in_chromium(which, dish_report, pair_run):
     sync_api = _browser()

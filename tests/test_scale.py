@@ -16,6 +16,9 @@ import leonet
 from leonet.errors import InputError, LeonetError
 from leonet.results import store as store_mod
 
+# End to end: worker processes, a Dask cluster, a killed and resumed `leonet run`.
+pytestmark = pytest.mark.slow
+
 OVERRIDES = {"time.duration_s": 40, "time.step_s": 2, "outputs.chunk_steps": 5}
 
 

@@ -2,6 +2,10 @@
 
 Input problems are printed as one clear message (file, field or line, what was expected) with
 exit status 2, never as a traceback.
+
+Each command imports what it needs inside its body, so that ``leonet --help`` and
+``leonet --version`` load no numerical library (numpy, scipy, numba, pyarrow, pandas);
+tests/test_architecture.py checks it.
 """
 
 from __future__ import annotations
@@ -10,14 +14,12 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import typer
-import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import __version__
+from ._version import __version__
 from .errors import InputError, LeonetError
 
 app = typer.Typer(
@@ -46,6 +48,8 @@ def _main(
 
 
 def _parse_sets(sets: list[str]) -> dict:
+    import yaml
+
     out = {}
     for item in sets:
         if "=" not in item:
@@ -90,11 +94,13 @@ def run(
 
     Running the same command again after an interruption resumes: finished chunks are kept.
     """
-    from .results.summary import coverage_summary, network_summary
     from .scenario import load_scenario
-    from .sim.runner import run as run_scenario
 
     sc = load_scenario(scenario, overrides=_overrides(duration, step, start, set_))
+    # The engine is imported once the scenario is known to be good: a bad input fails fast.
+    from .results.summary import coverage_summary, network_summary
+    from .sim.runner import run as run_scenario
+
     if not quiet:
         err_console.print(f"[bold]leonet[/] {__version__}: scenario [cyan]{sc.name}[/]: {sc.description}")
     with Progress(
@@ -145,6 +151,8 @@ def _dish_time(seconds: float) -> str:
 
 
 def _print_resilience(result, base_result=None) -> None:
+    import numpy as np
+
     from .results.compare import LOST_STATES, compare, resilience_by_group
 
     store = result.store
@@ -299,7 +307,7 @@ def presets():
         t.add_row(p["kind"], name, p["description"])
     console.print(t)
     console.print("Run a scenario preset with `leonet run NAME`; use a constellation preset in a scenario file as `constellation: NAME`.")
-    from .ground.sites import BUILTIN_SITE_SETS
+    from .ground.builtin import BUILTIN_SITE_SETS
 
     s = Table(title="Built-in site sets (ground.builtin in a scenario)")
     s.add_column("name")
@@ -328,12 +336,12 @@ def validate(
 @app.command()
 def summary(results: Path = typer.Argument(..., help="A results folder written by `leonet run`.")):
     """Print the summary of a results folder again."""
+    if not results.is_dir():
+        raise InputError("no such results folder", source=str(results))
     from .results.store import ResultStore
     from .results.summary import coverage_summary, network_summary
 
     store = ResultStore(results)
-    if not results.is_dir():
-        raise InputError("no such results folder", source=str(results))
     m = store.read_manifest()
     console.print(f"[bold]{m['scenario']}[/]: {m['n_satellites']:,} satellites, {m['n_sites']:,} sites, {m['n_steps']:,} steps"
                   + ("" if m.get("completed") else " (incomplete run: run it again to finish)"))

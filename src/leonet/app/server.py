@@ -23,7 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from .. import __version__
+from .._version import __version__
 from .api import router
 from .queries import BadQuery, NotFound, RunData
 

@@ -10,7 +10,8 @@ microsecond of light time, so no geoid model is applied.
 
 This module holds :class:`Sites` itself. Reading sites CSV files is in
 :mod:`leonet.ground.sites_csv`, generated dishes in :mod:`leonet.ground.dishes` and the built-in
-site sets in :mod:`leonet.ground.builtin`; their public names are re-exported here.
+site sets in :mod:`leonet.ground.builtin`. Those modules import :class:`Sites` from here and this
+module imports none of them (no import circle); :mod:`leonet.ground` gathers all their names.
 """
 
 from __future__ import annotations
@@ -211,54 +212,4 @@ class Sites:
         return pa.table(cols)
 
 
-
-# --------------------------------------------------------------------------------------------
-# Re-exports. The CSV reader, the dish generator and the built-in site sets live in their own
-# modules (sites_csv, dishes, builtin), which import Sites from here; they are imported at the
-# bottom, once Sites exists, so that every name stays importable from leonet.ground.sites.
-
-from .sites_csv import ELEVATION_LIMITS_M, parse_sites_csv_text, read_sites_csv  # noqa: E402
-from .dishes import dishes_around  # noqa: E402
-from .builtin import (  # noqa: E402
-    BUILTIN_SITE_SETS,
-    OPERATIONAL_GATEWAY_STATUSES,
-    STARLINK_POP_CITY_REGION,
-    STARLINK_REGIONS,
-    LIVE_MAP_COLOURS,
-    UnresolvedEndpoint,
-    builtin_sites,
-    hypatia_top100_cities,
-    nearest_pop,
-    pop_codes_of,
-    resolve_backbone,
-    starlink_backbone_2023,
-    starlink_gateways_2023,
-    starlink_gateways_2026,
-    starlink_pops_2023,
-    starlink_pops_2026,
-)
-
-__all__ = [
-    "BUILTIN_SITE_SETS",
-    "ELEVATION_LIMITS_M",
-    "KINDS",
-    "LIVE_MAP_COLOURS",
-    "OPERATIONAL_GATEWAY_STATUSES",
-    "STARLINK_POP_CITY_REGION",
-    "STARLINK_REGIONS",
-    "Sites",
-    "UnresolvedEndpoint",
-    "builtin_sites",
-    "dishes_around",
-    "hypatia_top100_cities",
-    "nearest_pop",
-    "parse_sites_csv_text",
-    "pop_codes_of",
-    "read_sites_csv",
-    "resolve_backbone",
-    "starlink_backbone_2023",
-    "starlink_gateways_2023",
-    "starlink_gateways_2026",
-    "starlink_pops_2023",
-    "starlink_pops_2026",
-]
+__all__ = ["KINDS", "Sites"]

@@ -39,7 +39,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import yaml
 
-from .. import __version__
+from .._version import __version__
 from ..errors import InputError
 from .store import SCENARIO_FILE, ResultStore
 from .summary import NetworkSummary, coverage_summary, network_summary

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..ground import sites as ground_sites
+from .. import ground as ground_sites
 from ..ground.sites import Sites
 from ..network.visibility import VisibilityIndex, VisibilityRule
 from ..scenario import Scenario

@@ -12,7 +12,8 @@ import numpy as np
 
 from ..capacity.model import cells_of
 from ..errors import InputError
-from ..ground.sites import Sites, nearest_pop, starlink_backbone_2023
+from ..ground.builtin import nearest_pop, starlink_backbone_2023
+from ..ground.sites import Sites
 from ..network import isl as isl_mod
 from ..network.fibre import fibre_delay_s
 from ..network.slots import SlotClock

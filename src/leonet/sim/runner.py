@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..results.store import ResultStore
 from ..scenario import Scenario
 from .model import SimulationModel, build_model
