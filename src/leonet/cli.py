@@ -47,30 +47,7 @@ def _main(
     """leonet: Starlink-class LEO network simulation."""
 
 
-def _parse_sets(sets: list[str]) -> dict:
-    import yaml
-
-    out = {}
-    for item in sets:
-        if "=" not in item:
-            raise InputError(f"--set expects FIELD=VALUE (e.g. time.step_s=0.5), got {item!r}")
-        key, value = item.split("=", 1)
-        try:
-            out[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            raise InputError(f"--set {key}: value {value!r} is not valid YAML") from None
-    return out
-
-
-def _overrides(duration: float | None, step: float | None, start: str | None, sets: list[str]) -> dict:
-    overrides = _parse_sets(sets)
-    if duration is not None:
-        overrides["time.duration_s"] = duration
-    if step is not None:
-        overrides["time.step_s"] = step
-    if start is not None:
-        overrides["time.start"] = start
-    return overrides
+from .cli_options import overrides as _overrides, parse_sets as _parse_sets  # noqa: E402,F401
 
 
 @app.command()

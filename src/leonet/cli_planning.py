@@ -27,7 +27,7 @@ def _bar(err_console, what: str):
 
 
 def _load(scenario: str, sets: list[str], duration: float | None, step: float | None):
-    from .cli import _overrides
+    from .cli_options import overrides as _overrides
     from .scenario import load_scenario
 
     return load_scenario(scenario, overrides=_overrides(duration, step, None, sets))
