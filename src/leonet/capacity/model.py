@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..ground.sites import Sites
-from .linkbudget import RADIO_DEFAULTS, RadioDefaults, sinr_db, user_downlink_snr_db, user_uplink_snr_db
+from .linkbudget import _MIN_ELEVATION_DEG, RADIO_DEFAULTS, RadioDefaults, sinr_db, user_downlink_snr_db, user_uplink_snr_db
 from .maxmin import max_min_fair
 from .modcod import spectral_efficiency
 
@@ -38,7 +38,22 @@ from .modcod import spectral_efficiency
 GENERATIONS = {"v1.5": (24, 20.0, 3.5), "v2-mini": (48, 96.0, 16.0)}
 
 BOTTLENECKS = ("none", "beam", "satellite", "laser", "feeder", "pop")
-_ELEVATION_GRID_DEG = np.array([25.0, 30.0, 40.0, 50.0, 65.0, 90.0])
+#: Elevations (deg) at which each cell's atmospheric loss is computed; a scenario's grid starts at
+#: its minimum elevation (see :func:`elevation_grid_deg`) and the loss between points is interpolated.
+_GRID_DEG = (5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 65.0, 90.0)
+
+
+def elevation_grid_deg(min_elevation_deg: float | None) -> np.ndarray:
+    """(E,) elevations (deg) of the attenuation grid for links at or above ``min_elevation_deg``.
+
+    The grid starts at the scenario's minimum elevation, so the lowest link gets the loss of its
+    own elevation (rain loss grows fast at low elevation: about 2.8 dB at 10 deg against 1.2 dB at
+    25 deg over Kyiv at 11.7 GHz, 99.5 %). ITU-R P.618 holds from 5 deg: a rule without a minimum
+    elevation (range only) or one below 5 deg starts the grid at 5 deg, and links lower than that
+    get the 5 deg loss (an underestimate; the model has no valid value below it).
+    """
+    lowest = _MIN_ELEVATION_DEG if min_elevation_deg is None else max(float(min_elevation_deg), _MIN_ELEVATION_DEG)
+    return np.array([lowest] + [g for g in _GRID_DEG if g > lowest])
 
 
 @dataclass(frozen=True)
@@ -62,8 +77,9 @@ class CapacityModel:
     jamming_rejection_db: float
     satellite_jamming_rejection_db: float
     dish_cell: np.ndarray          # (D,) cell number of each dish
-    atm_down_db: np.ndarray        # (C, E) attenuation per cell at _ELEVATION_GRID_DEG
-    atm_up_db: np.ndarray
+    elevation_grid_deg: np.ndarray  # (E,) elevations of the attenuation tables (elevation_grid_deg)
+    atm_down_db: np.ndarray        # (C, E) attenuation per cell at elevation_grid_deg, dB
+    atm_up_db: np.ndarray          # (C, E) the same for the uplink frequency, dB
 
 
 def cells_of(lat_deg: np.ndarray, lon_deg: np.ndarray, cell_size_m: float) -> np.ndarray:
@@ -79,8 +95,9 @@ def cells_of(lat_deg: np.ndarray, lon_deg: np.ndarray, cell_size_m: float) -> np
     return number.reshape(-1).astype(np.int64)
 
 
-def build_capacity_model(spec, dishes: Sites) -> CapacityModel:
-    """From the scenario's ``capacity`` section and the dish sites."""
+def build_capacity_model(spec, dishes: Sites, min_elevation_deg: float | None) -> CapacityModel:
+    """From the scenario's ``capacity`` section, the dish sites and the visibility rule's minimum
+    elevation (deg; None for a range-only rule), where the attenuation grid starts."""
     beams, down_gbps, up_gbps = GENERATIONS.get(spec.satellite.generation, GENERATIONS["v1.5"])
     beams = spec.satellite.beams or beams
     down_gbps = spec.satellite.down_capacity_gbps or down_gbps
@@ -89,17 +106,18 @@ def build_capacity_model(spec, dishes: Sites) -> CapacityModel:
     radio = replace(RADIO_DEFAULTS, **overrides)
     cell = cells_of(dishes.lat_deg, dishes.lon_deg, spec.cell_size_km * 1e3) if len(dishes) else np.zeros(0, dtype=np.int64)
     n_cells = int(cell.max()) + 1 if len(cell) else 0
-    atm_down = np.zeros((n_cells, len(_ELEVATION_GRID_DEG)))
-    atm_up = np.zeros((n_cells, len(_ELEVATION_GRID_DEG)))
+    grid = elevation_grid_deg(min_elevation_deg)
+    atm_down = np.zeros((n_cells, len(grid)))
+    atm_up = np.zeros((n_cells, len(grid)))
     if spec.atmosphere and n_cells:
         from .linkbudget import atmospheric_attenuation_db
 
         # One representative point per cell (its first dish): rain climate varies over hundreds
         # of km, far more than a cell.
         first = np.array([np.flatnonzero(cell == c)[0] for c in range(n_cells)])
-        lat = np.repeat(dishes.lat_deg[first], len(_ELEVATION_GRID_DEG))
-        lon = np.repeat(dishes.lon_deg[first], len(_ELEVATION_GRID_DEG))
-        el = np.tile(_ELEVATION_GRID_DEG, n_cells)
+        lat = np.repeat(dishes.lat_deg[first], len(grid))
+        lon = np.repeat(dishes.lon_deg[first], len(grid))
+        el = np.tile(grid, n_cells)
         kw = dict(availability_pct=spec.availability_pct, dish_diameter_m=radio.user_terminal_dish_diameter_m)
         atm_down = atmospheric_attenuation_db(lat, lon, el, radio.user_downlink_frequency_hz, **kw).reshape(n_cells, -1)
         atm_up = atmospheric_attenuation_db(lat, lon, el, radio.user_uplink_frequency_hz, **kw).reshape(n_cells, -1)
@@ -111,16 +129,18 @@ def build_capacity_model(spec, dishes: Sites) -> CapacityModel:
         congested_below_bps=spec.congested_below_mbps * 1e6, queue_scale_ms=spec.queue_scale_ms,
         queue_max_ms=spec.queue_max_ms, jamming_rejection_db=spec.jamming_rejection_db,
         satellite_jamming_rejection_db=spec.satellite_jamming_rejection_db,
-        dish_cell=cell, atm_down_db=np.asarray(atm_down, dtype=np.float64), atm_up_db=np.asarray(atm_up, dtype=np.float64),
+        dish_cell=cell, elevation_grid_deg=grid, atm_down_db=np.asarray(atm_down, dtype=np.float64), atm_up_db=np.asarray(atm_up, dtype=np.float64),
     )
 
 
-def _atm(table: np.ndarray, cell: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
-    """Attenuation per dish, interpolated in elevation (linear in 1/sin(el), as slant paths scale)."""
+def _atm(table: np.ndarray, grid_deg: np.ndarray, cell: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
+    """Attenuation per dish (dB), from its cell's row of ``table`` (C, E) at ``grid_deg`` (E,),
+    interpolated in elevation (linear in 1/sin(el), as slant paths scale); below the grid's lowest
+    elevation, its value."""
     if table.size == 0 or len(cell) == 0:
         return np.zeros(len(cell))
-    x = 1.0 / np.sin(np.deg2rad(_ELEVATION_GRID_DEG))
-    xi = 1.0 / np.sin(np.deg2rad(np.clip(elevation_deg, _ELEVATION_GRID_DEG[0], 90.0)))
+    x = 1.0 / np.sin(np.deg2rad(grid_deg))
+    xi = 1.0 / np.sin(np.deg2rad(np.clip(elevation_deg, grid_deg[0], 90.0)))
     k = np.clip(np.searchsorted(-x, -xi) - 1, 0, len(x) - 2)  # x decreases with elevation
     w = (xi - x[k]) / (x[k + 1] - x[k])
     rows = table[cell]
@@ -252,8 +272,9 @@ def radio_with(model: CapacityModel, **changes) -> CapacityModel:
 def link_efficiency(model: CapacityModel, cell: np.ndarray, elevation_deg: np.ndarray, range_m: np.ndarray,
                     i_n_down_db: np.ndarray, i_n_up_db: np.ndarray):
     """SINR (dB) and spectral efficiency (bit/s/Hz) down and up for each dish."""
-    snr_down = user_downlink_snr_db(range_m, _atm(model.atm_down_db, cell, elevation_deg), model.radio)
-    snr_up = user_uplink_snr_db(range_m, _atm(model.atm_up_db, cell, elevation_deg), model.radio)
+    grid = model.elevation_grid_deg
+    snr_down = user_downlink_snr_db(range_m, _atm(model.atm_down_db, grid, cell, elevation_deg), model.radio)
+    snr_up = user_uplink_snr_db(range_m, _atm(model.atm_up_db, grid, cell, elevation_deg), model.radio)
     sinr_down = sinr_db(snr_down, i_n_down_db)
     sinr_up = sinr_db(snr_up, i_n_up_db)
     return (sinr_down, spectral_efficiency(sinr_down, model.margin_db),
