@@ -175,6 +175,68 @@ def _unique_links(keys_a: np.ndarray, keys_b: np.ndarray):
     return uniq, inverse.reshape(-1)
 
 
+class _Links:
+    """The links of one direction, added a kind at a time, and each flow's use of them: the
+    entries (flow, link, weight) of the flows x links matrix, and per link its kind (index into
+    :data:`BOTTLENECKS`), its two ids and its capacity."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.data: list[np.ndarray] = []
+        self.kinds: list[np.ndarray] = []
+        self.a: list[np.ndarray] = []
+        self.b: list[np.ndarray] = []
+        self.caps: list[np.ndarray] = []
+        self.n = 0
+
+    def add(self, flow_idx, a, b, kind: str, weight, capacity) -> None:
+        """Flows ``flow_idx`` (K,) use links (a, b) (K,) each with ``weight`` (K,) per bit/s;
+        ``capacity(unique_links)`` gives the capacity of each distinct link."""
+        uniq, inv = _unique_links(a, b)
+        self.rows.append(flow_idx)
+        self.cols.append(self.n + inv)
+        self.data.append(weight)
+        self.kinds.append(np.full(len(uniq), BOTTLENECKS.index(kind)))
+        self.a.append(uniq[:, 0] if len(uniq) else np.zeros(0, dtype=np.int64))
+        self.b.append(uniq[:, 1] if len(uniq) else np.zeros(0, dtype=np.int64))
+        self.caps.append(capacity(uniq))
+        self.n += len(uniq)
+
+    def matrix(self, n_flows: int) -> sp.csr_matrix:
+        """(F, L) weights of each flow on each link."""
+        return sp.csr_matrix((np.concatenate(self.data), (np.concatenate(self.rows), np.concatenate(self.cols))),
+                             shape=(n_flows, self.n))
+
+
+def route_links(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarray, bandwidth_hz: float,
+                path: np.ndarray, isl_hops: np.ndarray, gateway: np.ndarray, pop: np.ndarray, model: CapacityModel,
+                sat_capacity_bps: float, downlink: bool, mult: np.ndarray) -> _Links:
+    """The links on the F flows' routes in one direction: user beam (airtime), serving satellite,
+    lasers, gateway feeder, PoP (arguments as in :func:`allocate_direction`)."""
+    f = len(serving)
+    links = _Links()
+    idx = np.arange(f)
+    # Beams: airtime; a satellite with more cells than beams time-shares them.
+    sat_cells = _unique_links(serving, cell)[0] if f else np.zeros((0, 2), dtype=np.int64)
+    cells_per_sat = np.bincount(sat_cells[:, 0], minlength=int(serving.max()) + 1 if f else 0) if f else np.zeros(0)
+    links.add(idx, serving, cell, "beam", mult / (bandwidth_hz * eta_bps_per_hz),
+              lambda u: np.minimum(1.0, model.beams / cells_per_sat[u[:, 0]]) if len(u) else np.zeros(0))
+    links.add(idx, serving, np.full(f, -1), "satellite", mult, lambda u: np.full(len(u), sat_capacity_bps))
+    # Lasers, each direction separately: downlink traffic runs from the feeder end to the serving
+    # satellite (path[k+1] -> path[k]), uplink the other way.
+    if path.shape[1] > 1:
+        a, b = path[:, :-1], path[:, 1:]
+        hop = (a >= 0) & (b >= 0)
+        fi = np.broadcast_to(idx[:, None], a.shape)[hop]
+        src, dst = (b[hop], a[hop]) if downlink else (a[hop], b[hop])
+        links.add(fi, src, dst, "laser", mult[fi], lambda u: np.full(len(u), model.isl_bps))
+    last = path[idx, np.maximum(isl_hops, 0)] if f else np.zeros(0, dtype=np.int64)
+    links.add(idx, gateway, last, "feeder", mult, lambda u: np.full(len(u), model.feeder_bps))
+    links.add(idx, pop, np.full(f, -1), "pop", mult, lambda u: np.full(len(u), model.pop_bps))
+    return links
+
+
 def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarray, bandwidth_hz: float,
                        path: np.ndarray, isl_hops: np.ndarray, gateway: np.ndarray, pop: np.ndarray,
                        demand_bps: np.ndarray, model: CapacityModel, sat_capacity_bps: float,
@@ -191,73 +253,49 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
     """
     f = len(serving)
     mult = np.ones(f) if multiplicity is None else np.asarray(multiplicity, dtype=np.float64)
-    rows, cols, data = [], [], []
-    kinds, la, lb, caps = [], [], [], []
-    offset = 0
-
-    def add(flow_idx, a, b, kind, weight, capacity):
-        nonlocal offset
-        uniq, inv = _unique_links(a, b)
-        rows.append(flow_idx)
-        cols.append(offset + inv)
-        data.append(weight)
-        kinds.append(np.full(len(uniq), BOTTLENECKS.index(kind)))
-        la.append(uniq[:, 0] if len(uniq) else np.zeros(0, dtype=np.int64))
-        lb.append(uniq[:, 1] if len(uniq) else np.zeros(0, dtype=np.int64))
-        caps.append(capacity(uniq))
-        offset += len(uniq)
-
-    idx = np.arange(f)
-    # Beams: airtime; a satellite with more cells than beams time-shares them.
-    sat_cells = _unique_links(serving, cell)[0] if f else np.zeros((0, 2), dtype=np.int64)
-    cells_per_sat = np.bincount(sat_cells[:, 0], minlength=int(serving.max()) + 1 if f else 0) if f else np.zeros(0)
-    add(idx, serving, cell, "beam", mult / (bandwidth_hz * eta_bps_per_hz),
-        lambda u: np.minimum(1.0, model.beams / cells_per_sat[u[:, 0]]) if len(u) else np.zeros(0))
-    add(idx, serving, np.full(f, -1), "satellite", mult, lambda u: np.full(len(u), sat_capacity_bps))
-    # Lasers, each direction separately: downlink traffic runs from the feeder end to the serving
-    # satellite (path[k+1] -> path[k]), uplink the other way.
-    if path.shape[1] > 1:
-        a, b = path[:, :-1], path[:, 1:]
-        hop = (a >= 0) & (b >= 0)
-        fi = np.broadcast_to(idx[:, None], a.shape)[hop]
-        src, dst = (b[hop], a[hop]) if downlink else (a[hop], b[hop])
-        add(fi, src, dst, "laser", mult[fi], lambda u: np.full(len(u), model.isl_bps))
-    last = path[idx, np.maximum(isl_hops, 0)] if f else np.zeros(0, dtype=np.int64)
-    add(idx, gateway, last, "feeder", mult, lambda u: np.full(len(u), model.feeder_bps))
-    add(idx, pop, np.full(f, -1), "pop", mult, lambda u: np.full(len(u), model.pop_bps))
-
-    n_links = offset
-    routing = sp.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(f, n_links))
-    capacity = np.concatenate(caps)
+    links = route_links(serving, cell, eta_bps_per_hz, bandwidth_hz, path, isl_hops, gateway, pop, model,
+                        sat_capacity_bps, downlink, mult)
+    routing = links.matrix(f)
+    capacity = np.concatenate(links.caps)
     alloc = max_min_fair(routing, capacity, demand_bps)
-    kind = np.concatenate(kinds).astype(np.int8)
+    kind = np.concatenate(links.kinds).astype(np.int8)
     bottleneck = np.where(alloc.bottleneck_link >= 0, kind[np.maximum(alloc.bottleneck_link, 0)], 0).astype(np.int8)
-    # Busiest link on each route: max of link utilisation over the row's entries.
     util = alloc.link_utilisation
+    link_bits, available = _carried_and_speedtest(routing, capacity, alloc.rate_bps, mult)
+    return DirectionResult(alloc.rate_bps, bottleneck, _busiest_on_route(routing, util), kind,
+                           np.concatenate(links.a), np.concatenate(links.b), link_bits, util, available)
+
+
+def _busiest_on_route(routing: sp.csr_matrix, link_utilisation: np.ndarray) -> np.ndarray:
+    """(F,) utilisation of the busiest link on each flow's route (0 for a flow without links)."""
+    umax = np.zeros(routing.shape[0])
     if routing.nnz:
-        per_entry = util[routing.indices]
+        per_entry = link_utilisation[routing.indices]
         starts = routing.indptr[:-1]
         has = np.diff(routing.indptr) > 0
-        umax = np.zeros(f)
         umax[has] = np.maximum.reduceat(per_entry, starts[has])
-    else:
-        umax = np.zeros(f)
-    # Bits per second on each link (a beam's capacity is airtime, so its load in bits is the sum of
-    # its flows' rates, not the weighted airtime the allocation works in).
+    return umax
+
+
+def _carried_and_speedtest(routing: sp.csr_matrix, capacity: np.ndarray, rate_bps: np.ndarray,
+                           mult: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bits per second carried by each link (L,), and what a speed test would measure for each
+    flow (F,): its rate plus the spare capacity of its tightest link (others keep their rates),
+    i.e. min over its links of rate + slack / weight."""
+    f = routing.shape[0]
+    # A beam's capacity is airtime, so its load in bits is the sum of its flows' rates, not the
+    # weighted airtime the allocation works in.
     carried = routing.copy()
     carried.data = mult[np.repeat(np.arange(f), np.diff(routing.indptr))]
-    link_bits = carried.T @ alloc.rate_bps
-    # What a speed test would measure: this flow's rate plus the spare capacity of its tightest
-    # link (others keep their rates), i.e. min over its links of rate + slack / weight.
-    slack = np.maximum(capacity - (routing.T @ alloc.rate_bps), 0.0)
+    link_bits = carried.T @ rate_bps
+    slack = np.maximum(capacity - (routing.T @ rate_bps), 0.0)
     available = np.zeros(f)
     if routing.nnz:
         row = np.repeat(np.arange(f), np.diff(routing.indptr))
-        per_entry = alloc.rate_bps[row] + slack[routing.indices] / (routing.data / mult[row])  # one more dish
+        per_entry = rate_bps[row] + slack[routing.indices] / (routing.data / mult[row])  # one more dish
         has = np.diff(routing.indptr) > 0
         available[has] = np.minimum.reduceat(per_entry, routing.indptr[:-1][has])
-    return DirectionResult(alloc.rate_bps, bottleneck, umax, kind, np.concatenate(la), np.concatenate(lb),
-                           link_bits, util, available)
+    return link_bits, available
 
 
 def queueing_ms(utilisation: np.ndarray, model: CapacityModel) -> np.ndarray:
