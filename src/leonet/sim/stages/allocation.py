@@ -88,7 +88,7 @@ def allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Allocation
     demand_down = cm.demand_down_bps * cm.activity * factor
     demand_up = cm.demand_up_bps * cm.activity * factor
     flows = np.flatnonzero(connected & link_ok)
-    rate = {k: np.zeros(n_d) for k in ("down", "up", "avail_down", "avail_up", "queue")}
+    down, up, speed_down, speed_up, queue = (np.zeros(n_d) for _ in range(5))
     bottleneck = np.zeros(n_d, dtype=np.int8)
     directions: tuple[DirectionResult, ...] = ()
     if len(flows):
@@ -100,13 +100,13 @@ def allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Allocation
                                 demand_bps=demand_down[flows], sat_capacity_bps=cm.sat_down_bps, downlink=True, **common)
         ru = allocate_direction(eta_bps_per_hz=eta_up[flows], bandwidth_hz=cm.radio.user_uplink_bandwidth_hz,
                                 demand_bps=demand_up[flows], sat_capacity_bps=cm.sat_up_bps, downlink=False, **common)
-        rate["down"][flows], rate["up"][flows], bottleneck[flows] = rd.rate_bps, ru.rate_bps, rd.bottleneck
-        rate["avail_down"][flows], rate["avail_up"][flows] = rd.available_bps, ru.available_bps
-        rate["queue"][flows] = queueing_ms(rd.utilisation_max, cm) + queueing_ms(ru.utilisation_max, cm)
+        down[flows], up[flows], bottleneck[flows] = rd.rate_bps, ru.rate_bps, rd.bottleneck
+        speed_down[flows], speed_up[flows] = rd.available_bps, ru.available_bps
+        queue[flows] = queueing_ms(rd.utilisation_max, cm) + queueing_ms(ru.utilisation_max, cm)
         directions = (rd, ru)
     return Allocation(
-        demand_down, demand_up, rate["down"], rate["up"], rate["avail_down"], rate["avail_up"],
-        unmet_down_bps=np.where(connected & link_ok, demand_down - rate["down"], demand_down), bottleneck=bottleneck,
-        sinr_down_db=sinr_down, sinr_up_db=sinr_up, efficiency_down_bps_per_hz=eta_down, queue_ms=rate["queue"],
+        demand_down, demand_up, down, up, speed_down, speed_up,
+        unmet_down_bps=np.where(connected & link_ok, demand_down - down, demand_down), bottleneck=bottleneck,
+        sinr_down_db=sinr_down, sinr_up_db=sinr_up, efficiency_down_bps_per_hz=eta_down, queue_ms=queue,
         link_ok=link_ok, jammed=jammed, no_budget=connected & ~link_ok & ~jammed, directions=directions,
     )
