@@ -328,34 +328,29 @@ def group_profile(stats) -> tuple[dict, dict]:
 
     - propagation: ``space.propagate.propagate`` (SGP4 + TEME -> ECEF);
     - visibility: ``VisibilityIndex.query`` + ``VisiblePairs.clear`` (k-d trees, look angles);
-    - capacity: ``sim.service._capacity_at`` (link budget, the flows x links matrix, max-min, loads);
-    - tables: ``_table``, ``_site_step_columns``, ``_ground_columns``, ``_same_rows`` and
-      compute_chunk's own lines (column assembly);
-    - routing: ``sim.service.network_at`` minus capacity minus the visibility queries made inside it
-      (slot assignment, ISLs, the snapshot graph, Dijkstra toward the PoPs, paths, held-path delay);
+    - capacity: the allocation stage (``sim.stages.allocation.allocate``: link budget, the flows x
+      links matrix, max-min, loads);
+    - tables: the service stage (``serve``: states, RTT, terrestrial), the tables stage (rows,
+      path changes, building the Arrow tables) and compute_chunk's own lines;
+    - routing: ``sim.step.step_at`` minus capacity, service and the visibility queries made inside
+      it (slot assignment, ISLs, the snapshot graph, Dijkstra toward the PoPs, paths, held-path delay);
     - other: the rest (the chunk's set-up, slot arithmetic).
     """
     total = _ct(stats, "sim/step.py", "compute_chunk")
     vis = _ct(stats, "network/visibility.py", "query") + _ct(stats, "network/visibility.py", "clear")
-    # Visibility first computed in compute_chunk's own loop (chunk.pairs(t), chunk.clear(t)); the
-    # rest (slot starts outside the chunk's steps) happens inside _network_at.
-    vis_direct = (_edge_ct(stats, ("sim/instants.py", "pairs"), ("sim/step.py", "compute_chunk"))
-                  + _edge_ct(stats, ("sim/instants.py", "clear"), ("sim/step.py", "compute_chunk")))
-    vis_in_net = max(vis - vis_direct, 0.0)
-    cap = _ct(stats, "sim/service.py", "_capacity_at")
-    net = _ct(stats, "sim/service.py", "network_at")
-    routing = max(net - cap - vis_in_net, 0.0)
+    cap = _ct(stats, "sim/stages/allocation.py", "allocate")
+    service = _ct(stats, "sim/stages/service.py", "serve")
+    routing = max(_ct(stats, "sim/step.py", "step_at") - cap - service - vis, 0.0)
     prop = _ct(stats, "space/propagate.py", "propagate")
-    tables = (_ct(stats, "sim/step.py", "_table") + _ct(stats, "sim/step.py", "_site_step_columns")
-              + _ct(stats, "sim/service.py", "ground_columns") + _ct(stats, "sim/step.py", "_same_rows")
-              + _tt(stats, "sim/step.py", "compute_chunk"))
+    tables = (service + _ct(stats, "sim/stages/tables.py", "add") + _ct(stats, "sim/stages/tables.py", "tables")
+              + _ct(stats, "sim/stages/tables.py", "update") + _tt(stats, "sim/step.py", "compute_chunk"))
     groups = {"propagation": prop, "visibility": vis, "routing (network)": routing,
               "capacity (max-min + link budget)": cap, "tables": tables}
     groups["other"] = max(total - sum(groups.values()), 0.0)
     sub = {
         "routing: route_to_internet (graph + Dijkstra to PoPs)": _ct(stats, "network/routing.py", "route_to_internet"),
         "routing: active_isls (laser line of sight)": _ct(stats, "network/isl.py", "active_isls"),
-        "routing: _path_delay_at (held slot paths at t)": _ct(stats, "sim/service.py", "_path_delay_at"),
+        "routing: held_path_delay (held slot paths at t)": _ct(stats, "sim/stages/routes.py", "held_path_delay"),
         "routing: satellite_paths (walk next hops)": _ct(stats, "network/routing.py", "satellite_paths"),
         "routing: _subset_pairs": _ct(stats, "sim/instants.py", "subset_pairs"),
         "capacity: link_efficiency (link budget, MODCOD)": _ct(stats, "capacity/model.py", "link_efficiency"),

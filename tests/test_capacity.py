@@ -175,3 +175,32 @@ def test_radio_overrides_change_the_budget_and_impossible_values_are_refused():
         with pytest.raises(InputError) as e:
             leonet.scenario_from_dict(data)
         assert "capacity.radio" in str(e.value)
+
+
+def test_links_below_25_deg_get_the_atmospheric_loss_of_their_own_elevation():
+    """A scenario whose minimum elevation is 10 deg: a link at 10 deg gets the ITU-R P.618 loss at
+    10 deg (itur, called directly as the oracle), not the loss at 25 deg; between grid points the
+    interpolation stays within 0.1 dB of the exact value."""
+    from leonet.capacity.linkbudget import atmospheric_attenuation_db, sinr_db, user_downlink_snr_db
+    from leonet.capacity.model import link_efficiency
+
+    data = yaml.safe_load(textwrap.dedent(BASE))
+    data["visibility"] = {"min_elevation_deg": 10}
+    data["capacity"]["atmosphere"] = True
+    m = leonet.build_model(leonet.scenario_from_dict(data))
+    cm = m.capacity
+    dish = m.sites.take(m.network.dish_sites[:1])  # dish 0 is its cell's representative point
+    elevation_deg = np.array([10.0, 12.5, 17.5, 25.0])
+    range_m = np.full(len(elevation_deg), 1.2e6)
+    exact_db = atmospheric_attenuation_db(
+        np.repeat(dish.lat_deg, len(elevation_deg)), np.repeat(dish.lon_deg, len(elevation_deg)), elevation_deg,
+        cm.radio.user_downlink_frequency_hz, availability_pct=m.scenario.capacity.availability_pct,
+        dish_diameter_m=cm.radio.user_terminal_dish_diameter_m)
+    none = np.full(len(elevation_deg), -np.inf)
+    sinr_down, _, _, _ = link_efficiency(cm, np.repeat(cm.dish_cell[:1], len(elevation_deg)), elevation_deg,
+                                         range_m, none, none)
+    expected = sinr_db(user_downlink_snr_db(range_m, exact_db, cm.radio), none)
+    assert exact_db[0] > exact_db[-1] + 1.0  # 10 deg crosses far more rain than 25 deg
+    assert sinr_down[0] == pytest.approx(expected[0], abs=1e-9)
+    assert sinr_down[-1] == pytest.approx(expected[-1], abs=1e-9)
+    assert np.abs(sinr_down - expected).max() < 0.1

@@ -238,3 +238,29 @@ def test_nearest_k_finds_the_highest_satellite_across_altitude_bands():
     assert same >= 0.98, same
     # Where it differs, a nearly-as-high satellite of the same band was taken.
     assert (b.loc[seen, "best_elevation_deg"] >= a.loc[seen, "best_elevation_deg"] - 3.0).mean() >= 0.99
+
+
+def test_slot_period_is_the_scenarios():
+    """With network.slots.period_s 20 and offset 0, slots start every 20 s, serving satellites
+    change only there, and the longest-visibility look-ahead samples at the next slot starts (its
+    times are whole multiples of 20 s), never at a fixed 15 s."""
+    from leonet.sim.instants import Chunk
+    from leonet.sim.stages.links import ground_links_at
+    from leonet.sim.stages.serving import remaining_visibility_s
+    from leonet.sim.stages.sky import sky_at
+
+    sc = leonet.load_scenario("ukraine-gen1", overrides={
+        "time.duration_s": 80, "time.step_s": 2, "outputs.visibility_pairs": False,
+        "network.slots.period_s": 20, "network.slots.offset_s": 0, "network.slots.policy": "longest-visibility"})
+    m = leonet.build_model(sc)
+    d = compute_chunk(m, m.t_ns)["dish_steps"].to_pandas().sort_values(["site", "t"])
+    assert set(d["slot_start"].dt.second.unique()) <= {0, 20, 40}
+    assert d["slot_start"].nunique() >= 4
+    same_site = d["site"].eq(d["site"].shift())
+    sat_changed = same_site & d["serving_sat"].ne(d["serving_sat"].shift())
+    assert not (sat_changed & (d["t"] != d["slot_start"]) & ~d["rerouted_mid_slot"]).any()
+    start = int(m.network.clock.slot_start(m.t_ns[0]))
+    chunk = Chunk(m, np.array([start]))
+    remaining = remaining_visibility_s(m, ground_links_at(chunk, sky_at(chunk, start)), start)
+    assert len(remaining) and np.all(remaining % 20 == 0) and remaining.max() > 0
+    assert remaining.max() <= 600

@@ -38,3 +38,22 @@ def test_visibility_reports_zenith_and_25_deg_ranges():
     assert rtt_ms(pairs.range_m[0]) == pytest.approx(3.7, abs=0.05)
     assert pairs.elevation_deg[1] == pytest.approx(25.0, abs=1e-6)
     assert rtt_ms(pairs.range_m[1]) == pytest.approx(7.5, abs=0.05)
+
+
+def test_one_ground_link_rule_for_query_and_single_links():
+    """The query and the single-link check (look-ahead, held gateway links) apply the same rule:
+    satellites at 25 deg and at the zenith over the equator, a rule of 30 deg or of 1,000 km,
+    and a lost satellite (NaN) that neither ever admits."""
+    site = geodetic_to_ecef([0.0], [0.0], [0.0])
+    zenith = geodetic_to_ecef(0.0, 0.0, 550e3)
+    e = np.deg2rad(25.0)
+    lam = np.pi / 2 - e - np.arcsin(WGS84_A_M * np.cos(e) / (WGS84_A_M + 550e3))
+    low = np.array([(WGS84_A_M + 550e3) * np.cos(lam), 0.0, (WGS84_A_M + 550e3) * np.sin(lam)])
+    sats = np.vstack([zenith, low, np.full(3, np.nan)])
+    for rule in (VisibilityRule(min_elevation_deg=30.0), VisibilityRule(min_elevation_deg=None, max_range_m=1e6),
+                 VisibilityRule(min_elevation_deg=20.0, max_range_m=2e6)):
+        idx = VisibilityIndex(site, np.array([0.0]), np.array([0.0]), rule)
+        admitted, el, rng = idx.link(np.zeros(3, dtype=np.int64), sats)
+        assert list(np.flatnonzero(admitted)) == list(idx.query(sats).sat)
+        assert not admitted[2] and np.isnan(el[2])
+        assert list(admitted[:2]) == [True, rule.min_elevation_deg == 20.0]

@@ -151,27 +151,8 @@ def max_min_fair(routing, capacity_bps, demand_bps=None, *,
     iterations = 0
     while flow_ids.size:
         iterations += 1
-        # Every row and every column of sub is non-empty, so the reductions need no guard for
-        # empty segments.
-        sub_t = sub.T.tocsr()                          # (K, A), link-major view of the same entries
-        flow_starts = sub.indptr[:-1]
-        active_weight = np.add.reduceat(sub_t.data, sub_t.indptr[:-1])              # (K,)
-        # Fair level of each link: the rate its unfrozen flows would reach if it alone limited
-        # them. Clipped at 0 because rounding can leave a link a hair over capacity.
-        level_bps = np.maximum(remaining_bps, 0.0) / active_weight                   # (K,)
-        # Lowest link level on each flow's route, then each flow's own ceiling (demand included).
-        route_level_bps = np.minimum.reduceat(level_bps[sub.indices], flow_starts)    # (A,)
-        ceiling_bps = np.minimum(sub_demand_bps, route_level_bps)
-        # Lowest ceiling among the unfrozen flows on each link: its neighbourhood's lowest level.
-        neighbourhood_bps = np.minimum.reduceat(ceiling_bps[sub_t.indices], sub_t.indptr[:-1])
-        lowest_link = level_bps <= neighbourhood_bps * (1.0 + rel_tol)               # (K,)
-
-        # For each flow, the lowest original link id among the lowest-level links on its route
-        # (n_links where it crosses none): both whether the flow freezes on a link and which
-        # link to report as its bottleneck.
-        candidate = np.where(lowest_link[sub.indices], link_ids[sub.indices], n_links)
-        first_lowest = np.minimum.reduceat(candidate, flow_starts)                     # (A,)
-        by_demand = sub_demand_bps <= route_level_bps * (1.0 + rel_tol)
+        sub_t, ceiling_bps, first_lowest, by_demand = _fill_round(sub, link_ids, remaining_bps, sub_demand_bps,
+                                                                  n_links, rel_tol)
         freeze = (first_lowest < n_links) | by_demand
         if not freeze.any():
             # Cannot happen: the globally lowest level is always locally lowest. Looping on would
@@ -192,17 +173,51 @@ def max_min_fair(routing, capacity_bps, demand_bps=None, *,
         link_ids = link_ids[kept_links]
         remaining_bps = remaining_bps[kept_links]
 
-    link_load_bps = matrix.T @ rate_bps
-    with np.errstate(divide="ignore", invalid="ignore"):
-        link_utilisation = link_load_bps / capacity_bps
-    link_utilisation[capacity_bps == 0] = np.nan
-    link_utilisation[np.isinf(capacity_bps)] = 0.0
-
+    link_load_bps, link_utilisation = _link_use(matrix, capacity_bps, rate_bps)
     for array in (rate_bps, bottleneck_link, limited_by_demand, link_load_bps, link_utilisation):
         array.flags.writeable = False
     return Allocation(rate_bps=rate_bps, bottleneck_link=bottleneck_link,
                       limited_by_demand=limited_by_demand, link_load_bps=link_load_bps,
                       link_utilisation=link_utilisation, iterations=iterations)
+
+
+def _link_use(matrix: sp.csr_matrix, capacity_bps: np.ndarray, rate_bps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Load (L,) bps and utilisation (L,) of each link (0 where the capacity is infinite, NaN
+    where it is 0)."""
+    link_load_bps = matrix.T @ rate_bps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        link_utilisation = link_load_bps / capacity_bps
+    link_utilisation[capacity_bps == 0] = np.nan
+    link_utilisation[np.isinf(capacity_bps)] = 0.0
+    return link_load_bps, link_utilisation
+
+
+def _fill_round(sub: sp.csr_matrix, link_ids: np.ndarray, remaining_bps: np.ndarray, sub_demand_bps: np.ndarray,
+                n_links: int, rel_tol: float):
+    """One filling round on the unfrozen part (A flows x K links): the link-major view of ``sub``
+    (K, A), each flow's ceiling (A,) bps, the lowest original id of a lowest-level link on its
+    route (A,) (``n_links`` where it crosses none) and whether its demand limits it (A,) bool."""
+    # Every row and every column of sub is non-empty, so the reductions need no guard for
+    # empty segments.
+    sub_t = sub.T.tocsr()                          # (K, A), link-major view of the same entries
+    flow_starts = sub.indptr[:-1]
+    active_weight = np.add.reduceat(sub_t.data, sub_t.indptr[:-1])              # (K,)
+    # Fair level of each link: the rate its unfrozen flows would reach if it alone limited
+    # them. Clipped at 0 because rounding can leave a link a hair over capacity.
+    level_bps = np.maximum(remaining_bps, 0.0) / active_weight                   # (K,)
+    # Lowest link level on each flow's route, then each flow's own ceiling (demand included).
+    route_level_bps = np.minimum.reduceat(level_bps[sub.indices], flow_starts)    # (A,)
+    ceiling_bps = np.minimum(sub_demand_bps, route_level_bps)
+    # Lowest ceiling among the unfrozen flows on each link: its neighbourhood's lowest level.
+    neighbourhood_bps = np.minimum.reduceat(ceiling_bps[sub_t.indices], sub_t.indptr[:-1])
+    lowest_link = level_bps <= neighbourhood_bps * (1.0 + rel_tol)               # (K,)
+    # For each flow, the lowest original link id among the lowest-level links on its route
+    # (n_links where it crosses none): both whether the flow freezes on a link and which
+    # link to report as its bottleneck.
+    candidate = np.where(lowest_link[sub.indices], link_ids[sub.indices], n_links)
+    first_lowest = np.minimum.reduceat(candidate, flow_starts)                     # (A,)
+    by_demand = sub_demand_bps <= route_level_bps * (1.0 + rel_tol)
+    return sub_t, ceiling_bps, first_lowest, by_demand
 
 
 def _drop_unused_links(sub: sp.csr_matrix):

@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..ground.sites import Sites
-from .linkbudget import RADIO_DEFAULTS, RadioDefaults, sinr_db, user_downlink_snr_db, user_uplink_snr_db
+from .linkbudget import _MIN_ELEVATION_DEG, RADIO_DEFAULTS, RadioDefaults, sinr_db, user_downlink_snr_db, user_uplink_snr_db
 from .maxmin import max_min_fair
 from .modcod import spectral_efficiency
 
@@ -38,7 +38,22 @@ from .modcod import spectral_efficiency
 GENERATIONS = {"v1.5": (24, 20.0, 3.5), "v2-mini": (48, 96.0, 16.0)}
 
 BOTTLENECKS = ("none", "beam", "satellite", "laser", "feeder", "pop")
-_ELEVATION_GRID_DEG = np.array([25.0, 30.0, 40.0, 50.0, 65.0, 90.0])
+#: Elevations (deg) at which each cell's atmospheric loss is computed; a scenario's grid starts at
+#: its minimum elevation (see :func:`elevation_grid_deg`) and the loss between points is interpolated.
+_GRID_DEG = (5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 65.0, 90.0)
+
+
+def elevation_grid_deg(min_elevation_deg: float | None) -> np.ndarray:
+    """(E,) elevations (deg) of the attenuation grid for links at or above ``min_elevation_deg``.
+
+    The grid starts at the scenario's minimum elevation, so the lowest link gets the loss of its
+    own elevation (rain loss grows fast at low elevation: about 2.8 dB at 10 deg against 1.2 dB at
+    25 deg over Kyiv at 11.7 GHz, 99.5 %). ITU-R P.618 holds from 5 deg: a rule without a minimum
+    elevation (range only) or one below 5 deg starts the grid at 5 deg, and links lower than that
+    get the 5 deg loss (an underestimate; the model has no valid value below it).
+    """
+    lowest = _MIN_ELEVATION_DEG if min_elevation_deg is None else max(float(min_elevation_deg), _MIN_ELEVATION_DEG)
+    return np.array([lowest] + [g for g in _GRID_DEG if g > lowest])
 
 
 @dataclass(frozen=True)
@@ -62,8 +77,9 @@ class CapacityModel:
     jamming_rejection_db: float
     satellite_jamming_rejection_db: float
     dish_cell: np.ndarray          # (D,) cell number of each dish
-    atm_down_db: np.ndarray        # (C, E) attenuation per cell at _ELEVATION_GRID_DEG
-    atm_up_db: np.ndarray
+    elevation_grid_deg: np.ndarray  # (E,) elevations of the attenuation tables (elevation_grid_deg)
+    atm_down_db: np.ndarray        # (C, E) attenuation per cell at elevation_grid_deg, dB
+    atm_up_db: np.ndarray          # (C, E) the same for the uplink frequency, dB
 
 
 def cells_of(lat_deg: np.ndarray, lon_deg: np.ndarray, cell_size_m: float) -> np.ndarray:
@@ -79,8 +95,9 @@ def cells_of(lat_deg: np.ndarray, lon_deg: np.ndarray, cell_size_m: float) -> np
     return number.reshape(-1).astype(np.int64)
 
 
-def build_capacity_model(spec, dishes: Sites) -> CapacityModel:
-    """From the scenario's ``capacity`` section and the dish sites."""
+def build_capacity_model(spec, dishes: Sites, min_elevation_deg: float | None) -> CapacityModel:
+    """From the scenario's ``capacity`` section, the dish sites and the visibility rule's minimum
+    elevation (deg; None for a range-only rule), where the attenuation grid starts."""
     beams, down_gbps, up_gbps = GENERATIONS.get(spec.satellite.generation, GENERATIONS["v1.5"])
     beams = spec.satellite.beams or beams
     down_gbps = spec.satellite.down_capacity_gbps or down_gbps
@@ -89,17 +106,18 @@ def build_capacity_model(spec, dishes: Sites) -> CapacityModel:
     radio = replace(RADIO_DEFAULTS, **overrides)
     cell = cells_of(dishes.lat_deg, dishes.lon_deg, spec.cell_size_km * 1e3) if len(dishes) else np.zeros(0, dtype=np.int64)
     n_cells = int(cell.max()) + 1 if len(cell) else 0
-    atm_down = np.zeros((n_cells, len(_ELEVATION_GRID_DEG)))
-    atm_up = np.zeros((n_cells, len(_ELEVATION_GRID_DEG)))
+    grid = elevation_grid_deg(min_elevation_deg)
+    atm_down = np.zeros((n_cells, len(grid)))
+    atm_up = np.zeros((n_cells, len(grid)))
     if spec.atmosphere and n_cells:
         from .linkbudget import atmospheric_attenuation_db
 
         # One representative point per cell (its first dish): rain climate varies over hundreds
         # of km, far more than a cell.
         first = np.array([np.flatnonzero(cell == c)[0] for c in range(n_cells)])
-        lat = np.repeat(dishes.lat_deg[first], len(_ELEVATION_GRID_DEG))
-        lon = np.repeat(dishes.lon_deg[first], len(_ELEVATION_GRID_DEG))
-        el = np.tile(_ELEVATION_GRID_DEG, n_cells)
+        lat = np.repeat(dishes.lat_deg[first], len(grid))
+        lon = np.repeat(dishes.lon_deg[first], len(grid))
+        el = np.tile(grid, n_cells)
         kw = dict(availability_pct=spec.availability_pct, dish_diameter_m=radio.user_terminal_dish_diameter_m)
         atm_down = atmospheric_attenuation_db(lat, lon, el, radio.user_downlink_frequency_hz, **kw).reshape(n_cells, -1)
         atm_up = atmospheric_attenuation_db(lat, lon, el, radio.user_uplink_frequency_hz, **kw).reshape(n_cells, -1)
@@ -111,16 +129,18 @@ def build_capacity_model(spec, dishes: Sites) -> CapacityModel:
         congested_below_bps=spec.congested_below_mbps * 1e6, queue_scale_ms=spec.queue_scale_ms,
         queue_max_ms=spec.queue_max_ms, jamming_rejection_db=spec.jamming_rejection_db,
         satellite_jamming_rejection_db=spec.satellite_jamming_rejection_db,
-        dish_cell=cell, atm_down_db=np.asarray(atm_down, dtype=np.float64), atm_up_db=np.asarray(atm_up, dtype=np.float64),
+        dish_cell=cell, elevation_grid_deg=grid, atm_down_db=np.asarray(atm_down, dtype=np.float64), atm_up_db=np.asarray(atm_up, dtype=np.float64),
     )
 
 
-def _atm(table: np.ndarray, cell: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
-    """Attenuation per dish, interpolated in elevation (linear in 1/sin(el), as slant paths scale)."""
+def _atm(table: np.ndarray, grid_deg: np.ndarray, cell: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
+    """Attenuation per dish (dB), from its cell's row of ``table`` (C, E) at ``grid_deg`` (E,),
+    interpolated in elevation (linear in 1/sin(el), as slant paths scale); below the grid's lowest
+    elevation, its value."""
     if table.size == 0 or len(cell) == 0:
         return np.zeros(len(cell))
-    x = 1.0 / np.sin(np.deg2rad(_ELEVATION_GRID_DEG))
-    xi = 1.0 / np.sin(np.deg2rad(np.clip(elevation_deg, _ELEVATION_GRID_DEG[0], 90.0)))
+    x = 1.0 / np.sin(np.deg2rad(grid_deg))
+    xi = 1.0 / np.sin(np.deg2rad(np.clip(elevation_deg, grid_deg[0], 90.0)))
     k = np.clip(np.searchsorted(-x, -xi) - 1, 0, len(x) - 2)  # x decreases with elevation
     w = (xi - x[k]) / (x[k + 1] - x[k])
     rows = table[cell]
@@ -155,6 +175,68 @@ def _unique_links(keys_a: np.ndarray, keys_b: np.ndarray):
     return uniq, inverse.reshape(-1)
 
 
+class _Links:
+    """The links of one direction, added a kind at a time, and each flow's use of them: the
+    entries (flow, link, weight) of the flows x links matrix, and per link its kind (index into
+    :data:`BOTTLENECKS`), its two ids and its capacity."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.data: list[np.ndarray] = []
+        self.kinds: list[np.ndarray] = []
+        self.a: list[np.ndarray] = []
+        self.b: list[np.ndarray] = []
+        self.caps: list[np.ndarray] = []
+        self.n = 0
+
+    def add(self, flow_idx, a, b, kind: str, weight, capacity) -> None:
+        """Flows ``flow_idx`` (K,) use links (a, b) (K,) each with ``weight`` (K,) per bit/s;
+        ``capacity(unique_links)`` gives the capacity of each distinct link."""
+        uniq, inv = _unique_links(a, b)
+        self.rows.append(flow_idx)
+        self.cols.append(self.n + inv)
+        self.data.append(weight)
+        self.kinds.append(np.full(len(uniq), BOTTLENECKS.index(kind)))
+        self.a.append(uniq[:, 0] if len(uniq) else np.zeros(0, dtype=np.int64))
+        self.b.append(uniq[:, 1] if len(uniq) else np.zeros(0, dtype=np.int64))
+        self.caps.append(capacity(uniq))
+        self.n += len(uniq)
+
+    def matrix(self, n_flows: int) -> sp.csr_matrix:
+        """(F, L) weights of each flow on each link."""
+        return sp.csr_matrix((np.concatenate(self.data), (np.concatenate(self.rows), np.concatenate(self.cols))),
+                             shape=(n_flows, self.n))
+
+
+def route_links(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarray, bandwidth_hz: float,
+                path: np.ndarray, isl_hops: np.ndarray, gateway: np.ndarray, pop: np.ndarray, model: CapacityModel,
+                sat_capacity_bps: float, downlink: bool, mult: np.ndarray) -> _Links:
+    """The links on the F flows' routes in one direction: user beam (airtime), serving satellite,
+    lasers, gateway feeder, PoP (arguments as in :func:`allocate_direction`)."""
+    f = len(serving)
+    links = _Links()
+    idx = np.arange(f)
+    # Beams: airtime; a satellite with more cells than beams time-shares them.
+    sat_cells = _unique_links(serving, cell)[0] if f else np.zeros((0, 2), dtype=np.int64)
+    cells_per_sat = np.bincount(sat_cells[:, 0], minlength=int(serving.max()) + 1 if f else 0) if f else np.zeros(0)
+    links.add(idx, serving, cell, "beam", mult / (bandwidth_hz * eta_bps_per_hz),
+              lambda u: np.minimum(1.0, model.beams / cells_per_sat[u[:, 0]]) if len(u) else np.zeros(0))
+    links.add(idx, serving, np.full(f, -1), "satellite", mult, lambda u: np.full(len(u), sat_capacity_bps))
+    # Lasers, each direction separately: downlink traffic runs from the feeder end to the serving
+    # satellite (path[k+1] -> path[k]), uplink the other way.
+    if path.shape[1] > 1:
+        a, b = path[:, :-1], path[:, 1:]
+        hop = (a >= 0) & (b >= 0)
+        fi = np.broadcast_to(idx[:, None], a.shape)[hop]
+        src, dst = (b[hop], a[hop]) if downlink else (a[hop], b[hop])
+        links.add(fi, src, dst, "laser", mult[fi], lambda u: np.full(len(u), model.isl_bps))
+    last = path[idx, np.maximum(isl_hops, 0)] if f else np.zeros(0, dtype=np.int64)
+    links.add(idx, gateway, last, "feeder", mult, lambda u: np.full(len(u), model.feeder_bps))
+    links.add(idx, pop, np.full(f, -1), "pop", mult, lambda u: np.full(len(u), model.pop_bps))
+    return links
+
+
 def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarray, bandwidth_hz: float,
                        path: np.ndarray, isl_hops: np.ndarray, gateway: np.ndarray, pop: np.ndarray,
                        demand_bps: np.ndarray, model: CapacityModel, sat_capacity_bps: float,
@@ -171,73 +253,49 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
     """
     f = len(serving)
     mult = np.ones(f) if multiplicity is None else np.asarray(multiplicity, dtype=np.float64)
-    rows, cols, data = [], [], []
-    kinds, la, lb, caps = [], [], [], []
-    offset = 0
-
-    def add(flow_idx, a, b, kind, weight, capacity):
-        nonlocal offset
-        uniq, inv = _unique_links(a, b)
-        rows.append(flow_idx)
-        cols.append(offset + inv)
-        data.append(weight)
-        kinds.append(np.full(len(uniq), BOTTLENECKS.index(kind)))
-        la.append(uniq[:, 0] if len(uniq) else np.zeros(0, dtype=np.int64))
-        lb.append(uniq[:, 1] if len(uniq) else np.zeros(0, dtype=np.int64))
-        caps.append(capacity(uniq))
-        offset += len(uniq)
-
-    idx = np.arange(f)
-    # Beams: airtime; a satellite with more cells than beams time-shares them.
-    sat_cells = _unique_links(serving, cell)[0] if f else np.zeros((0, 2), dtype=np.int64)
-    cells_per_sat = np.bincount(sat_cells[:, 0], minlength=int(serving.max()) + 1 if f else 0) if f else np.zeros(0)
-    add(idx, serving, cell, "beam", mult / (bandwidth_hz * eta_bps_per_hz),
-        lambda u: np.minimum(1.0, model.beams / cells_per_sat[u[:, 0]]) if len(u) else np.zeros(0))
-    add(idx, serving, np.full(f, -1), "satellite", mult, lambda u: np.full(len(u), sat_capacity_bps))
-    # Lasers, each direction separately: downlink traffic runs from the feeder end to the serving
-    # satellite (path[k+1] -> path[k]), uplink the other way.
-    if path.shape[1] > 1:
-        a, b = path[:, :-1], path[:, 1:]
-        hop = (a >= 0) & (b >= 0)
-        fi = np.broadcast_to(idx[:, None], a.shape)[hop]
-        src, dst = (b[hop], a[hop]) if downlink else (a[hop], b[hop])
-        add(fi, src, dst, "laser", mult[fi], lambda u: np.full(len(u), model.isl_bps))
-    last = path[idx, np.maximum(isl_hops, 0)] if f else np.zeros(0, dtype=np.int64)
-    add(idx, gateway, last, "feeder", mult, lambda u: np.full(len(u), model.feeder_bps))
-    add(idx, pop, np.full(f, -1), "pop", mult, lambda u: np.full(len(u), model.pop_bps))
-
-    n_links = offset
-    routing = sp.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(f, n_links))
-    capacity = np.concatenate(caps)
+    links = route_links(serving, cell, eta_bps_per_hz, bandwidth_hz, path, isl_hops, gateway, pop, model,
+                        sat_capacity_bps, downlink, mult)
+    routing = links.matrix(f)
+    capacity = np.concatenate(links.caps)
     alloc = max_min_fair(routing, capacity, demand_bps)
-    kind = np.concatenate(kinds).astype(np.int8)
+    kind = np.concatenate(links.kinds).astype(np.int8)
     bottleneck = np.where(alloc.bottleneck_link >= 0, kind[np.maximum(alloc.bottleneck_link, 0)], 0).astype(np.int8)
-    # Busiest link on each route: max of link utilisation over the row's entries.
     util = alloc.link_utilisation
+    link_bits, available = _carried_and_speedtest(routing, capacity, alloc.rate_bps, mult)
+    return DirectionResult(alloc.rate_bps, bottleneck, _busiest_on_route(routing, util), kind,
+                           np.concatenate(links.a), np.concatenate(links.b), link_bits, util, available)
+
+
+def _busiest_on_route(routing: sp.csr_matrix, link_utilisation: np.ndarray) -> np.ndarray:
+    """(F,) utilisation of the busiest link on each flow's route (0 for a flow without links)."""
+    umax = np.zeros(routing.shape[0])
     if routing.nnz:
-        per_entry = util[routing.indices]
+        per_entry = link_utilisation[routing.indices]
         starts = routing.indptr[:-1]
         has = np.diff(routing.indptr) > 0
-        umax = np.zeros(f)
         umax[has] = np.maximum.reduceat(per_entry, starts[has])
-    else:
-        umax = np.zeros(f)
-    # Bits per second on each link (a beam's capacity is airtime, so its load in bits is the sum of
-    # its flows' rates, not the weighted airtime the allocation works in).
+    return umax
+
+
+def _carried_and_speedtest(routing: sp.csr_matrix, capacity: np.ndarray, rate_bps: np.ndarray,
+                           mult: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bits per second carried by each link (L,), and what a speed test would measure for each
+    flow (F,): its rate plus the spare capacity of its tightest link (others keep their rates),
+    i.e. min over its links of rate + slack / weight."""
+    f = routing.shape[0]
+    # A beam's capacity is airtime, so its load in bits is the sum of its flows' rates, not the
+    # weighted airtime the allocation works in.
     carried = routing.copy()
     carried.data = mult[np.repeat(np.arange(f), np.diff(routing.indptr))]
-    link_bits = carried.T @ alloc.rate_bps
-    # What a speed test would measure: this flow's rate plus the spare capacity of its tightest
-    # link (others keep their rates), i.e. min over its links of rate + slack / weight.
-    slack = np.maximum(capacity - (routing.T @ alloc.rate_bps), 0.0)
+    link_bits = carried.T @ rate_bps
+    slack = np.maximum(capacity - (routing.T @ rate_bps), 0.0)
     available = np.zeros(f)
     if routing.nnz:
         row = np.repeat(np.arange(f), np.diff(routing.indptr))
-        per_entry = alloc.rate_bps[row] + slack[routing.indices] / (routing.data / mult[row])  # one more dish
+        per_entry = rate_bps[row] + slack[routing.indices] / (routing.data / mult[row])  # one more dish
         has = np.diff(routing.indptr) > 0
         available[has] = np.minimum.reduceat(per_entry, routing.indptr[:-1][has])
-    return DirectionResult(alloc.rate_bps, bottleneck, umax, kind, np.concatenate(la), np.concatenate(lb),
-                           link_bits, util, available)
+    return link_bits, available
 
 
 def queueing_ms(utilisation: np.ndarray, model: CapacityModel) -> np.ndarray:
@@ -252,8 +310,9 @@ def radio_with(model: CapacityModel, **changes) -> CapacityModel:
 def link_efficiency(model: CapacityModel, cell: np.ndarray, elevation_deg: np.ndarray, range_m: np.ndarray,
                     i_n_down_db: np.ndarray, i_n_up_db: np.ndarray):
     """SINR (dB) and spectral efficiency (bit/s/Hz) down and up for each dish."""
-    snr_down = user_downlink_snr_db(range_m, _atm(model.atm_down_db, cell, elevation_deg), model.radio)
-    snr_up = user_uplink_snr_db(range_m, _atm(model.atm_up_db, cell, elevation_deg), model.radio)
+    grid = model.elevation_grid_deg
+    snr_down = user_downlink_snr_db(range_m, _atm(model.atm_down_db, grid, cell, elevation_deg), model.radio)
+    snr_up = user_uplink_snr_db(range_m, _atm(model.atm_up_db, grid, cell, elevation_deg), model.radio)
     sinr_down = sinr_db(snr_down, i_n_down_db)
     sinr_up = sinr_db(snr_up, i_n_up_db)
     return (sinr_down, spectral_efficiency(sinr_down, model.margin_db),

@@ -264,6 +264,25 @@ class IslState:
     dropped_range: int
 
 
+def _checked_isl_inputs(candidates, sat_ecef_m, grazing_height_m, max_range_m) -> tuple[np.ndarray, np.ndarray]:
+    """``active_isls``' arguments as arrays, or ValueError naming what is wrong."""
+    cand = np.asarray(candidates)
+    pos = np.asarray(sat_ecef_m, dtype=np.float64)
+    if pos.ndim != 2 or pos.shape[1] != 3:
+        raise ValueError(f"sat_ecef_m must have shape (N, 3), got {pos.shape}")
+    if cand.ndim != 2 or cand.shape[1] != 2:
+        raise ValueError(f"candidates must have shape (E, 2), got {cand.shape}")
+    if len(cand) and not np.issubdtype(cand.dtype, np.integer):
+        raise ValueError(f"candidates must be integer satellite indices, got dtype {cand.dtype}")
+    if len(cand) and (cand.min() < 0 or cand.max() >= len(pos)):
+        raise ValueError(f"candidates refer to satellites outside 0..{len(pos) - 1}")
+    if not np.isfinite(grazing_height_m):
+        raise ValueError(f"grazing_height_m must be finite, got {grazing_height_m!r}")
+    if max_range_m is not None and not (max_range_m > 0):
+        raise ValueError(f"max_range_m must be positive or None, got {max_range_m!r}")
+    return cand, pos
+
+
 def active_isls(
     candidates: np.ndarray,
     sat_ecef_m: np.ndarray,
@@ -289,21 +308,7 @@ def active_isls(
     -------
     IslState.
     """
-    cand = np.asarray(candidates)
-    pos = np.asarray(sat_ecef_m, dtype=np.float64)
-    if pos.ndim != 2 or pos.shape[1] != 3:
-        raise ValueError(f"sat_ecef_m must have shape (N, 3), got {pos.shape}")
-    if cand.ndim != 2 or cand.shape[1] != 2:
-        raise ValueError(f"candidates must have shape (E, 2), got {cand.shape}")
-    if len(cand) and not np.issubdtype(cand.dtype, np.integer):
-        raise ValueError(f"candidates must be integer satellite indices, got dtype {cand.dtype}")
-    if len(cand) and (cand.min() < 0 or cand.max() >= len(pos)):
-        raise ValueError(f"candidates refer to satellites outside 0..{len(pos) - 1}")
-    if not np.isfinite(grazing_height_m):
-        raise ValueError(f"grazing_height_m must be finite, got {grazing_height_m!r}")
-    if max_range_m is not None and not (max_range_m > 0):
-        raise ValueError(f"max_range_m must be positive or None, got {max_range_m!r}")
-
+    cand, pos = _checked_isl_inputs(candidates, sat_ecef_m, grazing_height_m, max_range_m)
     a = pos[cand[:, 0]]
     b = pos[cand[:, 1]]
     d = b - a

@@ -4,7 +4,8 @@ Measurements show the user-to-satellite assignment changing on a global 15 s sch
 seconds 12, 27, 42 and 57 of each minute (Mohan et al., WWW 2024; community measurements; see
 REFERENCE.md). A dish is assigned once per slot, at the slot's start, and keeps that satellite for
 the slot. Because the assignment depends only on the slot's start time, any step can be computed
-on its own: the dish's satellite at t is chosen from the sky at ``slot_start(t)``.
+on its own: the dish's satellite at t is chosen from the sky at ``slot_start(t)``. Period and
+offset are the scenario's (``network.slots.period_s``, ``offset_s``; 15 s and 12 s by default).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ..space.frames import enu_basis
+from ..space.frames import enu_basis, look_angles
 
 
 def max_slant_range_m(site_radius_m: float, sat_radius_m: float, min_elevation_deg: float) -> float:
@@ -35,6 +35,20 @@ class VisibilityRule:
     #: Only the k nearest satellites of each site (None: all in view). For scale runs: the pairs
     #: that matter (highest satellites) are found at a fraction of the cost of all of them.
     nearest_k: int | None = None
+
+    def admits(self, elevation_deg: np.ndarray, range_m: np.ndarray) -> np.ndarray:
+        """(K,) bool: which site-satellite links the rule accepts, from their elevation (deg) and
+        slant range (m), each (K,). A NaN elevation (a lost satellite) is never accepted.
+
+        The one statement of the ground-link rule: the visibility query, the slot look-ahead and
+        the check of a held path's gateway link all use it.
+        """
+        ok = np.isfinite(elevation_deg)
+        if self.min_elevation_deg is not None:
+            ok &= elevation_deg >= self.min_elevation_deg
+        if self.max_range_m is not None:
+            ok &= range_m <= self.max_range_m
+        return ok
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,12 @@ class VisibilityIndex:
         self.masks = masks if masks is not None else np.zeros((0, 360))
         self.mask_of_site = mask_of_site
 
+    def link(self, site: np.ndarray, sat_ecef_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Links from sites ``site`` (K,) to satellites at ``sat_ecef_m`` (K, 3), pairwise:
+        whether the rule admits each (K,) bool, its elevation (K,) deg and slant range (K,) m."""
+        elevation_deg, _, range_m = look_angles(self.site_ecef_m[site], self.enu[site], sat_ecef_m)
+        return self.rule.admits(elevation_deg, range_m), elevation_deg, range_m
+
     def search_radius_m(self, max_sat_radius_m: float) -> float:
         """A ball radius that contains every pair the rule can accept."""
         limits = []
@@ -149,11 +169,7 @@ class VisibilityIndex:
         range_m = np.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2)
         up = self._up[0, site] * d[0] + self._up[1, site] * d[1] + self._up[2, site] * d[2]
         elevation_deg = np.rad2deg(np.arcsin(np.clip(up / np.maximum(range_m, 1e-9), -1.0, 1.0)))
-        keep = np.ones(len(site), dtype=bool)
-        if self.rule.min_elevation_deg is not None:
-            keep &= elevation_deg >= self.rule.min_elevation_deg
-        if self.rule.max_range_m is not None:
-            keep &= range_m <= self.rule.max_range_m
+        keep = self.rule.admits(elevation_deg, range_m)
         site, sat, range_m, elevation_deg = site[keep], sat[keep], range_m[keep], elevation_deg[keep]
         d = [c[keep] for c in d]
         east = self._east[0, site] * d[0] + self._east[1, site] * d[1] + self._east[2, site] * d[2]

@@ -62,7 +62,12 @@ class Chunk:
         return self._threats[t]
 
     def ecef(self, t: int) -> np.ndarray:
+        """(N, 3) satellite positions at t, m, ECEF; NaN rows for lost satellites."""
         return self.positions.ecef_m[self._row[int(t)]]
+
+    def error_code(self, t: int) -> np.ndarray:
+        """(N,) SGP4 error codes at t (0: fine)."""
+        return self.positions.error_code[self._row[int(t)]]
 
     def pairs(self, t: int):
         """Every pair in view by the visibility rule (obstructed ones flagged)."""

@@ -242,7 +242,8 @@ class SimulationModel:
         """The static capacity model (:class:`~leonet.capacity.model.CapacityModel`)."""
         from ..capacity.model import build_capacity_model
 
-        return build_capacity_model(self.scenario.capacity, self.sites.take(self.network.dish_sites))
+        return build_capacity_model(self.scenario.capacity, self.sites.take(self.network.dish_sites),
+                                    self.scenario.visibility.min_elevation_deg)
 
     @cached_property
     def terrestrial(self):

@@ -1,0 +1,143 @@
+"""Stage 2, the links: lasers, feeder links and fibre that work at an instant (after the events),
+and each dish's radio links to the satellites it sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...network.graph import gateway_links
+from ...network.isl import IslState, active_isls
+from ..instants import Chunk, subset_pairs
+from ..model import SimulationModel
+from .sky import Sky
+
+
+@dataclass(frozen=True)
+class Links:
+    """The network's links at one instant, after the events (G gateways, P PoPs).
+
+    Attributes
+    ----------
+    t_ns : int, the instant.
+    isl : IslState, the lasers usable now: ``links`` (E, 2) satellite pairs, ``length_m`` (E,) m,
+        ``candidate_ok`` (E_candidates,) bool, and counts of those dropped (grazing, range, failed).
+    feeder_gateway, feeder_sat : (L,) int, gateway number (0..G-1) and satellite of each feeder
+        link (each gateway antenna tracks one of its highest clear satellites).
+    feeder_range_m : (L,) float64, m.
+    gateway_pop : (G,) int64, PoP number (0..P-1) each gateway's fibre reaches now, -1 where none
+        (no PoP, fibre cut, PoP down).
+    backbone : (B, 2) int64, PoP numbers of the PoP-to-PoP fibre that works now.
+    backbone_delay_s : (B,) float64, one-way, s.
+    pop_up : (P,) bool, PoPs that work now; None in a scenario without events (all do).
+    """
+
+    t_ns: int
+    isl: IslState
+    feeder_gateway: np.ndarray
+    feeder_sat: np.ndarray
+    feeder_range_m: np.ndarray
+    gateway_pop: np.ndarray
+    backbone: np.ndarray
+    backbone_delay_s: np.ndarray
+    pop_up: np.ndarray | None
+
+
+def links_at(chunk: Chunk, sky: Sky) -> Links:
+    """The links at ``sky``'s instant, computed once per instant (a slot's start serves its steps)."""
+    return chunk.memo(("links", sky.t_ns), lambda: network_links(chunk.model, sky))
+
+
+def network_links(model: SimulationModel, sky: Sky) -> Links:
+    """Lasers that clear the Earth, feeder links from working gateways, fibre that is not cut."""
+    net = model.network
+    isl = active_isls(net.isl_candidates, sky.sat_ecef_m, net.grazing_height_m, net.isl_max_range_m)
+    g_local, g_sat, g_el, g_rng = subset_pairs(sky.clear, net.gateway_sites, len(model.sites))
+    gateway_pop, backbone, backbone_delay_s, pop_up = net.gateway_pop, net.backbone, net.backbone_delay_s, None
+    threat = sky.events
+    if threat is not None:
+        gw_up = ~threat.site_down[net.gateway_sites]
+        keep = gw_up[g_local]
+        g_local, g_sat, g_el, g_rng = g_local[keep], g_sat[keep], g_el[keep], g_rng[keep]
+        pop_up = ~threat.site_down[net.pop_sites]
+        exit_ok = ~threat.gateway_fibre_cut & (gateway_pop >= 0)
+        exit_ok[exit_ok] &= pop_up[gateway_pop[exit_ok]]
+        gateway_pop = np.where(exit_ok, gateway_pop, -1)
+        if len(backbone):
+            bb_ok = ~threat.backbone_cut & pop_up[backbone[:, 0]] & pop_up[backbone[:, 1]]
+            backbone, backbone_delay_s = backbone[bb_ok], backbone_delay_s[bb_ok]
+    f_gw, f_sat, f_rng = gateway_links(g_local, g_sat, g_el, g_rng, net.gateway_antennas)
+    return Links(sky.t_ns, isl, f_gw, f_sat, f_rng, gateway_pop, backbone, backbone_delay_s, pop_up)
+
+
+@dataclass(frozen=True)
+class GroundLinks:
+    """Each dish's radio links to satellites at one instant (dishes numbered 0..D-1, in the order
+    of ``model.network.dish_sites``; N satellites).
+
+    Attributes
+    ----------
+    dish, sat : (K,) int, the clear links (in view, not behind an obstruction), sorted by (dish, sat).
+    elevation_deg : (K,) float64, deg.
+    range_m : (K,) float64, slant range, m.
+    clear_key : (K,) int64, ``dish * N + sat`` of the clear links (sorted: for look-ups).
+    in_view_key : (K_all,) int64, the same for every link in view, obstructed or not (sorted).
+    any_in_view : (D,) bool, dishes with a satellite in view, obstructed or not.
+    n_sats : int, N.
+    """
+
+    dish: np.ndarray
+    sat: np.ndarray
+    elevation_deg: np.ndarray
+    range_m: np.ndarray
+    clear_key: np.ndarray
+    in_view_key: np.ndarray
+    any_in_view: np.ndarray
+    n_sats: int
+
+    def clear_to(self, sat: np.ndarray) -> np.ndarray:
+        """(D,) bool: whether each dish has a clear link to ``sat`` (D,) (-1: none, False)."""
+        return (sat >= 0) & _contains(self.clear_key, self._key(sat))
+
+    def in_view_to(self, sat: np.ndarray) -> np.ndarray:
+        """(D,) bool: whether ``sat`` (D,) is in view of each dish, obstructed or not."""
+        return (sat >= 0) & _contains(self.in_view_key, self._key(sat))
+
+    def toward(self, sat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Elevation (deg) and slant range (m), each (D,), of each dish's clear link to ``sat``
+        (D,); NaN where ``sat`` is -1. Every other ``sat`` must have a clear link."""
+        n_d = len(sat)
+        elevation_deg, range_m = np.full(n_d, np.nan), np.full(n_d, np.nan)
+        has = sat >= 0
+        if has.any():
+            at = np.searchsorted(self.clear_key, np.arange(n_d)[has] * self.n_sats + sat[has])
+            range_m[has] = self.range_m[at]
+            elevation_deg[has] = self.elevation_deg[at]
+        return elevation_deg, range_m
+
+    def _key(self, sat: np.ndarray) -> np.ndarray:
+        return np.arange(len(sat)) * self.n_sats + np.maximum(sat, 0)
+
+
+def _contains(sorted_key: np.ndarray, want: np.ndarray) -> np.ndarray:
+    if not len(sorted_key):
+        return np.zeros(len(want), dtype=bool)
+    pos = np.clip(np.searchsorted(sorted_key, want), 0, len(sorted_key) - 1)
+    return sorted_key[pos] == want
+
+
+def ground_links_at(chunk: Chunk, sky: Sky) -> GroundLinks:
+    """The dishes' links at ``sky``'s instant, computed once per instant."""
+    return chunk.memo(("ground", sky.t_ns), lambda: dish_links(chunk.model, sky))
+
+
+def dish_links(model: SimulationModel, sky: Sky) -> GroundLinks:
+    """Each dish's clear links, and which satellites it sees at all."""
+    net, n_sites, n_sats = model.network, len(model.sites), len(model.constellation)
+    dish, sat, elevation_deg, range_m = subset_pairs(sky.clear, net.dish_sites, n_sites)
+    all_dish, all_sat, _, _ = subset_pairs(sky.in_view, net.dish_sites, n_sites)
+    return GroundLinks(
+        dish, sat, elevation_deg, range_m, clear_key=dish * n_sats + sat, in_view_key=all_dish * n_sats + all_sat,
+        any_in_view=np.bincount(all_dish, minlength=len(net.dish_sites)) > 0, n_sats=n_sats,
+    )

@@ -1,0 +1,198 @@
+"""Stage 3, the routes: every satellite's route to the internet, and each dish's route at an
+instant (the one its slot decided, while it still works; a new one where it broke).
+
+Dishes follow the routes the network decided at the start of the slot (serving satellite, laser
+path, gateway, PoP), with the delays of those links at t: RTT moves smoothly within a slot and
+steps at its boundaries, as measured on Starlink. Where a link of the slot's path breaks mid-slot
+(or the serving satellite leaves view), the dish is rerouted on the network at t and flagged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...constants import SPEED_OF_LIGHT_M_PER_S
+from ...network.graph import build_snapshot_graph
+from ...network.isl import active_isls
+from ...network.routing import InternetRoutes, route_to_internet, satellite_paths
+from ...network.slots import choose_serving
+from ..instants import Chunk
+from ..model import SimulationModel
+from .links import GroundLinks, Links
+from .sky import Sky
+
+
+def internet_routes_at(chunk: Chunk, links: Links) -> InternetRoutes:
+    """Routes at ``links``' instant, computed once per instant (a slot's start serves its steps)."""
+    return chunk.memo(("routes", links.t_ns), lambda: internet_routes(chunk.model, links))
+
+
+def internet_routes(model: SimulationModel, links: Links) -> InternetRoutes:
+    """Every node's shortest route (by delay) to a working PoP over the links that work now."""
+    net = model.network
+    graph = build_snapshot_graph(
+        len(model.constellation), len(net.gateway_sites), len(net.pop_sites), links.isl.links, links.isl.length_m,
+        links.feeder_gateway, links.feeder_sat, links.feeder_range_m, links.gateway_pop, net.gateway_pop_delay_s,
+        links.backbone, links.backbone_delay_s,
+    )
+    return route_to_internet(graph, links.pop_up)
+
+
+@dataclass(frozen=True)
+class DishPaths:
+    """Each dish's route as chosen at one instant (D dishes, W the longest path).
+
+    Attributes
+    ----------
+    serving : (D,) int32 serving satellite, -1 none.
+    ok : (D,) bool, a serving satellite with a route to a PoP.
+    path : (D, W) int32 satellites from the serving one to the one with the feeder link, -1 padded
+        (rows of dishes without a route are all -1).
+    gateway, pop : (D,) gateway (0..G-1) and PoP (0..P-1) numbers, -1 without a route.
+    isl_hops : (D,) laser hops, -1 without a route.
+    """
+
+    serving: np.ndarray
+    ok: np.ndarray
+    path: np.ndarray
+    gateway: np.ndarray
+    pop: np.ndarray
+    isl_hops: np.ndarray
+
+
+def paths_along(routes: InternetRoutes, serving: np.ndarray, n_sats: int) -> DishPaths:
+    """The routes of dishes served by ``serving`` (D,) satellites (-1: none)."""
+    ok = serving >= 0
+    ok[ok] &= np.isfinite(routes.delay_s[serving[ok]])
+    s = np.where(ok, serving, 0)
+    return DishPaths(
+        serving=serving, ok=ok, path=satellite_paths(routes, np.where(ok, serving, -1), n_sats),
+        gateway=np.where(ok, routes.sat_gateway[s], -1), pop=np.where(ok, routes.exit_pop[s], -1),
+        isl_hops=np.where(ok, routes.sat_isl_hops[s], -1),
+    )
+
+
+def held_path_delay(model: SimulationModel, sky: Sky, held: DishPaths) -> tuple[np.ndarray, np.ndarray]:
+    """One-way delay (s) at ``sky``'s instant along each held path, serving satellite -> PoP (inf
+    without a path), and whether every link of it still works (lasers clear the Earth, the
+    gateway still sees the last satellite, gateway, fibre and PoP are up); each (D,)."""
+    net, ecef = model.network, sky.sat_ecef_m
+    delay = np.zeros(len(held.serving))
+    works = held.ok.copy()
+    path = held.path
+    for k in range(path.shape[1] - 1):  # over hop positions (a few), not over dishes
+        a, b = path[:, k], path[:, k + 1]
+        hop = (a >= 0) & (b >= 0)
+        if not hop.any():
+            continue
+        state = active_isls(np.c_[a[hop], b[hop]], ecef, net.grazing_height_m, net.isl_max_range_m)
+        length = np.linalg.norm(ecef[a[hop]] - ecef[b[hop]], axis=1)
+        delay[hop] += length / SPEED_OF_LIGHT_M_PER_S
+        works[np.flatnonzero(hop)[~state.candidate_ok]] = False
+    idx = np.flatnonzero(held.ok)
+    if len(idx):
+        g = held.gateway[idx]
+        seen, _, range_m = model.visibility.link(net.gateway_sites[g], ecef[path[idx, held.isl_hops[idx]]])
+        works[idx[~seen]] = False
+        threat = sky.events
+        if threat is not None:  # the slot's gateway, its fibre or its PoP may be gone now
+            broken = (threat.site_down[net.gateway_sites[g]] | threat.gateway_fibre_cut[g]
+                      | threat.site_down[net.pop_sites[held.pop[idx]]])
+            works[idx[broken]] = False
+        delay[idx] += range_m / SPEED_OF_LIGHT_M_PER_S + net.gateway_pop_delay_s[g]
+    delay[~held.ok] = np.inf
+    return delay, works
+
+
+@dataclass(frozen=True)
+class DishRoutes:
+    """Each dish's route at one instant (D dishes, network order), before capacity.
+
+    Attributes
+    ----------
+    serving : (D,) int32 serving satellite, -1 none.
+    routed : (D,) bool, a serving satellite with a working route to a PoP.
+    obstructed : (D,) bool, no serving satellite, and one in view behind an obstruction (or the
+        slot's satellite is behind one now).
+    offline : (D,) bool, the dish is off (an event bricked it).
+    elevation_deg, range_m : (D,) float64 of the link to the serving satellite now (deg, m; NaN
+        without one).
+    one_way_s : (D,) float64, delay from the serving satellite to the exit PoP, s (inf: no route).
+    gateway, pop : (D,) int32 site index of the gateway and PoP, -1 unless connected.
+    isl_hops, hops : (D,) int16 laser hops and links (dish-sat, lasers, sat-gateway, gateway-PoP),
+        -1 unless connected.
+    path : (D, W) int32 satellites of the route, serving first, -1 padded (all -1 unless connected).
+    rerouted : (D,) bool, connected over a route chosen mid-slot (the slot's one broke).
+    """
+
+    serving: np.ndarray
+    routed: np.ndarray
+    obstructed: np.ndarray
+    offline: np.ndarray
+    elevation_deg: np.ndarray
+    range_m: np.ndarray
+    one_way_s: np.ndarray
+    gateway: np.ndarray
+    pop: np.ndarray
+    isl_hops: np.ndarray
+    hops: np.ndarray
+    path: np.ndarray
+    rerouted: np.ndarray
+
+    @property
+    def connected(self) -> np.ndarray:
+        """(D,) bool, routed and on."""
+        return self.routed & ~self.offline
+
+
+def route_dishes(model: SimulationModel, sky: Sky, ground: GroundLinks, routes: InternetRoutes,
+                 held: DishPaths) -> DishRoutes:
+    """Each dish keeps its slot's route ``held`` while its serving satellite is in clear view and
+    every link of the route works; the others take the highest clear satellite now and its route
+    on the network now (``routes``). A slot satellite that is in view but behind an obstruction
+    is kept (the schedule is set for the slot): the dish is OBSTRUCTED until it clears or the
+    slot ends."""
+    net, n_sats, n_d = model.network, len(model.constellation), len(held.serving)
+    in_view = ground.clear_to(held.serving)
+    behind_obstruction = ground.in_view_to(held.serving) & ~in_view
+    held_delay, works = held_path_delay(model, sky, held)
+    keep = in_view & works
+    best_now = choose_serving(ground.dish, ground.sat, ground.elevation_deg, n_d)
+    best_now[behind_obstruction] = -1
+    serving = np.where(keep, held.serving, best_now).astype(np.int32)
+    fresh = paths_along(routes, np.where(keep, -1, best_now).astype(np.int32), n_sats)
+    rerouted = ~keep & (best_now >= 0) & (held.ok | (held.serving >= 0))
+    elevation_deg, range_m = ground.toward(serving)
+    has_sat = serving >= 0
+    one_way_s = np.where(keep, held_delay, np.inf)
+    now = ~keep & has_sat
+    one_way_s[now] = routes.delay_s[serving[now]]
+    routed = has_sat & np.isfinite(one_way_s)
+    offline = sky.events.dish_offline[net.dish_sites] if sky.events is not None else np.zeros(n_d, dtype=bool)
+    connected = routed & ~offline
+    gateway, pop, isl_hops, hops, path = _chosen_route(model, held, fresh, keep, connected)
+    return DishRoutes(serving, routed, ~has_sat & (behind_obstruction | ground.any_in_view), offline,
+                      elevation_deg, range_m, one_way_s, gateway, pop, isl_hops, hops, path, rerouted & connected)
+
+
+def _chosen_route(model: SimulationModel, held: DishPaths, fresh: DishPaths, keep: np.ndarray,
+                  connected: np.ndarray):
+    """Gateway and PoP (site indices), laser hops, links and path of each dish: the held route
+    where ``keep``, the fresh one elsewhere; -1 unless connected."""
+    net, n_d = model.network, len(keep)
+    gw_num = np.where(keep, held.gateway, fresh.gateway)
+    pop_num = np.where(keep, held.pop, fresh.pop)
+    isl_hops = np.where(keep, held.isl_hops, fresh.isl_hops).astype(np.int16)
+    path = np.full((n_d, max(held.path.shape[1], fresh.path.shape[1])), -1, dtype=np.int32)
+    path[keep, : held.path.shape[1]] = held.path[keep]
+    path[~keep, : fresh.path.shape[1]] = fresh.path[~keep]
+    gateway = (np.where(connected, net.gateway_sites[np.maximum(gw_num, 0)], -1).astype(np.int32)
+               if len(net.gateway_sites) else np.full(n_d, -1, np.int32))
+    pop = (np.where(connected, net.pop_sites[np.maximum(pop_num, 0)], -1).astype(np.int32)
+           if len(net.pop_sites) else np.full(n_d, -1, np.int32))
+    isl_hops = np.where(connected, isl_hops, -1).astype(np.int16)
+    path[~connected] = -1
+    hops = np.where(connected, isl_hops + 3, -1).astype(np.int16)  # dish-sat, lasers, sat-gw, gw-PoP
+    return gateway, pop, isl_hops, hops, path

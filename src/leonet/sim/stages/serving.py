@@ -1,0 +1,74 @@
+"""Stage 3a, the serving assignment: once per reconfiguration slot (``network.slots.period_s``), at
+the slot's start, the network gives each dish a serving satellite by the scenario's policy and
+a route from it; the dish holds them for the slot (see :mod:`leonet.network.slots`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...constants import NS_PER_S
+from ...network.slots import choose_serving, spread_over_satellites
+from ...space.propagate import propagate
+from ..instants import Chunk
+from ..model import SimulationModel
+from .links import GroundLinks, ground_links_at, links_at
+from .routes import DishPaths, internet_routes_at, paths_along
+from .sky import sky_at
+
+#: How far ahead the longest-visibility policy looks, s (about one pass at 25 deg).
+LOOKAHEAD_S = 600.0
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    """What the network decided for each dish at a slot's start, held for the slot.
+
+    Attributes
+    ----------
+    slot_start_ns : int, the slot's start (ns, UTC).
+    paths : DishPaths, each dish's serving satellite and route (D dishes).
+    """
+
+    slot_start_ns: int
+    paths: DishPaths
+
+
+def plan_slot(chunk: Chunk, slot_start_ns: int) -> SlotPlan:
+    """The plan of the slot that starts at ``slot_start_ns``: serving satellites chosen from the
+    sky at that instant, routes on the network at that instant."""
+    sky = sky_at(chunk, slot_start_ns)
+    serving = assign_serving(chunk.model, ground_links_at(chunk, sky), sky.t_ns)
+    routes = internet_routes_at(chunk, links_at(chunk, sky))
+    return SlotPlan(sky.t_ns, paths_along(routes, serving, len(chunk.model.constellation)))
+
+
+def assign_serving(model: SimulationModel, ground: GroundLinks, slot_start_ns: int) -> np.ndarray:
+    """(D,) int32 serving satellite of each dish for the slot (-1: nothing clear in view), by the
+    scenario's policy: highest elevation, longest visibility, or load-aware (a cell's dishes spread
+    over its best satellites)."""
+    net = model.network
+    n_d = len(net.dish_sites)
+    if net.policy == "load-aware":
+        return spread_over_satellites(ground.dish, ground.sat, ground.elevation_deg, n_d, net.dish_cell,
+                                      net.max_sats_per_cell)
+    remaining = remaining_visibility_s(model, ground, slot_start_ns) if net.policy == "longest-visibility" else None
+    return choose_serving(ground.dish, ground.sat, ground.elevation_deg, n_d, remaining, net.policy)
+
+
+def remaining_visibility_s(model: SimulationModel, ground: GroundLinks, slot_start_ns: int) -> np.ndarray:
+    """(K,) seconds each of ``ground``'s clear links stays admitted by the visibility rule after the
+    slot start, sampled at the next slot starts for :data:`LOOKAHEAD_S`."""
+    clock = model.network.clock
+    n = int(np.ceil(LOOKAHEAD_S * NS_PER_S / clock.period_ns))
+    offsets = np.arange(1, n + 1, dtype=np.int64) * clock.period_ns
+    future = propagate(model.constellation, slot_start_ns + offsets)
+    sites = model.network.dish_sites[ground.dish]
+    remaining = np.zeros(len(ground.sat))
+    still = np.ones(len(ground.sat), dtype=bool)
+    for k in range(n):
+        seen, _, _ = model.visibility.link(sites, future.ecef_m[k][ground.sat])
+        still &= seen
+        remaining += still * clock.period_s
+    return remaining

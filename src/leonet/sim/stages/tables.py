@@ -1,0 +1,203 @@
+"""Stage 6, the tables: each step's stage results as rows of the result tables, built at the end
+of a chunk with the schemas of :mod:`leonet.sim.schemas`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from ...network.slots import best_row_per_site
+from .. import schemas
+from ..instants import Chunk
+from ..model import SimulationModel
+from .sky import Sky
+
+if TYPE_CHECKING:
+    from ..step import Step
+
+
+class PathChanges:
+    """Whether each dish's and station pair's route (serving satellite, gateway, PoP, satellites)
+    differs from the step before; the first step of a run has nothing before it (no change)."""
+
+    def __init__(self) -> None:
+        self._dish: np.ndarray | None = None
+        self._pair: np.ndarray | None = None
+
+    def update(self, step: Step) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(D,) and (M,) bool for this step (None where the step has no dishes' or pairs' routes)."""
+        dish = pair = None
+        if step.service is not None:
+            s = step.service
+            sig = (np.c_[step.routes.serving, s.gateway, s.pop, s.path] if len(s.state)
+                   else np.zeros((0, 3), dtype=np.int32))
+            dish = np.zeros(len(sig), dtype=bool) if self._dish is None else ~_same_rows(self._dish, sig)
+            self._dish = sig
+        if step.pairs is not None:
+            sig = step.pairs.path_sats
+            pair = np.zeros(len(sig), dtype=bool) if self._pair is None else ~_same_rows(self._pair, sig)
+            self._pair = sig
+        return dish, pair
+
+
+def _same_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    width = max(a.shape[1], b.shape[1])
+    pa_ = np.full((a.shape[0], width), -1, dtype=np.int32)
+    pb_ = np.full((b.shape[0], width), -1, dtype=np.int32)
+    pa_[:, : a.shape[1]] = a
+    pb_[:, : b.shape[1]] = b
+    return (pa_ == pb_).all(axis=1)
+
+
+class TableRows:
+    """The rows of a chunk's tables, added step by step (:meth:`add`), built once (:meth:`tables`)."""
+
+    def __init__(self, model: SimulationModel):
+        self.model = model
+        sc = model.scenario
+        self.schemas: dict[str, pa.Schema] = {"site_steps": schemas.SITE_STEPS}
+        if sc.outputs.visibility_pairs:
+            self.schemas["visibility"] = schemas.VISIBILITY
+        if sc.network.enabled:
+            self.schemas["dish_steps"] = schemas.dish_steps_schema(sc.capacity.enabled)
+            self.schemas["network_steps"] = schemas.NETWORK_STEPS
+            if len(model.network.pair_src):
+                self.schemas["pair_steps"] = schemas.PAIR_STEPS
+            if sc.capacity.enabled:
+                self.schemas["load_steps"] = schemas.LOAD_STEPS
+        self._parts: dict[str, dict[str, list[np.ndarray]]] = {name: {} for name in self.schemas}
+
+    def add(self, step: Step, dish_changed: np.ndarray | None, pair_changed: np.ndarray | None) -> None:
+        """The rows of one output step."""
+        self._append("site_steps", site_rows(step.sky, len(self.model.sites)))
+        if "visibility" in self.schemas:
+            self._append("visibility", visibility_rows(step.sky))
+        if step.service is None:
+            return
+        self._append("dish_steps", dish_rows(self.model, step, dish_changed))
+        self._append("network_steps", network_rows(step))
+        if step.pairs is not None:
+            self._append("pair_steps", pair_rows(self.model, step, pair_changed))
+        if step.allocation is not None:
+            for direction, r in enumerate(step.allocation.directions):
+                self._append("load_steps", load_rows(step.t_ns, direction, r))
+
+    def tables(self, chunk: Chunk, t_ns: np.ndarray) -> dict[str, pa.Table]:
+        """Every table of the chunk (and ``positions`` at ``t_ns`` when the scenario asks for them)."""
+        out = {name: build_table(schema, self._parts[name]) for name, schema in self.schemas.items()}
+        if self.model.scenario.outputs.positions:
+            out["positions"] = build_table(schemas.POSITIONS, position_rows(chunk, t_ns))
+        return out
+
+    def _append(self, name: str, rows: dict[str, np.ndarray]) -> None:
+        parts = self._parts[name]
+        for column, values in rows.items():
+            parts.setdefault(column, []).append(values)
+
+
+def site_rows(sky: Sky, n_sites: int) -> dict[str, np.ndarray]:
+    """Per site: satellites in view (and clear of obstructions), and the highest clear one."""
+    best_sat = np.full(n_sites, -1, dtype=np.int32)
+    best_el = np.full(n_sites, np.nan, dtype=np.float32)
+    best_range = np.full(n_sites, np.nan, dtype=np.float32)
+    clear = sky.clear
+    if len(clear):
+        rows = best_row_per_site(clear.site, clear.elevation_deg, n_sites)
+        has = rows >= 0
+        best_sat[has] = clear.sat[rows[has]]
+        best_el[has] = clear.elevation_deg[rows[has]]
+        best_range[has] = clear.range_m[rows[has]]
+    return {"t": np.full(n_sites, sky.t_ns, dtype=np.int64), "site": np.arange(n_sites, dtype=np.int32),
+            "n_visible": np.bincount(sky.in_view.site, minlength=n_sites).astype(np.int16),
+            "n_clear": np.bincount(clear.site, minlength=n_sites).astype(np.int16),
+            "best_sat": best_sat, "best_elevation_deg": best_el, "best_range_m": best_range}
+
+
+def visibility_rows(sky: Sky) -> dict[str, np.ndarray]:
+    p = sky.in_view
+    return {"t": np.full(len(p), sky.t_ns, dtype=np.int64), "site": p.site, "sat": p.sat,
+            "elevation_deg": p.elevation_deg, "azimuth_deg": p.azimuth_deg, "range_m": p.range_m,
+            "obstructed": p.obstructed}
+
+
+def dish_rows(model: SimulationModel, step: Step, changed: np.ndarray) -> dict[str, np.ndarray]:
+    s, n_d = step.service, len(step.service.state)
+    rows = {
+        "t": np.full(n_d, step.t_ns, dtype=np.int64), "site": model.network.dish_sites,
+        "slot_start": np.full(n_d, step.slot_start_ns, dtype=np.int64), "serving_sat": step.routes.serving,
+        "state": s.state, "rtt_ms": s.rtt_ms, "gateway": s.gateway, "pop": s.pop, "isl_hops": s.isl_hops,
+        "hops": s.hops, "path": s.path, "path_changed": changed, "rerouted_mid_slot": s.rerouted_mid_slot,
+        "ground_online": s.ground_online, "ground_rtt_ms": s.ground_rtt_ms, "online_by": s.online_by,
+    }
+    a = step.allocation
+    if a is not None:
+        rows.update(downlink_bps=a.down_bps, uplink_bps=a.up_bps, demand_down_bps=a.demand_down_bps,
+                    demand_up_bps=a.demand_up_bps, speedtest_down_bps=a.speedtest_down_bps,
+                    speedtest_up_bps=a.speedtest_up_bps, unmet_down_bps=a.unmet_down_bps, bottleneck=a.bottleneck,
+                    sinr_down_db=a.sinr_down_db, sinr_up_db=a.sinr_up_db,
+                    efficiency_down_bps_per_hz=a.efficiency_down_bps_per_hz, queue_ms=a.queue_ms)
+    return rows
+
+
+def network_rows(step: Step) -> dict[str, np.ndarray]:
+    isl = step.links.isl
+    counts = {"isl_active": len(isl.links), "isl_dropped_grazing": isl.dropped_grazing,
+              "isl_dropped_range": isl.dropped_range, "isl_dropped_failed": isl.dropped_failed,
+              "feeder_links": len(step.links.feeder_gateway)}
+    return {"t": np.array([step.t_ns], dtype=np.int64), **{k: np.array([v], dtype=np.int32) for k, v in counts.items()}}
+
+
+def pair_rows(model: SimulationModel, step: Step, changed: np.ndarray) -> dict[str, np.ndarray]:
+    net, p = model.network, step.pairs
+    return {"t": np.full(len(net.pair_src), step.t_ns, dtype=np.int64), "src": net.pair_src, "dst": net.pair_dst,
+            "rtt_ms": 2e3 * p.one_way_s, "hops": p.hops, "path": p.path_sats, "path_changed": changed}
+
+
+def load_rows(t_ns: int, direction: int, r) -> dict[str, np.ndarray]:
+    """The busy links of one direction (index into schemas.DIRECTIONS) of a DirectionResult."""
+    busy = r.link_load_bps > 0
+    n = int(busy.sum())
+    return {"t": np.full(n, t_ns, dtype=np.int64), "direction": np.full(n, direction, dtype=np.int8),
+            "kind": r.link_kind[busy], "a": r.link_a[busy], "b": r.link_b[busy], "load_bps": r.link_load_bps[busy],
+            "utilisation": r.link_utilisation[busy]}
+
+
+def position_rows(chunk: Chunk, t_ns: np.ndarray) -> dict[str, list[np.ndarray]]:
+    n_sats = len(chunk.model.constellation)
+    xyz = np.concatenate([chunk.ecef(t) for t in t_ns])
+    return {"t": [np.repeat(t_ns, n_sats)], "sat": [np.tile(np.arange(n_sats, dtype=np.int32), len(t_ns))],
+            "x_m": [xyz[:, 0]], "y_m": [xyz[:, 1]], "z_m": [xyz[:, 2]],
+            "error_code": [np.concatenate([chunk.error_code(t) for t in t_ns])]}
+
+
+def build_table(schema: pa.Schema, parts: dict[str, list[np.ndarray]]) -> pa.Table:
+    """A table of ``schema`` from each column's parts (one array per step; a missing column is
+    empty). Values are cast to the schema's types; coded columns take their words from
+    :data:`leonet.sim.schemas.VOCABULARY`."""
+    return pa.Table.from_arrays([_column(field, parts.get(field.name, [])) for field in schema], schema=schema)
+
+
+def _column(field: pa.Field, parts: list[np.ndarray]) -> pa.Array:
+    if field.type == schemas.PATH:
+        width = max((p.shape[1] for p in parts), default=0)
+        padded = [np.pad(p, ((0, 0), (0, width - p.shape[1])), constant_values=-1) for p in parts]
+        return _list_column(np.concatenate(padded) if padded else np.zeros((0, 0), dtype=np.int32))
+    if field.type == schemas.TIME:
+        data = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return pa.array(data.astype(np.int64), type=pa.int64()).cast(schemas.TIME)
+    if field.type == schemas.CODE:
+        data = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int8)
+        return pa.DictionaryArray.from_arrays(pa.array(data.astype(np.int8)),
+                                              pa.array(list(schemas.VOCABULARY[field.name]), pa.string()))
+    dtype = field.type.to_pandas_dtype()
+    return pa.array(np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype))
+
+
+def _list_column(matrix: np.ndarray) -> pa.Array:
+    """(M, L) int32 padded with -1 -> pyarrow list<int32> without the padding."""
+    valid = matrix >= 0
+    counts = valid.sum(axis=1)
+    offsets = np.r_[0, np.cumsum(counts)].astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(matrix[valid].astype(np.int32)))
