@@ -23,40 +23,24 @@ their columns are declared in :mod:`leonet.sim.schemas`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pyarrow as pa
 
-from ..network.pairs import PairRoutes
 from ..states import STATE_NAMES
 from .instants import Chunk
 from .model import SimulationModel
-from .stages.allocation import Allocation, allocate
-from .stages.links import Links, ground_links_at, links_at
+from .stages.allocation import allocate
+from .stages.links import ground_links_at, links_at
 from .stages.pairs import route_station_pairs
-from .stages.routes import DishRoutes, internet_routes_at, route_dishes
-from .stages.service import DishService, serve
+from .stages.routes import internet_routes_at, route_dishes
+from .stages.service import serve
 from .stages.serving import SlotPlan, plan_slot
-from .stages.sky import Sky, sky_at
+from .stages.sky import sky_at
+from .stages.result import Step
 from .stages.tables import PathChanges, TableRows
 
 #: The state names in code order (kept for older imports; the vocabulary is leonet.states).
 STATES = STATE_NAMES
-
-
-@dataclass(frozen=True)
-class Step:
-    """Every stage's result at one instant (the network's are None in a visibility-only run)."""
-
-    t_ns: int
-    sky: Sky
-    slot_start_ns: int | None = None
-    links: Links | None = None
-    routes: DishRoutes | None = None
-    pairs: PairRoutes | None = None
-    allocation: Allocation | None = None
-    service: DishService | None = None
 
 
 def step_at(chunk: Chunk, t: int, plans: dict[int, SlotPlan]) -> Step:

@@ -3,8 +3,6 @@ of a chunk with the schemas of :mod:`leonet.sim.schemas`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pyarrow as pa
 
@@ -12,10 +10,8 @@ from ...network.slots import best_row_per_site
 from .. import schemas
 from ..instants import Chunk
 from ..model import SimulationModel
+from .result import Step
 from .sky import Sky
-
-if TYPE_CHECKING:
-    from ..step import Step
 
 
 class PathChanges:
