@@ -108,19 +108,16 @@ def run(
             bar.update(task, completed=done, total=total, description="simulating")
 
         try:
-            result = run_scenario(sc, out_dir=out, overwrite=overwrite, progress=progress, workers=workers, dask=dask)
+            result = run_scenario(sc, out_dir=out, overwrite=overwrite, progress=progress, workers=workers, dask=dask,
+                                  baseline=baseline,
+                                  on_baseline=lambda: bar.update(task, completed=0, description="baseline"))
         except KeyboardInterrupt:
             bar.stop()
             err_console.print("interrupted: finished chunks are kept; run the same command again to resume.")
             raise typer.Exit(130) from None
-        base_result = None
-        if baseline:
-            if not sc.events:
-                raise InputError("--baseline needs a scenario with events (the baseline is the scenario without them)")
-            base_sc = sc.model_copy(update={"events": [], "name": f"{sc.name}-baseline"})
-            bar.update(task, completed=0, description="baseline")
-            base_result = run_scenario(base_sc, out_dir=result.store.root / "baseline", overwrite=overwrite,
-                                       progress=progress, workers=workers, dask=dask)
+        base_result = result.baseline
+    for damaged in result.recomputed + (base_result.recomputed if base_result is not None else []):
+        err_console.print(f"[yellow]recomputed:[/] {damaged}")
     summary = coverage_summary(result.store)
     _print_run_header(result)
     _print_coverage(summary)
