@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .elements import OrbitElements
-from .tle import parse_tle, read_text
+from ..space.elements import OrbitElements
+from ..space.tle import parse_tle, read_text
 
 
 def read_hypatia_tles(path: str | Path) -> tuple[OrbitElements, np.ndarray, np.ndarray]:
