@@ -45,6 +45,8 @@ from . import atomic
 MANIFEST = "manifest.json"
 SCENARIO_FILE = "scenario.yaml"
 LOCK_FILE = ".leonet.lock"
+#: The baseline run's folder inside a results folder (``run(..., baseline=True)``).
+BASELINE_DIR = "baseline"
 #: The manifest's format: 2 records each chunk file's rows and sha256.
 FORMAT_VERSION = 2
 

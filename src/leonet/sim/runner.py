@@ -17,15 +17,11 @@ import numpy as np
 from .. import __version__
 from ..errors import InputError, LeonetError
 from ..results.atomic import WriteError
-from ..results.store import Manifest, ResultStore
+from ..results.store import BASELINE_DIR, Manifest, ResultStore
 from ..scenario import Scenario
 from .contract import write_contract
 from .executors import execute
 from .model import SimulationModel, build_model
-
-#: The baseline run's folder inside a results folder (``run(..., baseline=True)``).
-BASELINE_DIR = "baseline"
-
 
 @dataclass
 class RunResult:
