@@ -33,8 +33,10 @@ def runs(tmp_path_factory):
     d = tmp_path_factory.mktemp("cmp")
     (d / "s.yaml").write_text(textwrap.dedent(SCENARIO))
     sc = leonet.load_scenario(d / "s.yaml")
-    a = leonet.run(sc, out_dir=d / "out")
-    b = leonet.run(sc.model_copy(update={"events": [], "name": "cmp-baseline"}), out_dir=d / "out" / "baseline")
+    a = leonet.run(sc, out_dir=d / "out", baseline=True)  # the baseline goes to out/baseline
+    b = a.baseline
+    assert b.store.root == d / "out" / "baseline" and b.model.scenario.name == "cmp-baseline"
+    assert not b.model.scenario.events and b.store.read_manifest().scenario == "cmp-baseline"
     return d, a, b
 
 
