@@ -352,7 +352,7 @@ def report_cmd(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="HTML file (default: RESULTS/report.html)."),
     max_dishes: int = typer.Option(50, "--max-dishes", min=0, help="At most this many individual dishes in the plots."),
 ):
-    """Write one self-contained HTML report of a run (RTT CDFs, RTT over time with 15 s slots,
+    """Write one self-contained HTML report of a run (RTT CDFs, RTT over time with the run's slots,
     availability map, throughput, outage causes). It opens offline."""
     from .results.report import write_report
 
