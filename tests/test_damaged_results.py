@@ -187,3 +187,12 @@ def test_resumed_run_keeps_intact_chunks_byte_for_byte(capsys, intact, copy):
     assert after == before
     assert pq.read_metadata(copy / "site_steps" / "part-000000.parquet").num_rows == \
         ResultStore(copy).read_manifest().chunks["site_steps"][0].rows
+
+
+def test_a_refused_folder_is_left_as_found(capsys, tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("x")
+    code, _, err = leonet_cli(capsys, "run", SCENARIO, "--out", str(notes), *ARGS)
+    assert code == 2 and "holds no leonet results" in err
+    assert [p.name for p in notes.iterdir()] == ["todo.txt"]

@@ -146,9 +146,11 @@ class ResultStore:
         """
         if self.root.exists() and not self.root.is_dir():
             raise InputError("exists and is not a folder", source=str(self.root))
+        lock_path = self.root / LOCK_FILE
+        created_dir, created_lock = not self.root.exists(), not lock_path.exists()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            fh = open(self.root / LOCK_FILE, "a+")
+            fh = open(lock_path, "a+")
         except OSError as err:
             raise atomic.write_error(self.root / LOCK_FILE, err) from None
         try:
@@ -166,6 +168,14 @@ class ResultStore:
             yield
         finally:
             fh.close()  # releases the lock
+            if not (self.root / MANIFEST).exists():  # refused before writing: leave the folder as found
+                if created_lock:
+                    lock_path.unlink(missing_ok=True)
+                if created_dir:
+                    try:
+                        self.root.rmdir()
+                    except OSError:
+                        pass
 
     # -- writing ---------------------------------------------------------------------------
     def prepare(self, scenario_yaml: str, manifest: Manifest, overwrite: bool = False) -> bool:
