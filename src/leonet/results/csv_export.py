@@ -157,7 +157,7 @@ def available_tables(results_dir: str | Path) -> list[str]:
     manifest = store.read_manifest()
     static = [t for t in STATIC_TABLES if (store.root / f"{t}.parquet").exists()]
     present = store.tables()
-    ordered = [t for t in manifest.get("tables", []) if t in present]
+    ordered = [t for t in manifest.tables if t in present]
     return static + ordered + [t for t in present if t not in ordered]
 
 

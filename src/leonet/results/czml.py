@@ -51,7 +51,7 @@ from ..space.constellation import Constellation
 from ..space.elements import OrbitElements
 from ..space.propagate import propagate
 from . import atomic
-from .store import ResultStore
+from .store import Manifest, ResultStore
 
 def _rgba(css_hex: str) -> list[int]:
     """"#rrggbb" -> [r, g, b, 255]."""
@@ -124,11 +124,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     for static in ("sites", "satellites"):
         if not (root / f"{static}.parquet").exists():
             raise InputError(f"has no {static}.parquet; is the run complete?", source=str(root))
-    try:
-        start_ns, step_ns = int(manifest["start_ns"]), int(manifest["step_ns"])
-        n_steps = int(manifest["n_steps"])
-    except (KeyError, TypeError, ValueError) as err:
-        raise InputError(f"manifest.json lacks a valid {err} entry", source=str(root)) from None
+    start_ns, step_ns, n_steps = manifest.start_ns, manifest.step_ns, manifest.n_steps
     tables = set(store.tables())
 
     steps = _steps_present(store, manifest, tables, start_ns, step_ns, n_steps)
@@ -170,7 +166,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     duration_s = (t_last - t_first) / 1e9
     document = {
         "id": "document",
-        "name": f"{manifest.get('scenario', 'leonet run')}: satellite positions from {source}",
+        "name": f"{manifest.scenario}: satellite positions from {source}",
         "version": "1.0",
         "clock": {
             "interval": interval(t_first, t_last),
@@ -209,10 +205,10 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
 
 # -- what the results hold ------------------------------------------------------------------------
 
-def _steps_present(store: ResultStore, manifest: dict, tables: set[str], start_ns: int, step_ns: int,
+def _steps_present(store: ResultStore, manifest: Manifest, tables: set[str], start_ns: int, step_ns: int,
                    n_steps: int) -> np.ndarray:
     """Step indices with results: all of them for a completed run, else those in the files."""
-    if manifest.get("completed"):
+    if manifest.completed:
         return np.arange(n_steps, dtype=np.int64)
     table = next((t for t in ("network_steps", "site_steps") if t in tables), None)
     if table is None:

@@ -212,7 +212,7 @@ class _Run:
         self.groups = groups if len(groups) else pd.DataFrame()
         self.has_dishes = self.net is not None and len(self.net.per_dish) > 0
         self.has_pairs = self.net is not None and "pair_steps" in self.tables and len(self.net.per_pair) > 0
-        self.step_s = self.manifest.get("step_ns", 0) / 1e9
+        self.step_s = self.manifest.step_s
         self.dish_group = np.where(self.sites["group"].to_numpy() == "", "dish", self.sites["group"].to_numpy())
         self.group_colour = {g: _colour(i) for i, g in enumerate(self.groups.get("group", []))}
         self._dish_steps: pd.DataFrame | None = None
@@ -241,7 +241,7 @@ def _section(sid: str, title: str, body: str) -> tuple[str, str, str]:
 
 def _overview(run: _Run, results_dir: Path, generated: str) -> str:
     m = run.manifest
-    start_ns, step_ns, n_steps = int(m.get("start_ns", 0)), int(m.get("step_ns", 0)), int(m.get("n_steps", 0))
+    start_ns, step_ns, n_steps = m.start_ns, m.step_ns, m.n_steps
     start = pd.Timestamp(start_ns, unit="ns", tz="UTC")
     end = pd.Timestamp(start_ns + step_ns * n_steps, unit="ns", tz="UTC")
     kinds = run.sites["kind"].value_counts()
@@ -254,15 +254,15 @@ def _overview(run: _Run, results_dir: Path, generated: str) -> str:
     except (InputError, KeyError, OSError):
         shells_text = ""
     isl = run.facts.isl.topology if run.facts.network else None
-    status = "complete" if m.get("completed") else (
+    status = "complete" if m.completed else (
         f"incomplete: the run stopped before its end (chunks written so far are shown; "
-        f"{m.get('chunks_total', '?')} chunks planned)")
+        f"{m.chunks_total} chunks planned)")
     rows = [
         ("Scenario", _esc(run.name)),
         ("Description", _esc(run.facts.description or "–")),
         ("Time window", f"{start:%Y-%m-%d %H:%M:%S} to {end:%Y-%m-%d %H:%M:%S} UTC "
                         f"({_secs(n_steps * step_ns / 1e9)} s: {n_steps:,} steps of {_secs(step_ns / 1e9)} s)"),
-        ("Satellites", f"{int(m.get('n_satellites', 0)):,}{shells_text}"),
+        ("Satellites", f"{m.n_satellites:,}{shells_text}"),
         ("Ground sites", _esc(sites_text)),
     ]
     if isl:
@@ -270,7 +270,7 @@ def _overview(run: _Run, results_dir: Path, generated: str) -> str:
     rows += [
         ("Run status", _esc(status)),
         *((("Warnings", "<br>".join(_esc(w) for w in run.contract.warnings)),) if run.contract.warnings else ()),
-        ("leonet version", f"run with {_esc(m.get('leonet_version', '?'))}, report by {_esc(__version__)}"),
+        ("leonet version", f"run with {_esc(m.leonet_version or '?')}, report by {_esc(__version__)}"),
         ("Results folder", f"<code>{_esc(results_dir)}</code>"),
         ("Report generated", _esc(generated)),
     ]

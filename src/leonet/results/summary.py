@@ -63,13 +63,13 @@ def site_weights(store: ResultStore) -> np.ndarray:
 
 
 def coverage_summary(store: ResultStore) -> CoverageSummary:
-    manifest = store.read_manifest()
+    manifest = store.manifest
     sites = store.read("sites", columns=["name", "kind", "group"]).to_pandas()
     steps = store.read("site_steps", columns=["t", "site", "n_visible"]).to_pandas()
     n_sites = len(sites)
     steps = steps.sort_values(["site", "t"], kind="stable")
     nv = steps["n_visible"].to_numpy().reshape(n_sites, -1) if n_sites else np.zeros((0, 0), dtype=np.int16)
-    step_s = manifest["step_ns"] / 1e9
+    step_s = manifest.step_s
     gaps = [_gaps(row == 0) for row in nv]
     per_site = sites.assign(
         visible_min=nv.min(axis=1) if nv.size else 0,
@@ -209,7 +209,7 @@ def _most_loaded(store: ResultStore, names: np.ndarray, top: int = 5) -> pd.Data
         return pd.DataFrame()
     lo = store.read("load_steps").to_pandas()
     lo = lo[lo["direction"].astype(str) == "down"]
-    n_steps = store.read_manifest()["n_steps"]
+    n_steps = store.manifest.n_steps
     rows = []
     sats = lo[lo["kind"].astype(str) == "satellite"].groupby("a")["utilisation"]
     for sat, mean in (sats.sum() / n_steps).nlargest(top).items():
