@@ -74,6 +74,9 @@ def test_a_run_where_no_dish_connects_summarises_and_reports(capsys, tmp_path):
     assert "no PoPs: every dish will be NO_PATH" in stdout and "Traceback" not in err
     code, stdout, err = leonet_cli(capsys, "report", str(out))
     assert code == 0 and (out / "report.html").exists(), err
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "no PoPs: every dish will be NO_PATH" in html  # the run's warnings, in the overview
+    assert "dish-steps (100.00 %) were in an outage: NO_PATH" in html
 
 
 @pytest.mark.parametrize("damage", ["truncated", "deleted"])
