@@ -107,6 +107,7 @@ def test_globe_slider_and_dish_view(server, browser, tmp_path):
     assert not_blank(shot) > 1000
     keep("globe.png", shot)
     assert page.is_hidden("#compare-box")  # no baseline in this run
+    assert page.is_hidden("#warnings")  # nor any warning
 
     # The time slider moves the constellation.
     before = page.evaluate("() => document.getElementById('globe').data.find(t => t.name.startsWith('satellites')).lon[0]")
@@ -205,3 +206,33 @@ def test_scenario_vs_baseline(compare_server, browser):
     outside = [u for u in requests if not u.startswith(compare_server.url + "/")]
     assert requests and outside == [], outside
     page.close()
+
+
+def test_the_runs_warnings_and_the_state_colours_from_the_api(browser, tmp_path):
+    """A run without PoPs: the page shows the run's warning, and colours the dish's state with
+    the colour /api/v1/states gives (the page has no copy of the vocabulary)."""
+    import leonet
+    from leonet.states import BY_NAME
+
+    scenario = leonet.load_scenario("ukraine-gen1", overrides={
+        "time.duration_s": 6, "ground.builtin": [{"name": "starlink-gateways-2023", "regions": ["Europe"]}]})
+    result = leonet.run(scenario, out_dir=tmp_path / "nopop")
+    warning = result.model.network.warnings[0]
+    s = Server(tmp_path / "nopop")
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(s.url + "/")
+        page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+        assert page.is_visible("#warnings") and warning in page.inner_text("#warnings")
+        page.select_option("#dish-select", "Lviv0")
+        page.wait_for_selector("#dish[data-dish='Lviv0']", timeout=30_000)
+        badge = page.locator("#status .badge").first
+        assert badge.inner_text() == "NO_PINGS"
+        colour = badge.evaluate("b => getComputedStyle(b).backgroundColor")
+        hex_colour = BY_NAME["NO_PATH"].colour
+        assert colour == "rgb({}, {}, {})".format(*(int(hex_colour[k:k + 2], 16) for k in (1, 3, 5)))
+        assert not errors, errors
+    finally:
+        s.close()

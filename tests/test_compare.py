@@ -36,8 +36,10 @@ def runs(tmp_path_factory):
     d = tmp_path_factory.mktemp("cmp")
     (d / "s.yaml").write_text(textwrap.dedent(SCENARIO))
     sc = leonet.load_scenario(d / "s.yaml")
-    a = leonet.run(sc, out_dir=d / "out")
-    b = leonet.run(sc.model_copy(update={"events": [], "name": "cmp-baseline"}), out_dir=d / "out" / "baseline")
+    a = leonet.run(sc, out_dir=d / "out", baseline=True)  # the baseline goes to out/baseline
+    b = a.baseline
+    assert b.store.root == d / "out" / "baseline" and b.model.scenario.name == "cmp-baseline"
+    assert not b.model.scenario.events and b.store.read_manifest().scenario == "cmp-baseline"
     return d, a, b
 
 
@@ -79,3 +81,54 @@ def test_throughput_against_baseline(tmp_path):
     assert (df["unmet_down_share_baseline"] < 1e-9).all()   # the baseline's light demand is met
     assert (df["unmet_down_share"] > 0.05).all()             # a 400x surge is not
     assert (df["down_mean_mbps"] > df["down_mean_mbps_baseline"]).all()  # more is carried, though
+
+
+def test_congested_is_online_in_summary_compare_report_and_app(runs, tmp_path):
+    """leonet.states: CONGESTED is not an outage. Some CONNECTED steps are made CONGESTED: the
+    availability of `summary`, `compare`, the report and the app stay those of the intact run, and
+    none of them counts CONGESTED as lost time."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from leonet.app.network import regions
+    from leonet.app.run import RunData
+    from leonet.results.report import build_report_html
+    from leonet.results.store import ResultStore, parquet_record
+    from leonet.results.summary import network_summary
+    from leonet.states import STATE_NAMES
+
+    d, a, _ = runs
+    before = network_summary(a.store).by_group().set_index("group")["availability"]
+    folder = shutil.copytree(d / "out", tmp_path / "congested", ignore=shutil.ignore_patterns("baseline"))
+    records = {}
+    for part in sorted((folder / "dish_steps").glob("part-*.parquet")):
+        table = pq.read_table(part)
+        state = table.column("state").combine_chunks()
+        assert state.dictionary.to_pylist() == list(STATE_NAMES)
+        codes = state.indices.to_numpy(zero_copy_only=False).copy()
+        connected = np.flatnonzero(codes == STATE_NAMES.index("CONNECTED"))
+        codes[connected[::3]] = STATE_NAMES.index("CONGESTED")
+        new = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), state.dictionary)
+        pq.write_table(table.set_column(table.schema.get_field_index("state"), "state", new), part)
+        records[int(part.stem[5:])] = parquet_record(part.read_bytes())
+    store = ResultStore(folder)
+    m = store.read_manifest()
+    store.write_manifest(m.model_copy(update={"chunks": {**m.chunks, "dish_steps": records}}))
+    store = ResultStore(folder)
+
+    assert (store.read("dish_steps", columns=["state"]).column("state").to_pylist()).count("CONGESTED") > 10
+    summary = network_summary(store).by_group().set_index("group")
+    np.testing.assert_allclose(summary["availability"], before.reindex(summary.index), rtol=0, atol=1e-12)
+    assert all("CONGESTED" not in causes for causes in summary["outage_causes"])
+    res = resilience_by_group(store, store.manifest.step_s)
+    np.testing.assert_allclose(res["availability"], summary["availability"].reindex(res.index), rtol=0, atol=1e-12)
+    assert not any(c.endswith("CONGESTED") for c in res.columns if c.startswith("lost_s_"))
+    app = {r.group: r for r in regions(RunData(folder), 0, 100).regions}
+    for group, r in app.items():
+        assert r.availability == pytest.approx(summary.loc[group, "availability"], abs=1e-12)
+        assert "CONGESTED" not in r.outage_steps_by_leonet_state and "CONNECTED" not in r.outage_steps
+    html = build_report_html(folder)
+    for group, avail in summary["availability"].items():
+        assert f'data-group="{group}"' in html and f"{avail * 100:.2f}" in html

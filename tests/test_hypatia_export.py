@@ -1,4 +1,4 @@
-"""Export to Hypatia's satellite network state (leonet.results.hypatia_export).
+"""Export to Hypatia's satellite network state (leonet.hypatia.export).
 
 A small case of Hypatia's Starlink study (72 x 22 shell, +Grid, range-only ground links): four of
 Hypatia's top-100 cities, a station at the South Pole (no satellite ever in range), and a dish
@@ -28,9 +28,9 @@ import leonet
 from leonet.errors import InputError
 from leonet.ground.builtin import hypatia_top100_cities
 from leonet.network.isl import plus_grid_candidates
-from leonet.results.hypatia_export import export_hypatia
+from leonet.hypatia.export import export_hypatia
 from leonet.sim.step import compute_chunk
-from leonet.space.hypatia import read_hypatia_tles
+from leonet.hypatia.tles import read_hypatia_tles
 from leonet.space.propagate import propagate_teme
 
 CITIES = (0, 17, 73, 85)  # Tokyo, Manila, St Petersburg, Dalian (rows of Hypatia's top-100 list)

@@ -91,19 +91,16 @@ def run(
             bar.update(task, completed=done, total=total, description="simulating")
 
         try:
-            result = run_scenario(sc, out_dir=out, overwrite=overwrite, progress=progress, workers=workers, dask=dask)
+            result = run_scenario(sc, out_dir=out, overwrite=overwrite, progress=progress, workers=workers, dask=dask,
+                                  baseline=baseline,
+                                  on_baseline=lambda: bar.update(task, completed=0, description="baseline"))
         except KeyboardInterrupt:
             bar.stop()
             err_console.print("interrupted: finished chunks are kept; run the same command again to resume.")
             raise typer.Exit(130) from None
-        base_result = None
-        if baseline:
-            if not sc.events:
-                raise InputError("--baseline needs a scenario with events (the baseline is the scenario without them)")
-            base_sc = sc.model_copy(update={"events": [], "name": f"{sc.name}-baseline"})
-            bar.update(task, completed=0, description="baseline")
-            base_result = run_scenario(base_sc, out_dir=result.store.root / "baseline", overwrite=overwrite,
-                                       progress=progress, workers=workers, dask=dask)
+        base_result = result.baseline
+    for damaged in result.recomputed + (base_result.recomputed if base_result is not None else []):
+        err_console.print(f"[yellow]recomputed:[/] {damaged}")
     summary = coverage_summary(result.store)
     _print_run_header(result)
     _print_coverage(summary)
@@ -133,7 +130,7 @@ def _print_resilience(result, base_result=None) -> None:
     from .results.compare import LOST_STATES, compare, resilience_by_group
 
     store = result.store
-    step_s = store.read_manifest()["step_ns"] / 1e9
+    step_s = store.manifest.step_s
     if base_result is not None:
         ends = {r.spec.name: (r.end_ns, r.spec.type) for r in result.model.timeline.events
                 if r.end_ns <= int(result.model.t_ns[-1])}
@@ -227,6 +224,11 @@ def _print_network(ns, warnings=()) -> None:
     _print_pairs(ns)
 
 
+def _ms(value: float) -> str:
+    """A time in ms for a table cell; "-" when there is none (a group never connected)."""
+    return f"{value:.1f}" if np.isfinite(value) else "-"
+
+
 def _print_dish_service(ns) -> None:
     queue = "speedtest_p50_mbps" in ns.by_group().columns
     t = Table(title="Service per dish group (RTT dish -> PoP: " + ("propagation + queueing)" if queue else "propagation only)"))
@@ -234,7 +236,7 @@ def _print_dish_service(ns) -> None:
         t.add_column(col, justify="right" if col in ("dishes", "availability", "RTT p5", "p50", "p95 (ms)", "path changes") else "left")
     for _, r in ns.by_group().iterrows():
         t.add_row(str(r["group"]), str(r["dishes"]), f"{100 * r['availability']:.1f}%",
-                  f"{r['rtt_p5_ms']:.1f}", f"{r['rtt_p50_ms']:.1f}", f"{r['rtt_p95_ms']:.1f}",
+                  _ms(r["rtt_p5_ms"]), _ms(r["rtt_p50_ms"]), _ms(r["rtt_p95_ms"]),
                   str(r["path_changes"]), str(r["top_gateway"]), str(r["top_pop"]), str(r["outage_causes"]))
     console.print(t)
     groups = ns.by_group()
@@ -318,12 +320,15 @@ def summary(results: Path = typer.Argument(..., help="A results folder written b
     from .results.store import ResultStore
     from .results.summary import coverage_summary, network_summary
 
+    from .results.contract import read_contract
+
     store = ResultStore(results)
     m = store.read_manifest()
-    console.print(f"[bold]{m['scenario']}[/]: {m['n_satellites']:,} satellites, {m['n_sites']:,} sites, {m['n_steps']:,} steps"
-                  + ("" if m.get("completed") else " (incomplete run: run it again to finish)"))
+    store.verify()  # a damaged or missing chunk: one message naming the files, no summary
+    console.print(f"[bold]{m.scenario}[/]: {m.n_satellites:,} satellites, {m.n_sites:,} sites, {m.n_steps:,} steps"
+                  + ("" if m.completed else " (incomplete run: run it again to finish)"))
     _print_coverage(coverage_summary(store))
-    _print_network(network_summary(store))
+    _print_network(network_summary(store), read_contract(store).warnings)
 
 
 @app.command("report")
@@ -332,7 +337,7 @@ def report_cmd(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="HTML file (default: RESULTS/report.html)."),
     max_dishes: int = typer.Option(50, "--max-dishes", min=0, help="At most this many individual dishes in the plots."),
 ):
-    """Write one self-contained HTML report of a run (RTT CDFs, RTT over time with 15 s slots,
+    """Write one self-contained HTML report of a run (RTT CDFs, RTT over time with the run's slots,
     availability map, throughput, outage causes). It opens offline."""
     from .results.report import write_report
 
@@ -400,7 +405,7 @@ def export_hypatia_cmd(
     """Write Hypatia's satellite-network-state files (tles.txt, isls.txt, ground_stations.txt,
     gsl_interfaces_info.txt, description.txt, fstate_<t>.txt, gsl_if_bandwidth_<t>.txt) so that
     Hypatia's ns-3 simulator can run on them."""
-    from .results.hypatia_export import export_hypatia
+    from .hypatia.export import export_hypatia
     from .scenario import load_scenario
     from .sim.model import build_model
 

@@ -1,7 +1,7 @@
 """The HTTP JSON API under ``/api/v1``: routes, their parameters and bounds.
 
 Every parameter is bounded here (FastAPI answers 422 outside the bounds) and again against the run
-in :mod:`leonet.app.queries` (a step past the run, a window longer than ``MAX_SPAN_STEPS``: 422).
+in :mod:`leonet.app.run` (a step past the run, a window longer than ``MAX_SPAN_STEPS``: 422).
 An unknown dish is 404 with a message that says how to list the dishes. No parameter is ever a
 file path: a dish is looked up by name in the run's sites, tables are opened by name.
 """
@@ -13,8 +13,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from . import schemas
-from .queries import MAX_SPAN_STEPS, RunData
+from .. import states as state_vocabulary
+from . import dish, network, schemas
+from .run import MAX_SPAN_STEPS, RunData
 
 #: Upper bounds of the size parameters (the defaults are lower).
 LIMITS = {
@@ -51,35 +52,42 @@ def _data(request: Request) -> RunData:
 @router.get("/run", response_model=schemas.RunInfo, summary="What the run is: scenario, time window, sizes, tables")
 def run_info(request: Request):
     info = _data(request).info()
-    info["limits"] = dict(LIMITS)
+    info.limits = dict(LIMITS)
     return info
+
+
+@router.get("/states", response_model=list[schemas.StateInfo], summary="The dish-state vocabulary: names, the dish's words, colours, outage or not")
+def dish_states(request: Request):
+    """Every state leonet writes (leonet.states), in code order: the page colours and names
+    states from this list."""
+    return [schemas.StateInfo(**s) for s in state_vocabulary.as_json()]
 
 
 @router.get("/dishes", response_model=schemas.DishList, summary="The run's dishes, a page at a time")
 def dishes(request: Request, offset: Offset = 0,
            limit: Annotated[int, Query(ge=1, le=LIMITS["max_list"])] = 100,
            group: Annotated[str | None, Query(max_length=200, description="Only dishes of this group (city, region).")] = None):
-    return _data(request).dishes(offset, limit, group)
+    return dish.dishes(_data(request), offset, limit, group)
 
 
 @router.get("/dishes/{dish_id:path}/status", response_model=schemas.DishStatus, responses=NOT_FOUND,
             summary="A dish's status at one step, in the dish's own field names")
 def dish_status(request: Request, dish_id: DishId, step: Step = None, t: When = None):
-    return _data(request).status(dish_id, step, t)
+    return dish.status(_data(request), dish_id, step, t)
 
 
 @router.get("/dishes/{dish_id:path}/history", response_model=schemas.DishHistory, responses=HISTORY_NOT_FOUND,
             summary=f"A dish's per-step history over a window of at most {MAX_SPAN_STEPS} steps")
 def dish_history(request: Request, dish_id: DishId, start_step: StartStep = None, end_step: EndStep = None,
                  baseline: Annotated[bool, Query(description="Also give the baseline's state and latency at the same steps (404 when the run has no baseline).")] = False):
-    return _data(request).history(dish_id, start_step, end_step, baseline)
+    return dish.history(_data(request), dish_id, start_step, end_step, baseline)
 
 
 @router.get("/dishes/{dish_id:path}/outages", response_model=schemas.Outages, responses=NOT_FOUND,
             summary="A dish's outages (runs of steps not connected) with their cause and duration")
 def dish_outages(request: Request, dish_id: DishId, start_step: StartStep = None, end_step: EndStep = None,
                  limit: Annotated[int, Query(ge=1, le=LIMITS["max_list"])] = 200):
-    return _data(request).outages(dish_id, start_step, end_step, limit)
+    return dish.outages(_data(request), dish_id, start_step, end_step, limit)
 
 
 @router.get("/dishes/{dish_id:path}/obstruction_map", response_model=schemas.ObstructionMap, responses=NOT_FOUND,
@@ -87,7 +95,7 @@ def dish_outages(request: Request, dish_id: DishId, start_step: StartStep = None
 def obstruction_map(request: Request, dish_id: DishId,
                     max_tracks: Annotated[int, Query(ge=1, le=LIMITS["max_tracks"])] = 40,
                     max_points: Annotated[int, Query(ge=2, le=LIMITS["max_points"])] = 600):
-    return _data(request).obstruction_map(dish_id, max_tracks, max_points)
+    return dish.obstruction_map(_data(request), dish_id, max_tracks, max_points)
 
 
 @router.get("/snapshot", response_model=schemas.Snapshot, responses=NOT_FOUND,
@@ -96,13 +104,13 @@ def snapshot(request: Request, step: Step = None, t: When = None,
              max_satellites: Annotated[int, Query(ge=0, le=LIMITS["max_satellites"], description="Thin satellites to at most this many (an even stride).")] = 5000,
              max_links: Annotated[int, Query(ge=0, le=LIMITS["max_links"], description="Thin active laser links to at most this many.")] = 3000,
              max_dishes: Annotated[int, Query(ge=0, le=LIMITS["max_dishes"], description="At most this many dishes: every dish not connected first, then an even spread of the connected.")] = 2000):
-    return _data(request).snapshot(step, t, max_satellites, max_links, max_dishes)
+    return network.snapshot(_data(request), step, t, max_satellites, max_links, max_dishes)
 
 
 @router.get("/regions", response_model=schemas.Regions, responses=NOT_FOUND,
             summary="Per-region (dish group) service: availability, RTT percentiles, outage causes")
 def regions(request: Request, offset: Offset = 0, limit: Annotated[int, Query(ge=1, le=LIMITS["max_list"])] = 200):
-    return _data(request).regions(offset, limit)
+    return network.regions(_data(request), offset, limit)
 
 
 @router.get("/compare", response_model=schemas.Compare, responses=NO_BASELINE,
@@ -112,4 +120,4 @@ def compare(request: Request, offset: Offset = 0, limit: Annotated[int, Query(ge
     (matched step by step), lost time by cause, by what users were online, what the satellite
     saved, and the time to recover after each event's end (`leonet.results.compare.compare`).
     Only for a run made with `leonet run SCENARIO --baseline`; otherwise 404."""
-    return _data(request).compare(offset, limit)
+    return network.compare(_data(request), offset, limit)

@@ -34,6 +34,17 @@ FRACTION_DOC = ("Fraction of all this dish's look directions over the run that w
                 "visibility table.")
 
 
+class StateInfo(BaseModel):
+    """One dish state of leonet's vocabulary (leonet.states)."""
+
+    name: str = Field(description="leonet's name, as in the results' state columns.")
+    code: int = Field(description="The int8 code (the Parquet dictionary index).")
+    dish_word: str = Field(description="What the dish's status API says in this state.")
+    colour: str = Field(description="CSS colour used by the page, the report and CZML.")
+    outage: bool = Field(description="Whether the state counts as an outage (lost time, availability).")
+    meaning: str
+
+
 class ShellSize(BaseModel):
     name: str
     satellites: int
@@ -46,7 +57,7 @@ class Sizes(BaseModel):
     gateways: int
     pops: int
     stations: int
-    horizon_masks: int = Field(description="Distinct horizon masks in the scenario.")
+    horizon_masks: int = Field(description="Distinct horizon masks of the run (as resolved by the run, obstructions.json).")
     masked_dishes: int = Field(description="Dishes that have a horizon mask.")
 
 
@@ -59,15 +70,17 @@ class RunInfo(BaseModel):
     steps: int
     duration_s: float
     completed: bool
+    slot_period_s: float = Field(description="The run's reconfiguration slot period (s): dishes are assigned a satellite once per slot.")
+    slot_offset_s: float = Field(description="Slot boundaries fall this many seconds after each period boundary counted from the Unix epoch.")
     sizes: Sizes
     tables: list[str]
     network: bool = Field(description="Whether the run has dish routes (table dish_steps).")
     baseline: bool = Field(False, description="Whether the run has a baseline (RESULTS/baseline: the same scenario without its events, from `leonet run --baseline`): then /api/v1/compare and history's baseline=true answer.")
-    events: int = Field(0, description="Events in the scenario (see /api/v1/compare for them).")
+    events: int = Field(0, description="Events in the scenario, as the run resolved them (see /api/v1/compare for them).")
     min_elevation_deg: float | None
     states: dict[str, str] = Field(description="leonet state -> the dish's state.")
     alerts: dict[str, str] = Field(description="Every alert leonet can raise, with its meaning.")
-    warnings: list[str]
+    warnings: list[str] = Field(description="The run's warnings (as `leonet run` printed them), then the app's own (a baseline left out, an older results folder).")
     limits: dict[str, int] = Field(description="The API's bounds (maximum values of its parameters).")
 
 
@@ -97,7 +110,7 @@ class DishStatus(BaseModel):
     t: str = Field(description="UTC instant of the step, ISO 8601.")
     t_s: float = Field(description="Seconds since the start of the run.")
     state: str = Field(description=STATE_DOC)
-    leonet_state: str = Field(description="leonet's own state, verbatim: CONNECTED, NO_SATS, NO_PATH or OBSTRUCTED.")
+    leonet_state: str = Field(description="leonet's own state, verbatim (see /api/v1/states).")
     pop_ping_latency_ms: float | None = Field(description="Round trip dish -> PoP at this step (leonet's rtt_ms; propagation only). null when not connected.")
     pop_ping_drop_rate: float = Field(description="1 when the dish's state is not CONNECTED at this step, else 0 (leonet has one state per step: pings to the PoP all drop or all arrive). Over a window, the history's summary gives the fraction.")
     downlink_throughput_bps: float | None = Field(description=NOT_MODELLED)
@@ -116,7 +129,7 @@ class DishStatus(BaseModel):
     isl_hops: int | None
     hops: int | None
     path: list[int] = Field(description="Satellites of the path, serving satellite first.")
-    slot_start: str = Field(description="Start of the 15 s slot in force (UTC).")
+    slot_start: str = Field(description="Start of the reconfiguration slot in force (UTC); the slot period is RunInfo.slot_period_s.")
     satellites_in_view: int | None
     satellites_clear: int | None = Field(description="Satellites in view and not behind the mask.")
     alerts: list[str] = Field(description="Active alerts; see /api/v1/run for their meanings. The dish's hardware alerts are not modelled.")
@@ -155,7 +168,7 @@ class DishHistory(BaseModel):
     serving_sat_name: list[str | None]
     path_changed: list[bool]
     rerouted_mid_slot: list[bool]
-    slot_boundaries_s: list[float] = Field(description="Starts of the 15 s slots inside the window, seconds since the run's start.")
+    slot_boundaries_s: list[float] = Field(description="Starts of the reconfiguration slots inside the window (period RunInfo.slot_period_s), seconds since the run's start.")
     summary: HistorySummary
     baseline: BaselineHistory | None = Field(None, description="With baseline=true: the same dish and steps in the run's baseline (the scenario without its events), arrays aligned with `steps`; null otherwise.")
 
@@ -258,7 +271,7 @@ class Region(BaseModel):
     group: str
     dishes: int
     steps: int
-    availability: float | None = Field(description="Share of dish-steps in leonet's CONNECTED state (as `leonet summary`: CONGESTED counts against it).")
+    availability: float | None = Field(description="Share of dish-steps not in an outage state (as `leonet summary`; CONGESTED is online, see /api/v1/states).")
     rtt_p5_ms: float | None
     rtt_p50_ms: float | None
     rtt_p95_ms: float | None
@@ -310,14 +323,14 @@ class OnlineBy(BaseModel):
 class CompareGroup(BaseModel):
     group: str
     dishes: int
-    availability: float | None = Field(description="Share of dish-steps in leonet's CONNECTED state in the scenario (CONGESTED counts against it, as in `leonet summary`).")
+    availability: float | None = Field(description="Share of dish-steps not in an outage state in the scenario (CONGESTED is online, as in `leonet summary`).")
     availability_baseline: float | None = Field(description="The same in the baseline (no events).")
     availability_change: float | None = Field(description="availability - availability_baseline.")
     rtt_p50_ms: float | None
     rtt_p50_ms_baseline: float | None
     rtt_p50_inflation_ms: float | None = Field(description="Median over (step, dish) connected in both runs of scenario RTT - baseline RTT (matched step by step, so outages do not bias it).")
-    lost_s_by_leonet_state: dict[str, float] = Field(description="Dish-seconds lost in the scenario by leonet state (NO_SATS, OBSTRUCTED, NO_PATH, JAMMED, OFFLINE, CONGESTED), weighted by the dishes each site stands for.")
-    lost_s_by_cause: dict[str, float] = Field(description="The same in the dish's words (NO_PINGS for NO_PATH, ...); CONGESTED, which the dish calls CONNECTED, left out.")
+    lost_s_by_leonet_state: dict[str, float] = Field(description="Dish-seconds lost in the scenario by outage state (NO_SATS, NO_PATH, OBSTRUCTED, OFFLINE, JAMMED; CONGESTED is online, not lost), weighted by the dishes each site stands for.")
+    lost_s_by_cause: dict[str, float] = Field(description="The same in the dish's words (NO_PINGS for NO_PATH, ...).")
     online_by: OnlineBy | None = Field(description="By what users were online in the scenario (dish_steps.online_by); null when the run has no terrestrial comparison.")
     saved_by_satellite_s: float | None = Field(description="Dish-seconds online by satellite only: what the satellite saved while the ground internet was down.")
     recovery: list[Recovery] = Field(description="Per event that ended within the run and left some of this group's dishes down at its end.")

@@ -25,7 +25,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from .._version import __version__
 from .api import router
-from .queries import BadQuery, NotFound, RunData
+from .network import warm_up
+from .run import BadQuery, NotFound, RunData
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
@@ -42,7 +43,10 @@ constellation at any step. Read-only; every query is bounded (time span, list si
   No number is ever made up; a run with capacity gives the rates leonet allocated.
 * `state`: CONNECTED, NO_SATS, OBSTRUCTED; NO_PINGS for leonet's NO_PATH (a satellite in view but
   no PoP reachable), NO_DOWNLINK for JAMMED, DISH_UNREACHABLE for OFFLINE, and CONNECTED for
-  CONGESTED (alert `congested`). `leonet_state` carries leonet's state verbatim.
+  CONGESTED (alert `congested`). `leonet_state` carries leonet's state verbatim. The whole
+  vocabulary (names, the dish's words, colours, outage or not) is at `/api/v1/states`.
+* A results folder whose chunk files are missing, truncated or changed since the run wrote them
+  is not served: the server refuses to start and names the damaged files.
 * A run made with `leonet run SCENARIO --baseline` (the same scenario without its events in
   RESULTS/baseline): `/api/v1/compare` gives what the events cost per dish group, and a dish's
   history with `baseline=true` carries the baseline's state and latency beside its own. Without a
@@ -75,10 +79,9 @@ def create_app(results_dir: str | Path) -> FastAPI:
     """
     data = RunData(results_dir)
     data.sky  # build the constellation now, so the first request is quick
-    data.masks
-    data.warm_up()
+    warm_up(data)
     app = FastAPI(
-        title=f"leonet dish API - {data.manifest.get('scenario', data.root.name)}",
+        title=f"leonet dish API - {data.manifest.scenario or data.root.name}",
         version=__version__, description=DESCRIPTION,
         docs_url=None, redoc_url=None, openapi_url="/openapi.json",
     )

@@ -2,8 +2,8 @@
 
 The constellation is rebuilt from the results folder's own ``satellites`` table (elements, shell,
 plane, slot), so a snapshot needs no scenario files: it is the same SGP4 propagation the run used.
-Laser links are recomputed for the instant with :func:`leonet.network.isl.active_isls` on the
-scenario's candidate topology (+Grid by default, none for a bent pipe, or the run's list file).
+Laser links are recomputed for the instant with :func:`leonet.space.lineofsight.active_isls` (the
+engine's rule) on the candidate pairs the run stored (``isl_candidates.json``).
 
 Thinning keeps every response bounded whatever the constellation: a deterministic stride over
 satellites and over links (every k-th), so the same request always draws the same points.
@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..network import isl as isl_mod
 from ..space.constellation import Constellation
 from ..space.elements import OrbitElements
 from ..space.frames import FrameConvention, ecef_to_geodetic, enu_basis, geodetic_to_ecef, look_angles
+from ..space.lineofsight import active_isls
 from ..space.propagate import propagate
 
 _ELEMENT_COLUMNS = (
@@ -97,7 +97,7 @@ class SkyModel:
             ecef = propagate(self.constellation, np.array([t_ns], dtype=np.int64)).ecef_m[0]
             lat, lon, alt = ecef_to_geodetic(ecef)
             if len(self.isl_candidates):
-                links = isl_mod.active_isls(self.isl_candidates, ecef, self.grazing_height_m, self.isl_max_range_m).links
+                links = active_isls(self.isl_candidates, ecef, self.grazing_height_m, self.isl_max_range_m).links
             else:
                 links = np.zeros((0, 2), dtype=np.int32)
             sky = Sky(ecef_m=ecef, lat_deg=lat, lon_deg=lon, alt_m=alt, links=links)
@@ -126,17 +126,3 @@ class SkyModel:
         el, az, _ = look_angles(np.repeat(site, len(flat), axis=0), np.repeat(enu, len(flat), axis=0), flat)
         return az.reshape(ecef.shape[:2]), el.reshape(ecef.shape[:2])
 
-
-def isl_candidates_for(scenario, constellation: Constellation) -> tuple[np.ndarray, list[str]]:
-    """The scenario's ISL candidates (or none), and warnings for what could not be rebuilt."""
-    if scenario is None:
-        return isl_mod.plus_grid_candidates(constellation), ["scenario.yaml could not be read: laser links drawn as +Grid"]
-    spec = scenario.network.isl
-    if spec.topology == "none":
-        return np.zeros((0, 2), dtype=np.int32), []
-    if spec.topology == "plus-grid":
-        return isl_mod.plus_grid_candidates(constellation, inter_plane_shift=spec.inter_plane_shift), []
-    try:
-        return isl_mod.read_isl_list(scenario.resolve_path(spec.list_file), len(constellation)), []
-    except Exception as err:  # the list file moved since the run: show no lasers, say why
-        return np.zeros((0, 2), dtype=np.int32), [f"ISL list file could not be read ({err}): no laser links drawn"]

@@ -18,8 +18,7 @@ import numpy as np
 
 from ..errors import InputError
 
-N_AZIMUTH = 360
-WEDGE_DEG = 30.0
+from ..horizon import N_AZIMUTH, WEDGE_DEG, blocked  # noqa: F401  (the mask lookup, shared with readers)
 
 
 def horizon_from_points(azimuth_deg, elevation_deg, source: str = "mask") -> np.ndarray:
@@ -70,29 +69,6 @@ def read_horizon_csv(path: str | Path) -> np.ndarray:
         except (ValueError, IndexError):
             raise InputError(f"expected two numbers, got {line.strip()!r}", source, f"line {k}") from None
     return horizon_from_points(az, el, source)
-
-
-def blocked(masks: np.ndarray, mask_of_site: np.ndarray, site: np.ndarray,
-            azimuth_deg: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
-    """Whether each (site, satellite) look direction is below that site's horizon.
-
-    Parameters
-    ----------
-    masks : (M, 360) horizons; mask_of_site : (S,) mask number per site, -1 for a clear sky.
-    site, azimuth_deg, elevation_deg : (K,) pairs.
-    """
-    out = np.zeros(len(site), dtype=bool)
-    m = mask_of_site[site] if len(site) else np.zeros(0, dtype=np.int64)
-    has = m >= 0
-    if not has.any():
-        return out
-    az = np.mod(azimuth_deg[has], 360.0)
-    lo = np.floor(az).astype(np.int64) % N_AZIMUTH
-    hi = (lo + 1) % N_AZIMUTH
-    w = az - np.floor(az)
-    limit = (1 - w) * masks[m[has], lo] + w * masks[m[has], hi]
-    out[has] = elevation_deg[has] < limit
-    return out
 
 
 def wedge_of(azimuth_deg: np.ndarray) -> np.ndarray:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..states import OUTAGE_STATES
 from .store import ResultStore
 from .summary import site_weights
 
-LOST_STATES = ("NO_SATS", "OBSTRUCTED", "NO_PATH", "JAMMED", "OFFLINE", "CONGESTED")
+#: The states that count as lost time (leonet.states: CONGESTED is online, not lost).
+LOST_STATES = OUTAGE_STATES
 
 
 def _dish_frame(store: ResultStore) -> pd.DataFrame:
@@ -42,7 +44,7 @@ def resilience_by_group(store: ResultStore, step_s: float) -> pd.DataFrame:
     d = _dish_frame(store)
     by = d["group"]
     dishes = d.drop_duplicates("site").groupby("group", sort=False)["w"].sum()
-    out = pd.DataFrame({"dishes": dishes.astype(int), "availability": _wmean(d, d["state"] == "CONNECTED")})
+    out = pd.DataFrame({"dishes": dishes.astype(int), "availability": _wmean(d, ~d["state"].isin(LOST_STATES))})
     for cause in LOST_STATES:
         out[f"lost_s_{cause}"] = (d["w"] * (d["state"] == cause)).groupby(by, sort=False).sum() * step_s
     if "online_by" in d:
@@ -72,7 +74,7 @@ def compare(scenario_store: ResultStore, baseline_store: ResultStore,
     time by cause in the scenario, and the median time to recover after each event's end.
 
     ``event_ends`` maps an event name to (end instant ns, event type)."""
-    step_s = scenario_store.read_manifest()["step_ns"] / 1e9
+    step_s = scenario_store.manifest.step_s
     a = resilience_by_group(scenario_store, step_s)
     b = resilience_by_group(baseline_store, step_s)
     out = pd.DataFrame({
@@ -105,7 +107,8 @@ def compare(scenario_store: ResultStore, baseline_store: ResultStore,
 
 def _recovery_s(d: pd.DataFrame, end_ns: int, state: str) -> pd.Series:
     """Median, over the dishes the event had left in ``state`` just before its end, of the time
-    from the end until each is CONNECTED again (inf if one never recovers within the run)."""
+    from the end until each is back: online again (not in an outage state), or, for a state that
+    is not an outage (CONGESTED), CONNECTED (inf if one never recovers within the run)."""
     t_ns = d["t"].astype("int64").to_numpy()
     before = d[t_ns < end_ns]
     after = d[t_ns >= end_ns]
@@ -117,7 +120,8 @@ def _recovery_s(d: pd.DataFrame, end_ns: int, state: str) -> pd.Series:
     for group, g in after[after["site"].isin(down_at_end)].groupby("group", sort=False):
         times = []
         for _, s in g.groupby("site"):
-            ok = s[s["state"] == "CONNECTED"]["t"].astype("int64")
+            back = ~s["state"].isin(LOST_STATES) if state in LOST_STATES else s["state"] == "CONNECTED"
+            ok = s[back]["t"].astype("int64")
             times.append((ok.min() - end_ns) / 1e9 if len(ok) else np.inf)
         res[group] = float(np.median(times))
     return pd.Series(res, dtype=float)

@@ -19,7 +19,6 @@ Each CSV is written under a temporary name and renamed into place when complete.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..errors import InputError
+from . import atomic
 from .store import ResultStore
 
 #: Static tables (one Parquet file each) in the order they are exported.
@@ -137,8 +137,7 @@ def _table_files(store: ResultStore, name: str) -> list[Path]:
     static = store.root / f"{name}.parquet"
     if static.exists():
         return [static]
-    folder = store.root / name
-    parts = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+    parts = store.parts(name)  # verified against the manifest: a damaged chunk is refused, named
     if not parts:
         available = [*[t for t in STATIC_TABLES if (store.root / f"{t}.parquet").exists()], *store.tables()]
         raise InputError(f"has no table {name!r}; tables: {', '.join(available) or 'none'}", source=str(store.root))
@@ -158,7 +157,7 @@ def available_tables(results_dir: str | Path) -> list[str]:
     manifest = store.read_manifest()
     static = [t for t in STATIC_TABLES if (store.root / f"{t}.parquet").exists()]
     present = store.tables()
-    ordered = [t for t in manifest.get("tables", []) if t in present]
+    ordered = [t for t in manifest.tables if t in present]
     return static + ordered + [t for t in present if t not in ordered]
 
 
@@ -204,10 +203,9 @@ def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] |
 
 def _write_table_csv(parts: list[Path], dest: Path, site_names: pa.Array, sat_names: pa.Array,
                      is_sites: bool, static: bool, max_rows: int | None) -> Path:
-    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
     writer = None
     rows = 0
-    try:
+    with atomic.atomic_path(dest) as tmp:  # a full disk: one message naming the file
         with open(tmp, "wb") as fh:
             for part in parts:
                 pf = pq.ParquetFile(part)
@@ -234,8 +232,4 @@ def _write_table_csv(parts: list[Path], dest: Path, site_names: pa.Array, sat_na
                 writer = pacsv.CSVWriter(fh, table.schema)
                 writer.write_table(table)
             writer.close()
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return dest

@@ -17,8 +17,8 @@ The document (a JSON list of packets) holds:
   packet's ``name`` says which was used.
 - ``site-<index>``: one static point per ground site, coloured by kind (gateways blue, PoPs
   purple, stations white, dishes without network results cyan). A dish with ``dish_steps`` is
-  coloured by its state over time: ``CONNECTED`` green, ``NO_SATS`` grey, ``NO_PATH`` red,
-  ``OBSTRUCTED`` orange, any other state yellow. Each run of equal states is one interval
+  coloured by its state over time, in the colours of :mod:`leonet.states` (the report's and the
+  app's), a state unknown there yellow. Each run of equal states is one interval
   ``[t_first, t_last + step]``, so the intervals cover the run.
 - ``link-<site>-<n>``: a dish's serving link, a straight polyline whose ``positions.references``
   are the dish's and the serving satellite's positions, shown (``availability``) while that
@@ -38,7 +38,6 @@ place. Positions need ``kept satellites x kept steps x 24`` bytes of memory; bey
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -47,19 +46,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError
+from ..states import STATES
 from ..space.constellation import Constellation
 from ..space.elements import OrbitElements
 from ..space.frames import FrameConvention
 from ..space.propagate import propagate
-from .store import ResultStore
+from . import atomic
+from .store import Manifest, ResultStore
 
-#: Colours (RGBA) of dish states, site kinds and shells.
-STATE_RGBA: dict[str, list[int]] = {
-    "CONNECTED": [0, 200, 0, 255],
-    "NO_SATS": [128, 128, 128, 255],
-    "NO_PATH": [220, 0, 0, 255],
-    "OBSTRUCTED": [255, 140, 0, 255],
-}
+def _rgba(css_hex: str) -> list[int]:
+    """"#rrggbb" -> [r, g, b, 255]."""
+    return [int(css_hex[k:k + 2], 16) for k in (1, 3, 5)] + [255]
+
+
+#: Colours (RGBA) of dish states (leonet.states), site kinds and shells.
+STATE_RGBA: dict[str, list[int]] = {s.name: _rgba(s.colour) for s in STATES}
 OTHER_STATE_RGBA = [255, 220, 0, 255]
 KIND_RGBA: dict[str, list[int]] = {
     "dish": [0, 220, 220, 255],
@@ -113,6 +114,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     """
     store = ResultStore(results_dir)
     manifest = store.read_manifest()
+    store.verify()  # a damaged or missing chunk: one message naming the files, no export
     root = store.root
     if not isinstance(every_n_steps, (int, np.integer)) or every_n_steps < 1:
         raise InputError(f"must be a whole number of at least 1, got {every_n_steps!r}", location="every_n_steps")
@@ -123,11 +125,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     for static in ("sites", "satellites"):
         if not (root / f"{static}.parquet").exists():
             raise InputError(f"has no {static}.parquet; is the run complete?", source=str(root))
-    try:
-        start_ns, step_ns = int(manifest["start_ns"]), int(manifest["step_ns"])
-        n_steps = int(manifest["n_steps"])
-    except (KeyError, TypeError, ValueError) as err:
-        raise InputError(f"manifest.json lacks a valid {err} entry", source=str(root)) from None
+    start_ns, step_ns, n_steps = manifest.start_ns, manifest.step_ns, manifest.n_steps
     tables = set(store.tables())
 
     steps = _steps_present(store, manifest, tables, start_ns, step_ns, n_steps)
@@ -169,7 +167,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     duration_s = (t_last - t_first) / 1e9
     document = {
         "id": "document",
-        "name": f"{manifest.get('scenario', 'leonet run')}: satellite positions from {source}",
+        "name": f"{manifest.scenario}: satellite positions from {source}",
         "version": "1.0",
         "clock": {
             "interval": interval(t_first, t_last),
@@ -183,10 +181,9 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     written_sat = np.zeros(n_sats, dtype=bool)
     kept_set[keep] = True
 
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     ids: set[str] = set()
     references: list[str] = []
-    try:
+    with atomic.atomic_path(out) as tmp:  # a full disk: one message naming the file, nothing half-written
         with open(tmp, "w", encoding="utf-8") as fh:
             writer = _PacketWriter(fh, ids, references)
             writer.write(document)
@@ -204,19 +201,15 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
         missing = sorted({r.split("#", 1)[0] for r in references} - ids)
         if missing:
             raise RuntimeError(f"CZML references unknown entities {missing[:5]}")
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return out
 
 
 # -- what the results hold ------------------------------------------------------------------------
 
-def _steps_present(store: ResultStore, manifest: dict, tables: set[str], start_ns: int, step_ns: int,
+def _steps_present(store: ResultStore, manifest: Manifest, tables: set[str], start_ns: int, step_ns: int,
                    n_steps: int) -> np.ndarray:
     """Step indices with results: all of them for a completed run, else those in the files."""
-    if manifest.get("completed"):
+    if manifest.completed:
         return np.arange(n_steps, dtype=np.int64)
     table = next((t for t in ("network_steps", "site_steps") if t in tables), None)
     if table is None:
@@ -227,10 +220,9 @@ def _steps_present(store: ResultStore, manifest: dict, tables: set[str], start_n
 
 def _read_dish_steps(store: ResultStore, start_ns: int, step_ns: int) -> dict[str, np.ndarray] | None:
     """dish_steps as arrays sorted by (site, step): site, step, state code, serving; state names."""
-    folder = store.root / "dish_steps"
     sites, steps, states, serving = [], [], [], []
     names: list[str] = []
-    for part in sorted(folder.glob("part-*.parquet")):
+    for part in store.parts("dish_steps"):
         table = pq.read_table(part, columns=["t", "site", "state", "serving_sat"])
         steps.append((table.column("t").cast(pa.int64()).to_numpy() - start_ns) // step_ns)
         sites.append(table.column("site").to_numpy().astype(np.int64))
@@ -284,7 +276,7 @@ def _positions_from_table(store: ResultStore, keep: np.ndarray, kept_steps: np.n
     row_arr = np.full(int(kept_steps[-1]) - step_lookup_lo + 1 if len(kept_steps) else 1, -1, dtype=np.int64)
     for s, i in row_of.items():
         row_arr[s - step_lookup_lo] = i
-    for part in sorted((store.root / "positions").glob("part-*.parquet")):
+    for part in store.parts("positions"):
         pf = pq.ParquetFile(part)
         for batch in pf.iter_batches(batch_size=1 << 20, columns=["t", "sat", "x_m", "y_m", "z_m", "error_code"]):
             step = (batch.column(0).cast(pa.int64()).to_numpy() - start_ns) // step_ns - step_lookup_lo

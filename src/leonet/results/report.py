@@ -7,7 +7,7 @@ summaries of :mod:`leonet.results.summary`) and writes ``RESULTS_DIR/report.html
 - service per dish group (region): availability, RTT p5/p50/p95, path changes, top gateway and
   PoP, outage steps by cause; and the satellites in view per site group;
 - the RTT CDF per group (and per dish, up to ``max_dishes_in_plots`` lines);
-- RTT over time for one representative dish per group, with the 15 s slot boundaries;
+- RTT over time for one representative dish per group, with the run's slot boundaries;
 - availability per group on a map (centroid of the group's dishes; colour = availability,
   size = dishes);
 - the throughput distribution when the run had the capacity model (``dish_steps`` columns
@@ -30,18 +30,19 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
-import yaml
 
+from .. import states as vocabulary
 from .._version import __version__
 from ..errors import InputError
-from .store import SCENARIO_FILE, ResultStore
+from . import atomic
+from .contract import read_contract
+from .store import ResultStore
 from .summary import NetworkSummary, coverage_summary, network_summary
 
 REPORT_FILE = "report.html"
@@ -54,16 +55,8 @@ TOP_PAIRS = 20             # rows of the "highest median RTT" pair table
 WORST_DISHES = 20          # rows of the "dishes with the worst service" table
 THROUGHPUT_COLUMNS = (("downlink_bps", "downlink"), ("uplink_bps", "uplink"),
                       ("speedtest_down_bps", "speed-test downlink"))
-STATE_COLOURS = {
-    "CONNECTED": "#2ca02c", "NO_SATS": "#d62728", "NO_PATH": "#ff7f0e", "OBSTRUCTED": "#9467bd",
-    "OFFLINE": "#7f7f7f", "JAMMED": "#e377c2", "CONGESTED": "#bcbd22", "SEARCHING": "#8c564b",
-}
-STATE_MEANING = {
-    "CONNECTED": "a route to a point of presence", "NO_SATS": "no satellite in view",
-    "NO_PATH": "no point of presence reachable", "OBSTRUCTED": "satellites in view only behind obstructions",
-    "OFFLINE": "the dish itself is out of service (e.g. bricked)", "JAMMED": "the user link is jammed",
-    "CONGESTED": "connected but without usable capacity", "SEARCHING": "looking for a satellite",
-}
+STATE_COLOURS = {s.name: s.colour for s in vocabulary.STATES}
+STATE_MEANING = {s.name: s.meaning for s in vocabulary.STATES}
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf")
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
@@ -208,13 +201,10 @@ class _Run:
     def __init__(self, store: ResultStore):
         self.store = store
         self.manifest = store.read_manifest()
-        scen_path = store.root / SCENARIO_FILE
-        try:
-            self.scenario = yaml.safe_load(scen_path.read_text(encoding="utf-8")) if scen_path.exists() else {}
-        except yaml.YAMLError:
-            self.scenario = {}
-        if not isinstance(self.scenario, dict):
-            self.scenario = {}
+        store.verify()  # a damaged or missing chunk stops the report, naming the file
+        self.contract = read_contract(store)
+        self.facts = self.contract.facts
+        self.slot_s = self.facts.slot.period_s
         self.tables = store.tables()
         self.sites = store.read("sites", columns=["name", "kind", "group", "lat_deg", "lon_deg"]).to_pandas()
         self.sites["group"] = self.sites["group"].fillna("").astype(str)
@@ -223,14 +213,14 @@ class _Run:
         self.groups = groups if len(groups) else pd.DataFrame()
         self.has_dishes = self.net is not None and len(self.net.per_dish) > 0
         self.has_pairs = self.net is not None and "pair_steps" in self.tables and len(self.net.per_pair) > 0
-        self.step_s = self.manifest.get("step_ns", 0) / 1e9
+        self.step_s = self.manifest.step_s
         self.dish_group = np.where(self.sites["group"].to_numpy() == "", "dish", self.sites["group"].to_numpy())
         self.group_colour = {g: _colour(i) for i, g in enumerate(self.groups.get("group", []))}
         self._dish_steps: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:
-        return str(self.scenario.get("name") or self.manifest.get("scenario") or self.store.root.name)
+        return str(self.manifest.scenario or self.facts.name or self.store.root.name)
 
     def dish_steps(self) -> pd.DataFrame:
         """t, site, group, state, rtt_ms (NaN when not connected) for every dish step."""
@@ -239,7 +229,7 @@ class _Run:
             d["state"] = d["state"].astype(str)
             d["group"] = self.dish_group[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
             rtt = d["rtt_ms"].to_numpy(dtype=np.float64)
-            d["rtt_ms"] = np.where(np.isfinite(rtt) & (d["state"] == "CONNECTED").to_numpy(), rtt, np.nan)
+            d["rtt_ms"] = np.where(np.isfinite(rtt) & ~d["state"].isin(vocabulary.OUTAGE_STATES).to_numpy(), rtt, np.nan)
             self._dish_steps = d
         return self._dish_steps
 
@@ -252,7 +242,7 @@ def _section(sid: str, title: str, body: str) -> tuple[str, str, str]:
 
 def _overview(run: _Run, results_dir: Path, generated: str) -> str:
     m = run.manifest
-    start_ns, step_ns, n_steps = int(m.get("start_ns", 0)), int(m.get("step_ns", 0)), int(m.get("n_steps", 0))
+    start_ns, step_ns, n_steps = m.start_ns, m.step_ns, m.n_steps
     start = pd.Timestamp(start_ns, unit="ns", tz="UTC")
     end = pd.Timestamp(start_ns + step_ns * n_steps, unit="ns", tz="UTC")
     kinds = run.sites["kind"].value_counts()
@@ -264,24 +254,24 @@ def _overview(run: _Run, results_dir: Path, generated: str) -> str:
         shells_text = f" in {shells} shell{'s' if shells != 1 else ''}"
     except (InputError, KeyError, OSError):
         shells_text = ""
-    network = run.scenario.get("network") or {}
-    isl = (network.get("isl") or {}).get("topology") if isinstance(network.get("isl"), dict) else network.get("isl")
-    status = "complete" if m.get("completed") else (
+    isl = run.facts.isl.topology if run.facts.network else None
+    status = "complete" if m.completed else (
         f"incomplete: the run stopped before its end (chunks written so far are shown; "
-        f"{m.get('chunks_total', '?')} chunks planned)")
+        f"{m.chunks_total} chunks planned)")
     rows = [
         ("Scenario", _esc(run.name)),
-        ("Description", _esc(run.scenario.get("description") or "–")),
+        ("Description", _esc(run.facts.description or "–")),
         ("Time window", f"{start:%Y-%m-%d %H:%M:%S} to {end:%Y-%m-%d %H:%M:%S} UTC "
                         f"({_secs(n_steps * step_ns / 1e9)} s: {n_steps:,} steps of {_secs(step_ns / 1e9)} s)"),
-        ("Satellites", f"{int(m.get('n_satellites', 0)):,}{shells_text}"),
+        ("Satellites", f"{m.n_satellites:,}{shells_text}"),
         ("Ground sites", _esc(sites_text)),
     ]
     if isl:
         rows.append(("Laser links", _esc(isl)))
     rows += [
         ("Run status", _esc(status)),
-        ("leonet version", f"run with {_esc(m.get('leonet_version', '?'))}, report by {_esc(__version__)}"),
+        *((("Warnings", "<br>".join(_esc(w) for w in run.contract.warnings)),) if run.contract.warnings else ()),
+        ("leonet version", f"run with {_esc(m.leonet_version or '?')}, report by {_esc(__version__)}"),
         ("Results folder", f"<code>{_esc(results_dir)}</code>"),
         ("Report generated", _esc(generated)),
     ]
@@ -290,7 +280,7 @@ def _overview(run: _Run, results_dir: Path, generated: str) -> str:
 
 def _service_section(run: _Run) -> str:
     g = run.groups
-    lost = [s for s in run.net.states if s != "CONNECTED"]
+    lost = [s for s in run.net.states if vocabulary.is_outage(s)]
     head = ("<tr><th>group</th><th>dishes</th><th>dish-steps</th><th>availability (%)</th><th>RTT p5 (ms)</th>"
             "<th>RTT p50 (ms)</th><th>RTT p95 (ms)</th><th>path changes</th><th>top gateway</th><th>top PoP</th>"
             "<th>outage steps by cause</th></tr>")
@@ -318,10 +308,11 @@ def _service_section(run: _Run) -> str:
     step = _secs(run.step_s)
     return (
         f'<p class="explain">One row per dish group (a city or region). <b>Availability</b> is the share of '
-        f'{step} s steps in which the dish had a route to a point of presence (state CONNECTED). '
+        f'{step} s steps in which the dish was online (CONNECTED, or CONGESTED: online with a low downlink; '
+        f'every other state is an outage). '
         f'<b>RTT</b> is the propagation round trip dish &rarr; satellites &rarr; gateway &rarr; PoP over the '
         f'connected steps of all the group\'s dishes (no queueing yet). <b>Path changes</b> count the steps where '
-        f'a dish\'s satellite path differs from the step before (15 s slot handovers and mid-slot reroutes). '
+        f'a dish\'s satellite path differs from the step before ({_secs(run.slot_s)} s slot handovers and mid-slot reroutes). '
         f'The top gateway and PoP are those used in most connected steps; outages are counted in dish-steps.</p>'
         f'<table id="group-summary"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
         f'<details><summary>The {len(worst)} dishes with the lowest availability (then the highest RTT p95), '
@@ -419,7 +410,7 @@ def _rtt_time_section(run: _Run, plots: _Plots) -> str:
                   "steps stay visible (the CDF above covers the whole run).")
     d = d.sort_values(["site", "t"], kind="stable")
     rtt = d["rtt_ms"].to_numpy(dtype=np.float64)
-    d["rtt_ms"] = np.where(np.isfinite(rtt) & (d["state"].astype(str) == "CONNECTED").to_numpy(), rtt, np.nan)
+    d["rtt_ms"] = np.where(np.isfinite(rtt) & ~d["state"].astype(str).isin(vocabulary.OUTAGE_STATES).to_numpy(), rtt, np.nan)
     names = run.sites["name"].to_numpy()
     fig = go.Figure()
     finite = d["rtt_ms"].dropna()
@@ -435,7 +426,7 @@ def _rtt_time_section(run: _Run, plots: _Plots) -> str:
         bx = np.repeat(_epoch_ms(bounds), 3).astype(object)
         bx[2::3] = None
         by = np.tile(np.array([lo, hi, None], dtype=object), len(bounds))
-        fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", name="15 s slot boundary", hoverinfo="skip",
+        fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", name=f"{_secs(run.slot_s)} s slot boundary", hoverinfo="skip",
                                  line=dict(color="#999", width=1, dash="dot")))
     for g, s in chosen:
         x = d[d["site"] == s]
@@ -450,7 +441,7 @@ def _rtt_time_section(run: _Run, plots: _Plots) -> str:
                       yaxis=dict(title="RTT dish → PoP (ms)", range=[lo, hi]))
     more = (f" Only the first {MAX_TIME_DISHES} groups are drawn." if len(run.groups) > MAX_TIME_DISHES else "")
     return ('<p class="explain">The round-trip time of one dish per group (the dish whose median RTT is closest to '
-            "its group's), step by step. Dotted lines mark the 15 s slots: the serving satellite and the route "
+            "its group's), step by step. Dotted lines mark the " f"{_secs(run.slot_s)} s slots: the serving satellite and the route "
             "are chosen at a slot's start and held through it, so the RTT drifts smoothly within a slot and "
             "jumps at its boundaries. Gaps are steps without a connection; crosses mark reroutes inside a slot "
             f"because a link of the held path broke.{more}{window}</p>" + plots.div(fig, "plot-rtt-time"))
@@ -532,7 +523,7 @@ def _outage_section(run: _Run, plots: _Plots) -> str:
     states = list(run.net.states) + [s for s in counts.columns if s not in run.net.states]
     counts = counts.reindex(columns=states, fill_value=0).sort_index().astype(np.float64)
     n_dish = len(run.net.per_dish)
-    lost = {s: int(counts[s].sum()) for s in states if s != "CONNECTED"}
+    lost = {s: int(counts[s].sum()) for s in states if vocabulary.is_outage(s)}
     total = int(counts.to_numpy().sum())
     binned, size = _bucket_mean(counts)
     fig = go.Figure()
@@ -546,7 +537,7 @@ def _outage_section(run: _Run, plots: _Plots) -> str:
     down = sum(lost.values())
     if down:
         causes = ", ".join(f"{s} {n:,}" for s, n in lost.items() if n)
-        summary = f"{down:,} of {total:,} dish-steps ({100.0 * down / max(1, total):.2f} %) were not connected: {causes}."
+        summary = f"{down:,} of {total:,} dish-steps ({100.0 * down / max(1, total):.2f} %) were in an outage: {causes}."
     else:
         summary = f"No outages: all {n_dish:,} dishes were connected at every step."
     binned_text = (f" The run's {len(counts):,} steps are averaged over buckets of {size} steps to keep the plot light."
@@ -610,7 +601,7 @@ def build_report_html(results_dir: str | Path, max_dishes_in_plots: int = 50) ->
     if run.has_dishes:
         sections.append(_section("service", "Service per dish group", _service_section(run)))
         sections.append(_section("rtt-cdf", "RTT distribution", _rtt_cdf_section(run, plots, max_dishes_in_plots)))
-        sections.append(_section("rtt-time", "RTT over time and the 15 s slots", _rtt_time_section(run, plots)))
+        sections.append(_section("rtt-time", f"RTT over time and the {_secs(run.slot_s)} s slots", _rtt_time_section(run, plots)))
         sections.append(_section("availability-map", "Availability per region", _map_section(run, plots)))
         sections.append(_section("throughput", "Throughput", _throughput_section(run, plots)))
         sections.append(_section("outages", "Outages over time", _outage_section(run, plots)))
@@ -669,12 +660,5 @@ def write_report(results_dir: str | Path, out_path: str | Path | None = None, ma
     results_dir = Path(results_dir)
     out = Path(out_path) if out_path is not None else results_dir / REPORT_FILE
     text = build_report_html(results_dir, max_dishes_in_plots=max_dishes_in_plots)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic.write_text(out, text)  # a full disk: one message naming the file, the old report kept
     return out

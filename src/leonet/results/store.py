@@ -1,54 +1,106 @@
-"""The results folder: Parquet tables written chunk by chunk, each chunk atomically.
+"""The results folder: Parquet tables written chunk by chunk, each chunk atomically, and the JSON
+files that make the folder the whole input of its readers (app, report, summary, exports).
 
 Layout of a results folder::
 
     scenario.yaml             the resolved scenario (presets expanded, overrides applied)
-    manifest.json             what was run: scenario hash, steps, chunking, tables, progress
+    manifest.json             what was run (:class:`Manifest`): scenario digest, steps, chunking,
+                              tables, counts, completed, and each chunk file's rows and sha256
+    run.json                  what readers need to know about the run (:mod:`leonet.results.contract`):
+                              description, slot period and offset, minimum elevation, laser-link
+                              rules, the state vocabulary, the run's warnings
+    obstructions.json         resolved horizon masks (M, 360) and the mask of each site
+    events.json               the events with resolved start/end instants and targets
+    isl_candidates.json       the laser-link candidate pairs (satellite indices)
     sites.parquet             one row per ground site
     satellites.parquet        one row per satellite (shell, plane, slot, elements)
     <table>/part-NNNNNN.parquet   one file per chunk of steps, for each per-step table
+    .leonet.lock              held (fcntl) by the run writing the folder
+    baseline/                 with ``run(..., baseline=True)``: the same scenario without events
 
 A chunk file is written to a temporary name and renamed into place, so a reader (or a resumed
-run) never sees half a chunk. ``pandas.read_parquet(folder / "site_steps")`` reads a whole table.
+run) never sees half a chunk; its row count and sha256 go into the manifest, so a chunk damaged
+or deleted afterwards is found: a resumed run recomputes it, a reader refuses the folder and says
+which file. ``pandas.read_parquet(folder / "site_steps")`` reads a whole table.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import io
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import InputError
+from ..errors import InputError, LeonetError
+from . import atomic
 
 MANIFEST = "manifest.json"
 SCENARIO_FILE = "scenario.yaml"
+LOCK_FILE = ".leonet.lock"
+#: The baseline run's folder inside a results folder (``run(..., baseline=True)``).
+BASELINE_DIR = "baseline"
+#: The manifest's format: 2 records each chunk file's rows and sha256.
+FORMAT_VERSION = 2
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+class ChunkRecord(BaseModel):
+    """One chunk file of one table, as written."""
+
+    rows: int = Field(ge=0)
+    bytes: int = Field(ge=0)
+    sha256: str
 
 
-def _atomic_write_table(path: Path, table: pa.Table) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+class Manifest(BaseModel):
+    """``manifest.json``: what was run and what was written.
+
+    ``chunks[table][chunk number]`` records every chunk file written (rows, size, sha256).
+    Folders written before format 2 have no records; their chunks are checked for presence only.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    format_version: int = 1
+    leonet_version: str | None = None
+    scenario: str
+    scenario_sha256: str = ""
+    start_ns: int
+    step_ns: int = Field(gt=0)
+    n_steps: int = Field(ge=0)
+    chunk_steps: int = Field(ge=1)
+    chunks_total: int = Field(ge=0)
+    tables: list[str]
+    n_satellites: int = Field(ge=0)
+    n_sites: int = Field(ge=0)
+    completed: bool = False
+    #: The Earth-rotation convention of the positions (space.frames.FrameConvention.as_dict()).
+    frames: dict | None = None
+    chunks: dict[str, dict[int, ChunkRecord]] = Field(default_factory=dict)
+
+    @property
+    def step_s(self) -> float:
+        return self.step_ns / 1e9
+
+    def t_ns(self, step: int) -> int:
+        """The instant (int ns) of a step."""
+        return self.start_ns + int(step) * self.step_ns
+
+    # Mapping-style access for callers that read the manifest as JSON (``m["step_ns"]``).
+    def __getitem__(self, key: str):
+        if key not in type(self).model_fields:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default=None):
+        return getattr(self, key, default) if key in type(self).model_fields else default
 
 
 def scenario_digest(scenario_yaml: str) -> str:
@@ -56,43 +108,120 @@ def scenario_digest(scenario_yaml: str) -> str:
     return hashlib.sha256(scenario_yaml.encode("utf-8")).hexdigest()
 
 
+def parquet_record(data: bytes) -> ChunkRecord:
+    """Rows, size and sha256 of one Parquet file's bytes."""
+    rows = pq.ParquetFile(io.BytesIO(data)).metadata.num_rows
+    return ChunkRecord(rows=rows, bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class FolderBusy(LeonetError):
+    """Another process is writing the results folder."""
+
+
+class DamagedResults(InputError):
+    """Chunk files of a results folder are missing, truncated or changed since they were written."""
+
+
 class ResultStore:
     """A results folder (see module docstring)."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
+        self._verified: set[str] = set()
+        self._manifest: Manifest | None = None
 
-    # -- writing ---------------------------------------------------------------------------
-    def prepare(self, scenario_yaml: str, manifest: dict, overwrite: bool = False) -> bool:
-        """Create the folder for a run, or check that an existing one holds the same scenario.
+    # -- the writer's lock -----------------------------------------------------------------
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder's write lock (fcntl) for the block; a second writer gets :class:`FolderBusy`.
 
-        Returns True when the folder already held this scenario (a resume). Refuses a folder that
-        holds a different scenario unless ``overwrite`` is set, so that nothing is lost silently.
+        Creates the folder when it does not exist. The lock dies with its process, so a crashed
+        run never leaves the folder locked.
         """
-        digest = scenario_digest(scenario_yaml)
-        existing = self.read_manifest() if (self.root / MANIFEST).exists() else None
         if self.root.exists() and not self.root.is_dir():
             raise InputError("exists and is not a folder", source=str(self.root))
-        if existing is not None and existing.get("scenario_sha256") != digest and not overwrite:
+        lock_path = self.root / LOCK_FILE
+        created_dir, created_lock = not self.root.exists(), not lock_path.exists()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fh = open(lock_path, "a+")
+        except OSError as err:
+            raise atomic.write_error(self.root / LOCK_FILE, err) from None
+        try:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fh.seek(0)
+                who = fh.read().strip()
+                raise FolderBusy(f"{self.root}: another leonet run ({who or 'another process'}) is writing this "
+                                 "folder; wait for it to finish or choose another --out folder") from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()}")
+            fh.flush()
+            yield
+        finally:
+            fh.close()  # releases the lock
+            if not (self.root / MANIFEST).exists():  # refused before writing: leave the folder as found
+                if created_lock:
+                    lock_path.unlink(missing_ok=True)
+                if created_dir:
+                    try:
+                        self.root.rmdir()
+                    except OSError:
+                        pass
+
+    # -- writing ---------------------------------------------------------------------------
+    def prepare(self, scenario_yaml: str, manifest: Manifest, overwrite: bool = False) -> bool:
+        """Create the folder for a run, or check that an existing one holds the same scenario.
+
+        Returns True when the folder already held this scenario (a resume: its chunk records are
+        kept). Refuses a folder that holds a different scenario unless ``overwrite`` is set, so
+        that nothing is lost silently. Call it holding :meth:`lock`.
+        """
+        digest = scenario_digest(scenario_yaml)
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError("exists and is not a folder", source=str(self.root))
+        existing = None
+        if (self.root / MANIFEST).exists():
+            try:
+                existing = self.read_manifest()
+            except InputError:
+                if not overwrite:
+                    raise InputError("manifest.json is damaged; pass --overwrite to start the run afresh",
+                                     source=str(self.root)) from None
+                self._clear()
+        if existing is not None and existing.scenario_sha256 != digest and not overwrite:
             old = (self.root / SCENARIO_FILE).read_text(encoding="utf-8") if (self.root / SCENARIO_FILE).exists() else ""
             raise InputError(
                 "holds results of a different scenario "
                 f"({_first_difference(old, scenario_yaml)}); choose another --out folder or pass --overwrite",
                 source=str(self.root),
             )
-        if existing is None and self.root.exists() and any(self.root.iterdir()) and not overwrite:
+        others = [p for p in self.root.iterdir() if p.name != LOCK_FILE] if self.root.is_dir() else []
+        if existing is None and others and not overwrite:
             raise InputError("is not empty and holds no leonet results; choose another --out folder", source=str(self.root))
-        if overwrite and existing is not None and existing.get("scenario_sha256") != digest:
+        if overwrite and existing is not None and existing.scenario_sha256 != digest:
             self._clear()
         self.root.mkdir(parents=True, exist_ok=True)
         for stale in self.root.rglob(".*.tmp-*"):  # half-written files of an interrupted run
             stale.unlink()
-        resumed = existing is not None and existing.get("scenario_sha256") == digest
-        manifest = dict(manifest, scenario_sha256=digest)
-        if resumed:
-            manifest["completed"] = existing.get("completed", False)
-        _atomic_write_bytes(self.root / SCENARIO_FILE, scenario_yaml.encode("utf-8"))
-        self.write_manifest(manifest)
+        resumed = existing is not None and existing.scenario_sha256 == digest
+        update = {"scenario_sha256": digest, "format_version": FORMAT_VERSION}
+        if resumed and existing.format_version >= FORMAT_VERSION:
+            update.update(completed=existing.completed, chunks=existing.chunks)
+        else:
+            update.update(chunks={})
+        atomic.write_text(self.root / SCENARIO_FILE, scenario_yaml)
+        self.write_manifest(manifest.model_copy(update=update))
         return resumed
 
     def _clear(self) -> None:
@@ -101,56 +230,138 @@ class ResultStore:
                 for p in table_dir.iterdir():
                     p.unlink()
                 table_dir.rmdir()
-            elif table_dir.suffix in (".parquet", ".json", ".yaml"):
+            elif table_dir.suffix in (".parquet", ".json", ".yaml", ".html", ".czml"):
                 table_dir.unlink()
+        self._manifest = None
 
-    def write_manifest(self, manifest: dict) -> None:
-        _atomic_write_bytes(self.root / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
+    def write_manifest(self, manifest: Manifest) -> None:
+        atomic.write_text(self.root / MANIFEST, manifest.model_dump_json(indent=1))
+        self._manifest = manifest
+
+    def write_json(self, name: str, value, compact: bool = False) -> None:
+        """A JSON file of the contract (``run.json``, ``events.json``, ...), atomically; ``compact``
+        for long arrays (no indentation)."""
+        text = json.dumps(value, allow_nan=False, separators=(",", ":")) if compact else \
+            json.dumps(value, indent=1, allow_nan=False)
+        atomic.write_text(self.root / name, text)
 
     def write_static(self, name: str, table: pa.Table) -> None:
-        """A table that does not depend on time (sites, satellites)."""
-        _atomic_write_table(self.root / f"{name}.parquet", table)
+        """A table that does not depend on time (sites, satellites), atomically."""
+        with atomic.atomic_path(self.root / f"{name}.parquet") as tmp:
+            pq.write_table(table, tmp, compression="zstd")
 
     def chunk_path(self, table: str, chunk: int) -> Path:
         return self.root / table / f"part-{chunk:06d}.parquet"
 
-    def write_chunk(self, chunk: int, tables: dict[str, pa.Table]) -> None:
-        """Write one chunk of every per-step table, each file atomically."""
-        for name, table in tables.items():
-            path = self.chunk_path(name, chunk)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write_table(path, table)
-
     def write_chunk_bytes(self, chunk: int, parts: dict[str, bytes]) -> None:
-        """Write one chunk given as Parquet bytes per table (from a worker), each file atomically."""
+        """Write one chunk given as Parquet bytes per table (from a worker), each file atomically,
+        then record its rows and sha256 in the manifest."""
+        records = {}
         for name, data in parts.items():
-            path = self.chunk_path(name, chunk)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write_bytes(path, data)
+            atomic.write_bytes(self.chunk_path(name, chunk), data)
+            records[name] = parquet_record(data)
+        m = self.manifest
+        chunks = {t: dict(c) for t, c in m.chunks.items()}
+        for name, rec in records.items():
+            chunks.setdefault(name, {})[chunk] = rec
+        self.write_manifest(m.model_copy(update={"chunks": chunks}))
+
+    def chunk_problem(self, table: str, chunk: int) -> str | None:
+        """Why chunk ``chunk`` of ``table`` cannot be trusted (missing, truncated, changed, not
+        recorded), or None when it is as written."""
+        path = self.chunk_path(table, chunk)
+        rel = f"{table}/{path.name}"
+        if not path.exists():
+            return f"{rel} is missing"
+        m = self.manifest
+        if m.format_version < FORMAT_VERSION:
+            return None  # an older folder: no records to check against
+        rec = m.chunks.get(table, {}).get(chunk)
+        if rec is None:
+            return f"{rel} is not recorded in manifest.json (written by an interrupted run?)"
+        size = path.stat().st_size
+        if size != rec.bytes:
+            return f"{rel} is {'truncated' if size < rec.bytes else 'changed'} ({size:,} bytes, written {rec.bytes:,})"
+        if file_sha256(path) != rec.sha256:
+            return f"{rel} is changed (its sha256 differs from manifest.json)"
+        return None
 
     def chunk_done(self, chunk: int, table_names: list[str]) -> bool:
-        return all(self.chunk_path(t, chunk).exists() for t in table_names)
+        """Whether every table's file of ``chunk`` is present and as written."""
+        return all(self.chunk_problem(t, chunk) is None for t in table_names)
 
     # -- reading ---------------------------------------------------------------------------
-    def read_manifest(self) -> dict:
+    def read_manifest(self) -> Manifest:
         path = self.root / MANIFEST
         if not path.exists():
             raise InputError("is not a leonet results folder (no manifest.json)", source=str(self.root))
         try:
+            return Manifest.model_validate_json(path.read_bytes())
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(x) for x in first["loc"]) or "(top level)"
+            raise InputError(f"manifest.json is damaged: {where}: {first['msg']}", source=str(self.root)) from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise InputError(f"manifest.json cannot be read: {err}", source=str(self.root)) from None
+
+    @property
+    def manifest(self) -> Manifest:
+        """The manifest, read once per store."""
+        if self._manifest is None:
+            self._manifest = self.read_manifest()
+        return self._manifest
+
+    def read_json(self, name: str, default=None):
+        """A JSON file of the contract, or ``default`` when the folder has none (an older run)."""
+        path = self.root / name
+        if not path.exists():
+            return default
+        try:
             return json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise InputError(f"manifest.json is damaged: {err}", source=str(self.root)) from None
+            raise InputError(f"{name} is damaged: {err}", source=str(self.root)) from None
 
     def tables(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and any(p.glob("part-*.parquet")))
 
+    def problems(self, tables: list[str] | None = None) -> list[str]:
+        """Every chunk file of ``tables`` (default: the manifest's) that is missing (in a completed
+        run), truncated, changed or unrecorded; an empty list when the folder is sound."""
+        m = self.manifest
+        out = []
+        for table in (m.tables if tables is None else tables):
+            present = {int(p.stem[5:]) for p in (self.root / table).glob("part-*.parquet")} if (self.root / table).is_dir() else set()
+            for chunk in range(m.chunks_total):
+                if chunk not in present and not m.completed:
+                    continue  # an incomplete run: readers show the steps it has
+                problem = self.chunk_problem(table, chunk)
+                if problem:
+                    out.append(problem)
+        return out
+
+    def verify(self, tables: list[str] | None = None) -> None:
+        """Raise :class:`DamagedResults` naming every damaged or missing chunk file of ``tables``."""
+        todo = [t for t in (self.manifest.tables if tables is None else tables) if t not in self._verified]
+        problems = self.problems(todo)
+        if problems:
+            shown = "; ".join(problems[:8]) + (f"; and {len(problems) - 8} more" if len(problems) > 8 else "")
+            raise DamagedResults(
+                f"damaged results: {shown}. Nothing was read from them: run the same `leonet run` command "
+                "again to recompute the damaged chunks", source=str(self.root))
+        self._verified.update(todo)
+
+    def parts(self, name: str) -> list[Path]:
+        """The chunk files of a per-step table, verified against the manifest."""
+        self.verify([name] if name in self.manifest.tables else [])
+        folder = self.root / name
+        return sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+
     def read(self, name: str, columns: list[str] | None = None, filters=None) -> pa.Table:
-        """A whole table (static or per-step) as one ``pyarrow.Table``."""
+        """A whole table (static or per-step) as one ``pyarrow.Table`` (chunks verified first)."""
         static = self.root / f"{name}.parquet"
         if static.exists():
             return pq.read_table(static, columns=columns, filters=filters)
-        folder = self.root / name
-        parts = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+        parts = self.parts(name)
         if not parts:
             raise InputError(f"has no table {name!r}; tables: {', '.join(self.tables()) or 'none'}", source=str(self.root))
         return pq.read_table([str(p) for p in parts], columns=columns, filters=filters) if len(parts) > 1 \

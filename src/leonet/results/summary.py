@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..states import OUTAGE_STATES
 from .store import ResultStore
 
 
@@ -62,13 +63,13 @@ def site_weights(store: ResultStore) -> np.ndarray:
 
 
 def coverage_summary(store: ResultStore) -> CoverageSummary:
-    manifest = store.read_manifest()
+    manifest = store.manifest
     sites = store.read("sites", columns=["name", "kind", "group"]).to_pandas()
     steps = store.read("site_steps", columns=["t", "site", "n_visible"]).to_pandas()
     n_sites = len(sites)
     steps = steps.sort_values(["site", "t"], kind="stable")
     nv = steps["n_visible"].to_numpy().reshape(n_sites, -1) if n_sites else np.zeros((0, 0), dtype=np.int16)
-    step_s = manifest["step_ns"] / 1e9
+    step_s = manifest.step_s
     gaps = [_gaps(row == 0) for row in nv]
     per_site = sites.assign(
         visible_min=nv.min(axis=1) if nv.size else 0,
@@ -85,7 +86,8 @@ def coverage_summary(store: ResultStore) -> CoverageSummary:
 class NetworkSummary:
     """Per-dish service over the run, from ``dish_steps``.
 
-    ``per_dish``: name, group, steps, availability (share of steps CONNECTED), rtt_p5_ms,
+    ``per_dish``: name, group, steps, availability (share of steps not in an outage state of
+    :mod:`leonet.states`: CONNECTED and CONGESTED count as available), rtt_p5_ms,
     rtt_p50_ms, rtt_p95_ms, path_changes, top_gateway, top_pop, and one column of step counts
     per non-connected state. ``per_pair``: src, dst, availability, rtt_p5/50/95_ms, hops_p50,
     path_changes (empty without ``pair_steps``).
@@ -107,9 +109,12 @@ class NetworkSummary:
 
 def _rtt_percentiles(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """p5/p50/p95 of rtt_ms per group (finite values only), one vectorised groupby."""
+    cols = ["rtt_p5_ms", "rtt_p50_ms", "rtt_p95_ms"]
     finite = df[np.isfinite(df["rtt_ms"].to_numpy(dtype=np.float64))]
+    if finite.empty:  # nothing ever connected: every percentile is NaN
+        return pd.DataFrame(columns=cols, dtype=np.float64)
     q = finite.groupby(keys, sort=False)["rtt_ms"].quantile([0.05, 0.5, 0.95]).unstack()
-    q.columns = ["rtt_p5_ms", "rtt_p50_ms", "rtt_p95_ms"]
+    q.columns = cols
     return q
 
 
@@ -134,7 +139,7 @@ def network_summary(store: ResultStore) -> NetworkSummary | None:
     d = dish_table.select(["site", "state", "rtt_ms", "gateway", "pop", "path_changed", *cap_cols]).to_pandas()
     states = tuple(str(s) for s in d["state"].cat.categories) if hasattr(d["state"], "cat") else ()
     d["state"] = d["state"].astype(str)
-    d["connected"] = d["state"] == "CONNECTED"
+    d["connected"] = ~d["state"].isin(OUTAGE_STATES)  # CONGESTED is online (leonet.states)
     grp = sites["group"].to_numpy()[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
     d["group"] = np.where(grp == "", "dish", grp)
     # A site may stand for many identical dishes: availability counts dishes, not sites.
@@ -175,7 +180,7 @@ def network_summary(store: ResultStore) -> NetworkSummary | None:
         groups = service(["group"]).reset_index()
         first = d.drop_duplicates("site")
         groups.insert(1, "dishes", first.groupby("group", sort=False)["w"].sum().reindex(groups["group"]).to_numpy().astype(int))
-        lost = [c for c in states if c != "CONNECTED"]
+        lost = [c for c in states if c in OUTAGE_STATES]
         groups["outage_causes"] = [
             ", ".join(f"{c} {int(r[c])}" for c in lost if r[c]) or "-" for _, r in groups.iterrows()
         ]
@@ -204,7 +209,7 @@ def _most_loaded(store: ResultStore, names: np.ndarray, top: int = 5) -> pd.Data
         return pd.DataFrame()
     lo = store.read("load_steps").to_pandas()
     lo = lo[lo["direction"].astype(str) == "down"]
-    n_steps = store.read_manifest()["n_steps"]
+    n_steps = store.manifest.n_steps
     rows = []
     sats = lo[lo["kind"].astype(str) == "satellite"].groupby("a")["utilisation"]
     for sat, mean in (sats.sum() / n_steps).nlargest(top).items():

@@ -61,7 +61,7 @@ def build_constellation(scenario: Scenario) -> Constellation:
 
         path = scenario.resolve_path(spec.path)
         if spec.format == "hypatia":
-            from ..space.hypatia import read_hypatia_tles
+            from ..hypatia.tles import read_hypatia_tles
 
             if not path.exists():
                 raise InputError("no such file", source=str(path))

@@ -1,29 +1,35 @@
 """Run a scenario: split its instants into chunks, compute each, write each to the result store.
 
-Chunks already present in the results folder (from an interrupted run of the same scenario) are
-not recomputed.
+Chunks already present and intact in the results folder (from an interrupted run of the same
+scenario) are not recomputed; a chunk that is missing, truncated or changed since it was written
+is. The folder is locked while the run writes it, so a second run cannot mix its results in.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from .._version import __version__
-from ..results.store import ResultStore
-from ..scenario import Scenario
-from .model import SimulationModel, build_model
 from ..errors import InputError, LeonetError
+from ..results.atomic import WriteError
+from ..results.store import BASELINE_DIR, Manifest, ResultStore
+from ..scenario import Scenario
+from .contract import write_contract
 from .executors import execute
-
+from .model import SimulationModel, build_model
 
 @dataclass
 class RunResult:
-    """What a run did. ``store`` reads its tables; ``model`` holds its satellites and sites."""
+    """What a run did. ``store`` reads its tables; ``model`` holds its satellites and sites.
+
+    ``recomputed`` names the chunk files a resume found damaged or missing (and computed again);
+    ``baseline`` is the baseline run's result with ``run(..., baseline=True)``.
+    """
 
     store: ResultStore
     model: SimulationModel
@@ -31,6 +37,8 @@ class RunResult:
     chunks_computed: int
     chunks_total: int
     resumed: bool
+    recomputed: list[str] = field(default_factory=list)
+    baseline: RunResult | None = None
 
 
 def chunk_bounds(n_steps: int, chunk_steps: int) -> list[tuple[int, int]]:
@@ -53,6 +61,14 @@ def table_names(scenario: Scenario) -> list[str]:
     return names
 
 
+def baseline_scenario(scenario: Scenario) -> Scenario:
+    """The scenario without its events (what its events are measured against)."""
+    if not scenario.events:
+        raise InputError("a baseline needs a scenario with events (the baseline is the scenario without them)",
+                         location="events")
+    return scenario.model_copy(update={"events": [], "name": f"{scenario.name}-baseline"})
+
+
 def run(
     scenario: Scenario,
     out_dir: str | Path | None = None,
@@ -60,62 +76,80 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     workers: int = 1,
     dask: str | None = None,
+    baseline: bool = False,
+    on_baseline: Callable[[], None] | None = None,
 ) -> RunResult:
     """Run ``scenario`` and write its results to ``out_dir`` (default: the scenario's outputs.dir).
 
     ``workers``: local processes (1: this process). ``dask``: a scheduler address
     (``tcp://host:8786``) or ``"local"`` for a LocalCluster of ``workers`` processes.
     ``progress(done_steps, total_steps)`` is called after each chunk. Chunks already in
-    ``out_dir`` from an interrupted run of the same scenario are kept, not recomputed.
+    ``out_dir`` from an interrupted run of the same scenario are kept, not recomputed, when they
+    are intact. ``baseline=True`` also runs the scenario without its events into
+    ``out_dir/baseline`` (``on_baseline()`` is called before it starts), for
+    :func:`leonet.results.compare.compare`.
     """
     if workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}", location="--workers")
+    base_sc = baseline_scenario(scenario) if baseline else None  # refuse before any work
+    result = _run_one(scenario, out_dir, overwrite, progress, workers, dask)
+    if base_sc is not None:
+        if on_baseline is not None:
+            on_baseline()
+        result.baseline = _run_one(base_sc, result.store.root / BASELINE_DIR, overwrite, progress, workers, dask)
+    return result
+
+
+def _run_one(scenario, out_dir, overwrite, progress, workers, dask) -> RunResult:
     t0 = time.perf_counter()
     model = build_model(scenario)  # reads and checks every input before anything is written
     store = ResultStore(out_dir if out_dir is not None else scenario.output_dir())
     bounds = chunk_bounds(len(model.t_ns), scenario.outputs.chunk_steps)
     names = table_names(scenario)
-    manifest = {
-        "leonet_version": __version__,
-        "scenario": scenario.name,
-        "start_ns": int(model.t_ns[0]),
-        "step_ns": scenario.time.step_ns,
-        "n_steps": len(model.t_ns),
-        "chunk_steps": scenario.outputs.chunk_steps,
-        "chunks_total": len(bounds),
-        "tables": names,
-        "n_satellites": len(model.constellation),
-        "n_sites": len(model.sites),
-        "frames": model.constellation.frame.as_dict(),
-        "completed": False,
-    }
-    resumed = store.prepare(scenario.to_yaml(), manifest, overwrite=overwrite)
-    store.write_static("sites", model.sites.to_table())
-    store.write_static("satellites", model.constellation.to_table())
+    manifest = Manifest(
+        leonet_version=__version__, scenario=scenario.name,
+        start_ns=int(model.t_ns[0]), step_ns=scenario.time.step_ns, n_steps=len(model.t_ns),
+        chunk_steps=scenario.outputs.chunk_steps, chunks_total=len(bounds), tables=names,
+        n_satellites=len(model.constellation), n_sites=len(model.sites), completed=False,
+        frames=model.constellation.frame.as_dict(),
+    )
+    with store.lock():
+        resumed = store.prepare(scenario.to_yaml(), manifest, overwrite=overwrite)
+        store.write_static("sites", model.sites.to_table())
+        store.write_static("satellites", model.constellation.to_table())
+        write_contract(store, model)
 
-    total = len(model.t_ns)
-    tasks = [(chunk, a, b) for chunk, (a, b) in enumerate(bounds) if not store.chunk_done(chunk, names)]
-    done_steps = total - sum(b - a for _, a, b in tasks)
-    if progress is not None:
-        progress(done_steps, total)
-    computed = 0
-    size = {chunk: b - a for chunk, a, b in tasks}
-    for chunk, parts in execute(model, tasks, workers=workers, dask=dask):
-        try:
-            store.write_chunk_bytes(chunk, parts)
-        except OSError as err:
-            raise LeonetError(
-                f"could not write chunk {chunk} to {store.root}: {err.strerror or err}; "
-                f"the {computed} chunk(s) finished before it are kept - free space and run the same command to resume"
-            ) from None
-        computed += 1
-        done_steps += size[chunk]
+        total = len(model.t_ns)
+        recomputed = []
+        tasks = []
+        for chunk, (a, b) in enumerate(bounds):
+            problems = [p for p in (store.chunk_problem(t, chunk) for t in names) if p]
+            if not problems:
+                continue
+            tasks.append((chunk, a, b))
+            if resumed:
+                recomputed += [p for p in problems if "is missing" not in p or store.manifest.chunks.get(p.split("/")[0], {}).get(chunk)]
+        if resumed and tasks and store.manifest.completed:
+            store.write_manifest(store.manifest.model_copy(update={"completed": False}))
+        done_steps = total - sum(b - a for _, a, b in tasks)
         if progress is not None:
             progress(done_steps, total)
-    manifest = store.read_manifest()
-    manifest["completed"] = True
-    store.write_manifest(manifest)
-    return RunResult(store, model, time.perf_counter() - t0, computed, len(bounds), resumed)
+        computed = 0
+        size = {chunk: b - a for chunk, a, b in tasks}
+        for chunk, parts in execute(model, tasks, workers=workers, dask=dask):
+            try:
+                store.write_chunk_bytes(chunk, parts)
+            except WriteError as err:
+                raise LeonetError(
+                    f"{err}; the {computed} chunk(s) finished before it are kept - free space and run the same "
+                    "command to resume"
+                ) from None
+            computed += 1
+            done_steps += size[chunk]
+            if progress is not None:
+                progress(done_steps, total)
+        store.write_manifest(store.manifest.model_copy(update={"completed": True}))
+    return RunResult(store, model, time.perf_counter() - t0, computed, len(bounds), resumed, recomputed)
 
 
 def steps_of(t_ns: np.ndarray, start_ns: int, step_ns: int) -> np.ndarray:

@@ -2,10 +2,9 @@
 // /api/v1 (see /openapi.json); plotly.js and the world map are served by this same server.
 "use strict";
 
-const STATE_COLOURS = {
-  CONNECTED: "#2ecc71", OBSTRUCTED: "#f39c12", NO_SATS: "#e74c3c", NO_PINGS: "#9b59b6",
-  NO_DOWNLINK: "#e377c2", DISH_UNREACHABLE: "#7f7f7f", CONGESTED: "#d4d433",
-};
+// State colours and words come from the server (/api/v1/states, leonet.states): keyed by leonet's
+// name and by the dish's word (a word shared by two states takes the first state's colour).
+const STATE_COLOURS = {};
 const SHELL_COLOURS = ["#d0d8e8", "#7fb3ff", "#ffd27f", "#ff9fd2", "#9fffcf", "#c7a0ff", "#ffa07f", "#a0fff5", "#e0ff7f"];
 const DARK = { paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: "#e8ecf2", size: 11 } };
 const PLOT_CONFIG = { displaylogo: false, responsive: true, topojsonURL: "/static/" };
@@ -38,9 +37,23 @@ function showError(err) {
   console.error(err);
 }
 
+function showWarnings(warnings) {
+  // The run's warnings (as `leonet run` printed them) and the app's own.
+  const box = $("warnings");
+  box.replaceChildren(...warnings.map((w) => {
+    const li = document.createElement("li");
+    li.textContent = w;
+    return li;
+  }));
+  box.hidden = warnings.length === 0;
+}
+
 function esc(text) {
   return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
+
+// A state word on its colour (/api/v1/states).
+const badge = (word) => `<span class="badge" style="background: ${esc(STATE_COLOURS[word] || "#bbbbbb")}">${esc(word)}</span>`;
 
 const fmt = (v, digits = 1, unit = "") => (v === null || v === undefined ? "-" : `${Number(v).toFixed(digits)}${unit}`);
 
@@ -260,7 +273,7 @@ function drawStatus(s) {
     ? s.wedges_fraction_obstructed.map((w) => (w === null ? "-" : (100 * w).toFixed(0))).join(" ") + " %"
     : "- (no visibility table)";
   const rows = [
-    ["state", `<span class="badge s-${esc(s.state)}">${esc(s.state)}</span>` + (s.state !== s.leonet_state ? ` <span class="muted">(leonet: ${esc(s.leonet_state)})</span>` : "")],
+    ["state", badge(s.state) + (s.state !== s.leonet_state ? ` <span class="muted">(leonet: ${esc(s.leonet_state)})</span>` : "")],
     ["t", `${esc(s.t)} (step ${s.step})`],
     ["pop_ping_latency_ms", fmt(s.pop_ping_latency_ms, 1, " ms")],
     ["pop_ping_drop_rate", fmt(s.pop_ping_drop_rate, 0)],
@@ -355,7 +368,7 @@ function drawSky(sky, status) {
       traces.push({
         type: "scatterpolar", mode: "markers", showlegend: false, hoverinfo: "skip",
         theta: idx.map((i) => t.azimuth_deg[i]), r: idx.map((i) => r(t.elevation_deg[i])),
-        marker: { size: 4, color: idx.map((i) => (t.obstructed[i] ? "#e74c3c" : "#2ecc71")) },
+        marker: { size: 4, color: idx.map((i) => (t.obstructed[i] ? STATE_COLOURS.OBSTRUCTED : STATE_COLOURS.CONNECTED)) },
       });
     }
   });
@@ -382,9 +395,9 @@ function drawOutages(o) {
     box.innerHTML = '<p class="muted small">No outages in this window.</p>';
     return;
   }
-  const totals = Object.entries(o.seconds_by_cause).map(([c, s]) => `<span class="badge s-${esc(c)}">${esc(c)}</span> ${s.toFixed(0)} s`).join(" &nbsp; ");
+  const totals = Object.entries(o.seconds_by_cause).map(([c, s]) => `${badge(c)} ${s.toFixed(0)} s`).join(" &nbsp; ");
   const rows = o.outages.map((x) =>
-    `<tr><td><span class="badge s-${esc(x.cause)}">${esc(x.cause)}</span></td><td class="mono">${esc(x.start)}</td>` +
+    `<tr><td>${badge(x.cause)}</td><td class="mono">${esc(x.start)}</td>` +
     `<td>${x.duration_s.toFixed(0)} s${x.ongoing ? " (ongoing)" : ""}</td></tr>`).join("");
   box.innerHTML = `<p class="small">${o.total} outage(s): ${totals}${o.truncated ? " (list truncated)" : ""}</p>` +
     `<table><thead><tr><th>cause</th><th>start (UTC)</th><th>duration</th></tr></thead><tbody>${rows}</tbody></table>`;
@@ -404,7 +417,7 @@ function drawThroughput(h) {
   const x = h.t_s.map(isoOfSeconds);
   const mbps = (v) => (v === null ? null : v / 1e6);
   const traces = [];
-  if (h.downlink_throughput_bps) traces.push({ type: "scatter", mode: "lines", x, y: h.downlink_throughput_bps.map(mbps), name: "downlink", line: { color: "#2ecc71" } });
+  if (h.downlink_throughput_bps) traces.push({ type: "scatter", mode: "lines", x, y: h.downlink_throughput_bps.map(mbps), name: "downlink", line: { color: "#58d68d" } });
   if (h.uplink_throughput_bps) traces.push({ type: "scatter", mode: "lines", x, y: h.uplink_throughput_bps.map(mbps), name: "uplink", line: { color: "#7fb3ff" } });
   Plotly.react(box, traces, {
     ...DARK, margin: { l: 44, r: 8, t: 6, b: 32 }, legend: { orientation: "h", y: 1.12 },
@@ -491,7 +504,15 @@ async function drawCompare() {
 
 async function main() {
   try {
-    app.run = await api("run");
+    const [run, vocabulary] = await Promise.all([api("run"), api("states")]);
+    app.run = run;
+    app.states = vocabulary;
+    for (const st of vocabulary) {
+      STATE_COLOURS[st.name] = st.colour;
+      if (!(st.dish_word in STATE_COLOURS)) STATE_COLOURS[st.dish_word] = st.colour;
+    }
+    showWarnings(app.run.warnings);
+    $("slot-period").textContent = `${app.run.slot_period_s} s`;
     $("run-name").textContent = app.run.name;
     $("run-desc").textContent = app.run.description;
     document.title = `leonet - ${app.run.name}`;

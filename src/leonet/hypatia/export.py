@@ -135,6 +135,7 @@ import numpy as np
 
 from ..constants import EARTH_RADIUS_M
 from ..errors import InputError
+from ..results import atomic
 from ..network.isl import active_isls, max_isl_range_m
 from ..network.pairs import forwarding_state, station_graph
 from ..network.visibility import VisibilityIndex, VisibilityRule, max_slant_range_m
@@ -305,15 +306,9 @@ def hypatia_layout(model) -> HypatiaLayout:
 
 
 def _write(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary name in the same folder, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """Write ``text`` to a temporary name in the same folder, then rename it into place (a full
+    disk: one message naming the file, see :mod:`leonet.results.atomic`)."""
+    atomic.write_bytes(path, text.encode("utf-8"), fsync=False)
 
 
 def _number(x: float) -> str:

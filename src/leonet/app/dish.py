@@ -1,0 +1,249 @@
+"""One dish's answers, in the dish's own words: the dish list, status at a step, history over a
+window (with the baseline's beside it), outages, and the obstruction map of its sky.
+
+Each function takes the opened run (:class:`~leonet.app.run.RunData`) and returns the response
+model of :mod:`leonet.app.schemas` directly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+
+from ..horizon import blocked
+from . import schemas
+from .run import BASELINE_DIR, NotFound, RunData, finite_or_none, iso, round_list
+from .snapshot import stride_pick
+
+
+def dishes(run: RunData, offset: int, limit: int, group: str | None) -> schemas.DishList:
+    d = run.sites.iloc[run.dish_sites]
+    if group is not None:
+        d = d[d["group"] == group]
+    page = d.iloc[offset:offset + limit]
+    return schemas.DishList(
+        total=int(len(d)), offset=offset, limit=limit,
+        dishes=[
+            schemas.DishRef(id=str(r.name_), site=int(r.Index), group=str(r.group), lat_deg=float(r.lat_deg),
+                            lon_deg=float(r.lon_deg), dishes=int(run.dish_count[r.Index]))
+            for r in page.rename(columns={"name": "name_"}).itertuples()
+        ],
+    )
+
+
+def _alerts(leonet_state: str, rerouted: bool, fraction: float | None) -> list[str]:
+    alerts = []
+    if leonet_state == "OBSTRUCTED":
+        alerts.append("obstructed")
+    if leonet_state == "NO_SATS":
+        alerts.append("no_satellites")
+    if leonet_state == "NO_PATH":
+        alerts.append("no_pop_reachable")
+    if rerouted:
+        alerts.append("rerouted_mid_slot")
+    if leonet_state == "CONGESTED":
+        alerts.append("congested")
+    if fraction:
+        alerts.append("sky_obstructed")
+    return alerts
+
+
+def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> schemas.DishStatus:
+    site = run.dish_site(dish_id)
+    rows = run.dish_rows(site)
+    step = run.step_of(step, t)
+    k = rows.row_of(step)
+    t_ns = run.t_ns(step)
+    leonet_state = str(rows.state[k])
+    connected = bool(rows.connected[k])
+    # uptime: since the first step of the current connected stretch
+    before = np.flatnonzero(~rows.connected[:k + 1])
+    up_from = (int(before[-1]) + 1) if len(before) else 0
+    uptime_s = (step - int(rows.step[up_from])) * run.step_s if connected else 0.0
+    sat = int(rows.serving_sat[k])
+    r = run.sites.iloc[site]
+    azimuth = elevation = None
+    if sat >= 0:
+        az, el = run.sky.look_angles_from(float(r.lat_deg), float(r.lon_deg), float(r.elevation_m),
+                                          np.array([sat]), np.array([t_ns]))
+        azimuth, elevation = finite_or_none(az[0, 0]), finite_or_none(el[0, 0])
+    fraction, wedges = run.obstruction_stats(site)
+    seen = None
+    if "site_steps" in run.tables:
+        table = run.chunk_table("site_steps", step, site=site)
+        seen = table.to_pylist()[0] if table is not None and table.num_rows else None
+    return schemas.DishStatus(
+        id=dish_id, site=site, group=str(r.group), lat_deg=float(r.lat_deg), lon_deg=float(r.lon_deg),
+        step=step, t=iso(t_ns), t_s=step * run.step_s,
+        state=str(rows.dish_state[k]), leonet_state=leonet_state,
+        pop_ping_latency_ms=finite_or_none(rows.rtt_ms[k]) if connected else None,
+        pop_ping_drop_rate=0.0 if connected else 1.0,
+        downlink_throughput_bps=finite_or_none(rows.downlink_bps[k]) if rows.downlink_bps is not None else None,
+        uplink_throughput_bps=finite_or_none(rows.uplink_bps[k]) if rows.uplink_bps is not None else None,
+        fraction_obstructed=fraction, wedges_fraction_obstructed=wedges,
+        currently_obstructed=leonet_state == "OBSTRUCTED",
+        direction_azimuth=azimuth, direction_elevation=elevation,
+        uptime_s=uptime_s,
+        connected_since=iso(run.t_ns(int(rows.step[up_from]))) if connected else None,
+        serving_sat=sat if sat >= 0 else None, serving_sat_name=run.sat_name(sat),
+        gateway=run.site_name(int(rows.gateway[k])), pop=run.site_name(int(rows.pop[k])),
+        isl_hops=int(rows.isl_hops[k]) if rows.isl_hops[k] >= 0 else None,
+        hops=int(rows.hops[k]) if rows.hops[k] >= 0 else None,
+        path=[int(x) for x in (rows.path[k] or [])],
+        slot_start=iso(int(rows.slot_start_ns[k])),
+        satellites_in_view=int(seen["n_visible"]) if seen else None,
+        satellites_clear=int(seen["n_clear"]) if seen and seen.get("n_clear") is not None else None,
+        alerts=_alerts(leonet_state, bool(rows.rerouted_mid_slot[k]), fraction),
+    )
+
+
+def _latency_summary(connected: np.ndarray, rtt: np.ndarray, have: np.ndarray | None = None) -> schemas.HistorySummary:
+    finite = rtt[np.isfinite(rtt)]
+    if have is None:
+        drop = float(1.0 - connected.mean()) if len(connected) else None
+    else:
+        drop = float(1.0 - connected[have].mean()) if have.any() else None
+    return schemas.HistorySummary(
+        pop_ping_drop_rate=drop,
+        latency_p50_ms=finite_or_none(np.percentile(finite, 50)) if len(finite) else None,
+        latency_p95_ms=finite_or_none(np.percentile(finite, 95)) if len(finite) else None,
+    )
+
+
+def history(run: RunData, dish_id: str, start_step: int | None, end_step: int | None,
+            baseline: bool = False) -> schemas.DishHistory:
+    site = run.dish_site(dish_id)
+    rows = run.dish_rows(site)
+    start, end = run.span(start_step, end_step)
+    w = rows.window(start, end)
+    base = _baseline_history(run, dish_id, rows.step[w]) if baseline else None
+    connected = rows.connected[w]
+    rtt = np.where(connected, rows.rtt_ms[w], np.nan)
+    slot = rows.slot_start_ns[w]
+    boundaries = np.unique(slot[slot >= run.t_ns(start)])  # slot starts inside the window
+    sats = rows.serving_sat[w].astype(np.int64)
+    return schemas.DishHistory(
+        id=dish_id, start_step=start, end_step=end, start=iso(run.t_ns(start)), step_s=run.step_s,
+        steps=rows.step[w].astype(int).tolist(),
+        t_s=(rows.step[w] * run.step_s).tolist(),
+        state=rows.dish_state[w].tolist(),
+        leonet_state=[str(s) for s in rows.state[w]],
+        pop_ping_latency_ms=round_list(rtt, 3),
+        pop_ping_drop_rate=(1.0 - connected).tolist(),
+        downlink_throughput_bps=round_list(rows.downlink_bps[w], 0) if rows.downlink_bps is not None else None,
+        uplink_throughput_bps=round_list(rows.uplink_bps[w], 0) if rows.uplink_bps is not None else None,
+        serving_sat=[int(s) if s >= 0 else None for s in sats],
+        serving_sat_name=[run.sat_name(int(s)) for s in sats],
+        path_changed=rows.path_changed[w].astype(bool).tolist(),
+        rerouted_mid_slot=rows.rerouted_mid_slot[w].astype(bool).tolist(),
+        slot_boundaries_s=((boundaries - run.start_ns) / 1e9).tolist(),
+        summary=_latency_summary(connected, rtt),
+        baseline=base,
+    )
+
+
+def _baseline_history(run: RunData, dish_id: str, steps: np.ndarray) -> schemas.BaselineHistory:
+    """The baseline's state and latency of a dish at the given steps (None where the baseline
+    has no such step)."""
+    b = run.need_baseline()
+    site = b.site_of_dish.get(dish_id)
+    if site is None:
+        raise NotFound(f"no dish {dish_id!r} in this run's baseline")
+    rows = b.dish_rows(site)
+    steps = np.asarray(steps, dtype=np.int64)
+    k = np.searchsorted(rows.step, steps)
+    have = k < len(rows.step)
+    have[have] = rows.step[k[have]] == steps[have]
+    k = np.where(have, k, 0)
+    connected = np.zeros(len(steps), dtype=bool)
+    connected[have] = rows.connected[k[have]]
+    rtt = np.full(len(steps), np.nan)
+    rtt[connected] = rows.rtt_ms[k[connected]]
+    return schemas.BaselineHistory(
+        name=str(b.manifest.scenario or BASELINE_DIR),
+        state=[str(rows.dish_state[j]) if h else None for j, h in zip(k, have)],
+        leonet_state=[str(rows.state[j]) if h else None for j, h in zip(k, have)],
+        pop_ping_latency_ms=round_list(rtt, 3),
+        pop_ping_drop_rate=[(0.0 if c else 1.0) if h else None for c, h in zip(connected, have)],
+        summary=_latency_summary(connected, rtt, have),
+    )
+
+
+def outages(run: RunData, dish_id: str, start_step: int | None, end_step: int | None, limit: int) -> schemas.Outages:
+    """Runs of consecutive steps with one cause, where the dish's state is not CONNECTED (so a
+    CONGESTED dish is not in an outage), in a window of at most MAX_SPAN_STEPS (default: the
+    first MAX_SPAN_STEPS of the run)."""
+    site = run.dish_site(dish_id)
+    rows = run.dish_rows(site)
+    start, end = run.span(start_step, end_step)
+    w = rows.window(start, end)
+    state, step, leonet = rows.dish_state[w], rows.step[w], rows.state[w]
+    change = np.r_[True, (state[1:] != state[:-1]) | (np.diff(step) != 1)] if len(state) else np.zeros(0, bool)
+    starts = np.flatnonzero(change)
+    stops = np.r_[starts[1:], len(state)]
+    out, by_cause = [], {}
+    last_step = int(rows.step[-1]) if len(rows.step) else -1
+    for a, b in zip(starts, stops):
+        if state[a] == "CONNECTED":
+            continue
+        cause = str(state[a])
+        seconds = float((b - a) * run.step_s)
+        by_cause[cause] = by_cause.get(cause, 0.0) + seconds
+        if len(out) < limit:
+            first, past = int(step[a]), int(step[b - 1]) + 1
+            out.append(schemas.Outage(
+                cause=cause, leonet_state=str(leonet[a]),
+                start=iso(run.t_ns(first)), end=iso(run.t_ns(past)),
+                start_step=first, end_step=past,
+                start_s=first * run.step_s, duration_s=seconds,
+                ongoing=past - 1 == last_step and past == run.n_steps,
+            ))
+    total = int(sum(1 for a in starts if state[a] != "CONNECTED"))
+    return schemas.Outages(id=dish_id, start_step=start, end_step=end, total=total, truncated=total > len(out),
+                           seconds_by_cause=by_cause, outages=out)
+
+
+def obstruction_map(run: RunData, dish_id: str, max_tracks: int, max_points: int) -> schemas.ObstructionMap:
+    site = run.dish_site(dish_id)
+    rows = run.dish_rows(site)
+    masks, mask_of_site = run.masks
+    m = int(mask_of_site[site]) if len(mask_of_site) else -1
+    fraction, wedges = run.obstruction_stats(site)
+    used, served = np.unique(rows.serving_sat[rows.serving_sat >= 0], return_counts=True)
+    order = np.argsort(-served, kind="stable")
+    n_used = len(used)
+    used, served = used[order][:max_tracks], served[order][:max_tracks]
+    if len(used) < max_tracks and "site_steps" in run.tables:
+        # Room left: the satellites that were highest in this dish's sky (site_steps.best_sat),
+        # so a dish that never connected still shows what it was looking at.
+        best = run.store.read("site_steps", columns=["best_sat"], filters=[("site", "=", int(site))])
+        best = best.column("best_sat").to_numpy(zero_copy_only=False)
+        extra, n_best = np.unique(best[(best >= 0) & ~np.isin(best, used)], return_counts=True)
+        extra = extra[np.argsort(-n_best, kind="stable")][:max_tracks - len(used)]
+        used = np.r_[used, extra].astype(np.int64)
+        served = np.r_[served, np.zeros(len(extra), dtype=np.int64)]
+    steps = rows.step[stride_pick(len(rows.step), max_points)]
+    r = run.sites.iloc[site]
+    az, el = run.sky.look_angles_from(float(r.lat_deg), float(r.lon_deg), float(r.elevation_m),
+                                      used, run.start_ns + steps * run.step_ns)
+    floor = run.min_elevation_deg if run.min_elevation_deg is not None else 0.0
+    serving_at = rows.serving_sat[np.searchsorted(rows.step, steps)]
+    tracks = []
+    for j, sat in enumerate(used):
+        keep = np.isfinite(el[:, j]) & (el[:, j] >= floor)
+        a, e = az[keep, j], el[keep, j]
+        obstructed = blocked(masks, mask_of_site, np.full(len(a), site), a, e) if m >= 0 else np.zeros(len(a), bool)
+        tracks.append(schemas.Track(
+            sat=int(sat), name=run.sat_name(int(sat)), used=bool(served[j] > 0), serving_steps=int(served[j]),
+            t_s=(steps[keep] * run.step_s).tolist(),
+            azimuth_deg=round_list(a, 2), elevation_deg=round_list(e, 2),
+            serving=(serving_at[keep] == sat).tolist(), obstructed=obstructed.tolist(),
+        ))
+    return schemas.ObstructionMap(
+        id=dish_id,
+        horizon_mask_deg=round_list(masks[m], 2) if m >= 0 else None,
+        min_elevation_deg=run.min_elevation_deg,
+        fraction_obstructed=fraction, wedges_fraction_obstructed=wedges,
+        satellites_used=int(n_used), tracks=tracks,
+    )

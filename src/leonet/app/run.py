@@ -1,0 +1,421 @@
+"""A results folder opened for the app: the run as a whole (what it is, its time grid, its sites,
+its sky) and the shared machinery the dish and network answers are built on.
+
+Everything comes from the results folder: tables, ``manifest.json`` and the contract files
+(:mod:`leonet.results.contract`: resolved horizon masks, events, slot clock, laser-link candidates,
+warnings). Satellites are propagated from the stored elements with :mod:`leonet.space`. Nothing
+is rebuilt from the scenario's input files, and nothing of the engine is imported.
+
+Vocabulary. A dish speaks the Starlink dish's own words (:mod:`leonet.states`: CONGESTED is
+CONNECTED to the dish, with the alert ``congested``; NO_PATH is NO_PINGS; JAMMED is NO_DOWNLINK;
+OFFLINE is DISH_UNREACHABLE). A state leonet adds later passes through verbatim until it is
+mapped there.
+
+Bounds. Every query is bounded here as well as at the HTTP door: time spans (``MAX_SPAN_STEPS``),
+list sizes, numbers of points. Nothing here takes a file path from a caller: tables are opened by
+name, and chunk files by integer chunk number.
+
+Baseline. A run made with ``leonet run SCENARIO --baseline`` holds, in its ``baseline/`` folder
+(a fixed name, never one from a request), the same scenario run without its events.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .. import states
+from ..errors import InputError
+from ..results.contract import RunContract, read_contract
+from ..results.store import BASELINE_DIR, MANIFEST, ResultStore
+from . import schemas
+from .snapshot import SkyModel, constellation_from_table
+
+#: The longest time span one history or outage query may cover, in steps.
+MAX_SPAN_STEPS = 3600
+N_WEDGES = 12
+#: At most this many of the scenario's events are listed by /compare.
+MAX_EVENTS = 1000
+
+#: Alerts leonet can raise (the dish's hardware alerts - motors, thermal, mast - are not modelled).
+ALERTS = {
+    "obstructed": "the satellite to use is behind the horizon mask now",
+    "no_satellites": "no satellite is above the minimum elevation now",
+    "no_pop_reachable": "a satellite is in view but no PoP can be reached through it now",
+    "rerouted_mid_slot": "the slot's path broke at this step and the dish was rerouted",
+    "congested": "connected, but the downlink is below the scenario's congestion threshold",
+    "sky_obstructed": "part of the sky this dish looked at during the run was obstructed",
+}
+
+
+def dish_states(leonet_states) -> np.ndarray:
+    """leonet states -> the dish's states (object array), unknown ones verbatim."""
+    return np.array([states.DISH_WORD.get(s, s) for s in leonet_states], dtype=object)
+
+
+class NotFound(Exception):
+    """An id, a step or a table the run does not have (HTTP 404)."""
+
+
+class BadQuery(Exception):
+    """A parameter outside what this run allows (HTTP 422), naming the parameter."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param = param
+        self.message = message
+
+
+def iso(t_ns: int) -> str:
+    """UTC instant as ISO 8601 with a Z."""
+    return pd.Timestamp(int(t_ns), tz="UTC").isoformat().replace("+00:00", "Z")
+
+
+def finite_or_none(x) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def round_list(a: np.ndarray, digits: int) -> list:
+    """A float array as a JSON-ready list, NaN as None."""
+    a = np.round(np.asarray(a, dtype=np.float64), digits)
+    out = a.tolist()
+    if np.isnan(a).any():
+        out = [None if v != v else v for v in out]
+    return out
+
+
+def ns_column(col: pa.ChunkedArray) -> np.ndarray:
+    """A timestamp column as int64 ns."""
+    return col.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+
+
+@dataclass(frozen=True)
+class DishRows:
+    """One dish over the run, from ``dish_steps``, sorted by step; every array is (R,)."""
+
+    step: np.ndarray          # int64 step numbers present (all of them for a finished run)
+    state: np.ndarray         # object, leonet states
+    dish_state: np.ndarray    # object, the dish's states (leonet.states.DISH_WORD)
+    rtt_ms: np.ndarray        # float64, NaN when not connected
+    serving_sat: np.ndarray   # int32, -1 for none
+    gateway: np.ndarray       # int32 site index, -1
+    pop: np.ndarray           # int32 site index, -1
+    slot_start_ns: np.ndarray  # int64
+    isl_hops: np.ndarray
+    hops: np.ndarray
+    path: list                # list of lists of satellite indices
+    path_changed: np.ndarray
+    rerouted_mid_slot: np.ndarray
+    downlink_bps: np.ndarray | None  # float64, None when the run did not model capacity
+    uplink_bps: np.ndarray | None
+
+    @property
+    def connected(self) -> np.ndarray:
+        return self.dish_state == "CONNECTED"
+
+    def row_of(self, step: int) -> int:
+        k = int(np.searchsorted(self.step, step))
+        if k >= len(self.step) or self.step[k] != step:
+            raise NotFound(f"step {step} was not computed for this dish (the run is incomplete)")
+        return k
+
+    def window(self, start: int, end: int) -> slice:
+        return slice(int(np.searchsorted(self.step, start)), int(np.searchsorted(self.step, end)))
+
+
+class RunData:
+    """A results folder opened for reading by the app.
+
+    Raises :class:`~leonet.errors.InputError` when ``root`` is not a results folder, and
+    :class:`~leonet.results.store.DamagedResults` (an InputError) naming every chunk file that is
+    missing, truncated or changed since the run wrote it: a damaged run is not served.
+    """
+
+    def __init__(self, root: str | Path, *, open_baseline: bool = True):
+        self.root = Path(root).expanduser().resolve()
+        if not self.root.is_dir():
+            raise InputError("is not a folder (expected a leonet results folder)", source=str(root))
+        self.store = ResultStore(self.root)
+        self.manifest = self.store.read_manifest()
+        self.store.verify()
+        self.start_ns = self.manifest.start_ns
+        self.step_ns = self.manifest.step_ns
+        self.n_steps = self.manifest.n_steps
+        self.chunk_steps = self.manifest.chunk_steps
+        self.step_s = self.step_ns / 1e9
+        self.tables = self.store.tables()
+        self.contract: RunContract = read_contract(self.store)
+        self.sites = self.store.read("sites").to_pandas()
+        for col, default in (("group", ""), ("elevation_m", 0.0)):
+            if col not in self.sites:
+                self.sites[col] = default
+        self.sites["group"] = self.sites["group"].fillna("")
+        kind = self.sites["kind"].to_numpy()
+        self.dish_sites = np.flatnonzero(kind == "dish")
+        self.site_of_dish = {str(self.sites["name"].iat[k]): int(k) for k in self.dish_sites}
+        self.site_names = self.sites["name"].to_numpy(dtype=object)
+        # How many identical dishes each site stands for (a scenario's dishes_per_site; 1 if none).
+        count = pd.to_numeric(self.sites["dishes"], errors="coerce") if "dishes" in self.sites else None
+        self.dish_count = np.ones(len(self.sites), dtype=np.int64) if count is None else \
+            np.nan_to_num(count.to_numpy(dtype=np.float64), nan=1.0).astype(np.int64)
+        self.warnings: list[str] = list(self.contract.warnings)
+        self._lock = threading.Lock()          # the per-dish cache
+        self._aggregate_locks: dict[str, threading.Lock] = {}
+        self._aggregates: dict[str, object] = {}
+        self._aggregates_lock = threading.Lock()
+        self._dish_cache: dict[int, DishRows] = {}
+        self.baseline: RunData | None = self._open_baseline() if open_baseline else None
+
+    def _open_baseline(self) -> RunData | None:
+        """The run's baseline (RESULTS/baseline: the same scenario without its events), or None.
+
+        A baseline folder that cannot be read, or whose time grid is not the run's, is left out
+        with a warning (``/api/v1/run`` lists warnings)."""
+        path = self.root / BASELINE_DIR
+        if not (path / MANIFEST).is_file():
+            return None
+        try:
+            base = RunData(path, open_baseline=False)
+        except Exception as err:  # the baseline is optional: the run is served without it
+            self.warnings.append(f"the baseline folder could not be read ({getattr(err, 'message', err)}): no comparison")
+            return None
+        if (base.start_ns, base.step_ns) != (self.start_ns, self.step_ns):
+            self.warnings.append("the baseline folder's run has another start or step than this run: no comparison")
+            return None
+        return base
+
+    def need_baseline(self) -> RunData:
+        if self.baseline is None:
+            raise NotFound("this run has no baseline: run it with `leonet run SCENARIO --baseline`, which also runs "
+                           f"the scenario without its events into RESULTS/{BASELINE_DIR}")
+        return self.baseline
+
+    def aggregate(self, name: str, compute: Callable[[], object]):
+        """A run-wide aggregate, computed once (concurrent callers wait for the first)."""
+        with self._aggregates_lock:
+            lock = self._aggregate_locks.setdefault(name, threading.Lock())
+        with lock:
+            if name not in self._aggregates:
+                self._aggregates[name] = compute()
+            return self._aggregates[name]
+
+    # -- what the run is -----------------------------------------------------------------
+    @property
+    def masks(self) -> tuple[np.ndarray, np.ndarray]:
+        """(M, 360) horizon masks and the mask number of each site (-1: clear sky), as the run
+        resolved them (``obstructions.json``)."""
+        return self.contract.masks, self.contract.mask_of_site
+
+    @property
+    def min_elevation_deg(self) -> float | None:
+        return self.contract.facts.min_elevation_deg
+
+    @cached_property
+    def sky(self) -> SkyModel:
+        constellation = constellation_from_table(self.store.read("satellites"))
+        isl = self.contract.facts.isl
+        return SkyModel(constellation, self.contract.isl_pairs,
+                        grazing_height_m=isl.grazing_height_m, isl_max_range_m=isl.max_range_m)
+
+    @property
+    def has_network(self) -> bool:
+        return "dish_steps" in self.tables
+
+    def info(self) -> schemas.RunInfo:
+        facts = self.contract.facts
+        kinds = self.sites["kind"].value_counts()
+        masks, mask_of_site = self.masks
+        shells = self.store.read("satellites", columns=["shell"]).column("shell").to_pandas().value_counts(sort=False)
+        return schemas.RunInfo(
+            name=self.manifest.scenario or facts.name or self.root.name,
+            description=facts.description,
+            leonet_version=self.manifest.leonet_version,
+            start=iso(self.start_ns), step_s=self.step_s, steps=self.n_steps,
+            duration_s=self.n_steps * self.step_s,
+            completed=self.manifest.completed,
+            slot_period_s=facts.slot.period_s, slot_offset_s=facts.slot.offset_s,
+            sizes=schemas.Sizes(
+                satellites=int(self.manifest.n_satellites),
+                shells=[schemas.ShellSize(name=str(k), satellites=int(v)) for k, v in shells.items()],
+                dishes=int(kinds.get("dish", 0)), gateways=int(kinds.get("gateway", 0)),
+                pops=int(kinds.get("pop", 0)), stations=int(kinds.get("station", 0)),
+                horizon_masks=int(len(masks)),
+                masked_dishes=int((mask_of_site[self.dish_sites] >= 0).sum()) if len(self.dish_sites) else 0,
+            ),
+            tables=list(self.tables),
+            network=self.has_network,
+            baseline=self.baseline is not None,
+            events=len(self.contract.events),
+            min_elevation_deg=self.min_elevation_deg,
+            states=dict(states.DISH_WORD),
+            alerts=dict(ALERTS),
+            warnings=list(self.warnings),
+            limits={},
+        )
+
+    # -- time ------------------------------------------------------------------------------
+    def step_of(self, step: int | None, t: datetime | None) -> int:
+        """The step asked for by number or by UTC time (the step at or before it); default: last."""
+        if step is not None and t is not None:
+            raise BadQuery("t", "give either step or t, not both")
+        if self.n_steps == 0:
+            raise NotFound("the run has no steps")
+        if t is not None:
+            if t.tzinfo is None:
+                t = t.replace(tzinfo=timezone.utc)
+            delta = t - datetime(1970, 1, 1, tzinfo=timezone.utc)  # exact for any year, unlike pandas
+            t_ns = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+            step = (t_ns - self.start_ns) // self.step_ns
+            if not 0 <= step < self.n_steps:
+                raise BadQuery("t", f"t={t.isoformat()} is outside the run ({iso(self.start_ns)} .. "
+                               f"{iso(self.t_ns(self.n_steps - 1))})")
+            return int(step)
+        if step is None:
+            return self.n_steps - 1
+        if not 0 <= step < self.n_steps:
+            raise BadQuery("step", f"step must be in 0..{self.n_steps - 1}, got {step}")
+        return int(step)
+
+    def t_ns(self, step: int) -> int:
+        return self.start_ns + int(step) * self.step_ns
+
+    def span(self, start_step: int | None, end_step: int | None, default_steps: int = MAX_SPAN_STEPS) -> tuple[int, int]:
+        """A half-open window [start, end) of steps, checked against the run and MAX_SPAN_STEPS."""
+        start = 0 if start_step is None else start_step
+        if not 0 <= start < max(self.n_steps, 1):
+            raise BadQuery("start_step", f"start_step must be in 0..{self.n_steps - 1}, got {start}")
+        end = min(start + default_steps, self.n_steps) if end_step is None else end_step
+        if end <= start:
+            raise BadQuery("end_step", f"end_step must be greater than start_step ({start}), got {end}")
+        if end > self.n_steps:
+            raise BadQuery("end_step", f"end_step must be at most {self.n_steps} (the run's steps), got {end}")
+        if end - start > MAX_SPAN_STEPS:
+            raise BadQuery("end_step", f"a query may span at most {MAX_SPAN_STEPS} steps; asked for {end - start} "
+                           f"({start}..{end}); page through the run with start_step")
+        return start, end
+
+    # -- reading dishes and chunks ------------------------------------------------------------
+    def dish_site(self, dish_id: str) -> int:
+        site = self.site_of_dish.get(dish_id)
+        if site is None:
+            raise NotFound(f"no dish {dish_id!r} in this run ({len(self.dish_sites)} dishes; "
+                           "list them at /api/v1/dishes)")
+        return site
+
+    def need_network(self) -> None:
+        if not self.has_network:
+            raise NotFound("this run has no network results (table dish_steps); run it with network.enabled: true")
+
+    def dish_rows(self, site: int) -> DishRows:
+        """All steps of one dish (cached; one filtered read of dish_steps)."""
+        self.need_network()
+        with self._lock:
+            if site in self._dish_cache:
+                return self._dish_cache[site]
+        t = self.store.read("dish_steps", columns=self._dish_columns, filters=[("site", "=", int(site))])
+        t = t.take(pc.sort_indices(t, [("t", "ascending")]))
+        tn = ns_column(t.column("t"))
+        state = np.asarray(t.column("state").cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+
+        def rate(name):
+            return t.column(name).to_numpy(zero_copy_only=False).astype(np.float64) if name in t.column_names else None
+
+        rows = DishRows(
+            step=(tn - self.start_ns) // self.step_ns,
+            state=state, dish_state=dish_states(state),
+            rtt_ms=t.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float64),
+            serving_sat=t.column("serving_sat").to_numpy(zero_copy_only=False),
+            gateway=t.column("gateway").to_numpy(zero_copy_only=False),
+            pop=t.column("pop").to_numpy(zero_copy_only=False),
+            slot_start_ns=ns_column(t.column("slot_start")),
+            isl_hops=t.column("isl_hops").to_numpy(zero_copy_only=False),
+            hops=t.column("hops").to_numpy(zero_copy_only=False),
+            path=t.column("path").to_pylist(),
+            path_changed=t.column("path_changed").to_numpy(zero_copy_only=False),
+            rerouted_mid_slot=t.column("rerouted_mid_slot").to_numpy(zero_copy_only=False),
+            downlink_bps=rate("downlink_bps"), uplink_bps=rate("uplink_bps"),
+        )
+        with self._lock:
+            if len(self._dish_cache) >= 256:
+                self._dish_cache.pop(next(iter(self._dish_cache)))
+            self._dish_cache[site] = rows
+        return rows
+
+    @cached_property
+    def _dish_columns(self) -> list[str]:
+        """The dish_steps columns the app reads (throughput only where the run modelled capacity)."""
+        want = ["t", "site", "state", "rtt_ms", "serving_sat", "gateway", "pop", "slot_start", "isl_hops", "hops",
+                "path", "path_changed", "rerouted_mid_slot", "downlink_bps", "uplink_bps"]
+        have = set(pq.read_schema(self.store.parts("dish_steps")[0]).names)
+        return [c for c in want if c in have]
+
+    def site_name(self, site: int) -> str | None:
+        return None if site is None or site < 0 else str(self.site_names[site])
+
+    def sat_name(self, sat: int) -> str | None:
+        return None if sat < 0 else str(self.sky.constellation.names[sat])
+
+    def chunk_table(self, table: str, step: int, columns: list[str] | None = None, site: int | None = None) -> pa.Table | None:
+        """The rows of one step (and one site) of a per-step table, reading only the chunk file
+        that holds it; None when the run did not compute that chunk."""
+        path = self.store.chunk_path(table, int(step) // self.chunk_steps)
+        if not path.exists():
+            return None
+        ts = pa.scalar(self.t_ns(step), pa.timestamp("ns", tz="UTC"))
+        filters = [("t", "=", ts)] + ([("site", "=", int(site))] if site is not None else [])
+        return pq.read_table(path, columns=columns, filters=filters)
+
+    # -- obstruction statistics over the run ----------------------------------------------
+    def _wedge_counts(self) -> np.ndarray | None:
+        """(sites, 12, 2): look directions in view per wedge, [all, obstructed], over the run.
+
+        One pass over the visibility table, a batch of rows at a time (bounded memory): about 1 s
+        per 10 million rows. None when the run kept no visibility pairs.
+        """
+        if "visibility" not in self.tables:
+            return None
+        n = len(self.sites)
+        counts = np.zeros((2, n * N_WEDGES), dtype=np.int64)
+        for part in self.store.parts("visibility"):
+            f = pq.ParquetFile(part)
+            want = ["site", "azimuth_deg"] + (["obstructed"] if "obstructed" in f.schema_arrow.names else [])
+            for batch in f.iter_batches(batch_size=1 << 22, columns=want):
+                site = batch.column(0).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+                az = batch.column(1).to_numpy(zero_copy_only=False)  # [0, 360) clockwise from north
+                wedge = np.minimum((az * np.float32(1 / 30)).astype(np.int32), N_WEDGES - 1)
+                key = site * N_WEDGES + wedge
+                counts[0] += np.bincount(key, minlength=n * N_WEDGES)
+                if len(want) == 3:
+                    obs = batch.column(2).to_numpy(zero_copy_only=False)
+                    counts[1] += np.bincount(key[obs], minlength=n * N_WEDGES)
+        return counts.T.reshape(n, N_WEDGES, 2)
+
+    def obstruction_stats(self, site: int) -> tuple[float | None, list[float | None] | None]:
+        """(fraction_obstructed, wedges_fraction_obstructed) of a dish over the run.
+
+        A look direction is one (step, satellite above the minimum elevation) of the visibility
+        table. A wedge's fraction is obstructed directions / all directions in that wedge (None
+        for a wedge no satellite crossed); fraction_obstructed is the same over the whole sky.
+        """
+        counts = self.aggregate("wedges", self._wedge_counts)
+        if counts is None:
+            return None, None
+        c = counts[site]
+        total = c[:, 0].sum()
+        wedges = [float(o / a) if a else None for a, o in c]
+        return (float(c[:, 1].sum() / total) if total else None), wedges
+
