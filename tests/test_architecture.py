@@ -41,9 +41,7 @@ def _lint(contract_id: str) -> subprocess.CompletedProcess:
     [
         "layers",
         "acyclic",
-        pytest.param("readers", marks=pytest.mark.xfail(
-            reason="until the results-contract branch lands (the app still rebuilds the model from "
-                   "the scenario); when this XPASSes, remove the mark", strict=True)),
+        "readers",
     ],
 )
 def test_import_contract(contract_id):
