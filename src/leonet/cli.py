@@ -226,7 +226,9 @@ def _print_network(ns, warnings=()) -> None:
 
 def _ms(value: float) -> str:
     """A time in ms for a table cell; "-" when there is none (a group never connected)."""
-    return f"{value:.1f}" if np.isfinite(value) else "-"
+    import math
+
+    return f"{value:.1f}" if value is not None and math.isfinite(value) else "-"
 
 
 def _print_dish_service(ns) -> None:
