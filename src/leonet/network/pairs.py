@@ -19,6 +19,11 @@ import scipy.sparse as sp
 from ..constants import SPEED_OF_LIGHT_M_PER_S
 from .dijkstra import shortest_paths
 
+try:  # numba compiles the path walk once per machine (cached on disk)
+    from numba import njit
+except ImportError:  # pragma: no cover - numba is a dependency
+    njit = None
+
 
 @dataclass(frozen=True)
 class PairRoutes:
@@ -83,8 +88,107 @@ def forwarding_state(matrix: sp.csr_matrix, n_sats: int, n_stations: int, dests:
     return ForwardingState(dests, next_hop, dist, n_sats, n_stations)
 
 
+#: Paths walked side by side in the compiled walk: independent chains of loads overlap in the CPU.
+_LANES = 8
+
+
+def _walk_lanes(flat_next, n, rows, start, target, ok, path, hops, write):
+    """Walk every reachable pair's path, ``_LANES`` pairs at a time (a finished lane takes the
+    next pair). With ``write`` False, sets ``hops`` (satellites on the path + 1) and returns the
+    most satellites on a path; with ``write`` True, fills ``path`` (rows padded with -1)."""
+    m = len(rows)
+    lane_pair = np.full(_LANES, -1, np.int64)
+    lane_cur = np.zeros(_LANES, np.int64)
+    lane_base = np.zeros(_LANES, np.int64)
+    lane_len = np.zeros(_LANES, np.int64)
+    width = 0
+    nxt = 0
+    busy = 0
+    while True:
+        for lane in range(_LANES):  # refill idle lanes
+            if lane_pair[lane] < 0:
+                while nxt < m and not ok[nxt]:
+                    nxt += 1
+                if nxt < m:
+                    lane_pair[lane] = nxt
+                    lane_base[lane] = rows[nxt] * n
+                    lane_cur[lane] = flat_next[lane_base[lane] + start[nxt]]
+                    lane_len[lane] = 0
+                    busy += 1
+                    nxt += 1
+        if busy == 0:
+            return width
+        for lane in range(_LANES):
+            i = lane_pair[lane]
+            if i < 0:
+                continue
+            cur = lane_cur[lane]
+            if cur == target[i]:
+                if not write:
+                    hops[i] = lane_len[lane] + 1
+                    width = max(width, lane_len[lane])
+                lane_pair[lane] = -1
+                busy -= 1
+                continue
+            if cur < 0 or lane_len[lane] >= n:
+                raise ValueError("route_pairs: the forwarding state breaks off or loops on a reachable path")
+            if write:
+                path[i, lane_len[lane]] = cur
+            lane_len[lane] += 1
+            lane_cur[lane] = flat_next[lane_base[lane] + cur]
+
+
+def _walk_paths(next_hop, rows, start, target, ok):
+    """The satellites on each pair's path, padded with -1, and its hop count.
+
+    next_hop : int32 (K, n) forwarding state (C order); rows, start, target : int64 (M,) the pair's
+    row in ``next_hop``, its out-node and its in-node; ok : bool (M,) whether it is reachable.
+    Returns path int32 (M, L) with L the most satellites on any path, hops int32 (M,) (-1 where
+    not ok; otherwise the satellites on the path + 1).
+    """
+    m = len(rows)
+    n = next_hop.shape[1]
+    flat = next_hop.ravel()
+    hops = np.full(m, -1, np.int32)
+    path = np.empty((0, 0), np.int32)
+    width = _walk_lanes_fast(flat, n, rows, start, target, ok, path, hops, False)
+    path = np.full((m, width), -1, np.int32)
+    _walk_lanes_fast(flat, n, rows, start, target, ok, path, hops, True)
+    return path, hops
+
+
+_walk_lanes_fast = njit(cache=True, nogil=True)(_walk_lanes) if njit is not None else _walk_lanes
+_walk_paths_fast = njit(cache=True, nogil=True)(_walk_paths) if njit is not None else _walk_paths
+
+
 def route_pairs(state: ForwardingState, src: np.ndarray, dst: np.ndarray) -> PairRoutes:
-    """Follow the forwarding state from each src's out-node to its dst's in-node (vectorised)."""
+    """Follow the forwarding state from each src's out-node to its dst's in-node (a compiled
+    walk; :func:`route_pairs_reference` is the same walk vectorised in numpy)."""
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    m = len(src)
+    rows = _dest_rows(state, dst)
+    start = state.out_node(src)
+    one_way = state.delay_s[rows, start] if m else np.zeros(0)
+    ok = np.isfinite(one_way)
+    path, hops = _walk_paths_fast(np.ascontiguousarray(state.next_hop, dtype=np.int32), rows, start.astype(np.int64),
+                                  state.in_node(dst).astype(np.int64), ok)
+    return PairRoutes(one_way_s=one_way, hops=hops, path_sats=path)
+
+
+def _dest_rows(state: ForwardingState, dst: np.ndarray) -> np.ndarray:
+    """Row of each destination in the forwarding state; ValueError if one has none."""
+    m = len(dst)
+    order = np.argsort(state.dests)
+    pos = np.searchsorted(state.dests, dst, sorter=order)
+    if m and (pos.max() >= len(order) or (state.dests[order[np.minimum(pos, len(order) - 1)]] != dst).any()):
+        raise ValueError("route_pairs: a destination has no forwarding state")
+    return order[pos] if m else np.zeros(0, dtype=np.int64)
+
+
+def route_pairs_reference(state: ForwardingState, src: np.ndarray, dst: np.ndarray) -> PairRoutes:
+    """:func:`route_pairs` walked in numpy, vectorised over the pairs (the reference the compiled
+    walk is tested against)."""
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
     m = len(src)
