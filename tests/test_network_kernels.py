@@ -1,5 +1,6 @@
 """The compiled network kernels against their numpy references: the pair path walk
-(route_pairs), path comparison (same_rows, for path_changed) and the Arrow list layout of paths."""
+(route_pairs), path comparison (same_rows, for path_changed), the Arrow list layout of paths, the
+laser geometry (active_isls) and the station graph build (station_graph)."""
 
 import numpy as np
 import pytest
@@ -7,7 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leonet.network import paths
-from leonet.network.pairs import forwarding_state, route_pairs, route_pairs_reference, station_graph
+from leonet.constants import EARTH_RADIUS_M
+from leonet.network.isl import active_isls, active_isls_reference
+from leonet.network.pairs import (forwarding_state, route_pairs, route_pairs_reference, station_graph,
+                                  station_graph_reference)
 
 from test_incremental import hypatia_graphs
 
@@ -92,3 +96,73 @@ def test_same_rows_checks_its_inputs():
         paths.same_rows(np.zeros((2, 1), np.int32), np.zeros((3, 1), np.int32))
     with pytest.raises(ValueError, match="2-D"):
         paths.same_rows(np.zeros(2, np.int32), np.zeros(2, np.int32))
+
+
+def assert_same_isls(a, b):
+    assert np.array_equal(a.links, b.links) and a.links.dtype == b.links.dtype
+    assert np.array_equal(a.length_m, b.length_m)  # bit for bit
+    assert np.array_equal(a.candidate_ok, b.candidate_ok)
+    assert (a.dropped_failed, a.dropped_grazing, a.dropped_range) == (b.dropped_failed, b.dropped_grazing,
+                                                                       b.dropped_range)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(2, 40), st.integers(0, 2**32 - 1), st.sampled_from([None, 3e6, 6e6]), st.booleans())
+def test_isl_geometry_on_random_positions(n, seed, max_range_m, coincident):
+    """Random shells at 300-1,500 km, some satellites failed (NaN), some pairs coincident: every
+    drop reason occurs, and the compiled geometry must give the numpy reference's floats."""
+    rng = np.random.default_rng(seed)
+    u = rng.normal(size=(n, 3))
+    pos = u / np.linalg.norm(u, axis=1, keepdims=True) * (EARTH_RADIUS_M + rng.uniform(3e5, 1.5e6, (n, 1)))
+    pos[rng.random(n) < 0.1] = np.nan
+    if coincident:
+        pos[1] = pos[0]
+    cand = np.array([(a, b) for a in range(n) for b in range(a + 1, n)], dtype=np.int32)
+    fast = active_isls(cand, pos, 80e3, max_range_m)
+    assert_same_isls(fast, active_isls_reference(cand, pos, 80e3, max_range_m))
+
+
+def test_isl_geometry_on_the_hypatia_workload():
+    from leonet.scenario import load_scenario
+    from leonet.sim.model import build_model
+    from leonet.space.propagate import propagate
+
+    model = build_model(load_scenario("hypatia-starlink", overrides={"time.duration_s": 1.0}))
+    net = model.network
+    pos = propagate(model.constellation, model.t_ns[:5])
+    for ecef in pos.ecef_m:
+        for grazing in (net.grazing_height_m, 300e3):  # the second drops many links
+            assert_same_isls(active_isls(net.isl_candidates, ecef, grazing, net.isl_max_range_m),
+                             active_isls_reference(net.isl_candidates, ecef, grazing, net.isl_max_range_m))
+
+
+def assert_same_csr(a, b):
+    for name in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert a.shape == b.shape and a.indices.dtype == b.indices.dtype and a.indptr.dtype == b.indptr.dtype
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 15), st.integers(1, 6), st.integers(0, 2**32 - 1), st.booleans())
+def test_station_graph_build_against_scipy(n_sats, n_stations, seed, duplicates):
+    rng = np.random.default_rng(seed)
+    isl = rng.integers(0, n_sats, (int(rng.integers(0, 3 * n_sats)), 2))
+    isl = isl[isl[:, 0] != isl[:, 1]]
+    gsl_st = rng.integers(0, n_stations, int(rng.integers(0, 4 * n_stations)))
+    gsl_sat = rng.integers(0, n_sats, len(gsl_st))
+    if not duplicates:  # the simulation's inputs: each link once
+        isl = np.unique(np.sort(isl, axis=1), axis=0).reshape(-1, 2)
+        _, first = np.unique(gsl_st * n_sats + gsl_sat, return_index=True)
+        gsl_st, gsl_sat = gsl_st[first], gsl_sat[first]
+    args = (n_sats, n_stations, isl, rng.uniform(0, 5e6, len(isl)), gsl_st, gsl_sat, rng.uniform(0, 1.1e6, len(gsl_st)))
+    ref = station_graph_reference(*args)
+    if ref.nnz < 2 * len(isl) + 2 * len(gsl_st):  # scipy merged a link given twice
+        with pytest.raises(ValueError, match="twice"):
+            station_graph(*args)
+    else:
+        assert_same_csr(station_graph(*args), ref)
+
+
+def test_station_graph_rejects_unknown_nodes():
+    with pytest.raises(ValueError, match="outside"):
+        station_graph(2, 1, np.array([[0, 2]]), np.array([1e6]), np.zeros(0), np.zeros(0), np.zeros(0))

@@ -62,9 +62,45 @@ class ForwardingState:
         return self.n_sats + self.n_stations + np.asarray(station)
 
 
-def station_graph(n_sats: int, n_stations: int, isl_links: np.ndarray, isl_length_m: np.ndarray,
-                  gsl_station: np.ndarray, gsl_sat: np.ndarray, gsl_range_m: np.ndarray) -> sp.csr_matrix:
-    """CSR graph of one-way delays (s) with split station nodes (see module docstring)."""
+def _csr_from_edges(n, rows, cols, vals):
+    """CSR arrays of the (rows[i], cols[i]) -> vals[i] entries of an (n, n) matrix, as scipy builds
+    them from COO: columns sorted within each row. Returns nnz = -1 if an entry is given twice
+    (scipy would sum them, in an order of its sort's choosing)."""
+    m = len(rows)
+    indptr = np.zeros(n + 1, np.int64)
+    for i in range(m):
+        indptr[rows[i] + 1] += 1
+    for r in range(n):
+        indptr[r + 1] += indptr[r]
+    fill = indptr[:-1].copy()
+    indices = np.empty(m, np.int32)
+    data = np.empty(m, np.float64)
+    for i in range(m):
+        r = rows[i]
+        indices[fill[r]] = cols[i]
+        data[fill[r]] = vals[i]
+        fill[r] += 1
+    for r in range(n):
+        lo, hi = indptr[r], indptr[r + 1]
+        for j in range(lo + 1, hi):  # insertion sort by column, stable (rows are short)
+            c, v = indices[j], data[j]
+            k = j - 1
+            while k >= lo and indices[k] > c:
+                indices[k + 1] = indices[k]
+                data[k + 1] = data[k]
+                k -= 1
+            indices[k + 1] = c
+            data[k + 1] = v
+        for j in range(lo + 1, hi):
+            if indices[j] == indices[j - 1]:
+                return indptr, indices, data, -1
+    return indptr, indices, data, m
+
+
+_csr_from_edges_fast = njit(cache=True, nogil=True)(_csr_from_edges) if njit is not None else _csr_from_edges
+
+
+def _station_edges(n_sats, n_stations, isl_links, isl_length_m, gsl_station, gsl_sat, gsl_range_m):
     c = SPEED_OF_LIGHT_M_PER_S
     isl = np.asarray(isl_links, dtype=np.int64).reshape(-1, 2)
     st = np.asarray(gsl_station, dtype=np.int64)
@@ -74,6 +110,46 @@ def station_graph(n_sats: int, n_stations: int, isl_links: np.ndarray, isl_lengt
     d_isl = np.asarray(isl_length_m, dtype=np.float64) / c
     d_gsl = np.asarray(gsl_range_m, dtype=np.float64) / c
     delay = np.maximum(np.concatenate([d_isl, d_isl, d_gsl, d_gsl]), 1e-12)
+    return rows, cols, delay
+
+
+def station_graph(n_sats: int, n_stations: int, isl_links: np.ndarray, isl_length_m: np.ndarray,
+                  gsl_station: np.ndarray, gsl_sat: np.ndarray, gsl_range_m: np.ndarray) -> sp.csr_matrix:
+    """CSR graph of one-way delays (s) with split station nodes (see module docstring).
+
+    Parameters
+    ----------
+    isl_links : int (E, 2) satellite pairs; isl_length_m : (E,) metres.
+    gsl_station, gsl_sat, gsl_range_m : (G,) ground links: station number, satellite, range (m).
+
+    Returns a CSR (n, n), n = n_sats + 2 n_stations, columns sorted within rows (built by a
+    compiled kernel; identical to :func:`station_graph_reference`, scipy's COO conversion).
+
+    Raises ValueError if a link is given twice (an ISL listed as both (a, b) and (b, a), or a
+    station-satellite pair twice): scipy would silently add the two delays.
+    """
+    rows, cols, delay = _station_edges(n_sats, n_stations, isl_links, isl_length_m, gsl_station, gsl_sat,
+                                       gsl_range_m)
+    n = n_sats + 2 * n_stations
+    for name, ids, limit in (("isl_links", isl_links, n_sats), ("gsl_sat", gsl_sat, n_sats),
+                             ("gsl_station", gsl_station, n_stations)):
+        ids = np.asarray(ids)
+        if ids.size and (ids.min() < 0 or ids.max() >= limit):
+            raise ValueError(f"station_graph: {name} holds a number outside 0..{limit - 1}")
+    indptr, indices, data, nnz = _csr_from_edges_fast(n, rows, cols, delay)
+    if nnz < 0:
+        raise ValueError("station_graph: a link is given twice (ISLs must be unique undirected pairs, "
+                         "ground links unique station-satellite pairs)")
+    matrix = sp.csr_matrix((data, indices, indptr), shape=(n, n))
+    matrix.has_sorted_indices = True
+    return matrix
+
+
+def station_graph_reference(n_sats: int, n_stations: int, isl_links: np.ndarray, isl_length_m: np.ndarray,
+                            gsl_station: np.ndarray, gsl_sat: np.ndarray, gsl_range_m: np.ndarray) -> sp.csr_matrix:
+    """:func:`station_graph` through scipy's COO -> CSR conversion (the reference)."""
+    rows, cols, delay = _station_edges(n_sats, n_stations, isl_links, isl_length_m, gsl_station, gsl_sat,
+                                       gsl_range_m)
     n = n_sats + 2 * n_stations
     return sp.csr_matrix((delay, (rows, cols)), shape=(n, n))
 
