@@ -124,7 +124,7 @@ def _walk(indptr, indices, weights, roots, prev_next, prev_order, prev_count, sl
     roots : (K,) the destinations' in-nodes.
     prev_next, prev_order, prev_count : the previous step's next hops (K, n), tree orders (K, n)
         and the number of nodes in each order (K,).
-    slot : (K, n) int16, in and out: where in v's row its next hop sat last time (a hint that
+    slot : (K, n) int32, in and out: where in v's row its next hop sat last time (a hint that
         saves searching the row; checked before use).
     """
     n_trees, n = prev_next.shape
@@ -187,10 +187,10 @@ def _check(indptr, indices, weights, dt, nht):
 
 
 def _mend(indptr, indices, weights, t_indptr, t_indices, t_weights, roots, bad_v, bad_k, prev_next,
-          prev_order, prev_count, next_hop, dist, order, count):
+          next_hop, dist, order, count):
     """Step 3 for the trees with failed nodes ``bad_v`` (ordered by tree ``bad_k``), in place in
-    ``dist`` and ``next_hop`` (K, n); then every tree's order for the next step into ``order`` and
-    ``count`` (kept from the previous step where no next hop changed).
+    ``dist`` and ``next_hop`` (K, n); then, in place in ``order`` and ``count``, the new order of
+    every tree where some next hop changed (the walk of this step has used the old ones).
 
     t_indptr, t_indices, t_weights : CSR of the transposed graph (row u: edges v -> u).
     """
@@ -260,10 +260,7 @@ def _mend(indptr, indices, weights, t_indptr, t_indices, t_weights, roots, bad_v
             if next_hop[k, v] != prev_next[k, v]:
                 same = False
                 break
-        if same:
-            count[k] = prev_count[k]
-            order[k, :] = prev_order[k]
-        else:
+        if not same:
             count[k] = _tree_order_fast(next_hop[k], roots[k], order[k], n_children, child_start, child_list)
 
 
@@ -347,12 +344,11 @@ class ForwardingTracker:
         self._has_prev = False
         self._must_full = True
         self._prev_next = np.zeros((k, n), np.int32)
-        # Scratch kept between steps (never handed out): tree orders (two, used in turn), the
-        # row-position hints of the walk, node-major copies for the check.
-        self._order = [np.zeros((k, n), np.int32), np.zeros((k, n), np.int32)]
-        self._count = [np.zeros(k, np.int64), np.zeros(k, np.int64)]
-        self._turn = 0
-        self._slot = np.zeros((k, n), np.int16)
+        # Scratch kept between steps (never handed out): each tree's order (parents before
+        # children) and size, the row-position hints of the walk, node-major copies for the check.
+        self._order = np.zeros((k, n), np.int32)
+        self._count = np.zeros(k, np.int64)
+        self._slot = np.zeros((k, n), np.int32)
         self._dt = np.empty((n, k))
         self._nht = np.empty((n, k), np.int32)
 
@@ -371,8 +367,7 @@ class ForwardingTracker:
             z = np.zeros((0, n))
             self.stats = UpdateStats(True, 0, 0, 0)
             return ForwardingState(self.dests, z.astype(np.int32), z, self.n_sats, self.n_stations)
-        prev_order, prev_count = self._order[self._turn], self._count[self._turn]
-        order, count = self._order[1 - self._turn], self._count[1 - self._turn]
+        order, count = self._order, self._count
         f_ptr = matrix.indptr.astype(np.int64, copy=False)
         f_idx = matrix.indices.astype(np.int32, copy=False)
         f_w = matrix.data.astype(np.float64, copy=False)
@@ -383,7 +378,7 @@ class ForwardingTracker:
         else:
             prev_next = self._prev_next
             dist = np.empty((k, n))
-            _walk_fast(f_ptr, f_idx, f_w, self.roots, prev_next, prev_order, prev_count, self._slot, dist)
+            _walk_fast(f_ptr, f_idx, f_w, self.roots, prev_next, order, count, self._slot, dist)
             np.copyto(self._dt, dist.T)
             bad_v, bad_k = _check_fast(f_ptr, f_idx, f_w, self._dt, self._nht)
             self._nht[self.roots, np.arange(k)] = -1
@@ -394,12 +389,11 @@ class ForwardingTracker:
                     t.data.astype(np.float64, copy=False)
             else:
                 t_ptr, t_idx, t_w = f_ptr[:1], f_idx[:0], f_w[:0]  # not read: nothing to repair
-            _mend_fast(f_ptr, f_idx, f_w, t_ptr, t_idx, t_w, self.roots, bad_v, bad_k, prev_next, prev_order,
-                       prev_count, next_hop, dist, order, count)
+            _mend_fast(f_ptr, f_idx, f_w, t_ptr, t_idx, t_w, self.roots, bad_v, bad_k, prev_next, next_hop,
+                       dist, order, count)
             repaired = np.bincount(bad_k, minlength=k)
             self.stats = UpdateStats(False, k, int((repaired > 0).sum()), int(repaired.sum()))
         self._must_full = not self.stats.full and self.stats.nodes_repaired > self.full_above * k * n
-        self._turn = 1 - self._turn
         self._has_prev = True
         for a in (dist, next_hop):
             a.setflags(write=False)
