@@ -57,9 +57,23 @@ from leonet.sim.model import build_model  # noqa: E402
 from leonet.space.propagate import propagate  # noqa: E402
 
 
-def workload(n_steps: int):
-    """Everything the kernels take, at ``n_steps`` consecutive steps of hypatia-starlink."""
-    sc = load_scenario("hypatia-starlink", overrides={"time.duration_s": (n_steps + 1) * 0.1})
+def workload(n_steps: int, constellation: str | None = None):
+    """Everything the kernels take, at ``n_steps`` consecutive steps of hypatia-starlink (with
+    another constellation preset in place of its shell if ``constellation`` is given)."""
+    overrides = {"time.duration_s": (n_steps + 1) * 0.1}
+    if constellation is None:
+        sc = load_scenario("hypatia-starlink", overrides=overrides)
+    else:
+        import yaml
+
+        import leonet
+        from leonet.scenario import scenario_from_dict
+
+        preset = Path(leonet.__file__).resolve().parent / "presets" / "scenarios" / "hypatia-starlink.yaml"
+        data = yaml.safe_load(preset.read_text())
+        data["constellation"] = constellation
+        data["name"] += f"-{constellation}"
+        sc = scenario_from_dict(data, source=f"bench {data['name']}", base_dir=preset.parent, overrides=overrides)
     model = build_model(sc)
     net = model.network
     n_sats, n_sites = len(model.constellation), len(model.sites)
@@ -159,10 +173,10 @@ def _ctl(*args: str) -> None:
     subprocess.run(["callgrind_control", *args, str(os.getpid())], check=True, capture_output=True)
 
 
-def callgrind_child(n_steps: int, calls: int) -> None:
+def callgrind_child(n_steps: int, calls: int, constellation: str | None = None) -> None:
     """Run under valgrind --tool=callgrind --instr-atstart=no: one dumped region per kernel and
     side, plus an empty region (the cost of toggling), named in the dump's trigger."""
-    w = workload(n_steps)
+    w = workload(n_steps, constellation)
     ks = kernels(w)
     for i, (before, after, _check) in enumerate(ks.values()):
         for label, fn in (("before", before), ("after", after)):
@@ -177,11 +191,12 @@ def callgrind_child(n_steps: int, calls: int) -> None:
     _ctl("-i", "off")
 
 
-def callgrind(n_steps: int, calls: int, names: list[str]) -> dict:
+def callgrind(n_steps: int, calls: int, names: list[str], constellation: str | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="leonet-cg-") as tmp:
         out = Path(tmp) / "cg.out"
         cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}.%p",
                sys.executable, __file__, "--callgrind-child", "--steps", str(n_steps), "--calls", str(calls)]
+        cmd += ["--constellation", constellation] if constellation else []
         subprocess.run(cmd, check=True, capture_output=True, env=os.environ.copy())
         regions = {}
         for path in glob.glob(f"{out}.*"):
@@ -206,25 +221,29 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=5, help="passes over the steps (default 5)")
     ap.add_argument("--callgrind", action="store_true", help="also count instructions under callgrind")
     ap.add_argument("--calls", type=int, default=5, help="calls per callgrind region (default 5)")
+    ap.add_argument("--constellation", default=None,
+                    help="a constellation preset in place of Hypatia's shell (e.g. starlink-gen2)")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--callgrind-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.callgrind_child:
-        callgrind_child(args.steps, args.calls)
+        callgrind_child(args.steps, args.calls, args.constellation)
         return 0
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), "unknown")
     print(f"leonet network kernels, before -> after (issue 15); {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"CPU: {cpu}; {os.cpu_count()} CPUs; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
           f"Python {platform.python_version()}, numpy {np.__version__}")
-    w = workload(args.steps)
+    w = workload(args.steps, args.constellation)
+    print(f"workload: hypatia-starlink{' with ' + args.constellation if args.constellation else ''}: "
+          f"{w['n_sats']:,} satellites, {w['n_stations']} stations, {len(w['src']):,} pairs")
     ks = kernels(w)
     res = time_kernels(ks, args.steps, args.repeat)
-    cg = callgrind(2 + args.calls, args.calls, list(ks)) if args.callgrind else {}
+    cg = callgrind(2 + args.calls, args.calls, list(ks), args.constellation) if args.callgrind else {}
     head = f"{'kernel':32} {'before CPU ms':>14} {'after CPU ms':>13} {'speed-up':>9}"
     if cg:
         head += f" {'before Minstr':>14} {'after Minstr':>13} {'ratio':>7}"
-    print(f"\nHypatia workload, {args.steps} consecutive steps x {args.repeat} passes; CPU time per call, median")
+    print(f"\n{args.steps} consecutive steps x {args.repeat} passes; CPU time per call, median")
     print(head)
     print("-" * len(head))
     for name, r in res.items():

@@ -39,9 +39,10 @@ except ImportError:  # pragma: no cover - numba is a dependency
     njit = None
 
 
-def _tree_order(next_hop, root, order, n_children, child_start, child_list):
-    """Breadth-first order of the tree ``next_hop`` (child -> parent) from ``root`` into ``order``;
-    returns how many nodes it holds (the nodes that reach the root)."""
+def _tree_order(next_hop, root, order, pos, n_children, child_start, child_list):
+    """Breadth-first order of the tree ``next_hop`` (child -> parent) from ``root`` into ``order``
+    and each node's place in it into ``pos`` (-1: not in it); returns how many nodes it holds (the
+    nodes that reach the root)."""
     n = len(next_hop)
     n_children[:] = 0
     for v in range(n):
@@ -65,6 +66,9 @@ def _tree_order(next_hop, root, order, n_children, child_start, child_list):
         for j in range(child_start[u], child_start[u + 1]):
             order[tail] = child_list[j]
             tail += 1
+    pos[:] = -1
+    for i in range(tail):
+        pos[order[i]] = i
     return tail
 
 
@@ -187,10 +191,11 @@ def _check(indptr, indices, weights, dt, nht):
 
 
 def _mend(indptr, indices, weights, t_indptr, t_indices, t_weights, roots, bad_v, bad_k, prev_next,
-          next_hop, dist, order, count):
+          next_hop, dist, order, pos, count):
     """Step 3 for the trees with failed nodes ``bad_v`` (ordered by tree ``bad_k``), in place in
-    ``dist`` and ``next_hop`` (K, n); then, in place in ``order`` and ``count``, the new order of
-    every tree where some next hop changed (the walk of this step has used the old ones).
+    ``dist`` and ``next_hop`` (K, n); then, in place in ``order``, ``pos`` and ``count``, a new
+    order for every tree where the old one no longer puts each node after its next hop (the walk
+    needs parents first, in any order; the walk of this step has used the old orders).
 
     t_indptr, t_indices, t_weights : CSR of the transposed graph (row u: edges v -> u).
     """
@@ -253,25 +258,31 @@ def _mend(indptr, indices, weights, t_indptr, t_indices, t_weights, roots, bad_v
         for i in range(n_touched):
             changed[touched[i]] = False
         first = last
-    # The trees' orders for the next step: kept where no next hop changed.
+    # The trees' orders for the next step: kept while every node whose next hop changed still
+    # comes after it (and was in the order already).
     for k in range(n_trees):
-        same = True
+        nh = next_hop[k]
+        old = prev_next[k]
+        place = pos[k]
+        valid = True
         for v in range(n):
-            if next_hop[k, v] != prev_next[k, v]:
-                same = False
+            p = nh[v]
+            if p != old[v] and p >= 0 and (place[v] < 0 or place[p] < 0 or place[p] > place[v]):
+                valid = False
                 break
-        if not same:
-            count[k] = _tree_order_fast(next_hop[k], roots[k], order[k], n_children, child_start, child_list)
+        if not valid:
+            count[k] = _tree_order_fast(nh, roots[k], order[k], place, n_children, child_start, child_list)
 
 
-def _orders(next_hop, roots, order, count):
-    """Tree orders of the rows ``next_hop`` (K, n) into ``order`` (K, n) and ``count`` (K,)."""
+def _orders(next_hop, roots, order, pos, count):
+    """Tree orders of the rows ``next_hop`` (K, n) into ``order`` and ``pos`` (K, n) and ``count``
+    (K,)."""
     n_trees, n = next_hop.shape
     n_children = np.empty(n, np.int64)
     child_start = np.empty(n + 1, np.int64)
     child_list = np.empty(n, np.int64)
     for k in range(n_trees):
-        count[k] = _tree_order_fast(next_hop[k], roots[k], order[k], n_children, child_start, child_list)
+        count[k] = _tree_order_fast(next_hop[k], roots[k], order[k], pos[k], n_children, child_start, child_list)
 
 
 if njit is not None:
@@ -345,8 +356,10 @@ class ForwardingTracker:
         self._must_full = True
         self._prev_next = np.zeros((k, n), np.int32)
         # Scratch kept between steps (never handed out): each tree's order (parents before
-        # children) and size, the row-position hints of the walk, node-major copies for the check.
+        # children; any such order will do), each node's place in it, each tree's size, the
+        # row-position hints of the walk, node-major copies for the check.
         self._order = np.zeros((k, n), np.int32)
+        self._pos = np.zeros((k, n), np.int32)
         self._count = np.zeros(k, np.int64)
         self._slot = np.zeros((k, n), np.int32)
         self._dt = np.empty((n, k))
@@ -373,7 +386,7 @@ class ForwardingTracker:
         f_w = matrix.data.astype(np.float64, copy=False)
         if not self._has_prev or self._must_full:
             dist, next_hop = shortest_paths(matrix.T.tocsr(), self.roots)
-            _orders_fast(next_hop, self.roots, order, count)
+            _orders_fast(next_hop, self.roots, order, self._pos, count)
             self.stats = UpdateStats(True, k, k, k * n)
         else:
             prev_next = self._prev_next
@@ -390,7 +403,7 @@ class ForwardingTracker:
             else:
                 t_ptr, t_idx, t_w = f_ptr[:1], f_idx[:0], f_w[:0]  # not read: nothing to repair
             _mend_fast(f_ptr, f_idx, f_w, t_ptr, t_idx, t_w, self.roots, bad_v, bad_k, prev_next, next_hop,
-                       dist, order, count)
+                       dist, order, self._pos, count)
             repaired = np.bincount(bad_k, minlength=k)
             self.stats = UpdateStats(False, k, int((repaired > 0).sum()), int(repaired.sum()))
         self._must_full = not self.stats.full and self.stats.nodes_repaired > self.full_above * k * n
