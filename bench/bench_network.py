@@ -6,6 +6,7 @@ Run from the repository root:
     .venv/bin/python bench/bench_network.py                 # 1-2 minutes on 2 cores
     .venv/bin/python bench/bench_network.py --quick         # about 30 s
     .venv/bin/python bench/bench_network.py --steps 200 --baseline-steps 3 --json out.json
+    .venv/bin/python bench/bench_network.py --incremental   # + the incremental forwarding state
 
 What it measures (all in one process, on one core: BLAS/OpenMP thread counts are set to 1 before
 numpy is imported and pyarrow's CPU pool is set to 1, so the work is single-threaded; CPU time is
@@ -29,6 +30,13 @@ to one CPU):
 4. A scaling table: the dish scenarios ``ukraine-gen1`` and ``ukraine-2022`` (the default);
    Hypatia's scenario with 25, 50 and 100 stations; the 100 cities over constellations of 1,584
    to 29,988 satellites.
+
+With ``--incremental``, the stage breakdown also times :class:`leonet.network.incremental.
+ForwardingTracker` (last step's shortest-path trees checked and repaired, a new tracker per chunk
+as a simulation chunk would hold one) on the same graphs, checks that it returns exactly
+``forwarding_state``'s distances and next hops, and reports the routing figures with it. While the
+simulation's routes stage still calls ``forwarding_state``, the step figure with the tracker is a
+projection (compute_chunk - Dijkstra + tracker), labelled so.
 
 Performance is reported as ratios against the baseline measured in the same run; nothing here
 asserts a time. The script exits non-zero only if the correctness check fails or a scenario fails
@@ -63,6 +71,7 @@ import yaml  # noqa: E402
 
 import leonet  # noqa: E402
 from leonet.constants import SPEED_OF_LIGHT_M_PER_S  # noqa: E402
+from leonet.network.incremental import ForwardingTracker  # noqa: E402
 from leonet.network.isl import active_isls  # noqa: E402
 from leonet.network.pairs import forwarding_state, route_pairs, station_graph  # noqa: E402
 from leonet.scenario import load_scenario, scenario_from_dict  # noqa: E402
@@ -243,7 +252,8 @@ def time_compute(scenario, steps: int, chunk: int, repeat: int = 1, keep_first: 
 STAGES = ("positions", "visibility", "isls", "graph", "dijkstra", "paths")
 
 
-def station_routes(model, t_ns: np.ndarray, chunk: int, timings: dict[str, list] | None = None):
+def station_routes(model, t_ns: np.ndarray, chunk: int, timings: dict[str, list] | None = None,
+                   incremental: bool = False):
     """leonet's float64 pair RTTs (ms) at each instant, and per-stage CPU times (s, one per step).
 
     CPU time (``time.process_time``), not wall time: on a shared machine it does not count the
@@ -251,6 +261,8 @@ def station_routes(model, t_ns: np.ndarray, chunk: int, timings: dict[str, list]
 
     Mirrors the station-pair part of ``leonet.sim.step`` so each stage can be timed alone.
     Returns ``rtt_ms[k]`` (M,) for instant ``t_ns[k]`` and the snapshot inputs the baseline needs.
+    With ``incremental``, also times ``ForwardingTracker.update`` (stage "incremental"; one tracker
+    per chunk) on the same graphs and raises if it differs from ``forwarding_state`` anywhere.
     """
     net = model.network
     n_sats, n_sites = len(model.constellation), len(model.sites)
@@ -264,6 +276,7 @@ def station_routes(model, t_ns: np.ndarray, chunk: int, timings: dict[str, list]
     clock = time.process_time
     for i in range(0, len(t_ns), chunk):
         times = t_ns[i: i + chunk]
+        tracker = ForwardingTracker(n_sats, len(stations), dests) if incremental else None
         t0 = clock()
         pos = propagate(model.constellation, times)
         timings["positions"] += [(clock() - t0) / len(times)] * len(times)
@@ -285,20 +298,31 @@ def station_routes(model, t_ns: np.ndarray, chunk: int, timings: dict[str, list]
             t5 = clock()
             for name, dt in zip(STAGES[1:], (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
                 timings[name].append(dt)
+            if tracker is not None:
+                t6 = clock()
+                inc = tracker.update(matrix)
+                timings.setdefault("incremental", []).append(clock() - t6)
+                if not (np.array_equal(inc.delay_s, fw.delay_s) and np.array_equal(inc.next_hop, fw.next_hop)):
+                    raise SystemExit(f"incremental forwarding state differs from the full one at t = {times[k]} ns")
             out_rtt.append(2e3 * pr.one_way_s)
             snapshots.append((isl.links, isl.length_m, g_st, g_sat, g_rng))
     return out_rtt, snapshots, timings, (src, dst, dests, len(stations))
 
 
-def leonet_routing_s(n_sats: int, n_stations: int, src, dst, dests, snapshot, repeat: int = 5):
+def leonet_routing_s(n_sats: int, n_stations: int, src, dst, dests, snapshot, repeat: int = 5, primer=None):
     """Best-of-``repeat`` wall and CPU time (s) of leonet's routing (graph, Dijkstra, path walk)
-    on one snapshot."""
+    on one snapshot. With ``primer`` (the snapshot of an adjacent step), the forwarding state is
+    the incremental one: a tracker that holds ``primer``'s trees is updated to ``snapshot``."""
     links, length_m, g_st, g_sat, g_rng = snapshot
     best, best_cpu = np.inf, np.inf
     for _ in range(repeat):
+        if primer is not None:
+            tracker = ForwardingTracker(n_sats, n_stations, dests)
+            tracker.update(station_graph(n_sats, n_stations, *primer))
         c0, t0 = time.process_time(), time.perf_counter()
         matrix = station_graph(n_sats, n_stations, links, length_m, g_st, g_sat, g_rng)
-        route_pairs(forwarding_state(matrix, n_sats, n_stations, dests), src, dst)
+        fw = forwarding_state(matrix, n_sats, n_stations, dests) if primer is None else tracker.update(matrix)
+        route_pairs(fw, src, dst)
         best = min(best, time.perf_counter() - t0)
         best_cpu = min(best_cpu, time.process_time() - c0)
     return best, best_cpu
@@ -389,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
                          "cannot move off a busy core; the code is single-threaded either way)")
     ap.add_argument("--quick", action="store_true", help="a ~30 s version: fewer steps, 1 baseline step, no Gen2 row")
     ap.add_argument("--json", type=Path, default=None, help="also write every figure to this JSON file")
+    ap.add_argument("--incremental", action="store_true",
+                    help="also time the incremental forwarding state (ForwardingTracker) and report with it")
     args = ap.parse_args(argv)
     q = args.quick
     steps = args.steps if args.steps is not None else (50 if q else 100)
@@ -425,10 +451,10 @@ def main(argv: list[str] | None = None) -> int:
     routing_meta: list = []
 
     def stages_after_chunk(m, r, times):
-        rtt, snaps, _, meta = station_routes(m, times, len(times), stage_t)
-        if r == 0:  # keep pass 0's RTTs and snapshots for the checks and the baseline
+        rtt, snaps, _, meta = station_routes(m, times, len(times), stage_t, incremental=args.incremental)
+        if r == 0:  # keep pass 0's RTTs and snapshots for the checks and the baseline (+1: a primer)
             leo_rtt.extend(rtt)
-            snapshots.extend(snaps[: max(0, k_base - len(snapshots))])
+            snapshots.extend(snaps[: max(0, k_base + 1 - len(snapshots))])
             routing_meta[:] = [meta]
 
     model, tm = time_compute(sc, steps, args.chunk, repeat, keep_first=True, after_chunk=stages_after_chunk)
@@ -448,12 +474,15 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- 2. stage breakdown on the same steps -----------------------------------------------
     per_step = {s: statistics.median(v) * 1e3 for s, v in stage_t.items()}
-    staged_total = sum(per_step.values())
+    staged_total = sum(per_step[s] for s in STAGES)
     ref = tm.median_cpu_ms
     other = ref - staged_total
     rows = [[s, f"{per_step[s]:.2f}", f"{100 * per_step[s] / ref:.0f}%"] for s in STAGES]
     rows.append(["tables, path_changed, site_steps (rest)", f"{other:.2f}", f"{100 * other / ref:.0f}%"])
     rows.append(["compute_chunk (median CPU time)", f"{ref:.2f}", "100%"])
+    if "incremental" in per_step:
+        rows.append(["(incremental forwarding state, in place of dijkstra)", f"{per_step['incremental']:.2f}",
+                     f"{100 * per_step['incremental'] / ref:.0f}%"])
     say("[2] where a step's time goes: each stage timed alone (CPU time) on the same steps, interleaved "
         "with the chunks\n    above, median per step; 'rest' = compute_chunk median CPU time - stages")
     say(table(["stage", "CPU ms/step", "share"], rows))
@@ -473,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- 3. baseline: networkx Floyd-Warshall, Hypatia's approach ---------------------------
     base_rows, base_steps_s, base_cpu_s, fw_s, max_diffs, paired, ok = [], [], [], [], [], [], True
+    paired_inc: list[float] = []
     if k_base:
         say(f"[3] baseline: networkx.floyd_warshall_numpy on the {n_sats}-satellite ISL graph + min over "
             f"ground links, {k_base} step(s)")
@@ -487,6 +517,11 @@ def main(argv: list[str] | None = None) -> int:
         total, total_cpu = time.perf_counter() - t0, time.process_time() - c0
         leo_s, leo_cpu_s = leonet_routing_s(n_sats, n_st, src, dst, dests, snapshots[k])
         paired.append(total_cpu / leo_cpu_s)
+        inc_cpu_s = None
+        if args.incremental and len(snapshots) > 1:
+            primer = snapshots[k - 1] if k else snapshots[k + 1]  # an adjacent step, 100 ms away
+            _, inc_cpu_s = leonet_routing_s(n_sats, n_st, src, dst, dests, snapshots[k], primer=primer)
+            paired_inc.append(total_cpu / inc_cpu_s)
         max_diff, unreachable, same_reach = compare(base, leo_rtt[k])
         ok &= same_reach and max_diff <= TOL_MS
         base_steps_s.append(total)
@@ -496,12 +531,19 @@ def main(argv: list[str] | None = None) -> int:
         base_rows.append([f"t = {(timed_t[k] - model.t_ns[0]) / 1e9:.1f} s", f"{parts['graph_s']:.3f}",
                           f"{parts['floyd_warshall_s']:.2f}", f"{parts['ground_min_s']:.3f}", f"{total:.2f}",
                           f"{total_cpu:.2f}", f"{leo_cpu_s * 1e3:.1f}", f"{total_cpu / leo_cpu_s:,.0f}x",
-                          f"{max_diff:.2e}", str(unreachable), str(same_reach)])
+                          f"{max_diff:.2e}", str(unreachable), str(same_reach)]
+                         + ([f"{inc_cpu_s * 1e3:.2f}", f"{total_cpu / inc_cpu_s:,.0f}x"] if inc_cpu_s else []))
     if k_base:
+        inc_cols = ["incremental routing CPU ms", "CPU ratio (incr.)"] if paired_inc else []
+        base_rows = [r + ["-"] * (len(inc_cols) - (len(r) - 11)) if len(r) < 11 + len(inc_cols) else r for r in base_rows]
         say(table(["step", "graph s", "Floyd-W. s", "ground min s", "total s", "CPU s",
-                   "leonet routing CPU ms", "CPU ratio", "max |dRTT| ms", "unreachable", "same reach"], base_rows))
+                   "leonet routing CPU ms", "CPU ratio", "max |dRTT| ms", "unreachable", "same reach"] + inc_cols,
+                  base_rows))
         say("    leonet routing = station_graph + forwarding_state + route_pairs on the same snapshot, "
             "best of 5, timed right after the baseline step;\n    CPU ratio = baseline CPU s / leonet routing CPU s")
+        if paired_inc:
+            say("    incremental routing = the same with ForwardingTracker.update (holding an adjacent step's "
+                "trees, 100 ms away) in place of forwarding_state")
         say(f"    correctness: baseline RTT == leonet RTT (float64) within {TOL_MS:g} ms on all "
             f"{n_pairs} pairs x {k_base} step(s): {'PASS' if ok else 'FAIL'} (max difference "
             f"{max(max_diffs):.2e} ms)")
@@ -585,6 +627,9 @@ def main(argv: list[str] | None = None) -> int:
         ["leonet build_model (once per run)", f"{tm.build_s * 1e3:.1f} ms"],
         ["leonet Dijkstra from 100 destinations (forwarding_state, CPU time)", f"{per_step['dijkstra']:.2f} ms/step"],
     ]
+    if "incremental" in per_step:
+        summary += [["leonet incremental forwarding state (ForwardingTracker.update, CPU time)",
+                     f"{per_step['incremental']:.2f} ms/step"]]
     if k_base:
         b_med = statistics.median(base_steps_s)
         fw_med = statistics.median(fw_s)
@@ -600,6 +645,23 @@ def main(argv: list[str] | None = None) -> int:
              f"{statistics.median(base_cpu_s) * 1e3 / routing_ms:,.0f}x"],
             ["speed-up, measured: routing alone, CPU time, paired on the same snapshot",
              f"{statistics.median(paired):,.0f}x"],
+        ]
+        if "incremental" in per_step:
+            inc_routing_ms = per_step["graph"] + per_step["incremental"] + per_step["paths"]
+            projected_ms = tm.median_cpu_ms - per_step["dijkstra"] + per_step["incremental"]
+            summary += [
+                ["speed-up, measured: baseline / routing alone with the incremental forwarding state, CPU time",
+                 f"{statistics.median(base_cpu_s) * 1e3 / inc_routing_ms:,.0f}x"],
+            ]
+            if paired_inc:
+                summary += [["speed-up, measured: incremental routing alone, CPU time, paired on the same snapshot",
+                             f"{statistics.median(paired_inc):,.0f}x"]]
+            summary += [
+                ["PROJECTED (sim not yet using the tracker): compute_chunk CPU - Dijkstra + incremental",
+                 f"{projected_ms:.2f} ms/step"],
+                ["PROJECTED speed-up: baseline CPU / that", f"{statistics.median(base_cpu_s) * 1e3 / projected_ms:,.0f}x"],
+            ]
+        summary += [
             ["correctness: max |RTT difference| vs baseline", f"{max(max_diffs):.2e} ms ({'PASS' if ok else 'FAIL'})"],
         ]
     summary += [
@@ -622,7 +684,8 @@ def main(argv: list[str] | None = None) -> int:
                     "stages_ms_per_step": per_step, "replica_matches_tables": replica_ok},
         "baseline": {"steps": k_base, "s_per_step": base_steps_s, "cpu_s_per_step": base_cpu_s,
                      "floyd_warshall_s": fw_s,
-                     "max_abs_rtt_diff_ms": max_diffs, "paired_routing_ratio": paired, "pass": ok},
+                     "max_abs_rtt_diff_ms": max_diffs, "paired_routing_ratio": paired,
+                     "paired_incremental_routing_ratio": paired_inc, "pass": ok},
         "anchor": {"hypatia_s_per_step": HYPATIA_ANCHOR_S_PER_STEP, "measured": False},
         "scaling": scaling, "wall_s": elapsed,
     })

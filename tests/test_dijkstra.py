@@ -54,3 +54,33 @@ def test_the_bucket_kernel_itself_matches_scipy():
     dist, _ = dj._dial_many(m.indptr.astype(np.int64), m.indices.astype(np.int32), w, src, 60, w.min(),
                             int(w.max() / w.min()) + 2)
     assert np.allclose(dist, dijkstra(m, directed=True, indices=src))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("heap", [False, True])
+def test_ties_go_to_the_smallest_predecessor_on_either_path(seed, heap, monkeypatch):
+    """Whole-number weights make many equal-length paths; both the bucket queue and the scipy
+    fallback must pick, for each node, the smallest u with dist[u] + w(u, v) == dist[v]."""
+    if heap:
+        monkeypatch.setattr(dj, "MAX_BUCKETS", 0)  # every graph takes the scipy path
+    rng = np.random.default_rng(seed)
+    n = 80
+    rows = np.repeat(np.arange(n), 5)
+    cols = rng.integers(0, n, len(rows))
+    keep = rows != cols
+    w = rng.integers(1, 4, keep.sum()) * 1e-3
+    m = sp.coo_matrix((w, (rows[keep], cols[keep])), shape=(n, n)).tocsr()
+    m.sum_duplicates()
+    src = np.array([0, 11, 42])
+    dist, pred = dj.shortest_paths(m, src)
+    dense = m.toarray()
+    ties = 0
+    for k, s in enumerate(src):
+        for v in range(n):
+            if v == s or not np.isfinite(dist[k, v]):
+                assert pred[k, v] == -1
+                continue
+            tight = [u for u in range(n) if dense[u, v] > 0 and dist[k, u] + dense[u, v] == dist[k, v]]
+            ties += len(tight) > 1
+            assert pred[k, v] == min(tight)
+    assert ties > 0  # the graph does have ties

@@ -9,8 +9,13 @@ workload (1,784 nodes, 100 sources): ~3x faster than ``scipy.sparse.csgraph.dijk
 identical distances.
 
 Where the edge delays span too wide a range for buckets (fibre of ~0 length next to laser links),
-:func:`shortest_paths` uses scipy's Dijkstra instead: same results, the heap's cost. Ties between
-equal-length paths go to the first found by either algorithm (documented, not a contract).
+:func:`shortest_paths` uses scipy's Dijkstra instead: same results, the heap's cost.
+
+Distances are the unique fixpoint of ``d[v] = min over edges u -> v of fl(d[u] + w)`` (with
+``d[source] = 0``; unique because every weight is positive, so fl(x + w) > x for the delays here),
+whichever algorithm computes them. Ties are a contract, the same for every path of computation
+(bucket queue, scipy, and the incremental repair of :mod:`leonet.network.incremental`): the
+predecessor of v is the *smallest* node u with ``fl(d[u] + w(u, v)) == d[v]``.
 """
 
 from __future__ import annotations
@@ -77,12 +82,37 @@ def _dial_many(indptr, indices, weights, sources, n, width, n_buckets):
                     head[bb] = top
                     top += 1
                     pending += 1
+                elif nd == d[v] and u < p[v]:
+                    p[v] = u  # the tie rule: the smallest predecessor among equal distances
         for i in range(n_buckets):
             head[i] = -1
     return dist, pred
 
 
+def _smallest_tight_pred(indptr, indices, weights, sources, dist):
+    """The tie rule applied to given distances: for each source k and node v, the smallest u
+    with an edge u -> v and ``dist[k, u] + w == dist[k, v]``; -1 at the source and where
+    unreachable. ``indptr, indices, weights``: the CSR of the *transposed* graph (row v lists the
+    edges u -> v)."""
+    m, n = dist.shape
+    pred = np.full((m, n), -1, np.int32)
+    for k in range(m):
+        d = dist[k]
+        for v in range(n):
+            dv = d[v]
+            if v == sources[k] or dv == np.inf:
+                continue
+            best = -1
+            for j in range(indptr[v], indptr[v + 1]):
+                u = indices[j]
+                if d[u] + weights[j] == dv and (best < 0 or u < best):
+                    best = u
+            pred[k, v] = best
+    return dist, pred
+
+
 _dial_many_fast = njit(cache=True, nogil=True)(_dial_many) if njit is not None else None
+_smallest_tight_pred_fast = njit(cache=True, nogil=True)(_smallest_tight_pred) if njit is not None else _smallest_tight_pred
 
 
 def shortest_paths(matrix: sp.csr_matrix, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +127,7 @@ def shortest_paths(matrix: sp.csr_matrix, sources: np.ndarray) -> tuple[np.ndarr
     -------
     dist : float64 (m, n), inf where unreachable.
     pred : int32 (m, n), the node before j on the path from source k; -1 at the source and where
-        unreachable.
+        unreachable. Among equal-length paths, the smallest such node (see the module docstring).
     """
     matrix = sp.csr_matrix(matrix)
     sources = np.asarray(sources, dtype=np.int32)
@@ -113,5 +143,8 @@ def shortest_paths(matrix: sp.csr_matrix, sources: np.ndarray) -> tuple[np.ndarr
             n_buckets = int(w_max / w_min) + 2
             return _dial_many_fast(matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32),
                                    w.astype(np.float64), sources, n, w_min, n_buckets)
-    dist, pred = dijkstra(matrix, directed=True, indices=sources, return_predecessors=True)
-    return dist, np.where(pred < 0, -1, pred).astype(np.int32)
+    dist = dijkstra(matrix, directed=True, indices=sources)
+    # scipy's predecessors follow its heap order; apply the tie rule to its distances instead.
+    t = matrix.T.tocsr()
+    return _smallest_tight_pred_fast(t.indptr.astype(np.int64), t.indices.astype(np.int32),
+                                     t.data.astype(np.float64), sources, np.ascontiguousarray(dist))

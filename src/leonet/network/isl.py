@@ -26,7 +26,7 @@ from ..constants import EARTH_RADIUS_M
 from ..errors import InputError
 
 # Hypatia's grazing height and the line-of-sight rule live in space.lineofsight (shared with readers).
-from ..space.lineofsight import DEFAULT_GRAZING_HEIGHT_M, IslState, active_isls  # noqa: F401  (the rule, shared with readers)
+from ..space.lineofsight import DEFAULT_GRAZING_HEIGHT_M, IslState, active_isls, active_isls_reference  # noqa: F401  (the rule, shared with readers)
 
 
 def _canonical_links(a: np.ndarray, b: np.ndarray) -> np.ndarray:

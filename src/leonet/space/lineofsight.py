@@ -15,6 +15,11 @@ import numpy as np
 
 from ..constants import EARTH_RADIUS_M
 
+try:  # numba compiles the per-link geometry once per machine (cached on disk)
+    from numba import njit
+except ImportError:  # pragma: no cover - numba is a dependency
+    njit = None
+
 #: Line of sight must clear the Earth by this much (Hypatia: 80 km).
 DEFAULT_GRAZING_HEIGHT_M = 80e3
 
@@ -44,6 +49,40 @@ class IslState:
     dropped_range: int
 
 
+#: Link states in the compiled geometry kernel.
+_OK, _FAILED, _GRAZING, _TOO_LONG = 0, 1, 2, 3
+
+
+def _isl_geometry(cand, pos, min_radius_m, max_range_m, length_m, state):
+    """Per candidate: its length (m) and state (_OK, _FAILED, _GRAZING, _TOO_LONG), with the same
+    arithmetic, operation for operation, as the numpy reference (so the same floats)."""
+    for e in range(cand.shape[0]):
+        i, j = cand[e, 0], cand[e, 1]
+        ax, ay, az = pos[i, 0], pos[i, 1], pos[i, 2]
+        bx, by, bz = pos[j, 0], pos[j, 1], pos[j, 2]
+        dx, dy, dz = bx - ax, by - ay, bz - az
+        dd = dx * dx + dy * dy + dz * dz
+        length_m[e] = np.sqrt(dd)
+        if not (np.isfinite(ax) and np.isfinite(ay) and np.isfinite(az) and np.isfinite(bx) and np.isfinite(by)
+                and np.isfinite(bz)):
+            state[e] = _FAILED
+            continue
+        ad = ax * dx + ay * dy + az * dz
+        t = -ad / dd if dd > 0 else 0.0
+        t = min(max(t, 0.0), 1.0)
+        cx, cy, cz = ax + t * dx, ay + t * dy, az + t * dz
+        closest_m = np.sqrt(cx * cx + cy * cy + cz * cz)
+        if not closest_m >= min_radius_m:
+            state[e] = _GRAZING
+        elif length_m[e] > max_range_m:
+            state[e] = _TOO_LONG
+        else:
+            state[e] = _OK
+
+
+_isl_geometry_fast = njit(cache=True, nogil=True)(_isl_geometry) if njit is not None else _isl_geometry
+
+
 def active_isls(
     candidates: np.ndarray,
     sat_ecef_m: np.ndarray,
@@ -69,6 +108,44 @@ def active_isls(
     -------
     IslState.
     """
+    cand = np.asarray(candidates)
+    pos = np.asarray(sat_ecef_m, dtype=np.float64)
+    if pos.ndim != 2 or pos.shape[1] != 3:
+        raise ValueError(f"sat_ecef_m must have shape (N, 3), got {pos.shape}")
+    if cand.ndim != 2 or cand.shape[1] != 2:
+        raise ValueError(f"candidates must have shape (E, 2), got {cand.shape}")
+    if len(cand) and not np.issubdtype(cand.dtype, np.integer):
+        raise ValueError(f"candidates must be integer satellite indices, got dtype {cand.dtype}")
+    if len(cand) and (cand.min() < 0 or cand.max() >= len(pos)):
+        raise ValueError(f"candidates refer to satellites outside 0..{len(pos) - 1}")
+    if not np.isfinite(grazing_height_m):
+        raise ValueError(f"grazing_height_m must be finite, got {grazing_height_m!r}")
+    if max_range_m is not None and not (max_range_m > 0):
+        raise ValueError(f"max_range_m must be positive or None, got {max_range_m!r}")
+
+    length_m = np.empty(len(cand))
+    state = np.empty(len(cand), dtype=np.int8)
+    _isl_geometry_fast(np.ascontiguousarray(cand, dtype=np.int64), np.ascontiguousarray(pos),
+                       EARTH_RADIUS_M + grazing_height_m, np.inf if max_range_m is None else float(max_range_m),
+                       length_m, state)
+    ok = state == _OK
+    return IslState(
+        links=cand[ok].astype(np.int32).reshape(-1, 2),
+        length_m=length_m[ok],
+        candidate_ok=ok,
+        dropped_failed=int((state == _FAILED).sum()),
+        dropped_grazing=int((state == _GRAZING).sum()),
+        dropped_range=int((state == _TOO_LONG).sum()),
+    )
+
+
+def active_isls_reference(
+    candidates: np.ndarray,
+    sat_ecef_m: np.ndarray,
+    grazing_height_m: float = DEFAULT_GRAZING_HEIGHT_M,
+    max_range_m: float | None = None,
+) -> IslState:
+    """:func:`active_isls` in numpy (the reference its compiled kernel is tested against)."""
     cand = np.asarray(candidates)
     pos = np.asarray(sat_ecef_m, dtype=np.float64)
     if pos.ndim != 2 or pos.shape[1] != 3:
