@@ -31,7 +31,7 @@ from .instants import Chunk
 from .model import SimulationModel
 from .stages.allocation import allocate
 from .stages.links import ground_links_at, links_at
-from .stages.pairs import route_station_pairs
+from .stages.pairs import pair_tracker, route_station_pairs
 from .stages.routes import internet_routes_at, route_dishes
 from .stages.service import serve
 from .stages.serving import SlotPlan, plan_slot
@@ -43,9 +43,10 @@ from .stages.tables import PathChanges, TableRows
 STATES = STATE_NAMES
 
 
-def step_at(chunk: Chunk, t: int, plans: dict[int, SlotPlan]) -> Step:
+def step_at(chunk: Chunk, t: int, plans: dict[int, SlotPlan], tracker=None) -> Step:
     """The stages at instant ``t`` (ns). ``plans`` holds the slot plans already made (slot start ->
-    plan); a slot's plan is made at its first step and held for the slot."""
+    plan); a slot's plan is made at its first step and held for the slot. ``tracker`` repairs the
+    station pairs' routes from the previous step's (:func:`~leonet.sim.stages.pairs.pair_tracker`)."""
     model = chunk.model
     sky = sky_at(chunk, t)
     if not model.scenario.network.enabled:
@@ -56,7 +57,7 @@ def step_at(chunk: Chunk, t: int, plans: dict[int, SlotPlan]) -> Step:
     slot = int(model.network.clock.slot_start(sky.t_ns))
     plan = plans[slot] if slot in plans else plans.setdefault(slot, plan_slot(chunk, slot))
     dishes = route_dishes(model, sky, ground, routes, plan.paths)
-    pairs = route_station_pairs(model, sky, links)
+    pairs = route_station_pairs(model, sky, links, tracker)
     allocation = allocate(model, sky, dishes) if model.scenario.capacity.enabled else None
     service = serve(model, sky, dishes, allocation)
     return Step(sky.t_ns, sky, slot, links, dishes, pairs, allocation, service)
@@ -74,8 +75,9 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
     chunk = Chunk(model, instants_needed(model, steps))
     plans: dict[int, SlotPlan] = {}
     changes, rows = PathChanges(), TableRows(model)
+    tracker = pair_tracker(model) if model.scenario.network.enabled else None
     for k, t in enumerate(steps):
-        step = step_at(chunk, int(t), plans)
+        step = step_at(chunk, int(t), plans, tracker)
         chunk.forget_until(int(t))  # a chunk of many dishes would otherwise hold every step's pairs
         dish_changed, pair_changed = changes.update(step)
         if prev_t_ns is None or k > 0:

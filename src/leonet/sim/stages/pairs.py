@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...network.incremental import ForwardingTracker
 from ...network.pairs import PairRoutes, forwarding_state, route_pairs, station_graph
 from ..instants import subset_pairs
 from ..model import SimulationModel
@@ -13,9 +14,25 @@ from .links import Links
 from .sky import Sky
 
 
-def route_station_pairs(model: SimulationModel, sky: Sky, links: Links) -> PairRoutes | None:
+def pair_tracker(model: SimulationModel) -> ForwardingTracker | None:
+    """A tracker that repairs last step's shortest-path trees (one per destination station)
+    instead of recomputing them; one per chunk, fed the chunk's steps in time order. Its output
+    never depends on its history (the first update is a full computation and every repair gives
+    the full computation's values exactly), so chunks stay independent."""
+    net = model.network
+    if not len(net.pair_src):
+        return None
+    stations = np.unique(np.r_[net.pair_src, net.pair_dst])
+    number = np.full(len(model.sites), -1, dtype=np.int64)
+    number[stations] = np.arange(len(stations))
+    return ForwardingTracker(len(model.constellation), len(stations), np.unique(number[net.pair_dst]))
+
+
+def route_station_pairs(model: SimulationModel, sky: Sky, links: Links,
+                        tracker: ForwardingTracker | None = None) -> PairRoutes | None:
     """Routes of the scenario's M station pairs at ``sky``'s instant (``one_way_s`` (M,) s,
-    ``hops`` (M,), ``path_sats`` (M, L)); None for a scenario without pairs."""
+    ``hops`` (M,), ``path_sats`` (M, L)); None for a scenario without pairs. With ``tracker``
+    (:func:`pair_tracker`), the forwarding state is repaired from the previous step's."""
     net, n_sats, n_sites = model.network, len(model.constellation), len(model.sites)
     if not len(net.pair_src):
         return None
@@ -25,4 +42,5 @@ def route_station_pairs(model: SimulationModel, sky: Sky, links: Links) -> PairR
     number = np.full(n_sites, -1, dtype=np.int64)
     number[stations] = np.arange(len(stations))
     src, dst = number[net.pair_src], number[net.pair_dst]
-    return route_pairs(forwarding_state(matrix, n_sats, len(stations), np.unique(dst)), src, dst)
+    state = tracker.update(matrix) if tracker is not None else forwarding_state(matrix, n_sats, len(stations), np.unique(dst))
+    return route_pairs(state, src, dst)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from ...network.paths import list_offsets_values, same_rows
 from ...network.slots import best_row_per_site
 from .. import schemas
 from ..instants import Chunk
@@ -29,22 +30,13 @@ class PathChanges:
             s = step.service
             sig = (np.c_[step.routes.serving, s.gateway, s.pop, s.path] if len(s.state)
                    else np.zeros((0, 3), dtype=np.int32))
-            dish = np.zeros(len(sig), dtype=bool) if self._dish is None else ~_same_rows(self._dish, sig)
+            dish = np.zeros(len(sig), dtype=bool) if self._dish is None else ~same_rows(self._dish, sig)
             self._dish = sig
         if step.pairs is not None:
             sig = step.pairs.path_sats
-            pair = np.zeros(len(sig), dtype=bool) if self._pair is None else ~_same_rows(self._pair, sig)
+            pair = np.zeros(len(sig), dtype=bool) if self._pair is None else ~same_rows(self._pair, sig)
             self._pair = sig
         return dish, pair
-
-
-def _same_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    width = max(a.shape[1], b.shape[1])
-    pa_ = np.full((a.shape[0], width), -1, dtype=np.int32)
-    pb_ = np.full((b.shape[0], width), -1, dtype=np.int32)
-    pa_[:, : a.shape[1]] = a
-    pb_[:, : b.shape[1]] = b
-    return (pa_ == pb_).all(axis=1)
 
 
 class TableRows:
@@ -192,8 +184,6 @@ def _column(field: pa.Field, parts: list[np.ndarray]) -> pa.Array:
 
 
 def _list_column(matrix: np.ndarray) -> pa.Array:
-    """(M, L) int32 padded with -1 -> pyarrow list<int32> without the padding."""
-    valid = matrix >= 0
-    counts = valid.sum(axis=1)
-    offsets = np.r_[0, np.cumsum(counts)].astype(np.int32)
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(matrix[valid].astype(np.int32)))
+    """(M, L) int32 padded with -1 -> pyarrow list<int32> without the padding (compiled walk)."""
+    offsets, values = list_offsets_values(matrix)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values))
