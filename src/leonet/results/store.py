@@ -47,6 +47,8 @@ SCENARIO_FILE = "scenario.yaml"
 LOCK_FILE = ".leonet.lock"
 #: The baseline run's folder inside a results folder (``run(..., baseline=True)``).
 BASELINE_DIR = "baseline"
+#: The instants of a run whose calendar has windows (static table: t, duration_s).
+STEPS_TABLE = "steps"
 #: The manifest's format: 2 records each chunk file's rows and sha256.
 FORMAT_VERSION = 2
 
@@ -83,6 +85,11 @@ class Manifest(BaseModel):
     completed: bool = False
     #: The Earth-rotation convention of the positions (space.frames.FrameConvention.as_dict()).
     frames: dict | None = None
+    #: False when the calendar has windows with their own steps: the instants are then listed in
+    #: ``steps.parquet`` (read them with :meth:`ResultStore.step_times_ns`, never as start + k x step).
+    uniform_steps: bool = True
+    #: The calendar's end (start + duration), ns: the last step stands for the time up to it.
+    end_ns: int | None = None
     chunks: dict[str, dict[int, ChunkRecord]] = Field(default_factory=dict)
 
     @property
@@ -90,7 +97,10 @@ class Manifest(BaseModel):
         return self.step_ns / 1e9
 
     def t_ns(self, step: int) -> int:
-        """The instant (int ns) of a step."""
+        """The instant (int ns) of a step of a uniform calendar (see :meth:`ResultStore.step_times_ns`
+        for any calendar)."""
+        if not self.uniform_steps:
+            raise ValueError("this run's steps are uneven: use ResultStore.step_times_ns()")
         return self.start_ns + int(step) * self.step_ns
 
     # Mapping-style access for callers that read the manifest as JSON (``m["step_ns"]``).
@@ -244,6 +254,41 @@ class ResultStore:
         text = json.dumps(value, allow_nan=False, separators=(",", ":")) if compact else \
             json.dumps(value, indent=1, allow_nan=False)
         atomic.write_text(self.root / name, text)
+
+    # -- the calendar ------------------------------------------------------------------------
+    def step_times_ns(self) -> "np.ndarray":
+        """int64 (T,): the instant of every step, for uniform and windowed calendars alike."""
+        import numpy as np
+
+        m = self.manifest
+        if m.uniform_steps:
+            return m.start_ns + np.arange(m.n_steps, dtype=np.int64) * m.step_ns
+        table = self.read(STEPS_TABLE, columns=["t"])
+        return table.column("t").cast(pa.int64()).to_numpy()
+
+    def step_durations_s(self) -> "np.ndarray":
+        """float64 (T,): the time each step stands for (to the next step; the last one to the
+        calendar's end, or one step where the end is not recorded). Weights for lost time and
+        shares of time in a windowed calendar; all ``step_s`` in a uniform one."""
+        import numpy as np
+
+        m = self.manifest
+        t = self.step_times_ns()
+        if not len(t):
+            return np.zeros(0)
+        end = m.end_ns if m.end_ns is not None else int(t[-1]) + m.step_ns
+        return np.diff(np.r_[t, np.int64(end)]).astype(np.float64) / 1e9
+
+    def steps_of(self, t_ns) -> "np.ndarray":
+        """int64: the step index of each instant (that must be one of the run's instants)."""
+        import numpy as np
+
+        t = np.asarray(t_ns, dtype=np.int64)
+        m = self.manifest
+        if m.uniform_steps:
+            return (t - m.start_ns) // m.step_ns
+        times = self.step_times_ns()
+        return np.searchsorted(times, t).astype(np.int64)
 
     def write_static(self, name: str, table: pa.Table) -> None:
         """A table that does not depend on time (sites, satellites), atomically."""

@@ -316,7 +316,7 @@ def build_model(scenario: Scenario) -> SimulationModel:
     sites = build_sites(scenario)
     masks, mask_of_site = build_masks(scenario, sites)
     start_ns = utc_to_ns(scenario.time.start)
-    t_ns = start_ns + np.arange(scenario.time.n_steps, dtype=np.int64) * scenario.time.step_ns
+    t_ns = start_ns + scenario.time.offsets_ns()
     model = SimulationModel(scenario=scenario, constellation=constellation, sites=sites, t_ns=t_ns,
                             masks=masks, mask_of_site=mask_of_site)
     if scenario.network.enabled:

@@ -17,7 +17,7 @@ import numpy as np
 from .._version import __version__
 from ..errors import InputError, LeonetError
 from ..results.atomic import WriteError
-from ..results.store import BASELINE_DIR, Manifest, ResultStore
+from ..results.store import BASELINE_DIR, STEPS_TABLE, Manifest, ResultStore
 from ..scenario import Scenario
 from .contract import write_contract
 from .executors import execute
@@ -39,6 +39,17 @@ class RunResult:
     resumed: bool
     recomputed: list[str] = field(default_factory=list)
     baseline: RunResult | None = None
+
+
+def steps_table(t_ns: np.ndarray, end_ns: int) -> "pa.Table":
+    """The instants of a windowed calendar and the time each stands for (to the next instant; the
+    last to the calendar's end)."""
+    import pyarrow as pa
+
+    t = np.asarray(t_ns, dtype=np.int64)
+    duration_s = np.diff(np.r_[t, np.int64(end_ns)]).astype(np.float64) / 1e9
+    return pa.table({"t": pa.array(t, type=pa.int64()).cast(pa.timestamp("ns", tz="UTC")),
+                     "duration_s": pa.array(duration_s)})
 
 
 def chunk_bounds(n_steps: int, chunk_steps: int) -> list[tuple[int, int]]:
@@ -112,11 +123,15 @@ def _run_one(scenario, out_dir, overwrite, progress, workers, dask) -> RunResult
         chunk_steps=scenario.outputs.chunk_steps, chunks_total=len(bounds), tables=names,
         n_satellites=len(model.constellation), n_sites=len(model.sites), completed=False,
         frames=model.constellation.frame.as_dict(),
+        uniform_steps=scenario.time.uniform,
+        end_ns=int(model.t_ns[0]) + round(scenario.time.duration_s * 1e9) if len(model.t_ns) else None,
     )
     with store.lock():
         resumed = store.prepare(scenario.to_yaml(), manifest, overwrite=overwrite)
         store.write_static("sites", model.sites.to_table())
         store.write_static("satellites", model.constellation.to_table())
+        if not scenario.time.uniform:
+            store.write_static(STEPS_TABLE, steps_table(model.t_ns, manifest.end_ns))
         write_contract(store, model)
 
         total = len(model.t_ns)

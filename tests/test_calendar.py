@@ -1,0 +1,86 @@
+"""Time that zooms: a calendar of coarse steps with windows at their own steps (issue 12)."""
+
+import textwrap
+
+import numpy as np
+import pytest
+import yaml
+
+import leonet
+from leonet.errors import InputError
+from leonet.results.store import ResultStore
+
+BASE = """
+name: calendar
+constellation: starlink-shell1
+ground:
+  dish_groups:
+    - {name: Kyiv, lat_deg: 50.45, lon_deg: 30.52, count: 2, radius_km: 5, seed: 1}
+  builtin:
+    - {name: starlink-gateways-2023, regions: [Europe]}
+    - {name: starlink-pops-2023, regions: [Europe]}
+time:
+  start: 2022-03-09T00:00:00Z
+  duration_s: 7200
+  step_s: 900
+  windows: WINDOWS
+outputs: {visibility_pairs: false, chunk_steps: 7}
+"""
+
+
+def scenario(windows: str):
+    return leonet.scenario_from_dict(yaml.safe_load(textwrap.dedent(BASE).replace("WINDOWS", windows)))
+
+
+def test_windows_add_their_instants_to_the_coarse_grid():
+    sc = scenario("[{name: hack, start: 2022-03-09T01:00:00Z, duration_s: 60, step_s: 10}, "
+                  "{name: fix, start_s: 5400, duration_s: 30, step_s: 15}]")
+    off_s = sc.time.offsets_ns() / 1e9
+    coarse = np.arange(0, 7200, 900.0)
+    hack = 3600 + np.arange(0, 60, 10.0)
+    fix = 5400 + np.arange(0, 30, 15.0)
+    np.testing.assert_array_equal(off_s, np.unique(np.r_[coarse, hack, fix]))
+    assert sc.time.n_steps == len(off_s) == 8 + 6 - 1 + 2 - 1  # shared instants counted once
+    assert not sc.time.uniform
+
+
+@pytest.mark.parametrize("windows, needle", [
+    ("[{start_s: 0, duration_s: 600, step_s: 10}, {start_s: 300, duration_s: 600, step_s: 10}]", "overlap"),
+    ("[{start_s: 7000, duration_s: 600, step_s: 10}]", "outside the calendar"),
+    ("[{start: 2022-03-08T23:00:00Z, duration_s: 60, step_s: 10}]", "outside the calendar"),
+    ("[{start_s: 0, start: 2022-03-09T00:00:00Z, duration_s: 60, step_s: 10}]", "give start (UTC) or start_s"),
+    ("[{start_s: 0, duration_s: 60, step_s: 0.0000000001}]", "greater than or equal to 0.001"),
+])
+def test_bad_windows_are_named(windows, needle):
+    with pytest.raises(InputError) as err:
+        scenario(windows)
+    assert needle in str(err.value) and "time" in str(err.value)
+
+
+def test_huge_calendars_are_refused_before_anything_is_built():
+    text = textwrap.dedent(BASE).replace("duration_s: 7200", "duration_s: 172800").replace(
+        "WINDOWS", "[{start_s: 0, duration_s: 86400, step_s: 0.001}]")
+    with pytest.raises(InputError, match="more than 50,000,000"):
+        leonet.scenario_from_dict(yaml.safe_load(text))
+
+
+def test_a_windowed_run_records_its_instants_and_their_durations(tmp_path):
+    sc = scenario("[{name: hack, start_s: 1800, duration_s: 60, step_s: 5}]")
+    result = leonet.run(sc, out_dir=tmp_path / "r")
+    store = ResultStore(result.store.root)
+    assert not store.manifest.uniform_steps
+    times = store.step_times_ns()
+    np.testing.assert_array_equal(times, result.model.t_ns)
+    durations = store.step_durations_s()
+    assert durations.sum() == pytest.approx(7200.0)   # the steps tile the calendar
+    assert durations.min() == 5.0 and durations.max() == 900.0
+    d = store.read("dish_steps", columns=["t"]).column("t").cast("int64").to_numpy()
+    assert set(np.unique(d)) == set(times.tolist())
+    np.testing.assert_array_equal(store.steps_of(times), np.arange(len(times)))
+
+
+def test_a_uniform_run_needs_no_steps_table(tmp_path):
+    sc = scenario("[]")
+    store = ResultStore(leonet.run(sc, out_dir=tmp_path / "u").store.root)
+    assert store.manifest.uniform_steps and not (store.root / "steps.parquet").exists()
+    np.testing.assert_allclose(store.step_durations_s(), 900.0)
