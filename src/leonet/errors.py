@@ -8,6 +8,20 @@ was expected. The command line prints these as one clear message without a trace
 from __future__ import annotations
 
 
+#: Longest excerpt of a user's value that an error message quotes, in characters.
+QUOTE_LIMIT = 80
+
+
+def quote(value, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)``, cut to about ``limit`` characters with a note of the full length, so that an
+    error about a 100 KB value does not copy it."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters as text"
+    return f"{text[:limit]}... ({size})"
+
+
 class LeonetError(Exception):
     """Base class for errors that leonet reports to users."""
 

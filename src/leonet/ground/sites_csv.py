@@ -41,12 +41,9 @@ def read_sites_csv(path, default_kind: str | None = None) -> Sites:
     source = str(path)
     if default_kind is not None and default_kind not in KINDS:
         raise InputError(f"default_kind {default_kind!r} is not one of {list(KINDS)}", source)
-    p = Path(path)
-    if not p.exists():
-        raise InputError("file not found", source)
-    if not p.is_file():
-        raise InputError("is not a regular file (a directory?); expected a CSV file", source)
-    return parse_sites_csv_text(_decode_text(p.read_bytes(), source), source, default_kind)
+    from ..textfiles import read_bytes
+
+    return parse_sites_csv_text(_decode_text(read_bytes(path), source), source, default_kind)
 
 
 def _decode_text(data: bytes, source: str) -> str:
@@ -77,6 +74,9 @@ def parse_sites_csv_text(text: str, source: str, default_kind: str | None = None
                 line_of_row.append(reader.line_num)
     except csv.Error as e:
         raise InputError(f"malformed CSV: {e}", source, f"line {reader.line_num}") from None
+    if not rows:
+        raise InputError(f"holds no values (only commas or blanks); expected a header line with columns "
+                         f"{_EXPECTED_COLUMNS}", source)
 
     header = [h.strip() for h in rows[0]]
     header_loc = f"line {line_of_row[0]} (header)"

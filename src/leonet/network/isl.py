@@ -153,14 +153,9 @@ def read_isl_list(path: str | Path, n_satellites: int) -> np.ndarray:
     if isinstance(n_satellites, bool) or not isinstance(n_satellites, (int, np.integer)) or n_satellites < 0:
         raise ValueError(f"n_satellites must be a non-negative integer, got {n_satellites!r}")
     source = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError("ISL list file not found", source) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected an ISL list text file", source) from None
-    except OSError as exc:
-        raise InputError(f"cannot read ISL list file: {exc.strerror or exc}", source) from None
+    from ..textfiles import read_bytes
+
+    raw = read_bytes(path)
     if b"\x00" in raw:
         raise InputError("looks like a binary file; expected text with one 'a b' pair per line", source)
     try:

@@ -34,6 +34,23 @@ def _read_orbit_file(path: Path, fmt: str) -> OrbitElements:
     return tle.read_tle(path) if fmt == "tle" else omm.read_omm(path)
 
 
+def check_flyable(elements: OrbitElements, source: str) -> None:
+    """Refuse orbits that run through the Earth and catalog numbers given twice, naming the file
+    and the satellite (the readers accept both: they read what the format allows)."""
+    from ..space.elements import implausible_orbit, repeated_catalog_id
+
+    bad = implausible_orbit(elements.mean_motion_rev_per_day, elements.eccentricity)
+    if bad is not None:
+        i, reason = bad
+        raise InputError(reason, source, f"satellite {elements.name[i]!r} (catalog {elements.catalog_id[i]})")
+    repeat = repeated_catalog_id(elements.catalog_id)
+    if repeat is not None:
+        i, j = repeat
+        raise InputError(f"catalog number {elements.catalog_id[j]} is given twice ({elements.name[i]!r} and "
+                         f"{elements.name[j]!r}); keep one element set per satellite", source,
+                         f"satellite {elements.name[j]!r}")
+
+
 def build_constellation(scenario: Scenario) -> Constellation:
     """Walker shells first, then orbit files, in the order the scenario gives them."""
     start_ns = utc_to_ns(scenario.time.start)
@@ -69,6 +86,7 @@ def build_constellation(scenario: Scenario) -> Constellation:
             elements = _read_orbit_file(path, spec.format)
         if len(elements) == 0:
             raise InputError("holds no satellites", source=str(path))
+        check_flyable(elements, str(path))
         if spec.format == "hypatia" and not spec.plane_assignment:
             pass  # planes and slots come from the file's order
         elif spec.plane_assignment:

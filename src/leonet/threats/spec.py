@@ -80,7 +80,7 @@ class TargetSpec(_Model):
     groups: list[str] = []
     shells: list[str] = []
     fraction: float = Field(1.0, ge=0, le=1, description="Share of the selection hit, chosen with seed.")
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**32 - 1)
 
 
 class JammerSpec(_Model):
