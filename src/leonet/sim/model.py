@@ -133,7 +133,8 @@ def _population_sites(scenario: Scenario) -> list[Sites]:
                 hit = next((c for c in cities if c.name.casefold() == name.casefold()), None) if cities else None
                 hit = hit or pop.find_city(name, spec.countries[0] if len(spec.countries) == 1 else None)
                 if hit is None:
-                    raise InputError(f"unknown city {name!r} (GeoNames cities over 15,000 people)", location=f"{where}.cities")
+                    raise InputError(f"unknown city {name!r}{pop.suggest_city(name)} (GeoNames cities over 15,000 people)",
+                                     location=f"{where}.cities")
                 named.append(hit)
             cities = named
         if not cities:
@@ -310,17 +311,30 @@ def build_masks(scenario: Scenario, sites: Sites) -> tuple[np.ndarray, np.ndarra
         for group in spec.groups:
             in_group = np.asarray(sites.group) == group
             if not in_group.any():
-                raise InputError(f"no site has group {group!r}", location=f"{where}.groups")
+                from ..errors import did_you_mean
+
+                hint = did_you_mean(group, sorted(set(np.asarray(sites.group).tolist())))
+                raise InputError(f"no site has group {group!r}{hint}", location=f"{where}.groups")
             chosen |= in_group
         masks.append(horizon)
         mask_of_site[chosen] = len(masks) - 1
     return (np.array(masks) if masks else np.zeros((0, 360))), mask_of_site
 
 
-def build_model(scenario: Scenario) -> SimulationModel:
-    """Read every input of ``scenario`` and build the arrays the simulation runs on."""
+def build_model(scenario: Scenario, max_memory_bytes: int | None = None, workers: int = 1) -> SimulationModel:
+    """Read every input of ``scenario`` and build the arrays the simulation runs on.
+
+    The run's size is checked first from the scenario alone and again once every file is read
+    (:mod:`leonet.sim.budget`): a run that would need more than ``max_memory_bytes`` (default
+    80 % of this machine's memory) is refused with the estimate and the ways to proceed.
+    """
+    from . import budget
+
+    budget.check_run_size(scenario, max_memory_bytes, workers)
     constellation = build_constellation(scenario)
     sites = build_sites(scenario)
+    budget.check_size(budget.scenario_size(scenario, len(constellation), len(sites), workers), max_memory_bytes,
+                      source=f"scenario {scenario.name}")
     masks, mask_of_site = build_masks(scenario, sites)
     start_ns = utc_to_ns(scenario.time.start)
     t_ns = start_ns + np.arange(scenario.time.n_steps, dtype=np.int64) * scenario.time.step_ns

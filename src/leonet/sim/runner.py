@@ -60,6 +60,7 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     workers: int = 1,
     dask: str | None = None,
+    max_memory_bytes: int | None = None,
 ) -> RunResult:
     """Run ``scenario`` and write its results to ``out_dir`` (default: the scenario's outputs.dir).
 
@@ -67,11 +68,14 @@ def run(
     (``tcp://host:8786``) or ``"local"`` for a LocalCluster of ``workers`` processes.
     ``progress(done_steps, total_steps)`` is called after each chunk. Chunks already in
     ``out_dir`` from an interrupted run of the same scenario are kept, not recomputed.
+    ``max_memory_bytes``: refuse a run whose estimated peak memory is larger
+    (:mod:`leonet.sim.budget`; default 80 % of this machine's memory).
     """
     if workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}", location="--workers")
     t0 = time.perf_counter()
-    model = build_model(scenario)  # reads and checks every input before anything is written
+    # reads and checks every input, and the run's size, before anything is written
+    model = build_model(scenario, max_memory_bytes=max_memory_bytes, workers=1 if dask else workers)
     store = ResultStore(out_dir if out_dir is not None else scenario.output_dir())
     bounds = chunk_bounds(len(model.t_ns), scenario.outputs.chunk_steps)
     names = table_names(scenario)
