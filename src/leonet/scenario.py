@@ -405,6 +405,8 @@ class Scenario(_Model):
     outputs: OutputSpec = OutputSpec()
     #: Folder that relative paths in the scenario are resolved against (not part of the file).
     base_dir: str = Field(".", exclude=True)
+    #: Where the scenario came from (its file, or "preset NAME"), for error messages.
+    source: str = Field("<scenario>", exclude=True)
 
     @model_validator(mode="after")
     def _nearest_k_is_enough(self):
@@ -603,6 +605,7 @@ def scenario_from_dict(
     for dotted, value in (overrides or {}).items():
         _apply_override(data, dotted, value, source)
     data["base_dir"] = str(base_dir)
+    data["source"] = str(source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:

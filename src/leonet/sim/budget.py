@@ -188,4 +188,4 @@ def check_size(size: RunSize, max_memory_bytes: int | None = None, source: str |
 
 def check_run_size(scenario, max_memory_bytes: int | None = None, workers: int = 1) -> RunSize:
     """Check the size of ``scenario`` from its text alone, before anything is built."""
-    return check_size(scenario_size(scenario, workers=workers), max_memory_bytes, source=f"scenario {scenario.name}")
+    return check_size(scenario_size(scenario, workers=workers), max_memory_bytes, source=getattr(scenario, "source", None))

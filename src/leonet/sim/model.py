@@ -328,22 +328,28 @@ def build_model(scenario: Scenario, max_memory_bytes: int | None = None, workers
     (:mod:`leonet.sim.budget`): a run that would need more than ``max_memory_bytes`` (default
     80 % of this machine's memory) is refused with the estimate and the ways to proceed.
     """
-    from . import budget
+    try:
+        from . import budget
 
-    budget.check_run_size(scenario, max_memory_bytes, workers)
-    constellation = build_constellation(scenario)
-    sites = build_sites(scenario)
-    budget.check_size(budget.scenario_size(scenario, len(constellation), len(sites), workers), max_memory_bytes,
-                      source=f"scenario {scenario.name}")
-    masks, mask_of_site = build_masks(scenario, sites)
-    start_ns = utc_to_ns(scenario.time.start)
-    t_ns = start_ns + np.arange(scenario.time.n_steps, dtype=np.int64) * scenario.time.step_ns
-    model = SimulationModel(scenario=scenario, constellation=constellation, sites=sites, t_ns=t_ns,
-                            masks=masks, mask_of_site=mask_of_site)
-    if scenario.network.enabled:
-        model.network  # reads ISL lists and checks pairs now, before anything is written
-        model.timeline  # checks event targets now, too
-        model.terrestrial
-        if scenario.capacity.enabled:
-            model.capacity
+        budget.check_run_size(scenario, max_memory_bytes, workers)
+        constellation = build_constellation(scenario)
+        sites = build_sites(scenario)
+        budget.check_size(budget.scenario_size(scenario, len(constellation), len(sites), workers), max_memory_bytes,
+                          source=scenario.source)
+        masks, mask_of_site = build_masks(scenario, sites)
+        start_ns = utc_to_ns(scenario.time.start)
+        t_ns = start_ns + np.arange(scenario.time.n_steps, dtype=np.int64) * scenario.time.step_ns
+        model = SimulationModel(scenario=scenario, constellation=constellation, sites=sites, t_ns=t_ns,
+                                masks=masks, mask_of_site=mask_of_site)
+        if scenario.network.enabled:
+            model.network  # reads ISL lists and checks pairs now, before anything is written
+            model.timeline  # checks event targets now, too
+            model.terrestrial
+            if scenario.capacity.enabled:
+                model.capacity
+    except InputError as err:
+        if err.source is not None:
+            raise
+        # Problems found while building name a field of the scenario: say which scenario.
+        raise InputError(err.message, source=scenario.source, location=err.location) from None
     return model
