@@ -104,6 +104,18 @@ def _scenario(orbit_file: str | None = None, fmt: str = "auto") -> dict:
     }
 
 
+@pytest.fixture(scope="module", autouse=True)
+def small_machine():
+    """Pretend the machine has 1 GiB: huge but schema-valid sizes (millions of dishes) are then
+    refused by the run-size check at once instead of being built for minutes."""
+    from leonet.sim import budget
+
+    saved = budget.default_max_memory_bytes
+    budget.default_max_memory_bytes = lambda: 2**30
+    yield
+    budget.default_max_memory_bytes = saved
+
+
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("fuzz")

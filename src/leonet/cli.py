@@ -392,9 +392,13 @@ def validate(
     from .scenario import load_scenario
     from .sim.model import build_model
 
+    from .sim.budget import scenario_size
+
     sc = load_scenario(scenario)
     model = build_model(sc)
-    console.print(f"{scenario}: valid - {len(model.constellation):,} satellites, {len(model.sites):,} sites, {sc.time.n_steps:,} steps.")
+    size = scenario_size(sc, len(model.constellation), len(model.sites))
+    console.print(f"{scenario}: valid - {len(model.constellation):,} satellites, {len(model.sites):,} sites, {sc.time.n_steps:,} steps "
+                  f"(about {size.peak_bytes / 2**30:,.1f} GiB of memory in one process).")
     if show:
         console.print(sc.to_yaml(), markup=False, highlight=False)
 

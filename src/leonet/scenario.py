@@ -435,12 +435,16 @@ def _preset_root():
     return resources.files("leonet") / "presets"
 
 
-def _read_preset_yaml(kind: str, name: str) -> tuple[dict, str]:
+def _read_preset_yaml(kind: str, name: str, source: str | None = None, location: str | None = None) -> tuple[dict, str]:
+    from .errors import did_you_mean
+
     root = _preset_root() / kind
+    names = [p["name"] for p in list_presets() if p["kind"] == kind[:-1]]
     path = root / f"{name}.yaml"
-    if not path.is_file():
-        available = ", ".join(p["name"] for p in list_presets() if p["kind"] == kind[:-1]) or "none"
-        raise InputError(f"unknown {kind[:-1]} preset {name!r}; available: {available}")
+    if name not in names or not path.is_file():
+        available = ", ".join(names) or "none"
+        raise InputError(f"unknown {kind[:-1]} preset {quote(name)}{did_you_mean(name, names)}; available: {available}",
+                         source=source, location=location)
     text = path.read_text(encoding="utf-8")
     return yaml.safe_load(text), str(path)
 
@@ -530,7 +534,7 @@ def _expand_constellation_preset(data: dict, source: str) -> dict:
     if isinstance(cons, str):
         cons = {"preset": cons}
     if isinstance(cons, dict) and cons.get("preset"):
-        preset, _ = _read_preset_yaml("constellations", str(cons["preset"]))
+        preset, _ = _read_preset_yaml("constellations", str(cons["preset"]), source, "constellation.preset")
         merged = copy.deepcopy(preset["constellation"])
         for key, value in cons.items():
             if key != "preset" and value not in (None, [], ""):

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..constants import EARTH_RADIUS_M
-from ..errors import InputError
+from ..errors import InputError, quote
 
 #: Hypatia's grazing height: a laser's line of sight must stay this far above the surface, m.
 DEFAULT_GRAZING_HEIGHT_M = 80e3
@@ -175,7 +175,7 @@ def read_isl_list(path: str | Path, n_satellites: int) -> np.ndarray:
         fields = _SEPARATOR.split(content)
         if len(fields) != 2 or not all(_INTEGER.fullmatch(f) for f in fields):
             raise InputError(
-                f"expected two satellite indices 'a b' or 'a,b', got {content!r}", source, where
+                f"expected two satellite indices 'a b' or 'a,b', got {quote(content)}", source, where
             )
         a, b = int(fields[0]), int(fields[1])
         for sat in (a, b):

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 
-BASE_BYTES = 600 * 2**20  # Python, numpy, pyarrow, scipy, sgp4, itur loaded
+BASE_BYTES = 700 * 2**20  # Python, numpy, pyarrow, scipy, sgp4, itur loaded
 SATELLITE_BYTES = 4_096
 SITE_BYTES = 2_048
 STEP_BYTES = 8

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, quote
 from ..ground import sites as ground_sites
 from ..ground.sites import Sites
 from ..network.visibility import VisibilityIndex, VisibilityRule
@@ -22,6 +22,17 @@ from ..space.constellation import Constellation
 from ..space.elements import OrbitElements
 from ..space.walker import WalkerShell, walker_elements
 from ..timeutil import utc_to_ns
+
+
+def input_file(scenario: Scenario, path: str, location: str) -> Path:
+    """The file a scenario field names, resolved against the scenario's folder; an InputError
+    naming the scenario and the field when it is missing or a folder."""
+    p = scenario.resolve_path(path)
+    if not p.exists():
+        raise InputError(f"no such file: {quote(str(p))}", source=scenario.source, location=location)
+    if p.is_dir():
+        raise InputError(f"{quote(str(p))} is a folder, expected a file", source=scenario.source, location=location)
+    return p
 
 
 def _read_orbit_file(path: Path, fmt: str) -> OrbitElements:
@@ -72,10 +83,10 @@ def build_constellation(scenario: Scenario) -> Constellation:
             mean_motion_rev_per_day=spec.mean_motion_rev_per_day,
         )
         parts.append((shell.name, *walker_elements(shell)))
-    for spec in scenario.constellation.orbit_files:
+    for k, spec in enumerate(scenario.constellation.orbit_files):
         from ..space import planes as planes_mod
 
-        path = scenario.resolve_path(spec.path)
+        path = input_file(scenario, spec.path, f"constellation.orbit_files[{k}].path")
         if spec.format == "hypatia":
             from ..space.hypatia import read_hypatia_tles
 
@@ -91,7 +102,8 @@ def build_constellation(scenario: Scenario) -> Constellation:
             pass  # planes and slots come from the file's order
         elif spec.plane_assignment:
             plane, slot = planes_mod.read_plane_assignment(
-                scenario.resolve_path(spec.plane_assignment), elements.catalog_id
+                input_file(scenario, spec.plane_assignment, f"constellation.orbit_files[{k}].plane_assignment"),
+                elements.catalog_id
             )
         else:
             plane, slot = planes_mod.infer_planes(elements, at_ns=start_ns)
@@ -144,7 +156,8 @@ def _population_sites(scenario: Scenario) -> list[Sites]:
             if dishes > 0:
                 parts.append(_city_sites(city, dishes, spec.sites_per_city, spec.radius_km, spec.seed + j))
     for k, spec in enumerate(g.demand_files):
-        for j, (city, dishes) in enumerate(pop.read_demand_file(scenario.resolve_path(spec.path))):
+        path = input_file(scenario, spec.path, f"ground.demand_files[{k}].path")
+        for j, (city, dishes) in enumerate(pop.read_demand_file(path)):
             if dishes > 0:
                 parts.append(_city_sites(city, dishes, spec.sites_per_city, spec.radius_km, spec.seed + j))
     return parts
@@ -161,8 +174,9 @@ def build_sites(scenario: Scenario) -> Sites:
             elevation_m=[s.elevation_m for s in g.sites], group=[s.group for s in g.sites],
             attrs={"dishes": np.array([s.dishes if s.kind == "dish" else None for s in g.sites], dtype=object)},
         ))
-    for spec in g.site_files:
-        parts.append(ground_sites.read_sites_csv(scenario.resolve_path(spec.path), default_kind=spec.kind))
+    for k, spec in enumerate(g.site_files):
+        path = input_file(scenario, spec.path, f"ground.site_files[{k}].path")
+        parts.append(ground_sites.read_sites_csv(path, default_kind=spec.kind))
     for spec in g.builtin:
         if spec.name == "hypatia-top100":
             parts.append(ground_sites.hypatia_top100_cities())
@@ -178,7 +192,10 @@ def build_sites(scenario: Scenario) -> Sites:
         parts.append(Sites(made.name, made.kind, made.lat_deg, made.lon_deg, made.elevation_m, made.group,
                            {**made.attrs, "dishes": np.full(len(made), spec.dishes_per_site, dtype=object)}))
     parts.extend(_population_sites(scenario))
-    sites = Sites.concatenate(parts) if parts else Sites.concatenate([])
+    try:
+        sites = Sites.concatenate(parts) if parts else Sites.concatenate([])
+    except InputError as err:  # e.g. two dish groups or demand files that make the same names
+        raise InputError(err.message.removeprefix("name: "), source=scenario.source, location="ground") from None
     names = list(sites.name)
     if len(set(names)) != len(names):
         seen, dupes = set(), []
@@ -295,7 +312,7 @@ def build_masks(scenario: Scenario, sites: Sites) -> tuple[np.ndarray, np.ndarra
     for k, spec in enumerate(scenario.ground.obstructions):
         where = f"ground.obstructions[{k}]"
         if spec.file:
-            horizon = read_horizon_csv(scenario.resolve_path(spec.file))
+            horizon = read_horizon_csv(input_file(scenario, spec.file, f"{where}.file"))
         else:
             az, el = zip(*spec.profile)
             try:

@@ -82,7 +82,9 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
     if net.isl.topology == "plus-grid":
         candidates = isl_mod.plus_grid_candidates(constellation, inter_plane_shift=net.isl.inter_plane_shift)
     elif net.isl.topology == "list":
-        candidates = isl_mod.read_isl_list(scenario.resolve_path(net.isl.list_file), len(constellation))
+        from .model import input_file
+
+        candidates = isl_mod.read_isl_list(input_file(scenario, net.isl.list_file, "network.isl.list_file"), len(constellation))
     else:
         candidates = np.zeros((0, 2), dtype=np.int32)
 

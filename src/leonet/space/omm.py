@@ -119,7 +119,7 @@ def parse_omm_csv(text: str, source: str = "<string>") -> OrbitElements:
         missing = [name for name in _REQUIRED if name not in seen]
         if missing:
             raise InputError(
-                f"the header lacks the column(s) {', '.join(missing)}; it has {', '.join(header)}",
+                f"the header lacks the column(s) {', '.join(missing)}; it has {quote(', '.join(header))}",
                 source, "line 1")
         records = []
         for row in reader:
