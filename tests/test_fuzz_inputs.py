@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 
 DATA = Path(__file__).parent / "data"
 #: Cases per input kind (9 kinds); LEONET_FUZZ_EXAMPLES=2000 LEONET_FUZZ_RANDOM=1 for a long hunt.
-EXAMPLES = int(os.environ.get("LEONET_FUZZ_EXAMPLES", "100"))
+EXAMPLES = int(os.environ.get("LEONET_FUZZ_EXAMPLES", "150"))
 RANDOM = bool(os.environ.get("LEONET_FUZZ_RANDOM"))
 CASE_TIMEOUT_S = 20  # a case that takes longer is a hang
 
@@ -48,7 +48,11 @@ TOKENS = [
 ]
 
 
+CASES = {"run": 0, "valid": 0, "refused": 0}
+
+
 def _run_validate(path: Path) -> tuple[int, str]:
+    CASES["run"] += 1
     out, err = io.StringIO(), io.StringIO()
 
     def hung(signum, frame):
@@ -70,6 +74,7 @@ def _check(scenario: Path, about: Path) -> None:
     code, text = _run_validate(scenario)
     assert "Traceback" not in text, text[-3000:]
     assert code in (0, 2), (code, text[-3000:])
+    CASES["valid" if code == 0 else "refused"] += 1
     if code == 2:
         flat = text.replace("\n", "")
         assert "error:" in flat, flat[:2000]
@@ -102,6 +107,13 @@ def _scenario(orbit_file: str | None = None, fmt: str = "auto") -> dict:
         "time": {"start": "2024-01-15T06:00:00Z", "duration_s": 60, "step_s": 20},
         "network": {"enabled": False},
     }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def count_cases():
+    yield
+    print(f"\nfuzz cases run through `leonet validate`: {CASES['run']:,} "
+          f"({CASES['valid']:,} valid, {CASES['refused']:,} refused with one message)")
 
 
 @pytest.fixture(scope="module", autouse=True)

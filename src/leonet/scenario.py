@@ -392,7 +392,7 @@ class OutputSpec(_Model):
 class Scenario(_Model):
     """A whole scenario. Build one with :func:`load_scenario`."""
 
-    name: str = Field(..., min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    name: str = Field(..., min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")
     description: str = ""
     constellation: ConstellationSpec
     ground: GroundSpec = GroundSpec()

@@ -148,7 +148,7 @@ def implausible_orbit(mean_motion_rev_per_day: np.ndarray, eccentricity: np.ndar
     i = int(np.argmax(bad))
     mm, e = float(np.asarray(mean_motion_rev_per_day)[i]), float(np.asarray(eccentricity)[i])
     return i, (f"the orbit's perigee is {perigee[i]:,.0f} km above the Earth's equatorial radius (mean motion {mm:g} rev/day, "
-               f"eccentricity {e:g}): the orbit runs through the Earth and SGP4 cannot propagate it")
+               f"eccentricity {e:.7g}): the orbit runs through the Earth and SGP4 cannot propagate it")
 
 
 def repeated_catalog_id(catalog_id: np.ndarray):
