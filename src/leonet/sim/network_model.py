@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..capacity.model import cells_of
-from ..errors import InputError
+from ..errors import InputError, quote
 from ..ground.sites import Sites, nearest_pop, starlink_backbone_2023
 from ..network import isl as isl_mod
 from ..network.fibre import fibre_delay_s
@@ -96,7 +96,7 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
             except InputError as err:
                 raise InputError(f"{err.message}", source=err.source, location=f"network.pairs[{k}]") from None
             if ia == ib:
-                raise InputError(f"a pair needs two different sites, got {a!r} twice", location=f"network.pairs[{k}]")
+                raise InputError(f"a pair needs two different sites, got {quote(a)} twice", location=f"network.pairs[{k}]")
             src.append(ia)
             dst.append(ib)
     if net.all_station_pairs:

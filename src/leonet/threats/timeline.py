@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, quote
 from ..ground.geodesy import great_circle_distance_m
 from ..ground.sites import Sites
 from ..space.constellation import Constellation
@@ -126,7 +126,7 @@ class Timeline:
                 from ..errors import did_you_mean
 
                 hint = did_you_mean(g, sorted(set(np.asarray(sites.group)[kind_ok].tolist())))
-                raise InputError(f"no {'/'.join(kinds)} site has group {g!r}{hint}", location=self._where(k, spec, "target.groups"))
+                raise InputError(f"no {'/'.join(kinds)} site has group {quote(g)}{hint}", location=self._where(k, spec, "target.groups"))
             chosen |= in_group
         if t.region is not None:
             in_r = in_region(t.region, sites.lat_deg, sites.lon_deg) & kind_ok
