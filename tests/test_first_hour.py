@@ -117,3 +117,13 @@ def test_readme_filtered_read_with_pyarrow(tmp_path):
     exec(compile(code, "README.md", "exec"), scope)
     table = scope["table"]
     assert table.num_rows == 4 and set(table.column("src").to_pylist()) == {scope["src"]}
+
+
+def test_run_refuses_more_than_max_memory_with_the_way_to_proceed(tmp_path, capsys):
+    from leonet.cli import main
+
+    code = main(["run", "ukraine-2022", "--max-memory", "300M", "--duration", "20", "--quiet",
+                 "--out", str(tmp_path / "res")])
+    err = capsys.readouterr().err.replace("\n", " ")
+    assert code == 2 and "would need about" in err and "To proceed:" in err and "--max-memory" in err
+    assert not (tmp_path / "res").exists()  # refused before anything was written
