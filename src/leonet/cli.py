@@ -66,6 +66,7 @@ def run(
     dask: Optional[str] = typer.Option(None, "--dask", help="Run chunks on a Dask cluster: tcp://scheduler:8786, or 'local' for a LocalCluster of --workers processes (needs leonet[dask])."),
     baseline: bool = typer.Option(False, "--baseline", help="Also run the scenario without its events (into OUT/baseline) and compare."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report (RESULTS/report.html) after the run."),
+    max_memory: Optional[str] = typer.Option(None, "--max-memory", help="Refuse a run whose estimated memory is larger (e.g. 8G, 512M; default: 80% of this machine's memory)."),
 ):
     """Run a scenario and print a summary. Results go to Parquet files in the results folder.
 
@@ -78,6 +79,11 @@ def run(
     from .results.summary import coverage_summary, network_summary
     from .sim.runner import run as run_scenario
 
+    max_memory_bytes = None
+    if max_memory is not None:
+        from .sim.budget import parse_memory
+
+        max_memory_bytes = parse_memory(max_memory)
     if not quiet:
         err_console.print(f"[bold]leonet[/] {__version__}: scenario [cyan]{sc.name}[/]: {sc.description}")
     with Progress(
@@ -93,7 +99,8 @@ def run(
         try:
             result = run_scenario(sc, out_dir=out, overwrite=overwrite, progress=progress, workers=workers, dask=dask,
                                   baseline=baseline,
-                                  on_baseline=lambda: bar.update(task, completed=0, description="baseline"))
+                                  on_baseline=lambda: bar.update(task, completed=0, description="baseline"),
+                                  max_memory_bytes=max_memory_bytes)
         except KeyboardInterrupt:
             bar.stop()
             err_console.print("interrupted: finished chunks are kept; run the same command again to resume.")
@@ -274,6 +281,73 @@ def _print_pairs(ns) -> None:
         console.print(t)
 
 
+def _working(description: str):
+    """A progress line with a spinner and the elapsed time, for commands whose work has no step
+    count (on stderr; nothing when stderr is not a terminal)."""
+    from rich.progress import SpinnerColumn
+
+    class _Bar:
+        def __enter__(self):
+            self.bar = Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
+                                TimeElapsedColumn(), console=err_console, transient=True)
+            self.bar.__enter__()
+            self.bar.add_task(description, total=None)
+            return self.bar
+
+        def __exit__(self, *exc):
+            return self.bar.__exit__(*exc)
+
+    return _Bar()
+
+
+@app.command()
+def sites(
+    name: Optional[str] = typer.Argument(None, help="A built-in set (e.g. starlink-gateways-2023) to list its sites; omit for the sets and regions."),
+    region: Optional[str] = typer.Option(None, "--region", help="Only sites of this region (Europe, North America, South America, APAC, Africa)."),
+    search: Optional[str] = typer.Option(None, "--search", "-s", help="Only names containing this text (any case)."),
+    all_statuses: bool = typer.Option(False, "--all", help="Gateways: also those not operational on 2023-10-10."),
+):
+    """List the built-in site sets, their regions and the names in them (the names scenarios use
+    in ground.builtin, events' target.sites, network.pairs and obstructions)."""
+    from .errors import did_you_mean
+    from .ground.builtin import STARLINK_REGIONS
+    from .ground.sites import BUILTIN_SITE_SETS, hypatia_top100_cities, starlink_gateways_2023, starlink_pops_2023
+
+    if name is None:
+        t = Table(title="Built-in site sets (ground.builtin in a scenario; `leonet sites NAME` lists one)")
+        for col in ("name", "sites", "description"):
+            t.add_column(col)
+        counts = {"hypatia-top100": len(hypatia_top100_cities()),
+                  "starlink-gateways-2023": len(starlink_gateways_2023()),
+                  "starlink-pops-2023": len(starlink_pops_2023())}
+        for set_name, (_, desc) in BUILTIN_SITE_SETS.items():
+            t.add_row(set_name, f"{counts.get(set_name, '')}", desc)
+        console.print(t)
+        console.print("Regions (ground.builtin[].regions): " + ", ".join(STARLINK_REGIONS))
+        return
+    loaders = {"hypatia-top100": lambda: hypatia_top100_cities(),
+               "starlink-gateways-2023": lambda: starlink_gateways_2023(statuses="all" if all_statuses else "operational"),
+               "starlink-pops-2023": lambda: starlink_pops_2023()}
+    if name not in loaders:
+        raise InputError(f"unknown built-in site set {name!r}{did_you_mean(name, loaders)}; sets: {', '.join(loaders)}")
+    found = loaders[name]()
+    if region is not None:
+        if region not in STARLINK_REGIONS:
+            raise InputError(f"unknown region {region!r}{did_you_mean(region, STARLINK_REGIONS)}; regions: "
+                             f"{', '.join(STARLINK_REGIONS)}", location="--region")
+        found = found.take(np.asarray(found.group) == region)
+    if search:
+        found = found.take(np.array([search.casefold() in str(n).casefold() for n in found.name], dtype=bool))
+    t = Table(title=f"{name}: {len(found)} site(s)" + (f" in {region}" if region else "") + (f" matching {search!r}" if search else ""))
+    for col in ("name", "kind", "region / group", "lat_deg", "lon_deg"):
+        t.add_column(col, justify="right" if col.endswith("_deg") else "left")
+    for i in range(len(found)):
+        t.add_row(str(found.name[i]), str(found.kind[i]), str(found.group[i]), f"{found.lat_deg[i]:.4f}", f"{found.lon_deg[i]:.4f}")
+    console.print(t)
+    if not len(found) and search:
+        console.print(f"no name contains {search!r}{did_you_mean(search, loaders[name]().name)}")
+
+
 @app.command()
 def presets():
     """List the embedded scenario and constellation presets."""
@@ -307,9 +381,13 @@ def validate(
     from .scenario import load_scenario
     from .sim.model import build_model
 
+    from .sim.budget import scenario_size
+
     sc = load_scenario(scenario)
     model = build_model(sc)
-    console.print(f"{scenario}: valid - {len(model.constellation):,} satellites, {len(model.sites):,} sites, {sc.time.n_steps:,} steps.")
+    size = scenario_size(sc, len(model.constellation), len(model.sites))
+    console.print(f"{scenario}: valid - {len(model.constellation):,} satellites, {len(model.sites):,} sites, {sc.time.n_steps:,} steps "
+                  f"(about {size.peak_bytes / 2**30:,.1f} GiB of memory in one process).")
     if show:
         console.print(sc.to_yaml(), markup=False, highlight=False)
 
@@ -343,7 +421,9 @@ def report_cmd(
     availability map, throughput, outage causes). It opens offline."""
     from .results.report import write_report
 
-    console.print(f"wrote {write_report(results, out, max_dishes_in_plots=max_dishes)}")
+    with _working(f"writing the report of {results}"):
+        path = write_report(results, out, max_dishes_in_plots=max_dishes)
+    console.print(f"wrote {path}")
 
 
 @app.command("serve")
@@ -391,7 +471,8 @@ def export_czml_cmd(
     """Write CZML so the run plays in any Cesium viewer: satellites, dishes by state, serving links."""
     from .results.czml import export_czml
 
-    path = export_czml(results, out or results / "run.czml", max_satellites=max_satellites, every_n_steps=every)
+    with _working(f"writing CZML of {results}"):
+        path = export_czml(results, out or results / "run.czml", max_satellites=max_satellites, every_n_steps=every)
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

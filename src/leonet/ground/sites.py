@@ -153,11 +153,13 @@ class Sites:
         lookup = self._index_by_name
         unknown = [w for w in wanted if w not in lookup]
         if unknown:
-            shown = ", ".join(repr(u) for u in unknown[:10])
-            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            from ..errors import did_you_mean, quote
+
+            shown = ", ".join(quote(u) + did_you_mean(u, self.name) for u in unknown[:3])
+            more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
             raise InputError(
                 f"unknown site name(s): {shown}{more} ({len(unknown)} of {len(wanted)} not among "
-                f"the {len(self)} sites)",
+                f"the {len(self)} sites; `leonet sites` lists the built-in names)",
                 location="names",
             )
         return np.fromiter((lookup[w] for w in wanted), dtype=np.int64, count=len(wanted))

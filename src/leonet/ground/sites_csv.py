@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, quote
 from .sites import _CORE_FIELDS, KINDS, Sites
 
 #: Plausible range of site heights, metres: the Dead Sea shore (-430 m) to Everest (8,849 m).
@@ -41,12 +41,9 @@ def read_sites_csv(path, default_kind: str | None = None) -> Sites:
     source = str(path)
     if default_kind is not None and default_kind not in KINDS:
         raise InputError(f"default_kind {default_kind!r} is not one of {list(KINDS)}", source)
-    p = Path(path)
-    if not p.exists():
-        raise InputError("file not found", source)
-    if not p.is_file():
-        raise InputError("is not a regular file (a directory?); expected a CSV file", source)
-    return parse_sites_csv_text(_decode_text(p.read_bytes(), source), source, default_kind)
+    from ..textfiles import read_bytes
+
+    return parse_sites_csv_text(_decode_text(read_bytes(path), source), source, default_kind)
 
 
 def _decode_text(data: bytes, source: str) -> str:
@@ -77,6 +74,9 @@ def parse_sites_csv_text(text: str, source: str, default_kind: str | None = None
                 line_of_row.append(reader.line_num)
     except csv.Error as e:
         raise InputError(f"malformed CSV: {e}", source, f"line {reader.line_num}") from None
+    if not rows:
+        raise InputError(f"holds no values (only commas or blanks); expected a header line with columns "
+                         f"{_EXPECTED_COLUMNS}", source)
 
     header = [h.strip() for h in rows[0]]
     header_loc = f"line {line_of_row[0]} (header)"
@@ -86,13 +86,13 @@ def parse_sites_csv_text(text: str, source: str, default_kind: str | None = None
         )
     repeated = sorted({h for h in header if header.count(h) > 1})
     if repeated:
-        raise InputError(f"column(s) {repeated} appear more than once", source, header_loc)
+        raise InputError(f"column(s) {quote(repeated)} appear more than once", source, header_loc)
     required = ["name", "lat_deg", "lon_deg"] + (["kind"] if default_kind is None else [])
     missing = [c for c in required if c not in header]
     if missing:
         hint = " (or pass a default kind)" if missing == ["kind"] else ""
         raise InputError(
-            f"missing column(s) {missing}{hint}; expected columns {_EXPECTED_COLUMNS}; found {header}",
+            f"missing column(s) {missing}{hint}; expected columns {_EXPECTED_COLUMNS}; found {quote(header)}",
             source, header_loc,
         )
     body, lines = rows[1:], np.asarray(line_of_row[1:])
@@ -121,7 +121,7 @@ def parse_sites_csv_text(text: str, source: str, default_kind: str | None = None
         kind = cells["kind"]
         i = at.first_index(~np.isin(kind, KINDS))
         if i is not None:
-            at.fail(i, "kind", f"unknown kind {str(kind[i])!r}; expected one of {list(KINDS)}")
+            at.fail(i, "kind", f"unknown kind {quote(str(kind[i]))}; expected one of {list(KINDS)}")
     else:
         kind = np.full(len(body), default_kind, dtype=object)
     _check_unique_names(name, at)
@@ -165,7 +165,7 @@ def _float_column(cells: dict[str, np.ndarray], column: str, at: _Locator) -> np
             try:
                 np.asarray(cell).astype(np.float64)
             except ValueError:
-                at.fail(i, column, f"{column} {str(cell)!r} is not a number")
+                at.fail(i, column, f"{column} {quote(str(cell))} is not a number")
         raise  # unreachable: the same parser failed on the whole column
     at.first_bad(~np.isfinite(values), column, f"{column} must be a finite number")
     return values
@@ -192,6 +192,6 @@ def _check_unique_names(name: np.ndarray, at: _Locator) -> None:
         first, second = order[repeat[0]], order[repeat[0] + 1]
         at.fail(
             int(second), "name",
-            f"name {str(name[second])!r} repeats the name on line {at.lines[first]}; names must be unique",
+            f"name {quote(str(name[second]))} repeats the name on line {at.lines[first]}; names must be unique",
         )
 

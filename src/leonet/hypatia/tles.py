@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, quote
 from ..space.elements import OrbitElements
 from ..space.tle import parse_tle, read_text
 
@@ -27,7 +27,7 @@ def read_hypatia_tles(path: str | Path) -> tuple[OrbitElements, np.ndarray, np.n
     head = lines[0].split()
     if len(head) != 2 or not all(h.isdigit() for h in head):
         raise InputError(
-            f"first line should be '<orbits> <sats_per_orbit>' (Hypatia's tles.txt), got {lines[0].strip()!r}",
+            f"first line should be '<orbits> <sats_per_orbit>' (Hypatia's tles.txt), got {quote(lines[0].strip())}",
             source, "line 1",
         )
     orbits, per_orbit = int(head[0]), int(head[1])

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..constants import EARTH_RADIUS_M
-from ..errors import InputError
+from ..errors import InputError, quote
 
 # Hypatia's grazing height and the line-of-sight rule live in space.lineofsight (shared with readers).
 from ..space.lineofsight import DEFAULT_GRAZING_HEIGHT_M, IslState, active_isls, active_isls_reference  # noqa: F401  (the rule, shared with readers)
@@ -152,14 +152,9 @@ def read_isl_list(path: str | Path, n_satellites: int) -> np.ndarray:
     if isinstance(n_satellites, bool) or not isinstance(n_satellites, (int, np.integer)) or n_satellites < 0:
         raise ValueError(f"n_satellites must be a non-negative integer, got {n_satellites!r}")
     source = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError("ISL list file not found", source) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected an ISL list text file", source) from None
-    except OSError as exc:
-        raise InputError(f"cannot read ISL list file: {exc.strerror or exc}", source) from None
+    from ..textfiles import read_bytes
+
+    raw = read_bytes(path)
     if b"\x00" in raw:
         raise InputError("looks like a binary file; expected text with one 'a b' pair per line", source)
     try:
@@ -179,7 +174,7 @@ def read_isl_list(path: str | Path, n_satellites: int) -> np.ndarray:
         fields = _SEPARATOR.split(content)
         if len(fields) != 2 or not all(_INTEGER.fullmatch(f) for f in fields):
             raise InputError(
-                f"expected two satellite indices 'a b' or 'a,b', got {content!r}", source, where
+                f"expected two satellite indices 'a b' or 'a,b', got {quote(content)}", source, where
             )
         a, b = int(fields[0]), int(fields[1])
         for sat in (a, b):

@@ -50,12 +50,21 @@ def run_serial(model: SimulationModel, tasks: list[Task]) -> Iterator[tuple[int,
 _WORKER_MODEL: SimulationModel | None = None
 
 
-def _init_worker(model: SimulationModel) -> None:
+def _init_worker(model_path: str) -> None:
+    """Load the model a worker computes with from the file the main process wrote.
+
+    The model travels through a file, not through the pipe that starts the worker: a worker that
+    fails while starting (e.g. a script without a ``__main__`` guard) would leave the main process
+    blocked forever writing a large model into that pipe.
+    """
     global _WORKER_MODEL
+    import pickle
+
     # One core per worker: BLAS threads would fight over the cores the pool already uses.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    _WORKER_MODEL = model
+    with open(model_path, "rb") as f:
+        _WORKER_MODEL = pickle.load(f)
 
 
 def _worker_task(a: int, b: int) -> dict[str, bytes]:
@@ -63,12 +72,61 @@ def _worker_task(a: int, b: int) -> dict[str, bytes]:
     return compute_chunk_bytes(_WORKER_MODEL, a, b)
 
 
+def _refuse_inside_worker_start() -> None:
+    """Refuse to start a pool from a process that is itself starting as a worker.
+
+    With the ``spawn`` start method each worker imports the main script again; a script that
+    calls ``leonet.run(..., workers=2)`` at its top level, without ``if __name__ == "__main__":``,
+    would start pools from its workers. Say so instead of failing inside multiprocessing.
+    """
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise LeonetError(
+            "leonet.run(..., workers>1) was called while a worker process was starting: the script "
+            "that calls it runs again in each worker. Put the script's code under "
+            "`if __name__ == \"__main__\":` (see the README's Python API), or use workers=1"
+        )
+
+
+def _dead_workers(pool: ProcessPoolExecutor) -> list[str]:
+    """Worker processes of ``pool`` that have exited (described by pid and exit code)."""
+    procs = getattr(pool, "_processes", None) or {}
+    return [f"pid {p.pid} (exit code {p.exitcode})" for p in list(procs.values()) if p.exitcode is not None]
+
+
+#: Seconds between checks that every worker process is still alive.
+WORKER_CHECK_S = 1.0
+
+
 def run_processes(model: SimulationModel, tasks: list[Task], workers: int) -> Iterator[tuple[int, dict[str, bytes]]]:
-    """Chunks on ``workers`` local processes, at most 2 per worker in flight (bounded memory)."""
+    """Chunks on ``workers`` local processes, at most 2 per worker in flight (bounded memory).
+
+    A worker that dies (killed, out of memory, or failing to start) ends the run with a
+    :class:`LeonetError` within about :data:`WORKER_CHECK_S` seconds; finished chunks are kept.
+    """
+    from concurrent.futures.process import BrokenProcessPool
+
+    _refuse_inside_worker_start()
+    died = ("a worker process died (killed, out of memory, or failing to start: {who}); finished chunks "
+            "are kept - run the same command again to resume")
+    import pickle
+    import tempfile
+
+    fd, model_path = tempfile.mkstemp(prefix="leonet-model-", suffix=".pickle")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
+        yield from _run_pool(model_path, tasks, workers, died)
+    finally:
+        os.unlink(model_path)
+
+
+def _run_pool(model_path: str, tasks: list[Task], workers: int, died: str) -> Iterator[tuple[int, dict[str, bytes]]]:
     from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                               initializer=_init_worker, initargs=(model,))
+                               initializer=_init_worker, initargs=(model_path,))
     pending = {}
     queue = list(tasks)
     try:
@@ -76,20 +134,29 @@ def run_processes(model: SimulationModel, tasks: list[Task], workers: int) -> It
             while queue and len(pending) < 2 * workers:
                 chunk, a, b = queue.pop(0)
                 pending[pool.submit(_worker_task, a, b)] = chunk
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, timeout=WORKER_CHECK_S, return_when=FIRST_COMPLETED)
+            if not done:
+                dead = _dead_workers(pool)
+                if dead:
+                    raise LeonetError(died.format(who=", ".join(dead)))
+                continue
             for fut in done:
                 chunk = pending.pop(fut)
                 try:
                     yield chunk, fut.result()
                 except BrokenProcessPool:
-                    raise LeonetError(
-                        "a worker process died (killed or out of memory); finished chunks are kept - "
-                        "run the same command again to resume"
-                    ) from None
+                    raise LeonetError(died.format(who=", ".join(_dead_workers(pool)) or "unknown")) from None
     finally:
         for fut in pending:
             fut.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+        dead = _dead_workers(pool)
+        if dead:  # a broken pool may never finish shutting down: end the other workers
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                if proc.exitcode is None:
+                    proc.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+        else:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 # -- Dask -----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, quote
 from .. import ground as ground_sites
 from ..ground.sites import Sites
 from ..network.visibility import VisibilityIndex, VisibilityRule
@@ -25,6 +25,17 @@ from ..space.walker import WalkerShell, walker_elements
 from ..timeutil import utc_to_ns
 
 
+def input_file(scenario: Scenario, path: str, location: str) -> Path:
+    """The file a scenario field names, resolved against the scenario's folder; an InputError
+    naming the scenario and the field when it is missing or a folder."""
+    p = scenario.resolve_path(path)
+    if not p.exists():
+        raise InputError(f"no such file: {quote(str(p))}", source=scenario.source, location=location)
+    if p.is_dir():
+        raise InputError(f"{quote(str(p))} is a folder, expected a file", source=scenario.source, location=location)
+    return p
+
+
 def _read_orbit_file(path: Path, fmt: str) -> OrbitElements:
     from ..space import omm, tle
 
@@ -33,6 +44,23 @@ def _read_orbit_file(path: Path, fmt: str) -> OrbitElements:
     if fmt == "auto":
         fmt = "omm" if path.suffix.lower() in (".json", ".csv", ".xml") else "tle"
     return tle.read_tle(path) if fmt == "tle" else omm.read_omm(path)
+
+
+def check_flyable(elements: OrbitElements, source: str) -> None:
+    """Refuse orbits that run through the Earth and catalog numbers given twice, naming the file
+    and the satellite (the readers accept both: they read what the format allows)."""
+    from ..space.elements import implausible_orbit, repeated_catalog_id
+
+    bad = implausible_orbit(elements.mean_motion_rev_per_day, elements.eccentricity)
+    if bad is not None:
+        i, reason = bad
+        raise InputError(reason, source, f"satellite {quote(elements.name[i])} (catalog {elements.catalog_id[i]})")
+    repeat = repeated_catalog_id(elements.catalog_id)
+    if repeat is not None:
+        i, j = repeat
+        raise InputError(f"catalog number {elements.catalog_id[j]} is given twice ({quote(elements.name[i])} and "
+                         f"{quote(elements.name[j])}); keep one element set per satellite", source,
+                         f"satellite {quote(elements.name[j])}")
 
 
 def build_constellation(scenario: Scenario) -> Constellation:
@@ -56,10 +84,10 @@ def build_constellation(scenario: Scenario) -> Constellation:
             mean_motion_rev_per_day=spec.mean_motion_rev_per_day,
         )
         parts.append((shell.name, *walker_elements(shell)))
-    for spec in scenario.constellation.orbit_files:
+    for k, spec in enumerate(scenario.constellation.orbit_files):
         from ..space import planes as planes_mod
 
-        path = scenario.resolve_path(spec.path)
+        path = input_file(scenario, spec.path, f"constellation.orbit_files[{k}].path")
         if spec.format == "hypatia":
             from ..hypatia.tles import read_hypatia_tles
 
@@ -70,11 +98,13 @@ def build_constellation(scenario: Scenario) -> Constellation:
             elements = _read_orbit_file(path, spec.format)
         if len(elements) == 0:
             raise InputError("holds no satellites", source=str(path))
+        check_flyable(elements, str(path))
         if spec.format == "hypatia" and not spec.plane_assignment:
             pass  # planes and slots come from the file's order
         elif spec.plane_assignment:
             plane, slot = planes_mod.read_plane_assignment(
-                scenario.resolve_path(spec.plane_assignment), elements.catalog_id
+                input_file(scenario, spec.plane_assignment, f"constellation.orbit_files[{k}].plane_assignment"),
+                elements.catalog_id
             )
         else:
             plane, slot = planes_mod.infer_planes(elements, at_ns=start_ns)
@@ -121,7 +151,8 @@ def _population_sites(scenario: Scenario) -> list[Sites]:
                 hit = next((c for c in cities if c.name.casefold() == name.casefold()), None) if cities else None
                 hit = hit or pop.find_city(name, spec.countries[0] if len(spec.countries) == 1 else None)
                 if hit is None:
-                    raise InputError(f"unknown city {name!r} (GeoNames cities over 15,000 people)", location=f"{where}.cities")
+                    raise InputError(f"unknown city {quote(name)}{pop.suggest_city(name)} (GeoNames cities over 15,000 people)",
+                                     location=f"{where}.cities")
                 named.append(hit)
             cities = named
         if not cities:
@@ -131,7 +162,8 @@ def _population_sites(scenario: Scenario) -> list[Sites]:
             if dishes > 0:
                 parts.append(_city_sites(city, dishes, spec.sites_per_city, spec.radius_km, spec.seed + j))
     for k, spec in enumerate(g.demand_files):
-        for j, (city, dishes) in enumerate(pop.read_demand_file(scenario.resolve_path(spec.path))):
+        path = input_file(scenario, spec.path, f"ground.demand_files[{k}].path")
+        for j, (city, dishes) in enumerate(pop.read_demand_file(path)):
             if dishes > 0:
                 parts.append(_city_sites(city, dishes, spec.sites_per_city, spec.radius_km, spec.seed + j))
     return parts
@@ -148,8 +180,9 @@ def build_sites(scenario: Scenario) -> Sites:
             elevation_m=[s.elevation_m for s in g.sites], group=[s.group for s in g.sites],
             attrs={"dishes": np.array([s.dishes if s.kind == "dish" else None for s in g.sites], dtype=object)},
         ))
-    for spec in g.site_files:
-        parts.append(ground_sites.read_sites_csv(scenario.resolve_path(spec.path), default_kind=spec.kind))
+    for k, spec in enumerate(g.site_files):
+        path = input_file(scenario, spec.path, f"ground.site_files[{k}].path")
+        parts.append(ground_sites.read_sites_csv(path, default_kind=spec.kind))
     for spec in g.builtin:
         parts.append(ground_sites.builtin_sites(spec.name, spec.regions, spec.statuses, spec.antennas))
     for spec in g.dish_groups:
@@ -160,7 +193,10 @@ def build_sites(scenario: Scenario) -> Sites:
         parts.append(Sites(made.name, made.kind, made.lat_deg, made.lon_deg, made.elevation_m, made.group,
                            {**made.attrs, "dishes": np.full(len(made), spec.dishes_per_site, dtype=object)}))
     parts.extend(_population_sites(scenario))
-    sites = Sites.concatenate(parts) if parts else Sites.concatenate([])
+    try:
+        sites = Sites.concatenate(parts) if parts else Sites.concatenate([])
+    except InputError as err:  # e.g. two dish groups or demand files that make the same names
+        raise InputError(err.message.removeprefix("name: "), source=scenario.source, location="ground") from None
     names = list(sites.name)
     if len(set(names)) != len(names):
         seen, dupes = set(), []
@@ -287,7 +323,7 @@ def build_masks(scenario: Scenario, sites: Sites) -> tuple[np.ndarray, np.ndarra
     for k, spec in enumerate(scenario.ground.obstructions):
         where = f"ground.obstructions[{k}]"
         if spec.file:
-            horizon = read_horizon_csv(scenario.resolve_path(spec.file))
+            horizon = read_horizon_csv(input_file(scenario, spec.file, f"{where}.file"))
         else:
             az, el = zip(*spec.profile)
             try:
@@ -303,26 +339,45 @@ def build_masks(scenario: Scenario, sites: Sites) -> tuple[np.ndarray, np.ndarra
         for group in spec.groups:
             in_group = np.asarray(sites.group) == group
             if not in_group.any():
-                raise InputError(f"no site has group {group!r}", location=f"{where}.groups")
+                from ..errors import did_you_mean
+
+                hint = did_you_mean(group, sorted(set(np.asarray(sites.group).tolist())))
+                raise InputError(f"no site has group {quote(group)}{hint}", location=f"{where}.groups")
             chosen |= in_group
         masks.append(horizon)
         mask_of_site[chosen] = len(masks) - 1
     return (np.array(masks) if masks else np.zeros((0, 360))), mask_of_site
 
 
-def build_model(scenario: Scenario) -> SimulationModel:
-    """Read every input of ``scenario`` and build the arrays the simulation runs on."""
-    constellation = build_constellation(scenario)
-    sites = build_sites(scenario)
-    masks, mask_of_site = build_masks(scenario, sites)
-    start_ns = utc_to_ns(scenario.time.start)
-    t_ns = start_ns + scenario.time.offsets_ns()
-    model = SimulationModel(scenario=scenario, constellation=constellation, sites=sites, t_ns=t_ns,
-                            masks=masks, mask_of_site=mask_of_site)
-    if scenario.network.enabled:
-        model.network  # reads ISL lists and checks pairs now, before anything is written
-        model.timeline  # checks event targets now, too
-        model.terrestrial
-        if scenario.capacity.enabled:
-            model.capacity
+def build_model(scenario: Scenario, max_memory_bytes: int | None = None, workers: int = 1) -> SimulationModel:
+    """Read every input of ``scenario`` and build the arrays the simulation runs on.
+
+    The run's size is checked first from the scenario alone and again once every file is read
+    (:mod:`leonet.sim.budget`): a run that would need more than ``max_memory_bytes`` (default
+    80 % of this machine's memory) is refused with the estimate and the ways to proceed.
+    """
+    try:
+        from . import budget
+
+        budget.check_run_size(scenario, max_memory_bytes, workers)
+        constellation = build_constellation(scenario)
+        sites = build_sites(scenario)
+        budget.check_size(budget.scenario_size(scenario, len(constellation), len(sites), workers), max_memory_bytes,
+                          source=scenario.source)
+        masks, mask_of_site = build_masks(scenario, sites)
+        start_ns = utc_to_ns(scenario.time.start)
+        t_ns = start_ns + scenario.time.offsets_ns()
+        model = SimulationModel(scenario=scenario, constellation=constellation, sites=sites, t_ns=t_ns,
+                                masks=masks, mask_of_site=mask_of_site)
+        if scenario.network.enabled:
+            model.network  # reads ISL lists and checks pairs now, before anything is written
+            model.timeline  # checks event targets now, too
+            model.terrestrial
+            if scenario.capacity.enabled:
+                model.capacity
+    except InputError as err:
+        if err.source is not None:
+            raise
+        # Problems found while building name a field of the scenario: say which scenario.
+        raise InputError(err.message, source=scenario.source, location=err.location) from None
     return model

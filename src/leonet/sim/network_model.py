@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..capacity.model import cells_of
-from ..errors import InputError
+from ..errors import InputError, quote
 from ..ground.builtin import nearest_pop, starlink_backbone_2023
 from ..ground.sites import Sites
 from ..network import isl as isl_mod
@@ -105,7 +105,9 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
     if net.isl.topology == "plus-grid":
         candidates = isl_mod.plus_grid_candidates(constellation, inter_plane_shift=net.isl.inter_plane_shift)
     elif net.isl.topology == "list":
-        candidates = isl_mod.read_isl_list(scenario.resolve_path(net.isl.list_file), len(constellation))
+        from .model import input_file
+
+        candidates = isl_mod.read_isl_list(input_file(scenario, net.isl.list_file, "network.isl.list_file"), len(constellation))
     else:
         candidates = np.zeros((0, 2), dtype=np.int32)
 
@@ -117,7 +119,7 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
             except InputError as err:
                 raise InputError(f"{err.message}", source=err.source, location=f"network.pairs[{k}]") from None
             if ia == ib:
-                raise InputError(f"a pair needs two different sites, got {a!r} twice", location=f"network.pairs[{k}]")
+                raise InputError(f"a pair needs two different sites, got {quote(a)} twice", location=f"network.pairs[{k}]")
             src.append(ia)
             dst.append(ib)
     if net.all_station_pairs:

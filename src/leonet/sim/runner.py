@@ -89,6 +89,7 @@ def run(
     dask: str | None = None,
     baseline: bool = False,
     on_baseline: Callable[[], None] | None = None,
+    max_memory_bytes: int | None = None,
 ) -> RunResult:
     """Run ``scenario`` and write its results to ``out_dir`` (default: the scenario's outputs.dir).
 
@@ -99,21 +100,25 @@ def run(
     are intact. ``baseline=True`` also runs the scenario without its events into
     ``out_dir/baseline`` (``on_baseline()`` is called before it starts), for
     :func:`leonet.results.compare.compare`.
+    ``max_memory_bytes``: refuse a run whose estimated peak memory is larger
+    (:mod:`leonet.sim.budget`; default 80 % of this machine's memory).
     """
     if workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}", location="--workers")
     base_sc = baseline_scenario(scenario) if baseline else None  # refuse before any work
-    result = _run_one(scenario, out_dir, overwrite, progress, workers, dask)
+    result = _run_one(scenario, out_dir, overwrite, progress, workers, dask, max_memory_bytes)
     if base_sc is not None:
         if on_baseline is not None:
             on_baseline()
-        result.baseline = _run_one(base_sc, result.store.root / BASELINE_DIR, overwrite, progress, workers, dask)
+        result.baseline = _run_one(base_sc, result.store.root / BASELINE_DIR, overwrite, progress, workers, dask,
+                                   max_memory_bytes)
     return result
 
 
-def _run_one(scenario, out_dir, overwrite, progress, workers, dask) -> RunResult:
+def _run_one(scenario, out_dir, overwrite, progress, workers, dask, max_memory_bytes=None) -> RunResult:
     t0 = time.perf_counter()
-    model = build_model(scenario)  # reads and checks every input before anything is written
+    # reads and checks every input, and the run's size, before anything is written
+    model = build_model(scenario, max_memory_bytes=max_memory_bytes, workers=1 if dask else workers)
     store = ResultStore(out_dir if out_dir is not None else scenario.output_dir())
     bounds = chunk_bounds(len(model.t_ns), scenario.outputs.chunk_steps)
     names = table_names(scenario)

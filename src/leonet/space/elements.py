@@ -113,3 +113,54 @@ class OrbitElements:
         for f in _FLOAT_FIELDS:
             cols[f] = pa.array(getattr(self, f))
         return pa.table(cols)
+
+
+# ------------------------------------------------------------------------------- plausibility
+
+#: WGS72 (as SGP4 uses): Earth's gravitational parameter, km^3/s^2, and equatorial radius, km.
+_MU_KM3_S2 = 398_600.8
+_EARTH_RADIUS_KM = 6_378.135
+#: Lowest perigee accepted, km above the equatorial radius. SGP4 handles perigees down to the
+#: surface (it has a special case below 98 km, and Vallado's verification sets include an 83 km
+#: perigee); below the surface the orbit runs through the Earth and SGP4 reports it as decayed.
+MIN_PERIGEE_KM = 0.0
+
+
+def perigee_altitude_km(mean_motion_rev_per_day: np.ndarray, eccentricity: np.ndarray) -> np.ndarray:
+    """Perigee height above the equatorial radius, km (n,), from mean motion and eccentricity
+    (two-body: a = (mu / n^2)^(1/3), perigee = a (1 - e) - R)."""
+    n_rad_s = np.asarray(mean_motion_rev_per_day, dtype=np.float64) * 2.0 * np.pi / 86_400.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a_km = np.cbrt(_MU_KM3_S2 / n_rad_s**2)
+    return a_km * (1.0 - np.asarray(eccentricity, dtype=np.float64)) - _EARTH_RADIUS_KM
+
+
+def implausible_orbit(mean_motion_rev_per_day: np.ndarray, eccentricity: np.ndarray):
+    """The first satellite whose orbit cannot be flown, and why: ``(index, reason)``, or ``None``.
+
+    Refused: a perigee below :data:`MIN_PERIGEE_KM`, inside the Earth (e.g. mean motion
+    100 rev/day, or eccentricity 0.9999999 at 15 rev/day).
+    """
+    perigee = perigee_altitude_km(mean_motion_rev_per_day, eccentricity)
+    bad = ~(perigee >= MIN_PERIGEE_KM)
+    if not bad.any():
+        return None
+    i = int(np.argmax(bad))
+    mm, e = float(np.asarray(mean_motion_rev_per_day)[i]), float(np.asarray(eccentricity)[i])
+    return i, (f"the orbit's perigee is {perigee[i]:,.0f} km above the Earth's equatorial radius (mean motion {mm:g} rev/day, "
+               f"eccentricity {e:.7g}): the orbit runs through the Earth and SGP4 cannot propagate it")
+
+
+def repeated_catalog_id(catalog_id: np.ndarray):
+    """The first catalog number given twice: ``(first index, repeat index)``, or ``None``.
+    Numbers compare as integers where they are digits ("00005" == "5")."""
+    seen: dict = {}
+    for i, cid in enumerate(catalog_id):  # ids are text; a dict finds repeats in one pass
+        text = str(cid).strip()
+        if not text:
+            continue
+        key = int(text) if text.isdigit() else text
+        if key in seen:
+            return seen[key], i
+        seen[key] = i
+    return None

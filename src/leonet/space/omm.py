@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..constants import NS_PER_DAY, NS_PER_S
-from ..errors import InputError
+from ..errors import InputError, quote
 from .elements import OrbitElements
 from .tle import read_text
 
@@ -65,6 +65,8 @@ _EPOCH_RE = re.compile(
     r"^(\d{4})-(?:(\d{2})-(\d{2})|(\d{3}))T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z?$"
 )
 _UNIX_ORDINAL = date(1970, 1, 1).toordinal()
+#: Epoch years accepted (the scenario's time window is bounded the same way, leonet.scenario).
+EARLIEST_EPOCH_YEAR, LATEST_EPOCH_YEAR = 1957, 2199
 
 
 def read_omm(path: str | Path) -> OrbitElements:
@@ -86,6 +88,10 @@ def parse_omm_json(text: str, source: str = "<string>") -> OrbitElements:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(f"not valid JSON: {e.msg}", source, f"line {e.lineno}, column {e.colno}") from e
+    except RecursionError:
+        raise InputError("not valid OMM JSON: nested too deeply (OMM is a flat list of objects)", source) from None
+    except ValueError as e:  # an integer of thousands of digits
+        raise InputError(f"not valid JSON: {quote(str(e))}", source) from None
     if not isinstance(data, list):
         raise InputError(f"expected a JSON list of OMM records, got a {_json_type(data)}", source)
     records = []
@@ -108,12 +114,12 @@ def parse_omm_csv(text: str, source: str = "<string>") -> OrbitElements:
         seen = set()
         for name in header:
             if name in seen:
-                raise InputError(f"column {name!r} appears twice in the header", source, "line 1")
+                raise InputError(f"column {quote(name)} appears twice in the header", source, "line 1")
             seen.add(name)
         missing = [name for name in _REQUIRED if name not in seen]
         if missing:
             raise InputError(
-                f"the header lacks the column(s) {', '.join(missing)}; it has {', '.join(header)}",
+                f"the header lacks the column(s) {', '.join(missing)}; it has {quote(', '.join(header))}",
                 source, "line 1")
         records = []
         for row in reader:
@@ -194,16 +200,16 @@ def _check_record(record: dict, source: str, where: str) -> tuple[str, str, int,
             raise InputError(f"{key}: missing (required)", source, where)
     for key, expected in _EXPECTED_METADATA.items():
         if key in record and str(record[key]).strip().upper() != expected:
-            raise InputError(f"{key}: is {record[key]!r}, expected {expected!r} (SGP4 mean elements)",
+            raise InputError(f"{key}: is {quote(record[key])}, expected {expected!r} (SGP4 mean elements)",
                              source, where)
     ephemeris_type = record.get("EPHEMERIS_TYPE", 0)
     if _integer(ephemeris_type, "EPHEMERIS_TYPE", source, where) != 0:
         raise InputError(
-            f"EPHEMERIS_TYPE: is {record['EPHEMERIS_TYPE']!r}, expected 0 (SGP4 mean elements); "
+            f"EPHEMERIS_TYPE: is {quote(record['EPHEMERIS_TYPE'])}, expected 0 (SGP4 mean elements); "
             "other types, such as 4 (SGP4-XP), cannot be propagated with SGP4", source, where)
     name = record["OBJECT_NAME"]
     if not isinstance(name, str):
-        raise InputError(f"OBJECT_NAME: expected text, got {name!r}", source, where)
+        raise InputError(f"OBJECT_NAME: expected text, got {quote(name)}", source, where)
     catalog = _integer(record["NORAD_CAT_ID"], "NORAD_CAT_ID", source, where)
     if catalog < 1:
         raise InputError(f"NORAD_CAT_ID: is {catalog}, expected a positive number", source, where)
@@ -225,24 +231,29 @@ def _check_record(record: dict, source: str, where: str) -> tuple[str, str, int,
 def _number(value, key: str, source: str, where: str) -> float:
     """A finite number, from a JSON number or decimal text ("15.5", "-1.2e-5")."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InputError(f"{key}: expected a number, got {value!r}", source, where)
+        raise InputError(f"{key}: expected a number, got {quote(value)}", source, where)
     if isinstance(value, str):
         if not _NUMBER_RE.match(value.strip()):
-            raise InputError(f"{key}: expected a number, got {value!r}", source, where)
+            raise InputError(f"{key}: expected a number, got {quote(value)}", source, where)
         value = float(value)
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # a JSON integer of hundreds of digits
+        raise InputError(f"{key}: {quote(value)} is too large a number", source, where) from None
     if not math.isfinite(value):
-        raise InputError(f"{key}: expected a finite number, got {value!r}", source, where)
+        raise InputError(f"{key}: expected a finite number, got {quote(value)}", source, where)
     return value
 
 
 def _integer(value, key: str, source: str, where: str) -> int:
     """A whole number, from a JSON integer or digits ("25544")."""
     if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) >= 10**18:
+            raise InputError(f"{key}: {quote(value)} is too large a number", source, where)
         return value
-    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,18}", value.strip()):
         return int(value)
-    raise InputError(f"{key}: expected a whole number, got {value!r}", source, where)
+    raise InputError(f"{key}: expected a whole number, got {quote(value)}", source, where)
 
 
 def _epoch_ns(value, source: str, where: str) -> int:
@@ -250,7 +261,7 @@ def _epoch_ns(value, source: str, where: str) -> int:
     match = _EPOCH_RE.match(value.strip()) if isinstance(value, str) else None
     if match is None:
         raise InputError(
-            f"EPOCH: expected a UTC time like 2024-01-15T12:34:56.789012, got {value!r}", source, where)
+            f"EPOCH: expected a UTC time like 2024-01-15T12:34:56.789012, got {quote(value)}", source, where)
     year, month, day, day_of_year, hour, minute, second, fraction = match.groups()
     try:
         if day_of_year is None:
@@ -260,9 +271,12 @@ def _epoch_ns(value, source: str, where: str) -> int:
             if not 1 <= int(day_of_year) or date.fromordinal(days).year != int(year):
                 raise ValueError(f"day of year {day_of_year} is not in {year}")
     except ValueError as e:
-        raise InputError(f"EPOCH: {value!r} is not a valid date ({e})", source, where) from e
+        raise InputError(f"EPOCH: {quote(value)} is not a valid date ({e})", source, where) from e
+    if not EARLIEST_EPOCH_YEAR <= int(year) <= LATEST_EPOCH_YEAR:
+        raise InputError(f"EPOCH: {quote(value)} is outside {EARLIEST_EPOCH_YEAR} to {LATEST_EPOCH_YEAR} "
+                         "(element sets begin in 1957; leonet's int64 nanosecond time ends in 2262)", source, where)
     if int(hour) > 23 or int(minute) > 59 or int(second) > 59:
-        raise InputError(f"EPOCH: {value!r} is not a valid time of day", source, where)
+        raise InputError(f"EPOCH: {quote(value)} is not a valid time of day", source, where)
     seconds = int(hour) * 3600 + int(minute) * 60 + int(second)
     ns = int((fraction or "").ljust(9, "0"))
     return (days - _UNIX_ORDINAL) * NS_PER_DAY + seconds * NS_PER_S + ns

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..constants import EARTH_J2, EARTH_MU_M3_PER_S2, EARTH_RADIUS_M, NS_PER_S, S_PER_DAY
-from ..errors import InputError
+from ..errors import InputError, quote
 from .elements import OrbitElements
 from .tle import alpha5_to_number, read_text
 
@@ -160,7 +160,7 @@ def read_plane_assignment(path: str | Path, catalog_ids) -> tuple[np.ndarray, np
     for i, cid in enumerate(catalog_ids):
         key = _catalog_key(str(cid))
         if key in wanted:
-            raise InputError(f"the satellites list catalog_id {cid!r} twice; a plane assignment "
+            raise InputError(f"the satellites list catalog_id {quote(cid)} twice; a plane assignment "
                              "needs unique ids", source)
         wanted[key] = i
 
@@ -172,7 +172,7 @@ def read_plane_assignment(path: str | Path, catalog_ids) -> tuple[np.ndarray, np
     try:
         header = [h.strip() for h in next(reader, [])]
         if sorted(header) != ["catalog_id", "plane", "slot"]:
-            raise InputError(f"the header is {','.join(header)!r}, expected the columns "
+            raise InputError(f"the header is {quote(','.join(header))}, expected the columns "
                              "catalog_id,plane,slot", source, "line 1")
         for row in reader:
             where = f"line {reader.line_num}"
@@ -184,16 +184,16 @@ def read_plane_assignment(path: str | Path, catalog_ids) -> tuple[np.ndarray, np
             values = dict(zip(header, (cell.strip() for cell in row)))
             key = _catalog_key(values["catalog_id"])
             if key not in wanted:
-                raise InputError(f"catalog_id {values['catalog_id']!r} is not one of the satellites",
+                raise InputError(f"catalog_id {quote(values['catalog_id'])} is not one of the satellites",
                                  source, where)
             if key in seen_line:
-                raise InputError(f"catalog_id {values['catalog_id']!r} is listed again (first on line "
+                raise InputError(f"catalog_id {quote(values['catalog_id'])} is listed again (first on line "
                                  f"{seen_line[key]})", source, where)
             seen_line[key] = reader.line_num
             numbers = []
             for column in ("plane", "slot"):
                 if not re.fullmatch(r"\d{1,9}", values[column]):
-                    raise InputError(f"{column} is {values[column]!r}, expected a whole number >= 0",
+                    raise InputError(f"{column} is {quote(values[column])}, expected a whole number >= 0",
                                      source, where)
                 numbers.append(int(values[column]))
             if tuple(numbers) in used:

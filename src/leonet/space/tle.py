@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..constants import NS_PER_DAY
-from ..errors import InputError
+from ..errors import InputError, quote
 from ..textfiles import read_text  # noqa: F401  (the orbit readers' shared reader)
 from .elements import OrbitElements
 
@@ -111,7 +111,7 @@ def parse_tle(text: str, source: str = "<string>") -> OrbitElements:
     catalog1 = [line[2:7].strip() for line in sets.line1]
     bad = np.array([not _CATALOG_RE.match(c) for c in catalog1])
     _raise_first(bad, rows1, source, lambda i: (
-        f"catalog number (columns 3-7) is {catalog1[i]!r}, expected 1-5 digits or Alpha-5 "
+        f"catalog number (columns 3-7) is {quote(catalog1[i])}, expected 1-5 digits or Alpha-5 "
         "(a letter other than I or O, then 4 digits)"))
     differs = (m1[:, 2:7] != m2[:, 2:7]).any(axis=1)
     _raise_first(differs, rows2, source, lambda i: (
@@ -204,7 +204,7 @@ def _split_sets(text: str, source: str) -> _Sets:
                              source, f"line {row}")
         elif name is not None:
             raise InputError(
-                f"expected line 1 of the element set named {name[0]!r} (line {name[1]}), starting "
+                f"expected line 1 of the element set named {quote(name[0])} (line {name[1]}), starting "
                 f"'1 ', got {_excerpt(line)}", source, f"line {row}")
         else:
             text_name = line.strip()
@@ -215,7 +215,7 @@ def _split_sets(text: str, source: str) -> _Sets:
         raise InputError("the text ends after line 1 of an element set; its line 2 is missing",
                          source, f"line {line1[1]}")
     if name is not None:
-        raise InputError(f"the text ends after the name line {name[0]!r}; its lines 1 and 2 are missing",
+        raise InputError(f"the text ends after the name line {quote(name[0])}; its lines 1 and 2 are missing",
                          source, f"line {name[1]}")
     return sets
 

@@ -85,7 +85,7 @@ class TargetSpec(_Model):
     shells: list[str] = []
     planes: list[int] = Field([], description="Satellite events: only these orbital planes (numbers within the shells).")
     fraction: float = Field(1.0, ge=0, le=1, description="Share of the selection hit, chosen with seed.")
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**32 - 1)
 
 
 class JammerSpec(_Model):
@@ -115,9 +115,9 @@ class EventSpec(_Model):
     name: str = Field(..., min_length=1)
     type: Literal[EVENT_TYPES]  # type: ignore[valid-type]
     start: datetime | None = None
-    start_s: float | None = Field(None, ge=0, description="Seconds after time.start (instead of start).")
+    start_s: float | None = Field(None, ge=0, le=400 * 86_400, description="Seconds after time.start (instead of start).")
     end: datetime | None = None
-    end_s: float | None = Field(None, ge=0)
+    end_s: float | None = Field(None, ge=0, le=400 * 86_400)
     target: TargetSpec = TargetSpec()
     links: list[tuple[str, str]] = Field([], description="fibre_cut: [gateway, PoP] or [PoP, PoP] site names.")
     rate_per_day: float | None = Field(None, gt=0, description="satellite_failures: failures per satellite per day.")
@@ -141,7 +141,10 @@ class EventSpec(_Model):
     def _utc(cls, v):
         if v is not None and v.tzinfo is None:
             raise ValueError("time has no timezone; write it in UTC, e.g. 2022-03-01T12:00:00Z")
-        return v.astimezone(timezone.utc) if v is not None else v
+        v = v.astimezone(timezone.utc) if v is not None else v
+        if v is not None and not datetime(1957, 1, 1, tzinfo=timezone.utc) <= v < datetime(2200, 1, 1, tzinfo=timezone.utc):
+            raise ValueError(f"must be from 1957 to 2199 (as time.start), got {v.isoformat()}")
+        return v
 
     @model_validator(mode="after")
     def _check(self):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, quote
 from ..ground.geodesy import great_circle_distance_m
 from ..ground.sites import Sites
 from ..space.constellation import Constellation
@@ -132,7 +132,10 @@ class Timeline:
         for g in t.groups:
             in_group = (np.asarray(sites.group) == g) & kind_ok
             if not in_group.any():
-                raise InputError(f"no {'/'.join(kinds)} site has group {g!r}", location=self._where(k, spec, "target.groups"))
+                from ..errors import did_you_mean
+
+                hint = did_you_mean(g, sorted(set(np.asarray(sites.group)[kind_ok].tolist())))
+                raise InputError(f"no {'/'.join(kinds)} site has group {quote(g)}{hint}", location=self._where(k, spec, "target.groups"))
             chosen |= in_group
         if t.region is not None:
             in_r = in_region(t.region, sites.lat_deg, sites.lon_deg) & kind_ok
@@ -161,7 +164,10 @@ class Timeline:
             return np.ones(self.n_sats, dtype=bool)
         unknown = [s for s in shells if s not in constellation.shell_names]
         if unknown:
-            raise InputError(f"unknown shell(s) {unknown}; shells: {list(constellation.shell_names)}",
+            from ..errors import did_you_mean
+
+            raise InputError(f"unknown shell(s) {unknown}{did_you_mean(unknown[0], constellation.shell_names)}; "
+                             f"shells: {list(constellation.shell_names)}",
                              location=self._where(k, spec, "target.shells"))
         numbers = [constellation.shell_names.index(s) for s in shells]
         return np.isin(constellation.shell, numbers)

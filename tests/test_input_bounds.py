@@ -1,0 +1,335 @@
+"""Inputs validated at the door, bounded: one test per crash, hang or blow-up that the first fuzz
+run found (issue 13), each now one clear InputError naming the file and the field or line."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from leonet.errors import InputError, did_you_mean, quote
+from leonet.scenario import load_scenario
+from leonet.sim.budget import check_run_size, parse_memory, scenario_size
+from leonet.sim.model import build_model
+
+DATA = Path(__file__).parent / "data"
+GIB = 2**30
+
+
+def _scenario(**changes) -> dict:
+    doc = {
+        "name": "bounds",
+        "constellation": {"shells": [{"name": "s1", "altitude_km": 550, "inclination_deg": 53,
+                                      "planes": 4, "sats_per_plane": 4}]},
+        "ground": {"dish_groups": [{"name": "Kyiv", "lat_deg": 50.45, "lon_deg": 30.52, "count": 2}]},
+        "time": {"start": "2024-01-15T06:00:00Z", "duration_s": 60, "step_s": 20},
+        "network": {"enabled": False},
+    }
+    for dotted, value in changes.items():
+        target = doc
+        *keys, last = dotted.split("__")
+        for k in keys:
+            target = target[int(k)] if k.isdigit() else target[k]
+        target[int(last) if last.isdigit() else last] = value
+    return doc
+
+
+def _write(tmp_path: Path, doc_or_text, name="s.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(doc_or_text if isinstance(doc_or_text, str) else yaml.safe_dump(doc_or_text, sort_keys=False))
+    return p
+
+
+def _error(fn, *args, **kw) -> InputError:
+    with pytest.raises(InputError) as info:
+        fn(*args, **kw)
+    return info.value
+
+
+def _load_and_build(path, **kw):
+    return build_model(load_scenario(path), **kw)
+
+
+# ------------------------------------------------------------------------------------ epochs
+
+
+@pytest.mark.parametrize("epoch", ["2300-01-01T00:00:00", "1600-06-01T00:00:00"])
+def test_omm_epoch_outside_int64_nanoseconds_is_an_error(tmp_path, epoch):
+    records = json.loads((DATA / "sample.json").read_text())
+    records[1]["EPOCH"] = epoch
+    (tmp_path / "sats.json").write_text(json.dumps(records))
+    err = _error(_load_and_build, _write(tmp_path, _scenario(constellation={"orbit_files": [{"path": "sats.json"}]})))
+    assert "sats.json" in str(err) and "record 2" in str(err) and "EPOCH" in str(err) and "1957 to 2199" in str(err)
+
+
+def test_start_after_2262_is_an_error(tmp_path):
+    err = _error(load_scenario, _write(tmp_path, _scenario(time__start="2300-01-01T00:00:00Z")))
+    assert "s.yaml" in str(err) and "time.start" in str(err) and "1957 to 2199" in str(err)
+
+
+def test_event_time_after_2262_is_an_error(tmp_path):
+    doc = _scenario(events=[{"name": "e", "type": "demand_surge", "start": "9999-01-01T00:00:00Z", "surge_factor": 2}])
+    err = _error(load_scenario, _write(tmp_path, doc))
+    assert "events[0] (e).start" in str(err)
+
+
+# ---------------------------------------------------------------------------------- integers
+
+
+def test_400_digit_json_integer_is_an_error(tmp_path):
+    text = (DATA / "sample.json").read_text().replace('"MEAN_MOTION": 15.72125391', '"MEAN_MOTION": ' + "9" * 400, 1)
+    (tmp_path / "sats.json").write_text(text)
+    err = _error(_load_and_build, _write(tmp_path, _scenario(constellation={"orbit_files": [{"path": "sats.json"}]})))
+    assert "sats.json" in str(err) and "record 1" in str(err) and "MEAN_MOTION" in str(err)
+    assert len(str(err)) < 400
+
+
+def test_5000_digit_integer_in_omm_json_is_an_error(tmp_path):
+    text = (DATA / "sample.json").read_text().replace('"NORAD_CAT_ID": 25544', '"NORAD_CAT_ID": ' + "9" * 5000, 1)
+    (tmp_path / "sats.json").write_text(text)
+    err = _error(_load_and_build, _write(tmp_path, _scenario(constellation={"orbit_files": [{"path": "sats.json"}]})))
+    assert "sats.json" in str(err) and len(str(err)) < 400
+
+
+def test_5000_digit_integer_in_scenario_is_an_error(tmp_path):
+    text = yaml.safe_dump(_scenario()).replace("count: 2", "count: " + "9" * 5000)
+    err = _error(load_scenario, _write(tmp_path, text))
+    assert "s.yaml" in str(err) and len(str(err)) < 400
+
+
+def test_inter_plane_shift_10_to_the_400_is_an_error(tmp_path):
+    doc = _scenario(network={"isl": {"inter_plane_shift": 10**400}})
+    err = _error(load_scenario, _write(tmp_path, doc))
+    assert "network.isl.inter_plane_shift" in str(err) and len(str(err)) < 400
+
+
+@pytest.mark.parametrize("count", [str(2**63), "9" * 30, "-5", "1.5"])
+def test_demand_count_out_of_range_names_file_and_line(tmp_path, count):
+    (tmp_path / "demand.csv").write_text(f"city,dishes\nKharkiv,10\nOdesa,{count}\n")
+    err = _error(_load_and_build, _write(tmp_path, _scenario(ground={"demand_files": [{"path": "demand.csv"}]})))
+    assert "demand.csv: line 3" in str(err) and "dishes" in str(err)
+
+
+@pytest.mark.parametrize("field", ["ground__dish_groups__0__seed", "events"])
+def test_negative_seed_is_an_error(tmp_path, field):
+    if field == "events":
+        doc = _scenario(events=[{"name": "cut", "type": "terrestrial_outage", "start_s": 0,
+                                 "target": {"groups": ["Kyiv"], "fraction": 0.5, "seed": -1}}])
+        where = "events[0] (cut).target.seed"
+    else:
+        doc = _scenario(**{field: -1})
+        where = "ground.dish_groups[0].seed"
+    err = _error(load_scenario, _write(tmp_path, doc))
+    assert where in str(err) and "greater than or equal to 0" in str(err)
+
+
+# ------------------------------------------------------------------------------------ nesting
+
+
+def test_yaml_nested_1000_deep_is_an_error(tmp_path):
+    text = "name: x\ndescription: " + "[" * 1000 + "]" * 1000 + "\n"
+    err = _error(load_scenario, _write(tmp_path, text))
+    assert "s.yaml" in str(err) and ("nest" in str(err) or "not valid YAML" in str(err))
+    text = "name: x\nground:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(60)) + "  " * 61 + "v: 1\n"
+    err = _error(load_scenario, _write(tmp_path, text))
+    assert "s.yaml" in str(err) and "nested too deeply" in str(err)
+
+
+def test_yaml_alias_bomb_is_an_error(tmp_path):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    err = _error(load_scenario, _write(tmp_path, "\n".join(lines) + "\nname: x\n"))
+    assert "s.yaml" in str(err) and "aliases" in str(err)
+
+
+def test_json_nested_1000_deep_is_an_error(tmp_path):
+    (tmp_path / "sats.json").write_text("[" * 100_000 + "]" * 100_000)
+    err = _error(_load_and_build, _write(tmp_path, _scenario(constellation={"orbit_files": [{"path": "sats.json"}]})))
+    assert "sats.json" in str(err) and "nested too deeply" in str(err)
+
+
+# -------------------------------------------------------------------------------------- files
+
+
+def test_orbit_file_that_is_dev_zero_is_refused_at_once(tmp_path):
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    t0 = time.perf_counter()
+    doc = _scenario(constellation={"orbit_files": [{"path": "/dev/zero", "format": "tle"}]})
+    err = _error(_load_and_build, _write(tmp_path, doc))
+    assert "/dev/zero" in str(err) and "not a regular file" in str(err)
+    assert time.perf_counter() - t0 < 10
+
+
+def test_file_larger_than_the_cap_is_refused(tmp_path):
+    from leonet.textfiles import read_text
+
+    p = tmp_path / "big.tle"
+    p.write_bytes(b"x" * 2000)
+    err = _error(read_text, p, max_bytes=1000)
+    assert "big.tle" in str(err) and "larger than" in str(err)
+
+
+def test_sites_csv_of_only_commas_is_an_error(tmp_path):
+    (tmp_path / "sites.csv").write_text(",,,\n,,\n")
+    err = _error(_load_and_build, _write(tmp_path, _scenario(ground={"site_files": [{"path": "sites.csv"}]})))
+    assert "sites.csv" in str(err) and "only commas" in str(err)
+
+
+def test_demand_row_longer_than_header_names_the_line(tmp_path):
+    (tmp_path / "demand.csv").write_text("city,dishes\nKharkiv,10\nOdesa,5,UA,extra\n")
+    err = _error(_load_and_build, _write(tmp_path, _scenario(ground={"demand_files": [{"path": "demand.csv"}]})))
+    assert "demand.csv: line 3" in str(err) and "4 values" in str(err)
+
+
+def test_bare_carriage_return_in_a_csv_field_names_the_line(tmp_path):
+    (tmp_path / "demand.csv").write_bytes(b"city,dishes\nKharkiv,10\nOd\"e\"sa\rx,5\n")
+    err = _error(_load_and_build, _write(tmp_path, _scenario(ground={"demand_files": [{"path": "demand.csv"}]})))
+    assert "demand.csv" in str(err) and "line" in str(err)
+
+
+def test_demand_csv_naming_a_city_twice_names_file_and_line(tmp_path):
+    (tmp_path / "demand.csv").write_text("city,dishes,country\nKharkiv,10,UA\nOdesa,5,UA\nkharkiv,3,UA\n")
+    err = _error(_load_and_build, _write(tmp_path, _scenario(ground={"demand_files": [{"path": "demand.csv"}]})))
+    assert "demand.csv: line 4" in str(err) and "already given on line 2" in str(err)
+
+
+def test_missing_file_names_the_scenario_field(tmp_path):
+    doc = _scenario(ground={"site_files": [{"path": "nope.csv"}]})
+    err = _error(_load_and_build, _write(tmp_path, doc))
+    assert "s.yaml: ground.site_files[0].path: no such file" in str(err) and "nope.csv" in str(err)
+
+
+# ---------------------------------------------------------------------------- orbits that fly
+
+
+def _tle_with(tmp_path, line2_old, line2_new):
+    from leonet.space.tle import checksum
+
+    text = (DATA / "sample.tle").read_text()
+    new = line2_new[:68] + str(checksum(line2_new[:68]))
+    (tmp_path / "sats.tle").write_text(text.replace(line2_old, new))
+    return _write(tmp_path, _scenario(constellation={"orbit_files": [{"path": "sats.tle"}]}))
+
+
+ISS2 = "2 25544  51.6416 247.4627 0006703 130.5360 325.0288 15.72125391563537"
+
+
+def test_mean_motion_inside_the_earth_is_an_error(tmp_path):
+    path = _tle_with(tmp_path, ISS2, "2 25544  51.6416 247.4627 0006703 130.5360 325.0288 99.72125391563530")
+    err = _error(_load_and_build, path)
+    assert "sats.tle" in str(err) and "ISS (ZARYA)" in str(err) and "runs through the Earth" in str(err)
+
+
+def test_eccentricity_0_9999999_is_an_error(tmp_path):
+    path = _tle_with(tmp_path, ISS2, "2 25544  51.6416 247.4627 9999999 130.5360 325.0288 15.72125391563530")
+    err = _error(_load_and_build, path)
+    assert "sats.tle" in str(err) and "eccentricity 0.9999999" in str(err)
+
+
+def test_duplicate_catalog_numbers_are_an_error(tmp_path):
+    records = json.loads((DATA / "sample.json").read_text())
+    records.append(dict(records[1], OBJECT_NAME="COPY"))
+    (tmp_path / "sats.json").write_text(json.dumps(records))
+    err = _error(_load_and_build, _write(tmp_path, _scenario(constellation={"orbit_files": [{"path": "sats.json"}]})))
+    assert "sats.json" in str(err) and "given twice" in str(err) and "COPY" in str(err)
+
+
+# ---------------------------------------------------------------------------- sizes of a run
+
+
+@pytest.mark.parametrize("changes", [
+    {"ground__dish_groups__0__count": 10_000_000},
+    {"constellation__shells__0__planes": 10_000, "constellation__shells__0__sats_per_plane": 10_000},
+    {"time__duration_s": 31_622_400, "time__step_s": 0.001},
+])
+def test_runs_that_cannot_fit_in_memory_are_refused_before_building(tmp_path, changes):
+    path = _write(tmp_path, _scenario(**changes))
+    t0 = time.perf_counter()
+    err = _error(_load_and_build, path, max_memory_bytes=16 * GIB)
+    assert time.perf_counter() - t0 < 5  # refused from the scenario, nothing built
+    assert "s.yaml" in str(err) and "would need about" in str(err) and "GiB" in str(err)
+    assert "To proceed:" in str(err) and "--max-memory" in str(err)
+
+
+def test_size_check_suggests_chunk_steps_that_fit():
+    sc = load_scenario("ukraine-2022")
+    size = scenario_size(sc)
+    limit = size.peak_bytes - 0.5 * size.chunk_bytes  # half the chunk does not fit
+    err = _error(check_run_size, sc, max_memory_bytes=int(limit))
+    fits = size.largest_chunk_steps(limit)
+    assert 1 <= fits < sc.outputs.chunk_steps
+    assert f"outputs.chunk_steps={fits}" in str(err)
+    check_run_size(sc, max_memory_bytes=int(size.peak_bytes) + 1)  # and at the estimate it passes
+
+
+def test_parse_memory():
+    assert parse_memory("8G") == 8 * GIB and parse_memory("512M") == 512 * 2**20 and parse_memory("2.5GB") == int(2.5 * GIB)
+    assert "--max-memory" in str(_error(parse_memory, "lots"))
+
+
+# --------------------------------------------------------------------------------- messages
+
+
+def test_error_quotes_at_most_about_80_characters_of_a_value(tmp_path):
+    err = _error(load_scenario, _write(tmp_path, _scenario(name="x" * 100_000)))
+    assert "name" in str(err) and len(str(err)) < 400 and "100,000 characters" in str(err)
+    assert len(quote("y" * 10_000)) < 120
+
+
+def test_big_scenario_is_parsed_once_and_fast(tmp_path):
+    sites = [{"name": f"site-{i:06d}", "lat_deg": (i % 180) - 89.5, "lon_deg": (i % 360) - 179.5, "kind": "dish"}
+             for i in range(140_000)]
+    path = _write(tmp_path, _scenario(ground={"sites": sites}))
+    assert path.stat().st_size > 10e6
+    t0 = time.perf_counter()
+    sc = load_scenario(path)
+    assert len(sc.ground.sites) == 140_000
+    assert time.perf_counter() - t0 < 30  # was over 60 s (parsed twice, pure-Python YAML)
+
+
+# ---------------------------------------------------------------------------- the first hour
+
+
+def test_set_reaches_list_items(tmp_path):
+    path = _write(tmp_path, _scenario())
+    sc = load_scenario(path, overrides={"ground.dish_groups[0].count": 50, "constellation.shells[0].planes": 6})
+    assert sc.ground.dish_groups[0].count == 50 and sc.constellation.shells[0].planes == 6
+    err = _error(load_scenario, path, overrides={"ground.dish_groups[3].count": 5})
+    assert "ground.dish_groups has 1 item" in str(err)
+    err = _error(load_scenario, path, overrides={"ground.dish_groups[0.count": 5})
+    assert "expected a field path" in str(err)
+
+
+def test_preset_name_wins_over_a_folder_of_that_name(tmp_path, monkeypatch):
+    (tmp_path / "ukraine-2022").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert load_scenario().name == "ukraine-2022"
+    assert load_scenario("ukraine-2022").name == "ukraine-2022"
+    err = _error(load_scenario, "./ukraine-2022")  # looks like a path: the folder is meant
+    assert "is a folder" in str(err)
+    err = _error(load_scenario, "ukraine-2023")
+    assert "did you mean 'ukraine-2022'" in str(err)
+
+
+def test_did_you_mean_in_a_strike_on_a_gateway():
+    events = [{"name": "strike", "type": "gateway_loss", "start_s": 0, "target": {"sites": ["Aerzen"]}}]
+    sc = load_scenario("ukraine-2022", overrides={"events": events, "time.duration_s": 20})
+    err = _error(build_model, sc)
+    assert "'Aerzen, DE'" in str(err) and "did you mean" in str(err) and "events[0] (strike).target.sites" in str(err)
+    assert did_you_mean("Kiyv", ["Kyiv", "Lviv"]) == " (did you mean 'Kyiv'?)"
+    assert did_you_mean("zzzz", ["Kyiv", "Lviv"]) == ""
+
+
+def test_unknown_city_and_region_suggest_names(tmp_path):
+    (tmp_path / "demand.csv").write_text("city,dishes,country\nKharkov,10,UA\nOdessa,5,UA\nKiyv,5,UA\n")
+    err = _error(_load_and_build, _write(tmp_path, _scenario(ground={"demand_files": [{"path": "demand.csv"}]})))
+    assert "demand.csv: line 4" in str(err) and "did you mean 'Kyiv'" in str(err)
+    doc = _scenario(ground={"builtin": [{"name": "starlink-pops-2023", "regions": ["Europa"]}]})
+    err = _error(_load_and_build, _write(tmp_path, doc))
+    assert "did you mean 'Europe'" in str(err)
