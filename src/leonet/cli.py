@@ -309,9 +309,11 @@ def sites(
 ):
     """List the built-in site sets, their regions and the names in them (the names scenarios use
     in ground.builtin, events' target.sites, network.pairs and obstructions)."""
+    import numpy as np
+
     from .errors import did_you_mean
-    from .ground.builtin import STARLINK_REGIONS
-    from .ground.sites import BUILTIN_SITE_SETS, hypatia_top100_cities, starlink_gateways_2023, starlink_pops_2023
+    from .ground import (BUILTIN_SITE_SETS, STARLINK_REGIONS, hypatia_top100_cities, starlink_gateways_2023,
+                         starlink_gateways_2026, starlink_pops_2023, starlink_pops_2026)
 
     if name is None:
         t = Table(title="Built-in site sets (ground.builtin in a scenario; `leonet sites NAME` lists one)")
@@ -319,7 +321,9 @@ def sites(
             t.add_column(col)
         counts = {"hypatia-top100": len(hypatia_top100_cities()),
                   "starlink-gateways-2023": len(starlink_gateways_2023()),
-                  "starlink-pops-2023": len(starlink_pops_2023())}
+                  "starlink-pops-2023": len(starlink_pops_2023()),
+                  "starlink-gateways-2026": len(starlink_gateways_2026()),
+                  "starlink-pops-2026": len(starlink_pops_2026())}
         for set_name, (_, desc) in BUILTIN_SITE_SETS.items():
             t.add_row(set_name, f"{counts.get(set_name, '')}", desc)
         console.print(t)
@@ -327,7 +331,9 @@ def sites(
         return
     loaders = {"hypatia-top100": lambda: hypatia_top100_cities(),
                "starlink-gateways-2023": lambda: starlink_gateways_2023(statuses="all" if all_statuses else "operational"),
-               "starlink-pops-2023": lambda: starlink_pops_2023()}
+               "starlink-pops-2023": lambda: starlink_pops_2023(),
+               "starlink-gateways-2026": lambda: starlink_gateways_2026(statuses="all" if all_statuses else "operational"),
+               "starlink-pops-2026": lambda: starlink_pops_2026(statuses="all" if all_statuses else "operational")}
     if name not in loaders:
         raise InputError(f"unknown built-in site set {name!r}{did_you_mean(name, loaders)}; sets: {', '.join(loaders)}")
     found = loaders[name]()

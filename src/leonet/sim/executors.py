@@ -105,8 +105,6 @@ def run_processes(model: SimulationModel, tasks: list[Task], workers: int) -> It
     A worker that dies (killed, out of memory, or failing to start) ends the run with a
     :class:`LeonetError` within about :data:`WORKER_CHECK_S` seconds; finished chunks are kept.
     """
-    from concurrent.futures.process import BrokenProcessPool
-
     _refuse_inside_worker_start()
     died = ("a worker process died (killed, out of memory, or failing to start: {who}); finished chunks "
             "are kept - run the same command again to resume")

@@ -41,9 +41,9 @@ class RunResult:
     baseline: RunResult | None = None
 
 
-def steps_table(t_ns: np.ndarray, end_ns: int) -> "pa.Table":
+def steps_table(t_ns: np.ndarray, end_ns: int):
     """The instants of a windowed calendar and the time each stands for (to the next instant; the
-    last to the calendar's end)."""
+    last to the calendar's end): a pyarrow table (t, duration_s)."""
     import pyarrow as pa
 
     t = np.asarray(t_ns, dtype=np.int64)
