@@ -278,9 +278,10 @@ class TimeSpec(_Model):
         for ((a0, b0), k0), ((a1, b1), k1) in zip(spans, spans[1:]):
             if a1 < b0:
                 raise ValueError(f"windows[{k0}] and windows[{k1}] overlap; windows must not overlap")
+        # A windowed calendar lists its instants (a uniform one is sized by the run-size budget).
         upper = self._coarse_count() + sum(int(math.ceil(round(w.duration_s * 1e9) / round(w.step_s * 1e9)))
                                            for w in self.windows)
-        if upper > MAX_STEPS:
+        if self.windows and upper > MAX_STEPS:
             raise ValueError(f"the calendar has about {upper:,} steps (more than {MAX_STEPS:,}); use coarser steps "
                              "or shorter windows")
         return self

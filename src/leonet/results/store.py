@@ -256,7 +256,7 @@ class ResultStore:
         atomic.write_text(self.root / name, text)
 
     # -- the calendar ------------------------------------------------------------------------
-    def step_times_ns(self) -> "np.ndarray":
+    def step_times_ns(self):
         """int64 (T,): the instant of every step, for uniform and windowed calendars alike."""
         import numpy as np
 
@@ -266,7 +266,7 @@ class ResultStore:
         table = self.read(STEPS_TABLE, columns=["t"])
         return table.column("t").cast(pa.int64()).to_numpy()
 
-    def step_durations_s(self) -> "np.ndarray":
+    def step_durations_s(self):
         """float64 (T,): the time each step stands for (to the next step; the last one to the
         calendar's end, or one step where the end is not recorded). Weights for lost time and
         shares of time in a windowed calendar; all ``step_s`` in a uniform one."""
@@ -279,7 +279,7 @@ class ResultStore:
         end = m.end_ns if m.end_ns is not None else int(t[-1]) + m.step_ns
         return np.diff(np.r_[t, np.int64(end)]).astype(np.float64) / 1e9
 
-    def steps_of(self, t_ns) -> "np.ndarray":
+    def steps_of(self, t_ns):
         """int64: the step index of each instant (that must be one of the run's instants)."""
         import numpy as np
 

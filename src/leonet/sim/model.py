@@ -23,17 +23,7 @@ from ..space.elements import OrbitElements
 from ..space.frames import FrameConvention
 from ..space.walker import WalkerShell, walker_elements
 from ..timeutil import utc_to_ns
-
-
-def input_file(scenario: Scenario, path: str, location: str) -> Path:
-    """The file a scenario field names, resolved against the scenario's folder; an InputError
-    naming the scenario and the field when it is missing or a folder."""
-    p = scenario.resolve_path(path)
-    if not p.exists():
-        raise InputError(f"no such file: {quote(str(p))}", source=scenario.source, location=location)
-    if p.is_dir():
-        raise InputError(f"{quote(str(p))} is a folder, expected a file", source=scenario.source, location=location)
-    return p
+from .inputs import input_file
 
 
 def _read_orbit_file(path: Path, fmt: str) -> OrbitElements:

@@ -105,7 +105,7 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
     if net.isl.topology == "plus-grid":
         candidates = isl_mod.plus_grid_candidates(constellation, inter_plane_shift=net.isl.inter_plane_shift)
     elif net.isl.topology == "list":
-        from .model import input_file
+        from .inputs import input_file
 
         candidates = isl_mod.read_isl_list(input_file(scenario, net.isl.list_file, "network.isl.list_file"), len(constellation))
     else:
