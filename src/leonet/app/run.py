@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
@@ -103,6 +104,42 @@ def ns_column(col: pa.ChunkedArray) -> np.ndarray:
     return col.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()).to_numpy(zero_copy_only=False)
 
 
+#: At most this many bytes of dish_steps chunks are kept in memory by the app.
+CHUNK_CACHE_BYTES = 1 << 30
+
+
+@dataclass(frozen=True)
+class DishChunk:
+    """One chunk of dish_steps, sorted by (site, t): ``cols`` name -> (R,) array, ``path`` (R,)
+    lists of satellite indices, ``offsets`` (sites + 1,): site s has rows offsets[s]:offsets[s+1]."""
+
+    cols: dict
+    path: list
+    offsets: np.ndarray
+    nbytes: int
+
+    @classmethod
+    def from_table(cls, t: pa.Table, n_sites: int) -> DishChunk:
+        t = t.take(pc.sort_indices(t, [("site", "ascending"), ("t", "ascending")]))
+        cols = {}
+        for name in t.column_names:
+            if name == "path":
+                continue
+            col = t.column(name)
+            if name in ("t", "slot_start"):
+                cols[name] = ns_column(col)
+            elif name == "state":
+                cols[name] = np.asarray(col.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+            elif name in ("rtt_ms", "downlink_bps", "uplink_bps"):
+                cols[name] = col.to_numpy(zero_copy_only=False).astype(np.float64)
+            else:
+                cols[name] = col.to_numpy(zero_copy_only=False)
+        site = cols["site"]
+        offsets = np.searchsorted(site, np.arange(n_sites + 1)).astype(np.int64)
+        nbytes = sum(a.nbytes for a in cols.values()) + 64 * t.num_rows + t.column("path").nbytes
+        return cls(cols, t.column("path").to_pylist(), offsets, int(nbytes))
+
+
 @dataclass(frozen=True)
 class DishRows:
     """One dish over the run, from ``dish_steps``, sorted by step; every array is (R,)."""
@@ -178,6 +215,9 @@ class RunData:
         self._aggregates: dict[str, object] = {}
         self._aggregates_lock = threading.Lock()
         self._dish_cache: dict[int, DishRows] = {}
+        self._chunks: OrderedDict[int, DishChunk] = OrderedDict()   # dish_steps chunks, LRU
+        self._chunk_locks: dict[int, threading.Lock] = {}
+        self._chunk_bytes = 0
         self.baseline: RunData | None = self._open_baseline() if open_baseline else None
 
     def _open_baseline(self) -> RunData | None:
@@ -321,39 +361,73 @@ class RunData:
             raise NotFound("this run has no network results (table dish_steps); run it with network.enabled: true")
 
     def dish_rows(self, site: int) -> DishRows:
-        """All steps of one dish (cached; one filtered read of dish_steps)."""
+        """All steps of one dish (cached), gathered from the per-chunk site indexes
+        (:meth:`dish_chunk`): each chunk file of dish_steps is read once, for every dish."""
         self.need_network()
         with self._lock:
             if site in self._dish_cache:
                 return self._dish_cache[site]
-        t = self.store.read("dish_steps", columns=self._dish_columns, filters=[("site", "=", int(site))])
-        t = t.take(pc.sort_indices(t, [("t", "ascending")]))
-        tn = ns_column(t.column("t"))
-        state = np.asarray(t.column("state").cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+        pieces = []
+        for c in range(self.manifest.chunks_total):
+            ch = self.dish_chunk(c)
+            if ch is not None:
+                a, b = int(ch.offsets[site]), int(ch.offsets[site + 1])
+                if b > a:
+                    pieces.append((ch, a, b))
 
-        def rate(name):
-            return t.column(name).to_numpy(zero_copy_only=False).astype(np.float64) if name in t.column_names else None
+        def cat(name):
+            arrays = [ch.cols[name][a:b] for ch, a, b in pieces]
+            return np.concatenate(arrays) if arrays else self._empty_column(name)
 
+        tn = cat("t")
+        state = cat("state")
         rows = DishRows(
             step=(tn - self.start_ns) // self.step_ns,
             state=state, dish_state=dish_states(state),
-            rtt_ms=t.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float64),
-            serving_sat=t.column("serving_sat").to_numpy(zero_copy_only=False),
-            gateway=t.column("gateway").to_numpy(zero_copy_only=False),
-            pop=t.column("pop").to_numpy(zero_copy_only=False),
-            slot_start_ns=ns_column(t.column("slot_start")),
-            isl_hops=t.column("isl_hops").to_numpy(zero_copy_only=False),
-            hops=t.column("hops").to_numpy(zero_copy_only=False),
-            path=t.column("path").to_pylist(),
-            path_changed=t.column("path_changed").to_numpy(zero_copy_only=False),
-            rerouted_mid_slot=t.column("rerouted_mid_slot").to_numpy(zero_copy_only=False),
-            downlink_bps=rate("downlink_bps"), uplink_bps=rate("uplink_bps"),
+            rtt_ms=cat("rtt_ms"), serving_sat=cat("serving_sat"), gateway=cat("gateway"), pop=cat("pop"),
+            slot_start_ns=cat("slot_start"), isl_hops=cat("isl_hops"), hops=cat("hops"),
+            path=[p for ch, a, b in pieces for p in ch.path[a:b]],
+            path_changed=cat("path_changed"), rerouted_mid_slot=cat("rerouted_mid_slot"),
+            downlink_bps=cat("downlink_bps") if "downlink_bps" in self._dish_columns else None,
+            uplink_bps=cat("uplink_bps") if "uplink_bps" in self._dish_columns else None,
         )
         with self._lock:
             if len(self._dish_cache) >= 256:
                 self._dish_cache.pop(next(iter(self._dish_cache)))
             self._dish_cache[site] = rows
         return rows
+
+    def _empty_column(self, name: str) -> np.ndarray:
+        kinds = {"t": np.int64, "slot_start": np.int64, "state": object, "rtt_ms": np.float64,
+                 "downlink_bps": np.float64, "uplink_bps": np.float64, "path_changed": bool, "rerouted_mid_slot": bool}
+        return np.zeros(0, dtype=kinds.get(name, np.int32))
+
+    def dish_chunk(self, chunk: int) -> DishChunk | None:
+        """One chunk file of dish_steps, the columns the app reads, sorted by (site, t) with each
+        site's row range (cached, at most ``CHUNK_CACHE_BYTES`` of chunks; concurrent callers of
+        one chunk wait for the first reader). None for a chunk the run did not compute."""
+        with self._lock:
+            if chunk in self._chunks:
+                self._chunks.move_to_end(chunk)
+                return self._chunks[chunk]
+            lock = self._chunk_locks.setdefault(chunk, threading.Lock())
+        with lock:
+            with self._lock:
+                if chunk in self._chunks:
+                    return self._chunks[chunk]
+            self.store.parts("dish_steps")  # verified against the manifest (once)
+            path = self.store.chunk_path("dish_steps", chunk)
+            if not path.exists():
+                return None
+            t = pq.read_table(path, columns=self._dish_columns)
+            ch = DishChunk.from_table(t, len(self.sites))
+            with self._lock:
+                self._chunks[chunk] = ch
+                self._chunk_bytes += ch.nbytes
+                while self._chunk_bytes > CHUNK_CACHE_BYTES and len(self._chunks) > 1:
+                    _, old = self._chunks.popitem(last=False)
+                    self._chunk_bytes -= old.nbytes
+            return ch
 
     @cached_property
     def _dish_columns(self) -> list[str]:
