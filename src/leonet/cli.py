@@ -349,17 +349,24 @@ def report_cmd(
 @app.command("serve")
 def serve_cmd(
     results: Path = typer.Argument(..., help="A results folder written by `leonet run`."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this machine only)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this machine only). Anything but a loopback address needs --allow-remote."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     open_browser: bool = typer.Option(False, "--open", help="Open the page in the default browser."),
+    allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow --host beyond this machine; every API call then needs a token."),
+    token: Optional[str] = typer.Option(None, "--token", envvar="LEONET_TOKEN", help="The token API calls must carry (header X-Leonet-Token, or ?token=); generated and printed when --allow-remote is given without it."),
+    allowed_host: list[str] = typer.Option([], "--allowed-host", help="Another name this server may be addressed by (the Host header; repeatable). Localhost names and the bound address are always allowed."),
+    dish: Optional[str] = typer.Option(None, "--dish", help="Open this dish's view (its id, the site name) in the printed URL."),
 ):
     """Start the local web app: a globe of the run, each dish's app view (status, latency,
-    outages, obstruction map) and the JSON API it reads (OpenAPI at /openapi.json)."""
+    outages, obstruction map) and the JSON API it reads (OpenAPI at /openapi.json).
+
+    Only requests addressed to this machine by its own names are answered (others: 400). To
+    listen beyond localhost: `--host 0.0.0.0 --allow-remote`; the printed URL then carries a
+    token that every API call needs."""
     from .app.server import serve
 
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        err_console.print(f"[yellow]warning:[/] binding {host}: the app will be reachable from other machines.")
-    serve(results, host=host, port=port, open_browser=open_browser)
+    serve(results, host=host, port=port, open_browser=open_browser, allow_remote=allow_remote, token=token,
+          allowed_hosts=tuple(allowed_host), dish=dish)
 
 
 export_app = typer.Typer(help="Export results or scenarios for other tools (CSV, CZML, Hypatia).", no_args_is_help=True)

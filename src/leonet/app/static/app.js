@@ -17,11 +17,16 @@ window.leonetApp = app; // for tests and for the curious
 
 const $ = (id) => document.getElementById(id);
 
+// The page is opened as /?token=T (a server listening beyond this machine wants its token on every
+// API call) and /?dish=NAME (open that dish's view at start, as `leonet dish` does).
+const PAGE_QUERY = new URLSearchParams(window.location.search);
+const TOKEN = PAGE_QUERY.get("token");
+
 async function api(path, params = {}) {
   const query = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined) query.set(k, v);
   const url = `/api/v1/${path}${query.toString() ? "?" + query : ""}`;
-  const response = await fetch(url);
+  const response = await fetch(url, TOKEN ? { headers: { "X-Leonet-Token": TOKEN } } : {});
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
     const detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("; ") : body.detail;
@@ -538,6 +543,17 @@ async function main() {
     await goTo(0);
     await drawRegions();
     await drawCompare();
+    const wanted = PAGE_QUERY.get("dish");
+    if (wanted) {
+      if (![...select.options].some((o) => o.value === wanted)) {
+        const opt = document.createElement("option");
+        opt.value = wanted;
+        opt.textContent = wanted;
+        select.appendChild(opt);
+      }
+      select.value = wanted;
+      await selectDish(wanted);
+    }
     document.body.dataset.ready = "1";
   } catch (err) {
     showError(err);
