@@ -142,8 +142,10 @@ def _print_resilience(result, base_result=None) -> None:
     t.add_column("availability", justify="right")
     if base_result is not None:
         t.add_column("baseline", justify="right")
-        t.add_column("RTT p50 (ms)", justify="right")
-        t.add_column("inflation", justify="right")
+        t.add_column("change (pp)", justify="right")
+        t.add_column("RTT p50 ms (baseline)", justify="right")
+        t.add_column("p50 change (ms)", justify="right")
+        t.add_column("same dish+step mean change (ms)", justify="right")
     if base_result is not None and "down_mean_mbps" in df:
         t.add_column("mean down (Mbps)", justify="right")
         t.add_column("unmet demand", justify="right")
@@ -159,7 +161,9 @@ def _print_resilience(result, base_result=None) -> None:
             online = " / ".join(f"{100 * r[f'online_{h}']:.0f}%" for h in ("satellite", "ground", "both", "none"))
         row = [str(group), f"{100 * r['availability']:.1f}%"]
         if base_result is not None:
-            row += [f"{100 * r['availability_baseline']:.1f}%", f"{r['rtt_p50_ms']:.1f}", f"{r['rtt_p50_inflation_ms']:+.1f}"]
+            row += [f"{100 * r['availability_baseline']:.1f}%", f"{100 * r['availability_change']:+.1f}",
+                    f"{r['rtt_p50_ms']:.1f} ({r['rtt_p50_ms_baseline']:.1f})", f"{r['rtt_p50_change_ms']:+.1f}",
+                    f"{r['rtt_matched_mean_change_ms']:+.1f}"]
             if "down_mean_mbps" in df:
                 row += [f"{r['down_mean_mbps']:.1f} (base {r['down_mean_mbps_baseline']:.1f})",
                         f"{100 * r['unmet_down_share']:.0f}% (base {100 * r['unmet_down_share_baseline']:.0f}%)"]

@@ -325,10 +325,12 @@ class CompareGroup(BaseModel):
     dishes: int
     availability: float | None = Field(description="Share of dish-steps not in an outage state in the scenario (CONGESTED is online, as in `leonet summary`).")
     availability_baseline: float | None = Field(description="The same in the baseline (no events).")
-    availability_change: float | None = Field(description="availability - availability_baseline.")
-    rtt_p50_ms: float | None
-    rtt_p50_ms_baseline: float | None
-    rtt_p50_inflation_ms: float | None = Field(description="Median over (step, dish) connected in both runs of scenario RTT - baseline RTT (matched step by step, so outages do not bias it).")
+    availability_change: float | None = Field(description="availability - availability_baseline, a share (x100: percentage points).")
+    rtt_p50_ms: float | None = Field(description="Median RTT (ms) over the group's connected dish-steps in the scenario.")
+    rtt_p50_ms_baseline: float | None = Field(description="The same in the baseline (ms).")
+    rtt_p50_change_ms: float | None = Field(description="rtt_p50_ms - rtt_p50_ms_baseline (ms): how far the median moved.")
+    rtt_matched_mean_change_ms: float | None = Field(description="Mean over (step, dish) connected in both runs of scenario RTT - baseline RTT (ms; the same dishes at the same instants).")
+    rtt_matched_p50_change_ms: float | None = Field(description="The median of those matched differences (ms); often 0 when most dish-steps are unchanged, which is why it is not the median's change.")
     lost_s_by_leonet_state: dict[str, float] = Field(description="Dish-seconds lost in the scenario by outage state (NO_SATS, NO_PATH, OBSTRUCTED, OFFLINE, JAMMED; CONGESTED is online, not lost), weighted by the dishes each site stands for.")
     lost_s_by_cause: dict[str, float] = Field(description="The same in the dish's words (NO_PINGS for NO_PATH, ...).")
     online_by: OnlineBy | None = Field(description="By what users were online in the scenario (dish_steps.online_by); null when the run has no terrestrial comparison.")

@@ -496,12 +496,14 @@ async function drawCompare() {
       : "-";
     const saved = g.saved_by_satellite_s ? ` <span class="muted">(saved ${dishTime(g.saved_by_satellite_s)})</span>` : "";
     const recovery = g.recovery.map((r) => `${esc(r.event)} ${r.recovered ? fmt(r.median_s, 0, " s") : "not within the run"}`).join(", ") || "-";
-    const inflation = g.rtt_p50_inflation_ms === null ? "-" : `${g.rtt_p50_inflation_ms >= 0 ? "+" : ""}${g.rtt_p50_inflation_ms.toFixed(1)}`;
+    const signed = (v) => (v === null ? "-" : `${v >= 0 ? "+" : ""}${v.toFixed(1)}`);
+    const inflation = `${fmt(g.rtt_p50_ms)} vs ${fmt(g.rtt_p50_ms_baseline)} (${signed(g.rtt_p50_change_ms)}); ` +
+      `<span class="muted">same dish+step ${signed(g.rtt_matched_mean_change_ms)}</span>`;
     return `<tr><td>${esc(g.group)}</td><td>${pct(g.availability)} vs ${pct(g.availability_baseline)}${change}</td>` +
       `<td>${inflation}</td><td>${lost}</td><td>${online}${saved}</td><td>${recovery}</td></tr>`;
   }).join("");
   $("compare").innerHTML = `<table class="compare"><thead><tr><th>region</th><th>availability (scenario vs baseline)</th>` +
-    `<th>RTT p50 inflation (ms)</th><th>lost time by cause</th><th>online by sat / ground / both / none</th>` +
+    `<th>RTT p50 ms (scenario vs baseline, change; mean change at the same dish+step)</th><th>lost time by cause</th><th>online by sat / ground / both / none</th>` +
     `<th>recovery after event end</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
