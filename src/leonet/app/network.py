@@ -44,10 +44,13 @@ def snapshot(run: RunData, step: int | None, t: datetime | None, max_satellites:
     links = sky.links[stride_pick(len(sky.links), max_links)]
     a, b = links[:, 0], links[:, 1]
     ground = {}
-    for kind in ("gateway", "pop"):
+    struck = run.struck_sites(t_ns)
+    for kind in ("gateway", "pop", "station"):
         g = run.sites[run.sites["kind"] == kind].iloc[:2000]
-        ground[kind] = schemas.GroundColumns(name=g["name"].astype(str).tolist(), lat_deg=round_list(g["lat_deg"], 4),
-                                             lon_deg=round_list(g["lon_deg"], 4))
+        names = g["name"].astype(str).tolist()
+        ground[kind] = schemas.GroundColumns(name=names, lat_deg=round_list(g["lat_deg"], 4),
+                                             lon_deg=round_list(g["lon_deg"], 4),
+                                             down_by=[struck.get(n) for n in names])
     dishes = schemas.DishColumns(total=int(len(run.dish_sites)), shown=0, by_state={}, by_leonet_state={}, id=[],
                                  lat_deg=[], lon_deg=[], state=[], leonet_state=[], pop_ping_latency_ms=[])
     if run.has_network and len(run.dish_sites):
@@ -81,7 +84,7 @@ def snapshot(run: RunData, step: int | None, t: datetime | None, max_satellites:
             a_lat_deg=round_list(sky.lat_deg[a], 3), a_lon_deg=round_list(sky.lon_deg[a], 3),
             b_lat_deg=round_list(sky.lat_deg[b], 3), b_lon_deg=round_list(sky.lon_deg[b], 3),
         ),
-        gateways=ground["gateway"], pops=ground["pop"], dishes=dishes,
+        gateways=ground["gateway"], pops=ground["pop"], stations=ground["station"], dishes=dishes,
     )
 
 

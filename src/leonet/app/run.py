@@ -57,7 +57,25 @@ ALERTS = {
     "rerouted_mid_slot": "the slot's path broke at this step and the dish was rerouted",
     "congested": "connected, but the downlink is below the scenario's congestion threshold",
     "sky_obstructed": "part of the sky this dish looked at during the run was obstructed",
+    "jammed": "the downlink is jammed now (a jamming event covers this dish)",
+    "dish_offline": "the dish itself is offline now (e.g. bricked by an event)",
+    # Events acting on this dish now (events.json: the run's resolved targets and instants):
+    "jamming": "a jamming event is active where this dish is",
+    "ground_internet_down": "an event has this dish's ground (terrestrial) internet down",
+    "demand_surge": "an event raises this dish's demand (more users)",
+    "core_outage": "an event has the core (every PoP) down",
+    "dish_bricking": "an event bricks this dish",
+    "ground_segment_loss": "an event has the gateway or PoP this dish uses (or last used) down",
+    "satellite_failures": "an event has satellites failing",
 }
+
+#: Event type -> the alert a dish gets while the event acts on it.
+EVENT_ALERT = {"jamming": "jamming", "terrestrial_outage": "ground_internet_down", "demand_surge": "demand_surge",
+               "core_outage": "core_outage", "dish_bricking": "dish_bricking", "gateway_loss": "ground_segment_loss",
+               "pop_loss": "ground_segment_loss", "fibre_cut": "ground_segment_loss",
+               "satellite_failures": "satellite_failures"}
+#: Events whose targets are ground sites that go down (marked on the globe while they act).
+SITE_LOSS_EVENTS = ("gateway_loss", "pop_loss")
 
 
 def dish_states(leonet_states) -> np.ndarray:
@@ -307,6 +325,40 @@ class RunData:
             limits={},
         )
 
+    # -- events ----------------------------------------------------------------------------
+    @cached_property
+    def _event_sites(self) -> list[frozenset]:
+        return [frozenset(e.sites) | frozenset(e.gateway_fibres) for e in self.contract.events]
+
+    def active_events(self, t_ns: int) -> list[int]:
+        """Indices (into ``contract.events``) of the events acting at ``t_ns``: start <= t < end."""
+        return [i for i, e in enumerate(self.contract.events)
+                if e.start_ns <= t_ns and (e.end_ns is None or t_ns < e.end_ns)]
+
+    def events_on_dish(self, site: int, t_ns: int, used_sites: tuple[int, ...] = ()) -> list[int]:
+        """The active events that act on one dish at ``t_ns``: those naming it (or the gateway/PoP
+        in ``used_sites``) among their targets, and those without site targets that act on every
+        dish (core outage; a jamming event resolved to no site list)."""
+        name = str(self.site_names[site])
+        used = {str(self.site_names[u]) for u in used_sites if u is not None and u >= 0}
+        out = []
+        for i in self.active_events(t_ns):
+            e, targets = self.contract.events[i], self._event_sites[i]
+            if name in targets or (e.type in ("gateway_loss", "pop_loss", "fibre_cut") and used & targets) \
+                    or (not targets and e.type == "core_outage"):
+                out.append(i)
+        return out
+
+    def struck_sites(self, t_ns: int) -> dict[str, str]:
+        """Ground sites down at ``t_ns`` by a gateway_loss or pop_loss event: name -> event name."""
+        out = {}
+        for i in self.active_events(t_ns):
+            e = self.contract.events[i]
+            if e.type in SITE_LOSS_EVENTS:
+                for s in e.sites:
+                    out.setdefault(s, e.name)
+        return out
+
     # -- time ------------------------------------------------------------------------------
     def step_of(self, step: int | None, t: datetime | None) -> int:
         """The step asked for by number or by UTC time (the step at or before it); default: last."""
@@ -443,14 +495,15 @@ class RunData:
     def sat_name(self, sat: int) -> str | None:
         return None if sat < 0 else str(self.sky.constellation.names[sat])
 
-    def chunk_table(self, table: str, step: int, columns: list[str] | None = None, site: int | None = None) -> pa.Table | None:
+    def chunk_table(self, table: str, step: int, columns: list[str] | None = None, site: int | None = None,
+                    extra_filters: list | None = None) -> pa.Table | None:
         """The rows of one step (and one site) of a per-step table, reading only the chunk file
         that holds it; None when the run did not compute that chunk."""
         path = self.store.chunk_path(table, int(step) // self.chunk_steps)
         if not path.exists():
             return None
         ts = pa.scalar(self.t_ns(step), pa.timestamp("ns", tz="UTC"))
-        filters = [("t", "=", ts)] + ([("site", "=", int(site))] if site is not None else [])
+        filters = [("t", "=", ts)] + ([("site", "=", int(site))] if site is not None else []) + list(extra_filters or [])
         return pq.read_table(path, columns=columns, filters=filters)
 
     # -- obstruction statistics over the run ----------------------------------------------
