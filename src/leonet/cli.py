@@ -107,12 +107,43 @@ def run(
     _print_network(network_summary(result.store), result.model.network.warnings if sc.network.enabled else ())
     if sc.events and sc.network.enabled:
         _print_resilience(result, base_result)
-    console.print(f"Results: [bold]{result.store.root}[/] (Parquet; pandas.read_parquet('{result.store.root}/dish_steps'))")
+    _print_results_hint(result.store)
     if report:
         from .results.report import write_report
 
         console.print(f"Report: [bold]{write_report(result.store.root)}[/] (one HTML file, opens offline; "
                       f"or browse the run with `leonet serve {result.store.root}`)")
+
+
+def _results_hint(store) -> list[str]:
+    """Where the results are and how to read them: dish_steps for a run with dishes, pair_steps
+    (read one pair with a filter: the whole table of a large pair study does not fit in memory)
+    for a run with station pairs."""
+    from rich.markup import escape
+
+    root = store.root
+    sites = store.read("sites", columns=["name", "kind"]).to_pandas()
+    tables = store.tables()
+    lines = [f"Results: [bold]{escape(str(root))}[/] (Parquet)"]
+    dishes = sites.index[sites["kind"] == "dish"]
+    if len(dishes) and "dish_steps" in tables:
+        d = int(dishes[0])
+        lines.append(escape(f"  dishes: pandas.read_parquet('{root}/dish_steps', filters=[('site', '==', {d})])  "
+                            f"(site: a row of sites.parquet, here {sites['name'].iat[d]}; leave filters out to read "
+                            "every dish)"))
+    if "pair_steps" in tables:
+        stations = sites.index[sites["kind"] == "station"]
+        a, b = (int(stations[0]), int(stations[1])) if len(stations) > 1 else (0, 1)
+        lines.append(escape(f"  station pairs: pyarrow.parquet.read_table('{root}/pair_steps', columns=['t', 'rtt_ms', "
+                            f"'hops'], filters=[('src', '=', {a}), ('dst', '=', {b})])  (src, dst: rows of "
+                            f"sites.parquet, here {sites['name'].iat[a]} -> {sites['name'].iat[b]}; a filtered read "
+                            "keeps memory small)"))
+    return lines
+
+
+def _print_results_hint(store) -> None:
+    for line in _results_hint(store):
+        console.print(line, soft_wrap=True)
 
 
 def _dish_time(seconds: float) -> str:
