@@ -10,6 +10,8 @@ tests/test_architecture.py checks it.
 
 from __future__ import annotations
 
+import contextlib
+
 import sys
 from pathlib import Path
 from typing import Optional
@@ -111,8 +113,23 @@ def run(
     if report:
         from .results.report import write_report
 
-        console.print(f"Report: [bold]{write_report(result.store.root)}[/] (one HTML file, opens offline; "
+        with _stage_bar("report", quiet=quiet) as progress:
+            report_path = write_report(result.store.root, progress=progress)
+        console.print(f"Report: [bold]{report_path}[/] (one HTML file, opens offline; "
                       f"or browse the run with `leonet serve {result.store.root}`)")
+
+
+@contextlib.contextmanager
+def _stage_bar(what: str, quiet: bool = False):
+    """A progress bar on stderr for a long command; yields ``progress(stage, done, total)``."""
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, disable=quiet, transient=False) as bar:
+        task = bar.add_task(what, total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"{what}: {stage}")
+
+        yield progress
 
 
 def _results_hint(store) -> list[str]:
@@ -378,7 +395,9 @@ def report_cmd(
     availability map, throughput, outage causes). It opens offline."""
     from .results.report import write_report
 
-    console.print(f"wrote {write_report(results, out, max_dishes_in_plots=max_dishes)}")
+    with _stage_bar("report") as progress:
+        path = write_report(results, out, max_dishes_in_plots=max_dishes, progress=progress)
+    console.print(f"wrote {path}")
 
 
 @app.command("serve")
@@ -418,7 +437,9 @@ def export_csv_cmd(
     """Write the results tables as CSV for spreadsheets (ISO times, names beside indices)."""
     from .results.csv_export import export_csv
 
-    paths = export_csv(results, out_dir or results / "csv", tables=table or None, max_rows=max_rows)
+    with _stage_bar("csv") as progress:
+        paths = export_csv(results, out_dir or results / "csv", tables=table or None, max_rows=max_rows,
+                           progress=progress)
     for p in paths:
         console.print(f"wrote {p} ({p.stat().st_size / 1e6:.1f} MB)")
 
@@ -433,7 +454,9 @@ def export_czml_cmd(
     """Write CZML so the run plays in any Cesium viewer: satellites, dishes by state, serving links."""
     from .results.czml import export_czml
 
-    path = export_czml(results, out or results / "run.czml", max_satellites=max_satellites, every_n_steps=every)
+    with _stage_bar("czml") as progress:
+        path = export_czml(results, out or results / "run.czml", max_satellites=max_satellites, every_n_steps=every,
+                           progress=progress)
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -32,6 +32,7 @@ import html
 import json
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -666,36 +667,50 @@ DISH_SECTIONS = ("service", "rtt-cdf", "rtt-time", "availability-map", "throughp
 PAIR_SECTIONS = ("pairs",)
 
 
-def build_report_html(results_dir: str | Path, max_dishes_in_plots: int = 50) -> str:
-    """The report of a results folder as one HTML string (see :func:`write_report`)."""
+def build_report_html(results_dir: str | Path, max_dishes_in_plots: int = 50,
+                      progress: Callable[[str, int, int], None] | None = None) -> str:
+    """The report of a results folder as one HTML string (see :func:`write_report`).
+
+    ``progress(stage, done, total)`` is called before each stage (reading the run, each section)
+    and once at the end with done == total."""
     import plotly.offline
 
+    tell = progress or (lambda stage, done, total: None)
     results_dir = Path(results_dir)
     store = ResultStore(results_dir)
+    tell("reading the run", 0, 1)
     run = _Run(store)
     plots = _Plots()
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    sections: list[tuple[str, str, str]] = [_section("overview", "The run", _overview(run, results_dir.resolve(), generated))]
+    planned: list[tuple[str, str, Callable[[], str]]] = [
+        ("overview", "The run", lambda: _overview(run, results_dir.resolve(), generated))]
     notes: list[str] = []
     if run.has_dishes:
-        sections.append(_section("service", "Service per dish group", _service_section(run)))
-        sections.append(_section("rtt-cdf", "RTT distribution", _rtt_cdf_section(run, plots, max_dishes_in_plots)))
-        sections.append(_section("rtt-time", f"RTT over time and the {_secs(run.slot_s)} s slots", _rtt_time_section(run, plots)))
-        sections.append(_section("availability-map", "Availability per region", _map_section(run, plots)))
-        sections.append(_section("throughput", "Throughput", _throughput_section(run, plots)))
-        sections.append(_section("outages", "Outages over time", _outage_section(run, plots)))
+        planned += [
+            ("service", "Service per dish group", lambda: _service_section(run)),
+            ("rtt-cdf", "RTT distribution", lambda: _rtt_cdf_section(run, plots, max_dishes_in_plots)),
+            ("rtt-time", f"RTT over time and the {_secs(run.slot_s)} s slots", lambda: _rtt_time_section(run, plots)),
+            ("availability-map", "Availability per region", lambda: _map_section(run, plots)),
+            ("throughput", "Throughput", lambda: _throughput_section(run, plots)),
+            ("outages", "Outages over time", lambda: _outage_section(run, plots)),
+        ]
     else:
         why = "no network results (no dish_steps table)" if run.net is None else "no dishes"
         notes.append(f'<p class="omitted" id="no-dishes">This run has {why}, so the dish sections (service per '
                      'group, RTT distribution and over time, availability map, throughput, outages) are omitted.</p>')
     if run.has_pairs:
-        sections.append(_section("pairs", "Station pairs", _pairs_section(run, plots)))
+        planned.append(("pairs", "Station pairs", lambda: _pairs_section(run, plots)))
     else:
         notes.append('<p class="omitted" id="no-pairs">This run has no ground-station pairs '
                      '(<code>network.pairs</code> or <code>network.all_station_pairs</code>), so the pair section '
                      'is omitted.</p>')
     if "site_steps" in run.tables:
-        sections.append(_section("coverage", "Satellites in view", _coverage_section(run)))
+        planned.append(("coverage", "Satellites in view", lambda: _coverage_section(run)))
+    sections: list[tuple[str, str, str]] = []
+    for i, (sid, title, body) in enumerate(planned):
+        tell(title, i + 1, len(planned) + 1)
+        sections.append(_section(sid, title, body()))
+    tell("done", len(planned) + 1, len(planned) + 1)
     first, rest = sections[0], sections[1:]
     overview = first[2].replace("</section>", "".join(notes) + "</section>")
     toc = "".join(f'<li><a href="#{_esc(sid)}">{_esc(title)}</a></li>' for sid, title, _ in sections)
@@ -729,7 +744,8 @@ def build_report_html(results_dir: str | Path, max_dishes_in_plots: int = 50) ->
     ])
 
 
-def write_report(results_dir: str | Path, out_path: str | Path | None = None, max_dishes_in_plots: int = 50) -> Path:
+def write_report(results_dir: str | Path, out_path: str | Path | None = None, max_dishes_in_plots: int = 50,
+                 progress: Callable[[str, int, int], None] | None = None) -> Path:
     """Write the HTML report of a results folder and return its path.
 
     ``out_path`` defaults to ``RESULTS_DIR/report.html``. ``max_dishes_in_plots`` bounds the
@@ -738,6 +754,6 @@ def write_report(results_dir: str | Path, out_path: str | Path | None = None, ma
     """
     results_dir = Path(results_dir)
     out = Path(out_path) if out_path is not None else results_dir / REPORT_FILE
-    text = build_report_html(results_dir, max_dishes_in_plots=max_dishes_in_plots)
+    text = build_report_html(results_dir, max_dishes_in_plots=max_dishes_in_plots, progress=progress)
     atomic.write_text(out, text)  # a full disk: one message naming the file, the old report kept
     return out
