@@ -423,6 +423,62 @@ def serve_cmd(
           allowed_hosts=tuple(allowed_host), dish=dish)
 
 
+@app.command("dish", context_settings={"ignore_unknown_options": True})
+def dish_cmd(
+    lat: float = typer.Argument(..., help="The dish's latitude, deg (south negative: `leonet dish -33.92 18.42`)."),
+    lon: float = typer.Argument(..., help="The dish's longitude, deg (east positive)."),
+    horizon: Optional[Path] = typer.Option(None, "--horizon", help="The dish's horizon: CSV with columns azimuth_deg,elevation_deg."),
+    obstruction_map: Optional[Path] = typer.Option(None, "--obstruction-map", help="The obstruction map the dish exports (starlink-grpc-tools): a PNG, a .npy array or a text grid of signal quality (-1 no data)."),
+    map_min_elevation: float = typer.Option(25.0, "--map-min-elevation", min=0, max=89, help="Elevation at the edge of the obstruction map's circle, deg (the dish reports it; 25 by default)."),
+    kit: str = typer.Option("standard", "--kit", help="Dish kit (leonet/data/terminal_kits.csv): its minimum elevation is used."),
+    duration: float = typer.Option(120.0, "--duration", help="Seconds simulated (1 s steps; at most 3,600)."),
+    constellation: str = typer.Option("starlink-2023-12-27", "--constellation", help="starlink-2023-12-27 (the shipped element set, run on its day) or a constellation preset (run from now)."),
+    ground: int = typer.Option(2026, "--ground", help="The built-in ground segment: 2026 or 2023 (gateways and PoPs within reach)."),
+    start: Optional[str] = typer.Option(None, "--start", help="Override the start (UTC, e.g. 2023-12-27T18:00:00Z)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Results folder (default: results/my-dish-LAT-LON)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port of the app."),
+    no_open: bool = typer.Option(False, "--no-open", help="Do not open a browser (print the URL only)."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Run only; do not start the app."),
+):
+    """A dish owner's one command: simulate one dish at LAT LON with its horizon, the gateways
+    and PoPs around it and the constellation of the day, then open the app on that dish."""
+    from .mydish import DISH_NAME, dish_scenario
+    from .scenario import scenario_from_dict
+    from .sim.runner import run as run_scenario
+
+    if horizon is not None and obstruction_map is not None:
+        raise InputError("give --horizon or --obstruction-map, not both", location="--horizon")
+    profile = None
+    if obstruction_map is not None:
+        from .ground.obstruction_map import horizon_from_grid, read_obstruction_grid
+
+        az, el = horizon_from_grid(read_obstruction_grid(obstruction_map), map_min_elevation)
+        profile = list(zip(az.tolist(), el.tolist()))
+    out = out or Path("results") / f"my-dish-{lat:.4f}-{lon:.4f}"
+    data, chosen = dish_scenario(lat, lon, out, horizon=profile, horizon_file=horizon, kit=kit, duration_s=duration,
+                                 constellation=constellation, ground_year=ground, start=start)
+    sc = scenario_from_dict(data, source="leonet dish")
+    err_console.print(f"[bold]leonet dish[/]: {sc.description}; nearest gateway {chosen['nearest_gateway']} "
+                      f"({chosen['nearest_gateway_km']:,.0f} km); from {chosen['start']}")
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("steps"), TimeElapsedColumn(), console=err_console) as bar:
+        task = bar.add_task("simulating", total=sc.time.n_steps)
+        result = run_scenario(sc, out_dir=out, overwrite=True,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+    from .results.summary import network_summary
+
+    row = network_summary(result.store).per_dish.iloc[0]
+    console.print(f"{DISH_NAME}: online {100 * row['availability']:.1f}% of {row['steps']} steps; RTT to the PoP p50 "
+                  f"{_ms(row['rtt_p50_ms'])} ms (p5 {_ms(row['rtt_p5_ms'])}, p95 {_ms(row['rtt_p95_ms'])}); "
+                  f"mostly via {row['top_gateway'] or '-'} to {row['top_pop'] or '-'}", soft_wrap=True)
+    _print_results_hint(result.store)
+    if no_serve:
+        return
+    from .app.server import serve
+
+    serve(result.store.root, port=port, open_browser=not no_open, dish=DISH_NAME)
+
+
 export_app = typer.Typer(help="Export results or scenarios for other tools (CSV, CZML, Hypatia).", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
