@@ -85,6 +85,8 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
     used = np.flatnonzero(rows.gateway[:k + 1] >= 0)
     last = int(used[-1]) if len(used) else k
     acting = run.events_on_dish(site, t_ns, (int(rows.gateway[last]), int(rows.pop[last])))
+    if leonet_state == "JAMMED":  # a jammer acts by area: the active jamming events jam this dish
+        acting += [i for i in run.active_events(t_ns) if run.contract.events[i].type == "jamming" and i not in acting]
     seen = None
     if "site_steps" in run.tables:
         table = run.chunk_table("site_steps", step, site=site)
