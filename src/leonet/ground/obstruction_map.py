@@ -15,8 +15,8 @@ leonet reads such a grid as:
 * a NumPy array (``.npy``) of shape (N, N), the same values;
 * a PNG (``.png``) as ``dish_obstruction_map.py`` writes it (8-bit RGB/RGBA or grey, not
   interlaced): a transparent (alpha 0) pixel has no data; otherwise its quality is how far its
-  colour lies from the tool's default "obstructed" colour (#ED524A) towards "clear" (#3E80E0), or
-  its grey level with ``--greyscale`` maps.
+  colour lies from the tool's default "obstructed" colour (#ED524A) towards "clear" (#3E80E0); a
+  map written with the tool's ``--greyscale`` (every pixel grey) gives its brightness.
 
 A direction is obstructed when its quality is below ``threshold`` (0.5). The horizon profile is,
 per whole degree of azimuth, the highest obstructed elevation in that direction (a tree or roof
