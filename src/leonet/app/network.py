@@ -204,6 +204,10 @@ def warm_up(run: RunData) -> threading.Thread:
     def work():
         try:
             run.obstruction_stats(int(run.dish_sites[0]) if len(run.dish_sites) else 0)
+            if "pair_steps" in run.tables:
+                from .pairs import pair_list
+
+                pair_list(run, 0, 1, None, "name")
             if run.has_network:
                 regions(run, 0, 1)
                 if run.baseline is not None and run.baseline.has_network:
