@@ -608,6 +608,10 @@ def _pairs_section(run: _Run, plots: _Plots) -> str:
             f'<tbody>{rows}</tbody></table>')
 
 
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
 def _pair_time(run: _Run, plots: _Plots, pp: pd.DataFrame) -> str:
     """RTT over time per pair: every pair when there are at most MAX_TIME_PANELS (one plot up to
     MAX_TIME_ONE_PLOT, small multiples beyond), else the TOP_PAIRS with the highest median RTT."""
@@ -633,7 +637,7 @@ def _pair_time(run: _Run, plots: _Plots, pp: pd.DataFrame) -> str:
     if panels:
         rows = -(-len(pairs) // TIME_PANEL_COLUMNS)
         fig = make_subplots(rows=rows, cols=TIME_PANEL_COLUMNS, shared_xaxes=True,
-                            subplot_titles=[f"{names[a]} → {names[b]}" for a, b in pairs],
+                            subplot_titles=[_short(f"{names[a]} → {names[b]}", 40) for a, b in pairs],
                             vertical_spacing=min(0.08, 0.5 / rows), horizontal_spacing=0.05)
         height = 140 + 170 * rows
     else:
@@ -650,6 +654,7 @@ def _pair_time(run: _Run, plots: _Plots, pp: pd.DataFrame) -> str:
                                  hovertemplate="%{x|%H:%M:%S.%L}: %{y:.2f} ms<extra>" + _esc(label) + "</extra>"), **where)
     if panels:
         fig.update_xaxes(type="date")
+        fig.update_annotations(font_size=11)
         fig.update_layout(title=f"RTT over time per pair ({len(pairs)} pairs, ms)", showlegend=False)
     else:
         fig.update_layout(title="RTT over time per pair", xaxis=dict(title="time (UTC)", type="date"),
