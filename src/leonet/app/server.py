@@ -30,6 +30,7 @@ Who may ask (:class:`Access`):
 from __future__ import annotations
 
 import hmac
+from contextlib import asynccontextmanager
 import ipaddress
 import secrets
 import socket
@@ -169,8 +170,16 @@ def create_app(results_dir: str | Path, access: Access | None = None) -> FastAPI
     """
     data = RunData(results_dir)
     data.sky  # build the constellation now, so the first request is quick
-    warm_up(data)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        # Run-wide aggregates in the background once the server starts listening (not before:
+        # they would compete with start-up for the interpreter and delay the first answer).
+        warm_up(data)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title=f"leonet dish API - {data.manifest.scenario or data.root.name}",
         version=__version__, description=DESCRIPTION,
         docs_url=None, redoc_url=None, openapi_url="/openapi.json",
@@ -183,6 +192,7 @@ def create_app(results_dir: str | Path, access: Access | None = None) -> FastAPI
 
     access = access or Access()
     app.state.access = access
+
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
