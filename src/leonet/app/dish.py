@@ -87,10 +87,7 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
     acting = run.events_on_dish(site, t_ns, (int(rows.gateway[last]), int(rows.pop[last])))
     if leonet_state == "JAMMED":  # a jammer acts by area: the active jamming events jam this dish
         acting += [i for i in run.active_events(t_ns) if run.contract.events[i].type == "jamming" and i not in acting]
-    seen = None
-    if "site_steps" in run.tables:
-        table = run.chunk_table("site_steps", step, site=site)
-        seen = table.to_pylist()[0] if table is not None and table.num_rows else None
+    seen = run.sats_in_view(site, step)
     return schemas.DishStatus(
         id=dish_id, site=site, group=str(r.group), lat_deg=float(r.lat_deg), lon_deg=float(r.lon_deg),
         step=step, t=iso(t_ns), t_s=step * run.step_s,
@@ -110,8 +107,8 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
         hops=int(rows.hops[k]) if rows.hops[k] >= 0 else None,
         path=[int(x) for x in (rows.path[k] or [])],
         slot_start=iso(int(rows.slot_start_ns[k])),
-        satellites_in_view=int(seen["n_visible"]) if seen else None,
-        satellites_clear=int(seen["n_clear"]) if seen and seen.get("n_clear") is not None else None,
+        satellites_in_view=seen[0] if seen else None,
+        satellites_clear=seen[1] if seen else None,
         alerts=_alerts(leonet_state, bool(rows.rerouted_mid_slot[k]), fraction,
                        [run.contract.events[i].type for i in acting]),
         events=[run.contract.events[i].name for i in acting],

@@ -154,8 +154,9 @@ class DishChunk:
                 cols[name] = col.to_numpy(zero_copy_only=False)
         site = cols["site"]
         offsets = np.searchsorted(site, np.arange(n_sites + 1)).astype(np.int64)
-        nbytes = sum(a.nbytes for a in cols.values()) + 64 * t.num_rows + t.column("path").nbytes
-        return cls(cols, t.column("path").to_pylist(), offsets, int(nbytes))
+        has_path = "path" in t.column_names
+        nbytes = sum(a.nbytes for a in cols.values()) + (64 * t.num_rows + t.column("path").nbytes if has_path else 0)
+        return cls(cols, t.column("path").to_pylist() if has_path else [], offsets, int(nbytes))
 
 
 @dataclass(frozen=True)
@@ -233,8 +234,8 @@ class RunData:
         self._aggregates: dict[str, object] = {}
         self._aggregates_lock = threading.Lock()
         self._dish_cache: dict[int, DishRows] = {}
-        self._chunks: OrderedDict[int, DishChunk] = OrderedDict()   # dish_steps chunks, LRU
-        self._chunk_locks: dict[int, threading.Lock] = {}
+        self._chunks: OrderedDict[tuple[str, int], DishChunk] = OrderedDict()   # (table, chunk), LRU
+        self._chunk_locks: dict[tuple[str, int], threading.Lock] = {}
         self._chunk_bytes = 0
         self.baseline: RunData | None = self._open_baseline() if open_baseline else None
 
@@ -454,32 +455,55 @@ class RunData:
                  "downlink_bps": np.float64, "uplink_bps": np.float64, "path_changed": bool, "rerouted_mid_slot": bool}
         return np.zeros(0, dtype=kinds.get(name, np.int32))
 
-    def dish_chunk(self, chunk: int) -> DishChunk | None:
-        """One chunk file of dish_steps, the columns the app reads, sorted by (site, t) with each
-        site's row range (cached, at most ``CHUNK_CACHE_BYTES`` of chunks; concurrent callers of
-        one chunk wait for the first reader). None for a chunk the run did not compute."""
+    def dish_chunk(self, chunk: int, table: str = "dish_steps") -> DishChunk | None:
+        """One chunk file of dish_steps (or site_steps), the columns the app reads, sorted by
+        (site, t) with each site's row range (cached, at most ``CHUNK_CACHE_BYTES`` of chunks;
+        concurrent callers of one chunk wait for the first reader). None for a chunk the run did
+        not compute."""
+        key = (table, chunk)
         with self._lock:
-            if chunk in self._chunks:
-                self._chunks.move_to_end(chunk)
-                return self._chunks[chunk]
-            lock = self._chunk_locks.setdefault(chunk, threading.Lock())
+            if key in self._chunks:
+                self._chunks.move_to_end(key)
+                return self._chunks[key]
+            lock = self._chunk_locks.setdefault(key, threading.Lock())
         with lock:
             with self._lock:
-                if chunk in self._chunks:
-                    return self._chunks[chunk]
-            self.store.parts("dish_steps")  # verified against the manifest (once)
-            path = self.store.chunk_path("dish_steps", chunk)
+                if key in self._chunks:
+                    return self._chunks[key]
+            self.store.parts(table)  # verified against the manifest (once)
+            path = self.store.chunk_path(table, chunk)
             if not path.exists():
                 return None
-            t = pq.read_table(path, columns=self._dish_columns)
+            columns = self._dish_columns if table == "dish_steps" else self._site_columns
+            t = pq.read_table(path, columns=columns)
             ch = DishChunk.from_table(t, len(self.sites))
             with self._lock:
-                self._chunks[chunk] = ch
+                self._chunks[key] = ch
                 self._chunk_bytes += ch.nbytes
                 while self._chunk_bytes > CHUNK_CACHE_BYTES and len(self._chunks) > 1:
                     _, old = self._chunks.popitem(last=False)
                     self._chunk_bytes -= old.nbytes
             return ch
+
+    @cached_property
+    def _site_columns(self) -> list[str]:
+        have = set(pq.read_schema(self.store.parts("site_steps")[0]).names)
+        return [c for c in ("t", "site", "n_visible", "n_clear") if c in have]
+
+    def sats_in_view(self, site: int, step: int) -> tuple[int | None, int | None] | None:
+        """(satellites in view, of them clear of the horizon mask) of a site at a step, from the
+        cached site_steps chunk; None when the run has no such row."""
+        if "site_steps" not in self.tables:
+            return None
+        ch = self.dish_chunk(int(step) // self.chunk_steps, "site_steps")
+        if ch is None:
+            return None
+        a, b = int(ch.offsets[site]), int(ch.offsets[site + 1])
+        k = a + int(np.searchsorted(ch.cols["t"][a:b], self.t_ns(step)))
+        if k >= b or ch.cols["t"][k] != self.t_ns(step):
+            return None
+        clear = ch.cols.get("n_clear")
+        return int(ch.cols["n_visible"][k]), (int(clear[k]) if clear is not None and np.isfinite(clear[k]) else None)
 
     @cached_property
     def _dish_columns(self) -> list[str]:
