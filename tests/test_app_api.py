@@ -526,7 +526,8 @@ def test_compare_equals_the_library(compare_server, compare_results):
         r = ref.loc[g["group"]]
         assert g["dishes"] == r["dishes"]
         for key in ("availability", "availability_baseline", "availability_change", "rtt_p50_ms",
-                    "rtt_p50_ms_baseline", "rtt_p50_inflation_ms", "saved_by_satellite_s"):
+                    "rtt_p50_ms_baseline", "rtt_p50_change_ms", "rtt_matched_mean_change_ms",
+                    "rtt_matched_p50_change_ms", "saved_by_satellite_s"):
             assert g[key] == approx(r[key]), (g["group"], key)
         assert g["lost_s_by_leonet_state"] == {s: approx(r[f"lost_s_{s}"]) for s in LOST_STATES}
         assert g["online_by"] == {h: approx(r[f"online_{h}"]) for h in ("satellite", "ground", "both", "none")}

@@ -5,6 +5,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import leonet
@@ -50,7 +51,7 @@ def test_compare_counts_the_core_outage(runs):
     assert (df["availability_baseline"] == 1.0).all()
     assert np.allclose(df["availability"], 50 / 60)
     assert np.allclose(df["lost_s_NO_PATH"], 4 * 10)  # 4 dishes x 10 s in each city
-    assert np.allclose(df["rtt_p50_inflation_ms"], 0.0)
+    assert np.allclose(df["rtt_matched_p50_change_ms"], 0.0)
     assert np.allclose(df["recover_s_core"], 0.0)
     assert df.loc["Kharkiv", "online_satellite"] == pytest.approx(50 / 60)
     assert df.loc["Kharkiv", "online_none"] == pytest.approx(10 / 60)
@@ -132,3 +133,21 @@ def test_congested_is_online_in_summary_compare_report_and_app(runs, tmp_path):
     html = build_report_html(folder)
     for group, avail in summary["availability"].items():
         assert f'data-group="{group}"' in html and f"{avail * 100:.2f}" in html
+
+
+def test_rtt_change_by_hand():
+    """Two dishes of one group over 4 steps, computed by hand. Baseline RTT (ms): dish 0 at
+    10, 10, 10, 10; dish 1 at 20, 20, 20, 20. Scenario: dish 0 at 10, 10, 10, 10 (unchanged);
+    dish 1 down at steps 0-1, then 30, 30. Medians: baseline of {10 x4, 20 x4} = 15; scenario of
+    {10 x4, 30 x2} = 10; change -5. Matched (both connected): dish 0 at 4 steps (diff 0), dish 1 at
+    steps 2-3 (diff +10): mean 20/6 = 3.333, median of {0,0,0,0,10,10} = 0."""
+    from leonet.results.compare import rtt_change_by_group
+
+    t = np.tile(np.arange(4), 2)
+    site = np.repeat([0, 1], 4)
+    base = pd.DataFrame({"t": t, "site": site, "group": "G", "rtt_ms": [10.0] * 4 + [20.0] * 4})
+    scen = pd.DataFrame({"t": t, "site": site, "group": "G", "rtt_ms": [10.0] * 4 + [np.nan, np.nan, 30.0, 30.0]})
+    r = rtt_change_by_group(scen, base).loc["G"]
+    assert r["rtt_p50_ms"] == 10.0 and r["rtt_p50_ms_baseline"] == 15.0 and r["rtt_p50_change_ms"] == -5.0
+    assert r["rtt_matched_mean_change_ms"] == pytest.approx(20 / 6)
+    assert r["rtt_matched_p50_change_ms"] == 0.0

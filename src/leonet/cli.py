@@ -10,6 +10,8 @@ tests/test_architecture.py checks it.
 
 from __future__ import annotations
 
+import contextlib
+
 import sys
 from pathlib import Path
 from typing import Optional
@@ -114,12 +116,58 @@ def run(
     _print_network(network_summary(result.store), result.model.network.warnings if sc.network.enabled else ())
     if sc.events and sc.network.enabled:
         _print_resilience(result, base_result)
-    console.print(f"Results: [bold]{result.store.root}[/] (Parquet; pandas.read_parquet('{result.store.root}/dish_steps'))")
+    _print_results_hint(result.store)
     if report:
         from .results.report import write_report
 
-        console.print(f"Report: [bold]{write_report(result.store.root)}[/] (one HTML file, opens offline; "
+        with _stage_bar("report", quiet=quiet) as progress:
+            report_path = write_report(result.store.root, progress=progress)
+        console.print(f"Report: [bold]{report_path}[/] (one HTML file, opens offline; "
                       f"or browse the run with `leonet serve {result.store.root}`)")
+
+
+@contextlib.contextmanager
+def _stage_bar(what: str, quiet: bool = False):
+    """A progress bar on stderr for a long command; yields ``progress(stage, done, total)``."""
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, disable=quiet, transient=False) as bar:
+        task = bar.add_task(what, total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"{what}: {stage}")
+
+        yield progress
+
+
+def _results_hint(store) -> list[str]:
+    """Where the results are and how to read them: dish_steps for a run with dishes, pair_steps
+    (read one pair with a filter: the whole table of a large pair study does not fit in memory)
+    for a run with station pairs."""
+    from rich.markup import escape
+
+    root = store.root
+    sites = store.read("sites", columns=["name", "kind"]).to_pandas()
+    tables = store.tables()
+    lines = [f"Results: [bold]{escape(str(root))}[/] (Parquet)"]
+    dishes = sites.index[sites["kind"] == "dish"]
+    if len(dishes) and "dish_steps" in tables:
+        d = int(dishes[0])
+        lines.append(escape(f"  dishes: pandas.read_parquet('{root}/dish_steps', filters=[('site', '==', {d})])  "
+                            f"(site: a row of sites.parquet, here {sites['name'].iat[d]}; leave filters out to read "
+                            "every dish)"))
+    if "pair_steps" in tables:
+        stations = sites.index[sites["kind"] == "station"]
+        a, b = (int(stations[0]), int(stations[1])) if len(stations) > 1 else (0, 1)
+        lines.append(escape(f"  station pairs: pyarrow.parquet.read_table('{root}/pair_steps', columns=['t', 'rtt_ms', "
+                            f"'hops'], filters=[('src', '=', {a}), ('dst', '=', {b})])  (src, dst: rows of "
+                            f"sites.parquet, here {sites['name'].iat[a]} -> {sites['name'].iat[b]}; a filtered read "
+                            "keeps memory small)"))
+    return lines
+
+
+def _print_results_hint(store) -> None:
+    for line in _results_hint(store):
+        console.print(line, soft_wrap=True)
 
 
 def _dish_time(seconds: float) -> str:
@@ -149,8 +197,10 @@ def _print_resilience(result, base_result=None) -> None:
     t.add_column("availability", justify="right")
     if base_result is not None:
         t.add_column("baseline", justify="right")
-        t.add_column("RTT p50 (ms)", justify="right")
-        t.add_column("inflation", justify="right")
+        t.add_column("change (pp)", justify="right")
+        t.add_column("RTT p50 ms (baseline)", justify="right")
+        t.add_column("p50 change (ms)", justify="right")
+        t.add_column("same dish+step mean change (ms)", justify="right")
     if base_result is not None and "down_mean_mbps" in df:
         t.add_column("mean down (Mbps)", justify="right")
         t.add_column("unmet demand", justify="right")
@@ -166,7 +216,9 @@ def _print_resilience(result, base_result=None) -> None:
             online = " / ".join(f"{100 * r[f'online_{h}']:.0f}%" for h in ("satellite", "ground", "both", "none"))
         row = [str(group), f"{100 * r['availability']:.1f}%"]
         if base_result is not None:
-            row += [f"{100 * r['availability_baseline']:.1f}%", f"{r['rtt_p50_ms']:.1f}", f"{r['rtt_p50_inflation_ms']:+.1f}"]
+            row += [f"{100 * r['availability_baseline']:.1f}%", f"{100 * r['availability_change']:+.1f}",
+                    f"{r['rtt_p50_ms']:.1f} ({r['rtt_p50_ms_baseline']:.1f})", f"{r['rtt_p50_change_ms']:+.1f}",
+                    f"{r['rtt_matched_mean_change_ms']:+.1f}"]
             if "down_mean_mbps" in df:
                 row += [f"{r['down_mean_mbps']:.1f} (base {r['down_mean_mbps_baseline']:.1f})",
                         f"{100 * r['unmet_down_share']:.0f}% (base {100 * r['unmet_down_share_baseline']:.0f}%)"]
@@ -279,25 +331,6 @@ def _print_pairs(ns) -> None:
             t.add_row(str(r["src"]), str(r["dst"]), f"{100 * r['availability']:.1f}%", f"{r['rtt_p5_ms']:.1f}",
                       f"{r['rtt_p50_ms']:.1f}", f"{r['rtt_p95_ms']:.1f}", f"{r['hops_p50']:g}", str(r["path_changes"]))
         console.print(t)
-
-
-def _working(description: str):
-    """A progress line with a spinner and the elapsed time, for commands whose work has no step
-    count (on stderr; nothing when stderr is not a terminal)."""
-    from rich.progress import SpinnerColumn
-
-    class _Bar:
-        def __enter__(self):
-            self.bar = Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
-                                TimeElapsedColumn(), console=err_console, transient=True)
-            self.bar.__enter__()
-            self.bar.add_task(description, total=None)
-            return self.bar
-
-        def __exit__(self, *exc):
-            return self.bar.__exit__(*exc)
-
-    return _Bar()
 
 
 @app.command()
@@ -427,25 +460,88 @@ def report_cmd(
     availability map, throughput, outage causes). It opens offline."""
     from .results.report import write_report
 
-    with _working(f"writing the report of {results}"):
-        path = write_report(results, out, max_dishes_in_plots=max_dishes)
+    with _stage_bar("report") as progress:
+        path = write_report(results, out, max_dishes_in_plots=max_dishes, progress=progress)
     console.print(f"wrote {path}")
 
 
 @app.command("serve")
 def serve_cmd(
     results: Path = typer.Argument(..., help="A results folder written by `leonet run`."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this machine only)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this machine only). Anything but a loopback address needs --allow-remote."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     open_browser: bool = typer.Option(False, "--open", help="Open the page in the default browser."),
+    allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow --host beyond this machine; every API call then needs a token."),
+    token: Optional[str] = typer.Option(None, "--token", envvar="LEONET_TOKEN", help="The token API calls must carry (header X-Leonet-Token, or ?token=); generated and printed when --allow-remote is given without it."),
+    allowed_host: list[str] = typer.Option([], "--allowed-host", help="Another name this server may be addressed by (the Host header; repeatable). Localhost names and the bound address are always allowed."),
+    dish: Optional[str] = typer.Option(None, "--dish", help="Open this dish's view (its id, the site name) in the printed URL."),
 ):
     """Start the local web app: a globe of the run, each dish's app view (status, latency,
-    outages, obstruction map) and the JSON API it reads (OpenAPI at /openapi.json)."""
+    outages, obstruction map) and the JSON API it reads (OpenAPI at /openapi.json).
+
+    Only requests addressed to this machine by its own names are answered (others: 400). To
+    listen beyond localhost: `--host 0.0.0.0 --allow-remote`; the printed URL then carries a
+    token that every API call needs."""
     from .app.server import serve
 
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        err_console.print(f"[yellow]warning:[/] binding {host}: the app will be reachable from other machines.")
-    serve(results, host=host, port=port, open_browser=open_browser)
+    serve(results, host=host, port=port, open_browser=open_browser, allow_remote=allow_remote, token=token,
+          allowed_hosts=tuple(allowed_host), dish=dish)
+
+
+@app.command("dish", context_settings={"ignore_unknown_options": True})
+def dish_cmd(
+    lat: float = typer.Argument(..., help="The dish's latitude, deg (south negative: `leonet dish -33.92 18.42`)."),
+    lon: float = typer.Argument(..., help="The dish's longitude, deg (east positive)."),
+    horizon: Optional[Path] = typer.Option(None, "--horizon", help="The dish's horizon: CSV with columns azimuth_deg,elevation_deg."),
+    obstruction_map: Optional[Path] = typer.Option(None, "--obstruction-map", help="The obstruction map the dish exports (starlink-grpc-tools): a PNG, a .npy array or a text grid of signal quality (-1 no data)."),
+    map_min_elevation: float = typer.Option(25.0, "--map-min-elevation", min=0, max=89, help="Elevation at the edge of the obstruction map's circle, deg (the dish reports it; 25 by default)."),
+    kit: str = typer.Option("standard", "--kit", help="Dish kit (leonet/data/terminal_kits.csv): its minimum elevation is used."),
+    duration: float = typer.Option(120.0, "--duration", help="Seconds simulated (1 s steps; at most 3,600)."),
+    constellation: str = typer.Option("starlink-2023-12-27", "--constellation", help="starlink-2023-12-27 (the shipped element set, run on its day) or a constellation preset (run from now)."),
+    ground: int = typer.Option(2026, "--ground", help="The built-in ground segment: 2026 or 2023 (gateways and PoPs within reach)."),
+    start: Optional[str] = typer.Option(None, "--start", help="Override the start (UTC, e.g. 2023-12-27T18:00:00Z)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Results folder (default: results/my-dish-LAT-LON)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port of the app."),
+    no_open: bool = typer.Option(False, "--no-open", help="Do not open a browser (print the URL only)."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Run only; do not start the app."),
+):
+    """A dish owner's one command: simulate one dish at LAT LON with its horizon, the gateways
+    and PoPs around it and the constellation of the day, then open the app on that dish."""
+    from .mydish import DISH_NAME, dish_scenario
+    from .scenario import scenario_from_dict
+    from .sim.runner import run as run_scenario
+
+    if horizon is not None and obstruction_map is not None:
+        raise InputError("give --horizon or --obstruction-map, not both", location="--horizon")
+    profile = None
+    if obstruction_map is not None:
+        from .ground.obstruction_map import horizon_from_grid, read_obstruction_grid
+
+        az, el = horizon_from_grid(read_obstruction_grid(obstruction_map), map_min_elevation)
+        profile = list(zip(az.tolist(), el.tolist()))
+    out = out or Path("results") / f"my-dish-{lat:.4f}-{lon:.4f}"
+    data, chosen = dish_scenario(lat, lon, out, horizon=profile, horizon_file=horizon, kit=kit, duration_s=duration,
+                                 constellation=constellation, ground_year=ground, start=start)
+    sc = scenario_from_dict(data, source="leonet dish")
+    err_console.print(f"[bold]leonet dish[/]: {sc.description}; nearest gateway {chosen['nearest_gateway']} "
+                      f"({chosen['nearest_gateway_km']:,.0f} km); from {chosen['start']}")
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("steps"), TimeElapsedColumn(), console=err_console) as bar:
+        task = bar.add_task("simulating", total=sc.time.n_steps)
+        result = run_scenario(sc, out_dir=out, overwrite=True,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+    from .results.summary import network_summary
+
+    row = network_summary(result.store).per_dish.iloc[0]
+    console.print(f"{DISH_NAME}: online {100 * row['availability']:.1f}% of {row['steps']} steps; RTT to the PoP p50 "
+                  f"{_ms(row['rtt_p50_ms'])} ms (p5 {_ms(row['rtt_p5_ms'])}, p95 {_ms(row['rtt_p95_ms'])}); "
+                  f"mostly via {row['top_gateway'] or '-'} to {row['top_pop'] or '-'}", soft_wrap=True)
+    _print_results_hint(result.store)
+    if no_serve:
+        return
+    from .app.server import serve
+
+    serve(result.store.root, port=port, open_browser=not no_open, dish=DISH_NAME)
 
 
 export_app = typer.Typer(help="Export results or scenarios for other tools (CSV, CZML, Hypatia).", no_args_is_help=True)
@@ -462,7 +558,9 @@ def export_csv_cmd(
     """Write the results tables as CSV for spreadsheets (ISO times, names beside indices)."""
     from .results.csv_export import export_csv
 
-    paths = export_csv(results, out_dir or results / "csv", tables=table or None, max_rows=max_rows)
+    with _stage_bar("csv") as progress:
+        paths = export_csv(results, out_dir or results / "csv", tables=table or None, max_rows=max_rows,
+                           progress=progress)
     for p in paths:
         console.print(f"wrote {p} ({p.stat().st_size / 1e6:.1f} MB)")
 
@@ -477,8 +575,9 @@ def export_czml_cmd(
     """Write CZML so the run plays in any Cesium viewer: satellites, dishes by state, serving links."""
     from .results.czml import export_czml
 
-    with _working(f"writing CZML of {results}"):
-        path = export_czml(results, out or results / "run.czml", max_satellites=max_satellites, every_n_steps=every)
+    with _stage_bar("czml") as progress:
+        path = export_czml(results, out or results / "run.czml", max_satellites=max_satellites, every_n_steps=every,
+                           progress=progress)
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

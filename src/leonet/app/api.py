@@ -9,12 +9,12 @@ file path: a dish is looked up by name in the run's sites, tables are opened by 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
 from .. import states as state_vocabulary
-from . import dish, network, schemas
+from . import dish, network, pairs, schemas
 from .run import MAX_SPAN_STEPS, RunData
 
 #: Upper bounds of the size parameters (the defaults are lower).
@@ -116,8 +116,35 @@ def regions(request: Request, offset: Offset = 0, limit: Annotated[int, Query(ge
 @router.get("/compare", response_model=schemas.Compare, responses=NO_BASELINE,
             summary="Scenario vs baseline (the same scenario without its events), per dish group, and the events")
 def compare(request: Request, offset: Offset = 0, limit: Annotated[int, Query(ge=1, le=LIMITS["max_list"])] = 200):
-    """What the events cost, per dish group: availability with and without them, RTT inflation
+    """What the events cost, per dish group: availability with and without them, RTT p50 of both and its change in ms
     (matched step by step), lost time by cause, by what users were online, what the satellite
     saved, and the time to recover after each event's end (`leonet.results.compare.compare`).
     Only for a run made with `leonet run SCENARIO --baseline`; otherwise 404."""
     return network.compare(_data(request), offset, limit)
+
+
+StationName = Annotated[str, Query(min_length=1, max_length=200, description="A station's name (from /api/v1/pairs).")]
+NO_PAIRS = {404: {"model": schemas.Problem, "description": "The run has no station pairs, or no such station or pair."}}
+
+
+@router.get("/pairs", response_model=schemas.PairList, responses=NO_PAIRS,
+            summary="A station-pair run's pairs, with availability and RTT over the run")
+def pair_list(request: Request, offset: Offset = 0, limit: Annotated[int, Query(ge=1, le=LIMITS["max_list"])] = 100,
+              station: Annotated[str | None, Query(max_length=200, description="Only pairs with this station at either end.")] = None,
+              order: Annotated[Literal["name", "rtt_p50_desc"], Query(description="name: by (src, dst); rtt_p50_desc: highest median RTT first.")] = "name"):
+    return pairs.pair_list(_data(request), offset, limit, station, order)
+
+
+@router.get("/pairs/history", response_model=schemas.PairHistory, responses=NO_PAIRS,
+            summary=f"One pair's RTT over a window of at most {MAX_SPAN_STEPS} steps")
+def pair_history(request: Request, src: StationName, dst: StationName, start_step: StartStep = None, end_step: EndStep = None):
+    return pairs.history(_data(request), src, dst, start_step, end_step)
+
+
+@router.get("/pairs/routes", response_model=schemas.PairRoutes, responses=NO_PAIRS,
+            summary="The routes the pairs took at one step (station, satellites, station), to draw on the globe")
+def pair_routes(request: Request, step: Step = None, t: When = None,
+                src: Annotated[str | None, Query(max_length=200)] = None,
+                dst: Annotated[str | None, Query(max_length=200)] = None,
+                limit: Annotated[int, Query(ge=1, le=LIMITS["max_tracks"])] = 20):
+    return pairs.routes(_data(request), step, t, src, dst, limit)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..horizon import blocked
 from . import schemas
-from .run import BASELINE_DIR, NotFound, RunData, finite_or_none, iso, round_list
+from .run import BASELINE_DIR, EVENT_ALERT, NotFound, RunData, finite_or_none, iso, round_list
 from .snapshot import stride_pick
 
 
@@ -32,8 +32,14 @@ def dishes(run: RunData, offset: int, limit: int, group: str | None) -> schemas.
     )
 
 
-def _alerts(leonet_state: str, rerouted: bool, fraction: float | None) -> list[str]:
+def _alerts(leonet_state: str, rerouted: bool, fraction: float | None, event_types: list[str] = ()) -> list[str]:
+    """The dish's alerts at one step: from its state, its sky, and the events acting on it
+    (``event_types``, :data:`leonet.app.run.EVENT_ALERT`); each alert once, in a fixed order."""
     alerts = []
+    if leonet_state == "JAMMED":
+        alerts.append("jammed")
+    if leonet_state == "OFFLINE":
+        alerts.append("dish_offline")
     if leonet_state == "OBSTRUCTED":
         alerts.append("obstructed")
     if leonet_state == "NO_SATS":
@@ -46,6 +52,12 @@ def _alerts(leonet_state: str, rerouted: bool, fraction: float | None) -> list[s
         alerts.append("congested")
     if fraction:
         alerts.append("sky_obstructed")
+    if leonet_state == "JAMMED" and "jamming" not in event_types:
+        event_types = [*event_types, "jamming"]
+    for typ in event_types:
+        alert = EVENT_ALERT.get(typ)
+        if alert is not None and alert not in alerts:
+            alerts.append(alert)
     return alerts
 
 
@@ -69,10 +81,13 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
                                           np.array([sat]), np.array([t_ns]))
         azimuth, elevation = finite_or_none(az[0, 0]), finite_or_none(el[0, 0])
     fraction, wedges = run.obstruction_stats(site)
-    seen = None
-    if "site_steps" in run.tables:
-        table = run.chunk_table("site_steps", step, site=site)
-        seen = table.to_pylist()[0] if table is not None and table.num_rows else None
+    # The gateway and PoP the dish uses now, or used last (so a struck one still names the dish).
+    used = np.flatnonzero(rows.gateway[:k + 1] >= 0)
+    last = int(used[-1]) if len(used) else k
+    acting = run.events_on_dish(site, t_ns, (int(rows.gateway[last]), int(rows.pop[last])))
+    if leonet_state == "JAMMED":  # a jammer acts by area: the active jamming events jam this dish
+        acting += [i for i in run.active_events(t_ns) if run.contract.events[i].type == "jamming" and i not in acting]
+    seen = run.sats_in_view(site, step)
     return schemas.DishStatus(
         id=dish_id, site=site, group=str(r.group), lat_deg=float(r.lat_deg), lon_deg=float(r.lon_deg),
         step=step, t=iso(t_ns), t_s=step * run.step_s,
@@ -92,9 +107,11 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
         hops=int(rows.hops[k]) if rows.hops[k] >= 0 else None,
         path=[int(x) for x in (rows.path[k] or [])],
         slot_start=iso(int(rows.slot_start_ns[k])),
-        satellites_in_view=int(seen["n_visible"]) if seen else None,
-        satellites_clear=int(seen["n_clear"]) if seen and seen.get("n_clear") is not None else None,
-        alerts=_alerts(leonet_state, bool(rows.rerouted_mid_slot[k]), fraction),
+        satellites_in_view=seen[0] if seen else None,
+        satellites_clear=seen[1] if seen else None,
+        alerts=_alerts(leonet_state, bool(rows.rerouted_mid_slot[k]), fraction,
+                       [run.contract.events[i].type for i in acting]),
+        events=[run.contract.events[i].name for i in acting],
     )
 
 

@@ -44,10 +44,13 @@ def snapshot(run: RunData, step: int | None, t: datetime | None, max_satellites:
     links = sky.links[stride_pick(len(sky.links), max_links)]
     a, b = links[:, 0], links[:, 1]
     ground = {}
-    for kind in ("gateway", "pop"):
+    struck = run.struck_sites(t_ns)
+    for kind in ("gateway", "pop", "station"):
         g = run.sites[run.sites["kind"] == kind].iloc[:2000]
-        ground[kind] = schemas.GroundColumns(name=g["name"].astype(str).tolist(), lat_deg=round_list(g["lat_deg"], 4),
-                                             lon_deg=round_list(g["lon_deg"], 4))
+        names = g["name"].astype(str).tolist()
+        ground[kind] = schemas.GroundColumns(name=names, lat_deg=round_list(g["lat_deg"], 4),
+                                             lon_deg=round_list(g["lon_deg"], 4),
+                                             down_by=[struck.get(n) for n in names])
     dishes = schemas.DishColumns(total=int(len(run.dish_sites)), shown=0, by_state={}, by_leonet_state={}, id=[],
                                  lat_deg=[], lon_deg=[], state=[], leonet_state=[], pop_ping_latency_ms=[])
     if run.has_network and len(run.dish_sites):
@@ -81,7 +84,7 @@ def snapshot(run: RunData, step: int | None, t: datetime | None, max_satellites:
             a_lat_deg=round_list(sky.lat_deg[a], 3), a_lon_deg=round_list(sky.lon_deg[a], 3),
             b_lat_deg=round_list(sky.lat_deg[b], 3), b_lon_deg=round_list(sky.lon_deg[b], 3),
         ),
-        gateways=ground["gateway"], pops=ground["pop"], dishes=dishes,
+        gateways=ground["gateway"], pops=ground["pop"], stations=ground["station"], dishes=dishes,
     )
 
 
@@ -170,7 +173,9 @@ def _compare(run: RunData) -> list[schemas.CompareGroup]:
             availability_change=finite_or_none(r["availability_change"]),
             rtt_p50_ms=finite_or_none(r["rtt_p50_ms"]),
             rtt_p50_ms_baseline=finite_or_none(r["rtt_p50_ms_baseline"]),
-            rtt_p50_inflation_ms=finite_or_none(r["rtt_p50_inflation_ms"]),
+            rtt_p50_change_ms=finite_or_none(r["rtt_p50_change_ms"]),
+            rtt_matched_mean_change_ms=finite_or_none(r["rtt_matched_mean_change_ms"]),
+            rtt_matched_p50_change_ms=finite_or_none(r["rtt_matched_p50_change_ms"]),
             lost_s_by_leonet_state=by_state, lost_s_by_cause=_by_dish_word(by_state),
             online_by=online,
             saved_by_satellite_s=finite_or_none(r["saved_by_satellite_s"]) if "saved_by_satellite_s" in df.columns else None,
@@ -199,6 +204,10 @@ def warm_up(run: RunData) -> threading.Thread:
     def work():
         try:
             run.obstruction_stats(int(run.dish_sites[0]) if len(run.dish_sites) else 0)
+            if "pair_steps" in run.tables:
+                from .pairs import pair_list
+
+                pair_list(run, 0, 1, None, "name")
             if run.has_network:
                 regions(run, 0, 1)
                 if run.baseline is not None and run.baseline.has_network:

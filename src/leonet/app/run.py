@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
@@ -56,7 +57,25 @@ ALERTS = {
     "rerouted_mid_slot": "the slot's path broke at this step and the dish was rerouted",
     "congested": "connected, but the downlink is below the scenario's congestion threshold",
     "sky_obstructed": "part of the sky this dish looked at during the run was obstructed",
+    "jammed": "the downlink is jammed now (a jamming event covers this dish)",
+    "dish_offline": "the dish itself is offline now (e.g. bricked by an event)",
+    # Events acting on this dish now (events.json: the run's resolved targets and instants):
+    "jamming": "a jamming event is active where this dish is",
+    "ground_internet_down": "an event has this dish's ground (terrestrial) internet down",
+    "demand_surge": "an event raises this dish's demand (more users)",
+    "core_outage": "an event has the core (every PoP) down",
+    "dish_bricking": "an event bricks this dish",
+    "ground_segment_loss": "an event has the gateway or PoP this dish uses (or last used) down",
+    "satellite_failures": "an event has satellites failing",
 }
+
+#: Event type -> the alert a dish gets while the event acts on it.
+EVENT_ALERT = {"jamming": "jamming", "terrestrial_outage": "ground_internet_down", "demand_surge": "demand_surge",
+               "core_outage": "core_outage", "dish_bricking": "dish_bricking", "gateway_loss": "ground_segment_loss",
+               "pop_loss": "ground_segment_loss", "fibre_cut": "ground_segment_loss",
+               "satellite_failures": "satellite_failures"}
+#: Events whose targets are ground sites that go down (marked on the globe while they act).
+SITE_LOSS_EVENTS = ("gateway_loss", "pop_loss")
 
 
 def dish_states(leonet_states) -> np.ndarray:
@@ -101,6 +120,43 @@ def round_list(a: np.ndarray, digits: int) -> list:
 def ns_column(col: pa.ChunkedArray) -> np.ndarray:
     """A timestamp column as int64 ns."""
     return col.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+
+
+#: At most this many bytes of dish_steps chunks are kept in memory by the app.
+CHUNK_CACHE_BYTES = 1 << 30
+
+
+@dataclass(frozen=True)
+class DishChunk:
+    """One chunk of dish_steps, sorted by (site, t): ``cols`` name -> (R,) array, ``path`` (R,)
+    lists of satellite indices, ``offsets`` (sites + 1,): site s has rows offsets[s]:offsets[s+1]."""
+
+    cols: dict
+    path: list
+    offsets: np.ndarray
+    nbytes: int
+
+    @classmethod
+    def from_table(cls, t: pa.Table, n_sites: int) -> DishChunk:
+        t = t.take(pc.sort_indices(t, [("site", "ascending"), ("t", "ascending")]))
+        cols = {}
+        for name in t.column_names:
+            if name == "path":
+                continue
+            col = t.column(name)
+            if name in ("t", "slot_start"):
+                cols[name] = ns_column(col)
+            elif name == "state":
+                cols[name] = np.asarray(col.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+            elif name in ("rtt_ms", "downlink_bps", "uplink_bps"):
+                cols[name] = col.to_numpy(zero_copy_only=False).astype(np.float64)
+            else:
+                cols[name] = col.to_numpy(zero_copy_only=False)
+        site = cols["site"]
+        offsets = np.searchsorted(site, np.arange(n_sites + 1)).astype(np.int64)
+        has_path = "path" in t.column_names
+        nbytes = sum(a.nbytes for a in cols.values()) + (64 * t.num_rows + t.column("path").nbytes if has_path else 0)
+        return cls(cols, t.column("path").to_pylist() if has_path else [], offsets, int(nbytes))
 
 
 @dataclass(frozen=True)
@@ -178,6 +234,9 @@ class RunData:
         self._aggregates: dict[str, object] = {}
         self._aggregates_lock = threading.Lock()
         self._dish_cache: dict[int, DishRows] = {}
+        self._chunks: OrderedDict[tuple[str, int], DishChunk] = OrderedDict()   # (table, chunk), LRU
+        self._chunk_locks: dict[tuple[str, int], threading.Lock] = {}
+        self._chunk_bytes = 0
         self.baseline: RunData | None = self._open_baseline() if open_baseline else None
 
     def _open_baseline(self) -> RunData | None:
@@ -267,6 +326,40 @@ class RunData:
             limits={},
         )
 
+    # -- events ----------------------------------------------------------------------------
+    @cached_property
+    def _event_sites(self) -> list[frozenset]:
+        return [frozenset(e.sites) | frozenset(e.gateway_fibres) for e in self.contract.events]
+
+    def active_events(self, t_ns: int) -> list[int]:
+        """Indices (into ``contract.events``) of the events acting at ``t_ns``: start <= t < end."""
+        return [i for i, e in enumerate(self.contract.events)
+                if e.start_ns <= t_ns and (e.end_ns is None or t_ns < e.end_ns)]
+
+    def events_on_dish(self, site: int, t_ns: int, used_sites: tuple[int, ...] = ()) -> list[int]:
+        """The active events that act on one dish at ``t_ns``: those naming it (or the gateway/PoP
+        in ``used_sites``) among their targets, and those without site targets that act on every
+        dish (core outage; a jamming event resolved to no site list)."""
+        name = str(self.site_names[site])
+        used = {str(self.site_names[u]) for u in used_sites if u is not None and u >= 0}
+        out = []
+        for i in self.active_events(t_ns):
+            e, targets = self.contract.events[i], self._event_sites[i]
+            if name in targets or (e.type in ("gateway_loss", "pop_loss", "fibre_cut") and used & targets) \
+                    or (not targets and e.type == "core_outage"):
+                out.append(i)
+        return out
+
+    def struck_sites(self, t_ns: int) -> dict[str, str]:
+        """Ground sites down at ``t_ns`` by a gateway_loss or pop_loss event: name -> event name."""
+        out = {}
+        for i in self.active_events(t_ns):
+            e = self.contract.events[i]
+            if e.type in SITE_LOSS_EVENTS:
+                for s in e.sites:
+                    out.setdefault(s, e.name)
+        return out
+
     # -- time ------------------------------------------------------------------------------
     def step_of(self, step: int | None, t: datetime | None) -> int:
         """The step asked for by number or by UTC time (the step at or before it); default: last."""
@@ -321,39 +414,96 @@ class RunData:
             raise NotFound("this run has no network results (table dish_steps); run it with network.enabled: true")
 
     def dish_rows(self, site: int) -> DishRows:
-        """All steps of one dish (cached; one filtered read of dish_steps)."""
+        """All steps of one dish (cached), gathered from the per-chunk site indexes
+        (:meth:`dish_chunk`): each chunk file of dish_steps is read once, for every dish."""
         self.need_network()
         with self._lock:
             if site in self._dish_cache:
                 return self._dish_cache[site]
-        t = self.store.read("dish_steps", columns=self._dish_columns, filters=[("site", "=", int(site))])
-        t = t.take(pc.sort_indices(t, [("t", "ascending")]))
-        tn = ns_column(t.column("t"))
-        state = np.asarray(t.column("state").cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+        pieces = []
+        for c in range(self.manifest.chunks_total):
+            ch = self.dish_chunk(c)
+            if ch is not None:
+                a, b = int(ch.offsets[site]), int(ch.offsets[site + 1])
+                if b > a:
+                    pieces.append((ch, a, b))
 
-        def rate(name):
-            return t.column(name).to_numpy(zero_copy_only=False).astype(np.float64) if name in t.column_names else None
+        def cat(name):
+            arrays = [ch.cols[name][a:b] for ch, a, b in pieces]
+            return np.concatenate(arrays) if arrays else self._empty_column(name)
 
+        tn = cat("t")
+        state = cat("state")
         rows = DishRows(
             step=(tn - self.start_ns) // self.step_ns,
             state=state, dish_state=dish_states(state),
-            rtt_ms=t.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float64),
-            serving_sat=t.column("serving_sat").to_numpy(zero_copy_only=False),
-            gateway=t.column("gateway").to_numpy(zero_copy_only=False),
-            pop=t.column("pop").to_numpy(zero_copy_only=False),
-            slot_start_ns=ns_column(t.column("slot_start")),
-            isl_hops=t.column("isl_hops").to_numpy(zero_copy_only=False),
-            hops=t.column("hops").to_numpy(zero_copy_only=False),
-            path=t.column("path").to_pylist(),
-            path_changed=t.column("path_changed").to_numpy(zero_copy_only=False),
-            rerouted_mid_slot=t.column("rerouted_mid_slot").to_numpy(zero_copy_only=False),
-            downlink_bps=rate("downlink_bps"), uplink_bps=rate("uplink_bps"),
+            rtt_ms=cat("rtt_ms"), serving_sat=cat("serving_sat"), gateway=cat("gateway"), pop=cat("pop"),
+            slot_start_ns=cat("slot_start"), isl_hops=cat("isl_hops"), hops=cat("hops"),
+            path=[p for ch, a, b in pieces for p in ch.path[a:b]],
+            path_changed=cat("path_changed"), rerouted_mid_slot=cat("rerouted_mid_slot"),
+            downlink_bps=cat("downlink_bps") if "downlink_bps" in self._dish_columns else None,
+            uplink_bps=cat("uplink_bps") if "uplink_bps" in self._dish_columns else None,
         )
         with self._lock:
             if len(self._dish_cache) >= 256:
                 self._dish_cache.pop(next(iter(self._dish_cache)))
             self._dish_cache[site] = rows
         return rows
+
+    def _empty_column(self, name: str) -> np.ndarray:
+        kinds = {"t": np.int64, "slot_start": np.int64, "state": object, "rtt_ms": np.float64,
+                 "downlink_bps": np.float64, "uplink_bps": np.float64, "path_changed": bool, "rerouted_mid_slot": bool}
+        return np.zeros(0, dtype=kinds.get(name, np.int32))
+
+    def dish_chunk(self, chunk: int, table: str = "dish_steps") -> DishChunk | None:
+        """One chunk file of dish_steps (or site_steps), the columns the app reads, sorted by
+        (site, t) with each site's row range (cached, at most ``CHUNK_CACHE_BYTES`` of chunks;
+        concurrent callers of one chunk wait for the first reader). None for a chunk the run did
+        not compute."""
+        key = (table, chunk)
+        with self._lock:
+            if key in self._chunks:
+                self._chunks.move_to_end(key)
+                return self._chunks[key]
+            lock = self._chunk_locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._lock:
+                if key in self._chunks:
+                    return self._chunks[key]
+            self.store.parts(table)  # verified against the manifest (once)
+            path = self.store.chunk_path(table, chunk)
+            if not path.exists():
+                return None
+            columns = self._dish_columns if table == "dish_steps" else self._site_columns
+            t = pq.read_table(path, columns=columns)
+            ch = DishChunk.from_table(t, len(self.sites))
+            with self._lock:
+                self._chunks[key] = ch
+                self._chunk_bytes += ch.nbytes
+                while self._chunk_bytes > CHUNK_CACHE_BYTES and len(self._chunks) > 1:
+                    _, old = self._chunks.popitem(last=False)
+                    self._chunk_bytes -= old.nbytes
+            return ch
+
+    @cached_property
+    def _site_columns(self) -> list[str]:
+        have = set(pq.read_schema(self.store.parts("site_steps")[0]).names)
+        return [c for c in ("t", "site", "n_visible", "n_clear") if c in have]
+
+    def sats_in_view(self, site: int, step: int) -> tuple[int | None, int | None] | None:
+        """(satellites in view, of them clear of the horizon mask) of a site at a step, from the
+        cached site_steps chunk; None when the run has no such row."""
+        if "site_steps" not in self.tables:
+            return None
+        ch = self.dish_chunk(int(step) // self.chunk_steps, "site_steps")
+        if ch is None:
+            return None
+        a, b = int(ch.offsets[site]), int(ch.offsets[site + 1])
+        k = a + int(np.searchsorted(ch.cols["t"][a:b], self.t_ns(step)))
+        if k >= b or ch.cols["t"][k] != self.t_ns(step):
+            return None
+        clear = ch.cols.get("n_clear")
+        return int(ch.cols["n_visible"][k]), (int(clear[k]) if clear is not None and np.isfinite(clear[k]) else None)
 
     @cached_property
     def _dish_columns(self) -> list[str]:
@@ -369,14 +519,15 @@ class RunData:
     def sat_name(self, sat: int) -> str | None:
         return None if sat < 0 else str(self.sky.constellation.names[sat])
 
-    def chunk_table(self, table: str, step: int, columns: list[str] | None = None, site: int | None = None) -> pa.Table | None:
+    def chunk_table(self, table: str, step: int, columns: list[str] | None = None, site: int | None = None,
+                    extra_filters: list | None = None) -> pa.Table | None:
         """The rows of one step (and one site) of a per-step table, reading only the chunk file
         that holds it; None when the run did not compute that chunk."""
         path = self.store.chunk_path(table, int(step) // self.chunk_steps)
         if not path.exists():
             return None
         ts = pa.scalar(self.t_ns(step), pa.timestamp("ns", tz="UTC"))
-        filters = [("t", "=", ts)] + ([("site", "=", int(site))] if site is not None else [])
+        filters = [("t", "=", ts)] + ([("site", "=", int(site))] if site is not None else []) + list(extra_filters or [])
         return pq.read_table(path, columns=columns, filters=filters)
 
     # -- obstruction statistics over the run ----------------------------------------------

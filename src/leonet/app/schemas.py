@@ -132,7 +132,8 @@ class DishStatus(BaseModel):
     slot_start: str = Field(description="Start of the reconfiguration slot in force (UTC); the slot period is RunInfo.slot_period_s.")
     satellites_in_view: int | None
     satellites_clear: int | None = Field(description="Satellites in view and not behind the mask.")
-    alerts: list[str] = Field(description="Active alerts; see /api/v1/run for their meanings. The dish's hardware alerts are not modelled.")
+    alerts: list[str] = Field(description="Active alerts (from the state, the sky, and the events acting on this dish now); see /api/v1/run for their meanings. The dish's hardware alerts are not modelled.")
+    events: list[str] = Field(default_factory=list, description="Names of the scenario's events acting on this dish at this step (events.json; /api/v1/compare lists them).")
 
 
 class HistorySummary(BaseModel):
@@ -240,6 +241,7 @@ class GroundColumns(BaseModel):
     name: list[str]
     lat_deg: list[float | None]
     lon_deg: list[float | None]
+    down_by: list[str | None] = Field(default_factory=list, description="Per site: the gateway_loss/pop_loss event that has it down at this step (events.json), or null.")
 
 
 class DishColumns(BaseModel):
@@ -264,6 +266,7 @@ class Snapshot(BaseModel):
     laser_links: LinkColumns
     gateways: GroundColumns
     pops: GroundColumns
+    stations: GroundColumns = Field(description="The run's ground stations (a station-pair run); empty otherwise.")
     dishes: DishColumns
 
 
@@ -325,10 +328,12 @@ class CompareGroup(BaseModel):
     dishes: int
     availability: float | None = Field(description="Share of dish-steps not in an outage state in the scenario (CONGESTED is online, as in `leonet summary`).")
     availability_baseline: float | None = Field(description="The same in the baseline (no events).")
-    availability_change: float | None = Field(description="availability - availability_baseline.")
-    rtt_p50_ms: float | None
-    rtt_p50_ms_baseline: float | None
-    rtt_p50_inflation_ms: float | None = Field(description="Median over (step, dish) connected in both runs of scenario RTT - baseline RTT (matched step by step, so outages do not bias it).")
+    availability_change: float | None = Field(description="availability - availability_baseline, a share (x100: percentage points).")
+    rtt_p50_ms: float | None = Field(description="Median RTT (ms) over the group's connected dish-steps in the scenario.")
+    rtt_p50_ms_baseline: float | None = Field(description="The same in the baseline (ms).")
+    rtt_p50_change_ms: float | None = Field(description="rtt_p50_ms - rtt_p50_ms_baseline (ms): how far the median moved.")
+    rtt_matched_mean_change_ms: float | None = Field(description="Mean over (step, dish) connected in both runs of scenario RTT - baseline RTT (ms; the same dishes at the same instants).")
+    rtt_matched_p50_change_ms: float | None = Field(description="The median of those matched differences (ms); often 0 when most dish-steps are unchanged, which is why it is not the median's change.")
     lost_s_by_leonet_state: dict[str, float] = Field(description="Dish-seconds lost in the scenario by outage state (NO_SATS, NO_PATH, OBSTRUCTED, OFFLINE, JAMMED; CONGESTED is online, not lost), weighted by the dishes each site stands for.")
     lost_s_by_cause: dict[str, float] = Field(description="The same in the dish's words (NO_PINGS for NO_PATH, ...).")
     online_by: OnlineBy | None = Field(description="By what users were online in the scenario (dish_steps.online_by); null when the run has no terrestrial comparison.")
@@ -346,6 +351,57 @@ class Compare(BaseModel):
     offset: int
     limit: int
     groups: list[CompareGroup]
+
+
+class PairRef(BaseModel):
+    src: str = Field(description="The first station's name (each direction is its own pair).")
+    dst: str
+    steps: int = Field(description="Steps the run computed for this pair.")
+    availability: float | None = Field(description="Share of those steps with a route.")
+    rtt_p50_ms: float | None = Field(description="Median RTT over the steps with a route (ms).")
+    rtt_p95_ms: float | None
+
+
+class PairList(BaseModel):
+    total: int = Field(description="Pairs matching the query.")
+    offset: int
+    limit: int
+    stations: int
+    pairs: list[PairRef]
+
+
+class PairHistory(BaseModel):
+    src: str
+    dst: str
+    start_step: int
+    end_step: int
+    start: str
+    step_s: float
+    steps: list[int]
+    t_s: list[float]
+    rtt_ms: list[float | None] = Field(description="RTT per step (ms); null where the pair had no route.")
+    hops: list[int | None]
+    path_changed: list[bool]
+    availability: float | None = Field(description="Share of the window's steps with a route.")
+    rtt_p50_ms: float | None
+    rtt_p95_ms: float | None
+
+
+class PairRoute(BaseModel):
+    src: str
+    dst: str
+    rtt_ms: float | None
+    path: list[int] = Field(description="Satellite indices from src to dst.")
+    lon_deg: list[float | None] = Field(description="The route's points: src station, each satellite at this step, dst station.")
+    lat_deg: list[float | None]
+
+
+class PairRoutes(BaseModel):
+    step: int
+    t: str
+    total: int = Field(description="Pairs at this step matching the query.")
+    shown: int
+    routes: list[PairRoute]
 
 
 class Problem(BaseModel):

@@ -9,13 +9,35 @@ CDN) are switched off; the OpenAPI document is at ``/openapi.json``. A Content-S
 
 Static files are a fixed table of names -> files known at start-up; a request names one of those
 or gets 404. No request path is ever joined to a folder.
+
+Who may ask (:class:`Access`):
+
+* **Host allow-list.** Every request's ``Host`` header must name this machine as the browser
+  reached it: a localhost name (``localhost``, ``127.0.0.1``, ``::1``), the bound address, and
+  names given with ``--allowed-host``; listening on a wildcard address (``0.0.0.0``, ``::``) with
+  ``--allow-remote`` also accepts this machine's host names and any IP literal (a DNS-rebinding
+  page always comes under a name of its own). Anything else is answered 400 before any work.
+* **Beyond localhost, a token.** Binding anything but a loopback address needs ``--allow-remote``,
+  and then a token (given, or generated and printed): every ``/api`` and ``/openapi.json`` request
+  must carry it, as the header ``X-Leonet-Token: T``, ``Authorization: Bearer T``, or the query
+  parameter ``token=T``; without it, 401. The page gets it from the URL it is opened with
+  (``/?token=T``, printed at start) and sends it as the header.
+* **Bounded work.** Every parameter is bounded (:mod:`leonet.app.api`); dish answers come from
+  per-chunk site indexes read once per chunk file (:class:`leonet.app.run.DishChunk`, memory
+  bounded by ``CHUNK_CACHE_BYTES``), so no request reads a whole table.
 """
 
 from __future__ import annotations
 
+import hmac
+from contextlib import asynccontextmanager
+import ipaddress
+import secrets
+import socket
 import sys
 import threading
 import webbrowser
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -57,6 +79,74 @@ constellation at any step. Read-only; every query is bounded (time span, list si
 """
 
 
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+WILDCARD = ("0.0.0.0", "::", "")
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return False
+
+
+def host_name(header: str) -> str:
+    """The name of a Host header, without its port and IPv6 brackets, lower case."""
+    h = header.strip().lower()
+    if h.startswith("["):
+        return h[1:h.find("]")] if "]" in h else h
+    if h.count(":") == 1:
+        h = h.split(":", 1)[0]
+    return h.rstrip(".")
+
+
+@dataclass
+class Access:
+    """Who may ask: the Host names accepted and the token every API call must carry (None: no
+    token, the localhost default)."""
+
+    bind: str = "127.0.0.1"
+    token: str | None = None
+    extra_hosts: tuple[str, ...] = ()
+    allowed: set[str] = field(init=False)
+
+    def __post_init__(self):
+        self.allowed = {*LOOPBACK_NAMES, host_name(self.bind), *(host_name(h) for h in self.extra_hosts)}
+        self.any_ip = self.bind in WILDCARD
+        if self.any_ip:
+            for name in (socket.gethostname(), socket.getfqdn()):
+                if name:
+                    self.allowed.add(name.lower())
+
+    def host_ok(self, header: str | None) -> bool:
+        if not header:
+            return False
+        name = host_name(header)
+        return name in self.allowed or (self.any_ip and _is_ip(name))
+
+    def token_ok(self, request: Request) -> bool:
+        if self.token is None:
+            return True
+        given = request.headers.get("x-leonet-token")
+        if given is None:
+            auth = request.headers.get("authorization", "")
+            if auth.lower().startswith("bearer "):
+                given = auth[7:].strip()
+        if given is None:
+            given = request.query_params.get("token")
+        return given is not None and hmac.compare_digest(given.encode(), self.token.encode())
+
+
 def _static_files() -> dict[str, tuple[Path, str]]:
     """The only files served under /static: name -> (file, media type)."""
     here = Path(str(resources.files("leonet.app") / "static"))
@@ -72,15 +162,24 @@ def _static_files() -> dict[str, tuple[Path, str]]:
     }
 
 
-def create_app(results_dir: str | Path) -> FastAPI:
-    """The application for one results folder.
+def create_app(results_dir: str | Path, access: Access | None = None) -> FastAPI:
+    """The application for one results folder; ``access`` (default: localhost only, no token)
+    says which Host names are served and which token the API needs.
 
     Raises :class:`~leonet.errors.InputError` when ``results_dir`` is not a leonet results folder.
     """
     data = RunData(results_dir)
     data.sky  # build the constellation now, so the first request is quick
-    warm_up(data)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        # Run-wide aggregates in the background once the server starts listening (not before:
+        # they would compete with start-up for the interpreter and delay the first answer).
+        warm_up(data)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title=f"leonet dish API - {data.manifest.scenario or data.root.name}",
         version=__version__, description=DESCRIPTION,
         docs_url=None, redoc_url=None, openapi_url="/openapi.json",
@@ -91,9 +190,22 @@ def create_app(results_dir: str | Path) -> FastAPI:
     files = _static_files()
     index_html = Path(str(resources.files("leonet.app") / "static" / "index.html"))
 
+    access = access or Access()
+    app.state.access = access
+
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
-        response = await call_next(request)
+        if not access.host_ok(request.headers.get("host")):
+            response = JSONResponse({"detail": "this server answers only requests addressed to it by one of its own "
+                                               "names (Host header not allowed); see `leonet serve --help`"},
+                                    status_code=400)
+        elif (request.url.path.startswith("/api/") or request.url.path == "/openapi.json") and not access.token_ok(request):
+            response = JSONResponse({"detail": "a token is required: open the URL `leonet serve` printed (it ends in "
+                                               "?token=...), or send the header X-Leonet-Token"},
+                                    status_code=401)
+        else:
+            response = await call_next(request)
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
@@ -127,26 +239,52 @@ def create_app(results_dir: str | Path) -> FastAPI:
     return app
 
 
-def app_url(host: str, port: int) -> str:
+def app_url(host: str, port: int, token: str | None = None, dish: str | None = None) -> str:
+    """The page's URL (with the token and the dish to open as query parameters)."""
+    from urllib.parse import urlencode
+
+    if host in WILDCARD:
+        host = socket.gethostname() or "127.0.0.1"
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/"
+    query = {k: v for k, v in (("token", token), ("dish", dish)) if v}
+    return f"http://{shown}:{port}/" + (f"?{urlencode(query)}" if query else "")
 
 
-def serve(results_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False) -> None:
+def serve(results_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
+          allow_remote: bool = False, token: str | None = None, allowed_hosts: tuple[str, ...] = (),
+          dish: str | None = None) -> None:
     """Serve one results folder until interrupted (Ctrl-C).
 
+    ``host`` beyond loopback needs ``allow_remote=True``, and then a token (``token``, or one
+    generated here and printed in the URL). ``dish`` opens that dish's view in the printed URL.
+
     Raises :class:`~leonet.errors.InputError` before binding anything when ``results_dir`` is not
-    a results folder.
+    a results folder, or when ``host`` is not loopback and ``allow_remote`` is not set.
     """
     import uvicorn
 
-    app = create_app(results_dir)
-    url = app_url(host, port)
+    from ..errors import InputError
+
+    remote = not is_loopback(host)
+    if remote and not allow_remote:
+        raise InputError(f"listening on {host} would let other machines reach this server: add --allow-remote "
+                         "(a token is then required; one is generated unless --token gives it)", location="--host")
+    if token is not None and len(token) < 16:
+        raise InputError("a token must be at least 16 characters", location="--token")
+    if remote and token is None:
+        token = secrets.token_urlsafe(24)
+    access = Access(bind=host, token=token, extra_hosts=tuple(allowed_hosts))
+    app = create_app(results_dir, access)
+    url = app_url(host, port, token, dish)
     print(f"leonet app: open {url}", flush=True)
-    print(f"  serving {app.state.run_data.root} (read-only); API at {url}api/v1/run, "
-          f"OpenAPI at {url}openapi.json; Ctrl-C stops it.", flush=True)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"  warning: bound to {host}, so other machines can reach this server.", file=sys.stderr, flush=True)
+    base = app_url(host, port)
+    print(f"  serving {app.state.run_data.root} (read-only); API at {base}api/v1/run, "
+          f"OpenAPI at {base}openapi.json; Ctrl-C stops it.", flush=True)
+    if token is not None:
+        print(f"  every API call needs the token: header X-Leonet-Token: {token} (or ?token=...)", flush=True)
+    if remote:
+        print(f"  warning: bound to {host}, so other machines can reach this server (token required).",
+              file=sys.stderr, flush=True)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -21,7 +21,6 @@ import pyarrow as pa
 from ..space.constellation import Constellation
 from ..space.elements import OrbitElements
 from ..space.frames import FrameConvention, ecef_to_geodetic, enu_basis, geodetic_to_ecef, look_angles
-from ..space.lineofsight import active_isls
 from ..space.propagate import propagate
 
 _ELEMENT_COLUMNS = (
@@ -97,6 +96,8 @@ class SkyModel:
             ecef = propagate(self.constellation, np.array([t_ns], dtype=np.int64)).ecef_m[0]
             lat, lon, alt = ecef_to_geodetic(ecef)
             if len(self.isl_candidates):
+                from ..space.lineofsight import active_isls  # numba: imported when first needed (fast start)
+
                 links = active_isls(self.isl_candidates, ecef, self.grazing_height_m, self.isl_max_range_m).links
             else:
                 links = np.zeros((0, 2), dtype=np.int32)

@@ -162,7 +162,7 @@ def available_tables(results_dir: str | Path) -> list[str]:
 
 
 def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] | None = None,
-               max_rows: int | None = None) -> list[Path]:
+               max_rows: int | None = None, progress=None) -> list[Path]:
     """Write ``<out_dir>/<table>.csv`` for each table of the results folder ``results_dir``.
 
     Parameters
@@ -171,6 +171,7 @@ def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] |
     out_dir : where to write the CSV files (created if needed).
     tables : the tables to export (default: every table, static ones first).
     max_rows : at most this many rows per table (the first ones, in time order); None for all.
+    progress : ``progress(table, done, total)`` before each table, and done == total at the end.
 
     Returns
     -------
@@ -194,10 +195,14 @@ def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] |
     site_names = _names_column(store, "sites")
     sat_names = _names_column(store, "satellites")
     written = []
-    for name in names:
+    for i, name in enumerate(names):
+        if progress is not None:
+            progress(name, i, len(names))
         written.append(_write_table_csv(files[name], out / f"{name}.csv", site_names, sat_names,
                                         is_sites=(name == "sites"), static=name in STATIC_TABLES,
                                         max_rows=max_rows))
+    if progress is not None:
+        progress("done", len(names), len(names))
     return written
 
 

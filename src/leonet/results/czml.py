@@ -40,6 +40,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -93,7 +94,8 @@ def interval(a_ns: int, b_ns: int) -> str:
 
 
 def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: int | None = None,
-                every_n_steps: int = 1, *, max_links: int = MAX_LINKS) -> Path:
+                every_n_steps: int = 1, *, max_links: int = MAX_LINKS,
+                progress: Callable[[str, int, int], None] | None = None) -> Path:
     """Write the run in ``results_dir`` as a CZML document at ``out_path`` (see module doc).
 
     Parameters
@@ -103,6 +105,8 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     max_satellites : keep at most this many satellites (None: all). Serving satellites first.
     every_n_steps : sample satellite positions at every n-th step (and the last step).
     max_links : at most this many serving-link entities (the longest kept).
+    progress : ``progress(stage, done, total)``: the stages (reading, positions, then each satellite
+        written, sites, links); done == total at the end.
 
     Returns
     -------
@@ -112,8 +116,10 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     ------
     InputError : not a results folder, a bad argument, or a document that would not fit in memory.
     """
+    tell = progress or (lambda stage, done, total: None)
     store = ResultStore(results_dir)
     manifest = store.read_manifest()
+    tell("verifying the results", 0, 1)
     store.verify()  # a damaged or missing chunk: one message naming the files, no export
     root = store.root
     if not isinstance(every_n_steps, (int, np.integer)) or every_n_steps < 1:
@@ -141,6 +147,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     sats = pq.read_table(root / "satellites.parquet")
     n_sats = sats.num_rows
 
+    tell("reading dish steps", 0, 1)
     dish = _read_dish_steps(store, start_ns, step_ns) if "dish_steps" in tables else None
     serving_counts = np.zeros(n_sats, dtype=np.int64)
     if dish is not None:
@@ -153,6 +160,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
         raise InputError(
             f"a CZML of {len(keep):,} satellites x {len(t_kept):,} samples needs {need / 1024**3:.1f} GiB of memory; "
             "pass max_satellites or every_n_steps to thin it", source=str(root))
+    tell(f"positions of {len(keep):,} satellites", 0, 1)
     if "positions" in tables:
         pos = _positions_from_table(store, keep, kept_steps, start_ns, step_ns)
         source = "the positions table"
@@ -187,12 +195,17 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
         with open(tmp, "w", encoding="utf-8") as fh:
             writer = _PacketWriter(fh, ids, references)
             writer.write(document)
-            for packet in _satellite_packets(sats, keep, pos, t_kept, start_ns=t_first,
-                                             serving=serving_counts > 0, source=source):
+            total = len(keep) + 2
+            for done, packet in enumerate(_satellite_packets(sats, keep, pos, t_kept, start_ns=t_first,
+                                                             serving=serving_counts > 0, source=source)):
                 written_sat[int(packet["id"][4:])] = True
                 writer.write(packet)
+                if done % 64 == 0:
+                    tell("writing satellites", done, total)
+            tell("writing sites", len(keep), total)
             for packet in _site_packets(sites, dish, start_ns, step_ns):
                 writer.write(packet)
+            tell("writing serving links", len(keep) + 1, total)
             if dish is not None:
                 names_sat = sats.column("name").to_pylist()
                 for packet in _link_packets(dish, sites, names_sat, written_sat, start_ns, step_ns, max_links):
@@ -201,6 +214,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
         missing = sorted({r.split("#", 1)[0] for r in references} - ids)
         if missing:
             raise RuntimeError(f"CZML references unknown entities {missing[:5]}")
+    tell("done", 1, 1)
     return out
 
 

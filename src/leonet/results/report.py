@@ -32,6 +32,7 @@ import html
 import json
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,9 @@ MAX_POINTS = 2000          # points per trace in any plot
 CDF_POINTS = 600           # points per CDF line (quantiles; plenty for a smooth curve)
 DISH_CDF_POINTS = 150      # points per individual-dish CDF line
 MAX_GROUP_LINES = 40       # group lines in one plot (the tables list every group)
-MAX_TIME_DISHES = 8        # dishes in "RTT over time" (one per group)
+MAX_TIME_ONE_PLOT = 10     # "RTT over time": up to this many groups share one plot, more get small multiples
+MAX_TIME_PANELS = 120      # "RTT over time": at most this many small multiples (one per group)
+TIME_PANEL_COLUMNS = 3
 TOP_PAIRS = 20             # rows of the "highest median RTT" pair table
 WORST_DISHES = 20          # rows of the "dishes with the worst service" table
 THROUGHPUT_COLUMNS = (("downlink_bps", "downlink"), ("uplink_bps", "uplink"),
@@ -389,9 +392,12 @@ def _rtt_cdf_section(run: _Run, plots: _Plots, max_dishes: int) -> str:
 def _rtt_time_section(run: _Run, plots: _Plots) -> str:
     import plotly.graph_objects as go
 
+    from plotly.subplots import make_subplots
+
     per = run.net.per_dish.assign(group=run.dish_group[run.net.per_dish["site"].to_numpy()])
+    all_groups = [g for g in run.groups["group"] if (per["group"] == g).any()]
     chosen: list[tuple[str, int]] = []
-    for g in list(run.groups["group"])[:MAX_TIME_DISHES]:
+    for g in all_groups[:MAX_TIME_PANELS]:
         sub = per[per["group"] == g]
         p50 = sub["rtt_p50_ms"].to_numpy(dtype=np.float64)
         if not np.isfinite(p50).any():
@@ -412,39 +418,59 @@ def _rtt_time_section(run: _Run, plots: _Plots) -> str:
     rtt = d["rtt_ms"].to_numpy(dtype=np.float64)
     d["rtt_ms"] = np.where(np.isfinite(rtt) & ~d["state"].astype(str).isin(vocabulary.OUTAGE_STATES).to_numpy(), rtt, np.nan)
     names = run.sites["name"].to_numpy()
-    fig = go.Figure()
     finite = d["rtt_ms"].dropna()
     if finite.empty:
         return '<p class="note">No dish in this run was ever connected, so there is no RTT to draw.</p>'
     lo, hi = float(finite.min()), float(finite.max())
     pad = max(1.0, 0.05 * (hi - lo))
     lo, hi = lo - pad, hi + pad
-    t_first, t_last = d["t"].min(), d["t"].max()
-    bounds = pd.DatetimeIndex(d["slot_start"].drop_duplicates()).sort_values()
-    bounds = _naive_utc(bounds[(bounds > t_first) & (bounds <= t_last)])
-    if len(bounds):
-        bx = np.repeat(_epoch_ms(bounds), 3).astype(object)
-        bx[2::3] = None
-        by = np.tile(np.array([lo, hi, None], dtype=object), len(bounds))
-        fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", name=f"{_secs(run.slot_s)} s slot boundary", hoverinfo="skip",
-                                 line=dict(color="#999", width=1, dash="dot")))
-    for g, s in chosen:
+    panels = len(chosen) > MAX_TIME_ONE_PLOT
+    if panels:
+        # Small multiples: one panel per group, shared axes, so every group is drawn and readable.
+        rows = -(-len(chosen) // TIME_PANEL_COLUMNS)
+        fig = make_subplots(rows=rows, cols=TIME_PANEL_COLUMNS, shared_xaxes=True, shared_yaxes=True,
+                            subplot_titles=[str(g) for g, _ in chosen], vertical_spacing=min(0.08, 0.5 / rows),
+                            horizontal_spacing=0.04)
+    else:
+        fig = go.Figure()
+        t_first, t_last = d["t"].min(), d["t"].max()
+        bounds = pd.DatetimeIndex(d["slot_start"].drop_duplicates()).sort_values()
+        bounds = _naive_utc(bounds[(bounds > t_first) & (bounds <= t_last)])
+        if len(bounds):
+            bx = np.repeat(_epoch_ms(bounds), 3).astype(object)
+            bx[2::3] = None
+            by = np.tile(np.array([lo, hi, None], dtype=object), len(bounds))
+            fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", name=f"{_secs(run.slot_s)} s slot boundary", hoverinfo="skip",
+                                     line=dict(color="#999", width=1, dash="dot")))
+    for i, (g, s) in enumerate(chosen):
         x = d[d["site"] == s]
+        where = dict(row=i // TIME_PANEL_COLUMNS + 1, col=i % TIME_PANEL_COLUMNS + 1) if panels else {}
         fig.add_trace(go.Scatter(x=_epoch_ms(x["t"]), y=x["rtt_ms"].to_numpy(dtype=np.float32), mode="lines",
-                                 name=f"{names[s]} ({g})", line=dict(width=1.8, color=run.group_colour.get(g)),
-                                 hovertemplate="%{x|%H:%M:%S}: %{y:.2f} ms<extra>" + _esc(names[s]) + "</extra>"))
-    rr = d[d["rerouted_mid_slot"].to_numpy(dtype=bool) & np.isfinite(d["rtt_ms"].to_numpy())]
-    if len(rr):
-        fig.add_trace(go.Scatter(x=_epoch_ms(rr["t"]), y=rr["rtt_ms"].to_numpy(dtype=np.float32), mode="markers",
-                                 name="rerouted mid-slot", marker=dict(symbol="x", size=7, color="#000")))
-    fig.update_layout(title="RTT over time, one dish per group", xaxis=dict(title="time (UTC)", type="date"),
-                      yaxis=dict(title="RTT dish → PoP (ms)", range=[lo, hi]))
-    more = (f" Only the first {MAX_TIME_DISHES} groups are drawn." if len(run.groups) > MAX_TIME_DISHES else "")
+                                 name=f"{names[s]} ({g})", showlegend=not panels,
+                                 line=dict(width=1.4 if panels else 1.8, color=_colour(i) if not panels else _colour(0)),
+                                 hovertemplate="%{x|%H:%M:%S}: %{y:.2f} ms<extra>" + _esc(names[s]) + "</extra>"), **where)
+        rr = x[x["rerouted_mid_slot"].to_numpy(dtype=bool) & np.isfinite(x["rtt_ms"].to_numpy())]
+        if len(rr):
+            fig.add_trace(go.Scatter(x=_epoch_ms(rr["t"]), y=rr["rtt_ms"].to_numpy(dtype=np.float32), mode="markers",
+                                     name="rerouted mid-slot", legendgroup="rerouted", showlegend=False,
+                                     marker=dict(symbol="x", size=6, color="#000")), **where)
+    if panels:
+        fig.update_yaxes(range=[lo, hi])
+        fig.update_xaxes(type="date")
+        fig.update_layout(title=f"RTT over time, one dish per group ({len(chosen)} groups, ms)", showlegend=False)
+        height = 140 + 170 * (-(-len(chosen) // TIME_PANEL_COLUMNS))
+    else:
+        fig.update_layout(title="RTT over time, one dish per group", xaxis=dict(title="time (UTC)", type="date"),
+                          yaxis=dict(title="RTT dish → PoP (ms)", range=[lo, hi]))
+        height = 460
+    more = (f" Only the first {MAX_TIME_PANELS} of {len(all_groups)} groups are drawn." if len(all_groups) > MAX_TIME_PANELS else "")
     return ('<p class="explain">The round-trip time of one dish per group (the dish whose median RTT is closest to '
-            "its group's), step by step. Dotted lines mark the " f"{_secs(run.slot_s)} s slots: the serving satellite and the route "
+            "its group's), step by step" + (", one panel per group, on shared axes" if panels else "") +
+            (f". The {_secs(run.slot_s)} s slots" if panels else f". Dotted lines mark the {_secs(run.slot_s)} s slots") +
+            ": the serving satellite and the route "
             "are chosen at a slot's start and held through it, so the RTT drifts smoothly within a slot and "
             "jumps at its boundaries. Gaps are steps without a connection; crosses mark reroutes inside a slot "
-            f"because a link of the held path broke.{more}{window}</p>" + plots.div(fig, "plot-rtt-time"))
+            f"because a link of the held path broke.{more}{window}</p>" + plots.div(fig, "plot-rtt-time", height=height))
 
 
 def _map_section(run: _Run, plots: _Plots) -> str:
@@ -575,10 +601,69 @@ def _pairs_section(run: _Run, plots: _Plots) -> str:
             'satellite in view, stations never relay, and routes are recomputed at every step. The RTT is '
             f'propagation only. {len(pp):,} pairs (each direction counts). {_esc(reach)}</p>'
             + plots.div(fig, "plot-pair-rtt")
+            + _pair_time(run, plots, pp)
             + f'<h3>The {len(top)} pairs with the highest median RTT</h3>'
             '<table id="pair-top"><thead><tr><th>from</th><th>to</th><th>availability (%)</th><th>RTT p5 (ms)</th>'
             '<th>RTT p50 (ms)</th><th>RTT p95 (ms)</th><th>hops p50</th><th>path changes</th></tr></thead>'
             f'<tbody>{rows}</tbody></table>')
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+def _pair_time(run: _Run, plots: _Plots, pp: pd.DataFrame) -> str:
+    """RTT over time per pair: every pair when there are at most MAX_TIME_PANELS (one plot up to
+    MAX_TIME_ONE_PLOT, small multiples beyond), else the TOP_PAIRS with the highest median RTT."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    ranked = pp.sort_values("rtt_p50_ms", ascending=False, kind="stable", na_position="first")
+    chosen = ranked if len(pp) <= MAX_TIME_PANELS else ranked.head(TOP_PAIRS)
+    names = run.sites["name"].astype(str).to_numpy()
+    index = {n: i for i, n in reversed(list(enumerate(names)))}
+    pairs = [(index[str(r["src"])], index[str(r["dst"])]) for _, r in chosen.iterrows()]
+    d = run.store.read("pair_steps", columns=["t", "src", "dst", "rtt_ms"],
+                       filters=[("src", "in", sorted({a for a, _ in pairs})), ("dst", "in", sorted({b for _, b in pairs}))]).to_pandas()
+    times = np.sort(d["t"].unique())
+    window = ""
+    if len(times) > MAX_POINTS:
+        d = d[d["t"] <= times[MAX_POINTS - 1]]
+        window = f" The run has {len(times):,} steps; the first {MAX_POINTS:,} are shown."
+    d = d.sort_values("t", kind="stable")
+    rtt = d["rtt_ms"].to_numpy(dtype=np.float64)
+    d["rtt_ms"] = np.where(np.isfinite(rtt), rtt, np.nan)
+    panels = len(pairs) > MAX_TIME_ONE_PLOT
+    if panels:
+        rows = -(-len(pairs) // TIME_PANEL_COLUMNS)
+        fig = make_subplots(rows=rows, cols=TIME_PANEL_COLUMNS, shared_xaxes=True,
+                            subplot_titles=[_short(f"{names[a]} → {names[b]}", 40) for a, b in pairs],
+                            vertical_spacing=min(0.08, 0.5 / rows), horizontal_spacing=0.05)
+        height = 140 + 170 * rows
+    else:
+        fig = go.Figure()
+        height = 460
+    key = d["src"].to_numpy().astype(np.int64) * len(names) + d["dst"].to_numpy().astype(np.int64)
+    for i, (a, b) in enumerate(pairs):
+        x = d[key == a * len(names) + b]
+        where = dict(row=i // TIME_PANEL_COLUMNS + 1, col=i % TIME_PANEL_COLUMNS + 1) if panels else {}
+        label = f"{names[a]} → {names[b]}"
+        fig.add_trace(go.Scatter(x=_epoch_ms(x["t"]), y=x["rtt_ms"].to_numpy(dtype=np.float32), mode="lines",
+                                 name=label, showlegend=not panels,
+                                 line=dict(width=1.4, color=_colour(0 if panels else i)),
+                                 hovertemplate="%{x|%H:%M:%S.%L}: %{y:.2f} ms<extra>" + _esc(label) + "</extra>"), **where)
+    if panels:
+        fig.update_xaxes(type="date")
+        fig.update_annotations(font_size=11)
+        fig.update_layout(title=f"RTT over time per pair ({len(pairs)} pairs, ms)", showlegend=False)
+    else:
+        fig.update_layout(title="RTT over time per pair", xaxis=dict(title="time (UTC)", type="date"),
+                          yaxis=dict(title="RTT (ms)"))
+    which = (f"every one of the {len(pairs)} pairs" if len(chosen) == len(pp)
+             else f"the {len(pairs)} pairs with the highest median RTT (of {len(pp):,}; the API and "
+                  "<code>pair_steps</code> have every pair)")
+    return (f'<h3>RTT over time</h3><p class="explain">Step by step, {which}; gaps are steps without a route.'
+            f'{window}</p>' + plots.div(fig, "plot-pair-rtt-time", height=height))
 
 
 # -- the page ------------------------------------------------------------------------------------
@@ -587,36 +672,50 @@ DISH_SECTIONS = ("service", "rtt-cdf", "rtt-time", "availability-map", "throughp
 PAIR_SECTIONS = ("pairs",)
 
 
-def build_report_html(results_dir: str | Path, max_dishes_in_plots: int = 50) -> str:
-    """The report of a results folder as one HTML string (see :func:`write_report`)."""
+def build_report_html(results_dir: str | Path, max_dishes_in_plots: int = 50,
+                      progress: Callable[[str, int, int], None] | None = None) -> str:
+    """The report of a results folder as one HTML string (see :func:`write_report`).
+
+    ``progress(stage, done, total)`` is called before each stage (reading the run, each section)
+    and once at the end with done == total."""
     import plotly.offline
 
+    tell = progress or (lambda stage, done, total: None)
     results_dir = Path(results_dir)
     store = ResultStore(results_dir)
+    tell("reading the run", 0, 1)
     run = _Run(store)
     plots = _Plots()
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    sections: list[tuple[str, str, str]] = [_section("overview", "The run", _overview(run, results_dir.resolve(), generated))]
+    planned: list[tuple[str, str, Callable[[], str]]] = [
+        ("overview", "The run", lambda: _overview(run, results_dir.resolve(), generated))]
     notes: list[str] = []
     if run.has_dishes:
-        sections.append(_section("service", "Service per dish group", _service_section(run)))
-        sections.append(_section("rtt-cdf", "RTT distribution", _rtt_cdf_section(run, plots, max_dishes_in_plots)))
-        sections.append(_section("rtt-time", f"RTT over time and the {_secs(run.slot_s)} s slots", _rtt_time_section(run, plots)))
-        sections.append(_section("availability-map", "Availability per region", _map_section(run, plots)))
-        sections.append(_section("throughput", "Throughput", _throughput_section(run, plots)))
-        sections.append(_section("outages", "Outages over time", _outage_section(run, plots)))
+        planned += [
+            ("service", "Service per dish group", lambda: _service_section(run)),
+            ("rtt-cdf", "RTT distribution", lambda: _rtt_cdf_section(run, plots, max_dishes_in_plots)),
+            ("rtt-time", f"RTT over time and the {_secs(run.slot_s)} s slots", lambda: _rtt_time_section(run, plots)),
+            ("availability-map", "Availability per region", lambda: _map_section(run, plots)),
+            ("throughput", "Throughput", lambda: _throughput_section(run, plots)),
+            ("outages", "Outages over time", lambda: _outage_section(run, plots)),
+        ]
     else:
         why = "no network results (no dish_steps table)" if run.net is None else "no dishes"
         notes.append(f'<p class="omitted" id="no-dishes">This run has {why}, so the dish sections (service per '
                      'group, RTT distribution and over time, availability map, throughput, outages) are omitted.</p>')
     if run.has_pairs:
-        sections.append(_section("pairs", "Station pairs", _pairs_section(run, plots)))
+        planned.append(("pairs", "Station pairs", lambda: _pairs_section(run, plots)))
     else:
         notes.append('<p class="omitted" id="no-pairs">This run has no ground-station pairs '
                      '(<code>network.pairs</code> or <code>network.all_station_pairs</code>), so the pair section '
                      'is omitted.</p>')
     if "site_steps" in run.tables:
-        sections.append(_section("coverage", "Satellites in view", _coverage_section(run)))
+        planned.append(("coverage", "Satellites in view", lambda: _coverage_section(run)))
+    sections: list[tuple[str, str, str]] = []
+    for i, (sid, title, body) in enumerate(planned):
+        tell(title, i + 1, len(planned) + 1)
+        sections.append(_section(sid, title, body()))
+    tell("done", len(planned) + 1, len(planned) + 1)
     first, rest = sections[0], sections[1:]
     overview = first[2].replace("</section>", "".join(notes) + "</section>")
     toc = "".join(f'<li><a href="#{_esc(sid)}">{_esc(title)}</a></li>' for sid, title, _ in sections)
@@ -650,7 +749,8 @@ def build_report_html(results_dir: str | Path, max_dishes_in_plots: int = 50) ->
     ])
 
 
-def write_report(results_dir: str | Path, out_path: str | Path | None = None, max_dishes_in_plots: int = 50) -> Path:
+def write_report(results_dir: str | Path, out_path: str | Path | None = None, max_dishes_in_plots: int = 50,
+                 progress: Callable[[str, int, int], None] | None = None) -> Path:
     """Write the HTML report of a results folder and return its path.
 
     ``out_path`` defaults to ``RESULTS_DIR/report.html``. ``max_dishes_in_plots`` bounds the
@@ -659,6 +759,6 @@ def write_report(results_dir: str | Path, out_path: str | Path | None = None, ma
     """
     results_dir = Path(results_dir)
     out = Path(out_path) if out_path is not None else results_dir / REPORT_FILE
-    text = build_report_html(results_dir, max_dishes_in_plots=max_dishes_in_plots)
+    text = build_report_html(results_dir, max_dishes_in_plots=max_dishes_in_plots, progress=progress)
     atomic.write_text(out, text)  # a full disk: one message naming the file, the old report kept
     return out

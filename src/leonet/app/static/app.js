@@ -17,11 +17,16 @@ window.leonetApp = app; // for tests and for the curious
 
 const $ = (id) => document.getElementById(id);
 
+// The page is opened as /?token=T (a server listening beyond this machine wants its token on every
+// API call) and /?dish=NAME (open that dish's view at start, as `leonet dish` does).
+const PAGE_QUERY = new URLSearchParams(window.location.search);
+const TOKEN = PAGE_QUERY.get("token");
+
 async function api(path, params = {}) {
   const query = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined) query.set(k, v);
   const url = `/api/v1/${path}${query.toString() ? "?" + query : ""}`;
-  const response = await fetch(url);
+  const response = await fetch(url, TOKEN ? { headers: { "X-Leonet-Token": TOKEN } } : {});
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
     const detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("; ") : body.detail;
@@ -98,6 +103,27 @@ function globeTraces(snap) {
     lon: snap.pops.lon_deg, lat: snap.pops.lat_deg, text: snap.pops.name, hoverinfo: "text",
     marker: { size: 9, symbol: "square", color: "#ff4fd8", line: { width: 0.5, color: "#000" } },
   });
+  // Gateways and PoPs struck by an event (events.json) at this step: a red cross over them.
+  const down = [];
+  for (const [label, g] of [["gateway", snap.gateways], ["PoP", snap.pops]]) {
+    (g.down_by || []).forEach((ev, i) => { if (ev) down.push({ lon: g.lon_deg[i], lat: g.lat_deg[i], text: `${g.name[i]}: ${label} DOWN (event ${ev})` }); });
+  }
+  if (down.length) {
+    traces.push({
+      type: "scattergeo", mode: "markers", name: `struck gateways/PoPs (${down.length})`,
+      lon: down.map((x) => x.lon), lat: down.map((x) => x.lat), text: down.map((x) => x.text), hoverinfo: "text",
+      marker: { size: 14, symbol: "x", color: "#ff2020", line: { width: 2, color: "#ff2020" } },
+    });
+  }
+  const st = snap.stations;
+  if (st && st.name.length) {
+    traces.push({
+      type: "scattergeo", mode: "markers", name: `stations (${st.name.length})`,
+      lon: st.lon_deg, lat: st.lat_deg, text: st.name, hoverinfo: "text",
+      marker: { size: 8, symbol: "diamond", color: "#7CFC00", line: { width: 0.5, color: "#000" } },
+    });
+  }
+  if (app.pairRoutes) traces.push(...pairRouteTraces(snap, app.pairRoutes));
   const d = snap.dishes;
   // Dishes by the dish's state; congested ones (the dish says CONNECTED) drawn apart.
   const shownAs = d.state.map((s, i) => (d.leonet_state[i] === "CONGESTED" ? "CONGESTED" : s));
@@ -199,6 +225,7 @@ async function goTo(step) {
   app.busy = true;
   try {
     if (app.dish) await updateDishAt(step);
+    if (app.pair) await updatePairRoutes(step);
     await drawGlobe(step);
   } catch (err) {
     showError(err);
@@ -436,6 +463,66 @@ function drawServing(h) {
   }, PLOT_CONFIG);
 }
 
+// ---- station pairs (a station-pair run's pair_steps) -----------------------------------------------
+
+async function setupPairs() {
+  if (!app.run.tables.includes("pair_steps")) return;
+  $("pairs-box").hidden = false;
+  const list = await api("pairs", { limit: app.run.limits.max_list, order: "rtt_p50_desc" });
+  const select = $("pair-select");
+  for (const p of list.pairs) {
+    const opt = document.createElement("option");
+    opt.value = JSON.stringify([p.src, p.dst]);
+    opt.textContent = `${p.src} \u2192 ${p.dst} (p50 ${fmt(p.rtt_p50_ms)} ms)`;
+    select.appendChild(opt);
+  }
+  if (list.total > list.pairs.length) {
+    const opt = document.createElement("option");
+    opt.disabled = true;
+    opt.textContent = `... ${list.total - list.pairs.length} more (highest median RTT first)`;
+    select.appendChild(opt);
+  }
+  select.addEventListener("change", () => selectPair(...JSON.parse(select.value)));
+  if (list.pairs.length) await selectPair(list.pairs[0].src, list.pairs[0].dst);
+}
+
+async function selectPair(src, dst) {
+  app.pair = { src, dst };
+  $("pair-select").value = JSON.stringify([src, dst]);
+  try {
+    const n = app.run.steps, max = app.run.limits.max_history_steps;
+    const start = n <= max ? 0 : Math.max(0, Math.min(app.step - Math.floor(max / 2), n - max));
+    const h = await api("pairs/history", { src, dst, start_step: start, end_step: Math.min(n, start + max) });
+    app.pairHistory = h;
+    $("pair-info").textContent = `${src} \u2192 ${dst}: route at ${(100 * (h.availability || 0)).toFixed(1)} % of steps; ` +
+      `RTT p50 ${fmt(h.rtt_p50_ms)} ms, p95 ${fmt(h.rtt_p95_ms)} ms; ${h.path_changed.filter((c) => c).length} path changes`;
+    Plotly.react($("pair-rtt"), [{
+      type: "scatter", mode: "lines", x: h.t_s.map(isoOfSeconds), y: h.rtt_ms, name: "RTT (ms)",
+      line: { width: 1.5, color: "#7CFC00" }, connectgaps: false,
+    }], {
+      ...DARK, margin: { l: 44, r: 8, t: 6, b: 28 }, showlegend: false,
+      xaxis: { gridcolor: "#273042" }, yaxis: { title: "RTT (ms)", gridcolor: "#273042" },
+    }, PLOT_CONFIG);
+    await updatePairRoutes(app.step);
+    await drawGlobe(app.step);
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function updatePairRoutes(step) {
+  const r = await api("pairs/routes", { step, src: app.pair.src, dst: app.pair.dst, limit: 1 });
+  app.pairRoutes = r.routes;
+}
+
+function pairRouteTraces(snap, routes) {
+  return routes.map((r) => ({
+    type: "scattergeo", mode: "lines+markers", name: `route ${r.src} \u2192 ${r.dst} (${fmt(r.rtt_ms)} ms)`,
+    lon: r.lon_deg, lat: r.lat_deg, hoverinfo: "name",
+    line: { width: 2.5, color: "#7CFC00" }, marker: { size: 4, color: "#7CFC00" },
+  }));
+}
+
 // ---- regions ----------------------------------------------------------------------------------
 
 async function drawRegions() {
@@ -491,12 +578,14 @@ async function drawCompare() {
       : "-";
     const saved = g.saved_by_satellite_s ? ` <span class="muted">(saved ${dishTime(g.saved_by_satellite_s)})</span>` : "";
     const recovery = g.recovery.map((r) => `${esc(r.event)} ${r.recovered ? fmt(r.median_s, 0, " s") : "not within the run"}`).join(", ") || "-";
-    const inflation = g.rtt_p50_inflation_ms === null ? "-" : `${g.rtt_p50_inflation_ms >= 0 ? "+" : ""}${g.rtt_p50_inflation_ms.toFixed(1)}`;
+    const signed = (v) => (v === null ? "-" : `${v >= 0 ? "+" : ""}${v.toFixed(1)}`);
+    const inflation = `${fmt(g.rtt_p50_ms)} vs ${fmt(g.rtt_p50_ms_baseline)} (${signed(g.rtt_p50_change_ms)}); ` +
+      `<span class="muted">same dish+step ${signed(g.rtt_matched_mean_change_ms)}</span>`;
     return `<tr><td>${esc(g.group)}</td><td>${pct(g.availability)} vs ${pct(g.availability_baseline)}${change}</td>` +
       `<td>${inflation}</td><td>${lost}</td><td>${online}${saved}</td><td>${recovery}</td></tr>`;
   }).join("");
   $("compare").innerHTML = `<table class="compare"><thead><tr><th>region</th><th>availability (scenario vs baseline)</th>` +
-    `<th>RTT p50 inflation (ms)</th><th>lost time by cause</th><th>online by sat / ground / both / none</th>` +
+    `<th>RTT p50 ms (scenario vs baseline, change; mean change at the same dish+step)</th><th>lost time by cause</th><th>online by sat / ground / both / none</th>` +
     `<th>recovery after event end</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
@@ -538,6 +627,18 @@ async function main() {
     await goTo(0);
     await drawRegions();
     await drawCompare();
+    await setupPairs();
+    const wanted = PAGE_QUERY.get("dish");
+    if (wanted) {
+      if (![...select.options].some((o) => o.value === wanted)) {
+        const opt = document.createElement("option");
+        opt.value = wanted;
+        opt.textContent = wanted;
+        select.appendChild(opt);
+      }
+      select.value = wanted;
+      await selectDish(wanted);
+    }
     document.body.dataset.ready = "1";
   } catch (err) {
     showError(err);

@@ -1,0 +1,158 @@
+"""Ground-station pairs (a station-pair run's ``pair_steps``): the list of pairs with their
+service over the run, one pair's RTT over time, and the routes the pairs took at one step.
+
+A pair is named by its two station names (``src``, ``dst``: query parameters, never a path); each
+direction is its own pair, as in the run. Every answer is bounded: the pair list is computed once
+per run (one pass over ``pair_steps``, a chunk file at a time, three columns), a history reads only
+the chunk files of its window (at most ``MAX_SPAN_STEPS`` steps) filtered to one pair, and routes
+read one chunk file filtered to one instant.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import schemas
+from .run import NotFound, RunData, finite_or_none, iso, ns_column, round_list
+
+PAIR_TABLE = "pair_steps"
+
+
+def need_pairs(run: RunData) -> None:
+    if PAIR_TABLE not in run.tables:
+        raise NotFound("this run has no station pairs (table pair_steps): give network.pairs or "
+                       "network.all_station_pairs in the scenario")
+
+
+def _station(run: RunData, name: str, param: str) -> int:
+    hit = np.flatnonzero((run.sites["kind"].to_numpy() == "station") & (run.site_names == name))
+    if not len(hit):
+        raise NotFound(f"no station {name!r} ({param}) in this run; list the pairs at /api/v1/pairs")
+    return int(hit[0])
+
+
+def _pair_stats(run: RunData) -> dict:
+    """Per pair over the run (one pass, a chunk file at a time, two compact columns kept: the pair
+    key and the RTT as float32): steps, steps with a route, and the RTT median and 95th percentile
+    of the steps with a route. About 8 bytes per pair-step in memory while it runs."""
+    n = len(run.sites)
+    keys, rtts = [], []
+    for part in run.store.parts(PAIR_TABLE):
+        t = pq.read_table(part, columns=["src", "dst", "rtt_ms"])
+        src = t.column("src").to_numpy(zero_copy_only=False).astype(np.int64)
+        dst = t.column("dst").to_numpy(zero_copy_only=False).astype(np.int64)
+        keys.append(src * n + dst)
+        rtts.append(t.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float32))
+    key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+    rtt = np.concatenate(rtts) if rtts else np.zeros(0, np.float32)
+    del keys, rtts
+    order = np.lexsort((rtt, key))           # by pair, then RTT (NaN and inf last within a pair)
+    key, rtt = key[order], rtt[order]
+    del order
+    uniq, first, steps = np.unique(key, return_index=True, return_counts=True)
+    ok = np.isfinite(rtt)
+    routed = np.add.reduceat(ok, first) if len(first) else np.zeros(0, np.int64)
+    p50 = np.full(len(uniq), np.nan)
+    p95 = np.full(len(uniq), np.nan)
+    for j in np.flatnonzero(routed):
+        vals = rtt[first[j]:first[j] + routed[j]].astype(np.float64)   # the finite RTTs of this pair, sorted
+        p50[j], p95[j] = np.percentile(vals, [50, 95])
+    return {"src": uniq // n, "dst": uniq % n, "steps": steps, "routed": routed, "p50": p50, "p95": p95}
+
+
+def pair_list(run: RunData, offset: int, limit: int, station: str | None, order: str) -> schemas.PairList:
+    need_pairs(run)
+    s = run.aggregate("pairs", lambda: _pair_stats(run))
+    idx = np.arange(len(s["src"]))
+    if station is not None:
+        k = _station(run, station, "station")
+        idx = idx[(s["src"][idx] == k) | (s["dst"][idx] == k)]
+    if order == "rtt_p50_desc":
+        idx = idx[np.argsort(-np.nan_to_num(s["p50"][idx], nan=np.inf), kind="stable")]
+    page = idx[offset:offset + limit]
+    return schemas.PairList(
+        total=int(len(idx)), offset=offset, limit=limit,
+        stations=int((run.sites["kind"] == "station").sum()),
+        pairs=[schemas.PairRef(
+            src=str(run.site_names[s["src"][j]]), dst=str(run.site_names[s["dst"][j]]),
+            steps=int(s["steps"][j]), availability=float(s["routed"][j] / s["steps"][j]) if s["steps"][j] else None,
+            rtt_p50_ms=finite_or_none(s["p50"][j]), rtt_p95_ms=finite_or_none(s["p95"][j]),
+        ) for j in page],
+    )
+
+
+def _read(run: RunData, chunks, columns, filters) -> pa.Table:
+    tables = []
+    for c in chunks:
+        path = run.store.chunk_path(PAIR_TABLE, c)
+        if path.exists():
+            tables.append(pq.read_table(path, columns=columns, filters=filters))
+    if not tables:
+        raise NotFound("no pair_steps chunk of that window was computed (the run is incomplete)")
+    return pa.concat_tables(tables)
+
+
+def history(run: RunData, src: str, dst: str, start_step: int | None, end_step: int | None) -> schemas.PairHistory:
+    """One pair's RTT, hops and path changes over a window of at most MAX_SPAN_STEPS steps."""
+    need_pairs(run)
+    a, b = _station(run, src, "src"), _station(run, dst, "dst")
+    start, end = run.span(start_step, end_step)
+    run.store.parts(PAIR_TABLE)  # verified (once)
+    lo = pa.scalar(run.t_ns(start), pa.timestamp("ns", tz="UTC"))
+    hi = pa.scalar(run.t_ns(end), pa.timestamp("ns", tz="UTC"))
+    chunks = range(start // run.chunk_steps, (end - 1) // run.chunk_steps + 1)
+    t = _read(run, chunks, ["t", "rtt_ms", "hops", "path_changed"],
+              [("src", "=", a), ("dst", "=", b), ("t", ">=", lo), ("t", "<", hi)])
+    if t.num_rows == 0:
+        raise NotFound(f"no pair {src!r} -> {dst!r} in this run; list the pairs at /api/v1/pairs")
+    tn = ns_column(t.column("t"))
+    order = np.argsort(tn, kind="stable")
+    steps = ((tn - run.start_ns) // run.step_ns)[order]
+    rtt = t.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float64)[order]
+    hops = t.column("hops").to_numpy(zero_copy_only=False).astype(np.int64)[order]
+    finite = rtt[np.isfinite(rtt)]
+    return schemas.PairHistory(
+        src=src, dst=dst, start_step=start, end_step=end, start=iso(run.t_ns(start)), step_s=run.step_s,
+        steps=steps.astype(int).tolist(), t_s=(steps * run.step_s).tolist(),
+        rtt_ms=round_list(rtt, 3), hops=[int(h) if h >= 0 else None for h in hops],
+        path_changed=t.column("path_changed").to_numpy(zero_copy_only=False)[order].astype(bool).tolist(),
+        availability=float(np.isfinite(rtt).mean()) if len(rtt) else None,
+        rtt_p50_ms=finite_or_none(np.percentile(finite, 50)) if len(finite) else None,
+        rtt_p95_ms=finite_or_none(np.percentile(finite, 95)) if len(finite) else None,
+    )
+
+
+def routes(run: RunData, step: int | None, t, src: str | None, dst: str | None, limit: int) -> schemas.PairRoutes:
+    """The routes of the pairs at one step: station -> satellites -> station, with each
+    satellite's position then (so the page draws them on the globe). ``src``/``dst`` narrow
+    the pairs; at most ``limit`` routes, in (src, dst) order."""
+    need_pairs(run)
+    step = run.step_of(step, t)
+    filters = []
+    if src is not None:
+        filters.append(("src", "=", _station(run, src, "src")))
+    if dst is not None:
+        filters.append(("dst", "=", _station(run, dst, "dst")))
+    table = run.chunk_table(PAIR_TABLE, step, columns=["src", "dst", "rtt_ms", "path"], extra_filters=filters)
+    if table is None:
+        raise NotFound(f"step {step} was not computed (the run is incomplete)")
+    src_i = table.column("src").to_numpy(zero_copy_only=False).astype(np.int64)
+    dst_i = table.column("dst").to_numpy(zero_copy_only=False).astype(np.int64)
+    order = np.lexsort((dst_i, src_i))
+    total = len(order)
+    order = order[:limit]
+    rtt = table.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float64)
+    paths = table.column("path").take(pa.array(order, type=pa.int64())).to_pylist()
+    sky = run.sky.at(run.t_ns(step))
+    out = []
+    for j, path in zip(order, paths):
+        path = [int(x) for x in (path or [])]
+        sa, sb = run.sites.iloc[src_i[j]], run.sites.iloc[dst_i[j]]
+        lon = [float(sa.lon_deg)] + [float(sky.lon_deg[x]) for x in path] + [float(sb.lon_deg)]
+        lat = [float(sa.lat_deg)] + [float(sky.lat_deg[x]) for x in path] + [float(sb.lat_deg)]
+        out.append(schemas.PairRoute(src=str(run.site_names[src_i[j]]), dst=str(run.site_names[dst_i[j]]),
+                                     rtt_ms=finite_or_none(rtt[j]), path=path,
+                                     lon_deg=round_list(np.array(lon), 3), lat_deg=round_list(np.array(lat), 3)))
+    return schemas.PairRoutes(step=step, t=iso(run.t_ns(step)), total=int(total), shown=len(out), routes=out)
