@@ -282,6 +282,7 @@ def test_error_quotes_at_most_about_80_characters_of_a_value(tmp_path):
     assert len(quote("y" * 10_000)) < 120
 
 
+@pytest.mark.slow
 def test_big_scenario_is_parsed_once_and_fast(tmp_path):
     sites = [{"name": f"site-{i:06d}", "lat_deg": (i % 180) - 89.5, "lon_deg": (i % 360) - 179.5, "kind": "dish"}
              for i in range(140_000)]

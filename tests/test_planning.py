@@ -94,6 +94,7 @@ def test_n2_pairs_the_worst(tmp_path):
     assert len(pairs) == 1 and "gw-near" in pairs["element"].iloc[0]
 
 
+@pytest.mark.slow
 def test_variants_on_two_workers_equal_serial(tmp_path):
     base = scenario(ONE_GATEWAY, tmp_path)
     variants = [Variant("as-is"), Variant("elev-40", overrides={"visibility.min_elevation_deg": 40}),
@@ -141,6 +142,7 @@ def test_scaling_keeps_shares(tmp_path):
         scaled(data, ["Nowhere"], 10)
 
 
+@pytest.mark.slow
 def test_placement_picks_the_obvious_site(tmp_path):
     text = ONE_GATEWAY.replace("    - {name: gw-near, lat_deg: 50.3, lon_deg: 29.6, kind: gateway}\n", "")
     base = scenario(text, tmp_path)
@@ -171,6 +173,7 @@ def test_candidate_files_and_grids_fail_clearly(tmp_path):
         grid_candidates("-80,-170,80,170,0.1")
 
 
+@pytest.mark.slow
 def test_sweep_is_a_pure_function_of_its_seed(tmp_path):
     from leonet.planning.sweep import SweepSpec, run_sweep, sweep_variants
 
