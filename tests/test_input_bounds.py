@@ -334,3 +334,28 @@ def test_unknown_city_and_region_suggest_names(tmp_path):
     doc = _scenario(ground={"builtin": [{"name": "starlink-pops-2023", "regions": ["Europa"]}]})
     err = _error(_load_and_build, _write(tmp_path, doc))
     assert "did you mean 'Europe'" in str(err)
+
+
+def test_gzipped_orbit_files_read_like_plain_ones(tmp_path):
+    import gzip
+
+    from leonet.space.tle import read_tle
+    from leonet.textfiles import read_bytes
+
+    src = DATA / "sample.tle" if (DATA / "sample.tle").exists() else None
+    text = src.read_text() if src else (
+        "ISS (ZARYA)\n1 25544U 98067A   08264.51782528 -.00002182  00000-0 -11606-4 0  2927\n"
+        "2 25544  51.6416 247.4627 0006703 130.5360 325.0288 15.72125391563537\n")
+    plain = tmp_path / "s.tle"
+    plain.write_text(text)
+    packed = tmp_path / "s.tle.gz"
+    packed.write_bytes(gzip.compress(text.encode()))
+    assert read_tle(packed).catalog_id.tolist() == read_tle(plain).catalog_id.tolist()
+    bomb = tmp_path / "bomb.tle.gz"
+    bomb.write_bytes(gzip.compress(b"0" * (2 * 1024 * 1024)))
+    with pytest.raises(InputError, match="expands to more than"):
+        read_bytes(bomb, max_bytes=1024 * 1024)
+    bad = tmp_path / "bad.tle.gz"
+    bad.write_bytes(b"not gzip at all")
+    with pytest.raises(InputError, match="not a valid gzip file"):
+        read_tle(bad)

@@ -1,7 +1,8 @@
 """Reading the text files users pass (orbit data, CSVs, scenarios), with one clear error for each
 way they can be wrong: missing, a folder or a device, too large, unreadable, binary, not UTF-8, or
 empty. Reads are bounded: a file larger than :data:`MAX_INPUT_BYTES` (or an endless one such as
-``/dev/zero``) is refused after reading at most that many bytes."""
+``/dev/zero``) is refused after reading at most that many bytes. A file named ``*.gz`` is read
+through gzip, with the same bound on what it expands to."""
 
 from __future__ import annotations
 
@@ -41,7 +42,24 @@ def read_bytes(path: str | Path, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
         raise InputError(
             f"is larger than {max_bytes / 2**20:,.0f} MiB, the most leonet reads from one input file; "
             "split it into several files", source)
+    if p.suffix.lower() == ".gz":
+        data = _gunzip(data, max_bytes, source)
     return data
+
+
+def _gunzip(data: bytes, max_bytes: int, source: str) -> bytes:
+    """A gzip file's content, at most ``max_bytes`` (a "zip bomb" is refused, not expanded)."""
+    import zlib
+
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflate.decompress(data, max_bytes + 1)
+    except zlib.error as e:
+        raise InputError(f"not a valid gzip file ({e})", source) from None
+    if len(out) > max_bytes or inflate.unconsumed_tail:
+        raise InputError(f"expands to more than {max_bytes / 2**20:,.0f} MiB, the most leonet reads from one "
+                         "input file", source)
+    return out
 
 
 def read_text(path: str | Path, expected: str | None = None, max_bytes: int = MAX_INPUT_BYTES) -> str:

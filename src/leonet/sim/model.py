@@ -32,7 +32,8 @@ def _read_orbit_file(path: Path, fmt: str) -> OrbitElements:
     if not path.exists():
         raise InputError("no such file", source=str(path))
     if fmt == "auto":
-        fmt = "omm" if path.suffix.lower() in (".json", ".csv", ".xml") else "tle"
+        inner = path.with_suffix("") if path.suffix.lower() == ".gz" else path  # starlink.tle.gz -> .tle
+        fmt = "omm" if inner.suffix.lower() in (".json", ".csv", ".xml") else "tle"
     return tle.read_tle(path) if fmt == "tle" else omm.read_omm(path)
 
 
