@@ -159,3 +159,24 @@ def test_provider_file_errors_name_file_and_line(tmp_path):
     with pytest.raises(InputError) as err:
         load_providers(str(bad))
     assert "line 2" in str(err.value) and str(bad) in str(err.value)
+
+
+def test_deliveries_scale_the_load_with_the_dishes_delivered():
+    model, tl = timeline("""
+    events:
+      - name: deliveries
+        type: deliveries
+        start_s: 0
+        schedule: [[2022-03-01T12:00:00Z, 0.1], [2022-03-01T12:00:40Z, 0.5]]
+        target: {groups: [Kyiv]}
+    """)
+    kyiv = group_mask(model, "Kyiv")
+    np.testing.assert_allclose(tl.state_at(T0).demand_factor[kyiv], 0.1)
+    np.testing.assert_allclose(tl.state_at(T0 + 20 * S).demand_factor[kyiv], 0.3)
+    np.testing.assert_allclose(tl.state_at(T0 + 60 * S).demand_factor[kyiv], 0.5)
+    assert np.all(tl.state_at(T0 + 20 * S).demand_factor[~kyiv] == 1.0)
+    with pytest.raises(InputError, match="dates must increase"):
+        timeline("""
+    events:
+      - {name: d, type: deliveries, start_s: 0, schedule: [[2022-03-02T00:00:00Z, 0.5], [2022-03-01T00:00:00Z, 1.0]]}
+    """)

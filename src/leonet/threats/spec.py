@@ -30,6 +30,7 @@ EVENT_TYPES = (
     "power_cut",           # dishes without backup power go OFFLINE; others when their backup runs out
     "geofence",            # the operator refuses service in a region (GEOFENCED)
     "alt_network_wipe",    # another satellite operator's terminals bricked (KA-SAT, AcidRain): its users lose it, some move over
+    "deliveries",          # dishes arrive over time: the share of a site's dishes delivered (load scales with it)
 )
 
 
@@ -134,6 +135,9 @@ class EventSpec(_Model):
     countermeasure: CountermeasureSpec | None = Field(None, description="jamming: the operator's fix and when it lands.")
     alt_share: float | None = Field(None, ge=0, le=1, description="alt_network_wipe: share of users in the target who relied on the other network.")
     move_share: float = Field(0.0, ge=0, le=1, description="alt_network_wipe: share of those who move to Starlink (their demand joins).")
+    schedule: list[tuple[datetime, float]] = Field([], max_length=1000, description=(
+        "deliveries: [UTC date, share of the dishes delivered by then] points, interpolated linearly "
+        "(0 before the first point, the last share after the last)."))
     description: str = ""
 
     @field_validator("start", "end")
@@ -157,17 +161,26 @@ class EventSpec(_Model):
         if self.start_s is not None and self.end_s is not None and self.end_s <= self.start_s:
             raise ValueError(f"end_s ({self.end_s:g}) is not after start_s ({self.start_s:g})")
         needs = {"fibre_cut": "links", "satellite_failures": "rate_per_day", "jamming": "jammer",
-                 "demand_surge": "surge_factor", "isp_outage": "providers", "alt_network_wipe": "alt_share"}
+                 "demand_surge": "surge_factor", "isp_outage": "providers", "alt_network_wipe": "alt_share",
+                 "deliveries": "schedule"}
         field = needs.get(self.type)
         if field and not getattr(self, field):
             raise ValueError(f"a {self.type} event needs {field}")
         only = {"providers": "isp_outage", "cities": "isp_outage", "countermeasure": "jamming",
-                "alt_share": "alt_network_wipe"}
+                "alt_share": "alt_network_wipe", "schedule": "deliveries"}
         for name, typ in only.items():
             if getattr(self, name) and self.type != typ:
                 raise ValueError(f"{name} applies to {typ} events only (this is a {self.type} event)")
         if self.level is not None and self.type not in ("terrestrial_outage", "isp_outage", "power_cut"):
             raise ValueError(f"level applies to terrestrial_outage, isp_outage and power_cut events only (this is a {self.type} event)")
+        if self.schedule:
+            if any(t.tzinfo is None for t, _ in self.schedule):
+                raise ValueError("schedule dates need a timezone; write them in UTC, e.g. 2022-04-05T00:00:00Z")
+            times = [t for t, _ in self.schedule]
+            if times != sorted(times) or len(set(times)) != len(times):
+                raise ValueError("schedule dates must increase")
+            if any(not 0 <= share <= 1 for _, share in self.schedule):
+                raise ValueError("schedule shares must be within 0..1")
         if (self.backup_share or self.backup_hours) and self.type != "power_cut":
             raise ValueError(f"backup_share and backup_hours apply to power_cut events only (this is a {self.type} event)")
         return self

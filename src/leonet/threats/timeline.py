@@ -209,6 +209,8 @@ class Timeline:
             self._resolve_power(k, spec, r, sites)
         elif typ == "alt_network_wipe":
             r.sites = self._select_sites(k, spec, sites, ("dish", "station"), required=False)
+        elif typ == "deliveries":
+            r.sites = self._select_sites(k, spec, sites, ("dish",), required=False)
         elif typ == "gateway_loss":
             r.sites = self._select_sites(k, spec, sites, ("gateway",), required=True)
         elif typ == "pop_loss":
@@ -355,6 +357,8 @@ class Timeline:
                     level *= r.site_level
             elif typ == "geofence":
                 geofenced[r.sites] = True
+            elif typ == "deliveries":
+                factor[r.sites] *= delivered_share(r.spec.schedule, t)
             elif typ == "alt_network_wipe":
                 share = r.spec.alt_share
                 level[r.sites] *= 1.0 - share  # its users lose their other way online
@@ -369,6 +373,14 @@ class Timeline:
         ground_down = level <= 0.0
         return ThreatState(sat_lost, site_down, offline, ground_down, gw_cut, bb_cut, factor,
                            tuple(jammers), tuple(active), level, geofenced)
+
+
+def delivered_share(schedule, t_ns: int) -> float:
+    """The share of dishes delivered by ``t_ns``: linear between the schedule's points, 0 before the
+    first, the last share after the last."""
+    times = np.array([utc_to_ns(d) for d, _ in schedule], dtype=np.float64)
+    shares = np.array([s for _, s in schedule], dtype=np.float64)
+    return float(np.interp(float(t_ns), times, shares, left=0.0, right=shares[-1]))
 
 
 def _jammer_at(r: _Resolved, t: int):
