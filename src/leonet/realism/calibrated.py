@@ -44,8 +44,35 @@ MAX_CITIES = {"fast": 3, "full": 8}
 WINDOW_S = {"fast": 30.0, "full": 120.0}
 STEP_S = 15.0
 
+#: Satellites with lasers: NORAD catalog number from the first laser-carrying launches (Transporter-2,
+#: 2021-06-30, 48879; Group 2-1, 2021-09-14): the 53 deg v1.0 shell launched before has none.
+LASERS_FROM_CATALOG = 48879
+#: The kit of the dishes (the 2021-23 rectangular "standard actuated" dish was the one most users
+#: had at the end of 2023; its caps are those of the standard kit, leonet/data/terminal_kits.csv).
+KIT = "gen2_rectangular"
+
+#: SpaceX's US peak-hour median latency (REFERENCE.md): 48.5 ms before its 2024 latency work
+#: (announced March 2024, so the figure of late 2023), 25.7 ms in June 2025. leonet's default
+#: processing term (4 ms) reproduces the 2025 figure; the 22.8 ms difference is scheduling and
+#: processing the network shed in 2024 (a global, dated parameter: linear between the two dates,
+#: the earlier value before 2024-01-01). Propagation is the same in both years.
+PROCESSING_MS = ((date(2024, 1, 1), 4.0 + (48.5 - 25.7)), (date(2025, 6, 1), 4.0))
+
+
+def processing_ms_at(day: date) -> float:
+    """The processing term of the latency model at ``day`` (see :data:`PROCESSING_MS`), ms."""
+    (d0, v0), (d1, v1) = PROCESSING_MS
+    if day <= d0:
+        return v0
+    if day >= d1:
+        return v1
+    return v0 + (v1 - v0) * (day - d0).days / (d1 - d0).days
+
+
 ASSUMPTIONS = (
-    f"dishes = city population x {TAKE_UP} (assumed take-up), one site per city",
+    "one sample dish per city (an existing subscriber, never sold out), weighted in the figures by "
+    f"city population x {TAKE_UP} (assumed take-up); everyone else is the background load",
+    "processing term by date: SpaceX's US peak-hour median 48.5 ms (late 2023) vs 25.7 ms (June 2025)",
     f"window starts at {BUSY_HOUR_LOCAL:.0f}:00 local mean solar time (assumed busy hour)",
     "latency = leonet's RTT from the dish to the PoP its route reaches (propagation + queue), "
     "which is what Starlink's routers measure every 15 s (to the PoP)",
@@ -64,6 +91,7 @@ class CountryPlan:
     orbit_set: date
     places: str  # "geonames cities" or "geoip places"
     cities: tuple[str, ...]
+    weights: np.ndarray = None  # (K,) subscribers each sample dish stands for in the figures (population x take-up)
 
 
 def orbit_set_for(when: date) -> date:
@@ -122,7 +150,7 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
     start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(hours=utc_hour)
     start = start.replace(second=12, microsecond=0)  # a slot boundary (slots start at :12, :27, :42, :57)
     sites = [{"name": f"{iso3}-{k}-{name}"[:60], "lat_deg": la, "lon_deg": lo, "kind": "dish", "group": name,
-              "dishes": n} for k, (name, la, lo, n) in enumerate(places)]
+              "dishes": 1} for k, (name, la, lo, n) in enumerate(places)]
     scenario = {
         "name": f"realism-{iso3}",
         "description": f"realism check, {iso3} at {when.isoformat()} (calibrated, global parameters)",
@@ -137,9 +165,13 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
         },
         "time": {"start": start.isoformat().replace("+00:00", "Z"), "duration_s": WINDOW_S[mode], "step_s": STEP_S},
         "visibility": {"min_elevation_deg": 25.0},
-        "network": {"slots": {"policy": "load-aware", "max_sats_per_cell": 4}},
+        "network": {"slots": {"policy": "load-aware", "max_sats_per_cell": 4}, "home_pop": "geoip",
+                    "isl": {"min_catalog_number": LASERS_FROM_CATALOG}},
         "capacity": {"enabled": True},
+        "service": {"enabled": True, "kit": KIT, "background": {"enabled": True, "as_of": day.isoformat()},
+                    "admission": {"enabled": True, "dishes": False},
+                    "latency": {"processing_ms": processing_ms_at(day)}},
         "outputs": {"chunk_steps": 1000, "visibility_pairs": False},
     }
     return CountryPlan(iso3=iso3, iso2=iso2, scenario=scenario, sim_start=start, orbit_set=orbit_date,
-                       places=kind, cities=tuple(p[0] for p in places))
+                       places=kind, cities=tuple(p[0] for p in places), weights=weights)

@@ -106,6 +106,16 @@ def _dishes_per_site(sites) -> np.ndarray:
     return np.array([int(x) if x is not None and x == x else 1 for x in (d if d is not None else [1] * len(sites))])
 
 
+def _weights(plan, sites) -> np.ndarray:
+    """(S,) weight of each site in the figures: the subscribers a sample dish stands for (the
+    plan's weights, dish sites first in the plan's order), else its dish count."""
+    w = _dishes_per_site(sites).astype(float)
+    if getattr(plan, "weights", None) is not None:
+        dish = np.flatnonzero(sites["kind"].to_numpy() == "dish")
+        w[dish[: len(plan.weights)]] = plan.weights
+    return w
+
+
 def _home_share(sites, steps, iso2: str | None) -> tuple[str, float]:
     """Home PoP of the country's dishes and the dish-weighted share of connected steps that reach it."""
     from ..ground.builtin import pop_codes_of
@@ -145,8 +155,9 @@ def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
         return [{"country": iso3, "metric": f, "unit": UNITS[f.split("_")[0]], "published": metrics.countries[iso3][f],
                  "source": source, "leonet": None, "note": f"not run: {err}"} for f in FIELDS]
     run_s = time.perf_counter() - t0
-    figures = leonet_figures(steps, _dishes_per_site(sites))
-    connected = float(np.average(_online(steps), weights=_dishes_per_site(sites)[steps["site"].to_numpy()]))
+    weights = _weights(plan, sites)
+    figures = leonet_figures(steps, weights)
+    connected = float(np.average(_online(steps), weights=weights[steps["site"].to_numpy()]))
     home, at_home = _home_share(sites, steps, iso2)
     rows = []
     for f in FIELDS:
@@ -155,7 +166,7 @@ def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
             "country": iso3, "metric": f, "unit": UNITS[f.split("_")[0]], "published": metrics.countries[iso3][f],
             "source": source, "leonet": figures[f], "within_tolerance": ok, "tolerance": tol,
             "sim_start": plan.sim_start.isoformat(), "dish_sites": int((sites["kind"] == "dish").sum()),
-            "dishes": int(_dishes_per_site(sites)[sites["kind"].to_numpy() == "dish"].sum()),
+            "dishes": int(round(weights[sites["kind"].to_numpy() == "dish"].sum())),
             "connected_share": connected, "home_pop": home, "at_home_pop_share": at_home, "run_s": run_s,
             "note": ("latency to the PoP the engine's route reached" if f.startswith("latency") else "speed-test column")
             + (f"; dishes at {plan.places}" if plan.places != "geonames cities" else ""),
@@ -171,7 +182,7 @@ def _reference_rows(orbit_file: Path, work: Path, when, mode: str) -> list[dict]
     t0 = time.perf_counter()
     plan = country_plan("USA", iso3_to_iso2()["USA"], when, orbit_file, mode)
     sites, steps = _run(plan.scenario, work / "USA")
-    figures = leonet_figures(steps, _dishes_per_site(sites))
+    figures = leonet_figures(steps, _weights(plan, sites))
     run_s = time.perf_counter() - t0
     for f, (value, src) in OOKLA_US_Q1_2025.items():
         ok, tol = within(f, value, figures[f])

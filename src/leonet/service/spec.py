@@ -120,12 +120,16 @@ class AdmissionSpec(_Model):
     limit_per_cell: int | None = Field(None, ge=0, description="Subscribers a cell takes (default: from its beam capacity).")
     target_utilisation: float = Field(0.8, gt=0, le=1, description="Busy-hour beam load the default limit aims at.")
     order: Literal["earliest", "seeded"] = "earliest"
+    dishes: bool = Field(True, description=(
+        "Apply the limit to the scenario's dishes (false: they are existing subscribers, already counted in the "
+        "background, and never sold out; the limit still caps the background's density)."))
 
 
 class ServiceSpec(_Model):
     """The service model (issue 11): kits, traffic, speed tests, latency, background, admission."""
 
     enabled: bool = False
+    seed: int = Field(0, ge=0, le=2**62, description="Seed of every service draw (traffic, jitter, loss, outages).")
     kit: str = Field(DEFAULT_KIT, description="Dish kit of every dish (leonet/data/terminal_kits.csv).")
     traffic: TrafficSpec = TrafficSpec()
     speed_test: SpeedTestSpec = SpeedTestSpec()

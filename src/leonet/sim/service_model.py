@@ -1,0 +1,181 @@
+"""The static part of the service model (issue 11), built once per run from the scenario's
+``service`` section: each dish's kit and caps, the traffic and latency parameters, the background
+subscribers and each cell's admission.
+
+The per-step part lives in the allocation stage (demand, background per satellite and beam, caps,
+speed tests) and the service stage (RTT terms, loss, short outages): see docs/service-model.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from ..service import admission, background
+from ..service.kits import kit_caps_bps
+from ..service.latency import LatencyParams
+from ..service.traffic import TrafficParams, busy_hour_demand_per_dish_bps
+
+
+@dataclass(frozen=True)
+class ServiceModel:
+    """Arrays of the D dishes (network order) and the run's service parameters.
+
+    Attributes
+    ----------
+    seed : int, the run's service seed (every draw is a pure function of (seed, dish, t)).
+    traffic : TrafficParams; latency : LatencyParams.
+    kit : (D,) object, kit name of each dish.
+    cap_down_bps, cap_up_bps : (D,) float64, one dish's terminal caps, bps.
+    n_dishes : (D,) int64, dishes each site stands for.
+    n_admitted : (D,) int64, of those, dishes with a service plan (the rest are SOLD_OUT).
+    busy_down_bps, busy_up_bps : float, mean busy-hour demand of one subscriber, bps.
+    grid : SubscriberGrid or None, the background subscribers (capped at the admission density).
+    limit_per_cell : int, subscribers a beam cell takes (0 with admission off: no limit).
+    cell_background : (D,) float64, background subscribers in each dish's beam cell.
+    lon_deg : (D,) float64, dish longitude (local time of its traffic).
+    min_elevation_deg : float, the terminals' minimum elevation (background footprints), deg.
+    target_ms_of_site : (S,) float64, round trip from each PoP site to the latency target, ms
+        (``service.latency.target``: 0 for ``pop``, the dish's own ``popPingLatencyMs``; the PoP's
+        nearest internet exchange for ``exchange``; a named city's server by great-circle fibre).
+    """
+
+    seed: int
+    traffic: TrafficParams
+    latency: LatencyParams
+    kit: np.ndarray
+    cap_down_bps: np.ndarray
+    cap_up_bps: np.ndarray
+    n_dishes: np.ndarray
+    n_admitted: np.ndarray
+    busy_down_bps: float
+    busy_up_bps: float
+    grid: background.SubscriberGrid | None
+    limit_per_cell: int
+    cell_background: np.ndarray
+    lon_deg: np.ndarray
+    min_elevation_deg: float
+    target_ms_of_site: np.ndarray
+
+    @property
+    def sold_out(self) -> np.ndarray:
+        """(D,) bool: sites none of whose dishes has a service plan."""
+        return self.n_admitted == 0
+
+
+def dish_kits(model) -> np.ndarray:
+    """(D,) kit name of each dish: the site's ``kit`` (dish group, site or sites CSV column) or
+    ``service.kit``. Unknown names are an InputError naming the site and field."""
+    from ..service.kits import get_kit
+
+    net, spec = model.network, model.scenario.service
+    raw = model.sites.attrs.get("kit")
+    kits = np.full(len(net.dish_sites), spec.kit, dtype=object)
+    if raw is not None:
+        given = raw[net.dish_sites]
+        has = np.array([v is not None and str(v).strip() not in ("", "nan", "None") for v in given], dtype=bool)
+        kits[has] = [str(v).strip() for v in given[has]]
+        for name in np.unique(kits[has].astype(str)):
+            first = net.dish_sites[np.flatnonzero(has & (kits == name))[0]]
+            get_kit(name, location=f"site {model.sites.name[first]}, kit")
+    return kits
+
+
+def beam_capacity_bps(model) -> float:
+    """A beam's share of its satellite's downlink, bps: satellite capacity / beams (v1.5: 20 Gbps
+    / 24 beams, ~830 Mbps; capacity.model.GENERATIONS)."""
+    cm = model.capacity
+    return cm.sat_down_bps / cm.beams
+
+
+def build_service_model(model) -> ServiceModel:
+    """Kits, caps, traffic and latency parameters, background grid and admission of ``model``."""
+    sc = model.scenario
+    spec = sc.service
+    net = model.network
+    dishes = model.sites.take(net.dish_sites)
+    kit = dish_kits(model)
+    cap_down, cap_up = kit_caps_bps(kit, location="service.kit")
+    try:
+        traffic = spec.traffic.to_params()
+    except ValueError as err:
+        raise InputError(str(err), location="service.traffic") from None
+    latency = spec.latency.to_params()
+    latency = dataclasses.replace(latency, slot_period_s=sc.network.slots.period_s,
+                                  slot_offset_s=sc.network.slots.offset_s)
+    busy_down, busy_up = busy_hour_demand_per_dish_bps(params=traffic)
+    n = model.dish_count[net.dish_sites]
+    limit = 0
+    if spec.admission.enabled:
+        limit = spec.admission.limit_per_cell
+        if limit is None:
+            limit = int(admission.cell_subscriber_limit(beam_capacity_bps(model), busy_down,
+                                                        spec.admission.target_utilisation))
+    grid = None
+    cell_bg = np.zeros(len(net.dish_sites))
+    if spec.background.enabled:
+        b = spec.background
+        when = b.as_of or sc.time.start.date()
+        if b.subscribers is not None:
+            total = b.subscribers
+        else:
+            try:
+                total = background.global_subscribers(when)
+            except InputError as err:
+                raise InputError(err.message, location="service.background.as_of") from None
+        try:
+            lat, lon, pop = background.world_cities(b.countries)
+        except InputError as err:
+            raise InputError(err.message, location="service.background.countries") from None
+        grid = background.subscriber_grid(total, lat, lon, pop, b.cell_deg)
+        if limit:
+            grid = background.sold_out_grid(grid, limit / admission.CELL_AREA_M2)
+        cell_area = (sc.capacity.cell_size_km * 1e3) ** 2
+        cell_bg = background.cell_background_subscribers(grid, dishes.lat_deg, dishes.lon_deg, cell_area)
+    if limit and spec.admission.dishes:
+        n_adm = admission.admitted_counts(net.dish_cell, n, limit, _per_cell(net.dish_cell, cell_bg),
+                                          dish_ids=np.arange(len(n)),
+                                          seed=spec.seed if spec.admission.order == "seeded" else None)
+    else:
+        n_adm = n.copy()
+    target = _target_ms_of_site(model, latency)
+    min_el = sc.visibility.min_elevation_deg if sc.visibility.min_elevation_deg is not None else 25.0
+    return ServiceModel(
+        seed=int(spec.seed), traffic=traffic, latency=latency, kit=kit, cap_down_bps=np.asarray(cap_down, float),
+        cap_up_bps=np.asarray(cap_up, float), n_dishes=n, n_admitted=np.asarray(n_adm, dtype=np.int64),
+        busy_down_bps=float(busy_down), busy_up_bps=float(busy_up), grid=grid, limit_per_cell=int(limit),
+        cell_background=np.asarray(cell_bg, float), lon_deg=np.asarray(dishes.lon_deg, float),
+        min_elevation_deg=float(min_el), target_ms_of_site=target,
+    )
+
+
+def _target_ms_of_site(model, latency) -> np.ndarray:
+    """(S,) round trip PoP -> latency target, ms, for every site (used at PoP sites)."""
+    from ..ground.population import find_city
+    from ..service.latency import pop_to_target_ms
+
+    target = model.scenario.service.latency.target
+    sites = model.sites
+    if target == "pop":
+        return np.zeros(len(sites))
+    if target == "exchange":
+        return np.asarray(model.terrestrial.ground_rtt_ms, dtype=float) * (1.0 if latency.target_on else 0.0)
+    city = find_city(target)
+    if city is None:
+        raise InputError(f"unknown latency target {target!r}: 'pop', 'exchange' or a city name "
+                         "(GeoNames cities over 15,000 people)", location="service.latency.target")
+    return pop_to_target_ms(sites.lat_deg, sites.lon_deg, city.lat_deg, city.lon_deg, latency)
+
+
+def _per_cell(cell: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """(C,) one value per cell from per-dish values that agree within a cell (the first)."""
+    n_cells = int(cell.max()) + 1 if len(cell) else 0
+    out = np.zeros(n_cells)
+    out[cell[::-1]] = value[::-1]
+    return out
+
+
+__all__ = ["ServiceModel", "build_service_model"]
