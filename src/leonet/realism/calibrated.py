@@ -59,6 +59,17 @@ KIT = "gen2_rectangular"
 PROCESSING_MS = ((date(2024, 1, 1), 4.0 + (48.5 - 25.7)), (date(2025, 6, 1), 4.0))
 
 
+def served_countries() -> list[str]:
+    """Countries where Starlink sells service: those of its GeoIP feed (leonet/data/geoip, 2024-08-06;
+    116 countries, against 70 announced in Dec 2023: an assumption that spreads the background a
+    little thinner than it was)."""
+    from ..ground import population
+    from ..ground.home_pop import read_home_pop_table
+
+    with_cities = {c.country for c in population._cities()[0]}  # Antarctica etc. have no city to spread over
+    return sorted(set(read_home_pop_table().country.tolist()) & with_cities)
+
+
 def processing_ms_at(day: date) -> float:
     """The processing term of the latency model at ``day`` (see :data:`PROCESSING_MS`), ms."""
     (d0, v0), (d1, v1) = PROCESSING_MS
@@ -168,7 +179,8 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
         "network": {"slots": {"policy": "load-aware", "max_sats_per_cell": 4}, "home_pop": "geoip",
                     "isl": {"min_catalog_number": LASERS_FROM_CATALOG}},
         "capacity": {"enabled": True},
-        "service": {"enabled": True, "kit": KIT, "background": {"enabled": True, "as_of": day.isoformat()},
+        "service": {"enabled": True, "kit": KIT,
+                    "background": {"enabled": True, "as_of": day.isoformat(), "countries": served_countries()},
                     "admission": {"enabled": True, "dishes": False},
                     "latency": {"processing_ms": processing_ms_at(day)}},
         "outputs": {"chunk_steps": 1000, "visibility_pairs": False},
