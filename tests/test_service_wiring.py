@@ -1,0 +1,135 @@
+"""The service model wired into the step (issue 11): kits cap every dish, home PoPs are sticky and
+reached, sold-out sites are SOLD_OUT, drop rates are fractions, and bad input stops the run at
+the door with the file and field named."""
+
+import numpy as np
+import pytest
+
+import leonet
+from leonet.errors import InputError
+from leonet.states import code
+
+BERLIN = dict(lat_deg=52.52, lon_deg=13.40)
+
+
+def scenario(**service):
+    sites = [{"name": f"d{k}", "lat_deg": 52.52 + 0.05 * k, "lon_deg": 13.40, "dishes": 40} for k in range(3)]
+    sites.append({"name": "mini", "lat_deg": 50.11, "lon_deg": 8.68, "kit": "mini"})
+    return {
+        "name": "svc", "constellation": {"preset": "starlink-gen1"},
+        "ground": {"sites": sites, "builtin": [
+            {"name": "starlink-gateways-2023", "regions": ["Europe"], "statuses": "carried-traffic", "antennas": "from-data"},
+            {"name": "starlink-pops-2023", "regions": ["Europe"]}]},
+        "time": {"start": "2024-01-06T19:00:12Z", "duration_s": 30, "step_s": 15},
+        "network": {"home_pop": "geoip"},
+        "capacity": {"enabled": True},
+        "service": {"enabled": True, **service},
+        "outputs": {"visibility_pairs": False},
+    }
+
+
+@pytest.fixture(scope="module")
+def steps(tmp_path_factory):
+    sc = leonet.scenario_from_dict(scenario(admission={"enabled": True, "limit_per_cell": 70}))
+    r = leonet.run(sc, out_dir=tmp_path_factory.mktemp("svc"), overwrite=True)
+    return r.store.read("dish_steps").to_pandas(), r.store.read("sites").to_pandas()
+
+
+def test_no_dish_above_its_kit(steps):
+    d, _ = steps
+    for col, cap in (("downlink_bps", "kit_down_bps"), ("speedtest_down_bps", "kit_down_bps"),
+                     ("uplink_bps", "kit_up_bps"), ("speedtest_up_bps", "kit_up_bps")):
+        assert (d[col] <= d[cap] * (1 + 1e-9)).all(), col
+    mini = d[d["kit_down_bps"] == 150e6]
+    assert len(mini) == 2  # the site with kit: mini
+
+
+def test_sold_out_and_admitted_counts(steps):
+    d, _ = steps
+    # 3 sites of 40 dishes 5.5 km apart, cells of 70: the third is sold out, never served
+    assert (d["dishes_admitted"] <= 40).all()
+    sold = d[d["dishes_admitted"] == 0]
+    assert len(sold) and (sold["state"] == "SOLD_OUT").all() and sold["rtt_ms"].isna().all()
+    assert (d.loc[d["state"] == "SOLD_OUT", "downlink_bps"] == 0).all()
+
+
+def test_home_pop_is_sticky_and_reached(steps):
+    d, sites = steps
+    online = d["state"].isin(["CONNECTED", "CONGESTED"])
+    assert online.any()
+    assert (d.loc[online, "pop"] == d.loc[online, "home_pop"]).all()
+    home = sites.loc[d["home_pop"].iloc[0], "name"]
+    assert "Frankfurt" in home or "FRA" in home.upper() or sites.loc[d["home_pop"].iloc[0], "clli"] is not None
+    assert d.groupby("site")["home_pop"].nunique().max() == 1
+
+
+def test_drop_rate_is_a_fraction_and_rtt_has_its_terms(steps):
+    d, _ = steps
+    assert d["drop_rate"].between(0, 1).all()
+    online = d["state"].isin(["CONNECTED", "CONGESTED"])
+    # propagation alone is > 4 ms; MAC (>= 2.7 ms) and processing (4 ms) come on top
+    assert (d.loc[online, "rtt_ms"] > 10).all()
+    assert (d.loc[online, "rtt_loaded_ms"] >= d.loc[online, "rtt_ms"] - 40).all()
+
+
+def test_congested_is_not_an_outage():
+    from leonet.states import BY_NAME
+
+    assert not BY_NAME["CONGESTED"].outage and BY_NAME["SOLD_OUT"].outage
+    assert code("SOLD_OUT") == 7
+
+
+@pytest.mark.parametrize("change, where, words", [
+    (lambda s: s["ground"]["sites"][0].update(kit="standrd"), "kit", "did you mean 'standard'"),
+    (lambda s: s["service"].update(kit="prformance"), "service.kit", "did you mean 'performance'"),
+    (lambda s: s["network"].update(isl={"shells": ["shel1"]}), "network.isl.shells[0]", "did you mean"),
+    (lambda s: s["network"].update(isl={"min_catalog_number": 48879}), "network.isl.min_catalog_number", "NORAD"),
+    (lambda s: s["service"].update(latency={"target": "Xyzzyville"}), "service.latency.target", "unknown latency target"),
+])
+def test_bad_input_names_the_field_and_writes_nothing(tmp_path, change, where, words):
+    raw = scenario()
+    change(raw)
+    out = tmp_path / "out"
+    with pytest.raises((InputError, ValueError)) as err:
+        leonet.run(leonet.scenario_from_dict(raw), out_dir=out)
+    text = str(err.value)
+    assert words in text and where.split("[")[0].split(".")[-1] in text
+    assert not out.exists()
+
+
+def test_geoip_home_pop_missing_from_the_scenario_is_an_error(tmp_path):
+    raw = scenario()
+    raw["ground"]["builtin"][1]["regions"] = ["North America"]  # no Frankfurt
+    with pytest.raises(InputError) as err:
+        leonet.run(leonet.scenario_from_dict(raw), out_dir=tmp_path / "o")
+    assert err.value.location == "network.home_pop" and "frntdeu1" in err.value.message
+    assert not (tmp_path / "o").exists()
+
+
+def test_service_needs_capacity():
+    raw = scenario()
+    raw["capacity"]["enabled"] = False
+    with pytest.raises((InputError, ValueError), match="service.enabled needs capacity"):
+        leonet.scenario_from_dict(raw)
+
+
+def test_lasers_per_catalog_number_split_real_element_sets():
+    from leonet.realism.calibrated import LASERS_FROM_CATALOG, extract_orbit_file, orbit_set_for
+    from datetime import date
+    from leonet.sim.model import build_constellation
+    from leonet.sim.network_model import laser_capable
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        f = extract_orbit_file(orbit_set_for(date(2024, 1, 6)), Path(tmp))
+        raw = scenario()
+        raw["constellation"] = {"orbit_files": [{"path": str(f), "format": "tle"}]}
+        raw["network"]["isl"] = {"min_catalog_number": LASERS_FROM_CATALOG}
+        sc = leonet.scenario_from_dict(raw)
+        cons = build_constellation(sc)
+        capable = laser_capable(sc, cons)
+    incl = cons.elements.inclination_deg
+    # the v1.0 53.0/53.1 deg satellites launched 2019-21 have no lasers; the 70 and 97.7 deg shells all do
+    assert not capable[(np.abs(incl - 53.05) < 0.1) & (np.array([int(c) for c in cons.elements.catalog_id]) < 48000)].any()
+    assert capable[np.abs(incl - 70.0) < 0.2].all() and 0.5 < capable.mean() < 0.95
