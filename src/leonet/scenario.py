@@ -323,6 +323,10 @@ class SatelliteHardwareSpec(_Model):
     beams: int | None = Field(None, ge=1, le=1000, description="User beams per satellite (uncertain: v1.5 24, v2-mini 48).")
     down_capacity_gbps: float | None = Field(None, gt=0, le=10_000)
     up_capacity_gbps: float | None = Field(None, gt=0, le=10_000)
+    v2_mini_from_catalog: int | None = Field(None, ge=1, le=10_000_000, description=(
+        "With the service model on real element sets: satellites with a NORAD catalog number at least this are "
+        "V2 Mini (their capacity and beams), the others the generation above. Starlink's first V2 Minis "
+        "(Group 6-1, 2023-02-27, COSPAR 2023-026) start at 55695."))
 
 
 class DemandSpec(_Model):

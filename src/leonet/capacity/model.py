@@ -214,7 +214,8 @@ class _Links:
 
 def route_links(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarray, bandwidth_hz: float,
                 path: np.ndarray, isl_hops: np.ndarray, gateway: np.ndarray, pop: np.ndarray, model: CapacityModel,
-                sat_capacity_bps, downlink: bool, mult: np.ndarray, extra_cells_per_sat=None) -> _Links:
+                sat_capacity_bps, downlink: bool, mult: np.ndarray, extra_cells_per_sat=None,
+                beams_per_sat=None) -> _Links:
     """The links on the F flows' routes in one direction: user beam (airtime), serving satellite,
     lasers, gateway feeder, PoP (arguments as in :func:`allocate_direction`)."""
     f = len(serving)
@@ -227,8 +228,9 @@ def route_links(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarra
         if f else np.zeros(0)
     if extra_cells_per_sat is not None and f:
         cells_per_sat = cells_per_sat + np.asarray(extra_cells_per_sat, dtype=float)[: len(cells_per_sat)]
+    beams = (lambda sat: model.beams) if beams_per_sat is None else (lambda sat: np.asarray(beams_per_sat)[sat])
     links.add(idx, serving, cell, "beam", mult / (bandwidth_hz * eta_bps_per_hz),
-              lambda u: np.minimum(1.0, model.beams / np.maximum(cells_per_sat[u[:, 0]], 1.0)) if len(u) else np.zeros(0))
+              lambda u: np.minimum(1.0, beams(u[:, 0]) / np.maximum(cells_per_sat[u[:, 0]], 1.0)) if len(u) else np.zeros(0))
     sat_cap = np.asarray(sat_capacity_bps, dtype=float)
     links.add(idx, serving, np.full(f, -1), "satellite", mult,
               lambda u: (np.full(len(u), float(sat_cap)) if sat_cap.ndim == 0 else sat_cap[u[:, 0]]))
@@ -250,7 +252,7 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
                        path: np.ndarray, isl_hops: np.ndarray, gateway: np.ndarray, pop: np.ndarray,
                        demand_bps: np.ndarray, model: CapacityModel, sat_capacity_bps,
                        downlink: bool, multiplicity: np.ndarray | None = None, extra_cells_per_sat=None,
-                       background=None) -> DirectionResult:
+                       background=None, beams_per_sat=None) -> DirectionResult:
     """Max-min fair rates of F flows (connected dishes with eta > 0) in one direction.
 
     Parameters
@@ -263,6 +265,7 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
     sat_capacity_bps : scalar, or (N,) per satellite (e.g. what background load leaves).
     extra_cells_per_sat : (N,) cells of background subscribers each satellite also serves (its
         beams hop over them too), or None.
+    beams_per_sat : (N,) beams of each satellite (None: ``model.beams`` for all).
     background : None, or per-flow (F,) arrays ``(mult, demand_bps)``: the background
         subscribers active in each flow's cell, competing on that flow's beam only (their
         satellite load is in ``sat_capacity_bps``): one background flow per flow, with the
@@ -271,7 +274,7 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
     f = len(serving)
     mult = np.ones(f) if multiplicity is None else np.asarray(multiplicity, dtype=np.float64)
     links = route_links(serving, cell, eta_bps_per_hz, bandwidth_hz, path, isl_hops, gateway, pop, model,
-                        sat_capacity_bps, downlink, mult, extra_cells_per_sat)
+                        sat_capacity_bps, downlink, mult, extra_cells_per_sat, beams_per_sat)
     routing = links.matrix(f)
     capacity = np.concatenate(links.caps)
     demand = np.asarray(demand_bps, dtype=float)

@@ -101,6 +101,13 @@ class BackgroundSpec(_Model):
     subscribers: float | None = Field(None, ge=0, le=1e9, description="Global total; overrides the announced one.")
     countries: list[str] | None = Field(None, description="ISO alpha-2 codes where service is sold (default: all).")
     cell_deg: float = Field(1.0, gt=0, le=10, description="Grid spacing of the subscriber density, deg.")
+    beam_hopping: Literal["demand", "equal"] = Field("demand", description=(
+        "How a satellite's beams share time among the cells it serves: 'demand' (as much as each cell needs; "
+        "the satellite's capacity is the shared limit) or 'equal' (an equal slot per occupied cell, the "
+        "background's cells included: beams / cells of a beam each)."))
+    spread: Literal["population", "geoip-subnets"] = Field("population", description=(
+        "How the total is shared among countries: by city population (every served country alike), or by "
+        "each country's share of the subnets in Starlink's GeoIP feed (then by city population within it)."))
 
     @field_validator("countries")
     @classmethod

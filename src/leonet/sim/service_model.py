@@ -41,6 +41,8 @@ class ServiceModel:
     target_ms_of_site : (S,) float64, round trip from each PoP site to the latency target, ms
         (``service.latency.target``: 0 for ``pop``, the dish's own ``popPingLatencyMs``; the PoP's
         nearest internet exchange for ``exchange``; a named city's server by great-circle fibre).
+    sat_down_bps, sat_up_bps, sat_beams : (N,) each satellite's user capacity (bps) and beams, by
+        generation (``capacity.satellite``; ``v2_mini_from_catalog`` splits a real element set).
     """
 
     seed: int
@@ -59,6 +61,9 @@ class ServiceModel:
     lon_deg: np.ndarray
     min_elevation_deg: float
     target_ms_of_site: np.ndarray
+    sat_down_bps: np.ndarray
+    sat_up_bps: np.ndarray
+    sat_beams: np.ndarray
 
     @property
     def sold_out(self) -> np.ndarray:
@@ -127,7 +132,8 @@ def build_service_model(model) -> ServiceModel:
             except InputError as err:
                 raise InputError(err.message, location="service.background.as_of") from None
         try:
-            lat, lon, pop = background.world_cities(b.countries)
+            lat, lon, pop = (background.world_cities(b.countries) if b.spread == "population"
+                             else background.geoip_weighted_cities(b.countries))
         except InputError as err:
             raise InputError(err.message, location="service.background.countries") from None
         grid = background.subscriber_grid(total, lat, lon, pop, b.cell_deg)
@@ -148,8 +154,26 @@ def build_service_model(model) -> ServiceModel:
         cap_up_bps=np.asarray(cap_up, float), n_dishes=n, n_admitted=np.asarray(n_adm, dtype=np.int64),
         busy_down_bps=float(busy_down), busy_up_bps=float(busy_up), grid=grid, limit_per_cell=int(limit),
         cell_background=np.asarray(cell_bg, float), lon_deg=np.asarray(dishes.lon_deg, float),
-        min_elevation_deg=float(min_el), target_ms_of_site=target,
+        min_elevation_deg=float(min_el), target_ms_of_site=target, **_satellites(model),
     )
+
+
+def _satellites(model) -> dict:
+    """Per-satellite capacity and beams: the scenario's generation, and V2 Mini from a catalog number."""
+    from ..capacity.model import GENERATIONS
+
+    cm, spec = model.capacity, model.scenario.capacity.satellite
+    n = len(model.constellation)
+    down, up, beams = np.full(n, cm.sat_down_bps), np.full(n, cm.sat_up_bps), np.full(n, float(cm.beams))
+    if spec.v2_mini_from_catalog is not None:
+        ids = [str(c).strip() for c in model.constellation.elements.catalog_id]
+        if not all(c.isdigit() for c in ids):
+            raise InputError("needs numeric NORAD catalog numbers (real element sets)",
+                             location="capacity.satellite.v2_mini_from_catalog")
+        v2 = np.array([int(c) for c in ids], dtype=np.int64) >= spec.v2_mini_from_catalog
+        b2, d2, u2 = GENERATIONS["v2-mini"]
+        down[v2], up[v2], beams[v2] = d2 * 1e9, u2 * 1e9, b2
+    return {"sat_down_bps": down, "sat_up_bps": up, "sat_beams": beams}
 
 
 def _target_ms_of_site(model, latency) -> np.ndarray:

@@ -132,9 +132,10 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
       a pure function of t); a site is a flow of its active dishes (at least one), each asking
       for the site's demand per active dish, never above its kit's cap (the terminal link);
     - background: the satellites serving the scenario's dishes carry the load of the background
-      subscribers in their footprints (their capacity left is ``capacity - load``); their beams
-      are scheduled by demand (the satellite's capacity is the shared limit, not an equal
-      hop per cell); the background subscribers active in a dish's own cell compete with it on its
+      subscribers in their footprints, shared among the satellites in view in proportion to their
+      capacity (their capacity left is ``capacity - load``); with ``beam_hopping: equal`` their
+      beams also hop over the background's cells, an equal slot per occupied cell (``beams /
+      cells`` of a beam); the background subscribers active in a dish's own cell compete with it on its
       beam as one more max-min flow;
     - speed test: one dish of each site probes at its kit cap alongside the flows active now
       (:func:`leonet.service.traffic.speed_test_bps`).
@@ -166,11 +167,15 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
         serving = routes.serving[flows].astype(np.int64)
         cell = cm.dish_cell[flows]
         n_sats = len(model.constellation)
-        sat_down, sat_up = np.full(n_sats, cm.sat_down_bps), np.full(n_sats, cm.sat_up_bps)
-        bg_flows_down, bg_flows_up = None, None
+        sat_down, sat_up = svc.sat_down_bps.copy(), svc.sat_up_bps.copy()
+        bg_flows_down, bg_flows_up, extra_cells = None, None, None
         if svc.grid is not None:
-            load = bgm.satellite_background_near(svc.grid, sky.sat_ecef_m, serving, svc.min_elevation_deg, sky.t_ns,
-                                                 svc.busy_down_bps, svc.traffic.diurnal)
+            cell_area = (model.scenario.capacity.cell_size_km * 1e3) ** 2
+            load, extra_cells = bgm.satellite_background_near(svc.grid, sky.sat_ecef_m, serving, svc.min_elevation_deg,
+                                                              sky.t_ns, svc.busy_down_bps, cell_area, svc.traffic.diurnal,
+                                                              weight=svc.sat_down_bps, cell_weight=svc.sat_beams)
+            if model.scenario.service.background.beam_hopping == "demand":
+                extra_cells = None   # beams follow demand: only the satellite's capacity is shared
             sat_down = bgm.residual_capacity_bps(sat_down, load)
             sat_up = bgm.residual_capacity_bps(sat_up, load * (svc.busy_up_bps / max(svc.busy_down_bps, 1e-9)))
             bg_sat[flows] = load[serving]
@@ -183,7 +188,8 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
             bg_flows_up = (share, np.full(len(flows), svc.busy_up_bps / on_share))
         common = dict(serving=serving, cell=cell, path=routes.path[flows], isl_hops=routes.isl_hops[flows].astype(np.int64),
                       gateway=routes.gateway[flows].astype(np.int64), pop=routes.pop[flows].astype(np.int64),
-                      model=cm, multiplicity=per[flows].astype(float))
+                      model=cm, multiplicity=per[flows].astype(float), extra_cells_per_sat=extra_cells,
+                      beams_per_sat=svc.sat_beams)
         rd = allocate_direction(eta_bps_per_hz=eta_down[flows], bandwidth_hz=cm.radio.user_downlink_bandwidth_hz,
                                 demand_bps=demand_down[flows], sat_capacity_bps=sat_down, downlink=True,
                                 background=bg_flows_down, **common)
