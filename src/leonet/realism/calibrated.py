@@ -50,6 +50,9 @@ LASERS_FROM_CATALOG = 48879
 #: Satellites with V2 Mini capacity (~96 Gbps, 48 beams; REFERENCE.md): from the first V2 Mini launch
 #: (Group 6-1, 2023-02-27, COSPAR 2023-026, NORAD 55695); earlier ones are V1.5 (~20 Gbps, 24 beams).
 V2_MINI_FROM_CATALOG = 55695
+#: How beams share time among cells (service.background.beam_hopping; "equal", the default: a slot
+#: per occupied cell, with cell limits consistent with it).
+BEAM_HOPPING = "equal"
 #: The kit of the dishes (the 2021-23 rectangular "standard actuated" dish was the one most users
 #: had at the end of 2023; its caps are those of the standard kit, leonet/data/terminal_kits.csv).
 KIT = "gen2_rectangular"
@@ -183,7 +186,7 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
                     "isl": {"min_catalog_number": LASERS_FROM_CATALOG}},
         "capacity": {"enabled": True, "satellite": {"generation": "v1.5", "v2_mini_from_catalog": V2_MINI_FROM_CATALOG}},
         "service": {"enabled": True, "kit": KIT,
-                    "background": {"enabled": True, "as_of": day.isoformat(), "spread": "geoip-subnets"},
+                    "background": {"enabled": True, "as_of": day.isoformat(), "spread": "geoip-subnets", "beam_hopping": BEAM_HOPPING},
                     "admission": {"enabled": True, "dishes": False},
                     "latency": {"processing_ms": processing_ms_at(day)}},
         "outputs": {"chunk_steps": 1000, "visibility_pairs": False},

@@ -161,7 +161,7 @@ def sold_out_grid(grid: SubscriberGrid, max_subscribers_per_m2: float) -> Subscr
     scenario's own ``SOLD_OUT`` dishes do. Spreading by city population puts far more
     subscribers over big cities than beams can take; this keeps the background consistent with
     the admission limits."""
-    if not max_subscribers_per_m2 >= 0:
+    if not np.all(np.asarray(max_subscribers_per_m2) >= 0):
         raise InputError("must be >= 0", location="max_subscribers_per_m2")
     n_rows, n_cols = grid.subscribers.shape
     area = _grid_cell_area_m2(np.arange(n_rows), grid.cell_deg)[:, None]

@@ -101,7 +101,7 @@ class BackgroundSpec(_Model):
     subscribers: float | None = Field(None, ge=0, le=1e9, description="Global total; overrides the announced one.")
     countries: list[str] | None = Field(None, description="ISO alpha-2 codes where service is sold (default: all).")
     cell_deg: float = Field(1.0, gt=0, le=10, description="Grid spacing of the subscriber density, deg.")
-    beam_hopping: Literal["demand", "equal"] = Field("demand", description=(
+    beam_hopping: Literal["demand", "equal"] = Field("equal", description=(
         "How a satellite's beams share time among the cells it serves: 'demand' (as much as each cell needs; "
         "the satellite's capacity is the shared limit) or 'equal' (an equal slot per occupied cell, the "
         "background's cells included: beams / cells of a beam each)."))
@@ -128,8 +128,8 @@ class AdmissionSpec(_Model):
     target_utilisation: float = Field(0.8, gt=0, le=1, description="Busy-hour beam load the default limit aims at.")
     order: Literal["earliest", "seeded"] = "earliest"
     dishes: bool = Field(True, description=(
-        "Apply the limit to the scenario's dishes (false: they are existing subscribers, already counted in the "
-        "background, and never sold out; the limit still caps the background's density)."))
+        "Apply the limit to the scenario's dishes (false: they are never sold out; the limit still caps the "
+        "background's density)."))
 
 
 class ServiceSpec(_Model):

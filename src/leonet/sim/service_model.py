@@ -34,7 +34,7 @@ class ServiceModel:
     n_admitted : (D,) int64, of those, dishes with a service plan (the rest are SOLD_OUT).
     busy_down_bps, busy_up_bps : float, mean busy-hour demand of one subscriber, bps.
     grid : SubscriberGrid or None, the background subscribers (capped at the admission density).
-    limit_per_cell : int, subscribers a beam cell takes (0 with admission off: no limit).
+    limit_per_cell : (D,) int64, subscribers each dish's beam cell takes (0 with admission off: no limit).
     cell_background : (D,) float64, background subscribers in each dish's beam cell.
     lon_deg : (D,) float64, dish longitude (local time of its traffic).
     min_elevation_deg : float, the terminals' minimum elevation (background footprints), deg.
@@ -56,7 +56,7 @@ class ServiceModel:
     busy_down_bps: float
     busy_up_bps: float
     grid: background.SubscriberGrid | None
-    limit_per_cell: int
+    limit_per_cell: np.ndarray
     cell_background: np.ndarray
     lon_deg: np.ndarray
     min_elevation_deg: float
@@ -113,49 +113,92 @@ def build_service_model(model) -> ServiceModel:
                                   slot_offset_s=sc.network.slots.offset_s)
     busy_down, busy_up = busy_hour_demand_per_dish_bps(params=traffic)
     n = model.dish_count[net.dish_sites]
+    sats = _satellites(model)
+    adm, bgs = spec.admission, spec.background
+    per_cell_limits = adm.enabled and adm.limit_per_cell is None and bgs.enabled and bgs.beam_hopping == "equal"
     limit = 0
-    if spec.admission.enabled:
-        limit = spec.admission.limit_per_cell
+    if adm.enabled and not per_cell_limits:
+        limit = adm.limit_per_cell
         if limit is None:
-            limit = int(admission.cell_subscriber_limit(beam_capacity_bps(model), busy_down,
-                                                        spec.admission.target_utilisation))
+            limit = int(admission.cell_subscriber_limit(beam_capacity_bps(model), busy_down, adm.target_utilisation))
+    dish_limit = np.full(len(n), limit, dtype=np.int64)
     grid = None
     cell_bg = np.zeros(len(net.dish_sites))
-    if spec.background.enabled:
-        b = spec.background
-        when = b.as_of or sc.time.start.date()
-        if b.subscribers is not None:
-            total = b.subscribers
+    cell_area = (sc.capacity.cell_size_km * 1e3) ** 2
+    if bgs.enabled:
+        when = bgs.as_of or sc.time.start.date()
+        if bgs.subscribers is not None:
+            total = bgs.subscribers
         else:
             try:
                 total = background.global_subscribers(when)
             except InputError as err:
                 raise InputError(err.message, location="service.background.as_of") from None
         try:
-            lat, lon, pop = (background.world_cities(b.countries) if b.spread == "population"
-                             else background.geoip_weighted_cities(b.countries))
+            lat, lon, pop = (background.world_cities(bgs.countries) if bgs.spread == "population"
+                             else background.geoip_weighted_cities(bgs.countries))
         except InputError as err:
             raise InputError(err.message, location="service.background.countries") from None
-        grid = background.subscriber_grid(total, lat, lon, pop, b.cell_deg)
-        if limit:
+        grid = background.subscriber_grid(total, lat, lon, pop, bgs.cell_deg)
+        if per_cell_limits:
+            grid, dish_limit = _equal_share_limits(model, grid, sats, busy_down, adm.target_utilisation, dishes)
+        elif limit:
             grid = background.sold_out_grid(grid, limit / admission.CELL_AREA_M2)
-        cell_area = (sc.capacity.cell_size_km * 1e3) ** 2
         cell_bg = background.cell_background_subscribers(grid, dishes.lat_deg, dishes.lon_deg, cell_area)
-    if limit and spec.admission.dishes:
-        n_adm = admission.admitted_counts(net.dish_cell, n, limit, _per_cell(net.dish_cell, cell_bg),
-                                          dish_ids=np.arange(len(n)),
-                                          seed=spec.seed if spec.admission.order == "seeded" else None)
+    if adm.enabled and adm.dishes:
+        n_adm = admission.admitted_counts(net.dish_cell, n, _per_cell(net.dish_cell, dish_limit.astype(float)).astype(np.int64),
+                                          _per_cell(net.dish_cell, cell_bg), dish_ids=np.arange(len(n)),
+                                          seed=spec.seed if adm.order == "seeded" else None)
     else:
         n_adm = n.copy()
+    limit = dish_limit
     target = _target_ms_of_site(model, latency)
     min_el = sc.visibility.min_elevation_deg if sc.visibility.min_elevation_deg is not None else 25.0
     return ServiceModel(
         seed=int(spec.seed), traffic=traffic, latency=latency, kit=kit, cap_down_bps=np.asarray(cap_down, float),
         cap_up_bps=np.asarray(cap_up, float), n_dishes=n, n_admitted=np.asarray(n_adm, dtype=np.int64),
-        busy_down_bps=float(busy_down), busy_up_bps=float(busy_up), grid=grid, limit_per_cell=int(limit),
+        busy_down_bps=float(busy_down), busy_up_bps=float(busy_up), grid=grid, limit_per_cell=np.asarray(limit, dtype=np.int64),
         cell_background=np.asarray(cell_bg, float), lon_deg=np.asarray(dishes.lon_deg, float),
-        min_elevation_deg=float(min_el), target_ms_of_site=target, **_satellites(model),
+        min_elevation_deg=float(min_el), target_ms_of_site=target, **sats,
     )
+
+
+def radio_beam_bps(model) -> float:
+    """What one beam carries to a dish at the minimum elevation from 550 km, clear sky, bps: the
+    user downlink bandwidth x the spectral efficiency of its SNR (the capacity model's link budget
+    and MODCOD table, with its margin). Limits are set for the worst dish a cell may have
+    (**assumption**)."""
+    from ..capacity.linkbudget import user_downlink_snr_db
+    from ..capacity.modcod import spectral_efficiency
+
+    cm = model.capacity
+    e = np.deg2rad(model.scenario.visibility.min_elevation_deg or 25.0)
+    r_e, h = 6_371_008.8, 550e3
+    slant_m = np.sqrt((r_e + h) ** 2 - (r_e * np.cos(e)) ** 2) - r_e * np.sin(e)
+    eta = spectral_efficiency(user_downlink_snr_db(np.array([slant_m]), 0.0, cm.radio), cm.margin_db)
+    return float(cm.radio.user_downlink_bandwidth_hz * eta[0])
+
+
+def _equal_share_limits(model, grid, sats: dict, busy_down_bps: float, target_utilisation: float, dishes):
+    """Cell limits consistent with equal-slot beam hopping: each grid cell's beam cells take
+    ``floor(cell capacity x target / busy-hour demand)`` subscribers, the cell capacity being the
+    satellites in view shared among the occupied cells around (at the run's first instant), at most
+    what one beam carries (its capacity share, and bandwidth x spectral efficiency). The
+    background is capped at those limits; returns the capped grid and each dish's cell limit (D,)."""
+    from ..space.propagate import propagate
+
+    xyz = propagate(model.constellation, model.t_ns[:1]).ecef_m[0]
+    beam = np.minimum(sats["sat_down_bps"] / sats["sat_beams"], radio_beam_bps(model))
+    usable = beam * sats["sat_beams"]   # what its beams carry: min(capacity, beams x radio)
+    min_el = model.scenario.visibility.min_elevation_deg or 25.0
+    cap_grid = admission.equal_share_cell_capacity_bps(grid, xyz, usable, beam, min_el)
+    lim_grid = np.floor(cap_grid * target_utilisation / busy_down_bps)
+    density = np.full(grid.subscribers.shape, np.inf)
+    density.ravel()[grid.flat_index] = lim_grid / admission.CELL_AREA_M2
+    capped = background.sold_out_grid(grid, density)
+    cap_dish = admission.equal_share_cell_capacity_bps(grid, xyz, usable, beam, min_el,
+                                                       points_xyz_m=background._xyz_m(dishes.lat_deg, dishes.lon_deg))
+    return capped, np.floor(cap_dish * target_utilisation / busy_down_bps).astype(np.int64)
 
 
 def _satellites(model) -> dict:
