@@ -133,3 +133,56 @@ def test_lasers_per_catalog_number_split_real_element_sets():
     # the v1.0 53.0/53.1 deg satellites launched 2019-21 have no lasers; the 70 and 97.7 deg shells all do
     assert not capable[(np.abs(incl - 53.05) < 0.1) & (np.array([int(c) for c in cons.elements.catalog_id]) < 48000)].any()
     assert capable[np.abs(incl - 70.0) < 0.2].all() and 0.5 < capable.mean() < 0.95
+
+
+def test_background_near_equals_the_whole_grid_computation():
+    """Only the wanted satellites' grid cells are visited, with the same 1/k sharing as the
+    reference function over every satellite."""
+    from leonet.service import background as bg
+
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(-50, 60, 400), rng.uniform(-180, 180, 400)
+    grid = bg.subscriber_grid(1e6, lat, lon, rng.uniform(1e4, 1e6, 400), 1.0)
+    s_lat, s_lon = rng.uniform(-53, 53, 300), rng.uniform(-180, 180, 300)
+    xyz = bg._xyz_m(s_lat, s_lon) * (1 + 550e3 / bg.EARTH_RADIUS_M)
+    t = np.int64(1_700_000_000 * 10**9)
+    ref = bg.satellite_background_bps(grid, s_lat, s_lon, 550e3, 25.0, t, 4e6)
+    wanted = np.arange(0, 300, 7)
+    near, cells = bg.satellite_background_near(grid, xyz, wanted, 25.0, t, 4e6, 5.76e8)
+    assert np.allclose(near[wanted], ref[wanted], rtol=1e-9, atol=1e-6)
+    assert (near[np.setdiff1d(np.arange(300), wanted)] == 0).all() and (cells[wanted] >= 0).all()
+    # weights by capacity conserve each grid cell's load, shifting it toward bigger satellites
+    w = np.where(np.arange(300) % 2 == 0, 96e9, 20e9)
+    heavy, _ = bg.satellite_background_near(grid, xyz, np.arange(300), 25.0, t, 4e6, 5.76e8, weight=w)
+    assert heavy.sum() == pytest.approx(ref.sum(), rel=1e-9)
+    assert heavy[::2].sum() > ref[::2].sum()
+
+
+def test_geoip_weighted_cities_give_each_country_its_subnet_share():
+    from leonet.ground.home_pop import read_home_pop_table
+    from leonet.service.background import geoip_weighted_cities
+
+    table = read_home_pop_table()
+    lat, lon, w = geoip_weighted_cities(["DE", "UA", "US"])
+    subnets = {c: table.n_subnets[table.country == c].sum() for c in ("DE", "UA", "US")}
+    from leonet.ground import population
+
+    country = np.array([c.country for c in population._cities()[0]
+                        if c.country in subnets and c.population >= 15_000])
+    for c, n in subnets.items():
+        assert w[country == c].sum() == pytest.approx(n)
+
+
+def test_equal_share_cell_capacity_by_hand():
+    """One satellite straight above two grid cells: its usable capacity shared by their occupied
+    beam cells, never above one beam."""
+    from leonet.service import admission, background as bg
+
+    grid = bg.subscriber_grid(1000.0, np.array([0.5, 1.5]), np.array([0.5, 0.5]), np.array([1.0, 1.0]), 1.0)
+    xyz = bg._xyz_m(np.array([1.0]), np.array([0.5])) * (1 + 550e3 / bg.EARTH_RADIUS_M)
+    cap = admission.equal_share_cell_capacity_bps(grid, xyz, np.array([20e9]), np.array([1e12]), 25.0)
+    n = bg._grid_cell_area_m2(grid.flat_index // 360, 1.0) / admission.CELL_AREA_M2
+    occupied = (n * (1 - np.exp(-500.0 / n))).sum()
+    assert cap == pytest.approx(np.full(2, 20e9 / occupied))
+    capped = admission.equal_share_cell_capacity_bps(grid, xyz, np.array([20e9]), np.array([1e8]), 25.0)
+    assert capped == pytest.approx([1e8, 1e8])
