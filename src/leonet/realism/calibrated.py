@@ -10,9 +10,16 @@ in :data:`ASSUMPTIONS`; nothing is tuned to a country.
 - Ground segment of that time: the 2023 community map's gateways that carried traffic, with their
   Ka antenna counts (``statuses: carried-traffic``, ``antennas: from-data``), and its 23 PoPs
   with their backbone. All regions: lasers can carry a dish's traffic to any of them.
-- Dishes spread by population: the country's most populous GeoNames cities (over 15,000
-  people), one site per city standing for population x take-up dishes. Countries with no such
-  city get one site per place of the GeoIP feed in that country (leonet/data/geoip).
+- Dishes: one sample dish in each of the country's most populous GeoNames cities (over 15,000
+  people), an existing subscriber (never sold out), weighted in the figures by population x
+  take-up. Countries with no such city get one dish per place of the GeoIP feed in that country
+  (leonet/data/geoip). The sample dishes are homed on their GeoIP PoP.
+- The service model (docs/service-model.md): the kit of the time (:data:`KIT`), on/off traffic,
+  the background of that date (Starlink's announced total, shared among countries as the GeoIP
+  feed's subnets and within them by city population), cell limits consistent with equal-slot
+  beam hopping, V1.5 and V2 Mini satellites by catalog number, lasers only on satellites
+  launched from mid 2021 (:data:`LASERS_FROM_CATALOG`), and the processing term of that date
+  (:data:`PROCESSING_MS`).
 - Time: a short window starting at the local busy hour (:data:`BUSY_HOUR_LOCAL`, local mean solar
   time at the dishes' population-weighted mean longitude).
 """
@@ -65,17 +72,6 @@ KIT = "gen2_rectangular"
 PROCESSING_MS = ((date(2024, 1, 1), 4.0 + (48.5 - 25.7)), (date(2025, 6, 1), 4.0))
 
 
-def served_countries() -> list[str]:
-    """Countries where Starlink sells service: those of its GeoIP feed (leonet/data/geoip, 2024-08-06;
-    116 countries, against 70 announced in Dec 2023: an assumption that spreads the background a
-    little thinner than it was)."""
-    from ..ground import population
-    from ..ground.home_pop import read_home_pop_table
-
-    with_cities = {c.country for c in population._cities()[0]}  # Antarctica etc. have no city to spread over
-    return sorted(set(read_home_pop_table().country.tolist()) & with_cities)
-
-
 def processing_ms_at(day: date) -> float:
     """The processing term of the latency model at ``day`` (see :data:`PROCESSING_MS`), ms."""
     (d0, v0), (d1, v1) = PROCESSING_MS
@@ -91,9 +87,11 @@ ASSUMPTIONS = (
     f"city population x {TAKE_UP} (assumed take-up); everyone else is the background load",
     "processing term by date: SpaceX's US peak-hour median 48.5 ms (late 2023) vs 25.7 ms (June 2025)",
     f"window starts at {BUSY_HOUR_LOCAL:.0f}:00 local mean solar time (assumed busy hour)",
-    "latency = leonet's RTT from the dish to the PoP its route reaches (propagation + queue), "
-    "which is what Starlink's routers measure every 15 s (to the PoP)",
-    "download/upload = leonet's speed-test columns (a flow's rate plus its tightest link's spare capacity)",
+    "background: Starlink's announced total, shared among countries as the subnets of its GeoIP feed (Aug 2024)",
+    "cell limits: 80 % of a cell's busy-hour share of the satellites in view (equal slots per occupied cell)",
+    "latency = the dish's 1 Hz RTT to its home PoP (propagation, MAC, processing, its own queue, jitter), "
+    "what Starlink's routers measure (popPingLatencyMs)",
+    "download/upload = a speed-test probe at the kit's cap alongside the flows active then",
 )
 
 
