@@ -11,6 +11,8 @@ own 1 Hz history.
 
 from __future__ import annotations
 
+from datetime import date
+
 import json
 
 import numpy as np
@@ -28,6 +30,8 @@ DISH_HISTORY_FILE = "dish_history_1hz_2024-06.json"
 #: Where the measured dish may have been (its owners are at Northwestern University, Evanston,
 #: IL; the file does not say): leonet's comparable dish stands there.
 DISH_HISTORY_PLACE = ("Evanston, IL (assumed)", 42.0451, -87.6877)
+#: The month of the history (June 2024), for date-dependent parameters.
+DISH_HISTORY_DATE = date(2024, 6, 15)
 SLOT_S = 15
 
 
