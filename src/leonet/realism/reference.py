@@ -26,6 +26,8 @@ OOKLA_US_Q1_2025 = {
     "upload_p50": (15.0, "Ookla US median, Q1 2025"),
     "latency_p50": (42.5, "Ookla US median 40-45 ms to a server, Q1 2025"),
 }
+#: The middle of Ookla's quarter, for date-dependent parameters.
+OOKLA_DATE = date(2025, 2, 15)
 DISH_HISTORY_FILE = "dish_history_1hz_2024-06.json"
 #: Where the measured dish may have been (its owners are at Northwestern University, Evanston,
 #: IL; the file does not say): leonet's comparable dish stands there.
