@@ -49,8 +49,8 @@ def main() -> None:
     lines = [MARK_BEGIN, "## Realism: leonet vs Starlink's published per-country figures", "",
              f"`bench/bench_realism.py{' --fast' if args.fast else ''}`: {len(countries)} countries of "
              f"`{Path(metrics.source).name}` plus reference rows, {total:.0f} s in all on {_cpu()} "
-             "(shared machine, approximate). leonet latency is to the PoP its route reaches; speeds are "
-             "its speed-test columns. Quality percentiles (p20 = the worse value). Full table (all nine "
+             "(shared machine, approximate). leonet latency is the dish's 1 Hz RTT to its home PoP; speeds "
+             "are its speed-test probes (service model). Quality percentiles (p20 = the worse value). Full table (all nine "
              "figures per country): `bench/realism/realism.csv`.", "",
              "| country | latency p50 published / leonet (ms) | ok | download p50 published / leonet (Mbps) | ok "
              "| upload p50 published / leonet (Mbps) | connected | home PoP (share reached) | run s |",

@@ -1,6 +1,6 @@
 """The realism check (issue 11, item 9): the metrics reader, quality percentiles, and a fast run of
-two countries through the command line. The tolerance goals are asserted in an xfail test until
-the service model is integrated."""
+two countries through the command line, with the service model: download p50 within 20 % and the
+order of Ukraine and Germany asserted; latency p50 within 5 ms is an xfail (reason given there)."""
 
 import json
 import subprocess
@@ -116,12 +116,23 @@ def test_unknown_country_is_refused_before_running(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.xfail(strict=False, reason="service model not integrated yet")
-def test_tolerances_service_model(fast_table):
+def test_download_and_order_with_the_service_model(fast_table):
+    """Download p50 within 20 % for Ukraine and Germany (global parameters only), and Ukraine's
+    latency above Germany's, as published."""
+    _, table, _ = fast_table
+    p50 = table.set_index(["country", "metric"])
+    for c in ("UKR", "DEU"):
+        pub = p50.loc[(c, "download_p50"), "published"]
+        assert abs(p50.loc[(c, "download_p50"), "leonet"] - pub) <= 0.2 * pub
+    assert p50.loc[("UKR", "latency_p50"), "leonet"] > p50.loc[("DEU", "latency_p50"), "leonet"]
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "latency p50 is 7-11 ms above the published figure near gateways (DEU 46.8 vs 39.9 ms in the full run): "
+    "the dated processing term comes from SpaceX's US peak-hour median (48.5 ms, late 2023), which the "
+    "European figures of Jan 2024 undercut; the fast run's few samples also catch a dish's own full buffer"))
+def test_latency_tolerance_service_model(fast_table):
     _, table, _ = fast_table
     p50 = table.set_index(["country", "metric"])
     for c in ("UKR", "DEU"):
         assert abs(p50.loc[(c, "latency_p50"), "leonet"] - p50.loc[(c, "latency_p50"), "published"]) <= 5.0
-        pub = p50.loc[(c, "download_p50"), "published"]
-        assert abs(p50.loc[(c, "download_p50"), "leonet"] - pub) <= 0.2 * pub
-    assert p50.loc[("UKR", "latency_p50"), "leonet"] > p50.loc[("DEU", "latency_p50"), "leonet"]

@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputError, quote
+from .service.spec import ServiceSpec
 from .threats.spec import EventSpec
 
 SITE_KINDS = ("dish", "gateway", "pop", "station")
@@ -48,6 +49,15 @@ def _check_instant(v: datetime | None, what: str) -> datetime | None:
                          f"nanosecond time), got {v.isoformat()}")
     return v
 BUILTIN_SITE_SET_NAMES = ("hypatia-top100", "starlink-gateways-2023", "starlink-pops-2023")
+
+
+def _check_kit(name):
+    """A known kit name (InputError with "did you mean" otherwise); None passes."""
+    if name is not None:
+        from .service.kits import get_kit
+
+        get_kit(name)
+    return name
 
 
 class _Model(BaseModel):
@@ -119,6 +129,12 @@ class SiteSpec(_Model):
     kind: Literal["dish", "gateway", "pop", "station"] = "dish"
     group: str = ""
     dishes: int = Field(1, ge=1, le=10_000_000, description="For a dish site: how many identical dishes it stands for.")
+    kit: str | None = Field(None, description="Dish kit (leonet/data/terminal_kits.csv); default service.kit.")
+
+    @field_validator("kit")
+    @classmethod
+    def _known_kit(cls, v):
+        return _check_kit(v)
 
 
 class SiteFileSpec(_Model):
@@ -159,6 +175,12 @@ class DishGroupSpec(_Model):
         1, ge=1, le=1_000_000,
         description="Each generated site stands for this many identical dishes (same sky, same route; capacity counts them all).",
     )
+    kit: str | None = Field(None, description="Dish kit (leonet/data/terminal_kits.csv); default service.kit.")
+
+    @field_validator("kit")
+    @classmethod
+    def _known_kit(cls, v):
+        return _check_kit(v)
 
 
 class ObstructionSpec(_Model):
@@ -351,6 +373,12 @@ class IslSpec(_Model):
     list_file: str | None = Field(None, description="For topology: list - one 'a b' satellite index pair per line.")
     grazing_height_km: float = Field(80.0, ge=0, le=1000, description="Line of sight must clear the Earth by this (Hypatia: 80 km).")
     max_range_km: float | None = Field(None, gt=0, le=100_000, description="Longest usable link (REFERENCE: > 5,400 km).")
+    shells: list[str] | None = Field(None, description=(
+        "Only satellites of these shells carry lasers (default: every shell); the others are bent pipe."))
+    min_catalog_number: int | None = Field(None, ge=1, le=10_000_000, description=(
+        "Only satellites with a NORAD catalog number at least this carry lasers (a launch-date rule on real "
+        "element sets: Starlink's first laser satellites, June-Sept 2021, start at 48879; the 53 deg v1.0 "
+        "shell launched before them has none)."))
 
     @model_validator(mode="after")
     def _list_needs_file(self):
@@ -381,6 +409,10 @@ class NetworkSpec(_Model):
         "community-2023", description="PoP-to-PoP fibre: the 2023 community map's backbone, or none."
     )
     slots: SlotSpec = SlotSpec()
+    home_pop: Literal["geoip", "nearest", "any"] = Field("nearest", description=(
+        "Each dish's PoP, sticky for the run: 'geoip' (Starlink's place -> PoP feed, leonet/data/geoip; the "
+        "scenario's PoPs need codes), 'nearest' (the PoP nearest the dish), or 'any' (the nearest reachable "
+        "PoP at each slot, leonet's behaviour before home PoPs). A dish whose home PoP is unreachable is NO_PATH."))
     pairs: list[tuple[str, str]] = Field([], description="Ground-station pairs [src, dst] by site name.")
     all_station_pairs: bool = Field(False, description="Route every ordered pair of kind: station sites.")
 
@@ -394,6 +426,10 @@ class SatelliteHardwareSpec(_Model):
     beams: int | None = Field(None, ge=1, le=1000, description="User beams per satellite (uncertain: v1.5 24, v2-mini 48).")
     down_capacity_gbps: float | None = Field(None, gt=0, le=10_000)
     up_capacity_gbps: float | None = Field(None, gt=0, le=10_000)
+    v2_mini_from_catalog: int | None = Field(None, ge=1, le=10_000_000, description=(
+        "With the service model on real element sets: satellites with a NORAD catalog number at least this are "
+        "V2 Mini (their capacity and beams), the others the generation above. Starlink's first V2 Minis "
+        "(Group 6-1, 2023-02-27, COSPAR 2023-026) start at 55695."))
 
 
 class DemandSpec(_Model):
@@ -506,6 +542,7 @@ class Scenario(_Model):
     network: NetworkSpec = NetworkSpec()
     terrestrial: TerrestrialSpec = TerrestrialSpec()
     capacity: CapacitySpec = CapacitySpec()
+    service: ServiceSpec = Field(ServiceSpec(), description="The service model (docs/service-model.md); needs capacity.")
     events: list[EventSpec] = Field([], description="The threat timeline (see the README's events section).")
     frames: FramesSpec = FramesSpec()
     outputs: OutputSpec = OutputSpec()
@@ -513,6 +550,12 @@ class Scenario(_Model):
     base_dir: str = Field(".", exclude=True)
     #: Where the scenario came from (its file, or "preset NAME"), for error messages.
     source: str = Field("<scenario>", exclude=True)
+
+    @model_validator(mode="after")
+    def _service_needs_capacity(self):
+        if self.service.enabled and not (self.capacity.enabled and self.network.enabled):
+            raise ValueError("service.enabled needs capacity.enabled and network.enabled")
+        return self
 
     @model_validator(mode="after")
     def _nearest_k_is_enough(self):

@@ -158,6 +158,9 @@ class DirectionResult:
     link_load_bps: np.ndarray   # (L,) bits per second carried
     link_utilisation: np.ndarray  # (L,) share of capacity used (airtime for beams)
     available_bps: np.ndarray = None  # (F,) what a speed test would get (rate + tightest slack)
+    routing: sp.csr_matrix | None = None  # (F + F_bg, L) weights of every flow (background flows last)
+    capacity_bps: np.ndarray | None = None  # (L,) link capacities (airtime for beams)
+    all_rate_bps: np.ndarray | None = None  # (F + F_bg,) rates of every flow, background flows last
 
 
 def _unique_links(keys_a: np.ndarray, keys_b: np.ndarray):
@@ -211,18 +214,26 @@ class _Links:
 
 def route_links(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarray, bandwidth_hz: float,
                 path: np.ndarray, isl_hops: np.ndarray, gateway: np.ndarray, pop: np.ndarray, model: CapacityModel,
-                sat_capacity_bps: float, downlink: bool, mult: np.ndarray) -> _Links:
+                sat_capacity_bps, downlink: bool, mult: np.ndarray, extra_cells_per_sat=None,
+                beams_per_sat=None) -> _Links:
     """The links on the F flows' routes in one direction: user beam (airtime), serving satellite,
     lasers, gateway feeder, PoP (arguments as in :func:`allocate_direction`)."""
     f = len(serving)
     links = _Links()
     idx = np.arange(f)
-    # Beams: airtime; a satellite with more cells than beams time-shares them.
+    # Beams: airtime; a satellite with more cells than beams time-shares them (beam hopping),
+    # counting the cells of background subscribers it serves too.
     sat_cells = _unique_links(serving, cell)[0] if f else np.zeros((0, 2), dtype=np.int64)
-    cells_per_sat = np.bincount(sat_cells[:, 0], minlength=int(serving.max()) + 1 if f else 0) if f else np.zeros(0)
+    cells_per_sat = np.bincount(sat_cells[:, 0], minlength=int(serving.max()) + 1 if f else 0).astype(float) \
+        if f else np.zeros(0)
+    if extra_cells_per_sat is not None and f:
+        cells_per_sat = cells_per_sat + np.asarray(extra_cells_per_sat, dtype=float)[: len(cells_per_sat)]
+    beams = (lambda sat: model.beams) if beams_per_sat is None else (lambda sat: np.asarray(beams_per_sat)[sat])
     links.add(idx, serving, cell, "beam", mult / (bandwidth_hz * eta_bps_per_hz),
-              lambda u: np.minimum(1.0, model.beams / cells_per_sat[u[:, 0]]) if len(u) else np.zeros(0))
-    links.add(idx, serving, np.full(f, -1), "satellite", mult, lambda u: np.full(len(u), sat_capacity_bps))
+              lambda u: np.minimum(1.0, beams(u[:, 0]) / np.maximum(cells_per_sat[u[:, 0]], 1.0)) if len(u) else np.zeros(0))
+    sat_cap = np.asarray(sat_capacity_bps, dtype=float)
+    links.add(idx, serving, np.full(f, -1), "satellite", mult,
+              lambda u: (np.full(len(u), float(sat_cap)) if sat_cap.ndim == 0 else sat_cap[u[:, 0]]))
     # Lasers, each direction separately: downlink traffic runs from the feeder end to the serving
     # satellite (path[k+1] -> path[k]), uplink the other way.
     if path.shape[1] > 1:
@@ -239,8 +250,9 @@ def route_links(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarra
 
 def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarray, bandwidth_hz: float,
                        path: np.ndarray, isl_hops: np.ndarray, gateway: np.ndarray, pop: np.ndarray,
-                       demand_bps: np.ndarray, model: CapacityModel, sat_capacity_bps: float,
-                       downlink: bool, multiplicity: np.ndarray | None = None) -> DirectionResult:
+                       demand_bps: np.ndarray, model: CapacityModel, sat_capacity_bps,
+                       downlink: bool, multiplicity: np.ndarray | None = None, extra_cells_per_sat=None,
+                       background=None, beams_per_sat=None) -> DirectionResult:
     """Max-min fair rates of F flows (connected dishes with eta > 0) in one direction.
 
     Parameters
@@ -250,20 +262,46 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
     multiplicity : (F,) identical dishes each flow stands for (default 1): a flow of m dishes
         weighs m times on every link and its rate is the rate of each of its dishes (max-min
         fairness gives identical flows identical rates, so this is exact).
+    sat_capacity_bps : scalar, or (N,) per satellite (e.g. what background load leaves).
+    extra_cells_per_sat : (N,) cells of background subscribers each satellite also serves (its
+        beams hop over them too), or None.
+    beams_per_sat : (N,) beams of each satellite (None: ``model.beams`` for all).
+    background : None, or per-flow (F,) arrays ``(mult, demand_bps)``: the background
+        subscribers active in each flow's cell, competing on that flow's beam only (their
+        satellite load is in ``sat_capacity_bps``): one background flow per flow, with the
+        flow's airtime weight per bit.
     """
     f = len(serving)
     mult = np.ones(f) if multiplicity is None else np.asarray(multiplicity, dtype=np.float64)
     links = route_links(serving, cell, eta_bps_per_hz, bandwidth_hz, path, isl_hops, gateway, pop, model,
-                        sat_capacity_bps, downlink, mult)
+                        sat_capacity_bps, downlink, mult, extra_cells_per_sat, beams_per_sat)
     routing = links.matrix(f)
     capacity = np.concatenate(links.caps)
-    alloc = max_min_fair(routing, capacity, demand_bps)
+    demand = np.asarray(demand_bps, dtype=float)
+    if background is not None and f:
+        bg_mult, bg_demand = (np.asarray(v, dtype=float) for v in background)
+        beam_col = links.cols[0]          # each flow's beam link
+        has = bg_mult > 0
+        rows = np.flatnonzero(has)
+        bg = sp.csr_matrix((bg_mult[rows] / (bandwidth_hz * eta_bps_per_hz[rows]), (np.arange(len(rows)), beam_col[rows])),
+                           shape=(len(rows), routing.shape[1]))
+        full = sp.vstack([routing, bg]).tocsr()
+        alloc_all = max_min_fair(full, capacity, np.r_[demand, bg_demand[rows]])
+        rates_all = alloc_all.rate_bps
+        alloc = alloc_all
+        routing_all = full
+    else:
+        alloc = max_min_fair(routing, capacity, demand)
+        rates_all, routing_all = alloc.rate_bps, routing
     kind = np.concatenate(links.kinds).astype(np.int8)
-    bottleneck = np.where(alloc.bottleneck_link >= 0, kind[np.maximum(alloc.bottleneck_link, 0)], 0).astype(np.int8)
+    rate = rates_all[:f]
+    bl = alloc.bottleneck_link[:f]
+    bottleneck = np.where(bl >= 0, kind[np.maximum(bl, 0)], 0).astype(np.int8)
     util = alloc.link_utilisation
-    link_bits, available = _carried_and_speedtest(routing, capacity, alloc.rate_bps, mult)
-    return DirectionResult(alloc.rate_bps, bottleneck, _busiest_on_route(routing, util), kind,
-                           np.concatenate(links.a), np.concatenate(links.b), link_bits, util, available)
+    link_bits, available = _carried_and_speedtest(routing, capacity, rate, mult)
+    return DirectionResult(rate, bottleneck, _busiest_on_route(routing, util), kind,
+                           np.concatenate(links.a), np.concatenate(links.b), link_bits, util, available,
+                           routing_all, capacity, rates_all)
 
 
 def _busiest_on_route(routing: sp.csr_matrix, link_utilisation: np.ndarray) -> np.ndarray:

@@ -10,9 +10,16 @@ in :data:`ASSUMPTIONS`; nothing is tuned to a country.
 - Ground segment of that time: the 2023 community map's gateways that carried traffic, with their
   Ka antenna counts (``statuses: carried-traffic``, ``antennas: from-data``), and its 23 PoPs
   with their backbone. All regions: lasers can carry a dish's traffic to any of them.
-- Dishes spread by population: the country's most populous GeoNames cities (over 15,000
-  people), one site per city standing for population x take-up dishes. Countries with no such
-  city get one site per place of the GeoIP feed in that country (leonet/data/geoip).
+- Dishes: one sample dish in each of the country's most populous GeoNames cities (over 15,000
+  people), an existing subscriber (never sold out), weighted in the figures by population x
+  take-up. Countries with no such city get one dish per place of the GeoIP feed in that country
+  (leonet/data/geoip). The sample dishes are homed on their GeoIP PoP.
+- The service model (docs/service-model.md): the kit of the time (:data:`KIT`), on/off traffic,
+  the background of that date (Starlink's announced total, shared among countries as the GeoIP
+  feed's subnets and within them by city population), cell limits consistent with equal-slot
+  beam hopping, V1.5 and V2 Mini satellites by catalog number, lasers only on satellites
+  launched from mid 2021 (:data:`LASERS_FROM_CATALOG`), and the processing term of that date
+  (:data:`PROCESSING_MS`).
 - Time: a short window starting at the local busy hour (:data:`BUSY_HOUR_LOCAL`, local mean solar
   time at the dishes' population-weighted mean longitude).
 """
@@ -44,12 +51,47 @@ MAX_CITIES = {"fast": 3, "full": 8}
 WINDOW_S = {"fast": 30.0, "full": 120.0}
 STEP_S = 15.0
 
+#: Satellites with lasers: NORAD catalog number from the first laser-carrying launches (Transporter-2,
+#: 2021-06-30, 48879; Group 2-1, 2021-09-14): the 53 deg v1.0 shell launched before has none.
+LASERS_FROM_CATALOG = 48879
+#: Satellites with V2 Mini capacity (~96 Gbps, 48 beams; REFERENCE.md): from the first V2 Mini launch
+#: (Group 6-1, 2023-02-27, COSPAR 2023-026, NORAD 55695); earlier ones are V1.5 (~20 Gbps, 24 beams).
+V2_MINI_FROM_CATALOG = 55695
+#: How beams share time among cells (service.background.beam_hopping; "equal", the default: a slot
+#: per occupied cell, with cell limits consistent with it).
+BEAM_HOPPING = "equal"
+#: The kit of the dishes (the 2021-23 rectangular "standard actuated" dish was the one most users
+#: had at the end of 2023; its caps are those of the standard kit, leonet/data/terminal_kits.csv).
+KIT = "gen2_rectangular"
+
+#: SpaceX's US peak-hour median latency (REFERENCE.md): 48.5 ms before its 2024 latency work
+#: (announced March 2024, so the figure of late 2023), 25.7 ms in June 2025. leonet's default
+#: processing term (4 ms) reproduces the 2025 figure; the 22.8 ms difference is scheduling and
+#: processing the network shed in 2024 (a global, dated parameter: linear between the two dates,
+#: the earlier value before 2024-01-01). Propagation is the same in both years.
+PROCESSING_MS = ((date(2024, 1, 1), 4.0 + (48.5 - 25.7)), (date(2025, 6, 1), 4.0))
+
+
+def processing_ms_at(day: date) -> float:
+    """The processing term of the latency model at ``day`` (see :data:`PROCESSING_MS`), ms."""
+    (d0, v0), (d1, v1) = PROCESSING_MS
+    if day <= d0:
+        return v0
+    if day >= d1:
+        return v1
+    return v0 + (v1 - v0) * (day - d0).days / (d1 - d0).days
+
+
 ASSUMPTIONS = (
-    f"dishes = city population x {TAKE_UP} (assumed take-up), one site per city",
+    "one sample dish per city (an existing subscriber, never sold out), weighted in the figures by "
+    f"city population x {TAKE_UP} (assumed take-up); everyone else is the background load",
+    "processing term by date: SpaceX's US peak-hour median 48.5 ms (late 2023) vs 25.7 ms (June 2025)",
     f"window starts at {BUSY_HOUR_LOCAL:.0f}:00 local mean solar time (assumed busy hour)",
-    "latency = leonet's RTT from the dish to the PoP its route reaches (propagation + queue), "
-    "which is what Starlink's routers measure every 15 s (to the PoP)",
-    "download/upload = leonet's speed-test columns (a flow's rate plus its tightest link's spare capacity)",
+    "background: Starlink's announced total, shared among countries as the subnets of its GeoIP feed (Aug 2024)",
+    "cell limits: 80 % of a cell's busy-hour share of the satellites in view (equal slots per occupied cell)",
+    "latency = the dish's 1 Hz RTT to its home PoP (propagation, MAC, processing, its own queue, jitter), "
+    "what Starlink's routers measure (popPingLatencyMs)",
+    "download/upload = a speed-test probe at the kit's cap alongside the flows active then",
 )
 
 
@@ -64,6 +106,7 @@ class CountryPlan:
     orbit_set: date
     places: str  # "geonames cities" or "geoip places"
     cities: tuple[str, ...]
+    weights: np.ndarray = None  # (K,) subscribers each sample dish stands for in the figures (population x take-up)
 
 
 def orbit_set_for(when: date) -> date:
@@ -122,7 +165,7 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
     start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(hours=utc_hour)
     start = start.replace(second=12, microsecond=0)  # a slot boundary (slots start at :12, :27, :42, :57)
     sites = [{"name": f"{iso3}-{k}-{name}"[:60], "lat_deg": la, "lon_deg": lo, "kind": "dish", "group": name,
-              "dishes": n} for k, (name, la, lo, n) in enumerate(places)]
+              "dishes": 1} for k, (name, la, lo, n) in enumerate(places)]
     scenario = {
         "name": f"realism-{iso3}",
         "description": f"realism check, {iso3} at {when.isoformat()} (calibrated, global parameters)",
@@ -137,9 +180,14 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
         },
         "time": {"start": start.isoformat().replace("+00:00", "Z"), "duration_s": WINDOW_S[mode], "step_s": STEP_S},
         "visibility": {"min_elevation_deg": 25.0},
-        "network": {"slots": {"policy": "load-aware", "max_sats_per_cell": 4}},
-        "capacity": {"enabled": True},
+        "network": {"slots": {"policy": "load-aware", "max_sats_per_cell": 4}, "home_pop": "geoip",
+                    "isl": {"min_catalog_number": LASERS_FROM_CATALOG}},
+        "capacity": {"enabled": True, "satellite": {"generation": "v1.5", "v2_mini_from_catalog": V2_MINI_FROM_CATALOG}},
+        "service": {"enabled": True, "kit": KIT,
+                    "background": {"enabled": True, "as_of": day.isoformat(), "spread": "geoip-subnets", "beam_hopping": BEAM_HOPPING},
+                    "admission": {"enabled": True, "dishes": False},
+                    "latency": {"processing_ms": processing_ms_at(day)}},
         "outputs": {"chunk_steps": 1000, "visibility_pairs": False},
     }
     return CountryPlan(iso3=iso3, iso2=iso2, scenario=scenario, sim_start=start, orbit_set=orbit_date,
-                       places=kind, cities=tuple(p[0] for p in places))
+                       places=kind, cities=tuple(p[0] for p in places), weights=weights)

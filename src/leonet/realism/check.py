@@ -106,6 +106,16 @@ def _dishes_per_site(sites) -> np.ndarray:
     return np.array([int(x) if x is not None and x == x else 1 for x in (d if d is not None else [1] * len(sites))])
 
 
+def _weights(plan, sites) -> np.ndarray:
+    """(S,) weight of each site in the figures: the subscribers a sample dish stands for (the
+    plan's weights, dish sites first in the plan's order), else its dish count."""
+    w = _dishes_per_site(sites).astype(float)
+    if getattr(plan, "weights", None) is not None:
+        dish = np.flatnonzero(sites["kind"].to_numpy() == "dish")
+        w[dish[: len(plan.weights)]] = plan.weights
+    return w
+
+
 def _home_share(sites, steps, iso2: str | None) -> tuple[str, float]:
     """Home PoP of the country's dishes and the dish-weighted share of connected steps that reach it."""
     from ..ground.builtin import pop_codes_of
@@ -145,8 +155,9 @@ def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
         return [{"country": iso3, "metric": f, "unit": UNITS[f.split("_")[0]], "published": metrics.countries[iso3][f],
                  "source": source, "leonet": None, "note": f"not run: {err}"} for f in FIELDS]
     run_s = time.perf_counter() - t0
-    figures = leonet_figures(steps, _dishes_per_site(sites))
-    connected = float(np.average(_online(steps), weights=_dishes_per_site(sites)[steps["site"].to_numpy()]))
+    weights = _weights(plan, sites)
+    figures = leonet_figures(steps, weights)
+    connected = float(np.average(_online(steps), weights=weights[steps["site"].to_numpy()]))
     home, at_home = _home_share(sites, steps, iso2)
     rows = []
     for f in FIELDS:
@@ -155,9 +166,9 @@ def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
             "country": iso3, "metric": f, "unit": UNITS[f.split("_")[0]], "published": metrics.countries[iso3][f],
             "source": source, "leonet": figures[f], "within_tolerance": ok, "tolerance": tol,
             "sim_start": plan.sim_start.isoformat(), "dish_sites": int((sites["kind"] == "dish").sum()),
-            "dishes": int(_dishes_per_site(sites)[sites["kind"].to_numpy() == "dish"].sum()),
+            "dishes": int(round(weights[sites["kind"].to_numpy() == "dish"].sum())),
             "connected_share": connected, "home_pop": home, "at_home_pop_share": at_home, "run_s": run_s,
-            "note": ("latency to the PoP the engine's route reached" if f.startswith("latency") else "speed-test column")
+            "note": ("the dish's 1 Hz RTT to its home PoP" if f.startswith("latency") else "speed-test probe")
             + (f"; dishes at {plan.places}" if plan.places != "geonames cities" else ""),
         })
     return rows
@@ -169,9 +180,18 @@ def _reference_rows(orbit_file: Path, work: Path, when, mode: str) -> list[dict]
 
     rows = []
     t0 = time.perf_counter()
+    from .calibrated import processing_ms_at
+    from .reference import OOKLA_DATE
+
     plan = country_plan("USA", iso3_to_iso2()["USA"], when, orbit_file, mode)
-    sites, steps = _run(plan.scenario, work / "USA")
-    figures = leonet_figures(steps, _dishes_per_site(sites))
+    # Ookla's figures are of Q1 2025 and to a test server: the processing term of that date, and
+    # the leg from the PoP to its nearest internet exchange
+    us = dict(plan.scenario)
+    us["service"] = {**plan.scenario["service"], "latency": {**plan.scenario["service"].get("latency", {}),
+                                                             "processing_ms": processing_ms_at(OOKLA_DATE),
+                                                             "target": "exchange"}}
+    sites, steps = _run(us, work / "USA")
+    figures = leonet_figures(steps, _weights(plan, sites))
     run_s = time.perf_counter() - t0
     for f, (value, src) in OOKLA_US_Q1_2025.items():
         ok, tol = within(f, value, figures[f])
@@ -179,7 +199,8 @@ def _reference_rows(orbit_file: Path, work: Path, when, mode: str) -> list[dict]
                      "source": src, "leonet": figures[f], "within_tolerance": ok, "tolerance": tol,
                      "sim_start": plan.sim_start.isoformat(), "dish_sites": int((sites["kind"] == "dish").sum()),
                      "run_s": run_s, "note": "leonet: the 2023-12-27 constellation and 2023 ground segment"
-                     + ("; Ookla's latency is to a server, leonet's to the PoP" if f.startswith("latency") else "")})
+                     + ("; latency to the PoP's nearest internet exchange, processing of Q1 2025"
+                        if f.startswith("latency") else "")})
     # one dish at the measured dish's assumed place, 1 s steps over four slots
     name, lat, lon = DISH_HISTORY_PLACE
     one = dict(plan.scenario)
@@ -187,11 +208,20 @@ def _reference_rows(orbit_file: Path, work: Path, when, mode: str) -> list[dict]
     one["ground"] = {**plan.scenario["ground"], "sites": [{"name": "dish-1hz", "lat_deg": lat, "lon_deg": lon,
                                                            "kind": "dish", "dishes": 1}]}
     one["time"] = {**plan.scenario["time"], "duration_s": 60.0 if mode == "fast" else 180.0, "step_s": 1.0}
+    # the history is of June 2024: the processing term of that month (calibrated.PROCESSING_MS)
+    from .calibrated import processing_ms_at
+    from .reference import DISH_HISTORY_DATE
+
+    one["service"] = {**plan.scenario["service"],
+                      "latency": {**plan.scenario["service"].get("latency", {}),
+                                  "processing_ms": processing_ms_at(DISH_HISTORY_DATE)}}
     t0 = time.perf_counter()
     _, steps1 = _run(one, work / "dish-1hz")
     run1 = time.perf_counter() - t0
     lat_ms = np.where(_online(steps1), steps1["rtt_ms"].to_numpy(dtype=float), np.nan)
-    ours = series_stats(lat_ms, np.where(np.isfinite(lat_ms), 0.0, 1.0))
+    drop = (steps1["drop_rate"].to_numpy(dtype=float) if "drop_rate" in steps1.columns
+            else np.where(np.isfinite(lat_ms), 0.0, 1.0))
+    ours = series_stats(lat_ms, drop)
     measured, drop, label = dish_history()
     theirs = series_stats(measured, drop)
     units = {"slot_step_ms": "ms", "jitter_within_slot_ms": "ms", "drop_rate_mean": "fraction",

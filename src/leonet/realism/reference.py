@@ -11,6 +11,8 @@ own 1 Hz history.
 
 from __future__ import annotations
 
+from datetime import date
+
 import json
 
 import numpy as np
@@ -24,10 +26,14 @@ OOKLA_US_Q1_2025 = {
     "upload_p50": (15.0, "Ookla US median, Q1 2025"),
     "latency_p50": (42.5, "Ookla US median 40-45 ms to a server, Q1 2025"),
 }
+#: The middle of Ookla's quarter, for date-dependent parameters.
+OOKLA_DATE = date(2025, 2, 15)
 DISH_HISTORY_FILE = "dish_history_1hz_2024-06.json"
 #: Where the measured dish may have been (its owners are at Northwestern University, Evanston,
 #: IL; the file does not say): leonet's comparable dish stands there.
 DISH_HISTORY_PLACE = ("Evanston, IL (assumed)", 42.0451, -87.6877)
+#: The month of the history (June 2024), for date-dependent parameters.
+DISH_HISTORY_DATE = date(2024, 6, 15)
 SLOT_S = 15
 
 

@@ -96,3 +96,49 @@ def admitted_counts(cell_ids, n_dishes, limit_per_cell, already_in_cell=0, *, di
 def admitted(cell_ids, limit_per_cell, already_in_cell=0, *, dish_ids=None, seed: int | None = None) -> np.ndarray:
     """bool (D,): which single dishes get service (:func:`admitted_counts` with one dish each)."""
     return admitted_counts(cell_ids, 1, limit_per_cell, already_in_cell, dish_ids=dish_ids, seed=seed) > 0
+
+
+def equal_share_cell_capacity_bps(grid, sat_xyz_m, sat_capacity_bps, beam_capacity_bps, min_elevation_deg,
+                                  cell_area_m2: float = CELL_AREA_M2, points_xyz_m=None):
+    """Busy-hour capacity of a beam cell in each grid cell (K,) when beams hop with an equal slot
+    per occupied cell: the capacity of the satellites in view of the grid cell's centre, shared
+    among the occupied beam cells in their footprint (radius as for the background), at most
+    one beam's capacity.
+
+    Parameters
+    ----------
+    grid : :class:`~leonet.service.background.SubscriberGrid` (its non-empty cells, K).
+    sat_xyz_m : (N, 3) Earth-fixed satellite positions at one instant, m (a snapshot stands for
+        the constellation's density).
+    sat_capacity_bps, beam_capacity_bps : (N,) user capacity and one beam's capacity of each
+        satellite, bps.
+
+    points_xyz_m : optional (M, 3) points on the sphere (m) to evaluate instead of the grid's cells.
+
+    Returns
+    -------
+    float64 (K,) or (M,), bps. Occupied cells: ``n (1 - exp(-s / n))`` per grid cell of ``n`` beam cells
+    and ``s`` subscribers (Poisson, **assumption**).
+    """
+    from scipy.spatial import cKDTree
+
+    from .background import EARTH_RADIUS_M, _grid_cell_area_m2, footprint_radius_m
+
+    xyz = np.asarray(sat_xyz_m, dtype=float)
+    good = np.isfinite(xyz).all(axis=1)
+    r = np.linalg.norm(xyz[good], axis=1)
+    radius_m = float(np.median(footprint_radius_m(r - EARTH_RADIUS_M, min_elevation_deg))) if good.any() else 0.0
+    chord_m = 2 * EARTH_RADIUS_M * np.sin(radius_m / (2 * EARTH_RADIUS_M))
+    n_cols = grid.subscribers.shape[1]
+    n_beam = np.maximum(_grid_cell_area_m2(grid.flat_index // n_cols, grid.cell_deg) / cell_area_m2, 1.0)
+    occupied = n_beam * (1.0 - np.exp(-grid.count / n_beam))
+    where = grid.xyz_m if points_xyz_m is None else np.asarray(points_xyz_m, dtype=float).reshape(-1, 3)
+    near_cells = cKDTree(grid.xyz_m).query_ball_point(where, chord_m)
+    occ_near = np.array([occupied[i].sum() for i in near_cells])
+    sub = xyz[good] / r[:, None] * EARTH_RADIUS_M
+    near_sats = cKDTree(sub).query_ball_point(where, chord_m)
+    cap = np.asarray(sat_capacity_bps, dtype=float)[good]
+    beam = np.asarray(beam_capacity_bps, dtype=float)[good]
+    total = np.array([cap[i].sum() for i in near_sats])
+    top = np.array([beam[i].max() if len(i) else 0.0 for i in near_sats])
+    return np.minimum(total / np.maximum(occ_near, 1.0), top)

@@ -161,7 +161,7 @@ def sold_out_grid(grid: SubscriberGrid, max_subscribers_per_m2: float) -> Subscr
     scenario's own ``SOLD_OUT`` dishes do. Spreading by city population puts far more
     subscribers over big cities than beams can take; this keeps the background consistent with
     the admission limits."""
-    if not max_subscribers_per_m2 >= 0:
+    if not np.all(np.asarray(max_subscribers_per_m2) >= 0):
         raise InputError("must be >= 0", location="max_subscribers_per_m2")
     n_rows, n_cols = grid.subscribers.shape
     area = _grid_cell_area_m2(np.arange(n_rows), grid.cell_deg)[:, None]
@@ -274,3 +274,93 @@ def residual_capacity_bps(capacity_bps, load_bps) -> np.ndarray:
     """Capacity left to the scenario's dishes: ``capacity x (1 - utilisation)``, bps."""
     cap = np.asarray(capacity_bps, dtype=float)
     return cap * (1.0 - background_utilisation(load_bps, cap))
+
+
+def satellite_background_near(grid: SubscriberGrid, sat_xyz_m, wanted, min_elevation_deg, t_ns,
+                              per_subscriber_busy_bps: float, cell_area_m2: float, diurnal=DEFAULT_DIURNAL,
+                              weight=None, cell_weight=None):
+    """Background load and occupied beam cells of the ``wanted`` satellites only (cheap per step).
+
+    Like :func:`satellite_background_bps` (a grid cell seen by k satellites gives each 1/k; k
+    counted over every satellite given), but only the grid cells under the wanted satellites are
+    visited: a few hundred per satellite instead of the whole grid against every satellite.
+
+    Parameters
+    ----------
+    sat_xyz_m : (N, 3) Earth-fixed satellite positions, m (NaN rows: lost satellites, ignored).
+    wanted : int array (W,), satellites whose load is needed (others get 0).
+    cell_area_m2 : area of one beam cell, m^2 (a 24 km square: 5.76e8).
+    weight, cell_weight : optional (N,) shares of each satellite in a grid cell's load and in its
+        occupied cells (e.g. capacity and beams: a network that balances load gives a bigger
+        satellite more, **assumption**); None: equal (1/k).
+
+    Returns
+    -------
+    load_bps : (N,) float64, offered background load, bps.
+    cells : (N,) float64, beam cells with background subscribers each satellite serves: a grid
+        cell of ``n`` beam cells and ``s`` subscribers has ``n (1 - exp(-s / n))`` of them
+        (subscribers placed at random, Poisson: **assumption**), shared 1/k like the load.
+    """
+    xyz = np.asarray(sat_xyz_m, dtype=float)
+    load, cells = np.zeros(len(xyz)), np.zeros(len(xyz))
+    wanted = np.unique(np.asarray(wanted, dtype=np.int64))
+    good = np.isfinite(xyz).all(axis=1)
+    wanted = wanted[good[wanted]] if len(wanted) else wanted
+    if not len(wanted) or grid.count.size == 0:
+        return load, cells
+    r = np.linalg.norm(xyz[wanted], axis=1)
+    radius_m = float(np.max(footprint_radius_m(r - EARTH_RADIUS_M, min_elevation_deg)))
+    chord_m = 2 * EARTH_RADIUS_M * np.sin(radius_m / (2 * EARTH_RADIUS_M))
+    sub = xyz / np.linalg.norm(np.where(good[:, None], xyz, 1.0), axis=1, keepdims=True) * EARTH_RADIUS_M
+    pairs = cKDTree(grid.xyz_m).sparse_distance_matrix(cKDTree(sub[wanted]), chord_m, output_type="ndarray")
+    gi, wj = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
+    if not len(gi):
+        return load, cells
+    used = np.unique(gi)
+    w = np.ones(len(xyz)) if weight is None else np.asarray(weight, dtype=float)
+    wc = np.ones(len(xyz)) if cell_weight is None else np.asarray(cell_weight, dtype=float)
+    good_idx = np.flatnonzero(good)
+    near = cKDTree(sub[good]).query_ball_point(grid.xyz_m[used], chord_m)
+    lens = np.array([len(x) for x in near])
+    flat = good_idx[np.concatenate([np.asarray(x, dtype=np.int64) for x in near])] if lens.sum() else np.zeros(0, np.int64)
+    owner = np.repeat(np.arange(len(used)), lens)
+    sum_w, sum_wc = np.ones(grid.count.size), np.ones(grid.count.size)
+    sum_w[used] = np.maximum(np.bincount(owner, weights=w[flat], minlength=len(used)), 1e-300)
+    sum_wc[used] = np.maximum(np.bincount(owner, weights=wc[flat], minlength=len(used)), 1e-300)
+    demand = grid.count * per_subscriber_busy_bps * diurnal_factor(local_solar_hour(grid.lon_deg, t_ns), diurnal)
+    n_cols = grid.subscribers.shape[1]
+    n_beam_cells = np.maximum(_grid_cell_area_m2(grid.flat_index // n_cols, grid.cell_deg) / cell_area_m2, 1.0)
+    occupied = n_beam_cells * (1.0 - np.exp(-grid.count / n_beam_cells))
+    sat = wanted[wj]
+    load[wanted] = np.bincount(wj, weights=demand[gi] * w[sat] / sum_w[gi], minlength=len(wanted))
+    cells[wanted] = np.bincount(wj, weights=occupied[gi] * wc[sat] / sum_wc[gi], minlength=len(wanted))
+    return load, cells
+
+
+def geoip_weighted_cities(countries=None, min_population: int = 15_000):
+    """(lat_deg, lon_deg, weight) of cities, weighted so that each country's share is its share
+    of the subnets in Starlink's GeoIP feed (leonet/data/geoip, 2024-08-06), spread over the
+    country's cities by population.
+
+    Starlink gives out addresses by place; the subnets a country has are the only public trace of
+    how many subscribers it has (US 23 %, Canada 11 %, Germany 1.6 %, Ukraine 1.7 % of 1,560
+    subnets). **Assumption**: subscribers in proportion to subnets (a coarse proxy: one subnet
+    serves many subscribers, and the feed is of August 2024). Countries without a subnet get none.
+    """
+    from ..ground.home_pop import read_home_pop_table
+    from ..ground import population
+
+    table = read_home_pop_table()
+    subnets: dict[str, float] = {}
+    for c, n in zip(table.country, table.n_subnets):
+        subnets[c] = subnets.get(c, 0.0) + float(n)
+    all_cities, _ = population._cities()
+    chosen = set(subnets) if countries is None else {c.upper() for c in countries} & set(subnets)
+    cities = [c for c in all_cities if c.country in chosen and c.population >= min_population]
+    if not cities:
+        raise InputError("no city of the GeoIP feed's countries to spread subscribers over", location="countries")
+    pop = np.array([c.population for c in cities], dtype=float)
+    country = np.array([c.country for c in cities], dtype=object)
+    total = {k: pop[country == k].sum() for k in set(country.tolist())}
+    weight = pop / np.array([total[k] for k in country]) * np.array([subnets[k] for k in country])
+    return (np.array([c.lat_deg for c in cities]), np.array([c.lon_deg for c in cities]), weight)

@@ -101,6 +101,13 @@ class BackgroundSpec(_Model):
     subscribers: float | None = Field(None, ge=0, le=1e9, description="Global total; overrides the announced one.")
     countries: list[str] | None = Field(None, description="ISO alpha-2 codes where service is sold (default: all).")
     cell_deg: float = Field(1.0, gt=0, le=10, description="Grid spacing of the subscriber density, deg.")
+    beam_hopping: Literal["demand", "equal"] = Field("equal", description=(
+        "How a satellite's beams share time among the cells it serves: 'demand' (as much as each cell needs; "
+        "the satellite's capacity is the shared limit) or 'equal' (an equal slot per occupied cell, the "
+        "background's cells included: beams / cells of a beam each)."))
+    spread: Literal["population", "geoip-subnets"] = Field("population", description=(
+        "How the total is shared among countries: by city population (every served country alike), or by "
+        "each country's share of the subnets in Starlink's GeoIP feed (then by city population within it)."))
 
     @field_validator("countries")
     @classmethod
@@ -120,12 +127,16 @@ class AdmissionSpec(_Model):
     limit_per_cell: int | None = Field(None, ge=0, description="Subscribers a cell takes (default: from its beam capacity).")
     target_utilisation: float = Field(0.8, gt=0, le=1, description="Busy-hour beam load the default limit aims at.")
     order: Literal["earliest", "seeded"] = "earliest"
+    dishes: bool = Field(True, description=(
+        "Apply the limit to the scenario's dishes (false: they are never sold out; the limit still caps the "
+        "background's density)."))
 
 
 class ServiceSpec(_Model):
     """The service model (issue 11): kits, traffic, speed tests, latency, background, admission."""
 
     enabled: bool = False
+    seed: int = Field(0, ge=0, le=2**62, description="Seed of every service draw (traffic, jitter, loss, outages).")
     kit: str = Field(DEFAULT_KIT, description="Dish kit of every dish (leonet/data/terminal_kits.csv).")
     traffic: TrafficSpec = TrafficSpec()
     speed_test: SpeedTestSpec = SpeedTestSpec()

@@ -169,7 +169,8 @@ def build_sites(scenario: Scenario) -> Sites:
             name=[s.name for s in g.sites], kind=[s.kind for s in g.sites],
             lat_deg=[s.lat_deg for s in g.sites], lon_deg=[s.lon_deg for s in g.sites],
             elevation_m=[s.elevation_m for s in g.sites], group=[s.group for s in g.sites],
-            attrs={"dishes": np.array([s.dishes if s.kind == "dish" else None for s in g.sites], dtype=object)},
+            attrs={"dishes": np.array([s.dishes if s.kind == "dish" else None for s in g.sites], dtype=object),
+                   **({"kit": np.array([s.kit for s in g.sites], dtype=object)} if any(s.kit for s in g.sites) else {})},
         ))
     for k, spec in enumerate(g.site_files):
         path = input_file(scenario, spec.path, f"ground.site_files[{k}].path")
@@ -182,7 +183,8 @@ def build_sites(scenario: Scenario) -> Sites:
             name_prefix=spec.name, group=spec.name,
         )
         parts.append(Sites(made.name, made.kind, made.lat_deg, made.lon_deg, made.elevation_m, made.group,
-                           {**made.attrs, "dishes": np.full(len(made), spec.dishes_per_site, dtype=object)}))
+                           {**made.attrs, "dishes": np.full(len(made), spec.dishes_per_site, dtype=object),
+                            **({"kit": np.full(len(made), spec.kit, dtype=object)} if spec.kit else {})}))
     parts.extend(_population_sites(scenario))
     try:
         sites = Sites.concatenate(parts) if parts else Sites.concatenate([])
@@ -271,6 +273,16 @@ class SimulationModel:
 
         return build_capacity_model(self.scenario.capacity, self.sites.take(self.network.dish_sites),
                                     self.scenario.visibility.min_elevation_deg)
+
+    @cached_property
+    def service(self):
+        """The static service model (:class:`~leonet.sim.service_model.ServiceModel`), None when
+        the scenario's ``service`` is off."""
+        if not self.scenario.service.enabled:
+            return None
+        from .service_model import build_service_model
+
+        return build_service_model(self)
 
     @cached_property
     def terrestrial(self):
@@ -366,6 +378,7 @@ def build_model(scenario: Scenario, max_memory_bytes: int | None = None, workers
             model.terrestrial
             if scenario.capacity.enabled:
                 model.capacity
+                model.service  # kits, background, admission: checked before anything is written
     except InputError as err:
         if err.source is not None:
             raise

@@ -43,6 +43,57 @@ class NetworkModel:
     warnings: tuple[str, ...] = ()
     dish_cell: np.ndarray = None     # (D,) cell of each dish (capacity.cell_size_km grid)
     max_sats_per_cell: int = 1
+    dish_home_pop: np.ndarray = None  # (D,) home PoP number (0..P-1) of each dish, -1: any PoP (home_pop: any)
+    laser_sats: int = 0               # satellites that carry lasers (network.isl.shells / min_catalog_number)
+
+
+def laser_capable(scenario: Scenario, constellation: Constellation) -> np.ndarray:
+    """(N,) bool: satellites that carry lasers (``network.isl.shells`` and ``min_catalog_number``;
+    both unset: all)."""
+    spec = scenario.network.isl
+    capable = np.ones(len(constellation), dtype=bool)
+    if spec.shells is not None:
+        import difflib
+
+        names = list(constellation.shell_names)
+        for k, name in enumerate(spec.shells):
+            if name not in names:
+                close = difflib.get_close_matches(name, names, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise InputError(f"unknown shell {name!r}{hint} (shells: {', '.join(names)})",
+                                 location=f"network.isl.shells[{k}]")
+        capable &= np.isin(np.asarray(constellation.shell_names, dtype=object)[constellation.shell]
+                           if len(constellation) else np.zeros(0, dtype=object), spec.shells)
+    if spec.min_catalog_number is not None:
+        ids = [str(c).strip() for c in constellation.elements.catalog_id]
+        bad = [c for c in ids if not c.isdigit()]
+        if bad:
+            raise InputError(f"needs numeric NORAD catalog numbers; {len(bad)} satellites have none (e.g. {bad[0]!r}): "
+                             "Walker shells have no launch order, use network.isl.shells",
+                             location="network.isl.min_catalog_number")
+        capable &= np.array([int(c) for c in ids], dtype=np.int64) >= spec.min_catalog_number
+    return capable
+
+
+def home_pop_of_dishes(scenario: Scenario, sites: Sites, dish: np.ndarray, pop: np.ndarray) -> np.ndarray:
+    """(D,) home PoP number of each dish by ``network.home_pop`` (-1 for 'any'). A GeoIP home PoP
+    the scenario lacks is an InputError naming the missing codes (nothing is re-homed silently)."""
+    mode = scenario.network.home_pop
+    if mode == "any" or not len(dish) or not len(pop):
+        return np.full(len(dish), -1, dtype=np.int64)
+    if mode == "nearest":
+        return np.asarray(nearest_pop(sites.take(dish), sites.take(pop)), dtype=np.int64)
+    from ..ground.home_pop import home_pops_of_sites
+
+    try:
+        number, _codes, missing = home_pops_of_sites(sites)
+    except InputError as err:
+        raise InputError(err.message, source=err.source, location="network.home_pop") from None
+    if missing:
+        raise InputError(f"the dishes' GeoIP home PoP(s) {missing} are not among the scenario's PoPs; add them "
+                         "(e.g. builtin starlink-pops-2023 or -2026) or set network.home_pop: nearest",
+                         location="network.home_pop")
+    return number
 
 
 def gateway_antennas_of(sites: Sites, gw: np.ndarray, default: int) -> np.ndarray:
@@ -110,6 +161,10 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         candidates = isl_mod.read_isl_list(input_file(scenario, net.isl.list_file, "network.isl.list_file"), len(constellation))
     else:
         candidates = np.zeros((0, 2), dtype=np.int32)
+    capable = laser_capable(scenario, constellation)
+    candidates = np.asarray(candidates, dtype=np.int64).reshape(-1, 2)
+    if not capable.all() and len(candidates):
+        candidates = candidates[capable[candidates[:, 0]] & capable[candidates[:, 1]]]
 
     src, dst = [], []
     if net.pairs:
@@ -145,4 +200,5 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         dish_cell=cells_of(sites.lat_deg[dish], sites.lon_deg[dish], scenario.capacity.cell_size_km * 1e3)
         if len(dish) else np.zeros(0, dtype=np.int64),
         max_sats_per_cell=net.slots.max_sats_per_cell,
+        dish_home_pop=home_pop_of_dishes(scenario, sites, dish, pop), laser_sats=int(capable.sum()),
     )

@@ -103,6 +103,21 @@ DISH_CAPACITY = pa.schema([
     ("queue_ms", pa.float32()),          # queueing delay, both directions, included in rtt_ms
 ])
 
+#: Columns appended to ``dish_steps`` by the service model (``service.enabled``; after the capacity
+#: columns). With it, ``rtt_ms`` is the dish's 1 Hz latency (propagation + MAC + processing +
+#: queueing + PoP-to-target + jitter; docs/service-model.md), and the rate and demand columns are
+#: per active dish (``dishes_on`` of the site's ``dishes_admitted``).
+DISH_SERVICE = pa.schema([
+    ("drop_rate", pa.float32()),         # share of the step's second's pings lost, 0..1 (1 in an outage)
+    ("rtt_loaded_ms", pa.float32()),     # RTT during a speed test (the dish's buffer full)
+    ("home_pop", pa.int32()),            # site index of the dish's home PoP (network.home_pop), -1: any
+    ("kit_down_bps", pa.float64()),      # the dish kit's caps (service.kit or the site's kit)
+    ("kit_up_bps", pa.float64()),
+    ("dishes_admitted", pa.int32()),     # dishes of the site with a service plan (the rest: sold out)
+    ("dishes_on", pa.int32()),           # dishes of the site active now (on/off traffic)
+    ("background_down_bps", pa.float64()),  # background load offered to the serving satellite
+])
+
 PAIR_STEPS = pa.schema([
     ("t", TIME),
     ("src", pa.int32()),
@@ -143,6 +158,7 @@ POSITIONS = pa.schema([
 ])
 
 
-def dish_steps_schema(capacity: bool) -> pa.Schema:
-    """``dish_steps``' schema, with the capacity columns or without."""
-    return pa.schema(list(DISH_STEPS) + (list(DISH_CAPACITY) if capacity else []))
+def dish_steps_schema(capacity: bool, service: bool = False) -> pa.Schema:
+    """``dish_steps``' schema, with the capacity columns or without (and the service columns)."""
+    return pa.schema(list(DISH_STEPS) + (list(DISH_CAPACITY) if capacity else [])
+                     + (list(DISH_SERVICE) if capacity and service else []))

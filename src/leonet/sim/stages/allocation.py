@@ -35,6 +35,15 @@ class Allocation:
     jammed : (D,) bool, connected, but the link does not close under jamming.
     no_budget : (D,) bool, connected, but the link budget does not close even without jamming.
     directions : (down, up) DirectionResult with every link's load, or () without flows.
+    dishes_on : (D,) int64, with the service model: dishes of each site active now (its demand
+        and rates are per active dish; a site with none active is one idle dish). None without.
+    background_down_bps : (D,) float64, with the service model: background load offered to the
+        serving satellite, bps (0 without one). None without.
+
+    With the service model (``service.enabled``), demand is on/off traffic per site, every dish's
+    rate is capped by its kit, background subscribers load satellites and beams, and the speed
+    test is a probe of one dish at its kit cap alongside the flows active now
+    (:func:`service_allocate`).
     """
 
     demand_down_bps: np.ndarray
@@ -53,6 +62,8 @@ class Allocation:
     jammed: np.ndarray
     no_budget: np.ndarray
     directions: tuple[DirectionResult, ...]
+    dishes_on: np.ndarray | None = None
+    background_down_bps: np.ndarray | None = None
 
 
 def interference_to_noise_db(model: SimulationModel, sky: Sky, routes: DishRoutes) -> tuple[np.ndarray, np.ndarray]:
@@ -75,6 +86,8 @@ def interference_to_noise_db(model: SimulationModel, sky: Sky, routes: DishRoute
 
 def allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Allocation:
     """Max-min fair rates of the connected dishes whose radio link closes, down and up."""
+    if model.service is not None:
+        return service_allocate(model, sky, routes)
     net, cm = model.network, model.capacity
     n_d = len(net.dish_sites)
     connected = routes.connected
@@ -110,3 +123,103 @@ def allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Allocation
         sinr_down_db=sinr_down, sinr_up_db=sinr_up, efficiency_down_bps_per_hz=eta_down, queue_ms=queue,
         link_ok=link_ok, jammed=jammed, no_budget=connected & ~link_ok & ~jammed, directions=directions,
     )
+
+
+def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Allocation:
+    """The allocation with the service model (docs/service-model.md, items 1-4):
+
+    - demand: each site's admitted dishes alternate on and off (:func:`leonet.service.traffic.demand_bps`,
+      a pure function of t); a site is a flow of its active dishes (at least one), each asking
+      for the site's demand per active dish, never above its kit's cap (the terminal link);
+    - background: the satellites serving the scenario's dishes carry the load of the background
+      subscribers in their footprints, shared among the satellites in view in proportion to their
+      capacity (their capacity left is ``capacity - load``); with ``beam_hopping: equal`` their
+      beams also hop over the background's cells, an equal slot per occupied cell (``beams /
+      cells`` of a beam); the background subscribers active in a dish's own cell compete with it on its
+      beam as one more max-min flow;
+    - speed test: one dish of each site probes at its kit cap alongside the flows active now
+      (:func:`leonet.service.traffic.speed_test_bps`).
+    """
+    from ...service import background as bgm
+    from ...service.traffic import demand_bps, on_probability, speed_test_bps
+
+    net, cm, svc = model.network, model.capacity, model.service
+    n_d = len(net.dish_sites)
+    connected = routes.connected
+    factor = sky.events.demand_factor[net.dish_sites] if sky.events is not None else np.ones(n_d)
+    i_n_down, i_n_up = interference_to_noise_db(model, sky, routes)
+    sinr_down, eta_down, sinr_up, eta_up = link_efficiency(
+        cm, cm.dish_cell, np.nan_to_num(routes.elevation_deg, nan=90.0), np.nan_to_num(routes.range_m, nan=1e6),
+        i_n_down, i_n_up)
+    link_ok = (eta_down > 0) & (eta_up > 0)
+    jammed = connected & ~link_ok & (np.isfinite(i_n_down) | np.isfinite(i_n_up))
+    ids = np.arange(n_d, dtype=np.int64)
+    dn, up, n_on = demand_bps(ids, svc.n_admitted, svc.lon_deg, sky.t_ns, svc.seed, cap_down_bps=svc.cap_down_bps,
+                              cap_up_bps=svc.cap_up_bps, params=svc.traffic)
+    per = np.maximum(n_on, 1)
+    demand_down = np.minimum(dn * factor / per, svc.cap_down_bps)
+    demand_up = np.minimum(up * factor / per, svc.cap_up_bps)
+    flows = np.flatnonzero(connected & link_ok & (svc.n_admitted > 0))
+    down, up_r, speed_down, speed_up, queue, bg_sat = (np.zeros(n_d) for _ in range(6))
+    bottleneck = np.zeros(n_d, dtype=np.int8)
+    directions: tuple[DirectionResult, ...] = ()
+    if len(flows):
+        serving = routes.serving[flows].astype(np.int64)
+        cell = cm.dish_cell[flows]
+        n_sats = len(model.constellation)
+        sat_down, sat_up = svc.sat_down_bps.copy(), svc.sat_up_bps.copy()
+        bg_flows_down, bg_flows_up, extra_cells = None, None, None
+        if svc.grid is not None:
+            cell_area = (model.scenario.capacity.cell_size_km * 1e3) ** 2
+            load, extra_cells = bgm.satellite_background_near(svc.grid, sky.sat_ecef_m, serving, svc.min_elevation_deg,
+                                                              sky.t_ns, svc.busy_down_bps, cell_area, svc.traffic.diurnal,
+                                                              weight=svc.sat_down_bps, cell_weight=svc.sat_beams)
+            if model.scenario.service.background.beam_hopping == "demand":
+                extra_cells = None   # beams follow demand: only the satellite's capacity is shared
+            sat_down = bgm.residual_capacity_bps(sat_down, load)
+            sat_up = bgm.residual_capacity_bps(sat_up, load * (svc.busy_up_bps / max(svc.busy_down_bps, 1e-9)))
+            bg_sat[flows] = load[serving]
+            # background subscribers active in each flow's cell, spread over the flows of that cell
+            active = svc.cell_background[flows] * on_probability(svc.lon_deg[flows], sky.t_ns, svc.traffic)
+            _, cell_inv, in_cell = np.unique(cell, return_inverse=True, return_counts=True)
+            share = active / in_cell[cell_inv.reshape(-1)]
+            on_share = max(svc.traffic.busy_hour_on_share, 1e-9)
+            bg_flows_down = (share, np.full(len(flows), svc.busy_down_bps / on_share))
+            bg_flows_up = (share, np.full(len(flows), svc.busy_up_bps / on_share))
+        common = dict(serving=serving, cell=cell, path=routes.path[flows], isl_hops=routes.isl_hops[flows].astype(np.int64),
+                      gateway=routes.gateway[flows].astype(np.int64), pop=routes.pop[flows].astype(np.int64),
+                      model=cm, multiplicity=per[flows].astype(float), extra_cells_per_sat=extra_cells,
+                      beams_per_sat=svc.sat_beams)
+        rd = allocate_direction(eta_bps_per_hz=eta_down[flows], bandwidth_hz=cm.radio.user_downlink_bandwidth_hz,
+                                demand_bps=demand_down[flows], sat_capacity_bps=sat_down, downlink=True,
+                                background=bg_flows_down, **common)
+        ru = allocate_direction(eta_bps_per_hz=eta_up[flows], bandwidth_hz=cm.radio.user_uplink_bandwidth_hz,
+                                demand_bps=demand_up[flows], sat_capacity_bps=sat_up, downlink=False,
+                                background=bg_flows_up, **common)
+        down[flows], up_r[flows], bottleneck[flows] = rd.rate_bps, ru.rate_bps, rd.bottleneck
+        speed_down[flows] = _probe(rd, per[flows], svc.cap_down_bps[flows])
+        speed_up[flows] = _probe(ru, per[flows], svc.cap_up_bps[flows])
+        directions = (rd, ru)
+    served = np.zeros(n_d, dtype=bool)
+    served[flows] = True
+    return Allocation(
+        demand_down, demand_up, down, up_r, speed_down, speed_up,
+        unmet_down_bps=np.where(served, demand_down - down, demand_down), bottleneck=bottleneck,
+        sinr_down_db=sinr_down, sinr_up_db=sinr_up, efficiency_down_bps_per_hz=eta_down, queue_ms=queue,
+        link_ok=link_ok, jammed=jammed, no_budget=connected & ~link_ok & ~jammed, directions=directions,
+        dishes_on=n_on.astype(np.int64), background_down_bps=bg_sat,
+    )
+
+
+def _probe(r: DirectionResult, per_flow_dishes: np.ndarray, cap_bps: np.ndarray) -> np.ndarray:
+    """A speed test of one dish of each flow: a probe with one dish's weights on the flow's route,
+    alongside every flow at its current rate (background flows included), capped at the kit."""
+    import scipy.sparse as sp
+
+    from ...service.traffic import speed_test_bps
+
+    f = len(per_flow_dishes)
+    own = r.routing[:f].multiply(1.0 / per_flow_dishes[:, None]).tocsr()
+    routing = sp.vstack([r.routing, own]).tocsr()
+    rate = np.r_[r.all_rate_bps, np.zeros(f)]
+    return speed_test_bps(routing, r.capacity_bps, rate, r.routing.shape[0] + np.arange(f), cap_bps, alongside=True)

@@ -24,20 +24,71 @@ from .links import GroundLinks, Links
 from .sky import Sky
 
 
-def internet_routes_at(chunk: Chunk, links: Links) -> InternetRoutes:
+@dataclass(frozen=True)
+class HomeRoutes:
+    """Every satellite's route to each home PoP of the scenario's dishes at one instant.
+
+    Dishes are grouped by home PoP (``network.home_pop``); a group's routes lead to its PoP only
+    (over lasers, a gateway, its fibre and the PoP-to-PoP backbone), so a dish's traffic always
+    leaves at its home PoP. With ``home_pop: any`` there is one group whose routes lead to the
+    nearest reachable PoP, as before home PoPs.
+
+    Attributes
+    ----------
+    homes : (H,) int64 PoP number of each group (-1: any PoP).
+    routes : tuple of H InternetRoutes.
+    dish_group : (D,) int64 group of each dish.
+    """
+
+    homes: np.ndarray
+    routes: tuple[InternetRoutes, ...]
+    dish_group: np.ndarray
+
+    def reaches(self, dish: np.ndarray, sat: np.ndarray) -> np.ndarray:
+        """(K,) bool: whether satellite ``sat`` (K,) has a route to dish ``dish``'s (K,) PoP now."""
+        ok = np.zeros(len(dish), dtype=bool)
+        group = self.dish_group[dish]
+        for h, r in enumerate(self.routes):  # a few home PoPs, not dishes
+            mine = group == h
+            ok[mine] = np.isfinite(r.delay_s[sat[mine]])
+        return ok
+
+    def delay_s(self, serving: np.ndarray) -> np.ndarray:
+        """(D,) one-way delay from each dish's satellite ``serving`` (D,) to its PoP, s (inf: none)."""
+        out = np.full(len(serving), np.inf)
+        for h, r in enumerate(self.routes):
+            mine = (self.dish_group == h) & (serving >= 0)
+            out[mine] = r.delay_s[serving[mine]]
+        return out
+
+
+def internet_routes_at(chunk: Chunk, links: Links) -> HomeRoutes:
     """Routes at ``links``' instant, computed once per instant (a slot's start serves its steps)."""
     return chunk.memo(("routes", links.t_ns), lambda: internet_routes(chunk.model, links))
 
 
-def internet_routes(model: SimulationModel, links: Links) -> InternetRoutes:
-    """Every node's shortest route (by delay) to a working PoP over the links that work now."""
+def internet_routes(model: SimulationModel, links: Links) -> HomeRoutes:
+    """Every node's shortest route (by delay) to each home PoP over the links that work now (a
+    PoP that is down is reached by nobody)."""
     net = model.network
     graph = build_snapshot_graph(
         len(model.constellation), len(net.gateway_sites), len(net.pop_sites), links.isl.links, links.isl.length_m,
         links.feeder_gateway, links.feeder_sat, links.feeder_range_m, links.gateway_pop, net.gateway_pop_delay_s,
         links.backbone, links.backbone_delay_s,
     )
-    return route_to_internet(graph, links.pop_up)
+    home = net.dish_home_pop if net.dish_home_pop is not None else np.full(len(net.dish_sites), -1, dtype=np.int64)
+    homes, group = np.unique(home, return_inverse=True)
+    if not len(homes):
+        homes, group = np.array([-1]), np.zeros(0, dtype=np.int64)
+    routes = []
+    for p in homes:
+        if p < 0:
+            routes.append(route_to_internet(graph, links.pop_up))
+        else:
+            only = np.zeros(len(net.pop_sites), dtype=bool)
+            only[p] = True if links.pop_up is None else bool(links.pop_up[p])
+            routes.append(route_to_internet(graph, only))
+    return HomeRoutes(homes.astype(np.int64), tuple(routes), group.reshape(-1).astype(np.int64))
 
 
 @dataclass(frozen=True)
@@ -62,16 +113,29 @@ class DishPaths:
     isl_hops: np.ndarray
 
 
-def paths_along(routes: InternetRoutes, serving: np.ndarray, n_sats: int) -> DishPaths:
-    """The routes of dishes served by ``serving`` (D,) satellites (-1: none)."""
-    ok = serving >= 0
-    ok[ok] &= np.isfinite(routes.delay_s[serving[ok]])
-    s = np.where(ok, serving, 0)
-    return DishPaths(
-        serving=serving, ok=ok, path=satellite_paths(routes, np.where(ok, serving, -1), n_sats),
-        gateway=np.where(ok, routes.sat_gateway[s], -1), pop=np.where(ok, routes.exit_pop[s], -1),
-        isl_hops=np.where(ok, routes.sat_isl_hops[s], -1),
-    )
+def paths_along(routes: HomeRoutes, serving: np.ndarray, n_sats: int) -> DishPaths:
+    """The routes of dishes served by ``serving`` (D,) satellites (-1: none), each to its PoP."""
+    serving = np.asarray(serving, dtype=np.int32)
+    n_d = len(serving)
+    ok = np.zeros(n_d, dtype=bool)
+    gateway, pop, isl_hops = (np.full(n_d, -1, dtype=np.int64) for _ in range(3))
+    parts = []
+    for h, r in enumerate(routes.routes):  # a few home PoPs, not dishes
+        mine = np.flatnonzero(routes.dish_group == h)
+        sv = serving[mine]
+        o = sv >= 0
+        o[o] &= np.isfinite(r.delay_s[sv[o]])
+        s = np.where(o, sv, 0)
+        ok[mine] = o
+        gateway[mine] = np.where(o, r.sat_gateway[s], -1)
+        pop[mine] = np.where(o, r.exit_pop[s], -1)
+        isl_hops[mine] = np.where(o, r.sat_isl_hops[s], -1)
+        parts.append((mine, satellite_paths(r, np.where(o, sv, -1), n_sats)))
+    width = max((p.shape[1] for _, p in parts), default=0)
+    path = np.full((n_d, width), -1, dtype=np.int32)
+    for mine, p in parts:
+        path[mine, : p.shape[1]] = p
+    return DishPaths(serving=serving, ok=ok, path=path, gateway=gateway, pop=pop, isl_hops=isl_hops)
 
 
 def held_path_delay(model: SimulationModel, sky: Sky, held: DishPaths) -> tuple[np.ndarray, np.ndarray]:
@@ -147,7 +211,7 @@ class DishRoutes:
         return self.routed & ~self.offline
 
 
-def route_dishes(model: SimulationModel, sky: Sky, ground: GroundLinks, routes: InternetRoutes,
+def route_dishes(model: SimulationModel, sky: Sky, ground: GroundLinks, routes: HomeRoutes,
                  held: DishPaths) -> DishRoutes:
     """Each dish keeps its slot's route ``held`` while its serving satellite is in clear view and
     every link of the route works; the others take the highest clear satellite now and its route
@@ -159,7 +223,7 @@ def route_dishes(model: SimulationModel, sky: Sky, ground: GroundLinks, routes: 
     behind_obstruction = ground.in_view_to(held.serving) & ~in_view
     held_delay, works = held_path_delay(model, sky, held)
     keep = in_view & works
-    best_now = choose_serving(ground.dish, ground.sat, ground.elevation_deg, n_d)
+    best_now = best_reaching(ground, routes, n_d)
     best_now[behind_obstruction] = -1
     serving = np.where(keep, held.serving, best_now).astype(np.int32)
     fresh = paths_along(routes, np.where(keep, -1, best_now).astype(np.int32), n_sats)
@@ -168,13 +232,22 @@ def route_dishes(model: SimulationModel, sky: Sky, ground: GroundLinks, routes: 
     has_sat = serving >= 0
     one_way_s = np.where(keep, held_delay, np.inf)
     now = ~keep & has_sat
-    one_way_s[now] = routes.delay_s[serving[now]]
+    one_way_s[now] = routes.delay_s(serving)[now]
     routed = has_sat & np.isfinite(one_way_s)
     offline = sky.events.dish_offline[net.dish_sites] if sky.events is not None else np.zeros(n_d, dtype=bool)
     connected = routed & ~offline
     gateway, pop, isl_hops, hops, path = _chosen_route(model, held, fresh, keep, connected)
     return DishRoutes(serving, routed, ~has_sat & (behind_obstruction | ground.any_in_view), offline,
                       elevation_deg, range_m, one_way_s, gateway, pop, isl_hops, hops, path, rerouted & connected)
+
+
+def best_reaching(ground: GroundLinks, routes: HomeRoutes, n_d: int) -> np.ndarray:
+    """(D,) the highest clear satellite of each dish that reaches its PoP now; where none does,
+    the highest clear one (the dish is then NO_PATH: a satellite in view, no route)."""
+    reach = routes.reaches(ground.dish, ground.sat)
+    best = choose_serving(ground.dish[reach], ground.sat[reach], ground.elevation_deg[reach], n_d)
+    any_clear = choose_serving(ground.dish, ground.sat, ground.elevation_deg, n_d)
+    return np.where(best >= 0, best, any_clear).astype(np.int32)
 
 
 def _chosen_route(model: SimulationModel, held: DishPaths, fresh: DishPaths, keep: np.ndarray,

@@ -17,6 +17,7 @@ from .sky import Sky
 
 CONNECTED, NO_SATS, NO_PATH, OBSTRUCTED = code("CONNECTED"), code("NO_SATS"), code("NO_PATH"), code("OBSTRUCTED")
 OFFLINE, JAMMED, CONGESTED = code("OFFLINE"), code("JAMMED"), code("CONGESTED")
+SOLD_OUT = code("SOLD_OUT")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,15 @@ class DishService:
     ground_online : (D,) bool, the dish's site still has its terrestrial internet.
     ground_rtt_ms : (D,) float32, round trip over fibre to the nearest internet exchange, ms.
     online_by : (D,) int8, index into leonet.sim.schemas.ONLINE_BY (both, satellite, ground, none).
+    drop_rate, rtt_loaded_ms, queue_ms : (D,) with the service model (None without): the share of
+        the step's second's pings lost (0..1; 1 in an outage), the RTT during a speed test
+        (loaded latency, ms) and the dish's own queueing delay (ms, in ``rtt_ms``).
+
+    With the service model, ``rtt_ms`` is what the dish records for the second starting at the
+    step (:func:`leonet.service.latency.dish_second`): the mean RTT of its pings that came back,
+    propagation + MAC scheduling + processing + queueing at its own bottleneck + PoP to target +
+    jitter. A site with no admitted dish is SOLD_OUT; a short random outage is NO_PATH (the
+    dish's word NO_PINGS; the closest state: the dish is up, in view, and no ping comes back).
     """
 
     state: np.ndarray
@@ -48,6 +58,9 @@ class DishService:
     ground_online: np.ndarray
     ground_rtt_ms: np.ndarray
     online_by: np.ndarray
+    drop_rate: np.ndarray | None = None
+    rtt_loaded_ms: np.ndarray | None = None
+    queue_ms: np.ndarray | None = None
 
 
 def dish_states(model: SimulationModel, routes: DishRoutes, allocation: Allocation | None) -> np.ndarray:
@@ -82,9 +95,49 @@ def serve(model: SimulationModel, sky: Sky, routes: DishRoutes, allocation: Allo
         isl_hops = np.where(lost, -1, isl_hops).astype(np.int16)
         hops = np.where(lost, -1, hops).astype(np.int16)
         path = np.where(lost[:, None], -1, path)
-    ground_online, online_by = online_by_what(model, sky, state == CONNECTED)
+    extra = {}
+    if model.service is not None and allocation is not None:
+        state, rtt_ms, extra = _service_terms(model, sky, routes, allocation, state, rtt_ms)
+        lost = ~np.isin(state, (CONNECTED, CONGESTED))
+        gateway = np.where(lost, -1, gateway).astype(gateway.dtype)
+        pop = np.where(lost, -1, pop).astype(pop.dtype)
+        isl_hops = np.where(lost, -1, isl_hops).astype(np.int16)
+        hops = np.where(lost, -1, hops).astype(np.int16)
+        path = np.where(lost[:, None], -1, path)
+    ground_online, online_by = online_by_what(model, sky, np.isin(state, (CONNECTED, CONGESTED))
+                                              if model.service is not None else state == CONNECTED)
     return DishService(state, rtt_ms, gateway, pop, isl_hops, hops, path, routes.rerouted, ground_online,
-                       model.terrestrial.ground_rtt_ms[model.network.dish_sites].astype(np.float32), online_by)
+                       model.terrestrial.ground_rtt_ms[model.network.dish_sites].astype(np.float32), online_by,
+                       **extra)
+
+
+def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocation: Allocation,
+                   state: np.ndarray, propagation_rtt_ms: np.ndarray):
+    """SOLD_OUT, short outages, and the RTT, loaded RTT and drop rate the dish records."""
+    from ...service.latency import dish_second, in_outage, queueing_ms, rtt_ms as ping_rtt_ms
+
+    svc = model.service
+    n_d = len(state)
+    ids = np.arange(n_d, dtype=np.int64)
+    t = sky.t_ns
+    state = state.copy()
+    online = np.isin(state, (CONNECTED, CONGESTED))
+    outage = online & in_outage(ids, t, svc.seed, svc.latency)
+    state[outage] = NO_PATH
+    state[svc.sold_out & (state != OFFLINE)] = SOLD_OUT
+    online = np.isin(state, (CONNECTED, CONGESTED))
+    prop = np.where(online, propagation_rtt_ms, 0.0)
+    target = np.where(routes.pop >= 0, svc.target_ms_of_site[np.maximum(routes.pop, 0)], 0.0)
+    # the dish's own buffer: its offered load against the rate it could get now (its speed test)
+    lat, drop = dish_second(ids, t, svc.seed, prop, offered_bps=allocation.demand_down_bps,
+                            rate_bps=allocation.speedtest_down_bps, pop_target_ms=target, params=svc.latency)
+    loaded = ping_rtt_ms(ids, t, svc.seed, prop, offered_bps=svc.cap_down_bps, rate_bps=allocation.speedtest_down_bps,
+                         pop_target_ms=target, params=svc.latency)
+    queue = queueing_ms(allocation.demand_down_bps, allocation.speedtest_down_bps, svc.latency)
+    rtt = np.where(online, lat, np.nan)
+    drop_rate = np.where(online, drop, 1.0)
+    return state, rtt, {"drop_rate": drop_rate, "rtt_loaded_ms": np.where(online, loaded, np.nan),
+                        "queue_ms": np.where(online, queue, np.nan)}
 
 
 def online_by_what(model: SimulationModel, sky: Sky, sat_online: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

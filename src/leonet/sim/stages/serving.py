@@ -14,7 +14,7 @@ from ...space.propagate import propagate
 from ..instants import Chunk
 from ..model import SimulationModel
 from .links import GroundLinks, ground_links_at, links_at
-from .routes import DishPaths, internet_routes_at, paths_along
+from .routes import DishPaths, HomeRoutes, internet_routes_at, paths_along
 from .sky import sky_at
 
 #: How far ahead the longest-visibility policy looks, s (about one pass at 25 deg).
@@ -39,17 +39,29 @@ def plan_slot(chunk: Chunk, slot_start_ns: int) -> SlotPlan:
     """The plan of the slot that starts at ``slot_start_ns``: serving satellites chosen from the
     sky at that instant, routes on the network at that instant."""
     sky = sky_at(chunk, slot_start_ns)
-    serving = assign_serving(chunk.model, ground_links_at(chunk, sky), sky.t_ns)
     routes = internet_routes_at(chunk, links_at(chunk, sky))
+    serving = assign_serving(chunk.model, ground_links_at(chunk, sky), sky.t_ns, routes)
     return SlotPlan(sky.t_ns, paths_along(routes, serving, len(chunk.model.constellation)))
 
 
-def assign_serving(model: SimulationModel, ground: GroundLinks, slot_start_ns: int) -> np.ndarray:
+def assign_serving(model: SimulationModel, ground: GroundLinks, slot_start_ns: int,
+                   routes: HomeRoutes | None = None) -> np.ndarray:
     """(D,) int32 serving satellite of each dish for the slot (-1: nothing clear in view), by the
     scenario's policy: highest elevation, longest visibility, or load-aware (a cell's dishes spread
-    over its best satellites)."""
+    over its best satellites).
+
+    Backhaul-aware: with ``routes``, a dish chooses among the clear satellites that reach its PoP
+    at the slot start (bent pipe: a gateway in view of the same satellite; lasers: a path). A dish
+    that no clear satellite connects chooses among all of them (it will be NO_PATH)."""
     net = model.network
     n_d = len(net.dish_sites)
+    if routes is not None and len(ground.dish):
+        reach = routes.reaches(ground.dish, ground.sat)
+        some = np.zeros(n_d, dtype=bool)
+        some[ground.dish[reach]] = True
+        keep = reach | ~some[ground.dish]
+        ground = GroundLinks(ground.dish[keep], ground.sat[keep], ground.elevation_deg[keep], ground.range_m[keep],
+                             ground.clear_key[keep], ground.in_view_key, ground.any_in_view, ground.n_sats)
     if net.policy == "load-aware":
         return spread_over_satellites(ground.dish, ground.sat, ground.elevation_deg, n_d, net.dish_cell,
                                       net.max_sats_per_cell)

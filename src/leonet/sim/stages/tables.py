@@ -49,7 +49,7 @@ class TableRows:
         if sc.outputs.visibility_pairs:
             self.schemas["visibility"] = schemas.VISIBILITY
         if sc.network.enabled:
-            self.schemas["dish_steps"] = schemas.dish_steps_schema(sc.capacity.enabled)
+            self.schemas["dish_steps"] = schemas.dish_steps_schema(sc.capacity.enabled, sc.service.enabled)
             self.schemas["network_steps"] = schemas.NETWORK_STEPS
             if len(model.network.pair_src):
                 self.schemas["pair_steps"] = schemas.PAIR_STEPS
@@ -126,6 +126,14 @@ def dish_rows(model: SimulationModel, step: Step, changed: np.ndarray) -> dict[s
                     speedtest_up_bps=a.speedtest_up_bps, unmet_down_bps=a.unmet_down_bps, bottleneck=a.bottleneck,
                     sinr_down_db=a.sinr_down_db, sinr_up_db=a.sinr_up_db,
                     efficiency_down_bps_per_hz=a.efficiency_down_bps_per_hz, queue_ms=a.queue_ms)
+    svc = model.service
+    if svc is not None and a is not None:
+        net = model.network
+        home = np.where(net.dish_home_pop >= 0, net.pop_sites[np.maximum(net.dish_home_pop, 0)], -1) \
+            if len(net.pop_sites) else np.full(n_d, -1)
+        rows.update(queue_ms=s.queue_ms, drop_rate=s.drop_rate, rtt_loaded_ms=s.rtt_loaded_ms, home_pop=home,
+                    kit_down_bps=svc.cap_down_bps, kit_up_bps=svc.cap_up_bps, dishes_admitted=svc.n_admitted,
+                    dishes_on=a.dishes_on, background_down_bps=a.background_down_bps)
     return rows
 
 

@@ -1,0 +1,248 @@
+"""The static part of the service model (issue 11), built once per run from the scenario's
+``service`` section: each dish's kit and caps, the traffic and latency parameters, the background
+subscribers and each cell's admission.
+
+The per-step part lives in the allocation stage (demand, background per satellite and beam, caps,
+speed tests) and the service stage (RTT terms, loss, short outages): see docs/service-model.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from ..service import admission, background
+from ..service.kits import kit_caps_bps
+from ..service.latency import LatencyParams
+from ..service.traffic import TrafficParams, busy_hour_demand_per_dish_bps
+
+
+@dataclass(frozen=True)
+class ServiceModel:
+    """Arrays of the D dishes (network order) and the run's service parameters.
+
+    Attributes
+    ----------
+    seed : int, the run's service seed (every draw is a pure function of (seed, dish, t)).
+    traffic : TrafficParams; latency : LatencyParams.
+    kit : (D,) object, kit name of each dish.
+    cap_down_bps, cap_up_bps : (D,) float64, one dish's terminal caps, bps.
+    n_dishes : (D,) int64, dishes each site stands for.
+    n_admitted : (D,) int64, of those, dishes with a service plan (the rest are SOLD_OUT).
+    busy_down_bps, busy_up_bps : float, mean busy-hour demand of one subscriber, bps.
+    grid : SubscriberGrid or None, the background subscribers (capped at the admission density).
+    limit_per_cell : (D,) int64, subscribers each dish's beam cell takes (0 with admission off: no limit).
+    cell_background : (D,) float64, background subscribers in each dish's beam cell.
+    lon_deg : (D,) float64, dish longitude (local time of its traffic).
+    min_elevation_deg : float, the terminals' minimum elevation (background footprints), deg.
+    target_ms_of_site : (S,) float64, round trip from each PoP site to the latency target, ms
+        (``service.latency.target``: 0 for ``pop``, the dish's own ``popPingLatencyMs``; the PoP's
+        nearest internet exchange for ``exchange``; a named city's server by great-circle fibre).
+    sat_down_bps, sat_up_bps, sat_beams : (N,) each satellite's user capacity (bps) and beams, by
+        generation (``capacity.satellite``; ``v2_mini_from_catalog`` splits a real element set).
+    """
+
+    seed: int
+    traffic: TrafficParams
+    latency: LatencyParams
+    kit: np.ndarray
+    cap_down_bps: np.ndarray
+    cap_up_bps: np.ndarray
+    n_dishes: np.ndarray
+    n_admitted: np.ndarray
+    busy_down_bps: float
+    busy_up_bps: float
+    grid: background.SubscriberGrid | None
+    limit_per_cell: np.ndarray
+    cell_background: np.ndarray
+    lon_deg: np.ndarray
+    min_elevation_deg: float
+    target_ms_of_site: np.ndarray
+    sat_down_bps: np.ndarray
+    sat_up_bps: np.ndarray
+    sat_beams: np.ndarray
+
+    @property
+    def sold_out(self) -> np.ndarray:
+        """(D,) bool: sites none of whose dishes has a service plan."""
+        return self.n_admitted == 0
+
+
+def dish_kits(model) -> np.ndarray:
+    """(D,) kit name of each dish: the site's ``kit`` (dish group, site or sites CSV column) or
+    ``service.kit``. Unknown names are an InputError naming the site and field."""
+    from ..service.kits import get_kit
+
+    net, spec = model.network, model.scenario.service
+    raw = model.sites.attrs.get("kit")
+    kits = np.full(len(net.dish_sites), spec.kit, dtype=object)
+    if raw is not None:
+        given = raw[net.dish_sites]
+        has = np.array([v is not None and str(v).strip() not in ("", "nan", "None") for v in given], dtype=bool)
+        kits[has] = [str(v).strip() for v in given[has]]
+        for name in np.unique(kits[has].astype(str)):
+            first = net.dish_sites[np.flatnonzero(has & (kits == name))[0]]
+            get_kit(name, location=f"site {model.sites.name[first]}, kit")
+    return kits
+
+
+def beam_capacity_bps(model) -> float:
+    """A beam's share of its satellite's downlink, bps: satellite capacity / beams (v1.5: 20 Gbps
+    / 24 beams, ~830 Mbps; capacity.model.GENERATIONS)."""
+    cm = model.capacity
+    return cm.sat_down_bps / cm.beams
+
+
+def build_service_model(model) -> ServiceModel:
+    """Kits, caps, traffic and latency parameters, background grid and admission of ``model``."""
+    sc = model.scenario
+    spec = sc.service
+    net = model.network
+    dishes = model.sites.take(net.dish_sites)
+    kit = dish_kits(model)
+    cap_down, cap_up = kit_caps_bps(kit, location="service.kit")
+    try:
+        traffic = spec.traffic.to_params()
+    except ValueError as err:
+        raise InputError(str(err), location="service.traffic") from None
+    latency = spec.latency.to_params()
+    latency = dataclasses.replace(latency, slot_period_s=sc.network.slots.period_s,
+                                  slot_offset_s=sc.network.slots.offset_s)
+    busy_down, busy_up = busy_hour_demand_per_dish_bps(params=traffic)
+    n = model.dish_count[net.dish_sites]
+    sats = _satellites(model)
+    adm, bgs = spec.admission, spec.background
+    per_cell_limits = adm.enabled and adm.limit_per_cell is None and bgs.enabled and bgs.beam_hopping == "equal"
+    limit = 0
+    if adm.enabled and not per_cell_limits:
+        limit = adm.limit_per_cell
+        if limit is None:
+            limit = int(admission.cell_subscriber_limit(beam_capacity_bps(model), busy_down, adm.target_utilisation))
+    dish_limit = np.full(len(n), limit, dtype=np.int64)
+    grid = None
+    cell_bg = np.zeros(len(net.dish_sites))
+    cell_area = (sc.capacity.cell_size_km * 1e3) ** 2
+    if bgs.enabled:
+        when = bgs.as_of or sc.time.start.date()
+        if bgs.subscribers is not None:
+            total = bgs.subscribers
+        else:
+            try:
+                total = background.global_subscribers(when)
+            except InputError as err:
+                raise InputError(err.message, location="service.background.as_of") from None
+        try:
+            lat, lon, pop = (background.world_cities(bgs.countries) if bgs.spread == "population"
+                             else background.geoip_weighted_cities(bgs.countries))
+        except InputError as err:
+            raise InputError(err.message, location="service.background.countries") from None
+        grid = background.subscriber_grid(total, lat, lon, pop, bgs.cell_deg)
+        if per_cell_limits:
+            grid, dish_limit = _equal_share_limits(model, grid, sats, busy_down, adm.target_utilisation, dishes)
+        elif limit:
+            grid = background.sold_out_grid(grid, limit / admission.CELL_AREA_M2)
+        cell_bg = background.cell_background_subscribers(grid, dishes.lat_deg, dishes.lon_deg, cell_area)
+    if adm.enabled and adm.dishes:
+        n_adm = admission.admitted_counts(net.dish_cell, n, _per_cell(net.dish_cell, dish_limit.astype(float)).astype(np.int64),
+                                          _per_cell(net.dish_cell, cell_bg), dish_ids=np.arange(len(n)),
+                                          seed=spec.seed if adm.order == "seeded" else None)
+    else:
+        n_adm = n.copy()
+    limit = dish_limit
+    target = _target_ms_of_site(model, latency)
+    min_el = sc.visibility.min_elevation_deg if sc.visibility.min_elevation_deg is not None else 25.0
+    return ServiceModel(
+        seed=int(spec.seed), traffic=traffic, latency=latency, kit=kit, cap_down_bps=np.asarray(cap_down, float),
+        cap_up_bps=np.asarray(cap_up, float), n_dishes=n, n_admitted=np.asarray(n_adm, dtype=np.int64),
+        busy_down_bps=float(busy_down), busy_up_bps=float(busy_up), grid=grid, limit_per_cell=np.asarray(limit, dtype=np.int64),
+        cell_background=np.asarray(cell_bg, float), lon_deg=np.asarray(dishes.lon_deg, float),
+        min_elevation_deg=float(min_el), target_ms_of_site=target, **sats,
+    )
+
+
+def radio_beam_bps(model) -> float:
+    """What one beam carries to a dish at the minimum elevation from 550 km, clear sky, bps: the
+    user downlink bandwidth x the spectral efficiency of its SNR (the capacity model's link budget
+    and MODCOD table, with its margin). Limits are set for the worst dish a cell may have
+    (**assumption**)."""
+    from ..capacity.linkbudget import user_downlink_snr_db
+    from ..capacity.modcod import spectral_efficiency
+
+    cm = model.capacity
+    e = np.deg2rad(model.scenario.visibility.min_elevation_deg or 25.0)
+    r_e, h = 6_371_008.8, 550e3
+    slant_m = np.sqrt((r_e + h) ** 2 - (r_e * np.cos(e)) ** 2) - r_e * np.sin(e)
+    eta = spectral_efficiency(user_downlink_snr_db(np.array([slant_m]), 0.0, cm.radio), cm.margin_db)
+    return float(cm.radio.user_downlink_bandwidth_hz * eta[0])
+
+
+def _equal_share_limits(model, grid, sats: dict, busy_down_bps: float, target_utilisation: float, dishes):
+    """Cell limits consistent with equal-slot beam hopping: each grid cell's beam cells take
+    ``floor(cell capacity x target / busy-hour demand)`` subscribers, the cell capacity being the
+    satellites in view shared among the occupied cells around (at the run's first instant), at most
+    what one beam carries (its capacity share, and bandwidth x spectral efficiency). The
+    background is capped at those limits; returns the capped grid and each dish's cell limit (D,)."""
+    from ..space.propagate import propagate
+
+    xyz = propagate(model.constellation, model.t_ns[:1]).ecef_m[0]
+    beam = np.minimum(sats["sat_down_bps"] / sats["sat_beams"], radio_beam_bps(model))
+    usable = beam * sats["sat_beams"]   # what its beams carry: min(capacity, beams x radio)
+    min_el = model.scenario.visibility.min_elevation_deg or 25.0
+    cap_grid = admission.equal_share_cell_capacity_bps(grid, xyz, usable, beam, min_el)
+    lim_grid = np.floor(cap_grid * target_utilisation / busy_down_bps)
+    density = np.full(grid.subscribers.shape, np.inf)
+    density.ravel()[grid.flat_index] = lim_grid / admission.CELL_AREA_M2
+    capped = background.sold_out_grid(grid, density)
+    cap_dish = admission.equal_share_cell_capacity_bps(grid, xyz, usable, beam, min_el,
+                                                       points_xyz_m=background._xyz_m(dishes.lat_deg, dishes.lon_deg))
+    return capped, np.floor(cap_dish * target_utilisation / busy_down_bps).astype(np.int64)
+
+
+def _satellites(model) -> dict:
+    """Per-satellite capacity and beams: the scenario's generation, and V2 Mini from a catalog number."""
+    from ..capacity.model import GENERATIONS
+
+    cm, spec = model.capacity, model.scenario.capacity.satellite
+    n = len(model.constellation)
+    down, up, beams = np.full(n, cm.sat_down_bps), np.full(n, cm.sat_up_bps), np.full(n, float(cm.beams))
+    if spec.v2_mini_from_catalog is not None:
+        ids = [str(c).strip() for c in model.constellation.elements.catalog_id]
+        if not all(c.isdigit() for c in ids):
+            raise InputError("needs numeric NORAD catalog numbers (real element sets)",
+                             location="capacity.satellite.v2_mini_from_catalog")
+        v2 = np.array([int(c) for c in ids], dtype=np.int64) >= spec.v2_mini_from_catalog
+        b2, d2, u2 = GENERATIONS["v2-mini"]
+        down[v2], up[v2], beams[v2] = d2 * 1e9, u2 * 1e9, b2
+    return {"sat_down_bps": down, "sat_up_bps": up, "sat_beams": beams}
+
+
+def _target_ms_of_site(model, latency) -> np.ndarray:
+    """(S,) round trip PoP -> latency target, ms, for every site (used at PoP sites)."""
+    from ..ground.population import find_city
+    from ..service.latency import pop_to_target_ms
+
+    target = model.scenario.service.latency.target
+    sites = model.sites
+    if target == "pop":
+        return np.zeros(len(sites))
+    if target == "exchange":
+        return np.asarray(model.terrestrial.ground_rtt_ms, dtype=float) * (1.0 if latency.target_on else 0.0)
+    city = find_city(target)
+    if city is None:
+        raise InputError(f"unknown latency target {target!r}: 'pop', 'exchange' or a city name "
+                         "(GeoNames cities over 15,000 people)", location="service.latency.target")
+    return pop_to_target_ms(sites.lat_deg, sites.lon_deg, city.lat_deg, city.lon_deg, latency)
+
+
+def _per_cell(cell: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """(C,) one value per cell from per-dish values that agree within a cell (the first)."""
+    n_cells = int(cell.max()) + 1 if len(cell) else 0
+    out = np.zeros(n_cells)
+    out[cell[::-1]] = value[::-1]
+    return out
+
+
+__all__ = ["ServiceModel", "build_service_model"]

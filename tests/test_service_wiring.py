@@ -1,0 +1,188 @@
+"""The service model wired into the step (issue 11): kits cap every dish, home PoPs are sticky and
+reached, sold-out sites are SOLD_OUT, drop rates are fractions, and bad input stops the run at
+the door with the file and field named."""
+
+import numpy as np
+import pytest
+
+import leonet
+from leonet.errors import InputError
+from leonet.states import code
+
+BERLIN = dict(lat_deg=52.52, lon_deg=13.40)
+
+
+def scenario(**service):
+    sites = [{"name": f"d{k}", "lat_deg": 52.52 + 0.05 * k, "lon_deg": 13.40, "dishes": 40} for k in range(3)]
+    sites.append({"name": "mini", "lat_deg": 50.11, "lon_deg": 8.68, "kit": "mini"})
+    return {
+        "name": "svc", "constellation": {"preset": "starlink-gen1"},
+        "ground": {"sites": sites, "builtin": [
+            {"name": "starlink-gateways-2023", "regions": ["Europe"], "statuses": "carried-traffic", "antennas": "from-data"},
+            {"name": "starlink-pops-2023", "regions": ["Europe"]}]},
+        "time": {"start": "2024-01-06T19:00:12Z", "duration_s": 30, "step_s": 15},
+        "network": {"home_pop": "geoip"},
+        "capacity": {"enabled": True},
+        "service": {"enabled": True, **service},
+        "outputs": {"visibility_pairs": False},
+    }
+
+
+@pytest.fixture(scope="module")
+def steps(tmp_path_factory):
+    sc = leonet.scenario_from_dict(scenario(admission={"enabled": True, "limit_per_cell": 70}))
+    r = leonet.run(sc, out_dir=tmp_path_factory.mktemp("svc"), overwrite=True)
+    return r.store.read("dish_steps").to_pandas(), r.store.read("sites").to_pandas()
+
+
+def test_no_dish_above_its_kit(steps):
+    d, _ = steps
+    for col, cap in (("downlink_bps", "kit_down_bps"), ("speedtest_down_bps", "kit_down_bps"),
+                     ("uplink_bps", "kit_up_bps"), ("speedtest_up_bps", "kit_up_bps")):
+        assert (d[col] <= d[cap] * (1 + 1e-9)).all(), col
+    mini = d[d["kit_down_bps"] == 150e6]
+    assert len(mini) == 2  # the site with kit: mini
+
+
+def test_sold_out_and_admitted_counts(steps):
+    d, _ = steps
+    # 3 sites of 40 dishes 5.5 km apart, cells of 70: the third is sold out, never served
+    assert (d["dishes_admitted"] <= 40).all()
+    sold = d[d["dishes_admitted"] == 0]
+    assert len(sold) and (sold["state"] == "SOLD_OUT").all() and sold["rtt_ms"].isna().all()
+    assert (d.loc[d["state"] == "SOLD_OUT", "downlink_bps"] == 0).all()
+
+
+def test_home_pop_is_sticky_and_reached(steps):
+    d, sites = steps
+    online = d["state"].isin(["CONNECTED", "CONGESTED"])
+    assert online.any()
+    assert (d.loc[online, "pop"] == d.loc[online, "home_pop"]).all()
+    home = sites.loc[d["home_pop"].iloc[0], "name"]
+    assert "Frankfurt" in home or "FRA" in home.upper() or sites.loc[d["home_pop"].iloc[0], "clli"] is not None
+    assert d.groupby("site")["home_pop"].nunique().max() == 1
+
+
+def test_drop_rate_is_a_fraction_and_rtt_has_its_terms(steps):
+    d, _ = steps
+    assert d["drop_rate"].between(0, 1).all()
+    online = d["state"].isin(["CONNECTED", "CONGESTED"])
+    # propagation alone is > 4 ms; MAC (>= 2.7 ms) and processing (4 ms) come on top
+    assert (d.loc[online, "rtt_ms"] > 10).all()
+    assert (d.loc[online, "rtt_loaded_ms"] >= d.loc[online, "rtt_ms"] - 40).all()
+
+
+def test_congested_is_not_an_outage():
+    from leonet.states import BY_NAME
+
+    assert not BY_NAME["CONGESTED"].outage and BY_NAME["SOLD_OUT"].outage
+    assert code("SOLD_OUT") == 7
+
+
+@pytest.mark.parametrize("change, where, words", [
+    (lambda s: s["ground"]["sites"][0].update(kit="standrd"), "kit", "did you mean 'standard'"),
+    (lambda s: s["service"].update(kit="prformance"), "service.kit", "did you mean 'performance'"),
+    (lambda s: s["network"].update(isl={"shells": ["shel1"]}), "network.isl.shells[0]", "did you mean"),
+    (lambda s: s["network"].update(isl={"min_catalog_number": 48879}), "network.isl.min_catalog_number", "NORAD"),
+    (lambda s: s["service"].update(latency={"target": "Xyzzyville"}), "service.latency.target", "unknown latency target"),
+])
+def test_bad_input_names_the_field_and_writes_nothing(tmp_path, change, where, words):
+    raw = scenario()
+    change(raw)
+    out = tmp_path / "out"
+    with pytest.raises((InputError, ValueError)) as err:
+        leonet.run(leonet.scenario_from_dict(raw), out_dir=out)
+    text = str(err.value)
+    assert words in text and where.split("[")[0].split(".")[-1] in text
+    assert not out.exists()
+
+
+def test_geoip_home_pop_missing_from_the_scenario_is_an_error(tmp_path):
+    raw = scenario()
+    raw["ground"]["builtin"][1]["regions"] = ["North America"]  # no Frankfurt
+    with pytest.raises(InputError) as err:
+        leonet.run(leonet.scenario_from_dict(raw), out_dir=tmp_path / "o")
+    assert err.value.location == "network.home_pop" and "frntdeu1" in err.value.message
+    assert not (tmp_path / "o").exists()
+
+
+def test_service_needs_capacity():
+    raw = scenario()
+    raw["capacity"]["enabled"] = False
+    with pytest.raises((InputError, ValueError), match="service.enabled needs capacity"):
+        leonet.scenario_from_dict(raw)
+
+
+def test_lasers_per_catalog_number_split_real_element_sets():
+    from leonet.realism.calibrated import LASERS_FROM_CATALOG, extract_orbit_file, orbit_set_for
+    from datetime import date
+    from leonet.sim.model import build_constellation
+    from leonet.sim.network_model import laser_capable
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        f = extract_orbit_file(orbit_set_for(date(2024, 1, 6)), Path(tmp))
+        raw = scenario()
+        raw["constellation"] = {"orbit_files": [{"path": str(f), "format": "tle"}]}
+        raw["network"]["isl"] = {"min_catalog_number": LASERS_FROM_CATALOG}
+        sc = leonet.scenario_from_dict(raw)
+        cons = build_constellation(sc)
+        capable = laser_capable(sc, cons)
+    incl = cons.elements.inclination_deg
+    # the v1.0 53.0/53.1 deg satellites launched 2019-21 have no lasers; the 70 and 97.7 deg shells all do
+    assert not capable[(np.abs(incl - 53.05) < 0.1) & (np.array([int(c) for c in cons.elements.catalog_id]) < 48000)].any()
+    assert capable[np.abs(incl - 70.0) < 0.2].all() and 0.5 < capable.mean() < 0.95
+
+
+def test_background_near_equals_the_whole_grid_computation():
+    """Only the wanted satellites' grid cells are visited, with the same 1/k sharing as the
+    reference function over every satellite."""
+    from leonet.service import background as bg
+
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(-50, 60, 400), rng.uniform(-180, 180, 400)
+    grid = bg.subscriber_grid(1e6, lat, lon, rng.uniform(1e4, 1e6, 400), 1.0)
+    s_lat, s_lon = rng.uniform(-53, 53, 300), rng.uniform(-180, 180, 300)
+    xyz = bg._xyz_m(s_lat, s_lon) * (1 + 550e3 / bg.EARTH_RADIUS_M)
+    t = np.int64(1_700_000_000 * 10**9)
+    ref = bg.satellite_background_bps(grid, s_lat, s_lon, 550e3, 25.0, t, 4e6)
+    wanted = np.arange(0, 300, 7)
+    near, cells = bg.satellite_background_near(grid, xyz, wanted, 25.0, t, 4e6, 5.76e8)
+    assert np.allclose(near[wanted], ref[wanted], rtol=1e-9, atol=1e-6)
+    assert (near[np.setdiff1d(np.arange(300), wanted)] == 0).all() and (cells[wanted] >= 0).all()
+    # weights by capacity conserve each grid cell's load, shifting it toward bigger satellites
+    w = np.where(np.arange(300) % 2 == 0, 96e9, 20e9)
+    heavy, _ = bg.satellite_background_near(grid, xyz, np.arange(300), 25.0, t, 4e6, 5.76e8, weight=w)
+    assert heavy.sum() == pytest.approx(ref.sum(), rel=1e-9)
+    assert heavy[::2].sum() > ref[::2].sum()
+
+
+def test_geoip_weighted_cities_give_each_country_its_subnet_share():
+    from leonet.ground.home_pop import read_home_pop_table
+    from leonet.service.background import geoip_weighted_cities
+
+    table = read_home_pop_table()
+    lat, lon, w = geoip_weighted_cities(["DE", "UA", "US"])
+    subnets = {c: table.n_subnets[table.country == c].sum() for c in ("DE", "UA", "US")}
+    from leonet.ground import population
+
+    country = np.array([c.country for c in population._cities()[0]
+                        if c.country in subnets and c.population >= 15_000])
+    for c, n in subnets.items():
+        assert w[country == c].sum() == pytest.approx(n)
+
+
+def test_equal_share_cell_capacity_by_hand():
+    """One satellite straight above two grid cells: its usable capacity shared by their occupied
+    beam cells, never above one beam."""
+    from leonet.service import admission, background as bg
+
+    grid = bg.subscriber_grid(1000.0, np.array([0.5, 1.5]), np.array([0.5, 0.5]), np.array([1.0, 1.0]), 1.0)
+    xyz = bg._xyz_m(np.array([1.0]), np.array([0.5])) * (1 + 550e3 / bg.EARTH_RADIUS_M)
+    cap = admission.equal_share_cell_capacity_bps(grid, xyz, np.array([20e9]), np.array([1e12]), 25.0)
+    n = bg._grid_cell_area_m2(grid.flat_index // 360, 1.0) / admission.CELL_AREA_M2
+    occupied = (n * (1 - np.exp(-500.0 / n))).sum()
+    assert cap == pytest.approx(np.full(2, 20e9 / occupied))
+    capped = admission.equal_share_cell_capacity_bps(grid, xyz, np.array([20e9]), np.array([1e8]), 25.0)
+    assert capped == pytest.approx([1e8, 1e8])
