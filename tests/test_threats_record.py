@@ -180,3 +180,27 @@ def test_deliveries_scale_the_load_with_the_dishes_delivered():
     events:
       - {name: d, type: deliveries, start_s: 0, schedule: [[2022-03-02T00:00:00Z, 0.5], [2022-03-01T00:00:00Z, 1.0]]}
     """)
+
+
+def test_the_new_event_kinds_reach_the_dishes_in_a_run():
+    """End to end on the step: geofenced dishes are GEOFENCED, unpowered ones OFFLINE, and an ISP
+    outage lowers the dishes' ground_level (a share, not on/off)."""
+    from leonet.sim.step import compute_chunk
+
+    model, _ = timeline("""
+    events:
+      - {name: fence, type: geofence, start_s: 20, target: {groups: [Lviv]}}
+      - {name: grid, type: power_cut, start_s: 0, end_s: 30, target: {groups: [Nowhere]}}
+      - {name: triolan, type: isp_outage, providers: [Triolan], level: 0.15, start_s: 0}
+    """)
+    d = compute_chunk(model, model.t_ns)["dish_steps"].to_pandas()
+    group = np.asarray(model.sites.group)[d["site"].to_numpy()]
+    t_s = (d["t"] - d["t"].min()).dt.total_seconds().to_numpy()
+    state = d["state"].astype(str).to_numpy()
+    assert (state[(group == "Lviv") & (t_s >= 20)] == "GEOFENCED").all()
+    assert not (state[(group == "Lviv") & (t_s < 20)] == "GEOFENCED").any()
+    assert (state[(group == "Nowhere") & (t_s < 30)] == "OFFLINE").all()
+    share = load_providers("builtin-ua-2022")
+    kyiv_level = 1 - share.share[share.cities.index("Kyiv"), share.providers.index("Triolan")] * 0.85
+    np.testing.assert_allclose(d["ground_level"].to_numpy()[group == "Kyiv"], kyiv_level, rtol=1e-6)
+    assert (d["ground_online"].to_numpy()[group == "Kyiv"]).all()  # the majority still has ground internet

@@ -158,7 +158,14 @@ POSITIONS = pa.schema([
 ])
 
 
+#: Columns appended last to every ``dish_steps`` (after the capacity and service columns).
+DISH_EVENTS = pa.schema([
+    ("ground_level", pa.float32()),      # share of the site's users whose ground internet works (0..1)
+])
+
+
 def dish_steps_schema(capacity: bool, service: bool = False) -> pa.Schema:
-    """``dish_steps``' schema, with the capacity columns or without (and the service columns)."""
+    """``dish_steps``' schema, with the capacity columns or without (and the service columns); the
+    ground level always comes last."""
     return pa.schema(list(DISH_STEPS) + (list(DISH_CAPACITY) if capacity else [])
-                     + (list(DISH_SERVICE) if capacity and service else []))
+                     + (list(DISH_SERVICE) if capacity and service else []) + list(DISH_EVENTS))

@@ -180,7 +180,8 @@ class DishRoutes:
     routed : (D,) bool, a serving satellite with a working route to a PoP.
     obstructed : (D,) bool, no serving satellite, and one in view behind an obstruction (or the
         slot's satellite is behind one now).
-    offline : (D,) bool, the dish is off (an event bricked it).
+    offline : (D,) bool, the dish is off or refused service (an event bricked it, its power is
+        out, or the operator geofences its place).
     elevation_deg, range_m : (D,) float64 of the link to the serving satellite now (deg, m; NaN
         without one).
     one_way_s : (D,) float64, delay from the serving satellite to the exit PoP, s (inf: no route).
@@ -189,6 +190,7 @@ class DishRoutes:
         -1 unless connected.
     path : (D, W) int32 satellites of the route, serving first, -1 padded (all -1 unless connected).
     rerouted : (D,) bool, connected over a route chosen mid-slot (the slot's one broke).
+    geofenced : (D,) bool, refused service where it is (a geofence event; part of ``offline``).
     """
 
     serving: np.ndarray
@@ -204,6 +206,7 @@ class DishRoutes:
     hops: np.ndarray
     path: np.ndarray
     rerouted: np.ndarray
+    geofenced: np.ndarray | None = None
 
     @property
     def connected(self) -> np.ndarray:
@@ -235,10 +238,14 @@ def route_dishes(model: SimulationModel, sky: Sky, ground: GroundLinks, routes: 
     one_way_s[now] = routes.delay_s(serving)[now]
     routed = has_sat & np.isfinite(one_way_s)
     offline = sky.events.dish_offline[net.dish_sites] if sky.events is not None else np.zeros(n_d, dtype=bool)
+    geofenced = (sky.events.geofenced[net.dish_sites] if sky.events is not None and sky.events.geofenced is not None
+                 else np.zeros(n_d, dtype=bool))
+    offline = offline | geofenced
     connected = routed & ~offline
     gateway, pop, isl_hops, hops, path = _chosen_route(model, held, fresh, keep, connected)
     return DishRoutes(serving, routed, ~has_sat & (behind_obstruction | ground.any_in_view), offline,
-                      elevation_deg, range_m, one_way_s, gateway, pop, isl_hops, hops, path, rerouted & connected)
+                      elevation_deg, range_m, one_way_s, gateway, pop, isl_hops, hops, path, rerouted & connected,
+                      geofenced)
 
 
 def best_reaching(ground: GroundLinks, routes: HomeRoutes, n_d: int) -> np.ndarray:

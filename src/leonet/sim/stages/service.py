@@ -17,6 +17,7 @@ from .sky import Sky
 
 CONNECTED, NO_SATS, NO_PATH, OBSTRUCTED = code("CONNECTED"), code("NO_SATS"), code("NO_PATH"), code("OBSTRUCTED")
 OFFLINE, JAMMED, CONGESTED = code("OFFLINE"), code("JAMMED"), code("CONGESTED")
+GEOFENCED = code("GEOFENCED")
 SOLD_OUT = code("SOLD_OUT")
 
 
@@ -33,7 +34,10 @@ class DishService:
     isl_hops, hops : (D,) int16, -1 without service.
     path : (D, W) int32 satellites of the route, serving first, -1 padded.
     rerouted_mid_slot : (D,) bool, served over a route chosen mid-slot.
-    ground_online : (D,) bool, the dish's site still has its terrestrial internet.
+    ground_online : (D,) bool, most of the dish's site's users still have terrestrial internet
+        (``ground_level`` >= 0.5; the majority decides ``online_by``).
+    ground_level : (D,) float32, the share of the site's users whose terrestrial internet works
+        (0..1: an ISP outage or a power cut lowers it to the provider's or the region's level).
     ground_rtt_ms : (D,) float32, round trip over fibre to the nearest internet exchange, ms.
     online_by : (D,) int8, index into leonet.sim.schemas.ONLINE_BY (both, satellite, ground, none).
     drop_rate, rtt_loaded_ms, queue_ms : (D,) with the service model (None without): the share of
@@ -58,6 +62,7 @@ class DishService:
     ground_online: np.ndarray
     ground_rtt_ms: np.ndarray
     online_by: np.ndarray
+    ground_level: np.ndarray | None = None
     drop_rate: np.ndarray | None = None
     rtt_loaded_ms: np.ndarray | None = None
     queue_ms: np.ndarray | None = None
@@ -72,6 +77,8 @@ def dish_states(model: SimulationModel, routes: DishRoutes, allocation: Allocati
     state = np.where(routes.routed, CONNECTED, np.where(routes.obstructed, OBSTRUCTED,
                                                         np.where(~has_sat, NO_SATS, NO_PATH))).astype(np.int8)
     state[routes.offline] = OFFLINE
+    if routes.geofenced is not None:
+        state[routes.geofenced] = GEOFENCED
     if allocation is not None:
         state[allocation.jammed] = JAMMED
         state[allocation.no_budget] = NO_SATS
@@ -104,11 +111,11 @@ def serve(model: SimulationModel, sky: Sky, routes: DishRoutes, allocation: Allo
         isl_hops = np.where(lost, -1, isl_hops).astype(np.int16)
         hops = np.where(lost, -1, hops).astype(np.int16)
         path = np.where(lost[:, None], -1, path)
-    ground_online, online_by = online_by_what(model, sky, np.isin(state, (CONNECTED, CONGESTED))
-                                              if model.service is not None else state == CONNECTED)
+    ground_online, online_by, level = online_by_what(model, sky, np.isin(state, (CONNECTED, CONGESTED))
+                                                     if model.service is not None else state == CONNECTED)
     return DishService(state, rtt_ms, gateway, pop, isl_hops, hops, path, routes.rerouted, ground_online,
                        model.terrestrial.ground_rtt_ms[model.network.dish_sites].astype(np.float32), online_by,
-                       **extra)
+                       level, **extra)
 
 
 def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocation: Allocation,
@@ -124,7 +131,7 @@ def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocat
     online = np.isin(state, (CONNECTED, CONGESTED))
     outage = online & in_outage(ids, t, svc.seed, svc.latency)
     state[outage] = NO_PATH
-    state[svc.sold_out & (state != OFFLINE)] = SOLD_OUT
+    state[svc.sold_out & (state != OFFLINE) & (state != GEOFENCED)] = SOLD_OUT
     online = np.isin(state, (CONNECTED, CONGESTED))
     prop = np.where(online, propagation_rtt_ms, 0.0)
     target = np.where(routes.pop >= 0, svc.target_ms_of_site[np.maximum(routes.pop, 0)], 0.0)
@@ -140,12 +147,15 @@ def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocat
                         "queue_ms": np.where(online, queue, np.nan)}
 
 
-def online_by_what(model: SimulationModel, sky: Sky, sat_online: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each dish's site still has ground internet (D,) bool, and by what its user is online
-    (D,) int8 (index into ONLINE_BY: both, satellite, ground, none)."""
+def online_by_what(model: SimulationModel, sky: Sky, sat_online: np.ndarray):
+    """Whether most of each dish's site's users still have ground internet (D,) bool, by what its
+    user is online (D,) int8 (index into ONLINE_BY: both, satellite, ground, none; the majority
+    decides), and the share of its users whose ground internet works (D,) float32."""
     net = model.network
-    ground = np.ones(len(net.dish_sites), dtype=bool)
+    level = np.ones(len(net.dish_sites))
     if sky.events is not None:
-        ground = ~sky.events.terrestrial_down[net.dish_sites]
+        level = (sky.events.ground_level[net.dish_sites] if sky.events.ground_level is not None
+                 else (~sky.events.terrestrial_down[net.dish_sites]).astype(np.float64))
+    ground = level >= 0.5
     online_by = np.where(sat_online & ground, 0, np.where(sat_online, 1, np.where(ground, 2, 3))).astype(np.int8)
-    return ground, online_by
+    return ground, online_by, level.astype(np.float32)

@@ -134,6 +134,7 @@ def dish_rows(model: SimulationModel, step: Step, changed: np.ndarray) -> dict[s
         rows.update(queue_ms=s.queue_ms, drop_rate=s.drop_rate, rtt_loaded_ms=s.rtt_loaded_ms, home_pop=home,
                     kit_down_bps=svc.cap_down_bps, kit_up_bps=svc.cap_up_bps, dishes_admitted=svc.n_admitted,
                     dishes_on=a.dishes_on, background_down_bps=a.background_down_bps)
+    rows["ground_level"] = s.ground_level
     return rows
 
 
