@@ -186,3 +186,22 @@ def test_equal_share_cell_capacity_by_hand():
     assert cap == pytest.approx(np.full(2, 20e9 / occupied))
     capped = admission.equal_share_cell_capacity_bps(grid, xyz, np.array([20e9]), np.array([1e8]), 25.0)
     assert capped == pytest.approx([1e8, 1e8])
+
+
+def test_a_backhaul_dish_carries_its_users_through_one_terminal(tmp_path):
+    """A dish behind a village network (users_per_dish): the users' on/off traffic adds up and
+    meets one kit's cap; the same number of ordinary dishes would each have their own cap."""
+    data = scenario()
+    data["ground"]["sites"] = [s for s in data["ground"]["sites"] if s["name"] == "d0"]
+    data["ground"]["dish_groups"] = [{"name": "village", "lat_deg": 52.40, "lon_deg": 13.10, "count": 1,
+                                      "radius_km": 0, "users_per_dish": 400}]
+    r = leonet.run(leonet.scenario_from_dict(data), out_dir=tmp_path / "b")
+    d = r.store.read("dish_steps").to_pandas()
+    sites = r.store.read("sites").to_pandas()
+    village = d[sites["group"].to_numpy()[d["site"].to_numpy()] == "village"]
+    assert len(village) == 2
+    # 400 users at the busy hour ask far more than one standard dish carries: demand = the cap
+    assert (village["demand_down_bps"] == village["kit_down_bps"]).all()
+    assert (village["downlink_bps"] <= village["kit_down_bps"] * (1 + 1e-9)).all()
+    assert (village["dishes_on"] > 50).all()   # users active behind the one terminal
+    assert (village["dishes_admitted"] == 1).all()

@@ -176,6 +176,9 @@ class DishGroupSpec(_Model):
         description="Each generated site stands for this many identical dishes (same sky, same route; capacity counts them all).",
     )
     kit: str | None = Field(None, description="Dish kit (leonet/data/terminal_kits.csv); default service.kit.")
+    users_per_dish: int = Field(1, ge=1, le=100_000, description=(
+        "Backhaul: users behind each dish (a village network, a cell tower); their traffic shares the one "
+        "terminal (its kit cap), needs the service model."))
 
     @field_validator("kit")
     @classmethod

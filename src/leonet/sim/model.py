@@ -184,7 +184,9 @@ def build_sites(scenario: Scenario) -> Sites:
         )
         parts.append(Sites(made.name, made.kind, made.lat_deg, made.lon_deg, made.elevation_m, made.group,
                            {**made.attrs, "dishes": np.full(len(made), spec.dishes_per_site, dtype=object),
-                            **({"kit": np.full(len(made), spec.kit, dtype=object)} if spec.kit else {})}))
+                            **({"kit": np.full(len(made), spec.kit, dtype=object)} if spec.kit else {}),
+                            **({"users_per_dish": np.full(len(made), spec.users_per_dish, dtype=object)}
+                               if spec.users_per_dish > 1 else {})}))
     parts.extend(_population_sites(scenario))
     try:
         sites = Sites.concatenate(parts) if parts else Sites.concatenate([])

@@ -32,6 +32,8 @@ class ServiceModel:
     cap_down_bps, cap_up_bps : (D,) float64, one dish's terminal caps, bps.
     n_dishes : (D,) int64, dishes each site stands for.
     n_admitted : (D,) int64, of those, dishes with a service plan (the rest are SOLD_OUT).
+    users_per_dish : (D,) int64, users behind each dish: 1, or more for a backhaul dish (a village
+        network, a cell tower) whose users' traffic shares the one terminal.
     busy_down_bps, busy_up_bps : float, mean busy-hour demand of one subscriber, bps.
     grid : SubscriberGrid or None, the background subscribers (capped at the admission density).
     limit_per_cell : (D,) int64, subscribers each dish's beam cell takes (0 with admission off: no limit).
@@ -53,6 +55,7 @@ class ServiceModel:
     cap_up_bps: np.ndarray
     n_dishes: np.ndarray
     n_admitted: np.ndarray
+    users_per_dish: np.ndarray
     busy_down_bps: float
     busy_up_bps: float
     grid: background.SubscriberGrid | None
@@ -69,6 +72,15 @@ class ServiceModel:
     def sold_out(self) -> np.ndarray:
         """(D,) bool: sites none of whose dishes has a service plan."""
         return self.n_admitted == 0
+
+
+def _users_per_dish(model) -> np.ndarray:
+    """(D,) users behind each dish (1 unless a dish group says ``users_per_dish``: backhaul)."""
+    raw = model.sites.attrs.get("users_per_dish")
+    sites = model.network.dish_sites
+    if raw is None:
+        return np.ones(len(sites), dtype=np.int64)
+    return np.array([1 if v is None else int(v) for v in np.asarray(raw, dtype=object)[sites]], dtype=np.int64)
 
 
 def dish_kits(model) -> np.ndarray:
@@ -157,6 +169,7 @@ def build_service_model(model) -> ServiceModel:
     return ServiceModel(
         seed=int(spec.seed), traffic=traffic, latency=latency, kit=kit, cap_down_bps=np.asarray(cap_down, float),
         cap_up_bps=np.asarray(cap_up, float), n_dishes=n, n_admitted=np.asarray(n_adm, dtype=np.int64),
+        users_per_dish=_users_per_dish(model),
         busy_down_bps=float(busy_down), busy_up_bps=float(busy_up), grid=grid, limit_per_cell=np.asarray(limit, dtype=np.int64),
         cell_background=np.asarray(cell_bg, float), lon_deg=np.asarray(dishes.lon_deg, float),
         min_elevation_deg=float(min_el), target_ms_of_site=target, **sats,

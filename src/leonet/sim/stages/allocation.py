@@ -154,9 +154,11 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
     link_ok = (eta_down > 0) & (eta_up > 0)
     jammed = connected & ~link_ok & (np.isfinite(i_n_down) | np.isfinite(i_n_up))
     ids = np.arange(n_d, dtype=np.int64)
-    dn, up, n_on = demand_bps(ids, svc.n_admitted, svc.lon_deg, sky.t_ns, svc.seed, cap_down_bps=svc.cap_down_bps,
-                              cap_up_bps=svc.cap_up_bps, params=svc.traffic)
-    per = np.maximum(n_on, 1)
+    # a backhaul dish carries the on/off traffic of the users behind it through one terminal
+    backhaul = svc.users_per_dish > 1
+    dn, up, n_on = demand_bps(ids, svc.n_admitted * svc.users_per_dish, svc.lon_deg, sky.t_ns, svc.seed,
+                              cap_down_bps=svc.cap_down_bps, cap_up_bps=svc.cap_up_bps, params=svc.traffic)
+    per = np.where(backhaul, np.maximum(svc.n_admitted, 1), np.maximum(n_on, 1))
     demand_down = np.minimum(dn * factor / per, svc.cap_down_bps)
     demand_up = np.minimum(up * factor / per, svc.cap_up_bps)
     flows = np.flatnonzero(connected & link_ok & (svc.n_admitted > 0))
