@@ -46,8 +46,7 @@ def test_windows_add_their_instants_to_the_coarse_grid():
 
 @pytest.mark.parametrize("windows, needle", [
     ("[{start_s: 0, duration_s: 600, step_s: 10}, {start_s: 300, duration_s: 600, step_s: 10}]", "overlap"),
-    ("[{start_s: 7000, duration_s: 600, step_s: 10}]", "outside the calendar"),
-    ("[{start: 2022-03-08T23:00:00Z, duration_s: 60, step_s: 10}]", "outside the calendar"),
+    ("[{start: 2022-03-08T23:00:00Z, duration_s: 60, step_s: 10}]", "starts before time.start"),
     ("[{start_s: 0, start: 2022-03-09T00:00:00Z, duration_s: 60, step_s: 10}]", "give start (UTC) or start_s"),
     ("[{start_s: 0, duration_s: 60, step_s: 0.0000000001}]", "greater than or equal to 0.001"),
 ])
@@ -84,3 +83,13 @@ def test_a_uniform_run_needs_no_steps_table(tmp_path):
     store = ResultStore(leonet.run(sc, out_dir=tmp_path / "u").store.root)
     assert store.manifest.uniform_steps and not (store.root / "steps.parquet").exists()
     np.testing.assert_allclose(store.step_durations_s(), 900.0)
+
+
+def test_windows_past_a_shortened_calendar_are_clipped_or_skipped_and_said_so():
+    sc = scenario("[{name: late, start_s: 7000, duration_s: 600, step_s: 100}, {name: after, start_s: 9000, "
+                  "duration_s: 60, step_s: 10}]")
+    off_s = sc.time.offsets_ns() / 1e9
+    assert off_s.max() < 7200 and 7100 in off_s          # clipped at the calendar's end
+    assert sc.time.skipped_windows() == ["after"]
+    model = leonet.build_model(sc)
+    assert any("after" in w for w in model.network.warnings)

@@ -297,9 +297,8 @@ class TimeSpec(_Model):
         spans = sorted((self._window_span_ns(w), k) for k, w in enumerate(self.windows))
         end_ns = round(self.duration_s * 1e9)
         for (a, b), k in spans:
-            if a < 0 or b > end_ns:
-                raise ValueError(f"windows[{k}] ({self.windows[k].name or 'unnamed'}) lies outside the calendar "
-                                 f"(time.start .. time.start + duration_s)")
+            if a < 0:
+                raise ValueError(f"windows[{k}] ({self.windows[k].name or 'unnamed'}) starts before time.start")
         for ((a0, b0), k0), ((a1, b1), k1) in zip(spans, spans[1:]):
             if a1 < b0:
                 raise ValueError(f"windows[{k0}] and windows[{k1}] overlap; windows must not overlap")
@@ -326,8 +325,15 @@ class TimeSpec(_Model):
 
     @property
     def uniform(self) -> bool:
-        """True when every step is ``step_s`` apart (no windows)."""
-        return not self.windows
+        """True when every step is ``step_s`` apart (no window inside the calendar)."""
+        end_ns = round(self.duration_s * 1e9)
+        return not any(self._window_span_ns(w)[0] < end_ns for w in self.windows)
+
+    def skipped_windows(self) -> list[str]:
+        """Windows that start at or after the calendar's end (a run shortened with --duration):
+        they are not simulated; the run warns about them."""
+        end_ns = round(self.duration_s * 1e9)
+        return [w.name or f"windows[{k}]" for k, w in enumerate(self.windows) if self._window_span_ns(w)[0] >= end_ns]
 
     def offsets_ns(self):
         """int64 (T,): every instant as ns after ``start``, sorted: the coarse grid (start, start +
@@ -335,9 +341,11 @@ class TimeSpec(_Model):
         import numpy as np
 
         parts = [np.arange(self._coarse_count(), dtype=np.int64) * self.step_ns]
+        end_ns = round(self.duration_s * 1e9)
         for w in self.windows:
             a, b = self._window_span_ns(w)
-            parts.append(np.arange(a, b, round(w.step_s * 1e9), dtype=np.int64))
+            # a window past the calendar's end (a shortened run) is clipped or skipped, and said so
+            parts.append(np.arange(a, min(b, end_ns), round(w.step_s * 1e9), dtype=np.int64))
         return np.unique(np.concatenate(parts))
 
     @property

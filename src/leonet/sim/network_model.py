@@ -125,6 +125,10 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
     gw = np.flatnonzero(kind == "gateway")
     pop = np.flatnonzero(kind == "pop")
     warnings: list[str] = []
+    skipped = scenario.time.skipped_windows()
+    if skipped:
+        warnings.append(f"time windows after the calendar's end are not simulated: {', '.join(skipped[:10])}"
+                        + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""))
 
     if len(gw) and len(pop):
         gw_sites, pop_sites = sites.take(gw), sites.take(pop)
