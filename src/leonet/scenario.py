@@ -106,6 +106,9 @@ class OrbitFileSpec(_Model):
     plane_assignment: str | None = Field(
         None, description="CSV catalog_id,plane,slot; default: inferred from the elements."
     )
+    station_keeping: bool = Field(False, description=(
+        "The operator holds each satellite's orbit (Starlink's thrusters do): SGP4's drag terms (B*, "
+        "mean-motion derivatives) are set to zero, so runs of months do not decay the satellites."))
 
 
 class ConstellationSpec(_Model):

@@ -90,6 +90,12 @@ def build_constellation(scenario: Scenario) -> Constellation:
         if len(elements) == 0:
             raise InputError("holds no satellites", source=str(path))
         check_flyable(elements, str(path))
+        if spec.station_keeping:  # no natural decay: the operator keeps the altitude
+            import dataclasses
+
+            zero = np.zeros(len(elements))
+            elements = dataclasses.replace(elements, bstar_per_earth_radius=zero, mean_motion_dot_rev_per_day2=zero,
+                                           mean_motion_ddot_rev_per_day3=zero)
         if spec.format == "hypatia" and not spec.plane_assignment:
             pass  # planes and slots come from the file's order
         elif spec.plane_assignment:
