@@ -47,6 +47,8 @@ class Calendar:
     uniform: bool
     end_ns: int
     windows: tuple[Window, ...] = field(default_factory=tuple)
+    step_ns: int = 0
+    start_ns: int = 0
 
     @property
     def n_steps(self) -> int:
@@ -63,7 +65,7 @@ class Calendar:
         """int64: the step index of each instant (each must be one of the run's instants)."""
         t = np.asarray(t_ns, dtype=np.int64)
         if self.uniform:
-            return (t - (int(self.times_ns[0]) if self.n_steps else 0)) // int(round(self.step_s * 1e9))
+            return (t - self.start_ns) // self.step_ns
         return np.searchsorted(self.times_ns, t).astype(np.int64)
 
     def step_at(self, t_ns: int) -> int:
@@ -129,7 +131,8 @@ def calendar(store: ResultStore) -> Calendar:
     durations = np.asarray(store.step_durations_s(), dtype=np.float64)
     end = m.end_ns if m.end_ns is not None else (int(times[-1]) + m.step_ns if len(times) else m.start_ns)
     cal = Calendar(times_ns=times, durations_s=durations, step_s=m.step_s, uniform=bool(m.uniform_steps),
-                   end_ns=int(end), windows=() if m.uniform_steps else _windows(store))
+                   end_ns=int(end), windows=() if m.uniform_steps else _windows(store), step_ns=int(m.step_ns),
+                   start_ns=int(m.start_ns))
     store._leonet_calendar = cal
     return cal
 
