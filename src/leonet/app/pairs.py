@@ -109,13 +109,13 @@ def history(run: RunData, src: str, dst: str, start_step: int | None, end_step: 
         raise NotFound(f"no pair {src!r} -> {dst!r} in this run; list the pairs at /api/v1/pairs")
     tn = ns_column(t.column("t"))
     order = np.argsort(tn, kind="stable")
-    steps = ((tn - run.start_ns) // run.step_ns)[order]
+    steps = ((tn - run.start_ns) // run.step_ns if run.uniform else run.cal.index_of(tn))[order]
     rtt = t.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float64)[order]
     hops = t.column("hops").to_numpy(zero_copy_only=False).astype(np.int64)[order]
     finite = rtt[np.isfinite(rtt)]
     return schemas.PairHistory(
         src=src, dst=dst, start_step=start, end_step=end, start=iso(run.t_ns(start)), step_s=run.step_s,
-        steps=steps.astype(int).tolist(), t_s=(steps * run.step_s).tolist(),
+        steps=steps.astype(int).tolist(), t_s=run.t_s(steps).tolist(),
         rtt_ms=round_list(rtt, 3), hops=[int(h) if h >= 0 else None for h in hops],
         path_changed=t.column("path_changed").to_numpy(zero_copy_only=False)[order].astype(bool).tolist(),
         availability=float(np.isfinite(rtt).mean()) if len(rtt) else None,
