@@ -80,6 +80,8 @@ def daily_table(store: ResultStore) -> pd.DataFrame:
     first_day = int(day_a.min())
     n_days = int(max(day_a.max(), day_b[sec_b > 0].max() if (sec_b > 0).any() else day_a.max())) - first_day + 1
 
+    day_b = np.where(sec_b > 0, day_b, day_a)  # a step ending at (or before) midnight has no rest
+
     def per_day(x: np.ndarray) -> np.ndarray:
         return (np.bincount(day_a - first_day, weights=x * sec_a, minlength=n_days)
                 + np.bincount(day_b - first_day, weights=x * sec_b, minlength=n_days))
