@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import yaml
 
+from ..errors import InputError
 from .store import SCENARIO_FILE, ResultStore
 
 
@@ -103,21 +104,39 @@ class Calendar:
         return f"{n} ({_secs(self.step_s)} s, and windows at {where})"
 
 
+def _instant_ns(value, where: str, store: ResultStore) -> int:
+    """UTC ns of an instant of the resolved scenario.yaml (ISO text with a zone, or a datetime)."""
+    import pandas as pd
+
+    try:
+        t = pd.Timestamp(value)
+    except (TypeError, ValueError) as err:
+        raise InputError(f"{SCENARIO_FILE}: {where} is not an instant: {err}", source=str(store.root)) from None
+    if t.tzinfo is None:
+        raise InputError(f"{SCENARIO_FILE}: {where} has no timezone", source=str(store.root))
+    return int(t.tz_convert("UTC").value)
+
+
 def _windows(store: ResultStore) -> tuple[Window, ...]:
+    """The windows of the run's resolved scenario (``scenario.yaml``, as the run validated it),
+    read here without the engine's scenario model (readers import nothing of the engine)."""
     path = store.root / SCENARIO_FILE
     if not path.exists():
         return ()
-    from ..scenario import TimeSpec
-
     time = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("time") or {}
-    if not time.get("windows"):
+    windows = time.get("windows") or []
+    if not windows:
         return ()
-    spec = TimeSpec.model_validate(time)
     start_ns = int(store.manifest.start_ns)
     out = []
-    for w in spec.windows:
-        a, b = spec._window_span_ns(w)
-        out.append(Window(name=w.name, start_ns=start_ns + a, end_ns=start_ns + b, step_s=w.step_s))
+    for k, w in enumerate(windows):
+        try:
+            a = (start_ns + round(float(w["start_s"]) * 1e9)) if w.get("start_s") is not None \
+                else _instant_ns(w["start"], f"time.windows[{k}].start", store)
+            out.append(Window(name=str(w.get("name") or ""), start_ns=a, end_ns=a + round(float(w["duration_s"]) * 1e9),
+                              step_s=float(w["step_s"])))
+        except (KeyError, TypeError, ValueError) as err:
+            raise InputError(f"{SCENARIO_FILE}: time.windows[{k}] cannot be read ({err!r})", source=str(store.root)) from None
     return tuple(sorted(out, key=lambda w: w.start_ns))
 
 
