@@ -190,3 +190,29 @@ def test_uniform_runs_weigh_every_step_alike(tmp_path):
     assert cal.uniform and cal.text() == "4 steps of 30 s"
     assert (cal.weights == 1.0).all() and cal.weights.dtype == np.float64
     np.testing.assert_array_equal(cal.index_of(cal.times_ns), np.arange(4))
+
+
+def test_pair_figures_are_shares_of_time(tmp_path):
+    """A station pair on a windowed calendar: the app's pair availability and history weigh each
+    step by its duration, and the history's instants are the run's."""
+    from leonet.app import pairs
+    from leonet.app.run import RunData
+
+    sc = leonet.scenario_from_dict({
+        "name": "pairs", "constellation": "starlink-shell1",
+        "ground": {"sites": [{"name": "S1", "lat_deg": 48.85, "lon_deg": 2.35, "kind": "station"},
+                             {"name": "S2", "lat_deg": 52.52, "lon_deg": 13.40, "kind": "station"}]},
+        "time": {"start": "2022-03-01T12:00:00Z", "duration_s": 3600, "step_s": 600,
+                 "windows": [{"start_s": 600, "duration_s": 30, "step_s": 5}]},
+        "network": {"pairs": [["S1", "S2"]]}, "outputs": {"visibility_pairs": False}})
+    root = leonet.run(sc, out_dir=tmp_path / "p").store.root
+    run = RunData(root)
+    store = ResultStore(root)
+    rtt = store.read("pair_steps", columns=["t", "rtt_ms"]).to_pandas().sort_values("t")
+    seconds = store.step_durations_s()
+    want = float((seconds * np.isfinite(rtt["rtt_ms"].to_numpy())).sum() / seconds.sum())
+    h = pairs.history(run, "S1", "S2", None, None)
+    np.testing.assert_array_equal(np.array(h.t_s) * 1e9 + run.start_ns, store.step_times_ns())
+    assert h.availability == pytest.approx(want)
+    listed = pairs.pair_list(run, 0, 10, None, "name").pairs[0]
+    assert listed.availability == pytest.approx(want) and listed.steps == len(seconds)
