@@ -163,6 +163,9 @@ def test_report_tells_the_story(runs, tmp_path):
     shown = [float(v) for v in re.findall(r'data-col="online_satellite" data-value="([^"]+)"', table)]
     np.testing.assert_array_equal(shown, daily_table(ResultStore(runs[0]))["online_satellite"].to_numpy())
     assert len(shown) == 4
+    # the group table's availability is a share of time too (30 s lost of 3 days), not of steps (6 of 82)
+    avail = [float(v) for v in re.findall(r'data-col="availability" data-value="([^"]+)"', html)]
+    assert avail == pytest.approx([1 - CORE_S / (3 * DAY_S)] * 2)
 
 
 def test_csv_export_writes_steps_and_daily(runs, tmp_path):

@@ -43,9 +43,9 @@ from .._version import __version__
 from ..errors import InputError
 from . import atomic
 from .contract import read_contract
-from .calendar import calendar
+from .calendar import calendar, weighted_quantile
 from .store import ResultStore
-from .summary import NetworkSummary, coverage_summary, network_summary
+from .summary import NetworkSummary, coverage_summary, network_summary, site_weights
 from .timeline import daily_table, event_spans, wants_timeline
 
 REPORT_FILE = "report.html"
@@ -235,6 +235,32 @@ class _Run:
         self.dish_group = np.where(self.sites["group"].to_numpy() == "", "dish", self.sites["group"].to_numpy())
         self.group_colour = {g: _colour(i) for i, g in enumerate(self.groups.get("group", []))}
         self._dish_steps: pd.DataFrame | None = None
+        if self.has_dishes and not self.cal.uniform:
+            self._weigh_service_by_time()
+
+    def _weigh_service_by_time(self) -> None:
+        """A windowed calendar: availability and RTT percentiles of the group and dish tables as
+        shares of time (each dish-step weighted by its step's duration, and dishes by how many
+        each site stands for), not of steps. (The summary module counts steps; see
+        leonet.results.calendar.)"""
+        d = self.dish_steps()
+        w = site_weights(self.store)[d["site"].to_numpy()] * d["k"].to_numpy()
+        up = (~d["state"].isin(vocabulary.OUTAGE_STATES)).to_numpy()
+        rtt = d["rtt_ms"].to_numpy(dtype=np.float64)
+        for table, key, keys in ((self.groups, "group", d["group"].to_numpy()),
+                                 (self.net.per_dish, "site", d["site"].to_numpy())):
+            avail, q = {}, {0.05: {}, 0.5: {}, 0.95: {}}
+            for value in table[key]:
+                sel = keys == value
+                ws = w[sel]
+                avail[value] = float((ws * up[sel]).sum() / ws.sum()) if ws.sum() > 0 else float("nan")
+                ok = sel & np.isfinite(rtt)
+                for p in q:
+                    q[p][value] = weighted_quantile(rtt[ok], d["k"].to_numpy()[ok], p)
+            table["availability"] = table[key].map(avail).astype(np.float64)
+            for p, col in ((0.05, "rtt_p5_ms"), (0.5, "rtt_p50_ms"), (0.95, "rtt_p95_ms")):
+                if col in table:
+                    table[col] = table[key].map(q[p]).astype(np.float64)
 
     @property
     def name(self) -> str:
@@ -727,16 +753,17 @@ def _timeline_section(run: _Run, plots: _Plots) -> str:
     if day.empty:
         return '<p class="note">No dish steps: nothing to tell day by day.</p>'
     hows = [h for h in ONLINE_BY_WORDS if f"online_{h}" in day]
-    x = list(day["day"])
+    x = [f"{d} 12:00:00" for d in day["day"]]  # each bar centred on its day, so event bands line up
+    width_ms = 0.92 * 86_400_000
     fig = go.Figure()
     if hows:
         for h in hows:
             fig.add_trace(go.Bar(x=x, y=(100.0 * day[f"online_{h}"]).round(3).tolist(), name=ONLINE_BY_WORDS[h],
-                                 marker_color=ONLINE_BY_COLOURS[h],
-                                 hovertemplate="%{x}: %{y:.2f} %<extra>" + _esc(ONLINE_BY_WORDS[h]) + "</extra>"))
+                                 marker_color=ONLINE_BY_COLOURS[h], width=width_ms,
+                                 hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} %<extra>" + _esc(ONLINE_BY_WORDS[h]) + "</extra>"))
     else:
         fig.add_trace(go.Bar(x=x, y=(100.0 * day["online"]).round(3).tolist(), name="online by satellite",
-                             marker_color=ONLINE_BY_COLOURS["satellite"]))
+                             marker_color=ONLINE_BY_COLOURS["satellite"], width=width_ms))
     spans = event_spans(run.store)
     for i, e in enumerate(spans):
         a = pd.Timestamp(e["start_ns"], unit="ns").strftime("%Y-%m-%d %H:%M:%S")
