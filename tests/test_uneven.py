@@ -135,6 +135,8 @@ def test_app_history_and_outages_use_real_instants(runs):
     assert page.t[0] == "2022-03-02T11:00:00Z" and page.duration_s == [10.0] * 5 + [7150.0]
     info = run.info()
     assert not info.uniform_steps and info.duration_s == 3 * DAY_S and "windows at hack" in info.calendar
+    regions = network.regions(run, 0, 10).regions
+    assert [r.availability for r in regions] == pytest.approx([1 - CORE_S / (3 * DAY_S)] * 2)
     days = network.daily(run).days
     assert [d.day for d in days][1] == "2022-03-02" and days[1].events == ["east-fibre (terrestrial_outage)", "core (core_outage)"]
 

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import states
-from ..results.compare import EVENT_STATE, LOST_STATES, compare as compare_runs
+from ..results.compare import EVENT_STATE, LOST_STATES, compare as compare_runs, service_over_time
 from ..results.summary import network_summary
 from . import schemas
 from .run import BASELINE_DIR, MAX_EVENTS, NotFound, RunData, dish_states, finite_or_none, iso, round_list
@@ -104,6 +104,11 @@ def _regions(run: RunData) -> list[schemas.Region]:
     if summary is None:
         return []
     g = summary.by_group()
+    if not run.uniform and len(g):  # a windowed calendar: shares and percentiles of time, not of steps
+        timed = service_over_time(run.store).reindex(g["group"].to_numpy())
+        for col in timed.columns:
+            if col in g:
+                g[col] = timed[col].to_numpy()
     lost = [s for s in summary.states if states.is_outage(s) and s in g.columns]
     out = []
     for _, r in g.iterrows():

@@ -82,6 +82,17 @@ def resilience_by_group(store: ResultStore, step_s: float) -> pd.DataFrame:
     return out
 
 
+def service_over_time(store: ResultStore) -> pd.DataFrame:
+    """Per group: availability and RTT p5/p50/p95 (ms) as shares of dish-time, each dish-step
+    weighted by its step's duration (the figures of :func:`leonet.results.summary.network_summary`
+    for a windowed calendar, whose steps are uneven)."""
+    d = _dish_frame(store)
+    out = pd.DataFrame({"availability": _wmean(d, ~d["state"].isin(LOST_STATES))})
+    for q, col in ((0.05, "rtt_p5_ms"), (0.5, "rtt_p50_ms"), (0.95, "rtt_p95_ms")):
+        out[col] = _rtt_quantile(d, q)
+    return out
+
+
 #: The state each event type leaves a dish in (for "time to recover after the event ends").
 EVENT_STATE = {"core_outage": "NO_PATH", "gateway_loss": "NO_PATH", "pop_loss": "NO_PATH", "fibre_cut": "NO_PATH",
                "dish_bricking": "OFFLINE", "jamming": "JAMMED", "demand_surge": "CONGESTED"}
