@@ -112,7 +112,7 @@ def run(
         err_console.print(f"[yellow]recomputed:[/] {damaged}")
     summary = coverage_summary(result.store)
     _print_run_header(result)
-    _print_coverage(summary)
+    _print_coverage(summary, _calendar_text(result.store))
     _print_network(network_summary(result.store), result.model.network.warnings if sc.network.enabled else ())
     if sc.events and sc.network.enabled:
         _print_resilience(result, base_result)
@@ -238,17 +238,27 @@ def _print_run_header(result) -> None:
     note = f"resumed: {result.chunks_total - result.chunks_computed} of {result.chunks_total} chunks kept" if result.chunks_computed < result.chunks_total else f"{result.chunks_total} chunks"
     console.print(
         f"[bold]{sc.name}[/]: {len(m.constellation):,} satellites in {len(m.constellation.shell_names)} shell(s); "
-        f"{site_text or 'no sites'}; {len(m.t_ns):,} steps of {sc.time.step_s:g} s from {sc.time.start.isoformat()} "
+        f"{site_text or 'no sites'}; {_calendar_text(result.store) or f'{len(m.t_ns):,} steps of {sc.time.step_s:g} s'} "
+        f"from {sc.time.start.isoformat()} "
         f"in {result.elapsed_s:.1f} s ({note})."
     )
 
 
-def _print_coverage(summary) -> None:
+def _calendar_text(store) -> str | None:
+    """A windowed run's calendar in words ("N steps (S s, and windows at ...)"); None for a
+    uniform run, whose texts stay "N steps of S s"."""
+    from .results.calendar import calendar
+
+    cal = calendar(store)
+    return None if cal.uniform else cal.text()
+
+
+def _print_coverage(summary, calendar_text: str | None = None) -> None:
     per = summary.per_site
     if per.empty:
         console.print("No ground sites: nothing to summarise.")
         return
-    t = Table(title=f"Satellites in view per site ({summary.n_steps} steps of {summary.step_s:g} s)")
+    t = Table(title=f"Satellites in view per site ({calendar_text or f'{summary.n_steps} steps of {summary.step_s:g} s'})")
     for col in ("kind", "group / site", "sites", "min", "median", "max", "steps with none", "longest gap (s)"):
         t.add_column(col, justify="right" if col not in ("kind", "group / site") else "left")
     shown_sites = per[per["kind"].isin(["dish", "station"])]
@@ -444,9 +454,11 @@ def summary(results: Path = typer.Argument(..., help="A results folder written b
     store = ResultStore(results)
     m = store.read_manifest()
     store.verify()  # a damaged or missing chunk: one message naming the files, no summary
-    console.print(f"[bold]{m.scenario}[/]: {m.n_satellites:,} satellites, {m.n_sites:,} sites, {m.n_steps:,} steps"
+    cal_text = _calendar_text(store)
+    console.print(f"[bold]{m.scenario}[/]: {m.n_satellites:,} satellites, {m.n_sites:,} sites, "
+                  + (cal_text if cal_text else f"{m.n_steps:,} steps")
                   + ("" if m.completed else " (incomplete run: run it again to finish)"))
-    _print_coverage(coverage_summary(store))
+    _print_coverage(coverage_summary(store), cal_text)
     _print_network(network_summary(store), read_contract(store).warnings)
 
 

@@ -123,6 +123,20 @@ def compare(request: Request, offset: Offset = 0, limit: Annotated[int, Query(ge
     return network.compare(_data(request), offset, limit)
 
 
+@router.get("/steps", response_model=schemas.Steps,
+            summary=f"The run's instants and the time each step stands for, at most {MAX_SPAN_STEPS} steps at a time")
+def steps(request: Request, start_step: StartStep = None, end_step: EndStep = None):
+    """A windowed calendar (time that zooms) has uneven steps: read instants here, never as
+    start + step x step_s."""
+    return network.steps(_data(request), start_step, end_step)
+
+
+@router.get("/daily", response_model=schemas.Daily, responses=NOT_FOUND,
+            summary="Day by day: dish- and time-weighted shares online by both, satellite only, ground only, none; events")
+def daily(request: Request):
+    return network.daily(_data(request))
+
+
 StationName = Annotated[str, Query(min_length=1, max_length=200, description="A station's name (from /api/v1/pairs).")]
 NO_PAIRS = {404: {"model": schemas.Problem, "description": "The run has no station pairs, or no such station or pair."}}
 

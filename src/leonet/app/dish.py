@@ -12,6 +12,7 @@ from datetime import datetime
 import numpy as np
 
 from ..horizon import blocked
+from ..results.calendar import weighted_quantile
 from . import schemas
 from .run import BASELINE_DIR, EVENT_ALERT, NotFound, RunData, finite_or_none, iso, round_list
 from .snapshot import stride_pick
@@ -72,7 +73,7 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
     # uptime: since the first step of the current connected stretch
     before = np.flatnonzero(~rows.connected[:k + 1])
     up_from = (int(before[-1]) + 1) if len(before) else 0
-    uptime_s = (step - int(rows.step[up_from])) * run.step_s if connected else 0.0
+    uptime_s = run.seconds(int(rows.step[up_from]), step) if connected else 0.0
     sat = int(rows.serving_sat[k])
     r = run.sites.iloc[site]
     azimuth = elevation = None
@@ -90,7 +91,7 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
     seen = run.sats_in_view(site, step)
     return schemas.DishStatus(
         id=dish_id, site=site, group=str(r.group), lat_deg=float(r.lat_deg), lon_deg=float(r.lon_deg),
-        step=step, t=iso(t_ns), t_s=step * run.step_s,
+        step=step, t=iso(t_ns), t_s=run.t_s(step),
         state=str(rows.dish_state[k]), leonet_state=leonet_state,
         pop_ping_latency_ms=finite_or_none(rows.rtt_ms[k]) if connected else None,
         pop_ping_drop_rate=0.0 if connected else 1.0,
@@ -115,7 +116,19 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
     )
 
 
-def _latency_summary(connected: np.ndarray, rtt: np.ndarray, have: np.ndarray | None = None) -> schemas.HistorySummary:
+def _latency_summary(connected: np.ndarray, rtt: np.ndarray, have: np.ndarray | None = None,
+                     seconds: np.ndarray | None = None) -> schemas.HistorySummary:
+    """Drop rate and latency percentiles over steps; with ``seconds`` (a windowed calendar: the
+    time each step stands for) over time instead."""
+    if seconds is not None:
+        sel = np.ones(len(connected), bool) if have is None else have
+        ok = sel & np.isfinite(rtt)
+        w = seconds[sel]
+        drop = float(1.0 - (w * connected[sel]).sum() / w.sum()) if sel.any() and w.sum() > 0 else None
+        p50, p95 = (weighted_quantile(rtt[ok], seconds[ok], q) for q in (0.5, 0.95))
+        return schemas.HistorySummary(pop_ping_drop_rate=drop,
+                                      latency_p50_ms=finite_or_none(p50) if ok.any() else None,
+                                      latency_p95_ms=finite_or_none(p95) if ok.any() else None)
     finite = rtt[np.isfinite(rtt)]
     if have is None:
         drop = float(1.0 - connected.mean()) if len(connected) else None
@@ -134,7 +147,8 @@ def history(run: RunData, dish_id: str, start_step: int | None, end_step: int | 
     rows = run.dish_rows(site)
     start, end = run.span(start_step, end_step)
     w = rows.window(start, end)
-    base = _baseline_history(run, dish_id, rows.step[w]) if baseline else None
+    seconds = None if run.uniform else run.cal.durations_s[rows.step[w]]
+    base = _baseline_history(run, dish_id, rows.step[w], seconds) if baseline else None
     connected = rows.connected[w]
     rtt = np.where(connected, rows.rtt_ms[w], np.nan)
     slot = rows.slot_start_ns[w]
@@ -143,7 +157,8 @@ def history(run: RunData, dish_id: str, start_step: int | None, end_step: int | 
     return schemas.DishHistory(
         id=dish_id, start_step=start, end_step=end, start=iso(run.t_ns(start)), step_s=run.step_s,
         steps=rows.step[w].astype(int).tolist(),
-        t_s=(rows.step[w] * run.step_s).tolist(),
+        t_s=run.t_s(rows.step[w]).tolist(),
+        duration_s=None if run.uniform else seconds.tolist(),
         state=rows.dish_state[w].tolist(),
         leonet_state=[str(s) for s in rows.state[w]],
         pop_ping_latency_ms=round_list(rtt, 3),
@@ -155,12 +170,13 @@ def history(run: RunData, dish_id: str, start_step: int | None, end_step: int | 
         path_changed=rows.path_changed[w].astype(bool).tolist(),
         rerouted_mid_slot=rows.rerouted_mid_slot[w].astype(bool).tolist(),
         slot_boundaries_s=((boundaries - run.start_ns) / 1e9).tolist(),
-        summary=_latency_summary(connected, rtt),
+        summary=_latency_summary(connected, rtt, seconds=seconds),
         baseline=base,
     )
 
 
-def _baseline_history(run: RunData, dish_id: str, steps: np.ndarray) -> schemas.BaselineHistory:
+def _baseline_history(run: RunData, dish_id: str, steps: np.ndarray,
+                      seconds: np.ndarray | None = None) -> schemas.BaselineHistory:
     """The baseline's state and latency of a dish at the given steps (None where the baseline
     has no such step)."""
     b = run.need_baseline()
@@ -183,7 +199,7 @@ def _baseline_history(run: RunData, dish_id: str, steps: np.ndarray) -> schemas.
         leonet_state=[str(rows.state[j]) if h else None for j, h in zip(k, have)],
         pop_ping_latency_ms=round_list(rtt, 3),
         pop_ping_drop_rate=[(0.0 if c else 1.0) if h else None for c, h in zip(connected, have)],
-        summary=_latency_summary(connected, rtt, have),
+        summary=_latency_summary(connected, rtt, have, seconds=seconds),
     )
 
 
@@ -205,15 +221,15 @@ def outages(run: RunData, dish_id: str, start_step: int | None, end_step: int | 
         if state[a] == "CONNECTED":
             continue
         cause = str(state[a])
-        seconds = float((b - a) * run.step_s)
+        first, past = int(step[a]), int(step[b - 1]) + 1
+        seconds = run.seconds(first, past)  # the real time the steps stand for (uneven calendars)
         by_cause[cause] = by_cause.get(cause, 0.0) + seconds
         if len(out) < limit:
-            first, past = int(step[a]), int(step[b - 1]) + 1
             out.append(schemas.Outage(
                 cause=cause, leonet_state=str(leonet[a]),
                 start=iso(run.t_ns(first)), end=iso(run.t_ns(past)),
                 start_step=first, end_step=past,
-                start_s=first * run.step_s, duration_s=seconds,
+                start_s=run.t_s(first), duration_s=seconds,
                 ongoing=past - 1 == last_step and past == run.n_steps,
             ))
     total = int(sum(1 for a in starts if state[a] != "CONNECTED"))
@@ -243,7 +259,7 @@ def obstruction_map(run: RunData, dish_id: str, max_tracks: int, max_points: int
     steps = rows.step[stride_pick(len(rows.step), max_points)]
     r = run.sites.iloc[site]
     az, el = run.sky.look_angles_from(float(r.lat_deg), float(r.lon_deg), float(r.elevation_m),
-                                      used, run.start_ns + steps * run.step_ns)
+                                      used, run.start_ns + steps * run.step_ns if run.uniform else run.cal.times_ns[steps])
     floor = run.min_elevation_deg if run.min_elevation_deg is not None else 0.0
     serving_at = rows.serving_sat[np.searchsorted(rows.step, steps)]
     tracks = []
@@ -253,7 +269,7 @@ def obstruction_map(run: RunData, dish_id: str, max_tracks: int, max_points: int
         obstructed = blocked(masks, mask_of_site, np.full(len(a), site), a, e) if m >= 0 else np.zeros(len(a), bool)
         tracks.append(schemas.Track(
             sat=int(sat), name=run.sat_name(int(sat)), used=bool(served[j] > 0), serving_steps=int(served[j]),
-            t_s=(steps[keep] * run.step_s).tolist(),
+            t_s=run.t_s(steps[keep]).tolist(),
             azimuth_deg=round_list(a, 2), elevation_deg=round_list(e, 2),
             serving=(serving_at[keep] == sat).tolist(), obstructed=obstructed.tolist(),
         ))

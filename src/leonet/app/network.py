@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import states
-from ..results.compare import EVENT_STATE, LOST_STATES, compare as compare_runs
+from ..results.compare import EVENT_STATE, LOST_STATES, compare as compare_runs, service_over_time
 from ..results.summary import network_summary
 from . import schemas
 from .run import BASELINE_DIR, MAX_EVENTS, NotFound, RunData, dish_states, finite_or_none, iso, round_list
@@ -73,7 +73,7 @@ def snapshot(run: RunData, step: int | None, t: datetime | None, max_satellites:
             pop_ping_latency_ms=round_list(np.where(dish_state[pick] == "CONNECTED", rtt[pick], np.nan), 2),
         )
     return schemas.Snapshot(
-        step=step, t=iso(t_ns), t_s=step * run.step_s, shell_names=list(c.shell_names),
+        step=step, t=iso(t_ns), t_s=run.t_s(step), shell_names=list(c.shell_names),
         satellites=schemas.SatelliteColumns(
             total=int(len(c)), shown=int(len(shown)), sat=shown.tolist(), shell=c.shell[shown].astype(int).tolist(),
             lat_deg=round_list(sky.lat_deg[shown], 3), lon_deg=round_list(sky.lon_deg[shown], 3),
@@ -104,6 +104,11 @@ def _regions(run: RunData) -> list[schemas.Region]:
     if summary is None:
         return []
     g = summary.by_group()
+    if not run.uniform and len(g):  # a windowed calendar: shares and percentiles of time, not of steps
+        timed = service_over_time(run.store).reindex(g["group"].to_numpy())
+        for col in timed.columns:
+            if col in g:
+                g[col] = timed[col].to_numpy()
     lost = [s for s in summary.states if states.is_outage(s) and s in g.columns]
     out = []
     for _, r in g.iterrows():
@@ -218,3 +223,34 @@ def warm_up(run: RunData) -> threading.Thread:
     thread = threading.Thread(target=work, name="leonet-app-warm-up", daemon=True)
     thread.start()
     return thread
+
+
+# -- the calendar and the story, day by day ---------------------------------------------------------
+def steps(run: RunData, start_step: int | None, end_step: int | None) -> schemas.Steps:
+    """The instants and durations of a window of steps (at most MAX_SPAN_STEPS)."""
+    start, end = run.span(start_step, end_step)
+    k = np.arange(start, end)
+    return schemas.Steps(start_step=start, end_step=end, uniform_steps=run.uniform, calendar=run.cal.text(),
+                         t=[iso(int(x)) for x in run.cal.times_ns[k]], t_s=np.asarray(run.t_s(k), dtype=float).tolist(),
+                         duration_s=run.cal.durations_s[k].tolist())
+
+
+def _daily(run: RunData) -> list[schemas.Day]:
+    from ..results.timeline import daily_table
+
+    day = daily_table(run.store)
+    out = []
+    for r in day.to_dict("records"):
+        out.append(schemas.Day(
+            day=r["day"], hours=float(r["hours"]), steps=int(r["steps"]), dish_hours=float(r["dish_hours"]),
+            online=finite_or_none(r["online"]),
+            **{f"online_{h}": finite_or_none(r[f"online_{h}"]) for h in ("both", "satellite", "ground", "none")
+               if f"online_{h}" in r},
+            events=[e for e in str(r["events"]).split("; ") if e]))
+    return out
+
+
+def daily(run: RunData) -> schemas.Daily:
+    """The day-by-day table of the report's timeline (computed once per run)."""
+    run.need_network()
+    return schemas.Daily(calendar=run.cal.text(), days=run.aggregate("daily", lambda: _daily(run)))

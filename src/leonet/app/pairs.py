@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import schemas
+from ..results.calendar import weighted_quantile
 from .run import NotFound, RunData, finite_or_none, iso, ns_column, round_list
 
 PAIR_TABLE = "pair_steps"
@@ -38,18 +39,22 @@ def _pair_stats(run: RunData) -> dict:
     key and the RTT as float32): steps, steps with a route, and the RTT median and 95th percentile
     of the steps with a route. About 8 bytes per pair-step in memory while it runs."""
     n = len(run.sites)
-    keys, rtts = [], []
+    keys, rtts, secs = [], [], []
     for part in run.store.parts(PAIR_TABLE):
-        t = pq.read_table(part, columns=["src", "dst", "rtt_ms"])
+        t = pq.read_table(part, columns=["src", "dst", "rtt_ms"] + ([] if run.uniform else ["t"]))
         src = t.column("src").to_numpy(zero_copy_only=False).astype(np.int64)
         dst = t.column("dst").to_numpy(zero_copy_only=False).astype(np.int64)
         keys.append(src * n + dst)
         rtts.append(t.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float32))
+        if not run.uniform:  # a windowed calendar: each row weighs the time its step stands for
+            secs.append(run.cal.duration_of(ns_column(t.column("t"))))
     key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
     rtt = np.concatenate(rtts) if rtts else np.zeros(0, np.float32)
-    del keys, rtts
+    sec = (np.concatenate(secs) if secs else np.zeros(0)) if not run.uniform else None
+    del keys, rtts, secs
     order = np.lexsort((rtt, key))           # by pair, then RTT (NaN and inf last within a pair)
     key, rtt = key[order], rtt[order]
+    sec = sec[order] if sec is not None else None
     del order
     uniq, first, steps = np.unique(key, return_index=True, return_counts=True)
     ok = np.isfinite(rtt)
@@ -58,8 +63,19 @@ def _pair_stats(run: RunData) -> dict:
     p95 = np.full(len(uniq), np.nan)
     for j in np.flatnonzero(routed):
         vals = rtt[first[j]:first[j] + routed[j]].astype(np.float64)   # the finite RTTs of this pair, sorted
-        p50[j], p95[j] = np.percentile(vals, [50, 95])
-    return {"src": uniq // n, "dst": uniq % n, "steps": steps, "routed": routed, "p50": p50, "p95": p95}
+        if sec is None:
+            p50[j], p95[j] = np.percentile(vals, [50, 95])
+        else:
+            w = sec[first[j]:first[j] + routed[j]]
+            p50[j], p95[j] = weighted_quantile(vals, w, 0.5), weighted_quantile(vals, w, 0.95)
+    if sec is not None and len(first):  # shares of time, not of steps
+        routed_s = np.add.reduceat(np.where(ok, sec, 0.0), first)
+        total_s = np.add.reduceat(sec, first)
+        share = np.divide(routed_s, total_s, out=np.zeros(len(first)), where=total_s > 0)
+    else:
+        share = None
+    return {"src": uniq // n, "dst": uniq % n, "steps": steps, "routed": routed, "p50": p50, "p95": p95,
+            "share": share}
 
 
 def pair_list(run: RunData, offset: int, limit: int, station: str | None, order: str) -> schemas.PairList:
@@ -77,7 +93,9 @@ def pair_list(run: RunData, offset: int, limit: int, station: str | None, order:
         stations=int((run.sites["kind"] == "station").sum()),
         pairs=[schemas.PairRef(
             src=str(run.site_names[s["src"][j]]), dst=str(run.site_names[s["dst"][j]]),
-            steps=int(s["steps"][j]), availability=float(s["routed"][j] / s["steps"][j]) if s["steps"][j] else None,
+            steps=int(s["steps"][j]),
+            availability=(float(s["share"][j]) if s["share"] is not None else float(s["routed"][j] / s["steps"][j]))
+            if s["steps"][j] else None,
             rtt_p50_ms=finite_or_none(s["p50"][j]), rtt_p95_ms=finite_or_none(s["p95"][j]),
         ) for j in page],
     )
@@ -109,18 +127,27 @@ def history(run: RunData, src: str, dst: str, start_step: int | None, end_step: 
         raise NotFound(f"no pair {src!r} -> {dst!r} in this run; list the pairs at /api/v1/pairs")
     tn = ns_column(t.column("t"))
     order = np.argsort(tn, kind="stable")
-    steps = ((tn - run.start_ns) // run.step_ns)[order]
+    steps = ((tn - run.start_ns) // run.step_ns if run.uniform else run.cal.index_of(tn))[order]
     rtt = t.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float64)[order]
     hops = t.column("hops").to_numpy(zero_copy_only=False).astype(np.int64)[order]
     finite = rtt[np.isfinite(rtt)]
+    if not run.uniform and len(rtt):  # a windowed calendar: shares and percentiles of time
+        w = run.cal.durations_s[steps]
+        ok = np.isfinite(rtt)
+        availability = float((w * ok).sum() / w.sum())
+        p50, p95 = (weighted_quantile(rtt[ok], w[ok], q) if ok.any() else None for q in (0.5, 0.95))
+    else:
+        availability = float(np.isfinite(rtt).mean()) if len(rtt) else None
+        p50 = np.percentile(finite, 50) if len(finite) else None
+        p95 = np.percentile(finite, 95) if len(finite) else None
     return schemas.PairHistory(
         src=src, dst=dst, start_step=start, end_step=end, start=iso(run.t_ns(start)), step_s=run.step_s,
-        steps=steps.astype(int).tolist(), t_s=(steps * run.step_s).tolist(),
+        steps=steps.astype(int).tolist(), t_s=run.t_s(steps).tolist(),
         rtt_ms=round_list(rtt, 3), hops=[int(h) if h >= 0 else None for h in hops],
         path_changed=t.column("path_changed").to_numpy(zero_copy_only=False)[order].astype(bool).tolist(),
-        availability=float(np.isfinite(rtt).mean()) if len(rtt) else None,
-        rtt_p50_ms=finite_or_none(np.percentile(finite, 50)) if len(finite) else None,
-        rtt_p95_ms=finite_or_none(np.percentile(finite, 95)) if len(finite) else None,
+        availability=availability,
+        rtt_p50_ms=finite_or_none(p50) if p50 is not None else None,
+        rtt_p95_ms=finite_or_none(p95) if p95 is not None else None,
     )
 
 

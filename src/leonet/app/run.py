@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 from .. import states
 from ..errors import InputError
 from ..results.contract import RunContract, read_contract
+from ..results.calendar import calendar
 from ..results.store import BASELINE_DIR, MANIFEST, ResultStore
 from . import schemas
 from .snapshot import SkyModel, constellation_from_table
@@ -213,6 +214,9 @@ class RunData:
         self.n_steps = self.manifest.n_steps
         self.chunk_steps = self.manifest.chunk_steps
         self.step_s = self.step_ns / 1e9
+        # The calendar: every step's instant and the time it stands for (windowed runs are uneven).
+        self.cal = calendar(self.store)
+        self.uniform = self.cal.uniform
         self.tables = self.store.tables()
         self.contract: RunContract = read_contract(self.store)
         self.sites = self.store.read("sites").to_pandas()
@@ -252,7 +256,8 @@ class RunData:
         except Exception as err:  # the baseline is optional: the run is served without it
             self.warnings.append(f"the baseline folder could not be read ({getattr(err, 'message', err)}): no comparison")
             return None
-        if (base.start_ns, base.step_ns) != (self.start_ns, self.step_ns):
+        if (base.start_ns, base.step_ns) != (self.start_ns, self.step_ns) or base.uniform != self.uniform or \
+                (not self.uniform and not np.array_equal(base.cal.times_ns, self.cal.times_ns)):
             self.warnings.append("the baseline folder's run has another start or step than this run: no comparison")
             return None
         return base
@@ -304,7 +309,8 @@ class RunData:
             description=facts.description,
             leonet_version=self.manifest.leonet_version,
             start=iso(self.start_ns), step_s=self.step_s, steps=self.n_steps,
-            duration_s=self.n_steps * self.step_s,
+            duration_s=self.n_steps * self.step_s if self.uniform else (self.cal.end_ns - self.start_ns) / 1e9,
+            uniform_steps=self.uniform, calendar=self.cal.text(),
             completed=self.manifest.completed,
             slot_period_s=facts.slot.period_s, slot_offset_s=facts.slot.offset_s,
             sizes=schemas.Sizes(
@@ -372,7 +378,8 @@ class RunData:
                 t = t.replace(tzinfo=timezone.utc)
             delta = t - datetime(1970, 1, 1, tzinfo=timezone.utc)  # exact for any year, unlike pandas
             t_ns = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
-            step = (t_ns - self.start_ns) // self.step_ns
+            step = (t_ns - self.start_ns) // self.step_ns if self.uniform else \
+                (self.cal.step_at(t_ns) if t_ns < self.cal.end_ns else self.n_steps)
             if not 0 <= step < self.n_steps:
                 raise BadQuery("t", f"t={t.isoformat()} is outside the run ({iso(self.start_ns)} .. "
                                f"{iso(self.t_ns(self.n_steps - 1))})")
@@ -384,7 +391,25 @@ class RunData:
         return int(step)
 
     def t_ns(self, step: int) -> int:
-        return self.start_ns + int(step) * self.step_ns
+        """The instant (int ns) of a step; ``step == n_steps`` is the end of the last step."""
+        if self.uniform:
+            return self.start_ns + int(step) * self.step_ns
+        return int(self.cal.times_ns[step]) if step < self.n_steps else int(self.cal.end_ns)
+
+    def t_s(self, steps) -> np.ndarray | float:
+        """Seconds after the start of step(s): ``step * step_s`` in a uniform run, the real
+        instants in a windowed one."""
+        if self.uniform:
+            return steps * self.step_s
+        k = np.asarray(steps, dtype=np.int64)
+        out = (self.cal.times_ns[k] - self.start_ns) / 1e9
+        return float(out) if out.ndim == 0 else out
+
+    def seconds(self, first: int, past: int) -> float:
+        """The time steps [first, past) stand for (s): ``(past - first) * step_s`` when uniform."""
+        if self.uniform:
+            return float((past - first) * self.step_s)
+        return (self.t_ns(past) - self.t_ns(first)) / 1e9
 
     def span(self, start_step: int | None, end_step: int | None, default_steps: int = MAX_SPAN_STEPS) -> tuple[int, int]:
         """A half-open window [start, end) of steps, checked against the run and MAX_SPAN_STEPS."""
@@ -435,7 +460,7 @@ class RunData:
         tn = cat("t")
         state = cat("state")
         rows = DishRows(
-            step=(tn - self.start_ns) // self.step_ns,
+            step=(tn - self.start_ns) // self.step_ns if self.uniform else self.cal.index_of(tn),
             state=state, dish_state=dish_states(state),
             rtt_ms=cat("rtt_ms"), serving_sat=cat("serving_sat"), gateway=cat("gateway"), pop=cat("pop"),
             slot_start_ns=cat("slot_start"), isl_hops=cat("isl_hops"), hops=cat("hops"),

@@ -66,9 +66,11 @@ class RunInfo(BaseModel):
     description: str
     leonet_version: str | None
     start: str = Field(description="UTC start of the run, ISO 8601.")
-    step_s: float
+    step_s: float = Field(description="The calendar's (coarse) step (s); a windowed run also has finer steps inside its windows.")
     steps: int
     duration_s: float
+    uniform_steps: bool = Field(True, description="False when the calendar has windows at their own steps: instants are then listed by /api/v1/steps (never start + k x step_s).")
+    calendar: str = Field("", description="The calendar in words: 'N steps of S s', or 'N steps (S s, and windows at ...)'.")
     completed: bool
     slot_period_s: float = Field(description="The run's reconfiguration slot period (s): dishes are assigned a satellite once per slot.")
     slot_offset_s: float = Field(description="Slot boundaries fall this many seconds after each period boundary counted from the Unix epoch.")
@@ -159,6 +161,7 @@ class DishHistory(BaseModel):
     step_s: float = Field(description="Seconds between entries (the run's step: 1 s for the dish's own 1 s history).")
     steps: list[int]
     t_s: list[float]
+    duration_s: list[float] | None = Field(None, description="A windowed run: the time each step stands for (s), to the next step; null when every step is step_s.")
     state: list[str]
     leonet_state: list[str]
     pop_ping_latency_ms: list[float | None]
@@ -406,3 +409,35 @@ class PairRoutes(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+class Steps(BaseModel):
+    """The run's instants over a window of steps (uniform or windowed calendar)."""
+
+    start_step: int
+    end_step: int = Field(description="One past the last step (half-open window).")
+    uniform_steps: bool
+    calendar: str = Field(description="The calendar in words.")
+    t: list[str] = Field(description="Each step's instant (UTC, ISO 8601).")
+    t_s: list[float] = Field(description="Seconds after the run's start.")
+    duration_s: list[float] = Field(description="The time each step stands for (s): to the next step, the last one to the calendar's end.")
+
+
+class Day(BaseModel):
+    """One UTC day of the run (leonet.results.timeline.daily_table): dish- and time-weighted shares."""
+
+    day: str
+    hours: float
+    steps: int
+    dish_hours: float
+    online: float | None = Field(description="Share of dish-time online by satellite (not in an outage state).")
+    online_both: float | None = None
+    online_satellite: float | None = None
+    online_ground: float | None = None
+    online_none: float | None = None
+    events: list[str] = Field(default_factory=list, description="Events acting that day: 'name (type)'.")
+
+
+class Daily(BaseModel):
+    calendar: str
+    days: list[Day]

@@ -1,7 +1,8 @@
 """Region metrics of one run, read from its results folder only: the figures planners decide on.
 
-Every metric is dish-weighted (a site standing for N dishes counts N times) over dish-time
-(dish-steps). Outages follow leonet's one vocabulary (:mod:`leonet.states`): a CONGESTED dish is
+Every metric is dish-weighted (a site standing for N dishes counts N times) over dish-time:
+dish-steps, each weighted by the time its step stands for when the calendar has windows of finer
+steps (:mod:`leonet.results.calendar`; every step weighs the same in a uniform run). Outages follow leonet's one vocabulary (:mod:`leonet.states`): a CONGESTED dish is
 online (a quality problem, counted by the throughput metrics), an OFFLINE or JAMMED one is not.
 Throughput metrics count outage time as 0 Mbps, so a lost gateway shows in ``p10_down_mbps`` even
 where availability barely moves.
@@ -16,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import InputError
+from ..results.calendar import calendar
 from ..results.store import ResultStore
 from ..states import OUTAGE_STATES
 
@@ -64,7 +66,8 @@ def _dish_rows(store: ResultStore, groups: list[str] | None) -> tuple[dict[str, 
     if "dish_steps" not in store.tables():
         raise InputError("has no dish_steps table (a run without dishes or without the network model)",
                          source=str(store.root))
-    wanted = ["site", "state", "rtt_ms"]
+    cal = calendar(store)
+    wanted = ["site", "state", "rtt_ms"] + ([] if cal.uniform else ["t"])
     schema = _schema(store)
     capacity = "downlink_bps" in schema
     if capacity:
@@ -73,7 +76,8 @@ def _dish_rows(store: ResultStore, groups: list[str] | None) -> tuple[dict[str, 
     site = table.column("site").to_numpy()
     state = np.asarray(table.column("state").cast(pa.string()).to_pylist(), dtype=object) if table.num_rows else np.zeros(0, object)
     cols = {"site": site, "state": state, "rtt_ms": table.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float64),
-            "w": dishes[site] if len(site) else np.zeros(0), "group": group[site] if len(site) else np.zeros(0, object)}
+            "w": (dishes[site] if cal.uniform else dishes[site] * cal.weight_of(table.column("t").cast(pa.int64()).to_numpy()))
+            if len(site) else np.zeros(0), "group": group[site] if len(site) else np.zeros(0, object)}
     if capacity:
         cols["down_bps"] = table.column("downlink_bps").to_numpy()
         cols["demand_bps"] = table.column("demand_down_bps").to_numpy()

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..states import OUTAGE_STATES
+from .calendar import calendar, weighted_quantile
 from .store import ResultStore
 from .summary import site_weights
 
@@ -31,35 +32,64 @@ def _dish_frame(store: ResultStore) -> pd.DataFrame:
     grp = sites["group"].to_numpy()[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
     d["group"] = np.where(grp == "", "dish", grp)
     d["w"] = site_weights(store)[d["site"].to_numpy()] if len(d) else np.zeros(0)
+    # The time each row stands for, in coarse steps (1.0 in a uniform run): dish-time weights.
+    cal = calendar(store)
+    d["k"] = cal.weight_of(d["t"].astype("int64").to_numpy()) if len(d) else np.zeros(0)
+    d["wk"] = d["w"] * d["k"]
+    d.attrs["uniform"] = cal.uniform
     return d
 
 
 def _wmean(d: pd.DataFrame, mask: pd.Series) -> pd.Series:
-    """Dish-weighted share of steps where ``mask`` holds, per group."""
-    return (d["w"] * mask).groupby(d["group"], sort=False).sum() / d.groupby("group", sort=False)["w"].sum()
+    """Dish- and duration-weighted share of the time where ``mask`` holds, per group."""
+    return (d["wk"] * mask).groupby(d["group"], sort=False).sum() / d.groupby("group", sort=False)["wk"].sum()
+
+
+def _rtt_quantile(d: pd.DataFrame, q: float) -> pd.Series:
+    """The q-quantile of the finite RTTs per group: over the rows of a uniform run, weighted by
+    each step's duration in a windowed one (a 1 s step counts 1/900 of a 15 min step)."""
+    ok = d[np.isfinite(d["rtt_ms"])]
+    if d.attrs.get("uniform", True) or "k" not in d:
+        g = ok.groupby("group", sort=False)["rtt_ms"]
+        return g.median() if q == 0.5 else g.quantile(q)
+    return pd.Series({grp: weighted_quantile(s["rtt_ms"].to_numpy(), s["k"].to_numpy(), q)
+                      for grp, s in ok.groupby("group", sort=False)}, dtype=float)
 
 
 def resilience_by_group(store: ResultStore, step_s: float) -> pd.DataFrame:
-    """Per group: dishes, availability, lost dish-seconds by cause, online-by shares (as %)."""
+    """Per group: dishes, availability, lost dish-seconds by cause, online-by shares (as %).
+
+    Every share and every lost time weights a dish-step by the time the step stands for
+    (:mod:`leonet.results.calendar`), so windowed calendars count seconds, not steps."""
     d = _dish_frame(store)
     by = d["group"]
     dishes = d.drop_duplicates("site").groupby("group", sort=False)["w"].sum()
     out = pd.DataFrame({"dishes": dishes.astype(int), "availability": _wmean(d, ~d["state"].isin(LOST_STATES))})
     for cause in LOST_STATES:
-        out[f"lost_s_{cause}"] = (d["w"] * (d["state"] == cause)).groupby(by, sort=False).sum() * step_s
+        out[f"lost_s_{cause}"] = (d["wk"] * (d["state"] == cause)).groupby(by, sort=False).sum() * step_s
     if "online_by" in d:
         for how in ("both", "satellite", "ground", "none"):
             out[f"online_{how}"] = _wmean(d, d["online_by"] == how)
         # Satellite saved: dish-seconds online by satellite only (ground down, dish connected).
-        out["saved_by_satellite_s"] = (d["w"] * (d["online_by"] == "satellite")).groupby(by, sort=False).sum() * step_s
-    if "downlink_bps" in d:  # dish-weighted throughput and unmet demand
-        w = d["w"]
-        out["down_mean_mbps"] = (w * d["downlink_bps"]).groupby(by, sort=False).sum() / d.groupby(by, sort=False)["w"].sum() / 1e6
+        out["saved_by_satellite_s"] = (d["wk"] * (d["online_by"] == "satellite")).groupby(by, sort=False).sum() * step_s
+    if "downlink_bps" in d:  # dish- and duration-weighted throughput and unmet demand
+        w = d["wk"]
+        out["down_mean_mbps"] = (w * d["downlink_bps"]).groupby(by, sort=False).sum() / d.groupby(by, sort=False)["wk"].sum() / 1e6
         out["unmet_down_share"] = 1.0 - ((w * d["downlink_bps"]).groupby(by, sort=False).sum()
                                          / (w * d["demand_down_bps"]).groupby(by, sort=False).sum().clip(lower=1e-9))
-    rtt = d[np.isfinite(d["rtt_ms"])].groupby("group", sort=False)["rtt_ms"]
-    out["rtt_p50_ms"] = rtt.median()
-    out["rtt_p95_ms"] = rtt.quantile(0.95)
+    out["rtt_p50_ms"] = _rtt_quantile(d, 0.5)
+    out["rtt_p95_ms"] = _rtt_quantile(d, 0.95)
+    return out
+
+
+def service_over_time(store: ResultStore) -> pd.DataFrame:
+    """Per group: availability and RTT p5/p50/p95 (ms) as shares of dish-time, each dish-step
+    weighted by its step's duration (the figures of :func:`leonet.results.summary.network_summary`
+    for a windowed calendar, whose steps are uneven)."""
+    d = _dish_frame(store)
+    out = pd.DataFrame({"availability": _wmean(d, ~d["state"].isin(LOST_STATES))})
+    for q, col in ((0.05, "rtt_p5_ms"), (0.5, "rtt_p50_ms"), (0.95, "rtt_p95_ms")):
+        out[col] = _rtt_quantile(d, q)
     return out
 
 
@@ -82,8 +112,8 @@ def rtt_change_by_group(scenario: pd.DataFrame, baseline: pd.DataFrame) -> pd.Da
       the same instants, so dishes that dropped out do not move it). The median of differences is
       not the difference of medians: most steps of most dishes are unchanged, so it is often 0.
     """
-    sa = scenario[np.isfinite(scenario["rtt_ms"])].groupby("group", sort=False)["rtt_ms"].median()
-    sb = baseline[np.isfinite(baseline["rtt_ms"])].groupby("group", sort=False)["rtt_ms"].median()
+    sa = _rtt_quantile(scenario, 0.5)
+    sb = _rtt_quantile(baseline, 0.5)
     out = pd.DataFrame({"rtt_p50_ms": sa, "rtt_p50_ms_baseline": sb.reindex(sa.index)})
     out["rtt_p50_change_ms"] = out["rtt_p50_ms"] - out["rtt_p50_ms_baseline"]
     both = scenario[["t", "site", "group", "rtt_ms"]].merge(baseline[["t", "site", "rtt_ms"]], on=["t", "site"],

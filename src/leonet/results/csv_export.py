@@ -14,6 +14,11 @@ batch from the Parquet files (a results folder never has to fit in memory):
   A ``path`` of satellites is followed by ``path_names`` (names joined by ``" > "``, in route
   order). ``sites.csv`` gains a leading ``site`` column: the index other tables use.
 
+A windowed run's ``steps.csv`` lists its instants and the time each stands for (``duration_s``).
+``daily.csv`` (a run with dishes) is the report's day-by-day table
+(:func:`leonet.results.timeline.daily_table`): per UTC day, the dish- and time-weighted shares of
+dish-time online by satellite, by both, satellite only, ground only or none, and the events acting.
+
 Each CSV is written under a temporary name and renamed into place when complete.
 """
 
@@ -32,7 +37,9 @@ from . import atomic
 from .store import ResultStore
 
 #: Static tables (one Parquet file each) in the order they are exported.
-STATIC_TABLES = ("sites", "satellites")
+STATIC_TABLES = ("sites", "satellites", "steps")
+#: Tables computed from the others (not stored): the day-by-day story.
+DERIVED_TABLES = ("daily",)
 #: Integer columns that hold site indices, and those that hold satellite indices.
 SITE_INDEX_COLUMNS = frozenset({"site", "src", "dst", "gateway", "pop"})
 SAT_INDEX_COLUMNS = frozenset({"sat", "serving_sat", "best_sat"})
@@ -158,7 +165,8 @@ def available_tables(results_dir: str | Path) -> list[str]:
     static = [t for t in STATIC_TABLES if (store.root / f"{t}.parquet").exists()]
     present = store.tables()
     ordered = [t for t in manifest.tables if t in present]
-    return static + ordered + [t for t in present if t not in ordered]
+    derived = ["daily"] if "dish_steps" in present else []
+    return static + ordered + [t for t in present if t not in ordered] + derived
 
 
 def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] | None = None,
@@ -187,7 +195,9 @@ def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] |
     if max_rows is not None and max_rows < 0:
         raise InputError(f"must be 0 or more, got {max_rows}", location="max_rows")
     names = list(tables) if tables is not None else available_tables(results_dir)
-    files = {name: _table_files(store, name) for name in names}  # every table checked before writing
+    files = {name: _table_files(store, name) for name in names if name not in DERIVED_TABLES}  # checked before writing
+    if "daily" in names and "dish_steps" not in store.tables():
+        raise InputError("has no dish_steps, so no daily table", source=str(store.root))
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a folder", source=str(out))
@@ -198,6 +208,9 @@ def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] |
     for i, name in enumerate(names):
         if progress is not None:
             progress(name, i, len(names))
+        if name == "daily":
+            written.append(_write_daily_csv(store, out / "daily.csv", max_rows))
+            continue
         written.append(_write_table_csv(files[name], out / f"{name}.csv", site_names, sat_names,
                                         is_sites=(name == "sites"), static=name in STATIC_TABLES,
                                         max_rows=max_rows))
@@ -237,4 +250,16 @@ def _write_table_csv(parts: list[Path], dest: Path, site_names: pa.Array, sat_na
                 writer = pacsv.CSVWriter(fh, table.schema)
                 writer.write_table(table)
             writer.close()
+    return dest
+
+
+def _write_daily_csv(store: ResultStore, dest: Path, max_rows: int | None) -> Path:
+    """The day-by-day table (leonet.results.timeline.daily_table) as CSV, atomically."""
+    from .timeline import daily_table
+
+    day = daily_table(store)
+    if max_rows is not None:
+        day = day.head(max_rows)
+    with atomic.atomic_path(dest) as tmp:
+        day.to_csv(tmp, index=False, float_format="%.6g")
     return dest

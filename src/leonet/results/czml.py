@@ -53,6 +53,7 @@ from ..space.elements import OrbitElements
 from ..space.frames import FrameConvention
 from ..space.propagate import propagate
 from . import atomic
+from .calendar import Calendar, calendar
 from .store import Manifest, ResultStore
 
 def _rgba(css_hex: str) -> list[int]:
@@ -131,24 +132,27 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     for static in ("sites", "satellites"):
         if not (root / f"{static}.parquet").exists():
             raise InputError(f"has no {static}.parquet; is the run complete?", source=str(root))
-    start_ns, step_ns, n_steps = manifest.start_ns, manifest.step_ns, manifest.n_steps
+    start_ns, n_steps = manifest.start_ns, manifest.n_steps
     tables = set(store.tables())
+    # edges[k]: the instant of step k (uniform or windowed calendar); edges[n]: the end of the last step
+    cal = calendar(store)
+    edges = np.r_[cal.times_ns, np.int64(start_ns + n_steps * manifest.step_ns if cal.uniform else cal.end_ns)]
 
-    steps = _steps_present(store, manifest, tables, start_ns, step_ns, n_steps)
+    steps = _steps_present(store, manifest, tables, cal, n_steps)
     if len(steps) == 0:
         raise InputError("holds no steps yet; run (or resume) the scenario first", source=str(root))
     kept_steps = steps[::every_n_steps]
     if kept_steps[-1] != steps[-1]:
         kept_steps = np.r_[kept_steps, steps[-1]]
-    t_kept = start_ns + kept_steps * step_ns
-    t_first, t_last = int(start_ns + steps[0] * step_ns), int(start_ns + steps[-1] * step_ns)
+    t_kept = edges[kept_steps]
+    t_first, t_last = int(edges[steps[0]]), int(edges[steps[-1]])
 
     sites = pq.read_table(root / "sites.parquet").to_pandas()
     sats = pq.read_table(root / "satellites.parquet")
     n_sats = sats.num_rows
 
     tell("reading dish steps", 0, 1)
-    dish = _read_dish_steps(store, start_ns, step_ns) if "dish_steps" in tables else None
+    dish = _read_dish_steps(store, cal) if "dish_steps" in tables else None
     serving_counts = np.zeros(n_sats, dtype=np.int64)
     if dish is not None:
         served = dish["serving"][(dish["serving"] >= 0) & (dish["serving"] < n_sats)]
@@ -162,7 +166,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
             "pass max_satellites or every_n_steps to thin it", source=str(root))
     tell(f"positions of {len(keep):,} satellites", 0, 1)
     if "positions" in tables:
-        pos = _positions_from_table(store, keep, kept_steps, start_ns, step_ns)
+        pos = _positions_from_table(store, keep, kept_steps, cal)
         source = "the positions table"
     else:
         pos = _positions_propagated(sats, keep, t_kept)
@@ -203,12 +207,12 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
                 if done % 64 == 0:
                     tell("writing satellites", done, total)
             tell("writing sites", len(keep), total)
-            for packet in _site_packets(sites, dish, start_ns, step_ns):
+            for packet in _site_packets(sites, dish, edges):
                 writer.write(packet)
             tell("writing serving links", len(keep) + 1, total)
             if dish is not None:
                 names_sat = sats.column("name").to_pylist()
-                for packet in _link_packets(dish, sites, names_sat, written_sat, start_ns, step_ns, max_links):
+                for packet in _link_packets(dish, sites, names_sat, written_sat, edges, max_links):
                     writer.write(packet)
             writer.close()
         missing = sorted({r.split("#", 1)[0] for r in references} - ids)
@@ -220,7 +224,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
 
 # -- what the results hold ------------------------------------------------------------------------
 
-def _steps_present(store: ResultStore, manifest: Manifest, tables: set[str], start_ns: int, step_ns: int,
+def _steps_present(store: ResultStore, manifest: Manifest, tables: set[str], cal: Calendar,
                    n_steps: int) -> np.ndarray:
     """Step indices with results: all of them for a completed run, else those in the files."""
     if manifest.completed:
@@ -229,16 +233,16 @@ def _steps_present(store: ResultStore, manifest: Manifest, tables: set[str], sta
     if table is None:
         return np.zeros(0, dtype=np.int64)
     t = store.read(table, columns=["t"]).column("t").cast(pa.int64()).to_numpy()
-    return np.unique((t - start_ns) // step_ns)
+    return np.unique(cal.index_of(t))
 
 
-def _read_dish_steps(store: ResultStore, start_ns: int, step_ns: int) -> dict[str, np.ndarray] | None:
+def _read_dish_steps(store: ResultStore, cal: Calendar) -> dict[str, np.ndarray] | None:
     """dish_steps as arrays sorted by (site, step): site, step, state code, serving; state names."""
     sites, steps, states, serving = [], [], [], []
     names: list[str] = []
     for part in store.parts("dish_steps"):
         table = pq.read_table(part, columns=["t", "site", "state", "serving_sat"])
-        steps.append((table.column("t").cast(pa.int64()).to_numpy() - start_ns) // step_ns)
+        steps.append(cal.index_of(table.column("t").cast(pa.int64()).to_numpy()))
         sites.append(table.column("site").to_numpy().astype(np.int64))
         serving.append(table.column("serving_sat").fill_null(-1).to_numpy().astype(np.int64))
         for chunk in table.column("state").chunks:
@@ -279,8 +283,7 @@ def _choose_satellites(serving_counts: np.ndarray, max_satellites: int | None) -
     return np.sort(np.r_[serving, np.unique(pick)].astype(np.int64))
 
 
-def _positions_from_table(store: ResultStore, keep: np.ndarray, kept_steps: np.ndarray, start_ns: int,
-                          step_ns: int) -> np.ndarray:
+def _positions_from_table(store: ResultStore, keep: np.ndarray, kept_steps: np.ndarray, cal: Calendar) -> np.ndarray:
     """(S, T, 3) metres from the positions table; NaN where missing or failed."""
     pos = np.full((len(keep), len(kept_steps), 3), np.nan)
     col_of = np.full(int(keep.max()) + 1 if len(keep) else 1, -1, dtype=np.int64)
@@ -293,7 +296,11 @@ def _positions_from_table(store: ResultStore, keep: np.ndarray, kept_steps: np.n
     for part in store.parts("positions"):
         pf = pq.ParquetFile(part)
         for batch in pf.iter_batches(batch_size=1 << 20, columns=["t", "sat", "x_m", "y_m", "z_m", "error_code"]):
-            step = (batch.column(0).cast(pa.int64()).to_numpy() - start_ns) // step_ns - step_lookup_lo
+            t = batch.column(0).cast(pa.int64()).to_numpy()
+            step = cal.index_of(t) - step_lookup_lo
+            if not cal.uniform:  # an instant between two of the run's (not one of them) is no step
+                known = np.clip(step + step_lookup_lo, 0, max(cal.n_steps - 1, 0))
+                step = np.where(cal.times_ns[known] == t, step, -1) if cal.n_steps else step
             sat = batch.column(1).to_numpy().astype(np.int64)
             ok = (step >= 0) & (step < len(row_arr)) & (sat >= 0) & (sat < len(col_of))
             row = np.full(len(step), -1, dtype=np.int64)
@@ -406,7 +413,8 @@ def _runs(keys: list[np.ndarray], step: np.ndarray) -> tuple[np.ndarray, np.ndar
     return starts, np.r_[starts[1:], n]
 
 
-def _site_packets(sites, dish: dict | None, start_ns: int, step_ns: int):
+def _site_packets(sites, dish: dict | None, edges: np.ndarray):
+    """``edges`` (T + 1,) int64 ns: each step's instant, then the end of the last step."""
     colour_runs: dict[int, list] = {}
     if dish is not None:
         starts, stops = _runs([dish["site"], dish["state"]], dish["step"])
@@ -414,8 +422,7 @@ def _site_packets(sites, dish: dict | None, start_ns: int, step_ns: int):
         for a, b in zip(starts.tolist(), stops.tolist()):
             state = str(names[dish["state"][a]])
             colour_runs.setdefault(int(dish["site"][a]), []).append({
-                "interval": interval(start_ns + int(dish["step"][a]) * step_ns,
-                                     start_ns + (int(dish["step"][b - 1]) + 1) * step_ns),
+                "interval": interval(int(edges[dish["step"][a]]), int(edges[dish["step"][b - 1] + 1])),
                 "rgba": STATE_RGBA.get(state, OTHER_STATE_RGBA),
             })
     for i, row in enumerate(sites.itertuples(index=False)):
@@ -436,14 +443,14 @@ def _site_packets(sites, dish: dict | None, start_ns: int, step_ns: int):
         }
 
 
-def _link_packets(dish: dict, sites, sat_names: list[str], drawn: np.ndarray, start_ns: int, step_ns: int,
+def _link_packets(dish: dict, sites, sat_names: list[str], drawn: np.ndarray, edges: np.ndarray,
                   max_links: int):
     has = (dish["serving"] >= 0) & (dish["serving"] < len(drawn))
     has[has] = drawn[dish["serving"][has]]
     site, step, serving = dish["site"][has], dish["step"][has], dish["serving"][has]
     starts, stops = _runs([site, serving], step)
     if len(starts) > max_links:  # keep the longest, then the earliest
-        length = step[stops - 1] - step[starts]
+        length = edges[step[stops - 1] + 1] - edges[step[starts]]  # how long each link lasts (ns)
         order = np.lexsort((step[starts], -length))[:max_links]
         keep = np.sort(order)
         starts, stops = starts[keep], stops[keep]
@@ -456,7 +463,7 @@ def _link_packets(dish: dict, sites, sat_names: list[str], drawn: np.ndarray, st
         yield {
             "id": f"link-{d}-{k}",
             "name": f"{site_names[d]} - {sat_names[s]}",
-            "availability": interval(start_ns + int(step[a]) * step_ns, start_ns + (int(step[b - 1]) + 1) * step_ns),
+            "availability": interval(int(edges[step[a]]), int(edges[step[b - 1] + 1])),
             "polyline": {
                 "positions": {"references": [f"site-{d}#position", f"sat-{s}#position"]},
                 "width": 1.5,

@@ -43,8 +43,10 @@ from .._version import __version__
 from ..errors import InputError
 from . import atomic
 from .contract import read_contract
+from .calendar import calendar, weighted_quantile
 from .store import ResultStore
-from .summary import NetworkSummary, coverage_summary, network_summary
+from .summary import NetworkSummary, coverage_summary, network_summary, site_weights
+from .timeline import daily_table, event_spans, wants_timeline
 
 REPORT_FILE = "report.html"
 MAX_POINTS = 2000          # points per trace in any plot
@@ -120,15 +122,27 @@ def _text_cell(value, col: str = "") -> str:
     return f"<td{attr}>{_esc('' if value is None or (isinstance(value, float) and np.isnan(value)) else value)}</td>"
 
 
-def _ecdf(values: np.ndarray, max_points: int = CDF_POINTS) -> tuple[np.ndarray, np.ndarray]:
-    """Empirical CDF of the finite values, thinned to at most ``max_points`` points (float32)."""
+def _ecdf(values: np.ndarray, max_points: int = CDF_POINTS, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical CDF of the finite values, thinned to at most ``max_points`` points (float32);
+    with ``weights`` (the time each value stands for, in a windowed calendar) a share of time."""
     v = np.asarray(values, dtype=np.float64)
-    v = np.sort(v[np.isfinite(v)])
+    ok = np.isfinite(v)
+    if weights is None:
+        v = np.sort(v[ok])
+        n = len(v)
+        if n == 0:
+            return v.astype(np.float32), v.astype(np.float32)
+        idx = np.unique(np.linspace(0, n - 1, min(n, max_points)).round().astype(np.int64))
+        return v[idx].astype(np.float32), ((idx + 1) / n).astype(np.float32)
+    w = np.asarray(weights, dtype=np.float64)[ok]
+    v = v[ok]
+    order = np.argsort(v, kind="stable")
+    v, cum = v[order], np.cumsum(w[order])
     n = len(v)
-    if n == 0:
+    if n == 0 or cum[-1] <= 0:
         return v.astype(np.float32), v.astype(np.float32)
     idx = np.unique(np.linspace(0, n - 1, min(n, max_points)).round().astype(np.int64))
-    return v[idx].astype(np.float32), ((idx + 1) / n).astype(np.float32)
+    return v[idx].astype(np.float32), (cum[idx] / cum[-1]).astype(np.float32)
 
 
 def _epoch_ms(t) -> np.ndarray:
@@ -217,19 +231,49 @@ class _Run:
         self.has_dishes = self.net is not None and len(self.net.per_dish) > 0
         self.has_pairs = self.net is not None and "pair_steps" in self.tables and len(self.net.per_pair) > 0
         self.step_s = self.manifest.step_s
+        self.cal = calendar(store)
         self.dish_group = np.where(self.sites["group"].to_numpy() == "", "dish", self.sites["group"].to_numpy())
         self.group_colour = {g: _colour(i) for i, g in enumerate(self.groups.get("group", []))}
         self._dish_steps: pd.DataFrame | None = None
+        if self.has_dishes and not self.cal.uniform:
+            self._weigh_service_by_time()
+
+    def _weigh_service_by_time(self) -> None:
+        """A windowed calendar: availability and RTT percentiles of the group and dish tables as
+        shares of time (each dish-step weighted by its step's duration, and dishes by how many
+        each site stands for), not of steps. (The summary module counts steps; see
+        leonet.results.calendar.)"""
+        d = self.dish_steps()
+        w = site_weights(self.store)[d["site"].to_numpy()] * d["k"].to_numpy()
+        up = (~d["state"].isin(vocabulary.OUTAGE_STATES)).to_numpy()
+        rtt = d["rtt_ms"].to_numpy(dtype=np.float64)
+        for table, key, keys in ((self.groups, "group", d["group"].to_numpy()),
+                                 (self.net.per_dish, "site", d["site"].to_numpy())):
+            avail, q = {}, {0.05: {}, 0.5: {}, 0.95: {}}
+            for value in table[key]:
+                sel = keys == value
+                ws = w[sel]
+                avail[value] = float((ws * up[sel]).sum() / ws.sum()) if ws.sum() > 0 else float("nan")
+                ok = sel & np.isfinite(rtt)
+                for p in q:
+                    q[p][value] = weighted_quantile(rtt[ok], d["k"].to_numpy()[ok], p)
+            table["availability"] = table[key].map(avail).astype(np.float64)
+            for p, col in ((0.05, "rtt_p5_ms"), (0.5, "rtt_p50_ms"), (0.95, "rtt_p95_ms")):
+                if col in table:
+                    table[col] = table[key].map(q[p]).astype(np.float64)
 
     @property
     def name(self) -> str:
         return str(self.manifest.scenario or self.facts.name or self.store.root.name)
 
     def dish_steps(self) -> pd.DataFrame:
-        """t, site, group, state, rtt_ms (NaN when not connected) for every dish step."""
+        """t, site, group, state, rtt_ms (NaN when not connected), k (the step's duration in coarse
+        steps) for every dish step."""
         if self._dish_steps is None:
             d = self.store.read("dish_steps", columns=["t", "site", "state", "rtt_ms"]).to_pandas()
             d["state"] = d["state"].astype(str)
+            # the time each dish-step stands for, in coarse steps (1.0 throughout a uniform run)
+            d["k"] = self.cal.weight_of(d["t"].astype("int64").to_numpy()) if len(d) else np.zeros(0)
             d["group"] = self.dish_group[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
             rtt = d["rtt_ms"].to_numpy(dtype=np.float64)
             d["rtt_ms"] = np.where(np.isfinite(rtt) & ~d["state"].isin(vocabulary.OUTAGE_STATES).to_numpy(), rtt, np.nan)
@@ -247,7 +291,9 @@ def _overview(run: _Run, results_dir: Path, generated: str) -> str:
     m = run.manifest
     start_ns, step_ns, n_steps = m.start_ns, m.step_ns, m.n_steps
     start = pd.Timestamp(start_ns, unit="ns", tz="UTC")
-    end = pd.Timestamp(start_ns + step_ns * n_steps, unit="ns", tz="UTC")
+    cal = run.cal
+    end_ns = start_ns + step_ns * n_steps if cal.uniform else cal.end_ns
+    end = pd.Timestamp(end_ns, unit="ns", tz="UTC")
     kinds = run.sites["kind"].value_counts()
     kind_words = {"dish": "dishes", "gateway": "gateways", "pop": "PoPs", "station": "stations"}
     sites_text = ", ".join(f"{int(kinds[k]):,} {kind_words.get(k, k)}" for k in ("dish", "station", "gateway", "pop")
@@ -265,7 +311,7 @@ def _overview(run: _Run, results_dir: Path, generated: str) -> str:
         ("Scenario", _esc(run.name)),
         ("Description", _esc(run.facts.description or "–")),
         ("Time window", f"{start:%Y-%m-%d %H:%M:%S} to {end:%Y-%m-%d %H:%M:%S} UTC "
-                        f"({_secs(n_steps * step_ns / 1e9)} s: {n_steps:,} steps of {_secs(step_ns / 1e9)} s)"),
+                        f"({_secs((end_ns - start_ns) / 1e9)} s: {_esc(cal.text())})"),
         ("Satellites", f"{m.n_satellites:,}{shells_text}"),
         ("Ground sites", _esc(sites_text)),
     ]
@@ -308,10 +354,11 @@ def _service_section(run: _Run) -> str:
                      + _num_cell(r.get("rtt_p5_ms")) + _num_cell(r.get("rtt_p50_ms")) + _num_cell(r.get("rtt_p95_ms"))
                      + _num_cell(r["path_changes"], 0) + _text_cell(r.get("top_gateway", ""))
                      + _text_cell(r.get("top_pop", "")) + _text_cell(causes) + "</tr>")
-    step = _secs(run.step_s)
+    step = (f"{_secs(run.step_s)} s steps" if run.cal.uniform else
+            "time (each step weighted by the time it stands for: the calendar has windows of finer steps)")
     return (
         f'<p class="explain">One row per dish group (a city or region). <b>Availability</b> is the share of '
-        f'{step} s steps in which the dish was online (CONNECTED, or CONGESTED: online with a low downlink; '
+        f'{step} in which the dish was online (CONNECTED, or CONGESTED: online with a low downlink; '
         f'every other state is an outage). '
         f'<b>RTT</b> is the propagation round trip dish &rarr; satellites &rarr; gateway &rarr; PoP over the '
         f'connected steps of all the group\'s dishes (no queueing yet). <b>Path changes</b> count the steps where '
@@ -360,17 +407,22 @@ def _rtt_cdf_section(run: _Run, plots: _Plots, max_dishes: int) -> str:
     d = run.dish_steps()
     fig = go.Figure()
     groups = list(run.groups["group"])[:MAX_GROUP_LINES]
-    by_group = {g: x["rtt_ms"].to_numpy() for g, x in d.groupby("group", sort=False)}
+    weighted = not run.cal.uniform
+    by_group = {g: x for g, x in d.groupby("group", sort=False)}
     for g in groups:
-        x, y = _ecdf(by_group.get(g, np.zeros(0)))
+        x = by_group.get(g)
+        x, y = _ecdf(x["rtt_ms"].to_numpy() if x is not None else np.zeros(0),
+                     weights=x["k"].to_numpy() if (weighted and x is not None) else None)
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=str(g), line=dict(width=2.5, color=run.group_colour[g]),
                                  hovertemplate="%{x:.1f} ms: %{y:.1%}<extra>" + _esc(g) + "</extra>"))
     dishes = _pick_dishes(run, max(0, int(max_dishes)))
     if dishes:
-        by_site = {s: x["rtt_ms"].to_numpy() for s, x in d[d["site"].isin(dishes)].groupby("site", sort=False)}
+        by_site = {s: x for s, x in d[d["site"].isin(dishes)].groupby("site", sort=False)}
         names = run.sites["name"].to_numpy()
         for i, s in enumerate(dishes):
-            x, y = _ecdf(by_site.get(s, np.zeros(0)), DISH_CDF_POINTS)
+            x = by_site.get(s)
+            x, y = _ecdf(x["rtt_ms"].to_numpy() if x is not None else np.zeros(0), DISH_CDF_POINTS,
+                         weights=x["k"].to_numpy() if (weighted and x is not None) else None)
             g = run.dish_group[s]
             fig.add_trace(go.Scatter(
                 x=x, y=y, mode="lines", name=f"individual dishes ({len(dishes)})", legendgroup="dishes",
@@ -378,12 +430,14 @@ def _rtt_cdf_section(run: _Run, plots: _Plots, max_dishes: int) -> str:
                 line=dict(width=1, color=run.group_colour.get(g, "#999")),
                 hovertemplate="%{x:.1f} ms: %{y:.1%}<extra>" + _esc(names[s]) + "</extra>"))
     fig.update_layout(title="RTT CDF per group (connected steps)", xaxis_title="RTT dish → PoP (ms)",
-                      yaxis=dict(title="share of steps", tickformat=".0%", range=[0, 1.02]),
+                      yaxis=dict(title="share of steps" if not weighted else "share of time", tickformat=".0%",
+                                 range=[0, 1.02]),
                       legend=dict(title="group"))
     more = (f" Only the first {MAX_GROUP_LINES} of {len(run.groups)} groups are drawn; the table lists all."
             if len(run.groups) > MAX_GROUP_LINES else "")
     n_d = len(run.net.per_dish)
-    return ('<p class="explain">The share of connected steps whose round-trip time is at most x, per group. '
+    what = "connected steps" if not weighted else "connected time (steps weighted by their duration)"
+    return (f'<p class="explain">The share of {what} whose round-trip time is at most x, per group. '
             f'Click <i>individual dishes ({len(dishes)})</i> in the legend to add one thin line per dish '
             f'({len(dishes)} of {n_d:,} dishes, taken in turn from each group; the report\'s '
             f'<code>max_dishes_in_plots</code> sets the limit).{more}</p>' + plots.div(fig, "plot-rtt-cdf"))
@@ -411,8 +465,10 @@ def _rtt_time_section(run: _Run, plots: _Plots) -> str:
     window = ""
     if len(times) > MAX_POINTS:
         d = d[d["t"] <= times[MAX_POINTS - 1]]
+        shown_min = (MAX_POINTS * run.step_s / 60 if run.cal.uniform
+                     else (int(pd.Timestamp(times[MAX_POINTS - 1]).value) - int(pd.Timestamp(times[0]).value)) / 60e9)
         window = (f" The run has {len(times):,} steps; the first {MAX_POINTS:,} "
-                  f"({_fmt(MAX_POINTS * run.step_s / 60, 1)} min) are shown, at full resolution, so the slot "
+                  f"({_fmt(shown_min, 1)} min) are shown, at full resolution, so the slot "
                   "steps stay visible (the CDF above covers the whole run).")
     d = d.sort_values(["site", "t"], kind="stable")
     rtt = d["rtt_ms"].to_numpy(dtype=np.float64)
@@ -525,17 +581,23 @@ def _throughput_section(run: _Run, plots: _Plots) -> str:
         return ('<p class="note" id="throughput-not-modelled">Throughput was not modelled in this run: the '
                 'scenario did not enable the capacity model (<code>capacity.enabled: true</code>), so there is no '
                 'speed to show here.</p>')
-    t = run.store.read("dish_steps", columns=["site"] + [c for c, _ in cols]).to_pandas()
+    weighted = not run.cal.uniform
+    t = run.store.read("dish_steps", columns=["site"] + (["t"] if weighted else []) + [c for c, _ in cols]).to_pandas()
     t["group"] = run.dish_group[t["site"].to_numpy()]
+    if weighted:
+        t["k"] = run.cal.weight_of(t["t"].astype("int64").to_numpy())
     out = ['<p class="explain">The share of dish-steps whose throughput is at most x, per group '
            '(Mbit/s; steps without a connection count as 0 when the model writes 0 for them).</p>']
     for c, label in cols:
         fig = go.Figure()
         for g in list(run.groups["group"])[:MAX_GROUP_LINES]:
-            x, y = _ecdf(t.loc[t["group"] == g, c].to_numpy(dtype=np.float64) / 1e6)
+            sel = t["group"] == g
+            x, y = _ecdf(t.loc[sel, c].to_numpy(dtype=np.float64) / 1e6,
+                         weights=t.loc[sel, "k"].to_numpy() if weighted else None)
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=str(g), line=dict(width=2, color=run.group_colour[g])))
         fig.update_layout(title=f"{label[0].upper() + label[1:]} throughput CDF per group", xaxis_title=f"{label} throughput (Mbit/s)",
-                          yaxis=dict(title="share of steps", tickformat=".0%", range=[0, 1.02]))
+                          yaxis=dict(title="share of time" if weighted else "share of steps", tickformat=".0%",
+                                     range=[0, 1.02]))
         out.append(plots.div(fig, "plot-throughput-" + label.replace(" ", "-")))
     return "".join(out)
 
@@ -561,7 +623,15 @@ def _outage_section(run: _Run, plots: _Plots) -> str:
     fig.update_layout(title="Dish states over time", xaxis=dict(title="time (UTC)", type="date"), showlegend=True,
                       yaxis=dict(title="dishes", range=[0, max(1, n_dish) * 1.02]))
     down = sum(lost.values())
-    if down:
+    if down and not run.cal.uniform:  # a windowed calendar: dish-time, each step weighted by its duration
+        k = d["k"].to_numpy()
+        dish_s = float((k * run.step_s).sum())
+        lost_s = {s: float((k * run.step_s)[(d["state"] == s).to_numpy()].sum()) for s in lost}
+        causes = ", ".join(f"{s} {_fmt(v / 3600, 2)} dish-h" for s, v in lost_s.items() if v)
+        summary = (f"{down:,} of {total:,} dish-steps were in an outage; weighted by the time each step stands for, "
+                   f"{_fmt(sum(lost_s.values()) / 3600, 2)} of {_fmt(dish_s / 3600, 2)} dish-hours "
+                   f"({100.0 * sum(lost_s.values()) / max(dish_s, 1e-9):.2f} %): {causes}.")
+    elif down:
         causes = ", ".join(f"{s} {n:,}" for s, n in lost.items() if n)
         summary = f"{down:,} of {total:,} dish-steps ({100.0 * down / max(1, total):.2f} %) were in an outage: {causes}."
     else:
@@ -668,6 +738,66 @@ def _pair_time(run: _Run, plots: _Plots, pp: pd.DataFrame) -> str:
 
 # -- the page ------------------------------------------------------------------------------------
 
+#: Colours of the timeline's "online by" shares.
+ONLINE_BY_COLOURS = {"both": "#2ca02c", "satellite": "#1f77b4", "ground": "#ff7f0e", "none": "#d62728"}
+ONLINE_BY_WORDS = {"both": "satellite and ground", "satellite": "satellite only", "ground": "ground only",
+                   "none": "offline"}
+
+
+def _timeline_section(run: _Run, plots: _Plots) -> str:
+    """Day by day: by what means users were online (dish- and time-weighted shares), the events
+    acting, and the daily table the plot is drawn from."""
+    import plotly.graph_objects as go
+
+    day = daily_table(run.store)
+    if day.empty:
+        return '<p class="note">No dish steps: nothing to tell day by day.</p>'
+    hows = [h for h in ONLINE_BY_WORDS if f"online_{h}" in day]
+    x = [f"{d} 12:00:00" for d in day["day"]]  # each bar centred on its day, so event bands line up
+    width_ms = 0.92 * 86_400_000
+    fig = go.Figure()
+    if hows:
+        for h in hows:
+            fig.add_trace(go.Bar(x=x, y=(100.0 * day[f"online_{h}"]).round(3).tolist(), name=ONLINE_BY_WORDS[h],
+                                 marker_color=ONLINE_BY_COLOURS[h], width=width_ms,
+                                 hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} %<extra>" + _esc(ONLINE_BY_WORDS[h]) + "</extra>"))
+    else:
+        fig.add_trace(go.Bar(x=x, y=(100.0 * day["online"]).round(3).tolist(), name="online by satellite",
+                             marker_color=ONLINE_BY_COLOURS["satellite"], width=width_ms))
+    spans = event_spans(run.store)
+    for i, e in enumerate(spans):
+        a = pd.Timestamp(e["start_ns"], unit="ns").strftime("%Y-%m-%d %H:%M:%S")
+        b = pd.Timestamp(max(e["end_ns"], e["start_ns"] + 3_600 * 10**9), unit="ns").strftime("%Y-%m-%d %H:%M:%S")
+        fig.add_vrect(x0=a, x1=b, fillcolor="#000", opacity=0.08, line_width=0, layer="above")
+        fig.add_annotation(x=a, y=100.0 - 6.0 * (i % 8), text=_esc(e["name"]), showarrow=False, xanchor="left",
+                           font=dict(size=10), bgcolor="rgba(255,255,255,0.7)")
+    fig.update_layout(barmode="stack", title="Who was online, by which means, day by day",
+                      xaxis=dict(title="day (UTC)", type="date"),
+                      yaxis=dict(title="share of dish-time (%)", range=[0, 100.5]), legend=dict(title="online by"))
+    head = ("<tr><th>day (UTC)</th><th>hours</th><th>steps</th><th>dish-hours</th><th>online (%)</th>"
+            + "".join(f"<th>{_esc(ONLINE_BY_WORDS[h])} (%)</th>" for h in hows) + "<th>events acting</th></tr>")
+    rows = "".join(
+        "<tr>" + _text_cell(r["day"], "day") + _num_cell(r["hours"], 2, col="hours") + _num_cell(r["steps"], 0, col="steps")
+        + _num_cell(r["dish_hours"], 1, col="dish_hours") + _num_cell(r["online"], 2, 100.0, "online")
+        + "".join(_num_cell(r[f"online_{h}"], 2, 100.0, f"online_{h}") for h in hows)
+        + _text_cell(r["events"] or "-", "events") + "</tr>" for _, r in day.iterrows())
+    ev_rows = "".join(
+        "<tr>" + _text_cell(e["name"]) + _text_cell(e["type"])
+        + _text_cell(pd.Timestamp(e["start_ns"], unit="ns").strftime("%Y-%m-%d %H:%M:%S"))
+        + _text_cell(pd.Timestamp(e["end_ns"], unit="ns").strftime("%Y-%m-%d %H:%M:%S")) + "</tr>" for e in spans)
+    events = ('<table id="timeline-events"><thead><tr><th>event</th><th>type</th><th>start (UTC)</th>'
+              f'<th>end (UTC)</th></tr></thead><tbody>{ev_rows}</tbody></table>') if spans else \
+        '<p class="note">The scenario has no events.</p>'
+    return ('<p class="explain">By what means the users of the dishes were online each UTC day: with both satellite '
+            'and ground internet, by satellite only, by ground only, or not at all. Each share is of the '
+            'day\'s dish-time: dishes weighted by how many each site stands for, and steps by the time each stands '
+            f'for ({_esc(run.cal.text())}; a step crossing midnight gives each day its part). Shaded bands mark '
+            'the events. The table below holds the numbers the plot is drawn from (also written by '
+            '<code>leonet export csv</code> as <code>daily.csv</code>).</p>'
+            + plots.div(fig, "plot-timeline")
+            + f'<table id="timeline-days"><thead>{head}</thead><tbody>{rows}</tbody></table>' + events)
+
+
 DISH_SECTIONS = ("service", "rtt-cdf", "rtt-time", "availability-map", "throughput", "outages")
 PAIR_SECTIONS = ("pairs",)
 
@@ -699,6 +829,8 @@ def build_report_html(results_dir: str | Path, max_dishes_in_plots: int = 50,
             ("throughput", "Throughput", lambda: _throughput_section(run, plots)),
             ("outages", "Outages over time", lambda: _outage_section(run, plots)),
         ]
+        if wants_timeline(store):
+            planned.insert(1, ("timeline", "Day by day", lambda: _timeline_section(run, plots)))
     else:
         why = "no network results (no dish_steps table)" if run.net is None else "no dishes"
         notes.append(f'<p class="omitted" id="no-dishes">This run has {why}, so the dish sections (service per '

@@ -62,9 +62,29 @@ const badge = (word) => `<span class="badge" style="background: ${esc(STATE_COLO
 
 const fmt = (v, digits = 1, unit = "") => (v === null || v === undefined ? "-" : `${Number(v).toFixed(digits)}${unit}`);
 
+// A windowed run (time that zooms) has uneven steps: their instants come from /api/v1/steps,
+// a page at a time, and are kept here (step -> seconds after the start).
+const stepSeconds = new Map();
+
+async function loadStepTimes(step) {
+  if (app.run.uniform_steps !== false || stepSeconds.has(step)) return;
+  const max = app.run.limits.max_history_steps;
+  const start = Math.max(0, step - Math.floor(max / 2));
+  const page = await api("steps", { start_step: start, end_step: Math.min(app.run.steps, start + max) });
+  page.t_s.forEach((ts, i) => stepSeconds.set(page.start_step + i, ts));
+}
+
+function secondsOf(step) {
+  if (app.run.uniform_steps === false) {
+    const ts = stepSeconds.get(step);
+    if (ts !== undefined) return ts;
+  }
+  return step * app.run.step_s;
+}
+
 function timeOf(step) {
   const start = Date.parse(app.run.start);
-  return new Date(start + step * app.run.step_s * 1000);
+  return new Date(start + secondsOf(step) * 1000);
 }
 
 function isoOfSeconds(ts) {
@@ -219,6 +239,7 @@ function setTimeLabel(step) {
 
 async function goTo(step) {
   app.step = step;
+  try { await loadStepTimes(step); } catch (err) { showError(err); }
   $("slider").value = String(step);
   setTimeLabel(step);
   if (app.busy) { app.pending = step; return; }
@@ -329,11 +350,13 @@ function drawLatency(h, step) {
   // outages: red bands
   for (let i = 0; i < h.pop_ping_drop_rate.length; i++) {
     if (h.pop_ping_drop_rate[i] > 0) {
-      shapes.push({ type: "rect", xref: "x", yref: "paper", x0: x[i], x1: isoOfSeconds(h.t_s[i] + h.step_s),
+      const dur = h.duration_s ? h.duration_s[i] : h.step_s;  // a windowed run's steps are uneven
+      shapes.push({ type: "rect", xref: "x", yref: "paper", x0: x[i], x1: isoOfSeconds(h.t_s[i] + dur),
         y0: 0, y1: 1, line: { width: 0 }, fillcolor: "rgba(231,76,60,0.35)" });
     }
   }
-  const now = isoOfSeconds(step * app.run.step_s);
+  const k = h.steps.indexOf(step);
+  const now = isoOfSeconds(k >= 0 ? h.t_s[k] : secondsOf(step));
   shapes.push({ type: "line", xref: "x", yref: "paper", x0: now, x1: now, y0: 0, y1: 1, line: { width: 1.5, color: "#fff" } });
   const traces = [{
     type: "scatter", mode: "lines", x, y: h.pop_ping_latency_ms, name: h.baseline ? "scenario" : "pop_ping_latency_ms",

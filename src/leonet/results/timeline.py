@@ -1,0 +1,118 @@
+"""The story of a run, day by day: by what means the dishes' users were online each UTC day, and
+which events were acting (issue 12, "the story, told").
+
+One row per UTC calendar day the run covers. Every share is weighted by dishes (``dishes`` of a
+site) and by time: a step stands for the time up to the next step (:mod:`leonet.results.calendar`),
+and a step that crosses midnight gives each day its part. So a day of 12 coarse 2 h steps and a
+day with a 1 s window count the same 86,400 s, and the numbers can be checked by hand.
+
+Columns of :func:`daily_table`:
+
+    day                 the UTC date (YYYY-MM-DD)
+    hours               hours of the day inside the run
+    steps               how many steps start that day
+    dish_hours          dish-weighted hours (dishes x hours)
+    online              share of dish-time online by satellite (a state that is not an outage)
+    online_both, online_satellite, online_ground, online_none
+                        shares of dish-time by what users were online (``dish_steps.online_by``;
+                        only when the run has that column); they sum to 1
+    events              the events acting that day ("name (type)", separated by "; ")
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..states import OUTAGE_STATES
+from .calendar import calendar
+from .contract import read_contract
+from .store import ResultStore
+from .summary import site_weights
+
+DAY_NS = 86_400 * 10**9
+ONLINE_BY = ("both", "satellite", "ground", "none")
+#: A run spanning more than this (s), or with windows, gets a timeline section in the report.
+TIMELINE_MIN_SPAN_S = 2 * 86_400
+
+
+def wants_timeline(store: ResultStore) -> bool:
+    """Whether the report tells this run day by day: windowed, or longer than two days."""
+    cal = calendar(store)
+    if not cal.n_steps:
+        return False
+    return (not cal.uniform) or (cal.end_ns - int(cal.times_ns[0])) / 1e9 > TIMELINE_MIN_SPAN_S
+
+
+def _day_parts(times_ns: np.ndarray, end_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split each step [t, end) at UTC midnights: (day index, part s, day index of the rest,
+    rest s). A step is at most a day long (time.step_s <= 86,400), so it touches at most two days."""
+    day0 = times_ns // DAY_NS
+    cut = np.minimum(end_ns, (day0 + 1) * DAY_NS)
+    first_s = (cut - times_ns) / 1e9
+    rest_s = (end_ns - cut) / 1e9
+    return day0, first_s, day0 + 1, rest_s
+
+
+def daily_table(store: ResultStore) -> pd.DataFrame:
+    """One row per UTC day (see the module docstring); empty without dish results."""
+    if "dish_steps" not in store.tables():
+        return pd.DataFrame()
+    cal = calendar(store)
+    table = store.read("dish_steps")
+    cols = ["t", "site", "state"] + (["online_by"] if "online_by" in table.column_names else [])
+    d = table.select(cols).to_pandas()
+    if d.empty:
+        return pd.DataFrame()
+    t_ns = d["t"].astype("int64").to_numpy()
+    step = cal.index_of(t_ns)
+    w = site_weights(store)[d["site"].to_numpy()]
+    n = cal.n_steps
+    # per step: dish weight in total, online by satellite, and by each means
+    total = np.bincount(step, weights=w, minlength=n)
+    online = np.bincount(step, weights=w * ~d["state"].astype(str).isin(OUTAGE_STATES).to_numpy(), minlength=n)
+    by = {}
+    if "online_by" in d:
+        ob = d["online_by"].astype(str).to_numpy()
+        by = {how: np.bincount(step, weights=w * (ob == how), minlength=n) for how in ONLINE_BY}
+    ends = np.r_[cal.times_ns[1:], np.int64(cal.end_ns)]
+    day_a, sec_a, day_b, sec_b = _day_parts(cal.times_ns, ends)
+    first_day = int(day_a.min())
+    n_days = int(max(day_a.max(), day_b[sec_b > 0].max() if (sec_b > 0).any() else day_a.max())) - first_day + 1
+
+    day_b = np.where(sec_b > 0, day_b, day_a)  # a step ending at (or before) midnight has no rest
+
+    def per_day(x: np.ndarray) -> np.ndarray:
+        return (np.bincount(day_a - first_day, weights=x * sec_a, minlength=n_days)
+                + np.bincount(day_b - first_day, weights=x * sec_b, minlength=n_days))
+
+    seconds = per_day(np.ones(n))
+    dish_s = per_day(total)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame({
+            "day": [str((pd.Timestamp((first_day + k) * DAY_NS, unit="ns")).date()) for k in range(n_days)],
+            "hours": seconds / 3600.0,
+            "steps": np.bincount(day_a - first_day, minlength=n_days),
+            "dish_hours": dish_s / 3600.0,
+            "online": per_day(online) / dish_s,
+        })
+        for how in by:
+            out[f"online_{how}"] = per_day(by[how]) / dish_s
+    starts = (first_day + np.arange(n_days)) * DAY_NS
+    events = read_contract(store).events
+    names = []
+    for a in starts:
+        b = a + DAY_NS
+        acting = [f"{e.name} ({e.type})" for e in events
+                  if e.start_ns < b and (e.end_ns is None or e.end_ns > a) and e.start_ns < cal.end_ns]
+        names.append("; ".join(acting))
+    out["events"] = names
+    return out[out["hours"] > 0].reset_index(drop=True)
+
+
+def event_spans(store: ResultStore) -> list[dict]:
+    """The run's events as {name, type, start_ns, end_ns} (end clipped to the calendar's end)."""
+    cal = calendar(store)
+    return [{"name": e.name, "type": e.type, "start_ns": int(e.start_ns),
+             "end_ns": int(min(e.end_ns, cal.end_ns)) if e.end_ns is not None else int(cal.end_ns)}
+            for e in read_contract(store).events]
