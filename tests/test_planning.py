@@ -231,3 +231,22 @@ def test_study_reports_render_offline(tmp_path):
     assert "https://" not in text.split("<script>", 1)[0]  # nothing fetched before plotly
     with pytest.raises(InputError, match="not a study folder"):
         write_study_report(tmp_path)
+
+
+def test_a_variant_on_the_shared_build_equals_its_own_build(tmp_path):
+    """Stage reuse: a variant that changes only events runs on the base's build (inputs, sites,
+    network, capacity and service models made once) and writes exactly what its own build writes."""
+    from leonet.sim.model import build_model, model_with_events
+
+    text = ONE_CELL.replace("capacity: {enabled: true, atmosphere: false,", "capacity: {enabled: true, atmosphere: true,")
+    base = scenario(text, tmp_path)
+    data = yaml.safe_load(textwrap.dedent(text))
+    data["events"] = [{"name": "cut", "type": "gateway_loss", "start_s": 0, "target": {"region": {"circle": {
+        "lat_deg": 50.0, "lon_deg": 20.0, "radius_km": 800}}}}]
+    variant = leonet.scenario_from_dict(data, base_dir=tmp_path)
+    own = leonet.run(variant, out_dir=tmp_path / "own")
+    shared = leonet.run(variant, out_dir=tmp_path / "shared", model=model_with_events(build_model(base), variant))
+    for table in ("dish_steps", "load_steps", "site_steps", "network_steps"):
+        assert own.store.read(table).equals(shared.store.read(table)), table
+    with pytest.raises(ValueError, match="more than their events"):
+        model_with_events(build_model(base), scenario(ONE_GATEWAY, tmp_path))

@@ -68,6 +68,32 @@ def scenario_for(base_data: dict, base_dir: str, variant: Variant):
                               overrides=dict(variant.overrides))
 
 
+#: Per process: the built base scenario of the study in hand (digest of its data -> model), so
+#: that variants which change only events share one build (inputs read, sites placed, network,
+#: capacity and service models made once per process, not once per variant).
+_BUILT: dict[str, object] = {}
+
+
+def _shared_model(base_data: dict, base_dir: str, sc):
+    """The variant's model, built from the process's shared base build when the variant changes
+    only events; None when it changes more (it is built on its own)."""
+    import hashlib
+
+    from ..sim.model import build_model, model_with_events, same_but_events
+
+    key = hashlib.sha256(json.dumps([base_data, base_dir], sort_keys=True, default=str).encode()).hexdigest()
+    base = _BUILT.get(key)
+    if base is None:
+        base_sc = scenario_for(base_data, base_dir, Variant("base"))
+        if not same_but_events(base_sc, sc):
+            return None
+        _BUILT.clear()  # one study at a time per process
+        base = _BUILT[key] = build_model(base_sc)
+    if not same_but_events(base.scenario, sc):
+        return None
+    return model_with_events(base, sc)
+
+
 def _run_one(base_data: dict, base_dir: str, variant: Variant, out_dir: str, groups: list[str] | None) -> dict:
     """Run one variant (or read it back when it is complete) and return its metrics."""
     from ..sim.runner import run
@@ -75,7 +101,7 @@ def _run_one(base_data: dict, base_dir: str, variant: Variant, out_dir: str, gro
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     sc = scenario_for(base_data, base_dir, variant)
-    run(sc, out_dir=out_dir, overwrite=True)
+    run(sc, out_dir=out_dir, overwrite=True, model=_shared_model(base_data, base_dir, sc))
     return region_metrics(out_dir, groups)
 
 

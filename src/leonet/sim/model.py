@@ -360,6 +360,40 @@ def build_masks(scenario: Scenario, sites: Sites) -> tuple[np.ndarray, np.ndarra
     return (np.array(masks) if masks else np.zeros((0, 360))), mask_of_site
 
 
+#: The parts of a built model that do not depend on a scenario's events (shared by its variants).
+_EVENT_FREE_PARTS = ("visibility", "network", "capacity", "service", "terrestrial")
+
+
+def same_but_events(a: Scenario, b: Scenario) -> bool:
+    """Whether two scenarios differ only in their events and name (their built models can share
+    everything but the timeline)."""
+    skip = {"events", "name", "description"}
+    return (a.model_dump(mode="json", exclude=skip) == b.model_dump(mode="json", exclude=skip))
+
+
+def model_with_events(base: SimulationModel, scenario: Scenario) -> SimulationModel:
+    """``base`` (a built model) for ``scenario``, which differs from ``base.scenario`` only in its
+    events: constellation, sites, visibility index, network, capacity and service model are
+    shared; the events are resolved (and checked) anew. Exactly what :func:`build_model` would
+    give, without reading and building the inputs again."""
+    import dataclasses
+
+    if not same_but_events(base.scenario, scenario):
+        raise ValueError("model_with_events: the scenarios differ in more than their events")
+    model = dataclasses.replace(base, scenario=scenario)
+    for name in _EVENT_FREE_PARTS:
+        if name in base.__dict__:
+            model.__dict__[name] = base.__dict__[name]
+    if scenario.network.enabled:
+        try:
+            model.timeline  # resolves the variant's events now, before anything is written
+        except InputError as err:
+            if err.source is not None:
+                raise
+            raise InputError(err.message, source=scenario.source, location=err.location) from None
+    return model
+
+
 def build_model(scenario: Scenario, max_memory_bytes: int | None = None, workers: int = 1) -> SimulationModel:
     """Read every input of ``scenario`` and build the arrays the simulation runs on.
 

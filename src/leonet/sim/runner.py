@@ -90,6 +90,7 @@ def run(
     baseline: bool = False,
     on_baseline: Callable[[], None] | None = None,
     max_memory_bytes: int | None = None,
+    model: SimulationModel | None = None,
 ) -> RunResult:
     """Run ``scenario`` and write its results to ``out_dir`` (default: the scenario's outputs.dir).
 
@@ -102,11 +103,16 @@ def run(
     :func:`leonet.results.compare.compare`.
     ``max_memory_bytes``: refuse a run whose estimated peak memory is larger
     (:mod:`leonet.sim.budget`; default 80 % of this machine's memory).
+    ``model``: the scenario already built (:func:`~leonet.sim.model.build_model`, or
+    :func:`~leonet.sim.model.model_with_events` for a variant that only changes events): its build
+    is skipped (planning studies share one build across their variants).
     """
     if workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}", location="--workers")
     base_sc = baseline_scenario(scenario) if baseline else None  # refuse before any work
-    result = _run_one(scenario, out_dir, overwrite, progress, workers, dask, max_memory_bytes)
+    if model is not None and model.scenario is not scenario:
+        raise ValueError("run(model=...) needs the model built for this very scenario")
+    result = _run_one(scenario, out_dir, overwrite, progress, workers, dask, max_memory_bytes, model)
     if base_sc is not None:
         if on_baseline is not None:
             on_baseline()
@@ -115,10 +121,11 @@ def run(
     return result
 
 
-def _run_one(scenario, out_dir, overwrite, progress, workers, dask, max_memory_bytes=None) -> RunResult:
+def _run_one(scenario, out_dir, overwrite, progress, workers, dask, max_memory_bytes=None, model=None) -> RunResult:
     t0 = time.perf_counter()
     # reads and checks every input, and the run's size, before anything is written
-    model = build_model(scenario, max_memory_bytes=max_memory_bytes, workers=1 if dask else workers)
+    if model is None:
+        model = build_model(scenario, max_memory_bytes=max_memory_bytes, workers=1 if dask else workers)
     store = ResultStore(out_dir if out_dir is not None else scenario.output_dir())
     bounds = chunk_bounds(len(model.t_ns), scenario.outputs.chunk_steps)
     names = table_names(scenario)
