@@ -151,6 +151,11 @@ def place_gateways(base, candidates: list[Candidate], add: int, study_dir, *, me
         result.values.append(float(per.loc[best, "value"]))
         result.rounds.append(per.reset_index())
         remaining.remove(pick)
+    rounds = pd.concat([r.assign(round=k + 1, picked=r["candidate"] == p.name)
+                        for k, (r, p) in enumerate(zip(result.rounds, result.picked))], ignore_index=True)
+    tmp = study / ".rounds.parquet.tmp"
+    rounds.to_parquet(tmp, index=False)
+    tmp.replace(study / "rounds.parquet")
     return result
 
 

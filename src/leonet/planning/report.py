@@ -118,6 +118,11 @@ def build_study_html(study_dir: str | Path) -> str:
         body, needs_geo = _contingency(study)
     elif kind == "sweep" and (study / "summary.parquet").exists():
         body = _sweep(study)
+    elif kind == "placement" and (study / "rounds.parquet").exists():
+        rounds = pd.read_parquet(study / "rounds.parquet")
+        body = ('<p class="note">Every candidate of every round (score: higher is better; the worst case over '
+                "N-1 with --robust); the picked site of each round is marked.</p>"
+                + _table(rounds, {"candidate"}))
     else:
         body = _variants(study)
     geo = ""
