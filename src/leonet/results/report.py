@@ -119,8 +119,9 @@ def _text_cell(value, col: str = "") -> str:
 
 def _ecdf(values: np.ndarray, max_points: int = CDF_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """Empirical CDF of the finite values, thinned to at most ``max_points`` points (float32)."""
-    v = np.asarray(values, dtype=np.float64)
-    v = np.sort(v[np.isfinite(v)])
+    v = np.asarray(values)
+    v = v[np.isfinite(v)] if v.dtype == np.float32 else v[np.isfinite(v)].astype(np.float64)  # a copy
+    v.sort()  # in place: float32 values (pair steps) keep their order, and half the memory
     n = len(v)
     if n == 0:
         return v.astype(np.float32), v.astype(np.float32)
@@ -551,11 +552,13 @@ def _pairs_section(run: _Run, plots: _Plots) -> str:
     import plotly.graph_objects as go
 
     pp = run.net.per_pair
-    p = run.store.read("pair_steps", columns=["rtt_ms"]).to_pandas()
-    rtt = p["rtt_ms"].to_numpy(dtype=np.float64)
-    unreachable = int((~np.isfinite(rtt)).sum())
+    # float32 as stored (19.8 M values for the paper workload): the CDF is float32 anyway, and the
+    # order of the values is the same, so the figure is unchanged at half the memory.
+    rtt = run.store.read("pair_steps", columns=["rtt_ms"]).column("rtt_ms").to_numpy()
+    unreachable, n_pair_steps = int((~np.isfinite(rtt)).sum()), len(rtt)
     fig = go.Figure()
     x, y = _ecdf(rtt)
+    del rtt
     fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="all pair-steps", line=dict(width=2.5, color=_colour(0))))
     x, y = _ecdf(pp["rtt_p50_ms"].to_numpy(dtype=np.float64))
     fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="median of each pair", line=dict(width=2, dash="dash",
@@ -569,8 +572,8 @@ def _pairs_section(run: _Run, plots: _Plots) -> str:
         + _num_cell(r.get("rtt_p95_ms"), 1, col="rtt_p95_ms") + _num_cell(r.get("hops_p50"), 0, col="hops_p50")
         + _num_cell(r["path_changes"], 0, col="path_changes") + "</tr>"
         for _, r in top.iterrows())
-    reach = (f"{unreachable:,} of {len(rtt):,} pair-steps had no route." if unreachable
-             else f"Every pair had a route at every one of the {len(rtt):,} pair-steps.")
+    reach = (f"{unreachable:,} of {n_pair_steps:,} pair-steps had no route." if unreachable
+             else f"Every pair had a route at every one of the {n_pair_steps:,} pair-steps.")
     return ('<p class="explain">Ground-station pairs follow Hypatia\'s semantics: a station links to every '
             'satellite in view, stations never relay, and routes are recomputed at every step. The RTT is '
             f'propagation only. {len(pp):,} pairs (each direction counts). {_esc(reach)}</p>'
