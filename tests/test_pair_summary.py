@@ -62,7 +62,10 @@ def random_pairs(rng, n_sites: int, n_steps: int, p_inf: float) -> pd.DataFrame:
 
 @pytest.mark.parametrize("budget", [1, 37, 10_000_000])
 @pytest.mark.parametrize("p_inf", [0.0, 0.3, 1.0])
-def test_streaming_equals_pandas(tmp_path, budget, p_inf):
+@pytest.mark.parametrize("lut", [True, False])
+def test_streaming_equals_pandas(tmp_path, monkeypatch, budget, p_inf, lut):
+    if not lut:
+        monkeypatch.setattr("leonet.results.pair_summary.LUT_MAX_ENTRIES", 0)
     rng = np.random.default_rng(7)
     frame = random_pairs(rng, 9, 23, p_inf)
     names = np.array([f"site-{i}" for i in range(9)], dtype=object)

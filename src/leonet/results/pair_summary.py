@@ -4,7 +4,8 @@
 for the Hypatia paper workload, which pandas needs about 2 GB to group. Here the counts (steps,
 steps with a finite RTT, path changes) are accumulated in one pass over the chunk files, and the
 exact percentiles in further passes over blocks of pairs, each block holding at most
-``budget_values`` values (RTT float32 and hops int16, with an int32 pair id each). Memory is then
+``budget_values`` values (RTT float32 and hops int16, each packed with its pair id into one uint64
+key, so one integer sort orders a block by pair, then by value). Memory is then
 bounded by the block budget and one chunk file, whatever the length of the run.
 
 The figures equal the pandas reference (``groupby(sort=False)`` then ``quantile``/``median``/
@@ -21,10 +22,16 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from .order_stats import sortable_keys, values_of_keys
+
 #: Largest number of values (RTT or hops) held at once while computing percentiles.
 BUDGET_VALUES = 6_000_000
 
 RTT_QUANTILES = (0.05, 0.5, 0.95)
+
+#: Sites x sites up to which pair keys map to pair numbers through a dense int32 table (64 MB);
+#: above it, a binary search over the sorted keys.
+LUT_MAX_ENTRIES = 1 << 24
 
 
 def group_quantiles(sorted_values: np.ndarray, counts: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
@@ -66,6 +73,11 @@ class _Keys:
         self.keys, self.stats, self.first = u, merged, first_all
 
 
+def _group_value_keys(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """uint64 keys sorting by pair id, then by value (float32-exact values: RTT, hops)."""
+    return (ids.astype(np.uint64) << np.uint64(32)) | sortable_keys(values.astype(np.float32)).astype(np.uint64)
+
+
 def _read(part: Path, columns: list[str]) -> dict[str, np.ndarray]:
     table = pq.read_table(part, columns=columns)
     return {c: table.column(c).to_numpy() for c in columns}
@@ -91,27 +103,32 @@ def pair_summary(parts: list[Path], n_sites: int, names: np.ndarray, budget_valu
     hops_q = np.full((n_pairs, 1), np.nan)
     # passes 2..: exact percentiles, a block of pairs (consecutive keys) at a time
     per_pair_values = n_rtt + n_hops
+    if n_sites * n_sites <= LUT_MAX_ENTRIES:  # a dense table key -> pair number
+        lut = np.full(n_sites * n_sites, -1, dtype=np.int32)
+        lut[seen.keys] = np.arange(n_pairs, dtype=np.int32)
+        pair_id = lut.__getitem__
+    else:
+        def pair_id(keys: np.ndarray) -> np.ndarray:
+            return np.searchsorted(seen.keys, keys)
     lo = 0
     while lo < n_pairs:
         total = np.cumsum(per_pair_values[lo:])
         hi = lo + max(1, int(np.searchsorted(total, budget_values, side="right")))
-        key_lo, key_hi = seen.keys[lo], seen.keys[hi - 1]
-        ids_r, vals_r, ids_h, vals_h = [], [], [], []
+        rtt_keys, hops_keys = [], []
         for part in parts:
             c = _read(part, ["src", "dst", "rtt_ms", "hops"])
-            key = c["src"].astype(np.int64) * n_sites + c["dst"]
-            inside = (key >= key_lo) & (key <= key_hi)
+            ids = pair_id(c["src"].astype(np.int64) * n_sites + c["dst"])
+            inside = (ids >= lo) & (ids < hi)
             ok = inside & np.isfinite(c["rtt_ms"])
-            ids_r.append(np.searchsorted(seen.keys, key[ok]).astype(np.int32))
-            vals_r.append(c["rtt_ms"][ok])
+            rtt_keys.append(_group_value_keys(ids[ok], c["rtt_ms"][ok]))
             ok = inside & (c["hops"] >= 0)
-            ids_h.append(np.searchsorted(seen.keys, key[ok]).astype(np.int32))
-            vals_h.append(c["hops"][ok])
-        for ids, vals, counts, qs, out in ((ids_r, vals_r, n_rtt, RTT_QUANTILES, rtt_q), (ids_h, vals_h, n_hops, (0.5,), hops_q)):
-            ids, vals = np.concatenate(ids), np.concatenate(vals)
-            order = np.lexsort((vals, ids))
-            out[lo:hi] = group_quantiles(vals[order], counts[lo:hi], qs)
-            del ids, vals, order
+            hops_keys.append(_group_value_keys(ids[ok], c["hops"][ok]))
+        for keys, counts, qs, out in ((rtt_keys, n_rtt, RTT_QUANTILES, rtt_q), (hops_keys, n_hops, (0.5,), hops_q)):
+            keys = np.concatenate(keys)
+            keys.sort()  # by pair, then by value: one integer sort
+            out[lo:hi] = group_quantiles(values_of_keys((keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)),
+                                         counts[lo:hi], qs)
+            del keys
         lo = hi
     order = np.argsort(seen.first, kind="stable")
     src, dst = np.divmod(seen.keys[order], n_sites)
