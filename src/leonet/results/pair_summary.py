@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 
 from .order_stats import sortable_keys, values_of_keys
 
-#: Largest number of values (RTT or hops) held at once while computing percentiles.
-BUDGET_VALUES = 6_000_000
+#: Largest number of values (RTT or hops) held at once while computing percentiles (8 bytes each).
+BUDGET_VALUES = 12_000_000
 
 RTT_QUANTILES = (0.05, 0.5, 0.95)
 
@@ -38,19 +38,24 @@ def group_quantiles(sorted_values: np.ndarray, counts: np.ndarray, qs: tuple[flo
     """(G, len(qs)) float64 quantiles of groups laid end to end in ``sorted_values`` (each group
     sorted ascending, ``counts[g]`` values long), by pandas' groupby rule (linear interpolation);
     NaN for an empty group."""
+    return _group_quantiles_at(lambda i: sorted_values[i].astype(np.float64), counts, qs)
+
+
+def _group_quantiles_at(value_at, counts: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
+    """:func:`group_quantiles` with the sorted values given as ``value_at(indices) -> float64``
+    (so that a block's values need not be decoded all at once)."""
     counts = np.asarray(counts, dtype=np.int64)
     starts = np.zeros(len(counts), dtype=np.int64)
     np.cumsum(counts[:-1], out=starts[1:])
     out = np.full((len(counts), len(qs)), np.nan)
     has = counts > 0
     n, s = counts[has], starts[has]
-    v = sorted_values.astype(np.float64, copy=False)
     for k, q in enumerate(qs):
         q_idx = q * (n - 1).astype(np.float64)
         idx = q_idx.astype(np.int64)  # truncation, as pandas' cast to int64
         frac = np.fmod(q_idx, 1.0)
-        val = v[s + idx]
-        nxt = v[s + np.minimum(idx + 1, n - 1)]
+        val = value_at(s + idx)
+        nxt = value_at(s + np.minimum(idx + 1, n - 1))
         out[has, k] = np.where(frac == 0.0, val, val + (nxt - val) * frac)
     return out
 
@@ -114,21 +119,30 @@ def pair_summary(parts: list[Path], n_sites: int, names: np.ndarray, budget_valu
     while lo < n_pairs:
         total = np.cumsum(per_pair_values[lo:])
         hi = lo + max(1, int(np.searchsorted(total, budget_values, side="right")))
-        rtt_keys, hops_keys = [], []
+        # one uint64 key per value, written in place into buffers of the block's exact size
+        rtt_keys = np.empty(int(n_rtt[lo:hi].sum()), dtype=np.uint64)
+        hops_keys = np.empty(int(n_hops[lo:hi].sum()), dtype=np.uint64)
+        at_r = at_h = 0
         for part in parts:
             c = _read(part, ["src", "dst", "rtt_ms", "hops"])
             ids = pair_id(c["src"].astype(np.int64) * n_sites + c["dst"])
             inside = (ids >= lo) & (ids < hi)
             ok = inside & np.isfinite(c["rtt_ms"])
-            rtt_keys.append(_group_value_keys(ids[ok], c["rtt_ms"][ok]))
+            k = _group_value_keys(ids[ok], c["rtt_ms"][ok])
+            rtt_keys[at_r: at_r + len(k)] = k
+            at_r += len(k)
             ok = inside & (c["hops"] >= 0)
-            hops_keys.append(_group_value_keys(ids[ok], c["hops"][ok]))
+            k = _group_value_keys(ids[ok], c["hops"][ok])
+            hops_keys[at_h: at_h + len(k)] = k
+            at_h += len(k)
+        if at_r != len(rtt_keys) or at_h != len(hops_keys):
+            raise RuntimeError("pair_steps changed while it was summarised")
         for keys, counts, qs, out in ((rtt_keys, n_rtt, RTT_QUANTILES, rtt_q), (hops_keys, n_hops, (0.5,), hops_q)):
-            keys = np.concatenate(keys)
-            keys.sort()  # by pair, then by value: one integer sort
-            out[lo:hi] = group_quantiles(values_of_keys((keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)),
-                                         counts[lo:hi], qs)
-            del keys
+            keys.sort()  # by pair, then by value: one integer sort, in place
+            out[lo:hi] = _group_quantiles_at(
+                lambda i, keys=keys: values_of_keys((keys[i] & np.uint64(0xFFFFFFFF)).astype(np.uint32)).astype(np.float64),
+                counts[lo:hi], qs)
+        del rtt_keys, hops_keys
         lo = hi
     order = np.argsort(seen.first, kind="stable")
     src, dst = np.divmod(seen.keys[order], n_sites)
