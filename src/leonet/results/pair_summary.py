@@ -4,8 +4,9 @@
 for the Hypatia paper workload, which pandas needs about 2 GB to group. Here the counts (steps,
 steps with a finite RTT, path changes) are accumulated in one pass over the chunk files, and the
 exact percentiles in further passes over blocks of pairs, each block holding at most
-``budget_values`` values (RTT float32 and hops int16, each packed with its pair id into one uint64
-key, so one integer sort orders a block by pair, then by value). Memory is then
+``budget_values`` RTT values (float32, each packed with its pair id into one uint64 key, so one
+integer sort orders a block by pair, then by value); hop counts, small integers, are counted per
+pair and value instead (a histogram gives their exact median). Memory is then
 bounded by the block budget and one chunk file, whatever the length of the run.
 
 The figures equal the pandas reference (``groupby(sort=False)`` then ``quantile``/``median``/
@@ -24,8 +25,8 @@ import pyarrow.parquet as pq
 
 from .order_stats import sortable_keys, values_of_keys
 
-#: Largest number of values (RTT or hops) held at once while computing percentiles (8 bytes each).
-BUDGET_VALUES = 12_000_000
+#: Largest number of RTT values held at once while computing percentiles (8 bytes each).
+BUDGET_VALUES = 6_000_000
 
 RTT_QUANTILES = (0.05, 0.5, 0.95)
 
@@ -83,6 +84,16 @@ def _group_value_keys(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
     return (ids.astype(np.uint64) << np.uint64(32)) | sortable_keys(values.astype(np.float32)).astype(np.uint64)
 
 
+def _value_at_rank(cum: np.ndarray, counts: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """float64 values at ``positions`` of the groups laid end to end in value order, each group
+    given by its cumulative histogram ``cum[g]`` over the values 0..V-1 (``counts[g]`` values)."""
+    starts = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    group = np.searchsorted(starts, positions, side="right") - 1
+    rank = positions - starts[group]
+    return (cum[group] <= rank[:, None]).sum(axis=1).astype(np.float64)
+
+
 def _read(part: Path, columns: list[str]) -> dict[str, np.ndarray]:
     table = pq.read_table(part, columns=columns)
     return {c: table.column(c).to_numpy() for c in columns}
@@ -93,7 +104,7 @@ def pair_summary(parts: list[Path], n_sites: int, names: np.ndarray, budget_valu
     of ``pair_steps`` (in chunk order): src, dst (names), availability, path_changes,
     rtt_p5_ms, rtt_p50_ms, rtt_p95_ms, hops_p50; one row per pair in order of first appearance."""
     seen = _Keys()
-    offset = 0
+    offset, max_hops = 0, -1
     for part in parts:  # pass 1: counts per pair
         c = _read(part, ["src", "dst", "rtt_ms", "hops", "path_changed"])
         key = c["src"].astype(np.int64) * n_sites + c["dst"]
@@ -101,13 +112,14 @@ def pair_summary(parts: list[Path], n_sites: int, names: np.ndarray, budget_valu
         cols = (np.ones(len(key), dtype=np.int64), np.isfinite(c["rtt_ms"]), c["path_changed"], c["hops"] >= 0)
         stats = np.stack([np.bincount(inv, weights=x, minlength=len(u)) for x in cols], axis=1).astype(np.int64)
         seen.add(u, stats, first + offset)
+        max_hops = max(max_hops, int(c["hops"].max(initial=-1)))
         offset += len(key)
     n_pairs = len(seen.keys)
     steps, n_rtt, changes, n_hops = seen.stats.T if n_pairs else (np.zeros(0, dtype=np.int64),) * 4
     rtt_q = np.full((n_pairs, len(RTT_QUANTILES)), np.nan)
     hops_q = np.full((n_pairs, 1), np.nan)
     # passes 2..: exact percentiles, a block of pairs (consecutive keys) at a time
-    per_pair_values = n_rtt + n_hops
+    per_pair_values = n_rtt
     if n_sites * n_sites <= LUT_MAX_ENTRIES:  # a dense table key -> pair number
         lut = np.full(n_sites * n_sites, -1, dtype=np.int32)
         lut[seen.keys] = np.arange(n_pairs, dtype=np.int32)
@@ -121,8 +133,8 @@ def pair_summary(parts: list[Path], n_sites: int, names: np.ndarray, budget_valu
         hi = lo + max(1, int(np.searchsorted(total, budget_values, side="right")))
         # one uint64 key per value, written in place into buffers of the block's exact size
         rtt_keys = np.empty(int(n_rtt[lo:hi].sum()), dtype=np.uint64)
-        hops_keys = np.empty(int(n_hops[lo:hi].sum()), dtype=np.uint64)
-        at_r = at_h = 0
+        hops_hist = np.zeros((hi - lo) * (max_hops + 1), dtype=np.int64)
+        at_r = 0
         for part in parts:
             c = _read(part, ["src", "dst", "rtt_ms", "hops"])
             ids = pair_id(c["src"].astype(np.int64) * n_sites + c["dst"])
@@ -132,17 +144,17 @@ def pair_summary(parts: list[Path], n_sites: int, names: np.ndarray, budget_valu
             rtt_keys[at_r: at_r + len(k)] = k
             at_r += len(k)
             ok = inside & (c["hops"] >= 0)
-            k = _group_value_keys(ids[ok], c["hops"][ok])
-            hops_keys[at_h: at_h + len(k)] = k
-            at_h += len(k)
-        if at_r != len(rtt_keys) or at_h != len(hops_keys):
+            hops_hist += np.bincount((ids[ok] - lo).astype(np.int64) * (max_hops + 1) + c["hops"][ok],
+                                     minlength=len(hops_hist))
+        if at_r != len(rtt_keys):
             raise RuntimeError("pair_steps changed while it was summarised")
-        for keys, counts, qs, out in ((rtt_keys, n_rtt, RTT_QUANTILES, rtt_q), (hops_keys, n_hops, (0.5,), hops_q)):
-            keys.sort()  # by pair, then by value: one integer sort, in place
-            out[lo:hi] = _group_quantiles_at(
-                lambda i, keys=keys: values_of_keys((keys[i] & np.uint64(0xFFFFFFFF)).astype(np.uint32)).astype(np.float64),
-                counts[lo:hi], qs)
-        del rtt_keys, hops_keys
+        rtt_keys.sort()  # by pair, then by value: one integer sort, in place
+        rtt_q[lo:hi] = _group_quantiles_at(
+            lambda i: values_of_keys((rtt_keys[i] & np.uint64(0xFFFFFFFF)).astype(np.uint32)).astype(np.float64),
+            n_rtt[lo:hi], RTT_QUANTILES)
+        cum = np.cumsum(hops_hist.reshape(hi - lo, max_hops + 1), axis=1)
+        hops_q[lo:hi] = _group_quantiles_at(lambda i: _value_at_rank(cum, n_hops[lo:hi], i), n_hops[lo:hi], (0.5,))
+        del rtt_keys, hops_hist, cum
         lo = hi
     order = np.argsort(seen.first, kind="stable")
     src, dst = np.divmod(seen.keys[order], n_sites)
