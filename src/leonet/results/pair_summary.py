@@ -25,8 +25,8 @@ import pyarrow.parquet as pq
 
 from .order_stats import sortable_keys, values_of_keys
 
-#: Largest number of RTT values held at once while computing percentiles (8 bytes each).
-BUDGET_VALUES = 6_000_000
+#: Largest number of RTT values held at once while computing percentiles (8 bytes each: 24 MB).
+BUDGET_VALUES = 3_000_000
 
 RTT_QUANTILES = (0.05, 0.5, 0.95)
 

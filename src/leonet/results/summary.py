@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..states import OUTAGE_STATES
+from ..memory import release_free_memory
 from .pair_summary import pair_summary
 from .store import ResultStore
 
@@ -188,6 +189,7 @@ def network_summary(store: ResultStore) -> NetworkSummary | None:
     per_pair = pd.DataFrame()
     if "pair_steps" in store.tables():  # chunk by chunk: 19.8 M rows for the paper workload
         per_pair = pair_summary(store.parts("pair_steps"), len(sites), name)
+        release_free_memory()  # the passes' read buffers: what follows (the report) starts lower
     out = NetworkSummary(per_dish=per_dish, per_pair=per_pair, states=states)
     object.__setattr__(out, "_groups", groups)
     object.__setattr__(out, "_loaded", _most_loaded(store, name))
