@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -49,10 +50,14 @@ def main() -> int:
         order = CONFIGS[rnd % len(CONFIGS):] + CONFIGS[:rnd % len(CONFIGS)]
         walls = {}
         for label, w, dask, cfg in order:
-            spec = {"task": "run", "scenario": scenario, "out_dir": str(work / "out"), "workers": w, "dask": dask}
+            out_dir = work / f"out-{rnd}-{w}-{dask}-{cfg is None}"  # fresh: the same folder would resume
+            spec = {"task": "run", "scenario": scenario, "out_dir": str(out_dir), "workers": w, "dask": dask}
             if cfg is not None:
                 spec["local_cluster_config"] = cfg
             r = bs.run_child(spec, work, label.replace(" ", "_").replace(",", ""))
+            shutil.rmtree(out_dir, ignore_errors=True)
+            if r["computed"] != r["chunks"]:
+                raise SystemExit(f"{label}: computed {r['computed']} of {r['chunks']} chunks (not a fresh run)")
             walls[label] = (r["wall_s"], bs.cpu_of(r), r["first_chunk_s"], bs.load())
             print(f"  round {rnd + 1}: {label}: {r['wall_s']:.1f} s wall, {bs.cpu_of(r):.1f} s CPU, first chunk at "
                   f"{r['first_chunk_s'] or float('nan'):.1f} s (load {walls[label][3]})", flush=True)
