@@ -208,6 +208,10 @@ def child_run(spec: dict) -> dict:
             parts["write_s"] += time.perf_counter() - t0
 
     runner.build_model, ResultStore.write_chunk_bytes = build, write
+    if "local_cluster_config" in spec:  # bench_scaleout: Dask's own defaults vs leonet's settings
+        import leonet.sim.executors as executors
+
+        executors.LOCAL_CLUSTER_CONFIG = spec["local_cluster_config"]
     scenario = _make_scenario(spec["scenario"])
     gc.collect()
     c0, t0 = time.process_time(), time.perf_counter()

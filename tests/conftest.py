@@ -53,3 +53,18 @@ def shared_run(tmp_path_factory) -> Callable[..., Path]:
         return folders[key]
 
     return get
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _leonet_cache_dir(tmp_path_factory):
+    """The on-disk caches (ITU-R attenuation tables) go to a folder of this test session, never
+    the user's ~/.cache/leonet."""
+    import os
+
+    old = os.environ.get("LEONET_CACHE_DIR")
+    os.environ["LEONET_CACHE_DIR"] = str(tmp_path_factory.mktemp("leonet-cache"))
+    yield
+    if old is None:
+        os.environ.pop("LEONET_CACHE_DIR", None)
+    else:
+        os.environ["LEONET_CACHE_DIR"] = old

@@ -110,17 +110,16 @@ def build_capacity_model(spec, dishes: Sites, min_elevation_deg: float | None) -
     atm_down = np.zeros((n_cells, len(grid)))
     atm_up = np.zeros((n_cells, len(grid)))
     if spec.atmosphere and n_cells:
-        from .linkbudget import atmospheric_attenuation_db
+        from .attenuation_cache import attenuation_table_db
 
         # One representative point per cell (its first dish): rain climate varies over hundreds
-        # of km, far more than a cell.
-        first = np.array([np.flatnonzero(cell == c)[0] for c in range(n_cells)])
-        lat = np.repeat(dishes.lat_deg[first], len(grid))
-        lon = np.repeat(dishes.lon_deg[first], len(grid))
-        el = np.tile(grid, n_cells)
+        # of km, far more than a cell. The tables depend only on places, frequency and elevations:
+        # computed once (1.9-5 ms per point through itur) and read from the on-disk cache after.
+        first = np.unique(cell, return_index=True)[1]
+        lat, lon = dishes.lat_deg[first], dishes.lon_deg[first]
         kw = dict(availability_pct=spec.availability_pct, dish_diameter_m=radio.user_terminal_dish_diameter_m)
-        atm_down = atmospheric_attenuation_db(lat, lon, el, radio.user_downlink_frequency_hz, **kw).reshape(n_cells, -1)
-        atm_up = atmospheric_attenuation_db(lat, lon, el, radio.user_uplink_frequency_hz, **kw).reshape(n_cells, -1)
+        atm_down = attenuation_table_db(lat, lon, grid, radio.user_downlink_frequency_hz, **kw)
+        atm_up = attenuation_table_db(lat, lon, grid, radio.user_uplink_frequency_hz, **kw)
     return CapacityModel(
         radio=radio, beams=beams, sat_down_bps=down_gbps * 1e9, sat_up_bps=up_gbps * 1e9,
         feeder_bps=spec.gateway_antenna_gbps * 1e9, isl_bps=spec.isl_gbps * 1e9, pop_bps=spec.pop_gbps * 1e9,

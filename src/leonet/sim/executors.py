@@ -159,6 +159,13 @@ def _run_pool(model_path: str, tasks: list[Task], workers: int, died: str) -> It
 
 # -- Dask -----------------------------------------------------------------------------------------
 
+#: Dask settings for ``--dask local`` (diagnostics that cost CPU and serve no one in a batch run).
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+}
+
+
 def run_dask(model: SimulationModel, tasks: list[Task], address: str, workers: int,
              connect_timeout_s: float = 10.0) -> Iterator[tuple[int, dict[str, bytes]]]:
     """Chunks on a Dask cluster: ``address`` is ``tcp://host:port`` or ``local`` (a LocalCluster
@@ -169,8 +176,14 @@ def run_dask(model: SimulationModel, tasks: list[Task], address: str, workers: i
         raise InputError("Dask is not installed; install it with: pip install 'leonet[dask]'", location="--dask") from None
     cluster = None
     if address == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+        import dask.config
+
+        # A local cluster shares this machine's cores with the run: no sampling profiler (every
+        # 10 ms in each worker by default) and no GIL monitor, which only cost CPU here. The
+        # nannies hand this configuration to the worker processes they start.
+        with dask.config.set(LOCAL_CLUSTER_CONFIG):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=40)
         target = cluster
     else:
         target = address

@@ -20,6 +20,7 @@ from ..results.atomic import WriteError
 from ..results.store import BASELINE_DIR, STEPS_TABLE, Manifest, ResultStore
 from ..scenario import Scenario
 from .contract import write_contract
+from ..memory import release_free_memory
 from .executors import execute
 from .model import SimulationModel, build_model
 
@@ -176,6 +177,7 @@ def _run_one(scenario, out_dir, overwrite, progress, workers, dask, max_memory_b
             if progress is not None:
                 progress(done_steps, total)
         store.write_manifest(store.manifest.model_copy(update={"completed": True}))
+    release_free_memory()  # the summary and report that usually follow start from a lower base
     return RunResult(store, model, time.perf_counter() - t0, computed, len(bounds), resumed, recomputed)
 
 

@@ -56,6 +56,10 @@ class TableRows:
             if sc.capacity.enabled:
                 self.schemas["load_steps"] = schemas.LOAD_STEPS
         self._parts: dict[str, dict[str, list[np.ndarray]]] = {name: {} for name in self.schemas}
+        # Path columns are kept per step as (offsets, values) without the -1 padding: a chunk of
+        # 50 steps x 9,900 pairs would otherwise hold 50 padded (M, L) matrices, then their
+        # padded concatenation (~250 MB for the Hypatia workload).
+        self._paths = {name: {f.name for f in schema if f.type == schemas.PATH} for name, schema in self.schemas.items()}
 
     def add(self, step: Step, dish_changed: np.ndarray | None, pair_changed: np.ndarray | None) -> None:
         """The rows of one output step."""
@@ -80,9 +84,9 @@ class TableRows:
         return out
 
     def _append(self, name: str, rows: dict[str, np.ndarray]) -> None:
-        parts = self._parts[name]
+        parts, paths = self._parts[name], self._paths[name]
         for column, values in rows.items():
-            parts.setdefault(column, []).append(values)
+            parts.setdefault(column, []).append(list_offsets_values(values) if column in paths else values)
 
 
 def site_rows(sky: Sky, n_sites: int) -> dict[str, np.ndarray]:
@@ -178,9 +182,7 @@ def build_table(schema: pa.Schema, parts: dict[str, list[np.ndarray]]) -> pa.Tab
 
 def _column(field: pa.Field, parts: list[np.ndarray]) -> pa.Array:
     if field.type == schemas.PATH:
-        width = max((p.shape[1] for p in parts), default=0)
-        padded = [np.pad(p, ((0, 0), (0, width - p.shape[1])), constant_values=-1) for p in parts]
-        return _list_column(np.concatenate(padded) if padded else np.zeros((0, 0), dtype=np.int32))
+        return _list_column(parts)
     if field.type == schemas.TIME:
         data = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         return pa.array(data.astype(np.int64), type=pa.int64()).cast(schemas.TIME)
@@ -192,7 +194,14 @@ def _column(field: pa.Field, parts: list[np.ndarray]) -> pa.Array:
     return pa.array(np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype))
 
 
-def _list_column(matrix: np.ndarray) -> pa.Array:
-    """(M, L) int32 padded with -1 -> pyarrow list<int32> without the padding (compiled walk)."""
-    offsets, values = list_offsets_values(matrix)
+def _list_column(parts: list) -> pa.Array:
+    """pyarrow list<int32> from a column's parts: per step either an (M, L) int32 matrix padded
+    with -1 or its (offsets, values) from :func:`list_offsets_values` (the padding dropped)."""
+    pieces = [p if isinstance(p, tuple) else list_offsets_values(p) for p in parts]
+    if not pieces:
+        return pa.ListArray.from_arrays(pa.array(np.zeros(1, dtype=np.int32)), pa.array(np.zeros(0, dtype=np.int32)))
+    lengths = np.concatenate([np.diff(o) for o, _ in pieces])
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    values = np.concatenate([v for _, v in pieces]).astype(np.int32, copy=False)
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values))
