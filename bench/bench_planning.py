@@ -77,8 +77,15 @@ def main() -> None:
 
     import pyarrow.parquet as pq
 
-    same = all(pq.read_table(work / "independent" / folder_name(v.name) / "dish_steps").equals(
-        pq.read_table(work / "study1" / "variants" / folder_name(v.name) / "dish_steps")) for v in variants)
+    differ = []
+    for v in variants:
+        # pandas' equals counts NaN == NaN (Arrow's does not): same values, same places
+        a = pq.read_table(work / "independent" / folder_name(v.name) / "dish_steps").to_pandas()
+        b = pq.read_table(work / "study1" / "variants" / folder_name(v.name) / "dish_steps").to_pandas()
+        cols = [c for c in a.columns if not a[c].equals(b[c])]
+        if cols:
+            differ.append(f"{v.name}: {', '.join(cols)}")
+    same = not differ
     ref = rows[0][1]
     print(f"N-1 over {len(variants) - 1} gateways of ukraine-2022 ({args.duration:g} s at {args.step:g} s steps), "
           f"{len(variants)} variants; CPU: {cpu_model()}, {os.cpu_count()} cores; load {os.getloadavg()[0]:.1f}")
@@ -87,9 +94,12 @@ def main() -> None:
     for name, w, c in rows:
         print(f"| {name} | {w:.1f} | {c:.1f} | {ref / w:.2f}x |")
     print(f"dish_steps identical between the independent runs and the study: {same}")
-    shutil.rmtree(work, ignore_errors=True)
+    for line in differ:
+        print(f"  differs: {line}")
     if not same:
+        print(f"  (kept {work})")
         raise SystemExit(1)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import pandas as pd
 from ..states import OUTAGE_STATES
 from ..memory import release_free_memory
 from .pair_summary import pair_summary
+from .calendar import calendar
 from .store import ResultStore
 
 
@@ -56,6 +57,14 @@ def _gaps(zero: np.ndarray) -> tuple[int, int]:
     return len(starts), int((stops - starts).max())
 
 
+def _longest_gap_s(zero: np.ndarray, durations_s: np.ndarray) -> float:
+    """The longest run of True in ``zero`` (T,), in seconds (each step weighs its duration)."""
+    if not zero.any():
+        return 0.0
+    run_id = np.cumsum(~zero)  # steps of one run of True share an id
+    return float(np.bincount(run_id[zero], weights=durations_s[zero]).max())
+
+
 def site_weights(store: ResultStore) -> np.ndarray:
     """(S,) how many identical dishes each site stands for (``dishes_per_site``; 1 otherwise)."""
     table = store.read("sites")
@@ -72,7 +81,11 @@ def coverage_summary(store: ResultStore) -> CoverageSummary:
     steps = steps.sort_values(["site", "t"], kind="stable")
     nv = steps["n_visible"].to_numpy().reshape(n_sites, -1) if n_sites else np.zeros((0, 0), dtype=np.int16)
     step_s = manifest.step_s
+    cal = calendar(store)
     gaps = [_gaps(row == 0) for row in nv]
+    if not cal.uniform and nv.size:  # the longest gap in seconds, from each step's duration
+        durations = cal.durations_s[: nv.shape[1]]
+        gaps = [(g[0], _longest_gap_s(row == 0, durations) / step_s) for g, row in zip(gaps, nv)]
     per_site = sites.assign(
         visible_min=nv.min(axis=1) if nv.size else 0,
         visible_median=np.median(nv, axis=1) if nv.size else 0.0,
@@ -138,7 +151,7 @@ def network_summary(store: ResultStore) -> NetworkSummary | None:
     name = sites["name"].to_numpy()
     dish_table = store.read("dish_steps")
     cap_cols = [c for c in ("downlink_bps", "uplink_bps", "demand_down_bps", "speedtest_down_bps") if c in dish_table.column_names]
-    d = dish_table.select(["site", "state", "rtt_ms", "gateway", "pop", "path_changed", *cap_cols]).to_pandas()
+    d = dish_table.select(["t", "site", "state", "rtt_ms", "gateway", "pop", "path_changed", *cap_cols]).to_pandas()
     states = tuple(str(s) for s in d["state"].cat.categories) if hasattr(d["state"], "cat") else ()
     d["state"] = d["state"].astype(str)
     d["connected"] = ~d["state"].isin(OUTAGE_STATES)  # CONGESTED is online (leonet.states)
@@ -146,6 +159,10 @@ def network_summary(store: ResultStore) -> NetworkSummary | None:
     d["group"] = np.where(grp == "", "dish", grp)
     # A site may stand for many identical dishes: availability counts dishes, not sites.
     d["w"] = site_weights(store)[d["site"].to_numpy()] if len(d) else np.zeros(0)
+    cal = calendar(store)
+    if not cal.uniform and len(d):  # a windowed calendar: each step weighs the time it stands for
+        d["w"] = d["w"] * cal.weight_of(d["t"].astype("int64").to_numpy())
+    d = d.drop(columns=["t"])
     d["w_connected"] = d["w"] * d["connected"]
 
     def service(keys: list[str]) -> pd.DataFrame:
