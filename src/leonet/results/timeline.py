@@ -14,8 +14,10 @@ Columns of :func:`daily_table`:
     dish_hours          dish-weighted hours (dishes x hours)
     online              share of dish-time online by satellite (a state that is not an outage)
     online_both, online_satellite, online_ground, online_none
-                        shares of dish-time by what users were online (``dish_steps.online_by``;
-                        only when the run has that column); they sum to 1
+                        shares of dish-time by what users were online; they sum to 1. From
+                        ``dish_steps.ground_level`` (the share of a site's users with ground
+                        internet) where the run has it, so an ISP outage counts its customers;
+                        from ``online_by`` (the site's majority) in older runs
     events              the events acting that day ("name (type)", separated by "; ")
 """
 
@@ -60,7 +62,8 @@ def daily_table(store: ResultStore) -> pd.DataFrame:
         return pd.DataFrame()
     cal = calendar(store)
     table = store.read("dish_steps")
-    cols = ["t", "site", "state"] + (["online_by"] if "online_by" in table.column_names else [])
+    cols = (["t", "site", "state"] + (["online_by"] if "online_by" in table.column_names else [])
+            + (["ground_level"] if "ground_level" in table.column_names else []))
     d = table.select(cols).to_pandas()
     if d.empty:
         return pd.DataFrame()
@@ -72,7 +75,15 @@ def daily_table(store: ResultStore) -> pd.DataFrame:
     total = np.bincount(step, weights=w, minlength=n)
     online = np.bincount(step, weights=w * ~d["state"].astype(str).isin(OUTAGE_STATES).to_numpy(), minlength=n)
     by = {}
-    if "online_by" in d:
+    if "ground_level" in d:
+        # the share of each site's users with ground internet (an ISP outage takes its customers,
+        # not the city): by what users are online, in expectation over the site's users
+        sat = ~d["state"].astype(str).isin(OUTAGE_STATES).to_numpy()
+        level = d["ground_level"].to_numpy(dtype=np.float64)
+        shares = {"both": sat * level, "satellite": sat * (1 - level), "ground": ~sat * level,
+                  "none": ~sat * (1 - level)}
+        by = {how: np.bincount(step, weights=w * shares[how], minlength=n) for how in ONLINE_BY}
+    elif "online_by" in d:
         ob = d["online_by"].astype(str).to_numpy()
         by = {how: np.bincount(step, weights=w * (ob == how), minlength=n) for how in ONLINE_BY}
     ends = np.r_[cal.times_ns[1:], np.int64(cal.end_ns)]
