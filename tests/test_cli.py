@@ -18,8 +18,8 @@ def test_shortened_default_run(tmp_path):
     out = tmp_path / "res"
     r = cli("run", "--duration", "20", "--step", "2", "--out", str(out), "--quiet")
     assert r.returncode == 0, r.stderr
-    # The default is ukraine-2022: ~2,000 satellites, 90 dish sites standing for 5,000 dishes.
-    assert "1,980 satellites" in r.stdout and "Kyiv" in r.stdout and "Coverage gaps" in r.stdout
+    # The default is ukraine-2022: the real sky of 23 Feb 2022 (1,600 satellites), 62 dish sites.
+    assert "1,600 satellites" in r.stdout and "Kyiv" in r.stdout and "Coverage gaps" in r.stdout
     assert "Resilience per dish group" in r.stdout and "Throughput per dish group" in r.stdout
     assert (out / "report.html").exists()
     steps = pd.read_parquet(out / "site_steps")

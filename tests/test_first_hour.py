@@ -51,7 +51,8 @@ def test_script_without_main_guard_fails_fast_with_a_message(tmp_path):
     script = tmp_path / "noguard.py"
     script.write_text(textwrap.dedent(f"""
         import leonet
-        scenario = leonet.load_scenario("ukraine-2022", overrides={{"time.duration_s": 60, "outputs.chunk_steps": 2}})
+        scenario = leonet.load_scenario("ukraine-2022", overrides={{"time.duration_s": 60, "time.step_s": 10,
+                                                                   "outputs.chunk_steps": 2}})
         leonet.run(scenario, out_dir="{tmp_path / 'demo'}", workers=2)
     """))
     t0 = time.perf_counter()

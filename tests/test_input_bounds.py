@@ -314,7 +314,7 @@ def test_preset_name_wins_over_a_folder_of_that_name(tmp_path, monkeypatch):
     assert load_scenario("ukraine-2022").name == "ukraine-2022"
     err = _error(load_scenario, "./ukraine-2022")  # looks like a path: the folder is meant
     assert "is a folder" in str(err)
-    err = _error(load_scenario, "ukraine-2023")
+    err = _error(load_scenario, "ukrain-2022")
     assert "did you mean 'ukraine-2022'" in str(err)
 
 

@@ -85,19 +85,21 @@ def test_kill_9_then_resume(tmp_path):
 
 
 def test_full_disk_keeps_finished_chunks(tmp_path, monkeypatch, reference):
-    real = store_mod._atomic_write_bytes
+    from leonet.results import atomic
+
+    real = atomic.write_bytes
     calls = {"n": 0}
 
-    def failing(path, data):
-        if "part-000002" in path.name:
+    def failing(path, data, *args, **kwargs):
+        if "part-000002" in Path(path).name:
             calls["n"] += 1
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(path, data)
+            raise atomic.write_error(Path(path), OSError(errno.ENOSPC, "No space left on device"))
+        real(path, data, *args, **kwargs)
 
-    monkeypatch.setattr(store_mod, "_atomic_write_bytes", failing)
+    monkeypatch.setattr(atomic, "write_bytes", failing)
     with pytest.raises(LeonetError) as e:
         leonet.run(leonet.load_scenario("ukraine-gen1", overrides=OVERRIDES), out_dir=tmp_path)
-    assert "No space left" in str(e.value) and "kept" in str(e.value)
+    assert "disk is full" in str(e.value) and "kept" in str(e.value)
     assert (tmp_path / "site_steps" / "part-000001.parquet").exists()
     monkeypatch.setattr(store_mod, "_atomic_write_bytes", real)
     result = leonet.run(leonet.load_scenario("ukraine-gen1", overrides=OVERRIDES), out_dir=tmp_path)

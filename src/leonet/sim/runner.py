@@ -110,6 +110,10 @@ def run(
     """
     if workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}", location="--workers")
+    if workers > 1 or dask:
+        from .executors import _refuse_inside_worker_start
+
+        _refuse_inside_worker_start()  # before the folder lock: say what is wrong, not "busy"
     base_sc = baseline_scenario(scenario) if baseline else None  # refuse before any work
     if model is not None and model.scenario is not scenario:
         raise ValueError("run(model=...) needs the model built for this very scenario")
