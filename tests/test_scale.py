@@ -101,7 +101,7 @@ def test_full_disk_keeps_finished_chunks(tmp_path, monkeypatch, reference):
         leonet.run(leonet.load_scenario("ukraine-gen1", overrides=OVERRIDES), out_dir=tmp_path)
     assert "disk is full" in str(e.value) and "kept" in str(e.value)
     assert (tmp_path / "site_steps" / "part-000001.parquet").exists()
-    monkeypatch.setattr(store_mod, "_atomic_write_bytes", real)
+    monkeypatch.setattr(atomic, "write_bytes", real)
     result = leonet.run(leonet.load_scenario("ukraine-gen1", overrides=OVERRIDES), out_dir=tmp_path)
     assert result.resumed and result.chunks_computed == result.chunks_total - 2
     assert parquet_files(tmp_path) == reference
