@@ -61,24 +61,21 @@ class ProviderTable:
 
     def provider_index(self, names, location: str) -> np.ndarray:
         """Indices of provider names; unknown names raise InputError with suggestions."""
-        out = []
-        for name in names:
-            if name not in self.providers:
-                hint = difflib.get_close_matches(name, self.providers, n=3)
-                did = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
-                raise InputError(f"unknown provider {name!r} in {self.source}{did} (providers: {', '.join(self.providers)})",
-                                 location=location)
-            out.append(self.providers.index(name))
-        return np.array(out, dtype=np.int64)
+        return self._index(names, self.providers, "provider", location)
 
     def city_index(self, names, location: str) -> np.ndarray:
+        """Indices of city names; unknown names raise InputError with suggestions."""
+        return self._index(names, self.cities, "city", location)
+
+    def _index(self, names, known: tuple[str, ...], what: str, location: str) -> np.ndarray:
         out = []
         for name in names:
-            if name not in self.cities:
-                hint = difflib.get_close_matches(name, self.cities, n=3)
+            if name not in known:
+                hint = difflib.get_close_matches(name, known, n=3)
                 did = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
-                raise InputError(f"unknown city {name!r} in {self.source}{did}", location=location)
-            out.append(self.cities.index(name))
+                raise InputError(f"unknown {what} {name!r} in {self.source}{did} ({what} names: {', '.join(known[:30])})",
+                                 location=location)
+            out.append(known.index(name))
         return np.array(out, dtype=np.int64)
 
 

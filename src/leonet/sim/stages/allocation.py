@@ -84,6 +84,19 @@ def interference_to_noise_db(model: SimulationModel, sky: Sky, routes: DishRoute
     return i_n_down, i_n_up
 
 
+def _radio(model: SimulationModel, sky: Sky, routes: DishRoutes):
+    """Per dish (D,): the events' demand factor; SINR (dB) and spectral efficiency (bit/s/Hz) down
+    and up under any jamming; whether both links close; whether a connected dish is jammed."""
+    net, cm = model.network, model.capacity
+    factor = sky.events.demand_factor[net.dish_sites] if sky.events is not None else np.ones(len(net.dish_sites))
+    i_n_down, i_n_up = interference_to_noise_db(model, sky, routes)
+    radio = link_efficiency(cm, cm.dish_cell, np.nan_to_num(routes.elevation_deg, nan=90.0),
+                            np.nan_to_num(routes.range_m, nan=1e6), i_n_down, i_n_up)
+    link_ok = (radio[1] > 0) & (radio[3] > 0)
+    jammed = routes.connected & ~link_ok & (np.isfinite(i_n_down) | np.isfinite(i_n_up))
+    return factor, radio, link_ok, jammed
+
+
 def allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Allocation:
     """Max-min fair rates of the connected dishes whose radio link closes, down and up."""
     if model.service is not None:
@@ -91,13 +104,7 @@ def allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Allocation
     net, cm = model.network, model.capacity
     n_d = len(net.dish_sites)
     connected = routes.connected
-    factor = sky.events.demand_factor[net.dish_sites] if sky.events is not None else np.ones(n_d)
-    i_n_down, i_n_up = interference_to_noise_db(model, sky, routes)
-    sinr_down, eta_down, sinr_up, eta_up = link_efficiency(
-        cm, cm.dish_cell, np.nan_to_num(routes.elevation_deg, nan=90.0), np.nan_to_num(routes.range_m, nan=1e6),
-        i_n_down, i_n_up)
-    link_ok = (eta_down > 0) & (eta_up > 0)
-    jammed = connected & ~link_ok & (np.isfinite(i_n_down) | np.isfinite(i_n_up))
+    factor, (sinr_down, eta_down, sinr_up, eta_up), link_ok, jammed = _radio(model, sky, routes)
     demand_down = cm.demand_down_bps * cm.activity * factor
     demand_up = cm.demand_up_bps * cm.activity * factor
     flows = np.flatnonzero(connected & link_ok)
@@ -141,18 +148,12 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
       (:func:`leonet.service.traffic.speed_test_bps`).
     """
     from ...service import background as bgm
-    from ...service.traffic import demand_bps, on_probability, speed_test_bps
+    from ...service.traffic import demand_bps, on_probability
 
     net, cm, svc = model.network, model.capacity, model.service
     n_d = len(net.dish_sites)
     connected = routes.connected
-    factor = sky.events.demand_factor[net.dish_sites] if sky.events is not None else np.ones(n_d)
-    i_n_down, i_n_up = interference_to_noise_db(model, sky, routes)
-    sinr_down, eta_down, sinr_up, eta_up = link_efficiency(
-        cm, cm.dish_cell, np.nan_to_num(routes.elevation_deg, nan=90.0), np.nan_to_num(routes.range_m, nan=1e6),
-        i_n_down, i_n_up)
-    link_ok = (eta_down > 0) & (eta_up > 0)
-    jammed = connected & ~link_ok & (np.isfinite(i_n_down) | np.isfinite(i_n_up))
+    factor, (sinr_down, eta_down, sinr_up, eta_up), link_ok, jammed = _radio(model, sky, routes)
     ids = np.arange(n_d, dtype=np.int64)
     # a backhaul dish carries the on/off traffic of the users behind it through one terminal
     backhaul = svc.users_per_dish > 1
@@ -168,7 +169,6 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
     if len(flows):
         serving = routes.serving[flows].astype(np.int64)
         cell = cm.dish_cell[flows]
-        n_sats = len(model.constellation)
         sat_down, sat_up = svc.sat_down_bps.copy(), svc.sat_up_bps.copy()
         bg_flows_down, bg_flows_up, extra_cells = None, None, None
         if svc.grid is not None:
