@@ -147,8 +147,7 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
     - speed test: one dish of each site probes at its kit cap alongside the flows active now
       (:func:`leonet.service.traffic.speed_test_bps`).
     """
-    from ...service import background as bgm
-    from ...service.traffic import demand_bps, on_probability
+    from ...service.traffic import demand_bps
 
     net, cm, svc = model.network, model.capacity, model.service
     n_d = len(net.dish_sites)
@@ -169,25 +168,8 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
     if len(flows):
         serving = routes.serving[flows].astype(np.int64)
         cell = cm.dish_cell[flows]
-        sat_down, sat_up = svc.sat_down_bps.copy(), svc.sat_up_bps.copy()
-        bg_flows_down, bg_flows_up, extra_cells = None, None, None
-        if svc.grid is not None:
-            cell_area = (model.scenario.capacity.cell_size_km * 1e3) ** 2
-            load, extra_cells = bgm.satellite_background_near(svc.grid, sky.sat_ecef_m, serving, svc.min_elevation_deg,
-                                                              sky.t_ns, svc.busy_down_bps, cell_area, svc.traffic.diurnal,
-                                                              weight=svc.sat_down_bps, cell_weight=svc.sat_beams)
-            if model.scenario.service.background.beam_hopping == "demand":
-                extra_cells = None   # beams follow demand: only the satellite's capacity is shared
-            sat_down = bgm.residual_capacity_bps(sat_down, load)
-            sat_up = bgm.residual_capacity_bps(sat_up, load * (svc.busy_up_bps / max(svc.busy_down_bps, 1e-9)))
-            bg_sat[flows] = load[serving]
-            # background subscribers active in each flow's cell, spread over the flows of that cell
-            active = svc.cell_background[flows] * on_probability(svc.lon_deg[flows], sky.t_ns, svc.traffic)
-            _, cell_inv, in_cell = np.unique(cell, return_inverse=True, return_counts=True)
-            share = active / in_cell[cell_inv.reshape(-1)]
-            on_share = max(svc.traffic.busy_hour_on_share, 1e-9)
-            bg_flows_down = (share, np.full(len(flows), svc.busy_down_bps / on_share))
-            bg_flows_up = (share, np.full(len(flows), svc.busy_up_bps / on_share))
+        sat_down, sat_up, bg_load, extra_cells, bg_flows_down, bg_flows_up = _background(model, sky, flows, serving, cell)
+        bg_sat[flows] = bg_load
         common = dict(serving=serving, cell=cell, path=routes.path[flows], isl_hops=routes.isl_hops[flows].astype(np.int64),
                       gateway=routes.gateway[flows].astype(np.int64), pop=routes.pop[flows].astype(np.int64),
                       model=cm, multiplicity=per[flows].astype(float), extra_cells_per_sat=extra_cells,
@@ -202,8 +184,7 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
         speed_down[flows] = _probe(rd, per[flows], svc.cap_down_bps[flows])
         speed_up[flows] = _probe(ru, per[flows], svc.cap_up_bps[flows])
         directions = (rd, ru)
-    served = np.zeros(n_d, dtype=bool)
-    served[flows] = True
+    served = np.isin(np.arange(n_d), flows)
     return Allocation(
         demand_down, demand_up, down, up_r, speed_down, speed_up,
         unmet_down_bps=np.where(served, demand_down - down, demand_down), bottleneck=bottleneck,
@@ -211,6 +192,36 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
         link_ok=link_ok, jammed=jammed, no_budget=connected & ~link_ok & ~jammed, directions=directions,
         dishes_on=n_on.astype(np.int64), background_down_bps=bg_sat,
     )
+
+
+def _background(model: SimulationModel, sky: Sky, flows: np.ndarray, serving: np.ndarray, cell: np.ndarray):
+    """The background subscribers' share of the satellites and cells the flows use: each
+    satellite's user capacity left down and up (N,) bps, the load offered to each flow's satellite
+    (F,) bps, the background cells each satellite's beams hop over (None: beams follow demand),
+    and the background flows competing in each flow's own cell (down, up: (share, rate) or None)."""
+    from ...service import background as bgm
+    from ...service.traffic import on_probability
+
+    svc = model.service
+    sat_down, sat_up = svc.sat_down_bps.copy(), svc.sat_up_bps.copy()
+    if svc.grid is None:
+        return sat_down, sat_up, np.zeros(len(flows)), None, None, None
+    cell_area = (model.scenario.capacity.cell_size_km * 1e3) ** 2
+    load, extra_cells = bgm.satellite_background_near(svc.grid, sky.sat_ecef_m, serving, svc.min_elevation_deg,
+                                                      sky.t_ns, svc.busy_down_bps, cell_area, svc.traffic.diurnal,
+                                                      weight=svc.sat_down_bps, cell_weight=svc.sat_beams)
+    if model.scenario.service.background.beam_hopping == "demand":
+        extra_cells = None   # beams follow demand: only the satellite's capacity is shared
+    sat_down = bgm.residual_capacity_bps(sat_down, load)
+    sat_up = bgm.residual_capacity_bps(sat_up, load * (svc.busy_up_bps / max(svc.busy_down_bps, 1e-9)))
+    # background subscribers active in each flow's cell, spread over the flows of that cell
+    active = svc.cell_background[flows] * on_probability(svc.lon_deg[flows], sky.t_ns, svc.traffic)
+    _, cell_inv, in_cell = np.unique(cell, return_inverse=True, return_counts=True)
+    share = active / in_cell[cell_inv.reshape(-1)]
+    on_share = max(svc.traffic.busy_hour_on_share, 1e-9)
+    bg_down = (share, np.full(len(flows), svc.busy_down_bps / on_share))
+    bg_up = (share, np.full(len(flows), svc.busy_up_bps / on_share))
+    return sat_down, sat_up, load[serving], extra_cells, bg_down, bg_up
 
 
 def _probe(r: DirectionResult, per_flow_dishes: np.ndarray, cap_bps: np.ndarray) -> np.ndarray:
