@@ -565,6 +565,12 @@ def export_hypatia(
             f"{isl_drops} (ISL, step) pairs were unusable in leonet (below the grazing height, beyond "
             "the maximum ISL range or a failed satellite) and are not used by the forwarding state; "
             "ns-3 still creates every link in isls.txt (Hypatia assumes ISLs are always up)")
+    frame = model.constellation.frame
+    if frame.earth_rotation != "utc" or frame.polar_motion:
+        warnings.append(
+            "this scenario turns the Earth on UT1 (leonet's default); Hypatia's satgenpy and ns-3 turn it on "
+            "UTC, so its positions differ by |UT1-UTC| x ~505 m/s: set frames: {earth_rotation: utc} to "
+            "reproduce a Hypatia study exactly")
     return ExportSummary(
         out_dir=out, dynamic_state_dir=dyn, files_written=files, steps=n_steps, step_ns=step_ns,
         n_satellites=n, n_stations=g, n_isls=len(layout.isls), fstate_entries=entries_total,
