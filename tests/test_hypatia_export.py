@@ -417,3 +417,13 @@ def test_bad_arguments(model, tmp_path):
         export_hypatia(model, tmp_path, gsl_bandwidth=0)
     with pytest.raises(ValueError, match="workers"):
         export_hypatia(model, tmp_path, workers=0)
+
+
+def test_an_export_on_ut1_warns_that_hypatia_turns_the_earth_on_utc(tmp_path, export):
+    _, summary, _ = export
+    assert not any("UT1" in w for w in summary.warnings)  # the UTC export: no warning
+    data = scenario_dict(time={"start": "2000-01-01T00:00:00Z", "duration_s": 0.2, "step_s": 0.1})
+    data.pop("frames")
+    model = leonet.build_model(leonet.scenario_from_dict(data))
+    out = export_hypatia(model, tmp_path / "ut1")
+    assert any("UT1" in w and "earth_rotation: utc" in w for w in out.warnings)
