@@ -31,6 +31,8 @@ CASES: dict[str, dict] = {
                      "outputs.visibility_pairs": True},
     "us-rural-gen1": {"time.duration_s": 60, "outputs.chunk_steps": 5},
     "hypatia-starlink": {"time.duration_s": 0.5, "outputs.chunk_steps": 3},
+    "ukraine-2022-year": {"time.duration_s": 86400, "outputs.chunk_steps": 4},
+    "ukraine-2024": {"time.duration_s": 30, "outputs.chunk_steps": 2},
 }
 
 
