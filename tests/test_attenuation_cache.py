@@ -28,6 +28,7 @@ def reference() -> np.ndarray:
     return atmospheric_attenuation_db(lat, lon, el, 11.7e9, availability_pct=99.5, dish_diameter_m=0.5).reshape(len(LAT), -1)
 
 
+@pytest.mark.slow
 def test_miss_then_hit_equal_fresh(cache, monkeypatch):
     fresh = ac.attenuation_table_db(*ARGS)
     assert np.array_equal(fresh, reference())

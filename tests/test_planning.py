@@ -73,6 +73,7 @@ def test_targets_parse_and_fail_clearly():
             parse_target(bad)
 
 
+@pytest.mark.slow
 def test_region_with_one_gateway_ranks_it_first(tmp_path):
     base = scenario(ONE_GATEWAY, tmp_path)
     names = [e.name for e in elements_of(base, "gateways")]
@@ -87,6 +88,7 @@ def test_region_with_one_gateway_ranks_it_first(tmp_path):
     pd.testing.assert_frame_equal(again, ranked)
 
 
+@pytest.mark.slow
 def test_n2_pairs_the_worst(tmp_path):
     base = scenario(ONE_GATEWAY, tmp_path)
     ranked = contingency(base, "gateways", tmp_path / "n2", n2=2)
@@ -117,6 +119,7 @@ def test_bad_studies_are_refused(tmp_path):
         elements_of(base, "antennae")
 
 
+@pytest.mark.slow
 def test_single_cell_capacity_limit_is_beam_capacity_over_demand(tmp_path):
     base = scenario(ONE_CELL, tmp_path)
     # The beam's capacity at this instant, read from a run that does not fill it.
@@ -221,6 +224,7 @@ def test_variants_on_a_dask_local_cluster_equal_serial(tmp_path):
     pd.testing.assert_frame_equal(serial[cols], on_dask[cols].set_index("variant").loc[serial["variant"]].reset_index())
 
 
+@pytest.mark.slow
 def test_study_reports_render_offline(tmp_path):
     from leonet.planning.report import write_study_report
 
@@ -233,6 +237,7 @@ def test_study_reports_render_offline(tmp_path):
         write_study_report(tmp_path)
 
 
+@pytest.mark.slow
 def test_a_variant_on_the_shared_build_equals_its_own_build(tmp_path):
     """Stage reuse: a variant that changes only events runs on the base's build (inputs, sites,
     network, capacity and service models made once) and writes exactly what its own build writes."""

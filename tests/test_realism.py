@@ -90,6 +90,7 @@ def fast_table(tmp_path_factory):
     return r.stdout, pd.read_parquet(out / "realism.parquet"), pd.read_csv(out / "realism.csv")
 
 
+@pytest.mark.slow
 def test_fast_run_table_structure(fast_table):
     stdout, table, table_csv = fast_table
     assert "latency p50 within 5 ms" in stdout and "order kept" in stdout and "UKR" in stdout
