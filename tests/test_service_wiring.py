@@ -205,3 +205,19 @@ def test_a_backhaul_dish_carries_its_users_through_one_terminal(tmp_path):
     assert (village["downlink_bps"] <= village["kit_down_bps"] * (1 + 1e-9)).all()
     assert (village["dishes_on"] > 50).all()   # users active behind the one terminal
     assert (village["dishes_admitted"] == 1).all()
+
+
+def test_the_app_reports_the_service_models_drop_rate(steps, tmp_path):
+    """The dish app's pop_ping_drop_rate is the service model's drop_rate (a fraction), not 0/1."""
+    from leonet.app.dish import history
+    from leonet.app.run import RunData
+
+    sc = leonet.scenario_from_dict(scenario(admission={"enabled": True, "limit_per_cell": 70}))
+    out = tmp_path / "svc"
+    leonet.run(sc, out_dir=out)
+    run = RunData(out)
+    h = history(run, "d0", None, None)
+    d = leonet.ResultStore(out).read("dish_steps").to_pandas()
+    site = int(run.dish_site("d0"))
+    expected = d[d["site"] == site].sort_values("t")["drop_rate"].to_numpy()
+    np.testing.assert_allclose(h.pop_ping_drop_rate, expected, rtol=1e-6)

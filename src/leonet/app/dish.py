@@ -94,7 +94,8 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
         step=step, t=iso(t_ns), t_s=run.t_s(step),
         state=str(rows.dish_state[k]), leonet_state=leonet_state,
         pop_ping_latency_ms=finite_or_none(rows.rtt_ms[k]) if connected else None,
-        pop_ping_drop_rate=0.0 if connected else 1.0,
+        pop_ping_drop_rate=(float(np.clip(rows.drop_rate[k], 0.0, 1.0)) if rows.drop_rate is not None
+                            and np.isfinite(rows.drop_rate[k]) else (0.0 if connected else 1.0)),
         downlink_throughput_bps=finite_or_none(rows.downlink_bps[k]) if rows.downlink_bps is not None else None,
         uplink_throughput_bps=finite_or_none(rows.uplink_bps[k]) if rows.uplink_bps is not None else None,
         fraction_obstructed=fraction, wedges_fraction_obstructed=wedges,
@@ -162,7 +163,8 @@ def history(run: RunData, dish_id: str, start_step: int | None, end_step: int | 
         state=rows.dish_state[w].tolist(),
         leonet_state=[str(s) for s in rows.state[w]],
         pop_ping_latency_ms=round_list(rtt, 3),
-        pop_ping_drop_rate=(1.0 - connected).tolist(),
+        pop_ping_drop_rate=(np.where(np.isfinite(rows.drop_rate[w]), rows.drop_rate[w], 1.0 - connected).tolist()
+                            if rows.drop_rate is not None else (1.0 - connected).tolist()),
         downlink_throughput_bps=round_list(rows.downlink_bps[w], 0) if rows.downlink_bps is not None else None,
         uplink_throughput_bps=round_list(rows.uplink_bps[w], 0) if rows.uplink_bps is not None else None,
         serving_sat=[int(s) if s >= 0 else None for s in sats],

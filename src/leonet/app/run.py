@@ -149,7 +149,7 @@ class DishChunk:
                 cols[name] = ns_column(col)
             elif name == "state":
                 cols[name] = np.asarray(col.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
-            elif name in ("rtt_ms", "downlink_bps", "uplink_bps"):
+            elif name in ("rtt_ms", "downlink_bps", "uplink_bps", "drop_rate"):
                 cols[name] = col.to_numpy(zero_copy_only=False).astype(np.float64)
             else:
                 cols[name] = col.to_numpy(zero_copy_only=False)
@@ -179,6 +179,7 @@ class DishRows:
     rerouted_mid_slot: np.ndarray
     downlink_bps: np.ndarray | None  # float64, None when the run did not model capacity
     uplink_bps: np.ndarray | None
+    drop_rate: np.ndarray | None = None  # float64 0..1, the service model's share of pings lost
 
     @property
     def connected(self) -> np.ndarray:
@@ -468,6 +469,7 @@ class RunData:
             path_changed=cat("path_changed"), rerouted_mid_slot=cat("rerouted_mid_slot"),
             downlink_bps=cat("downlink_bps") if "downlink_bps" in self._dish_columns else None,
             uplink_bps=cat("uplink_bps") if "uplink_bps" in self._dish_columns else None,
+            drop_rate=cat("drop_rate") if "drop_rate" in self._dish_columns else None,
         )
         with self._lock:
             if len(self._dish_cache) >= 256:
@@ -477,7 +479,8 @@ class RunData:
 
     def _empty_column(self, name: str) -> np.ndarray:
         kinds = {"t": np.int64, "slot_start": np.int64, "state": object, "rtt_ms": np.float64,
-                 "downlink_bps": np.float64, "uplink_bps": np.float64, "path_changed": bool, "rerouted_mid_slot": bool}
+                 "downlink_bps": np.float64, "uplink_bps": np.float64, "drop_rate": np.float64,
+                 "path_changed": bool, "rerouted_mid_slot": bool}
         return np.zeros(0, dtype=kinds.get(name, np.int32))
 
     def dish_chunk(self, chunk: int, table: str = "dish_steps") -> DishChunk | None:
@@ -534,7 +537,7 @@ class RunData:
     def _dish_columns(self) -> list[str]:
         """The dish_steps columns the app reads (throughput only where the run modelled capacity)."""
         want = ["t", "site", "state", "rtt_ms", "serving_sat", "gateway", "pop", "slot_start", "isl_hops", "hops",
-                "path", "path_changed", "rerouted_mid_slot", "downlink_bps", "uplink_bps"]
+                "path", "path_changed", "rerouted_mid_slot", "downlink_bps", "uplink_bps", "drop_rate"]
         have = set(pq.read_schema(self.store.parts("dish_steps")[0]).names)
         return [c for c in want if c in have]
 

@@ -114,7 +114,7 @@ class DishStatus(BaseModel):
     state: str = Field(description=STATE_DOC)
     leonet_state: str = Field(description="leonet's own state, verbatim (see /api/v1/states).")
     pop_ping_latency_ms: float | None = Field(description="Round trip dish -> PoP at this step (leonet's rtt_ms; propagation only). null when not connected.")
-    pop_ping_drop_rate: float = Field(description="1 when the dish's state is not CONNECTED at this step, else 0 (leonet has one state per step: pings to the PoP all drop or all arrive). Over a window, the history's summary gives the fraction.")
+    pop_ping_drop_rate: float = Field(description="The share of the step's pings to the PoP that were lost: the service model's drop rate (0..1: loss at reconfigurations, 1 in an outage) where the run has it, else 1 when the dish is not CONNECTED and 0 when it is. Over a window, the history's summary gives the fraction of time not connected.")
     downlink_throughput_bps: float | None = Field(description=NOT_MODELLED)
     uplink_throughput_bps: float | None = Field(description=NOT_MODELLED)
     fraction_obstructed: float | None = Field(description=FRACTION_DOC)
