@@ -359,3 +359,20 @@ def test_gzipped_orbit_files_read_like_plain_ones(tmp_path):
     bad.write_bytes(b"not gzip at all")
     with pytest.raises(InputError, match="not a valid gzip file"):
         read_tle(bad)
+
+
+def test_a_perigee_inside_the_atmosphere_is_a_warning():
+    """Flyable but inside the atmosphere (perigee ~100 km): kept (SGP4's verification sets use such
+    orbits), with a warning in the run."""
+    import leonet
+
+    sc = leonet.scenario_from_dict({
+        "name": "low", "constellation": {"shells": [{"name": "low", "altitude_km": 300, "eccentricity": 0.03, "inclination_deg": 53,
+                                                      "planes": 2, "sats_per_plane": 2}]},
+        "ground": {"sites": [{"name": "d", "lat_deg": 50, "lon_deg": 30},
+                             {"name": "g", "lat_deg": 50, "lon_deg": 31, "kind": "gateway"},
+                             {"name": "p", "lat_deg": 50, "lon_deg": 32, "kind": "pop"}]},
+        "time": {"start": "2022-03-01T00:00:00Z", "duration_s": 10, "step_s": 10},
+    })
+    warnings = leonet.build_model(sc).network.warnings
+    assert any("perigee below 120 km" in w and "4 satellite(s)" in w for w in warnings)

@@ -118,6 +118,25 @@ def gateway_antennas_of(sites: Sites, gw: np.ndarray, default: int) -> np.ndarra
     return out
 
 
+#: Perigees below this altitude lie in the atmosphere (a warning, not an error: SGP4's own
+#: verification sets use such orbits).
+LOW_PERIGEE_KM = 120.0
+
+
+def _low_perigee_count(constellation: Constellation) -> int:
+    """How many satellites have their perigee below :data:`LOW_PERIGEE_KM` (Kepler's third law on
+    the mean motion; a(1 - e) - R)."""
+    from ..constants import EARTH_RADIUS_M
+    from ..space.walker import altitude_m_from_mean_motion
+
+    if not len(constellation):
+        return 0
+    el = constellation.elements
+    a_m = altitude_m_from_mean_motion(el.mean_motion_rev_per_day) + EARTH_RADIUS_M
+    perigee_m = a_m * (1.0 - np.asarray(el.eccentricity, dtype=np.float64)) - EARTH_RADIUS_M
+    return int((perigee_m < LOW_PERIGEE_KM * 1e3).sum())
+
+
 def build_network_model(scenario: Scenario, constellation: Constellation, sites: Sites) -> NetworkModel:
     net = scenario.network
     kind = np.asarray(sites.kind)
@@ -125,6 +144,10 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
     gw = np.flatnonzero(kind == "gateway")
     pop = np.flatnonzero(kind == "pop")
     warnings: list[str] = []
+    low = _low_perigee_count(constellation)
+    if low:
+        warnings.append(f"{low} satellite(s) have their perigee below {LOW_PERIGEE_KM:g} km, inside the "
+                        "atmosphere: SGP4 decays them within days and they may drop out of the run (NaN positions)")
     skipped = scenario.time.skipped_windows()
     if skipped:
         warnings.append(f"time windows after the calendar's end are not simulated: {', '.join(skipped[:10])}"
