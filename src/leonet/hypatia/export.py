@@ -418,22 +418,29 @@ class _StepComputer:
         self.net = model.network
         self.dests = np.arange(self.layout.n_stations, dtype=np.int64)
 
-    def hops_at(self, pos: np.ndarray) -> tuple[np.ndarray, int]:
-        """(next hop of every entry, int32; ISLs dropped) for satellite positions ``pos`` (N, 3)."""
+    def hops_at(self, pos: np.ndarray, tracker=None) -> tuple[np.ndarray, int]:
+        """(next hop of every entry, int32; ISLs dropped) for satellite positions ``pos`` (N, 3).
+        With ``tracker`` (a :class:`~leonet.network.incremental.ForwardingTracker` fed the steps
+        in time order, as the simulation's pairs stage does), last step's shortest-path trees are
+        repaired instead of recomputed: the same next hops, bit for bit."""
         n, g, net = self.layout.n_sats, self.layout.n_stations, self.net
         pairs = self.vis.query(pos)
         isl = active_isls(net.isl_candidates, pos, net.grazing_height_m, net.isl_max_range_m)
         matrix = station_graph(n, g, isl.links, isl.length_m, pairs.site, pairs.sat, pairs.range_m)
-        hops = self.layout.entry_rows(forwarding_state(matrix, n, g, self.dests).next_hop).astype(np.int32)
+        state = tracker.update(matrix) if tracker is not None else forwarding_state(matrix, n, g, self.dests)
+        hops = self.layout.entry_rows(state.next_hop).astype(np.int32)
         return hops, isl.dropped_failed + isl.dropped_grazing + isl.dropped_range
 
     def changes(self, t_ns: np.ndarray, prev: np.ndarray | None, chunk_steps: int):
         """Yield (rows that changed, their next hops, ISLs dropped, hops) for each instant of
         ``t_ns``; rows are every entry where there is no previous state."""
+        from ..network.incremental import ForwardingTracker
+
+        tracker = ForwardingTracker(self.layout.n_sats, self.layout.n_stations, self.dests)
         for c0 in range(0, len(t_ns), chunk_steps):
             ecef = propagate(self.model.constellation, t_ns[c0:c0 + chunk_steps]).ecef_m
             for pos in ecef:
-                hops, dropped = self.hops_at(pos)
+                hops, dropped = self.hops_at(pos, tracker)
                 rows = np.arange(len(hops)) if prev is None else np.flatnonzero(hops != prev)
                 yield rows, hops[rows], dropped, hops
                 prev = hops
