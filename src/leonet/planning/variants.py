@@ -191,25 +191,9 @@ def _execute_processes(payloads: list[tuple], workers: int) -> Iterable[tuple[st
 
 
 def _execute_dask(payloads: list[tuple], address: str, workers: int) -> Iterable[tuple[str, dict]]:
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise InputError("Dask is not installed; install it with: pip install 'leonet[dask]'", location="--dask") from None
-    cluster = None
-    if address == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=40)
-    try:
-        client = Client(cluster if cluster is not None else address, timeout="10s")
-    except (OSError, TimeoutError) as err:
-        if cluster is not None:
-            cluster.close()
-        raise InputError(f"no Dask scheduler answered at {address} within 10 s ({err})", location="--dask") from None
-    try:
+    from ..sim.executors import dask_client
+
+    with dask_client(address, workers) as (client, as_completed):
         futures = {client.submit(_run_one, *p, pure=False): p[2].name for p in payloads}
         for fut in as_completed(futures):
             yield futures[fut], fut.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

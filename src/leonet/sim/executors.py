@@ -10,6 +10,7 @@ only leonet installed.
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
@@ -166,10 +167,11 @@ LOCAL_CLUSTER_CONFIG = {
 }
 
 
-def run_dask(model: SimulationModel, tasks: list[Task], address: str, workers: int,
-             connect_timeout_s: float = 10.0) -> Iterator[tuple[int, dict[str, bytes]]]:
-    """Chunks on a Dask cluster: ``address`` is ``tcp://host:port`` or ``local`` (a LocalCluster
-    of ``workers`` processes with one thread each)."""
+@contextmanager
+def dask_client(address: str, workers: int, connect_timeout_s: float = 10.0):
+    """A Dask client: ``address`` is ``tcp://host:port`` or ``local`` (a LocalCluster of
+    ``workers`` processes with one thread each, started here and closed on exit). Yields
+    ``(client, as_completed)``; a missing Dask or a silent scheduler is an InputError."""
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -184,25 +186,29 @@ def run_dask(model: SimulationModel, tasks: list[Task], address: str, workers: i
         with dask.config.set(LOCAL_CLUSTER_CONFIG):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=40)
-        target = cluster
-    else:
-        target = address
     try:
-        client = Client(target, timeout=f"{connect_timeout_s}s")
+        client = Client(cluster if cluster is not None else address, timeout=f"{connect_timeout_s}s")
     except (OSError, TimeoutError) as err:
         if cluster is not None:
             cluster.close()
         raise InputError(f"no Dask scheduler answered at {address} within {connect_timeout_s:g} s ({err})",
                          location="--dask") from None
     try:
-        remote_model = client.scatter(model, broadcast=True)
-        futures = {client.submit(compute_chunk_bytes, remote_model, a, b, pure=False): chunk for chunk, a, b in tasks}
-        for fut in as_completed(futures):
-            yield futures[fut], fut.result()
+        yield client, as_completed
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def run_dask(model: SimulationModel, tasks: list[Task], address: str, workers: int,
+             connect_timeout_s: float = 10.0) -> Iterator[tuple[int, dict[str, bytes]]]:
+    """Chunks on a Dask cluster (see :func:`dask_client`)."""
+    with dask_client(address, workers, connect_timeout_s) as (client, as_completed):
+        remote_model = client.scatter(model, broadcast=True)
+        futures = {client.submit(compute_chunk_bytes, remote_model, a, b, pure=False): chunk for chunk, a, b in tasks}
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
 
 
 def execute(model: SimulationModel, tasks: list[Task], workers: int = 1, dask: str | None = None) -> Iterable[tuple[int, dict[str, bytes]]]:

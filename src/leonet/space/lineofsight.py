@@ -83,6 +83,25 @@ def _isl_geometry(cand, pos, min_radius_m, max_range_m, length_m, state):
 _isl_geometry_fast = njit(cache=True, nogil=True)(_isl_geometry) if njit is not None else _isl_geometry
 
 
+def _checked_inputs(candidates, sat_ecef_m, grazing_height_m, max_range_m) -> tuple[np.ndarray, np.ndarray]:
+    """``active_isls``' arguments as arrays (E, 2) and (N, 3), or ValueError naming what is wrong."""
+    cand = np.asarray(candidates)
+    pos = np.asarray(sat_ecef_m, dtype=np.float64)
+    if pos.ndim != 2 or pos.shape[1] != 3:
+        raise ValueError(f"sat_ecef_m must have shape (N, 3), got {pos.shape}")
+    if cand.ndim != 2 or cand.shape[1] != 2:
+        raise ValueError(f"candidates must have shape (E, 2), got {cand.shape}")
+    if len(cand) and not np.issubdtype(cand.dtype, np.integer):
+        raise ValueError(f"candidates must be integer satellite indices, got dtype {cand.dtype}")
+    if len(cand) and (cand.min() < 0 or cand.max() >= len(pos)):
+        raise ValueError(f"candidates refer to satellites outside 0..{len(pos) - 1}")
+    if not np.isfinite(grazing_height_m):
+        raise ValueError(f"grazing_height_m must be finite, got {grazing_height_m!r}")
+    if max_range_m is not None and not (max_range_m > 0):
+        raise ValueError(f"max_range_m must be positive or None, got {max_range_m!r}")
+    return cand, pos
+
+
 def active_isls(
     candidates: np.ndarray,
     sat_ecef_m: np.ndarray,
@@ -108,20 +127,7 @@ def active_isls(
     -------
     IslState.
     """
-    cand = np.asarray(candidates)
-    pos = np.asarray(sat_ecef_m, dtype=np.float64)
-    if pos.ndim != 2 or pos.shape[1] != 3:
-        raise ValueError(f"sat_ecef_m must have shape (N, 3), got {pos.shape}")
-    if cand.ndim != 2 or cand.shape[1] != 2:
-        raise ValueError(f"candidates must have shape (E, 2), got {cand.shape}")
-    if len(cand) and not np.issubdtype(cand.dtype, np.integer):
-        raise ValueError(f"candidates must be integer satellite indices, got dtype {cand.dtype}")
-    if len(cand) and (cand.min() < 0 or cand.max() >= len(pos)):
-        raise ValueError(f"candidates refer to satellites outside 0..{len(pos) - 1}")
-    if not np.isfinite(grazing_height_m):
-        raise ValueError(f"grazing_height_m must be finite, got {grazing_height_m!r}")
-    if max_range_m is not None and not (max_range_m > 0):
-        raise ValueError(f"max_range_m must be positive or None, got {max_range_m!r}")
+    cand, pos = _checked_inputs(candidates, sat_ecef_m, grazing_height_m, max_range_m)
 
     length_m = np.empty(len(cand))
     state = np.empty(len(cand), dtype=np.int8)
@@ -146,20 +152,7 @@ def active_isls_reference(
     max_range_m: float | None = None,
 ) -> IslState:
     """:func:`active_isls` in numpy (the reference its compiled kernel is tested against)."""
-    cand = np.asarray(candidates)
-    pos = np.asarray(sat_ecef_m, dtype=np.float64)
-    if pos.ndim != 2 or pos.shape[1] != 3:
-        raise ValueError(f"sat_ecef_m must have shape (N, 3), got {pos.shape}")
-    if cand.ndim != 2 or cand.shape[1] != 2:
-        raise ValueError(f"candidates must have shape (E, 2), got {cand.shape}")
-    if len(cand) and not np.issubdtype(cand.dtype, np.integer):
-        raise ValueError(f"candidates must be integer satellite indices, got dtype {cand.dtype}")
-    if len(cand) and (cand.min() < 0 or cand.max() >= len(pos)):
-        raise ValueError(f"candidates refer to satellites outside 0..{len(pos) - 1}")
-    if not np.isfinite(grazing_height_m):
-        raise ValueError(f"grazing_height_m must be finite, got {grazing_height_m!r}")
-    if max_range_m is not None and not (max_range_m > 0):
-        raise ValueError(f"max_range_m must be positive or None, got {max_range_m!r}")
+    cand, pos = _checked_inputs(candidates, sat_ecef_m, grazing_height_m, max_range_m)
 
     a = pos[cand[:, 0]]
     b = pos[cand[:, 1]]
