@@ -84,7 +84,9 @@ def test_dish_history_statistics():
 @pytest.fixture(scope="module")
 def fast_table(tmp_path_factory):
     out = tmp_path_factory.mktemp("realism")
-    r = subprocess.run([sys.executable, "-m", "leonet.cli", "realism", "--countries", "UKR,DEU", "--fast",
+    # the full windows and cities of the benchmark (a few seconds for two countries): the fast mode's
+    # handful of samples is a quick look, too few for a tolerance
+    r = subprocess.run([sys.executable, "-m", "leonet.cli", "realism", "--countries", "UKR,DEU",
                         "--no-references", "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     return r.stdout, pd.read_parquet(out / "realism.parquet"), pd.read_csv(out / "realism.csv")
@@ -129,11 +131,27 @@ def test_download_and_order_with_the_service_model(fast_table):
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "latency p50 is 7-11 ms above the published figure near gateways (DEU 46.8 vs 39.9 ms in the full run): "
-    "the dated processing term comes from SpaceX's US peak-hour median (48.5 ms, late 2023), which the "
-    "European figures of Jan 2024 undercut; the fast run's few samples also catch a dish's own full buffer"))
+    "latency p50 is ~6 ms above the published figure near gateways (DEU 45.7 vs 39.9 ms; UKR 58.3 vs 60.4 is "
+    "within): the dated processing term comes from SpaceX's US peak-hour median (48.5 ms, Jan 2024), which "
+    "the European monthly all-hours figures of Jan 2024 undercut"))
 def test_latency_tolerance_service_model(fast_table):
     _, table, _ = fast_table
     p50 = table.set_index(["country", "metric"])
     for c in ("UKR", "DEU"):
         assert abs(p50.loc[(c, "latency_p50"), "leonet"] - p50.loc[(c, "latency_p50"), "published"]) <= 5.0
+
+
+def test_ukraine_2024_uses_the_dated_processing_term():
+    """The preset's processing term is the realism model's for its start date (one schedule)."""
+    from datetime import date
+
+    from leonet.realism.calibrated import processing_ms_at
+    from leonet.scenario import load_scenario
+
+    sc = load_scenario("ukraine-2024")
+    assert sc.service.latency.processing_ms == pytest.approx(processing_ms_at(sc.time.start.date()), abs=0.05)
+    # the schedule passes through SpaceX's three dated US figures (less the 2025 propagation share)
+    assert processing_ms_at(date(2024, 1, 1)) == pytest.approx(26.8)
+    assert processing_ms_at(date(2024, 3, 1)) == pytest.approx(11.3)
+    assert processing_ms_at(date(2025, 6, 1)) == pytest.approx(4.0)
+    assert processing_ms_at(date(2023, 6, 1)) == pytest.approx(26.8)

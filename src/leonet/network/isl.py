@@ -124,6 +124,89 @@ def plus_grid_candidates(constellation, inter_plane_shift: int = 0) -> np.ndarra
     return _canonical_links(np.concatenate(ends_a), np.concatenate(ends_b))
 
 
+#: Satellites further than this from their ring's median altitude are raising or lowering their
+#: orbit and carry no laser traffic (**assumption**; Starlink satellites spend weeks climbing from
+#: ~300 km to their shell).
+ON_STATION_TOLERANCE_M = 20_000.0
+#: Fewer on-station laser satellites than this in an inferred plane: strays, not a mesh plane
+#: (**assumption**).
+MIN_PLANE_SATS = 3
+
+
+def on_station(ring: np.ndarray, mean_motion_rev_per_day: np.ndarray,
+               tolerance_m: float = ON_STATION_TOLERANCE_M) -> np.ndarray:
+    """(n,) bool: satellites within ``tolerance_m`` of their ring's median semi-major axis (from
+    the mean motion, Kepler's third law)."""
+    from ..constants import EARTH_MU_M3_PER_S2
+
+    ring = np.asarray(ring, dtype=np.int64)
+    n_rad_per_s = np.asarray(mean_motion_rev_per_day, dtype=np.float64) * 2.0 * np.pi / 86_400.0
+    a_m = np.cbrt(EARTH_MU_M3_PER_S2 / n_rad_per_s**2)
+    out = np.zeros(len(ring), dtype=bool)
+    for r in np.unique(ring):
+        k = ring == r
+        out[k] = np.abs(a_m[k] - np.median(a_m[k])) <= tolerance_m
+    return out
+
+
+def nearest_grid_candidates(ring, plane, latitude_arg_deg, member=None) -> np.ndarray:
+    """+Grid for planes inferred from published element sets: links to the nearest neighbours.
+
+    Real shells are irregular (planes hold unequal counts, slot 0 sits anywhere in its plane,
+    shells of close inclination interleave), so "the same slot index in the next plane" of
+    :func:`plus_grid_candidates` may lie across the Earth. Here, within each ``ring`` (a shell's
+    satellites of one inclination group), among the ``member`` satellites only (those that carry
+    lasers: a satellite without lasers is not part of the mesh, its neighbours close up):
+
+    - each satellite links to the next one of its plane by argument of latitude (wrapping);
+    - and to the satellite of the next plane (planes in order of their number, i.e. of RAAN,
+      the last linking to the first) nearest to it in argument of latitude, the one abreast.
+
+    Links too long or through the atmosphere are dropped later, per instant, like all candidates.
+
+    Parameters
+    ----------
+    ring, plane : int (n,); plane -1 = unknown (no links).
+    latitude_arg_deg : float (n,), argument of latitude at one instant, deg.
+    member : bool (n,) or None (all).
+
+    Returns
+    -------
+    int32 array (E, 2) of satellite indices, a < b in every row, rows sorted and unique.
+    """
+    ring = np.asarray(ring, dtype=np.int64)
+    plane = np.asarray(plane, dtype=np.int64)
+    u_deg = np.mod(np.asarray(latitude_arg_deg, dtype=np.float64), 360.0)
+    ok = plane >= 0
+    if member is not None:
+        ok &= np.asarray(member, dtype=bool)
+    ends_a, ends_b = [], []
+    for r in np.unique(ring[ok]):  # a loop over rings (a handful); arrays inside
+        sats = np.flatnonzero(ok & (ring == r))
+        _, p = np.unique(plane[sats], return_inverse=True)  # planes 0..P-1 in plane-number order
+        order = np.lexsort((u_deg[sats], p))
+        sats, p, u = sats[order], p[order], u_deg[sats][order]
+        n_planes = int(p.max()) + 1
+        count = np.bincount(p, minlength=n_planes)
+        start = np.concatenate([[0], np.cumsum(count)[:-1]])
+        rank = np.arange(len(sats)) - start[p]
+        ends_a.append(sats)
+        ends_b.append(sats[start[p] + (rank + 1) % count[p]])
+        if n_planes > 1:
+            q = (p + 1) % n_planes
+            key = p * 360.0 + u                       # sorted: plane, then angle
+            j = np.searchsorted(key, q * 360.0 + u)   # first of plane q at or after the angle
+            after = start[q] + (j - start[q]) % count[q]
+            before = start[q] + (j - 1 - start[q]) % count[q]
+            gap_after = np.abs((u[after] - u + 180.0) % 360.0 - 180.0)
+            gap_before = np.abs((u[before] - u + 180.0) % 360.0 - 180.0)
+            ends_a.append(sats)
+            ends_b.append(sats[np.where(gap_before < gap_after, before, after)])
+    if not ends_a:
+        return np.zeros((0, 2), dtype=np.int32)
+    return _canonical_links(np.concatenate(ends_a), np.concatenate(ends_b))
+
+
 _INTEGER = re.compile(r"[+-]?\d+")
 _SEPARATOR = re.compile(r"\s*,\s*|\s+")
 

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .kits import DEFAULT_KIT, get_kit
 from .latency import DEFAULT_LATENCY, LatencyParams
+from .transfer import DEFAULT_WINDOW_BYTES
 from .traffic import DEFAULT_TRAFFIC, TrafficParams
 
 
@@ -61,9 +62,14 @@ class TrafficSpec(_Model):
 
 
 class SpeedTestSpec(_Model):
-    """Speed tests: each connected dish probes at its kit cap against the flows active then."""
+    """Speed tests: each connected dish probes at its kit cap against the flows active then, as
+    a TCP transfer whose window limits it over a long round trip (:mod:`leonet.service.transfer`)."""
 
     enabled: bool = True
+    tcp_window_bytes: int | None = Field(DEFAULT_WINDOW_BYTES, ge=1024, le=2**31, description=(
+        "Receive window of the test's transfer, bytes (default 3 MiB: Linux's tcp_rmem max 6 MiB, half "
+        "advertised); null: no window limit (the test measures the link's share alone)."))
+    connections: int = Field(1, ge=1, le=64, description="Parallel connections of the test, each with its own window.")
 
 
 class LatencySpec(_Model):

@@ -75,6 +75,39 @@ def laser_capable(scenario: Scenario, constellation: Constellation) -> np.ndarra
     return capable
 
 
+def inferred_plane_sats(scenario: Scenario, constellation: Constellation) -> np.ndarray:
+    """(N,) bool: satellites of orbit files whose planes leonet inferred (no plane assignment
+    file, not Hypatia's own format, whose file order gives planes)."""
+    from pathlib import Path
+
+    names = [spec.shell or Path(spec.path).stem for spec in scenario.constellation.orbit_files
+             if spec.format != "hypatia" and not spec.plane_assignment]
+    if not names or not len(constellation):
+        return np.zeros(len(constellation), dtype=bool)
+    shell_of = np.asarray(constellation.shell_names, dtype=object)[constellation.shell]
+    return np.isin(shell_of, names)
+
+
+def inferred_grid(scenario: Scenario, constellation: Constellation, inferred: np.ndarray,
+                  capable: np.ndarray) -> np.ndarray:
+    """(E, 2) laser candidates among the laser-carrying satellites of inferred planes: a ring per
+    shell and inclination group, nearest neighbours abreast (:func:`leonet.network.isl.nearest_grid_candidates`),
+    with arguments of latitude at the instant the planes were inferred (the scenario's start)."""
+    from ..space.planes import inclination_groups, latitude_arguments_deg
+    from ..timeutil import utc_to_ns
+
+    el = constellation.elements
+    ring = constellation.shell.astype(np.int64) * 1_000 + inclination_groups(el.inclination_deg)
+    u_deg = latitude_arguments_deg(el, utc_to_ns(scenario.time.start))
+    member = capable & inferred & isl_mod.on_station(ring, el.mean_motion_rev_per_day)
+    plane = np.where(member, constellation.plane, -1)
+    # a plane of fewer than MIN_PLANE_SATS such satellites is strays, not a plane of the mesh
+    key = ring * 100_000 + plane
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    plane = np.where(counts[inverse.reshape(-1)] >= isl_mod.MIN_PLANE_SATS, plane, -1)
+    return isl_mod.nearest_grid_candidates(ring, plane, u_deg).astype(np.int64)
+
+
 def home_pop_of_dishes(scenario: Scenario, sites: Sites, dish: np.ndarray, pop: np.ndarray) -> np.ndarray:
     """(D,) home PoP number of each dish by ``network.home_pop`` (-1 for 'any'). A GeoIP home PoP
     the scenario lacks is an InputError naming the missing codes (nothing is re-homed silently)."""
@@ -180,15 +213,19 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         net.fibre_route_factor, net.fibre_refractive_index,
     ) if len(backbone) else np.zeros(0)
 
+    capable = laser_capable(scenario, constellation)
     if net.isl.topology == "plus-grid":
         candidates = isl_mod.plus_grid_candidates(constellation, inter_plane_shift=net.isl.inter_plane_shift)
+        inferred = inferred_plane_sats(scenario, constellation)
+        if inferred.any():
+            candidates = np.vstack([candidates[~(inferred[candidates[:, 0]] | inferred[candidates[:, 1]])],
+                                    inferred_grid(scenario, constellation, inferred, capable)])
     elif net.isl.topology == "list":
         from .inputs import input_file
 
         candidates = isl_mod.read_isl_list(input_file(scenario, net.isl.list_file, "network.isl.list_file"), len(constellation))
     else:
         candidates = np.zeros((0, 2), dtype=np.int32)
-    capable = laser_capable(scenario, constellation)
     candidates = np.asarray(candidates, dtype=np.int64).reshape(-1, 2)
     if not capable.all() and len(candidates):
         candidates = candidates[capable[candidates[:, 0]] & capable[candidates[:, 1]]]

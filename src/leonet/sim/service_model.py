@@ -45,6 +45,8 @@ class ServiceModel:
         nearest internet exchange for ``exchange``; a named city's server by great-circle fibre).
     sat_down_bps, sat_up_bps, sat_beams : (N,) each satellite's user capacity (bps) and beams, by
         generation (``capacity.satellite``; ``v2_mini_from_catalog`` splits a real element set).
+    speedtest_window_bytes : int or None, receive window of a speed test's transfer, bytes (None:
+        no window limit; :mod:`leonet.service.transfer`); speedtest_connections : int, its connections.
     """
 
     seed: int
@@ -67,6 +69,8 @@ class ServiceModel:
     sat_down_bps: np.ndarray
     sat_up_bps: np.ndarray
     sat_beams: np.ndarray
+    speedtest_window_bytes: int | None = None
+    speedtest_connections: int = 1
 
     @property
     def sold_out(self) -> np.ndarray:
@@ -173,6 +177,7 @@ def build_service_model(model) -> ServiceModel:
         busy_down_bps=float(busy_down), busy_up_bps=float(busy_up), grid=grid, limit_per_cell=np.asarray(limit, dtype=np.int64),
         cell_background=np.asarray(cell_bg, float), lon_deg=np.asarray(dishes.lon_deg, float),
         min_elevation_deg=float(min_el), target_ms_of_site=target, **sats,
+        speedtest_window_bytes=spec.speed_test.tcp_window_bytes, speedtest_connections=spec.speed_test.connections,
     )
 
 

@@ -64,10 +64,8 @@ def infer_planes(
         at_ns = int(np.partition(elements.epoch_ns, (n - 1) // 2)[(n - 1) // 2])
     raan_deg, latitude_arg_deg = _angles_at(elements, int(at_ns))
 
-    order = np.argsort(elements.inclination_deg, kind="stable")
-    group_sorted = _split_labels(np.diff(elements.inclination_deg[order]) > inclination_tolerance_deg)
-    group = np.empty(n, dtype=np.int64)
-    group[order] = group_sorted
+    group = inclination_groups(elements.inclination_deg, inclination_tolerance_deg)
+    group_sorted = np.sort(group)
 
     next_plane = 0
     for g in range(int(group_sorted[-1]) + 1):  # inclination groups: a handful
@@ -82,6 +80,24 @@ def infer_planes(
     first_of_plane = np.searchsorted(sorted_plane, sorted_plane, side="left")
     slot[order] = np.arange(n) - first_of_plane
     return plane, slot
+
+
+def inclination_groups(inclination_deg: np.ndarray, tolerance_deg: float = 0.5) -> np.ndarray:
+    """(n,) int64 group of each satellite: sorted inclinations split wherever two neighbours
+    differ by more than ``tolerance_deg``; groups numbered in order of inclination from 0."""
+    inclination_deg = np.asarray(inclination_deg, dtype=np.float64)
+    if len(inclination_deg) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(inclination_deg, kind="stable")
+    group = np.empty(len(inclination_deg), dtype=np.int64)
+    group[order] = _split_labels(np.diff(inclination_deg[order]) > tolerance_deg)
+    return group
+
+
+def latitude_arguments_deg(elements: OrbitElements, at_ns: int) -> np.ndarray:
+    """(n,) argument of latitude of each satellite at ``at_ns`` (deg in [0, 360)), from its mean
+    elements with the secular J2 rates (as :func:`infer_planes` ranks slots)."""
+    return _angles_at(elements, int(at_ns))[1]
 
 
 def _angles_at(elements: OrbitElements, at_ns: int) -> tuple[np.ndarray, np.ndarray]:

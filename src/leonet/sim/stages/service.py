@@ -43,6 +43,9 @@ class DishService:
     drop_rate, rtt_loaded_ms, queue_ms : (D,) with the service model (None without): the share of
         the step's second's pings lost (0..1; 1 in an outage), the RTT during a speed test
         (loaded latency, ms) and the dish's own queueing delay (ms, in ``rtt_ms``).
+    speedtest_down_bps : (D,) with the service model: what the dish's download speed test measures,
+        bit/s: the allocation's probe rate, limited by the test's TCP window over ``rtt_ms``
+        (:mod:`leonet.service.transfer`).
 
     With the service model, ``rtt_ms`` is what the dish records for the second starting at the
     step (:func:`leonet.service.latency.dish_second`): the mean RTT of its pings that came back,
@@ -66,6 +69,7 @@ class DishService:
     drop_rate: np.ndarray | None = None
     rtt_loaded_ms: np.ndarray | None = None
     queue_ms: np.ndarray | None = None
+    speedtest_down_bps: np.ndarray | None = None
 
 
 def dish_states(model: SimulationModel, routes: DishRoutes, allocation: Allocation | None) -> np.ndarray:
@@ -122,6 +126,7 @@ def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocat
                    state: np.ndarray, propagation_rtt_ms: np.ndarray):
     """SOLD_OUT, short outages, and the RTT, loaded RTT and drop rate the dish records."""
     from ...service.latency import dish_second, in_outage, queueing_ms, rtt_ms as ping_rtt_ms
+    from ...service.transfer import transfer_bps
 
     svc = model.service
     n_d = len(state)
@@ -143,8 +148,11 @@ def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocat
     queue = queueing_ms(allocation.demand_down_bps, allocation.speedtest_down_bps, svc.latency)
     rtt = np.where(online, lat, np.nan)
     drop_rate = np.where(online, drop, 1.0)
+    # the test is a TCP transfer to the latency target: its window limits it over a long round trip
+    speed_down = transfer_bps(allocation.speedtest_down_bps, rtt, svc.speedtest_window_bytes,
+                              svc.speedtest_connections)
     return state, rtt, {"drop_rate": drop_rate, "rtt_loaded_ms": np.where(online, loaded, np.nan),
-                        "queue_ms": np.where(online, queue, np.nan)}
+                        "queue_ms": np.where(online, queue, np.nan), "speedtest_down_bps": speed_down}
 
 
 def online_by_what(model: SimulationModel, sky: Sky, sat_online: np.ndarray):

@@ -1,0 +1,46 @@
+"""A speed test as a window-limited TCP transfer (leonet.service.transfer)."""
+
+import numpy as np
+import pytest
+
+from leonet.service.spec import ServiceSpec
+from leonet.service.transfer import DEFAULT_WINDOW_BYTES, transfer_bps, window_limited_bps
+
+
+def test_default_window_is_half_of_linux_rmem_max():
+    # Linux: net.ipv4.tcp_rmem max 6291456 bytes, tcp_adv_win_scale 1 (half advertised)
+    assert DEFAULT_WINDOW_BYTES == 3 * 1024 * 1024
+    assert ServiceSpec().speed_test.tcp_window_bytes == DEFAULT_WINDOW_BYTES
+
+
+def test_bandwidth_delay_product_by_hand():
+    # 3 MiB over 50 ms: 25,165,824 bit / 0.05 s = 503.32 Mbps; over 170 ms: 148.03 Mbps
+    assert window_limited_bps(DEFAULT_WINDOW_BYTES, 50.0) == pytest.approx(503_316_480.0, rel=1e-12)
+    assert window_limited_bps(DEFAULT_WINDOW_BYTES, 170.0) == pytest.approx(148_034_258.8, rel=1e-9)
+    assert window_limited_bps(65_535, 100.0, connections=4) == pytest.approx(4 * 65_535 * 8 / 0.1)
+
+
+def test_transfer_is_the_smaller_limit_and_keeps_unserved_rows():
+    link = np.array([300e6, 300e6, 50e6, 300e6])
+    rtt = np.array([30.0, 200.0, 200.0, np.nan])
+    got = transfer_bps(link, rtt, DEFAULT_WINDOW_BYTES)
+    assert got[0] == 300e6                                   # the link binds
+    assert got[1] == pytest.approx(DEFAULT_WINDOW_BYTES * 8 / 0.2)  # the window binds
+    assert got[2] == 50e6
+    assert got[3] == 300e6                                   # no RTT: nothing to limit
+    np.testing.assert_array_equal(transfer_bps(link, rtt, None), link)
+
+
+def test_rate_falls_as_one_over_rtt():
+    rtt = np.array([20.0, 40.0, 80.0, 160.0])
+    rate = window_limited_bps(1_000_000, rtt)
+    np.testing.assert_allclose(rate * rtt, rate[0] * rtt[0])
+
+
+def test_bad_window_is_refused():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="tcp_window_bytes"):
+        ServiceSpec(speed_test={"tcp_window_bytes": 10})
+    with pytest.raises(ValidationError, match="connections"):
+        ServiceSpec(speed_test={"connections": 0})
