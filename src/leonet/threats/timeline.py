@@ -17,7 +17,7 @@ from ..ground.sites import Sites
 from ..space.constellation import Constellation
 from ..timeutil import utc_to_ns
 from .providers import CITY_RADIUS_M
-from .spec import EventSpec, RegionSpec
+from ..scenario.events import EventSpec, RegionSpec
 
 CITY_RADIUS_KM = CITY_RADIUS_M / 1e3
 
