@@ -30,7 +30,7 @@ from leonet.ground.builtin import hypatia_top100_cities
 from leonet.network.isl import plus_grid_candidates
 from leonet.hypatia.export import export_hypatia
 from leonet.sim.step import compute_chunk
-from leonet.hypatia.tles import read_hypatia_tles
+from leonet.space.hypatia_tles import read_hypatia_tles
 from leonet.space.propagate import propagate_teme
 
 CITIES = (0, 17, 73, 85)  # Tokyo, Manila, St Petersburg, Dalian (rows of Hypatia's top-100 list)
