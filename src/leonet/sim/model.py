@@ -344,9 +344,6 @@ def build_masks(scenario: Scenario, sites: Sites) -> tuple[np.ndarray, np.ndarra
     return (np.array(masks) if masks else np.zeros((0, 360))), mask_of_site
 
 
-#: The parts of a built model that do not depend on a scenario's events (shared by its variants).
-
-
 def build_timeline(scenario: Scenario, model: SimulationModel) -> Timeline:
     """The scenario's events resolved against ``model``'s sites, satellites and network
     (:class:`~leonet.threats.timeline.Timeline`); the providers table is read here."""
