@@ -62,7 +62,6 @@ class TimeSpec(Spec):
         if abs(round(self.step_s * 1e9) - self.step_s * 1e9) > 1e-3:
             raise ValueError("step_s must be a whole number of nanoseconds")
         spans = sorted((self._window_span_ns(w), k) for k, w in enumerate(self.windows))
-        end_ns = round(self.duration_s * 1e9)
         for (a, b), k in spans:
             if a < 0:
                 raise ValueError(f"windows[{k}] ({self.windows[k].name or 'unnamed'}) starts before time.start")
