@@ -42,12 +42,41 @@ def _lint(contract_id: str) -> subprocess.CompletedProcess:
         "layers",
         "acyclic",
         "readers",
+        "step",
     ],
 )
 def test_import_contract(contract_id):
     done = _lint(contract_id)
     assert "Contracts: 1 kept, 0 broken." in done.stdout, done.stdout + done.stderr
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+#: The step's code: it reads the model's RunSettings and built parts, never the Scenario.
+STEP_CODE = ("sim/step.py", "sim/instants.py", "sim/contract.py", "sim/executors.py", "sim/stages",
+             "hypatia/export.py")
+
+
+def _scenario_reads(tree) -> list[int]:
+    """Lines of ``<anything>.scenario`` attribute reads in ``tree``."""
+    import ast
+
+    return [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "scenario"]
+
+
+def test_the_step_never_reads_the_scenario():
+    """The scenario is read once, at the door (build_model); the step, its stages, the results
+    contract, the executors, the Hypatia export and the model's own methods read what was
+    extracted from it (SimulationModel.settings and the built parts)."""
+    import ast
+
+    pkg = SRC / "leonet"
+    files = [f for name in STEP_CODE for f in ([pkg / name] if name.endswith(".py") else sorted((pkg / name).glob("*.py")))]
+    found = {str(f.relative_to(pkg)): _scenario_reads(ast.parse(f.read_text())) for f in files}
+    model = ast.parse((pkg / "sim" / "model.py").read_text())
+    cls = next(n for n in model.body if isinstance(n, ast.ClassDef) and n.name == "SimulationModel")
+    found["sim/model.py SimulationModel"] = _scenario_reads(cls)
+    assert len(files) > 10
+    assert {k: v for k, v in found.items() if v} == {}
 
 
 def test_no_import_cycle_between_any_modules():

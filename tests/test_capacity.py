@@ -86,7 +86,7 @@ def test_congested_below_threshold():
 
 
 def test_jamming_falls_with_distance_as_free_space_loss():
-    from leonet.threats.spec import JammerSpec
+    from leonet.scenario.events import JammerSpec
 
     j = JammerSpec(lat_deg=50.0, lon_deg=30.0, height_m=300, eirp_dbw=40)
     lat = np.array([50.0, 50.0])

@@ -30,7 +30,7 @@ from leonet.ground.builtin import hypatia_top100_cities
 from leonet.network.isl import plus_grid_candidates
 from leonet.hypatia.export import export_hypatia
 from leonet.sim.step import compute_chunk
-from leonet.hypatia.tles import read_hypatia_tles
+from leonet.space.hypatia_tles import read_hypatia_tles
 from leonet.space.propagate import propagate_teme
 
 CITIES = (0, 17, 73, 85)  # Tokyo, Manila, St Petersburg, Dalian (rows of Hypatia's top-100 list)
@@ -427,3 +427,23 @@ def test_an_export_on_ut1_warns_that_hypatia_turns_the_earth_on_utc(tmp_path, ex
     model = leonet.build_model(leonet.scenario_from_dict(data))
     out = export_hypatia(model, tmp_path / "ut1")
     assert any("UT1" in w and "earth_rotation: utc" in w for w in out.warnings)
+
+
+def test_a_station_behind_its_obstruction_mask_has_no_ground_link(tmp_path):
+    """The export's ground links are the simulation's (the sky stage's clear pairs): a station
+    whose horizon mask hides the whole sky has no satellite, so no entry from it or toward it
+    finds a next hop, while the same station without the mask has routes."""
+    tokyo = _sites()[1]["name"]
+    one_step = {"start": "2000-01-01T00:00:00Z", "duration_s": STEP_S, "step_s": STEP_S}
+    wall = {"obstructions": [{"sites": [tokyo], "profile": [[0.0, 90.0]]}]}
+    first = {}
+    for name, ground in (("open", {}), ("walled", wall)):
+        sc = leonet.scenario_from_dict(scenario_dict(time=one_step, ground={"sites": _sites(), **ground}))
+        summary = export_hypatia(leonet.build_model(sc), tmp_path / name)
+        first[name] = read_fstate(summary.dynamic_state_dir / "fstate_0.txt")
+    node = N_SATS  # Tokyo is the first ground station
+    for name, fstate in first.items():
+        hops = [nxt for (cur, dst), (nxt, _, _) in fstate.items() if node in (cur, dst) and cur != dst]
+        assert len(hops) == N_SATS + 2 * (len(CITIES) + 1 - 1)
+        reached = sum(h >= 0 for h in hops)
+        assert (reached == 0) if name == "walled" else (reached > N_SATS // 2), (name, reached)

@@ -10,7 +10,7 @@ import pytest
 import leonet
 from leonet.errors import InputError
 from leonet.sim.step import compute_chunk
-from leonet.threats.spec import RegionSpec
+from leonet.scenario.events import RegionSpec
 from leonet.threats.timeline import in_region
 
 BASE = """

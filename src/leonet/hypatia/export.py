@@ -82,8 +82,10 @@ file holds only the entries whose next hop changed since the previous step (satg
 entry when ``prev_fstate[(cur, dst)] != next_hop_decision``; ns-3 applies each file on top of the
 state it has), possibly none (an empty file).
 
-The routes are leonet's (:func:`leonet.network.pairs.station_graph` and
-:func:`~leonet.network.pairs.forwarding_state`), the same that ``pair_steps`` reports: shortest
+The routes are leonet's, computed by the simulation's own stages (:mod:`leonet.sim.stages`: the
+sky stage's positions and clear ground links, the links stage's usable lasers, and the station
+pairs stage's :func:`~leonet.sim.stages.pairs.station_forwarding`), the same that ``pair_steps``
+reports: shortest
 one-way delay, stations never relay, a station uses any satellite in range, which is the
 semantics of Hypatia's ``algorithm_free_one_only_over_isls``. **Tie-break**: where two paths
 have exactly the same delay, the next hop is the one scipy's Dijkstra
@@ -104,8 +106,11 @@ Differences from satgenpy to know about:
   limits (80 km grazing height, max ISL length 5,016,591 m) nothing is dropped on the 72 x 22
   Starlink shell of ``hypatia-starlink`` (its +Grid links are at most ~1,961 km long and
   clear the Earth by far more than 80 km; checked over the study's 200 s at 1 s steps).
-- Ground-satellite links follow the scenario's visibility rule (range and/or elevation);
-  Hypatia's rule is range only (``hypatia-starlink`` uses range only, 1,089,686 m).
+- Ground-satellite links follow the scenario's visibility rule (range and/or elevation), as
+  every ground link of the simulation does, obstruction masks included; Hypatia's rule is range
+  only, which the scenario states as ``visibility: {min_elevation_deg: null, max_range_m: ...}``
+  (``hypatia-starlink`` uses range only, 1,089,686 m). The scenario's events act as in the
+  simulation (a lost satellite has no link); Hypatia's own studies have none.
 - Precision: TLE angles are written to 1e-4 deg and the epoch to 1e-8 day (864 us), as the
   format allows, so ns-3 places satellites within ~10 m of leonet's positions.
 - ``gsl_if_bandwidth_<t>.txt``: complete at t = 0 (``node,interface,bandwidth``: each
@@ -114,9 +119,10 @@ Differences from satgenpy to know about:
 - There is no ISL bandwidth in the satellite network state: ns-3 takes it from its run
   configuration (``isl_data_rate_megabit_per_s``), as it does ``gsl_data_rate_megabit_per_s``.
 
-Performance: positions are propagated a chunk of steps at a time; per step the work is one
-visibility query, the ISL check, one Dijkstra per station (the bulk: 15-30 ms for 100 stations
-and 1,584 satellites) and writing the entries that changed (a vectorised comparison with the
+Performance: positions are propagated a chunk of steps at a time (:class:`leonet.sim.instants.Chunk`);
+per step the work is one visibility query, the ISL check, the stations' shortest-path trees
+(repaired from the previous step's by the simulation's ``ForwardingTracker``) and writing the
+entries that changed (a vectorised comparison with the
 previous step's next hops; tens to hundreds of lines per 100 ms step). ``workers`` > 1 spreads
 chunks of steps over processes (each recomputes the step before its chunk), with identical
 files. Every file is written to a temporary name and renamed into place.
@@ -136,9 +142,12 @@ import numpy as np
 from ..constants import EARTH_RADIUS_M
 from ..errors import InputError
 from ..results import atomic
-from ..network.isl import active_isls, max_isl_range_m
-from ..network.pairs import forwarding_state, station_graph
-from ..network.visibility import VisibilityIndex, VisibilityRule, max_slant_range_m
+from ..network.isl import max_isl_range_m
+from ..network.visibility import max_slant_range_m
+from ..sim.instants import Chunk
+from ..sim.stages.links import links_at
+from ..sim.stages.pairs import station_forwarding
+from ..sim.stages.sky import sky_at
 from ..space.propagate import propagate
 from ..space.tle import format_tle
 from ..timeutil import ns_to_iso
@@ -383,7 +392,7 @@ def _ground_stations_text(model, layout: HypatiaLayout) -> str:
 
 def _max_lengths(model, ecef0: np.ndarray) -> tuple[float, float]:
     """(max GSL length, max ISL length) in metres for description.txt."""
-    rule = model.scenario.visibility
+    rule = model.settings.visibility
     radius = np.linalg.norm(ecef0, axis=1)
     radius = radius[np.isfinite(radius)]
     top = float(radius.max()) if len(radius) else EARTH_RADIUS_M
@@ -404,43 +413,40 @@ def _max_lengths(model, ecef0: np.ndarray) -> tuple[float, float]:
 
 
 class _StepComputer:
-    """Hypatia next hops of every fstate entry at given instants (the per-step work)."""
+    """Hypatia next hops of every fstate entry at given instants: the simulation's own stages (the
+    sky, the links, the stations' forwarding state; :mod:`leonet.sim.stages`), put in Hypatia's
+    entry order."""
 
     def __init__(self, model):
         self.model = model
         self.layout = hypatia_layout(model)
-        sites, idx = model.sites, self.layout.station_sites
-        v = model.scenario.visibility
-        self.vis = VisibilityIndex(
-            np.asarray(sites.ecef_m)[idx], np.asarray(sites.lat_deg)[idx], np.asarray(sites.lon_deg)[idx],
-            VisibilityRule(v.min_elevation_deg, v.max_range_m),
-        )
-        self.net = model.network
         self.dests = np.arange(self.layout.n_stations, dtype=np.int64)
 
-    def hops_at(self, pos: np.ndarray, tracker=None) -> tuple[np.ndarray, int]:
-        """(next hop of every entry, int32; ISLs dropped) for satellite positions ``pos`` (N, 3).
-        With ``tracker`` (a :class:`~leonet.network.incremental.ForwardingTracker` fed the steps
-        in time order, as the simulation's pairs stage does), last step's shortest-path trees are
-        repaired instead of recomputed: the same next hops, bit for bit."""
-        n, g, net = self.layout.n_sats, self.layout.n_stations, self.net
-        pairs = self.vis.query(pos)
-        isl = active_isls(net.isl_candidates, pos, net.grazing_height_m, net.isl_max_range_m)
-        matrix = station_graph(n, g, isl.links, isl.length_m, pairs.site, pairs.sat, pairs.range_m)
-        state = tracker.update(matrix) if tracker is not None else forwarding_state(matrix, n, g, self.dests)
-        hops = self.layout.entry_rows(state.next_hop).astype(np.int32)
-        return hops, isl.dropped_failed + isl.dropped_grazing + isl.dropped_range
+    def tracker(self):
+        """A :class:`~leonet.network.incremental.ForwardingTracker` for every station as a
+        destination (fed the steps in time order, it repairs last step's trees: the same hops)."""
+        from ..network.incremental import ForwardingTracker
+
+        return ForwardingTracker(self.layout.n_sats, self.layout.n_stations, self.dests)
+
+    def hops_at(self, chunk: Chunk, t: int, tracker=None) -> tuple[np.ndarray, int]:
+        """(next hop of every entry, int32; ISLs dropped) at instant ``t`` of ``chunk``."""
+        sky = sky_at(chunk, t)
+        links = links_at(chunk, sky)
+        state = station_forwarding(self.model, sky, links, self.layout.station_sites, self.dests, tracker)
+        chunk.forget_until(t)
+        isl = links.isl
+        return self.layout.entry_rows(state.next_hop).astype(np.int32), isl.dropped_failed + isl.dropped_grazing + isl.dropped_range
 
     def changes(self, t_ns: np.ndarray, prev: np.ndarray | None, chunk_steps: int):
         """Yield (rows that changed, their next hops, ISLs dropped, hops) for each instant of
         ``t_ns``; rows are every entry where there is no previous state."""
-        from ..network.incremental import ForwardingTracker
-
-        tracker = ForwardingTracker(self.layout.n_sats, self.layout.n_stations, self.dests)
+        tracker = self.tracker()
         for c0 in range(0, len(t_ns), chunk_steps):
-            ecef = propagate(self.model.constellation, t_ns[c0:c0 + chunk_steps]).ecef_m
-            for pos in ecef:
-                hops, dropped = self.hops_at(pos, tracker)
+            block = t_ns[c0:c0 + chunk_steps]
+            chunk = Chunk(self.model, block)  # positions of the block in one propagation
+            for t in block:
+                hops, dropped = self.hops_at(chunk, int(t), tracker)
                 rows = np.arange(len(hops)) if prev is None else np.flatnonzero(hops != prev)
                 yield rows, hops[rows], dropped, hops
                 prev = hops
@@ -462,7 +468,7 @@ def _worker_task(a: int, b: int, chunk_steps: int):
     t_ns = np.asarray(_WORKER.model.t_ns, dtype=np.int64)
     prev = None
     if a > 0:
-        prev, _ = _WORKER.hops_at(propagate(_WORKER.model.constellation, t_ns[a - 1:a]).ecef_m[0])
+        prev, _ = _WORKER.hops_at(Chunk(_WORKER.model, t_ns[a - 1:a]), int(t_ns[a - 1]))
     return [(rows.astype(np.int32), nxt, dropped)
             for rows, nxt, dropped, _ in _WORKER.changes(t_ns[a:b], prev, chunk_steps)]
 
@@ -520,6 +526,42 @@ def export_hypatia(
     ValueError : a bandwidth that is not positive and finite, ``chunk_steps`` or ``workers`` < 1.
     """
     started = time.perf_counter()
+    sat_bw, gs_bw = _check_arguments(gsl_bandwidth, station_gsl_bandwidth, chunk_steps, workers)
+    computer = _StepComputer(model)  # checks satellites and stations
+    layout = computer.layout
+    epoch_ns = _check_epoch(model)
+    t_ns = np.asarray(model.t_ns, dtype=np.int64)
+    n_steps = len(t_ns)
+    step_ns = int(model.settings.step_ns)
+
+    out, dyn = _folders(Path(out_dir), step_ns, n_steps)
+    pos0 = propagate(model.constellation, t_ns[:1]).ecef_m[0]
+    static_files = _write_static(model, layout, out, pos0, sat_bw, gs_bw)
+    if workers > 1 and n_steps > chunk_steps:
+        stream = _parallel_changes(model, n_steps, int(chunk_steps), int(workers))
+    else:
+        stream = computer.changes(t_ns, None, int(chunk_steps))
+    files, entries_total, entries_first, isl_drops = _write_dynamic(
+        stream, layout, dyn, t_ns - epoch_ns, _bandwidth_text(layout, sat_bw, gs_bw), progress)
+    return ExportSummary(
+        out_dir=out, dynamic_state_dir=dyn, files_written=static_files + files, steps=n_steps, step_ns=step_ns,
+        n_satellites=layout.n_sats, n_stations=layout.n_stations, n_isls=len(layout.isls),
+        fstate_entries=entries_total, fstate_entries_first=entries_first, isl_drops=isl_drops,
+        seconds=time.perf_counter() - started, warnings=_warnings(isl_drops, model.constellation.frame),
+    )
+
+
+def _folders(out: Path, step_ns: int, n_steps: int) -> tuple[Path, Path]:
+    """``out`` and its ``dynamic_state_<step_ms>ms_for_<duration_s>s`` folder, created."""
+    out.mkdir(parents=True, exist_ok=True)
+    dyn = out / f"dynamic_state_{_number(step_ns / 1e6)}ms_for_{_number(n_steps * step_ns / 1e9)}s"
+    dyn.mkdir(parents=True, exist_ok=True)
+    return out, dyn
+
+
+def _check_arguments(gsl_bandwidth, station_gsl_bandwidth, chunk_steps, workers) -> tuple[float, float]:
+    """The satellites' and stations' GSL bandwidths; a ValueError for a bandwidth that is not
+    positive and finite, or ``chunk_steps`` or ``workers`` that is not a positive integer."""
     sat_bw = float(gsl_bandwidth)
     gs_bw = sat_bw if station_gsl_bandwidth is None else float(station_gsl_bandwidth)
     for what, bw in (("gsl_bandwidth", sat_bw), ("station_gsl_bandwidth", gs_bw)):
@@ -528,36 +570,23 @@ def export_hypatia(
     for what, value in (("chunk_steps", chunk_steps), ("workers", workers)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return sat_bw, gs_bw
 
-    computer = _StepComputer(model)  # checks satellites and stations
-    layout = computer.layout
-    epoch_ns = _check_epoch(model)
-    n, g = layout.n_sats, layout.n_stations
-    t_ns = np.asarray(model.t_ns, dtype=np.int64)
-    n_steps = len(t_ns)
-    step_ns = int(model.scenario.time.step_ns)
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    duration_s = n_steps * step_ns / 1e9
-    dyn = out / f"dynamic_state_{_number(step_ns / 1e6)}ms_for_{_number(duration_s)}s"
-    dyn.mkdir(parents=True, exist_ok=True)
-
-    pos0 = propagate(model.constellation, t_ns[:1]).ecef_m[0]
-    files = _write_static(model, layout, out, pos0, sat_bw, gs_bw)
-    if workers > 1 and n_steps > chunk_steps:
-        stream = _parallel_changes(model, n_steps, int(chunk_steps), int(workers))
-    else:
-        stream = computer.changes(t_ns, None, int(chunk_steps))
-
-    entries_total = entries_first = isl_drops = 0
+def _write_dynamic(stream, layout: HypatiaLayout, dyn: Path, rel_ns: np.ndarray, bandwidth_text: str,
+                   progress) -> tuple[int, int, int, int]:
+    """Write ``fstate_<t>.txt`` and ``gsl_if_bandwidth_<t>.txt`` for each step of ``stream``
+    (:meth:`_StepComputer.changes`), ``rel_ns`` (T,) the steps in ns after the epoch. Returns
+    (files written, fstate lines, lines of the first file, (ISL, step) pairs dropped)."""
+    n_steps = len(rel_ns)
+    files = entries_total = entries_first = isl_drops = 0
     for k, (rows, nxt, dropped, _) in enumerate(stream):
         nxt = nxt.astype(np.int64)
         cur, dst = layout.entry_cur[rows], layout.entry_dst[rows]
         my, other = layout.interfaces(cur, nxt)
-        rel = int(t_ns[k]) - epoch_ns
+        rel = int(rel_ns[k])
         _write(dyn / f"fstate_{rel}.txt", _fstate_text(cur, dst, nxt, my, other))
-        _write(dyn / f"gsl_if_bandwidth_{rel}.txt", _bandwidth_text(layout, sat_bw, gs_bw) if k == 0 else "")
+        _write(dyn / f"gsl_if_bandwidth_{rel}.txt", bandwidth_text if k == 0 else "")
         files += 2
         entries_total += len(rows)
         if k == 0:
@@ -565,25 +594,23 @@ def export_hypatia(
         isl_drops += int(dropped)
         if progress is not None:
             progress(k + 1, n_steps)
+    return files, entries_total, entries_first, isl_drops
 
+
+def _warnings(isl_drops: int, frame) -> tuple[str, ...]:
+    """What the user of the exported files should know."""
     warnings = []
     if isl_drops:
         warnings.append(
             f"{isl_drops} (ISL, step) pairs were unusable in leonet (below the grazing height, beyond "
             "the maximum ISL range or a failed satellite) and are not used by the forwarding state; "
             "ns-3 still creates every link in isls.txt (Hypatia assumes ISLs are always up)")
-    frame = model.constellation.frame
     if frame.earth_rotation != "utc" or frame.polar_motion:
         warnings.append(
             "this scenario turns the Earth on UT1 (leonet's default); Hypatia's satgenpy and ns-3 turn it on "
             "UTC, so its positions differ by |UT1-UTC| x ~505 m/s: set frames: {earth_rotation: utc} to "
             "reproduce a Hypatia study exactly")
-    return ExportSummary(
-        out_dir=out, dynamic_state_dir=dyn, files_written=files, steps=n_steps, step_ns=step_ns,
-        n_satellites=n, n_stations=g, n_isls=len(layout.isls), fstate_entries=entries_total,
-        fstate_entries_first=entries_first, isl_drops=isl_drops,
-        seconds=time.perf_counter() - started, warnings=tuple(warnings),
-    )
+    return tuple(warnings)
 
 
 def _bandwidth_text(layout: HypatiaLayout, sat_bw: float, gs_bw: float) -> str:

@@ -36,7 +36,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
-from ..threats.spec import CircleSpec
+from ..scenario.events import CircleSpec
 from .metrics import METRICS
 from .variants import DEFAULT_MAX_VARIANTS, Variant, run_variants
 

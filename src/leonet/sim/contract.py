@@ -16,16 +16,14 @@ _NEVER = np.iinfo(np.int64).max
 
 
 def run_facts(model: SimulationModel) -> c.RunFacts:
-    sc = model.scenario
-    net = sc.network
-    warnings = list(model.network.warnings) if net.enabled else []
+    s = model.settings
+    warnings = list(model.network.warnings) if s.network else []
     return c.RunFacts(
-        name=sc.name, description=sc.description, network=net.enabled, capacity=sc.capacity.enabled,
-        min_elevation_deg=sc.visibility.min_elevation_deg,
-        slot=c.SlotFacts(period_s=net.slots.period_s, offset_s=net.slots.offset_s, policy=net.slots.policy),
-        isl=c.IslFacts(topology=net.isl.topology, grazing_height_m=net.isl.grazing_height_km * 1e3,
-                       max_range_m=None if net.isl.max_range_km is None else net.isl.max_range_km * 1e3),
-        congested_below_mbps=sc.capacity.congested_below_mbps if sc.capacity.enabled else None,
+        name=s.name, description=s.description, network=s.network, capacity=s.capacity,
+        min_elevation_deg=s.visibility.min_elevation_deg,
+        slot=c.SlotFacts(period_s=s.slot_period_s, offset_s=s.slot_offset_s, policy=s.slot_policy),
+        isl=c.IslFacts(topology=s.isl_topology, grazing_height_m=s.isl_grazing_height_m, max_range_m=s.isl_max_range_m),
+        congested_below_mbps=s.congested_below_mbps,
         states=[c.StateRecord(**s) for s in states.as_json()],
         warnings=warnings,
     )
@@ -33,7 +31,7 @@ def run_facts(model: SimulationModel) -> c.RunFacts:
 
 def event_records(model: SimulationModel) -> list[c.EventRecord]:
     """The events as the engine resolved them (an empty list without the network model)."""
-    if not model.scenario.network.enabled or not model.scenario.events:
+    if not model.settings.network or not model.settings.events:
         return []
     names = np.asarray(model.sites.name, dtype=object)
     net = model.network
@@ -55,7 +53,7 @@ def event_records(model: SimulationModel) -> list[c.EventRecord]:
 
 
 def isl_candidates(model: SimulationModel) -> c.IslCandidates:
-    if not model.scenario.network.enabled:
+    if not model.settings.network:
         return c.IslCandidates()
     return c.IslCandidates(pairs=np.asarray(model.network.isl_candidates, dtype=np.int64).reshape(-1, 2).tolist())
 

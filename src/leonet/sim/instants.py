@@ -32,7 +32,7 @@ class Chunk:
         self._row = {int(t): k for k, t in enumerate(self.instants)}
         self._pairs: dict[int, object] = {}
         self._threats: dict[int, object] = {}
-        self.has_events = bool(model.scenario.events) and model.scenario.network.enabled
+        self.has_events = model.settings.events and model.settings.network
         if self.has_events:
             # Lost satellites vanish: no visibility, no lasers, never on a path.
             for t in self.instants:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError, quote
 from .. import ground as ground_sites
 from ..ground.sites import Sites
-from ..network.visibility import VisibilityIndex, VisibilityRule
+from ..network.visibility import VisibilityIndex
 from ..scenario import Scenario
 from ..space.constellation import Constellation
 from ..space.elements import OrbitElements
@@ -24,6 +25,14 @@ from ..space.frames import FrameConvention
 from ..space.walker import WalkerShell, walker_elements
 from ..timeutil import utc_to_ns
 from .inputs import input_file
+from .settings import RunSettings, run_settings
+
+if TYPE_CHECKING:
+    from ..capacity.model import CapacityModel
+    from ..threats.timeline import Timeline
+    from .network_model import NetworkModel
+    from .service_model import ServiceModel
+    from .terrestrial import Terrestrial
 
 
 def _read_orbit_file(path: Path, fmt: str) -> OrbitElements:
@@ -54,58 +63,66 @@ def check_flyable(elements: OrbitElements, source: str) -> None:
                          f"satellite {quote(elements.name[j])}")
 
 
+def _walker_part(k: int, spec, start_ns: int) -> tuple:
+    """(shell name, elements, plane, slot) of the Walker shell ``constellation.shells[k]``."""
+    shell = WalkerShell(
+        name=spec.name or f"shell{k + 1}",
+        altitude_m=spec.altitude_km * 1000.0,
+        inclination_deg=spec.inclination_deg,
+        planes=spec.planes,
+        sats_per_plane=spec.sats_per_plane,
+        epoch_ns=utc_to_ns(spec.epoch) if spec.epoch is not None else start_ns,
+        raan_spread_deg=spec.raan_spread_deg,
+        phasing=spec.phasing,
+        walker_f=spec.walker_f,
+        raan_offset_deg=spec.raan_offset_deg,
+        eccentricity=spec.eccentricity,
+        arg_perigee_deg=spec.arg_perigee_deg,
+        mean_motion_rev_per_day=spec.mean_motion_rev_per_day,
+    )
+    return (shell.name, *walker_elements(shell))
+
+
+def _orbit_file_part(scenario: Scenario, k: int, spec, start_ns: int) -> tuple:
+    """(shell name, elements, plane, slot) of the orbit file ``constellation.orbit_files[k]``,
+    read and checked (flyable, catalog numbers once each)."""
+    from ..space import planes as planes_mod
+
+    path = input_file(scenario, spec.path, f"constellation.orbit_files[{k}].path")
+    if spec.format == "hypatia":
+        from ..space.hypatia_tles import read_hypatia_tles
+
+        if not path.exists():
+            raise InputError("no such file", source=str(path))
+        elements, plane, slot = read_hypatia_tles(path)
+    else:
+        elements = _read_orbit_file(path, spec.format)
+    if len(elements) == 0:
+        raise InputError("holds no satellites", source=str(path))
+    check_flyable(elements, str(path))
+    if spec.station_keeping:  # no natural decay: the operator keeps the altitude
+        import dataclasses
+
+        zero = np.zeros(len(elements))
+        elements = dataclasses.replace(elements, bstar_per_earth_radius=zero, mean_motion_dot_rev_per_day2=zero,
+                                       mean_motion_ddot_rev_per_day3=zero)
+    if spec.format == "hypatia" and not spec.plane_assignment:
+        pass  # planes and slots come from the file's order
+    elif spec.plane_assignment:
+        plane, slot = planes_mod.read_plane_assignment(
+            input_file(scenario, spec.plane_assignment, f"constellation.orbit_files[{k}].plane_assignment"),
+            elements.catalog_id
+        )
+    else:
+        plane, slot = planes_mod.infer_planes(elements, at_ns=start_ns)
+    return (spec.shell or path.stem, elements, plane, slot)
+
+
 def build_constellation(scenario: Scenario) -> Constellation:
     """Walker shells first, then orbit files, in the order the scenario gives them."""
     start_ns = utc_to_ns(scenario.time.start)
-    parts = []
-    for k, spec in enumerate(scenario.constellation.shells):
-        shell = WalkerShell(
-            name=spec.name or f"shell{k + 1}",
-            altitude_m=spec.altitude_km * 1000.0,
-            inclination_deg=spec.inclination_deg,
-            planes=spec.planes,
-            sats_per_plane=spec.sats_per_plane,
-            epoch_ns=utc_to_ns(spec.epoch) if spec.epoch is not None else start_ns,
-            raan_spread_deg=spec.raan_spread_deg,
-            phasing=spec.phasing,
-            walker_f=spec.walker_f,
-            raan_offset_deg=spec.raan_offset_deg,
-            eccentricity=spec.eccentricity,
-            arg_perigee_deg=spec.arg_perigee_deg,
-            mean_motion_rev_per_day=spec.mean_motion_rev_per_day,
-        )
-        parts.append((shell.name, *walker_elements(shell)))
-    for k, spec in enumerate(scenario.constellation.orbit_files):
-        from ..space import planes as planes_mod
-
-        path = input_file(scenario, spec.path, f"constellation.orbit_files[{k}].path")
-        if spec.format == "hypatia":
-            from ..hypatia.tles import read_hypatia_tles
-
-            if not path.exists():
-                raise InputError("no such file", source=str(path))
-            elements, plane, slot = read_hypatia_tles(path)
-        else:
-            elements = _read_orbit_file(path, spec.format)
-        if len(elements) == 0:
-            raise InputError("holds no satellites", source=str(path))
-        check_flyable(elements, str(path))
-        if spec.station_keeping:  # no natural decay: the operator keeps the altitude
-            import dataclasses
-
-            zero = np.zeros(len(elements))
-            elements = dataclasses.replace(elements, bstar_per_earth_radius=zero, mean_motion_dot_rev_per_day2=zero,
-                                           mean_motion_ddot_rev_per_day3=zero)
-        if spec.format == "hypatia" and not spec.plane_assignment:
-            pass  # planes and slots come from the file's order
-        elif spec.plane_assignment:
-            plane, slot = planes_mod.read_plane_assignment(
-                input_file(scenario, spec.plane_assignment, f"constellation.orbit_files[{k}].plane_assignment"),
-                elements.catalog_id
-            )
-        else:
-            plane, slot = planes_mod.infer_planes(elements, at_ns=start_ns)
-        parts.append((spec.shell or path.stem, elements, plane, slot))
+    parts = [_walker_part(k, spec, start_ns) for k, spec in enumerate(scenario.constellation.shells)]
+    parts += [_orbit_file_part(scenario, k, spec, start_ns) for k, spec in enumerate(scenario.constellation.orbit_files)]
     names = [p[0] for p in parts]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -214,34 +231,50 @@ def build_sites(scenario: Scenario) -> Sites:
 
 @dataclass
 class SimulationModel:
-    """A scenario made concrete: its satellites, its sites and its instants."""
+    """A scenario made concrete: its satellites, its sites, its instants, and what the engine
+    needs of the rest, read once by :func:`build_model`.
 
-    scenario: Scenario
+    The step, its stages, the results contract and the runner read :attr:`settings` and the
+    built parts below, never :attr:`scenario`, which is kept only as the door's input: the runner
+    writes it to ``scenario.yaml`` (and checks that ``run(model=...)`` was built for the scenario
+    it runs), and :func:`model_with_events` compares it with a variant's.
+
+    Attributes
+    ----------
+    settings : RunSettings, the scenario's switches and scalars.
+    constellation : the satellites (N); sites : the ground sites (S); t_ns : (T,) int64 instants, ns.
+    masks : (M, 360) horizon masks, deg; mask_of_site : (S,) int64 mask number of each site (-1: clear sky).
+    network : NetworkModel (None with the network model off).
+    timeline : the events resolved against the sites and satellites (None with the network model off).
+    terrestrial : each site's ground internet (None with the network model off).
+    capacity : CapacityModel (None with the capacity model off).
+    service : ServiceModel (None with the service model off).
+    scenario : the validated scenario the model was built from (see above).
+    """
+
+    settings: RunSettings
     constellation: Constellation
     sites: Sites
     t_ns: np.ndarray = field(repr=False)
-
-    #: (M, 360) horizon masks and the mask number of each site (-1: clear sky).
     masks: np.ndarray = field(default_factory=lambda: np.zeros((0, 360)), repr=False)
     mask_of_site: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    network: NetworkModel | None = field(default=None, repr=False)
+    timeline: Timeline | None = field(default=None, repr=False)
+    terrestrial: Terrestrial | None = field(default=None, repr=False)
+    capacity: CapacityModel | None = field(default=None, repr=False)
+    service: ServiceModel | None = field(default=None, repr=False)
+    scenario: Scenario | None = field(default=None, repr=False)
 
     @cached_property
     def visibility(self) -> VisibilityIndex:
-        v = self.scenario.visibility
+        """The sites' visibility index (the ground-link rule, masks, nearest k for dishes)."""
+        rule = self.settings.visibility
         return VisibilityIndex(
-            self.sites.ecef_m, self.sites.lat_deg, self.sites.lon_deg,
-            VisibilityRule(v.min_elevation_deg, v.max_range_m, v.nearest_k),
+            self.sites.ecef_m, self.sites.lat_deg, self.sites.lon_deg, rule,
             masks=self.masks, mask_of_site=self.mask_of_site if len(self.mask_of_site) else None,
             nearest_sites=np.asarray(self.sites.kind) == "dish",  # gateways and PoPs see everything
-            sat_band=altitude_bands(self.constellation) if v.nearest_k is not None else None,
+            sat_band=altitude_bands(self.constellation) if rule.nearest_k is not None else None,
         )
-
-    @cached_property
-    def network(self):
-        """The static network (:class:`~leonet.sim.network_model.NetworkModel`)."""
-        from .network_model import build_network_model
-
-        return build_network_model(self.scenario, self.constellation, self.sites)
 
     @cached_property
     def dish_count(self) -> np.ndarray:
@@ -250,55 +283,6 @@ class SimulationModel:
         if raw is None:
             return np.ones(len(self.sites), dtype=np.int64)
         return np.array([1 if v is None else int(v) for v in raw], dtype=np.int64)
-
-    @cached_property
-    def timeline(self):
-        """The scenario's events resolved against its sites and satellites
-        (:class:`~leonet.threats.timeline.Timeline`)."""
-        from ..space.propagate import propagate
-        from ..threats.timeline import Timeline
-
-        net = self.network
-        providers = None
-        if self.scenario.terrestrial.providers is not None:
-            from ..threats.providers import load_providers
-
-            try:
-                providers = load_providers(self.scenario.terrestrial.providers, self.scenario.base_dir)
-            except InputError as err:
-                raise InputError(err.message, source=err.source, location=err.location or "terrestrial.providers") from None
-        return Timeline(
-            list(self.scenario.events), int(self.t_ns[0]) if len(self.t_ns) else 0, self.sites, self.constellation,
-            net.gateway_sites, net.pop_sites, net.gateway_pop, net.backbone,
-            positions_at=lambda t: propagate(self.constellation, np.array([t], dtype=np.int64)).ecef_m[0],
-            providers=providers,
-        )
-
-    @cached_property
-    def capacity(self):
-        """The static capacity model (:class:`~leonet.capacity.model.CapacityModel`)."""
-        from ..capacity.model import build_capacity_model
-
-        return build_capacity_model(self.scenario.capacity, self.sites.take(self.network.dish_sites),
-                                    self.scenario.visibility.min_elevation_deg)
-
-    @cached_property
-    def service(self):
-        """The static service model (:class:`~leonet.sim.service_model.ServiceModel`), None when
-        the scenario's ``service`` is off."""
-        if not self.scenario.service.enabled:
-            return None
-        from .service_model import build_service_model
-
-        return build_service_model(self)
-
-    @cached_property
-    def terrestrial(self):
-        """Each site's ground internet: nearest exchange and round-trip fibre delay
-        (:class:`~leonet.sim.terrestrial.Terrestrial`)."""
-        from .terrestrial import build_terrestrial
-
-        return build_terrestrial(self.scenario, self.sites)
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -360,8 +344,45 @@ def build_masks(scenario: Scenario, sites: Sites) -> tuple[np.ndarray, np.ndarra
     return (np.array(masks) if masks else np.zeros((0, 360))), mask_of_site
 
 
-#: The parts of a built model that do not depend on a scenario's events (shared by its variants).
-_EVENT_FREE_PARTS = ("visibility", "network", "capacity", "service", "terrestrial")
+def build_timeline(scenario: Scenario, model: SimulationModel) -> Timeline:
+    """The scenario's events resolved against ``model``'s sites, satellites and network
+    (:class:`~leonet.threats.timeline.Timeline`); the providers table is read here."""
+    from ..space.propagate import propagate
+    from ..threats.timeline import Timeline
+
+    net = model.network
+    providers = None
+    if scenario.terrestrial.providers is not None:
+        from ..threats.providers import load_providers
+
+        try:
+            providers = load_providers(scenario.terrestrial.providers, scenario.base_dir)
+        except InputError as err:
+            raise InputError(err.message, source=err.source, location=err.location or "terrestrial.providers") from None
+    return Timeline(
+        list(scenario.events), int(model.t_ns[0]) if len(model.t_ns) else 0, model.sites, model.constellation,
+        net.gateway_sites, net.pop_sites, net.gateway_pop, net.backbone,
+        positions_at=lambda t: propagate(model.constellation, np.array([t], dtype=np.int64)).ecef_m[0],
+        providers=providers,
+    )
+
+
+def _build_network_parts(scenario: Scenario, model: SimulationModel) -> None:
+    """Network, timeline, terrestrial, capacity and service models of ``model`` (as the scenario
+    turns them on), in the order each needs the one before."""
+    from ..capacity.model import build_capacity_model
+    from .network_model import build_network_model
+    from .service_model import build_service_model
+    from .terrestrial import build_terrestrial
+
+    model.network = build_network_model(scenario, model.constellation, model.sites)  # ISL lists, pairs
+    model.timeline = build_timeline(scenario, model)  # checks event targets
+    model.terrestrial = build_terrestrial(scenario, model.sites)
+    if scenario.capacity.enabled:
+        model.capacity = build_capacity_model(scenario.capacity, model.sites.take(model.network.dish_sites),
+                                              scenario.visibility.min_elevation_deg)
+        if scenario.service.enabled:  # kits, background, admission
+            model.service = build_service_model(model, scenario)
 
 
 def same_but_events(a: Scenario, b: Scenario) -> bool:
@@ -380,13 +401,13 @@ def model_with_events(base: SimulationModel, scenario: Scenario) -> SimulationMo
 
     if not same_but_events(base.scenario, scenario):
         raise ValueError("model_with_events: the scenarios differ in more than their events")
-    model = dataclasses.replace(base, scenario=scenario)
-    for name in _EVENT_FREE_PARTS:
+    model = dataclasses.replace(base, settings=run_settings(scenario), scenario=scenario, timeline=None)
+    for name in ("visibility", "dish_count"):  # computed once, shared
         if name in base.__dict__:
             model.__dict__[name] = base.__dict__[name]
     if scenario.network.enabled:
         try:
-            model.timeline  # resolves the variant's events now, before anything is written
+            model.timeline = build_timeline(scenario, model)  # resolves the variant's events now
         except InputError as err:
             if err.source is not None:
                 raise
@@ -399,7 +420,8 @@ def build_model(scenario: Scenario, max_memory_bytes: int | None = None, workers
 
     The run's size is checked first from the scenario alone and again once every file is read
     (:mod:`leonet.sim.budget`): a run that would need more than ``max_memory_bytes`` (default
-    80 % of this machine's memory) is refused with the estimate and the ways to proceed.
+    80 % of this machine's memory) is refused with the estimate and the ways to proceed. Every
+    input file is read and every field checked here, before anything is written.
     """
     try:
         from . import budget
@@ -410,17 +432,11 @@ def build_model(scenario: Scenario, max_memory_bytes: int | None = None, workers
         budget.check_size(budget.scenario_size(scenario, len(constellation), len(sites), workers), max_memory_bytes,
                           source=scenario.source)
         masks, mask_of_site = build_masks(scenario, sites)
-        start_ns = utc_to_ns(scenario.time.start)
-        t_ns = start_ns + scenario.time.offsets_ns()
-        model = SimulationModel(scenario=scenario, constellation=constellation, sites=sites, t_ns=t_ns,
-                                masks=masks, mask_of_site=mask_of_site)
+        t_ns = utc_to_ns(scenario.time.start) + scenario.time.offsets_ns()
+        model = SimulationModel(settings=run_settings(scenario), constellation=constellation, sites=sites, t_ns=t_ns,
+                                masks=masks, mask_of_site=mask_of_site, scenario=scenario)
         if scenario.network.enabled:
-            model.network  # reads ISL lists and checks pairs now, before anything is written
-            model.timeline  # checks event targets now, too
-            model.terrestrial
-            if scenario.capacity.enabled:
-                model.capacity
-                model.service  # kits, background, admission: checked before anything is written
+            _build_network_parts(scenario, model)
     except InputError as err:
         if err.source is not None:
             raise

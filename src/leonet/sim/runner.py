@@ -3,6 +3,11 @@
 Chunks already present and intact in the results folder (from an interrupted run of the same
 scenario) are not recomputed; a chunk that is missing, truncated or changed since it was written
 is. The folder is locked while the run writes it, so a second run cannot mix its results in.
+
+The runner is the one place of the engine that holds the :class:`~leonet.scenario.Scenario`
+itself: it builds the model from it, writes it to ``scenario.yaml`` and derives the baseline
+scenario (the scenario without its events). Everything else it reads from the built model's
+:class:`~leonet.sim.settings.RunSettings`.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from .contract import write_contract
 from ..memory import release_free_memory
 from .executors import execute
 from .model import SimulationModel, build_model
+from .settings import RunSettings
 
 @dataclass
 class RunResult:
@@ -58,17 +64,18 @@ def chunk_bounds(n_steps: int, chunk_steps: int) -> list[tuple[int, int]]:
     return [(a, min(a + chunk_steps, n_steps)) for a in range(0, n_steps, chunk_steps)]
 
 
-def table_names(scenario: Scenario) -> list[str]:
+def table_names(settings: RunSettings) -> list[str]:
+    """The tables a run of these settings writes, in manifest order."""
     names = ["site_steps"]
-    if scenario.outputs.visibility_pairs:
+    if settings.visibility_pairs:
         names.append("visibility")
-    if scenario.network.enabled:
+    if settings.network:
         names += ["dish_steps", "network_steps"]
-        if scenario.network.pairs or scenario.network.all_station_pairs:
+        if settings.station_pairs:
             names.append("pair_steps")
-        if scenario.capacity.enabled:
+        if settings.capacity:
             names.append("load_steps")
-    if scenario.outputs.positions:
+    if settings.positions:
         names.append("positions")
     return names
 
@@ -132,22 +139,23 @@ def _run_one(scenario, out_dir, overwrite, progress, workers, dask, max_memory_b
     if model is None:
         model = build_model(scenario, max_memory_bytes=max_memory_bytes, workers=1 if dask else workers)
     store = ResultStore(out_dir if out_dir is not None else scenario.output_dir())
-    bounds = chunk_bounds(len(model.t_ns), scenario.outputs.chunk_steps)
-    names = table_names(scenario)
+    s = model.settings
+    bounds = chunk_bounds(len(model.t_ns), s.chunk_steps)
+    names = table_names(s)
     manifest = Manifest(
-        leonet_version=__version__, scenario=scenario.name,
-        start_ns=int(model.t_ns[0]), step_ns=scenario.time.step_ns, n_steps=len(model.t_ns),
-        chunk_steps=scenario.outputs.chunk_steps, chunks_total=len(bounds), tables=names,
+        leonet_version=__version__, scenario=s.name,
+        start_ns=int(model.t_ns[0]), step_ns=s.step_ns, n_steps=len(model.t_ns),
+        chunk_steps=s.chunk_steps, chunks_total=len(bounds), tables=names,
         n_satellites=len(model.constellation), n_sites=len(model.sites), completed=False,
         frames=model.constellation.frame.as_dict(),
-        uniform_steps=scenario.time.uniform,
-        end_ns=int(model.t_ns[0]) + round(scenario.time.duration_s * 1e9) if len(model.t_ns) else None,
+        uniform_steps=s.uniform_steps,
+        end_ns=int(model.t_ns[0]) + s.duration_ns if len(model.t_ns) else None,
     )
     with store.lock():
-        resumed = store.prepare(scenario.to_yaml(), manifest, overwrite=overwrite)
+        resumed = store.prepare(scenario.to_yaml(), manifest, overwrite=overwrite)  # the one read of the scenario
         store.write_static("sites", model.sites.to_table())
         store.write_static("satellites", model.constellation.to_table())
-        if not scenario.time.uniform:
+        if not s.uniform_steps:
             store.write_static(STEPS_TABLE, steps_table(model.t_ns, manifest.end_ns))
         write_contract(store, model)
 

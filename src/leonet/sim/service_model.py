@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..scenario import Scenario
 from ..service import admission, background
 from ..service.kits import kit_caps_bps
 from ..service.latency import LatencyParams
@@ -45,6 +46,9 @@ class ServiceModel:
         nearest internet exchange for ``exchange``; a named city's server by great-circle fibre).
     sat_down_bps, sat_up_bps, sat_beams : (N,) each satellite's user capacity (bps) and beams, by
         generation (``capacity.satellite``; ``v2_mini_from_catalog`` splits a real element set).
+    cell_area_m2 : float, area of a beam cell (``capacity.cell_size_km`` squared), m^2.
+    beams_follow_demand : bool, ``service.background.beam_hopping: demand``: a satellite's beams
+        follow demand, so the background shares its capacity but no cells.
     speedtest_window_bytes : int or None, receive window of a speed test's transfer, bytes (None:
         no window limit; :mod:`leonet.service.transfer`); speedtest_connections : int, its connections.
     """
@@ -69,6 +73,8 @@ class ServiceModel:
     sat_down_bps: np.ndarray
     sat_up_bps: np.ndarray
     sat_beams: np.ndarray
+    cell_area_m2: float
+    beams_follow_demand: bool
     speedtest_window_bytes: int | None = None
     speedtest_connections: int = 1
 
@@ -87,14 +93,14 @@ def _users_per_dish(model) -> np.ndarray:
     return np.array([1 if v is None else int(v) for v in np.asarray(raw, dtype=object)[sites]], dtype=np.int64)
 
 
-def dish_kits(model) -> np.ndarray:
+def dish_kits(model, default_kit: str) -> np.ndarray:
     """(D,) kit name of each dish: the site's ``kit`` (dish group, site or sites CSV column) or
-    ``service.kit``. Unknown names are an InputError naming the site and field."""
+    ``default_kit`` (``service.kit``). Unknown names are an InputError naming the site and field."""
     from ..service.kits import get_kit
 
-    net, spec = model.network, model.scenario.service
+    net = model.network
     raw = model.sites.attrs.get("kit")
-    kits = np.full(len(net.dish_sites), spec.kit, dtype=object)
+    kits = np.full(len(net.dish_sites), default_kit, dtype=object)
     if raw is not None:
         given = raw[net.dish_sites]
         has = np.array([v is not None and str(v).strip() not in ("", "nan", "None") for v in given], dtype=bool)
@@ -112,13 +118,13 @@ def beam_capacity_bps(model) -> float:
     return cm.sat_down_bps / cm.beams
 
 
-def build_service_model(model) -> ServiceModel:
-    """Kits, caps, traffic and latency parameters, background grid and admission of ``model``."""
-    sc = model.scenario
+def build_service_model(model, sc: Scenario) -> ServiceModel:
+    """Kits, caps, traffic and latency parameters, background grid and admission of ``model``
+    (its network and capacity models built), from the scenario ``sc`` (its ``service`` section)."""
     spec = sc.service
     net = model.network
     dishes = model.sites.take(net.dish_sites)
-    kit = dish_kits(model)
+    kit = dish_kits(model, spec.kit)
     cap_down, cap_up = kit_caps_bps(kit, location="service.kit")
     try:
         traffic = spec.traffic.to_params()
@@ -129,7 +135,7 @@ def build_service_model(model) -> ServiceModel:
                                   slot_offset_s=sc.network.slots.offset_s)
     busy_down, busy_up = busy_hour_demand_per_dish_bps(params=traffic)
     n = model.dish_count[net.dish_sites]
-    sats = _satellites(model)
+    sats = _satellites(model, sc.capacity.satellite.v2_mini_from_catalog)
     adm, bgs = spec.admission, spec.background
     per_cell_limits = adm.enabled and adm.limit_per_cell is None and bgs.enabled and bgs.beam_hopping == "equal"
     limit = 0
@@ -142,20 +148,7 @@ def build_service_model(model) -> ServiceModel:
     cell_bg = np.zeros(len(net.dish_sites))
     cell_area = (sc.capacity.cell_size_km * 1e3) ** 2
     if bgs.enabled:
-        when = bgs.as_of or sc.time.start.date()
-        if bgs.subscribers is not None:
-            total = bgs.subscribers
-        else:
-            try:
-                total = background.global_subscribers(when)
-            except InputError as err:
-                raise InputError(err.message, location="service.background.as_of") from None
-        try:
-            lat, lon, pop = (background.world_cities(bgs.countries) if bgs.spread == "population"
-                             else background.geoip_weighted_cities(bgs.countries))
-        except InputError as err:
-            raise InputError(err.message, location="service.background.countries") from None
-        grid = background.subscriber_grid(total, lat, lon, pop, bgs.cell_deg)
+        grid = _background_grid(bgs, sc.time.start.date())
         if per_cell_limits:
             grid, dish_limit = _equal_share_limits(model, grid, sats, busy_down, adm.target_utilisation, dishes)
         elif limit:
@@ -168,7 +161,7 @@ def build_service_model(model) -> ServiceModel:
     else:
         n_adm = n.copy()
     limit = dish_limit
-    target = _target_ms_of_site(model, latency)
+    target = _target_ms_of_site(model, spec.latency.target, latency)
     min_el = sc.visibility.min_elevation_deg if sc.visibility.min_elevation_deg is not None else 25.0
     return ServiceModel(
         seed=int(spec.seed), traffic=traffic, latency=latency, kit=kit, cap_down_bps=np.asarray(cap_down, float),
@@ -176,9 +169,28 @@ def build_service_model(model) -> ServiceModel:
         users_per_dish=_users_per_dish(model),
         busy_down_bps=float(busy_down), busy_up_bps=float(busy_up), grid=grid, limit_per_cell=np.asarray(limit, dtype=np.int64),
         cell_background=np.asarray(cell_bg, float), lon_deg=np.asarray(dishes.lon_deg, float),
-        min_elevation_deg=float(min_el), target_ms_of_site=target, **sats,
+        min_elevation_deg=float(min_el), target_ms_of_site=target,
+        cell_area_m2=cell_area, beams_follow_demand=bgs.beam_hopping == "demand", **sats,
         speedtest_window_bytes=spec.speed_test.tcp_window_bytes, speedtest_connections=spec.speed_test.connections,
     )
+
+
+def _background_grid(bgs, start_date) -> background.SubscriberGrid:
+    """The background subscribers of ``service.background`` (``bgs``): the global total (given,
+    or Starlink's as of ``as_of``, default ``start_date``) spread over cities."""
+    if bgs.subscribers is not None:
+        total = bgs.subscribers
+    else:
+        try:
+            total = background.global_subscribers(bgs.as_of or start_date)
+        except InputError as err:
+            raise InputError(err.message, location="service.background.as_of") from None
+    try:
+        lat, lon, pop = (background.world_cities(bgs.countries) if bgs.spread == "population"
+                         else background.geoip_weighted_cities(bgs.countries))
+    except InputError as err:
+        raise InputError(err.message, location="service.background.countries") from None
+    return background.subscriber_grid(total, lat, lon, pop, bgs.cell_deg)
 
 
 def radio_beam_bps(model) -> float:
@@ -190,7 +202,7 @@ def radio_beam_bps(model) -> float:
     from ..capacity.modcod import spectral_efficiency
 
     cm = model.capacity
-    e = np.deg2rad(model.scenario.visibility.min_elevation_deg or 25.0)
+    e = np.deg2rad(model.settings.visibility.min_elevation_deg or 25.0)
     r_e, h = 6_371_008.8, 550e3
     slant_m = np.sqrt((r_e + h) ** 2 - (r_e * np.cos(e)) ** 2) - r_e * np.sin(e)
     eta = spectral_efficiency(user_downlink_snr_db(np.array([slant_m]), 0.0, cm.radio), cm.margin_db)
@@ -208,7 +220,7 @@ def _equal_share_limits(model, grid, sats: dict, busy_down_bps: float, target_ut
     xyz = propagate(model.constellation, model.t_ns[:1]).ecef_m[0]
     beam = np.minimum(sats["sat_down_bps"] / sats["sat_beams"], radio_beam_bps(model))
     usable = beam * sats["sat_beams"]   # what its beams carry: min(capacity, beams x radio)
-    min_el = model.scenario.visibility.min_elevation_deg or 25.0
+    min_el = model.settings.visibility.min_elevation_deg or 25.0
     cap_grid = admission.equal_share_cell_capacity_bps(grid, xyz, usable, beam, min_el)
     lim_grid = np.floor(cap_grid * target_utilisation / busy_down_bps)
     density = np.full(grid.subscribers.shape, np.inf)
@@ -219,30 +231,31 @@ def _equal_share_limits(model, grid, sats: dict, busy_down_bps: float, target_ut
     return capped, np.floor(cap_dish * target_utilisation / busy_down_bps).astype(np.int64)
 
 
-def _satellites(model) -> dict:
-    """Per-satellite capacity and beams: the scenario's generation, and V2 Mini from a catalog number."""
+def _satellites(model, v2_mini_from_catalog: int | None) -> dict:
+    """Per-satellite capacity and beams: the scenario's generation, and V2 Mini from a catalog
+    number (``capacity.satellite.v2_mini_from_catalog``)."""
     from ..capacity.model import GENERATIONS
 
-    cm, spec = model.capacity, model.scenario.capacity.satellite
+    cm = model.capacity
     n = len(model.constellation)
     down, up, beams = np.full(n, cm.sat_down_bps), np.full(n, cm.sat_up_bps), np.full(n, float(cm.beams))
-    if spec.v2_mini_from_catalog is not None:
+    if v2_mini_from_catalog is not None:
         ids = [str(c).strip() for c in model.constellation.elements.catalog_id]
         if not all(c.isdigit() for c in ids):
             raise InputError("needs numeric NORAD catalog numbers (real element sets)",
                              location="capacity.satellite.v2_mini_from_catalog")
-        v2 = np.array([int(c) for c in ids], dtype=np.int64) >= spec.v2_mini_from_catalog
+        v2 = np.array([int(c) for c in ids], dtype=np.int64) >= v2_mini_from_catalog
         b2, d2, u2 = GENERATIONS["v2-mini"]
         down[v2], up[v2], beams[v2] = d2 * 1e9, u2 * 1e9, b2
     return {"sat_down_bps": down, "sat_up_bps": up, "sat_beams": beams}
 
 
-def _target_ms_of_site(model, latency) -> np.ndarray:
-    """(S,) round trip PoP -> latency target, ms, for every site (used at PoP sites)."""
+def _target_ms_of_site(model, target: str, latency) -> np.ndarray:
+    """(S,) round trip PoP -> latency target (``service.latency.target``), ms, for every site
+    (used at PoP sites)."""
     from ..ground.population import find_city
     from ..service.latency import pop_to_target_ms
 
-    target = model.scenario.service.latency.target
     sites = model.sites
     if target == "pop":
         return np.zeros(len(sites))

@@ -49,7 +49,7 @@ def step_at(chunk: Chunk, t: int, plans: dict[int, SlotPlan], tracker=None) -> S
     station pairs' routes from the previous step's (:func:`~leonet.sim.stages.pairs.pair_tracker`)."""
     model = chunk.model
     sky = sky_at(chunk, t)
-    if not model.scenario.network.enabled:
+    if not model.settings.network:
         return Step(sky.t_ns, sky)
     links = links_at(chunk, sky)
     ground = ground_links_at(chunk, sky)
@@ -58,7 +58,7 @@ def step_at(chunk: Chunk, t: int, plans: dict[int, SlotPlan], tracker=None) -> S
     plan = plans[slot] if slot in plans else plans.setdefault(slot, plan_slot(chunk, slot))
     dishes = route_dishes(model, sky, ground, routes, plan.paths)
     pairs = route_station_pairs(model, sky, links, tracker)
-    allocation = allocate(model, sky, dishes) if model.scenario.capacity.enabled else None
+    allocation = allocate(model, sky, dishes) if model.settings.capacity else None
     service = serve(model, sky, dishes, allocation)
     return Step(sky.t_ns, sky, slot, links, dishes, pairs, allocation, service)
 
@@ -75,7 +75,7 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
     chunk = Chunk(model, instants_needed(model, steps))
     plans: dict[int, SlotPlan] = {}
     changes, rows = PathChanges(), TableRows(model)
-    tracker = pair_tracker(model) if model.scenario.network.enabled else None
+    tracker = pair_tracker(model) if model.settings.network else None
     for k, t in enumerate(steps):
         step = step_at(chunk, int(t), plans, tracker)
         chunk.forget_until(int(t))  # a chunk of many dishes would otherwise hold every step's pairs
@@ -87,6 +87,6 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
 
 def instants_needed(model: SimulationModel, steps: np.ndarray) -> np.ndarray:
     """The steps, and the starts of their slots (where the dishes' satellites are chosen)."""
-    if not model.scenario.network.enabled:
+    if not model.settings.network:
         return steps
     return np.r_[steps, model.network.clock.slot_start(steps)]

@@ -21,7 +21,7 @@ import numpy as np
 from ..capacity.linkbudget import BOLTZMANN_DBW_PER_K_HZ, RadioDefaults, free_space_path_loss_db
 from ..constants import EARTH_RADIUS_M
 from ..space.frames import enu_basis, geodetic_to_ecef, look_angles
-from .spec import JammerSpec
+from ..scenario.events import JammerSpec
 
 SECTOR_BACKLOBE_DB = -20.0  # a sector antenna's gain outside its beam, relative to the main beam
 

@@ -17,7 +17,7 @@ from ..ground.sites import Sites
 from ..space.constellation import Constellation
 from ..timeutil import utc_to_ns
 from .providers import CITY_RADIUS_M
-from .spec import EventSpec, RegionSpec
+from ..scenario.events import EventSpec, RegionSpec
 
 CITY_RADIUS_KM = CITY_RADIUS_M / 1e3
 
@@ -220,32 +220,38 @@ class Timeline:
         elif typ == "fibre_cut":
             self._resolve_links(k, spec, r, sites, gateway_sites, pop_sites, gateway_pop, backbone)
         elif typ in ("satellite_loss", "asat", "satellite_failures"):
-            mask = self._select_planes(k, spec, constellation, self._select_shells(k, spec, constellation))
-            if typ == "asat" or (typ == "satellite_loss" and spec.target.region is not None):
-                if spec.target.region is None:
-                    raise InputError("an asat event needs target.region", location=self._where(k, spec, "target"))
-                if positions_at is None:
-                    raise ValueError("positions_at is needed for satellites over a region")
-                from ..space.frames import ecef_to_geodetic
-
-                lat, lon, _ = ecef_to_geodetic(positions_at(t0))
-                ok = np.isfinite(lat)
-                over = np.zeros(self.n_sats, dtype=bool)
-                over[ok] = in_region(spec.target.region, lat[ok], lon[ok])
-                mask &= over
-            idx = np.flatnonzero(mask)
-            if len(idx) == 0:
-                raise InputError("the target selects no satellite", location=self._where(k, spec, "target"))
-            if typ == "satellite_failures":
-                # Each satellite fails after an exponential time with the given rate: a pure
-                # function of the seed, so any step can tell who has failed by then.
-                rng = np.random.default_rng(spec.target.seed)
-                days = rng.exponential(1.0 / spec.rate_per_day, size=len(idx))
-                r.sats = idx.astype(np.int64)
-                r.fail_ns = t0 + np.minimum(days * _NS_PER_DAY, 9e18 - t0).astype(np.int64)
-            else:
-                r.sats = self._fraction(idx, spec.target.fraction, spec.target.seed)
+            self._resolve_satellites(k, spec, r, constellation, positions_at)
         return r
+
+    def _resolve_satellites(self, k, spec, r, constellation, positions_at) -> None:
+        """The satellites a satellite_loss, asat or satellite_failures event hits (``r.sats``) and,
+        for failures, when each fails (``r.fail_ns``)."""
+        typ, t0 = spec.type, r.start_ns
+        mask = self._select_planes(k, spec, constellation, self._select_shells(k, spec, constellation))
+        if typ == "asat" or (typ == "satellite_loss" and spec.target.region is not None):
+            if spec.target.region is None:
+                raise InputError("an asat event needs target.region", location=self._where(k, spec, "target"))
+            if positions_at is None:
+                raise ValueError("positions_at is needed for satellites over a region")
+            from ..space.frames import ecef_to_geodetic
+
+            lat, lon, _ = ecef_to_geodetic(positions_at(t0))
+            ok = np.isfinite(lat)
+            over = np.zeros(self.n_sats, dtype=bool)
+            over[ok] = in_region(spec.target.region, lat[ok], lon[ok])
+            mask &= over
+        idx = np.flatnonzero(mask)
+        if len(idx) == 0:
+            raise InputError("the target selects no satellite", location=self._where(k, spec, "target"))
+        if typ == "satellite_failures":
+            # Each satellite fails after an exponential time with the given rate: a pure
+            # function of the seed, so any step can tell who has failed by then.
+            rng = np.random.default_rng(spec.target.seed)
+            days = rng.exponential(1.0 / spec.rate_per_day, size=len(idx))
+            r.sats = idx.astype(np.int64)
+            r.fail_ns = t0 + np.minimum(days * _NS_PER_DAY, 9e18 - t0).astype(np.int64)
+        else:
+            r.sats = self._fraction(idx, spec.target.fraction, spec.target.seed)
 
     def _resolve_isp(self, k, spec, r, sites) -> None:
         """Per site: the ground level while a provider is down = 1 - share x (1 - level), over the

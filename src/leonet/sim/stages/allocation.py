@@ -206,11 +206,11 @@ def _background(model: SimulationModel, sky: Sky, flows: np.ndarray, serving: np
     sat_down, sat_up = svc.sat_down_bps.copy(), svc.sat_up_bps.copy()
     if svc.grid is None:
         return sat_down, sat_up, np.zeros(len(flows)), None, None, None
-    cell_area = (model.scenario.capacity.cell_size_km * 1e3) ** 2
+    cell_area = svc.cell_area_m2
     load, extra_cells = bgm.satellite_background_near(svc.grid, sky.sat_ecef_m, serving, svc.min_elevation_deg,
                                                       sky.t_ns, svc.busy_down_bps, cell_area, svc.traffic.diurnal,
                                                       weight=svc.sat_down_bps, cell_weight=svc.sat_beams)
-    if model.scenario.service.background.beam_hopping == "demand":
+    if svc.beams_follow_demand:
         extra_cells = None   # beams follow demand: only the satellite's capacity is shared
     sat_down = bgm.residual_capacity_bps(sat_down, load)
     sat_up = bgm.residual_capacity_bps(sat_up, load * (svc.busy_up_bps / max(svc.busy_down_bps, 1e-9)))

@@ -44,16 +44,16 @@ class TableRows:
 
     def __init__(self, model: SimulationModel):
         self.model = model
-        sc = model.scenario
+        s = model.settings
         self.schemas: dict[str, pa.Schema] = {"site_steps": schemas.SITE_STEPS}
-        if sc.outputs.visibility_pairs:
+        if s.visibility_pairs:
             self.schemas["visibility"] = schemas.VISIBILITY
-        if sc.network.enabled:
-            self.schemas["dish_steps"] = schemas.dish_steps_schema(sc.capacity.enabled, sc.service.enabled)
+        if s.network:
+            self.schemas["dish_steps"] = schemas.dish_steps_schema(s.capacity, s.service)
             self.schemas["network_steps"] = schemas.NETWORK_STEPS
             if len(model.network.pair_src):
                 self.schemas["pair_steps"] = schemas.PAIR_STEPS
-            if sc.capacity.enabled:
+            if s.capacity:
                 self.schemas["load_steps"] = schemas.LOAD_STEPS
         self._parts: dict[str, dict[str, list[np.ndarray]]] = {name: {} for name in self.schemas}
         # Path columns are kept per step as (offsets, values) without the -1 padding: a chunk of
@@ -79,7 +79,7 @@ class TableRows:
     def tables(self, chunk: Chunk, t_ns: np.ndarray) -> dict[str, pa.Table]:
         """Every table of the chunk (and ``positions`` at ``t_ns`` when the scenario asks for them)."""
         out = {name: build_table(schema, self._parts[name]) for name, schema in self.schemas.items()}
-        if self.model.scenario.outputs.positions:
+        if self.model.settings.positions:
             out["positions"] = build_table(schemas.POSITIONS, position_rows(chunk, t_ns))
         return out
 

@@ -1,5 +1,8 @@
 """The ``events:`` section of a scenario: validated event descriptions (pydantic).
 
+What the events do is :mod:`leonet.threats` (the timeline resolves these specs against the sites
+and satellites); this module only says what a valid event is.
+
 Each event has a type, a start, an optional end (open-ended when omitted) and a target. Times are
 absolute UTC (``start``/``end``) or seconds after the scenario's start (``start_s``/``end_s``).
 Targets select what the event acts on: a region (a circle or a polygon in lat/lon), named sites
@@ -12,7 +15,9 @@ from datetime import datetime, timezone
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from .common import EARLIEST_UTC, LATEST_UTC, SEED_MAX, Spec
 
 EVENT_TYPES = (
     "terrestrial_outage",  # ISPs / fibre in a region go down: users there lose ground internet
@@ -34,11 +39,7 @@ EVENT_TYPES = (
 )
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CircleSpec(_Model):
+class CircleSpec(Spec):
     lat_deg: float = Field(..., ge=-90, le=90)
     lon_deg: float = Field(..., ge=-180, le=180)
     radius_km: float = Field(..., gt=0, le=20_000)
@@ -51,7 +52,7 @@ def _segments_cross(p1, p2, p3, p4) -> bool:
     return (orient(p1, p2, p3) * orient(p1, p2, p4) < 0) and (orient(p3, p4, p1) * orient(p3, p4, p2) < 0)
 
 
-class RegionSpec(_Model):
+class RegionSpec(Spec):
     """A circle, or a polygon of [lat_deg, lon_deg] vertices (planar in lat/lon; it must not cross
     the antimeridian or itself)."""
 
@@ -79,17 +80,17 @@ class RegionSpec(_Model):
         return self
 
 
-class TargetSpec(_Model):
+class TargetSpec(Spec):
     region: RegionSpec | None = None
     sites: list[str] = []
     groups: list[str] = []
     shells: list[str] = []
     planes: list[int] = Field([], description="Satellite events: only these orbital planes (numbers within the shells).")
     fraction: float = Field(1.0, ge=0, le=1, description="Share of the selection hit, chosen with seed.")
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    seed: int = Field(0, ge=0, le=SEED_MAX)
 
 
-class JammerSpec(_Model):
+class JammerSpec(Spec):
     """A jammer: position, power, band and antenna pattern."""
 
     lat_deg: float = Field(..., ge=-90, le=90)
@@ -103,7 +104,7 @@ class JammerSpec(_Model):
     beamwidth_deg: float = Field(120.0, gt=0, le=360, description="For pattern: sector (outside: -20 dB).")
 
 
-class CountermeasureSpec(_Model):
+class CountermeasureSpec(Spec):
     """The operator's answer to a jammer: from ``after_s`` seconds after the jamming starts, the
     jammer's effect is reduced by ``rejection_db`` (a software fix: Starlink shipped one within
     about a day in March 2022, REFERENCE.md; the size of the reduction is an assumption)."""
@@ -112,7 +113,7 @@ class CountermeasureSpec(_Model):
     rejection_db: float = Field(20.0, ge=0, le=100, description="Extra rejection of the jammer once fixed (dB).")
 
 
-class EventSpec(_Model):
+class EventSpec(Spec):
     name: str = Field(..., min_length=1)
     type: Literal[EVENT_TYPES]  # type: ignore[valid-type]
     start: datetime | None = None
@@ -146,8 +147,8 @@ class EventSpec(_Model):
         if v is not None and v.tzinfo is None:
             raise ValueError("time has no timezone; write it in UTC, e.g. 2022-03-01T12:00:00Z")
         v = v.astimezone(timezone.utc) if v is not None else v
-        if v is not None and not datetime(1957, 1, 1, tzinfo=timezone.utc) <= v < datetime(2200, 1, 1, tzinfo=timezone.utc):
-            raise ValueError(f"must be from 1957 to 2199 (as time.start), got {v.isoformat()}")
+        if v is not None and not EARLIEST_UTC <= v < LATEST_UTC:
+            raise ValueError(f"must be from {EARLIEST_UTC.year} to {LATEST_UTC.year - 1} (as time.start), got {v.isoformat()}")
         return v
 
     @model_validator(mode="after")

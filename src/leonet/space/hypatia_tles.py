@@ -4,6 +4,10 @@ Hypatia (Kassing et al., IMC 2020) writes its constellations as a first line ``"
 <sats_per_orbit>"`` followed by 3-line element sets numbered plane by plane (satellite id =
 orbit * sats_per_orbit + slot). Reading that file gives the same satellites, planes and slots as
 Hypatia uses, so its studies can be reproduced from the file as well as from parameters.
+
+It is an orbit-file format like TLE and OMM (:mod:`leonet.space.tle`, :mod:`leonet.space.omm`), read
+at the door by :func:`leonet.sim.model.build_constellation`; writing Hypatia's files is
+:mod:`leonet.hypatia.export`, which runs the engine (so the reader lives below the engine, here).
 """
 
 from __future__ import annotations
@@ -13,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, quote
-from ..space.elements import OrbitElements
-from ..space.tle import parse_tle, read_text
+from .elements import OrbitElements
+from .tle import parse_tle, read_text
 
 
 def read_hypatia_tles(path: str | Path) -> tuple[OrbitElements, np.ndarray, np.ndarray]:

@@ -1,0 +1,118 @@
+"""Loading a scenario: from a file or a preset, overrides applied, validated once, every problem
+an :class:`~leonet.errors.InputError` naming the file, the field path and the YAML line."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ..errors import InputError, quote
+from .overrides import apply_override
+from .presets import DEFAULT_SCENARIO, expand_constellation_preset, list_presets, preset_root
+from .schema import Scenario
+from .yamlfile import MAX_SCENARIO_BYTES, parse_scenario_yaml, yaml_line
+
+
+def _loc_to_path(loc: tuple) -> str:
+    out = ""
+    for key in loc:
+        if isinstance(key, int):
+            out += f"[{key}]"
+        else:
+            out += ("." if out else "") + str(key)
+    return out
+
+
+def _format_validation_error(err: ValidationError, source: str, node: yaml.Node | None, data: dict | None = None) -> InputError:
+    lines = []
+    for e in err.errors():
+        loc = tuple(k for k in e["loc"] if not (isinstance(k, str) and k.startswith("function-")))
+        path = _loc_to_path(loc) or "(top level)"
+        if data and len(loc) >= 2 and loc[0] == "events" and isinstance(loc[1], int):
+            try:  # name the event, not only its position
+                event_name = data["events"][loc[1]].get("name")
+            except (IndexError, AttributeError, TypeError):
+                event_name = None
+            if event_name:
+                path = path.replace(f"events[{loc[1]}]", f"events[{loc[1]}] ({event_name})", 1)
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field (check its spelling; see the scenario format in the README)"
+        elif e["type"] == "missing":
+            msg = "required field is missing"
+        given = e.get("input")
+        if e["type"] not in ("missing", "extra_forbidden") and not isinstance(given, (dict, list)):
+            shown = quote(given) if isinstance(given, (str, int, float, bool, type(None))) else quote(str(given))
+            msg += f" (got {shown})"
+        line = yaml_line(node, loc)
+        where = f"{path} (line {line})" if line else path
+        lines.append(f"{where}: {msg}")
+    first, *rest = lines
+    message = first if not rest else first + "".join(f"\n  {r}" for r in rest)
+    return InputError(message, source=source)
+
+
+def scenario_from_dict(
+    data: Any, source: str = "<scenario>", base_dir: str | Path = ".", node: yaml.Node | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Scenario:
+    """Validate a scenario given as a dict (as parsed from YAML).
+
+    ``overrides`` maps dotted field paths (``"time.duration_s"``) to values applied before validation.
+    """
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else type(data).__name__
+        raise InputError(f"a scenario must be a YAML mapping with name, constellation, ground, time; got {kind}", source=source)
+    data = expand_constellation_preset(data, source)
+    data = copy.deepcopy(data)
+    for dotted, value in (overrides or {}).items():
+        apply_override(data, dotted, value, source)
+    data["base_dir"] = str(base_dir)
+    data["source"] = str(source)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise _format_validation_error(err, source, node, data) from None
+
+
+def load_scenario(name_or_path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load a scenario from a YAML file or an embedded scenario preset (default: the embedded default).
+
+    Raises :class:`~leonet.errors.InputError` naming the file, field and line for any problem.
+    """
+    if name_or_path is None:
+        name_or_path = DEFAULT_SCENARIO
+    path = Path(name_or_path)
+    text_path = preset_root() / "scenarios" / f"{name_or_path}.yaml"
+    looks_like_path = path.suffix.lower() in (".yaml", ".yml") or "/" in str(name_or_path) or "\\" in str(name_or_path)
+    # A preset name wins over a folder of the same name in the current folder; a file wins over it.
+    is_preset = not looks_like_path and text_path.is_file() and not path.is_file()
+    if not is_preset and (looks_like_path or path.exists()):
+        from ..textfiles import read_bytes
+
+        source = str(path)
+        raw = read_bytes(path, MAX_SCENARIO_BYTES)  # refuses missing files, folders, devices, giants
+        base_dir = path.resolve().parent
+    else:
+        if not text_path.is_file():
+            import difflib
+
+            names = [p["name"] for p in list_presets() if p["kind"] == "scenario"]
+            cons = [p["name"] for p in list_presets() if p["kind"] == "constellation"]
+            hint = ""
+            if str(name_or_path) in cons:
+                hint = f" ({name_or_path} is a constellation preset: use it as `constellation: {name_or_path}` in a scenario)"
+            else:
+                close = difflib.get_close_matches(str(name_or_path), names, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InputError(f"no file or scenario preset named {quote(str(name_or_path))}{hint}; "
+                             f"scenario presets: {', '.join(names)}")
+        source = f"preset {name_or_path}"
+        raw = text_path.read_bytes()
+        base_dir = Path(str(text_path)).parent
+    data, node = parse_scenario_yaml(raw, source)
+    return scenario_from_dict(data, source=source, base_dir=base_dir, node=node, overrides=overrides)

@@ -1,0 +1,57 @@
+"""``--set`` overrides: a dotted field path (``ground.dish_groups[0].count``) set to a value in
+the scenario's data before validation."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import InputError, quote
+
+
+_OVERRIDE_KEY = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
+
+
+def _override_path(dotted: str, source: str) -> list[str | int]:
+    """``"ground.dish_groups[0].count"`` -> ``["ground", "dish_groups", 0, "count"]``."""
+    keys: list[str | int] = []
+    for part in dotted.split("."):
+        m = _OVERRIDE_KEY.fullmatch(part.strip())
+        if m is None:
+            raise InputError(f"cannot override {quote(dotted)}: expected a field path such as "
+                             "time.step_s or ground.dish_groups[0].count", source=source)
+        keys.append(m.group(1))
+        keys.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
+    return keys
+
+
+def apply_override(data: dict, dotted: str, value: Any, source: str) -> None:
+    """Set the field at ``dotted`` (dots between fields, ``[i]`` for list items) to ``value``;
+    missing mappings on the way are created, list items must exist."""
+    keys = _override_path(dotted, source)
+    target: Any = data
+    walked = ""
+    for key, nxt in zip(keys[:-1], keys[1:]):
+        if isinstance(key, int):
+            if not isinstance(target, list) or key >= len(target):
+                have = f"has {len(target)} item(s)" if isinstance(target, list) else "is not a list"
+                raise InputError(f"cannot override {dotted}: {walked} {have}", source=source)
+            target = target[key]
+            walked += f"[{key}]"
+        else:
+            if not isinstance(target, dict):
+                raise InputError(f"cannot override {dotted}: {walked} is not a mapping", source=source)
+            if key not in target or target[key] is None:
+                if isinstance(nxt, int):
+                    raise InputError(f"cannot override {dotted}: {(walked + '.' if walked else '') + key} "
+                                     "is not given in the scenario (no list to index)", source=source)
+                target[key] = {}
+            target = target[key]
+            walked += ("." if walked else "") + key
+    last = keys[-1]
+    if isinstance(last, int):
+        if not isinstance(target, list) or last >= len(target):
+            raise InputError(f"cannot override {dotted}: {walked} has no item {last}", source=source)
+    elif not isinstance(target, dict):
+        raise InputError(f"cannot override {dotted}: {walked} is not a mapping", source=source)
+    target[last] = value

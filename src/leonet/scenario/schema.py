@@ -1,0 +1,71 @@
+"""The whole scenario: its sections put together, the checks across sections, and paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import Field, model_validator
+
+from ..service.spec import ServiceSpec
+from .capacity import CapacitySpec
+from .common import Spec
+from .constellation import ConstellationSpec, FramesSpec
+from .events import EventSpec
+from .ground import GroundSpec
+from .network import NetworkSpec, TerrestrialSpec, VisibilitySpec
+from .timing import TimeSpec
+
+
+class OutputSpec(Spec):
+    dir: str = Field("results/{name}", description="Results folder; {name} is the scenario name.")
+    chunk_steps: int = Field(60, ge=1, le=1_000_000, description="Steps per Parquet chunk.")
+    visibility_pairs: bool = Field(True, description="Write every (step, site, satellite) in view.")
+    positions: bool = Field(False, description="Write satellite positions at every step.")
+
+
+class Scenario(Spec):
+    """A whole scenario. Build one with :func:`load_scenario`."""
+
+    name: str = Field(..., min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")
+    description: str = ""
+    constellation: ConstellationSpec
+    ground: GroundSpec = GroundSpec()
+    time: TimeSpec
+    visibility: VisibilitySpec = VisibilitySpec()
+    network: NetworkSpec = NetworkSpec()
+    terrestrial: TerrestrialSpec = TerrestrialSpec()
+    capacity: CapacitySpec = CapacitySpec()
+    service: ServiceSpec = Field(ServiceSpec(), description="The service model (docs/service-model.md); needs capacity.")
+    events: list[EventSpec] = Field([], description="The threat timeline (see the README's events section).")
+    frames: FramesSpec = FramesSpec()
+    outputs: OutputSpec = OutputSpec()
+    #: Folder that relative paths in the scenario are resolved against (not part of the file).
+    base_dir: str = Field(".", exclude=True)
+    #: Where the scenario came from (its file, or "preset NAME"), for error messages.
+    source: str = Field("<scenario>", exclude=True)
+
+    @model_validator(mode="after")
+    def _service_needs_capacity(self):
+        if self.service.enabled and not (self.capacity.enabled and self.network.enabled):
+            raise ValueError("service.enabled needs capacity.enabled and network.enabled")
+        return self
+
+    @model_validator(mode="after")
+    def _nearest_k_is_enough(self):
+        k = self.visibility.nearest_k
+        if k is not None and self.network.slots.policy == "load-aware" and k < self.network.slots.max_sats_per_cell:
+            raise ValueError(f"visibility.nearest_k ({k}) must be at least network.slots.max_sats_per_cell")
+        return self
+
+    def resolve_path(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    def output_dir(self) -> Path:
+        return Path(self.outputs.dir.replace("{name}", self.name)).expanduser()
+
+    def to_yaml(self) -> str:
+        """The resolved scenario (presets expanded, overrides applied) as YAML."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

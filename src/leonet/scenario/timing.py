@@ -1,0 +1,123 @@
+"""The ``time:`` section: the calendar of instants a run simulates (a coarse grid and finer
+windows inside it)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+from pydantic import Field, field_validator, model_validator
+
+from .common import Spec, check_instant
+
+
+class TimeWindowSpec(Spec):
+    """A stretch of the calendar simulated at its own (usually finer) step: time that zooms in on
+    chosen moments (an attack, a fix landing) inside coarse steps for the months around them."""
+
+    name: str = Field("", max_length=200, description="What happens in the window (for reports).")
+    start: datetime | None = Field(None, description="UTC start (or start_s).")
+    start_s: float | None = Field(None, ge=0, description="Seconds after time.start (instead of start).")
+    duration_s: float = Field(..., gt=0, le=366 * 86_400)
+    step_s: float = Field(..., ge=0.001, le=86_400)
+
+    @field_validator("start")
+    @classmethod
+    def _utc(cls, v):
+        if v is not None and v.tzinfo is None:
+            raise ValueError("start has no timezone; write it in UTC, e.g. 2022-03-09T10:00:00Z")
+        return v.astimezone(timezone.utc) if v is not None else v
+
+    @model_validator(mode="after")
+    def _one_start(self):
+        if (self.start is None) == (self.start_s is None):
+            raise ValueError("give start (UTC) or start_s (seconds after time.start)")
+        if self.step_s > self.duration_s:
+            raise ValueError(f"step_s ({self.step_s:g}) is longer than duration_s ({self.duration_s:g})")
+        if abs(round(self.step_s * 1e9) - self.step_s * 1e9) > 1e-3:
+            raise ValueError("step_s must be a whole number of nanoseconds")
+        return self
+
+
+#: Refuse calendars with more instants than this (each instant is a full network step).
+MAX_STEPS = 50_000_000
+
+
+class TimeSpec(Spec):
+    start: datetime = Field(..., description="UTC start, e.g. 2022-03-01T12:00:00Z.")
+    duration_s: float = Field(..., gt=0, le=366 * 86_400)
+    step_s: float = Field(..., ge=0.001, le=86_400)
+    windows: list[TimeWindowSpec] = Field([], max_length=1000, description=(
+        "Stretches simulated at their own step inside the calendar (time that zooms); they must not overlap."))
+
+    @field_validator("start")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        return check_instant(v, "start")
+
+    @model_validator(mode="after")
+    def _steps(self):
+        # A calendar shorter than its step holds one instant (``leonet run --duration 60`` on a
+        # preset of hourly steps is a one-step look, not an error).
+        if abs(round(self.step_s * 1e9) - self.step_s * 1e9) > 1e-3:
+            raise ValueError("step_s must be a whole number of nanoseconds")
+        spans = sorted((self._window_span_ns(w), k) for k, w in enumerate(self.windows))
+        for (a, b), k in spans:
+            if a < 0:
+                raise ValueError(f"windows[{k}] ({self.windows[k].name or 'unnamed'}) starts before time.start")
+        for ((a0, b0), k0), ((a1, b1), k1) in zip(spans, spans[1:]):
+            if a1 < b0:
+                raise ValueError(f"windows[{k0}] and windows[{k1}] overlap; windows must not overlap")
+        # A windowed calendar lists its instants (a uniform one is sized by the run-size budget).
+        upper = self._coarse_count() + sum(int(math.ceil(round(w.duration_s * 1e9) / round(w.step_s * 1e9)))
+                                           for w in self.windows)
+        if self.windows and upper > MAX_STEPS:
+            raise ValueError(f"the calendar has about {upper:,} steps (more than {MAX_STEPS:,}); use coarser steps "
+                             "or shorter windows")
+        return self
+
+    def _window_span_ns(self, w: TimeWindowSpec) -> tuple[int, int]:
+        """A window's [start, end) in ns after time.start."""
+        a = round(w.start_s * 1e9) if w.start_s is not None else round((w.start - self.start).total_seconds() * 1e9)
+        return a, a + round(w.duration_s * 1e9)
+
+    def _coarse_count(self) -> int:
+        return int(math.ceil(round(self.duration_s * 1e9) / self.step_ns))
+
+    @property
+    def step_ns(self) -> int:
+        """The calendar's (coarse) step in ns; windows have their own."""
+        return int(round(self.step_s * 1e9))
+
+    @property
+    def uniform(self) -> bool:
+        """True when every step is ``step_s`` apart (no window inside the calendar)."""
+        end_ns = round(self.duration_s * 1e9)
+        return not any(self._window_span_ns(w)[0] < end_ns for w in self.windows)
+
+    def skipped_windows(self) -> list[str]:
+        """Windows that start at or after the calendar's end (a run shortened with --duration):
+        they are not simulated; the run warns about them."""
+        end_ns = round(self.duration_s * 1e9)
+        return [w.name or f"windows[{k}]" for k, w in enumerate(self.windows) if self._window_span_ns(w)[0] >= end_ns]
+
+    def offsets_ns(self):
+        """int64 (T,): every instant as ns after ``start``, sorted: the coarse grid (start, start +
+        step_s, ... before start + duration_s) and each window's own grid."""
+        import numpy as np
+
+        parts = [np.arange(self._coarse_count(), dtype=np.int64) * self.step_ns]
+        end_ns = round(self.duration_s * 1e9)
+        for w in self.windows:
+            a, b = self._window_span_ns(w)
+            # a window past the calendar's end (a shortened run) is clipped or skipped, and said so
+            parts.append(np.arange(a, min(b, end_ns), round(w.step_s * 1e9), dtype=np.int64))
+        return np.unique(np.concatenate(parts))
+
+    @property
+    def n_steps(self) -> int:
+        """How many instants the calendar holds (start, start+step, ... strictly before
+        start+duration, and the windows' instants)."""
+        if self.uniform:
+            return self._coarse_count()
+        return len(self.offsets_ns())
