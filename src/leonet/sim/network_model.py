@@ -171,91 +171,27 @@ def _low_perigee_count(constellation: Constellation) -> int:
 
 
 def build_network_model(scenario: Scenario, constellation: Constellation, sites: Sites) -> NetworkModel:
+    """The network's fixed parts: which sites are dishes, gateways and PoPs, the fibre, the laser
+    candidates, the station pairs, slots and home PoPs (see :class:`NetworkModel`)."""
     net = scenario.network
     kind = np.asarray(sites.kind)
     dish = np.flatnonzero(kind == "dish")
     gw = np.flatnonzero(kind == "gateway")
     pop = np.flatnonzero(kind == "pop")
-    warnings: list[str] = []
-    low = _low_perigee_count(constellation)
-    if low:
-        warnings.append(f"{low} satellite(s) have their perigee below {LOW_PERIGEE_KM:g} km, inside the "
-                        "atmosphere: SGP4 decays them within days and they may drop out of the run (NaN positions)")
-    skipped = scenario.time.skipped_windows()
-    if skipped:
-        warnings.append(f"time windows after the calendar's end are not simulated: {', '.join(skipped[:10])}"
-                        + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""))
-
-    if len(gw) and len(pop):
-        gw_sites, pop_sites = sites.take(gw), sites.take(pop)
-        gateway_pop = np.asarray(nearest_pop(gw_sites, pop_sites), dtype=np.int64)
-        gateway_pop_delay_s = fibre_delay_s(
-            gw_sites.lat_deg, gw_sites.lon_deg, pop_sites.lat_deg[gateway_pop], pop_sites.lon_deg[gateway_pop],
-            net.fibre_route_factor, net.fibre_refractive_index,
-        )
-    else:
-        gateway_pop = np.full(len(gw), -1, dtype=np.int64)
-        gateway_pop_delay_s = np.zeros(len(gw))
-        if len(dish):
-            missing = "gateways" if not len(gw) else "PoPs"
-            warnings.append(f"the scenario has no {missing}: every dish will be NO_PATH")
-
-    backbone = np.zeros((0, 2), dtype=np.int64)
-    if net.backbone == "community-2023" and len(pop) > 1:
-        links, _unresolved = starlink_backbone_2023()  # unresolved endpoints are listed in data/SOURCE.md
-        number = {name: k for k, name in enumerate(sites.name[pop])}
-        pairs = sorted({tuple(sorted((number[a], number[b]))) for a, b in links if a in number and b in number and a != b})
-        if pairs:
-            backbone = np.array(pairs, dtype=np.int64)
-    backbone_delay_s = fibre_delay_s(
-        sites.lat_deg[pop][backbone[:, 0]], sites.lon_deg[pop][backbone[:, 0]],
-        sites.lat_deg[pop][backbone[:, 1]], sites.lon_deg[pop][backbone[:, 1]],
-        net.fibre_route_factor, net.fibre_refractive_index,
-    ) if len(backbone) else np.zeros(0)
-
+    warnings = _build_warnings(scenario, constellation)
+    gateway_pop, gateway_pop_delay_s = _gateway_fibre(net, sites, gw, pop)
+    if not (len(gw) and len(pop)) and len(dish):
+        warnings.append(f"the scenario has no {'gateways' if not len(gw) else 'PoPs'}: every dish will be NO_PATH")
+    backbone, backbone_delay_s = _backbone(net, sites, pop)
     capable = laser_capable(scenario, constellation)
-    if net.isl.topology == "plus-grid":
-        candidates = isl_mod.plus_grid_candidates(constellation, inter_plane_shift=net.isl.inter_plane_shift)
-        inferred = inferred_plane_sats(scenario, constellation)
-        if inferred.any():
-            candidates = np.vstack([candidates[~(inferred[candidates[:, 0]] | inferred[candidates[:, 1]])],
-                                    inferred_grid(scenario, constellation, inferred, capable)])
-    elif net.isl.topology == "list":
-        from .inputs import input_file
-
-        candidates = isl_mod.read_isl_list(input_file(scenario, net.isl.list_file, "network.isl.list_file"), len(constellation))
-    else:
-        candidates = np.zeros((0, 2), dtype=np.int32)
-    candidates = np.asarray(candidates, dtype=np.int64).reshape(-1, 2)
-    if not capable.all() and len(candidates):
-        candidates = candidates[capable[candidates[:, 0]] & capable[candidates[:, 1]]]
-
-    src, dst = [], []
-    if net.pairs:
-        for k, (a, b) in enumerate(net.pairs):
-            try:
-                ia, ib = sites.index_of([a, b])
-            except InputError as err:
-                raise InputError(f"{err.message}", source=err.source, location=f"network.pairs[{k}]") from None
-            if ia == ib:
-                raise InputError(f"a pair needs two different sites, got {quote(a)} twice", location=f"network.pairs[{k}]")
-            src.append(ia)
-            dst.append(ib)
-    if net.all_station_pairs:
-        st = np.flatnonzero(kind == "station")
-        if len(st) < 2:
-            raise InputError("all_station_pairs needs at least two sites of kind station", location="network.all_station_pairs")
-        a, b = np.meshgrid(st, st, indexing="ij")
-        off = a != b
-        src.extend(a[off].tolist())
-        dst.extend(b[off].tolist())
-
+    candidates = _laser_candidates(scenario, constellation, capable)
+    src, dst = _station_pairs(net, sites, kind)
     return NetworkModel(
         dish_sites=dish.astype(np.int64), gateway_sites=gw.astype(np.int64), pop_sites=pop.astype(np.int64),
         gateway_pop=gateway_pop, gateway_pop_delay_s=np.asarray(gateway_pop_delay_s, dtype=np.float64),
         gateway_antennas=gateway_antennas_of(sites, gw, net.gateway_antennas),
         backbone=backbone, backbone_delay_s=np.asarray(backbone_delay_s, dtype=np.float64),
-        isl_candidates=np.asarray(candidates, dtype=np.int64).reshape(-1, 2),
+        isl_candidates=candidates,
         grazing_height_m=net.isl.grazing_height_km * 1e3,
         isl_max_range_m=None if net.isl.max_range_km is None else net.isl.max_range_km * 1e3,
         pair_src=np.asarray(src, dtype=np.int64), pair_dst=np.asarray(dst, dtype=np.int64),
@@ -266,3 +202,91 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         max_sats_per_cell=net.slots.max_sats_per_cell,
         dish_home_pop=home_pop_of_dishes(scenario, sites, dish, pop), laser_sats=int(capable.sum()),
     )
+
+
+def _build_warnings(scenario: Scenario, constellation: Constellation) -> list[str]:
+    warnings: list[str] = []
+    low = _low_perigee_count(constellation)
+    if low:
+        warnings.append(f"{low} satellite(s) have their perigee below {LOW_PERIGEE_KM:g} km, inside the "
+                        "atmosphere: SGP4 decays them within days and they may drop out of the run (NaN positions)")
+    skipped = scenario.time.skipped_windows()
+    if skipped:
+        warnings.append(f"time windows after the calendar's end are not simulated: {', '.join(skipped[:10])}"
+                        + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""))
+    return warnings
+
+
+def _gateway_fibre(net, sites: Sites, gw: np.ndarray, pop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(G,) each gateway's nearest PoP (-1 without PoPs) and the one-way fibre delay to it, s."""
+    if not (len(gw) and len(pop)):
+        return np.full(len(gw), -1, dtype=np.int64), np.zeros(len(gw))
+    gw_sites, pop_sites = sites.take(gw), sites.take(pop)
+    gateway_pop = np.asarray(nearest_pop(gw_sites, pop_sites), dtype=np.int64)
+    delay_s = fibre_delay_s(
+        gw_sites.lat_deg, gw_sites.lon_deg, pop_sites.lat_deg[gateway_pop], pop_sites.lon_deg[gateway_pop],
+        net.fibre_route_factor, net.fibre_refractive_index,
+    )
+    return gateway_pop, delay_s
+
+
+def _backbone(net, sites: Sites, pop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(B, 2) PoP pairs of the backbone and their one-way fibre delays (B,), s."""
+    backbone = np.zeros((0, 2), dtype=np.int64)
+    if net.backbone == "community-2023" and len(pop) > 1:
+        links, _unresolved = starlink_backbone_2023()  # unresolved endpoints are listed in data/SOURCE.md
+        number = {name: k for k, name in enumerate(sites.name[pop])}
+        pairs = sorted({tuple(sorted((number[a], number[b]))) for a, b in links if a in number and b in number and a != b})
+        if pairs:
+            backbone = np.array(pairs, dtype=np.int64)
+    if not len(backbone):
+        return backbone, np.zeros(0)
+    return backbone, fibre_delay_s(
+        sites.lat_deg[pop][backbone[:, 0]], sites.lon_deg[pop][backbone[:, 0]],
+        sites.lat_deg[pop][backbone[:, 1]], sites.lon_deg[pop][backbone[:, 1]],
+        net.fibre_route_factor, net.fibre_refractive_index,
+    )
+
+
+def _laser_candidates(scenario: Scenario, constellation: Constellation, capable: np.ndarray) -> np.ndarray:
+    """(E, 2) int64 laser candidates by ``network.isl.topology``, between laser satellites only."""
+    isl = scenario.network.isl
+    if isl.topology == "plus-grid":
+        candidates = isl_mod.plus_grid_candidates(constellation, inter_plane_shift=isl.inter_plane_shift)
+        inferred = inferred_plane_sats(scenario, constellation)
+        if inferred.any():
+            candidates = np.vstack([candidates[~(inferred[candidates[:, 0]] | inferred[candidates[:, 1]])],
+                                    inferred_grid(scenario, constellation, inferred, capable)])
+    elif isl.topology == "list":
+        from .inputs import input_file
+
+        candidates = isl_mod.read_isl_list(input_file(scenario, isl.list_file, "network.isl.list_file"), len(constellation))
+    else:
+        candidates = np.zeros((0, 2), dtype=np.int32)
+    candidates = np.asarray(candidates, dtype=np.int64).reshape(-1, 2)
+    if not capable.all() and len(candidates):
+        candidates = candidates[capable[candidates[:, 0]] & capable[candidates[:, 1]]]
+    return candidates
+
+
+def _station_pairs(net, sites: Sites, kind: np.ndarray) -> tuple[list[int], list[int]]:
+    """Source and destination sites of ``network.pairs`` and ``all_station_pairs``."""
+    src, dst = [], []
+    for k, (a, b) in enumerate(net.pairs or ()):
+        try:
+            ia, ib = sites.index_of([a, b])
+        except InputError as err:
+            raise InputError(f"{err.message}", source=err.source, location=f"network.pairs[{k}]") from None
+        if ia == ib:
+            raise InputError(f"a pair needs two different sites, got {quote(a)} twice", location=f"network.pairs[{k}]")
+        src.append(ia)
+        dst.append(ib)
+    if net.all_station_pairs:
+        st = np.flatnonzero(kind == "station")
+        if len(st) < 2:
+            raise InputError("all_station_pairs needs at least two sites of kind station", location="network.all_station_pairs")
+        a, b = np.meshgrid(st, st, indexing="ij")
+        off = a != b
+        src.extend(a[off].tolist())
+        dst.extend(b[off].tolist())
+    return src, dst
