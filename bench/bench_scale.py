@@ -105,8 +105,16 @@ GROUND_ALL = [{"name": "starlink-gateways-2023"}, {"name": "starlink-pops-2023"}
 # Scenarios (plain dicts: they travel to the child processes as JSON)
 # ================================================================================================
 
+#: P2 with the service model (``--p2-service``): the standard kit, on/off traffic, the background of
+#: the date and cell limits, as in the realism check (issue 11's "the richer model must stay fast").
+P2_SERVICE = {"enabled": True, "kit": "standard", "background": {"enabled": True},
+              "admission": {"enabled": True}}
+P2_WITH_SERVICE = False
+
+
 def p2_scenario(duration_s: float, chunk_steps: int = 60) -> dict:
-    return {"dict": {
+    extra = {"service": P2_SERVICE} if P2_WITH_SERVICE else {}
+    return {"dict": {**extra,
         "name": "bench-p2-gen1-capacity",
         "constellation": "starlink-gen1",
         "ground": {
@@ -191,10 +199,10 @@ def child_run(spec: dict) -> dict:
     t_start = time.perf_counter()
     real_build, real_write = runner.build_model, ResultStore.write_chunk_bytes
 
-    def build(scenario):
+    def build(scenario, *args, **kwargs):
         t0 = time.perf_counter()
         try:
-            return real_build(scenario)
+            return real_build(scenario, *args, **kwargs)
         finally:
             parts["build_s"] += time.perf_counter() - t0
 
@@ -1020,6 +1028,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="p2,p3,p4", help="comma-separated sections to run (default p2,p3,p4)")
     ap.add_argument("--p2-duration", type=float, default=None,
                     help="P2's simulated span in s (default 600, quick 120; 3600 runs the full hour)")
+    ap.add_argument("--p2-service", action="store_true",
+                    help="P2 with the service model on (kit caps, traffic, background, cell limits)")
     ap.add_argument("--p2-profile-steps", type=int, default=None, help="steps in P2's profile (default 20, quick 10)")
     ap.add_argument("--p2-chunk-rows", default=None,
                     help="also run P2 with these outputs.chunk_steps, comma-separated, to show memory (default 15; "
@@ -1035,6 +1045,8 @@ def main(argv: list[str] | None = None) -> int:
     if args._child:
         return child_main(*args._child)
     q = args.quick
+    global P2_WITH_SERVICE
+    P2_WITH_SERVICE = bool(args.p2_service)
     args.p2_duration = args.p2_duration or (120.0 if q else 600.0)
     args.p2_profile_steps = args.p2_profile_steps or (10 if q else 20)
     args.p3_steps = args.p3_steps or (4 if q else 10)
