@@ -40,6 +40,16 @@ def _canonical_links(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.unique(pairs, axis=0).astype(np.int32)
 
 
+def _plane_layout(p: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """For satellites sorted by plane (``p``: (m,) plane numbers 0..P-1, non-decreasing): the number
+    of planes P, satellites per plane (P,), each plane's first row (P,) and each satellite's rank
+    within its plane (m,)."""
+    n_planes = int(p.max()) + 1
+    count = np.bincount(p, minlength=n_planes)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    return n_planes, count, start, np.arange(len(p)) - start[p]
+
+
 def plus_grid_candidates(constellation, inter_plane_shift: int = 0) -> np.ndarray:
     """The +Grid ISL topology of every shell.
 
@@ -104,10 +114,7 @@ def plus_grid_candidates(constellation, inter_plane_shift: int = 0) -> np.ndarra
                 f"shell {name}: satellites {sats[k]} and {sats[k + 1]} both have plane {p[k]} "
                 f"slot {s[k]}; +Grid needs one satellite per (plane, slot)"
             )
-        n_planes = int(p.max()) + 1
-        count = np.bincount(p, minlength=n_planes)
-        start = np.concatenate([[0], np.cumsum(count)[:-1]])
-        rank = np.arange(len(sats)) - start[p]
+        n_planes, count, start, rank = _plane_layout(p)
 
         # In-plane: the next slot index, wrapping; the previous one is the same link reversed.
         ends_a.append(sats)
@@ -186,10 +193,7 @@ def nearest_grid_candidates(ring, plane, latitude_arg_deg, member=None) -> np.nd
         _, p = np.unique(plane[sats], return_inverse=True)  # planes 0..P-1 in plane-number order
         order = np.lexsort((u_deg[sats], p))
         sats, p, u = sats[order], p[order], u_deg[sats][order]
-        n_planes = int(p.max()) + 1
-        count = np.bincount(p, minlength=n_planes)
-        start = np.concatenate([[0], np.cumsum(count)[:-1]])
-        rank = np.arange(len(sats)) - start[p]
+        n_planes, count, start, rank = _plane_layout(p)
         ends_a.append(sats)
         ends_b.append(sats[start[p] + (rank + 1) % count[p]])
         if n_planes > 1:
