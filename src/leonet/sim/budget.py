@@ -8,11 +8,14 @@ site files have been read and the real counts are known.
 
 The estimate is deliberately simple and errs high. Per satellite and per site it counts the
 arrays kept for the whole run; per chunk (``outputs.chunk_steps`` steps computed at once) it counts
-the positions of every satellite, the (site, satellite) pairs in view and the per-site rows:
+the positions of every satellite and the per-site rows of each step, and the (site, satellite)
+pairs in view of the instants alive at once (a chunk drops an instant's visibility once its step
+is done; the pairs are kept for every step only when ``outputs.visibility_pairs`` writes them):
 
-    peak = base + static + chunks_in_flight x chunk_steps x per_step
+    peak = base + static + chunks_in_flight x (chunk_steps x per_step + live_instants x pairs)
     static   = satellites x 4 KB + sites x 2 KB + steps x 8 B
-    per_step = satellites x 2 KB + sites x in_view x 120 B + sites x 300 B
+    per_step = satellites x 2 KB + sites x 300 B (+ pairs with visibility_pairs)
+    pairs    = sites x in_view x 120 B;  live_instants = 2
 
 where ``in_view`` is the satellites above the elevation mask of one site (the share of the
 constellation inside the visibility cap of the lowest shell, or ``visibility.nearest_k``), and
@@ -39,6 +42,7 @@ STEP_BYTES = 8
 SATELLITE_STEP_BYTES = 2_048
 PAIR_STEP_BYTES = 120
 SITE_STEP_BYTES = 300
+LIVE_INSTANTS = 2  # a step's instant and its slot start's
 _EARTH_RADIUS_M = 6_371_000.0
 _DEFAULT_ALTITUDE_M = 550_000.0
 
@@ -54,19 +58,25 @@ class RunSize:
     in_view: float
     chunks_in_flight: int
     workers: int
+    pairs_kept: bool = True  # outputs.visibility_pairs: every step's pairs stay until the chunk is written
 
     @property
     def static_bytes(self) -> float:
         return self.satellites * SATELLITE_BYTES + self.sites * SITE_BYTES + self.steps * STEP_BYTES
 
     @property
+    def pair_bytes(self) -> float:
+        """The (site, satellite) pairs in view at one instant, bytes."""
+        return self.sites * self.in_view * PAIR_STEP_BYTES
+
+    @property
     def step_bytes(self) -> float:
-        return (self.satellites * SATELLITE_STEP_BYTES + self.sites * self.in_view * PAIR_STEP_BYTES
-                + self.sites * SITE_STEP_BYTES)
+        return (self.satellites * SATELLITE_STEP_BYTES + self.sites * SITE_STEP_BYTES
+                + (self.pair_bytes if self.pairs_kept else 0.0))
 
     @property
     def chunk_bytes(self) -> float:
-        return min(self.chunk_steps, self.steps) * self.step_bytes
+        return min(self.chunk_steps, self.steps) * self.step_bytes + LIVE_INSTANTS * self.pair_bytes
 
     @property
     def peak_bytes(self) -> float:
@@ -76,7 +86,7 @@ class RunSize:
     def largest_chunk_steps(self, max_bytes: float) -> int:
         """The most steps per chunk that keep the peak under ``max_bytes`` (0: none do)."""
         copies = 1 + (self.workers if self.workers > 1 else 0)
-        room = max_bytes - (BASE_BYTES + self.static_bytes) * copies
+        room = max_bytes - (BASE_BYTES + self.static_bytes) * copies - self.chunks_in_flight * LIVE_INSTANTS * self.pair_bytes
         if room <= 0 or self.step_bytes <= 0:
             return 0
         return int(room // (self.chunks_in_flight * self.step_bytes))
@@ -141,7 +151,8 @@ def scenario_size(scenario, satellites: int | None = None, sites: int | None = N
     chunk = scenario.outputs.chunk_steps
     in_flight = 1 if workers <= 1 else 2 * workers
     return RunSize(int(satellites), int(sites), int(scenario.time.n_steps), int(chunk),
-                   _in_view(scenario, satellites), in_flight, int(workers))
+                   _in_view(scenario, satellites), in_flight, int(workers),
+                   pairs_kept=bool(scenario.outputs.visibility_pairs))
 
 
 def _gb(n: float) -> str:
@@ -160,7 +171,8 @@ def check_size(size: RunSize, max_memory_bytes: int | None = None, source: str |
         f"{size.satellites:,} satellites x 4 KB": size.satellites * SATELLITE_BYTES,
         f"{size.sites:,} sites x 2 KB": size.sites * SITE_BYTES,
         (f"{size.chunks_in_flight} chunk(s) in flight x {min(size.chunk_steps, size.steps):,} steps x "
-         f"({size.satellites:,} satellites + {size.sites:,} sites x ~{size.in_view:,.0f} in view)"):
+         f"({size.satellites:,} satellites + {size.sites:,} sites"
+         + (f" x ~{size.in_view:,.0f} in view)" if size.pairs_kept else f"; ~{size.in_view:,.0f} in view per site)")):
             size.chunks_in_flight * size.chunk_bytes,
     }
     largest = max(parts, key=parts.get)
