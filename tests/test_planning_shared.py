@@ -145,3 +145,19 @@ def test_allocation_never_reads_the_ground_network_state(tmp_path):
     assert state.site_down is None and state.gateway_fibre_cut is None and state.backbone_cut is None
     with pytest.raises(TypeError):
         state.site_down[0]
+
+
+def test_units_group_event_only_variants(tmp_path, monkeypatch):
+    """Variants that differ only in events form one unit; an override starts another; lanes
+    split a lone class; no unit is larger than MAX_TOGETHER."""
+    from leonet.planning import variants as vmod
+
+    base = small(tmp_path)
+    data = scenario_data(base)
+    vs = [Variant("base")] + [_variant((e,)) for e in elements_of(base, "gateways")]
+    vs.append(Variant("elev-40", overrides={"visibility.min_elevation_deg": 40}))
+    scs = [scenario_for(data, base.base_dir, v) for v in vs]
+    assert vmod._units(scs, 1) == [[0, 1, 2, 3, 4], [5]]
+    assert vmod._units(scs[:5], 2) == [[0, 1, 2], [3, 4]]
+    monkeypatch.setattr(vmod, "MAX_TOGETHER", 2)
+    assert vmod._units(scs, 1) == [[0, 1], [2, 3], [4], [5]]

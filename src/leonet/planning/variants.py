@@ -137,9 +137,15 @@ def _event_free_key(sc) -> str:
                       default=str)
 
 
+#: The most variants one unit steps through together (each holds its results folder's lock, an
+#: open file, and its rows of the chunk in hand); larger classes are split into several units.
+MAX_TOGETHER = 64
+
+
 def _units(scenarios: list, lanes: int) -> list[list[int]]:
-    """Variant numbers grouped into units: those that differ only in events together, each class
-    split into up to ``lanes`` parts when there are fewer classes than lanes (parallel work)."""
+    """Variant numbers grouped into units: those that differ only in events together (at most
+    :data:`MAX_TOGETHER`), each class split into up to ``lanes`` parts when there are fewer
+    classes than lanes (parallel work)."""
     classes: dict[str, list[int]] = {}
     for k, sc in enumerate(scenarios):
         classes.setdefault(_event_free_key(sc), []).append(k)
@@ -147,7 +153,7 @@ def _units(scenarios: list, lanes: int) -> list[list[int]]:
     split = len(classes) < lanes
     for members in classes.values():
         parts = min(len(members), lanes) if split else 1
-        per = -(-len(members) // parts)
+        per = min(-(-len(members) // parts), MAX_TOGETHER)
         units += [members[i:i + per] for i in range(0, len(members), per)]
     return units
 
