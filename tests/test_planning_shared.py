@@ -161,3 +161,21 @@ def test_units_group_event_only_variants(tmp_path, monkeypatch):
     assert vmod._units(scs[:5], 2) == [[0, 1, 2], [3, 4]]
     monkeypatch.setattr(vmod, "MAX_TOGETHER", 2)
     assert vmod._units(scs, 1) == [[0, 1], [2, 3], [4], [5]]
+
+
+@pytest.mark.slow
+def test_run_group_on_two_workers_equals_serial(tmp_path):
+    """run_group splits each chunk's variants over local workers: the same folders."""
+    from leonet.sim.runner import run_group
+
+    base = small(tmp_path)
+    data = scenario_data(base)
+    scs = [scenario_for(data, base.base_dir, v) for v in
+           [Variant("base")] + [_variant((e,)) for e in elements_of(base, "gateways")]]
+    serial = run_group(scs, [tmp_path / "a" / sc.name for sc in scs])
+    parallel = run_group(scs, [tmp_path / "b" / sc.name for sc in scs], workers=2)
+    assert [r.chunks_computed for r in serial] == [r.chunks_computed for r in parallel] == [2] * len(scs)
+    for sc in scs:
+        assert folder_differences(tmp_path / "a" / sc.name, tmp_path / "b" / sc.name) == []
+    again = run_group(scs, [tmp_path / "a" / sc.name for sc in scs])  # resumes: nothing left to compute
+    assert [r.chunks_computed for r in again] == [0] * len(scs)

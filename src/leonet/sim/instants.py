@@ -109,22 +109,20 @@ class Chunk:
         self._row = self.shared.row
         self._pairs: dict = {}
         self._threats: dict[int, object] = {}
-        self._lost: dict[int, tuple[bytes, np.ndarray | None]] = {}
+        self._lost: dict[int, bytes] = {}
         self.has_events = bool(model.scenario.events) and model.scenario.network.enabled
         if self.has_events:
-            # Lost satellites vanish: no visibility, no lasers, never on a path. Their rows are
-            # copies (the shared positions stay whole for the variants that lose nothing).
+            # Lost satellites vanish: no visibility, no lasers, never on a path. Only which are
+            # lost is kept here (the states are not: one per instant and variant adds up).
             for t in self.instants:
-                lost = self.threats(t).sat_lost
+                lost = self.model.timeline.state_at(int(t)).sat_lost
                 if lost.any():
-                    ecef = self.positions.ecef_m[self._row[int(t)]].copy()
-                    ecef[lost] = np.nan
-                    self._lost[int(t)] = (np.packbits(lost).tobytes(), ecef)
+                    self._lost[int(t)] = np.packbits(lost).tobytes()
 
     def sky_key(self, t: int) -> bytes:
-        """What the sky at t depends on beyond t itself: the satellites lost by then (b"": none)."""
-        entry = self._lost.get(int(t))
-        return entry[0] if entry is not None else b""
+        """What the sky at t depends on beyond t itself: the satellites lost by then, as packed
+        bits (b"": none)."""
+        return self._lost.get(int(t), b"")
 
     def memo(self, key: tuple, compute):
         """A per-instant result of this chunk's own (``key`` = (name, t)); forgotten with that instant."""
@@ -152,6 +150,8 @@ class Chunk:
         slot's, whose assignment is cached by then)."""
         for key in [k for k in self._pairs if k[1] <= t]:
             del self._pairs[key]
+        for key in [k for k in self._threats if k <= t]:
+            del self._threats[key]
         if self.own_shared:
             self.shared.forget_until(t)
 
@@ -165,9 +165,20 @@ class Chunk:
         return self._threats[t]
 
     def ecef(self, t: int) -> np.ndarray:
-        """(N, 3) satellite positions at t, m, ECEF; NaN rows for lost satellites."""
-        entry = self._lost.get(int(t))
-        return entry[1] if entry is not None else self.positions.ecef_m[self._row[int(t)]]
+        """(N, 3) satellite positions at t, m, ECEF; NaN rows for lost satellites (a copy made
+        once per instant and set of lost satellites; the shared positions stay whole)."""
+        row = self.positions.ecef_m[self._row[int(t)]]
+        key = self.sky_key(t)
+        if not key:
+            return row
+
+        def without_lost():
+            lost = np.unpackbits(np.frombuffer(key, dtype=np.uint8), count=len(row)).astype(bool)
+            out = row.copy()
+            out[lost] = np.nan
+            return out
+
+        return self.sky_memo("ecef", t, without_lost)
 
     def error_code(self, t: int) -> np.ndarray:
         """(N,) SGP4 error codes at t (0: fine)."""

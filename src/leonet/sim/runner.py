@@ -127,10 +127,11 @@ def run(
 
 
 def _run_one(scenario, out_dir, overwrite, progress, workers, dask, max_memory_bytes=None, model=None) -> RunResult:
+    t0 = time.perf_counter()
     # reads and checks every input, and the run's size, before anything is written
     if model is None:
         model = build_model(scenario, max_memory_bytes=max_memory_bytes, workers=1 if dask else workers)
-    return _run_stores([(scenario, model, out_dir)], overwrite, progress, workers, dask, max_memory_bytes)[0]
+    return _run_stores([(scenario, model, out_dir)], overwrite, progress, workers, dask, max_memory_bytes, t0)[0]
 
 
 def run_group(scenarios: list[Scenario], out_dirs: list[str | Path], *, models: list[SimulationModel] | None = None,
@@ -160,12 +161,14 @@ def run_group(scenarios: list[Scenario], out_dirs: list[str | Path], *, models: 
         from .executors import _refuse_inside_worker_start
 
         _refuse_inside_worker_start()
+    t0 = time.perf_counter()
     if models is None:
         first = build_model(scenarios[0], max_memory_bytes=max_memory_bytes, workers=1 if dask else workers)
         models = [first] + [model_with_events(first, sc) for sc in scenarios[1:]]
     if any(m.scenario is not sc for m, sc in zip(models, scenarios)):
         raise ValueError("run_group(models=...) needs the models built for these very scenarios")
-    return _run_stores(list(zip(scenarios, models, out_dirs)), overwrite, progress, workers, dask, max_memory_bytes)
+    return _run_stores(list(zip(scenarios, models, out_dirs)), overwrite, progress, workers, dask, max_memory_bytes,
+                       t0)
 
 
 def _prepare(store: ResultStore, scenario: Scenario, model: SimulationModel, overwrite: bool):
@@ -202,12 +205,13 @@ def _prepare(store: ResultStore, scenario: Scenario, model: SimulationModel, ove
 
 
 def _run_stores(items: list[tuple[Scenario, SimulationModel, str | Path | None]], overwrite, progress, workers, dask,
-                max_memory_bytes=None) -> list[RunResult]:
+                max_memory_bytes=None, t0: float | None = None) -> list[RunResult]:
     """Run each (scenario, model, folder); with more than one, the models differ only in their
-    events and step through each chunk together (:func:`run_group`)."""
+    events and step through each chunk together (:func:`run_group`). ``t0``: when the run began
+    (perf_counter; default now), for ``elapsed_s``."""
     from contextlib import ExitStack
 
-    t0 = time.perf_counter()
+    t0 = time.perf_counter() if t0 is None else t0
     stores = [ResultStore(out if out is not None else sc.output_dir()) for sc, _, out in items]
     with ExitStack() as stack:
         prepared = []
