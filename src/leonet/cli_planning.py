@@ -60,6 +60,15 @@ def _paths(console, table) -> None:
                   f"({SHARED}); {int(counts.get(INDEPENDENT, 0))} run on their own ({INDEPENDENT})")
 
 
+def _with_base(table, ranked):
+    """The ranking and the study's base row (the ranking holds the contingencies only)."""
+    import pandas as pd
+
+    from .planning.contingency import BASE
+
+    return ranked if table is None else pd.concat([table[table["variant"] == BASE], ranked], ignore_index=True)
+
+
 def _last_table(folder: Path):
     import pandas as pd
 
@@ -116,7 +125,7 @@ def register(app: typer.Typer) -> None:
             t.add_row(str(r["rank"]), str(r["element"]), _fmt(r["delta_availability"]), _fmt(r["delta_p10_down_mbps"]),
                       _fmt(r["delta_unmet_demand"]), _fmt(r["delta_rtt_p50_ms"]))
         console.print(t)
-        _paths(console, ranked)
+        _paths(console, _with_base(_last_table(folder), ranked))
         console.print(f"Ranking: {folder / 'ranking.parquet'}; each variant's results in {folder / 'variants'}")
         _report(console, folder)
 
