@@ -179,3 +179,18 @@ def test_run_group_on_two_workers_equals_serial(tmp_path):
         assert folder_differences(tmp_path / "a" / sc.name, tmp_path / "b" / sc.name) == []
     again = run_group(scs, [tmp_path / "a" / sc.name for sc in scs])  # resumes: nothing left to compute
     assert [r.chunks_computed for r in again] == [0] * len(scs)
+
+
+@pytest.mark.slow
+def test_contingency_command_says_which_path(tmp_path):
+    """The command line names how the variants ran."""
+    import subprocess
+    import sys
+
+    f = tmp_path / "small.yaml"
+    f.write_text(textwrap.dedent(SMALL))
+    r = subprocess.run([sys.executable, "-m", "leonet.cli", "contingency", str(f), "--kind", "gateways",
+                        "--out", str(tmp_path / "study")], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    text = " ".join(r.stdout.split())
+    assert "Variants: 5 stepped together" in text and "0 run on their own" in text
