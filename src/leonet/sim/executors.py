@@ -157,7 +157,10 @@ def _run_pool(fn: Callable, shared_path: str, tasks: list[KeyedTask], workers: i
         while queue or pending:
             while queue and len(pending) < 2 * workers:
                 key, args = queue.pop(0)
-                pending[pool.submit(_worker_task, fn, args)] = key
+                try:
+                    pending[pool.submit(_worker_task, fn, args)] = key
+                except BrokenProcessPool:  # a worker died since the last check
+                    raise LeonetError(died.format(who=", ".join(_dead_workers(pool)) or "unknown")) from None
             done, _ = wait(pending, timeout=WORKER_CHECK_S, return_when=FIRST_COMPLETED)
             if not done:
                 dead = _dead_workers(pool)
