@@ -49,6 +49,35 @@ def _report(console, folder: Path) -> None:
     console.print(f"Report: {write_study_report(folder)} (one HTML file, opens offline)")
 
 
+def _paths(console, table) -> None:
+    """Say how the variants ran: stepped together (shared sky) or on their own."""
+    if table is None or "path" not in getattr(table, "columns", ()):
+        return
+    from .planning.variants import INDEPENDENT, SHARED
+
+    counts = table["path"].value_counts()
+    console.print(f"Variants: {int(counts.get(SHARED, 0))} stepped together, sharing positions, visibility and links "
+                  f"({SHARED}); {int(counts.get(INDEPENDENT, 0))} run on their own ({INDEPENDENT})")
+
+
+def _with_base(table, ranked):
+    """The ranking and the study's base row (the ranking holds the contingencies only)."""
+    import pandas as pd
+
+    from .planning.contingency import BASE
+
+    return ranked if table is None else pd.concat([table[table["variant"] == BASE], ranked], ignore_index=True)
+
+
+def _last_table(folder: Path):
+    import pandas as pd
+
+    from .planning.variants import TABLE_FILE
+
+    f = folder / TABLE_FILE
+    return pd.read_parquet(f) if f.exists() else None
+
+
 def _study_dir(out: Path | None, scenario_name: str, kind: str) -> Path:
     return out if out is not None else Path("results") / f"{scenario_name}.{kind}"
 
@@ -96,6 +125,7 @@ def register(app: typer.Typer) -> None:
             t.add_row(str(r["rank"]), str(r["element"]), _fmt(r["delta_availability"]), _fmt(r["delta_p10_down_mbps"]),
                       _fmt(r["delta_unmet_demand"]), _fmt(r["delta_rtt_p50_ms"]))
         console.print(t)
+        _paths(console, _with_base(_last_table(folder), ranked))
         console.print(f"Ranking: {folder / 'ranking.parquet'}; each variant's results in {folder / 'variants'}")
         _report(console, folder)
 
@@ -136,6 +166,7 @@ def register(app: typer.Typer) -> None:
         for b in res.binding:
             console.print(f"  binding: {b['kind']} ({b['element']}), saturated in {b['saturated_steps']} step(s)")
         console.print(f"Tried: {', '.join(f'{n:,}{chr(10003) if ok else chr(10007)}' for n, ok in res.tried)}")
+        _paths(console, _last_table(folder))
         console.print(f"Study: {folder}")
         _report(console, folder)
 
@@ -157,7 +188,7 @@ def register(app: typer.Typer) -> None:
         spec = read_sweep(sweep_file)
         sc = _load(scenario, set_, duration, step)
         folder = _study_dir(out, sc.name, "sweep")
-        err_console.print(f"{spec.n_variants():,} variants (each a full run of {sc.name})")
+        err_console.print(f"{spec.n_variants():,} variants of {sc.name}")
         with _bar(err_console, "sweep") as bar:
             task = bar.add_task("", total=spec.n_variants())
             _, summary = run_sweep(spec, sc, folder, workers=workers, dask=dask, max_variants=max_variants,
@@ -170,6 +201,7 @@ def register(app: typer.Typer) -> None:
             ci = "-" if math.isnan(r["ci95_low"]) else f"{r['ci95_low']:.4g} .. {r['ci95_high']:.4g}"
             t.add_row(*[str(r[k]) for k in keys], r["metric"], f"{r['mean']:.4g}", ci)
         console.print(t)
+        _paths(console, _last_table(folder))
         console.print(f"Tables: {folder / 'variants.parquet'} (one row per variant), {folder / 'summary.parquet'}")
         _report(console, folder)
 
@@ -204,5 +236,6 @@ def register(app: typer.Typer) -> None:
             runner = res.rounds[k - 1]
             second = f"; runner-up {runner['candidate'].iloc[1]}" if len(runner) > 1 else ""
             console.print(f"  {k}. {c.name} ({c.lat_deg:.3f}, {c.lon_deg:.3f}): {metric} {v:.4g}{second}")
+        _paths(console, _last_table(folder))
         console.print(f"Study: {folder}")
         _report(console, folder)

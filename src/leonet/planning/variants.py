@@ -3,9 +3,19 @@
 A :class:`Variant` is the base scenario with dotted-field overrides and/or events added (or the
 base's own events dropped). :func:`run_variants` runs each into ``STUDY/variants/<name>`` (a normal
 results folder: `leonet summary`, `report` and `serve` work on it), in this process, on local
-processes or on a Dask cluster, and returns one tidy table: a row per variant, its labels and the
-region metrics of :mod:`.metrics`. Running the same study again resumes: finished variants are
-read back, not recomputed (each variant's run resumes by itself).
+processes or on a Dask cluster (:func:`leonet.sim.executors.run_tasks`, the executor runs use),
+and returns one tidy table: a row per variant, its labels, the region metrics of :mod:`.metrics`
+and the ``path`` it took. Running the same study again resumes: finished variants are read back,
+not recomputed (each variant's run resumes by itself).
+
+Stage reuse. Variants that differ from each other only in their events (N-1 over gateways, PoPs,
+fibre or planes; Monte Carlo draws of failures or jammers at one parameter setting) run together
+(``path`` "shared-steps", :func:`leonet.sim.runner.run_group`): one build, and each step's
+positions, visibility and sky-only links computed once for all of them, the stages after per
+variant (allocation and service once for variants whose dishes' routes agree). Every folder
+equals its variant's standalone run. Variants that change anything else (dish counts, sites,
+constellation, time) are built and run on their own (``path`` "independent"; those that change
+only events still share the base's build).
 """
 
 from __future__ import annotations
@@ -13,15 +23,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import pandas as pd
 
-from ..errors import InputError, LeonetError
+from ..errors import InputError
 from .metrics import region_metrics
 
 #: Refuse studies larger than this without an explicit ``max_variants``.
@@ -94,15 +102,60 @@ def _shared_model(base_data: dict, base_dir: str, sc):
     return model_with_events(base, sc)
 
 
-def _run_one(base_data: dict, base_dir: str, variant: Variant, out_dir: str, groups: list[str] | None) -> dict:
-    """Run one variant (or read it back when it is complete) and return its metrics."""
-    from ..sim.runner import run
+#: The ``path`` column of a study table: how each variant was run.
+SHARED, INDEPENDENT = "shared-steps", "independent"
 
+
+def _run_unit(shared: tuple, variants: tuple[Variant, ...], out_dirs: tuple[str, ...],
+              progress: Callable[[int, int], None] | None = None) -> dict[str, dict]:
+    """Run one unit of a study (one variant, or variants that differ only in events, together)
+    or read it back when complete; return each variant's metrics and path, by name."""
+    from ..sim.model import build_model, model_with_events
+    from ..sim.runner import run, run_group
+
+    base_data, base_dir, groups = shared
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    sc = scenario_for(base_data, base_dir, variant)
-    run(sc, out_dir=out_dir, overwrite=True, model=_shared_model(base_data, base_dir, sc))
-    return region_metrics(out_dir, groups)
+    scs = [scenario_for(base_data, base_dir, v) for v in variants]
+    if len(scs) == 1:
+        run(scs[0], out_dir=out_dirs[0], overwrite=True, model=_shared_model(base_data, base_dir, scs[0]))
+        path = INDEPENDENT
+    else:
+        first = _shared_model(base_data, base_dir, scs[0]) or build_model(scs[0])
+        models = [first] + [model_with_events(first, sc) for sc in scs[1:]]
+        steps = len(first.t_ns)
+        run_group(scs, list(out_dirs), models=models, overwrite=True,
+                  progress=(lambda d, t: progress(d // max(steps, 1), len(scs))) if progress else None)
+        path = SHARED
+    return {v.name: {**region_metrics(d, groups), "path": path} for v, d in zip(variants, out_dirs)}
+
+
+def _event_free_key(sc) -> str:
+    """What a variant's scenario is apart from its events and name: variants with the same key
+    differ only in events and step together."""
+    return json.dumps(sc.model_dump(mode="json", exclude={"events", "name", "description"}), sort_keys=True,
+                      default=str)
+
+
+#: The most variants one unit steps through together (each holds its results folder's lock, an
+#: open file, and its rows of the chunk in hand); larger classes are split into several units.
+MAX_TOGETHER = 64
+
+
+def _units(scenarios: list, lanes: int) -> list[list[int]]:
+    """Variant numbers grouped into units: those that differ only in events together (at most
+    :data:`MAX_TOGETHER`), each class split into up to ``lanes`` parts when there are fewer
+    classes than lanes (parallel work)."""
+    classes: dict[str, list[int]] = {}
+    for k, sc in enumerate(scenarios):
+        classes.setdefault(_event_free_key(sc), []).append(k)
+    units = []
+    split = len(classes) < lanes
+    for members in classes.values():
+        parts = min(len(members), lanes) if split else 1
+        per = min(-(-len(members) // parts), MAX_TOGETHER)
+        units += [members[i:i + per] for i in range(0, len(members), per)]
+    return units
 
 
 def _unique(variants: list[Variant]) -> None:
@@ -119,7 +172,9 @@ def run_variants(base, variants: list[Variant], study_dir: str | Path, *, groups
                  progress: Callable[[int, int], None] | None = None,
                  max_variants: int = DEFAULT_MAX_VARIANTS) -> pd.DataFrame:
     """Run every variant of ``base`` and return the study table (also written to
-    ``study_dir/variants.parquet``): one row per variant with its labels, metrics and folder."""
+    ``study_dir/variants.parquet``): one row per variant with its labels, metrics, ``path``
+    (:data:`SHARED`: stepped together with variants that differ from it only in events;
+    :data:`INDEPENDENT`: run on its own) and folder."""
     if not variants:
         raise InputError("the study has no variants")
     if len(variants) > max_variants:
@@ -131,69 +186,37 @@ def run_variants(base, variants: list[Variant], study_dir: str | Path, *, groups
     root = Path(study_dir)
     root.mkdir(parents=True, exist_ok=True)
     base_data = scenario_data(base)
-    for v in variants:  # validate every variant before running any
-        scenario_for(base_data, base.base_dir, v)
+    scenarios = [scenario_for(base_data, base.base_dir, v) for v in variants]  # validates every one first
     (root / STUDY_FILE).write_text(json.dumps({"kind": kind, "base": base.name, "groups": groups,
                                                "variants": [v.name for v in variants]}, indent=1))
-    payloads = [(base_data, base.base_dir, v, str(root / "variants" / folder_name(v.name)), groups) for v in variants]
+    dirs = [str(root / "variants" / folder_name(v.name)) for v in variants]
+    lanes = workers if (workers > 1 or dask) else 1
+    units = _units(scenarios, lanes)
+    shared = (base_data, base.base_dir, groups)
     results: dict[str, dict] = {}
-    done = 0
+    total = len(variants)
     if progress:
-        progress(0, len(variants))
-    for name, metrics in _execute(payloads, workers, dask):
-        results[name] = metrics
-        done += 1
-        if progress:
-            progress(done, len(variants))
+        progress(0, total)
+    if dask or (workers > 1 and len(units) > 1):
+        from ..sim.executors import run_tasks
+
+        tasks = [(k, (tuple(variants[i] for i in unit), tuple(dirs[i] for i in unit))) for k, unit in enumerate(units)]
+        for _, metrics in run_tasks(_run_unit, shared, tasks, workers, dask, what="variants"):
+            results.update(metrics)
+            if progress:
+                progress(len(results), total)
+    else:
+        for unit in units:
+            done = len(results)
+            step = (lambda d, t, done=done: progress(done + d, total)) if progress else None
+            results.update(_run_unit(shared, tuple(variants[i] for i in unit), tuple(dirs[i] for i in unit), step))
+            if progress:
+                progress(len(results), total)
     rows = []
-    for v, p in zip(variants, payloads):
-        rows.append({"variant": v.name, **v.labels, **results[v.name], "results": p[3]})
+    for v, d in zip(variants, dirs):
+        rows.append({"variant": v.name, **v.labels, **results[v.name], "results": d})
     table = pd.DataFrame(rows)
     tmp = root / f".{TABLE_FILE}.tmp"
     table.to_parquet(tmp, index=False)
     os.replace(tmp, root / TABLE_FILE)
     return table
-
-
-def _execute(payloads: list[tuple], workers: int, dask: str | None) -> Iterable[tuple[str, dict]]:
-    if dask:
-        yield from _execute_dask(payloads, dask, workers)
-    elif workers > 1 and len(payloads) > 1:
-        yield from _execute_processes(payloads, workers)
-    else:
-        for p in payloads:
-            yield p[2].name, _run_one(*p)
-
-
-def _execute_processes(payloads: list[tuple], workers: int) -> Iterable[tuple[str, dict]]:
-    from concurrent.futures.process import BrokenProcessPool
-
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-    pending = {}
-    queue = list(payloads)
-    try:
-        while queue or pending:
-            while queue and len(pending) < 2 * workers:
-                p = queue.pop(0)
-                pending[pool.submit(_run_one, *p)] = p[2].name
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                name = pending.pop(fut)
-                try:
-                    yield name, fut.result()
-                except BrokenProcessPool:
-                    raise LeonetError("a worker process died (killed or out of memory); finished variants are kept - "
-                                      "run the same command again to resume") from None
-    finally:
-        for fut in pending:
-            fut.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _execute_dask(payloads: list[tuple], address: str, workers: int) -> Iterable[tuple[str, dict]]:
-    from ..sim.executors import dask_client
-
-    with dask_client(address, workers) as (client, as_completed):
-        futures = {client.submit(_run_one, *p, pure=False): p[2].name for p in payloads}
-        for fut in as_completed(futures):
-            yield futures[fut], fut.result()

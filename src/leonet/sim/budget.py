@@ -203,3 +203,16 @@ def check_size(size: RunSize, max_memory_bytes: int | None = None, source: str |
 def check_run_size(scenario, max_memory_bytes: int | None = None, workers: int = 1) -> RunSize:
     """Check the size of ``scenario`` from its text alone, before anything is built."""
     return check_size(scenario_size(scenario, workers=workers), max_memory_bytes, source=getattr(scenario, "source", None))
+
+
+def members_per_task(size: RunSize, members: int, max_memory_bytes: int | None = None) -> int:
+    """How many variants that differ only in their events can step through one chunk together
+    (:func:`leonet.sim.step.compute_chunks`) within ``max_memory_bytes`` (default 80 % of this
+    machine's memory): they share the chunk's positions and pairs, and each adds its own rows
+    (sites x 300 B per step, per chunk in flight). At least 1 (the run alone was checked)."""
+    limit = default_max_memory_bytes() if max_memory_bytes is None else int(max_memory_bytes)
+    per_member = size.chunks_in_flight * min(size.chunk_steps, size.steps) * size.sites * SITE_STEP_BYTES
+    room = limit - size.peak_bytes
+    if per_member <= 0:
+        return max(1, members)
+    return max(1, min(members, 1 + int(room // per_member)))

@@ -1,10 +1,14 @@
-"""Where chunks are computed: in this process, on local worker processes, or on a Dask cluster.
+"""Where work is computed: in this process, on local worker processes, or on a Dask cluster.
 
-Every executor runs the same task, :func:`compute_chunk_bytes`: the chunk's tables, serialised
-to Parquet bytes in the worker. The main process only writes those bytes (atomically), so the
-files are identical byte for byte whichever executor made them, and workers need no shared
-filesystem. The model (satellites, sites, network arrays) travels with the tasks: workers need
-only leonet installed.
+One generic executor (:func:`run_tasks`) serves every kind of work: a task is ``fn(shared,
+*args)``, where ``shared`` (a model, a group of variant models, a study's base scenario) travels
+to each worker once and ``args`` are the task's own. Runs use it for chunks
+(:func:`compute_chunk_bytes`, :func:`compute_group_bytes`), planning studies for variants.
+
+Chunk tasks return the chunk's tables serialised to Parquet bytes in the worker. The main process
+only writes those bytes (atomically), so the files are identical byte for byte whichever executor
+made them, and workers need no shared filesystem. The model (satellites, sites, network arrays)
+travels with the tasks: workers need only leonet installed.
 """
 
 from __future__ import annotations
@@ -14,16 +18,18 @@ from contextlib import contextmanager
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
-from typing import Iterable, Iterator
+from typing import Any, Callable, Hashable, Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError, LeonetError
 from .model import SimulationModel
-from .step import compute_chunk
+from .step import compute_chunk, compute_chunks
 
 Task = tuple[int, int, int]  # (chunk number, first step, stop step)
+#: A generic task: (key it is reported under, arguments after ``shared``).
+KeyedTask = tuple[Hashable, tuple]
 
 
 def table_to_parquet_bytes(table: pa.Table) -> bytes:
@@ -39,38 +45,52 @@ def compute_chunk_bytes(model: SimulationModel, a: int, b: int) -> dict[str, byt
     return {name: table_to_parquet_bytes(t) for name, t in tables.items()}
 
 
+def compute_group_bytes(models: tuple[SimulationModel, ...], a: int, b: int,
+                        members: tuple[int, ...]) -> tuple[dict[int, dict[str, bytes]], int]:
+    """Tables of steps [a, b) of the models numbered ``members`` (variants that differ only in
+    events, stepping together: :func:`~leonet.sim.step.compute_chunks`) as Parquet bytes, member
+    -> table -> bytes; each equals :func:`compute_chunk_bytes` of that model. Also returns the
+    number of stage results one member reused from another."""
+    chosen = [models[k] for k in members]
+    first = chosen[0]
+    prev = int(first.t_ns[a - 1]) if a > 0 else None
+    stats: dict = {}
+    tables = compute_chunks(chosen, first.t_ns[a:b], prev, stats)
+    return ({k: {name: table_to_parquet_bytes(t) for name, t in tab.items()} for k, tab in zip(members, tables)},
+            stats.get("shared_results", 0))
+
+
 # -- serial ---------------------------------------------------------------------------------------
 
-def run_serial(model: SimulationModel, tasks: list[Task]) -> Iterator[tuple[int, dict[str, bytes]]]:
-    for chunk, a, b in tasks:
-        yield chunk, compute_chunk_bytes(model, a, b)
+def run_serial(fn: Callable, shared: Any, tasks: list[KeyedTask]) -> Iterator[tuple[Hashable, Any]]:
+    for key, args in tasks:
+        yield key, fn(shared, *args)
 
 
 # -- local processes ------------------------------------------------------------------------------
 
-_WORKER_MODEL: SimulationModel | None = None
+_WORKER_SHARED: Any = None
 
 
-def _init_worker(model_path: str) -> None:
-    """Load the model a worker computes with from the file the main process wrote.
+def _init_worker(shared_path: str) -> None:
+    """Load what every task of a worker shares from the file the main process wrote.
 
-    The model travels through a file, not through the pipe that starts the worker: a worker that
-    fails while starting (e.g. a script without a ``__main__`` guard) would leave the main process
+    It travels through a file, not through the pipe that starts the worker: a worker that fails
+    while starting (e.g. a script without a ``__main__`` guard) would leave the main process
     blocked forever writing a large model into that pipe.
     """
-    global _WORKER_MODEL
+    global _WORKER_SHARED
     import pickle
 
     # One core per worker: BLAS threads would fight over the cores the pool already uses.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    with open(model_path, "rb") as f:
-        _WORKER_MODEL = pickle.load(f)
+    with open(shared_path, "rb") as f:
+        _WORKER_SHARED = pickle.load(f)
 
 
-def _worker_task(a: int, b: int) -> dict[str, bytes]:
-    assert _WORKER_MODEL is not None
-    return compute_chunk_bytes(_WORKER_MODEL, a, b)
+def _worker_task(fn: Callable, args: tuple) -> Any:
+    return fn(_WORKER_SHARED, *args)
 
 
 def _refuse_inside_worker_start() -> None:
@@ -100,39 +120,47 @@ def _dead_workers(pool: ProcessPoolExecutor) -> list[str]:
 WORKER_CHECK_S = 1.0
 
 
-def run_processes(model: SimulationModel, tasks: list[Task], workers: int) -> Iterator[tuple[int, dict[str, bytes]]]:
-    """Chunks on ``workers`` local processes, at most 2 per worker in flight (bounded memory).
+def run_pool(fn: Callable, shared: Any, tasks: list[KeyedTask], workers: int,
+             what: str = "chunks") -> Iterator[tuple[Hashable, Any]]:
+    """``fn(shared, *args)`` of each task on ``workers`` local processes (spawned), at most 2 per
+    worker in flight (bounded memory), yielded as ``(key, result)`` as they finish. ``fn`` must be
+    importable by name (a module-level function); ``shared`` is pickled once for all workers.
 
-    A worker that dies (killed, out of memory, or failing to start) ends the run with a
-    :class:`LeonetError` within about :data:`WORKER_CHECK_S` seconds; finished chunks are kept.
+    A worker that dies (killed, out of memory, or failing to start) ends the work with a
+    :class:`LeonetError` within about :data:`WORKER_CHECK_S` seconds; finished ``what`` (chunks,
+    variants) are kept.
     """
     _refuse_inside_worker_start()
-    died = ("a worker process died (killed, out of memory, or failing to start: {who}); finished chunks "
-            "are kept - run the same command again to resume")
+    died = ("a worker process died (killed, out of memory, or failing to start: {who}); finished " + what +
+            " are kept - run the same command again to resume")
     import pickle
     import tempfile
 
-    fd, model_path = tempfile.mkstemp(prefix="leonet-model-", suffix=".pickle")
+    fd, shared_path = tempfile.mkstemp(prefix="leonet-shared-", suffix=".pickle")
     try:
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
-        yield from _run_pool(model_path, tasks, workers, died)
+            pickle.dump(shared, f, protocol=pickle.HIGHEST_PROTOCOL)
+        yield from _run_pool(fn, shared_path, tasks, workers, died)
     finally:
-        os.unlink(model_path)
+        os.unlink(shared_path)
 
 
-def _run_pool(model_path: str, tasks: list[Task], workers: int, died: str) -> Iterator[tuple[int, dict[str, bytes]]]:
+def _run_pool(fn: Callable, shared_path: str, tasks: list[KeyedTask], workers: int,
+              died: str) -> Iterator[tuple[Hashable, Any]]:
     from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                               initializer=_init_worker, initargs=(model_path,))
+                               initializer=_init_worker, initargs=(shared_path,))
     pending = {}
     queue = list(tasks)
     try:
         while queue or pending:
             while queue and len(pending) < 2 * workers:
-                chunk, a, b = queue.pop(0)
-                pending[pool.submit(_worker_task, a, b)] = chunk
+                key, args = queue.pop(0)
+                try:
+                    pending[pool.submit(_worker_task, fn, args)] = key
+                except BrokenProcessPool:  # a worker died since the last check
+                    raise LeonetError(died.format(who=", ".join(_dead_workers(pool)) or "unknown")) from None
             done, _ = wait(pending, timeout=WORKER_CHECK_S, return_when=FIRST_COMPLETED)
             if not done:
                 dead = _dead_workers(pool)
@@ -140,9 +168,9 @@ def _run_pool(model_path: str, tasks: list[Task], workers: int, died: str) -> It
                     raise LeonetError(died.format(who=", ".join(dead)))
                 continue
             for fut in done:
-                chunk = pending.pop(fut)
+                key = pending.pop(fut)
                 try:
-                    yield chunk, fut.result()
+                    yield key, fut.result()
                 except BrokenProcessPool:
                     raise LeonetError(died.format(who=", ".join(_dead_workers(pool)) or "unknown")) from None
     finally:
@@ -201,20 +229,43 @@ def dask_client(address: str, workers: int, connect_timeout_s: float = 10.0):
             cluster.close()
 
 
-def run_dask(model: SimulationModel, tasks: list[Task], address: str, workers: int,
-             connect_timeout_s: float = 10.0) -> Iterator[tuple[int, dict[str, bytes]]]:
-    """Chunks on a Dask cluster (see :func:`dask_client`)."""
+def run_dask_tasks(fn: Callable, shared: Any, tasks: list[KeyedTask], address: str, workers: int,
+                   connect_timeout_s: float = 10.0) -> Iterator[tuple[Hashable, Any]]:
+    """``fn(shared, *args)`` of each task on a Dask cluster (see :func:`dask_client`); ``shared``
+    is scattered to every worker once."""
     with dask_client(address, workers, connect_timeout_s) as (client, as_completed):
-        remote_model = client.scatter(model, broadcast=True)
-        futures = {client.submit(compute_chunk_bytes, remote_model, a, b, pure=False): chunk for chunk, a, b in tasks}
+        remote = client.scatter(shared, broadcast=True) if shared is not None else None
+        futures = {client.submit(fn, remote, *args, pure=False): key for key, args in tasks}
         for fut in as_completed(futures):
             yield futures[fut], fut.result()
 
 
-def execute(model: SimulationModel, tasks: list[Task], workers: int = 1, dask: str | None = None) -> Iterable[tuple[int, dict[str, bytes]]]:
-    """Pick the executor: Dask if ``dask`` is given, else local processes if ``workers > 1``."""
+def run_tasks(fn: Callable, shared: Any, tasks: list[KeyedTask], workers: int = 1, dask: str | None = None,
+              what: str = "chunks") -> Iterable[tuple[Hashable, Any]]:
+    """Pick the executor: Dask if ``dask`` is given, else local processes if ``workers > 1`` and
+    there is more than one task, else this process. Yields ``(key, fn(shared, *args))``."""
     if dask:
-        return run_dask(model, tasks, dask, workers)
+        return run_dask_tasks(fn, shared, tasks, dask, workers)
     if workers > 1 and len(tasks) > 1:
-        return run_processes(model, tasks, workers)
-    return run_serial(model, tasks)
+        return run_pool(fn, shared, tasks, workers, what)
+    return run_serial(fn, shared, tasks)
+
+
+def _chunk_tasks(tasks: list[Task]) -> list[KeyedTask]:
+    return [(chunk, (a, b)) for chunk, a, b in tasks]
+
+
+def run_processes(model: SimulationModel, tasks: list[Task], workers: int) -> Iterator[tuple[int, dict[str, bytes]]]:
+    """Chunks on ``workers`` local processes (:func:`run_pool`)."""
+    return run_pool(compute_chunk_bytes, model, _chunk_tasks(tasks), workers)
+
+
+def run_dask(model: SimulationModel, tasks: list[Task], address: str, workers: int,
+             connect_timeout_s: float = 10.0) -> Iterator[tuple[int, dict[str, bytes]]]:
+    """Chunks on a Dask cluster (see :func:`dask_client`)."""
+    return run_dask_tasks(compute_chunk_bytes, model, _chunk_tasks(tasks), address, workers, connect_timeout_s)
+
+
+def execute(model: SimulationModel, tasks: list[Task], workers: int = 1, dask: str | None = None) -> Iterable[tuple[int, dict[str, bytes]]]:
+    """Chunks of one model: Dask if ``dask`` is given, else local processes if ``workers > 1``."""
+    return run_tasks(compute_chunk_bytes, model, _chunk_tasks(tasks), workers, dask)

@@ -392,6 +392,21 @@ def same_but_events(a: Scenario, b: Scenario) -> bool:
     return (a.model_dump(mode="json", exclude=skip) == b.model_dump(mode="json", exclude=skip))
 
 
+#: The parts of a built model computed on first use that do not depend on a scenario's events
+#: (shared by its variants; the network, capacity, service and terrestrial models are fields,
+#: shared by ``dataclasses.replace``).
+_EVENT_FREE_PARTS = ("visibility", "dish_count")
+
+
+def share_event_free_parts(base: SimulationModel, model: SimulationModel) -> None:
+    """Give ``model`` the event-free parts ``base`` has built and it has not (visibility index,
+    network, capacity, service and terrestrial models); the two scenarios must differ only in
+    their events (:func:`same_but_events`). Variants unpickled in a worker share them again so."""
+    for name in _EVENT_FREE_PARTS:
+        if name in base.__dict__ and name not in model.__dict__:
+            model.__dict__[name] = base.__dict__[name]
+
+
 def model_with_events(base: SimulationModel, scenario: Scenario) -> SimulationModel:
     """``base`` (a built model) for ``scenario``, which differs from ``base.scenario`` only in its
     events: constellation, sites, visibility index, network, capacity and service model are
@@ -402,9 +417,7 @@ def model_with_events(base: SimulationModel, scenario: Scenario) -> SimulationMo
     if not same_but_events(base.scenario, scenario):
         raise ValueError("model_with_events: the scenarios differ in more than their events")
     model = dataclasses.replace(base, settings=run_settings(scenario), scenario=scenario, timeline=None)
-    for name in ("visibility", "dish_count"):  # computed once, shared
-        if name in base.__dict__:
-            model.__dict__[name] = base.__dict__[name]
+    share_event_free_parts(base, model)
     if scenario.network.enabled:
         try:
             model.timeline = build_timeline(scenario, model)  # resolves the variant's events now

@@ -26,7 +26,7 @@ from ..results.store import BASELINE_DIR, STEPS_TABLE, Manifest, ResultStore
 from ..scenario import Scenario
 from .contract import write_contract
 from ..memory import release_free_memory
-from .executors import execute
+from .executors import compute_group_bytes, execute, run_tasks
 from .model import SimulationModel, build_model
 from .settings import RunSettings
 
@@ -138,7 +138,49 @@ def _run_one(scenario, out_dir, overwrite, progress, workers, dask, max_memory_b
     # reads and checks every input, and the run's size, before anything is written
     if model is None:
         model = build_model(scenario, max_memory_bytes=max_memory_bytes, workers=1 if dask else workers)
-    store = ResultStore(out_dir if out_dir is not None else scenario.output_dir())
+    return _run_stores([(scenario, model, out_dir)], overwrite, progress, workers, dask, max_memory_bytes, t0)[0]
+
+
+def run_group(scenarios: list[Scenario], out_dirs: list[str | Path], *, models: list[SimulationModel] | None = None,
+              overwrite: bool = False, progress: Callable[[int, int], None] | None = None, workers: int = 1,
+              dask: str | None = None, max_memory_bytes: int | None = None) -> list[RunResult]:
+    """Run variants of one scenario that differ only in their events
+    (:func:`~leonet.sim.model.same_but_events`: N-1 over gateways, PoPs, fibre, planes), each into
+    its own results folder, stepping through each chunk together
+    (:func:`~leonet.sim.step.compute_chunks`): positions, visibility and the links the sky alone
+    decides are computed once per step, the stages after them per variant (and once for variants
+    whose dishes' routes agree). Every folder equals what :func:`run` writes for its scenario.
+
+    ``models``: the scenarios already built (default: the first is built and the others share its
+    build, :func:`~leonet.sim.model.model_with_events`). ``progress(done, total)`` counts steps
+    over all variants. Folders resume like :func:`run`'s.
+    """
+    from .model import model_with_events, same_but_events
+
+    if workers < 1:
+        raise InputError(f"workers must be at least 1, got {workers}", location="--workers")
+    if len(out_dirs) != len(scenarios) or not scenarios:
+        raise ValueError("run_group: one results folder per scenario, and at least one scenario")
+    for sc in scenarios[1:]:
+        if not same_but_events(scenarios[0], sc):
+            raise ValueError(f"run_group: {sc.name} differs from {scenarios[0].name} in more than its events")
+    if workers > 1 or dask:
+        from .executors import _refuse_inside_worker_start
+
+        _refuse_inside_worker_start()
+    t0 = time.perf_counter()
+    if models is None:
+        first = build_model(scenarios[0], max_memory_bytes=max_memory_bytes, workers=1 if dask else workers)
+        models = [first] + [model_with_events(first, sc) for sc in scenarios[1:]]
+    if any(m.scenario is not sc for m, sc in zip(models, scenarios)):
+        raise ValueError("run_group(models=...) needs the models built for these very scenarios")
+    return _run_stores(list(zip(scenarios, models, out_dirs)), overwrite, progress, workers, dask, max_memory_bytes,
+                       t0)
+
+
+def _prepare(store: ResultStore, scenario: Scenario, model: SimulationModel, overwrite: bool):
+    """Prepare one results folder (locked by the caller) and say which chunks it still needs:
+    (resumed, tasks, recomputed, bounds)."""
     s = model.settings
     bounds = chunk_bounds(len(model.t_ns), s.chunk_steps)
     names = table_names(s)
@@ -151,46 +193,109 @@ def _run_one(scenario, out_dir, overwrite, progress, workers, dask, max_memory_b
         uniform_steps=s.uniform_steps,
         end_ns=int(model.t_ns[0]) + s.duration_ns if len(model.t_ns) else None,
     )
-    with store.lock():
-        resumed = store.prepare(scenario.to_yaml(), manifest, overwrite=overwrite)  # the one read of the scenario
-        store.write_static("sites", model.sites.to_table())
-        store.write_static("satellites", model.constellation.to_table())
-        if not s.uniform_steps:
-            store.write_static(STEPS_TABLE, steps_table(model.t_ns, manifest.end_ns))
-        write_contract(store, model)
+    resumed = store.prepare(scenario.to_yaml(), manifest, overwrite=overwrite)  # the one read of the scenario
+    store.write_static("sites", model.sites.to_table())
+    store.write_static("satellites", model.constellation.to_table())
+    if not s.uniform_steps:
+        store.write_static(STEPS_TABLE, steps_table(model.t_ns, manifest.end_ns))
+    write_contract(store, model)
+    recomputed, tasks = [], []
+    for chunk, (a, b) in enumerate(bounds):
+        problems = [p for p in (store.chunk_problem(t, chunk) for t in names) if p]
+        if not problems:
+            continue
+        tasks.append((chunk, a, b))
+        if resumed:
+            recomputed += [p for p in problems if "is missing" not in p or store.manifest.chunks.get(p.split("/")[0], {}).get(chunk)]
+    if resumed and tasks and store.manifest.completed:
+        store.write_manifest(store.manifest.model_copy(update={"completed": False}))
+    return resumed, tasks, recomputed, bounds
 
-        total = len(model.t_ns)
-        recomputed = []
-        tasks = []
-        for chunk, (a, b) in enumerate(bounds):
-            problems = [p for p in (store.chunk_problem(t, chunk) for t in names) if p]
-            if not problems:
-                continue
-            tasks.append((chunk, a, b))
-            if resumed:
-                recomputed += [p for p in problems if "is missing" not in p or store.manifest.chunks.get(p.split("/")[0], {}).get(chunk)]
-        if resumed and tasks and store.manifest.completed:
-            store.write_manifest(store.manifest.model_copy(update={"completed": False}))
-        done_steps = total - sum(b - a for _, a, b in tasks)
+
+def _run_stores(items: list[tuple[Scenario, SimulationModel, str | Path | None]], overwrite, progress, workers, dask,
+                max_memory_bytes=None, t0: float | None = None) -> list[RunResult]:
+    """Run each (scenario, model, folder); with more than one, the models differ only in their
+    events and step through each chunk together (:func:`run_group`). ``t0``: when the run began
+    (perf_counter; default now), for ``elapsed_s``."""
+    from contextlib import ExitStack
+
+    t0 = time.perf_counter() if t0 is None else t0
+    stores = [ResultStore(out if out is not None else sc.output_dir()) for sc, _, out in items]
+    with ExitStack() as stack:
+        prepared = []
+        for store, (sc, model, _) in zip(stores, items):
+            stack.enter_context(store.lock())
+            prepared.append(_prepare(store, sc, model, overwrite))
+        total = sum(len(model.t_ns) for _, model, _ in items)
+        done_steps = total - sum(b - a for _, tasks, _, _ in prepared for _, a, b in tasks)
         if progress is not None:
             progress(done_steps, total)
-        computed = 0
-        size = {chunk: b - a for chunk, a, b in tasks}
-        for chunk, parts in execute(model, tasks, workers=workers, dask=dask):
+        computed = [0] * len(items)
+
+        def write(member: int, chunk: int, parts: dict[str, bytes]) -> None:
             try:
-                store.write_chunk_bytes(chunk, parts)
+                stores[member].write_chunk_bytes(chunk, parts)
             except WriteError as err:
                 raise LeonetError(
-                    f"{err}; the {computed} chunk(s) finished before it are kept - free space and run the same "
-                    "command to resume"
+                    f"{err}; the {computed[member]} chunk(s) finished before it are kept - free space and run the "
+                    "same command to resume"
                 ) from None
-            computed += 1
-            done_steps += size[chunk]
-            if progress is not None:
-                progress(done_steps, total)
-        store.write_manifest(store.manifest.model_copy(update={"completed": True}))
+            computed[member] += 1
+
+        if len(items) == 1:
+            model, tasks = items[0][1], prepared[0][1]
+            size = {chunk: b - a for chunk, a, b in tasks}
+            for chunk, parts in execute(model, tasks, workers=workers, dask=dask):
+                write(0, chunk, parts)
+                done_steps += size[chunk]
+                if progress is not None:
+                    progress(done_steps, total)
+        else:
+            shared_results = 0
+            models = tuple(model for _, model, _ in items)
+            group_tasks = _group_tasks(models, [p[1] for p in prepared], workers, dask, max_memory_bytes)
+            for (chunk, _), (parts_by_member, hits) in run_tasks(compute_group_bytes, models, group_tasks, workers,
+                                                                  dask):
+                shared_results += hits
+                for member, parts in parts_by_member.items():
+                    write(member, chunk, parts)
+                    a, b = prepared[member][3][chunk]
+                    done_steps += b - a
+                if progress is not None:
+                    progress(done_steps, total)
+        for store in stores:
+            store.write_manifest(store.manifest.model_copy(update={"completed": True}))
     release_free_memory()  # the summary and report that usually follow start from a lower base
-    return RunResult(store, model, time.perf_counter() - t0, computed, len(bounds), resumed, recomputed)
+    elapsed = time.perf_counter() - t0
+    return [RunResult(store, model, elapsed, computed[k], len(p[3]), p[0], p[2])
+            for k, (store, (_, model, _), p) in enumerate(zip(stores, items, prepared))]
+
+
+def _group_tasks(models: tuple[SimulationModel, ...], tasks_of: list[list], workers: int, dask: str | None,
+                 max_memory_bytes: int | None):
+    """The tasks of a group run: per chunk that any member still needs, the members that need it,
+    split into parts that fit in memory and, with several workers and few chunks, into one part
+    per worker (each part computes the chunk's sky once). Keyed (chunk, part)."""
+    from . import budget
+
+    needs: dict[int, list[int]] = {}
+    bounds: dict[int, tuple[int, int]] = {}
+    for member, tasks in enumerate(tasks_of):
+        for chunk, a, b in tasks:
+            needs.setdefault(chunk, []).append(member)
+            bounds[chunk] = (a, b)
+    sc = models[0].scenario
+    lanes = workers if (workers > 1 or dask) else 1
+    size = budget.scenario_size(sc, len(models[0].constellation), len(models[0].sites), 1 if dask else workers)
+    fit = budget.members_per_task(size, len(models), max_memory_bytes)
+    out = []
+    for chunk in sorted(needs):
+        members = needs[chunk]
+        per = min(fit, -(-len(members) // lanes) if len(needs) < 2 * lanes else len(members))
+        a, b = bounds[chunk]
+        for part, k in enumerate(range(0, len(members), per)):
+            out.append(((chunk, part), (a, b, tuple(members[k:k + per]))))
+    return out
 
 
 def steps_of(t_ns: np.ndarray, start_ns: int, step_ns: int) -> np.ndarray:

@@ -23,11 +23,13 @@ their columns are declared in :mod:`leonet.sim.schemas`.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pyarrow as pa
 
 from ..states import STATE_NAMES
-from .instants import Chunk
+from .instants import Chunk, SharedInstants
 from .model import SimulationModel
 from .stages.allocation import allocate
 from .stages.links import ground_links_at, links_at
@@ -46,7 +48,11 @@ STATES = STATE_NAMES
 def step_at(chunk: Chunk, t: int, plans: dict[int, SlotPlan], tracker=None) -> Step:
     """The stages at instant ``t`` (ns). ``plans`` holds the slot plans already made (slot start ->
     plan); a slot's plan is made at its first step and held for the slot. ``tracker`` repairs the
-    station pairs' routes from the previous step's (:func:`~leonet.sim.stages.pairs.pair_tracker`)."""
+    station pairs' routes from the previous step's (:func:`~leonet.sim.stages.pairs.pair_tracker`).
+
+    Allocation and service see the events' dish side only (:meth:`ThreatState.dish_side`): with
+    the dishes' routes, that is all they depend on, so chunks sharing a sky
+    (:class:`~leonet.sim.instants.SharedInstants`) compute them once for equal inputs."""
     model = chunk.model
     sky = sky_at(chunk, t)
     if not model.settings.network:
@@ -58,9 +64,38 @@ def step_at(chunk: Chunk, t: int, plans: dict[int, SlotPlan], tracker=None) -> S
     plan = plans[slot] if slot in plans else plans.setdefault(slot, plan_slot(chunk, slot))
     dishes = route_dishes(model, sky, ground, routes, plan.paths)
     pairs = route_station_pairs(model, sky, links, tracker)
-    allocation = allocate(model, sky, dishes) if model.settings.capacity else None
-    service = serve(model, sky, dishes, allocation)
+    dish_sky = sky if sky.events is None else dataclasses.replace(sky, events=sky.events.dish_side())
+    allocation, service = chunk.by_content("service", sky.t_ns, (dishes, dish_sky.events),
+                                           lambda: _allocate_and_serve(model, dish_sky, dishes))
     return Step(sky.t_ns, sky, slot, links, dishes, pairs, allocation, service)
+
+
+def _allocate_and_serve(model: SimulationModel, sky, dishes):
+    allocation = allocate(model, sky, dishes) if model.settings.capacity else None
+    return allocation, serve(model, sky, dishes, allocation)
+
+
+class ChunkSteps:
+    """One model's way through a chunk: its slot plans, path changes, station-pair tracker and
+    table rows, fed the chunk's instants in time order (:meth:`step`)."""
+
+    def __init__(self, model: SimulationModel, chunk: Chunk):
+        self.model, self.chunk = model, chunk
+        self.plans: dict[int, SlotPlan] = {}
+        self.changes, self.rows = PathChanges(), TableRows(model)
+        self.tracker = pair_tracker(model) if model.settings.network else None
+
+    def step(self, t: int, output: bool) -> None:
+        """Compute instant ``t``; its rows go to the tables when ``output`` (not for the step
+        before a chunk, recomputed only for "path changed")."""
+        step = step_at(self.chunk, t, self.plans, self.tracker)
+        self.chunk.forget_until(t)  # a chunk of many dishes would otherwise hold every step's pairs
+        dish_changed, pair_changed = self.changes.update(step)
+        if output:
+            self.rows.add(step, dish_changed, pair_changed)
+
+    def tables(self, t_ns: np.ndarray) -> dict[str, pa.Table]:
+        return self.rows.tables(self.chunk, t_ns)
 
 
 def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | None = None) -> dict[str, pa.Table]:
@@ -70,19 +105,43 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
     ``prev_t_ns`` is the step before ``t_ns[0]`` (None for a run's first step); it is recomputed
     here so that "path changed" needs nothing from another chunk.
     """
+    return compute_chunks([model], t_ns, prev_t_ns)[0]
+
+
+def compute_chunks(models: list[SimulationModel], t_ns: np.ndarray, prev_t_ns: int | None = None,
+                   stats: dict | None = None) -> list[dict[str, pa.Table]]:
+    """:func:`compute_chunk` for several models that differ only in their events
+    (:func:`~leonet.sim.model.same_but_events`), stepping through the instants together: the sky
+    and what depends on it alone are computed once per instant, the stages after it per model
+    (shared where their inputs agree). Each model's tables equal :func:`compute_chunk`'s for it.
+    ``stats`` (a dict) receives ``shared_results``: results one model reused from another."""
+    from .model import share_event_free_parts
+
+    if not models:
+        return []
+    first = models[0]
+    for m in models[1:]:
+        # variants of one build (model_with_events) share its inputs; the scenarios were compared there
+        if (m.constellation is not first.constellation or m.sites is not first.sites
+                or not np.array_equal(first.t_ns, m.t_ns)):
+            raise ValueError("compute_chunks: the models are not variants of one build (model_with_events)")
+    if len(models) > 1:
+        first.visibility  # built once: the models share it (and the other event-free parts)
+        for m in models[1:]:
+            share_event_free_parts(first, m)
     t_ns = np.asarray(t_ns, dtype=np.int64)
     steps = t_ns if prev_t_ns is None else np.r_[np.int64(prev_t_ns), t_ns]
-    chunk = Chunk(model, instants_needed(model, steps))
-    plans: dict[int, SlotPlan] = {}
-    changes, rows = PathChanges(), TableRows(model)
-    tracker = pair_tracker(model) if model.settings.network else None
+    instants = instants_needed(first, steps)
+    shared = SharedInstants(first, instants, sharers=len(models)) if len(models) > 1 else None
+    runs = [ChunkSteps(m, Chunk(m, instants, shared)) for m in models]
     for k, t in enumerate(steps):
-        step = step_at(chunk, int(t), plans, tracker)
-        chunk.forget_until(int(t))  # a chunk of many dishes would otherwise hold every step's pairs
-        dish_changed, pair_changed = changes.update(step)
-        if prev_t_ns is None or k > 0:
-            rows.add(step, dish_changed, pair_changed)
-    return rows.tables(chunk, t_ns)
+        for r in runs:
+            r.step(int(t), prev_t_ns is None or k > 0)
+        if shared is not None:
+            shared.forget_until(int(t))
+    if stats is not None:
+        stats["shared_results"] = stats.get("shared_results", 0) + (shared.hits if shared is not None else 0)
+    return [r.tables(t_ns) for r in runs]
 
 
 def instants_needed(model: SimulationModel, steps: np.ndarray) -> np.ndarray:

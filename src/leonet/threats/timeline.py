@@ -65,6 +65,16 @@ class ThreatState:
     def any(self) -> bool:
         return bool(self.active)
 
+    def dish_side(self) -> "ThreatState":
+        """This state without the ground network's part (``site_down``, ``gateway_fibre_cut``,
+        ``backbone_cut`` and ``active`` are None): what the allocation and service stages see.
+        Lost gateways, PoPs and fibre reach them only through the dishes' routes, so variants
+        whose routes agree share their allocation (:meth:`leonet.sim.instants.Chunk.by_content`);
+        a stage that read the network's part here would fail, not silently differ."""
+        import dataclasses
+
+        return dataclasses.replace(self, site_down=None, gateway_fibre_cut=None, backbone_cut=None, active=None)
+
 
 @dataclass
 class _Resolved:

@@ -45,15 +45,45 @@ class Links:
 
 
 def links_at(chunk: Chunk, sky: Sky) -> Links:
-    """The links at ``sky``'s instant, computed once per instant (a slot's start serves its steps)."""
-    return chunk.memo(("links", sky.t_ns), lambda: network_links(chunk.model, sky))
+    """The links at ``sky``'s instant, computed once per instant (a slot's start serves its steps);
+    the part that depends on the sky alone (:class:`SkyLinks`) once for every chunk of this sky."""
+    return chunk.memo(("links", sky.t_ns), lambda: network_links(
+        chunk.model, sky, chunk.sky_memo("sky-links", sky.t_ns, lambda: sky_links(chunk.model, sky))))
 
 
-def network_links(model: SimulationModel, sky: Sky) -> Links:
-    """Lasers that clear the Earth, feeder links from working gateways, fibre that is not cut."""
+@dataclass(frozen=True)
+class SkyLinks:
+    """The links at one instant before the events: what the sky alone decides (shared by
+    variants that differ only in events).
+
+    Attributes
+    ----------
+    isl : IslState, the lasers that clear the Earth and are in range (see :class:`Links`).
+    gateway, sat : (K,) int, gateway number (0..G-1) and satellite of each clear gateway link.
+    elevation_deg, range_m : (K,) float64, deg and m.
+    """
+
+    isl: IslState
+    gateway: np.ndarray
+    sat: np.ndarray
+    elevation_deg: np.ndarray
+    range_m: np.ndarray
+
+
+def sky_links(model: SimulationModel, sky: Sky) -> SkyLinks:
+    """Lasers that clear the Earth and every gateway's clear links, whatever the events."""
     net = model.network
     isl = active_isls(net.isl_candidates, sky.sat_ecef_m, net.grazing_height_m, net.isl_max_range_m)
-    g_local, g_sat, g_el, g_rng = subset_pairs(sky.clear, net.gateway_sites, len(model.sites))
+    return SkyLinks(isl, *subset_pairs(sky.clear, net.gateway_sites, len(model.sites)))
+
+
+def network_links(model: SimulationModel, sky: Sky, free: SkyLinks | None = None) -> Links:
+    """Lasers that clear the Earth, feeder links from working gateways, fibre that is not cut.
+    ``free``: :func:`sky_links` of ``sky`` when already made."""
+    net = model.network
+    free = sky_links(model, sky) if free is None else free
+    isl = free.isl
+    g_local, g_sat, g_el, g_rng = free.gateway, free.sat, free.elevation_deg, free.range_m
     gateway_pop, backbone, backbone_delay_s, pop_up = net.gateway_pop, net.backbone, net.backbone_delay_s, None
     threat = sky.events
     if threat is not None:
@@ -128,8 +158,9 @@ def _contains(sorted_key: np.ndarray, want: np.ndarray) -> np.ndarray:
 
 
 def ground_links_at(chunk: Chunk, sky: Sky) -> GroundLinks:
-    """The dishes' links at ``sky``'s instant, computed once per instant."""
-    return chunk.memo(("ground", sky.t_ns), lambda: dish_links(chunk.model, sky))
+    """The dishes' links at ``sky``'s instant, computed once per instant (and sky: they depend on
+    the sky alone)."""
+    return chunk.sky_memo("ground", sky.t_ns, lambda: dish_links(chunk.model, sky))
 
 
 def dish_links(model: SimulationModel, sky: Sky) -> GroundLinks:
