@@ -400,7 +400,7 @@ class ForwardingTracker:
             np.copyto(self._dt, dist.T)
             bad_v, bad_k = _check_fast(f_ptr, f_idx, f_w, self._dt, self._nht)
             self._nht[self.roots, np.arange(k)] = -1
-            next_hop = np.ascontiguousarray(self._nht.T)
+            next_hop = np.array(self._nht.T, order="C")  # a copy even where the transpose is contiguous (K = 1)
             if len(bad_v):
                 t = matrix.T.tocsr()
                 t_ptr, t_idx, t_w = t.indptr.astype(np.int64, copy=False), t.indices.astype(np.int32, copy=False), \

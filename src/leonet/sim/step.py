@@ -9,7 +9,7 @@ own, a frozen dataclass of arrays (:mod:`leonet.sim.stages`):
     routes      every satellite's route to a PoP         InternetRoutes  stages/routes.py
                 serving satellites, once per slot        SlotPlan        stages/serving.py
                 each dish's route now                    DishRoutes      stages/routes.py
-                station pairs                            PairRoutes      stages/pairs.py
+                station pairs                            PairPaths       stages/pairs.py
     allocation  max-min fair rates (capacity model)      Allocation      stages/allocation.py
     service     states, RTT, terrestrial alternative     DishService     stages/service.py
     tables      rows of the result tables                TableRows       stages/tables.py

@@ -21,7 +21,7 @@ class PathChanges:
 
     def __init__(self) -> None:
         self._dish: np.ndarray | None = None
-        self._pair: np.ndarray | None = None
+        self._pair_seen = False
 
     def update(self, step: Step) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(D,) and (M,) bool for this step (None where the step has no dishes' or pairs' routes)."""
@@ -33,9 +33,10 @@ class PathChanges:
             dish = np.zeros(len(sig), dtype=bool) if self._dish is None else ~same_rows(self._dish, sig)
             self._dish = sig
         if step.pairs is not None:
-            sig = step.pairs.path_sats
-            pair = np.zeros(len(sig), dtype=bool) if self._pair is None else ~same_rows(self._pair, sig)
-            self._pair = sig
+            # The pairs stage compares each path with its tracker's previous step (one tracker per
+            # chunk, like this object); it has no step before the chunk's first, as here.
+            pair = step.pairs.changed if self._pair_seen else np.zeros(len(step.pairs.changed), dtype=bool)
+            self._pair_seen = True
         return dish, pair
 
 
@@ -86,7 +87,9 @@ class TableRows:
     def _append(self, name: str, rows: dict[str, np.ndarray]) -> None:
         parts, paths = self._parts[name], self._paths[name]
         for column, values in rows.items():
-            parts.setdefault(column, []).append(list_offsets_values(values) if column in paths else values)
+            if column in paths and not isinstance(values, tuple):
+                values = list_offsets_values(values)
+            parts.setdefault(column, []).append(values)
 
 
 def site_rows(sky: Sky, n_sites: int) -> dict[str, np.ndarray]:
@@ -153,7 +156,7 @@ def network_rows(step: Step) -> dict[str, np.ndarray]:
 def pair_rows(model: SimulationModel, step: Step, changed: np.ndarray) -> dict[str, np.ndarray]:
     net, p = model.network, step.pairs
     return {"t": np.full(len(net.pair_src), step.t_ns, dtype=np.int64), "src": net.pair_src, "dst": net.pair_dst,
-            "rtt_ms": 2e3 * p.one_way_s, "hops": p.hops, "path": p.path_sats, "path_changed": changed}
+            "rtt_ms": 2e3 * p.one_way_s, "hops": p.hops, "path": (p.offsets, p.values), "path_changed": changed}
 
 
 def load_rows(t_ns: int, direction: int, r) -> dict[str, np.ndarray]:
