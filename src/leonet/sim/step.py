@@ -74,7 +74,7 @@ def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | Non
     steps = t_ns if prev_t_ns is None else np.r_[np.int64(prev_t_ns), t_ns]
     chunk = Chunk(model, instants_needed(model, steps))
     plans: dict[int, SlotPlan] = {}
-    changes, rows = PathChanges(), TableRows(model)
+    changes, rows = PathChanges(), TableRows(model, len(t_ns))
     tracker = pair_tracker(model) if model.scenario.network.enabled else None
     for k, t in enumerate(steps):
         step = step_at(chunk, int(t), plans, tracker)
