@@ -149,7 +149,7 @@ def _mode_name(df: pd.DataFrame, keys: list[str], column: str, names: np.ndarray
 
 #: Most dish_steps (or load_steps) rows a summary holds at once; a longer table is taken apart by
 #: dish group (by satellite or gateway) into blocks of about this many rows (leonet.results.blocks).
-BUDGET_ROWS = 2_000_000
+BUDGET_ROWS = 500_000
 
 _DISH_COLUMNS = ["t", "site", "state", "rtt_ms", "gateway", "pop", "path_changed"]
 _CAPACITY_COLUMNS = ("downlink_bps", "uplink_bps", "demand_down_bps", "speedtest_down_bps")
