@@ -72,3 +72,31 @@ def test_a_step_too_many_or_a_short_column_is_an_error():
         rows.add(step, *changes.update(step))
     with pytest.raises(ValueError, match="rows in a step"):
         TableRows(model, 2)._append("site_steps", {"t": np.zeros(3, dtype=np.int64)})
+
+
+def test_no_dishes_results_kept_for_the_chunk_equal_fresh_ones():
+    # Without dishes the dish stages give empty arrays at every step: the chunk keeps the first
+    # step's; here they equal the stages run afresh at a later step, and a Step still has them.
+    import dataclasses
+
+    from leonet.sim.stages.links import ground_links_at, links_at
+    from leonet.sim.stages.routes import internet_routes_at, route_dishes
+    from leonet.sim.stages.service import serve
+    from leonet.sim.stages.serving import plan_slot
+    from leonet.sim.stages.sky import sky_at
+
+    model = build_model(load_scenario("hypatia-starlink", overrides={"time.duration_s": 0.5}))
+    assert len(model.network.dish_sites) == 0
+    t_ns = model.t_ns[:4]
+    chunk = Chunk(model, instants_needed(model, t_ns))
+    steps = [step_at(chunk, int(t), {}, pair_tracker(model)) for t in t_ns]
+    assert steps[0].service is steps[-1].service  # kept
+    sky = sky_at(chunk, int(t_ns[-1]))
+    slot = int(model.network.clock.slot_start(sky.t_ns))
+    dishes = route_dishes(model, sky, ground_links_at(chunk, sky), internet_routes_at(chunk, links_at(chunk, sky)),
+                          plan_slot(chunk, slot).paths)
+    fresh = serve(model, sky, dishes, None)
+    for kept, new in ((steps[-1].routes, dishes), (steps[-1].service, fresh)):
+        for f in dataclasses.fields(new):
+            a, b = getattr(kept, f.name), getattr(new, f.name)
+            assert (a is None and b is None) or (a.shape == b.shape and a.dtype == b.dtype), f.name

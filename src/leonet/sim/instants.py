@@ -32,6 +32,7 @@ class Chunk:
         self._row = {int(t): k for k, t in enumerate(self.instants)}
         self._pairs: dict[int, object] = {}
         self._threats: dict[int, object] = {}
+        self._kept: dict[str, object] = {}
         self.has_events = bool(model.scenario.events) and model.scenario.network.enabled
         if self.has_events:
             # Lost satellites vanish: no visibility, no lasers, never on a path.
@@ -45,6 +46,17 @@ class Chunk:
         if key not in self._pairs:
             self._pairs[key] = compute()
         return self._pairs[key]
+
+    def kept(self, key: str, compute, holds) -> object:
+        """A result computed at the first step that asks for it and kept for the chunk's other
+        steps when ``holds(result)`` says it does not depend on the step (else computed anew at
+        every step)."""
+        if key in self._kept:
+            return self._kept[key]
+        result = compute()
+        if holds(result):
+            self._kept[key] = result
+        return result
 
     def forget_until(self, t: int) -> None:
         """Drop the visibility of instants up to t: later steps need only their own (and their

@@ -23,6 +23,8 @@ their columns are declared in :mod:`leonet.sim.schemas`.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pyarrow as pa
 
@@ -55,12 +57,32 @@ def step_at(chunk: Chunk, t: int, plans: dict[int, SlotPlan], tracker=None) -> S
     ground = ground_links_at(chunk, sky)
     routes = internet_routes_at(chunk, links)
     slot = int(model.network.clock.slot_start(sky.t_ns))
-    plan = plans[slot] if slot in plans else plans.setdefault(slot, plan_slot(chunk, slot))
-    dishes = route_dishes(model, sky, ground, routes, plan.paths)
+
+    def dish_stages():
+        plan = plans[slot] if slot in plans else plans.setdefault(slot, plan_slot(chunk, slot))
+        dishes = route_dishes(model, sky, ground, routes, plan.paths)
+        allocation = allocate(model, sky, dishes) if model.scenario.capacity.enabled else None
+        return dishes, allocation, serve(model, sky, dishes, allocation)
+
+    if len(model.network.dish_sites) or model.scenario.capacity.enabled:
+        dishes, allocation, service = dish_stages()
+    else:  # no dishes (Hypatia's workload): the dish stages give empty arrays, the same at every step
+        dishes, allocation, service = chunk.kept("no dishes", dish_stages, _all_empty)
     pairs = route_station_pairs(model, sky, links, tracker)
-    allocation = allocate(model, sky, dishes) if model.scenario.capacity.enabled else None
-    service = serve(model, sky, dishes, allocation)
     return Step(sky.t_ns, sky, slot, links, dishes, pairs, allocation, service)
+
+
+def _all_empty(results) -> bool:
+    """Whether every array of the dish stages' results has no rows (then they hold for any step)."""
+    dishes, allocation, service = results
+    if allocation is not None:
+        return False
+    for r in (dishes, service):
+        for f in dataclasses.fields(r):
+            v = getattr(r, f.name)
+            if v is not None and (not isinstance(v, np.ndarray) or len(v)):
+                return False
+    return True
 
 
 def compute_chunk(model: SimulationModel, t_ns: np.ndarray, prev_t_ns: int | None = None) -> dict[str, pa.Table]:
