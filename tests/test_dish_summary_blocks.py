@@ -1,4 +1,4 @@
-"""The dish and load summaries taken a block of dish groups (satellites, gateways) at a time
+"""The dish, load and coverage summaries taken a block of dish groups (satellites, gateways) at a time
 (leonet.results.blocks; memory flat in run length) equal the summaries of the whole tables, on
 real runs: dishes with capacity and loads (ukraine-gen1), a windowed calendar with events and the
 service model (ukraine-2022), many small blocks and one block per group."""
@@ -11,13 +11,15 @@ import pyarrow as pa
 import pytest
 
 import leonet
+from leonet.results.calendar import calendar
 from leonet.results.blocks import blocks_by_count, count_keys, iter_blocks
 from leonet.results.store import ResultStore
-from leonet.results.summary import network_summary
+from leonet.results.summary import coverage_summary, network_summary
 
 RUNS = {
     "ukraine-gen1": {"time.duration_s": 120, "outputs.chunk_steps": 25},
-    "ukraine-2022": {"time.duration_s": 4 * 86400, "time.step_s": 7200, "outputs.chunk_steps": 20},
+    # six days: the preset's first window of 10 s steps falls in them (a calendar of uneven steps)
+    "ukraine-2022": {"time.duration_s": 6 * 86400, "time.step_s": 7200, "outputs.chunk_steps": 20},
 }
 
 
@@ -42,6 +44,19 @@ def test_blocks_equal_the_whole_table(run):
         assert_same(network_summary(run, budget_rows=budget), whole)
     if "load_steps" in run.tables():
         assert len(whole.most_loaded()) > 0
+
+
+def test_coverage_in_blocks_equals_the_whole_table(run):
+    whole = coverage_summary(run)
+    rows = run.read("site_steps", columns=["site"]).num_rows
+    if "ukraine-2022" in str(run.root):  # its window makes uneven steps: gaps are weighed in seconds
+        assert not calendar(run).uniform
+    assert rows > 400 and whole.n_steps > 10
+    for budget in (1, 97, rows // 3):
+        got = coverage_summary(run, budget_rows=budget)
+        assert got.n_steps == whole.n_steps and got.step_s == whole.step_s
+        pd.testing.assert_frame_equal(got.per_site, whole.per_site, check_exact=True)
+        pd.testing.assert_frame_equal(got.by_group(), whole.by_group(), check_exact=True)
 
 
 def test_iter_blocks_keeps_every_row_once_in_order(run):

@@ -77,20 +77,47 @@ def site_weights(store: ResultStore) -> np.ndarray:
     return np.nan_to_num(table.column("dishes").to_numpy(zero_copy_only=False).astype(np.float64), nan=1.0)
 
 
-def coverage_summary(store: ResultStore) -> CoverageSummary:
+def coverage_summary(store: ResultStore, budget_rows: int | None = None) -> CoverageSummary:
+    """Per-site visibility over the run from ``site_steps``; a table longer than ``budget_rows``
+    (default :data:`BUDGET_ROWS`) rows is read a block of consecutive sites at a time (every
+    figure of a site comes from its own rows), so memory stays flat in the length of the run."""
+    budget_rows = BUDGET_ROWS if budget_rows is None else budget_rows
     manifest = store.manifest
     sites = store.read("sites", columns=["name", "kind", "group"]).to_pandas()
-    steps = store.read("site_steps", columns=["t", "site", "n_visible"]).to_pandas()
     n_sites = len(sites)
-    steps = steps.sort_values(["site", "t"], kind="stable")
-    nv = steps["n_visible"].to_numpy().reshape(n_sites, -1) if n_sites else np.zeros((0, 0), dtype=np.int16)
     step_s = manifest.step_s
     cal = calendar(store)
+    parts = store.parts("site_steps")
+    rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+    if rows <= budget_rows or not n_sites:
+        stats, n_steps = _coverage_of(store.read("site_steps", columns=["t", "site", "n_visible"]).to_pandas(),
+                                      n_sites, cal, step_s)
+    else:
+        block_of_site = blocks_by_count(np.full(n_sites, max(rows // n_sites, 1)), budget_rows, min_units=1)
+        n_blocks = int(block_of_site.max()) + 1
+        pieces, n_steps = [], 0
+        blocks = iter_blocks(parts, ["t", "site", "n_visible"],
+                             lambda t: block_of_site[t.column("site").to_numpy()], n_blocks)
+        for b, table in enumerate(blocks):
+            mine = int((block_of_site == b).sum())
+            piece, n_steps = _coverage_of(table.to_pandas(), mine, cal, step_s)
+            pieces.append(piece)
+        stats = {k: (np.concatenate([p[k] for p in pieces]) if not np.isscalar(pieces[0][k])
+                     else pieces[0][k]) for k in pieces[0]}
+    per_site = sites.assign(**stats)
+    return CoverageSummary(per_site=per_site, n_steps=n_steps, step_s=step_s)
+
+
+def _coverage_of(steps: pd.DataFrame, n_sites: int, cal, step_s: float) -> tuple[dict, int]:
+    """The per-site columns of :class:`CoverageSummary` for the rows ``steps`` of ``n_sites``
+    consecutive sites (every step of each), and the number of steps."""
+    steps = steps.sort_values(["site", "t"], kind="stable")
+    nv = steps["n_visible"].to_numpy().reshape(n_sites, -1) if n_sites else np.zeros((0, 0), dtype=np.int16)
     gaps = [_gaps(row == 0) for row in nv]
     if not cal.uniform and nv.size:  # the longest gap in seconds, from each step's duration
         durations = cal.durations_s[: nv.shape[1]]
         gaps = [(g[0], _longest_gap_s(row == 0, durations) / step_s) for g, row in zip(gaps, nv)]
-    per_site = sites.assign(
+    stats = dict(
         visible_min=nv.min(axis=1) if nv.size else 0,
         visible_median=np.median(nv, axis=1) if nv.size else 0.0,
         visible_max=nv.max(axis=1) if nv.size else 0,
@@ -98,7 +125,7 @@ def coverage_summary(store: ResultStore) -> CoverageSummary:
         gap_count=[g[0] for g in gaps],
         longest_gap_s=[g[1] * step_s for g in gaps],
     )
-    return CoverageSummary(per_site=per_site, n_steps=nv.shape[1] if nv.size else 0, step_s=step_s)
+    return stats, (nv.shape[1] if nv.size else 0)
 
 
 @dataclass(frozen=True)
@@ -177,7 +204,10 @@ def network_summary(store: ResultStore, budget_rows: int = BUDGET_ROWS) -> Netwo
     columns = [*_DISH_COLUMNS, *cap_cols]
     rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
 
-    if rows <= budget_rows:
+    # With two steps or more every block of two dishes (groups) or more has its keys in a
+    # decreasing order somewhere, as the whole table has: pandas sums both by the same path (see
+    # blocks_by_count). A run of one step is held whole (its memory does not grow with time).
+    if rows <= budget_rows or store.manifest.n_steps < 2:
         d = store.read("dish_steps", columns=columns).to_pandas()
         states = tuple(str(s) for s in d["state"].cat.categories) if hasattr(d["state"], "cat") else ()
         per_dish, groups = _dish_service(_dish_frame(d, group_of_site, weights, cal), states, name)
@@ -349,12 +379,19 @@ def _loads_in_blocks(parts: list, n_steps: int, budget_rows: int):
         return np.where(sat, 0, np.where(feeder, 1, -1)), table.column("a").to_numpy().astype(np.int64)
 
     counts: list[np.ndarray] = [np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)]
+    # Whether the whole table's group keys come in increasing order (pandas then sums by another
+    # path, see blocks_by_count): satellites' numbers in row order; feeders' (t, number) in row
+    # order, and their numbers in (t, number) order (the second groupby).
+    order = _Monotonic()
     for part in parts:
-        which, a = kind_key(pq.read_table(part, columns=["direction", "kind", "a"]))
+        table = pq.read_table(part, columns=["t", "direction", "kind", "a"])
+        which, a = kind_key(table)
+        t = table.column("t").cast(pa.int64()).to_numpy()
         for k in (0, 1):
             c = np.bincount(a[which == k], minlength=len(counts[k]))
             c[: len(counts[k])] += counts[k]
             counts[k] = c
+        order.add(a[which == 0], t[which == 1], a[which == 1])
     block_of = []
     n_blocks = 0
     for k in (0, 1):
@@ -375,7 +412,7 @@ def _loads_in_blocks(parts: list, n_steps: int, budget_rows: int):
 
     sats, feeders = [], []
     for table in iter_blocks(parts, None, block, n_blocks):
-        s, f = _loads(table.to_pandas(), n_steps)
+        s, f = _loads(table.to_pandas(), n_steps, breakers=order.broken)
         if len(s[0]):
             sats.append(s)
         if f is not None:
@@ -387,15 +424,72 @@ def _loads_in_blocks(parts: list, n_steps: int, budget_rows: int):
     return sat, feeder
 
 
-def _loads(lo: pd.DataFrame, n_steps: int):
+class _Monotonic:
+    """Tracks, over chunk files in order, whether three key sequences ever decrease: satellite
+    numbers (rows), feeder (t, number) pairs (rows), feeder numbers in sorted (t, number) order."""
+
+    def __init__(self):
+        self.last_sat = None
+        self.last_pair = None
+        self.last_gw = None
+        self.broken = [False, False, False]
+
+    def add(self, sat: np.ndarray, t: np.ndarray, gw: np.ndarray) -> None:
+        if len(sat):
+            seq = sat if self.last_sat is None else np.r_[self.last_sat, sat]
+            self.broken[0] |= bool((np.diff(seq) < 0).any())
+            self.last_sat = sat[-1]
+        if len(gw):
+            tt = t if self.last_pair is None else np.r_[self.last_pair[0], t]
+            aa = gw if self.last_pair is None else np.r_[self.last_pair[1], gw]
+            down = (np.diff(tt) < 0) | ((np.diff(tt) == 0) & (np.diff(aa) < 0))
+            self.broken[1] |= bool(down.any())
+            self.last_pair = (t[-1], gw[-1])
+            pairs = np.unique(np.c_[t, gw], axis=0)  # (t, number) sorted, as the groupby orders them
+            seq = pairs[:, 1] if self.last_gw is None else np.r_[self.last_gw, pairs[:, 1]]
+            self.broken[2] |= bool((np.diff(seq) < 0).any())
+            self.last_gw = pairs[-1, 1]
+
+
+#: A group number above every satellite's and gateway's, for the rows that break a block's order.
+_BREAKER = np.iinfo(np.int32).max
+
+
+def _loads(lo: pd.DataFrame, n_steps: int, breakers=(False, False, False)):
     """((mean, peak) utilisation per satellite, (mean, peak) load per gateway or None) of the
-    rows ``lo`` of load_steps, each a Series by number (ascending)."""
+    rows ``lo`` of load_steps, each a Series by number (ascending).
+
+    ``breakers`` (from :class:`_Monotonic`, for a block of the table): where the whole table's
+    keys decrease somewhere, rows of an extra group (number :data:`_BREAKER`, dropped from the
+    result) make the block's keys decrease too, so that pandas sums the block by the same path as
+    it would the whole table; the extra group changes no other group's sums."""
     lo = lo[lo["direction"].astype(str) == "down"]
-    sats = lo[lo["kind"].astype(str) == "satellite"].groupby("a")["utilisation"]
-    sat = (sats.sum() / n_steps, sats.max())
-    feeders = lo[lo["kind"].astype(str) == "feeder"]
+    sat_rows = lo[lo["kind"].astype(str) == "satellite"][["a", "utilisation"]]
+    if breakers[0] and len(sat_rows):
+        first = sat_rows.iloc[:1].copy()
+        first["a"] = np.array([_BREAKER], dtype=sat_rows["a"].dtype)
+        sat_rows = pd.concat([first, sat_rows], ignore_index=True)
+    sats = sat_rows.groupby("a")["utilisation"]
+    sat = (_drop_breaker(sats.sum() / n_steps), _drop_breaker(sats.max()))
+    feeders = lo[lo["kind"].astype(str) == "feeder"][["t", "a", "load_bps"]]
     feeder = None
     if len(feeders):
+        extra = []
+        if breakers[1]:  # a first row after which the (t, number) pairs decrease
+            row = feeders.iloc[:1].copy()
+            row["t"], row["a"] = feeders["t"].max() + pd.Timedelta(1, "ns"), _BREAKER
+            extra.append(row)
+        if breakers[2]:  # the earliest pair: in (t, number) order, the numbers then decrease
+            row = feeders.iloc[:1].copy()
+            row["t"], row["a"] = feeders["t"].min() - pd.Timedelta(1, "ns"), _BREAKER
+            extra.append(row)
+        if extra:
+            feeders = pd.concat([*extra, feeders], ignore_index=True)
+            feeders["a"] = feeders["a"].astype(lo["a"].dtype)
         per_gw = feeders.groupby(["t", "a"])["load_bps"].sum().groupby("a")
-        feeder = (per_gw.sum() / n_steps, per_gw.max())
+        feeder = (_drop_breaker(per_gw.sum() / n_steps), _drop_breaker(per_gw.max()))
     return sat, feeder
+
+
+def _drop_breaker(series: pd.Series) -> pd.Series:
+    return series[series.index != _BREAKER] if len(series) and series.index[-1] == _BREAKER else series
