@@ -54,15 +54,15 @@ class PairPaths:
 
 
 def _rows_differ(a, b, out):
-    """out[k] = row k of a differs from row k of b (int32 (K, n) each)."""
+    """out[k] = row k of a differs from row k of b (int32 (K, n) each). Every entry is compared
+    (no early exit: the loop then runs in SIMD lanes, and most rows are equal anyway)."""
     k, n = a.shape
     for r in range(k):
-        d = False
+        ar, br = a[r], b[r]
+        c = 0
         for j in range(n):
-            if a[r, j] != b[r, j]:
-                d = True
-                break
-        out[r] = d
+            c += ar[j] != br[j]
+        out[r] = c != 0
 
 
 def _walk_lists(next_hop, prev_next, row_diff, has_prev, rows, start, target, ok,
