@@ -279,6 +279,25 @@ def _mend(indptr, indices, weights, t_indptr, t_indices, t_weights, roots, bad_v
             count[k] = _tree_order_fast(nh, roots[k], order[k], place, n_children, child_start, child_list)
 
 
+def _transpose(n, indptr, indices, weights, t_ptr, t_idx, t_w):
+    """The transpose of the CSR (n, n) ``indptr, indices, weights`` into ``t_ptr`` (n + 1,),
+    ``t_idx``, ``t_w``, columns sorted within each row (rows are read in order), as scipy's
+    ``matrix.T.tocsr()`` gives it."""
+    for i in range(n + 1):
+        t_ptr[i] = 0
+    for j in range(indptr[n]):
+        t_ptr[indices[j] + 1] += 1
+    for i in range(n):
+        t_ptr[i + 1] += t_ptr[i]
+    fill = t_ptr[:n].copy()
+    for r in range(n):
+        for j in range(indptr[r], indptr[r + 1]):
+            c = indices[j]
+            t_idx[fill[c]] = r
+            t_w[fill[c]] = weights[j]
+            fill[c] += 1
+
+
 def _orders(next_hop, roots, order, pos, count):
     """Tree orders of the rows ``next_hop`` (K, n) into ``order`` and ``pos`` (K, n) and ``count``
     (K,)."""
@@ -299,7 +318,9 @@ if njit is not None:
     _check_fast = njit(cache=True, nogil=True)(_check)
     _mend_fast = njit(cache=True, nogil=True)(_mend)
     _orders_fast = njit(cache=True, nogil=True)(_orders)
+    _transpose_fast = njit(cache=True, nogil=True)(_transpose)
 else:  # pragma: no cover
+    _transpose_fast = _transpose
     _tree_order_fast, _heap_push_fast, _heap_pop_fast, _best_next_fast = _tree_order, _heap_push, _heap_pop, _best_next
     _walk_fast, _check_fast, _mend_fast, _orders_fast = _walk, _check, _mend, _orders
 
@@ -400,11 +421,11 @@ class ForwardingTracker:
             np.copyto(self._dt, dist.T)
             bad_v, bad_k = _check_fast(f_ptr, f_idx, f_w, self._dt, self._nht)
             self._nht[self.roots, np.arange(k)] = -1
-            next_hop = np.ascontiguousarray(self._nht.T)
-            if len(bad_v):
-                t = matrix.T.tocsr()
-                t_ptr, t_idx, t_w = t.indptr.astype(np.int64, copy=False), t.indices.astype(np.int32, copy=False), \
-                    t.data.astype(np.float64, copy=False)
+            next_hop = np.array(self._nht.T, order="C")  # a copy even where the transpose is contiguous (K = 1)
+            if len(bad_v):  # the reversed graph, for the repair (a compiled matrix.T.tocsr())
+                nnz = len(f_idx)
+                t_ptr, t_idx, t_w = np.empty(n + 1, np.int64), np.empty(nnz, np.int32), np.empty(nnz, np.float64)
+                _transpose_fast(n, f_ptr, f_idx, f_w, t_ptr, t_idx, t_w)
             else:
                 t_ptr, t_idx, t_w = f_ptr[:1], f_idx[:0], f_w[:0]  # not read: nothing to repair
             _mend_fast(f_ptr, f_idx, f_w, t_ptr, t_idx, t_w, self.roots, bad_v, bad_k, prev_next, next_hop,

@@ -16,6 +16,73 @@ from scipy.spatial import cKDTree
 
 from ..space.frames import enu_basis, look_angles
 
+try:  # numba compiles the small-case candidate search once per machine (cached on disk)
+    from numba import njit
+except ImportError:  # pragma: no cover - numba is a dependency
+    njit = None
+
+#: Sites x satellites up to which candidates come from a compiled distance test of each site
+#: against the satellites in its z window (no tree of satellites to build per instant); above it,
+#: from the two k-d trees. Hypatia's 100 cities x 1,584 satellites: ~0.1 ms against ~0.45 ms for
+#: building and querying a tree.
+ALL_PAIRS_MAX = 2_000_000
+
+
+def _within(site_xyz, sx, sy, sz, r2, lo, hi, starts, site_out, sat_out, fill):
+    """Count (``fill`` False: into ``starts[i + 1]``) or write (``fill`` True: from ``starts[i]``)
+    the satellites j in lo[i]..hi[i] (a window of the z-sorted satellites) with squared distance
+    <= r2 from site i."""
+    for i in range(site_xyz.shape[0]):
+        x, y, z = site_xyz[i, 0], site_xyz[i, 1], site_xyz[i, 2]
+        k = starts[i]
+        c = 0
+        for j in range(lo[i], hi[i]):
+            dx = sx[j] - x
+            dy = sy[j] - y
+            dz = sz[j] - z
+            if dx * dx + dy * dy + dz * dz <= r2:
+                if fill:
+                    site_out[k] = i
+                    sat_out[k] = j
+                    k += 1
+                c += 1
+        if not fill:
+            starts[i + 1] = c
+
+
+if njit is not None:
+    _within_fast = njit(cache=True, nogil=True)(_within)
+else:  # pragma: no cover
+    _within_fast = _within
+
+
+def pairs_within(site_xyz: np.ndarray, sat_xyz: np.ndarray, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every (site, satellite) pair closer than ``radius_m`` (squared distance <= radius^2):
+    int64 site rows (K,) and satellite rows (K,), by site then satellite. ``site_xyz`` (S, 3),
+    ``sat_xyz`` (N, 3) m, finite. Each site tests the satellites whose z lies within the radius
+    (plus 1e-9 of it: a pair can only be that close if its z's are); the candidate superset the
+    visibility rule then filters, as the ball query of two k-d trees gives it
+    (:meth:`Visibility.query` with ``all_pairs_max=0``)."""
+    site_xyz = np.ascontiguousarray(site_xyz, dtype=np.float64).reshape(-1, 3)
+    sat_xyz = np.ascontiguousarray(sat_xyz, dtype=np.float64).reshape(-1, 3)
+    r = float(radius_m)
+    r2 = r * r
+    by_z = np.argsort(sat_xyz[:, 2], kind="stable")
+    sx, sy, sz = (np.ascontiguousarray(sat_xyz[by_z, c]) for c in range(3))
+    margin = r * (1.0 + 1e-9)
+    lo = np.searchsorted(sz, site_xyz[:, 2] - margin, side="left")
+    hi = np.searchsorted(sz, site_xyz[:, 2] + margin, side="right")
+    starts = np.zeros(len(site_xyz) + 1, dtype=np.int64)
+    none = np.zeros(0, dtype=np.int64)
+    _within_fast(site_xyz, sx, sy, sz, r2, lo, hi, starts, none, none, False)
+    np.cumsum(starts, out=starts)
+    site = np.empty(starts[-1], dtype=np.int64)
+    sat = np.empty(starts[-1], dtype=np.int64)
+    _within_fast(site_xyz, sx, sy, sz, r2, lo, hi, starts, site, sat, True)
+    sat = by_z[sat]
+    order = np.argsort(site * max(len(sat_xyz), 1) + sat, kind="stable")
+    return site[order], sat[order]
+
 
 def max_slant_range_m(site_radius_m: float, sat_radius_m: float, min_elevation_deg: float) -> float:
     """Slant range (m) to a satellite at radius ``sat_radius_m`` seen at ``min_elevation_deg`` from a
@@ -93,6 +160,8 @@ class VisibilityIndex:
         self.site_ecef_m = np.asarray(site_ecef_m, dtype=np.float64).reshape(-1, 3)
         self.enu = enu_basis(lat_deg, lon_deg).reshape(-1, 3, 3)
         self.rule = rule
+        #: Sites x satellites up to which candidates come from testing every pair (0: always the trees).
+        self.all_pairs_max = ALL_PAIRS_MAX
         # With rule.nearest_k, the sites it applies to (default: all) are queried for their k
         # nearest satellites; the others (gateways, PoPs: few) for every satellite in view.
         n_sites = len(self.site_ecef_m)
@@ -141,9 +210,14 @@ class VisibilityIndex:
             return _empty_pairs()
         good = sat_ecef_m[sat_index]
         radius = self.search_radius_m(float(np.linalg.norm(good, axis=1).max()))
-        sat_tree = cKDTree(good)
         site_parts, sat_parts = [], []
-        if self.tree is not None:
+        all_pairs = len(self._full_index) * len(good) <= self.all_pairs_max and not len(self._near_index)
+        sat_tree = None if all_pairs else cKDTree(good)
+        if self.tree is not None and all_pairs:
+            i, j = pairs_within(self.site_ecef_m[self._full_index], good, radius)
+            site_parts.append(self._full_index[i].astype(np.int64))
+            sat_parts.append(sat_index[j].astype(np.int64))
+        elif self.tree is not None:
             pairs = self.tree.sparse_distance_matrix(sat_tree, radius, output_type="ndarray")
             site_parts.append(self._full_index[pairs["i"]].astype(np.int64))
             sat_parts.append(sat_index[pairs["j"]].astype(np.int64))

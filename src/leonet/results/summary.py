@@ -10,9 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ..states import OUTAGE_STATES
 from ..memory import release_free_memory
+from .blocks import blocks_by_count, count_keys, iter_blocks
 from .pair_summary import pair_summary
 from .calendar import calendar
 from .store import ResultStore
@@ -73,20 +77,47 @@ def site_weights(store: ResultStore) -> np.ndarray:
     return np.nan_to_num(table.column("dishes").to_numpy(zero_copy_only=False).astype(np.float64), nan=1.0)
 
 
-def coverage_summary(store: ResultStore) -> CoverageSummary:
+def coverage_summary(store: ResultStore, budget_rows: int | None = None) -> CoverageSummary:
+    """Per-site visibility over the run from ``site_steps``; a table longer than ``budget_rows``
+    (default :data:`BUDGET_ROWS`) rows is read a block of consecutive sites at a time (every
+    figure of a site comes from its own rows), so memory stays flat in the length of the run."""
+    budget_rows = BUDGET_ROWS if budget_rows is None else budget_rows
     manifest = store.manifest
     sites = store.read("sites", columns=["name", "kind", "group"]).to_pandas()
-    steps = store.read("site_steps", columns=["t", "site", "n_visible"]).to_pandas()
     n_sites = len(sites)
-    steps = steps.sort_values(["site", "t"], kind="stable")
-    nv = steps["n_visible"].to_numpy().reshape(n_sites, -1) if n_sites else np.zeros((0, 0), dtype=np.int16)
     step_s = manifest.step_s
     cal = calendar(store)
+    parts = store.parts("site_steps")
+    rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+    if rows <= budget_rows or not n_sites:
+        stats, n_steps = _coverage_of(store.read("site_steps", columns=["t", "site", "n_visible"]).to_pandas(),
+                                      n_sites, cal, step_s)
+    else:
+        block_of_site = blocks_by_count(np.full(n_sites, max(rows // n_sites, 1)), budget_rows, min_units=1)
+        n_blocks = int(block_of_site.max()) + 1
+        pieces, n_steps = [], 0
+        blocks = iter_blocks(parts, ["t", "site", "n_visible"],
+                             lambda t: block_of_site[t.column("site").to_numpy()], n_blocks)
+        for b, table in enumerate(blocks):
+            mine = int((block_of_site == b).sum())
+            piece, n_steps = _coverage_of(table.to_pandas(), mine, cal, step_s)
+            pieces.append(piece)
+        stats = {k: (np.concatenate([p[k] for p in pieces]) if not np.isscalar(pieces[0][k])
+                     else pieces[0][k]) for k in pieces[0]}
+    per_site = sites.assign(**stats)
+    return CoverageSummary(per_site=per_site, n_steps=n_steps, step_s=step_s)
+
+
+def _coverage_of(steps: pd.DataFrame, n_sites: int, cal, step_s: float) -> tuple[dict, int]:
+    """The per-site columns of :class:`CoverageSummary` for the rows ``steps`` of ``n_sites``
+    consecutive sites (every step of each), and the number of steps."""
+    steps = steps.sort_values(["site", "t"], kind="stable")
+    nv = steps["n_visible"].to_numpy().reshape(n_sites, -1) if n_sites else np.zeros((0, 0), dtype=np.int16)
     gaps = [_gaps(row == 0) for row in nv]
     if not cal.uniform and nv.size:  # the longest gap in seconds, from each step's duration
         durations = cal.durations_s[: nv.shape[1]]
         gaps = [(g[0], _longest_gap_s(row == 0, durations) / step_s) for g, row in zip(gaps, nv)]
-    per_site = sites.assign(
+    stats = dict(
         visible_min=nv.min(axis=1) if nv.size else 0,
         visible_median=np.median(nv, axis=1) if nv.size else 0.0,
         visible_max=nv.max(axis=1) if nv.size else 0,
@@ -94,7 +125,7 @@ def coverage_summary(store: ResultStore) -> CoverageSummary:
         gap_count=[g[0] for g in gaps],
         longest_gap_s=[g[1] * step_s for g in gaps],
     )
-    return CoverageSummary(per_site=per_site, n_steps=nv.shape[1] if nv.size else 0, step_s=step_s)
+    return stats, (nv.shape[1] if nv.size else 0)
 
 
 @dataclass(frozen=True)
@@ -143,27 +174,88 @@ def _mode_name(df: pd.DataFrame, keys: list[str], column: str, names: np.ndarray
     return pd.Series(names[top[column].to_numpy()], index=pd.MultiIndex.from_frame(top[keys]) if len(keys) > 1 else top[keys[0]].to_numpy())
 
 
-def network_summary(store: ResultStore) -> NetworkSummary | None:
-    """None when the run has no network results."""
+#: Most dish_steps (or load_steps) rows a summary holds at once; a longer table is taken apart by
+#: dish group (by satellite or gateway) into blocks of about this many rows (leonet.results.blocks).
+BUDGET_ROWS = 500_000
+
+_DISH_COLUMNS = ["t", "site", "state", "rtt_ms", "gateway", "pop", "path_changed"]
+_CAPACITY_COLUMNS = ("downlink_bps", "uplink_bps", "demand_down_bps", "speedtest_down_bps")
+
+
+def network_summary(store: ResultStore, budget_rows: int = BUDGET_ROWS) -> NetworkSummary | None:
+    """None when the run has no network results.
+
+    ``dish_steps`` is summarised whole when it has at most ``budget_rows`` rows; a longer one is
+    taken apart by dish group into blocks of whole groups (each about ``budget_rows`` rows, or one
+    group where a group is larger) and each block is summarised as the whole table would be
+    (every figure of a dish or a group comes from its own rows, in table order), so memory stays
+    flat in the length of the run and the figures are the same."""
     if "dish_steps" not in store.tables():
         return None
     sites = store.read("sites", columns=["name", "kind", "group"]).to_pandas()
     name = sites["name"].to_numpy()
-    dish_table = store.read("dish_steps")
-    cap_cols = [c for c in ("downlink_bps", "uplink_bps", "demand_down_bps", "speedtest_down_bps") if c in dish_table.column_names]
-    d = dish_table.select(["t", "site", "state", "rtt_ms", "gateway", "pop", "path_changed", *cap_cols]).to_pandas()
-    states = tuple(str(s) for s in d["state"].cat.categories) if hasattr(d["state"], "cat") else ()
+    group_of_site = sites["group"].to_numpy().astype(object)
+    group_of_site = np.where(group_of_site == "", "dish", group_of_site)
+    weights = site_weights(store)
+    cal = calendar(store)
+    parts = store.parts("dish_steps")
+    schema = pq.read_schema(parts[0]) if parts else store.read("dish_steps").schema
+    cap_cols = [c for c in _CAPACITY_COLUMNS if c in schema.names]
+    columns = [*_DISH_COLUMNS, *cap_cols]
+    rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+
+    # With two steps or more every block of two dishes (groups) or more has its keys in a
+    # decreasing order somewhere, as the whole table has: pandas sums both by the same path (see
+    # blocks_by_count). A run of one step is held whole (its memory does not grow with time).
+    if rows <= budget_rows or store.manifest.n_steps < 2:
+        d = store.read("dish_steps", columns=columns).to_pandas()
+        states = tuple(str(s) for s in d["state"].cat.categories) if hasattr(d["state"], "cat") else ()
+        per_dish, groups = _dish_service(_dish_frame(d, group_of_site, weights, cal), states, name)
+    else:
+        states = _state_names(parts)
+        per_dish, groups = _dish_service_in_blocks(parts, columns, group_of_site, weights, cal, states, name,
+                                                   budget_rows)
+    per_pair = pd.DataFrame()
+    if "pair_steps" in store.tables():  # chunk by chunk: 19.8 M rows for the paper workload
+        per_pair = pair_summary(store.parts("pair_steps"), len(sites), name)
+        release_free_memory()  # the passes' read buffers: what follows (the report) starts lower
+    out = NetworkSummary(per_dish=per_dish, per_pair=per_pair, states=states)
+    object.__setattr__(out, "_groups", groups)
+    object.__setattr__(out, "_loaded", _most_loaded(store, name, budget_rows=budget_rows))
+    return out
+
+
+def _state_names(parts: list) -> tuple[str, ...]:
+    """The categories pandas gives the ``state`` column of the whole table: the chunk files'
+    dictionaries, unified as pyarrow unifies them (read one file at a time, dictionaries only)."""
+    dictionaries = []
+    for part in parts:
+        column = pq.read_table(part, columns=["state"]).column("state")
+        for chunk in column.chunks:
+            n = len(chunk.dictionary)
+            dictionaries.append(pa.DictionaryArray.from_arrays(pa.array(np.arange(n, dtype=np.int8)), chunk.dictionary))
+    if not dictionaries:
+        return ()
+    cats = pa.chunked_array(dictionaries).to_pandas().cat.categories
+    return tuple(str(s) for s in cats)
+
+
+def _dish_frame(d: pd.DataFrame, group_of_site: np.ndarray, weights: np.ndarray, cal) -> pd.DataFrame:
+    """The dish_steps rows as the summary groups them: state names, connected, group, weights."""
     d["state"] = d["state"].astype(str)
     d["connected"] = ~d["state"].isin(OUTAGE_STATES)  # CONGESTED is online (leonet.states)
-    grp = sites["group"].to_numpy()[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
-    d["group"] = np.where(grp == "", "dish", grp)
+    d["group"] = group_of_site[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
     # A site may stand for many identical dishes: availability counts dishes, not sites.
-    d["w"] = site_weights(store)[d["site"].to_numpy()] if len(d) else np.zeros(0)
-    cal = calendar(store)
+    d["w"] = weights[d["site"].to_numpy()] if len(d) else np.zeros(0)
     if not cal.uniform and len(d):  # a windowed calendar: each step weighs the time it stands for
         d["w"] = d["w"] * cal.weight_of(d["t"].astype("int64").to_numpy())
     d = d.drop(columns=["t"])
     d["w_connected"] = d["w"] * d["connected"]
+    return d
+
+
+def _dish_service(d: pd.DataFrame, states: tuple[str, ...], name: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per dish, per group) of the rows ``d`` (:func:`_dish_frame`), in order of first row."""
 
     def service(keys: list[str]) -> pd.DataFrame:
         g = d.groupby(keys, sort=False)
@@ -203,32 +295,201 @@ def network_summary(store: ResultStore) -> NetworkSummary | None:
         groups["outage_causes"] = [
             ", ".join(f"{c} {int(r[c])}" for c in lost if r[c]) or "-" for _, r in groups.iterrows()
         ]
-    per_pair = pd.DataFrame()
-    if "pair_steps" in store.tables():  # chunk by chunk: 19.8 M rows for the paper workload
-        per_pair = pair_summary(store.parts("pair_steps"), len(sites), name)
-        release_free_memory()  # the passes' read buffers: what follows (the report) starts lower
-    out = NetworkSummary(per_dish=per_dish, per_pair=per_pair, states=states)
-    object.__setattr__(out, "_groups", groups)
-    object.__setattr__(out, "_loaded", _most_loaded(store, name))
-    return out
+    return per_dish, groups
 
 
-def _most_loaded(store: ResultStore, names: np.ndarray, top: int = 5) -> pd.DataFrame:
+def _dish_service_in_blocks(parts: list, columns: list[str], group_of_site: np.ndarray, weights: np.ndarray, cal,
+                            states: tuple[str, ...], name: np.ndarray, budget_rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_dish_service` of the whole table, a block of whole dish groups at a time; rows of
+    the result in order of each dish's (group's) first row in the table, as groupby gives them."""
+    n_sites = len(group_of_site)
+    rows_per_site, first_row = count_keys(parts, "site", n_sites)
+    seen = np.flatnonzero(first_row >= 0)
+    group_names, group_of = np.unique(group_of_site[seen].astype(str), return_inverse=True)
+    group_first = np.full(len(group_names), np.iinfo(np.int64).max)
+    np.minimum.at(group_first, group_of, first_row[seen])
+    group_rows = np.bincount(group_of, weights=rows_per_site[seen], minlength=len(group_names)).astype(np.int64)
+    order = np.argsort(group_first, kind="stable")  # groups in order of first row
+    block_of_group = np.empty(len(group_names), dtype=np.int64)
+    block_of_group[order] = blocks_by_count(group_rows[order], budget_rows)
+    block_of_site = np.full(n_sites, -1, dtype=np.int64)
+    block_of_site[seen] = block_of_group[group_of]
+    n_blocks = int(block_of_group.max()) + 1 if len(group_names) else 0
+    dishes, groups = [], []
+    blocks = iter_blocks(parts, columns, lambda t: block_of_site[t.column("site").to_numpy()], n_blocks)
+    for table in blocks:
+        d = table.to_pandas()
+        if not len(d):
+            continue
+        per_dish, per_group = _dish_service(_dish_frame(d, group_of_site, weights, cal), states, name)
+        dishes.append(per_dish)
+        groups.append(per_group)
+        del d, table
+    per_dish = _in_first_row_order(dishes, "site", first_row)
+    per_group = _in_first_row_order(groups, "group", dict(zip(group_names, group_first)))
+    return per_dish, per_group
+
+
+def _in_first_row_order(frames: list[pd.DataFrame], key: str, first) -> pd.DataFrame:
+    """The blocks' rows joined, ordered by the first table row of their ``key`` (``first``: an
+    array by site number, or a dict by group name)."""
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    firsts = (first[out[key].to_numpy()] if isinstance(first, np.ndarray)
+              else np.array([first[k] for k in out[key]], dtype=np.int64))
+    return out.iloc[np.argsort(firsts, kind="stable")].reset_index(drop=True)
+
+
+def _most_loaded(store: ResultStore, names: np.ndarray, top: int = 5, budget_rows: int = BUDGET_ROWS) -> pd.DataFrame:
     """The most loaded satellites (user downlink) and gateways (feeders summed over antennas):
-    mean and peak utilisation over the run."""
+    mean and peak utilisation over the run. A ``load_steps`` longer than ``budget_rows`` rows is
+    read a block of satellites and gateways (consecutive numbers) at a time; each keeps its rows
+    whole, so the figures are the same."""
     if "load_steps" not in store.tables():
         return pd.DataFrame()
-    lo = store.read("load_steps").to_pandas()
-    lo = lo[lo["direction"].astype(str) == "down"]
     n_steps = store.manifest.n_steps
-    rows = []
-    sats = lo[lo["kind"].astype(str) == "satellite"].groupby("a")["utilisation"]
-    for sat, mean in (sats.sum() / n_steps).nlargest(top).items():
-        rows.append({"element": "satellite", "id": int(sat), "mean_utilisation": mean, "peak_utilisation": sats.max()[sat]})
-    feeders = lo[lo["kind"].astype(str) == "feeder"]
+    parts = store.parts("load_steps")
+    rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+    if rows <= budget_rows:
+        sat, feeder = _loads(store.read("load_steps").to_pandas(), n_steps)
+    else:
+        sat, feeder = _loads_in_blocks(parts, n_steps, budget_rows)
+    out = []
+    if sat is not None:
+        mean, peak = sat
+        for k, m in mean.nlargest(top).items():
+            out.append({"element": "satellite", "id": int(k), "mean_utilisation": m, "peak_utilisation": peak[k]})
+    if feeder is not None:
+        mean, peak = feeder
+        for gw, m in mean.nlargest(top).items():
+            out.append({"element": "gateway", "id": str(names[gw]), "mean_load_gbps": m / 1e9,
+                        "peak_load_gbps": peak[gw] / 1e9})
+    return pd.DataFrame(out)
+
+
+def _loads_in_blocks(parts: list, n_steps: int, budget_rows: int):
+    """:func:`_loads` of the whole table, a block of satellites (gateways) at a time: satellite
+    and feeder rows go to separate blocks, each holding every row of its numbers."""
+    def kind_key(table) -> tuple[np.ndarray, np.ndarray]:
+        down = np.asarray(pc.equal(table.column("direction").cast(pa.string()), "down").to_numpy(zero_copy_only=False))
+        kind = table.column("kind").cast(pa.string())
+        sat = down & np.asarray(pc.equal(kind, "satellite").to_numpy(zero_copy_only=False))
+        feeder = down & np.asarray(pc.equal(kind, "feeder").to_numpy(zero_copy_only=False))
+        return np.where(sat, 0, np.where(feeder, 1, -1)), table.column("a").to_numpy().astype(np.int64)
+
+    counts: list[np.ndarray] = [np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)]
+    # Whether the whole table's group keys come in increasing order (pandas then sums by another
+    # path, see blocks_by_count): satellites' numbers in row order; feeders' (t, number) in row
+    # order, and their numbers in (t, number) order (the second groupby).
+    order = _Monotonic()
+    for part in parts:
+        table = pq.read_table(part, columns=["t", "direction", "kind", "a"])
+        which, a = kind_key(table)
+        t = table.column("t").cast(pa.int64()).to_numpy()
+        for k in (0, 1):
+            c = np.bincount(a[which == k], minlength=len(counts[k]))
+            c[: len(counts[k])] += counts[k]
+            counts[k] = c
+        order.add(a[which == 0], t[which == 1], a[which == 1])
+    block_of = []
+    n_blocks = 0
+    for k in (0, 1):
+        present = np.flatnonzero(counts[k])
+        b = np.full(len(counts[k]), -1, dtype=np.int64)
+        if len(present):
+            b[present] = n_blocks + blocks_by_count(counts[k][present], budget_rows)
+            n_blocks = int(b.max()) + 1
+        block_of.append(b)
+
+    def block(table) -> np.ndarray:
+        which, a = kind_key(table)
+        out = np.full(len(a), -1, dtype=np.int64)
+        for k in (0, 1):
+            mine = which == k
+            out[mine] = block_of[k][a[mine]]
+        return out
+
+    sats, feeders = [], []
+    for table in iter_blocks(parts, None, block, n_blocks):
+        s, f = _loads(table.to_pandas(), n_steps, breakers=order.broken)
+        if len(s[0]):
+            sats.append(s)
+        if f is not None:
+            feeders.append(f)
+    # Blocks hold consecutive numbers in ascending order: joined, the Series are in the order
+    # one groupby over the whole table gives (nlargest breaks ties by it).
+    sat = tuple(pd.concat([s[k] for s in sats]) for k in range(2)) if sats else (pd.Series(dtype=np.float64),) * 2
+    feeder = tuple(pd.concat([f[k] for f in feeders]) for k in range(2)) if feeders else None
+    return sat, feeder
+
+
+class _Monotonic:
+    """Tracks, over chunk files in order, whether three key sequences ever decrease: satellite
+    numbers (rows), feeder (t, number) pairs (rows), feeder numbers in sorted (t, number) order."""
+
+    def __init__(self):
+        self.last_sat = None
+        self.last_pair = None
+        self.last_gw = None
+        self.broken = [False, False, False]
+
+    def add(self, sat: np.ndarray, t: np.ndarray, gw: np.ndarray) -> None:
+        if len(sat):
+            seq = sat if self.last_sat is None else np.r_[self.last_sat, sat]
+            self.broken[0] |= bool((np.diff(seq) < 0).any())
+            self.last_sat = sat[-1]
+        if len(gw):
+            tt = t if self.last_pair is None else np.r_[self.last_pair[0], t]
+            aa = gw if self.last_pair is None else np.r_[self.last_pair[1], gw]
+            down = (np.diff(tt) < 0) | ((np.diff(tt) == 0) & (np.diff(aa) < 0))
+            self.broken[1] |= bool(down.any())
+            self.last_pair = (t[-1], gw[-1])
+            pairs = np.unique(np.c_[t, gw], axis=0)  # (t, number) sorted, as the groupby orders them
+            seq = pairs[:, 1] if self.last_gw is None else np.r_[self.last_gw, pairs[:, 1]]
+            self.broken[2] |= bool((np.diff(seq) < 0).any())
+            self.last_gw = pairs[-1, 1]
+
+
+#: A group number above every satellite's and gateway's, for the rows that break a block's order.
+_BREAKER = np.iinfo(np.int32).max
+
+
+def _loads(lo: pd.DataFrame, n_steps: int, breakers=(False, False, False)):
+    """((mean, peak) utilisation per satellite, (mean, peak) load per gateway or None) of the
+    rows ``lo`` of load_steps, each a Series by number (ascending).
+
+    ``breakers`` (from :class:`_Monotonic`, for a block of the table): where the whole table's
+    keys decrease somewhere, rows of an extra group (number :data:`_BREAKER`, dropped from the
+    result) make the block's keys decrease too, so that pandas sums the block by the same path as
+    it would the whole table; the extra group changes no other group's sums."""
+    lo = lo[lo["direction"].astype(str) == "down"]
+    sat_rows = lo[lo["kind"].astype(str) == "satellite"][["a", "utilisation"]]
+    if breakers[0] and len(sat_rows):
+        first = sat_rows.iloc[:1].copy()
+        first["a"] = np.array([_BREAKER], dtype=sat_rows["a"].dtype)
+        sat_rows = pd.concat([first, sat_rows], ignore_index=True)
+    sats = sat_rows.groupby("a")["utilisation"]
+    sat = (_drop_breaker(sats.sum() / n_steps), _drop_breaker(sats.max()))
+    feeders = lo[lo["kind"].astype(str) == "feeder"][["t", "a", "load_bps"]]
+    feeder = None
     if len(feeders):
+        extra = []
+        if breakers[1]:  # a first row after which the (t, number) pairs decrease
+            row = feeders.iloc[:1].copy()
+            row["t"], row["a"] = feeders["t"].max() + pd.Timedelta(1, "ns"), _BREAKER
+            extra.append(row)
+        if breakers[2]:  # the earliest pair: in (t, number) order, the numbers then decrease
+            row = feeders.iloc[:1].copy()
+            row["t"], row["a"] = feeders["t"].min() - pd.Timedelta(1, "ns"), _BREAKER
+            extra.append(row)
+        if extra:
+            feeders = pd.concat([*extra, feeders], ignore_index=True)
+            feeders["a"] = feeders["a"].astype(lo["a"].dtype)
         per_gw = feeders.groupby(["t", "a"])["load_bps"].sum().groupby("a")
-        for gw, mean in (per_gw.sum() / n_steps).nlargest(top).items():
-            rows.append({"element": "gateway", "id": str(names[gw]), "mean_load_gbps": mean / 1e9,
-                         "peak_load_gbps": per_gw.max()[gw] / 1e9})
-    return pd.DataFrame(rows)
+        feeder = (_drop_breaker(per_gw.sum() / n_steps), _drop_breaker(per_gw.max()))
+    return sat, feeder
+
+
+def _drop_breaker(series: pd.Series) -> pd.Series:
+    return series[series.index != _BREAKER] if len(series) and series.index[-1] == _BREAKER else series

@@ -110,6 +110,7 @@ class Chunk:
         self._pairs: dict = {}
         self._threats: dict[int, object] = {}
         self._lost: dict[int, bytes] = {}
+        self._kept: dict[str, object] = {}
         self.has_events = model.settings.events and model.settings.network
         if self.has_events:
             # Lost satellites vanish: no visibility, no lasers, never on a path. Only which are
@@ -144,6 +145,17 @@ class Chunk:
         if key in self.shared._memo:
             self.shared.hits += 1
         return self.shared.memo(key, compute)
+
+    def kept(self, key: str, compute, holds) -> object:
+        """A result computed at the first step that asks for it and kept for the chunk's other
+        steps when ``holds(result)`` says it does not depend on the step (else computed anew at
+        every step)."""
+        if key in self._kept:
+            return self._kept[key]
+        result = compute()
+        if holds(result):
+            self._kept[key] = result
+        return result
 
     def forget_until(self, t: int) -> None:
         """Drop the visibility of instants up to t: later steps need only their own (and their

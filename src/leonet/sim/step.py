@@ -9,7 +9,7 @@ own, a frozen dataclass of arrays (:mod:`leonet.sim.stages`):
     routes      every satellite's route to a PoP         InternetRoutes  stages/routes.py
                 serving satellites, once per slot        SlotPlan        stages/serving.py
                 each dish's route now                    DishRoutes      stages/routes.py
-                station pairs                            PairRoutes      stages/pairs.py
+                station pairs                            PairPaths       stages/pairs.py
     allocation  max-min fair rates (capacity model)      Allocation      stages/allocation.py
     service     states, RTT, terrestrial alternative     DishService     stages/service.py
     tables      rows of the result tables                TableRows       stages/tables.py
@@ -61,12 +61,20 @@ def step_at(chunk: Chunk, t: int, plans: dict[int, SlotPlan], tracker=None) -> S
     ground = ground_links_at(chunk, sky)
     routes = internet_routes_at(chunk, links)
     slot = int(model.network.clock.slot_start(sky.t_ns))
-    plan = plans[slot] if slot in plans else plans.setdefault(slot, plan_slot(chunk, slot))
-    dishes = route_dishes(model, sky, ground, routes, plan.paths)
+
+    def dish_stages():
+        plan = plans[slot] if slot in plans else plans.setdefault(slot, plan_slot(chunk, slot))
+        dishes = route_dishes(model, sky, ground, routes, plan.paths)
+        dish_sky = sky if sky.events is None else dataclasses.replace(sky, events=sky.events.dish_side())
+        allocation, service = chunk.by_content("service", sky.t_ns, (dishes, dish_sky.events),
+                                               lambda: _allocate_and_serve(model, dish_sky, dishes))
+        return dishes, allocation, service
+
+    if len(model.network.dish_sites) or model.settings.capacity:
+        dishes, allocation, service = dish_stages()
+    else:  # no dishes (Hypatia's workload): the dish stages give empty arrays, the same at every step
+        dishes, allocation, service = chunk.kept("no dishes", dish_stages, _all_empty)
     pairs = route_station_pairs(model, sky, links, tracker)
-    dish_sky = sky if sky.events is None else dataclasses.replace(sky, events=sky.events.dish_side())
-    allocation, service = chunk.by_content("service", sky.t_ns, (dishes, dish_sky.events),
-                                           lambda: _allocate_and_serve(model, dish_sky, dishes))
     return Step(sky.t_ns, sky, slot, links, dishes, pairs, allocation, service)
 
 
@@ -75,14 +83,27 @@ def _allocate_and_serve(model: SimulationModel, sky, dishes):
     return allocation, serve(model, sky, dishes, allocation)
 
 
+def _all_empty(results) -> bool:
+    """Whether every array of the dish stages' results has no rows (then they hold for any step)."""
+    dishes, allocation, service = results
+    if allocation is not None:
+        return False
+    for r in (dishes, service):
+        for f in dataclasses.fields(r):
+            v = getattr(r, f.name)
+            if v is not None and (not isinstance(v, np.ndarray) or len(v)):
+                return False
+    return True
+
+
 class ChunkSteps:
     """One model's way through a chunk: its slot plans, path changes, station-pair tracker and
-    table rows, fed the chunk's instants in time order (:meth:`step`)."""
+    table rows (for ``n_steps`` output steps), fed the chunk's instants in time order (:meth:`step`)."""
 
-    def __init__(self, model: SimulationModel, chunk: Chunk):
+    def __init__(self, model: SimulationModel, chunk: Chunk, n_steps: int):
         self.model, self.chunk = model, chunk
         self.plans: dict[int, SlotPlan] = {}
-        self.changes, self.rows = PathChanges(), TableRows(model)
+        self.changes, self.rows = PathChanges(), TableRows(model, n_steps)
         self.tracker = pair_tracker(model) if model.settings.network else None
 
     def step(self, t: int, output: bool) -> None:
@@ -133,7 +154,7 @@ def compute_chunks(models: list[SimulationModel], t_ns: np.ndarray, prev_t_ns: i
     steps = t_ns if prev_t_ns is None else np.r_[np.int64(prev_t_ns), t_ns]
     instants = instants_needed(first, steps)
     shared = SharedInstants(first, instants, sharers=len(models)) if len(models) > 1 else None
-    runs = [ChunkSteps(m, Chunk(m, instants, shared)) for m in models]
+    runs = [ChunkSteps(m, Chunk(m, instants, shared), len(t_ns)) for m in models]
     for k, t in enumerate(steps):
         for r in runs:
             r.step(int(t), prev_t_ns is None or k > 0)

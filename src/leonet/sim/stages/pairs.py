@@ -5,28 +5,45 @@ export (:mod:`leonet.hypatia.export`) writes, step by step."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ...network.incremental import ForwardingTracker
-from ...network.pairs import ForwardingState, PairRoutes, forwarding_state, route_pairs, station_graph
+from ...network.pair_walk import PairPaths, PairPathWalker
+from ...network.pairs import ForwardingState, forwarding_state, station_graph
 from ..instants import subset_pairs
 from ..model import SimulationModel
 from .links import Links
 from .sky import Sky
 
 
-def pair_tracker(model: SimulationModel) -> ForwardingTracker | None:
-    """A tracker that repairs last step's shortest-path trees (one per destination station)
-    instead of recomputing them; one per chunk, fed the chunk's steps in time order. Its output
-    never depends on its history (the first update is a full computation and every repair gives
-    the full computation's values exactly), so chunks stay independent."""
+@dataclass
+class PairTracker:
+    """What the pairs stage keeps from one step to the next within a chunk: the shortest-path
+    trees (one per destination station, repaired rather than recomputed) and the pairs' paths
+    (copied where none of the next hops they use changed). Its output never depends on its
+    history (the first step is computed in full and every repair gives the full computation's
+    values exactly), except that ``path_changed`` compares with the step before, as it must."""
+
+    stations: np.ndarray
+    number: np.ndarray
+    forwarding: ForwardingTracker
+    paths: PairPathWalker
+
+
+def pair_tracker(model: SimulationModel) -> PairTracker | None:
+    """A tracker for the scenario's station pairs (None without pairs); one per chunk, fed the
+    chunk's steps in time order."""
     net = model.network
     if not len(net.pair_src):
         return None
     stations = np.unique(np.r_[net.pair_src, net.pair_dst])
     number = np.full(len(model.sites), -1, dtype=np.int64)
     number[stations] = np.arange(len(stations))
-    return ForwardingTracker(len(model.constellation), len(stations), np.unique(number[net.pair_dst]))
+    src, dst = number[net.pair_src], number[net.pair_dst]
+    return PairTracker(stations, number, ForwardingTracker(len(model.constellation), len(stations), np.unique(dst)),
+                       PairPathWalker(src, dst))
 
 
 def station_forwarding(model: SimulationModel, sky: Sky, links: Links, stations: np.ndarray, dests: np.ndarray,
@@ -48,15 +65,16 @@ def station_forwarding(model: SimulationModel, sky: Sky, links: Links, stations:
 
 
 def route_station_pairs(model: SimulationModel, sky: Sky, links: Links,
-                        tracker: ForwardingTracker | None = None) -> PairRoutes | None:
-    """Routes of the scenario's M station pairs at ``sky``'s instant (``one_way_s`` (M,) s,
-    ``hops`` (M,), ``path_sats`` (M, L)); None for a scenario without pairs. With ``tracker``
-    (:func:`pair_tracker`), the forwarding state is repaired from the previous step's."""
-    net = model.network
-    if not len(net.pair_src):
+                        tracker: PairTracker | None = None) -> PairPaths | None:
+    """Routes of the scenario's M station pairs at ``sky``'s instant (:class:`PairPaths`:
+    ``one_way_s`` (M,) s, ``hops`` (M,), the paths in list layout and ``changed`` (M,) against the
+    tracker's previous step); None for a scenario without pairs. Without ``tracker`` the step
+    stands alone: the forwarding state is computed in full and no path has changed."""
+    if not len(model.network.pair_src):
         return None
-    stations = np.unique(np.r_[net.pair_src, net.pair_dst])
-    number = np.full(len(model.sites), -1, dtype=np.int64)
-    number[stations] = np.arange(len(stations))
-    src, dst = number[net.pair_src], number[net.pair_dst]
-    return route_pairs(station_forwarding(model, sky, links, stations, np.unique(dst), tracker), src, dst)
+    standalone = tracker is None
+    if standalone:
+        tracker = pair_tracker(model)
+    state = station_forwarding(model, sky, links, tracker.stations, tracker.forwarding.dests,
+                               None if standalone else tracker.forwarding)
+    return tracker.paths.walk(state)

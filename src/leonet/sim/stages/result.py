@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...network.pairs import PairRoutes
+from ...network.pair_walk import PairPaths
 from .allocation import Allocation
 from .links import Links
 from .routes import DishRoutes
@@ -21,6 +21,6 @@ class Step:
     slot_start_ns: int | None = None
     links: Links | None = None
     routes: DishRoutes | None = None
-    pairs: PairRoutes | None = None
+    pairs: PairPaths | None = None
     allocation: Allocation | None = None
     service: DishService | None = None

@@ -69,8 +69,10 @@ def internet_routes_at(chunk: Chunk, links: Links) -> HomeRoutes:
 
 def internet_routes(model: SimulationModel, links: Links) -> HomeRoutes:
     """Every node's shortest route (by delay) to each home PoP over the links that work now (a
-    PoP that is down is reached by nobody)."""
+    PoP that is down is reached by nobody). Without dishes there is nobody to route: no groups."""
     net = model.network
+    if not len(net.dish_sites):
+        return HomeRoutes(np.zeros(0, dtype=np.int64), (), np.zeros(0, dtype=np.int64))
     graph = build_snapshot_graph(
         len(model.constellation), len(net.gateway_sites), len(net.pop_sites), links.isl.links, links.isl.length_m,
         links.feeder_gateway, links.feeder_sat, links.feeder_range_m, links.gateway_pop, net.gateway_pop_delay_s,

@@ -21,7 +21,7 @@ class PathChanges:
 
     def __init__(self) -> None:
         self._dish: np.ndarray | None = None
-        self._pair: np.ndarray | None = None
+        self._pair_seen = False
 
     def update(self, step: Step) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(D,) and (M,) bool for this step (None where the step has no dishes' or pairs' routes)."""
@@ -33,26 +33,38 @@ class PathChanges:
             dish = np.zeros(len(sig), dtype=bool) if self._dish is None else ~same_rows(self._dish, sig)
             self._dish = sig
         if step.pairs is not None:
-            sig = step.pairs.path_sats
-            pair = np.zeros(len(sig), dtype=bool) if self._pair is None else ~same_rows(self._pair, sig)
-            self._pair = sig
+            # The pairs stage compares each path with its tracker's previous step (one tracker per
+            # chunk, like this object); it has no step before the chunk's first, as here.
+            pair = step.pairs.changed if self._pair_seen else np.zeros(len(step.pairs.changed), dtype=bool)
+            self._pair_seen = True
         return dish, pair
 
 
 class TableRows:
-    """The rows of a chunk's tables, added step by step (:meth:`add`), built once (:meth:`tables`)."""
+    """The rows of a chunk's tables, added step by step (:meth:`add`), built once (:meth:`tables`).
 
-    def __init__(self, model: SimulationModel):
+    With ``n_steps`` (the chunk's output steps), the tables with a fixed number of rows per step
+    (``site_steps``: one per site, ``dish_steps``: one per dish, ``pair_steps``: one per pair,
+    ``network_steps``: one) are written straight into preallocated columns of the schema's type,
+    each step into its slice, and path columns into one offsets column as they come; the tables
+    are then made from those arrays without concatenating per-step parts. The other tables (and
+    every table without ``n_steps``) keep per-step parts. Both give the same tables.
+    """
+
+    def __init__(self, model: SimulationModel, n_steps: int | None = None):
         self.model = model
         s = model.settings
         self.schemas: dict[str, pa.Schema] = {"site_steps": schemas.SITE_STEPS}
+        rows_per_step = {"site_steps": len(model.sites)}
         if s.visibility_pairs:
             self.schemas["visibility"] = schemas.VISIBILITY
         if s.network:
             self.schemas["dish_steps"] = schemas.dish_steps_schema(s.capacity, s.service)
             self.schemas["network_steps"] = schemas.NETWORK_STEPS
+            rows_per_step.update(dish_steps=len(model.network.dish_sites), network_steps=1)
             if len(model.network.pair_src):
                 self.schemas["pair_steps"] = schemas.PAIR_STEPS
+                rows_per_step["pair_steps"] = len(model.network.pair_src)
             if s.capacity:
                 self.schemas["load_steps"] = schemas.LOAD_STEPS
         self._parts: dict[str, dict[str, list[np.ndarray]]] = {name: {} for name in self.schemas}
@@ -60,6 +72,11 @@ class TableRows:
         # 50 steps x 9,900 pairs would otherwise hold 50 padded (M, L) matrices, then their
         # padded concatenation (~250 MB for the Hypatia workload).
         self._paths = {name: {f.name for f in schema if f.type == schemas.PATH} for name, schema in self.schemas.items()}
+        self._fixed: dict[str, _FixedColumns] = {}
+        if n_steps is not None:
+            for name, n in rows_per_step.items():
+                if name in self.schemas:
+                    self._fixed[name] = _FixedColumns(self.schemas[name], int(n), int(n_steps))
 
     def add(self, step: Step, dish_changed: np.ndarray | None, pair_changed: np.ndarray | None) -> None:
         """The rows of one output step."""
@@ -78,15 +95,92 @@ class TableRows:
 
     def tables(self, chunk: Chunk, t_ns: np.ndarray) -> dict[str, pa.Table]:
         """Every table of the chunk (and ``positions`` at ``t_ns`` when the scenario asks for them)."""
-        out = {name: build_table(schema, self._parts[name]) for name, schema in self.schemas.items()}
+        out = {name: (self._fixed[name].table() if name in self._fixed else build_table(schema, self._parts[name]))
+               for name, schema in self.schemas.items()}
         if self.model.settings.positions:
             out["positions"] = build_table(schemas.POSITIONS, position_rows(chunk, t_ns))
         return out
 
     def _append(self, name: str, rows: dict[str, np.ndarray]) -> None:
+        if name in self._fixed:
+            self._fixed[name].append(rows)
+            return
         parts, paths = self._parts[name], self._paths[name]
         for column, values in rows.items():
-            parts.setdefault(column, []).append(list_offsets_values(values) if column in paths else values)
+            if column in paths and not isinstance(values, tuple):
+                values = list_offsets_values(values)
+            parts.setdefault(column, []).append(values)
+
+
+class _FixedColumns:
+    """The columns of a table with ``n`` rows per step, for at most ``n_steps`` steps, each a
+    preallocated array of the schema's type (times as int64, codes as int8) that step k fills at
+    rows ``k*n .. (k+1)*n``; a path column is one int32 offsets array filled as steps come and the
+    steps' values, joined once at the end."""
+
+    def __init__(self, schema: pa.Schema, n: int, n_steps: int):
+        self.schema, self.n, self.n_steps = schema, n, n_steps
+        self.steps = 0
+        self._data: dict[str, np.ndarray] = {}
+        self._count: dict[str, int] = {}
+        self._values: dict[str, list[np.ndarray]] = {}
+        self._top: dict[str, int] = {}
+        self._fields = {f.name: f for f in schema}
+
+    def append(self, rows: dict[str, np.ndarray]) -> None:
+        n, k = self.n, self.steps
+        if k >= self.n_steps:
+            raise ValueError(f"{k + 1} steps added to a chunk of {self.n_steps}")
+        for column, values in rows.items():
+            field = self._fields[column]
+            if self._count.get(column, 0) != k:
+                raise ValueError(f"column {column!r} missed a step")
+            if field.type == schemas.PATH:
+                offsets, vals = values if isinstance(values, tuple) else list_offsets_values(values)
+                if column not in self._data:
+                    self._data[column] = np.empty(self.n_steps * n + 1, dtype=np.int32)
+                    self._data[column][0] = 0
+                    self._values[column], self._top[column] = [], 0
+                if len(offsets) != n + 1:
+                    raise ValueError(f"column {column!r}: {len(offsets) - 1} rows in a step, not {n}")
+                top = self._top[column]
+                np.add(offsets[1:], top, out=self._data[column][k * n + 1: (k + 1) * n + 1], casting="unsafe")
+                self._values[column].append(vals)
+                self._top[column] = top + len(vals)
+            else:
+                if column not in self._data:
+                    self._data[column] = np.empty(self.n_steps * n, dtype=_numpy_type(field))
+                values = np.asarray(values)
+                if values.shape != (n,):
+                    raise ValueError(f"column {column!r}: {values.shape} rows in a step, not {n}")
+                self._data[column][k * n: (k + 1) * n] = values
+            self._count[column] = k + 1
+        self.steps = k + 1
+
+    def table(self) -> pa.Table:
+        rows = self.steps * self.n
+        arrays = []
+        for field in self.schema:
+            name = field.name
+            if self._count.get(name, 0) != self.steps:
+                if self._count.get(name, 0) or rows:
+                    raise ValueError(f"column {name!r} has {self._count.get(name, 0)} of {self.steps} steps")
+                arrays.append(_column(field, []))
+            elif field.type == schemas.PATH:
+                values = (np.concatenate(self._values[name]).astype(np.int32, copy=False) if self._values[name]
+                          else np.zeros(0, dtype=np.int32))
+                arrays.append(pa.ListArray.from_arrays(pa.array(self._data[name][: rows + 1]), pa.array(values)))
+            else:
+                arrays.append(_column(field, [self._data[name][:rows]]))
+        return pa.Table.from_arrays(arrays, schema=self.schema)
+
+
+def _numpy_type(field: pa.Field) -> np.dtype:
+    if field.type == schemas.TIME:
+        return np.dtype(np.int64)
+    if field.type == schemas.CODE:
+        return np.dtype(np.int8)
+    return np.dtype(field.type.to_pandas_dtype())
 
 
 def site_rows(sky: Sky, n_sites: int) -> dict[str, np.ndarray]:
@@ -153,7 +247,7 @@ def network_rows(step: Step) -> dict[str, np.ndarray]:
 def pair_rows(model: SimulationModel, step: Step, changed: np.ndarray) -> dict[str, np.ndarray]:
     net, p = model.network, step.pairs
     return {"t": np.full(len(net.pair_src), step.t_ns, dtype=np.int64), "src": net.pair_src, "dst": net.pair_dst,
-            "rtt_ms": 2e3 * p.one_way_s, "hops": p.hops, "path": p.path_sats, "path_changed": changed}
+            "rtt_ms": 2e3 * p.one_way_s, "hops": p.hops, "path": (p.offsets, p.values), "path_changed": changed}
 
 
 def load_rows(t_ns: int, direction: int, r) -> dict[str, np.ndarray]:
@@ -184,14 +278,22 @@ def _column(field: pa.Field, parts: list[np.ndarray]) -> pa.Array:
     if field.type == schemas.PATH:
         return _list_column(parts)
     if field.type == schemas.TIME:
-        data = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-        return pa.array(data.astype(np.int64), type=pa.int64()).cast(schemas.TIME)
+        data = _joined(parts, np.int64)
+        return pa.array(data.astype(np.int64, copy=False), type=pa.int64()).cast(schemas.TIME)
     if field.type == schemas.CODE:
-        data = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int8)
-        return pa.DictionaryArray.from_arrays(pa.array(data.astype(np.int8)),
+        data = _joined(parts, np.int8)
+        return pa.DictionaryArray.from_arrays(pa.array(data.astype(np.int8, copy=False)),
                                               pa.array(list(schemas.VOCABULARY[field.name]), pa.string()))
     dtype = field.type.to_pandas_dtype()
-    return pa.array(np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype))
+    return pa.array(_joined(parts, dtype).astype(dtype, copy=False))
+
+
+def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
+    """The parts one after the other (the part itself when there is one; empty of ``dtype`` when
+    none)."""
+    if not parts:
+        return np.zeros(0, dtype=dtype)
+    return np.asarray(parts[0]) if len(parts) == 1 else np.concatenate(parts)
 
 
 def _list_column(parts: list) -> pa.Array:
