@@ -107,7 +107,9 @@ GROUND_ALL = [{"name": "starlink-gateways-2023"}, {"name": "starlink-pops-2023"}
 
 #: P2 with the service model (``--p2-service``): the standard kit, on/off traffic, the background of
 #: the date and cell limits, as in the realism check (issue 11's "the richer model must stay fast").
-P2_SERVICE = {"enabled": True, "kit": "standard", "background": {"enabled": True},
+#: The background is Starlink's last announced total in leonet's table (4 M, 2024-09-15): P2 starts
+#: in March 2025, after it, and leonet does not extrapolate announcements.
+P2_SERVICE = {"enabled": True, "kit": "standard", "background": {"enabled": True, "as_of": "2024-09-15"},
               "admission": {"enabled": True}}
 P2_WITH_SERVICE = False
 
