@@ -10,12 +10,14 @@ steps at its boundaries, as measured on Starlink. Where a link of the slot's pat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from ...constants import SPEED_OF_LIGHT_M_PER_S
 from ...network.graph import build_snapshot_graph
 from ...network.isl import active_isls
+from ...network.routekernels import held_hop_delay_s
 from ...network.routing import InternetRoutes, route_to_internet, satellite_paths
 from ...network.slots import choose_serving
 from ..instants import Chunk
@@ -44,21 +46,22 @@ class HomeRoutes:
     routes: tuple[InternetRoutes, ...]
     dish_group: np.ndarray
 
+    @cached_property
+    def _delay_table_s(self) -> np.ndarray:
+        """(H, n_nodes) every group's delay to its PoP, s (inf: none); one gather serves all dishes."""
+        return np.stack([r.delay_s for r in self.routes]) if self.routes else np.zeros((0, 0))
+
     def reaches(self, dish: np.ndarray, sat: np.ndarray) -> np.ndarray:
         """(K,) bool: whether satellite ``sat`` (K,) has a route to dish ``dish``'s (K,) PoP now."""
-        ok = np.zeros(len(dish), dtype=bool)
-        group = self.dish_group[dish]
-        for h, r in enumerate(self.routes):  # a few home PoPs, not dishes
-            mine = group == h
-            ok[mine] = np.isfinite(r.delay_s[sat[mine]])
-        return ok
+        if not len(dish):
+            return np.zeros(0, dtype=bool)
+        return np.isfinite(self._delay_table_s[self.dish_group[dish], sat])
 
     def delay_s(self, serving: np.ndarray) -> np.ndarray:
         """(D,) one-way delay from each dish's satellite ``serving`` (D,) to its PoP, s (inf: none)."""
         out = np.full(len(serving), np.inf)
-        for h, r in enumerate(self.routes):
-            mine = (self.dish_group == h) & (serving >= 0)
-            out[mine] = r.delay_s[serving[mine]]
+        has = serving >= 0
+        out[has] = self._delay_table_s[self.dish_group[has], serving[has]]
         return out
 
 
@@ -143,6 +146,22 @@ def held_path_delay(model: SimulationModel, sky: Sky, held: DishPaths) -> tuple[
     without a path), and whether every link of it still works (lasers clear the Earth, the
     gateway still sees the last satellite, gateway, fibre and PoP are up); each (D,)."""
     net, ecef = model.network, sky.sat_ecef_m
+    works = held.ok.copy()
+    path = held.path
+    # Laser delay summed hop by hop in path order (compiled); every hop's laser checked at once.
+    delay = held_hop_delay_s(path, ecef, SPEED_OF_LIGHT_M_PER_S)
+    if path.shape[1] > 1:
+        a, b = path[:, :-1], path[:, 1:]
+        hop = (a >= 0) & (b >= 0)
+        if hop.any():
+            state = active_isls(np.c_[a[hop], b[hop]], ecef, net.grazing_height_m, net.isl_max_range_m)
+            works[np.nonzero(hop)[0][~state.candidate_ok]] = False
+    return _gateway_leg(model, sky, held, delay, works)
+
+
+def held_path_delay_reference(model: SimulationModel, sky: Sky, held: DishPaths) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`held_path_delay` one hop position at a time in numpy (the reference)."""
+    net, ecef = model.network, sky.sat_ecef_m
     delay = np.zeros(len(held.serving))
     works = held.ok.copy()
     path = held.path
@@ -155,6 +174,14 @@ def held_path_delay(model: SimulationModel, sky: Sky, held: DishPaths) -> tuple[
         length = np.linalg.norm(ecef[a[hop]] - ecef[b[hop]], axis=1)
         delay[hop] += length / SPEED_OF_LIGHT_M_PER_S
         works[np.flatnonzero(hop)[~state.candidate_ok]] = False
+    return _gateway_leg(model, sky, held, delay, works)
+
+
+def _gateway_leg(model: SimulationModel, sky: Sky, held: DishPaths, delay: np.ndarray, works: np.ndarray):
+    """The held paths' gateway link and fibre: their delay added to ``delay`` (D,) s, and
+    ``works`` (D,) cleared where the gateway no longer sees the last satellite or an event broke
+    the gateway, its fibre or its PoP."""
+    net, ecef, path = model.network, sky.sat_ecef_m, held.path
     idx = np.flatnonzero(held.ok)
     if len(idx):
         g = held.gateway[idx]

@@ -1,0 +1,112 @@
+"""Compiled walks over the routes to the internet (numba), each equal to its numpy reference.
+
+- :func:`gateway_and_hops`: every satellite's gateway and laser hop count from the next-hop
+  tree of :func:`leonet.network.routing.route_to_internet`, in one pass (each satellite's values
+  follow from its next hop's), instead of advancing every chain one hop per numpy round;
+- :func:`walk_paths`: the satellites on each start satellite's route (``satellite_paths``);
+- :func:`held_hop_delay_s`: the laser delay along each held dish path, summed hop by hop in path
+  order as the reference does (``sim.stages.routes.held_path_delay``).
+
+The references are kept next to the callers (``*_reference``) and the tests compare them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:  # numba compiles the kernels once per machine (cached on disk)
+    from numba import njit
+except ImportError:  # pragma: no cover - numba is a dependency
+    njit = None
+
+
+def _gateway_and_hops(next_hop, n_sats):
+    """For each satellite v: the first node that is not a satellite on v's chain of next hops
+    (``cur``; v itself where v has no next hop) and the satellite-to-satellite steps to it."""
+    cur = np.full(n_sats, -1, np.int64)
+    hops = np.zeros(n_sats, np.int32)
+    done = np.zeros(n_sats, np.bool_)
+    stack = np.empty(n_sats, np.int64)
+    for v in range(n_sats):
+        if done[v]:
+            continue
+        top = 0
+        u = v
+        # climb until a node whose values are known: a finished satellite, a non-satellite
+        while u >= 0 and u < n_sats and not done[u] and next_hop[u] >= 0:
+            stack[top] = u
+            top += 1
+            u = next_hop[u]
+        if u >= 0 and u < n_sats and not done[u]:   # a satellite without a next hop: its own end
+            cur[u] = u
+            hops[u] = 0
+            done[u] = True
+        while top > 0:
+            top -= 1
+            w = stack[top]
+            nh = next_hop[w]
+            if nh >= n_sats:
+                cur[w] = nh
+                hops[w] = 0
+            else:
+                cur[w] = cur[nh]
+                hops[w] = hops[nh] + 1
+            done[w] = True
+    return cur, hops
+
+
+def _walk_paths(next_hop, start, length, width):
+    out = np.full((len(start), width), -1, np.int32)
+    for i in range(len(start)):
+        cur = start[i]
+        for k in range(length[i]):
+            out[i, k] = cur
+            cur = next_hop[cur]
+    return out
+
+
+def _held_hop_delay(path, ecef, c):
+    """(D,) sum over each row's consecutive satellite pairs (both >= 0), in path order from 0.0,
+    of |ecef[a] - ecef[b]| / c (the norm's squares summed left to right, as numpy's)."""
+    n, w = path.shape
+    out = np.zeros(n)
+    for i in range(n):
+        acc = 0.0
+        for k in range(w - 1):
+            a = path[i, k]
+            b = path[i, k + 1]
+            if a >= 0 and b >= 0:
+                dx = ecef[a, 0] - ecef[b, 0]
+                dy = ecef[a, 1] - ecef[b, 1]
+                dz = ecef[a, 2] - ecef[b, 2]
+                acc += np.sqrt(dx * dx + dy * dy + dz * dz) / c
+        out[i] = acc
+    return out
+
+
+if njit is not None:
+    _gateway_and_hops_fast = njit(cache=True, nogil=True)(_gateway_and_hops)
+    _walk_paths_fast = njit(cache=True, nogil=True)(_walk_paths)
+    _held_hop_delay_fast = njit(cache=True, nogil=True)(_held_hop_delay)
+else:  # pragma: no cover
+    _gateway_and_hops_fast, _walk_paths_fast, _held_hop_delay_fast = _gateway_and_hops, _walk_paths, _held_hop_delay
+
+
+def gateway_and_hops(next_hop: np.ndarray, n_sats: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) int64 first non-satellite node on each satellite's chain (the satellite itself where
+    it has no next hop) and (N,) int32 laser hops to it."""
+    return _gateway_and_hops_fast(np.ascontiguousarray(next_hop, dtype=np.int64), int(n_sats))
+
+
+def walk_paths(next_hop: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """int32 (M, max length): row i lists ``length[i]`` nodes from ``start[i]`` along
+    ``next_hop``, -1 padded."""
+    width = int(length.max()) if len(length) else 0
+    return _walk_paths_fast(np.ascontiguousarray(next_hop, dtype=np.int64), np.asarray(start, dtype=np.int64),
+                            np.asarray(length, dtype=np.int64), width)
+
+
+def held_hop_delay_s(path: np.ndarray, sat_ecef_m: np.ndarray, speed_m_per_s: float) -> np.ndarray:
+    """(D,) laser delay (s) along each row of ``path`` (D, W) (satellites, -1 padded)."""
+    return _held_hop_delay_fast(np.ascontiguousarray(path), np.ascontiguousarray(sat_ecef_m, dtype=np.float64),
+                                float(speed_m_per_s))
