@@ -126,7 +126,248 @@ def max_min_fair(routing, capacity_bps, demand_bps=None, *,
         whose links all have infinite capacity (its rate would be unbounded).
     TypeError
         ``routing`` is not a scipy sparse matrix.
+
+    The rounds run in one compiled kernel (:func:`_fill_kernel`) on the CSR arrays of the
+    matrix and of its transpose, each round on the unfrozen flows and the links that still carry
+    one, with the same floating-point operations in the same order as the numpy rounds of
+    :func:`max_min_fair_reference` (sums of weights per link as numpy's pairwise ``add.reduceat``,
+    loads per link as scipy's CSR product), so the result is the same to the bit.
     """
+    if _fill_kernel_fast is None:  # pragma: no cover - numba is a dependency
+        return max_min_fair_reference(routing, capacity_bps, demand_bps, rel_tol=rel_tol)
+    matrix, capacity_bps, demand_bps = _validated(routing, capacity_bps, demand_bps, rel_tol)
+    n_flows, n_links = matrix.shape
+    t = matrix.T.tocsr()   # link-major; each link's entries in flow order
+    rate_bps, bottleneck_link, limited_by_demand, iterations = _fill_kernel_fast(
+        matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), matrix.data,
+        t.indptr.astype(np.int64), t.indices.astype(np.int64), t.data, capacity_bps, demand_bps, float(rel_tol))
+    if iterations < 0:
+        raise RuntimeError(f"max_min_fair made no progress in round {-iterations}; this is a bug in leonet")
+    link_load_bps, link_utilisation = _link_use(matrix, capacity_bps, rate_bps)
+    for array in (rate_bps, bottleneck_link, limited_by_demand, link_load_bps, link_utilisation):
+        array.flags.writeable = False
+    return Allocation(rate_bps=rate_bps, bottleneck_link=bottleneck_link,
+                      limited_by_demand=limited_by_demand, link_load_bps=link_load_bps,
+                      link_utilisation=link_utilisation, iterations=int(iterations))
+
+
+def _pairwise_sum(a, lo, n):
+    """numpy's pairwise summation of a[lo:lo + n] (``DOUBLE_pairwise_sum``: blocks of 8
+    accumulators up to 128 values, halves above)."""
+    if n < 8:
+        res = -0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+        r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+        i = 8
+        end = n - (n % 8)
+        while i < end:
+            r0 += a[lo + i]
+            r1 += a[lo + i + 1]
+            r2 += a[lo + i + 2]
+            r3 += a[lo + i + 3]
+            r4 += a[lo + i + 4]
+            r5 += a[lo + i + 5]
+            r6 += a[lo + i + 6]
+            r7 += a[lo + i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[lo + i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_sum(a, lo, n2) + _pairwise_sum(a, lo + n2, n - n2)
+
+
+def _fill_kernel(f_ptr, f_idx, f_w, t_ptr, t_idx, t_w, capacity, demand, rel_tol):
+    """The filling rounds of :func:`max_min_fair` on canonical CSR arrays: the matrix (flows x
+    links: ``f_ptr, f_idx, f_w``) and its transpose (``t_ptr, t_idx, t_w``, each link's flows in
+    order). Returns rate (F,), bottleneck link (F,), limited by demand (F,), rounds (negative:
+    a round froze nothing)."""
+    n_flows = len(f_ptr) - 1
+    n_links = len(t_ptr) - 1
+    rate = np.zeros(n_flows)
+    bottleneck = np.full(n_flows, -1, np.int64)
+    by_dem = np.zeros(n_flows, np.bool_)
+    active = np.zeros(n_flows, np.bool_)
+    for f in range(n_flows):
+        if f_ptr[f + 1] == f_ptr[f]:
+            rate[f] = demand[f]
+            by_dem[f] = True
+        else:
+            active[f] = True
+    # The working problem: A unfrozen flows (ids, and their entries in flow-major order) and K
+    # links that carry one (ids, and their unfrozen flows' entries in link-major order).
+    a_ids = np.flatnonzero(active)
+    nnz = 0
+    for f in a_ids:
+        nnz += f_ptr[f + 1] - f_ptr[f]
+    a_ptr = np.zeros(len(a_ids) + 1, np.int64)
+    a_link = np.empty(nnz, np.int64)        # position of the link in the working link list
+    pos_of_link = np.full(n_links, -1, np.int64)
+    used = np.zeros(n_links, np.bool_)
+    for f in a_ids:
+        for j in range(f_ptr[f], f_ptr[f + 1]):
+            used[f_idx[j]] = True
+    k_ids = np.flatnonzero(used)
+    for k in range(len(k_ids)):
+        pos_of_link[k_ids[k]] = k
+    pos_of_flow = np.full(n_flows, -1, np.int64)
+    for a in range(len(a_ids)):
+        pos_of_flow[a_ids[a]] = a
+    e = 0
+    for a in range(len(a_ids)):
+        f = a_ids[a]
+        for j in range(f_ptr[f], f_ptr[f + 1]):
+            a_link[e] = pos_of_link[f_idx[j]]
+            e += 1
+        a_ptr[a + 1] = e
+    k_ptr = np.zeros(len(k_ids) + 1, np.int64)
+    k_flow = np.empty(nnz, np.int64)        # position of the flow in the working flow list
+    k_w = np.empty(nnz)
+    e = 0
+    for k in range(len(k_ids)):
+        l = k_ids[k]
+        for j in range(t_ptr[l], t_ptr[l + 1]):
+            a = pos_of_flow[t_idx[j]]
+            if a >= 0:
+                k_flow[e] = a
+                k_w[e] = t_w[j]
+                e += 1
+        k_ptr[k + 1] = e
+    remaining = capacity[k_ids].copy()
+    demand_a = demand[a_ids].copy()
+    iterations = 0
+    while len(a_ids):
+        iterations += 1
+        n_a, n_k = len(a_ids), len(k_ids)
+        level = np.empty(n_k)
+        for k in range(n_k):
+            lo, hi = k_ptr[k], k_ptr[k + 1]
+            weight = k_w[lo] + _pairwise_sum(k_w, lo + 1, hi - lo - 1)
+            r = remaining[k]
+            r = r if (r >= 0.0 or r != r) else 0.0
+            level[k] = r / weight
+        route_level = np.empty(n_a)
+        ceiling = np.empty(n_a)
+        for a in range(n_a):
+            m = level[a_link[a_ptr[a]]]
+            for j in range(a_ptr[a] + 1, a_ptr[a + 1]):
+                x = level[a_link[j]]
+                if not (m <= x or m != m):
+                    m = x
+            route_level[a] = m
+            d = demand_a[a]
+            ceiling[a] = d if (d <= m or d != d) else m
+        lowest = np.empty(n_k, np.bool_)
+        for k in range(n_k):
+            lo, hi = k_ptr[k], k_ptr[k + 1]
+            m = ceiling[k_flow[lo]]
+            for j in range(lo + 1, hi):
+                x = ceiling[k_flow[j]]
+                if not (m <= x or m != m):
+                    m = x
+            lowest[k] = level[k] <= m * (1.0 + rel_tol)
+        freeze = np.zeros(n_a, np.bool_)
+        any_frozen = False
+        for a in range(n_a):
+            first = n_links
+            for j in range(a_ptr[a], a_ptr[a + 1]):
+                k = a_link[j]
+                if lowest[k] and k_ids[k] < first:
+                    first = k_ids[k]
+            dem = demand_a[a] <= route_level[a] * (1.0 + rel_tol)
+            if first < n_links or dem:
+                freeze[a] = True
+                any_frozen = True
+                f = a_ids[a]
+                rate[f] = ceiling[a]
+                if dem:
+                    by_dem[f] = True
+                else:
+                    bottleneck[f] = first
+        if not any_frozen:
+            return rate, bottleneck, by_dem, -iterations
+        # load of the frozen flows on each link, summed in flow order as scipy's CSR product
+        keep_k = np.zeros(n_k, np.bool_)
+        for k in range(n_k):
+            acc = 0.0
+            live = False
+            for j in range(k_ptr[k], k_ptr[k + 1]):
+                a = k_flow[j]
+                x = ceiling[a] if freeze[a] else 0.0
+                acc += k_w[j] * x
+                if not freeze[a]:
+                    live = True
+            remaining[k] = remaining[k] - acc
+            keep_k[k] = live
+        # the next working problem: unfrozen flows, links that still carry one
+        new_pos_a = np.full(n_a, -1, np.int64)
+        n_a2 = 0
+        for a in range(n_a):
+            if not freeze[a]:
+                new_pos_a[a] = n_a2
+                n_a2 += 1
+        new_pos_k = np.full(n_k, -1, np.int64)
+        n_k2 = 0
+        for k in range(n_k):
+            if keep_k[k]:
+                new_pos_k[k] = n_k2
+                n_k2 += 1
+        a_ids2 = np.empty(n_a2, np.int64)
+        demand2 = np.empty(n_a2)
+        a_ptr2 = np.zeros(n_a2 + 1, np.int64)
+        e = 0
+        for a in range(n_a):
+            b = new_pos_a[a]
+            if b < 0:
+                continue
+            a_ids2[b] = a_ids[a]
+            demand2[b] = demand_a[a]
+            for j in range(a_ptr[a], a_ptr[a + 1]):
+                a_link[e] = new_pos_k[a_link[j]]
+                e += 1
+            a_ptr2[b + 1] = e
+        k_ids2 = np.empty(n_k2, np.int64)
+        remaining2 = np.empty(n_k2)
+        k_ptr2 = np.zeros(n_k2 + 1, np.int64)
+        e = 0
+        for k in range(n_k):
+            c = new_pos_k[k]
+            if c < 0:
+                continue
+            k_ids2[c] = k_ids[k]
+            remaining2[c] = remaining[k]
+            for j in range(k_ptr[k], k_ptr[k + 1]):
+                b = new_pos_a[k_flow[j]]
+                if b >= 0:
+                    k_flow[e] = b
+                    k_w[e] = k_w[j]
+                    e += 1
+            k_ptr2[c + 1] = e
+        a_ids, demand_a, a_ptr = a_ids2, demand2, a_ptr2
+        k_ids, remaining, k_ptr = k_ids2, remaining2, k_ptr2
+    return rate, bottleneck, by_dem, iterations
+
+
+try:  # numba compiles the kernel once per machine (cached on disk)
+    from numba import njit
+
+    _pairwise_sum = njit(cache=True, nogil=True)(_pairwise_sum)
+    _fill_kernel_fast = njit(cache=True, nogil=True)(_fill_kernel)
+except ImportError:  # pragma: no cover - numba is a dependency
+    _fill_kernel_fast = None
+
+
+def max_min_fair_reference(routing, capacity_bps, demand_bps=None, *,
+                           rel_tol: float = DEFAULT_REL_TOL) -> Allocation:
+    """:func:`max_min_fair` with every round in numpy on shrinking sub-matrices (the reference the
+    compiled kernel is tested against; same arguments, same result to the bit)."""
     matrix, capacity_bps, demand_bps = _validated(routing, capacity_bps, demand_bps, rel_tol)
     n_flows, n_links = matrix.shape
 
