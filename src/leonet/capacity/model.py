@@ -29,6 +29,7 @@ import scipy.sparse as sp
 
 from ..ground.sites import Sites
 from .linkbudget import _MIN_ELEVATION_DEG, RADIO_DEFAULTS, RadioDefaults, sinr_db, user_downlink_snr_db, user_uplink_snr_db
+from .csrkernels import canonical_csr, carried_and_speedtest
 from .linkindex import unique_pairs
 from .maxmin import max_min_fair
 from .modcod import spectral_efficiency
@@ -200,8 +201,8 @@ class _Links:
 
     def matrix(self, n_flows: int) -> sp.csr_matrix:
         """(F, L) weights of each flow on each link."""
-        return sp.csr_matrix((np.concatenate(self.data), (np.concatenate(self.rows), np.concatenate(self.cols))),
-                             shape=(n_flows, self.n))
+        return canonical_csr(np.concatenate(self.rows), np.concatenate(self.cols), np.concatenate(self.data),
+                             (n_flows, self.n))
 
 
 def route_links(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarray, bandwidth_hz: float,
@@ -313,7 +314,13 @@ def _carried_and_speedtest(routing: sp.csr_matrix, capacity: np.ndarray, rate_bp
                            mult: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Bits per second carried by each link (L,), and what a speed test would measure for each
     flow (F,): its rate plus the spare capacity of its tightest link (others keep their rates),
-    i.e. min over its links of rate + slack / weight."""
+    i.e. min over its links of rate + slack / weight (compiled: :mod:`leonet.capacity.csrkernels`)."""
+    return carried_and_speedtest(routing, capacity, rate_bps, mult)
+
+
+def _carried_and_speedtest_reference(routing: sp.csr_matrix, capacity: np.ndarray, rate_bps: np.ndarray,
+                                     mult: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_carried_and_speedtest` through scipy products and numpy reductions (the reference)."""
     f = routing.shape[0]
     # A beam's capacity is airtime, so its load in bits is the sum of its flows' rates, not the
     # weighted airtime the allocation works in.
