@@ -78,3 +78,182 @@ def test_grid_query_near_the_poles():
     for k in (None, 3):
         index = VisibilityIndex(sites, lat, lon, VisibilityRule(25.0, None, k))
         assert _same(index.query(sats), index.query_reference(sats))
+
+
+# -- routes ----------------------------------------------------------------------------------
+
+def _random_forest(rng, n_sats: int, n_ground: int) -> np.ndarray:
+    """next_hop (n_sats + n_ground,) int32 of a random forest toward ground nodes: each satellite
+    points to a ground node, to an earlier satellite in a random order, or nowhere (-1)."""
+    order = rng.permutation(n_sats)
+    nh = np.full(n_sats + n_ground, -1, dtype=np.int32)
+    for i, v in enumerate(order):
+        r = rng.random()
+        if r < 0.1 or i == 0:
+            nh[v] = n_sats + rng.integers(0, n_ground) if r < 0.08 or i == 0 else -1
+        else:
+            nh[v] = order[rng.integers(0, i)]
+    return nh
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31), n_sats=st.integers(1, 400), n_ground=st.integers(1, 6))
+def test_gateway_and_hops_equals_reference(seed, n_sats, n_ground):
+    from leonet.network.routekernels import gateway_and_hops
+    from leonet.network.routing import gateway_and_hops_reference
+
+    nh = _random_forest(np.random.default_rng(seed), n_sats, n_ground)
+    # the reference's chains must end on a ground node (as Dijkstra's trees do): cut the others
+    reaches = np.zeros(n_sats, dtype=bool)
+    for v in range(n_sats):
+        u = v
+        while 0 <= u < n_sats and nh[u] >= 0:
+            u = nh[u]
+        reaches[v] = u >= n_sats
+    nh[:n_sats][~reaches] = -1
+    cur, hops = gateway_and_hops(nh, n_sats)
+    ref_cur, ref_hops = gateway_and_hops_reference(nh, n_sats)
+    assert np.array_equal(cur, ref_cur) and np.array_equal(hops, ref_hops)
+
+
+def test_route_to_internet_and_paths_equal_reference_on_a_real_graph():
+    """Gen1-sized shell, real gateways and PoPs: the compiled gateway/hop pass and path walk
+    give the numpy rounds' answers; the held-path delay equals the hop-by-hop reference."""
+    import leonet
+    from leonet.network.routing import (gateway_and_hops_reference, satellite_paths,
+                                        satellite_paths_reference)
+    from leonet.sim.instants import Chunk
+    from leonet.sim.stages.links import links_at
+    from leonet.sim.stages.routes import held_path_delay, held_path_delay_reference, internet_routes_at
+    from leonet.sim.stages.serving import plan_slot
+    from leonet.sim.stages.sky import sky_at
+
+    sc = leonet.scenario_from_dict({
+        "name": "t", "constellation": "starlink-gen1",
+        "ground": {"builtin": [{"name": "starlink-gateways-2023", "regions": ["Europe"]},
+                               {"name": "starlink-pops-2023", "regions": ["Europe"]}],
+                   "dish_groups": [{"name": "kyiv", "lat_deg": 50.45, "lon_deg": 30.52, "count": 300,
+                                    "radius_km": 400, "seed": 1},
+                                   {"name": "lisbon", "lat_deg": 38.7, "lon_deg": -9.1, "count": 300,
+                                    "radius_km": 300, "seed": 2}]},
+        "time": {"start": "2024-01-06T12:00:00Z", "duration_s": 60, "step_s": 5},
+    })
+    model = leonet.build_model(sc)
+    t = model.t_ns
+    chunk = Chunk(model, np.r_[t, model.network.clock.slot_start(t)])
+    plan = plan_slot(chunk, int(model.network.clock.slot_start(t[0])))
+    assert plan.paths.ok.sum() > 100 and plan.paths.path.shape[1] > 2
+    for ti in t[:6]:
+        sky = sky_at(chunk, int(ti))
+        routes = internet_routes_at(chunk, links_at(chunk, sky))
+        for r in routes.routes:
+            n_sats = len(model.constellation)
+            cur, hops = gateway_and_hops_reference(r.next_hop, n_sats)
+            reachable = np.isfinite(r.delay_s[:n_sats])
+            assert np.array_equal(r.sat_isl_hops, np.where(reachable, hops, -1))
+            assert np.array_equal(r.sat_gateway, np.where(reachable, cur - n_sats, -1))
+            start = np.r_[np.arange(n_sats), -1]
+            assert np.array_equal(satellite_paths(r, start, n_sats), satellite_paths_reference(r, start, n_sats))
+        fast, ref = held_path_delay(model, sky, plan.paths), held_path_delay_reference(model, sky, plan.paths)
+        assert np.array_equal(fast[0], ref[0]) and np.array_equal(fast[1], ref[1])
+
+
+# -- capacity --------------------------------------------------------------------------------
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**31), n=st.integers(1, 3000), n_a=st.integers(1, 400), n_b=st.integers(1, 600))
+def test_unique_pairs_equals_np_unique(seed, n, n_a, n_b):
+    from leonet.capacity.linkindex import unique_pairs, unique_pairs_reference
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, n_a, n)
+    b = rng.integers(-1, n_b, n)
+    u, inv = unique_pairs(a, b)
+    ref_u, ref_inv = unique_pairs_reference(a, b)
+    assert np.array_equal(u, ref_u) and np.array_equal(inv, ref_inv)
+
+
+def _random_flows(rng, n_flows: int, n_links: int, max_per_flow: int, unit: bool):
+    import scipy.sparse as sp
+
+    per = rng.integers(0, max_per_flow + 1, n_flows)
+    rows = np.repeat(np.arange(n_flows), per)
+    cols = rng.integers(0, n_links, len(rows))
+    w = np.ones(len(rows)) if unit else rng.uniform(0.05, 4.0, len(rows))
+    m = sp.csr_matrix((w, (rows, cols)), shape=(n_flows, n_links))
+    cap = rng.uniform(1.0, 100.0, n_links) * 10.0 ** rng.integers(0, 4, n_links)
+    cap[rng.random(n_links) < 0.05] = 0.0
+    cap[rng.random(n_links) < 0.05] = np.inf
+    demand = rng.uniform(0.1, 60.0, n_flows)
+    demand[rng.random(n_flows) < 0.3] = np.inf
+    # an elastic flow needs a finite link
+    tightest = np.full(n_flows, np.inf)
+    for f in range(n_flows):
+        seg = m.indices[m.indptr[f]:m.indptr[f + 1]]
+        if len(seg):
+            tightest[f] = cap[seg].min()
+    demand[np.isinf(demand) & np.isinf(tightest)] = 7.0
+    return m, cap, demand
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**31), n_flows=st.integers(1, 1500), n_links=st.integers(1, 300),
+       max_per_flow=st.integers(0, 8), unit=st.booleans(), rel_tol=st.sampled_from([0.0, 1e-9, 1e-4]))
+def test_max_min_fair_kernel_equals_numpy_rounds(seed, n_flows, n_links, max_per_flow, unit, rel_tol):
+    from leonet.capacity.maxmin import max_min_fair, max_min_fair_reference
+
+    m, cap, demand = _random_flows(np.random.default_rng(seed), n_flows, n_links, max_per_flow, unit)
+    a = max_min_fair(m, cap, demand, rel_tol=rel_tol)
+    b = max_min_fair_reference(m, cap, demand, rel_tol=rel_tol)
+    assert a.iterations == b.iterations
+    for f in ("rate_bps", "bottleneck_link", "limited_by_demand", "link_load_bps", "link_utilisation"):
+        assert np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True), f
+
+
+def test_max_min_fair_kernel_on_shared_links():
+    """Links shared by thousands of flows (gateways, PoPs: long chains of rounds, sums of more
+    than 128 weights) as in the capacity model."""
+    import scipy.sparse as sp
+
+    from leonet.capacity.maxmin import max_min_fair, max_min_fair_reference
+
+    rng = np.random.default_rng(5)
+    f, own, shared = 20_000, 30_000, 40
+    rows = np.repeat(np.arange(f), 3)
+    cols = np.c_[rng.integers(0, own, f), own + rng.integers(0, shared, f), own + shared + rng.integers(0, 5, f)]
+    w = np.c_[rng.uniform(0.1, 3, f), np.ones(f), np.ones(f)]
+    m = sp.csr_matrix((w.ravel(), (rows, cols.ravel())), shape=(f, own + shared + 5))
+    cap = np.r_[rng.uniform(1, 50, own), rng.uniform(100, 3000, shared), rng.uniform(1e3, 1e4, 5)]
+    demand = rng.uniform(0.5, 40, f)
+    a, b = max_min_fair(m, cap, demand), max_min_fair_reference(m, cap, demand)
+    assert a.iterations == b.iterations > 3
+    assert np.array_equal(a.rate_bps, b.rate_bps) and np.array_equal(a.bottleneck_link, b.bottleneck_link)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31), n_flows=st.integers(1, 800), n_links=st.integers(1, 200),
+       max_per_flow=st.integers(0, 8))
+def test_csr_build_and_speedtest_equal_scipy(seed, n_flows, n_links, max_per_flow):
+    import scipy.sparse as sp
+
+    from leonet.capacity.csrkernels import canonical_csr
+    from leonet.capacity.model import _carried_and_speedtest, _carried_and_speedtest_reference
+
+    rng = np.random.default_rng(seed)
+    per = rng.integers(0, max_per_flow + 1, n_flows)
+    rows = np.repeat(np.arange(n_flows), per)
+    cols = rng.integers(0, n_links, len(rows))
+    data = rng.uniform(0.1, 5.0, len(rows))
+    shuffle = rng.permutation(len(rows))   # entries in any order, repeats summed
+    rows, cols, data = rows[shuffle], cols[shuffle], data[shuffle]
+    fast = canonical_csr(rows, cols, data, (n_flows, n_links))
+    ref = sp.csr_matrix((data, (rows, cols)), shape=(n_flows, n_links))
+    ref.sum_duplicates()
+    assert np.array_equal(fast.indptr, ref.indptr) and np.array_equal(fast.indices, ref.indices)
+    assert np.array_equal(fast.data, ref.data)
+    cap = rng.uniform(1, 100, n_links)
+    cap[rng.random(n_links) < 0.1] = np.inf
+    rate = rng.uniform(0, 10, n_flows)
+    mult = rng.integers(1, 4, n_flows).astype(float)
+    got, want = _carried_and_speedtest(ref, cap, rate, mult), _carried_and_speedtest_reference(ref, cap, rate, mult)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
