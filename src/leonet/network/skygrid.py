@@ -244,25 +244,25 @@ def _candidates(site_ecef_m, near, site_order, sat_ecef_m, sat_good, sat_band, n
     return out_site, out_sat
 
 
-def _geometry(site, sat, site_ecef_m, sat_ecef_m, up_t):
-    """Per pair (K,): offset (dx, dy, dz), m; slant range, m; the offset's component along the
-    site's up (``up_t`` (3, S)). The same operations, in the same order, as the reference's
-    numpy expressions (so the same bits)."""
+def _geometry(site, sat, site_ecef_m, sat_ecef_m, east_t, north_t, up_t):
+    """Per pair (K,): slant range, m, and the offset's components along the
+    site's east, north and up (``*_t`` (3, S)). The same operations, in the same order, as the
+    reference's numpy expressions (so the same bits)."""
     m = len(site)
-    dx = np.empty(m)
-    dy = np.empty(m)
-    dz = np.empty(m)
     range_m = np.empty(m)
+    east = np.empty(m)
+    north = np.empty(m)
     up = np.empty(m)
     for q in range(m):
         s, t = site[q], sat[q]
         a = sat_ecef_m[t, 0] - site_ecef_m[s, 0]
         b = sat_ecef_m[t, 1] - site_ecef_m[s, 1]
         c = sat_ecef_m[t, 2] - site_ecef_m[s, 2]
-        dx[q], dy[q], dz[q] = a, b, c
         range_m[q] = np.sqrt(a * a + b * b + c * c)
+        east[q] = east_t[0, s] * a + east_t[1, s] * b + east_t[2, s] * c
+        north[q] = north_t[0, s] * a + north_t[1, s] * b + north_t[2, s] * c
         up[q] = up_t[0, s] * a + up_t[1, s] * b + up_t[2, s] * c
-    return dx, dy, dz, range_m, up
+    return range_m, east, north, up
 
 
 if njit is not None:
@@ -320,7 +320,7 @@ def spatial_order(site_ecef_m: np.ndarray, cell_deg: float = 2.0) -> np.ndarray:
     return np.lexsort((j, i)).astype(np.int64)
 
 
-def pair_geometry(site, sat, site_ecef_m, sat_ecef_m, up_t):
-    """(dx, dy, dz, range_m, up) of each pair (see :func:`_geometry`)."""
-    return _geometry_fast(site, sat, np.ascontiguousarray(site_ecef_m), np.ascontiguousarray(sat_ecef_m),
-                          np.ascontiguousarray(up_t))
+def pair_geometry(site, sat, site_ecef_m, sat_ecef_m, east_t, north_t, up_t):
+    """(range_m, east, north, up) of each pair, m (see :func:`_geometry`)."""
+    c = np.ascontiguousarray
+    return _geometry_fast(site, sat, c(site_ecef_m), c(sat_ecef_m), c(east_t), c(north_t), c(up_t))

@@ -115,6 +115,7 @@ class VisibilityIndex:
         #: Obstruction masks (M, 360) and each site's mask (-1: none); see leonet.ground.obstructions.
         self.masks = masks if masks is not None else np.zeros((0, 360))
         self.mask_of_site = mask_of_site
+        self._site_order = None   # the sites in grid order, for the compiled query (made on first use)
 
     def link(self, site: np.ndarray, sat_ecef_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Links from sites ``site`` (K,) to satellites at ``sat_ecef_m`` (K, 3), pairwise:
@@ -163,18 +164,18 @@ class VisibilityIndex:
             r_near[b] = self.search_radius_m(float(radius[ok & (band == b)].max()))
         near = np.zeros(len(self.site_ecef_m), dtype=bool)
         near[self._near_index] = True
-        site, sat = skygrid.candidate_pairs(self.site_ecef_m, near, sat_ecef_m, ok, band, k_band, r_near, r_full)
-        dx, dy, dz, range_m, up = skygrid.pair_geometry(site, sat, self.site_ecef_m, sat_ecef_m, self._up)
+        if self._site_order is None:
+            self._site_order = skygrid.spatial_order(self.site_ecef_m)
+        site, sat = skygrid.candidate_pairs(self.site_ecef_m, near, sat_ecef_m, ok, band, k_band, r_near, r_full,
+                                            self._site_order)
+        range_m, east, north, up = skygrid.pair_geometry(site, sat, self.site_ecef_m, sat_ecef_m,
+                                                                  self._east, self._north, self._up)
         elevation_deg = np.rad2deg(np.arcsin(np.clip(up / np.maximum(range_m, 1e-9), -1.0, 1.0)))
         keep = self.rule.admits(elevation_deg, range_m)
-        site, sat, range_m, elevation_deg = site[keep], sat[keep], range_m[keep], elevation_deg[keep]
-        d = (dx[keep], dy[keep], dz[keep])
-        return self._pairs(site, sat, elevation_deg, range_m, d)
+        return self._pairs(site[keep], sat[keep], elevation_deg[keep], range_m[keep], east[keep], north[keep])
 
-    def _pairs(self, site, sat, elevation_deg, range_m, d) -> VisiblePairs:
+    def _pairs(self, site, sat, elevation_deg, range_m, east, north) -> VisiblePairs:
         """The pairs (sorted by (site, sat)) with their azimuths and obstruction flags."""
-        east = self._east[0, site] * d[0] + self._east[1, site] * d[1] + self._east[2, site] * d[2]
-        north = self._north[0, site] * d[0] + self._north[1, site] * d[1] + self._north[2, site] * d[2]
         azimuth_deg = np.mod(np.rad2deg(np.arctan2(east, north)), 360.0)
         site, sat = site.astype(np.int32), sat.astype(np.int32)
         obstructed = None
