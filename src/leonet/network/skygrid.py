@@ -18,7 +18,8 @@ the same with one pass over the sites in a numba kernel:
   cap; every longitude when the cap reaches a pole), widened by 1e-7 deg for rounding;
 - a near site first scans a small cap (where its k nearest usually are); once it holds k
   satellites, the k-th distance d_k bounds where any nearer one can be, so at most one more
-  scan, of the cap theta(d_k), is needed. Every candidate's distance is computed exactly, so the
+  scan, of the cap theta(d_k), is needed (angles are compared as 1 - cos, and the longitude
+  bound uses asin(s) <= s / sqrt(1 - s^2), so a scan costs one arccos at most). Every candidate's distance is computed exactly, so the
   cells only ever need to be a superset.
 
 The result is the same set of pairs as the k-d trees' (the k nearest are unique but for exact
@@ -59,24 +60,34 @@ def _bin_of(x, y, z, n_lat, cell):
     return i * 2 * n_lat + j
 
 
-def _scan(px, py, pz, lat_deg, lon_deg, theta, cell_start, cell_sats, cx, cy, cz, base, n_lat, r2,
-          k, best_d, best_i, count, full, out_list, n_out):
+def _angle(x):
+    """Central angle (deg) and its sine for 1 - cos(angle) = x."""
+    c = max(1.0 - x, -1.0)
+    return np.degrees(np.arccos(c)), np.sqrt(max(x * (2.0 - x), 0.0))
+
+
+def _scan(px, py, pz, lat_deg, lon_deg, cos_lat, theta_deg, sin_theta, cell_start, cell_sats, cx, cy, cz, base,
+          n_lat, r2, k, best_d, best_i, count, full, out_list, n_out):
     """Visit every satellite of one band in the cells that can lie within the central angle
-    ``theta`` (rad) of the site at (px, py, pz) (geocentric latitude and longitude, deg); near
-    mode keeps the ``k`` nearest with d^2 < r2 in (best_d, best_i, count), full mode appends
-    every satellite with d^2 <= r2 to out_list. Returns (count, n_out, out_list)."""
+    ``theta_deg`` (sine ``sin_theta``) of the site at (px, py, pz) (geocentric latitude and
+    longitude, deg; cosine of the latitude); near mode keeps the ``k`` nearest with d^2 < r2 in
+    (best_d, best_i, count), full mode appends every satellite with d^2 <= r2 to out_list.
+    Returns (count, n_out, out_list)."""
     n_lon = 2 * n_lat
     cell = 180.0 / n_lat
-    theta_deg = np.degrees(theta) + SLACK_DEG
+    theta_deg = theta_deg + SLACK_DEG
     i0 = max(int(np.floor((lat_deg - theta_deg + 90.0) / cell)), 0)
     i1 = min(int(np.floor((lat_deg + theta_deg + 90.0) / cell)), n_lat - 1)
     j0, j1 = 0, n_lon - 1
     if abs(lat_deg) + theta_deg < 89.0:   # else the cap (nearly) reaches a pole: every longitude
-        dlon = np.degrees(np.arcsin(min(np.sin(np.radians(theta_deg)) / np.cos(np.radians(lat_deg)), 1.0))) + SLACK_DEG
-        a = int(np.floor((lon_deg - dlon + 180.0) / cell))
-        z = int(np.floor((lon_deg + dlon + 180.0) / cell))
-        if z - a + 1 < n_lon:
-            j0, j1 = a, z
+        # the cap's longitudes are within asin(sin theta / cos lat) <= s / sqrt(1 - s^2)
+        sv = sin_theta / cos_lat
+        if sv < 0.9:
+            dlon = np.degrees(sv / np.sqrt(1.0 - sv * sv)) + SLACK_DEG
+            a = int(np.floor((lon_deg - dlon + 180.0) / cell))
+            z = int(np.floor((lon_deg + dlon + 180.0) / cell))
+            if z - a + 1 < n_lon:
+                j0, j1 = a, z
     for i in range(i0, i1 + 1):
         row = base + i * n_lon
         for jj in range(j0, j1 + 1):
@@ -174,43 +185,57 @@ def _candidates(site_ecef_m, near, site_order, sat_ecef_m, sat_good, sat_band, n
     best_d = np.empty(k_max)
     best_i = np.empty(k_max, np.int64)
     row = np.empty(64, np.int64)
+    x0 = np.empty(n_bands)       # 1 - cos(theta0) of each band, and the angle itself
+    theta0_deg = np.empty(n_bands)
+    sin0 = np.empty(n_bands)
+    for b in range(n_bands):
+        x0[b] = 1.0 - np.cos(theta0[b])
+        theta0_deg[b] = np.degrees(theta0[b])
+        sin0[b] = np.sin(theta0[b])
     for s in site_order:
         px, py, pz = site_ecef_m[s, 0], site_ecef_m[s, 1], site_ecef_m[s, 2]
         rs = np.sqrt(px * px + py * py + pz * pz)
         lat_deg = np.degrees(np.arcsin(min(max(pz / rs, -1.0), 1.0)))
         lon_deg = np.degrees(np.arctan2(py, px))
+        cos_lat = np.sqrt(px * px + py * py) / rs
         n_row = 0
         for b in range(n_bands):
             if k_band[b] == 0:
                 continue
             r = r_near[b] if near[s] else r_full
             r2 = r * r
-            # (r_t - r_s)^2 >= m^2 for every satellite of the band (r_t >= r_lo)
+            # Angles as x = 1 - cos: a satellite at distance d is within x <= (d^2 - m^2) / (2 r_s r_lo),
+            # (r_t - r_s)^2 >= m^2 for every satellite of the band (r_t >= r_lo).
             m = max(r_lo[b] - rs, 0.0)
             m2 = m * m
-            theta_max = np.arccos(max(1.0 - max(r2 - m2, 0.0) / (2.0 * rs * r_lo[b]), -1.0))
+            scale = 2.0 * rs * r_lo[b]
+            x_max = max(r2 - m2, 0.0) / scale
             if near[s]:
                 k = k_band[b]
                 count = 0
-                theta = min(theta0[b], theta_max)
-                while True:
-                    count, n_row, row = _scan(px, py, pz, lat_deg, lon_deg, theta, cell_start, cell_sats, cx, cy, cz,
-                                              base[b], n_lat[b], r2, k, best_d, best_i, count, False, row, n_row)
-                    if theta >= theta_max:
-                        break
-                    if count == k:
-                        need = np.arccos(max(1.0 - max(best_d[k - 1] - m2, 0.0) / (2.0 * rs * r_lo[b]), -1.0))
-                        if need <= theta:
-                            break
-                        theta = min(need, theta_max)
-                    else:
-                        theta = theta_max
+                if x_max <= x0[b]:
+                    th, sn = _angle(x_max)
+                    count, n_row, row = _scan(px, py, pz, lat_deg, lon_deg, cos_lat, th, sn, cell_start, cell_sats,
+                                              cx, cy, cz, base[b], n_lat[b], r2, k, best_d, best_i, count, False,
+                                              row, n_row)
+                else:
+                    count, n_row, row = _scan(px, py, pz, lat_deg, lon_deg, cos_lat, theta0_deg[b], sin0[b],
+                                              cell_start, cell_sats, cx, cy, cz, base[b], n_lat[b], r2, k, best_d,
+                                              best_i, count, False, row, n_row)
+                    # the k-th nearest so far bounds where a nearer one can be; else the whole ball
+                    x_need = max(best_d[k - 1] - m2, 0.0) / scale if count == k else x_max
+                    if x_need > x0[b]:
+                        th, sn = _angle(x_need)
+                        count, n_row, row = _scan(px, py, pz, lat_deg, lon_deg, cos_lat, th, sn, cell_start,
+                                                  cell_sats, cx, cy, cz, base[b], n_lat[b], r2, k, best_d, best_i,
+                                                  count, False, row, n_row)
                 for q in range(count):
                     row[n_row] = best_i[q]
                     n_row += 1
             else:
-                _, n_row, row = _scan(px, py, pz, lat_deg, lon_deg, theta_max, cell_start, cell_sats, cx, cy, cz,
-                                      base[b], n_lat[b], r2, 0, best_d, best_i, 0, True, row, n_row)
+                th, sn = _angle(x_max)
+                _, n_row, row = _scan(px, py, pz, lat_deg, lon_deg, cos_lat, th, sn, cell_start, cell_sats, cx, cy,
+                                      cz, base[b], n_lat[b], r2, 0, best_d, best_i, 0, True, row, n_row)
         # sort the row by satellite (insertion sort: a few entries for a near site)
         for q in range(1, n_row):
             v = row[q]
@@ -266,6 +291,7 @@ def _geometry(site, sat, site_ecef_m, sat_ecef_m, east_t, north_t, up_t):
 
 
 if njit is not None:
+    _angle = njit(cache=True, nogil=True)(_angle)
     _bin_of = njit(cache=True, nogil=True)(_bin_of)
     _scan = njit(cache=True, nogil=True)(_scan)
     _candidates_fast = njit(cache=True, nogil=True)(_candidates)
