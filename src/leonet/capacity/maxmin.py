@@ -138,12 +138,12 @@ def max_min_fair(routing, capacity_bps, demand_bps=None, *,
     matrix, capacity_bps, demand_bps = _validated(routing, capacity_bps, demand_bps, rel_tol)
     n_flows, n_links = matrix.shape
     t = matrix.T.tocsr()   # link-major; each link's entries in flow order
-    rate_bps, bottleneck_link, limited_by_demand, iterations = _fill_kernel_fast(
+    rate_bps, bottleneck_link, limited_by_demand, iterations, link_load_bps = _fill_kernel_fast(
         matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), matrix.data,
         t.indptr.astype(np.int64), t.indices.astype(np.int64), t.data, capacity_bps, demand_bps, float(rel_tol))
     if iterations < 0:
         raise RuntimeError(f"max_min_fair made no progress in round {-iterations}; this is a bug in leonet")
-    link_load_bps, link_utilisation = _link_use(matrix, capacity_bps, rate_bps)
+    link_utilisation = _utilisation(link_load_bps, capacity_bps)
     for array in (rate_bps, bottleneck_link, limited_by_demand, link_load_bps, link_utilisation):
         array.flags.writeable = False
     return Allocation(rate_bps=rate_bps, bottleneck_link=bottleneck_link,
@@ -187,68 +187,40 @@ def _pairwise_sum(a, lo, n):
 def _fill_kernel(f_ptr, f_idx, f_w, t_ptr, t_idx, t_w, capacity, demand, rel_tol):
     """The filling rounds of :func:`max_min_fair` on canonical CSR arrays: the matrix (flows x
     links: ``f_ptr, f_idx, f_w``) and its transpose (``t_ptr, t_idx, t_w``, each link's flows in
-    order). Returns rate (F,), bottleneck link (F,), limited by demand (F,), rounds (negative:
-    a round froze nothing)."""
+    order). Returns rate (F,), bottleneck link (F,), limited by demand (F,), the rounds
+    (negative: a round froze nothing) and the load of each link (L,) (summed in flow order, as
+    scipy's transposed CSR product does)."""
     n_flows = len(f_ptr) - 1
     n_links = len(t_ptr) - 1
     rate = np.zeros(n_flows)
     bottleneck = np.full(n_flows, -1, np.int64)
     by_dem = np.zeros(n_flows, np.bool_)
-    active = np.zeros(n_flows, np.bool_)
+    n_active = 0
     for f in range(n_flows):
         if f_ptr[f + 1] == f_ptr[f]:
-            rate[f] = demand[f]
+            rate[f] = demand[f]    # no links: its demand, settled before filling
             by_dem[f] = True
         else:
-            active[f] = True
-    # The working problem: A unfrozen flows (ids, and their entries in flow-major order) and K
-    # links that carry one (ids, and their unfrozen flows' entries in link-major order).
-    a_ids = np.flatnonzero(active)
-    nnz = 0
-    for f in a_ids:
-        nnz += f_ptr[f + 1] - f_ptr[f]
-    a_ptr = np.zeros(len(a_ids) + 1, np.int64)
-    a_link = np.empty(nnz, np.int64)        # position of the link in the working link list
-    pos_of_link = np.full(n_links, -1, np.int64)
-    used = np.zeros(n_links, np.bool_)
-    for f in a_ids:
-        for j in range(f_ptr[f], f_ptr[f + 1]):
-            used[f_idx[j]] = True
-    k_ids = np.flatnonzero(used)
-    for k in range(len(k_ids)):
-        pos_of_link[k_ids[k]] = k
-    pos_of_flow = np.full(n_flows, -1, np.int64)
-    for a in range(len(a_ids)):
-        pos_of_flow[a_ids[a]] = a
-    e = 0
-    for a in range(len(a_ids)):
-        f = a_ids[a]
-        for j in range(f_ptr[f], f_ptr[f + 1]):
-            a_link[e] = pos_of_link[f_idx[j]]
-            e += 1
-        a_ptr[a + 1] = e
-    k_ptr = np.zeros(len(k_ids) + 1, np.int64)
-    k_flow = np.empty(nnz, np.int64)        # position of the flow in the working flow list
-    k_w = np.empty(nnz)
-    e = 0
-    for k in range(len(k_ids)):
-        l = k_ids[k]
-        for j in range(t_ptr[l], t_ptr[l + 1]):
-            a = pos_of_flow[t_idx[j]]
-            if a >= 0:
-                k_flow[e] = a
-                k_w[e] = t_w[j]
-                e += 1
-        k_ptr[k + 1] = e
-    remaining = capacity[k_ids].copy()
-    demand_a = demand[a_ids].copy()
+            n_active += 1
+    # The working problem: flows (ids; entries flow-major, each naming a link's position) and
+    # links (ids; entries link-major, each naming a flow's position). The first round works on
+    # the arrays as given (positions = ids; flows and links without entries are skipped); each
+    # later one on the unfrozen flows and the links that still carry one.
+    a_ids = np.arange(n_flows)
+    a_ptr, a_link = f_ptr, f_idx
+    k_ids = np.arange(n_links)
+    k_ptr, k_flow, k_w = t_ptr, t_idx, t_w
+    remaining = capacity.copy()
+    demand_a = demand
     iterations = 0
-    while len(a_ids):
+    while n_active > 0:
         iterations += 1
         n_a, n_k = len(a_ids), len(k_ids)
         level = np.empty(n_k)
         for k in range(n_k):
             lo, hi = k_ptr[k], k_ptr[k + 1]
+            if hi == lo:
+                continue
             weight = k_w[lo] + _pairwise_sum(k_w, lo + 1, hi - lo - 1)
             r = remaining[k]
             r = r if (r >= 0.0 or r != r) else 0.0
@@ -256,17 +228,22 @@ def _fill_kernel(f_ptr, f_idx, f_w, t_ptr, t_idx, t_w, capacity, demand, rel_tol
         route_level = np.empty(n_a)
         ceiling = np.empty(n_a)
         for a in range(n_a):
-            m = level[a_link[a_ptr[a]]]
-            for j in range(a_ptr[a] + 1, a_ptr[a + 1]):
+            lo, hi = a_ptr[a], a_ptr[a + 1]
+            if hi == lo:
+                continue
+            m = level[a_link[lo]]
+            for j in range(lo + 1, hi):
                 x = level[a_link[j]]
                 if not (m <= x or m != m):
                     m = x
             route_level[a] = m
             d = demand_a[a]
             ceiling[a] = d if (d <= m or d != d) else m
-        lowest = np.empty(n_k, np.bool_)
+        lowest = np.zeros(n_k, np.bool_)
         for k in range(n_k):
             lo, hi = k_ptr[k], k_ptr[k + 1]
+            if hi == lo:
+                continue
             m = ceiling[k_flow[lo]]
             for j in range(lo + 1, hi):
                 x = ceiling[k_flow[j]]
@@ -274,54 +251,60 @@ def _fill_kernel(f_ptr, f_idx, f_w, t_ptr, t_idx, t_w, capacity, demand, rel_tol
                     m = x
             lowest[k] = level[k] <= m * (1.0 + rel_tol)
         freeze = np.zeros(n_a, np.bool_)
-        any_frozen = False
+        n_frozen = 0
         for a in range(n_a):
+            lo, hi = a_ptr[a], a_ptr[a + 1]
+            if hi == lo:
+                continue
             first = n_links
-            for j in range(a_ptr[a], a_ptr[a + 1]):
+            for j in range(lo, hi):
                 k = a_link[j]
                 if lowest[k] and k_ids[k] < first:
                     first = k_ids[k]
             dem = demand_a[a] <= route_level[a] * (1.0 + rel_tol)
             if first < n_links or dem:
                 freeze[a] = True
-                any_frozen = True
+                n_frozen += 1
                 f = a_ids[a]
                 rate[f] = ceiling[a]
                 if dem:
                     by_dem[f] = True
                 else:
                     bottleneck[f] = first
-        if not any_frozen:
-            return rate, bottleneck, by_dem, -iterations
-        # load of the frozen flows on each link, summed in flow order as scipy's CSR product
-        keep_k = np.zeros(n_k, np.bool_)
+        if n_frozen == 0:
+            return rate, bottleneck, by_dem, -iterations, np.zeros(0)
+        n_active -= n_frozen
+        if n_active == 0:
+            break
+        # load of the frozen flows on each link, summed in flow order as scipy's CSR product;
+        # the next working problem: unfrozen flows, links that still carry one
+        new_pos_k = np.full(n_k, -1, np.int64)
+        n_k2 = 0
+        n_e2 = 0
         for k in range(n_k):
             acc = 0.0
-            live = False
+            live = 0
             for j in range(k_ptr[k], k_ptr[k + 1]):
                 a = k_flow[j]
                 x = ceiling[a] if freeze[a] else 0.0
                 acc += k_w[j] * x
                 if not freeze[a]:
-                    live = True
+                    live += 1
             remaining[k] = remaining[k] - acc
-            keep_k[k] = live
-        # the next working problem: unfrozen flows, links that still carry one
+            if live > 0:
+                new_pos_k[k] = n_k2
+                n_k2 += 1
+                n_e2 += live
         new_pos_a = np.full(n_a, -1, np.int64)
         n_a2 = 0
         for a in range(n_a):
-            if not freeze[a]:
+            if not freeze[a] and a_ptr[a + 1] > a_ptr[a]:
                 new_pos_a[a] = n_a2
                 n_a2 += 1
-        new_pos_k = np.full(n_k, -1, np.int64)
-        n_k2 = 0
-        for k in range(n_k):
-            if keep_k[k]:
-                new_pos_k[k] = n_k2
-                n_k2 += 1
         a_ids2 = np.empty(n_a2, np.int64)
         demand2 = np.empty(n_a2)
         a_ptr2 = np.zeros(n_a2 + 1, np.int64)
+        a_link2 = np.empty(n_e2, np.int64)
         e = 0
         for a in range(n_a):
             b = new_pos_a[a]
@@ -330,12 +313,14 @@ def _fill_kernel(f_ptr, f_idx, f_w, t_ptr, t_idx, t_w, capacity, demand, rel_tol
             a_ids2[b] = a_ids[a]
             demand2[b] = demand_a[a]
             for j in range(a_ptr[a], a_ptr[a + 1]):
-                a_link[e] = new_pos_k[a_link[j]]
+                a_link2[e] = new_pos_k[a_link[j]]
                 e += 1
             a_ptr2[b + 1] = e
         k_ids2 = np.empty(n_k2, np.int64)
         remaining2 = np.empty(n_k2)
         k_ptr2 = np.zeros(n_k2 + 1, np.int64)
+        k_flow2 = np.empty(n_e2, np.int64)
+        k_w2 = np.empty(n_e2)
         e = 0
         for k in range(n_k):
             c = new_pos_k[k]
@@ -346,13 +331,17 @@ def _fill_kernel(f_ptr, f_idx, f_w, t_ptr, t_idx, t_w, capacity, demand, rel_tol
             for j in range(k_ptr[k], k_ptr[k + 1]):
                 b = new_pos_a[k_flow[j]]
                 if b >= 0:
-                    k_flow[e] = b
-                    k_w[e] = k_w[j]
+                    k_flow2[e] = b
+                    k_w2[e] = k_w[j]
                     e += 1
             k_ptr2[c + 1] = e
-        a_ids, demand_a, a_ptr = a_ids2, demand2, a_ptr2
-        k_ids, remaining, k_ptr = k_ids2, remaining2, k_ptr2
-    return rate, bottleneck, by_dem, iterations
+        a_ids, demand_a, a_ptr, a_link = a_ids2, demand2, a_ptr2, a_link2
+        k_ids, remaining, k_ptr, k_flow, k_w = k_ids2, remaining2, k_ptr2, k_flow2, k_w2
+    load = np.zeros(n_links)
+    for f in range(n_flows):
+        for j in range(f_ptr[f], f_ptr[f + 1]):
+            load[f_idx[j]] += f_w[j] * rate[f]
+    return rate, bottleneck, by_dem, iterations, load
 
 
 try:  # numba compiles the kernel once per machine (cached on disk)
@@ -426,11 +415,16 @@ def _link_use(matrix: sp.csr_matrix, capacity_bps: np.ndarray, rate_bps: np.ndar
     """Load (L,) bps and utilisation (L,) of each link (0 where the capacity is infinite, NaN
     where it is 0)."""
     link_load_bps = matrix.T @ rate_bps
+    return link_load_bps, _utilisation(link_load_bps, capacity_bps)
+
+
+def _utilisation(link_load_bps: np.ndarray, capacity_bps: np.ndarray) -> np.ndarray:
+    """(L,) load / capacity: 0 where the capacity is infinite, NaN where it is 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         link_utilisation = link_load_bps / capacity_bps
     link_utilisation[capacity_bps == 0] = np.nan
     link_utilisation[np.isinf(capacity_bps)] = 0.0
-    return link_load_bps, link_utilisation
+    return link_utilisation
 
 
 def _fill_round(sub: sp.csr_matrix, link_ids: np.ndarray, remaining_bps: np.ndarray, sub_demand_bps: np.ndarray,
