@@ -257,3 +257,16 @@ def test_csr_build_and_speedtest_equal_scipy(seed, n_flows, n_links, max_per_flo
     mult = rng.integers(1, 4, n_flows).astype(float)
     got, want = _carried_and_speedtest(ref, cap, rate, mult), _carried_and_speedtest_reference(ref, cap, rate, mult)
     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**31), k=st.integers(0, 600), n=st.integers(1, 120), nan=st.booleans())
+def test_best_row_per_site_kernel_equals_reference(seed, k, n, nan):
+    from leonet.network.slots import best_row_per_site, best_row_per_site_reference
+
+    rng = np.random.default_rng(seed)
+    site = np.sort(rng.integers(0, n, k))
+    value = rng.integers(0, 6, k).astype(float)   # many ties: the first row wins
+    if nan and k:
+        value[rng.integers(0, k)] = np.nan
+    assert np.array_equal(best_row_per_site(site, value, n), best_row_per_site_reference(site, value, n))
