@@ -270,3 +270,28 @@ def test_best_row_per_site_kernel_equals_reference(seed, k, n, nan):
     if nan and k:
         value[rng.integers(0, k)] = np.nan
     assert np.array_equal(best_row_per_site(site, value, n), best_row_per_site_reference(site, value, n))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31), n_flows=st.integers(1, 300), n_parts=st.integers(1, 6))
+def test_csr_from_row_sorted_parts_equals_scipy(seed, n_flows, n_parts):
+    """The capacity model's links come in parts (beam, satellite, lasers, feeder, PoP), each with
+    its rows sorted: the row-by-row merge gives scipy's canonical matrix (repeats summed)."""
+    import scipy.sparse as sp
+
+    from leonet.capacity.csrkernels import canonical_csr
+
+    rng = np.random.default_rng(seed)
+    rows, cols, data, offset = [], [], [], 0
+    for _ in range(n_parts):
+        n_links = int(rng.integers(1, 40))
+        r = np.arange(n_flows) if rng.random() < 0.5 else np.sort(rng.integers(0, n_flows, int(rng.integers(0, 900))))
+        rows.append(r)
+        cols.append(offset + rng.integers(0, n_links, len(r)))
+        data.append(rng.uniform(0.1, 3.0, len(r)))
+        offset += n_links
+    fast = canonical_csr(rows, cols, data, (n_flows, offset))
+    ref = sp.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(n_flows, offset))
+    ref.sum_duplicates()
+    assert np.array_equal(fast.indptr, ref.indptr) and np.array_equal(fast.indices, ref.indices)
+    assert np.array_equal(fast.data, ref.data)

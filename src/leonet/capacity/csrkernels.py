@@ -52,6 +52,44 @@ def _canonical_csr(rows, cols, data, n_rows):
     return indptr, indices, values, False
 
 
+def _merged_csr(rows, cols, data, part_start, n_rows):
+    """The same for entries made of parts (``part_start`` (P+1,) bounds) whose rows are each
+    sorted: row by row, each part's run of entries in part order (sequential reads and writes,
+    no scatter), then an insertion sort of the row."""
+    n_parts = len(part_start) - 1
+    n = len(rows)
+    indptr = np.zeros(n_rows + 1, np.int64)
+    indices = np.empty(n, np.int64)
+    values = np.empty(n)
+    at = part_start[:-1].copy()
+    e = 0
+    for r in range(n_rows):
+        lo = e
+        for p in range(n_parts):
+            q = at[p]
+            end = part_start[p + 1]
+            while q < end and rows[q] == r:
+                indices[e] = cols[q]
+                values[e] = data[q]
+                e += 1
+                q += 1
+            at[p] = q
+        for q in range(lo + 1, e):
+            c, v = indices[q], values[q]
+            w = q
+            while w > lo and indices[w - 1] > c:
+                indices[w] = indices[w - 1]
+                values[w] = values[w - 1]
+                w -= 1
+            indices[w] = c
+            values[w] = v
+        for q in range(lo + 1, e):
+            if indices[q] == indices[q - 1]:
+                return indptr, indices, values, True
+        indptr[r + 1] = e
+    return indptr, indices, values, e != n
+
+
 def _carried_and_speedtest(indptr, indices, data, n_links, capacity, rate, mult):
     n_flows = len(indptr) - 1
     link_bits = np.zeros(n_links)
@@ -79,23 +117,42 @@ def _carried_and_speedtest(indptr, indices, data, n_links, capacity, rate, mult)
 
 
 if njit is not None:
+    _merged_csr_fast = njit(cache=True, nogil=True)(_merged_csr)
     _canonical_csr_fast = njit(cache=True, nogil=True)(_canonical_csr)
     _carried_and_speedtest_fast = njit(cache=True, nogil=True)(_carried_and_speedtest)
 else:  # pragma: no cover
     _canonical_csr_fast, _carried_and_speedtest_fast = _canonical_csr, _carried_and_speedtest
+    _merged_csr_fast = _merged_csr
 
 
 def canonical_csr(rows, cols, data, shape):
     """The CSR matrix of entries (rows, cols, data) (K,), shape (F, L), as scipy builds it from
-    COO (float64 data, canonical form)."""
+    COO (float64 data, canonical form). Each may also be a list of parts (concatenated in order);
+    parts whose rows are each sorted are merged row by row without a counting sort."""
     import scipy.sparse as sp
 
+    if isinstance(rows, (list, tuple)):
+        p_rows = [np.asarray(r, dtype=np.int64) for r in rows]
+        bounds = np.cumsum([0] + [len(r) for r in p_rows]).astype(np.int64)
+        rows, cols, data = np.concatenate(p_rows), np.concatenate(cols), np.concatenate(data)
+        if all(not np.any(r[1:] < r[:-1]) for r in p_rows) and (not len(rows) or (rows.min() >= 0 and rows.max() < shape[0])):
+            indptr, indices, values, repeats = _merged_csr_fast(rows, np.asarray(cols, dtype=np.int64),
+                                                                np.asarray(data, dtype=np.float64), bounds,
+                                                                int(shape[0]))
+            if not repeats:
+                return _csr(values, indices, indptr, shape)
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
     data = np.asarray(data, dtype=np.float64)
     indptr, indices, values, repeats = _canonical_csr_fast(rows, cols, data, int(shape[0]))
     if repeats:
         return sp.csr_matrix((data, (rows, cols)), shape=shape)
+    return _csr(values, indices, indptr, shape)
+
+
+def _csr(values, indices, indptr, shape):
+    import scipy.sparse as sp
+
     index_dtype = np.int32 if max(len(values), *shape) < np.iinfo(np.int32).max else np.int64
     out = sp.csr_matrix((values, indices.astype(index_dtype), indptr.astype(index_dtype)), shape=shape)
     out.has_canonical_format = True

@@ -201,8 +201,7 @@ class _Links:
 
     def matrix(self, n_flows: int) -> sp.csr_matrix:
         """(F, L) weights of each flow on each link."""
-        return canonical_csr(np.concatenate(self.rows), np.concatenate(self.cols), np.concatenate(self.data),
-                             (n_flows, self.n))
+        return canonical_csr(self.rows, self.cols, self.data, (n_flows, self.n))
 
 
 def route_links(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarray, bandwidth_hz: float,
