@@ -295,3 +295,15 @@ def test_csr_from_row_sorted_parts_equals_scipy(seed, n_flows, n_parts):
     ref.sum_duplicates()
     assert np.array_equal(fast.indptr, ref.indptr) and np.array_equal(fast.indices, ref.indices)
     assert np.array_equal(fast.data, ref.data)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31), n=st.integers(0, 60), w=st.integers(1, 8))
+def test_path_hops_equals_numpy_masks(seed, n, w):
+    from leonet.network.routekernels import path_hops
+
+    path = np.random.default_rng(seed).integers(-1, 40, (n, w)).astype(np.int32)
+    a, b = path[:, :-1], path[:, 1:]
+    hop = (a >= 0) & (b >= 0)
+    row, x, y = path_hops(path)
+    assert np.array_equal(row, np.nonzero(hop)[0]) and np.array_equal(x, a[hop]) and np.array_equal(y, b[hop])

@@ -28,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..ground.sites import Sites
+from ..network.routekernels import path_hops
 from .linkbudget import _MIN_ELEVATION_DEG, RADIO_DEFAULTS, RadioDefaults, sinr_db, user_downlink_snr_db, user_uplink_snr_db
 from .csrkernels import canonical_csr, carried_and_speedtest
 from .linkindex import unique_pairs
@@ -231,10 +232,8 @@ def route_links(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarra
     # Lasers, each direction separately: downlink traffic runs from the feeder end to the serving
     # satellite (path[k+1] -> path[k]), uplink the other way.
     if path.shape[1] > 1:
-        a, b = path[:, :-1], path[:, 1:]
-        hop = (a >= 0) & (b >= 0)
-        fi = np.broadcast_to(idx[:, None], a.shape)[hop]
-        src, dst = (b[hop], a[hop]) if downlink else (a[hop], b[hop])
+        fi, a, b = path_hops(path)   # every hop, flow by flow
+        src, dst = (b, a) if downlink else (a, b)
         links.add(fi, src, dst, "laser", mult[fi], lambda u: np.full(len(u), model.isl_bps))
     last = path[idx, np.maximum(isl_hops, 0)] if f else np.zeros(0, dtype=np.int64)
     links.add(idx, gateway, last, "feeder", mult, lambda u: np.full(len(u), model.feeder_bps))

@@ -4,6 +4,7 @@
   tree of :func:`leonet.network.routing.route_to_internet`, in one pass (each satellite's values
   follow from its next hop's), instead of advancing every chain one hop per numpy round;
 - :func:`walk_paths`: the satellites on each start satellite's route (``satellite_paths``);
+- :func:`path_hops`: every hop of a -1 padded path matrix, row-major;
 - :func:`held_hop_delay_s`: the laser delay along each held dish path, summed hop by hop in path
   order as the reference does (``sim.stages.routes.held_path_delay``).
 
@@ -84,12 +85,36 @@ def _held_hop_delay(path, ecef, c):
     return out
 
 
+def _path_hops(path):
+    """Row, first and second satellite of every hop (consecutive entries both >= 0) of ``path``
+    (D, W), in row-major order."""
+    n, w = path.shape
+    count = 0
+    for i in range(n):
+        for k in range(w - 1):
+            if path[i, k] >= 0 and path[i, k + 1] >= 0:
+                count += 1
+    row = np.empty(count, np.int64)
+    a = np.empty(count, np.int64)
+    b = np.empty(count, np.int64)
+    e = 0
+    for i in range(n):
+        for k in range(w - 1):
+            x, y = path[i, k], path[i, k + 1]
+            if x >= 0 and y >= 0:
+                row[e], a[e], b[e] = i, x, y
+                e += 1
+    return row, a, b
+
+
 if njit is not None:
+    _path_hops_fast = njit(cache=True, nogil=True)(_path_hops)
     _gateway_and_hops_fast = njit(cache=True, nogil=True)(_gateway_and_hops)
     _walk_paths_fast = njit(cache=True, nogil=True)(_walk_paths)
     _held_hop_delay_fast = njit(cache=True, nogil=True)(_held_hop_delay)
 else:  # pragma: no cover
     _gateway_and_hops_fast, _walk_paths_fast, _held_hop_delay_fast = _gateway_and_hops, _walk_paths, _held_hop_delay
+    _path_hops_fast = _path_hops
 
 
 def gateway_and_hops(next_hop: np.ndarray, n_sats: int) -> tuple[np.ndarray, np.ndarray]:
@@ -104,6 +129,13 @@ def walk_paths(next_hop: np.ndarray, start: np.ndarray, length: np.ndarray) -> n
     width = int(length.max()) if len(length) else 0
     return _walk_paths_fast(np.ascontiguousarray(next_hop, dtype=np.int64), np.asarray(start, dtype=np.int64),
                             np.asarray(length, dtype=np.int64), width)
+
+
+def path_hops(path: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(H,) int64 row, first and second satellite of every hop of ``path`` (D, W) (consecutive
+    entries both >= 0), in row-major order: ``np.nonzero(hop)[0], a[hop], b[hop]`` with ``a, b =
+    path[:, :-1], path[:, 1:]`` and ``hop = (a >= 0) & (b >= 0)``."""
+    return _path_hops_fast(np.ascontiguousarray(path))
 
 
 def held_hop_delay_s(path: np.ndarray, sat_ecef_m: np.ndarray, speed_m_per_s: float) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 from ...constants import SPEED_OF_LIGHT_M_PER_S
 from ...network.graph import build_snapshot_graph
 from ...network.isl import active_isls
-from ...network.routekernels import held_hop_delay_s
+from ...network.routekernels import held_hop_delay_s, path_hops
 from ...network.routing import InternetRoutes, route_to_internet, satellite_paths
 from ...network.slots import choose_serving
 from ..instants import Chunk
@@ -151,11 +151,10 @@ def held_path_delay(model: SimulationModel, sky: Sky, held: DishPaths) -> tuple[
     # Laser delay summed hop by hop in path order (compiled); every hop's laser checked at once.
     delay = held_hop_delay_s(path, ecef, SPEED_OF_LIGHT_M_PER_S)
     if path.shape[1] > 1:
-        a, b = path[:, :-1], path[:, 1:]
-        hop = (a >= 0) & (b >= 0)
-        if hop.any():
-            state = active_isls(np.c_[a[hop], b[hop]], ecef, net.grazing_height_m, net.isl_max_range_m)
-            works[np.nonzero(hop)[0][~state.candidate_ok]] = False
+        row, a, b = path_hops(path)
+        if len(row):
+            state = active_isls(np.c_[a, b], ecef, net.grazing_height_m, net.isl_max_range_m)
+            works[row[~state.candidate_ok]] = False
     return _gateway_leg(model, sky, held, delay, works)
 
 
