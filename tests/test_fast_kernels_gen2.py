@@ -117,14 +117,16 @@ def test_gateway_and_hops_equals_reference(seed, n_sats, n_ground):
 
 
 def test_route_to_internet_and_paths_equal_reference_on_a_real_graph():
-    """Gen1-sized shell, real gateways and PoPs: the compiled gateway/hop pass and path walk
-    give the numpy rounds' answers; the held-path delay equals the hop-by-hop reference."""
+    """Gen1-sized shell, real gateways and PoPs (several home PoPs): the compiled gateway/hop pass
+    and path walks give the numpy rounds' answers; the held-path delay equals the hop-by-hop
+    reference."""
     import leonet
     from leonet.network.routing import (gateway_and_hops_reference, satellite_paths,
                                         satellite_paths_reference)
     from leonet.sim.instants import Chunk
     from leonet.sim.stages.links import links_at
-    from leonet.sim.stages.routes import held_path_delay, held_path_delay_reference, internet_routes_at
+    from leonet.sim.stages.routes import (held_path_delay, held_path_delay_reference, internet_routes_at,
+                                          paths_along, paths_along_reference)
     from leonet.sim.stages.serving import plan_slot
     from leonet.sim.stages.sky import sky_at
 
@@ -146,6 +148,7 @@ def test_route_to_internet_and_paths_equal_reference_on_a_real_graph():
     for ti in t[:6]:
         sky = sky_at(chunk, int(ti))
         routes = internet_routes_at(chunk, links_at(chunk, sky))
+        assert len(routes.routes) >= 2   # dishes near Kyiv and Lisbon: two home PoPs
         for r in routes.routes:
             n_sats = len(model.constellation)
             cur, hops = gateway_and_hops_reference(r.next_hop, n_sats)
@@ -156,6 +159,12 @@ def test_route_to_internet_and_paths_equal_reference_on_a_real_graph():
             assert np.array_equal(satellite_paths(r, start, n_sats), satellite_paths_reference(r, start, n_sats))
         fast, ref = held_path_delay(model, sky, plan.paths), held_path_delay_reference(model, sky, plan.paths)
         assert np.array_equal(fast[0], ref[0]) and np.array_equal(fast[1], ref[1])
+        serving = np.random.default_rng(int(ti) % 1000).integers(-1, len(model.constellation), len(plan.paths.serving))
+        a, b = paths_along(routes, serving, len(model.constellation)), paths_along_reference(routes, serving,
+                                                                                           len(model.constellation))
+        for field in ("serving", "ok", "path", "gateway", "pop", "isl_hops"):
+            assert np.array_equal(getattr(a, field), getattr(b, field)), field
+            assert getattr(a, field).dtype == getattr(b, field).dtype, field
 
 
 # -- capacity --------------------------------------------------------------------------------

@@ -66,6 +66,17 @@ def _walk_paths(next_hop, start, length, width):
     return out
 
 
+def _walk_grouped(next_hop, group, start, length, width):
+    out = np.full((len(start), width), -1, np.int32)
+    for i in range(len(start)):
+        cur = start[i]
+        g = group[i]
+        for k in range(length[i]):
+            out[i, k] = cur
+            cur = next_hop[g, cur]
+    return out
+
+
 def _held_hop_delay(path, ecef, c):
     """(D,) sum over each row's consecutive satellite pairs (both >= 0), in path order from 0.0,
     of |ecef[a] - ecef[b]| / c (the norm's squares summed left to right, as numpy's)."""
@@ -108,13 +119,14 @@ def _path_hops(path):
 
 
 if njit is not None:
+    _walk_grouped_fast = njit(cache=True, nogil=True)(_walk_grouped)
     _path_hops_fast = njit(cache=True, nogil=True)(_path_hops)
     _gateway_and_hops_fast = njit(cache=True, nogil=True)(_gateway_and_hops)
     _walk_paths_fast = njit(cache=True, nogil=True)(_walk_paths)
     _held_hop_delay_fast = njit(cache=True, nogil=True)(_held_hop_delay)
 else:  # pragma: no cover
     _gateway_and_hops_fast, _walk_paths_fast, _held_hop_delay_fast = _gateway_and_hops, _walk_paths, _held_hop_delay
-    _path_hops_fast = _path_hops
+    _path_hops_fast, _walk_grouped_fast = _path_hops, _walk_grouped
 
 
 def gateway_and_hops(next_hop: np.ndarray, n_sats: int) -> tuple[np.ndarray, np.ndarray]:
@@ -129,6 +141,14 @@ def walk_paths(next_hop: np.ndarray, start: np.ndarray, length: np.ndarray) -> n
     width = int(length.max()) if len(length) else 0
     return _walk_paths_fast(np.ascontiguousarray(next_hop, dtype=np.int64), np.asarray(start, dtype=np.int64),
                             np.asarray(length, dtype=np.int64), width)
+
+
+def walk_grouped_paths(next_hop: np.ndarray, group: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """:func:`walk_paths` with one next-hop table per group: row i walks ``next_hop[group[i]]``
+    (``next_hop`` (H, n))."""
+    width = int(length.max()) if len(length) else 0
+    return _walk_grouped_fast(np.ascontiguousarray(next_hop, dtype=np.int64), np.asarray(group, dtype=np.int64),
+                              np.asarray(start, dtype=np.int64), np.asarray(length, dtype=np.int64), width)
 
 
 def path_hops(path: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

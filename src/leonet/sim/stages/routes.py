@@ -17,7 +17,7 @@ import numpy as np
 from ...constants import SPEED_OF_LIGHT_M_PER_S
 from ...network.graph import build_snapshot_graph
 from ...network.isl import active_isls
-from ...network.routekernels import held_hop_delay_s, path_hops
+from ...network.routekernels import held_hop_delay_s, path_hops, walk_grouped_paths
 from ...network.routing import InternetRoutes, route_to_internet, satellite_paths
 from ...network.slots import choose_serving
 from ..instants import Chunk
@@ -45,6 +45,12 @@ class HomeRoutes:
     homes: np.ndarray
     routes: tuple[InternetRoutes, ...]
     dish_group: np.ndarray
+
+    @cached_property
+    def _tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(H, n_nodes) next hop and exit PoP, (H, N) gateway and laser hops of every group."""
+        return (np.stack([r.next_hop for r in self.routes]), np.stack([r.exit_pop for r in self.routes]),
+                np.stack([r.sat_gateway for r in self.routes]), np.stack([r.sat_isl_hops for r in self.routes]))
 
     @cached_property
     def _delay_table_s(self) -> np.ndarray:
@@ -117,7 +123,23 @@ class DishPaths:
 
 
 def paths_along(routes: HomeRoutes, serving: np.ndarray, n_sats: int) -> DishPaths:
-    """The routes of dishes served by ``serving`` (D,) satellites (-1: none), each to its PoP."""
+    """The routes of dishes served by ``serving`` (D,) satellites (-1: none), each to its PoP
+    (every group's routes as tables, one gather and one compiled walk for all dishes)."""
+    serving = np.asarray(serving, dtype=np.int32)
+    group = routes.dish_group
+    next_hop, exit_pop, sat_gateway, sat_isl_hops = routes._tables
+    ok = serving >= 0
+    ok[ok] &= np.isfinite(routes._delay_table_s[group[ok], serving[ok]])
+    s = np.where(ok, serving, 0)
+    gateway = np.where(ok, sat_gateway[group, s], -1).astype(np.int64)
+    pop = np.where(ok, exit_pop[group, s], -1).astype(np.int64)
+    isl_hops = np.where(ok, sat_isl_hops[group, s], -1).astype(np.int64)
+    path = walk_grouped_paths(next_hop, group, s, np.where(ok, isl_hops + 1, 0))
+    return DishPaths(serving=serving, ok=ok, path=path, gateway=gateway, pop=pop, isl_hops=isl_hops)
+
+
+def paths_along_reference(routes: HomeRoutes, serving: np.ndarray, n_sats: int) -> DishPaths:
+    """:func:`paths_along` group by group (the reference)."""
     serving = np.asarray(serving, dtype=np.int32)
     n_d = len(serving)
     ok = np.zeros(n_d, dtype=bool)
