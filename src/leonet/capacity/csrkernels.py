@@ -162,7 +162,7 @@ def _csr(values, indices, indptr, shape):
 def carried_and_speedtest(routing, capacity: np.ndarray, rate_bps: np.ndarray, mult: np.ndarray):
     """(L,) bits per second carried by each link and (F,) each flow's speed test (see
     :func:`leonet.capacity.model._carried_and_speedtest_reference`)."""
-    return _carried_and_speedtest_fast(routing.indptr.astype(np.int64), routing.indices.astype(np.int64),
+    return _carried_and_speedtest_fast(routing.indptr, routing.indices,
                                        np.asarray(routing.data, dtype=np.float64), int(routing.shape[1]),
                                        np.asarray(capacity, dtype=np.float64), np.asarray(rate_bps, dtype=np.float64),
                                        np.asarray(mult, dtype=np.float64))

@@ -491,7 +491,8 @@ def _first_index(mask: np.ndarray) -> int:
 
 
 def _validated(routing, capacity_bps, demand_bps, rel_tol):
-    """Check the inputs; return a canonical float64 CSR copy of routing and float64 vectors."""
+    """Check the inputs; return routing as canonical float64 CSR (the caller's matrix itself only
+    where it already is one, without explicit zeros: it is never modified) and float64 vectors."""
     if not sp.issparse(routing):
         raise TypeError("routing must be a scipy sparse matrix of shape (flows, links), got "
                         f"{type(routing).__name__}")
@@ -500,7 +501,9 @@ def _validated(routing, capacity_bps, demand_bps, rel_tol):
                          location="routing")
     if not 0.0 <= rel_tol <= 1e-3:
         raise InputError(f"must be in [0, 1e-3], got {rel_tol}", location="rel_tol")
-    matrix = sp.csr_matrix(routing, dtype=np.float64, copy=True)
+    matrix = sp.csr_matrix(routing, dtype=np.float64, copy=False)
+    if not (matrix.has_canonical_format and np.all(matrix.data != 0)):
+        matrix = matrix.copy()    # made canonical below; the caller's arrays are never modified
     matrix.sum_duplicates()       # canonical form: sorted, one entry per (flow, link)
     matrix.eliminate_zeros()
     n_flows, n_links = matrix.shape
@@ -527,8 +530,9 @@ def _validated(routing, capacity_bps, demand_bps, rel_tol):
         raise InputError("elastic flow (infinite demand) has no links, so its rate would be "
                          f"unbounded ({int((elastic & no_links).sum())} such flows, first shown)",
                          location=f"demand_bps[{flow}]")
-    tightest_bps = _segment_min(capacity_bps[matrix.indices], matrix.indptr, np.inf)
-    unbounded = elastic & ~no_links & np.isinf(tightest_bps)
+    unbounded = elastic & ~no_links
+    if unbounded.any():  # (only elastic flows can be unbounded)
+        unbounded &= np.isinf(_segment_min(capacity_bps[matrix.indices], matrix.indptr, np.inf))
     if unbounded.any():
         flow = _first_index(unbounded)
         raise InputError("elastic flow (infinite demand) crosses only links of infinite "
