@@ -316,3 +316,36 @@ def test_path_hops_equals_numpy_masks(seed, n, w):
     hop = (a >= 0) & (b >= 0)
     row, x, y = path_hops(path)
     assert np.array_equal(row, np.nonzero(hop)[0]) and np.array_equal(x, a[hop]) and np.array_equal(y, b[hop])
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31), n_sats=st.integers(1, 400), n_gw=st.integers(1, 12), n_pops=st.integers(1, 5),
+       multi=st.booleans())
+def test_internet_tree_equals_scipy_dijkstra(seed, n_sats, n_gw, n_pops, multi):
+    """Random snapshot graphs (lasers, feeder links, fibre, backbone; real-valued delays, some
+    fibre of ~0 length): the two-phase compiled search gives scipy's distances, predecessors and
+    sources, from one PoP or from all (``min_only``)."""
+    from scipy.sparse.csgraph import dijkstra
+
+    from leonet.network.graph import build_snapshot_graph
+    from leonet.network.routekernels import internet_tree
+
+    rng = np.random.default_rng(seed)
+    n_isl = int(rng.integers(0, 3 * n_sats + 1))
+    isl = np.unique(np.sort(rng.integers(0, n_sats, (n_isl, 2)), axis=1), axis=0)
+    isl = isl[isl[:, 0] != isl[:, 1]]
+    n_feed = int(rng.integers(1, 3 * n_gw + 1))
+    feed = np.unique(np.c_[rng.integers(0, n_gw, n_feed), rng.integers(0, n_sats, n_feed)], axis=0)
+    gw_pop = rng.integers(-1, n_pops, n_gw)
+    bb = np.array([(a, b) for a in range(n_pops) for b in range(a + 1, n_pops) if rng.random() < 0.5]).reshape(-1, 2)
+    fibre = np.where(rng.random(n_gw) < 0.2, 0.0, rng.uniform(1e-4, 5e-3, n_gw))
+    graph = build_snapshot_graph(n_sats, n_gw, n_pops, isl, rng.uniform(2e5, 5e6, len(isl)), feed[:, 0], feed[:, 1],
+                                 rng.uniform(5e5, 2e6, len(feed)), gw_pop, fibre, bb, rng.uniform(1e-3, 3e-2, len(bb)))
+    sources = graph.pop_node(np.arange(n_pops) if multi else np.array([int(rng.integers(0, n_pops))]))
+    got = internet_tree(graph.reversed_matrix, n_sats, sources)
+    if got is None:
+        assert len(isl) == 0
+        return
+    want = dijkstra(graph.reversed_matrix, directed=True, indices=sources, return_predecessors=True, min_only=True)
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype and np.array_equal(g, w)

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 from .graph import SnapshotGraph
-from .routekernels import gateway_and_hops, walk_paths
+from .routekernels import gateway_and_hops, internet_tree, walk_paths
 
 NO_NODE = -9999  # scipy's marker for "no predecessor"
 
@@ -54,8 +54,9 @@ def route_to_internet(graph: SnapshotGraph, pop_up: np.ndarray | None = None) ->
     pops = graph.pop_node(np.flatnonzero(up))
     # On the reversed graph, a path PoP -> v is the forward path v -> PoP, and v's predecessor
     # there is v's next hop toward the PoP.
-    dist, pred, source = dijkstra(graph.reversed_matrix, directed=True, indices=pops,
-                                  return_predecessors=True, min_only=True)
+    tree = internet_tree(graph.reversed_matrix, n_sats, pops)  # compiled; scipy where it does not apply
+    dist, pred, source = tree if tree is not None else dijkstra(graph.reversed_matrix, directed=True, indices=pops,
+                                                                return_predecessors=True, min_only=True)
     next_hop = np.where(pred == NO_NODE, -1, pred).astype(np.int32)
     exit_pop = np.where(source == NO_NODE, -1, source - (n_sats + graph.n_gateways)).astype(np.int32)
 
