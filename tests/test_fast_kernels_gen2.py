@@ -349,3 +349,31 @@ def test_internet_tree_equals_scipy_dijkstra(seed, n_sats, n_gw, n_pops, multi):
     want = dijkstra(graph.reversed_matrix, directed=True, indices=sources, return_predecessors=True, min_only=True)
     for g, w in zip(got, want):
         assert g.dtype == w.dtype and np.array_equal(g, w)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31), n_flows=st.integers(1, 300), n_links=st.integers(1, 60))
+def test_busiest_on_route_kernel_equals_reduceat(seed, n_flows, n_links):
+    import scipy.sparse as sp
+
+    from leonet.capacity.model import _busiest_on_route, _busiest_on_route_reference
+
+    rng = np.random.default_rng(seed)
+    per = rng.integers(0, 6, n_flows)
+    rows = np.repeat(np.arange(n_flows), per)
+    m = sp.csr_matrix((np.ones(len(rows)), (rows, rng.integers(0, n_links, len(rows)))), shape=(n_flows, n_links))
+    util = rng.random(n_links)
+    util[rng.random(n_links) < 0.1] = np.nan   # links of capacity 0
+    assert np.array_equal(_busiest_on_route(m, util), _busiest_on_route_reference(m, util), equal_nan=True)
+
+
+def test_laser_clear_equals_active_isls():
+    from leonet.space.lineofsight import active_isls, laser_clear
+
+    rng = np.random.default_rng(11)
+    pos = rng.normal(size=(500, 3))
+    pos *= (6.9e6 / np.linalg.norm(pos, axis=1))[:, None]
+    pos[rng.random(500) < 0.02] = np.nan
+    cand = rng.integers(0, 500, (5000, 2))
+    for max_range in (None, 3e6):
+        assert np.array_equal(laser_clear(cand, pos, 80e3, max_range), active_isls(cand, pos, 80e3, max_range).candidate_ok)

@@ -5,7 +5,8 @@ scipy/numpy code it replaces (``*_reference`` in :mod:`leonet.capacity.model`; t
   (each row's links sorted; what ``sp.csr_matrix((data, (rows, cols)))`` gives when no (flow,
   link) repeats), by a counting sort of the rows and an insertion sort of each row's few links;
 - :func:`carried_and_speedtest`: bits carried per link and each flow's speed test, with the
-  per-link sums accumulated in flow order as scipy's transposed CSR product does.
+  per-link sums accumulated in flow order as scipy's transposed CSR product does;
+- :func:`row_max_of`: the busiest link on each route (a row maximum).
 """
 
 from __future__ import annotations
@@ -116,13 +117,32 @@ def _carried_and_speedtest(indptr, indices, data, n_links, capacity, rate, mult)
     return link_bits, available
 
 
+def _row_max(indptr, indices, values):
+    """Per row, numpy's maximum (NaN-propagating) of ``values[indices]`` over its entries; 0 for
+    an empty row."""
+    n = len(indptr) - 1
+    out = np.zeros(n)
+    for r in range(n):
+        lo, hi = indptr[r], indptr[r + 1]
+        if hi == lo:
+            continue
+        m = values[indices[lo]]
+        for j in range(lo + 1, hi):
+            x = values[indices[j]]
+            if not (m >= x or m != m):
+                m = x
+        out[r] = m
+    return out
+
+
 if njit is not None:
+    _row_max_fast = njit(cache=True, nogil=True)(_row_max)
     _merged_csr_fast = njit(cache=True, nogil=True)(_merged_csr)
     _canonical_csr_fast = njit(cache=True, nogil=True)(_canonical_csr)
     _carried_and_speedtest_fast = njit(cache=True, nogil=True)(_carried_and_speedtest)
 else:  # pragma: no cover
     _canonical_csr_fast, _carried_and_speedtest_fast = _canonical_csr, _carried_and_speedtest
-    _merged_csr_fast = _merged_csr
+    _merged_csr_fast, _row_max_fast = _merged_csr, _row_max
 
 
 def canonical_csr(rows, cols, data, shape):
@@ -166,3 +186,9 @@ def carried_and_speedtest(routing, capacity: np.ndarray, rate_bps: np.ndarray, m
                                        np.asarray(routing.data, dtype=np.float64), int(routing.shape[1]),
                                        np.asarray(capacity, dtype=np.float64), np.asarray(rate_bps, dtype=np.float64),
                                        np.asarray(mult, dtype=np.float64))
+
+
+def row_max_of(routing, values: np.ndarray) -> np.ndarray:
+    """(F,) the largest of ``values`` (L,) over each row's links of the CSR ``routing`` (F, L)
+    (0 for an empty row), as ``np.maximum.reduceat`` gives it."""
+    return _row_max_fast(routing.indptr, routing.indices, np.asarray(values, dtype=np.float64))

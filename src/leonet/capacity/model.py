@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from ..ground.sites import Sites
 from ..network.routekernels import path_hops
 from .linkbudget import _MIN_ELEVATION_DEG, RADIO_DEFAULTS, RadioDefaults, sinr_db, user_downlink_snr_db, user_uplink_snr_db
-from .csrkernels import canonical_csr, carried_and_speedtest
+from .csrkernels import canonical_csr, carried_and_speedtest, row_max_of
 from .linkindex import unique_pairs
 from .maxmin import max_min_fair
 from .modcod import spectral_efficiency
@@ -298,7 +298,13 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
 
 
 def _busiest_on_route(routing: sp.csr_matrix, link_utilisation: np.ndarray) -> np.ndarray:
-    """(F,) utilisation of the busiest link on each flow's route (0 for a flow without links)."""
+    """(F,) utilisation of the busiest link on each flow's route (0 for a flow without links;
+    compiled: :func:`leonet.capacity.csrkernels.row_max_of`)."""
+    return row_max_of(routing, link_utilisation)
+
+
+def _busiest_on_route_reference(routing: sp.csr_matrix, link_utilisation: np.ndarray) -> np.ndarray:
+    """:func:`_busiest_on_route` through ``np.maximum.reduceat`` (the reference)."""
     umax = np.zeros(routing.shape[0])
     if routing.nnz:
         per_entry = link_utilisation[routing.indices]

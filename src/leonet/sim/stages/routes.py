@@ -17,6 +17,7 @@ import numpy as np
 from ...constants import SPEED_OF_LIGHT_M_PER_S
 from ...network.graph import build_snapshot_graph
 from ...network.isl import active_isls
+from ...space.lineofsight import laser_clear
 from ...network.routekernels import held_hop_delay_s, path_hops, walk_grouped_paths
 from ...network.routing import InternetRoutes, route_to_internet, satellite_paths
 from ...network.slots import choose_serving
@@ -175,8 +176,7 @@ def held_path_delay(model: SimulationModel, sky: Sky, held: DishPaths) -> tuple[
     if path.shape[1] > 1:
         row, a, b = path_hops(path)
         if len(row):
-            state = active_isls(np.c_[a, b], ecef, net.grazing_height_m, net.isl_max_range_m)
-            works[row[~state.candidate_ok]] = False
+            works[row[~laser_clear(np.c_[a, b], ecef, net.grazing_height_m, net.isl_max_range_m)]] = False
     return _gateway_leg(model, sky, held, delay, works)
 
 
