@@ -126,7 +126,237 @@ def max_min_fair(routing, capacity_bps, demand_bps=None, *,
         whose links all have infinite capacity (its rate would be unbounded).
     TypeError
         ``routing`` is not a scipy sparse matrix.
+
+    The rounds run in one compiled kernel (:func:`_fill_kernel`) on the CSR arrays of the
+    matrix and of its transpose, each round on the unfrozen flows and the links that still carry
+    one, with the same floating-point operations in the same order as the numpy rounds of
+    :func:`max_min_fair_reference` (sums of weights per link as numpy's pairwise ``add.reduceat``,
+    loads per link as scipy's CSR product), so the result is the same to the bit.
     """
+    if _fill_kernel_fast is None:  # pragma: no cover - numba is a dependency
+        return max_min_fair_reference(routing, capacity_bps, demand_bps, rel_tol=rel_tol)
+    matrix, capacity_bps, demand_bps = _validated(routing, capacity_bps, demand_bps, rel_tol)
+    n_flows, n_links = matrix.shape
+    t = matrix.T.tocsr()   # link-major; each link's entries in flow order
+    rate_bps, bottleneck_link, limited_by_demand, iterations, link_load_bps = _fill_kernel_fast(
+        matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), matrix.data,
+        t.indptr.astype(np.int64), t.indices.astype(np.int64), t.data, capacity_bps, demand_bps, float(rel_tol))
+    if iterations < 0:
+        raise RuntimeError(f"max_min_fair made no progress in round {-iterations}; this is a bug in leonet")
+    link_utilisation = _utilisation(link_load_bps, capacity_bps)
+    for array in (rate_bps, bottleneck_link, limited_by_demand, link_load_bps, link_utilisation):
+        array.flags.writeable = False
+    return Allocation(rate_bps=rate_bps, bottleneck_link=bottleneck_link,
+                      limited_by_demand=limited_by_demand, link_load_bps=link_load_bps,
+                      link_utilisation=link_utilisation, iterations=int(iterations))
+
+
+def _pairwise_sum(a, lo, n):
+    """numpy's pairwise summation of a[lo:lo + n] (``DOUBLE_pairwise_sum``: blocks of 8
+    accumulators up to 128 values, halves above)."""
+    if n < 8:
+        res = -0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+        r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+        i = 8
+        end = n - (n % 8)
+        while i < end:
+            r0 += a[lo + i]
+            r1 += a[lo + i + 1]
+            r2 += a[lo + i + 2]
+            r3 += a[lo + i + 3]
+            r4 += a[lo + i + 4]
+            r5 += a[lo + i + 5]
+            r6 += a[lo + i + 6]
+            r7 += a[lo + i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[lo + i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_sum(a, lo, n2) + _pairwise_sum(a, lo + n2, n - n2)
+
+
+def _fill_kernel(f_ptr, f_idx, f_w, t_ptr, t_idx, t_w, capacity, demand, rel_tol):
+    """The filling rounds of :func:`max_min_fair` on canonical CSR arrays: the matrix (flows x
+    links: ``f_ptr, f_idx, f_w``) and its transpose (``t_ptr, t_idx, t_w``, each link's flows in
+    order). Returns rate (F,), bottleneck link (F,), limited by demand (F,), the rounds
+    (negative: a round froze nothing) and the load of each link (L,) (summed in flow order, as
+    scipy's transposed CSR product does)."""
+    n_flows = len(f_ptr) - 1
+    n_links = len(t_ptr) - 1
+    rate = np.zeros(n_flows)
+    bottleneck = np.full(n_flows, -1, np.int64)
+    by_dem = np.zeros(n_flows, np.bool_)
+    n_active = 0
+    for f in range(n_flows):
+        if f_ptr[f + 1] == f_ptr[f]:
+            rate[f] = demand[f]    # no links: its demand, settled before filling
+            by_dem[f] = True
+        else:
+            n_active += 1
+    # The working problem: flows (ids; entries flow-major, each naming a link's position) and
+    # links (ids; entries link-major, each naming a flow's position). The first round works on
+    # the arrays as given (positions = ids; flows and links without entries are skipped); each
+    # later one on the unfrozen flows and the links that still carry one.
+    a_ids = np.arange(n_flows)
+    a_ptr, a_link = f_ptr, f_idx
+    k_ids = np.arange(n_links)
+    k_ptr, k_flow, k_w = t_ptr, t_idx, t_w
+    remaining = capacity.copy()
+    demand_a = demand
+    iterations = 0
+    while n_active > 0:
+        iterations += 1
+        n_a, n_k = len(a_ids), len(k_ids)
+        level = np.empty(n_k)
+        for k in range(n_k):
+            lo, hi = k_ptr[k], k_ptr[k + 1]
+            if hi == lo:
+                continue
+            weight = k_w[lo] + _pairwise_sum(k_w, lo + 1, hi - lo - 1)
+            r = remaining[k]
+            r = r if (r >= 0.0 or r != r) else 0.0
+            level[k] = r / weight
+        route_level = np.empty(n_a)
+        ceiling = np.empty(n_a)
+        for a in range(n_a):
+            lo, hi = a_ptr[a], a_ptr[a + 1]
+            if hi == lo:
+                continue
+            m = level[a_link[lo]]
+            for j in range(lo + 1, hi):
+                x = level[a_link[j]]
+                if not (m <= x or m != m):
+                    m = x
+            route_level[a] = m
+            d = demand_a[a]
+            ceiling[a] = d if (d <= m or d != d) else m
+        lowest = np.zeros(n_k, np.bool_)
+        for k in range(n_k):
+            lo, hi = k_ptr[k], k_ptr[k + 1]
+            if hi == lo:
+                continue
+            m = ceiling[k_flow[lo]]
+            for j in range(lo + 1, hi):
+                x = ceiling[k_flow[j]]
+                if not (m <= x or m != m):
+                    m = x
+            lowest[k] = level[k] <= m * (1.0 + rel_tol)
+        freeze = np.zeros(n_a, np.bool_)
+        n_frozen = 0
+        for a in range(n_a):
+            lo, hi = a_ptr[a], a_ptr[a + 1]
+            if hi == lo:
+                continue
+            first = n_links
+            for j in range(lo, hi):
+                k = a_link[j]
+                if lowest[k] and k_ids[k] < first:
+                    first = k_ids[k]
+            dem = demand_a[a] <= route_level[a] * (1.0 + rel_tol)
+            if first < n_links or dem:
+                freeze[a] = True
+                n_frozen += 1
+                f = a_ids[a]
+                rate[f] = ceiling[a]
+                if dem:
+                    by_dem[f] = True
+                else:
+                    bottleneck[f] = first
+        if n_frozen == 0:
+            return rate, bottleneck, by_dem, -iterations, np.zeros(0)
+        n_active -= n_frozen
+        if n_active == 0:
+            break
+        # load of the frozen flows on each link, summed in flow order as scipy's CSR product;
+        # the next working problem: unfrozen flows, links that still carry one
+        new_pos_k = np.full(n_k, -1, np.int64)
+        n_k2 = 0
+        n_e2 = 0
+        for k in range(n_k):
+            acc = 0.0
+            live = 0
+            for j in range(k_ptr[k], k_ptr[k + 1]):
+                a = k_flow[j]
+                x = ceiling[a] if freeze[a] else 0.0
+                acc += k_w[j] * x
+                if not freeze[a]:
+                    live += 1
+            remaining[k] = remaining[k] - acc
+            if live > 0:
+                new_pos_k[k] = n_k2
+                n_k2 += 1
+                n_e2 += live
+        new_pos_a = np.full(n_a, -1, np.int64)
+        n_a2 = 0
+        for a in range(n_a):
+            if not freeze[a] and a_ptr[a + 1] > a_ptr[a]:
+                new_pos_a[a] = n_a2
+                n_a2 += 1
+        a_ids2 = np.empty(n_a2, np.int64)
+        demand2 = np.empty(n_a2)
+        a_ptr2 = np.zeros(n_a2 + 1, np.int64)
+        a_link2 = np.empty(n_e2, np.int64)
+        e = 0
+        for a in range(n_a):
+            b = new_pos_a[a]
+            if b < 0:
+                continue
+            a_ids2[b] = a_ids[a]
+            demand2[b] = demand_a[a]
+            for j in range(a_ptr[a], a_ptr[a + 1]):
+                a_link2[e] = new_pos_k[a_link[j]]
+                e += 1
+            a_ptr2[b + 1] = e
+        k_ids2 = np.empty(n_k2, np.int64)
+        remaining2 = np.empty(n_k2)
+        k_ptr2 = np.zeros(n_k2 + 1, np.int64)
+        k_flow2 = np.empty(n_e2, np.int64)
+        k_w2 = np.empty(n_e2)
+        e = 0
+        for k in range(n_k):
+            c = new_pos_k[k]
+            if c < 0:
+                continue
+            k_ids2[c] = k_ids[k]
+            remaining2[c] = remaining[k]
+            for j in range(k_ptr[k], k_ptr[k + 1]):
+                b = new_pos_a[k_flow[j]]
+                if b >= 0:
+                    k_flow2[e] = b
+                    k_w2[e] = k_w[j]
+                    e += 1
+            k_ptr2[c + 1] = e
+        a_ids, demand_a, a_ptr, a_link = a_ids2, demand2, a_ptr2, a_link2
+        k_ids, remaining, k_ptr, k_flow, k_w = k_ids2, remaining2, k_ptr2, k_flow2, k_w2
+    load = np.zeros(n_links)
+    for f in range(n_flows):
+        for j in range(f_ptr[f], f_ptr[f + 1]):
+            load[f_idx[j]] += f_w[j] * rate[f]
+    return rate, bottleneck, by_dem, iterations, load
+
+
+try:  # numba compiles the kernel once per machine (cached on disk)
+    from numba import njit
+
+    _pairwise_sum = njit(cache=True, nogil=True)(_pairwise_sum)
+    _fill_kernel_fast = njit(cache=True, nogil=True)(_fill_kernel)
+except ImportError:  # pragma: no cover - numba is a dependency
+    _fill_kernel_fast = None
+
+
+def max_min_fair_reference(routing, capacity_bps, demand_bps=None, *,
+                           rel_tol: float = DEFAULT_REL_TOL) -> Allocation:
+    """:func:`max_min_fair` with every round in numpy on shrinking sub-matrices (the reference the
+    compiled kernel is tested against; same arguments, same result to the bit)."""
     matrix, capacity_bps, demand_bps = _validated(routing, capacity_bps, demand_bps, rel_tol)
     n_flows, n_links = matrix.shape
 
@@ -185,11 +415,16 @@ def _link_use(matrix: sp.csr_matrix, capacity_bps: np.ndarray, rate_bps: np.ndar
     """Load (L,) bps and utilisation (L,) of each link (0 where the capacity is infinite, NaN
     where it is 0)."""
     link_load_bps = matrix.T @ rate_bps
+    return link_load_bps, _utilisation(link_load_bps, capacity_bps)
+
+
+def _utilisation(link_load_bps: np.ndarray, capacity_bps: np.ndarray) -> np.ndarray:
+    """(L,) load / capacity: 0 where the capacity is infinite, NaN where it is 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         link_utilisation = link_load_bps / capacity_bps
     link_utilisation[capacity_bps == 0] = np.nan
     link_utilisation[np.isinf(capacity_bps)] = 0.0
-    return link_load_bps, link_utilisation
+    return link_utilisation
 
 
 def _fill_round(sub: sp.csr_matrix, link_ids: np.ndarray, remaining_bps: np.ndarray, sub_demand_bps: np.ndarray,
@@ -256,7 +491,8 @@ def _first_index(mask: np.ndarray) -> int:
 
 
 def _validated(routing, capacity_bps, demand_bps, rel_tol):
-    """Check the inputs; return a canonical float64 CSR copy of routing and float64 vectors."""
+    """Check the inputs; return routing as canonical float64 CSR (the caller's matrix itself only
+    where it already is one, without explicit zeros: it is never modified) and float64 vectors."""
     if not sp.issparse(routing):
         raise TypeError("routing must be a scipy sparse matrix of shape (flows, links), got "
                         f"{type(routing).__name__}")
@@ -265,7 +501,9 @@ def _validated(routing, capacity_bps, demand_bps, rel_tol):
                          location="routing")
     if not 0.0 <= rel_tol <= 1e-3:
         raise InputError(f"must be in [0, 1e-3], got {rel_tol}", location="rel_tol")
-    matrix = sp.csr_matrix(routing, dtype=np.float64, copy=True)
+    matrix = sp.csr_matrix(routing, dtype=np.float64, copy=False)
+    if not (matrix.has_canonical_format and np.all(matrix.data != 0)):
+        matrix = matrix.copy()    # made canonical below; the caller's arrays are never modified
     matrix.sum_duplicates()       # canonical form: sorted, one entry per (flow, link)
     matrix.eliminate_zeros()
     n_flows, n_links = matrix.shape
@@ -292,8 +530,9 @@ def _validated(routing, capacity_bps, demand_bps, rel_tol):
         raise InputError("elastic flow (infinite demand) has no links, so its rate would be "
                          f"unbounded ({int((elastic & no_links).sum())} such flows, first shown)",
                          location=f"demand_bps[{flow}]")
-    tightest_bps = _segment_min(capacity_bps[matrix.indices], matrix.indptr, np.inf)
-    unbounded = elastic & ~no_links & np.isinf(tightest_bps)
+    unbounded = elastic & ~no_links
+    if unbounded.any():  # (only elastic flows can be unbounded)
+        unbounded &= np.isinf(_segment_min(capacity_bps[matrix.indices], matrix.indptr, np.inf))
     if unbounded.any():
         flow = _first_index(unbounded)
         raise InputError("elastic flow (infinite demand) crosses only links of infinite "

@@ -28,7 +28,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..ground.sites import Sites
+from ..network.routekernels import path_hops
 from .linkbudget import _MIN_ELEVATION_DEG, RADIO_DEFAULTS, RadioDefaults, sinr_db, user_downlink_snr_db, user_uplink_snr_db
+from .csrkernels import canonical_csr, carried_and_speedtest, row_max_of
+from .linkindex import unique_pairs
 from .maxmin import max_min_fair
 from .modcod import spectral_efficiency
 
@@ -163,18 +166,9 @@ class DirectionResult:
 
 
 def _unique_links(keys_a: np.ndarray, keys_b: np.ndarray):
-    """Distinct (a, b) pairs (sorted by a, then b) and each input's row among them.
-
-    One int64 key per pair: ``np.unique`` on it is ~20x faster than on rows (``axis=0``)."""
-    a = np.asarray(keys_a, dtype=np.int64)
-    b = np.asarray(keys_b, dtype=np.int64)
-    if len(a) == 0:
-        return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
-    lo = min(int(b.min()), 0)  # b may be -1 (no second id)
-    span = int(b.max()) - lo + 1
-    ukey, inverse = np.unique((a - min(int(a.min()), 0)) * span + (b - lo), return_inverse=True)
-    uniq = np.c_[ukey // span + min(int(a.min()), 0), ukey % span + lo]
-    return uniq, inverse.reshape(-1)
+    """Distinct (a, b) pairs (sorted by a, then b) and each input's row among them
+    (:func:`leonet.capacity.linkindex.unique_pairs`: grouped by a, no global sort)."""
+    return unique_pairs(keys_a, keys_b)
 
 
 class _Links:
@@ -192,10 +186,11 @@ class _Links:
         self.caps: list[np.ndarray] = []
         self.n = 0
 
-    def add(self, flow_idx, a, b, kind: str, weight, capacity) -> None:
+    def add(self, flow_idx, a, b, kind: str, weight, capacity, unique=None) -> None:
         """Flows ``flow_idx`` (K,) use links (a, b) (K,) each with ``weight`` (K,) per bit/s;
-        ``capacity(unique_links)`` gives the capacity of each distinct link."""
-        uniq, inv = _unique_links(a, b)
+        ``capacity(unique_links)`` gives the capacity of each distinct link; ``unique``: the
+        pairs' ``_unique_links`` when the caller has them already."""
+        uniq, inv = _unique_links(a, b) if unique is None else unique
         self.rows.append(flow_idx)
         self.cols.append(self.n + inv)
         self.data.append(weight)
@@ -207,8 +202,7 @@ class _Links:
 
     def matrix(self, n_flows: int) -> sp.csr_matrix:
         """(F, L) weights of each flow on each link."""
-        return sp.csr_matrix((np.concatenate(self.data), (np.concatenate(self.rows), np.concatenate(self.cols))),
-                             shape=(n_flows, self.n))
+        return canonical_csr(self.rows, self.cols, self.data, (n_flows, self.n))
 
 
 def route_links(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarray, bandwidth_hz: float,
@@ -222,24 +216,24 @@ def route_links(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarra
     idx = np.arange(f)
     # Beams: airtime; a satellite with more cells than beams time-shares them (beam hopping),
     # counting the cells of background subscribers it serves too.
-    sat_cells = _unique_links(serving, cell)[0] if f else np.zeros((0, 2), dtype=np.int64)
+    beam_links = _unique_links(serving, cell)
+    sat_cells = beam_links[0]
     cells_per_sat = np.bincount(sat_cells[:, 0], minlength=int(serving.max()) + 1 if f else 0).astype(float) \
         if f else np.zeros(0)
     if extra_cells_per_sat is not None and f:
         cells_per_sat = cells_per_sat + np.asarray(extra_cells_per_sat, dtype=float)[: len(cells_per_sat)]
     beams = (lambda sat: model.beams) if beams_per_sat is None else (lambda sat: np.asarray(beams_per_sat)[sat])
     links.add(idx, serving, cell, "beam", mult / (bandwidth_hz * eta_bps_per_hz),
-              lambda u: np.minimum(1.0, beams(u[:, 0]) / np.maximum(cells_per_sat[u[:, 0]], 1.0)) if len(u) else np.zeros(0))
+              lambda u: np.minimum(1.0, beams(u[:, 0]) / np.maximum(cells_per_sat[u[:, 0]], 1.0)) if len(u) else np.zeros(0),
+              unique=beam_links)
     sat_cap = np.asarray(sat_capacity_bps, dtype=float)
     links.add(idx, serving, np.full(f, -1), "satellite", mult,
               lambda u: (np.full(len(u), float(sat_cap)) if sat_cap.ndim == 0 else sat_cap[u[:, 0]]))
     # Lasers, each direction separately: downlink traffic runs from the feeder end to the serving
     # satellite (path[k+1] -> path[k]), uplink the other way.
     if path.shape[1] > 1:
-        a, b = path[:, :-1], path[:, 1:]
-        hop = (a >= 0) & (b >= 0)
-        fi = np.broadcast_to(idx[:, None], a.shape)[hop]
-        src, dst = (b[hop], a[hop]) if downlink else (a[hop], b[hop])
+        fi, a, b = path_hops(path)   # every hop, flow by flow
+        src, dst = (b, a) if downlink else (a, b)
         links.add(fi, src, dst, "laser", mult[fi], lambda u: np.full(len(u), model.isl_bps))
     last = path[idx, np.maximum(isl_hops, 0)] if f else np.zeros(0, dtype=np.int64)
     links.add(idx, gateway, last, "feeder", mult, lambda u: np.full(len(u), model.feeder_bps))
@@ -304,7 +298,13 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
 
 
 def _busiest_on_route(routing: sp.csr_matrix, link_utilisation: np.ndarray) -> np.ndarray:
-    """(F,) utilisation of the busiest link on each flow's route (0 for a flow without links)."""
+    """(F,) utilisation of the busiest link on each flow's route (0 for a flow without links;
+    compiled: :func:`leonet.capacity.csrkernels.row_max_of`)."""
+    return row_max_of(routing, link_utilisation)
+
+
+def _busiest_on_route_reference(routing: sp.csr_matrix, link_utilisation: np.ndarray) -> np.ndarray:
+    """:func:`_busiest_on_route` through ``np.maximum.reduceat`` (the reference)."""
     umax = np.zeros(routing.shape[0])
     if routing.nnz:
         per_entry = link_utilisation[routing.indices]
@@ -318,7 +318,13 @@ def _carried_and_speedtest(routing: sp.csr_matrix, capacity: np.ndarray, rate_bp
                            mult: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Bits per second carried by each link (L,), and what a speed test would measure for each
     flow (F,): its rate plus the spare capacity of its tightest link (others keep their rates),
-    i.e. min over its links of rate + slack / weight."""
+    i.e. min over its links of rate + slack / weight (compiled: :mod:`leonet.capacity.csrkernels`)."""
+    return carried_and_speedtest(routing, capacity, rate_bps, mult)
+
+
+def _carried_and_speedtest_reference(routing: sp.csr_matrix, capacity: np.ndarray, rate_bps: np.ndarray,
+                                     mult: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_carried_and_speedtest` through scipy products and numpy reductions (the reference)."""
     f = routing.shape[0]
     # A beam's capacity is airtime, so its load in bits is the sum of its flows' rates, not the
     # weighted airtime the allocation works in.

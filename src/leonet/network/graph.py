@@ -15,6 +15,7 @@ reverse direction uses the same links, so RTT = 2 x one-way delay.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,6 +38,11 @@ class SnapshotGraph:
     @property
     def n_nodes(self) -> int:
         return self.n_sats + self.n_gateways + self.n_pops
+
+    @cached_property
+    def reversed_matrix(self) -> sp.csr_matrix:
+        """The transposed graph as CSR (edge j -> i at [i, j]), made once per graph."""
+        return self.matrix.T.tocsr()
 
     def gateway_node(self, g):
         return self.n_sats + np.asarray(g)

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 from .graph import SnapshotGraph
+from .routekernels import gateway_and_hops, internet_tree, walk_paths
 
 NO_NODE = -9999  # scipy's marker for "no predecessor"
 
@@ -53,13 +54,24 @@ def route_to_internet(graph: SnapshotGraph, pop_up: np.ndarray | None = None) ->
     pops = graph.pop_node(np.flatnonzero(up))
     # On the reversed graph, a path PoP -> v is the forward path v -> PoP, and v's predecessor
     # there is v's next hop toward the PoP.
-    dist, pred, source = dijkstra(graph.matrix.T.tocsr(), directed=True, indices=pops,
-                                  return_predecessors=True, min_only=True)
+    tree = internet_tree(graph.reversed_matrix, n_sats, pops)  # compiled; scipy where it does not apply
+    dist, pred, source = tree if tree is not None else dijkstra(graph.reversed_matrix, directed=True, indices=pops,
+                                                                return_predecessors=True, min_only=True)
     next_hop = np.where(pred == NO_NODE, -1, pred).astype(np.int32)
     exit_pop = np.where(source == NO_NODE, -1, source - (n_sats + graph.n_gateways)).astype(np.int32)
 
-    # Walk every satellite's chain at once until it leaves the satellite layer: the first
-    # non-satellite node is the gateway; the number of satellite-to-satellite steps is the hop count.
+    # The first non-satellite node on every satellite's chain is its gateway; the number of
+    # satellite-to-satellite steps is the hop count (one compiled pass; reference below).
+    cur, hops = gateway_and_hops(next_hop, n_sats)
+    reachable = np.isfinite(dist[:n_sats])
+    sat_gateway = np.where(reachable, cur - n_sats, -1).astype(np.int32)
+    sat_gateway[sat_gateway >= graph.n_gateways] = -1  # (cannot happen: sats reach PoPs via gateways)
+    return InternetRoutes(dist, next_hop, exit_pop, sat_gateway, np.where(reachable, hops, -1).astype(np.int32))
+
+
+def gateway_and_hops_reference(next_hop: np.ndarray, n_sats: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`leonet.network.routekernels.gateway_and_hops` in numpy: every chain advanced one hop
+    per round (the reference the compiled pass is tested against)."""
     cur = np.arange(n_sats, dtype=np.int64)
     hops = np.zeros(n_sats, dtype=np.int32)
     active = next_hop[:n_sats] >= 0
@@ -72,10 +84,7 @@ def route_to_internet(graph: SnapshotGraph, pop_up: np.ndarray | None = None) ->
         hops[idx[still_sat]] += 1
         cur[idx] = nxt
         active[idx[~still_sat]] = False
-    reachable = np.isfinite(dist[:n_sats])
-    sat_gateway = np.where(reachable, cur - n_sats, -1).astype(np.int32)
-    sat_gateway[sat_gateway >= graph.n_gateways] = -1  # (cannot happen: sats reach PoPs via gateways)
-    return InternetRoutes(dist, next_hop, exit_pop, sat_gateway, np.where(reachable, hops, -1).astype(np.int32))
+    return cur, hops
 
 
 def satellite_paths(routes: InternetRoutes, start_sats: np.ndarray, n_sats: int) -> np.ndarray:
@@ -84,6 +93,16 @@ def satellite_paths(routes: InternetRoutes, start_sats: np.ndarray, n_sats: int)
     Returns int32 (M, L): row i lists ``start_sats[i]`` then each following satellite up to the one
     with the feeder link. Rows of unreachable or negative starts are all -1.
     """
+    start = np.asarray(start_sats, dtype=np.int64)
+    ok = start >= 0
+    ok[ok] &= np.isfinite(routes.delay_s[start[ok]])
+    length = np.zeros(len(start), dtype=np.int64)
+    length[ok] = routes.sat_isl_hops[start[ok]] + 1
+    return walk_paths(routes.next_hop, np.where(ok, start, 0), length)
+
+
+def satellite_paths_reference(routes: InternetRoutes, start_sats: np.ndarray, n_sats: int) -> np.ndarray:
+    """:func:`satellite_paths` in numpy, one hop position per round (the reference)."""
     start = np.asarray(start_sats, dtype=np.int64)
     ok = start >= 0
     ok[ok] &= np.isfinite(routes.delay_s[start[ok]])

@@ -52,6 +52,17 @@ def best_row_per_site(site: np.ndarray, value: np.ndarray, n_sites: int) -> np.n
     k = len(site)
     if k == 0:
         return out
+    if _best_rows_sorted_fast is not None and not np.any(site[1:] < site[:-1]):
+        return _best_rows_sorted_fast(np.asarray(site, dtype=np.int64), np.asarray(value, dtype=np.float64), out)
+    return best_row_per_site_reference(site, value, n_sites)
+
+
+def best_row_per_site_reference(site: np.ndarray, value: np.ndarray, n_sites: int) -> np.ndarray:
+    """:func:`best_row_per_site` with numpy segment reductions (the reference)."""
+    out = np.full(n_sites, -1, dtype=np.int64)
+    k = len(site)
+    if k == 0:
+        return out
     order = None
     if np.any(site[1:] < site[:-1]):
         order = np.argsort(site, kind="stable")
@@ -64,6 +75,39 @@ def best_row_per_site(site: np.ndarray, value: np.ndarray, n_sites: int) -> np.n
     rows = first if order is None else order[first]
     out[site[starts]] = rows
     return out
+
+
+def _best_rows_sorted(site, value, out):
+    """best_row_per_site for rows sorted by site, in one pass per segment: the segment's maximum
+    (NaN if any value is NaN, as numpy's maximum), then its first row equal to it (none for NaN:
+    the reference then gives the row count, k)."""
+    k = len(site)
+    lo = 0
+    while lo < k:
+        hi = lo + 1
+        while hi < k and site[hi] == site[lo]:
+            hi += 1
+        m = value[lo]
+        for j in range(lo + 1, hi):
+            x = value[j]
+            if m == m and (x != x or x > m):
+                m = x
+        first = k
+        for j in range(lo, hi):
+            if value[j] == m:
+                first = j
+                break
+        out[site[lo]] = first
+        lo = hi
+    return out
+
+
+try:  # numba compiles the kernel once per machine (cached on disk)
+    from numba import njit
+
+    _best_rows_sorted_fast = njit(cache=True, nogil=True)(_best_rows_sorted)
+except ImportError:  # pragma: no cover - numba is a dependency
+    _best_rows_sorted_fast = None
 
 
 def choose_serving(

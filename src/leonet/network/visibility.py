@@ -15,6 +15,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ..space.frames import enu_basis, look_angles
+from . import skygrid
 
 try:  # numba compiles the small-case candidate search once per machine (cached on disk)
     from numba import njit
@@ -183,6 +184,7 @@ class VisibilityIndex:
         #: Obstruction masks (M, 360) and each site's mask (-1: none); see leonet.ground.obstructions.
         self.masks = masks if masks is not None else np.zeros((0, 360))
         self.mask_of_site = mask_of_site
+        self._site_order = None   # the sites in grid order, for the compiled query (made on first use)
 
     def link(self, site: np.ndarray, sat_ecef_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Links from sites ``site`` (K,) to satellites at ``sat_ecef_m`` (K, 3), pairwise:
@@ -202,7 +204,61 @@ class VisibilityIndex:
         return min(limits)
 
     def query(self, sat_ecef_m: np.ndarray) -> VisiblePairs:
-        """Pairs in view for satellite positions ``sat_ecef_m`` (N, 3); NaN rows are never in view."""
+        """Pairs in view for satellite positions ``sat_ecef_m`` (N, 3); NaN rows are never in view.
+
+        The candidates come from the compiled direction grid of :mod:`leonet.network.skygrid`;
+        :meth:`query_reference` finds the same pairs with k-d trees (tests compare them)."""
+        if skygrid.njit is None:  # pragma: no cover - numba is a dependency
+            return self.query_reference(sat_ecef_m)
+        sat_ecef_m = np.ascontiguousarray(sat_ecef_m, dtype=np.float64)
+        ok = np.isfinite(sat_ecef_m).all(axis=1)
+        if len(self.site_ecef_m) == 0 or not ok.any():
+            return _empty_pairs()
+        radius_all = np.sqrt((sat_ecef_m[ok] ** 2).sum(axis=1))
+        r_full = self.search_radius_m(float(radius_all.max()))
+        band = np.zeros(len(sat_ecef_m), dtype=np.int64) if self.sat_band is None else self.sat_band
+        n_bands = int(band.max()) + 1 if len(band) else 1
+        # The k of each band as the reference splits it: between the bands that hold a satellite now.
+        present = np.bincount(band[ok], minlength=n_bands) > 0
+        k = 1
+        if self.rule.nearest_k is not None:
+            k = self.rule.nearest_k if present.sum() == 1 else max(2, -(-self.rule.nearest_k // int(present.sum())))
+        k_band = np.where(present, np.minimum(k, np.bincount(band[ok], minlength=n_bands)), 0).astype(np.int64)
+        # A near site's k nearest of a band are only useful within that band's own ball: a
+        # satellite the rule admits is inside it (see search_radius_m), and the k nearest within
+        # a smaller ball are the k nearest within the larger one, less those outside the smaller.
+        r_near = np.full(n_bands, r_full)
+        radius = np.sqrt((sat_ecef_m ** 2).sum(axis=1))
+        for b in np.flatnonzero(present):
+            r_near[b] = self.search_radius_m(float(radius[ok & (band == b)].max()))
+        near = np.zeros(len(self.site_ecef_m), dtype=bool)
+        near[self._near_index] = True
+        if self._site_order is None:
+            self._site_order = skygrid.spatial_order(self.site_ecef_m)
+        site, sat = skygrid.candidate_pairs(self.site_ecef_m, near, sat_ecef_m, ok, band, k_band, r_near, r_full,
+                                            self._site_order)
+        range_m, east, north, up = skygrid.pair_geometry(site, sat, self.site_ecef_m, sat_ecef_m,
+                                                                  self._east, self._north, self._up)
+        elevation_deg = np.rad2deg(np.arcsin(np.clip(up / np.maximum(range_m, 1e-9), -1.0, 1.0)))
+        keep = self.rule.admits(elevation_deg, range_m)
+        return self._pairs(site[keep], sat[keep], elevation_deg[keep], range_m[keep], east[keep], north[keep])
+
+    def _pairs(self, site, sat, elevation_deg, range_m, east, north) -> VisiblePairs:
+        """The pairs (sorted by (site, sat)) with their azimuths and obstruction flags."""
+        azimuth_deg = np.mod(np.rad2deg(np.arctan2(east, north)), 360.0)
+        site, sat = site.astype(np.int32), sat.astype(np.int32)
+        obstructed = None
+        if self.mask_of_site is not None:
+            from ..ground.obstructions import blocked
+
+            obstructed = blocked(self.masks, self.mask_of_site, site, azimuth_deg, elevation_deg)
+        return VisiblePairs(
+            site=site, sat=sat, elevation_deg=elevation_deg,
+            azimuth_deg=azimuth_deg, range_m=range_m, obstructed=obstructed,
+        )
+
+    def query_reference(self, sat_ecef_m: np.ndarray) -> VisiblePairs:
+        """:meth:`query` through k-d trees (the reference the compiled grid is tested against)."""
         sat_ecef_m = np.asarray(sat_ecef_m, dtype=np.float64)
         ok = np.isfinite(sat_ecef_m).all(axis=1)
         sat_index = np.flatnonzero(ok).astype(np.int32)

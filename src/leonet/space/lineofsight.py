@@ -145,6 +145,19 @@ def active_isls(
     )
 
 
+def laser_clear(candidates: np.ndarray, sat_ecef_m: np.ndarray, grazing_height_m: float = DEFAULT_GRAZING_HEIGHT_M,
+                max_range_m: float | None = None) -> np.ndarray:
+    """(E,) bool: ``active_isls(...).candidate_ok`` alone (the same kernel, without gathering the
+    usable links and their lengths), for callers that only need the check."""
+    cand, pos = _checked_inputs(candidates, sat_ecef_m, grazing_height_m, max_range_m)
+    length_m = np.empty(len(cand))
+    state = np.empty(len(cand), dtype=np.int8)
+    _isl_geometry_fast(np.ascontiguousarray(cand, dtype=np.int64), np.ascontiguousarray(pos),
+                       EARTH_RADIUS_M + grazing_height_m, np.inf if max_range_m is None else float(max_range_m),
+                       length_m, state)
+    return state == _OK
+
+
 def active_isls_reference(
     candidates: np.ndarray,
     sat_ecef_m: np.ndarray,

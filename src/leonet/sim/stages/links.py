@@ -167,7 +167,8 @@ def dish_links(model: SimulationModel, sky: Sky) -> GroundLinks:
     """Each dish's clear links, and which satellites it sees at all."""
     net, n_sites, n_sats = model.network, len(model.sites), len(model.constellation)
     dish, sat, elevation_deg, range_m = subset_pairs(sky.clear, net.dish_sites, n_sites)
-    all_dish, all_sat, _, _ = subset_pairs(sky.in_view, net.dish_sites, n_sites)
+    # without obstruction masks the clear pairs are the pairs in view (the same object)
+    all_dish, all_sat = (dish, sat) if sky.clear is sky.in_view else subset_pairs(sky.in_view, net.dish_sites, n_sites)[:2]
     return GroundLinks(
         dish, sat, elevation_deg, range_m, clear_key=dish * n_sats + sat, in_view_key=all_dish * n_sats + all_sat,
         any_in_view=np.bincount(all_dish, minlength=len(net.dish_sites)) > 0, n_sats=n_sats,

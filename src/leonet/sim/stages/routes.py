@@ -10,12 +10,15 @@ steps at its boundaries, as measured on Starlink. Where a link of the slot's pat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from ...constants import SPEED_OF_LIGHT_M_PER_S
 from ...network.graph import build_snapshot_graph
 from ...network.isl import active_isls
+from ...space.lineofsight import laser_clear
+from ...network.routekernels import held_hop_delay_s, path_hops, walk_grouped_paths
 from ...network.routing import InternetRoutes, route_to_internet, satellite_paths
 from ...network.slots import choose_serving
 from ..instants import Chunk
@@ -44,21 +47,28 @@ class HomeRoutes:
     routes: tuple[InternetRoutes, ...]
     dish_group: np.ndarray
 
+    @cached_property
+    def _tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(H, n_nodes) next hop and exit PoP, (H, N) gateway and laser hops of every group."""
+        return (np.stack([r.next_hop for r in self.routes]), np.stack([r.exit_pop for r in self.routes]),
+                np.stack([r.sat_gateway for r in self.routes]), np.stack([r.sat_isl_hops for r in self.routes]))
+
+    @cached_property
+    def _delay_table_s(self) -> np.ndarray:
+        """(H, n_nodes) every group's delay to its PoP, s (inf: none); one gather serves all dishes."""
+        return np.stack([r.delay_s for r in self.routes]) if self.routes else np.zeros((0, 0))
+
     def reaches(self, dish: np.ndarray, sat: np.ndarray) -> np.ndarray:
         """(K,) bool: whether satellite ``sat`` (K,) has a route to dish ``dish``'s (K,) PoP now."""
-        ok = np.zeros(len(dish), dtype=bool)
-        group = self.dish_group[dish]
-        for h, r in enumerate(self.routes):  # a few home PoPs, not dishes
-            mine = group == h
-            ok[mine] = np.isfinite(r.delay_s[sat[mine]])
-        return ok
+        if not len(dish):
+            return np.zeros(0, dtype=bool)
+        return np.isfinite(self._delay_table_s[self.dish_group[dish], sat])
 
     def delay_s(self, serving: np.ndarray) -> np.ndarray:
         """(D,) one-way delay from each dish's satellite ``serving`` (D,) to its PoP, s (inf: none)."""
         out = np.full(len(serving), np.inf)
-        for h, r in enumerate(self.routes):
-            mine = (self.dish_group == h) & (serving >= 0)
-            out[mine] = r.delay_s[serving[mine]]
+        has = serving >= 0
+        out[has] = self._delay_table_s[self.dish_group[has], serving[has]]
         return out
 
 
@@ -116,7 +126,23 @@ class DishPaths:
 
 
 def paths_along(routes: HomeRoutes, serving: np.ndarray, n_sats: int) -> DishPaths:
-    """The routes of dishes served by ``serving`` (D,) satellites (-1: none), each to its PoP."""
+    """The routes of dishes served by ``serving`` (D,) satellites (-1: none), each to its PoP
+    (every group's routes as tables, one gather and one compiled walk for all dishes)."""
+    serving = np.asarray(serving, dtype=np.int32)
+    group = routes.dish_group
+    next_hop, exit_pop, sat_gateway, sat_isl_hops = routes._tables
+    ok = serving >= 0
+    ok[ok] &= np.isfinite(routes._delay_table_s[group[ok], serving[ok]])
+    s = np.where(ok, serving, 0)
+    gateway = np.where(ok, sat_gateway[group, s], -1).astype(np.int64)
+    pop = np.where(ok, exit_pop[group, s], -1).astype(np.int64)
+    isl_hops = np.where(ok, sat_isl_hops[group, s], -1).astype(np.int64)
+    path = walk_grouped_paths(next_hop, group, s, np.where(ok, isl_hops + 1, 0))
+    return DishPaths(serving=serving, ok=ok, path=path, gateway=gateway, pop=pop, isl_hops=isl_hops)
+
+
+def paths_along_reference(routes: HomeRoutes, serving: np.ndarray, n_sats: int) -> DishPaths:
+    """:func:`paths_along` group by group (the reference)."""
     serving = np.asarray(serving, dtype=np.int32)
     n_d = len(serving)
     ok = np.zeros(n_d, dtype=bool)
@@ -145,6 +171,20 @@ def held_path_delay(model: SimulationModel, sky: Sky, held: DishPaths) -> tuple[
     without a path), and whether every link of it still works (lasers clear the Earth, the
     gateway still sees the last satellite, gateway, fibre and PoP are up); each (D,)."""
     net, ecef = model.network, sky.sat_ecef_m
+    works = held.ok.copy()
+    path = held.path
+    # Laser delay summed hop by hop in path order (compiled); every hop's laser checked at once.
+    delay = held_hop_delay_s(path, ecef, SPEED_OF_LIGHT_M_PER_S)
+    if path.shape[1] > 1:
+        row, a, b = path_hops(path)
+        if len(row):
+            works[row[~laser_clear(np.c_[a, b], ecef, net.grazing_height_m, net.isl_max_range_m)]] = False
+    return _gateway_leg(model, sky, held, delay, works)
+
+
+def held_path_delay_reference(model: SimulationModel, sky: Sky, held: DishPaths) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`held_path_delay` one hop position at a time in numpy (the reference)."""
+    net, ecef = model.network, sky.sat_ecef_m
     delay = np.zeros(len(held.serving))
     works = held.ok.copy()
     path = held.path
@@ -157,6 +197,14 @@ def held_path_delay(model: SimulationModel, sky: Sky, held: DishPaths) -> tuple[
         length = np.linalg.norm(ecef[a[hop]] - ecef[b[hop]], axis=1)
         delay[hop] += length / SPEED_OF_LIGHT_M_PER_S
         works[np.flatnonzero(hop)[~state.candidate_ok]] = False
+    return _gateway_leg(model, sky, held, delay, works)
+
+
+def _gateway_leg(model: SimulationModel, sky: Sky, held: DishPaths, delay: np.ndarray, works: np.ndarray):
+    """The held paths' gateway link and fibre: their delay added to ``delay`` (D,) s, and
+    ``works`` (D,) cleared where the gateway no longer sees the last satellite or an event broke
+    the gateway, its fibre or its PoP."""
+    net, ecef, path = model.network, sky.sat_ecef_m, held.path
     idx = np.flatnonzero(held.ok)
     if len(idx):
         g = held.gateway[idx]
