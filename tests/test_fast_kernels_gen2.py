@@ -377,3 +377,14 @@ def test_laser_clear_equals_active_isls():
     cand = rng.integers(0, 500, (5000, 2))
     for max_range in (None, 3e6):
         assert np.array_equal(laser_clear(cand, pos, 80e3, max_range), active_isls(cand, pos, 80e3, max_range).candidate_ok)
+
+
+def test_paths_along_without_dishes_equals_the_reference():
+    """A run without dishes has no home-PoP groups (internet_routes): both walks give empty paths."""
+    from leonet.sim.stages.routes import HomeRoutes, paths_along, paths_along_reference
+
+    empty = HomeRoutes(np.zeros(0, dtype=np.int64), (), np.zeros(0, dtype=np.int64))
+    fast, ref = paths_along(empty, np.zeros(0, dtype=np.int32), 10), paths_along_reference(empty, np.zeros(0, dtype=np.int32), 10)
+    for name in ("serving", "ok", "path", "gateway", "pop", "isl_hops"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name))
+        assert getattr(fast, name).shape == getattr(ref, name).shape

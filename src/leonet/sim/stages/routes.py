@@ -129,6 +129,11 @@ def paths_along(routes: HomeRoutes, serving: np.ndarray, n_sats: int) -> DishPat
     """The routes of dishes served by ``serving`` (D,) satellites (-1: none), each to its PoP
     (every group's routes as tables, one gather and one compiled walk for all dishes)."""
     serving = np.asarray(serving, dtype=np.int32)
+    if not routes.routes:  # no dishes, no groups (internet_routes): nobody to route
+        n_d = len(serving)
+        return DishPaths(serving=serving, ok=np.zeros(n_d, dtype=bool), path=np.zeros((n_d, 0), dtype=np.int32),
+                         gateway=np.full(n_d, -1, dtype=np.int64), pop=np.full(n_d, -1, dtype=np.int64),
+                         isl_hops=np.full(n_d, -1, dtype=np.int64))
     group = routes.dish_group
     next_hop, exit_pop, sat_gateway, sat_isl_hops = routes._tables
     ok = serving >= 0
