@@ -23,7 +23,7 @@ RUNS = {
 }
 
 
-@pytest.fixture(scope="module", params=sorted(RUNS))
+@pytest.fixture(scope="module", params=[pytest.param(r, marks=pytest.mark.slow) if r == "ukraine-2022" else r for r in sorted(RUNS)])
 def run(request, tmp_path_factory):
     out = tmp_path_factory.mktemp(request.param)
     leonet.run(leonet.load_scenario(request.param, overrides=RUNS[request.param]), out_dir=out)

@@ -101,6 +101,7 @@ def test_compute_chunks_equal_compute_chunk_per_model(tmp_path):
     assert stats["shared_results"] > 0
 
 
+@pytest.mark.slow
 def test_n1_shared_path_equals_independent_runs(tmp_path):
     """Contingency over gateways goes the shared path; every variant's folder equals a
     standalone `leonet.run` of that variant, every table column by column."""

@@ -119,6 +119,7 @@ def test_unknown_country_is_refused_before_running(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_download_and_order_with_the_service_model(fast_table):
     """Download p50 within 20 % for Ukraine and Germany (global parameters only), and Ukraine's
     latency above Germany's, as published."""
@@ -130,6 +131,7 @@ def test_download_and_order_with_the_service_model(fast_table):
     assert p50.loc[("UKR", "latency_p50"), "leonet"] > p50.loc[("DEU", "latency_p50"), "leonet"]
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason=(
     "latency p50 is ~6 ms above the published figure near gateways (DEU 45.7 vs 39.9 ms; UKR 58.3 vs 60.4 is "
     "within): the dated processing term comes from SpaceX's US peak-hour median (48.5 ms, Jan 2024), which "

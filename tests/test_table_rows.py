@@ -43,7 +43,7 @@ def both_tables(model, t_ns):
     return parts.tables(chunk, t_ns), fixed.tables(chunk, t_ns)
 
 
-@pytest.mark.parametrize("preset", sorted(CASES))
+@pytest.mark.parametrize("preset", [pytest.param(c, marks=pytest.mark.slow) if c == "ukraine-2022" else c for c in sorted(CASES)])
 def test_preallocated_columns_equal_the_per_step_parts(preset):
     model = build_model(load_scenario(preset, overrides=CASES[preset]))
     t_ns = model.t_ns
