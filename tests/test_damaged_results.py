@@ -23,6 +23,9 @@ import leonet
 from leonet import cli
 from leonet.results.store import ResultStore
 
+# every case runs a preset through the real CLI (~13 s in all): the slow lane
+pytestmark = pytest.mark.slow
+
 SCENARIO = "ukraine-gen1"
 ARGS = ["--duration", "6", "--set", "outputs.chunk_steps=2", "--quiet", "--no-report"]
 
