@@ -37,20 +37,27 @@ def _canonical_csr(rows, cols, data, n_rows):
         values[p] = data[i]
         fill[rows[i]] += 1
     for r in range(n_rows):
-        lo, hi = indptr[r], indptr[r + 1]
-        for q in range(lo + 1, hi):
-            c, v = indices[q], values[q]
-            w = q
-            while w > lo and indices[w - 1] > c:
-                indices[w] = indices[w - 1]
-                values[w] = values[w - 1]
-                w -= 1
-            indices[w] = c
-            values[w] = v
-        for q in range(lo + 1, hi):
-            if indices[q] == indices[q - 1]:
-                return indptr, indices, values, True
+        if _sort_row(indices, values, indptr[r], indptr[r + 1]):
+            return indptr, indices, values, True
     return indptr, indices, values, False
+
+
+def _sort_row(indices, values, lo, hi):
+    """Insertion-sort entries lo..hi-1 by column (stable, values alongside); True when two
+    entries share a column."""
+    for q in range(lo + 1, hi):
+        c, v = indices[q], values[q]
+        w = q
+        while w > lo and indices[w - 1] > c:
+            indices[w] = indices[w - 1]
+            values[w] = values[w - 1]
+            w -= 1
+        indices[w] = c
+        values[w] = v
+    for q in range(lo + 1, hi):
+        if indices[q] == indices[q - 1]:
+            return True
+    return False
 
 
 def _merged_csr(rows, cols, data, part_start, n_rows):
@@ -75,18 +82,8 @@ def _merged_csr(rows, cols, data, part_start, n_rows):
                 e += 1
                 q += 1
             at[p] = q
-        for q in range(lo + 1, e):
-            c, v = indices[q], values[q]
-            w = q
-            while w > lo and indices[w - 1] > c:
-                indices[w] = indices[w - 1]
-                values[w] = values[w - 1]
-                w -= 1
-            indices[w] = c
-            values[w] = v
-        for q in range(lo + 1, e):
-            if indices[q] == indices[q - 1]:
-                return indptr, indices, values, True
+        if _sort_row(indices, values, lo, e):
+            return indptr, indices, values, True
         indptr[r + 1] = e
     return indptr, indices, values, e != n
 
@@ -136,6 +133,7 @@ def _row_max(indptr, indices, values):
 
 
 if njit is not None:
+    _sort_row = njit(cache=True, nogil=True)(_sort_row)
     _row_max_fast = njit(cache=True, nogil=True)(_row_max)
     _merged_csr_fast = njit(cache=True, nogil=True)(_merged_csr)
     _canonical_csr_fast = njit(cache=True, nogil=True)(_canonical_csr)

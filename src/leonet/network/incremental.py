@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .binheap import heap_pop as _heap_pop_fast, heap_push as _heap_push_fast
 from .dijkstra import shortest_paths
 from .pairs import ForwardingState
 
@@ -75,41 +76,6 @@ def _tree_order(next_hop, root, order, pos, n_children, child_start, child_list)
     for i in range(tail):
         pos[order[i]] = i
     return tail
-
-
-def _heap_push(keys, vals, size, key, val):
-    i = size
-    keys[i] = key
-    vals[i] = val
-    while i > 0:
-        parent = (i - 1) >> 1
-        if keys[parent] <= keys[i]:
-            break
-        keys[i], keys[parent] = keys[parent], keys[i]
-        vals[i], vals[parent] = vals[parent], vals[i]
-        i = parent
-    return size + 1
-
-
-def _heap_pop(keys, vals, size):
-    """Remove the smallest entry (returned by the caller reading keys[0], vals[0] first)."""
-    size -= 1
-    keys[0] = keys[size]
-    vals[0] = vals[size]
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= size:
-            break
-        c = left
-        if left + 1 < size and keys[left + 1] < keys[left]:
-            c = left + 1
-        if keys[i] <= keys[c]:
-            break
-        keys[i], keys[c] = keys[c], keys[i]
-        vals[i], vals[c] = vals[c], vals[i]
-        i = c
-    return size
 
 
 def _best_next(indptr, indices, weights, d, v):
@@ -311,8 +277,6 @@ def _orders(next_hop, roots, order, pos, count):
 
 if njit is not None:
     _tree_order_fast = njit(cache=True, nogil=True)(_tree_order)
-    _heap_push_fast = njit(cache=True, nogil=True)(_heap_push)
-    _heap_pop_fast = njit(cache=True, nogil=True)(_heap_pop)
     _best_next_fast = njit(cache=True, nogil=True)(_best_next)
     _walk_fast = njit(cache=True, nogil=True)(_walk)
     _check_fast = njit(cache=True, nogil=True)(_check)
@@ -321,7 +285,7 @@ if njit is not None:
     _transpose_fast = njit(cache=True, nogil=True)(_transpose)
 else:  # pragma: no cover
     _transpose_fast = _transpose
-    _tree_order_fast, _heap_push_fast, _heap_pop_fast, _best_next_fast = _tree_order, _heap_push, _heap_pop, _best_next
+    _tree_order_fast, _best_next_fast = _tree_order, _best_next
     _walk_fast, _check_fast, _mend_fast, _orders_fast = _walk, _check, _mend, _orders
 
 

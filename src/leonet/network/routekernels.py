@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .binheap import heap_pop as _heap_pop, heap_push as _heap_push
+
 try:  # numba compiles the kernels once per machine (cached on disk)
     from numba import njit
 except ImportError:  # pragma: no cover - numba is a dependency
@@ -83,40 +85,6 @@ def _walk_grouped(next_hop, group, start, length, width):
             out[i, k] = cur
             cur = next_hop[g, cur]
     return out
-
-
-def _heap_push(keys, vals, size, key, val):
-    i = size
-    keys[i] = key
-    vals[i] = val
-    while i > 0:
-        parent = (i - 1) >> 1
-        if keys[parent] <= keys[i]:
-            break
-        keys[i], keys[parent] = keys[parent], keys[i]
-        vals[i], vals[parent] = vals[parent], vals[i]
-        i = parent
-    return size + 1
-
-
-def _heap_pop(keys, vals, size):
-    size -= 1
-    keys[0] = keys[size]
-    vals[0] = vals[size]
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= size:
-            break
-        c = left
-        if left + 1 < size and keys[left + 1] < keys[left]:
-            c = left + 1
-        if keys[i] <= keys[c]:
-            break
-        keys[i], keys[c] = keys[c], keys[i]
-        vals[i], vals[c] = vals[c], vals[i]
-        i = c
-    return size
 
 
 def _internet_tree(indptr, indices, weights, n_sats, sources, width):
@@ -270,8 +238,6 @@ def _path_hops(path):
 
 
 if njit is not None:
-    _heap_push = njit(cache=True, nogil=True)(_heap_push)
-    _heap_pop = njit(cache=True, nogil=True)(_heap_pop)
     _internet_tree_fast = njit(cache=True, nogil=True)(_internet_tree)
     _walk_grouped_fast = njit(cache=True, nogil=True)(_walk_grouped)
     _path_hops_fast = njit(cache=True, nogil=True)(_path_hops)
