@@ -132,28 +132,20 @@ def test_download_and_order_with_the_service_model(fast_table):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=(
-    "latency p50 is ~6 ms above the published figure near gateways (DEU 45.7 vs 39.9 ms; UKR 58.3 vs 60.4 is "
-    "within): the dated processing term comes from SpaceX's US peak-hour median (48.5 ms, Jan 2024), which "
-    "the European monthly all-hours figures of Jan 2024 undercut"))
-def test_latency_tolerance_service_model(fast_table):
+def test_latency_tolerance_germany(fast_table):
+    """Germany's latency p50 within 5 ms: the processing term before 2024 is fitted on another
+    month (2023-09-08), so Jan 2024 is a hold-out."""
     _, table, _ = fast_table
     p50 = table.set_index(["country", "metric"])
-    for c in ("UKR", "DEU"):
-        assert abs(p50.loc[(c, "latency_p50"), "leonet"] - p50.loc[(c, "latency_p50"), "published"]) <= 5.0
+    assert abs(p50.loc[("DEU", "latency_p50"), "leonet"] - p50.loc[("DEU", "latency_p50"), "published"]) <= 5.0
 
 
-def test_ukraine_2024_uses_the_dated_processing_term():
-    """The preset's processing term is the realism model's for its start date (one schedule)."""
-    from datetime import date
-
-    from leonet.realism.calibrated import processing_ms_at
-    from leonet.scenario import load_scenario
-
-    sc = load_scenario("ukraine-2024")
-    assert sc.service.latency.processing_ms == pytest.approx(processing_ms_at(sc.time.start.date()), abs=0.05)
-    # the schedule passes through SpaceX's three dated US figures (less the 2025 propagation share)
-    assert processing_ms_at(date(2024, 1, 1)) == pytest.approx(26.8)
-    assert processing_ms_at(date(2024, 3, 1)) == pytest.approx(11.3)
-    assert processing_ms_at(date(2025, 6, 1)) == pytest.approx(4.0)
-    assert processing_ms_at(date(2023, 6, 1)) == pytest.approx(26.8)
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "Ukraine's latency p50 is ~8 ms under the published 60.4 ms (Jan 2024): the processing term fitted on "
+    "the 2023-09-08 figures (median country error 0) puts Germany within but leonet's ideal two-hop laser "
+    "path to Frankfurt is shorter than what Ukrainians measured (published UKR - DEU gap 20.5 ms, leonet ~13)"))
+def test_latency_tolerance_ukraine(fast_table):
+    _, table, _ = fast_table
+    p50 = table.set_index(["country", "metric"])
+    assert abs(p50.loc[("UKR", "latency_p50"), "leonet"] - p50.loc[("UKR", "latency_p50"), "published"]) <= 5.0

@@ -1,5 +1,6 @@
 """Latency and loss terms (leonet.service.latency), with the shipped dish history as a check."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,19 +14,30 @@ S = 10**9
 T0 = 1_704_067_200 * S                  # 2024-01-01T00:00:00Z, a minute boundary
 HISTORY = Path(__file__).parent / "data" / "measured" / "dish_history_1hz_2024-06.json"
 OFF = L.LatencyParams(mac_on=False, processing_on=False, queueing_on=False, target_on=False,
-                      jitter_on=False, reconfiguration_on=False, outages_on=False)
+                      jitter_on=False, reconfiguration_on=False, outages_on=False, isl_hop_on=False)
 
 
 def test_every_term_switches_off():
     dish, t = np.arange(50), T0 + np.arange(50) * 7 * S
-    terms = L.rtt_terms_ms(dish, t, 1, 20.0, offered_bps=50e6, rate_bps=10e6, pop_target_ms=12.0, params=OFF)
-    assert set(terms) == {"propagation", "mac", "processing", "queueing", "target", "jitter"}
+    terms = L.rtt_terms_ms(dish, t, 1, 20.0, offered_bps=50e6, rate_bps=10e6, pop_target_ms=12.0, isl_hops=3,
+                           params=dataclasses.replace(OFF, isl_hop_ms=1.5))
+    assert set(terms) == {"propagation", "mac", "processing", "laser_hops", "queueing", "target", "jitter"}
     assert all((v == 0).all() for k, v in terms.items() if k != "propagation")
     lat, drop = L.dish_second(dish, t + 12 * S, 1, 20.0, params=OFF)     # slot starts, no loss
     np.testing.assert_allclose(lat, 20.0)
     assert (drop == 0).all()
-    on = L.rtt_terms_ms(dish, t, 1, 20.0, offered_bps=50e6, rate_bps=10e6, pop_target_ms=12.0)
+    on = L.rtt_terms_ms(dish, t, 1, 20.0, offered_bps=50e6, rate_bps=10e6, pop_target_ms=12.0, isl_hops=3,
+                        params=dataclasses.replace(L.DEFAULT_LATENCY, isl_hop_ms=1.5))
     assert all((v > 0).all() for v in on.values())
+    np.testing.assert_allclose(on["laser_hops"], 4.5)
+
+
+def test_laser_hops_add_per_hop_and_ignore_no_path():
+    p = dataclasses.replace(L.DEFAULT_LATENCY, isl_hop_ms=2.0)
+    np.testing.assert_allclose(L.laser_hops_ms(np.array([-1, 0, 1, 14]), p), [0.0, 0.0, 2.0, 28.0])
+    assert (L.laser_hops_ms(np.array([5]), L.DEFAULT_LATENCY) == 0).all()   # default: 0 ms per hop
+    with pytest.raises(InputError):
+        dataclasses.replace(L.DEFAULT_LATENCY, isl_hop_ms=-1.0)
 
 
 def test_mac_and_jitter_match_their_sources():

@@ -4,19 +4,20 @@ import numpy as np
 import pytest
 
 from leonet.service.spec import ServiceSpec
-from leonet.service.transfer import DEFAULT_WINDOW_BYTES, transfer_bps, window_limited_bps
+from leonet.service.transfer import DEFAULT_WINDOW_BYTES, LINUX_DESKTOP_WINDOW_BYTES, transfer_bps, window_limited_bps
 
 
-def test_default_window_is_half_of_linux_rmem_max():
-    # Linux: net.ipv4.tcp_rmem max 6291456 bytes, tcp_adv_win_scale 1 (half advertised)
-    assert DEFAULT_WINDOW_BYTES == 3 * 1024 * 1024
+def test_default_window_is_half_of_android_wifi_rmem_max():
+    # Android net.tcp.buffersize.wifi receive max 4194304 bytes, tcp_adv_win_scale 1 (half advertised)
+    assert DEFAULT_WINDOW_BYTES == 2 * 1024 * 1024
+    assert LINUX_DESKTOP_WINDOW_BYTES == 3 * 1024 * 1024
     assert ServiceSpec().speed_test.tcp_window_bytes == DEFAULT_WINDOW_BYTES
 
 
 def test_bandwidth_delay_product_by_hand():
-    # 3 MiB over 50 ms: 25,165,824 bit / 0.05 s = 503.32 Mbps; over 170 ms: 148.03 Mbps
-    assert window_limited_bps(DEFAULT_WINDOW_BYTES, 50.0) == pytest.approx(503_316_480.0, rel=1e-12)
-    assert window_limited_bps(DEFAULT_WINDOW_BYTES, 170.0) == pytest.approx(148_034_258.8, rel=1e-9)
+    # 2 MiB over 50 ms: 16,777,216 bit / 0.05 s = 335.54 Mbps; over 170 ms: 98.69 Mbps
+    assert window_limited_bps(DEFAULT_WINDOW_BYTES, 50.0) == pytest.approx(335_544_320.0, rel=1e-12)
+    assert window_limited_bps(DEFAULT_WINDOW_BYTES, 170.0) == pytest.approx(98_689_505.9, rel=1e-9)
     assert window_limited_bps(65_535, 100.0, connections=4) == pytest.approx(4 * 65_535 * 8 / 0.1)
 
 

@@ -5,6 +5,7 @@ A ping's round trip from the dish to a target is
     RTT = propagation                  (input: dish - satellite(s) - gateway - PoP, both ways)
         + MAC scheduling               (:func:`mac_delay_ms`)
         + processing                   (:func:`processing_ms`)
+        + laser hops                   (:func:`laser_hops_ms`)
         + queueing at the dish's own bottleneck (:func:`queueing_ms`)
         + PoP -> target leg            (:func:`pop_to_target_ms`)
         + jitter                       (:func:`jitter_ms`)
@@ -48,6 +49,12 @@ class LatencyParams:
         processing_ms = 4.0: forwarding in the dish, satellite(s), gateway and PoP, both ways
         (**assumption**; with the defaults above, an unloaded dish near its gateway gets a median
         of about 25 ms to its PoP, as SpaceX reports for the US, 25.7 ms in June 2025).
+    Laser hops
+        isl_hop_ms = 0.0 by default: extra round-trip delay per laser hop of the path (forwarding in
+        each satellite, and the detours of a mesh whose lasers are not all up), on top of the
+        hops' propagation. **Assumption**, no published per-hop figure; the realism check
+        (``leonet.realism.calibrated.ISL_HOP_MS``) sets it from Starlink's per-country latency of
+        one month and checks it on another.
     Queueing at the dish's own bottleneck
         packet_bits = 12000 (1500-byte packets); below saturation the mean M/M/1 wait
         ``rho / (1 - rho)`` packet times; at or above saturation (a speed test, a bulk download)
@@ -83,6 +90,8 @@ class LatencyParams:
     uplink_grant_frames: float = 2.0
     processing_on: bool = True
     processing_ms: float = 4.0
+    isl_hop_on: bool = True
+    isl_hop_ms: float = 0.0
     queueing_on: bool = True
     packet_bits: float = 12_000.0
     saturated_queue_ms: float = 150.0
@@ -102,7 +111,7 @@ class LatencyParams:
     pings_per_s: int = 15
 
     def __post_init__(self) -> None:
-        for name in ("frame_period_ms", "uplink_grant_frames", "processing_ms", "packet_bits",
+        for name in ("frame_period_ms", "uplink_grant_frames", "processing_ms", "isl_hop_ms", "packet_bits",
                      "saturated_queue_ms", "jitter_mean_ms", "disturbance_ms", "outage_time_fraction",
                      "slot_offset_s"):
             value = getattr(self, name)
@@ -138,6 +147,13 @@ def mac_delay_ms(dish_ids, t_ns, seed: int, params: LatencyParams = DEFAULT_LATE
 def processing_ms(params: LatencyParams = DEFAULT_LATENCY) -> float:
     """Forwarding delay of dish, satellite(s), gateway and PoP over a round trip, ms."""
     return params.processing_ms if params.processing_on else 0.0
+
+
+def laser_hops_ms(isl_hops, params: LatencyParams = DEFAULT_LATENCY) -> np.ndarray:
+    """Extra round-trip delay of a path's laser hops, ms: ``isl_hops x isl_hop_ms`` (any shape;
+    a negative hop count, no path, gives 0)."""
+    hops = np.maximum(np.asarray(isl_hops, dtype=float), 0.0)
+    return hops * (params.isl_hop_ms if params.isl_hop_on else 0.0)
 
 
 def queueing_ms(offered_bps, rate_bps, params: LatencyParams = DEFAULT_LATENCY) -> np.ndarray:
@@ -216,17 +232,19 @@ def loss_probability(dish_ids, t_ns, seed: int, params: LatencyParams = DEFAULT_
 
 
 def rtt_terms_ms(dish_ids, t_ns, seed: int, propagation_ms, *, offered_bps=0.0, rate_bps=np.inf,
-                 pop_target_ms=0.0, params: LatencyParams = DEFAULT_LATENCY) -> dict[str, np.ndarray]:
+                 pop_target_ms=0.0, isl_hops=0, params: LatencyParams = DEFAULT_LATENCY) -> dict[str, np.ndarray]:
     """Each term of a ping's RTT at ``t_ns``, ms (arrays of the broadcast shape), by name:
-    propagation, mac, processing, queueing, target, jitter. ``pop_target_ms`` is
-    :func:`pop_to_target_ms` (0 for the PoP itself)."""
+    propagation, mac, processing, laser_hops, queueing, target, jitter. ``pop_target_ms`` is
+    :func:`pop_to_target_ms` (0 for the PoP itself); ``isl_hops`` the path's laser hops."""
     shape = np.broadcast(np.asarray(dish_ids), np.asarray(t_ns), np.asarray(propagation_ms),
-                         np.asarray(offered_bps), np.asarray(rate_bps), np.asarray(pop_target_ms)).shape
+                         np.asarray(offered_bps), np.asarray(rate_bps), np.asarray(pop_target_ms),
+                         np.asarray(isl_hops)).shape
     b = lambda v: np.broadcast_to(np.asarray(v, dtype=float), shape)  # noqa: E731
     return {
         "propagation": b(propagation_ms),
         "mac": b(mac_delay_ms(dish_ids, t_ns, seed, params)),
         "processing": b(processing_ms(params)),
+        "laser_hops": b(laser_hops_ms(isl_hops, params)),
         "queueing": b(queueing_ms(offered_bps, rate_bps, params)),
         "target": b(pop_target_ms if params.target_on else 0.0),
         "jitter": b(jitter_ms(dish_ids, t_ns, seed, params)),
@@ -234,14 +252,15 @@ def rtt_terms_ms(dish_ids, t_ns, seed: int, propagation_ms, *, offered_bps=0.0, 
 
 
 def rtt_ms(dish_ids, t_ns, seed: int, propagation_ms, *, offered_bps=0.0, rate_bps=np.inf,
-           pop_target_ms=0.0, params: LatencyParams = DEFAULT_LATENCY) -> np.ndarray:
+           pop_target_ms=0.0, isl_hops=0, params: LatencyParams = DEFAULT_LATENCY) -> np.ndarray:
     """A ping's RTT at ``t_ns``, ms: the sum of :func:`rtt_terms_ms`."""
     return sum(rtt_terms_ms(dish_ids, t_ns, seed, propagation_ms, offered_bps=offered_bps,
-                            rate_bps=rate_bps, pop_target_ms=pop_target_ms, params=params).values())
+                            rate_bps=rate_bps, pop_target_ms=pop_target_ms, isl_hops=isl_hops,
+                            params=params).values())
 
 
 def dish_second(dish_ids, t_ns, seed: int, propagation_ms, *, offered_bps=0.0, rate_bps=np.inf,
-                pop_target_ms=0.0, params: LatencyParams = DEFAULT_LATENCY):
+                pop_target_ms=0.0, isl_hops=0, params: LatencyParams = DEFAULT_LATENCY):
     """What the dish's 1 Hz history records for the second starting at ``t_ns``.
 
     ``pings_per_s`` pings go out evenly through the second (at ``t + (k + 0.5) / n`` s); each is
@@ -262,7 +281,8 @@ def dish_second(dish_ids, t_ns, seed: int, propagation_ms, *, offered_bps=0.0, r
     extra = lambda v: np.asarray(v, dtype=float)[..., None]  # noqa: E731
     lost = uniform(seed, "latency.loss", dish, t) < loss_probability(dish, t, seed, params)
     rtt = rtt_ms(dish, t, seed, extra(propagation_ms), offered_bps=extra(offered_bps),
-                 rate_bps=extra(rate_bps), pop_target_ms=extra(pop_target_ms), params=params)
+                 rate_bps=extra(rate_bps), pop_target_ms=extra(pop_target_ms), isl_hops=extra(isl_hops),
+                 params=params)
     received = (~lost).sum(axis=-1)
     with np.errstate(invalid="ignore"):
         latency = np.where(received > 0, np.where(lost, 0.0, rtt).sum(axis=-1) / np.maximum(received, 1), np.nan)

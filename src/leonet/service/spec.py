@@ -67,8 +67,8 @@ class SpeedTestSpec(_Model):
 
     enabled: bool = True
     tcp_window_bytes: int | None = Field(DEFAULT_WINDOW_BYTES, ge=1024, le=2**31, description=(
-        "Receive window of the test's transfer, bytes (default 3 MiB: Linux's tcp_rmem max 6 MiB, half "
-        "advertised); null: no window limit (the test measures the link's share alone)."))
+        "Receive window of the test's transfer, bytes (default 2 MiB: Android's Wi-Fi receive buffer max "
+        "4 MiB, half advertised; the Starlink app's test runs on a phone); null: no window limit (the test measures the link's share alone)."))
     connections: int = Field(1, ge=1, le=64, description="Parallel connections of the test, each with its own window.")
 
 
@@ -77,6 +77,7 @@ class LatencySpec(_Model):
 
     mac: bool = True
     processing: bool = True
+    laser_hops: bool = True
     queueing: bool = True
     jitter: bool = True
     reconfiguration: bool = True
@@ -85,15 +86,19 @@ class LatencySpec(_Model):
         "'pop' (the dish's own popPingLatencyMs), 'exchange' (the nearest internet exchange of "
         "terrestrial.exchanges) or a city name (a server there, by great-circle fibre)."))
     processing_ms: float | None = Field(None, ge=0, le=1000)
+    isl_hop_ms: float | None = Field(None, ge=0, le=100, description=(
+        "Extra round-trip delay per laser hop of the path, ms (default 0; the realism check's calibrated value: "
+        "leonet.realism.calibrated.ISL_HOP_MS)."))
     jitter_mean_ms: float | None = Field(None, ge=0, le=1000)
     saturated_queue_ms: float | None = Field(None, ge=0, le=10_000)
     outage_time_fraction: float | None = Field(None, ge=0, le=1)
 
     def to_params(self) -> LatencyParams:
-        changes = dict(mac_on=self.mac, processing_on=self.processing, queueing_on=self.queueing,
+        changes = dict(mac_on=self.mac, processing_on=self.processing, isl_hop_on=self.laser_hops,
+                       queueing_on=self.queueing,
                        jitter_on=self.jitter, reconfiguration_on=self.reconfiguration,
                        outages_on=self.outages, target_on=self.target != "pop")
-        for name in ("processing_ms", "jitter_mean_ms", "saturated_queue_ms", "outage_time_fraction"):
+        for name in ("processing_ms", "isl_hop_ms", "jitter_mean_ms", "saturated_queue_ms", "outage_time_fraction"):
             if getattr(self, name) is not None:
                 changes[name] = getattr(self, name)
         return dataclasses.replace(DEFAULT_LATENCY, **changes)

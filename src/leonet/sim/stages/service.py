@@ -141,9 +141,12 @@ def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocat
     prop = np.where(online, propagation_rtt_ms, 0.0)
     target = np.where(routes.pop >= 0, svc.target_ms_of_site[np.maximum(routes.pop, 0)], 0.0)
     # the dish's own buffer: its offered load against the rate it could get now (its speed test)
+    hops = np.where(online, routes.isl_hops, 0)
     lat, drop = dish_second(ids, t, svc.seed, prop, offered_bps=allocation.demand_down_bps,
-                            rate_bps=allocation.speedtest_down_bps, pop_target_ms=target, params=svc.latency)
+                            rate_bps=allocation.speedtest_down_bps, pop_target_ms=target, isl_hops=hops,
+                            params=svc.latency)
     loaded = ping_rtt_ms(ids, t, svc.seed, prop, offered_bps=svc.cap_down_bps, rate_bps=allocation.speedtest_down_bps,
+                         isl_hops=hops,
                          pop_target_ms=target, params=svc.latency)
     queue = queueing_ms(allocation.demand_down_bps, allocation.speedtest_down_bps, svc.latency)
     rtt = np.where(online, lat, np.nan)
