@@ -165,6 +165,44 @@ time: {start: 2024-01-15T12:00:00Z, duration_s: 10, step_s: 5}
     assert (model.constellation.plane >= 0).all()
 
 
+def test_constellation_records_which_shells_had_planes_inferred(tmp_path):
+    """Orbit files without a plane assignment have their planes inferred (shell named ``shell`` or
+    after the file); Walker shells and assigned planes are given: the constellation says which."""
+    import shutil
+    from pathlib import Path
+
+    from leonet.space.tle import read_tle
+
+    data = Path(__file__).parent / "data"
+    shutil.copy(data / "sample.tle", tmp_path / "sample.tle")
+    shutil.copy(data / "sample.json", tmp_path / "sample.json")
+    shutil.copy(data / "sample.tle", tmp_path / "assigned.tle")
+    ids = read_tle(data / "sample.tle").catalog_id
+    (tmp_path / "planes.csv").write_text("catalog_id,plane,slot\n" + "".join(f"{c},0,{k}\n" for k, c in enumerate(ids)))
+    text = """
+name: real
+constellation:
+  shells: [{name: w, altitude_km: 550, inclination_deg: 53, planes: 2, sats_per_plane: 3}]
+  orbit_files:
+    - {path: sample.tle}
+    - {path: assigned.tle, plane_assignment: planes.csv}
+    - {path: sample.json, shell: omm}
+ground:
+  sites: [{name: D, lat_deg: 50.0, lon_deg: 10.0}]
+time: {start: 2024-01-15T12:00:00Z, duration_s: 10, step_s: 5}
+"""
+    (tmp_path / "s.yaml").write_text(text)
+    c = leonet.build_model(leonet.load_scenario(tmp_path / "s.yaml")).constellation
+    assert c.shell_names == ("w", "sample", "assigned", "omm")
+    assert c.inferred_plane_shells == ("sample", "omm")
+    names = np.array(c.shell_names, dtype=object)[c.shell]
+    assert np.array_equal(c.inferred_planes, np.isin(names, ["sample", "omm"]))
+    assert c.inferred_planes.any() and not c.inferred_planes.all()
+    with pytest.raises(ValueError, match="not parts"):
+        Constellation.from_parts([("a", c.elements.take(np.arange(2)), np.zeros(2), np.arange(2))],
+                                 inferred_plane_shells=("b",))
+
+
 def test_hypatia_tles_file_matches_parametric_shell(tmp_path):
     """Hypatia's tles.txt (header '72 22', then 3-line sets) gives the same satellites, planes and
     slots as the parametric shell. TLE text rounds angles to 1e-4 deg (~12 m along track at 550 km),
@@ -186,6 +224,7 @@ time: {start: 2000-01-01T00:00:00Z, duration_s: 1, step_s: 1}
     (tmp_path / "s.yaml").write_text(text)
     model = leonet.build_model(leonet.load_scenario(tmp_path / "s.yaml"))
     assert np.array_equal(model.constellation.plane, plane) and np.array_equal(model.constellation.slot, slot)
+    assert model.constellation.inferred_plane_shells == ()  # the file's order gives the planes
     t = epoch + np.array([0, 100 * 10**9], dtype=np.int64)
     a = propagate(model.constellation, t).ecef_m
     b = propagate(Constellation.from_walker([shell]), t).ecef_m

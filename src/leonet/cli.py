@@ -1,4 +1,5 @@
-"""The ``leonet`` command line: run scenarios, list presets, summarise results.
+"""The ``leonet`` command line: run scenarios, list presets, summarise results (the summaries'
+printing: :mod:`leonet.cli_summary`).
 
 Input problems are printed as one clear message (file, field or line, what was expected) with
 exit status 2, never as a traceback.
@@ -110,13 +111,16 @@ def run(
         base_result = result.baseline
     for damaged in result.recomputed + (base_result.recomputed if base_result is not None else []):
         err_console.print(f"[yellow]recomputed:[/] {damaged}")
+    from .cli_summary import (calendar_text, print_coverage, print_network, print_resilience, print_results_hint,
+                              print_run_header)
+
     summary = coverage_summary(result.store)
-    _print_run_header(result)
-    _print_coverage(summary, _calendar_text(result.store))
-    _print_network(network_summary(result.store), result.model.network.warnings if sc.network.enabled else ())
+    print_run_header(console, result)
+    print_coverage(console, summary, calendar_text(result.store))
+    print_network(console, network_summary(result.store), result.model.network.warnings if sc.network.enabled else ())
     if sc.events and sc.network.enabled:
-        _print_resilience(result, base_result)
-    _print_results_hint(result.store)
+        print_resilience(console, result, base_result)
+    print_results_hint(console, result.store)
     if report:
         from .results.report import write_report
 
@@ -137,210 +141,6 @@ def _stage_bar(what: str, quiet: bool = False):
             bar.update(task, completed=done, total=total, description=f"{what}: {stage}")
 
         yield progress
-
-
-def _results_hint(store) -> list[str]:
-    """Where the results are and how to read them: dish_steps for a run with dishes, pair_steps
-    (read one pair with a filter: the whole table of a large pair study does not fit in memory)
-    for a run with station pairs."""
-    from rich.markup import escape
-
-    root = store.root
-    sites = store.read("sites", columns=["name", "kind"]).to_pandas()
-    tables = store.tables()
-    lines = [f"Results: [bold]{escape(str(root))}[/] (Parquet)"]
-    dishes = sites.index[sites["kind"] == "dish"]
-    if len(dishes) and "dish_steps" in tables:
-        d = int(dishes[0])
-        lines.append(escape(f"  dishes: pandas.read_parquet('{root}/dish_steps', filters=[('site', '==', {d})])  "
-                            f"(site: a row of sites.parquet, here {sites['name'].iat[d]}; leave filters out to read "
-                            "every dish)"))
-    if "pair_steps" in tables:
-        stations = sites.index[sites["kind"] == "station"]
-        a, b = (int(stations[0]), int(stations[1])) if len(stations) > 1 else (0, 1)
-        lines.append(escape(f"  station pairs: pyarrow.parquet.read_table('{root}/pair_steps', columns=['t', 'rtt_ms', "
-                            f"'hops'], filters=[('src', '=', {a}), ('dst', '=', {b})])  (src, dst: rows of "
-                            f"sites.parquet, here {sites['name'].iat[a]} -> {sites['name'].iat[b]}; a filtered read "
-                            "keeps memory small)"))
-    return lines
-
-
-def _print_results_hint(store) -> None:
-    for line in _results_hint(store):
-        console.print(line, soft_wrap=True)
-
-
-def _dish_time(seconds: float) -> str:
-    """Dish-time lost, in units a reader takes in at a glance."""
-    if seconds < 600:
-        return f"{seconds:,.0f} dish-s"
-    if seconds < 36_000:
-        return f"{seconds / 60:,.0f} dish-min"
-    return f"{seconds / 3600:,.0f} dish-h"
-
-
-def _print_resilience(result, base_result=None) -> None:
-    import numpy as np
-
-    from .results.compare import LOST_STATES, compare, resilience_by_group
-
-    store = result.store
-    step_s = store.manifest.step_s
-    if base_result is not None:
-        ends = {r.spec.name: (r.end_ns, r.spec.type) for r in result.model.timeline.events
-                if r.end_ns <= int(result.model.t_ns[-1])}
-        df = compare(store, base_result.store, ends)
-    else:
-        df = resilience_by_group(store, step_s)
-    t = Table(title="Resilience per dish group" + (" (scenario vs baseline without events)" if base_result is not None else ""))
-    t.add_column("group")
-    t.add_column("availability", justify="right")
-    if base_result is not None:
-        t.add_column("baseline", justify="right")
-        t.add_column("change (pp)", justify="right")
-        t.add_column("RTT p50 ms (baseline)", justify="right")
-        t.add_column("p50 change (ms)", justify="right")
-        t.add_column("same dish+step mean change (ms)", justify="right")
-    if base_result is not None and "down_mean_mbps" in df:
-        t.add_column("mean down (Mbps)", justify="right")
-        t.add_column("unmet demand", justify="right")
-    t.add_column("lost time by cause")
-    t.add_column("online by sat / ground / both / none", justify="right")
-    rec_cols = [c for c in df.columns if c.startswith("recover_s_")]
-    if rec_cols:
-        t.add_column("recovery after event end (s)")
-    for group, r in df.iterrows():
-        lost = ", ".join(f"{c} {_dish_time(r[f'lost_s_{c}'])}" for c in LOST_STATES if r.get(f"lost_s_{c}", 0)) or "-"
-        online = "-"
-        if "online_satellite" in r:
-            online = " / ".join(f"{100 * r[f'online_{h}']:.0f}%" for h in ("satellite", "ground", "both", "none"))
-        row = [str(group), f"{100 * r['availability']:.1f}%"]
-        if base_result is not None:
-            row += [f"{100 * r['availability_baseline']:.1f}%", f"{100 * r['availability_change']:+.1f}",
-                    f"{r['rtt_p50_ms']:.1f} ({r['rtt_p50_ms_baseline']:.1f})", f"{r['rtt_p50_change_ms']:+.1f}",
-                    f"{r['rtt_matched_mean_change_ms']:+.1f}"]
-            if "down_mean_mbps" in df:
-                row += [f"{r['down_mean_mbps']:.1f} (base {r['down_mean_mbps_baseline']:.1f})",
-                        f"{100 * r['unmet_down_share']:.0f}% (base {100 * r['unmet_down_share_baseline']:.0f}%)"]
-        row += [lost, online]
-        if rec_cols:
-            row.append(", ".join(f"{c[10:]} {r[c]:g}" for c in rec_cols if np.isfinite(r[c])) or "-")
-        t.add_row(*row)
-    console.print(t)
-    console.print("Events: " + "; ".join(f"{r.spec.name} ({r.spec.type})" for r in result.model.timeline.events))
-
-
-def _print_run_header(result) -> None:
-    m = result.model
-    kinds = {k: int((m.sites.kind == k).sum()) for k in ("dish", "gateway", "pop", "station")}
-    site_text = ", ".join(f"{v} {k}{('es' if k == 'dish' else 's') if v != 1 else ''}" for k, v in kinds.items() if v)
-    sc = m.scenario
-    note = f"resumed: {result.chunks_total - result.chunks_computed} of {result.chunks_total} chunks kept" if result.chunks_computed < result.chunks_total else f"{result.chunks_total} chunks"
-    console.print(
-        f"[bold]{sc.name}[/]: {len(m.constellation):,} satellites in {len(m.constellation.shell_names)} shell(s); "
-        f"{site_text or 'no sites'}; {_calendar_text(result.store) or f'{len(m.t_ns):,} steps of {sc.time.step_s:g} s'} "
-        f"from {sc.time.start.isoformat()} "
-        f"in {result.elapsed_s:.1f} s ({note})."
-    )
-
-
-def _calendar_text(store) -> str | None:
-    """A windowed run's calendar in words ("N steps (S s, and windows at ...)"); None for a
-    uniform run, whose texts stay "N steps of S s"."""
-    from .results.calendar import calendar
-
-    cal = calendar(store)
-    return None if cal.uniform else cal.text()
-
-
-def _print_coverage(summary, calendar_text: str | None = None) -> None:
-    per = summary.per_site
-    if per.empty:
-        console.print("No ground sites: nothing to summarise.")
-        return
-    t = Table(title=f"Satellites in view per site ({calendar_text or f'{summary.n_steps} steps of {summary.step_s:g} s'})")
-    for col in ("kind", "group / site", "sites", "min", "median", "max", "steps with none", "longest gap (s)"):
-        t.add_column(col, justify="right" if col not in ("kind", "group / site") else "left")
-    shown_sites = per[per["kind"].isin(["dish", "station"])]
-    groups = summary.by_group()
-    if 0 < len(shown_sites) <= 12:
-        for _, r in shown_sites.iterrows():
-            t.add_row(r["kind"], r["name"], "1", str(r["visible_min"]), f"{r['visible_median']:g}", str(r["visible_max"]),
-                      str(r["gap_steps"]), f"{r['longest_gap_s']:g}")
-        groups = groups[~groups["kind"].isin(["dish", "station"])]
-    for _, r in groups.iterrows():
-        t.add_row(r["kind"], str(r["group"]), str(r["sites"]), str(r["visible_min"]), f"{r['visible_median']:g}",
-                  str(r["visible_max"]), str(r["gap_steps"]), f"{r['longest_gap_s']:g}")
-    console.print(t)
-    gap_sites = per[per["gap_steps"] > 0]
-    if gap_sites.empty:
-        console.print("Coverage gaps: none - every site saw at least one satellite at every step.")
-    else:
-        worst = gap_sites.sort_values("longest_gap_s", ascending=False).head(5)
-        names = ", ".join(f"{r['name']} ({r['longest_gap_s']:g} s)" for _, r in worst.iterrows())
-        console.print(f"Coverage gaps: {len(gap_sites)} of {len(per)} sites had steps with no satellite in view; longest: {names}.")
-
-
-def _print_network(ns, warnings=()) -> None:
-    for w in warnings:
-        console.print(f"[yellow]warning:[/] {w}")
-    if ns is None:
-        return
-    if ns.by_group().empty:
-        pass
-    else:
-        _print_dish_service(ns)
-    _print_pairs(ns)
-
-
-def _ms(value: float) -> str:
-    """A time in ms for a table cell; "-" when there is none (a group never connected)."""
-    import math
-
-    return f"{value:.1f}" if value is not None and math.isfinite(value) else "-"
-
-
-def _print_dish_service(ns) -> None:
-    queue = "speedtest_p50_mbps" in ns.by_group().columns
-    t = Table(title="Service per dish group (RTT dish -> PoP: " + ("propagation + queueing)" if queue else "propagation only)"))
-    for col in ("group", "dishes", "availability", "RTT p5", "p50", "p95 (ms)", "path changes", "top gateway", "top PoP", "outages (steps)"):
-        t.add_column(col, justify="right" if col in ("dishes", "availability", "RTT p5", "p50", "p95 (ms)", "path changes") else "left")
-    for _, r in ns.by_group().iterrows():
-        t.add_row(str(r["group"]), str(r["dishes"]), f"{100 * r['availability']:.1f}%",
-                  _ms(r["rtt_p5_ms"]), _ms(r["rtt_p50_ms"]), _ms(r["rtt_p95_ms"]),
-                  str(r["path_changes"]), str(r["top_gateway"]), str(r["top_pop"]), str(r["outage_causes"]))
-    console.print(t)
-    groups = ns.by_group()
-    if {"down_p50_mbps", "up_p50_mbps", "demand_served", "speedtest_p50_mbps"} <= set(groups.columns):
-        t = Table(title="Throughput per dish group (max-min fair, busy hour)")
-        for col in ("group", "down p10 (Mbps)", "down p50 (Mbps)", "up p50 (Mbps)", "demand served", "speed test p50 (Mbps)"):
-            t.add_column(col, justify="left" if col == "group" else "right")
-        for _, r in groups.iterrows():
-            t.add_row(str(r["group"]), f"{r['down_p10_mbps']:.1f}", f"{r['down_p50_mbps']:.1f}",
-                      f"{r['up_p50_mbps']:.1f}", f"{100 * r['demand_served']:.0f}%", f"{r['speedtest_p50_mbps']:.0f}")
-        console.print(t)
-        loaded = ns.most_loaded()
-        if not loaded.empty:
-            parts = []
-            for _, r in loaded.iterrows():
-                if r["element"] == "satellite":
-                    parts.append(f"sat {r['id']} {100 * r['mean_utilisation']:.0f}% mean / {100 * r['peak_utilisation']:.0f}% peak")
-                else:
-                    parts.append(f"{r['id']} {r['mean_load_gbps']:.2f} Gbps mean / {r['peak_load_gbps']:.2f} peak")
-            console.print("Most loaded: " + "; ".join(parts))
-
-
-def _print_pairs(ns) -> None:
-    if not ns.per_pair.empty:
-        pp = ns.per_pair
-        shown = pp if len(pp) <= 15 else pp.sort_values("rtt_p50_ms", ascending=False).head(15)
-        t = Table(title=f"Ground-station pairs ({len(pp):,} pairs" + ("; the 15 with the highest median RTT)" if len(pp) > 15 else ")"))
-        for col in ("src", "dst", "availability", "RTT p5", "p50", "p95 (ms)", "hops p50", "path changes"):
-            t.add_column(col, justify="left" if col in ("src", "dst") else "right")
-        for _, r in shown.iterrows():
-            t.add_row(str(r["src"]), str(r["dst"]), f"{100 * r['availability']:.1f}%", f"{r['rtt_p5_ms']:.1f}",
-                      f"{r['rtt_p50_ms']:.1f}", f"{r['rtt_p95_ms']:.1f}", f"{r['hops_p50']:g}", str(r["path_changes"]))
-        console.print(t)
 
 
 @app.command()
@@ -450,16 +250,15 @@ def summary(results: Path = typer.Argument(..., help="A results folder written b
     from .results.summary import coverage_summary, network_summary
 
     from .results.contract import read_contract
+    from .cli_summary import calendar_text, print_coverage, print_network, print_stored_header
 
     store = ResultStore(results)
     m = store.read_manifest()
     store.verify()  # a damaged or missing chunk: one message naming the files, no summary
-    cal_text = _calendar_text(store)
-    console.print(f"[bold]{m.scenario}[/]: {m.n_satellites:,} satellites, {m.n_sites:,} sites, "
-                  + (cal_text if cal_text else f"{m.n_steps:,} steps")
-                  + ("" if m.completed else " (incomplete run: run it again to finish)"))
-    _print_coverage(coverage_summary(store), cal_text)
-    _print_network(network_summary(store), read_contract(store).warnings)
+    cal_text = calendar_text(store)
+    print_stored_header(console, m, cal_text)
+    print_coverage(console, coverage_summary(store), cal_text)
+    print_network(console, network_summary(store), read_contract(store).warnings)
 
 
 @app.command("report")
@@ -542,13 +341,11 @@ def dish_cmd(
         task = bar.add_task("simulating", total=sc.time.n_steps)
         result = run_scenario(sc, out_dir=out, overwrite=True,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+    from .cli_summary import print_dish_line, print_results_hint
     from .results.summary import network_summary
 
-    row = network_summary(result.store).per_dish.iloc[0]
-    console.print(f"{DISH_NAME}: online {100 * row['availability']:.1f}% of {row['steps']} steps; RTT to the PoP p50 "
-                  f"{_ms(row['rtt_p50_ms'])} ms (p5 {_ms(row['rtt_p5_ms'])}, p95 {_ms(row['rtt_p95_ms'])}); "
-                  f"mostly via {row['top_gateway'] or '-'} to {row['top_pop'] or '-'}", soft_wrap=True)
-    _print_results_hint(result.store)
+    print_dish_line(console, DISH_NAME, network_summary(result.store).per_dish.iloc[0])
+    print_results_hint(console, result.store)
     if no_serve:
         return
     from .app.server import serve

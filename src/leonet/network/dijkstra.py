@@ -4,9 +4,10 @@ The pair routing of Hypatia-style studies runs one Dijkstra per destination stat
 edge delays are all within a modest ratio of each other (laser and ground links of hundreds to
 thousands of km). There a bucket queue beats a binary heap: with buckets as wide as the smallest
 edge, every node in the current bucket is final (no edge can lead from it back into the same
-bucket), so nodes are settled in bucket order with no heap at all. Measured on the Hypatia
-workload (1,784 nodes, 100 sources): ~3x faster than ``scipy.sparse.csgraph.dijkstra``, with
-identical distances.
+bucket), so nodes are settled in bucket order with no heap at all (the queue of
+:mod:`leonet.network.bucketqueue`, shared with :func:`leonet.network.routekernels.internet_tree`).
+Measured on the Hypatia workload (1,784 nodes, 100 sources): ~3x faster than
+``scipy.sparse.csgraph.dijkstra``, with identical distances.
 
 Where the edge delays span too wide a range for buckets (fibre of ~0 length next to laser links),
 :func:`shortest_paths` uses scipy's Dijkstra instead: same results, the heap's cost.
@@ -24,6 +25,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from .bucketqueue import bucket_push, settle_ties
+
 #: Above this many buckets (longest edge / shortest edge) the heap is cheaper.
 MAX_BUCKETS = 1 << 16
 
@@ -34,56 +37,26 @@ except ImportError:  # pragma: no cover - numba is a dependency; scipy is the re
 
 
 def _dial_many(indptr, indices, weights, sources, n, width, n_buckets):
+    """One bucket-queue search per source (:func:`leonet.network.bucketqueue.settle_ties`, with
+    the tie rule); dist (m, n) and pred (m, n) int32 as :func:`shortest_paths` returns them."""
     m = len(sources)
     dist = np.full((m, n), np.inf)
     pred = np.full((m, n), -1, np.int32)
     head = np.full(n_buckets, -1, np.int64)
     cap = len(indices) + n + 1
     nxt = np.empty(cap, np.int64)
-    val = np.empty(cap, np.int32)
+    val = np.empty(cap, np.int64)
     key = np.empty(cap, np.float64)
     done = np.zeros(n, np.bool_)
+    origin = np.zeros(0, np.int32)  # unused: one source per search
     for k in range(m):
         done[:] = False
         d = dist[k]
-        p = pred[k]
         s = sources[k]
         d[s] = 0.0
-        val[0] = s
-        key[0] = 0.0
-        nxt[0] = -1
-        head[0] = 0
-        top = 1
-        pending = 1
-        cur = 0
-        while pending > 0:
-            b = cur % n_buckets
-            e = head[b]
-            if e == -1:
-                cur += 1
-                continue
-            head[b] = nxt[e]
-            pending -= 1
-            u = val[e]
-            if done[u] or key[e] > d[u]:
-                continue  # a stale entry: u was reached more cheaply later
-            done[u] = True
-            du = d[u]
-            for j in range(indptr[u], indptr[u + 1]):
-                v = indices[j]
-                nd = du + weights[j]
-                if nd < d[v]:
-                    d[v] = nd
-                    p[v] = u
-                    bb = int(nd / width) % n_buckets
-                    val[top] = v
-                    key[top] = nd
-                    nxt[top] = head[bb]
-                    head[bb] = top
-                    top += 1
-                    pending += 1
-                elif nd == d[v] and u < p[v]:
-                    p[v] = u  # the tie rule: the smallest predecessor among equal distances
+        top = bucket_push(head, nxt, val, key, 0, 0, s, 0.0)
+        settle_ties(indptr, indices, weights, d, pred[k], origin, done, head, nxt, val, key, top, 1,
+                    width, 0, n_buckets, n)
         for i in range(n_buckets):
             head[i] = -1
     return dist, pred

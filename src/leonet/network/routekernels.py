@@ -9,10 +9,11 @@
   return_predecessors=True)`` on the reversed snapshot graph, in two phases: the ground nodes
   (PoPs, gateways: a few hundred) with a binary heap, then the satellites, whose only edges are
   lasers, with a bucket queue (Dial's algorithm, buckets as wide as the shortest laser: every node
-  of the current bucket is final). Distances are the same bits as scipy's (the unique fixpoint of
-  ``d[v] = min fl(d[u] + w)``, see :mod:`leonet.network.dijkstra`); predecessors follow the same
-  rule (changed only on a strictly shorter distance), so they differ only where two paths tie
-  exactly, which scipy settles by its own heap order;
+  of the current bucket is final; :mod:`leonet.network.bucketqueue`, shared with
+  :func:`leonet.network.dijkstra.shortest_paths`). Distances are the same bits as scipy's (the
+  unique fixpoint of ``d[v] = min fl(d[u] + w)``, see :mod:`leonet.network.dijkstra`); predecessors
+  follow the same rule (changed only on a strictly shorter distance), so they differ only where
+  two paths tie exactly, which scipy settles by its own heap order;
 - :func:`held_hop_delay_s`: the laser delay along each held dish path, summed hop by hop in path
   order as the reference does (``sim.stages.routes.held_path_delay``).
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .binheap import heap_pop as _heap_pop, heap_push as _heap_push
+from .bucketqueue import bucket_push, settle_nearest
 
 try:  # numba compiles the kernels once per machine (cached on disk)
     from numba import njit
@@ -153,47 +155,11 @@ def _internet_tree(indptr, indices, weights, n_sats, sources, width):
     pending = 0
     for v in range(n_sats):
         if dist[v] < np.inf:
-            b = (int(dist[v] / width) - base) % n_buckets
-            val[top] = v
-            key[top] = dist[v]
-            nxt[top] = head[b]
-            head[b] = top
-            top += 1
+            top = bucket_push(head, nxt, val, key, top, (int(dist[v] / width) - base) % n_buckets, v, dist[v])
             pending += 1
-    cur = 0
-    while pending > 0:
-        b = cur % n_buckets
-        e = head[b]
-        if e == -1:
-            cur += 1
-            continue
-        head[b] = nxt[e]
-        pending -= 1
-        u = val[e]
-        if done[u] or key[e] > dist[u]:
-            continue
-        done[u] = True
-        du = dist[u]
-        for j in range(indptr[u], indptr[u + 1]):
-            v = indices[j]
-            if done[v]:
-                continue
-            w = weights[j]
-            if w < width or v >= n_sats:
-                return dist, pred, origin, False
-            nd = du + w
-            if nd < dist[v]:
-                dist[v] = nd
-                pred[v] = u
-                origin[v] = origin[u]
-                bb = (int(nd / width) - base) % n_buckets
-                val[top] = v
-                key[top] = nd
-                nxt[top] = head[bb]
-                head[bb] = top
-                top += 1
-                pending += 1
-    return dist, pred, origin, True
+    ok = settle_nearest(indptr, indices, weights, dist, pred, origin, done, head, nxt, val, key, top, pending,
+                     width, base, n_buckets, n_sats)
+    return dist, pred, origin, ok
 
 
 def _held_hop_delay(path, ecef, c):

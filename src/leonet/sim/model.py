@@ -64,7 +64,8 @@ def check_flyable(elements: OrbitElements, source: str) -> None:
 
 
 def _walker_part(k: int, spec, start_ns: int) -> tuple:
-    """(shell name, elements, plane, slot) of the Walker shell ``constellation.shells[k]``."""
+    """(shell name, elements, plane, slot, False: planes given) of the Walker shell
+    ``constellation.shells[k]``."""
     shell = WalkerShell(
         name=spec.name or f"shell{k + 1}",
         altitude_m=spec.altitude_km * 1000.0,
@@ -80,12 +81,13 @@ def _walker_part(k: int, spec, start_ns: int) -> tuple:
         arg_perigee_deg=spec.arg_perigee_deg,
         mean_motion_rev_per_day=spec.mean_motion_rev_per_day,
     )
-    return (shell.name, *walker_elements(shell))
+    return (shell.name, *walker_elements(shell), False)
 
 
 def _orbit_file_part(scenario: Scenario, k: int, spec, start_ns: int) -> tuple:
-    """(shell name, elements, plane, slot) of the orbit file ``constellation.orbit_files[k]``,
-    read and checked (flyable, catalog numbers once each)."""
+    """(shell name, elements, plane, slot, whether the planes were inferred) of the orbit file
+    ``constellation.orbit_files[k]``, read and checked (flyable, catalog numbers once each). The
+    shell is named ``shell``, or else after the file."""
     from ..space import planes as planes_mod
 
     path = input_file(scenario, spec.path, f"constellation.orbit_files[{k}].path")
@@ -106,6 +108,7 @@ def _orbit_file_part(scenario: Scenario, k: int, spec, start_ns: int) -> tuple:
         zero = np.zeros(len(elements))
         elements = dataclasses.replace(elements, bstar_per_earth_radius=zero, mean_motion_dot_rev_per_day2=zero,
                                        mean_motion_ddot_rev_per_day3=zero)
+    inferred = False
     if spec.format == "hypatia" and not spec.plane_assignment:
         pass  # planes and slots come from the file's order
     elif spec.plane_assignment:
@@ -115,11 +118,13 @@ def _orbit_file_part(scenario: Scenario, k: int, spec, start_ns: int) -> tuple:
         )
     else:
         plane, slot = planes_mod.infer_planes(elements, at_ns=start_ns)
-    return (spec.shell or path.stem, elements, plane, slot)
+        inferred = True
+    return (spec.shell or path.stem, elements, plane, slot, inferred)
 
 
 def build_constellation(scenario: Scenario) -> Constellation:
-    """Walker shells first, then orbit files, in the order the scenario gives them."""
+    """Walker shells first, then orbit files, in the order the scenario gives them; records which
+    shells had their planes inferred (``Constellation.inferred_plane_shells``)."""
     start_ns = utc_to_ns(scenario.time.start)
     parts = [_walker_part(k, spec, start_ns) for k, spec in enumerate(scenario.constellation.shells)]
     parts += [_orbit_file_part(scenario, k, spec, start_ns) for k, spec in enumerate(scenario.constellation.orbit_files)]
@@ -132,7 +137,8 @@ def build_constellation(scenario: Scenario) -> Constellation:
         from ..space.earth_rotation import ut1_minus_utc_s
 
         ut1_minus_utc_s(np.array([start_ns, start_ns + int(scenario.time.duration_s * 1e9)]))
-    return Constellation.from_parts(parts, frame=frame)
+    return Constellation.from_parts([p[:4] for p in parts], frame=frame,
+                                    inferred_plane_shells=tuple(p[0] for p in parts if p[4]))
 
 
 def _city_sites(city, dishes: int, sites_per_city: int, radius_km: float, seed: int) -> Sites:

@@ -75,19 +75,6 @@ def laser_capable(scenario: Scenario, constellation: Constellation) -> np.ndarra
     return capable
 
 
-def inferred_plane_sats(scenario: Scenario, constellation: Constellation) -> np.ndarray:
-    """(N,) bool: satellites of orbit files whose planes leonet inferred (no plane assignment
-    file, not Hypatia's own format, whose file order gives planes)."""
-    from pathlib import Path
-
-    names = [spec.shell or Path(spec.path).stem for spec in scenario.constellation.orbit_files
-             if spec.format != "hypatia" and not spec.plane_assignment]
-    if not names or not len(constellation):
-        return np.zeros(len(constellation), dtype=bool)
-    shell_of = np.asarray(constellation.shell_names, dtype=object)[constellation.shell]
-    return np.isin(shell_of, names)
-
-
 def inferred_grid(scenario: Scenario, constellation: Constellation, inferred: np.ndarray,
                   capable: np.ndarray) -> np.ndarray:
     """(E, 2) laser candidates among the laser-carrying satellites of inferred planes: a ring per
@@ -253,7 +240,7 @@ def _laser_candidates(scenario: Scenario, constellation: Constellation, capable:
     isl = scenario.network.isl
     if isl.topology == "plus-grid":
         candidates = isl_mod.plus_grid_candidates(constellation, inter_plane_shift=isl.inter_plane_shift)
-        inferred = inferred_plane_sats(scenario, constellation)
+        inferred = constellation.inferred_planes
         if inferred.any():
             candidates = np.vstack([candidates[~(inferred[candidates[:, 0]] | inferred[candidates[:, 1]])],
                                     inferred_grid(scenario, constellation, inferred, capable)])

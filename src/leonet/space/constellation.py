@@ -73,6 +73,10 @@ class Constellation:
     shell_names : tuple of str.
     frame : how :func:`~leonet.space.propagate.propagate` turns TEME into Earth-fixed positions
         (the scenario's ``frames``; default GMST of UT1, no polar motion).
+    inferred_plane_shells : names (of ``shell_names``) of the shells whose planes and slots were
+        inferred from the elements (:func:`leonet.space.planes.infer_planes`) when the
+        constellation was built, not given (Walker shells, plane assignment files, Hypatia's file
+        order).
     """
 
     elements: OrbitElements
@@ -81,6 +85,7 @@ class Constellation:
     slot: np.ndarray
     shell_names: tuple[str, ...] = field(default=())
     frame: FrameConvention = field(default=FrameConvention())
+    inferred_plane_shells: tuple[str, ...] = field(default=())
 
     def __len__(self) -> int:
         return len(self.elements)
@@ -88,6 +93,12 @@ class Constellation:
     @property
     def names(self) -> np.ndarray:
         return self.elements.name
+
+    @property
+    def inferred_planes(self) -> np.ndarray:
+        """(n,) bool: satellites whose plane and slot were inferred (in ``inferred_plane_shells``)."""
+        per_shell = np.array([name in self.inferred_plane_shells for name in self.shell_names], dtype=bool)
+        return per_shell[self.shell] if len(self) else np.zeros(0, dtype=bool)
 
     @cached_property
     def satrec_array(self) -> SatrecArray:
@@ -105,11 +116,16 @@ class Constellation:
 
     @staticmethod
     def from_parts(parts: list[tuple[str, OrbitElements, np.ndarray, np.ndarray]],
-                   frame: FrameConvention = FrameConvention()) -> "Constellation":
-        """Join named shells, each given as (name, elements, plane, slot)."""
+                   frame: FrameConvention = FrameConvention(),
+                   inferred_plane_shells: tuple[str, ...] = ()) -> "Constellation":
+        """Join named shells, each given as (name, elements, plane, slot); the shells named in
+        ``inferred_plane_shells`` had their planes and slots inferred."""
         names = tuple(p[0] for p in parts)
         if len(set(names)) != len(names):
             raise ValueError(f"shell names must be unique, got {names}")
+        unknown = sorted(set(inferred_plane_shells) - set(names))
+        if unknown:
+            raise ValueError(f"inferred_plane_shells names shells that are not parts: {unknown}")
         shell = np.concatenate(
             [np.full(len(p[1]), k, dtype=np.int32) for k, p in enumerate(parts)]
         ) if parts else np.zeros(0, dtype=np.int32)
@@ -120,6 +136,7 @@ class Constellation:
             slot=np.concatenate([np.asarray(p[3], dtype=np.int32) for p in parts]) if parts else shell,
             shell_names=names,
             frame=frame,
+            inferred_plane_shells=tuple(inferred_plane_shells),
         )
 
     @staticmethod
