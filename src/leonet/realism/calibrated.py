@@ -11,8 +11,8 @@ in :data:`ASSUMPTIONS`; nothing is tuned to a country.
   Ka antenna counts (``statuses: carried-traffic``, ``antennas: from-data``), and its 23 PoPs
   with their backbone. All regions: lasers can carry a dish's traffic to any of them.
 - Dishes: one sample dish in each of the country's most populous GeoNames cities (over 15,000
-  people), an existing subscriber (never sold out), weighted in the figures by population x
-  take-up. Countries with no such city get one dish per place of the GeoIP feed in that country
+  people) that Starlink served at the date (not within :data:`UNSERVED_PLACES`), an existing
+  subscriber (never sold out), weighted in the figures by population x take-up. Countries with no such city get one dish per place of the GeoIP feed in that country
   (leonet/data/geoip). The sample dishes are homed on their GeoIP PoP.
 - The service model (docs/service-model.md): the kit of the time (:data:`KIT`), on/off traffic,
   the background of that date (Starlink's announced total, shared among countries as the GeoIP
@@ -81,6 +81,50 @@ PROCESSING_MS = ((date(2024, 1, 1), PROCESSING_FIT["value_ms"]), (date(2024, 3, 
                  (date(2025, 6, 1), 4.0))
 
 
+#: Places Starlink did not serve (a global list, applied to every country): cities under Russian
+#: occupation, where Starlink was not active, with the date from which each was. A GeoNames city
+#: within :data:`UNSERVED_RADIUS_KM` of one (the city's GeoNames districts) is no dish site from
+#: that date. (name, lat_deg, lon_deg, since). Sources:
+#: - Crimea (Sevastopol, Simferopol, Kerch, Yevpatoriya; annexed March 2014): "The Starlink regions
+#:   in question were not activated" (Musk on X, 7 Sep 2023); the region "was actually turned off"
+#:   because US sanctions on Russia include Crimea (Musk, All-In Summit, Sep 2023; Ukrinform,
+#:   2023-09-13). US Executive Order 13685 (19 Dec 2014) embargoes the Crimea region.
+#: - The "DNR"/"LNR" regions (Donetsk, Makiivka, Horlivka; Luhansk, Alchevsk; proclaimed April
+#:   2014): under the same kind of comprehensive US embargo (Executive Order 14065, 21 Feb 2022).
+#: - Occupied in 2022 (Berdiansk 27 Feb, Melitopol 1 Mar, Mariupol 20 May): Starlink terminals
+#:   failed where Ukrainian troops crossed into Russian-held territory (FT, 7 Oct 2022; REFERENCE.md,
+#:   "Geofencing").
+#: Smaller occupied towns are not listed: none is among a country's most populous cities.
+UNSERVED_PLACES = (
+    ("Sevastopol", 44.608, 33.521, date(2014, 3, 18)),
+    ("Simferopol", 44.957, 34.111, date(2014, 3, 18)),
+    ("Kerch", 45.357, 36.475, date(2014, 3, 18)),
+    ("Yevpatoriya", 45.201, 33.367, date(2014, 3, 18)),
+    ("Donetsk", 48.023, 37.802, date(2014, 4, 7)),
+    ("Makiivka", 48.048, 37.926, date(2014, 4, 7)),
+    ("Horlivka", 48.300, 38.017, date(2014, 4, 14)),
+    ("Luhansk", 48.568, 39.306, date(2014, 4, 27)),
+    ("Alchevsk", 48.469, 38.797, date(2014, 4, 27)),
+    ("Berdiansk", 46.756, 36.788, date(2022, 2, 27)),
+    ("Melitopol", 46.847, 35.382, date(2022, 3, 1)),
+    ("Mariupol", 47.095, 37.541, date(2022, 5, 20)),
+)
+#: Radius around an unserved place within which GeoNames cities (its districts) are excluded, km
+#: (12 km keeps Avdiivka, Ukrainian-held until Feb 2024, 13.6 km from Donetsk).
+UNSERVED_RADIUS_KM = 12.0
+
+
+def served(lat_deg, lon_deg, day: date) -> np.ndarray:
+    """(K,) bool: the places at (lat_deg, lon_deg) (K,) are not within :data:`UNSERVED_RADIUS_KM`
+    of a place of :data:`UNSERVED_PLACES` unserved at ``day``."""
+    from ..ground.geodesy import great_circle_distance_m
+
+    lat = np.atleast_1d(np.asarray(lat_deg, dtype=float))[:, None]
+    lon = np.atleast_1d(np.asarray(lon_deg, dtype=float))[:, None]
+    plat, plon = (np.array([p[k] for p in UNSERVED_PLACES if day >= p[3]], dtype=float) for k in (1, 2))
+    return (great_circle_distance_m(lat, lon, plat, plon) > UNSERVED_RADIUS_KM * 1e3).all(axis=1)
+
+
 def processing_ms_at(day: date) -> float:
     """The processing term of the latency model at ``day`` (see :data:`PROCESSING_MS`), ms."""
     days = [(d - PROCESSING_MS[0][0]).days for d, _ in PROCESSING_MS]
@@ -136,15 +180,19 @@ def extract_orbit_file(orbit_date: date, folder: Path) -> Path:
     return out
 
 
-def _dish_places(iso2: str, mode: str) -> tuple[list[tuple[str, float, float, int]], str]:
-    """(name, lat, lon, dishes) per dish site, and which kind of places they are."""
+def _dish_places(iso2: str, mode: str, day: date) -> tuple[list[tuple[str, float, float, int]], str]:
+    """(name, lat, lon, dishes) per dish site, and which kind of places they are (cities served at
+    ``day``; see :data:`UNSERVED_PLACES`)."""
     from ..ground.home_pop import read_home_pop_table
     from ..ground.population import cities_of
 
     try:
-        cities = cities_of([iso2], 15_000, MAX_CITIES[mode])
+        cities = cities_of([iso2], 15_000, 10**9)
     except InputError:
         cities = []
+    if cities:
+        keep = served([c.lat_deg for c in cities], [c.lon_deg for c in cities], day)
+        cities = [c for c, k in zip(cities, keep) if k][: MAX_CITIES[mode]]
     if cities:
         return [(c.name, c.lat_deg, c.lon_deg, max(1, int(round(c.population * TAKE_UP)))) for c in cities], \
             "geonames cities"
@@ -161,9 +209,9 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
     """The calibrated scenario of one country (see the module docstring)."""
     if mode not in MAX_CITIES:
         raise InputError(f"mode must be one of {list(MAX_CITIES)}, got {mode!r}", location="mode")
-    places, kind = _dish_places(iso2, mode)
     orbit_date = orbit_set_for(when)
     day = when if abs((when - orbit_date).days) <= MAX_PROPAGATION_DAYS else orbit_date
+    places, kind = _dish_places(iso2, mode, when)
     weights = np.array([p[3] for p in places], dtype=float)
     lon = np.array([p[2] for p in places])
     # population-weighted mean longitude on the circle
