@@ -57,24 +57,25 @@ def _day_parts(times_ns: np.ndarray, end_ns: np.ndarray) -> tuple[np.ndarray, np
     return day0, first_s, day0 + 1, rest_s
 
 
-def daily_table(store: ResultStore) -> pd.DataFrame:
-    """One row per UTC day (see the module docstring); empty without dish results.
+def step_sums(store: ResultStore) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
+    """Per step (float64 (T,) each): the dish weight in all, the weight online by satellite, and
+    by each means of :data:`ONLINE_BY` (where the run has ``ground_level`` or ``online_by``);
+    None without dish rows.
 
     Read chunk file by chunk file (the columns it needs only): what is held is one chunk's rows
-    and a few numbers per step, never the dish_steps table. A chunk holds whole steps, so each
-    step's sums are taken over its rows in table order, as over the whole table."""
+    and these sums, never the dish_steps table. A chunk holds whole steps, so each step's sum is
+    taken over its rows in table order, as over the whole table: the sums are the same."""
     if "dish_steps" not in store.tables():
-        return pd.DataFrame()
+        return None
     cal = calendar(store)
     parts = store.parts("dish_steps")
     if not parts:
-        return pd.DataFrame()
+        return None
     names = pq.read_schema(parts[0]).names
     cols = (["t", "site", "state"] + (["online_by"] if "online_by" in names else [])
             + (["ground_level"] if "ground_level" in names else []))
     weights = site_weights(store)
     n = cal.n_steps
-    # per step: dish weight in total, online by satellite, and by each means
     total, online = np.zeros(n), np.zeros(n)
     by: dict[str, np.ndarray] = {}
     rows = 0
@@ -83,8 +84,7 @@ def daily_table(store: ResultStore) -> pd.DataFrame:
         if d.empty:
             continue
         rows += len(d)
-        t_ns = d["t"].astype("int64").to_numpy()
-        step = cal.index_of(t_ns)
+        step = cal.index_of(d["t"].astype("int64").to_numpy())
         w = weights[d["site"].to_numpy()]
         sat = ~d["state"].astype(str).isin(OUTAGE_STATES).to_numpy()
         total += np.bincount(step, weights=w, minlength=n)
@@ -102,8 +102,18 @@ def daily_table(store: ResultStore) -> pd.DataFrame:
             shares = {}
         for how, share in shares.items():
             by[how] = by.get(how, np.zeros(n)) + np.bincount(step, weights=w * share, minlength=n)
-    if not rows:
+    return (total, online, by) if rows else None
+
+
+def daily_table(store: ResultStore) -> pd.DataFrame:
+    """One row per UTC day (see the module docstring); empty without dish results. From the
+    per-step sums of :func:`step_sums` (chunk file by chunk file)."""
+    sums = step_sums(store)
+    if sums is None:
         return pd.DataFrame()
+    total, online, by = sums
+    cal = calendar(store)
+    n = cal.n_steps
     ends = np.r_[cal.times_ns[1:], np.int64(cal.end_ns)]
     day_a, sec_a, day_b, sec_b = _day_parts(cal.times_ns, ends)
     first_day = int(day_a.min())
