@@ -157,3 +157,50 @@ def test_compare_in_blocks_equals_the_whole_tables(run):
                                       resilience_by_group(scen, step_s, budget_rows=WHOLE), check_exact=True)
         pd.testing.assert_frame_equal(service_over_time(scen, budget_rows=budget),
                                       service_over_time(scen, budget_rows=WHOLE), check_exact=True)
+
+
+def test_app_pair_list_in_blocks_equals_the_whole_table(tmp_path):
+    from leonet.app.pairs import _pair_stats
+    from leonet.app.run import RunData
+
+    out = tmp_path / "pairs"
+    leonet.run(leonet.load_scenario("hypatia-starlink", overrides={"time.duration_s": 0.3, "outputs.chunk_steps": 1}),
+               out_dir=out)
+    run = RunData(out)
+    rows = run.store.read("pair_steps", columns=["src"]).num_rows
+    whole = _pair_stats(run, budget_rows=WHOLE)
+    assert len(whole["src"]) > 1000 and whole["share"] is None and len(run.store.parts("pair_steps")) == 3
+    for budget in (rows // 7, rows // 2):  # blocks of pairs, each read a chunk file at a time
+        got = _pair_stats(run, budget_rows=budget)
+        assert got.keys() == whole.keys() and got["share"] is None
+        for k in ("src", "dst", "steps", "routed", "p50", "p95"):
+            np.testing.assert_array_equal(got[k], whole[k])
+
+
+def test_dish_runs_chunk_by_chunk_equal_the_runs_of_the_whole_table(run):
+    from leonet.results.dish_runs import dish_runs, runs_of
+
+    cal = calendar(run)
+    n_sites = run.read("sites", columns=["name"]).num_rows
+    n_sats = run.read("satellites", columns=["name"]).num_rows
+    got = dish_runs(run, cal, n_sites, n_sats)
+    d = run.read("dish_steps", columns=["t", "site", "state", "serving_sat"]).to_pandas()
+    step = cal.index_of(d["t"].astype("int64").to_numpy())
+    site = d["site"].to_numpy().astype(np.int64)
+    state = d["state"].astype(str).to_numpy()
+    serving = d["serving_sat"].fillna(-1).to_numpy().astype(np.int64)
+    order = np.lexsort((step, site))  # the whole table by site, then step
+    step, site, state, serving = step[order], site[order], state[order], serving[order]
+    a, b = runs_of([site, state], step)
+    assert len(run.parts("dish_steps")) > 3 and len(a) > n_sites // 2
+    np.testing.assert_array_equal(got.states.site, site[a])
+    np.testing.assert_array_equal(got.states.first, step[a])
+    np.testing.assert_array_equal(got.states.last, step[b - 1])
+    np.testing.assert_array_equal(got.state_names[got.states.key], state[a])
+    ok = (serving >= 0) & (serving < n_sats)
+    a, b = runs_of([site[ok], serving[ok]], step[ok])
+    assert len(a) > len(got.states.site)  # handovers: more serving runs than state runs
+    for mine, want in ((got.links.site, site[ok][a]), (got.links.key, serving[ok][a]),
+                       (got.links.first, step[ok][a]), (got.links.last, step[ok][b - 1])):
+        np.testing.assert_array_equal(mine, want)
+    np.testing.assert_array_equal(got.serving_counts, np.bincount(serving[ok], minlength=n_sats))
