@@ -74,8 +74,8 @@ def _dish_frames(stores: list[ResultStore], budget_rows: int = BUDGET_ROWS) -> I
         return
     first = readers[0]
     blocks = dish_group_blocks(first.parts, first.group_of_site, budget_rows)
-    block_of_group = {g: int(blocks.block_of_site[np.flatnonzero(first.group_of_site.astype(str) == g)[0]])
-                      for g in blocks.group_names}
+    seen = np.flatnonzero(blocks.block_of_site >= 0)  # sites with rows: every one of a group is in its block
+    block_of_group = dict(zip(first.group_of_site[seen].astype(str).tolist(), blocks.block_of_site[seen].tolist()))
 
     def block_of(reader: _Reader):
         of_site = np.array([block_of_group.get(str(g), -1) for g in reader.group_of_site], dtype=np.int64)
