@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import numpy as np
+import pyarrow.parquet as pq
 
 from ..horizon import blocked
 from ..results.calendar import weighted_quantile
@@ -239,6 +240,19 @@ def outages(run: RunData, dish_id: str, start_step: int | None, end_step: int | 
                            seconds_by_cause=by_cause, outages=out)
 
 
+def _best_sat_counts(run: RunData, site: int) -> np.ndarray:
+    """int64 (satellites,): the steps at which each satellite was the highest in a site's sky
+    (site_steps.best_sat), chunk file by chunk file."""
+    counts = np.zeros(0, dtype=np.int64)
+    for part in run.store.parts("site_steps"):
+        best = pq.read_table(part, columns=["best_sat"], filters=[("site", "=", int(site))])
+        best = best.column("best_sat").to_numpy(zero_copy_only=False)
+        c = np.bincount(best[best >= 0].astype(np.int64), minlength=len(counts))
+        c[: len(counts)] += counts
+        counts = c
+    return counts
+
+
 def obstruction_map(run: RunData, dish_id: str, max_tracks: int, max_points: int) -> schemas.ObstructionMap:
     site = run.dish_site(dish_id)
     rows = run.dish_rows(site)
@@ -252,9 +266,10 @@ def obstruction_map(run: RunData, dish_id: str, max_tracks: int, max_points: int
     if len(used) < max_tracks and "site_steps" in run.tables:
         # Room left: the satellites that were highest in this dish's sky (site_steps.best_sat),
         # so a dish that never connected still shows what it was looking at.
-        best = run.store.read("site_steps", columns=["best_sat"], filters=[("site", "=", int(site))])
-        best = best.column("best_sat").to_numpy(zero_copy_only=False)
-        extra, n_best = np.unique(best[(best >= 0) & ~np.isin(best, used)], return_counts=True)
+        n_best = _best_sat_counts(run, site)
+        n_best[used[used < len(n_best)]] = 0
+        extra = np.flatnonzero(n_best)
+        n_best = n_best[extra]
         extra = extra[np.argsort(-n_best, kind="stable")][:max_tracks - len(used)]
         used = np.r_[used, extra].astype(np.int64)
         served = np.r_[served, np.zeros(len(extra), dtype=np.int64)]

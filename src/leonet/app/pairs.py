@@ -3,9 +3,9 @@ service over the run, one pair's RTT over time, and the routes the pairs took at
 
 A pair is named by its two station names (``src``, ``dst``: query parameters, never a path); each
 direction is its own pair, as in the run. Every answer is bounded: the pair list is computed once
-per run (one pass over ``pair_steps``, a chunk file at a time, three columns), a history reads only
-the chunk files of its window (at most ``MAX_SPAN_STEPS`` steps) filtered to one pair, and routes
-read one chunk file filtered to one instant.
+per run (over ``pair_steps`` a chunk file at a time, a block of pairs at a time when it is long),
+a history reads only the chunk files of its window (at most ``MAX_SPAN_STEPS`` steps) filtered to
+one pair, and routes read one chunk file filtered to one instant.
 """
 
 from __future__ import annotations
@@ -34,24 +34,65 @@ def _station(run: RunData, name: str, param: str) -> int:
     return int(hit[0])
 
 
-def _pair_stats(run: RunData) -> dict:
-    """Per pair over the run (one pass, a chunk file at a time, two compact columns kept: the pair
-    key and the RTT as float32): steps, steps with a route, and the RTT median and 95th percentile
-    of the steps with a route. About 8 bytes per pair-step in memory while it runs."""
+#: Most pair-steps held at once while the pair list is computed (a pair key, an RTT and, in a
+#: windowed calendar, a duration each: 12 to 20 bytes, so 36 to 60 MB).
+BUDGET_ROWS = 3_000_000
+
+
+def _pair_stats(run: RunData, budget_rows: int = BUDGET_ROWS) -> dict:
+    """Per pair over the run (in order of pair key): steps, steps with a route, and the RTT median
+    and 95th percentile of the steps with a route (as shares of time in a windowed calendar).
+
+    A table of at most ``budget_rows`` rows is taken whole; a longer one a block of pairs
+    (consecutive keys, about ``budget_rows`` rows) at a time, after one pass that counts the rows
+    of each pair: memory is bounded by the block and one chunk file whatever the length of the
+    run. Each pair's figures come from its own rows in table order, so they are the same either
+    way."""
     n = len(run.sites)
-    keys, rtts, secs = [], [], []
-    for part in run.store.parts(PAIR_TABLE):
+    parts = run.store.parts(PAIR_TABLE)
+    rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+    if rows <= budget_rows:
+        return _stats_of(run, *_pair_rows(run, parts, None))
+    keys, counts = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    for part in parts:  # rows per pair key
+        t = pq.read_table(part, columns=["src", "dst"])
+        u, c = np.unique(t.column("src").to_numpy(zero_copy_only=False).astype(np.int64) * n
+                         + t.column("dst").to_numpy(zero_copy_only=False).astype(np.int64), return_counts=True)
+        keys, inv = np.unique(np.r_[keys, u], return_inverse=True)
+        counts = np.bincount(inv, weights=np.r_[counts, c], minlength=len(keys)).astype(np.int64)
+    blocks = []
+    lo = 0
+    while lo < len(keys):  # consecutive keys, about budget_rows rows (at least one pair)
+        hi = lo + max(1, int(np.searchsorted(np.cumsum(counts[lo:]), budget_rows, side="right")))
+        blocks.append(_stats_of(run, *_pair_rows(run, parts, (keys[lo], keys[hi - 1]))))
+        lo = hi
+    return {k: (np.concatenate([b[k] for b in blocks]) if blocks[0][k] is not None else None) for k in blocks[0]}
+
+
+def _pair_rows(run: RunData, parts: list, keys: tuple[int, int] | None):
+    """(pair key, RTT float32, duration s or None) of the rows whose key lies in ``keys`` (lowest,
+    highest; None: every row), in table order, a chunk file at a time."""
+    n = len(run.sites)
+    out_keys, rtts, secs = [], [], []
+    for part in parts:
         t = pq.read_table(part, columns=["src", "dst", "rtt_ms"] + ([] if run.uniform else ["t"]))
         src = t.column("src").to_numpy(zero_copy_only=False).astype(np.int64)
         dst = t.column("dst").to_numpy(zero_copy_only=False).astype(np.int64)
-        keys.append(src * n + dst)
-        rtts.append(t.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float32))
+        key = src * n + dst
+        mine = slice(None) if keys is None else (key >= keys[0]) & (key <= keys[1])
+        out_keys.append(key[mine])
+        rtts.append(t.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float32)[mine])
         if not run.uniform:  # a windowed calendar: each row weighs the time its step stands for
-            secs.append(run.cal.duration_of(ns_column(t.column("t"))))
-    key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+            secs.append(run.cal.duration_of(ns_column(t.column("t")))[mine])
+    key = np.concatenate(out_keys) if out_keys else np.zeros(0, np.int64)
     rtt = np.concatenate(rtts) if rtts else np.zeros(0, np.float32)
     sec = (np.concatenate(secs) if secs else np.zeros(0)) if not run.uniform else None
-    del keys, rtts, secs
+    return key, rtt, sec
+
+
+def _stats_of(run: RunData, key: np.ndarray, rtt: np.ndarray, sec: np.ndarray | None) -> dict:
+    """:func:`_pair_stats` of the rows (pair key, RTT, duration) of whole pairs."""
+    n = len(run.sites)
     order = np.lexsort((rtt, key))           # by pair, then RTT (NaN and inf last within a pair)
     key, rtt = key[order], rtt[order]
     sec = sec[order] if sec is not None else None

@@ -8,36 +8,82 @@ ended.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from ..states import OUTAGE_STATES
+from .blocks import iter_blocks
 from .calendar import calendar, weighted_quantile
 from .store import ResultStore
-from .summary import site_weights
+from .summary import BUDGET_ROWS, dish_group_blocks, site_weights
 
 #: The states that count as lost time (leonet.states: CONGESTED is online, not lost).
 LOST_STATES = OUTAGE_STATES
+_EXTRA = ("online_by", "ground_online", "downlink_bps", "demand_down_bps")
+
+
+class _Reader:
+    """How the dish frames of one results folder are made: its columns, groups, weights, calendar."""
+
+    def __init__(self, store: ResultStore):
+        self.store = store
+        sites = store.read("sites", columns=["name", "group"]).to_pandas()
+        grp = sites["group"].to_numpy()
+        self.group_of_site = np.where(grp == "", "dish", grp)
+        self.parts = store.parts("dish_steps")
+        names = pq.read_schema(self.parts[0]).names if self.parts else store.read("dish_steps").column_names
+        self.columns = ["t", "site", "state", "rtt_ms"] + [c for c in _EXTRA if c in names]
+        self.rows = sum(pq.ParquetFile(p).metadata.num_rows for p in self.parts)
+        self.weights = site_weights(store)
+        self.cal = calendar(store)
+
+    def frame(self, d: pd.DataFrame) -> pd.DataFrame:
+        """Rows of dish_steps as the comparison reads them: state names, group, dish and time weights."""
+        d["state"] = d["state"].astype(str)
+        if "online_by" in d:
+            d["online_by"] = d["online_by"].astype(str)
+        grp = self.group_of_site[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
+        d["group"] = grp
+        d["w"] = self.weights[d["site"].to_numpy()] if len(d) else np.zeros(0)
+        # The time each row stands for, in coarse steps (1.0 in a uniform run): dish-time weights.
+        d["k"] = self.cal.weight_of(d["t"].astype("int64").to_numpy()) if len(d) else np.zeros(0)
+        d["wk"] = d["w"] * d["k"]
+        d.attrs["uniform"] = self.cal.uniform
+        return d
 
 
 def _dish_frame(store: ResultStore) -> pd.DataFrame:
-    sites = store.read("sites", columns=["name", "group"]).to_pandas()
-    cols = ["t", "site", "state", "rtt_ms"]
-    table = store.read("dish_steps")
-    extra = [c for c in ("online_by", "ground_online", "downlink_bps", "demand_down_bps") if c in table.column_names]
-    d = table.select(cols + extra).to_pandas()
-    d["state"] = d["state"].astype(str)
-    if "online_by" in d:
-        d["online_by"] = d["online_by"].astype(str)
-    grp = sites["group"].to_numpy()[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
-    d["group"] = np.where(grp == "", "dish", grp)
-    d["w"] = site_weights(store)[d["site"].to_numpy()] if len(d) else np.zeros(0)
-    # The time each row stands for, in coarse steps (1.0 in a uniform run): dish-time weights.
-    cal = calendar(store)
-    d["k"] = cal.weight_of(d["t"].astype("int64").to_numpy()) if len(d) else np.zeros(0)
-    d["wk"] = d["w"] * d["k"]
-    d.attrs["uniform"] = cal.uniform
-    return d
+    """The whole of dish_steps as one dish frame (for tests and small tables)."""
+    r = _Reader(store)
+    return r.frame(store.read("dish_steps", columns=r.columns).to_pandas())
+
+
+def _dish_frames(stores: list[ResultStore], budget_rows: int = BUDGET_ROWS) -> Iterator[list[pd.DataFrame]]:
+    """The dish frames of each of ``stores``, a block of whole dish groups at a time: the blocks of
+    the first store's groups (:func:`leonet.results.summary.dish_group_blocks`), the same groups
+    for every store (a baseline has its scenario's groups; a group the first store lacks is
+    left out). Tables of at most ``budget_rows`` rows each are read whole (one block). Every
+    figure per group comes from that group's rows in table order, so the figures are those of the
+    whole tables, and memory stays flat in the length of the run."""
+    readers = [_Reader(s) for s in stores]
+    if all(r.rows <= budget_rows for r in readers):
+        yield [r.frame(r.store.read("dish_steps", columns=r.columns).to_pandas()) for r in readers]
+        return
+    first = readers[0]
+    blocks = dish_group_blocks(first.parts, first.group_of_site, budget_rows)
+    seen = np.flatnonzero(blocks.block_of_site >= 0)  # sites with rows: every one of a group is in its block
+    block_of_group = dict(zip(first.group_of_site[seen].astype(str).tolist(), blocks.block_of_site[seen].tolist()))
+
+    def block_of(reader: _Reader):
+        of_site = np.array([block_of_group.get(str(g), -1) for g in reader.group_of_site], dtype=np.int64)
+        return lambda table: of_site[table.column("site").to_numpy()]
+
+    iters = [iter_blocks(r.parts, r.columns, block_of(r), blocks.n_blocks) for r in readers]
+    for tables in zip(*iters):
+        yield [r.frame(t.to_pandas()) for r, t in zip(readers, tables)]
 
 
 def _wmean(d: pd.DataFrame, mask: pd.Series) -> pd.Series:
@@ -56,12 +102,17 @@ def _rtt_quantile(d: pd.DataFrame, q: float) -> pd.Series:
                       for grp, s in ok.groupby("group", sort=False)}, dtype=float)
 
 
-def resilience_by_group(store: ResultStore, step_s: float) -> pd.DataFrame:
+def resilience_by_group(store: ResultStore, step_s: float, budget_rows: int = BUDGET_ROWS) -> pd.DataFrame:
     """Per group: dishes, availability, lost dish-seconds by cause, online-by shares (as %).
 
     Every share and every lost time weights a dish-step by the time the step stands for
-    (:mod:`leonet.results.calendar`), so windowed calendars count seconds, not steps."""
-    d = _dish_frame(store)
+    (:mod:`leonet.results.calendar`), so windowed calendars count seconds, not steps. Computed a
+    block of whole dish groups at a time (:func:`_dish_frames`)."""
+    return pd.concat([_resilience(d, step_s) for (d,) in _dish_frames([store], budget_rows)])
+
+
+def _resilience(d: pd.DataFrame, step_s: float) -> pd.DataFrame:
+    """:func:`resilience_by_group` of the dish frame ``d`` (every row of its groups)."""
     by = d["group"]
     dishes = d.drop_duplicates("site").groupby("group", sort=False)["w"].sum()
     out = pd.DataFrame({"dishes": dishes.astype(int), "availability": _wmean(d, ~d["state"].isin(LOST_STATES))})
@@ -82,15 +133,17 @@ def resilience_by_group(store: ResultStore, step_s: float) -> pd.DataFrame:
     return out
 
 
-def service_over_time(store: ResultStore) -> pd.DataFrame:
+def service_over_time(store: ResultStore, budget_rows: int = BUDGET_ROWS) -> pd.DataFrame:
     """Per group: availability and RTT p5/p50/p95 (ms) as shares of dish-time, each dish-step
     weighted by its step's duration (the figures of :func:`leonet.results.summary.network_summary`
-    for a windowed calendar, whose steps are uneven)."""
-    d = _dish_frame(store)
-    out = pd.DataFrame({"availability": _wmean(d, ~d["state"].isin(LOST_STATES))})
-    for q, col in ((0.05, "rtt_p5_ms"), (0.5, "rtt_p50_ms"), (0.95, "rtt_p95_ms")):
-        out[col] = _rtt_quantile(d, q)
-    return out
+    for a windowed calendar, whose steps are uneven). A block of whole dish groups at a time."""
+    out = []
+    for (d,) in _dish_frames([store], budget_rows):
+        o = pd.DataFrame({"availability": _wmean(d, ~d["state"].isin(LOST_STATES))})
+        for q, col in ((0.05, "rtt_p5_ms"), (0.5, "rtt_p50_ms"), (0.95, "rtt_p95_ms")):
+            o[col] = _rtt_quantile(d, q)
+        out.append(o)
+    return pd.concat(out)
 
 
 #: The state each event type leaves a dish in (for "time to recover after the event ends").
@@ -126,23 +179,44 @@ def rtt_change_by_group(scenario: pd.DataFrame, baseline: pd.DataFrame) -> pd.Da
 
 
 def compare(scenario_store: ResultStore, baseline_store: ResultStore,
-            event_ends: dict[str, tuple[int, str]] | None = None) -> pd.DataFrame:
+            event_ends: dict[str, tuple[int, str]] | None = None, budget_rows: int = BUDGET_ROWS) -> pd.DataFrame:
     """Scenario vs baseline per group: availability of both (shares, 0..1) and its change (a
     share: x100 for percentage points), RTT of both and its change in ms
     (:func:`rtt_change_by_group`), lost time by cause in the scenario, and the median time to
     recover after each event's end.
 
-    ``event_ends`` maps an event name to (end instant ns, event type)."""
+    ``event_ends`` maps an event name to (end instant ns, event type). Both runs are read a block
+    of whole dish groups at a time (the same groups from each, :func:`_dish_frames`), so memory
+    stays flat in the length of the run; every figure of a group comes from its own rows."""
     step_s = scenario_store.manifest.step_s
-    a = resilience_by_group(scenario_store, step_s)
-    b = resilience_by_group(baseline_store, step_s)
+    ends = {name: (end_ns, typ) for name, (end_ns, typ) in (event_ends or {}).items() if typ in EVENT_STATE}
+    instants = _instants(scenario_store) if ends else np.zeros(0, dtype=np.int64)
+    pieces = []
+    for da, db in _dish_frames([scenario_store, baseline_store], budget_rows):
+        if not len(da):
+            continue
+        pieces.append(_compare_block(da, db, step_s, ends, instants))
+    return pd.concat(pieces) if pieces else _compare_block(_dish_frame(scenario_store), _dish_frame(baseline_store),
+                                                            step_s, ends, instants)
+
+
+def _instants(store: ResultStore) -> np.ndarray:
+    """int64 (sorted, unique) the instants (ns) of the rows of dish_steps, chunk file by chunk file."""
+    seen = [np.unique(pq.read_table(p, columns=["t"]).column("t").cast("int64").to_numpy())
+            for p in store.parts("dish_steps")]
+    return np.unique(np.concatenate(seen)) if seen else np.zeros(0, dtype=np.int64)
+
+
+def _compare_block(da: pd.DataFrame, db: pd.DataFrame, step_s: float, ends: dict, instants: np.ndarray) -> pd.DataFrame:
+    """:func:`compare` of the dish frames of some whole groups of both runs."""
+    a = _resilience(da, step_s)
+    b = _resilience(db, step_s)
     out = pd.DataFrame({
         "dishes": a["dishes"],
         "availability": a["availability"],
         "availability_baseline": b["availability"].reindex(a.index),
     })
     out["availability_change"] = out["availability"] - out["availability_baseline"]
-    da, db = _dish_frame(scenario_store), _dish_frame(baseline_store)
     rtt = rtt_change_by_group(da, db).reindex(a.index)
     for c in rtt.columns:
         out[c] = rtt[c]
@@ -153,25 +227,23 @@ def compare(scenario_store: ResultStore, baseline_store: ResultStore,
         if c in a and c in b:
             out[c] = a[c]
             out[f"{c}_baseline"] = b[c].reindex(a.index)
-    if event_ends:
-        d = da
-        for name, (end_ns, typ) in event_ends.items():
-            if typ in EVENT_STATE:
-                out[f"recover_s_{name}"] = _recovery_s(d, end_ns, EVENT_STATE[typ])
+    for name, (end_ns, typ) in ends.items():
+        before, after = instants[instants < end_ns], instants[instants >= end_ns]
+        last_t = int(before[-1]) if len(before) and len(after) else None
+        out[f"recover_s_{name}"] = _recovery_s(da, end_ns, EVENT_STATE[typ], last_t)
     return out
 
 
-def _recovery_s(d: pd.DataFrame, end_ns: int, state: str) -> pd.Series:
-    """Median, over the dishes the event had left in ``state`` just before its end, of the time
-    from the end until each is back: online again (not in an outage state), or, for a state that
-    is not an outage (CONGESTED), CONNECTED (inf if one never recovers within the run)."""
-    t_ns = d["t"].astype("int64").to_numpy()
-    before = d[t_ns < end_ns]
-    after = d[t_ns >= end_ns]
-    if after.empty or before.empty:
+def _recovery_s(d: pd.DataFrame, end_ns: int, state: str, last_t: int | None) -> pd.Series:
+    """Median, over the dishes the event had left in ``state`` at ``last_t`` (the run's last
+    instant before its end; None: the run has no step before it or none after), of the time from
+    the end until each is back: online again (not in an outage state), or, for a state that is not
+    an outage (CONGESTED), CONNECTED (inf if one never recovers within the run)."""
+    if last_t is None:
         return pd.Series(dtype=float)
-    last_t = before["t"].astype("int64").max()
-    down_at_end = before[(before["t"].astype("int64") == last_t) & (before["state"] == state)]["site"]
+    t_ns = d["t"].astype("int64").to_numpy()
+    after = d[t_ns >= end_ns]
+    down_at_end = d[(t_ns == last_t) & (d["state"] == state).to_numpy()]["site"]
     res = {}
     for group, g in after[after["site"].isin(down_at_end)].groupby("group", sort=False):
         times = []

@@ -54,6 +54,7 @@ from ..space.frames import FrameConvention
 from ..space.propagate import propagate
 from . import atomic
 from .calendar import Calendar, calendar
+from .dish_runs import DishRuns, dish_runs
 from .store import Manifest, ResultStore
 
 def _rgba(css_hex: str) -> list[int]:
@@ -152,11 +153,8 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     n_sats = sats.num_rows
 
     tell("reading dish steps", 0, 1)
-    dish = _read_dish_steps(store, cal) if "dish_steps" in tables else None
-    serving_counts = np.zeros(n_sats, dtype=np.int64)
-    if dish is not None:
-        served = dish["serving"][(dish["serving"] >= 0) & (dish["serving"] < n_sats)]
-        serving_counts = np.bincount(served, minlength=n_sats)
+    dish = dish_runs(store, cal, len(sites), n_sats) if "dish_steps" in tables else None
+    serving_counts = dish.serving_counts if dish is not None else np.zeros(n_sats, dtype=np.int64)
     keep = _choose_satellites(serving_counts, max_satellites)
 
     need = len(keep) * len(t_kept) * 3 * 8
@@ -234,38 +232,6 @@ def _steps_present(store: ResultStore, manifest: Manifest, tables: set[str], cal
         return np.zeros(0, dtype=np.int64)
     t = store.read(table, columns=["t"]).column("t").cast(pa.int64()).to_numpy()
     return np.unique(cal.index_of(t))
-
-
-def _read_dish_steps(store: ResultStore, cal: Calendar) -> dict[str, np.ndarray] | None:
-    """dish_steps as arrays sorted by (site, step): site, step, state code, serving; state names."""
-    sites, steps, states, serving = [], [], [], []
-    names: list[str] = []
-    for part in store.parts("dish_steps"):
-        table = pq.read_table(part, columns=["t", "site", "state", "serving_sat"])
-        steps.append(cal.index_of(table.column("t").cast(pa.int64()).to_numpy()))
-        sites.append(table.column("site").to_numpy().astype(np.int64))
-        serving.append(table.column("serving_sat").fill_null(-1).to_numpy().astype(np.int64))
-        for chunk in table.column("state").chunks:
-            if pa.types.is_dictionary(chunk.type):
-                local = [str(v) for v in chunk.dictionary.to_pylist()]
-                idx = chunk.indices.fill_null(-1).to_numpy().astype(np.int64)
-            else:
-                local, idx_ = np.unique(np.asarray(chunk.fill_null("").to_pylist(), dtype=object).astype(str),
-                                        return_inverse=True)
-                local, idx = list(local), idx_.astype(np.int64)
-            for name in local:
-                if name not in names:
-                    names.append(name)
-            remap = np.array([names.index(n) for n in local] + [-1], dtype=np.int64)
-            states.append(remap[idx])
-    if not steps:
-        return None
-    out = {"site": np.concatenate(sites), "step": np.concatenate(steps),
-           "state": np.concatenate(states), "serving": np.concatenate(serving)}
-    order = np.lexsort((out["step"], out["site"]))
-    out = {k: v[order] for k, v in out.items()}
-    out["state_names"] = np.array(names + ["?"], dtype=object)  # code -1 -> "?"
-    return out
 
 
 def _choose_satellites(serving_counts: np.ndarray, max_satellites: int | None) -> np.ndarray:
@@ -399,30 +365,15 @@ def _satellite_packets(sats: pa.Table, keep: np.ndarray, pos: np.ndarray, t_kept
         yield packet
 
 
-def _runs(keys: list[np.ndarray], step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and stop (exclusive) row of each run of rows with equal keys and consecutive steps."""
-    n = len(step)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    brk = np.zeros(n, dtype=bool)
-    brk[0] = True
-    brk[1:] |= np.diff(step) != 1
-    for k in keys:
-        brk[1:] |= k[1:] != k[:-1]
-    starts = np.flatnonzero(brk)
-    return starts, np.r_[starts[1:], n]
-
-
-def _site_packets(sites, dish: dict | None, edges: np.ndarray):
+def _site_packets(sites, dish: DishRuns | None, edges: np.ndarray):
     """``edges`` (T + 1,) int64 ns: each step's instant, then the end of the last step."""
     colour_runs: dict[int, list] = {}
     if dish is not None:
-        starts, stops = _runs([dish["site"], dish["state"]], dish["step"])
-        names = dish["state_names"]
-        for a, b in zip(starts.tolist(), stops.tolist()):
-            state = str(names[dish["state"][a]])
-            colour_runs.setdefault(int(dish["site"][a]), []).append({
-                "interval": interval(int(edges[dish["step"][a]]), int(edges[dish["step"][b - 1] + 1])),
+        r, names = dish.states, dish.state_names
+        for d, code, a, b in zip(r.site.tolist(), r.key.tolist(), r.first.tolist(), r.last.tolist()):
+            state = str(names[code])
+            colour_runs.setdefault(d, []).append({
+                "interval": interval(int(edges[a]), int(edges[b + 1])),
                 "rgba": STATE_RGBA.get(state, OTHER_STATE_RGBA),
             })
     for i, row in enumerate(sites.itertuples(index=False)):
@@ -443,27 +394,24 @@ def _site_packets(sites, dish: dict | None, edges: np.ndarray):
         }
 
 
-def _link_packets(dish: dict, sites, sat_names: list[str], drawn: np.ndarray, edges: np.ndarray,
+def _link_packets(dish: DishRuns, sites, sat_names: list[str], drawn: np.ndarray, edges: np.ndarray,
                   max_links: int):
-    has = (dish["serving"] >= 0) & (dish["serving"] < len(drawn))
-    has[has] = drawn[dish["serving"][has]]
-    site, step, serving = dish["site"][has], dish["step"][has], dish["serving"][has]
-    starts, stops = _runs([site, serving], step)
-    if len(starts) > max_links:  # keep the longest, then the earliest
-        length = edges[step[stops - 1] + 1] - edges[step[starts]]  # how long each link lasts (ns)
-        order = np.lexsort((step[starts], -length))[:max_links]
-        keep = np.sort(order)
-        starts, stops = starts[keep], stops[keep]
+    r = dish.links
+    mine = drawn[r.key]  # links to the satellites drawn
+    site, serving, first, last = r.site[mine], r.key[mine], r.first[mine], r.last[mine]
+    if len(site) > max_links:  # keep the longest, then the earliest
+        length = edges[last + 1] - edges[first]  # how long each link lasts (ns)
+        keep = np.sort(np.lexsort((first, -length))[:max_links])
+        site, serving, first, last = site[keep], serving[keep], first[keep], last[keep]
     site_names = sites["name"].astype(str).tolist()
     count: dict[int, int] = {}
-    for a, b in zip(starts.tolist(), stops.tolist()):
-        d, s = int(site[a]), int(serving[a])
+    for d, s, a, b in zip(site.tolist(), serving.tolist(), first.tolist(), last.tolist()):
         k = count.get(d, 0)
         count[d] = k + 1
         yield {
             "id": f"link-{d}-{k}",
             "name": f"{site_names[d]} - {sat_names[s]}",
-            "availability": interval(int(edges[step[a]]), int(edges[step[b - 1] + 1])),
+            "availability": interval(int(edges[a]), int(edges[b + 1])),
             "polyline": {
                 "positions": {"references": [f"site-{d}#position", f"sat-{s}#position"]},
                 "width": 1.5,

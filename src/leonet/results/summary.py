@@ -298,10 +298,29 @@ def _dish_service(d: pd.DataFrame, states: tuple[str, ...], name: np.ndarray) ->
     return per_dish, groups
 
 
-def _dish_service_in_blocks(parts: list, columns: list[str], group_of_site: np.ndarray, weights: np.ndarray, cal,
-                            states: tuple[str, ...], name: np.ndarray, budget_rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`_dish_service` of the whole table, a block of whole dish groups at a time; rows of
-    the result in order of each dish's (group's) first row in the table, as groupby gives them."""
+@dataclass(frozen=True)
+class DishBlocks:
+    """dish_steps taken apart into blocks of whole dish groups (:func:`dish_group_blocks`).
+
+    block_of_site : int64 (S,) block of each site (-1: no row). n_blocks : number of blocks.
+    first_row : int64 (S,) each site's first row in the table (-1: none). group_names : (G,) the
+    groups with rows (sorted). group_first : int64 (G,) each group's first row."""
+
+    block_of_site: np.ndarray
+    n_blocks: int
+    first_row: np.ndarray
+    group_names: np.ndarray
+    group_first: np.ndarray
+
+    def block_of(self, table: pa.Table) -> np.ndarray:
+        """Block of each row of a chunk of dish_steps (for :func:`iter_blocks`)."""
+        return self.block_of_site[table.column("site").to_numpy()]
+
+
+def dish_group_blocks(parts: list, group_of_site: np.ndarray, budget_rows: int) -> DishBlocks:
+    """Blocks of whole dish groups of the chunk files ``parts`` of dish_steps, consecutive groups
+    in order of first row, each of about ``budget_rows`` rows (one group where a group is larger;
+    at least two groups a block, see :func:`blocks_by_count`). One pass over the ``site`` column."""
     n_sites = len(group_of_site)
     rows_per_site, first_row = count_keys(parts, "site", n_sites)
     seen = np.flatnonzero(first_row >= 0)
@@ -315,9 +334,17 @@ def _dish_service_in_blocks(parts: list, columns: list[str], group_of_site: np.n
     block_of_site = np.full(n_sites, -1, dtype=np.int64)
     block_of_site[seen] = block_of_group[group_of]
     n_blocks = int(block_of_group.max()) + 1 if len(group_names) else 0
+    return DishBlocks(block_of_site=block_of_site, n_blocks=n_blocks, first_row=first_row,
+                      group_names=group_names, group_first=group_first)
+
+
+def _dish_service_in_blocks(parts: list, columns: list[str], group_of_site: np.ndarray, weights: np.ndarray, cal,
+                            states: tuple[str, ...], name: np.ndarray, budget_rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_dish_service` of the whole table, a block of whole dish groups at a time; rows of
+    the result in order of each dish's (group's) first row in the table, as groupby gives them."""
+    blocks = dish_group_blocks(parts, group_of_site, budget_rows)
     dishes, groups = [], []
-    blocks = iter_blocks(parts, columns, lambda t: block_of_site[t.column("site").to_numpy()], n_blocks)
-    for table in blocks:
+    for table in iter_blocks(parts, columns, blocks.block_of, blocks.n_blocks):
         d = table.to_pandas()
         if not len(d):
             continue
@@ -325,8 +352,8 @@ def _dish_service_in_blocks(parts: list, columns: list[str], group_of_site: np.n
         dishes.append(per_dish)
         groups.append(per_group)
         del d, table
-    per_dish = _in_first_row_order(dishes, "site", first_row)
-    per_group = _in_first_row_order(groups, "group", dict(zip(group_names, group_first)))
+    per_dish = _in_first_row_order(dishes, "site", blocks.first_row)
+    per_group = _in_first_row_order(groups, "group", dict(zip(blocks.group_names, blocks.group_first)))
     return per_dish, per_group
 
 

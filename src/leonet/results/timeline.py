@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from ..states import OUTAGE_STATES
 from .calendar import calendar
@@ -56,36 +57,63 @@ def _day_parts(times_ns: np.ndarray, end_ns: np.ndarray) -> tuple[np.ndarray, np
     return day0, first_s, day0 + 1, rest_s
 
 
-def daily_table(store: ResultStore) -> pd.DataFrame:
-    """One row per UTC day (see the module docstring); empty without dish results."""
+def step_sums(store: ResultStore) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
+    """Per step (float64 (T,) each): the dish weight in all, the weight online by satellite, and
+    by each means of :data:`ONLINE_BY` (where the run has ``ground_level`` or ``online_by``);
+    None without dish rows.
+
+    Read chunk file by chunk file (the columns it needs only): what is held is one chunk's rows
+    and these sums, never the dish_steps table. A chunk holds whole steps, so each step's sum is
+    taken over its rows in table order, as over the whole table: the sums are the same."""
     if "dish_steps" not in store.tables():
-        return pd.DataFrame()
+        return None
     cal = calendar(store)
-    table = store.read("dish_steps")
-    cols = (["t", "site", "state"] + (["online_by"] if "online_by" in table.column_names else [])
-            + (["ground_level"] if "ground_level" in table.column_names else []))
-    d = table.select(cols).to_pandas()
-    if d.empty:
-        return pd.DataFrame()
-    t_ns = d["t"].astype("int64").to_numpy()
-    step = cal.index_of(t_ns)
-    w = site_weights(store)[d["site"].to_numpy()]
+    parts = store.parts("dish_steps")
+    if not parts:
+        return None
+    names = pq.read_schema(parts[0]).names
+    cols = (["t", "site", "state"] + (["online_by"] if "online_by" in names else [])
+            + (["ground_level"] if "ground_level" in names else []))
+    weights = site_weights(store)
     n = cal.n_steps
-    # per step: dish weight in total, online by satellite, and by each means
-    total = np.bincount(step, weights=w, minlength=n)
-    online = np.bincount(step, weights=w * ~d["state"].astype(str).isin(OUTAGE_STATES).to_numpy(), minlength=n)
-    by = {}
-    if "ground_level" in d:
-        # the share of each site's users with ground internet (an ISP outage takes its customers,
-        # not the city): by what users are online, in expectation over the site's users
+    total, online = np.zeros(n), np.zeros(n)
+    by: dict[str, np.ndarray] = {}
+    rows = 0
+    for part in parts:
+        d = pq.read_table(part, columns=cols).to_pandas()
+        if d.empty:
+            continue
+        rows += len(d)
+        step = cal.index_of(d["t"].astype("int64").to_numpy())
+        w = weights[d["site"].to_numpy()]
         sat = ~d["state"].astype(str).isin(OUTAGE_STATES).to_numpy()
-        level = d["ground_level"].to_numpy(dtype=np.float64)
-        shares = {"both": sat * level, "satellite": sat * (1 - level), "ground": ~sat * level,
-                  "none": ~sat * (1 - level)}
-        by = {how: np.bincount(step, weights=w * shares[how], minlength=n) for how in ONLINE_BY}
-    elif "online_by" in d:
-        ob = d["online_by"].astype(str).to_numpy()
-        by = {how: np.bincount(step, weights=w * (ob == how), minlength=n) for how in ONLINE_BY}
+        total += np.bincount(step, weights=w, minlength=n)
+        online += np.bincount(step, weights=w * sat, minlength=n)
+        if "ground_level" in d:
+            # the share of each site's users with ground internet (an ISP outage takes its customers,
+            # not the city): by what users are online, in expectation over the site's users
+            level = d["ground_level"].to_numpy(dtype=np.float64)
+            shares = {"both": sat * level, "satellite": sat * (1 - level), "ground": ~sat * level,
+                      "none": ~sat * (1 - level)}
+        elif "online_by" in d:
+            ob = d["online_by"].astype(str).to_numpy()
+            shares = {how: ob == how for how in ONLINE_BY}
+        else:
+            shares = {}
+        for how, share in shares.items():
+            by[how] = by.get(how, np.zeros(n)) + np.bincount(step, weights=w * share, minlength=n)
+    return (total, online, by) if rows else None
+
+
+def daily_table(store: ResultStore) -> pd.DataFrame:
+    """One row per UTC day (see the module docstring); empty without dish results. From the
+    per-step sums of :func:`step_sums` (chunk file by chunk file)."""
+    sums = step_sums(store)
+    if sums is None:
+        return pd.DataFrame()
+    total, online, by = sums
+    cal = calendar(store)
+    n = cal.n_steps
     ends = np.r_[cal.times_ns[1:], np.int64(cal.end_ns)]
     day_a, sec_a, day_b, sec_b = _day_parts(cal.times_ns, ends)
     first_day = int(day_a.min())

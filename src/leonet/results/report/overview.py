@@ -1,0 +1,53 @@
+"""The report's first section: the run (scenario, time window, satellites and sites, status,
+leonet version)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..._version import __version__
+from ...errors import InputError
+from .markup import esc, secs
+from .run import ReportRun
+
+
+def overview_section(run: ReportRun, results_dir: Path, generated: str) -> str:
+    m = run.manifest
+    start_ns, step_ns, n_steps = m.start_ns, m.step_ns, m.n_steps
+    start = pd.Timestamp(start_ns, unit="ns", tz="UTC")
+    cal = run.cal
+    end_ns = start_ns + step_ns * n_steps if cal.uniform else cal.end_ns
+    end = pd.Timestamp(end_ns, unit="ns", tz="UTC")
+    kinds = run.sites["kind"].value_counts()
+    kind_words = {"dish": "dishes", "gateway": "gateways", "pop": "PoPs", "station": "stations"}
+    sites_text = ", ".join(f"{int(kinds[k]):,} {kind_words.get(k, k)}" for k in ("dish", "station", "gateway", "pop")
+                           if k in kinds) or "none"
+    try:
+        shells = run.store.read("satellites", columns=["shell"]).to_pandas()["shell"].nunique()
+        shells_text = f" in {shells} shell{'s' if shells != 1 else ''}"
+    except (InputError, KeyError, OSError):
+        shells_text = ""
+    isl = run.facts.isl.topology if run.facts.network else None
+    status = "complete" if m.completed else (
+        f"incomplete: the run stopped before its end (chunks written so far are shown; "
+        f"{m.chunks_total} chunks planned)")
+    rows = [
+        ("Scenario", esc(run.name)),
+        ("Description", esc(run.facts.description or "–")),
+        ("Time window", f"{start:%Y-%m-%d %H:%M:%S} to {end:%Y-%m-%d %H:%M:%S} UTC "
+                        f"({secs((end_ns - start_ns) / 1e9)} s: {esc(cal.text())})"),
+        ("Satellites", f"{m.n_satellites:,}{shells_text}"),
+        ("Ground sites", esc(sites_text)),
+    ]
+    if isl:
+        rows.append(("Laser links", esc(isl)))
+    rows += [
+        ("Run status", esc(status)),
+        *((("Warnings", "<br>".join(esc(w) for w in run.contract.warnings)),) if run.contract.warnings else ()),
+        ("leonet version", f"run with {esc(m.leonet_version or '?')}, report by {esc(__version__)}"),
+        ("Results folder", f"<code>{esc(results_dir)}</code>"),
+        ("Report generated", esc(generated)),
+    ]
+    return '<dl class="meta">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"

@@ -1,0 +1,33 @@
+"""The report's "Throughput" section: the CDF of each throughput column per dish group where the run
+had the capacity model (computed a block of dish groups at a time by :mod:`.dishfigures`), and a
+note where it did not."""
+
+from __future__ import annotations
+
+from .dishfigures import NO_CURVE
+from .markup import MAX_GROUP_LINES, Plots
+from .run import ReportRun
+
+
+def throughput_section(run: ReportRun, plots: Plots) -> str:
+    """Throughput CDFs per group (one plot per throughput column), or why there are none."""
+    import plotly.graph_objects as go
+
+    cols = run.figures.throughput_columns
+    if not cols:
+        return ('<p class="note" id="throughput-not-modelled">Throughput was not modelled in this run: the '
+                'scenario did not enable the capacity model (<code>capacity.enabled: true</code>), so there is no '
+                'speed to show here.</p>')
+    weighted = not run.cal.uniform
+    out = ['<p class="explain">The share of dish-steps whose throughput is at most x, per group '
+           '(Mbit/s; steps without a connection count as 0 when the model writes 0 for them).</p>']
+    for c, label in cols:
+        fig = go.Figure()
+        for g in list(run.groups["group"])[:MAX_GROUP_LINES]:
+            x, y = run.figures.throughput[c].get(g, NO_CURVE)
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=str(g), line=dict(width=2, color=run.group_colour[g])))
+        fig.update_layout(title=f"{label[0].upper() + label[1:]} throughput CDF per group", xaxis_title=f"{label} throughput (Mbit/s)",
+                          yaxis=dict(title="share of time" if weighted else "share of steps", tickformat=".0%",
+                                     range=[0, 1.02]))
+        out.append(plots.div(fig, "plot-throughput-" + label.replace(" ", "-")))
+    return "".join(out)
