@@ -388,3 +388,59 @@ def test_paths_along_without_dishes_equals_the_reference():
     for name in ("serving", "ok", "path", "gateway", "pop", "isl_hops"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name))
         assert getattr(fast, name).shape == getattr(ref, name).shape
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31), n=st.integers(0, 80), w=st.integers(1, 40), holes=st.booleans())
+def test_path_hops_on_padded_routes_equals_numpy_masks(seed, n, w, holes):
+    """Rows as routes are stored (a prefix of satellites, then -1 padding, some rows all -1),
+    where the kernel's second pass stops early; and with holes inside rows, where it must not."""
+    from leonet.network.routekernels import path_hops
+
+    rng = np.random.default_rng(seed)
+    length = rng.integers(0, w + 1, n)
+    path = np.where(np.arange(w)[None, :] < length[:, None], rng.integers(0, 500, (n, w)), -1).astype(np.int32)
+    if holes:
+        path[rng.random((n, w)) < 0.2] = -1
+    a, b = path[:, :-1], path[:, 1:]
+    hop = (a >= 0) & (b >= 0)
+    row, x, y = path_hops(path)
+    assert np.array_equal(row, np.nonzero(hop)[0]) and np.array_equal(x, a[hop]) and np.array_equal(y, b[hop])
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31), n=st.integers(0, 80), wh=st.integers(0, 12), wf=st.integers(0, 12))
+def test_chosen_paths_kernel_equals_numpy_masks(seed, n, wh, wf):
+    from leonet.network.routekernels import chosen_paths
+    from leonet.sim.stages.routes import chosen_paths_reference
+
+    rng = np.random.default_rng(seed)
+    held = rng.integers(-1, 300, (n, wh)).astype(np.int32)
+    fresh = rng.integers(-1, 300, (n, wf)).astype(np.int32)
+    keep, connected = rng.random(n) < 0.5, rng.random(n) < 0.8
+    fast = chosen_paths(held, fresh, keep, connected)
+    ref = chosen_paths_reference(held, fresh, keep, connected)
+    assert fast.dtype == ref.dtype == np.int32 and fast.shape == ref.shape and np.array_equal(fast, ref)
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**31), n=st.integers(0, 60), wa=st.integers(0, 6), wb=st.integers(0, 6),
+       p_change=st.floats(0.0, 1.0))
+def test_same_routes_equals_rows_of_the_joined_signature(seed, n, wa, wb, p_change):
+    """path_changed compares (serving, gateway, PoP, path) part by part; the reference joins them
+    into one matrix per step (np.c_) and compares rows padded with -1."""
+    from leonet.sim.stages.tables import same_routes, same_routes_reference
+
+    rng = np.random.default_rng(seed)
+    path_a = np.where(np.arange(wa)[None, :] < rng.integers(0, wa + 1, n)[:, None],
+                      rng.integers(0, 5, (n, wa)), -1).astype(np.int32)
+    path_b = np.full((n, wb), -1, np.int32)
+    w = min(wa, wb)
+    path_b[:, :w] = path_a[:, :w]
+    flip = rng.random((n, wb)) < p_change * 0.3
+    path_b[flip] = rng.integers(-1, 5, int(flip.sum()))
+    a = tuple(rng.integers(-1, 3, n).astype(np.int32) for _ in range(3)) + (path_a,)
+    b = tuple(np.where(rng.random(n) < p_change * 0.2, rng.integers(-1, 3, n), x).astype(np.int32) for x in a[:3])
+    b = b + (path_b,)
+    assert np.array_equal(same_routes(a, b), same_routes_reference(a, b))
+    assert same_routes(a, a).all()

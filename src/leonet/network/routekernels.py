@@ -5,6 +5,7 @@
   follow from its next hop's), instead of advancing every chain one hop per numpy round;
 - :func:`walk_paths`: the satellites on each start satellite's route (``satellite_paths``);
 - :func:`path_hops`: every hop of a -1 padded path matrix, row-major;
+- :func:`chosen_paths`: each dish's path, the held one or the fresh one, in one pass;
 - :func:`internet_tree`: ``scipy.sparse.csgraph.dijkstra(..., min_only=True,
   return_predecessors=True)`` on the reversed snapshot graph, in two phases: the ground nodes
   (PoPs, gateways: a few hundred) with a binary heap, then the satellites, whose only edges are
@@ -183,36 +184,64 @@ def _held_hop_delay(path, ecef, c):
 
 def _path_hops(path):
     """Row, first and second satellite of every hop (consecutive entries both >= 0) of ``path``
-    (D, W), in row-major order."""
+    (D, W), in row-major order. The first pass counts each row's hops without branches; the
+    second stops a row once its hops are out (a route's hops come first, then the padding: at
+    Gen2 x 100,000 dishes W is ~75 and a row holds ~8 hops)."""
     n, w = path.shape
+    per_row = np.zeros(n, np.int64)
     count = 0
     for i in range(n):
+        c = 0
         for k in range(w - 1):
-            if path[i, k] >= 0 and path[i, k + 1] >= 0:
-                count += 1
+            c += (path[i, k] >= 0) & (path[i, k + 1] >= 0)
+        per_row[i] = c
+        count += c
     row = np.empty(count, np.int64)
     a = np.empty(count, np.int64)
     b = np.empty(count, np.int64)
     e = 0
     for i in range(n):
-        for k in range(w - 1):
+        left = per_row[i]
+        k = 0
+        while left > 0:
             x, y = path[i, k], path[i, k + 1]
             if x >= 0 and y >= 0:
                 row[e], a[e], b[e] = i, x, y
                 e += 1
+                left -= 1
+            k += 1
     return row, a, b
+
+
+def _chosen_paths(held, fresh, keep, connected):
+    """(D, max(Wh, Wf)) int32: row i of ``held`` (D, Wh) where ``keep[i]``, else of ``fresh``
+    (D, Wf), -1 padded; all -1 where not ``connected[i]``."""
+    n = keep.shape[0]
+    wh, wf = held.shape[1], fresh.shape[1]
+    out = np.full((n, max(wh, wf)), -1, np.int32)
+    for i in range(n):
+        if not connected[i]:
+            continue
+        if keep[i]:
+            for k in range(wh):
+                out[i, k] = held[i, k]
+        else:
+            for k in range(wf):
+                out[i, k] = fresh[i, k]
+    return out
 
 
 if njit is not None:
     _internet_tree_fast = njit(cache=True, nogil=True)(_internet_tree)
     _walk_grouped_fast = njit(cache=True, nogil=True)(_walk_grouped)
     _path_hops_fast = njit(cache=True, nogil=True)(_path_hops)
+    _chosen_paths_fast = njit(cache=True, nogil=True)(_chosen_paths)
     _gateway_and_hops_fast = njit(cache=True, nogil=True)(_gateway_and_hops)
     _walk_paths_fast = njit(cache=True, nogil=True)(_walk_paths)
     _held_hop_delay_fast = njit(cache=True, nogil=True)(_held_hop_delay)
 else:  # pragma: no cover
     _gateway_and_hops_fast, _walk_paths_fast, _held_hop_delay_fast = _gateway_and_hops, _walk_paths, _held_hop_delay
-    _path_hops_fast, _walk_grouped_fast = _path_hops, _walk_grouped
+    _path_hops_fast, _walk_grouped_fast, _chosen_paths_fast = _path_hops, _walk_grouped, _chosen_paths
     _internet_tree_fast = None
 
 
@@ -263,6 +292,14 @@ def path_hops(path: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     entries both >= 0), in row-major order: ``np.nonzero(hop)[0], a[hop], b[hop]`` with ``a, b =
     path[:, :-1], path[:, 1:]`` and ``hop = (a >= 0) & (b >= 0)``."""
     return _path_hops_fast(np.ascontiguousarray(path))
+
+
+def chosen_paths(held: np.ndarray, fresh: np.ndarray, keep: np.ndarray, connected: np.ndarray) -> np.ndarray:
+    """int32 (D, max(Wh, Wf)): each dish's path, ``held`` (D, Wh) where ``keep`` (D,) bool, else
+    ``fresh`` (D, Wf), -1 padded, all -1 where not ``connected`` (D,) bool; in one pass (the
+    numpy masks it replaces are ``sim.stages.routes.chosen_paths_reference``)."""
+    return _chosen_paths_fast(np.ascontiguousarray(held, dtype=np.int32), np.ascontiguousarray(fresh, dtype=np.int32),
+                              np.ascontiguousarray(keep, dtype=np.bool_), np.ascontiguousarray(connected, dtype=np.bool_))
 
 
 def held_hop_delay_s(path: np.ndarray, sat_ecef_m: np.ndarray, speed_m_per_s: float) -> np.ndarray:

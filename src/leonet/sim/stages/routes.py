@@ -18,7 +18,7 @@ from ...constants import SPEED_OF_LIGHT_M_PER_S
 from ...network.graph import build_snapshot_graph
 from ...network.isl import active_isls
 from ...space.lineofsight import laser_clear
-from ...network.routekernels import held_hop_delay_s, path_hops, walk_grouped_paths
+from ...network.routekernels import chosen_paths, held_hop_delay_s, path_hops, walk_grouped_paths
 from ...network.routing import InternetRoutes, route_to_internet, satellite_paths
 from ...network.slots import choose_serving
 from ..instants import Chunk
@@ -303,6 +303,15 @@ def route_dishes(model: SimulationModel, sky: Sky, ground: GroundLinks, routes: 
                       geofenced)
 
 
+def chosen_paths_reference(held: np.ndarray, fresh: np.ndarray, keep: np.ndarray, connected: np.ndarray) -> np.ndarray:
+    """:func:`leonet.network.routekernels.chosen_paths` with numpy masks (the reference)."""
+    path = np.full((len(keep), max(held.shape[1], fresh.shape[1])), -1, dtype=np.int32)
+    path[keep, : held.shape[1]] = held[keep]
+    path[~keep, : fresh.shape[1]] = fresh[~keep]
+    path[~connected] = -1
+    return path
+
+
 def best_reaching(ground: GroundLinks, routes: HomeRoutes, n_d: int) -> np.ndarray:
     """(D,) the highest clear satellite of each dish that reaches its PoP now; where none does,
     the highest clear one (the dish is then NO_PATH: a satellite in view, no route)."""
@@ -320,14 +329,11 @@ def _chosen_route(model: SimulationModel, held: DishPaths, fresh: DishPaths, kee
     gw_num = np.where(keep, held.gateway, fresh.gateway)
     pop_num = np.where(keep, held.pop, fresh.pop)
     isl_hops = np.where(keep, held.isl_hops, fresh.isl_hops).astype(np.int16)
-    path = np.full((n_d, max(held.path.shape[1], fresh.path.shape[1])), -1, dtype=np.int32)
-    path[keep, : held.path.shape[1]] = held.path[keep]
-    path[~keep, : fresh.path.shape[1]] = fresh.path[~keep]
+    path = chosen_paths(held.path, fresh.path, keep, connected)  # compiled; chosen_paths_reference
     gateway = (np.where(connected, net.gateway_sites[np.maximum(gw_num, 0)], -1).astype(np.int32)
                if len(net.gateway_sites) else np.full(n_d, -1, np.int32))
     pop = (np.where(connected, net.pop_sites[np.maximum(pop_num, 0)], -1).astype(np.int32)
            if len(net.pop_sites) else np.full(n_d, -1, np.int32))
     isl_hops = np.where(connected, isl_hops, -1).astype(np.int16)
-    path[~connected] = -1
     hops = np.where(connected, isl_hops + 3, -1).astype(np.int16)  # dish-sat, lasers, sat-gw, gw-PoP
     return gateway, pop, isl_hops, hops, path
