@@ -444,3 +444,22 @@ def test_same_routes_equals_rows_of_the_joined_signature(seed, n, wa, wb, p_chan
     b = b + (path_b,)
     assert np.array_equal(same_routes(a, b), same_routes_reference(a, b))
     assert same_routes(a, a).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31), n=st.integers(0, 80), w=st.integers(2, 30), holes=st.booleans())
+def test_hop_delay_from_hops_equals_the_path_matrix_pass(seed, n, w, holes):
+    """The held paths' laser delay summed from path_hops' list equals, to the bit, the pass over
+    the padded path matrix (same additions, same order)."""
+    from leonet.network.routekernels import held_hop_delay_s, hop_delay_s, path_hops
+
+    rng = np.random.default_rng(seed)
+    length = rng.integers(0, w + 1, n)
+    path = np.where(np.arange(w)[None, :] < length[:, None], rng.integers(0, 200, (n, w)), -1).astype(np.int32)
+    if holes:
+        path[rng.random((n, w)) < 0.2] = -1
+    ecef = rng.normal(0.0, 7.0e6, (200, 3))
+    row, a, b = path_hops(path)
+    fast = hop_delay_s(row, a, b, ecef, 299_792_458.0, n)
+    ref = held_hop_delay_s(path, ecef, 299_792_458.0)
+    assert fast.view(np.int64).tolist() == ref.view(np.int64).tolist()

@@ -16,7 +16,8 @@
   follow the same rule (changed only on a strictly shorter distance), so they differ only where
   two paths tie exactly, which scipy settles by its own heap order;
 - :func:`held_hop_delay_s`: the laser delay along each held dish path, summed hop by hop in path
-  order as the reference does (``sim.stages.routes.held_path_delay``).
+  order as the reference does (``sim.stages.routes.held_path_delay``); :func:`hop_delay_s` the
+  same sums from the hops :func:`path_hops` lists (no pass over the paths' padding).
 
 The references are kept next to the callers (``*_reference``) and the tests compare them.
 """
@@ -182,6 +183,20 @@ def _held_hop_delay(path, ecef, c):
     return out
 
 
+def _hop_delay_by_row(row, a, b, ecef, c, n):
+    """(n,) sum over the hops of each row (``row, a, b`` as :func:`_path_hops` lists them, row-major)
+    of |ecef[a] - ecef[b]| / c, from 0.0 in hop order: the same additions as :func:`_held_hop_delay`
+    on the path matrix, without scanning its padding."""
+    out = np.zeros(n)
+    for e in range(len(row)):
+        x, y = a[e], b[e]
+        dx = ecef[x, 0] - ecef[y, 0]
+        dy = ecef[x, 1] - ecef[y, 1]
+        dz = ecef[x, 2] - ecef[y, 2]
+        out[row[e]] += np.sqrt(dx * dx + dy * dy + dz * dz) / c
+    return out
+
+
 def _path_hops(path):
     """Row, first and second satellite of every hop (consecutive entries both >= 0) of ``path``
     (D, W), in row-major order. The first pass counts each row's hops without branches; the
@@ -239,9 +254,11 @@ if njit is not None:
     _gateway_and_hops_fast = njit(cache=True, nogil=True)(_gateway_and_hops)
     _walk_paths_fast = njit(cache=True, nogil=True)(_walk_paths)
     _held_hop_delay_fast = njit(cache=True, nogil=True)(_held_hop_delay)
+    _hop_delay_by_row_fast = njit(cache=True, nogil=True)(_hop_delay_by_row)
 else:  # pragma: no cover
     _gateway_and_hops_fast, _walk_paths_fast, _held_hop_delay_fast = _gateway_and_hops, _walk_paths, _held_hop_delay
     _path_hops_fast, _walk_grouped_fast, _chosen_paths_fast = _path_hops, _walk_grouped, _chosen_paths
+    _hop_delay_by_row_fast = _hop_delay_by_row
     _internet_tree_fast = None
 
 
@@ -306,3 +323,12 @@ def held_hop_delay_s(path: np.ndarray, sat_ecef_m: np.ndarray, speed_m_per_s: fl
     """(D,) laser delay (s) along each row of ``path`` (D, W) (satellites, -1 padded)."""
     return _held_hop_delay_fast(np.ascontiguousarray(path), np.ascontiguousarray(sat_ecef_m, dtype=np.float64),
                                 float(speed_m_per_s))
+
+
+def hop_delay_s(row: np.ndarray, a: np.ndarray, b: np.ndarray, sat_ecef_m: np.ndarray, speed_m_per_s: float,
+                n_rows: int) -> np.ndarray:
+    """(n_rows,) laser delay (s) of each row from its hops (``row, a, b`` of :func:`path_hops`):
+    equal to :func:`held_hop_delay_s` of the path matrix (the same additions in the same order)."""
+    return _hop_delay_by_row_fast(np.asarray(row, dtype=np.int64), np.asarray(a, dtype=np.int64),
+                                  np.asarray(b, dtype=np.int64), np.ascontiguousarray(sat_ecef_m, dtype=np.float64),
+                                  float(speed_m_per_s), int(n_rows))

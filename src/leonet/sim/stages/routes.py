@@ -18,7 +18,7 @@ from ...constants import SPEED_OF_LIGHT_M_PER_S
 from ...network.graph import build_snapshot_graph
 from ...network.isl import active_isls
 from ...space.lineofsight import laser_clear
-from ...network.routekernels import chosen_paths, held_hop_delay_s, path_hops, walk_grouped_paths
+from ...network.routekernels import chosen_paths, hop_delay_s, path_hops, walk_grouped_paths
 from ...network.routing import InternetRoutes, route_to_internet, satellite_paths
 from ...network.slots import choose_serving
 from ..instants import Chunk
@@ -178,10 +178,12 @@ def held_path_delay(model: SimulationModel, sky: Sky, held: DishPaths) -> tuple[
     net, ecef = model.network, sky.sat_ecef_m
     works = held.ok.copy()
     path = held.path
-    # Laser delay summed hop by hop in path order (compiled); every hop's laser checked at once.
-    delay = held_hop_delay_s(path, ecef, SPEED_OF_LIGHT_M_PER_S)
+    # Laser delay summed hop by hop in path order (compiled, from the hops: equal to
+    # held_hop_delay_s over the path matrix); every hop's laser checked at once.
+    delay = np.zeros(len(held.serving))
     if path.shape[1] > 1:
         row, a, b = path_hops(path)
+        delay = hop_delay_s(row, a, b, ecef, SPEED_OF_LIGHT_M_PER_S, len(path))
         if len(row):
             works[row[~laser_clear(np.c_[a, b], ecef, net.grazing_height_m, net.isl_max_range_m)]] = False
     return _gateway_leg(model, sky, held, delay, works)
