@@ -105,7 +105,7 @@ def serve(model: SimulationModel, sky: Sky, routes: DishRoutes, allocation: Allo
         pop = np.where(lost, -1, pop).astype(pop.dtype)
         isl_hops = np.where(lost, -1, isl_hops).astype(np.int16)
         hops = np.where(lost, -1, hops).astype(np.int16)
-        path = np.where(lost[:, None], -1, path)
+        path = _without_rows(path, lost)
     extra = {}
     if model.service is not None and allocation is not None:
         state, rtt_ms, extra = _service_terms(model, sky, routes, allocation, state, rtt_ms)
@@ -114,12 +114,18 @@ def serve(model: SimulationModel, sky: Sky, routes: DishRoutes, allocation: Allo
         pop = np.where(lost, -1, pop).astype(pop.dtype)
         isl_hops = np.where(lost, -1, isl_hops).astype(np.int16)
         hops = np.where(lost, -1, hops).astype(np.int16)
-        path = np.where(lost[:, None], -1, path)
+        path = _without_rows(path, lost)
     ground_online, online_by, level = online_by_what(model, sky, np.isin(state, (CONNECTED, CONGESTED))
                                                      if model.service is not None else state == CONNECTED)
     return DishService(state, rtt_ms, gateway, pop, isl_hops, hops, path, routes.rerouted, ground_online,
                        model.terrestrial.ground_rtt_ms[model.network.dish_sites].astype(np.float32), online_by,
                        level, **extra)
+
+
+def _without_rows(path: np.ndarray, lost: np.ndarray) -> np.ndarray:
+    """``np.where(lost[:, None], -1, path)``: rows of ``path`` (D, W) set to -1 where ``lost`` (D,);
+    ``path`` itself (not a copy) where no row is lost (a Gen2 x 100,000 path matrix is 30 MB)."""
+    return np.where(lost[:, None], -1, path) if lost.any() else path
 
 
 def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocation: Allocation,
