@@ -208,7 +208,7 @@ class _Links:
 def route_links(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarray, bandwidth_hz: float,
                 path: np.ndarray, isl_hops: np.ndarray, gateway: np.ndarray, pop: np.ndarray, model: CapacityModel,
                 sat_capacity_bps, downlink: bool, mult: np.ndarray, extra_cells_per_sat=None,
-                beams_per_sat=None) -> _Links:
+                beams_per_sat=None, hops=None) -> _Links:
     """The links on the F flows' routes in one direction: user beam (airtime), serving satellite,
     lasers, gateway feeder, PoP (arguments as in :func:`allocate_direction`)."""
     f = len(serving)
@@ -232,7 +232,7 @@ def route_links(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np.ndarra
     # Lasers, each direction separately: downlink traffic runs from the feeder end to the serving
     # satellite (path[k+1] -> path[k]), uplink the other way.
     if path.shape[1] > 1:
-        fi, a, b = path_hops(path)   # every hop, flow by flow
+        fi, a, b = path_hops(path) if hops is None else hops   # every hop, flow by flow
         src, dst = (b, a) if downlink else (a, b)
         links.add(fi, src, dst, "laser", mult[fi], lambda u: np.full(len(u), model.isl_bps))
     last = path[idx, np.maximum(isl_hops, 0)] if f else np.zeros(0, dtype=np.int64)
@@ -245,7 +245,7 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
                        path: np.ndarray, isl_hops: np.ndarray, gateway: np.ndarray, pop: np.ndarray,
                        demand_bps: np.ndarray, model: CapacityModel, sat_capacity_bps,
                        downlink: bool, multiplicity: np.ndarray | None = None, extra_cells_per_sat=None,
-                       background=None, beams_per_sat=None) -> DirectionResult:
+                       background=None, beams_per_sat=None, hops=None) -> DirectionResult:
     """Max-min fair rates of F flows (connected dishes with eta > 0) in one direction.
 
     Parameters
@@ -259,6 +259,8 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
     extra_cells_per_sat : (N,) cells of background subscribers each satellite also serves (its
         beams hop over them too), or None.
     beams_per_sat : (N,) beams of each satellite (None: ``model.beams`` for all).
+    hops : ``path_hops(path)`` (row, first and second satellite of every laser hop) where the
+        caller has it (both directions share their paths); None: computed here.
     background : None, or per-flow (F,) arrays ``(mult, demand_bps)``: the background
         subscribers active in each flow's cell, competing on that flow's beam only (their
         satellite load is in ``sat_capacity_bps``): one background flow per flow, with the
@@ -267,7 +269,7 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
     f = len(serving)
     mult = np.ones(f) if multiplicity is None else np.asarray(multiplicity, dtype=np.float64)
     links = route_links(serving, cell, eta_bps_per_hz, bandwidth_hz, path, isl_hops, gateway, pop, model,
-                        sat_capacity_bps, downlink, mult, extra_cells_per_sat, beams_per_sat)
+                        sat_capacity_bps, downlink, mult, extra_cells_per_sat, beams_per_sat, hops)
     routing = links.matrix(f)
     capacity = np.concatenate(links.caps)
     demand = np.asarray(demand_bps, dtype=float)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...capacity.model import DirectionResult, allocate_direction, link_efficiency, queueing_ms
+from ...network.routekernels import path_hops
 from ...threats.jamming import dish_interference_to_noise_db, satellite_interference_to_noise_db
 from ..model import SimulationModel
 from .routes import DishRoutes
@@ -112,10 +113,12 @@ def allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Allocation
     bottleneck = np.zeros(n_d, dtype=np.int8)
     directions: tuple[DirectionResult, ...] = ()
     if len(flows):
+        path = routes.path[flows]
         common = dict(serving=routes.serving[flows].astype(np.int64), cell=cm.dish_cell[flows],
-                      path=routes.path[flows], isl_hops=routes.isl_hops[flows].astype(np.int64),
+                      path=path, isl_hops=routes.isl_hops[flows].astype(np.int64),
                       gateway=routes.gateway[flows].astype(np.int64), pop=routes.pop[flows].astype(np.int64),
-                      model=cm, multiplicity=model.dish_count[net.dish_sites[flows]])
+                      model=cm, multiplicity=model.dish_count[net.dish_sites[flows]],
+                      hops=path_hops(path))  # the laser hops once for both directions
         rd = allocate_direction(eta_bps_per_hz=eta_down[flows], bandwidth_hz=cm.radio.user_downlink_bandwidth_hz,
                                 demand_bps=demand_down[flows], sat_capacity_bps=cm.sat_down_bps, downlink=True, **common)
         ru = allocate_direction(eta_bps_per_hz=eta_up[flows], bandwidth_hz=cm.radio.user_uplink_bandwidth_hz,
@@ -170,10 +173,11 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
         cell = cm.dish_cell[flows]
         sat_down, sat_up, bg_load, extra_cells, bg_flows_down, bg_flows_up = _background(model, sky, flows, serving, cell)
         bg_sat[flows] = bg_load
-        common = dict(serving=serving, cell=cell, path=routes.path[flows], isl_hops=routes.isl_hops[flows].astype(np.int64),
+        path = routes.path[flows]
+        common = dict(serving=serving, cell=cell, path=path, isl_hops=routes.isl_hops[flows].astype(np.int64),
                       gateway=routes.gateway[flows].astype(np.int64), pop=routes.pop[flows].astype(np.int64),
                       model=cm, multiplicity=per[flows].astype(float), extra_cells_per_sat=extra_cells,
-                      beams_per_sat=svc.sat_beams)
+                      beams_per_sat=svc.sat_beams, hops=path_hops(path))  # laser hops once for both directions
         rd = allocate_direction(eta_bps_per_hz=eta_down[flows], bandwidth_hz=cm.radio.user_downlink_bandwidth_hz,
                                 demand_bps=demand_down[flows], sat_capacity_bps=sat_down, downlink=True,
                                 background=bg_flows_down, **common)
