@@ -274,8 +274,68 @@ def speed_test_bps(routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps, *
     -------
     float64 array (P,), the rate each probe reaches, bps: the lowest over its route of the water
     level ``x`` with ``sum_i w_i min(r_i, x) + w_p x = C`` on each link, and its cap.
-    Each probe is computed alone (probes do not compete with one another).
+    Each probe is computed alone (probes do not compete with one another). The search runs in
+    a compiled kernel (:mod:`.waterlevel`), equal to the bit to :func:`speed_test_bps_reference`.
     """
+    from . import waterlevel
+
+    if not waterlevel.COMPILED:  # pragma: no cover - numba is a dependency
+        return speed_test_bps_reference(routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps,
+                                        alongside=alongside)
+    pairs, sorted_rate, cum_wr, cum_w, cap = _speed_test_pairs(routing, capacity_bps, rate_bps, probe_flow,
+                                                               probe_cap_bps, alongside)
+    return waterlevel.water_levels(*pairs, sorted_rate, cum_wr, cum_w, cap)
+
+
+def speed_test_bps_reference(routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps, *,
+                             alongside: bool = False) -> np.ndarray:
+    """:func:`speed_test_bps` with the search as a vectorised bisection in numpy (the reference
+    the compiled kernel is tested against; same arguments, same result to the bit)."""
+    (pair_probe, s0, n_l, w_p, r_p, c), sorted_rate, cum_wr, cum_w, cap = _speed_test_pairs(
+        routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps, alongside)
+    end = s0 + n_l
+
+    def g(k):
+        """Load on the link at x = the k-th smallest rate (k in 0..n_l-1), probe included."""
+        e = s0 + k
+        x = sorted_rate[e]
+        before_wr = cum_wr[e] - cum_wr[s0]
+        from_w = cum_w[end] - cum_w[e]
+        return before_wr + x * from_w + w_p * np.maximum(x - r_p, 0.0)
+
+    # Largest k with g(k) <= C (k = -1: none), by vectorised bisection over the sorted entries.
+    lo = np.full(len(s0), -1, dtype=np.int64)
+    hi = n_l.astype(np.int64)                       # g(hi) > C treated as true (hi = n_l: beyond)
+    while True:
+        active = hi - lo > 1
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        ok = np.zeros(len(s0), dtype=bool)
+        ok[active] = g(np.where(active, mid, 0))[active] <= c[active]
+        lo = np.where(active & ok, mid, lo)
+        hi = np.where(active & ~ok, mid, hi)
+    k = lo + 1                                      # entries s0 .. s0+k-1 have r <= x
+    s = cum_wr[s0 + k] - cum_wr[s0]
+    w_rest = cum_w[end] - cum_w[s0 + k]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_above = (c - s + w_p * r_p) / (w_rest + w_p)          # x >= r_p
+        x_below = np.where(w_rest > 0, (c - s) / w_rest, np.inf)  # x < r_p (own flow still in w_rest)
+    # The solution is whichever side of the kink at r_p is consistent; within rounding (or with
+    # no other flow above x) it is the x >= r_p one.
+    x = np.where((x_above >= r_p * (1 - 1e-9)) | (w_rest <= 0), x_above, x_below)
+    x = np.where(np.isinf(c), np.inf, np.maximum(x, 0.0))
+
+    out = cap.astype(float).copy()
+    np.minimum.at(out, pair_probe, x)
+    return out
+
+
+def _speed_test_pairs(routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps, alongside: bool):
+    """What the water-level search needs (:func:`speed_test_bps`): per (probe, link) pair of the
+    probes' routes its probe, the link's first entry and count in the link-major entries sorted by
+    rate, the probe's weight, the rate it replaces and the link's capacity; the sorted rates; the
+    prefix sums of weight x rate and of weight (before entry e: [e]); each probe's cap."""
     matrix = sp.csr_matrix(routing, dtype=np.float64)
     matrix.sum_duplicates()
     matrix.eliminate_zeros()
@@ -309,39 +369,4 @@ def speed_test_bps(routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps, *
     r_p = np.zeros(len(pair_probe)) if alongside else rate_bps[probe_flow][pair_probe]
     c = capacity_bps[link]
     s0, n_l = starts[link], counts[link]
-    end = s0 + n_l
-
-    def g(k):
-        """Load on the link at x = the k-th smallest rate (k in 0..n_l-1), probe included."""
-        e = s0 + k
-        x = sorted_rate[e]
-        before_wr = cum_wr[e] - cum_wr[s0]
-        from_w = cum_w[end] - cum_w[e]
-        return before_wr + x * from_w + w_p * np.maximum(x - r_p, 0.0)
-
-    # Largest k with g(k) <= C (k = -1: none), by vectorised bisection over the sorted entries.
-    lo = np.full(len(link), -1, dtype=np.int64)
-    hi = n_l.astype(np.int64)                       # g(hi) > C treated as true (hi = n_l: beyond)
-    while True:
-        active = hi - lo > 1
-        if not active.any():
-            break
-        mid = (lo + hi) // 2
-        ok = np.zeros(len(link), dtype=bool)
-        ok[active] = g(np.where(active, mid, 0))[active] <= c[active]
-        lo = np.where(active & ok, mid, lo)
-        hi = np.where(active & ~ok, mid, hi)
-    k = lo + 1                                      # entries s0 .. s0+k-1 have r <= x
-    s = cum_wr[s0 + k] - cum_wr[s0]
-    w_rest = cum_w[end] - cum_w[s0 + k]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x_above = (c - s + w_p * r_p) / (w_rest + w_p)          # x >= r_p
-        x_below = np.where(w_rest > 0, (c - s) / w_rest, np.inf)  # x < r_p (own flow still in w_rest)
-    # The solution is whichever side of the kink at r_p is consistent; within rounding (or with
-    # no other flow above x) it is the x >= r_p one.
-    x = np.where((x_above >= r_p * (1 - 1e-9)) | (w_rest <= 0), x_above, x_below)
-    x = np.where(np.isinf(c), np.inf, np.maximum(x, 0.0))
-
-    out = cap.astype(float).copy()
-    np.minimum.at(out, pair_probe, x)
-    return out
+    return (pair_probe, s0, n_l, w_p, r_p, c), sorted_rate, cum_wr, cum_w, cap

@@ -1,0 +1,141 @@
+"""The service model's fast paths against their numpy references, to the bit: the compiled ping
+kernel (latency.dish_second vs dish_second_reference) and the background's cell-satellite pairs
+(one sparse distance matrix vs a ball query per cell)."""
+
+import dataclasses
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial import cKDTree
+
+from leonet.service import latency as L
+from leonet.service import pings
+from leonet.service.background import _cells_near_satellites
+
+S = 1_000_000_000
+
+
+def assert_same(a, b):
+    assert a.shape == b.shape and a.dtype == b.dtype
+    assert np.array_equal(a, b, equal_nan=True)
+
+
+def test_kernel_sums_the_terms_in_the_reference_order():
+    terms = L.rtt_terms_ms(np.arange(3), 10 * S, 1, 20.0)
+    assert tuple(terms) == pings.RTT_TERM_ORDER
+
+
+def test_a_p2_sized_second_is_identical():
+    rng = np.random.default_rng(5)
+    n = 10_000
+    ids = np.arange(n)
+    t = 1_700_000_012 * S               # a slot start: the disturbance's losses are in it
+    args = dict(offered_bps=rng.uniform(0, 2e8, n), rate_bps=np.where(rng.random(n) < 0.1, 0.0, rng.uniform(1e7, 4e8, n)),
+                pop_target_ms=np.where(rng.random(n) < 0.5, 0.0, rng.uniform(0, 30, n)),
+                isl_hops=rng.integers(-1, 6, n))
+    prop = np.where(rng.random(n) < 0.05, 0.0, rng.uniform(5, 60, n))
+    params = L.LatencyParams(outage_time_fraction=0.2, isl_hop_ms=0.7)
+    fast = L.dish_second(ids, t, 77, prop, params=params, **args)
+    ref = L.dish_second_reference(ids, t, 77, prop, params=params, **args)
+    for a, b in zip(fast, ref):
+        assert_same(a, b)
+    assert np.isnan(fast[0]).any() and (fast[1] > 0).any()   # whole-second outages and partial losses occur
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans(), st.booleans(), st.booleans(), st.booleans(), st.booleans(),
+       st.booleans(), st.integers(1, 20), st.integers(1, 3), st.sampled_from([(7,), (3, 4), (2, 1, 5)]))
+def test_dish_second_equals_the_reference(seed, mac, jitter, reconf, outages, queueing, target, n_pings,
+                                          outage_s, shape):
+    rng = np.random.default_rng(seed)
+    params = L.LatencyParams(mac_on=mac, jitter_on=jitter, reconfiguration_on=reconf, outages_on=outages,
+                             queueing_on=queueing, target_on=target, pings_per_s=n_pings,
+                             outage_duration_s=outage_s, outage_time_fraction=float(rng.uniform(0, 0.6)),
+                             disturbance_ms=float(rng.uniform(0, 900)), disturbance_loss=float(rng.uniform(0, 1)),
+                             slot_offset_s=float(rng.uniform(0, 14)), isl_hop_ms=float(rng.uniform(0, 2)),
+                             processing_ms=float(rng.uniform(0, 30)))
+    ids = rng.integers(-2**40, 2**40, shape)                      # negative ids wrap modulo 2**64
+    t = rng.integers(-10**12, 2 * 10**18, shape[-1:])              # broadcast over the leading axes
+    prop = rng.uniform(0, 80, shape)
+    args = dict(offered_bps=rng.uniform(0, 3e8, shape), rate_bps=rng.choice([0.0, 5e7, 2e8, np.inf], shape),
+                pop_target_ms=rng.uniform(0, 40, shape[-1:]), isl_hops=rng.integers(-1, 8, shape))
+    fast = L.dish_second(ids, t, seed, prop, params=params, **args)
+    ref = L.dish_second_reference(ids, t, seed, prop, params=params, **args)
+    for a, b in zip(fast, ref):
+        assert_same(a, b)
+
+
+def test_dish_second_of_scalars_is_a_scalar_shape():
+    fast = L.dish_second(3, 5 * S, 1, 20.0)
+    ref = L.dish_second_reference(3, 5 * S, 1, 20.0)
+    for a, b in zip(fast, ref):
+        assert_same(np.asarray(a), np.asarray(b))
+
+
+def _pairs_by_ball_queries(cells, sub, good, chord_m):
+    """The listing satellite_background_near used before: a ball query per cell."""
+    good_idx = np.flatnonzero(good)
+    near = cKDTree(sub[good]).query_ball_point(cells, chord_m)
+    lens = np.array([len(x) for x in near])
+    flat = good_idx[np.concatenate([np.asarray(x, dtype=np.int64) for x in near])] if lens.sum() else np.zeros(0, np.int64)
+    return np.repeat(np.arange(len(cells)), lens), flat
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 300), st.integers(1, 400), st.floats(0.05, 1.5))
+def test_cell_satellite_pairs_equal_ball_queries(seed, n_cells, n_sats, chord):
+    rng = np.random.default_rng(seed)
+    unit = lambda n: (v := rng.normal(size=(n, 3))) / np.linalg.norm(v, axis=1, keepdims=True)  # noqa: E731
+    cells, sub = unit(n_cells) * 6.371e6, unit(n_sats) * 6.371e6
+    k = min(2, n_cells, n_sats)
+    sub[:k] = cells[:k]                                               # zero distances are in
+    good = rng.random(n_sats) > (0.1 if seed % 7 else 1.0)          # sometimes no good satellite at all
+    got = _cells_near_satellites(cells, sub, good, chord * 6.371e6)
+    want = _pairs_by_ball_queries(cells, sub, good, chord * 6.371e6)
+    for a, b in zip(got, want):
+        assert np.array_equal(a, b)
+    w = rng.uniform(1, 3, n_sats)                                    # the sums are the same to the bit
+    assert np.array_equal(np.bincount(got[0], weights=w[got[1]], minlength=n_cells),
+                          np.bincount(want[0], weights=w[want[1]], minlength=n_cells))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 60), st.integers(1, 12), st.booleans(), st.booleans())
+def test_speed_test_kernel_equals_the_reference(seed, n_flows, n_links, alongside, ties):
+    import scipy.sparse as sp
+
+    from leonet.service.traffic import speed_test_bps, speed_test_bps_reference
+
+    rng = np.random.default_rng(seed)
+    m = (rng.random((n_flows, n_links)) < 0.5) * rng.choice([1.0, 0.5, 2.0, 1 / 3], (n_flows, n_links))
+    m[np.arange(n_flows), rng.integers(0, n_links, n_flows)] = rng.uniform(0.2, 3.0, n_flows)
+    routing = sp.csr_matrix(m)
+    capacity = rng.choice([0.0, 5.0, np.inf, 17.3, 100.0], n_links) if ties else rng.uniform(0, 50, n_links)
+    rate = rng.choice([0.0, 1.0, 2.5], n_flows) if ties else rng.uniform(0, 10, n_flows)
+    probes = rng.integers(0, n_flows, int(rng.integers(1, 2 * n_flows)))
+    cap = rng.choice([3.0, 20.0, np.inf], len(probes))
+    fast = speed_test_bps(routing, capacity, rate, probes, cap, alongside=alongside)
+    ref = speed_test_bps_reference(routing, capacity, rate, probes, cap, alongside=alongside)
+    assert_same(fast, ref)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 50), st.integers(1, 9))
+def test_probe_rows_equal_scipy_stacking(seed, n_rows, n_links):
+    import scipy.sparse as sp
+
+    from leonet.sim.stages.allocation import _with_probe_rows
+
+    rng = np.random.default_rng(seed)
+    routing = sp.random(n_rows, n_links, density=0.4, format="csr", random_state=seed % 1000)
+    f = int(rng.integers(0, n_rows + 1))
+    scale = 1.0 / rng.integers(1, 6, f)
+    want = sp.vstack([routing, routing[:f].multiply(scale[:, None]).tocsr()]).tocsr()
+    got = _with_probe_rows(routing, f, scale)
+    assert got.shape == want.shape
+    for m in (got, want):
+        m.sum_duplicates()
+        m.eliminate_zeros()
+    assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
+    assert np.array_equal(got.data, want.data)
