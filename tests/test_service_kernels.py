@@ -139,3 +139,23 @@ def test_probe_rows_equal_scipy_stacking(seed, n_rows, n_links):
         m.eliminate_zeros()
     assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
     assert np.array_equal(got.data, want.data)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 200), st.lists(st.integers(-400, 4000), min_size=1, max_size=40))
+def test_period_demand_equals_demand_bps_at_every_instant(seed, n, steps_s):
+    from leonet.service.traffic import PeriodDemand, TrafficParams, demand_bps
+
+    rng = np.random.default_rng(seed)
+    ids = np.arange(n, dtype=np.int64) * 3 + 1
+    count = rng.integers(0, 40, n)
+    lon = rng.uniform(-180, 180, n)
+    cap_down, cap_up = rng.choice([100e6, 220e6], n), rng.choice([10e6, 20e6], n)
+    params = TrafficParams(period_s=float(rng.choice([7.0, 60.0, 300.0])))
+    memo = PeriodDemand(ids, count, lon, seed, cap_down_bps=cap_down, cap_up_bps=cap_up, params=params)
+    t0 = 1_700_000_000 * S
+    for t in t0 + np.cumsum(steps_s) * S // 2:          # forwards, backwards, repeats, jumps
+        got = memo(int(t))
+        want = demand_bps(ids, count, lon, int(t), seed, cap_down_bps=cap_down, cap_up_bps=cap_up, params=params)
+        for a, b in zip(got, want):
+            assert_same(a, b)

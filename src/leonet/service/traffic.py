@@ -177,10 +177,14 @@ def period_index(dish_ids, t_ns, seed: int, params: TrafficParams = DEFAULT_TRAF
     """(period index, period start ns) of each dish at ``t_ns``: periods of ``period_s`` shifted
     by a per-dish phase drawn from (seed, dish). Broadcast shapes."""
     period_ns = params.period_ns
-    dish_ids = np.asarray(dish_ids, dtype=np.int64)
-    offset_ns = (uniform(seed, "traffic.phase", dish_ids) * period_ns).astype(np.int64)
+    offset_ns = _phase_offset_ns(dish_ids, seed, params)
     index = (np.asarray(t_ns, dtype=np.int64) + offset_ns) // period_ns
     return index, index * period_ns - offset_ns
+
+
+def _phase_offset_ns(dish_ids, seed: int, params: TrafficParams) -> np.ndarray:
+    """Each dish's period phase, int64 ns in [0, period): drawn from (seed, dish)."""
+    return (uniform(seed, "traffic.phase", np.asarray(dish_ids, dtype=np.int64)) * params.period_ns).astype(np.int64)
 
 
 def demand_bps(dish_ids, n_dishes, lon_deg, t_ns, seed: int, *, cap_down_bps=None, cap_up_bps=None,
@@ -229,6 +233,46 @@ def demand_bps(dish_ids, n_dishes, lon_deg, t_ns, seed: int, *, cap_down_bps=Non
         down += count * np.minimum(use.down_bps, cap_down)
         up += count * np.minimum(use.up_bps, cap_up)
     return down, up, n_active
+
+
+class PeriodDemand:
+    """:func:`demand_bps` of fixed dishes (or sites) at successive instants, each dish's draw
+    computed once per on/off period: a dish's demand is a pure function of its period index
+    (the draws, and ``p_on`` at the period's start), so only the dishes whose period changed
+    since the previous call are drawn again (about 1 in 60 per 1 s step with 60 s periods; all
+    of them on the first call or after a jump). The values are :func:`demand_bps`'s, to the bit.
+
+    dish_ids, n_dishes, lon_deg, cap_down_bps, cap_up_bps : (D,) as :func:`demand_bps`.
+    Safe to share between threads: the remembered state is replaced whole, never edited.
+    """
+
+    def __init__(self, dish_ids, n_dishes, lon_deg, seed: int, *, cap_down_bps, cap_up_bps,
+                 params: TrafficParams = DEFAULT_TRAFFIC):
+        self.dish_ids, self.n_dishes, self.lon_deg, self.cap_down_bps, self.cap_up_bps = (
+            np.broadcast_arrays(np.asarray(dish_ids, dtype=np.int64), np.asarray(n_dishes, dtype=np.int64),
+                                np.asarray(lon_deg, dtype=float), np.asarray(cap_down_bps, dtype=float),
+                                np.asarray(cap_up_bps, dtype=float)))
+        self.seed, self.params = seed, params
+        self._offset_ns = _phase_offset_ns(self.dish_ids, seed, params)
+        self._last = None     # (period index (D,), down (D,), up (D,), n_active (D,))
+
+    def __call__(self, t_ns: int):
+        """(down_bps, up_bps, n_active) of every dish at instant ``t_ns`` (int ns, UTC), (D,) each."""
+        index = (np.int64(t_ns) + self._offset_ns) // self.params.period_ns     # as period_index
+        last = self._last
+        redo = None if last is None else np.flatnonzero(index != last[0])
+        if redo is None or len(redo) == len(index):
+            down, up, n_on = demand_bps(self.dish_ids, self.n_dishes, self.lon_deg, t_ns, self.seed,
+                                        cap_down_bps=self.cap_down_bps, cap_up_bps=self.cap_up_bps,
+                                        params=self.params)
+        else:
+            down, up, n_on = last[1].copy(), last[2].copy(), last[3].copy()
+            if len(redo):
+                down[redo], up[redo], n_on[redo] = demand_bps(
+                    self.dish_ids[redo], self.n_dishes[redo], self.lon_deg[redo], t_ns, self.seed,
+                    cap_down_bps=self.cap_down_bps[redo], cap_up_bps=self.cap_up_bps[redo], params=self.params)
+        self._last = (index, down, up, n_on)
+        return down.copy(), up.copy(), n_on.copy()
 
 
 def mean_demand_bps(n_dishes, lon_deg, t_ns, *, cap_down_bps=None, cap_up_bps=None,

@@ -147,17 +147,13 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
     - speed test: one dish of each site probes at its kit cap alongside the flows active now
       (:func:`leonet.service.traffic.speed_test_bps`).
     """
-    from ...service.traffic import demand_bps
-
     net, cm, svc = model.network, model.capacity, model.service
     n_d = len(net.dish_sites)
     connected = routes.connected
     factor, (sinr_down, eta_down, sinr_up, eta_up), link_ok, jammed = _radio(model, sky, routes)
-    ids = np.arange(n_d, dtype=np.int64)
     # a backhaul dish carries the on/off traffic of the users behind it through one terminal
     backhaul = svc.users_per_dish > 1
-    dn, up, n_on = demand_bps(ids, svc.n_admitted * svc.users_per_dish, svc.lon_deg, sky.t_ns, svc.seed,
-                              cap_down_bps=svc.cap_down_bps, cap_up_bps=svc.cap_up_bps, params=svc.traffic)
+    dn, up, n_on = svc.period_demand(sky.t_ns)     # traffic.demand_bps, drawn once per period
     per = np.where(backhaul, np.maximum(svc.n_admitted, 1), np.maximum(n_on, 1))
     demand_down = np.minimum(dn * factor / per, svc.cap_down_bps)
     demand_up = np.minimum(up * factor / per, svc.cap_up_bps)
