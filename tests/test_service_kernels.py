@@ -159,3 +159,65 @@ def test_period_demand_equals_demand_bps_at_every_instant(seed, n, steps_s):
         want = demand_bps(ids, count, lon, int(t), seed, cap_down_bps=cap_down, cap_up_bps=cap_up, params=params)
         for a, b in zip(got, want):
             assert_same(a, b)
+
+
+def _background_near_before(grid, sat_xyz_m, wanted, min_elevation_deg, t_ns, per_subscriber_busy_bps,
+                            cell_area_m2, diurnal, weight=None, cell_weight=None):
+    """satellite_background_near as it was before the speed-up (a ball query per grid cell, the
+    whole grid's demand): the oracle the current one must equal to the bit."""
+    from leonet.service import background as B
+
+    xyz = np.asarray(sat_xyz_m, dtype=float)
+    load, cells = np.zeros(len(xyz)), np.zeros(len(xyz))
+    wanted = np.unique(np.asarray(wanted, dtype=np.int64))
+    good = np.isfinite(xyz).all(axis=1)
+    wanted = wanted[good[wanted]] if len(wanted) else wanted
+    if not len(wanted) or grid.count.size == 0:
+        return load, cells
+    r = np.linalg.norm(xyz[wanted], axis=1)
+    radius_m = float(np.max(B.footprint_radius_m(r - B.EARTH_RADIUS_M, min_elevation_deg)))
+    chord_m = 2 * B.EARTH_RADIUS_M * np.sin(radius_m / (2 * B.EARTH_RADIUS_M))
+    sub = xyz / np.linalg.norm(np.where(good[:, None], xyz, 1.0), axis=1, keepdims=True) * B.EARTH_RADIUS_M
+    pairs = cKDTree(grid.xyz_m).sparse_distance_matrix(cKDTree(sub[wanted]), chord_m, output_type="ndarray")
+    gi, wj = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
+    if not len(gi):
+        return load, cells
+    used = np.unique(gi)
+    w = np.ones(len(xyz)) if weight is None else np.asarray(weight, dtype=float)
+    wc = np.ones(len(xyz)) if cell_weight is None else np.asarray(cell_weight, dtype=float)
+    good_idx = np.flatnonzero(good)
+    near = cKDTree(sub[good]).query_ball_point(grid.xyz_m[used], chord_m)
+    lens = np.array([len(x) for x in near])
+    flat = good_idx[np.concatenate([np.asarray(x, dtype=np.int64) for x in near])] if lens.sum() else np.zeros(0, np.int64)
+    owner = np.repeat(np.arange(len(used)), lens)
+    sum_w, sum_wc = np.ones(grid.count.size), np.ones(grid.count.size)
+    sum_w[used] = np.maximum(np.bincount(owner, weights=w[flat], minlength=len(used)), 1e-300)
+    sum_wc[used] = np.maximum(np.bincount(owner, weights=wc[flat], minlength=len(used)), 1e-300)
+    demand = grid.count * per_subscriber_busy_bps * B.diurnal_factor(B.local_solar_hour(grid.lon_deg, t_ns), diurnal)
+    n_cols = grid.subscribers.shape[1]
+    n_beam_cells = np.maximum(B._grid_cell_area_m2(grid.flat_index // n_cols, grid.cell_deg) / cell_area_m2, 1.0)
+    occupied = n_beam_cells * (1.0 - np.exp(-grid.count / n_beam_cells))
+    sat = wanted[wj]
+    load[wanted] = np.bincount(wj, weights=demand[gi] * w[sat] / sum_w[gi], minlength=len(wanted))
+    cells[wanted] = np.bincount(wj, weights=occupied[gi] * wc[sat] / sum_wc[gi], minlength=len(wanted))
+    return load, cells
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 400), st.integers(1, 300), st.booleans())
+def test_background_near_equals_the_version_before(seed, n_cities, n_sats, weighted):
+    from leonet.service import background as B
+
+    rng = np.random.default_rng(seed)
+    lat = np.rad2deg(np.arcsin(rng.uniform(-0.9, 0.9, n_cities)))
+    grid = B.subscriber_grid(float(rng.uniform(1e4, 1e7)), lat, rng.uniform(-180, 180, n_cities),
+                             rng.uniform(1e4, 1e6, n_cities), float(rng.choice([0.5, 1.0, 2.0])))
+    v = rng.normal(size=(n_sats, 3))
+    xyz = v / np.linalg.norm(v, axis=1, keepdims=True) * (B.EARTH_RADIUS_M + rng.uniform(500e3, 600e3, (n_sats, 1)))
+    xyz[rng.random(n_sats) < 0.05] = np.nan                          # lost satellites
+    wanted = rng.integers(0, n_sats, int(rng.integers(0, 40)))
+    kw = dict(weight=rng.choice([15e9, 20e9, 96e9], n_sats), cell_weight=rng.choice([24.0, 48.0], n_sats)) if weighted else {}
+    args = (grid, xyz, wanted, 25.0, 1_700_000_000 * S + int(rng.integers(0, 86400)) * S, 2.3e6, 5.76e8,
+            B.DEFAULT_DIURNAL)
+    for a, b in zip(B.satellite_background_near(*args, **kw), _background_near_before(*args, **kw)):
+        assert_same(a, b)

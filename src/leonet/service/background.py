@@ -322,20 +322,23 @@ def satellite_background_near(grid: SubscriberGrid, sat_xyz_m, wanted, min_eleva
     gi, wj = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
     if not len(gi):
         return load, cells
-    used = np.unique(gi)
+    # the grid cells under the wanted satellites (sorted), and each pair's cell among them
+    used_mask = np.bincount(gi, minlength=grid.count.size) > 0
+    used = np.flatnonzero(used_mask)
+    gu = (np.cumsum(used_mask) - 1)[gi]
     w = np.ones(len(xyz)) if weight is None else np.asarray(weight, dtype=float)
     wc = np.ones(len(xyz)) if cell_weight is None else np.asarray(cell_weight, dtype=float)
     owner, flat = _cells_near_satellites(grid.xyz_m[used], sub, good, chord_m)
-    sum_w, sum_wc = np.ones(grid.count.size), np.ones(grid.count.size)
-    sum_w[used] = np.maximum(np.bincount(owner, weights=w[flat], minlength=len(used)), 1e-300)
-    sum_wc[used] = np.maximum(np.bincount(owner, weights=wc[flat], minlength=len(used)), 1e-300)
-    demand = grid.count * per_subscriber_busy_bps * diurnal_factor(local_solar_hour(grid.lon_deg, t_ns), diurnal)
+    sum_w = np.maximum(np.bincount(owner, weights=w[flat], minlength=len(used)), 1e-300)
+    sum_wc = np.maximum(np.bincount(owner, weights=wc[flat], minlength=len(used)), 1e-300)
+    count = grid.count[used]
+    demand = count * per_subscriber_busy_bps * diurnal_factor(local_solar_hour(grid.lon_deg[used], t_ns), diurnal)
     n_cols = grid.subscribers.shape[1]
-    n_beam_cells = np.maximum(_grid_cell_area_m2(grid.flat_index // n_cols, grid.cell_deg) / cell_area_m2, 1.0)
-    occupied = n_beam_cells * (1.0 - np.exp(-grid.count / n_beam_cells))
+    n_beam_cells = np.maximum(_grid_cell_area_m2(grid.flat_index[used] // n_cols, grid.cell_deg) / cell_area_m2, 1.0)
+    occupied = n_beam_cells * (1.0 - np.exp(-count / n_beam_cells))
     sat = wanted[wj]
-    load[wanted] = np.bincount(wj, weights=demand[gi] * w[sat] / sum_w[gi], minlength=len(wanted))
-    cells[wanted] = np.bincount(wj, weights=occupied[gi] * wc[sat] / sum_wc[gi], minlength=len(wanted))
+    load[wanted] = np.bincount(wj, weights=demand[gu] * w[sat] / sum_w[gu], minlength=len(wanted))
+    cells[wanted] = np.bincount(wj, weights=occupied[gu] * wc[sat] / sum_wc[gu], minlength=len(wanted))
     return load, cells
 
 

@@ -270,9 +270,13 @@ def dish_second(dish_ids, t_ns, seed: int, propagation_ms, *, offered_bps=0.0, r
         return dish_second_reference(dish_ids, t_ns, seed, propagation_ms, offered_bps=offered_bps,
                                      rate_bps=rate_bps, pop_target_ms=pop_target_ms, isl_hops=isl_hops,
                                      params=params)
-    rtt, lost = pings.ping_rtts(dish_ids, t_ns, seed, propagation_ms, offered_bps, rate_bps, pop_target_ms,
-                                isl_hops, params)
-    return _second_mean(rtt, lost)
+    kept_rtt, n_lost = pings.ping_rtts(dish_ids, t_ns, seed, propagation_ms, offered_bps, rate_bps, pop_target_ms,
+                                       isl_hops, params)
+    n = kept_rtt.shape[-1]
+    received = n - n_lost
+    with np.errstate(invalid="ignore"):   # as _second_mean: the same sums (numpy's, of the same values)
+        latency = np.where(received > 0, kept_rtt.sum(axis=-1) / np.maximum(received, 1), np.nan)
+    return latency, n_lost / n
 
 
 def _second_mean(rtt: np.ndarray, lost: np.ndarray):

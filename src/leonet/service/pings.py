@@ -57,16 +57,24 @@ def _ping_kernel(dish, t0, offset_ns, prop, processing, laser, queue, target, ji
                  mac_on, frame_ms, grant_frames,
                  disturbance_on, period_ns, slot_offset_ns, disturbance_ns, disturbance_loss,
                  outage_on, outage_duration_s, outage_p_start):
-    """Each ping's RTT (D, n) float64 ms and whether it is lost (D, n) bool (latency.py's terms)."""
+    """Each ping's RTT (D, n) float64 ms, 0 where it is lost, and the pings lost per dish (D,)
+    int64 (latency.py's terms).
+
+    A ping is lost when its loss draw u (in (0, 1)) is below its loss probability p; with p = 0
+    (most pings) or p = 1 (an outage) the draw cannot change that, so it is skipped. A dish's
+    outage draws are made once per second its pings fall in."""
     n_d, n = len(dish), len(offset_ns)
     rtt = np.empty((n_d, n))
-    lost = np.empty((n_d, n), dtype=np.bool_)
+    n_lost = np.zeros(n_d, dtype=np.int64)
     for i in range(n_d):
         key = np.uint64(dish[i])
         zl = _mix1(z_loss + _GOLDEN + key)
         zo = _mix1(z_outage + _GOLDEN + key)
         zu = _mix1(z_up + _GOLDEN + key)
         zw = _mix1(z_down + _GOLDEN + key)
+        seen_second = np.int64(0)
+        seen_out = False
+        have_second = False
         for k in range(n):
             t = t0[i] + offset_ns[k]
             tk = np.uint64(t)
@@ -75,13 +83,24 @@ def _ping_kernel(dish, t0, offset_ns, prop, processing, laser, queue, target, ji
                 p = disturbance_loss
             if outage_on:
                 second = t // NS_PER_S
-                out = False
-                for back in range(outage_duration_s):
-                    if _uniform1(_mix1(zo + _GOLDEN + np.uint64(second - back))) < outage_p_start:
-                        out = True
-                if out:
+                if not (have_second and second == seen_second):
+                    seen_out = False
+                    for back in range(outage_duration_s):
+                        if _uniform1(_mix1(zo + _GOLDEN + np.uint64(second - back))) < outage_p_start:
+                            seen_out = True
+                    seen_second, have_second = second, True
+                if seen_out:
                     p = 1.0
-            lost[i, k] = _uniform1(_mix1(zl + _GOLDEN + tk)) < p
+            if p >= 1.0:
+                lost = True
+            elif p > 0.0:
+                lost = _uniform1(_mix1(zl + _GOLDEN + tk)) < p
+            else:
+                lost = False
+            if lost:
+                n_lost[i] += 1
+                rtt[i, k] = 0.0
+                continue
             mac = 0.0
             if mac_on:
                 up = _uniform1(_mix1(zu + _GOLDEN + tk))
@@ -93,7 +112,7 @@ def _ping_kernel(dish, t0, offset_ns, prop, processing, laser, queue, target, ji
             acc = acc + queue[i]
             acc = acc + target[i]
             rtt[i, k] = acc + jitter[i, k]
-    return rtt, lost
+    return rtt, n_lost
 
 
 try:  # numba compiles the kernels once per machine (cached on disk)
@@ -115,8 +134,8 @@ def _prefix(seed: int, stream: str) -> np.uint64:
 
 def ping_rtts(dish_ids, t_ns, seed: int, propagation_ms, offered_bps, rate_bps, pop_target_ms, isl_hops,
               params):
-    """Every ping of the second starting at ``t_ns``: RTT (..., n) ms and lost (..., n) bool
-    (needs numba: :data:`COMPILED`).
+    """Every ping of the second starting at ``t_ns``: its RTT (..., n) ms, 0 where it was lost,
+    and the pings lost (...) int64 (needs numba: :data:`COMPILED`).
 
     Arguments as :func:`leonet.service.latency.dish_second` (all broadcast to one shape (...)).
     """
@@ -141,7 +160,7 @@ def ping_rtts(dish_ids, t_ns, seed: int, propagation_ms, offered_bps, rate_bps, 
     period_ns = int(round(params.slot_period_s * NS_PER_S))
     slot_offset_ns = int(round(params.slot_offset_s * NS_PER_S))
     outage_on = bool(params.outages_on and params.outage_time_fraction != 0)
-    rtt, lost = _ping_kernel_fast(
+    rtt, n_lost = _ping_kernel_fast(
         dish, t0, offset_ns, prop, processing, laser, queue, target, np.ascontiguousarray(jitter),
         _prefix(seed, "latency.loss"), _prefix(seed, "latency.outage"), _prefix(seed, "latency.mac.up"),
         _prefix(seed, "latency.mac.down"),
@@ -149,4 +168,4 @@ def ping_rtts(dish_ids, t_ns, seed: int, propagation_ms, offered_bps, rate_bps, 
         bool(params.reconfiguration_on), period_ns, slot_offset_ns, float(params.disturbance_ms * L.NS_PER_MS),
         float(params.disturbance_loss),
         outage_on, int(params.outage_duration_s), float(params.outage_time_fraction / params.outage_duration_s))
-    return rtt.reshape(shape + (n,)), lost.reshape(shape + (n,))
+    return rtt.reshape(shape + (n,)), n_lost.reshape(shape)
