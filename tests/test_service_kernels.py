@@ -221,3 +221,16 @@ def test_background_near_equals_the_version_before(seed, n_cities, n_sats, weigh
             B.DEFAULT_DIURNAL)
     for a, b in zip(B.satellite_background_near(*args, **kw), _background_near_before(*args, **kw)):
         assert_same(a, b)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans(), st.booleans(), st.booleans(), st.sampled_from([(9,), (2, 5)]))
+def test_one_ping_rtt_equals_rtt_ms(seed, mac, jitter, queueing, shape):
+    rng = np.random.default_rng(seed)
+    params = L.LatencyParams(mac_on=mac, jitter_on=jitter, queueing_on=queueing, outage_time_fraction=0.5,
+                             isl_hop_ms=float(rng.uniform(0, 2)))       # outages and losses play no part
+    ids, t = rng.integers(0, 2**40, shape), rng.integers(0, 2 * 10**18, shape)
+    args = dict(offered_bps=rng.uniform(0, 3e8, shape), rate_bps=rng.choice([0.0, 5e7, np.inf], shape),
+                pop_target_ms=rng.uniform(0, 40, shape), isl_hops=rng.integers(-1, 8, shape), params=params)
+    prop = rng.uniform(0, 80, shape)
+    assert_same(pings.ping_rtt_ms(ids, t, seed, prop, **args), L.rtt_ms(ids, t, seed, prop, **args))

@@ -56,8 +56,8 @@ def _ping_kernel(dish, t0, offset_ns, prop, processing, laser, queue, target, ji
                  z_loss, z_outage, z_up, z_down,
                  mac_on, frame_ms, grant_frames,
                  disturbance_on, period_ns, slot_offset_ns, disturbance_ns, disturbance_loss,
-                 outage_on, outage_duration_s, outage_p_start):
-    """Each ping's RTT (D, n) float64 ms, 0 where it is lost, and the pings lost per dish (D,)
+                 outage_on, outage_duration_s, outage_p_start, loss_on):
+    """Each ping's RTT (D, n) float64 ms, 0 where it is lost (never with ``loss_on`` False), and the pings lost per dish (D,)
     int64 (latency.py's terms).
 
     A ping is lost when its loss draw u (in (0, 1)) is below its loss probability p; with p = 0
@@ -79,9 +79,11 @@ def _ping_kernel(dish, t0, offset_ns, prop, processing, laser, queue, target, ji
             t = t0[i] + offset_ns[k]
             tk = np.uint64(t)
             p = 0.0
-            if disturbance_on and np.float64((t - slot_offset_ns) % period_ns) < disturbance_ns:
+            if not loss_on:
+                pass
+            elif disturbance_on and np.float64((t - slot_offset_ns) % period_ns) < disturbance_ns:
                 p = disturbance_loss
-            if outage_on:
+            if outage_on and loss_on:
                 second = t // NS_PER_S
                 if not (have_second and second == seen_second):
                     seen_out = False
@@ -139,16 +141,39 @@ def ping_rtts(dish_ids, t_ns, seed: int, propagation_ms, offered_bps, rate_bps, 
 
     Arguments as :func:`leonet.service.latency.dish_second` (all broadcast to one shape (...)).
     """
+    n = int(params.pings_per_s)
+    offset_ns = ((np.arange(n) + 0.5) * (NS_PER_S / n)).astype(np.int64)
+    return _pings(dish_ids, t_ns, seed, propagation_ms, offered_bps, rate_bps, pop_target_ms, isl_hops, params,
+                  offset_ns, True)
+
+
+def ping_rtt_ms(dish_ids, t_ns, seed: int, propagation_ms, *, offered_bps=0.0, rate_bps=np.inf,
+                pop_target_ms=0.0, isl_hops=0, params=None) -> np.ndarray:
+    """:func:`leonet.service.latency.rtt_ms` (same arguments, same values to the bit): one ping's
+    RTT at ``t_ns``, ms, drawn by the kernel (needs numba: :data:`COMPILED`)."""
+    from .latency import DEFAULT_LATENCY, rtt_ms
+
+    params = DEFAULT_LATENCY if params is None else params
+    if not COMPILED:  # pragma: no cover - numba is a dependency
+        return rtt_ms(dish_ids, t_ns, seed, propagation_ms, offered_bps=offered_bps, rate_bps=rate_bps,
+                      pop_target_ms=pop_target_ms, isl_hops=isl_hops, params=params)
+    rtt, _ = _pings(dish_ids, t_ns, seed, propagation_ms, offered_bps, rate_bps, pop_target_ms, isl_hops, params,
+                    np.zeros(1, dtype=np.int64), False)
+    return rtt[..., 0]
+
+
+def _pings(dish_ids, t_ns, seed, propagation_ms, offered_bps, rate_bps, pop_target_ms, isl_hops, params,
+           offset_ns, loss_on: bool):
+    """RTT (..., n) of pings at ``t_ns + offset_ns`` (0 where lost) and the pings lost (...)."""
     from . import latency as L
 
-    n = int(params.pings_per_s)
+    n = len(offset_ns)
     arrays = np.broadcast_arrays(np.asarray(dish_ids, dtype=np.int64), np.asarray(t_ns, dtype=np.int64),
                                  np.asarray(propagation_ms, dtype=float), np.asarray(offered_bps, dtype=float),
                                  np.asarray(rate_bps, dtype=float), np.asarray(pop_target_ms, dtype=float),
                                  np.asarray(isl_hops, dtype=float))
     shape = arrays[0].shape
     dish, t0, prop, offered, rate, target, hops = (np.ascontiguousarray(a.reshape(-1)) for a in arrays)
-    offset_ns = ((np.arange(n) + 0.5) * (NS_PER_S / n)).astype(np.int64)
     processing = float(L.processing_ms(params))
     laser = np.ascontiguousarray(L.laser_hops_ms(hops, params), dtype=float)
     queue = np.ascontiguousarray(L.queueing_ms(offered, rate, params), dtype=float)
@@ -167,5 +192,6 @@ def ping_rtts(dish_ids, t_ns, seed: int, propagation_ms, offered_bps, rate_bps, 
         bool(params.mac_on), float(params.frame_period_ms), float(params.uplink_grant_frames),
         bool(params.reconfiguration_on), period_ns, slot_offset_ns, float(params.disturbance_ms * L.NS_PER_MS),
         float(params.disturbance_loss),
-        outage_on, int(params.outage_duration_s), float(params.outage_time_fraction / params.outage_duration_s))
+        outage_on, int(params.outage_duration_s), float(params.outage_time_fraction / params.outage_duration_s),
+        bool(loss_on))
     return rtt.reshape(shape + (n,)), n_lost.reshape(shape)
