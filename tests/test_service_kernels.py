@@ -1,5 +1,5 @@
 """The service model's fast paths against their numpy references, to the bit: the compiled ping
-kernel (latency.dish_second vs dish_second_reference) and the background's cell-satellite pairs
+kernel (pings.dish_second and ping_rtt_ms vs latency.dish_second and rtt_ms) and the background's cell-satellite pairs
 (one sparse distance matrix vs a ball query per cell)."""
 
 import dataclasses
@@ -36,8 +36,8 @@ def test_a_p2_sized_second_is_identical():
                 isl_hops=rng.integers(-1, 6, n))
     prop = np.where(rng.random(n) < 0.05, 0.0, rng.uniform(5, 60, n))
     params = L.LatencyParams(outage_time_fraction=0.2, isl_hop_ms=0.7)
-    fast = L.dish_second(ids, t, 77, prop, params=params, **args)
-    ref = L.dish_second_reference(ids, t, 77, prop, params=params, **args)
+    fast = pings.dish_second(ids, t, 77, prop, params=params, **args)
+    ref = L.dish_second(ids, t, 77, prop, params=params, **args)
     for a, b in zip(fast, ref):
         assert_same(a, b)
     assert np.isnan(fast[0]).any() and (fast[1] > 0).any()   # whole-second outages and partial losses occur
@@ -60,15 +60,15 @@ def test_dish_second_equals_the_reference(seed, mac, jitter, reconf, outages, qu
     prop = rng.uniform(0, 80, shape)
     args = dict(offered_bps=rng.uniform(0, 3e8, shape), rate_bps=rng.choice([0.0, 5e7, 2e8, np.inf], shape),
                 pop_target_ms=rng.uniform(0, 40, shape[-1:]), isl_hops=rng.integers(-1, 8, shape))
-    fast = L.dish_second(ids, t, seed, prop, params=params, **args)
-    ref = L.dish_second_reference(ids, t, seed, prop, params=params, **args)
+    fast = pings.dish_second(ids, t, seed, prop, params=params, **args)
+    ref = L.dish_second(ids, t, seed, prop, params=params, **args)
     for a, b in zip(fast, ref):
         assert_same(a, b)
 
 
 def test_dish_second_of_scalars_is_a_scalar_shape():
-    fast = L.dish_second(3, 5 * S, 1, 20.0)
-    ref = L.dish_second_reference(3, 5 * S, 1, 20.0)
+    fast = pings.dish_second(3, 5 * S, 1, 20.0)
+    ref = L.dish_second(3, 5 * S, 1, 20.0)
     for a, b in zip(fast, ref):
         assert_same(np.asarray(a), np.asarray(b))
 

@@ -261,36 +261,7 @@ def rtt_ms(dish_ids, t_ns, seed: int, propagation_ms, *, offered_bps=0.0, rate_b
 
 def dish_second(dish_ids, t_ns, seed: int, propagation_ms, *, offered_bps=0.0, rate_bps=np.inf,
                 pop_target_ms=0.0, isl_hops=0, params: LatencyParams = DEFAULT_LATENCY):
-    """What the dish's 1 Hz history records for the second starting at ``t_ns``: as
-    :func:`dish_second_reference` (arguments, returns), to the bit, with the pings drawn by a
-    compiled kernel (:mod:`.pings`)."""
-    from . import pings
-
-    if not pings.COMPILED:  # pragma: no cover - numba is a dependency
-        return dish_second_reference(dish_ids, t_ns, seed, propagation_ms, offered_bps=offered_bps,
-                                     rate_bps=rate_bps, pop_target_ms=pop_target_ms, isl_hops=isl_hops,
-                                     params=params)
-    kept_rtt, n_lost = pings.ping_rtts(dish_ids, t_ns, seed, propagation_ms, offered_bps, rate_bps, pop_target_ms,
-                                       isl_hops, params)
-    n = kept_rtt.shape[-1]
-    received = n - n_lost
-    with np.errstate(invalid="ignore"):   # as _second_mean: the same sums (numpy's, of the same values)
-        latency = np.where(received > 0, kept_rtt.sum(axis=-1) / np.maximum(received, 1), np.nan)
-    return latency, n_lost / n
-
-
-def _second_mean(rtt: np.ndarray, lost: np.ndarray):
-    """(mean RTT of the pings that came back, NaN when none did; share lost) over the last axis."""
-    received = (~lost).sum(axis=-1)
-    with np.errstate(invalid="ignore"):
-        latency = np.where(received > 0, np.where(lost, 0.0, rtt).sum(axis=-1) / np.maximum(received, 1), np.nan)
-    return latency, lost.mean(axis=-1)
-
-
-def dish_second_reference(dish_ids, t_ns, seed: int, propagation_ms, *, offered_bps=0.0, rate_bps=np.inf,
-                          pop_target_ms=0.0, isl_hops=0, params: LatencyParams = DEFAULT_LATENCY):
-    """What the dish's 1 Hz history records for the second starting at ``t_ns`` (numpy; the
-    reference :func:`dish_second` is tested against).
+    """What the dish's 1 Hz history records for the second starting at ``t_ns``.
 
     ``pings_per_s`` pings go out evenly through the second (at ``t + (k + 0.5) / n`` s); each is
     lost with :func:`loss_probability` (a counter-RNG draw per ping) and otherwise takes
@@ -312,4 +283,7 @@ def dish_second_reference(dish_ids, t_ns, seed: int, propagation_ms, *, offered_
     rtt = rtt_ms(dish, t, seed, extra(propagation_ms), offered_bps=extra(offered_bps),
                  rate_bps=extra(rate_bps), pop_target_ms=extra(pop_target_ms), isl_hops=extra(isl_hops),
                  params=params)
-    return _second_mean(rtt, lost)
+    received = (~lost).sum(axis=-1)
+    with np.errstate(invalid="ignore"):
+        latency = np.where(received > 0, np.where(lost, 0.0, rtt).sum(axis=-1) / np.maximum(received, 1), np.nan)
+    return latency, lost.mean(axis=-1)

@@ -1,5 +1,6 @@
-"""Compiled per-ping draws of :func:`leonet.service.latency.dish_second` (numba), equal to its
-numpy reference (:func:`leonet.service.latency.dish_second_reference`) bit for bit.
+"""Compiled per-ping draws (numba) of the latency model: :func:`dish_second` and
+:func:`ping_rtt_ms` equal :func:`leonet.service.latency.dish_second` and
+:func:`leonet.service.latency.rtt_ms` (the numpy references) bit for bit.
 
 The reference draws each random term of every ping as a separate counter-RNG call over a
 (dishes x pings) array: five SplitMix64 chains of three mixes each per ping, each chain a dozen
@@ -134,17 +135,24 @@ def _prefix(seed: int, stream: str) -> np.uint64:
     return np.uint64(hash_u64(seed, stream))
 
 
-def ping_rtts(dish_ids, t_ns, seed: int, propagation_ms, offered_bps, rate_bps, pop_target_ms, isl_hops,
-              params):
-    """Every ping of the second starting at ``t_ns``: its RTT (..., n) ms, 0 where it was lost,
-    and the pings lost (...) int64 (needs numba: :data:`COMPILED`).
+def dish_second(dish_ids, t_ns, seed: int, propagation_ms, *, offered_bps=0.0, rate_bps=np.inf,
+                pop_target_ms=0.0, isl_hops=0, params=None):
+    """:func:`leonet.service.latency.dish_second` (same arguments, same values to the bit): the
+    mean RTT of the second's pings that came back (NaN when none did) and the share lost, (...)."""
+    from .latency import DEFAULT_LATENCY, dish_second as dish_second_numpy
 
-    Arguments as :func:`leonet.service.latency.dish_second` (all broadcast to one shape (...)).
-    """
+    params = DEFAULT_LATENCY if params is None else params
+    if not COMPILED:  # pragma: no cover - numba is a dependency
+        return dish_second_numpy(dish_ids, t_ns, seed, propagation_ms, offered_bps=offered_bps, rate_bps=rate_bps,
+                                 pop_target_ms=pop_target_ms, isl_hops=isl_hops, params=params)
     n = int(params.pings_per_s)
-    offset_ns = ((np.arange(n) + 0.5) * (NS_PER_S / n)).astype(np.int64)
-    return _pings(dish_ids, t_ns, seed, propagation_ms, offered_bps, rate_bps, pop_target_ms, isl_hops, params,
-                  offset_ns, True)
+    offset_ns = ((np.arange(n) + 0.5) * (NS_PER_S / n)).astype(np.int64)       # as the reference's ping times
+    kept_rtt, n_lost = _pings(dish_ids, t_ns, seed, propagation_ms, offered_bps, rate_bps, pop_target_ms, isl_hops,
+                              params, offset_ns, True)
+    received = n - n_lost
+    with np.errstate(invalid="ignore"):   # the reference's mean: numpy's sums of the same values
+        latency = np.where(received > 0, kept_rtt.sum(axis=-1) / np.maximum(received, 1), np.nan)
+    return latency, n_lost / n
 
 
 def ping_rtt_ms(dish_ids, t_ns, seed: int, propagation_ms, *, offered_bps=0.0, rate_bps=np.inf,

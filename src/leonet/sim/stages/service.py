@@ -125,8 +125,8 @@ def serve(model: SimulationModel, sky: Sky, routes: DishRoutes, allocation: Allo
 def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocation: Allocation,
                    state: np.ndarray, propagation_rtt_ms: np.ndarray):
     """SOLD_OUT, short outages, and the RTT, loaded RTT and drop rate the dish records."""
-    from ...service.latency import dish_second, in_outage, queueing_ms
-    from ...service.pings import ping_rtt_ms     # latency.rtt_ms, compiled
+    from ...service.latency import in_outage, queueing_ms
+    from ...service.pings import dish_second, ping_rtt_ms     # latency's, compiled
     from ...service.transfer import transfer_bps
 
     svc = model.service
