@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -105,6 +106,11 @@ class SubscriberGrid:
     @property
     def total(self) -> float:
         return float(self.count.sum())
+
+    @cached_property
+    def tree(self) -> cKDTree:
+        """k-d tree of the cells' centres ``xyz_m`` (built once, on first use)."""
+        return cKDTree(self.xyz_m)
 
 
 def _xyz_m(lat_deg, lon_deg) -> np.ndarray:
@@ -312,29 +318,46 @@ def satellite_background_near(grid: SubscriberGrid, sat_xyz_m, wanted, min_eleva
     radius_m = float(np.max(footprint_radius_m(r - EARTH_RADIUS_M, min_elevation_deg)))
     chord_m = 2 * EARTH_RADIUS_M * np.sin(radius_m / (2 * EARTH_RADIUS_M))
     sub = xyz / np.linalg.norm(np.where(good[:, None], xyz, 1.0), axis=1, keepdims=True) * EARTH_RADIUS_M
-    pairs = cKDTree(grid.xyz_m).sparse_distance_matrix(cKDTree(sub[wanted]), chord_m, output_type="ndarray")
+    pairs = grid.tree.sparse_distance_matrix(cKDTree(sub[wanted]), chord_m, output_type="ndarray")
     gi, wj = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
     if not len(gi):
         return load, cells
-    used = np.unique(gi)
+    # the grid cells under the wanted satellites (sorted), and each pair's cell among them
+    used_mask = np.bincount(gi, minlength=grid.count.size) > 0
+    used = np.flatnonzero(used_mask)
+    gu = (np.cumsum(used_mask) - 1)[gi]
     w = np.ones(len(xyz)) if weight is None else np.asarray(weight, dtype=float)
     wc = np.ones(len(xyz)) if cell_weight is None else np.asarray(cell_weight, dtype=float)
-    good_idx = np.flatnonzero(good)
-    near = cKDTree(sub[good]).query_ball_point(grid.xyz_m[used], chord_m)
-    lens = np.array([len(x) for x in near])
-    flat = good_idx[np.concatenate([np.asarray(x, dtype=np.int64) for x in near])] if lens.sum() else np.zeros(0, np.int64)
-    owner = np.repeat(np.arange(len(used)), lens)
-    sum_w, sum_wc = np.ones(grid.count.size), np.ones(grid.count.size)
-    sum_w[used] = np.maximum(np.bincount(owner, weights=w[flat], minlength=len(used)), 1e-300)
-    sum_wc[used] = np.maximum(np.bincount(owner, weights=wc[flat], minlength=len(used)), 1e-300)
-    demand = grid.count * per_subscriber_busy_bps * diurnal_factor(local_solar_hour(grid.lon_deg, t_ns), diurnal)
+    owner, flat = _cells_near_satellites(grid.xyz_m[used], sub, good, chord_m)
+    sum_w = np.maximum(np.bincount(owner, weights=w[flat], minlength=len(used)), 1e-300)
+    sum_wc = np.maximum(np.bincount(owner, weights=wc[flat], minlength=len(used)), 1e-300)
+    count = grid.count[used]
+    demand = count * per_subscriber_busy_bps * diurnal_factor(local_solar_hour(grid.lon_deg[used], t_ns), diurnal)
     n_cols = grid.subscribers.shape[1]
-    n_beam_cells = np.maximum(_grid_cell_area_m2(grid.flat_index // n_cols, grid.cell_deg) / cell_area_m2, 1.0)
-    occupied = n_beam_cells * (1.0 - np.exp(-grid.count / n_beam_cells))
+    n_beam_cells = np.maximum(_grid_cell_area_m2(grid.flat_index[used] // n_cols, grid.cell_deg) / cell_area_m2, 1.0)
+    occupied = n_beam_cells * (1.0 - np.exp(-count / n_beam_cells))
     sat = wanted[wj]
-    load[wanted] = np.bincount(wj, weights=demand[gi] * w[sat] / sum_w[gi], minlength=len(wanted))
-    cells[wanted] = np.bincount(wj, weights=occupied[gi] * wc[sat] / sum_wc[gi], minlength=len(wanted))
+    load[wanted] = np.bincount(wj, weights=demand[gu] * w[sat] / sum_w[gu], minlength=len(wanted))
+    cells[wanted] = np.bincount(wj, weights=occupied[gu] * wc[sat] / sum_wc[gu], minlength=len(wanted))
     return load, cells
+
+
+def _cells_near_satellites(cell_xyz_m: np.ndarray, sub_xyz_m: np.ndarray, good: np.ndarray, chord_m: float):
+    """Every (cell, satellite) pair within ``chord_m`` (straight-line distance, m) of the cells
+    (U, 3) and the good satellites' sub-points (N, 3), ordered by cell, then satellite: (owner
+    (P,) cell number, sat (P,) satellite number), in the order a ball query per cell lists them
+    (sums over them are the same to the bit). One sparse distance matrix between two k-d trees
+    and an integer sort instead of a Python list per cell."""
+    good_idx = np.flatnonzero(good)
+    if not len(good_idx) or not len(cell_xyz_m):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # the pairs do not depend on the trees' shape (each is a distance test), nor their order (sorted
+    # below): trees that are quicker to build than scipy's balanced default
+    fast = dict(balanced_tree=False, compact_nodes=False)
+    pairs = cKDTree(cell_xyz_m, **fast).sparse_distance_matrix(cKDTree(sub_xyz_m[good], **fast), chord_m,
+                                                               output_type="ndarray")
+    key = np.sort(pairs["i"].astype(np.int64) * len(good_idx) + pairs["j"].astype(np.int64))
+    return key // len(good_idx), good_idx[key % len(good_idx)]
 
 
 def geoip_weighted_cities(countries=None, min_population: int = 15_000):

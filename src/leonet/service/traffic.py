@@ -177,10 +177,14 @@ def period_index(dish_ids, t_ns, seed: int, params: TrafficParams = DEFAULT_TRAF
     """(period index, period start ns) of each dish at ``t_ns``: periods of ``period_s`` shifted
     by a per-dish phase drawn from (seed, dish). Broadcast shapes."""
     period_ns = params.period_ns
-    dish_ids = np.asarray(dish_ids, dtype=np.int64)
-    offset_ns = (uniform(seed, "traffic.phase", dish_ids) * period_ns).astype(np.int64)
+    offset_ns = _phase_offset_ns(dish_ids, seed, params)
     index = (np.asarray(t_ns, dtype=np.int64) + offset_ns) // period_ns
     return index, index * period_ns - offset_ns
+
+
+def _phase_offset_ns(dish_ids, seed: int, params: TrafficParams) -> np.ndarray:
+    """Each dish's period phase, int64 ns in [0, period): drawn from (seed, dish)."""
+    return (uniform(seed, "traffic.phase", np.asarray(dish_ids, dtype=np.int64)) * params.period_ns).astype(np.int64)
 
 
 def demand_bps(dish_ids, n_dishes, lon_deg, t_ns, seed: int, *, cap_down_bps=None, cap_up_bps=None,
@@ -231,6 +235,46 @@ def demand_bps(dish_ids, n_dishes, lon_deg, t_ns, seed: int, *, cap_down_bps=Non
     return down, up, n_active
 
 
+class PeriodDemand:
+    """:func:`demand_bps` of fixed dishes (or sites) at successive instants, each dish's draw
+    computed once per on/off period: a dish's demand is a pure function of its period index
+    (the draws, and ``p_on`` at the period's start), so only the dishes whose period changed
+    since the previous call are drawn again (about 1 in 60 per 1 s step with 60 s periods; all
+    of them on the first call or after a jump). The values are :func:`demand_bps`'s, to the bit.
+
+    dish_ids, n_dishes, lon_deg, cap_down_bps, cap_up_bps : (D,) as :func:`demand_bps`.
+    Safe to share between threads: the remembered state is replaced whole, never edited.
+    """
+
+    def __init__(self, dish_ids, n_dishes, lon_deg, seed: int, *, cap_down_bps, cap_up_bps,
+                 params: TrafficParams = DEFAULT_TRAFFIC):
+        self.dish_ids, self.n_dishes, self.lon_deg, self.cap_down_bps, self.cap_up_bps = (
+            np.broadcast_arrays(np.asarray(dish_ids, dtype=np.int64), np.asarray(n_dishes, dtype=np.int64),
+                                np.asarray(lon_deg, dtype=float), np.asarray(cap_down_bps, dtype=float),
+                                np.asarray(cap_up_bps, dtype=float)))
+        self.seed, self.params = seed, params
+        self._offset_ns = _phase_offset_ns(self.dish_ids, seed, params)
+        self._last = None     # (period index (D,), down (D,), up (D,), n_active (D,))
+
+    def __call__(self, t_ns: int):
+        """(down_bps, up_bps, n_active) of every dish at instant ``t_ns`` (int ns, UTC), (D,) each."""
+        index = (np.int64(t_ns) + self._offset_ns) // self.params.period_ns     # as period_index
+        last = self._last
+        redo = None if last is None else np.flatnonzero(index != last[0])
+        if redo is None or len(redo) == len(index):
+            down, up, n_on = demand_bps(self.dish_ids, self.n_dishes, self.lon_deg, t_ns, self.seed,
+                                        cap_down_bps=self.cap_down_bps, cap_up_bps=self.cap_up_bps,
+                                        params=self.params)
+        else:
+            down, up, n_on = last[1].copy(), last[2].copy(), last[3].copy()
+            if len(redo):
+                down[redo], up[redo], n_on[redo] = demand_bps(
+                    self.dish_ids[redo], self.n_dishes[redo], self.lon_deg[redo], t_ns, self.seed,
+                    cap_down_bps=self.cap_down_bps[redo], cap_up_bps=self.cap_up_bps[redo], params=self.params)
+        self._last = (index, down, up, n_on)
+        return down.copy(), up.copy(), n_on.copy()
+
+
 def mean_demand_bps(n_dishes, lon_deg, t_ns, *, cap_down_bps=None, cap_up_bps=None,
                     params: TrafficParams = DEFAULT_TRAFFIC):
     """Expected offered load (down_bps, up_bps) of N dishes at local time (broadcast shapes):
@@ -274,8 +318,68 @@ def speed_test_bps(routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps, *
     -------
     float64 array (P,), the rate each probe reaches, bps: the lowest over its route of the water
     level ``x`` with ``sum_i w_i min(r_i, x) + w_p x = C`` on each link, and its cap.
-    Each probe is computed alone (probes do not compete with one another).
+    Each probe is computed alone (probes do not compete with one another). The search runs in
+    a compiled kernel (:mod:`.waterlevel`), equal to the bit to :func:`speed_test_bps_reference`.
     """
+    from . import waterlevel
+
+    if not waterlevel.COMPILED:  # pragma: no cover - numba is a dependency
+        return speed_test_bps_reference(routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps,
+                                        alongside=alongside)
+    pairs, sorted_rate, cum_wr, cum_w, cap = _speed_test_pairs(routing, capacity_bps, rate_bps, probe_flow,
+                                                               probe_cap_bps, alongside)
+    return waterlevel.water_levels(*pairs, sorted_rate, cum_wr, cum_w, cap)
+
+
+def speed_test_bps_reference(routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps, *,
+                             alongside: bool = False) -> np.ndarray:
+    """:func:`speed_test_bps` with the search as a vectorised bisection in numpy (the reference
+    the compiled kernel is tested against; same arguments, same result to the bit)."""
+    (pair_probe, s0, n_l, w_p, r_p, c), sorted_rate, cum_wr, cum_w, cap = _speed_test_pairs(
+        routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps, alongside)
+    end = s0 + n_l
+
+    def g(k):
+        """Load on the link at x = the k-th smallest rate (k in 0..n_l-1), probe included."""
+        e = s0 + k
+        x = sorted_rate[e]
+        before_wr = cum_wr[e] - cum_wr[s0]
+        from_w = cum_w[end] - cum_w[e]
+        return before_wr + x * from_w + w_p * np.maximum(x - r_p, 0.0)
+
+    # Largest k with g(k) <= C (k = -1: none), by vectorised bisection over the sorted entries.
+    lo = np.full(len(s0), -1, dtype=np.int64)
+    hi = n_l.astype(np.int64)                       # g(hi) > C treated as true (hi = n_l: beyond)
+    while True:
+        active = hi - lo > 1
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        ok = np.zeros(len(s0), dtype=bool)
+        ok[active] = g(np.where(active, mid, 0))[active] <= c[active]
+        lo = np.where(active & ok, mid, lo)
+        hi = np.where(active & ~ok, mid, hi)
+    k = lo + 1                                      # entries s0 .. s0+k-1 have r <= x
+    s = cum_wr[s0 + k] - cum_wr[s0]
+    w_rest = cum_w[end] - cum_w[s0 + k]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_above = (c - s + w_p * r_p) / (w_rest + w_p)          # x >= r_p
+        x_below = np.where(w_rest > 0, (c - s) / w_rest, np.inf)  # x < r_p (own flow still in w_rest)
+    # The solution is whichever side of the kink at r_p is consistent; within rounding (or with
+    # no other flow above x) it is the x >= r_p one.
+    x = np.where((x_above >= r_p * (1 - 1e-9)) | (w_rest <= 0), x_above, x_below)
+    x = np.where(np.isinf(c), np.inf, np.maximum(x, 0.0))
+
+    out = cap.astype(float).copy()
+    np.minimum.at(out, pair_probe, x)
+    return out
+
+
+def _speed_test_pairs(routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps, alongside: bool):
+    """What the water-level search needs (:func:`speed_test_bps`): per (probe, link) pair of the
+    probes' routes its probe, the link's first entry and count in the link-major entries sorted by
+    rate, the probe's weight, the rate it replaces and the link's capacity; the sorted rates; the
+    prefix sums of weight x rate and of weight (before entry e: [e]); each probe's cap."""
     matrix = sp.csr_matrix(routing, dtype=np.float64)
     matrix.sum_duplicates()
     matrix.eliminate_zeros()
@@ -309,39 +413,4 @@ def speed_test_bps(routing, capacity_bps, rate_bps, probe_flow, probe_cap_bps, *
     r_p = np.zeros(len(pair_probe)) if alongside else rate_bps[probe_flow][pair_probe]
     c = capacity_bps[link]
     s0, n_l = starts[link], counts[link]
-    end = s0 + n_l
-
-    def g(k):
-        """Load on the link at x = the k-th smallest rate (k in 0..n_l-1), probe included."""
-        e = s0 + k
-        x = sorted_rate[e]
-        before_wr = cum_wr[e] - cum_wr[s0]
-        from_w = cum_w[end] - cum_w[e]
-        return before_wr + x * from_w + w_p * np.maximum(x - r_p, 0.0)
-
-    # Largest k with g(k) <= C (k = -1: none), by vectorised bisection over the sorted entries.
-    lo = np.full(len(link), -1, dtype=np.int64)
-    hi = n_l.astype(np.int64)                       # g(hi) > C treated as true (hi = n_l: beyond)
-    while True:
-        active = hi - lo > 1
-        if not active.any():
-            break
-        mid = (lo + hi) // 2
-        ok = np.zeros(len(link), dtype=bool)
-        ok[active] = g(np.where(active, mid, 0))[active] <= c[active]
-        lo = np.where(active & ok, mid, lo)
-        hi = np.where(active & ~ok, mid, hi)
-    k = lo + 1                                      # entries s0 .. s0+k-1 have r <= x
-    s = cum_wr[s0 + k] - cum_wr[s0]
-    w_rest = cum_w[end] - cum_w[s0 + k]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x_above = (c - s + w_p * r_p) / (w_rest + w_p)          # x >= r_p
-        x_below = np.where(w_rest > 0, (c - s) / w_rest, np.inf)  # x < r_p (own flow still in w_rest)
-    # The solution is whichever side of the kink at r_p is consistent; within rounding (or with
-    # no other flow above x) it is the x >= r_p one.
-    x = np.where((x_above >= r_p * (1 - 1e-9)) | (w_rest <= 0), x_above, x_below)
-    x = np.where(np.isinf(c), np.inf, np.maximum(x, 0.0))
-
-    out = cap.astype(float).copy()
-    np.minimum.at(out, pair_probe, x)
-    return out
+    return (pair_probe, s0, n_l, w_p, r_p, c), sorted_rate, cum_wr, cum_w, cap

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from ..scenario import Scenario
 from ..service import admission, background
 from ..service.kits import kit_caps_bps
 from ..service.latency import LatencyParams
-from ..service.traffic import TrafficParams, busy_hour_demand_per_dish_bps
+from ..service.traffic import PeriodDemand, TrafficParams, busy_hour_demand_per_dish_bps
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,15 @@ class ServiceModel:
     def sold_out(self) -> np.ndarray:
         """(D,) bool: sites none of whose dishes has a service plan."""
         return self.n_admitted == 0
+
+    @cached_property
+    def period_demand(self) -> PeriodDemand:
+        """Each site's on/off traffic at an instant, ``period_demand(t_ns)`` -> (down_bps, up_bps,
+        n_active), (D,) each: :func:`leonet.service.traffic.demand_bps` of the admitted dishes x
+        their users (a backhaul dish carries its users' traffic), remembered per on/off period."""
+        return PeriodDemand(np.arange(len(self.n_admitted), dtype=np.int64), self.n_admitted * self.users_per_dish,
+                            self.lon_deg, self.seed, cap_down_bps=self.cap_down_bps, cap_up_bps=self.cap_up_bps,
+                            params=self.traffic)
 
 
 def _users_per_dish(model) -> np.ndarray:

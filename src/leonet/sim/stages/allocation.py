@@ -150,17 +150,13 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
     - speed test: one dish of each site probes at its kit cap alongside the flows active now
       (:func:`leonet.service.traffic.speed_test_bps`).
     """
-    from ...service.traffic import demand_bps
-
     net, cm, svc = model.network, model.capacity, model.service
     n_d = len(net.dish_sites)
     connected = routes.connected
     factor, (sinr_down, eta_down, sinr_up, eta_up), link_ok, jammed = _radio(model, sky, routes)
-    ids = np.arange(n_d, dtype=np.int64)
     # a backhaul dish carries the on/off traffic of the users behind it through one terminal
     backhaul = svc.users_per_dish > 1
-    dn, up, n_on = demand_bps(ids, svc.n_admitted * svc.users_per_dish, svc.lon_deg, sky.t_ns, svc.seed,
-                              cap_down_bps=svc.cap_down_bps, cap_up_bps=svc.cap_up_bps, params=svc.traffic)
+    dn, up, n_on = svc.period_demand(sky.t_ns)     # traffic.demand_bps, drawn once per period
     per = np.where(backhaul, np.maximum(svc.n_admitted, 1), np.maximum(n_on, 1))
     demand_down = np.minimum(dn * factor / per, svc.cap_down_bps)
     demand_up = np.minimum(up * factor / per, svc.cap_up_bps)
@@ -231,12 +227,26 @@ def _background(model: SimulationModel, sky: Sky, flows: np.ndarray, serving: np
 def _probe(r: DirectionResult, per_flow_dishes: np.ndarray, cap_bps: np.ndarray) -> np.ndarray:
     """A speed test of one dish of each flow: a probe with one dish's weights on the flow's route,
     alongside every flow at its current rate (background flows included), capped at the kit."""
-    import scipy.sparse as sp
-
     from ...service.traffic import speed_test_bps
 
     f = len(per_flow_dishes)
-    own = r.routing[:f].multiply(1.0 / per_flow_dishes[:, None]).tocsr()
-    routing = sp.vstack([r.routing, own]).tocsr()
+    routing = _with_probe_rows(r.routing, f, 1.0 / per_flow_dishes)
     rate = np.r_[r.all_rate_bps, np.zeros(f)]
     return speed_test_bps(routing, r.capacity_bps, rate, r.routing.shape[0] + np.arange(f), cap_bps, alongside=True)
+
+
+def _with_probe_rows(routing, f: int, scale: np.ndarray):
+    """``routing`` (R, L) CSR with its first ``f`` rows appended again, each scaled by ``scale``
+    (f,): (R + f, L) CSR, the probes' rows last. The entries of ``sp.vstack([routing,
+    routing[:f].multiply(scale[:, None])])``, in the same order, without scipy's general stacking
+    (a product that underflows to 0 stays as an explicit zero, which ``speed_test_bps`` drops)."""
+    import scipy.sparse as sp
+
+    routing = routing.tocsr()
+    indptr = routing.indptr.astype(np.int64)
+    nnz_f = int(indptr[f])
+    own = routing.data[:nnz_f] * np.repeat(scale, np.diff(indptr[:f + 1]))
+    data = np.concatenate([routing.data, own])
+    indices = np.concatenate([routing.indices, routing.indices[:nnz_f]])
+    new_ptr = np.concatenate([indptr, indptr[-1] + indptr[1:f + 1]])
+    return sp.csr_matrix((data, indices, new_ptr), shape=(routing.shape[0] + f, routing.shape[1]))

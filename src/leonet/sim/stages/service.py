@@ -131,7 +131,8 @@ def _without_rows(path: np.ndarray, lost: np.ndarray) -> np.ndarray:
 def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocation: Allocation,
                    state: np.ndarray, propagation_rtt_ms: np.ndarray):
     """SOLD_OUT, short outages, and the RTT, loaded RTT and drop rate the dish records."""
-    from ...service.latency import dish_second, in_outage, queueing_ms, rtt_ms as ping_rtt_ms
+    from ...service.latency import in_outage, queueing_ms
+    from ...service.pings import dish_second, ping_rtt_ms     # latency's, compiled
     from ...service.transfer import transfer_bps
 
     svc = model.service
