@@ -6,10 +6,13 @@ Lanes (markers declared in pyproject.toml):
   HTTP server, Dask or worker processes, every preset (test_golden).
 - ``browser``: drives headless Chromium.
 
-``pytest -m "not slow and not browser"`` is the fast lane; ``pytest`` runs everything.
+``pytest -m "not slow and not browser"`` is the fast lane; ``pytest`` runs everything. Both run on
+two processes (pytest-xdist, ``-n 2 --dist loadfile`` in pyproject.toml's addopts): each process
+takes whole test files, so a module's fixtures are built once; ``-n 0`` runs in this process.
 
-Shared runs: :func:`shared_run` builds a results folder once per session for each distinct
-(scenario, overrides, baseline) and hands the same folder to every test file that asks for it.
+Shared runs: :func:`shared_run` builds a results folder once per session (once per process) for
+each distinct (scenario, overrides, baseline) and hands the same folder to every test file that
+asks for it.
 A shared folder is read-only by convention: a test that changes it works on a copy
 (``shutil.copytree``).
 """

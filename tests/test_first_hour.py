@@ -91,6 +91,66 @@ def test_a_killed_worker_ends_the_run_with_a_message(tmp_path):
     assert "worker process died" in stderr and "Traceback" not in stderr
 
 
+_SENDER = """
+import os
+from pathlib import Path
+
+
+def big_result(marker_dir, n):
+    Path(marker_dir, str(os.getpid())).touch()  # about to return: the result is sent next
+    return b"x" * n
+"""
+
+_POOL_SCRIPT = """
+import sys
+from leonet.errors import LeonetError
+from leonet.sim.executors import run_pool
+import sender
+
+if __name__ == "__main__":
+    try:
+        for _ in run_pool(sender.big_result, sys.argv[1], [(k, (8_000_000,)) for k in range(1000)], workers=2):
+            pass
+    except LeonetError as err:
+        print(err, file=sys.stderr)
+        sys.exit(2)
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_killed_while_sending_its_result_ends_the_run(tmp_path):
+    """The race behind a killed worker's hang, made certain: the worker dies half-way through
+    sending an 8 MB result (the main process is stopped meanwhile, so the pipe fills and the
+    worker is stuck sending). The pool's reader then waits for the rest of that message; the
+    process used to print its error and hang at exit."""
+    (tmp_path / "sender.py").write_text(_SENDER)
+    (tmp_path / "pool.py").write_text(_POOL_SCRIPT)
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    env = _env()
+    env["PYTHONPATH"] = str(tmp_path) + os.pathsep + env["PYTHONPATH"]
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "pool.py"), str(markers)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None and not any(markers.iterdir()):
+            time.sleep(0.05)
+        assert proc.poll() is None and any(markers.iterdir()), "no worker started a task"
+        os.kill(proc.pid, signal.SIGSTOP)  # nothing reads the results now: the sender blocks mid-message
+        sender = int(next(markers.iterdir()).name)
+        time.sleep(1.0)
+        os.kill(sender, signal.SIGKILL)
+        os.kill(proc.pid, signal.SIGCONT)
+        stdout, stderr = proc.communicate(timeout=60)  # used to hang after printing the error
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGCONT)
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 2, stderr[-3000:]
+    assert "worker process died" in stderr and "Traceback" not in stderr, stderr[-3000:]
+
+
 def test_sites_command_lists_sets_regions_and_names():
     from typer.testing import CliRunner
 

@@ -16,6 +16,10 @@ from leonet.space.constellation import Constellation
 from leonet.space.walker import WalkerShell
 
 
+#: The first 40 primes (one per satellite of a drawn case).
+PRIMES = np.array([p for p in range(2, 200) if all(p % d for d in range(2, p))][:40], dtype=float)
+
+
 def brute_force(ring, plane, u_deg, member):
     """The rule, one satellite at a time."""
     links = set()
@@ -44,8 +48,13 @@ def test_nearest_grid_matches_brute_force(data):
     n = data.draw(st.integers(1, 40))
     ring = np.array(data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)))
     plane = np.array(data.draw(st.lists(st.integers(-1, 5), min_size=n, max_size=n)))
-    # distinct angles: the nearest neighbour is then unique up to exact ties, which we avoid
-    u = np.array(data.draw(st.lists(st.integers(0, 3599), min_size=n, max_size=n, unique=True))) / 10.0 + 0.013
+    # Distinct angles without ties: a satellite equally far from two of the next plane (angles
+    # k/10 in arithmetic progression) would make "the nearest" ambiguous. Each satellite's angle is
+    # shifted by 1e-3 * sqrt(its own prime) (< 0.014 deg, the order stays that of k): the shifts
+    # are linearly independent over the rationals, so no two gaps can be equal, and the nearest
+    # differ by >~1e-6 deg, far above rounding.
+    k = np.array(data.draw(st.lists(st.integers(0, 3599), min_size=n, max_size=n, unique=True)))
+    u = k / 10.0 + 0.013 + 1e-3 * np.sqrt(PRIMES[:n])
     member = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
     got = {(int(a), int(b)) for a, b in nearest_grid_candidates(ring, plane, u, member)}
     assert got == brute_force(ring, plane, u, member)

@@ -174,16 +174,45 @@ def _run_pool(fn: Callable, shared_path: str, tasks: list[KeyedTask], workers: i
                 except BrokenProcessPool:
                     raise LeonetError(died.format(who=", ".join(_dead_workers(pool)) or "unknown")) from None
     finally:
-        for fut in pending:
-            fut.cancel()
-        dead = _dead_workers(pool)
-        if dead:  # a broken pool may never finish shutting down: end the other workers
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                if proc.exitcode is None:
-                    proc.terminate()
-            pool.shutdown(wait=False, cancel_futures=True)
+        if _dead_workers(pool):  # a broken pool may never finish shutting down
+            _end_broken_pool(pool)
         else:
+            for fut in pending:
+                fut.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: Seconds a terminated worker is given to exit before it is killed.
+WORKER_END_S = 5.0
+
+
+def _end_broken_pool(pool: ProcessPoolExecutor) -> None:
+    """End a pool one of whose workers died, so that this process can still exit.
+
+    The other workers are ended. A worker killed while it was sending a result leaves the pool's
+    manager thread blocked reading the rest of that message from the result pipe, and the
+    interpreter joins that thread at exit: the process would print its error and then hang
+    forever. Once every worker has exited, closing this process's copy of the pipe's writing end
+    lets that read see end-of-file: the thread marks the pool broken and ends. The pending futures
+    are left to that thread (it fails them; one cancelled here would make it raise), and it is
+    joined here: ending while the interpreter exits, it races with the exit's own wake-up call.
+    """
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    result_queue = getattr(pool, "_result_queue", None)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    for proc in procs:
+        if proc.exitcode is None:
+            proc.terminate()
+    for proc in procs:
+        proc.join(WORKER_END_S)
+        if proc.exitcode is None:
+            proc.kill()
+            proc.join(WORKER_END_S)
+    if result_queue is not None:
+        result_queue._writer.close()
+    pool.shutdown(wait=False)
+    if manager is not None:  # ended here, not while the interpreter exits (that races with it)
+        manager.join(WORKER_END_S)
 
 
 # -- Dask -----------------------------------------------------------------------------------------
