@@ -218,6 +218,15 @@ def child_run(spec: dict) -> dict:
             parts["write_s"] += time.perf_counter() - t0
 
     runner.build_model, ResultStore.write_chunk_bytes = build, write
+    if hasattr(ResultStore, "record_chunk"):  # workers that write their own files: the main process only records
+        real_record = ResultStore.record_chunk
+
+        def record(self, chunk, records):
+            if parts["first_chunk_s"] is None:
+                parts["first_chunk_s"] = time.perf_counter() - t_start
+            return real_record(self, chunk, records)
+
+        ResultStore.record_chunk = record
     if "local_cluster_config" in spec:  # bench_scaleout: Dask's own defaults vs leonet's settings
         import leonet.sim.executors as executors
 

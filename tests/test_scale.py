@@ -111,3 +111,23 @@ def test_full_disk_keeps_finished_chunks(tmp_path, monkeypatch, reference):
     result = leonet.run(leonet.load_scenario("ukraine-gen1", overrides=OVERRIDES), out_dir=tmp_path)
     assert result.resumed and result.chunks_computed == result.chunks_total - 2
     assert parquet_files(tmp_path) == reference
+
+
+def test_worker_that_cannot_write_its_chunk_keeps_finished_chunks(tmp_path, reference):
+    """Local workers write their chunks' files themselves: one that cannot (here a folder stands
+    where chunk 2's site_steps file goes) ends the run with the same message as a failed write in
+    the main process, the other chunks' files are recorded, and a resume completes the run."""
+    blocker = tmp_path / "site_steps" / "part-000002.parquet"
+
+    def block(done_steps, total_steps):  # called once the folder is prepared, before any chunk
+        if done_steps == 0:
+            blocker.mkdir(parents=True)
+
+    with pytest.raises(LeonetError) as e:
+        leonet.run(leonet.load_scenario("ukraine-gen1", overrides=OVERRIDES), out_dir=tmp_path, workers=2,
+                   progress=block)
+    assert "could not write" in str(e.value) and "part-000002" in str(e.value) and "kept" in str(e.value)
+    blocker.rmdir()
+    result = leonet.run(leonet.load_scenario("ukraine-gen1", overrides=OVERRIDES), out_dir=tmp_path, workers=2)
+    assert result.resumed and result.chunks_computed < result.chunks_total
+    assert parquet_files(tmp_path) == reference

@@ -301,10 +301,22 @@ class ResultStore:
     def write_chunk_bytes(self, chunk: int, parts: dict[str, bytes]) -> None:
         """Write one chunk given as Parquet bytes per table (from a worker), each file atomically,
         then record its rows and sha256 in the manifest."""
+        self.record_chunk(chunk, self.write_chunk_files(chunk, parts))
+
+    def write_chunk_files(self, chunk: int, parts: dict[str, bytes]) -> dict[str, ChunkRecord]:
+        """Write one chunk's files (Parquet bytes per table), each atomically, and return their
+        records, without touching the manifest. A worker process that shares this folder's
+        filesystem calls it (only the records travel back); the process that holds the folder's
+        lock then records them (:meth:`record_chunk`). A chunk written but not recorded (the run
+        ended in between) is "not recorded" to :meth:`chunk_problem`, so a resume recomputes it."""
         records = {}
         for name, data in parts.items():
             atomic.write_bytes(self.chunk_path(name, chunk), data)
             records[name] = parquet_record(data)
+        return records
+
+    def record_chunk(self, chunk: int, records: dict[str, ChunkRecord]) -> None:
+        """Record chunk files already written (:meth:`write_chunk_files`) in the manifest."""
         m = self.manifest
         chunks = {t: dict(c) for t, c in m.chunks.items()}
         for name, rec in records.items():

@@ -45,7 +45,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy import stats
 
 from ..errors import InputError
 from .rng import uniform
@@ -158,6 +157,8 @@ def _binomial(u: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     out[full] = n[full]
     live = (n > 0) & (p > 0.0) & ~full
     if live.any():
+        from scipy import stats  # here, not at the top: scipy.stats costs ~0.4 s of every start-up (workers too)
+
         out[live] = stats.binom.ppf(u[live], n[live], p[live]).astype(np.int64)
     return out
 

@@ -5,10 +5,14 @@ One generic executor (:func:`run_tasks`) serves every kind of work: a task is ``
 to each worker once and ``args`` are the task's own. Runs use it for chunks
 (:func:`compute_chunk_bytes`, :func:`compute_group_bytes`), planning studies for variants.
 
-Chunk tasks return the chunk's tables serialised to Parquet bytes in the worker. The main process
-only writes those bytes (atomically), so the files are identical byte for byte whichever executor
-made them, and workers need no shared filesystem. The model (satellites, sites, network arrays)
-travels with the tasks: workers need only leonet installed.
+Chunk tasks serialise the chunk's tables to Parquet bytes in the worker, so the files are identical
+byte for byte whichever executor made them. Where the workers share the run's folder (local worker
+processes, a Dask ``LocalCluster``) each worker writes its chunk's files there itself, atomically,
+and only their records (rows, size, sha256) travel back to the main process, which holds the
+folder's lock and records them in the manifest (:func:`compute_chunk_files`). On a remote Dask
+scheduler the bytes travel back and the main process writes them, so workers need no shared
+filesystem (:func:`compute_chunk_bytes`). The model (satellites, sites, network arrays) travels to
+each worker once: workers need only leonet installed.
 """
 
 from __future__ import annotations
@@ -58,6 +62,32 @@ def compute_group_bytes(models: tuple[SimulationModel, ...], a: int, b: int,
     tables = compute_chunks(chosen, first.t_ns[a:b], prev, stats)
     return ({k: {name: table_to_parquet_bytes(t) for name, t in tab.items()} for k, tab in zip(members, tables)},
             stats.get("shared_results", 0))
+
+
+def compute_chunk_files(model: SimulationModel, a: int, b: int, root: str, chunk: int) -> dict:
+    """:func:`compute_chunk_bytes`, written straight into the results folder ``root`` as chunk
+    ``chunk`` (each file atomically); returns table -> its ChunkRecord, for the manifest."""
+    from ..results.store import ResultStore
+
+    return ResultStore(root).write_chunk_files(chunk, compute_chunk_bytes(model, a, b))
+
+
+def compute_group_files(models: tuple[SimulationModel, ...], a: int, b: int, members: tuple[int, ...],
+                        roots: tuple[str, ...], chunk: int) -> tuple[dict[int, dict], int]:
+    """:func:`compute_group_bytes`, each member's files written straight into its folder
+    ``roots[member]`` as chunk ``chunk``; returns (member -> table -> ChunkRecord, shared results)."""
+    from ..results.store import ResultStore
+
+    parts, hits = compute_group_bytes(models, a, b, members)
+    return {k: ResultStore(roots[k]).write_chunk_files(chunk, p) for k, p in parts.items()}, hits
+
+
+def writes_in_workers(workers: int, dask: str | None) -> bool:
+    """Whether chunk files are written by the processes that compute them: worker processes on this
+    machine (``workers > 1``) or a Dask ``LocalCluster`` share the run's folder; a remote Dask
+    scheduler's workers may not, so their bytes come back (and this process, the only one in a
+    serial run, writes them)."""
+    return dask == "local" if dask else workers > 1
 
 
 # -- serial ---------------------------------------------------------------------------------------
@@ -217,10 +247,19 @@ def _end_broken_pool(pool: ProcessPoolExecutor) -> None:
 
 # -- Dask -----------------------------------------------------------------------------------------
 
-#: Dask settings for ``--dask local`` (diagnostics that cost CPU and serve no one in a batch run).
+#: Dask settings for ``--dask local``: diagnostics and housekeeping that cost CPU and serve no one in
+#: a batch run on the cores it shares. No sampling profiler (every 10 ms in each worker) and no GIL
+#: monitor; the event loops' tick check every 1 s instead of 20 ms, the memory and system monitors
+#: every 1 s / 5 s instead of 100 / 500 ms (the nannies still restart a worker past its memory
+#: limit, up to a second later); no work stealing (two workers that pull from the scheduler's
+#: queue leave nothing to steal).
 LOCAL_CLUSTER_CONFIG = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.system-monitor.gil.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.scheduler.work-stealing": False,
 }
 
 
@@ -280,21 +319,28 @@ def run_tasks(fn: Callable, shared: Any, tasks: list[KeyedTask], workers: int = 
     return run_serial(fn, shared, tasks)
 
 
-def _chunk_tasks(tasks: list[Task]) -> list[KeyedTask]:
-    return [(chunk, (a, b)) for chunk, a, b in tasks]
+def _chunk_tasks(tasks: list[Task], root: str | None = None) -> list[KeyedTask]:
+    if root is None:
+        return [(chunk, (a, b)) for chunk, a, b in tasks]
+    return [(chunk, (a, b, root, chunk)) for chunk, a, b in tasks]
 
 
 def run_processes(model: SimulationModel, tasks: list[Task], workers: int) -> Iterator[tuple[int, dict[str, bytes]]]:
-    """Chunks on ``workers`` local processes (:func:`run_pool`)."""
+    """Chunks on ``workers`` local processes (:func:`run_pool`), as Parquet bytes."""
     return run_pool(compute_chunk_bytes, model, _chunk_tasks(tasks), workers)
 
 
 def run_dask(model: SimulationModel, tasks: list[Task], address: str, workers: int,
              connect_timeout_s: float = 10.0) -> Iterator[tuple[int, dict[str, bytes]]]:
-    """Chunks on a Dask cluster (see :func:`dask_client`)."""
+    """Chunks on a Dask cluster (see :func:`dask_client`), as Parquet bytes."""
     return run_dask_tasks(compute_chunk_bytes, model, _chunk_tasks(tasks), address, workers, connect_timeout_s)
 
 
-def execute(model: SimulationModel, tasks: list[Task], workers: int = 1, dask: str | None = None) -> Iterable[tuple[int, dict[str, bytes]]]:
-    """Chunks of one model: Dask if ``dask`` is given, else local processes if ``workers > 1``."""
-    return run_tasks(compute_chunk_bytes, model, _chunk_tasks(tasks), workers, dask)
+def execute(model: SimulationModel, tasks: list[Task], workers: int = 1, dask: str | None = None,
+            root: str | None = None) -> Iterable[tuple[int, dict]]:
+    """Chunks of one model: Dask if ``dask`` is given, else local processes if ``workers > 1``.
+    Yields ``(chunk, table -> Parquet bytes)``; with ``root`` (a results folder the workers share:
+    :func:`writes_in_workers`) the workers write the files there and it yields
+    ``(chunk, table -> ChunkRecord)``."""
+    fn = compute_chunk_bytes if root is None else compute_chunk_files
+    return run_tasks(fn, model, _chunk_tasks(tasks, root), workers, dask)

@@ -26,7 +26,7 @@ from ..results.store import BASELINE_DIR, STEPS_TABLE, Manifest, ResultStore
 from ..scenario import Scenario
 from .contract import write_contract
 from ..memory import release_free_memory
-from .executors import compute_group_bytes, execute, run_tasks
+from .executors import compute_group_bytes, compute_group_files, execute, run_tasks, writes_in_workers
 from .model import SimulationModel, build_model
 from .settings import RunSettings
 
@@ -231,38 +231,52 @@ def _run_stores(items: list[tuple[Scenario, SimulationModel, str | Path | None]]
         if progress is not None:
             progress(done_steps, total)
         computed = [0] * len(items)
+        # Workers that share the folder write their chunks' files themselves; only records come back.
+        direct = writes_in_workers(workers, dask)
 
-        def write(member: int, chunk: int, parts: dict[str, bytes]) -> None:
+        def kept(member: int, err: WriteError) -> LeonetError:
+            return LeonetError(f"{err}; the {computed[member]} chunk(s) finished before it are kept - free space and run "
+                               "the same command to resume")
+
+        def write(member: int, chunk: int, parts: dict) -> None:
             try:
-                stores[member].write_chunk_bytes(chunk, parts)
+                if direct:
+                    stores[member].record_chunk(chunk, parts)
+                else:
+                    stores[member].write_chunk_bytes(chunk, parts)
             except WriteError as err:
-                raise LeonetError(
-                    f"{err}; the {computed[member]} chunk(s) finished before it are kept - free space and run the "
-                    "same command to resume"
-                ) from None
+                raise kept(member, err) from None
             computed[member] += 1
 
-        if len(items) == 1:
-            model, tasks = items[0][1], prepared[0][1]
-            size = {chunk: b - a for chunk, a, b in tasks}
-            for chunk, parts in execute(model, tasks, workers=workers, dask=dask):
-                write(0, chunk, parts)
-                done_steps += size[chunk]
-                if progress is not None:
-                    progress(done_steps, total)
-        else:
-            shared_results = 0
-            models = tuple(model for _, model, _ in items)
-            group_tasks = _group_tasks(models, [p[1] for p in prepared], workers, dask, max_memory_bytes)
-            for (chunk, _), (parts_by_member, hits) in run_tasks(compute_group_bytes, models, group_tasks, workers,
-                                                                  dask):
-                shared_results += hits
-                for member, parts in parts_by_member.items():
-                    write(member, chunk, parts)
-                    a, b = prepared[member][3][chunk]
-                    done_steps += b - a
-                if progress is not None:
-                    progress(done_steps, total)
+        try:
+            if len(items) == 1:
+                model, tasks = items[0][1], prepared[0][1]
+                size = {chunk: b - a for chunk, a, b in tasks}
+                root = str(stores[0].root) if direct else None
+                for chunk, parts in execute(model, tasks, workers=workers, dask=dask, root=root):
+                    write(0, chunk, parts)
+                    done_steps += size[chunk]
+                    if progress is not None:
+                        progress(done_steps, total)
+            else:
+                shared_results = 0
+                models = tuple(model for _, model, _ in items)
+                group_tasks = _group_tasks(models, [p[1] for p in prepared], workers, dask, max_memory_bytes)
+                fn = compute_group_bytes
+                if direct:
+                    fn, roots = compute_group_files, tuple(str(store.root) for store in stores)
+                    group_tasks = [((chunk, part), (*args, roots, chunk)) for (chunk, part), args in group_tasks]
+                for (chunk, _), (parts_by_member, hits) in run_tasks(fn, models, group_tasks, workers, dask):
+                    shared_results += hits
+                    for member, parts in parts_by_member.items():
+                        write(member, chunk, parts)
+                        a, b = prepared[member][3][chunk]
+                        done_steps += b - a
+                    if progress is not None:
+                        progress(done_steps, total)
+        except WriteError as err:  # a worker could not write a chunk's file (direct writes)
+            named = [k for k, store in enumerate(stores) if str(store.root) in str(err)]  # the folder it names
+            raise kept(max(named, key=lambda k: len(str(stores[k].root)), default=0), err) from None
         for store in stores:
             store.write_manifest(store.manifest.model_copy(update={"completed": True}))
     release_free_memory()  # the summary and report that usually follow start from a lower base
