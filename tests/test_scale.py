@@ -44,6 +44,21 @@ def test_dask_local_cluster_is_byte_identical(tmp_path, reference):
     assert parquet_files(tmp_path) == reference
 
 
+def _worker_environ(_shared, name):
+    return os.environ.get(name), os.environ.get("OMP_NUM_THREADS")
+
+
+def test_dask_local_workers_keep_glibcs_adaptive_trim():
+    """Dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536 (glibc returns every freed block
+    over 64 KiB to the kernel): it tripled the P2 workers' system time. leonet's local cluster
+    leaves it unset, as its local worker processes have it, and keeps one thread per library."""
+    pytest.importorskip("dask.distributed")
+    from leonet.sim.executors import run_dask_tasks
+
+    got = dict(run_dask_tasks(_worker_environ, None, [(0, ("MALLOC_TRIM_THRESHOLD_",))], "local", 1))
+    assert got[0] == (None, "1")
+
+
 def test_dask_address_that_does_not_answer_fails_fast():
     pytest.importorskip("dask.distributed")
     from leonet.sim.executors import run_dask
