@@ -73,7 +73,6 @@ import yaml  # noqa: E402
 
 import leonet  # noqa: E402
 from leonet.constants import SPEED_OF_LIGHT_M_PER_S  # noqa: E402
-from leonet.memory import reuse_freed_heap  # noqa: E402
 from leonet.network.incremental import ForwardingTracker  # noqa: E402
 from leonet.network.isl import active_isls  # noqa: E402
 from leonet.network.pair_walk import PairPathWalker  # noqa: E402
@@ -97,9 +96,6 @@ try:
     pa.set_io_thread_count(1)
 except Exception:  # pragma: no cover - older pyarrow
     pass
-# glibc keeps freed memory for the next chunk, as in a run (the run's chunk tasks call this in
-# whichever process computes them: leonet.sim.executors.compute_chunk_bytes).
-reuse_freed_heap()
 
 
 def pin_one_cpu() -> str:

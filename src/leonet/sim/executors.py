@@ -28,7 +28,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError, LeonetError
-from ..memory import reuse_freed_heap
 from .model import SimulationModel
 from .step import compute_chunk, compute_chunks
 
@@ -45,7 +44,6 @@ def table_to_parquet_bytes(table: pa.Table) -> bytes:
 
 def compute_chunk_bytes(model: SimulationModel, a: int, b: int) -> dict[str, bytes]:
     """Tables of steps [a, b) as Parquet bytes (a pure function of the model and the steps)."""
-    reuse_freed_heap()  # in whichever process computes it: serial, a local worker or a Dask worker
     prev = int(model.t_ns[a - 1]) if a > 0 else None
     tables = compute_chunk(model, model.t_ns[a:b], prev)
     return {name: table_to_parquet_bytes(t) for name, t in tables.items()}
@@ -57,7 +55,6 @@ def compute_group_bytes(models: tuple[SimulationModel, ...], a: int, b: int,
     events, stepping together: :func:`~leonet.sim.step.compute_chunks`) as Parquet bytes, member
     -> table -> bytes; each equals :func:`compute_chunk_bytes` of that model. Also returns the
     number of stage results one member reused from another."""
-    reuse_freed_heap()
     chosen = [models[k] for k in members]
     first = chosen[0]
     prev = int(first.t_ns[a - 1]) if a > 0 else None
