@@ -22,6 +22,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+#: Most dish_steps (or load_steps) rows a summary holds at once; a longer table is taken apart by
+#: dish group (by satellite or gateway) into blocks of about this many rows.
+BUDGET_ROWS = 500_000
+
 
 def count_keys(parts: list[Path], column: str, n_keys: int, where: Callable[[pa.Table], np.ndarray] | None = None,
                extra: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
