@@ -157,7 +157,8 @@ def test_route_to_internet_and_paths_equal_reference_on_a_real_graph():
             assert np.array_equal(r.sat_gateway, np.where(reachable, cur - n_sats, -1))
             start = np.r_[np.arange(n_sats), -1]
             assert np.array_equal(satellite_paths(r, start, n_sats), satellite_paths_reference(r, start, n_sats))
-        fast, ref = held_path_delay(model, sky, plan.paths), held_path_delay_reference(model, sky, plan.paths)
+        fast = held_path_delay(model, sky, plan.paths, routes.pop_to_pop_s)
+        ref = held_path_delay_reference(model, sky, plan.paths, routes.pop_to_pop_s)
         assert np.array_equal(fast[0], ref[0]) and np.array_equal(fast[1], ref[1])
         serving = np.random.default_rng(int(ti) % 1000).integers(-1, len(model.constellation), len(plan.paths.serving))
         a, b = paths_along(routes, serving, len(model.constellation)), paths_along_reference(routes, serving,
@@ -383,7 +384,7 @@ def test_paths_along_without_dishes_equals_the_reference():
     """A run without dishes has no home-PoP groups (internet_routes): both walks give empty paths."""
     from leonet.sim.stages.routes import HomeRoutes, paths_along, paths_along_reference
 
-    empty = HomeRoutes(np.zeros(0, dtype=np.int64), (), np.zeros(0, dtype=np.int64))
+    empty = HomeRoutes(np.zeros(0, dtype=np.int64), (), np.zeros(0, dtype=np.int64), np.zeros((0, 0)))
     fast, ref = paths_along(empty, np.zeros(0, dtype=np.int32), 10), paths_along_reference(empty, np.zeros(0, dtype=np.int32), 10)
     for name in ("serving", "ok", "path", "gateway", "pop", "isl_hops"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name))

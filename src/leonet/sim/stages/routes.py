@@ -41,11 +41,15 @@ class HomeRoutes:
     homes : (H,) int64 PoP number of each group (-1: any PoP).
     routes : tuple of H InternetRoutes.
     dish_group : (D,) int64 group of each dish.
+    pop_to_pop_s : (P, P) float64 one-way fibre delay between PoPs over the backbone that works
+        now (0 on the diagonal, inf where none), s: a route that lands at a gateway of another PoP
+        crosses it to its exit PoP (:func:`pop_fibre_delays_s`).
     """
 
     homes: np.ndarray
     routes: tuple[InternetRoutes, ...]
     dish_group: np.ndarray
+    pop_to_pop_s: np.ndarray
 
     @cached_property
     def _tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -81,8 +85,9 @@ def internet_routes(model: SimulationModel, links: Links) -> HomeRoutes:
     """Every node's shortest route (by delay) to each home PoP over the links that work now (a
     PoP that is down is reached by nobody). Without dishes there is nobody to route: no groups."""
     net = model.network
+    pop_to_pop_s = pop_fibre_delays_s(len(net.pop_sites), links.backbone, links.backbone_delay_s, links.pop_up)
     if not len(net.dish_sites):
-        return HomeRoutes(np.zeros(0, dtype=np.int64), (), np.zeros(0, dtype=np.int64))
+        return HomeRoutes(np.zeros(0, dtype=np.int64), (), np.zeros(0, dtype=np.int64), pop_to_pop_s)
     graph = build_snapshot_graph(
         len(model.constellation), len(net.gateway_sites), len(net.pop_sites), links.isl.links, links.isl.length_m,
         links.feeder_gateway, links.feeder_sat, links.feeder_range_m, links.gateway_pop, net.gateway_pop_delay_s,
@@ -100,7 +105,32 @@ def internet_routes(model: SimulationModel, links: Links) -> HomeRoutes:
             only = np.zeros(len(net.pop_sites), dtype=bool)
             only[p] = True if links.pop_up is None else bool(links.pop_up[p])
             routes.append(route_to_internet(graph, only))
-    return HomeRoutes(homes.astype(np.int64), tuple(routes), group.reshape(-1).astype(np.int64))
+    return HomeRoutes(homes.astype(np.int64), tuple(routes), group.reshape(-1).astype(np.int64), pop_to_pop_s)
+
+
+def pop_fibre_delays_s(n_pops: int, backbone: np.ndarray, backbone_delay_s: np.ndarray,
+                       pop_up: np.ndarray | None = None) -> np.ndarray:
+    """(P, P) shortest one-way fibre delay between PoPs over the ``backbone`` (B, 2) links with
+    one-way delays ``backbone_delay_s`` (B,), s: 0 on the diagonal of a PoP that is up, inf between
+    PoPs the backbone does not join and for PoPs that are down (``pop_up`` (P,) bool, None: all up).
+    The same fibre the routing graph carries, so a held route's delay equals the one its slot chose."""
+    out = np.full((n_pops, n_pops), np.inf)
+    if not n_pops:
+        return out
+    up = np.ones(n_pops, dtype=bool) if pop_up is None else np.asarray(pop_up, dtype=bool)
+    backbone = np.asarray(backbone, dtype=np.int64).reshape(-1, 2)
+    if len(backbone):
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import dijkstra
+
+        ok = up[backbone[:, 0]] & up[backbone[:, 1]]
+        b, d = backbone[ok], np.asarray(backbone_delay_s, dtype=np.float64)[ok]
+        graph = csr_matrix((np.r_[d, d], (np.r_[b[:, 0], b[:, 1]], np.r_[b[:, 1], b[:, 0]])), shape=(n_pops, n_pops))
+        out = dijkstra(graph, directed=True)
+    out[np.diag_indices(n_pops)] = 0.0
+    out[~up, :] = np.inf
+    out[:, ~up] = np.inf
+    return out
 
 
 @dataclass(frozen=True)
@@ -171,10 +201,12 @@ def paths_along_reference(routes: HomeRoutes, serving: np.ndarray, n_sats: int) 
     return DishPaths(serving=serving, ok=ok, path=path, gateway=gateway, pop=pop, isl_hops=isl_hops)
 
 
-def held_path_delay(model: SimulationModel, sky: Sky, held: DishPaths) -> tuple[np.ndarray, np.ndarray]:
+def held_path_delay(model: SimulationModel, sky: Sky, held: DishPaths,
+                    pop_to_pop_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One-way delay (s) at ``sky``'s instant along each held path, serving satellite -> PoP (inf
     without a path), and whether every link of it still works (lasers clear the Earth, the
-    gateway still sees the last satellite, gateway, fibre and PoP are up); each (D,)."""
+    gateway still sees the last satellite, gateway, fibre, backbone and PoP are up); each (D,).
+    ``pop_to_pop_s`` (P, P): the backbone's delays now (:attr:`HomeRoutes.pop_to_pop_s`)."""
     net, ecef = model.network, sky.sat_ecef_m
     works = held.ok.copy()
     path = held.path
@@ -186,10 +218,11 @@ def held_path_delay(model: SimulationModel, sky: Sky, held: DishPaths) -> tuple[
         delay = hop_delay_s(row, a, b, ecef, SPEED_OF_LIGHT_M_PER_S, len(path))
         if len(row):
             works[row[~laser_clear(np.c_[a, b], ecef, net.grazing_height_m, net.isl_max_range_m)]] = False
-    return _gateway_leg(model, sky, held, delay, works)
+    return _gateway_leg(model, sky, held, delay, works, pop_to_pop_s)
 
 
-def held_path_delay_reference(model: SimulationModel, sky: Sky, held: DishPaths) -> tuple[np.ndarray, np.ndarray]:
+def held_path_delay_reference(model: SimulationModel, sky: Sky, held: DishPaths,
+                              pop_to_pop_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`held_path_delay` one hop position at a time in numpy (the reference)."""
     net, ecef = model.network, sky.sat_ecef_m
     delay = np.zeros(len(held.serving))
@@ -204,13 +237,15 @@ def held_path_delay_reference(model: SimulationModel, sky: Sky, held: DishPaths)
         length = np.linalg.norm(ecef[a[hop]] - ecef[b[hop]], axis=1)
         delay[hop] += length / SPEED_OF_LIGHT_M_PER_S
         works[np.flatnonzero(hop)[~state.candidate_ok]] = False
-    return _gateway_leg(model, sky, held, delay, works)
+    return _gateway_leg(model, sky, held, delay, works, pop_to_pop_s)
 
 
-def _gateway_leg(model: SimulationModel, sky: Sky, held: DishPaths, delay: np.ndarray, works: np.ndarray):
+def _gateway_leg(model: SimulationModel, sky: Sky, held: DishPaths, delay: np.ndarray, works: np.ndarray,
+                 pop_to_pop_s: np.ndarray):
     """The held paths' gateway link and fibre: their delay added to ``delay`` (D,) s, and
     ``works`` (D,) cleared where the gateway no longer sees the last satellite or an event broke
-    the gateway, its fibre or its PoP."""
+    the gateway, its fibre or its PoP. The fibre is the gateway's own to its PoP, then the
+    backbone from there to the route's exit PoP (``pop_to_pop_s``, (P, P) s; inf: cut now)."""
     net, ecef, path = model.network, sky.sat_ecef_m, held.path
     idx = np.flatnonzero(held.ok)
     if len(idx):
@@ -222,7 +257,9 @@ def _gateway_leg(model: SimulationModel, sky: Sky, held: DishPaths, delay: np.nd
             broken = (threat.site_down[net.gateway_sites[g]] | threat.gateway_fibre_cut[g]
                       | threat.site_down[net.pop_sites[held.pop[idx]]])
             works[idx[broken]] = False
-        delay[idx] += range_m / SPEED_OF_LIGHT_M_PER_S + net.gateway_pop_delay_s[g]
+        backbone_s = pop_to_pop_s[net.gateway_pop[g], held.pop[idx]]
+        works[idx[~np.isfinite(backbone_s)]] = False
+        delay[idx] += range_m / SPEED_OF_LIGHT_M_PER_S + net.gateway_pop_delay_s[g] + backbone_s
     delay[~held.ok] = np.inf
     return delay, works
 
@@ -281,7 +318,7 @@ def route_dishes(model: SimulationModel, sky: Sky, ground: GroundLinks, routes: 
     net, n_sats, n_d = model.network, len(model.constellation), len(held.serving)
     in_view = ground.clear_to(held.serving)
     behind_obstruction = ground.in_view_to(held.serving) & ~in_view
-    held_delay, works = held_path_delay(model, sky, held)
+    held_delay, works = held_path_delay(model, sky, held, routes.pop_to_pop_s)
     keep = in_view & works
     best_now = best_reaching(ground, routes, n_d)
     best_now[behind_obstruction] = -1
