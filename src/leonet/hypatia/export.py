@@ -356,21 +356,20 @@ def _tles_text(model) -> str:
 
 def _check_epoch(model) -> int:
     """The common epoch (ns), which must be the scenario's start (ns-3's t = 0)."""
-    iso = ns_to_iso
     epochs = np.asarray(model.constellation.elements.epoch_ns, dtype=np.int64)
     if not (epochs == epochs[0]).all():
         k = int(np.argmax(epochs != epochs[0]))
         raise InputError(
             f"Hypatia needs one TLE epoch for every satellite (ns-3 counts time from it), but "
-            f"satellite 0 has {iso(int(epochs[0]))} and satellite {k} has {iso(int(epochs[k]))}",
+            f"satellite 0 has {ns_to_iso(int(epochs[0]))} and satellite {k} has {ns_to_iso(int(epochs[k]))}",
             location="constellation",
         )
     epoch = int(epochs[0])
     start = int(model.t_ns[0])
     if start != epoch:
         raise InputError(
-            f"Hypatia's simulation time 0 is the TLE epoch {iso(epoch)}, but the scenario starts at "
-            f"{iso(start)}; set time.start to the epoch (or the shells' epoch to the start)",
+            f"Hypatia's simulation time 0 is the TLE epoch {ns_to_iso(epoch)}, but the scenario starts at "
+            f"{ns_to_iso(start)}; set time.start to the epoch (or the shells' epoch to the start)",
             location="time.start",
         )
     return epoch
