@@ -394,6 +394,46 @@ def test_workers_write_the_same_files(export, model, tmp_path):
         assert (tmp_path / rel).read_bytes() == path.read_bytes(), rel
 
 
+@pytest.mark.slow  # worker processes
+def test_a_killed_export_worker_ends_the_export_with_a_message(tmp_path):
+    """A worker killed mid-export (as test_first_hour kills a run's) ends `leonet export hypatia`
+    with the runs' executor's message, not a hang or a traceback."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "hyp"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    cmd = [sys.executable, "-c", "import sys; from leonet.cli import main; sys.exit(main(sys.argv[1:]))",
+           "export", "hypatia", "hypatia-starlink", str(out), "--duration", "600", "--step", "0.1", "-w", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        parent = psutil.Process(proc.pid)
+        deadline = time.time() + 120
+        workers = []
+        while time.time() < deadline and proc.poll() is None:
+            workers = [c for c in parent.children(recursive=True) if "resource_tracker" not in " ".join(c.cmdline())]
+            if len(workers) >= 2 and any(out.glob("dynamic_state_*/fstate_*.txt")):
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None and workers, "the export ended before a worker could be killed"
+        os.kill(workers[0].pid, signal.SIGKILL)
+        killed = time.monotonic()
+        _, stderr = proc.communicate(timeout=60)
+        ended_s = time.monotonic() - killed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 2, stderr[-3000:]
+    assert "worker process died" in stderr and "export stopped" in stderr and "Traceback" not in stderr, stderr[-3000:]
+    assert ended_s < 20
+
+
 # ------------------------------------------------------------------------------------------ errors
 
 

@@ -1,8 +1,8 @@
 """The report, the day-by-day table and the scenario-vs-baseline comparison computed chunk file by
 chunk file, or a block of whole dish groups at a time (memory flat in the length of the run),
 equal the same figures computed over the whole tables, on real runs: Gen1 dishes at 1 s steps (a
-uniform calendar), and ukraine-2022 over six days with its baseline (a windowed calendar, events,
-capacity and the service model)."""
+uniform calendar; the comparison with a gateway strike added and its baseline), and ukraine-2022
+over six days with its baseline (a windowed calendar, events, capacity and the service model)."""
 
 from __future__ import annotations
 
@@ -142,9 +142,20 @@ def test_rtt_over_time_shows_the_first_steps_only(run, monkeypatch):
     assert f"The run has {n:,} steps; the first 12 " in text
 
 
-def test_compare_in_blocks_equals_the_whole_tables(run):
+#: For a run without events (ukraine-gen1) test_compare_in_blocks_equals_the_whole_tables runs the
+#: same scenario again with this event and its baseline (~3 s): every European gateway lost from
+#: 20 s to 80 s, so that the dishes lose their path and recover within the run.
+GATEWAY_STRIKE = {"name": "strike", "type": "gateway_loss", "start_s": 20, "end_s": 80,
+                  "target": {"region": {"circle": {"lat_deg": 50, "lon_deg": 15, "radius_km": 3000}}}}
+
+
+def test_compare_in_blocks_equals_the_whole_tables(run, tmp_path):
     if not (run.root / "baseline").is_dir():
-        pytest.skip("this run has no baseline")
+        data = leonet.load_scenario(run.root / "scenario.yaml").model_dump(mode="json")
+        assert not data["events"]
+        data["events"] = [GATEWAY_STRIKE]
+        leonet.run(leonet.scenario_from_dict(data), out_dir=tmp_path / "struck", baseline=True)
+        run = ResultStore(tmp_path / "struck")
     scen, base = run, ResultStore(run.root / "baseline")
     ends = {e.name: (e.end_ns, e.type) for e in read_contract(scen).events if e.end_ns is not None}
     rows = scen.read("dish_steps", columns=["site"]).num_rows

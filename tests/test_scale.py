@@ -48,6 +48,33 @@ def _worker_environ(_shared, name):
     return os.environ.get(name), os.environ.get("OMP_NUM_THREADS")
 
 
+_NAP = """
+import time
+
+
+def nap(_shared, k, seconds):
+    time.sleep(seconds)
+    return k
+"""
+
+
+def test_local_pool_in_task_order(tmp_path, monkeypatch):
+    """run_pool(ordered=True) yields the tasks' results in the tasks' order, though the first
+    finishes last; without it they come as they finish (which shows that they did finish out of
+    order)."""
+    from leonet.sim.executors import run_pool
+
+    (tmp_path / "napper.py").write_text(_NAP)
+    monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers get this process's sys.path
+    import napper
+
+    tasks = [(k, (k, 1.5 if k == 0 else 0.0)) for k in range(6)]
+    ordered = list(run_pool(napper.nap, None, tasks, workers=2, ordered=True))
+    assert ordered == [(k, k) for k in range(6)]
+    as_done = [key for key, _ in run_pool(napper.nap, None, tasks, workers=2)]
+    assert sorted(as_done) == list(range(6)) and as_done[0] != 0
+
+
 def test_dask_local_workers_keep_glibcs_adaptive_trim():
     """Dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536 (glibc returns every freed block
     over 64 KiB to the kernel): it tripled the P2 workers' system time. leonet's local cluster

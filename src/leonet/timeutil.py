@@ -35,9 +35,33 @@ def ns_to_datetime64(t_ns: np.ndarray | int) -> np.ndarray:
     return np.asarray(t_ns, dtype=np.int64).astype("datetime64[ns]")
 
 
+_NS_PER_UNIT = (("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000), ("ns", 1))
+
+
+def ns_to_iso_array(t_ns: np.ndarray) -> np.ndarray:
+    """int64 ns since the Unix epoch, shape (N,) -> ISO 8601 UTC strings (object array, (N,)),
+    ``Z`` suffix: ``2022-03-01T12:00:00Z``, ``2022-03-01T12:00:00.500Z``.
+
+    Seconds are always written; a fraction only as fine as the values need (all values of one
+    call share the unit: s, ms, us or ns). Missing instants (NaT / int64 min) give ``None``.
+    """
+    t_ns = np.asarray(t_ns, dtype=np.int64)
+    missing = t_ns == np.iinfo(np.int64).min
+    valid = t_ns[~missing]
+    unit = "ns"
+    for name, per in _NS_PER_UNIT:
+        if np.all(valid % per == 0):
+            unit = name
+            break
+    text = np.datetime_as_string(t_ns.astype("datetime64[ns]"), unit=unit).astype(object) + "Z"
+    text[missing] = None
+    return text
+
+
 def ns_to_iso(t_ns: int) -> str:
-    """One instant as an ISO 8601 UTC string with a ``Z`` suffix."""
-    return str(np.datetime64(int(t_ns), "ns")) + "Z"
+    """One instant (int64 ns since the Unix epoch) as ISO 8601 UTC with a ``Z`` suffix; a fraction
+    of a second only when it has one, as fine as it needs (:func:`ns_to_iso_array`)."""
+    return ns_to_iso_array(np.array([int(t_ns)], dtype=np.int64))[0]
 
 
 def ns_to_jd_parts(t_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

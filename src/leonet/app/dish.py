@@ -15,7 +15,8 @@ import pyarrow.parquet as pq
 from ..horizon import blocked
 from ..results.calendar import weighted_quantile
 from . import schemas
-from .run import BASELINE_DIR, EVENT_ALERT, NotFound, RunData, finite_or_none, iso, round_list
+from ..timeutil import ns_to_iso
+from .run import BASELINE_DIR, EVENT_ALERT, NotFound, RunData, finite_or_none, round_list
 from .snapshot import stride_pick
 
 
@@ -92,7 +93,7 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
     seen = run.sats_in_view(site, step)
     return schemas.DishStatus(
         id=dish_id, site=site, group=str(r.group), lat_deg=float(r.lat_deg), lon_deg=float(r.lon_deg),
-        step=step, t=iso(t_ns), t_s=run.t_s(step),
+        step=step, t=ns_to_iso(t_ns), t_s=run.t_s(step),
         state=str(rows.dish_state[k]), leonet_state=leonet_state,
         pop_ping_latency_ms=finite_or_none(rows.rtt_ms[k]) if connected else None,
         pop_ping_drop_rate=(float(np.clip(rows.drop_rate[k], 0.0, 1.0)) if rows.drop_rate is not None
@@ -103,13 +104,13 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
         currently_obstructed=leonet_state == "OBSTRUCTED",
         direction_azimuth=azimuth, direction_elevation=elevation,
         uptime_s=uptime_s,
-        connected_since=iso(run.t_ns(int(rows.step[up_from]))) if connected else None,
+        connected_since=ns_to_iso(run.t_ns(int(rows.step[up_from]))) if connected else None,
         serving_sat=sat if sat >= 0 else None, serving_sat_name=run.sat_name(sat),
         gateway=run.site_name(int(rows.gateway[k])), pop=run.site_name(int(rows.pop[k])),
         isl_hops=int(rows.isl_hops[k]) if rows.isl_hops[k] >= 0 else None,
         hops=int(rows.hops[k]) if rows.hops[k] >= 0 else None,
         path=[int(x) for x in (rows.path[k] or [])],
-        slot_start=iso(int(rows.slot_start_ns[k])),
+        slot_start=ns_to_iso(int(rows.slot_start_ns[k])),
         satellites_in_view=seen[0] if seen else None,
         satellites_clear=seen[1] if seen else None,
         alerts=_alerts(leonet_state, bool(rows.rerouted_mid_slot[k]), fraction,
@@ -157,7 +158,7 @@ def history(run: RunData, dish_id: str, start_step: int | None, end_step: int | 
     boundaries = np.unique(slot[slot >= run.t_ns(start)])  # slot starts inside the window
     sats = rows.serving_sat[w].astype(np.int64)
     return schemas.DishHistory(
-        id=dish_id, start_step=start, end_step=end, start=iso(run.t_ns(start)), step_s=run.step_s,
+        id=dish_id, start_step=start, end_step=end, start=ns_to_iso(run.t_ns(start)), step_s=run.step_s,
         steps=rows.step[w].astype(int).tolist(),
         t_s=run.t_s(rows.step[w]).tolist(),
         duration_s=None if run.uniform else seconds.tolist(),
@@ -230,7 +231,7 @@ def outages(run: RunData, dish_id: str, start_step: int | None, end_step: int | 
         if len(out) < limit:
             out.append(schemas.Outage(
                 cause=cause, leonet_state=str(leonet[a]),
-                start=iso(run.t_ns(first)), end=iso(run.t_ns(past)),
+                start=ns_to_iso(run.t_ns(first)), end=ns_to_iso(run.t_ns(past)),
                 start_step=first, end_step=past,
                 start_s=run.t_s(first), duration_s=seconds,
                 ongoing=past - 1 == last_step and past == run.n_steps,

@@ -19,7 +19,8 @@ from .. import states
 from ..results.compare import EVENT_STATE, LOST_STATES, compare as compare_runs, service_over_time
 from ..results.summary import network_summary
 from . import schemas
-from .run import BASELINE_DIR, MAX_EVENTS, NotFound, RunData, dish_states, finite_or_none, iso, round_list
+from ..timeutil import ns_to_iso
+from .run import BASELINE_DIR, MAX_EVENTS, NotFound, RunData, dish_states, finite_or_none, round_list
 from .snapshot import stride_pick
 
 
@@ -73,7 +74,7 @@ def snapshot(run: RunData, step: int | None, t: datetime | None, max_satellites:
             pop_ping_latency_ms=round_list(np.where(dish_state[pick] == "CONNECTED", rtt[pick], np.nan), 2),
         )
     return schemas.Snapshot(
-        step=step, t=iso(t_ns), t_s=run.t_s(step), shell_names=list(c.shell_names),
+        step=step, t=ns_to_iso(t_ns), t_s=run.t_s(step), shell_names=list(c.shell_names),
         satellites=schemas.SatelliteColumns(
             total=int(len(c)), shown=int(len(shown)), sat=shown.tolist(), shell=c.shell[shown].astype(int).tolist(),
             lat_deg=round_list(sky.lat_deg[shown], 3), lon_deg=round_list(sky.lon_deg[shown], 3),
@@ -142,7 +143,7 @@ def events(run: RunData) -> list[schemas.CompareEvent]:
     last_ns = run.t_ns(max(run.n_steps - 1, 0))
     return [schemas.CompareEvent(
         name=e.name, type=e.type, description=e.description,
-        start=iso(e.start_ns), end=iso(e.end_ns) if e.end_ns is not None else None,
+        start=ns_to_iso(e.start_ns), end=ns_to_iso(e.end_ns) if e.end_ns is not None else None,
         start_s=(e.start_ns - run.start_ns) / 1e9,
         end_s=(e.end_ns - run.start_ns) / 1e9 if e.end_ns is not None else None,
         ends_in_run=e.end_ns is not None and e.end_ns <= last_ns,
@@ -231,7 +232,7 @@ def steps(run: RunData, start_step: int | None, end_step: int | None) -> schemas
     start, end = run.span(start_step, end_step)
     k = np.arange(start, end)
     return schemas.Steps(start_step=start, end_step=end, uniform_steps=run.uniform, calendar=run.cal.text(),
-                         t=[iso(int(x)) for x in run.cal.times_ns[k]], t_s=np.asarray(run.t_s(k), dtype=float).tolist(),
+                         t=[ns_to_iso(int(x)) for x in run.cal.times_ns[k]], t_s=np.asarray(run.t_s(k), dtype=float).tolist(),
                          duration_s=run.cal.durations_s[k].tolist())
 
 

@@ -15,8 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import schemas
+from ..timeutil import ns_to_iso
 from ..results.calendar import weighted_quantile
-from .run import NotFound, RunData, finite_or_none, iso, ns_column, round_list
+from .run import NotFound, RunData, finite_or_none, ns_column, round_list
 
 PAIR_TABLE = "pair_steps"
 
@@ -182,7 +183,7 @@ def history(run: RunData, src: str, dst: str, start_step: int | None, end_step: 
         p50 = np.percentile(finite, 50) if len(finite) else None
         p95 = np.percentile(finite, 95) if len(finite) else None
     return schemas.PairHistory(
-        src=src, dst=dst, start_step=start, end_step=end, start=iso(run.t_ns(start)), step_s=run.step_s,
+        src=src, dst=dst, start_step=start, end_step=end, start=ns_to_iso(run.t_ns(start)), step_s=run.step_s,
         steps=steps.astype(int).tolist(), t_s=run.t_s(steps).tolist(),
         rtt_ms=round_list(rtt, 3), hops=[int(h) if h >= 0 else None for h in hops],
         path_changed=t.column("path_changed").to_numpy(zero_copy_only=False)[order].astype(bool).tolist(),
@@ -223,4 +224,4 @@ def routes(run: RunData, step: int | None, t, src: str | None, dst: str | None, 
         out.append(schemas.PairRoute(src=str(run.site_names[src_i[j]]), dst=str(run.site_names[dst_i[j]]),
                                      rtt_ms=finite_or_none(rtt[j]), path=path,
                                      lon_deg=round_list(np.array(lon), 3), lat_deg=round_list(np.array(lat), 3)))
-    return schemas.PairRoutes(step=step, t=iso(run.t_ns(step)), total=int(total), shown=len(out), routes=out)
+    return schemas.PairRoutes(step=step, t=ns_to_iso(run.t_ns(step)), total=int(total), shown=len(out), routes=out)

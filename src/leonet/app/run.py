@@ -41,6 +41,7 @@ from ..errors import InputError
 from ..results.contract import RunContract, read_contract
 from ..results.calendar import calendar
 from ..results.store import BASELINE_DIR, MANIFEST, ResultStore
+from ..timeutil import ns_to_iso
 from . import schemas
 from .snapshot import SkyModel, constellation_from_table
 
@@ -95,11 +96,6 @@ class BadQuery(Exception):
         super().__init__(message)
         self.param = param
         self.message = message
-
-
-def iso(t_ns: int) -> str:
-    """UTC instant as ISO 8601 with a Z."""
-    return pd.Timestamp(int(t_ns), tz="UTC").isoformat().replace("+00:00", "Z")
 
 
 def finite_or_none(x) -> float | None:
@@ -309,7 +305,7 @@ class RunData:
             name=self.manifest.scenario or facts.name or self.root.name,
             description=facts.description,
             leonet_version=self.manifest.leonet_version,
-            start=iso(self.start_ns), step_s=self.step_s, steps=self.n_steps,
+            start=ns_to_iso(self.start_ns), step_s=self.step_s, steps=self.n_steps,
             duration_s=self.n_steps * self.step_s if self.uniform else (self.cal.end_ns - self.start_ns) / 1e9,
             uniform_steps=self.uniform, calendar=self.cal.text(),
             completed=self.manifest.completed,
@@ -382,8 +378,8 @@ class RunData:
             step = (t_ns - self.start_ns) // self.step_ns if self.uniform else \
                 (self.cal.step_at(t_ns) if t_ns < self.cal.end_ns else self.n_steps)
             if not 0 <= step < self.n_steps:
-                raise BadQuery("t", f"t={t.isoformat()} is outside the run ({iso(self.start_ns)} .. "
-                               f"{iso(self.t_ns(self.n_steps - 1))})")
+                raise BadQuery("t", f"t={t.isoformat()} is outside the run ({ns_to_iso(self.start_ns)} .. "
+                               f"{ns_to_iso(self.t_ns(self.n_steps - 1))})")
             return int(step)
         if step is None:
             return self.n_steps - 1

@@ -131,7 +131,6 @@ files. Every file is written to a temporary name and renamed into place.
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -357,21 +356,20 @@ def _tles_text(model) -> str:
 
 def _check_epoch(model) -> int:
     """The common epoch (ns), which must be the scenario's start (ns-3's t = 0)."""
-    iso = ns_to_iso
     epochs = np.asarray(model.constellation.elements.epoch_ns, dtype=np.int64)
     if not (epochs == epochs[0]).all():
         k = int(np.argmax(epochs != epochs[0]))
         raise InputError(
             f"Hypatia needs one TLE epoch for every satellite (ns-3 counts time from it), but "
-            f"satellite 0 has {iso(int(epochs[0]))} and satellite {k} has {iso(int(epochs[k]))}",
+            f"satellite 0 has {ns_to_iso(int(epochs[0]))} and satellite {k} has {ns_to_iso(int(epochs[k]))}",
             location="constellation",
         )
     epoch = int(epochs[0])
     start = int(model.t_ns[0])
     if start != epoch:
         raise InputError(
-            f"Hypatia's simulation time 0 is the TLE epoch {iso(epoch)}, but the scenario starts at "
-            f"{iso(start)}; set time.start to the epoch (or the shells' epoch to the start)",
+            f"Hypatia's simulation time 0 is the TLE epoch {ns_to_iso(epoch)}, but the scenario starts at "
+            f"{ns_to_iso(start)}; set time.start to the epoch (or the shells' epoch to the start)",
             location="time.start",
         )
     return epoch
@@ -452,43 +450,28 @@ class _StepComputer:
                 prev = hops
 
 
-_WORKER: _StepComputer | None = None
-
-
-def _init_worker(model) -> None:
-    global _WORKER
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    _WORKER = _StepComputer(model)
-
-
-def _worker_task(a: int, b: int, chunk_steps: int):
-    """Changes for steps [a, b), relative to step a - 1 (recomputed here) or complete for a = 0."""
-    assert _WORKER is not None
-    t_ns = np.asarray(_WORKER.model.t_ns, dtype=np.int64)
+def _task_changes(computer: _StepComputer, a: int, b: int, chunk_steps: int) -> list[tuple]:
+    """Changes for steps [a, b): (rows, their next hops, ISLs dropped) a step, relative to step
+    a - 1 (recomputed here) or complete for a = 0."""
+    t_ns = np.asarray(computer.model.t_ns, dtype=np.int64)
     prev = None
     if a > 0:
-        prev, _ = _WORKER.hops_at(Chunk(_WORKER.model, t_ns[a - 1:a]), int(t_ns[a - 1]))
+        prev, _ = computer.hops_at(Chunk(computer.model, t_ns[a - 1:a]), int(t_ns[a - 1]))
     return [(rows.astype(np.int32), nxt, dropped)
-            for rows, nxt, dropped, _ in _WORKER.changes(t_ns[a:b], prev, chunk_steps)]
+            for rows, nxt, dropped, _ in computer.changes(t_ns[a:b], prev, chunk_steps)]
 
 
-def _parallel_changes(model, n_steps: int, chunk_steps: int, workers: int):
-    """The same stream as :meth:`_StepComputer.changes`, computed on ``workers`` processes."""
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
+def _parallel_changes(computer: _StepComputer, n_steps: int, chunk_steps: int, workers: int):
+    """The same stream as :meth:`_StepComputer.changes`, computed on ``workers`` processes by the
+    runs' executor (:func:`~leonet.sim.executors.run_pool`: a worker that dies ends the export with
+    a :class:`~leonet.errors.LeonetError`), in time order."""
+    from ..sim.executors import run_pool
 
-    tasks = [(a, min(a + chunk_steps, n_steps)) for a in range(0, n_steps, chunk_steps)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                             initializer=_init_worker, initargs=(model,)) as pool:
-        pending = []
-        queue = list(tasks)
-        while queue or pending:
-            while queue and len(pending) < 2 * workers:  # bounded memory: 2 chunks per worker
-                a, b = queue.pop(0)
-                pending.append(pool.submit(_worker_task, a, b, chunk_steps))
-            for rows, nxt, dropped in pending.pop(0).result():
-                yield rows, nxt, dropped, None
+    tasks = [(a, (a, min(a + chunk_steps, n_steps), chunk_steps)) for a in range(0, n_steps, chunk_steps)]
+    for _, changes in run_pool(_task_changes, computer, tasks, workers, ordered=True,
+                               after_death="the export stopped and its folder is incomplete - run it again"):
+        for rows, nxt, dropped in changes:
+            yield rows, nxt, dropped, None
 
 
 def export_hypatia(
@@ -538,7 +521,7 @@ def export_hypatia(
     pos0 = propagate(model.constellation, t_ns[:1]).ecef_m[0]
     static_files = _write_static(model, layout, out, pos0, sat_bw, gs_bw)
     if workers > 1 and n_steps > chunk_steps:
-        stream = _parallel_changes(model, n_steps, int(chunk_steps), int(workers))
+        stream = _parallel_changes(computer, n_steps, int(chunk_steps), int(workers))
     else:
         stream = computer.changes(t_ns, None, int(chunk_steps))
     files, entries_total, entries_first, isl_drops = _write_dynamic(

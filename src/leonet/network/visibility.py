@@ -304,19 +304,8 @@ class VisibilityIndex:
         d = [c[keep] for c in d]
         east = self._east[0, site] * d[0] + self._east[1, site] * d[1] + self._east[2, site] * d[2]
         north = self._north[0, site] * d[0] + self._north[1, site] * d[1] + self._north[2, site] * d[2]
-        azimuth_deg = np.mod(np.rad2deg(np.arctan2(east, north)), 360.0)
         order = np.argsort(site * len(sat_ecef_m) + sat, kind="stable")  # nearly sorted already: timsort is fast
-        site, sat = site[order].astype(np.int32), sat[order].astype(np.int32)
-        elevation_deg, azimuth_deg, range_m = elevation_deg[order], azimuth_deg[order], range_m[order]
-        obstructed = None
-        if self.mask_of_site is not None:
-            from ..ground.obstructions import blocked
-
-            obstructed = blocked(self.masks, self.mask_of_site, site, azimuth_deg, elevation_deg)
-        return VisiblePairs(
-            site=site, sat=sat, elevation_deg=elevation_deg,
-            azimuth_deg=azimuth_deg, range_m=range_m, obstructed=obstructed,
-        )
+        return self._pairs(site[order], sat[order], elevation_deg[order], range_m[order], east[order], north[order])
 
 
 def _empty_pairs() -> VisiblePairs:

@@ -33,6 +33,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..errors import InputError
+from ..timeutil import ns_to_iso_array
 from . import atomic
 from .store import ResultStore
 
@@ -46,28 +47,6 @@ SAT_INDEX_COLUMNS = frozenset({"sat", "serving_sat", "best_sat"})
 #: Rows per batch read from Parquet and written to CSV.
 BATCH_ROWS = 65_536
 
-_NS_PER_UNIT = (("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000), ("ns", 1))
-
-
-def iso_utc(t_ns: np.ndarray) -> np.ndarray:
-    """int64 ns since the Unix epoch -> ISO 8601 UTC strings (object array), ``Z`` suffix.
-
-    Seconds are always written; a fraction only as fine as the values need (all values of one
-    call share the unit). Missing instants (NaT / int64 min) give ``None``.
-    """
-    t_ns = np.asarray(t_ns, dtype=np.int64)
-    missing = t_ns == np.iinfo(np.int64).min
-    valid = t_ns[~missing]
-    unit = "ns"
-    for name, per in _NS_PER_UNIT:
-        if np.all(valid % per == 0):
-            unit = name
-            break
-    text = np.datetime_as_string(t_ns.astype("datetime64[ns]"), unit=unit).astype(object) + "Z"
-    text[missing] = None
-    return text
-
-
 def _timestamps_to_text(col: pa.ChunkedArray | pa.Array) -> pa.Array:
     col = pa.concat_arrays(col.chunks) if isinstance(col, pa.ChunkedArray) else col
     unit = col.type.unit
@@ -75,7 +54,7 @@ def _timestamps_to_text(col: pa.ChunkedArray | pa.Array) -> pa.Array:
     values = ints.to_numpy().astype(np.int64)
     scale = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}[unit]
     ns = np.where(values == np.iinfo(np.int64).min, values, values * scale)
-    return pa.array(iso_utc(ns), pa.string())
+    return pa.array(ns_to_iso_array(ns), pa.string())
 
 
 def _index_names(index: pa.Array, names: pa.Array) -> pa.Array:

@@ -48,6 +48,7 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError
 from ..states import STATES
+from ..timeutil import ns_to_iso
 from ..space.constellation import Constellation
 from ..space.elements import OrbitElements
 from ..space.frames import FrameConvention
@@ -84,15 +85,8 @@ LABEL_DISTANCE_M = 3.0e6
 _INTERVAL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
-def iso(t_ns: int) -> str:
-    """One instant as ISO 8601 UTC with a ``Z``; a fraction of a second only when it has one."""
-    t_ns = int(t_ns)
-    unit = next((u for u, per in (("s", 10**9), ("ms", 10**6), ("us", 10**3)) if t_ns % per == 0), "ns")
-    return str(np.datetime64(t_ns, "ns").astype(f"datetime64[{unit}]")) + "Z"
-
-
 def interval(a_ns: int, b_ns: int) -> str:
-    return f"{iso(a_ns)}/{iso(b_ns)}"
+    return f"{ns_to_iso(a_ns)}/{ns_to_iso(b_ns)}"
 
 
 def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: int | None = None,
@@ -181,7 +175,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
         "version": "1.0",
         "clock": {
             "interval": interval(t_first, t_last),
-            "currentTime": iso(t_first),
+            "currentTime": ns_to_iso(t_first),
             "multiplier": max(1, int(round(duration_s / 120.0))),
             "range": "LOOP_STOP",
             "step": "SYSTEM_CLOCK_MULTIPLIER",
@@ -344,7 +338,7 @@ def _satellite_packets(sats: pa.Table, keep: np.ndarray, pos: np.ndarray, t_kept
         if whole:
             flat[0::4] = [int(v) for v in flat[0::4]]
         n = int(ok.sum())
-        position = {"epoch": iso(start_ns), "referenceFrame": "FIXED", "cartesian": flat}
+        position = {"epoch": ns_to_iso(start_ns), "referenceFrame": "FIXED", "cartesian": flat}
         if n >= 2:
             position.update(interpolationAlgorithm="LAGRANGE" if n > 2 else "LINEAR",
                             interpolationDegree=min(5, n - 1))

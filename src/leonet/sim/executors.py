@@ -151,18 +151,22 @@ WORKER_CHECK_S = 1.0
 
 
 def run_pool(fn: Callable, shared: Any, tasks: list[KeyedTask], workers: int,
-             what: str = "chunks") -> Iterator[tuple[Hashable, Any]]:
+             what: str = "chunks", ordered: bool = False,
+             after_death: str | None = None) -> Iterator[tuple[Hashable, Any]]:
     """``fn(shared, *args)`` of each task on ``workers`` local processes (spawned), at most 2 per
-    worker in flight (bounded memory), yielded as ``(key, result)`` as they finish. ``fn`` must be
-    importable by name (a module-level function); ``shared`` is pickled once for all workers.
+    worker in flight (bounded memory), yielded as ``(key, result)`` as they finish, or with
+    ``ordered`` in the order of ``tasks`` (a result that finishes early waits, and counts as in
+    flight until it is yielded). ``fn`` must be importable by name (a module-level function);
+    ``shared`` is pickled once for all workers.
 
     A worker that dies (killed, out of memory, or failing to start) ends the work with a
-    :class:`LeonetError` within about :data:`WORKER_CHECK_S` seconds; finished ``what`` (chunks,
-    variants) are kept.
+    :class:`LeonetError` within about :data:`WORKER_CHECK_S` seconds; its message ends with
+    ``after_death``, by default that finished ``what`` (chunks, variants) are kept.
     """
     _refuse_inside_worker_start()
-    died = ("a worker process died (killed, out of memory, or failing to start: {who}); finished " + what +
-            " are kept - run the same command again to resume")
+    if after_death is None:
+        after_death = f"finished {what} are kept - run the same command again to resume"
+    died = "a worker process died (killed, out of memory, or failing to start: {who}); " + after_death.replace("{", "{{").replace("}", "}}")
     import pickle
     import tempfile
 
@@ -170,27 +174,30 @@ def run_pool(fn: Callable, shared: Any, tasks: list[KeyedTask], workers: int,
     try:
         with os.fdopen(fd, "wb") as f:
             pickle.dump(shared, f, protocol=pickle.HIGHEST_PROTOCOL)
-        yield from _run_pool(fn, shared_path, tasks, workers, died)
+        yield from _run_pool(fn, shared_path, tasks, workers, died, ordered)
     finally:
         os.unlink(shared_path)
 
 
 def _run_pool(fn: Callable, shared_path: str, tasks: list[KeyedTask], workers: int,
-              died: str) -> Iterator[tuple[Hashable, Any]]:
+              died: str, ordered: bool = False) -> Iterator[tuple[Hashable, Any]]:
     from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                                initializer=_init_worker, initargs=(shared_path,))
-    pending = {}
+    pending = {}  # future -> (task number, key)
+    held: dict[int, tuple[Hashable, Any]] = {}  # with ordered: finished, waiting for an earlier task
     queue = list(tasks)
+    submitted = next_out = 0
     try:
         while queue or pending:
-            while queue and len(pending) < 2 * workers:
+            while queue and len(pending) + len(held) < 2 * workers:
                 key, args = queue.pop(0)
                 try:
-                    pending[pool.submit(_worker_task, fn, args)] = key
+                    pending[pool.submit(_worker_task, fn, args)] = (submitted, key)
                 except BrokenProcessPool:  # a worker died since the last check
                     raise LeonetError(died.format(who=", ".join(_dead_workers(pool)) or "unknown")) from None
+                submitted += 1
             done, _ = wait(pending, timeout=WORKER_CHECK_S, return_when=FIRST_COMPLETED)
             if not done:
                 dead = _dead_workers(pool)
@@ -198,11 +205,18 @@ def _run_pool(fn: Callable, shared_path: str, tasks: list[KeyedTask], workers: i
                     raise LeonetError(died.format(who=", ".join(dead)))
                 continue
             for fut in done:
-                key = pending.pop(fut)
+                number, key = pending.pop(fut)
                 try:
-                    yield key, fut.result()
+                    result = fut.result()
                 except BrokenProcessPool:
                     raise LeonetError(died.format(who=", ".join(_dead_workers(pool)) or "unknown")) from None
+                if not ordered:
+                    yield key, result
+                    continue
+                held[number] = (key, result)
+                while next_out in held:
+                    yield held.pop(next_out)
+                    next_out += 1
     finally:
         if _dead_workers(pool):  # a broken pool may never finish shutting down
             _end_broken_pool(pool)

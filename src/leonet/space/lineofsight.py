@@ -102,6 +102,18 @@ def _checked_inputs(candidates, sat_ecef_m, grazing_height_m, max_range_m) -> tu
     return cand, pos
 
 
+def _isl_states(candidates, sat_ecef_m, grazing_height_m, max_range_m) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The compiled check of every candidate: (candidates (E, 2), length_m (E,) float64, state (E,)
+    int8: ``_OK``, ``_FAILED``, ``_GRAZING`` or ``_TOO_LONG``), after :func:`_checked_inputs`."""
+    cand, pos = _checked_inputs(candidates, sat_ecef_m, grazing_height_m, max_range_m)
+    length_m = np.empty(len(cand))
+    state = np.empty(len(cand), dtype=np.int8)
+    _isl_geometry_fast(np.ascontiguousarray(cand, dtype=np.int64), np.ascontiguousarray(pos),
+                       EARTH_RADIUS_M + grazing_height_m, np.inf if max_range_m is None else float(max_range_m),
+                       length_m, state)
+    return cand, length_m, state
+
+
 def active_isls(
     candidates: np.ndarray,
     sat_ecef_m: np.ndarray,
@@ -127,13 +139,7 @@ def active_isls(
     -------
     IslState.
     """
-    cand, pos = _checked_inputs(candidates, sat_ecef_m, grazing_height_m, max_range_m)
-
-    length_m = np.empty(len(cand))
-    state = np.empty(len(cand), dtype=np.int8)
-    _isl_geometry_fast(np.ascontiguousarray(cand, dtype=np.int64), np.ascontiguousarray(pos),
-                       EARTH_RADIUS_M + grazing_height_m, np.inf if max_range_m is None else float(max_range_m),
-                       length_m, state)
+    cand, length_m, state = _isl_states(candidates, sat_ecef_m, grazing_height_m, max_range_m)
     ok = state == _OK
     return IslState(
         links=cand[ok].astype(np.int32).reshape(-1, 2),
@@ -149,13 +155,7 @@ def laser_clear(candidates: np.ndarray, sat_ecef_m: np.ndarray, grazing_height_m
                 max_range_m: float | None = None) -> np.ndarray:
     """(E,) bool: ``active_isls(...).candidate_ok`` alone (the same kernel, without gathering the
     usable links and their lengths), for callers that only need the check."""
-    cand, pos = _checked_inputs(candidates, sat_ecef_m, grazing_height_m, max_range_m)
-    length_m = np.empty(len(cand))
-    state = np.empty(len(cand), dtype=np.int8)
-    _isl_geometry_fast(np.ascontiguousarray(cand, dtype=np.int64), np.ascontiguousarray(pos),
-                       EARTH_RADIUS_M + grazing_height_m, np.inf if max_range_m is None else float(max_range_m),
-                       length_m, state)
-    return state == _OK
+    return _isl_states(candidates, sat_ecef_m, grazing_height_m, max_range_m)[2] == _OK
 
 
 def active_isls_reference(

@@ -51,6 +51,14 @@ def _sum_db(parts: list[np.ndarray], shape) -> np.ndarray:
         return 10.0 * np.log10(np.sum([10.0 ** (p / 10.0) for p in parts], axis=0))
 
 
+def _seen_from(j: JammerSpec, victim_ecef_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Elevation (deg), azimuth (deg) and range (m) of each victim, ECEF (V, 3) in metres, as the
+    jammer's site sees it (:func:`~leonet.space.frames.look_angles`); each (V,)."""
+    src = geodetic_to_ecef(j.lat_deg, j.lon_deg, j.height_m)
+    enu = np.broadcast_to(enu_basis(j.lat_deg, j.lon_deg), (len(victim_ecef_m), 3, 3))
+    return look_angles(np.broadcast_to(src, victim_ecef_m.shape), enu, victim_ecef_m)
+
+
 def _interference_to_noise_db(j: JammerSpec, azimuth_deg, range_m, frequency_hz: float, bandwidth_hz: float,
                                g_over_t_db_per_k: float, rejection_db: float) -> np.ndarray:
     """The module docstring's I/N formula for one jammer, toward victims at (azimuth, range)."""
@@ -77,9 +85,7 @@ def dish_interference_to_noise_db(jammers, dish_lat_deg, dish_lon_deg, dish_heig
     for j in jammers:
         if j.band != "user-downlink":
             continue
-        src = geodetic_to_ecef(j.lat_deg, j.lon_deg, j.height_m)
-        enu = np.broadcast_to(enu_basis(j.lat_deg, j.lon_deg), (len(lat), 3, 3))
-        _, az, d = look_angles(np.broadcast_to(src, dish.shape), enu, dish)
+        _, az, d = _seen_from(j, dish)
         horizon = radio_horizon_m(j.height_m, dish_antenna_height_m)
         i_n = _interference_to_noise_db(j, az, d, radio.user_downlink_frequency_hz, radio.user_downlink_bandwidth_hz,
                                         radio.user_terminal_g_over_t_db_per_k, rejection_db)
@@ -96,9 +102,7 @@ def satellite_interference_to_noise_db(jammers, sat_ecef_m: np.ndarray, radio: R
     for j in jammers:
         if j.band != "user-uplink":
             continue
-        src = geodetic_to_ecef(j.lat_deg, j.lon_deg, j.height_m)
-        enu = np.broadcast_to(enu_basis(j.lat_deg, j.lon_deg), (len(sat), 3, 3))
-        el, az, d = look_angles(np.broadcast_to(src, sat.shape), enu, sat)
+        el, az, d = _seen_from(j, sat)
         i_n = _interference_to_noise_db(j, az, np.nan_to_num(d, nan=1e12), radio.user_uplink_frequency_hz,
                                         radio.user_uplink_bandwidth_hz, radio.satellite_g_over_t_db_per_k, rejection_db)
         parts.append(np.where(np.nan_to_num(el, nan=-90.0) > 0.0, i_n, -np.inf))

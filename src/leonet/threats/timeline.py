@@ -23,6 +23,17 @@ CITY_RADIUS_KM = CITY_RADIUS_M / 1e3
 
 _NS_PER_DAY = 86_400 * 1_000_000_000
 _NEVER = np.iinfo(np.int64).max
+#: Events that act on sites -> (the kinds of site their target selects, whether it must select one).
+_SITE_TARGETS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "terrestrial_outage": (("dish", "station"), False),
+    "demand_surge": (("dish", "station"), False),
+    "alt_network_wipe": (("dish", "station"), False),
+    "deliveries": (("dish",), False),
+    "dish_bricking": (("dish",), True),
+    "geofence": (("dish",), True),
+    "gateway_loss": (("gateway",), True),
+    "pop_loss": (("pop",), True),
+}
 
 
 def in_region(region: RegionSpec, lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
@@ -207,24 +218,13 @@ class Timeline:
             raise InputError("end is not after start", location=self._where(k, spec, "end"))
         r = _Resolved(spec, t0, t1)
         typ = spec.type
-        if typ in ("terrestrial_outage", "demand_surge"):
-            r.sites = self._select_sites(k, spec, sites, ("dish", "station"), required=False)
-        elif typ == "dish_bricking":
-            r.sites = self._select_sites(k, spec, sites, ("dish",), required=True)
-        elif typ == "geofence":
-            r.sites = self._select_sites(k, spec, sites, ("dish",), required=True)
+        if typ in _SITE_TARGETS:
+            kinds, required = _SITE_TARGETS[typ]
+            r.sites = self._select_sites(k, spec, sites, kinds, required=required)
         elif typ == "isp_outage":
             self._resolve_isp(k, spec, r, sites)
         elif typ == "power_cut":
             self._resolve_power(k, spec, r, sites)
-        elif typ == "alt_network_wipe":
-            r.sites = self._select_sites(k, spec, sites, ("dish", "station"), required=False)
-        elif typ == "deliveries":
-            r.sites = self._select_sites(k, spec, sites, ("dish",), required=False)
-        elif typ == "gateway_loss":
-            r.sites = self._select_sites(k, spec, sites, ("gateway",), required=True)
-        elif typ == "pop_loss":
-            r.sites = self._select_sites(k, spec, sites, ("pop",), required=True)
         elif typ == "core_outage":
             r.sites = np.asarray(pop_sites, dtype=np.int64)
         elif typ == "fibre_cut":
