@@ -176,3 +176,77 @@ def test_home_pops_of_a_scenarios_sites():
     # Minneapolis's subnets sit mostly on rdmdwax3 (8 of 9; a staging code), a PoP the 2023 map
     # does not have: reported, not re-homed
     assert code[2] == "rdmdwax3" and number[2] == -1 and missing == ["rdmdwax3"]
+
+
+def test_every_place_splits_over_its_pops_as_its_subnets_do():
+    """home_pop_shares against the source rows: each place's PoPs with their share of its subnets,
+    most first, summing to 1; the first is home_pops' choice."""
+    from leonet.ground.home_pop import home_pop_shares
+
+    rows = _raw_places()
+    want: dict = {}
+    for r in rows:
+        want.setdefault((r["country"], r["city"]), {})[r["pop_code"]] = int(r["n_subnets"])
+    places = {(r["country"], r["city"]): (float(r["lat_deg"]), float(r["lon_deg"])) for r in rows}
+    keys = sorted(places)
+    lat = [places[k][0] for k in keys]
+    lon = [places[k][1] for k in keys]
+    shares = home_pop_shares(lat, lon, country=[k[0] for k in keys])
+    tops = home_pops(lat, lon, country=[k[0] for k in keys]).pop_code
+    for k, split, top in zip(keys, shares, tops):
+        total = sum(want[k].values())
+        assert dict(split) == pytest.approx({c: n / total for c, n in want[k].items()})
+        assert [f for _, f in split] == sorted((f for _, f in split), reverse=True)
+        assert split[0][0] == top
+    kyiv = dict(shares[keys.index(("UA", "Kyiv"))])
+    assert kyiv == pytest.approx({"frntdeu1": 18 / 27, "mdrdesp1": 6 / 27, "lndngbr1": 3 / 27})
+
+
+def test_a_place_naming_a_pop_twice_is_an_error(tmp_path):
+    places = tmp_path / "places.csv"
+    pops = tmp_path / "pops.csv"
+    pops.write_text("code,city,lat_deg,lon_deg\nfrntdeu1,Frankfurt,50.1,8.7\n")
+    places.write_text("country,region,city,lat_deg,lon_deg,pop_code,n_subnets\n"
+                      "UA,UA-30,Kyiv,50.45,30.52,frntdeu1,3\nUA,UA-30,Kyiv,50.45,30.52,frntdeu1,4\n")
+    with pytest.raises(InputError) as err:
+        read_home_pop_table(places, pops)
+    assert "places.csv" in str(err.value) and "line 3" in str(err.value) and "twice" in str(err.value)
+
+
+def _pinned_scenario(home_pop_rule="geoip", pin="mdrdesp1", kind="dish"):
+    return {
+        "name": "pin", "constellation": "starlink-gen1",
+        "ground": {"sites": [{"name": "kyiv-a", "lat_deg": 50.45, "lon_deg": 30.52},
+                             {"name": "kyiv-b", "lat_deg": 50.45, "lon_deg": 30.52, "kind": kind, "home_pop": pin}],
+                   "builtin": [{"name": "starlink-gateways-2023", "regions": ["Europe"]},
+                               {"name": "starlink-pops-2023", "regions": ["Europe"]}]},
+        "network": {"home_pop": home_pop_rule},
+        "time": {"start": "2024-01-06T12:00:00Z", "duration_s": 30, "step_s": 15},
+    }
+
+
+def test_a_pinned_home_pop_is_where_the_dish_leaves(tmp_path):
+    """Two dishes at one place: the GeoIP rule homes the first on Frankfurt, the second is pinned
+    to Madrid; each leaves at its own PoP on every connected step."""
+    result = leonet.run(leonet.scenario_from_dict(_pinned_scenario()), out_dir=tmp_path, overwrite=True)
+    sites = result.store.read("sites").to_pandas()
+    steps = result.store.read("dish_steps").to_pandas()
+    name = dict(enumerate(sites["name"]))
+    steps = steps[steps["pop"] >= 0]
+    assert len(steps) >= 2
+    left = {(name[s], name[p]) for s, p in zip(steps["site"], steps["pop"])}
+    assert left == {("kyiv-a", "FRA"), ("kyiv-b", "MAD")}
+
+
+def test_bad_pins_are_clear_errors():
+    with pytest.raises(InputError) as err:   # a code the scenario's PoPs lack
+        leonet.build_model(leonet.scenario_from_dict(_pinned_scenario(pin="snjecax1")))
+    assert "kyiv-b" in str(err.value) and "snjecax1" in str(err.value)
+    with pytest.raises(InputError) as err:   # pinned, but every dish leaves at the nearest PoP
+        leonet.build_model(leonet.scenario_from_dict(_pinned_scenario(home_pop_rule="any")))
+    assert "network.home_pop" in str(err.value)
+    with pytest.raises(InputError) as err:   # only dishes have home PoPs
+        leonet.scenario_from_dict(_pinned_scenario(kind="station"))
+    assert "home_pop" in str(err.value)
+    with pytest.raises(InputError):          # not a PoP code
+        leonet.scenario_from_dict(_pinned_scenario(pin="Frankfurt!"))

@@ -83,11 +83,6 @@ def test_figures_are_quality_percentiles(preset_figures):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "latency p50 is ~54.7 ms against 60.4 published (first 5 minutes): the processing term refitted on the "
-    "2023-09-08 figures after held routes gained their backbone leg (17.9 ms, 2026-12-02) puts Germany within, "
-    "but leonet's two-hop laser path to Frankfurt is shorter than what Ukrainians measured (published "
-    "UKR - DEU gap 20.5 ms, leonet ~15) (tests/test_realism.py::test_latency_tolerance_ukraine)"))
 def test_latency_within_tolerance_of_published(preset_figures):
     ours, published = preset_figures
     assert abs(ours["latency_p50"] - published["latency_p50"]) <= LATENCY_TOLERANCE_MS

@@ -9,6 +9,11 @@ place -> PoP table (``leonet/data/geoip/``, see ``leonet/data/SOURCE.md``) and g
 2. a city: the nearest place of the table in that country (great circle);
 3. a home PoP: that place's PoP with the most subnets (ties: the alphabetically first code).
 
+A place's subnets may be homed on several PoPs (Kyiv: Frankfurt 18 subnets, Madrid 6, London 3).
+:func:`home_pop_shares` gives each place's whole split, the share of its subscribers on each PoP
+(**assumption**: subscribers spread evenly over a place's subnets); a scenario can pin a dish
+site's home PoP (``ground.sites[].home_pop``) to represent a place's minority PoPs too.
+
 The choice is a pure function of the dish's position (and country), so it is sticky for a run and
 the same in every chunk and worker.
 """
@@ -38,7 +43,8 @@ class HomePopTable:
     Arrays of shape (K,): ``country`` (ISO 3166 alpha-2), ``city``, ``lat_deg``, ``lon_deg``,
     ``pop_code`` (the place's PoP with the most subnets) and ``n_subnets`` (of that PoP there).
     ``pops`` maps every PoP code of the table to (city, lat_deg, lon_deg). ``source`` names the
-    places file.
+    places file. ``splits`` (K,): each place's PoPs and their subnets, ((code, n_subnets), ...),
+    most subnets first (ties: alphabetical).
     """
 
     country: np.ndarray
@@ -49,6 +55,7 @@ class HomePopTable:
     n_subnets: np.ndarray
     pops: dict
     source: str
+    splits: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ class HomePops:
     city: np.ndarray
     pop_code: np.ndarray
     city_distance_km: np.ndarray
+    place: np.ndarray = None  # (D,) int64 row of each dish's place in the table
 
 
 def _rows(text: str, source: str, columns: tuple[str, ...]) -> list[tuple[int, dict]]:
@@ -97,6 +105,7 @@ def parse_home_pop_table(places_text: str, places_source: str, pops_text: str, p
         pops[code] = (row["city"].strip(), _number(row, "lat_deg", pops_source, line, -90, 90),
                       _number(row, "lon_deg", pops_source, line, -180, 180))
     best: dict[tuple[str, str], tuple[int, str, float, float]] = {}
+    split: dict[tuple[str, str], dict[str, int]] = {}
     for line, row in _rows(places_text, places_source, _PLACE_COLUMNS):
         country, city, code = row["country"].strip().upper(), row["city"].strip(), row["pop_code"].strip()
         if len(country) != 2 or not country.isalpha():
@@ -116,6 +125,9 @@ def parse_home_pop_table(places_text: str, places_source: str, pops_text: str, p
         old = best.get(key)
         if old is not None and (old[2], old[3]) != (lat, lon):
             raise InputError(f"{city}, {country} is placed at two positions", places_source, f"line {line}, lat_deg")
+        if code in split.get(key, {}):
+            raise InputError(f"{city}, {country} lists PoP {code!r} twice", places_source, f"line {line}, pop_code")
+        split.setdefault(key, {})[code] = int(n)
         # most subnets wins; ties go to the alphabetically first code (deterministic)
         if old is None or int(n) > old[0] or (int(n) == old[0] and code < old[1]):
             best[key] = (int(n), code, lat, lon)
@@ -127,6 +139,7 @@ def parse_home_pop_table(places_text: str, places_source: str, pops_text: str, p
         lat_deg=np.array([best[k][2] for k in keys]), lon_deg=np.array([best[k][3] for k in keys]),
         pop_code=np.array([best[k][1] for k in keys], dtype=object),
         n_subnets=np.array([best[k][0] for k in keys], dtype=np.int64), pops=pops, source=places_source,
+        splits=tuple(tuple(sorted(split[k].items(), key=lambda cn: (-cn[1], cn[0]))) for k in keys),
     )
 
 
@@ -208,7 +221,22 @@ def home_pops(lat_deg, lon_deg, country=None, table: HomePopTable | None = None)
         place[mine], chord[mine] = rows[np.asarray(k, dtype=np.int64)], d
     distance_km = 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)) * 6371.0088
     return HomePops(country=dish_country.astype(object), city=table.city[place], pop_code=table.pop_code[place],
-                    city_distance_km=distance_km)
+                    city_distance_km=distance_km, place=place)
+
+
+def home_pop_shares(lat_deg, lon_deg, country=None, table: HomePopTable | None = None) -> list[tuple[tuple[str, float], ...]]:
+    """Each dish's place's whole PoP split: per dish, ((code, share), ...) with the shares of the
+    place's subnets homed on each PoP (summing to 1), most first; the first is :func:`home_pops`'s
+    home PoP. Arguments as :func:`home_pops`. **Assumption**: a place's subscribers are spread
+    evenly over its subnets, so a PoP's share of subnets is its share of subscribers."""
+    table = table or _shipped_table()
+    home = home_pops(lat_deg, lon_deg, country=country, table=table)
+    out = []
+    for k in home.place:
+        split = table.splits[int(k)]
+        total = float(sum(n for _, n in split))
+        out.append(tuple((code, n / total) for code, n in split))
+    return out
 
 
 def match_pops(home_codes, pop_codes) -> np.ndarray:

@@ -13,7 +13,9 @@ in :data:`ASSUMPTIONS`; nothing is tuned to a country.
 - Dishes: one sample dish in each of the country's most populous GeoNames cities (over 15,000
   people) that Starlink served at the date (not within :data:`UNSERVED_PLACES`), an existing
   subscriber (never sold out), weighted in the figures by population x take-up. Countries with no such city get one dish per place of the GeoIP feed in that country
-  (leonet/data/geoip). The sample dishes are homed on their GeoIP PoP.
+  (leonet/data/geoip). Each city is one sample dish per PoP its GeoIP place is homed on, pinned
+  to that PoP and weighted by the PoP's share of the place's subnets (Kyiv: Frankfurt 2/3, Madrid
+  2/9, London 1/9; **assumption**: subscribers spread evenly over a place's subnets).
 - The service model (docs/service-model.md): the kit of the time (:data:`KIT`), on/off traffic,
   the background of that date (Starlink's announced total, shared among countries as the GeoIP
   feed's subnets and within them by city population), cell limits consistent with equal-slot
@@ -136,8 +138,11 @@ def processing_ms_at(day: date) -> float:
 
 
 ASSUMPTIONS = (
-    "one sample dish per city (an existing subscriber, never sold out), weighted in the figures by "
-    f"city population x {TAKE_UP} (assumed take-up); everyone else is the background load",
+    "one sample dish per city and home PoP (an existing subscriber, never sold out), weighted in the figures by "
+    f"city population x {TAKE_UP} (assumed take-up) x the PoP's share of the city's GeoIP subnets (Aug 2024; "
+    "subscribers spread evenly over subnets; PoPs the 2023 map lacks left out); everyone else is the background load",
+    "one satellite serves a cell in a slot (network.slots.max_sats_per_cell: 1): the cell's active subscribers share "
+    "its beam",
     "processing term by date: 17.9 ms to Jan 2024 (fitted on the 2023-09-08 figures: median country error 0; "
     "SpaceX's US peak-hour 48.5 ms would give 26.8), then SpaceX's US peak-hour medians 33 ms (Mar 2024), 25.7 ms (June 2025)",
     "a speed test is one TCP transfer with a 2 MiB receive window (the Starlink app on an Android phone on Wi-Fi; rate <= window / RTT) "
@@ -161,8 +166,8 @@ class CountryPlan:
     sim_start: datetime
     orbit_set: date
     places: str  # "geonames cities" or "geoip places"
-    cities: tuple[str, ...]
-    weights: np.ndarray = None  # (K,) subscribers each sample dish stands for in the figures (population x take-up)
+    cities: tuple[str, ...]  # (K,) each sample dish's city (its site group)
+    weights: np.ndarray = None  # (K,) subscribers each sample dish stands for in the figures (population x take-up x PoP share)
 
 
 def orbit_set_for(when: date) -> date:
@@ -216,16 +221,21 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
     orbit_date = orbit_set_for(when)
     day = when if abs((when - orbit_date).days) <= MAX_PROPAGATION_DAYS else orbit_date
     places, kind = _dish_places(iso2, mode, when)
-    weights = np.array([p[3] for p in places], dtype=float)
+    city_weights = np.array([p[3] for p in places], dtype=float)
     lon = np.array([p[2] for p in places])
     # population-weighted mean longitude on the circle
-    mean_lon = float(np.degrees(np.arctan2((weights * np.sin(np.radians(lon))).sum(),
-                                           (weights * np.cos(np.radians(lon))).sum())))
+    mean_lon = float(np.degrees(np.arctan2((city_weights * np.sin(np.radians(lon))).sum(),
+                                           (city_weights * np.cos(np.radians(lon))).sum())))
     utc_hour = (BUSY_HOUR_LOCAL - mean_lon / 15.0) % 24.0
     start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(hours=utc_hour)
     start = start.replace(second=12, microsecond=0)  # a slot boundary (slots start at :12, :27, :42, :57)
-    sites = [{"name": f"{iso3}-{k}-{name}"[:60], "lat_deg": la, "lon_deg": lo, "kind": "dish", "group": name,
-              "dishes": 1} for k, (name, la, lo, n) in enumerate(places)]
+    sites, weights, groups = [], [], []
+    for k, ((name, la, lo, n), split) in enumerate(zip(places, _pop_splits(places, iso2))):
+        for code, share in split:  # one sample dish per home PoP of the city's GeoIP place
+            sites.append({"name": f"{iso3}-{k}-{name}"[:51] + f"-{code}", "lat_deg": la, "lon_deg": lo, "kind": "dish",
+                          "group": name, "dishes": 1, "home_pop": code})
+            weights.append(n * share)
+            groups.append(name)
     scenario = {
         "name": f"realism-{iso3}",
         "description": f"realism check, {iso3} at {when.isoformat()} (calibrated, global parameters)",
@@ -240,7 +250,7 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
         },
         "time": {"start": start.isoformat().replace("+00:00", "Z"), "duration_s": WINDOW_S[mode], "step_s": STEP_S},
         "visibility": {"min_elevation_deg": 25.0},
-        "network": {"slots": {"policy": "load-aware", "max_sats_per_cell": 4}, "home_pop": "geoip",
+        "network": {"slots": {"policy": "load-aware", "max_sats_per_cell": 1}, "home_pop": "geoip",
                     "isl": {"min_catalog_number": LASERS_FROM_CATALOG}},
         "capacity": {"enabled": True, "satellite": {"generation": "v1.5", "v2_mini_from_catalog": V2_MINI_FROM_CATALOG}},
         "service": {"enabled": True, "kit": KIT,
@@ -250,4 +260,28 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
         "outputs": {"chunk_steps": 1000, "visibility_pairs": False},
     }
     return CountryPlan(iso3=iso3, iso2=iso2, scenario=scenario, sim_start=start, orbit_set=orbit_date,
-                       places=kind, cities=tuple(p[0] for p in places), weights=weights)
+                       places=kind, cities=tuple(groups), weights=np.array(weights, dtype=float))
+
+
+def _pop_splits(places, iso2: str) -> list[tuple[tuple[str, float], ...]]:
+    """Each place's home PoPs and their shares of its subscribers (:func:`leonet.ground.home_pop.home_pop_shares`,
+    the GeoIP place nearest it in the country, or anywhere for a country the feed does not list).
+
+    The feed is of Aug 2024; a PoP it names that the 2023 map lacks (San Jose's snjecax1 for a share
+    of New York) did not exist at the check's dates: its share goes to the place's other PoPs
+    (:data:`ASSUMPTIONS`). A place with none of its PoPs in the map keeps them all (the run then
+    fails naming the missing PoP)."""
+    from ..ground.builtin import builtin_sites, pop_codes_of
+    from ..ground.home_pop import home_pop_shares
+
+    from ..ground.home_pop import read_home_pop_table
+
+    known = {c for code in pop_codes_of(builtin_sites("starlink-pops-2023")) for c in str(code).lower().split("/")}
+    # a country the feed does not list (the Isle of Man) takes its nearest place's, as the run's home PoPs do
+    country = iso2 if iso2 in set(read_home_pop_table().country.tolist()) else None
+    out = []
+    for split in home_pop_shares([p[1] for p in places], [p[2] for p in places], country=country):
+        kept = tuple((c, f) for c, f in split if c in known) or split
+        total = sum(f for _, f in kept)
+        out.append(tuple((c, f / total) for c, f in kept))
+    return out

@@ -124,22 +124,25 @@ def _home_share(sites, steps, iso2: str | None) -> tuple[str, float]:
 
     dish = sites.index[sites["kind"] == "dish"].to_numpy()
     try:
-        home = home_pops(sites["lat_deg"].to_numpy()[dish], sites["lon_deg"].to_numpy()[dish], country=iso2)
+        home_code = home_pops(sites["lat_deg"].to_numpy()[dish], sites["lon_deg"].to_numpy()[dish], country=iso2).pop_code
     except InputError:
         return "-", float("nan")
+    if "home_pop" in sites.columns:  # pinned per site (one sample dish per city and PoP)
+        pinned = sites["home_pop"].to_numpy()[dish]
+        home_code = np.array([p if isinstance(p, str) and p else h for p, h in zip(pinned, home_code)], dtype=object)
     pops = sites.index[sites["kind"] == "pop"].to_numpy()
     codes = pop_codes_of(Sites(
         name=sites["name"].to_numpy()[pops], kind=["pop"] * len(pops), lat_deg=sites["lat_deg"].to_numpy()[pops],
         lon_deg=sites["lon_deg"].to_numpy()[pops], elevation_m=np.zeros(len(pops)), group=[""] * len(pops),
         attrs={"clli": sites["clli"].to_numpy()[pops].astype(object)}))
     code_of_site = dict(zip(pops.tolist(), codes.tolist()))
-    home_of_site = dict(zip(dish.tolist(), home.pop_code.tolist()))
+    home_of_site = dict(zip(dish.tolist(), home_code.tolist()))
     connected = _online(steps)
     reached = np.array([code_of_site.get(int(p), "") for p in steps["pop"].to_numpy()], dtype=object)
     wanted = np.array([home_of_site.get(int(s), "?") for s in steps["site"].to_numpy()], dtype=object)
     w = _dishes_per_site(sites)[steps["site"].to_numpy()] * connected
     share = float((w * (reached == wanted)).sum() / w.sum()) if w.sum() else float("nan")
-    label = "/".join(sorted(set(home.pop_code.tolist())))
+    label = "/".join(sorted(set(home_code.tolist())))
     return label, share
 
 

@@ -23,11 +23,20 @@ class SiteSpec(Spec):
     group: str = ""
     dishes: int = Field(1, ge=1, le=10_000_000, description="For a dish site: how many identical dishes it stands for.")
     kit: str | None = Field(None, description="Dish kit (leonet/data/terminal_kits.csv); default service.kit.")
+    home_pop: str | None = Field(None, pattern=r"^[a-z][a-z0-9]{2,15}$", description=(
+        "For a dish site: its home PoP by code (e.g. frntdeu1, as in Starlink's reverse DNS), pinned "
+        "whatever network.home_pop's rule would give (a place's minority PoP; not with home_pop: any)."))
 
     @field_validator("kit")
     @classmethod
     def _known_kit(cls, v):
         return check_kit(v)
+
+    @model_validator(mode="after")
+    def _home_pop_of_a_dish(self):
+        if self.home_pop is not None and self.kind != "dish":
+            raise ValueError(f"home_pop is for dish sites; {self.name!r} is a {self.kind}")
+        return self
 
 
 class SiteFileSpec(Spec):

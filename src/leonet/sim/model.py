@@ -199,7 +199,9 @@ def build_sites(scenario: Scenario) -> Sites:
             lat_deg=[s.lat_deg for s in g.sites], lon_deg=[s.lon_deg for s in g.sites],
             elevation_m=[s.elevation_m for s in g.sites], group=[s.group for s in g.sites],
             attrs={"dishes": np.array([s.dishes if s.kind == "dish" else None for s in g.sites], dtype=object),
-                   **({"kit": np.array([s.kit for s in g.sites], dtype=object)} if any(s.kit for s in g.sites) else {})},
+                   **({"kit": np.array([s.kit for s in g.sites], dtype=object)} if any(s.kit for s in g.sites) else {}),
+                   **({"home_pop": np.array([s.home_pop for s in g.sites], dtype=object)}
+                      if any(s.home_pop for s in g.sites) else {})},
         ))
     for k, spec in enumerate(g.site_files):
         path = input_file(scenario, spec.path, f"ground.site_files[{k}].path")

@@ -99,20 +99,51 @@ def home_pop_of_dishes(scenario: Scenario, sites: Sites, dish: np.ndarray, pop: 
     """(D,) home PoP number of each dish by ``network.home_pop`` (-1 for 'any'). A GeoIP home PoP
     the scenario lacks is an InputError naming the missing codes (nothing is re-homed silently)."""
     mode = scenario.network.home_pop
+    pinned = _pinned_home_pops(scenario, sites, dish, pop)
     if mode == "any" or not len(dish) or not len(pop):
+        if pinned is not None and (pinned >= 0).any():
+            raise InputError("dish sites pin a home_pop, but network.home_pop is 'any' (every dish leaves at the "
+                             "nearest PoP); set network.home_pop: geoip or nearest", location="network.home_pop")
         return np.full(len(dish), -1, dtype=np.int64)
     if mode == "nearest":
-        return np.asarray(nearest_pop(sites.take(dish), sites.take(pop)), dtype=np.int64)
-    from ..ground.home_pop import home_pops_of_sites
+        number = np.asarray(nearest_pop(sites.take(dish), sites.take(pop)), dtype=np.int64)
+    else:
+        from ..ground.home_pop import home_pops_of_sites
 
-    try:
-        number, _codes, missing = home_pops_of_sites(sites)
-    except InputError as err:
-        raise InputError(err.message, source=err.source, location="network.home_pop") from None
-    if missing:
-        raise InputError(f"the dishes' GeoIP home PoP(s) {missing} are not among the scenario's PoPs; add them "
-                         "(e.g. builtin starlink-pops-2023 or -2026) or set network.home_pop: nearest",
-                         location="network.home_pop")
+        try:
+            number, codes, missing = home_pops_of_sites(sites)
+        except InputError as err:
+            raise InputError(err.message, source=err.source, location="network.home_pop") from None
+        if pinned is not None:  # only the unpinned dishes need their GeoIP PoP in the scenario
+            missing = sorted(set(codes[(number < 0) & (pinned < 0)].tolist()))
+        if missing:
+            raise InputError(f"the dishes' GeoIP home PoP(s) {missing} are not among the scenario's PoPs; add them "
+                             "(e.g. builtin starlink-pops-2023 or -2026) or set network.home_pop: nearest",
+                             location="network.home_pop")
+    return number if pinned is None else np.where(pinned >= 0, pinned, number).astype(np.int64)
+
+
+def _pinned_home_pops(scenario: Scenario, sites: Sites, dish: np.ndarray, pop: np.ndarray) -> np.ndarray | None:
+    """(D,) PoP number of each dish site's pinned ``home_pop`` (``ground.sites[].home_pop``), -1 where
+    none is pinned; None when no site pins one. A pinned code the scenario's PoPs lack is an
+    InputError naming the site."""
+    if "home_pop" not in sites.attrs or not len(dish):
+        return None
+    from ..ground.builtin import pop_codes_of
+    from ..ground.home_pop import match_pops
+
+    wanted = sites.attrs["home_pop"][dish]
+    given = np.array([w is not None and str(w) != "" for w in wanted])
+    if not given.any():
+        return None
+    codes = pop_codes_of(sites.take(pop)) if len(pop) else np.zeros(0, dtype=object)
+    number = np.full(len(dish), -1, dtype=np.int64)
+    number[given] = match_pops(wanted[given], codes)
+    bad = np.flatnonzero(given & (number < 0))
+    if len(bad):
+        k = int(bad[0])
+        raise InputError(f"site {sites.name[dish[k]]!r} pins home_pop {wanted[k]!r}, which is not among the scenario's "
+                         "PoPs (add them, e.g. builtin starlink-pops-2023 or -2026)", location="ground.sites.home_pop")
     return number
 
 
