@@ -6,8 +6,8 @@ import scipy.sparse as sp
 
 from leonet.capacity.maxmin import max_min_fair
 from leonet.errors import InputError
-from leonet.service.kits import (capped_demand_bps, get_kit, kit_caps_bps, load_kits, parse_kits,
-                                 with_terminal_links)
+from leonet.service.kits import (DEFAULT_CAP_EFFICIENCY_BPS_PER_HZ, capped_demand_bps, get_kit, kit_caps_bps,
+                                 load_kits, modcod_cap_bps, parse_kits, with_terminal_links)
 from leonet.service.spec import ServiceSpec
 
 HEADER = ("kit,description,max_down_mbps,max_up_mbps,aperture_m2,g_over_t_db_per_k,eirp_dbw,"
@@ -81,3 +81,27 @@ def test_terminal_link_is_never_exceeded_and_equals_a_demand_cap():
     # A site of N dishes: its terminal link is N x the cap.
     r2, c2 = with_terminal_links(sp.csr_matrix(np.ones((1, 1))), [10e9], [0], [3 * 300e6])
     assert max_min_fair(r2, c2).rate_bps[0] == pytest.approx(900e6)
+
+
+def test_the_cap_falls_with_the_modcod():
+    """A kit reaches its cap at the top DVB-S2X MODCOD (the ladder's own top efficiency, ETSI EN
+    302 307-2) and carries proportionally less at a lower one; no link keeps the nominal figure."""
+    from leonet.capacity.modcod import FRONTIER_EFFICIENCY_BPS_PER_HZ, spectral_efficiency
+
+    assert DEFAULT_CAP_EFFICIENCY_BPS_PER_HZ == pytest.approx(FRONTIER_EFFICIENCY_BPS_PER_HZ.max())
+    top = DEFAULT_CAP_EFFICIENCY_BPS_PER_HZ
+    eta = np.array([top, 7.0, top / 2, 0.0, np.nan])
+    got = modcod_cap_bps(300e6, eta, top)
+    assert got == pytest.approx([300e6, 300e6, 150e6, 300e6, 300e6])
+    assert np.array_equal(modcod_cap_bps(np.full(5, 300e6), eta, None), np.full(5, 300e6))
+    # a typical Starlink-like link (18.6 dB Es/N0, 3 dB margin) carries ~0.78 of the cap
+    typical = spectral_efficiency(18.6)
+    assert modcod_cap_bps(300e6, typical, top) == pytest.approx(300e6 * typical / top)
+    assert 0.7 < typical / top < 0.85
+
+
+def test_the_modcod_cap_is_a_switch():
+    assert ServiceSpec().kit_cap_efficiency_bps_per_hz == pytest.approx(5.900855)
+    assert ServiceSpec(kit_cap_efficiency_bps_per_hz=None).kit_cap_efficiency_bps_per_hz is None
+    with pytest.raises(ValueError):
+        ServiceSpec(kit_cap_efficiency_bps_per_hz=0)

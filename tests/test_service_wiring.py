@@ -40,6 +40,10 @@ def test_no_dish_above_its_kit(steps):
     for col, cap in (("downlink_bps", "kit_down_bps"), ("speedtest_down_bps", "kit_down_bps"),
                      ("uplink_bps", "kit_up_bps"), ("speedtest_up_bps", "kit_up_bps")):
         assert (d[col] <= d[cap] * (1 + 1e-9)).all(), col
+    # and never above the cap at the link's MODCOD (service.kits.modcod_cap_bps)
+    modcod_cap = d["kit_down_bps"] * np.minimum(d["efficiency_down_bps_per_hz"].fillna(5.9) / 5.900855, 1.0)
+    for col in ("downlink_bps", "speedtest_down_bps"):
+        assert (d[col] <= modcod_cap * (1 + 1e-6)).all(), col   # efficiency is stored as float32
     mini = d[d["kit_down_bps"] == 150e6]
     assert len(mini) == 2  # the site with kit: mini
 
@@ -200,8 +204,11 @@ def test_a_backhaul_dish_carries_its_users_through_one_terminal(tmp_path):
     sites = r.store.read("sites").to_pandas()
     village = d[sites["group"].to_numpy()[d["site"].to_numpy()] == "village"]
     assert len(village) == 2
-    # 400 users at the busy hour ask far more than one standard dish carries: demand = the cap
-    assert (village["demand_down_bps"] == village["kit_down_bps"]).all()
+    # 400 users at the busy hour ask far more than one standard dish carries: demand = the cap at
+    # the link's MODCOD (the kit's 300 Mbps at the top one, 5.90 bit/s/Hz)
+    modcod_cap = village["kit_down_bps"] * np.minimum(village["efficiency_down_bps_per_hz"] / 5.900855, 1.0)
+    assert np.allclose(village["demand_down_bps"], modcod_cap, rtol=1e-6)  # the efficiency column is float32
+    assert (village["efficiency_down_bps_per_hz"] < 5.9).all()   # so below the kit's nominal cap
     assert (village["downlink_bps"] <= village["kit_down_bps"] * (1 + 1e-9)).all()
     assert (village["dishes_on"] > 50).all()   # users active behind the one terminal
     assert (village["dishes_admitted"] == 1).all()

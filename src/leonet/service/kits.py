@@ -32,6 +32,9 @@ from ..errors import InputError
 
 #: The kit a dish has when a scenario names none.
 DEFAULT_KIT = "standard"
+#: Spectral efficiency at which a kit reaches its published cap: the top of the DVB-S2X ladder
+#: (256APSK 3/4, ETSI EN 302 307-2), bit/s/Hz (:func:`modcod_cap_bps`; an assumption).
+DEFAULT_CAP_EFFICIENCY_BPS_PER_HZ = 5.900855
 
 _NUMBERS = ("max_down_mbps", "max_up_mbps", "aperture_m2", "g_over_t_db_per_k", "eirp_dbw",
             "field_of_view_deg", "min_elevation_deg", "power_min_w", "power_max_w")
@@ -173,6 +176,31 @@ def kit_caps_bps(kit_names, kits: dict[str, Kit] | None = None, *, source: str |
     down = np.array([k.max_down_bps for k in chosen])[inverse].reshape(names.shape)
     up = np.array([k.max_up_bps for k in chosen])[inverse].reshape(names.shape)
     return down, up
+
+
+def modcod_cap_bps(cap_bps, efficiency_bps_per_hz, cap_efficiency_bps_per_hz: float | None) -> np.ndarray:
+    """A terminal's cap at the link's MODCOD: ``cap x min(1, eta / eta_cap)``, bps (shapes broadcast).
+
+    A kit's published maximum rate is what its modem carries at the best MODCOD the link supports
+    (``cap_efficiency_bps_per_hz``, the top of the DVB-S2X ladder by default:
+    :data:`DEFAULT_CAP_EFFICIENCY_BPS_PER_HZ`). The modem moves a fixed number of symbols per
+    second, so at a lower MODCOD (a longer slant range, rain, a scan angle far off boresight) the
+    same symbols carry fewer bits: the cap falls with the link's spectral efficiency ``eta``.
+    **Assumption** (not a published Starlink figure): Michel et al. (IMC 2022) saw > 300 Mbps only
+    at best; the published per-country medians of lightly loaded countries sit near 0.8 of the
+    standard dish's 300 Mbps, about the ratio of a typical link's efficiency (~4.6 bit/s/Hz at
+    18.6 dB) to the top one (5.9).
+
+    Where ``eta`` is not a positive number (no link), the nominal cap stays (nothing is carried
+    there anyway). ``cap_efficiency_bps_per_hz`` None: a flat cap, the nominal one everywhere.
+    """
+    cap = np.asarray(cap_bps, dtype=float)
+    if cap_efficiency_bps_per_hz is None:
+        return np.broadcast_to(cap, np.broadcast(cap, np.asarray(efficiency_bps_per_hz)).shape).copy()
+    eta = np.asarray(efficiency_bps_per_hz, dtype=float)
+    with np.errstate(invalid="ignore"):
+        share = np.where(np.isfinite(eta) & (eta > 0), np.minimum(eta / float(cap_efficiency_bps_per_hz), 1.0), 1.0)
+    return cap * share
 
 
 def capped_demand_bps(demand_bps, cap_bps) -> np.ndarray:

@@ -25,7 +25,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .kits import DEFAULT_KIT, get_kit
+from .kits import DEFAULT_CAP_EFFICIENCY_BPS_PER_HZ, DEFAULT_KIT, get_kit
 from .latency import DEFAULT_LATENCY, LatencyParams
 from .transfer import DEFAULT_WINDOW_BYTES
 from .traffic import DEFAULT_TRAFFIC, TrafficParams
@@ -149,6 +149,9 @@ class ServiceSpec(_Model):
     enabled: bool = False
     seed: int = Field(0, ge=0, le=2**62, description="Seed of every service draw (traffic, jitter, loss, outages).")
     kit: str = Field(DEFAULT_KIT, description="Dish kit of every dish (leonet/data/terminal_kits.csv).")
+    kit_cap_efficiency_bps_per_hz: float | None = Field(DEFAULT_CAP_EFFICIENCY_BPS_PER_HZ, gt=0, le=10, description=(
+        "Spectral efficiency at which a kit reaches its cap (default: the top DVB-S2X MODCOD, 5.90); at a lower "
+        "MODCOD the cap falls in proportion (a modem's symbol rate is fixed); null: a flat cap (service.kits.modcod_cap_bps)."))
     traffic: TrafficSpec = TrafficSpec()
     speed_test: SpeedTestSpec = SpeedTestSpec()
     latency: LatencySpec = LatencySpec()

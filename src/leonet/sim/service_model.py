@@ -31,7 +31,10 @@ class ServiceModel:
     seed : int, the run's service seed (every draw is a pure function of (seed, dish, t)).
     traffic : TrafficParams; latency : LatencyParams.
     kit : (D,) object, kit name of each dish.
-    cap_down_bps, cap_up_bps : (D,) float64, one dish's terminal caps, bps.
+    cap_down_bps, cap_up_bps : (D,) float64, one dish's terminal caps (its kit's, at the best
+        MODCOD), bps.
+    kit_cap_efficiency_bps_per_hz : float or None, efficiency at which the caps hold; below it
+        they fall with the link's (:func:`leonet.service.kits.modcod_cap_bps`); None: flat caps.
     n_dishes : (D,) int64, dishes each site stands for.
     n_admitted : (D,) int64, of those, dishes with a service plan (the rest are SOLD_OUT).
     users_per_dish : (D,) int64, users behind each dish: 1, or more for a backhaul dish (a village
@@ -78,6 +81,7 @@ class ServiceModel:
     beams_follow_demand: bool
     speedtest_window_bytes: int | None = None
     speedtest_connections: int = 1
+    kit_cap_efficiency_bps_per_hz: float | None = None
 
     @property
     def sold_out(self) -> np.ndarray:
@@ -182,6 +186,7 @@ def build_service_model(model, sc: Scenario) -> ServiceModel:
         min_elevation_deg=float(min_el), target_ms_of_site=target,
         cell_area_m2=cell_area, beams_follow_demand=bgs.beam_hopping == "demand", **sats,
         speedtest_window_bytes=spec.speed_test.tcp_window_bytes, speedtest_connections=spec.speed_test.connections,
+        kit_cap_efficiency_bps_per_hz=spec.kit_cap_efficiency_bps_per_hz,
     )
 
 

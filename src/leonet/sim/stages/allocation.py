@@ -10,6 +10,7 @@ import numpy as np
 
 from ...capacity.model import DirectionResult, allocate_direction, link_efficiency, queueing_ms
 from ...network.routekernels import path_hops
+from ...service.kits import modcod_cap_bps
 from ...threats.jamming import dish_interference_to_noise_db, satellite_interference_to_noise_db
 from ..model import SimulationModel
 from .routes import DishRoutes
@@ -40,6 +41,8 @@ class Allocation:
         and rates are per active dish; a site with none active is one idle dish). None without.
     background_down_bps : (D,) float64, with the service model: background load offered to the
         serving satellite, bps (0 without one). None without.
+    cap_down_bps, cap_up_bps : (D,) float64, with the service model: each dish's terminal cap at
+        its link's MODCOD now, bps (:func:`leonet.service.kits.modcod_cap_bps`). None without.
 
     With the service model (``service.enabled``), demand is on/off traffic per site, every dish's
     rate is capped by its kit, background subscribers load satellites and beams, and the speed
@@ -65,6 +68,8 @@ class Allocation:
     directions: tuple[DirectionResult, ...]
     dishes_on: np.ndarray | None = None
     background_down_bps: np.ndarray | None = None
+    cap_down_bps: np.ndarray | None = None
+    cap_up_bps: np.ndarray | None = None
 
 
 def interference_to_noise_db(model: SimulationModel, sky: Sky, routes: DishRoutes) -> tuple[np.ndarray, np.ndarray]:
@@ -158,8 +163,11 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
     backhaul = svc.users_per_dish > 1
     dn, up, n_on = svc.period_demand(sky.t_ns)     # traffic.demand_bps, drawn once per period
     per = np.where(backhaul, np.maximum(svc.n_admitted, 1), np.maximum(n_on, 1))
-    demand_down = np.minimum(dn * factor / per, svc.cap_down_bps)
-    demand_up = np.minimum(up * factor / per, svc.cap_up_bps)
+    # the terminal's cap at its link's MODCOD now (a modem's symbol rate is fixed)
+    cap_down = modcod_cap_bps(svc.cap_down_bps, eta_down, svc.kit_cap_efficiency_bps_per_hz)
+    cap_up = modcod_cap_bps(svc.cap_up_bps, eta_up, svc.kit_cap_efficiency_bps_per_hz)
+    demand_down = np.minimum(dn * factor / per, cap_down)
+    demand_up = np.minimum(up * factor / per, cap_up)
     flows = np.flatnonzero(connected & link_ok & (svc.n_admitted > 0))
     down, up_r, speed_down, speed_up, queue, bg_sat = (np.zeros(n_d) for _ in range(6))
     bottleneck = np.zeros(n_d, dtype=np.int8)
@@ -181,8 +189,8 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
                                 demand_bps=demand_up[flows], sat_capacity_bps=sat_up, downlink=False,
                                 background=bg_flows_up, **common)
         down[flows], up_r[flows], bottleneck[flows] = rd.rate_bps, ru.rate_bps, rd.bottleneck
-        speed_down[flows] = _probe(rd, per[flows], svc.cap_down_bps[flows])
-        speed_up[flows] = _probe(ru, per[flows], svc.cap_up_bps[flows])
+        speed_down[flows] = _probe(rd, per[flows], cap_down[flows])
+        speed_up[flows] = _probe(ru, per[flows], cap_up[flows])
         directions = (rd, ru)
     served = np.isin(np.arange(n_d), flows)
     return Allocation(
@@ -190,7 +198,7 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
         unmet_down_bps=np.where(served, demand_down - down, demand_down), bottleneck=bottleneck,
         sinr_down_db=sinr_down, sinr_up_db=sinr_up, efficiency_down_bps_per_hz=eta_down, queue_ms=queue,
         link_ok=link_ok, jammed=jammed, no_budget=connected & ~link_ok & ~jammed, directions=directions,
-        dishes_on=n_on.astype(np.int64), background_down_bps=bg_sat,
+        dishes_on=n_on.astype(np.int64), background_down_bps=bg_sat, cap_down_bps=cap_down, cap_up_bps=cap_up,
     )
 
 

@@ -152,7 +152,7 @@ def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocat
     lat, drop = dish_second(ids, t, svc.seed, prop, offered_bps=allocation.demand_down_bps,
                             rate_bps=allocation.speedtest_down_bps, pop_target_ms=target, isl_hops=hops,
                             params=svc.latency)
-    loaded = ping_rtt_ms(ids, t, svc.seed, prop, offered_bps=svc.cap_down_bps, rate_bps=allocation.speedtest_down_bps,
+    loaded = ping_rtt_ms(ids, t, svc.seed, prop, offered_bps=allocation.cap_down_bps, rate_bps=allocation.speedtest_down_bps,
                          isl_hops=hops,
                          pop_target_ms=target, params=svc.latency)
     queue = queueing_ms(allocation.demand_down_bps, allocation.speedtest_down_bps, svc.latency)
