@@ -45,3 +45,16 @@ def test_bad_window_is_refused():
         ServiceSpec(speed_test={"tcp_window_bytes": 10})
     with pytest.raises(ValidationError, match="connections"):
         ServiceSpec(speed_test={"connections": 0})
+
+
+def test_upload_window_is_half_of_android_wifi_wmem_max():
+    """The upload's data in flight: Android's Wi-Fi send buffer maximum (the sixth number of
+    net.tcp.buffersize.wifi = 524288,2097152,4194304,262144,524288,1048576), half of it data."""
+    from leonet.service.transfer import DEFAULT_UPLOAD_WINDOW_BYTES
+
+    wifi = [int(x) for x in "524288,2097152,4194304,262144,524288,1048576".split(",")]
+    assert DEFAULT_UPLOAD_WINDOW_BYTES == wifi[5] // 2 == 524_288
+    assert ServiceSpec().speed_test.upload_window_bytes == DEFAULT_UPLOAD_WINDOW_BYTES
+    assert ServiceSpec(speed_test={"upload_window_bytes": None}).speed_test.upload_window_bytes is None
+    # 170 ms from the PoP (Starlink's far countries): at most ~25 Mbps up
+    assert window_limited_bps(DEFAULT_UPLOAD_WINDOW_BYTES, np.array([170.0]))[0] == pytest.approx(24.67e6, rel=1e-3)

@@ -46,6 +46,9 @@ def test_no_dish_above_its_kit(steps):
         assert (d[col] <= modcod_cap * (1 + 1e-6)).all(), col   # efficiency is stored as float32
     mini = d[d["kit_down_bps"] == 150e6]
     assert len(mini) == 2  # the site with kit: mini
+    # the upload test never exceeds what the phone's send buffer allows over the round trip
+    online = d["rtt_ms"].notna()
+    assert (d["speedtest_up_bps"][online] <= 524_288 * 8 / (d["rtt_ms"][online] / 1e3) * (1 + 1e-9)).all()
 
 
 def test_sold_out_and_admitted_counts(steps):

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .kits import DEFAULT_CAP_EFFICIENCY_BPS_PER_HZ, DEFAULT_KIT, get_kit
 from .latency import DEFAULT_LATENCY, LatencyParams
-from .transfer import DEFAULT_WINDOW_BYTES
+from .transfer import DEFAULT_UPLOAD_WINDOW_BYTES, DEFAULT_WINDOW_BYTES
 from .traffic import DEFAULT_TRAFFIC, TrafficParams
 
 
@@ -69,6 +69,9 @@ class SpeedTestSpec(_Model):
     tcp_window_bytes: int | None = Field(DEFAULT_WINDOW_BYTES, ge=1024, le=2**31, description=(
         "Receive window of the test's transfer, bytes (default 2 MiB: Android's Wi-Fi receive buffer max "
         "4 MiB, half advertised; the Starlink app's test runs on a phone); null: no window limit (the test measures the link's share alone)."))
+    upload_window_bytes: int | None = Field(DEFAULT_UPLOAD_WINDOW_BYTES, ge=1024, le=2**31, description=(
+        "Data the test's upload may have in flight, bytes (default 512 KiB: Android's Wi-Fi send buffer max 1 MiB, "
+        "half of it data; service.transfer); null: no limit."))
     connections: int = Field(1, ge=1, le=64, description="Parallel connections of the test, each with its own window.")
 
 

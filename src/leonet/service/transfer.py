@@ -25,6 +25,13 @@ Parameters (:class:`leonet.service.spec.SpeedTestSpec`)
     A check that is not a fit: in Starlink's own per-country figures (Jan 2024) the ten countries
     more than 95 ms from their PoP have download p50 x latency p50 = 14.8-18.5 Mbit (median
     17.0), i.e. 1.8-2.2 MiB in flight, as a 2 MiB window predicts (16.8 Mbit).
+
+    upload_window_bytes = 512 KiB: on the upload the phone sends, and what it may have in flight is
+    bounded by its send buffer, ``net.tcp.buffersize.wifi``'s send maximum, 1 MiB (the same AOSP
+    line). Linux charges a segment's whole buffer memory (its truesize, about twice the payload
+    of a 1,448-byte segment) against that buffer. **Assumption:** half of it is data in flight,
+    as half the receive buffer is the window. Over 170 ms that allows 25 Mbps (Starlink's
+    published upload p50 of the countries ~160-190 ms from their PoP: 15-18 Mbps, Jan 2024).
 """
 
 from __future__ import annotations
@@ -39,6 +46,12 @@ ANDROID_WIFI_RMEM_MAX_BYTES = 4_194_304
 LINUX_RMEM_MAX_BYTES = 6_291_456
 LINUX_DESKTOP_WINDOW_BYTES = int(LINUX_RMEM_MAX_BYTES * LINUX_ADVERTISED_SHARE)
 DEFAULT_WINDOW_BYTES = int(ANDROID_WIFI_RMEM_MAX_BYTES * LINUX_ADVERTISED_SHARE)
+#: Android's send buffer maximum on Wi-Fi (net.tcp.buffersize.wifi, AOSP default), bytes.
+ANDROID_WIFI_WMEM_MAX_BYTES = 1_048_576
+#: Share of a Linux send buffer that is data in flight (a segment's truesize is about twice its
+#: payload; **assumption**, by analogy with tcp_adv_win_scale = 1 on the receive side).
+LINUX_SEND_BUFFER_DATA_SHARE = 0.5
+DEFAULT_UPLOAD_WINDOW_BYTES = int(ANDROID_WIFI_WMEM_MAX_BYTES * LINUX_SEND_BUFFER_DATA_SHARE)
 
 
 def window_limited_bps(window_bytes: float, rtt_ms: np.ndarray, connections: int = 1) -> np.ndarray:

@@ -54,7 +54,8 @@ class ServiceModel:
     beams_follow_demand : bool, ``service.background.beam_hopping: demand``: a satellite's beams
         follow demand, so the background shares its capacity but no cells.
     speedtest_window_bytes : int or None, receive window of a speed test's transfer, bytes (None:
-        no window limit; :mod:`leonet.service.transfer`); speedtest_connections : int, its connections.
+        no window limit; :mod:`leonet.service.transfer`); speedtest_connections : int, its connections;
+        speedtest_upload_window_bytes : int or None, the upload's data in flight (the phone's send buffer).
     """
 
     seed: int
@@ -81,6 +82,7 @@ class ServiceModel:
     beams_follow_demand: bool
     speedtest_window_bytes: int | None = None
     speedtest_connections: int = 1
+    speedtest_upload_window_bytes: int | None = None
     kit_cap_efficiency_bps_per_hz: float | None = None
 
     @property
@@ -187,6 +189,7 @@ def build_service_model(model, sc: Scenario) -> ServiceModel:
         cell_area_m2=cell_area, beams_follow_demand=bgs.beam_hopping == "demand", **sats,
         speedtest_window_bytes=spec.speed_test.tcp_window_bytes, speedtest_connections=spec.speed_test.connections,
         kit_cap_efficiency_bps_per_hz=spec.kit_cap_efficiency_bps_per_hz,
+        speedtest_upload_window_bytes=spec.speed_test.upload_window_bytes,
     )
 
 

@@ -43,9 +43,9 @@ class DishService:
     drop_rate, rtt_loaded_ms, queue_ms : (D,) with the service model (None without): the share of
         the step's second's pings lost (0..1; 1 in an outage), the RTT during a speed test
         (loaded latency, ms) and the dish's own queueing delay (ms, in ``rtt_ms``).
-    speedtest_down_bps : (D,) with the service model: what the dish's download speed test measures,
-        bit/s: the allocation's probe rate, limited by the test's TCP window over ``rtt_ms``
-        (:mod:`leonet.service.transfer`).
+    speedtest_down_bps, speedtest_up_bps : (D,) with the service model: what the dish's speed test
+        measures down and up, bit/s: the allocation's probe rate, limited by the test's TCP window
+        (down) or the phone's send buffer (up) over ``rtt_ms`` (:mod:`leonet.service.transfer`).
 
     With the service model, ``rtt_ms`` is what the dish records for the second starting at the
     step (:func:`leonet.service.latency.dish_second`): the mean RTT of its pings that came back,
@@ -70,6 +70,7 @@ class DishService:
     rtt_loaded_ms: np.ndarray | None = None
     queue_ms: np.ndarray | None = None
     speedtest_down_bps: np.ndarray | None = None
+    speedtest_up_bps: np.ndarray | None = None
 
 
 def dish_states(model: SimulationModel, routes: DishRoutes, allocation: Allocation | None) -> np.ndarray:
@@ -161,8 +162,12 @@ def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocat
     # the test is a TCP transfer to the latency target: its window limits it over a long round trip
     speed_down = transfer_bps(allocation.speedtest_down_bps, rtt, svc.speedtest_window_bytes,
                               svc.speedtest_connections)
+    # and the upload by what the phone may have in flight (its send buffer)
+    speed_up = transfer_bps(allocation.speedtest_up_bps, rtt, svc.speedtest_upload_window_bytes,
+                            svc.speedtest_connections)
     return state, rtt, {"drop_rate": drop_rate, "rtt_loaded_ms": np.where(online, loaded, np.nan),
-                        "queue_ms": np.where(online, queue, np.nan), "speedtest_down_bps": speed_down}
+                        "queue_ms": np.where(online, queue, np.nan), "speedtest_down_bps": speed_down,
+                        "speedtest_up_bps": speed_up}
 
 
 def online_by_what(model: SimulationModel, sky: Sky, sat_online: np.ndarray):
