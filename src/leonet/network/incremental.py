@@ -158,12 +158,14 @@ def _walk(weights, roots, order, count, o_next, o_edge, remap, dist):
             d[ov[i]] = d[op[i]] + weights[e] if e >= 0 else np.inf
 
 
-def _check(indptr, indices, weights, dt, roots, next_hop):
+def _check(indptr, indices, weights, dt, roots, prev_next, next_hop, row_changed):
     """Step 2 for all trees at once, node-major (``dt`` (n, K): the walked delays; the inner loop
     runs over trees). ``next_hop`` (K, n) receives every node's next hop by the tie rule (the
     first u reaching the minimum is the smallest: rows must be sorted), -1 at each tree's root;
-    nodes are taken in blocks so that it is written a few entries of a row at a time. Returns the
-    (node, tree) pairs that fail the Bellman condition, ordered by tree."""
+    nodes are taken in blocks so that it is written a few entries of a row at a time.
+    ``row_changed`` (K,) receives whether each tree's row differs from ``prev_next`` (K, n), the
+    previous step's. Returns the (node, tree) pairs that fail the Bellman condition, ordered by
+    tree."""
     n, n_trees = dt.shape
     block = 16
     best = np.empty(n_trees)
@@ -199,18 +201,26 @@ def _check(indptr, indices, weights, dt, roots, next_hop):
             for v in range(v0, v1):
                 row[v] = hops[v - v0, k]
     for k in range(n_trees):
-        next_hop[k, roots[k]] = -1
+        row = next_hop[k]
+        row[roots[k]] = -1
+        old = prev_next[k]
+        diff = 0
+        for v in range(n):
+            diff += row[v] != old[v]
+        row_changed[k] = diff != 0
     by_tree = np.argsort(bad_k[:n_bad], kind="mergesort")
     return bad_v[:n_bad][by_tree], bad_k[:n_bad][by_tree]
 
 
 def _mend(indptr, indices, weights, t_indptr, t_indices, t_weights, roots, bad_v, bad_k, prev_next,
-          next_hop, dist, order, pos, count, o_next, o_edge):
+          next_hop, dist, order, pos, count, o_next, o_edge, row_changed):
     """Step 3 for the trees with failed nodes ``bad_v`` (ordered by tree ``bad_k``), in place in
     ``dist`` and ``next_hop`` (K, n); then, in place in ``order``, ``pos`` and ``count``, a new
     order for every tree where the old one no longer puts each node after its next hop (the walk
     needs parents first, in any order; the walk of this step has used the old orders), and in
     ``o_next`` and ``o_edge`` each ordered node's next hop and its edge in this step's CSR.
+    ``row_changed`` (K,): whether the check changed a next hop of each tree (the others, unless
+    repaired here, keep their orders and edges as they are).
 
     t_indptr, t_indices, t_weights : CSR of the transposed graph (row u: edges v -> u).
     """
@@ -235,6 +245,7 @@ def _mend(indptr, indices, weights, t_indptr, t_indices, t_weights, roots, bad_v
             last += 1
         d = dist[k]
         nh = next_hop[k]
+        row_changed[k] = True
         size = 0
         n_touched = 0
         for i in range(first, last):
@@ -277,6 +288,8 @@ def _mend(indptr, indices, weights, t_indptr, t_indices, t_weights, roots, bad_v
     # comes after it (and was in the order already).
     # A kept order gets the new next hops (and their edges) of the nodes whose next hop changed.
     for k in range(n_trees):
+        if not row_changed[k]:
+            continue
         nh = next_hop[k]
         old = prev_next[k]
         place = pos[k]
@@ -449,7 +462,8 @@ class ForwardingTracker:
             _walk_fast(f_w, self.roots, order, count, self._o_next, self._o_edge, remap, dist)
             np.copyto(self._dt, dist.T)
             next_hop = np.empty((k, n), np.int32)
-            bad_v, bad_k = _check_fast(f_ptr, f_idx, f_w, self._dt, self.roots, next_hop)
+            row_changed = np.empty(k, np.bool_)
+            bad_v, bad_k = _check_fast(f_ptr, f_idx, f_w, self._dt, self.roots, prev_next, next_hop, row_changed)
             if len(bad_v):  # the reversed graph, for the repair (a compiled matrix.T.tocsr())
                 nnz = len(f_idx)
                 t_ptr, t_idx, t_w = np.empty(n + 1, np.int64), np.empty(nnz, np.int32), np.empty(nnz, np.float64)
@@ -457,7 +471,7 @@ class ForwardingTracker:
             else:
                 t_ptr, t_idx, t_w = f_ptr[:1], f_idx[:0], f_w[:0]  # not read: nothing to repair
             _mend_fast(f_ptr, f_idx, f_w, t_ptr, t_idx, t_w, self.roots, bad_v, bad_k, prev_next, next_hop,
-                       dist, order, self._pos, count, self._o_next, self._o_edge)
+                       dist, order, self._pos, count, self._o_next, self._o_edge, row_changed)
             repaired = np.bincount(bad_k, minlength=k)
             self.stats = UpdateStats(False, k, int((repaired > 0).sum()), int(repaired.sum()))
         # The graph's structure, for the next step's remap (the caller may reuse its arrays).
