@@ -432,7 +432,8 @@ class ForwardingTracker:
     def update(self, matrix: sp.csr_matrix) -> ForwardingState:
         """The forwarding state of this step's station graph (CSR (n, n) of one-way delays, s,
         from :func:`leonet.network.pairs.station_graph`)."""
-        matrix = sp.csr_matrix(matrix)
+        if not isinstance(matrix, sp.csr_matrix):  # a CSR matrix is read as it is (and keeps its sorted flag)
+            matrix = sp.csr_matrix(matrix)
         n = self.n_nodes
         if matrix.shape != (n, n):
             raise ValueError(f"matrix has shape {matrix.shape}; {self.n_sats} satellites and "

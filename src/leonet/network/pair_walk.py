@@ -209,7 +209,10 @@ class PairPathWalker:
             if top >= 0:
                 break
             cap *= 2
-        out = PairPaths(one_way, hops, offsets, values[:top].copy(), changed)
+        # Where the buffer's slack is small (as it is step after step: sized from the last step's
+        # paths), the values are its first ``top`` entries, a view, not a copy.
+        out = PairPaths(one_way, hops, offsets, values[:top] if 4 * top >= 3 * len(values) else values[:top].copy(),
+                        changed)
         self._prev = (next_hop, out)
         return out
 
