@@ -82,6 +82,9 @@ def _walk_lists(next_hop, prev_next, row_diff, has_prev, rows, start, target, ok
     cap = len(values)
     top = 0
     offsets[0] = 0
+    # Kept paths of consecutive pairs are consecutive in prev_values: they are copied as one run
+    # (prev_values[run_from:run_from + run_len] to values[run_to:]) when a walked pair ends it.
+    run_from = run_to = run_len = 0
     for i in range(m):
         r = rows[i]
         s = start[i]
@@ -104,13 +107,17 @@ def _walk_lists(next_hop, prev_next, row_diff, has_prev, rows, start, target, ok
                 length = a1 - a0
                 if top + length > cap:
                     return -1
-                for q in range(length):
-                    values[top + q] = prev_values[a0 + q]
+                if run_len == 0:
+                    run_from, run_to = a0, top
+                run_len += length
                 top += length
                 offsets[i + 1] = top
                 hops[i] = length + 1 if ok[i] else -1
                 changed[i] = False
                 continue
+        if run_len:
+            values[run_to: run_to + run_len] = prev_values[run_from: run_from + run_len]
+            run_len = 0
         first = top
         if ok[i]:
             cur = next_hop[r, s]
@@ -139,6 +146,8 @@ def _walk_lists(next_hop, prev_next, row_diff, has_prev, rows, start, target, ok
             changed[i] = not same
         else:
             changed[i] = False
+    if run_len:
+        values[run_to: run_to + run_len] = prev_values[run_from: run_from + run_len]
     return top
 
 
