@@ -473,8 +473,9 @@ class ForwardingTracker:
                 t_ptr, t_idx, t_w = f_ptr[:1], f_idx[:0], f_w[:0]  # not read: nothing to repair
             _mend_fast(f_ptr, f_idx, f_w, t_ptr, t_idx, t_w, self.roots, bad_v, bad_k, prev_next, next_hop,
                        dist, order, self._pos, count, self._o_next, self._o_edge, row_changed)
-            repaired = np.bincount(bad_k, minlength=k)
-            self.stats = UpdateStats(False, k, int((repaired > 0).sum()), int(repaired.sum()))
+            # bad_k is sorted by tree: the trees repaired are its distinct values
+            trees = int(np.count_nonzero(bad_k[1:] != bad_k[:-1])) + 1 if len(bad_k) else 0
+            self.stats = UpdateStats(False, k, trees, len(bad_k))
         # The graph's structure, for the next step's remap (the caller may reuse its arrays).
         self._prev_ptr = np.array(f_ptr, dtype=np.int64)
         self._prev_idx = np.array(f_idx, dtype=np.int32)

@@ -185,15 +185,17 @@ class PairPathWalker:
     def walk(self, state: ForwardingState) -> PairPaths:
         """This step's :class:`PairPaths` from its forwarding state."""
         m = len(self.src)
-        layout = (state.n_sats, state.n_stations)
+        layout = (state.n_sats, state.n_stations, state.delay_s.shape[-1])
         if self._layout is None or self._layout[0] != layout or not np.array_equal(self._layout[1], state.dests):
-            rows = _dest_rows(state, self.dst)
-            self._layout = (layout, np.array(state.dests), rows.astype(np.int64),
-                            state.out_node(self.src).astype(np.int64), state.in_node(self.dst).astype(np.int64))
+            rows = _dest_rows(state, self.dst).astype(np.int64)
+            start = state.out_node(self.src).astype(np.int64)
+            # where delay_s[rows, start] sits in the flattened (K * n) delays
+            flat = rows * layout[2] + start
+            self._layout = (layout, np.array(state.dests), rows, start, state.in_node(self.dst).astype(np.int64), flat)
             self._prev = None  # another node layout: nothing to compare with
-        _, _, rows, start, target = self._layout
+        _, _, rows, start, target, flat = self._layout
         next_hop = np.ascontiguousarray(state.next_hop, dtype=np.int32)
-        one_way = state.delay_s[rows, start] if m else np.zeros(0)
+        one_way = state.delay_s.reshape(-1)[flat] if m else np.zeros(0)
         ok = np.isfinite(one_way)
         prev = self._prev
         if prev is not None and prev[0].shape != next_hop.shape:

@@ -139,6 +139,7 @@ class _FixedColumns:
         self._values: dict[str, list[np.ndarray]] = {}
         self._top: dict[str, int] = {}
         self._fields = {f.name: f for f in schema}
+        self._is_path = {f.name: f.type == schemas.PATH for f in schema}  # (pyarrow's type test is slow)
 
     def append(self, rows: dict[str, np.ndarray]) -> None:
         n, k = self.n, self.steps
@@ -148,7 +149,7 @@ class _FixedColumns:
             field = self._fields[column]
             if self._count.get(column, 0) != k:
                 raise ValueError(f"column {column!r} missed a step")
-            if field.type == schemas.PATH:
+            if self._is_path[column]:
                 offsets, vals = values if isinstance(values, tuple) else list_offsets_values(values)
                 if column not in self._data:
                     self._data[column] = np.empty(self.n_steps * n + 1, dtype=np.int32)
