@@ -115,3 +115,45 @@ def test_positions_are_instant_major_and_equal_one_instant_at_a_time():
         one = propagate(model.constellation, t[k: k + 1])
         assert np.array_equal(pos.ecef_m[k], one.ecef_m[0], equal_nan=True)
         assert np.array_equal(pos.error_code[k], one.error_code[0])
+
+
+def test_joined_runs_equals_concatenate():
+    from leonet.sim.stages.tables import _joined_runs
+
+    base = np.arange(100, dtype=np.int32)
+    cases = [
+        [base[0:10], base[10:25], base[25:25], base[25:40]],   # one run: a view of base
+        [base[5:10], base[11:20]],                               # a gap: copied
+        [base[10:20], base[0:10]],                               # out of order: copied
+        [base[0:10], np.arange(10, 20, dtype=np.int32)],         # another array: copied
+        [base[0:10]],                                            # one part
+        [base[::2][:5], base[10:20]],                            # strided: copied
+    ]
+    for parts in cases:
+        got = _joined_runs(parts)
+        assert np.array_equal(got, np.concatenate(parts)) and got.dtype == np.concatenate(parts).dtype
+    assert _joined_runs(cases[0]).base is base
+
+
+def test_pair_walker_steps_are_one_run_of_memory():
+    from leonet.network.pair_walk import PairPathWalker, pair_paths_reference
+    from leonet.sim.stages.tables import _joined_runs
+
+    graphs, n_sats, n_stations, dests = hypatia_graphs(8)
+    rng = np.random.default_rng(5)
+    src = rng.integers(0, n_stations, 400)
+    dst = (src + rng.integers(1, n_stations, 400)) % n_stations
+    tracker = ForwardingTracker(n_sats, n_stations, np.unique(dst))
+    walker = PairPathWalker(src, dst)
+    parts, previous = [], None
+    for g in graphs:
+        state = tracker.update(g)
+        paths = walker.walk(state)
+        ref = pair_paths_reference(state, src, dst, previous)
+        assert np.array_equal(paths.values, ref.values) and np.array_equal(paths.offsets, ref.offsets)
+        assert np.array_equal(paths.changed, ref.changed)
+        parts.append(paths.values)
+        previous = ref
+    joined = _joined_runs(parts[1:])  # the first step has no previous one: its own array
+    assert joined.base is parts[1].base
+    assert np.array_equal(joined, np.concatenate(parts[1:]))

@@ -151,6 +151,13 @@ def _walk_lists(next_hop, prev_next, row_diff, has_prev, rows, start, target, ok
     return top
 
 
+#: Steps' values an arena holds (sized from the step that opens it; its pages are touched only
+#: as steps fill them), and at most this many values (128 MiB of address space) unless one step
+#: needs more.
+ARENA_STEPS = 64
+ARENA_MAX_VALUES = 1 << 25
+
+
 if njit is not None:
     _rows_differ_fast = njit(cache=True, nogil=True)(_rows_differ)
     _walk_lists_fast = njit(cache=True, nogil=True)(_walk_lists)
@@ -181,6 +188,11 @@ class PairPathWalker:
         """Forget the previous step."""
         self._prev: tuple[np.ndarray, PairPaths] | None = None
         self._layout: tuple | None = None
+        # Steps after the first write their values one after the other into an arena and hand
+        # out views of it (never written again): a chunk's steps are then one run of memory,
+        # which its table takes as it is (:func:`leonet.sim.stages.tables._joined_runs`).
+        self._arena = np.zeros(0, np.int32)
+        self._arena_top = 0
 
     def walk(self, state: ForwardingState) -> PairPaths:
         """This step's :class:`PairPaths` from its forwarding state."""
@@ -214,16 +226,24 @@ class PairPathWalker:
         hops = np.empty(m, np.int32)
         changed = np.empty(m, dtype=bool)
         while True:
-            values = np.empty(cap, np.int32)
+            if prev is None:  # the first step: a generous buffer, copied to size below
+                values = np.empty(cap, np.int32)
+            else:
+                if self._arena_top + cap > len(self._arena):
+                    self._arena = np.empty(max(min(ARENA_STEPS * cap, ARENA_MAX_VALUES), cap), np.int32)
+                    self._arena_top = 0
+                values = self._arena[self._arena_top: self._arena_top + cap]
             top = _walk_lists_fast(next_hop, prev_next, row_diff, prev is not None, rows, start, target, ok,
                                    prev_offsets, prev_values, offsets, values, hops, changed)
             if top >= 0:
                 break
             cap *= 2
-        # Where the buffer's slack is small (as it is step after step: sized from the last step's
-        # paths), the values are its first ``top`` entries, a view, not a copy.
-        out = PairPaths(one_way, hops, offsets, values[:top] if 4 * top >= 3 * len(values) else values[:top].copy(),
-                        changed)
+        if prev is None:
+            values = values[:top].copy()
+        else:
+            values = values[:top]  # a view of the arena, which is never written there again
+            self._arena_top += top
+        out = PairPaths(one_way, hops, offsets, values, changed)
         self._prev = (next_hop, out)
         return out
 
