@@ -8,8 +8,11 @@ previous step's (``same_rows``, for ``path_changed``). Between 100 ms steps a fe
 :class:`PairPathWalker` keeps the previous step's forwarding state and paths. A pair's path is
 fully determined by its destination's row of ``next_hop`` at the nodes it visits (its source's
 out-node, then each satellite on it), so where none of those entries changed the path is the old
-one and is copied; only the other pairs are walked. The result is the offsets and values of the
-``list<int32>`` column, the hop counts, and ``path_changed``, in one compiled pass.
+one and is copied (kept paths of consecutive pairs as one run); only the other pairs are walked.
+The result is the offsets and values of the ``list<int32>`` column, the hop counts, and
+``path_changed``, in one compiled pass. Each step's values are written after the previous step's
+in one arena and handed out as a view of it (never written again), so a chunk's steps lie in one
+run of memory that its table takes without a copy.
 
 :func:`pair_paths_reference` computes the same from the full walk, the padding removal and the
 row comparison (the code it replaces); the tests compare the two on many steps.
