@@ -7,11 +7,14 @@ destination's tree of the previous step (on the reversed station graph of
 
 1. re-walks the old tree on the new graph, root first, giving every node the delay of its old
    tree path (``inf`` where a tree edge no longer exists): an upper bound made of real path
-   lengths;
+   lengths. Each tree keeps, along its order, every node's next hop and where that edge sat in
+   the last graph's CSR; one merge of the two graphs' structures per step says where each entry
+   moved (or that it is gone), so the walk reads its edges straight, in order, without searching
+   rows (the same edge, the same addition);
 2. checks every edge of the new graph once, all trees at once (node-major, the inner loop over
    trees): node v's value must equal ``min over v's out-edges v -> u of fl(d[u] + w)`` (the
    Bellman condition), and v's next hop becomes the smallest u reaching the minimum (the tie rule
-   of :mod:`leonet.network.dijkstra`);
+   of :mod:`leonet.network.dijkstra`), written tree-major a block of nodes at a time;
 3. repairs only the nodes that fail: each takes its better value and a label-correcting Dijkstra
    (binary heap, along the reversed edges) spreads the decreases; the tie rule is then applied
    again at the nodes whose value changed and at their upstream neighbours.
@@ -91,82 +94,133 @@ def _best_next(indptr, indices, weights, d, v):
     return best, arg
 
 
-def _walk(indptr, indices, weights, roots, prev_next, prev_order, prev_count, slot, dist):
+def _remap_edges(old_ptr, old_idx, new_ptr, new_idx, out):
+    """``out[j]`` (for each entry j of the old CSR): where the same (row, column) sits in the new
+    CSR, -1 where it is gone. Columns must be sorted within rows in both (a merge, row by row)."""
+    n = len(new_ptr) - 1
+    for v in range(n):
+        j = new_ptr[v]
+        b1 = new_ptr[v + 1]
+        for i in range(old_ptr[v], old_ptr[v + 1]):
+            c = old_idx[i]
+            while j < b1 and new_idx[j] < c:
+                j += 1
+            out[i] = j if (j < b1 and new_idx[j] == c) else -1
+
+
+def _edge_at(indptr, indices, v, p):
+    """Where column ``p`` sits in row ``v`` of the CSR (-1: nowhere, or p < 0)."""
+    if p < 0:
+        return -1
+    for j in range(indptr[v], indptr[v + 1]):
+        if indices[j] == p:
+            return j
+    return -1
+
+
+def _order_edges(indptr, indices, next_hop, order, count, o_next, o_edge):
+    """Along one tree's order: each node's next hop (``o_next``) and where the edge to it sits in
+    the CSR (``o_edge``; -1 for the root and where there is none)."""
+    if count > 0:
+        o_next[0] = -1
+        o_edge[0] = -1
+    for i in range(1, count):
+        v = order[i]
+        p = next_hop[v]
+        o_next[i] = p
+        o_edge[i] = _edge_at_fast(indptr, indices, v, p)
+
+
+def _walk(weights, roots, order, count, o_next, o_edge, remap, dist):
     """Step 1 of the module docstring for every tree k: ``dist`` (K, n) receives each node's delay
     along last step's tree on this step's graph (inf where a tree edge is gone).
 
-    indptr, indices, weights : CSR of the *forward* station graph (row v: edges v -> u).
+    weights : the *forward* station graph's CSR data (row v: edges v -> u).
     roots : (K,) the destinations' in-nodes.
-    prev_next, prev_order, prev_count : the previous step's next hops (K, n), tree orders (K, n)
-        and the number of nodes in each order (K,).
-    slot : (K, n) int32, in and out: where in v's row its next hop sat last time (a hint that
-        saves searching the row; checked before use).
+    order, count : each tree's nodes, parents first (K, n), and how many (K,).
+    o_next, o_edge : (K, n), in order positions: each node's previous next hop and where that
+        edge sat in the previous step's CSR (-1: none); ``o_edge`` is rewritten to this step's CSR.
+    remap : for each entry of the previous CSR, where it sits in this step's (-1: gone).
     """
-    n_trees, n = prev_next.shape
-    # 1. The old tree's paths on the new graph, parents before children (tree by tree).
+    n_trees = len(roots)
     for k in range(n_trees):
         d = dist[k]
-        nh_old = prev_next[k]
-        hint = slot[k]
+        ov = order[k]
+        op = o_next[k]
+        oe = o_edge[k]
         d[:] = np.inf
         d[roots[k]] = 0.0
-        for i in range(1, prev_count[k]):
-            v = prev_order[k, i]
-            p = nh_old[v]
-            dv = np.inf
-            a = indptr[v]
-            j = a + hint[v]
-            if j < indptr[v + 1] and indices[j] == p:
-                dv = d[p] + weights[j]
-            else:
-                for j in range(a, indptr[v + 1]):
-                    if indices[j] == p:
-                        dv = d[p] + weights[j]
-                        hint[v] = j - a
-                        break
-            d[v] = dv
+        for i in range(1, count[k]):
+            e = oe[i]
+            if e >= 0:
+                e = remap[e]
+                oe[i] = e
+            d[ov[i]] = d[op[i]] + weights[e] if e >= 0 else np.inf
 
 
-def _check(indptr, indices, weights, dt, nht):
+def _check(indptr, indices, weights, dt, roots, prev_next, next_hop, row_changed):
     """Step 2 for all trees at once, node-major (``dt`` (n, K): the walked delays; the inner loop
-    runs over trees). ``nht`` (n, K) receives every node's next hop by the tie rule (the first u
-    reaching the minimum is the smallest: rows must be sorted). Returns the (node, tree) pairs
-    that fail the Bellman condition, ordered by tree."""
+    runs over trees). ``next_hop`` (K, n) receives every node's next hop by the tie rule (the
+    first u reaching the minimum is the smallest: rows must be sorted), -1 at each tree's root;
+    nodes are taken in blocks so that it is written a few entries of a row at a time.
+    ``row_changed`` (K,) receives whether each tree's row differs from ``prev_next`` (K, n), the
+    previous step's. Returns the (node, tree) pairs that fail the Bellman condition, ordered by
+    tree."""
     n, n_trees = dt.shape
+    block = 16
     best = np.empty(n_trees)
+    hops = np.empty((block, n_trees), np.int32)
     bad_v = np.empty(n * n_trees, np.int64)  # never touched beyond the failures
     bad_k = np.empty(n * n_trees, np.int64)
     n_bad = 0
-    for v in range(n):
-        best[:] = np.inf
-        nht[v, :] = -1
-        for j in range(indptr[v], indptr[v + 1]):
-            u = indices[j]
-            w = weights[j]
+    for v0 in range(0, n, block):
+        v1 = min(v0 + block, n)
+        for v in range(v0, v1):
+            nh = hops[v - v0]
+            best[:] = np.inf
+            nh[:] = -1
+            for j in range(indptr[v], indptr[v + 1]):
+                u = indices[j]
+                w = weights[j]
+                for k in range(n_trees):
+                    c = dt[u, k] + w
+                    if c < best[k]:
+                        best[k] = c
+                        nh[k] = u
+            fails = 0
             for k in range(n_trees):
-                c = dt[u, k] + w
-                if c < best[k]:
-                    best[k] = c
-                    nht[v, k] = u
-        fails = 0
+                fails += best[k] < dt[v, k]
+            if fails:
+                for k in range(n_trees):
+                    if best[k] < dt[v, k]:
+                        bad_v[n_bad] = v
+                        bad_k[n_bad] = k
+                        n_bad += 1
         for k in range(n_trees):
-            fails += best[k] < dt[v, k]
-        if fails:
-            for k in range(n_trees):
-                if best[k] < dt[v, k]:
-                    bad_v[n_bad] = v
-                    bad_k[n_bad] = k
-                    n_bad += 1
+            row = next_hop[k]
+            for v in range(v0, v1):
+                row[v] = hops[v - v0, k]
+    for k in range(n_trees):
+        row = next_hop[k]
+        row[roots[k]] = -1
+        old = prev_next[k]
+        diff = 0
+        for v in range(n):
+            diff += row[v] != old[v]
+        row_changed[k] = diff != 0
     by_tree = np.argsort(bad_k[:n_bad], kind="mergesort")
     return bad_v[:n_bad][by_tree], bad_k[:n_bad][by_tree]
 
 
 def _mend(indptr, indices, weights, t_indptr, t_indices, t_weights, roots, bad_v, bad_k, prev_next,
-          next_hop, dist, order, pos, count):
+          next_hop, dist, order, pos, count, o_next, o_edge, row_changed):
     """Step 3 for the trees with failed nodes ``bad_v`` (ordered by tree ``bad_k``), in place in
     ``dist`` and ``next_hop`` (K, n); then, in place in ``order``, ``pos`` and ``count``, a new
     order for every tree where the old one no longer puts each node after its next hop (the walk
-    needs parents first, in any order; the walk of this step has used the old orders).
+    needs parents first, in any order; the walk of this step has used the old orders), and in
+    ``o_next`` and ``o_edge`` each ordered node's next hop and its edge in this step's CSR.
+    ``row_changed`` (K,): whether the check changed a next hop of each tree (the others, unless
+    repaired here, keep their orders and edges as they are).
 
     t_indptr, t_indices, t_weights : CSR of the transposed graph (row u: edges v -> u).
     """
@@ -191,6 +245,7 @@ def _mend(indptr, indices, weights, t_indptr, t_indices, t_weights, roots, bad_v
             last += 1
         d = dist[k]
         nh = next_hop[k]
+        row_changed[k] = True
         size = 0
         n_touched = 0
         for i in range(first, last):
@@ -231,18 +286,29 @@ def _mend(indptr, indices, weights, t_indptr, t_indices, t_weights, roots, bad_v
         first = last
     # The trees' orders for the next step: kept while every node whose next hop changed still
     # comes after it (and was in the order already).
+    # A kept order gets the new next hops (and their edges) of the nodes whose next hop changed.
     for k in range(n_trees):
+        if not row_changed[k]:
+            continue
         nh = next_hop[k]
         old = prev_next[k]
         place = pos[k]
+        op = o_next[k]
+        oe = o_edge[k]
         valid = True
         for v in range(n):
             p = nh[v]
-            if p != old[v] and p >= 0 and (place[v] < 0 or place[p] < 0 or place[p] > place[v]):
-                valid = False
-                break
+            if p != old[v]:
+                if p >= 0 and (place[v] < 0 or place[p] < 0 or place[p] > place[v]):
+                    valid = False
+                    break
+                i = place[v]
+                if i >= 0:
+                    op[i] = p
+                    oe[i] = _edge_at_fast(indptr, indices, v, p)
         if not valid:
             count[k] = _tree_order_fast(nh, roots[k], order[k], place, n_children, child_start, child_list)
+            _order_edges_fast(indptr, indices, nh, order[k], count[k], op, oe)
 
 
 def _transpose(n, indptr, indices, weights, t_ptr, t_idx, t_w):
@@ -264,20 +330,24 @@ def _transpose(n, indptr, indices, weights, t_ptr, t_idx, t_w):
             fill[c] += 1
 
 
-def _orders(next_hop, roots, order, pos, count):
+def _orders(indptr, indices, next_hop, roots, order, pos, count, o_next, o_edge):
     """Tree orders of the rows ``next_hop`` (K, n) into ``order`` and ``pos`` (K, n) and ``count``
-    (K,)."""
+    (K,), and along them each node's next hop and its edge in the CSR (``o_next``, ``o_edge``)."""
     n_trees, n = next_hop.shape
     n_children = np.empty(n, np.int64)
     child_start = np.empty(n + 1, np.int64)
     child_list = np.empty(n, np.int64)
     for k in range(n_trees):
         count[k] = _tree_order_fast(next_hop[k], roots[k], order[k], pos[k], n_children, child_start, child_list)
+        _order_edges_fast(indptr, indices, next_hop[k], order[k], count[k], o_next[k], o_edge[k])
 
 
 if njit is not None:
     _tree_order_fast = njit(cache=True, nogil=True)(_tree_order)
     _best_next_fast = njit(cache=True, nogil=True)(_best_next)
+    _edge_at_fast = njit(cache=True, nogil=True)(_edge_at)
+    _order_edges_fast = njit(cache=True, nogil=True)(_order_edges)
+    _remap_edges_fast = njit(cache=True, nogil=True)(_remap_edges)
     _walk_fast = njit(cache=True, nogil=True)(_walk)
     _check_fast = njit(cache=True, nogil=True)(_check)
     _mend_fast = njit(cache=True, nogil=True)(_mend)
@@ -286,6 +356,7 @@ if njit is not None:
 else:  # pragma: no cover
     _transpose_fast = _transpose
     _tree_order_fast, _best_next_fast = _tree_order, _best_next
+    _edge_at_fast, _order_edges_fast, _remap_edges_fast = _edge_at, _order_edges, _remap_edges
     _walk_fast, _check_fast, _mend_fast, _orders_fast = _walk, _check, _mend, _orders
 
 
@@ -346,19 +417,23 @@ class ForwardingTracker:
         self._must_full = True
         self._prev_next = np.zeros((k, n), np.int32)
         # Scratch kept between steps (never handed out): each tree's order (parents before
-        # children; any such order will do), each node's place in it, each tree's size, the
-        # row-position hints of the walk, node-major copies for the check.
+        # children; any such order will do), each node's place in it, each tree's size, along
+        # the order each node's next hop and where that edge sits in the last graph's CSR (whose
+        # structure is kept to find where each entry moved), a node-major copy for the check.
         self._order = np.zeros((k, n), np.int32)
         self._pos = np.zeros((k, n), np.int32)
         self._count = np.zeros(k, np.int64)
-        self._slot = np.zeros((k, n), np.int32)
+        self._o_next = np.zeros((k, n), np.int32)
+        self._o_edge = np.zeros((k, n), np.int32)
+        self._prev_ptr = np.zeros(n + 1, np.int64)
+        self._prev_idx = np.zeros(0, np.int32)
         self._dt = np.empty((n, k))
-        self._nht = np.empty((n, k), np.int32)
 
     def update(self, matrix: sp.csr_matrix) -> ForwardingState:
         """The forwarding state of this step's station graph (CSR (n, n) of one-way delays, s,
         from :func:`leonet.network.pairs.station_graph`)."""
-        matrix = sp.csr_matrix(matrix)
+        if not isinstance(matrix, sp.csr_matrix):  # a CSR matrix is read as it is (and keeps its sorted flag)
+            matrix = sp.csr_matrix(matrix)
         n = self.n_nodes
         if matrix.shape != (n, n):
             raise ValueError(f"matrix has shape {matrix.shape}; {self.n_sats} satellites and "
@@ -374,18 +449,22 @@ class ForwardingTracker:
         f_ptr = matrix.indptr.astype(np.int64, copy=False)
         f_idx = matrix.indices.astype(np.int32, copy=False)
         f_w = matrix.data.astype(np.float64, copy=False)
+        if len(f_idx) >= np.iinfo(np.int32).max:
+            raise ValueError(f"matrix has {len(f_idx)} entries; the tracker numbers them in int32")
         if not self._has_prev or self._must_full:
             dist, next_hop = shortest_paths(matrix.T.tocsr(), self.roots)
-            _orders_fast(next_hop, self.roots, order, self._pos, count)
+            _orders_fast(f_ptr, f_idx, next_hop, self.roots, order, self._pos, count, self._o_next, self._o_edge)
             self.stats = UpdateStats(True, k, k, k * n)
         else:
             prev_next = self._prev_next
+            remap = np.empty(len(self._prev_idx), np.int32)
+            _remap_edges_fast(self._prev_ptr, self._prev_idx, f_ptr, f_idx, remap)
             dist = np.empty((k, n))
-            _walk_fast(f_ptr, f_idx, f_w, self.roots, prev_next, order, count, self._slot, dist)
+            _walk_fast(f_w, self.roots, order, count, self._o_next, self._o_edge, remap, dist)
             np.copyto(self._dt, dist.T)
-            bad_v, bad_k = _check_fast(f_ptr, f_idx, f_w, self._dt, self._nht)
-            self._nht[self.roots, np.arange(k)] = -1
-            next_hop = np.array(self._nht.T, order="C")  # a copy even where the transpose is contiguous (K = 1)
+            next_hop = np.empty((k, n), np.int32)
+            row_changed = np.empty(k, np.bool_)
+            bad_v, bad_k = _check_fast(f_ptr, f_idx, f_w, self._dt, self.roots, prev_next, next_hop, row_changed)
             if len(bad_v):  # the reversed graph, for the repair (a compiled matrix.T.tocsr())
                 nnz = len(f_idx)
                 t_ptr, t_idx, t_w = np.empty(n + 1, np.int64), np.empty(nnz, np.int32), np.empty(nnz, np.float64)
@@ -393,9 +472,13 @@ class ForwardingTracker:
             else:
                 t_ptr, t_idx, t_w = f_ptr[:1], f_idx[:0], f_w[:0]  # not read: nothing to repair
             _mend_fast(f_ptr, f_idx, f_w, t_ptr, t_idx, t_w, self.roots, bad_v, bad_k, prev_next, next_hop,
-                       dist, order, self._pos, count)
-            repaired = np.bincount(bad_k, minlength=k)
-            self.stats = UpdateStats(False, k, int((repaired > 0).sum()), int(repaired.sum()))
+                       dist, order, self._pos, count, self._o_next, self._o_edge, row_changed)
+            # bad_k is sorted by tree: the trees repaired are its distinct values
+            trees = int(np.count_nonzero(bad_k[1:] != bad_k[:-1])) + 1 if len(bad_k) else 0
+            self.stats = UpdateStats(False, k, trees, len(bad_k))
+        # The graph's structure, for the next step's remap (the caller may reuse its arrays).
+        self._prev_ptr = np.array(f_ptr, dtype=np.int64)
+        self._prev_idx = np.array(f_idx, dtype=np.int32)
         self._must_full = not self.stats.full and self.stats.nodes_repaired > self.full_above * k * n
         self._has_prev = True
         for a in (dist, next_hop):

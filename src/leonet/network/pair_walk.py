@@ -8,8 +8,11 @@ previous step's (``same_rows``, for ``path_changed``). Between 100 ms steps a fe
 :class:`PairPathWalker` keeps the previous step's forwarding state and paths. A pair's path is
 fully determined by its destination's row of ``next_hop`` at the nodes it visits (its source's
 out-node, then each satellite on it), so where none of those entries changed the path is the old
-one and is copied; only the other pairs are walked. The result is the offsets and values of the
-``list<int32>`` column, the hop counts, and ``path_changed``, in one compiled pass.
+one and is copied (kept paths of consecutive pairs as one run); only the other pairs are walked.
+The result is the offsets and values of the ``list<int32>`` column, the hop counts, and
+``path_changed``, in one compiled pass. Each step's values are written after the previous step's
+in one arena and handed out as a view of it (never written again), so a chunk's steps lie in one
+run of memory that its table takes without a copy.
 
 :func:`pair_paths_reference` computes the same from the full walk, the padding removal and the
 row comparison (the code it replaces); the tests compare the two on many steps.
@@ -82,6 +85,9 @@ def _walk_lists(next_hop, prev_next, row_diff, has_prev, rows, start, target, ok
     cap = len(values)
     top = 0
     offsets[0] = 0
+    # Kept paths of consecutive pairs are consecutive in prev_values: they are copied as one run
+    # (prev_values[run_from:run_from + run_len] to values[run_to:]) when a walked pair ends it.
+    run_from = run_to = run_len = 0
     for i in range(m):
         r = rows[i]
         s = start[i]
@@ -104,13 +110,17 @@ def _walk_lists(next_hop, prev_next, row_diff, has_prev, rows, start, target, ok
                 length = a1 - a0
                 if top + length > cap:
                     return -1
-                for q in range(length):
-                    values[top + q] = prev_values[a0 + q]
+                if run_len == 0:
+                    run_from, run_to = a0, top
+                run_len += length
                 top += length
                 offsets[i + 1] = top
                 hops[i] = length + 1 if ok[i] else -1
                 changed[i] = False
                 continue
+        if run_len:
+            values[run_to: run_to + run_len] = prev_values[run_from: run_from + run_len]
+            run_len = 0
         first = top
         if ok[i]:
             cur = next_hop[r, s]
@@ -139,7 +149,16 @@ def _walk_lists(next_hop, prev_next, row_diff, has_prev, rows, start, target, ok
             changed[i] = not same
         else:
             changed[i] = False
+    if run_len:
+        values[run_to: run_to + run_len] = prev_values[run_from: run_from + run_len]
     return top
+
+
+#: Steps' values an arena holds (sized from the step that opens it; its pages are touched only
+#: as steps fill them), and at most this many values (128 MiB of address space) unless one step
+#: needs more.
+ARENA_STEPS = 64
+ARENA_MAX_VALUES = 1 << 25
 
 
 if njit is not None:
@@ -172,19 +191,26 @@ class PairPathWalker:
         """Forget the previous step."""
         self._prev: tuple[np.ndarray, PairPaths] | None = None
         self._layout: tuple | None = None
+        # Steps after the first write their values one after the other into an arena and hand
+        # out views of it (never written again): a chunk's steps are then one run of memory,
+        # which its table takes as it is (:func:`leonet.sim.stages.tables._joined_runs`).
+        self._arena = np.zeros(0, np.int32)
+        self._arena_top = 0
 
     def walk(self, state: ForwardingState) -> PairPaths:
         """This step's :class:`PairPaths` from its forwarding state."""
         m = len(self.src)
-        layout = (state.n_sats, state.n_stations)
+        layout = (state.n_sats, state.n_stations, state.delay_s.shape[-1])
         if self._layout is None or self._layout[0] != layout or not np.array_equal(self._layout[1], state.dests):
-            rows = _dest_rows(state, self.dst)
-            self._layout = (layout, np.array(state.dests), rows.astype(np.int64),
-                            state.out_node(self.src).astype(np.int64), state.in_node(self.dst).astype(np.int64))
+            rows = _dest_rows(state, self.dst).astype(np.int64)
+            start = state.out_node(self.src).astype(np.int64)
+            # where delay_s[rows, start] sits in the flattened (K * n) delays
+            flat = rows * layout[2] + start
+            self._layout = (layout, np.array(state.dests), rows, start, state.in_node(self.dst).astype(np.int64), flat)
             self._prev = None  # another node layout: nothing to compare with
-        _, _, rows, start, target = self._layout
+        _, _, rows, start, target, flat = self._layout
         next_hop = np.ascontiguousarray(state.next_hop, dtype=np.int32)
-        one_way = state.delay_s[rows, start] if m else np.zeros(0)
+        one_way = state.delay_s.reshape(-1)[flat] if m else np.zeros(0)
         ok = np.isfinite(one_way)
         prev = self._prev
         if prev is not None and prev[0].shape != next_hop.shape:
@@ -203,13 +229,24 @@ class PairPathWalker:
         hops = np.empty(m, np.int32)
         changed = np.empty(m, dtype=bool)
         while True:
-            values = np.empty(cap, np.int32)
+            if prev is None:  # the first step: a generous buffer, copied to size below
+                values = np.empty(cap, np.int32)
+            else:
+                if self._arena_top + cap > len(self._arena):
+                    self._arena = np.empty(max(min(ARENA_STEPS * cap, ARENA_MAX_VALUES), cap), np.int32)
+                    self._arena_top = 0
+                values = self._arena[self._arena_top: self._arena_top + cap]
             top = _walk_lists_fast(next_hop, prev_next, row_diff, prev is not None, rows, start, target, ok,
                                    prev_offsets, prev_values, offsets, values, hops, changed)
             if top >= 0:
                 break
             cap *= 2
-        out = PairPaths(one_way, hops, offsets, values[:top].copy(), changed)
+        if prev is None:
+            values = values[:top].copy()
+        else:
+            values = values[:top]  # a view of the arena, which is never written there again
+            self._arena_top += top
+        out = PairPaths(one_way, hops, offsets, values, changed)
         self._prev = (next_hop, out)
         return out
 

@@ -302,19 +302,21 @@ else:  # pragma: no cover
 
 def candidate_pairs(site_ecef_m: np.ndarray, near: np.ndarray, sat_ecef_m: np.ndarray, sat_good: np.ndarray,
                     sat_band: np.ndarray, k_band: np.ndarray, r_near_m: np.ndarray, r_full_m: float,
-                    site_order: np.ndarray | None = None):
+                    site_order: np.ndarray | None = None, sat_radius_m: np.ndarray | None = None):
     """Site-satellite candidates, sorted by (site, sat): for a ``near`` site (S,) bool, the
     ``k_band[b]`` satellites of each band b nearest to it closer than ``r_near_m[b]``; for the
     other sites every satellite at most ``r_full_m`` away. ``sat_good`` (N,) bool marks the
     satellites with finite positions (the others are never candidates); ``sat_band`` (N,) int64;
-    ``site_order`` (S,) the order the sites are visited in (default: :func:`site_order`).
+    ``site_order`` (S,) the order the sites are visited in (default: :func:`site_order`);
+    ``sat_radius_m`` (N,) the satellites' geocentric radii, ``np.sqrt((sat_ecef_m ** 2).sum(axis=1))``,
+    where the caller has them already (default: computed here).
 
     Returns site (K,), sat (K,) int64.
     """
     sat_band = np.asarray(sat_band, dtype=np.int64)
     n_bands = len(k_band)
     r_lo = np.full(n_bands, np.inf)
-    radius = np.sqrt((sat_ecef_m ** 2).sum(axis=1))
+    radius = np.sqrt((sat_ecef_m ** 2).sum(axis=1)) if sat_radius_m is None else sat_radius_m
     for b in range(n_bands):
         members = sat_good & (sat_band == b)
         if members.any():

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from ..horizon import blocked
 from ..space.frames import enu_basis, look_angles
 from . import skygrid
 
@@ -184,6 +185,11 @@ class VisibilityIndex:
         #: Obstruction masks (M, 360) and each site's mask (-1: none); see leonet.ground.obstructions.
         self.masks = masks if masks is not None else np.zeros((0, 360))
         self.mask_of_site = mask_of_site
+        # Whether any site has a mask (else no pair is obstructed: flags are all False).
+        self._any_mask = mask_of_site is not None and bool((np.asarray(mask_of_site) >= 0).any())
+        self._near_mask = np.zeros(n_sites, dtype=bool)
+        self._near_mask[self._near_index] = True
+        self._zero_band = np.zeros(0, dtype=np.int64)  # the one band of every satellite (no sat_band)
         self._site_order = None   # the sites in grid order, for the compiled query (made on first use)
 
     def link(self, site: np.ndarray, sat_ecef_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -211,12 +217,17 @@ class VisibilityIndex:
         if skygrid.njit is None:  # pragma: no cover - numba is a dependency
             return self.query_reference(sat_ecef_m)
         sat_ecef_m = np.ascontiguousarray(sat_ecef_m, dtype=np.float64)
-        ok = np.isfinite(sat_ecef_m).all(axis=1)
+        ok = np.isfinite(sat_ecef_m[:, 0]) & np.isfinite(sat_ecef_m[:, 1]) & np.isfinite(sat_ecef_m[:, 2])
         if len(self.site_ecef_m) == 0 or not ok.any():
             return _empty_pairs()
-        radius_all = np.sqrt((sat_ecef_m[ok] ** 2).sum(axis=1))
-        r_full = self.search_radius_m(float(radius_all.max()))
-        band = np.zeros(len(sat_ecef_m), dtype=np.int64) if self.sat_band is None else self.sat_band
+        radius = np.sqrt((sat_ecef_m ** 2).sum(axis=1))  # (N,) m, NaN where not ok
+        r_full = self.search_radius_m(float(radius[ok].max()))
+        if self.sat_band is None:
+            if len(self._zero_band) != len(sat_ecef_m):
+                self._zero_band = np.zeros(len(sat_ecef_m), dtype=np.int64)
+            band = self._zero_band
+        else:
+            band = self.sat_band
         n_bands = int(band.max()) + 1 if len(band) else 1
         # The k of each band as the reference splits it: between the bands that hold a satellite now.
         present = np.bincount(band[ok], minlength=n_bands) > 0
@@ -228,15 +239,12 @@ class VisibilityIndex:
         # satellite the rule admits is inside it (see search_radius_m), and the k nearest within
         # a smaller ball are the k nearest within the larger one, less those outside the smaller.
         r_near = np.full(n_bands, r_full)
-        radius = np.sqrt((sat_ecef_m ** 2).sum(axis=1))
         for b in np.flatnonzero(present):
             r_near[b] = self.search_radius_m(float(radius[ok & (band == b)].max()))
-        near = np.zeros(len(self.site_ecef_m), dtype=bool)
-        near[self._near_index] = True
         if self._site_order is None:
             self._site_order = skygrid.spatial_order(self.site_ecef_m)
-        site, sat = skygrid.candidate_pairs(self.site_ecef_m, near, sat_ecef_m, ok, band, k_band, r_near, r_full,
-                                            self._site_order)
+        site, sat = skygrid.candidate_pairs(self.site_ecef_m, self._near_mask, sat_ecef_m, ok, band, k_band, r_near,
+                                            r_full, self._site_order, sat_radius_m=radius)
         range_m, east, north, up = skygrid.pair_geometry(site, sat, self.site_ecef_m, sat_ecef_m,
                                                                   self._east, self._north, self._up)
         elevation_deg = np.rad2deg(np.arcsin(np.clip(up / np.maximum(range_m, 1e-9), -1.0, 1.0)))
@@ -249,9 +257,8 @@ class VisibilityIndex:
         site, sat = site.astype(np.int32), sat.astype(np.int32)
         obstructed = None
         if self.mask_of_site is not None:
-            from ..ground.obstructions import blocked
-
-            obstructed = blocked(self.masks, self.mask_of_site, site, azimuth_deg, elevation_deg)
+            obstructed = (blocked(self.masks, self.mask_of_site, site, azimuth_deg, elevation_deg) if self._any_mask
+                          else np.zeros(len(site), dtype=bool))
         return VisiblePairs(
             site=site, sat=sat, elevation_deg=elevation_deg,
             azimuth_deg=azimuth_deg, range_m=range_m, obstructed=obstructed,

@@ -44,7 +44,8 @@ def propagate_teme(constellation: Constellation, t_ns: np.ndarray) -> tuple[np.n
         return np.zeros((len(t_ns), 0, 3)), np.zeros((len(t_ns), 0), dtype=np.int8)
     jd, fr = ns_to_jd_parts(t_ns)
     err, r_km, _v = constellation.satrec_array.sgp4(jd, fr)
-    r_m = np.transpose(r_km, (1, 0, 2)) * 1000.0
+    # Instant-major in memory (C order): each step reads its own (N, 3) block contiguously.
+    r_m = np.multiply(np.transpose(r_km, (1, 0, 2)), 1000.0, order="C")
     code = np.ascontiguousarray(err.T).astype(np.int8)
     r_m[code != 0] = np.nan
     return r_m, code

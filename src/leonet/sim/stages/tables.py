@@ -139,6 +139,7 @@ class _FixedColumns:
         self._values: dict[str, list[np.ndarray]] = {}
         self._top: dict[str, int] = {}
         self._fields = {f.name: f for f in schema}
+        self._is_path = {f.name: f.type == schemas.PATH for f in schema}  # (pyarrow's type test is slow)
 
     def append(self, rows: dict[str, np.ndarray]) -> None:
         n, k = self.n, self.steps
@@ -148,7 +149,7 @@ class _FixedColumns:
             field = self._fields[column]
             if self._count.get(column, 0) != k:
                 raise ValueError(f"column {column!r} missed a step")
-            if field.type == schemas.PATH:
+            if self._is_path[column]:
                 offsets, vals = values if isinstance(values, tuple) else list_offsets_values(values)
                 if column not in self._data:
                     self._data[column] = np.empty(self.n_steps * n + 1, dtype=np.int32)
@@ -180,12 +181,33 @@ class _FixedColumns:
                     raise ValueError(f"column {name!r} has {self._count.get(name, 0)} of {self.steps} steps")
                 arrays.append(_column(field, []))
             elif field.type == schemas.PATH:
-                values = (np.concatenate(self._values[name]).astype(np.int32, copy=False) if self._values[name]
+                values = (_joined_runs(self._values[name]).astype(np.int32, copy=False) if self._values[name]
                           else np.zeros(0, dtype=np.int32))
                 arrays.append(pa.ListArray.from_arrays(pa.array(self._data[name][: rows + 1]), pa.array(values)))
             else:
                 arrays.append(_column(field, [self._data[name][:rows]]))
         return pa.Table.from_arrays(arrays, schema=self.schema)
+
+
+def _joined_runs(parts: list[np.ndarray]) -> np.ndarray:
+    """``np.concatenate(parts)``; where the parts are 1-D views that follow one another in one
+    array's memory (the pair walker's arena), that array's span instead of a copy (empty parts,
+    whose address says nothing, are passed over)."""
+    full = [p for p in parts if len(p)]
+    base = full[0].base if len(full) > 1 else None
+    if (isinstance(base, np.ndarray) and base.ndim == 1 and base.flags.c_contiguous
+            and all(isinstance(p, np.ndarray) and p.dtype == base.dtype for p in parts)):
+        item = base.itemsize
+        start = (full[0].ctypes.data - base.ctypes.data) // item
+        end = start
+        for p in full:
+            if (p.base is not base or p.ndim != 1 or not p.flags.c_contiguous
+                    or p.ctypes.data != base.ctypes.data + end * item):
+                break
+            end += len(p)
+        else:
+            return base[start:end]
+    return np.concatenate(parts)
 
 
 def _numpy_type(field: pa.Field) -> np.dtype:
