@@ -272,9 +272,7 @@ def _pop_splits(places, iso2: str) -> list[tuple[tuple[str, float], ...]]:
     (:data:`ASSUMPTIONS`). A place with none of its PoPs in the map keeps them all (the run then
     fails naming the missing PoP)."""
     from ..ground.builtin import builtin_sites, pop_codes_of
-    from ..ground.home_pop import home_pop_shares
-
-    from ..ground.home_pop import read_home_pop_table
+    from ..ground.home_pop import home_pop_shares, read_home_pop_table
 
     known = {c for code in pop_codes_of(builtin_sites("starlink-pops-2023")) for c in str(code).lower().split("/")}
     # a country the feed does not list (the Isle of Man) takes its nearest place's, as the run's home PoPs do
