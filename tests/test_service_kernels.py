@@ -53,6 +53,7 @@ def test_dish_second_equals_the_reference(seed, mac, jitter, reconf, outages, qu
                              queueing_on=queueing, target_on=target, pings_per_s=n_pings,
                              outage_duration_s=outage_s, outage_time_fraction=float(rng.uniform(0, 0.6)),
                              disturbance_ms=float(rng.uniform(0, 900)), disturbance_loss=float(rng.uniform(0, 1)),
+                             disturbance_spread_s=float(rng.choice([0.0, rng.uniform(0, 14)])),
                              slot_offset_s=float(rng.uniform(0, 14)), isl_hop_ms=float(rng.uniform(0, 2)),
                              processing_ms=float(rng.uniform(0, 30)))
     ids = rng.integers(-2**40, 2**40, shape)                      # negative ids wrap modulo 2**64

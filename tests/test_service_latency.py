@@ -68,8 +68,21 @@ def test_pop_to_target_by_fibre():
 
 
 def test_reconfiguration_slots_and_outages():
-    assert L.in_disturbance(T0 + 12 * S + 50_000_000) and not L.in_disturbance(T0 + 12 * S + 150_000_000)
-    assert L.in_disturbance(T0 + 57 * S) and not L.in_disturbance(T0 + 11 * S)
+    # no spread: the burst is centred on the slot start (12, 27, 42, 57 s past the minute)
+    fixed = L.LatencyParams(disturbance_spread_s=0.0, disturbance_ms=100.0)
+    assert L.in_disturbance(1, T0 + 12 * S + 40_000_000, 0, fixed) and L.in_disturbance(1, T0 + 12 * S - 40_000_000, 0, fixed)
+    assert not L.in_disturbance(1, T0 + 12 * S + 60_000_000, 0, fixed)
+    assert L.in_disturbance(1, T0 + 57 * S, 0, fixed) and not L.in_disturbance(1, T0 + 11 * S, 0, fixed)
+    # the default: 328 ms per reconfiguration, its centre uniform within 1 s of the slot start, per
+    # dish and slot, so over many slots a ping's chance of falling in it is 0.328 / 2 near the start
+    t = T0 + 12 * S + np.arange(-1500, 1500, 10) * 1_000_000   # every 10 ms within 1.5 s of a start
+    slots = np.arange(4000) * 15 * S
+    hit = L.in_disturbance(np.arange(7)[:, None, None], (t[None, :] + slots[:, None])[None], 3)
+    per_ms = hit.mean(axis=(0, 1))
+    near = np.abs(t - (T0 + 12 * S)) < 800_000_000
+    assert per_ms[near].mean() == pytest.approx(0.328 / 2.0, rel=0.05)
+    assert per_ms[np.abs(t - (T0 + 12 * S)) > 1_200_000_000].max() == 0.0
+    assert hit.sum(axis=2).mean() * 10 == pytest.approx(328, rel=0.05)   # ms in the burst per slot
     assert L.time_since_slot_start_ns(T0 + 30 * S) == 3 * S
     # Outage time share ~ outage_time_fraction; outages last whole durations.
     params = L.LatencyParams(outage_time_fraction=0.01, outage_duration_s=3)
@@ -125,14 +138,32 @@ def test_against_the_shipped_dish_history():
     since = L.time_since_slot_start_ns(T0 + np.arange(900) * S) // S
     m_partial = (m_drop > 0) & (m_drop < 1)
     model_per_boundary = m_partial.sum() / (20 * 60)
-    assert m_partial[:, since != 0].sum() == 0      # partial losses only in reconfiguration seconds
+    # partial losses only in the seconds around a reconfiguration (the burst's centre is within
+    # 1 s of the slot start and it lasts 0.328 s: from 1.164 s before to 1.164 s after)
+    around = np.isin(since, [13, 14, 0, 1])
+    assert m_partial[:, ~around].sum() == 0
     model_jitter = np.nanmedian(np.abs(np.diff(m_lat, axis=1))[:, since[1:] != 0])
     # Within-slot jitter of the 1 s means: measured ~1.2 ms, model ~1.6 ms.
     print(f'jitter model {model_jitter:.2f} measured {measured_jitter:.2f}; drop s per boundary model {model_per_boundary:.2f} measured {measured_per_boundary:.2f}')
     assert 0.5 < model_jitter / measured_jitter < 2.0, (model_jitter, measured_jitter)
-    # Drop seconds per reconfiguration: measured ~1.0 (spread over two seconds), model ~0.5
-    # (100 ms at 50 % loss); the model is low by about 2x: a known gap, see docs/service-model.md.
-    assert 0.3 < model_per_boundary / measured_per_boundary < 1.2, (model_per_boundary, measured_per_boundary)
+    # Drop seconds per reconfiguration: measured ~1.0 (spread over two seconds). The model's burst
+    # length comes from these data's lost pings (realism.reference.reconfiguration_loss), not
+    # from this count, so the count is a check: within 30 %.
+    assert 0.7 < model_per_boundary / measured_per_boundary < 1.3, (model_per_boundary, measured_per_boundary)
     # Drop rate is a fraction in 0..1, in steps of one ping (1/15), as the dish reports it.
     assert ((m_drop >= 0) & (m_drop <= 1)).all()
     np.testing.assert_allclose(m_drop * 15, np.round(m_drop * 15), atol=1e-9)
+
+
+def test_the_disturbance_is_the_one_measured_on_the_shipped_history():
+    """disturbance_ms is the shipped 1 Hz history's excess pings lost per reconfiguration over
+    (pings per second x the burst's loss rate): 2.46 / (15 x 0.5) s."""
+    from leonet.realism.reference import dish_history, reconfiguration_loss
+
+    lat, drop, _ = dish_history()
+    measured = reconfiguration_loss(lat, drop, pings_per_s=L.DEFAULT_LATENCY.pings_per_s)
+    assert measured["pings_lost"] == pytest.approx(2.46, abs=0.01)
+    p = L.DEFAULT_LATENCY
+    assert p.disturbance_ms == pytest.approx(measured["pings_lost"] / (p.pings_per_s * p.disturbance_loss) * 1e3, abs=1.0)
+    assert 0.5 < measured["seconds_with_drops_share"] < 0.65     # 56 % and 60 % of the two seconds
+    assert measured["other_drop_rate"] < 0.03

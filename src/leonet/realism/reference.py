@@ -81,3 +81,34 @@ def series_stats(latency_ms: np.ndarray, drop_rate: np.ndarray) -> dict[str, flo
     out["drop_rate_mean"] = float(np.mean(drop_rate))
     out["seconds_with_drops"] = float(np.mean(drop_rate > 0))
     return out
+
+
+def reconfiguration_loss(latency_ms: np.ndarray, drop_rate: np.ndarray, pings_per_s: int = 15,
+                         seconds: int = 2) -> dict[str, float]:
+    """The loss around each 15 s reconfiguration in a 1 Hz history (seconds in order).
+
+    The reconfiguration is the phase where latency steps most (as in :func:`series_stats`); the
+    disturbed seconds are the ``seconds`` ending with that step's second (the step's and the one
+    before it by default). Seconds with full loss (an obstruction or an outage) are left out.
+    Returns ``pings_lost`` (excess pings lost per reconfiguration: the disturbed phases' mean drop
+    rates above the other phases' median, summed, x ``pings_per_s``), ``seconds_with_drops_share``
+    (share of disturbed seconds with any drop) and ``other_drop_rate`` (that median: the loss
+    outside reconfigurations).
+    """
+    drop = np.asarray(drop_rate, dtype=float)
+    lat = np.where(drop >= 1.0, np.nan, np.asarray(latency_ms, dtype=float))
+    step = np.abs(np.diff(lat))
+    phase_of_step = np.arange(1, lat.size) % SLOT_S
+    means = np.array([np.nanmean(step[phase_of_step == p]) if np.isfinite(step[phase_of_step == p]).any() else -1.0
+                      for p in range(SLOT_S)])
+    boundary = int(np.argmax(means))
+    phase = np.arange(lat.size) % SLOT_S
+    kept = drop < 1.0
+    disturbed = np.isin(phase, [(boundary - k) % SLOT_S for k in range(seconds)])
+    per_phase = np.array([drop[kept & (phase == p)].mean() for p in range(SLOT_S)])
+    others = [p for p in range(SLOT_S) if not disturbed[phase == p].any()]
+    other = float(np.median(per_phase[others]))
+    excess = float(np.sum(per_phase[[p for p in range(SLOT_S) if p not in others]] - other))
+    return {"pings_lost": excess * pings_per_s,
+            "seconds_with_drops_share": float(np.mean(drop[kept & disturbed] > 0)),
+            "other_drop_rate": other}

@@ -54,16 +54,17 @@ def _jitter_uniforms(dish, t0, offset_ns, z_jitter):
 
 
 def _ping_kernel(dish, t0, offset_ns, prop, processing, laser, queue, target, jitter,
-                 z_loss, z_outage, z_up, z_down,
+                 z_loss, z_outage, z_up, z_down, z_disturbance,
                  mac_on, frame_ms, grant_frames,
-                 disturbance_on, period_ns, slot_offset_ns, disturbance_ns, disturbance_loss,
+                 disturbance_on, period_ns, slot_offset_ns, disturbance_ns, disturbance_loss, spread_ns,
                  outage_on, outage_duration_s, outage_p_start, loss_on):
     """Each ping's RTT (D, n) float64 ms, 0 where it is lost (never with ``loss_on`` False), and the pings lost per dish (D,)
     int64 (latency.py's terms).
 
     A ping is lost when its loss draw u (in (0, 1)) is below its loss probability p; with p = 0
     (most pings) or p = 1 (an outage) the draw cannot change that, so it is skipped. A dish's
-    outage draws are made once per second its pings fall in."""
+    outage draws are made once per second its pings fall in, its disturbance draw once per slot
+    (latency.in_disturbance: the burst centred (u - 0.5) x spread from the nearest slot start)."""
     n_d, n = len(dish), len(offset_ns)
     rtt = np.empty((n_d, n))
     n_lost = np.zeros(n_d, dtype=np.int64)
@@ -73,17 +74,28 @@ def _ping_kernel(dish, t0, offset_ns, prop, processing, laser, queue, target, ji
         zo = _mix1(z_outage + _GOLDEN + key)
         zu = _mix1(z_up + _GOLDEN + key)
         zw = _mix1(z_down + _GOLDEN + key)
+        zd = _mix1(z_disturbance + _GOLDEN + key)
         seen_second = np.int64(0)
         seen_out = False
         have_second = False
+        seen_slot = np.int64(0)
+        have_slot = False
+        centre = 0.0
         for k in range(n):
             t = t0[i] + offset_ns[k]
             tk = np.uint64(t)
             p = 0.0
             if not loss_on:
                 pass
-            elif disturbance_on and np.float64((t - slot_offset_ns) % period_ns) < disturbance_ns:
-                p = disturbance_loss
+            elif disturbance_on:
+                x = t - slot_offset_ns
+                slot = (x + period_ns // 2) // period_ns
+                if not (have_slot and slot == seen_slot):
+                    centre = (_uniform1(_mix1(zd + _GOLDEN + np.uint64(slot))) - 0.5) * spread_ns
+                    seen_slot, have_slot = slot, True
+                dist = np.float64(x - slot * period_ns) - centre
+                if dist >= -disturbance_ns / 2.0 and dist < disturbance_ns / 2.0:
+                    p = disturbance_loss
             if outage_on and loss_on:
                 second = t // NS_PER_S
                 if not (have_second and second == seen_second):
@@ -196,10 +208,10 @@ def _pings(dish_ids, t_ns, seed, propagation_ms, offered_bps, rate_bps, pop_targ
     rtt, n_lost = _ping_kernel_fast(
         dish, t0, offset_ns, prop, processing, laser, queue, target, np.ascontiguousarray(jitter),
         _prefix(seed, "latency.loss"), _prefix(seed, "latency.outage"), _prefix(seed, "latency.mac.up"),
-        _prefix(seed, "latency.mac.down"),
+        _prefix(seed, "latency.mac.down"), _prefix(seed, "latency.disturbance"),
         bool(params.mac_on), float(params.frame_period_ms), float(params.uplink_grant_frames),
         bool(params.reconfiguration_on), period_ns, slot_offset_ns, float(params.disturbance_ms * L.NS_PER_MS),
-        float(params.disturbance_loss),
+        float(params.disturbance_loss), float(params.disturbance_spread_s * NS_PER_S),
         outage_on, int(params.outage_duration_s), float(params.outage_time_fraction / params.outage_duration_s),
         bool(loss_on))
     return rtt.reshape(shape + (n,)), n_lost.reshape(shape)
