@@ -60,6 +60,18 @@ def dish_history() -> tuple[np.ndarray, np.ndarray, str]:
     return np.roll(latency, -shift), np.roll(drop, -shift), label
 
 
+def _latency_steps(latency_ms: np.ndarray, drop_rate: np.ndarray):
+    """(latency (S,) with fully lost seconds NaN, |change| (S-1,), the 15 s phase of each change,
+    the reconfiguration phase: where changes are largest on average; the file carries no
+    timestamps, so it is found from the data)."""
+    lat = np.where(np.asarray(drop_rate) >= 1.0, np.nan, np.asarray(latency_ms, dtype=float))
+    step = np.abs(np.diff(lat))
+    phase = np.arange(1, lat.size) % SLOT_S
+    means = np.array([np.nanmean(step[phase == p]) if np.isfinite(step[phase == p]).any() else -1.0
+                      for p in range(SLOT_S)])
+    return lat, step, phase, int(np.argmax(means))
+
+
 def series_stats(latency_ms: np.ndarray, drop_rate: np.ndarray) -> dict[str, float]:
     """Statistics of a 1 Hz series (seconds in order).
 
@@ -69,13 +81,8 @@ def series_stats(latency_ms: np.ndarray, drop_rate: np.ndarray) -> dict[str, flo
     ``jitter_within_slot_ms``: median |change| at the other 14 phases; ``drop_rate_mean`` and
     ``seconds_with_drops`` (share of seconds with drop rate > 0).
     """
-    lat = np.where(drop_rate >= 1.0, np.nan, np.asarray(latency_ms, dtype=float))
+    lat, step, phase, boundary = _latency_steps(latency_ms, drop_rate)
     out = {f"latency_p{q}": quality_percentile(lat, 1.0, q, higher_is_better=False) for q in (20, 50, 80)}
-    step = np.abs(np.diff(lat))
-    phase = np.arange(1, lat.size) % SLOT_S
-    means = np.array([np.nanmean(step[phase == p]) if np.isfinite(step[phase == p]).any() else -1.0
-                      for p in range(SLOT_S)])
-    boundary = int(np.argmax(means))
     out["slot_step_ms"] = float(np.nanmedian(step[phase == boundary]))
     out["jitter_within_slot_ms"] = float(np.nanmedian(step[phase != boundary]))
     out["drop_rate_mean"] = float(np.mean(drop_rate))
@@ -96,19 +103,14 @@ def reconfiguration_loss(latency_ms: np.ndarray, drop_rate: np.ndarray, pings_pe
     outside reconfigurations).
     """
     drop = np.asarray(drop_rate, dtype=float)
-    lat = np.where(drop >= 1.0, np.nan, np.asarray(latency_ms, dtype=float))
-    step = np.abs(np.diff(lat))
-    phase_of_step = np.arange(1, lat.size) % SLOT_S
-    means = np.array([np.nanmean(step[phase_of_step == p]) if np.isfinite(step[phase_of_step == p]).any() else -1.0
-                      for p in range(SLOT_S)])
-    boundary = int(np.argmax(means))
-    phase = np.arange(lat.size) % SLOT_S
+    boundary = _latency_steps(latency_ms, drop)[3]
+    phase = np.arange(drop.size) % SLOT_S
     kept = drop < 1.0
-    disturbed = np.isin(phase, [(boundary - k) % SLOT_S for k in range(seconds)])
+    near = [(boundary - k) % SLOT_S for k in range(seconds)]
     per_phase = np.array([drop[kept & (phase == p)].mean() for p in range(SLOT_S)])
-    others = [p for p in range(SLOT_S) if not disturbed[phase == p].any()]
-    other = float(np.median(per_phase[others]))
-    excess = float(np.sum(per_phase[[p for p in range(SLOT_S) if p not in others]] - other))
+    other = float(np.median(np.delete(per_phase, near)))
+    excess = float(np.sum(per_phase[near] - other))
+    disturbed = np.isin(phase, near)
     return {"pings_lost": excess * pings_per_s,
             "seconds_with_drops_share": float(np.mean(drop[kept & disturbed] > 0)),
             "other_drop_rate": other}
