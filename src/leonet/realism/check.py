@@ -116,33 +116,22 @@ def _weights(plan, sites) -> np.ndarray:
     return w
 
 
-def _home_share(sites, steps, iso2: str | None) -> tuple[str, float]:
-    """Home PoP of the country's dishes and the dish-weighted share of connected steps that reach it."""
+def _home_share(sites, steps) -> tuple[str, float]:
+    """The dishes' home PoPs (their codes, "/"-joined) and the dish-weighted share of connected
+    steps that leave there: the run's own ``home_pop`` and ``pop`` columns of ``dish_steps``."""
     from ..ground.builtin import pop_codes_of
-    from ..ground.home_pop import home_pops
     from ..ground.sites import Sites
 
-    dish = sites.index[sites["kind"] == "dish"].to_numpy()
-    try:
-        home_code = home_pops(sites["lat_deg"].to_numpy()[dish], sites["lon_deg"].to_numpy()[dish], country=iso2).pop_code
-    except InputError:
-        return "-", float("nan")
-    if "home_pop" in sites.columns:  # pinned per site (one sample dish per city and PoP)
-        pinned = sites["home_pop"].to_numpy()[dish]
-        home_code = np.array([p if isinstance(p, str) and p else h for p, h in zip(pinned, home_code)], dtype=object)
+    home = steps["home_pop"].to_numpy()
     pops = sites.index[sites["kind"] == "pop"].to_numpy()
     codes = pop_codes_of(Sites(
         name=sites["name"].to_numpy()[pops], kind=["pop"] * len(pops), lat_deg=sites["lat_deg"].to_numpy()[pops],
         lon_deg=sites["lon_deg"].to_numpy()[pops], elevation_m=np.zeros(len(pops)), group=[""] * len(pops),
         attrs={"clli": sites["clli"].to_numpy()[pops].astype(object)}))
     code_of_site = dict(zip(pops.tolist(), codes.tolist()))
-    home_of_site = dict(zip(dish.tolist(), home_code.tolist()))
-    connected = _online(steps)
-    reached = np.array([code_of_site.get(int(p), "") for p in steps["pop"].to_numpy()], dtype=object)
-    wanted = np.array([home_of_site.get(int(s), "?") for s in steps["site"].to_numpy()], dtype=object)
-    w = _dishes_per_site(sites)[steps["site"].to_numpy()] * connected
-    share = float((w * (reached == wanted)).sum() / w.sum()) if w.sum() else float("nan")
-    label = "/".join(sorted(set(home_code.tolist())))
+    w = _dishes_per_site(sites)[steps["site"].to_numpy()] * _online(steps)
+    share = float((w * (steps["pop"].to_numpy() == home)).sum() / w.sum()) if w.sum() else float("nan")
+    label = "/".join(sorted({code_of_site[int(h)] for h in np.unique(home[home >= 0])})) or "-"
     return label, share
 
 
@@ -161,7 +150,7 @@ def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
     weights = _weights(plan, sites)
     figures = leonet_figures(steps, weights)
     connected = float(np.average(_online(steps), weights=weights[steps["site"].to_numpy()]))
-    home, at_home = _home_share(sites, steps, iso2)
+    home, at_home = _home_share(sites, steps)
     rows = []
     for f in FIELDS:
         ok, tol = within(f, metrics.countries[iso3][f], figures[f])
