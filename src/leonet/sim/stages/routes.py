@@ -43,7 +43,7 @@ class HomeRoutes:
     dish_group : (D,) int64 group of each dish.
     pop_to_pop_s : (P, P) float64 one-way fibre delay between PoPs over the backbone that works
         now (0 on the diagonal, inf where none), s: a route that lands at a gateway of another PoP
-        crosses it to its exit PoP (:func:`pop_fibre_delays_s`).
+        crosses it to its exit PoP (:func:`pop_fibre_delays_s`); (0, 0) without dishes.
     """
 
     homes: np.ndarray
@@ -85,9 +85,9 @@ def internet_routes(model: SimulationModel, links: Links) -> HomeRoutes:
     """Every node's shortest route (by delay) to each home PoP over the links that work now (a
     PoP that is down is reached by nobody). Without dishes there is nobody to route: no groups."""
     net = model.network
-    pop_to_pop_s = pop_fibre_delays_s(len(net.pop_sites), links.backbone, links.backbone_delay_s, links.pop_up)
     if not len(net.dish_sites):
-        return HomeRoutes(np.zeros(0, dtype=np.int64), (), np.zeros(0, dtype=np.int64), pop_to_pop_s)
+        return HomeRoutes(np.zeros(0, dtype=np.int64), (), np.zeros(0, dtype=np.int64), np.zeros((0, 0)))
+    pop_to_pop_s = pop_fibre_delays_s(len(net.pop_sites), links.backbone, links.backbone_delay_s, links.pop_up)
     graph = build_snapshot_graph(
         len(model.constellation), len(net.gateway_sites), len(net.pop_sites), links.isl.links, links.isl.length_m,
         links.feeder_gateway, links.feeder_sat, links.feeder_range_m, links.gateway_pop, net.gateway_pop_delay_s,
