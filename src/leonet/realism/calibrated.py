@@ -86,6 +86,25 @@ PROCESSING_MS = ((date(2024, 1, 1), PROCESSING_FIT["value_ms"]), (date(2024, 3, 
                  (date(2025, 6, 1), 4.0))
 
 
+#: Gateways that took no laser-borne traffic between two dates: (site name in the 2023 map, from,
+#: until), compared with the check's date (the metrics file's).
+#: Before Starlink's Nairobi PoP went live (weekend of 18-19 Jan 2025), East African subscribers
+#: homed on the Lagos PoP (the only African one) had "high latencies due to connections being
+#: routed through Europe"; Kenya's average fell from 120 to 26 ms when Nairobi opened (PCMag,
+#: 21 Jan 2025, quoting Elcome's Jimmy Grewal; REFERENCE.md, "Kenya: 120 ms -> 26 ms"). Traffic
+#: routed through Europe to Lagos means the Nigerian gateways of the Lagos PoP (Lekki, Ikire) did not
+#: land it: they carried only the bent-pipe traffic of dishes within reach (Nigeria, Benin).
+#: **Inference from the record**: whether by policy or because Nigeria's own subscribers filled
+#: them is not public. **When it began is not on the record either**: Starlink's own figures show
+#: East Africa's latency p50 rising month by month (Malawi 118, 121, 130, 139, 157 ms and Rwanda
+#: 105, 109, 115, 119, 131 ms from Sep 2023 to Jan 2024), so leonet places the start midway between
+#: the 2023-11-08 and 2023-12-04 files, after which routing through Europe fits every East African
+#: country better than landing in Nigeria (bench/RESULTS.md, "Realism"). The Dec 2023 and Jan 2024
+#: rows are therefore not a hold-out for this term.
+BENT_PIPE_ONLY_GATEWAYS = (("Lekki, NG", date(2023, 11, 21), date(2025, 1, 18)),
+                           ("Ikire, NG", date(2023, 11, 21), date(2025, 1, 18)))
+
+
 #: Places Starlink did not serve (a global list, applied to every country): cities under Russian
 #: occupation, where Starlink was not active, with the date from which each was. A GeoNames city
 #: within :data:`UNSERVED_RADIUS_KM` of one (the city's GeoNames districts) is no dish site from
@@ -130,6 +149,11 @@ def served(lat_deg, lon_deg, day: date) -> np.ndarray:
     return (great_circle_distance_m(lat, lon, plat, plon) > UNSERVED_RADIUS_KM * 1e3).all(axis=1)
 
 
+def bent_pipe_only_gateways_at(when: date) -> list[str]:
+    """The gateways of :data:`BENT_PIPE_ONLY_GATEWAYS` that landed no laser-borne traffic at ``when``."""
+    return [name for name, since, until in BENT_PIPE_ONLY_GATEWAYS if since <= when < until]
+
+
 def processing_ms_at(day: date) -> float:
     """The processing term of the latency model at ``day`` (see :data:`PROCESSING_MS`), ms."""
     days = [(d - PROCESSING_MS[0][0]).days for d, _ in PROCESSING_MS]
@@ -150,6 +174,8 @@ ASSUMPTIONS = (
     f"a {WINDOW_S['full'] / 60:.0f}-minute window from {BUSY_HOUR_LOCAL:.0f}:00 local mean solar time (assumed busy hour)",
     "background: Starlink's announced total, shared among countries as the subnets of its GeoIP feed (Aug 2024)",
     "cell limits: 80 % of a cell's busy-hour share of the satellites in view (equal slots per occupied cell)",
+    "from 2023-11-21 (inferred from Starlink's monthly figures) to Jan 2025 the Lagos PoP's Nigerian gateways (Lekki, "
+    "Ikire) land only bent-pipe traffic: East Africa's Lagos-homed traffic was routed through Europe (PCMag, Jan 2025)",
     "latency = the dish's 1 Hz RTT to its home PoP (propagation, MAC, processing, its own queue, jitter), "
     "what Starlink's routers measure (popPingLatencyMs)",
     "download/upload = a speed-test probe at the kit's cap alongside the flows active then",
@@ -251,7 +277,8 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
         "time": {"start": start.isoformat().replace("+00:00", "Z"), "duration_s": WINDOW_S[mode], "step_s": STEP_S},
         "visibility": {"min_elevation_deg": 25.0},
         "network": {"slots": {"policy": "load-aware", "max_sats_per_cell": 1}, "home_pop": "geoip",
-                    "isl": {"min_catalog_number": LASERS_FROM_CATALOG}},
+                    "isl": {"min_catalog_number": LASERS_FROM_CATALOG},
+                    "bent_pipe_only_gateways": bent_pipe_only_gateways_at(when)},
         "capacity": {"enabled": True, "satellite": {"generation": "v1.5", "v2_mini_from_catalog": V2_MINI_FROM_CATALOG}},
         "service": {"enabled": True, "kit": KIT,
                     "background": {"enabled": True, "as_of": day.isoformat(), "spread": "geoip-subnets", "beam_hopping": BEAM_HOPPING},

@@ -77,6 +77,10 @@ class NetworkSpec(Spec):
         "Each dish's PoP, sticky for the run: 'geoip' (Starlink's place -> PoP feed, leonet/data/geoip; the "
         "scenario's PoPs need codes), 'nearest' (the PoP nearest the dish), or 'any' (the nearest reachable "
         "PoP at each slot, leonet's behaviour before home PoPs). A dish whose home PoP is unreachable is NO_PATH."))
+    bent_pipe_only_gateways: list[str] = Field([], description=(
+        "Gateways (by site name) that take no laser-borne traffic: only dishes within bent-pipe reach of one "
+        "(a satellite at the constellation's median altitude sees both above the minimum elevation) may land "
+        "there; everyone else's routes skip it."))
     pairs: list[tuple[str, str]] = Field([], description="Ground-station pairs [src, dst] by site name.")
     all_station_pairs: bool = Field(False, description="Route every ordered pair of kind: station sites.")
 

@@ -40,6 +40,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ..errors import InputError
+from ..network.landing import footprint_radius_m  # noqa: F401  (re-exported: the footprint of background load)
 from .traffic import DEFAULT_DIURNAL, diurnal_factor, local_solar_hour
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -190,14 +191,6 @@ def world_cities(countries=None, min_population: int = 15_000):
     cities = population.cities_of(list(countries), min_population, 10**9)
     return (np.array([c.lat_deg for c in cities]), np.array([c.lon_deg for c in cities]),
             np.array([c.population for c in cities], dtype=float))
-
-
-def footprint_radius_m(altitude_m, min_elevation_deg) -> np.ndarray:
-    """Ground radius (great-circle arc, m) within which a satellite at ``altitude_m`` is above
-    ``min_elevation_deg``: ``R x (arccos(R cos e / (R + h)) - e)``."""
-    e = np.deg2rad(np.asarray(min_elevation_deg, dtype=float))
-    h = np.asarray(altitude_m, dtype=float)
-    return EARTH_RADIUS_M * (np.arccos(EARTH_RADIUS_M * np.cos(e) / (EARTH_RADIUS_M + h)) - e)
 
 
 def satellite_background_bps(grid: SubscriberGrid, sat_lat_deg, sat_lon_deg, altitude_m,

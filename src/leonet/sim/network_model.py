@@ -45,6 +45,8 @@ class NetworkModel:
     max_sats_per_cell: int = 1
     dish_home_pop: np.ndarray = None  # (D,) home PoP number (0..P-1) of each dish, -1: any PoP (home_pop: any)
     laser_sats: int = 0               # satellites that carry lasers (network.isl.shells / min_catalog_number)
+    dish_landing_group: np.ndarray = None  # (D,) landing mask of each dish (network.bent_pipe_only_gateways)
+    landing_allowed: np.ndarray = None     # (M, G) bool, gateways each landing mask may land at
 
 
 def laser_capable(scenario: Scenario, constellation: Constellation) -> np.ndarray:
@@ -219,7 +221,37 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         if len(dish) else np.zeros(0, dtype=np.int64),
         max_sats_per_cell=net.slots.max_sats_per_cell,
         dish_home_pop=home_pop_of_dishes(scenario, sites, dish, pop), laser_sats=int(capable.sum()),
+        **_landing(scenario, constellation, sites, dish, gw),
     )
+
+
+def _landing(scenario: Scenario, constellation: Constellation, sites: Sites, dish: np.ndarray,
+             gw: np.ndarray) -> dict:
+    """``dish_landing_group`` and ``landing_allowed`` from ``network.bent_pipe_only_gateways``
+    (:mod:`leonet.network.landing`); an unknown gateway name is an InputError naming it."""
+    from ..network.landing import bent_pipe_reach_m, landing_groups
+    from ..space.walker import altitude_m_from_mean_motion
+
+    names = scenario.network.bent_pipe_only_gateways
+    only = np.zeros(len(gw), dtype=bool)
+    if names:
+        number = {str(n): k for k, n in enumerate(sites.name[gw])}
+        unknown = [n for n in names if n not in number]
+        if unknown:
+            import difflib
+
+            hints = {n: difflib.get_close_matches(n, list(number), n=1) for n in unknown}
+            hint = "; ".join(f"{quote(n)}: did you mean {quote(h[0])}?" for n, h in hints.items() if h)
+            raise InputError(f"unknown gateway(s) {unknown}: not among the scenario's gateway sites"
+                             + (f" ({hint})" if hint else ""), location="network.bent_pipe_only_gateways")
+        only[[number[n] for n in names]] = True
+    el = constellation.elements
+    altitude = float(np.median(altitude_m_from_mean_motion(el.mean_motion_rev_per_day))) if len(constellation) else 550e3
+    min_el = scenario.visibility.min_elevation_deg
+    min_el = 25.0 if min_el is None else float(min_el)
+    group, allowed = landing_groups(sites.lat_deg[dish], sites.lon_deg[dish], sites.lat_deg[gw], sites.lon_deg[gw],
+                                    only, bent_pipe_reach_m(altitude, min_el, min_el))
+    return {"dish_landing_group": group, "landing_allowed": allowed}
 
 
 def _build_warnings(scenario: Scenario, constellation: Constellation) -> list[str]:

@@ -31,14 +31,15 @@ from .sky import Sky
 class HomeRoutes:
     """Every satellite's route to each home PoP of the scenario's dishes at one instant.
 
-    Dishes are grouped by home PoP (``network.home_pop``); a group's routes lead to its PoP only
-    (over lasers, a gateway, its fibre and the PoP-to-PoP backbone), so a dish's traffic always
-    leaves at its home PoP. With ``home_pop: any`` there is one group whose routes lead to the
+    Dishes are grouped by home PoP (``network.home_pop``) and landing mask (the gateways they may
+    land at, ``network.bent_pipe_only_gateways``); a group's routes lead to its PoP only (over
+    lasers, a gateway it may land at, its fibre and the PoP-to-PoP backbone), so a dish's traffic
+    always leaves at its home PoP. With ``home_pop: any`` there is one group whose routes lead to the
     nearest reachable PoP, as before home PoPs.
 
     Attributes
     ----------
-    homes : (H,) int64 PoP number of each group (-1: any PoP).
+    homes : (H,) int64 PoP number of each group (-1: any PoP; two groups share one with different masks).
     routes : tuple of H InternetRoutes.
     dish_group : (D,) int64 group of each dish.
     pop_to_pop_s : (P, P) float64 one-way fibre delay between PoPs over the backbone that works
@@ -88,17 +89,30 @@ def internet_routes(model: SimulationModel, links: Links) -> HomeRoutes:
     if not len(net.dish_sites):
         return HomeRoutes(np.zeros(0, dtype=np.int64), (), np.zeros(0, dtype=np.int64), np.zeros((0, 0)))
     pop_to_pop_s = pop_fibre_delays_s(len(net.pop_sites), links.backbone, links.backbone_delay_s, links.pop_up)
-    graph = build_snapshot_graph(
-        len(model.constellation), len(net.gateway_sites), len(net.pop_sites), links.isl.links, links.isl.length_m,
-        links.feeder_gateway, links.feeder_sat, links.feeder_range_m, links.gateway_pop, net.gateway_pop_delay_s,
-        links.backbone, links.backbone_delay_s,
-    )
-    home = net.dish_home_pop if net.dish_home_pop is not None else np.full(len(net.dish_sites), -1, dtype=np.int64)
-    homes, group = np.unique(home, return_inverse=True)
-    if not len(homes):
-        homes, group = np.array([-1]), np.zeros(0, dtype=np.int64)
+    graphs: dict[int, object] = {}
+
+    def graph_of(mask: int):
+        """The routing graph of landing mask ``mask``: feeder links only to the gateways it allows."""
+        if mask not in graphs:
+            keep = slice(None)
+            if net.landing_allowed is not None and not net.landing_allowed[mask].all():
+                keep = net.landing_allowed[mask][links.feeder_gateway]
+            graphs[mask] = build_snapshot_graph(
+                len(model.constellation), len(net.gateway_sites), len(net.pop_sites), links.isl.links,
+                links.isl.length_m, links.feeder_gateway[keep], links.feeder_sat[keep], links.feeder_range_m[keep],
+                links.gateway_pop, net.gateway_pop_delay_s, links.backbone, links.backbone_delay_s,
+            )
+        return graphs[mask]
+
+    n_d = len(net.dish_sites)
+    home = net.dish_home_pop if net.dish_home_pop is not None else np.full(n_d, -1, dtype=np.int64)
+    landing = net.dish_landing_group if net.dish_landing_group is not None else np.zeros(n_d, dtype=np.int64)
+    # a group per (home PoP, landing mask); without bent-pipe-only gateways, one per home PoP
+    keys, group = np.unique(np.stack([home, landing], axis=1), axis=0, return_inverse=True)
+    homes = keys[:, 0]
     routes = []
-    for p in homes:
+    for p, mask in keys:
+        graph = graph_of(int(mask))
         if p < 0:
             routes.append(route_to_internet(graph, links.pop_up))
         else:

@@ -1,0 +1,64 @@
+"""Where a dish's traffic may land: gateways that take laser-borne traffic, and those that do not.
+
+A gateway normally takes traffic from any satellite it tracks, whether the satellite serves dishes
+below it (bent pipe) or relays traffic over lasers from far away. Some gateways carry only their
+own region's bent-pipe traffic (a scenario's ``network.bent_pipe_only_gateways``): a dish may land
+there only if one satellite can see both the dish and the gateway, i.e. the two are within the
+bent-pipe reach (:func:`bent_pipe_reach_m`); for every other dish the gateway is not a way out.
+
+This is a per-dish mask over gateways, fixed for the run. Dishes with the same mask (and the same
+home PoP) share their routes (:func:`landing_groups`), so the cost is one route tree per distinct
+mask, and none at all when no gateway is bent-pipe only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ground.geodesy import great_circle_distance_m
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def footprint_radius_m(altitude_m, min_elevation_deg) -> np.ndarray:
+    """Ground radius (great-circle arc, m) within which a satellite at ``altitude_m`` (m) is above
+    ``min_elevation_deg`` (deg): ``R x (arccos(R cos e / (R + h)) - e)``. Shapes broadcast."""
+    e = np.deg2rad(np.asarray(min_elevation_deg, dtype=float))
+    h = np.asarray(altitude_m, dtype=float)
+    return EARTH_RADIUS_M * (np.arccos(EARTH_RADIUS_M * np.cos(e) / (EARTH_RADIUS_M + h)) - e)
+
+
+def bent_pipe_reach_m(altitude_m: float, dish_min_elevation_deg: float, gateway_min_elevation_deg: float) -> float:
+    """Largest ground distance (m) between a dish and a gateway that one satellite at
+    ``altitude_m`` sees both above their minimum elevations (deg): the sum of the two footprint
+    radii (the satellite above the great circle between them). 550 km, 25 deg and 25 deg: about
+    1,880 km."""
+    return float(footprint_radius_m(altitude_m, dish_min_elevation_deg)
+                 + footprint_radius_m(altitude_m, gateway_min_elevation_deg))
+
+
+def landing_groups(dish_lat_deg, dish_lon_deg, gateway_lat_deg, gateway_lon_deg, bent_pipe_only,
+                   reach_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each dish's landing mask, as groups.
+
+    dish_lat_deg, dish_lon_deg : (D,) deg. gateway_lat_deg, gateway_lon_deg : (G,) deg.
+    bent_pipe_only : (G,) bool, gateways that take no laser-borne traffic.
+    reach_m : bent-pipe reach, m (:func:`bent_pipe_reach_m`).
+
+    Returns ``group`` (D,) int64 and ``allowed`` (M, G) bool: dish ``d`` may land at gateway ``g``
+    iff ``allowed[group[d], g]``. Without bent-pipe-only gateways every dish is in group 0, whose
+    mask allows all. Work: D x (bent-pipe-only gateways) distances.
+    """
+    only = np.asarray(bent_pipe_only, dtype=bool)
+    n_d, n_g = len(np.atleast_1d(dish_lat_deg)), len(only)
+    if not only.any() or not n_d:
+        return np.zeros(n_d, dtype=np.int64), np.ones((1, n_g), dtype=bool)
+    k = np.flatnonzero(only)
+    dist = great_circle_distance_m(np.asarray(dish_lat_deg, float)[:, None], np.asarray(dish_lon_deg, float)[:, None],
+                                   np.asarray(gateway_lat_deg, float)[k][None, :],
+                                   np.asarray(gateway_lon_deg, float)[k][None, :])
+    reachable = dist <= reach_m                      # (D, K)
+    rows, group = np.unique(reachable, axis=0, return_inverse=True)
+    allowed = np.ones((len(rows), n_g), dtype=bool)
+    allowed[:, k] = rows
+    return group.reshape(-1).astype(np.int64), allowed

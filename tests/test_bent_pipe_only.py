@@ -1,0 +1,102 @@
+"""Gateways that take no laser-borne traffic (``network.bent_pipe_only_gateways``).
+
+Oracle: removing a gateway outright is an independent construction. A dish beyond the bent-pipe
+reach of a bent-pipe-only gateway must route exactly as if that gateway were not in the scenario;
+a dish within reach must route exactly as if the option were not set."""
+
+import numpy as np
+import pytest
+
+import leonet
+from leonet.errors import InputError
+from leonet.network.landing import bent_pipe_reach_m, footprint_radius_m, landing_groups
+
+NIGERIA = ["Lekki, NG", "Ikire, NG"]
+
+
+def _gateways(drop=()):
+    """The 2023 map's gateways that carried traffic, as explicit sites (``drop``: names left out)."""
+    from leonet.ground.builtin import builtin_sites
+
+    gw = builtin_sites("starlink-gateways-2023", statuses="carried-traffic")
+    return [{"name": str(n), "lat_deg": float(la), "lon_deg": float(lo), "kind": "gateway"}
+            for n, la, lo in zip(gw.name, gw.lat_deg, gw.lon_deg) if str(n) not in drop]
+
+
+def _scenario(dishes, only=(), drop=()):
+    sites = [{"name": n, "lat_deg": la, "lon_deg": lo, "home_pop": "lgosnga1"} for n, la, lo in dishes]
+    return {
+        "name": "bent-pipe-only", "constellation": "starlink-gen1",
+        "ground": {"sites": sites + _gateways(drop), "builtin": [{"name": "starlink-pops-2023"}]},
+        "network": {"home_pop": "geoip", "bent_pipe_only_gateways": list(only)},
+        "time": {"start": "2024-01-06T17:43:12Z", "duration_s": 120, "step_s": 15},
+        "outputs": {"visibility_pairs": False},
+    }
+
+
+def _steps(tmp_path, sc, name):
+    result = leonet.run(leonet.scenario_from_dict(sc), out_dir=tmp_path / name, overwrite=True)
+    sites = result.store.read("sites").to_pandas()
+    steps = result.store.read("dish_steps").to_pandas()
+    site_name = dict(enumerate(sites["name"]))
+    steps = steps.assign(dish=steps["site"].map(site_name),
+                         gateway_name=steps["gateway"].map(lambda g: site_name.get(g, "-")))
+    return steps.sort_values(["dish", "t"]).reset_index(drop=True)
+
+
+def test_reach_is_the_two_footprints():
+    assert footprint_radius_m(550e3, 25.0) == pytest.approx(940e3, rel=0.01)
+    assert bent_pipe_reach_m(550e3, 25.0, 25.0) == pytest.approx(2 * footprint_radius_m(550e3, 25.0))
+
+
+def test_landing_groups_mask_only_far_dishes():
+    # two dishes: one 100 km from the bent-pipe-only gateway 0, one 3,000 km away; gateway 1 is ordinary
+    group, allowed = landing_groups([6.4, 6.4], [2.5, 30.0], [6.45, 50.0], [3.59, 8.7], [True, False], 1.88e6)
+    assert allowed[group[0]].tolist() == [True, True]
+    assert allowed[group[1]].tolist() == [False, True]
+    group, allowed = landing_groups([6.4], [2.5], [6.45], [3.59], [False], 1.88e6)
+    assert group.tolist() == [0] and allowed.tolist() == [[True]]
+
+
+@pytest.mark.slow
+def test_far_dishes_route_as_if_the_gateway_were_gone_and_near_ones_as_before(tmp_path):
+    dishes = [("maputo", -25.97, 32.57), ("nairobi", -1.29, 36.82), ("cotonou", 6.37, 2.39)]
+    base = _steps(tmp_path, _scenario(dishes), "base")
+    only = _steps(tmp_path, _scenario(dishes, only=NIGERIA), "only")
+    gone = _steps(tmp_path, _scenario(dishes, drop=NIGERIA), "gone")
+    far = only["dish"].isin(["maputo", "nairobi"])
+    # the case under test: without the option the far dishes land in Nigeria over lasers
+    assert base.loc[base["dish"].isin(["maputo", "nairobi"]), "gateway_name"].isin(NIGERIA).mean() > 0.5
+    assert not only.loc[far, "gateway_name"].isin(NIGERIA).any()
+    np.testing.assert_array_equal(only.loc[far, "gateway_name"].to_numpy(), gone.loc[far, "gateway_name"].to_numpy())
+    np.testing.assert_allclose(only.loc[far, "rtt_ms"].to_numpy(), gone.loc[far, "rtt_ms"].to_numpy(), rtol=1e-6)
+    # routed through Europe to Lagos: longer than the direct laser path
+    assert (only.loc[far, "rtt_ms"].to_numpy() > base.loc[far, "rtt_ms"].to_numpy() + 20).mean() > 0.5
+    near = ~far
+    np.testing.assert_array_equal(only.loc[near, "gateway_name"].to_numpy(), base.loc[near, "gateway_name"].to_numpy())
+    np.testing.assert_allclose(only.loc[near, "rtt_ms"].to_numpy(), base.loc[near, "rtt_ms"].to_numpy(), rtol=1e-6)
+    assert only.loc[near, "gateway_name"].isin(NIGERIA).all()
+
+
+def test_an_unknown_gateway_is_a_clear_error():
+    sc = _scenario([("maputo", -25.97, 32.57)], only=["Lekki NG"])
+    with pytest.raises(InputError) as err:
+        leonet.build_model(leonet.scenario_from_dict(sc))
+    text = str(err.value)
+    assert "network.bent_pipe_only_gateways" in text and "Lekki NG" in text and "Lekki, NG" in text
+
+
+def test_the_realism_plan_dates_the_nigerian_gateways():
+    """East Africa's Lagos-homed traffic was routed through Europe until the Nairobi PoP (Jan 2025);
+    leonet dates the start from Starlink's monthly figures (calibrated.BENT_PIPE_ONLY_GATEWAYS)."""
+    from datetime import date
+
+    from leonet.realism.calibrated import bent_pipe_only_gateways_at, country_plan
+
+    assert bent_pipe_only_gateways_at(date(2023, 9, 8)) == []
+    assert bent_pipe_only_gateways_at(date(2024, 1, 6)) == NIGERIA
+    assert bent_pipe_only_gateways_at(date(2025, 6, 1)) == []
+    plan = country_plan("MOZ", "MZ", date(2024, 1, 6), "unused.tle", "fast")
+    assert plan.scenario["network"]["bent_pipe_only_gateways"] == NIGERIA
+    # and the names are the 2023 map's own
+    leonet.build_model(leonet.scenario_from_dict(_scenario([("maputo", -25.97, 32.57)], only=NIGERIA)))
