@@ -80,7 +80,7 @@ class NetworkSpec(Spec):
     bent_pipe_only_gateways: list[str] = Field([], description=(
         "Gateways (by site name) that take no laser-borne traffic: only dishes within bent-pipe reach of one "
         "(a satellite at the constellation's median altitude sees both above the minimum elevation) may land "
-        "there; everyone else's routes skip it."))
+        "there; every other dish's routes skip it (station pairs are not dishes: they may use it)."))
     pairs: list[tuple[str, str]] = Field([], description="Ground-station pairs [src, dst] by site name.")
     all_station_pairs: bool = Field(False, description="Route every ordered pair of kind: station sites.")
 
