@@ -7,6 +7,7 @@ The per-instant part (which links are up, routes) is computed in :mod:`leonet.si
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -47,6 +48,17 @@ class NetworkModel:
     laser_sats: int = 0               # satellites that carry lasers (network.isl.shells / min_catalog_number)
     dish_landing_group: np.ndarray = None  # (D,) landing mask of each dish (network.bent_pipe_only_gateways)
     landing_allowed: np.ndarray = None     # (M, G) bool, gateways each landing mask may land at
+
+    @cached_property
+    def route_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """(H, 2) int64 (home PoP, landing mask) of each route group and (D,) int64 each dish's
+        group: dishes of one group share their routes (one per home PoP without bent-pipe-only
+        gateways). Fixed for the run, so found once."""
+        n_d = len(self.dish_sites)
+        home = self.dish_home_pop if self.dish_home_pop is not None else np.full(n_d, -1, dtype=np.int64)
+        landing = self.dish_landing_group if self.dish_landing_group is not None else np.zeros(n_d, dtype=np.int64)
+        keys, group = np.unique(np.stack([home, landing], axis=1).astype(np.int64), axis=0, return_inverse=True)
+        return keys, group.reshape(-1).astype(np.int64)
 
 
 def laser_capable(scenario: Scenario, constellation: Constellation) -> np.ndarray:

@@ -104,11 +104,7 @@ def internet_routes(model: SimulationModel, links: Links) -> HomeRoutes:
             )
         return graphs[mask]
 
-    n_d = len(net.dish_sites)
-    home = net.dish_home_pop if net.dish_home_pop is not None else np.full(n_d, -1, dtype=np.int64)
-    landing = net.dish_landing_group if net.dish_landing_group is not None else np.zeros(n_d, dtype=np.int64)
-    # a group per (home PoP, landing mask); without bent-pipe-only gateways, one per home PoP
-    keys, group = np.unique(np.stack([home, landing], axis=1), axis=0, return_inverse=True)
+    keys, group = net.route_groups
     homes = keys[:, 0]
     routes = []
     for p, mask in keys:
@@ -119,7 +115,7 @@ def internet_routes(model: SimulationModel, links: Links) -> HomeRoutes:
             only = np.zeros(len(net.pop_sites), dtype=bool)
             only[p] = True if links.pop_up is None else bool(links.pop_up[p])
             routes.append(route_to_internet(graph, only))
-    return HomeRoutes(homes.astype(np.int64), tuple(routes), group.reshape(-1).astype(np.int64), pop_to_pop_s)
+    return HomeRoutes(homes.astype(np.int64), tuple(routes), group, pop_to_pop_s)
 
 
 def pop_fibre_delays_s(n_pops: int, backbone: np.ndarray, backbone_delay_s: np.ndarray,
