@@ -6,6 +6,8 @@ a dish within reach must route exactly as if the option were not set."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import leonet
 from leonet.errors import InputError
@@ -100,3 +102,33 @@ def test_the_realism_plan_dates_the_nigerian_gateways():
     assert plan.scenario["network"]["bent_pipe_only_gateways"] == NIGERIA
     # and the names are the 2023 map's own
     leonet.build_model(leonet.scenario_from_dict(_scenario([("maputo", -25.97, 32.57)], only=NIGERIA)))
+
+
+def _central_angle_m(lat1, lon1, lat2, lon2):
+    """Great-circle distance by the dot product of unit vectors (independent of leonet's haversine)."""
+    a = np.radians(np.c_[lat1, lon1])
+    b = np.radians(np.c_[lat2, lon2])
+    u = np.stack([np.cos(a[:, 0]) * np.cos(a[:, 1]), np.cos(a[:, 0]) * np.sin(a[:, 1]), np.sin(a[:, 0])], axis=1)
+    v = np.stack([np.cos(b[:, 0]) * np.cos(b[:, 1]), np.cos(b[:, 0]) * np.sin(b[:, 1]), np.sin(b[:, 0])], axis=1)
+    return 6_371_008.8 * np.arccos(np.clip(u @ v.T, -1.0, 1.0))
+
+
+_lat = st.floats(-89.0, 89.0)
+_lon = st.floats(-180.0, 180.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(dishes=st.lists(st.tuples(_lat, _lon), min_size=1, max_size=12),
+       gateways=st.lists(st.tuples(_lat, _lon, st.booleans()), min_size=1, max_size=6),
+       reach_km=st.floats(100.0, 5_000.0))
+def test_landing_masks_match_a_brute_force_oracle(dishes, gateways, reach_km):
+    d = np.array(dishes, dtype=float)
+    g = np.array([(la, lo) for la, lo, _ in gateways], dtype=float)
+    only = np.array([o for _, _, o in gateways], dtype=bool)
+    group, allowed = landing_groups(d[:, 0], d[:, 1], g[:, 0], g[:, 1], only, reach_km * 1e3)
+    dist = _central_angle_m(d[:, 0], d[:, 1], g[:, 0], g[:, 1])
+    expect = ~only[None, :] | (dist <= reach_km * 1e3)
+    near_edge = np.abs(dist - reach_km * 1e3) < 1.0          # a metre of rounding either way
+    got = allowed[group]
+    assert ((got == expect) | near_edge).all()
+    assert len(allowed) == len({tuple(r) for r in allowed.tolist()})   # one row per distinct mask
