@@ -213,3 +213,32 @@ def test_occupied_cities_are_no_dish_sites():
     # other countries are unaffected
     deu = country_plan("DEU", "DE", day, Path("unused.tle"))
     assert tuple(dict.fromkeys(deu.cities)) == tuple(c.name for c in cities_of(["DE"], 15_000, 8))
+
+
+@pytest.mark.slow
+def test_a_set_override_changes_every_country_alike(fast_table, tmp_path):
+    """``--set`` (a sensitivity run): 10 ms more processing on every round trip moves each
+    country's latency percentiles by exactly 10 ms (a constant added to every RTT); the summary
+    lists the override."""
+    _, base, _ = fast_table
+    from leonet.realism.calibrated import processing_ms_at
+
+    plus = processing_ms_at(date(2024, 1, 6)) + 10.0
+    r = subprocess.run([sys.executable, "-m", "leonet.cli", "realism", "--countries", "UKR,DEU", "--no-references",
+                        "--set", f"service.latency.processing_ms={plus}", "--out", str(tmp_path)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "override" in r.stdout and "service.latency.processing_ms" in r.stdout
+    new = pd.read_parquet(tmp_path / "realism.parquet").set_index(["country", "metric"])["leonet"]
+    old = base.set_index(["country", "metric"])["leonet"]
+    for c in ("UKR", "DEU"):
+        for q in (20, 50, 80):
+            assert new[(c, f"latency_p{q}")] - old[(c, f"latency_p{q}")] == pytest.approx(10.0, abs=0.05)
+
+
+def test_a_bad_set_override_fails_before_running(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "leonet.cli", "realism", "--countries", "DEU", "--no-references",
+                        "--set", "service.admission.target_utilisaton=0.6", "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "target_utilisaton" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "o").exists()

@@ -427,6 +427,7 @@ def realism_cmd(
     fast: bool = typer.Option(False, "--fast", help="Shorter windows, fewer cities (a quick look)."),
     no_references: bool = typer.Option(False, "--no-references", help="Leave out the Ookla US and 1 Hz dish rows."),
     out: Path = typer.Option(Path("results/realism"), "--out", help="Folder for realism.csv and realism.parquet."),
+    set_: list[str] = typer.Option([], "--set", help="Change an assumption in every country's scenario alike, a sensitivity run: --set service.admission.target_utilisation=0.7 (repeatable; listed in the summary)."),
 ):
     """Compare leonet with Starlink's published per-country figures (and Ookla US, a dish's 1 Hz history)."""
     from datetime import date
@@ -444,7 +445,8 @@ def realism_cmd(
     chosen = [c for c in countries.split(",") if c.strip()] if countries else None
     console.print(f"metrics: {m.source} ({m.date.isoformat()}), {len(chosen or m.countries)} countries")
     result = run_realism(m, chosen, mode="fast" if fast else "full", references=not no_references,
-                         progress=lambda k, n, c: console.print(f"  {k}/{n} {c}", highlight=False))
+                         progress=lambda k, n, c: console.print(f"  {k}/{n} {c}", highlight=False),
+                         overrides=_parse_sets(set_))
     t = Table(title="leonet vs published (p50 rows; all nine figures in the files)")
     for col in ("country", "metric", "published (source)", "leonet", "within tolerance"):
         t.add_column(col)

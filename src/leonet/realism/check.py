@@ -91,6 +91,21 @@ def leonet_figures(dish_steps, dishes_per_site: np.ndarray) -> dict[str, float]:
     return out
 
 
+def with_overrides(scenario_dict: dict, overrides: dict | None) -> dict:
+    """A copy of a calibrated scenario with ``overrides`` (dotted field path -> value, as ``leonet
+    run --set``) applied: a sensitivity run changes one assumption for every country alike."""
+    if not overrides:
+        return scenario_dict
+    import copy
+
+    from ..scenario.overrides import apply_override
+
+    out = copy.deepcopy(scenario_dict)
+    for dotted, value in overrides.items():
+        apply_override(out, dotted, value, source="--set")
+    return out
+
+
 def _run(scenario_dict: dict, out_dir: Path):
     import leonet
 
@@ -135,14 +150,16 @@ def _home_share(sites, steps) -> tuple[str, float]:
     return label, share
 
 
-def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Path, mode: str) -> list[dict]:
-    """Rows of one country: its nine figures, published beside leonet's."""
+def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Path, mode: str,
+                overrides: dict | None = None) -> list[dict]:
+    """Rows of one country: its nine figures, published beside leonet's (``overrides``: see
+    :func:`with_overrides`)."""
     iso2 = metrics.iso2(iso3)
     source = f"Starlink {metrics.date.isoformat()}"
     t0 = time.perf_counter()
     try:
         plan = country_plan(iso3, iso2, metrics.date, orbit_file, mode)
-        sites, steps = _run(plan.scenario, work / iso3)
+        sites, steps = _run(with_overrides(plan.scenario, overrides), work / iso3)
     except InputError as err:
         return [{"country": iso3, "metric": f, "unit": UNITS[f.split("_")[0]], "published": metrics.countries[iso3][f],
                  "source": source, "leonet": None, "note": f"not run: {err}"} for f in FIELDS]
@@ -166,7 +183,7 @@ def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
     return rows
 
 
-def _reference_rows(orbit_file: Path, work: Path, when, mode: str) -> list[dict]:
+def _reference_rows(orbit_file: Path, work: Path, when, mode: str, overrides: dict | None = None) -> list[dict]:
     """Ookla US rows (a US run) and the 1 Hz dish-history rows (one dish at 1 s steps)."""
     from .metrics import iso3_to_iso2
 
@@ -182,7 +199,7 @@ def _reference_rows(orbit_file: Path, work: Path, when, mode: str) -> list[dict]
     us["service"] = {**plan.scenario["service"], "latency": {**plan.scenario["service"].get("latency", {}),
                                                              "processing_ms": processing_ms_at(OOKLA_DATE),
                                                              "target": "exchange"}}
-    sites, steps = _run(us, work / "USA")
+    sites, steps = _run(with_overrides(us, overrides), work / "USA")
     figures = leonet_figures(steps, _weights(plan, sites))
     run_s = time.perf_counter() - t0
     for f, (value, src) in OOKLA_US_Q1_2025.items():
@@ -208,7 +225,7 @@ def _reference_rows(orbit_file: Path, work: Path, when, mode: str) -> list[dict]
                       "latency": {**plan.scenario["service"].get("latency", {}),
                                   "processing_ms": processing_ms_at(DISH_HISTORY_DATE)}}
     t0 = time.perf_counter()
-    _, steps1 = _run(one, work / "dish-1hz")
+    _, steps1 = _run(with_overrides(one, overrides), work / "dish-1hz")
     run1 = time.perf_counter() - t0
     lat_ms = np.where(_online(steps1), steps1["rtt_ms"].to_numpy(dtype=float), np.nan)
     drop = (steps1["drop_rate"].to_numpy(dtype=float) if "drop_rate" in steps1.columns
@@ -227,8 +244,12 @@ def _reference_rows(orbit_file: Path, work: Path, when, mode: str) -> list[dict]
 
 
 def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, mode: str = "full",
-                references: bool = True, work_dir: Path | None = None, progress=None) -> RealismResult:
-    """Run the check (see the module docstring); ``mode`` "fast" shortens windows and cities."""
+                references: bool = True, work_dir: Path | None = None, progress=None,
+                overrides: dict | None = None) -> RealismResult:
+    """Run the check (see the module docstring); ``mode`` "fast" shortens windows and cities.
+    ``overrides`` (dotted field path -> value) change one or more assumptions in every country's
+    scenario alike (a sensitivity run); they are checked on the first country before anything
+    runs, and listed in the summary."""
     chosen = list(metrics.countries) if not countries else [c.strip().upper() for c in countries]
     unknown = [c for c in chosen if c not in metrics.countries]
     if unknown:
@@ -237,15 +258,21 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
     with tempfile.TemporaryDirectory(prefix="leonet-realism-") as tmp:
         work = Path(work_dir) if work_dir else Path(tmp)
         orbit_file = extract_orbit_file(orbit_set_for(metrics.date), Path(tmp))
+        if overrides and chosen:  # a bad path or value fails here, naming it, not as 40 "not run" rows
+            import leonet
+
+            first = country_plan(chosen[0], metrics.iso2(chosen[0]), metrics.date, orbit_file, mode)
+            leonet.scenario_from_dict(with_overrides(first.scenario, overrides))
         for k, iso3 in enumerate(chosen):
-            rows = run_country(iso3, metrics, orbit_file, work, mode)
+            rows = run_country(iso3, metrics, orbit_file, work, mode, overrides)
             result.rows.extend(rows)
             result.run_s[iso3] = rows[0].get("run_s")
             if progress:
                 progress(k + 1, len(chosen), iso3)
         if references:
-            result.rows.extend(_reference_rows(orbit_file, work, metrics.date, mode))
-    result.summary = summarise(result.rows, chosen) + [f"assumption: {a}" for a in ASSUMPTIONS]
+            result.rows.extend(_reference_rows(orbit_file, work, metrics.date, mode, overrides))
+    changed = [f"override (a sensitivity run, not the calibrated model): {k} = {v!r}" for k, v in (overrides or {}).items()]
+    result.summary = summarise(result.rows, chosen) + changed + [f"assumption: {a}" for a in ASSUMPTIONS]
     return result
 
 
