@@ -142,12 +142,6 @@ def test_latency_tolerance_germany(fast_table):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "Ukraine's download p50 is ~234 Mbps against 153 published: the speed test reaches the kit's cap at its "
-    "link's MODCOD in Ukraine's lightly loaded cells (the service model's open problem, bench/RESULTS.md). It was within "
-    "(175 Mbps) only while Donetsk (occupied, calibrated.UNSERVED_PLACES) was a dish site: its place (east) moved "
-    "the busy-hour window 2 min earlier, onto a lull (about 17:48-17:51 UTC, none other 17:45-18:01); a "
-    "window starting 17:49:12 gives 181 Mbps without Donetsk, one starting 17:51:12 gives 299 with it"))
 def test_download_tolerance_ukraine(fast_table):
     _, table, _ = fast_table
     p50 = table.set_index(["country", "metric"])
@@ -156,6 +150,12 @@ def test_download_tolerance_ukraine(fast_table):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "latency p50 is ~52 ms against 60.4 published (8 ms short): with the max-rate serving choice "
+    "(calibrated.SLOT_POLICY) the processing term fitted on the 2023-09-08 figures is 9.3 ms, and "
+    "Ukraine's cells take satellites whose routes to Frankfurt are no longer than before; with the "
+    "highest satellite serving (17.9 ms) it was within (56.3 ms) while its download read the kit's cap "
+    "(234 vs 153 Mbps). bench/RESULTS.md, Realism"))
 def test_latency_tolerance_ukraine(fast_table):
     _, table, _ = fast_table
     p50 = table.set_index(["country", "metric"])
@@ -172,10 +172,10 @@ def test_ukraine_2024_uses_the_dated_processing_term():
     sc = load_scenario("ukraine-2024")
     assert sc.service.latency.processing_ms == pytest.approx(processing_ms_at(sc.time.start.date()), abs=0.05)
     # the schedule: fitted before 2024, then through SpaceX's two later US figures (less the 2025 propagation share)
-    assert processing_ms_at(date(2024, 1, 1)) == pytest.approx(17.9)   # fitted on the 2023-09-08 figures
+    assert processing_ms_at(date(2024, 1, 1)) == pytest.approx(9.3)   # fitted on the 2023-09-08 figures
     assert processing_ms_at(date(2024, 3, 1)) == pytest.approx(11.3)
     assert processing_ms_at(date(2025, 6, 1)) == pytest.approx(4.0)
-    assert processing_ms_at(date(2023, 6, 1)) == pytest.approx(17.9)
+    assert processing_ms_at(date(2023, 6, 1)) == pytest.approx(9.3)
 
 
 def test_occupied_cities_are_no_dish_sites():

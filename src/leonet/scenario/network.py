@@ -56,9 +56,12 @@ class SlotSpec(Spec):
 
     period_s: float = Field(15.0, gt=0, le=3600)
     offset_s: float = Field(12.0, ge=0, le=3600, description="Slots start at UTC seconds 12, 27, 42, 57.")
-    policy: Literal["highest-elevation", "longest-visibility", "load-aware"] = Field(
+    policy: Literal["highest-elevation", "longest-visibility", "load-aware", "max-rate"] = Field(
         "highest-elevation",
-        description="load-aware: a cell's dishes are spread over up to max_sats_per_cell of their best satellites.",
+        description=("load-aware: a cell's dishes are spread over up to max_sats_per_cell of their best satellites; "
+                     "max-rate: each dish takes the satellite that offers its cell the most (beam time per occupied "
+                     "background cell x one beam's rate at its range, at most the satellite's capacity per beam; "
+                     "leonet.service.beamtime)."),
     )
     max_sats_per_cell: int = Field(4, ge=1, le=64, description="For load-aware: satellites (beams) serving one cell at once.")
 

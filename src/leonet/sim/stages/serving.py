@@ -40,15 +40,16 @@ def plan_slot(chunk: Chunk, slot_start_ns: int) -> SlotPlan:
     sky at that instant, routes on the network at that instant."""
     sky = sky_at(chunk, slot_start_ns)
     routes = internet_routes_at(chunk, links_at(chunk, sky))
-    serving = assign_serving(chunk.model, ground_links_at(chunk, sky), sky.t_ns, routes)
+    serving = assign_serving(chunk.model, ground_links_at(chunk, sky), sky.t_ns, routes, sat_ecef_m=sky.sat_ecef_m)
     return SlotPlan(sky.t_ns, paths_along(routes, serving, len(chunk.model.constellation)))
 
 
 def assign_serving(model: SimulationModel, ground: GroundLinks, slot_start_ns: int,
-                   routes: HomeRoutes | None = None) -> np.ndarray:
+                   routes: HomeRoutes | None = None, sat_ecef_m: np.ndarray | None = None) -> np.ndarray:
     """(D,) int32 serving satellite of each dish for the slot (-1: nothing clear in view), by the
-    scenario's policy: highest elevation, longest visibility, or load-aware (a cell's dishes spread
-    over its best satellites).
+    scenario's policy: highest elevation, longest visibility, load-aware (a cell's dishes spread
+    over its best satellites) or max-rate (the satellite that offers the dish's cell the most,
+    :func:`offered_rates_bps`; ``sat_ecef_m`` (N, 3) at the slot start, m).
 
     Backhaul-aware: with ``routes``, a dish chooses among the clear satellites that reach its PoP
     at the slot start (bent pipe: a gateway in view of the same satellite; lasers: a path). A dish
@@ -62,11 +63,50 @@ def assign_serving(model: SimulationModel, ground: GroundLinks, slot_start_ns: i
         keep = reach | ~some[ground.dish]
         ground = GroundLinks(ground.dish[keep], ground.sat[keep], ground.elevation_deg[keep], ground.range_m[keep],
                              ground.clear_key[keep], ground.in_view_key, ground.any_in_view, ground.n_sats)
+    if net.policy == "max-rate":
+        score = offered_rates_bps(model, ground, slot_start_ns, sat_ecef_m)
+        # the most offered; elevation only breaks exact ties (a milli-bit per second per degree)
+        return choose_serving(ground.dish, ground.sat, score + ground.elevation_deg * 1e-3, n_d, None,
+                              "highest-elevation")
     if net.policy == "load-aware":
         return spread_over_satellites(ground.dish, ground.sat, ground.elevation_deg, n_d, net.dish_cell,
                                       net.max_sats_per_cell)
     remaining = remaining_visibility_s(model, ground, slot_start_ns) if net.policy == "longest-visibility" else None
     return choose_serving(ground.dish, ground.sat, ground.elevation_deg, n_d, remaining, net.policy)
+
+
+def offered_rates_bps(model: SimulationModel, ground: GroundLinks, slot_start_ns: int,
+                      sat_ecef_m: np.ndarray | None) -> np.ndarray:
+    """(K,) the rate each dish-satellite pair of ``ground`` would offer the dish's cell, bps
+    (:func:`leonet.service.beamtime.offered_rate_bps`): the satellite's beam time per occupied
+    background cell at the slot start (1 without the service model's background) x one beam's
+    clear-sky rate at the pair's range, at most the satellite's capacity per beam."""
+    from ...capacity.linkbudget import RADIO_DEFAULTS, user_downlink_snr_db
+    from ...capacity.modcod import DEFAULT_MARGIN_DB, spectral_efficiency
+    from ...service.beamtime import beam_time_per_cell, offered_rate_bps
+
+    cm, svc = model.capacity, model.service
+    radio = cm.radio if cm is not None else RADIO_DEFAULTS
+    margin = cm.margin_db if cm is not None else DEFAULT_MARGIN_DB
+    eta = spectral_efficiency(user_downlink_snr_db(ground.range_m, 0.0, radio), margin)
+    n = len(model.constellation)
+    if svc is not None:
+        beams, down = svc.sat_beams, svc.sat_down_bps
+    elif cm is not None:
+        beams, down = np.full(n, float(cm.beams)), np.full(n, cm.sat_down_bps)
+    else:
+        beams, down = np.ones(n), np.full(n, np.inf)
+    grid = svc.grid if svc is not None else None
+    if grid is not None and sat_ecef_m is None:
+        sat_ecef_m = propagate(model.constellation, np.array([slot_start_ns], dtype=np.int64)).ecef_m[0]
+    time_share = beam_time_per_cell(grid, sat_ecef_m, np.unique(ground.sat), beams, down,
+                                    svc.min_elevation_deg if svc is not None else 25.0, slot_start_ns,
+                                    svc.busy_down_bps if svc is not None else 0.0,
+                                    svc.cell_area_m2 if svc is not None else 0.0,
+                                    svc.traffic.diurnal if svc is not None else None) if grid is not None \
+        else np.ones(n)
+    return offered_rate_bps(time_share[ground.sat], eta, radio.user_downlink_bandwidth_hz, down[ground.sat],
+                            beams[ground.sat])
 
 
 def remaining_visibility_s(model: SimulationModel, ground: GroundLinks, slot_start_ns: int) -> np.ndarray:
