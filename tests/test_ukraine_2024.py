@@ -84,11 +84,8 @@ def test_figures_are_quality_percentiles(preset_figures):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "latency p50 is ~52 ms against 60.4 published (8 ms short): with the max-rate serving choice "
-    "(calibrated.SLOT_POLICY) the processing term fitted on the 2023-09-08 figures is 9.3 ms, and "
-    "Ukraine's cells take satellites whose routes to Frankfurt are no longer than before; with the "
-    "highest satellite serving (17.9 ms) it was within (56.3 ms) while its download read the kit's cap "
-    "(234 vs 153 Mbps). bench/RESULTS.md, Realism"))
+    "latency p50 is ~52 ms against 60.4 published, 8 ms short since the max-rate serving choice (download is "
+    "now within); the reason in full: tests/test_realism.py::test_latency_tolerance_ukraine"))
 def test_latency_within_tolerance_of_published(preset_figures):
     ours, published = preset_figures
     assert abs(ours["latency_p50"] - published["latency_p50"]) <= LATENCY_TOLERANCE_MS
