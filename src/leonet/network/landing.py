@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ground.geodesy import great_circle_distance_m
-
-EARTH_RADIUS_M = 6_371_008.8
+from ..ground.geodesy import MEAN_EARTH_RADIUS_M as EARTH_RADIUS_M, great_circle_distance_m
 
 
 def footprint_radius_m(altitude_m, min_elevation_deg) -> np.ndarray:

@@ -40,7 +40,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ..errors import InputError
-from ..network.landing import footprint_radius_m  # noqa: F401  (re-exported: the footprint of background load)
+from ..network.landing import footprint_radius_m
 from .traffic import DEFAULT_DIURNAL, diurnal_factor, local_solar_hour
 
 EARTH_RADIUS_M = 6_371_008.8

@@ -12,7 +12,7 @@ from functools import cached_property
 import numpy as np
 
 from ..capacity.model import cells_of
-from ..errors import InputError, quote
+from ..errors import InputError, did_you_mean, quote
 from ..ground.builtin import nearest_pop, starlink_backbone_2023
 from ..ground.sites import Sites
 from ..network import isl as isl_mod
@@ -250,12 +250,9 @@ def _landing(scenario: Scenario, constellation: Constellation, sites: Sites, dis
         number = {str(n): k for k, n in enumerate(sites.name[gw])}
         unknown = [n for n in names if n not in number]
         if unknown:
-            import difflib
-
-            hints = {n: difflib.get_close_matches(n, list(number), n=1) for n in unknown}
-            hint = "; ".join(f"{quote(n)}: did you mean {quote(h[0])}?" for n, h in hints.items() if h)
-            raise InputError(f"unknown gateway(s) {unknown}: not among the scenario's gateway sites"
-                             + (f" ({hint})" if hint else ""), location="network.bent_pipe_only_gateways")
+            hints = "".join(f"; {quote(n)}{did_you_mean(n, number, n=1)}" for n in unknown)
+            raise InputError(f"unknown gateway(s) {unknown}: not among the scenario's gateway sites{hints}",
+                             location="network.bent_pipe_only_gateways")
         only[[number[n] for n in names]] = True
     el = constellation.elements
     altitude = float(np.median(altitude_m_from_mean_motion(el.mean_motion_rev_per_day))) if len(constellation) else 550e3

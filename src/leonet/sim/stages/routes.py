@@ -89,26 +89,24 @@ def internet_routes(model: SimulationModel, links: Links) -> HomeRoutes:
     if not len(net.dish_sites):
         return HomeRoutes(np.zeros(0, dtype=np.int64), (), np.zeros(0, dtype=np.int64), np.zeros((0, 0)))
     pop_to_pop_s = pop_fibre_delays_s(len(net.pop_sites), links.backbone, links.backbone_delay_s, links.pop_up)
-    graphs: dict[int, object] = {}
+    keys, group = net.route_groups
 
     def graph_of(mask: int):
         """The routing graph of landing mask ``mask``: feeder links only to the gateways it allows."""
-        if mask not in graphs:
-            keep = slice(None)
-            if net.landing_allowed is not None and not net.landing_allowed[mask].all():
-                keep = net.landing_allowed[mask][links.feeder_gateway]
-            graphs[mask] = build_snapshot_graph(
-                len(model.constellation), len(net.gateway_sites), len(net.pop_sites), links.isl.links,
-                links.isl.length_m, links.feeder_gateway[keep], links.feeder_sat[keep], links.feeder_range_m[keep],
-                links.gateway_pop, net.gateway_pop_delay_s, links.backbone, links.backbone_delay_s,
-            )
-        return graphs[mask]
+        keep = slice(None)
+        if net.landing_allowed is not None and not net.landing_allowed[mask].all():
+            keep = net.landing_allowed[mask][links.feeder_gateway]
+        return build_snapshot_graph(
+            len(model.constellation), len(net.gateway_sites), len(net.pop_sites), links.isl.links,
+            links.isl.length_m, links.feeder_gateway[keep], links.feeder_sat[keep], links.feeder_range_m[keep],
+            links.gateway_pop, net.gateway_pop_delay_s, links.backbone, links.backbone_delay_s,
+        )
 
-    keys, group = net.route_groups
+    graphs = {int(m): graph_of(int(m)) for m in np.unique(keys[:, 1])}  # one per landing mask
     homes = keys[:, 0]
     routes = []
     for p, mask in keys:
-        graph = graph_of(int(mask))
+        graph = graphs[int(mask)]
         if p < 0:
             routes.append(route_to_internet(graph, links.pop_up))
         else:

@@ -49,7 +49,7 @@ def assign_serving(model: SimulationModel, ground: GroundLinks, slot_start_ns: i
     """(D,) int32 serving satellite of each dish for the slot (-1: nothing clear in view), by the
     scenario's policy: highest elevation, longest visibility, load-aware (a cell's dishes spread
     over its best satellites) or max-rate (the satellite that offers the dish's cell the most,
-    :func:`offered_rates_bps`; ``sat_ecef_m`` (N, 3) at the slot start, m).
+    :func:`offered_rates_bps`; it needs ``sat_ecef_m`` (N, 3), the satellites at the slot start, m).
 
     Backhaul-aware: with ``routes``, a dish chooses among the clear satellites that reach its PoP
     at the slot start (bent pipe: a gateway in view of the same satellite; lasers: a path). A dish
@@ -76,11 +76,12 @@ def assign_serving(model: SimulationModel, ground: GroundLinks, slot_start_ns: i
 
 
 def offered_rates_bps(model: SimulationModel, ground: GroundLinks, slot_start_ns: int,
-                      sat_ecef_m: np.ndarray | None) -> np.ndarray:
+                      sat_ecef_m: np.ndarray) -> np.ndarray:
     """(K,) the rate each dish-satellite pair of ``ground`` would offer the dish's cell, bps
     (:func:`leonet.service.beamtime.offered_rate_bps`): the satellite's beam time per occupied
     background cell at the slot start (1 without the service model's background) x one beam's
-    clear-sky rate at the pair's range, at most the satellite's capacity per beam."""
+    clear-sky rate at the pair's range, at most the satellite's capacity per beam. ``sat_ecef_m``
+    (N, 3): the satellites at the slot start, m."""
     from ...capacity.linkbudget import RADIO_DEFAULTS, user_downlink_snr_db
     from ...capacity.modcod import DEFAULT_MARGIN_DB, spectral_efficiency
     from ...service.beamtime import beam_time_per_cell, offered_rate_bps
@@ -96,15 +97,11 @@ def offered_rates_bps(model: SimulationModel, ground: GroundLinks, slot_start_ns
         beams, down = np.full(n, float(cm.beams)), np.full(n, cm.sat_down_bps)
     else:
         beams, down = np.ones(n), np.full(n, np.inf)
-    grid = svc.grid if svc is not None else None
-    if grid is not None and sat_ecef_m is None:
-        sat_ecef_m = propagate(model.constellation, np.array([slot_start_ns], dtype=np.int64)).ecef_m[0]
-    time_share = beam_time_per_cell(grid, sat_ecef_m, np.unique(ground.sat), beams, down,
-                                    svc.min_elevation_deg if svc is not None else 25.0, slot_start_ns,
-                                    svc.busy_down_bps if svc is not None else 0.0,
-                                    svc.cell_area_m2 if svc is not None else 0.0,
-                                    svc.traffic.diurnal if svc is not None else None) if grid is not None \
-        else np.ones(n)
+    if svc is None or svc.grid is None:
+        time_share = np.ones(n)
+    else:
+        time_share = beam_time_per_cell(svc.grid, sat_ecef_m, np.unique(ground.sat), beams, down, svc.min_elevation_deg,
+                                        slot_start_ns, svc.busy_down_bps, svc.cell_area_m2, svc.traffic.diurnal)
     return offered_rate_bps(time_share[ground.sat], eta, radio.user_downlink_bandwidth_hz, down[ground.sat],
                             beams[ground.sat])
 
