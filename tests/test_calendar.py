@@ -93,3 +93,26 @@ def test_windows_past_a_shortened_calendar_are_clipped_or_skipped_and_said_so():
     assert sc.time.skipped_windows() == ["after"]
     model = leonet.build_model(sc)
     assert any("after" in w for w in model.network.warnings)
+
+
+def test_a_calendar_of_many_windows_reads_short():
+    """A sampled day (24 windows, the realism check's) is not listed window by window: the first
+    two, a count and the last; four or fewer are listed in full."""
+    from leonet.results.calendar import MAX_WINDOWS_LISTED, Calendar, Window
+
+    hour_ns = 3600 * 10**9
+    t0 = 1_704_491_472 * 10**9  # 2024-01-05 21:51:12 UTC
+
+    def cal(n):
+        wins = tuple(Window(f"local {k:02d}:00", t0 + k * hour_ns, t0 + k * hour_ns + 60 * 10**9, 15.0)
+                     for k in range(n))
+        times = np.array(sorted({w.start_ns + j * 15 * 10**9 for w in wins for j in range(4)}), dtype=np.int64)
+        return Calendar(times_ns=times, durations_s=np.full(len(times), 15.0), step_s=86_400.0, uniform=False,
+                        end_ns=t0 + 24 * hour_ns, windows=wins)
+
+    text = cal(24).text()
+    assert text.startswith("96 steps (86,400 s, and windows at local 00:00 2024-01-05 21:51:12 for 60 s at 15 s; local 01:00")
+    assert "; ... 21 more ...; local 23:00 2024-01-06 20:51:12 for 60 s at 15 s)" in text
+    assert "local 02:00" not in text
+    full = cal(MAX_WINDOWS_LISTED).text()
+    assert "more" not in full and all(f"local {k:02d}:00" in full for k in range(MAX_WINDOWS_LISTED))

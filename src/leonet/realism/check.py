@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .calibrated import ASSUMPTIONS, country_plan, extract_orbit_file, orbit_set_for
+from .calibrated import ASSUMPTIONS, BUSY_HOUR_LOCAL, country_plan, extract_orbit_file, local_time_utc, orbit_set_for
 from .metrics import FIELDS, HIGHER_IS_BETTER, UNITS, PublishedMetrics
 from .quality import quality_percentile
 from .reference import DISH_HISTORY_PLACE, OOKLA_US_Q1_2025, dish_history, series_stats
@@ -216,7 +216,10 @@ def _reference_rows(orbit_file: Path, work: Path, when, mode: str, overrides: di
     one["name"] = "realism-dish-history"
     one["ground"] = {**plan.scenario["ground"], "sites": [{"name": "dish-1hz", "lat_deg": lat, "lon_deg": lon,
                                                            "kind": "dish", "dishes": 1}]}
-    one["time"] = {**plan.scenario["time"], "duration_s": 60.0 if mode == "fast" else 180.0, "step_s": 1.0}
+    # at the evening busy hour there (assumption: the history's hour is not known)
+    start = local_time_utc(plan.day, lon, BUSY_HOUR_LOCAL)
+    one["time"] = {"start": start.isoformat().replace("+00:00", "Z"), "duration_s": 60.0 if mode == "fast" else 180.0,
+                   "step_s": 1.0}
     # the history is of June 2024: the processing term of that month (calibrated.PROCESSING_MS)
     from .calibrated import processing_ms_at
     from .reference import DISH_HISTORY_DATE
@@ -238,8 +241,8 @@ def _reference_rows(orbit_file: Path, work: Path, when, mode: str, overrides: di
     for k, value in theirs.items():
         rows.append({"country": "dish 1 Hz (reference)", "metric": k, "unit": units.get(k, "ms"), "published": value,
                      "source": "a US dish, 1 Hz, June 2024", "leonet": ours[k],
-                     "within_tolerance": None, "sim_start": plan.sim_start.isoformat(), "dish_sites": 1,
-                     "run_s": run1, "note": f"leonet: one dish at {name}, 1 s steps"})
+                     "within_tolerance": None, "sim_start": start.isoformat(), "dish_sites": 1,
+                     "run_s": run1, "note": f"leonet: one dish at {name}, 1 s steps from {BUSY_HOUR_LOCAL:.0f}:00 local"})
     return rows
 
 

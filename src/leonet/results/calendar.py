@@ -16,6 +16,9 @@ import yaml
 from ..errors import InputError
 from .store import SCENARIO_FILE, ResultStore
 
+#: A calendar's text lists at most this many windows (more: the first two, a count, the last).
+MAX_WINDOWS_LISTED = 4
+
 
 def _secs(value: float) -> str:
     """Seconds without trailing zeros: 1, 0.1, 600, 86,400."""
@@ -100,6 +103,8 @@ class Calendar:
             label = f"{w.name} " if w.name else ""
             parts.append(f"{label}{start:%Y-%m-%d %H:%M:%S} for {_secs((w.end_ns - w.start_ns) / 1e9)} s "
                          f"at {_secs(w.step_s)} s")
+        if len(parts) > MAX_WINDOWS_LISTED:  # a sampled day's 24 windows: the first two, the last, a count
+            parts = parts[:2] + [f"... {len(parts) - 3} more ..."] + parts[-1:]
         where = "; ".join(parts) if parts else "finer steps"
         return f"{n} ({_secs(self.step_s)} s, and windows at {where})"
 

@@ -90,8 +90,8 @@ class LatencySpec(_Model):
         "terrestrial.exchanges) or a city name (a server there, by great-circle fibre)."))
     processing_ms: float | None = Field(None, ge=0, le=1000)
     isl_hop_ms: float | None = Field(None, ge=0, le=100, description=(
-        "Extra round-trip delay per laser hop of the path, ms (default 0; the realism check's calibrated value: "
-        "leonet.realism.calibrated.ISL_HOP_MS)."))
+        "Extra round-trip delay per laser hop of the path, ms (default 0: Starlink's per-country latency "
+        "fits best without one; bench/RESULTS.md, Realism)."))
     jitter_mean_ms: float | None = Field(None, ge=0, le=1000)
     saturated_queue_ms: float | None = Field(None, ge=0, le=10_000)
     outage_time_fraction: float | None = Field(None, ge=0, le=1)
