@@ -80,6 +80,21 @@ def test_dish_history_statistics():
     assert 0 < s["drop_rate_mean"] < 1 and 0 < s["seconds_with_drops"] < 1
     # the 15 s reconfiguration shows: steps at the boundary exceed the jitter within a slot
     assert s["slot_step_ms"] > s["jitter_within_slot_ms"] > 0
+    # outages apart: 76 of the 900 seconds lost every ping; the rest average 2.8 % lost
+    assert s["seconds_lost"] == pytest.approx(76 / 900)
+    kept = drop < 1
+    assert s["drop_rate_mean_outside_outages"] == pytest.approx(drop[kept].sum() / kept.sum())
+    assert s["drop_rate_mean"] == pytest.approx(s["seconds_lost"] + (1 - s["seconds_lost"]) * s["drop_rate_mean_outside_outages"])
+
+
+def test_the_measured_dish_was_obstructed():
+    """The dish history's own outage record (since boot) is what the reference rows' caveat cites:
+    an obstructed installation, which leonet's clear-view dish is not."""
+    from leonet.realism.reference import outage_record
+
+    record = outage_record()
+    assert record["BOOTING"][0] == 1 and record["OBSTRUCTED"][0] == 227 and record["NO_SCHEDULE"][0] == 251
+    assert record["OBSTRUCTED"][1] == pytest.approx(1254.4, abs=0.1)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from ..errors import InputError
 from .calibrated import ASSUMPTIONS, BUSY_HOUR_LOCAL, country_plan, extract_orbit_file, local_time_utc, orbit_set_for
 from .metrics import FIELDS, HIGHER_IS_BETTER, UNITS, PublishedMetrics
 from .quality import quality_percentile
-from .reference import DISH_HISTORY_PLACE, OOKLA_US_Q1_2025, dish_history, series_stats
+from .reference import DISH_HISTORY_PLACE, OOKLA_US_Q1_2025, dish_history, outage_record, series_stats
 
 LATENCY_TOLERANCE_MS = 5.0
 DOWNLOAD_TOLERANCE = 0.20
@@ -237,12 +237,19 @@ def _reference_rows(orbit_file: Path, work: Path, when, mode: str, overrides: di
     measured, drop, label = dish_history()
     theirs = series_stats(measured, drop)
     units = {"slot_step_ms": "ms", "jitter_within_slot_ms": "ms", "drop_rate_mean": "fraction",
-             "seconds_with_drops": "fraction"}
+             "seconds_with_drops": "fraction", "seconds_lost": "fraction", "drop_rate_mean_outside_outages": "fraction"}
+    # what kind of installation the measured dish was: its own outage record says (an obstructed one)
+    record = outage_record()
+    obstructed = record.get("OBSTRUCTED", (0, 0.0))
+    caveat = (f"; the measured dish's own record: OBSTRUCTED {obstructed[0]} times ({obstructed[1]:,.0f} s), "
+              f"NO_SCHEDULE {record.get('NO_SCHEDULE', (0, 0.0))[0]} times; leonet's has a clear view")
     for k, value in theirs.items():
+        loss = k.startswith(("drop_rate", "seconds_"))
         rows.append({"country": "dish 1 Hz (reference)", "metric": k, "unit": units.get(k, "ms"), "published": value,
                      "source": "a US dish, 1 Hz, June 2024", "leonet": ours[k],
                      "within_tolerance": None, "sim_start": start.isoformat(), "dish_sites": 1,
-                     "run_s": run1, "note": f"leonet: one dish at {name}, 1 s steps from {BUSY_HOUR_LOCAL:.0f}:00 local"})
+                     "run_s": run1, "note": f"leonet: one dish at {name}, 1 s steps from {BUSY_HOUR_LOCAL:.0f}:00 local"
+                     + (caveat if loss else "")})
     return rows
 
 

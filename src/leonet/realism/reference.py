@@ -79,7 +79,9 @@ def series_stats(latency_ms: np.ndarray, drop_rate: np.ndarray) -> dict[str, flo
     ``slot_step_ms``: median |change| of latency at the 15 s phase where changes are largest
     (the reconfiguration boundary, found from the data since the file carries no timestamps);
     ``jitter_within_slot_ms``: median |change| at the other 14 phases; ``drop_rate_mean`` and
-    ``seconds_with_drops`` (share of seconds with drop rate > 0).
+    ``seconds_with_drops`` (share of seconds with drop rate > 0); ``seconds_lost`` (share of
+    seconds with every ping lost: outages) and ``drop_rate_mean_outside_outages`` (the mean drop
+    rate of the other seconds: the loss a dish sees while it has service).
     """
     lat, step, phase, boundary = _latency_steps(latency_ms, drop_rate)
     out = {f"latency_p{q}": quality_percentile(lat, 1.0, q, higher_is_better=False) for q in (20, 50, 80)}
@@ -87,6 +89,28 @@ def series_stats(latency_ms: np.ndarray, drop_rate: np.ndarray) -> dict[str, flo
     out["jitter_within_slot_ms"] = float(np.nanmedian(step[phase != boundary]))
     out["drop_rate_mean"] = float(np.mean(drop_rate))
     out["seconds_with_drops"] = float(np.mean(drop_rate > 0))
+    drop = np.asarray(drop_rate, dtype=float)
+    lost = drop >= 1.0
+    out["seconds_lost"] = float(np.mean(lost))
+    out["drop_rate_mean_outside_outages"] = float(np.mean(drop[~lost])) if (~lost).any() else float("nan")
+    return out
+
+
+def outage_record() -> dict[str, tuple[int, float]]:
+    """The shipped dish's own outage record (``dishGetHistory.outages``, since it booted): cause ->
+    (events, seconds). It tells what kind of installation the history comes from (the measured
+    dish was often ``OBSTRUCTED``), which a clear-sky comparison must say."""
+    from importlib.resources import files
+
+    label = f"leonet/data/measured/dish/{DISH_HISTORY_FILE}"
+    data = json.loads(files("leonet").joinpath("data", "measured", "dish", DISH_HISTORY_FILE).read_text("utf-8"))
+    out: dict[str, tuple[int, float]] = {}
+    try:
+        for o in data["dishGetHistory"].get("outages", []):
+            n, secs = out.get(str(o["cause"]), (0, 0.0))
+            out[str(o["cause"])] = (n + 1, secs + int(o["durationNs"]) / 1e9)
+    except (KeyError, TypeError, ValueError) as e:
+        raise InputError(f"an outage without cause or duration: {e}", label, "dishGetHistory.outages") from None
     return out
 
 
