@@ -50,8 +50,9 @@ MAX_PROPAGATION_DAYS = 14
 #: midnight of the date, every instant weighted alike. A day of samples also spans many geometries of
 #: the sky: one 10-minute window at the busy hour (the check until 2026-12-02) read a single
 #: constellation geometry, and Ukraine's latency p50 at 04:00, 12:00 and 20:00 local read 56, 54 and
-#: 52 ms. With the day sampled, the five monthly files' hold-out months (Oct 2023 - Jan 2024) give
-#: both within tolerance in 41 country-months instead of 33 (bench/RESULTS.md, "Realism").
+#: 52 ms. With the day sampled, the five monthly files give both within tolerance in 47
+#: country-months instead of 43, the hold-out months (Oct 2023 - Jan 2024) 38 instead of 34, Jan
+#: 2024 alone 11 instead of 15 (bench/RESULTS.md, "Realism: the day sampled").
 DAY_SAMPLES = {"fast": 4, "full": 24}
 SAMPLE_S = {"fast": 15.0, "full": 60.0}
 STEP_S = 15.0
