@@ -258,3 +258,21 @@ def test_a_bad_set_override_fails_before_running(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "target_utilisaton" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_a_date_far_from_the_element_sets_is_said_not_hidden():
+    """Figures of a month the shipped element set cannot reach (beyond MAX_PROPAGATION_DAYS) run on
+    the set's own date, and the summary says so; Jan 2024 runs on its own date."""
+    from leonet.realism.calibrated import MAX_PROPAGATION_DAYS, simulated_day, simulated_day_note
+
+    assert simulated_day(date(2024, 1, 6)) == date(2024, 1, 6) and simulated_day_note(date(2024, 1, 6)) is None
+    assert simulated_day(date(2023, 9, 8)) == date(2023, 12, 27)
+    note = simulated_day_note(date(2023, 9, 8))
+    assert "2023-09-08" in note and "110 days" in note and "2023-12-27" in note
+    assert f"{MAX_PROPAGATION_DAYS} days" in note
+    # the plan follows the same rule
+    from pathlib import Path
+
+    from leonet.realism.calibrated import country_plan
+
+    assert country_plan("DEU", "DE", date(2025, 3, 1), Path("unused.tle")).day == date(2023, 12, 27)

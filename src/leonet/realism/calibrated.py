@@ -245,6 +245,24 @@ def orbit_set_for(when: date) -> date:
     return min(ORBIT_SETS, key=lambda d: abs((d - when).days))
 
 
+def simulated_day(when: date) -> date:
+    """The date the check simulates for figures of ``when``: ``when`` itself within
+    :data:`MAX_PROPAGATION_DAYS` of the nearest shipped element set, else the set's own date."""
+    orbit_date = orbit_set_for(when)
+    return when if abs((when - orbit_date).days) <= MAX_PROPAGATION_DAYS else orbit_date
+
+
+def simulated_day_note(when: date) -> str | None:
+    """A sentence for the summary when the check cannot simulate ``when`` itself (None when it can)."""
+    day = simulated_day(when)
+    if day == when:
+        return None
+    return (f"note: the figures are of {when.isoformat()}, {abs((when - day).days)} days from the nearest shipped "
+            f"element set; every country ran on the set's own date, {day.isoformat()} (its sky, and the background "
+            "and processing term of that date; SGP4 is trusted within "
+            f"{MAX_PROPAGATION_DAYS} days of an element set)")
+
+
 def extract_orbit_file(orbit_date: date, folder: Path) -> Path:
     """Decompress a shipped element set into ``folder`` (once); returns the .tle path."""
     from importlib.resources import files
@@ -289,7 +307,7 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
     if mode not in MAX_CITIES:
         raise InputError(f"mode must be one of {list(MAX_CITIES)}, got {mode!r}", location="mode")
     orbit_date = orbit_set_for(when)
-    day = when if abs((when - orbit_date).days) <= MAX_PROPAGATION_DAYS else orbit_date
+    day = simulated_day(when)
     places, kind = _dish_places(iso2, mode, when)
     city_weights = np.array([p[3] for p in places], dtype=float)
     lon = np.array([p[2] for p in places])

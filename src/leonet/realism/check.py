@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .calibrated import ASSUMPTIONS, BUSY_HOUR_LOCAL, country_plan, extract_orbit_file, local_time_utc, orbit_set_for
+from .calibrated import (ASSUMPTIONS, BUSY_HOUR_LOCAL, country_plan, extract_orbit_file, local_time_utc, orbit_set_for,
+                         simulated_day_note)
 from .metrics import FIELDS, HIGHER_IS_BETTER, UNITS, PublishedMetrics
 from .quality import quality_percentile
 from .reference import DISH_HISTORY_PLACE, OOKLA_US_Q1_2025, dish_history, outage_record, series_stats
@@ -282,7 +283,8 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
         if references:
             result.rows.extend(_reference_rows(orbit_file, work, metrics.date, mode, overrides))
     changed = [f"override (a sensitivity run, not the calibrated model): {k} = {v!r}" for k, v in (overrides or {}).items()]
-    result.summary = summarise(result.rows, chosen) + changed + [f"assumption: {a}" for a in ASSUMPTIONS]
+    dated = [n for n in (simulated_day_note(metrics.date),) if n]
+    result.summary = summarise(result.rows, chosen) + dated + changed + [f"assumption: {a}" for a in ASSUMPTIONS]
     return result
 
 
