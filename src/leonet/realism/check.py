@@ -17,10 +17,11 @@ import numpy as np
 
 from ..errors import InputError
 from .calibrated import (ASSUMPTIONS, BUSY_HOUR_LOCAL, country_plan, extract_orbit_file, local_time_utc, orbit_set_for,
-                         simulated_day_note)
-from .metrics import FIELDS, HIGHER_IS_BETTER, UNITS, PublishedMetrics
+                         processing_ms_at, simulated_day_note)
+from .metrics import FIELDS, HIGHER_IS_BETTER, UNITS, PublishedMetrics, iso3_to_iso2
 from .quality import quality_percentile
-from .reference import DISH_HISTORY_PLACE, OOKLA_US_Q1_2025, dish_history, outage_record, series_stats
+from .reference import (DISH_HISTORY_DATE, DISH_HISTORY_PLACE, OOKLA_DATE, OOKLA_US_Q1_2025, dish_history, outage_record,
+                        series_stats)
 
 LATENCY_TOLERANCE_MS = 5.0
 DOWNLOAD_TOLERANCE = 0.20
@@ -186,14 +187,13 @@ def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
 
 def _reference_rows(orbit_file: Path, work: Path, when, mode: str, overrides: dict | None = None) -> list[dict]:
     """Ookla US rows (a US run) and the 1 Hz dish-history rows (one dish at 1 s steps)."""
-    from .metrics import iso3_to_iso2
-
-    rows = []
-    t0 = time.perf_counter()
-    from .calibrated import processing_ms_at
-    from .reference import OOKLA_DATE
-
     plan = country_plan("USA", iso3_to_iso2()["USA"], when, orbit_file, mode)
+    return _ookla_rows(plan, work, overrides) + _dish_history_rows(plan, work, mode, overrides)
+
+
+def _ookla_rows(plan, work: Path, overrides: dict | None) -> list[dict]:
+    """Ookla's US medians beside the US plan's figures."""
+    t0 = time.perf_counter()
     # Ookla's figures are of Q1 2025 and to a test server: the processing term of that date, and
     # the leg from the PoP to its nearest internet exchange
     us = dict(plan.scenario)
@@ -203,28 +203,30 @@ def _reference_rows(orbit_file: Path, work: Path, when, mode: str, overrides: di
     sites, steps = _run(with_overrides(us, overrides), work / "USA")
     figures = leonet_figures(steps, _weights(plan, sites))
     run_s = time.perf_counter() - t0
+    rows = []
     for f, (value, src) in OOKLA_US_Q1_2025.items():
         ok, tol = within(f, value, figures[f])
         rows.append({"country": "USA (reference)", "metric": f, "unit": UNITS[f.split("_")[0]], "published": value,
                      "source": src, "leonet": figures[f], "within_tolerance": ok, "tolerance": tol,
                      "sim_start": plan.sim_start.isoformat(), "dish_sites": int((sites["kind"] == "dish").sum()),
-                     "run_s": run_s, "note": "leonet: the 2023-12-27 constellation and 2023 ground segment"
+                     "run_s": run_s, "note": f"leonet: the {plan.orbit_set.isoformat()} constellation and 2023 ground segment"
                      + ("; latency to the PoP's nearest internet exchange, processing of Q1 2025"
                         if f.startswith("latency") else "")})
-    # one dish at the measured dish's assumed place, 1 s steps over four slots
+    return rows
+
+
+def _dish_history_rows(plan, work: Path, mode: str, overrides: dict | None) -> list[dict]:
+    """The shipped 1 Hz dish history's statistics beside one leonet dish at its assumed place."""
     name, lat, lon = DISH_HISTORY_PLACE
     one = dict(plan.scenario)
     one["name"] = "realism-dish-history"
     one["ground"] = {**plan.scenario["ground"], "sites": [{"name": "dish-1hz", "lat_deg": lat, "lon_deg": lon,
                                                            "kind": "dish", "dishes": 1}]}
-    # at the evening busy hour there (assumption: the history's hour is not known)
+    # at the evening busy hour there (assumption: the history's hour is not known), 1 s steps
     start = local_time_utc(plan.day, lon, BUSY_HOUR_LOCAL)
     one["time"] = {"start": start.isoformat().replace("+00:00", "Z"), "duration_s": 60.0 if mode == "fast" else 180.0,
                    "step_s": 1.0}
     # the history is of June 2024: the processing term of that month (calibrated.PROCESSING_MS)
-    from .calibrated import processing_ms_at
-    from .reference import DISH_HISTORY_DATE
-
     one["service"] = {**plan.scenario["service"],
                       "latency": {**plan.scenario["service"].get("latency", {}),
                                   "processing_ms": processing_ms_at(DISH_HISTORY_DATE)}}
@@ -235,8 +237,8 @@ def _reference_rows(orbit_file: Path, work: Path, when, mode: str, overrides: di
     drop = (steps1["drop_rate"].to_numpy(dtype=float) if "drop_rate" in steps1.columns
             else np.where(np.isfinite(lat_ms), 0.0, 1.0))
     ours = series_stats(lat_ms, drop)
-    measured, drop, label = dish_history()
-    theirs = series_stats(measured, drop)
+    measured, measured_drop, _ = dish_history()
+    theirs = series_stats(measured, measured_drop)
     units = {"slot_step_ms": "ms", "jitter_within_slot_ms": "ms", "drop_rate_mean": "fraction",
              "seconds_with_drops": "fraction", "seconds_lost": "fraction", "drop_rate_mean_outside_outages": "fraction"}
     # what kind of installation the measured dish was: its own outage record says (an obstructed one)
@@ -244,6 +246,7 @@ def _reference_rows(orbit_file: Path, work: Path, when, mode: str, overrides: di
     obstructed = record.get("OBSTRUCTED", (0, 0.0))
     caveat = (f"; the measured dish's own record: OBSTRUCTED {obstructed[0]} times ({obstructed[1]:,.0f} s), "
               f"NO_SCHEDULE {record.get('NO_SCHEDULE', (0, 0.0))[0]} times; leonet's has a clear view")
+    rows = []
     for k, value in theirs.items():
         loss = k.startswith(("drop_rate", "seconds_"))
         rows.append({"country": "dish 1 Hz (reference)", "metric": k, "unit": units.get(k, "ms"), "published": value,
