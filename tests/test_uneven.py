@@ -221,3 +221,25 @@ def test_pair_figures_are_shares_of_time(tmp_path):
     assert h.availability == pytest.approx(want)
     listed = pairs.pair_list(run, 0, 10, None, "name").pairs[0]
     assert listed.availability == pytest.approx(want) and listed.steps == len(seconds)
+
+
+def test_a_calendar_that_starts_in_a_window_counts_whole_dishes(tmp_path):
+    """A group's dish count is a count: in a sampled day (each coarse step the first instant of a
+    short window, as the realism check runs) the first step stands for 15 s of an hour, and the
+    count must not shrink with it (it read 0 dishes per group before)."""
+    from leonet.results.summary import network_summary
+
+    scenario = leonet.scenario_from_dict({
+        "name": "sampled", "constellation": "starlink-gen1",
+        "ground": {"dish_groups": [{"name": "Kyiv", "lat_deg": 50.45, "lon_deg": 30.52, "count": 3, "radius_km": 10,
+                                    "seed": 1}],
+                   "builtin": [{"name": "starlink-gateways-2023", "regions": ["Europe"]},
+                               {"name": "starlink-pops-2023", "regions": ["Europe"]}]},
+        "time": {"start": "2022-03-01T00:00:12Z", "duration_s": 7200, "step_s": 3600,
+                 "windows": [{"name": f"h{k}", "start_s": 3600 * k, "duration_s": 30, "step_s": 15} for k in range(2)]},
+        "outputs": {"visibility_pairs": False},
+    })
+    run = leonet.run(scenario, out_dir=tmp_path / "out")
+    summary = network_summary(ResultStore(run.store.root))
+    kyiv = summary.by_group().set_index("group").loc["Kyiv"]
+    assert int(kyiv["dishes"]) == 3 and int(kyiv["steps"]) == 3 * 4

@@ -244,6 +244,7 @@ def _dish_frame(d: pd.DataFrame, group_of_site: np.ndarray, weights: np.ndarray,
     d["group"] = group_of_site[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
     # A site may stand for many identical dishes: availability counts dishes, not sites.
     d["w"] = weights[d["site"].to_numpy()] if len(d) else np.zeros(0)
+    d["dishes_w"] = d["w"]  # dishes a row's site stands for (a count, not time-weighted)
     if not cal.uniform and len(d):  # a windowed calendar: each step weighs the time it stands for
         d["w"] = d["w"] * cal.weight_of(d["t"].astype("int64").to_numpy())
     d = d.drop(columns=["t"])
@@ -287,7 +288,10 @@ def _dish_service(d: pd.DataFrame, states: tuple[str, ...], name: np.ndarray) ->
         per_dish.insert(0, "name", name[per_dish["site"].to_numpy()])
         groups = service(["group"]).reset_index()
         first = d.drop_duplicates("site")
-        groups.insert(1, "dishes", first.groupby("group", sort=False)["w"].sum().reindex(groups["group"]).to_numpy().astype(int))
+        # dishes are counted, not weighted by the time their first step stands for (a windowed run
+        # whose first step is a 15 s window step would count 15 / 3,600 of a dish)
+        groups.insert(1, "dishes", first.groupby("group", sort=False)["dishes_w"].sum().reindex(groups["group"])
+                      .round().to_numpy().astype(int))
         lost = [c for c in states if c in OUTAGE_STATES]
         groups["outage_causes"] = [
             ", ".join(f"{c} {int(r[c])}" for c in lost if r[c]) or "-" for _, r in groups.iterrows()
