@@ -194,7 +194,7 @@ def _print_dish_service(console: Console, ns) -> None:
     console.print(t)
     groups = ns.by_group()
     if {"down_p50_mbps", "up_p50_mbps", "demand_served", "speedtest_p50_mbps"} <= set(groups.columns):
-        t = Table(title="Throughput per dish group (max-min fair, busy hour)")
+        t = Table(title="Throughput per dish group (max-min fair; medians over the run's dish-steps, idle ones included)")
         for col in ("group", "down p10 (Mbps)", "down p50 (Mbps)", "up p50 (Mbps)", "demand served", "speed test p50 (Mbps)"):
             t.add_column(col, justify="left" if col == "group" else "right")
         for _, r in groups.iterrows():
