@@ -2,7 +2,7 @@
 with the Ookla US and 1 Hz dish reference rows; writes the table into bench/RESULTS.md (section
 "Realism") and realism.csv / realism.parquet into bench/realism/.
 
-    PYTHONPATH=src python bench/bench_realism.py [--fast]
+    PYTHONPATH=src python bench/bench_realism.py [--fast] [--workers N]
 
 Timings are wall-clock on a shared machine (approximate); the CPU model is read from lscpu.
 """
@@ -37,10 +37,11 @@ def _fmt(v, unit=""):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--fast", action="store_true")
+    ap.add_argument("--workers", type=int, default=2, help="countries run at once (default 2: the CI machine's cores)")
     args = ap.parse_args()
     metrics = read_published_metrics()
     t0 = time.perf_counter()
-    result = run_realism(metrics, mode="fast" if args.fast else "full",
+    result = run_realism(metrics, mode="fast" if args.fast else "full", workers=args.workers,
                          progress=lambda k, n, c: print(f"{k}/{n} {c} {time.perf_counter() - t0:.0f} s", flush=True))
     total = time.perf_counter() - t0
     write_table(result, HERE / "realism")

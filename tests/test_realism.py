@@ -276,3 +276,24 @@ def test_a_date_far_from_the_element_sets_is_said_not_hidden():
     from leonet.realism.calibrated import country_plan
 
     assert country_plan("DEU", "DE", date(2025, 3, 1), Path("unused.tle")).day == date(2023, 12, 27)
+
+
+@pytest.mark.slow
+def test_countries_in_parallel_give_the_same_table(fast_table):
+    """``workers`` > 1 runs countries in spawned processes: the same figures, in the same order."""
+    from leonet.realism.check import run_realism
+
+    seen = []
+    r = run_realism(read_published_metrics(), ["UKR", "DEU"], references=False, workers=2,
+                    progress=lambda k, n, c: seen.append((k, n, c)))
+    _, base, _ = fast_table
+    assert [(x["country"], x["metric"]) for x in r.rows] == list(zip(base["country"], base["metric"]))
+    assert [x["leonet"] for x in r.rows] == base["leonet"].tolist()
+    assert sorted(c for _, _, c in seen) == ["DEU", "UKR"] and [k for k, _, _ in seen] == [1, 2]
+
+
+def test_workers_below_one_are_refused():
+    from leonet.realism.check import run_realism
+
+    with pytest.raises(InputError, match="workers"):
+        run_realism(read_published_metrics(), ["DEU"], references=False, workers=0)

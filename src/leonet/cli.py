@@ -428,6 +428,7 @@ def realism_cmd(
     no_references: bool = typer.Option(False, "--no-references", help="Leave out the Ookla US and 1 Hz dish rows."),
     out: Path = typer.Option(Path("results/realism"), "--out", help="Folder for realism.csv and realism.parquet."),
     set_: list[str] = typer.Option([], "--set", help="Change an assumption in every country's scenario alike, a sensitivity run: --set service.admission.target_utilisation=0.7 (repeatable; listed in the summary)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Countries run at once, each in its own process (the same table)."),
 ):
     """Compare leonet with Starlink's published per-country figures (and Ookla US, a dish's 1 Hz history)."""
     from datetime import date
@@ -446,7 +447,7 @@ def realism_cmd(
     console.print(f"metrics: {m.source} ({m.date.isoformat()}), {len(chosen or m.countries)} countries")
     result = run_realism(m, chosen, mode="fast" if fast else "full", references=not no_references,
                          progress=lambda k, n, c: console.print(f"  {k}/{n} {c}", highlight=False),
-                         overrides=_parse_sets(set_))
+                         overrides=_parse_sets(set_), workers=workers)
     t = Table(title="leonet vs published (p50 rows; all nine figures in the files)")
     for col in ("country", "metric", "published (source)", "leonet", "within tolerance"):
         t.add_column(col)

@@ -259,11 +259,14 @@ def _dish_history_rows(plan, work: Path, mode: str, overrides: dict | None) -> l
 
 def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, mode: str = "full",
                 references: bool = True, work_dir: Path | None = None, progress=None,
-                overrides: dict | None = None) -> RealismResult:
+                overrides: dict | None = None, workers: int = 1) -> RealismResult:
     """Run the check (see the module docstring); ``mode`` "fast" shortens windows and cities.
     ``overrides`` (dotted field path -> value) change one or more assumptions in every country's
     scenario alike (a sensitivity run); they are checked on the first country before anything
-    runs, and listed in the summary."""
+    runs, and listed in the summary. ``workers`` > 1 runs countries in that many processes at once
+    (the same rows, in the same order; only ``run_s`` differs)."""
+    if workers < 1:
+        raise InputError(f"must be at least 1, got {workers}", location="workers")
     chosen = list(metrics.countries) if not countries else [c.strip().upper() for c in countries]
     unknown = [c for c in chosen if c not in metrics.countries]
     if unknown:
@@ -277,18 +280,41 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
 
             first = country_plan(chosen[0], metrics.iso2(chosen[0]), metrics.date, orbit_file, mode)
             leonet.scenario_from_dict(with_overrides(first.scenario, overrides))
-        for k, iso3 in enumerate(chosen):
-            rows = run_country(iso3, metrics, orbit_file, work, mode, overrides)
+        for iso3, rows in zip(chosen, _run_countries(chosen, metrics, orbit_file, work, mode, overrides, workers,
+                                                     progress)):
             result.rows.extend(rows)
             result.run_s[iso3] = rows[0].get("run_s")
-            if progress:
-                progress(k + 1, len(chosen), iso3)
         if references:
             result.rows.extend(_reference_rows(orbit_file, work, metrics.date, mode, overrides))
     changed = [f"override (a sensitivity run, not the calibrated model): {k} = {v!r}" for k, v in (overrides or {}).items()]
     dated = [n for n in (simulated_day_note(metrics.date),) if n]
     result.summary = summarise(result.rows, chosen) + dated + changed + [f"assumption: {a}" for a in ASSUMPTIONS]
     return result
+
+
+def _run_countries(chosen: list[str], metrics: PublishedMetrics, orbit_file: Path, work: Path, mode: str,
+                   overrides: dict | None, workers: int, progress) -> list[list[dict]]:
+    """Each country's rows (:func:`run_country`), in the order of ``chosen``; with ``workers`` > 1
+    in a pool of fresh processes (spawned, as the engine's workers are), ``progress`` called as each
+    country finishes."""
+    if workers == 1 or len(chosen) < 2:
+        out = []
+        for k, iso3 in enumerate(chosen):
+            out.append(run_country(iso3, metrics, orbit_file, work, mode, overrides))
+            if progress:
+                progress(k + 1, len(chosen), iso3)
+        return out
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    done: dict[str, list[dict]] = {}
+    with ProcessPoolExecutor(max_workers=min(workers, len(chosen)), mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(run_country, iso3, metrics, orbit_file, work, mode, overrides): iso3 for iso3 in chosen}
+        for n, future in enumerate(as_completed(futures), 1):
+            done[futures[future]] = future.result()
+            if progress:
+                progress(n, len(chosen), futures[future])
+    return [done[c] for c in chosen]
 
 
 def summarise(rows: list[dict], countries: list[str]) -> list[str]:
