@@ -116,3 +116,60 @@ def test_a_calendar_of_many_windows_reads_short():
     assert "local 02:00" not in text
     full = cal(MAX_WINDOWS_LISTED).text()
     assert "more" not in full and all(f"local {k:02d}:00" in full for k in range(MAX_WINDOWS_LISTED))
+
+
+def _time(step_s, windows, duration_s=7200):
+    from leonet.scenario.timing import TimeSpec
+
+    return TimeSpec(start="2022-03-09T00:00:00Z", duration_s=duration_s, step_s=step_s, windows=windows)
+
+
+def test_a_sample_window_shares_its_stretch_equally():
+    """Worked by hand: hourly coarse steps over 2 h, a 60 s window at 15 s at each hour. Without
+    ``sample`` a window's last instant stands for the rest of its hour (3,555 s); with it the four
+    instants stand for 900 s each. Either way the durations sum to the calendar's 7,200 s."""
+    wins = [{"start_s": k * 3600, "duration_s": 60, "step_s": 15} for k in range(2)]
+    plain = _time(3600, wins).durations_s()
+    assert plain.tolist() == [15, 15, 15, 3555] * 2
+    sampled = _time(3600, [{**w, "sample": True} for w in wins]).durations_s()
+    assert sampled.tolist() == [900.0] * 8 and sampled.sum() == 7200
+    # with a coarse step longer than the gap, a window's stretch ends where the next window starts
+    day = _time(7200, [{**w, "sample": True} for w in wins]).durations_s()
+    assert day.tolist() == [900.0] * 8
+    # a sample window in a coarse grid: the stretch up to the next coarse instant (here 900 s)
+    grid = _time(900, [{"start_s": 1800, "duration_s": 30, "step_s": 10, "sample": True}]).durations_s()
+    assert grid.tolist() == [900, 900, 300, 300, 300] + [900] * 5
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_durations_always_sum_to_the_calendar(seed):
+    """Any mix of windows, sample or not, clipped or not: every instant stands for a positive time and
+    the durations sum to the calendar's length (lost time and shares stay whole)."""
+    rng = np.random.default_rng(seed)
+    step_s = float(rng.choice([60, 600, 3600]))
+    duration_s = float(rng.integers(2, 12)) * step_s
+    wins, t = [], 0.0
+    while len(wins) < 5:
+        t += float(rng.integers(0, 3)) * step_s + float(rng.integers(1, 5)) * 7.0
+        length = float(rng.integers(1, 6)) * 5.0
+        if t + length > duration_s * 1.2:
+            break
+        wins.append({"start_s": t, "duration_s": length, "step_s": 5.0, "sample": bool(rng.integers(0, 2))})
+        t += length
+    spec = _time(step_s, wins, duration_s)
+    d = spec.durations_s()
+    assert len(d) == spec.n_steps and (d > 0).all()
+    assert d.sum() == pytest.approx(duration_s)
+
+
+def test_a_run_with_sample_windows_weighs_them_in_its_steps_table(tmp_path):
+    """The run writes the sample durations into its steps table, and readers take them from there."""
+    from leonet.results.calendar import calendar
+
+    sc = scenario('[{name: a, start_s: 0, duration_s: 60, step_s: 15, sample: true}, '
+                  '{name: b, start_s: 3600, duration_s: 60, step_s: 15, sample: true}]')
+    sc = leonet.scenario_from_dict({**sc.model_dump(mode="json", exclude_none=True),
+                                    "time": {**sc.time.model_dump(mode="json", exclude_none=True), "step_s": 3600}})
+    run = leonet.run(sc, out_dir=tmp_path / "out")
+    cal = calendar(ResultStore(run.store.root))
+    assert cal.durations_s.tolist() == [900.0] * 8 and cal.durations_s.sum() == 7200

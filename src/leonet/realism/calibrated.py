@@ -232,12 +232,13 @@ def local_time_utc(day: date, lon_deg: float, hour: float) -> datetime:
 def day_samples(start: datetime, mode: str) -> dict:
     """The ``time:`` section of a day sampled evenly from ``start`` (see :data:`DAY_SAMPLES`): a
     coarse step of 24 / n hours, and at each coarse instant a window of ``SAMPLE_S[mode]`` seconds
-    at STEP_S steps (the coarse instants are the windows' first ones)."""
+    at STEP_S steps (the coarse instants are the windows' first ones), each a sample of its stretch
+    (``sample: true``: its steps share the 24 / n hours equally in the run's own summary)."""
     n, length_s = DAY_SAMPLES[mode], SAMPLE_S[mode]
     every_s = 86_400.0 / n
     return {"start": start.isoformat().replace("+00:00", "Z"), "duration_s": 86_400.0, "step_s": every_s,
             "windows": [{"name": f"local {int(k * every_s // 3600):02d}:{int(k * every_s % 3600 // 60):02d}", "start_s": k * every_s,
-                         "duration_s": length_s, "step_s": STEP_S} for k in range(n)]}
+                         "duration_s": length_s, "step_s": STEP_S, "sample": True} for k in range(n)]}
 
 
 def orbit_set_for(when: date) -> date:

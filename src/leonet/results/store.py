@@ -267,12 +267,16 @@ class ResultStore:
         return table.column("t").cast(pa.int64()).to_numpy()
 
     def step_durations_s(self):
-        """float64 (T,): the time each step stands for (to the next step; the last one to the
-        calendar's end, or one step where the end is not recorded). Weights for lost time and
-        shares of time in a windowed calendar; all ``step_s`` in a uniform one."""
+        """float64 (T,): the time each step stands for: in a windowed calendar the steps table's own
+        ``duration_s`` (to the next step, or a sample window's equal share), all ``step_s`` in a uniform
+        one; weights for lost time and shares of time."""
         import numpy as np
 
         m = self.manifest
+        if not m.uniform_steps:
+            table = self.read(STEPS_TABLE)
+            if "duration_s" in table.column_names:
+                return table.column("duration_s").to_numpy().astype(np.float64)
         t = self.step_times_ns()
         if not len(t):
             return np.zeros(0)

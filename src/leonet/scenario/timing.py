@@ -20,6 +20,11 @@ class TimeWindowSpec(Spec):
     start_s: float | None = Field(None, ge=0, description="Seconds after time.start (instead of start).")
     duration_s: float = Field(..., gt=0, le=366 * 86_400)
     step_s: float = Field(..., ge=0.001, le=86_400)
+    sample: bool = Field(False, description=(
+        "The window samples the stretch of time it opens: its instants share equally the time from its start to "
+        "the first coarse instant or window start at or after its end (the calendar's end if none), instead of each standing for "
+        "the time until the next instant. A day sampled a minute every hour (the realism check's) then weighs "
+        "every sample alike in the run's summary, report and app."))
 
     @field_validator("start")
     @classmethod
@@ -113,6 +118,32 @@ class TimeSpec(Spec):
             # a window past the calendar's end (a shortened run) is clipped or skipped, and said so
             parts.append(np.arange(a, min(b, end_ns), round(w.step_s * 1e9), dtype=np.int64))
         return np.unique(np.concatenate(parts))
+
+    def durations_s(self, offsets_ns=None):
+        """float64 (T,): the time each instant stands for, s (``offsets_ns``: :meth:`offsets_ns`, by
+        default): until the next instant (the last until the calendar's end), except in windows with
+        ``sample: true``, whose instants share their stretch equally (see :class:`TimeWindowSpec`). The
+        durations sum to the calendar's length."""
+        import numpy as np
+
+        t = self.offsets_ns() if offsets_ns is None else np.asarray(offsets_ns, dtype=np.int64)
+        end_ns = round(self.duration_s * 1e9)
+        out = np.diff(np.r_[t, np.int64(max(end_ns, int(t[-1]) if len(t) else 0))]).astype(np.float64) / 1e9
+        # a sample window's stretch ends at the next coarse instant or the next window, whichever comes first
+        coarse = np.arange(self._coarse_count(), dtype=np.int64) * self.step_ns
+        starts = np.array(sorted(self._window_span_ns(w)[0] for w in self.windows), dtype=np.int64)
+        for w in self.windows:
+            if not w.sample:
+                continue
+            a, b = self._window_span_ns(w)
+            if a >= end_ns:
+                continue
+            later = np.r_[coarse[coarse >= b], starts[starts >= b], np.int64(end_ns)]
+            stop = int(later.min())
+            inside = (t >= a) & (t < stop)
+            if inside.any():
+                out[inside] = (stop - a) / 1e9 / int(inside.sum())
+        return out
 
     @property
     def n_steps(self) -> int:

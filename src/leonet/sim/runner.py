@@ -48,15 +48,14 @@ class RunResult:
     baseline: RunResult | None = None
 
 
-def steps_table(t_ns: np.ndarray, end_ns: int):
-    """The instants of a windowed calendar and the time each stands for (to the next instant; the
-    last to the calendar's end): a pyarrow table (t, duration_s)."""
+def steps_table(t_ns: np.ndarray, duration_s: np.ndarray):
+    """The instants of a windowed calendar and the time each stands for
+    (:meth:`leonet.scenario.timing.TimeSpec.durations_s`): a pyarrow table (t, duration_s)."""
     import pyarrow as pa
 
     t = np.asarray(t_ns, dtype=np.int64)
-    duration_s = np.diff(np.r_[t, np.int64(end_ns)]).astype(np.float64) / 1e9
     return pa.table({"t": pa.array(t, type=pa.int64()).cast(pa.timestamp("ns", tz="UTC")),
-                     "duration_s": pa.array(duration_s)})
+                     "duration_s": pa.array(np.asarray(duration_s, dtype=np.float64))})
 
 
 def chunk_bounds(n_steps: int, chunk_steps: int) -> list[tuple[int, int]]:
@@ -197,7 +196,7 @@ def _prepare(store: ResultStore, scenario: Scenario, model: SimulationModel, ove
     store.write_static("sites", model.sites.to_table())
     store.write_static("satellites", model.constellation.to_table())
     if not s.uniform_steps:
-        store.write_static(STEPS_TABLE, steps_table(model.t_ns, manifest.end_ns))
+        store.write_static(STEPS_TABLE, steps_table(model.t_ns, scenario.time.durations_s(model.t_ns - model.t_ns[0])))
     write_contract(store, model)
     recomputed, tasks = [], []
     for chunk, (a, b) in enumerate(bounds):
