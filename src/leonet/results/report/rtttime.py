@@ -72,10 +72,12 @@ def rtt_time_section(run: ReportRun, plots: Plots) -> str:
             by = np.tile(np.array([lo, hi, None], dtype=object), len(bounds))
             fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", name=f"{secs(run.slot_s)} s slot boundary", hoverinfo="skip",
                                      line=dict(color="#999", width=1, dash="dot")))
+    gap_ms = _gap_ms(run)
     for i, (g, s) in enumerate(chosen):
         x = d[d["site"] == s]
         where = dict(row=i // TIME_PANEL_COLUMNS + 1, col=i % TIME_PANEL_COLUMNS + 1) if panels else {}
-        fig.add_trace(go.Scatter(x=epoch_ms(x["t"]), y=x["rtt_ms"].to_numpy(dtype=np.float32), mode="lines",
+        tx, ty = _broken(epoch_ms(x["t"]), x["rtt_ms"].to_numpy(dtype=np.float32), gap_ms)
+        fig.add_trace(go.Scatter(x=tx, y=ty, mode="lines",
                                  name=f"{names[s]} ({g})", showlegend=not panels,
                                  line=dict(width=1.4 if panels else 1.8, color=palette_colour(i) if not panels else palette_colour(0)),
                                  hovertemplate="%{x|%H:%M:%S}: %{y:.2f} ms<extra>" + esc(names[s]) + "</extra>"), **where)
@@ -94,10 +96,34 @@ def rtt_time_section(run: ReportRun, plots: Plots) -> str:
                           yaxis=dict(title="RTT dish → PoP (ms)", range=[lo, hi]))
         height = 460
     more = (f" Only the first {MAX_TIME_PANELS} of {len(all_groups)} groups are drawn." if len(all_groups) > MAX_TIME_PANELS else "")
+    shown_t = np.sort(d["t"].unique()).astype("datetime64[ns]").astype(np.int64) / 1e6
+    gaps = (" Lines break across time the run did not simulate (between its windows)."
+            if len(shown_t) > 1 and (np.diff(shown_t) > gap_ms).any() else "")
     return ('<p class="explain">The round-trip time of one dish per group (the dish whose median RTT is closest to '
             "its group's), step by step" + (", one panel per group, on shared axes" if panels else "") +
             (f". The {secs(run.slot_s)} s slots" if panels else f". Dotted lines mark the {secs(run.slot_s)} s slots") +
             ": the serving satellite and the route "
             "are chosen at a slot's start and held through it, so the RTT drifts smoothly within a slot and "
             "jumps at its boundaries. Gaps are steps without a connection; crosses mark reroutes inside a slot "
-            f"because a link of the held path broke.{more}{window}</p>" + plots.div(fig, "plot-rtt-time", height=height))
+            f"because a link of the held path broke.{gaps}{more}{window}</p>" + plots.div(fig, "plot-rtt-time", height=height))
+
+
+def _gap_ms(run: ReportRun) -> float:
+    """Gaps between steps longer than this (ms) are not drawn as lines: in a calendar of short
+    windows far apart (a sampled day: a minute every hour) the time between windows was not
+    simulated. Four times the run's median step; inf for a uniform run."""
+    if run.cal.uniform or len(run.cal.times_ns) < 3:
+        return float("inf")
+    return 4.0 * float(np.median(np.diff(run.cal.times_ns))) / 1e6
+
+
+def _broken(x_ms: np.ndarray, y: np.ndarray, gap_ms: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` with a NaN point in each gap longer than ``gap_ms`` (plotly breaks a line there)."""
+    x = np.asarray(x_ms, dtype=np.float64)
+    if not np.isfinite(gap_ms) or len(x) < 2:
+        return x, np.asarray(y, dtype=np.float32)
+    cut = np.flatnonzero(np.diff(x) > gap_ms)
+    if not len(cut):
+        return x, np.asarray(y, dtype=np.float32)
+    return (np.insert(x, cut + 1, (x[cut] + x[cut + 1]) / 2),
+            np.insert(np.asarray(y, dtype=np.float32), cut + 1, np.float32("nan")))
