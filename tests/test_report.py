@@ -299,15 +299,15 @@ def test_report_opens_offline_in_chromium(which, dish_report, pair_run):
     assert len(shot) > 20_000, "the screenshot is not blank"
 
 
-def test_rtt_lines_break_across_time_not_simulated():
-    """In a calendar of short windows far apart the RTT-over-time lines break between windows
-    (a NaN point in each long gap); a uniform run's lines are left whole."""
+def test_rtt_lines_break_after_sample_windows():
+    """After a sample window (time.windows[].sample) the RTT-over-time line breaks: the time to the
+    next instant was not simulated. Without sample windows lines are left whole."""
     from leonet.results.report.rtttime import _broken
 
-    x = np.array([0.0, 15e3, 30e3, 3600e3, 3615e3])
+    x = np.array([0.0, 15e3, 30e3, 3600e3, 3615e3])   # ms: a window of 3 steps, then the next hour's
     y = np.array([40, 41, 42, 50, 51], dtype=np.float32)
-    bx, by = _broken(x, y, 4 * 15e3)
+    bx, by = _broken(x, y, np.array([45e3, 3660e3]))  # the two windows end at 45 s and 3,660 s
     assert len(bx) == 6 and np.isnan(by[3]) and bx[3] == pytest.approx((30e3 + 3600e3) / 2)
     assert np.array_equal(by[[0, 1, 2, 4, 5]], y)
-    wx, wy = _broken(x, y, float("inf"))
+    wx, wy = _broken(x, y, np.zeros(0))
     assert np.array_equal(wx, x) and not np.isnan(wy).any()

@@ -27,12 +27,14 @@ def _secs(value: float) -> str:
 
 @dataclass(frozen=True)
 class Window:
-    """A stretch of the calendar at its own step: name, [start_ns, end_ns) (UTC ns), step_s."""
+    """A stretch of the calendar at its own step: name, [start_ns, end_ns) (UTC ns), step_s, and
+    whether it is a sample of the stretch it opens (``sample``: the time after it was not simulated)."""
 
     name: str
     start_ns: int
     end_ns: int
     step_s: float
+    sample: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ def _windows(store: ResultStore) -> tuple[Window, ...]:
             a = (start_ns + round(float(w["start_s"]) * 1e9)) if w.get("start_s") is not None \
                 else _instant_ns(w["start"], f"time.windows[{k}].start", store)
             out.append(Window(name=str(w.get("name") or ""), start_ns=a, end_ns=a + round(float(w["duration_s"]) * 1e9),
-                              step_s=float(w["step_s"])))
+                              step_s=float(w["step_s"]), sample=bool(w.get("sample", False))))
         except (KeyError, TypeError, ValueError) as err:
             raise InputError(f"{SCENARIO_FILE}: time.windows[{k}] cannot be read ({err!r})", source=str(store.root)) from None
     return tuple(sorted(out, key=lambda w: w.start_ns))

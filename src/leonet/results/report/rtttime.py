@@ -72,11 +72,11 @@ def rtt_time_section(run: ReportRun, plots: Plots) -> str:
             by = np.tile(np.array([lo, hi, None], dtype=object), len(bounds))
             fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", name=f"{secs(run.slot_s)} s slot boundary", hoverinfo="skip",
                                      line=dict(color="#999", width=1, dash="dot")))
-    gap_ms = _gap_ms(run)
+    ends_ms = _sample_ends_ms(run)
     for i, (g, s) in enumerate(chosen):
         x = d[d["site"] == s]
         where = dict(row=i // TIME_PANEL_COLUMNS + 1, col=i % TIME_PANEL_COLUMNS + 1) if panels else {}
-        tx, ty = _broken(epoch_ms(x["t"]), x["rtt_ms"].to_numpy(dtype=np.float32), gap_ms)
+        tx, ty = _broken(epoch_ms(x["t"]), x["rtt_ms"].to_numpy(dtype=np.float32), ends_ms)
         fig.add_trace(go.Scatter(x=tx, y=ty, mode="lines",
                                  name=f"{names[s]} ({g})", showlegend=not panels,
                                  line=dict(width=1.4 if panels else 1.8, color=palette_colour(i) if not panels else palette_colour(0)),
@@ -96,9 +96,9 @@ def rtt_time_section(run: ReportRun, plots: Plots) -> str:
                           yaxis=dict(title="RTT dish → PoP (ms)", range=[lo, hi]))
         height = 460
     more = (f" Only the first {MAX_TIME_PANELS} of {len(all_groups)} groups are drawn." if len(all_groups) > MAX_TIME_PANELS else "")
-    shown_t = np.sort(d["t"].unique()).astype("datetime64[ns]").astype(np.int64) / 1e6
-    gaps = (" Lines break across time the run did not simulate (between its windows)."
-            if len(shown_t) > 1 and (np.diff(shown_t) > gap_ms).any() else "")
+    shown = epoch_ms(pd.Series(np.sort(d["t"].unique())))
+    gaps = (" Lines break after each sample window (time.windows[].sample): the time between samples was not "
+            "simulated." if len(ends_ms) and len(_broken(shown, np.zeros(len(shown)), ends_ms)[0]) > len(shown) else "")
     return ('<p class="explain">The round-trip time of one dish per group (the dish whose median RTT is closest to '
             "its group's), step by step" + (", one panel per group, on shared axes" if panels else "") +
             (f". The {secs(run.slot_s)} s slots" if panels else f". Dotted lines mark the {secs(run.slot_s)} s slots") +
@@ -108,22 +108,23 @@ def rtt_time_section(run: ReportRun, plots: Plots) -> str:
             f"because a link of the held path broke.{gaps}{more}{window}</p>" + plots.div(fig, "plot-rtt-time", height=height))
 
 
-def _gap_ms(run: ReportRun) -> float:
-    """Gaps between steps longer than this (ms) are not drawn as lines: in a calendar of short
-    windows far apart (a sampled day: a minute every hour) the time between windows was not
-    simulated. Four times the run's median step; inf for a uniform run."""
-    if run.cal.uniform or len(run.cal.times_ns) < 3:
-        return float("inf")
-    return 4.0 * float(np.median(np.diff(run.cal.times_ns))) / 1e6
+def _sample_ends_ms(run: ReportRun) -> np.ndarray:
+    """(W,) the end of each sample window (``time.windows[].sample``), ms since the epoch: the time
+    after a sample window, up to the next instant, was not simulated (its samples stand for it)."""
+    return np.array([w.end_ns / 1e6 for w in run.cal.windows if w.sample], dtype=np.float64)
 
 
-def _broken(x_ms: np.ndarray, y: np.ndarray, gap_ms: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, y)`` with a NaN point in each gap longer than ``gap_ms`` (plotly breaks a line there)."""
+def _broken(x_ms: np.ndarray, y: np.ndarray, ends_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` with a NaN point (plotly breaks a line there) in each gap between two instants that
+    a sample window's end ``ends_ms`` falls in."""
     x = np.asarray(x_ms, dtype=np.float64)
-    if not np.isfinite(gap_ms) or len(x) < 2:
-        return x, np.asarray(y, dtype=np.float32)
-    cut = np.flatnonzero(np.diff(x) > gap_ms)
+    y = np.asarray(y, dtype=np.float32)
+    ends = np.asarray(ends_ms, dtype=np.float64)
+    if len(x) < 2 or not len(ends):
+        return x, y
+    # gap k lies between x[k] and x[k + 1]; it is cut when a sample window ends inside it
+    k = np.searchsorted(x, ends, side="left") - 1
+    cut = np.unique(k[(k >= 0) & (k < len(x) - 1)])
     if not len(cut):
-        return x, np.asarray(y, dtype=np.float32)
-    return (np.insert(x, cut + 1, (x[cut] + x[cut + 1]) / 2),
-            np.insert(np.asarray(y, dtype=np.float32), cut + 1, np.float32("nan")))
+        return x, y
+    return np.insert(x, cut + 1, (x[cut] + x[cut + 1]) / 2), np.insert(y, cut + 1, np.float32("nan"))
