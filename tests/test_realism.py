@@ -297,3 +297,17 @@ def test_workers_below_one_are_refused():
 
     with pytest.raises(InputError, match="workers"):
         run_realism(read_published_metrics(), ["DEU"], references=False, workers=0)
+
+
+@pytest.mark.slow
+def test_parallel_countries_from_a_script_without_a_main_guard_fail_clearly(tmp_path):
+    """Spawned workers import the calling script again: without `if __name__ == "__main__":` the
+    error says so (not multiprocessing's bootstrapping message)."""
+    script = tmp_path / "noguard.py"
+    script.write_text("from leonet.realism.check import run_realism\n"
+                      "from leonet.realism.metrics import read_published_metrics\n"
+                      "run_realism(read_published_metrics(), ['DEU', 'UKR'], references=False, workers=2)\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("leonet.errors.InputError: workers:") and "__main__" in last

@@ -304,16 +304,31 @@ def _run_countries(chosen: list[str], metrics: PublishedMetrics, orbit_file: Pat
             if progress:
                 progress(k + 1, len(chosen), iso3)
         return out
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from multiprocessing import get_context
 
+    # each spawned worker imports the calling script again: a script without a __main__ guard would
+    # start pools from its workers; say so instead of failing inside multiprocessing
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise InputError("run_realism(..., workers>1) was called while a worker process was starting: the script "
+                         "that calls it runs again in each worker. Put its code under "
+                         "`if __name__ == \"__main__\":`, or use workers=1", location="workers")
     done: dict[str, list[dict]] = {}
-    with ProcessPoolExecutor(max_workers=min(workers, len(chosen)), mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(run_country, iso3, metrics, orbit_file, work, mode, overrides): iso3 for iso3 in chosen}
-        for n, future in enumerate(as_completed(futures), 1):
-            done[futures[future]] = future.result()
-            if progress:
-                progress(n, len(chosen), futures[future])
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with ProcessPoolExecutor(max_workers=min(workers, len(chosen)), mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(run_country, iso3, metrics, orbit_file, work, mode, overrides): iso3
+                       for iso3 in chosen}
+            for n, future in enumerate(as_completed(futures), 1):
+                done[futures[future]] = future.result()
+                if progress:
+                    progress(n, len(chosen), futures[future])
+    except BrokenProcessPool:
+        raise InputError("a worker process ended before its country was run (a script that calls run_realism with "
+                         "workers>1 needs `if __name__ == \"__main__\":`; out of memory is the other cause); "
+                         "use workers=1 to run countries one by one", location="workers") from None
     return [done[c] for c in chosen]
 
 
