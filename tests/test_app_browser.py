@@ -236,3 +236,37 @@ def test_the_runs_warnings_and_the_state_colours_from_the_api(browser, tmp_path)
         assert not errors, errors
     finally:
         s.close()
+
+
+def test_the_dish_latency_line_breaks_after_sample_windows(browser, tmp_path):
+    """A sampled run (time.windows[].sample: a minute at the start of each hour): the dish view's
+    latency line has a null point after each window, so it does not join a window to the next hour's."""
+    import leonet
+
+    from test_app_api import Server
+
+    scenario = leonet.scenario_from_dict({
+        "name": "sampled", "constellation": "starlink-shell1",
+        "ground": {"dish_groups": [{"name": "Kyiv", "lat_deg": 50.45, "lon_deg": 30.52, "count": 1, "seed": 1}],
+                   "builtin": [{"name": "starlink-gateways-2023", "regions": ["Europe"]},
+                               {"name": "starlink-pops-2023", "regions": ["Europe"]}]},
+        "time": {"start": "2022-03-09T00:00:12Z", "duration_s": 10800, "step_s": 3600,
+                 "windows": [{"name": f"h{k}", "start_s": 3600 * k, "duration_s": 60, "step_s": 15, "sample": True}
+                             for k in range(3)]},
+        "outputs": {"visibility_pairs": False},
+    })
+    leonet.run(scenario, out_dir=tmp_path / "run")
+    server = Server(tmp_path / "run")
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(server.url + "/")
+        page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+        page.select_option("#dish-select", "Kyiv0")
+        page.wait_for_selector("#dish[data-dish='Kyiv0']", timeout=30_000)
+        n, nulls = page.evaluate("() => { const d = document.getElementById('latency').data[0]; "
+                                 "return [d.x.length, d.y.filter(v => v === null).length]; }")
+        # 12 samples (4 per window) and a break after each of the first two windows
+        assert n == 12 + 2 and nulls >= 2
+        page.close()
+    finally:
+        server.close()

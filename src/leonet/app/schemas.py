@@ -161,7 +161,7 @@ class DishHistory(BaseModel):
     step_s: float = Field(description="Seconds between entries (the run's step: 1 s for the dish's own 1 s history).")
     steps: list[int]
     t_s: list[float]
-    duration_s: list[float] | None = Field(None, description="A windowed run: the time each step stands for (s), to the next step; null when every step is step_s.")
+    duration_s: list[float] | None = Field(None, description="A windowed run: the time each step stands for (s): to the next step, or its share of a sample window's stretch (time.windows[].sample; then longer than the gap to the next step, and the time between was not simulated); null when every step is step_s.")
     state: list[str]
     leonet_state: list[str]
     pop_ping_latency_ms: list[float | None]

@@ -341,6 +341,21 @@ function drawStatus(s) {
   $("status").innerHTML = rows.map(([k, v]) => `<div class="k">${k}</div><div class="v">${v}</div>`).join("");
 }
 
+// A sample window's steps stand for more time than lies between them (time.windows[].sample): the
+// time after the window was not simulated, so the line breaks there (a null point) instead of
+// joining the window to the next one.
+function withGaps(h, ys) {
+  if (!h.duration_s) return { x: h.t_s.map(isoOfSeconds), y: ys };
+  const x = [], y = [];
+  for (let i = 0; i < h.t_s.length; i++) {
+    x.push(isoOfSeconds(h.t_s[i])); y.push(ys[i]);
+    if (i + 1 < h.t_s.length && h.t_s[i + 1] - h.t_s[i] > h.duration_s[i] + 1e-6) {
+      x.push(isoOfSeconds((h.t_s[i] + h.t_s[i + 1]) / 2)); y.push(null);
+    }
+  }
+  return { x, y };
+}
+
 function drawLatency(h, step) {
   const x = h.t_s.map(isoOfSeconds);
   const shapes = h.slot_boundaries_s.map((ts) => ({
@@ -350,7 +365,8 @@ function drawLatency(h, step) {
   // outages: red bands
   for (let i = 0; i < h.pop_ping_drop_rate.length; i++) {
     if (h.pop_ping_drop_rate[i] > 0) {
-      const dur = h.duration_s ? h.duration_s[i] : h.step_s;  // a windowed run's steps are uneven
+      let dur = h.duration_s ? h.duration_s[i] : h.step_s;  // a windowed run's steps are uneven
+      if (i + 1 < h.t_s.length) dur = Math.min(dur, h.t_s[i + 1] - h.t_s[i]);  // a sample step: up to the next
       shapes.push({ type: "rect", xref: "x", yref: "paper", x0: x[i], x1: isoOfSeconds(h.t_s[i] + dur),
         y0: 0, y1: 1, line: { width: 0 }, fillcolor: "rgba(231,76,60,0.35)" });
     }
@@ -359,13 +375,13 @@ function drawLatency(h, step) {
   const now = isoOfSeconds(k >= 0 ? h.t_s[k] : secondsOf(step));
   shapes.push({ type: "line", xref: "x", yref: "paper", x0: now, x1: now, y0: 0, y1: 1, line: { width: 1.5, color: "#fff" } });
   const traces = [{
-    type: "scatter", mode: "lines", x, y: h.pop_ping_latency_ms, name: h.baseline ? "scenario" : "pop_ping_latency_ms",
+    type: "scatter", mode: "lines", ...withGaps(h, h.pop_ping_latency_ms), name: h.baseline ? "scenario" : "pop_ping_latency_ms",
     line: { color: "#7fb3ff", width: 1.5 }, connectgaps: false,
   }];
   if (h.baseline) {
     // The same dish and steps in the baseline run (the scenario without its events).
     traces.push({
-      type: "scatter", mode: "lines", x, y: h.baseline.pop_ping_latency_ms, name: "baseline (no events)",
+      type: "scatter", mode: "lines", ...withGaps(h, h.baseline.pop_ping_latency_ms), name: "baseline (no events)",
       line: { color: "#d0d0d0", width: 1.2, dash: "dash" }, connectgaps: false,
     });
   }
@@ -464,11 +480,10 @@ function drawThroughput(h) {
   }
   box.innerHTML = "";
   box.classList.add("chart");
-  const x = h.t_s.map(isoOfSeconds);
   const mbps = (v) => (v === null ? null : v / 1e6);
   const traces = [];
-  if (h.downlink_throughput_bps) traces.push({ type: "scatter", mode: "lines", x, y: h.downlink_throughput_bps.map(mbps), name: "downlink", line: { color: "#58d68d" } });
-  if (h.uplink_throughput_bps) traces.push({ type: "scatter", mode: "lines", x, y: h.uplink_throughput_bps.map(mbps), name: "uplink", line: { color: "#7fb3ff" } });
+  if (h.downlink_throughput_bps) traces.push({ type: "scatter", mode: "lines", ...withGaps(h, h.downlink_throughput_bps.map(mbps)), name: "downlink", line: { color: "#58d68d" }, connectgaps: false });
+  if (h.uplink_throughput_bps) traces.push({ type: "scatter", mode: "lines", ...withGaps(h, h.uplink_throughput_bps.map(mbps)), name: "uplink", line: { color: "#7fb3ff" }, connectgaps: false });
   Plotly.react(box, traces, {
     ...DARK, margin: { l: 44, r: 8, t: 6, b: 32 }, legend: { orientation: "h", y: 1.12 },
     xaxis: { gridcolor: "#273042" }, yaxis: { title: { text: "Mbps" }, gridcolor: "#273042", rangemode: "tozero" },
