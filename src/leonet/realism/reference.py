@@ -37,16 +37,21 @@ DISH_HISTORY_DATE = date(2024, 6, 15)
 SLOT_S = 15
 
 
+def _history_file() -> tuple[dict, str]:
+    """The shipped dish-history JSON (parsed) and its label for errors."""
+    from importlib.resources import files
+
+    label = f"leonet/data/measured/dish/{DISH_HISTORY_FILE}"
+    return json.loads(files("leonet").joinpath("data", "measured", "dish", DISH_HISTORY_FILE).read_text("utf-8")), label
+
+
 def dish_history() -> tuple[np.ndarray, np.ndarray, str]:
     """(latency_ms (900,), drop_rate (900,), source) of the shipped 1 Hz history, oldest first.
 
     The API returns ring buffers; ``current`` counts samples written, so the oldest sample sits
     at ``current % 900``.
     """
-    from importlib.resources import files
-
-    label = f"leonet/data/measured/dish/{DISH_HISTORY_FILE}"
-    data = json.loads(files("leonet").joinpath("data", "measured", "dish", DISH_HISTORY_FILE).read_text("utf-8"))
+    data, label = _history_file()
     try:
         h = data["dishGetHistory"]
         latency = np.asarray(h["popPingLatencyMs"], dtype=float)
@@ -100,10 +105,7 @@ def outage_record() -> dict[str, tuple[int, float]]:
     """The shipped dish's own outage record (``dishGetHistory.outages``, since it booted): cause ->
     (events, seconds). It tells what kind of installation the history comes from (the measured
     dish was often ``OBSTRUCTED``), which a clear-sky comparison must say."""
-    from importlib.resources import files
-
-    label = f"leonet/data/measured/dish/{DISH_HISTORY_FILE}"
-    data = json.loads(files("leonet").joinpath("data", "measured", "dish", DISH_HISTORY_FILE).read_text("utf-8"))
+    data, label = _history_file()
     out: dict[str, tuple[int, float]] = {}
     try:
         for o in data["dishGetHistory"].get("outages", []):

@@ -274,9 +274,7 @@ class ResultStore:
 
         m = self.manifest
         if not m.uniform_steps:
-            table = self.read(STEPS_TABLE)
-            if "duration_s" in table.column_names:
-                return table.column("duration_s").to_numpy().astype(np.float64)
+            return self.read(STEPS_TABLE, columns=["duration_s"]).column("duration_s").to_numpy().astype(np.float64)
         t = self.step_times_ns()
         if not len(t):
             return np.zeros(0)

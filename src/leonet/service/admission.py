@@ -122,7 +122,8 @@ def equal_share_cell_capacity_bps(grid, sat_xyz_m, sat_capacity_bps, beam_capaci
     """
     from scipy.spatial import cKDTree
 
-    from .background import EARTH_RADIUS_M, _grid_cell_area_m2, footprint_radius_m
+    from ..network.landing import footprint_radius_m
+    from .background import EARTH_RADIUS_M, _grid_cell_area_m2
 
     xyz = np.asarray(sat_xyz_m, dtype=float)
     good = np.isfinite(xyz).all(axis=1)

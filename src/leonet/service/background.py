@@ -40,10 +40,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ..errors import InputError
+from ..ground.geodesy import MEAN_EARTH_RADIUS_M as EARTH_RADIUS_M
 from ..network.landing import footprint_radius_m
 from .traffic import DEFAULT_DIURNAL, diurnal_factor, local_solar_hour
-
-EARTH_RADIUS_M = 6_371_008.8
 
 #: Starlink subscribers as announced by SpaceX (REFERENCE.md, "Subscribers"; SpaceX posts on X
 #: as reported by Benzinga, Digital Trends, Drive Tesla Canada). Announcements that give a month

@@ -98,7 +98,7 @@ def rtt_time_section(run: ReportRun, plots: Plots) -> str:
     more = (f" Only the first {MAX_TIME_PANELS} of {len(all_groups)} groups are drawn." if len(all_groups) > MAX_TIME_PANELS else "")
     shown = epoch_ms(pd.Series(np.sort(d["t"].unique())))
     gaps = (" Lines break after each sample window (time.windows[].sample): the time between samples was not "
-            "simulated." if len(ends_ms) and len(_broken(shown, np.zeros(len(shown)), ends_ms)[0]) > len(shown) else "")
+            "simulated." if len(_cuts(shown, ends_ms)) else "")
     return ('<p class="explain">The round-trip time of one dish per group (the dish whose median RTT is closest to '
             "its group's), step by step" + (", one panel per group, on shared axes" if panels else "") +
             (f". The {secs(run.slot_s)} s slots" if panels else f". Dotted lines mark the {secs(run.slot_s)} s slots") +
@@ -114,17 +114,21 @@ def _sample_ends_ms(run: ReportRun) -> np.ndarray:
     return np.array([w.end_ns / 1e6 for w in run.cal.windows if w.sample], dtype=np.float64)
 
 
+def _cuts(x_ms: np.ndarray, ends_ms: np.ndarray) -> np.ndarray:
+    """Indices k of the gaps between ``x_ms[k]`` and ``x_ms[k + 1]`` (sorted, ms) that a sample
+    window's end ``ends_ms`` falls in."""
+    x = np.asarray(x_ms, dtype=np.float64)
+    if len(x) < 2 or not len(ends_ms):
+        return np.zeros(0, dtype=np.int64)
+    k = np.searchsorted(x, np.asarray(ends_ms, dtype=np.float64), side="left") - 1
+    return np.unique(k[(k >= 0) & (k < len(x) - 1)])
+
+
 def _broken(x_ms: np.ndarray, y: np.ndarray, ends_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, y)`` with a NaN point (plotly breaks a line there) in each gap between two instants that
-    a sample window's end ``ends_ms`` falls in."""
+    """``(x, y)`` with a NaN point (plotly breaks a line there) in each gap :func:`_cuts` finds."""
     x = np.asarray(x_ms, dtype=np.float64)
     y = np.asarray(y, dtype=np.float32)
-    ends = np.asarray(ends_ms, dtype=np.float64)
-    if len(x) < 2 or not len(ends):
-        return x, y
-    # gap k lies between x[k] and x[k + 1]; it is cut when a sample window ends inside it
-    k = np.searchsorted(x, ends, side="left") - 1
-    cut = np.unique(k[(k >= 0) & (k < len(x) - 1)])
+    cut = _cuts(x, ends_ms)
     if not len(cut):
         return x, y
     return np.insert(x, cut + 1, (x[cut] + x[cut + 1]) / 2), np.insert(y, cut + 1, np.float32("nan"))
