@@ -128,7 +128,8 @@ def test_2026_sets():
     gws = [s for s in stations["stations"] if s["type"] == "gateway"]
     assert len(starlink_gateways_2026()) == sum(s["status"] == "operational" for s in gws) == 214
     assert len(starlink_gateways_2026("all")) == len(gws) == 307
-    assert len(starlink_pops_2026()) == 55 and len(starlink_pops_2026("all")) == 67
+    assert len(starlink_pops_2026()) == 54 and len(starlink_pops_2026("all")) == 66
+    assert all(starlink_pops_2026("all").name)  # Salt Lake City's second facility has no code: left out
     with pytest.raises(InputError, match="takes no option"):
         builtin_sites("starlink-gateways-2026", regions=["Europe"])
     with pytest.raises(InputError, match="takes no option"):
@@ -250,3 +251,31 @@ def test_bad_pins_are_clear_errors():
     assert "home_pop" in str(err.value)
     with pytest.raises(InputError):          # not a PoP code
         leonet.scenario_from_dict(_pinned_scenario(pin="Frankfurt!"))
+
+
+def test_the_2023_backbone_joins_2026_pops_by_code(tmp_path):
+    """The 2023 map's backbone names its PoPs ("FRA"); the 2026 set names them by code ("frntdeu1").
+    The backbone joins the 2026 PoPs that carry a 2023 PoP's code (once it joined none: silently no
+    fibre between PoPs), and a scenario whose PoPs it cannot join is warned."""
+    from leonet.ground.builtin import starlink_backbone_2023
+
+    links, _ = starlink_backbone_2023()
+    p23 = starlink_pops_2023()
+    code = dict(zip(p23.name.tolist(), pop_codes_of(p23).tolist()))
+    m23 = leonet.build_model(_tiny([{"name": "starlink-pops-2023"}]))
+    m26 = leonet.build_model(_tiny([{"name": "starlink-pops-2026"}]))
+    names23 = m23.sites.name[m23.network.pop_sites]
+    names26 = m26.sites.name[m26.network.pop_sites]
+    got23 = {frozenset(names23[list(e)]) for e in m23.network.backbone}
+    got26 = {frozenset(names26[list(e)]) for e in m26.network.backbone}
+    assert len(got23) >= 30 and len(got26) >= 25
+    # the 2026 links are the 2023 links between PoPs both sets have, by code
+    in26 = set(names26.tolist())
+    want26 = {frozenset((code[a], code[b])) for a, b in links if code[a] in in26 and code[b] in in26}
+    assert got26 == want26 and frozenset(("frntdeu1", "lndngbr1")) in got26
+    assert not any("backbone" in w for w in m26.network.warnings)
+    own = tmp_path / "pops.csv"
+    own.write_text("name,lat_deg,lon_deg,kind\np1,50,8,pop\np2,48,2,pop\n")
+    m = leonet.build_model(_tiny([], site_files=[{"path": str(own)}]))
+    assert not len(m.network.backbone)
+    assert any("none of its links joins" in w for w in m.network.warnings)

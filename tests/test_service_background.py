@@ -78,8 +78,11 @@ def test_subscriber_totals_follow_the_announcements():
     assert global_subscribers(np.int64(T0)) == pytest.approx(2_300_000 + 700_000 * 17 / 152, rel=1e-6)
     with pytest.raises(InputError, match="background.subscribers"):
         global_subscribers("2020-01-01")
-    with pytest.raises(InputError, match="announcements run"):
-        global_subscribers("2026-01-01")
+    # the announcements of 2025-26 (6 M on 10 Jun 2025, 10 M on 13 Feb 2026); none is extrapolated
+    assert global_subscribers("2025-06-10") == 6_000_000 and global_subscribers("2026-02-13") == 10_000_000
+    assert 5_000_000 < global_subscribers("2025-03-01") < 5_200_000
+    with pytest.raises(InputError, match="to 2026-02-13"):
+        global_subscribers("2026-08-22")
 
 
 def test_grid_density_integrates_to_the_total():

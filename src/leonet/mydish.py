@@ -11,8 +11,8 @@ dish. What the scenario holds:
   by default, or ``-2023``) within :data:`GATEWAY_REACH_KM` of the dish (a satellite over the dish
   sees gateways about 1,900 km away at most; lasers carry traffic further, so the reach is
   generous), at least the :data:`MIN_GATEWAYS` nearest; and the PoPs of the same year within
-  :data:`POP_REACH_KM`, at least the :data:`MIN_POPS` nearest. The 2023 set keeps its PoP
-  backbone; the 2026 PoPs have none in leonet (each gateway reaches its nearest PoP);
+  :data:`POP_REACH_KM`, at least the :data:`MIN_POPS` nearest. The 2023 map's PoP backbone
+  joins the PoPs of either year that it knows (the 2026 ones by their code);
 * **the constellation of the day**: by default the shipped Starlink element set
   (``starlink-2023-12-27``: 5,210 satellites, CelesTrak GP data, leonet/data/orbits), run on the
   day of its epoch, because SGP4 drifts away from real positions within weeks; or any

@@ -281,17 +281,18 @@ def starlink_pops_2026(statuses: str = "operational") -> Sites:
     """Starlink PoPs of the 2026-04-16 GeoIP PoP list, named by their code ("frntdeu1"; kind "pop").
 
     Source: clarkzjw/starlink-geoip PoP list (2026-04-16): code, city, country, position,
-    facility. ``statuses="operational"`` keeps the 55 PoPs housed at a named internet facility
-    (type "netfac"); "all" keeps every entry with a position (67: community gateways, test and
-    staging sites and planned PoPs too; the 6 without a position, cruise-ship gateways among
-    them, are never kept). ``group`` is the country; attrs ``pop_code``, ``city``, ``country``,
+    facility. ``statuses="operational"`` keeps the 54 PoPs housed at a named internet facility
+    (type "netfac"); "all" keeps every entry with a position and a code (66: community gateways,
+    test and staging sites and planned PoPs too; the 6 without a position, cruise-ship gateways
+    among them, are never kept, nor Salt Lake City's second facility, which has no code: the
+    GeoIP records name one PoP there, ``sltyutx1``). ``group`` is the country; attrs ``pop_code``, ``city``, ``country``,
     ``pop_type``. Heights are not in the source (0 m).
     """
     where = "starlink_pops_2026"
     if statuses not in ("operational", "all"):
         raise InputError(f"statuses must be 'operational' or 'all', got {statuses!r}", where, "statuses")
     data, label = _json_package(_STARLINK_2026_DIR, "pops_2026-04-16.json")
-    rows = [e for e in data if e.get("lat") or e.get("lon")]
+    rows = [e for e in data if (e.get("lat") or e.get("lon")) and str(e.get("code") or "").strip()]
     if statuses == "operational":
         rows = [e for e in rows if e.get("type") == "netfac"]
     codes = [e["code"].strip().lower() for e in rows]
@@ -430,6 +431,6 @@ BUILTIN_SITE_SETS = MappingProxyType({
     ),
     "starlink-pops-2026": (
         starlink_pops_2026,
-        "Starlink PoPs of 2026-04-16 with their codes (GeoIP PoP list; 55 at internet facilities)",
+        "Starlink PoPs of 2026-04-16 with their codes (GeoIP PoP list; 54 at internet facilities)",
     ),
 })

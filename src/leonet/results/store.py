@@ -74,6 +74,9 @@ class Manifest(BaseModel):
     leonet_version: str | None = None
     scenario: str
     scenario_sha256: str = ""
+    #: What the run was computed from besides the scenario text (leonet's code and data, each file
+    #: the scenario names): name -> sha256 (leonet.sim.inputs.inputs_digest). A resume needs both.
+    inputs_sha256: dict[str, str] = Field(default_factory=dict)
     start_ns: int
     step_ns: int = Field(gt=0)
     n_steps: int = Field(ge=0)
@@ -116,6 +119,27 @@ class Manifest(BaseModel):
 def scenario_digest(scenario_yaml: str) -> str:
     """SHA-256 of the resolved scenario text: two runs are the same run iff these match."""
     return hashlib.sha256(scenario_yaml.encode("utf-8")).hexdigest()
+
+
+def _changed_inputs(before: dict[str, str], now: dict[str, str]) -> list[str]:
+    """What differs between two :attr:`Manifest.inputs_sha256` records, in words (empty: the same)."""
+    if before == now:
+        return []
+    if not before:
+        return ["the folder does not record its inputs: written by an earlier leonet"]
+    out = []
+    for key in sorted(set(before) | set(now)):
+        if before.get(key) == now.get(key):
+            continue
+        if key == "leonet":
+            out.append("another leonet: its code or data differ")
+        elif key not in now:
+            out.append(f"{key} is no longer named")
+        elif key not in before:
+            out.append(f"{key} is new")
+        else:
+            out.append(f"the file of {key} changed")
+    return out
 
 
 def parquet_record(data: bytes) -> ChunkRecord:
@@ -190,14 +214,18 @@ class ResultStore:
                         pass
 
     # -- writing ---------------------------------------------------------------------------
-    def prepare(self, scenario_yaml: str, manifest: Manifest, overwrite: bool = False) -> bool:
+    def prepare(self, scenario_yaml: str, manifest: Manifest, overwrite: bool = False,
+                inputs: dict[str, str] | None = None) -> bool:
         """Create the folder for a run, or check that an existing one holds the same scenario.
 
-        Returns True when the folder already held this scenario (a resume: its chunk records are
-        kept). Refuses a folder that holds a different scenario unless ``overwrite`` is set, so
-        that nothing is lost silently. Call it holding :meth:`lock`.
+        Returns True when the folder already held this scenario computed from the same ``inputs``
+        (:attr:`Manifest.inputs_sha256`; a resume: its chunk records are kept). Refuses a folder
+        that holds a different scenario, or the same one from other inputs (another leonet, an
+        edited orbit or site file: its chunks would not join the new ones), unless ``overwrite``
+        is set, so that nothing is lost or mixed silently. Call it holding :meth:`lock`.
         """
         digest = scenario_digest(scenario_yaml)
+        inputs = dict(inputs or {})
         if self.root.exists() and not self.root.is_dir():
             raise InputError("exists and is not a folder", source=str(self.root))
         existing = None
@@ -216,16 +244,21 @@ class ResultStore:
                 f"({_first_difference(old, scenario_yaml)}); choose another --out folder or pass --overwrite",
                 source=str(self.root),
             )
+        changed = _changed_inputs(existing.inputs_sha256, inputs) if existing is not None else []
+        if existing is not None and existing.scenario_sha256 == digest and changed and not overwrite:
+            raise InputError(
+                f"holds results of this scenario computed from other inputs ({'; '.join(changed)}): they would not "
+                "join a run of the new ones; choose another --out folder or pass --overwrite", source=str(self.root))
         others = [p for p in self.root.iterdir() if p.name != LOCK_FILE] if self.root.is_dir() else []
         if existing is None and others and not overwrite:
             raise InputError("is not empty and holds no leonet results; choose another --out folder", source=str(self.root))
-        if overwrite and existing is not None and existing.scenario_sha256 != digest:
+        if overwrite and existing is not None and (existing.scenario_sha256 != digest or changed):
             self._clear()
         self.root.mkdir(parents=True, exist_ok=True)
         for stale in self.root.rglob(".*.tmp-*"):  # half-written files of an interrupted run
             stale.unlink()
-        resumed = existing is not None and existing.scenario_sha256 == digest
-        update = {"scenario_sha256": digest, "format_version": FORMAT_VERSION}
+        resumed = existing is not None and existing.scenario_sha256 == digest and not changed
+        update = {"scenario_sha256": digest, "format_version": FORMAT_VERSION, "inputs_sha256": inputs}
         if resumed and existing.format_version >= FORMAT_VERSION:
             update.update(completed=existing.completed, chunks=existing.chunks)
         else:

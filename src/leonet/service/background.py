@@ -45,8 +45,12 @@ from ..network.landing import footprint_radius_m
 from .traffic import DEFAULT_DIURNAL, diurnal_factor, local_solar_hour
 
 #: Starlink subscribers as announced by SpaceX (REFERENCE.md, "Subscribers"; SpaceX posts on X
-#: as reported by Benzinga, Digital Trends, Drive Tesla Canada). Announcements that give a month
-#: only are placed on its 15th (assumption); ">N" is taken as N.
+#: as reported by Benzinga, Digital Trends, Drive Tesla Canada; from Dec 2024 as reported by
+#: Advanced Television 2025-08-29 (4.6 M in SpaceX's Dec 2024 progress report, 5 M in Feb 2025),
+#: Broadband Breakfast 2025-06-10 (6 M), Benzinga 2025-08-28 (7 M), Business Insider via
+#: India Today 2025-12-24 (8 M on 5 Nov 2025, 9 M on 22 Dec 2025) and Broadband Breakfast, Feb 2026
+#: (10 M, 53 days after 9 M)). Announcements that give a month only are placed on its 15th
+#: (assumption); ">N" is taken as N.
 SUBSCRIBER_ANNOUNCEMENTS: tuple[tuple[str, int], ...] = (
     ("2021-06-30", 69_420),      # mid 2021
     ("2021-08-15", 90_000),      # Aug 2021
@@ -56,6 +60,13 @@ SUBSCRIBER_ANNOUNCEMENTS: tuple[tuple[str, int], ...] = (
     ("2023-12-15", 2_300_000),   # >2.3 million in 70 countries, Dec 2023
     ("2024-05-15", 3_000_000),   # 3 million, May 2024
     ("2024-09-15", 4_000_000),   # 4 million in 100+ countries, Sep 2024
+    ("2024-12-15", 4_600_000),   # 4.6 million, SpaceX progress report, Dec 2024
+    ("2025-02-15", 5_000_000),   # 5 million, Feb 2025
+    ("2025-06-10", 6_000_000),   # >6 million in 140 countries, Starlink on X, 10 Jun 2025
+    ("2025-08-27", 7_000_000),   # 7 million in ~150 markets, Starlink on X, 27 Aug 2025
+    ("2025-11-05", 8_000_000),   # 8 million, Starlink on X, 5 Nov 2025
+    ("2025-12-22", 9_000_000),   # >9 million active in 155 markets, Starlink on X, 22 Dec 2025
+    ("2026-02-13", 10_000_000),  # 10 million active, Musk and Shotwell on X, 53 days after 9 M
 )
 
 
@@ -71,8 +82,8 @@ def _day_number(when) -> float:
 
 def global_subscribers(when) -> float:
     """Starlink's subscriber total at ``when`` (ISO date string, date, datetime or int ns since the
-    Unix epoch), linear between announcements. Outside the announced range (mid 2021 to Sep
-    2024) an :class:`InputError`: give the total yourself."""
+    Unix epoch), linear between announcements. Outside the announced range (mid 2021 to Feb
+    2026) an :class:`InputError`: give the total yourself."""
     days = np.array([_day_number(d) for d, _ in SUBSCRIBER_ANNOUNCEMENTS])
     counts = np.array([n for _, n in SUBSCRIBER_ANNOUNCEMENTS], dtype=float)
     x = _day_number(when)

@@ -215,6 +215,10 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
     if not (len(gw) and len(pop)) and len(dish):
         warnings.append(f"the scenario has no {'gateways' if not len(gw) else 'PoPs'}: every dish will be NO_PATH")
     backbone, backbone_delay_s = _backbone(net, sites, pop)
+    if net.backbone == "community-2023" and len(pop) > 1 and not len(backbone):
+        warnings.append("network.backbone is community-2023, but none of its links joins two of the scenario's PoPs "
+                        "(it knows the 2023 map's 23 PoPs, by name or reverse-DNS code): the PoPs have no fibre "
+                        "between them; set network.backbone: none to say so")
     capable = laser_capable(scenario, constellation)
     candidates = _laser_candidates(scenario, constellation, capable)
     src, dst = _station_pairs(net, sites, kind)
@@ -294,8 +298,9 @@ def _backbone(net, sites: Sites, pop: np.ndarray) -> tuple[np.ndarray, np.ndarra
     backbone = np.zeros((0, 2), dtype=np.int64)
     if net.backbone == "community-2023" and len(pop) > 1:
         links, _unresolved = starlink_backbone_2023()  # unresolved endpoints are listed in data/SOURCE.md
-        number = {name: k for k, name in enumerate(sites.name[pop])}
-        pairs = sorted({tuple(sorted((number[a], number[b]))) for a, b in links if a in number and b in number and a != b})
+        number = _backbone_pop_numbers(sites, pop)
+        pairs = sorted({tuple(sorted((number[a], number[b]))) for a, b in links
+                        if a in number and b in number and number[a] != number[b]})
         if pairs:
             backbone = np.array(pairs, dtype=np.int64)
     if not len(backbone):
@@ -305,6 +310,29 @@ def _backbone(net, sites: Sites, pop: np.ndarray) -> tuple[np.ndarray, np.ndarra
         sites.lat_deg[pop][backbone[:, 1]], sites.lon_deg[pop][backbone[:, 1]],
         net.fibre_route_factor, net.fibre_refractive_index,
     )
+
+
+def _backbone_pop_numbers(sites: Sites, pop: np.ndarray) -> dict[str, int]:
+    """The 2023 map's PoP names ("FRA", "LGA/NYC") -> the scenario's PoP number (0..P-1) that is
+    that PoP: the PoP of the same site name, or (for PoPs named otherwise, the 2026 set's
+    "frntdeu1") the PoP of the same reverse-DNS code, as its attr or as its name. A 2023 PoP the
+    scenario lacks is absent."""
+    from ..ground.builtin import pop_codes_of, starlink_pops_2023
+
+    pops_2023 = starlink_pops_2023()
+    code_of_2023 = dict(zip(pops_2023.name.tolist(), pop_codes_of(pops_2023).tolist()))
+    try:
+        codes = pop_codes_of(sites.take(pop)).tolist()
+    except InputError:  # PoPs without a code attr (site entries, a user's CSV): their names may be codes
+        codes = [None] * len(pop)
+    by_code = {str(n).strip().lower(): k for k, n in enumerate(sites.name[pop])}
+    by_code.update({c: k for k, c in enumerate(codes) if c})
+    number = {}
+    for name_2023, code in code_of_2023.items():
+        if code in by_code:
+            number[name_2023] = by_code[code]
+    number.update({name: k for k, name in enumerate(sites.name[pop])})
+    return number
 
 
 def _laser_candidates(scenario: Scenario, constellation: Constellation, capable: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ from ..results.atomic import WriteError
 from ..results.store import BASELINE_DIR, STEPS_TABLE, Manifest, ResultStore
 from ..scenario import Scenario
 from .contract import write_contract
+from .inputs import inputs_digest
 from ..memory import release_free_memory
 from .executors import compute_group_bytes, compute_group_files, execute, run_tasks, writes_in_workers
 from .model import SimulationModel, build_model
@@ -192,7 +193,8 @@ def _prepare(store: ResultStore, scenario: Scenario, model: SimulationModel, ove
         uniform_steps=s.uniform_steps,
         end_ns=int(model.t_ns[0]) + s.duration_ns if len(model.t_ns) else None,
     )
-    resumed = store.prepare(scenario.to_yaml(), manifest, overwrite=overwrite)  # the one read of the scenario
+    resumed = store.prepare(scenario.to_yaml(), manifest, overwrite=overwrite,  # the one read of the scenario
+                            inputs=inputs_digest(scenario))
     store.write_static("sites", model.sites.to_table())
     store.write_static("satellites", model.constellation.to_table())
     if not s.uniform_steps:
