@@ -231,3 +231,14 @@ def test_the_app_reports_the_service_models_drop_rate(steps, tmp_path):
     site = int(run.dish_site("d0"))
     expected = d[d["site"] == site].sort_values("t")["drop_rate"].to_numpy()
     np.testing.assert_allclose(h.pop_ping_drop_rate, expected, rtol=1e-6)
+
+
+def test_a_dish_that_is_not_online_moves_and_measures_nothing(tmp_path):
+    """A dish in a short random outage (NO_PATH) once kept the share the allocation gave it and a
+    full speed test (higher than its connected neighbours': a NaN RTT lifts the TCP window limit)."""
+    sc = leonet.scenario_from_dict(scenario(latency={"outage_time_fraction": 0.3}))
+    d = leonet.run(sc, out_dir=tmp_path, overwrite=True).store.read("dish_steps").to_pandas()
+    offline = ~d["state"].isin(["CONNECTED", "CONGESTED"])
+    assert (d["state"] == "NO_PATH").sum() >= 2 and (~offline).any()
+    for col in ("downlink_bps", "uplink_bps", "speedtest_down_bps", "speedtest_up_bps"):
+        assert (d.loc[offline, col] == 0).all(), col

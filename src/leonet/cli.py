@@ -306,7 +306,7 @@ def dish_cmd(
     horizon: Optional[Path] = typer.Option(None, "--horizon", help="The dish's horizon: CSV with columns azimuth_deg,elevation_deg."),
     obstruction_map: Optional[Path] = typer.Option(None, "--obstruction-map", help="The obstruction map the dish exports (starlink-grpc-tools): a PNG, a .npy array or a text grid of signal quality (-1 no data)."),
     map_min_elevation: float = typer.Option(25.0, "--map-min-elevation", min=0, max=89, help="Elevation at the edge of the obstruction map's circle, deg (the dish reports it; 25 by default)."),
-    kit: str = typer.Option("standard", "--kit", help="Dish kit (leonet/data/terminal_kits.csv): its minimum elevation is used."),
+    kit: str = typer.Option("standard", "--kit", help="Dish kit (leonet/data/terminal_kits.csv): its caps (down/up) and minimum elevation."),
     duration: float = typer.Option(120.0, "--duration", help="Seconds simulated (1 s steps; at most 3,600)."),
     constellation: str = typer.Option("starlink-2023-12-27", "--constellation", help="starlink-2023-12-27 (the shipped element set, run on its day) or a constellation preset (run from now)."),
     ground: int = typer.Option(2026, "--ground", help="The built-in ground segment: 2026 or 2023 (gateways and PoPs within reach)."),

@@ -236,7 +236,10 @@ def print_stored_header(console: Console, manifest, calendar: str | None = None)
 
 def print_dish_line(console: Console, name: str, row) -> None:
     """One line on the dish ``name`` of ``leonet dish`` (``row``: its row of
-    ``NetworkSummary.per_dish``): time online, RTT to the PoP, the gateway and PoP it used most."""
+    ``NetworkSummary.per_dish``): time online, RTT to the PoP, its speed test (runs with the
+    service model), the gateway and PoP it used most."""
+    speed = row.get("speedtest_p50_mbps")
+    test = f"; speed test p50 {speed:,.0f} Mbps" if speed is not None and speed == speed else ""
     console.print(f"{name}: online {100 * row['availability']:.1f}% of {row['steps']} steps; RTT to the PoP p50 "
-                  f"{ms(row['rtt_p50_ms'])} ms (p5 {ms(row['rtt_p5_ms'])}, p95 {ms(row['rtt_p95_ms'])}); "
+                  f"{ms(row['rtt_p50_ms'])} ms (p5 {ms(row['rtt_p5_ms'])}, p95 {ms(row['rtt_p95_ms'])}){test}; "
                   f"mostly via {row['top_gateway'] or '-'} to {row['top_pop'] or '-'}", soft_wrap=True)

@@ -27,3 +27,8 @@ NS_PER_DAY = 86_400 * NS_PER_S
 
 #: Unix epoch (1970-01-01T00:00:00 UTC) as a Julian date.
 JD_UNIX_EPOCH = 2_440_587.5
+
+#: Days from an element set's epoch within which leonet trusts SGP4 for real satellites (their
+#: manoeuvres and drag put them kilometres off within weeks; assumption). Beyond it the realism
+#: check runs on the set's own date, and `leonet dish` refuses a start.
+SGP4_TRUSTED_DAYS = 14

@@ -11,11 +11,18 @@ dish. What the scenario holds:
   by default, or ``-2023``) within :data:`GATEWAY_REACH_KM` of the dish (a satellite over the dish
   sees gateways about 1,900 km away at most; lasers carry traffic further, so the reach is
   generous), at least the :data:`MIN_GATEWAYS` nearest; and the PoPs of the same year within
-  :data:`POP_REACH_KM`, at least the :data:`MIN_POPS` nearest. The 2023 map's PoP backbone
-  joins the PoPs of either year that it knows (the 2026 ones by their code);
+  :data:`POP_REACH_KM`, at least the :data:`MIN_POPS` nearest, and each chosen gateway's own
+  nearest PoP (a gateway's traffic leaves at its nearest PoP: without it, Nome, AK would reach
+  Warsaw by fibre). The 2023 map's PoP backbone joins the PoPs of either year that it knows (the
+  2026 ones by their code);
+* **the service model** with its defaults (docs/service-model.md): the kit's cap at the link's
+  MODCOD, the dish's own on/off traffic and speed test, and the latency the dish measures to its
+  PoP (propagation, MAC scheduling, processing at its 2025 value, its own queue, jitter, short
+  outages); no background subscribers and no cell limits (one dish alone);
 * **the constellation of the day**: by default the shipped Starlink element set
   (``starlink-2023-12-27``: 5,210 satellites, CelesTrak GP data, leonet/data/orbits), run on the
-  day of its epoch, because SGP4 drifts away from real positions within weeks; or any
+  day of its epoch, because SGP4 drifts away from real positions within weeks (a ``start`` more
+  than :data:`leonet.constants.SGP4_TRUSTED_DAYS` days from it is an error); or any
   constellation preset (``starlink-gen1``: the FCC Gen1 shells), run from now (UTC, the minute);
 * **time**: ``duration_s`` (default 120 s) at 1 s steps.
 """
@@ -60,15 +67,17 @@ def _near(sites, lat: float, lon: float, reach_km: float, at_least: int) -> np.n
 
 def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], dict]:
     """Site entries (gateways and PoPs within reach, see the module doc) and what was chosen."""
-    from .ground.builtin import builtin_sites
+    from .ground.builtin import builtin_sites, nearest_pop
 
     if year not in (2023, 2026):
         raise InputError(f"the built-in ground segment is of 2023 or 2026, got {year}", location="--ground")
     gws = builtin_sites(f"starlink-gateways-{year}")
     pops = builtin_sites(f"starlink-pops-{year}")
     g = _near(gws, lat, lon, GATEWAY_REACH_KM, MIN_GATEWAYS)
-    # 2023: every PoP (the backbone joins them by name); 2026: the PoPs within reach.
+    # 2023: every PoP (the backbone joins them); 2026: the PoPs within reach and the gateways' own
     p = np.arange(len(pops.name)) if year == 2023 else _near(pops, lat, lon, POP_REACH_KM, MIN_POPS)
+    own = np.asarray(nearest_pop(gws.take(g), pops), dtype=np.int64)
+    p = np.concatenate([p, [k for k in dict.fromkeys(own.tolist()) if k not in set(p.tolist())]]).astype(np.int64)
     entries = [{"name": str(gws.name[k]), "lat_deg": float(gws.lat_deg[k]), "lon_deg": float(gws.lon_deg[k]),
                 "elevation_m": float(gws.elevation_m[k]), "kind": "gateway", "group": str(gws.group[k])} for k in g]
     entries += [{"name": str(pops.name[k]), "lat_deg": float(pops.lat_deg[k]), "lon_deg": float(pops.lon_deg[k]),
@@ -92,6 +101,24 @@ def extract_orbit_set(name: str, folder: Path) -> tuple[Path, str]:
             shutil.copyfileobj(src, dst)
         tmp.replace(out)
     return out, start
+
+
+def _check_start(when: str, set_start: str, constellation: str) -> None:
+    """An InputError when ``when`` (ISO UTC) is more than SGP4_TRUSTED_DAYS from the element set's
+    epoch: SGP4 years away puts satellites a million km off, yet in view."""
+    from .constants import SGP4_TRUSTED_DAYS
+
+    try:
+        t = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"is not an ISO 8601 time (e.g. 2023-12-27T20:00:00Z): {when!r}", location="--start") from None
+    t = t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    days = abs((t - datetime.fromisoformat(set_start.replace("Z", "+00:00"))).total_seconds()) / 86_400
+    if days > SGP4_TRUSTED_DAYS:
+        raise InputError(f"{when} is {days:.0f} days from the epoch of {constellation} ({set_start[:10]}); its satellites "
+                         f"are trusted within {SGP4_TRUSTED_DAYS} days of it (SGP4 drifts off real positions within "
+                         "weeks): choose a start near that date, or a constellation preset (--constellation)",
+                         location="--start")
 
 
 def dish_scenario(lat: float, lon: float, out_dir: Path, *, horizon: list[tuple[float, float]] | None = None,
@@ -118,6 +145,7 @@ def dish_scenario(lat: float, lon: float, out_dir: Path, *, horizon: list[tuple[
         tle, set_start = extract_orbit_set(constellation, Path(out_dir) / ".orbits")
         cons = {"orbit_files": [{"path": str(tle), "format": "tle", "shell": constellation}]}
         when = start or set_start
+        _check_start(when, set_start, constellation)
     else:
         cons = constellation      # a constellation preset by name; checked by the scenario loader
         when = start or datetime.now(timezone.utc).replace(second=0, microsecond=0).isoformat().replace("+00:00", "Z")
@@ -129,7 +157,9 @@ def dish_scenario(lat: float, lon: float, out_dir: Path, *, horizon: list[tuple[
         "ground": {"sites": sites},
         "time": {"start": when, "duration_s": float(duration_s), "step_s": 1.0},
         "visibility": {"min_elevation_deg": float(k.min_elevation_deg)},
-        "network": {"backbone": "community-2023" if ground_year == 2023 else "none"},
+        "network": {"backbone": "community-2023"},
+        "capacity": {"enabled": True},
+        "service": {"enabled": True, "kit": k.name},
         "outputs": {"dir": str(out_dir), "chunk_steps": 60},
     }
     if horizon is not None and horizon_file is not None:

@@ -37,12 +37,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..constants import SGP4_TRUSTED_DAYS
 from ..errors import InputError
 
 #: Shipped element sets: date -> file under leonet/data/orbits.
 ORBIT_SETS = {date(2023, 12, 27): "starlink_2023-12-27.tle.gz"}
 #: Beyond this many days from an element set's epoch, the check runs on the set's own date.
-MAX_PROPAGATION_DAYS = 14
+MAX_PROPAGATION_DAYS = SGP4_TRUSTED_DAYS
 #: How the check samples time. Starlink's figures aggregate a month of its routers' measurements
 #: over all hours (the metrics SOURCE.md: "for its whole residential customer base in that country
 #: over a month"), so the check samples the local day evenly: ``DAY_SAMPLES[mode]`` windows of

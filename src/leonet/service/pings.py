@@ -193,7 +193,8 @@ def _pings(dish_ids, t_ns, seed, propagation_ms, offered_bps, rate_bps, pop_targ
                                  np.asarray(rate_bps, dtype=float), np.asarray(pop_target_ms, dtype=float),
                                  np.asarray(isl_hops, dtype=float))
     shape = arrays[0].shape
-    dish, t0, prop, offered, rate, target, hops = (np.ascontiguousarray(a.reshape(-1)) for a in arrays)
+    # copies: a broadcast view handed to a compiled kernel draws numba's FutureWarning on its flags
+    dish, t0, prop, offered, rate, target, hops = (a.reshape(-1).copy() for a in arrays)
     processing = float(L.processing_ms(params))
     laser = np.ascontiguousarray(L.laser_hops_ms(hops, params), dtype=float)
     queue = np.ascontiguousarray(L.queueing_ms(offered, rate, params), dtype=float)

@@ -109,9 +109,12 @@ def inferred_grid(scenario: Scenario, constellation: Constellation, inferred: np
     return isl_mod.nearest_grid_candidates(ring, plane, u_deg).astype(np.int64)
 
 
-def home_pop_of_dishes(scenario: Scenario, sites: Sites, dish: np.ndarray, pop: np.ndarray) -> np.ndarray:
+def home_pop_of_dishes(scenario: Scenario, sites: Sites, dish: np.ndarray, pop: np.ndarray,
+                       fed: np.ndarray | None = None) -> np.ndarray:
     """(D,) home PoP number of each dish by ``network.home_pop`` (-1 for 'any'). A GeoIP home PoP
-    the scenario lacks is an InputError naming the missing codes (nothing is re-homed silently)."""
+    the scenario lacks is an InputError naming the missing codes (nothing is re-homed silently).
+    'nearest' takes the nearest PoP that traffic can reach (``fed``, (P,) bool: a gateway's own PoP
+    or joined to one by the backbone; :func:`fed_pops`), where any can."""
     mode = scenario.network.home_pop
     pinned = _pinned_home_pops(scenario, sites, dish, pop)
     if mode == "any" or not len(dish) or not len(pop):
@@ -120,7 +123,8 @@ def home_pop_of_dishes(scenario: Scenario, sites: Sites, dish: np.ndarray, pop: 
                              "nearest PoP); set network.home_pop: geoip or nearest", location="network.home_pop")
         return np.full(len(dish), -1, dtype=np.int64)
     if mode == "nearest":
-        number = np.asarray(nearest_pop(sites.take(dish), sites.take(pop)), dtype=np.int64)
+        reach = np.flatnonzero(fed) if fed is not None and np.any(fed) else np.arange(len(pop))
+        number = reach[np.asarray(nearest_pop(sites.take(dish), sites.take(pop[reach])), dtype=np.int64)]
     else:
         from ..ground.home_pop import home_pops_of_sites
 
@@ -135,6 +139,22 @@ def home_pop_of_dishes(scenario: Scenario, sites: Sites, dish: np.ndarray, pop: 
                              "(e.g. builtin starlink-pops-2023 or -2026) or set network.home_pop: nearest",
                              location="network.home_pop")
     return number if pinned is None else np.where(pinned >= 0, pinned, number).astype(np.int64)
+
+
+def fed_pops(gateway_pop: np.ndarray, backbone: np.ndarray, n_pops: int) -> np.ndarray:
+    """(P,) bool: the PoPs that traffic can reach: a gateway's own (nearest) PoP, or one the backbone
+    (B, 2) joins to such a PoP. A PoP no gateway feeds (the nearest to a dish far from any
+    gateway's) would leave its dishes NO_PATH for the whole run."""
+    fed = np.zeros(n_pops, dtype=bool)
+    fed[gateway_pop[gateway_pop >= 0]] = True
+    if len(backbone) and fed.any():
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        graph = coo_matrix((np.ones(len(backbone)), (backbone[:, 0], backbone[:, 1])), shape=(n_pops, n_pops))
+        _, label = connected_components(graph, directed=False)
+        fed = np.isin(label, label[fed])
+    return fed
 
 
 def _pinned_home_pops(scenario: Scenario, sites: Sites, dish: np.ndarray, pop: np.ndarray) -> np.ndarray | None:
@@ -236,7 +256,8 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         dish_cell=cells_of(sites.lat_deg[dish], sites.lon_deg[dish], scenario.capacity.cell_size_km * 1e3)
         if len(dish) else np.zeros(0, dtype=np.int64),
         max_sats_per_cell=net.slots.max_sats_per_cell,
-        dish_home_pop=home_pop_of_dishes(scenario, sites, dish, pop), laser_sats=int(capable.sum()),
+        dish_home_pop=home_pop_of_dishes(scenario, sites, dish, pop, fed_pops(gateway_pop, backbone, len(pop))),
+        laser_sats=int(capable.sum()),
         **_landing(scenario, constellation, sites, dish, gw),
     )
 

@@ -11,6 +11,7 @@ import numpy as np
 from ...capacity.model import DirectionResult, allocate_direction, link_efficiency, queueing_ms
 from ...network.routekernels import path_hops
 from ...service.kits import modcod_cap_bps
+from ...service.latency import in_outage
 from ...threats.jamming import dish_interference_to_noise_db, satellite_interference_to_noise_db
 from ..model import SimulationModel
 from .routes import DishRoutes
@@ -168,7 +169,10 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
     cap_up = modcod_cap_bps(svc.cap_up_bps, eta_up, svc.kit_cap_efficiency_bps_per_hz)
     demand_down = np.minimum(dn * factor / per, cap_down)
     demand_up = np.minimum(up * factor / per, cap_up)
-    flows = np.flatnonzero(connected & link_ok & (svc.n_admitted > 0))
+    # a dish in a short random outage (a pure function of t, as the service stage reads it) moves
+    # nothing: it takes no share, and its traffic loads no link
+    outage = in_outage(np.arange(n_d, dtype=np.int64), sky.t_ns, svc.seed, svc.latency)
+    flows = np.flatnonzero(connected & link_ok & (svc.n_admitted > 0) & ~outage)
     down, up_r, speed_down, speed_up, queue, bg_sat = (np.zeros(n_d) for _ in range(6))
     bottleneck = np.zeros(n_d, dtype=np.int8)
     directions: tuple[DirectionResult, ...] = ()

@@ -159,12 +159,13 @@ def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocat
     queue = queueing_ms(allocation.demand_down_bps, allocation.speedtest_down_bps, svc.latency)
     rtt = np.where(online, lat, np.nan)
     drop_rate = np.where(online, drop, 1.0)
-    # the test is a TCP transfer to the latency target: its window limits it over a long round trip
-    speed_down = transfer_bps(allocation.speedtest_down_bps, rtt, svc.speedtest_window_bytes,
-                              svc.speedtest_connections)
+    # the test is a TCP transfer to the latency target: its window limits it over a long round trip;
+    # a dish that is not online measures nothing
+    speed_down = np.where(online, transfer_bps(allocation.speedtest_down_bps, rtt, svc.speedtest_window_bytes,
+                                               svc.speedtest_connections), 0.0)
     # and the upload by what the phone may have in flight (its send buffer)
-    speed_up = transfer_bps(allocation.speedtest_up_bps, rtt, svc.speedtest_upload_window_bytes,
-                            svc.speedtest_connections)
+    speed_up = np.where(online, transfer_bps(allocation.speedtest_up_bps, rtt, svc.speedtest_upload_window_bytes,
+                                             svc.speedtest_connections), 0.0)
     return state, rtt, {"drop_rate": drop_rate, "rtt_loaded_ms": np.where(online, loaded, np.nan),
                         "queue_ms": np.where(online, queue, np.nan), "speedtest_down_bps": speed_down,
                         "speedtest_up_bps": speed_up}
