@@ -45,7 +45,20 @@ def test_obstructed_cell_east_sets_the_horizon_there():
     az, el = horizon_from_grid(_grid_with(5, [(2, 3), (0, 2)]), min_elevation_deg=25.0)
     assert az.shape == el.shape == (360,)
     assert el[90] == pytest.approx(57.5) and el[0] == pytest.approx(25.0)
-    assert el[180] == 0 and el[270] == 0 and np.count_nonzero(el) == 2
+    # each cell blocks the azimuths its square spans: the east cell 45-135 deg, the north one +-18.4 deg
+    assert el[180] == 0 and el[270] == 0
+    assert set(np.flatnonzero(el)) == set(range(45, 135)) | set(range(341, 360)) | set(range(0, 19))
+
+
+def test_a_blocked_half_sky_blocks_every_azimuth_of_that_half():
+    """With the western half of the map blocked, 269 deg once read 28 deg beside 89 deg at 270:
+    only cells whose centre fell in a bin counted, and near the zenith the 270 deg row takes them all."""
+    g = np.ones((123, 123))
+    g[:, :61] = 0.0
+    el = horizon_from_grid(g, 25.0)[1]
+    assert (el[200:341] > 88.0).all() and not el[1:180].any()
+    # bins [180, 181) and [359, 360) are mirror images, low-ish: the centre column is clear
+    assert el[180] == pytest.approx(el[359]) and el[181] == pytest.approx(el[358]) and el[180] > 58.0
 
 
 def test_no_data_and_clear_cells_leave_the_sky_open():

@@ -51,6 +51,40 @@ def test_bad_metrics_name_file_and_field(data, field, words):
     assert err.value.source == "m_2024-01-06.json" and err.value.location == field and words in err.value.message
 
 
+def test_a_country_twice_in_a_metrics_file_is_refused():
+    """json.loads keeps the last of two equal keys: a pasted second row once passed silently."""
+    text = '{"UKR": %s, "UKR": %s}' % (json.dumps(UKR), json.dumps({**UKR, "latency_p50": 61.0}))
+    with pytest.raises(InputError, match="appears twice") as err:
+        parse_published_metrics(text, "m_2024-01-06.json")
+    assert err.value.location == "UKR"
+    inner = '{"UKR": %s}' % json.dumps(UKR).replace('"latency_p50"', '"latency_p50": 1.0, "latency_p50"', 1)
+    with pytest.raises(InputError, match="'latency_p50' appears twice"):
+        parse_published_metrics(inner, "m_2024-01-06.json")
+
+
+def test_countries_naming_nothing_or_twice_are_refused():
+    from leonet.realism.check import run_realism
+
+    metrics = read_published_metrics()
+    for countries, words in (([], "names no country"), ([" ", ""], "names no country"),
+                             (["DNK", "dnk"], "given twice")):
+        with pytest.raises(InputError, match=words):
+            run_realism(metrics, countries=countries)
+    r = subprocess.run([sys.executable, "-m", "leonet.cli", "realism", "--countries", ""], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 2 and "names no country" in r.stderr
+
+
+def test_the_summary_says_the_samples_of_its_mode():
+    from leonet.realism.calibrated import ASSUMPTIONS, assumptions
+
+    fast = [a for a in assumptions("fast") if a.startswith("time:")]
+    full = [a for a in assumptions("full") if a.startswith("time:")]
+    assert "4 windows of 15 s, one at the start of each 6 local hours" in fast[0]
+    assert "24 windows of 60 s, one at the start of each local hour" in full[0]
+    assert len(assumptions("fast")) == len(ASSUMPTIONS) and not any("{" in a for a in assumptions("full"))
+
+
 def test_metrics_date_must_come_from_name_or_caller(tmp_path):
     with pytest.raises(InputError, match="no date"):
         parse_published_metrics(json.dumps({"UKR": UKR}), "mine.json")

@@ -443,7 +443,7 @@ def realism_cmd(
         except ValueError:
             raise InputError(f"--date must be YYYY-MM-DD, got {date_text!r}", location="--date") from None
     m = read_published_metrics(metrics, when)
-    chosen = [c for c in countries.split(",") if c.strip()] if countries else None
+    chosen = countries.split(",") if countries is not None else None   # "" names no country: an error
     console.print(f"metrics: {m.source} ({m.date.isoformat()}), {len(chosen or m.countries)} countries")
     result = run_realism(m, chosen, mode="fast" if fast else "full", references=not no_references,
                          progress=lambda k, n, c: console.print(f"  {k}/{n} {c}", highlight=False),

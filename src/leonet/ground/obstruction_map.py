@@ -95,9 +95,30 @@ def horizon_from_grid(grid: np.ndarray, min_elevation_deg: float, threshold: flo
     hit = (grid >= 0) & (grid < threshold) & (r <= 1.0)
     horizon = np.zeros(N_AZIMUTH)
     if hit.any():
-        bins = np.floor(az[hit]).astype(np.int64) % N_AZIMUTH
-        np.maximum.at(horizon, bins, el[hit])
+        # a cell blocks every azimuth its square spans, not only its centre's: near the zenith a
+        # cell spans many degrees (once, with the western half blocked, 269 deg read 28 deg and 270
+        # deg 89 deg: only the cells on the 270 deg row had their centre in that bin)
+        first, last = _azimuth_span_bins(dx[hit], dy[hit], az[hit])
+        count = last - first + 1
+        bins = (np.repeat(first, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)) % N_AZIMUTH
+        np.maximum.at(horizon, bins, np.repeat(el[hit], count))
     return np.arange(N_AZIMUTH, dtype=np.float64), np.clip(horizon, 0.0, 90.0)
+
+
+def _azimuth_span_bins(dx: np.ndarray, dy: np.ndarray, az_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last whole-degree azimuth bin (unwrapped: last may exceed 359) that each grid
+    cell's unit square spans, seen from the zenith at (0, 0); (K,) each. The cell holding the
+    zenith spans all 360 bins."""
+    offsets = np.array([[-0.5, -0.5], [-0.5, 0.5], [0.5, -0.5], [0.5, 0.5]])
+    corner = np.degrees(np.arctan2(dx[:, None] + offsets[:, 0], dy[:, None] + offsets[:, 1]))
+    delta = (corner - az_deg[:, None] + 180.0) % 360.0 - 180.0      # corners relative to the centre
+    lo, hi = az_deg + delta.min(axis=1), az_deg + delta.max(axis=1)
+    first = np.floor(lo).astype(np.int64)
+    last = np.floor(np.nextafter(hi, -np.inf)).astype(np.int64)     # a corner exactly on a bin edge stays out
+    whole = (np.abs(dx) <= 0.5) & (np.abs(dy) <= 0.5)
+    first = np.where(whole, 0, first)
+    last = np.where(whole, N_AZIMUTH - 1, np.maximum(last, first))
+    return first, last
 
 
 def _png_quality(data: bytes, source: str) -> np.ndarray:

@@ -196,8 +196,8 @@ ASSUMPTIONS = (
     "SpaceX's US peak-hour 48.5 ms would give 26.8), then SpaceX's US peak-hour medians 33 ms (Mar 2024), 25.7 ms (June 2025)",
     "a speed test is one TCP transfer with a 2 MiB receive window (the Starlink app on an Android phone on Wi-Fi; rate <= window / RTT) "
     "at up to the probe's share of the links",
-    f"time: the local day of the date, sampled evenly ({DAY_SAMPLES['full']} windows of {SAMPLE_S['full']:.0f} s, one at the "
-    "start of each local hour, local mean solar time): the published figures aggregate all hours of a month",
+    "time: the local day of the date, sampled evenly ({samples} windows of {sample_s:.0f} s, one at the start of each "
+    "{every} of local mean solar time): the published figures aggregate all hours of a month",
     "background: Starlink's announced total, shared among countries as the subnets of its GeoIP feed (Aug 2024)",
     "cell limits: 80 % of a cell's busy-hour share of the satellites in view (equal slots per occupied cell)",
     "from 2023-11-21 (inferred from Starlink's monthly figures) to Jan 2025 the Lagos PoP's Nigerian gateways (Lekki, "
@@ -206,6 +206,15 @@ ASSUMPTIONS = (
     "what Starlink's routers measure (popPingLatencyMs)",
     "download/upload = a speed-test probe at the kit's cap alongside the flows active then",
 )
+
+
+
+def assumptions(mode: str = "full") -> tuple[str, ...]:
+    """:data:`ASSUMPTIONS` as a run of ``mode`` ("full" or "fast") makes them (its time samples)."""
+    every_h = 24 // DAY_SAMPLES[mode]
+    every = "local hour" if every_h == 1 else f"{every_h} local hours"
+    return tuple(a.format(samples=DAY_SAMPLES[mode], sample_s=SAMPLE_S[mode], every=every) if a.startswith("time:") else a
+                 for a in ASSUMPTIONS)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .calibrated import (ASSUMPTIONS, BUSY_HOUR_LOCAL, country_plan, extract_orbit_file, local_time_utc, orbit_set_for,
+from .calibrated import (BUSY_HOUR_LOCAL, assumptions, country_plan, extract_orbit_file, local_time_utc, orbit_set_for,
                          processing_ms_at, simulated_day_note)
 from .metrics import FIELDS, HIGHER_IS_BETTER, UNITS, PublishedMetrics, iso3_to_iso2
 from .quality import quality_percentile
@@ -267,7 +267,16 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
     (the same rows, in the same order; only ``run_s`` differs)."""
     if workers < 1:
         raise InputError(f"must be at least 1, got {workers}", location="workers")
-    chosen = list(metrics.countries) if not countries else [c.strip().upper() for c in countries]
+    if countries is None:
+        chosen = list(metrics.countries)
+    else:
+        chosen = [c.strip().upper() for c in countries if c.strip()]
+        if not chosen:
+            raise InputError("names no country (give ISO alpha-3 codes, e.g. UKR,DEU, or leave it out for all)",
+                             location="countries")
+        twice = sorted({c for c in chosen if chosen.count(c) > 1})
+        if twice:
+            raise InputError(f"country code(s) {twice} given twice", location="countries")
     unknown = [c for c in chosen if c not in metrics.countries]
     if unknown:
         raise InputError(f"country code(s) {unknown} are not in the metrics file", metrics.source, "countries")
@@ -288,7 +297,7 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
             result.rows.extend(_reference_rows(orbit_file, work, metrics.date, mode, overrides))
     changed = [f"override (a sensitivity run, not the calibrated model): {k} = {v!r}" for k, v in (overrides or {}).items()]
     dated = [n for n in (simulated_day_note(metrics.date),) if n]
-    result.summary = summarise(result.rows, chosen) + dated + changed + [f"assumption: {a}" for a in ASSUMPTIONS]
+    result.summary = summarise(result.rows, chosen) + dated + changed + [f"assumption: {a}" for a in assumptions(mode)]
     return result
 
 

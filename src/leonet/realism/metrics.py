@@ -68,12 +68,26 @@ def shipped_metrics_path(date_text: str = "2024-01-06"):
                                     f"residential_countries_{date_text}.json")
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: list) -> dict:
+    keys = [k for k, _ in pairs]
+    for k in keys:
+        if keys.count(k) > 1:
+            raise _DuplicateKey(k)
+    return dict(pairs)
+
+
 def parse_published_metrics(text: str, source: str, when: date | None = None) -> PublishedMetrics:
     """Validate the text of a metrics file (see the module docstring); errors name file and field."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as e:
         raise InputError(f"is not valid JSON: {e.msg}", source, f"line {e.lineno}") from None
+    except _DuplicateKey as e:  # json.loads keeps the last of two equal keys: a pasted row must not pass
+        raise InputError(f"the key {e.args[0]!r} appears twice (JSON keeps only the last)", source, e.args[0]) from None
     if not isinstance(data, dict) or not data:
         raise InputError("expected a non-empty JSON object keyed by ISO 3166 alpha-3 country code", source)
     if when is None:
