@@ -80,8 +80,8 @@ def test_the_summary_says_the_samples_of_its_mode():
 
     fast = [a for a in assumptions("fast") if a.startswith("time:")]
     full = [a for a in assumptions("full") if a.startswith("time:")]
-    assert "4 windows of 15 s, one at the start of each 6 local hours" in fast[0]
-    assert "24 windows of 60 s, one at the start of each local hour" in full[0]
+    assert "4 windows of 15 s, one at the start of each 6 local hours," in fast[0]
+    assert "24 windows of 60 s, one at the start of each local hour," in full[0]
     assert len(assumptions("fast")) == len(ASSUMPTIONS) and not any("{" in a for a in assumptions("full"))
 
 

@@ -197,7 +197,7 @@ ASSUMPTIONS = (
     "a speed test is one TCP transfer with a 2 MiB receive window (the Starlink app on an Android phone on Wi-Fi; rate <= window / RTT) "
     "at up to the probe's share of the links",
     "time: the local day of the date, sampled evenly ({samples} windows of {sample_s:.0f} s, one at the start of each "
-    "{every} of local mean solar time): the published figures aggregate all hours of a month",
+    "{every}, local mean solar time): the published figures aggregate all hours of a month",
     "background: Starlink's announced total, shared among countries as the subnets of its GeoIP feed (Aug 2024)",
     "cell limits: 80 % of a cell's busy-hour share of the satellites in view (equal slots per occupied cell)",
     "from 2023-11-21 (inferred from Starlink's monthly figures) to Jan 2025 the Lagos PoP's Nigerian gateways (Lekki, "
