@@ -104,6 +104,7 @@ def test_power_cut_takes_unbacked_dishes_now_and_backed_ones_when_backup_ends():
 
 
 def test_jamming_countermeasure_lands_after_its_delay():
+    # jamming acts through the capacity model's link budget: it needs capacity
     _, tl = timeline("""
     events:
       - name: jam
@@ -111,7 +112,7 @@ def test_jamming_countermeasure_lands_after_its_delay():
         start_s: 0
         jammer: {lat_deg: 50.4, lon_deg: 30.5, eirp_dbw: 30}
         countermeasure: {after_s: 30, rejection_db: 25}
-    """)
+    """, base=BASE + "capacity: {enabled: true, atmosphere: false}\n")
     assert tl.state_at(T0 + 10 * S).jammers[0].eirp_dbw == 30
     assert tl.state_at(T0 + 30 * S).jammers[0].eirp_dbw == pytest.approx(5)
 

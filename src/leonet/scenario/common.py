@@ -38,6 +38,20 @@ def check_kit(name):
     return name
 
 
+class FieldError(ValueError):
+    """A validator's error about one field of its section: ``loc`` is the field's path inside the
+    validated model (``("eccentricity",)`` in a shell, ``("events", 2, "end")`` in the scenario).
+
+    Raise it from a model validator that checks several fields (or sections) together so that the
+    error names the field, with its YAML line, rather than the section
+    (:func:`leonet.scenario.loading.scenario_from_dict` reads ``loc``)."""
+
+    def __init__(self, loc: tuple, message: str):
+        super().__init__(message)
+        self.loc = tuple(loc)
+        self.message = message
+
+
 class Spec(BaseModel):
     """Base of every scenario section: unknown fields are errors, values are frozen."""
 

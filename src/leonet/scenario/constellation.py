@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from .common import Spec, check_instant
+from .common import FieldError, Spec, check_instant
 
 
 class ShellSpec(Spec):
@@ -21,9 +22,11 @@ class ShellSpec(Spec):
     sats_per_plane: int = Field(..., ge=1, le=10_000)
     raan_spread_deg: float = Field(360.0, gt=0, le=360, description="360 (Walker delta) or 180 (star).")
     phasing: Literal["half-slot", "walker"] = "half-slot"
-    walker_f: int = Field(0, ge=0, le=10_000, description="Walker phasing factor f (0..planes-1), for phasing: walker.")
+    walker_f: int = Field(0, ge=0, le=10_000, description=(
+        "Walker phasing factor f (0..planes-1), for phasing: walker only (an error with another phasing)."))
     raan_offset_deg: float = Field(0.0, ge=-360, le=360)
-    eccentricity: float = Field(0.0, ge=0, lt=0.1, description="Near-circular shells only.")
+    eccentricity: float = Field(0.0, ge=0, lt=0.1, description=(
+        "Near-circular shells only; the perigee, a (1 - e) - R, must lie above the Earth's surface."))
     arg_perigee_deg: float = Field(0.0, ge=-360, le=360)
     mean_motion_rev_per_day: float | None = Field(
         None, gt=0.9, lt=17.0, description="Overrides the mean motion derived from altitude_km."
@@ -38,7 +41,30 @@ class ShellSpec(Spec):
     @model_validator(mode="after")
     def _check_f(self):
         if self.phasing == "walker" and self.walker_f >= self.planes:
-            raise ValueError(f"walker_f must be in 0..planes-1 = 0..{self.planes - 1}, got {self.walker_f}")
+            raise FieldError(("walker_f",), f"walker_f must be in 0..planes-1 = 0..{self.planes - 1}, got {self.walker_f}")
+        if self.phasing != "walker" and self.walker_f != 0:
+            raise FieldError(("walker_f",), f"walker_f ({self.walker_f}) applies to phasing: walker only (this shell's "
+                             f"phasing is {self.phasing}); set phasing: walker or remove walker_f")
+        return self
+
+    @model_validator(mode="after")
+    def _clears_the_earth(self):
+        """The orbit's perigee must lie above the Earth's surface (else SGP4 cannot propagate it):
+        perigee = a (1 - e) - R, km, with a from mean_motion_rev_per_day or altitude_km."""
+        from ..space.elements import MIN_PERIGEE_KM, perigee_altitude_km
+        from ..space.walker import mean_motion_rev_per_day
+
+        n = self.mean_motion_rev_per_day
+        if n is None:
+            n = mean_motion_rev_per_day(self.altitude_km * 1e3)
+        perigee = float(perigee_altitude_km(np.array([n]), np.array([self.eccentricity]))[0])
+        if not perigee >= MIN_PERIGEE_KM:
+            size = (f"mean_motion_rev_per_day {n:g}" if self.mean_motion_rev_per_day is not None
+                    else f"altitude_km {self.altitude_km:g}")
+            raise FieldError(("eccentricity",),
+                             f"the orbit's perigee is {perigee:,.0f} km above the Earth's equatorial radius ({size}, "
+                             f"eccentricity {self.eccentricity:g}): the orbit runs through the Earth and SGP4 cannot "
+                             "propagate it; orbits must clear the Earth (lower the eccentricity or raise the orbit)")
         return self
 
 

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from .common import EARLIEST_UTC, LATEST_UTC, SEED_MAX, Spec
+from .common import EARLIEST_UTC, LATEST_UTC, SEED_MAX, FieldError, Spec
 
 EVENT_TYPES = (
     "terrestrial_outage",  # ISPs / fibre in a region go down: users there lose ground internet
@@ -38,6 +38,12 @@ EVENT_TYPES = (
     "deliveries",          # dishes arrive over time: the share of a site's dishes delivered (load scales with it)
 )
 
+#: Events whose losses are permanent: they take no end (satellites lost do not come back).
+PERMANENT_EVENT_TYPES = ("satellite_loss", "asat")
+#: Events that act only through the capacity model (the link budget, the demand it shares out):
+#: they need ``capacity.enabled``.
+CAPACITY_EVENT_TYPES = ("jamming", "demand_surge")
+
 
 class CircleSpec(Spec):
     lat_deg: float = Field(..., ge=-90, le=90)
@@ -53,8 +59,10 @@ def _segments_cross(p1, p2, p3, p4) -> bool:
 
 
 class RegionSpec(Spec):
-    """A circle, or a polygon of [lat_deg, lon_deg] vertices (planar in lat/lon; it must not cross
-    the antimeridian or itself)."""
+    """A circle (its radius great-circle km: it may cross the antimeridian), or a polygon of
+    [lat_deg, lon_deg] vertices, degrees (planar in lat/lon; it must not cross the antimeridian or
+    itself). An edge spanning more than 180 deg of longitude is taken as crossing the antimeridian
+    and refused."""
 
     circle: CircleSpec | None = None
     polygon: list[tuple[float, float]] | None = None
@@ -72,6 +80,14 @@ class RegionSpec(Spec):
                     raise ValueError(f"polygon vertex [{lat}, {lon}] is not a valid [lat_deg, lon_deg]")
             n = len(pts)
             for i in range(n):
+                (lat0, lon0), (lat1, lon1) = pts[i], pts[(i + 1) % n]
+                if abs(lon1 - lon0) > 180:
+                    raise ValueError(
+                        f"polygon edge {i} runs from [{lat0:g}, {lon0:g}] to [{lat1:g}, {lon1:g}], more than 180 deg of "
+                        "longitude: the polygon crosses the antimeridian (+-180 deg), which a polygon cannot (it "
+                        "would select the rest of the world); split the region at 180 deg into two events, or use "
+                        "a circle (an edge that truly spans more than 180 deg needs a vertex in between)")
+            for i in range(n):
                 for j in range(i + 1, n):
                     if j == i + 1 or (i == 0 and j == n - 1):
                         continue  # neighbouring edges share a vertex
@@ -86,7 +102,10 @@ class TargetSpec(Spec):
     groups: list[str] = []
     shells: list[str] = []
     planes: list[int] = Field([], description="Satellite events: only these orbital planes (numbers within the shells).")
-    fraction: float = Field(1.0, ge=0, le=1, description="Share of the selection hit, chosen with seed.")
+    fraction: float = Field(1.0, ge=0, le=1, description=(
+        "Share of the selection hit, chosen with seed: whole sites (a site's dishes go together) or "
+        "satellites, round(fraction x selected) of them, halves rounded to even (0.5 of 1 site: none, "
+        "0.5 of 3: 2). A fraction that leaves nothing is an error."))
     seed: int = Field(0, ge=0, le=SEED_MAX)
 
 
@@ -161,6 +180,11 @@ class EventSpec(Spec):
             raise ValueError(f"end ({self.end.isoformat()}) is not after start ({self.start.isoformat()})")
         if self.start_s is not None and self.end_s is not None and self.end_s <= self.start_s:
             raise ValueError(f"end_s ({self.end_s:g}) is not after start_s ({self.start_s:g})")
+        if self.type in PERMANENT_EVENT_TYPES and (self.end is not None or self.end_s is not None):
+            raise FieldError(("end" if self.end is not None else "end_s",),
+                             f"a {self.type} event has no end: lost satellites do not come back (remove "
+                             f"{'end' if self.end is not None else 'end_s'}; a satellite_failures event's end "
+                             "stops new failures)")
         needs = {"fibre_cut": "links", "satellite_failures": "rate_per_day", "jamming": "jammer",
                  "demand_surge": "surge_factor", "isp_outage": "providers", "alt_network_wipe": "alt_share",
                  "deliveries": "schedule"}

@@ -11,8 +11,10 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import InputError, quote
-from .overrides import apply_override
-from .presets import DEFAULT_SCENARIO, expand_constellation_preset, list_presets, preset_root
+from .common import FieldError
+from .overrides import apply_override, override_path
+from .presets import (DEFAULT_SCENARIO, expand_constellation_preset, list_presets, preset_root,
+                      read_preset_yaml)
 from .schema import Scenario
 from .yamlfile import MAX_SCENARIO_BYTES, parse_scenario_yaml, yaml_line
 
@@ -31,6 +33,9 @@ def _format_validation_error(err: ValidationError, source: str, node: yaml.Node 
     lines = []
     for e in err.errors():
         loc = tuple(k for k in e["loc"] if not (isinstance(k, str) and k.startswith("function-")))
+        field_error = (e.get("ctx") or {}).get("error")
+        if isinstance(field_error, FieldError):  # a check across fields names the field it is about
+            loc += field_error.loc
         path = _loc_to_path(loc) or "(top level)"
         if data and len(loc) >= 2 and loc[0] == "events" and isinstance(loc[1], int):
             try:  # name the event, not only its position
@@ -45,7 +50,8 @@ def _format_validation_error(err: ValidationError, source: str, node: yaml.Node 
         elif e["type"] == "missing":
             msg = "required field is missing"
         given = e.get("input")
-        if e["type"] not in ("missing", "extra_forbidden") and not isinstance(given, (dict, list)):
+        if e["type"] not in ("missing", "extra_forbidden") and not isinstance(given, (dict, list)) \
+                and not isinstance(field_error, FieldError):
             shown = quote(given) if isinstance(given, (str, int, float, bool, type(None))) else quote(str(given))
             msg += f" (got {shown})"
         line = yaml_line(node, loc)
@@ -56,21 +62,48 @@ def _format_validation_error(err: ValidationError, source: str, node: yaml.Node 
     return InputError(message, source=source)
 
 
+def _take_preset_field(data: dict, dotted: str, source: str) -> None:
+    """Make ``data``'s constellation ready for the override ``dotted``: ``constellation: NAME`` is
+    written ``{preset: NAME}`` for an override of one of its fields (``constellation.preset``);
+    one that reaches inside a field the scenario leaves to its preset
+    (``constellation.shells[0].planes``) first gets the preset's value of that field, so that it
+    changes the preset's shells rather than failing on a list the text does not have."""
+    keys = override_path(dotted, source)
+    if len(keys) < 2 or keys[0] != "constellation":
+        return
+    cons = data.get("constellation")
+    if isinstance(cons, str):
+        cons = data["constellation"] = {"preset": cons}
+    if len(keys) < 3 or not isinstance(keys[1], str) or keys[1] in ("preset", "description"):
+        return
+    if not isinstance(cons, dict) or not cons.get("preset") or cons.get(keys[1]) not in (None, [], ""):
+        return
+    preset, _ = read_preset_yaml("constellations", str(cons["preset"]), source, "constellation.preset")
+    if keys[1] in preset.get("constellation", {}):
+        cons[keys[1]] = copy.deepcopy(preset["constellation"][keys[1]])
+
+
 def scenario_from_dict(
     data: Any, source: str = "<scenario>", base_dir: str | Path = ".", node: yaml.Node | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> Scenario:
     """Validate a scenario given as a dict (as parsed from YAML).
 
-    ``overrides`` maps dotted field paths (``"time.duration_s"``) to values applied before validation.
+    ``overrides`` maps dotted field paths (``"time.duration_s"``) to values applied, in order,
+    before validation. They apply to the scenario as written, before its constellation preset is
+    expanded: ``constellation.preset=kuiper`` or ``constellation=kuiper`` chooses the preset that
+    is then expanded. A path into a field that only the preset gives
+    (``constellation.shells[0].planes`` under ``constellation: starlink-shell1``) sets that field
+    of the preset's value (which then stands beside the preset, as if written).
     """
     if not isinstance(data, dict):
         kind = "empty" if data is None else type(data).__name__
         raise InputError(f"a scenario must be a YAML mapping with name, constellation, ground, time; got {kind}", source=source)
-    data = expand_constellation_preset(data, source)
     data = copy.deepcopy(data)
     for dotted, value in (overrides or {}).items():
+        _take_preset_field(data, dotted, source)
         apply_override(data, dotted, value, source)
+    data = expand_constellation_preset(data, source)
     data["base_dir"] = str(base_dir)
     data["source"] = str(source)
     try:

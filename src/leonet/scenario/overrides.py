@@ -12,7 +12,7 @@ from ..errors import InputError, quote
 _OVERRIDE_KEY = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
 
 
-def _override_path(dotted: str, source: str) -> list[str | int]:
+def override_path(dotted: str, source: str) -> list[str | int]:
     """``"ground.dish_groups[0].count"`` -> ``["ground", "dish_groups", 0, "count"]``."""
     keys: list[str | int] = []
     for part in dotted.split("."):
@@ -28,7 +28,7 @@ def _override_path(dotted: str, source: str) -> list[str | int]:
 def apply_override(data: dict, dotted: str, value: Any, source: str) -> None:
     """Set the field at ``dotted`` (dots between fields, ``[i]`` for list items) to ``value``;
     missing mappings on the way are created, list items must exist."""
-    keys = _override_path(dotted, source)
+    keys = override_path(dotted, source)
     target: Any = data
     walked = ""
     for key, nxt in zip(keys[:-1], keys[1:]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import yaml
@@ -9,9 +10,9 @@ from pydantic import Field, model_validator
 
 from ..service.spec import ServiceSpec
 from .capacity import CapacitySpec
-from .common import Spec
+from .common import FieldError, Spec
 from .constellation import ConstellationSpec, FramesSpec
-from .events import EventSpec
+from .events import CAPACITY_EVENT_TYPES, EventSpec
 from .ground import GroundSpec
 from .network import NetworkSpec, TerrestrialSpec, VisibilitySpec
 from .timing import TimeSpec
@@ -57,6 +58,35 @@ class Scenario(Spec):
         if k is not None and self.network.slots.policy == "load-aware" and k < self.network.slots.max_sats_per_cell:
             raise ValueError(f"visibility.nearest_k ({k}) must be at least network.slots.max_sats_per_cell")
         return self
+
+    @model_validator(mode="after")
+    def _events_can_act(self):
+        """Events that could not change the run are errors: one that needs the capacity model without
+        it (jamming, demand_surge), one that ends at or before the calendar's start."""
+        for k, e in enumerate(self.events):
+            if e.type in CAPACITY_EVENT_TYPES and not self.capacity.enabled:
+                how = ("the jammer lowers the links' SINR in its link budget" if e.type == "jamming"
+                       else "the surge scales the demand it shares out")
+                raise FieldError(("events", k, "type"),
+                                 f"a {e.type} event acts only through the capacity model ({how}); without it the "
+                                 "event would change nothing: set capacity.enabled: true")
+            if e.end is not None and e.end <= self.time.start:
+                raise FieldError(("events", k, "end"),
+                                 f"the event ends ({e.end.isoformat()}) at or before the calendar's start "
+                                 f"(time.start {self.time.start.isoformat()}): it would change nothing")
+        return self
+
+    def events_after_end(self) -> list[str]:
+        """Names of the events that start at or after the calendar's end (time.start + duration_s;
+        a run shortened with --duration): they change nothing, and the run warns about them."""
+        end_ns = round(self.time.duration_s * 1e9)
+        late = []
+        for e in self.events:
+            start_ns = (round(e.start_s * 1e9) if e.start_s is not None
+                        else (e.start - self.time.start) // timedelta(microseconds=1) * 1000)
+            if start_ns >= end_ns:
+                late.append(e.name)
+        return late
 
     def resolve_path(self, path: str) -> Path:
         p = Path(path).expanduser()

@@ -375,15 +375,72 @@ def build_timeline(scenario: Scenario, model: SimulationModel) -> Timeline:
     )
 
 
+#: At most this many instants of the run at which :func:`propagation_warnings` tries every
+#: satellite (all of a shorter run's; else the first, the last and evenly spread ones between).
+PROPAGATION_CHECK_INSTANTS = 64
+
+
+def propagation_warnings(constellation: Constellation, t_ns: np.ndarray) -> list[str]:
+    """A warning naming the satellites that SGP4 fails to propagate during the run (an error code
+    and NaN positions: decayed, an absurd B*, eccentricity out of range), tried at up to
+    :data:`PROPAGATION_CHECK_INSTANTS` instants of ``t_ns`` (int64 UTC ns); none when all fly.
+    Such satellites drop out of the run where SGP4 fails (no link, no route). SGP4's failures can
+    come and go from one instant to the next, so on a longer run this is a sample, not a proof."""
+    from ..space.propagate import ERROR_REASONS, propagate_teme
+
+    t_ns = np.asarray(t_ns, dtype=np.int64)
+    if not len(constellation) or not len(t_ns):
+        return []
+    picks = np.unique(np.linspace(0, len(t_ns) - 1, min(PROPAGATION_CHECK_INSTANTS, len(t_ns))).round().astype(np.int64))
+    failed_any = np.zeros(len(constellation), dtype=bool)
+    codes: set[int] = set()
+    for k in range(0, len(picks), 16):  # (16, N, 3) positions at a time
+        _, code = propagate_teme(constellation, t_ns[picks[k:k + 16]])
+        failed_any |= (code != 0).any(axis=0)
+        codes.update(int(c) for c in np.unique(code[code != 0]))
+    failed = np.flatnonzero(failed_any)
+    if not len(failed):
+        return []
+    reasons = "; ".join(ERROR_REASONS.get(c, f"error {c}") for c in sorted(codes))
+    names = ", ".join(str(constellation.names[i]) for i in failed[:10])
+    more = f" and {len(failed) - 10:,} more" if len(failed) > 10 else ""
+    return [f"{len(failed):,} satellite(s) cannot be propagated by SGP4 during the run ({reasons}): {names}{more}; "
+            "they drop out of the run (NaN positions) where SGP4 fails"]
+
+
+def event_warnings(scenario: Scenario) -> list[str]:
+    """Warnings about the scenario's events that the run cannot show: those that start at or after
+    the calendar's end (:meth:`~leonet.scenario.Scenario.events_after_end`)."""
+    late = scenario.events_after_end()
+    if not late:
+        return []
+    return [f"events that start at or after the calendar's end change nothing in this run: {', '.join(late[:10])}"
+            + (f" and {len(late) - 10} more" if len(late) > 10 else "")]
+
+
+def _with_warnings(network: NetworkModel, drop: list[str], add: list[str]) -> NetworkModel:
+    """``network`` with the warnings ``drop`` taken out and ``add`` put in (the same object when
+    that changes nothing). The run's warnings live in :attr:`NetworkModel.warnings`."""
+    import dataclasses
+
+    kept = tuple(w for w in network.warnings if w not in set(drop))
+    warnings = kept + tuple(w for w in add if w not in kept)
+    return network if warnings == network.warnings else dataclasses.replace(network, warnings=warnings)
+
+
 def _build_network_parts(scenario: Scenario, model: SimulationModel) -> None:
     """Network, timeline, terrestrial, capacity and service models of ``model`` (as the scenario
-    turns them on), in the order each needs the one before."""
+    turns them on), in the order each needs the one before. The run's warnings (the network
+    model's, satellites SGP4 cannot propagate, events after the calendar's end) end up in
+    ``model.network.warnings``."""
     from ..capacity.model import build_capacity_model
     from .network_model import build_network_model
     from .service_model import build_service_model
     from .terrestrial import build_terrestrial
 
     model.network = build_network_model(scenario, model.constellation, model.sites)  # ISL lists, pairs
+    model.network = _with_warnings(model.network, [], propagation_warnings(model.constellation, model.t_ns)
+                                   + event_warnings(scenario))
     model.timeline = build_timeline(scenario, model)  # checks event targets
     model.terrestrial = build_terrestrial(scenario, model.sites)
     if scenario.capacity.enabled:
@@ -427,6 +484,7 @@ def model_with_events(base: SimulationModel, scenario: Scenario) -> SimulationMo
     model = dataclasses.replace(base, settings=run_settings(scenario), scenario=scenario, timeline=None)
     share_event_free_parts(base, model)
     if scenario.network.enabled:
+        model.network = _with_warnings(base.network, event_warnings(base.scenario), event_warnings(scenario))
         try:
             model.timeline = build_timeline(scenario, model)  # resolves the variant's events now
         except InputError as err:
@@ -458,6 +516,11 @@ def build_model(scenario: Scenario, max_memory_bytes: int | None = None, workers
                                 masks=masks, mask_of_site=mask_of_site, scenario=scenario)
         if scenario.network.enabled:
             _build_network_parts(scenario, model)
+        else:  # no network model, no run.json warnings: said on stderr (as the IERS table's)
+            import warnings
+
+            for text in propagation_warnings(constellation, t_ns):
+                warnings.warn(text, stacklevel=2)
     except InputError as err:
         if err.source is not None:
             raise

@@ -169,13 +169,22 @@ class Timeline:
         idx = np.flatnonzero(chosen)
         if len(idx) == 0:
             raise InputError(f"the target selects no {'/'.join(kinds)} site", location=self._where(k, spec, "target"))
-        return self._fraction(idx, t.fraction, t.seed)
+        return self._fraction(k, spec, idx, f"{'/'.join(kinds)} site")
 
-    @staticmethod
-    def _fraction(idx: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    def _fraction(self, k, spec, idx: np.ndarray, what: str) -> np.ndarray:
+        """``target.fraction`` of the selected ``idx`` (whole sites or satellites): round(fraction x
+        len(idx)) of them, halves rounded to even (Python's round: 0.5 of 1 -> 0, 0.5 of 3 -> 2),
+        chosen with ``target.seed``. An InputError when that leaves none: the event would do nothing."""
+        fraction, seed = spec.target.fraction, spec.target.seed
         if fraction >= 1.0:
             return idx.astype(np.int64)
         count = int(round(fraction * len(idx)))
+        if count == 0:
+            whole = "" if what == "satellite" else "; it picks whole sites, a site's dishes together"
+            raise InputError(f"fraction {fraction:g} of the {len(idx):,} {what}(s) the target selects rounds to none "
+                             f"(round({fraction:g} x {len(idx):,}) = 0, halves to even{whole}): the event would hit "
+                             "nothing; raise the fraction or widen the target",
+                             location=self._where(k, spec, "target.fraction"))
         rng = np.random.default_rng(seed)
         return np.sort(rng.choice(idx, size=count, replace=False)).astype(np.int64)
 
@@ -261,7 +270,7 @@ class Timeline:
             r.sats = idx.astype(np.int64)
             r.fail_ns = t0 + np.minimum(days * _NS_PER_DAY, 9e18 - t0).astype(np.int64)
         else:
-            r.sats = self._fraction(idx, spec.target.fraction, spec.target.seed)
+            r.sats = self._fraction(k, spec, idx, "satellite")
 
     def _resolve_isp(self, k, spec, r, sites) -> None:
         """Per site: the ground level while a provider is down = 1 - share x (1 - level), over the
