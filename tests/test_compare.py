@@ -145,8 +145,10 @@ def test_rtt_change_by_hand():
 
     t = np.tile(np.arange(4), 2)
     site = np.repeat([0, 1], 4)
-    base = pd.DataFrame({"t": t, "site": site, "group": "G", "rtt_ms": [10.0] * 4 + [20.0] * 4})
-    scen = pd.DataFrame({"t": t, "site": site, "group": "G", "rtt_ms": [10.0] * 4 + [np.nan, np.nan, 30.0, 30.0]})
+    # wk: each dish-step's weight (one dish, equal steps)
+    base = pd.DataFrame({"t": t, "site": site, "group": "G", "rtt_ms": [10.0] * 4 + [20.0] * 4, "wk": 1.0})
+    scen = pd.DataFrame({"t": t, "site": site, "group": "G", "rtt_ms": [10.0] * 4 + [np.nan, np.nan, 30.0, 30.0],
+                         "wk": 1.0})
     r = rtt_change_by_group(scen, base).loc["G"]
     assert r["rtt_p50_ms"] == 10.0 and r["rtt_p50_ms_baseline"] == 15.0 and r["rtt_p50_change_ms"] == -5.0
     assert r["rtt_matched_mean_change_ms"] == pytest.approx(20 / 6)

@@ -193,7 +193,9 @@ def test_uniform_runs_weigh_every_step_alike(tmp_path):
         "network": {"enabled": False}, "outputs": {"visibility_pairs": False}})
     cal = calendar(ResultStore(leonet.run(sc, out_dir=tmp_path / "u").store.root))
     assert cal.uniform and cal.text() == "4 steps of 30 s"
-    assert (cal.weights == 1.0).all() and cal.weights.dtype == np.float64
+    # every step of 30 s weighs exactly 1.0; the last stops at the calendar's end (100 s): 10 s
+    np.testing.assert_array_equal(cal.weights, [1.0, 1.0, 1.0, 1.0 / 3.0])
+    assert cal.weights.dtype == np.float64 and not cal.even
     np.testing.assert_array_equal(cal.index_of(cal.times_ns), np.arange(4))
 
 

@@ -250,15 +250,19 @@ def summary(results: Path = typer.Argument(..., help="A results folder written b
     from .results.summary import coverage_summary, network_summary
 
     from .results.contract import read_contract
-    from .cli_summary import calendar_text, print_coverage, print_network, print_stored_header
+    from .cli_summary import (calendar_text, print_coverage, print_network, print_stored_header,
+                              print_stored_resilience, stored_baseline)
 
     store = ResultStore(results)
     m = store.read_manifest()
-    store.verify()  # a damaged or missing chunk: one message naming the files, no summary
+    store.verify()  # a damaged or missing chunk or static table: one message naming the files, no summary
+    contract = read_contract(store)
     cal_text = calendar_text(store)
     print_stored_header(console, m, cal_text)
     print_coverage(console, coverage_summary(store), cal_text)
-    print_network(console, network_summary(store), read_contract(store).warnings)
+    print_network(console, network_summary(store), contract.warnings)
+    if contract.events and "dish_steps" in store.tables():  # what `leonet run` prints after its events
+        print_stored_resilience(console, store, stored_baseline(console, store))
 
 
 @app.command("report")

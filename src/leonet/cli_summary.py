@@ -54,31 +54,64 @@ def _dish_time(seconds: float) -> str:
     return f"{seconds / 3600:,.0f} dish-h"
 
 
-def print_resilience(console: Console, result, base_result=None) -> None:
-    """Per dish group: availability, lost time by cause, recovery after each event; with
-    ``base_result`` (the run without events), the changes against it."""
+def stored_baseline(console: Console, store):
+    """The baseline stored with a run (RESULTS/baseline, from ``leonet run --baseline``), checked
+    (a damaged chunk raises, naming it); None when there is none, or (said on ``console``) when
+    its steps are not the run's."""
     import numpy as np
 
-    from .results.compare import LOST_STATES, compare, resilience_by_group
+    from .results.calendar import calendar
+    from .results.store import BASELINE_DIR, MANIFEST, ResultStore
 
-    store = result.store
+    if not (store.root / BASELINE_DIR / MANIFEST).is_file():
+        return None
+    base = ResultStore(store.root / BASELINE_DIR)
+    base.read_manifest()
+    base.verify()
+    if not np.array_equal(calendar(base).times_ns, calendar(store).times_ns):
+        console.print(f"[yellow]warning:[/] {base.root} holds other steps than the run: the resilience table "
+                      "leaves the baseline out (run `leonet run --baseline` again to compute it anew)")
+        return None
+    return base
+
+
+def print_resilience(console: Console, result, base_result=None) -> None:
+    """:func:`print_stored_resilience` of a finished run (``result``, and ``base_result`` the run
+    without events: :class:`leonet.sim.runner.RunResult`)."""
+    print_stored_resilience(console, result.store, base_result.store if base_result is not None else None)
+
+
+def print_stored_resilience(console: Console, store, base_store=None) -> None:
+    """Per dish group: availability, lost time by cause, recovery after each event; with
+    ``base_store`` (the results of the run without events), the changes against it. Then the
+    events, as the run resolved them (``events.json``). From the results folder alone, so that
+    ``leonet summary`` prints what ``leonet run`` printed."""
+    import numpy as np
+
+    from .results.calendar import calendar
+    from .results.compare import LOST_STATES, compare, resilience_by_group
+    from .results.contract import read_contract
+
+    events = read_contract(store).events
     step_s = store.manifest.step_s
-    if base_result is not None:
-        ends = {r.spec.name: (r.end_ns, r.spec.type) for r in result.model.timeline.events
-                if r.end_ns <= int(result.model.t_ns[-1])}
-        df = compare(store, base_result.store, ends)
+    if base_store is not None:
+        cal = calendar(store)
+        last_ns = int(cal.times_ns[-1]) if cal.n_steps else store.manifest.start_ns
+        # recovery is measured after the events that end within the run
+        ends = {e.name: (e.end_ns, e.type) for e in events if e.end_ns is not None and e.end_ns <= last_ns}
+        df = compare(store, base_store, ends)
     else:
         df = resilience_by_group(store, step_s)
-    t = Table(title="Resilience per dish group" + (" (scenario vs baseline without events)" if base_result is not None else ""))
+    t = Table(title="Resilience per dish group" + (" (scenario vs baseline without events)" if base_store is not None else ""))
     t.add_column("group")
     t.add_column("availability", justify="right")
-    if base_result is not None:
+    if base_store is not None:
         t.add_column("baseline", justify="right")
         t.add_column("change (pp)", justify="right")
         t.add_column("RTT p50 ms (baseline)", justify="right")
         t.add_column("p50 change (ms)", justify="right")
         t.add_column("same dish+step mean change (ms)", justify="right")
-    if base_result is not None and "down_mean_mbps" in df:
+    if base_store is not None and "down_mean_mbps" in df:
         t.add_column("mean down (Mbps)", justify="right")
         t.add_column("unmet demand", justify="right")
     t.add_column("lost time by cause")
@@ -92,7 +125,7 @@ def print_resilience(console: Console, result, base_result=None) -> None:
         if "online_satellite" in r:
             online = " / ".join(f"{100 * r[f'online_{h}']:.0f}%" for h in ("satellite", "ground", "both", "none"))
         row = [str(group), f"{100 * r['availability']:.1f}%"]
-        if base_result is not None:
+        if base_store is not None:
             row += [f"{100 * r['availability_baseline']:.1f}%", f"{100 * r['availability_change']:+.1f}",
                     f"{r['rtt_p50_ms']:.1f} ({r['rtt_p50_ms_baseline']:.1f})", f"{r['rtt_p50_change_ms']:+.1f}",
                     f"{r['rtt_matched_mean_change_ms']:+.1f}"]
@@ -104,7 +137,7 @@ def print_resilience(console: Console, result, base_result=None) -> None:
             row.append(", ".join(f"{c[10:]} {r[c]:g}" for c in rec_cols if np.isfinite(r[c])) or "-")
         t.add_row(*row)
     console.print(t)
-    console.print("Events: " + "; ".join(f"{r.spec.name} ({r.spec.type})" for r in result.model.timeline.events))
+    console.print("Events: " + "; ".join(f"{e.name} ({e.type})" for e in events))
 
 
 def print_run_header(console: Console, result) -> None:
@@ -194,7 +227,7 @@ def _print_dish_service(console: Console, ns) -> None:
     console.print(t)
     groups = ns.by_group()
     if {"down_p50_mbps", "up_p50_mbps", "demand_served", "speedtest_p50_mbps"} <= set(groups.columns):
-        t = Table(title="Throughput per dish group (max-min fair; medians over the run's dish-steps, idle ones included)")
+        t = Table(title="Throughput per dish group (max-min fair; medians over the run's dish-time, idle steps included)")
         for col in ("group", "down p10 (Mbps)", "down p50 (Mbps)", "up p50 (Mbps)", "demand served", "speed test p50 (Mbps)"):
             t.add_column(col, justify="left" if col == "group" else "right")
         for _, r in groups.iterrows():

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from ..horizon import blocked
-from ..results.calendar import weighted_quantile
+from ..results.quantiles import weighted_quantile
 from . import schemas
 from ..timeutil import ns_to_iso
 from .run import BASELINE_DIR, EVENT_ALERT, NotFound, RunData, finite_or_none, round_list
@@ -150,7 +150,7 @@ def history(run: RunData, dish_id: str, start_step: int | None, end_step: int | 
     rows = run.dish_rows(site)
     start, end = run.span(start_step, end_step)
     w = rows.window(start, end)
-    seconds = None if run.uniform else run.cal.durations_s[rows.step[w]]
+    seconds = None if run.cal.even else run.cal.durations_s[rows.step[w]]  # uneven steps: shares of time
     base = _baseline_history(run, dish_id, rows.step[w], seconds) if baseline else None
     connected = rows.connected[w]
     rtt = np.where(connected, rows.rtt_ms[w], np.nan)
@@ -161,7 +161,7 @@ def history(run: RunData, dish_id: str, start_step: int | None, end_step: int | 
         id=dish_id, start_step=start, end_step=end, start=ns_to_iso(run.t_ns(start)), step_s=run.step_s,
         steps=rows.step[w].astype(int).tolist(),
         t_s=run.t_s(rows.step[w]).tolist(),
-        duration_s=None if run.uniform else seconds.tolist(),
+        duration_s=None if run.cal.even else seconds.tolist(),
         state=rows.dish_state[w].tolist(),
         leonet_state=[str(s) for s in rows.state[w]],
         pop_ping_latency_ms=round_list(rtt, 3),

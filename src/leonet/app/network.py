@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import states
-from ..results.compare import EVENT_STATE, LOST_STATES, compare as compare_runs, service_over_time
+from ..results.compare import EVENT_STATE, LOST_STATES, compare as compare_runs
 from ..results.summary import network_summary
 from . import schemas
 from ..timeutil import ns_to_iso
@@ -104,12 +104,7 @@ def _regions(run: RunData) -> list[schemas.Region]:
     summary = network_summary(run.store)
     if summary is None:
         return []
-    g = summary.by_group()
-    if not run.uniform and len(g):  # a windowed calendar: shares and percentiles of time, not of steps
-        timed = service_over_time(run.store).reindex(g["group"].to_numpy())
-        for col in timed.columns:
-            if col in g:
-                g[col] = timed[col].to_numpy()
+    g = summary.by_group()  # shares and percentiles of dish-time (weighted by dishes and step durations)
     lost = [s for s in summary.states if states.is_outage(s) and s in g.columns]
     out = []
     for _, r in g.iterrows():

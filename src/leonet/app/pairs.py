@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from . import schemas
 from ..timeutil import ns_to_iso
-from ..results.calendar import weighted_quantile
+from ..results.quantiles import weighted_quantile
 from .run import NotFound, RunData, finite_or_none, ns_column, round_list
 
 PAIR_TABLE = "pair_steps"
@@ -76,18 +76,18 @@ def _pair_rows(run: RunData, parts: list, keys: tuple[int, int] | None):
     n = len(run.sites)
     out_keys, rtts, secs = [], [], []
     for part in parts:
-        t = pq.read_table(part, columns=["src", "dst", "rtt_ms"] + ([] if run.uniform else ["t"]))
+        t = pq.read_table(part, columns=["src", "dst", "rtt_ms"] + ([] if run.cal.even else ["t"]))
         src = t.column("src").to_numpy(zero_copy_only=False).astype(np.int64)
         dst = t.column("dst").to_numpy(zero_copy_only=False).astype(np.int64)
         key = src * n + dst
         mine = slice(None) if keys is None else (key >= keys[0]) & (key <= keys[1])
         out_keys.append(key[mine])
         rtts.append(t.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float32)[mine])
-        if not run.uniform:  # a windowed calendar: each row weighs the time its step stands for
+        if not run.cal.even:  # uneven steps (windows, a short last step): each row weighs its step's time
             secs.append(run.cal.duration_of(ns_column(t.column("t")))[mine])
     key = np.concatenate(out_keys) if out_keys else np.zeros(0, np.int64)
     rtt = np.concatenate(rtts) if rtts else np.zeros(0, np.float32)
-    sec = (np.concatenate(secs) if secs else np.zeros(0)) if not run.uniform else None
+    sec = (np.concatenate(secs) if secs else np.zeros(0)) if not run.cal.even else None
     return key, rtt, sec
 
 
@@ -173,7 +173,7 @@ def history(run: RunData, src: str, dst: str, start_step: int | None, end_step: 
     rtt = t.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float64)[order]
     hops = t.column("hops").to_numpy(zero_copy_only=False).astype(np.int64)[order]
     finite = rtt[np.isfinite(rtt)]
-    if not run.uniform and len(rtt):  # a windowed calendar: shares and percentiles of time
+    if not run.cal.even and len(rtt):  # uneven steps: shares and percentiles of time
         w = run.cal.durations_s[steps]
         ok = np.isfinite(rtt)
         availability = float((w * ok).sum() / w.sum())

@@ -306,14 +306,15 @@ class RunData:
             description=facts.description,
             leonet_version=self.manifest.leonet_version,
             start=ns_to_iso(self.start_ns), step_s=self.step_s, steps=self.n_steps,
-            duration_s=self.n_steps * self.step_s if self.uniform else (self.cal.end_ns - self.start_ns) / 1e9,
+            duration_s=self.n_steps * self.step_s if self.cal.even else (self.cal.end_ns - self.start_ns) / 1e9,
             uniform_steps=self.uniform, calendar=self.cal.text(),
             completed=self.manifest.completed,
             slot_period_s=facts.slot.period_s, slot_offset_s=facts.slot.offset_s,
             sizes=schemas.Sizes(
                 satellites=int(self.manifest.n_satellites),
                 shells=[schemas.ShellSize(name=str(k), satellites=int(v)) for k, v in shells.items()],
-                dishes=int(kinds.get("dish", 0)), gateways=int(kinds.get("gateway", 0)),
+                dishes=int(self.dish_count[self.dish_sites].sum()), dish_sites=int(len(self.dish_sites)),
+                gateways=int(kinds.get("gateway", 0)),
                 pops=int(kinds.get("pop", 0)), stations=int(kinds.get("station", 0)),
                 horizon_masks=int(len(masks)),
                 masked_dishes=int((mask_of_site[self.dish_sites] >= 0).sum()) if len(self.dish_sites) else 0,
@@ -388,10 +389,13 @@ class RunData:
         return int(step)
 
     def t_ns(self, step: int) -> int:
-        """The instant (int ns) of a step; ``step == n_steps`` is the end of the last step."""
+        """The instant (int ns) of a step; ``step == n_steps`` is the end of the last step (the
+        calendar's end: a uniform run's last step stops there, short of a whole step or not)."""
+        if step >= self.n_steps:
+            return int(self.cal.end_ns)
         if self.uniform:
             return self.start_ns + int(step) * self.step_ns
-        return int(self.cal.times_ns[step]) if step < self.n_steps else int(self.cal.end_ns)
+        return int(self.cal.times_ns[step])
 
     def t_s(self, steps) -> np.ndarray | float:
         """Seconds after the start of step(s): ``step * step_s`` in a uniform run, the real
@@ -403,8 +407,9 @@ class RunData:
         return float(out) if out.ndim == 0 else out
 
     def seconds(self, first: int, past: int) -> float:
-        """The time steps [first, past) stand for (s): ``(past - first) * step_s`` when uniform."""
-        if self.uniform:
+        """The time steps [first, past) stand for (s): ``(past - first) * step_s`` when every step
+        stands for ``step_s``."""
+        if self.cal.even:
             return float((past - first) * self.step_s)
         return (self.t_ns(past) - self.t_ns(first)) / 1e9
 

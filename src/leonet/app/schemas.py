@@ -53,12 +53,15 @@ class ShellSize(BaseModel):
 class Sizes(BaseModel):
     satellites: int
     shells: list[ShellSize]
-    dishes: int
+    dishes: int = Field(description="Dishes the run stands for: each dish site counts the dishes it stands for "
+                                    "(the scenario's dishes_per_site; 1 otherwise), as /regions counts them.")
+    dish_sites: int = Field(description="Dish sites simulated (rows of kind dish in sites.parquet; "
+                                        "/dishes lists them): fewer than dishes when a site stands for many.")
     gateways: int
     pops: int
     stations: int
     horizon_masks: int = Field(description="Distinct horizon masks of the run (as resolved by the run, obstructions.json).")
-    masked_dishes: int = Field(description="Dishes that have a horizon mask.")
+    masked_dishes: int = Field(description="Dish sites that have a horizon mask.")
 
 
 class RunInfo(BaseModel):
@@ -277,7 +280,7 @@ class Region(BaseModel):
     group: str
     dishes: int
     steps: int
-    availability: float | None = Field(description="Share of dish-steps not in an outage state (as `leonet summary`; CONGESTED is online, see /api/v1/states).")
+    availability: float | None = Field(description="Share of dish-time not in an outage state (as `leonet summary`: each dish-step weighted by its site's dishes and the time its step stands for; CONGESTED is online, see /api/v1/states). RTT and throughput percentiles weigh dish-steps alike.")
     rtt_p5_ms: float | None
     rtt_p50_ms: float | None
     rtt_p95_ms: float | None

@@ -2,13 +2,16 @@
 uniform calendars (start + k x step) and windowed ones (``steps.parquet``) alike.
 
 Readers weight a step by the time it stands for, never by ``step_s``: :attr:`Calendar.weights`
-is each step's duration in units of the coarse step (exactly 1.0 for every step of a uniform
-run, so ``sum(weights * x) * step_s`` reproduces ``count * step_s`` bit for bit there).
+is each step's duration in units of the coarse step: exactly 1.0 for every step of ``step_s``
+(so ``sum(weights * x) * step_s`` reproduces ``count * step_s`` bit for bit in a calendar of equal
+steps, :attr:`Calendar.even`), less for a window's finer steps and for the last step of a uniform
+calendar whose duration is not a multiple of the step (it stops at the calendar's end).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import yaml
@@ -60,12 +63,17 @@ class Calendar:
     def n_steps(self) -> int:
         return len(self.times_ns)
 
-    @property
+    @cached_property
     def weights(self) -> np.ndarray:
-        """float64 (T,): each step's duration in coarse steps (all exactly 1.0 when uniform)."""
-        if self.uniform:
-            return np.ones(self.n_steps)
+        """float64 (T,): each step's duration in coarse steps (exactly 1.0 for a step of ``step_s``;
+        a uniform calendar's last step is shorter when its duration is not a multiple of the step)."""
         return self.durations_s / self.step_s
+
+    @cached_property
+    def even(self) -> bool:
+        """Whether every step stands for ``step_s`` (all :attr:`weights` exactly 1.0): readers may
+        then count steps instead of weighing them."""
+        return bool(np.all(self.durations_s == self.step_s))
 
     def index_of(self, t_ns) -> np.ndarray:
         """int64: the step index of each instant (each must be one of the run's instants)."""
@@ -83,9 +91,7 @@ class Calendar:
         return self.durations_s[self.index_of(t_ns)]
 
     def weight_of(self, t_ns) -> np.ndarray:
-        """float64: :attr:`weights` of the step at each instant (1.0 for a uniform run)."""
-        if self.uniform:
-            return np.ones(len(np.asarray(t_ns)))
+        """float64: :attr:`weights` of the step at each instant (instants of the run)."""
         return self.weights[self.index_of(t_ns)]
 
     def end_of(self, step: int) -> int:
@@ -162,15 +168,3 @@ def calendar(store: ResultStore) -> Calendar:
     store._leonet_calendar = cal
     return cal
 
-
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The q-quantile (0..1) of ``values`` with ``weights`` (the smallest value whose cumulative
-    weight reaches q of the total); NaN when empty."""
-    v = np.asarray(values, dtype=np.float64)
-    w = np.asarray(weights, dtype=np.float64)
-    if not len(v) or w.sum() <= 0:
-        return float("nan")
-    order = np.argsort(v, kind="stable")
-    cum = np.cumsum(w[order])
-    k = int(np.searchsorted(cum, q * cum[-1], side="left"))
-    return float(v[order][min(k, len(v) - 1)])

@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 
 from ..states import OUTAGE_STATES
 from .blocks import iter_blocks
-from .calendar import calendar, weighted_quantile
+from .calendar import calendar
+from .quantiles import group_quantiles
 from .store import ResultStore
 from .summary import BUDGET_ROWS, dish_group_blocks, site_weights
 
@@ -48,10 +49,9 @@ class _Reader:
         grp = self.group_of_site[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
         d["group"] = grp
         d["w"] = self.weights[d["site"].to_numpy()] if len(d) else np.zeros(0)
-        # The time each row stands for, in coarse steps (1.0 in a uniform run): dish-time weights.
+        # The time each row stands for, in coarse steps (1.0 for a step of step_s): dish-time weights.
         d["k"] = self.cal.weight_of(d["t"].astype("int64").to_numpy()) if len(d) else np.zeros(0)
         d["wk"] = d["w"] * d["k"]
-        d.attrs["uniform"] = self.cal.uniform
         return d
 
 
@@ -92,14 +92,11 @@ def _wmean(d: pd.DataFrame, mask: pd.Series) -> pd.Series:
 
 
 def _rtt_quantile(d: pd.DataFrame, q: float) -> pd.Series:
-    """The q-quantile of the finite RTTs per group: over the rows of a uniform run, weighted by
-    each step's duration in a windowed one (a 1 s step counts 1/900 of a 15 min step)."""
-    ok = d[np.isfinite(d["rtt_ms"])]
-    if d.attrs.get("uniform", True) or "k" not in d:
-        g = ok.groupby("group", sort=False)["rtt_ms"]
-        return g.median() if q == 0.5 else g.quantile(q)
-    return pd.Series({grp: weighted_quantile(s["rtt_ms"].to_numpy(), s["k"].to_numpy(), q)
-                      for grp, s in ok.groupby("group", sort=False)}, dtype=float)
+    """The q-quantile (ms) of the finite RTTs per group, each dish-step weighted by its dishes and
+    the time its step stands for (``wk``; :mod:`.quantiles`: the figures of the service summary)."""
+    ok = d[np.isfinite(d["rtt_ms"].to_numpy(dtype=np.float64))]
+    return group_quantiles(ok["group"].to_numpy(), ok["rtt_ms"].to_numpy(), ok["wk"].to_numpy(), {"q": q},
+                           median=True)["q"].rename(None)
 
 
 def resilience_by_group(store: ResultStore, step_s: float, budget_rows: int = BUDGET_ROWS) -> pd.DataFrame:
@@ -133,19 +130,6 @@ def _resilience(d: pd.DataFrame, step_s: float) -> pd.DataFrame:
     return out
 
 
-def service_over_time(store: ResultStore, budget_rows: int = BUDGET_ROWS) -> pd.DataFrame:
-    """Per group: availability and RTT p5/p50/p95 (ms) as shares of dish-time, each dish-step
-    weighted by its step's duration (the figures of :func:`leonet.results.summary.network_summary`
-    for a windowed calendar, whose steps are uneven). A block of whole dish groups at a time."""
-    out = []
-    for (d,) in _dish_frames([store], budget_rows):
-        o = pd.DataFrame({"availability": _wmean(d, ~d["state"].isin(LOST_STATES))})
-        for q, col in ((0.05, "rtt_p5_ms"), (0.5, "rtt_p50_ms"), (0.95, "rtt_p95_ms")):
-            o[col] = _rtt_quantile(d, q)
-        out.append(o)
-    return pd.concat(out)
-
-
 #: The state each event type leaves a dish in (for "time to recover after the event ends").
 EVENT_STATE = {"core_outage": "NO_PATH", "gateway_loss": "NO_PATH", "pop_loss": "NO_PATH", "fibre_cut": "NO_PATH",
                "dish_bricking": "OFFLINE", "jamming": "JAMMED", "demand_surge": "CONGESTED"}
@@ -154,12 +138,13 @@ EVENT_STATE = {"core_outage": "NO_PATH", "gateway_loss": "NO_PATH", "pop_loss": 
 def rtt_change_by_group(scenario: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
     """RTT of a scenario against its baseline per group, every figure in ms.
 
-    ``scenario`` and ``baseline`` are dish frames (columns t, site, group, rtt_ms; NaN RTT where a
-    dish was not connected). Per group:
+    ``scenario`` and ``baseline`` are dish frames (columns t, site, group, rtt_ms: NaN RTT where a
+    dish was not connected; wk: each dish-step's weight, dishes x its step's duration in coarse
+    steps, :class:`_Reader`). Per group:
 
-    * ``rtt_p50_ms`` / ``rtt_p50_ms_baseline``: the median RTT over the connected dish-steps of
-      each run, and ``rtt_p50_change_ms`` = their difference (what "the median moved from 17.4 to
-      21.9 ms" says: +4.5);
+    * ``rtt_p50_ms`` / ``rtt_p50_ms_baseline``: the median RTT over the connected dish-time of
+      each run (dish-steps weighted by ``wk``), and ``rtt_p50_change_ms`` = their difference
+      (what "the median moved from 17.4 to 21.9 ms" says: +4.5);
     * ``rtt_matched_mean_change_ms`` / ``rtt_matched_p50_change_ms``: the mean and median, over the
       (step, dish) pairs connected in both runs, of scenario RTT - baseline RTT (the same dishes at
       the same instants, so dishes that dropped out do not move it). The median of differences is

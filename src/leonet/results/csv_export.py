@@ -35,10 +35,7 @@ import pyarrow.parquet as pq
 from ..errors import InputError
 from ..timeutil import ns_to_iso_array
 from . import atomic
-from .store import ResultStore
-
-#: Static tables (one Parquet file each) in the order they are exported.
-STATIC_TABLES = ("sites", "satellites", "steps")
+from .store import STATIC_TABLES, ResultStore  # static tables are exported in STATIC_TABLES order
 #: Tables computed from the others (not stored): the day-by-day story.
 DERIVED_TABLES = ("daily",)
 #: Integer columns that hold site indices, and those that hold satellite indices.
@@ -120,8 +117,8 @@ def _spreadsheet_batch(batch: pa.RecordBatch, site_names: pa.Array, sat_names: p
 
 
 def _table_files(store: ResultStore, name: str) -> list[Path]:
-    static = store.root / f"{name}.parquet"
-    if static.exists():
+    static = store.static_file(name)  # a damaged static table is refused, named
+    if static is not None:
         return [static]
     parts = store.parts(name)  # verified against the manifest: a damaged chunk is refused, named
     if not parts:
@@ -131,10 +128,9 @@ def _table_files(store: ResultStore, name: str) -> list[Path]:
 
 
 def _names_column(store: ResultStore, table: str) -> pa.Array:
-    path = store.root / f"{table}.parquet"
-    if not path.exists():
+    if store.static_file(table) is None:
         return pa.array([], pa.string())
-    return pq.read_table(path, columns=["name"]).column("name").combine_chunks().cast(pa.string())
+    return store.read(table, columns=["name"]).column("name").combine_chunks().cast(pa.string())
 
 
 def available_tables(results_dir: str | Path) -> list[str]:

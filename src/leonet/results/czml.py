@@ -131,7 +131,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     tables = set(store.tables())
     # edges[k]: the instant of step k (uniform or windowed calendar); edges[n]: the end of the last step
     cal = calendar(store)
-    edges = np.r_[cal.times_ns, np.int64(start_ns + n_steps * manifest.step_ns if cal.uniform else cal.end_ns)]
+    edges = np.r_[cal.times_ns, np.int64(cal.end_ns)]
 
     steps = _steps_present(store, manifest, tables, cal, n_steps)
     if len(steps) == 0:
@@ -142,8 +142,8 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     t_kept = edges[kept_steps]
     t_first, t_last = int(edges[steps[0]]), int(edges[steps[-1]])
 
-    sites = pq.read_table(root / "sites.parquet").to_pandas()
-    sats = pq.read_table(root / "satellites.parquet")
+    sites = store.read("sites").to_pandas()  # a damaged static table is refused, named
+    sats = store.read("satellites")
     n_sats = sats.num_rows
 
     tell("reading dish steps", 0, 1)

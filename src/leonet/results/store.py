@@ -49,6 +49,8 @@ LOCK_FILE = ".leonet.lock"
 BASELINE_DIR = "baseline"
 #: The instants of a run whose calendar has windows (static table: t, duration_s).
 STEPS_TABLE = "steps"
+#: The tables that do not depend on time, one file each (``<name>.parquet``); steps: windowed runs only.
+STATIC_TABLES = ("sites", "satellites", STEPS_TABLE)
 #: The manifest's format: 2 records each chunk file's rows and sha256.
 FORMAT_VERSION = 2
 
@@ -432,7 +434,11 @@ class ResultStore:
         return out
 
     def verify(self, tables: list[str] | None = None) -> None:
-        """Raise :class:`DamagedResults` naming every damaged or missing chunk file of ``tables``."""
+        """Raise :class:`DamagedResults` naming every damaged or missing chunk file of ``tables``
+        (default: every table of the manifest, and then the static tables too)."""
+        if tables is None:
+            for name in STATIC_TABLES:
+                self.static_file(name)
         todo = [t for t in (self.manifest.tables if tables is None else tables) if t not in self._verified]
         problems = self.problems(todo)
         if problems:
@@ -448,11 +454,38 @@ class ResultStore:
         folder = self.root / name
         return sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
 
+    def static_file(self, name: str) -> Path | None:
+        """The file of the static table ``name`` (sites, satellites, steps), checked to be Parquet
+        with a readable footer; None when the folder has no such table. A damaged file (truncated,
+        appended to, overwritten) raises :class:`DamagedResults` naming it."""
+        path = self.root / f"{name}.parquet"
+        if not path.exists():
+            return None
+        try:
+            pq.ParquetFile(path).close()
+        except (pa.ArrowException, OSError) as err:
+            raise self._damaged_static(path, err) from None
+        return path
+
+    def _damaged_static(self, path: Path, err: Exception) -> DamagedResults:
+        # static tables carry no sha256 in the manifest (they are rewritten by every run): what
+        # pyarrow cannot read is damaged, and a run of the same command writes it again
+        return DamagedResults(
+            f"damaged results: {path.name} cannot be read ({str(err).splitlines()[0][:200]}). Nothing was read "
+            "from it: run the same `leonet run` command again to write it anew", source=str(self.root))
+
     def read(self, name: str, columns: list[str] | None = None, filters=None) -> pa.Table:
-        """A whole table (static or per-step) as one ``pyarrow.Table`` (chunks verified first)."""
-        static = self.root / f"{name}.parquet"
-        if static.exists():
-            return pq.read_table(static, columns=columns, filters=filters)
+        """A whole table (static or per-step) as one ``pyarrow.Table`` (chunks verified first; a
+        static table that cannot be read raises :class:`DamagedResults` naming its file)."""
+        static = self.static_file(name)
+        if static is not None:
+            missing = [c for c in (columns or []) if c not in pq.read_schema(static).names]
+            if missing:
+                raise InputError(f"{static.name} has no column {', '.join(map(repr, missing))}", source=str(self.root))
+            try:
+                return pq.read_table(static, columns=columns, filters=filters)
+            except (pa.ArrowException, OSError) as err:  # a damaged page behind a sound footer
+                raise self._damaged_static(static, err) from None
         parts = self.parts(name)
         if not parts:
             raise InputError(f"has no table {name!r}; tables: {', '.join(self.tables()) or 'none'}", source=str(self.root))

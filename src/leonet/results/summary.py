@@ -20,6 +20,7 @@ from .blocks import BUDGET_ROWS, blocks_by_count, count_keys, iter_blocks
 from .pair_summary import pair_summary
 from .calendar import calendar
 from .loads import most_loaded
+from .quantiles import group_quantiles
 from .store import ResultStore
 
 
@@ -115,7 +116,7 @@ def _coverage_of(steps: pd.DataFrame, n_sites: int, cal, step_s: float) -> tuple
     steps = steps.sort_values(["site", "t"], kind="stable")
     nv = steps["n_visible"].to_numpy().reshape(n_sites, -1) if n_sites else np.zeros((0, 0), dtype=np.int16)
     gaps = [_gaps(row == 0) for row in nv]
-    if not cal.uniform and nv.size:  # the longest gap in seconds, from each step's duration
+    if not cal.even and nv.size:  # uneven steps: the longest gap in seconds, from each step's duration
         durations = cal.durations_s[: nv.shape[1]]
         gaps = [(g[0], _longest_gap_s(row == 0, durations) / step_s) for g, row in zip(gaps, nv)]
     stats = dict(
@@ -133,11 +134,13 @@ def _coverage_of(steps: pd.DataFrame, n_sites: int, cal, step_s: float) -> tuple
 class NetworkSummary:
     """Per-dish service over the run, from ``dish_steps``.
 
-    ``per_dish``: name, group, steps, availability (share of steps not in an outage state of
+    ``per_dish``: name, group, steps, availability (share of the time not in an outage state of
     :mod:`leonet.states`: CONNECTED and CONGESTED count as available), rtt_p5_ms,
     rtt_p50_ms, rtt_p95_ms, path_changes, top_gateway, top_pop, and one column of step counts
-    per non-connected state. ``per_pair``: src, dst, availability, rtt_p5/50/95_ms, hops_p50,
-    path_changes (empty without ``pair_steps``).
+    per non-connected state. Every share and percentile weights a dish-step by the time its step
+    stands for (:mod:`.calendar`) and, per group, by the dishes its site stands for
+    (:func:`site_weights`); percentiles as :mod:`.quantiles` takes them. ``per_pair``: src, dst,
+    availability, rtt_p5/50/95_ms, hops_p50, path_changes (empty without ``pair_steps``).
     """
 
     per_dish: pd.DataFrame
@@ -145,8 +148,9 @@ class NetworkSummary:
     states: tuple[str, ...]
 
     def by_group(self) -> pd.DataFrame:
-        """Dishes aggregated per group (city), with RTT percentiles over all their steps (and,
-        with capacity, downlink p10/p50 in Mbps and the share of demand served)."""
+        """Dishes aggregated per group (city), with RTT percentiles (ms) over all their dish-time
+        (and, with capacity, downlink p10/p50 and uplink and speed-test p50 in Mbps and the share
+        of demand served), each dish-step weighted by its dishes and its step's duration."""
         return self._groups
 
     def most_loaded(self) -> pd.DataFrame:
@@ -155,14 +159,18 @@ class NetworkSummary:
 
 
 def _rtt_percentiles(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """p5/p50/p95 of rtt_ms per group (finite values only), one vectorised groupby."""
-    cols = ["rtt_p5_ms", "rtt_p50_ms", "rtt_p95_ms"]
+    """p5/p50/p95 (ms) of rtt_ms per group over its finite values, each dish-step weighted by
+    ``w`` (dishes x the time its step stands for, :func:`_dish_frame`; :mod:`.quantiles`)."""
     finite = df[np.isfinite(df["rtt_ms"].to_numpy(dtype=np.float64))]
-    if finite.empty:  # nothing ever connected: every percentile is NaN
-        return pd.DataFrame(columns=cols, dtype=np.float64)
-    q = finite.groupby(keys, sort=False)["rtt_ms"].quantile([0.05, 0.5, 0.95]).unstack()
-    q.columns = cols
-    return q
+    return group_quantiles(finite[keys[0]].to_numpy(), finite["rtt_ms"].to_numpy(), finite["w"].to_numpy(),
+                           {"rtt_p5_ms": 0.05, "rtt_p50_ms": 0.5, "rtt_p95_ms": 0.95})
+
+
+def _weighted_quantile_column(df: pd.DataFrame, keys: list[str], column: str, q: float) -> pd.Series:
+    """The q-quantile of ``column`` per group (NaN left out), dish-steps weighted by ``w``; a
+    median of equal weights is pandas' ``median``, as before weighting (:func:`group_quantiles`)."""
+    return group_quantiles(df[keys[0]].to_numpy(), df[column].to_numpy(), df["w"].to_numpy(), {column: q},
+                           median=True)[column]
 
 
 def _mode_name(df: pd.DataFrame, keys: list[str], column: str, names: np.ndarray) -> pd.Series:
@@ -245,7 +253,9 @@ def _dish_frame(d: pd.DataFrame, group_of_site: np.ndarray, weights: np.ndarray,
     # A site may stand for many identical dishes: availability counts dishes, not sites.
     d["w"] = weights[d["site"].to_numpy()] if len(d) else np.zeros(0)
     d["dishes_w"] = d["w"]  # dishes a row's site stands for (a count, not time-weighted)
-    if not cal.uniform and len(d):  # a windowed calendar: each step weighs the time it stands for
+    # Each step weighs the time it stands for (1.0 for a step of step_s, so an even calendar's
+    # weights stay the dish counts exactly): windows, sample windows, a short last step.
+    if len(d):
         d["w"] = d["w"] * cal.weight_of(d["t"].astype("int64").to_numpy())
     d = d.drop(columns=["t"])
     d["w_connected"] = d["w"] * d["connected"]
@@ -270,15 +280,18 @@ def _dish_service(d: pd.DataFrame, states: tuple[str, ...], name: np.ndarray) ->
             for s in states:
                 if s != "CONNECTED":
                     out[s] = (counts[s] if s in counts else pd.Series(0, index=counts.index)).reindex(out.index).fillna(0).astype(int)
+        # throughput: each dish-step weighs its dishes x the time its step stands for, as availability
         if "downlink_bps" in d:
-            out["down_p10_mbps"] = g["downlink_bps"].quantile(0.10) / 1e6
-            out["down_p50_mbps"] = g["downlink_bps"].median() / 1e6
+            out["down_p10_mbps"] = _weighted_quantile_column(d, keys, "downlink_bps", 0.10) / 1e6
+            out["down_p50_mbps"] = _weighted_quantile_column(d, keys, "downlink_bps", 0.5) / 1e6
         if "uplink_bps" in d:
-            out["up_p50_mbps"] = g["uplink_bps"].median() / 1e6
+            out["up_p50_mbps"] = _weighted_quantile_column(d, keys, "uplink_bps", 0.5) / 1e6
         if "demand_down_bps" in d and "downlink_bps" in d:
-            out["demand_served"] = g["downlink_bps"].sum() / g["demand_down_bps"].sum().clip(lower=1e-9)
+            served = (d["w"] * d["downlink_bps"]).groupby(d[keys[0]], sort=False).sum()
+            wanted = (d["w"] * d["demand_down_bps"]).groupby(d[keys[0]], sort=False).sum()
+            out["demand_served"] = served / wanted.clip(lower=1e-9)
         if "speedtest_down_bps" in d:
-            out["speedtest_p50_mbps"] = g["speedtest_down_bps"].median() / 1e6
+            out["speedtest_p50_mbps"] = _weighted_quantile_column(d, keys, "speedtest_down_bps", 0.5) / 1e6
         return out.fillna({"top_gateway": "", "top_pop": ""})
 
     per_dish = pd.DataFrame()

@@ -2,9 +2,11 @@
 which events were acting (issue 12, "the story, told").
 
 One row per UTC calendar day the run covers. Every share is weighted by dishes (``dishes`` of a
-site) and by time: a step stands for the time up to the next step (:mod:`leonet.results.calendar`),
-and a step that crosses midnight gives each day its part. So a day of 12 coarse 2 h steps and a
-day with a 1 s window count the same 86,400 s, and the numbers can be checked by hand.
+site) and by time: a step stands for its duration (:mod:`leonet.results.calendar`: the time up to
+the next step, or a ``sample: true`` window's equal share of the stretch it opens; see
+:func:`step_spans_ns`), and a step that crosses midnight gives each day its part. So a day of 12
+coarse 2 h steps and a day with a 1 s window count the same 86,400 s, and the numbers can be
+checked by hand.
 
 Columns of :func:`daily_table`:
 
@@ -55,6 +57,27 @@ def _day_parts(times_ns: np.ndarray, end_ns: np.ndarray) -> tuple[np.ndarray, np
     first_s = (cut - times_ns) / 1e9
     rest_s = (end_ns - cut) / 1e9
     return day0, first_s, day0 + 1, rest_s
+
+
+def step_spans_ns(cal) -> tuple[np.ndarray, np.ndarray]:
+    """int64 (T,) each: the stretch [start, end) (UTC ns) of the calendar's time each step stands
+    for, the stretches laid end to end from the first instant to the calendar's end, each as long
+    as the step's duration (``cal.durations_s``).
+
+    A step stands for the time up to the next instant, so its stretch starts at its instant;
+    except in a ``sample: true`` window, whose instants share the stretch the window opens
+    equally (:mod:`leonet.scenario.timing`): the first starts it, the others follow each other by
+    their share, and the next instant after the window starts where the last share ends."""
+    t = np.asarray(cal.times_ns, dtype=np.int64)
+    if not len(t):
+        return t.copy(), t.copy()
+    gaps_s = np.diff(np.r_[t, np.int64(cal.end_ns)]) / 1e9
+    # How far each step's stretch starts after its instant: the durations of the steps before it
+    # minus the gaps between their instants (0 outside sample windows; rounding left over at a
+    # sample window's end is far below a nanosecond, so it rounds away)
+    ahead_s = np.r_[0.0, np.cumsum(np.asarray(cal.durations_s, dtype=np.float64) - gaps_s)[:-1]]
+    starts = t + np.round(ahead_s * 1e9).astype(np.int64)
+    return starts, np.r_[starts[1:], np.int64(cal.end_ns)]
 
 
 def step_sums(store: ResultStore) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
@@ -114,8 +137,8 @@ def daily_table(store: ResultStore) -> pd.DataFrame:
     total, online, by = sums
     cal = calendar(store)
     n = cal.n_steps
-    ends = np.r_[cal.times_ns[1:], np.int64(cal.end_ns)]
-    day_a, sec_a, day_b, sec_b = _day_parts(cal.times_ns, ends)
+    starts_ns, ends_ns = step_spans_ns(cal)
+    day_a, sec_a, day_b, sec_b = _day_parts(starts_ns, ends_ns)
     first_day = int(day_a.min())
     n_days = int(max(day_a.max(), day_b[sec_b > 0].max() if (sec_b > 0).any() else day_a.max())) - first_day + 1
 
@@ -131,7 +154,7 @@ def daily_table(store: ResultStore) -> pd.DataFrame:
         out = pd.DataFrame({
             "day": [str((pd.Timestamp((first_day + k) * DAY_NS, unit="ns")).date()) for k in range(n_days)],
             "hours": seconds / 3600.0,
-            "steps": np.bincount(day_a - first_day, minlength=n_days),
+            "steps": np.bincount(cal.times_ns // DAY_NS - first_day, minlength=n_days),
             "dish_hours": dish_s / 3600.0,
             "online": per_day(online) / dish_s,
         })

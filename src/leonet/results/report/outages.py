@@ -21,7 +21,7 @@ def state_counts(run: ReportRun) -> tuple[pd.DataFrame, dict[str, float], float]
     its step stands for; summed chunk by chunk, so equal to a sum over the whole table within
     floating-point reordering), else ({}, 0.0))."""
     frames = []
-    weighted = not run.cal.uniform
+    weighted = not run.cal.even  # uneven steps (windows, a short last step): shares of time
     state_s: dict[str, float] = {}
     dish_s = 0.0
     for part in run.store.parts("dish_steps"):
@@ -62,7 +62,7 @@ def outage_section(run: ReportRun, plots: Plots) -> str:
     fig.update_layout(title="Dish states over time", xaxis=dict(title="time (UTC)", type="date"), showlegend=True,
                       yaxis=dict(title="dishes", range=[0, max(1, n_dish) * 1.02]))
     down = sum(lost.values())
-    if down and not run.cal.uniform:  # a windowed calendar: dish-time, each step weighted by its duration
+    if down and not run.cal.even:  # uneven steps: dish-time, each step weighted by its duration
         lost_s = {s: state_s.get(s, 0.0) for s in lost}
         causes = ", ".join(f"{s} {fmt(v / 3600, 2)} dish-h" for s, v in lost_s.items() if v)
         summary = (f"{down:,} of {total:,} dish-steps were in an outage; weighted by the time each step stands for, "

@@ -15,10 +15,10 @@ from .run import ReportRun
 
 def overview_section(run: ReportRun, results_dir: Path, generated: str) -> str:
     m = run.manifest
-    start_ns, step_ns, n_steps = m.start_ns, m.step_ns, m.n_steps
+    start_ns = m.start_ns
     start = pd.Timestamp(start_ns, unit="ns", tz="UTC")
     cal = run.cal
-    end_ns = start_ns + step_ns * n_steps if cal.uniform else cal.end_ns
+    end_ns = cal.end_ns  # the calendar's end (a uniform run's last step may stop short of a whole step)
     end = pd.Timestamp(end_ns, unit="ns", tz="UTC")
     kinds = run.sites["kind"].value_counts()
     kind_words = {"dish": "dishes", "gateway": "gateways", "pop": "PoPs", "station": "stations"}

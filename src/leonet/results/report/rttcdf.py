@@ -14,7 +14,7 @@ def rtt_cdf_section(run: ReportRun, plots: Plots) -> str:
 
     fig = go.Figure()
     groups = list(run.groups["group"])[:MAX_GROUP_LINES]
-    weighted = not run.cal.uniform
+    weighted = not run.cal.even  # uneven steps (windows, a short last step): shares of time
     for g in groups:
         x, y = run.figures.rtt_cdf.get(g, NO_CURVE)
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=str(g), line=dict(width=2.5, color=run.group_colour[g]),

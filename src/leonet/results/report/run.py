@@ -58,8 +58,6 @@ class ReportRun:
         self.figures: DishFigures | None = None
         if self.has_dishes:
             self.figures = dish_figures(self, self.picked)
-            if not self.cal.uniform:
-                self.figures.weigh_service_by_time(self.groups, self.net.per_dish)
 
     @property
     def name(self) -> str:

@@ -37,14 +37,17 @@ def service_section(run: ReportRun) -> str:
                      + num_cell(r.get("rtt_p5_ms")) + num_cell(r.get("rtt_p50_ms")) + num_cell(r.get("rtt_p95_ms"))
                      + num_cell(r["path_changes"], 0) + text_cell(r.get("top_gateway", ""))
                      + text_cell(r.get("top_pop", "")) + text_cell(causes) + "</tr>")
-    step = (f"{secs(run.step_s)} s steps" if run.cal.uniform else
-            "time (each step weighted by the time it stands for: the calendar has windows of finer steps)")
+    step = (f"{secs(run.step_s)} s steps" if run.cal.even else
+            "time (each step weighted by the time it stands for: the calendar has windows of finer steps, "
+            "or a shorter last step)")
     return (
         f'<p class="explain">One row per dish group (a city or region). <b>Availability</b> is the share of '
         f'{step} in which the dish was online (CONNECTED, or CONGESTED: online with a low downlink; '
         f'every other state is an outage). '
         f'<b>RTT</b> is the propagation round trip dish &rarr; satellites &rarr; gateway &rarr; PoP over the '
-        f'connected steps of all the group\'s dishes (no queueing yet). <b>Path changes</b> count the steps where '
+        f'connected steps of all the group\'s dishes (no queueing yet), each dish-step weighted as '
+        f'availability weighs it (by the dishes its site stands for, and by the time its step stands for). '
+        f'<b>Path changes</b> count the steps where '
         f'a dish\'s satellite path differs from the step before ({secs(run.slot_s)} s slot handovers and mid-slot reroutes). '
         f'The top gateway and PoP are those used in most connected steps; outages are counted in dish-steps.</p>'
         f'<table id="group-summary"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'

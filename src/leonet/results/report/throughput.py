@@ -18,7 +18,7 @@ def throughput_section(run: ReportRun, plots: Plots) -> str:
         return ('<p class="note" id="throughput-not-modelled">Throughput was not modelled in this run: the '
                 'scenario did not enable the capacity model (<code>capacity.enabled: true</code>), so there is no '
                 'speed to show here.</p>')
-    weighted = not run.cal.uniform
+    weighted = not run.cal.even  # uneven steps (windows, a short last step): shares of time
     out = ['<p class="explain">The share of dish-steps whose throughput is at most x, per group '
            '(Mbit/s; steps without a connection count as 0 when the model writes 0 for them).</p>']
     for c, label in cols:

@@ -1,0 +1,333 @@
+"""Every figure of the results readers weighs a dish-step by the time its step stands for and by
+the dishes its site stands for, as availability does: the service summary's percentiles and
+throughput (windows, sample windows, a uniform run's short last step), the day-by-day table
+(sample windows), and the calendar's weights themselves. Also what `leonet summary` prints
+(the resilience table and the events, as `leonet run` does), damaged static tables (one clean
+message naming the file) and the app's sizes (dishes and dish sites).
+
+Small scenarios (a 288-satellite shell, a few dishes) keep each run to a second or two.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import leonet
+from leonet import cli
+from leonet.errors import InputError
+from leonet.results.calendar import Calendar, calendar
+from leonet.results.compare import resilience_by_group
+from leonet.results.quantiles import group_quantiles, weighted_quantile, weighted_quantiles
+from leonet.results.store import ResultStore
+from leonet.results.summary import network_summary
+from leonet.results.timeline import DAY_NS, daily_table, step_spans_ns
+
+START = "2022-03-01T12:00:00Z"
+SHELL = {"shells": [{"name": "sh", "altitude_km": 550, "inclination_deg": 53, "planes": 24, "sats_per_plane": 12}]}
+EUROPE = [{"name": "starlink-gateways-2023", "regions": ["Europe"]}, {"name": "starlink-pops-2023", "regions": ["Europe"]}]
+KYIV = {"name": "Kyiv", "lat_deg": 50.45, "lon_deg": 30.52, "count": 3, "radius_km": 10, "seed": 1}
+
+
+def scenario(time: dict, events: list | None = None, ground: dict | None = None, **more):
+    return leonet.scenario_from_dict({
+        "name": "t", "constellation": SHELL,
+        "ground": ground or {"dish_groups": [KYIV], "builtin": EUROPE},
+        "time": {"start": START, **time}, "events": events or [], **more})
+
+
+def run(tmp_path_factory, name: str, sc, baseline: bool = False) -> ResultStore:
+    out = tmp_path_factory.mktemp(name) / "out"
+    leonet.run(sc, out_dir=out, baseline=baseline)
+    return ResultStore(out)
+
+
+def dish_rows(store: ResultStore) -> pd.DataFrame:
+    """dish_steps with each row's weight worked out here: the site's dishes x its step's duration
+    (steps.parquet's duration_s in a windowed run; to the next instant or the end otherwise)."""
+    d = store.read("dish_steps").to_pandas()
+    sites = store.read("sites").to_pandas()
+    t = d["t"].astype("int64").to_numpy()
+    if (store.root / "steps.parquet").exists():
+        steps = store.read("steps").to_pandas()
+        dur = dict(zip(steps["t"].astype("int64"), steps["duration_s"]))
+    else:
+        m = store.manifest
+        instants = np.unique(t)
+        dur = dict(zip(instants, np.diff(np.r_[instants, m.end_ns]) / 1e9))
+    d["w"] = sites["dishes"].to_numpy()[d["site"].to_numpy()] * np.array([dur[x] for x in t])
+    d["group"] = sites["group"].to_numpy()[d["site"].to_numpy()]
+    return d
+
+
+def by_hand(d: pd.DataFrame, column: str, q: float, finite: bool = False) -> float:
+    v = d[column].to_numpy(dtype=np.float64)
+    keep = np.isfinite(v) if finite else ~np.isnan(v)
+    return weighted_quantile(v[keep], d["w"].to_numpy()[keep], q)
+
+
+# -- the estimator -----------------------------------------------------------------------------------
+
+def test_equal_weights_give_the_linear_quantile():
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 5, 40, 301):
+        x = rng.normal(20, 5, n)
+        for w in (1.0, 7.5):
+            got = weighted_quantiles(x, np.full(n, w), [0.0, 0.05, 0.1, 0.5, 0.95, 1.0])
+            np.testing.assert_allclose(got, np.quantile(x, [0.0, 0.05, 0.1, 0.5, 0.95, 1.0]), rtol=1e-12)
+
+
+def test_weights_count_as_shares():
+    x = np.array([10.0, 20.0, 30.0])
+    # scaling every weight changes nothing; a value holding almost all the weight is the quantile
+    assert weighted_quantile(x, [1, 2, 3], 0.5) == pytest.approx(weighted_quantile(x, [60, 120, 180], 0.5), rel=1e-12)
+    assert weighted_quantile(x, [1e-9, 1, 1e-9], 0.05) == pytest.approx(20.0, abs=1e-6)
+    assert weighted_quantile(x, [1e-9, 1, 1e-9], 0.95) == pytest.approx(20.0, abs=1e-6)
+    # a heavier value pulls the median towards it
+    assert weighted_quantile(x, [1, 1, 8], 0.5) > weighted_quantile(x, [1, 1, 1], 0.5) == 20.0
+    assert np.isnan(weighted_quantile([], [], 0.5)) and np.isnan(weighted_quantile([np.nan], [1.0], 0.5))
+    with pytest.raises(ValueError):
+        weighted_quantile(x, [1, -1, 1], 0.5)
+
+
+def test_group_quantiles_are_pandas_for_equal_weights_and_per_group_otherwise():
+    rng = np.random.default_rng(5)
+    keys = rng.choice(["a", "b", "c"], 500)
+    v = rng.normal(30, 4, 500)
+    v[::17] = np.nan
+    qs = {"p5": 0.05, "p50": 0.5, "p95": 0.95}
+    # equal weights: pandas' figures bit for bit (the summaries' figures before weighting)
+    got = group_quantiles(keys, v, np.full(500, 2.0), qs)
+    g = pd.DataFrame({"k": keys, "v": v}).groupby("k", sort=False)["v"]
+    for name, q in qs.items():
+        np.testing.assert_array_equal(got[name].to_numpy(), g.quantile(q).reindex(got.index).to_numpy())
+    np.testing.assert_array_equal(group_quantiles(keys, v, np.ones(500), {"m": 0.5}, median=True)["m"].to_numpy(),
+                                  g.median().reindex(got.index).to_numpy())
+    assert list(got.index) == list(pd.unique(keys))
+    # uneven weights: a group's figures come from its own rows only (blocks give the same bits)
+    w = rng.uniform(0.1, 3.0, 500)
+    both = group_quantiles(keys, v, w, qs)
+    for k in ("a", "b", "c"):
+        alone = group_quantiles(keys[keys == k], v[keys == k], w[keys == k], qs)
+        np.testing.assert_array_equal(alone.loc[k].to_numpy(), both.loc[k].to_numpy())
+        mine = keys == k
+        np.testing.assert_allclose(both.loc[k].to_numpy(), weighted_quantiles(v[mine], w[mine], list(qs.values())),
+                                   rtol=1e-12)
+
+
+# -- the service summary (bug: percentiles ignored step durations and dishes) -------------------------
+
+WINDOWS = [{"start_s": 900, "duration_s": 60, "step_s": 7},
+           {"start_s": 1800, "duration_s": 30, "step_s": 10, "sample": True},
+           {"start_s": 3590, "duration_s": 100, "step_s": 3}]
+
+
+@pytest.fixture(scope="module")
+def windowed(tmp_path_factory):
+    sc = scenario({"duration_s": 3600, "step_s": 600, "windows": WINDOWS},
+                  [{"name": "core", "type": "core_outage", "start_s": 905, "end_s": 930}])
+    return run(tmp_path_factory, "windowed", sc)
+
+
+def test_windowed_percentiles_weigh_time(windowed):
+    d = dish_rows(windowed)
+    ns = network_summary(windowed)
+    g = ns.by_group().set_index("group").loc["Kyiv"]
+    for col, q in (("rtt_p5_ms", 0.05), ("rtt_p50_ms", 0.5), ("rtt_p95_ms", 0.95)):
+        assert g[col] == pytest.approx(by_hand(d, "rtt_ms", q, finite=True), rel=1e-12), col
+    # the steps' own median is not it (each of the window's 7 s steps would count as a 600 s one)
+    assert abs(g["rtt_p50_ms"] - np.median(d["rtt_ms"][np.isfinite(d["rtt_ms"])])) > 0.5
+    # availability, as before: shares of dish-time
+    up = ~d["state"].astype(str).isin(["NO_PATH", "NO_SATELLITE", "OFFLINE", "JAMMED"])
+    assert g["availability"] == pytest.approx((d["w"] * up).sum() / d["w"].sum(), rel=1e-12)
+    for _, r in ns.per_dish.iterrows():
+        mine = d[d["site"] == r["site"]]
+        assert r["rtt_p50_ms"] == pytest.approx(by_hand(mine, "rtt_ms", 0.5, finite=True), rel=1e-12)
+
+
+def test_service_and_resilience_tables_agree(windowed):
+    service = network_summary(windowed).by_group().set_index("group")
+    resilience = resilience_by_group(windowed, windowed.manifest.step_s)
+    for col in ("availability", "rtt_p50_ms", "rtt_p95_ms"):
+        assert service.loc["Kyiv", col] == pytest.approx(resilience.loc["Kyiv", col], rel=1e-12), col
+
+
+@pytest.fixture(scope="module")
+def mixed_dishes(tmp_path_factory):
+    """One group of two sites far apart: one dish in Kyiv, a site standing for nine in Warsaw;
+    with capacity (throughput columns) and a last step of 2 s (122 s at 5 s steps)."""
+    sites = [{"name": "Kyiv-a", "lat_deg": 50.45, "lon_deg": 30.52, "group": "Kyiv", "dishes": 1},
+             {"name": "Kyiv-b", "lat_deg": 52.23, "lon_deg": 21.01, "group": "Kyiv", "dishes": 9}]
+    sc = scenario({"duration_s": 122, "step_s": 5}, ground={"sites": sites, "builtin": EUROPE},
+                  capacity={"enabled": True})
+    return run(tmp_path_factory, "mixed", sc)
+
+
+def test_percentiles_and_throughput_weigh_dishes(mixed_dishes):
+    d = dish_rows(mixed_dishes)
+    assert not calendar(mixed_dishes).even
+    g = network_summary(mixed_dishes).by_group().set_index("group").loc["Kyiv"]
+    assert g["dishes"] == 10
+    for col, q in (("rtt_p5_ms", 0.05), ("rtt_p50_ms", 0.5), ("rtt_p95_ms", 0.95)):
+        assert g[col] == pytest.approx(by_hand(d, "rtt_ms", q, finite=True), rel=1e-12), col
+    plain = d["rtt_ms"][np.isfinite(d["rtt_ms"])]
+    assert abs(g["rtt_p50_ms"] - plain.median()) > 0.1  # two sites alike: not what nine dishes out of ten see
+    for col, column, q in (("down_p10_mbps", "downlink_bps", 0.1), ("down_p50_mbps", "downlink_bps", 0.5),
+                           ("up_p50_mbps", "uplink_bps", 0.5), ("speedtest_p50_mbps", "speedtest_down_bps", 0.5)):
+        assert g[col] == pytest.approx(by_hand(d, column, q) / 1e6, rel=1e-12, abs=1e-12), col
+    served = (d["w"] * d["downlink_bps"]).sum() / (d["w"] * d["demand_down_bps"]).sum()
+    assert g["demand_served"] == pytest.approx(served, rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def uniform(tmp_path_factory):
+    return run(tmp_path_factory, "uniform", scenario({"duration_s": 60, "step_s": 5}, capacity={"enabled": True}))
+
+
+def test_a_uniform_run_gives_the_figures_it_gave_before(uniform):
+    """Equal steps and one dish a site: the plain pandas figures, bit for bit."""
+    d = uniform.read("dish_steps").to_pandas()
+    d["group"] = uniform.read("sites").to_pandas()["group"].to_numpy()[d["site"].to_numpy()]
+    assert calendar(uniform).even
+    got = network_summary(uniform).by_group().set_index("group")
+    finite = d[np.isfinite(d["rtt_ms"])]
+    want = finite.groupby("group", sort=False)["rtt_ms"].quantile([0.05, 0.5, 0.95]).unstack()
+    want.columns = ["rtt_p5_ms", "rtt_p50_ms", "rtt_p95_ms"]
+    g = d.groupby("group", sort=False)
+    want["down_p10_mbps"] = g["downlink_bps"].quantile(0.10) / 1e6
+    want["down_p50_mbps"] = g["downlink_bps"].median() / 1e6
+    want["up_p50_mbps"] = g["uplink_bps"].median() / 1e6
+    want["speedtest_p50_mbps"] = g["speedtest_down_bps"].median() / 1e6
+    want["demand_served"] = g["downlink_bps"].sum() / g["demand_down_bps"].sum().clip(lower=1e-9)
+    pd.testing.assert_frame_equal(got[want.columns], want, check_exact=True, check_names=False)
+
+
+# -- the calendar's weights (bug: a uniform run's short last step counted whole) -----------------------
+
+@pytest.fixture(scope="module")
+def short_last_step(tmp_path_factory):
+    """61 s at 30 s steps (the last step stands for 1 s); the one dish is bricked from 60 s."""
+    sc = scenario({"duration_s": 61, "step_s": 30}, [{"name": "brick", "type": "dish_bricking", "start_s": 60,
+                                                      "target": {"groups": ["Kyiv"]}}],
+                  ground={"dish_groups": [{**KYIV, "count": 1}], "builtin": EUROPE})
+    return run(tmp_path_factory, "short", sc)
+
+
+def test_a_short_last_step_weighs_its_time(short_last_step):
+    cal = calendar(short_last_step)
+    assert cal.uniform and not cal.even
+    np.testing.assert_array_equal(cal.weights, [1.0, 1.0, 1.0 / 30.0])
+    np.testing.assert_array_equal(cal.weight_of(cal.times_ns[::-1]), [1.0 / 30.0, 1.0, 1.0])
+    g = network_summary(short_last_step).by_group().set_index("group").loc["Kyiv"]
+    assert g["availability"] == pytest.approx(60 / 61, rel=1e-12)
+    assert resilience_by_group(short_last_step, 30.0).loc["Kyiv", "availability"] == pytest.approx(60 / 61, rel=1e-12)
+    assert daily_table(short_last_step)["online"].iloc[0] == pytest.approx(60 / 61, rel=1e-12)
+
+
+# -- the day-by-day table (bug: sample windows weighed by the gap to the next instant) ---------------
+
+@pytest.fixture(scope="module")
+def sampled(tmp_path_factory):
+    """4 h at 1 h steps, each hour sampled by a minute at 15 s steps; a core outage takes the
+    dishes off for the third hour's first 30 s: 2 of its 4 samples, half of that hour."""
+    windows = [{"start_s": k * 3600, "duration_s": 60, "step_s": 15, "sample": True} for k in range(4)]
+    sc = scenario({"duration_s": 4 * 3600, "step_s": 3600, "windows": windows},
+                  [{"name": "core", "type": "core_outage", "start_s": 7200, "end_s": 7230}])
+    return run(tmp_path_factory, "sampled", sc)
+
+
+def test_the_daily_table_weighs_sample_windows_as_the_summary(sampled):
+    day = daily_table(sampled)
+    assert len(day) == 1 and day["hours"].iloc[0] == pytest.approx(4.0, rel=1e-12)
+    assert day["steps"].iloc[0] == 16 and day["dish_hours"].iloc[0] == pytest.approx(12.0, rel=1e-12)
+    assert day["online"].iloc[0] == pytest.approx(0.875, rel=1e-12)
+    g = network_summary(sampled).by_group().set_index("group").loc["Kyiv"]
+    assert g["availability"] == pytest.approx(day["online"].iloc[0], rel=1e-12)
+
+
+def test_a_sample_window_across_midnight_splits_by_its_shares():
+    """Four samples at 23:59:00, :15, :30, :45 share the hour 23:59 - 00:59 (15 min each): the
+    first stands for 23:59 - 00:14, so one minute goes to the first day and the rest to the next."""
+    t0 = 10 * DAY_NS - 60 * 10**9
+    times = np.array([t0 + k * 15 * 10**9 for k in range(4)] + [t0 + 3600 * 10**9], dtype=np.int64)
+    cal = Calendar(times_ns=times, durations_s=np.array([900.0] * 4 + [600.0]), step_s=3600.0, uniform=False,
+                   end_ns=int(times[-1]) + 600 * 10**9)
+    starts, ends = step_spans_ns(cal)
+    np.testing.assert_array_equal(starts, [t0 + k * 900 * 10**9 for k in range(4)] + [times[-1]])
+    np.testing.assert_array_equal(ends[:-1], starts[1:])
+    assert ends[-1] == cal.end_ns
+    # a calendar without sample windows: every stretch runs from its instant to the next
+    even = Calendar(times_ns=times[:2], durations_s=np.array([15.0, 30.0]), step_s=15.0, uniform=False,
+                    end_ns=int(times[1]) + 30 * 10**9)
+    np.testing.assert_array_equal(step_spans_ns(even)[0], times[:2])
+
+
+# -- leonet summary (bug: no resilience table, no events line) ----------------------------------------
+
+@pytest.fixture
+def wide_consoles(monkeypatch):
+    """Tables on wide lines, so that names are never cut."""
+    monkeypatch.setattr(cli.console, "width", 400)
+    monkeypatch.setattr(cli.err_console, "width", 400)
+
+
+def resilience_text(out: str) -> str:
+    return out[out.index("Resilience per dish group"):out.index("Events:")] + out[out.index("Events:"):].splitlines()[0]
+
+
+@pytest.mark.parametrize("baseline", [False, True])
+def test_summary_prints_what_run_printed(tmp_path, capsys, wide_consoles, baseline):
+    sc = scenario({"duration_s": 60, "step_s": 10},
+                  [{"name": "core", "type": "core_outage", "start_s": 20, "end_s": 30}])
+    (tmp_path / "s.yaml").write_text(sc.to_yaml())
+    folder = tmp_path / "out"
+    args = ["run", str(tmp_path / "s.yaml"), "--out", str(folder), "--no-report", "-q"]
+    assert cli.main(args + (["--baseline"] if baseline else [])) == 0
+    ran = capsys.readouterr().out
+    assert cli.main(["summary", str(folder)]) == 0
+    summarised = capsys.readouterr().out
+    assert "Events: core (core_outage)" in summarised
+    assert ("scenario vs baseline" in summarised) == baseline
+    assert resilience_text(summarised) == resilience_text(ran)
+
+
+# -- damaged static tables (bug: a pyarrow traceback) ---------------------------------------------------
+
+@pytest.mark.parametrize("table", ["sites", "satellites", "steps"])
+def test_a_damaged_static_table_is_named(windowed, tmp_path, capsys, wide_consoles, table):
+    folder = shutil.copytree(windowed.root, tmp_path / "run")
+    with open(folder / f"{table}.parquet", "ab") as fh:
+        fh.write(b"x\n")
+    for args in (["summary", str(folder)], ["export", "csv", str(folder), str(tmp_path / "csv")],
+                 ["report", str(folder)]):
+        code = cli.main(args)
+        out, err = capsys.readouterr()
+        assert code == 2, (args, out, err)
+        assert re.search(rf"damaged results: {table}\.parquet cannot be read", err), (args, err)
+        assert "Traceback" not in err and "ArrowInvalid" not in err
+    assert not (folder / "report.html").exists() and not (tmp_path / "csv").exists()
+
+
+def test_a_missing_column_of_a_static_table_is_not_damage(windowed):
+    with pytest.raises(InputError, match=r"sites\.parquet has no column 'nope'") as err:
+        windowed.read("sites", columns=["name", "nope"])
+    assert "damaged" not in str(err.value)
+
+
+# -- the app (bug: sizes.dishes counted dish sites) ------------------------------------------------------
+
+def test_app_sizes_count_dishes_and_dish_sites(tmp_path):
+    from leonet.app.network import regions
+    from leonet.app.run import RunData
+
+    sc = scenario({"duration_s": 10, "step_s": 5},
+                  ground={"dish_groups": [{**KYIV, "dishes_per_site": 50}], "builtin": EUROPE})
+    leonet.run(sc, out_dir=tmp_path / "out")
+    data = RunData(tmp_path / "out")
+    sizes = data.info().sizes
+    assert sizes.dish_sites == 3 and sizes.dishes == 150
+    assert sizes.dishes == sum(r.dishes for r in regions(data, 0, 100).regions)
