@@ -217,7 +217,8 @@ def ms(value: float) -> str:
 
 def _print_dish_service(console: Console, ns) -> None:
     queue = "speedtest_p50_mbps" in ns.by_group().columns
-    t = Table(title="Service per dish group (RTT dish -> PoP: " + ("propagation + queueing)" if queue else "propagation only)"))
+    # with capacity the RTT has its queues and, with the service model, MAC, processing and jitter
+    t = Table(title="Service per dish group (RTT dish -> PoP" + (", as the dish measures it)" if queue else ": propagation only)"))
     for col in ("group", "dishes", "availability", "RTT p5", "p50", "p95 (ms)", "path changes", "top gateway", "top PoP", "outages (steps)"):
         t.add_column(col, justify="right" if col in ("dishes", "availability", "RTT p5", "p50", "p95 (ms)", "path changes") else "left")
     for _, r in ns.by_group().iterrows():
