@@ -67,7 +67,7 @@ def _dish_rows(store: ResultStore, groups: list[str] | None) -> tuple[dict[str, 
         raise InputError("has no dish_steps table (a run without dishes or without the network model)",
                          source=str(store.root))
     cal = calendar(store)
-    wanted = ["site", "state", "rtt_ms"] + ([] if cal.uniform else ["t"])
+    wanted = ["site", "state", "rtt_ms"] + ([] if cal.even else ["t"])
     schema = _schema(store)
     capacity = "downlink_bps" in schema
     if capacity:
@@ -76,7 +76,7 @@ def _dish_rows(store: ResultStore, groups: list[str] | None) -> tuple[dict[str, 
     site = table.column("site").to_numpy()
     state = np.asarray(table.column("state").cast(pa.string()).to_pylist(), dtype=object) if table.num_rows else np.zeros(0, object)
     cols = {"site": site, "state": state, "rtt_ms": table.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float64),
-            "w": (dishes[site] if cal.uniform else dishes[site] * cal.weight_of(table.column("t").cast(pa.int64()).to_numpy()))
+            "w": (dishes[site] if cal.even else dishes[site] * cal.weight_of(table.column("t").cast(pa.int64()).to_numpy()))
             if len(site) else np.zeros(0), "group": group[site] if len(site) else np.zeros(0, object)}
     if capacity:
         cols["down_bps"] = table.column("downlink_bps").to_numpy()

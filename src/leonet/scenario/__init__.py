@@ -7,7 +7,8 @@ validated once, at the door; everything downstream trusts it (the engine reads w
 file, the field path (``constellation.shells[2].planes``), the YAML line where possible, and what
 was expected.
 
-Relative paths inside a scenario file are resolved against the file's own folder.
+Relative paths of the files a scenario reads are resolved against the file's own folder;
+``outputs.dir`` (like ``--out``) is relative to the working folder.
 
 Modules, one section or step each:
 
