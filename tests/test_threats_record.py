@@ -160,6 +160,15 @@ def test_provider_file_errors_name_file_and_line(tmp_path):
     with pytest.raises(InputError) as err:
         load_providers(str(bad))
     assert "line 2" in str(err.value) and str(bad) in str(err.value)
+    # two spellings of one provider split its customers (an event names one); a repeated row was summed
+    bad.write_text("country,city,lat_deg,lon_deg,provider,share\nUA,Kyiv,50.4,30.5,Triolan,0.1\n"
+                   "UA,Lviv,49.8,24.0,triolan,0.2\n")
+    with pytest.raises(InputError, match="also written 'Triolan'") as err:
+        load_providers(str(bad))
+    assert err.value.location == "line 3"
+    bad.write_text("country,city,lat_deg,lon_deg,provider,share\nUA,Kyiv,50.4,30.5,A,0.1\nUA,Kyiv,50.4,30.5,A,0.2\n")
+    with pytest.raises(InputError, match="already given on line 2"):
+        load_providers(str(bad))
 
 
 def test_deliveries_scale_the_load_with_the_dishes_delivered():

@@ -86,6 +86,8 @@ def _parse(text: str, source: str) -> ProviderTable:
         raise InputError(f"the header must be {','.join(_COLUMNS)}", source=source, location="line 1")
     cities: dict[str, tuple[float, float]] = {}
     rows: list[tuple[str, str, float]] = []
+    seen: dict[tuple[str, str], int] = {}       # (city, provider) -> its line
+    spelling: dict[str, str] = {}               # provider in lower case -> as first written
     for line_no, row in enumerate(reader, start=2):
         if line_no > _MAX_ROWS:
             raise InputError(f"more than {_MAX_ROWS:,} rows", source=source)
@@ -108,6 +110,15 @@ def _parse(text: str, source: str) -> ProviderTable:
         if city in cities and cities[city] != (lat_f, lon_f):
             raise InputError(f"city {city!r} is given two positions", source=source, location=where)
         cities[city] = (lat_f, lon_f)
+        # an event names a provider as written: two spellings would split its customers silently
+        first = spelling.setdefault(provider.lower(), provider)
+        if first != provider:
+            raise InputError(f"provider {provider!r} is also written {first!r}; write it one way", source=source,
+                             location=where)
+        if (city, provider) in seen:
+            raise InputError(f"{provider!r} in {city!r} is already given on line {seen[city, provider]}; give one share",
+                             source=source, location=where)
+        seen[city, provider] = line_no
         rows.append((city, provider, share_f))
     names = tuple(cities)
     providers = tuple(dict.fromkeys(p for _, p, _ in rows))
