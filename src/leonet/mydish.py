@@ -76,8 +76,8 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
     g = _near(gws, lat, lon, GATEWAY_REACH_KM, MIN_GATEWAYS)
     # 2023: every PoP (the backbone joins them); 2026: the PoPs within reach and the gateways' own
     p = np.arange(len(pops.name)) if year == 2023 else _near(pops, lat, lon, POP_REACH_KM, MIN_POPS)
-    own = np.asarray(nearest_pop(gws.take(g), pops), dtype=np.int64)
-    p = np.concatenate([p, [k for k in dict.fromkeys(own.tolist()) if k not in set(p.tolist())]]).astype(np.int64)
+    own = [k for k in dict.fromkeys(nearest_pop(gws.take(g), pops).tolist()) if k not in p]
+    p = np.concatenate([p, own]).astype(np.int64)
     entries = [{"name": str(gws.name[k]), "lat_deg": float(gws.lat_deg[k]), "lon_deg": float(gws.lon_deg[k]),
                 "elevation_m": float(gws.elevation_m[k]), "kind": "gateway", "group": str(gws.group[k])} for k in g]
     entries += [{"name": str(pops.name[k]), "lat_deg": float(pops.lat_deg[k]), "lon_deg": float(pops.lon_deg[k]),

@@ -281,9 +281,10 @@ def _dish_service(d: pd.DataFrame, states: tuple[str, ...], name: np.ndarray) ->
                 if s != "CONNECTED":
                     out[s] = (counts[s] if s in counts else pd.Series(0, index=counts.index)).reindex(out.index).fillna(0).astype(int)
         # throughput: each dish-step weighs its dishes x the time its step stands for, as availability
-        if "downlink_bps" in d:
-            out["down_p10_mbps"] = _weighted_quantile_column(d, keys, "downlink_bps", 0.10) / 1e6
-            out["down_p50_mbps"] = _weighted_quantile_column(d, keys, "downlink_bps", 0.5) / 1e6
+        if "downlink_bps" in d:  # both quantiles from one sort of the groups
+            down = group_quantiles(d[keys[0]].to_numpy(), d["downlink_bps"].to_numpy(), d["w"].to_numpy(),
+                                   {"down_p10_mbps": 0.10, "down_p50_mbps": 0.5}, median=True) / 1e6
+            out["down_p10_mbps"], out["down_p50_mbps"] = down["down_p10_mbps"], down["down_p50_mbps"]
         if "uplink_bps" in d:
             out["up_p50_mbps"] = _weighted_quantile_column(d, keys, "uplink_bps", 0.5) / 1e6
         if "demand_down_bps" in d and "downlink_bps" in d:

@@ -25,6 +25,7 @@ from ..space.frames import FrameConvention
 from ..space.walker import WalkerShell, walker_elements
 from ..timeutil import utc_to_ns
 from .inputs import input_file
+from .run_warnings import event_warnings, propagation_warnings
 from .settings import RunSettings, run_settings
 
 if TYPE_CHECKING:
@@ -373,49 +374,6 @@ def build_timeline(scenario: Scenario, model: SimulationModel) -> Timeline:
         positions_at=lambda t: propagate(model.constellation, np.array([t], dtype=np.int64)).ecef_m[0],
         providers=providers,
     )
-
-
-#: At most this many instants of the run at which :func:`propagation_warnings` tries every
-#: satellite (all of a shorter run's; else the first, the last and evenly spread ones between).
-PROPAGATION_CHECK_INSTANTS = 64
-
-
-def propagation_warnings(constellation: Constellation, t_ns: np.ndarray) -> list[str]:
-    """A warning naming the satellites that SGP4 fails to propagate during the run (an error code
-    and NaN positions: decayed, an absurd B*, eccentricity out of range), tried at up to
-    :data:`PROPAGATION_CHECK_INSTANTS` instants of ``t_ns`` (int64 UTC ns); none when all fly.
-    Such satellites drop out of the run where SGP4 fails (no link, no route). SGP4's failures can
-    come and go from one instant to the next, so on a longer run this is a sample, not a proof."""
-    from ..space.propagate import ERROR_REASONS, propagate_teme
-
-    t_ns = np.asarray(t_ns, dtype=np.int64)
-    if not len(constellation) or not len(t_ns):
-        return []
-    picks = np.unique(np.linspace(0, len(t_ns) - 1, min(PROPAGATION_CHECK_INSTANTS, len(t_ns))).round().astype(np.int64))
-    failed_any = np.zeros(len(constellation), dtype=bool)
-    codes: set[int] = set()
-    for k in range(0, len(picks), 16):  # (16, N, 3) positions at a time
-        _, code = propagate_teme(constellation, t_ns[picks[k:k + 16]])
-        failed_any |= (code != 0).any(axis=0)
-        codes.update(int(c) for c in np.unique(code[code != 0]))
-    failed = np.flatnonzero(failed_any)
-    if not len(failed):
-        return []
-    reasons = "; ".join(ERROR_REASONS.get(c, f"error {c}") for c in sorted(codes))
-    names = ", ".join(str(constellation.names[i]) for i in failed[:10])
-    more = f" and {len(failed) - 10:,} more" if len(failed) > 10 else ""
-    return [f"{len(failed):,} satellite(s) cannot be propagated by SGP4 during the run ({reasons}): {names}{more}; "
-            "they drop out of the run (NaN positions) where SGP4 fails"]
-
-
-def event_warnings(scenario: Scenario) -> list[str]:
-    """Warnings about the scenario's events that the run cannot show: those that start at or after
-    the calendar's end (:meth:`~leonet.scenario.Scenario.events_after_end`)."""
-    late = scenario.events_after_end()
-    if not late:
-        return []
-    return [f"events that start at or after the calendar's end change nothing in this run: {', '.join(late[:10])}"
-            + (f" and {len(late) - 10} more" if len(late) > 10 else "")]
 
 
 def _with_warnings(network: NetworkModel, drop: list[str], add: list[str]) -> NetworkModel:

@@ -20,6 +20,7 @@ from ..network.fibre import fibre_delay_s
 from ..network.slots import SlotClock
 from ..scenario import Scenario
 from ..space.constellation import Constellation
+from .run_warnings import scenario_warnings
 
 
 @dataclass(frozen=True)
@@ -203,25 +204,6 @@ def gateway_antennas_of(sites: Sites, gw: np.ndarray, default: int) -> np.ndarra
     return out
 
 
-#: Perigees below this altitude lie in the atmosphere (a warning, not an error: SGP4's own
-#: verification sets use such orbits).
-LOW_PERIGEE_KM = 120.0
-
-
-def _low_perigee_count(constellation: Constellation) -> int:
-    """How many satellites have their perigee below :data:`LOW_PERIGEE_KM` (Kepler's third law on
-    the mean motion; a(1 - e) - R)."""
-    from ..constants import EARTH_RADIUS_M
-    from ..space.walker import altitude_m_from_mean_motion
-
-    if not len(constellation):
-        return 0
-    el = constellation.elements
-    a_m = altitude_m_from_mean_motion(el.mean_motion_rev_per_day) + EARTH_RADIUS_M
-    perigee_m = a_m * (1.0 - np.asarray(el.eccentricity, dtype=np.float64)) - EARTH_RADIUS_M
-    return int((perigee_m < LOW_PERIGEE_KM * 1e3).sum())
-
-
 def build_network_model(scenario: Scenario, constellation: Constellation, sites: Sites) -> NetworkModel:
     """The network's fixed parts: which sites are dishes, gateways and PoPs, the fibre, the laser
     candidates, the station pairs, slots and home PoPs (see :class:`NetworkModel`)."""
@@ -230,7 +212,7 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
     dish = np.flatnonzero(kind == "dish")
     gw = np.flatnonzero(kind == "gateway")
     pop = np.flatnonzero(kind == "pop")
-    warnings = _build_warnings(scenario, constellation)
+    warnings = scenario_warnings(scenario, constellation)
     gateway_pop, gateway_pop_delay_s = _gateway_fibre(net, sites, gw, pop)
     if not (len(gw) and len(pop)) and len(dish):
         warnings.append(f"the scenario has no {'gateways' if not len(gw) else 'PoPs'}: every dish will be NO_PATH")
@@ -286,19 +268,6 @@ def _landing(scenario: Scenario, constellation: Constellation, sites: Sites, dis
     group, allowed = landing_groups(sites.lat_deg[dish], sites.lon_deg[dish], sites.lat_deg[gw], sites.lon_deg[gw],
                                     only, bent_pipe_reach_m(altitude, min_el, min_el))
     return {"dish_landing_group": group, "landing_allowed": allowed}
-
-
-def _build_warnings(scenario: Scenario, constellation: Constellation) -> list[str]:
-    warnings: list[str] = []
-    low = _low_perigee_count(constellation)
-    if low:
-        warnings.append(f"{low} satellite(s) have their perigee below {LOW_PERIGEE_KM:g} km, inside the "
-                        "atmosphere: SGP4 decays them within days and they may drop out of the run (NaN positions)")
-    skipped = scenario.time.skipped_windows()
-    if skipped:
-        warnings.append(f"time windows after the calendar's end are not simulated: {', '.join(skipped[:10])}"
-                        + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""))
-    return warnings
 
 
 def _gateway_fibre(net, sites: Sites, gw: np.ndarray, pop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

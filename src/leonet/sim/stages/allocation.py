@@ -44,6 +44,8 @@ class Allocation:
         serving satellite, bps (0 without one). None without.
     cap_down_bps, cap_up_bps : (D,) float64, with the service model: each dish's terminal cap at
         its link's MODCOD now, bps (:func:`leonet.service.kits.modcod_cap_bps`). None without.
+    outage : (D,) bool, with the service model: the dish is in a short random outage now
+        (:func:`leonet.service.latency.in_outage`; it takes no share). None without.
 
     With the service model (``service.enabled``), demand is on/off traffic per site, every dish's
     rate is capped by its kit, background subscribers load satellites and beams, and the speed
@@ -71,6 +73,7 @@ class Allocation:
     background_down_bps: np.ndarray | None = None
     cap_down_bps: np.ndarray | None = None
     cap_up_bps: np.ndarray | None = None
+    outage: np.ndarray | None = None
 
 
 def interference_to_noise_db(model: SimulationModel, sky: Sky, routes: DishRoutes) -> tuple[np.ndarray, np.ndarray]:
@@ -203,6 +206,7 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
         sinr_down_db=sinr_down, sinr_up_db=sinr_up, efficiency_down_bps_per_hz=eta_down, queue_ms=queue,
         link_ok=link_ok, jammed=jammed, no_budget=connected & ~link_ok & ~jammed, directions=directions,
         dishes_on=n_on.astype(np.int64), background_down_bps=bg_sat, cap_down_bps=cap_down, cap_up_bps=cap_up,
+        outage=outage,
     )
 
 

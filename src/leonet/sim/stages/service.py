@@ -132,7 +132,7 @@ def _without_rows(path: np.ndarray, lost: np.ndarray) -> np.ndarray:
 def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocation: Allocation,
                    state: np.ndarray, propagation_rtt_ms: np.ndarray):
     """SOLD_OUT, short outages, and the RTT, loaded RTT and drop rate the dish records."""
-    from ...service.latency import in_outage, queueing_ms
+    from ...service.latency import queueing_ms
     from ...service.pings import dish_second, ping_rtt_ms     # latency's, compiled
     from ...service.transfer import transfer_bps
 
@@ -142,7 +142,7 @@ def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocat
     t = sky.t_ns
     state = state.copy()
     online = np.isin(state, (CONNECTED, CONGESTED))
-    outage = online & in_outage(ids, t, svc.seed, svc.latency)
+    outage = online & allocation.outage     # the short outage the allocation left out
     state[outage] = NO_PATH
     state[svc.sold_out & (state != OFFLINE) & (state != GEOFENCED)] = SOLD_OUT
     online = np.isin(state, (CONNECTED, CONGESTED))

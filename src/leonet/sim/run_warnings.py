@@ -1,0 +1,87 @@
+"""The warnings a run gives before it starts (they go to ``run.json`` with the network model,
+:attr:`leonet.sim.network_model.NetworkModel.warnings`): satellites that will not fly (perigees in
+the atmosphere, orbits SGP4 cannot propagate), time windows and events after the calendar's end."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..scenario import Scenario
+from ..space.constellation import Constellation
+
+
+#: Perigees below this altitude lie in the atmosphere (a warning, not an error: SGP4's own
+#: verification sets use such orbits).
+LOW_PERIGEE_KM = 120.0
+
+
+def _low_perigee_count(constellation: Constellation) -> int:
+    """How many satellites have their perigee below :data:`LOW_PERIGEE_KM` (Kepler's third law on
+    the mean motion; a(1 - e) - R)."""
+    from ..constants import EARTH_RADIUS_M
+    from ..space.walker import altitude_m_from_mean_motion
+
+    if not len(constellation):
+        return 0
+    el = constellation.elements
+    a_m = altitude_m_from_mean_motion(el.mean_motion_rev_per_day) + EARTH_RADIUS_M
+    perigee_m = a_m * (1.0 - np.asarray(el.eccentricity, dtype=np.float64)) - EARTH_RADIUS_M
+    return int((perigee_m < LOW_PERIGEE_KM * 1e3).sum())
+
+
+def scenario_warnings(scenario: Scenario, constellation: Constellation) -> list[str]:
+    """Warnings the scenario and its satellites give before the run: perigees in the atmosphere,
+    time windows after the calendar's end."""
+    warnings: list[str] = []
+    low = _low_perigee_count(constellation)
+    if low:
+        warnings.append(f"{low} satellite(s) have their perigee below {LOW_PERIGEE_KM:g} km, inside the "
+                        "atmosphere: SGP4 decays them within days and they may drop out of the run (NaN positions)")
+    skipped = scenario.time.skipped_windows()
+    if skipped:
+        warnings.append(f"time windows after the calendar's end are not simulated: {', '.join(skipped[:10])}"
+                        + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""))
+    return warnings
+
+
+#: At most this many instants of the run at which :func:`propagation_warnings` tries every
+#: satellite (all of a shorter run's; else the first, the last and evenly spread ones between).
+PROPAGATION_CHECK_INSTANTS = 64
+
+
+def propagation_warnings(constellation: Constellation, t_ns: np.ndarray) -> list[str]:
+    """A warning naming the satellites that SGP4 fails to propagate during the run (an error code
+    and NaN positions: decayed, an absurd B*, eccentricity out of range), tried at up to
+    :data:`PROPAGATION_CHECK_INSTANTS` instants of ``t_ns`` (int64 UTC ns); none when all fly.
+    Such satellites drop out of the run where SGP4 fails (no link, no route). SGP4's failures can
+    come and go from one instant to the next, so on a longer run this is a sample, not a proof."""
+    from ..space.propagate import ERROR_REASONS, propagate_teme
+
+    t_ns = np.asarray(t_ns, dtype=np.int64)
+    if not len(constellation) or not len(t_ns):
+        return []
+    picks = np.unique(np.linspace(0, len(t_ns) - 1, min(PROPAGATION_CHECK_INSTANTS, len(t_ns))).round().astype(np.int64))
+    failed_any = np.zeros(len(constellation), dtype=bool)
+    codes: set[int] = set()
+    for k in range(0, len(picks), 16):  # (16, N, 3) positions at a time
+        _, code = propagate_teme(constellation, t_ns[picks[k:k + 16]])
+        failed_any |= (code != 0).any(axis=0)
+        codes.update(int(c) for c in np.unique(code[code != 0]))
+    failed = np.flatnonzero(failed_any)
+    if not len(failed):
+        return []
+    reasons = "; ".join(ERROR_REASONS.get(c, f"error {c}") for c in sorted(codes))
+    names = ", ".join(str(constellation.names[i]) for i in failed[:10])
+    more = f" and {len(failed) - 10:,} more" if len(failed) > 10 else ""
+    return [f"{len(failed):,} satellite(s) cannot be propagated by SGP4 during the run ({reasons}): {names}{more}; "
+            "they drop out of the run (NaN positions) where SGP4 fails"]
+
+
+def event_warnings(scenario: Scenario) -> list[str]:
+    """Warnings about the scenario's events that the run cannot show: those that start at or after
+    the calendar's end (:meth:`~leonet.scenario.Scenario.events_after_end`)."""
+    late = scenario.events_after_end()
+    if not late:
+        return []
+    return [f"events that start at or after the calendar's end change nothing in this run: {', '.join(late[:10])}"
+            + (f" and {len(late) - 10} more" if len(late) > 10 else "")]
