@@ -202,3 +202,13 @@ def test_a_refused_folder_is_left_as_found(capsys, tmp_path):
     code, _, err = leonet_cli(capsys, "run", SCENARIO, "--out", str(notes), *ARGS)
     assert code == 2 and "holds no leonet results" in err
     assert [p.name for p in notes.iterdir()] == ["todo.txt"]
+
+
+def test_overwrite_never_writes_into_a_folder_of_other_files(capsys, tmp_path):
+    # --overwrite replaces leonet results; a home or project folder is not results.
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("x")
+    code, _, err = leonet_cli(capsys, "run", SCENARIO, "--out", str(notes), "--overwrite", *ARGS)
+    assert code == 2 and "holds no leonet results" in err and "--overwrite replaces leonet results only" in err
+    assert [p.name for p in notes.iterdir()] == ["todo.txt"]

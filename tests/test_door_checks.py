@@ -245,3 +245,53 @@ def test_a_flying_constellation_has_no_sgp4_warning():
         warnings.simplefilter("error")
         model = leonet.build_model(scenario_from_dict(base()))
     assert not any("SGP4" in w for w in model.network.warnings)
+
+
+# ------------------------------------------------------------------ session 9: minor door checks
+
+
+def test_a_set_error_names_the_override_not_the_files_line():
+    # The file's line would point at the value the override replaced.
+    msg = error(load_scenario, "ukraine-2022", overrides={"network.slots.policy": "bogus"})
+    assert "network.slots.policy (from --set)" in msg and "line" not in msg.split("(from --set)")[0]
+    msg = error(load_scenario, "ukraine-2022", overrides={"service.background": {"beam_hopping": "xx"}})
+    assert "service.background.beam_hopping (from --set)" in msg
+
+
+def test_a_take_up_that_gives_no_dish_is_an_error():
+    data = base(ground={"population_dishes": [{"countries": ["UA"], "take_up": 1e-7}]})
+    sc = scenario_from_dict(data)
+    msg = error(build_model, sc)
+    assert "population_dishes[0].take_up" in msg and "gives no dish" in msg and "Kyiv" in msg
+
+
+@pytest.mark.parametrize("text, where", [
+    ("azimuth_deg,elevation_deg\n0,10\n90,95\n", "line 3: elevation_deg"),
+    ("azimuth_deg,elevation_deg\n0,10\n\n360,5\n", "line 4: azimuth_deg"),
+    ("azimuth_deg,elevation_deg\n0,10\n\n0,20\n", "line 4: azimuth 0 deg is given again (first on line 2)"),
+])
+def test_horizon_csv_errors_name_the_line(tmp_path, text, where):
+    from leonet.ground.obstructions import read_horizon_csv
+
+    path = tmp_path / "h.csv"
+    path.write_text(text)
+    assert where in error(read_horizon_csv, path)
+
+
+@pytest.mark.parametrize("column, meant", [("Elevation_m", "elevation_m"), ("groups", "group"),
+                                           ("antenna", "antennas"), ("dish", "dishes"), ("homepop", "home_pop")])
+def test_a_misspelt_site_column_is_an_error(tmp_path, column, meant):
+    from leonet.ground import read_sites_csv
+
+    path = tmp_path / "s.csv"
+    path.write_text(f"name,lat_deg,lon_deg,kind,{column}\na,1,2,dish,3\n")
+    msg = error(read_sites_csv, path)
+    assert f"'{column}' reads like '{meant}'" in msg and "line 1" in msg
+
+
+def test_note_columns_far_from_leonet_names_are_kept(tmp_path):
+    from leonet.ground import read_sites_csv
+
+    path = tmp_path / "s.csv"
+    path.write_text("name,lat_deg,lon_deg,kind,code,country,notes\na,1,2,dish,KBP,UA,x\n")
+    assert list(read_sites_csv(path).attrs) == ["code", "country", "notes"]

@@ -59,15 +59,27 @@ def read_horizon_csv(path: str | Path) -> np.ndarray:
     if header[:2] != ["azimuth_deg", "elevation_deg"]:
         raise InputError(f"header must be 'azimuth_deg,elevation_deg', got {quote(lines[0])}", source, "line 1")
     az, el = [], []
+    line_of_azimuth: dict[float, int] = {}
     for k, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
         cells = line.split(",")
         try:
-            az.append(float(cells[0]))
-            el.append(float(cells[1]))
+            a, e = float(cells[0]), float(cells[1])
         except (ValueError, IndexError):
             raise InputError(f"expected two numbers, got {quote(line.strip())}", source, f"line {k}") from None
+        # Checked row by row here so that the error names the line, not only the column.
+        if not (np.isfinite(a) and 0 <= a < 360):
+            raise InputError(f"azimuth_deg must be in [0, 360) (clockwise from north), got {cells[0].strip()}",
+                             source, f"line {k}")
+        if not (np.isfinite(e) and 0 <= e <= 90):
+            raise InputError(f"elevation_deg must be in [0, 90], got {cells[1].strip()}", source, f"line {k}")
+        if a in line_of_azimuth:
+            raise InputError(f"azimuth {cells[0].strip()} deg is given again (first on line "
+                             f"{line_of_azimuth[a]}); give each azimuth once", source, f"line {k}")
+        line_of_azimuth[a] = k
+        az.append(a)
+        el.append(e)
     return horizon_from_points(az, el, source)
 
 

@@ -22,6 +22,9 @@ from .sites import _CORE_FIELDS, KINDS, Sites
 #: Anything outside is almost surely a unit mistake (feet, or a position in km or m of orbit).
 ELEVATION_LIMITS_M = (-500.0, 9000.0)
 _EXPECTED_COLUMNS = "name, lat_deg, lon_deg, [elevation_m], [kind], [group] ([...] optional)"
+#: Extra columns the model reads when present (sim/model.py, sim/service_model.py,
+#: sim/network_model.py); a misspelling of one would be kept as a plain attribute and ignored.
+MODEL_COLUMNS = ("dishes", "users_per_dish", "kit", "home_pop", "antennas", "pop_code")
 
 
 def read_sites_csv(path, default_kind: str | None = None) -> Sites:
@@ -43,7 +46,25 @@ def read_sites_csv(path, default_kind: str | None = None) -> Sites:
         raise InputError(f"default_kind {default_kind!r} is not one of {list(KINDS)}", source)
     from ..textfiles import read_bytes
 
-    return parse_sites_csv_text(_decode_text(read_bytes(path), source), source, default_kind)
+    sites = parse_sites_csv_text(_decode_text(read_bytes(path), source), source, default_kind)
+    _check_column_spelling(sites, source)
+    return sites
+
+
+def _check_column_spelling(sites: Sites, source: str) -> None:
+    """Refuse an extra column that reads like a column leonet uses but is not it (``Elevation_m``,
+    ``groups``, ``antenna``): kept as an attribute it would be silently ignored."""
+    import difflib
+
+    known = [c for c in _CORE_FIELDS + MODEL_COLUMNS if c not in sites.attrs]
+    for column in sites.attrs:
+        if column in MODEL_COLUMNS:
+            continue
+        close = difflib.get_close_matches(column.lower(), known, n=1, cutoff=0.8)
+        if close:
+            raise InputError(f"column {quote(column)} reads like {quote(close[0])}, which leonet uses; "
+                             f"rename it to {close[0]} (or to a name further from it if it is only a note)",
+                             source, "line 1 (header)")
 
 
 def _decode_text(data: bytes, source: str) -> str:

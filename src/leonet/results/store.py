@@ -231,6 +231,7 @@ class ResultStore:
         if self.root.exists() and not self.root.is_dir():
             raise InputError("exists and is not a folder", source=str(self.root))
         existing = None
+        was_results = False
         if (self.root / MANIFEST).exists():
             try:
                 existing = self.read_manifest()
@@ -239,6 +240,7 @@ class ResultStore:
                     raise InputError("manifest.json is damaged; pass --overwrite to start the run afresh",
                                      source=str(self.root)) from None
                 self._clear()
+                was_results = True
         if existing is not None and existing.scenario_sha256 != digest and not overwrite:
             old = (self.root / SCENARIO_FILE).read_text(encoding="utf-8") if (self.root / SCENARIO_FILE).exists() else ""
             raise InputError(
@@ -251,9 +253,14 @@ class ResultStore:
             raise InputError(
                 f"holds results of this scenario computed from other inputs ({'; '.join(changed)}): they would not "
                 "join a run of the new ones; choose another --out folder or pass --overwrite", source=str(self.root))
-        others = [p for p in self.root.iterdir() if p.name != LOCK_FILE] if self.root.is_dir() else []
-        if existing is None and others and not overwrite:
-            raise InputError("is not empty and holds no leonet results; choose another --out folder", source=str(self.root))
+        # Hidden entries are leonet's own (the lock, `leonet dish`'s extracted .orbits, temporaries).
+        others = [p for p in self.root.iterdir() if not p.name.startswith(".")] if self.root.is_dir() else []
+        if existing is None and others and not was_results:
+            # --overwrite replaces leonet results only: a folder of other files (a home folder,
+            # a project) is never written into or cleared.
+            raise InputError("is not empty and holds no leonet results" + (
+                " (--overwrite replaces leonet results only)" if overwrite else "") +
+                "; choose another --out folder", source=str(self.root))
         if overwrite and existing is not None and (existing.scenario_sha256 != digest or changed):
             self._clear()
         self.root.mkdir(parents=True, exist_ok=True)

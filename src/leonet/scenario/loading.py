@@ -29,7 +29,8 @@ def _loc_to_path(loc: tuple) -> str:
     return out
 
 
-def _format_validation_error(err: ValidationError, source: str, node: yaml.Node | None, data: dict | None = None) -> InputError:
+def _format_validation_error(err: ValidationError, source: str, node: yaml.Node | None, data: dict | None = None,
+                             overridden: list[tuple] | None = None) -> InputError:
     lines = []
     for e in err.errors():
         loc = tuple(k for k in e["loc"] if not (isinstance(k, str) and k.startswith("function-")))
@@ -54,8 +55,11 @@ def _format_validation_error(err: ValidationError, source: str, node: yaml.Node 
                 and not isinstance(field_error, FieldError):
             shown = quote(given) if isinstance(given, (str, int, float, bool, type(None))) else quote(str(given))
             msg += f" (got {shown})"
-        line = yaml_line(node, loc)
-        where = f"{path} (line {line})" if line else path
+        # A value set by --set has no line in the file: the file's line would point at the value
+        # the override replaced.
+        by_override = any(loc[:len(keys)] == keys for keys in (overridden or []))
+        line = None if by_override else yaml_line(node, loc)
+        where = f"{path} (from --set)" if by_override else f"{path} (line {line})" if line else path
         lines.append(f"{where}: {msg}")
     first, *rest = lines
     message = first if not rest else first + "".join(f"\n  {r}" for r in rest)
@@ -109,7 +113,8 @@ def scenario_from_dict(
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        raise _format_validation_error(err, source, node, data) from None
+        overridden = [tuple(override_path(dotted, source)) for dotted in (overrides or {})]
+        raise _format_validation_error(err, source, node, data, overridden) from None
 
 
 def load_scenario(name_or_path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:

@@ -178,10 +178,17 @@ def _population_sites(scenario: Scenario) -> list[Sites]:
             cities = named
         if not cities:
             raise InputError("selects no city (check min_population and countries)", location=where)
+        made = 0
         for j, city in enumerate(cities):
             dishes = int(round(city.population * spec.take_up))
             if dishes > 0:
                 parts.append(_city_sites(city, dishes, spec.sites_per_city, spec.radius_km, spec.seed + j))
+                made += 1
+        if not made:
+            largest = max(cities, key=lambda c: c.population)
+            raise InputError(f"take_up {spec.take_up:g} gives no dish: the largest of its {len(cities)} "
+                             f"city(ies), {largest.name} ({largest.population:,} people), rounds to "
+                             f"{largest.population * spec.take_up:.2g} dishes", location=f"{where}.take_up")
     for k, spec in enumerate(g.demand_files):
         path = input_file(scenario, spec.path, f"ground.demand_files[{k}].path")
         for j, (city, dishes) in enumerate(pop.read_demand_file(path)):
