@@ -71,3 +71,15 @@ def test_the_nearest_home_pop_is_one_traffic_reaches():
     m = leonet.build_model(sc)
     home = m.network.dish_home_pop[0]
     assert m.sites.name[m.network.pop_sites[home]] == "fed"
+
+
+def test_a_dish_far_from_any_gateway_keeps_more_of_them():
+    # McMurdo: no gateway within reach, so its lasers' landings (New Zealand, Australia) are kept.
+    from leonet.mydish import GATEWAY_REACH_KM, MIN_GATEWAYS, MIN_GATEWAYS_FAR, ground_near
+
+    entries, chosen = ground_near(-77.85, 166.67, 2026)
+    assert chosen["nearest_gateway_km"] > GATEWAY_REACH_KM
+    assert chosen["gateways"] == MIN_GATEWAYS_FAR > MIN_GATEWAYS
+    assert sum(e["kind"] == "gateway" for e in entries) == MIN_GATEWAYS_FAR
+    _, near = ground_near(50.45, 30.52, 2026)   # Kyiv: the gateways within reach
+    assert near["nearest_gateway_km"] < GATEWAY_REACH_KM and near["gateways"] >= MIN_GATEWAYS

@@ -277,6 +277,54 @@ def test_gateway_links_random_against_brute_force(seed):
     assert len(g) == len(expected)
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_gateway_links_by_laser_island_against_brute_force(seed):
+    # Each gateway first tracks the highest satellite of every laser island in view (highest
+    # leaders first), then the highest of the rest; satellites without lasers (-1) lead nothing.
+    rng = np.random.default_rng(seed)
+    n_gw, n_sat = 6, 40
+    pairs = unique_pairs(rng, n_gw, n_sat, 80, undirected=False)
+    site, sat = pairs[:, 0], pairs[:, 1]
+    elev = rng.uniform(25, 90, len(site))
+    range_m = rng.uniform(550e3, 1100e3, len(site))
+    antennas = rng.integers(0, 6, n_gw)
+    island = rng.integers(-1, 4, n_sat)
+    g, s, r = gateway_links(site, sat, elev, range_m, antennas, island)
+    expected = set()
+    for gw in range(n_gw):
+        idx = sorted((k for k in range(len(site)) if site[k] == gw), key=lambda k: -elev[k])
+        leaders = [k for i in sorted(set(island[sat[idx]]) - {-1})
+                   for k in [next(k for k in idx if island[sat[k]] == i)]]
+        leaders.sort(key=lambda k: -elev[k])
+        ranked = leaders + [k for k in idx if k not in leaders]
+        expected |= {(gw, int(sat[k]), float(range_m[k])) for k in ranked[: antennas[gw]]}
+    assert {(int(a), int(b), float(c)) for a, b, c in zip(g, s, r)} == expected
+    assert len(g) == len(expected)
+    # With every satellite in one island the rule is the highest-only one.
+    same = gateway_links(site, sat, elev, range_m, antennas, np.zeros(n_sat, dtype=np.int64))
+    plain = gateway_links(site, sat, elev, range_m, antennas)
+    assert {tuple(map(float, x)) for x in zip(*same)} == {tuple(map(float, x)) for x in zip(*plain)}
+
+
+def test_laser_islands_match_networkx_components():
+    import networkx as nx
+
+    from leonet.network.graph import laser_islands
+
+    rng = np.random.default_rng(3)
+    n = 60
+    cand = unique_pairs(rng, n, n, 45, undirected=True)
+    cand = cand[cand[:, 0] != cand[:, 1]]
+    island = laser_islands(n, cand)
+    graph = nx.Graph(cand.tolist())
+    for comp in nx.connected_components(graph):
+        labels = set(island[list(comp)])
+        assert len(labels) == 1 and labels != {-1}
+    linked = set(graph.nodes)
+    assert all(island[k] == -1 for k in range(n) if k not in linked)
+    assert len(set(island[island >= 0])) == nx.number_connected_components(graph)
+
+
 def test_gateway_links_empty():
     e = np.zeros(0, dtype=np.int32)
     g, s, r = gateway_links(e, e, np.zeros(0), np.zeros(0), np.array([2]))

@@ -44,6 +44,9 @@ DEFAULT_CONSTELLATION = "starlink-2023-12-27"
 GATEWAY_REACH_KM = 3000.0
 POP_REACH_KM = 3000.0
 MIN_GATEWAYS = 5
+#: A dish with no gateway within reach (Antarctica, mid-ocean) is served over lasers only, and
+#: its laser island lands wherever its satellites pass over gateways: more of them are kept.
+MIN_GATEWAYS_FAR = 20
 MIN_POPS = 2
 DISH_NAME = "my-dish"
 MAX_DURATION_S = 3600.0
@@ -73,7 +76,8 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
         raise InputError(f"the built-in ground segment is of 2023 or 2026, got {year}", location="--ground")
     gws = builtin_sites(f"starlink-gateways-{year}")
     pops = builtin_sites(f"starlink-pops-{year}")
-    g = _near(gws, lat, lon, GATEWAY_REACH_KM, MIN_GATEWAYS)
+    far = _great_circle_km(gws.lat_deg, gws.lon_deg, lat, lon).min() > GATEWAY_REACH_KM
+    g = _near(gws, lat, lon, GATEWAY_REACH_KM, MIN_GATEWAYS_FAR if far else MIN_GATEWAYS)
     # 2023: every PoP (the backbone joins them); 2026: the PoPs within reach and the gateways' own
     p = np.arange(len(pops.name)) if year == 2023 else _near(pops, lat, lon, POP_REACH_KM, MIN_POPS)
     own = [k for k in dict.fromkeys(nearest_pop(gws.take(g), pops).tolist()) if k not in p]

@@ -52,13 +52,16 @@ class SnapshotGraph:
 
 
 def gateway_links(site: np.ndarray, sat: np.ndarray, elevation_deg: np.ndarray, range_m: np.ndarray,
-                  antennas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Feeder links: each gateway tracks its highest ``antennas[g]`` satellites in view.
+                  antennas: np.ndarray, island: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Feeder links: each gateway tracks its highest ``antennas[g]`` satellites in view; with
+    ``island``, first the highest satellite of each laser island in view, then the highest of the rest.
 
     Parameters
     ----------
     site, sat, elevation_deg, range_m : (K,) pairs in view (``site`` is the gateway number).
     antennas : (G,) int, antennas per gateway (each tracks one satellite).
+    island : (N,) int, each satellite's laser island (connected component of the laser candidates;
+        -1: a satellite without lasers), or None (highest only).
 
     Returns
     -------
@@ -68,11 +71,39 @@ def gateway_links(site: np.ndarray, sat: np.ndarray, elevation_deg: np.ndarray, 
         return site, sat, range_m
     order = np.lexsort((sat, -elevation_deg, site))
     g = site[order]
+    if island is not None:
+        # The first (highest) satellite of each (gateway, island) in elevation order leads its island;
+        # leaders come first, each group still in elevation order.
+        isl = np.asarray(island)[sat[order]]
+        key = g.astype(np.int64) * (int(np.max(island, initial=0)) + 2) + (isl + 1)
+        _, first = np.unique(key, return_index=True)
+        leader = np.zeros(len(g), dtype=bool)
+        leader[first] = True
+        leader &= isl >= 0
+        order = order[np.lexsort((np.arange(len(g)), ~leader, g))]
+        g = site[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     group_start = np.repeat(starts, np.diff(np.r_[starts, len(g)]))
     rank = np.arange(len(g)) - group_start
     keep = order[rank < np.asarray(antennas)[g]]
     return site[keep], sat[keep], range_m[keep]
+
+
+def laser_islands(n_sats: int, candidates: np.ndarray) -> np.ndarray:
+    """(N,) int32: each satellite's laser island, the connected component of the laser candidate
+    graph it belongs to (0..I-1, largest first is not promised), or -1 for a satellite with no
+    laser candidate (bent pipe only)."""
+    from scipy.sparse.csgraph import connected_components
+
+    pairs = np.asarray(candidates, dtype=np.int64).reshape(-1, 2)
+    adj = sp.csr_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n_sats, n_sats))
+    _, label = connected_components(adj, directed=False)
+    linked = np.zeros(n_sats, dtype=bool)
+    linked[pairs.reshape(-1)] = True
+    _, island = np.unique(label[linked], return_inverse=True)
+    out = np.full(n_sats, -1, dtype=np.int32)
+    out[linked] = island.reshape(-1)
+    return out
 
 
 def build_snapshot_graph(

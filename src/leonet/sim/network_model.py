@@ -17,6 +17,7 @@ from ..ground.builtin import nearest_pop, starlink_backbone_2023
 from ..ground.sites import Sites
 from ..network import isl as isl_mod
 from ..network.fibre import fibre_delay_s
+from ..network.graph import laser_islands
 from ..network.slots import SlotClock
 from ..scenario import Scenario
 from ..space.constellation import Constellation
@@ -49,6 +50,7 @@ class NetworkModel:
     laser_sats: int = 0               # satellites that carry lasers (network.isl.shells / min_catalog_number)
     dish_landing_group: np.ndarray = None  # (D,) landing mask of each dish (network.bent_pipe_only_gateways)
     landing_allowed: np.ndarray = None     # (M, G) bool, gateways each landing mask may land at
+    sat_island: np.ndarray = None     # (N,) laser island of each satellite (-1: none), or None: gateways track the highest
 
     @cached_property
     def route_groups(self) -> tuple[np.ndarray, np.ndarray]:
@@ -240,8 +242,18 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         max_sats_per_cell=net.slots.max_sats_per_cell,
         dish_home_pop=home_pop_of_dishes(scenario, sites, dish, pop, fed_pops(gateway_pop, backbone, len(pop))),
         laser_sats=int(capable.sum()),
+        sat_island=_islands(net, len(capable), candidates),
         **_landing(scenario, constellation, sites, dish, gw),
     )
+
+
+def _islands(net, n_sats: int, candidates: np.ndarray) -> np.ndarray | None:
+    """Each satellite's laser island for ``network.gateway_tracking: laser-islands``; None where
+    gateways track their highest satellites (or there is at most one island: the same choice)."""
+    if net.gateway_tracking != "laser-islands" or not len(candidates):
+        return None
+    island = laser_islands(n_sats, candidates)
+    return island if island.max() >= 1 else None
 
 
 def _landing(scenario: Scenario, constellation: Constellation, sites: Sites, dish: np.ndarray,

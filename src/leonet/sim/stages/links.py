@@ -97,7 +97,7 @@ def network_links(model: SimulationModel, sky: Sky, free: SkyLinks | None = None
         if len(backbone):
             bb_ok = ~threat.backbone_cut & pop_up[backbone[:, 0]] & pop_up[backbone[:, 1]]
             backbone, backbone_delay_s = backbone[bb_ok], backbone_delay_s[bb_ok]
-    f_gw, f_sat, f_rng = gateway_links(g_local, g_sat, g_el, g_rng, net.gateway_antennas)
+    f_gw, f_sat, f_rng = gateway_links(g_local, g_sat, g_el, g_rng, net.gateway_antennas, net.sat_island)
     return Links(sky.t_ns, isl, f_gw, f_sat, f_rng, gateway_pop, backbone, backbone_delay_s, pop_up)
 
 

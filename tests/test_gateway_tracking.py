@@ -1,0 +1,55 @@
+"""Gateways track the highest satellite of each laser island in view (``network.gateway_tracking``):
+a shell whose lasers form an island of its own (+grid joins a shell, not shells), such as the polar
+one that serves Antarctica and the Arctic over lasers, must land somewhere."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+import yaml
+
+import leonet
+from leonet.scenario import scenario_from_dict
+from leonet.sim.model import build_model
+
+# A dish at 86 N sees only the polar shell; the one gateway, at 55 N, sees both shells, and with
+# two antennas its highest satellites are mostly of the 53 deg shell.
+POLAR = """
+name: polar
+constellation:
+  shells:
+    - {name: mid, altitude_km: 550, inclination_deg: 53, planes: 24, sats_per_plane: 22}
+    - {name: polar, altitude_km: 560, inclination_deg: 97.6, planes: 8, sats_per_plane: 20}
+ground:
+  sites:
+    - {name: north, lat_deg: 86.0, lon_deg: 15.6, kind: dish}
+    - {name: Kaunas, lat_deg: 54.9, lon_deg: 23.9, kind: gateway}
+    - {name: Frankfurt, lat_deg: 50.11, lon_deg: 8.68, kind: pop}
+network: {gateway_antennas: 2}
+time: {start: 2024-01-01T00:00:00Z, duration_s: 1800, step_s: 60}
+"""
+
+
+def _connected_share(tmp_path, tracking: str) -> float:
+    data = yaml.safe_load(textwrap.dedent(POLAR))
+    data["network"]["gateway_tracking"] = tracking
+    leonet.run(scenario_from_dict(data), out_dir=tmp_path / tracking)
+    steps = pd.read_parquet(tmp_path / tracking / "dish_steps")
+    return float((steps.state == "CONNECTED").mean())
+
+
+def test_the_polar_island_lands_when_gateways_track_every_island(tmp_path):
+    by_island = _connected_share(tmp_path, "laser-islands")
+    highest = _connected_share(tmp_path, "highest")
+    assert by_island >= 0.9 and highest <= 0.7 and by_island > highest
+
+
+def test_one_island_or_none_keeps_the_highest_rule():
+    data = yaml.safe_load(textwrap.dedent(POLAR))
+    assert build_model(scenario_from_dict(data)).network.sat_island is not None
+    data["constellation"]["shells"] = data["constellation"]["shells"][:1]
+    assert build_model(scenario_from_dict(data)).network.sat_island is None
+    data = yaml.safe_load(textwrap.dedent(POLAR))
+    data["network"]["gateway_tracking"] = "highest"
+    assert build_model(scenario_from_dict(data)).network.sat_island is None
