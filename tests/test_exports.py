@@ -14,7 +14,9 @@ import pytest
 import leonet
 from leonet.errors import InputError
 from leonet.results.csv_export import export_csv
-from leonet.results.czml import STATE_RGBA, OTHER_STATE_RGBA, export_czml, validate_czml
+from leonet.results.czml import STATE_RGBA, OTHER_STATE_RGBA, _online_links, export_czml, validate_czml
+from leonet.results.dish_runs import DishRuns, Runs
+from leonet.states import OUTAGE_STATES
 from leonet.timeutil import utc_to_ns
 
 # End to end: exports of real runs.
@@ -160,6 +162,35 @@ def test_csv_bad_input(with_positions, tmp_path):
     assert not (tmp_path / "out" / "dish_steps.csv").exists()  # nothing written before the check
 
 
+SHELL = {"shells": [{"name": "sh", "altitude_km": 550, "inclination_deg": 53, "planes": 24, "sats_per_plane": 12}]}
+START = "2022-03-01T12:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def stations_only(tmp_path_factory):
+    """Two ground stations and their pair, no dish: dish_steps is written, without a row."""
+    sc = leonet.scenario_from_dict({
+        "name": "stations", "constellation": SHELL,
+        "ground": {"sites": [{"name": "Paris", "kind": "station", "lat_deg": 48.85, "lon_deg": 2.35},
+                             {"name": "Berlin", "kind": "station", "lat_deg": 52.52, "lon_deg": 13.40}]},
+        "network": {"isl": {"topology": "plus-grid"}, "pairs": [["Paris", "Berlin"]]},
+        "time": {"start": START, "duration_s": 20, "step_s": 10}})
+    out = tmp_path_factory.mktemp("stations") / "out"
+    leonet.run(sc, out_dir=out)
+    return out
+
+
+def test_csv_of_a_run_without_dishes_has_no_daily_table(stations_only, tmp_path):
+    assert leonet.ResultStore(stations_only).read("dish_steps").num_rows == 0
+    files = export_csv(stations_only, tmp_path / "csv")
+    assert "pair_steps.csv" in [p.name for p in files] and "daily.csv" not in [p.name for p in files]
+    assert not (tmp_path / "csv" / "daily.csv").exists()  # not an empty (1-byte) file
+    with pytest.raises(InputError, match="no dish steps") as err:
+        export_csv(stations_only, tmp_path / "only", tables=["daily"])
+    assert str(stations_only) in str(err.value)
+    assert not (tmp_path / "only" / "daily.csv").exists()
+
+
 # -- CZML -----------------------------------------------------------------------------------------
 
 def _sat_packets(doc):
@@ -174,14 +205,16 @@ def test_czml_document_packet_and_clock(czml_doc):
     clock = doc[0]["clock"]
     start, end = _parse_interval(clock["interval"])
     assert start == manifest["start_ns"]
-    assert end == manifest["start_ns"] + (manifest["n_steps"] - 1) * manifest["step_ns"]
+    # the run's end: the last step's instant + the time it stands for, as the dish intervals end
+    assert end == manifest["start_ns"] + manifest["n_steps"] * manifest["step_ns"]
     assert _ns(clock["currentTime"]) == start and clock["multiplier"] >= 1
     assert len({p["id"] for p in doc}) == len(doc)
     assert "positions table" in doc[0]["name"]
 
 
-def test_czml_satellite_positions_match_positions_table(czml_doc):
+def test_czml_satellite_positions_match_positions_table(czml_doc, with_positions):
     folder, doc = czml_doc
+    model = with_positions[1].model
     store = leonet.ResultStore(folder)
     manifest = store.read_manifest()
     n_steps = manifest["n_steps"]
@@ -189,13 +222,18 @@ def test_czml_satellite_positions_match_positions_table(czml_doc):
     assert len(sats) == manifest["n_satellites"]
     pos = store.read("positions").to_pandas().sort_values(["sat", "t"])
     xyz = pos[["x_m", "y_m", "z_m"]].to_numpy().reshape(manifest["n_satellites"], n_steps, 3)
+    end_ns = manifest["start_ns"] + n_steps * manifest["step_ns"]
+    at_end = leonet.propagate(model.constellation, np.array([end_ns], dtype=np.int64)).ecef_m[0]  # (N, 3)
     for sid, packet in sats.items():
         position = packet["position"]
         assert position["referenceFrame"] == "FIXED" and _ns(position["epoch"]) == manifest["start_ns"]
         samples = np.asarray(position["cartesian"], dtype=float).reshape(-1, 4)
-        assert len(samples) == n_steps
-        np.testing.assert_array_equal(samples[:, 0], np.arange(n_steps) * manifest["step_ns"] / 1e9)
-        np.testing.assert_allclose(samples[:, 1:], xyz[int(sid[4:])], rtol=0, atol=1e-3)
+        # every step, then the run's end (no step: propagated), so the satellite lasts the last step
+        assert len(samples) == n_steps + 1
+        np.testing.assert_array_equal(samples[:, 0], np.arange(n_steps + 1) * manifest["step_ns"] / 1e9)
+        np.testing.assert_allclose(samples[:-1, 1:], xyz[int(sid[4:])], rtol=0, atol=1e-3)
+        np.testing.assert_allclose(samples[-1, 1:], at_end[int(sid[4:])], rtol=0, atol=1.0)
+        assert _parse_interval(packet["availability"]) == (manifest["start_ns"], end_ns)
         assert packet["label"]["text"] == packet["name"] and "point" in packet
 
 
@@ -209,12 +247,13 @@ def test_czml_without_positions_table_propagates(without_positions, tmp_path):
     steps = np.arange(0, len(model.t_ns), every)
     if steps[-1] != len(model.t_ns) - 1:
         steps = np.r_[steps, len(model.t_ns) - 1]
-    truth = leonet.propagate(model.constellation, model.t_ns[steps]).ecef_m  # (T, N, 3)
+    end_ns = int(model.t_ns[-1]) + (int(model.t_ns[1]) - int(model.t_ns[0]))  # the last step's end
+    truth = leonet.propagate(model.constellation, np.r_[model.t_ns[steps], end_ns]).ecef_m  # (T + 1, N, 3)
     sats = _sat_packets(doc)
     assert len(sats) == len(model.constellation)
     for sid, packet in sats.items():
         samples = np.asarray(packet["position"]["cartesian"], dtype=float).reshape(-1, 4)
-        assert len(samples) == len(steps)
+        assert len(samples) == len(steps) + 1
         np.testing.assert_allclose(samples[:, 1:], truth[:, int(sid[4:])], rtol=0, atol=1.0)
 
 
@@ -299,8 +338,9 @@ def test_czml_links_reference_existing_entities_and_follow_serving(czml_doc):
     ids = {p["id"] for p in doc}
     links = [p for p in doc if p["id"].startswith("link-")]
     assert links
-    dish = store.read("dish_steps", columns=["t", "site", "serving_sat"]).to_pandas()
+    dish = store.read("dish_steps", columns=["t", "site", "serving_sat", "state"]).to_pandas()
     dish["t_ns"] = dish["t"].astype("int64")
+    dish["online"] = ~dish["state"].astype(str).isin(OUTAGE_STATES)
     for link in links:
         refs = link["polyline"]["positions"]["references"]
         assert len(refs) == 2 and all(r.endswith("#position") for r in refs)
@@ -309,9 +349,9 @@ def test_czml_links_reference_existing_entities_and_follow_serving(czml_doc):
         sat = int(refs[1].split("#")[0][4:])
         a, b = _parse_interval(link["availability"])
         rows = dish[(dish.site == site) & (dish.t_ns >= a) & (dish.t_ns < b)]
-        assert len(rows) and (rows.serving_sat == sat).all()
-    # every step with a serving satellite is drawn by exactly one link
-    served = dish[dish.serving_sat >= 0]
+        assert len(rows) and (rows.serving_sat == sat).all() and rows.online.all()
+    # every step of an online dish with a serving satellite is drawn by exactly one link
+    served = dish[(dish.serving_sat >= 0) & dish.online]
     covered = 0
     for link in links:
         site = int(link["polyline"]["positions"]["references"][0].split("#")[0][5:])
@@ -330,7 +370,7 @@ def test_czml_max_satellites_keeps_serving_ones(with_positions, tmp_path):
     sats = {int(k[4:]) for k in _sat_packets(doc)}
     assert len(sats) == limit and serving <= sats
     n = store.read_manifest()["n_steps"]
-    expected = len(range(0, n, 10)) + (0 if (n - 1) % 10 == 0 else 1)
+    expected = len(range(0, n, 10)) + (0 if (n - 1) % 10 == 0 else 1) + 1  # and the run's end
     assert all(len(p["position"]["cartesian"]) == 4 * expected for p in _sat_packets(doc).values())
     # fewer slots than serving satellites: the most used are kept and links stay resolvable
     doc = json.loads(export_czml(folder, tmp_path / "tiny.czml", max_satellites=3).read_text())
@@ -355,3 +395,64 @@ def test_validate_czml_catches_broken_documents():
         validate_czml(doc)
     with pytest.raises(ValueError, match="document"):
         validate_czml(doc[1:])
+
+
+def _runs(rows) -> Runs:
+    site, key, first, last = (np.array([r[k] for r in rows], dtype=np.int64).reshape(-1) for k in range(4))
+    return Runs(site=site, key=key, first=first, last=last)
+
+
+def test_czml_links_only_while_the_dish_is_online():
+    """Serving runs cut to the dish's online states: an outage (bricked, jammed, no route...) or a
+    state leonet does not know draws no link; CONNECTED then CONGESTED is one online stretch."""
+    names = np.array(["CONNECTED", "OFFLINE", "CONGESTED", "NOT_A_STATE_YET", "?"], dtype=object)
+    states = _runs([(0, 0, 0, 3), (0, 1, 4, 6), (0, 0, 7, 8), (0, 2, 9, 12),  # site 0: on, bricked, on, congested
+                    (1, 1, 0, 12),                                           # site 1: bricked throughout
+                    (2, 3, 0, 2), (2, 0, 3, 5), (2, -1, 6, 6), (2, 0, 7, 12)])  # unknown, on, missing, on
+    links = _runs([(0, 7, 0, 10), (0, 8, 11, 12), (1, 7, 0, 12), (2, 9, 0, 12)])
+    dish = DishRuns(states=states, links=links, state_names=names, serving_counts=np.zeros(10, dtype=np.int64))
+    got = _online_links(dish)
+    assert list(zip(got.site.tolist(), got.key.tolist(), got.first.tolist(), got.last.tolist())) == [
+        (0, 7, 0, 3), (0, 7, 7, 10), (0, 8, 11, 12), (2, 9, 3, 5), (2, 9, 7, 12)]
+    empty = _online_links(DishRuns(states=_runs([(0, 1, 0, 5)]), links=_runs([(0, 3, 0, 5)]), state_names=names,
+                                   serving_counts=np.zeros(4, dtype=np.int64)))
+    assert len(empty.site) == 0
+
+
+@pytest.fixture(scope="module")
+def bricked(tmp_path_factory):
+    """Dish A online, dish B bricked from the start (its rows keep a serving satellite)."""
+    sc = leonet.scenario_from_dict({
+        "name": "bricked", "constellation": SHELL,
+        "ground": {"builtin": [{"name": "starlink-gateways-2023", "regions": ["Europe"]},
+                               {"name": "starlink-pops-2023", "regions": ["Europe"]}],
+                   "sites": [{"name": "A", "kind": "dish", "lat_deg": 50.45, "lon_deg": 30.52, "group": "G"},
+                             {"name": "B", "kind": "dish", "lat_deg": 50.50, "lon_deg": 30.60, "group": "G"}]},
+        "time": {"start": START, "duration_s": 40, "step_s": 10},
+        "events": [{"name": "brick", "type": "dish_bricking", "start_s": 0, "target": {"sites": ["B"]}}]})
+    out = tmp_path_factory.mktemp("bricked") / "out"
+    leonet.run(sc, out_dir=out)
+    return out
+
+
+def test_czml_bricked_dish_has_no_link_and_everything_ends_with_the_run(bricked, tmp_path):
+    store = leonet.ResultStore(bricked)
+    dish = store.read("dish_steps", columns=["site", "state", "serving_sat"]).to_pandas()
+    names = store.read("sites", columns=["name"]).column("name").to_pylist()
+    a, b = names.index("A"), names.index("B")
+    b_rows = dish[dish.site == b]
+    assert (b_rows.state.astype(str) == "OFFLINE").all() and (b_rows.serving_sat >= 0).any()
+    doc = json.loads(export_czml(bricked, tmp_path / "b.czml", every_n_steps=1).read_text())
+    validate_czml(doc)
+    start, end = _ns(START), _ns(START) + 40 * 10**9  # the last step (12:00:30) stands for 10 s
+    assert _parse_interval(doc[0]["clock"]["interval"]) == (start, end)
+    links = [p for p in doc if p["id"].startswith("link-")]
+    assert not [p for p in links if p["id"].startswith(f"link-{b}-")]  # OFFLINE: no serving link
+    assert [_parse_interval(p["availability"]) for p in links if p["id"].startswith(f"link-{a}-")][-1][1] == end
+    site_b = next(p for p in doc if p["id"] == f"site-{b}")
+    assert [_parse_interval(c["interval"]) for c in site_b["point"]["color"]] == [(start, end)]
+    serving = {int(s) for s in dish[dish.site == a].serving_sat}
+    for sat in serving:
+        packet = next(p for p in doc if p["id"] == f"sat-{sat}")
+        assert _parse_interval(packet["availability"]) == (start, end)
+        assert packet["point"]["pixelSize"] == 6  # a satellite that served an online dish

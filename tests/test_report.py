@@ -19,7 +19,11 @@ import pytest
 import leonet
 from leonet.results.report import DISH_SECTIONS, MAX_POINTS, PAIR_SECTIONS, write_report
 from leonet.results.store import ResultStore
-from leonet.results.summary import network_summary
+from leonet.results.calendar import calendar
+from leonet.results.compare import resilience_by_group
+from leonet.results.report.markup import dish_time
+from leonet.results.summary import network_summary, site_weights
+from leonet.states import OUTAGE_STATES
 
 # End to end: reports of real runs (the Chromium check is also marked browser).
 pytestmark = pytest.mark.slow
@@ -163,15 +167,30 @@ def test_plotly_is_embedded_and_nothing_is_external(dish_report):
 def test_summary_table_equals_network_summary(dish_run, dish_report):
     _, text = dish_report
     rows = _parse(text).tables["group-summary"]
-    groups = network_summary(ResultStore(dish_run)).by_group()
+    store = ResultStore(dish_run)
+    groups = network_summary(store).by_group()
     assert [r["group"][1] for r in rows] == list(groups["group"])
+    resilience = resilience_by_group(store, store.manifest.step_s)
+    d = store.read("dish_steps", columns=["t", "site"]).to_pandas()
+    sites = store.read("sites", columns=["group"]).column("group").to_numpy(zero_copy_only=False)
+    d["group"] = np.where(sites == "", "dish", sites)[d["site"].to_numpy()]
+    d["w"] = site_weights(store)[d["site"].to_numpy()]
+    d["ws"] = d["w"] * calendar(store).duration_of(d["t"].astype("int64").to_numpy())
     for row, (_, g) in zip(rows, groups.iterrows()):
-        for col in ("dishes", "steps", "availability", "rtt_p5_ms", "rtt_p50_ms", "rtt_p95_ms", "path_changes"):
+        for col in ("dishes", "availability", "rtt_p5_ms", "rtt_p50_ms", "rtt_p95_ms", "path_changes"):
             assert float(row[col][0]) == pytest.approx(float(g[col]), rel=1e-12, abs=0), (g["group"], col)
         assert row["availability"][1] == f"{g['availability'] * 100:.2f}"
         assert row["rtt_p50_ms"][1] == f"{g['rtt_p50_ms']:.1f}"
-        for col in ("top_gateway", "top_pop", "outage_causes"):
+        for col in ("top_gateway", "top_pop"):
             assert row[col][1] == str(g[col]), (g["group"], col)
+        # dish-steps: each site's dishes at each step; dish-hours and lost time: x the time each step stands for
+        mine = d[d["group"] == g["group"]]
+        assert float(row["dish_steps"][0]) == pytest.approx(float(mine["w"].sum()), rel=1e-12)
+        assert float(row["dish_hours"][0]) == pytest.approx(float(mine["ws"].sum()) / 3600, rel=1e-12)
+        lost = resilience.loc[g["group"]]
+        want = ", ".join(f"{c} {dish_time(lost[f'lost_s_{c}'])}" for c in OUTAGE_STATES
+                         if lost.get(f"lost_s_{c}", 0)) or "-"
+        assert row["outage_time"][1] == want, g["group"]
 
 
 def test_plots_are_bounded(dish_run, dish_report):

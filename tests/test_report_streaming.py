@@ -75,22 +75,26 @@ def test_dish_figures_in_blocks_equal_the_whole_table(run):
 
 
 def test_state_counts_chunk_by_chunk_equal_the_whole_table(run):
-    d = run.read("dish_steps", columns=["t", "state"]).to_pandas()
+    d = run.read("dish_steps", columns=["t", "site", "state"]).to_pandas()
     d["state"] = d["state"].astype(str)
-    want = d.groupby(["t", "state"], sort=True).size().unstack(fill_value=0)
-    counts, state_s, dish_s = state_counts(ReportRun(run))
-    assert set(counts.columns) == set(want.columns)  # in another order: the section orders them by the run's states
-    pd.testing.assert_frame_equal(counts[want.columns].astype(np.int64), want.astype(np.int64), check_names=False)
+    # each dish-step weighs the dishes its site stands for (and, for time, its step's duration)
+    d["w"] = site_weights(run)[d["site"].to_numpy()]
     cal = calendar(run)
-    if cal.uniform:
-        assert state_s == {} and dish_s == 0.0
-        return
-    ks = cal.weight_of(d["t"].astype("int64").to_numpy()) * run.manifest.step_s
-    # summed chunk by chunk: equal to the one sum over the table within floating-point reordering
-    assert dish_s == pytest.approx(float(ks.sum()), rel=1e-12)
-    assert set(state_s) == set(d["state"])
-    for s, v in state_s.items():
-        assert v == pytest.approx(float(ks[(d["state"] == s).to_numpy()].sum()), rel=1e-12)
+    d["ws"] = d["w"] * cal.weight_of(d["t"].astype("int64").to_numpy()) * run.manifest.step_s
+    want = d.groupby(["t", "state"], sort=True)["w"].sum().unstack(fill_value=0.0)
+    st = state_counts(ReportRun(run))
+    assert set(st.dishes.columns) == set(want.columns)  # in another order: the section orders them by the run's states
+    # each step's rows lie in one chunk file: its sums are the whole table's, bit for bit
+    pd.testing.assert_frame_equal(st.dishes[want.columns], want, check_names=False)
+    for column, frame in (("w", st.site_steps), ("ws", st.site_s)):
+        whole = d.groupby(["site", "state"], sort=True)[column].sum().unstack(fill_value=0.0)
+        assert set(frame.columns) == set(whole.columns)
+        # summed chunk by chunk: equal to the one sum over the table within floating-point reordering
+        pd.testing.assert_frame_equal(frame[whole.columns], whole, check_names=False, rtol=1e-12, atol=0)
+    assert st.dish_s == pytest.approx(float(d["ws"].sum()), rel=1e-12)
+    assert st.n_dishes == pytest.approx(float(site_weights(run)[d["site"].unique()].sum()), rel=0)
+    for s, v in st.state_s.items():
+        assert v == pytest.approx(float(d.loc[d["state"] == s, "ws"].sum()), rel=1e-12)
 
 
 def test_step_sums_chunk_by_chunk_equal_the_whole_table(run):

@@ -15,9 +15,10 @@ batch from the Parquet files (a results folder never has to fit in memory):
   order). ``sites.csv`` gains a leading ``site`` column: the index other tables use.
 
 A windowed run's ``steps.csv`` lists its instants and the time each stands for (``duration_s``).
-``daily.csv`` (a run with dishes) is the report's day-by-day table
+``daily.csv`` (a run with dishes: ``dish_steps`` has rows) is the report's day-by-day table
 (:func:`leonet.results.timeline.daily_table`): per UTC day, the dish- and time-weighted shares of
 dish-time online by satellite, by both, satellite only, ground only or none, and the events acting.
+A run without dishes (stations only) has no day-by-day table, so no ``daily.csv`` is written.
 
 Each CSV is written under a temporary name and renamed into place when complete.
 """
@@ -133,6 +134,14 @@ def _names_column(store: ResultStore, table: str) -> pa.Array:
     return store.read(table, columns=["name"]).column("name").combine_chunks().cast(pa.string())
 
 
+def _has_dish_rows(store: ResultStore) -> bool:
+    """Whether the run has dishes: ``dish_steps`` with a row (a stations-only run writes the table
+    empty; its daily table would be empty too). From the chunk files' footers, verified first."""
+    if "dish_steps" not in store.tables():
+        return False
+    return any(pq.ParquetFile(p).metadata.num_rows for p in store.parts("dish_steps"))
+
+
 def available_tables(results_dir: str | Path) -> list[str]:
     """Every table of a results folder that can be exported, static ones first."""
     store = ResultStore(results_dir)
@@ -140,7 +149,7 @@ def available_tables(results_dir: str | Path) -> list[str]:
     static = [t for t in STATIC_TABLES if (store.root / f"{t}.parquet").exists()]
     present = store.tables()
     ordered = [t for t in manifest.tables if t in present]
-    derived = ["daily"] if "dish_steps" in present else []
+    derived = ["daily"] if _has_dish_rows(store) else []  # no dishes, no day-by-day table
     return static + ordered + [t for t in present if t not in ordered] + derived
 
 
@@ -152,7 +161,8 @@ def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] |
     ----------
     results_dir : a leonet results folder (it has a ``manifest.json``).
     out_dir : where to write the CSV files (created if needed).
-    tables : the tables to export (default: every table, static ones first).
+    tables : the tables to export (default: every table, static ones first; ``daily`` only for a
+        run with dishes).
     max_rows : at most this many rows per table (the first ones, in time order); None for all.
     progress : ``progress(table, done, total)`` before each table, and done == total at the end.
 
@@ -171,8 +181,8 @@ def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] |
         raise InputError(f"must be 0 or more, got {max_rows}", location="max_rows")
     names = list(tables) if tables is not None else available_tables(results_dir)
     files = {name: _table_files(store, name) for name in names if name not in DERIVED_TABLES}  # checked before writing
-    if "daily" in names and "dish_steps" not in store.tables():
-        raise InputError("has no dish_steps, so no daily table", source=str(store.root))
+    if "daily" in names and not _has_dish_rows(store):
+        raise InputError("has no dish steps (a run without dishes), so no daily table", source=str(store.root))
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a folder", source=str(out))

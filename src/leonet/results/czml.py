@@ -3,9 +3,10 @@
 The document (a JSON list of packets) holds:
 
 - ``document``: the first packet; its clock spans the run, from the first step's instant to the
-  last one's, and plays at ``multiplier`` times real time (a run plays in about two minutes).
+  end of the last step (its instant + the time it stands for: the run's end), and plays at ``multiplier`` times real time (a run plays in about two minutes).
 - ``sat-<index>``: one entity per satellite kept (see ``max_satellites``), with its positions
-  sampled at the run's steps (every ``every_n_steps``-th step, and always the last one) in the
+  sampled at the run's steps (every ``every_n_steps``-th step, and always the last one) and at the
+  run's end (so a satellite is there through the last step, as the dishes' intervals are) in the
   Earth-fixed frame (``referenceFrame: FIXED``, metres, rounded to the millimetre), interpolated by
   Lagrange polynomials of degree 5, a point coloured by shell and a label (shown when the camera
   is within 3,000 km). Samples where propagation failed are left out.
@@ -14,7 +15,8 @@ The document (a JSON list of packets) holds:
   (``outputs.positions: true``); otherwise they are computed here with leonet's own SGP4 path
   (:func:`leonet.space.propagate.propagate`) from the elements stored in ``satellites.parquet``,
   which is the computation the run itself made, so both give the same positions. The document
-  packet's ``name`` says which was used.
+  packet's ``name`` says which was used. The sample at the run's end is not a step of the run, so
+  it is always propagated.
 - ``site-<index>``: one static point per ground site, coloured by kind (gateways blue, PoPs
   purple, stations white, dishes without network results cyan). A dish with ``dish_steps`` is
   coloured by its state over time, in the colours of :mod:`leonet.states` (the report's and the
@@ -22,10 +24,12 @@ The document (a JSON list of packets) holds:
   ``[t_first, t_last + step]``, so the intervals cover the run.
 - ``link-<site>-<n>``: a dish's serving link, a straight polyline whose ``positions.references``
   are the dish's and the serving satellite's positions, shown (``availability``) while that
-  satellite serves the dish; one entity per (dish, run of one serving satellite), at most
+  satellite serves the dish and the dish is online (a state that is no outage in
+  :mod:`leonet.states`: a bricked, jammed or routeless dish keeps a ``serving_sat`` in its rows, but
+  no link); one entity per (dish, run of one serving satellite while online), at most
   ``max_links`` (the longest ones are kept).
 
-``max_satellites`` thins the constellation: every satellite that ever served a dish is kept (the
+``max_satellites`` thins the constellation: every satellite that ever served an online dish is kept (the
 most used first if they alone exceed the limit; links to dropped satellites are then left out),
 and the rest of the room is filled with an even sample of the others.
 
@@ -47,7 +51,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError
-from ..states import STATES
+from ..states import STATES, is_outage
 from ..timeutil import ns_to_iso
 from ..space.constellation import Constellation
 from ..space.elements import OrbitElements
@@ -55,7 +59,7 @@ from ..space.frames import FrameConvention
 from ..space.propagate import propagate
 from . import atomic
 from .calendar import Calendar, calendar
-from .dish_runs import DishRuns, dish_runs
+from .dish_runs import DishRuns, Runs, dish_runs
 from .store import Manifest, ResultStore
 
 def _rgba(css_hex: str) -> list[int]:
@@ -139,8 +143,10 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     kept_steps = steps[::every_n_steps]
     if kept_steps[-1] != steps[-1]:
         kept_steps = np.r_[kept_steps, steps[-1]]
-    t_kept = edges[kept_steps]
-    t_first, t_last = int(edges[steps[0]]), int(edges[steps[-1]])
+    # The last step stands for the time up to the run's end (edges[last + 1]), as the dishes'
+    # intervals do: the clock, and the satellites' samples and availability, end there too.
+    t_first, t_end = int(edges[steps[0]]), int(edges[steps[-1] + 1])
+    t_kept = np.r_[edges[kept_steps], np.int64(t_end)]
 
     sites = store.read("sites").to_pandas()  # a damaged static table is refused, named
     sats = store.read("satellites")
@@ -148,7 +154,10 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
 
     tell("reading dish steps", 0, 1)
     dish = dish_runs(store, cal, len(sites), n_sats) if "dish_steps" in tables else None
-    serving_counts = dish.serving_counts if dish is not None else np.zeros(n_sats, dtype=np.int64)
+    links = _online_links(dish) if dish is not None else None
+    # dish-steps each satellite served an online dish (a serving_sat of an offline dish serves no one)
+    serving_counts = (np.bincount(links.key, weights=links.last - links.first + 1, minlength=n_sats).astype(np.int64)
+                      if links is not None else np.zeros(n_sats, dtype=np.int64))
     keep = _choose_satellites(serving_counts, max_satellites)
 
     need = len(keep) * len(t_kept) * 3 * 8
@@ -158,7 +167,9 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
             "pass max_satellites or every_n_steps to thin it", source=str(root))
     tell(f"positions of {len(keep):,} satellites", 0, 1)
     if "positions" in tables:
-        pos = _positions_from_table(store, keep, kept_steps, cal)
+        # the run's end is no step, so the table has no row for it: propagated, as the run would
+        pos = np.concatenate([_positions_from_table(store, keep, kept_steps, cal),
+                              _positions_propagated(sats, keep, t_kept[-1:])], axis=1)
         source = "the positions table"
     else:
         pos = _positions_propagated(sats, keep, t_kept)
@@ -168,13 +179,13 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     if out.exists() and out.is_dir():
         raise InputError("is a folder; give a file name such as run.czml", source=str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
-    duration_s = (t_last - t_first) / 1e9
+    duration_s = (t_end - t_first) / 1e9
     document = {
         "id": "document",
         "name": f"{manifest.scenario}: satellite positions from {source}",
         "version": "1.0",
         "clock": {
-            "interval": interval(t_first, t_last),
+            "interval": interval(t_first, t_end),
             "currentTime": ns_to_iso(t_first),
             "multiplier": max(1, int(round(duration_s / 120.0))),
             "range": "LOOP_STOP",
@@ -202,9 +213,9 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
             for packet in _site_packets(sites, dish, edges):
                 writer.write(packet)
             tell("writing serving links", len(keep) + 1, total)
-            if dish is not None:
+            if links is not None:
                 names_sat = sats.column("name").to_pylist()
-                for packet in _link_packets(dish, sites, names_sat, written_sat, edges, max_links):
+                for packet in _link_packets(links, sites, names_sat, written_sat, edges, max_links):
                     writer.write(packet)
             writer.close()
         missing = sorted({r.split("#", 1)[0] for r in references} - ids)
@@ -388,9 +399,40 @@ def _site_packets(sites, dish: DishRuns | None, edges: np.ndarray):
         }
 
 
-def _link_packets(dish: DishRuns, sites, sat_names: list[str], drawn: np.ndarray, edges: np.ndarray,
-                  max_links: int):
+def _online_links(dish: DishRuns) -> Runs:
+    """The serving runs of ``dish`` cut to the steps where the dish is online: each serving run
+    (site, satellite, first, last) intersected with the site's runs of states that are no outage
+    (:func:`leonet.states.is_outage`; a state unknown there counts as one, so draws no link).
+    Sorted by (site, first), as :class:`Runs` are."""
+    s = dish.states
+    online_code = np.array([not is_outage(str(n)) for n in dish.state_names], dtype=bool)
+    on = online_code[s.key]  # code -1 (a missing state) is the last name, "?": an outage
+    # Steps of every site laid on one axis, a site's block apart from the next (no run spans two)
+    span = int(max(s.last.max(initial=0), dish.links.last.max(initial=0))) + 2
+    a = s.site[on] * span + s.first[on]
+    b = s.site[on] * span + s.last[on]
+    # Online runs that follow each other (CONNECTED then CONGESTED) make one stretch, so a link is
+    # not cut where the dish stays online
+    brk = np.ones(len(a), dtype=bool)
+    brk[1:] = a[1:] != b[:-1] + 1
+    start = np.flatnonzero(brk)
+    a, b = a[start], b[np.r_[start[1:] - 1, len(b) - 1].astype(np.int64)] if len(start) else b
     r = dish.links
+    f = r.site * span + r.first
+    g = r.site * span + r.last
+    lo = np.searchsorted(b, f, side="left")  # the first online stretch ending at or after the link's start
+    hi = np.searchsorted(a, g, side="right")  # past the last one starting at or before its end
+    n = np.maximum(hi - lo, 0)
+    link = np.repeat(np.arange(len(f)), n)
+    stretch = np.repeat(lo, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
+    first = np.maximum(f[link], a[stretch]) - r.site[link] * span
+    last = np.minimum(g[link], b[stretch]) - r.site[link] * span
+    return Runs(site=r.site[link], key=r.key[link], first=first, last=last)
+
+
+def _link_packets(r: Runs, sites, sat_names: list[str], drawn: np.ndarray, edges: np.ndarray,
+                  max_links: int):
+    """``r``: the serving runs to draw (:func:`_online_links`)."""
     mine = drawn[r.key]  # links to the satellites drawn
     site, serving, first, last = r.site[mine], r.key[mine], r.first[mine], r.last[mine]
     if len(site) > max_links:  # keep the longest, then the earliest

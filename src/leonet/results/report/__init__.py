@@ -4,15 +4,18 @@
 summaries of :mod:`leonet.results.summary`) and writes ``RESULTS_DIR/report.html``:
 
 - the run (scenario, time window, satellites and sites, leonet version);
-- service per dish group (region): availability, RTT p5/p50/p95, path changes, top gateway and
-  PoP, outage steps by cause; and the satellites in view per site group;
+- service per dish group (region): availability, RTT p5/p50/p95 (what the RTT holds: propagation,
+  queueing with capacity, the dish's own latency with the service model), path changes, top
+  gateway and PoP, dish-steps, dish-hours and outage time by cause (each dish-step weighted by the
+  dishes its site stands for and the time its step stands for, as ``leonet summary``); and the
+  satellites in view per site group;
 - the RTT CDF per group (and per dish, up to ``max_dishes_in_plots`` lines);
 - RTT over time for one representative dish per group, with the run's slot boundaries;
 - availability per group on a map (centroid of the group's dishes; colour = availability,
   size = dishes);
 - the throughput distribution when the run had the capacity model (``dish_steps`` columns
   ``downlink_bps``, ``uplink_bps``, ``speedtest_down_bps``); without it, a note says so;
-- dish states over time (stacked area of dish counts per state);
+- dish states over time (stacked area of the dishes in each state, each site counting its dishes);
 - for runs with station pairs: the RTT distribution of the pairs and the pairs with the highest
   median RTT.
 

@@ -73,6 +73,29 @@ def secs(value: float) -> str:
     return f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
+def outage_states(states) -> list[str]:
+    """The outage states in the order ``leonet summary`` lists lost time (:data:`leonet.states.OUTAGE_STATES`),
+    then any other name of ``states`` that counts as one (a state unknown to this leonet)."""
+    return list(vocabulary.OUTAGE_STATES) + [s for s in states if vocabulary.is_outage(s) and s not in vocabulary.OUTAGE_STATES]
+
+
+def dish_count(value: float) -> str:
+    """A count of dishes or dish-steps: whole with thousands separators, two decimals when a site
+    stands for a fraction of a dish."""
+    v = float(value)
+    return f"{v:,.0f}" if v == round(v) else f"{v:,.2f}"
+
+
+def dish_time(seconds: float) -> str:
+    """Dish-time lost, in the units ``leonet summary`` prints it (its resilience table), so the
+    report and the summary read the same."""
+    if seconds < 600:
+        return f"{seconds:,.0f} dish-s"
+    if seconds < 36_000:
+        return f"{seconds / 60:,.0f} dish-min"
+    return f"{seconds / 3600:,.0f} dish-h"
+
+
 def num_cell(value, digits: int = 1, scale: float = 1.0, col: str = "") -> str:
     """A right-aligned number cell; ``data-value`` keeps the exact unscaled value."""
     try:
