@@ -52,14 +52,12 @@ def scenario(text, tmp_path):
     return leonet.scenario_from_dict(yaml.safe_load(textwrap.dedent(text)), base_dir=tmp_path)
 
 
-def test_weighted_quantile_matches_repeated_values():
+def test_weighted_quantile_is_the_readers():
     rng = np.random.default_rng(3)
     values = rng.normal(size=200)
-    weights = rng.integers(1, 6, size=200)
-    repeated = np.repeat(values, weights)
     for q in (0.1, 0.5, 0.95):
-        # numpy's "inverted_cdf" is the same definition on the expanded sample
-        assert weighted_quantile(values, weights, q) == np.quantile(repeated, q, method="inverted_cdf")
+        # the summaries' estimator (leonet.results.quantiles): equal weights give numpy's "linear"
+        assert weighted_quantile(values, np.full(200, 7.0), q) == pytest.approx(np.quantile(values, q), rel=1e-12)
 
 
 def test_targets_parse_and_fail_clearly():
@@ -94,6 +92,9 @@ def test_n2_pairs_the_worst(tmp_path):
     ranked = contingency(base, "gateways", tmp_path / "n2", n2=2)
     pairs = ranked[ranked["n"] == 2]
     assert len(pairs) == 1 and "gw-near" in pairs["element"].iloc[0]
+    # the study's table keeps the N-1 variants beside the pair (not only the last batch)
+    table = pd.read_parquet(tmp_path / "n2" / "variants.parquet")
+    assert sorted(table["n"]) == [0, 1, 1, 1, 2]
 
 
 @pytest.mark.slow
@@ -157,6 +158,12 @@ def test_placement_picks_the_obvious_site(tmp_path):
     assert result.base_value == 0.0                   # no gateway in reach: Kyiv offline
     assert [c.name for c in result.picked] == ["Near Kyiv"]
     assert result.values[0] == pytest.approx(1.0)
+    # the study keeps the base run and every candidate, and the answer
+    import json
+
+    assert len(pd.read_parquet(tmp_path / "place" / "variants.parquet")) == 4
+    picked = json.loads((tmp_path / "place" / "study.json").read_text())["result"]["picked"]
+    assert [p["candidate"] for p in picked] == ["Near Kyiv"] and picked[0]["value"] == pytest.approx(1.0)
     robust = place_gateways(base, read_candidates(cands), 2, tmp_path / "robust", robust=True)
     assert robust.picked[0].name == "Near Kyiv"
 

@@ -106,7 +106,8 @@ def register(app: typer.Typer) -> None:
         step: Optional[float] = STEP_OPT,
     ):
         """Rank what hurts the region most if lost (N-1, optionally N-2): each gateway, PoP, fibre
-        link, satellite plane or scenario event removed in turn, against the scenario as it is."""
+        link, satellite plane or scenario event removed in turn (an event: taken out, the others
+        kept), against the scenario as it is."""
         from rich.table import Table
 
         from .planning.contingency import contingency
@@ -118,7 +119,9 @@ def register(app: typer.Typer) -> None:
             task = bar.add_task("", total=None)
             ranked = contingency(sc, kind, folder, n2=n2, groups=_groups(groups), workers=workers, dask=dask,
                                  progress=lambda d, t: bar.update(task, completed=d, total=t))
-        t = Table(title=f"{sc.name}: losing one {kind[:-1] if kind.endswith('s') else kind} (worst first, change vs as-is)")
+        lost = ("each of its events taken out" if kind == "events"
+                else f"losing one {kind[:-1] if kind.endswith('s') else kind}")
+        t = Table(title=f"{sc.name}: {lost} (worst first, change vs as-is)")
         for col in ("rank", "element", "availability", "p10 down (Mbps)", "unmet demand", "RTT p50 (ms)"):
             t.add_column(col, justify="left" if col == "element" else "right")
         for _, r in ranked.head(top).iterrows():
@@ -194,7 +197,9 @@ def register(app: typer.Typer) -> None:
             _, summary = run_sweep(spec, sc, folder, workers=workers, dask=dask, max_variants=max_variants,
                                    progress=lambda d, t: bar.update(task, completed=d, total=t))
         keys = [p.field for p in spec.parameters]
-        t = Table(title=f"{sc.name}: sweep ({spec.draws} draw(s) each)")
+        # draws repeat the random draws only; without them each combination runs once
+        each = f"{spec.draws} draw(s) each" if spec.random else "one run per combination"
+        t = Table(title=f"{sc.name}: sweep ({each})")
         for col in keys + ["metric", "mean", "95% interval"]:
             t.add_column(col, justify="right")
         for _, r in summary.iterrows():

@@ -14,13 +14,14 @@ read from the smallest count that fails: the most often saturated link on the di
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 
 
 from ..errors import InputError
-from .metrics import binding_links
-from .targets import Condition, all_met
-from .variants import Variant, run_variants, scenario_data
+from .metrics import binding_links, check_region
+from .targets import Condition, all_met, check_capacity
+from .variants import Variant, run_variants, scenario_data, write_study_result
 
 MAX_ROUNDS = 40
 
@@ -80,7 +81,11 @@ def scaled(data: dict, groups: list[str] | None, total: int) -> tuple[dict, int]
 def capacity_limit(base, conditions: tuple[Condition, ...], study_dir, *, groups: list[str] | None = None,
                    workers: int = 1, dask: str | None = None, max_dishes: int = 1_000_000,
                    progress=None) -> CapacityLimit:
-    """Search for the largest dish count of ``groups`` that meets every condition."""
+    """Search for the largest dish count of ``groups`` that meets every condition. The answer
+    (and the binding links) is also written to the study's ``study.json`` (``result``); its table
+    holds every count tried, round after round."""
+    check_capacity([c.metric for c in conditions], base, "--target")
+    check_region(base, groups)
     data = scenario_data(base)
     fields = _dish_fields(data, groups)
     resolution = sum(n for _, _, _, n in fields)
@@ -97,8 +102,9 @@ def capacity_limit(base, conditions: tuple[Condition, ...], study_dir, *, groups
                 todo.append(Variant(name=f"dishes-{got}", overrides={"ground": d["ground"]}, labels={"dishes": got}))
         if not todo:
             return 0
+        # every round adds its counts to the study's table (the first starts it afresh)
         table = run_variants(base, todo, study_dir, groups=groups, workers=workers, dask=dask,
-                             kind="capacity-limit", progress=progress)
+                             kind="capacity-limit", progress=progress, append=bool(tried))
         for _, row in table.iterrows():
             metrics = {k: row[k] for k in row.index if k not in ("variant", "dishes", "results")}
             tried[int(row["dishes"])] = (all_met(conditions, metrics), metrics, row["results"])
@@ -124,10 +130,31 @@ def capacity_limit(base, conditions: tuple[Condition, ...], study_dir, *, groups
         hi = min(n for n, (ok, _, _) in tried.items() if not ok and n > lo)
     met = tried.get(lo, (True, {}, None))
     failed = tried.get(hi, (False, {}, None)) if hi is not None else (False, {}, None)
-    return CapacityLimit(
+    result = CapacityLimit(
         dishes=int(lo), fails_at=None if hi is None else int(hi), resolution=resolution,
         metrics_met=met[1], metrics_failed=failed[1],
         binding=binding_links(failed[2], groups) if failed[2] else [],
         tried=sorted((n, ok) for n, (ok, _, _) in tried.items()),
     )
+    write_study_result(study_dir, {
+        "target": [str(c) for c in conditions], "dishes": result.dishes, "fails_at": result.fails_at,
+        "resolution": result.resolution, "metrics_met": _plain(result.metrics_met),
+        "metrics_failed": _plain(result.metrics_failed), "binding": result.binding,
+        "tried": [{"dishes": n, "met": ok} for n, ok in result.tried]})
+    return result
+
+
+def _plain(metrics: dict) -> dict:
+    """A row's metrics as JSON values (numbers; None for NaN; the path as text)."""
+    out = {}
+    for k, v in metrics.items():
+        if isinstance(v, str):
+            out[k] = v
+        else:
+            try:
+                f = float(v)
+            except (TypeError, ValueError):
+                continue
+            out[k] = f if math.isfinite(f) else None
+    return out
 

@@ -2,10 +2,12 @@
 
 Power-grid planners rank contingencies by removing each element in turn (N-1) and the worst pairs
 together (N-2). Here the elements are a scenario's gateways, PoPs, fibre links (gateway-PoP and
-PoP backbone), satellite planes, or its own events; each is removed by an event for the whole run
-(``gateway_loss``, ``pop_loss``, ``fibre_cut``, ``satellite_loss`` of one plane), on top of the
-scenario as it is. The effect of each is its metrics minus the base run's, ranked worst first:
-availability lost, then p10 throughput lost, then unmet demand added, then RTT added.
+PoP backbone), satellite planes, or its own events; each is removed for the whole run, on top of
+the scenario as it is: an element of the network by an event (``gateway_loss``, ``pop_loss``,
+``fibre_cut``, ``satellite_loss`` of one plane), one of the scenario's events by taking it out
+(the others kept). The effect of each is its metrics minus the base run's (the scenario as it is,
+every event in), ranked worst first: availability lost, then p10 throughput lost, then unmet
+demand added, then RTT added. Taking out an event that hurts shows as a gain (ranked last).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .metrics import METRICS
+from .metrics import METRICS, check_region
 from .variants import Variant, run_variants
 
 KINDS = ("gateways", "pops", "fibre", "planes", "events")
@@ -114,16 +116,14 @@ def rank(table: pd.DataFrame) -> pd.DataFrame:
 def contingency(base, kind: str, study_dir, *, n2: int = 0, groups: list[str] | None = None, workers: int = 1,
                 dask: str | None = None, progress=None, max_variants: int | None = None) -> pd.DataFrame:
     """Rank the N-1 losses of every element of ``kind`` (and, with ``n2`` = K > 1, every pair of the
-    K worst) against the scenario as it is. Returns the ranked table (also written as
-    ``study_dir/ranking.parquet``)."""
+    K worst) against the scenario as it is; for ``events``, each of the scenario's events taken out
+    (the others kept). Returns the ranked table (also written as ``study_dir/ranking.parquet``)."""
+    if kind in KINDS:  # an unknown kind is elements_of's error
+        check_region(base, groups)  # before the model is built or anything runs
     els = elements_of(base, kind)
-    if kind == "events":
-        # The base for events is the scenario without them; each variant keeps one event.
-        variants = [Variant(BASE, keep_events=False, labels={"element": "(no events)", "kind": "base", "n": 0})]
-        variants += [_own_events_variant(base, (e,)) for e in els]
-    else:
-        variants = [Variant(BASE, labels={"element": "(as is)", "kind": "base", "n": 0})]
-        variants += [_variant((e,)) for e in els]
+    # The base is the scenario as it is (its events too); each variant loses one element.
+    variants = [Variant(BASE, labels={"element": "(as is)", "kind": "base", "n": 0})]
+    variants += [(_without_events(base, (e,)) if kind == "events" else _variant((e,))) for e in els]
     extra = {} if max_variants is None else {"max_variants": max_variants}
     table = run_variants(base, variants, study_dir, groups=groups, workers=workers, dask=dask,
                          kind=f"contingency-{kind}", progress=progress, **extra)
@@ -132,9 +132,10 @@ def contingency(base, kind: str, study_dir, *, n2: int = 0, groups: list[str] | 
         worst = ranked.head(n2)["variant"].tolist()
         by_name = {e.name: e for e in els}
         pairs = [(by_name[a], by_name[b]) for a, b in itertools.combinations(worst, 2)]
-        pair_variants = [(_own_events_variant(base, p) if kind == "events" else _variant(p)) for p in pairs]
+        pair_variants = [(_without_events(base, p) if kind == "events" else _variant(p)) for p in pairs]
+        # appended: the study's table keeps the N-1 variants beside the pairs
         table2 = run_variants(base, variants[:1] + pair_variants, study_dir, groups=groups, workers=workers, dask=dask,
-                              kind=f"contingency-{kind}-n2", progress=progress, **extra)
+                              kind=f"contingency-{kind}-n2", progress=progress, append=True, **extra)
         ranked = rank(pd.concat([table, table2.loc[table2["variant"] != BASE]], ignore_index=True))
     coords = {e.name: (e.lat_deg, e.lon_deg) for e in els}
     ranked["lat_deg"] = [coords.get(v, (np.nan, np.nan))[0] for v in ranked["variant"]]
@@ -148,9 +149,10 @@ def contingency(base, kind: str, study_dir, *, n2: int = 0, groups: list[str] | 
     return ranked
 
 
-def _own_events_variant(base, elements: tuple[Element, ...]) -> Variant:
-    keep = {e.name for e in elements}
-    events = tuple(e.model_dump(mode="json", exclude_none=True) for e in base.events if e.name in keep)
+def _without_events(base, elements: tuple[Element, ...]) -> Variant:
+    """The scenario as it is less the scenario's own events ``elements``."""
+    drop = {e.name for e in elements}
+    events = tuple(e.model_dump(mode="json", exclude_none=True) for e in base.events if e.name not in drop)
     label = " + ".join(e.name for e in elements)
     return Variant(name=label, keep_events=False, add_events=events,
                    labels={"element": label, "kind": "event", "n": len(elements)})

@@ -5,7 +5,8 @@ dish-steps, each weighted by the time its step stands for when the calendar has 
 steps (:mod:`leonet.results.calendar`; every step weighs the same in a uniform run). Outages follow leonet's one vocabulary (:mod:`leonet.states`): a CONGESTED dish is
 online (a quality problem, counted by the throughput metrics), an OFFLINE or JAMMED one is not.
 Throughput metrics count outage time as 0 Mbps, so a lost gateway shows in ``p10_down_mbps`` even
-where availability barely moves.
+where availability barely moves. Percentiles are the readers' (:mod:`leonet.results.quantiles`):
+a region of one dish group gets the figures ``leonet summary`` gives that group.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import pyarrow as pa
 
 from ..errors import InputError
 from ..results.calendar import calendar
+# The readers' weighted quantile (interpolating; equal weights give pandas' figures), so a
+# planning figure equals the summary's for the same folder and region.
+from ..results.quantiles import weighted_quantile  # noqa: F401 (re-exported)
 from ..results.store import ResultStore
 from ..states import OUTAGE_STATES
 
@@ -42,19 +46,35 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
 )}
 
 
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The q-quantile (0..1) of ``values`` where each counts ``weights`` times: the smallest value
-    whose cumulative weight reaches q x the total (the inverse of the weighted CDF). NaN if empty."""
-    values = np.asarray(values, dtype=np.float64)
-    weights = np.asarray(weights, dtype=np.float64)
-    keep = np.isfinite(values) & (weights > 0)
-    if not keep.any():
-        return float("nan")
-    v, w = values[keep], weights[keep]
-    order = np.argsort(v, kind="stable")
-    cum = np.cumsum(w[order])
-    k = int(np.searchsorted(cum, q * cum[-1], side="left"))
-    return float(v[order][min(k, len(v) - 1)])
+def check_region(scenario, groups: list[str] | None, where: str = "--groups") -> None:
+    """Refuse, before anything runs, a study whose metrics could only be NaN: a scenario without
+    dishes or without the network model (every planning metric is over dishes' service), or
+    ``groups`` (named at ``where``) that select no dishes, naming the dish groups there are."""
+    from ..sim.model import build_sites
+
+    if not scenario.network.enabled:
+        raise InputError("planning metrics are over the dishes' service, which needs the network model; "
+                         "set network.enabled: true", location="network.enabled")
+    sites = build_sites(scenario)
+    kind = np.asarray(sites.kind, dtype=object)
+    group = np.asarray(["" if g is None else str(g) for g in sites.group], dtype=object)
+    dish_groups = sorted({g for g in group[kind == "dish"].tolist() if g})
+    if not (kind == "dish").any():
+        raise InputError("the scenario has no dishes, and planning metrics are over dishes (availability, "
+                         "throughput, RTT of the region's dishes); add ground.dish_groups or dish sites",
+                         location="ground")
+    if not groups:
+        return
+    for name in groups:
+        if name in dish_groups:
+            continue
+        from ..errors import did_you_mean, quote
+
+        other = sorted({str(k) for k in kind[group == name].tolist()})
+        why = (f"{quote(name)} is a group of {' and '.join(k + ' sites' for k in other)}, not of dishes" if other
+               else f"no dish group {quote(name)}{did_you_mean(name, dish_groups)}")
+        raise InputError(f"{why}; the region is made of dish groups: {', '.join(dish_groups[:30]) or '(none named)'}",
+                         location=where)
 
 
 def _dish_rows(store: ResultStore, groups: list[str] | None) -> tuple[dict[str, np.ndarray], bool]:
@@ -132,22 +152,95 @@ def region_metrics(results: str | Path | ResultStore, groups: list[str] | None =
     return out
 
 
+def _region_links(store: ResultStore, groups: list[str] | None) -> "pd.DataFrame":
+    """The downlink links that carry the region's dishes' traffic, step by step: one row per
+    (t, kind, a, b) as ``load_steps`` keys them, with ``w``, the region's dish-time on it (dishes x
+    the time its step stands for). A dish loads its serving satellite's beam over its cell and
+    the satellite, each laser of its path (the feeder end towards the serving satellite), its
+    gateway's feeder to the path's last satellite, and its PoP."""
+    import pandas as pd
+    import yaml
+
+    from ..capacity.model import cells_of
+    from ..results.store import SCENARIO_FILE
+
+    sites = store.read("sites", columns=["kind", "group", "lat_deg", "lon_deg", "dishes"]).to_pandas()
+    kind = sites["kind"].astype(str).to_numpy()
+    group = sites["group"].astype(object).where(sites["group"].notna(), "").to_numpy()
+    dishes = np.nan_to_num(sites["dishes"].to_numpy(dtype=np.float64), nan=1.0)
+    # Cells as the run numbered them: the capacity grid over every dish site of the run
+    # (leonet.sim.network_model), so that a dish's cell matches load_steps' beam ``b``.
+    dish = np.flatnonzero(kind == "dish")
+    scenario = yaml.safe_load((Path(store.root) / SCENARIO_FILE).read_text(encoding="utf-8")) or {}
+    cell_km = (scenario.get("capacity") or {}).get("cell_size_km")
+    if cell_km is None:  # the resolved scenario names it; the field's default otherwise
+        from ..scenario.capacity import CapacitySpec
+
+        cell_km = CapacitySpec.model_fields["cell_size_km"].default
+    cell = np.full(len(sites), -1, dtype=np.int64)
+    if len(dish):
+        cell[dish] = cells_of(sites["lat_deg"].to_numpy()[dish], sites["lon_deg"].to_numpy()[dish], float(cell_km) * 1e3)
+    cal = calendar(store)
+    table = store.read("dish_steps", columns=["t", "site", "serving_sat", "gateway", "pop", "isl_hops", "path"])
+    site = table.column("site").to_numpy().astype(np.int64)
+    keep = (table.column("serving_sat").to_numpy() >= 0) & (kind[site] == "dish")
+    if groups:
+        keep &= np.isin(group[site], groups)
+    table = table.filter(pa.array(keep))
+    site = table.column("site").to_numpy().astype(np.int64)
+    t = table.column("t").cast(pa.int64()).to_numpy()
+    w = np.asarray(dishes[site] * (1.0 if cal.even else cal.weight_of(t)), dtype=np.float64)
+    serving = table.column("serving_sat").to_numpy().astype(np.int64)
+    parts = [pd.DataFrame({"t": t, "kind": "beam", "a": serving, "b": cell[site], "w": w}),
+             pd.DataFrame({"t": t, "kind": "satellite", "a": serving, "b": -1, "w": w}),
+             pd.DataFrame({"t": t, "kind": "pop", "a": table.column("pop").to_numpy().astype(np.int64), "b": -1, "w": w})]
+    path = table.column("path").combine_chunks()
+    if len(path):
+        offsets = path.offsets.to_numpy().astype(np.int64)  # into path.values (absolute, slice or not)
+        hop = path.values.to_numpy(zero_copy_only=False).astype(np.int64)
+        length = np.diff(offsets)
+        # the satellite on the feeder: the path's entry isl_hops (clipped to the path)
+        at = np.clip(table.column("isl_hops").to_numpy().astype(np.int64), 0, np.maximum(length - 1, 0))
+        last = np.full(len(path), -1, dtype=np.int64)
+        has = length > 0
+        last[has] = hop[offsets[:-1][has] + at[has]]
+        parts.append(pd.DataFrame({"t": t, "kind": "feeder", "a": table.column("gateway").to_numpy().astype(np.int64),
+                                   "b": last, "w": w}))
+        # lasers: every consecutive pair within a path; downlink traffic runs from the feeder end
+        # to the serving satellite (path[k+1] -> path[k]), as load_steps keys them
+        row = np.repeat(np.arange(len(path)), length)
+        flat = np.repeat(offsets[:-1], length) + (np.arange(len(row)) - np.repeat(np.cumsum(length) - length, length))
+        pair = np.flatnonzero(row[1:] == row[:-1])
+        parts.append(pd.DataFrame({"t": t[row[pair]], "kind": "laser", "a": hop[flat[pair + 1]], "b": hop[flat[pair]],
+                                   "w": w[row[pair]]}))
+    links = pd.concat(parts, ignore_index=True)
+    links = links[(links["a"] >= 0)]
+    return links.groupby(["t", "kind", "a", "b"], as_index=False, sort=False)["w"].sum()
+
+
 def binding_links(results: str | Path | ResultStore, groups: list[str] | None = None, top: int = 3) -> list[dict]:
-    """The links that hold dishes back, most dish-time first: kind (beam, satellite, laser,
-    feeder, pop) and the element (satellite and cell, gateway or PoP name), from the busiest-link
-    records of the run (``load_steps``, utilisation >= 99 %) and the dishes' ``bottleneck``."""
+    """The links that hold the region's dishes back, most of the region's dish-time first: kind
+    (beam, satellite, laser, feeder, pop) and the element (satellite and cell, gateway or PoP
+    name), from the busiest-link records of the run (``load_steps``, downlink utilisation >= 99 %)
+    kept to the links that carry the region's dishes (``groups``; default every dish) at that
+    step: another region's full beam does not bind this one."""
     store = results if isinstance(results, ResultStore) else ResultStore(results)
-    if "load_steps" not in store.tables():
+    if "load_steps" not in store.tables() or "dish_steps" not in store.tables():
         return []
-    loads = store.read("load_steps", columns=["direction", "kind", "a", "b", "utilisation"]).to_pandas()
+    loads = store.read("load_steps", columns=["t", "direction", "kind", "a", "b", "utilisation"]).to_pandas()
     loads = loads[(loads["utilisation"] >= 0.99) & (loads["direction"].astype(str) == "down")]
     if loads.empty:
         return []
+    loads = loads.assign(t=loads["t"].astype("int64"), kind=loads["kind"].astype(str),
+                         a=loads["a"].astype(np.int64), b=loads["b"].astype(np.int64))
+    ours = loads.merge(_region_links(store, groups), on=["t", "kind", "a", "b"], how="inner")
+    if ours.empty:
+        return []
     names = store.read("sites", columns=["name"]).column("name").to_pylist()
-    counts = loads.groupby(["kind", "a", "b"], observed=True).size().sort_values(ascending=False).head(top)
+    per = ours.groupby(["kind", "a", "b"], sort=False).agg(dish_time=("w", "sum"), steps=("t", "nunique"))
+    per = per.sort_values(["dish_time", "steps"], ascending=False, kind="stable").head(top)
     out = []
-    for (kind, a, b), n in counts.items():
-        kind = str(kind)
+    for (kind, a, b), row in per.iterrows():
         if kind == "beam":
             element = f"satellite {a}, cell {b}"
         elif kind == "satellite":
@@ -158,5 +251,5 @@ def binding_links(results: str | Path | ResultStore, groups: list[str] | None = 
             element = f"gateway {names[a] if 0 <= a < len(names) else a}, satellite {b}"
         else:
             element = f"PoP {names[a] if 0 <= a < len(names) else a}"
-        out.append({"kind": kind, "element": element, "saturated_steps": int(n)})
+        out.append({"kind": kind, "element": element, "saturated_steps": int(row["steps"])})
     return out

@@ -10,7 +10,8 @@ optimum: the report shows each round's runner-up).
 (the existing ones that served the region in the base run, and the ones already added): the site
 that keeps the region best served when any single gateway is struck.
 
-Candidates come from a CSV (``name,lat_deg,lon_deg``) or a grid over a region
+Candidates come from a CSV (``name,lat_deg,lon_deg``, and optionally ``elevation_m``, the site's
+height above sea level; other columns are refused) or a grid over a region
 (``lat_min,lon_min,lat_max,lon_max,step_deg``).
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +27,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .metrics import METRICS
-from .variants import Variant, run_variants, scenario_data
+from .metrics import METRICS, check_region
+from .targets import check_capacity
+from .variants import Variant, run_variants, scenario_data, write_study_result
 
 MAX_CANDIDATES = 2_000
 
@@ -36,6 +39,7 @@ class Candidate:
     name: str
     lat_deg: float
     lon_deg: float
+    elevation_m: float = 0.0
 
 
 @dataclass
@@ -50,8 +54,14 @@ class Placement:
     rounds: list[pd.DataFrame] = field(default_factory=list)
 
 
+#: The columns a candidate file may have (the first three, in this order, are required).
+CANDIDATE_COLUMNS = ("name", "lat_deg", "lon_deg", "elevation_m")
+
+
 def read_candidates(path: str | Path) -> list[Candidate]:
-    """Candidates from a CSV with columns name, lat_deg, lon_deg (errors name file and line)."""
+    """Candidates from a CSV with columns name, lat_deg, lon_deg and optionally elevation_m
+    (errors name file and line; a row must have as many fields as the header)."""
+    from ..scenario.ground import SiteSpec
     from ..textfiles import read_text
 
     text = read_text(path, expected="columns name,lat_deg,lon_deg")
@@ -59,12 +69,23 @@ def read_candidates(path: str | Path) -> list[Candidate]:
     header = [h.strip() for h in next(reader, [])]
     if header[:3] != ["name", "lat_deg", "lon_deg"]:
         raise InputError("the header must start with name,lat_deg,lon_deg", source=str(path), location="line 1")
+    unknown = [h for h in header[3:] if h not in CANDIDATE_COLUMNS[3:]]
+    if unknown or len(set(header)) != len(header):
+        # a column the placement would not use is refused, not dropped unread
+        what = f"unknown column(s) {', '.join(repr(h[:40]) for h in unknown)}" if unknown else "a repeated column"
+        raise InputError(f"{what}; the columns are name,lat_deg,lon_deg and optionally elevation_m",
+                         source=str(path), location="line 1")
+    elevation_col = header.index("elevation_m") if "elevation_m" in header else None
+    bounds = SiteSpec.model_fields["elevation_m"].metadata
+    low = next((m.ge for m in bounds if getattr(m, "ge", None) is not None), -math.inf)
+    high = next((m.le for m in bounds if getattr(m, "le", None) is not None), math.inf)
     out, seen = [], set()
     for line, row in enumerate(reader, start=2):
         if not row or not any(c.strip() for c in row):
             continue
-        if len(row) < 3:
-            raise InputError(f"expected name,lat_deg,lon_deg, got {len(row)} field(s)", source=str(path), location=f"line {line}")
+        if len(row) != len(header):
+            raise InputError(f"expected {len(header)} field(s) ({','.join(header)}), got {len(row)}", source=str(path),
+                             location=f"line {line}")
         name = row[0].strip()
         try:
             lat, lon = float(row[1]), float(row[2])
@@ -73,11 +94,21 @@ def read_candidates(path: str | Path) -> list[Candidate]:
                              source=str(path), location=f"line {line}") from None
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise InputError(f"({lat:g}, {lon:g}) is not a valid lat/lon", source=str(path), location=f"line {line}")
+        elevation = 0.0
+        if elevation_col is not None:
+            try:
+                elevation = float(row[elevation_col])
+            except ValueError:
+                raise InputError(f"elevation_m must be a number, got {row[elevation_col][:20]!r}", source=str(path),
+                                 location=f"line {line}") from None
+            if not low <= elevation <= high:
+                raise InputError(f"elevation_m must be between {low:g} and {high:g}, got {row[elevation_col][:20]}",
+                                 source=str(path), location=f"line {line}")
         if not name or name in seen:
             raise InputError(f"candidate names must be unique and non-empty ({name[:40]!r})", source=str(path),
                              location=f"line {line}")
         seen.add(name)
-        out.append(Candidate(name, lat, lon))
+        out.append(Candidate(name, lat, lon, elevation))
         if len(out) > MAX_CANDIDATES:
             raise InputError(f"more than {MAX_CANDIDATES:,} candidates", source=str(path))
     if not out:
@@ -91,6 +122,8 @@ def grid_candidates(spec: str) -> list[Candidate]:
         lat0, lon0, lat1, lon1, step = (float(x) for x in spec.split(","))
     except ValueError:
         raise InputError(f"expected lat_min,lon_min,lat_max,lon_max,step_deg, got {spec[:60]!r}", location="--grid") from None
+    if not all(math.isfinite(v) for v in (lat0, lon0, lat1, lon1, step)):  # inf or nan compare quietly
+        raise InputError(f"every number must be finite, got {spec[:60]!r}", location="--grid")
     if not (step > 0 and -90 <= lat0 < lat1 <= 90 and -180 <= lon0 < lon1 <= 180):
         raise InputError("needs lat_min < lat_max, lon_min < lon_max within range and step_deg > 0", location="--grid")
     lats = np.arange(lat0, lat1 + 1e-9, step)
@@ -104,7 +137,8 @@ def grid_candidates(spec: str) -> list[Candidate]:
 def _with_gateways(base_data: dict, added: list[Candidate]) -> dict:
     ground = dict(base_data.get("ground", {}))
     sites = list(ground.get("sites", []))
-    sites += [{"name": f"new-gw {c.name}", "lat_deg": c.lat_deg, "lon_deg": c.lon_deg, "kind": "gateway"} for c in added]
+    sites += [{"name": f"new-gw {c.name}", "lat_deg": c.lat_deg, "lon_deg": c.lon_deg, "elevation_m": c.elevation_m,
+               "kind": "gateway"} for c in added]
     ground["sites"] = sites
     return ground
 
@@ -122,6 +156,8 @@ def place_gateways(base, candidates: list[Candidate], add: int, study_dir, *, me
         raise InputError(f"unknown metric {metric!r}; metrics: {', '.join(METRICS)}", location="--metric")
     if not 1 <= add <= len(candidates):
         raise InputError(f"--add must be between 1 and the {len(candidates)} candidates, got {add}", location="--add")
+    check_capacity([metric], base, "--metric")
+    check_region(base, groups)
     data = scenario_data(base)
     study = Path(study_dir)
     base_run = run_variants(base, [Variant("base")], study, groups=groups, workers=1, kind="placement")
@@ -140,7 +176,7 @@ def place_gateways(base, candidates: list[Candidate], add: int, study_dir, *, me
                                                          "target": {"sites": [g]}},),
                                             labels={"candidate": c.name}))
         table = run_variants(base, variants, study, groups=groups, workers=workers, dask=dask,
-                             kind="placement", progress=progress)
+                             kind="placement", progress=progress, append=True)  # the study keeps every round
         table["score"] = _score(table, metric)
         per = table.groupby("candidate", sort=False).agg(score=("score", "min"), value=(metric, "first"),
                                                          worst=(metric, "min" if METRICS[metric].higher_is_better else "max"))
@@ -156,7 +192,15 @@ def place_gateways(base, candidates: list[Candidate], add: int, study_dir, *, me
     tmp = study / ".rounds.parquet.tmp"
     rounds.to_parquet(tmp, index=False)
     tmp.replace(study / "rounds.parquet")
+    write_study_result(study, {
+        "metric": metric, "robust": robust, "base_value": _json_float(result.base_value),
+        "picked": [{"candidate": c.name, "lat_deg": c.lat_deg, "lon_deg": c.lon_deg, "value": _json_float(v)}
+                   for c, v in zip(result.picked, result.values)]})
     return result
+
+
+def _json_float(v: float) -> float | None:
+    return float(v) if math.isfinite(v) else None
 
 
 def _gateways_in_use(results_dir: str, groups: list[str] | None) -> list[str]:

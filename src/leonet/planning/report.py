@@ -54,14 +54,15 @@ def _plot(fig, div_id: str) -> str:
             f'Plotly.newPlot({json.dumps(div_id)}, f.data, f.layout, {{"displaylogo": false}});}})();</script>')
 
 
-def _contingency(study: Path) -> tuple[str, bool]:
+def _contingency(study: Path, kind: str) -> tuple[str, bool]:
     import plotly.graph_objects as go
 
     ranked = pd.read_parquet(study / "ranking.parquet")
     cols = ["rank", "element", "n"] + [f"delta_{m}" for m in METRICS if ranked[f"delta_{m}"].notna().any()]
-    body = ['<p class="note">Each element removed for the whole run, on top of the scenario as it is; '
-            "changes against the scenario as it is (negative availability and throughput changes hurt). "
-            "Worst first.</p>", _table(ranked[cols], {"element"})]
+    what = ("Each of the scenario's events taken out for the whole run (the others kept)"
+            if kind.startswith("contingency-events") else "Each element removed for the whole run, on top of the scenario as it is")
+    body = [f'<p class="note">{what}; changes against the scenario as it is, every event in (negative availability '
+            "and throughput changes hurt). Worst first.</p>", _table(ranked[cols], {"element"})]
     top = ranked.head(25)
     fig = go.Figure(go.Bar(x=top["delta_availability"], y=top["element"], orientation="h"))
     fig.update_layout(title="Availability change when lost", yaxis=dict(autorange="reversed"), xaxis_title="change in availability")
@@ -104,6 +105,31 @@ def _variants(study: Path) -> str:
     return _table(table, {c for c in table.columns if table[c].dtype == object})
 
 
+def _capacity_result(result: dict) -> str:
+    """The capacity limit's answer (study.json's ``result``) as a paragraph and a list."""
+    target = _esc(", ".join(result.get("target", [])))
+    dishes, fails = result.get("dishes"), result.get("fails_at")
+    if fails is None:
+        head = f"{target} still holds at {_num(dishes)} dishes (the search limit)."
+    elif not dishes:
+        head = f"{target} fails even at one dish per site ({_num(fails)} dishes)."
+    else:
+        head = (f"At most <b>{_num(dishes)}</b> dishes meet {target}; {_num(fails)} do not "
+                f"(resolution {_num(result.get('resolution'))} dishes: one per site scaled).")
+    items = [f"<li>binding: {_esc(b['kind'])} ({_esc(b['element'])}), saturated in {_num(b['saturated_steps'])} "
+             "step(s)</li>" for b in result.get("binding", [])]
+    return f"<p>{head}</p>" + (f"<ul>{''.join(items)}</ul>" if items else "") + \
+        '<p class="note">Every count tried, round by round:</p>'
+
+
+def _placement_result(result: dict) -> str:
+    """The gateways placed (study.json's ``result``)."""
+    metric = _esc(result.get("metric", ""))
+    items = [f"<li>{_esc(p['candidate'])} ({_num(p['lat_deg'])}, {_num(p['lon_deg'])}): {metric} {_num(p['value'])}</li>"
+             for p in result.get("picked", [])]
+    return f"<p>{metric} {_num(result.get('base_value'))} as is; added in order:</p><ol>{''.join(items)}</ol>"
+
+
 def build_study_html(study_dir: str | Path) -> str:
     import plotly.offline
 
@@ -114,15 +140,19 @@ def build_study_html(study_dir: str | Path) -> str:
     meta = json.loads(meta_path.read_text())
     kind = str(meta.get("kind", "study"))
     needs_geo = False
+    result = meta.get("result") or {}
     if kind.startswith("contingency") and (study / "ranking.parquet").exists():
-        body, needs_geo = _contingency(study)
+        body, needs_geo = _contingency(study, kind)
     elif kind == "sweep" and (study / "summary.parquet").exists():
         body = _sweep(study)
     elif kind == "placement" and (study / "rounds.parquet").exists():
         rounds = pd.read_parquet(study / "rounds.parquet")
-        body = ('<p class="note">Every candidate of every round (score: higher is better; the worst case over '
+        body = ((_placement_result(result) if result else "")
+                + '<p class="note">Every candidate of every round (score: higher is better; the worst case over '
                 "N-1 with --robust); the picked site of each round is marked.</p>"
                 + _table(rounds, {"candidate"}))
+    elif kind == "capacity-limit" and result:
+        body = _capacity_result(result) + _variants(study)
     else:
         body = _variants(study)
     geo = ""

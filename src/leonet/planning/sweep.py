@@ -6,7 +6,7 @@ draws repeated ``draws`` times with a seed::
 
     sweep:
       seed: 1
-      draws: 10                  # Monte Carlo repetitions of every parameter combination
+      draws: 10                  # Monte Carlo repetitions of every parameter combination (needs random)
       groups: [Kharkiv, Kyiv]    # the region the metrics cover (default: every dish)
       parameters:
         - {field: capacity.demand.activity, values: [0.1, 0.15, 0.2]}
@@ -18,9 +18,13 @@ draws repeated ``draws`` times with a seed::
         - {kind: event_timing, event: east-ground-internet-down, start_s: [0, 600]}
 
 Each variant's random choices are a pure function of (seed, draw): the same file gives the same
-variants, and a study resumes where it stopped. The tidy table has one row per variant (its
-parameter values, draw number and metrics); the summary has, per parameter combination and
-metric, the mean over draws and a 95 % confidence interval (Student's t on the draws' spread).
+variants, and a study resumes where it stopped. Without random draws each parameter combination
+runs once (a run is deterministic), and ``draws`` above 1 is refused. The tidy table has one row
+per variant (its parameter values, draw number and metrics); the summary has, per parameter
+combination and metric, the mean over draws and a 95 % confidence interval (Student's t on the
+draws' spread). A parameter value that is a list or mapping (e.g. ``bent_pipe_only_gateways``)
+appears in both tables as its JSON text (``["Frankfurt, DE"]``). The jammer's drawn position is
+labelled with its longitude in [-180, 180), as the jammer is placed.
 """
 
 from __future__ import annotations
@@ -115,6 +119,10 @@ class SweepSpec(_Model):
             raise ValueError(f"unknown metric(s) {unknown}; metrics: {', '.join(METRICS)}")
         if not self.parameters and not self.random:
             raise ValueError("a sweep needs parameters or random draws (or both)")
+        if self.draws > 1 and not self.random:
+            # a run is a pure function of its scenario: repeating one draws nothing new
+            raise ValueError(f"draws: {self.draws} repeats the random draws, but the sweep has none (random:); "
+                             "each parameter combination runs once: drop draws or add random draws")
         return self
 
     def n_variants(self) -> int:
@@ -139,8 +147,8 @@ def read_sweep(path: str | Path) -> SweepSpec:
         return SweepSpec.model_validate(data["sweep"])
     except ValidationError as err:
         first = err.errors()[0]
-        where = "sweep." + ".".join(str(p) for p in first["loc"])
-        raise InputError(first["msg"][:200], source=str(path), location=where) from None
+        where = ".".join(["sweep", *(str(p) for p in first["loc"])])  # "sweep" for a whole-section check
+        raise InputError(first["msg"].removeprefix("Value error, ")[:200], source=str(path), location=where) from None
 
 
 def _gateway_names(base) -> list[str]:
@@ -170,8 +178,9 @@ def _random_events(spec: SweepSpec, base, draw: int, gateways: list[str]) -> tup
             lon = c.lon_deg + math.degrees(dist_m * math.sin(bearing) / (6_371_008.8 * math.cos(math.radians(lat))))
             eirp = float(rng.uniform(*r.eirp_dbw))
             start = float(rng.uniform(*r.start_s)) if isinstance(r.start_s, tuple) else float(r.start_s)
+            lon = ((lon + 180) % 360) - 180  # the label says where the jammer stands, as the event does
             ev = {"name": f"sweep-jammer-{j}", "type": "jamming", "start_s": start,
-                  "jammer": {"lat_deg": round(lat, 6), "lon_deg": round(((lon + 180) % 360) - 180, 6), "eirp_dbw": eirp}}
+                  "jammer": {"lat_deg": round(lat, 6), "lon_deg": round(lon, 6), "eirp_dbw": eirp}}
             if r.end_s is not None:
                 ev["end_s"] = r.end_s
             events.append(ev)
@@ -220,8 +229,21 @@ def sweep_variants(spec: SweepSpec, base) -> list[Variant]:
             name = f"{name}#draw{draw}" if spec.random else name
             out.append(Variant(name=name, overrides=overrides, keep_events=False,
                                add_events=tuple(base_events + events),
-                               labels={**{k: v for k, v in combo}, "draw": draw, **labels}))
+                               labels={**{k: label_value(v) for k, v in combo}, "draw": draw, **labels}))
     return out
+
+
+def label_value(value):
+    """A parameter value as a table label: scalars as they are, a list or mapping as its JSON text
+    (keys sorted), so that equal values group together (a list cannot be a group key) and a column
+    of mixed values still writes to Parquet."""
+    import json
+
+    if isinstance(value, np.ndarray):  # a list column read back from Parquet
+        value = value.tolist()
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, sort_keys=True, separators=(", ", ": "), ensure_ascii=False)
+    return value
 
 
 def summarise(table: pd.DataFrame, spec: SweepSpec) -> pd.DataFrame:
@@ -231,6 +253,8 @@ def summarise(table: pd.DataFrame, spec: SweepSpec) -> pd.DataFrame:
 
     keys = [p.field for p in spec.parameters]
     rows = []
+    if keys:  # group on the labels' text form too: a list value (a table read back) is no group key
+        table = table.assign(**{k: table[k].map(label_value) for k in keys})
     groups = table.groupby(keys, dropna=False, sort=False) if keys else [((), table)]
     for key, part in groups:
         key = key if isinstance(key, tuple) else (key,)
@@ -255,7 +279,7 @@ def run_sweep(spec: SweepSpec, base, study_dir, *, workers: int = 1, dask: str |
                          "reduce values or draws, or confirm with --max-variants")
     variants = sweep_variants(spec, base)
     table = run_variants(base, variants, study_dir, groups=spec.groups, workers=workers, dask=dask, kind="sweep",
-                         progress=progress, max_variants=max_variants)
+                         progress=progress, max_variants=max_variants, groups_where="sweep.groups")
     summary = summarise(table, spec)
     out = Path(study_dir) / "summary.parquet"
     tmp = out.with_name(".summary.parquet.tmp")

@@ -30,7 +30,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from ..errors import InputError
-from .metrics import region_metrics
+from .metrics import check_region, region_metrics
 
 #: Refuse studies larger than this without an explicit ``max_variants``.
 DEFAULT_MAX_VARIANTS = 2_000
@@ -170,11 +170,17 @@ def _unique(variants: list[Variant]) -> None:
 def run_variants(base, variants: list[Variant], study_dir: str | Path, *, groups: list[str] | None = None,
                  workers: int = 1, dask: str | None = None, kind: str = "study",
                  progress: Callable[[int, int], None] | None = None,
-                 max_variants: int = DEFAULT_MAX_VARIANTS) -> pd.DataFrame:
-    """Run every variant of ``base`` and return the study table (also written to
-    ``study_dir/variants.parquet``): one row per variant with its labels, metrics, ``path``
-    (:data:`SHARED`: stepped together with variants that differ from it only in events;
-    :data:`INDEPENDENT`: run on its own) and folder."""
+                 max_variants: int = DEFAULT_MAX_VARIANTS, append: bool = False,
+                 groups_where: str = "--groups") -> pd.DataFrame:
+    """Run every variant of ``base`` and return the table of these variants: one row per variant
+    with its labels, metrics, ``path`` (:data:`SHARED`: stepped together with variants that
+    differ from it only in events; :data:`INDEPENDENT`: run on its own) and folder.
+
+    The study's table (``study_dir/variants.parquet``) and ``study.json`` hold these variants, or,
+    with ``append`` (a later batch of the same study: a search's next round), every variant the
+    study ran so far, this batch's rows replacing earlier rows of the same name. ``groups``
+    (named at ``groups_where`` in errors) must select dishes in every variant; that, like every
+    variant's scenario, is checked before anything runs."""
     if not variants:
         raise InputError("the study has no variants")
     if len(variants) > max_variants:
@@ -184,11 +190,24 @@ def run_variants(base, variants: list[Variant], study_dir: str | Path, *, groups
         raise InputError(f"workers must be at least 1, got {workers}", location="--workers")
     _unique(variants)
     root = Path(study_dir)
-    root.mkdir(parents=True, exist_ok=True)
     base_data = scenario_data(base)
     scenarios = [scenario_for(base_data, base.base_dir, v) for v in variants]  # validates every one first
-    (root / STUDY_FILE).write_text(json.dumps({"kind": kind, "base": base.name, "groups": groups,
-                                               "variants": [v.name for v in variants]}, indent=1))
+    checked: set[str] = set()
+    for sc in scenarios:  # the region has dishes in each variant (once per distinct dish side)
+        ground = sc.ground.model_dump(mode="json")
+        ground["sites"] = [s for s in ground.get("sites", []) if s.get("kind") == "dish"]  # added gateways alike
+        key = json.dumps([ground, sc.network.enabled], sort_keys=True, default=str)
+        if key not in checked:
+            check_region(sc, groups, groups_where)
+            checked.add(key)
+    root.mkdir(parents=True, exist_ok=True)  # only once the study is known to be sound
+    earlier = _earlier(root) if append else None
+    names = ([n for n in earlier[0].get("variants", []) if n not in {v.name for v in variants}] if earlier else [])
+    meta = {**(earlier[0] if earlier else {}), "kind": kind, "base": base.name, "groups": groups,
+            "variants": names + [v.name for v in variants]}
+    if not append:
+        meta.pop("result", None)  # a new study: an earlier result no longer holds
+    _write_json(root / STUDY_FILE, meta)
     dirs = [str(root / "variants" / folder_name(v.name)) for v in variants]
     lanes = workers if (workers > 1 or dask) else 1
     units = _units(scenarios, lanes)
@@ -216,7 +235,50 @@ def run_variants(base, variants: list[Variant], study_dir: str | Path, *, groups
     for v, d in zip(variants, dirs):
         rows.append({"variant": v.name, **v.labels, **results[v.name], "results": d})
     table = pd.DataFrame(rows)
+    whole = table
+    if earlier is not None and earlier[1] is not None:
+        kept = earlier[1][~earlier[1]["variant"].isin(table["variant"])]
+        whole = pd.concat([kept, table], ignore_index=True) if len(kept) else table
     tmp = root / f".{TABLE_FILE}.tmp"
-    table.to_parquet(tmp, index=False)
+    whole.to_parquet(tmp, index=False)
     os.replace(tmp, root / TABLE_FILE)
     return table
+
+
+def _earlier(root: Path) -> tuple[dict, pd.DataFrame | None] | None:
+    """The study's ``study.json`` and table so far (None for a folder without a study)."""
+    meta_path = root / STUDY_FILE
+    if not meta_path.exists():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError) as err:
+        raise InputError(f"cannot read the study's {STUDY_FILE} ({err})", source=str(root)) from None
+    table = pd.read_parquet(root / TABLE_FILE) if (root / TABLE_FILE).exists() else None
+    return meta, table
+
+
+def _write_json(path: Path, value: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(value, indent=1, default=_plain))
+    os.replace(tmp, path)
+
+
+def _plain(v):
+    """JSON for numpy scalars and arrays (a study result's metrics)."""
+    import numpy as np
+
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    raise TypeError(f"{type(v).__name__} is not JSON")
+
+
+def write_study_result(study_dir: str | Path, result: dict) -> None:
+    """Record a study's answer (a capacity limit, the gateways placed) in its ``study.json``
+    under ``result``, where its report and readers find it."""
+    path = Path(study_dir) / STUDY_FILE
+    meta = json.loads(path.read_text()) if path.exists() else {}
+    meta["result"] = result
+    _write_json(path, meta)
