@@ -70,3 +70,28 @@ def test_help_explains_options(command):
     if command == "run":
         for opt in ("--out", "--duration", "--step", "--start", "--set", "--overwrite", "--quiet"):
             assert opt in r.stdout
+
+
+def test_validate_show_writes_a_scenario_file(tmp_path):
+    # Saved from a narrow terminal, the shown scenario is a valid file (no wrapping, the verdict on
+    # stderr) that names its files by absolute path (a preset's are relative to leonet's folder).
+    import subprocess
+    import sys
+
+    from leonet.scenario import load_scenario
+
+    r = subprocess.run([sys.executable, "-m", "leonet", "validate", "ukraine-2022", "--show"], capture_output=True,
+                       text=True, timeout=300, env={"COLUMNS": "60", "PATH": ""}, cwd=tmp_path)
+    assert r.returncode == 0 and "valid" in r.stderr and "valid -" not in r.stdout
+    (tmp_path / "s.yaml").write_text(r.stdout)
+    shown, preset = load_scenario(tmp_path / "s.yaml"), load_scenario("ukraine-2022")
+    assert shown.time == preset.time and shown.events == preset.events and shown.ground.sites == preset.ground.sites
+    assert [f.path for f in shown.constellation.orbit_files] == \
+        [str(preset.resolve_path(f.path)) for f in preset.constellation.orbit_files]
+
+
+def test_sites_region_on_a_set_without_regions_is_an_error():
+    r = cli("sites", "starlink-gateways-2026", "--region", "Europe")
+    assert r.returncode == 2 and "has no regions" in r.stderr
+    r = cli("sites", "starlink-gateways-2023", "--region", "Europe")
+    assert r.returncode == 0 and "in Europe" in r.stdout

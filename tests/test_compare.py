@@ -153,3 +153,21 @@ def test_rtt_change_by_hand():
     assert r["rtt_p50_ms"] == 10.0 and r["rtt_p50_ms_baseline"] == 15.0 and r["rtt_p50_change_ms"] == -5.0
     assert r["rtt_matched_mean_change_ms"] == pytest.approx(20 / 6)
     assert r["rtt_matched_p50_change_ms"] == 0.0
+
+
+def test_overwrite_removes_the_old_scenarios_baseline(tmp_path):
+    # The stored baseline belongs to the scenario it was run with; after --overwrite with another
+    # scenario a summary must not compare the new run with it.
+    import yaml
+
+    data = yaml.safe_load(textwrap.dedent(SCENARIO))
+    data["time"]["duration_s"] = 4
+    first = leonet.scenario_from_dict(data)
+    leonet.run(first, out_dir=tmp_path / "o", baseline=True)
+    assert (tmp_path / "o" / "baseline" / "manifest.json").exists()
+    data["ground"]["dish_groups"][0]["lat_deg"] = 10.0
+    leonet.run(leonet.scenario_from_dict(data), out_dir=tmp_path / "o", overwrite=True)
+    assert not (tmp_path / "o" / "baseline").exists()
+    r = subprocess.run([sys.executable, "-m", "leonet", "summary", str(tmp_path / "o")], capture_output=True,
+                       text=True, timeout=300, env={"COLUMNS": "200", "PATH": ""})
+    assert r.returncode == 0 and "baseline" not in r.stdout

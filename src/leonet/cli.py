@@ -146,7 +146,7 @@ def _stage_bar(what: str, quiet: bool = False):
 @app.command()
 def sites(
     name: Optional[str] = typer.Argument(None, help="A built-in set (e.g. starlink-gateways-2023) to list its sites; omit for the sets and regions."),
-    region: Optional[str] = typer.Option(None, "--region", help="Only sites of this region (Europe, North America, South America, APAC, Africa)."),
+    region: Optional[str] = typer.Option(None, "--region", help="Only sites of this region (Europe, North America, South America, APAC, Africa); the 2023 Starlink sets only."),
     search: Optional[str] = typer.Option(None, "--search", "-s", help="Only names containing this text (any case)."),
     all_statuses: bool = typer.Option(False, "--all", help="Gateways: also those not operational on 2023-10-10."),
 ):
@@ -181,6 +181,10 @@ def sites(
         raise InputError(f"unknown built-in site set {name!r}{did_you_mean(name, loaders)}; sets: {', '.join(loaders)}")
     found = loaders[name]()
     if region is not None:
+        if name not in ("starlink-gateways-2023", "starlink-pops-2023"):
+            # The other sets carry no region (ground.builtin refuses regions for them too).
+            raise InputError(f"the set {name!r} has no regions (only the 2023 Starlink sets do); use --search "
+                             "to find names", location="--region")
         if region not in STARLINK_REGIONS:
             raise InputError(f"unknown region {region!r}{did_you_mean(region, STARLINK_REGIONS)}; regions: "
                              f"{', '.join(STARLINK_REGIONS)}", location="--region")
@@ -235,10 +239,24 @@ def validate(
     sc = load_scenario(scenario)
     model = build_model(sc)
     size = scenario_size(sc, len(model.constellation), len(model.sites))
-    console.print(f"{scenario}: valid - {len(model.constellation):,} satellites, {len(model.sites):,} sites, {sc.time.n_steps:,} steps "
-                  f"(about {size.peak_bytes / 2**30:,.1f} GiB of memory in one process).")
+    # With --show, stdout is the scenario alone, written as is (no wrapping at the terminal's
+    # width), so that `leonet validate X --show > s.yaml` is a scenario file; the verdict goes to stderr.
+    (err_console if show else console).print(
+        f"{scenario}: valid - {len(model.constellation):,} satellites, {len(model.sites):,} sites, "
+        f"{sc.time.n_steps:,} steps (about {size.peak_bytes / 2**30:,.1f} GiB of memory in one process).")
     if show:
-        console.print(sc.to_yaml(), markup=False, highlight=False)
+        import yaml
+
+        from .scenario.overrides import apply_override
+        from .sim.inputs import scenario_input_files
+
+        # The files it names as absolute paths: relative ones are relative to the scenario's own
+        # folder (a preset's is inside leonet), so the printed scenario works wherever it is saved.
+        data = yaml.safe_load(sc.to_yaml())
+        for where, path in scenario_input_files(sc):
+            apply_override(data, where, str(path), "--show")
+        sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+        sys.stdout.flush()
 
 
 @app.command()

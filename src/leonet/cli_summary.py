@@ -45,15 +45,6 @@ def print_results_hint(console: Console, store) -> None:
         console.print(line, soft_wrap=True)
 
 
-def _dish_time(seconds: float) -> str:
-    """Dish-time lost, in units a reader takes in at a glance."""
-    if seconds < 600:
-        return f"{seconds:,.0f} dish-s"
-    if seconds < 36_000:
-        return f"{seconds / 60:,.0f} dish-min"
-    return f"{seconds / 3600:,.0f} dish-h"
-
-
 def stored_baseline(console: Console, store):
     """The baseline stored with a run (RESULTS/baseline, from ``leonet run --baseline``), checked
     (a damaged chunk raises, naming it); None when there is none, or (said on ``console``) when
@@ -90,6 +81,7 @@ def print_stored_resilience(console: Console, store, base_store=None) -> None:
 
     from .results.calendar import calendar
     from .results.compare import LOST_STATES, compare, resilience_by_group
+    from .results.summary import dish_time_text
     from .results.contract import read_contract
 
     events = read_contract(store).events
@@ -120,7 +112,7 @@ def print_stored_resilience(console: Console, store, base_store=None) -> None:
     if rec_cols:
         t.add_column("recovery after event end (s)")
     for group, r in df.iterrows():
-        lost = ", ".join(f"{c} {_dish_time(r[f'lost_s_{c}'])}" for c in LOST_STATES if r.get(f"lost_s_{c}", 0)) or "-"
+        lost = ", ".join(f"{c} {dish_time_text(r[f'lost_s_{c}'])}" for c in LOST_STATES if r.get(f"lost_s_{c}", 0)) or "-"
         online = "-"
         if "online_satellite" in r:
             online = " / ".join(f"{100 * r[f'online_{h}']:.0f}%" for h in ("satellite", "ground", "both", "none"))
@@ -142,9 +134,16 @@ def print_stored_resilience(console: Console, store, base_store=None) -> None:
 
 def print_run_header(console: Console, result) -> None:
     """One line on a finished run: satellites, sites, steps, start, time taken, chunks kept."""
+    import numpy as np
+
     m = result.model
     kinds = {k: int((m.sites.kind == k).sum()) for k in ("dish", "gateway", "pop", "station")}
     site_text = ", ".join(f"{v} {k}{('es' if k == 'dish' else 's') if v != 1 else ''}" for k, v in kinds.items() if v)
+    dishes = int(m.dish_count[np.asarray(m.sites.kind) == "dish"].sum())
+    if dishes != kinds["dish"]:  # sites that stand for several dishes: say both, as the tables count dishes
+        site_text = site_text.replace(f"{kinds['dish']} dish{'es' if kinds['dish'] != 1 else ''}",
+                                      f"{kinds['dish']} dish site{'s' if kinds['dish'] != 1 else ''} "
+                                      f"({dishes:,} dishes)", 1)
     sc = m.scenario
     note = f"resumed: {result.chunks_total - result.chunks_computed} of {result.chunks_total} chunks kept" if result.chunks_computed < result.chunks_total else f"{result.chunks_total} chunks"
     console.print(
@@ -219,7 +218,7 @@ def _print_dish_service(console: Console, ns) -> None:
     queue = "speedtest_p50_mbps" in ns.by_group().columns
     # with capacity the RTT has its queues and, with the service model, MAC, processing and jitter
     t = Table(title="Service per dish group (RTT dish -> PoP" + (", as the dish measures it)" if queue else ": propagation only)"))
-    for col in ("group", "dishes", "availability", "RTT p5", "p50", "p95 (ms)", "path changes", "top gateway", "top PoP", "outages (steps)"):
+    for col in ("group", "dishes", "availability", "RTT p5", "p50", "p95 (ms)", "path changes", "top gateway", "top PoP", "outages (dish-time)"):
         t.add_column(col, justify="right" if col in ("dishes", "availability", "RTT p5", "p50", "p95 (ms)", "path changes") else "left")
     for _, r in ns.by_group().iterrows():
         t.add_row(str(r["group"]), str(r["dishes"]), f"{100 * r['availability']:.1f}%",

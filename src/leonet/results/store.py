@@ -278,6 +278,17 @@ class ResultStore:
 
     def _clear(self) -> None:
         for table_dir in self.root.iterdir():
+            if table_dir.name == BASELINE_DIR and (table_dir / MANIFEST).is_file():
+                # The stored baseline (`leonet run --baseline`) is the old scenario's: a summary
+                # would compare the new run with it.
+                ResultStore(table_dir)._clear()
+                (table_dir / MANIFEST).unlink(missing_ok=True)
+                (table_dir / LOCK_FILE).unlink(missing_ok=True)
+                try:
+                    table_dir.rmdir()
+                except OSError:
+                    pass  # other files the user put there stay
+                continue
             if table_dir.is_dir() and all(p.suffix == ".parquet" or p.name.startswith(".") for p in table_dir.iterdir()):
                 for p in table_dir.iterdir():
                     p.unlink()

@@ -230,6 +230,15 @@ def network_summary(store: ResultStore, budget_rows: int = BUDGET_ROWS) -> Netwo
     return out
 
 
+def dish_time_text(seconds: float) -> str:
+    """Dish-time lost, in units a reader takes in at a glance (dish-s, dish-min, dish-h)."""
+    if seconds < 600:
+        return f"{seconds:,.0f} dish-s"
+    if seconds < 36_000:
+        return f"{seconds / 60:,.0f} dish-min"
+    return f"{seconds / 3600:,.0f} dish-h"
+
+
 def _state_names(parts: list) -> tuple[str, ...]:
     """The categories pandas gives the ``state`` column of the whole table: the chunk files'
     dictionaries, unified as pyarrow unifies them (read one file at a time, dictionaries only)."""
@@ -259,6 +268,7 @@ def _dish_frame(d: pd.DataFrame, group_of_site: np.ndarray, weights: np.ndarray,
         d["w"] = d["w"] * cal.weight_of(d["t"].astype("int64").to_numpy())
     d = d.drop(columns=["t"])
     d["w_connected"] = d["w"] * d["connected"]
+    d["dish_s"] = d["w"] * cal.step_s  # dish-seconds a row stands for
     return d
 
 
@@ -275,11 +285,15 @@ def _dish_service(d: pd.DataFrame, states: tuple[str, ...], name: np.ndarray) ->
         conn = d[d["connected"]]
         out["top_gateway"] = _mode_name(conn, keys, "gateway", name)
         out["top_pop"] = _mode_name(conn, keys, "pop", name)
-        if len(states) > 1:  # steps per state and group, in one pass
-            counts = d.groupby([*keys, "state"], sort=False).size().unstack(fill_value=0)
+        if len(states) > 1:  # steps and dish-seconds per state and group, in one pass
+            by_state = d.groupby([*keys, "state"], sort=False)
+            counts = by_state.size().unstack(fill_value=0)
+            dish_s = by_state["dish_s"].sum().unstack(fill_value=0)
             for s in states:
                 if s != "CONNECTED":
                     out[s] = (counts[s] if s in counts else pd.Series(0, index=counts.index)).reindex(out.index).fillna(0).astype(int)
+                    out[f"lost_s_{s}"] = (dish_s[s] if s in dish_s else pd.Series(0.0, index=dish_s.index)) \
+                        .reindex(out.index).fillna(0.0)
         # throughput: each dish-step weighs its dishes x the time its step stands for, as availability
         if "downlink_bps" in d:  # both quantiles from one sort of the groups
             down = group_quantiles(d[keys[0]].to_numpy(), d["downlink_bps"].to_numpy(), d["w"].to_numpy(),
@@ -307,8 +321,11 @@ def _dish_service(d: pd.DataFrame, states: tuple[str, ...], name: np.ndarray) ->
         groups.insert(1, "dishes", first.groupby("group", sort=False)["dishes_w"].sum().reindex(groups["group"])
                       .round().to_numpy().astype(int))
         lost = [c for c in states if c in OUTAGE_STATES]
+        # dish-time, as the resilience table and the report count it (a site's step stands for its
+        # dishes and its step's time), not site-steps
         groups["outage_causes"] = [
-            ", ".join(f"{c} {int(r[c])}" for c in lost if r[c]) or "-" for _, r in groups.iterrows()
+            ", ".join(f"{c} {dish_time_text(r[f'lost_s_{c}'])}" for c in lost if r[c]) or "-"
+            for _, r in groups.iterrows()
         ]
     return per_dish, groups
 
