@@ -271,6 +271,10 @@ def test_size_check_suggests_chunk_steps_that_fit():
 def test_parse_memory():
     assert parse_memory("8G") == 8 * GIB and parse_memory("512M") == 512 * 2**20 and parse_memory("2.5GB") == int(2.5 * GIB)
     assert "--max-memory" in str(_error(parse_memory, "lots"))
+    # a bare number is bytes: 512 is surely 512M; an overflowing size says so
+    assert "did you mean 512M or 512G" in str(_error(parse_memory, "512"))
+    assert "below" in str(_error(parse_memory, "99999999999999999999G"))
+    assert parse_memory(str(64 * 2**20)) == 64 * 2**20
 
 
 # --------------------------------------------------------------------------------- messages

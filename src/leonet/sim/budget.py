@@ -106,6 +106,9 @@ def default_max_memory_bytes() -> int:
     return int(0.8 * total) if total > 0 else 16 * 2**30
 
 
+#: The smallest --max-memory taken: less would not hold the interpreter and one chunk of anything.
+MIN_MEMORY_BYTES = 64 * 2**20
+
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
 
 
@@ -115,8 +118,12 @@ def parse_memory(text: str) -> int:
     if not m:
         raise InputError(f"expected a size such as 8G, 512M or 2.5GB, got {str(text)[:40]!r}", location="--max-memory")
     value = float(m.group(1)) * 1024 ** " KMGT".index((m.group(2) or " ").upper())
-    if not 0 < value < 2**60:
-        raise InputError(f"expected a size above 0, got {text!r}", location="--max-memory")
+    if not value < 2**60:
+        raise InputError(f"expected a size below 1,048,576T, got {str(text)[:40]!r}", location="--max-memory")
+    if value < MIN_MEMORY_BYTES:
+        # A bare number is bytes: "512" is far too little for any run, and surely meant 512M.
+        hint = f" (a number without a unit is bytes: did you mean {m.group(1)}M or {m.group(1)}G?)" if not m.group(2) else ""
+        raise InputError(f"expected a size of at least 64M, got {str(text)[:40]!r}{hint}", location="--max-memory")
     return int(value)
 
 
