@@ -153,6 +153,12 @@ def test_rtt_change_by_hand():
     assert r["rtt_p50_ms"] == 10.0 and r["rtt_p50_ms_baseline"] == 15.0 and r["rtt_p50_change_ms"] == -5.0
     assert r["rtt_matched_mean_change_ms"] == pytest.approx(20 / 6)
     assert r["rtt_matched_p50_change_ms"] == 0.0
+    # Dish 1 stands for 5 dishes: the matched diffs weigh 1 x {0,0,0,0} and 5 x {10,10}: mean
+    # 100 / 14, median 10 (the weighted median lies in dish 1's mass).
+    scen["wk"] = np.where(site == 1, 5.0, 1.0)
+    r = rtt_change_by_group(scen, base).loc["G"]
+    assert r["rtt_matched_mean_change_ms"] == pytest.approx(100 / 14)
+    assert r["rtt_matched_p50_change_ms"] == pytest.approx(10.0)
 
 
 def test_overwrite_removes_the_old_scenarios_baseline(tmp_path):

@@ -154,12 +154,16 @@ def rtt_change_by_group(scenario: pd.DataFrame, baseline: pd.DataFrame) -> pd.Da
     sb = _rtt_quantile(baseline, 0.5)
     out = pd.DataFrame({"rtt_p50_ms": sa, "rtt_p50_ms_baseline": sb.reindex(sa.index)})
     out["rtt_p50_change_ms"] = out["rtt_p50_ms"] - out["rtt_p50_ms_baseline"]
-    both = scenario[["t", "site", "group", "rtt_ms"]].merge(baseline[["t", "site", "rtt_ms"]], on=["t", "site"],
-                                                             suffixes=("", "_base"))
+    both = scenario[["t", "site", "group", "rtt_ms", "wk"]].merge(baseline[["t", "site", "rtt_ms"]], on=["t", "site"],
+                                                                   suffixes=("", "_base"))
     both = both[np.isfinite(both["rtt_ms"]) & np.isfinite(both["rtt_ms_base"])]
-    diff = (both["rtt_ms"] - both["rtt_ms_base"]).groupby(both["group"], sort=False)
-    out["rtt_matched_mean_change_ms"] = diff.mean().reindex(out.index)
-    out["rtt_matched_p50_change_ms"] = diff.median().reindex(out.index)
+    # weighted as every other figure: a dish-step by its dishes and the time its step stands for
+    diff = both["rtt_ms"] - both["rtt_ms_base"]
+    by = both["group"]
+    mean = (both["wk"] * diff).groupby(by, sort=False).sum() / both["wk"].groupby(by, sort=False).sum()
+    out["rtt_matched_mean_change_ms"] = mean.reindex(out.index)
+    p50 = group_quantiles(by.to_numpy(), diff.to_numpy(), both["wk"].to_numpy(), {"q": 0.5}, median=True)["q"]
+    out["rtt_matched_p50_change_ms"] = p50.reindex(out.index)
     return out
 
 
