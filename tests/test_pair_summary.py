@@ -83,3 +83,59 @@ def test_group_quantiles_equal_pandas(values, q):
     got = group_quantiles(v, np.array([len(v)]), (q,))[0, 0]
     want = pd.Series(values, dtype=np.float32).groupby(np.zeros(len(values))).quantile(q).iloc[0]
     assert got == want
+
+
+class _Cal:
+    """A calendar stand-in: step k at k seconds, standing for ``weights[k]`` coarse steps."""
+
+    def __init__(self, weights):
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.even = False
+
+    def weight_of(self, t_ns):
+        return self.weights[(np.asarray(t_ns) // 1_000_000_000).astype(np.int64)]
+
+
+def _with_time(frame: pd.DataFrame, n_steps: int) -> pd.DataFrame:
+    # random_pairs writes its steps one after another; recover each row's step from the pair order
+    step = np.zeros(len(frame), dtype=np.int64)
+    k, seen = 0, set()
+    for i, (a, b) in enumerate(zip(frame["src"], frame["dst"])):
+        if (a, b) in seen:
+            k, seen = k + 1, set()
+        seen.add((a, b))
+        step[i] = k
+    frame = frame.copy()
+    frame.insert(0, "t", pd.to_datetime(step * 1_000_000_000, unit="ns", utc=True))
+    return frame, step
+
+
+@pytest.mark.parametrize("budget", [7, 10_000])
+def test_windowed_pair_summary_weighs_steps_by_their_time(tmp_path, budget):
+    """Windowed calendars: each pair-step weighs its step's time (brute force per pair)."""
+    from leonet.results.quantiles import weighted_quantiles
+
+    rng = np.random.default_rng(5)
+    frame, step = _with_time(random_pairs(rng, 4, 9, 0.2), 9)
+    weights = rng.choice([1.0, 0.25, 1 / 360], size=step.max() + 1)
+    names = np.array([f"s{k}" for k in range(4)], dtype=object)
+    got = pair_summary(write_parts(tmp_path, frame, 3), 4, names, budget_values=budget, cal=_Cal(weights))
+    for _, row in got.iterrows():
+        sel = (names[frame["src"]] == row["src"]) & (names[frame["dst"]] == row["dst"])
+        f, w = frame[sel], weights[step[sel]]
+        ok = np.isfinite(f["rtt_ms"].to_numpy(dtype=np.float64))
+        assert row["availability"] == pytest.approx(w[ok].sum() / w.sum())
+        want = weighted_quantiles(f["rtt_ms"].to_numpy(dtype=np.float64)[ok], w[ok], [0.05, 0.5, 0.95]) \
+            if ok.any() else [np.nan] * 3
+        np.testing.assert_allclose(row[["rtt_p5_ms", "rtt_p50_ms", "rtt_p95_ms"]].to_numpy(dtype=float), want)
+        assert row["path_changes"] == f["path_changed"].sum()
+
+
+def test_a_windowed_summary_of_equal_weights_is_the_plain_one(tmp_path):
+    rng = np.random.default_rng(6)
+    frame, step = _with_time(random_pairs(rng, 4, 6, 0.2), 6)
+    names = np.array([f"s{k}" for k in range(4)], dtype=object)
+    parts = write_parts(tmp_path, frame, 2)
+    plain = pair_summary(parts, 4, names)
+    weighted = pair_summary(parts, 4, names, cal=_Cal(np.ones(step.max() + 1)))
+    pd.testing.assert_frame_equal(weighted, plain, check_exact=False, rtol=1e-12)

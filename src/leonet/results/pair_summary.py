@@ -99,10 +99,18 @@ def _read(part: Path, columns: list[str]) -> dict[str, np.ndarray]:
     return {c: table.column(c).to_numpy() for c in columns}
 
 
-def pair_summary(parts: list[Path], n_sites: int, names: np.ndarray, budget_values: int = BUDGET_VALUES) -> pd.DataFrame:
+def pair_summary(parts: list[Path], n_sites: int, names: np.ndarray, budget_values: int = BUDGET_VALUES,
+                 cal=None) -> pd.DataFrame:
     """The per-pair table of :class:`leonet.results.summary.NetworkSummary` from the chunk files
     of ``pair_steps`` (in chunk order): src, dst (names), availability, path_changes,
-    rtt_p5_ms, rtt_p50_ms, rtt_p95_ms, hops_p50; one row per pair in order of first appearance."""
+    rtt_p5_ms, rtt_p50_ms, rtt_p95_ms, hops_p50; one row per pair in order of first appearance.
+
+    ``cal``: the run's :class:`~leonet.results.calendar.Calendar`. When its steps stand for
+    different times (windows, a short last step), availability and percentiles weigh each step by
+    its time, as the dish figures do (:func:`_weighted_pair_summary`); otherwise the exact
+    unweighted passes below, equal to pandas."""
+    if cal is not None and not cal.even:
+        return _weighted_pair_summary(parts, n_sites, names, cal, budget_values)
     seen = _Keys()
     offset, max_hops = 0, -1
     for part in parts:  # pass 1: counts per pair
@@ -164,6 +172,72 @@ def pair_summary(parts: list[Path], n_sites: int, names: np.ndarray, budget_valu
         "availability": availability, "path_changes": changes[order].astype(int),
         "rtt_p5_ms": rtt_q[order, 0], "rtt_p50_ms": rtt_q[order, 1], "rtt_p95_ms": rtt_q[order, 2],
         "hops_p50": hops_q[order, 0],
+    })
+    per_pair.insert(0, "src", names[src])
+    per_pair.insert(1, "dst", names[dst])
+    return per_pair
+
+
+def _weighted_pair_summary(parts: list[Path], n_sites: int, names: np.ndarray, cal, budget_values: int) -> pd.DataFrame:
+    """:func:`pair_summary` of a run whose steps stand for different times: each pair-step weighs
+    its step's duration (``cal.weight_of``). Pass 1 counts per pair; then a block of pairs at a
+    time (about ``budget_values / 4`` values, as each value is held with its pair and weight in a
+    frame) gets its weighted percentiles (:func:`leonet.results.quantiles.group_quantiles`, equal
+    to the unweighted ones for a pair whose steps all weigh alike)."""
+    from .quantiles import group_quantiles
+
+    seen = _Keys()
+    offset = 0
+    w_total: dict[int, float] = {}
+    for part in parts:  # pass 1: counts per pair, and the time each pair was up
+        c = _read(part, ["t", "src", "dst", "rtt_ms", "hops", "path_changed"])
+        key = c["src"].astype(np.int64) * n_sites + c["dst"]
+        u, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        cols = (np.ones(len(key), dtype=np.int64), np.isfinite(c["rtt_ms"]), c["path_changed"], c["hops"] >= 0)
+        stats = np.stack([np.bincount(inv, weights=x, minlength=len(u)) for x in cols], axis=1).astype(np.int64)
+        seen.add(u, stats, first + offset)
+        w = cal.weight_of(c["t"].astype("datetime64[ns]").astype(np.int64))
+        up = np.bincount(inv, weights=w * np.isfinite(c["rtt_ms"]), minlength=len(u))
+        all_w = np.bincount(inv, weights=w, minlength=len(u))
+        for k, a, b in zip(u.tolist(), up.tolist(), all_w.tolist()):
+            t_up, t_all = w_total.get(k, (0.0, 0.0))
+            w_total[k] = (t_up + a, t_all + b)
+        offset += len(key)
+    n_pairs = len(seen.keys)
+    steps, n_rtt, changes, n_hops = seen.stats.T if n_pairs else (np.zeros(0, dtype=np.int64),) * 4
+    rtt_q = np.full((n_pairs, len(RTT_QUANTILES)), np.nan)
+    hops_q = np.full(n_pairs, np.nan)
+    qs = {f"q{k}": q for k, q in enumerate(RTT_QUANTILES)}
+    lo, block_budget = 0, max(1, budget_values // 4)
+    while lo < n_pairs:
+        total = np.cumsum(np.maximum(steps[lo:], 1))
+        hi = lo + max(1, int(np.searchsorted(total, block_budget, side="right")))
+        ids, rtt, hops, wts = [], [], [], []
+        for part in parts:
+            c = _read(part, ["t", "src", "dst", "rtt_ms", "hops"])
+            pid = np.searchsorted(seen.keys, c["src"].astype(np.int64) * n_sites + c["dst"])
+            inside = (pid >= lo) & (pid < hi)
+            ids.append(pid[inside])
+            r = c["rtt_ms"][inside].astype(np.float64)
+            rtt.append(np.where(np.isfinite(r), r, np.nan))  # no path (inf): left out, as above
+            hops.append(np.where(c["hops"][inside] >= 0, c["hops"][inside], np.nan).astype(np.float64))
+            wts.append(cal.weight_of(c["t"][inside].astype("datetime64[ns]").astype(np.int64)))
+        ids, rtt, hops, wts = (np.concatenate(x) for x in (ids, rtt, hops, wts))
+        rq = group_quantiles(ids, rtt, wts, qs)
+        rtt_q[rq.index.to_numpy(dtype=np.int64)] = rq[list(qs)].to_numpy()
+        hq = group_quantiles(ids, hops, wts, {"h": 0.5}, median=True)
+        hops_q[hq.index.to_numpy(dtype=np.int64)] = hq["h"].to_numpy()
+        lo = hi
+    order = np.argsort(seen.first, kind="stable")
+    src, dst = np.divmod(seen.keys[order], n_sites)
+    up = np.array([w_total[int(k)][0] for k in seen.keys[order]])
+    alltime = np.array([w_total[int(k)][1] for k in seen.keys[order]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        availability = up / alltime
+    per_pair = pd.DataFrame({
+        "availability": availability, "path_changes": changes[order].astype(int),
+        "rtt_p5_ms": rtt_q[order, 0], "rtt_p50_ms": rtt_q[order, 1], "rtt_p95_ms": rtt_q[order, 2],
+        "hops_p50": hops_q[order],
     })
     per_pair.insert(0, "src", names[src])
     per_pair.insert(1, "dst", names[dst])

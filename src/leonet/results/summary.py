@@ -222,7 +222,7 @@ def network_summary(store: ResultStore, budget_rows: int = BUDGET_ROWS) -> Netwo
                                                    budget_rows)
     per_pair = pd.DataFrame()
     if "pair_steps" in store.tables():  # chunk by chunk: 19.8 M rows for the paper workload
-        per_pair = pair_summary(store.parts("pair_steps"), len(sites), name)
+        per_pair = pair_summary(store.parts("pair_steps"), len(sites), name, cal=cal)
         release_free_memory()  # the passes' read buffers: what follows (the report) starts lower
     out = NetworkSummary(per_dish=per_dish, per_pair=per_pair, states=states)
     object.__setattr__(out, "_groups", groups)
