@@ -12,6 +12,8 @@ import numpy as np
 
 #: IUGG mean Earth radius R1 = (2a + b) / 3 for WGS84, metres.
 MEAN_EARTH_RADIUS_M = 6_371_008.8
+#: Starts this close to a pole, degrees, count as at the pole in :func:`destination_point`.
+POLE_TOLERANCE_DEG = 1e-9
 
 
 def great_circle_distance_m(lat1_deg, lon1_deg, lat2_deg, lon2_deg) -> np.ndarray:
@@ -47,8 +49,15 @@ def destination_point(lat_deg, lon_deg, bearing_deg, distance_m) -> tuple[np.nda
     Returns
     -------
     (lat_deg, lon_deg) : float64 arrays of the broadcast shape; longitude in [-180, 180).
+
+    At a pole every direction is south (or north), so the bearing is taken as it is just off the
+    pole on the meridian ``lon_deg``: from the north pole, 180 follows that meridian and 0 the
+    opposite one (longitude ``lon_deg + 180 - bearing``); from the south pole, 0 follows it
+    (``lon_deg + bearing``). The formula's own limit there is 0/0, which put every point on one
+    meridian (a dish group around a pole was a line).
     """
-    lat1 = np.deg2rad(np.asarray(lat_deg, dtype=np.float64))
+    lat_deg = np.asarray(lat_deg, dtype=np.float64)
+    lat1 = np.deg2rad(lat_deg)
     lon1 = np.deg2rad(np.asarray(lon_deg, dtype=np.float64))
     bearing = np.deg2rad(np.asarray(bearing_deg, dtype=np.float64))
     delta = np.asarray(distance_m, dtype=np.float64) / MEAN_EARTH_RADIUS_M
@@ -57,5 +66,10 @@ def destination_point(lat_deg, lon_deg, bearing_deg, distance_m) -> tuple[np.nda
     lon2 = lon1 + np.arctan2(
         np.sin(bearing) * np.sin(delta) * np.cos(lat1), np.cos(delta) - np.sin(lat1) * sin_lat2
     )
+    # within 1e-9 deg (0.1 mm) of a pole, the limit of the formula as the start nears the pole
+    north, south = lat_deg >= 90.0 - POLE_TOLERANCE_DEG, lat_deg <= -90.0 + POLE_TOLERANCE_DEG
+    if np.any(north) or np.any(south):
+        lat2 = np.where(north, np.pi / 2 - delta, np.where(south, delta - np.pi / 2, lat2))
+        lon2 = np.where(north, lon1 + np.pi - bearing, np.where(south, lon1 + bearing, lon2))
     lon2_deg = np.mod(np.rad2deg(lon2) + 180.0, 360.0) - 180.0
     return np.rad2deg(lat2), lon2_deg

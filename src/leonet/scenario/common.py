@@ -3,9 +3,11 @@ of instants a scenario may name, the seed range, and the checks used by several 
 
 from __future__ import annotations
 
+import types
+import typing
 from datetime import datetime, timezone
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 
 SEED_MAX = 2**32 - 1
@@ -52,7 +54,78 @@ class FieldError(ValueError):
         self.message = message
 
 
+def _number_type(annotation) -> bool:
+    """Whether a field of this type takes a number (int or float, perhaps optional) and not a
+    boolean."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _number_type(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return bool(args) and bool not in args and any(_number_type(a) for a in args)
+    return annotation in (int, float)
+
+
+def bool_for_number(annotation, value, path: tuple = ()) -> tuple | None:
+    """The path (inside ``value``) of a true/false given where ``annotation`` wants a number,
+    or None. Looks into lists, tuples, dicts and pydantic models that are not :class:`Spec`
+    (a Spec checks its own fields)."""
+    if isinstance(value, bool):
+        return path if _number_type(annotation) else None
+    if not isinstance(value, (list, tuple, dict)):
+        return None
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return bool_for_number(args[0], value, path)
+    if origin in (typing.Union, types.UnionType):
+        for arg in args:
+            hit = bool_for_number(arg, value, path)
+            if hit is not None:
+                return hit
+        return None
+    if isinstance(value, (list, tuple)) and origin in (list, tuple, set, frozenset) and args:
+        for i, item in enumerate(value):
+            arg = args[0] if origin is not tuple or (len(args) == 2 and args[1] is Ellipsis) else (
+                args[i] if i < len(args) else None)
+            hit = bool_for_number(arg, item, path + (i,)) if arg is not None else None
+            if hit is not None:
+                return hit
+        return None
+    if isinstance(value, dict) and origin is dict and len(args) == 2:
+        for k, item in value.items():
+            hit = bool_for_number(args[1], item, path + (k,))
+            if hit is not None:
+                return hit
+        return None
+    if (isinstance(value, dict) and isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            and not issubclass(annotation, Spec)):
+        for name, field in annotation.model_fields.items():
+            key = field.alias if field.alias in value else name
+            if key in value:
+                hit = bool_for_number(field.annotation, value[key], path + (key,))
+                if hit is not None:
+                    return hit
+    return None
+
+
 class Spec(BaseModel):
-    """Base of every scenario section: unknown fields are errors, values are frozen."""
+    """Base of every scenario section: unknown fields are errors, values are frozen, and a number
+    field refuses true/false."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value, info: ValidationInfo):
+        # pydantic reads true as 1 and false as 0 in int and float fields: ``step_s: true`` would
+        # be 1 s steps, ``count: true`` one dish, without a word.
+        if isinstance(value, (bool, list, tuple, dict)):
+            hit = bool_for_number(cls.model_fields[info.field_name].annotation, value)
+            if hit is not None:
+                raise FieldError(hit, f"wants a number, not {str(_at(value, hit)).lower()} (a yes/no value)")
+        return value
+
+
+def _at(value, path: tuple):
+    for key in path:
+        value = value[key]
+    return value

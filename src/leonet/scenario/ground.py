@@ -67,7 +67,9 @@ class BuiltinSitesSpec(Spec):
 class DishGroupSpec(Spec):
     """Dishes placed at random (area-uniform, seeded) in a disc around a city centre."""
 
-    name: str = Field(..., min_length=1, description="Group (city) name; dishes are <name>-<k>.")
+    name: str = Field(..., min_length=1, description=(
+        "Group (city) name; its sites are named <name><k>, k zero-padded to the width of count - 1 "
+        "(Kyiv0 ... Kyiv9; Kyiv00 ... Kyiv10 for 11)."))
     lat_deg: float = Field(..., ge=-90, le=90)
     lon_deg: float = Field(..., ge=-180, le=180)
     count: int = Field(..., ge=0, le=10_000_000)

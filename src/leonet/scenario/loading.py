@@ -58,6 +58,11 @@ def _format_validation_error(err: ValidationError, source: str, node: yaml.Node 
         # A value set by --set has no line in the file: the file's line would point at the value
         # the override replaced.
         by_override = any(loc[:len(keys)] == keys for keys in (overridden or []))
+        if loc[:2] == ("time", "windows") and not by_override:
+            # a window that was fine in the file until --start/--step moved the calendar under it
+            field, option = ("step_s", "--step") if loc[-1] == "step_s" else ("start", "--start")
+            if ("time", field) in (overridden or []):
+                msg += f" (time.{field} was set on the command line, by {option} or --set)"
         line = None if by_override else yaml_line(node, loc)
         where = f"{path} (from --set)" if by_override else f"{path} (line {line})" if line else path
         lines.append(f"{where}: {msg}")

@@ -4,11 +4,11 @@ windows inside it)."""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import Spec, check_instant
+from .common import FieldError, Spec, check_instant
 
 
 class TimeWindowSpec(Spec):
@@ -60,6 +60,15 @@ class TimeSpec(Spec):
     def _utc(cls, v: datetime) -> datetime:
         return check_instant(v, "start")
 
+    @field_validator("duration_s")
+    @classmethod
+    def _at_least_a_nanosecond(cls, v: float) -> float:
+        # Instants are whole ns: a duration that rounds to 0 ns holds no step, and the run would
+        # have nothing to simulate (it used to pass here and fail at the first step).
+        if round(v * 1e9) < 1:
+            raise ValueError(f"{v:g} s rounds to 0 ns: the calendar would hold no step; give at least 1e-9 s")
+        return v
+
     @model_validator(mode="after")
     def _steps(self):
         # A calendar shorter than its step holds one instant (``leonet run --duration 60`` on a
@@ -67,9 +76,26 @@ class TimeSpec(Spec):
         if abs(round(self.step_s * 1e9) - self.step_s * 1e9) > 1e-3:
             raise ValueError("step_s must be a whole number of nanoseconds")
         spans = sorted((self._window_span_ns(w), k) for k, w in enumerate(self.windows))
+        early = [k for (a, b), k in spans if a < 0]
+        if early:
+            # name every early window (a --start moved past them all, as often as not) and the ways out
+            named = [f"windows[{k}] ({self.windows[k].name or 'unnamed'}, from "
+                     f"{self._window_start(self.windows[k]).isoformat()})" for k in early[:10]]
+            others = (", as do " + ", ".join(named[1:]) if len(named) > 1 else "") + (
+                f" and {len(early) - 10} more" if len(early) > 10 else "")
+            raise FieldError(("windows", early[0]), (
+                f"{named[0]} starts before time.start ({self.start.isoformat()}){others}; start the calendar at "
+                f"or before {'them' if len(early) > 1 else 'it'}, or drop the windows (e.g. --set 'time.windows=[]')"))
+        end_ns = round(self.duration_s * 1e9)
         for (a, b), k in spans:
-            if a < 0:
-                raise ValueError(f"windows[{k}] ({self.windows[k].name or 'unnamed'}) starts before time.start")
+            w = self.windows[k]
+            # A window no finer than the calendar adds no detail, yet reports read as if it did.
+            # Windows past the calendar's end are only skipped (a run shortened with --duration).
+            if a < end_ns and round(w.step_s * 1e9) >= self.step_ns:
+                raise FieldError(("windows", k, "step_s"), (
+                    f"windows[{k}] ({w.name or 'unnamed'}) steps every {w.step_s:g} s, no finer than time.step_s "
+                    f"({self.step_s:g} s): a window zooms in with a shorter step; give it one, or drop the "
+                    "window (e.g. --set 'time.windows=[]')"))
         for ((a0, b0), k0), ((a1, b1), k1) in zip(spans, spans[1:]):
             if a1 < b0:
                 raise ValueError(f"windows[{k0}] and windows[{k1}] overlap; windows must not overlap")
@@ -80,6 +106,10 @@ class TimeSpec(Spec):
             raise ValueError(f"the calendar has about {upper:,} steps (more than {MAX_STEPS:,}); use coarser steps "
                              "or shorter windows")
         return self
+
+    def _window_start(self, w: TimeWindowSpec) -> datetime:
+        """A window's start as a UTC instant."""
+        return w.start if w.start is not None else self.start + timedelta(seconds=w.start_s)
 
     def _window_span_ns(self, w: TimeWindowSpec) -> tuple[int, int]:
         """A window's [start, end) in ns after time.start."""
@@ -105,6 +135,17 @@ class TimeSpec(Spec):
         they are not simulated; the run warns about them."""
         end_ns = round(self.duration_s * 1e9)
         return [w.name or f"windows[{k}]" for k, w in enumerate(self.windows) if self._window_span_ns(w)[0] >= end_ns]
+
+    def clipped_windows(self) -> list[tuple[str, float, float]]:
+        """(name, seconds simulated, seconds asked for) of each window that the calendar's end cuts
+        short (it starts before the end and runs past it): the run warns about them."""
+        end_ns = round(self.duration_s * 1e9)
+        out = []
+        for k, w in enumerate(self.windows):
+            a, b = self._window_span_ns(w)
+            if a < end_ns < b:
+                out.append((w.name or f"windows[{k}]", (end_ns - a) / 1e9, w.duration_s))
+        return out
 
     def offsets_ns(self):
         """int64 (T,): every instant as ns after ``start``, sorted: the coarse grid (start, start +

@@ -47,6 +47,8 @@ def parse_scenario_yaml(raw: bytes, source: str) -> tuple[Any, yaml.Node | None]
             where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
             problem = getattr(err, "problem", None) or str(err)
             raise InputError(f"not valid YAML: {quote(problem, 200)}", source=source, location=where) from None
+        except InputError:  # the shape checks' own, already naming the place
+            raise
         except RecursionError:
             raise InputError(f"nested too deeply (more than {MAX_NESTING} levels of mappings and lists)",
                              source=source) from None
@@ -57,12 +59,41 @@ def parse_scenario_yaml(raw: bytes, source: str) -> tuple[Any, yaml.Node | None]
     return data, node
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _dotted(path: tuple) -> str:
+    """``("time", "windows", 0)`` -> ``"time.windows[0]"``."""
+    out = ""
+    for key in path:
+        out += f"[{key}]" if isinstance(key, int) else ("." if out else "") + str(key)
+    return out
+
+
+def _check_unique_keys(node: yaml.MappingNode, path: tuple, source: str) -> None:
+    """A key given twice in one mapping is an error naming it and both lines: YAML loaders keep
+    the last silently, so the first value would be ignored without a word."""
+    first_line: dict[tuple[str, str], int] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE_TAG:
+            continue  # ``<<: *base`` merges may repeat; complex keys are not scenario fields
+        line = key.start_mark.line + 1
+        if (key.tag, key.value) in first_line:
+            before = first_line[key.tag, key.value]
+            lines = f"lines {before} and {line}" if before != line else f"line {line}"
+            raise InputError(f"key {quote(key.value)} is given twice, on {lines}; keep one (YAML would keep only "
+                             "the last, silently)", source=source,
+                             location=f"{_dotted(path + (key.value,))} (line {line})")
+        first_line[key.tag, key.value] = line
+
+
 def _check_yaml_shape(root: yaml.Node, source: str) -> None:
-    """Depth and size of the node tree, walked without recursion; aliases count every use."""
-    stack = [(root, 1)]
+    """Depth and size of the node tree, walked without recursion; aliases count every use. Keys
+    given twice in one mapping are refused (:func:`_check_unique_keys`)."""
+    stack = [(root, 1, ())]
     seen = 0
     while stack:
-        node, depth = stack.pop()
+        node, depth, path = stack.pop()
         seen += 1
         if depth > MAX_NESTING:
             raise InputError(f"nested too deeply (more than {MAX_NESTING} levels of mappings and lists)",
@@ -71,11 +102,12 @@ def _check_yaml_shape(root: yaml.Node, source: str) -> None:
             raise InputError(f"holds more than {MAX_YAML_NODES:,} values (aliases counted each time they "
                              "are used); a scenario this large is not plausible", source=source)
         if isinstance(node, yaml.SequenceNode):
-            stack.extend((child, depth + 1) for child in node.value)
+            stack.extend((child, depth + 1, path + (i,)) for i, child in enumerate(node.value))
         elif isinstance(node, yaml.MappingNode):
+            _check_unique_keys(node, path, source)
             for key, value in node.value:
-                stack.append((key, depth + 1))
-                stack.append((value, depth + 1))
+                stack.append((key, depth + 1, path))
+                stack.append((value, depth + 1, path + (getattr(key, "value", "?"),)))
 
 
 def yaml_line(node: yaml.Node | None, loc: tuple) -> int | None:

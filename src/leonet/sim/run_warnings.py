@@ -1,6 +1,7 @@
 """The warnings a run gives before it starts (they go to ``run.json`` with the network model,
 :attr:`leonet.sim.network_model.NetworkModel.warnings`): satellites that will not fly (perigees in
-the atmosphere, orbits SGP4 cannot propagate), time windows and events after the calendar's end."""
+the atmosphere, orbits SGP4 cannot propagate), time windows and events after the calendar's end,
+windows it cuts short."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def _low_perigee_count(constellation: Constellation) -> int:
 
 def scenario_warnings(scenario: Scenario, constellation: Constellation) -> list[str]:
     """Warnings the scenario and its satellites give before the run: perigees in the atmosphere,
-    time windows after the calendar's end."""
+    time windows after the calendar's end or cut short by it."""
     warnings: list[str] = []
     low = _low_perigee_count(constellation)
     if low:
@@ -41,6 +42,11 @@ def scenario_warnings(scenario: Scenario, constellation: Constellation) -> list[
     if skipped:
         warnings.append(f"time windows after the calendar's end are not simulated: {', '.join(skipped[:10])}"
                         + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""))
+    clipped = scenario.time.clipped_windows()
+    if clipped:  # the window's name and length alone would claim time the run does not simulate
+        listed = ", ".join(f"{name} ({ran:g} s of its {asked:g} s)" for name, ran, asked in clipped[:10])
+        warnings.append(f"time windows cut short by the calendar's end run only in part: {listed}"
+                        + (f" and {len(clipped) - 10} more" if len(clipped) > 10 else ""))
     return warnings
 
 
