@@ -173,3 +173,15 @@ def test_a_run_with_sample_windows_weighs_them_in_its_steps_table(tmp_path):
     run = leonet.run(sc, out_dir=tmp_path / "out")
     cal = calendar(ResultStore(run.store.root))
     assert cal.durations_s.tolist() == [900.0] * 8 and cal.durations_s.sum() == 7200
+
+
+def test_a_window_cut_by_the_end_says_how_much_ran_and_one_past_it_is_not_listed():
+    from leonet.results.calendar import Calendar, Window
+
+    s = 10**9
+    wins = (Window("edge-end", 100 * s, 160 * s, 5.0), Window("after", 200 * s, 260 * s, 5.0))
+    times = np.array([0, 30 * s, 60 * s, 90 * s, 100 * s, 105 * s, 110 * s, 115 * s], dtype=np.int64)
+    cal = Calendar(times_ns=times, durations_s=np.diff(np.r_[times, 120 * s]) / 1e9, step_s=30.0, uniform=False,
+                   end_ns=120 * s, windows=wins)
+    text = cal.text()
+    assert "edge-end 1970-01-01 00:01:40 for 20 s of its 60 s at 5 s" in text and "after" not in text

@@ -107,10 +107,14 @@ class Calendar:
 
         parts = []
         for w in self.windows:
+            if w.start_ns >= self.end_ns:  # past the run's end: no step of it ran
+                continue
             start = pd.Timestamp(w.start_ns, unit="ns", tz="UTC")
             label = f"{w.name} " if w.name else ""
-            parts.append(f"{label}{start:%Y-%m-%d %H:%M:%S} for {_secs((w.end_ns - w.start_ns) / 1e9)} s "
-                         f"at {_secs(w.step_s)} s")
+            ran = min(w.end_ns, self.end_ns) - w.start_ns
+            length = f"{_secs(ran / 1e9)} s" + (f" of its {_secs((w.end_ns - w.start_ns) / 1e9)} s"
+                                                if ran < w.end_ns - w.start_ns else "")
+            parts.append(f"{label}{start:%Y-%m-%d %H:%M:%S} for {length} at {_secs(w.step_s)} s")
         if len(parts) > MAX_WINDOWS_LISTED:  # a sampled day's 24 windows: the first two, the last, a count
             parts = parts[:2] + [f"... {len(parts) - 3} more ..."] + parts[-1:]
         where = "; ".join(parts) if parts else "finer steps"
