@@ -20,6 +20,10 @@ from __future__ import annotations
 import io
 from contextlib import contextmanager
 import os
+import signal
+import sys
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from typing import Any, Callable, Hashable, Iterable, Iterator
@@ -101,22 +105,56 @@ def run_serial(fn: Callable, shared: Any, tasks: list[KeyedTask]) -> Iterator[tu
 
 _WORKER_SHARED: Any = None
 
+#: Exit code of a worker process that refused to run the calling script's pool again
+#: (:func:`_refuse_inside_worker_start`): the main process reads it to say what is wrong.
+REFUSED_EXIT_CODE = 87
+#: Exit code of a worker process that found its main process gone (:func:`_exit_with_parent`).
+ORPHAN_EXIT_CODE = 88
+#: Seconds between a worker's checks that its main process is still there.
+PARENT_CHECK_S = 1.0
 
-def _init_worker(shared_path: str) -> None:
+#: What the main process says when its workers refused to start (the script lacks its guard).
+GUARD_MESSAGE = (
+    "a worker process died while starting: the script that calls leonet with workers>1 runs again in "
+    "each worker process, and it has no `if __name__ == \"__main__\":` guard. Put the script's code under "
+    "`if __name__ == \"__main__\":` (see the README's Python API), or use workers=1"
+)
+
+
+def _init_worker(shared_path: str, parent_pid: int | None = None) -> None:
     """Load what every task of a worker shares from the file the main process wrote.
 
     It travels through a file, not through the pipe that starts the worker: a worker that fails
     while starting (e.g. a script without a ``__main__`` guard) would leave the main process
     blocked forever writing a large model into that pipe.
+
+    A worker ignores Ctrl-C (the terminal sends SIGINT to the whole process group): only the main
+    process handles it, and ends its workers (:func:`_end_pool`). A worker interrupted half-way
+    through reading a task or sending a result would leave the pool's pipes out of step, and the
+    main process waiting on them for ever. A worker whose main process is gone (killed) exits.
     """
     global _WORKER_SHARED
     import pickle
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # blocked while it started (:func:`_sigint_deferred`)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if parent_pid is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent_pid,), name="leonet-parent-watch",
+                         daemon=True).start()
     # One core per worker: BLAS threads would fight over the cores the pool already uses.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     with open(shared_path, "rb") as f:
         _WORKER_SHARED = pickle.load(f)
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """End this worker once its main process ``parent_pid`` is gone (killed before it could end
+    its workers), instead of waiting for tasks for ever as an orphan."""
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(ORPHAN_EXIT_CODE)
 
 
 def _worker_task(fn: Callable, args: tuple) -> Any:
@@ -128,22 +166,91 @@ def _refuse_inside_worker_start() -> None:
 
     With the ``spawn`` start method each worker imports the main script again; a script that
     calls ``leonet.run(..., workers=2)`` at its top level, without ``if __name__ == "__main__":``,
-    would start pools from its workers. Say so instead of failing inside multiprocessing.
+    would start pools from its workers. Such a worker says so and exits with
+    :data:`REFUSED_EXIT_CODE`, which the main process reads to give the same advice
+    (:data:`GUARD_MESSAGE`) instead of failing inside multiprocessing.
     """
     import multiprocessing
 
     if getattr(multiprocessing.current_process(), "_inheriting", False):
-        raise LeonetError(
-            "leonet.run(..., workers>1) was called while a worker process was starting: the script "
-            "that calls it runs again in each worker. Put the script's code under "
-            "`if __name__ == \"__main__\":` (see the README's Python API), or use workers=1"
-        )
+        print("leonet: leonet.run(..., workers>1) was called while a worker process was starting: the "
+              "script that calls it runs again in each worker. Put the script's code under "
+              "`if __name__ == \"__main__\":` (see the README's Python API), or use workers=1",
+              file=sys.stderr, flush=True)
+        raise SystemExit(REFUSED_EXIT_CODE)
+
+
+#: Seconds to wait for the exit code of a worker process known to have exited.
+EXIT_CODE_WAIT_S = 2.0
+
+
+def _exit_code(proc) -> int | None:
+    """The exit code of worker process ``proc``, None while it runs. One that has exited (its
+    sentinel is ready) may not have been reaped yet, or be reaped by the pool's manager thread
+    meanwhile (then this thread's wait for it fails until that thread records its code): wait
+    for its code, a moment at most."""
+    from multiprocessing.connection import wait as ready
+
+    code = proc.exitcode
+    if code is not None:
+        return code
+    try:
+        if not ready([proc.sentinel], timeout=0):
+            return None
+    except (OSError, ValueError):  # closed meanwhile
+        return proc.exitcode
+    deadline = time.monotonic() + EXIT_CODE_WAIT_S
+    while (code := proc.exitcode) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return code
 
 
 def _dead_workers(pool: ProcessPoolExecutor) -> list[str]:
     """Worker processes of ``pool`` that have exited (described by pid and exit code)."""
     procs = getattr(pool, "_processes", None) or {}
-    return [f"pid {p.pid} (exit code {p.exitcode})" for p in list(procs.values()) if p.exitcode is not None]
+    codes = [(p.pid, _exit_code(p)) for p in list(procs.values())]
+    return [f"pid {pid} (exit code {code})" for pid, code in codes if code is not None]
+
+
+def _refused(pool: ProcessPoolExecutor) -> bool:
+    """Whether a worker of ``pool`` exited because the calling script has no ``__main__`` guard."""
+    procs = getattr(pool, "_processes", None) or {}
+    return any(_exit_code(p) == REFUSED_EXIT_CODE for p in list(procs.values()))
+
+
+def _broken_error(pool: ProcessPoolExecutor, died: str, dead: list[str] | None = None) -> LeonetError:
+    """The error for a pool whose worker died: :data:`GUARD_MESSAGE` where the workers refused to
+    start, else ``died`` naming the dead workers."""
+    if _refused(pool):
+        return LeonetError(GUARD_MESSAGE)
+    return LeonetError(died.format(who=", ".join(dead if dead is not None else _dead_workers(pool)) or "unknown"))
+
+
+@contextmanager
+def _sigint_deferred():
+    """A Ctrl-C meanwhile is raised as it ends, and SIGINT is blocked in this thread: what this
+    wraps (:meth:`ProcessPoolExecutor.submit`, which starts workers) is not cut between starting a
+    worker and listing it, so the worker is not left behind; and a worker started meanwhile
+    inherits the block, so a Ctrl-C cannot kill it half-way through its imports (it ignores SIGINT
+    once it runs: :func:`_init_worker`)."""
+    caught = []
+    handler = None
+    if threading.current_thread() is threading.main_thread():
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+            signal.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))
+        else:
+            handler = None  # ignored or not Python's: left as it is
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if hasattr(signal, "pthread_sigmask") else None
+    try:
+        yield
+    finally:
+        if old_mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)
+            if caught:
+                handler(signal.SIGINT, caught[0])
 
 
 #: Seconds between checks that every worker process is still alive.
@@ -161,7 +268,10 @@ def run_pool(fn: Callable, shared: Any, tasks: list[KeyedTask], workers: int,
 
     A worker that dies (killed, out of memory, or failing to start) ends the work with a
     :class:`LeonetError` within about :data:`WORKER_CHECK_S` seconds; its message ends with
-    ``after_death``, by default that finished ``what`` (chunks, variants) are kept.
+    ``after_death``, by default that finished ``what`` (chunks, variants) are kept. Workers that
+    refuse to start (a calling script without a ``__main__`` guard) end it with
+    :data:`GUARD_MESSAGE`. Work that ends early (Ctrl-C, an error, the caller stopping) ends the
+    workers at once: Ctrl-C reaches only this process (:func:`_init_worker`).
     """
     _refuse_inside_worker_start()
     if after_death is None:
@@ -184,32 +294,34 @@ def _run_pool(fn: Callable, shared_path: str, tasks: list[KeyedTask], workers: i
     from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                               initializer=_init_worker, initargs=(shared_path,))
+                               initializer=_init_worker, initargs=(shared_path, os.getpid()))
     pending = {}  # future -> (task number, key)
     held: dict[int, tuple[Hashable, Any]] = {}  # with ordered: finished, waiting for an earlier task
     queue = list(tasks)
     submitted = next_out = 0
+    finished = False
     try:
         while queue or pending:
             while queue and len(pending) + len(held) < 2 * workers:
                 key, args = queue.pop(0)
                 try:
-                    pending[pool.submit(_worker_task, fn, args)] = (submitted, key)
+                    with _sigint_deferred():  # submit starts the workers
+                        pending[pool.submit(_worker_task, fn, args)] = (submitted, key)
                 except BrokenProcessPool:  # a worker died since the last check
-                    raise LeonetError(died.format(who=", ".join(_dead_workers(pool)) or "unknown")) from None
+                    raise _broken_error(pool, died) from None
                 submitted += 1
             done, _ = wait(pending, timeout=WORKER_CHECK_S, return_when=FIRST_COMPLETED)
             if not done:
                 dead = _dead_workers(pool)
                 if dead:
-                    raise LeonetError(died.format(who=", ".join(dead)))
+                    raise _broken_error(pool, died, dead)
                 continue
             for fut in done:
                 number, key = pending.pop(fut)
                 try:
                     result = fut.result()
                 except BrokenProcessPool:
-                    raise LeonetError(died.format(who=", ".join(_dead_workers(pool)) or "unknown")) from None
+                    raise _broken_error(pool, died) from None
                 if not ordered:
                     yield key, result
                     continue
@@ -217,29 +329,30 @@ def _run_pool(fn: Callable, shared_path: str, tasks: list[KeyedTask], workers: i
                 while next_out in held:
                     yield held.pop(next_out)
                     next_out += 1
+        finished = True
     finally:
-        if _dead_workers(pool):  # a broken pool may never finish shutting down
-            _end_broken_pool(pool)
-        else:
-            for fut in pending:
-                fut.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
+        if finished and not _dead_workers(pool):
+            pool.shutdown(wait=True)
+        else:  # interrupted (Ctrl-C), failed, stopped early, or a worker died: end the workers now
+            _end_pool(pool)
 
 
 #: Seconds a terminated worker is given to exit before it is killed.
 WORKER_END_S = 5.0
 
 
-def _end_broken_pool(pool: ProcessPoolExecutor) -> None:
-    """End a pool one of whose workers died, so that this process can still exit.
+def _end_pool(pool: ProcessPoolExecutor) -> None:
+    """End a pool at once, so that this process can exit within seconds: its work was interrupted
+    (Ctrl-C), failed or stopped early, or one of its workers died.
 
-    The other workers are ended. A worker killed while it was sending a result leaves the pool's
-    manager thread blocked reading the rest of that message from the result pipe, and the
-    interpreter joins that thread at exit: the process would print its error and then hang
-    forever. Once every worker has exited, closing this process's copy of the pipe's writing end
-    lets that read see end-of-file: the thread marks the pool broken and ends. The pending futures
-    are left to that thread (it fails them; one cancelled here would make it raise), and it is
-    joined here: ending while the interpreter exits, it races with the exit's own wake-up call.
+    The workers are ended (terminated, then killed after :data:`WORKER_END_S` seconds); what
+    they were computing is lost, what they finished is kept (a rerun resumes). A worker killed while
+    it was sending a result leaves the pool's manager thread blocked reading the rest of that
+    message from the result pipe, and the interpreter joins that thread at exit: the process would
+    hang forever. Once every worker has exited, closing this process's copy of the pipe's writing
+    end lets that read see end-of-file: the thread marks the pool broken and ends. The pending
+    futures are left to that thread (it fails them; one cancelled here would make it raise), and it
+    is joined here: ending while the interpreter exits, it races with the exit's own wake-up call.
     """
     procs = list((getattr(pool, "_processes", None) or {}).values())
     result_queue = getattr(pool, "_result_queue", None)
@@ -247,9 +360,11 @@ def _end_broken_pool(pool: ProcessPoolExecutor) -> None:
     for proc in procs:
         if proc.exitcode is None:
             proc.terminate()
+    deadline = time.monotonic() + WORKER_END_S
     for proc in procs:
-        proc.join(WORKER_END_S)
-        if proc.exitcode is None:
+        proc.join(max(0.0, deadline - time.monotonic()))
+    for proc in procs:
+        if _exit_code(proc) is None:
             proc.kill()
             proc.join(WORKER_END_S)
     if result_queue is not None:
