@@ -74,12 +74,23 @@ def test_the_nearest_home_pop_is_one_traffic_reaches():
 
 
 def test_a_dish_far_from_any_gateway_keeps_more_of_them():
-    # McMurdo: no gateway within reach, so its lasers' landings (New Zealand, Australia) are kept.
+    # Mid-Pacific: no gateway within reach, so its lasers' landings around the ocean are kept.
     from leonet.mydish import GATEWAY_REACH_KM, MIN_GATEWAYS, MIN_GATEWAYS_FAR, ground_near
 
-    entries, chosen = ground_near(-77.85, 166.67, 2026)
+    entries, chosen = ground_near(-10.0, -140.0, 2026)
     assert chosen["nearest_gateway_km"] > GATEWAY_REACH_KM
     assert chosen["gateways"] == MIN_GATEWAYS_FAR > MIN_GATEWAYS
     assert sum(e["kind"] == "gateway" for e in entries) == MIN_GATEWAYS_FAR
     _, near = ground_near(50.45, 30.52, 2026)   # Kyiv: the gateways within reach
     assert near["nearest_gateway_km"] < GATEWAY_REACH_KM and near["gateways"] >= MIN_GATEWAYS
+
+
+def test_a_polar_dish_keeps_every_gateway():
+    # Svalbard and McMurdo see mostly the polar shell, whose planes land wherever they pass over a
+    # gateway, on any continent.
+    from leonet.ground.builtin import builtin_sites
+    from leonet.mydish import POLAR_LATITUDE_DEG, ground_near
+
+    every = len(builtin_sites("starlink-gateways-2026").name)
+    for lat, lon in ((78.22, 15.65), (-77.85, 166.67)):
+        assert abs(lat) >= POLAR_LATITUDE_DEG and ground_near(lat, lon, 2026)[1]["gateways"] == every

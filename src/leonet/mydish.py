@@ -10,7 +10,9 @@ dish. What the scenario holds:
 * **the ground segment within reach**: the gateways of a built-in set (``starlink-gateways-2026``
   by default, or ``-2023``) within :data:`GATEWAY_REACH_KM` of the dish (a satellite over the dish
   sees gateways about 1,900 km away at most; lasers carry traffic further, so the reach is
-  generous), at least the :data:`MIN_GATEWAYS` nearest; and the PoPs of the same year within
+  generous), at least the :data:`MIN_GATEWAYS` nearest (:data:`MIN_GATEWAYS_FAR` where none is
+  within reach; every one above :data:`POLAR_LATITUDE_DEG`, where the polar shell serves and its
+  planes land on any continent); and the PoPs of the same year within
   :data:`POP_REACH_KM`, at least the :data:`MIN_POPS` nearest, and each chosen gateway's own
   nearest PoP (a gateway's traffic leaves at its nearest PoP: without it, Nome, AK would reach
   Warsaw by fibre). The 2023 map's PoP backbone joins the PoPs of either year that it knows (the
@@ -47,6 +49,11 @@ MIN_GATEWAYS = 5
 #: A dish with no gateway within reach (Antarctica, mid-ocean) is served over lasers only, and
 #: its laser island lands wherever its satellites pass over gateways: more of them are kept.
 MIN_GATEWAYS_FAR = 20
+#: Above this latitude (deg, either hemisphere) a dish sees mostly the polar shell, whose planes
+#: are 60 deg apart and carry no lasers between them (leonet.network.isl.MAX_PLANE_ANGLE_DEG):
+#: each plane's ring lands wherever it passes over a gateway, on any continent, so every gateway
+#: of the set is kept.
+POLAR_LATITUDE_DEG = 66.0
 MIN_POPS = 2
 DISH_NAME = "my-dish"
 MAX_DURATION_S = 3600.0
@@ -77,7 +84,10 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
     gws = builtin_sites(f"starlink-gateways-{year}")
     pops = builtin_sites(f"starlink-pops-{year}")
     far = _great_circle_km(gws.lat_deg, gws.lon_deg, lat, lon).min() > GATEWAY_REACH_KM
-    g = _near(gws, lat, lon, GATEWAY_REACH_KM, MIN_GATEWAYS_FAR if far else MIN_GATEWAYS)
+    if abs(lat) >= POLAR_LATITUDE_DEG:
+        g = _near(gws, lat, lon, np.inf, MIN_GATEWAYS)
+    else:
+        g = _near(gws, lat, lon, GATEWAY_REACH_KM, MIN_GATEWAYS_FAR if far else MIN_GATEWAYS)
     # 2023: every PoP (the backbone joins them); 2026: the PoPs within reach and the gateways' own
     p = np.arange(len(pops.name)) if year == 2023 else _near(pops, lat, lon, POP_REACH_KM, MIN_POPS)
     own = [k for k in dict.fromkeys(nearest_pop(gws.take(g), pops).tolist()) if k not in p]

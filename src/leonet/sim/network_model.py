@@ -109,7 +109,8 @@ def inferred_grid(scenario: Scenario, constellation: Constellation, inferred: np
     key = ring * 100_000 + plane
     _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
     plane = np.where(counts[inverse.reshape(-1)] >= isl_mod.MIN_PLANE_SATS, plane, -1)
-    return isl_mod.nearest_grid_candidates(ring, plane, u_deg).astype(np.int64)
+    return isl_mod.nearest_grid_candidates(ring, plane, u_deg, raan_deg=el.raan_deg,
+                                           inclination_deg=el.inclination_deg).astype(np.int64)
 
 
 def home_pop_of_dishes(scenario: Scenario, sites: Sites, dish: np.ndarray, pop: np.ndarray,
