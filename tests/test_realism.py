@@ -205,7 +205,7 @@ def test_download_tolerance_ukraine(fast_table):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "latency p50 is ~54 ms against 60.4 published (6 ms short): with the max-rate serving choice "
+    "latency p50 is ~55 ms against 60.4 published (5.7 ms short): with the max-rate serving choice "
     "(calibrated.SLOT_POLICY) and the day sampled (calibrated.DAY_SAMPLES) the processing term fitted on "
     "the 2023-09-08 figures is 8.2 ms, and Ukraine's routes to Frankfurt, Madrid and London are no "
     "longer than the median country's; with the highest satellite serving (17.9 ms) it was within "

@@ -22,7 +22,7 @@ dish. What the scenario holds:
   PoP (propagation, MAC scheduling, processing at its 2025 value, its own queue, jitter, short
   outages); no background subscribers and no cell limits (one dish alone);
 * **the constellation of the day**: by default the shipped Starlink element set
-  (``starlink-2023-12-27``: 5,210 satellites, CelesTrak GP data, leonet/data/orbits), run on the
+  (``starlink-2023-12-27``: 5,202 satellites, CelesTrak GP data, leonet/data/orbits), run on the
   day of its epoch, because SGP4 drifts away from real positions within weeks (a ``start`` more
   than :data:`leonet.constants.SGP4_TRUSTED_DAYS` days from it is an error); or any
   constellation preset (``starlink-gen1``: the FCC Gen1 shells), run from now (UTC, the minute);

@@ -92,24 +92,40 @@ def laser_capable(scenario: Scenario, constellation: Constellation) -> np.ndarra
     return capable
 
 
+#: Inclination tolerance (deg) that splits the mesh's rings among on-station satellites: the
+#: 53.0 and 53.2 deg shells sit 0.16 deg apart, each within ~0.02 deg (Dec 2023 set).
+MESH_INCLINATION_TOLERANCE_DEG = 0.05
+
+
 def inferred_grid(scenario: Scenario, constellation: Constellation, inferred: np.ndarray,
                   capable: np.ndarray) -> np.ndarray:
-    """(E, 2) laser candidates among the laser-carrying satellites of inferred planes: a ring per
-    shell and inclination group, nearest neighbours abreast (:func:`leonet.network.isl.nearest_grid_candidates`),
-    with arguments of latitude at the instant the planes were inferred (the scenario's start)."""
-    from ..space.planes import inclination_groups, latitude_arguments_deg
+    """(E, 2) laser candidates among the laser-carrying, on-station satellites of inferred planes: a
+    ring per shell and inclination group and planes by RAAN, both found among those satellites,
+    nearest neighbours abreast (:func:`leonet.network.isl.nearest_grid_candidates`), with RAANs and
+    arguments of latitude at the scenario's start."""
+    from ..space.planes import _angles_at, inclination_groups, raan_clusters
     from ..timeutil import utc_to_ns
 
     el = constellation.elements
-    ring = constellation.shell.astype(np.int64) * 1_000 + inclination_groups(el.inclination_deg)
-    u_deg = latitude_arguments_deg(el, utc_to_ns(scenario.time.start))
-    member = capable & inferred & isl_mod.on_station(ring, el.mean_motion_rev_per_day)
-    plane = np.where(member, constellation.plane, -1)
+    coarse = constellation.shell.astype(np.int64) * 1_000 + inclination_groups(el.inclination_deg)
+    raan_deg, u_deg = _angles_at(el, utc_to_ns(scenario.time.start))
+    member = capable & inferred & isl_mod.on_station(coarse, el.mean_motion_rev_per_day)
+    # Rings and planes again among the mesh's members only: satellites raising their orbits bridge
+    # shells of close inclination (53.0 and 53.2 deg, planes 2.5 deg apart in RAAN) into one
+    # inclination group and chain their planes (one inferred plane held RAANs 28 deg apart); on
+    # station, the two shells' inclinations are 0.16 deg apart with none between.
+    ring = np.full(len(el), -1, dtype=np.int64)
+    plane = np.full(len(el), -1, dtype=np.int64)
+    if member.any():
+        ring[member] = coarse[member] * 1_000 + inclination_groups(el.inclination_deg[member], MESH_INCLINATION_TOLERANCE_DEG)
+        for r in np.unique(ring[member]):  # a handful of rings
+            k = np.flatnonzero(ring == r)
+            plane[k] = raan_clusters(raan_deg[k])  # numbered by RAAN within the ring
     # a plane of fewer than MIN_PLANE_SATS such satellites is strays, not a plane of the mesh
     key = ring * 100_000 + plane
     _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
     plane = np.where(counts[inverse.reshape(-1)] >= isl_mod.MIN_PLANE_SATS, plane, -1)
-    return isl_mod.nearest_grid_candidates(ring, plane, u_deg, raan_deg=el.raan_deg,
+    return isl_mod.nearest_grid_candidates(ring, plane, u_deg, raan_deg=raan_deg,
                                            inclination_deg=el.inclination_deg).astype(np.int64)
 
 

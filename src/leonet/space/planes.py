@@ -128,6 +128,15 @@ def _angles_at(elements: OrbitElements, at_ns: int) -> tuple[np.ndarray, np.ndar
     return raan_deg, latitude_arg_deg
 
 
+def raan_clusters(raan_deg: np.ndarray, tolerance_deg: float = 2.0) -> np.ndarray:
+    """(m,) int64 plane labels of satellites of one inclination group from their RAANs at one
+    instant (deg): single-linkage on the circle, as :func:`infer_planes` groups them; labels 0..
+    in order of each cluster's circular mean."""
+    if len(raan_deg) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return _circular_clusters(np.mod(np.asarray(raan_deg, dtype=np.float64), 360.0), tolerance_deg)
+
+
 def _split_labels(split_after: np.ndarray) -> np.ndarray:
     """Cluster labels (0, 1, ...) for sorted values, given where neighbour gaps exceed tolerance.
 
