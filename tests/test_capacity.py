@@ -101,6 +101,20 @@ def test_jamming_falls_with_distance_as_free_space_loss():
     assert far[0] == -np.inf
 
 
+def test_a_jammer_on_high_ground_sees_dishes_as_one_at_sea_level_does():
+    # Dishes at 200 m and a jammer 10 m above ground at 200 m: the same geometry as at sea level.
+    # (Its height alone was taken above the ellipsoid: 190 m below the dishes' ground.)
+    from leonet.scenario.events import JammerSpec
+
+    lat = np.array([50.0, 50.0])
+    lon = np.array([30.05, 30.2])
+    low = JammerSpec(lat_deg=50.0, lon_deg=30.0, height_m=10, eirp_dbw=40)
+    high = JammerSpec(lat_deg=50.0, lon_deg=30.0, height_m=10, ground_elevation_m=200, eirp_dbw=40)
+    at_sea = dish_interference_to_noise_db([low], lat, lon, np.zeros(2), RADIO_DEFAULTS, 20.0)
+    on_hill = dish_interference_to_noise_db([high], lat, lon, np.full(2, 200.0), RADIO_DEFAULTS, 20.0)
+    np.testing.assert_allclose(on_hill, at_sea, atol=1e-3)
+
+
 def test_jammer_near_town_jams_far_dishes_unaffected():
     events = """
     events:

@@ -114,7 +114,10 @@ class JammerSpec(Spec):
 
     lat_deg: float = Field(..., ge=-90, le=90)
     lon_deg: float = Field(..., ge=-180, le=180)
-    height_m: float = Field(10.0, ge=0, le=40_000)
+    height_m: float = Field(10.0, ge=0, le=40_000, description="The antenna's height above the ground (its radio horizon).")
+    ground_elevation_m: float = Field(0.0, ge=-500, le=9000, description=(
+        "The ground's elevation under the jammer, m above the ellipsoid, as a site's elevation_m: the antenna "
+        "stands at ground_elevation_m + height_m (a dish at elevation_m stands 3 m above its ground)."))
     eirp_dbw: float = Field(..., ge=-30, le=100)
     band: Literal["user-downlink", "user-uplink"] = "user-downlink"
     bandwidth_mhz: float = Field(250.0, gt=0, le=5000, description="Jamming bandwidth (spread over the channel).")

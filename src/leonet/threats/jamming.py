@@ -54,7 +54,7 @@ def _sum_db(parts: list[np.ndarray], shape) -> np.ndarray:
 def _seen_from(j: JammerSpec, victim_ecef_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Elevation (deg), azimuth (deg) and range (m) of each victim, ECEF (V, 3) in metres, as the
     jammer's site sees it (:func:`~leonet.space.frames.look_angles`); each (V,)."""
-    src = geodetic_to_ecef(j.lat_deg, j.lon_deg, j.height_m)
+    src = geodetic_to_ecef(j.lat_deg, j.lon_deg, j.ground_elevation_m + j.height_m)
     enu = np.broadcast_to(enu_basis(j.lat_deg, j.lon_deg), (len(victim_ecef_m), 3, 3))
     return look_angles(np.broadcast_to(src, victim_ecef_m.shape), enu, victim_ecef_m)
 
