@@ -45,6 +45,7 @@ def test_station_pair_run_has_its_view(pair_run, browser):
         page.goto(f"http://127.0.0.1:{s.port}/")
         page.wait_for_selector("body[data-ready='1']", timeout=60_000)
         assert page.is_visible("#pairs-box")
+        assert not page.is_visible("#regions-box"), "no dishes: no regions table (not an empty one)"
         assert page.locator("#pair-select option").count() >= 100
         first = page.locator("#pair-select option").first.inner_text()
         assert "\u2192" in first and "p50" in first

@@ -66,8 +66,9 @@ def dish_states(request: Request):
 @router.get("/dishes", response_model=schemas.DishList, summary="The run's dishes, a page at a time")
 def dishes(request: Request, offset: Offset = 0,
            limit: Annotated[int, Query(ge=1, le=LIMITS["max_list"])] = 100,
-           group: Annotated[str | None, Query(max_length=200, description="Only dishes of this group (city, region).")] = None):
-    return dish.dishes(_data(request), offset, limit, group)
+           group: Annotated[str | None, Query(max_length=200, description="Only dishes of this group (city, region).")] = None,
+           q: Annotated[str | None, Query(max_length=200, description="Only dishes whose name contains this text (any case): a search by name.")] = None):
+    return dish.dishes(_data(request), offset, limit, group, q)
 
 
 @router.get("/dishes/{dish_id:path}/status", response_model=schemas.DishStatus, responses=NOT_FOUND,

@@ -20,10 +20,14 @@ from .run import BASELINE_DIR, EVENT_ALERT, NotFound, RunData, finite_or_none, r
 from .snapshot import stride_pick
 
 
-def dishes(run: RunData, offset: int, limit: int, group: str | None) -> schemas.DishList:
+def dishes(run: RunData, offset: int, limit: int, group: str | None, q: str | None = None) -> schemas.DishList:
+    """A page of the run's dishes (of one group; with ``q``, those whose name holds ``q``, in any
+    case: the page's search box finds any dish of a large run this way)."""
     d = run.sites.iloc[run.dish_sites]
     if group is not None:
         d = d[d["group"] == group]
+    if q:
+        d = d[d["name"].astype(str).str.contains(q, case=False, regex=False)]
     page = d.iloc[offset:offset + limit]
     return schemas.DishList(
         total=int(len(d)), offset=offset, limit=limit,
@@ -96,8 +100,7 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
         step=step, t=ns_to_iso(t_ns), t_s=run.t_s(step),
         state=str(rows.dish_state[k]), leonet_state=leonet_state,
         pop_ping_latency_ms=finite_or_none(rows.rtt_ms[k]) if connected else None,
-        pop_ping_drop_rate=(float(np.clip(rows.drop_rate[k], 0.0, 1.0)) if rows.drop_rate is not None
-                            and np.isfinite(rows.drop_rate[k]) else (0.0 if connected else 1.0)),
+        pop_ping_drop_rate=float(_drop_rates(rows, slice(k, k + 1))[0]),
         downlink_throughput_bps=finite_or_none(rows.downlink_bps[k]) if rows.downlink_bps is not None else None,
         uplink_throughput_bps=finite_or_none(rows.uplink_bps[k]) if rows.uplink_bps is not None else None,
         fraction_obstructed=fraction, wedges_fraction_obstructed=wedges,
@@ -119,26 +122,34 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
     )
 
 
-def _latency_summary(connected: np.ndarray, rtt: np.ndarray, have: np.ndarray | None = None,
+def _drop_rates(rows, w) -> np.ndarray:
+    """float64: the share of pings to the PoP lost at each step of ``rows`` (a slice or indices):
+    the service model's drop rate where the run has it (loss at reconfigurations while connected,
+    1 in an outage), else 1 when the dish is not CONNECTED and 0 when it is."""
+    lost = 1.0 - rows.connected[w].astype(np.float64)
+    if rows.drop_rate is None:
+        return lost
+    d = rows.drop_rate[w]
+    return np.where(np.isfinite(d), np.clip(d, 0.0, 1.0), lost)
+
+
+def _latency_summary(drop: np.ndarray, rtt: np.ndarray, have: np.ndarray | None = None,
                      seconds: np.ndarray | None = None) -> schemas.HistorySummary:
-    """Drop rate and latency percentiles over steps; with ``seconds`` (a windowed calendar: the
-    time each step stands for) over time instead."""
+    """The window's drop rate (the mean of the per-step drop rates ``drop``: the share of its pings
+    lost) and latency percentiles, over steps; with ``seconds`` (a windowed calendar: the time
+    each step stands for) each step weighs its time, as the results readers weigh it."""
+    sel = np.ones(len(drop), bool) if have is None else have
     if seconds is not None:
-        sel = np.ones(len(connected), bool) if have is None else have
         ok = sel & np.isfinite(rtt)
         w = seconds[sel]
-        drop = float(1.0 - (w * connected[sel]).sum() / w.sum()) if sel.any() and w.sum() > 0 else None
+        rate = float((w * drop[sel]).sum() / w.sum()) if sel.any() and w.sum() > 0 else None
         p50, p95 = (weighted_quantile(rtt[ok], seconds[ok], q) for q in (0.5, 0.95))
-        return schemas.HistorySummary(pop_ping_drop_rate=drop,
+        return schemas.HistorySummary(pop_ping_drop_rate=rate,
                                       latency_p50_ms=finite_or_none(p50) if ok.any() else None,
                                       latency_p95_ms=finite_or_none(p95) if ok.any() else None)
     finite = rtt[np.isfinite(rtt)]
-    if have is None:
-        drop = float(1.0 - connected.mean()) if len(connected) else None
-    else:
-        drop = float(1.0 - connected[have].mean()) if have.any() else None
     return schemas.HistorySummary(
-        pop_ping_drop_rate=drop,
+        pop_ping_drop_rate=float(drop[sel].mean()) if sel.any() else None,
         latency_p50_ms=finite_or_none(np.percentile(finite, 50)) if len(finite) else None,
         latency_p95_ms=finite_or_none(np.percentile(finite, 95)) if len(finite) else None,
     )
@@ -157,6 +168,7 @@ def history(run: RunData, dish_id: str, start_step: int | None, end_step: int | 
     slot = rows.slot_start_ns[w]
     boundaries = np.unique(slot[slot >= run.t_ns(start)])  # slot starts inside the window
     sats = rows.serving_sat[w].astype(np.int64)
+    drop = _drop_rates(rows, w)
     return schemas.DishHistory(
         id=dish_id, start_step=start, end_step=end, start=ns_to_iso(run.t_ns(start)), step_s=run.step_s,
         steps=rows.step[w].astype(int).tolist(),
@@ -165,8 +177,7 @@ def history(run: RunData, dish_id: str, start_step: int | None, end_step: int | 
         state=rows.dish_state[w].tolist(),
         leonet_state=[str(s) for s in rows.state[w]],
         pop_ping_latency_ms=round_list(rtt, 3),
-        pop_ping_drop_rate=(np.where(np.isfinite(rows.drop_rate[w]), rows.drop_rate[w], 1.0 - connected).tolist()
-                            if rows.drop_rate is not None else (1.0 - connected).tolist()),
+        pop_ping_drop_rate=drop.tolist(),
         downlink_throughput_bps=round_list(rows.downlink_bps[w], 0) if rows.downlink_bps is not None else None,
         uplink_throughput_bps=round_list(rows.uplink_bps[w], 0) if rows.uplink_bps is not None else None,
         serving_sat=[int(s) if s >= 0 else None for s in sats],
@@ -174,7 +185,7 @@ def history(run: RunData, dish_id: str, start_step: int | None, end_step: int | 
         path_changed=rows.path_changed[w].astype(bool).tolist(),
         rerouted_mid_slot=rows.rerouted_mid_slot[w].astype(bool).tolist(),
         slot_boundaries_s=((boundaries - run.start_ns) / 1e9).tolist(),
-        summary=_latency_summary(connected, rtt, seconds=seconds),
+        summary=_latency_summary(drop, rtt, seconds=seconds),
         baseline=base,
     )
 
@@ -197,13 +208,15 @@ def _baseline_history(run: RunData, dish_id: str, steps: np.ndarray,
     connected[have] = rows.connected[k[have]]
     rtt = np.full(len(steps), np.nan)
     rtt[connected] = rows.rtt_ms[k[connected]]
+    drop = np.full(len(steps), np.nan)
+    drop[have] = _drop_rates(rows, k[have])
     return schemas.BaselineHistory(
         name=str(b.manifest.scenario or BASELINE_DIR),
         state=[str(rows.dish_state[j]) if h else None for j, h in zip(k, have)],
         leonet_state=[str(rows.state[j]) if h else None for j, h in zip(k, have)],
         pop_ping_latency_ms=round_list(rtt, 3),
-        pop_ping_drop_rate=[(0.0 if c else 1.0) if h else None for c, h in zip(connected, have)],
-        summary=_latency_summary(connected, rtt, have, seconds=seconds),
+        pop_ping_drop_rate=[float(d) if h else None for d, h in zip(drop, have)],
+        summary=_latency_summary(drop, rtt, have, seconds=seconds),
     )
 
 
@@ -254,6 +267,21 @@ def _best_sat_counts(run: RunData, site: int) -> np.ndarray:
     return counts
 
 
+#: Two points of a sky track further apart in time than this are never joined (s): a satellite's
+#: pass across a dish's sky lasts minutes, so points further apart belong to different passes.
+TRACK_MAX_GAP_S = 300.0
+
+
+def _track_max_gap_s(t_s: np.ndarray) -> float:
+    """The longest time (s) between two consecutive points of a sky track that are still joined by
+    a line: 2.5 times the shortest spacing of the sampled instants ``t_s`` (so a line spans a
+    sample or two, never a windowed run's jump from a window to the next coarse step), and at
+    most :data:`TRACK_MAX_GAP_S`."""
+    gaps = np.diff(t_s)
+    gaps = gaps[gaps > 0]
+    return min(2.5 * float(gaps.min()), TRACK_MAX_GAP_S) if len(gaps) else TRACK_MAX_GAP_S
+
+
 def obstruction_map(run: RunData, dish_id: str, max_tracks: int, max_points: int) -> schemas.ObstructionMap:
     site = run.dish_site(dish_id)
     rows = run.dish_rows(site)
@@ -280,14 +308,21 @@ def obstruction_map(run: RunData, dish_id: str, max_tracks: int, max_points: int
                                       used, run.start_ns + steps * run.step_ns if run.uniform else run.cal.times_ns[steps])
     floor = run.min_elevation_deg if run.min_elevation_deg is not None else 0.0
     serving_at = rows.serving_sat[np.searchsorted(rows.step, steps)]
+    t_s = np.asarray(run.t_s(steps), dtype=np.float64).reshape(-1)
+    max_gap = _track_max_gap_s(t_s)
     tracks = []
     for j, sat in enumerate(used):
         keep = np.isfinite(el[:, j]) & (el[:, j] >= floor)
         a, e = az[keep, j], el[keep, j]
         obstructed = blocked(masks, mask_of_site, np.full(len(a), site), a, e) if m >= 0 else np.zeros(len(a), bool)
+        # Break the line where the satellite left view between two points (a sampled instant
+        # between them is below the minimum elevation) or where they lie too far apart in time to
+        # be one pass (across a window of a windowed run, or coarse steps): no chord across the sky.
+        at = np.flatnonzero(keep)
+        breaks = np.flatnonzero((np.diff(at) > 1) | (np.diff(t_s[at]) > max_gap)) + 1
         tracks.append(schemas.Track(
             sat=int(sat), name=run.sat_name(int(sat)), used=bool(served[j] > 0), serving_steps=int(served[j]),
-            t_s=run.t_s(steps[keep]).tolist(),
+            t_s=t_s[keep].tolist(), breaks=breaks.astype(int).tolist(),
             azimuth_deg=round_list(a, 2), elevation_deg=round_list(e, 2),
             serving=(serving_at[keep] == sat).tolist(), obstructed=obstructed.tolist(),
         ))

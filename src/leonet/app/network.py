@@ -52,13 +52,17 @@ def snapshot(run: RunData, step: int | None, t: datetime | None, max_satellites:
         ground[kind] = schemas.GroundColumns(name=names, lat_deg=round_list(g["lat_deg"], 4),
                                              lon_deg=round_list(g["lon_deg"], 4),
                                              down_by=[struck.get(n) for n in names])
-    dishes = schemas.DishColumns(total=int(len(run.dish_sites)), shown=0, by_state={}, by_leonet_state={}, id=[],
-                                 lat_deg=[], lon_deg=[], state=[], leonet_state=[], pop_ping_latency_ms=[])
+    n_dishes = int(run.dish_count[run.dish_sites].sum())
+    dishes = schemas.DishColumns(total=int(len(run.dish_sites)), shown=0, by_state={}, by_leonet_state={},
+                                 dishes=n_dishes, id=[], lat_deg=[], lon_deg=[], state=[], leonet_state=[],
+                                 pop_ping_latency_ms=[])
     if run.has_network and len(run.dish_sites):
         site, state, rtt = _dish_states_at(run, step)
         dish_state = dish_states(state)
         names, counts = np.unique(dish_state, return_counts=True)
         lnames, lcounts = np.unique(state, return_counts=True)
+        # Dishes, not sites: each site counts the dishes it stands for (as /run's sizes and /regions).
+        per_site = run.dish_count[site]
         # Thinning keeps every dish in trouble first (congested too), then an even spread of the connected.
         trouble = np.flatnonzero(state != "CONNECTED")[:max_dishes]
         fine = np.flatnonzero(state == "CONNECTED")
@@ -69,6 +73,10 @@ def snapshot(run: RunData, step: int | None, t: datetime | None, max_satellites:
             total=int(len(run.dish_sites)), shown=int(len(pick)),
             by_state={str(k): int(v) for k, v in zip(names, counts)},
             by_leonet_state={str(k): int(v) for k, v in zip(lnames, lcounts)},
+            dishes=n_dishes,
+            dishes_by_state={str(k): int(per_site[dish_state == k].sum()) for k in names},
+            dishes_by_leonet_state={str(k): int(per_site[state == k].sum()) for k in lnames},
+            dishes_of_site=per_site[pick].astype(int).tolist(),
             id=s["name"].astype(str).tolist(), lat_deg=round_list(s["lat_deg"], 4), lon_deg=round_list(s["lon_deg"], 4),
             state=dish_state[pick].tolist(), leonet_state=state[pick].tolist(),
             pop_ping_latency_ms=round_list(np.where(dish_state[pick] == "CONNECTED", rtt[pick], np.nan), 2),
@@ -109,6 +117,10 @@ def _regions(run: RunData) -> list[schemas.Region]:
     out = []
     for _, r in g.iterrows():
         by_state = {s: int(r[s]) for s in lost if int(r[s])}
+        # Lost time as `leonet summary` counts it: dish-seconds (a site's step weighs its dishes x
+        # the time the step stands for), not site-steps, which rank causes otherwise in a windowed
+        # run or where sites stand for unequal numbers of dishes.
+        lost_s = {s: float(r[f"lost_s_{s}"]) for s in lost if f"lost_s_{s}" in g.columns and int(r[s])}
         out.append(schemas.Region(
             group=str(r["group"]), dishes=int(r["dishes"]), steps=int(r["steps"]),
             availability=finite_or_none(r["availability"]),
@@ -122,6 +134,8 @@ def _regions(run: RunData) -> list[schemas.Region]:
             top_gateway=str(r.get("top_gateway", "")) or None, top_pop=str(r.get("top_pop", "")) or None,
             outage_steps={k: int(v) for k, v in _by_dish_word(by_state).items()},
             outage_steps_by_leonet_state=by_state,
+            lost_s_by_cause=_by_dish_word(lost_s), lost_s_by_leonet_state=lost_s,
+            outage_causes=str(r.get("outage_causes", "-") or "-"),
         ))
     return out
 

@@ -342,15 +342,15 @@ class RunData:
 
     def events_on_dish(self, site: int, t_ns: int, used_sites: tuple[int, ...] = ()) -> list[int]:
         """The active events that act on one dish at ``t_ns``: those naming it (or the gateway/PoP
-        in ``used_sites``) among their targets, and those without site targets that act on every
-        dish (core outage; a jamming event resolved to no site list)."""
+        in ``used_sites``) among their targets, and a core outage, which acts on every dish
+        (events.json resolves its targets to every PoP, never to the dishes)."""
         name = str(self.site_names[site])
         used = {str(self.site_names[u]) for u in used_sites if u is not None and u >= 0}
         out = []
         for i in self.active_events(t_ns):
             e, targets = self.contract.events[i], self._event_sites[i]
             if name in targets or (e.type in ("gateway_loss", "pop_loss", "fibre_cut") and used & targets) \
-                    or (not targets and e.type == "core_outage"):
+                    or e.type == "core_outage":
                 out.append(i)
         return out
 
@@ -376,8 +376,15 @@ class RunData:
                 t = t.replace(tzinfo=timezone.utc)
             delta = t - datetime(1970, 1, 1, tzinfo=timezone.utc)  # exact for any year, unlike pandas
             t_ns = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
-            step = (t_ns - self.start_ns) // self.step_ns if self.uniform else \
-                (self.cal.step_at(t_ns) if t_ns < self.cal.end_ns else self.n_steps)
+            # Python ints (any year): an instant before the run's start (or, in a windowed run, at
+            # or after its end) is outside it before numpy's int64 sees it (years before 1677 or
+            # after 2262 do not fit: a 422, never an OverflowError).
+            if t_ns < self.start_ns:
+                step = -1
+            elif self.uniform:
+                step = (t_ns - self.start_ns) // self.step_ns
+            else:
+                step = self.cal.step_at(t_ns) if t_ns < self.cal.end_ns else self.n_steps
             if not 0 <= step < self.n_steps:
                 raise BadQuery("t", f"t={t.isoformat()} is outside the run ({ns_to_iso(self.start_ns)} .. "
                                f"{ns_to_iso(self.t_ns(self.n_steps - 1))})")

@@ -117,7 +117,7 @@ class DishStatus(BaseModel):
     state: str = Field(description=STATE_DOC)
     leonet_state: str = Field(description="leonet's own state, verbatim (see /api/v1/states).")
     pop_ping_latency_ms: float | None = Field(description="Round trip dish -> PoP at this step (leonet's rtt_ms; propagation only). null when not connected.")
-    pop_ping_drop_rate: float = Field(description="The share of the step's pings to the PoP that were lost: the service model's drop rate (0..1: loss at reconfigurations, 1 in an outage) where the run has it, else 1 when the dish is not CONNECTED and 0 when it is. Over a window, the history's summary gives the fraction of time not connected.")
+    pop_ping_drop_rate: float = Field(description="The share of the step's pings to the PoP that were lost: the service model's drop rate (0..1: loss at reconfigurations, 1 in an outage) where the run has it, else 1 when the dish is not CONNECTED and 0 when it is. Over a window, the history's summary gives the time-weighted mean of these per-step rates.")
     downlink_throughput_bps: float | None = Field(description=NOT_MODELLED)
     uplink_throughput_bps: float | None = Field(description=NOT_MODELLED)
     fraction_obstructed: float | None = Field(description=FRACTION_DOC)
@@ -142,7 +142,7 @@ class DishStatus(BaseModel):
 
 
 class HistorySummary(BaseModel):
-    pop_ping_drop_rate: float | None = Field(description="Fraction of the window's steps not connected.")
+    pop_ping_drop_rate: float | None = Field(description="The share of the window's pings lost: the mean of the per-step pop_ping_drop_rate, each step weighted by the time it stands for (a windowed run's steps are uneven).")
     latency_p50_ms: float | None
     latency_p95_ms: float | None
 
@@ -208,6 +208,7 @@ class Track(BaseModel):
     used: bool = Field(description="Whether the dish was ever served by this satellite; false for a satellite that was only the highest in its sky.")
     serving_steps: int
     t_s: list[float]
+    breaks: list[int] = Field(default_factory=list, description="Indices i where the track breaks: points i-1 and i are not one stretch of a pass (the satellite left the dish's view between them, or they lie more than a sample or two apart in time, e.g. across a window of a windowed run; never more than 300 s), so no line joins them.")
     azimuth_deg: list[float | None]
     elevation_deg: list[float | None]
     serving: list[bool]
@@ -251,10 +252,14 @@ class GroundColumns(BaseModel):
 
 
 class DishColumns(BaseModel):
-    total: int
-    shown: int
-    by_state: dict[str, int] = Field(description="Every dish site of the run, counted by the dish's state.")
+    total: int = Field(description="Dish sites of the run (a site may stand for many dishes).")
+    shown: int = Field(description="Dish sites drawn (thinned).")
+    by_state: dict[str, int] = Field(description="Every dish site of the run, counted by the dish's state (sites, not dishes: see dishes_by_state).")
     by_leonet_state: dict[str, int] = Field(description="The same, by leonet's state (CONGESTED apart from CONNECTED).")
+    dishes: int = Field(0, description="Dishes the run stands for (each site counts the dishes it stands for, as /api/v1/run's sizes.dishes).")
+    dishes_by_state: dict[str, int] = Field(default_factory=dict, description="Every dish of the run (each site counting its dishes) by the dish's state.")
+    dishes_by_leonet_state: dict[str, int] = Field(default_factory=dict, description="The same, by leonet's state.")
+    dishes_of_site: list[int] = Field(default_factory=list, description="Per dish site drawn: the dishes it stands for.")
     id: list[str]
     lat_deg: list[float | None]
     lon_deg: list[float | None]
@@ -291,8 +296,11 @@ class Region(BaseModel):
     speedtest_p50_mbps: float | None = None
     top_gateway: str | None
     top_pop: str | None
-    outage_steps: dict[str, int] = Field(description="Steps lost, by the dish's state.")
+    outage_steps: dict[str, int] = Field(description="Dish-site steps lost, by the dish's state (a count of steps: neither the dishes a site stands for nor the time a step stands for; see lost_s_by_cause for the time lost).")
     outage_steps_by_leonet_state: dict[str, int]
+    lost_s_by_cause: dict[str, float] = Field(default_factory=dict, description="Dish-seconds lost, by the dish's state: each dish-step weighs its site's dishes x the time its step stands for (as `leonet summary` counts lost time).")
+    lost_s_by_leonet_state: dict[str, float] = Field(default_factory=dict, description="The same, by leonet's outage state.")
+    outage_causes: str = Field("-", description="The lost dish-time as `leonet summary` prints it (e.g. \"NO_PATH 100 dish-min, OFFLINE 133 dish-min\").")
 
 
 class Regions(BaseModel):

@@ -261,6 +261,8 @@ def serve(results_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, op
     Raises :class:`~leonet.errors.InputError` before binding anything when ``results_dir`` is not
     a results folder, or when ``host`` is not loopback and ``allow_remote`` is not set.
     """
+    from urllib.parse import urlencode
+
     import uvicorn
 
     from ..errors import InputError
@@ -278,10 +280,13 @@ def serve(results_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, op
     url = app_url(host, port, token, dish)
     print(f"leonet app: open {url}", flush=True)
     base = app_url(host, port)
-    print(f"  serving {app.state.run_data.root} (read-only); API at {base}api/v1/run, "
-          f"OpenAPI at {base}openapi.json; Ctrl-C stops it.", flush=True)
+    # With a token, the URLs printed carry it (as the page's does), so they open as printed.
+    with_token = f"?{urlencode({'token': token})}" if token is not None else ""
+    print(f"  serving {app.state.run_data.root} (read-only); API at {base}api/v1/run{with_token}, "
+          f"OpenAPI at {base}openapi.json{with_token}; Ctrl-C stops it.", flush=True)
     if token is not None:
-        print(f"  every API call needs the token: header X-Leonet-Token: {token} (or ?token=...)", flush=True)
+        print(f"  every API call needs the token: ?token=... as above, or the header X-Leonet-Token: {token}",
+              flush=True)
     if remote:
         print(f"  warning: bound to {host}, so other machines can reach this server (token required).",
               file=sys.stderr, flush=True)

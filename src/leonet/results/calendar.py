@@ -83,8 +83,15 @@ class Calendar:
         return np.searchsorted(self.times_ns, t).astype(np.int64)
 
     def step_at(self, t_ns: int) -> int:
-        """The step in force at instant ``t_ns`` (the last step starting at or before it)."""
-        return int(np.searchsorted(self.times_ns, np.int64(t_ns), side="right")) - 1
+        """The step in force at instant ``t_ns`` (the last step starting at or before it): -1
+        before the first step. Any integer is taken, even one beyond int64's range of ns (before
+        1677 or after 2262)."""
+        t = int(t_ns)
+        if not self.n_steps or t < int(self.times_ns[0]):
+            return -1
+        if t >= int(self.times_ns[-1]):
+            return self.n_steps - 1
+        return int(np.searchsorted(self.times_ns, np.int64(t), side="right")) - 1
 
     def duration_of(self, t_ns) -> np.ndarray:
         """float64: the duration (s) of the step at each instant (instants of the run)."""

@@ -62,6 +62,15 @@ const badge = (word) => `<span class="badge" style="background: ${esc(STATE_COLO
 
 const fmt = (v, digits = 1, unit = "") => (v === null || v === undefined ? "-" : `${Number(v).toFixed(digits)}${unit}`);
 
+// A share of pings lost (0..1) as a percentage: 0.2667 -> "26.7 %" (a few pings lost are not "0").
+const dropText = (v) => (v === null || v === undefined ? "-" : `${(100 * v).toFixed(1)} %`);
+
+// Whether a leonet state is an outage (/api/v1/states; an unknown state counts as one).
+function isOutage(leonetState) {
+  const st = (app.states || []).find((x) => x.name === leonetState);
+  return st ? st.outage : leonetState !== "CONNECTED";
+}
+
 // A windowed run (time that zooms) has uneven steps: their instants come from /api/v1/steps,
 // a page at a time, and are kept here (step -> seconds after the start).
 const stepSeconds = new Map();
@@ -145,29 +154,41 @@ function globeTraces(snap) {
   }
   if (app.pairRoutes) traces.push(...pairRouteTraces(snap, app.pairRoutes));
   const d = snap.dishes;
-  // Dishes by the dish's state; congested ones (the dish says CONNECTED) drawn apart.
+  // Dishes by the dish's state; congested ones (the dish says CONNECTED) drawn apart. A site may
+  // stand for many dishes: the counts are of dishes (and of sites where they differ).
   const shownAs = d.state.map((s, i) => (d.leonet_state[i] === "CONGESTED" ? "CONGESTED" : s));
-  const counts = { ...d.by_state };
-  if (d.by_leonet_state.CONGESTED) {
-    counts.CONGESTED = d.by_leonet_state.CONGESTED;
-    counts.CONNECTED = (counts.CONNECTED || 0) - d.by_leonet_state.CONGESTED;
-  }
+  const sites = dishCounts(d.by_state, d.by_leonet_state);
+  const counts = dishCounts(d.dishes_by_state || d.by_state, d.dishes_by_leonet_state || d.by_leonet_state);
   const states = [...new Set([...Object.keys(STATE_COLOURS), ...Object.keys(counts)])];
   for (const state of states) {
     const idx = shownAs.map((s, i) => (s === state ? i : -1)).filter((i) => i >= 0);
-    const count = counts[state] || 0;
+    const count = counts[state] || 0, nSites = sites[state] || 0;
     if (!idx.length && !count) continue;
+    const n = count === nSites ? num(count) : `${num(count)} at ${num(nSites)} sites`;
+    const many = (i) => (d.dishes_of_site && d.dishes_of_site[i] > 1 ? ` (${num(d.dishes_of_site[i])} dishes)` : "");
     traces.push({
-      type: "scattergeo", mode: "markers", name: `dishes ${state === "CONGESTED" ? "CONNECTED, congested" : state} (${count})`,
+      type: "scattergeo", mode: "markers", name: `dishes ${state === "CONGESTED" ? "CONNECTED, congested" : state} (${n})`,
       lon: idx.map((i) => d.lon_deg[i]), lat: idx.map((i) => d.lat_deg[i]),
       customdata: idx.map((i) => d.id[i]),
-      text: idx.map((i) => `${d.id[i]}: ${state}${d.pop_ping_latency_ms[i] !== null ? ", " + d.pop_ping_latency_ms[i] + " ms" : ""}`),
+      text: idx.map((i) => `${d.id[i]}${many(i)}: ${state}${d.pop_ping_latency_ms[i] !== null ? ", " + d.pop_ping_latency_ms[i] + " ms" : ""}`),
       hoverinfo: "text",
       marker: { size: 8, color: STATE_COLOURS[state] || "#bbbbbb", line: { width: 1, color: "#000" } },
     });
   }
   if (app.dish && app.status && app.status.serving_sat !== null) traces.push(...routeTraces(snap));
   return traces;
+}
+
+const num = (n) => Number(n).toLocaleString("en-US");
+
+// Counts by the dish's state with the congested apart from the connected (by leonet's state).
+function dishCounts(byState, byLeonetState) {
+  const counts = { ...byState };
+  if (byLeonetState.CONGESTED) {
+    counts.CONGESTED = byLeonetState.CONGESTED;
+    counts.CONNECTED = (counts.CONNECTED || 0) - byLeonetState.CONGESTED;
+  }
+  return counts;
 }
 
 function routeTraces(snap) {
@@ -222,12 +243,17 @@ async function drawGlobe(step) {
     });
     globe.dataset.clicks = "1";
   }
-  const congested = snap.dishes.by_leonet_state.CONGESTED;
-  const counts = Object.entries(snap.dishes.by_state).map(([s, n]) => `${s} ${n}`).join(", ") +
-    (congested ? ` (${congested} of them congested)` : "");
+  // Dishes, each site counting the dishes it stands for (as /api/v1/run's sizes.dishes).
+  const d = snap.dishes;
+  const byState = d.dishes_by_state || d.by_state, byLeonet = d.dishes_by_leonet_state || d.by_leonet_state;
+  const congested = byLeonet.CONGESTED;
+  const counts = Object.entries(byState).map(([s, n]) => `${s} ${num(n)}`).join(", ") +
+    (congested ? ` (${num(congested)} of them congested)` : "");
+  const nDishes = d.dishes || d.total;
+  const what = nDishes === d.total ? `dishes` : `dishes (${num(nDishes)} at ${num(d.total)} dish sites)`;
   $("globe-counts").textContent =
-    `${snap.t} - ${snap.satellites.total} satellites, ${snap.laser_links.total} laser links active; dishes: ${counts || "none"}` +
-    (snap.dishes.shown < snap.dishes.total ? ` (${snap.dishes.shown} drawn)` : "");
+    `${snap.t} - ${num(snap.satellites.total)} satellites, ${num(snap.laser_links.total)} laser links active; ${what}: ${counts || "none"}` +
+    (d.shown < d.total ? ` (${num(d.shown)} of ${num(d.total)} dish sites drawn)` : "");
   globe.dataset.step = String(step);
 }
 
@@ -280,26 +306,62 @@ function togglePlay() {
 
 // ---- a dish ---------------------------------------------------------------------------------------
 
+// The window of steps whose history is loaded for the dish view: at most max_history_steps (the
+// API's bound), centred on the slider.
+function historyWindow(step) {
+  const n = app.run.steps, max = app.run.limits.max_history_steps;
+  const start = n <= max ? 0 : Math.max(0, Math.min(step - Math.floor(max / 2), n - max));
+  return [start, Math.min(n, start + max)];
+}
+
+// Load (or reload) the dish's history and outages for the window around `step`.
+async function loadDishWindow(id, step) {
+  const [start, end] = historyWindow(step);
+  const [history, outages] = await Promise.all([
+    api(`dishes/${encodeURIComponent(id)}/history`, { start_step: start, end_step: end, baseline: app.run.baseline ? "true" : null }),
+    api(`dishes/${encodeURIComponent(id)}/outages`, { start_step: start, end_step: end }),
+  ]);
+  if (app.dish !== id) return;  // another dish was chosen meanwhile
+  app.history = history;
+  app.outages = outages;
+  drawOutages(outages);
+  drawServing(history);
+  drawThroughput(history);
+  const whole = history.start_step === 0 && history.end_step === app.run.steps;
+  const last = history.end_step - 1;
+  const iso = (ts) => isoOfSeconds(ts).replace(".000Z", "Z");
+  const span = history.t_s.length ? ` (${iso(history.t_s[0])} to ${iso(history.t_s[history.t_s.length - 1])})` : "";
+  $("dish-window").textContent = whole
+    ? `History: the whole run (steps 0 - ${last}).`
+    : `History loaded: steps ${history.start_step} - ${last} of 0 - ${app.run.steps - 1}${span}; ` +
+      "moving the slider outside it loads the window around the new step.";
+  $("dish-window").dataset.start = String(history.start_step);
+  $("dish-window").dataset.end = String(history.end_step);
+}
+
+function ensureOption(id) {
+  const select = $("dish-select");
+  if (![...select.options].some((o) => o.value === id)) {
+    const opt = document.createElement("option");
+    opt.value = id;
+    opt.textContent = id;
+    select.appendChild(opt);
+  }
+  select.value = id;
+}
+
 async function selectDish(id) {
   if (!id) return;
   app.dish = id;
-  $("dish-select").value = id;
+  ensureOption(id);
   $("dish").hidden = false;
   $("dish-title").textContent = `Dish ${id}`;
   try {
-    const n = app.run.steps, max = app.run.limits.max_history_steps;
-    const start = n <= max ? 0 : Math.max(0, Math.min(app.step - Math.floor(max / 2), n - max));
-    const end = Math.min(n, start + max);
-    const [history, outages, sky] = await Promise.all([
-      api(`dishes/${encodeURIComponent(id)}/history`, { start_step: start, end_step: end, baseline: app.run.baseline ? "true" : null }),
-      api(`dishes/${encodeURIComponent(id)}/outages`, { start_step: start, end_step: end }),
+    const [, sky] = await Promise.all([
+      loadDishWindow(id, app.step),
       api(`dishes/${encodeURIComponent(id)}/obstruction_map`),
     ]);
-    app.history = history;
     app.sky = sky;
-    drawOutages(outages);
-    drawServing(history);
-    drawThroughput(history);
     await updateDishAt(app.step);
     if (app.snapshot) await Plotly.react($("globe"), globeTraces(app.snapshot), globeLayout(app.snapshot), PLOT_CONFIG);
     $("dish").dataset.dish = id;
@@ -310,6 +372,10 @@ async function selectDish(id) {
 
 async function updateDishAt(step) {
   const id = app.dish;
+  const h = app.history;
+  if (h && h.id === id && (step < h.start_step || step >= h.end_step)) {
+    await loadDishWindow(id, step);  // the slider left the loaded window: load the one around it
+  }
   app.status = await api(`dishes/${encodeURIComponent(id)}/status`, { step });
   drawStatus(app.status);
   drawLatency(app.history, step);
@@ -324,7 +390,7 @@ function drawStatus(s) {
     ["state", badge(s.state) + (s.state !== s.leonet_state ? ` <span class="muted">(leonet: ${esc(s.leonet_state)})</span>` : "")],
     ["t", `${esc(s.t)} (step ${s.step})`],
     ["pop_ping_latency_ms", fmt(s.pop_ping_latency_ms, 1, " ms")],
-    ["pop_ping_drop_rate", fmt(s.pop_ping_drop_rate, 0)],
+    ["pop_ping_drop_rate", dropText(s.pop_ping_drop_rate)],
     ["downlink_throughput_bps", s.downlink_throughput_bps === null ? '<span class="muted">not modelled yet</span>' : fmt(s.downlink_throughput_bps / 1e6, 1, " Mbps")],
     ["uplink_throughput_bps", s.uplink_throughput_bps === null ? '<span class="muted">not modelled yet</span>' : fmt(s.uplink_throughput_bps / 1e6, 1, " Mbps")],
     ["fraction_obstructed", s.fraction_obstructed === null ? "-" : `${(100 * s.fraction_obstructed).toFixed(1)} %`],
@@ -362,9 +428,10 @@ function drawLatency(h, step) {
     type: "line", xref: "x", yref: "paper", x0: isoOfSeconds(ts), x1: isoOfSeconds(ts), y0: 0, y1: 1,
     line: { width: 0.6, dash: "dot", color: "#556" },
   }));
-  // outages: red bands
-  for (let i = 0; i < h.pop_ping_drop_rate.length; i++) {
-    if (h.pop_ping_drop_rate[i] > 0) {
+  // outages: red bands, only at steps in an outage state. pop_ping_drop_rate is a share of pings
+  // lost (reconfigurations lose a few while connected): its own thin series below, not a band.
+  for (let i = 0; i < h.leonet_state.length; i++) {
+    if (isOutage(h.leonet_state[i])) {
       let dur = h.duration_s ? h.duration_s[i] : h.step_s;  // a windowed run's steps are uneven
       if (i + 1 < h.t_s.length) dur = Math.min(dur, h.t_s[i + 1] - h.t_s[i]);  // a sample step: up to the next
       shapes.push({ type: "rect", xref: "x", yref: "paper", x0: x[i], x1: isoOfSeconds(h.t_s[i] + dur),
@@ -385,11 +452,26 @@ function drawLatency(h, step) {
       line: { color: "#d0d0d0", width: 1.2, dash: "dash" }, connectgaps: false,
     });
   }
+  // Pings lost while in service (the outages are the red bands), in %, on the right axis.
+  const drop = h.pop_ping_drop_rate.map((v, i) => (isOutage(h.leonet_state[i]) || v === null ? null : 100 * v));
+  const dropping = drop.some((v) => v > 0);
+  if (dropping) {
+    traces.push({
+      type: "scatter", mode: "lines", ...withGaps(h, drop), name: "pop_ping_drop_rate (%)", yaxis: "y2",
+      line: { color: "rgba(255,170,60,0.85)", width: 1 }, connectgaps: false,
+      hovertemplate: "%{y:.1f} % of pings lost<extra></extra>",
+    });
+  }
   $("latency-baseline-note").hidden = !h.baseline;
+  $("latency-drop-note").hidden = !dropping;
+  const legend = Boolean(h.baseline) || dropping;
   Plotly.react($("latency"), traces, {
-    ...DARK, margin: { l: 44, r: 8, t: h.baseline ? 24 : 6, b: 32 }, shapes, showlegend: Boolean(h.baseline),
+    ...DARK, margin: { l: 44, r: dropping ? 40 : 8, t: legend ? 24 : 6, b: 32 }, shapes, showlegend: legend,
     legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 10 } },
     xaxis: { gridcolor: "#273042" }, yaxis: { title: { text: "ms" }, gridcolor: "#273042", rangemode: "tozero" },
+    yaxis2: { overlaying: "y", side: "right", range: [0, 100], showgrid: false, ticksuffix: " %",
+              tickmode: "array", tickvals: [0, 50, 100],
+              tickfont: { size: 9, color: "rgba(255,170,60,0.85)" }, visible: dropping },
   }, PLOT_CONFIG);
 }
 
@@ -423,11 +505,20 @@ function drawSky(sky, status) {
     });
   }
   sky.tracks.forEach((t, k) => {
+    // A track breaks (a null point) where the satellite left view or the points are too far apart
+    // in time to be one pass (t.breaks): no chord across the sky between two passes.
+    const breaks = new Set(t.breaks || []);
+    const theta = [], rr = [], text = [];
+    t.t_s.forEach((ts, i) => {
+      if (breaks.has(i)) { theta.push(null); rr.push(null); text.push(null); }
+      theta.push(t.azimuth_deg[i]); rr.push(r(t.elevation_deg[i])); text.push(`${t.name} at ${isoOfSeconds(ts)}`);
+    });
+    const colour = t.used ? SHELL_COLOURS[(k % 8) + 1] : "rgba(160,170,190,0.45)";
     traces.push({
-      type: "scatterpolar", mode: "lines", name: t.name, showlegend: false,
-      theta: t.azimuth_deg, r: t.elevation_deg.map(r),
-      line: { width: t.used ? 1.2 : 0.6, color: t.used ? SHELL_COLOURS[(k % 8) + 1] : "rgba(160,170,190,0.45)", dash: t.used ? "solid" : "dot" },
-      text: t.t_s.map((ts) => `${t.name} at ${isoOfSeconds(ts)}`), hoverinfo: "text",
+      type: "scatterpolar", mode: "lines+markers", name: t.name, showlegend: false, theta, r: rr, connectgaps: false,
+      line: { width: t.used ? 1.2 : 0.6, color: colour, dash: t.used ? "solid" : "dot" },
+      marker: { size: 2, color: colour },  // a pass seen at one point only is still drawn
+      text, hoverinfo: "text",
     });
     const idx = t.serving.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
     if (idx.length) {
@@ -564,14 +655,21 @@ function pairRouteTraces(snap, routes) {
 // ---- regions ----------------------------------------------------------------------------------
 
 async function drawRegions() {
-  if (!app.run.network) { $("regions-box").hidden = true; return; }
+  // Regions are dish groups: a run without dishes (station pairs only) has none to show.
+  if (!app.run.network || !app.run.sizes.dish_sites) { $("regions-box").hidden = true; return; }
   const data = await api("regions");
+  if (!data.regions.length) { $("regions-box").hidden = true; return; }
+  $("regions-box").hidden = false;
   const pct = (v) => (v === null ? "-" : `${(100 * v).toFixed(1)} %`);
+  // Lost time in dish-time (each site's step weighs its dishes x the time the step stands for), as
+  // `leonet summary` prints it, never a count of site-steps.
+  const lost = (g) => (g.outage_causes !== undefined ? g.outage_causes
+    : Object.entries(g.lost_s_by_leonet_state || {}).map(([c, v]) => `${c} ${dishTime(v)}`).join(", ")) || "-";
   const rows = data.regions.map((g) =>
-    `<tr><td>${esc(g.group)}</td><td>${g.dishes}</td><td>${pct(g.availability)}</td><td>${fmt(g.rtt_p50_ms)}</td>` +
-    `<td>${fmt(g.rtt_p95_ms)}</td><td>${esc(Object.entries(g.outage_steps_by_leonet_state).map(([c, n]) => `${c} ${n}`).join(", ") || "-")}</td></tr>`).join("");
+    `<tr><td>${esc(g.group)}</td><td>${num(g.dishes)}</td><td>${pct(g.availability)}</td><td>${fmt(g.rtt_p50_ms)}</td>` +
+    `<td>${fmt(g.rtt_p95_ms)}</td><td>${esc(lost(g))}</td></tr>`).join("");
   $("regions").innerHTML = `<table><thead><tr><th>region</th><th>dishes</th><th>availability</th><th>RTT p50</th>` +
-    `<th>RTT p95</th><th>steps lost (leonet state)</th></tr></thead><tbody>${rows}</tbody></table>`;
+    `<th>RTT p95</th><th>time lost (leonet state, dish-time)</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 // ---- scenario vs baseline -------------------------------------------------------------------------
@@ -627,6 +725,42 @@ async function drawCompare() {
     `<th>recovery after event end</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+// ---- search: any dish of the run by name (the list above holds the first max_list only) -------------
+
+function setupSearch(total) {
+  const input = $("dish-search"), results = $("dish-search-results"), note = $("dish-search-note");
+  let timer = null, asked = 0;
+  const search = async (open) => {
+    const q = input.value.trim();
+    const mine = ++asked;
+    if (!q) { results.replaceChildren(); note.textContent = ""; return; }
+    try {
+      const hits = await api("dishes", { q, limit: 50 });
+      if (mine !== asked) return;  // a later keystroke's answer wins
+      results.replaceChildren(...hits.dishes.map((d) => {
+        const opt = document.createElement("option");
+        opt.value = d.id;
+        opt.label = d.group || "";
+        return opt;
+      }));
+      note.textContent = hits.total ? `${num(hits.total)} found${hits.total > hits.dishes.length ? " (first 50 listed)" : ""}` : "none found";
+      // A whole name (in any case), picked from the list or entered, or the one dish found: open it.
+      const exact = hits.dishes.find((d) => d.id === q) || hits.dishes.find((d) => d.id.toLowerCase() === q.toLowerCase()) ||
+        (hits.total === 1 ? hits.dishes[0] : null);
+      if (open && exact && app.dish !== exact.id) await selectDish(exact.id);
+    } catch (err) {
+      showError(err);
+    }
+  };
+  input.addEventListener("input", (ev) => {
+    clearTimeout(timer);
+    const picked = !ev.inputType || ev.inputType === "insertReplacementText";  // chosen from the list
+    if (picked) search(true); else timer = setTimeout(() => search(false), 200);
+  });
+  input.addEventListener("change", () => { clearTimeout(timer); search(true); });
+  input.placeholder = `any of the ${num(total)} dish sites, by name`;
+}
+
 // ---- start ------------------------------------------------------------------------------------------
 
 async function main() {
@@ -639,6 +773,8 @@ async function main() {
       if (!(st.dish_word in STATE_COLOURS)) STATE_COLOURS[st.dish_word] = st.colour;
     }
     showWarnings(app.run.warnings);
+    // The footer's link to the API's description carries the token as the page's own calls do.
+    if (TOKEN) $("openapi-link").href = `/openapi.json?token=${encodeURIComponent(TOKEN)}`;
     $("slot-period").textContent = `${app.run.slot_period_s} s`;
     $("run-name").textContent = app.run.name;
     $("run-desc").textContent = app.run.description;
@@ -658,25 +794,17 @@ async function main() {
     if (list.total > list.dishes.length) {
       const opt = document.createElement("option");
       opt.disabled = true;
-      opt.textContent = `... ${list.total - list.dishes.length} more: click them on the globe`;
+      opt.textContent = `... ${num(list.total - list.dishes.length)} more: search them by name below (or click them on the globe)`;
       select.appendChild(opt);
     }
     select.addEventListener("change", () => selectDish(select.value));
+    setupSearch(list.total);
     await goTo(0);
     await drawRegions();
     await drawCompare();
     await setupPairs();
     const wanted = PAGE_QUERY.get("dish");
-    if (wanted) {
-      if (![...select.options].some((o) => o.value === wanted)) {
-        const opt = document.createElement("option");
-        opt.value = wanted;
-        opt.textContent = wanted;
-        select.appendChild(opt);
-      }
-      select.value = wanted;
-      await selectDish(wanted);
-    }
+    if (wanted) await selectDish(wanted);
     document.body.dataset.ready = "1";
   } catch (err) {
     showError(err);
