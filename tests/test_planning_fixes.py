@@ -18,22 +18,7 @@ from leonet.planning.metrics import binding_links, region_metrics
 from leonet.planning.targets import parse_target
 from leonet.planning.variants import Variant, run_variants
 
-# Bent pipe over Kyiv: one gateway in reach (gw-near), two far away.
-ONE_GATEWAY = """
-name: one-gateway
-constellation: starlink-shell1
-ground:
-  sites:
-    - {name: gw-near, lat_deg: 50.3, lon_deg: 29.6, kind: gateway}
-    - {name: gw-far-1, lat_deg: 40.4, lon_deg: -3.7, kind: gateway}
-    - {name: gw-far-2, lat_deg: 53.3, lon_deg: -6.3, kind: gateway}
-    - {name: pop-1, lat_deg: 50.1, lon_deg: 8.7, kind: pop}
-  dish_groups:
-    - {name: Kyiv, lat_deg: 50.45, lon_deg: 30.52, count: 3, radius_km: 5, seed: 1}
-time: {start: 2022-03-01T12:00:00Z, duration_s: 40, step_s: 20}
-network: {isl: {topology: none}}
-outputs: {visibility_pairs: false}
-"""
+from test_planning import ONE_GATEWAY  # bent pipe over Kyiv: one gateway in reach, two far away
 
 # The testers' scenario: Kyiv (3 sites) and Lviv (3 sites) on the 2023 European gateways, with
 # capacity; Kyiv's 600 dishes a site fill their beams, Lviv's 154 fill one of theirs.
