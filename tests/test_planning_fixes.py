@@ -286,3 +286,17 @@ def test_jammer_longitude_label_is_wrapped(tmp_path):
         jammer = next(e for e in v.add_events if e["name"] == "sweep-jammer-0")["jammer"]
         assert jammer["lon_deg"] == pytest.approx(lon, abs=1e-6)
         assert math.isfinite(v.labels["random0_lat_deg"])
+
+
+def test_jammers_drawn_near_a_pole_stay_on_the_globe(tmp_path):
+    # A flat offset ran past the pole (latitude 90.8); along a great circle every draw stays within
+    # the circle and at most 90 deg.
+    from leonet.ground.geodesy import great_circle_distance_m
+    from leonet.planning.sweep import SweepSpec, sweep_variants
+
+    spec = SweepSpec.model_validate({"seed": 3, "draws": 40, "random": [
+        {"kind": "jammer", "circle": {"lat_deg": 89.5, "lon_deg": 10.0, "radius_km": 200}}]})
+    for v in sweep_variants(spec, scenario(ONE_GATEWAY, tmp_path)):
+        lat, lon = v.labels["random0_lat_deg"], v.labels["random0_lon_deg"]
+        assert -90 <= lat <= 90 and -180 <= lon < 180
+        assert great_circle_distance_m(89.5, 10.0, lat, lon) <= 200e3 + 1.0

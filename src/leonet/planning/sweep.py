@@ -174,8 +174,11 @@ def _random_events(spec: SweepSpec, base, draw: int, gateways: list[str]) -> tup
             c = r.circle
             dist_m = c.radius_km * 1e3 * math.sqrt(rng.random())  # area-uniform in the disc
             bearing = rng.random() * 2 * math.pi
-            lat = c.lat_deg + math.degrees(dist_m * math.cos(bearing) / 6_371_008.8)
-            lon = c.lon_deg + math.degrees(dist_m * math.sin(bearing) / (6_371_008.8 * math.cos(math.radians(lat))))
+            # along a great circle: a flat offset ran past the pole (latitudes above 90, refused)
+            from ..ground.geodesy import destination_point
+
+            lat_a, lon_a = destination_point(c.lat_deg, c.lon_deg, math.degrees(bearing), dist_m)
+            lat, lon = float(lat_a), float(lon_a)
             eirp = float(rng.uniform(*r.eirp_dbw))
             start = float(rng.uniform(*r.start_s)) if isinstance(r.start_s, tuple) else float(r.start_s)
             lon = ((lon + 180) % 360) - 180  # the label says where the jammer stands, as the event does
