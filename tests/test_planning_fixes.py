@@ -300,3 +300,16 @@ def test_jammers_drawn_near_a_pole_stay_on_the_globe(tmp_path):
         lat, lon = v.labels["random0_lat_deg"], v.labels["random0_lon_deg"]
         assert -90 <= lat <= 90 and -180 <= lon < 180
         assert great_circle_distance_m(89.5, 10.0, lat, lon) <= 200e3 + 1.0
+
+
+def test_a_studys_progress_counts_on_across_its_rounds():
+    from leonet.planning.variants import RunningProgress
+
+    seen = []
+    running = RunningProgress(lambda d, t: seen.append((d, t)))
+    for batch in (3, 2):
+        for done in range(batch + 1):
+            running(done, batch)
+        running.batch_done(batch)
+    assert seen[-1] == (5, 5) and seen[3] == (3, 3) and seen[4] == (3, 5)   # the second round starts at 3 of 5
+    RunningProgress(None)(1, 2)   # no bar: nothing to call

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from ..errors import InputError
 from .metrics import binding_links, check_region
 from .targets import Condition, all_met, check_capacity
-from .variants import Variant, run_variants, scenario_data, write_study_result
+from .variants import RunningProgress, Variant, run_variants, scenario_data, write_study_result
 
 MAX_ROUNDS = 40
 
@@ -93,6 +93,8 @@ def capacity_limit(base, conditions: tuple[Condition, ...], study_dir, *, groups
     per_round = max(1, workers)
     tried: dict[int, tuple[bool, dict, str]] = {}
 
+    running = RunningProgress(progress)  # one bar over every round
+
     def evaluate(totals: list[int]) -> int:
         """Run the counts not tried yet; returns how many were new."""
         todo = []
@@ -104,7 +106,8 @@ def capacity_limit(base, conditions: tuple[Condition, ...], study_dir, *, groups
             return 0
         # every round adds its counts to the study's table (the first starts it afresh)
         table = run_variants(base, todo, study_dir, groups=groups, workers=workers, dask=dask,
-                             kind="capacity-limit", progress=progress, append=bool(tried))
+                             kind="capacity-limit", progress=running, append=bool(tried))
+        running.batch_done(len(todo))
         for _, row in table.iterrows():
             metrics = {k: row[k] for k in row.index if k not in ("variant", "dishes", "results")}
             tried[int(row["dishes"])] = (all_met(conditions, metrics), metrics, row["results"])

@@ -29,7 +29,7 @@ import pandas as pd
 from ..errors import InputError
 from .metrics import METRICS, check_region
 from .targets import check_capacity
-from .variants import Variant, run_variants, scenario_data, write_study_result
+from .variants import RunningProgress, Variant, run_variants, scenario_data, write_study_result
 
 MAX_CANDIDATES = 2_000
 
@@ -164,6 +164,7 @@ def place_gateways(base, candidates: list[Candidate], add: int, study_dir, *, me
     result = Placement(metric, float(base_run[metric].iloc[0]))
     used_gateways = _gateways_in_use(base_run["results"].iloc[0], groups) if robust else []
     remaining = list(candidates)
+    running = RunningProgress(progress)  # one bar over every round
     for round_no in range(add):
         variants = []
         for c in remaining:
@@ -176,7 +177,8 @@ def place_gateways(base, candidates: list[Candidate], add: int, study_dir, *, me
                                                          "target": {"sites": [g]}},),
                                             labels={"candidate": c.name}))
         table = run_variants(base, variants, study, groups=groups, workers=workers, dask=dask,
-                             kind="placement", progress=progress, append=True)  # the study keeps every round
+                             kind="placement", progress=running, append=True)  # the study keeps every round
+        running.batch_done(len(variants))
         table["score"] = _score(table, metric)
         per = table.groupby("candidate", sort=False).agg(score=("score", "min"), value=(metric, "first"),
                                                          worst=(metric, "min" if METRICS[metric].higher_is_better else "max"))

@@ -282,3 +282,22 @@ def write_study_result(study_dir: str | Path, result: dict) -> None:
     meta = json.loads(path.read_text()) if path.exists() else {}
     meta["result"] = result
     _write_json(path, meta)
+
+
+
+class RunningProgress:
+    """A progress callback that counts on across the batches of a study that runs
+    :func:`run_variants` several times (capacity-limit's bisection, placement's rounds): a batch's
+    (done, total) is shown after the variants of the batches before it, so the bar does not
+    restart at every round. Call :meth:`batch_done` after each batch."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.before = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(self.before + done, self.before + total)
+
+    def batch_done(self, variants: int) -> None:
+        self.before += variants
