@@ -52,7 +52,9 @@ class Kit:
     aperture_m2 : face area of the phased array, m^2.
     g_over_t_db_per_k : receive figure of merit, dB/K.
     eirp_dbw : transmit EIRP, dBW.
-    field_of_view_deg : full cone of the field of view, deg.
+    field_of_view_deg : full cone of the field of view about the array's boresight, deg. For
+        reference only: the dishes tilt (actuated, or set up facing north), so the sky a dish
+        serves is set by ``min_elevation_deg``, which the visibility rule uses.
     min_elevation_deg : lowest elevation it serves a satellite at, deg.
     power_min_w, power_max_w : average power draw range, W.
     """
