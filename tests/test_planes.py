@@ -166,3 +166,34 @@ def test_read_plane_assignment_errors(tmp_path, text, message):
 def test_read_plane_assignment_refuses_duplicate_satellites(tmp_path):
     with pytest.raises(InputError, match="catalog_id '5' twice"):
         read_plane_assignment(write(tmp_path, "catalog_id,plane,slot\n"), ["00005", "5"])
+
+
+def test_shells_of_close_inclination_get_planes_of_their_own():
+    """The Dec 2023 sky: the 53.0 and 53.2 deg shells, bridged by satellites raising their orbits,
+    were one inclination group, and their interleaved planes (2.5 deg apart in RAAN) chained into
+    planes up to 30 deg wide (median 2.9 deg). Split among the satellites on station, no plane
+    holds satellites of both shells, and half the planes are within 0.7 deg."""
+    import gzip
+    from importlib.resources import files
+
+    from leonet.space.planes import _angles_at
+    from leonet.space.tle import read_tle
+
+    raw = files("leonet").joinpath("data", "orbits", "starlink_2023-12-27.tle.gz").read_bytes()
+    import tempfile
+
+    path = Path(tempfile.mkdtemp()) / "s.tle"
+    path.write_bytes(gzip.decompress(raw))
+    elements = read_tle(path)
+    elements = elements[0] if isinstance(elements, tuple) else elements
+    plane, _ = infer_planes(elements)
+    inc = elements.inclination_deg
+    raan, _ = _angles_at(elements, int(np.median(elements.epoch_ns)))
+    mixed, spread = 0, []
+    for p in np.unique(plane):
+        k = plane == p
+        near_53 = inc[k][(inc[k] > 52.9) & (inc[k] < 53.4)]
+        mixed += bool(((near_53 > 52.99) & (near_53 < 53.1)).any() and (near_53 > 53.15).any())
+        z = np.exp(1j * np.radians(raan[k]))
+        spread.append(2 * np.degrees(np.abs(np.angle(z * np.conj(z.mean() / abs(z.mean()))))).max())
+    assert np.median(spread) < 1.0 and mixed <= 2   # raising satellites may still bridge a couple

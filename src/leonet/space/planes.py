@@ -64,7 +64,7 @@ def infer_planes(
         at_ns = int(np.partition(elements.epoch_ns, (n - 1) // 2)[(n - 1) // 2])
     raan_deg, latitude_arg_deg = _angles_at(elements, int(at_ns))
 
-    group = inclination_groups(elements.inclination_deg, inclination_tolerance_deg)
+    group = _split_interleaved_shells(elements, inclination_groups(elements.inclination_deg, inclination_tolerance_deg))
     group_sorted = np.sort(group)
 
     next_plane = 0
@@ -80,6 +80,44 @@ def infer_planes(
     first_of_plane = np.searchsorted(sorted_plane, sorted_plane, side="left")
     slot[order] = np.arange(n) - first_of_plane
     return plane, slot
+
+
+#: Satellites within this of their inclination group's median altitude are on station (m); the
+#: others are raising or lowering their orbits.
+ON_STATION_M = 20_000.0
+#: Inclination tolerance among satellites on station (deg): the 53.0 and 53.2 deg Starlink shells
+#: sit 0.16 deg apart, each within ~0.02 deg (Dec 2023 set).
+ON_STATION_INCLINATION_TOLERANCE_DEG = 0.05
+#: A shell split off must hold at least this share of its group's satellites on station.
+MIN_SHELL_SHARE = 0.02
+
+
+def _split_interleaved_shells(elements: OrbitElements, group: np.ndarray) -> np.ndarray:
+    """Split inclination groups that hold two shells of close inclination (Starlink's 53.0 and
+    53.2 deg): satellites raising their orbits have inclinations between the shells and chain them
+    into one group at 0.5 deg, and then the shells' interleaved planes (2.5 deg apart in RAAN) chain
+    into planes tens of degrees wide. Among the satellites on station (:data:`ON_STATION_M`) the
+    shells stand apart; every satellite then joins the split group whose median inclination is
+    nearest to its own. Groups of one shell are returned as they are. (n,) int64, numbered in
+    order of inclination from 0."""
+    inc = np.asarray(elements.inclination_deg, dtype=np.float64)
+    n_rad_per_s = np.asarray(elements.mean_motion_rev_per_day, dtype=np.float64) * 2.0 * np.pi / S_PER_DAY
+    a_m = np.cbrt(EARTH_MU_M3_PER_S2 / n_rad_per_s**2)
+    key = np.zeros(len(inc))  # a group's split: the median inclination of the shell each satellite joins
+    for g in np.unique(group):
+        members = np.flatnonzero(group == g)
+        on = members[np.abs(a_m[members] - np.median(a_m[members])) <= ON_STATION_M]
+        fine = inclination_groups(inc[on], ON_STATION_INCLINATION_TOLERANCE_DEG) if len(on) else np.zeros(0, dtype=np.int64)
+        counts = np.bincount(fine) if len(fine) else np.zeros(0, dtype=np.int64)
+        shells = np.flatnonzero(counts >= max(MIN_SHELL_SHARE * len(on), 3))
+        if len(shells) < 2:
+            key[members] = g * 1000.0
+            continue
+        centre = np.array([np.median(inc[on][fine == k]) for k in shells])
+        nearest = np.argmin(np.abs(inc[members][:, None] - centre[None, :]), axis=1)
+        key[members] = g * 1000.0 + centre[nearest]
+    _, out = np.unique(key, return_inverse=True)
+    return out.reshape(-1).astype(np.int64)
 
 
 def inclination_groups(inclination_deg: np.ndarray, tolerance_deg: float = 0.5) -> np.ndarray:
