@@ -176,7 +176,7 @@ def test_shells_of_close_inclination_get_planes_of_their_own():
     import gzip
     from importlib.resources import files
 
-    from leonet.space.planes import _angles_at
+    from leonet.space.planes import angles_at
     from leonet.space.tle import read_tle
 
     raw = files("leonet").joinpath("data", "orbits", "starlink_2023-12-27.tle.gz").read_bytes()
@@ -188,7 +188,7 @@ def test_shells_of_close_inclination_get_planes_of_their_own():
     elements = elements[0] if isinstance(elements, tuple) else elements
     plane, _ = infer_planes(elements)
     inc = elements.inclination_deg
-    raan, _ = _angles_at(elements, int(np.median(elements.epoch_ns)))
+    raan, _ = angles_at(elements, int(np.median(elements.epoch_ns)))
     mixed, spread = 0, []
     for p in np.unique(plane):
         k = plane == p

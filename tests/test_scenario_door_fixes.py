@@ -14,7 +14,8 @@ import leonet
 from leonet.errors import InputError
 from leonet.ground.geodesy import great_circle_distance_m
 from leonet.scenario import load_scenario, scenario_from_dict
-from leonet.sim.model import build_constellation, build_sites
+from leonet.sim.ground_build import build_sites
+from leonet.sim.model import build_constellation
 from leonet.sim.run_warnings import scenario_warnings
 
 BASE = """\

@@ -24,6 +24,8 @@ import numpy as np
 
 from ..constants import EARTH_RADIUS_M
 from ..errors import InputError, quote
+# Which satellites are on station is the plane inference's rule (shared with the mesh).
+from ..space.planes import ON_STATION_M as ON_STATION_TOLERANCE_M, on_station  # noqa: F401
 
 # Hypatia's grazing height and the line-of-sight rule live in space.lineofsight (shared with readers).
 from ..space.lineofsight import DEFAULT_GRAZING_HEIGHT_M, IslState, active_isls, active_isls_reference  # noqa: F401  (the rule, shared with readers)
@@ -131,29 +133,9 @@ def plus_grid_candidates(constellation, inter_plane_shift: int = 0) -> np.ndarra
     return _canonical_links(np.concatenate(ends_a), np.concatenate(ends_b))
 
 
-#: Satellites further than this from their ring's median altitude are raising or lowering their
-#: orbit and carry no laser traffic (**assumption**; Starlink satellites spend weeks climbing from
-#: ~300 km to their shell).
-ON_STATION_TOLERANCE_M = 20_000.0
 #: Fewer on-station laser satellites than this in an inferred plane: strays, not a mesh plane
 #: (**assumption**).
 MIN_PLANE_SATS = 3
-
-
-def on_station(ring: np.ndarray, mean_motion_rev_per_day: np.ndarray,
-               tolerance_m: float = ON_STATION_TOLERANCE_M) -> np.ndarray:
-    """(n,) bool: satellites within ``tolerance_m`` of their ring's median semi-major axis (from
-    the mean motion, Kepler's third law)."""
-    from ..constants import EARTH_MU_M3_PER_S2
-
-    ring = np.asarray(ring, dtype=np.int64)
-    n_rad_per_s = np.asarray(mean_motion_rev_per_day, dtype=np.float64) * 2.0 * np.pi / 86_400.0
-    a_m = np.cbrt(EARTH_MU_M3_PER_S2 / n_rad_per_s**2)
-    out = np.zeros(len(ring), dtype=bool)
-    for r in np.unique(ring):
-        k = ring == r
-        out[k] = np.abs(a_m[k] - np.median(a_m[k])) <= tolerance_m
-    return out
 
 
 #: Widest angle between two satellites' orbit normals that a laser joins, deg. Two satellites

@@ -50,7 +50,7 @@ def check_region(scenario, groups: list[str] | None, where: str = "--groups") ->
     """Refuse, before anything runs, a study whose metrics could only be NaN: a scenario without
     dishes or without the network model (every planning metric is over dishes' service), or
     ``groups`` (named at ``where``) that select no dishes, naming the dish groups there are."""
-    from ..sim.model import build_sites
+    from ..sim.ground_build import build_sites
 
     if not scenario.network.enabled:
         raise InputError("planning metrics are over the dishes' service, which needs the network model; "

@@ -40,6 +40,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
+from ..ground.geodesy import destination_point
 from ..scenario.events import CircleSpec
 from .metrics import METRICS
 from .variants import DEFAULT_MAX_VARIANTS, Variant, run_variants
@@ -175,8 +176,6 @@ def _random_events(spec: SweepSpec, base, draw: int, gateways: list[str]) -> tup
             dist_m = c.radius_km * 1e3 * math.sqrt(rng.random())  # area-uniform in the disc
             bearing = rng.random() * 2 * math.pi
             # along a great circle: a flat offset ran past the pole (latitudes above 90, refused)
-            from ..ground.geodesy import destination_point
-
             lat_a, lon_a = destination_point(c.lat_deg, c.lon_deg, math.degrees(bearing), dist_m)
             lat, lon = float(lat_a), float(lon_a)
             eirp = float(rng.uniform(*r.eirp_dbw))

@@ -188,7 +188,7 @@ def _weighted_pair_summary(parts: list[Path], n_sites: int, names: np.ndarray, c
 
     seen = _Keys()
     offset = 0
-    w_total: dict[int, float] = {}
+    chunk_keys, chunk_up, chunk_all = [], [], []   # per chunk: pair keys, time up, time in all
     for part in parts:  # pass 1: counts per pair, and the time each pair was up
         c = _read(part, ["t", "src", "dst", "rtt_ms", "hops", "path_changed"])
         key = c["src"].astype(np.int64) * n_sites + c["dst"]
@@ -197,11 +197,9 @@ def _weighted_pair_summary(parts: list[Path], n_sites: int, names: np.ndarray, c
         stats = np.stack([np.bincount(inv, weights=x, minlength=len(u)) for x in cols], axis=1).astype(np.int64)
         seen.add(u, stats, first + offset)
         w = cal.weight_of(c["t"].astype("datetime64[ns]").astype(np.int64))
-        up = np.bincount(inv, weights=w * np.isfinite(c["rtt_ms"]), minlength=len(u))
-        all_w = np.bincount(inv, weights=w, minlength=len(u))
-        for k, a, b in zip(u.tolist(), up.tolist(), all_w.tolist()):
-            t_up, t_all = w_total.get(k, (0.0, 0.0))
-            w_total[k] = (t_up + a, t_all + b)
+        chunk_keys.append(u)
+        chunk_up.append(np.bincount(inv, weights=w * np.isfinite(c["rtt_ms"]), minlength=len(u)))
+        chunk_all.append(np.bincount(inv, weights=w, minlength=len(u)))
         offset += len(key)
     n_pairs = len(seen.keys)
     steps, n_rtt, changes, n_hops = seen.stats.T if n_pairs else (np.zeros(0, dtype=np.int64),) * 4
@@ -230,10 +228,11 @@ def _weighted_pair_summary(parts: list[Path], n_sites: int, names: np.ndarray, c
         lo = hi
     order = np.argsort(seen.first, kind="stable")
     src, dst = np.divmod(seen.keys[order], n_sites)
-    up = np.array([w_total[int(k)][0] for k in seen.keys[order]])
-    alltime = np.array([w_total[int(k)][1] for k in seen.keys[order]])
+    at = np.searchsorted(seen.keys, np.concatenate(chunk_keys)) if chunk_keys else np.zeros(0, dtype=np.int64)
+    up = np.bincount(at, weights=np.concatenate(chunk_up) if chunk_up else None, minlength=n_pairs)
+    alltime = np.bincount(at, weights=np.concatenate(chunk_all) if chunk_all else None, minlength=n_pairs)
     with np.errstate(invalid="ignore", divide="ignore"):
-        availability = up / alltime
+        availability = up[order] / alltime[order]
     per_pair = pd.DataFrame({
         "availability": availability, "path_changes": changes[order].astype(int),
         "rtt_p5_ms": rtt_q[order, 0], "rtt_p50_ms": rtt_q[order, 1], "rtt_p95_ms": rtt_q[order, 2],

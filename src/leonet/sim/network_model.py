@@ -92,23 +92,18 @@ def laser_capable(scenario: Scenario, constellation: Constellation) -> np.ndarra
     return capable
 
 
-#: Inclination tolerance (deg) that splits the mesh's rings among on-station satellites: the
-#: 53.0 and 53.2 deg shells sit 0.16 deg apart, each within ~0.02 deg (Dec 2023 set).
-MESH_INCLINATION_TOLERANCE_DEG = 0.05
-
-
 def inferred_grid(scenario: Scenario, constellation: Constellation, inferred: np.ndarray,
                   capable: np.ndarray) -> np.ndarray:
     """(E, 2) laser candidates among the laser-carrying, on-station satellites of inferred planes: a
     ring per shell and inclination group and planes by RAAN, both found among those satellites,
     nearest neighbours abreast (:func:`leonet.network.isl.nearest_grid_candidates`), with RAANs and
     arguments of latitude at the scenario's start."""
-    from ..space.planes import _angles_at, inclination_groups, raan_clusters
+    from ..space.planes import ON_STATION_INCLINATION_TOLERANCE_DEG, angles_at, inclination_groups, raan_clusters
     from ..timeutil import utc_to_ns
 
     el = constellation.elements
     coarse = constellation.shell.astype(np.int64) * 1_000 + inclination_groups(el.inclination_deg)
-    raan_deg, u_deg = _angles_at(el, utc_to_ns(scenario.time.start))
+    raan_deg, u_deg = angles_at(el, utc_to_ns(scenario.time.start))
     member = capable & inferred & isl_mod.on_station(coarse, el.mean_motion_rev_per_day)
     # Rings and planes again among the mesh's members only: satellites raising their orbits bridge
     # shells of close inclination (53.0 and 53.2 deg, planes 2.5 deg apart in RAAN) into one
@@ -117,7 +112,7 @@ def inferred_grid(scenario: Scenario, constellation: Constellation, inferred: np
     ring = np.full(len(el), -1, dtype=np.int64)
     plane = np.full(len(el), -1, dtype=np.int64)
     if member.any():
-        ring[member] = coarse[member] * 1_000 + inclination_groups(el.inclination_deg[member], MESH_INCLINATION_TOLERANCE_DEG)
+        ring[member] = coarse[member] * 1_000 + inclination_groups(el.inclination_deg[member], ON_STATION_INCLINATION_TOLERANCE_DEG)
         for r in np.unique(ring[member]):  # a handful of rings
             k = np.flatnonzero(ring == r)
             plane[k] = raan_clusters(raan_deg[k])  # numbered by RAAN within the ring

@@ -62,7 +62,7 @@ def infer_planes(
     if at_ns is None:
         # The lower median, taken exactly on the int64 epochs (np.median would go through float).
         at_ns = int(np.partition(elements.epoch_ns, (n - 1) // 2)[(n - 1) // 2])
-    raan_deg, latitude_arg_deg = _angles_at(elements, int(at_ns))
+    raan_deg, latitude_arg_deg = angles_at(elements, int(at_ns))
 
     group = _split_interleaved_shells(elements, inclination_groups(elements.inclination_deg, inclination_tolerance_deg))
     group_sorted = np.sort(group)
@@ -82,14 +82,28 @@ def infer_planes(
     return plane, slot
 
 
-#: Satellites within this of their inclination group's median altitude are on station (m); the
-#: others are raising or lowering their orbits.
+#: Satellites further than this from their group's median altitude are raising or lowering their
+#: orbit (m; **assumption**: Starlink satellites spend weeks climbing from ~300 km to their shell):
+#: they carry no laser traffic and do not define planes or shells.
 ON_STATION_M = 20_000.0
 #: Inclination tolerance among satellites on station (deg): the 53.0 and 53.2 deg Starlink shells
 #: sit 0.16 deg apart, each within ~0.02 deg (Dec 2023 set).
 ON_STATION_INCLINATION_TOLERANCE_DEG = 0.05
 #: A shell split off must hold at least this share of its group's satellites on station.
 MIN_SHELL_SHARE = 0.02
+
+
+def on_station(group: np.ndarray, mean_motion_rev_per_day: np.ndarray, tolerance_m: float = ON_STATION_M) -> np.ndarray:
+    """(n,) bool: satellites within ``tolerance_m`` of their group's median semi-major axis (from
+    the mean motion, Kepler's third law)."""
+    group = np.asarray(group, dtype=np.int64)
+    n_rad_per_s = np.asarray(mean_motion_rev_per_day, dtype=np.float64) * 2.0 * np.pi / S_PER_DAY
+    a_m = np.cbrt(EARTH_MU_M3_PER_S2 / n_rad_per_s**2)
+    out = np.zeros(len(group), dtype=bool)
+    for g in np.unique(group):  # a handful of groups
+        k = group == g
+        out[k] = np.abs(a_m[k] - np.median(a_m[k])) <= tolerance_m
+    return out
 
 
 def _split_interleaved_shells(elements: OrbitElements, group: np.ndarray) -> np.ndarray:
@@ -101,12 +115,11 @@ def _split_interleaved_shells(elements: OrbitElements, group: np.ndarray) -> np.
     nearest to its own. Groups of one shell are returned as they are. (n,) int64, numbered in
     order of inclination from 0."""
     inc = np.asarray(elements.inclination_deg, dtype=np.float64)
-    n_rad_per_s = np.asarray(elements.mean_motion_rev_per_day, dtype=np.float64) * 2.0 * np.pi / S_PER_DAY
-    a_m = np.cbrt(EARTH_MU_M3_PER_S2 / n_rad_per_s**2)
+    steady = on_station(group, elements.mean_motion_rev_per_day)
     key = np.zeros(len(inc))  # a group's split: the median inclination of the shell each satellite joins
     for g in np.unique(group):
         members = np.flatnonzero(group == g)
-        on = members[np.abs(a_m[members] - np.median(a_m[members])) <= ON_STATION_M]
+        on = members[steady[members]]
         fine = inclination_groups(inc[on], ON_STATION_INCLINATION_TOLERANCE_DEG) if len(on) else np.zeros(0, dtype=np.int64)
         counts = np.bincount(fine) if len(fine) else np.zeros(0, dtype=np.int64)
         shells = np.flatnonzero(counts >= max(MIN_SHELL_SHARE * len(on), 3))
@@ -132,13 +145,7 @@ def inclination_groups(inclination_deg: np.ndarray, tolerance_deg: float = 0.5) 
     return group
 
 
-def latitude_arguments_deg(elements: OrbitElements, at_ns: int) -> np.ndarray:
-    """(n,) argument of latitude of each satellite at ``at_ns`` (deg in [0, 360)), from its mean
-    elements with the secular J2 rates (as :func:`infer_planes` ranks slots)."""
-    return _angles_at(elements, int(at_ns))[1]
-
-
-def _angles_at(elements: OrbitElements, at_ns: int) -> tuple[np.ndarray, np.ndarray]:
+def angles_at(elements: OrbitElements, at_ns: int) -> tuple[np.ndarray, np.ndarray]:
     """RAAN and argument of latitude (deg, in [0, 360)) carried from each epoch to ``at_ns``.
 
     Secular J2 rates of the mean elements (Vallado, "Fundamentals of Astrodynamics", 4th ed.,
