@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -182,6 +183,13 @@ def test_scenario_vs_baseline(compare_server, browser):
     assert page.is_visible("#compare-box")
     events = page.inner_text("#compare-events")
     assert "core_outage" in events and "terrestrial_outage" in events and "ukraine-gen1-baseline" in events
+    # Events at their dates (UTC), not in seconds after the start.
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d(\.\d+)?)? UTC", events) and " s - " not in events
+    # The app rounds as `leonet summary` does (Python: ties to even; JavaScript's toFixed: up).
+    values = [12.5, 13.5, -12.5, 0.25, 0.35, 2.675, 87.5, 99.95, 12.4999, 0.0, 100.0]
+    for digits in (0, 1, 2):
+        shown = page.evaluate(f"() => {values}.map(v => fixed(v, {digits}))")
+        assert shown == [format(v, f".{digits}f") for v in values], digits
     rows = page.locator("#compare table.compare tbody tr")
     assert rows.count() == 6
     kharkiv = page.locator("#compare table.compare tbody tr", has_text="Kharkiv").inner_text()

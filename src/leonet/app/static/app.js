@@ -60,10 +60,23 @@ function esc(text) {
 // A state word on its colour (/api/v1/states).
 const badge = (word) => `<span class="badge" style="background: ${esc(STATE_COLOURS[word] || "#bbbbbb")}">${esc(word)}</span>`;
 
-const fmt = (v, digits = 1, unit = "") => (v === null || v === undefined ? "-" : `${Number(v).toFixed(digits)}${unit}`);
+// Numbers as Python prints them (`f"{v:.1f}"`), so the app and `leonet summary` agree to the last
+// digit: both round the float's exact value, but on an exact tie (12.5) JavaScript's toFixed goes
+// away from zero and Python to even (12.5 -> "12", not "13").
+function fixed(v, digits) {
+  const up = v.toFixed(digits);
+  if (!Number.isFinite(v)) return up;
+  const exact = Math.abs(v).toFixed(Math.min(100, digits + 70));  // the float's whole decimal value
+  const cut = exact.indexOf(".") + digits + (digits > 0 ? 1 : 0);
+  if (!/^50*$/.test(exact.slice(cut + (digits > 0 ? 0 : 1)))) return up;  // not a tie
+  const down = exact.slice(0, cut);
+  return Number(down[down.length - 1]) % 2 === 0 ? (v < 0 ? "-" : "") + down : up;
+}
+
+const fmt = (v, digits = 1, unit = "") => (v === null || v === undefined ? "-" : `${fixed(Number(v), digits)}${unit}`);
 
 // A share of pings lost (0..1) as a percentage: 0.2667 -> "26.7 %" (a few pings lost are not "0").
-const dropText = (v) => (v === null || v === undefined ? "-" : `${(100 * v).toFixed(1)} %`);
+const dropText = (v) => (v === null || v === undefined ? "-" : `${fixed(100 * v, 1)} %`);
 
 // Whether a leonet state is an outage (/api/v1/states; an unknown state counts as one).
 function isOutage(leonetState) {
@@ -384,7 +397,7 @@ async function updateDishAt(step) {
 
 function drawStatus(s) {
   const wedges = s.wedges_fraction_obstructed
-    ? s.wedges_fraction_obstructed.map((w) => (w === null ? "-" : (100 * w).toFixed(0))).join(" ") + " %"
+    ? s.wedges_fraction_obstructed.map((w) => (w === null ? "-" : fixed(100 * w, 0))).join(" ") + " %"
     : "- (no visibility table)";
   const rows = [
     ["state", badge(s.state) + (s.state !== s.leonet_state ? ` <span class="muted">(leonet: ${esc(s.leonet_state)})</span>` : "")],
@@ -393,7 +406,7 @@ function drawStatus(s) {
     ["pop_ping_drop_rate", dropText(s.pop_ping_drop_rate)],
     ["downlink_throughput_bps", s.downlink_throughput_bps === null ? '<span class="muted">not modelled yet</span>' : fmt(s.downlink_throughput_bps / 1e6, 1, " Mbps")],
     ["uplink_throughput_bps", s.uplink_throughput_bps === null ? '<span class="muted">not modelled yet</span>' : fmt(s.uplink_throughput_bps / 1e6, 1, " Mbps")],
-    ["fraction_obstructed", s.fraction_obstructed === null ? "-" : `${(100 * s.fraction_obstructed).toFixed(1)} %`],
+    ["fraction_obstructed", s.fraction_obstructed === null ? "-" : `${fixed(100 * s.fraction_obstructed, 1)} %`],
     ["wedges_fraction_obstructed", wedges],
     ["currently_obstructed", String(s.currently_obstructed)],
     ["direction_azimuth / _elevation", `${fmt(s.direction_azimuth)}° / ${fmt(s.direction_elevation)}°`],
@@ -484,7 +497,7 @@ function drawSky(sky, status) {
       type: "barpolar", name: "wedges_fraction_obstructed", theta: [...Array(12).keys()].map((k) => 15 + 30 * k),
       r: Array(12).fill(90), width: Array(12).fill(30),
       marker: { color: sky.wedges_fraction_obstructed.map((w) => `rgba(231,76,60,${w === null ? 0 : 0.05 + 0.45 * w})`), line: { width: 0 } },
-      text: sky.wedges_fraction_obstructed.map((w, k) => `wedge ${k}: ${w === null ? "no data" : (100 * w).toFixed(1) + " % obstructed"}`),
+      text: sky.wedges_fraction_obstructed.map((w, k) => `wedge ${k}: ${w === null ? "no data" : fixed(100 * w, 1) + " % obstructed"}`),
       hoverinfo: "text",
     });
   }
@@ -552,10 +565,10 @@ function drawOutages(o) {
     box.innerHTML = '<p class="muted small">No outages in this window.</p>';
     return;
   }
-  const totals = Object.entries(o.seconds_by_cause).map(([c, s]) => `${badge(c)} ${s.toFixed(0)} s`).join(" &nbsp; ");
+  const totals = Object.entries(o.seconds_by_cause).map(([c, s]) => `${badge(c)} ${fixed(s, 0)} s`).join(" &nbsp; ");
   const rows = o.outages.map((x) =>
     `<tr><td>${badge(x.cause)}</td><td class="mono">${esc(x.start)}</td>` +
-    `<td>${x.duration_s.toFixed(0)} s${x.ongoing ? " (ongoing)" : ""}</td></tr>`).join("");
+    `<td>${fixed(x.duration_s, 0)} s${x.ongoing ? " (ongoing)" : ""}</td></tr>`).join("");
   box.innerHTML = `<p class="small">${o.total} outage(s): ${totals}${o.truncated ? " (list truncated)" : ""}</p>` +
     `<table><thead><tr><th>cause</th><th>start (UTC)</th><th>duration</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
@@ -623,7 +636,7 @@ async function selectPair(src, dst) {
     const start = n <= max ? 0 : Math.max(0, Math.min(app.step - Math.floor(max / 2), n - max));
     const h = await api("pairs/history", { src, dst, start_step: start, end_step: Math.min(n, start + max) });
     app.pairHistory = h;
-    $("pair-info").textContent = `${src} \u2192 ${dst}: route at ${(100 * (h.availability || 0)).toFixed(1)} % of steps; ` +
+    $("pair-info").textContent = `${src} \u2192 ${dst}: route at ${fixed(100 * (h.availability || 0), 1)} % of steps; ` +
       `RTT p50 ${fmt(h.rtt_p50_ms)} ms, p95 ${fmt(h.rtt_p95_ms)} ms; ${h.path_changed.filter((c) => c).length} path changes`;
     Plotly.react($("pair-rtt"), [{
       type: "scatter", mode: "lines", x: h.t_s.map(isoOfSeconds), y: h.rtt_ms, name: "RTT (ms)",
@@ -660,7 +673,7 @@ async function drawRegions() {
   const data = await api("regions");
   if (!data.regions.length) { $("regions-box").hidden = true; return; }
   $("regions-box").hidden = false;
-  const pct = (v) => (v === null ? "-" : `${(100 * v).toFixed(1)} %`);
+  const pct = (v) => (v === null ? "-" : `${fixed(100 * v, 1)} %`);
   // Lost time in dish-time (each site's step weighs its dishes x the time the step stands for), as
   // `leonet summary` prints it, never a count of site-steps.
   const lost = (g) => (g.outage_causes !== undefined ? g.outage_causes
@@ -676,9 +689,9 @@ async function drawRegions() {
 
 function dishTime(seconds) {
   // Dish-time lost, in units a reader takes in at a glance (as `leonet run --baseline` prints it).
-  if (seconds < 600) return `${seconds.toFixed(0)} dish-s`;
-  if (seconds < 36000) return `${(seconds / 60).toFixed(0)} dish-min`;
-  return `${(seconds / 3600).toFixed(0)} dish-h`;
+  if (seconds < 600) return `${fixed(seconds, 0)} dish-s`;
+  if (seconds < 36000) return `${fixed(seconds / 60, 0)} dish-min`;
+  return `${fixed(seconds / 3600, 0)} dish-h`;
 }
 
 async function drawCompare() {
@@ -687,10 +700,11 @@ async function drawCompare() {
   const c = await api("compare", { limit: app.run.limits.max_list });
   app.compare = c;
   box.hidden = false;
-  const pct = (v) => (v === null ? "-" : `${(100 * v).toFixed(1)} %`);
-  const secs = (v) => (v === null ? "open" : `${Number(v).toFixed(0)} s`);
+  const pct = (v) => (v === null ? "-" : `${fixed(100 * v, 1)} %`);
+  // Instants as UTC dates (a year's run in seconds after its start reads as nothing a user knows).
+  const when = (iso) => (iso === null ? "open" : iso.replace("T", " ").replace(/:00(\.0+)?Z$/, "Z").replace(/Z$/, " UTC"));
   const events = c.events.map((e) =>
-    `<tr><td>${esc(e.name)}</td><td class="mono">${esc(e.type)}</td><td>${secs(e.start_s)} - ${secs(e.end_s)}</td>` +
+    `<tr><td>${esc(e.name)}</td><td class="mono">${esc(e.type)}</td><td class="mono">${esc(when(e.start))} - ${esc(when(e.end))}</td>` +
     `<td class="muted">${esc(e.description || "")}</td></tr>`).join("");
   $("compare-events").innerHTML = `<p class="small">Scenario <b>${esc(c.scenario)}</b> against <b>${esc(c.baseline)}</b>; ` +
     `${c.events_total} event(s):</p><table class="events"><thead><tr><th>event</th><th>type</th><th>from - to</th>` +
@@ -707,14 +721,14 @@ async function drawCompare() {
   }, PLOT_CONFIG);
   const rows = c.groups.map((g) => {
     const change = g.availability_change === null ? "" :
-      ` <span class="${g.availability_change < 0 ? "lost" : "gain"}">(${g.availability_change >= 0 ? "+" : ""}${(100 * g.availability_change).toFixed(1)} pp)</span>`;
+      ` <span class="${g.availability_change < 0 ? "lost" : "gain"}">(${g.availability_change >= 0 ? "+" : ""}${fixed(100 * g.availability_change, 1)} pp)</span>`;
     const lost = Object.entries(g.lost_s_by_leonet_state).filter(([, v]) => v > 0).map(([k, v]) => `${esc(k)} ${dishTime(v)}`).join(", ") || "-";
     const online = g.online_by
-      ? ["satellite", "ground", "both", "none"].map((k) => (g.online_by[k] === null ? "-" : `${(100 * g.online_by[k]).toFixed(0)}%`)).join(" / ")
+      ? ["satellite", "ground", "both", "none"].map((k) => (g.online_by[k] === null ? "-" : `${fixed(100 * g.online_by[k], 0)}%`)).join(" / ")
       : "-";
     const saved = g.saved_by_satellite_s ? ` <span class="muted">(saved ${dishTime(g.saved_by_satellite_s)})</span>` : "";
     const recovery = g.recovery.map((r) => `${esc(r.event)} ${r.recovered ? fmt(r.median_s, 0, " s") : "not within the run"}`).join(", ") || "-";
-    const signed = (v) => (v === null ? "-" : `${v >= 0 ? "+" : ""}${v.toFixed(1)}`);
+    const signed = (v) => (v === null ? "-" : `${v >= 0 ? "+" : ""}${fixed(v, 1)}`);
     const inflation = `${fmt(g.rtt_p50_ms)} vs ${fmt(g.rtt_p50_ms_baseline)} (${signed(g.rtt_p50_change_ms)}); ` +
       `<span class="muted">same dish+step ${signed(g.rtt_matched_mean_change_ms)}</span>`;
     return `<tr><td>${esc(g.group)}</td><td>${pct(g.availability)} vs ${pct(g.availability_baseline)}${change}</td>` +
