@@ -60,10 +60,10 @@ def test_dishes_in_one_cell_share_one_beam_evenly():
 
 
 def test_satellite_capacity_limits_and_hardware_changes_it():
-    extra = {"capacity.satellite": {"generation": "custom", "beams": 100, "down_capacity_gbps": 2.0},
+    extra = {"capacity.satellite": {"generation": "custom", "beams": 100, "down_capacity_gbps": 2.0, "up_capacity_gbps": 3.5},
              "capacity.cell_size_km": 0.2}
     _, d1, _ = run(extra)
-    extra["capacity.satellite"] = {"generation": "custom", "beams": 100, "down_capacity_gbps": 4.0}
+    extra["capacity.satellite"] = {"generation": "custom", "beams": 100, "down_capacity_gbps": 4.0, "up_capacity_gbps": 3.5}
     _, d2, _ = run(extra)
     f1 = d1[d1["t"] == d1["t"].min()]
     f2 = d2[d2["t"] == d2["t"].min()]

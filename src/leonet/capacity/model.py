@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import InputError
 from ..ground.sites import Sites
 from ..network.routekernels import path_hops
 from .linkbudget import _MIN_ELEVATION_DEG, RADIO_DEFAULTS, RadioDefaults, sinr_db, user_downlink_snr_db, user_uplink_snr_db
@@ -101,10 +102,15 @@ def cells_of(lat_deg: np.ndarray, lon_deg: np.ndarray, cell_size_m: float) -> np
 def build_capacity_model(spec, dishes: Sites, min_elevation_deg: float | None) -> CapacityModel:
     """From the scenario's ``capacity`` section, the dish sites and the visibility rule's minimum
     elevation (deg; None for a range-only rule), where the attenuation grid starts."""
-    beams, down_gbps, up_gbps = GENERATIONS.get(spec.satellite.generation, GENERATIONS["v1.5"])
-    beams = spec.satellite.beams or beams
-    down_gbps = spec.satellite.down_capacity_gbps or down_gbps
-    up_gbps = spec.satellite.up_capacity_gbps or up_gbps
+    sat = spec.satellite
+    # custom has no defaults: the spec requires all three values (SatelliteHardwareSpec)
+    beams, down_gbps, up_gbps = (None, None, None) if sat.generation == "custom" else GENERATIONS[sat.generation]
+    beams = beams if sat.beams is None else sat.beams
+    down_gbps = down_gbps if sat.down_capacity_gbps is None else sat.down_capacity_gbps
+    up_gbps = up_gbps if sat.up_capacity_gbps is None else sat.up_capacity_gbps
+    if beams is None or down_gbps is None or up_gbps is None:
+        raise InputError("generation: custom needs beams, down_capacity_gbps and up_capacity_gbps",
+                         location="capacity.satellite")
     overrides = {k: v for k, v in spec.radio.model_dump().items() if v is not None}
     radio = replace(RADIO_DEFAULTS, **overrides)
     cell = cells_of(dishes.lat_deg, dishes.lon_deg, spec.cell_size_km * 1e3) if len(dishes) else np.zeros(0, dtype=np.int64)

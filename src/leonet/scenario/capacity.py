@@ -14,7 +14,8 @@ class SatelliteHardwareSpec(Spec):
     """User-side resources of every satellite (one generation for the whole constellation)."""
 
     generation: Literal["v1.5", "v2-mini", "custom"] = Field(
-        "v1.5", description="Sets the defaults below: v1.5 ~20 Gbps down, v2-mini ~96 Gbps down (REFERENCE.md, uncertain)."
+        "v1.5", description=("Sets the defaults below: v1.5 ~20 Gbps down, v2-mini ~96 Gbps down (REFERENCE.md, uncertain); "
+                             "custom has none: give beams, down_capacity_gbps and up_capacity_gbps.")
     )
     beams: int | None = Field(None, ge=1, le=1000, description="User beams per satellite (uncertain: v1.5 24, v2-mini 48).")
     down_capacity_gbps: float | None = Field(None, gt=0, le=10_000)
@@ -23,6 +24,16 @@ class SatelliteHardwareSpec(Spec):
         "With the service model on real element sets: satellites with a NORAD catalog number at least this are "
         "V2 Mini (their capacity and beams), the others the generation above. Starlink's first V2 Minis "
         "(Group 6-1, 2023-02-27, COSPAR 2023-026) start at 55695."))
+
+    @model_validator(mode="after")
+    def _custom_is_complete(self):
+        # custom has no defaults of its own: a missing value would otherwise be some generation's
+        if self.generation == "custom":
+            missing = [f for f in ("beams", "down_capacity_gbps", "up_capacity_gbps") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"generation: custom needs beams, down_capacity_gbps and up_capacity_gbps "
+                                 f"(missing: {', '.join(missing)})")
+        return self
 
 
 class DemandSpec(Spec):

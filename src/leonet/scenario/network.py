@@ -54,7 +54,9 @@ class IslSpec(Spec):
 class SlotSpec(Spec):
     """Reconfiguration slots: dishes are assigned a satellite once per slot (REFERENCE.md)."""
 
-    period_s: float = Field(15.0, gt=0, le=3600)
+    period_s: float = Field(15.0, ge=0.001, le=3600, description=(
+        "Slot length, s (Starlink: 15). At least 1 ms, the finest step the simulation takes (time.step_s); "
+        "the slot clock works in whole nanoseconds, and a period that rounds to none has no slots."))
     offset_s: float = Field(12.0, ge=0, le=3600, description="Slots start at UTC seconds 12, 27, 42, 57.")
     policy: Literal["highest-elevation", "longest-visibility", "load-aware", "max-rate"] = Field(
         "highest-elevation",

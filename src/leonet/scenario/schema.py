@@ -38,7 +38,10 @@ class Scenario(Spec):
     terrestrial: TerrestrialSpec = TerrestrialSpec()
     capacity: CapacitySpec = CapacitySpec()
     service: ServiceSpec = Field(ServiceSpec(), description="The service model (docs/service-model.md); needs capacity.")
-    events: list[EventSpec] = Field([], description="The threat timeline (see the README's events section).")
+    # bounded: every step loops over the active events (and each jammer's link budget per dish);
+    # the presets' longest timeline (ukraine-2022-year) has 16
+    events: list[EventSpec] = Field([], max_length=10_000, description=(
+        "The threat timeline (see the README's events section); at most 10,000 events."))
     frames: FramesSpec = FramesSpec()
     outputs: OutputSpec = OutputSpec()
     #: Folder that relative paths in the scenario are resolved against (not part of the file).

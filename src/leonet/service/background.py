@@ -129,6 +129,13 @@ def _xyz_m(lat_deg, lon_deg) -> np.ndarray:
     return EARTH_RADIUS_M * np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
 
 
+#: The finest subscriber grid, deg (about 11 km; ``service.background.cell_deg`` has the same
+#: bound). A beam cell is 24 km (:mod:`.admission`), so a finer grid resolves nothing the beams
+#: can, while the dense global grid grows as 1/cell^2: 6.5 M cells (52 MB a copy, a few copies
+#: at once) here, 648 M cells (5 GB a copy) at 0.01.
+MIN_CELL_DEG = 0.1
+
+
 def subscriber_grid(total_subscribers: float, lat_deg, lon_deg, population, cell_deg: float = 1.0) -> SubscriberGrid:
     """Spread ``total_subscribers`` over places in proportion to their population and bin them.
 
@@ -139,8 +146,9 @@ def subscriber_grid(total_subscribers: float, lat_deg, lon_deg, population, cell
     pop = np.asarray(population, dtype=float)
     if not (lat.shape == lon.shape == pop.shape and lat.ndim == 1):
         raise InputError("lat_deg, lon_deg and population must be (N,) arrays of one length", location="subscriber_grid")
-    if not 0 < cell_deg <= 10 or abs(180 / cell_deg - round(180 / cell_deg)) > 1e-9:
-        raise InputError(f"must divide 180 and be in (0, 10], got {cell_deg}", location="background.cell_deg")
+    if not MIN_CELL_DEG <= cell_deg <= 10 or abs(180 / cell_deg - round(180 / cell_deg)) > 1e-9:
+        raise InputError(f"must divide 180 and be in [{MIN_CELL_DEG:g}, 10], got {cell_deg}",
+                         location="background.cell_deg")
     if total_subscribers < 0 or (pop < 0).any():
         raise InputError("subscribers and populations must be >= 0", location="subscriber_grid")
     if pop.sum() <= 0 and total_subscribers > 0:

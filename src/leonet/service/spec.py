@@ -114,7 +114,10 @@ class BackgroundSpec(_Model):
     as_of: date | None = Field(None, description="Date of the subscriber total (default: the scenario's start).")
     subscribers: float | None = Field(None, ge=0, le=1e9, description="Global total; overrides the announced one.")
     countries: list[str] | None = Field(None, description="ISO alpha-2 codes where service is sold (default: all).")
-    cell_deg: float = Field(1.0, gt=0, le=10, description="Grid spacing of the subscriber density, deg.")
+    # the lower bound is background.MIN_CELL_DEG (not imported: it would load scipy with every scenario)
+    cell_deg: float = Field(1.0, ge=0.1, le=10, description=(
+        "Grid spacing of the subscriber density, deg; divides 180. At least 0.1 (11 km): a beam cell is 24 km, "
+        "and the global grid grows as 1/cell_deg^2 (6.5 M cells at 0.1)."))
     beam_hopping: Literal["demand", "equal"] = Field("equal", description=(
         "How a satellite's beams share time among the cells it serves: 'demand' (as much as each cell needs; "
         "the satellite's capacity is the shared limit) or 'equal' (an equal slot per occupied cell, the "
@@ -122,6 +125,14 @@ class BackgroundSpec(_Model):
     spread: Literal["population", "geoip-subnets"] = Field("population", description=(
         "How the total is shared among countries: by city population (every served country alike), or by "
         "each country's share of the subnets in Starlink's GeoIP feed (then by city population within it)."))
+
+    @field_validator("cell_deg")
+    @classmethod
+    def _divides_180(cls, v):
+        # the grid has whole rows and columns (background.subscriber_grid)
+        if abs(180 / v - round(180 / v)) > 1e-9:
+            raise ValueError("must divide 180 (0.1, 0.25, 0.5, 1, 2, ...)")
+        return v
 
     @field_validator("countries")
     @classmethod

@@ -127,6 +127,16 @@ def dish_kits(model, default_kit: str) -> np.ndarray:
     return kits
 
 
+#: The minimum elevation of a range-only visibility rule (none of its own), deg: Starlink's 25.
+RANGE_ONLY_MIN_ELEVATION_DEG = 25.0
+
+
+def min_elevation_deg(rule) -> float:
+    """The visibility rule's minimum elevation, deg (an explicit 0 stays 0), or
+    :data:`RANGE_ONLY_MIN_ELEVATION_DEG` for a rule without one."""
+    return float(rule.min_elevation_deg) if rule.min_elevation_deg is not None else RANGE_ONLY_MIN_ELEVATION_DEG
+
+
 def beam_capacity_bps(model) -> float:
     """A beam's share of its satellite's downlink, bps: satellite capacity / beams (v1.5: 20 Gbps
     / 24 beams, ~830 Mbps; capacity.model.GENERATIONS)."""
@@ -178,7 +188,7 @@ def build_service_model(model, sc: Scenario) -> ServiceModel:
         n_adm = n.copy()
     limit = dish_limit
     target = _target_ms_of_site(model, spec.latency.target, latency)
-    min_el = sc.visibility.min_elevation_deg if sc.visibility.min_elevation_deg is not None else 25.0
+    min_el = min_elevation_deg(sc.visibility)
     return ServiceModel(
         seed=int(spec.seed), traffic=traffic, latency=latency, kit=kit, cap_down_bps=np.asarray(cap_down, float),
         cap_up_bps=np.asarray(cap_up, float), n_dishes=n, n_admitted=np.asarray(n_adm, dtype=np.int64),
@@ -220,7 +230,7 @@ def radio_beam_bps(model) -> float:
     from ..capacity.modcod import spectral_efficiency
 
     cm = model.capacity
-    e = np.deg2rad(model.settings.visibility.min_elevation_deg or 25.0)
+    e = np.deg2rad(min_elevation_deg(model.settings.visibility))
     r_e, h = 6_371_008.8, 550e3
     slant_m = np.sqrt((r_e + h) ** 2 - (r_e * np.cos(e)) ** 2) - r_e * np.sin(e)
     eta = spectral_efficiency(user_downlink_snr_db(np.array([slant_m]), 0.0, cm.radio), cm.margin_db)
@@ -238,7 +248,7 @@ def _equal_share_limits(model, grid, sats: dict, busy_down_bps: float, target_ut
     xyz = propagate(model.constellation, model.t_ns[:1]).ecef_m[0]
     beam = np.minimum(sats["sat_down_bps"] / sats["sat_beams"], radio_beam_bps(model))
     usable = beam * sats["sat_beams"]   # what its beams carry: min(capacity, beams x radio)
-    min_el = model.settings.visibility.min_elevation_deg or 25.0
+    min_el = min_elevation_deg(model.settings.visibility)
     cap_grid = admission.equal_share_cell_capacity_bps(grid, xyz, usable, beam, min_el)
     lim_grid = np.floor(cap_grid * target_utilisation / busy_down_bps)
     density = np.full(grid.subscribers.shape, np.inf)

@@ -44,11 +44,24 @@ def _in_channel_eirp_dbw(j: JammerSpec, channel_hz: float) -> float:
     return j.eirp_dbw - 10.0 * np.log10(max(spread, 1.0))
 
 
-def _sum_db(parts: list[np.ndarray], shape) -> np.ndarray:
-    if not parts:
-        return np.full(shape, -np.inf)
-    with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(np.sum([10.0 ** (p / 10.0) for p in parts], axis=0))
+class _PowerSum:
+    """A running sum of powers given in dB, one (V,) linear array whatever the number of jammers
+    (stacking one row per jammer would hold J x V floats at once); :meth:`db` is -inf where none
+    added anything."""
+
+    def __init__(self, shape):
+        self.linear = np.zeros(shape)
+        self.any = False
+
+    def add(self, power_db: np.ndarray) -> None:
+        self.linear += 10.0 ** (power_db / 10.0)
+        self.any = True
+
+    def db(self) -> np.ndarray:
+        if not self.any:
+            return np.full(self.linear.shape, -np.inf)
+        with np.errstate(divide="ignore"):
+            return 10.0 * np.log10(self.linear)
 
 
 def _seen_from(j: JammerSpec, victim_ecef_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -81,7 +94,7 @@ def dish_interference_to_noise_db(jammers, dish_lat_deg, dish_lon_deg, dish_heig
     lat = np.asarray(dish_lat_deg, dtype=np.float64)
     lon = np.asarray(dish_lon_deg, dtype=np.float64)
     dish = geodetic_to_ecef(lat, lon, np.asarray(dish_height_m, dtype=np.float64) + dish_antenna_height_m)
-    parts = []
+    total = _PowerSum(lat.shape)
     for j in jammers:
         if j.band != "user-downlink":
             continue
@@ -89,8 +102,8 @@ def dish_interference_to_noise_db(jammers, dish_lat_deg, dish_lon_deg, dish_heig
         horizon = radio_horizon_m(j.height_m, dish_antenna_height_m)
         i_n = _interference_to_noise_db(j, az, d, radio.user_downlink_frequency_hz, radio.user_downlink_bandwidth_hz,
                                         radio.user_terminal_g_over_t_db_per_k, rejection_db)
-        parts.append(np.where(d <= horizon, i_n, -np.inf))
-    return _sum_db(parts, lat.shape)
+        total.add(np.where(d <= horizon, i_n, -np.inf))
+    return total.db()
 
 
 def satellite_interference_to_noise_db(jammers, sat_ecef_m: np.ndarray, radio: RadioDefaults,
@@ -98,12 +111,12 @@ def satellite_interference_to_noise_db(jammers, sat_ecef_m: np.ndarray, radio: R
     """I/N (dB) in the user uplink channel at each satellite's receiver, from every uplink jammer
     that sees the satellite above its horizon; -inf if none. ``sat_ecef_m`` is (N, 3)."""
     sat = np.asarray(sat_ecef_m, dtype=np.float64)
-    parts = []
+    total = _PowerSum((len(sat),))
     for j in jammers:
         if j.band != "user-uplink":
             continue
         el, az, d = _seen_from(j, sat)
         i_n = _interference_to_noise_db(j, az, np.nan_to_num(d, nan=1e12), radio.user_uplink_frequency_hz,
                                         radio.user_uplink_bandwidth_hz, radio.satellite_g_over_t_db_per_k, rejection_db)
-        parts.append(np.where(np.nan_to_num(el, nan=-90.0) > 0.0, i_n, -np.inf))
-    return _sum_db(parts, (len(sat),))
+        total.add(np.where(np.nan_to_num(el, nan=-90.0) > 0.0, i_n, -np.inf))
+    return total.db()

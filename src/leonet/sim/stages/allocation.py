@@ -31,10 +31,11 @@ class Allocation:
         (its rate plus the spare capacity of the tightest link on its route).
     unmet_down_bps : (D,) float64, demand not served, bit/s.
     bottleneck : (D,) int8, the tightest link's kind (index into capacity.model.BOTTLENECKS).
-    sinr_down_db, sinr_up_db : (D,) float64, dB.
-    efficiency_down_bps_per_hz : (D,) float64, bit/s/Hz (0: the link does not close).
+    sinr_down_db, sinr_up_db : (D,) float64, dB (NaN: no serving satellite).
+    efficiency_down_bps_per_hz : (D,) float64, bit/s/Hz (0: the link does not close; NaN: no
+        serving satellite).
     queue_ms : (D,) float64, queueing delay down plus up at the busiest link of the route, ms.
-    link_ok : (D,) bool, the radio link closes both ways.
+    link_ok : (D,) bool, the radio link closes both ways (False without a serving satellite).
     jammed : (D,) bool, connected, but the link does not close under jamming.
     no_budget : (D,) bool, connected, but the link budget does not close even without jamming.
     directions : (down, up) DirectionResult with every link's load, or () without flows.
@@ -100,8 +101,13 @@ def _radio(model: SimulationModel, sky: Sky, routes: DishRoutes):
     net, cm = model.network, model.capacity
     factor = sky.events.demand_factor[net.dish_sites] if sky.events is not None else np.ones(len(net.dish_sites))
     i_n_down, i_n_up = interference_to_noise_db(model, sky, routes)
-    radio = link_efficiency(cm, cm.dish_cell, np.nan_to_num(routes.elevation_deg, nan=90.0),
-                            np.nan_to_num(routes.range_m, nan=1e6), i_n_down, i_n_up)
+    # a dish without a serving satellite has no link: the placeholder geometry only keeps the
+    # budget free of NaN warnings, and its made-up SINR and efficiency are masked to NaN at once
+    # (its kit cap then stays nominal, and it is never a flow)
+    unserved = routes.serving < 0
+    radio = link_efficiency(cm, cm.dish_cell, np.where(unserved, 90.0, routes.elevation_deg),
+                            np.where(unserved, 1e6, routes.range_m), i_n_down, i_n_up)
+    radio = tuple(np.where(unserved, np.nan, r) for r in radio)
     link_ok = (radio[1] > 0) & (radio[3] > 0)
     jammed = routes.connected & ~link_ok & (np.isfinite(i_n_down) | np.isfinite(i_n_up))
     return factor, radio, link_ok, jammed

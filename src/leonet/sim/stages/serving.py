@@ -19,6 +19,11 @@ from .sky import sky_at
 
 #: How far ahead the longest-visibility policy looks, s (about one pass at 25 deg).
 LOOKAHEAD_S = 600.0
+#: The lookahead's finest sample, s: a pass lasts minutes, so sampling it more finely than every
+#: second (a slot period of 1 ms would mean 600,000 instants of the whole constellation) costs
+#: work and memory without changing which satellite stays longest.
+LOOKAHEAD_MIN_STEP_S = 1.0
+LOOKAHEAD_MIN_STEP_NS = int(LOOKAHEAD_MIN_STEP_S * NS_PER_S)
 
 
 @dataclass(frozen=True)
@@ -108,16 +113,25 @@ def offered_rates_bps(model: SimulationModel, ground: GroundLinks, slot_start_ns
 
 def remaining_visibility_s(model: SimulationModel, ground: GroundLinks, slot_start_ns: int) -> np.ndarray:
     """(K,) seconds each of ``ground``'s clear links stays admitted by the visibility rule after the
-    slot start, sampled at the next slot starts for :data:`LOOKAHEAD_S`."""
+    slot start, sampled at the next slot starts for :data:`LOOKAHEAD_S` (at most every
+    :data:`LOOKAHEAD_MIN_STEP_S`: a shorter slot period samples every that many seconds).
+
+    Bounded work: at most ``LOOKAHEAD_S / LOOKAHEAD_MIN_STEP_S`` instants, propagated one at a
+    time (one (N, 3) block of positions in memory, not (n, N, 3)), and none once every link has set."""
     clock = model.network.clock
-    n = int(np.ceil(LOOKAHEAD_S * NS_PER_S / clock.period_ns))
-    offsets = np.arange(1, n + 1, dtype=np.int64) * clock.period_ns
-    future = propagate(model.constellation, slot_start_ns + offsets)
+    if clock.period_ns >= LOOKAHEAD_MIN_STEP_NS:
+        step_ns, step_s = clock.period_ns, clock.period_s
+    else:
+        step_ns, step_s = LOOKAHEAD_MIN_STEP_NS, LOOKAHEAD_MIN_STEP_NS / NS_PER_S
+    n = int(np.ceil(LOOKAHEAD_S * NS_PER_S / step_ns))
     sites = model.network.dish_sites[ground.dish]
     remaining = np.zeros(len(ground.sat))
     still = np.ones(len(ground.sat), dtype=bool)
-    for k in range(n):
-        seen, _, _ = model.visibility.link(sites, future.ecef_m[k][ground.sat])
+    for k in range(1, n + 1):
+        if not still.any():
+            break   # every link has set: the later instants add nothing
+        future = propagate(model.constellation, np.array([slot_start_ns + k * step_ns], dtype=np.int64))
+        seen, _, _ = model.visibility.link(sites, future.ecef_m[0][ground.sat])
         still &= seen
-        remaining += still * clock.period_s
+        remaining += still * step_s
     return remaining
