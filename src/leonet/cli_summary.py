@@ -123,7 +123,7 @@ def print_stored_resilience(console: Console, store, base_store=None) -> None:
                     f"{r['rtt_matched_mean_change_ms']:+.1f}"]
             if "down_mean_mbps" in df:
                 row += [f"{r['down_mean_mbps']:.1f} (base {r['down_mean_mbps_baseline']:.1f})",
-                        f"{100 * r['unmet_down_share']:.0f}% (base {100 * r['unmet_down_share_baseline']:.0f}%)"]
+                        f"{pct(r['unmet_down_share'])} (base {pct(r['unmet_down_share_baseline'])})"]
         row += [lost, online]
         if rec_cols:
             row.append(", ".join(f"{c[10:]} {r[c]:g}" for c in rec_cols if np.isfinite(r[c])) or "-")
@@ -207,6 +207,14 @@ def print_network(console: Console, ns, warnings=()) -> None:
     _print_pairs(console, ns)
 
 
+def pct(share: float) -> str:
+    """A share as a whole percentage for a table cell; "-" when there is none (NaN: a group that
+    wanted no demand has no share of it served or unmet)."""
+    import math
+
+    return f"{100 * share:.0f}%" if share is not None and math.isfinite(share) else "-"
+
+
 def ms(value: float) -> str:
     """A time in ms for a table cell; "-" when there is none (a group never connected)."""
     import math
@@ -232,7 +240,7 @@ def _print_dish_service(console: Console, ns) -> None:
             t.add_column(col, justify="left" if col == "group" else "right")
         for _, r in groups.iterrows():
             t.add_row(str(r["group"]), f"{r['down_p10_mbps']:.1f}", f"{r['down_p50_mbps']:.1f}",
-                      f"{r['up_p50_mbps']:.1f}", f"{100 * r['demand_served']:.0f}%", f"{r['speedtest_p50_mbps']:.0f}")
+                      f"{r['up_p50_mbps']:.1f}", pct(r["demand_served"]), f"{r['speedtest_p50_mbps']:.0f}")
         console.print(t)
         loaded = ns.most_loaded()
         if not loaded.empty:

@@ -121,6 +121,10 @@ def ns_column(col: pa.ChunkedArray) -> np.ndarray:
 
 #: At most this many bytes of dish_steps chunks are kept in memory by the app.
 CHUNK_CACHE_BYTES = 1 << 30
+#: At most this many bytes (estimated, :attr:`DishRows.nbytes`) of per-dish rows are kept in
+#: memory by the app, least recently used evicted first: one dish over a day at 1 s is ~25 MB, so
+#: a count bound alone would let a long run's cache grow to many GB.
+DISH_CACHE_BYTES = 512 << 20
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,19 @@ class DishRows:
     def window(self, start: int, end: int) -> slice:
         return slice(int(np.searchsorted(self.step, start)), int(np.searchsorted(self.step, end)))
 
+    @cached_property
+    def nbytes(self) -> int:
+        """Estimated memory held: the arrays' buffers, plus the Python objects an object array or
+        the ``path`` lists point to (``ndarray.nbytes`` counts only the pointers)."""
+        total = 0
+        for v in vars(self).values():
+            if isinstance(v, np.ndarray):
+                # an object array's elements (state strings) are Python objects of ~56 bytes each
+                total += v.nbytes + (56 * v.size if v.dtype == object else 0)
+        # a list: ~56 bytes of header plus an 8-byte pointer and a ~28-byte int per satellite
+        total += 8 * len(self.path) + sum(56 + 36 * len(p) for p in self.path if p is not None)
+        return int(total)
+
 
 class RunData:
     """A results folder opened for reading by the app.
@@ -234,7 +251,8 @@ class RunData:
         self._aggregate_locks: dict[str, threading.Lock] = {}
         self._aggregates: dict[str, object] = {}
         self._aggregates_lock = threading.Lock()
-        self._dish_cache: dict[int, DishRows] = {}
+        self._dish_cache: OrderedDict[int, DishRows] = OrderedDict()   # LRU, DISH_CACHE_BYTES at most
+        self._dish_cache_bytes = 0
         self._chunks: OrderedDict[tuple[str, int], DishChunk] = OrderedDict()   # (table, chunk), LRU
         self._chunk_locks: dict[tuple[str, int], threading.Lock] = {}
         self._chunk_bytes = 0
@@ -453,6 +471,7 @@ class RunData:
         self.need_network()
         with self._lock:
             if site in self._dish_cache:
+                self._dish_cache.move_to_end(site)
                 return self._dish_cache[site]
         pieces = []
         for c in range(self.manifest.chunks_total):
@@ -480,9 +499,15 @@ class RunData:
             drop_rate=cat("drop_rate") if "drop_rate" in self._dish_columns else None,
         )
         with self._lock:
-            if len(self._dish_cache) >= 256:
-                self._dish_cache.pop(next(iter(self._dish_cache)))
+            old = self._dish_cache.pop(site, None)     # another thread may have gathered it too
+            if old is not None:
+                self._dish_cache_bytes -= old.nbytes
             self._dish_cache[site] = rows
+            self._dish_cache_bytes += rows.nbytes
+            # the newest entry stays even when it alone is over budget: its caller holds it anyway
+            while self._dish_cache_bytes > DISH_CACHE_BYTES and len(self._dish_cache) > 1:
+                _, old = self._dish_cache.popitem(last=False)
+                self._dish_cache_bytes -= old.nbytes
         return rows
 
     def _empty_column(self, name: str) -> np.ndarray:

@@ -156,13 +156,21 @@ def _decode_png(data: bytes, source: str) -> np.ndarray:
     if depth != 8 or channels is None or interlace != 0 or not (0 < width <= MAX_CELLS and 0 < height <= MAX_CELLS):
         raise InputError("only 8-bit grey/RGB(A), non-interlaced PNGs of at most "
                          f"{MAX_CELLS} px a side are read (as dish_obstruction_map.py writes them)", source=source)
+    stride = width * channels
+    expected = (stride + 1) * height
+    # zlib.decompress's bufsize is only a starting size, not a limit: a small file could expand
+    # to gigabytes (a "zip bomb"), so inflate at most one byte past what the header promises
+    inflate = zlib.decompressobj()
     try:
-        raw = zlib.decompress(b"".join(idat), bufsize=(width * channels + 1) * height)
+        raw = inflate.decompress(b"".join(idat), expected + 1)
     except zlib.error:
         raise InputError("is a damaged PNG (its image data does not decompress)", source=source) from None
-    stride = width * channels
-    if len(raw) < (stride + 1) * height:
-        raise InputError("is a damaged PNG (image data too short)", source=source)
+    if len(raw) > expected or inflate.unconsumed_tail:
+        raise InputError(f"is a damaged PNG (image data expands past the {expected:,} bytes its "
+                         f"{width} x {height} header implies)", source=source)
+    if len(raw) < expected:
+        raise InputError(f"is a damaged PNG (image data too short: {len(raw):,} bytes, its "
+                         f"{width} x {height} header implies {expected:,})", source=source)
     out = np.zeros((height, stride), dtype=np.uint8)
     prev = np.zeros(stride, dtype=np.int64)
     for y in range(height):

@@ -388,12 +388,16 @@ def _ground_stations_text(model, layout: HypatiaLayout) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _max_lengths(model, ecef0: np.ndarray) -> tuple[float, float]:
-    """(max GSL length, max ISL length) in metres for description.txt."""
+def _max_lengths(model, ecef0: np.ndarray, n_isls: int) -> tuple[float, float]:
+    """(max GSL length, max ISL length) in metres for description.txt; ``n_isls``: the links of
+    isls.txt.
+
+    Raises :class:`InputError` when isls.txt lists links that the grazing height forbids (every
+    satellite below it): Hypatia would read max_isl_length_m=0 as "no ISL possible"."""
     rule = model.settings.visibility
     radius = np.linalg.norm(ecef0, axis=1)
-    radius = radius[np.isfinite(radius)]
-    top = float(radius.max()) if len(radius) else EARTH_RADIUS_M
+    finite = np.isfinite(radius)
+    top = float(radius[finite].max()) if finite.any() else EARTH_RADIUS_M
     if rule.max_range_m is not None:
         gsl = float(rule.max_range_m)
     else:  # elevation only: the slant range at the lowest elevation, to the highest satellite
@@ -406,7 +410,19 @@ def _max_lengths(model, ecef0: np.ndarray) -> tuple[float, float]:
         try:
             isl = float(max_isl_range_m(top - EARTH_RADIUS_M, top - EARTH_RADIUS_M, net.grazing_height_m))
         except ValueError:
-            isl = 0.0
+            if n_isls:
+                c = model.constellation
+                k = int(np.flatnonzero(finite)[np.argmax(radius[finite])]) if finite.any() else 0
+                shell = (c.shell_names[int(c.shell[k])] if len(c) and int(c.shell[k]) < len(c.shell_names)
+                         else "?")
+                raise InputError(
+                    f"the highest satellite ({' '.join(str(c.names[k]).split()) if len(c) else '-'}, shell "
+                    f"{shell!r}) is {(top - EARTH_RADIUS_M) / 1e3:,.1f} km up, below the ISL grazing height "
+                    f"{net.grazing_height_m / 1e3:g} km: no two satellites see each other, so Hypatia's "
+                    f"max_isl_length_m would be 0 while isls.txt lists {n_isls:,} links; lower "
+                    "network.isl.grazing_height_km, or set network.isl.max_range_km",
+                    location="network.isl.grazing_height_km") from None
+            isl = 0.0  # isls.txt is empty: no ISL exists, and 0 says exactly that
     return gsl, isl
 
 
@@ -610,6 +626,6 @@ def _write_static(model, layout: HypatiaLayout, out: Path, ecef0: np.ndarray, sa
     _write(out / "ground_stations.txt", _ground_stations_text(model, layout))
     info = ["%d,%d,%f" % (i, 1, sat_bw if i < n else gs_bw) for i in range(n + g)]
     _write(out / "gsl_interfaces_info.txt", "\n".join(info) + "\n")
-    gsl, isl = _max_lengths(model, ecef0)
+    gsl, isl = _max_lengths(model, ecef0, len(layout.isls))
     _write(out / "description.txt", "max_gsl_length_m=%.10f\nmax_isl_length_m=%.10f\n" % (gsl, isl))
     return 5

@@ -40,7 +40,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("p10_down_mbps", "Mbps", True, True, "10th percentile of dish downlink over dish-time (outages count as 0)"),
     Metric("p50_down_mbps", "Mbps", True, True, "median dish downlink over dish-time (outages count as 0)"),
     Metric("mean_down_mbps", "Mbps", True, True, "mean dish downlink over dish-time"),
-    Metric("unmet_demand", "share", False, True, "share of the downlink demand not served (outages unserved)"),
+    Metric("unmet_demand", "share", False, True, "share of the downlink demand not served (outages unserved); "
+           "NaN where the region wanted no downlink, which meets no target"),
     Metric("rtt_p50_ms", "ms", False, False, "median RTT over connected dish-time"),
     Metric("rtt_p95_ms", "ms", False, False, "95th percentile RTT over connected dish-time"),
 )}
@@ -126,7 +127,8 @@ def _schema(store: ResultStore) -> list[str]:
 
 
 def region_metrics(results: str | Path | ResultStore, groups: list[str] | None = None) -> dict[str, float]:
-    """Every metric of :data:`METRICS` for a run (NaN for throughput metrics without capacity).
+    """Every metric of :data:`METRICS` for a run (NaN for throughput metrics without capacity, and
+    for ``unmet_demand`` where the region's dishes wanted no downlink).
 
     ``groups`` limits the region to these dish groups (cities); default: every dish.
     """
@@ -148,7 +150,9 @@ def region_metrics(results: str | Path | ResultStore, groups: list[str] | None =
         out["p50_down_mbps"] = weighted_quantile(down_mbps, w, 0.50)
         out["mean_down_mbps"] = float((w * down_mbps).sum() / total)
         demand = (w * np.nan_to_num(d["demand_bps"])).sum()
-        out["unmet_demand"] = float(1.0 - (w * down_mbps * 1e6).sum() / demand) if demand > 0 else 0.0
+        # no demand: the unmet share is undefined, not 0 (which met "unmet_demand<=0.05" with
+        # nothing asked); NaN meets no target (targets.Condition.met), as for a metric not modelled
+        out["unmet_demand"] = float(1.0 - (w * down_mbps * 1e6).sum() / demand) if demand > 0 else float("nan")
     return out
 
 

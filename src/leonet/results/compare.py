@@ -123,8 +123,9 @@ def _resilience(d: pd.DataFrame, step_s: float) -> pd.DataFrame:
     if "downlink_bps" in d:  # dish- and duration-weighted throughput and unmet demand
         w = d["wk"]
         out["down_mean_mbps"] = (w * d["downlink_bps"]).groupby(by, sort=False).sum() / d.groupby(by, sort=False)["wk"].sum() / 1e6
-        out["unmet_down_share"] = 1.0 - ((w * d["downlink_bps"]).groupby(by, sort=False).sum()
-                                         / (w * d["demand_down_bps"]).groupby(by, sort=False).sum().clip(lower=1e-9))
+        demand = (w * d["demand_down_bps"]).groupby(by, sort=False).sum()
+        # NaN where the group wanted nothing: unmet share of no demand is undefined, not 100 %
+        out["unmet_down_share"] = 1.0 - (w * d["downlink_bps"]).groupby(by, sort=False).sum() / demand.where(demand > 0)
     out["rtt_p50_ms"] = _rtt_quantile(d, 0.5)
     out["rtt_p95_ms"] = _rtt_quantile(d, 0.95)
     return out

@@ -304,7 +304,8 @@ def _dish_service(d: pd.DataFrame, states: tuple[str, ...], name: np.ndarray) ->
         if "demand_down_bps" in d and "downlink_bps" in d:
             served = (d["w"] * d["downlink_bps"]).groupby(d[keys[0]], sort=False).sum()
             wanted = (d["w"] * d["demand_down_bps"]).groupby(d[keys[0]], sort=False).sum()
-            out["demand_served"] = served / wanted.clip(lower=1e-9)
+            # NaN where the group wanted nothing: a share of no demand is undefined, not 0 % served
+            out["demand_served"] = served / wanted.where(wanted > 0)
         if "speedtest_down_bps" in d:
             out["speedtest_p50_mbps"] = _weighted_quantile_column(d, keys, "speedtest_down_bps", 0.5) / 1e6
         return out.fillna({"top_gateway": "", "top_pop": ""})
