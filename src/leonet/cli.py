@@ -244,6 +244,17 @@ def validate(
     (err_console if show else console).print(
         f"{scenario}: valid - {len(model.constellation):,} satellites, {len(model.sites):,} sites, "
         f"{sc.time.n_steps:,} steps (about {size.peak_bytes / 2**30:,.1f} GiB of memory in one process).")
+    # The warnings `leonet run` would print (windows and events after the end, satellites that will
+    # not fly): valid, but the run would not show all of it. With the network off, build_model
+    # has already warned about propagation on stderr; the calendar's and events' warnings remain.
+    if sc.network.enabled:
+        warned = model.network.warnings
+    else:
+        from .sim.run_warnings import event_warnings, scenario_warnings
+
+        warned = scenario_warnings(sc, model.constellation) + event_warnings(sc)
+    for w in warned:
+        (err_console if show else console).print(f"[yellow]warning:[/] {w}")
     if show:
         import yaml
 

@@ -125,9 +125,10 @@ class Timeline:
         self.pop_sites = np.asarray(pop_sites, dtype=np.int64)
         self.providers = providers
         names = [e.name for e in events]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise InputError(f"event names must be unique; repeated: {', '.join(dupes)}", location="events")
+        for k, name in enumerate(names):  # the second use is the one to rename: name it
+            if name in names[:k]:
+                raise InputError(f"event names must be unique; {quote(name)} is also the name of "
+                                 f"events[{names.index(name)}]", location=self._where(k, events[k], "name"))
         self.events = [self._resolve(k, e, start_ns, sites, constellation, gateway_sites, pop_sites,
                                      gateway_pop, backbone, positions_at) for k, e in enumerate(events)]
 
@@ -282,28 +283,39 @@ class Timeline:
         prov = table.provider_index(spec.providers, self._where(k, spec, "providers"))
         city = table.city_of_sites(sites.lat_deg, sites.lon_deg)
         in_scope = (city >= 0) & np.isin(np.asarray(sites.kind), ("dish", "station"))
+        near = f"(providers table {table.source}; a site belongs to a city within {CITY_RADIUS_KM:g} km)"
         if spec.cities:
             in_scope &= np.isin(city, table.city_index(spec.cities, self._where(k, spec, "cities")))
+            if not in_scope.any():  # the cities filter, not the providers, leaves nothing
+                raise InputError(f"no dish or station site of the scenario is in {', '.join(spec.cities)} {near}",
+                                 location=self._where(k, spec, "cities"))
         if spec.target.sites or spec.target.groups or spec.target.region is not None:
             chosen = np.zeros(len(sites), dtype=bool)
             chosen[self._select_sites(k, spec, sites, ("dish", "station"), required=False)] = True
             in_scope &= chosen
+            if not in_scope.any():
+                scope = f"in {', '.join(spec.cities)}" if spec.cities else "in a city of the providers table"
+                raise InputError(f"the target selects no dish or station site {scope} {near}",
+                                 location=self._where(k, spec, "target"))
         level = 0.0 if spec.level is None else spec.level
         hit_share = table.share[np.maximum(city, 0)][:, prov].sum(axis=1) if len(prov) else np.zeros(len(sites))
         site_level = np.where(in_scope, 1.0 - np.clip(hit_share, 0.0, 1.0) * (1.0 - level), 1.0)
         if not (site_level < 1.0).any():
-            raise InputError(f"no site of the scenario is in a city where {', '.join(spec.providers)} operate(s) "
-                             f"(providers table {table.source}; a site belongs to a city within "
-                             f"{CITY_RADIUS_KM:g} km)", location=self._where(k, spec, "providers"))
+            if (in_scope & (hit_share > 0)).any():  # the providers are there; the level spares them
+                raise InputError("level 1 leaves every customer online: the event would change nothing",
+                                 location=self._where(k, spec, "level"))
+            scope = f"{', '.join(spec.cities)}" if spec.cities else "a city of the scenario's sites"
+            raise InputError(f"{', '.join(spec.providers)} serve(s) no customer in {scope} {near}",
+                             location=self._where(k, spec, "providers"))
         r.site_level = site_level
         r.sites = np.flatnonzero(site_level < 1.0).astype(np.int64)
 
     def _resolve_power(self, k, spec, r, sites) -> None:
-        """Dishes without backup go dark at the start; the ``backup_share`` with a generator or
-        battery (chosen by the event's seed, a pure function of it) when it runs out."""
+        """Dishes without backup go dark at the start; those with a generator or battery when it
+        runs out (:func:`backed_up_sites`: the ``backup_share`` of the targeted dishes, met to
+        within half a site's dishes, the sites chosen by the event's seed)."""
         dishes = self._select_sites(k, spec, sites, ("dish",), required=True)
-        rng = np.random.default_rng(spec.target.seed)
-        has_backup = rng.random(len(dishes)) < spec.backup_share
+        has_backup = backed_up_sites(site_dish_counts(sites)[dishes], spec.backup_share, spec.target.seed)
         r.sites = dishes
         r.offline_from_ns = np.where(has_backup, r.start_ns + int(round(spec.backup_hours * 3600e9)), r.start_ns)
         if spec.level is not None:
@@ -398,6 +410,35 @@ class Timeline:
         ground_down = level <= 0.0
         return ThreatState(sat_lost, site_down, offline, ground_down, gw_cut, bb_cut, factor,
                            tuple(jammers), tuple(active), level, geofenced)
+
+
+def site_dish_counts(sites: Sites) -> np.ndarray:
+    """(S,) int64: how many identical dishes each site stands for (its ``dishes`` column, as
+    :attr:`leonet.sim.model.SimulationModel.dish_count` reads it; 1 where it has none)."""
+    raw = sites.attrs.get("dishes")
+    if raw is None:
+        return np.ones(len(sites), dtype=np.int64)
+    return np.array([1 if v is None else int(v) for v in raw], dtype=np.int64)
+
+
+def backed_up_sites(dishes: np.ndarray, share: float, seed: int) -> np.ndarray:
+    """Which of the sites (``dishes``: how many dishes each stands for) have backup power, so that
+    their dishes come as close as whole sites allow to ``share`` x all of them.
+
+    A site's dishes share its fate (one row of results), so the unit of choice is the site: the
+    sites are taken in an order shuffled by ``seed``, each one while it brings the backed-up dish
+    count closer to the target (a tie leaves it out). The result is within half the largest
+    site's dishes of the target (a site left out would have overshot by at least its half); 6
+    equal sites at 1/3 -> exactly 2. A pure function of the arguments."""
+    dishes = np.asarray(dishes, dtype=np.int64)
+    target = share * float(dishes.sum())
+    chosen = np.zeros(len(dishes), dtype=bool)
+    total = 0
+    for i in np.random.default_rng(seed).permutation(len(dishes)):
+        if abs(total + dishes[i] - target) < abs(total - target):
+            chosen[i] = True
+            total += int(dishes[i])
+    return chosen
 
 
 def delivered_share(schedule, t_ns: int) -> float:
