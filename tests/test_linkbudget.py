@@ -276,3 +276,17 @@ def test_modcod_vectorised_nan_and_capacity():
     with pytest.raises(InputError) as e:
         mc.capacity_bps(10.0, 0.0)
     assert e.value.location == "bandwidth_hz"
+
+
+def test_attenuation_at_the_poles_is_defined():
+    """itur's maps give NaN at exactly -90 deg; a dish at the South Pole then read as a link that
+    never closes (NO_SATS with satellites overhead). At the pole the atmosphere is that of 11 m
+    away: finite, and equal to it."""
+    from leonet.capacity.linkbudget import atmospheric_attenuation_components_db
+
+    for pole in (-90.0, 90.0):
+        at = atmospheric_attenuation_components_db([pole], [0.0], [40.0], [11.7e9])
+        near = atmospheric_attenuation_components_db([pole * (1 - 1e-6)], [0.0], [40.0], [11.7e9])
+        for key, value in at.items():
+            assert np.isfinite(value).all(), (pole, key)
+            assert value[0] == pytest.approx(near[key][0], abs=1e-3), (pole, key)

@@ -375,9 +375,16 @@ def dish_cmd(
         result = run_scenario(sc, out_dir=out, overwrite=True,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
     from .cli_summary import print_dish_line, print_results_hint
+    from .mydish import never_online_line
     from .results.summary import network_summary
 
-    print_dish_line(console, DISH_NAME, network_summary(result.store).per_dish.iloc[0])
+    ns = network_summary(result.store)
+    # a dish never online has no RTT, gateway or PoP to print: say why instead
+    never = never_online_line(DISH_NAME, ns, chosen["home_pop"])
+    if never:
+        console.print(never, soft_wrap=True)
+    else:
+        print_dish_line(console, DISH_NAME, ns.per_dish.iloc[0])
     print_results_hint(console, result.store)
     if no_serve:
         return

@@ -16,7 +16,18 @@ dish. What the scenario holds:
   :data:`POP_REACH_KM`, at least the :data:`MIN_POPS` nearest, and each chosen gateway's own
   nearest PoP (a gateway's traffic leaves at its nearest PoP: without it, Nome, AK would reach
   Warsaw by fibre). The 2023 map's PoP backbone joins the PoPs of either year that it knows (the
-  2026 ones by their code);
+  2026 ones by their code). The PoPs go to a site file (``.ground/pops.csv`` in the results
+  folder) with their reverse-DNS codes, which inline sites cannot carry and GeoIP homing needs;
+* **the home PoP**, where the dish's traffic leaves and what its app measures latency to
+  (:func:`home_pop_near`): as Starlink's GeoIP feed homes the nearest place it lists
+  (:mod:`leonet.ground.home_pop`, the rule of ``network.home_pop: geoip``, which the scenario
+  sets): Kyiv's dishes leave at Frankfurt, not at Warsaw, the nearest PoP. Where that place's
+  main PoP is not in the ``--ground`` set, its next PoP that is (pinned on the dish site); where
+  the feed lists no place within :data:`GEOIP_PLACE_REACH_KM` (mid-ocean, Svalbard) or none of
+  the place's PoPs is in the set, the nearest PoP a chosen gateway feeds (pinned). The scenario's
+  description says which and why, and ``leonet dish`` prints it. The home PoP is always among the
+  scenario's PoPs, and a chosen gateway feeds it (the nearest gateways of that PoP are added when
+  none does: a home PoP that no gateway and no backbone link reaches leaves the dish NO_PATH);
 * **the service model** with its defaults (docs/service-model.md): the kit's cap at the link's
   MODCOD, the dish's own on/off traffic and speed test, and the latency the dish measures to its
   PoP (propagation, MAC scheduling, processing at its 2025 value, its own queue, jitter, short
@@ -55,6 +66,12 @@ MIN_GATEWAYS_FAR = 20
 #: of the set is kept.
 POLAR_LATITUDE_DEG = 66.0
 MIN_POPS = 2
+#: A dish further than this (km) from every place of Starlink's GeoIP feed is in no place the feed
+#: lists, and its nearest PoP stands in (said in the output). A place stands for its region's
+#: subnets (most countries have one: Kyiv for Ukraine; "Antarctica", at McMurdo, for the whole
+#: continent, 1,350 km from the South Pole); mid-ocean and Svalbard (1,990 km from Reykjavik,
+#: 2,050 km from Oslo) are beyond it.
+GEOIP_PLACE_REACH_KM = 1500.0
 DISH_NAME = "my-dish"
 MAX_DURATION_S = 3600.0
 EARTH_RADIUS_KM = 6371.0
@@ -76,29 +93,114 @@ def _near(sites, lat: float, lon: float, reach_km: float, at_least: int) -> np.n
 
 
 def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], dict]:
-    """Site entries (gateways and PoPs within reach, see the module doc) and what was chosen."""
-    from .ground.builtin import builtin_sites, nearest_pop
+    """Site entries (gateways, then PoPs with their ``pop_code``, within reach: see the module
+    doc) and what was chosen, the home PoP among it (``home_pop``, ``home_pop_pinned``,
+    ``home_pop_reason``: :func:`home_pop_near`)."""
+    from .ground.builtin import builtin_sites, nearest_pop, pop_codes_of
 
     if year not in (2023, 2026):
         raise InputError(f"the built-in ground segment is of 2023 or 2026, got {year}", location="--ground")
     gws = builtin_sites(f"starlink-gateways-{year}")
     pops = builtin_sites(f"starlink-pops-{year}")
+    codes = pop_codes_of(pops)
     far = _great_circle_km(gws.lat_deg, gws.lon_deg, lat, lon).min() > GATEWAY_REACH_KM
     if abs(lat) >= POLAR_LATITUDE_DEG:
         g = _near(gws, lat, lon, np.inf, MIN_GATEWAYS)
     else:
         g = _near(gws, lat, lon, GATEWAY_REACH_KM, MIN_GATEWAYS_FAR if far else MIN_GATEWAYS)
+    gw_pop = nearest_pop(gws, pops)        # each gateway's own PoP, among all the year's
+    home = home_pop_near(lat, lon, pops, codes, year, fed=np.unique(gw_pop[g]))
+    k_home = home["index"]
+    if k_home not in gw_pop[g]:
+        # traffic reaches a PoP through a gateway it is the nearest PoP of (or the backbone, which
+        # knows only the 2023 PoPs): keep that PoP's gateways nearest the dish
+        feeding = np.flatnonzero(gw_pop == k_home)
+        d = _great_circle_km(gws.lat_deg[feeding], gws.lon_deg[feeding], lat, lon)
+        g = np.concatenate([g, feeding[np.argsort(d, kind="stable")[:MIN_GATEWAYS]]]).astype(np.int64)
     # 2023: every PoP (the backbone joins them); 2026: the PoPs within reach and the gateways' own
     p = np.arange(len(pops.name)) if year == 2023 else _near(pops, lat, lon, POP_REACH_KM, MIN_POPS)
-    own = [k for k in dict.fromkeys(nearest_pop(gws.take(g), pops).tolist()) if k not in p]
+    own = [k for k in dict.fromkeys([*gw_pop[g].tolist(), k_home]) if k not in p]
     p = np.concatenate([p, own]).astype(np.int64)
     entries = [{"name": str(gws.name[k]), "lat_deg": float(gws.lat_deg[k]), "lon_deg": float(gws.lon_deg[k]),
                 "elevation_m": float(gws.elevation_m[k]), "kind": "gateway", "group": str(gws.group[k])} for k in g]
     entries += [{"name": str(pops.name[k]), "lat_deg": float(pops.lat_deg[k]), "lon_deg": float(pops.lon_deg[k]),
-                 "elevation_m": float(pops.elevation_m[k]), "kind": "pop", "group": str(pops.group[k])} for k in p]
+                 "elevation_m": float(pops.elevation_m[k]), "kind": "pop", "group": str(pops.group[k]),
+                 "pop_code": str(codes[k])} for k in p]
     d_g = _great_circle_km(gws.lat_deg[g], gws.lon_deg[g], lat, lon)
-    return entries, {"gateways": len(g), "pops": len(p), "nearest_gateway": str(gws.name[g[0]]),
-                     "nearest_gateway_km": float(d_g[0])}
+    first = int(np.argmin(d_g))
+    return entries, {"gateways": len(g), "pops": len(p), "nearest_gateway": str(gws.name[g[first]]),
+                     "nearest_gateway_km": float(d_g[first]), "home_pop": home["code"],
+                     "home_pop_pinned": home["pinned"], "home_pop_reason": home["reason"]}
+
+
+def home_pop_near(lat: float, lon: float, pops, codes: np.ndarray, year: int, fed: np.ndarray) -> dict:
+    """The dish's home PoP among ``pops`` (the ``--ground`` year's PoPs, ``codes`` their reverse-DNS
+    codes), as the module doc says: Starlink's GeoIP feed's, from the nearest place it lists
+    (:func:`leonet.ground.home_pop.home_pops`, as ``network.home_pop: geoip`` resolves it); else
+    the nearest PoP of ``fed`` (indices of ``pops`` that the chosen gateways feed).
+
+    Returns a dict: ``index`` (into ``pops``), ``code``, ``pinned`` (False only where the
+    scenario's ``home_pop: geoip`` gives this PoP by itself; True where the dish site must pin it)
+    and ``reason`` (one line for the output, saying which PoP and why)."""
+    from .ground.home_pop import home_pops, match_pops, read_home_pop_table
+
+    table = read_home_pop_table()
+    place = home_pops([lat], [lon], table=table)
+    k, km = int(place.place[0]), float(place.city_distance_km[0])
+    where = f"{table.city[k]}, {table.country[k]}"
+    split = table.splits[k]                      # ((code, subnets), ...), most first
+    total = sum(n for _, n in split)
+    have = match_pops([c for c, _ in split], codes)
+
+    def named(i: int) -> str:
+        return f"{codes[i]} ({pops.attrs['city'][i]})" if "city" in pops.attrs else str(codes[i])
+
+    if km <= GEOIP_PLACE_REACH_KM:
+        place_text = f"{where}, its place nearest the dish" + (f" ({km:,.0f} km away)" if km >= 100 else "")
+        if have[0] >= 0:
+            i = int(have[0])
+            return {"index": i, "code": str(codes[i]), "pinned": False,
+                    "reason": f"home PoP {named(i)}, as Starlink's GeoIP feed homes {place_text}: "
+                              f"{split[0][1]} of its {total} subnets"}
+        nxt = np.flatnonzero(have >= 0)
+        if len(nxt):
+            j = int(nxt[0])
+            i = int(have[j])
+            return {"index": i, "code": str(codes[i]), "pinned": True,
+                    "reason": f"home PoP {named(i)}: Starlink's GeoIP feed homes {place_text}, on {split[0][0]} "
+                              f"({split[0][1]} of {total} subnets), which the {year} ground set lacks; "
+                              f"{split[j][0]} is that place's next PoP ({split[j][1]} of {total} subnets)"}
+        listed = ", ".join(c for c, _ in split)
+        why = (f"Starlink's GeoIP feed homes {place_text}, on {listed}, which the {year} ground set lacks"
+               if len(split) == 1 else
+               f"Starlink's GeoIP feed homes {place_text}, on {listed}, none of which the {year} ground set has")
+    else:
+        why = (f"Starlink's GeoIP feed lists no place within {GEOIP_PLACE_REACH_KM:,.0f} km of the dish "
+               f"(the nearest, {where}, is {km:,.0f} km away)")
+    fed = np.asarray(fed, dtype=np.int64)
+    i = int(fed[np.argmin(_great_circle_km(pops.lat_deg[fed], pops.lon_deg[fed], lat, lon))])
+    return {"index": i, "code": str(codes[i]), "pinned": True,
+            "reason": f"home PoP {named(i)}, the nearest PoP a chosen gateway feeds: {why}"}
+
+
+def write_pops_file(entries: list[dict], out_dir: Path) -> Path:
+    """The PoP entries as a sites CSV (``out_dir/.ground/pops.csv``) with their ``pop_code``: an
+    inline site cannot carry the code that ``network.home_pop: geoip`` matches PoPs by. Hidden,
+    as the extracted ``.orbits``: leonet's own in a results folder, kept by ``--overwrite``."""
+    import csv
+    import io
+
+    out = Path(out_dir).resolve() / ".ground" / "pops.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    columns = ("name", "lat_deg", "lon_deg", "elevation_m", "kind", "group", "pop_code")
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({c: e[c] for c in columns} for e in entries)
+    tmp = out.with_suffix(".part")
+    tmp.write_text(text.getvalue(), encoding="utf-8")
+    tmp.replace(out)
+    return out
 
 
 def extract_orbit_set(name: str, folder: Path) -> tuple[Path, str]:
@@ -153,8 +255,12 @@ def dish_scenario(lat: float, lon: float, out_dir: Path, *, horizon: list[tuple[
         raise InputError(f"must be in [1, {MAX_DURATION_S:.0f}] s (a dish run is short), got {duration_s}",
                          location="--duration")
     k = get_kit(kit, location="--kit")
-    sites, chosen = ground_near(lat, lon, ground_year)
-    sites.insert(0, {"name": DISH_NAME, "lat_deg": float(lat), "lon_deg": float(lon), "kind": "dish", "group": DISH_NAME})
+    entries, chosen = ground_near(lat, lon, ground_year)
+    dish = {"name": DISH_NAME, "lat_deg": float(lat), "lon_deg": float(lon), "kind": "dish", "group": DISH_NAME}
+    if chosen["home_pop_pinned"]:   # network.home_pop: geoip alone would give another PoP, or one the set lacks
+        dish["home_pop"] = chosen["home_pop"]
+    sites = [dish] + [e for e in entries if e["kind"] != "pop"]
+    pops_file = write_pops_file([e for e in entries if e["kind"] == "pop"], out_dir)
     if constellation in ORBIT_SETS:
         tle, set_start = extract_orbit_set(constellation, Path(out_dir) / ".orbits")
         cons = {"orbit_files": [{"path": str(tle), "format": "tle", "shell": constellation}]}
@@ -166,12 +272,13 @@ def dish_scenario(lat: float, lon: float, out_dir: Path, *, horizon: list[tuple[
     scenario = {
         "name": "my-dish",
         "description": f"one dish at {lat:.4f}, {lon:.4f} ({k.name} kit), {chosen['gateways']} gateways and "
-                       f"{chosen['pops']} PoPs of {ground_year} within reach, {constellation}",
+                       f"{chosen['pops']} PoPs of {ground_year} within reach, {constellation}; "
+                       f"{chosen['home_pop_reason']}",
         "constellation": cons,
-        "ground": {"sites": sites},
+        "ground": {"sites": sites, "site_files": [{"path": str(pops_file), "kind": "pop"}]},
         "time": {"start": when, "duration_s": float(duration_s), "step_s": 1.0},
         "visibility": {"min_elevation_deg": float(k.min_elevation_deg)},
-        "network": {"backbone": "community-2023"},
+        "network": {"backbone": "community-2023", "home_pop": "geoip"},
         "capacity": {"enabled": True},
         "service": {"enabled": True, "kit": k.name},
         "outputs": {"dir": str(out_dir), "chunk_steps": 60},
@@ -184,3 +291,39 @@ def dish_scenario(lat: float, lon: float, out_dir: Path, *, horizon: list[tuple[
         scenario["ground"]["obstructions"] = [{"sites": [DISH_NAME], "file": str(Path(horizon_file).resolve())}]
     chosen.update(kit=k.name, constellation=constellation, start=when)
     return scenario, chosen
+
+
+def never_online_line(name: str, summary, home_pop: str | None = None) -> str | None:
+    """The line ``leonet dish`` prints for a dish never online over the run: its lost time by
+    state, with each state's share and meaning (``summary``: the run's
+    :class:`~leonet.results.summary.NetworkSummary`, ``home_pop``: the dish's home PoP code, named
+    in NO_PATH's meaning); None where it was online at some step (the usual line says enough).
+    Without it the RTT, gateway and PoP of a dish that never had any print as "-" and no reason."""
+    from .states import BY_NAME
+
+    rows = summary.per_dish[summary.per_dish["name"] == name]
+    if len(rows) != 1:
+        raise InputError(f"the run has {len(rows)} dishes named {name!r}, expected one", location="dish_steps")
+    row = rows.iloc[0]
+    if row["availability"] > 0:
+        return None
+    # shares of the dish-time each outage state took (all of it is lost: never online)
+    lost = {s: float(row[f"lost_s_{s}"]) for s in summary.states if f"lost_s_{s}" in row.index}
+    if not lost:
+        # one state only (the summary keeps no per-state columns then): it took all the time
+        if len(summary.states) != 1:
+            raise InputError(f"the summary of {name!r} has no lost time per state", location="dish_steps")
+        lost = {summary.states[0]: 1.0}
+    total = sum(lost.values())
+    if not total > 0:
+        raise InputError(f"{name!r} was never online, yet lost no time in any state", location="dish_steps")
+
+    def meaning(state: str) -> str:
+        if state == "NO_PATH" and home_pop:
+            return (f"satellites in view, but no laser route from them reaches a gateway leading to its "
+                    f"home PoP {home_pop}")
+        return BY_NAME[state].meaning if state in BY_NAME else "a state leonet does not know"
+
+    causes = [f"{s} {100 * v / total:.0f}% of the time ({meaning(s)})"
+              for s, v in sorted(lost.items(), key=lambda sv: -sv[1]) if v > 0]
+    return f"{name}: never online in {int(row['steps'])} steps: " + "; ".join(causes)

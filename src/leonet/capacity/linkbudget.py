@@ -354,10 +354,17 @@ def _atmosphere_inputs(where, lat_deg, lon_deg, elevation_deg, frequency_hz, ava
     return b, scalars
 
 
+#: |latitude| at which the ITU-R maps are read for a site nearer a pole, deg (see _itur_components).
+POLE_LATITUDE_LIMIT_DEG = 90.0 - 1e-4
+
+
 def _itur_components(lat, lon, el, f_ghz, p_pct, diameter_m, height_km, eta, tau_deg):
     """One itur call for points sharing a frequency; returns five float arrays (dB)."""
     import itur  # imported here: loading it takes ~2 s, and FSPL/SNR users should not pay that
 
+    # itur (0.4.0) returns NaN gas and scintillation terms at exactly -90 deg (its maps' grid
+    # edge); 1e-4 deg (11 m) off the pole the maps answer, and the atmosphere is the same there
+    lat = np.clip(lat, -POLE_LATITUDE_LIMIT_DEG, POLE_LATITUDE_LIMIT_DEG)
     with warnings.catch_warnings():
         # itur (0.4.0) warns about the P.676 approximate method whenever an elevation lies
         # within 5 deg of 90 (it tests mod(el, 90) < 5), although the method holds up to 90 deg;
@@ -444,6 +451,12 @@ def atmospheric_attenuation_components_db(lat_deg, lon_deg, elevation_deg, frequ
                                  s["polarization_tilt_deg"])
         # itur returns (gas, cloud, rain, scintillation, total), the order of ATTENUATION_COMPONENTS.
         results[rows] = np.column_stack(parts)
+        bad = np.flatnonzero(np.isnan(results[rows]).any(axis=1))
+        if len(bad):
+            # a NaN attenuation would read as a link that does not close: say where instead
+            lat, lon, el = pts[bad[0], :3]
+            raise InputError(f"ITU-R attenuation is undefined (NaN) at lat {lat:g} deg, lon {lon:g} deg, elevation "
+                             f"{el:g} deg, {f_hz / 1e9:g} GHz ({len(bad)} point(s))", location=where)
 
     flat_known = np.flatnonzero(known)
     for j, key in enumerate(ATTENUATION_COMPONENTS):

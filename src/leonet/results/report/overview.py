@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..._version import __version__
 from ...errors import InputError
+from ..summary import site_weights
 from .markup import esc, secs
 from .run import ReportRun
 
@@ -21,9 +22,18 @@ def overview_section(run: ReportRun, results_dir: Path, generated: str) -> str:
     end_ns = cal.end_ns  # the calendar's end (a uniform run's last step may stop short of a whole step)
     end = pd.Timestamp(end_ns, unit="ns", tz="UTC")
     kinds = run.sites["kind"].value_counts()
-    kind_words = {"dish": "dishes", "gateway": "gateways", "pop": "PoPs", "station": "stations"}
-    sites_text = ", ".join(f"{int(kinds[k]):,} {kind_words.get(k, k)}" for k in ("dish", "station", "gateway", "pop")
-                           if k in kinds) or "none"
+    kind_words = {"dish": ("dish", "dishes"), "gateway": ("gateway", "gateways"), "pop": ("PoP", "PoPs"),
+                  "station": ("station", "stations")}
+    counts = [f"{int(kinds[k]):,} {kind_words[k][int(kinds[k]) != 1]}" for k in ("dish", "station", "gateway", "pop")
+              if k in kinds]
+    if "dish" in kinds:
+        # a dish site may stand for many identical dishes (``dishes``): say both, as the CLI's
+        # run header does, or "68 dishes" reads as 68 where the tables count 20,966
+        dishes = int(round(site_weights(run.store)[run.sites["kind"].to_numpy() == "dish"].sum()))
+        n = int(kinds["dish"])
+        if dishes != n:
+            counts[0] = f"{n:,} dish site{'s' if n != 1 else ''} ({dishes:,} dishes)"
+    sites_text = ", ".join(counts) or "none"
     try:
         shells = run.store.read("satellites", columns=["shell"]).to_pandas()["shell"].nunique()
         shells_text = f" in {shells} shell{'s' if shells != 1 else ''}"

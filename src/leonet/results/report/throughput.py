@@ -19,8 +19,13 @@ def throughput_section(run: ReportRun, plots: Plots) -> str:
                 'scenario did not enable the capacity model (<code>capacity.enabled: true</code>), so there is no '
                 'speed to show here.</p>')
     weighted = not run.cal.even  # uneven steps (windows, a short last step): shares of time
-    out = ['<p class="explain">The share of dish-steps whose throughput is at most x, per group '
-           '(Mbit/s; steps without a connection count as 0 when the model writes 0 for them).</p>']
+    # say what the curves count (dishfigures): site-steps, each weighted by its step's time on an
+    # uneven calendar, never by the dishes a site stands for (unlike the service table)
+    what = ("time of its dish sites (each dish site's step weighted by the time it stands for)" if weighted
+            else "steps of its dish sites")
+    out = [f'<p class="explain">Per group, the share of the {what} at which the throughput is at most x '
+           '(Mbit/s; steps without a connection count as 0 when the model writes 0 for them). Each dish site '
+           'counts once, however many dishes it stands for (the service table weighs those).</p>']
     for c, label in cols:
         fig = go.Figure()
         for g in list(run.groups["group"])[:MAX_GROUP_LINES]:
