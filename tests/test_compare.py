@@ -177,3 +177,22 @@ def test_overwrite_removes_the_old_scenarios_baseline(tmp_path):
     r = subprocess.run([sys.executable, "-m", "leonet", "summary", str(tmp_path / "o")], capture_output=True,
                        text=True, timeout=300, env={"COLUMNS": "200", "PATH": ""})
     assert r.returncode == 0 and "baseline" not in r.stdout
+
+
+def test_summary_leaves_out_a_baseline_that_did_not_finish(runs, tmp_path):
+    """A run killed during its baseline left out/baseline with part of its chunks: `leonet summary`
+    compared against it as if whole (other RTT medians and availabilities than the finished one)."""
+    import json
+    import shutil
+
+    d, _, _ = runs
+    folder = shutil.copytree(d / "out", tmp_path / "out")
+    manifest = folder / "baseline" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["completed"] = False
+    manifest.write_text(json.dumps(data))
+    r = subprocess.run([sys.executable, "-m", "leonet.cli", "summary", str(folder)], capture_output=True, text=True,
+                       timeout=300, env={"COLUMNS": "200", "PATH": ""})
+    assert r.returncode == 0, r.stderr
+    assert "is an incomplete run" in " ".join((r.stdout + r.stderr).split())
+    assert "scenario vs baseline" not in r.stdout

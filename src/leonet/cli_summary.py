@@ -48,7 +48,7 @@ def print_results_hint(console: Console, store) -> None:
 def stored_baseline(console: Console, store):
     """The baseline stored with a run (RESULTS/baseline, from ``leonet run --baseline``), checked
     (a damaged chunk raises, naming it); None when there is none, or (said on ``console``) when
-    its steps are not the run's."""
+    its steps are not the run's or it did not finish."""
     import numpy as np
 
     from .results.calendar import calendar
@@ -59,6 +59,12 @@ def stored_baseline(console: Console, store):
     base = ResultStore(store.root / BASELINE_DIR)
     base.read_manifest()
     base.verify()
+    if not base.manifest.completed:
+        # its chunks hold only part of the steps: compared as if whole, it read other RTTs and
+        # availabilities than the finished baseline would
+        console.print(f"[yellow]warning:[/] {base.root} is an incomplete run (stopped before its end): the "
+                      "resilience table leaves the baseline out (run `leonet run --baseline` again to finish it)")
+        return None
     if not np.array_equal(calendar(base).times_ns, calendar(store).times_ns):
         console.print(f"[yellow]warning:[/] {base.root} holds other steps than the run: the resilience table "
                       "leaves the baseline out (run `leonet run --baseline` again to compute it anew)")
@@ -254,15 +260,19 @@ def _print_dish_service(console: Console, ns) -> None:
 
 
 def _print_pairs(console: Console, ns) -> None:
+    import numpy as np
+
     if not ns.per_pair.empty:
         pp = ns.per_pair
-        shown = pp if len(pp) <= 15 else pp.sort_values("rtt_p50_ms", ascending=False).head(15)
-        t = Table(title=f"Ground-station pairs ({len(pp):,} pairs" + ("; the 15 with the highest median RTT)" if len(pp) > 15 else ")"))
+        # a pair never connected has no RTT (NaN): it is the worst, so it comes first
+        shown = pp if len(pp) <= 15 else pp.sort_values("rtt_p50_ms", ascending=False, na_position="first").head(15)
+        t = Table(title=f"Ground-station pairs ({len(pp):,} pairs" + ("; the 15 with the highest median RTT, never connected first)" if len(pp) > 15 else ")"))
         for col in ("src", "dst", "availability", "RTT p5", "p50", "p95 (ms)", "hops p50", "path changes"):
             t.add_column(col, justify="left" if col in ("src", "dst") else "right")
         for _, r in shown.iterrows():
-            t.add_row(str(r["src"]), str(r["dst"]), f"{100 * r['availability']:.1f}%", f"{r['rtt_p5_ms']:.1f}",
-                      f"{r['rtt_p50_ms']:.1f}", f"{r['rtt_p95_ms']:.1f}", f"{r['hops_p50']:g}", str(r["path_changes"]))
+            hops = f"{r['hops_p50']:g}" if np.isfinite(r["hops_p50"]) else "-"
+            t.add_row(str(r["src"]), str(r["dst"]), f"{100 * r['availability']:.1f}%", ms(r["rtt_p5_ms"]),
+                      ms(r["rtt_p50_ms"]), ms(r["rtt_p95_ms"]), hops, str(r["path_changes"]))
         console.print(t)
 
 
