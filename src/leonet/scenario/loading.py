@@ -159,3 +159,38 @@ def load_scenario(name_or_path: str | Path | None = None, overrides: dict[str, A
         base_dir = Path(str(text_path)).parent
     data, node = parse_scenario_yaml(raw, source)
     return scenario_from_dict(data, source=source, base_dir=base_dir, node=node, overrides=overrides)
+
+
+def _location_to_loc(location: str) -> tuple | None:
+    """``events[8] (triolan-hack).target.groups`` -> ``("events", 8, "target", "groups")``
+    (the event's name in brackets, as errors write it, dropped); None for anything else."""
+    import re
+
+    text = re.sub(r"\] \([^)]*\)", "]", location)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\]|\.[A-Za-z_][A-Za-z0-9_]*)*", text):
+        return None
+    return tuple(int(k[1:-1]) if k.startswith("[") else k.lstrip(".")
+                 for k in re.findall(r"\[\d+\]|\.?[A-Za-z_][A-Za-z0-9_]*", text))
+
+
+def location_with_line(source: str | None, location: str | None) -> str | None:
+    """``location`` (a field of the scenario read from ``source``: a file, or ``preset NAME``) with
+    the line of the file it stands on, as validation errors give it: problems found later, while
+    the model is built (an event's unknown group, a provider), name their line too. The location
+    as it is when the file cannot be read again or does not hold the field: the line only adds to
+    an error already raised."""
+    if not source or not location:
+        return location
+    loc = _location_to_loc(location)
+    if loc is None:
+        return location
+    path = preset_root() / "scenarios" / f"{source[len('preset '):]}.yaml" if source.startswith("preset ") else Path(source)
+    try:
+        from ..textfiles import read_bytes
+
+        _, node = parse_scenario_yaml(read_bytes(path, MAX_SCENARIO_BYTES), source)
+    except (InputError, OSError):
+        return location
+    line = yaml_line(node, loc)
+    return f"{location} (line {line})" if line else location
+

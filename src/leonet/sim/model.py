@@ -18,6 +18,7 @@ from ..errors import InputError, quote
 from ..ground.sites import Sites
 from ..network.visibility import VisibilityIndex
 from ..scenario import Scenario
+from ..scenario.loading import location_with_line
 from ..space.constellation import Constellation
 from ..space.elements import OrbitElements
 from ..space.frames import FrameConvention
@@ -354,7 +355,8 @@ def model_with_events(base: SimulationModel, scenario: Scenario) -> SimulationMo
         except InputError as err:
             if err.source is not None:
                 raise
-            raise InputError(err.message, source=scenario.source, location=err.location) from None
+            raise InputError(err.message, source=scenario.source,
+                             location=location_with_line(scenario.source, err.location)) from None
     return model
 
 
@@ -388,6 +390,7 @@ def build_model(scenario: Scenario, max_memory_bytes: int | None = None, workers
     except InputError as err:
         if err.source is not None:
             raise
-        # Problems found while building name a field of the scenario: say which scenario.
-        raise InputError(err.message, source=scenario.source, location=err.location) from None
+        # Problems found while building name a field of the scenario: say which scenario, and the line.
+        raise InputError(err.message, source=scenario.source,
+                         location=location_with_line(scenario.source, err.location)) from None
     return model

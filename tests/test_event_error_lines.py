@@ -1,0 +1,41 @@
+"""Problems found while the model is built (an event's unknown group, provider or city) name the
+line of the scenario file, as the schema's own errors do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import leonet
+from leonet.errors import InputError
+from leonet.scenario.loading import _location_to_loc, location_with_line
+
+PRESETS = Path(leonet.__file__).parent / "presets" / "scenarios"
+
+
+def test_locations_read_as_yaml_paths():
+    assert _location_to_loc("events[8] (triolan-hack).target.groups") == ("events", 8, "target", "groups")
+    assert _location_to_loc("ground.dish_groups[2].name") == ("ground", "dish_groups", 2, "name")
+    assert _location_to_loc("terrestrial.providers") == ("terrestrial", "providers")
+    assert _location_to_loc("line 3") is None and _location_to_loc("satellite 'X' (catalog 1)") is None
+
+
+def test_an_events_unknown_group_names_its_line(tmp_path):
+    text = (PRESETS / "ukraine-2022.yaml").read_text()
+    text = text.replace("../../data/", str(PRESETS.parent.parent / "data") + "/")
+    assert "groups: [Mariupol], seed: 3" in text
+    text = text.replace("groups: [Mariupol], seed: 3", "groups: [Mariupl], seed: 3")
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if "Mariupl" in x)
+    (tmp_path / "s.yaml").write_text(text)
+    sc = leonet.load_scenario(tmp_path / "s.yaml", overrides={"time.duration_s": 3600})
+    with pytest.raises(InputError) as err:
+        leonet.build_model(sc)
+    assert f"target.groups (line {line})" in str(err.value) and "Mariupol" in str(err.value)
+
+
+def test_a_preset_or_an_unreadable_source_keeps_the_location():
+    where = "events[0] (deliveries).target.groups"
+    assert location_with_line("preset ukraine-2022", where).startswith(where + " (line ")
+    assert location_with_line("leonet dish", where) == where
+    assert location_with_line(None, where) == where
