@@ -5,7 +5,8 @@ github.com/snkas/hypatia) runs packet-level ns-3 simulations over a folder of te
 its ``satgenpy`` writes. :func:`export_hypatia` writes the same folder from a leonet model, with
 leonet's own geometry and routes, so that ns-3 (``satellite_network_dir`` = ``out_dir``,
 ``satellite_network_routes_dir`` = ``out_dir/dynamic_state_<step>ms_for_<duration>s``,
-``dynamic_state_update_interval_ns`` = the scenario's step) simulates what leonet computed.
+``dynamic_state_update_interval_ns`` = the scenario's ``time.step_s``, ``simulation_end_time_ns`` =
+its ``time.duration_s``) simulates what leonet computed.
 
 Sources for the formats (snkas/hypatia): ``satgenpy/README.md`` (section "File formats"), the
 writers and readers in ``satgenpy/satgen`` (``tles/generate_tles_from_scratch.py``,
@@ -43,9 +44,27 @@ Files (``out_dir``)
   ns-3's ``gsl_data_rate_megabit_per_s``).
 - ``description.txt``: ``max_gsl_length_m=<%.10f>`` and ``max_isl_length_m=<%.10f>``.
 - ``dynamic_state_<step_ms>ms_for_<duration_s>s/fstate_<t_ns>.txt`` and
-  ``gsl_if_bandwidth_<t_ns>.txt`` for every step, ``t_ns`` counted from the TLE epoch (0,
-  100000000, ...). ns-3 loads both files at every ``dynamic_state_update_interval_ns`` and stops
-  if one is missing.
+  ``gsl_if_bandwidth_<t_ns>.txt`` at every instant ``t_ns`` = 0, step, 2 step, ... before the
+  duration, counted from the TLE epoch (0, 100000000, ...). ns-3 loads both files at every
+  ``dynamic_state_update_interval_ns`` up to ``simulation_end_time_ns`` and stops if one is
+  missing.
+
+Time
+----
+Hypatia's dynamic state has one update interval, so the export writes the calendar's coarse grid:
+``time.step_s`` apart, from the start to before ``time.start + time.duration_s`` (as satgenpy:
+``ceil(duration / step)`` instants). A calendar with ``time.windows`` (time that zooms) also has
+finer instants inside its windows; ns-3 would never load files at those times, and each later
+file would be a diff against an instant ns-3 never applied, so they are left out, the diffs are
+between exported instants, and :class:`ExportSummary` warns how many were left out and where.
+(To export finer routes, drop the windows and set ``time.step_s`` to the step wanted.)
+
+The folder is named as satgenpy names it (``"dynamic_state_" + str(time_step_ms) + "ms_for_" +
+str(duration_s) + "s"``, from the calendar's step and duration, not from the instants written:
+``--duration 1 --step 0.3`` is ``dynamic_state_300ms_for_1s`` holding 0, 0.3, 0.6 and 0.9 s).
+satgenpy's inputs are whole milliseconds and seconds; leonet writes other values exactly in
+decimal (``dynamic_state_100ms_for_0.35s``), never rounded, and warns: ns-3 takes the folder's
+path as given, but satgenpy's analysis tools, which rebuild the name with ``%d``, will not find it.
 
 Node ids
 --------
@@ -166,7 +185,8 @@ class ExportSummary:
     dynamic_state_dir : the folder of ``fstate_*`` and ``gsl_if_bandwidth_*`` files
         (``satellite_network_routes_dir``).
     files_written : every file written.
-    steps : time steps exported (one ``fstate`` and one ``gsl_if_bandwidth`` file each).
+    steps : time steps exported (one ``fstate`` and one ``gsl_if_bandwidth`` file each): the
+        calendar's coarse grid (a windowed calendar's finer instants are left out, see "Time").
     step_ns : the time step (ns-3's ``dynamic_state_update_interval_ns``).
     n_satellites, n_stations, n_isls : the network's size.
     fstate_entries : lines written over all ``fstate`` files.
@@ -190,6 +210,7 @@ class ExportSummary:
     isl_drops: int
     seconds: float
     warnings: tuple[str, ...] = field(default=())
+    duration_ns: int = 0  # the calendar's length (ns-3's simulation_end_time_ns)
 
     @property
     def ms_per_step(self) -> float:
@@ -319,9 +340,11 @@ def _write(path: Path, text: str) -> None:
     atomic.write_bytes(path, text.encode("utf-8"), fsync=False)
 
 
-def _number(x: float) -> str:
-    """12.0 -> "12", 0.5 -> "0.5" (for folder names)."""
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
+def _decimal(count: int, digits: int) -> str:
+    """``count`` / 10**digits in exact decimal, from integers so nothing is rounded (a float's
+    repr can print 0.30000000000000004): (100_000_000, 6) -> "100", (350_000_000, 9) -> "0.35"."""
+    whole, frac = divmod(int(count), 10**digits)
+    return str(whole) if frac == 0 else f"{whole}.{frac:0{digits}d}".rstrip("0")
 
 
 def _fstate_text(cur, dst, nxt, my, other) -> str:
@@ -431,8 +454,9 @@ class _StepComputer:
     sky, the links, the stations' forwarding state; :mod:`leonet.sim.stages`), put in Hypatia's
     entry order."""
 
-    def __init__(self, model):
+    def __init__(self, model, t_ns: np.ndarray):
         self.model = model
+        self.t_ns = np.asarray(t_ns, dtype=np.int64)  # the instants exported (the coarse grid)
         self.layout = hypatia_layout(model)
         self.dests = np.arange(self.layout.n_stations, dtype=np.int64)
 
@@ -467,9 +491,9 @@ class _StepComputer:
 
 
 def _task_changes(computer: _StepComputer, a: int, b: int, chunk_steps: int) -> list[tuple]:
-    """Changes for steps [a, b): (rows, their next hops, ISLs dropped) a step, relative to step
-    a - 1 (recomputed here) or complete for a = 0."""
-    t_ns = np.asarray(computer.model.t_ns, dtype=np.int64)
+    """Changes for exported steps [a, b): (rows, their next hops, ISLs dropped) a step, relative
+    to step a - 1 (recomputed here) or complete for a = 0."""
+    t_ns = computer.t_ns
     prev = None
     if a > 0:
         prev, _ = computer.hops_at(Chunk(computer.model, t_ns[a - 1:a]), int(t_ns[a - 1]))
@@ -503,7 +527,9 @@ def export_hypatia(
 
     Parameters
     ----------
-    model : :class:`~leonet.sim.model.SimulationModel`; every step of ``model.t_ns`` is exported.
+    model : :class:`~leonet.sim.model.SimulationModel`; its calendar's coarse grid is exported
+        (``time.step_s`` apart; the finer instants of ``time.windows`` are left out, with a
+        warning: see "Time" in the module docstring).
     out_dir : folder to write (created if missing; files of the same names are replaced).
     progress : called as ``progress(steps_done, steps_total)`` after each step is written.
     gsl_bandwidth : aggregate GSL bandwidth of each satellite (and station, unless
@@ -526,14 +552,15 @@ def export_hypatia(
     """
     started = time.perf_counter()
     sat_bw, gs_bw = _check_arguments(gsl_bandwidth, station_gsl_bandwidth, chunk_steps, workers)
-    computer = _StepComputer(model)  # checks satellites and stations
+    t_ns, left_out = _export_instants(model)
+    computer = _StepComputer(model, t_ns)  # checks satellites and stations
     layout = computer.layout
     epoch_ns = _check_epoch(model)
-    t_ns = np.asarray(model.t_ns, dtype=np.int64)
     n_steps = len(t_ns)
     step_ns = int(model.settings.step_ns)
+    duration_ns = int(model.settings.duration_ns)
 
-    out, dyn = _folders(Path(out_dir), step_ns, n_steps)
+    out, dyn = _folders(Path(out_dir), step_ns, duration_ns)
     pos0 = propagate(model.constellation, t_ns[:1]).ecef_m[0]
     static_files = _write_static(model, layout, out, pos0, sat_bw, gs_bw)
     if workers > 1 and n_steps > chunk_steps:
@@ -546,16 +573,60 @@ def export_hypatia(
         out_dir=out, dynamic_state_dir=dyn, files_written=static_files + files, steps=n_steps, step_ns=step_ns,
         n_satellites=layout.n_sats, n_stations=layout.n_stations, n_isls=len(layout.isls),
         fstate_entries=entries_total, fstate_entries_first=entries_first, isl_drops=isl_drops,
-        seconds=time.perf_counter() - started, warnings=_warnings(isl_drops, model.constellation.frame),
+        seconds=time.perf_counter() - started, duration_ns=duration_ns,
+        warnings=(_window_warnings(left_out, int(t_ns[0]), step_ns) + _name_warnings(dyn.name, step_ns, duration_ns)
+                  + _warnings(isl_drops, model.constellation.frame)),
     )
 
 
-def _folders(out: Path, step_ns: int, n_steps: int) -> tuple[Path, Path]:
-    """``out`` and its ``dynamic_state_<step_ms>ms_for_<duration_s>s`` folder, created."""
+def _export_instants(model) -> tuple[np.ndarray, np.ndarray]:
+    """(the instants to export, the model's instants left out), int64 ns: the calendar's coarse
+    grid (start, start + step, ... before start + duration, as satgenpy counts them) and the finer
+    instants of its windows, which Hypatia's single update interval cannot hold (module
+    docstring, "Time")."""
+    t_ns = np.asarray(model.t_ns, dtype=np.int64)
+    step_ns = int(model.settings.step_ns)
+    # The calendar holds every multiple of the step before its end (the windows' instants are
+    # added to it, never replace it), so these are its coarse grid, counted as it counts them.
+    on_grid = (t_ns - t_ns[0]) % step_ns == 0
+    grid = t_ns[on_grid]
+    gaps = np.flatnonzero(np.diff(grid) != step_ns)
+    if len(gaps):  # uneven files would load at the wrong times in ns-3; a calendar never has gaps
+        raise RuntimeError(f"the model's instants skip the step after {ns_to_iso(int(grid[gaps[0]]))}: "
+                           "it was not built from its time section")
+    return grid, t_ns[~on_grid]
+
+
+def _folders(out: Path, step_ns: int, duration_ns: int) -> tuple[Path, Path]:
+    """``out`` and its ``dynamic_state_<step_ms>ms_for_<duration_s>s`` folder, created: the
+    calendar's step and duration, exactly (module docstring, "Time")."""
     out.mkdir(parents=True, exist_ok=True)
-    dyn = out / f"dynamic_state_{_number(step_ns / 1e6)}ms_for_{_number(n_steps * step_ns / 1e9)}s"
+    dyn = out / f"dynamic_state_{_decimal(step_ns, 6)}ms_for_{_decimal(duration_ns, 9)}s"
     dyn.mkdir(parents=True, exist_ok=True)
     return out, dyn
+
+
+def _window_warnings(left_out: np.ndarray, start_ns: int, step_ns: int) -> tuple[str, ...]:
+    """The windows' instants the export leaves out (none: no warning)."""
+    if len(left_out) == 0:
+        return ()
+    first, last = (int(left_out[0]) - start_ns) / 1e9, (int(left_out[-1]) - start_ns) / 1e9
+    return (
+        f"time.windows: {len(left_out):,} instant(s) inside the windows, from {first:g} s to {last:g} s after the "
+        f"start, are not exported: Hypatia's dynamic state has one update interval, so the files hold only the "
+        f"calendar's {step_ns / 1e9:g} s steps (fstate diffs are between those); for finer routes, drop "
+        "time.windows and set time.step_s to the step wanted",)
+
+
+def _name_warnings(name: str, step_ns: int, duration_ns: int) -> tuple[str, ...]:
+    """A folder name that satgenpy's whole-ms / whole-s naming cannot produce (none: no warning)."""
+    if step_ns % 10**6 == 0 and duration_ns % 10**9 == 0:
+        return ()
+    return (
+        f"{name}: satgenpy names this folder from a whole number of milliseconds (time.step_s) and of seconds "
+        "(time.duration_s); these are written exactly instead, which ns-3 reads as given "
+        "(satellite_network_routes_dir), but satgenpy's analysis tools, which rebuild the name with %d, will not "
+        "find it",)
 
 
 def _check_arguments(gsl_bandwidth, station_gsl_bandwidth, chunk_steps, workers) -> tuple[float, float]:
