@@ -242,3 +242,19 @@ def test_a_dish_that_is_not_online_moves_and_measures_nothing(tmp_path):
     assert (d["state"] == "NO_PATH").sum() >= 2 and (~offline).any()
     for col in ("downlink_bps", "uplink_bps", "speedtest_down_bps", "speedtest_up_bps"):
         assert (d.loc[offline, col] == 0).all(), col
+
+
+def test_drop_rate_of_slot_aligned_steps_is_the_cycles_mean(tmp_path):
+    """15 s steps from a slot start read, with one second a step, the reconfiguration burst's
+    second at every step (~8 % lost, where the cycle's mean is ~1.6 %: 2.46 pings lost per 15 s
+    slot of 15 pings a second, plus 0.5 % of seconds in short outages). A step's drop rate is the
+    mean over the seconds it stands for, up to one cycle."""
+    from leonet.service.latency import DEFAULT_LATENCY as P
+
+    data = scenario()
+    data["time"]["duration_s"] = 600
+    r = leonet.run(leonet.scenario_from_dict(data), out_dir=tmp_path / "o", overwrite=True)
+    d = r.store.read("dish_steps", columns=["state", "drop_rate"]).to_pandas()
+    online = d["state"].isin(["CONNECTED", "CONGESTED"])
+    cycle_mean = 2.46 / (P.slot_period_s * P.pings_per_s) + P.outage_time_fraction
+    assert d.loc[online, "drop_rate"].mean() == pytest.approx(cycle_mean, abs=0.006)

@@ -93,14 +93,14 @@ DISH_CAPACITY = pa.schema([
     ("uplink_bps", pa.float64()),
     ("demand_down_bps", pa.float64()),
     ("demand_up_bps", pa.float64()),
-    ("speedtest_down_bps", pa.float64()),  # the rate plus the spare capacity of the tightest link
+    ("speedtest_down_bps", pa.float64()),  # the speed test: the rate plus the tightest link's spare (capacity only); with the service model the probe's fair share, then its TCP window over rtt_ms
     ("speedtest_up_bps", pa.float64()),
     ("unmet_down_bps", pa.float64()),
     ("bottleneck", CODE),                # capacity.model.BOTTLENECKS
     ("sinr_down_db", pa.float32()),
     ("sinr_up_db", pa.float32()),
     ("efficiency_down_bps_per_hz", pa.float32()),
-    ("queue_ms", pa.float32()),          # queueing delay, both directions, included in rtt_ms
+    ("queue_ms", pa.float32()),          # queueing delay in rtt_ms: both directions (capacity only); the dish's own downlink queue (service model)
 ])
 
 #: Columns appended to ``dish_steps`` by the service model (``service.enabled``; after the capacity
@@ -108,7 +108,7 @@ DISH_CAPACITY = pa.schema([
 #: queueing + PoP-to-target + jitter; docs/service-model.md), and the rate and demand columns are
 #: per active dish (``dishes_on`` of the site's ``dishes_admitted``).
 DISH_SERVICE = pa.schema([
-    ("drop_rate", pa.float32()),         # share of the step's second's pings lost, 0..1 (1 in an outage)
+    ("drop_rate", pa.float32()),         # share of pings lost over the step's seconds (up to one 15 s cycle), 0..1 (1 in an outage)
     ("rtt_loaded_ms", pa.float32()),     # RTT during a speed test (the dish's buffer full)
     ("home_pop", pa.int32()),            # site index of the dish's home PoP (network.home_pop), -1: any
     ("kit_down_bps", pa.float64()),      # the dish kit's caps (service.kit or the site's kit)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...constants import SPEED_OF_LIGHT_M_PER_S
+from ...constants import NS_PER_S, SPEED_OF_LIGHT_M_PER_S
 from ...states import code
 from ..model import SimulationModel
 from .allocation import Allocation
@@ -41,8 +41,9 @@ class DishService:
     ground_rtt_ms : (D,) float32, round trip over fibre to the nearest internet exchange, ms.
     online_by : (D,) int8, index into leonet.sim.schemas.ONLINE_BY (both, satellite, ground, none).
     drop_rate, rtt_loaded_ms, queue_ms : (D,) with the service model (None without): the share of
-        the step's second's pings lost (0..1; 1 in an outage), the RTT during a speed test
-        (loaded latency, ms) and the dish's own queueing delay (ms, in ``rtt_ms``).
+        the pings lost over the step's first seconds, as many as the step stands for up to one
+        15 s reconfiguration cycle (0..1; 1 in an outage; :func:`drop_seconds`), the RTT during a
+        speed test (loaded latency, ms) and the dish's own downlink queueing delay (ms, in ``rtt_ms``).
     speedtest_down_bps, speedtest_up_bps : (D,) with the service model: what the dish's speed test
         measures down and up, bit/s: the allocation's probe rate, limited by the test's TCP window
         (down) or the phone's send buffer (up) over ``rtt_ms`` (:mod:`leonet.service.transfer`).
@@ -153,6 +154,16 @@ def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocat
     lat, drop = dish_second(ids, t, svc.seed, prop, offered_bps=allocation.demand_down_bps,
                             rate_bps=allocation.speedtest_down_bps, pop_target_ms=target, isl_hops=hops,
                             params=svc.latency)
+    # The step stands for its whole span, but its first second always sits at the same phase of
+    # the 15 s reconfiguration cycle when steps are slot-aligned (15 s steps from a slot start
+    # read the burst's second, 8 % lost, at every step; the cycle's mean is 1.6 %). The drop rate
+    # is therefore the mean over the span's first seconds, up to one whole cycle (each phase once).
+    seconds = drop_seconds(model, t)
+    for k in range(1, seconds):
+        drop = drop + dish_second(ids, t + k * NS_PER_S, svc.seed, prop, offered_bps=allocation.demand_down_bps,
+                                  rate_bps=allocation.speedtest_down_bps, pop_target_ms=target, isl_hops=hops,
+                                  params=svc.latency)[1]
+    drop = drop / seconds
     loaded = ping_rtt_ms(ids, t, svc.seed, prop, offered_bps=allocation.cap_down_bps, rate_bps=allocation.speedtest_down_bps,
                          isl_hops=hops,
                          pop_target_ms=target, params=svc.latency)
@@ -169,6 +180,22 @@ def _service_terms(model: SimulationModel, sky: Sky, routes: DishRoutes, allocat
     return state, rtt, {"drop_rate": drop_rate, "rtt_loaded_ms": np.where(online, loaded, np.nan),
                         "queue_ms": np.where(online, queue, np.nan), "speedtest_down_bps": speed_down,
                         "speedtest_up_bps": speed_up}
+
+
+#: Most seconds of a step whose pings the drop rate averages: one reconfiguration cycle of the
+#: default 15 s slot (every phase of it once), whatever the step's length.
+DROP_SECONDS_MAX = 15
+
+
+def drop_seconds(model: SimulationModel, t_ns: int) -> int:
+    """How many whole seconds from ``t_ns`` (a step of the run) its drop rate averages: the
+    seconds its step stands for (to the next instant, or the calendar's end), at least 1 and at
+    most the slot period (:data:`DROP_SECONDS_MAX` for the default 15 s)."""
+    t_all = model.t_ns
+    i = int(np.searchsorted(t_all, t_ns))
+    end = int(t_all[i + 1]) if i + 1 < len(t_all) else int(t_all[0]) + model.settings.duration_ns
+    cycle = int(round(model.service.latency.slot_period_s)) if model.service is not None else DROP_SECONDS_MAX
+    return int(max(1, min((end - int(t_ns)) // NS_PER_S, max(cycle, 1))))
 
 
 def online_by_what(model: SimulationModel, sky: Sky, sat_online: np.ndarray):
