@@ -397,6 +397,13 @@ export_app = typer.Typer(help="Export results or scenarios for other tools (CSV,
 app.add_typer(export_app, name="export")
 
 
+def _export_warning(text: str) -> None:
+    """What an export says beside its files (an incomplete run, links left out): on stderr."""
+    from rich.markup import escape
+
+    err_console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+
 @export_app.command("csv")
 def export_csv_cmd(
     results: Path = typer.Argument(..., help="A results folder written by `leonet run`."),
@@ -409,7 +416,7 @@ def export_csv_cmd(
 
     with _stage_bar("csv") as progress:
         paths = export_csv(results, out_dir or results / "csv", tables=table or None, max_rows=max_rows,
-                           progress=progress)
+                           progress=progress, warn=_export_warning)
     for p in paths:
         console.print(f"wrote {p} ({p.stat().st_size / 1e6:.1f} MB)")
 
@@ -418,15 +425,19 @@ def export_csv_cmd(
 def export_czml_cmd(
     results: Path = typer.Argument(..., help="A results folder written by `leonet run`."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="CZML file (default: RESULTS/run.czml)."),
-    every: int = typer.Option(10, "--every", min=1, help="Sample satellite positions every N steps (the full run is large)."),
+    every: int = typer.Option(10, "--every", min=1, help=(
+        "Sample satellite positions at every N-th step, and every 60 s between samples further apart (up to "
+        "300 s for a long run, so that the interpolated orbits stay on the orbit; a run too long even then "
+        "draws satellites in stretches from each sampled step, and says so).")),
     max_satellites: Optional[int] = typer.Option(1000, "--max-satellites", min=1, help="Keep the serving satellites plus an even sample up to this many."),
+    max_links: int = typer.Option(10_000, "--max-links", min=0, help="Keep at most this many serving links (the longest); says how many were left out."),
 ):
     """Write CZML so the run plays in any Cesium viewer: satellites, dishes by state, serving links."""
     from .results.czml import export_czml
 
     with _stage_bar("czml") as progress:
         path = export_czml(results, out or results / "run.czml", max_satellites=max_satellites, every_n_steps=every,
-                           progress=progress)
+                           max_links=max_links, progress=progress, warn=_export_warning)
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
@@ -441,7 +452,9 @@ def export_hypatia_cmd(
 ):
     """Write Hypatia's satellite-network-state files (tles.txt, isls.txt, ground_stations.txt,
     gsl_interfaces_info.txt, description.txt, fstate_<t>.txt, gsl_if_bandwidth_<t>.txt) so that
-    Hypatia's ns-3 simulator can run on them."""
+    Hypatia's ns-3 simulator can run on them: every time.step_s (its one update interval) in
+    dynamic_state_<step ms>ms_for_<duration s>s; the finer instants of time.windows are left out,
+    with a warning."""
     from .hypatia.export import export_hypatia
     from .scenario import load_scenario
     from .sim.model import build_model

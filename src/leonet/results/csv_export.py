@@ -13,6 +13,9 @@ batch from the Parquet files (a results folder never has to fit in memory):
   the site's or satellite's name, so no join is needed; an index of -1 (none) has an empty name.
   A ``path`` of satellites is followed by ``path_names`` (names joined by ``" > "``, in route
   order). ``sites.csv`` gains a leading ``site`` column: the index other tables use.
+  ``load_steps``' link ends ``a`` and ``b`` are sites or satellites by the link's ``kind``
+  (:data:`LINK_END_OF`): each is followed by ``a_name`` / ``b_name``; a beam's ``b`` is a cell,
+  which has no name, so its ``b_name`` is empty (as is that of an end of -1).
 
 A windowed run's ``steps.csv`` lists its instants and the time each stands for (``duration_s``).
 ``daily.csv`` (a run with dishes: ``dish_steps`` has rows) is the report's day-by-day table
@@ -36,12 +39,20 @@ import pyarrow.parquet as pq
 from ..errors import InputError
 from ..timeutil import ns_to_iso_array
 from . import atomic
-from .store import STATIC_TABLES, ResultStore  # static tables are exported in STATIC_TABLES order
+from .store import EXPORTED_AS_FAR, STATIC_TABLES, ResultStore  # static tables are exported in STATIC_TABLES order
 #: Tables computed from the others (not stored): the day-by-day story.
 DERIVED_TABLES = ("daily",)
 #: Integer columns that hold site indices, and those that hold satellite indices.
 SITE_INDEX_COLUMNS = frozenset({"site", "src", "dst", "gateway", "pop"})
 SAT_INDEX_COLUMNS = frozenset({"sat", "serving_sat", "best_sat"})
+#: What the link ends of a table keyed (kind, a, b) are, per kind: "site" or "sat" (see
+#: leonet.sim.schemas.LOAD_STEPS). A kind or end not listed (a beam's cell, "none") has no name.
+LINK_END_OF: dict[str, dict[str, dict[str, str]]] = {
+    "load_steps": {
+        "a": {"beam": "sat", "satellite": "sat", "laser": "sat", "feeder": "site", "pop": "site"},
+        "b": {"laser": "sat", "feeder": "sat"},
+    },
+}
 #: Rows per batch read from Parquet and written to CSV.
 BATCH_ROWS = 65_536
 
@@ -63,6 +74,17 @@ def _index_names(index: pa.Array, names: pa.Array) -> pa.Array:
     return pc.take(names, safe)
 
 
+def _link_end_names(kind: pa.Array, index: pa.Array, of_kind: dict[str, str], site_names: pa.Array,
+                    sat_names: pa.Array) -> pa.Array:
+    """The name of each link end ``index``: a site's or a satellite's by the row's ``kind``."""
+    kind = pc.cast(kind, pa.string())
+    out = pa.nulls(len(index), pa.string())
+    for k, of in of_kind.items():
+        names = _index_names(index, site_names if of == "site" else sat_names)
+        out = pc.if_else(pc.fill_null(pc.equal(kind, k), False), names, out)
+    return out
+
+
 def _join_list(col: pa.Array, sep: str = " ") -> pa.Array:
     as_text = col.cast(pa.list_(pa.string()) if pa.types.is_list(col.type) else pa.large_list(pa.string()))
     return pc.binary_join(as_text, sep)
@@ -76,11 +98,13 @@ def _list_names(col: pa.Array, names: pa.Array) -> pa.Array:
 
 
 def _spreadsheet_batch(batch: pa.RecordBatch, site_names: pa.Array, sat_names: pa.Array,
-                       add_site_index: int | None = None, static: bool = False) -> pa.Table:
+                       add_site_index: int | None = None, static: bool = False,
+                       link_ends: dict[str, dict[str, str]] | None = None) -> pa.Table:
     """One batch with every column in spreadsheet form (see module doc).
 
     ``add_site_index``: prepend a ``site`` column counting from this row number (sites table).
     ``static``: a static table, whose own index column needs no name column beside it.
+    ``link_ends``: the table's :data:`LINK_END_OF` entry (its ends named by the ``kind`` column).
     """
     names: list[str] = []
     arrays: list[pa.Array] = []
@@ -107,7 +131,11 @@ def _spreadsheet_batch(batch: pa.RecordBatch, site_names: pa.Array, sat_names: p
             continue
         names.append(name)
         arrays.append(col)
-        if pa.types.is_integer(typ) and not static:
+        if link_ends and name in link_ends and pa.types.is_integer(typ):
+            names.append(f"{name}_name")
+            arrays.append(_link_end_names(batch.column(batch.schema.get_field_index("kind")), col, link_ends[name],
+                                          site_names, sat_names))
+        elif pa.types.is_integer(typ) and not static:
             if name in SITE_INDEX_COLUMNS:
                 names.append(f"{name}_name")
                 arrays.append(_index_names(col, site_names))
@@ -154,7 +182,7 @@ def available_tables(results_dir: str | Path) -> list[str]:
 
 
 def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] | None = None,
-               max_rows: int | None = None, progress=None) -> list[Path]:
+               max_rows: int | None = None, progress=None, warn=None) -> list[Path]:
     """Write ``<out_dir>/<table>.csv`` for each table of the results folder ``results_dir``.
 
     Parameters
@@ -165,6 +193,8 @@ def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] |
         run with dishes).
     max_rows : at most this many rows per table (the first ones, in time order); None for all.
     progress : ``progress(table, done, total)`` before each table, and done == total at the end.
+    warn : ``warn(text)`` for what the reader must know about the export (an incomplete run: the
+        CSV files hold only the steps it wrote), naming the folder; default :func:`warnings.warn`.
 
     Returns
     -------
@@ -179,6 +209,9 @@ def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] |
     store.read_manifest()  # not a results folder -> InputError naming the folder
     if max_rows is not None and max_rows < 0:
         raise InputError(f"must be 0 or more, got {max_rows}", location="max_rows")
+    note = store.incomplete_note()
+    if note:  # a killed run exports what it wrote, but never passes for a whole one
+        _warn(warn, f"{store.root}: {note}; {EXPORTED_AS_FAR}")
     names = list(tables) if tables is not None else available_tables(results_dir)
     files = {name: _table_files(store, name) for name in names if name not in DERIVED_TABLES}  # checked before writing
     if "daily" in names and not _has_dish_rows(store):
@@ -198,14 +231,24 @@ def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] |
             continue
         written.append(_write_table_csv(files[name], out / f"{name}.csv", site_names, sat_names,
                                         is_sites=(name == "sites"), static=name in STATIC_TABLES,
-                                        max_rows=max_rows))
+                                        max_rows=max_rows, link_ends=LINK_END_OF.get(name)))
     if progress is not None:
         progress("done", len(names), len(names))
     return written
 
 
+def _warn(warn, text: str) -> None:
+    if warn is not None:
+        warn(text)
+    else:
+        import warnings
+
+        warnings.warn(text, stacklevel=3)
+
+
 def _write_table_csv(parts: list[Path], dest: Path, site_names: pa.Array, sat_names: pa.Array,
-                     is_sites: bool, static: bool, max_rows: int | None) -> Path:
+                     is_sites: bool, static: bool, max_rows: int | None,
+                     link_ends: dict[str, dict[str, str]] | None = None) -> Path:
     writer = None
     rows = 0
     with atomic.atomic_path(dest) as tmp:  # a full disk: one message naming the file
@@ -218,7 +261,8 @@ def _write_table_csv(parts: list[Path], dest: Path, site_names: pa.Array, sat_na
                     if batch.num_rows == 0 and writer is not None:
                         continue
                     table = _spreadsheet_batch(batch, site_names, sat_names,
-                                               add_site_index=rows if is_sites else None, static=static)
+                                               add_site_index=rows if is_sites else None, static=static,
+                                               link_ends=link_ends)
                     if writer is None:
                         writer = pacsv.CSVWriter(fh, table.schema)
                     writer.write_table(table)
@@ -231,7 +275,8 @@ def _write_table_csv(parts: list[Path], dest: Path, site_names: pa.Array, sat_na
                 schema = pq.read_schema(parts[0])
                 empty = pa.RecordBatch.from_pylist([], schema=schema)
                 table = _spreadsheet_batch(empty, site_names, sat_names,
-                                           add_site_index=0 if is_sites else None, static=static)
+                                           add_site_index=0 if is_sites else None, static=static,
+                                           link_ends=link_ends)
                 writer = pacsv.CSVWriter(fh, table.schema)
                 writer.write_table(table)
             writer.close()

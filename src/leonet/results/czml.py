@@ -4,19 +4,37 @@ The document (a JSON list of packets) holds:
 
 - ``document``: the first packet; its clock spans the run, from the first step's instant to the
   end of the last step (its instant + the time it stands for: the run's end), and plays at ``multiplier`` times real time (a run plays in about two minutes).
-- ``sat-<index>``: one entity per satellite kept (see ``max_satellites``), with its positions
-  sampled at the run's steps (every ``every_n_steps``-th step, and always the last one) and at the
-  run's end (so a satellite is there through the last step, as the dishes' intervals are) in the
-  Earth-fixed frame (``referenceFrame: FIXED``, metres, rounded to the millimetre), interpolated by
-  Lagrange polynomials of degree 5, a point coloured by shell and a label (shown when the camera
-  is within 3,000 km). Samples where propagation failed are left out.
+  An incomplete run (a ``leonet run`` killed or still running) is exported as far as it ran: the
+  clock spans the steps present, and the document's ``name`` says that it is incomplete.
+- ``sat-<index>``: one entity per satellite kept (see ``max_satellites``), with its positions in
+  the Earth-fixed frame (``referenceFrame: FIXED``, metres, rounded to the millimetre),
+  interpolated by Lagrange polynomials of degree 5, a point coloured by shell and a label (shown
+  when the camera is within 3,000 km). Samples where propagation failed are left out.
 
-  Where the positions come from: the ``positions`` table when the run wrote one
+  When the positions are sampled: at the run's steps (every ``every_n_steps``-th step, and always
+  the last one) and at the run's end (so a satellite is there through the last step, as the
+  dishes' intervals are), and between two of those wherever they are more than
+  :data:`SAMPLE_S` (300 s) apart, every 300 s: a LEO satellite turns about 19 degrees of its orbit
+  in 300 s, and the degree-5 interpolation over such samples stays within about 40 m of a 550 km
+  circular orbit (60 s: under a millimetre; 600 s: 2.5 km), where samples an hour apart (the hourly
+  steps of the ukraine-2022 presets) would draw radii from 3,579 to 276,007 km. Finer than 300 s
+  adds nothing a globe shows and five times the bytes (the month of the default run: 110 MB at
+  60 s). The document holds at most :data:`MAX_SAMPLES` samples (kept satellites x instants, about
+  45 bytes of JSON each), :data:`MAX_SAMPLE_S` (300 s) being the coarsest spacing. A run too long
+  even then is drawn in stretches: from each kept step on, for as many 300-s samples as the bound
+  gives every kept step alike (at least :data:`MIN_STRETCH_SAMPLES`, so degree 5 holds), and hidden
+  until the next one; each stretch is then a separate interval of the position (Cesium never
+  interpolates across the gap) and of the ``availability`` (a serving link to a hidden satellite
+  has no end there, so it is not drawn). ``warn`` says so, with the
+  ``max_satellites`` that would draw them throughout. Fewer than 6 samples per kept step is
+  refused, with the ``every_n_steps`` or ``max_satellites`` that fit.
+
+  Where the positions come from: at the run's steps, the ``positions`` table when the run wrote one
   (``outputs.positions: true``); otherwise they are computed here with leonet's own SGP4 path
   (:func:`leonet.space.propagate.propagate`) from the elements stored in ``satellites.parquet``,
   which is the computation the run itself made, so both give the same positions. The document
-  packet's ``name`` says which was used. The sample at the run's end is not a step of the run, so
-  it is always propagated.
+  packet's ``name`` says which was used. The samples between steps and at the run's end are no
+  steps of the run, so they are always propagated.
 - ``site-<index>``: one static point per ground site, coloured by kind (gateways blue, PoPs
   purple, stations white, dishes without network results cyan). A dish with ``dish_steps`` is
   coloured by its state over time, in the colours of :mod:`leonet.states` (the report's and the
@@ -27,16 +45,15 @@ The document (a JSON list of packets) holds:
   satellite serves the dish and the dish is online (a state that is no outage in
   :mod:`leonet.states`: a bricked, jammed or routeless dish keeps a ``serving_sat`` in its rows, but
   no link); one entity per (dish, run of one serving satellite while online), at most
-  ``max_links`` (the longest ones are kept).
+  ``max_links`` (the longest ones are kept; ``warn`` says how many were left out).
 
 ``max_satellites`` thins the constellation: every satellite that ever served an online dish is kept (the
-most used first if they alone exceed the limit; links to dropped satellites are then left out),
-and the rest of the room is filled with an even sample of the others.
+most used first if they alone exceed the limit; links to dropped satellites are then left out,
+and ``warn`` says how many), and the rest of the room is filled with an even sample of the others.
 
 The file is written packet by packet (never held whole in memory) under a temporary name, each
 packet checked by :func:`check_packet` and every reference resolved before it is renamed into
-place. Positions need ``kept satellites x kept steps x 24`` bytes of memory; beyond
-:data:`MAX_POSITION_BYTES` the export asks for ``max_satellites`` or ``every_n_steps``.
+place. Positions need ``24 x MAX_SAMPLES`` bytes of memory at most.
 """
 
 from __future__ import annotations
@@ -60,7 +77,7 @@ from ..space.propagate import propagate
 from . import atomic
 from .calendar import Calendar, calendar
 from .dish_runs import DishRuns, Runs, dish_runs
-from .store import Manifest, ResultStore
+from .store import EXPORTED_AS_FAR, Manifest, ResultStore
 
 def _rgba(css_hex: str) -> list[int]:
     """"#rrggbb" -> [r, g, b, 255]."""
@@ -81,8 +98,18 @@ SHELL_RGBA = ([255, 255, 255, 220], [255, 230, 120, 220], [150, 220, 255, 220], 
 LINK_RGBA = [0, 255, 255, 200]
 #: Default bound on the number of serving-link entities.
 MAX_LINKS = 10_000
-#: Bound on the memory of the positions array (kept satellites x kept steps x 3 float64).
-MAX_POSITION_BYTES = 2 * 1024**3
+#: Longest time (s) between two position samples of a satellite: degree-5 Lagrange interpolation
+#: (Cesium's, as the document asks) over samples 300 s apart stays within about 40 m of a 550 km
+#: circular orbit (measured against the circle: 60 s 0.0 m, 120 s 0.2 m, 300 s 42 m, 600 s 2.5 km).
+SAMPLE_S = 300
+#: Longest spacing (s) taken for a run too long for SAMPLE_S within MAX_SAMPLES (the same: no
+#: coarser spacing is taken; a longer run is drawn in stretches).
+MAX_SAMPLE_S = 300
+#: Bound on the position samples of a document (kept satellites x sample instants; about 45 bytes
+#: of JSON and 24 bytes of memory each): about 45 MB of CZML, what a browser loads in seconds.
+MAX_SAMPLES = 1_000_000
+#: Fewest samples of a stretch when a long run is drawn in stretches: degree 5 needs 6.
+MIN_STRETCH_SAMPLES = 6
 #: Camera distance (m) within which labels are drawn.
 LABEL_DISTANCE_M = 3.0e6
 
@@ -95,7 +122,8 @@ def interval(a_ns: int, b_ns: int) -> str:
 
 def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: int | None = None,
                 every_n_steps: int = 1, *, max_links: int = MAX_LINKS,
-                progress: Callable[[str, int, int], None] | None = None) -> Path:
+                progress: Callable[[str, int, int], None] | None = None,
+                warn: Callable[[str], None] | None = None) -> Path:
     """Write the run in ``results_dir`` as a CZML document at ``out_path`` (see module doc).
 
     Parameters
@@ -103,10 +131,13 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     results_dir : a leonet results folder.
     out_path : the ``.czml`` file to write (its folder is created if needed).
     max_satellites : keep at most this many satellites (None: all). Serving satellites first.
-    every_n_steps : sample satellite positions at every n-th step (and the last step).
+    every_n_steps : sample satellite positions at every n-th step (and the last step), and every
+        60 s (up to 300 s for a long run) between them (see module doc).
     max_links : at most this many serving-link entities (the longest kept).
     progress : ``progress(stage, done, total)``: the stages (reading, positions, then each satellite
         written, sites, links); done == total at the end.
+    warn : ``warn(text)`` for what the viewer must know (an incomplete run; satellites drawn in
+        stretches; links left out), each naming the folder; default :func:`warnings.warn`.
 
     Returns
     -------
@@ -114,7 +145,8 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
 
     Raises
     ------
-    InputError : not a results folder, a bad argument, or a document that would not fit in memory.
+    InputError : not a results folder, a bad argument, or satellites and sampled steps too many
+        for :data:`MAX_SAMPLES` (it names the ``max_satellites`` and ``every_n_steps`` that fit).
     """
     tell = progress or (lambda stage, done, total: None)
     store = ResultStore(results_dir)
@@ -140,13 +172,15 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     steps = _steps_present(store, manifest, tables, cal, n_steps)
     if len(steps) == 0:
         raise InputError("holds no steps yet; run (or resume) the scenario first", source=str(root))
+    incomplete = store.incomplete_note()
+    if incomplete:  # exported as far as it ran, and said so here and in the document
+        _warn(warn, f"{root}: {incomplete}; {EXPORTED_AS_FAR}")
     kept_steps = steps[::every_n_steps]
     if kept_steps[-1] != steps[-1]:
         kept_steps = np.r_[kept_steps, steps[-1]]
     # The last step stands for the time up to the run's end (edges[last + 1]), as the dishes'
     # intervals do: the clock, and the satellites' samples and availability, end there too.
     t_first, t_end = int(edges[steps[0]]), int(edges[steps[-1] + 1])
-    t_kept = np.r_[edges[kept_steps], np.int64(t_end)]
 
     sites = store.read("sites").to_pandas()  # a damaged static table is refused, named
     sats = store.read("satellites")
@@ -160,19 +194,20 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
                       if links is not None else np.zeros(n_sats, dtype=np.int64))
     keep = _choose_satellites(serving_counts, max_satellites)
 
-    need = len(keep) * len(t_kept) * 3 * 8
-    if need > MAX_POSITION_BYTES:
-        raise InputError(
-            f"a CZML of {len(keep):,} satellites x {len(t_kept):,} samples needs {need / 1024**3:.1f} GiB of memory; "
-            "pass max_satellites or every_n_steps to thin it", source=str(root))
+    plan = sample_plan(np.r_[edges[kept_steps], np.int64(t_end)], len(keep), max_samples=MAX_SAMPLES,
+                       source=str(root), every_n_steps=int(every_n_steps))
+    if plan.cut is not None:
+        _warn(warn, f"{root}: {plan.cut}")
+    t_kept = plan.t_ns
     tell(f"positions of {len(keep):,} satellites", 0, 1)
+    pos = _positions_propagated(sats, keep, t_kept)
     if "positions" in tables:
-        # the run's end is no step, so the table has no row for it: propagated, as the run would
-        pos = np.concatenate([_positions_from_table(store, keep, kept_steps, cal),
-                              _positions_propagated(sats, keep, t_kept[-1:])], axis=1)
-        source = "the positions table"
+        # at the run's steps the table's (the run's own values); between them and at the run's
+        # end, which are no steps, propagated as the run would
+        at_step = plan.step_sample
+        pos[:, at_step] = _positions_from_table(store, keep, kept_steps[plan.anchor_of[at_step]], cal)
+        source = "the positions table at the run's steps, SGP4 propagation of the stored elements between them"
     else:
-        pos = _positions_propagated(sats, keep, t_kept)
         source = "SGP4 propagation of the stored elements (no positions table)"
 
     out = Path(out_path)
@@ -182,7 +217,8 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     duration_s = (t_end - t_first) / 1e9
     document = {
         "id": "document",
-        "name": f"{manifest.scenario}: satellite positions from {source}",
+        "name": (f"{manifest.scenario}" + (f" ({incomplete})" if incomplete else "")
+                 + f": satellite positions {plan.words} from {source}"),
         "version": "1.0",
         "clock": {
             "interval": interval(t_first, t_end),
@@ -203,7 +239,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
             writer = _PacketWriter(fh, ids, references)
             writer.write(document)
             total = len(keep) + 2
-            for done, packet in enumerate(_satellite_packets(sats, keep, pos, t_kept, start_ns=t_first,
+            for done, packet in enumerate(_satellite_packets(sats, keep, pos, t_kept, plan.piece, start_ns=t_first,
                                                              serving=serving_counts > 0, source=source)):
                 written_sat[int(packet["id"][4:])] = True
                 writer.write(packet)
@@ -215,14 +251,125 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
             tell("writing serving links", len(keep) + 1, total)
             if links is not None:
                 names_sat = sats.column("name").to_pylist()
-                for packet in _link_packets(links, sites, names_sat, written_sat, edges, max_links):
+                drawn, no_sat, over = _select_links(links, written_sat, edges, max_links)
+                for packet in _link_packets(drawn, sites, names_sat, edges):
                     writer.write(packet)
             writer.close()
         missing = sorted({r.split("#", 1)[0] for r in references} - ids)
         if missing:
             raise RuntimeError(f"CZML references unknown entities {missing[:5]}")
+    if links is not None and (no_sat or over):  # never a silent drop: say what the document lacks
+        total_links = len(drawn.site) + no_sat + over
+        parts = ([f"{no_sat:,} to satellites not drawn (beyond max_satellites, or never propagated)"] if no_sat else []) + \
+                ([f"{over:,} beyond max_links={max_links:,} (the shortest)"] if over else [])
+        _warn(warn, f"{root}: {out.name} draws {len(drawn.site):,} of the {total_links:,} serving links; left out: "
+                    + "; ".join(parts) + (" (--max-links keeps more)" if over else ""))
     tell("done", 1, 1)
     return out
+
+
+def _warn(warn: Callable[[str], None] | None, text: str) -> None:
+    if warn is not None:
+        warn(text)
+    else:
+        import warnings
+
+        warnings.warn(text, stacklevel=3)
+
+
+# -- when the satellites are sampled --------------------------------------------------------------
+
+class SamplePlan:
+    """The instants at which every kept satellite's position is written (see module doc).
+
+    ``t_ns`` (T,) int64, increasing; ``piece`` (T,) the interval each belongs to (0, 1, ...: one
+    piece unless the run is drawn in stretches); ``anchor_of`` (T,) the kept step each sample
+    starts from (its index in the anchors), ``step_sample`` (T,) bool: the sample is that kept
+    step's own instant; ``spacing_s``; ``cut``: None, or the words that say the run is drawn in
+    stretches; ``words``: the sampling, for the document's name.
+    """
+
+    def __init__(self, t_ns, piece, anchor_of, step_sample, spacing_s: int, cut: str | None, words: str):
+        self.t_ns, self.piece, self.anchor_of, self.step_sample = t_ns, piece, anchor_of, step_sample
+        self.spacing_s, self.cut, self.words = spacing_s, cut, words
+
+
+def sample_plan(anchors: np.ndarray, n_satellites: int, *, max_samples: int = MAX_SAMPLES,
+                source: str | None = None, every_n_steps: int = 1) -> SamplePlan:
+    """The sample instants for ``anchors`` (int64 ns, increasing: the kept steps' instants, then the
+    run's end) and ``n_satellites`` kept satellites, at most ``max_samples`` in all (module doc).
+
+    Raises InputError (naming ``source``) when not even :data:`MIN_STRETCH_SAMPLES` per kept step fit.
+    """
+    anchors = np.asarray(anchors, dtype=np.int64)
+    per_sat = max(max_samples // max(n_satellites, 1), 1)
+    gaps = np.diff(anchors)
+    n_anchor = len(gaps)  # kept steps (the last anchor is the run's end)
+    need = {}
+    for h_s in range(SAMPLE_S, MAX_SAMPLE_S + 1, SAMPLE_S):
+        # each kept step's stretch needs its own instant and one sample every h_s up to the next
+        need[h_s] = np.maximum(-(-gaps // (h_s * 10**9)), 1)
+        if need[h_s].sum() + 1 <= per_sat:
+            return _plan(anchors, need[h_s], h_s, None, None)
+    h_s = MAX_SAMPLE_S
+    m = need[h_s]
+    c = _stretch_samples(m, per_sat)
+    fits = max(1, max_samples // int(m.sum() + 1))
+    if c < MIN_STRETCH_SAMPLES:
+        # the least a satellite needs: each sampled step, and 6 samples from each one far from the next
+        least = int(np.minimum(m, MIN_STRETCH_SAMPLES).sum()) + 1
+        every_fit = -(-every_n_steps * least // per_sat)
+        raise InputError(
+            f"a CZML of {n_satellites:,} satellites x {n_anchor:,} sampled steps needs at least {least:,} position "
+            f"samples per satellite (each sampled step, and {MIN_STRETCH_SAMPLES} from each step more than "
+            f"{MAX_SAMPLE_S} s before the next, for the interpolation to stay on the orbit), more than its bound of "
+            f"{max_samples:,} samples allows; pass max_satellites (--max-satellites) {max(max_samples // least, 1):,} "
+            f"or fewer, or every_n_steps (--every) {every_fit:,} or more", source=source)
+    cut = (f"{n_satellites:,} satellites cannot be drawn throughout the run within {max_samples:,} position samples "
+           f"(one every {MAX_SAMPLE_S} s at most, for the interpolation to stay on the orbit): each is drawn for "
+           f"{_duration_words((c - 1) * h_s)} from each of the {n_anchor:,} sampled steps and hidden until the next; "
+           f"--max-satellites {fits:,} draws them throughout, --every draws longer stretches of fewer steps")
+    return _plan(anchors, m, h_s, c, cut)
+
+
+def _stretch_samples(m: np.ndarray, per_sat: int) -> int:
+    """The most samples ``c`` per stretch with sum(min(m, c)) + 1 <= per_sat (0: not even 1)."""
+    lo, hi = 0, int(m.max(initial=0))
+    while lo < hi:  # sum(min(m, c)) grows with c: bisect
+        mid = (lo + hi + 1) // 2
+        if int(np.minimum(m, mid).sum()) + 1 <= per_sat:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _plan(anchors: np.ndarray, m: np.ndarray, h_s: int, c: int | None, cut: str | None) -> SamplePlan:
+    h = np.int64(h_s) * 10**9
+    cut_mask = m > c if c is not None else np.zeros(len(m), dtype=bool)
+    k = np.where(cut_mask, c if c is not None else 0, m).astype(np.int64)  # samples from each kept step
+    total = int(k.sum())
+    anchor_of = np.repeat(np.arange(len(m), dtype=np.int64), k)
+    j = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(k) - k, k)  # sample number within the stretch
+    t = anchors[:-1][anchor_of] + j * h
+    # a cut stretch ends its piece: the next kept step starts another (no interpolation across the gap)
+    piece_of_anchor = np.r_[0, np.cumsum(cut_mask)[:-1]].astype(np.int64) if len(m) else np.zeros(0, np.int64)
+    piece = piece_of_anchor[anchor_of]
+    step_sample = j == 0
+    if len(m) == 0 or not cut_mask[-1]:  # the run's end closes the last stretch
+        t = np.r_[t, anchors[-1]]
+        piece = np.r_[piece, piece_of_anchor[-1] if len(m) else 0]
+        anchor_of = np.r_[anchor_of, max(len(m) - 1, 0)]
+        step_sample = np.r_[step_sample, False]
+    if cut is None:
+        words = f"at the sampled steps and every {h_s} s between them"
+    else:
+        words = f"in stretches of {_duration_words((c - 1) * h_s)} from each sampled step, every {h_s} s"
+    return SamplePlan(t.astype(np.int64), piece, anchor_of, step_sample.astype(bool), h_s, cut, words)
+
+
+def _duration_words(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 7200 else f"{seconds / 60:.0f} min"
 
 
 # -- what the results hold ------------------------------------------------------------------------
@@ -328,8 +475,8 @@ def _positions_propagated(sats: pa.Table, keep: np.ndarray, t_kept: np.ndarray) 
 
 # -- packets --------------------------------------------------------------------------------------
 
-def _satellite_packets(sats: pa.Table, keep: np.ndarray, pos: np.ndarray, t_kept: np.ndarray, start_ns: int,
-                       serving: np.ndarray, source: str):
+def _satellite_packets(sats: pa.Table, keep: np.ndarray, pos: np.ndarray, t_kept: np.ndarray, piece: np.ndarray,
+                       start_ns: int, serving: np.ndarray, source: str):
     names = sats.column("name").to_pylist()
     shells = sats.column("shell").to_pylist()
     planes = sats.column("plane").to_pylist()
@@ -338,29 +485,37 @@ def _satellite_packets(sats: pa.Table, keep: np.ndarray, pos: np.ndarray, t_kept
     offsets = (t_kept - start_ns)
     whole = bool(np.all(offsets % 1_000_000_000 == 0))
     t_s = (offsets // 1_000_000_000).astype(np.int64) if whole else offsets / 1e9
+    pieces = np.unique(piece)
     for j, sat in enumerate(keep):
         sat = int(sat)
         xyz = pos[j]
         ok = np.isfinite(xyz).all(axis=1)
         if not ok.any():
             continue
-        samples = np.c_[t_s[ok].astype(np.float64), np.round(xyz[ok], 3)]
-        flat = samples.ravel().tolist()
-        if whole:
-            flat[0::4] = [int(v) for v in flat[0::4]]
-        n = int(ok.sum())
-        position = {"epoch": ns_to_iso(start_ns), "referenceFrame": "FIXED", "cartesian": flat}
-        if n >= 2:
-            position.update(interpolationAlgorithm="LAGRANGE" if n > 2 else "LINEAR",
-                            interpolationDegree=min(5, n - 1))
-        t_ok = t_kept[ok]
+        positions, available = [], []
+        for k in pieces:  # one sampled interval per piece: never interpolated across a gap
+            mine = ok & (piece == k)
+            if not mine.any():
+                continue
+            samples = np.c_[t_s[mine].astype(np.float64), np.round(xyz[mine], 3)]
+            flat = samples.ravel().tolist()
+            if whole:
+                flat[0::4] = [int(v) for v in flat[0::4]]
+            n = int(mine.sum())
+            position = {"epoch": ns_to_iso(start_ns), "referenceFrame": "FIXED", "cartesian": flat}
+            if n >= 2:
+                position.update(interpolationAlgorithm="LAGRANGE" if n > 2 else "LINEAR",
+                                interpolationDegree=min(5, n - 1))
+            t_ok = t_kept[mine]
+            available.append(interval(int(t_ok[0]), int(t_ok[-1])))
+            positions.append(dict(interval=available[-1], **position) if len(pieces) > 1 else position)
         packet = {
             "id": f"sat-{sat}",
             "name": names[sat],
-            "availability": interval(int(t_ok[0]), int(t_ok[-1])),
+            "availability": available[0] if len(pieces) == 1 else available,
             "description": (f"Satellite {names[sat]} (index {sat}), shell {shells[sat]}, plane {planes[sat]}, "
                             f"slot {slots[sat]}. Positions from {source}."),
-            "position": position,
+            "position": positions[0] if len(pieces) == 1 else positions,
             "point": {"pixelSize": 6 if serving[sat] else 3,
                       "color": {"rgba": SHELL_RGBA[shell_index[shells[sat]] % len(SHELL_RGBA)]}},
             "label": {"text": names[sat], "font": "10px sans-serif", "fillColor": {"rgba": [255, 255, 255, 255]},
@@ -430,15 +585,24 @@ def _online_links(dish: DishRuns) -> Runs:
     return Runs(site=r.site[link], key=r.key[link], first=first, last=last)
 
 
-def _link_packets(r: Runs, sites, sat_names: list[str], drawn: np.ndarray, edges: np.ndarray,
-                  max_links: int):
-    """``r``: the serving runs to draw (:func:`_online_links`)."""
+def _select_links(r: Runs, drawn: np.ndarray, edges: np.ndarray, max_links: int) -> tuple[Runs, int, int]:
+    """The serving runs ``r`` (:func:`_online_links`) to draw: those to a satellite drawn, at most
+    ``max_links`` (the longest, then the earliest). Returns (runs, left out for their satellite,
+    left out beyond max_links)."""
     mine = drawn[r.key]  # links to the satellites drawn
     site, serving, first, last = r.site[mine], r.key[mine], r.first[mine], r.last[mine]
-    if len(site) > max_links:  # keep the longest, then the earliest
+    no_sat = int(len(mine) - mine.sum())
+    over = max(len(site) - max_links, 0)
+    if over:  # keep the longest, then the earliest
         length = edges[last + 1] - edges[first]  # how long each link lasts (ns)
         keep = np.sort(np.lexsort((first, -length))[:max_links])
         site, serving, first, last = site[keep], serving[keep], first[keep], last[keep]
+    return Runs(site=site, key=serving, first=first, last=last), no_sat, over
+
+
+def _link_packets(r: Runs, sites, sat_names: list[str], edges: np.ndarray):
+    """``r``: the serving runs to draw (:func:`_select_links`)."""
+    site, serving, first, last = r.site, r.key, r.first, r.last
     site_names = sites["name"].astype(str).tolist()
     count: dict[int, int] = {}
     for d, s, a, b in zip(site.tolist(), serving.tolist(), first.tolist(), last.tolist()):
@@ -477,15 +641,22 @@ def check_packet(packet: dict, ids: set[str] | None = None) -> list[str]:
     if pid == "document":
         if packet.get("version") != "1.0" or not _INTERVAL.match(packet.get("clock", {}).get("interval", "")):
             raise ValueError("CZML document packet needs version 1.0 and a clock interval")
-    if "availability" in packet and not _INTERVAL.match(packet["availability"]):
-        raise ValueError(f"{pid}: bad availability {packet['availability']!r}")
+    if "availability" in packet:
+        available = packet["availability"]
+        for a in available if isinstance(available, list) else [available]:
+            if not isinstance(a, str) or not _INTERVAL.match(a):
+                raise ValueError(f"{pid}: bad availability {a!r}")
     position = packet.get("position", {})
-    if "cartesian" in position:
-        values = position["cartesian"]
-        if len(values) % 4 or not values or "epoch" not in position:
-            raise ValueError(f"{pid}: sampled cartesian needs an epoch and (t, x, y, z) groups")
-    if "cartographicDegrees" in position and len(position["cartographicDegrees"]) != 3:
-        raise ValueError(f"{pid}: cartographicDegrees needs [lon, lat, height]")
+    # a position given as intervals (a satellite drawn in stretches): each its own sampled property
+    for part in position if isinstance(position, list) else [position]:
+        if isinstance(position, list) and not _INTERVAL.match(str(part.get("interval", ""))):
+            raise ValueError(f"{pid}: a position interval needs an interval, got {part.get('interval')!r}")
+        if "cartesian" in part:
+            values = part["cartesian"]
+            if len(values) % 4 or not values or "epoch" not in part:
+                raise ValueError(f"{pid}: sampled cartesian needs an epoch and (t, x, y, z) groups")
+        if "cartographicDegrees" in part and len(part["cartographicDegrees"]) != 3:
+            raise ValueError(f"{pid}: cartographicDegrees needs [lon, lat, height]")
     colour = packet.get("point", {}).get("color")
     for item in colour if isinstance(colour, list) else [colour] if colour is not None else []:
         if "interval" in item and not _INTERVAL.match(item["interval"]):

@@ -17,6 +17,8 @@ Layout of a results folder::
     <table>/part-NNNNNN.parquet   one file per chunk of steps, for each per-step table
     .leonet.lock              held (fcntl) by the run writing the folder
     baseline/                 with ``run(..., baseline=True)``: the same scenario without events
+    csv/, run.czml, report.html   exports written later (``leonet export csv|czml``, ``leonet report``);
+                              ``--overwrite`` removes them with the old run (only the files they write)
 
 A chunk file is written to a temporary name and renamed into place, so a reader (or a resumed
 run) never sees half a chunk; its row count and sha256 go into the manifest, so a chunk damaged
@@ -51,6 +53,14 @@ BASELINE_DIR = "baseline"
 STEPS_TABLE = "steps"
 #: The tables that do not depend on time, one file each (``<name>.parquet``); steps: windowed runs only.
 STATIC_TABLES = ("sites", "satellites", STEPS_TABLE)
+#: What an export of an incomplete run (:meth:`ResultStore.incomplete_note`) adds to the note.
+EXPORTED_AS_FAR = "only those are exported: run the same `leonet run` command again to finish it"
+#: Words of a problem that is a file no chunk of the run (:meth:`ResultStore.problems`).
+STRAY_PART = "is not a chunk of this run"
+#: The folder ``leonet export csv RESULTS`` writes by default, and the file names it writes there
+#: (``<table>.csv``; ``daily`` is derived): an ``--overwrite`` clears them with the old run.
+CSV_DIR = "csv"
+CSV_DERIVED_TABLES = ("daily",)
 #: The manifest's format: 2 records each chunk file's rows and sha256.
 FORMAT_VERSION = 2
 
@@ -277,6 +287,7 @@ class ResultStore:
         return resumed
 
     def _clear(self) -> None:
+        self._clear_csv_export()
         for table_dir in self.root.iterdir():
             if table_dir.name == BASELINE_DIR and (table_dir / MANIFEST).is_file():
                 # The stored baseline (`leonet run --baseline`) is the old scenario's: a summary
@@ -296,6 +307,30 @@ class ResultStore:
             elif table_dir.suffix in (".parquet", ".json", ".yaml", ".html", ".czml"):
                 table_dir.unlink()
         self._manifest = None
+
+    def _clear_csv_export(self) -> None:
+        """Remove the old run's ``csv/`` export (``leonet export csv``'s default folder): the files
+        named after a table of the folder (``<table>.csv``) and their temporaries. Any other file
+        is the user's and stays, and so does the folder then."""
+        folder = self.root / CSV_DIR
+        if not folder.is_dir() or folder.is_symlink():
+            return
+        tables = {*STATIC_TABLES, *CSV_DERIVED_TABLES,
+                  *(p.name for p in self.root.iterdir() if p.is_dir() and any(p.glob("part-*.parquet")))}
+        try:
+            tables.update(self.read_manifest().tables)
+        except InputError:
+            pass  # a damaged manifest: the tables found on disk name the files
+        names = {f"{t}.csv" for t in tables}
+        for p in folder.iterdir():
+            # <table>.csv, or its temporary .<table>.csv.tmp-<pid> (results.atomic) from an interrupted export
+            written = p.name[1:].rsplit(".tmp-", 1)[0] if p.name.startswith(".") and ".tmp-" in p.name else p.name
+            if written in names and p.is_file() and not p.is_symlink():
+                p.unlink()
+        try:
+            folder.rmdir()
+        except OSError:
+            pass  # other files the user put there stay
 
     def write_manifest(self, manifest: Manifest) -> None:
         atomic.write_text(self.root / MANIFEST, manifest.model_dump_json(indent=1))
@@ -406,6 +441,12 @@ class ResultStore:
     def read_manifest(self) -> Manifest:
         path = self.root / MANIFEST
         if not path.exists():
+            if not self.root.exists():
+                raise InputError("no such results folder (it does not exist)", source=str(self.root))
+            if not self.root.is_dir():
+                hint = (f"; give its folder, {self.root.parent}" if self.root.name == MANIFEST
+                        else "; give the folder `leonet run` wrote")
+                raise InputError(f"is a file, not a leonet results folder{hint}", source=str(self.root))
             raise InputError("is not a leonet results folder (no manifest.json)", source=str(self.root))
         try:
             return Manifest.model_validate_json(path.read_bytes())
@@ -433,6 +474,29 @@ class ResultStore:
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise InputError(f"{name} is damaged: {err}", source=str(self.root)) from None
 
+    def incomplete_note(self) -> str | None:
+        """None for a completed run; else what it holds, in words, for readers that go on with the
+        steps present (exports): the chunks and steps written."""
+        m = self.manifest
+        if m.completed:
+            return None
+        done = self._chunks_written(m)
+        last = m.n_steps - (m.chunks_total - 1) * m.chunk_steps if m.chunks_total else 0
+        steps = sum(m.chunk_steps if c < m.chunks_total - 1 else last for c in done)
+        return f"incomplete run: {len(done):,} of {m.chunks_total:,} chunk(s) written ({steps:,} of {m.n_steps:,} steps)"
+
+    def _chunks_written(self, m: Manifest) -> set[int]:
+        """The chunk numbers every table of the run has a file for (recorded, for format 2)."""
+        done: set[int] | None = None
+        for table in m.tables:
+            if m.format_version >= FORMAT_VERSION:
+                have = {c for c in m.chunks.get(table, {}) if self.chunk_path(table, c).exists()}
+            else:
+                have = {c for c in (_chunk_number(p.name) for p in (self.root / table).glob("part-*.parquet"))
+                        if c is not None}
+            done = have if done is None else done & have
+        return {c for c in (done or set()) if 0 <= c < m.chunks_total}
+
     def tables(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and any(p.glob("part-*.parquet")))
 
@@ -442,7 +506,15 @@ class ResultStore:
         m = self.manifest
         out = []
         for table in (m.tables if tables is None else tables):
-            present = {int(p.stem[5:]) for p in (self.root / table).glob("part-*.parquet")} if (self.root / table).is_dir() else set()
+            present = set()
+            for p in sorted((self.root / table).glob("part-*.parquet")) if (self.root / table).is_dir() else []:
+                chunk = _chunk_number(p.name)
+                if chunk is None or chunk >= m.chunks_total:
+                    # readers glob part-*.parquet: a file that is no chunk of this run would be read
+                    out.append(f"{table}/{p.name} {STRAY_PART} (it has {m.chunks_total:,} chunk(s), "
+                               f"part-000000 to part-{max(m.chunks_total - 1, 0):06d}); remove it")
+                else:
+                    present.add(chunk)
             for chunk in range(m.chunks_total):
                 if chunk not in present and not m.completed:
                     continue  # an incomplete run: readers show the steps it has
@@ -461,9 +533,13 @@ class ResultStore:
         problems = self.problems(todo)
         if problems:
             shown = "; ".join(problems[:8]) + (f"; and {len(problems) - 8} more" if len(problems) > 8 else "")
+            # a run recomputes damaged chunks but never removes files that are no chunk of it
+            todo_text = ("run the same `leonet run` command again to recompute the damaged chunks"
+                         if any(STRAY_PART not in p for p in problems) else "")
+            if any(STRAY_PART in p for p in problems):
+                todo_text += ("; " if todo_text else "") + "remove the files that are no chunk of this run"
             raise DamagedResults(
-                f"damaged results: {shown}. Nothing was read from them: run the same `leonet run` command "
-                "again to recompute the damaged chunks", source=str(self.root))
+                f"damaged results: {shown}. Nothing was read from them: {todo_text}", source=str(self.root))
         self._verified.update(todo)
 
     def parts(self, name: str) -> list[Path]:
@@ -509,6 +585,13 @@ class ResultStore:
             raise InputError(f"has no table {name!r}; tables: {', '.join(self.tables()) or 'none'}", source=str(self.root))
         return pq.read_table([str(p) for p in parts], columns=columns, filters=filters) if len(parts) > 1 \
             else pq.read_table(parts[0], columns=columns, filters=filters)
+
+
+def _chunk_number(name: str) -> int | None:
+    """The chunk number of a file named ``part-NNNNNN.parquet`` (as :meth:`ResultStore.chunk_path`
+    writes it), else None."""
+    stem = name[len("part-"):-len(".parquet")] if name.startswith("part-") and name.endswith(".parquet") else ""
+    return int(stem) if len(stem) == 6 and stem.isdigit() else None
 
 
 def _first_difference(old: str, new: str) -> str:

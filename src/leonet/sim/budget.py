@@ -20,7 +20,11 @@ is done; the pairs are kept for every step only when ``outputs.visibility_pairs`
 where ``in_view`` is the satellites above the elevation mask of one site (the share of the
 constellation inside the visibility cap of the lowest shell, or ``visibility.nearest_k``), and
 ``chunks_in_flight`` is 1 in one process, 2 per worker with ``--workers`` (each worker also holds
-its copy of the static part). The constants are rough: they were set so that a shortened
+its copy of the static part), capped at the chunks the run has: a run of one chunk is computed in
+this process whatever ``--workers`` says (:func:`leonet.sim.executors.run_tasks`), and a pool of
+``w`` workers starts at most one process per chunk. (A group run of variants may split one chunk
+into one part per worker: :func:`members_per_task` counts every worker and 2 chunks each.) The
+constants are rough: they were set so that a shortened
 ``ukraine-2022`` run (1,980 satellites, 111 sites, 60 steps per chunk, capacity on; peak RSS
 0.82 GB measured) is estimated slightly above what it used. The check exists to refuse runs
 that are off by orders of magnitude, not to predict memory to the percent.
@@ -75,21 +79,35 @@ class RunSize:
                 + (self.pair_bytes if self.pairs_kept else 0.0))
 
     @property
+    def n_chunks(self) -> int:
+        """The chunks of the run (ceil(steps / chunk_steps))."""
+        return -(-self.steps // self.chunk_steps)
+
+    @property
+    def processes(self) -> int:
+        """Worker processes besides the main one: none in one process or for a run of one chunk
+        (computed in the main process), else one per worker, at most one per chunk."""
+        return min(self.workers, self.n_chunks) if self.workers > 1 and self.n_chunks > 1 else 0
+
+    @property
     def chunk_bytes(self) -> float:
         return min(self.chunk_steps, self.steps) * self.step_bytes + LIVE_INSTANTS * self.pair_bytes
 
     @property
     def peak_bytes(self) -> float:
-        copies = 1 + (self.workers if self.workers > 1 else 0)  # the main process and each worker
+        copies = 1 + self.processes  # the main process and each worker started
         return BASE_BYTES * copies + self.static_bytes * copies + self.chunks_in_flight * self.chunk_bytes
 
     def largest_chunk_steps(self, max_bytes: float) -> int:
         """The most steps per chunk that keep the peak under ``max_bytes`` (0: none do)."""
+        # Smaller chunks make more of them: count every worker and 2 chunks per worker in flight,
+        # as a run of many chunks has, so that the chunk size suggested fits whatever it makes.
         copies = 1 + (self.workers if self.workers > 1 else 0)
-        room = max_bytes - (BASE_BYTES + self.static_bytes) * copies - self.chunks_in_flight * LIVE_INSTANTS * self.pair_bytes
+        in_flight = max(self.chunks_in_flight, 2 * self.workers if self.workers > 1 else 1)
+        room = max_bytes - (BASE_BYTES + self.static_bytes) * copies - in_flight * LIVE_INSTANTS * self.pair_bytes
         if room <= 0 or self.step_bytes <= 0:
             return 0
-        return int(room // (self.chunks_in_flight * self.step_bytes))
+        return int(room // (in_flight * self.step_bytes))
 
 
 def machine_memory_bytes() -> int:
@@ -156,7 +174,9 @@ def scenario_size(scenario, satellites: int | None = None, sites: int | None = N
         sites = len(g.sites) + sum(d.count for d in g.dish_groups)
         sites += sum(p.max_cities * p.sites_per_city for p in g.population_dishes)
     chunk = scenario.outputs.chunk_steps
-    in_flight = 1 if workers <= 1 else 2 * workers
+    n_chunks = -(-int(scenario.time.n_steps) // int(chunk))
+    # a pool holds at most 2 chunks per worker, and never more than the run has (one: no pool)
+    in_flight = 1 if workers <= 1 else max(1, min(2 * workers, n_chunks))
     return RunSize(int(satellites), int(sites), int(scenario.time.n_steps), int(chunk),
                    _in_view(scenario, satellites), in_flight, int(workers),
                    pairs_kept=bool(scenario.outputs.visibility_pairs))
@@ -187,7 +207,7 @@ def check_size(size: RunSize, max_memory_bytes: int | None = None, source: str |
     fits = size.largest_chunk_steps(limit)
     if fits >= 1 and fits < size.chunk_steps:
         ways.append(f"smaller chunks (--set outputs.chunk_steps={fits})")
-    if size.workers > 1:
+    if size.processes > 0:  # a run of one chunk starts no worker: fewer would not help
         ways.append("fewer --workers")
     if size.steps * STEP_BYTES > limit / 4 or fits < 1:
         ways.append("fewer steps (a shorter time.duration_s or a longer time.step_s)")
@@ -218,8 +238,14 @@ def members_per_task(size: RunSize, members: int, max_memory_bytes: int | None =
     machine's memory): they share the chunk's positions and pairs, and each adds its own rows
     (sites x 300 B per step, per chunk in flight). At least 1 (the run alone was checked)."""
     limit = default_max_memory_bytes() if max_memory_bytes is None else int(max_memory_bytes)
-    per_member = size.chunks_in_flight * min(size.chunk_steps, size.steps) * size.sites * SITE_STEP_BYTES
-    room = limit - size.peak_bytes
+    # A group splits even one chunk into parts, one per worker (leonet.sim.runner._group_tasks): count
+    # every worker and 2 parts each in flight, not the chunks of the run (RunSize.chunks_in_flight).
+    pooled = size.workers > 1
+    in_flight = 2 * size.workers if pooled else 1
+    peak = ((BASE_BYTES + size.static_bytes) * (1 + (size.workers if pooled else 0))
+            + in_flight * size.chunk_bytes)
+    per_member = in_flight * min(size.chunk_steps, size.steps) * size.sites * SITE_STEP_BYTES
+    room = limit - peak
     if per_member <= 0:
         return max(1, members)
     return max(1, min(members, 1 + int(room // per_member)))

@@ -50,16 +50,38 @@ def scenario_input_files(scenario: Scenario) -> list[tuple[str, Path]]:
     return [(where, scenario.resolve_path(path)) for where, path in named]
 
 
+#: Package folders (relative to the package) whose files cannot change a run's results: the web
+#: app's page, styles, script and map are served to a browser, never read by a run.
+NOT_RESULTS_DIRS = (("app", "static"),)
+#: File suffixes that cannot change a run's results: documentation (README.md, SOURCE.md), which no
+#: code reads. Everything else (code, data, presets, templates) stays in the digest.
+NOT_RESULTS_SUFFIXES = (".md",)
+
+
+def _affects_results(rel: tuple[str, ...]) -> bool:
+    """Whether the package file at relative path parts ``rel`` can change a run's results."""
+    if "__pycache__" in rel or rel[-1].endswith((".pyc", ".nbi", ".nbc")):  # caches of the code
+        return False
+    if any(rel[:len(d)] == d for d in NOT_RESULTS_DIRS):
+        return False
+    return not rel[-1].lower().endswith(NOT_RESULTS_SUFFIXES)
+
+
 @lru_cache(maxsize=1)
 def leonet_digest() -> str:
     """SHA-256 over leonet's own code and data (every ``.py`` and package-data file, by relative
-    path): results written by another leonet are other results, even for the same scenario."""
+    path): results written by another leonet are other results, even for the same scenario.
+    Files that cannot change results (:data:`NOT_RESULTS_DIRS`, :data:`NOT_RESULTS_SUFFIXES`) are
+    left out, so that editing the web app or the documentation keeps a run resumable."""
+    return _package_digest(Path(__file__).resolve().parents[1])
+
+
+def _package_digest(root: Path) -> str:
     import hashlib
 
-    root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
-        if not p.is_file() or "__pycache__" in p.parts or p.suffix in (".pyc", ".nbi", ".nbc"):
+        if not p.is_file() or not _affects_results(p.relative_to(root).parts):
             continue
         h.update(p.relative_to(root).as_posix().encode("utf-8") + b"\0")
         h.update(p.read_bytes())
