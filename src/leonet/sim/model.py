@@ -26,7 +26,7 @@ from ..space.walker import WalkerShell, walker_elements
 from ..timeutil import utc_to_ns
 from .ground_build import build_sites
 from .inputs import input_file
-from .run_warnings import event_warnings, propagation_warnings
+from .run_warnings import epoch_warnings, event_warnings, propagation_warnings
 from .settings import RunSettings, run_settings
 
 if TYPE_CHECKING:
@@ -305,6 +305,7 @@ def _build_network_parts(scenario: Scenario, model: SimulationModel) -> None:
 
     model.network = build_network_model(scenario, model.constellation, model.sites)  # ISL lists, pairs
     model.network = _with_warnings(model.network, [], propagation_warnings(model.constellation, model.t_ns)
+                                   + epoch_warnings(scenario, model.constellation, model.t_ns)
                                    + event_warnings(scenario))
     model.timeline = build_timeline(scenario, model)  # checks event targets
     model.terrestrial = build_terrestrial(scenario, model.sites)
@@ -385,7 +386,7 @@ def build_model(scenario: Scenario, max_memory_bytes: int | None = None, workers
         else:  # no network model, no run.json warnings: said on stderr (as the IERS table's)
             import warnings
 
-            for text in propagation_warnings(constellation, t_ns):
+            for text in propagation_warnings(constellation, t_ns) + epoch_warnings(scenario, constellation, t_ns):
                 warnings.warn(text, stacklevel=2)
     except InputError as err:
         if err.source is not None:

@@ -83,6 +83,41 @@ def propagation_warnings(constellation: Constellation, t_ns: np.ndarray) -> list
             "they drop out of the run (NaN positions) where SGP4 fails"]
 
 
+def epoch_warnings(scenario: Scenario, constellation: Constellation, t_ns: np.ndarray) -> list[str]:
+    """A warning per orbit file (``constellation.orbit_files``) whose satellites the run propagates
+    more than :data:`leonet.constants.SGP4_TRUSTED_DAYS` days from their element sets' epochs (the
+    median satellite, at the run's instant farthest from it): SGP4 drifts off the real sky within
+    weeks, and years away it puts satellites where they never were, without an error code (2019
+    launches sit at 442-616 km in 1990). Shells with ``station_keeping: true`` are held on station
+    on purpose over long runs (their file's caveats say so) and are not warned about."""
+    from pathlib import Path
+
+    from ..constants import SGP4_TRUSTED_DAYS
+
+    t_ns = np.asarray(t_ns, dtype=np.int64)
+    if not len(constellation) or not len(t_ns):
+        return []
+    out = []
+    names = list(constellation.shell_names)
+    for k, spec in enumerate(scenario.constellation.orbit_files):
+        shell = spec.shell or Path(spec.path).stem
+        if spec.station_keeping or shell not in names:
+            continue
+        epochs = constellation.elements.epoch_ns[constellation.shell == names.index(shell)]
+        if not len(epochs):
+            continue
+        median_ns = float(np.median(epochs))
+        days = max(abs(float(t_ns.min()) - median_ns), abs(float(t_ns.max()) - median_ns)) / 86_400e9
+        if days > SGP4_TRUSTED_DAYS:
+            epoch = np.datetime_as_string(np.datetime64(int(median_ns), "ns"), unit="D")
+            out.append(f"constellation.orbit_files[{k}] ({shell}): the run reaches {days:,.0f} days from its "
+                       f"element sets' epoch ({epoch}, median); SGP4 drifts off the real sky within weeks "
+                       f"(trusted within {SGP4_TRUSTED_DAYS} days), so these are not the satellites' real "
+                       "positions on the run's dates: use element sets of those dates, or set "
+                       "station_keeping: true if holding them on station over a long run is meant")
+    return out
+
+
 def event_warnings(scenario: Scenario) -> list[str]:
     """Warnings about the scenario's events that the run cannot show: those that start at or after
     the calendar's end (:meth:`~leonet.scenario.Scenario.events_after_end`)."""
