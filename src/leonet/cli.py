@@ -476,7 +476,7 @@ def export_hypatia_cmd(
 def realism_cmd(
     metrics: Optional[Path] = typer.Option(None, "--metrics", help="A per-country metrics file in Starlink's format (default: the shipped 2024-01-06 file, 40 countries)."),
     countries: Optional[str] = typer.Option(None, "--countries", help="Only these ISO alpha-3 codes, comma-separated (e.g. UKR,DEU)."),
-    date_text: Optional[str] = typer.Option(None, "--date", help="The metrics' date (YYYY-MM-DD) when the file name holds none."),
+    date_text: Optional[str] = typer.Option(None, "--date", help="The metrics' date (YYYY-MM-DD) when the file name holds none (where it holds one, the two must agree)."),
     fast: bool = typer.Option(False, "--fast", help="Fewer samples of the day (4 of one step, not 24 of a minute) and cities (3, not 8): a quick look."),
     no_references: bool = typer.Option(False, "--no-references", help="Leave out the Ookla US and 1 Hz dish rows."),
     out: Path = typer.Option(Path("results/realism"), "--out", help="Folder for realism.csv and realism.parquet."),
@@ -486,7 +486,7 @@ def realism_cmd(
     """Compare leonet with Starlink's published per-country figures (and Ookla US, a dish's 1 Hz history)."""
     from datetime import date
 
-    from .realism.check import run_realism, write_table
+    from .realism.check import check_out_dir, chosen_countries, run_realism, write_table
     from .realism.metrics import read_published_metrics
 
     when = None
@@ -495,12 +495,16 @@ def realism_cmd(
             when = date.fromisoformat(date_text)
         except ValueError:
             raise InputError(f"--date must be YYYY-MM-DD, got {date_text!r}", location="--date") from None
+    check_out_dir(out)  # before the run: a file or an unwritable folder must not cost the results
+    overrides = _parse_sets(set_)
     m = read_published_metrics(metrics, when)
-    chosen = countries.split(",") if countries is not None else None   # "" names no country: an error
-    console.print(f"metrics: {m.source} ({m.date.isoformat()}), {len(chosen or m.countries)} countries")
+    # "" names no country: an error; blank entries ("UKR,,DEU") are skipped, and not counted
+    chosen = chosen_countries(m, countries.split(",") if countries is not None else None)
+    console.print(f"metrics: {m.source} ({m.date.isoformat()}), {len(chosen)} "
+                  f"{'country' if len(chosen) == 1 else 'countries'}")
     result = run_realism(m, chosen, mode="fast" if fast else "full", references=not no_references,
                          progress=lambda k, n, c: console.print(f"  {k}/{n} {c}", highlight=False),
-                         overrides=_parse_sets(set_), workers=workers)
+                         overrides=overrides, workers=workers)
     t = Table(title="leonet vs published (p50 rows; all nine figures in the files)")
     for col in ("country", "metric", "published (source)", "leonet", "within tolerance"):
         t.add_column(col)

@@ -25,6 +25,8 @@ from .reference import (DISH_HISTORY_DATE, DISH_HISTORY_PLACE, OOKLA_DATE, OOKLA
 
 LATENCY_TOLERANCE_MS = 5.0
 DOWNLOAD_TOLERANCE = 0.20
+#: How the note of a country that did not run begins (the reason follows).
+NOT_RUN = "not run: "
 COLUMNS = ("country", "metric", "unit", "published", "source", "leonet", "within_tolerance", "tolerance",
            "sim_start", "dish_sites", "dishes", "connected_share", "home_pop", "at_home_pop_share",
            "run_s", "note")
@@ -93,7 +95,7 @@ def leonet_figures(dish_steps, dishes_per_site: np.ndarray) -> dict[str, float]:
     return out
 
 
-def with_overrides(scenario_dict: dict, overrides: dict | None) -> dict:
+def with_overrides(scenario_dict: dict, overrides: dict | None, source: str = "--set") -> dict:
     """A copy of a calibrated scenario with ``overrides`` (dotted field path -> value, as ``leonet
     run --set``) applied: a sensitivity run changes one assumption for every country alike."""
     if not overrides:
@@ -104,16 +106,41 @@ def with_overrides(scenario_dict: dict, overrides: dict | None) -> dict:
 
     out = copy.deepcopy(scenario_dict)
     for dotted, value in overrides.items():
-        apply_override(out, dotted, value, source="--set")
+        apply_override(out, dotted, value, source=source)
     return out
 
 
-def _run(scenario_dict: dict, out_dir: Path):
+def _needs_service(scenario, source: str | None = None) -> None:
+    """Refuse a scenario without the service model: the check reads its columns of dish_steps
+    (the speed tests, the RTT to the home PoP, the home PoP itself)."""
+    if not scenario.service.enabled:
+        raise InputError("the realism check compares the service model's figures (speed tests, the RTT to the home "
+                         "PoP, the home PoP): it must stay on", source, "service.enabled")
+
+
+def _needs_dishes(kinds, wanted: int, scenario_dict: dict, source: str | None = None) -> None:
+    """Refuse a scenario whose dish sites (``kinds``: every site's kind) are not the check's own
+    ``wanted`` sample dishes: the figures weight each sample dish by the subscribers it stands for."""
+    have = int((np.asarray(kinds, dtype=object) == "dish").sum())
+    if have == wanted:
+        return
+    listed = sum(1 for s in (scenario_dict.get("ground") or {}).get("sites") or []
+                 if isinstance(s, dict) and s.get("kind") == "dish")
+    raise InputError(f"the realism check's figures are of its own sample dishes ({wanted} here: one per city and home "
+                     f"PoP, each weighted by the subscribers it stands for), but the scenario has {have} dish site(s): "
+                     "an override may change the sample dishes' fields, not remove or add dishes", source,
+                     "ground.sites" if listed != wanted else "ground")
+
+
+def _run(scenario_dict: dict, out_dir: Path, dishes: int):
+    """Run one scenario of the check (``dishes``: its sample dishes); its sites and dish_steps."""
     import leonet
 
     scenario = leonet.scenario_from_dict(scenario_dict)
+    _needs_service(scenario)
     result = leonet.run(scenario, out_dir=out_dir, overwrite=True)
     sites = result.store.read("sites").to_pandas()
+    _needs_dishes(sites["kind"].to_numpy(), dishes, scenario_dict)
     steps = result.store.read("dish_steps").to_pandas()
     return sites, steps
 
@@ -161,10 +188,10 @@ def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
     t0 = time.perf_counter()
     try:
         plan = country_plan(iso3, iso2, metrics.date, orbit_file, mode)
-        sites, steps = _run(with_overrides(plan.scenario, overrides), work / iso3)
+        sites, steps = _run(with_overrides(plan.scenario, overrides), work / iso3, len(plan.weights))
     except InputError as err:
         return [{"country": iso3, "metric": f, "unit": UNITS[f.split("_")[0]], "published": metrics.countries[iso3][f],
-                 "source": source, "leonet": None, "note": f"not run: {err}"} for f in FIELDS]
+                 "source": source, "leonet": None, "note": f"{NOT_RUN}{err}"} for f in FIELDS]
     run_s = time.perf_counter() - t0
     weights = _weights(plan, sites)
     figures = leonet_figures(steps, weights)
@@ -185,22 +212,32 @@ def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
     return rows
 
 
+def _reference_plan(orbit_file: Path, when, mode: str):
+    """The US plan the reference rows start from."""
+    return country_plan("USA", iso3_to_iso2()["USA"], when, orbit_file, mode)
+
+
 def _reference_rows(orbit_file: Path, work: Path, when, mode: str, overrides: dict | None = None) -> list[dict]:
     """Ookla US rows (a US run) and the 1 Hz dish-history rows (one dish at 1 s steps)."""
-    plan = country_plan("USA", iso3_to_iso2()["USA"], when, orbit_file, mode)
+    plan = _reference_plan(orbit_file, when, mode)
     return _ookla_rows(plan, work, overrides) + _dish_history_rows(plan, work, mode, overrides)
+
+
+def _ookla_scenario(plan) -> dict:
+    """The US plan's scenario as Ookla measured: Ookla's figures are of Q1 2025 and to a test
+    server (the processing term of that date, and the leg from the PoP to its nearest internet
+    exchange)."""
+    us = dict(plan.scenario)
+    us["service"] = {**plan.scenario["service"], "latency": {**plan.scenario["service"].get("latency", {}),
+                                                             "processing_ms": processing_ms_at(OOKLA_DATE),
+                                                             "target": "exchange"}}
+    return us
 
 
 def _ookla_rows(plan, work: Path, overrides: dict | None) -> list[dict]:
     """Ookla's US medians beside the US plan's figures."""
     t0 = time.perf_counter()
-    # Ookla's figures are of Q1 2025 and to a test server: the processing term of that date, and
-    # the leg from the PoP to its nearest internet exchange
-    us = dict(plan.scenario)
-    us["service"] = {**plan.scenario["service"], "latency": {**plan.scenario["service"].get("latency", {}),
-                                                             "processing_ms": processing_ms_at(OOKLA_DATE),
-                                                             "target": "exchange"}}
-    sites, steps = _run(with_overrides(us, overrides), work / "USA")
+    sites, steps = _run(with_overrides(_ookla_scenario(plan), overrides), work / "USA", len(plan.weights))
     figures = leonet_figures(steps, _weights(plan, sites))
     run_s = time.perf_counter() - t0
     rows = []
@@ -215,8 +252,8 @@ def _ookla_rows(plan, work: Path, overrides: dict | None) -> list[dict]:
     return rows
 
 
-def _dish_history_rows(plan, work: Path, mode: str, overrides: dict | None) -> list[dict]:
-    """The shipped 1 Hz dish history's statistics beside one leonet dish at its assumed place."""
+def _dish_history_scenario(plan, mode: str) -> tuple[dict, object]:
+    """The scenario of one dish at the dish history's assumed place, and its start instant."""
     name, lat, lon = DISH_HISTORY_PLACE
     one = dict(plan.scenario)
     one["name"] = "realism-dish-history"
@@ -230,8 +267,15 @@ def _dish_history_rows(plan, work: Path, mode: str, overrides: dict | None) -> l
     one["service"] = {**plan.scenario["service"],
                       "latency": {**plan.scenario["service"].get("latency", {}),
                                   "processing_ms": processing_ms_at(DISH_HISTORY_DATE)}}
+    return one, start
+
+
+def _dish_history_rows(plan, work: Path, mode: str, overrides: dict | None) -> list[dict]:
+    """The shipped 1 Hz dish history's statistics beside one leonet dish at its assumed place."""
+    name = DISH_HISTORY_PLACE[0]
+    one, start = _dish_history_scenario(plan, mode)
     t0 = time.perf_counter()
-    _, steps1 = _run(with_overrides(one, overrides), work / "dish-1hz")
+    _, steps1 = _run(with_overrides(one, overrides), work / "dish-1hz", 1)
     run1 = time.perf_counter() - t0
     lat_ms = np.where(_online(steps1), steps1["rtt_ms"].to_numpy(dtype=float), np.nan)
     drop = (steps1["drop_rate"].to_numpy(dtype=float) if "drop_rate" in steps1.columns
@@ -257,40 +301,99 @@ def _dish_history_rows(plan, work: Path, mode: str, overrides: dict | None) -> l
     return rows
 
 
+def chosen_countries(metrics: PublishedMetrics, countries: list[str] | None = None) -> list[str]:
+    """The countries a check runs: ``countries`` (ISO alpha-3 codes, any case; blank entries are
+    skipped) or, when None, every country of the metrics file. Refuses none, one twice, or one
+    the file lacks."""
+    if countries is None:
+        return list(metrics.countries)
+    chosen = [c.strip().upper() for c in countries if c.strip()]
+    if not chosen:
+        raise InputError("names no country (give ISO alpha-3 codes, e.g. UKR,DEU, or leave it out for all)",
+                         location="countries")
+    twice = sorted({c for c in chosen if chosen.count(c) > 1})
+    if twice:
+        raise InputError(f"country code(s) {twice} given twice", location="countries")
+    unknown = [c for c in chosen if c not in metrics.countries]
+    if unknown:
+        raise InputError(f"country code(s) {unknown} are not in the metrics file", metrics.source, "countries")
+    return chosen
+
+
+def check_overrides(metrics: PublishedMetrics, countries: list[str], orbit_file: Path, mode: str,
+                    overrides: dict | None, references: bool = True) -> None:
+    """Check ``overrides`` before anything runs, on the calibrated scenario of the first of
+    ``countries`` that has one (a country without cities gives a "not run" row of its own) and,
+    with ``references``, the reference rows' US scenarios: each path and value, the model built
+    from them (gateways, PoPs and sites the overrides name), and what the check itself reads (the
+    service model, its own sample dishes). Raises :class:`InputError` naming the field."""
+    if not overrides:
+        return
+    import leonet
+
+    checks = []
+    for iso3 in countries:
+        try:
+            plan = country_plan(iso3, metrics.iso2(iso3), metrics.date, orbit_file, mode)
+        except InputError:
+            continue
+        checks.append((plan.scenario, len(plan.weights), f"{iso3}'s realism scenario"))
+        break
+    if references:
+        us = _reference_plan(orbit_file, metrics.date, mode)
+        refs = "reference rows' scenario, which --no-references leaves out"
+        checks += [(_ookla_scenario(us), len(us.weights), f"the Ookla US {refs}"),
+                   (_dish_history_scenario(us, mode)[0], 1, f"the 1 Hz dish {refs}")]
+    for base, dishes, what in checks:
+        source = f"--set (on {what})"
+        data = with_overrides(base, overrides, source)
+        scenario = leonet.scenario_from_dict(data, source=source)
+        _needs_service(scenario, source)
+        model = leonet.build_model(scenario)
+        _needs_dishes(model.sites.kind, dishes, data, source)
+
+
+def _none_ran(chosen: list[str], rows_of: dict[str, list[dict]]) -> InputError | None:
+    """The error to raise when no country of ``chosen`` ran (None when one did): the reasons,
+    once when every country failed alike."""
+    reasons = {}
+    for iso3 in chosen:
+        first = rows_of[iso3][0]
+        if first.get("leonet") is not None or not str(first.get("note", "")).startswith(NOT_RUN):
+            return None
+        reasons[iso3] = first["note"][len(NOT_RUN):]
+    if len(reasons) > 1 and len(set(reasons.values())) == 1:
+        return InputError(f"no country ran: all {len(reasons)} failed with: {next(iter(reasons.values()))}")
+    shown = "; ".join(f"{c}: {r}" for c, r in list(reasons.items())[:3])
+    more = f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else ""
+    return InputError(f"no country ran: {shown}{more}")
+
+
 def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, mode: str = "full",
                 references: bool = True, work_dir: Path | None = None, progress=None,
                 overrides: dict | None = None, workers: int = 1) -> RealismResult:
     """Run the check (see the module docstring); ``mode`` "fast" shortens windows and cities.
     ``overrides`` (dotted field path -> value) change one or more assumptions in every country's
-    scenario alike (a sensitivity run); they are checked on the first country before anything
-    runs, and listed in the summary. ``workers`` > 1 runs countries in that many processes at once
-    (the same rows, in the same order; only ``run_s`` differs)."""
+    scenario alike (a sensitivity run); they are checked before anything runs
+    (:func:`check_overrides`, on the first country), and listed in the summary. ``workers`` > 1
+    runs countries in that many processes at once (the same rows, in the same order; only
+    ``run_s`` differs). A country that cannot run gives rows with a "not run: ..." note; when no
+    country runs, :class:`InputError` says why (and the reference rows are not run)."""
     if workers < 1:
         raise InputError(f"must be at least 1, got {workers}", location="workers")
-    if countries is None:
-        chosen = list(metrics.countries)
-    else:
-        chosen = [c.strip().upper() for c in countries if c.strip()]
-        if not chosen:
-            raise InputError("names no country (give ISO alpha-3 codes, e.g. UKR,DEU, or leave it out for all)",
-                             location="countries")
-        twice = sorted({c for c in chosen if chosen.count(c) > 1})
-        if twice:
-            raise InputError(f"country code(s) {twice} given twice", location="countries")
-    unknown = [c for c in chosen if c not in metrics.countries]
-    if unknown:
-        raise InputError(f"country code(s) {unknown} are not in the metrics file", metrics.source, "countries")
+    chosen = chosen_countries(metrics, countries)
     result = RealismResult()
     with tempfile.TemporaryDirectory(prefix="leonet-realism-") as tmp:
         work = Path(work_dir) if work_dir else Path(tmp)
         orbit_file = extract_orbit_file(orbit_set_for(metrics.date), Path(tmp))
-        if overrides and chosen:  # a bad path or value fails here, naming it, not as 40 "not run" rows
-            import leonet
-
-            first = country_plan(chosen[0], metrics.iso2(chosen[0]), metrics.date, orbit_file, mode)
-            leonet.scenario_from_dict(with_overrides(first.scenario, overrides))
-        for iso3, rows in zip(chosen, _run_countries(chosen, metrics, orbit_file, work, mode, overrides, workers,
-                                                     progress)):
+        # a bad path or value fails here, naming it, not as 40 "not run" rows
+        check_overrides(metrics, chosen, orbit_file, mode, overrides, references)
+        rows_of = dict(zip(chosen, _run_countries(chosen, metrics, orbit_file, work, mode, overrides, workers,
+                                                  progress)))
+        failed = _none_ran(chosen, rows_of)
+        if failed is not None:
+            raise failed
+        for iso3, rows in rows_of.items():
             result.rows.extend(rows)
             result.run_s[iso3] = rows[0].get("run_s")
         if references:
@@ -364,6 +467,34 @@ def summarise(rows: list[dict], countries: list[str]) -> list[str]:
     return lines
 
 
+#: The files :func:`write_table` writes into its folder.
+TABLE_FILES = ("realism.csv", "realism.parquet", "realism_summary.txt")
+
+
+def check_out_dir(out_dir, option: str = "--out") -> Path:
+    """Refuse a folder the table cannot be written into, before anything runs: a file, a path
+    through a file, a folder (or the nearest existing one above it) that is not writable, or a
+    folder where one of :data:`TABLE_FILES` is not a file. Creates nothing."""
+    import os
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} is a file, not a folder (the realism table is written into a folder)", location=option)
+    if out.is_symlink() and not out.exists():
+        raise InputError(f"{out} is a link to nothing", location=option)
+    above = out
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if not above.is_dir():
+        raise InputError(f"cannot make the folder {out}: {above} is a file", location=option)
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write into {out}: {above} is not writable", location=option)
+    for name in TABLE_FILES:
+        if (out / name).exists() and not (out / name).is_file():
+            raise InputError(f"{out / name} is in the way (not a file)", location=option)
+    return out
+
+
 def write_table(result: RealismResult, out_dir: Path) -> tuple[Path, Path]:
     """Write the table as ``realism.csv`` and ``realism.parquet`` (and the summary as
     ``realism_summary.txt``) into ``out_dir``; each file is written whole to a temporary name
@@ -373,10 +504,10 @@ def write_table(result: RealismResult, out_dir: Path) -> tuple[Path, Path]:
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    out = Path(out_dir)
+    out = check_out_dir(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     table = result.table()
-    paths = (out / "realism.csv", out / "realism.parquet", out / "realism_summary.txt")
+    paths = tuple(out / name for name in TABLE_FILES)
     tmp = [p.with_name(p.name + ".part") for p in paths]
     pacsv.write_csv(table, tmp[0])
     pq.write_table(table, tmp[1])

@@ -9,7 +9,8 @@ The percentiles are **quality** percentiles: p20 is the worse value and p80 the 
 ``latency_p20 >= latency_p50 >= latency_p80`` while ``download_p20 <= download_p50 <=
 download_p80`` (and the same for upload). The reader checks that order, which catches files
 written with the numeric convention. The file's date is the ``YYYY-MM-DD`` in its name (the
-fetch date; each file covers the month before it) unless given.
+fetch date; each file covers the month before it); a date given for a file whose name holds one
+must be that date (it is for files named without one).
 """
 
 from __future__ import annotations
@@ -90,14 +91,21 @@ def parse_published_metrics(text: str, source: str, when: date | None = None) ->
         raise InputError(f"the key {e.args[0]!r} appears twice (JSON keeps only the last)", source, e.args[0]) from None
     if not isinstance(data, dict) or not data:
         raise InputError("expected a non-empty JSON object keyed by ISO 3166 alpha-3 country code", source)
-    if when is None:
-        found = re.search(r"(\d{4})-(\d{2})-(\d{2})", Path(source).name)
-        if not found:
-            raise InputError("the file name holds no date (YYYY-MM-DD); give the date explicitly (--date)", source)
-        try:
-            when = date(*map(int, found.groups()))
-        except ValueError:
+    found = re.search(r"(\d{4})-(\d{2})-(\d{2})", Path(source).name)
+    try:
+        named = date(*map(int, found.groups())) if found else None
+    except ValueError:
+        if when is None:
             raise InputError(f"the date {found.group(0)!r} in the file name is not a calendar date", source) from None
+        named = None  # no date in the name after all: the date given is the file's
+    if when is None:
+        if named is None:
+            raise InputError("the file name holds no date (YYYY-MM-DD); give the date explicitly (--date)", source)
+        when = named
+    elif named is not None and named != when:
+        # the name's date is the file's: a date given beside it must not relabel the figures
+        raise InputError(f"the date given ({when.isoformat()}, --date) is not the one in the file name "
+                         f"({named.isoformat()}): leave --date out, or rename the file", source, "date")
     known = iso3_to_iso2()
     countries: dict[str, dict[str, float]] = {}
     for code, entry in data.items():
