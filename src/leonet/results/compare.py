@@ -20,10 +20,11 @@ from .calendar import calendar
 from .quantiles import group_quantiles
 from .store import ResultStore
 from .summary import BUDGET_ROWS, dish_group_blocks, site_weights
+from .timeline import online_shares
 
 #: The states that count as lost time (leonet.states: CONGESTED is online, not lost).
 LOST_STATES = OUTAGE_STATES
-_EXTRA = ("online_by", "ground_online", "downlink_bps", "demand_down_bps")
+_EXTRA = ("online_by", "ground_online", "ground_level", "downlink_bps", "demand_down_bps")
 
 
 class _Reader:
@@ -115,11 +116,18 @@ def _resilience(d: pd.DataFrame, step_s: float) -> pd.DataFrame:
     out = pd.DataFrame({"dishes": dishes.astype(int), "availability": _wmean(d, ~d["state"].isin(LOST_STATES))})
     for cause in LOST_STATES:
         out[f"lost_s_{cause}"] = (d["wk"] * (d["state"] == cause)).groupby(by, sort=False).sum() * step_s
-    if "online_by" in d:
+    if "ground_level" in d or "online_by" in d:
+        if "ground_level" in d:
+            # the share of each site's users with ground internet, as the report's day by day counts
+            # it (an ISP outage at 15 % takes 85 % of its customers, not the majority's all or none)
+            sat = ~d["state"].isin(LOST_STATES).to_numpy()
+            shares = online_shares(sat, d["ground_level"].to_numpy(dtype=np.float64))
+        else:  # results written before ground_level: the majority of each site's users
+            shares = {how: (d["online_by"] == how).to_numpy() for how in ("both", "satellite", "ground", "none")}
         for how in ("both", "satellite", "ground", "none"):
-            out[f"online_{how}"] = _wmean(d, d["online_by"] == how)
+            out[f"online_{how}"] = _wmean(d, shares[how])
         # Satellite saved: dish-seconds online by satellite only (ground down, dish connected).
-        out["saved_by_satellite_s"] = (d["wk"] * (d["online_by"] == "satellite")).groupby(by, sort=False).sum() * step_s
+        out["saved_by_satellite_s"] = (d["wk"] * shares["satellite"]).groupby(by, sort=False).sum() * step_s
     if "downlink_bps" in d:  # dish- and duration-weighted throughput and unmet demand
         w = d["wk"]
         out["down_mean_mbps"] = (w * d["downlink_bps"]).groupby(by, sort=False).sum() / d.groupby(by, sort=False)["wk"].sum() / 1e6

@@ -113,11 +113,7 @@ def step_sums(store: ResultStore) -> tuple[np.ndarray, np.ndarray, dict[str, np.
         total += np.bincount(step, weights=w, minlength=n)
         online += np.bincount(step, weights=w * sat, minlength=n)
         if "ground_level" in d:
-            # the share of each site's users with ground internet (an ISP outage takes its customers,
-            # not the city): by what users are online, in expectation over the site's users
-            level = d["ground_level"].to_numpy(dtype=np.float64)
-            shares = {"both": sat * level, "satellite": sat * (1 - level), "ground": ~sat * level,
-                      "none": ~sat * (1 - level)}
+            shares = online_shares(sat, d["ground_level"].to_numpy(dtype=np.float64))
         elif "online_by" in d:
             ob = d["online_by"].astype(str).to_numpy()
             shares = {how: ob == how for how in ONLINE_BY}
@@ -126,6 +122,17 @@ def step_sums(store: ResultStore) -> tuple[np.ndarray, np.ndarray, dict[str, np.
         for how, share in shares.items():
             by[how] = by.get(how, np.zeros(n)) + np.bincount(step, weights=w * share, minlength=n)
     return (total, online, by) if rows else None
+
+
+def online_shares(sat: np.ndarray, ground_level: np.ndarray) -> dict[str, np.ndarray]:
+    """By what a dish site's users are online, as shares of them (each (R,) float64, summing to 1):
+    ``sat`` (R,) bool, the dish online by satellite; ``ground_level`` (R,) the share of the site's
+    users whose ground internet works (an ISP outage takes its customers, not the city). In
+    expectation over the site's users, ground and satellite independent; the report's day by day
+    and the summary's resilience table both count with it."""
+    sat = np.asarray(sat, dtype=bool)
+    level = np.asarray(ground_level, dtype=np.float64)
+    return {"both": sat * level, "satellite": sat * (1 - level), "ground": ~sat * level, "none": ~sat * (1 - level)}
 
 
 def daily_table(store: ResultStore) -> pd.DataFrame:

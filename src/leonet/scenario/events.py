@@ -150,7 +150,9 @@ class EventSpec(Spec):
     level: float | None = Field(None, ge=0, le=1, description=(
         "terrestrial_outage / isp_outage: share of the ground traffic that still flows (0: none, the default; "
         "NetBlocks-style connectivity level); power_cut: share of ground internet that survives the cut "
-        "(omit: ground internet unaffected)."))
+        "(omit: ground internet unaffected). Overlapping events: isp_outages take each provider's share of "
+        "users once, at its worst, and add across providers (a user has one provider); the other kinds "
+        "compound as independent losses (two terrestrial outages at 0.5 leave 0.25)."))
     providers: list[str] = Field([], description="isp_outage: provider names from terrestrial.providers.")
     cities: list[str] = Field([], description="isp_outage: limit to these cities of the providers table (default: all where the provider operates).")
     backup_share: float = Field(0.0, ge=0, le=1, description="power_cut: share of dishes with a generator or battery.")

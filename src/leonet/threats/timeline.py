@@ -98,6 +98,7 @@ class _Resolved:
     gateway_links: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     backbone_links: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     site_level: np.ndarray | None = None  # (len(sites),) ground level while active (isp_outage, alt wipe)
+    provider_lost: np.ndarray | None = None  # (len(sites), providers) users' share lost (isp_outage)
     offline_from_ns: np.ndarray | None = None  # power_cut: when each target dish goes dark
 
 
@@ -275,7 +276,8 @@ class Timeline:
 
     def _resolve_isp(self, k, spec, r, sites) -> None:
         """Per site: the ground level while a provider is down = 1 - share x (1 - level), over the
-        site's city in the providers table (several providers down at once compound)."""
+        site's city in the providers table; per (site, provider) the share of users it takes
+        (overlapping outages add across providers and count a provider once, at its worst)."""
         table = self.providers
         if table is None:
             raise InputError("an isp_outage event needs terrestrial.providers (e.g. builtin-ua-2022)",
@@ -300,6 +302,12 @@ class Timeline:
         level = 0.0 if spec.level is None else spec.level
         hit_share = table.share[np.maximum(city, 0)][:, prov].sum(axis=1) if len(prov) else np.zeros(len(sites))
         site_level = np.where(in_scope, 1.0 - np.clip(hit_share, 0.0, 1.0) * (1.0 - level), 1.0)
+        # (site, provider) share of the site's users this event takes offline: a user has one
+        # provider, so overlapping events add across providers and take the worst per provider
+        lost = np.zeros((len(sites), table.share.shape[1]))
+        if len(prov):
+            lost[:, prov] = table.share[np.maximum(city, 0)][:, prov] * (1.0 - level)
+        r.provider_lost = np.where(in_scope[:, None], lost, 0.0)
         if not (site_level < 1.0).any():
             if (in_scope & (hit_share > 0)).any():  # the providers are there; the level spares them
                 raise InputError("level 1 leaves every customer online: the event would change nothing",
@@ -363,6 +371,7 @@ class Timeline:
         level = np.ones(self.n_sites)
         geofenced = np.zeros(self.n_sites, dtype=bool)
         jammers, active = [], []
+        isp_lost = None   # (sites, providers): the worst outage of each provider at each site
         for r in self.events:
             typ = r.spec.type
             if typ == "satellite_failures":
@@ -387,7 +396,7 @@ class Timeline:
             elif typ == "terrestrial_outage":
                 level[r.sites] *= 0.0 if r.spec.level is None else r.spec.level
             elif typ == "isp_outage":
-                level *= r.site_level
+                isp_lost = r.provider_lost if isp_lost is None else np.maximum(isp_lost, r.provider_lost)
             elif typ == "power_cut":
                 offline[r.sites[r.offline_from_ns <= t]] = True
                 if r.site_level is not None:
@@ -407,6 +416,10 @@ class Timeline:
                 factor[r.sites] *= r.spec.surge_factor  # overlapping surges compound
             elif typ == "jamming":
                 jammers.append(_jammer_at(r, t))
+        if isp_lost is not None:
+            # each user has one provider: the shares its providers' outages take add up (a
+            # provider in two events counts once, at its worst); independent of the other kinds
+            level *= 1.0 - np.clip(isp_lost.sum(axis=1), 0.0, 1.0)
         ground_down = level <= 0.0
         return ThreatState(sat_lost, site_down, offline, ground_down, gw_cut, bb_cut, factor,
                            tuple(jammers), tuple(active), level, geofenced)
