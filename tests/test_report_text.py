@@ -58,3 +58,22 @@ def test_the_throughput_text_says_what_the_curves_count(pages, calendar, words):
     assert words in text
     assert "dish-steps" not in text
     assert "counts once, however many dishes it stands for" in text
+
+
+def test_a_short_uniform_run_names_its_events(tmp_path):
+    """Only the day-by-day section (windowed or multi-day runs) listed the events: the report of a
+    short, uniform strike named none of them."""
+    data = _scenario()
+    data["events"] = [{"name": "core-strike", "type": "core_outage", "start_s": 20, "end_s": 40,
+                       "description": "the PoP's core is hit"}]
+    folder = tmp_path / "run"
+    leonet.run(leonet.scenario_from_dict(data), out_dir=folder)
+    page = build_report_html(folder)
+    table = re.search(r'<table id="events-table">.*?</table>', page, re.S)
+    assert table and "core-strike" in table.group(0) and "core_outage" in table.group(0)
+    assert "2024-01-15 12:00:20" in table.group(0) and "the PoP&#x27;s core is hit" in table.group(0)
+    assert 'id="timeline"' not in page
+
+
+def test_a_run_without_events_has_no_events_section(pages):
+    assert 'id="events-table"' not in pages["even"]

@@ -180,8 +180,9 @@ def daily_table(store: ResultStore) -> pd.DataFrame:
 
 
 def event_spans(store: ResultStore) -> list[dict]:
-    """The run's events as {name, type, start_ns, end_ns} (end clipped to the calendar's end)."""
+    """The run's events as {name, type, description, start_ns, end_ns} (end clipped to the
+    calendar's end)."""
     cal = calendar(store)
-    return [{"name": e.name, "type": e.type, "start_ns": int(e.start_ns),
+    return [{"name": e.name, "type": e.type, "description": e.description or "", "start_ns": int(e.start_ns),
              "end_ns": int(min(e.end_ns, cal.end_ns)) if e.end_ns is not None else int(cal.end_ns)}
             for e in read_contract(store).events]

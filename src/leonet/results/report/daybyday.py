@@ -53,13 +53,7 @@ def timeline_section(run: ReportRun, plots: Plots) -> str:
         + num_cell(r["dish_hours"], 1, col="dish_hours") + num_cell(r["online"], 2, 100.0, "online")
         + "".join(num_cell(r[f"online_{h}"], 2, 100.0, f"online_{h}") for h in hows)
         + text_cell(r["events"] or "-", "events") + "</tr>" for _, r in day.iterrows())
-    ev_rows = "".join(
-        "<tr>" + text_cell(e["name"]) + text_cell(e["type"])
-        + text_cell(pd.Timestamp(e["start_ns"], unit="ns").strftime("%Y-%m-%d %H:%M:%S"))
-        + text_cell(pd.Timestamp(e["end_ns"], unit="ns").strftime("%Y-%m-%d %H:%M:%S")) + "</tr>" for e in spans)
-    events = ('<table id="timeline-events"><thead><tr><th>event</th><th>type</th><th>start (UTC)</th>'
-              f'<th>end (UTC)</th></tr></thead><tbody>{ev_rows}</tbody></table>') if spans else \
-        '<p class="note">The scenario has no events.</p>'
+    events = events_table(spans, "timeline-events")
     return ('<p class="explain">By what means the users of the dishes were online each UTC day: with both satellite '
             'and ground internet, by satellite only, by ground only, or not at all. Each share is of the '
             'day\'s dish-time: dishes weighted by how many each site stands for, and steps by the time each stands '
@@ -68,3 +62,25 @@ def timeline_section(run: ReportRun, plots: Plots) -> str:
             '<code>leonet export csv</code> as <code>daily.csv</code>).</p>'
             + plots.div(fig, "plot-timeline")
             + f'<table id="timeline-days"><thead>{head}</thead><tbody>{rows}</tbody></table>' + events)
+
+
+def events_table(spans: list[dict], table_id: str) -> str:
+    """The run's events (:func:`leonet.results.timeline.event_spans`) as a table: name, type, start
+    and end (UTC, the end clipped to the run's), description."""
+    if not spans:
+        return '<p class="note">The scenario has no events.</p>'
+    rows = "".join(
+        "<tr>" + text_cell(e["name"]) + text_cell(e["type"])
+        + text_cell(pd.Timestamp(e["start_ns"], unit="ns").strftime("%Y-%m-%d %H:%M:%S"))
+        + text_cell(pd.Timestamp(e["end_ns"], unit="ns").strftime("%Y-%m-%d %H:%M:%S"))
+        + text_cell(e.get("description", "")) + "</tr>" for e in spans)
+    return (f'<table id="{esc(table_id)}"><thead><tr><th>event</th><th>type</th><th>start (UTC)</th>'
+            f'<th>end (UTC)</th><th>description</th></tr></thead><tbody>{rows}</tbody></table>')
+
+
+def events_section(run: ReportRun) -> str:
+    """The run's events, for a run without the day-by-day section (short and uniform), which
+    otherwise would name none of them."""
+    return ('<p class="explain">What the scenario did to the system, and when (the dish sections below '
+            'count what it cost: outages by cause, RTT, throughput).</p>' + events_table(event_spans(run.store), "events-table"))
+

@@ -10,10 +10,10 @@ from typing import Callable
 from ..._version import __version__
 from .. import atomic
 from ..store import ResultStore
-from ..timeline import wants_timeline
+from ..timeline import event_spans, wants_timeline
 from .availmap import map_section
 from .coverage import coverage_section
-from .daybyday import timeline_section
+from .daybyday import events_section, timeline_section
 from .markup import CSS, REPORT_FILE, Plots, esc, secs, section, world_topojson
 from .outages import outage_section
 from .overview import overview_section
@@ -58,6 +58,8 @@ def build_report_html(results_dir: str | Path, max_dishes_in_plots: int = 50,
         ]
         if wants_timeline(store):
             planned.insert(1, ("timeline", "Day by day", lambda: timeline_section(run, plots)))
+        elif event_spans(store):  # a short uniform run: the events, or the report would name none
+            planned.insert(1, ("events", "Events", lambda: events_section(run)))
     else:
         why = "no network results (no dish_steps table)" if run.net is None else "no dishes"
         notes.append(f'<p class="omitted" id="no-dishes">This run has {why}, so the dish sections (service per '
