@@ -196,3 +196,19 @@ def test_summary_leaves_out_a_baseline_that_did_not_finish(runs, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "is an incomplete run" in " ".join((r.stdout + r.stderr).split())
     assert "scenario vs baseline" not in r.stdout
+
+
+def test_recovery_after_a_geofence_and_a_power_cut(tmp_path):
+    """Recovery times covered the outages of the network and the dish, not the operator's geofence
+    or a power cut: those dishes are GEOFENCED and OFFLINE until the event ends."""
+    import yaml
+
+    data = yaml.safe_load(textwrap.dedent(SCENARIO))
+    data["events"] = [
+        {"name": "fence", "type": "geofence", "start_s": 10, "end_s": 20, "target": {"groups": ["Kyiv"]}},
+        {"name": "dark", "type": "power_cut", "start_s": 30, "end_s": 40, "target": {"groups": ["Kharkiv"]}}]
+    a = leonet.run(leonet.scenario_from_dict(data), out_dir=tmp_path / "o", baseline=True)
+    ends = {r.spec.name: (r.end_ns, r.spec.type) for r in a.model.timeline.events}
+    df = compare(a.store, a.baseline.store, ends)
+    assert df.loc["Kyiv", "recover_s_fence"] == 0.0 and df.loc["Kharkiv", "recover_s_dark"] == 0.0
+    assert np.isnan(df.loc["Kharkiv", "recover_s_fence"]) and np.isnan(df.loc["Kyiv", "recover_s_dark"])

@@ -140,8 +140,10 @@ def _resilience(d: pd.DataFrame, step_s: float) -> pd.DataFrame:
 
 
 #: The state each event type leaves a dish in (for "time to recover after the event ends").
+#: (An isp_outage or a terrestrial_outage takes ground internet, not a dish state: no recovery time.)
 EVENT_STATE = {"core_outage": "NO_PATH", "gateway_loss": "NO_PATH", "pop_loss": "NO_PATH", "fibre_cut": "NO_PATH",
-               "dish_bricking": "OFFLINE", "jamming": "JAMMED", "demand_surge": "CONGESTED"}
+               "dish_bricking": "OFFLINE", "power_cut": "OFFLINE", "geofence": "GEOFENCED", "jamming": "JAMMED",
+               "demand_surge": "CONGESTED"}
 
 
 def rtt_change_by_group(scenario: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
