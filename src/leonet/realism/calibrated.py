@@ -100,7 +100,7 @@ KIT = "gen2_rectangular"
 #: instead of the day sampled; 17.9 with the highest satellite serving instead of the max-rate one,
 #: whose routes are longer; 19.4 before held routes counted their backbone leg, 2026-12-02).
 #: SpaceX's US peak-hour median of 48.5 ms before the work would give 4 + (48.5 - 25.7) = 26.8 ms:
-#: 18.9 ms more, which the fit reads as a US peak hour being slower than a month's median over all
+#: 18.6 ms more, which the fit reads as a US peak hour being slower than a month's median over all
 #: hours and places. The later anchors (11.3 and 4 ms) were
 #: set with the highest-satellite choice; with max-rate the US reads a few ms longer, so they may be
 #: a few ms high (not refitted: the check reports no month after Jan 2024).
