@@ -3,7 +3,7 @@
 
 Run from the repository root:
 
-    PYTHONPATH=src .venv/bin/python bench/bench_frames.py            # ~1 minute on a shared core
+    PYTHONPATH=src .venv/bin/python bench/bench_frames.py            # ~20 s on a shared core (bench/README.md)
     PYTHONPATH=src .venv/bin/python bench/bench_frames.py --repeats 9
 
 What it measures: CPU time (``time.process_time``; the machine may be shared, so wall time is not

@@ -6,8 +6,8 @@ import scipy.sparse as sp
 
 from leonet.capacity.maxmin import max_min_fair
 from leonet.errors import InputError
-from leonet.service.kits import (DEFAULT_CAP_EFFICIENCY_BPS_PER_HZ, capped_demand_bps, get_kit, kit_caps_bps,
-                                 load_kits, modcod_cap_bps, parse_kits, with_terminal_links)
+from leonet.service.kits import (DEFAULT_CAP_EFFICIENCY_BPS_PER_HZ, get_kit, kit_caps_bps, load_kits, modcod_cap_bps,
+                                 parse_kits)
 from leonet.service.spec import ServiceSpec
 
 HEADER = ("kit,description,max_down_mbps,max_up_mbps,aperture_m2,g_over_t_db_per_k,eirp_dbw,"
@@ -66,6 +66,17 @@ def test_missing_column_and_duplicate():
         parse_kits(HEADER + row + row, "kits.csv")
 
 
+def with_terminal_links(routing, capacity_bps, flow_dish, dish_cap_bps):
+    """The max-min problem with one terminal link per dish (column L + d), the textbook way to put
+    the terminal in; the engine caps each dish's demand instead (leonet.service.kits)."""
+    routing = sp.csr_matrix(routing)
+    n_flows = routing.shape[0]
+    terminal = sp.csr_matrix((np.ones(n_flows), (np.arange(n_flows), np.asarray(flow_dish))),
+                             shape=(n_flows, len(dish_cap_bps)))
+    return (sp.hstack([routing, terminal], format="csr"),
+            np.concatenate([np.asarray(capacity_bps, float), np.asarray(dish_cap_bps, float)]))
+
+
 def test_terminal_link_is_never_exceeded_and_equals_a_demand_cap():
     # Five dishes (one flow each) share a 1 Gbps beam; dishes have different kits.
     rng = np.random.default_rng(3)
@@ -75,7 +86,7 @@ def test_terminal_link_is_never_exceeded_and_equals_a_demand_cap():
         demand = rng.choice([np.inf, 50e6, 400e6], 5)
         r2, c2 = with_terminal_links(routing, [beam_bps], np.arange(5), down)
         linked = max_min_fair(r2, c2, demand).rate_bps
-        capped = max_min_fair(routing, [beam_bps], capped_demand_bps(demand, down)).rate_bps
+        capped = max_min_fair(routing, [beam_bps], np.minimum(demand, down)).rate_bps
         assert (linked <= down * (1 + 1e-9)).all()
         np.testing.assert_allclose(linked, capped, rtol=1e-9)
     # A site of N dishes: its terminal link is N x the cap.

@@ -60,9 +60,9 @@ constellation at any step. Read-only; every query is bounded (time span, list si
 * Times: `step` (0 = the run's start) or `t` (UTC, ISO 8601; the step at or before it).
 * Windows are half-open `[start_step, end_step)` of at most 3,600 steps; longer is 422.
 * Unknown dish: 404. Bad parameter: 422.
-* **Throughput** (`downlink_throughput_bps`, `uplink_throughput_bps`) is **not modelled yet** in a
-  run without capacity (the default, `capacity.enabled: false`): the fields are present and null.
-  No number is ever made up; a run with capacity gives the rates leonet allocated.
+* **Throughput** (`downlink_throughput_bps`, `uplink_throughput_bps`): the rates leonet allocated,
+  in a run with capacity (the default scenario has it on); in a run with `capacity.enabled: false`
+  (the schema's default) the fields are present and null. No number is ever made up.
 * `state`: CONNECTED, NO_SATS, OBSTRUCTED; NO_PINGS for leonet's NO_PATH (a satellite in view but
   no PoP reachable), NO_DOWNLINK for JAMMED, DISH_UNREACHABLE for OFFLINE, and CONNECTED for
   CONGESTED (alert `congested`). `leonet_state` carries leonet's state verbatim. The whole

@@ -5,14 +5,11 @@ The kits live in ``leonet/data/terminal_kits.csv`` (approximate figures; sources
 a link that only that dish's traffic crosses, so no dish is ever allocated more than its
 hardware delivers.
 
-Two equivalent ways to put the terminal into the max-min allocation
-(:func:`leonet.capacity.maxmin.max_min_fair`):
-
-- when each dish has exactly one flow per direction, cap its demand:
-  ``demand = np.minimum(demand, cap)`` (:func:`capped_demand_bps`). A link crossed by one flow
-  only limits that flow to its capacity, which is exactly what a demand does;
-- when a dish has several flows (a site standing for N dishes is one flow over N terminals, or a
-  dish splits over paths), add one terminal link per dish (:func:`with_terminal_links`).
+How the terminal enters the max-min allocation (:func:`leonet.capacity.maxmin.max_min_fair`):
+each dish site is one flow whose demand per dish is capped at its kit's cap and which is weighted
+by the dishes it stands for (``sim/stages/allocation.service_allocate``). A link crossed by one
+flow only limits that flow to its capacity, exactly as a demand does, so the cap is the terminal
+link without the link (``tests/test_service_kits.py`` checks the two against each other).
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..errors import InputError
 
@@ -204,39 +200,3 @@ def modcod_cap_bps(cap_bps, efficiency_bps_per_hz, cap_efficiency_bps_per_hz: fl
         share = np.where(np.isfinite(eta) & (eta > 0), np.minimum(eta / float(cap_efficiency_bps_per_hz), 1.0), 1.0)
     return cap * share
 
-
-def capped_demand_bps(demand_bps, cap_bps) -> np.ndarray:
-    """Demand limited by the terminal: ``min(demand, cap)`` elementwise (an elastic demand,
-    ``inf``, becomes the cap). Equivalent to a terminal link crossed by that one flow only."""
-    return np.minimum(np.asarray(demand_bps, dtype=float), np.asarray(cap_bps, dtype=float))
-
-
-def with_terminal_links(routing, capacity_bps, flow_dish, dish_cap_bps):
-    """Append one terminal link per dish to a max-min problem.
-
-    Parameters
-    ----------
-    routing : scipy sparse (F, L), the flows' routes (as for ``max_min_fair``).
-    capacity_bps : (L,) link capacities, bps.
-    flow_dish : int array (F,), the dish (0..D-1) whose terminal each flow crosses; -1 for a flow
-        that crosses none (a gateway-to-gateway flow, say).
-    dish_cap_bps : (D,) terminal capacity of each dish in the flows' direction, bps (from
-        :func:`kit_caps_bps`, times the dishes a site stands for).
-
-    Returns
-    -------
-    routing (F, L + D) CSR with weight 1 on each flow's terminal link; capacity_bps (L + D,).
-    Terminal link of dish d is column ``L + d``.
-    """
-    routing = sp.csr_matrix(routing)
-    n_flows, n_links = routing.shape
-    flow_dish = np.asarray(flow_dish, dtype=np.int64)
-    dish_cap_bps = np.asarray(dish_cap_bps, dtype=float)
-    if flow_dish.shape != (n_flows,):
-        raise InputError(f"must have shape ({n_flows},), one per flow, got {flow_dish.shape}", location="flow_dish")
-    if (flow_dish >= len(dish_cap_bps)).any() or (flow_dish < -1).any():
-        raise InputError(f"dish numbers must be in -1..{len(dish_cap_bps) - 1}", location="flow_dish")
-    crosses = flow_dish >= 0
-    terminal = sp.csr_matrix((np.ones(int(crosses.sum())), (np.flatnonzero(crosses), flow_dish[crosses])),
-                             shape=(n_flows, len(dish_cap_bps)))
-    return sp.hstack([routing, terminal], format="csr"), np.concatenate([np.asarray(capacity_bps, float), dish_cap_bps])
