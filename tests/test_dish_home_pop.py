@@ -49,7 +49,8 @@ def test_kyiv_is_homed_on_frankfurt_as_the_geoip_feed_homes_it(tmp_path):
 
 @pytest.mark.parametrize("lat, lon, year, code, words", [
     # the feed's nearest place (Minneapolis, 695 km) is homed on rdmdwax3, which neither set has
-    (38.9, -95.2, 2026, "mplsmnx1", "on rdmdwax3 (8 of 9 subnets), which the 2026 ground set lacks; mplsmnx1 is "
+    (38.9, -95.2, 2026, "mplsmnx1", "on rdmdwax3 (8 of 9 subnets), which the 2026 ground set lacks or no gateway "
+                                    "of it feeds; mplsmnx1 is "
                                     "that place's next PoP"),
     (38.9, -95.2, 2023, None, "none of which the 2023 ground set has"),
     (0.0, -150.0, 2026, None, f"lists no place within {GEOIP_PLACE_REACH_KM:,.0f} km of the dish"),
@@ -68,8 +69,12 @@ def test_where_the_feed_cannot_home_the_dish_it_says_so_and_pins_the_pop(tmp_pat
 
 
 @pytest.mark.parametrize("lat, lon", [KYIV, (38.9, -95.2), (78.2, 15.6), (-77.85, 166.67), (0.0, -150.0),
-                                      (-90.0, 0.0)])
+                                      (-90.0, 0.0), (19.07, 72.88), (-6.2, 106.85), (-12.05, -77.04)])
 def test_the_home_pop_is_in_the_scenario_and_a_chosen_gateway_feeds_it(lat, lon):
+    """Fed by a chosen gateway itself or over the backbone: Mumbai's and Jakarta's GeoIP PoPs
+    (2026) are fed by no gateway, and their dishes were NO_PATH every step."""
+    from leonet.sim.network_model import backbone_pairs, fed_pops
+
     for year in (2023, 2026):
         entries, chosen = ground_near(lat, lon, year)
         pops = [e for e in entries if e["kind"] == "pop"]
@@ -77,9 +82,11 @@ def test_the_home_pop_is_in_the_scenario_and_a_chosen_gateway_feeds_it(lat, lon)
         assert chosen["home_pop"] in codes
         gws = builtin_sites(f"starlink-gateways-{year}")
         all_pops = builtin_sites(f"starlink-pops-{year}")
-        mine = np.isin(gws.name, [e["name"] for e in entries if e["kind"] == "gateway"])
+        mine = gws.take(np.flatnonzero(np.isin(gws.name, [e["name"] for e in entries if e["kind"] == "gateway"])))
+        here = all_pops.take(np.flatnonzero(np.isin(all_pops.name, [e["name"] for e in pops])))
+        fed = fed_pops(nearest_pop(mine, here), backbone_pairs(here, np.arange(len(here.name))), len(here.name))
         home = [e["name"] for e in pops if e["pop_code"] == chosen["home_pop"]][0]
-        assert home in set(all_pops.name[nearest_pop(gws.take(np.flatnonzero(mine)), all_pops)].tolist())
+        assert fed[list(here.name).index(home)], (year, chosen["home_pop_reason"])
 
 
 def test_the_dish_run_says_its_home_pop_and_its_scenario_reruns(tmp_path):

@@ -109,12 +109,22 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
     else:
         g = _near(gws, lat, lon, GATEWAY_REACH_KM, MIN_GATEWAYS_FAR if far else MIN_GATEWAYS)
     gw_pop = nearest_pop(gws, pops)        # each gateway's own PoP, among all the year's
-    home = home_pop_near(lat, lon, pops, codes, year, fed=np.unique(gw_pop[g]))
+    # a PoP traffic can reach: some gateway's own, or joined to one by the backbone (which knows
+    # only the 2023 PoPs); a home PoP nothing feeds would leave the dish NO_PATH all the time
+    from .sim.network_model import backbone_pairs, fed_pops
+
+    backbone = backbone_pairs(pops, np.arange(len(pops.name)))
+    component = _components(backbone, len(pops.name))
+    reachable = fed_pops(gw_pop, backbone, len(pops.name))
+    home = home_pop_near(lat, lon, pops, codes, year, fed=np.unique(gw_pop[g]), reachable=reachable)
     k_home = home["index"]
     if k_home not in gw_pop[g]:
-        # traffic reaches a PoP through a gateway it is the nearest PoP of (or the backbone, which
-        # knows only the 2023 PoPs): keep that PoP's gateways nearest the dish
+        # keep the gateways nearest the dish that feed the home PoP: its own, or else those of a
+        # PoP the backbone joins it to
         feeding = np.flatnonzero(gw_pop == k_home)
+        if not len(feeding):
+            feeding = np.flatnonzero(component[gw_pop] == component[k_home])
+            feeding = feeding[~np.isin(feeding, g)]
         d = _great_circle_km(gws.lat_deg[feeding], gws.lon_deg[feeding], lat, lon)
         g = np.concatenate([g, feeding[np.argsort(d, kind="stable")[:MIN_GATEWAYS]]]).astype(np.int64)
     # 2023: every PoP (the backbone joins them); 2026: the PoPs within reach and the gateways' own
@@ -133,11 +143,24 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
                      "home_pop_pinned": home["pinned"], "home_pop_reason": home["reason"]}
 
 
-def home_pop_near(lat: float, lon: float, pops, codes: np.ndarray, year: int, fed: np.ndarray) -> dict:
+def _components(pairs: np.ndarray, n: int) -> np.ndarray:
+    """(n,) label of each node's connected component under the (B, 2) ``pairs``."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])) if len(pairs) else ([], ([], [])),
+                       shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def home_pop_near(lat: float, lon: float, pops, codes: np.ndarray, year: int, fed: np.ndarray,
+                  reachable: np.ndarray | None = None) -> dict:
     """The dish's home PoP among ``pops`` (the ``--ground`` year's PoPs, ``codes`` their reverse-DNS
     codes), as the module doc says: Starlink's GeoIP feed's, from the nearest place it lists
     (:func:`leonet.ground.home_pop.home_pops`, as ``network.home_pop: geoip`` resolves it); else
-    the nearest PoP of ``fed`` (indices of ``pops`` that the chosen gateways feed).
+    the nearest PoP of ``fed`` (indices of ``pops`` that the chosen gateways feed). ``reachable``
+    ((P,) bool; default all): the PoPs some gateway of the set feeds, itself or over the backbone;
+    the feed's PoPs that are not count as missing from the set.
 
     Returns a dict: ``index`` (into ``pops``), ``code``, ``pinned`` (False only where the
     scenario's ``home_pop: geoip`` gives this PoP by itself; True where the dish site must pin it)
@@ -151,6 +174,8 @@ def home_pop_near(lat: float, lon: float, pops, codes: np.ndarray, year: int, fe
     split = table.splits[k]                      # ((code, subnets), ...), most first
     total = sum(n for _, n in split)
     have = match_pops([c for c, _ in split], codes)
+    if reachable is not None:   # a PoP no gateway feeds is as good as absent (Mumbai, Jakarta in 2026)
+        have = np.where((have >= 0) & np.asarray(reachable, dtype=bool)[np.maximum(have, 0)], have, -1)
 
     def named(i: int) -> str:
         return f"{codes[i]} ({pops.attrs['city'][i]})" if "city" in pops.attrs else str(codes[i])
@@ -168,12 +193,15 @@ def home_pop_near(lat: float, lon: float, pops, codes: np.ndarray, year: int, fe
             i = int(have[j])
             return {"index": i, "code": str(codes[i]), "pinned": True,
                     "reason": f"home PoP {named(i)}: Starlink's GeoIP feed homes {place_text}, on {split[0][0]} "
-                              f"({split[0][1]} of {total} subnets), which the {year} ground set lacks; "
+                              f"({split[0][1]} of {total} subnets), which the {year} ground set lacks or no "
+                              f"gateway of it feeds; "
                               f"{split[j][0]} is that place's next PoP ({split[j][1]} of {total} subnets)"}
         listed = ", ".join(c for c, _ in split)
-        why = (f"Starlink's GeoIP feed homes {place_text}, on {listed}, which the {year} ground set lacks"
+        why = (f"Starlink's GeoIP feed homes {place_text}, on {listed}, which the {year} ground set lacks "
+               "or no gateway of it feeds"
                if len(split) == 1 else
-               f"Starlink's GeoIP feed homes {place_text}, on {listed}, none of which the {year} ground set has")
+               f"Starlink's GeoIP feed homes {place_text}, on {listed}, none of which the {year} ground set has "
+               "and a gateway of it feeds")
     else:
         why = (f"Starlink's GeoIP feed lists no place within {GEOIP_PLACE_REACH_KM:,.0f} km of the dish "
                f"(the nearest, {where}, is {km:,.0f} km away)")

@@ -307,6 +307,15 @@ def _gateway_fibre(net, sites: Sites, gw: np.ndarray, pop: np.ndarray) -> tuple[
     return gateway_pop, delay_s
 
 
+def backbone_pairs(sites: Sites, pop: np.ndarray, backbone: str = "community-2023") -> np.ndarray:
+    """(B, 2) pairs of PoP numbers (0..len(pop)-1, the sites ``pop`` in order) that the backbone
+    ``backbone`` (``network.backbone``) joins, as a run builds them."""
+    from types import SimpleNamespace
+
+    return _backbone(SimpleNamespace(backbone=backbone, fibre_route_factor=1.0, fibre_refractive_index=1.0),
+                     sites, np.asarray(pop, dtype=np.int64))[0]
+
+
 def _backbone(net, sites: Sites, pop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(B, 2) PoP pairs of the backbone and their one-way fibre delays (B,), s."""
     backbone = np.zeros((0, 2), dtype=np.int64)
