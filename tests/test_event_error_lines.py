@@ -39,3 +39,12 @@ def test_a_preset_or_an_unreadable_source_keeps_the_location():
     assert location_with_line("preset ukraine-2022", where).startswith(where + " (line ")
     assert location_with_line("leonet dish", where) == where
     assert location_with_line(None, where) == where
+
+
+def test_a_value_from_the_command_line_is_named_so_not_by_the_files_line():
+    """--set replaced the file's value: its line would point at the value that is not used."""
+    sc = leonet.load_scenario("ukraine-2022", overrides={"events[3].target.groups": ["Nowhere"],
+                                                          "time.duration_s": 3600})
+    with pytest.raises(InputError) as err:
+        leonet.build_model(sc)
+    assert "events[3] (mariupol-power).target.groups (from --set)" in str(err.value) and "(line" not in str(err.value)

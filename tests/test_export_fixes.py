@@ -366,3 +366,11 @@ def test_load_steps_csv_names_both_link_ends():
     assert table.column_names == ["kind", "a", "a_name", "b", "b_name", "load_bps"]
     assert table.column("a_name").to_pylist() == ["S0", "S1", "S1", "POP", "GW"]
     assert table.column("b_name").to_pylist() == [None, None, "S2", "S0", None]  # a beam's b is a cell
+
+
+def test_chunk_numbers_past_a_million_are_chunks():
+    """chunk_path writes part-1000000.parquet with seven digits: it is a chunk, not a stray file."""
+    from leonet.results.store import _chunk_number
+
+    assert _chunk_number("part-000007.parquet") == 7 and _chunk_number("part-1000000.parquet") == 1_000_000
+    assert _chunk_number("part-7.parquet") is None and _chunk_number("part-00000x.parquet") is None

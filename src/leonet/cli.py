@@ -426,9 +426,9 @@ def export_czml_cmd(
     results: Path = typer.Argument(..., help="A results folder written by `leonet run`."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="CZML file (default: RESULTS/run.czml)."),
     every: int = typer.Option(10, "--every", min=1, help=(
-        "Sample satellite positions at every N-th step, and every 60 s between samples further apart (up to "
-        "300 s for a long run, so that the interpolated orbits stay on the orbit; a run too long even then "
-        "draws satellites in stretches from each sampled step, and says so).")),
+        "Sample satellite positions at every N-th step, and every 300 s between samples further apart (so "
+        "that Cesium's interpolated orbits stay within ~40 m of the orbit; a run too long for the document's "
+        "1,000,000 samples draws satellites in stretches from each sampled step, and says so).")),
     max_satellites: Optional[int] = typer.Option(1000, "--max-satellites", min=1, help="Keep the serving satellites plus an even sample up to this many."),
     max_links: int = typer.Option(10_000, "--max-links", min=0, help="Keep at most this many serving links (the longest); says how many were left out."),
 ):

@@ -350,7 +350,7 @@ class CompareGroup(BaseModel):
     rtt_matched_p50_change_ms: float | None = Field(description="The median of those matched differences (ms); often 0 when most dish-steps are unchanged, which is why it is not the median's change.")
     lost_s_by_leonet_state: dict[str, float] = Field(description="Dish-seconds lost in the scenario by outage state (NO_SATS, NO_PATH, OBSTRUCTED, OFFLINE, JAMMED; CONGESTED is online, not lost), weighted by the dishes each site stands for.")
     lost_s_by_cause: dict[str, float] = Field(description="The same in the dish's words (NO_PINGS for NO_PATH, ...).")
-    online_by: OnlineBy | None = Field(description="By what users were online in the scenario (dish_steps.online_by); null when the run has no terrestrial comparison.")
+    online_by: OnlineBy | None = Field(description="By what users were online in the scenario: shares of the dish-time, each site's users counted by its ground level (dish_steps.ground_level; dish_steps.online_by, the majority, for older runs); null when the run has no terrestrial comparison.")
     saved_by_satellite_s: float | None = Field(description="Dish-seconds online by satellite only: what the satellite saved while the ground internet was down.")
     recovery: list[Recovery] = Field(description="Per event that ended within the run and left some of this group's dishes down at its end.")
 

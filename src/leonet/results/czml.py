@@ -132,7 +132,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     out_path : the ``.czml`` file to write (its folder is created if needed).
     max_satellites : keep at most this many satellites (None: all). Serving satellites first.
     every_n_steps : sample satellite positions at every n-th step (and the last step), and every
-        60 s (up to 300 s for a long run) between them (see module doc).
+        300 s between them (see module doc).
     max_links : at most this many serving-link entities (the longest kept).
     progress : ``progress(stage, done, total)``: the stages (reading, positions, then each satellite
         written, sites, links); done == total at the end.

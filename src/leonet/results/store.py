@@ -589,9 +589,9 @@ class ResultStore:
 
 def _chunk_number(name: str) -> int | None:
     """The chunk number of a file named ``part-NNNNNN.parquet`` (as :meth:`ResultStore.chunk_path`
-    writes it), else None."""
+    writes it: six digits at least, more from chunk 1,000,000 on), else None."""
     stem = name[len("part-"):-len(".parquet")] if name.startswith("part-") and name.endswith(".parquet") else ""
-    return int(stem) if len(stem) == 6 and stem.isdigit() else None
+    return int(stem) if len(stem) >= 6 and stem.isdigit() else None
 
 
 def _first_difference(old: str, new: str) -> str:

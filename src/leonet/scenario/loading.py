@@ -115,11 +115,13 @@ def scenario_from_dict(
     data = expand_constellation_preset(data, source)
     data["base_dir"] = str(base_dir)
     data["source"] = str(source)
+    overridden = [tuple(override_path(dotted, source)) for dotted in (overrides or {})]
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        overridden = [tuple(override_path(dotted, source)) for dotted in (overrides or {})]
         raise _format_validation_error(err, source, node, data, overridden) from None
+    scenario._overridden = tuple(overridden)
+    return scenario
 
 
 def load_scenario(name_or_path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -173,17 +175,20 @@ def _location_to_loc(location: str) -> tuple | None:
                  for k in re.findall(r"\[\d+\]|\.?[A-Za-z_][A-Za-z0-9_]*", text))
 
 
-def location_with_line(source: str | None, location: str | None) -> str | None:
+def location_with_line(source: str | None, location: str | None, overridden=()) -> str | None:
     """``location`` (a field of the scenario read from ``source``: a file, or ``preset NAME``) with
     the line of the file it stands on, as validation errors give it: problems found later, while
     the model is built (an event's unknown group, a provider), name their line too. The location
     as it is when the file cannot be read again or does not hold the field: the line only adds to
-    an error already raised."""
+    an error already raised. ``overridden``: the field paths the command line set (the scenario's
+    ``_overridden``), named "(from --set)" instead."""
     if not source or not location:
         return location
     loc = _location_to_loc(location)
     if loc is None:
         return location
+    if any(loc[:len(keys)] == tuple(keys) for keys in overridden):
+        return f"{location} (from --set)"   # the file's line holds the value the command line replaced
     path = preset_root() / "scenarios" / f"{source[len('preset '):]}.yaml" if source.startswith("preset ") else Path(source)
     try:
         from ..textfiles import read_bytes

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import yaml
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from ..service.spec import ServiceSpec
 from .capacity import CapacitySpec
@@ -44,6 +44,9 @@ class Scenario(Spec):
         "The threat timeline (see the README's events section); at most 10,000 events."))
     frames: FramesSpec = FramesSpec()
     outputs: OutputSpec = OutputSpec()
+    #: Field paths the command line set (``--set``, ``--duration`` ...: tuples of keys), so that an
+    #: error found later names "(from --set)", not the line of the value in the file it replaced.
+    _overridden: tuple = PrivateAttr(default=())
     #: Folder that relative paths in the scenario are resolved against (not part of the file).
     base_dir: str = Field(".", exclude=True)
     #: Where the scenario came from (its file, or "preset NAME"), for error messages.

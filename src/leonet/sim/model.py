@@ -357,7 +357,7 @@ def model_with_events(base: SimulationModel, scenario: Scenario) -> SimulationMo
             if err.source is not None:
                 raise
             raise InputError(err.message, source=scenario.source,
-                             location=location_with_line(scenario.source, err.location)) from None
+                             location=location_with_line(scenario.source, err.location, scenario._overridden)) from None
     return model
 
 
@@ -393,5 +393,5 @@ def build_model(scenario: Scenario, max_memory_bytes: int | None = None, workers
             raise
         # Problems found while building name a field of the scenario: say which scenario, and the line.
         raise InputError(err.message, source=scenario.source,
-                         location=location_with_line(scenario.source, err.location)) from None
+                         location=location_with_line(scenario.source, err.location, scenario._overridden)) from None
     return model
