@@ -176,6 +176,11 @@ class Chunk:
             self._threats[t] = self.model.timeline.state_at(t)
         return self._threats[t]
 
+    def orbit_ecef(self, t: int) -> np.ndarray:
+        """(N, 3) where every satellite is at t, m, ECEF, lost ones included (a failed or destroyed
+        satellite still orbits; NaN only where SGP4 fails: ``error_code``)."""
+        return self.positions.ecef_m[self._row[int(t)]]
+
     def ecef(self, t: int) -> np.ndarray:
         """(N, 3) satellite positions at t, m, ECEF; NaN rows for lost satellites (a copy made
         once per instant and set of lost satellites; the shared positions stay whole)."""

@@ -151,7 +151,7 @@ LOAD_STEPS = pa.schema([
 POSITIONS = pa.schema([
     ("t", TIME),
     ("sat", pa.int32()),
-    ("x_m", pa.float64()),               # ECEF
+    ("x_m", pa.float64()),               # ECEF, lost satellites included (they still orbit)
     ("y_m", pa.float64()),
     ("z_m", pa.float64()),
     ("error_code", pa.int8()),           # SGP4's (0: fine)

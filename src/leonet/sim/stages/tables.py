@@ -296,8 +296,10 @@ def load_rows(t_ns: int, direction: int, r) -> dict[str, np.ndarray]:
 
 
 def position_rows(chunk: Chunk, t_ns: np.ndarray) -> dict[str, list[np.ndarray]]:
+    """The ``positions`` rows: where each satellite is, lost ones included (they still orbit; the
+    dish and pair tables show they serve nothing), NaN only where SGP4 fails (its error code)."""
     n_sats = len(chunk.model.constellation)
-    xyz = np.concatenate([chunk.ecef(t) for t in t_ns])
+    xyz = np.concatenate([chunk.orbit_ecef(t) for t in t_ns])
     return {"t": [np.repeat(t_ns, n_sats)], "sat": [np.tile(np.arange(n_sats, dtype=np.int32), len(t_ns))],
             "x_m": [xyz[:, 0]], "y_m": [xyz[:, 1]], "z_m": [xyz[:, 2]],
             "error_code": [np.concatenate([chunk.error_code(t) for t in t_ns])]}
