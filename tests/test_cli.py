@@ -95,3 +95,17 @@ def test_sites_region_on_a_set_without_regions_is_an_error():
     assert r.returncode == 2 and "has no regions" in r.stderr
     r = cli("sites", "starlink-gateways-2023", "--region", "Europe")
     assert r.returncode == 0 and "in Europe" in r.stdout
+
+
+def test_leonets_python_warnings_read_as_one_line_once(tmp_path):
+    """A run past the Earth orientation table's last measured day: its warning reads
+    "warning: ..." once, not Python's file:line, source line, and again from a second module."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "leonet.cli", "run", "ukraine-gen1", "--duration", "3", "--start",
+                        "2099-01-01T00:00:00Z", "--out", str(tmp_path / "o"), "--no-report", "-q"],
+                       capture_output=True, text=True, timeout=300, env={"COLUMNS": "200", "PATH": ""})
+    assert r.returncode == 0, r.stderr
+    lines = [x for x in r.stderr.splitlines() if "Earth orientation table" in x or "earth_rotation.py" in x]
+    assert len(lines) == 1 and lines[0].startswith("warning: "), r.stderr

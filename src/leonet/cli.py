@@ -48,6 +48,30 @@ def _main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ):
     """leonet: Starlink-class LEO network simulation."""
+    _say_warnings_plainly()
+
+
+def _say_warnings_plainly() -> None:
+    """Python's warnings from leonet's own modules (the Earth orientation table's, the
+    constellation's) as one line each, "warning: ...", once per message, as leonet's other
+    warnings read (not Python's file:line and source line, not once per module that triggers it).
+    Other libraries' warnings keep Python's format."""
+    import warnings
+
+    said: set[str] = set()
+    python_way = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if "leonet" not in str(filename):
+            return python_way(message, category, filename, lineno, file, line)
+        text = str(message)
+        if text not in said:
+            said.add(text)
+            from rich.markup import escape
+
+            err_console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
+
+    warnings.showwarning = show
 
 
 from .cli_options import overrides as _overrides, parse_sets as _parse_sets  # noqa: E402,F401
