@@ -115,7 +115,7 @@ def register(app: typer.Typer) -> None:
         console, err_console = _console()
         sc = _load(scenario, set_, duration, step)
         folder = _study_dir(out, sc.name, f"contingency-{kind}")
-        with _bar(err_console, f"N-1 {kind}") as bar:
+        with _bar(err_console, f"N-1{' and N-2' if n2 > 1 else ''} {kind}") as bar:
             task = bar.add_task("", total=None)
             ranked = contingency(sc, kind, folder, n2=n2, groups=_groups(groups), workers=workers, dask=dask,
                                  progress=lambda d, t: bar.update(task, completed=d, total=t))
@@ -135,15 +135,28 @@ def register(app: typer.Typer) -> None:
     @app.command("capacity-limit")
     def capacity_limit_cmd(
         scenario: str = SCENARIO_ARG,
-        target: str = typer.Option(..., "--target", help="Conditions, e.g. \"p10_down_mbps>=25,availability>=0.99\"."),
-        max_dishes: int = typer.Option(1_000_000, "--max-dishes", min=1, help="Stop growing the count here."),
+        target: str = typer.Option(..., "--target", help="Conditions, e.g. \"unmet_demand<=0.01,availability>=0.99\"."),
+        max_dishes: int = typer.Option(1_000_000, "--max-dishes", min=1,
+                                       help="The most dishes tried (at least the scenario's own count of the region)."),
         out: Optional[Path] = OUT_OPT, groups: Optional[str] = GROUPS_OPT, workers: int = WORKERS_OPT,
         dask: Optional[str] = DASK_OPT, set_: list[str] = SET_OPT, duration: Optional[float] = DURATION_OPT,
         step: Optional[float] = STEP_OPT,
     ):
         """Find the largest number of dishes (of --groups, shares kept) that meets the target, and
-        name the link that binds."""
-        from .planning.capacity_limit import capacity_limit
+        name the link that binds.
+
+        The search assumes more dishes never serve the region better, and checks it: where the
+        scenario's own count meets the target it also tries one dish per site; where it fails, it
+        tries more dishes before fewer (doubling up to --max-dishes; for a metric that is not
+        demand-driven, until more dishes get it no closer to the bound). A count that fails while
+        a larger one meets is reported as not monotone, with no limit claimed.
+
+        Delivered throughput (p10_down_mbps, p50_down_mbps, mean_down_mbps) is demand-driven: at
+        most what the dishes ask for, and low for few dishes that are idle most of the time, so it
+        rises with the count and no count lifts it above the demand. unmet_demand and availability
+        measure the service; unmet_demand is undefined at a count whose dishes asked for nothing
+        in the window, and such a count neither meets nor fails the target."""
+        from .planning.capacity_limit import capacity_limit, describe
         from .planning.targets import parse_target
 
         console, err_console = _console()
@@ -155,20 +168,24 @@ def register(app: typer.Typer) -> None:
             res = capacity_limit(sc, conditions, folder, groups=_groups(groups), workers=workers, dask=dask,
                                  max_dishes=max_dishes, progress=lambda d, t: bar.update(task, completed=d, total=t))
         region = groups or "all dishes"
-        cond = ", ".join(map(str, conditions))
-        if res.fails_at is None:
-            console.print(f"{sc.name} ({region}): {cond} still holds at {res.dishes:,} dishes (the search limit).")
-        elif res.dishes == 0:
-            console.print(f"{sc.name} ({region}): {cond} fails even at one dish per site ({res.fails_at:,} dishes).")
-        else:
-            console.print(f"{sc.name} ({region}): at most [bold]{res.dishes:,}[/] dishes meet {cond}; "
-                          f"{res.fails_at:,} do not (resolution {res.resolution} dishes: one per site scaled).")
-        for m in sorted({c.metric for c in conditions}):
-            console.print(f"  {m}: {res.metrics_met.get(m, float('nan')):.4g} at {res.dishes:,}; "
-                          f"{res.metrics_failed.get(m, float('nan')):.4g} at {res.fails_at or '-'}")
+        for k, line in enumerate(describe(res.as_dict())):
+            first = line.replace("At most", "at most", 1) if line.startswith("At most") else line
+            console.print(f"{sc.name} ({region}): {first}" if k == 0 else f"  {line}", markup=False)
+
+        def value(metrics: dict, m: str) -> str:
+            v = metrics.get(m, float("nan"))
+            return "undefined" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
+
+        at = [(res.dishes, res.metrics_met)] if res.dishes else []
+        at += [(res.fails_at, res.metrics_failed)] if res.fails_at is not None else []
+        for m in sorted({c.metric for c in conditions}) if at else []:
+            console.print(f"  {m}: " + "; ".join(f"{value(ms, m)} at {n:,}" for n, ms in at))
         for b in res.binding:
             console.print(f"  binding: {b['kind']} ({b['element']}), saturated in {b['saturated_steps']} step(s)")
-        console.print(f"Tried: {', '.join(f'{n:,}{chr(10003) if ok else chr(10007)}' for n, ok in res.tried)}")
+        undefined = {n for n, _ in res.undefined}
+        console.print("Tried: " + ", ".join(f"{n:,}{'?' if n in undefined else chr(10003) if ok else chr(10007)}"
+                                            for n, ok in res.tried)
+                      + (" (? undefined)" if undefined else ""))
         _paths(console, _last_table(folder))
         console.print(f"Study: {folder}")
         _report(console, folder)
@@ -191,21 +208,36 @@ def register(app: typer.Typer) -> None:
         spec = read_sweep(sweep_file)
         sc = _load(scenario, set_, duration, step)
         folder = _study_dir(out, sc.name, "sweep")
-        err_console.print(f"{spec.n_variants():,} variants of {sc.name}")
+        n = spec.n_variants()
+        err_console.print(f"{n:,} variant{'' if n == 1 else 's'} of {sc.name}")
         with _bar(err_console, "sweep") as bar:
             task = bar.add_task("", total=spec.n_variants())
             _, summary = run_sweep(spec, sc, folder, workers=workers, dask=dask, max_variants=max_variants,
                                    progress=lambda d, t: bar.update(task, completed=d, total=t))
         keys = [p.field for p in spec.parameters]
         # draws repeat the random draws only; without them each combination runs once
-        each = f"{spec.draws} draw(s) each" if spec.random else "one run per combination"
+        runs = spec.draws if spec.random else 1
+        each = f"{runs} draw{'' if runs == 1 else 's'} each" if spec.random else "one run per combination"
         t = Table(title=f"{sc.name}: sweep ({each})")
-        for col in keys + ["metric", "mean", "95% interval"]:
+        # a draw where a metric is undefined (no connected dish-time: no RTT) is left out of its figure
+        fewer = bool((summary["draws"] < runs).any())
+        clipped = bool(summary["ci95_clipped"].any())
+        for col in keys + ["metric"] + (["draws"] if fewer else []) + ["mean", "95% interval"]:
             t.add_column(col, justify="right")
         for _, r in summary.iterrows():
             ci = "-" if math.isnan(r["ci95_low"]) else f"{r['ci95_low']:.4g} .. {r['ci95_high']:.4g}"
-            t.add_row(*[str(r[k]) for k in keys], r["metric"], f"{r['mean']:.4g}", ci)
+            ci += " *" if r["ci95_clipped"] else ""
+            draws = [f"{int(r['draws'])} of {runs}" if r["draws"] < runs else ""] if fewer else []
+            mean = "-" if math.isnan(r["mean"]) else f"{r['mean']:.4g}"
+            t.add_row(*[str(r[k]) for k in keys], r["metric"], *draws, mean, ci)
         console.print(t)
+        if fewer:
+            console.print(f"draws: where a figure averages fewer draws than the {runs} that ran, the metric was "
+                          "undefined in the others (RTT with no connected dish-time, unmet_demand with no "
+                          "demand): they are left out of its mean and interval.")
+        if clipped:
+            console.print("* interval clipped to the metric's range (shares 0..1, Mbps and ms at least 0): "
+                          "Student's t on a few draws near a bound reaches past it.")
         _paths(console, _last_table(folder))
         console.print(f"Tables: {folder / 'variants.parquet'} (one row per variant), {folder / 'summary.parquet'}")
         _report(console, folder)
@@ -241,6 +273,9 @@ def register(app: typer.Typer) -> None:
             runner = res.rounds[k - 1]
             second = f"; runner-up {runner['candidate'].iloc[1]}" if len(runner) > 1 else ""
             console.print(f"  {k}. {c.name} ({c.lat_deg:.3f}, {c.lon_deg:.3f}): {metric} {v:.4g}{second}")
+        if res.stopped:
+            done = f"{len(res.picked)} of the {add} asked for" if res.picked else f"none of the {add} asked for"
+            console.print(f"  Stopped: {res.stopped}; {done} added.", markup=False)
         _paths(console, _last_table(folder))
         console.print(f"Study: {folder}")
         _report(console, folder)

@@ -13,6 +13,7 @@ demand added, then RTT added. Taking out an event that hurts shows as a gain (ra
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,17 +126,26 @@ def contingency(base, kind: str, study_dir, *, n2: int = 0, groups: list[str] | 
     variants = [Variant(BASE, labels={"element": "(as is)", "kind": "base", "n": 0})]
     variants += [(_without_events(base, (e,)) if kind == "events" else _variant((e,))) for e in els]
     extra = {} if max_variants is None else {"max_variants": max_variants}
+    # One count over both batches, out of the study's variants: the base, each loss, each pair
+    # (the pairs' batch steps the base along again, which is not counted twice).
+    n_pairs = math.comb(min(n2, len(els)), 2) if n2 and n2 > 1 else 0
+    whole = len(variants) + n_pairs
     table = run_variants(base, variants, study_dir, groups=groups, workers=workers, dask=dask,
-                         kind=f"contingency-{kind}", progress=progress, **extra)
+                         kind=f"contingency-{kind}", progress=progress and (lambda d, t: progress(d, whole)), **extra)
     ranked = rank(table)
     if n2 and n2 > 1:
         worst = ranked.head(n2)["variant"].tolist()
         by_name = {e.name: e for e in els}
         pairs = [(by_name[a], by_name[b]) for a, b in itertools.combinations(worst, 2)]
         pair_variants = [(_without_events(base, p) if kind == "events" else _variant(p)) for p in pairs]
+        done = len(variants)
+
+        def pair_progress(d: int, t: int) -> None:  # the batch's base is not a new variant of the study
+            progress(done + (d * len(pairs)) // max(t, 1), done + len(pairs))
+
         # appended: the study's table keeps the N-1 variants beside the pairs
         table2 = run_variants(base, variants[:1] + pair_variants, study_dir, groups=groups, workers=workers, dask=dask,
-                              kind=f"contingency-{kind}-n2", progress=progress, append=True, **extra)
+                              kind=f"contingency-{kind}-n2", progress=progress and pair_progress, append=True, **extra)
         ranked = rank(pd.concat([table, table2.loc[table2["variant"] != BASE]], ignore_index=True))
     coords = {e.name: (e.lat_deg, e.lon_deg) for e in els}
     ranked["lat_deg"] = [coords.get(v, (np.nan, np.nan))[0] for v in ranked["variant"]]

@@ -46,6 +46,14 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("rtt_p95_ms", "ms", False, False, "95th percentile RTT over connected dish-time"),
 )}
 
+#: Metrics of the traffic delivered, which is at most what the dishes ask for: they follow the
+#: demand model as much as the network. A site standing for N dishes delivers their average; with
+#: on/off traffic a site of one dish delivers 0 Mbps in every step it is idle, so p10 is low for
+#: few dishes and rises as sites stand for more, and no count of dishes lifts these metrics above
+#: what the dishes ask for. They measure use, not the speed a dish could get: ``unmet_demand`` (the
+#: share of what was asked that was not delivered) and ``availability`` measure service.
+DEMAND_DRIVEN = ("p10_down_mbps", "p50_down_mbps", "mean_down_mbps")
+
 
 def check_region(scenario, groups: list[str] | None, where: str = "--groups") -> None:
     """Refuse, before anything runs, a study whose metrics could only be NaN: a scenario without

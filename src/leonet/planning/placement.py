@@ -2,9 +2,11 @@
 
 Each round tries every remaining candidate added to the ground segment (as a gateway site with
 the scenario's antennas per gateway), runs the scenario, and keeps the one that most improves the
-target metric for the region; it stops after ``add`` rounds. Greedy is the standard heuristic for this kind of
-facility placement (the objective is not submodular in general, so it is a heuristic, not an
-optimum: the report shows each round's runner-up).
+target metric for the region; it stops after ``add`` rounds, or sooner when no candidate improves
+the metric (every one leaves it where it is, or worse: the study says so rather than pick one).
+Greedy is the standard heuristic for this kind of facility placement (the objective is not
+submodular in general, so it is a heuristic, not an optimum: the report shows each round's
+runner-up).
 
 ``robust=True`` scores each candidate by its worst case over the N-1 loss of each gateway in use
 (the existing ones that served the region in the base run, and the ones already added): the site
@@ -45,13 +47,16 @@ class Candidate:
 @dataclass
 class Placement:
     """The sites picked, in order, with the metric after each addition; ``rounds`` holds every
-    candidate's score in every round (for the report)."""
+    candidate's score in every round (for the report), the last one without a pick where
+    ``stopped`` says why the placement stopped before ``add`` sites (no candidate improves the
+    metric)."""
 
     metric: str
     base_value: float
     picked: list[Candidate] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     rounds: list[pd.DataFrame] = field(default_factory=list)
+    stopped: str | None = None
 
 
 #: The columns a candidate file may have (the first three, in this order, are required).
@@ -160,11 +165,13 @@ def place_gateways(base, candidates: list[Candidate], add: int, study_dir, *, me
     check_region(base, groups)
     data = scenario_data(base)
     study = Path(study_dir)
-    base_run = run_variants(base, [Variant("base")], study, groups=groups, workers=1, kind="placement")
+    running = RunningProgress(progress)  # one bar over every run, the base's too
+    base_run = run_variants(base, [Variant("base")], study, groups=groups, workers=1, kind="placement",
+                            progress=running)
+    running.batch_done(1)
     result = Placement(metric, float(base_run[metric].iloc[0]))
     used_gateways = _gateways_in_use(base_run["results"].iloc[0], groups) if robust else []
     remaining = list(candidates)
-    running = RunningProgress(progress)  # one bar over every round
     for round_no in range(add):
         variants = []
         for c in remaining:
@@ -184,21 +191,51 @@ def place_gateways(base, candidates: list[Candidate], add: int, study_dir, *, me
                                                          worst=(metric, "min" if METRICS[metric].higher_is_better else "max"))
         per = per.sort_values("score", ascending=False, kind="stable")
         best = per.index[0]
+        result.rounds.append(per.reset_index())
+        now = result.values[-1] if result.values else result.base_value
+        if not _improves(float(per.loc[best, "value"]), now, metric) and not (robust and _spread(per["score"])):
+            # every candidate leaves the metric where it is (ties with no gain): picking the first
+            # would show a site that changes nothing as if it helped
+            result.stopped = (f"no candidate improves {metric} ({_fmt(now)} "
+                              f"{'as is' if not result.picked else 'after round ' + str(len(result.picked))}; "
+                              f"the best of the {len(per)} candidate{'s' if len(per) != 1 else ''} gives "
+                              f"{_fmt(float(per.loc[best, 'value']))}"
+                              + ("" if not robust else ", and none is more robust than the others") + ")")
+            break
         pick = next(c for c in remaining if c.name == best)
         result.picked.append(pick)
         result.values.append(float(per.loc[best, "value"]))
-        result.rounds.append(per.reset_index())
         remaining.remove(pick)
-    rounds = pd.concat([r.assign(round=k + 1, picked=r["candidate"] == p.name)
-                        for k, (r, p) in enumerate(zip(result.rounds, result.picked))], ignore_index=True)
+    names = [p.name for p in result.picked] + [None] * (len(result.rounds) - len(result.picked))
+    rounds = pd.concat([r.assign(round=k + 1, picked=r["candidate"] == p)
+                        for k, (r, p) in enumerate(zip(result.rounds, names))], ignore_index=True)
     tmp = study / ".rounds.parquet.tmp"
     rounds.to_parquet(tmp, index=False)
     tmp.replace(study / "rounds.parquet")
     write_study_result(study, {
         "metric": metric, "robust": robust, "base_value": _json_float(result.base_value),
         "picked": [{"candidate": c.name, "lat_deg": c.lat_deg, "lon_deg": c.lon_deg, "value": _json_float(v)}
-                   for c, v in zip(result.picked, result.values)]})
+                   for c, v in zip(result.picked, result.values)], "stopped": result.stopped})
     return result
+
+
+def _improves(value: float, now: float, metric: str) -> bool:
+    """True when ``value`` is better than ``now`` for the metric (a defined value improves on NaN)."""
+    if math.isnan(value):
+        return False
+    if math.isnan(now):
+        return True
+    return value > now if METRICS[metric].higher_is_better else value < now
+
+
+def _spread(scores: pd.Series) -> bool:
+    """True when the candidates' scores differ (some defined score beats another)."""
+    s = scores.astype(float).dropna()
+    return len(s) > 1 and float(s.max()) > float(s.min())
+
+
+def _fmt(v: float) -> str:
+    return "undefined" if math.isnan(v) else f"{v:.4g}"
 
 
 def _json_float(v: float) -> float | None:

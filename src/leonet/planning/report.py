@@ -85,8 +85,12 @@ def _sweep(study: Path) -> str:
     summary = pd.read_parquet(study / "summary.parquet")
     variants = pd.read_parquet(study / "variants.parquet")
     text = {c for c in summary.columns if summary[c].dtype == object}
-    body = [_table(summary, text)]
-    params = [c for c in summary.columns if c not in ("metric", "draws", "mean", "sd", "ci95_low", "ci95_high")]
+    body = ['<p class="note">draws: the draws each figure averages (a draw where the metric is undefined, '
+            "RTT with no connected dish-time or unmet_demand with no demand, is left out). The 95 % interval is "
+            "Student's t over those draws, clipped to the metric's range (shares 0..1, Mbps and ms at least 0) "
+            "where ci95_clipped says so.</p>", _table(summary, text)]
+    params = [c for c in summary.columns
+              if c not in ("metric", "draws", "mean", "sd", "ci95_low", "ci95_high", "ci95_clipped")]
     for k, m in enumerate(summary["metric"].unique()):
         fig = go.Figure()
         if params:
@@ -106,19 +110,19 @@ def _variants(study: Path) -> str:
 
 
 def _capacity_result(result: dict) -> str:
-    """The capacity limit's answer (study.json's ``result``) as a paragraph and a list."""
-    target = _esc(", ".join(result.get("target", [])))
-    dishes, fails = result.get("dishes"), result.get("fails_at")
-    if fails is None:
-        head = f"{target} still holds at {_num(dishes)} dishes (the search limit)."
-    elif not dishes:
-        head = f"{target} fails even at one dish per site ({_num(fails)} dishes)."
-    else:
-        head = (f"At most <b>{_num(dishes)}</b> dishes meet {target}; {_num(fails)} do not "
-                f"(resolution {_num(result.get('resolution'))} dishes: one per site scaled).")
+    """The capacity limit's answer (study.json's ``result``) as a paragraph and a list: the
+    sentences the terminal prints (:func:`leonet.planning.capacity_limit.describe`)."""
+    from .capacity_limit import describe
+
+    lines = describe(result)
+    head = _esc(lines[0]) if lines else ""
+    if lines and lines[0].startswith("At most "):  # the answer stands out
+        n = f"{result.get('dishes') or 0:,}"
+        head = head.replace(f"At most {n} dishes", f"At most <b>{n}</b> dishes", 1)
+    notes = "".join(f'<p class="note">{_esc(line)}</p>' for line in lines[1:])
     items = [f"<li>binding: {_esc(b['kind'])} ({_esc(b['element'])}), saturated in {_num(b['saturated_steps'])} "
              "step(s)</li>" for b in result.get("binding", [])]
-    return f"<p>{head}</p>" + (f"<ul>{''.join(items)}</ul>" if items else "") + \
+    return f"<p>{head}</p>" + notes + (f"<ul>{''.join(items)}</ul>" if items else "") + \
         '<p class="note">Every count tried, round by round:</p>'
 
 
@@ -127,7 +131,9 @@ def _placement_result(result: dict) -> str:
     metric = _esc(result.get("metric", ""))
     items = [f"<li>{_esc(p['candidate'])} ({_num(p['lat_deg'])}, {_num(p['lon_deg'])}): {metric} {_num(p['value'])}</li>"
              for p in result.get("picked", [])]
-    return f"<p>{metric} {_num(result.get('base_value'))} as is; added in order:</p><ol>{''.join(items)}</ol>"
+    stopped = f'<p>Stopped: {_esc(result["stopped"])}.</p>' if result.get("stopped") else ""
+    return (f"<p>{metric} {_num(result.get('base_value'))} as is; added in order:</p><ol>{''.join(items)}</ol>"
+            + stopped)
 
 
 def build_study_html(study_dir: str | Path) -> str:

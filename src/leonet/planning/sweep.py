@@ -22,7 +22,8 @@ variants, and a study resumes where it stopped. Without random draws each parame
 runs once (a run is deterministic), and ``draws`` above 1 is refused. The tidy table has one row
 per variant (its parameter values, draw number and metrics); the summary has, per parameter
 combination and metric, the mean over draws and a 95 % confidence interval (Student's t on the
-draws' spread). A parameter value that is a list or mapping (e.g. ``bent_pipe_only_gateways``)
+draws' spread), over the draws where the metric is defined (``draws`` counts them) and clipped to
+the metric's range (``ci95_clipped``). A parameter value that is a list or mapping (e.g. ``bent_pipe_only_gateways``)
 appears in both tables as its JSON text (``["Frankfurt, DE"]``). The jammer's drawn position is
 labelled with its longitude in [-180, 180), as the jammer is placed.
 """
@@ -248,9 +249,17 @@ def label_value(value):
     return value
 
 
+def metric_range(metric: str) -> tuple[float, float]:
+    """The values a metric can take: a share lies in [0, 1], a rate or a time is >= 0."""
+    return (0.0, 1.0) if METRICS[metric].unit == "share" else (0.0, math.inf)
+
+
 def summarise(table: pd.DataFrame, spec: SweepSpec) -> pd.DataFrame:
-    """Per parameter combination and metric: draws, mean, standard deviation and the 95 % CI of
-    the mean (Student's t; NaN with a single draw)."""
+    """Per parameter combination and metric: draws (those where the metric is defined: a draw
+    with no connected dish-time has no RTT, one with no demand no unmet_demand; they are left
+    out of the mean), mean, standard deviation and the 95 % CI of the mean (Student's t; NaN with
+    a single draw), clipped to the metric's range (:func:`metric_range`; ``ci95_clipped`` says
+    where: Student's t on a few draws near a bound reaches past it)."""
     from scipy import stats
 
     keys = [p.field for p in spec.parameters]
@@ -267,8 +276,12 @@ def summarise(table: pd.DataFrame, spec: SweepSpec) -> pd.DataFrame:
             mean = float(v.mean()) if n else float("nan")
             sd = float(v.std(ddof=1)) if n > 1 else float("nan")
             half = float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)) if n > 1 else float("nan")
+            low, high = mean - half, mean + half
+            bottom, top = metric_range(m)
+            clipped = bool(low < bottom or high > top)  # False for NaN
             rows.append({**dict(zip(keys, key)), "metric": m, "draws": n, "mean": mean, "sd": sd,
-                         "ci95_low": mean - half, "ci95_high": mean + half})
+                         "ci95_low": max(low, bottom) if clipped else low,
+                         "ci95_high": min(high, top) if clipped else high, "ci95_clipped": clipped})
     return pd.DataFrame(rows)
 
 

@@ -1,4 +1,4 @@
-"""Service targets: ``"p10_down_mbps>=25,availability>=0.99"`` -> checked conditions.
+"""Service targets: ``"unmet_demand<=0.01,availability>=0.99"`` -> checked conditions.
 
 A target is a comma-separated list of ``metric OP value`` with OP one of ``>=``, ``<=``, ``>``,
 ``<``; metrics are those of :data:`leonet.planning.metrics.METRICS`. Unknown metrics, bad
@@ -41,7 +41,7 @@ class Condition:
 def parse_target(text: str, where: str = "--target") -> tuple[Condition, ...]:
     """Parse a target string (see the module docstring)."""
     if not isinstance(text, str) or not text.strip():
-        raise InputError("a target needs at least one condition, e.g. p10_down_mbps>=25", location=where)
+        raise InputError("a target needs at least one condition, e.g. unmet_demand<=0.01", location=where)
     parts = [p for p in text.split(",") if p.strip()]
     if len(parts) > _MAX_PARTS:
         raise InputError(f"at most {_MAX_PARTS} conditions, got {len(parts)}", location=where)
