@@ -391,3 +391,27 @@ def test_an_earlier_studys_answer_is_read_with_a_warning():
     lines = cl_module.describe(earlier)
     assert "fails" not in lines[0] and "cannot be judged" in lines[0]
     assert any("earlier leonet" in line and "run it again" in line for line in lines)
+
+
+def test_speed_test_metrics_are_the_dish_time_quantiles_of_the_speed_test(tmp_path):
+    """A planner's "speed" is the speed test (the rate a dish could get), not the traffic it
+    carried: p10/p50_speedtest_mbps are its dish- and time-weighted quantiles, outages as 0."""
+    import numpy as np
+
+    import leonet
+    from leonet.planning.metrics import region_metrics
+    from leonet.states import OUTAGE_STATES
+    from test_service_wiring import scenario as service_scenario
+
+    run = leonet.run(leonet.scenario_from_dict(service_scenario()), out_dir=tmp_path / "o")
+    d = run.store.read("dish_steps", columns=["site", "state", "speedtest_down_bps"]).to_pandas()
+    dishes = run.store.read("sites", columns=["dishes"]).to_pandas()["dishes"].fillna(1).to_numpy()
+    speed = np.where(d["state"].astype(str).isin(OUTAGE_STATES), 0.0, d["speedtest_down_bps"]) / 1e6
+    w = dishes[d["site"].to_numpy()]
+    order = np.argsort(speed)
+    cum = np.cumsum(w[order]) / w.sum()
+    got = region_metrics(run.store)
+    assert got["p50_speedtest_mbps"] > 50        # the delivered p50 is near 0 for idle dishes
+    for q, name in ((0.1, "p10_speedtest_mbps"), (0.5, "p50_speedtest_mbps")):
+        lo, hi = speed[order][np.searchsorted(cum, q) - 1], speed[order][min(np.searchsorted(cum, q), len(cum) - 1)]
+        assert min(lo, hi) - 1e-9 <= got[name] <= max(lo, hi) + 1e-9

@@ -40,6 +40,10 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("p10_down_mbps", "Mbps", True, True, "10th percentile of dish downlink over dish-time (outages count as 0)"),
     Metric("p50_down_mbps", "Mbps", True, True, "median dish downlink over dish-time (outages count as 0)"),
     Metric("mean_down_mbps", "Mbps", True, True, "mean dish downlink over dish-time"),
+    Metric("p10_speedtest_mbps", "Mbps", True, True, "10th percentile over dish-time of the speed test a dish "
+           "would measure (the rate it could get then; outages count as 0): the speed a planner means"),
+    Metric("p50_speedtest_mbps", "Mbps", True, True, "median over dish-time of the speed test a dish would "
+           "measure (outages count as 0)"),
     Metric("unmet_demand", "share", False, True, "share of the downlink demand not served (outages unserved); "
            "NaN where the region wanted no downlink, which meets no target"),
     Metric("rtt_p50_ms", "ms", False, False, "median RTT over connected dish-time"),
@@ -100,7 +104,7 @@ def _dish_rows(store: ResultStore, groups: list[str] | None) -> tuple[dict[str, 
     schema = _schema(store)
     capacity = "downlink_bps" in schema
     if capacity:
-        wanted += ["downlink_bps", "demand_down_bps"]
+        wanted += ["downlink_bps", "demand_down_bps", "speedtest_down_bps"]
     table = store.read("dish_steps", columns=wanted)
     site = table.column("site").to_numpy()
     state = np.asarray(table.column("state").cast(pa.string()).to_pylist(), dtype=object) if table.num_rows else np.zeros(0, object)
@@ -110,6 +114,7 @@ def _dish_rows(store: ResultStore, groups: list[str] | None) -> tuple[dict[str, 
     if capacity:
         cols["down_bps"] = table.column("downlink_bps").to_numpy()
         cols["demand_bps"] = table.column("demand_down_bps").to_numpy()
+        cols["speedtest_bps"] = table.column("speedtest_down_bps").to_numpy()
     if groups:
         unknown = sorted(set(groups) - set(group.tolist()))
         if unknown:
@@ -157,6 +162,9 @@ def region_metrics(results: str | Path | ResultStore, groups: list[str] | None =
         out["p10_down_mbps"] = weighted_quantile(down_mbps, w, 0.10)
         out["p50_down_mbps"] = weighted_quantile(down_mbps, w, 0.50)
         out["mean_down_mbps"] = float((w * down_mbps).sum() / total)
+        speed_mbps = np.where(outage, 0.0, np.nan_to_num(d["speedtest_bps"])) / 1e6
+        out["p10_speedtest_mbps"] = weighted_quantile(speed_mbps, w, 0.10)
+        out["p50_speedtest_mbps"] = weighted_quantile(speed_mbps, w, 0.50)
         demand = (w * np.nan_to_num(d["demand_bps"])).sum()
         # no demand: the unmet share is undefined, not 0 (which met "unmet_demand<=0.05" with
         # nothing asked); NaN meets no target (targets.Condition.met), as for a metric not modelled
