@@ -193,7 +193,7 @@ def test_scenario_vs_baseline(compare_server, browser):
     rows = page.locator("#compare table.compare tbody tr")
     assert rows.count() == 6
     kharkiv = page.locator("#compare table.compare tbody tr", has_text="Kharkiv").inner_text()
-    assert "75.0 % vs 100.0 %" in kharkiv and "NO_PATH 50 dish-s" in kharkiv and "saved" in kharkiv
+    assert "75.0 % vs 100.0 %" in kharkiv and "NO_PINGS (NO_PATH) 50 dish-s" in kharkiv and "saved" in kharkiv
     bars = page.evaluate("() => document.getElementById('compare-chart').data.map(t => [t.type, t.name, t.y.length])")
     assert bars == [["bar", "scenario", 6], ["bar", "baseline (no events)", 6]]
 

@@ -12,6 +12,7 @@ from datetime import datetime
 import numpy as np
 import pyarrow.parquet as pq
 
+from .. import states
 from ..horizon import blocked
 from ..results.quantiles import weighted_quantile
 from . import schemas
@@ -95,6 +96,10 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
     if leonet_state == "JAMMED":  # a jammer acts by area: the active jamming events jam this dish
         acting += [i for i in run.active_events(t_ns) if run.contract.events[i].type == "jamming" and i not in acting]
     seen = run.sats_in_view(site, step)
+    behind = run.behind_mask_at(site, step)
+    behind_points = None if behind is None else [
+        schemas.SkyPoint(sat=int(b), name=run.sat_name(int(b)), azimuth_deg=finite_or_none(a),
+                         elevation_deg=finite_or_none(e)) for b, a, e in zip(*behind)]
     return schemas.DishStatus(
         id=dish_id, site=site, group=str(r.group), lat_deg=float(r.lat_deg), lon_deg=float(r.lon_deg),
         step=step, t=ns_to_iso(t_ns), t_s=run.t_s(step),
@@ -103,6 +108,8 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
         pop_ping_drop_rate=float(_drop_rates(rows, slice(k, k + 1))[0]),
         downlink_throughput_bps=finite_or_none(rows.downlink_bps[k]) if rows.downlink_bps is not None else None,
         uplink_throughput_bps=finite_or_none(rows.uplink_bps[k]) if rows.uplink_bps is not None else None,
+        speedtest_down_bps=finite_or_none(rows.speedtest_down_bps[k]) if rows.speedtest_down_bps is not None else None,
+        speedtest_up_bps=finite_or_none(rows.speedtest_up_bps[k]) if rows.speedtest_up_bps is not None else None,
         fraction_obstructed=fraction, wedges_fraction_obstructed=wedges,
         currently_obstructed=leonet_state == "OBSTRUCTED",
         direction_azimuth=azimuth, direction_elevation=elevation,
@@ -110,16 +117,74 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
         connected_since=ns_to_iso(run.t_ns(int(rows.step[up_from]))) if connected else None,
         serving_sat=sat if sat >= 0 else None, serving_sat_name=run.sat_name(sat),
         gateway=run.site_name(int(rows.gateway[k])), pop=run.site_name(int(rows.pop[k])),
+        pop_city=run.site_city(int(rows.pop[k])),
         isl_hops=int(rows.isl_hops[k]) if rows.isl_hops[k] >= 0 else None,
         hops=int(rows.hops[k]) if rows.hops[k] >= 0 else None,
         path=[int(x) for x in (rows.path[k] or [])],
         slot_start=ns_to_iso(int(rows.slot_start_ns[k])),
         satellites_in_view=seen[0] if seen else None,
         satellites_clear=seen[1] if seen else None,
+        satellites_behind_mask=behind_points,
+        satellites_behind_mask_note=None if behind is not None else schemas.BEHIND_MASK_NOT_STORED,
+        blocked_sat=_blocked_sat(run, rows, k, behind_points) if leonet_state == "OBSTRUCTED" else None,
+        never_online=_never_online(run, dish_id, rows),
         alerts=_alerts(leonet_state, bool(rows.rerouted_mid_slot[k]), fraction,
                        [run.contract.events[i].type for i in acting]),
         events=[run.contract.events[i].name for i in acting],
     )
+
+
+def _blocked_sat(run: RunData, rows, k: int, behind: list[schemas.SkyPoint] | None) -> schemas.BlockedSat | None:
+    """The satellite an OBSTRUCTED dish is blocked from at row ``k``: the satellite that served it
+    last in this reconfiguration slot, where it is behind the mask now (the dish keeps its slot's
+    satellite until the slot ends, so it is OBSTRUCTED while a clear one may be in view); else the
+    highest satellite in view behind the mask. None when the run does not store the satellites
+    behind the mask (``behind`` None) or none is (both from the results: dish_steps, visibility)."""
+    if not behind:
+        return None
+    slot = rows.slot_start_ns[k]
+    first = k
+    while first > 0 and rows.slot_start_ns[first - 1] == slot and rows.step[first - 1] == rows.step[first] - 1:
+        first -= 1
+    served = np.flatnonzero(rows.serving_sat[first:k] >= 0)
+    if len(served):
+        last = int(rows.serving_sat[first + served[-1]])
+        hit = next((b for b in behind if b.sat == last), None)
+        if hit is not None:
+            since = int(rows.step[first + served[-1]])
+            return schemas.BlockedSat(**hit.model_dump(), was_serving=True,
+                                      why=f"the satellite that served the dish in this slot until step {since}, now "
+                                          "behind the mask: the dish keeps its slot's satellite until the slot ends")
+    return schemas.BlockedSat(**behind[0].model_dump(), was_serving=False,
+                              why="the highest satellite in view, behind the mask")
+
+
+def state_label(leonet_state: str) -> str:
+    """A state in the page's one vocabulary: the dish's word, with leonet's name in brackets where
+    they differ (NO_PINGS (NO_PATH)); OBSTRUCTED as it is."""
+    word = states.DISH_WORD.get(leonet_state, leonet_state)
+    return word if word == leonet_state else f"{word} ({leonet_state})"
+
+
+def _never_online(run: RunData, dish_id: str, rows) -> str | None:
+    """The line for a dish never online over the run (as ``leonet dish`` prints it): the states
+    that took its time, each with its share of the time (each step weighs the time it stands for)
+    and its meaning (:mod:`leonet.states`); None for a dish online at some step, or with no rows."""
+    if not len(rows.step) or rows.connected.any():
+        return None
+    seconds = run.cal.durations_s[rows.step]
+    names, inverse = np.unique(rows.state.astype(str), return_inverse=True)
+    lost = np.bincount(inverse, weights=seconds, minlength=len(names))
+    total = float(lost.sum())
+    if not total > 0:
+        return None
+
+    def meaning(state: str) -> str:
+        return states.BY_NAME[state].meaning if state in states.BY_NAME else "a state leonet does not know"
+
+    causes = [f"{state_label(str(names[i]))} {100 * lost[i] / total:.0f}% of the time ({meaning(str(names[i]))})"
+              for i in np.argsort(-lost, kind="stable") if lost[i] > 0]
+    return f"{dish_id}: never online in {len(rows.step)} steps: " + "; ".join(causes)
 
 
 def _drop_rates(rows, w) -> np.ndarray:
@@ -180,6 +245,8 @@ def history(run: RunData, dish_id: str, start_step: int | None, end_step: int | 
         pop_ping_drop_rate=drop.tolist(),
         downlink_throughput_bps=round_list(rows.downlink_bps[w], 0) if rows.downlink_bps is not None else None,
         uplink_throughput_bps=round_list(rows.uplink_bps[w], 0) if rows.uplink_bps is not None else None,
+        speedtest_down_bps=round_list(rows.speedtest_down_bps[w], 0) if rows.speedtest_down_bps is not None else None,
+        speedtest_up_bps=round_list(rows.speedtest_up_bps[w], 0) if rows.speedtest_up_bps is not None else None,
         serving_sat=[int(s) if s >= 0 else None for s in sats],
         serving_sat_name=[run.sat_name(int(s)) for s in sats],
         path_changed=rows.path_changed[w].astype(bool).tolist(),
@@ -292,16 +359,27 @@ def obstruction_map(run: RunData, dish_id: str, max_tracks: int, max_points: int
     order = np.argsort(-served, kind="stable")
     n_used = len(used)
     used, served = used[order][:max_tracks], served[order][:max_tracks]
+    # Room left: the satellites that were highest in this dish's sky (site_steps.best_sat: the
+    # highest clear one), so a dish that never connected still shows what it was looking at, and
+    # those it had in view behind its mask (the visibility table), so a dish whose satellites were
+    # all blocked shows them: each gets half the room left, and either takes what the other leaves.
+    best = np.zeros(0, dtype=np.int64)
     if len(used) < max_tracks and "site_steps" in run.tables:
-        # Room left: the satellites that were highest in this dish's sky (site_steps.best_sat),
-        # so a dish that never connected still shows what it was looking at.
         n_best = _best_sat_counts(run, site)
         n_best[used[used < len(n_best)]] = 0
-        extra = np.flatnonzero(n_best)
-        n_best = n_best[extra]
-        extra = extra[np.argsort(-n_best, kind="stable")][:max_tracks - len(used)]
-        used = np.r_[used, extra].astype(np.int64)
-        served = np.r_[served, np.zeros(len(extra), dtype=np.int64)]
+        best = np.flatnonzero(n_best)
+        best = best[np.argsort(-n_best[best], kind="stable")]
+    hidden = run.behind_mask_counts(site)
+    behind_steps = {} if hidden is None else dict(zip(hidden[0].tolist(), hidden[1].tolist()))
+    behind = np.zeros(0, dtype=np.int64) if hidden is None else hidden[0][~np.isin(hidden[0], used)]
+    room = max_tracks - len(used)
+    take_best = best[: max(room // 2, room - len(behind))]
+    take_behind = behind[~np.isin(behind, take_best)][: room - len(take_best)]
+    more = best[len(take_best):]
+    more = more[~np.isin(more, take_behind)][: room - len(take_best) - len(take_behind)]
+    extra = np.r_[take_best, more, take_behind].astype(np.int64)
+    used = np.r_[used, extra].astype(np.int64)
+    served = np.r_[served, np.zeros(len(extra), dtype=np.int64)]
     steps = rows.step[stride_pick(len(rows.step), max_points)]
     r = run.sites.iloc[site]
     az, el = run.sky.look_angles_from(float(r.lat_deg), float(r.lon_deg), float(r.elevation_m),
@@ -325,6 +403,7 @@ def obstruction_map(run: RunData, dish_id: str, max_tracks: int, max_points: int
             t_s=t_s[keep].tolist(), breaks=breaks.astype(int).tolist(),
             azimuth_deg=round_list(a, 2), elevation_deg=round_list(e, 2),
             serving=(serving_at[keep] == sat).tolist(), obstructed=obstructed.tolist(),
+            behind_mask_steps=None if hidden is None else int(behind_steps.get(int(sat), 0)),
         ))
     return schemas.ObstructionMap(
         id=dish_id,
@@ -332,4 +411,6 @@ def obstruction_map(run: RunData, dish_id: str, max_tracks: int, max_points: int
         min_elevation_deg=run.min_elevation_deg,
         fraction_obstructed=fraction, wedges_fraction_obstructed=wedges,
         satellites_used=int(n_used), tracks=tracks,
+        behind_mask_stored=hidden is not None,
+        behind_mask_note=None if hidden is not None else schemas.BEHIND_MASK_NOT_STORED,
     )

@@ -240,7 +240,7 @@ def steps(run: RunData, start_step: int | None, end_step: int | None) -> schemas
     """The instants and durations of a window of steps (at most MAX_SPAN_STEPS)."""
     start, end = run.span(start_step, end_step)
     k = np.arange(start, end)
-    return schemas.Steps(start_step=start, end_step=end, uniform_steps=run.uniform, calendar=run.cal.text(),
+    return schemas.Steps(start_step=start, end_step=end, uniform_steps=run.uniform, calendar=run.calendar_text,
                          t=[ns_to_iso(int(x)) for x in run.cal.times_ns[k]], t_s=np.asarray(run.t_s(k), dtype=float).tolist(),
                          duration_s=run.cal.durations_s[k].tolist())
 
@@ -263,4 +263,4 @@ def _daily(run: RunData) -> list[schemas.Day]:
 def daily(run: RunData) -> schemas.Daily:
     """The day-by-day table of the report's timeline (computed once per run)."""
     run.need_network()
-    return schemas.Daily(calendar=run.cal.text(), days=run.aggregate("daily", lambda: _daily(run)))
+    return schemas.Daily(calendar=run.calendar_text, days=run.aggregate("daily", lambda: _daily(run)))

@@ -98,6 +98,11 @@ class BadQuery(Exception):
         self.message = message
 
 
+def _secs(value: float) -> str:
+    """Seconds without trailing zeros (as the calendar's text writes them): 1, 0.5, 86,400."""
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
 def finite_or_none(x) -> float | None:
     if x is None:
         return None
@@ -149,7 +154,7 @@ class DishChunk:
                 cols[name] = ns_column(col)
             elif name == "state":
                 cols[name] = np.asarray(col.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
-            elif name in ("rtt_ms", "downlink_bps", "uplink_bps", "drop_rate"):
+            elif name in ("rtt_ms", "downlink_bps", "uplink_bps", "drop_rate", "speedtest_down_bps", "speedtest_up_bps"):
                 cols[name] = col.to_numpy(zero_copy_only=False).astype(np.float64)
             else:
                 cols[name] = col.to_numpy(zero_copy_only=False)
@@ -180,6 +185,8 @@ class DishRows:
     downlink_bps: np.ndarray | None  # float64, None when the run did not model capacity
     uplink_bps: np.ndarray | None
     drop_rate: np.ndarray | None = None  # float64 0..1, the service model's share of pings lost
+    speedtest_down_bps: np.ndarray | None = None  # float64, the speed test (capacity only); None without it
+    speedtest_up_bps: np.ndarray | None = None
 
     @property
     def connected(self) -> np.ndarray:
@@ -325,7 +332,8 @@ class RunData:
             leonet_version=self.manifest.leonet_version,
             start=ns_to_iso(self.start_ns), step_s=self.step_s, steps=self.n_steps,
             duration_s=self.n_steps * self.step_s if self.cal.even else (self.cal.end_ns - self.start_ns) / 1e9,
-            uniform_steps=self.uniform, calendar=self.cal.text(),
+            uniform_steps=self.uniform, calendar=self.calendar_text,
+            last_step_s=float(self.cal.durations_s[-1]) if self.n_steps else None,
             completed=self.manifest.completed,
             slot_period_s=facts.slot.period_s, slot_offset_s=facts.slot.offset_s,
             sizes=schemas.Sizes(
@@ -347,6 +355,69 @@ class RunData:
             warnings=list(self.warnings),
             limits={},
         )
+
+    @cached_property
+    def calendar_text(self) -> str:
+        """The calendar in words (:meth:`~leonet.results.calendar.Calendar.text`), saying so when
+        the last step of a uniform calendar is shorter than the others (a duration that is not a
+        whole number of steps: the last step stops at the run's end)."""
+        text = self.cal.text()
+        if self.uniform and self.n_steps and float(self.cal.durations_s[-1]) != self.step_s:
+            total = (self.cal.end_ns - self.start_ns) / 1e9
+            text += (f", the last of {_secs(float(self.cal.durations_s[-1]))} s "
+                     f"(the run ends {_secs(total)} s after its start)")
+        return text
+
+    def site_city(self, site: int) -> str | None:
+        """The city of a site where the sites table has one (column ``city``: the built-in PoP
+        sets carry it), else None."""
+        if site is None or site < 0 or "city" not in self.sites.columns:
+            return None
+        city = self.sites["city"].iat[int(site)]
+        return str(city) if isinstance(city, str) and city.strip() else None
+
+    # -- satellites behind a dish's mask (the visibility table) --------------------------------
+    @cached_property
+    def behind_mask_stored(self) -> bool:
+        """Whether the run keeps which satellites each site had in view behind its horizon mask:
+        the visibility table (``outputs.visibility_pairs``) with its ``obstructed`` column."""
+        if "visibility" not in self.tables:
+            return False
+        parts = self.store.parts("visibility")
+        return bool(parts) and "obstructed" in pq.read_schema(parts[0]).names
+
+    def behind_mask_at(self, site: int, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(sat, azimuth_deg, elevation_deg) of the satellites in view of a site at a step but
+        behind its horizon mask (visibility rows with ``obstructed``), highest first; None when the
+        run does not keep them (:attr:`behind_mask_stored`) or did not compute that step."""
+        if not self.behind_mask_stored:
+            return None
+        t = self.chunk_table("visibility", step, ["sat", "azimuth_deg", "elevation_deg"], site=site,
+                             extra_filters=[("obstructed", "=", True)])
+        if t is None:
+            return None
+        sat = t.column("sat").to_numpy(zero_copy_only=False).astype(np.int64)
+        az = t.column("azimuth_deg").to_numpy(zero_copy_only=False).astype(np.float64)
+        el = t.column("elevation_deg").to_numpy(zero_copy_only=False).astype(np.float64)
+        order = np.lexsort((sat, -el))  # highest first; ties by satellite number
+        return sat[order], az[order], el[order]
+
+    def behind_mask_counts(self, site: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(sats, steps): every satellite a site had in view behind its horizon mask over the run
+        and at how many steps (visibility rows with ``obstructed``), most steps first; None when the
+        run does not keep them."""
+        if not self.behind_mask_stored:
+            return None
+        counts = np.zeros(0, dtype=np.int64)
+        for part in self.store.parts("visibility"):
+            t = pq.read_table(part, columns=["sat"], filters=[("site", "=", int(site)), ("obstructed", "=", True)])
+            sat = t.column("sat").to_numpy(zero_copy_only=False).astype(np.int64)
+            c = np.bincount(sat, minlength=len(counts))
+            c[: len(counts)] += counts
+            counts = c
+        sats = np.flatnonzero(counts)
+        sats = sats[np.argsort(-counts[sats], kind="stable")]
+        return sats, counts[sats]
 
     # -- events ----------------------------------------------------------------------------
     @cached_property
@@ -497,6 +568,8 @@ class RunData:
             downlink_bps=cat("downlink_bps") if "downlink_bps" in self._dish_columns else None,
             uplink_bps=cat("uplink_bps") if "uplink_bps" in self._dish_columns else None,
             drop_rate=cat("drop_rate") if "drop_rate" in self._dish_columns else None,
+            speedtest_down_bps=cat("speedtest_down_bps") if "speedtest_down_bps" in self._dish_columns else None,
+            speedtest_up_bps=cat("speedtest_up_bps") if "speedtest_up_bps" in self._dish_columns else None,
         )
         with self._lock:
             old = self._dish_cache.pop(site, None)     # another thread may have gathered it too
@@ -513,6 +586,7 @@ class RunData:
     def _empty_column(self, name: str) -> np.ndarray:
         kinds = {"t": np.int64, "slot_start": np.int64, "state": object, "rtt_ms": np.float64,
                  "downlink_bps": np.float64, "uplink_bps": np.float64, "drop_rate": np.float64,
+                 "speedtest_down_bps": np.float64, "speedtest_up_bps": np.float64,
                  "path_changed": bool, "rerouted_mid_slot": bool}
         return np.zeros(0, dtype=kinds.get(name, np.int32))
 
@@ -568,9 +642,11 @@ class RunData:
 
     @cached_property
     def _dish_columns(self) -> list[str]:
-        """The dish_steps columns the app reads (throughput only where the run modelled capacity)."""
+        """The dish_steps columns the app reads (throughput and the speed test only where the run
+        modelled capacity)."""
         want = ["t", "site", "state", "rtt_ms", "serving_sat", "gateway", "pop", "slot_start", "isl_hops", "hops",
-                "path", "path_changed", "rerouted_mid_slot", "downlink_bps", "uplink_bps", "drop_rate"]
+                "path", "path_changed", "rerouted_mid_slot", "downlink_bps", "uplink_bps", "drop_rate",
+                "speedtest_down_bps", "speedtest_up_bps"]
         have = set(pq.read_schema(self.store.parts("dish_steps")[0]).names)
         return [c for c in want if c in have]
 

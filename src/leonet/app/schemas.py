@@ -29,6 +29,16 @@ WEDGES_DOC = ("12 wedges of 30 deg clockwise from north (wedge 0 = azimuth [0, 3
               "of the run's visibility table. null for a wedge no satellite crossed; the whole list "
               "is null when the run kept no visibility table.")
 
+SPEEDTEST_DOC = ("The dish's speed test at this step (dish_steps speedtest_down_bps / speedtest_up_bps), as the "
+                 "Starlink app's speed test measures it: what the dish could get now (the rate plus the spare "
+                 "of the route's tightest link; with the service model the probe's fair share, then its TCP "
+                 "window over the RTT). Not the throughput (downlink_throughput_bps: what the dish's own "
+                 "traffic carries, often little). null when the run did not model capacity (scenario "
+                 "`capacity.enabled: true`), never an estimate; 0 where the dish has no service.")
+
+BEHIND_MASK_NOT_STORED = ("satellites behind the mask are not stored in this run: set outputs.visibility_pairs "
+                          "(the visibility table's obstructed flag)")
+
 FRACTION_DOC = ("Fraction of all this dish's look directions over the run that were obstructed (same "
                 "definition as wedges_fraction_obstructed, over the whole sky). null without a "
                 "visibility table.")
@@ -72,8 +82,9 @@ class RunInfo(BaseModel):
     step_s: float = Field(description="The calendar's (coarse) step (s); a windowed run also has finer steps inside its windows.")
     steps: int
     duration_s: float
-    uniform_steps: bool = Field(True, description="False when the calendar has windows at their own steps: instants are then listed by /api/v1/steps (never start + k x step_s).")
-    calendar: str = Field("", description="The calendar in words: 'N steps of S s', or 'N steps (S s, and windows at ...)'.")
+    uniform_steps: bool = Field(True, description="True when step k starts at start + k x step_s (the last step may still be shorter: see last_step_s); false when the calendar has windows at their own steps: instants are then listed by /api/v1/steps (never start + k x step_s).")
+    calendar: str = Field("", description="The calendar in words: 'N steps of S s' (with ', the last of L s (the run ends D s after its start)' when the duration is not a whole number of steps), or 'N steps (S s, and windows at ...)'.")
+    last_step_s: float | None = Field(None, description="The time the last step stands for (s): step_s, or less when the run's duration is not a whole number of steps (it stops at the run's end: --duration 30.5 at 1 s steps gives 31 steps, the last of 0.5 s); null for a run without steps.")
     completed: bool
     slot_period_s: float = Field(description="The run's reconfiguration slot period (s): dishes are assigned a satellite once per slot.")
     slot_offset_s: float = Field(description="Slot boundaries fall this many seconds after each period boundary counted from the Unix epoch.")
@@ -105,6 +116,22 @@ class DishList(BaseModel):
     dishes: list[DishRef]
 
 
+class SkyPoint(BaseModel):
+    """A satellite in a dish's sky at one step (the visibility table's look angles)."""
+
+    sat: int = Field(description="Index of the satellite (satellites table).")
+    name: str | None
+    azimuth_deg: float | None = Field(description="Clockwise from north (deg).")
+    elevation_deg: float | None
+
+
+class BlockedSat(SkyPoint):
+    """The satellite an OBSTRUCTED dish is blocked from (see DishStatus.blocked_sat)."""
+
+    was_serving: bool = Field(description="True: the satellite that served the dish earlier in this reconfiguration slot (the dish keeps its slot's satellite until the slot ends), now behind the mask; false: the highest satellite in view, behind the mask.")
+    why: str = Field(description="The same in words.")
+
+
 class DishStatus(BaseModel):
     id: str
     site: int
@@ -120,6 +147,8 @@ class DishStatus(BaseModel):
     pop_ping_drop_rate: float = Field(description="The share of the step's pings to the PoP that were lost: the service model's drop rate (0..1: loss at reconfigurations, 1 in an outage) where the run has it, else 1 when the dish is not CONNECTED and 0 when it is. Over a window, the history's summary gives the time-weighted mean of these per-step rates.")
     downlink_throughput_bps: float | None = Field(description=NOT_MODELLED)
     uplink_throughput_bps: float | None = Field(description=NOT_MODELLED)
+    speedtest_down_bps: float | None = Field(None, description=SPEEDTEST_DOC)
+    speedtest_up_bps: float | None = Field(None, description="The speed test's upload (see speedtest_down_bps).")
     fraction_obstructed: float | None = Field(description=FRACTION_DOC)
     wedges_fraction_obstructed: list[float | None] | None = Field(description=WEDGES_DOC)
     currently_obstructed: bool = Field(description="True when the state is OBSTRUCTED at this step.")
@@ -131,12 +160,17 @@ class DishStatus(BaseModel):
     serving_sat_name: str | None
     gateway: str | None = Field(description="Gateway the traffic lands at (site name).")
     pop: str | None = Field(description="Point of presence (site name).")
+    pop_city: str | None = Field(None, description="The PoP's city where the run's sites table has one (column city: the built-in PoP sets); null otherwise.")
     isl_hops: int | None
     hops: int | None
     path: list[int] = Field(description="Satellites of the path, serving satellite first.")
     slot_start: str = Field(description="Start of the reconfiguration slot in force (UTC); the slot period is RunInfo.slot_period_s.")
     satellites_in_view: int | None
     satellites_clear: int | None = Field(description="Satellites in view and not behind the mask.")
+    satellites_behind_mask: list[SkyPoint] | None = Field(None, description="The satellites in view but behind the dish's horizon mask at this step, highest first (the visibility table's obstructed rows); null when the run does not store them (outputs.visibility_pairs off): see satellites_behind_mask_note.")
+    satellites_behind_mask_note: str | None = Field(None, description="Why satellites_behind_mask is null, in words; null when it is given.")
+    blocked_sat: BlockedSat | None = Field(None, description="Only when the state is OBSTRUCTED (serving_sat is then null): the satellite the dish is blocked from here: the one that served it earlier in this slot, now behind the mask (the dish keeps its slot's satellite until the slot ends), else the highest satellite in view behind the mask. null otherwise, and when the run does not store the satellites behind the mask.")
+    never_online: str | None = Field(None, description="For a dish never online over the whole run: in one line, the states that took its time, with each one's share of the time and meaning (in the form `leonet dish` prints it, each state as the dish's word with leonet's state in brackets where they differ). null for a dish online at some step.")
     alerts: list[str] = Field(description="Active alerts (from the state, the sky, and the events acting on this dish now); see /api/v1/run for their meanings. The dish's hardware alerts are not modelled.")
     events: list[str] = Field(default_factory=list, description="Names of the scenario's events acting on this dish at this step (events.json; /api/v1/compare lists them).")
 
@@ -171,6 +205,8 @@ class DishHistory(BaseModel):
     pop_ping_drop_rate: list[float]
     downlink_throughput_bps: list[float | None] | None = Field(description=NOT_MODELLED)
     uplink_throughput_bps: list[float | None] | None = Field(description=NOT_MODELLED)
+    speedtest_down_bps: list[float | None] | None = Field(None, description="The speed test per step (see DishStatus.speedtest_down_bps); null when the run did not model capacity.")
+    speedtest_up_bps: list[float | None] | None = Field(None, description="The speed test's upload per step; null when the run did not model capacity.")
     serving_sat: list[int | None]
     serving_sat_name: list[str | None]
     path_changed: list[bool]
@@ -213,6 +249,7 @@ class Track(BaseModel):
     elevation_deg: list[float | None]
     serving: list[bool]
     obstructed: list[bool] = Field(description="Below the dish's horizon mask at that point.")
+    behind_mask_steps: int | None = Field(None, description="Steps at which this satellite was in view of the dish but behind its mask (the visibility table's obstructed rows); null when the run does not store them.")
 
 
 class ObstructionMap(BaseModel):
@@ -222,7 +259,9 @@ class ObstructionMap(BaseModel):
     fraction_obstructed: float | None = Field(description=FRACTION_DOC)
     wedges_fraction_obstructed: list[float | None] | None = Field(description=WEDGES_DOC)
     satellites_used: int
-    tracks: list[Track] = Field(description="Sky tracks above the minimum elevation over the run, sampled evenly in time.")
+    tracks: list[Track] = Field(description="Sky tracks above the minimum elevation over the run, sampled evenly in time: the satellites the dish used (most steps first), then those highest in its sky that it never used (site_steps.best_sat) and those in view behind its mask (the visibility table, most steps first), sharing what room max_tracks leaves.")
+    behind_mask_stored: bool = Field(False, description="Whether the run stores which satellites were in view behind the dish's mask (the visibility table with its obstructed flag, outputs.visibility_pairs).")
+    behind_mask_note: str | None = Field(None, description="When behind_mask_stored is false, why the sky shows no satellite behind the mask, in words.")
 
 
 class SatelliteColumns(BaseModel):
@@ -293,7 +332,7 @@ class Region(BaseModel):
     downlink_p10_mbps: float | None = Field(None, description="With capacity only; null when the run did not model it.")
     downlink_p50_mbps: float | None = None
     uplink_p50_mbps: float | None = None
-    speedtest_p50_mbps: float | None = None
+    speedtest_p50_mbps: float | None = Field(None, description="Median of the speed test (dish_steps speedtest_down_bps, Mbps) over the group's dish-steps, as `leonet summary` and `leonet dish` print it; with capacity only.")
     top_gateway: str | None
     top_pop: str | None
     outage_steps: dict[str, int] = Field(description="Dish-site steps lost, by the dish's state (a count of steps: neither the dishes a site stands for nor the time a step stands for; see lost_s_by_cause for the time lost).")

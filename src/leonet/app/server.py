@@ -63,6 +63,13 @@ constellation at any step. Read-only; every query is bounded (time span, list si
 * **Throughput** (`downlink_throughput_bps`, `uplink_throughput_bps`): the rates leonet allocated,
   in a run with capacity (the default scenario has it on); in a run with `capacity.enabled: false`
   (the schema's default) the fields are present and null. No number is ever made up.
+* **Speed test** (`speedtest_down_bps`, `speedtest_up_bps` of a dish's status and history): what
+  the dish could get at that step, as the Starlink app's speed test measures it (what `leonet dish`
+  prints as "speed test p50"); not the throughput, which is what the dish's own traffic carries.
+  With capacity only; null otherwise.
+* Satellites behind a dish's mask (`satellites_behind_mask`, `blocked_sat` of the status; the
+  obstruction map's tracks) come from the visibility table (`outputs.visibility_pairs`); a run
+  without it says so (`satellites_behind_mask_note`, `behind_mask_note`).
 * `state`: CONNECTED, NO_SATS, OBSTRUCTED; NO_PINGS for leonet's NO_PATH (a satellite in view but
   no PoP reachable), NO_DOWNLINK for JAMMED, DISH_UNREACHABLE for OFFLINE, and CONNECTED for
   CONGESTED (alert `congested`). `leonet_state` carries leonet's state verbatim. The whole

@@ -60,6 +60,29 @@ function esc(text) {
 // A state word on its colour (/api/v1/states).
 const badge = (word) => `<span class="badge" style="background: ${esc(STATE_COLOURS[word] || "#bbbbbb")}">${esc(word)}</span>`;
 
+// One vocabulary on the whole page (/api/v1/states, leonet.states): a state is the dish's word,
+// with leonet's name in brackets where the two differ: "NO_PINGS (NO_PATH)", "OBSTRUCTED".
+function stateLabel(leonetState) {
+  const st = (app.states || []).find((x) => x.name === leonetState);
+  const word = st ? st.dish_word : leonetState;
+  return word === leonetState ? word : `${word} (${leonetState})`;
+}
+
+// The leonet state of a dish's word where it names an outage (one state per outage word).
+function outageStateOf(word) {
+  const st = (app.states || []).find((x) => x.dish_word === word && x.outage);
+  return st ? st.name : word;
+}
+
+// The same, from the dish's word (an outage's cause, a count by the dish's state).
+const wordLabel = (word) => stateLabel(outageStateOf(word));
+
+// A badge of the dish's word, leonet's state beside it in brackets where they differ.
+function stateBadge(word, leonetState) {
+  const name = leonetState === undefined ? outageStateOf(word) : leonetState;
+  return badge(word) + (name !== word ? ` <span class="muted">(${esc(name)})</span>` : "");
+}
+
 // Numbers as Python prints them (`f"{v:.1f}"`), so the app and `leonet summary` agree to the last
 // digit: both round the float's exact value, but on an exact tie (12.5) JavaScript's toFixed goes
 // away from zero and Python to even (12.5 -> "12", not "13").
@@ -180,10 +203,10 @@ function globeTraces(snap) {
     const n = count === nSites ? num(count) : `${num(count)} at ${num(nSites)} sites`;
     const many = (i) => (d.dishes_of_site && d.dishes_of_site[i] > 1 ? ` (${num(d.dishes_of_site[i])} dishes)` : "");
     traces.push({
-      type: "scattergeo", mode: "markers", name: `dishes ${state === "CONGESTED" ? "CONNECTED, congested" : state} (${n})`,
+      type: "scattergeo", mode: "markers", name: `dishes ${state === "CONGESTED" ? stateLabel("CONGESTED") : wordLabel(state)}: ${n}`,
       lon: idx.map((i) => d.lon_deg[i]), lat: idx.map((i) => d.lat_deg[i]),
       customdata: idx.map((i) => d.id[i]),
-      text: idx.map((i) => `${d.id[i]}${many(i)}: ${state}${d.pop_ping_latency_ms[i] !== null ? ", " + d.pop_ping_latency_ms[i] + " ms" : ""}`),
+      text: idx.map((i) => `${d.id[i]}${many(i)}: ${state === "CONGESTED" ? stateLabel("CONGESTED") : wordLabel(state)}${d.pop_ping_latency_ms[i] !== null ? ", " + d.pop_ping_latency_ms[i] + " ms" : ""}`),
       hoverinfo: "text",
       marker: { size: 8, color: STATE_COLOURS[state] || "#bbbbbb", line: { width: 1, color: "#000" } },
     });
@@ -260,7 +283,7 @@ async function drawGlobe(step) {
   const d = snap.dishes;
   const byState = d.dishes_by_state || d.by_state, byLeonet = d.dishes_by_leonet_state || d.by_leonet_state;
   const congested = byLeonet.CONGESTED;
-  const counts = Object.entries(byState).map(([s, n]) => `${s} ${num(n)}`).join(", ") +
+  const counts = Object.entries(byState).map(([s, n]) => `${wordLabel(s)} ${num(n)}`).join(", ") +
     (congested ? ` (${num(congested)} of them congested)` : "");
   const nDishes = d.dishes || d.total;
   const what = nDishes === d.total ? `dishes` : `dishes (${num(nDishes)} at ${num(d.total)} dish sites)`;
@@ -299,16 +322,20 @@ async function goTo(step) {
   }
 }
 
+// The step play shows next: `speed` steps on, but never past the last step (so the run's last
+// steps, an outage at its end, are shown), and back to the start only after the last was shown.
+function nextPlayStep(step, speed, steps) {
+  const last = Math.max(0, steps - 1);
+  return step >= last ? 0 : Math.min(step + speed, last);
+}
+
 function togglePlay() {
   app.playing = !app.playing;
   $("play").innerHTML = app.playing ? "&#10074;&#10074; Pause" : "&#9654; Play";
   if (app.playing) {
     const tick = async () => {
       if (!app.playing) return;
-      if (!app.busy) {
-        const speed = Number($("speed").value);
-        await goTo((app.step + speed) % app.run.steps);
-      }
+      if (!app.busy) await goTo(nextPlayStep(app.step, Number($("speed").value), app.run.steps));
       app.timer = setTimeout(tick, 400);
     };
     tick();
@@ -395,29 +422,63 @@ async function updateDishAt(step) {
   drawSky(app.sky, app.status);
 }
 
+// Two rates (bit/s) as "down / up Mbps" ("-" for a missing one).
+const mbpsPair = (down, up) => `${fmt(down === null ? null : down / 1e6, 1)} / ${fmt(up === null ? null : up / 1e6, 1)} Mbps`;
+
 function drawStatus(s) {
   const wedges = s.wedges_fraction_obstructed
     ? s.wedges_fraction_obstructed.map((w) => (w === null ? "-" : fixed(100 * w, 0))).join(" ") + " %"
     : "- (no visibility table)";
+  const connected = s.state === "CONNECTED";
+  // The dish never online over the whole run: why, in one line (as `leonet dish` prints it).
+  const never = $("never-online");
+  never.textContent = s.never_online || "";
+  never.hidden = !s.never_online;
+  // The speed test (what the dish could get now, as the Starlink app's speed test) and what the
+  // dish's own traffic carries now (its throughput): two different numbers, both from the run.
+  const speedtest = s.speedtest_down_bps === null && s.speedtest_up_bps === null
+    ? '<span class="muted">not in this run (needs capacity)</span>'
+    : connected ? mbpsPair(s.speedtest_down_bps, s.speedtest_up_bps) : '- <span class="muted">(not connected)</span>';
+  const carrying = s.downlink_throughput_bps === null && s.uplink_throughput_bps === null
+    ? '<span class="muted">not modelled yet</span>'
+    : connected ? mbpsPair(s.downlink_throughput_bps, s.uplink_throughput_bps) : '- <span class="muted">(not connected)</span>';
+  const carryingTitle = "downlink_throughput_bps / uplink_throughput_bps: what the dish's own traffic carries now";
+  // Uptime counts from the run's start when the dish was connected from it: the run knows nothing earlier.
+  const sinceStart = connected && s.connected_since === app.run.start;
+  const uptime = !connected ? fmt(s.uptime_s, 0, " s")
+    : sinceStart ? `${fmt(s.uptime_s, 0, " s")} <span class="muted">(connected since the run's start)</span>` : fmt(s.uptime_s, 0, " s");
+  const pop = s.pop ? esc(s.pop) + (s.pop_city ? ` (${esc(s.pop_city)})` : "") : "-";
+  const behind = s.satellites_behind_mask === null
+    ? (s.satellites_in_view !== null && s.satellites_clear !== null ? `${s.satellites_in_view - s.satellites_clear}` : "-")
+    : String(s.satellites_behind_mask.length);
   const rows = [
-    ["state", badge(s.state) + (s.state !== s.leonet_state ? ` <span class="muted">(leonet: ${esc(s.leonet_state)})</span>` : "")],
+    ["state", stateBadge(s.state, s.leonet_state)],
     ["t", `${esc(s.t)} (step ${s.step})`],
     ["pop_ping_latency_ms", fmt(s.pop_ping_latency_ms, 1, " ms")],
     ["pop_ping_drop_rate", dropText(s.pop_ping_drop_rate)],
-    ["downlink_throughput_bps", s.downlink_throughput_bps === null ? '<span class="muted">not modelled yet</span>' : fmt(s.downlink_throughput_bps / 1e6, 1, " Mbps")],
-    ["uplink_throughput_bps", s.uplink_throughput_bps === null ? '<span class="muted">not modelled yet</span>' : fmt(s.uplink_throughput_bps / 1e6, 1, " Mbps")],
+    ["speed test down / up", speedtest],
+    ["now carrying (throughput)", carrying],
     ["fraction_obstructed", s.fraction_obstructed === null ? "-" : `${fixed(100 * s.fraction_obstructed, 1)} %`],
     ["wedges_fraction_obstructed", wedges],
     ["currently_obstructed", String(s.currently_obstructed)],
     ["direction_azimuth / _elevation", `${fmt(s.direction_azimuth)}° / ${fmt(s.direction_elevation)}°`],
-    ["uptime_s", fmt(s.uptime_s, 0, " s")],
+    ["uptime_s", uptime],
     ["serving_sat", s.serving_sat === null ? "-" : `${s.serving_sat} (${esc(s.serving_sat_name)})`],
-    ["gateway / pop", `${esc(s.gateway || "-")} / ${esc(s.pop || "-")}`],
-    ["isl_hops / hops", `${s.isl_hops ?? "-"} / ${s.hops ?? "-"}`],
-    ["satellites in view / clear", `${s.satellites_in_view ?? "-"} / ${s.satellites_clear ?? "-"}`],
-    ["alerts", s.alerts.length ? esc(s.alerts.join(", ")) : "none"],
   ];
-  $("status").innerHTML = rows.map(([k, v]) => `<div class="k">${k}</div><div class="v">${v}</div>`).join("");
+  if (s.blocked_sat) {
+    const b = s.blocked_sat;
+    const which = b.was_serving ? "its slot's satellite, now behind the mask" : "the highest in view, behind the mask";
+    rows.push(["blocked here", `<span title="${esc(b.why)}">${b.sat} (${esc(b.name)}) at ${fmt(b.azimuth_deg)}° / ${fmt(b.elevation_deg)}° ` +
+      `<span class="muted">(${which})</span></span>`]);
+  }
+  rows.push(
+    ["gateway / pop", `${esc(s.gateway || "-")} / ${pop}`],
+    ["isl_hops / hops", `${s.isl_hops ?? "-"} / ${s.hops ?? "-"}`],
+    ["in view / clear / behind mask", `${s.satellites_in_view ?? "-"} / ${s.satellites_clear ?? "-"} / ${behind}`],
+    ["alerts", s.alerts.length ? esc(s.alerts.join(", ")) : "none"],
+  );
+  $("status").innerHTML = rows.map(([k, v]) =>
+    `<div class="k"${k === "now carrying (throughput)" ? ` title="${esc(carryingTitle)}"` : ""}>${k}</div><div class="v">${v}</div>`).join("");
 }
 
 // A sample window's steps stand for more time than lies between them (time.windows[].sample): the
@@ -517,6 +578,10 @@ function drawSky(sky, status) {
       r: az.map(() => 90 - sky.min_elevation_deg), line: { color: "#8a94a6", dash: "dash", width: 1 }, hoverinfo: "skip",
     });
   }
+  // Points of the tracks over the run: served (green), and in view but behind the mask (the
+  // OBSTRUCTED colour, open circles; a dish is never served behind its mask: the engine does not
+  // serve through an obstruction, so a satellite lost to one leaves serving_sat empty).
+  const served = { theta: [], r: [], text: [] }, hidden = { theta: [], r: [], text: [] };
   sky.tracks.forEach((t, k) => {
     // A track breaks (a null point) where the satellite left view or the points are too far apart
     // in time to be one pass (t.breaks): no chord across the sky between two passes.
@@ -525,6 +590,8 @@ function drawSky(sky, status) {
     t.t_s.forEach((ts, i) => {
       if (breaks.has(i)) { theta.push(null); rr.push(null); text.push(null); }
       theta.push(t.azimuth_deg[i]); rr.push(r(t.elevation_deg[i])); text.push(`${t.name} at ${isoOfSeconds(ts)}`);
+      const into = t.serving[i] ? served : t.obstructed[i] ? hidden : null;
+      if (into) { into.theta.push(t.azimuth_deg[i]); into.r.push(r(t.elevation_deg[i])); into.text.push(`${t.name} at ${isoOfSeconds(ts)}${t.serving[i] ? ": serving" : ": behind the mask"}`); }
     });
     const colour = t.used ? SHELL_COLOURS[(k % 8) + 1] : "rgba(160,170,190,0.45)";
     traces.push({
@@ -533,21 +600,48 @@ function drawSky(sky, status) {
       marker: { size: 2, color: colour },  // a pass seen at one point only is still drawn
       text, hoverinfo: "text",
     });
-    const idx = t.serving.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
-    if (idx.length) {
-      traces.push({
-        type: "scatterpolar", mode: "markers", showlegend: false, hoverinfo: "skip",
-        theta: idx.map((i) => t.azimuth_deg[i]), r: idx.map((i) => r(t.elevation_deg[i])),
-        marker: { size: 4, color: idx.map((i) => (t.obstructed[i] ? STATE_COLOURS.OBSTRUCTED : STATE_COLOURS.CONNECTED)) },
-      });
-    }
   });
+  if (served.theta.length) {
+    traces.push({
+      type: "scatterpolar", mode: "markers", name: "served", theta: served.theta, r: served.r, text: served.text,
+      hoverinfo: "text", marker: { size: 4, color: STATE_COLOURS.CONNECTED },
+    });
+  }
+  if (hidden.theta.length) {
+    traces.push({
+      type: "scatterpolar", mode: "markers", name: "behind the mask (over the run)", theta: hidden.theta, r: hidden.r,
+      text: hidden.text, hoverinfo: "text",
+      marker: { size: 4, color: "rgba(0,0,0,0)", line: { width: 0.8, color: STATE_COLOURS.OBSTRUCTED } }, opacity: 0.45,
+    });
+  }
+  // Now: the satellites in view behind the mask, and on an OBSTRUCTED step the one it is blocked from.
+  const now = status && status.satellites_behind_mask;
+  if (now && now.length) {
+    traces.push({
+      type: "scatterpolar", mode: "markers", name: `behind the mask now (${now.length})`,
+      theta: now.map((p) => p.azimuth_deg), r: now.map((p) => r(p.elevation_deg)),
+      text: now.map((p) => `${p.name}: in view, behind the mask`), hoverinfo: "text",
+      marker: { size: 8, symbol: "circle-open", color: STATE_COLOURS.OBSTRUCTED, line: { width: 2 } },
+    });
+  }
   if (status && status.direction_azimuth !== null) {
     traces.push({
       type: "scatterpolar", mode: "markers", name: "serving now", theta: [status.direction_azimuth],
       r: [r(status.direction_elevation)], marker: { size: 14, symbol: "star", color: "#fff", line: { color: "#000", width: 1 } },
     });
   }
+  if (status && status.blocked_sat) {
+    const b = status.blocked_sat;
+    traces.push({
+      type: "scatterpolar", mode: "markers", name: `blocked here: ${b.name}`, theta: [b.azimuth_deg], r: [r(b.elevation_deg)],
+      text: [`${b.name}: ${b.why}`], hoverinfo: "text",
+      marker: { size: 15, symbol: "star", color: STATE_COLOURS.OBSTRUCTED, line: { color: "#000", width: 1 } },
+    });
+  }
+  // A run that does not store the satellites behind the mask says so, rather than an empty sky.
+  const note = $("sky-note");
+  note.textContent = sky.behind_mask_stored === false ? sky.behind_mask_note : "";
+  note.hidden = sky.behind_mask_stored !== false;
   Plotly.react($("skyplot"), traces, {
     ...DARK, margin: { l: 30, r: 30, t: 20, b: 20 }, showlegend: true,
     legend: { orientation: "h", y: -0.05, font: { size: 10 } },
@@ -565,9 +659,9 @@ function drawOutages(o) {
     box.innerHTML = '<p class="muted small">No outages in this window.</p>';
     return;
   }
-  const totals = Object.entries(o.seconds_by_cause).map(([c, s]) => `${badge(c)} ${fixed(s, 0)} s`).join(" &nbsp; ");
+  const totals = Object.entries(o.seconds_by_cause).map(([c, s]) => `${stateBadge(c)} ${fixed(s, 0)} s`).join(" &nbsp; ");
   const rows = o.outages.map((x) =>
-    `<tr><td>${badge(x.cause)}</td><td class="mono">${esc(x.start)}</td>` +
+    `<tr><td>${stateBadge(x.cause, x.leonet_state)}</td><td class="mono">${esc(x.start)}</td>` +
     `<td>${fixed(x.duration_s, 0)} s${x.ongoing ? " (ongoing)" : ""}</td></tr>`).join("");
   box.innerHTML = `<p class="small">${o.total} outage(s): ${totals}${o.truncated ? " (list truncated)" : ""}</p>` +
     `<table><thead><tr><th>cause</th><th>start (UTC)</th><th>duration</th></tr></thead><tbody>${rows}</tbody></table>`;
@@ -575,21 +669,28 @@ function drawOutages(o) {
 
 function drawThroughput(h) {
   const box = $("throughput");
-  if (h.downlink_throughput_bps === null && h.uplink_throughput_bps === null) {
+  const none = (a) => a === null || a === undefined;
+  if (none(h.downlink_throughput_bps) && none(h.uplink_throughput_bps) && none(h.speedtest_down_bps) && none(h.speedtest_up_bps)) {
     Plotly.purge(box);
-    box.innerHTML = '<p class="muted small">Not modelled in this run: throughput needs a run with capacity ' +
+    box.innerHTML = '<p class="muted small">Not modelled in this run: throughput and the speed test need a run with capacity ' +
       "(scenario <code>capacity.enabled: true</code>). No numbers are made up.</p>";
     box.classList.remove("chart");
     return;
   }
   box.innerHTML = "";
   box.classList.add("chart");
-  const mbps = (v) => (v === null ? null : v / 1e6);
+  // Mbps; none where the dish is not connected (the red bands of the latency chart: no service).
+  const mbps = (values) => values.map((v, i) => (v === null || isOutage(h.leonet_state[i]) ? null : v / 1e6));
   const traces = [];
-  if (h.downlink_throughput_bps) traces.push({ type: "scatter", mode: "lines", ...withGaps(h, h.downlink_throughput_bps.map(mbps)), name: "downlink", line: { color: "#58d68d" }, connectgaps: false });
-  if (h.uplink_throughput_bps) traces.push({ type: "scatter", mode: "lines", ...withGaps(h, h.uplink_throughput_bps.map(mbps)), name: "uplink", line: { color: "#7fb3ff" }, connectgaps: false });
+  const line = (values, name, colour, dash) => {
+    if (!none(values)) traces.push({ type: "scatter", mode: "lines", ...withGaps(h, mbps(values)), name, line: { color: colour, dash, width: dash === "solid" ? 1.5 : 1.2 }, connectgaps: false });
+  };
+  line(h.speedtest_down_bps, "speed test down", "#58d68d", "dash");
+  line(h.speedtest_up_bps, "speed test up", "#7fb3ff", "dash");
+  line(h.downlink_throughput_bps, "now carrying down", "#58d68d", "solid");
+  line(h.uplink_throughput_bps, "now carrying up", "#7fb3ff", "solid");
   Plotly.react(box, traces, {
-    ...DARK, margin: { l: 44, r: 8, t: 6, b: 32 }, legend: { orientation: "h", y: 1.12 },
+    ...DARK, margin: { l: 44, r: 8, t: 24, b: 32 }, legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 10 } },
     xaxis: { gridcolor: "#273042" }, yaxis: { title: { text: "Mbps" }, gridcolor: "#273042", rangemode: "tozero" },
   }, PLOT_CONFIG);
 }
@@ -676,13 +777,20 @@ async function drawRegions() {
   const pct = (v) => (v === null ? "-" : `${fixed(100 * v, 1)} %`);
   // Lost time in dish-time (each site's step weighs its dishes x the time the step stands for), as
   // `leonet summary` prints it, never a count of site-steps.
-  const lost = (g) => (g.outage_causes !== undefined ? g.outage_causes
-    : Object.entries(g.lost_s_by_leonet_state || {}).map(([c, v]) => `${c} ${dishTime(v)}`).join(", ")) || "-";
+  // `leonet summary`'s own text ("NO_PATH 100 dish-min, ..."), each state in the page's words.
+  const lost = (g) => (g.outage_causes !== undefined
+    ? g.outage_causes.split(", ").map((part) => {
+      const gap = part.indexOf(" ");
+      return gap > 0 ? stateLabel(part.slice(0, gap)) + part.slice(gap) : part;
+    }).join(", ")
+    : Object.entries(g.lost_s_by_leonet_state || {}).map(([c, v]) => `${stateLabel(c)} ${dishTime(v)}`).join(", ")) || "-";
+  // The speed test's median (as `leonet summary` and `leonet dish` print it), with capacity only.
+  const speed = data.regions.some((g) => g.speedtest_p50_mbps !== null && g.speedtest_p50_mbps !== undefined);
   const rows = data.regions.map((g) =>
     `<tr><td>${esc(g.group)}</td><td>${num(g.dishes)}</td><td>${pct(g.availability)}</td><td>${fmt(g.rtt_p50_ms)}</td>` +
-    `<td>${fmt(g.rtt_p95_ms)}</td><td>${esc(lost(g))}</td></tr>`).join("");
+    `<td>${fmt(g.rtt_p95_ms)}</td>${speed ? `<td>${fmt(g.speedtest_p50_mbps, 0)}</td>` : ""}<td>${esc(lost(g))}</td></tr>`).join("");
   $("regions").innerHTML = `<table><thead><tr><th>region</th><th>dishes</th><th>availability</th><th>RTT p50</th>` +
-    `<th>RTT p95</th><th>time lost (leonet state, dish-time)</th></tr></thead><tbody>${rows}</tbody></table>`;
+    `<th>RTT p95</th>${speed ? "<th>speed test p50 (Mbps)</th>" : ""}<th>time lost (in dish-time)</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 // ---- scenario vs baseline -------------------------------------------------------------------------
@@ -722,7 +830,7 @@ async function drawCompare() {
   const rows = c.groups.map((g) => {
     const change = g.availability_change === null ? "" :
       ` <span class="${g.availability_change < 0 ? "lost" : "gain"}">(${g.availability_change >= 0 ? "+" : ""}${fixed(100 * g.availability_change, 1)} pp)</span>`;
-    const lost = Object.entries(g.lost_s_by_leonet_state).filter(([, v]) => v > 0).map(([k, v]) => `${esc(k)} ${dishTime(v)}`).join(", ") || "-";
+    const lost = Object.entries(g.lost_s_by_leonet_state).filter(([, v]) => v > 0).map(([k, v]) => `${esc(stateLabel(k))} ${dishTime(v)}`).join(", ") || "-";
     const online = g.online_by
       ? ["satellite", "ground", "both", "none"].map((k) => (g.online_by[k] === null ? "-" : `${fixed(100 * g.online_by[k], 0)}%`)).join(" / ")
       : "-";
@@ -802,7 +910,7 @@ async function main() {
     for (const d of list.dishes) {
       const opt = document.createElement("option");
       opt.value = d.id;
-      opt.textContent = d.group ? `${d.id} (${d.group})` : d.id;
+      opt.textContent = d.group && d.group !== d.id ? `${d.id} (${d.group})` : d.id;  // "my-dish", not "my-dish (my-dish)"
       select.appendChild(opt);
     }
     if (list.total > list.dishes.length) {
