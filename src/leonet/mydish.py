@@ -135,7 +135,8 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
                 "elevation_m": float(gws.elevation_m[k]), "kind": "gateway", "group": str(gws.group[k])} for k in g]
     entries += [{"name": str(pops.name[k]), "lat_deg": float(pops.lat_deg[k]), "lon_deg": float(pops.lon_deg[k]),
                  "elevation_m": float(pops.elevation_m[k]), "kind": "pop", "group": str(pops.group[k]),
-                 "pop_code": str(codes[k])} for k in p]
+                 "pop_code": str(codes[k]),
+                 "city": str(pops.attrs["city"][k]) if "city" in pops.attrs else ""} for k in p]
     d_g = _great_circle_km(gws.lat_deg[g], gws.lon_deg[g], lat, lon)
     first = int(np.argmin(d_g))
     return entries, {"gateways": len(g), "pops": len(p), "nearest_gateway": str(gws.name[g[first]]),
@@ -212,7 +213,8 @@ def home_pop_near(lat: float, lon: float, pops, codes: np.ndarray, year: int, fe
 
 
 def write_pops_file(entries: list[dict], out_dir: Path) -> Path:
-    """The PoP entries as a sites CSV (``out_dir/.ground/pops.csv``) with their ``pop_code``: an
+    """The PoP entries as a sites CSV (``out_dir/.ground/pops.csv``) with their ``pop_code`` (and
+    ``city``, which the app shows beside the code): an
     inline site cannot carry the code that ``network.home_pop: geoip`` matches PoPs by. Hidden,
     as the extracted ``.orbits``: leonet's own in a results folder, kept by ``--overwrite``."""
     import csv
@@ -220,7 +222,7 @@ def write_pops_file(entries: list[dict], out_dir: Path) -> Path:
 
     out = Path(out_dir).resolve() / ".ground" / "pops.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    columns = ("name", "lat_deg", "lon_deg", "elevation_m", "kind", "group", "pop_code")
+    columns = ("name", "lat_deg", "lon_deg", "elevation_m", "kind", "group", "pop_code", "city")
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
