@@ -247,29 +247,8 @@ def test_the_run_says_its_last_step_is_shorter(owner, bare):
 
 # -- in the browser ----------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def browser():
-    from test_app_browser import ARGS, CHROMIUM, _need_browser
-
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def _open(browser, url: str, dish: str | None = None):
-    page = browser.new_page(viewport={"width": 1500, "height": 1600})
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(url)
-    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
-    if dish:
-        page.wait_for_selector(f"#dish[data-dish='{dish}']", timeout=30_000)
-    return page, errors
+# the browser and a page on it, as the app's other browser tests open them
+from test_app_fixes import _open, browser  # noqa: E402,F401
 
 
 def _status_value(page, key: str) -> str:
