@@ -583,6 +583,11 @@ class ResultStore:
         parts = self.parts(name)
         if not parts:
             raise InputError(f"has no table {name!r}; tables: {', '.join(self.tables()) or 'none'}", source=str(self.root))
+        names = pq.read_schema(parts[0]).names
+        missing = [c for c in (columns or []) if c not in names]
+        if missing:   # as for a static table (pyarrow's own message dumps the schema)
+            raise InputError(f"{name} has no column {', '.join(map(repr, missing))}; its columns: {', '.join(names)}",
+                             source=str(self.root))
         return pq.read_table([str(p) for p in parts], columns=columns, filters=filters) if len(parts) > 1 \
             else pq.read_table(parts[0], columns=columns, filters=filters)
 

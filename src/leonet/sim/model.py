@@ -26,7 +26,7 @@ from ..space.walker import WalkerShell, walker_elements
 from ..timeutil import utc_to_ns
 from .ground_build import build_sites
 from .inputs import input_file
-from .run_warnings import epoch_warnings, event_warnings, propagation_warnings
+from .run_warnings import epoch_warnings, event_warnings, network_off_warnings, propagation_warnings
 from .settings import RunSettings, run_settings
 
 if TYPE_CHECKING:
@@ -361,6 +361,23 @@ def model_with_events(base: SimulationModel, scenario: Scenario) -> SimulationMo
     return model
 
 
+def as_scenario(scenario) -> Scenario:
+    """``scenario`` as a :class:`Scenario`: one already, a preset name or YAML path
+    (:func:`leonet.load_scenario`), or a dict as parsed from YAML (:func:`leonet.scenario_from_dict`);
+    anything else is a TypeError saying so (a dict read as a scenario failed deep in the budget
+    with "'dict' object has no attribute 'constellation'")."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    from ..scenario.loading import load_scenario, scenario_from_dict
+
+    if isinstance(scenario, (str, Path)):
+        return load_scenario(scenario)
+    if isinstance(scenario, dict):
+        return scenario_from_dict(scenario)
+    raise TypeError(f"a scenario is a leonet.Scenario, a preset name or YAML path, or a dict; got "
+                    f"{type(scenario).__name__}")
+
+
 def build_model(scenario: Scenario, max_memory_bytes: int | None = None, workers: int = 1) -> SimulationModel:
     """Read every input of ``scenario`` and build the arrays the simulation runs on.
 
@@ -369,6 +386,7 @@ def build_model(scenario: Scenario, max_memory_bytes: int | None = None, workers
     80 % of this machine's memory) is refused with the estimate and the ways to proceed. Every
     input file is read and every field checked here, before anything is written.
     """
+    scenario = as_scenario(scenario)
     try:
         from . import budget
 
@@ -386,7 +404,8 @@ def build_model(scenario: Scenario, max_memory_bytes: int | None = None, workers
         else:  # no network model, no run.json warnings: said on stderr (as the IERS table's)
             import warnings
 
-            for text in propagation_warnings(constellation, t_ns) + epoch_warnings(scenario, constellation, t_ns):
+            for text in (propagation_warnings(constellation, t_ns) + epoch_warnings(scenario, constellation, t_ns)
+                         + network_off_warnings(scenario)):
                 warnings.warn(text, stacklevel=2)
     except InputError as err:
         if err.source is not None:

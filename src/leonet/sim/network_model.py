@@ -380,8 +380,11 @@ def _laser_candidates(scenario: Scenario, constellation: Constellation, capable:
 
 
 def _station_pairs(net, sites: Sites, kind: np.ndarray) -> tuple[list[int], list[int]]:
-    """Source and destination sites of ``network.pairs`` and ``all_station_pairs``."""
+    """Source and destination sites of ``network.pairs`` and ``all_station_pairs``, each ordered
+    pair once (a pair written twice was routed and written twice, doubling its path changes in
+    the summary; ``all_station_pairs`` adds only the pairs ``network.pairs`` does not name)."""
     src, dst = [], []
+    first: dict[tuple[int, int], int] = {}
     for k, (a, b) in enumerate(net.pairs or ()):
         try:
             ia, ib = sites.index_of([a, b])
@@ -389,6 +392,10 @@ def _station_pairs(net, sites: Sites, kind: np.ndarray) -> tuple[list[int], list
             raise InputError(f"{err.message}", source=err.source, location=f"network.pairs[{k}]") from None
         if ia == ib:
             raise InputError(f"a pair needs two different sites, got {quote(a)} twice", location=f"network.pairs[{k}]")
+        if (int(ia), int(ib)) in first:
+            raise InputError(f"{quote(a)} -> {quote(b)} is also network.pairs[{first[(int(ia), int(ib))]}]; give each "
+                             "pair once", location=f"network.pairs[{k}]")
+        first[(int(ia), int(ib))] = k
         src.append(ia)
         dst.append(ib)
     if net.all_station_pairs:
@@ -396,7 +403,9 @@ def _station_pairs(net, sites: Sites, kind: np.ndarray) -> tuple[list[int], list
         if len(st) < 2:
             raise InputError("all_station_pairs needs at least two sites of kind station", location="network.all_station_pairs")
         a, b = np.meshgrid(st, st, indexing="ij")
-        off = a != b
-        src.extend(a[off].tolist())
-        dst.extend(b[off].tolist())
+        off = (a != b).ravel()
+        for i, j in zip(a.ravel()[off].tolist(), b.ravel()[off].tolist()):
+            if (i, j) not in first:
+                src.append(i)
+                dst.append(j)
     return src, dst

@@ -42,12 +42,23 @@ def scenario_warnings(scenario: Scenario, constellation: Constellation) -> list[
     if skipped:
         warnings.append(f"time windows after the calendar's end are not simulated: {', '.join(skipped[:10])}"
                         + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""))
+    warnings += network_off_warnings(scenario)
     clipped = scenario.time.clipped_windows()
     if clipped:  # the window's name and length alone would claim time the run does not simulate
         listed = ", ".join(f"{name} ({ran:g} s of its {asked:g} s)" for name, ran, asked in clipped[:10])
         warnings.append(f"time windows cut short by the calendar's end run only in part: {listed}"
                         + (f" and {len(clipped) - 10} more" if len(clipped) > 10 else ""))
     return warnings
+
+
+def network_off_warnings(scenario: Scenario) -> list[str]:
+    """With ``network.enabled: false`` (visibility only), the station pairs it asks for are not
+    routed: said, not silently dropped."""
+    net = scenario.network
+    if net.enabled or not (net.pairs or net.all_station_pairs):
+        return []
+    asked = "network.pairs" if net.pairs else "network.all_station_pairs"
+    return [f"network.enabled is false (visibility only): {asked} are not routed and no pair_steps are written"]
 
 
 #: At most this many instants of the run at which :func:`propagation_warnings` tries every

@@ -100,7 +100,10 @@ def run(
     max_memory_bytes: int | None = None,
     model: SimulationModel | None = None,
 ) -> RunResult:
-    """Run ``scenario`` and write its results to ``out_dir`` (default: the scenario's outputs.dir).
+    """Run ``scenario`` (a :class:`~leonet.scenario.Scenario`, a preset name, a YAML path or a dict)
+    and write its results to ``out_dir`` (default: the scenario's outputs.dir). ``overwrite``:
+    replace results of a different scenario there (those of this very scenario are resumed, kept
+    chunk by chunk, whatever ``overwrite`` says).
 
     ``workers``: local processes (1: this process). ``dask``: a scheduler address
     (``tcp://host:8786``) or ``"local"`` for a LocalCluster of ``workers`` processes.
@@ -115,8 +118,13 @@ def run(
     :func:`~leonet.sim.model.model_with_events` for a variant that only changes events): its build
     is skipped (planning studies share one build across their variants).
     """
+    from .model import as_scenario
+
+    scenario = as_scenario(scenario)   # a preset name, a YAML path or a dict too
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)):
+        raise TypeError(f"workers is a whole number of processes, got {workers!r}")
     if workers < 1:
-        raise InputError(f"workers must be at least 1, got {workers}", location="--workers")
+        raise InputError(f"workers must be at least 1, got {workers}", location="workers (--workers)")
     if workers > 1 or dask:
         from .executors import _refuse_inside_worker_start
 
@@ -157,8 +165,13 @@ def run_group(scenarios: list[Scenario], out_dirs: list[str | Path], *, models: 
     """
     from .model import model_with_events, same_but_events
 
+    from .model import as_scenario
+
+    scenario = as_scenario(scenario)   # a preset name, a YAML path or a dict too
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)):
+        raise TypeError(f"workers is a whole number of processes, got {workers!r}")
     if workers < 1:
-        raise InputError(f"workers must be at least 1, got {workers}", location="--workers")
+        raise InputError(f"workers must be at least 1, got {workers}", location="workers (--workers)")
     if len(out_dirs) != len(scenarios) or not scenarios:
         raise ValueError("run_group: one results folder per scenario, and at least one scenario")
     for sc in scenarios[1:]:

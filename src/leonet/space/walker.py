@@ -66,6 +66,24 @@ class WalkerShell:
     mean_motion_rev_per_day: float | None = None
     bstar_per_earth_radius: float = 0.0
 
+    def __post_init__(self):
+        # the scenario's ShellSpec checks these at the door; a shell built in Python gets the same
+        # (planes 0 divided by zero; 550 for altitude_m put 400 satellites 0.55 km up, code 0)
+        from ..errors import InputError
+
+        where = f"WalkerShell {self.name!r}"
+        if not 150e3 < self.altitude_m < 40_000e3:
+            raise InputError(f"altitude_m must be between 150 km and 40,000 km, in metres (got {self.altitude_m!r})",
+                             where, "altitude_m")
+        if not 0 <= self.inclination_deg <= 180:
+            raise InputError(f"inclination_deg must be within 0-180 (got {self.inclination_deg!r})", where, "inclination_deg")
+        for field in ("planes", "sats_per_plane"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= 10_000:
+                raise InputError(f"{field} must be a whole number within 1-10,000 (got {value!r})", where, field)
+        if not 0 <= self.eccentricity < 0.1:
+            raise InputError(f"eccentricity must be within [0, 0.1) (got {self.eccentricity!r})", where, "eccentricity")
+
     @property
     def size(self) -> int:
         return self.planes * self.sats_per_plane
