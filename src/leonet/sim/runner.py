@@ -165,9 +165,6 @@ def run_group(scenarios: list[Scenario], out_dirs: list[str | Path], *, models: 
     """
     from .model import model_with_events, same_but_events
 
-    from .model import as_scenario
-
-    scenario = as_scenario(scenario)   # a preset name, a YAML path or a dict too
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)):
         raise TypeError(f"workers is a whole number of processes, got {workers!r}")
     if workers < 1:
