@@ -12,6 +12,9 @@ import pytest
 import leonet
 from leonet.errors import InputError
 
+# end to end: simulation runs (the fast lane leaves them out)
+pytestmark = pytest.mark.slow
+
 SHELL = {"shells": [{"name": "s1", "altitude_km": 550, "inclination_deg": 53, "planes": 12, "sats_per_plane": 12}]}
 
 

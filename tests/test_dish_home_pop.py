@@ -18,6 +18,9 @@ from leonet.mydish import GEOIP_PLACE_REACH_KM, dish_scenario, ground_near, neve
 from leonet.sim.ground_build import build_sites
 from leonet.sim.network_model import home_pop_of_dishes
 
+# end to end: simulation runs (the fast lane leaves them out)
+pytestmark = pytest.mark.slow
+
 KYIV = (50.45, 30.52)
 
 

@@ -23,6 +23,9 @@ from leonet.results.czml import export_czml, validate_czml
 from leonet.results.store import DamagedResults, Manifest, ResultStore
 from leonet.timeutil import utc_to_ns
 
+# end to end: simulation runs (the fast lane leaves them out)
+pytestmark = pytest.mark.slow
+
 SHELL = {"shells": [{"name": "sh", "altitude_km": 550, "inclination_deg": 53, "planes": 24, "sats_per_plane": 12}]}
 START = "2022-03-01T12:00:00Z"
 HOUR = 3600

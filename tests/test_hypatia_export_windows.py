@@ -17,6 +17,9 @@ import yaml
 import leonet
 from leonet.hypatia.export import export_hypatia
 
+# end to end: simulation runs (the fast lane leaves them out)
+pytestmark = pytest.mark.slow
+
 # Hypatia's Starlink shell (as tests/test_hypatia_export.py) and four of its cities: routes change
 # between 10 s steps, so a diff against the wrong instant shows.
 SHELL = {

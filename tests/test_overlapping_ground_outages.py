@@ -14,6 +14,9 @@ import pytest
 import leonet
 from leonet.results.compare import resilience_by_group
 
+# end to end: simulation runs (the fast lane leaves them out)
+pytestmark = pytest.mark.slow
+
 EVENTS = [
     {"name": "both", "type": "isp_outage", "providers": ["Kyivstar", "Ukrtelecom"], "start_s": 0, "end_s": 10},
     {"name": "ks", "type": "isp_outage", "providers": ["Kyivstar"], "start_s": 10, "end_s": 20},

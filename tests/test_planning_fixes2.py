@@ -26,6 +26,9 @@ from leonet.planning.capacity_limit import capacity_limit
 from leonet.planning.metrics import METRICS
 from leonet.planning.targets import parse_target
 
+# end to end: simulation runs (the fast lane leaves them out)
+pytestmark = pytest.mark.slow
+
 # Three sites of one dish each (resolution 3 dishes), capacity on: nothing here is simulated.
 TOWN = """
 name: town

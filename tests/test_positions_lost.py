@@ -5,8 +5,12 @@ the dish table shows it serves nothing."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import leonet
+
+# end to end: simulation runs (the fast lane leaves them out)
+pytestmark = pytest.mark.slow
 
 
 def test_lost_satellites_keep_their_positions(tmp_path):

@@ -15,6 +15,9 @@ import pytest
 from leonet.errors import InputError
 from leonet.realism.metrics import parse_published_metrics, read_published_metrics
 
+# end to end: simulation runs (the fast lane leaves them out)
+pytestmark = pytest.mark.slow
+
 UKR = {"latency_p20": 74.59, "latency_p50": 60.381, "latency_p80": 52.73, "download_p20": 42.559,
        "download_p50": 153.387, "download_p80": 223.778, "upload_p20": 8.618, "upload_p50": 15.972,
        "upload_p80": 23.899}
