@@ -111,10 +111,10 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
     gw_pop = nearest_pop(gws, pops)        # each gateway's own PoP, among all the year's
     # a PoP traffic can reach: some gateway's own, or joined to one by the backbone (which knows
     # only the 2023 PoPs); a home PoP nothing feeds would leave the dish NO_PATH all the time
-    from .sim.network_model import backbone_pairs, fed_pops
+    from .sim.network_model import backbone_components, backbone_pairs, fed_pops
 
     backbone = backbone_pairs(pops, np.arange(len(pops.name)))
-    component = _components(backbone, len(pops.name))
+    component = backbone_components(backbone, len(pops.name))
     reachable = fed_pops(gw_pop, backbone, len(pops.name))
     home = home_pop_near(lat, lon, pops, codes, year, fed=np.unique(gw_pop[g]), reachable=reachable)
     k_home = home["index"]
@@ -142,16 +142,6 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
     return entries, {"gateways": len(g), "pops": len(p), "nearest_gateway": str(gws.name[g[first]]),
                      "nearest_gateway_km": float(d_g[first]), "home_pop": home["code"],
                      "home_pop_pinned": home["pinned"], "home_pop_reason": home["reason"]}
-
-
-def _components(pairs: np.ndarray, n: int) -> np.ndarray:
-    """(n,) label of each node's connected component under the (B, 2) ``pairs``."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])) if len(pairs) else ([], ([], [])),
-                       shape=(n, n))
-    return connected_components(graph, directed=False)[1]
 
 
 def home_pop_near(lat: float, lon: float, pops, codes: np.ndarray, year: int, fed: np.ndarray,
@@ -329,7 +319,7 @@ def never_online_line(name: str, summary, home_pop: str | None = None) -> str | 
     :class:`~leonet.results.summary.NetworkSummary`, ``home_pop``: the dish's home PoP code, named
     in NO_PATH's meaning); None where it was online at some step (the usual line says enough).
     Without it the RTT, gateway and PoP of a dish that never had any print as "-" and no reason."""
-    from .states import BY_NAME
+    from .states import never_online_text
 
     rows = summary.per_dish[summary.per_dish["name"] == name]
     if len(rows) != 1:
@@ -344,16 +334,9 @@ def never_online_line(name: str, summary, home_pop: str | None = None) -> str | 
         if len(summary.states) != 1:
             raise InputError(f"the summary of {name!r} has no lost time per state", location="dish_steps")
         lost = {summary.states[0]: 1.0}
-    total = sum(lost.values())
-    if not total > 0:
+    meanings = {"NO_PATH": "satellites in view, but no laser route from them reaches a gateway leading to its "
+                           f"home PoP {home_pop}"} if home_pop else None
+    line = never_online_text(name, int(row["steps"]), lost, meanings=meanings)
+    if line is None:
         raise InputError(f"{name!r} was never online, yet lost no time in any state", location="dish_steps")
-
-    def meaning(state: str) -> str:
-        if state == "NO_PATH" and home_pop:
-            return (f"satellites in view, but no laser route from them reaches a gateway leading to its "
-                    f"home PoP {home_pop}")
-        return BY_NAME[state].meaning if state in BY_NAME else "a state leonet does not know"
-
-    causes = [f"{s} {100 * v / total:.0f}% of the time ({meaning(s)})"
-              for s, v in sorted(lost.items(), key=lambda sv: -sv[1]) if v > 0]
-    return f"{name}: never online in {int(row['steps'])} steps: " + "; ".join(causes)
+    return line

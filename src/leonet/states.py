@@ -63,3 +63,25 @@ def is_outage(name: str) -> bool:
 def as_json() -> list[dict]:
     """The vocabulary as JSON-ready dicts (served to the web page)."""
     return [asdict(s) for s in STATES]
+
+
+def never_online_text(name: str, steps: int, lost_s: dict[str, float], label=str,
+                      meanings: dict[str, str] | None = None) -> str | None:
+    """One line for a dish never online over a run: the states that took its time (``lost_s``,
+    state name -> seconds, in the order ties keep), each with its share and meaning (``meanings``
+    overrides a state's, e.g. NO_PATH naming the dish's home PoP; ``label`` writes a state's name,
+    e.g. with the dish's word); None when no state took any time. ``leonet dish`` and the app
+    say it alike."""
+    total = sum(v for v in lost_s.values() if v > 0)
+    if not total > 0:
+        return None
+
+    def meaning(state: str) -> str:
+        if meanings and state in meanings:
+            return meanings[state]
+        return BY_NAME[state].meaning if state in BY_NAME else "a state leonet does not know"
+
+    causes = [f"{label(s)} {100 * v / total:.0f}% of the time ({meaning(s)})"
+              for s, v in sorted(lost_s.items(), key=lambda sv: -sv[1]) if v > 0]
+    return f"{name}: never online in {steps} steps: " + "; ".join(causes)
+

@@ -175,16 +175,8 @@ def _never_online(run: RunData, dish_id: str, rows) -> str | None:
     seconds = run.cal.durations_s[rows.step]
     names, inverse = np.unique(rows.state.astype(str), return_inverse=True)
     lost = np.bincount(inverse, weights=seconds, minlength=len(names))
-    total = float(lost.sum())
-    if not total > 0:
-        return None
-
-    def meaning(state: str) -> str:
-        return states.BY_NAME[state].meaning if state in states.BY_NAME else "a state leonet does not know"
-
-    causes = [f"{state_label(str(names[i]))} {100 * lost[i] / total:.0f}% of the time ({meaning(str(names[i]))})"
-              for i in np.argsort(-lost, kind="stable") if lost[i] > 0]
-    return f"{dish_id}: never online in {len(rows.step)} steps: " + "; ".join(causes)
+    return states.never_online_text(dish_id, len(rows.step), dict(zip(names.tolist(), lost.tolist())),
+                                    label=state_label)
 
 
 def _drop_rates(rows, w) -> np.ndarray:

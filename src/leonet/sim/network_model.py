@@ -163,13 +163,20 @@ def fed_pops(gateway_pop: np.ndarray, backbone: np.ndarray, n_pops: int) -> np.n
     fed = np.zeros(n_pops, dtype=bool)
     fed[gateway_pop[gateway_pop >= 0]] = True
     if len(backbone) and fed.any():
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
-        graph = coo_matrix((np.ones(len(backbone)), (backbone[:, 0], backbone[:, 1])), shape=(n_pops, n_pops))
-        _, label = connected_components(graph, directed=False)
+        label = backbone_components(backbone, n_pops)
         fed = np.isin(label, label[fed])
     return fed
+
+
+def backbone_components(backbone: np.ndarray, n_pops: int) -> np.ndarray:
+    """(P,) label of each PoP's connected component under the backbone's (B, 2) PoP pairs (a PoP
+    no link joins is a component of its own)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    backbone = np.asarray(backbone, dtype=np.int64).reshape(-1, 2)
+    graph = coo_matrix((np.ones(len(backbone)), (backbone[:, 0], backbone[:, 1])), shape=(n_pops, n_pops))
+    return connected_components(graph, directed=False)[1]
 
 
 def _pinned_home_pops(scenario: Scenario, sites: Sites, dish: np.ndarray, pop: np.ndarray) -> np.ndarray | None:
