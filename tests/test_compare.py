@@ -212,3 +212,34 @@ def test_recovery_after_a_geofence_and_a_power_cut(tmp_path):
     df = compare(a.store, a.baseline.store, ends)
     assert df.loc["Kyiv", "recover_s_fence"] == 0.0 and df.loc["Kharkiv", "recover_s_dark"] == 0.0
     assert np.isnan(df.loc["Kharkiv", "recover_s_fence"]) and np.isnan(df.loc["Kyiv", "recover_s_dark"])
+
+
+def test_recovery_counts_only_the_dishes_the_event_touched(tmp_path):
+    """Recovery after an event's end is measured over the dishes it struck (events.json), not
+    every dish in its state then: Kharkiv, dark from a power cut, did not fail to recover from a
+    bricking of Kyiv's dishes (bug: charged "never recovered"). A bricking of Kharkiv's dishes
+    (still dark at its end) reads "not recovered" in `leonet summary`, apart from "-" (untouched)."""
+    import io
+
+    import yaml
+    from rich.console import Console
+
+    from leonet.cli_summary import print_stored_resilience
+
+    data = yaml.safe_load(textwrap.dedent(SCENARIO))
+    data["time"]["duration_s"] = 40
+    data["events"] = [
+        {"name": "dark", "type": "power_cut", "start_s": 5, "target": {"groups": ["Kharkiv"]}},
+        {"name": "brick", "type": "dish_bricking", "start_s": 10, "end_s": 20, "target": {"groups": ["Kyiv"]}},
+        {"name": "brick2", "type": "dish_bricking", "start_s": 10, "end_s": 20, "target": {"groups": ["Kharkiv"]}}]
+    a = leonet.run(leonet.scenario_from_dict(data), out_dir=tmp_path / "o", baseline=True)
+    ends = {r.spec.name: (r.end_ns, r.spec.type) for r in a.model.timeline.events if r.spec.name != "dark"}
+    df = compare(a.store, a.baseline.store, ends)
+    assert df.loc["Kyiv", "recover_s_brick"] == 0.0
+    assert np.isnan(df.loc["Kharkiv", "recover_s_brick"])  # OFFLINE at its end, from the power cut
+    assert df.loc["Kharkiv", "recover_s_brick2"] == np.inf and np.isnan(df.loc["Kyiv", "recover_s_brick2"])
+    console = Console(file=io.StringIO(), width=400)
+    print_stored_resilience(console, a.store, a.baseline.store)
+    rows = {line.split("│")[1].strip(): line for line in console.file.getvalue().splitlines() if line.count("│") > 3}
+    assert rows["Kyiv"].split("│")[-2].strip() == "brick 0"
+    assert rows["Kharkiv"].split("│")[-2].strip() == "brick2 not recovered"

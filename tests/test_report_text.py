@@ -53,12 +53,13 @@ def test_the_run_box_counts_dish_sites_and_their_dishes(pages):
     assert box == "3 dish sites (150 dishes), 1 gateway, 1 PoP"
 
 
-@pytest.mark.parametrize("calendar, words", [("even", "share of the steps of its dish sites"),
-                                             ("uneven", "share of the time of its dish sites (each dish site's "
-                                                        "step weighted by the time it stands for)")])
+@pytest.mark.parametrize("calendar, words", [("even", "share of the online steps of its dish sites"),
+                                             ("uneven", "share of the online time of its dish sites (each dish "
+                                                        "site's step weighted by the time it stands for)")])
 def test_the_throughput_text_says_what_the_curves_count(pages, calendar, words):
     text = _explain(pages[calendar], "throughput")
     assert words in text
+    assert "Outage steps are left out" in text  # quality over the online time, as leonet summary's percentiles
     assert "dish-steps" not in text
     assert "counts once, however many dishes it stands for" in text
 

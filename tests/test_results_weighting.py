@@ -206,6 +206,130 @@ def test_a_uniform_run_gives_the_figures_it_gave_before(uniform):
     pd.testing.assert_frame_equal(got[want.columns], want, check_exact=True, check_names=False)
 
 
+# -- the most loaded satellites and gateways (bug: means per step, so windows' 10 s steps dominated) -----
+
+@pytest.fixture(scope="module")
+def windowed_capacity(tmp_path_factory):
+    """An hour at 600 s steps with a 120 s window at 10 s (12 of its 18 steps), capacity on; a core
+    outage takes the dishes off from 1,200 s to the end (four coarse steps: two thirds of the time)."""
+    sc = scenario({"duration_s": 3600, "step_s": 600, "windows": [{"start_s": 900, "duration_s": 120, "step_s": 10}]},
+                  [{"name": "core", "type": "core_outage", "start_s": 1200}],
+                  capacity={"enabled": True})
+    return run(tmp_path_factory, "wincap", sc)
+
+
+def test_most_loaded_means_weigh_time_and_print_their_digits(windowed_capacity):
+    import io
+
+    from rich.console import Console
+
+    from leonet.cli_summary import figures, print_network
+
+    store = windowed_capacity
+    steps = store.read("steps").to_pandas()
+    lo = store.read("load_steps").to_pandas()
+    lo = lo[lo["direction"].astype(str) == "down"]
+    lo["s"] = steps.set_index(steps["t"].astype("int64"))["duration_s"].reindex(lo["t"].astype("int64")).to_numpy()
+    total = steps["duration_s"].sum()
+    sat = lo[lo["kind"].astype(str) == "satellite"]
+    want_sat = (sat["utilisation"].astype(np.float64) * sat["s"]).groupby(sat["a"]).sum() / total
+    feed = lo[lo["kind"].astype(str) == "feeder"].groupby(["t", "a"]).agg(load=("load_bps", "sum"), s=("s", "first"))
+    want_gw = (feed["load"] * feed["s"]).groupby(level="a").sum() / total / 1e9
+    ns = network_summary(store)
+    got = ns.most_loaded()
+    sats, gws = got[got["element"] == "satellite"], got[got["element"] == "gateway"]
+    assert len(sats) == min(5, len(want_sat)) > 0 and len(gws) > 0
+    # the top five by the time-weighted mean (ties aside), each figure by hand
+    np.testing.assert_allclose(sats["mean_utilisation"], want_sat.nlargest(len(sats)).to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(gws["mean_load_gbps"], want_gw.nlargest(len(gws)).to_numpy(), rtol=1e-9)
+    console = Console(file=io.StringIO(), width=2000)
+    print_network(console, ns)
+    text = console.file.getvalue()
+    assert 0 < sats["mean_utilisation"].max() < 0.005  # small: at whole percent it read "0% mean"
+    for _, r in sats.iterrows():
+        assert f"sat {r['id']} {figures(100 * r['mean_utilisation'])}% mean" in text
+    assert not re.search(r"sat \d+ 0% mean", text)
+
+
+# -- throughput percentiles (bug: an outage's 0 Mbps counted as a slow link's) ------------------------
+
+def test_throughput_percentiles_are_over_the_online_time(windowed_capacity):
+    import io
+
+    from rich.console import Console
+
+    from leonet.app.network import regions
+    from leonet.app.run import RunData
+    from leonet.cli_summary import print_network
+
+    store = windowed_capacity
+    d = dish_rows(store)
+    online = d[~d["state"].astype(str).isin(["NO_PATH", "NO_SATS", "OFFLINE", "JAMMED", "OBSTRUCTED"])]
+    assert 1 - online["w"].sum() / d["w"].sum() == pytest.approx(2 / 3, rel=1e-12)  # the core outage
+    ns = network_summary(store)
+    g = ns.by_group().set_index("group").loc["Kyiv"]
+    for col, column, q in (("down_p10_mbps", "downlink_bps", 0.1), ("down_p50_mbps", "downlink_bps", 0.5),
+                           ("up_p50_mbps", "uplink_bps", 0.5), ("speedtest_p50_mbps", "speedtest_down_bps", 0.5)):
+        assert g[col] == pytest.approx(by_hand(online, column, q) / 1e6, rel=1e-12, abs=1e-12), col
+    # over all the time the outage's zeros would be the median speed test and the p10 downlink
+    assert by_hand(d, "speedtest_down_bps", 0.5) == by_hand(d, "downlink_bps", 0.1) == 0.0
+    assert g["speedtest_p50_mbps"] > 100 and g["down_p10_mbps"] > 0
+    # demand served still counts every step (an outage serves none)
+    served = (d["w"] * d["downlink_bps"]).sum() / (d["w"] * d["demand_down_bps"]).sum()
+    assert g["demand_served"] == pytest.approx(served, rel=1e-12)
+    for _, r in ns.per_dish.iterrows():
+        mine = online[online["site"] == r["site"]]
+        assert r["speedtest_p50_mbps"] == pytest.approx(by_hand(mine, "speedtest_down_bps", 0.5) / 1e6, rel=1e-12)
+    # the app's regions give the summary's figures
+    region = regions(RunData(store.root), 0, 10).regions[0]
+    assert (region.speedtest_p50_mbps, region.downlink_p10_mbps) == pytest.approx((g["speedtest_p50_mbps"],
+                                                                                  g["down_p10_mbps"]), rel=1e-12)
+    console = Console(file=io.StringIO(), width=2000)
+    print_network(console, ns)
+    assert "percentiles over the online dish-time" in console.file.getvalue()
+
+
+# -- top gateway and PoP (bug: a mode of rows, the first row winning a tie) ---------------------------------
+
+def test_top_pop_is_by_dish_time_and_shows_a_tie(tmp_path):
+    """Two sites of one dish each, one homed on FRA and one on MAD, tie: both are named. A site of
+    nine dishes homed on MAD outweighs one of a dish on FRA (the rows tie: FRA's came first)."""
+    here = {"lat_deg": 50.45, "lon_deg": 30.52}
+    sites = [{"name": "t-fra", "group": "Tie", "dishes": 1, "home_pop": "frntdeu1", **here},
+             {"name": "t-mad", "group": "Tie", "dishes": 1, "home_pop": "mdrdesp1", **here},
+             {"name": "h-fra", "group": "Heavy", "dishes": 1, "home_pop": "frntdeu1", **here},
+             {"name": "h-mad", "group": "Heavy", "dishes": 9, "home_pop": "mdrdesp1", **here}]
+    sc = scenario({"duration_s": 60, "step_s": 10}, ground={"sites": sites, "builtin": EUROPE})
+    leonet.run(sc, out_dir=tmp_path / "out")
+    store = ResultStore(tmp_path / "out")
+    d = dish_rows(store)
+    names = store.read("sites").to_pandas()["name"].to_numpy()
+    assert {names[p] for p in d["pop"]} == {"FRA", "MAD"} and (d["state"].astype(str) == "CONNECTED").all()
+    ns = network_summary(store)
+    g = ns.by_group().set_index("group")
+    assert g.loc["Tie", "top_pop"] == "FRA = MAD"
+    assert g.loc["Heavy", "top_pop"] == "MAD"
+    per = ns.per_dish.set_index("name")
+    assert per.loc["t-fra", "top_pop"] == "FRA" and per.loc["h-mad", "top_pop"] == "MAD"
+
+
+# -- satellites in view (bug: the median counted steps, not time) -------------------------------------------
+
+def test_the_median_of_satellites_in_view_weighs_time(windowed):
+    from leonet.results.summary import coverage_summary
+
+    v = windowed.read("site_steps", columns=["t", "site", "n_visible"]).to_pandas()
+    steps = windowed.read("steps").to_pandas()
+    v["s"] = steps.set_index(steps["t"].astype("int64"))["duration_s"].reindex(v["t"].astype("int64")).to_numpy()
+    per = coverage_summary(windowed).per_site
+    moved = 0
+    for site, rows in v.groupby("site"):
+        want = weighted_quantile(rows["n_visible"].to_numpy(), rows["s"].to_numpy(), 0.5)
+        assert per["visible_median"].iat[site] == pytest.approx(want, rel=1e-12), per["name"].iat[site]
+        moved += abs(want - np.median(rows["n_visible"])) > 0.4
+    assert moved  # the windows' steps outvoted the coarse ones somewhere
+
+
 # -- the calendar's weights (bug: a uniform run's short last step counted whole) -----------------------
 
 @pytest.fixture(scope="module")
@@ -247,6 +371,22 @@ def test_the_daily_table_weighs_sample_windows_as_the_summary(sampled):
     assert day["online"].iloc[0] == pytest.approx(0.875, rel=1e-12)
     g = network_summary(sampled).by_group().set_index("group").loc["Kyiv"]
     assert g["availability"] == pytest.approx(day["online"].iloc[0], rel=1e-12)
+
+
+def test_app_outages_and_uptime_sum_the_steps_durations(sampled):
+    """The app's outage durations and uptime are the time the steps stand for (900 s for each of
+    an hour's four 15 s samples), not the gaps between their instants (bug: the core outage's two
+    samples read 30 s, and the uptime after it 3,570 s at the next hour's first sample)."""
+    from leonet.app import dish
+    from leonet.app.run import RunData
+
+    data = RunData(sampled.root)
+    name = next(iter(data.site_of_dish))
+    o = dish.outages(data, name, None, None, 100)
+    assert [(x.start_step, x.end_step, x.duration_s) for x in o.outages] == [(8, 10, 1800.0)]
+    assert o.seconds_by_cause == {"NO_PINGS": 1800.0}
+    assert [dish.status(data, name, k, None).uptime_s for k in (10, 11, 12, 15)] == [0.0, 900.0, 1800.0, 4500.0]
+    assert data.seconds(0, data.n_steps) == pytest.approx(4 * 3600.0, rel=1e-12)
 
 
 def test_a_sample_window_across_midnight_splits_by_its_shares():

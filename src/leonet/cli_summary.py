@@ -83,8 +83,6 @@ def print_stored_resilience(console: Console, store, base_store=None) -> None:
     ``base_store`` (the results of the run without events), the changes against it. Then the
     events, as the run resolved them (``events.json``). From the results folder alone, so that
     ``leonet summary`` prints what ``leonet run`` printed."""
-    import numpy as np
-
     from .results.calendar import calendar
     from .results.compare import LOST_STATES, compare, resilience_by_group
     from .results.summary import dish_time_text
@@ -132,10 +130,27 @@ def print_stored_resilience(console: Console, store, base_store=None) -> None:
                         f"{pct(r['unmet_down_share'])} (base {pct(r['unmet_down_share_baseline'])})"]
         row += [lost, online]
         if rec_cols:
-            row.append(", ".join(f"{c[10:]} {r[c]:g}" for c in rec_cols if np.isfinite(r[c])) or "-")
+            row.append(recovery_text(r, rec_cols))
         t.add_row(*row)
     console.print(t)
     console.print("Events: " + "; ".join(f"{e.name} ({e.type})" for e in events))
+
+
+def recovery_text(row, columns: list[str]) -> str:
+    """A group's recovery cell: "EVENT S" per event that left some of its dishes down at its end
+    (S: the median seconds until back), "EVENT not recovered" where that median dish was not back
+    by the end of the run (inf); events that left none of its dishes down (NaN) are left out, and
+    "-" when none did."""
+    import math
+
+    parts = []
+    for c in columns:
+        v = float(row[c])
+        if math.isnan(v):  # the event left none of this group's dishes down: nothing to recover
+            continue
+        name = c[len("recover_s_"):]
+        parts.append(f"{name} {v:g}" if math.isfinite(v) else f"{name} not recovered")
+    return ", ".join(parts) or "-"
 
 
 def print_run_header(console: Console, result) -> None:
@@ -221,6 +236,28 @@ def pct(share: float) -> str:
     return f"{100 * share:.0f}%" if share is not None and math.isfinite(share) else "-"
 
 
+def figures(value: float, significant: int = 2, decimals: int = 0) -> str:
+    """A number for a table cell with at least ``significant`` significant digits and at least
+    ``decimals`` decimals, never in exponent form: 45, 4.5, 0.085 (a satellite's mean load of
+    0.085 % read "0%" at whole percent); "-" when there is none."""
+    import math
+
+    if value is None or not math.isfinite(value):
+        return "-"
+    if value == 0:
+        return f"{0:.{decimals}f}"
+    places = max(decimals, significant - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:,.{places}f}"
+
+
+def mbps(value: float, decimals: int) -> str:
+    """A rate in Mbps for a table cell; "-" when there is none (a group never online has no
+    throughput percentile)."""
+    import math
+
+    return f"{value:,.{decimals}f}" if value is not None and math.isfinite(value) else "-"
+
+
 def ms(value: float) -> str:
     """A time in ms for a table cell; "-" when there is none (a group never connected)."""
     import math
@@ -241,21 +278,26 @@ def _print_dish_service(console: Console, ns) -> None:
     console.print(t)
     groups = ns.by_group()
     if {"down_p50_mbps", "up_p50_mbps", "demand_served", "speedtest_p50_mbps"} <= set(groups.columns):
-        t = Table(title="Throughput per dish group (max-min fair; medians over the run's dish-time, idle steps included)")
+        # percentiles are quality, over the online time (docs/service-model.md §6); demand served
+        # counts all the time (an outage serves none)
+        t = Table(title="Throughput per dish group (max-min fair; percentiles over the online dish-time, idle steps "
+                        "included; demand served over all of it)")
         for col in ("group", "down p10 (Mbps)", "down p50 (Mbps)", "up p50 (Mbps)", "demand served", "speed test p50 (Mbps)"):
             t.add_column(col, justify="left" if col == "group" else "right")
         for _, r in groups.iterrows():
-            t.add_row(str(r["group"]), f"{r['down_p10_mbps']:.1f}", f"{r['down_p50_mbps']:.1f}",
-                      f"{r['up_p50_mbps']:.1f}", pct(r["demand_served"]), f"{r['speedtest_p50_mbps']:.0f}")
+            t.add_row(str(r["group"]), mbps(r["down_p10_mbps"], 1), mbps(r["down_p50_mbps"], 1),
+                      mbps(r["up_p50_mbps"], 1), pct(r["demand_served"]), mbps(r["speedtest_p50_mbps"], 0))
         console.print(t)
         loaded = ns.most_loaded()
         if not loaded.empty:
             parts = []
             for _, r in loaded.iterrows():
                 if r["element"] == "satellite":
-                    parts.append(f"sat {r['id']} {100 * r['mean_utilisation']:.0f}% mean / {100 * r['peak_utilisation']:.0f}% peak")
+                    parts.append(f"sat {r['id']} {figures(100 * r['mean_utilisation'])}% mean / "
+                                 f"{figures(100 * r['peak_utilisation'])}% peak")
                 else:
-                    parts.append(f"{r['id']} {r['mean_load_gbps']:.2f} Gbps mean / {r['peak_load_gbps']:.2f} peak")
+                    parts.append(f"{r['id']} {figures(r['mean_load_gbps'], decimals=2)} Gbps mean / "
+                                 f"{figures(r['peak_load_gbps'], decimals=2)} peak")
             console.print("Most loaded: " + "; ".join(parts))
 
 
@@ -290,7 +332,7 @@ def print_dish_line(console: Console, name: str, row) -> None:
     ``NetworkSummary.per_dish``): time online, RTT to the PoP, its speed test (runs with the
     service model), the gateway and PoP it used most."""
     speed = row.get("speedtest_p50_mbps")
-    test = f"; speed test p50 {speed:,.0f} Mbps" if speed is not None and speed == speed else ""
+    test = f"; speed test p50 {speed:,.0f} Mbps while online" if speed is not None and speed == speed else ""
     console.print(f"{name}: online {100 * row['availability']:.1f}% of {row['steps']} steps; RTT to the PoP p50 "
                   f"{ms(row['rtt_p50_ms'])} ms (p5 {ms(row['rtt_p5_ms'])}, p95 {ms(row['rtt_p95_ms'])}){test}; "
                   f"mostly via {row['top_gateway'] or '-'} to {row['top_pop'] or '-'}", soft_wrap=True)

@@ -77,7 +77,8 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
     t_ns = run.t_ns(step)
     leonet_state = str(rows.state[k])
     connected = bool(rows.connected[k])
-    # uptime: since the first step of the current connected stretch
+    # uptime (s): the time the steps of the current connected stretch before this one stand for
+    # (their durations, as outages count theirs: a sample window's step stands for its share)
     before = np.flatnonzero(~rows.connected[:k + 1])
     up_from = (int(before[-1]) + 1) if len(before) else 0
     uptime_s = run.seconds(int(rows.step[up_from]), step) if connected else 0.0

@@ -503,11 +503,14 @@ class RunData:
         return float(out) if out.ndim == 0 else out
 
     def seconds(self, first: int, past: int) -> float:
-        """The time steps [first, past) stand for (s): ``(past - first) * step_s`` when every step
+        """The time steps [first, past) stand for (s): the sum of their durations (the calendar's,
+        steps.parquet ``duration_s`` on an uneven one); ``(past - first) * step_s`` when every step
         stands for ``step_s``."""
         if self.cal.even:
             return float((past - first) * self.step_s)
-        return (self.t_ns(past) - self.t_ns(first)) / 1e9
+        # summed, not the instants' difference: a sample window's step stands for its share of the
+        # stretch (900 s for a minute's 15 s step sampling an hour), not the gap to the next instant
+        return float(self.cal.durations_s[first:past].sum())
 
     def span(self, start_step: int | None, end_step: int | None, default_steps: int = MAX_SPAN_STEPS) -> tuple[int, int]:
         """A half-open window [start, end) of steps, checked against the run and MAX_SPAN_STEPS."""

@@ -154,7 +154,7 @@ class DishStatus(BaseModel):
     currently_obstructed: bool = Field(description="True when the state is OBSTRUCTED at this step.")
     direction_azimuth: float | None = Field(description="Azimuth (deg, clockwise from north) towards the serving satellite; null without one.")
     direction_elevation: float | None = Field(description="Elevation (deg) towards the serving satellite; null without one.")
-    uptime_s: float = Field(description="Seconds since the end of the dish's last outage (or since the run's start if none); 0 while not connected.")
+    uptime_s: float = Field(description="Seconds since the end of the dish's last outage (or since the run's start if none): the time the connected steps before this one stand for (the calendar's step durations, /api/v1/steps; a sample window's step stands for its share of the stretch it samples); 0 while not connected.")
     connected_since: str | None
     serving_sat: int | None = Field(description="Index of the serving satellite (satellites table).")
     serving_sat_name: str | None
@@ -224,7 +224,7 @@ class Outage(BaseModel):
     start_step: int
     end_step: int
     start_s: float
-    duration_s: float
+    duration_s: float = Field(description="The time the outage's steps stand for (s): the sum of their durations (/api/v1/steps; a sample window's step stands for its share of the stretch it samples, not the gap to the next step).")
     ongoing: bool = Field(description="Still going at the end of the run.")
 
 
@@ -234,7 +234,7 @@ class Outages(BaseModel):
     end_step: int
     total: int
     truncated: bool
-    seconds_by_cause: dict[str, float]
+    seconds_by_cause: dict[str, float] = Field(description="Seconds of outage in the window by cause (the sum of the outages' duration_s).")
     outages: list[Outage]
 
 
@@ -324,17 +324,17 @@ class Region(BaseModel):
     group: str
     dishes: int
     steps: int
-    availability: float | None = Field(description="Share of dish-time not in an outage state (as `leonet summary`: each dish-step weighted by its site's dishes and the time its step stands for; CONGESTED is online, see /api/v1/states). RTT and throughput percentiles weigh dish-steps alike.")
+    availability: float | None = Field(description="Share of dish-time not in an outage state (as `leonet summary`: each dish-step weighted by its site's dishes and the time its step stands for; CONGESTED is online, see /api/v1/states). RTT and throughput percentiles weigh dish-steps alike, over the online dish-time only (quality is reported apart from availability, which counts the outages).")
     rtt_p5_ms: float | None
     rtt_p50_ms: float | None
     rtt_p95_ms: float | None
     path_changes: int
-    downlink_p10_mbps: float | None = Field(None, description="With capacity only; null when the run did not model it.")
-    downlink_p50_mbps: float | None = None
-    uplink_p50_mbps: float | None = None
-    speedtest_p50_mbps: float | None = Field(None, description="Median of the speed test (dish_steps speedtest_down_bps, Mbps) over the group's dish-steps, as `leonet summary` and `leonet dish` print it; with capacity only.")
-    top_gateway: str | None
-    top_pop: str | None
+    downlink_p10_mbps: float | None = Field(None, description="10th percentile of the downlink carried (Mbps) over the group's online dish-time (outage steps left out; an idle online step counts 0), as `leonet summary` prints it. With capacity only; null when the run did not model it, or the group was never online.")
+    downlink_p50_mbps: float | None = Field(None, description="The median of the same (Mbps, online dish-time).")
+    uplink_p50_mbps: float | None = Field(None, description="Median uplink carried (Mbps) over the online dish-time.")
+    speedtest_p50_mbps: float | None = Field(None, description="Median of the speed test (dish_steps speedtest_down_bps, Mbps) over the group's online dish-time (outage steps left out), as `leonet summary` and `leonet dish` print it; with capacity only.")
+    top_gateway: str | None = Field(description="The gateway the group's dishes used for the most connected dish-time (dish-steps weighted by dishes x the time the step stands for); an exact tie names every tied gateway, sorted, joined by \" = \" (e.g. \"Foggia, IT = Milano, IT\"); null when none was used.")
+    top_pop: str | None = Field(description="The PoP likewise (e.g. \"FRA = LON/LHR = MAD\" where three PoPs tie).")
     outage_steps: dict[str, int] = Field(description="Dish-site steps lost, by the dish's state (a count of steps: neither the dishes a site stands for nor the time a step stands for; see lost_s_by_cause for the time lost).")
     outage_steps_by_leonet_state: dict[str, int]
     lost_s_by_cause: dict[str, float] = Field(default_factory=dict, description="Dish-seconds lost, by the dish's state: each dish-step weighs its site's dishes x the time its step stands for (as `leonet summary` counts lost time).")
@@ -365,7 +365,7 @@ class Recovery(BaseModel):
     event: str
     type: str
     state: str = Field(description="The leonet state the event left the dishes in at its end.")
-    median_s: float | None = Field(description="Median, over this group's dishes the event left in `state` just before its end, of the seconds from its end until CONNECTED again; null when that median dish did not recover within the run.")
+    median_s: float | None = Field(description="Median, over this group's dishes the event struck and left in `state` just before its end, of the seconds from its end until online again (CONNECTED for a CONGESTED state); null when that median dish did not recover within the run. The dishes it struck are its targets in events.json (every dish for a core outage; for a gateway, PoP or fibre loss, those whose route in the baseline went through a struck site then; for jamming, whose area events.json does not list, the dishes JAMMED then): a dish down from another event is not counted.")
     recovered: bool = Field(description="False when the median dish had not recovered by the end of the run.")
 
 
@@ -391,7 +391,7 @@ class CompareGroup(BaseModel):
     lost_s_by_cause: dict[str, float] = Field(description="The same in the dish's words (NO_PINGS for NO_PATH, ...).")
     online_by: OnlineBy | None = Field(description="By what users were online in the scenario: shares of the dish-time, each site's users counted by its ground level (dish_steps.ground_level; dish_steps.online_by, the majority, for older runs); null when the run has no terrestrial comparison.")
     saved_by_satellite_s: float | None = Field(description="Dish-seconds online by satellite only: what the satellite saved while the ground internet was down.")
-    recovery: list[Recovery] = Field(description="Per event that ended within the run and left some of this group's dishes down at its end.")
+    recovery: list[Recovery] = Field(description="Per event that ended within the run and left some of the group's dishes it struck down at its end (see Recovery.median_s); an event that struck none of them is not listed.")
 
 
 class Compare(BaseModel):

@@ -3,7 +3,7 @@
 Per group (city or region) of dishes: availability with and without the events, the lost time
 by cause, the RTT median of both and its change (ms), by what users were online (ground, satellite, both, none), what the
 satellite saved during ground outages, and how long service took to come back after each event
-ended.
+ended (over the dishes the event struck, not every dish down then).
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from ..errors import InputError
 from ..states import OUTAGE_STATES
 from .blocks import iter_blocks
 from .calendar import calendar
+from .contract import EVENTS_FILE, read_contract
 from .quantiles import group_quantiles
 from .store import ResultStore
 from .summary import BUDGET_ROWS, dish_group_blocks, site_weights
@@ -37,7 +39,8 @@ class _Reader:
         self.group_of_site = np.where(grp == "", "dish", grp)
         self.parts = store.parts("dish_steps")
         names = pq.read_schema(self.parts[0]).names if self.parts else store.read("dish_steps").column_names
-        self.columns = ["t", "site", "state", "rtt_ms"] + [c for c in _EXTRA if c in names]
+        # gateway and pop: which dishes a gateway or PoP loss touched (their route in the baseline)
+        self.columns = ["t", "site", "state", "rtt_ms", "gateway", "pop"] + [c for c in _EXTRA if c in names]
         self.rows = sum(pq.ParquetFile(p).metadata.num_rows for p in self.parts)
         self.weights = site_weights(store)
         self.cal = calendar(store)
@@ -144,6 +147,14 @@ def _resilience(d: pd.DataFrame, step_s: float) -> pd.DataFrame:
 EVENT_STATE = {"core_outage": "NO_PATH", "gateway_loss": "NO_PATH", "pop_loss": "NO_PATH", "fibre_cut": "NO_PATH",
                "dish_bricking": "OFFLINE", "power_cut": "OFFLINE", "geofence": "GEOFENCED", "jamming": "JAMMED",
                "demand_surge": "CONGESTED"}
+#: Event types whose targets in events.json (``sites``) are the dishes they act on.
+DISH_TARGETS = ("dish_bricking", "power_cut", "geofence", "demand_surge")
+#: Event types that strike ground sites (``sites``; a fibre cut's ``gateway_fibres`` and its
+#: backbone links' PoPs): they act on the dishes routed through them.
+GROUND_TARGETS = ("gateway_loss", "pop_loss", "fibre_cut")
+#: Event types taken to act on every dish they leave in their state: a core outage (events.json
+#: names every PoP) and jamming (its area's dishes are not listed; only a jammer leaves one JAMMED).
+EVERY_DISH = ("core_outage", "jamming")
 
 
 def rtt_change_by_group(scenario: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
@@ -185,19 +196,53 @@ def compare(scenario_store: ResultStore, baseline_store: ResultStore,
     (:func:`rtt_change_by_group`), lost time by cause in the scenario, and the median time to
     recover after each event's end.
 
-    ``event_ends`` maps an event name to (end instant ns, event type). Both runs are read a block
-    of whole dish groups at a time (the same groups from each, :func:`_dish_frames`), so memory
-    stays flat in the length of the run; every figure of a group comes from its own rows."""
+    ``event_ends`` maps an event name to (end instant ns, event type); recovery counts only the
+    dishes the event touched (:func:`event_targets`). Both runs are read a block of whole dish
+    groups at a time (the same groups from each, :func:`_dish_frames`), so memory stays flat in
+    the length of the run; every figure of a group comes from its own rows."""
     step_s = scenario_store.manifest.step_s
     ends = {name: (end_ns, typ) for name, (end_ns, typ) in (event_ends or {}).items() if typ in EVENT_STATE}
     instants = _instants(scenario_store) if ends else np.zeros(0, dtype=np.int64)
+    targets = event_targets(scenario_store, ends)
     pieces = []
     for da, db in _dish_frames([scenario_store, baseline_store], budget_rows):
         if not len(da):
             continue
-        pieces.append(_compare_block(da, db, step_s, ends, instants))
+        pieces.append(_compare_block(da, db, step_s, ends, instants, targets))
     return pd.concat(pieces) if pieces else _compare_block(_dish_frame(scenario_store), _dish_frame(baseline_store),
-                                                            step_s, ends, instants)
+                                                            step_s, ends, instants, targets)
+
+
+def event_targets(store: ResultStore, ends: dict[str, tuple[int, str]]) -> dict[str, np.ndarray | None]:
+    """Per event of ``ends`` (name -> (end ns, type)): int64 site numbers (rows of sites.parquet)
+    of what it struck, from the run's ``events.json``: the dishes of a :data:`DISH_TARGETS` event,
+    the gateways and PoPs of a :data:`GROUND_TARGETS` one; None for an :data:`EVERY_DISH` event."""
+    if not ends:
+        return {}
+    records = {e.name: e for e in read_contract(store).events}
+    names = store.read("sites", columns=["name"]).column("name").to_pylist()
+    number = {str(n): k for k, n in enumerate(names)}
+    out: dict[str, np.ndarray | None] = {}
+    for name, (_, typ) in ends.items():
+        e = records.get(name)
+        if e is None:  # recovery would be charged to dishes the event may never have touched
+            raise InputError(f"has no event {name!r} (its targets tell which dishes recover from it)",
+                             source=str(store.root / EVENTS_FILE))
+        if typ in DISH_TARGETS:
+            hit = list(e.sites)
+        elif typ in GROUND_TARGETS:
+            hit = [*e.sites, *e.gateway_fibres, *(p for link in e.backbone_links for p in link)]
+        elif typ in EVERY_DISH:
+            out[name] = None
+            continue
+        else:  # a type of EVENT_STATE nobody said the dishes of
+            raise ValueError(f"event type {typ!r} has a recovery state but no rule for the dishes it struck")
+        unknown = [h for h in hit if h not in number]
+        if unknown:
+            raise InputError(f"event {name!r} names sites the run does not have: {unknown[:5]}",
+                             source=str(store.root / EVENTS_FILE))
+        out[name] = np.unique(np.array([number[h] for h in hit], dtype=np.int64))
+    return out
 
 
 def _instants(store: ResultStore) -> np.ndarray:
@@ -207,8 +252,10 @@ def _instants(store: ResultStore) -> np.ndarray:
     return np.unique(np.concatenate(seen)) if seen else np.zeros(0, dtype=np.int64)
 
 
-def _compare_block(da: pd.DataFrame, db: pd.DataFrame, step_s: float, ends: dict, instants: np.ndarray) -> pd.DataFrame:
-    """:func:`compare` of the dish frames of some whole groups of both runs."""
+def _compare_block(da: pd.DataFrame, db: pd.DataFrame, step_s: float, ends: dict, instants: np.ndarray,
+                   targets: dict) -> pd.DataFrame:
+    """:func:`compare` of the dish frames of some whole groups of both runs (``targets``:
+    :func:`event_targets`)."""
     a = _resilience(da, step_s)
     b = _resilience(db, step_s)
     out = pd.DataFrame({
@@ -230,20 +277,39 @@ def _compare_block(da: pd.DataFrame, db: pd.DataFrame, step_s: float, ends: dict
     for name, (end_ns, typ) in ends.items():
         before, after = instants[instants < end_ns], instants[instants >= end_ns]
         last_t = int(before[-1]) if len(before) and len(after) else None
-        out[f"recover_s_{name}"] = _recovery_s(da, end_ns, EVENT_STATE[typ], last_t)
+        hit = None if last_t is None else _touched(db, last_t, typ, targets[name])
+        out[f"recover_s_{name}"] = _recovery_s(da, end_ns, EVENT_STATE[typ], last_t, hit)
     return out
 
 
-def _recovery_s(d: pd.DataFrame, end_ns: int, state: str, last_t: int | None) -> pd.Series:
-    """Median, over the dishes the event had left in ``state`` at ``last_t`` (the run's last
-    instant before its end; None: the run has no step before it or none after), of the time from
-    the end until each is back: online again (not in an outage state), or, for a state that is not
-    an outage (CONGESTED), CONNECTED (inf if one never recovers within the run)."""
+def _touched(db: pd.DataFrame, last_t: int, typ: str, struck: np.ndarray | None) -> np.ndarray | None:
+    """int64 site numbers of the dishes an event touched (None: every dish, :func:`event_targets`):
+    the dishes it names; for a gateway or PoP loss, those whose route in the baseline (``db``, the
+    run without events) at ``last_t`` goes through a struck gateway or PoP (what the event took
+    from them)."""
+    if struck is None or typ not in GROUND_TARGETS:
+        return struck
+    at = db[(db["t"].astype("int64").to_numpy() == last_t)]
+    via = np.isin(at["gateway"].to_numpy(), struck) | np.isin(at["pop"].to_numpy(), struck)
+    return np.unique(at["site"].to_numpy()[via]).astype(np.int64)
+
+
+def _recovery_s(d: pd.DataFrame, end_ns: int, state: str, last_t: int | None,
+                touched: np.ndarray | None) -> pd.Series:
+    """Median, over the dishes the event touched (``touched``: site numbers, None for every dish,
+    :func:`_touched`) and had left in ``state`` at ``last_t`` (the run's last instant before its
+    end; None: the run has no step before it or none after), of the time (s) from the end until
+    each is back: online again (not in an outage state), or, for a state that is not an outage
+    (CONGESTED), CONNECTED (inf if one never recovers within the run). A group with no such dish
+    has no entry (another cause may have left its dishes in the same state: not this event's)."""
     if last_t is None:
         return pd.Series(dtype=float)
     t_ns = d["t"].astype("int64").to_numpy()
     after = d[t_ns >= end_ns]
-    down_at_end = d[(t_ns == last_t) & (d["state"] == state).to_numpy()]["site"]
+    down = (t_ns == last_t) & (d["state"] == state).to_numpy()
+    if touched is not None:
+        down &= np.isin(d["site"].to_numpy(), touched)
+    down_at_end = d[down]["site"]
     res = {}
     for group, g in after[after["site"].isin(down_at_end)].groupby("group", sort=False):
         times = []

@@ -1,6 +1,8 @@
 """The most loaded satellites and gateways of a results folder (``load_steps``): mean and peak
 utilisation over the run, read a block of satellites or gateways at a time when the table is
-long, with the same figures as the whole table."""
+long, with the same figures as the whole table. The mean is over the run's time: each step
+weighs the time it stands for (:mod:`.calendar`), so a window's fine steps do not outweigh the
+coarse hours."""
 
 from __future__ import annotations
 
@@ -11,23 +13,27 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .blocks import BUDGET_ROWS, blocks_by_count, iter_blocks
+from .calendar import Calendar, calendar
 from .store import ResultStore
 
 
 def most_loaded(store: ResultStore, names: np.ndarray, top: int = 5, budget_rows: int = BUDGET_ROWS) -> pd.DataFrame:
-    """The most loaded satellites (user downlink) and gateways (feeders summed over antennas):
-    mean and peak utilisation over the run. A ``load_steps`` longer than ``budget_rows`` rows is
-    read a block of satellites and gateways (consecutive numbers) at a time; each keeps its rows
-    whole, so the figures are the same."""
+    """The most loaded satellites (user downlink) and gateways (feeders summed over antennas),
+    ``top`` of each by mean: ``mean_utilisation`` / ``peak_utilisation`` (shares, 0..1) of a
+    satellite, ``mean_load_gbps`` / ``peak_load_gbps`` of a gateway. The mean is over the run's
+    time (each step weighted by the time it stands for, a step without a row counting 0), the
+    peak the highest step. A ``load_steps`` longer than ``budget_rows`` rows is read a block of
+    satellites and gateways (consecutive numbers) at a time; each keeps its rows whole, so the
+    figures are the same."""
     if "load_steps" not in store.tables():
         return pd.DataFrame()
-    n_steps = store.manifest.n_steps
+    cal = calendar(store)
     parts = store.parts("load_steps")
     rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
     if rows <= budget_rows:
-        sat, feeder = _loads(store.read("load_steps").to_pandas(), n_steps)
+        sat, feeder = _loads(store.read("load_steps").to_pandas(), cal)
     else:
-        sat, feeder = _loads_in_blocks(parts, n_steps, budget_rows)
+        sat, feeder = _loads_in_blocks(parts, cal, budget_rows)
     out = []
     if sat is not None:
         mean, peak = sat
@@ -41,7 +47,7 @@ def most_loaded(store: ResultStore, names: np.ndarray, top: int = 5, budget_rows
     return pd.DataFrame(out)
 
 
-def _loads_in_blocks(parts: list, n_steps: int, budget_rows: int):
+def _loads_in_blocks(parts: list, cal: Calendar, budget_rows: int):
     """:func:`_loads` of the whole table, a block of satellites (gateways) at a time: satellite
     and feeder rows go to separate blocks, each holding every row of its numbers."""
     def kind_key(table) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +91,7 @@ def _loads_in_blocks(parts: list, n_steps: int, budget_rows: int):
 
     sats, feeders = [], []
     for table in iter_blocks(parts, None, block, n_blocks):
-        s, f = _loads(table.to_pandas(), n_steps, breakers=order.broken)
+        s, f = _loads(table.to_pandas(), cal, breakers=order.broken)
         if len(s[0]):
             sats.append(s)
         if f is not None:
@@ -128,22 +134,28 @@ class _Monotonic:
 _BREAKER = np.iinfo(np.int32).max
 
 
-def _loads(lo: pd.DataFrame, n_steps: int, breakers=(False, False, False)):
-    """((mean, peak) utilisation per satellite, (mean, peak) load per gateway or None) of the
-    rows ``lo`` of load_steps, each a Series by number (ascending).
+def _loads(lo: pd.DataFrame, cal: Calendar, breakers=(False, False, False)):
+    """((mean, peak) utilisation per satellite (shares), (mean, peak) load per gateway (bps) or
+    None) of the rows ``lo`` of load_steps, each a Series by number (ascending). A mean weighs
+    each step by the time it stands for (``cal``'s weights, in coarse steps: exactly 1.0 each in a
+    calendar of equal steps, so the mean is then the plain sum over ``n_steps``).
 
     ``breakers`` (from :class:`_Monotonic`, for a block of the table): where the whole table's
     keys decrease somewhere, rows of an extra group (number :data:`_BREAKER`, dropped from the
     result) make the block's keys decrease too, so that pandas sums the block by the same path as
     it would the whole table; the extra group changes no other group's sums."""
     lo = lo[lo["direction"].astype(str) == "down"]
-    sat_rows = lo[lo["kind"].astype(str) == "satellite"][["a", "utilisation"]]
+    total = float(cal.weights.sum())  # the run's time in coarse steps (n_steps when they are equal)
+    sat_rows = lo[lo["kind"].astype(str) == "satellite"][["t", "a", "utilisation"]]
+    # each row's utilisation x the time its step stands for (a window's 10 s step: 10 / 3,600)
+    sat_rows = sat_rows.assign(timed=sat_rows["utilisation"].to_numpy(dtype=np.float64)
+                               * cal.weight_of(sat_rows["t"].astype("int64").to_numpy()))
     if breakers[0] and len(sat_rows):
         first = sat_rows.iloc[:1].copy()
         first["a"] = np.array([_BREAKER], dtype=sat_rows["a"].dtype)
         sat_rows = pd.concat([first, sat_rows], ignore_index=True)
-    sats = sat_rows.groupby("a")["utilisation"]
-    sat = (_drop_breaker(sats.sum() / n_steps), _drop_breaker(sats.max()))
+    sats = sat_rows.groupby("a")
+    sat = (_drop_breaker(sats["timed"].sum() / total), _drop_breaker(sats["utilisation"].max()))
     feeders = lo[lo["kind"].astype(str) == "feeder"][["t", "a", "load_bps"]]
     feeder = None
     if len(feeders):
@@ -159,8 +171,14 @@ def _loads(lo: pd.DataFrame, n_steps: int, breakers=(False, False, False)):
         if extra:
             feeders = pd.concat([*extra, feeders], ignore_index=True)
             feeders["a"] = feeders["a"].astype(lo["a"].dtype)
-        per_gw = feeders.groupby(["t", "a"])["load_bps"].sum().groupby("a")
-        feeder = (_drop_breaker(per_gw.sum() / n_steps), _drop_breaker(per_gw.max()))
+        per_t = feeders.groupby(["t", "a"])["load_bps"].sum()
+        t_ns = per_t.index.get_level_values("t").astype("int64").to_numpy()
+        # the breakers' made-up instants are no step of the run: their group is dropped anyway
+        real = per_t.index.get_level_values("a").to_numpy() != _BREAKER
+        weight = np.ones(len(per_t))
+        weight[real] = cal.weight_of(t_ns[real])
+        timed = (per_t * weight).groupby(level="a")
+        feeder = (_drop_breaker(timed.sum() / total), _drop_breaker(per_t.groupby(level="a").max()))
     return sat, feeder
 
 

@@ -20,7 +20,7 @@ from .blocks import BUDGET_ROWS, blocks_by_count, count_keys, iter_blocks
 from .pair_summary import pair_summary
 from .calendar import calendar
 from .loads import most_loaded
-from .quantiles import group_quantiles
+from .quantiles import group_quantiles, weighted_quantile
 from .store import ResultStore
 
 
@@ -28,7 +28,8 @@ from .store import ResultStore
 class CoverageSummary:
     """Per-site visibility statistics over the run.
 
-    ``per_site`` has one row per site: name, kind, group, visible_min, visible_median,
+    ``per_site`` has one row per site: name, kind, group, visible_min, visible_median (satellites
+    in view; the median over the run's time, each step weighted by the time it stands for),
     visible_max, gap_steps (steps with nothing in view), gap_count (separate gaps),
     longest_gap_s.
     """
@@ -116,12 +117,15 @@ def _coverage_of(steps: pd.DataFrame, n_sites: int, cal, step_s: float) -> tuple
     steps = steps.sort_values(["site", "t"], kind="stable")
     nv = steps["n_visible"].to_numpy().reshape(n_sites, -1) if n_sites else np.zeros((0, 0), dtype=np.int16)
     gaps = [_gaps(row == 0) for row in nv]
-    if not cal.even and nv.size:  # uneven steps: the longest gap in seconds, from each step's duration
+    median = np.median(nv, axis=1) if nv.size else 0.0
+    if not cal.even and nv.size:  # uneven steps: each step weighs the time it stands for (s)
         durations = cal.durations_s[: nv.shape[1]]
         gaps = [(g[0], _longest_gap_s(row == 0, durations) / step_s) for g, row in zip(gaps, nv)]
+        # a window's 10 s steps must not outvote the hours around them
+        median = np.array([weighted_quantile(row, durations, 0.5) for row in nv])
     stats = dict(
         visible_min=nv.min(axis=1) if nv.size else 0,
-        visible_median=np.median(nv, axis=1) if nv.size else 0.0,
+        visible_median=median,
         visible_max=nv.max(axis=1) if nv.size else 0,
         gap_steps=(nv == 0).sum(axis=1) if nv.size else 0,
         gap_count=[g[0] for g in gaps],
@@ -136,10 +140,13 @@ class NetworkSummary:
 
     ``per_dish``: name, group, steps, availability (share of the time not in an outage state of
     :mod:`leonet.states`: CONNECTED and CONGESTED count as available), rtt_p5_ms,
-    rtt_p50_ms, rtt_p95_ms, path_changes, top_gateway, top_pop, and one column of step counts
-    per non-connected state. Every share and percentile weights a dish-step by the time its step
-    stands for (:mod:`.calendar`) and, per group, by the dishes its site stands for
-    (:func:`site_weights`); percentiles as :mod:`.quantiles` takes them. ``per_pair``: src, dst,
+    rtt_p50_ms, rtt_p95_ms (over the connected time), path_changes, top_gateway, top_pop (the
+    ones used for the most connected dish-time; a tie names them all, "FRA = MAD"), and one
+    column of step counts per non-connected state; with capacity, down_p10/p50_mbps, up_p50_mbps
+    and speedtest_p50_mbps over the online time, demand_served over all of it. Every share and
+    percentile weights a dish-step by the time its step stands for (:mod:`.calendar`) and, per
+    group, by the dishes its site stands for (:func:`site_weights`); percentiles as
+    :mod:`.quantiles` takes them. ``per_pair``: src, dst,
     availability, rtt_p5/50/95_ms, hops_p50, path_changes (empty without ``pair_steps``).
     """
 
@@ -148,9 +155,10 @@ class NetworkSummary:
     states: tuple[str, ...]
 
     def by_group(self) -> pd.DataFrame:
-        """Dishes aggregated per group (city), with RTT percentiles (ms) over all their dish-time
-        (and, with capacity, downlink p10/p50 and uplink and speed-test p50 in Mbps and the share
-        of demand served), each dish-step weighted by its dishes and its step's duration."""
+        """Dishes aggregated per group (city), with RTT percentiles (ms) over their connected
+        dish-time (and, with capacity, downlink p10/p50 and uplink and speed-test p50 in Mbps over
+        their online dish-time, and the share of demand served over all of it), each dish-step
+        weighted by its dishes and its step's duration."""
         return self._groups
 
     def most_loaded(self) -> pd.DataFrame:
@@ -173,14 +181,30 @@ def _weighted_quantile_column(df: pd.DataFrame, keys: list[str], column: str, q:
                            median=True)[column]
 
 
+#: Dish-times within this share of each other are a tie (equal times summed in another order
+#: differ in their last bits).
+TIE_REL = 1e-9
+#: Joins the sites of a tie: " = " (site names hold "/" and "," themselves: "LON/LHR", "Frankfurt, DE").
+TIE_JOIN = " = "
+
+
 def _mode_name(df: pd.DataFrame, keys: list[str], column: str, names: np.ndarray) -> pd.Series:
-    """Most frequent value of ``column`` per group, as a site name ("" if none)."""
-    ok = df[df[column] >= 0]
+    """The site of ``column`` (gateway, PoP) each group of ``df`` used for the most dish-time
+    (its rows' ``w``: dishes x the time the step stands for), as a site name; a tie names every
+    tied site, sorted, joined by :data:`TIE_JOIN` ("FRA = LON/LHR = MAD": no arbitrary first row
+    wins). A group without such a site has no entry (the caller writes "")."""
+    ok = df[df[column].to_numpy() >= 0]
     if ok.empty:
         return pd.Series(dtype=object)
-    counts = ok.groupby([*keys, column], sort=False).size().reset_index(name="n")
-    top = counts.sort_values("n", ascending=False, kind="stable").drop_duplicates(keys)
-    return pd.Series(names[top[column].to_numpy()], index=pd.MultiIndex.from_frame(top[keys]) if len(keys) > 1 else top[keys[0]].to_numpy())
+    time = ok.groupby([*keys, column], sort=False)["w"].sum().reset_index()
+    best = time.groupby(keys, sort=False)["w"].transform("max").to_numpy()
+    top = time[time["w"].to_numpy() >= best * (1.0 - TIE_REL)]
+    top = top.assign(name=names[top[column].to_numpy()].astype(str))
+    tied = top.duplicated(keys, keep=False).to_numpy()
+    out = top[~tied].set_index(keys)["name"]
+    if tied.any():
+        out = pd.concat([out, top[tied].groupby(keys, sort=False)["name"].agg(lambda s: TIE_JOIN.join(sorted(s)))])
+    return out
 
 
 _DISH_COLUMNS = ["t", "site", "state", "rtt_ms", "gateway", "pop", "path_changed"]
@@ -294,20 +318,22 @@ def _dish_service(d: pd.DataFrame, states: tuple[str, ...], name: np.ndarray) ->
                     out[s] = (counts[s] if s in counts else pd.Series(0, index=counts.index)).reindex(out.index).fillna(0).astype(int)
                     out[f"lost_s_{s}"] = (dish_s[s] if s in dish_s else pd.Series(0.0, index=dish_s.index)) \
                         .reindex(out.index).fillna(0.0)
-        # throughput: each dish-step weighs its dishes x the time its step stands for, as availability
+        # throughput percentiles: quality, over the online time only (docs/service-model.md §6:
+        # availability counts the outages; an outage's 0 Mbps would read as a slow link), each
+        # dish-step weighing its dishes x the time its step stands for, as availability
         if "downlink_bps" in d:  # both quantiles from one sort of the groups
-            down = group_quantiles(d[keys[0]].to_numpy(), d["downlink_bps"].to_numpy(), d["w"].to_numpy(),
+            down = group_quantiles(conn[keys[0]].to_numpy(), conn["downlink_bps"].to_numpy(), conn["w"].to_numpy(),
                                    {"down_p10_mbps": 0.10, "down_p50_mbps": 0.5}, median=True) / 1e6
             out["down_p10_mbps"], out["down_p50_mbps"] = down["down_p10_mbps"], down["down_p50_mbps"]
         if "uplink_bps" in d:
-            out["up_p50_mbps"] = _weighted_quantile_column(d, keys, "uplink_bps", 0.5) / 1e6
-        if "demand_down_bps" in d and "downlink_bps" in d:
+            out["up_p50_mbps"] = _weighted_quantile_column(conn, keys, "uplink_bps", 0.5) / 1e6
+        if "demand_down_bps" in d and "downlink_bps" in d:  # all the time: an outage serves no demand
             served = (d["w"] * d["downlink_bps"]).groupby(d[keys[0]], sort=False).sum()
             wanted = (d["w"] * d["demand_down_bps"]).groupby(d[keys[0]], sort=False).sum()
             # NaN where the group wanted nothing: a share of no demand is undefined, not 0 % served
             out["demand_served"] = served / wanted.where(wanted > 0)
-        if "speedtest_down_bps" in d:
-            out["speedtest_p50_mbps"] = _weighted_quantile_column(d, keys, "speedtest_down_bps", 0.5) / 1e6
+        if "speedtest_down_bps" in d:  # the speed test a dish runs while online
+            out["speedtest_p50_mbps"] = _weighted_quantile_column(conn, keys, "speedtest_down_bps", 0.5) / 1e6
         return out.fillna({"top_gateway": "", "top_pop": ""})
 
     per_dish = pd.DataFrame()

@@ -16,8 +16,10 @@ def coverage_section(run: ReportRun) -> str:
         + num_cell(r["visible_min"], 0) + num_cell(r["visible_median"], 1) + num_cell(r["visible_max"], 0)
         + num_cell(r["gap_steps"], 0) + num_cell(r["longest_gap_s"], 1) + "</tr>"
         for _, r in cov.iterrows())
+    weighted = "" if run.cal.even else " (each step weighted by the time it stands for)"
     return ('<p class="explain">Satellites above the minimum elevation of each site, per step, aggregated per '
-            'kind and group. A gap is a step with no satellite in view.</p>'
+            f'kind and group: a site\'s median is over the run\'s time{weighted}, a group\'s the median of its '
+            'sites\'. A gap is a step with no satellite in view.</p>'
             '<table id="coverage-summary"><thead><tr><th>kind</th><th>group</th><th>sites</th>'
             '<th>in view: min</th><th>median</th><th>max</th><th>steps with none</th>'
             f'<th>longest gap (s)</th></tr></thead><tbody>{rows}</tbody></table>')

@@ -2,7 +2,8 @@
 pass over ``dish_steps`` a block of whole dish groups at a time.
 
 - the RTT CDF of each group (the first :data:`MAX_GROUP_LINES`) and of each picked dish;
-- the throughput CDF of each group, for each throughput column the run has.
+- the throughput CDF of each group over its online time (quality, as the summary's throughput
+  percentiles: availability counts the outages), for each throughput column the run has.
 
 In a calendar of uneven steps (windows, a short last step) each point of a CDF is a share of
 time: a dish-step weighs the time its step stands for (:mod:`leonet.results.calendar`). The
@@ -87,7 +88,8 @@ def _add_block(out: DishFigures, table: pa.Table, run, wanted: set, picked: set)
     up = (~state.isin(OUTAGE_STATES)).to_numpy()
     rtt = d["rtt_ms"].to_numpy(dtype=np.float64)
     rtt = np.where(np.isfinite(rtt) & up, rtt, np.nan)
-    speeds = {c: d[c].to_numpy(dtype=np.float64) for c, _ in out.throughput_columns}
+    # online steps only: an outage's 0 Mbps is availability's to count, not a slow link's
+    speeds = {c: np.where(up, d[c].to_numpy(dtype=np.float64), np.nan) for c, _ in out.throughput_columns}
     del d, state
     for g, rows in _runs(run.dish_group[site]):
         g = str(g)
