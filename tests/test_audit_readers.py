@@ -63,6 +63,25 @@ def test_a_png_short_of_its_header_is_refused_and_an_exact_one_reads(tmp_path):
     assert np.array_equal(read_obstruction_grid(ok), np.ones((16, 16)))
 
 
+@pytest.mark.parametrize("make, words", [
+    (lambda g: g.astype(str), "holds '<U"),                          # was a ValueError traceback
+    (lambda g: np.zeros(g.shape, dtype=[("q", float)]), "holds \"[('q'"),  # was a TypeError traceback
+    (lambda g: g.astype(complex), "holds 'complex128'"),              # was silently cut to its real part
+    (lambda g: g.astype("M8[s]"), "holds 'datetime64[s]'"),
+    (lambda g: g.astype(object), "holds Python objects"),
+])
+def test_an_npy_obstruction_map_of_anything_but_real_numbers_is_refused(tmp_path, make, words):
+    from leonet.ground.obstruction_map import read_obstruction_grid
+
+    path = tmp_path / "om.npy"
+    np.save(path, make(np.ones((5, 5))), allow_pickle=True)
+    with pytest.raises(InputError) as err:
+        read_obstruction_grid(path)
+    assert err.value.source == str(path) and words in err.value.message
+    np.save(path, np.ones((5, 5), dtype=np.int8))
+    assert np.array_equal(read_obstruction_grid(path), np.ones((5, 5)))
+
+
 # -- 2. the app's per-dish cache is bounded in bytes ----------------------------------------------------
 
 def _fake_run(n_sites: int, steps: int):

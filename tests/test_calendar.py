@@ -49,6 +49,12 @@ def test_windows_add_their_instants_to_the_coarse_grid():
     ("[{start: 2022-03-08T23:00:00Z, duration_s: 60, step_s: 10}]", "starts before time.start"),
     ("[{start_s: 0, start: 2022-03-09T00:00:00Z, duration_s: 60, step_s: 10}]", "give start (UTC) or start_s"),
     ("[{start_s: 0, duration_s: 60, step_s: 0.0000000001}]", "greater than or equal to 0.001"),
+    # a window must start within the longest calendar: no overflow, no year-9999 window skipped
+    ("[{start_s: 1.0e+300, duration_s: 60, step_s: 10}]", "time.windows[0].start_s"),
+    ("[{start_s: 1.5e+21, duration_s: 60, step_s: 10}]", "less than 31622400"),
+    ("[{start: 9999-01-01T00:00:00Z, duration_s: 60, step_s: 10}]", "from 1957 to 2199"),
+    ("[{start: 2023-06-01T00:00:00Z, duration_s: 60, step_s: 10}]", "within the longest calendar (366 days"),
+    ("[{start: 20220309, duration_s: 60, step_s: 10}]", "give an ISO date/time"),
 ])
 def test_bad_windows_are_named(windows, needle):
     with pytest.raises(InputError) as err:

@@ -191,6 +191,21 @@ def test_radio_overrides_change_the_budget_and_impossible_values_are_refused():
         assert "capacity.radio" in str(e.value)
 
 
+def test_a_dish_diameter_below_the_itur_range_is_refused_by_the_schema():
+    """0.0005 m passed the schema (gt=0) and failed while building as "atmospheric_attenuation_db:
+    dish_diameter_m: must be in [0.001, 100]", naming no scenario field; the schema holds the bound."""
+    from leonet.capacity.linkbudget import _atmosphere_inputs
+
+    data = yaml.safe_load(textwrap.dedent(BASE))
+    data["capacity"]["radio"] = {"user_terminal_dish_diameter_m": 0.0005}
+    with pytest.raises(InputError) as e:
+        leonet.scenario_from_dict(data)
+    assert "capacity.radio.user_terminal_dish_diameter_m" in str(e.value) and "0.001" in str(e.value)
+    data["capacity"]["radio"] = {"user_terminal_dish_diameter_m": 0.001}   # the smallest itur takes
+    leonet.scenario_from_dict(data)
+    _atmosphere_inputs("w", 0.0, 0.0, 40.0, 12e9, 99.5, 0.001, None, 0.5, 45.0)
+
+
 def test_links_below_25_deg_get_the_atmospheric_loss_of_their_own_elevation():
     """A scenario whose minimum elevation is 10 deg: a link at 10 deg gets the ITU-R P.618 loss at
     10 deg (itur, called directly as the oracle), not the loss at 25 deg; between grid points the

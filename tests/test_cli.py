@@ -109,3 +109,88 @@ def test_leonets_python_warnings_read_as_one_line_once(tmp_path):
     assert r.returncode == 0, r.stderr
     lines = [x for x in r.stderr.splitlines() if "Earth orientation table" in x or "earth_rotation.py" in x]
     assert len(lines) == 1 and lines[0].startswith("warning: "), r.stderr
+
+
+LONG_GROUP = "a-dish-group-with-a-name-far-longer-than-eighty-columns-allow-in-a-table"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A run of seconds: 36 satellites, one dish of a long-named group, a gateway and a PoP."""
+    import leonet
+
+    data = {"name": "tiny", "constellation": {"shells": [{"altitude_km": 550, "inclination_deg": 53, "planes": 6,
+                                                           "sats_per_plane": 6}]},
+            "ground": {"sites": [{"name": "A", "lat_deg": 50, "lon_deg": 30, "group": LONG_GROUP},
+                                 {"name": "G", "lat_deg": 51, "lon_deg": 31, "kind": "gateway"},
+                                 {"name": "P", "lat_deg": 50, "lon_deg": 8, "kind": "pop"}]},
+            "time": {"start": "2022-03-01T12:00:00Z", "duration_s": 60, "step_s": 20}}
+    out = tmp_path_factory.mktemp("tiny") / "res"
+    leonet.run(leonet.scenario_from_dict(data), out_dir=out)
+    return out
+
+
+def test_tables_are_whole_when_stdout_is_no_terminal(tiny_run):
+    """`leonet summary RES > log`: rich laid tables out for 80 columns, so names read `a-dish…`.
+    Without a terminal and without COLUMNS the tables are 200 columns wide; COLUMNS still rules."""
+    from typer.testing import CliRunner
+
+    from leonet.cli import app
+
+    r = CliRunner(env={"COLUMNS": None}).invoke(app, ["summary", str(tiny_run)])
+    assert r.exit_code == 0, r.output
+    assert LONG_GROUP in r.stdout
+    r = CliRunner(env={"COLUMNS": "80"}).invoke(app, ["summary", str(tiny_run)])
+    assert r.exit_code == 0 and LONG_GROUP not in r.stdout  # as asked: 80 columns
+
+
+def test_serve_refuses_an_unknown_dish_before_starting(tiny_run, monkeypatch, capsys):
+    import leonet.app.server as server
+    from leonet.cli import main
+
+    started = []
+    monkeypatch.setattr(server, "serve", lambda *a, **k: started.append(k))
+    assert main(["serve", str(tiny_run), "--dish", "NOPE"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--dish" in err and "no dish 'NOPE'" in err and not started
+    assert main(["serve", str(tiny_run), "--dish", "a"]) == 2 and "did you mean 'A'" in capsys.readouterr().err
+    assert main(["serve", str(tiny_run), "--dish", "A"]) == 0 and started and started[0]["dish"] == "A"
+
+
+def test_sites_options_without_a_set_are_refused(capsys):
+    from leonet.cli import main
+
+    for args in (["--region", "nope"], ["--region", "Europe"], ["--search", "Kyiv"]):
+        assert main(["sites", *args]) == 2, args
+        err = " ".join(capsys.readouterr().err.split())
+        assert "give the set" in err and args[0] in err
+
+
+def test_a_bad_dask_address_writes_nothing(tmp_path, capsys):
+    """`run --dask nope://x` was a traceback after manifest.json and the static tables were
+    written; `--dask tcp://127.0.0.1:1` a clean error that left the same partial folder. Both are
+    checked before the results folder is prepared."""
+    pytest.importorskip("distributed")
+    from leonet.cli import main
+
+    for address, words in (("nope://x", "not a Dask scheduler address"),
+                           ("tcp://127.0.0.1:1", "no Dask scheduler answered")):
+        out = tmp_path / address.split(":")[0]
+        assert main(["run", "ukraine-gen1", "--duration", "2", "--out", str(out), "--dask", address, "-q",
+                     "--no-report"]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert "--dask" in err and words in err and "Traceback" not in err
+        assert not out.exists()
+
+
+def test_a_bad_dask_address_from_python_writes_nothing(tmp_path):
+    """leonet.run(dask=...) checks the address before the results folder is prepared, as the CLI
+    does (it left manifest.json and the static tables behind)."""
+    pytest.importorskip("distributed")
+    import leonet
+    from leonet.errors import InputError
+
+    out = tmp_path / "run"
+    with pytest.raises(InputError, match="not a Dask scheduler address"):
+        leonet.run(leonet.load_scenario("ukraine-gen1", {"time.duration_s": 2}), out_dir=out, dask="nope://x")
+    assert not out.exists()

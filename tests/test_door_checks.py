@@ -295,3 +295,74 @@ def test_note_columns_far_from_leonet_names_are_kept(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("name,lat_deg,lon_deg,kind,code,country,notes\na,1,2,dish,KBP,UA,x\n")
     assert list(read_sites_csv(path).attrs) == ["code", "country", "notes"]
+
+
+# ------------------------------------------------------------------ event targets, rates, polygons (input hunt)
+
+
+@pytest.mark.parametrize("typ, extra, target, field", [
+    # a satellite_failures event draws over whole shells: a region, sites or fraction would be ignored
+    ("satellite_failures", {"rate_per_day": 1},
+     {"region": {"circle": {"lat_deg": -80, "lon_deg": 0, "radius_km": 1}}, "sites": ["A"], "fraction": 0.01},
+     "region"),
+    ("satellite_failures", {"rate_per_day": 1}, {"fraction": 0.5}, "fraction"),
+    ("core_outage", {}, {"sites": ["FRA"]}, "sites"),
+    ("jamming", {"jammer": JAMMER}, {"sites": ["Kyiv0"]}, "sites"),
+    ("gateway_loss", {}, {"sites": ["GW"], "shells": ["sh"]}, "shells"),
+    ("gateway_loss", {}, {"sites": ["GW"], "planes": [1]}, "planes"),
+    ("isp_outage", {"providers": ["Triolan"]}, {"fraction": 0.5}, "fraction"),
+])
+def test_a_target_field_the_event_does_not_use_is_an_error(tmp_path, typ, extra, target, field):
+    event = {"name": "ev", "type": typ, "start_s": 0, **extra, "target": target}
+    msg = error(load_scenario, write(tmp_path, base(events=[event])))
+    assert f"events[0] (ev).target.{field} (line " in msg and f"does not use target.{field}" in msg, msg
+
+
+def test_target_fields_the_event_uses_still_pass():
+    from leonet.scenario.events import TARGET_FIELDS, EVENT_TYPES
+
+    assert set(TARGET_FIELDS) == set(EVENT_TYPES)
+    events = [{"name": "a", "type": "satellite_failures", "start_s": 0, "rate_per_day": 1,
+               "target": {"shells": ["sh"], "planes": [1], "seed": 3}},
+              {"name": "b", "type": "satellite_loss", "start_s": 0,
+               "target": {"shells": ["sh"], "fraction": 0.5, "seed": 1}},
+              {"name": "c", "type": "gateway_loss", "start_s": 0, "target": {"groups": ["x"], "fraction": 0.5}},
+              {"name": "d", "type": "core_outage", "start_s": 0, "target": {"fraction": 1.0}}]  # the default
+    scenario_from_dict(base(events=events))
+
+
+@pytest.mark.parametrize("rate", [".inf", "1e300", "1001"])
+def test_a_failure_rate_is_bounded(tmp_path, rate):
+    path = tmp_path / "s.yaml"
+    path.write_text(textwrap.dedent(BASE) + "events:\n  - {name: wear, type: satellite_failures, start_s: 0, "
+                    f"rate_per_day: {rate}}}\n")
+    msg = error(load_scenario, path)
+    assert "events[0] (wear).rate_per_day (line 10)" in msg and "1000" in msg, msg
+
+
+@pytest.mark.parametrize("date", ["0001-01-01T00:00:00Z", "9999-01-01T00:00:00Z"])
+def test_delivery_dates_are_bounded_like_event_times(tmp_path, date):
+    path = tmp_path / "s.yaml"
+    path.write_text(textwrap.dedent(BASE) + "events:\n  - name: arrive\n    type: deliveries\n    start_s: 0\n"
+                    f"    schedule:\n      - [2022-03-01T00:00:00Z, 0.5]\n      - [{date}, 1]\n")
+    msg = error(load_scenario, path)
+    assert "events[0] (arrive).schedule" in msg and "1957 to 2199" in msg, msg
+
+
+def test_a_polygon_of_too_many_vertices_is_refused_and_the_largest_is_checked_fast():
+    import time
+
+    angles = np.linspace(0, 2 * np.pi, 2_001, endpoint=False)
+    ring = [[10 * float(np.sin(a)), 10 * float(np.cos(a))] for a in angles]
+    with pytest.raises(ValueError, match="at most 2,000 vertices, got 2,001"):
+        RegionSpec(polygon=ring)
+    t = time.perf_counter()
+    RegionSpec(polygon=ring[:2_000])     # the worst case: every pair of edges compared, none crosses
+    assert time.perf_counter() - t < 2.0
+    with pytest.raises(ValueError, match=r"crosses itself \(edge 0 and edge 2\)"):
+        RegionSpec(polygon=[[0, 0], [1, 1], [0, 1], [1, 0]])
+    notch = ring[:1000] + [[0, 0]] + ring[1001:2_000]   # a vertex at the centre: still simple
+    RegionSpec(polygon=notch)
+    crossing = ring[:1000] + [[0, 20]] + ring[1001:2_000]  # reaches across the ring: crosses
+    with pytest.raises(ValueError, match="crosses itself"):
+        RegionSpec(polygon=crossing)

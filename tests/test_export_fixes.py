@@ -377,3 +377,78 @@ def test_chunk_numbers_past_a_million_are_chunks():
 
     assert _chunk_number("part-000007.parquet") == 7 and _chunk_number("part-1000000.parquet") == 1_000_000
     assert _chunk_number("part-7.parquet") is None and _chunk_number("part-00000x.parquet") is None
+
+
+# -- 10. an output path never replaces a results folder's own files ------------------------------------
+
+TINY = {"name": "tiny", "constellation": {"shells": [{"altitude_km": 550, "inclination_deg": 53, "planes": 6,
+                                                       "sats_per_plane": 6}]},
+        "ground": {"sites": [{"name": "A", "lat_deg": 50, "lon_deg": 30},
+                             {"name": "G", "lat_deg": 51, "lon_deg": 31, "kind": "gateway"},
+                             {"name": "P", "lat_deg": 50, "lon_deg": 8, "kind": "pop"}]},
+        "time": {"start": START, "duration_s": 60, "step_s": 20}}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny") / "res"
+    leonet.run(leonet.scenario_from_dict(TINY), out_dir=out)
+    return out
+
+
+def _files(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_export_outputs_never_replace_a_results_folders_files(tiny, tmp_path, capsys):
+    """`report -o RES/manifest.json`, `export czml -o RES/sites.parquet`, `-o` over another kind of
+    file and `export csv RES RES/dish_steps` wrote over the run (summary then called it damaged):
+    each is refused (exit 2) and nothing changes; the documented outputs (RES/report.html,
+    RES/run.czml, RES/csv) and paths outside still work."""
+    from leonet.cli import main
+
+    res = tmp_path / "res"
+    shutil.copytree(tiny, res)
+    before = _files(res)
+    mine = tmp_path / "notes.txt"
+    mine.write_text("mine\n")
+    refused = [["report", str(res), "-o", str(res / "manifest.json")],
+               ["report", str(res), "-o", str(res / "dish_steps" / "r.html")],
+               ["report", str(res), "-o", str(mine)],
+               ["export", "czml", str(res), "-o", str(res / "sites.parquet")],
+               ["export", "czml", str(res), "-o", str(mine)],
+               ["export", "csv", str(res), str(res / "dish_steps")],
+               ["export", "csv", str(res), str(res)],
+               ["export", "csv", str(res), str(res / "dish_steps" / "x")]]
+    for args in refused:
+        assert main(args) == 2, args
+        err = " ".join(capsys.readouterr().err.split())
+        assert "error:" in err and ("inside the results folder" in err or "of its own kind" in err), (args, err)
+    assert _files(res) == before and mine.read_text() == "mine\n"
+    assert main(["summary", str(res)]) == 0
+    for args in (["report", str(res), "-o", str(res / "report.html")], ["report", str(res)],
+                 ["report", str(res), "-o", str(tmp_path / "r.html")], ["export", "czml", str(res)],
+                 ["export", "csv", str(res)], ["export", "csv", str(res), str(tmp_path / "csv")]):
+        assert main(args) == 0, (args, capsys.readouterr().err)
+    assert (res / "report.html").is_file() and (res / "run.czml").is_file() and (res / "csv" / "sites.csv").is_file()
+    capsys.readouterr()
+    # a folder of Parquet files outside any results folder is no place for CSV files either
+    table = tmp_path / "table"
+    shutil.copytree(res / "dish_steps", table)
+    assert main(["export", "csv", str(res), str(table)]) == 2
+    assert "Parquet" in capsys.readouterr().err and not list(table.glob("*.csv"))
+
+
+def test_csv_export_reads_every_input_before_writing(tiny, tmp_path):
+    """A damaged events.json (read for daily.csv) stopped `export csv` after 6 of its 7 files:
+    now the export stops before the first file."""
+    from leonet.results.csv_export import export_csv
+
+    res = tmp_path / "res"
+    shutil.copytree(tiny, res)
+    (res / "events.json").write_text('[{"name": 5}]')
+    with pytest.raises(InputError, match="events.json is damaged") as err:
+        export_csv(res, tmp_path / "csv")
+    assert not (tmp_path / "csv").exists() or not list((tmp_path / "csv").iterdir())
+    # the message names the entry and field ("1 validation error for EventRecord" named neither)
+    assert "[0].name: " in str(err.value) and "validation error" not in str(err.value)

@@ -459,6 +459,46 @@ def test_bad_arguments(model, tmp_path):
         export_hypatia(model, tmp_path, workers=0)
 
 
+def test_bad_bandwidths_and_output_folders_are_input_errors_before_any_work(model, tmp_path, monkeypatch):
+    """--gsl-bandwidth 0, -1, nan, inf and an output that is a file or a folder of other files
+    (a results folder) are one clear error (exit 2) before the scenario is even read; a previous
+    export is replaced, and said."""
+    from typer.testing import CliRunner
+
+    import leonet.scenario as scenario_module
+    from leonet.cli import app, main
+    from leonet.hypatia.export import check_out_dir
+
+    for bw in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(InputError, match="gsl_bandwidth"):
+            export_hypatia(model, tmp_path / "x", gsl_bandwidth=bw)
+    afile = tmp_path / "afile"
+    afile.write_text("keep me\n")
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "manifest.json").write_text("{}")
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("the scenario was read before the arguments were checked")
+
+    monkeypatch.setattr(scenario_module, "load_scenario", no_load)
+    for bw in ("0", "nan", "-1", "inf"):
+        assert main(["export", "hypatia", "hypatia-starlink", str(tmp_path / "y"), "--gsl-bandwidth", bw]) == 2
+        assert not (tmp_path / "y").exists()
+    for out, words in ((afile, "is not a folder"), (results, "inside the results folder"),
+                       (results / "hyp", "inside the results folder")):
+        with pytest.raises(InputError, match=words):
+            CliRunner().invoke(app, ["export", "hypatia", "hypatia-starlink", str(out)], catch_exceptions=False)
+    assert afile.read_text() == "keep me\n" and sorted(p.name for p in results.iterdir()) == ["manifest.json"]
+    monkeypatch.undo()
+    # a previous export may be replaced
+    out = tmp_path / "hyp"
+    export_hypatia(model, out)
+    assert check_out_dir(out) is True
+    export_hypatia(model, out)
+    assert check_out_dir(tmp_path / "missing") is False
+
+
 def test_an_export_on_ut1_warns_that_hypatia_turns_the_earth_on_utc(tmp_path, export):
     _, summary, _ = export
     assert not any("UT1" in w for w in summary.warnings)  # the UTC export: no warning

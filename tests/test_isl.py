@@ -140,6 +140,54 @@ def test_plus_grid_duplicate_plane_slot_is_an_error():
         plus_grid_candidates(dataclasses.replace(c, slot=slot))
 
 
+def _seam_links(c, links, shell=0):
+    """Links of shell ``shell`` between its last plane and plane 0."""
+    last = c.plane[c.shell == shell].max()
+    pa, pb = c.plane[links[:, 0]], c.plane[links[:, 1]]
+    on = (c.shell[links[:, 0]] == shell) & (c.shell[links[:, 1]] == shell)
+    return on & (((pa == 0) & (pb == last)) | ((pa == last) & (pb == 0)))
+
+
+def test_plus_grid_open_shell_has_no_seam():
+    # Iridium-like star (6 x 11, 86.4 deg, RAAN spread 180) beside a delta: the star's last plane
+    # (RAAN 150) and plane 0 counter-rotate across the seam; the delta keeps its wrap.
+    star = WalkerShell(name="irid", altitude_m=780e3, inclination_deg=86.4, planes=6, sats_per_plane=11,
+                       epoch_ns=EPOCH_NS, raan_spread_deg=180.0)
+    c = Constellation.from_walker([star, walker(planes=6, sats=11, name="delta")])
+    links = plus_grid_candidates(c, open_shells=("irid",))
+    assert not _seam_links(c, links, 0).any()
+    assert _seam_links(c, links, 1).sum() == 11
+    assert len(links) == (2 * 6 - 1) * 11 + 2 * 66
+    assert link_set(plus_grid_candidates(c)) - link_set(links) == link_set(
+        plus_grid_candidates(c)[_seam_links(c, plus_grid_candidates(c), 0)])
+    with pytest.raises(ValueError, match="open_shells"):
+        plus_grid_candidates(c, open_shells=("nope",))
+
+
+def test_scenario_star_shell_has_no_seam_lasers_delta_keeps_its_wrap():
+    """What a run builds: a raan_spread_deg 180 shell has no lasers across its seam (11 of them,
+    1,400-13,700 km long and closing at up to 13 km/s, carried 46 of 280 pair-steps before); a
+    360 deg shell keeps Hypatia's wrap."""
+    import leonet
+
+    def candidates(spread):
+        sc = leonet.scenario_from_dict({
+            "name": "seam",
+            "constellation": {"shells": [{"name": "irid", "altitude_km": 780, "inclination_deg": 86.4, "planes": 6,
+                                          "sats_per_plane": 11, "raan_spread_deg": spread}]},
+            "ground": {"sites": [{"name": "A", "lat_deg": 0, "lon_deg": 0, "kind": "station"},
+                                 {"name": "B", "lat_deg": 0, "lon_deg": 90, "kind": "station"}]},
+            "time": {"start": "2025-01-01T00:00:00Z", "duration_s": 60, "step_s": 60},
+            "network": {"all_station_pairs": True}})
+        m = leonet.build_model(sc)
+        return m.constellation, np.asarray(m.network.isl_candidates)
+
+    c, star = candidates(180)
+    assert not _seam_links(c, star).any() and len(star) == 11 * 11
+    c, delta = candidates(360)
+    assert _seam_links(c, delta).sum() == 11 and len(delta) == 2 * 66
+
+
 # --- geometry ----------------------------------------------------------------------------------
 
 

@@ -290,3 +290,43 @@ def test_attenuation_at_the_poles_is_defined():
         for key, value in at.items():
             assert np.isfinite(value).all(), (pole, key)
             assert value[0] == pytest.approx(near[key][0], abs=1e-3), (pole, key)
+
+
+def test_attenuation_near_the_north_pole_fills_the_gap_in_the_itur_maps():
+    """itur 0.4.0's P.836 water-vapour and P.840 cloud maps lack the row at 88.875 deg N for
+    longitudes 37-359 deg: north of 86.625 deg the gas and cloud terms came back NaN there, and a
+    site at (89.99999, 179.99999), (88, 179.9) or (89.5, 100) was refused. Those terms are now
+    interpolated in latitude between the gap's edge (86.625 deg) and the pole; where itur answers
+    (rain, scintillation, longitudes 0-33 deg) its values are kept."""
+    import itur
+
+    from leonet.capacity.linkbudget import POLAR_GAP_EDGE_LAT_DEG, atmospheric_attenuation_components_db
+
+    def itur_at(lat, lon, el=40.0, f_hz=11.7e9):
+        parts = itur.atmospheric_attenuation_slant_path(lat, lon, f_hz / 1e9, el, 0.5, 0.5, return_contributions=True)
+        return [float(getattr(q, "value", q)) for q in parts]
+
+    lat = np.array([89.99999, 88.0, 89.5, 86.7, 89.0])
+    lon = np.array([179.99999, 179.9, 100.0, -60.0, 10.0])
+    got = atmospheric_attenuation_components_db(lat, lon, [40.0] * 5, [11.7e9] * 5)
+    for key in ("gas", "cloud", "rain", "scintillation", "total"):
+        assert np.isfinite(got[key]).all(), key
+    pole = itur_at(90.0 - 1e-4, 0.0)
+    for i in range(5):
+        raw = itur_at(min(lat[i], 90.0 - 1e-4), lon[i])   # read 1e-4 deg off the pole, as at -90
+        edge = itur_at(POLAR_GAP_EDGE_LAT_DEG, lon[i])
+        w = (lat[i] - POLAR_GAP_EDGE_LAT_DEG) / (90.0 - POLAR_GAP_EDGE_LAT_DEG)
+        for j, key in enumerate(("gas", "cloud", "rain", "scintillation")):
+            if math.isnan(raw[j]):
+                assert i < 4, "itur answers at lon 10 deg"
+                assert got[key][i] == pytest.approx((1 - w) * edge[j] + w * pole[j], rel=1e-9)
+                assert min(edge[j], pole[j]) - 1e-12 <= got[key][i] <= max(edge[j], pole[j]) + 1e-12
+            else:
+                assert got[key][i] == pytest.approx(raw[j], rel=1e-12), (i, key)
+        gas, cloud, rain, scint = (got[k][i] for k in ("gas", "cloud", "rain", "scintillation"))
+        assert got["total"][i] == pytest.approx(gas + math.sqrt((rain + cloud) ** 2 + scint ** 2), rel=1e-12)
+    # next to the pole every longitude reads the pole (itur's own value at lon 0), and just north
+    # of the gap's edge the value is itur's just south of it: no step at either side
+    assert got["total"][0] == pytest.approx(pole[4], abs=1e-4)
+    just_in = atmospheric_attenuation_components_db([POLAR_GAP_EDGE_LAT_DEG + 1e-6], [100.0], [40.0], [11.7e9])
+    assert just_in["total"][0] == pytest.approx(itur_at(POLAR_GAP_EDGE_LAT_DEG - 1e-6, 100.0)[4], abs=1e-5)

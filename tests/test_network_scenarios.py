@@ -141,13 +141,25 @@ def test_chunking_does_not_change_results(tmp_path):
         pd.testing.assert_frame_equal(whole[name].to_pandas(), joined)
 
 
+def _split_samples(data, out, assigned=False):
+    """The sample element sets as files that share no satellite (one satellite in two orbit files
+    is an error): sample.tle's first three (its first only, and the next two as assigned.tle, with
+    ``assigned``), sample.json's other three."""
+    import json
+
+    lines = (data / "sample.tle").read_text().splitlines()
+    (out / "sample.tle").write_text("\n".join(lines[:3 if assigned else 9]) + "\n")
+    if assigned:
+        (out / "assigned.tle").write_text("\n".join(lines[3:9]) + "\n")
+    omm = [e for e in json.loads((data / "sample.json").read_text()) if int(e["NORAD_CAT_ID"]) not in (25544, 44713, 44714)]
+    (out / "sample.json").write_text(json.dumps(omm))
+
+
 def test_tle_and_omm_files_in_a_scenario(tmp_path):
-    import shutil
     from pathlib import Path
 
     data = Path(__file__).parent / "data"
-    shutil.copy(data / "sample.tle", tmp_path / "sample.tle")
-    shutil.copy(data / "sample.json", tmp_path / "sample.json")
+    _split_samples(data, tmp_path)
     text = """
 name: real
 constellation:
@@ -168,16 +180,13 @@ time: {start: 2024-01-15T12:00:00Z, duration_s: 10, step_s: 5}
 def test_constellation_records_which_shells_had_planes_inferred(tmp_path):
     """Orbit files without a plane assignment have their planes inferred (shell named ``shell`` or
     after the file); Walker shells and assigned planes are given: the constellation says which."""
-    import shutil
     from pathlib import Path
 
     from leonet.space.tle import read_tle
 
     data = Path(__file__).parent / "data"
-    shutil.copy(data / "sample.tle", tmp_path / "sample.tle")
-    shutil.copy(data / "sample.json", tmp_path / "sample.json")
-    shutil.copy(data / "sample.tle", tmp_path / "assigned.tle")
-    ids = read_tle(data / "sample.tle").catalog_id
+    _split_samples(data, tmp_path, assigned=True)
+    ids = read_tle(tmp_path / "assigned.tle").catalog_id
     (tmp_path / "planes.csv").write_text("catalog_id,plane,slot\n" + "".join(f"{c},0,{k}\n" for k, c in enumerate(ids)))
     text = """
 name: real

@@ -168,6 +168,38 @@ def test_read_plane_assignment_refuses_duplicate_satellites(tmp_path):
         read_plane_assignment(write(tmp_path, "catalog_id,plane,slot\n"), ["00005", "5"])
 
 
+def test_plane_numbers_far_apart_cost_nothing_and_keep_their_gaps(tmp_path):
+    """A 202-byte assignment numbered planes up to 999,999,999 and +Grid sized its arrays by the
+    largest number (15.7 GB, 52 s in validate). Only the numbers' order and gaps count: planes
+    10,000,000 and 10,000,001 link like 3 and 4, not across the gap to plane 1, and the last wraps
+    to plane 0."""
+    import dataclasses
+    import tracemalloc
+
+    from leonet.network.isl import plus_grid_candidates
+    from leonet.space.constellation import Constellation
+    from leonet.space.walker import WalkerShell
+
+    c = Constellation.from_walker([WalkerShell(name="s", altitude_m=550e3, inclination_deg=53.0, planes=4,
+                                               sats_per_plane=3, epoch_ns=T0_NS)])
+    ids = [str(k + 1) for k in range(len(c))]
+    far = {0: 0, 1: 1, 2: 10_000_000, 3: 10_000_001}
+    rows = "".join(f"{ids[k]},{far[int(c.plane[k])]},{int(c.slot[k]) * 7}\n" for k in range(len(c)))
+    plane, slot = read_plane_assignment(write(tmp_path, "catalog_id,plane,slot\n" + rows), ids)
+    assert sorted(set(plane.tolist())) == [0, 1, 10_000_000, 10_000_001]  # the file's numbers, as given
+    tracemalloc.start()
+    links = plus_grid_candidates(dataclasses.replace(c, plane=plane, slot=slot))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5 * 2**20, peak
+    near = {0: 0, 1: 1, 2: 3, 3: 4}  # the same order and gap, small
+    dense = np.array([near[int(x)] for x in c.plane], dtype=np.int32)
+    assert np.array_equal(links, plus_grid_candidates(dataclasses.replace(c, plane=dense, slot=slot)))
+    pair = {(int(plane[a]), int(plane[b])) for a, b in links}
+    assert (0, 1) in pair and (0, 10_000_001) in pair and (10_000_000, 10_000_001) in pair
+    assert (1, 10_000_000) not in pair
+
+
 def test_shells_of_close_inclination_get_planes_of_their_own():
     """The Dec 2023 sky: the 53.0 and 53.2 deg shells, bridged by satellites raising their orbits,
     were one inclination group, and their interleaved planes (2.5 deg apart in RAAN) chained into

@@ -121,6 +121,36 @@ def test_throughput_metrics_without_capacity_are_refused_before_running(tmp_path
     assert not (tmp_path / "l").exists() and not (tmp_path / "p").exists()
 
 
+def test_max_dishes_beyond_what_the_scenario_holds_is_refused_before_running(tmp_path, monkeypatch):
+    """--max-dishes 10,000,000,000 ran 20 variants, then stopped on an internal override's bound;
+    now it is refused at once, naming --max-dishes and the largest count that fits. A study that
+    fails in a later round says that its folder is left unfinished."""
+    import leonet.planning.capacity_limit as cl
+
+    base = scenario(TWO_CITIES, tmp_path)  # Kyiv: 3 sites of 600, Lviv 3 of 154: 2,262 dishes
+    with pytest.raises(InputError) as err:
+        capacity_limit(base, parse_target("availability>=0.5"), tmp_path / "l", max_dishes=10_000_000_000)
+    text = str(err.value)
+    assert "--max-dishes" in text and "dishes_per_site" in text and "1,000,000" in text
+    assert "3,770,000" in text  # Kyiv's 600 a site reach 1,000,000 at 2,262 x 1,000,000 / 600
+    assert not (tmp_path / "l").exists()
+
+    calls = []
+
+    def first_ok_then_bad(base_, todo, study_dir, **kwargs):
+        import pandas as pd
+
+        calls.append(1)
+        if len(calls) > 1:
+            raise InputError("a variant is refused", location="ground")
+        return pd.DataFrame([{"variant": v.name, "dishes": v.labels["dishes"], "results": "", "availability": 1.0}
+                             for v in todo])
+
+    monkeypatch.setattr(cl, "run_variants", first_ok_then_bad)
+    with pytest.raises(InputError, match="stopped unfinished: .* holds the 1 count"):
+        capacity_limit(base, parse_target("availability>=0.5"), tmp_path / "m", max_dishes=100_000)
+
+
 # 4. contingency --kind events takes each event out of the scenario as it is.
 
 @pytest.mark.slow
@@ -244,6 +274,34 @@ def test_draws_without_random_draws_are_refused(tmp_path):
     assert str(f) in str(err.value)
     f.write_text("sweep: {draws: 1, parameters: [{field: visibility.min_elevation_deg, values: [25, 30]}]}\n")
     assert read_sweep(f).n_variants() == 2
+
+
+def test_sweep_files_are_read_with_the_scenario_limits(tmp_path):
+    """A sweep file is parsed as a scenario file is: an alias bomb, deep nesting and a key given
+    twice are refused at once, as are ranges and draw bounds no run can use (.inf, .nan, a step
+    too small), before any value is generated."""
+    from leonet.planning.sweep import read_sweep
+
+    f = tmp_path / "s.yaml"
+    bomb = "defs:\n  - &a0 [x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"  - &a{k} [{','.join([f'*a{k - 1}'] * 9)}]\n" for k in range(1, 8))
+    cases = {
+        bomb + "sweep:\n  parameters:\n    - {field: description, values: [*a7]}\n": "more than 5,000,000 values",
+        "sweep: " + "[" * 500 + "]" * 500 + "\n": "nest",
+        "sweep:\n  parameters:\n    - {field: a, values: [25]}\n  parameters:\n    - {field: a, values: [30]}\n":
+            "'parameters' is given twice",
+        "sweep: {parameters: [{field: a, range: {start: 0, stop: .inf, step: 1}}]}\n": "finite",
+        "sweep: {parameters: [{field: a, range: {start: 0, stop: 1e10, step: 1e-300}}]}\n": "at most 10,000",
+        "sweep: {random: [{kind: jammer, circle: {lat_deg: 50, lon_deg: 30, radius_km: 10}, "
+        "eirp_dbw: [.nan, .nan]}]}\n": "finite",
+        "sweep: {random: [{kind: jammer, circle: {lat_deg: 50, lon_deg: 30, radius_km: 10}, "
+        "eirp_dbw: [-1e308, 1e308]}]}\n": "greater than or equal",
+    }
+    for text, words in cases.items():
+        f.write_text(text)
+        with pytest.raises(InputError, match=words) as err:
+            read_sweep(f)
+        assert str(f) in str(err.value)
 
 
 # 10. Candidates: finite grids, rows as wide as the header, elevation_m used.

@@ -219,3 +219,76 @@ def test_a_start_after_a_presets_windows_names_them_and_the_way_out():
     sc = load_scenario("ukraine-2022", overrides={"time.start": "2022-03-05T00:00:00Z", "time.duration_s": 3600,
                                                   "time.step_s": 3600, "time.windows": []})
     assert sc.time.windows == []
+
+
+# ------------------------------------------------------------------ input hunt: dates, --set, admission
+
+
+@pytest.mark.parametrize("old, new, field", [
+    ("start: 2022-03-01T12:00:00Z", "start: 20220301", "time.start (line 9)"),
+    ("start: 2022-03-01T12:00:00Z", "start: '1646136000'", "time.start (line 9)"),
+    ("sats_per_plane: 10}", "sats_per_plane: 10, epoch: 20220301}", "constellation.shells[0].epoch (line 3)"),
+])
+def test_a_number_is_not_a_date(tmp_path, old, new, field):
+    # pydantic reads a number as seconds since 1970: 20220301 would be 1970-08-23
+    msg = error(load_scenario, write(tmp_path, BASE.replace(old, new)))
+    assert field in msg and "give an ISO date/time, e.g. 2022-03-01T00:00:00Z" in msg, msg
+
+
+def test_a_number_is_not_an_event_date(tmp_path):
+    text = BASE + "events:\n  - {name: cut, type: core_outage, start: 20220301}\n"
+    msg = error(load_scenario, write(tmp_path, text))
+    assert "events[0] (cut).start (line 12)" in msg and "ISO date/time" in msg, msg
+    text = BASE + ("events:\n  - {name: arrive, type: deliveries, start_s: 0, "
+                   "schedule: [[2022-03-01T00:00:00Z, 0.5], [20220401, 1]]}\n")
+    msg = error(load_scenario, write(tmp_path, text))
+    assert "events[0] (arrive).schedule[1][0]" in msg and "ISO date/time" in msg, msg
+    sc = scenario_from_dict(base(), overrides={"time.start": "2022-03-05T00:00:00Z"})   # --start's text
+    assert sc.time.start.isoformat() == "2022-03-05T00:00:00+00:00"
+
+
+def test_set_values_are_read_with_the_scenario_files_limits():
+    from leonet.cli_options import parse_sets
+
+    msg = error(parse_sets, ["description=" + "[" * 5000])          # was a RecursionError traceback
+    assert msg.startswith("--set description:") and ("nest" in msg or "not valid YAML" in msg), msg
+    msg = error(parse_sets, ["visibility={min_elevation_deg: 80, min_elevation_deg: 10}"])
+    assert msg.startswith("--set visibility:") and "'min_elevation_deg' is given twice" in msg, msg
+    msg = error(parse_sets, ["time.step_s=[1"])
+    assert msg.startswith("--set time.step_s:") and "not valid YAML" in msg, msg
+    assert parse_sets(["a=1", "b={x: [1, 2]}", "c=", "d=2022-03-01T00:00:00Z"])["b"] == {"x": [1, 2]}
+    assert parse_sets(["c="])["c"] is None and parse_sets(["a=1e2"])["a"] == "1e2"
+
+
+def test_an_unknown_set_path_and_an_option_are_named_as_such(tmp_path):
+    from leonet.cli_options import overrides
+
+    path = write(tmp_path, BASE)
+    msg = error(load_scenario, path, overrides=overrides(None, None, None, ["foo.bar=1"]))
+    assert "foo (from --set): unknown field" in msg and "(line" not in msg, msg
+    msg = error(load_scenario, path, overrides=overrides(float("nan"), None, None, []))
+    assert "time.duration_s (from --duration)" in msg, msg
+    msg = error(load_scenario, path, overrides=overrides(None, 0.0, None, ["time.step_s=5"]))
+    assert "time.step_s (from --step)" in msg, msg
+    msg = error(load_scenario, path, overrides=overrides(None, None, "20220301", []))
+    assert "time.start (from --start)" in msg and "ISO date/time" in msg, msg
+    msg = error(load_scenario, path, overrides=overrides(None, None, None, ["time.duration_s=-1"]))
+    assert "time.duration_s (from --set)" in msg, msg
+
+
+def test_an_admission_limit_is_bounded():
+    sets = {"capacity.enabled": True, "service.enabled": True, "service.admission.enabled": True,
+            "service.admission.limit_per_cell": 10**30}
+    msg = error(scenario_from_dict, base(), overrides=sets)   # was an OverflowError in np.full
+    assert "service.admission.limit_per_cell (from --set)" in msg and "1000000000" in msg, msg
+    scenario_from_dict(base(), overrides={**sets, "service.admission.limit_per_cell": 10**9})
+
+
+@pytest.mark.parametrize("shares, needle", [
+    ({"browsing": float("nan"), "video": 1}, "service.traffic.shares.browsing"),
+    ({"browsing": 2, "video": -1}, "service.traffic.shares.video"),
+])
+def test_traffic_shares_are_checked_one_by_one(shares, needle):
+    msg = error(scenario_from_dict, base(), overrides={"capacity.enabled": True, "service.enabled": True,
+                                                      "service.traffic.shares": shares})
+    assert needle in msg, msg

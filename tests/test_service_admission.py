@@ -72,3 +72,35 @@ def test_sold_out_state_appended():
     assert [x.code for x in states.STATES] == list(range(len(states.STATES)))
     assert "SOLD_OUT" in states.OUTAGE_STATES and states.DISH_WORD["SOLD_OUT"] == "NO_SERVICE_PLAN"
     assert states.STATE_NAMES[:7] == ("CONNECTED", "NO_SATS", "NO_PATH", "OBSTRUCTED", "OFFLINE", "JAMMED", "CONGESTED")
+
+
+def _sites(dishes, names=None):
+    from leonet.ground.sites import Sites
+
+    n = len(dishes) + 1
+    return Sites(name=names or [f"s{k}" for k in range(n - 1)] + ["gw"], kind=["dish"] * (n - 1) + ["gateway"],
+                 lat_deg=np.linspace(50, 51, n), lon_deg=np.full(n, 30.0), elevation_m=np.zeros(n),
+                 group=["g"] * (n - 1) + ["gateways"],
+                 attrs={"dishes": np.array([*dishes, None], dtype=object), "kit": np.array(["mini"] * n, dtype=object)})
+
+
+def test_a_site_admitted_in_part_splits_into_its_admitted_and_waiting_dishes():
+    """Every site is then all admitted or all SOLD_OUT: the admitted dishes keep the row and name,
+    the rest is a site appended at the end, '<name> (sold out)', like its site in all else."""
+    from leonet.sim.ground_build import split_partly_admitted
+
+    sites = _sites([10, 10, 10, 1])
+    out, split = split_partly_admitted(sites, [0, 1, 2, 3], [10, 10, 10, 1], [10, 4, 0, 1])
+    assert out.name.tolist() == ["s0", "s1", "s2", "s3", "gw", "s1 (sold out)"]
+    assert out.attrs["dishes"].tolist() == [10, 4, 10, 1, None, 6]
+    assert split.parent.tolist() == [0, 1, 2, 3, 4, 1] and split.n_split == 1 and split.written is sites
+    for col in ("kind", "lat_deg", "lon_deg", "group"):
+        np.testing.assert_array_equal(getattr(out, col), getattr(sites, col)[split.parent])
+    assert out.attrs["kit"].tolist() == ["mini"] * 6
+    # none admitted in part: the sites themselves
+    same, none = split_partly_admitted(sites, [0, 1, 2, 3], [10, 10, 10, 1], [10, 0, 10, 1])
+    assert same is sites and none is None
+    # a name the part would take is another site's: said, not a duplicate
+    clash = _sites([10, 10], names=["a", "a (sold out)", "gw"])
+    with pytest.raises(InputError, match="rename that site"):
+        split_partly_admitted(clash, [0, 1], [10, 10], [3, 10])

@@ -1,5 +1,7 @@
 """On/off traffic and speed tests (leonet.service.traffic), against scipy and max_min_fair."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -187,3 +189,14 @@ def test_speed_test_alongside_a_site_flow_equals_a_rerun_with_one_more_flow(tria
         with_probe = sp.vstack([routing[:, d:], probe], format="csr")
         exact = max_min_fair(with_probe, capacity[d:], np.r_[demand, 300e6]).rate_bps[-1]
         assert fast[p] == pytest.approx(exact, rel=1e-9)
+
+
+def test_a_use_share_out_of_range_is_named_and_nan_is_refused():
+    def shares(*values):
+        uses = DEFAULT_TRAFFIC.uses
+        return tuple(dataclasses.replace(u, share=v) for u, v in zip(uses, list(values) + [0.0] * len(uses)))
+
+    with pytest.raises(InputError, match="nan"):           # NaN compared false and passed
+        TrafficParams(uses=shares(float("nan"), 1.0))
+    with pytest.raises(InputError, match=r"within 0\.\.1, got browsing 2, video -1"):
+        TrafficParams(uses=shares(2.0, -1.0))

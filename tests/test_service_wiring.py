@@ -258,3 +258,128 @@ def test_drop_rate_of_slot_aligned_steps_is_the_cycles_mean(tmp_path):
     online = d["state"].isin(["CONNECTED", "CONGESTED"])
     cycle_mean = 2.46 / (P.slot_period_s * P.pings_per_s) + P.outage_time_fraction
     assert d.loc[online, "drop_rate"].mean() == pytest.approx(cycle_mean, abs=0.006)
+
+
+# -- a site admitted in part is two sites ------------------------------------------------------
+
+def split_scenario(events=(), **admission):
+    """Three sites of 10 dishes in one 24 km cell, no background, cells of 14: in id order town0
+    is admitted, town1 in part (4 of 10), town2 not at all."""
+    return {
+        "name": "split", "constellation": {"preset": "starlink-gen1"},
+        "ground": {"dish_groups": [{"name": "town", **BERLIN, "count": 3, "dishes_per_site": 10, "radius_km": 3,
+                                    "seed": 1}],
+                   "builtin": [{"name": "starlink-gateways-2023", "regions": ["Europe"], "statuses": "carried-traffic",
+                                "antennas": "from-data"},
+                               {"name": "starlink-pops-2023", "regions": ["Europe"]}]},
+        "time": {"start": "2024-01-06T19:00:12Z", "duration_s": 45, "step_s": 15},
+        "network": {"home_pop": "geoip"},
+        "capacity": {"enabled": True},
+        "service": {"enabled": True, "background": {"enabled": False},
+                    "admission": {"enabled": True, "limit_per_cell": 14, **admission}},
+        "outputs": {"visibility_pairs": False},
+        "events": list(events),
+    }
+
+
+#: A power cut naming the site admitted in part, at the middle step only.
+CUT = {"name": "cut", "type": "power_cut", "start_s": 15, "end_s": 30, "target": {"sites": ["town1"]}}
+
+
+@pytest.fixture(scope="module")
+def split_run(tmp_path_factory):
+    sc = leonet.scenario_from_dict(split_scenario([CUT]))
+    return leonet.run(sc, out_dir=tmp_path_factory.mktemp("split"), overwrite=True)
+
+
+def test_a_site_admitted_in_part_is_two_sites(split_run):
+    """The admitted dishes keep the site; the waiting ones are '<name> (sold out)' at the same
+    place, in the same group: every site is all admitted or all SOLD_OUT, so every dish-weighted
+    figure counts 14 of 30 dishes served (before, town1's 10 dishes all read CONNECTED)."""
+    import pandas as pd
+
+    sites = split_run.store.read("sites").to_pandas()
+    d = split_run.store.read("dish_steps").to_pandas()
+    dish = sites[sites["kind"] == "dish"].set_index("name")
+    assert dish.loc[["town0", "town1", "town2", "town1 (sold out)"], "dishes"].tolist() == [10, 4, 10, 6]
+    part, site = dish.loc["town1 (sold out)"], dish.loc["town1"]
+    assert (part["group"], part["lat_deg"], part["lon_deg"]) == (site["group"], site["lat_deg"], site["lon_deg"])
+    row = {name: i for i, name in enumerate(sites["name"])}
+    w = sites["dishes"].to_numpy(dtype=float)[d["site"].to_numpy()]
+    assert (d["dishes_admitted"].isin([0]) | (d["dishes_admitted"] == w)).all()   # all or none
+    mine, waiting = d[d["site"] == row["town1"]], d[d["site"] == row["town1 (sold out)"]]
+    assert (mine["dishes_admitted"] == 4).all() and (mine["state"] != "SOLD_OUT").all()
+    assert (waiting["dishes_admitted"] == 0).all()
+    assert waiting["state"].isin(["SOLD_OUT", "OFFLINE", "GEOFENCED"]).all()
+    assert (waiting["downlink_bps"] == 0).all() and waiting["rtt_ms"].isna().all()
+    # the dish-weighted SOLD_OUT share is the waiting dishes' exactly, outside the power cut
+    cut = d["t"] == d["t"].min() + pd.Timedelta(seconds=15)
+    for t, g in d[~cut].groupby("t"):
+        share = w[g.index][g["state"].to_numpy() == "SOLD_OUT"].sum() / w[g.index].sum()
+        assert share == (30 - g["dishes_admitted"].sum()) / 30 == 16 / 30, t
+    # the power cut names town1: its sold-out part goes dark with it (OFFLINE comes before SOLD_OUT)
+    at_cut = d[cut].set_index("site")["state"]
+    assert at_cut[row["town1"]] == "OFFLINE" and at_cut[row["town1 (sold out)"]] == "OFFLINE"
+    assert at_cut[row["town2"]] == "SOLD_OUT"
+    events = {e["name"]: e for e in split_run.store.read_json("events.json")}
+    assert events["cut"]["sites"] == ["town1", "town1 (sold out)"]
+    assert any("town1" in w and "split in two" in w and "14 of 30 dishes admitted" in w
+               for w in split_run.model.network.warnings)
+
+
+def test_availability_is_the_admitted_share_of_the_admitted_parts(split_run):
+    """The summary's availability of the group = admitted dishes / all of them x the admitted
+    sites' own dish-weighted availability (before, a site admitted in part counted all its dishes
+    as served: 10 of 30 dishes read SOLD_OUT, not 16)."""
+    from leonet.results.summary import network_summary
+    from leonet.states import OUTAGE_STATES
+
+    sites = split_run.store.read("sites").to_pandas()
+    d = split_run.store.read("dish_steps").to_pandas()
+    w = sites["dishes"].to_numpy(dtype=float)[d["site"].to_numpy()]
+    admitted = d["dishes_admitted"].to_numpy() > 0
+    up = ~d["state"].isin(OUTAGE_STATES).to_numpy()
+    own = (w * up)[admitted].sum() / w[admitted].sum()
+    assert 0 < own < 1   # the power cut took the admitted town1 down at one step
+    groups = network_summary(split_run.store).by_group().set_index("group")
+    assert groups.loc["town", "availability"] == pytest.approx(14 / 30 * own, rel=1e-12)
+    assert groups.loc["town", "dishes"] == 30
+
+
+def test_seeded_admission_admits_the_same_dishes_after_the_split():
+    """The split does not draw the admission again: the seeded order's draw is over the sites as
+    written (their ids), so each site keeps exactly the dishes admission gave it."""
+    from leonet.service.admission import admitted_counts, dish_cells
+
+    sc = leonet.scenario_from_dict(split_scenario(order="seeded"))
+    model = leonet.build_model(sc)
+    written = model.split.written
+    rows = np.flatnonzero(written.kind == "dish")
+    n = np.full(len(rows), 10)
+    cells = dish_cells(written.lat_deg[rows], written.lon_deg[rows], sc.capacity.cell_size_km * 1e3)
+    want = admitted_counts(cells, n, 14, 0, dish_ids=np.arange(len(rows)), seed=sc.service.seed)
+    earliest = admitted_counts(cells, n, 14, 0, dish_ids=np.arange(len(rows)))
+    assert not np.array_equal(want, earliest) and ((want > 0) & (want < n)).sum() == 1   # the seed matters here
+    net = model.network
+    names = model.sites.name[net.dish_sites].tolist()
+    split = int(np.flatnonzero((want > 0) & (want < n))[0])
+    assert names == [*written.name[rows], f"{written.name[rows[split]]} (sold out)"]
+    np.testing.assert_array_equal(model.dish_count[net.dish_sites],
+                                  [*np.where(want > 0, want, n), n[split] - want[split]])
+    np.testing.assert_array_equal(model.service.n_admitted, [*want, 0])
+    assert (model.service.n_admitted[model.service.n_admitted > 0] ==
+            model.dish_count[net.dish_sites][model.service.n_admitted > 0]).all()
+
+
+def test_events_of_a_variant_reach_the_sold_out_part():
+    """A variant built from a split base (model_with_events, as run_group does) resolves its
+    events against the sites as written too, and a part shares its site's."""
+    from leonet.sim.model import model_with_events
+
+    base = leonet.build_model(leonet.scenario_from_dict(split_scenario()))
+    variant = model_with_events(base, leonet.scenario_from_dict(split_scenario([CUT])))
+    part = base.sites.index_of(["town1 (sold out)"])[0]
+    state = variant.timeline.state_at(int(base.t_ns[1]))
+    assert len(state.dish_offline) == len(base.sites) and state.dish_offline[part]
+    assert state.dish_offline.sum() == 2   # town1 and its part
+    assert not variant.timeline.state_at(int(base.t_ns[0])).dish_offline.any()

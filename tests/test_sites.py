@@ -402,3 +402,101 @@ def test_csv_unknown_kind(tmp_path):
 def test_csv_empty_name_and_line_numbers_skip_blank_lines(tmp_path):
     err = _error(_write(tmp_path, "name,lat_deg,lon_deg,kind\n\nA,1,2,dish\n\n ,1,2,dish\n"))
     assert err.location == "line 5, column name"
+
+
+def test_csv_plain_numbers_only(tmp_path):
+    # float() and numpy read "5_0" as 50 and full-width digits as ASCII ones: a typo, refused.
+    err = _error(_write(tmp_path, "name,lat_deg,lon_deg,kind\nA,1,2,dish\nB,5_0,30,dish\n"))
+    assert err.location == "line 3, column lat_deg" and "'5_0'" in err.message
+    err = _error(_write(tmp_path, "name,lat_deg,lon_deg,elevation_m,kind\nA,1,2,1_0,dish\n"))
+    assert err.location == "line 2, column elevation_m"
+    err = _error(_write(tmp_path, "name,lat_deg,lon_deg,kind\nA,1,\uff150,dish\n"))
+    assert err.location == "line 2, column lon_deg"
+
+
+@pytest.mark.parametrize("cell, words", [
+    ("", "dishes is empty"),                  # the run crashed in the summary on int('')
+    ("2.5", "'2.5' is not a whole number"),
+    ("-5", "'-5' is not a whole number"),
+    ("0", "dishes 0 is outside [1, 10,000,000]"),
+    ("10000000000", "dishes 10,000,000,000 is outside [1, 10,000,000]"),   # a YAML site caps at 10 million
+    ("9" * 5000, "is outside [1, 10,000,000]"),
+    ("abc", "'abc' is not a whole number"),
+])
+def test_csv_dishes_column_checked_at_the_door(tmp_path, cell, words):
+    err = _error(_write(tmp_path, f"name,lat_deg,lon_deg,kind,dishes\nG,51,31,gateway,\nA,50,30,dish,{cell}\n"))
+    assert err.location == "line 3, column dishes"
+    assert words in err.message
+
+
+@pytest.mark.parametrize("cell, words", [
+    ("0", "users_per_dish 0 is outside [1, 100,000]"),
+    ("abc", "'abc' is not a whole number from 1 to 100,000"),
+    ("100001", "outside [1, 100,000]"),
+    ("", "users_per_dish is empty"),
+])
+def test_csv_users_per_dish_column_checked_at_the_door(tmp_path, cell, words):
+    err = _error(_write(tmp_path, f"name,lat_deg,lon_deg,kind,users_per_dish\nA,50,30,dish,{cell}\n"))
+    assert err.location == "line 2, column users_per_dish"
+    assert words in err.message
+
+
+def test_csv_count_columns_read_as_whole_numbers(tmp_path):
+    s = read_sites_csv(_write(tmp_path, "name,lat_deg,lon_deg,kind,dishes,users_per_dish\n"
+                                        "A,50,30,dish, 7 ,3\nG,51,31,gateway,,\nP,50,8,pop,2,\n"))
+    assert list(s.attrs["dishes"]) == [7, None, 2] and type(s.attrs["dishes"][0]) is int
+    assert list(s.attrs["users_per_dish"]) == [3, None, None]
+    assert s.to_table().column("dishes").to_pylist() == [7, None, 2]
+
+
+def test_csv_count_bounds_match_the_yaml_fields():
+    from leonet.ground.sites_csv import COUNT_COLUMNS
+    from leonet.scenario.ground import DishGroupSpec, SiteSpec
+
+    def bounds(field):
+        meta = {type(m).__name__: m for m in field.metadata}
+        return meta["Ge"].ge, meta["Le"].le
+
+    assert COUNT_COLUMNS["dishes"] == bounds(SiteSpec.model_fields["dishes"])
+    assert COUNT_COLUMNS["users_per_dish"] == bounds(DishGroupSpec.model_fields["users_per_dish"])
+
+
+_BUILTIN_SCENARIO = """\
+name: tiny
+constellation:
+  shells:
+    - {{altitude_km: 550, inclination_deg: 53, planes: 2, sats_per_plane: 2}}
+ground:
+  builtin:
+    - {{name: starlink-gateways-2023, regions: {regions}}}
+  sites:
+    - {{name: A, lat_deg: 50, lon_deg: 30}}
+time: {{start: 2022-03-01T12:00:00Z, duration_s: 60, step_s: 20}}
+"""
+
+
+@pytest.mark.parametrize("regions, words", [
+    ("[Europa]", "unknown region(s) ['Europa'] (did you mean 'Europe'?)"),
+    ("[]", "regions is an empty list, which would keep no sites"),   # was valid, adding no site
+])
+def test_builtin_regions_errors_name_the_scenario_and_field(tmp_path, capsys, regions, words):
+    from leonet.cli import main
+
+    path = tmp_path / "regions.yaml"
+    path.write_text(_BUILTIN_SCENARIO.format(regions=regions))
+    assert main(["validate", str(path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    # was "starlink_gateways_2023: regions: ...": neither the scenario nor its field
+    assert "ground.builtin[0].regions (line 7)" in err and "regions." in err and words in err  # the path may wrap
+    assert "Traceback" not in err
+
+
+def test_builtin_sites_refuses_an_empty_region_list_and_names_the_entry():
+    from leonet.ground.builtin import builtin_sites
+
+    with pytest.raises(InputError) as e:
+        builtin_sites("starlink-pops-2023", regions=[], location="ground.builtin[1]")
+    assert e.value.source is None and e.value.location == "ground.builtin[1].regions"
+    with pytest.raises(InputError, match="empty list"):
+        starlink_gateways_2023(regions=[])
+    assert len(builtin_sites("starlink-pops-2023", regions=["Europe"])) > 0

@@ -100,3 +100,25 @@ def test_no_dishes_results_kept_for_the_chunk_equal_fresh_ones():
         for f in dataclasses.fields(new):
             a, b = getattr(kept, f.name), getattr(new, f.name)
             assert (a is None and b is None) or (a.shape == b.shape and a.dtype == b.dtype), f.name
+
+
+def test_a_dish_in_an_outage_has_no_path_to_change():
+    """A sold-out or powerless dish keeps a satellite in view, and that satellite changing is not
+    a path change (us-rural-gen1's sold-out dishes doubled their groups' path changes); losing the
+    route is one, and an online dish whose serving satellite changes still changes."""
+    from types import SimpleNamespace
+
+    from leonet.states import code
+
+    def step(serving, states):
+        n = len(serving)
+        service = SimpleNamespace(state=np.array([code(s) for s in states], dtype=np.int8),
+                                  gateway=np.array([0 if s == "CONNECTED" else -1 for s in states]),
+                                  pop=np.array([0 if s == "CONNECTED" else -1 for s in states]),
+                                  path=np.full((n, 1), -1))
+        return SimpleNamespace(service=service, routes=SimpleNamespace(serving=np.array(serving)), pairs=None)
+
+    changes = PathChanges()
+    changes.update(step([1, 1, 1, 1], ["CONNECTED", "SOLD_OUT", "OFFLINE", "CONNECTED"]))
+    dish, _ = changes.update(step([2, 2, 2, 1], ["CONNECTED", "SOLD_OUT", "OFFLINE", "NO_PATH"]))
+    assert dish.tolist() == [True, False, False, True]

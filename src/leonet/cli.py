@@ -49,6 +49,9 @@ def _main(
 ):
     """leonet: Starlink-class LEO network simulation."""
     _say_warnings_plainly()
+    from .cli_planning import wide_when_not_a_terminal
+
+    wide_when_not_a_terminal(console)  # `leonet run X > log`: whole names in the tables, not 80 columns
 
 
 def _say_warnings_plainly() -> None:
@@ -104,7 +107,10 @@ def run(
     sc = load_scenario(scenario, overrides=_overrides(duration, step, start, set_))
     # The engine is imported once the scenario is known to be good: a bad input fails fast.
     from .results.summary import coverage_summary, network_summary
+    from .sim.executors import check_dask_address
     from .sim.runner import run as run_scenario
+
+    check_dask_address(dask)  # before the results folder is prepared: nothing written for a bad address
 
     max_memory_bytes = None
     if max_memory is not None:
@@ -183,6 +189,11 @@ def sites(
                          starlink_gateways_2026, starlink_pops_2023, starlink_pops_2026)
 
     if name is None:
+        if region is not None or search:
+            option = "--region" if region is not None else "--search"
+            raise InputError(f"{option} filters the sites of one set: give the set, e.g. `leonet sites "
+                             f"starlink-gateways-2023 {option} {region if region is not None else search}` "
+                             "(`leonet sites` lists the sets)", location=option)
         t = Table(title="Built-in site sets (ground.builtin in a scenario; `leonet sites NAME` lists one)")
         for col in ("name", "sites", "description"):
             t.add_column(col)
@@ -262,7 +273,7 @@ def validate(
 
     sc = load_scenario(scenario)
     model = build_model(sc)
-    size = scenario_size(sc, len(model.constellation), len(model.sites))
+    size = scenario_size(sc, len(model.constellation), len(model.sites), stations=int((model.sites.kind == "station").sum()))
     # With --show, stdout is the scenario alone, written as is (no wrapping at the terminal's
     # width), so that `leonet validate X --show > s.yaml` is a scenario file; the verdict goes to stderr.
     (err_console if show else console).print(
@@ -328,6 +339,11 @@ def report_cmd(
     availability map, throughput, outage causes). It opens offline."""
     from .results.report import write_report
 
+    if out is not None and results.is_dir():  # not a results folder: write_report says so
+        from .results.csv_export import check_export_output
+
+        # never over the run's own files (manifest.json, a table) nor over another kind of file
+        check_export_output(out, results, default="report.html", own_suffixes=(".html", ".htm"))
     with _stage_bar("report") as progress:
         path = write_report(results, out, max_dishes_in_plots=max_dishes, progress=progress)
     console.print(f"wrote {path}")
@@ -352,8 +368,29 @@ def serve_cmd(
     token that every API call needs."""
     from .app.server import serve
 
+    if dish is not None:
+        _check_dish_id(results, dish)
     serve(results, host=host, port=port, open_browser=open_browser, allow_remote=allow_remote, token=token,
           allowed_hosts=tuple(allowed_host), dish=dish)
+
+
+def _check_dish_id(results: Path, dish: str) -> None:
+    """``serve --dish``: the id must be a dish site of the run (its name), else one clear error
+    before the server starts. A folder whose sites table cannot be read is left to ``serve``'s
+    own checks (it says what is wrong with the folder)."""
+    from .errors import did_you_mean
+
+    try:
+        import pyarrow.parquet as pq
+
+        sites = pq.read_table(results / "sites.parquet", columns=["name", "kind"]).to_pydict()
+    except Exception:  # noqa: BLE001 - not a readable results folder: serve refuses it, naming the file
+        return
+    dishes = [str(n) for n, k in zip(sites["name"], sites["kind"]) if k == "dish"]
+    if dish not in dishes:
+        raise InputError(f"no dish {dish!r} in this run{did_you_mean(dish, dishes)} ({len(dishes):,} dish "
+                         f"site{'' if len(dishes) == 1 else 's'}; a dish's id is its site name, as in "
+                         f"{results / 'sites.parquet'})", location="--dish")
 
 
 @app.command("dish", context_settings={"ignore_unknown_options": True})
@@ -468,23 +505,27 @@ def export_czml_cmd(
 @export_app.command("hypatia")
 def export_hypatia_cmd(
     scenario: str = typer.Argument(..., help="Scenario file or preset with kind: station sites (e.g. hypatia-starlink)."),
-    out_dir: Path = typer.Argument(..., help="Folder for Hypatia's satellite network state."),
+    out_dir: Path = typer.Argument(..., help="Folder for Hypatia's satellite network state: new, empty, or a previous export (its files are replaced); any other folder is refused."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Override time.duration_s."),
     step: Optional[float] = typer.Option(None, "--step", help="Override time.step_s (Hypatia: 0.1)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes."),
-    gsl_bandwidth: float = typer.Option(1.0, "--gsl-bandwidth", help="GSL interface bandwidth written to gsl_if_bandwidth files."),
+    gsl_bandwidth: float = typer.Option(1.0, "--gsl-bandwidth", help="GSL interface bandwidth written to gsl_if_bandwidth files and gsl_interfaces_info.txt: a unitless factor > 0 (Hypatia's bandwidth_fraction); ns-3 sets each GSL interface to it times gsl_data_rate_megabit_per_s Mbit/s (Hypatia's studies use 1)."),
 ):
     """Write Hypatia's satellite-network-state files (tles.txt, isls.txt, ground_stations.txt,
     gsl_interfaces_info.txt, description.txt, fstate_<t>.txt, gsl_if_bandwidth_<t>.txt) so that
     Hypatia's ns-3 simulator can run on them: every time.step_s (its one update interval) in
     dynamic_state_<step ms>ms_for_<duration s>s; the finer instants of time.windows are left out,
     with a warning."""
-    from .hypatia.export import export_hypatia
+    from .hypatia.export import check_bandwidth, check_out_dir, export_hypatia
     from .scenario import load_scenario
     from .sim.model import build_model
 
+    check_bandwidth(gsl_bandwidth, "--gsl-bandwidth")  # the arguments first: before any work
+    replacing = check_out_dir(out_dir)
     sc = load_scenario(scenario, overrides=_overrides(duration, step, None, []))
     model = build_model(sc)
+    if replacing:
+        err_console.print(f"replacing the Hypatia export in {out_dir} (files of the same names)", highlight=False)
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("steps"), TimeElapsedColumn(), TimeRemainingColumn(), console=err_console) as bar:
         task = bar.add_task("exporting", total=len(model.t_ns))

@@ -9,26 +9,40 @@ from .errors import InputError
 
 
 def parse_sets(sets: list[str]) -> dict:
-    import yaml
+    """``FIELD=VALUE`` items -> {field path: value}, each value read as YAML with the limits and
+    checks of a scenario file (:func:`~leonet.scenario.yamlfile.parse_scenario_yaml`: nesting,
+    size, keys given twice), so that a value the file would refuse is refused here too."""
+    from .scenario.yamlfile import parse_scenario_yaml
 
     out = {}
     for item in sets:
         if "=" not in item:
             raise InputError(f"--set expects FIELD=VALUE (e.g. time.step_s=0.5), got {item!r}")
         key, value = item.split("=", 1)
+        source = f"--set {key.strip()}"
+        if not value.strip():
+            out[key.strip()] = None   # as YAML reads an empty value
+            continue
         try:
-            out[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            raise InputError(f"--set {key}: value {value!r} is not valid YAML") from None
+            raw = value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError("the value is not UTF-8 text", source=source) from None
+        out[key.strip()], _ = parse_scenario_yaml(raw, source)
     return out
+
+
+def _option(path: str, option: str):
+    """``path`` as an override key that remembers the option that set it (errors name it)."""
+    from .scenario.overrides import OptionPath
+
+    return OptionPath(path, option)
 
 
 def overrides(duration: float | None, step: float | None, start: str | None, sets: list[str]) -> dict:
     out = parse_sets(sets)
-    if duration is not None:
-        out["time.duration_s"] = duration
-    if step is not None:
-        out["time.step_s"] = step
-    if start is not None:
-        out["time.start"] = start
+    for path, option, value in (("time.duration_s", "--duration", duration), ("time.step_s", "--step", step),
+                                ("time.start", "--start", start)):
+        if value is not None:
+            out.pop(path, None)   # the option wins over a --set of the same field, and names itself
+            out[_option(path, option)] = value
     return out

@@ -13,10 +13,29 @@ from typing import Optional
 import typer
 
 
+#: The width of stdout's tables when it is no terminal (a file, a pipe) and COLUMNS is not set:
+#: rich would lay them out for 80 columns and cut names and headers ("cell…", "avai…").
+PIPED_WIDTH = 200
+
+
+def wide_when_not_a_terminal(con):
+    """Give the rich console ``con`` :data:`PIPED_WIDTH` columns when it writes to no terminal and
+    COLUMNS is not set (``leonet run X > log``); otherwise the terminal's width, as rich finds it.
+    (Here, not in leonet.cli, which imports this module: leonet's own commands use it too.)"""
+    import os
+
+    try:
+        tty = con.file.isatty()
+    except (AttributeError, ValueError, OSError):
+        tty = False
+    con.width = None if tty or os.environ.get("COLUMNS") else PIPED_WIDTH
+    return con
+
+
 def _console():
     from rich.console import Console
 
-    return Console(), Console(stderr=True)
+    return wide_when_not_a_terminal(Console()), Console(stderr=True)
 
 
 def _bar(err_console, what: str):
@@ -26,11 +45,16 @@ def _bar(err_console, what: str):
                     TextColumn("variants"), TimeElapsedColumn(), console=err_console, transient=False)
 
 
-def _load(scenario: str, sets: list[str], duration: float | None, step: float | None):
+def _load(scenario: str, sets: list[str], duration: float | None, step: float | None, dask: str | None = None):
     from .cli_options import overrides as _overrides
     from .scenario import load_scenario
 
-    return load_scenario(scenario, overrides=_overrides(duration, step, None, sets))
+    sc = load_scenario(scenario, overrides=_overrides(duration, step, None, sets))
+    if dask:  # before the study folder is written: a bad address leaves nothing behind
+        from .sim.executors import check_dask_address
+
+        check_dask_address(dask)
+    return sc
 
 
 def _groups(text: str | None) -> list[str] | None:
@@ -113,7 +137,7 @@ def register(app: typer.Typer) -> None:
         from .planning.contingency import contingency
 
         console, err_console = _console()
-        sc = _load(scenario, set_, duration, step)
+        sc = _load(scenario, set_, duration, step, dask)
         folder = _study_dir(out, sc.name, f"contingency-{kind}")
         with _bar(err_console, f"N-1{' and N-2' if n2 > 1 else ''} {kind}") as bar:
             task = bar.add_task("", total=None)
@@ -161,7 +185,7 @@ def register(app: typer.Typer) -> None:
 
         console, err_console = _console()
         conditions = parse_target(target)
-        sc = _load(scenario, set_, duration, step)
+        sc = _load(scenario, set_, duration, step, dask)
         folder = _study_dir(out, sc.name, "capacity-limit")
         with _bar(err_console, "capacity limit") as bar:
             task = bar.add_task("", total=None)
@@ -206,7 +230,7 @@ def register(app: typer.Typer) -> None:
 
         console, err_console = _console()
         spec = read_sweep(sweep_file)
-        sc = _load(scenario, set_, duration, step)
+        sc = _load(scenario, set_, duration, step, dask)
         folder = _study_dir(out, sc.name, "sweep")
         n = spec.n_variants()
         err_console.print(f"{n:,} variant{'' if n == 1 else 's'} of {sc.name}")
@@ -262,7 +286,7 @@ def register(app: typer.Typer) -> None:
         if (candidates is None) == (grid is None):
             raise InputError("give --candidates FILE or --grid lat_min,lon_min,lat_max,lon_max,step_deg (one of them)")
         cands = read_candidates(candidates) if candidates is not None else grid_candidates(grid)
-        sc = _load(scenario, set_, duration, step)
+        sc = _load(scenario, set_, duration, step, dask)
         folder = _study_dir(out, sc.name, "place-gateways")
         with _bar(err_console, "placing") as bar:
             task = bar.add_task("", total=None)

@@ -358,8 +358,47 @@ def _atmosphere_inputs(where, lat_deg, lon_deg, elevation_deg, frequency_hz, ava
 POLE_LATITUDE_LIMIT_DEG = 90.0 - 1e-4
 
 
+#: Southern edge of the gap in the ITU-R maps near the North Pole, deg (see _fill_polar_gap):
+#: itur (0.4.0) ships the P.836-6 water-vapour and P.840-7 cloud maps (1.125 deg grid) with the row
+#: at 88.875 deg N missing (NaN) for longitudes 37.125-358.875 deg, so any point whose
+#: interpolation reads that row, north of 86.625 deg, gets NaN gas and cloud terms there.
+POLAR_GAP_EDGE_LAT_DEG = 86.625
+
+
 def _itur_components(lat, lon, el, f_ghz, p_pct, diameter_m, height_km, eta, tau_deg):
     """One itur call for points sharing a frequency; returns five float arrays (dB)."""
+    parts = _itur_call(lat, lon, el, f_ghz, p_pct, diameter_m, height_km, eta, tau_deg)
+    return _fill_polar_gap(parts, lat, lon, el, f_ghz, p_pct, diameter_m, height_km, eta, tau_deg)
+
+
+def _fill_polar_gap(parts, lat, lon, el, f_ghz, p_pct, diameter_m, height_km, eta, tau_deg):
+    """``parts`` (gas, cloud, rain, scintillation, total) with the NaN terms of points north of
+    :data:`POLAR_GAP_EDGE_LAT_DEG` filled in: each such term is interpolated linearly in latitude
+    between its value at the gap's edge (86.625 deg, the point's longitude) and at the pole (where
+    the maps' top row, valid, is the same at every longitude), as the maps' own bilinear
+    interpolation would across the missing row; the total is then P.618's sum of the terms."""
+    lat = np.asarray(lat, dtype=np.float64)
+    nan = np.isnan(np.column_stack(parts))
+    rows = np.flatnonzero(nan.any(axis=1) & (lat > POLAR_GAP_EDGE_LAT_DEG))
+    if not len(rows):
+        return parts
+    k = len(rows)
+    at = np.r_[np.full(k, POLAR_GAP_EDGE_LAT_DEG), np.full(k, POLE_LATITUDE_LIMIT_DEG)]
+    along = np.r_[np.asarray(lon, dtype=np.float64)[rows], np.zeros(k)]   # the pole: any longitude
+    twice = np.r_[np.asarray(el, dtype=np.float64)[rows], np.asarray(el, dtype=np.float64)[rows]]
+    hs = None if height_km is None else np.r_[np.asarray(height_km)[rows], np.asarray(height_km)[rows]]
+    edge_pole = _itur_call(at, along, twice, f_ghz, p_pct, diameter_m, hs, eta, tau_deg)
+    w = (lat[rows] - POLAR_GAP_EDGE_LAT_DEG) / (90.0 - POLAR_GAP_EDGE_LAT_DEG)
+    out = [np.array(q, dtype=np.float64) for q in parts]
+    for j in range(4):   # gas, cloud, rain, scintillation; the total is recomputed below
+        fill = (1.0 - w) * edge_pole[j][:k] + w * edge_pole[j][k:]
+        out[j][rows] = np.where(nan[rows, j], fill, out[j][rows])
+    gas, cloud, rain, scint = (out[j][rows] for j in range(4))
+    out[4][rows] = gas + np.sqrt((rain + cloud) ** 2 + scint ** 2)   # P.618-13 2.5, as itur sums them
+    return out
+
+
+def _itur_call(lat, lon, el, f_ghz, p_pct, diameter_m, height_km, eta, tau_deg):
     import itur  # imported here: loading it takes ~2 s, and FSPL/SNR users should not pay that
 
     # itur (0.4.0) returns NaN gas and scintillation terms at exactly -90 deg (its maps' grid

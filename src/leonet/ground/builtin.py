@@ -83,18 +83,27 @@ def _package_text(*parts: str) -> tuple[str, str]:
     return resource.read_text(encoding="utf-8"), "leonet/data/" + "/".join(parts)
 
 
-def _region_mask(group: np.ndarray, regions, where: str) -> np.ndarray:
-    if regions is None:
-        return np.ones(group.size, dtype=bool)
+def _check_regions(regions, source: str | None, location: str) -> list[str]:
+    """``regions`` as a list of known region names; InputError (at ``source``, ``location``) for an
+    unknown name or an empty list (it would keep no site: a set that silently adds nothing)."""
     wanted = [regions] if isinstance(regions, str) else list(regions)
+    if not wanted:
+        raise InputError(f"regions is an empty list, which would keep no sites; name some of {list(STARLINK_REGIONS)}, "
+                         "or leave regions out to keep every region", source, location)
     unknown = [r for r in wanted if r not in STARLINK_REGIONS]
     if unknown:
         from ..errors import did_you_mean
 
         hint = did_you_mean(unknown[0], STARLINK_REGIONS)
         message = f"unknown region(s) {unknown}{hint}; expected some of {list(STARLINK_REGIONS)}"
-        raise InputError(message, where, "regions")
-    return np.isin(group.astype(str), wanted)
+        raise InputError(message, source, location)
+    return wanted
+
+
+def _region_mask(group: np.ndarray, regions, where: str) -> np.ndarray:
+    if regions is None:
+        return np.ones(group.size, dtype=bool)
+    return np.isin(group.astype(str), _check_regions(regions, where, "regions"))
 
 
 def hypatia_top100_cities() -> Sites:
@@ -306,14 +315,18 @@ def starlink_pops_2026(statuses: str = "operational") -> Sites:
     )
 
 
-def builtin_sites(name: str, regions=None, statuses: str = "operational", antennas: str = "default") -> Sites:
+def builtin_sites(name: str, regions=None, statuses: str = "operational", antennas: str = "default",
+                  location: str | None = None) -> Sites:
     """The built-in site set ``name`` with a scenario's options (``ground.builtin`` entries).
 
     ``regions`` applies to the 2023 sets, ``statuses`` to the gateway sets and the 2026 PoPs,
     ``antennas`` to ``starlink-gateways-2023``. An option a set does not take, when set away
-    from its default, is an InputError (never ignored).
+    from its default, is an InputError (never ignored); so are an unknown region and an empty
+    list of regions. ``location``: the scenario field of the entry (``ground.builtin[2]``), which
+    the errors name (with no source: the scenario's loader adds its file and the line); by
+    default ``ground.builtin (<name>)``.
     """
-    where = f"ground.builtin {name}"
+    where = location or f"ground.builtin ({name})"
     if name not in BUILTIN_SITE_SETS:
         raise InputError(f"unknown built-in site set {name!r}; known: {list(BUILTIN_SITE_SETS)}", location=where)
     takes = {
@@ -325,6 +338,8 @@ def builtin_sites(name: str, regions=None, statuses: str = "operational", antenn
     extra = sorted(k for k, v in given.items() if v and k not in takes)
     if extra:
         raise InputError(f"the set {name!r} takes no option(s) {extra}", location=where)
+    if regions is not None:
+        regions = _check_regions(regions, None, f"{where}.regions")
     options = {"regions": regions, "statuses": statuses, "antennas": antennas}
     return BUILTIN_SITE_SETS[name][0](**{k: options[k] for k in sorted(takes)})
 

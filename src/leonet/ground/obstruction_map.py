@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, quote
 from ..horizon import N_AZIMUTH
 
 #: The largest grid accepted (the dish's own is 123 x 123).
@@ -54,10 +54,7 @@ def read_obstruction_grid(path: str | Path) -> np.ndarray:
     if suffix == ".png":
         grid = _png_quality(path.read_bytes(), source)
     elif suffix == ".npy":
-        try:
-            grid = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as err:
-            raise InputError(f"is not a NumPy array file ({str(err)[:80]})", source=source) from None
+        grid = _load_npy(path, source)
     else:
         rows = []
         for k, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
@@ -79,6 +76,28 @@ def read_obstruction_grid(path: str | Path) -> np.ndarray:
         raise InputError(f"a grid of at most {MAX_CELLS} x {MAX_CELLS} cells, got {grid.shape[0]}", source=source)
     if not np.all(np.isfinite(grid)) or np.any((grid > 1) | ((grid < 0) & (grid != -1))):
         raise InputError("cell values must be in [0, 1] (signal quality) or -1 (no data)", source=source)
+    return grid
+
+
+def _load_npy(path: Path, source: str) -> np.ndarray:
+    """The array of a ``.npy`` file: real numbers only (bool, integer or float dtype). Text,
+    complex (its imaginary part would be dropped), structured, date and object arrays are refused;
+    pickles are never loaded."""
+    try:
+        grid = np.load(path, allow_pickle=False)
+    except ValueError as err:
+        if "allow_pickle" in str(err):
+            raise InputError("holds Python objects (an object array or a pickle); expected a NumPy array of "
+                             "numbers (signal quality 0..1, -1 for no data)", source=source) from None
+        raise InputError(f"is not a NumPy array file ({str(err)[:80]})", source=source) from None
+    except (OSError, EOFError) as err:
+        raise InputError(f"is not a NumPy array file ({str(err)[:80]})", source=source) from None
+    if not isinstance(grid, np.ndarray):   # an .npz archive saved under a .npy name
+        grid.close()
+        raise InputError("is a NumPy .npz archive, not one array; save the grid with numpy.save", source=source)
+    if grid.dtype.kind not in "biuf":
+        raise InputError(f"holds {quote(str(grid.dtype))} values; expected real numbers (signal quality 0..1, -1 for no data)",
+                         source=source)
     return grid
 
 

@@ -25,6 +25,11 @@ _EXPECTED_COLUMNS = "name, lat_deg, lon_deg, [elevation_m], [kind], [group] ([..
 #: Extra columns the model reads when present (sim/model.py, sim/service_model.py,
 #: sim/network_model.py); a misspelling of one would be kept as a plain attribute and ignored.
 MODEL_COLUMNS = ("dishes", "users_per_dish", "kit", "home_pop", "antennas", "pop_code")
+#: Whole-number model columns and their bounds: the same as a YAML site's ``dishes`` and a dish
+#: group's ``users_per_dish`` (leonet/scenario/ground.py). They are read here, at the door, into
+#: Python ints (an object column; None for a blank cell of a gateway, PoP or station row, to which
+#: they do not apply), as the YAML sites give them.
+COUNT_COLUMNS = {"dishes": (1, 10_000_000), "users_per_dish": (1, 100_000)}
 
 
 def read_sites_csv(path, default_kind: str | None = None) -> Sites:
@@ -33,13 +38,16 @@ def read_sites_csv(path, default_kind: str | None = None) -> Sites:
     Columns: ``name``, ``lat_deg``, ``lon_deg`` (required); ``elevation_m`` (optional, metres
     above the ellipsoid, 0 when the column is absent); ``kind`` (one of :data:`KINDS`; optional
     when ``default_kind`` is given, which then applies to every row); ``group`` (optional).
-    Any other column is kept as text in ``attrs``. Blank lines are skipped. A cell that is
-    present must be valid: there is no per-cell default.
+    Any other column is kept in ``attrs``: as text, but ``dishes`` and ``users_per_dish`` as
+    whole numbers (:data:`COUNT_COLUMNS`). Blank lines are skipped. A cell that is present must be
+    valid: there is no per-cell default.
 
     Raises :class:`InputError` naming the file, the line (1-based, the header being line 1) and
     the column for: a missing file, an empty or binary file, missing columns, rows of the wrong
-    width, values that are not numbers, latitudes, longitudes or elevations out of range,
-    unknown kinds and repeated names.
+    width, values that are not plain numbers (``5_0`` is refused), latitudes, longitudes or
+    elevations out of range, unknown kinds, repeated names, and ``dishes`` / ``users_per_dish``
+    cells that are not whole numbers within :data:`COUNT_COLUMNS` (blank only in a row that is not
+    a dish).
     """
     source = str(path)
     if default_kind is not None and default_kind not in KINDS:
@@ -148,6 +156,9 @@ def parse_sites_csv_text(text: str, source: str, default_kind: str | None = None
     _check_unique_names(name, at)
 
     extra = {h: v.astype(object) for h, v in cells.items() if h not in _CORE_FIELDS}
+    for column, (lo, hi) in COUNT_COLUMNS.items():
+        if column in cells:
+            extra[column] = _count_column(cells[column], column, lo, hi, np.asarray(kind) == "dish", at)
     return Sites(
         name=name.astype(object), kind=np.asarray(kind, dtype=object), lat_deg=lat, lon_deg=lon,
         elevation_m=elevation, group=cells["group"].astype(object) if "group" in cells else None,
@@ -176,8 +187,24 @@ class _Locator:
             self.fail(int(bad[0]), column, message, bad.size)
 
 
+def _first_non_ascii(text: np.ndarray) -> int | None:
+    """Index of the first cell holding a character outside ASCII, or None (vectorised when clean)."""
+    try:
+        text.astype(np.bytes_)   # numpy encodes as ASCII: fails on any other character
+        return None
+    except UnicodeEncodeError:
+        return next(i for i, cell in enumerate(text) if not str(cell).isascii())
+
+
 def _float_column(cells: dict[str, np.ndarray], column: str, at: _Locator) -> np.ndarray:
     text = cells[column]
+    # numpy (as Python's float()) also reads "5_0" as 50 and non-ASCII digits ("５0"): refuse them,
+    # a typo is likelier than a number written that way.
+    i = _first_non_ascii(text)
+    if i is None:
+        i = at.first_index(np.strings.find(text, "_") >= 0)
+    if i is not None:
+        at.fail(i, column, f"{column} {quote(str(text[i]))} is not a plain decimal number (ASCII digits, no '_')")
     try:
         values = text.astype(np.float64)
     except ValueError:
@@ -190,6 +217,30 @@ def _float_column(cells: dict[str, np.ndarray], column: str, at: _Locator) -> np
         raise  # unreachable: the same parser failed on the whole column
     at.first_bad(~np.isfinite(values), column, f"{column} must be a finite number")
     return values
+
+
+def _count_column(text: np.ndarray, column: str, lo: int, hi: int, dish: np.ndarray, at: _Locator) -> np.ndarray:
+    """A whole-number column (``dishes``, ``users_per_dish``) as an object array of Python ints:
+    every cell of a dish row a whole number in [lo, hi]; a blank cell of another row is None (the
+    column does not apply to gateways, PoPs and stations)."""
+    expected = f"a whole number from {lo:,} to {hi:,}"
+    blank = text == ""
+    at.first_bad(blank & dish, column, f"{column} is empty; a dish row needs {expected}")
+    i = _first_non_ascii(text)
+    if i is None:
+        i = at.first_index(~blank & ~np.strings.isdigit(text))
+    if i is not None:
+        at.fail(i, column, f"{column} {quote(str(text[i]))} is not {expected}")
+    digits = np.strings.str_len(text)
+    short = ~blank & (digits <= 12)   # longer runs of digits are out of range anyway (and int64-safe)
+    values = np.where(short, text, "0").astype(np.int64)
+    i = at.first_index(~blank & ((digits > 12) | (values < lo) | (values > hi)))
+    if i is not None:
+        shown = f"{values[i]:,}" if short[i] else quote(str(text[i]))
+        at.fail(i, column, f"{column} {shown} is outside [{lo:,}, {hi:,}]; expected {expected}")
+    out = np.full(len(text), None, dtype=object)
+    out[~blank] = values[~blank].tolist()
+    return out
 
 
 def _check_lat_lon(lat: np.ndarray, lon: np.ndarray, at: _Locator) -> None:

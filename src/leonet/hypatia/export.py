@@ -41,7 +41,8 @@ Files (``out_dir``)
 - ``gsl_interfaces_info.txt``: ``node_id,number_of_gsl_interfaces,aggregate_max_bandwidth`` for
   every node: one GSL interface per satellite and per station (Hypatia's
   ``algorithm_free_one_only_over_isls``), bandwidth ``gsl_bandwidth`` (a unitless factor of
-  ns-3's ``gsl_data_rate_megabit_per_s``).
+  ns-3's ``gsl_data_rate_megabit_per_s``: its gsl-if-bandwidth-helper reads the value as
+  ``bandwidth_fraction`` and sets the interface's rate to fraction x that many Mbit/s).
 - ``description.txt``: ``max_gsl_length_m=<%.10f>`` and ``max_isl_length_m=<%.10f>``.
 - ``dynamic_state_<step_ms>ms_for_<duration_s>s/fstate_<t_ns>.txt`` and
   ``gsl_if_bandwidth_<t_ns>.txt`` at every instant ``t_ns`` = 0, step, 2 step, ... before the
@@ -150,6 +151,7 @@ files. Every file is written to a temporary name and renamed into place.
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -530,7 +532,8 @@ def export_hypatia(
     model : :class:`~leonet.sim.model.SimulationModel`; its calendar's coarse grid is exported
         (``time.step_s`` apart; the finer instants of ``time.windows`` are left out, with a
         warning: see "Time" in the module docstring).
-    out_dir : folder to write (created if missing; files of the same names are replaced).
+    out_dir : folder to write: created if missing; an empty folder, or a previous export whose files
+        of the same names are replaced (anything else is refused: :func:`check_out_dir`).
     progress : called as ``progress(steps_done, steps_total)`` after each step is written.
     gsl_bandwidth : aggregate GSL bandwidth of each satellite (and station, unless
         ``station_gsl_bandwidth`` is given): a positive, unitless factor of ns-3's
@@ -548,10 +551,12 @@ def export_hypatia(
     ------
     InputError : no satellites, no ground stations (sites of kind ``station``), satellites with
         different epochs, or a start other than the epoch.
-    ValueError : a bandwidth that is not positive and finite, ``chunk_steps`` or ``workers`` < 1.
+    InputError : (also a ValueError) a bandwidth that is not positive and finite, ``chunk_steps`` or
+        ``workers`` < 1; an ``out_dir`` that is a file or a folder of other files.
     """
     started = time.perf_counter()
     sat_bw, gs_bw = _check_arguments(gsl_bandwidth, station_gsl_bandwidth, chunk_steps, workers)
+    check_out_dir(out_dir)
     t_ns, left_out = _export_instants(model)
     computer = _StepComputer(model, t_ns)  # checks satellites and stations
     layout = computer.layout
@@ -629,17 +634,75 @@ def _name_warnings(name: str, step_ns: int, duration_ns: int) -> tuple[str, ...]
         "find it",)
 
 
+def check_bandwidth(value, where: str = "gsl_bandwidth") -> float:
+    """A GSL bandwidth as a float: positive and finite, else an :class:`InputError` naming ``where``.
+    It is Hypatia's ``bandwidth_fraction`` (gsl_if_bandwidth files, gsl_interfaces_info.txt), a
+    unitless factor: ns-3 sets each GSL interface's rate to it times ``gsl_data_rate_megabit_per_s``
+    Mbit/s."""
+    try:
+        bw = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"must be a positive number, got {value!r}", location=where) from None
+    if not (math.isfinite(bw) and bw > 0):
+        raise InputError(f"must be a positive number (a factor of ns-3's gsl_data_rate_megabit_per_s), got {bw!r}",
+                         location=where)
+    return bw
+
+
+#: The files of an export (module docstring); a folder holding only these and dynamic-state
+#: folders is a previous export, which an export may replace.
+EXPORT_FILES = ("tles.txt", "isls.txt", "ground_stations.txt", "gsl_interfaces_info.txt", "description.txt")
+_DYNAMIC_FILE = re.compile(r"^(fstate|gsl_if_bandwidth)_\d+\.txt$")
+_DYNAMIC_DIR = re.compile(r"^dynamic_state_[0-9.]+ms_for_[0-9.]+s$")
+
+
+def check_out_dir(out_dir: str | Path) -> bool:
+    """Check the folder an export writes before any work. Returns True when it holds a previous
+    export (its files are replaced), False when it is missing or empty. Raises :class:`InputError`
+    for a path that is not a folder, or a folder holding anything but an export's files (a results
+    folder, a home folder): an export never writes among other files."""
+    from ..results.csv_export import results_folder_holding
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder; give a folder for Hypatia's files", source=str(out))
+    holder = results_folder_holding(out)
+    if holder is not None:
+        raise InputError(f"is inside the results folder {holder}: writing there could replace the run's own files; "
+                         "give a folder outside it", source=str(out))
+    if not out.is_dir():
+        return False
+    try:
+        entries = list(out.iterdir())
+    except OSError as err:
+        raise InputError(f"cannot be read ({err.strerror or err})", source=str(out)) from None
+    foreign = []
+    for p in entries:
+        if p.name.startswith("."):
+            continue
+        if p.is_file() and p.name in EXPORT_FILES:
+            continue
+        if p.is_dir() and _DYNAMIC_DIR.match(p.name) and all(
+                q.is_file() and _DYNAMIC_FILE.match(q.name) for q in p.iterdir()):
+            continue
+        foreign.append(p.name)
+    if foreign:
+        shown = ", ".join(sorted(foreign)[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise InputError(f"is not empty and holds files that are not a Hypatia export ({shown}); an export "
+                         "writes only into an empty folder or replaces a previous export: choose another folder",
+                         source=str(out))
+    return any(not p.name.startswith(".") for p in entries)
+
+
 def _check_arguments(gsl_bandwidth, station_gsl_bandwidth, chunk_steps, workers) -> tuple[float, float]:
-    """The satellites' and stations' GSL bandwidths; a ValueError for a bandwidth that is not
-    positive and finite, or ``chunk_steps`` or ``workers`` that is not a positive integer."""
-    sat_bw = float(gsl_bandwidth)
-    gs_bw = sat_bw if station_gsl_bandwidth is None else float(station_gsl_bandwidth)
-    for what, bw in (("gsl_bandwidth", sat_bw), ("station_gsl_bandwidth", gs_bw)):
-        if not (math.isfinite(bw) and bw > 0):
-            raise ValueError(f"{what} must be a positive number, got {bw!r}")
+    """The satellites' and stations' GSL bandwidths; an InputError (a ValueError) for a bandwidth
+    that is not positive and finite, or ``chunk_steps`` or ``workers`` that is not a positive integer."""
+    sat_bw = check_bandwidth(gsl_bandwidth, "gsl_bandwidth")
+    gs_bw = sat_bw if station_gsl_bandwidth is None else check_bandwidth(station_gsl_bandwidth,
+                                                                       "station_gsl_bandwidth")
     for what, value in (("chunk_steps", chunk_steps), ("workers", workers)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{what} must be a positive integer, got {value!r}")
+            raise InputError(f"must be a positive integer, got {value!r}", location=what)
     return sat_bw, gs_bw
 
 

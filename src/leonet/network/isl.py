@@ -45,14 +45,15 @@ def _canonical_links(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _plane_layout(p: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """For satellites sorted by plane (``p``: (m,) plane numbers 0..P-1, non-decreasing): the number
     of planes P, satellites per plane (P,), each plane's first row (P,) and each satellite's rank
-    within its plane (m,)."""
+    within its plane (m,). Arrays of P: pass dense numbers (``np.unique(..., return_inverse=True)``),
+    not a file's own (a plane numbered 999,999,999 made them 8 GB each)."""
     n_planes = int(p.max()) + 1
     count = np.bincount(p, minlength=n_planes)
     start = np.concatenate([[0], np.cumsum(count)[:-1]])
     return n_planes, count, start, np.arange(len(p)) - start[p]
 
 
-def plus_grid_candidates(constellation, inter_plane_shift: int = 0) -> np.ndarray:
+def plus_grid_candidates(constellation, inter_plane_shift: int = 0, open_shells=()) -> np.ndarray:
     """The +Grid ISL topology of every shell.
 
     Within a shell, every satellite links to its two in-plane neighbours (slot - 1 and slot + 1,
@@ -60,6 +61,12 @@ def plus_grid_candidates(constellation, inter_plane_shift: int = 0) -> np.ndarra
     next plane (plane + 1, wrapping from the last plane to plane 0: the seam is linked too, as in
     Hypatia). The link to the previous plane is the next-plane link seen from the other end, so on a
     regular shell every satellite has degree 4 and a ``P x S`` shell has ``2 * P * S`` links.
+
+    A shell named in ``open_shells`` does not wrap: its last plane has no link to plane 0. That is
+    a Walker star (RAAN spread under 360 deg, Iridium's 180): its planes do not close the circle,
+    so its last and first planes meet across the seam counter-rotating (Iridium-like 6 x 11 at
+    86.4 deg: ranges 1,400-13,700 km, closing at up to 13 km/s), and Iridium has no lasers across
+    it. A ``P x S`` star shell has ``(2 P - 1) S`` links; its seam planes have degree 3.
     With ``inter_plane_shift = 0`` the neighbour across has the same slot index, as in Hypatia;
     with half-slot phasing it is half a slot ahead or behind, not exactly abreast.
 
@@ -70,7 +77,8 @@ def plus_grid_candidates(constellation, inter_plane_shift: int = 0) -> np.ndarra
 
     - A satellite whose ``plane`` or ``slot`` is -1 (unknown) gets no +Grid links.
     - Planes are numbered 0 .. P-1 with P = the largest plane number in the shell + 1. A plane
-      number with no satellites is a gap: its neighbours do not link across it.
+      number with no satellites is a gap: its neighbours do not link across it. The work does not
+      grow with the numbers (planes 0, 1 and 999,999,999 are three planes).
     - Within a plane, a satellite's *slot index* is its rank in slot order (equal to ``slot``
       when the plane holds slots 0 .. n-1, as Walker shells do), so a missing slot closes up:
       its two neighbours link to each other.
@@ -85,6 +93,8 @@ def plus_grid_candidates(constellation, inter_plane_shift: int = 0) -> np.ndarra
     constellation : Constellation; uses its ``shell``, ``plane`` and ``slot`` arrays (n,), not
         the order of the satellites.
     inter_plane_shift : int, slots to advance when linking to the next plane (may be negative).
+    open_shells : names (of ``constellation.shell_names``) of the shells whose last plane does not
+        link to plane 0 (Walker stars); default none: every shell wraps.
 
     Returns
     -------
@@ -99,6 +109,10 @@ def plus_grid_candidates(constellation, inter_plane_shift: int = 0) -> np.ndarra
     shell = np.asarray(constellation.shell, dtype=np.int64)
     plane = np.asarray(constellation.plane, dtype=np.int64)
     slot = np.asarray(constellation.slot, dtype=np.int64)
+    names = tuple(constellation.shell_names)
+    unknown = sorted(set(open_shells) - set(names))
+    if unknown:
+        raise ValueError(f"open_shells names shells the constellation lacks: {unknown} (shells: {names})")
     ends_a, ends_b = [], []
     for shell_id in np.unique(shell):  # a loop over shells; everything inside is per array
         sats = np.flatnonzero((shell == shell_id) & (plane >= 0) & (slot >= 0))
@@ -110,21 +124,29 @@ def plus_grid_candidates(constellation, inter_plane_shift: int = 0) -> np.ndarra
         same = (np.diff(p) == 0) & (np.diff(s) == 0)
         if same.any():
             k = int(np.flatnonzero(same)[0])
-            names = constellation.shell_names
             name = names[shell_id] if shell_id < len(names) else shell_id
             raise ValueError(
                 f"shell {name}: satellites {sats[k]} and {sats[k + 1]} both have plane {p[k]} "
                 f"slot {s[k]}; +Grid needs one satellite per (plane, slot)"
             )
-        n_planes, count, start, rank = _plane_layout(p)
+        # Plane numbers as given (a file's may run to 999,999,999) -> dense 0..K-1 in the same order:
+        # only their order and their gaps matter, and the gaps are kept in ``linked`` below.
+        numbers, d = np.unique(p, return_inverse=True)
+        d = d.reshape(-1)
+        n_planes, count, start, rank = _plane_layout(d)
 
         # In-plane: the next slot index, wrapping; the previous one is the same link reversed.
         ends_a.append(sats)
-        ends_b.append(sats[start[p] + (rank + 1) % count[p]])
+        ends_b.append(sats[start[d] + (rank + 1) % count[d]])
 
-        if n_planes > 1:
-            q = (p + 1) % n_planes
-            has = count[q] > 0
+        if numbers[-1] >= 1:  # planes 0 .. max; one plane (max 0) has no neighbour
+            # Plane k links to plane number + 1 if it has satellites (a gap breaks the chain); the
+            # last (the largest number) wraps to plane 0 if there is one, unless the shell is open
+            # (a Walker star's seam).
+            linked = np.r_[numbers[1:] == numbers[:-1] + 1,
+                           numbers[0] == 0 and not (shell_id < len(names) and names[shell_id] in open_shells)]
+            q = (d + 1) % n_planes
+            has = linked[d]
             target_rank = (rank[has] + inter_plane_shift) % count[q[has]]
             ends_a.append(sats[has])
             ends_b.append(sats[start[q[has]] + target_rank])

@@ -112,6 +112,29 @@ def _dish_fields(data: dict, groups: list[str] | None) -> list[tuple[list, int, 
     return out
 
 
+def _per_site_limit(spec_field: str) -> int:
+    """The scenario's own upper bound on a dish count field (``dishes_per_site`` of a dish group,
+    ``dishes`` of a site), read from its schema so the two never disagree."""
+    from ..scenario.ground import DishGroupSpec, SiteSpec
+
+    spec = DishGroupSpec if spec_field == "dishes_per_site" else SiteSpec
+    return min(int(m.le) for m in spec.model_fields[spec_field].metadata if getattr(m, "le", None) is not None)
+
+
+def _largest_count(fields: list[tuple[list, int, str, int]]) -> tuple[int, str, int]:
+    """The largest total :func:`scaled` can give without a count passing the scenario's limit per
+    site, with the field that reaches its limit first and that limit."""
+    now = sum(int(c[k].get(f) or 1) * n for c, k, f, n in fields)
+    best = None
+    for c, k, f, n in fields:
+        cap = _per_site_limit(f)
+        reach = (cap * now) // int(c[k].get(f) or 1)  # scaled() multiplies every count by total / now
+        where = f"ground.{'dish_groups' if f == 'dishes_per_site' else 'sites'}[{k}].{f}"
+        if best is None or reach < best[0]:
+            best = (int(reach), where, cap)
+    return best
+
+
 def scaled(data: dict, groups: list[str] | None, total: int) -> tuple[dict, int]:
     """The scenario dict with the chosen dishes scaled to about ``total`` (>= 1 per site), and the
     total it actually holds."""
@@ -164,6 +187,11 @@ def capacity_limit(base, conditions: tuple[Condition, ...], study_dir, *, groups
         raise InputError(f"{max_dishes:,} is below the scenario's own count of {region} ({start:,}), where the "
                          f"search starts; give --max-dishes {start:,} or more (or fewer dishes in the scenario)",
                          location="--max-dishes")
+    reach, where, cap = _largest_count(fields)
+    if max_dishes > reach:  # refused before any variant runs, not rounds later on a count it cannot hold
+        raise InputError(f"{max_dishes:,} is more than the scenario can be scaled to: with the region's shares kept, "
+                         f"{reach:,} dishes make {where} reach its limit of {cap:,}; give --max-dishes {reach:,} or "
+                         "less", location="--max-dishes")
     per_round = max(1, workers)
     tried: dict[int, tuple[str, dict, str, list[str]]] = {}
 
@@ -182,8 +210,16 @@ def capacity_limit(base, conditions: tuple[Condition, ...], study_dir, *, groups
         if not todo:
             return 0
         # every round adds its counts to the study's table (the first starts it afresh)
-        table = run_variants(base, todo, study_dir, groups=groups, workers=workers, dask=dask,
-                             kind="capacity-limit", progress=running, append=bool(tried))
+        try:
+            table = run_variants(base, todo, study_dir, groups=groups, workers=workers, dask=dask,
+                                 kind="capacity-limit", progress=running, append=bool(tried))
+        except InputError as err:
+            if not tried:
+                raise
+            # a later round failed: the folder holds the earlier rounds' counts and no result; say so
+            raise InputError(f"{err.message} (the study stopped unfinished: {study_dir} holds the {len(tried)} "
+                             "count(s) tried before, in its table, and no result)",
+                             source=err.source, location=err.location) from None
         running.batch_done(len(todo))
         for _, row in table.iterrows():
             metrics = {k: row[k] for k in row.index if k not in ("variant", "dishes", "results")}

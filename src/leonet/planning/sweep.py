@@ -33,11 +33,10 @@ from __future__ import annotations
 import itertools
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
@@ -51,17 +50,31 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: A number of a sweep file: finite (.inf and .nan are refused at the door).
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+#: A drawn jammer's EIRP and an event's start, bounded as a scenario's events bound them.
+Eirp = Annotated[float, Field(ge=-30, le=100, allow_inf_nan=False)]
+StartS = Annotated[float, Field(ge=0, le=400 * 86_400, allow_inf_nan=False)]
+#: Most values one parameter's range or list may hold.
+MAX_PARAMETER_VALUES = 10_000
+
+
 class RangeSpec(_Model):
-    start: float
-    stop: float
-    step: float = Field(..., gt=0)
+    start: Finite
+    stop: Finite
+    step: float = Field(..., gt=0, allow_inf_nan=False)
 
     def values(self) -> list[float]:
-        n = int(math.floor((self.stop - self.start) / self.step + 1e-9)) + 1
+        # counted as a float first: a huge span or a tiny step must be refused, not overflow int()
+        span = (self.stop - self.start) / self.step
+        if not math.isfinite(span) or span > MAX_PARAMETER_VALUES:
+            raise ValueError(f"range from {self.start:g} to {self.stop:g} by {self.step:g} holds more than "
+                             f"{MAX_PARAMETER_VALUES:,} values (at most {MAX_PARAMETER_VALUES:,})")
+        n = int(math.floor(span + 1e-9)) + 1
         if n < 1:
             raise ValueError(f"range from {self.start:g} to {self.stop:g} is empty")
-        if n > 10_000:
-            raise ValueError(f"range holds {n:,} values (at most 10,000)")
+        if n > MAX_PARAMETER_VALUES:
+            raise ValueError(f"range holds {n:,} values (at most {MAX_PARAMETER_VALUES:,})")
         return [round(self.start + k * self.step, 12) for k in range(n)]
 
 
@@ -90,9 +103,9 @@ class RandomSpec(_Model):
     kind: Literal["gateway_failures", "jammer", "event_timing"]
     count: int = Field(1, ge=1, le=1000)
     circle: CircleSpec | None = None
-    eirp_dbw: tuple[float, float] = (30.0, 30.0)
-    start_s: tuple[float, float] | float = 0.0
-    end_s: float | None = Field(None, ge=0)
+    eirp_dbw: tuple[Eirp, Eirp] = (30.0, 30.0)
+    start_s: tuple[StartS, StartS] | StartS = 0.0
+    end_s: float | None = Field(None, ge=0, allow_inf_nan=False)
     event: str | None = None
 
     @model_validator(mode="after")
@@ -135,14 +148,13 @@ class SweepSpec(_Model):
 
 
 def read_sweep(path: str | Path) -> SweepSpec:
-    """Read and validate a sweep file; errors name the file and field."""
+    """Read and validate a sweep file; errors name the file and field. The YAML is parsed with the
+    scenario files' limits (nesting, node count with aliases, keys given twice)."""
+    from ..scenario.yamlfile import MAX_SCENARIO_BYTES, parse_scenario_yaml
     from ..textfiles import read_text
 
-    text = read_text(path, expected="a YAML mapping with a sweep: section")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise InputError(f"not valid YAML ({str(err).splitlines()[0][:80]})", source=str(path)) from None
+    text = read_text(path, expected="a YAML mapping with a sweep: section", max_bytes=MAX_SCENARIO_BYTES)
+    data, _ = parse_scenario_yaml(text.encode("utf-8"), str(path))
     if not isinstance(data, dict) or "sweep" not in data:
         raise InputError("expected a mapping with a sweep: section", source=str(path))
     try:

@@ -130,9 +130,21 @@ def _parse(store: ResultStore, name: str, model, default):
     raw = store.read_json(name)
     if raw is None:
         return None
+    entry = None
     try:
-        return model.model_validate(raw) if not isinstance(model, list) else [model[0].model_validate(e) for e in raw]
-    except (ValidationError, TypeError, AttributeError) as err:
+        if not isinstance(model, list):
+            return model.model_validate(raw)
+        out = []
+        for entry, e in enumerate(raw):
+            out.append(model[0].model_validate(e))
+        return out
+    except ValidationError as err:
+        # name the field pydantic refused ("[0].sites: Field required"), as manifest.json's errors do
+        first = err.errors()[0]
+        where = (f"[{entry}]" if entry is not None else "") + "".join(f".{x}" for x in first["loc"])
+        raise InputError(f"{name} is damaged: {where.lstrip('.') or '(top level)'}: {first['msg']}",
+                         source=str(store.root)) from None
+    except (TypeError, AttributeError) as err:
         raise InputError(f"{name} is damaged: {str(err).splitlines()[0][:200]}", source=str(store.root)) from None
 
 

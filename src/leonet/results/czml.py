@@ -129,7 +129,8 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     Parameters
     ----------
     results_dir : a leonet results folder.
-    out_path : the ``.czml`` file to write (its folder is created if needed).
+    out_path : the ``.czml`` file to write (its folder is created if needed): inside a results
+        folder only as ``RESULTS/run.czml``; an existing file only if it is a ``.czml`` (or ``.json``).
     max_satellites : keep at most this many satellites (None: all). Serving satellites first.
     every_n_steps : sample satellite positions at every n-th step (and the last step), and every
         300 s between them (see module doc).
@@ -151,6 +152,10 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     tell = progress or (lambda stage, done, total: None)
     store = ResultStore(results_dir)
     manifest = store.read_manifest()
+    from .csv_export import check_export_output
+
+    # before any work: never inside a results folder but as RESULTS/run.czml, never over another file
+    check_export_output(out_path, store.root, default="run.czml", own_suffixes=(".czml", ".json"))
     tell("verifying the results", 0, 1)
     store.verify()  # a damaged or missing chunk: one message naming the files, no export
     root = store.root

@@ -3,11 +3,12 @@ of instants a scenario may name, the seed range, and the checks used by several 
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from datetime import datetime, timezone
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 
 
 SEED_MAX = 2**32 - 1
@@ -29,6 +30,22 @@ def check_instant(v: datetime | None, what: str) -> datetime | None:
         raise ValueError(f"{what} must be from {EARLIEST_UTC.year} to {LATEST_UTC.year - 1} (SGP4 and int64 "
                          f"nanosecond time), got {v.isoformat()}")
     return v
+
+
+_NUMBER_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _not_a_number(v):
+    """Refuse a number (or text of one) where a date/time is wanted: pydantic would read it as
+    seconds since 1970, so ``start: 20220301`` would become 1970-08-23 without a word."""
+    if isinstance(v, (int, float)) or (isinstance(v, str) and _NUMBER_TEXT.fullmatch(v)):
+        raise ValueError("give an ISO date/time, e.g. 2022-03-01T00:00:00Z, not a number (it would be read as "
+                         "seconds since 1970)")
+    return v
+
+
+#: A date/time field of the scenario: an ISO date/time (a YAML timestamp or text), never a number.
+Instant = typing.Annotated[datetime, BeforeValidator(_not_a_number)]
 
 
 def check_kit(name):

@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from .common import FieldError, Spec, check_instant
+from .common import FieldError, Instant, Spec, check_instant
 
 
 class ShellSpec(Spec):
@@ -31,7 +31,7 @@ class ShellSpec(Spec):
     mean_motion_rev_per_day: float | None = Field(
         None, gt=0.9, lt=17.0, description="Overrides the mean motion derived from altitude_km."
     )
-    epoch: datetime | None = Field(None, description="Element epoch (UTC); default: time.start.")
+    epoch: Instant | None = Field(None, description="Element epoch (UTC); default: time.start.")
 
     @field_validator("epoch")
     @classmethod

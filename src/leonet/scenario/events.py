@@ -11,13 +11,13 @@ or site groups, shells, and a fraction of the selection chosen with a seed.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from .common import EARLIEST_UTC, LATEST_UTC, SEED_MAX, FieldError, Spec
+from .common import EARLIEST_UTC, LATEST_UTC, SEED_MAX, FieldError, Instant, Spec, check_instant
 
 EVENT_TYPES = (
     "terrestrial_outage",  # ISPs / fibre in a region go down: users there lose ground internet
@@ -45,17 +45,72 @@ PERMANENT_EVENT_TYPES = ("satellite_loss", "asat")
 CAPACITY_EVENT_TYPES = ("jamming", "demand_surge")
 
 
+#: Most failures per satellite per day a satellite_failures event may draw.
+MAX_FAILURE_RATE_PER_DAY = 1_000.0
+
+#: The ``target`` fields each event type reads (:mod:`leonet.threats.timeline`: ``_select_sites``
+#: for the site events, ``_resolve_satellites`` for the satellite ones); any other field given is an
+#: error, since it would be ignored without a word.
+_SITE_TARGET = ("region", "sites", "groups", "fraction", "seed")
+_SAT_TARGET = ("region", "shells", "planes", "fraction", "seed")
+TARGET_FIELDS: dict[str, tuple[str, ...]] = {
+    **{t: _SITE_TARGET for t in ("terrestrial_outage", "gateway_loss", "pop_loss", "dish_bricking", "demand_surge",
+                                 "isp_outage", "power_cut", "geofence", "alt_network_wipe", "deliveries")},
+    "satellite_loss": _SAT_TARGET,
+    "asat": _SAT_TARGET,
+    "satellite_failures": ("shells", "planes", "seed"),  # every satellite of them, each at its own time
+    "core_outage": (),   # every PoP
+    "fibre_cut": (),     # its links
+    "jamming": (),       # whatever its jammer reaches
+}
+#: Why a field a type does not read is not what the user wants, where there is a better event.
+_TARGET_HINTS = {
+    ("satellite_failures", "region"): "; for the satellites over a region use a satellite_loss or asat event",
+    ("satellite_failures", "fraction"): "; the rate_per_day decides how many fail",
+    ("core_outage", "sites"): "; a core_outage takes every PoP down: for some PoPs use a pop_loss event",
+    ("core_outage", "groups"): "; a core_outage takes every PoP down: for some PoPs use a pop_loss event",
+    ("core_outage", "region"): "; a core_outage takes every PoP down: for some PoPs use a pop_loss event",
+    ("jamming", "sites"): "; a jamming event hits whatever its jammer reaches (set jammer's position and power)",
+    ("jamming", "groups"): "; a jamming event hits whatever its jammer reaches (set jammer's position and power)",
+    ("jamming", "region"): "; a jamming event hits whatever its jammer reaches (set jammer's position and power)",
+    ("fibre_cut", "sites"): "; a fibre_cut names its fibres in links",
+}
+
+
 class CircleSpec(Spec):
     lat_deg: float = Field(..., ge=-90, le=90)
     lon_deg: float = Field(..., ge=-180, le=180)
     radius_km: float = Field(..., gt=0, le=20_000)
 
 
-def _segments_cross(p1, p2, p3, p4) -> bool:
-    """Whether segments p1p2 and p3p4 properly cross (planar lat/lon, shared ends excluded)."""
-    def orient(a, b, c):
-        return np.sign((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]))
-    return (orient(p1, p2, p3) * orient(p1, p2, p4) < 0) and (orient(p3, p4, p1) * orient(p3, p4, p2) < 0)
+#: Most vertices a polygon may have: plenty for a country's outline at event scale, and the
+#: self-crossing check (every pair of edges) stays well under a second.
+MAX_POLYGON_VERTICES = 2_000
+
+
+def _first_self_crossing(pts: np.ndarray) -> tuple[int, int] | None:
+    """The first (i, j), i < j, whose edges i (pts[i] -> pts[i+1]) and j of the closed polygon
+    ``pts`` (n, 2) properly cross (planar lat/lon; neighbouring edges, which share a vertex, are
+    not compared; touching is not crossing), or None. Vectorised over j, in blocks of i."""
+    n = len(pts)
+    a, b = pts, np.roll(pts, -1, axis=0)
+
+    def orient(p, q, r):   # sign of the turn p -> q -> r, broadcast over leading axes
+        return np.sign((q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0]))
+
+    block = max(1, 250_000 // max(n, 1))
+    for i0 in range(0, n - 2, block):
+        i = np.arange(i0, min(n - 2, i0 + block))[:, None]
+        j = np.arange(i0 + 2, n)[None, :]            # only j > i + 1 can qualify in this block
+        p1, p2 = a[i], b[i]                          # (k, 1, 2)
+        p3, p4 = a[j], b[j]                          # (1, m, 2)
+        cross = ((orient(p1, p2, p3) * orient(p1, p2, p4) < 0)
+                 & (orient(p3, p4, p1) * orient(p3, p4, p2) < 0))
+        cross &= (j > i + 1) & ~((i == 0) & (j == n - 1))
+        hit = np.argwhere(cross)
+        if len(hit):
+            return int(i0 + hit[0, 0]), int(i0 + 2 + hit[0, 1])
+    return None
 
 
 class RegionSpec(Spec):
@@ -75,6 +130,9 @@ class RegionSpec(Spec):
             pts = self.polygon
             if len(pts) < 3:
                 raise ValueError("a polygon needs at least 3 [lat_deg, lon_deg] vertices")
+            if len(pts) > MAX_POLYGON_VERTICES:
+                raise ValueError(f"a polygon has at most {MAX_POLYGON_VERTICES:,} vertices, got {len(pts):,}; "
+                                 "simplify the outline (an event's region needs no finer detail)")
             for lat, lon in pts:
                 if not (-90 <= lat <= 90 and -180 <= lon <= 180):
                     raise ValueError(f"polygon vertex [{lat}, {lon}] is not a valid [lat_deg, lon_deg]")
@@ -87,12 +145,9 @@ class RegionSpec(Spec):
                         "longitude: the polygon crosses the antimeridian (+-180 deg), which a polygon cannot (it "
                         "would select the rest of the world); split the region at 180 deg into two events, or use "
                         "a circle (an edge that truly spans more than 180 deg needs a vertex in between)")
-            for i in range(n):
-                for j in range(i + 1, n):
-                    if j == i + 1 or (i == 0 and j == n - 1):
-                        continue  # neighbouring edges share a vertex
-                    if _segments_cross(pts[i], pts[(i + 1) % n], pts[j], pts[(j + 1) % n]):
-                        raise ValueError(f"polygon crosses itself (edge {i} and edge {j})")
+            crossing = _first_self_crossing(np.asarray(pts, dtype=np.float64))
+            if crossing is not None:
+                raise ValueError(f"polygon crosses itself (edge {crossing[0]} and edge {crossing[1]})")
         return self
 
 
@@ -138,13 +193,15 @@ class CountermeasureSpec(Spec):
 class EventSpec(Spec):
     name: str = Field(..., min_length=1)
     type: Literal[EVENT_TYPES]  # type: ignore[valid-type]
-    start: datetime | None = None
+    start: Instant | None = None
     start_s: float | None = Field(None, ge=0, le=400 * 86_400, description="Seconds after time.start (instead of start).")
-    end: datetime | None = None
+    end: Instant | None = None
     end_s: float | None = Field(None, ge=0, le=400 * 86_400)
     target: TargetSpec = TargetSpec()
     links: list[tuple[str, str]] = Field([], description="fibre_cut: [gateway, PoP] or [PoP, PoP] site names.")
-    rate_per_day: float | None = Field(None, gt=0, description="satellite_failures: failures per satellite per day.")
+    rate_per_day: float | None = Field(None, gt=0, le=MAX_FAILURE_RATE_PER_DAY, description=(
+        "satellite_failures: failures per satellite per day (at most 1,000: a mean life of under 90 s; "
+        "satellites lost at once are a satellite_loss)."))
     jammer: JammerSpec | None = None
     surge_factor: float | None = Field(None, gt=0, le=1000, description="demand_surge: multiplier on active dishes/demand.")
     level: float | None = Field(None, ge=0, le=1, description=(
@@ -160,7 +217,7 @@ class EventSpec(Spec):
     countermeasure: CountermeasureSpec | None = Field(None, description="jamming: the operator's fix and when it lands.")
     alt_share: float | None = Field(None, ge=0, le=1, description="alt_network_wipe: share of users in the target who relied on the other network.")
     move_share: float = Field(0.0, ge=0, le=1, description="alt_network_wipe: share of those who move to Starlink (their demand joins).")
-    schedule: list[tuple[datetime, float]] = Field([], max_length=1000, description=(
+    schedule: list[tuple[Instant, float]] = Field([], max_length=1000, description=(
         "deliveries: [UTC date, share of the dishes delivered by then] points, interpolated linearly "
         "(0 before the first point, the last share after the last)."))
     description: str = ""
@@ -174,6 +231,24 @@ class EventSpec(Spec):
         if v is not None and not EARLIEST_UTC <= v < LATEST_UTC:
             raise ValueError(f"must be from {EARLIEST_UTC.year} to {LATEST_UTC.year - 1} (as time.start), got {v.isoformat()}")
         return v
+
+    def _check_target(self) -> None:
+        """Refuse target fields this event type does not read (:data:`TARGET_FIELDS`)."""
+        target = self.target
+        given = [name for name in TargetSpec.model_fields
+                 if name in target.model_fields_set and getattr(target, name) != TargetSpec.model_fields[name].default]
+        allowed = TARGET_FIELDS[self.type]
+        if self.type == "isp_outage" and not (target.sites or target.groups or target.region is not None):
+            allowed = ()   # without sites, groups or a region it takes the providers' customers, all of them
+        for name in given:
+            if name in allowed:
+                continue
+            uses = (f"it reads only {', '.join('target.' + a for a in allowed)}" if allowed
+                    else "it takes no target" if TARGET_FIELDS[self.type] == () else
+                    "target.fraction and target.seed apply only with target.sites, groups or region")
+            article = "an" if self.type[0] in "aeiou" else "a"
+            raise FieldError(("target", name), f"{article} {self.type} event does not use target.{name} ({uses}); remove "
+                             f"it{_TARGET_HINTS.get((self.type, name), '')}")
 
     @model_validator(mode="after")
     def _check(self):
@@ -196,6 +271,7 @@ class EventSpec(Spec):
         field = needs.get(self.type)
         if field and not getattr(self, field):
             raise ValueError(f"a {self.type} event needs {field}")
+        self._check_target()
         only = {"providers": "isp_outage", "cities": "isp_outage", "countermeasure": "jamming",
                 "alt_share": "alt_network_wipe", "schedule": "deliveries"}
         for name, typ in only.items():
@@ -207,6 +283,11 @@ class EventSpec(Spec):
             if any(t.tzinfo is None for t, _ in self.schedule):
                 raise ValueError("schedule dates need a timezone; write them in UTC, e.g. 2022-04-05T00:00:00Z")
             times = [t for t, _ in self.schedule]
+            for i, t in enumerate(times):
+                try:
+                    check_instant(t, "a schedule date")
+                except ValueError as err:
+                    raise FieldError(("schedule", i, 0), str(err)) from None
             if times != sorted(times) or len(set(times)) != len(times):
                 raise ValueError("schedule dates must increase")
             if any(not 0 <= share <= 1 for _, share in self.schedule):

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from ..errors import InputError, quote
 from .common import FieldError
-from .overrides import apply_override, override_path
+from .overrides import apply_override, override_option, override_path
 from .presets import (DEFAULT_SCENARIO, expand_constellation_preset, list_presets, preset_root,
                       read_preset_yaml)
 from .schema import Scenario
@@ -30,7 +30,9 @@ def _loc_to_path(loc: tuple) -> str:
 
 
 def _format_validation_error(err: ValidationError, source: str, node: yaml.Node | None, data: dict | None = None,
-                             overridden: list[tuple] | None = None) -> InputError:
+                             overridden: list[tuple] | None = None, options: dict | None = None) -> InputError:
+    """``overridden``: the field paths the command line set; ``options``: the option that set each
+    (``--duration``; ``--set`` when not given)."""
     lines = []
     for e in err.errors():
         loc = tuple(k for k in e["loc"] if not (isinstance(k, str) and k.startswith("function-")))
@@ -57,14 +59,18 @@ def _format_validation_error(err: ValidationError, source: str, node: yaml.Node 
             msg += f" (got {shown})"
         # A value set by --set has no line in the file: the file's line would point at the value
         # the override replaced.
-        by_override = any(loc[:len(keys)] == keys for keys in (overridden or []))
+        # An unknown field the override's path runs through (``--set foo.bar=1``) is the override's too.
+        keys = next((k for k in (overridden or []) if loc[:len(k)] == k
+                     or (e["type"] == "extra_forbidden" and k[:len(loc)] == loc)), None)
+        by_override = keys is not None
+        set_by = (options or {}).get(keys, "--set")
         if loc[:2] == ("time", "windows") and not by_override:
             # a window that was fine in the file until --start/--step moved the calendar under it
             field, option = ("step_s", "--step") if loc[-1] == "step_s" else ("start", "--start")
             if ("time", field) in (overridden or []):
                 msg += f" (time.{field} was set on the command line, by {option} or --set)"
         line = None if by_override else yaml_line(node, loc)
-        where = f"{path} (from --set)" if by_override else f"{path} (line {line})" if line else path
+        where = f"{path} (from {set_by})" if by_override else f"{path} (line {line})" if line else path
         lines.append(f"{where}: {msg}")
     first, *rest = lines
     message = first if not rest else first + "".join(f"\n  {r}" for r in rest)
@@ -116,10 +122,11 @@ def scenario_from_dict(
     data["base_dir"] = str(base_dir)
     data["source"] = str(source)
     overridden = [tuple(override_path(dotted, source)) for dotted in (overrides or {})]
+    options = {tuple(override_path(dotted, source)): override_option(dotted) for dotted in (overrides or {})}
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        raise _format_validation_error(err, source, node, data, overridden) from None
+        raise _format_validation_error(err, source, node, data, overridden, options) from None
     scenario._overridden = tuple(overridden)
     return scenario
 

@@ -9,6 +9,23 @@ from typing import Any
 from ..errors import InputError, quote
 
 
+class OptionPath(str):
+    """An override's field path that remembers the command-line option that gave it
+    (``--duration`` for ``time.duration_s``); a plain path came from ``--set``."""
+
+    option: str
+
+    def __new__(cls, path: str, option: str):
+        self = super().__new__(cls, path)
+        self.option = option
+        return self
+
+
+def override_option(dotted) -> str:
+    """The option that set the override ``dotted``: ``--set`` unless it is an :class:`OptionPath`."""
+    return getattr(dotted, "option", "--set")
+
+
 _OVERRIDE_KEY = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
 
 

@@ -4,11 +4,15 @@ windows inside it)."""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import FieldError, Spec, check_instant
+from .common import FieldError, Instant, Spec, check_instant
+
+
+#: The longest calendar, s (a leap year); a window must start within it.
+MAX_DURATION_S = 366 * 86_400
 
 
 class TimeWindowSpec(Spec):
@@ -16,9 +20,10 @@ class TimeWindowSpec(Spec):
     chosen moments (an attack, a fix landing) inside coarse steps for the months around them."""
 
     name: str = Field("", max_length=200, description="What happens in the window (for reports).")
-    start: datetime | None = Field(None, description="UTC start (or start_s).")
-    start_s: float | None = Field(None, ge=0, description="Seconds after time.start (instead of start).")
-    duration_s: float = Field(..., gt=0, le=366 * 86_400)
+    start: Instant | None = Field(None, description="UTC start (or start_s).")
+    start_s: float | None = Field(None, ge=0, lt=MAX_DURATION_S, description=(
+        "Seconds after time.start (instead of start); a window starts within the longest calendar (366 days)."))
+    duration_s: float = Field(..., gt=0, le=MAX_DURATION_S)
     step_s: float = Field(..., ge=0.001, le=86_400)
     sample: bool = Field(False, description=(
         "The window samples the stretch of time it opens: its instants share equally the time from its start to "
@@ -31,7 +36,7 @@ class TimeWindowSpec(Spec):
     def _utc(cls, v):
         if v is not None and v.tzinfo is None:
             raise ValueError("start has no timezone; write it in UTC, e.g. 2022-03-09T10:00:00Z")
-        return v.astimezone(timezone.utc) if v is not None else v
+        return check_instant(v, "start")
 
     @model_validator(mode="after")
     def _one_start(self):
@@ -49,8 +54,8 @@ MAX_STEPS = 50_000_000
 
 
 class TimeSpec(Spec):
-    start: datetime = Field(..., description="UTC start, e.g. 2022-03-01T12:00:00Z.")
-    duration_s: float = Field(..., gt=0, le=366 * 86_400)
+    start: Instant = Field(..., description="UTC start, e.g. 2022-03-01T12:00:00Z.")
+    duration_s: float = Field(..., gt=0, le=MAX_DURATION_S)
     step_s: float = Field(..., ge=0.001, le=86_400)
     windows: list[TimeWindowSpec] = Field([], max_length=1000, description=(
         "Stretches simulated at their own step inside the calendar (time that zooms); they must not overlap."))
@@ -86,6 +91,15 @@ class TimeSpec(Spec):
             raise FieldError(("windows", early[0]), (
                 f"{named[0]} starts before time.start ({self.start.isoformat()}){others}; start the calendar at "
                 f"or before {'them' if len(early) > 1 else 'it'}, or drop the windows (e.g. --set 'time.windows=[]')"))
+        late = [k for (a, b), k in spans if a >= round(MAX_DURATION_S * 1e9)]
+        if late:
+            k = late[0]
+            w = self.windows[k]
+            raise FieldError(("windows", k, "start" if w.start is not None else "start_s"), (
+                f"windows[{k}] ({w.name or 'unnamed'}) starts {self._window_start(w).isoformat()}, "
+                f"{(self._window_start(w) - self.start).total_seconds() / 86_400:,.1f} days after time.start "
+                f"({self.start.isoformat()}): a window must start within the longest calendar "
+                f"({MAX_DURATION_S // 86_400} days after time.start)"))
         end_ns = round(self.duration_s * 1e9)
         for (a, b), k in spans:
             w = self.windows[k]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -40,8 +40,8 @@ class TrafficSpec(_Model):
 
     period_s: float | None = Field(None, gt=0, le=3600, description="Length of an on/off period, s.")
     busy_hour_on_share: float | None = Field(None, ge=0, le=1, description="Probability a dish is on at the busy hour.")
-    shares: dict[str, float] | None = Field(
-        None, description="Share of on-time per use (browsing, video, video_call, bulk); must sum to 1.")
+    shares: dict[str, Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]] | None = Field(
+        None, description="Share of on-time per use (browsing, video, video_call, bulk), each 0..1; must sum to 1.")
 
     def to_params(self) -> TrafficParams:
         changes = {k: v for k, v in (("period_s", self.period_s), ("busy_hour_on_share", self.busy_hour_on_share))
@@ -145,11 +145,17 @@ class BackgroundSpec(_Model):
         return v
 
 
+#: Most subscribers a cell's admission limit may name (as many as the whole background's bound).
+MAX_LIMIT_PER_CELL = 10**9
+
+
 class AdmissionSpec(_Model):
     """Cell subscriber limits (:mod:`leonet.service.admission`); surplus dishes are SOLD_OUT."""
 
     enabled: bool = False
-    limit_per_cell: int | None = Field(None, ge=0, description="Subscribers a cell takes (default: from its beam capacity).")
+    limit_per_cell: int | None = Field(None, ge=0, le=MAX_LIMIT_PER_CELL, description=(
+        "Subscribers a cell takes (default: from its beam capacity); at most 1e9 (the background's whole-world "
+        "total, service.background.subscribers, is bounded alike)."))
     target_utilisation: float = Field(0.8, gt=0, le=1, description="Busy-hour beam load the default limit aims at.")
     order: Literal["earliest", "seeded"] = "earliest"
     dishes: bool = Field(True, description=(

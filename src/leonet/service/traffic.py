@@ -112,8 +112,12 @@ class TrafficParams:
             raise InputError("must be in [0, 1]", "TrafficParams", "busy_hour_on_share")
         if len(self.diurnal) != 24 or min(self.diurnal) < 0 or max(self.diurnal) > 1:
             raise InputError("must be 24 values in [0, 1], one per local hour", "TrafficParams", "diurnal")
-        shares = np.array([u.share for u in self.uses])
-        if not self.uses or (shares < 0).any() or abs(shares.sum() - 1) > 1e-9:
+        shares = np.array([u.share for u in self.uses], dtype=np.float64)
+        bad = [u for u in self.uses if not 0 <= u.share <= 1]   # NaN fails too
+        if bad:
+            raise InputError("each use share must be within 0..1, got " + ", ".join(f"{u.name} {u.share:g}" for u in bad),
+                             "TrafficParams", "uses")
+        if not self.uses or not abs(shares.sum() - 1) <= 1e-9:
             raise InputError(f"use shares must be >= 0 and sum to 1, got {shares.sum():g}", "TrafficParams", "uses")
         for k, u in enumerate(self.uses):
             if not (u.down_bps >= 0 and u.up_bps >= 0):

@@ -13,8 +13,8 @@ pairs in view of the instants alive at once (a chunk drops an instant's visibili
 is done; the pairs are kept for every step only when ``outputs.visibility_pairs`` writes them):
 
     peak = base + static + chunks_in_flight x (chunk_steps x per_step + live_instants x pairs)
-    static   = satellites x 4 KB + sites x 2 KB + steps x 8 B
-    per_step = satellites x 2 KB + sites x 300 B (+ pairs with visibility_pairs)
+    static   = satellites x 4 KB + sites x 2 KB + steps x 8 B + station_pairs x 1 KB
+    per_step = satellites x 2 KB + sites x 300 B + station_pairs x 160 B (+ pairs with visibility_pairs)
     pairs    = sites x in_view x 120 B;  live_instants = 2
 
 where ``in_view`` is the satellites above the elevation mask of one site (the share of the
@@ -26,7 +26,11 @@ this process whatever ``--workers`` says (:func:`leonet.sim.executors.run_tasks`
 into one part per worker: :func:`members_per_task` counts every worker and 2 chunks each.) The
 constants are rough: they were set so that a shortened
 ``ukraine-2022`` run (1,980 satellites, 111 sites, 60 steps per chunk, capacity on; peak RSS
-0.82 GB measured) is estimated slightly above what it used. The check exists to refuse runs
+0.82 GB measured) is estimated slightly above what it used; the station-pair terms so that 400
+stations routed all to all (159,600 ordered pairs, 528 satellites; 465 MB peak RSS over 2 steps,
+717 MB over 16: about 110 B per pair and step) are estimated above what they used. ``station_pairs``
+(``network.pairs`` and ``network.all_station_pairs``: stations x (stations - 1)) grows as the
+stations squared: 6,000 stations are 36 million pairs. The check exists to refuse runs
 that are off by orders of magnitude, not to predict memory to the percent.
 """
 
@@ -46,6 +50,8 @@ STEP_BYTES = 8
 SATELLITE_STEP_BYTES = 2_048
 PAIR_STEP_BYTES = 120
 SITE_STEP_BYTES = 300
+STATION_PAIR_BYTES = 1_024       # a routed pair for the run: its ends, path tracker, summary
+STATION_PAIR_STEP_BYTES = 160    # a pair_steps row: ends, RTT, hops, path, change flag
 LIVE_INSTANTS = 2  # a step's instant and its slot start's
 _EARTH_RADIUS_M = 6_371_000.0
 _DEFAULT_ALTITUDE_M = 550_000.0
@@ -63,10 +69,12 @@ class RunSize:
     chunks_in_flight: int
     workers: int
     pairs_kept: bool = True  # outputs.visibility_pairs: every step's pairs stay until the chunk is written
+    station_pairs: int = 0   # ordered station pairs routed every step (network.pairs, all_station_pairs)
 
     @property
     def static_bytes(self) -> float:
-        return self.satellites * SATELLITE_BYTES + self.sites * SITE_BYTES + self.steps * STEP_BYTES
+        return (self.satellites * SATELLITE_BYTES + self.sites * SITE_BYTES + self.steps * STEP_BYTES
+                + self.station_pairs * STATION_PAIR_BYTES)
 
     @property
     def pair_bytes(self) -> float:
@@ -76,7 +84,7 @@ class RunSize:
     @property
     def step_bytes(self) -> float:
         return (self.satellites * SATELLITE_STEP_BYTES + self.sites * SITE_STEP_BYTES
-                + (self.pair_bytes if self.pairs_kept else 0.0))
+                + self.station_pairs * STATION_PAIR_STEP_BYTES + (self.pair_bytes if self.pairs_kept else 0.0))
 
     @property
     def n_chunks(self) -> int:
@@ -164,9 +172,27 @@ def _in_view(scenario, satellites: int) -> float:
     return n
 
 
-def scenario_size(scenario, satellites: int | None = None, sites: int | None = None, workers: int = 1) -> RunSize:
+def station_pair_count(scenario, stations: int | None = None) -> int:
+    """Ordered station pairs the run routes every step: ``network.pairs``, and with
+    ``network.all_station_pairs`` stations x (stations - 1) (the pairs both give are counted twice:
+    the estimate errs high). ``stations`` not given: the scenario's own sites of kind station and
+    the built-in hypatia-top100 (100 stations); site files not yet read count as empty."""
+    net = scenario.network
+    pairs = len(net.pairs or ())
+    if net.all_station_pairs:
+        if stations is None:
+            g = scenario.ground
+            stations = sum(1 for s in g.sites if getattr(s, "kind", None) == "station")
+            stations += sum(100 for b in g.builtin if b.name == "hypatia-top100")
+        pairs += int(stations) * max(int(stations) - 1, 0)
+    return pairs
+
+
+def scenario_size(scenario, satellites: int | None = None, sites: int | None = None, workers: int = 1,
+                  stations: int | None = None) -> RunSize:
     """The run size of ``scenario``; counts not given are taken from the scenario text (Walker
-    shells, explicit sites, dish groups; files not yet read count as empty)."""
+    shells, explicit sites, dish groups; files not yet read count as empty). ``stations``: the
+    sites of kind station, for ``network.all_station_pairs`` (:func:`station_pair_count`)."""
     if satellites is None:
         satellites = sum(s.planes * s.sats_per_plane for s in scenario.constellation.shells)
     if sites is None:
@@ -179,16 +205,19 @@ def scenario_size(scenario, satellites: int | None = None, sites: int | None = N
     in_flight = 1 if workers <= 1 else max(1, min(2 * workers, n_chunks))
     return RunSize(int(satellites), int(sites), int(scenario.time.n_steps), int(chunk),
                    _in_view(scenario, satellites), in_flight, int(workers),
-                   pairs_kept=bool(scenario.outputs.visibility_pairs))
+                   pairs_kept=bool(scenario.outputs.visibility_pairs),
+                   station_pairs=station_pair_count(scenario, stations))
 
 
 def _gb(n: float) -> str:
     return f"{n / 2**30:,.1f} GiB"
 
 
-def check_size(size: RunSize, max_memory_bytes: int | None = None, source: str | None = None) -> RunSize:
+def check_size(size: RunSize, max_memory_bytes: int | None = None, source: str | None = None,
+               pairs_field: str = "network.all_station_pairs") -> RunSize:
     """Raise :class:`InputError` when ``size`` would not fit in ``max_memory_bytes`` (default:
-    80 % of this machine's memory), saying the estimate, its largest part and how to proceed."""
+    80 % of this machine's memory), saying the estimate, its largest part and how to proceed; when
+    the station pairs are the largest part, the error names ``pairs_field``."""
     limit = default_max_memory_bytes() if max_memory_bytes is None else int(max_memory_bytes)
     peak = size.peak_bytes
     if peak <= limit:
@@ -202,6 +231,11 @@ def check_size(size: RunSize, max_memory_bytes: int | None = None, source: str |
          + (f" x ~{size.in_view:,.0f} in view)" if size.pairs_kept else f"; ~{size.in_view:,.0f} in view per site)")):
             size.chunks_in_flight * size.chunk_bytes,
     }
+    # the station pairs' share of the chunk above too: an n-squared part that fewer chunks cannot cure
+    pair_part = size.station_pairs * (STATION_PAIR_BYTES + STATION_PAIR_STEP_BYTES * min(size.chunk_steps, size.steps))
+    if size.station_pairs:
+        parts[(f"{size.station_pairs:,} station pairs ({pairs_field}) x (1 KB + "
+               f"{min(size.chunk_steps, size.steps):,} steps x 160 B)")] = pair_part
     largest = max(parts, key=parts.get)
     ways = []
     fits = size.largest_chunk_steps(limit)
@@ -209,7 +243,8 @@ def check_size(size: RunSize, max_memory_bytes: int | None = None, source: str |
         ways.append(f"smaller chunks (--set outputs.chunk_steps={fits})")
     if size.processes > 0:  # a run of one chunk starts no worker: fewer would not help
         ways.append("fewer --workers")
-    if size.steps * STEP_BYTES > limit / 4 or fits < 1:
+    # station pairs held for the run do not shrink with fewer steps (6,000 stations: 36 GB of them)
+    if size.steps * STEP_BYTES > limit / 4 or (fits < 1 and "station pairs" not in largest):
         ways.append("fewer steps (a shorter time.duration_s or a longer time.step_s)")
     if "sites" in largest and "chunk" not in largest:
         ways.append("fewer sites (dish_groups[].dishes_per_site lets one site stand for many dishes)")
@@ -217,13 +252,16 @@ def check_size(size: RunSize, max_memory_bytes: int | None = None, source: str |
         ways.append("fewer satellites")
     if "chunk" in largest and fits < 1:
         ways.append("fewer sites or satellites")
+    if "station pairs" in largest:
+        ways.append("fewer station pairs (name them in network.pairs, or fewer kind: station sites with "
+                    "network.all_station_pairs)")
     ways.append("--max-memory on `leonet run` if this machine (or the estimate) allows more")
     raise InputError(
         f"this run would need about {_gb(peak)} of memory ({size.satellites:,} satellites x {size.sites:,} sites "
         f"x {size.steps:,} steps; the largest part: {largest} = {_gb(parts[largest])}), more than the "
         f"{_gb(limit)} allowed ({'--max-memory' if max_memory_bytes is not None else '80% of this machine'}). "
         f"To proceed: {'; '.join(ways)}.",
-        source=source,
+        source=source, location=pairs_field if "station pairs" in largest else None,
     )
 
 

@@ -397,6 +397,41 @@ LOCAL_CLUSTER_CONFIG = {
 }
 
 
+def check_dask_address(address: str | None, connect_timeout_s: float = 10.0) -> None:
+    """Check ``--dask`` before any work (before a results folder is prepared): Dask installed, and
+    ``address`` either ``local`` or a scheduler address of a scheme Dask knows whose host answers
+    (tcp, tls, ws, wss: a connection is opened and closed). An InputError naming ``--dask`` else."""
+    if not address:
+        return
+    try:
+        from distributed.comm.addressing import parse_address, parse_host_port
+        from distributed.comm.registry import get_backend
+    except ImportError:
+        raise InputError("Dask is not installed; install it with: pip install 'leonet[dask]'", location="--dask") from None
+    if address == "local":
+        return
+    try:
+        scheme, loc = parse_address(address)
+        get_backend(scheme)
+    except ValueError as err:
+        raise InputError(f"{address!r} is not a Dask scheduler address ({err}); give tcp://host:port or 'local'",
+                         location="--dask") from None
+    if scheme not in ("tcp", "tls", "ws", "wss"):
+        return  # inproc, ucx: Dask's own connection says what is wrong
+    try:
+        host, port = parse_host_port(loc, 8786)
+    except ValueError as err:
+        raise InputError(f"{address!r} is not a Dask scheduler address ({err}); give tcp://host:port or 'local'",
+                         location="--dask") from None
+    import socket
+
+    try:
+        socket.create_connection((host, port), timeout=connect_timeout_s).close()
+    except (OSError, ValueError, OverflowError) as err:
+        raise InputError(f"no Dask scheduler answered at {address} within {connect_timeout_s:g} s ({err})",
+                         location="--dask") from None
+
+
 @contextmanager
 def dask_client(address: str, workers: int, connect_timeout_s: float = 10.0):
     """A Dask client: ``address`` is ``tcp://host:port`` or ``local`` (a LocalCluster of

@@ -24,7 +24,7 @@ from ..space.elements import OrbitElements
 from ..space.frames import FrameConvention
 from ..space.walker import WalkerShell, walker_elements
 from ..timeutil import utc_to_ns
-from .ground_build import build_sites
+from .ground_build import SoldOutSplit, build_sites, split_partly_admitted
 from .inputs import input_file
 from .run_warnings import epoch_warnings, event_warnings, network_off_warnings, propagation_warnings
 from .settings import RunSettings, run_settings
@@ -166,6 +166,11 @@ class SimulationModel:
     capacity : CapacityModel (None with the capacity model off).
     service : ServiceModel (None with the service model off).
     scenario : the validated scenario the model was built from (see above).
+    split : SoldOutSplit or None: with the service model's admission, each dish site admitted in
+        part is two sites, its admitted dishes (its row and name) and the waiting rest, appended
+        as ``<name> (sold out)`` (:func:`~leonet.sim.ground_build.split_partly_admitted`); then
+        ``sites`` is the split list and ``split.written`` the scenario's own, which its events
+        and obstructions name. None: no site was split.
     """
 
     settings: RunSettings
@@ -180,6 +185,7 @@ class SimulationModel:
     capacity: CapacityModel | None = field(default=None, repr=False)
     service: ServiceModel | None = field(default=None, repr=False)
     scenario: Scenario | None = field(default=None, repr=False)
+    split: SoldOutSplit | None = field(default=None, repr=False)
 
     @cached_property
     def visibility(self) -> VisibilityIndex:
@@ -260,9 +266,11 @@ def build_masks(scenario: Scenario, sites: Sites) -> tuple[np.ndarray, np.ndarra
     return (np.array(masks) if masks else np.zeros((0, 360))), mask_of_site
 
 
-def build_timeline(scenario: Scenario, model: SimulationModel) -> Timeline:
+def build_timeline(scenario: Scenario, model: SimulationModel) -> Timeline | SplitTimeline:
     """The scenario's events resolved against ``model``'s sites, satellites and network
-    (:class:`~leonet.threats.timeline.Timeline`); the providers table is read here."""
+    (:class:`~leonet.threats.timeline.Timeline`); the providers table is read here. With sites
+    split by admission (``model.split``), the events are resolved against the scenario's sites as
+    written and each sold-out part shares its site's (:class:`SplitTimeline`)."""
     from ..space.propagate import propagate
     from ..threats.timeline import Timeline
 
@@ -275,12 +283,61 @@ def build_timeline(scenario: Scenario, model: SimulationModel) -> Timeline:
             providers = load_providers(scenario.terrestrial.providers, scenario.base_dir)
         except InputError as err:
             raise InputError(err.message, source=err.source, location=err.location or "terrestrial.providers") from None
-    return Timeline(
-        list(scenario.events), int(model.t_ns[0]) if len(model.t_ns) else 0, model.sites, model.constellation,
-        net.gateway_sites, net.pop_sites, net.gateway_pop, net.backbone,
+    timeline = Timeline(
+        list(scenario.events), int(model.t_ns[0]) if len(model.t_ns) else 0,
+        model.sites if model.split is None else model.split.written, model.constellation,
+        net.gateway_sites, net.pop_sites, net.gateway_pop, net.backbone,   # the same rows in both: parts come last
         positions_at=lambda t: propagate(model.constellation, np.array([t], dtype=np.int64)).ecef_m[0],
         providers=providers,
     )
+    return timeline if model.split is None else SplitTimeline(timeline, model.split.parent)
+
+
+class SplitTimeline:
+    """The scenario's events resolved against its sites as written (``inner``, a
+    :class:`~leonet.threats.timeline.Timeline`), read over the sites list in which each site
+    admitted in part is two (``parent``: (S,) the written row of each site;
+    :class:`~leonet.sim.ground_build.SoldOutSplit`).
+
+    An event selects what the scenario names (sites by name, groups, a region, a fraction of them,
+    a power cut's backed-up share) among the written sites, so the split changes no selection and
+    no draw; a sold-out part then shares its site's state at every instant (a power cut or a
+    bricking makes it OFFLINE, which comes before SOLD_OUT; its ground internet's level; a
+    geofence) and is named with its site among the event's sites (:attr:`events`, events.json).
+    ``target.sites`` names the written sites only (not ``<name> (sold out)``)."""
+
+    def __init__(self, inner: Timeline, parent: np.ndarray):
+        self.inner = inner
+        self.parent = np.asarray(parent, dtype=np.int64)
+        self.events = [self._over_split_sites(r) for r in inner.events]
+
+    def _over_split_sites(self, r):
+        """A resolved event of ``inner`` with its sites (and what goes with them) over the split list."""
+        import dataclasses
+
+        p = self.parent
+        changes = {}
+        hit = np.asarray(r.sites, dtype=np.int64)
+        if len(hit):
+            rows = np.flatnonzero(np.isin(p, hit))   # its sites, then their sold-out parts
+            changes["sites"] = rows
+            if r.offline_from_ns is not None:   # one per target site
+                order = np.argsort(hit, kind="stable")
+                changes["offline_from_ns"] = np.asarray(r.offline_from_ns)[order[np.searchsorted(hit[order], p[rows])]]
+        for name in ("site_level", "provider_lost"):   # one row per site
+            if getattr(r, name) is not None:
+                changes[name] = np.asarray(getattr(r, name))[p]
+        return dataclasses.replace(r, **changes) if changes else r
+
+    def state_at(self, t_ns: int):
+        """:meth:`Timeline.state_at` with each per-site array over the split sites."""
+        import dataclasses
+
+        s, p = self.inner.state_at(t_ns), self.parent
+        return dataclasses.replace(
+            s, site_down=s.site_down[p], dish_offline=s.dish_offline[p], terrestrial_down=s.terrestrial_down[p],
+            demand_factor=s.demand_factor[p], ground_level=None if s.ground_level is None else s.ground_level[p],
+            geofenced=None if s.geofenced is None else s.geofenced[p])
 
 
 def _with_warnings(network: NetworkModel, drop: list[str], add: list[str]) -> NetworkModel:
@@ -298,22 +355,56 @@ def _build_network_parts(scenario: Scenario, model: SimulationModel) -> None:
     turns them on), in the order each needs the one before. The run's warnings (the network
     model's, satellites SGP4 cannot propagate, events after the calendar's end) end up in
     ``model.network.warnings``."""
-    from ..capacity.model import build_capacity_model
     from .network_model import build_network_model
-    from .service_model import build_service_model
+    from .service_model import build_admission, build_service_model
     from .terrestrial import build_terrestrial
 
+    admitted = None
+    if scenario.capacity.enabled:
+        model.capacity = _capacity_model(scenario, model.sites)
+        if scenario.service.enabled:  # background and admission first: they may split sites
+            admitted = _split_sold_out(scenario, model, build_admission(model, scenario))
     model.network = build_network_model(scenario, model.constellation, model.sites)  # ISL lists, pairs
+    split_note = ([model.split.note(int(model.dish_count[model.network.dish_sites].sum()),
+                                    int(admitted.n_admitted.sum()))] if model.split is not None else [])
     model.network = _with_warnings(model.network, [], propagation_warnings(model.constellation, model.t_ns)
                                    + epoch_warnings(scenario, model.constellation, model.t_ns)
-                                   + event_warnings(scenario))
+                                   + event_warnings(scenario) + split_note)
     model.timeline = build_timeline(scenario, model)  # checks event targets
     model.terrestrial = build_terrestrial(scenario, model.sites)
-    if scenario.capacity.enabled:
-        model.capacity = build_capacity_model(scenario.capacity, model.sites.take(model.network.dish_sites),
-                                              scenario.visibility.min_elevation_deg)
-        if scenario.service.enabled:  # kits, background, admission
-            model.service = build_service_model(model, scenario)
+    if admitted is not None:  # kits, caps, traffic, latency
+        model.service = build_service_model(model, scenario, admitted)
+
+
+def _dish_rows(sites: Sites) -> np.ndarray:
+    """The rows of the dish sites (the network model's ``dish_sites``)."""
+    return np.flatnonzero(np.asarray(sites.kind) == "dish")
+
+
+def _capacity_model(scenario: Scenario, sites: Sites) -> CapacityModel:
+    from ..capacity.model import build_capacity_model
+
+    return build_capacity_model(scenario.capacity, sites.take(_dish_rows(sites)), scenario.visibility.min_elevation_deg)
+
+
+def _split_sold_out(scenario: Scenario, model: SimulationModel, admitted):
+    """Make each dish site of ``model`` admitted in part two sites (:func:`split_partly_admitted`):
+    its sites, horizon masks and capacity model's cells, and ``model.split``. Returns
+    ``admitted`` (:class:`~leonet.sim.service_model.Admission`, of the sites as written) over the
+    dish sites after the split: the same dishes admitted, a sold-out part none."""
+    written = model.sites
+    rows = _dish_rows(written)
+    sites, split = split_partly_admitted(written, rows, model.dish_count[rows], admitted.n_admitted)
+    if split is None:
+        return admitted
+    model.sites, model.split = sites, split
+    if len(model.mask_of_site):
+        model.mask_of_site = model.mask_of_site[split.parent]   # a part stands where its site does
+    for name in ("dish_count", "visibility"):   # computed on first use: of the written sites
+        model.__dict__.pop(name, None)
+    model.capacity = _capacity_model(scenario, sites)   # a cell per dish site, parts included
+    new_rows = _dish_rows(sites)
+    return admitted.after_split(np.searchsorted(rows, split.parent[new_rows]), new_rows >= len(written))
 
 
 def same_but_events(a: Scenario, b: Scenario) -> bool:
@@ -393,7 +484,8 @@ def build_model(scenario: Scenario, max_memory_bytes: int | None = None, workers
         budget.check_run_size(scenario, max_memory_bytes, workers)
         constellation = build_constellation(scenario)
         sites = build_sites(scenario)
-        budget.check_size(budget.scenario_size(scenario, len(constellation), len(sites), workers), max_memory_bytes,
+        budget.check_size(budget.scenario_size(scenario, len(constellation), len(sites), workers,
+                                                stations=int((sites.kind == "station").sum())), max_memory_bytes,
                           source=scenario.source)
         masks, mask_of_site = build_masks(scenario, sites)
         t_ns = utc_to_ns(scenario.time.start) + scenario.time.offsets_ns()

@@ -365,11 +365,22 @@ def _backbone_pop_numbers(sites: Sites, pop: np.ndarray) -> dict[str, int]:
     return number
 
 
+def walker_star_shells(scenario: Scenario, constellation: Constellation) -> tuple[str, ...]:
+    """Names of the scenario's Walker shells whose RAAN spread is under 360 deg (stars): their
+    planes do not close the circle, so +Grid does not link their last plane to plane 0 (the seam's
+    planes counter-rotate). The constellation holds the Walker shells first, in the scenario's
+    order (:func:`leonet.sim.model.build_constellation`)."""
+    shells = scenario.constellation.shells
+    names = constellation.shell_names
+    return tuple(names[k] for k, spec in enumerate(shells) if k < len(names) and spec.raan_spread_deg < 360.0)
+
+
 def _laser_candidates(scenario: Scenario, constellation: Constellation, capable: np.ndarray) -> np.ndarray:
     """(E, 2) int64 laser candidates by ``network.isl.topology``, between laser satellites only."""
     isl = scenario.network.isl
     if isl.topology == "plus-grid":
-        candidates = isl_mod.plus_grid_candidates(constellation, inter_plane_shift=isl.inter_plane_shift)
+        candidates = isl_mod.plus_grid_candidates(constellation, inter_plane_shift=isl.inter_plane_shift,
+                                                  open_shells=walker_star_shells(scenario, constellation))
         inferred = constellation.inferred_planes
         if inferred.any():
             candidates = np.vstack([candidates[~(inferred[candidates[:, 0]] | inferred[candidates[:, 1]])],
@@ -386,13 +397,16 @@ def _laser_candidates(scenario: Scenario, constellation: Constellation, capable:
     return candidates
 
 
-def _station_pairs(net, sites: Sites, kind: np.ndarray) -> tuple[list[int], list[int]]:
-    """Source and destination sites of ``network.pairs`` and ``all_station_pairs``, each ordered
-    pair once (a pair written twice was routed and written twice, doubling its path changes in
-    the summary; ``all_station_pairs`` adds only the pairs ``network.pairs`` does not name)."""
+def _station_pairs(net, sites: Sites, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Source and destination sites (int64 (M,)) of ``network.pairs`` and ``all_station_pairs``,
+    each ordered pair once (a pair written twice was routed and written twice, doubling its path
+    changes in the summary; ``all_station_pairs`` adds only the pairs ``network.pairs`` does not
+    name): ``network.pairs`` in their order, then every ordered pair of stations, by source then
+    destination. ``all_station_pairs`` grows as stations squared (6,000 stations: 36 million
+    pairs), so its count is checked against the memory budget before any pair is built."""
     src, dst = [], []
     first: dict[tuple[int, int], int] = {}
-    for k, (a, b) in enumerate(net.pairs or ()):
+    for k, (a, b) in enumerate(net.pairs or ()):  # a loop over the pairs the scenario writes out
         try:
             ia, ib = sites.index_of([a, b])
         except InputError as err:
@@ -405,14 +419,22 @@ def _station_pairs(net, sites: Sites, kind: np.ndarray) -> tuple[list[int], list
         first[(int(ia), int(ib))] = k
         src.append(ia)
         dst.append(ib)
-    if net.all_station_pairs:
-        st = np.flatnonzero(kind == "station")
-        if len(st) < 2:
-            raise InputError("all_station_pairs needs at least two sites of kind station", location="network.all_station_pairs")
-        a, b = np.meshgrid(st, st, indexing="ij")
-        off = (a != b).ravel()
-        for i, j in zip(a.ravel()[off].tolist(), b.ravel()[off].tolist()):
-            if (i, j) not in first:
-                src.append(i)
-                dst.append(j)
-    return src, dst
+    src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+    if not net.all_station_pairs:
+        return src, dst
+    st = np.flatnonzero(kind == "station").astype(np.int64)
+    n = len(st)
+    if n < 2:
+        raise InputError("all_station_pairs needs at least two sites of kind station", location="network.all_station_pairs")
+    # build_model has already checked the n (n - 1) pairs against the memory budget (--max-memory)
+    # Every ordered pair (i, j), i != j, row by row: column k of row i skips the diagonal.
+    row = np.repeat(np.arange(n, dtype=np.int64), n - 1)
+    col = np.tile(np.arange(n - 1, dtype=np.int64), n)
+    col += col >= row
+    a, b = st[row], st[col]
+    del row, col
+    if len(src):  # drop those network.pairs already names (keys unique: site indices < len(sites))
+        size = max(len(sites), 1)
+        keep = ~np.isin(a * size + b, src * size + dst)
+        a, b = a[keep], b[keep]
+    return np.concatenate([src, a]), np.concatenate([dst, b])

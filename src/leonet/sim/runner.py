@@ -126,9 +126,10 @@ def run(
     if workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}", location="workers (--workers)")
     if workers > 1 or dask:
-        from .executors import _refuse_inside_worker_start
+        from .executors import _refuse_inside_worker_start, check_dask_address
 
         _refuse_inside_worker_start()  # before the folder lock: say what is wrong, not "busy"
+        check_dask_address(dask)  # before the folder is prepared: a bad address writes nothing
     base_sc = baseline_scenario(scenario) if baseline else None  # refuse before any work
     if model is not None and model.scenario is not scenario:
         raise ValueError("run(model=...) needs the model built for this very scenario")
@@ -175,9 +176,10 @@ def run_group(scenarios: list[Scenario], out_dirs: list[str | Path], *, models: 
         if not same_but_events(scenarios[0], sc):
             raise ValueError(f"run_group: {sc.name} differs from {scenarios[0].name} in more than its events")
     if workers > 1 or dask:
-        from .executors import _refuse_inside_worker_start
+        from .executors import _refuse_inside_worker_start, check_dask_address
 
         _refuse_inside_worker_start()
+        check_dask_address(dask)
     t0 = time.perf_counter()
     if models is None:
         first = build_model(scenarios[0], max_memory_bytes=max_memory_bytes, workers=1 if dask else workers)
@@ -311,7 +313,8 @@ def _group_tasks(models: tuple[SimulationModel, ...], tasks_of: list[list], work
             bounds[chunk] = (a, b)
     sc = models[0].scenario
     lanes = workers if (workers > 1 or dask) else 1
-    size = budget.scenario_size(sc, len(models[0].constellation), len(models[0].sites), 1 if dask else workers)
+    size = budget.scenario_size(sc, len(models[0].constellation), len(models[0].sites), 1 if dask else workers,
+                               stations=int((models[0].sites.kind == "station").sum()))
     fit = budget.members_per_task(size, len(models), max_memory_bytes)
     out = []
     for chunk in sorted(needs):

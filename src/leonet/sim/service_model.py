@@ -36,7 +36,9 @@ class ServiceModel:
     kit_cap_efficiency_bps_per_hz : float or None, efficiency at which the caps hold; below it
         they fall with the link's (:func:`leonet.service.kits.modcod_cap_bps`); None: flat caps.
     n_dishes : (D,) int64, dishes each site stands for.
-    n_admitted : (D,) int64, of those, dishes with a service plan (the rest are SOLD_OUT).
+    n_admitted : (D,) int64, of those, dishes with a service plan: all or none in a model from
+        :func:`leonet.sim.model.build_model`, which splits a site admitted in part into its admitted
+        dishes and a sold-out part (a site of none is SOLD_OUT).
     users_per_dish : (D,) int64, users behind each dish: 1, or more for a backhaul dish (a village
         network, a cell tower) whose users' traffic shares the one terminal.
     busy_down_bps, busy_up_bps : float, mean busy-hour demand of one subscriber, bps.
@@ -87,7 +89,8 @@ class ServiceModel:
 
     @property
     def sold_out(self) -> np.ndarray:
-        """(D,) bool: sites none of whose dishes has a service plan."""
+        """(D,) bool: sites none of whose dishes has a service plan (SOLD_OUT; with the sites split
+        by admission, every dish of the others has one)."""
         return self.n_admitted == 0
 
     @cached_property
@@ -144,23 +147,56 @@ def beam_capacity_bps(model) -> float:
     return cm.sat_down_bps / cm.beams
 
 
-def build_service_model(model, sc: Scenario) -> ServiceModel:
-    """Kits, caps, traffic and latency parameters, background grid and admission of ``model``
-    (its network and capacity models built), from the scenario ``sc`` (its ``service`` section)."""
-    spec = sc.service
-    net = model.network
-    dishes = model.sites.take(net.dish_sites)
-    kit = dish_kits(model, spec.kit)
-    cap_down, cap_up = kit_caps_bps(kit, location="service.kit")
+@dataclass(frozen=True)
+class Admission:
+    """The background and the cells' admission of the D dish sites of one sites list (in its
+    order), computed once per run before the network model (:func:`build_admission`): admission
+    needs the dishes' places and counts, the cell limits and the background, not their routes.
+
+    Attributes
+    ----------
+    grid : SubscriberGrid or None, the background subscribers (capped at the admission density).
+    limit_per_cell : (D,) int64, subscribers each dish's beam cell takes (0 with admission off: no limit).
+    cell_background : (D,) float64, background subscribers in each dish's beam cell.
+    n_admitted : (D,) int64, dishes of each site with a service plan (all of them with admission
+        off or ``admission.dishes: false``).
+    """
+
+    grid: background.SubscriberGrid | None
+    limit_per_cell: np.ndarray
+    cell_background: np.ndarray
+    n_admitted: np.ndarray
+
+    def after_split(self, parent_dish: np.ndarray, sold_out: np.ndarray) -> "Admission":
+        """This admission over a split dish list (:func:`leonet.sim.ground_build.split_partly_admitted`):
+        ``parent_dish`` (D',) the row here of each dish site's site, ``sold_out`` (D',) bool the
+        sold-out parts, which take their site's cell and admit none."""
+        return dataclasses.replace(self, limit_per_cell=self.limit_per_cell[parent_dish],
+                                   cell_background=self.cell_background[parent_dish],
+                                   n_admitted=np.where(sold_out, 0, self.n_admitted[parent_dish]).astype(np.int64))
+
+
+def _traffic_params(spec) -> TrafficParams:
+    """The traffic parameters of the ``service`` section ``spec`` (a bad one: an InputError naming it)."""
     try:
-        traffic = spec.traffic.to_params()
+        return spec.traffic.to_params()
     except ValueError as err:
         raise InputError(str(err), location="service.traffic") from None
-    latency = spec.latency.to_params()
-    latency = dataclasses.replace(latency, slot_period_s=sc.network.slots.period_s,
-                                  slot_offset_s=sc.network.slots.offset_s)
-    busy_down, busy_up = busy_hour_demand_per_dish_bps(params=traffic)
-    n = model.dish_count[net.dish_sites]
+
+
+def build_admission(model, sc: Scenario) -> Admission:
+    """The background grid, each dish site's cell limit and background, and its admitted dishes
+    (:func:`leonet.service.admission.admitted_counts`: background first, then the dishes in id
+    order or a seeded order, the ids being the dish sites' places in ``model.sites``), for the
+    dish sites of ``model.sites``. Needs ``model.capacity``, ``model.constellation`` and
+    ``model.t_ns``, not the network model."""
+    spec = sc.service
+    dish_rows = np.flatnonzero(np.asarray(model.sites.kind) == "dish")   # the network model's dish_sites
+    dishes = model.sites.take(dish_rows)
+    n = model.dish_count[dish_rows]
+    cell = (admission.dish_cells(dishes.lat_deg, dishes.lon_deg, sc.capacity.cell_size_km * 1e3)   # its dish_cell
+            if len(dish_rows) else np.zeros(0, dtype=np.int64))
+    busy_down, _ = busy_hour_demand_per_dish_bps(params=_traffic_params(spec))
     sats = _satellites(model, sc.capacity.satellite.v2_mini_from_catalog)
     adm, bgs = spec.admission, spec.background
     per_cell_limits = adm.enabled and adm.limit_per_cell is None and bgs.enabled and bgs.beam_hopping == "equal"
@@ -171,7 +207,7 @@ def build_service_model(model, sc: Scenario) -> ServiceModel:
             limit = int(admission.cell_subscriber_limit(beam_capacity_bps(model), busy_down, adm.target_utilisation))
     dish_limit = np.full(len(n), limit, dtype=np.int64)
     grid = None
-    cell_bg = np.zeros(len(net.dish_sites))
+    cell_bg = np.zeros(len(dish_rows))
     cell_area = (sc.capacity.cell_size_km * 1e3) ** 2
     if bgs.enabled:
         grid = _background_grid(bgs, sc.time.start.date())
@@ -181,20 +217,53 @@ def build_service_model(model, sc: Scenario) -> ServiceModel:
             grid = background.sold_out_grid(grid, limit / admission.CELL_AREA_M2)
         cell_bg = background.cell_background_subscribers(grid, dishes.lat_deg, dishes.lon_deg, cell_area)
     if adm.enabled and adm.dishes:
-        n_adm = admission.admitted_counts(net.dish_cell, n, _per_cell(net.dish_cell, dish_limit.astype(float)).astype(np.int64),
-                                          _per_cell(net.dish_cell, cell_bg), dish_ids=np.arange(len(n)),
+        n_adm = admission.admitted_counts(cell, n, _per_cell(cell, dish_limit.astype(float)).astype(np.int64),
+                                          _per_cell(cell, cell_bg), dish_ids=np.arange(len(n)),
                                           seed=spec.seed if adm.order == "seeded" else None)
     else:
         n_adm = n.copy()
-    limit = dish_limit
+    return Admission(grid=grid, limit_per_cell=np.asarray(dish_limit, dtype=np.int64),
+                     cell_background=np.asarray(cell_bg, float), n_admitted=np.asarray(n_adm, dtype=np.int64))
+
+
+def build_service_model(model, sc: Scenario, admitted: Admission | None = None) -> ServiceModel:
+    """Kits, caps, traffic and latency parameters, background grid and admission of ``model``
+    (its network and capacity models built), from the scenario ``sc`` (its ``service`` section).
+    ``admitted``: the admission of ``model``'s dish sites (:func:`build_admission`; computed here
+    when not given, for a model whose sites are not split). :func:`leonet.sim.model.build_model`
+    computes it before the network and splits each site admitted in part in two, so that a site
+    is either all admitted or all SOLD_OUT (docs/service-model.md, "Cells and admission")."""
+    spec = sc.service
+    net = model.network
+    dishes = model.sites.take(net.dish_sites)
+    kit = dish_kits(model, spec.kit)
+    cap_down, cap_up = kit_caps_bps(kit, location="service.kit")
+    traffic = _traffic_params(spec)
+    latency = spec.latency.to_params()
+    latency = dataclasses.replace(latency, slot_period_s=sc.network.slots.period_s,
+                                  slot_offset_s=sc.network.slots.offset_s)
+    busy_down, busy_up = busy_hour_demand_per_dish_bps(params=traffic)
+    n = model.dish_count[net.dish_sites]
+    sats = _satellites(model, sc.capacity.satellite.v2_mini_from_catalog)
+    if admitted is None:
+        if getattr(model, "split", None) is not None:  # a second draw over the split list would differ
+            raise ValueError("build_service_model: the model's sites are split by admission; pass the admission "
+                             "build_model computed (model.service has it)")
+        admitted = build_admission(model, sc)
+    if len(admitted.n_admitted) != len(n):
+        raise ValueError(f"build_service_model: the admission is of {len(admitted.n_admitted)} dish sites, "
+                         f"the model has {len(n)}")
+    bgs = spec.background
+    cell_area = (sc.capacity.cell_size_km * 1e3) ** 2
     target = _target_ms_of_site(model, spec.latency.target, latency)
     min_el = min_elevation_deg(sc.visibility)
     return ServiceModel(
         seed=int(spec.seed), traffic=traffic, latency=latency, kit=kit, cap_down_bps=np.asarray(cap_down, float),
-        cap_up_bps=np.asarray(cap_up, float), n_dishes=n, n_admitted=np.asarray(n_adm, dtype=np.int64),
+        cap_up_bps=np.asarray(cap_up, float), n_dishes=n, n_admitted=admitted.n_admitted,
         users_per_dish=_users_per_dish(model),
-        busy_down_bps=float(busy_down), busy_up_bps=float(busy_up), grid=grid, limit_per_cell=np.asarray(limit, dtype=np.int64),
-        cell_background=np.asarray(cell_bg, float), lon_deg=np.asarray(dishes.lon_deg, float),
+        busy_down_bps=float(busy_down), busy_up_bps=float(busy_up), grid=admitted.grid,
+        limit_per_cell=admitted.limit_per_cell,
+        cell_background=admitted.cell_background, lon_deg=np.asarray(dishes.lon_deg, float),
         min_elevation_deg=float(min_el), target_ms_of_site=target,
         cell_area_m2=cell_area, beams_follow_demand=bgs.beam_hopping == "demand", **sats,
         speedtest_window_bytes=spec.speed_test.tcp_window_bytes, speedtest_connections=spec.speed_test.connections,
@@ -304,4 +373,4 @@ def _per_cell(cell: np.ndarray, value: np.ndarray) -> np.ndarray:
     return out
 
 
-__all__ = ["ServiceModel", "build_service_model"]
+__all__ = ["Admission", "ServiceModel", "build_admission", "build_service_model"]

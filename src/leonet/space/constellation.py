@@ -37,6 +37,50 @@ def _satnum(catalog_id: str, fallback: int) -> int:
     return fallback % 100_000
 
 
+def _catalog_key(catalog_id) -> int | str:
+    """A catalog number as an int ("00005" and "5"; Alpha-5 "A0001" and OMM's "100001" are one
+    satellite), else its text."""
+    from .tle import alpha5_to_number
+
+    text = str(catalog_id).strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        return alpha5_to_number(text)
+    except ValueError:
+        return text
+
+
+def _refuse_satellites_in_two_parts(parts) -> None:
+    """InputError if one catalog number is in two parts (orbit files): the satellite would fly twice,
+    under two names and two element sets. Each file's own repeats are refused when it is read."""
+    given = [np.flatnonzero(np.asarray(p[1].catalog_id, dtype=object).astype(bool)) for p in parts]
+    if sum(len(g) > 0 for g in given) < 2:
+        return   # Walker shells have no catalog numbers: nothing to compare
+    seen: dict = {}
+    for k, part in enumerate(parts):
+        elements = part[1]
+        for i in given[k].tolist():
+            cid = elements.catalog_id[i]
+            if not str(cid).strip():
+                continue
+            key = _catalog_key(cid)
+            first = seen.setdefault(key, (k, i))
+            if first[0] == k:
+                continue
+            from ..errors import InputError, quote
+
+            def where(m, j):
+                src = parts[m][1].source
+                sat = f"as {quote(parts[m][1].name[j])} (catalog {parts[m][1].catalog_id[j]})"
+                return f"{src} {sat}" if src else f"shell {quote(parts[m][0])} {sat}"
+
+            raise InputError(
+                f"catalog number {str(cid).strip()} is in two orbit files: {where(*first)} and {where(k, i)}; "
+                "a satellite must be given once (remove it from one of the files)",
+                elements.source or None, f"satellite {quote(elements.name[i])}")
+
+
 def build_satrecs(elements: OrbitElements) -> list[Satrec]:
     """One SGP4 record per satellite, initialised directly from mean elements (no TLE text)."""
     epoch_days = (elements.epoch_ns - _SGP4_EPOCH_NS) / NS_PER_DAY
@@ -126,6 +170,7 @@ class Constellation:
         unknown = sorted(set(inferred_plane_shells) - set(names))
         if unknown:
             raise ValueError(f"inferred_plane_shells names shells that are not parts: {unknown}")
+        _refuse_satellites_in_two_parts(parts)
         shell = np.concatenate(
             [np.full(len(p[1]), k, dtype=np.int32) for k, p in enumerate(parts)]
         ) if parts else np.zeros(0, dtype=np.int32)

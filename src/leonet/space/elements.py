@@ -44,6 +44,8 @@ class OrbitElements:
     mean_motion_dot_rev_per_day2 : TLE's first derivative of mean motion / 2, rev/day^2
         (not used by SGP4; kept for round trips).
     mean_motion_ddot_rev_per_day3 : TLE's second derivative / 6, rev/day^3 (likewise).
+    source : the file the elements were read from ("" where none: Walker shells, joined sets), so
+        that a satellite found in two files can be reported with both.
     """
 
     name: np.ndarray
@@ -58,6 +60,7 @@ class OrbitElements:
     bstar_per_earth_radius: np.ndarray = field(default=None)  # type: ignore[assignment]
     mean_motion_dot_rev_per_day2: np.ndarray = field(default=None)  # type: ignore[assignment]
     mean_motion_ddot_rev_per_day3: np.ndarray = field(default=None)  # type: ignore[assignment]
+    source: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.name)
@@ -81,7 +84,8 @@ class OrbitElements:
         """A subset (or reordering) of the satellites, by integer index or boolean mask."""
         index = np.asarray(index)
         return OrbitElements(
-            **{f: getattr(self, f)[index] for f in ("name", "catalog_id", "epoch_ns", *_FLOAT_FIELDS)}
+            **{f: getattr(self, f)[index] for f in ("name", "catalog_id", "epoch_ns", *_FLOAT_FIELDS)},
+            source=self.source,
         )
 
     @staticmethod

@@ -190,6 +190,7 @@ def _records_to_elements(records: list[tuple[str, dict]], source: str) -> OrbitE
         epoch_ns=np.array(epochs, dtype=np.int64),
         **{column: np.array([row[key] for row in numbers], dtype=np.float64)
            for key, column in _NUMBER_FIELDS.items()},
+        source=source,
     )
 
 

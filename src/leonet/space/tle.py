@@ -163,6 +163,7 @@ def parse_tle(text: str, source: str = "<string>") -> OrbitElements:
         bstar_per_earth_radius=bstar,
         mean_motion_dot_rev_per_day2=ndot,
         mean_motion_ddot_rev_per_day3=nddot,
+        source=source,
     )
 
 

@@ -51,7 +51,9 @@ class DishService:
     With the service model, ``rtt_ms`` is what the dish records for the second starting at the
     step (:func:`leonet.service.latency.dish_second`): the mean RTT of its pings that came back,
     propagation + MAC scheduling + processing + queueing at its own bottleneck + PoP to target +
-    jitter. A site with no admitted dish is SOLD_OUT; a short random outage is NO_PATH (the
+    jitter. A site with no admitted dish is SOLD_OUT (build_model splits a site admitted in part
+    into its admitted dishes and a sold-out part, so that a site's state holds for all its
+    dishes: docs/service-model.md, "Cells and admission"); a short random outage is NO_PATH (the
     dish's word NO_PINGS; the closest state: the dish is up, in view, and no ping comes back).
     """
 

@@ -8,6 +8,7 @@ import pyarrow as pa
 
 from ...network.paths import list_offsets_values, same_rows
 from ...network.slots import best_row_per_site
+from ...service.quality import OUTAGE_BY_CODE
 from .. import schemas
 from ..instants import Chunk
 from ..model import SimulationModel
@@ -42,7 +43,10 @@ class PathChanges:
         dish = pair = None
         if step.service is not None:
             s = step.service
-            sig = (step.routes.serving, s.gateway, s.pop, s.path)
+            # a dish in an outage has no route: its satellite in view (a sold-out or powerless
+            # dish keeps one) changing is not a path change (us-rural-gen1's sold-out dishes
+            # doubled their groups' path changes); losing or regaining the route still is one
+            sig = (np.where(OUTAGE_BY_CODE[s.state], -1, step.routes.serving), s.gateway, s.pop, s.path)
             dish = np.zeros(len(s.state), dtype=bool) if self._dish is None else ~same_routes(self._dish, sig)
             self._dish = sig
         if step.pairs is not None:
