@@ -383,3 +383,16 @@ def test_events_of_a_variant_reach_the_sold_out_part():
     assert len(state.dish_offline) == len(base.sites) and state.dish_offline[part]
     assert state.dish_offline.sum() == 2   # town1 and its part
     assert not variant.timeline.state_at(int(base.t_ns[0])).dish_offline.any()
+
+
+def test_recovery_leaves_out_a_sold_out_part_the_event_names(tmp_path):
+    """The power cut names town1, so its sold-out part shares it (OFFLINE), but the cut did not
+    take that part's service: it was SOLD_OUT in the baseline. Recovery after the cut is town1's
+    admitted dishes' (back at once), not 'not recovered' (the part is never online)."""
+    from leonet.results.compare import compare
+
+    sc = leonet.scenario_from_dict(split_scenario([CUT]))
+    a = leonet.run(sc, out_dir=tmp_path / "o", baseline=True)
+    ends = {r.spec.name: (r.end_ns, r.spec.type) for r in a.model.timeline.events}
+    df = compare(a.store, a.baseline.store, ends)
+    assert df.loc["town", "recover_s_cut"] == 0.0

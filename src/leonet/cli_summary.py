@@ -171,7 +171,8 @@ def print_run_header(console: Console, result) -> None:
         f"[bold]{sc.name}[/]: {len(m.constellation):,} satellites in {len(m.constellation.shell_names)} shell(s); "
         f"{site_text or 'no sites'}; {calendar_text(result.store) or f'{len(m.t_ns):,} steps of {sc.time.step_s:g} s'} "
         f"from {sc.time.start.isoformat()} "
-        f"in {result.elapsed_s:.1f} s ({note})."
+        f"in {result.elapsed_s:.1f} s ({note}).",
+        soft_wrap=True,  # one line a log can grep ("resumed: 2 of 3 chunks kept" was cut at 80 columns)
     )
 
 

@@ -199,10 +199,10 @@ def _first_non_ascii(text: np.ndarray) -> int | None:
 def _float_column(cells: dict[str, np.ndarray], column: str, at: _Locator) -> np.ndarray:
     text = cells[column]
     # numpy (as Python's float()) also reads "5_0" as 50 and non-ASCII digits ("５0"): refuse them,
-    # a typo is likelier than a number written that way.
+    # a typo is likelier than a number written that way (np.char, not np.strings: numpy 1.26 is allowed)
     i = _first_non_ascii(text)
     if i is None:
-        i = at.first_index(np.strings.find(text, "_") >= 0)
+        i = at.first_index(np.char.find(text, "_") >= 0)
     if i is not None:
         at.fail(i, column, f"{column} {quote(str(text[i]))} is not a plain decimal number (ASCII digits, no '_')")
     try:
@@ -228,10 +228,10 @@ def _count_column(text: np.ndarray, column: str, lo: int, hi: int, dish: np.ndar
     at.first_bad(blank & dish, column, f"{column} is empty; a dish row needs {expected}")
     i = _first_non_ascii(text)
     if i is None:
-        i = at.first_index(~blank & ~np.strings.isdigit(text))
+        i = at.first_index(~blank & ~np.char.isdigit(text))
     if i is not None:
         at.fail(i, column, f"{column} {quote(str(text[i]))} is not {expected}")
-    digits = np.strings.str_len(text)
+    digits = np.char.str_len(text)
     short = ~blank & (digits <= 12)   # longer runs of digits are out of range anyway (and int64-safe)
     values = np.where(short, text, "0").astype(np.int64)
     i = at.first_index(~blank & ((digits > 12) | (values < lo) | (values > hi)))

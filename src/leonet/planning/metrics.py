@@ -6,7 +6,9 @@ steps (:mod:`leonet.results.calendar`; every step weighs the same in a uniform r
 online (a quality problem, counted by the throughput metrics), an OFFLINE or JAMMED one is not.
 Throughput metrics count outage time as 0 Mbps, so a lost gateway shows in ``p10_down_mbps`` even
 where availability barely moves. Percentiles are the readers' (:mod:`leonet.results.quantiles`):
-a region of one dish group gets the figures ``leonet summary`` gives that group.
+a region of one dish group gets the availability and RTT ``leonet summary`` gives that group; its
+throughput and speed-test percentiles differ where the group had outages (the summary's are over
+the online time: quality apart from availability, docs/service-model.md section 6).
 """
 
 from __future__ import annotations

@@ -282,22 +282,25 @@ def _compare_block(da: pd.DataFrame, db: pd.DataFrame, step_s: float, ends: dict
     return out
 
 
-def _touched(db: pd.DataFrame, last_t: int, typ: str, struck: np.ndarray | None) -> np.ndarray | None:
-    """int64 site numbers of the dishes an event touched (None: every dish, :func:`event_targets`):
-    the dishes it names; for a gateway or PoP loss, those whose route in the baseline (``db``, the
-    run without events) at ``last_t`` goes through a struck gateway or PoP (what the event took
-    from them)."""
-    if struck is None or typ not in GROUND_TARGETS:
-        return struck
+def _touched(db: pd.DataFrame, last_t: int, typ: str, struck: np.ndarray | None) -> np.ndarray:
+    """int64 site numbers of the dishes an event touched (:func:`event_targets`; None: every
+    dish): the dishes it names; for a gateway or PoP loss, those whose route in the baseline
+    (``db``, the run without events) at ``last_t`` goes through a struck gateway or PoP (what the
+    event took from them). Either way without the dishes that were out in the baseline then too
+    (a sold-out part shares its site's power cut, but the cut did not take its service: it read
+    'not recovered' for ever)."""
     at = db[(db["t"].astype("int64").to_numpy() == last_t)]
-    via = np.isin(at["gateway"].to_numpy(), struck) | np.isin(at["pop"].to_numpy(), struck)
-    return np.unique(at["site"].to_numpy()[via]).astype(np.int64)
+    sites = at["site"].to_numpy()
+    keep = ~at["state"].isin(LOST_STATES).to_numpy()
+    if struck is not None:
+        keep &= (np.isin(at["gateway"].to_numpy(), struck) | np.isin(at["pop"].to_numpy(), struck)
+                 if typ in GROUND_TARGETS else np.isin(sites, struck))
+    return np.unique(sites[keep]).astype(np.int64)
 
 
 def _recovery_s(d: pd.DataFrame, end_ns: int, state: str, last_t: int | None,
                 touched: np.ndarray | None) -> pd.Series:
-    """Median, over the dishes the event touched (``touched``: site numbers, None for every dish,
-    :func:`_touched`) and had left in ``state`` at ``last_t`` (the run's last instant before its
+    """Median, over the dishes the event touched (``touched``: site numbers, :func:`_touched`) and had left in ``state`` at ``last_t`` (the run's last instant before its
     end; None: the run has no step before it or none after), of the time (s) from the end until
     each is back: online again (not in an outage state), or, for a state that is not an outage
     (CONGESTED), CONNECTED (inf if one never recovers within the run). A group with no such dish

@@ -17,6 +17,7 @@ from sgp4.api import WGS72, Satrec, SatrecArray
 from ..constants import NS_PER_DAY
 from .elements import OrbitElements
 from .frames import FrameConvention
+from .tle import catalog_key as _catalog_key
 from .walker import WalkerShell, walker_elements
 
 # sgp4init's epoch is counted in days from 1949-12-31T00:00 UTC.
@@ -35,20 +36,6 @@ def _satnum(catalog_id: str, fallback: int) -> int:
         return value * 10_000 + int(text[1:])
     # Our own catalog_id column keeps the real id; SGP4 only needs a number for its records.
     return fallback % 100_000
-
-
-def _catalog_key(catalog_id) -> int | str:
-    """A catalog number as an int ("00005" and "5"; Alpha-5 "A0001" and OMM's "100001" are one
-    satellite), else its text."""
-    from .tle import alpha5_to_number
-
-    text = str(catalog_id).strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        return alpha5_to_number(text)
-    except ValueError:
-        return text
 
 
 def _refuse_satellites_in_two_parts(parts) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 from ..constants import EARTH_J2, EARTH_MU_M3_PER_S2, EARTH_RADIUS_M, NS_PER_S, S_PER_DAY
 from ..errors import InputError, quote
 from .elements import OrbitElements
-from .tle import alpha5_to_number, read_text
+from .tle import catalog_key as _catalog_key, read_text
 
 
 def infer_planes(
@@ -279,14 +279,3 @@ def read_plane_assignment(path: str | Path, catalog_ids) -> tuple[np.ndarray, np
         raise InputError(f"no plane and slot for catalog_id {', '.join(missing[:5])}{more}; "
                          "every satellite must be listed", source)
     return plane, slot
-
-
-def _catalog_key(text: str):
-    """Catalog number as an int where the text is one (so "00005" == "5"), else the text."""
-    text = text.strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        return alpha5_to_number(text)
-    except ValueError:
-        return text

@@ -59,6 +59,18 @@ def alpha5_to_number(text: str) -> int:
     return (_ALPHA5_LETTERS.index(text[0]) + 10) * 10_000 + int(text[1:])
 
 
+def catalog_key(catalog_id) -> int | str:
+    """A catalog number as an int where it is one ("00005" and "5"; Alpha-5 "A0001" and OMM's
+    "100001" are one satellite), else its text: the key that says two records are one satellite."""
+    text = str(catalog_id).strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        return alpha5_to_number(text)
+    except ValueError:
+        return text
+
+
 def number_to_alpha5(number: int) -> str:
     """int catalog number -> the five TLE columns ("00005", "25544", "A0001"); up to 339999."""
     if not 0 <= number <= 339_999:
