@@ -401,7 +401,8 @@ def test_obstruction_map(server, dish_steps, sites):
     az, el = zip(*COURTYARD)
     assert m["horizon_mask_deg"] == pytest.approx(horizon_from_points(az, el).tolist(), abs=0.01)
     assert len(m["wedges_fraction_obstructed"]) == 12 and m["min_elevation_deg"] == 25
-    served = set(dish_steps[(dish_steps["site"] == site) & (dish_steps["serving_sat"] >= 0)]["serving_sat"])
+    online = dish_steps["state"].astype(str).isin(["CONNECTED", "CONGESTED"])  # served only while online
+    served = set(dish_steps[(dish_steps["site"] == site) & (dish_steps["serving_sat"] >= 0) & online]["serving_sat"])
     used = {t["sat"] for t in m["tracks"] if t["used"]}
     assert used == served and m["satellites_used"] == len(served)
     mask = np.array(m["horizon_mask_deg"])

@@ -196,6 +196,12 @@ def test_scenario_vs_baseline(compare_server, browser):
     assert "75.0 % vs 100.0 %" in kharkiv and "NO_PINGS (NO_PATH) 50 dish-s" in kharkiv and "saved" in kharkiv
     bars = page.evaluate("() => document.getElementById('compare-chart').data.map(t => [t.type, t.name, t.y.length])")
     assert bars == [["bar", "scenario", 6], ["bar", "baseline (no events)", 6]]
+    # the table fits the side panel (no sideways scroll), even in a narrower window
+    page.set_viewport_size({"width": 1100, "height": 1600})
+    fit = page.evaluate("() => [document.querySelector('#compare table.compare').getBoundingClientRect().width,"
+                        " document.getElementById('compare').getBoundingClientRect().width]")
+    assert fit[0] <= fit[1] + 0.5, fit
+    page.set_viewport_size({"width": 1500, "height": 1600})
 
     page.select_option("#dish-select", "Kharkiv0")
     page.wait_for_selector("#dish[data-dish='Kharkiv0']", timeout=30_000)

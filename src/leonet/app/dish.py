@@ -48,6 +48,10 @@ def _alerts(leonet_state: str, rerouted: bool, fraction: float | None, event_typ
         alerts.append("jammed")
     if leonet_state == "OFFLINE":
         alerts.append("dish_offline")
+    if leonet_state == "SOLD_OUT":
+        alerts.append("sold_out")
+    if leonet_state == "GEOFENCED":
+        alerts.append("geofenced")
     if leonet_state == "OBSTRUCTED":
         alerts.append("obstructed")
     if leonet_state == "NO_SATS":
@@ -82,7 +86,9 @@ def status(run: RunData, dish_id: str, step: int | None, t: datetime | None) -> 
     before = np.flatnonzero(~rows.connected[:k + 1])
     up_from = (int(before[-1]) + 1) if len(before) else 0
     uptime_s = run.seconds(int(rows.step[up_from]), step) if connected else 0.0
-    sat = int(rows.serving_sat[k])
+    # Served only in an online state: a SOLD_OUT, OFFLINE or NO_PATH dish has no serving satellite,
+    # though the engine stores the one in view on those rows too.
+    sat = int(rows.served_sat[k])
     r = run.sites.iloc[site]
     azimuth = elevation = None
     if sat >= 0:
@@ -147,9 +153,10 @@ def _blocked_sat(run: RunData, rows, k: int, behind: list[schemas.SkyPoint] | No
     first = k
     while first > 0 and rows.slot_start_ns[first - 1] == slot and rows.step[first - 1] == rows.step[first] - 1:
         first -= 1
-    served = np.flatnonzero(rows.serving_sat[first:k] >= 0)
+    sats = rows.served_sat
+    served = np.flatnonzero(sats[first:k] >= 0)
     if len(served):
-        last = int(rows.serving_sat[first + served[-1]])
+        last = int(sats[first + served[-1]])
         hit = next((b for b in behind if b.sat == last), None)
         if hit is not None:
             since = int(rows.step[first + served[-1]])
@@ -225,7 +232,7 @@ def history(run: RunData, dish_id: str, start_step: int | None, end_step: int | 
     rtt = np.where(connected, rows.rtt_ms[w], np.nan)
     slot = rows.slot_start_ns[w]
     boundaries = np.unique(slot[slot >= run.t_ns(start)])  # slot starts inside the window
-    sats = rows.serving_sat[w].astype(np.int64)
+    sats = rows.served_sat[w].astype(np.int64)  # -1 (null) in an outage: no satellite serves the dish then
     drop = _drop_rates(rows, w)
     return schemas.DishHistory(
         id=dish_id, start_step=start, end_step=end, start=ns_to_iso(run.t_ns(start)), step_s=run.step_s,
@@ -348,7 +355,8 @@ def obstruction_map(run: RunData, dish_id: str, max_tracks: int, max_points: int
     masks, mask_of_site = run.masks
     m = int(mask_of_site[site]) if len(mask_of_site) else -1
     fraction, wedges = run.obstruction_stats(site)
-    used, served = np.unique(rows.serving_sat[rows.serving_sat >= 0], return_counts=True)
+    served_sat = rows.served_sat  # only where the dish was online (served), never in an outage
+    used, served = np.unique(served_sat[served_sat >= 0], return_counts=True)
     order = np.argsort(-served, kind="stable")
     n_used = len(used)
     used, served = used[order][:max_tracks], served[order][:max_tracks]
@@ -378,7 +386,7 @@ def obstruction_map(run: RunData, dish_id: str, max_tracks: int, max_points: int
     az, el = run.sky.look_angles_from(float(r.lat_deg), float(r.lon_deg), float(r.elevation_m),
                                       used, run.start_ns + steps * run.step_ns if run.uniform else run.cal.times_ns[steps])
     floor = run.min_elevation_deg if run.min_elevation_deg is not None else 0.0
-    serving_at = rows.serving_sat[np.searchsorted(rows.step, steps)]
+    serving_at = served_sat[np.searchsorted(rows.step, steps)]
     t_s = np.asarray(run.t_s(steps), dtype=np.float64).reshape(-1)
     max_gap = _track_max_gap_s(t_s)
     tracks = []

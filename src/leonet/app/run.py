@@ -61,6 +61,8 @@ ALERTS = {
     "sky_obstructed": "part of the sky this dish looked at during the run was obstructed",
     "jammed": "the downlink is jammed now (a jamming event covers this dish)",
     "dish_offline": "the dish itself is offline now (e.g. bricked by an event)",
+    "sold_out": "the dish's cell is full (SOLD_OUT, the dish's NO_SERVICE_PLAN): on the waiting list, no service",
+    "geofenced": "the operator refuses service where the dish is now (GEOFENCED, the dish's NO_SERVICE_HERE)",
     # Events acting on this dish now (events.json: the run's resolved targets and instants):
     "jamming": "a jamming event is active where this dish is",
     "ground_internet_down": "an event has this dish's ground (terrestrial) internet down",
@@ -165,6 +167,10 @@ class DishChunk:
         return cls(cols, t.column("path").to_pylist() if has_path else [], offsets, int(nbytes))
 
 
+#: leonet states in which a dish is online (served): every state that is not an outage.
+ONLINE_STATES: tuple[str, ...] = tuple(s.name for s in states.STATES if not s.outage)
+
+
 @dataclass(frozen=True)
 class DishRows:
     """One dish over the run, from ``dish_steps``, sorted by step; every array is (R,)."""
@@ -191,6 +197,18 @@ class DishRows:
     @property
     def connected(self) -> np.ndarray:
         return self.dish_state == "CONNECTED"
+
+    @property
+    def online(self) -> np.ndarray:
+        """bool (R,): rows in an online state (not an outage, :mod:`leonet.states`): only there is a
+        dish served, whatever satellite the engine stored in ``serving_sat`` (the one in view)."""
+        return np.isin(self.state.astype(str), ONLINE_STATES)
+
+    @property
+    def served_sat(self) -> np.ndarray:
+        """int32 (R,): the serving satellite where the dish is online, -1 elsewhere (a SOLD_OUT,
+        OFFLINE or NO_PATH dish is served by none, though the engine stores the one in view)."""
+        return np.where(self.online, self.serving_sat, -1).astype(self.serving_sat.dtype)
 
     def row_of(self, step: int) -> int:
         k = int(np.searchsorted(self.step, step))
@@ -531,7 +549,7 @@ class RunData:
     def dish_site(self, dish_id: str) -> int:
         site = self.site_of_dish.get(dish_id)
         if site is None:
-            raise NotFound(f"no dish {dish_id!r} in this run ({len(self.dish_sites)} dishes; "
+            raise NotFound(f"no dish {dish_id!r} in this run ({len(self.dish_sites):,} dish sites; "
                            "list them at /api/v1/dishes)")
         return site
 

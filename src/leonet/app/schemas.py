@@ -152,12 +152,12 @@ class DishStatus(BaseModel):
     fraction_obstructed: float | None = Field(description=FRACTION_DOC)
     wedges_fraction_obstructed: list[float | None] | None = Field(description=WEDGES_DOC)
     currently_obstructed: bool = Field(description="True when the state is OBSTRUCTED at this step.")
-    direction_azimuth: float | None = Field(description="Azimuth (deg, clockwise from north) towards the serving satellite; null without one.")
-    direction_elevation: float | None = Field(description="Elevation (deg) towards the serving satellite; null without one.")
+    direction_azimuth: float | None = Field(description="Azimuth (deg, clockwise from north) towards the serving satellite; null without one (in every outage state).")
+    direction_elevation: float | None = Field(description="Elevation (deg) towards the serving satellite; null without one (in every outage state).")
     uptime_s: float = Field(description="Seconds since the end of the dish's last outage (or since the run's start if none): the time the connected steps before this one stand for (the calendar's step durations, /api/v1/steps; a sample window's step stands for its share of the stretch it samples); 0 while not connected.")
     connected_since: str | None
-    serving_sat: int | None = Field(description="Index of the serving satellite (satellites table).")
-    serving_sat_name: str | None
+    serving_sat: int | None = Field(description="Index of the serving satellite (satellites table), only while the dish is online (CONNECTED or CONGESTED): null in every outage state (SOLD_OUT, OFFLINE, GEOFENCED, NO_PATH, ...), where no satellite serves it.")
+    serving_sat_name: str | None = Field(description="The serving satellite's name; null with serving_sat.")
     gateway: str | None = Field(description="Gateway the traffic lands at (site name).")
     pop: str | None = Field(description="Point of presence (site name).")
     pop_city: str | None = Field(None, description="The PoP's city where the run's sites table has one (column city: the built-in PoP sets); null otherwise.")
@@ -207,7 +207,7 @@ class DishHistory(BaseModel):
     uplink_throughput_bps: list[float | None] | None = Field(description=NOT_MODELLED)
     speedtest_down_bps: list[float | None] | None = Field(None, description="The speed test per step (see DishStatus.speedtest_down_bps); null when the run did not model capacity.")
     speedtest_up_bps: list[float | None] | None = Field(None, description="The speed test's upload per step; null when the run did not model capacity.")
-    serving_sat: list[int | None]
+    serving_sat: list[int | None] = Field(description="The serving satellite per step (see DishStatus.serving_sat): null at steps in an outage state.")
     serving_sat_name: list[str | None]
     path_changed: list[bool]
     rerouted_mid_slot: list[bool]
@@ -241,13 +241,13 @@ class Outages(BaseModel):
 class Track(BaseModel):
     sat: int
     name: str | None
-    used: bool = Field(description="Whether the dish was ever served by this satellite; false for a satellite that was only the highest in its sky.")
+    used: bool = Field(description="Whether the dish was ever served by this satellite (at a step in an online state); false for a satellite that was only the highest in its sky.")
     serving_steps: int
     t_s: list[float]
     breaks: list[int] = Field(default_factory=list, description="Indices i where the track breaks: points i-1 and i are not one stretch of a pass (the satellite left the dish's view between them, or they lie more than a sample or two apart in time, e.g. across a window of a windowed run; never more than 300 s), so no line joins them.")
     azimuth_deg: list[float | None]
     elevation_deg: list[float | None]
-    serving: list[bool]
+    serving: list[bool] = Field(description="Per point: whether this satellite served the dish then (only in an online state: never in an outage).")
     obstructed: list[bool] = Field(description="Below the dish's horizon mask at that point.")
     behind_mask_steps: int | None = Field(None, description="Steps at which this satellite was in view of the dish but behind its mask (the visibility table's obstructed rows); null when the run does not store them.")
 

@@ -195,7 +195,12 @@ function globeTraces(snap) {
   const shownAs = d.state.map((s, i) => (d.leonet_state[i] === "CONGESTED" ? "CONGESTED" : s));
   const sites = dishCounts(d.by_state, d.by_leonet_state);
   const counts = dishCounts(d.dishes_by_state || d.by_state, d.dishes_by_leonet_state || d.by_leonet_state);
-  const states = [...new Set([...Object.keys(STATE_COLOURS), ...Object.keys(counts)])];
+  // Outage states first, online ones (CONNECTED, CONGESTED) last: drawn on top, so where a site
+  // admitted in part stands at the same place as its sold-out part, the served dishes are the
+  // ones seen, hovered and clicked.
+  const online = (state) => (state === "CONGESTED" || !isOutage(outageStateOf(state)) ? 1 : 0);
+  const states = [...new Set([...Object.keys(STATE_COLOURS), ...Object.keys(counts)])]
+    .sort((a, b) => online(a) - online(b));  // stable: the vocabulary's order within each
   for (const state of states) {
     const idx = shownAs.map((s, i) => (s === state ? i : -1)).filter((i) => i >= 0);
     const count = counts[state] || 0, nSites = sites[state] || 0;
@@ -392,20 +397,28 @@ function ensureOption(id) {
 
 async function selectDish(id) {
   if (!id) return;
+  const before = app.dish;
   app.dish = id;
-  ensureOption(id);
-  $("dish").hidden = false;
-  $("dish-title").textContent = `Dish ${id}`;
   try {
+    // The dish's answers first: an unknown name (?dish=nosuch) adds no option and opens no panel.
     const [, sky] = await Promise.all([
       loadDishWindow(id, app.step),
       api(`dishes/${encodeURIComponent(id)}/obstruction_map`),
     ]);
+    if (app.dish !== id) return;  // another dish was chosen meanwhile
+    ensureOption(id);
+    $("dish").hidden = false;
+    $("dish-title").textContent = `Dish ${id}`;
     app.sky = sky;
     await updateDishAt(app.step);
     if (app.snapshot) await Plotly.react($("globe"), globeTraces(app.snapshot), globeLayout(app.snapshot), PLOT_CONFIG);
     $("dish").dataset.dish = id;
+    $("error").hidden = true;  // an earlier error (a dish not found) is over once a dish is shown
   } catch (err) {
+    if (app.dish === id && $("dish-select").value !== id) {  // not opened: the dish shown before stays
+      app.dish = before;
+      $("dish-select").value = before || "";
+    }
     showError(err);
   }
 }
@@ -496,24 +509,43 @@ function withGaps(h, ys) {
   return { x, y };
 }
 
+// Slot boundaries are drawn as dotted lines up to this many in the loaded window; more would be
+// a grey wash that costs a redraw each (a month-long run's window holds over a thousand).
+const MAX_SLOT_LINES = 200;
+
 function drawLatency(h, step) {
-  const x = h.t_s.map(isoOfSeconds);
-  const shapes = h.slot_boundaries_s.map((ts) => ({
+  const box = $("latency");
+  const k = h.steps.indexOf(step);
+  const now = isoOfSeconds(k >= 0 ? h.t_s[k] : secondsOf(step));
+  // The same history drawn already: only the 'now' line moves (the last shape), no full redraw.
+  if (box.dataset.drawn && app.latencyDrawn === h && box.layout && box.layout.shapes) {
+    const last = box.layout.shapes.length - 1;
+    Plotly.relayout(box, { [`shapes[${last}].x0`]: now, [`shapes[${last}].x1`]: now });
+    return;
+  }
+  const slots = h.slot_boundaries_s.length <= MAX_SLOT_LINES ? h.slot_boundaries_s : [];
+  const shapes = slots.map((ts) => ({
     type: "line", xref: "x", yref: "paper", x0: isoOfSeconds(ts), x1: isoOfSeconds(ts), y0: 0, y1: 1,
     line: { width: 0.6, dash: "dot", color: "#556" },
   }));
-  // outages: red bands, only at steps in an outage state. pop_ping_drop_rate is a share of pings
-  // lost (reconfigurations lose a few while connected): its own thin series below, not a band.
+  $("slot-lines-note").hidden = slots.length === h.slot_boundaries_s.length;
+  // outages: red bands, only at steps in an outage state, one band over consecutive outage steps.
+  // pop_ping_drop_rate is a share of pings lost (reconfigurations lose a few while connected): its
+  // own thin series below, not a band.
+  let band = null;
   for (let i = 0; i < h.leonet_state.length; i++) {
-    if (isOutage(h.leonet_state[i])) {
-      let dur = h.duration_s ? h.duration_s[i] : h.step_s;  // a windowed run's steps are uneven
-      if (i + 1 < h.t_s.length) dur = Math.min(dur, h.t_s[i + 1] - h.t_s[i]);  // a sample step: up to the next
-      shapes.push({ type: "rect", xref: "x", yref: "paper", x0: x[i], x1: isoOfSeconds(h.t_s[i] + dur),
-        y0: 0, y1: 1, line: { width: 0 }, fillcolor: "rgba(231,76,60,0.35)" });
+    if (!isOutage(h.leonet_state[i])) { band = null; continue; }
+    let dur = h.duration_s ? h.duration_s[i] : h.step_s;  // a windowed run's steps are uneven
+    if (i + 1 < h.t_s.length) dur = Math.min(dur, h.t_s[i + 1] - h.t_s[i]);  // a sample step: up to the next
+    if (band && Math.abs(band.end - h.t_s[i]) < 1e-6) {
+      band.end = h.t_s[i] + dur;  // goes on from the step before: the same band, longer
+      band.shape.x1 = isoOfSeconds(band.end);
+      continue;
     }
+    band = { end: h.t_s[i] + dur, shape: { type: "rect", xref: "x", yref: "paper", x0: isoOfSeconds(h.t_s[i]),
+      x1: isoOfSeconds(h.t_s[i] + dur), y0: 0, y1: 1, line: { width: 0 }, fillcolor: "rgba(231,76,60,0.35)" } };
+    shapes.push(band.shape);
   }
-  const k = h.steps.indexOf(step);
-  const now = isoOfSeconds(k >= 0 ? h.t_s[k] : secondsOf(step));
   shapes.push({ type: "line", xref: "x", yref: "paper", x0: now, x1: now, y0: 0, y1: 1, line: { width: 1.5, color: "#fff" } });
   const traces = [{
     type: "scatter", mode: "lines", ...withGaps(h, h.pop_ping_latency_ms), name: h.baseline ? "scenario" : "pop_ping_latency_ms",
@@ -539,7 +571,9 @@ function drawLatency(h, step) {
   $("latency-baseline-note").hidden = !h.baseline;
   $("latency-drop-note").hidden = !dropping;
   const legend = Boolean(h.baseline) || dropping;
-  Plotly.react($("latency"), traces, {
+  app.latencyDrawn = h;
+  box.dataset.drawn = "1";
+  Plotly.react(box, traces, {
     ...DARK, margin: { l: 44, r: dropping ? 40 : 8, t: legend ? 24 : 6, b: 32 }, shapes, showlegend: legend,
     legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 10 } },
     xaxis: { gridcolor: "#273042" }, yaxis: { title: { text: "ms" }, gridcolor: "#273042", rangemode: "tozero" },
@@ -653,32 +687,66 @@ function drawSky(sky, status) {
   }, PLOT_CONFIG);
 }
 
+// A duration in units a reader takes in at a glance: "45 s", "900 s", "1.5 h", "30 d" (thousands
+// separated: "1,234 d").
+function durationText(seconds) {
+  const one = (v) => num(Number(fixed(v, 1)));  // at most one decimal, none when whole
+  if (seconds < 3600) return `${num(Number(fixed(seconds, 0)))} s`;
+  if (seconds < 2 * 86400) return `${one(seconds / 3600)} h`;
+  return `${one(seconds / 86400)} d`;
+}
+
+// An outage's duration: the time it stands for. On a windowed or sampled calendar a step may
+// stand for more (or less) time than lies between it and the next step (a 15 s sample standing
+// for 900 s): then the steps are counted and the time they stand for said as such.
+function outageDuration(x) {
+  const wall = (Date.parse(x.end) - Date.parse(x.start)) / 1000;
+  const n = x.end_step - x.start_step;
+  if (!Number.isFinite(wall) || Math.abs(wall - x.duration_s) <= 0.5) return durationText(x.duration_s);
+  return `${num(n)} step${n === 1 ? "" : "s"} (stands for ${durationText(x.duration_s)})`;
+}
+
 function drawOutages(o) {
   const box = $("outages");
   if (!o.outages.length) {
     box.innerHTML = '<p class="muted small">No outages in this window.</p>';
     return;
   }
-  const totals = Object.entries(o.seconds_by_cause).map(([c, s]) => `${stateBadge(c)} ${fixed(s, 0)} s`).join(" &nbsp; ");
+  const totals = Object.entries(o.seconds_by_cause).map(([c, s]) => `${stateBadge(c)} ${durationText(s)}`).join(" &nbsp; ");
   const rows = o.outages.map((x) =>
     `<tr><td>${stateBadge(x.cause, x.leonet_state)}</td><td class="mono">${esc(x.start)}</td>` +
-    `<td>${fixed(x.duration_s, 0)} s${x.ongoing ? " (ongoing)" : ""}</td></tr>`).join("");
+    `<td>${outageDuration(x)}${x.ongoing ? " (ongoing)" : ""}</td></tr>`).join("");
   box.innerHTML = `<p class="small">${o.total} outage(s): ${totals}${o.truncated ? " (list truncated)" : ""}</p>` +
     `<table><thead><tr><th>cause</th><th>start (UTC)</th><th>duration</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+// A note in a chart's box instead of a chart: the plot purged first (clearing a plot's box
+// without Plotly.purge leaves plotly's state on it, and the next Plotly.react draws nothing).
+function chartNote(box, html) {
+  Plotly.purge(box);
+  box.innerHTML = html;
+  box.classList.remove("chart");
 }
 
 function drawThroughput(h) {
   const box = $("throughput");
   const none = (a) => a === null || a === undefined;
   if (none(h.downlink_throughput_bps) && none(h.uplink_throughput_bps) && none(h.speedtest_down_bps) && none(h.speedtest_up_bps)) {
-    Plotly.purge(box);
-    box.innerHTML = '<p class="muted small">Not modelled in this run: throughput and the speed test need a run with capacity ' +
-      "(scenario <code>capacity.enabled: true</code>). No numbers are made up.</p>";
-    box.classList.remove("chart");
+    chartNote(box, '<p class="muted small">Not modelled in this run: throughput and the speed test need a run with capacity ' +
+      "(scenario <code>capacity.enabled: true</code>). No numbers are made up.</p>");
     return;
   }
-  box.innerHTML = "";
-  box.classList.add("chart");
+  if (h.leonet_state.every(isOutage)) {
+    // Never online here: nothing to draw (an empty grid would read as a chart of zeros).
+    const whole = h.start_step === 0 && h.end_step === app.run.steps;
+    chartNote(box, `<p class="muted small">The dish had no service ${whole ? "in this run" : "in the loaded window"} ` +
+      "(never online): no speed test or throughput to draw.</p>");
+    return;
+  }
+  if (!box.classList.contains("chart")) {  // a note was there: a fresh box for the chart
+    box.innerHTML = "";
+    box.classList.add("chart");
+  }
   // Mbps; none where the dish is not connected (the red bands of the latency chart: no service).
   const mbps = (values) => values.map((v, i) => (v === null || isOutage(h.leonet_state[i]) ? null : v / 1e6));
   const traces = [];
@@ -789,17 +857,18 @@ async function drawRegions() {
   const rows = data.regions.map((g) =>
     `<tr><td>${esc(g.group)}</td><td>${num(g.dishes)}</td><td>${pct(g.availability)}</td><td>${fmt(g.rtt_p50_ms)}</td>` +
     `<td>${fmt(g.rtt_p95_ms)}</td>${speed ? `<td>${fmt(g.speedtest_p50_mbps, 0)}</td>` : ""}<td>${esc(lost(g))}</td></tr>`).join("");
-  $("regions").innerHTML = `<table><thead><tr><th>region</th><th>dishes</th><th>availability</th><th>RTT p50</th>` +
-    `<th>RTT p95</th>${speed ? "<th>speed test p50 (Mbps)</th>" : ""}<th>time lost (in dish-time)</th></tr></thead><tbody>${rows}</tbody></table>`;
+  $("regions").innerHTML = `<table><thead><tr><th>region</th><th>dishes</th><th>availability</th><th>RTT p50 (ms)</th>` +
+    `<th>RTT p95 (ms)</th>${speed ? '<th title="the median of the speed test over the steps the dishes were online">speed test p50 (Mbps, while online)</th>' : ""}<th>time lost (in dish-time)</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 // ---- scenario vs baseline -------------------------------------------------------------------------
 
 function dishTime(seconds) {
   // Dish-time lost, in units a reader takes in at a glance (as `leonet run --baseline` prints it).
-  if (seconds < 600) return `${fixed(seconds, 0)} dish-s`;
-  if (seconds < 36000) return `${fixed(seconds / 60, 0)} dish-min`;
-  return `${fixed(seconds / 3600, 0)} dish-h`;
+  const whole = (v) => num(Number(fixed(v, 0)));  // "4,208", as num() prints counts
+  if (seconds < 600) return `${whole(seconds)} dish-s`;
+  if (seconds < 36000) return `${whole(seconds / 60)} dish-min`;
+  return `${whole(seconds / 3600)} dish-h`;
 }
 
 async function drawCompare() {
@@ -885,6 +954,29 @@ function setupSearch(total) {
 
 // ---- start ------------------------------------------------------------------------------------------
 
+// The dish list in the run's order, but a site's sold-out part ("<name> (sold out)": the dishes of a
+// site admitted in part still waiting, a site of its own appended at the run's end) right after
+// its site where both are listed.
+const SOLD_OUT_SUFFIX = " (sold out)";
+
+function dishListOrder(dishes) {
+  const listed = new Set(dishes.map((d) => d.id));
+  const parentOf = (d) => (d.id.endsWith(SOLD_OUT_SUFFIX) ? d.id.slice(0, -SOLD_OUT_SUFFIX.length) : null);
+  const parts = new Map();
+  for (const d of dishes) {
+    const p = parentOf(d);
+    if (p !== null && listed.has(p)) parts.set(p, d);
+  }
+  const out = [];
+  for (const d of dishes) {
+    const p = parentOf(d);
+    if (p !== null && parts.get(p) === d) continue;  // placed after its site
+    out.push(d);
+    if (parts.has(d.id)) out.push(parts.get(d.id));
+  }
+  return out;
+}
+
 async function main() {
   try {
     const [run, vocabulary] = await Promise.all([api("run"), api("states")]);
@@ -907,10 +999,12 @@ async function main() {
     $("play").addEventListener("click", togglePlay);
     const list = await api("dishes", { limit: app.run.limits.max_list });
     const select = $("dish-select");
-    for (const d of list.dishes) {
+    for (const d of dishListOrder(list.dishes)) {
       const opt = document.createElement("option");
       opt.value = d.id;
-      opt.textContent = d.group && d.group !== d.id ? `${d.id} (${d.group})` : d.id;  // "my-dish", not "my-dish (my-dish)"
+      // "cell010 - cell01" ("my-dish", not "my-dish - my-dish"): one pair of brackets at most,
+      // the sold-out part's own ("cell010 (sold out) - cell01").
+      opt.textContent = d.group && d.group !== d.id ? `${d.id} - ${d.group}` : d.id;
       select.appendChild(opt);
     }
     if (list.total > list.dishes.length) {
