@@ -179,7 +179,7 @@ def test_planning_unmet_demand_of_no_demand_meets_no_target(monkeypatch):
     from leonet.planning import metrics
     from leonet.planning.targets import all_met, parse_target
 
-    cols = {"site": np.zeros(3, np.int64), "state": np.array(["CONNECTED"] * 3, dtype=object),
+    cols = {"site": np.zeros(3, np.int64), "n": np.ones(3), "state": np.array(["CONNECTED"] * 3, dtype=object),
             "rtt_ms": np.full(3, 30.0), "w": np.ones(3), "group": np.array(["A"] * 3, dtype=object),
             "down_bps": np.zeros(3), "demand_bps": np.zeros(3), "speedtest_bps": np.full(3, 100e6)}
     monkeypatch.setattr(metrics, "_dish_rows", lambda store, groups: (cols, True))

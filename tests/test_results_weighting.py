@@ -17,6 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 import leonet
 from leonet import cli
 from leonet.errors import InputError
@@ -59,7 +62,8 @@ def dish_rows(store: ResultStore) -> pd.DataFrame:
         m = store.manifest
         instants = np.unique(t)
         dur = dict(zip(instants, np.diff(np.r_[instants, m.end_ns]) / 1e9))
-    d["w"] = sites["dishes"].to_numpy()[d["site"].to_numpy()] * np.array([dur[x] for x in t])
+    d["n"] = sites["dishes"].to_numpy()[d["site"].to_numpy()]  # frequency weights (dishes)
+    d["w"] = d["n"] * np.array([dur[x] for x in t])
     d["group"] = sites["group"].to_numpy()[d["site"].to_numpy()]
     return d
 
@@ -67,7 +71,7 @@ def dish_rows(store: ResultStore) -> pd.DataFrame:
 def by_hand(d: pd.DataFrame, column: str, q: float, finite: bool = False) -> float:
     v = d[column].to_numpy(dtype=np.float64)
     keep = np.isfinite(v) if finite else ~np.isnan(v)
-    return weighted_quantile(v[keep], d["w"].to_numpy()[keep], q)
+    return weighted_quantile(v[keep], d["w"].to_numpy()[keep], q, counts=d["n"].to_numpy()[keep])
 
 
 # -- the estimator -----------------------------------------------------------------------------------
@@ -117,6 +121,110 @@ def test_group_quantiles_are_pandas_for_equal_weights_and_per_group_otherwise():
         mine = keys == k
         np.testing.assert_allclose(both.loc[k].to_numpy(), weighted_quantiles(v[mine], w[mine], list(qs.values())),
                                    rtol=1e-12)
+
+
+# -- dish counts are frequency weights (bug: a site of N dishes was one sample of Kish's n*) ----------
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1e3, 1e3, allow_nan=False), st.integers(1, 40)), min_size=1, max_size=25),
+       st.floats(0.01, 1e4), st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6))
+def test_counts_are_identical_samples(rows, t, qs):
+    """Whole dish counts and equal steps: numpy's type 7 over the expanded sample, each dish one
+    value (an independent oracle: np.repeat, np.quantile)."""
+    v = np.array([r[0] for r in rows])
+    n = np.array([r[1] for r in rows])
+    want = np.quantile(np.repeat(v, n), qs)
+    np.testing.assert_allclose(weighted_quantiles(v, n * t, qs, counts=n), want, rtol=1e-9, atol=1e-9)
+    keys = np.array(["g"] * len(v))
+    got = group_quantiles(keys, v, n * t, {f"q{i}": q for i, q in enumerate(qs)}, counts=n)
+    np.testing.assert_allclose(got.loc["g"].to_numpy(), want, rtol=1e-9, atol=1e-9)
+
+
+def test_counts_expand_rows_of_unequal_time():
+    """Unequal steps: N dishes of a step of weight t are N rows of weight t each."""
+    rng = np.random.default_rng(11)
+    v, t, n = rng.normal(50, 20, 30), rng.uniform(0.1, 5.0, 30), rng.integers(1, 9, 30)
+    qs = [0.0, 0.1, 0.5, 0.9, 1.0]
+    np.testing.assert_allclose(weighted_quantiles(v, n * t, qs, counts=n),
+                               weighted_quantiles(np.repeat(v, n), np.repeat(t, n), qs), rtol=1e-9)
+    # counts of one are the estimator as it was; counts=None is unchanged
+    np.testing.assert_array_equal(weighted_quantiles(v, t, qs, counts=np.ones(30)), weighted_quantiles(v, t, qs))
+    keys = rng.choice(["a", "b"], 30)
+    got = group_quantiles(keys, v, n * t, {"p": 0.1}, counts=n)
+    for k in ("a", "b"):
+        m = keys == k
+        assert got.loc[k, "p"] == pytest.approx(weighted_quantile(np.repeat(v[m], n[m]), np.repeat(t[m], n[m]), 0.1),
+                                                rel=1e-9)
+    with pytest.raises(ValueError):
+        weighted_quantiles(v, t, qs, counts=np.zeros(30))
+
+
+def test_few_sites_of_many_dishes_count_every_dish():
+    """The hunt's case: 2 sites x 2 steps of 72 dishes each (165.9, 6.87, 71.5, 67.6 Mbps): a
+    quarter of the dish-time measures 6.87, so p10 is 6.87 (the sites as four samples gave 25.1)."""
+    v = [165.9, 6.87, 71.5, 67.6]
+    assert weighted_quantile(v, np.full(4, 72.0), 0.1, counts=72) == pytest.approx(6.87, rel=1e-12)
+    got = group_quantiles(["G"] * 4, v, np.full(4, 72.0), {"p10": 0.1}, counts=np.full(4, 72))
+    assert got.loc["G", "p10"] == pytest.approx(6.87, rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def sold_out_sixth(tmp_path_factory):
+    """One group of two sites over two equal steps: 30 dishes at 100 Mbps and RTT 20 ms, 6 dishes
+    (a sixth) online at 0 Mbps and 80 ms (the dish_steps rewritten after a tiny capacity run)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sites = [{"name": "A", "lat_deg": 50.45, "lon_deg": 30.52, "group": "G", "dishes": 30},
+             {"name": "B", "lat_deg": 50.40, "lon_deg": 30.60, "group": "G", "dishes": 6}]
+    store = run(tmp_path_factory, "soldout", scenario({"duration_s": 10, "step_s": 5},
+                                                       ground={"sites": sites, "builtin": EUROPE},
+                                                       capacity={"enabled": True}))
+    for part in sorted((store.root / "dish_steps").glob("part-*.parquet")):
+        t = pq.read_table(part)
+        a = t.column("site").to_numpy() == 0
+        state = pa.array(["CONNECTED"] * t.num_rows).cast(t.schema.field("state").type)
+        new = {"state": state, "rtt_ms": np.where(a, 20.0, 80.0)}
+        for c in ("downlink_bps", "speedtest_down_bps"):
+            new[c] = np.where(a, 100e6, 0.0)
+        for c, x in new.items():
+            i = t.schema.get_field_index(c)
+            t = t.set_column(i, t.schema.field(c), pa.array(x).cast(t.schema.field(c).type))
+        pq.write_table(t, part)
+    return store
+
+
+def _rewritten(store: ResultStore, monkeypatch) -> ResultStore:
+    monkeypatch.setattr(ResultStore, "chunk_problem", lambda self, table, chunk: None)  # rewritten on purpose
+    store = ResultStore(store.root)
+    d = store.read("dish_steps").to_pandas()
+    assert calendar(store).even and len(d) == 4 and set(d["state"].astype(str)) == {"CONNECTED"}
+    return store
+
+
+def test_a_sold_out_sixth_of_the_dishes_is_the_summarys_p10(sold_out_sixth, monkeypatch):
+    """16.7 % of the dishes at 0 Mbps: p10 is 0 in the summary (two sites as two samples gave
+    71.5 Mbps), and p95 RTT is the sixth's 80 ms, in the resilience table too."""
+    store = _rewritten(sold_out_sixth, monkeypatch)
+    g = network_summary(store).by_group().set_index("group").loc["G"]
+    assert g["dishes"] == 36
+    assert g["down_p10_mbps"] == 0.0 and g["down_p50_mbps"] == 100.0
+    assert g["rtt_p5_ms"] == 20.0 and g["rtt_p95_ms"] == 80.0
+
+
+def test_a_sold_out_sixth_of_the_dishes_is_the_resilience_tables_p95(sold_out_sixth, monkeypatch):
+    """The resilience (and compare) table's RTT: the sixth's 80 ms is the p95 (not 75.4)."""
+    r = resilience_by_group(_rewritten(sold_out_sixth, monkeypatch), 5.0).loc["G"]
+    assert r["rtt_p50_ms"] == 20.0 and r["rtt_p95_ms"] == 80.0
+
+
+def test_a_sold_out_sixth_of_the_dishes_is_the_planners_p10(sold_out_sixth, monkeypatch):
+    """The planner's region metrics alike (outages would count 0 too; here the sixth is online)."""
+    from leonet.planning.metrics import region_metrics
+
+    m = region_metrics(_rewritten(sold_out_sixth, monkeypatch), ["G"])
+    assert m["p10_down_mbps"] == 0.0 and m["p10_speedtest_mbps"] == 0.0 and m["p50_speedtest_mbps"] == 100.0
+    assert m["rtt_p95_ms"] == 80.0
 
 
 # -- the service summary (bug: percentiles ignored step durations and dishes) -------------------------

@@ -60,6 +60,32 @@ def test_sold_out_and_admitted_counts(steps):
     assert (d.loc[d["state"] == "SOLD_OUT", "downlink_bps"] == 0).all()
 
 
+def test_sold_out_dishes_still_ask_and_their_demand_is_unmet(steps):
+    """A sold-out site's dishes want service: their demand is drawn as the site's dishes would
+    (on/off traffic, a pure function of t) and all of it is unmet, so unmet_demand counts the
+    waiting list (before, their demand was 0 and a target on unmet_demand held at any count)."""
+    d, _ = steps
+    sold = d[d["dishes_admitted"] == 0]
+    assert (sold["demand_down_bps"] > 0).any()
+    assert (sold["unmet_down_bps"] == sold["demand_down_bps"]).all()
+    assert (sold["downlink_bps"] == 0).all() and (sold["dishes_on"] == 0).all()
+
+
+def test_a_sites_demand_draw_is_its_own():
+    """Drawing demand for a sold-out site leaves every other site's draw unchanged, to the bit."""
+    from leonet.service.traffic import PeriodDemand
+
+    ids, lon = np.arange(4), np.full(4, 13.4)
+    caps = dict(cap_down_bps=np.full(4, 220e6), cap_up_bps=np.full(4, 25e6))
+    t = np.int64(1_704_567_612) * 10**9
+    before = PeriodDemand(ids, [40, 40, 0, 1], lon, 7, **caps)(t)
+    after = PeriodDemand(ids, [40, 40, 40, 1], lon, 7, **caps)(t)
+    keep = [0, 1, 3]
+    for a, b in zip(before, after):
+        assert np.array_equal(a[keep], b[keep])
+    assert after[2][2] > 0 and before[2][2] == 0
+
+
 def test_home_pop_is_sticky_and_reached(steps):
     d, sites = steps
     online = d["state"].isin(["CONNECTED", "CONGESTED"])

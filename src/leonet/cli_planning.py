@@ -205,7 +205,9 @@ def register(app: typer.Typer) -> None:
         for m in sorted({c.metric for c in conditions}) if at else []:
             console.print(f"  {m}: " + "; ".join(f"{value(ms, m)} at {n:,}" for n, ms in at))
         for b in res.binding:
-            console.print(f"  binding: {b['kind']} ({b['element']}), saturated in {b['saturated_steps']} step(s)")
+            console.print(f"  binding: {b['text']}" if b.get("text") else
+                          f"  binding: {b['kind']} ({b['element']}), saturated in {b['saturated_steps']} step(s)",
+                          markup=False)
         undefined = {n for n, _ in res.undefined}
         console.print("Tried: " + ", ".join(f"{n:,}{'?' if n in undefined else chr(10003) if ok else chr(10007)}"
                                             for n, ok in res.tried)
@@ -292,11 +294,17 @@ def register(app: typer.Typer) -> None:
             task = bar.add_task("", total=None)
             res = place_gateways(sc, cands, add, folder, metric=metric, groups=_groups(groups), robust=robust,
                                  workers=workers, dask=dask, progress=lambda d, t: bar.update(task, completed=d, total=t))
-        console.print(f"{sc.name}: {metric} {res.base_value:.4g} as is")
+        worst = ""
+        if robust:  # the base's own worst case, which the candidates' are compared with
+            worst = f"; worst N-1 case {res.base_worst:.4g}" + (
+                f" (losing {res.base_worst_case})" if res.base_worst_case else " (no gateway loss is worse)")
+        console.print(f"{sc.name}: {metric} {res.base_value:.4g} as is{worst}", markup=False)
         for k, (c, v) in enumerate(zip(res.picked, res.values), start=1):
             runner = res.rounds[k - 1]
             second = f"; runner-up {runner['candidate'].iloc[1]}" if len(runner) > 1 else ""
-            console.print(f"  {k}. {c.name} ({c.lat_deg:.3f}, {c.lon_deg:.3f}): {metric} {v:.4g}{second}")
+            case = f", worst N-1 case {res.worsts[k - 1]:.4g}" if robust and k <= len(res.worsts) else ""
+            console.print(f"  {k}. {c.name} ({c.lat_deg:.3f}, {c.lon_deg:.3f}): {metric} {v:.4g}{case}{second}",
+                          markup=False)
         if res.stopped:
             done = f"{len(res.picked)} of the {add} asked for" if res.picked else f"none of the {add} asked for"
             console.print(f"  Stopped: {res.stopped}; {done} added.", markup=False)

@@ -112,7 +112,9 @@ def _dish_rows(store: ResultStore, groups: list[str] | None) -> tuple[dict[str, 
     state = np.asarray(table.column("state").cast(pa.string()).to_pylist(), dtype=object) if table.num_rows else np.zeros(0, object)
     cols = {"site": site, "state": state, "rtt_ms": table.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float64),
             "w": (dishes[site] if cal.even else dishes[site] * cal.weight_of(table.column("t").cast(pa.int64()).to_numpy()))
-            if len(site) else np.zeros(0), "group": group[site] if len(site) else np.zeros(0, object)}
+            if len(site) else np.zeros(0), "group": group[site] if len(site) else np.zeros(0, object),
+            # the dishes a row's site stands for: the quantiles' frequency weights (results.quantiles)
+            "n": dishes[site] if len(site) else np.zeros(0)}
     if capacity:
         cols["down_bps"] = table.column("downlink_bps").to_numpy()
         cols["demand_bps"] = table.column("demand_down_bps").to_numpy()
@@ -157,20 +159,23 @@ def region_metrics(results: str | Path | ResultStore, groups: list[str] | None =
         return out
     out["availability"] = float((w * ~outage).sum() / total)
     connected_rtt = np.where(outage, np.nan, d["rtt_ms"])
-    out["rtt_p50_ms"] = weighted_quantile(connected_rtt, w, 0.50)
-    out["rtt_p95_ms"] = weighted_quantile(connected_rtt, w, 0.95)
+    n = d["n"]  # N identical dishes are N observations of each quantile, not one
+    out["rtt_p50_ms"] = weighted_quantile(connected_rtt, w, 0.50, counts=n)
+    out["rtt_p95_ms"] = weighted_quantile(connected_rtt, w, 0.95, counts=n)
     if capacity:
         down_mbps = np.where(outage, 0.0, np.nan_to_num(d["down_bps"])) / 1e6
-        out["p10_down_mbps"] = weighted_quantile(down_mbps, w, 0.10)
-        out["p50_down_mbps"] = weighted_quantile(down_mbps, w, 0.50)
+        out["p10_down_mbps"] = weighted_quantile(down_mbps, w, 0.10, counts=n)
+        out["p50_down_mbps"] = weighted_quantile(down_mbps, w, 0.50, counts=n)
         out["mean_down_mbps"] = float((w * down_mbps).sum() / total)
         speed_mbps = np.where(outage, 0.0, np.nan_to_num(d["speedtest_bps"])) / 1e6
-        out["p10_speedtest_mbps"] = weighted_quantile(speed_mbps, w, 0.10)
-        out["p50_speedtest_mbps"] = weighted_quantile(speed_mbps, w, 0.50)
+        out["p10_speedtest_mbps"] = weighted_quantile(speed_mbps, w, 0.10, counts=n)
+        out["p50_speedtest_mbps"] = weighted_quantile(speed_mbps, w, 0.50, counts=n)
         demand = (w * np.nan_to_num(d["demand_bps"])).sum()
         # no demand: the unmet share is undefined, not 0 (which met "unmet_demand<=0.05" with
         # nothing asked); NaN meets no target (targets.Condition.met), as for a metric not modelled
-        out["unmet_demand"] = float(1.0 - (w * down_mbps * 1e6).sum() / demand) if demand > 0 else float("nan")
+        # a share: clamped to [0, 1] (the sums' rounding gave -2.2e-16 where every bit was served)
+        out["unmet_demand"] = (float(min(1.0, max(0.0, 1.0 - (w * down_mbps * 1e6).sum() / demand))) if demand > 0
+                               else float("nan"))
     return out
 
 
@@ -241,12 +246,48 @@ def _region_links(store: ResultStore, groups: list[str] | None) -> "pd.DataFrame
 
 
 def binding_links(results: str | Path | ResultStore, groups: list[str] | None = None, top: int = 3) -> list[dict]:
-    """The links that hold the region's dishes back, most of the region's dish-time first: kind
+    """What holds the region's dishes back: first the cell limit where some of the region's dishes
+    are SOLD_OUT (:func:`cell_limit`), then the links, most of the region's dish-time first: kind
     (beam, satellite, laser, feeder, pop) and the element (satellite and cell, gateway or PoP
     name), from the busiest-link records of the run (``load_steps``, downlink utilisation >= 99 %)
     kept to the links that carry the region's dishes (``groups``; default every dish) at that
     step: another region's full beam does not bind this one."""
     store = results if isinstance(results, ResultStore) else ResultStore(results)
+    cell = cell_limit(store, groups)
+    return ([cell] if cell else []) + _saturated_links(store, groups, top)
+
+
+def cell_limit(results: str | Path | ResultStore, groups: list[str] | None = None) -> dict | None:
+    """The cell limit as a binding entry where the region (``groups``; default every dish) has
+    SOLD_OUT dish-time (``service.admission``: its cells admit only so many dishes): kind "cell
+    limit", the element "N of M dishes admitted, the rest SOLD_OUT (service.admission)", the steps
+    with a dish sold out, and ``text``, the line to show. None where no dish is sold out."""
+    store = results if isinstance(results, ResultStore) else ResultStore(results)
+    if "dish_steps" not in store.tables() or "dishes_admitted" not in _schema(store):
+        return None
+    sites = store.read("sites", columns=None)
+    names = sites.column_names
+    group = np.asarray(sites.column("group").to_pylist(), dtype=object) if "group" in names else np.full(sites.num_rows, "", object)
+    dishes = (np.nan_to_num(sites.column("dishes").to_numpy(zero_copy_only=False).astype(np.float64), nan=1.0)
+              if "dishes" in names else np.ones(sites.num_rows))
+    table = store.read("dish_steps", columns=["t", "site", "state", "dishes_admitted"])
+    site = table.column("site").to_numpy().astype(np.int64)
+    keep = np.isin(group[site], groups) if groups else np.ones(len(site), bool)
+    state = np.asarray(table.column("state").cast(pa.string()).to_pylist(), dtype=object)[keep]
+    sold = state == "SOLD_OUT"
+    if not sold.any():
+        return None
+    site, t = site[keep], table.column("t").cast(pa.int64()).to_numpy()[keep]
+    admitted = table.column("dishes_admitted").to_numpy(zero_copy_only=False).astype(np.int64)[keep]
+    first = np.unique(site, return_index=True)[1]   # a site's admitted count is the same at every step
+    n, m = int(admitted[first].sum()), int(round(dishes[site[first]].sum()))
+    element = f"{n:,} of {m:,} dishes admitted, the rest SOLD_OUT (service.admission)"
+    return {"kind": "cell limit", "element": element, "saturated_steps": int(len(np.unique(t[sold]))),
+            "text": f"cell limit: {element}"}
+
+
+def _saturated_links(store: ResultStore, groups: list[str] | None, top: int) -> list[dict]:
+    """The saturated links of :func:`binding_links`."""
     if "load_steps" not in store.tables() or "dish_steps" not in store.tables():
         return []
     loads = store.read("load_steps", columns=["t", "direction", "kind", "a", "b", "utilisation"]).to_pandas()

@@ -10,7 +10,10 @@ runner-up).
 
 ``robust=True`` scores each candidate by its worst case over the N-1 loss of each gateway in use
 (the existing ones that served the region in the base run, and the ones already added): the site
-that keeps the region best served when any single gateway is struck.
+that keeps the region best served when any single gateway is struck. The base is scored the same
+way (its own N-1 cases run too), and a candidate is picked when its worst case beats the current
+one (or ties it and improves the metric as is): a site that removes a single point of failure is
+picked even where it adds nothing while every gateway works.
 
 Candidates come from a CSV (``name,lat_deg,lon_deg``, and optionally ``elevation_m``, the site's
 height above sea level; other columns are refused) or a grid over a region
@@ -57,6 +60,11 @@ class Placement:
     values: list[float] = field(default_factory=list)
     rounds: list[pd.DataFrame] = field(default_factory=list)
     stopped: str | None = None
+    #: with ``robust``: the base's worst case over N-1 of its gateways in use (its value as is
+    #: where no loss is worse), the gateway whose loss gives it (None: none), and each pick's worst case
+    base_worst: float | None = None
+    base_worst_case: str | None = None
+    worsts: list[float] = field(default_factory=list)
 
 
 #: The columns a candidate file may have (the first three, in this order, are required).
@@ -171,6 +179,17 @@ def place_gateways(base, candidates: list[Candidate], add: int, study_dir, *, me
     running.batch_done(1)
     result = Placement(metric, float(base_run[metric].iloc[0]))
     used_gateways = _gateways_in_use(base_run["results"].iloc[0], groups) if robust else []
+    if robust:  # the base's own worst case, which a candidate's must beat
+        result.base_worst = result.base_value
+        lost = [Variant(f"base-without-{g}", add_events=(_loss_event(g),)) for g in used_gateways]
+        if lost:
+            table = run_variants(base, lost, study, groups=groups, workers=workers, dask=dask,
+                                 kind="placement", progress=running, append=True)
+            running.batch_done(len(lost))
+            value_of = dict(zip(table["variant"], table[metric].astype(float)))
+            for v, g in zip(lost, used_gateways):
+                if _improves(result.base_worst, float(value_of.get(v.name, math.nan)), metric):
+                    result.base_worst, result.base_worst_case = float(value_of[v.name]), g
     remaining = list(candidates)
     for round_no in range(add):
         variants = []
@@ -180,31 +199,51 @@ def place_gateways(base, candidates: list[Candidate], add: int, study_dir, *, me
             if robust:
                 for g in used_gateways + [f"new-gw {p.name}" for p in result.picked]:
                     variants.append(Variant(f"r{round_no}-{c.name}-without-{g}", overrides={"ground": ground},
-                                            add_events=({"name": "placement-n1", "type": "gateway_loss", "start_s": 0,
-                                                         "target": {"sites": [g]}},),
-                                            labels={"candidate": c.name}))
+                                            add_events=(_loss_event(g),), labels={"candidate": c.name}))
         table = run_variants(base, variants, study, groups=groups, workers=workers, dask=dask,
                              kind="placement", progress=running, append=True)  # the study keeps every round
         running.batch_done(len(variants))
         table["score"] = _score(table, metric)
         per = table.groupby("candidate", sort=False).agg(score=("score", "min"), value=(metric, "first"),
                                                          worst=(metric, "min" if METRICS[metric].higher_is_better else "max"))
-        per = per.sort_values("score", ascending=False, kind="stable")
+        if robust:  # worst case first; among equal worst cases, the better value as is
+            per = per.assign(_as_is=(1.0 if METRICS[metric].higher_is_better else -1.0) * per["value"].astype(float))
+            per = per.sort_values(["score", "_as_is"], ascending=False, kind="stable").drop(columns="_as_is")
+        else:
+            per = per.sort_values("score", ascending=False, kind="stable")
         best = per.index[0]
         result.rounds.append(per.reset_index())
         now = result.values[-1] if result.values else result.base_value
-        if not _improves(float(per.loc[best, "value"]), now, metric) and not (robust and _spread(per["score"])):
+        value, worst = float(per.loc[best, "value"]), float(per.loc[best, "worst"])
+        if robust:
+            # the configuration now, over the same N-1 set as the candidates: the last pick's worst
+            # case (every loss but its own) and, losing it, the configuration before it
+            now_worst = result.base_worst if not result.picked else _worse_of(
+                result.worsts[-1], result.values[-2] if len(result.values) > 1 else result.base_value, metric)
+            better = _improves(worst, now_worst, metric) or (not _improves(now_worst, worst, metric)
+                                                              and _improves(value, now, metric))
+        else:
+            better = _improves(value, now, metric)
+        if not better:
             # every candidate leaves the metric where it is (ties with no gain): picking the first
             # would show a site that changes nothing as if it helped
-            result.stopped = (f"no candidate improves {metric} ({_fmt(now)} "
-                              f"{'as is' if not result.picked else 'after round ' + str(len(result.picked))}; "
-                              f"the best of the {len(per)} candidate{'s' if len(per) != 1 else ''} gives "
-                              f"{_fmt(float(per.loc[best, 'value']))}"
-                              + ("" if not robust else ", and none is more robust than the others") + ")")
+            where = "as is" if not result.picked else "after round " + str(len(result.picked))
+            many = f"{len(per)} candidate{'s' if len(per) != 1 else ''}"
+            if robust:
+                result.stopped = (f"no candidate improves {metric} or its worst N-1 case ({_fmt(now)} {where}, "
+                                  f"worst case {_fmt(now_worst)}"
+                                  + (f" losing {result.base_worst_case}" if not result.picked and result.base_worst_case
+                                     else "")
+                                  + f"; the most robust of the {many} gives {_fmt(value)}, worst case {_fmt(worst)})")
+            else:
+                result.stopped = (f"no candidate improves {metric} ({_fmt(now)} {where}; "
+                                  f"the best of the {many} gives {_fmt(value)})")
             break
         pick = next(c for c in remaining if c.name == best)
         result.picked.append(pick)
-        result.values.append(float(per.loc[best, "value"]))
+        result.values.append(value)
+        if robust:
+            result.worsts.append(worst)
         remaining.remove(pick)
     names = [p.name for p in result.picked] + [None] * (len(result.rounds) - len(result.picked))
     rounds = pd.concat([r.assign(round=k + 1, picked=r["candidate"] == p)
@@ -212,11 +251,30 @@ def place_gateways(base, candidates: list[Candidate], add: int, study_dir, *, me
     tmp = study / ".rounds.parquet.tmp"
     rounds.to_parquet(tmp, index=False)
     tmp.replace(study / "rounds.parquet")
-    write_study_result(study, {
-        "metric": metric, "robust": robust, "base_value": _json_float(result.base_value),
-        "picked": [{"candidate": c.name, "lat_deg": c.lat_deg, "lon_deg": c.lon_deg, "value": _json_float(v)}
-                   for c, v in zip(result.picked, result.values)], "stopped": result.stopped})
+    picked = [{"candidate": c.name, "lat_deg": c.lat_deg, "lon_deg": c.lon_deg, "value": _json_float(v)}
+              for c, v in zip(result.picked, result.values)]
+    for p, w in zip(picked, result.worsts):
+        p["worst"] = _json_float(w)
+    answer = {"metric": metric, "robust": robust, "base_value": _json_float(result.base_value), "picked": picked,
+              "stopped": result.stopped}
+    if robust:
+        answer.update(base_worst=_json_float(result.base_worst), base_worst_case=result.base_worst_case)
+    write_study_result(study, answer)
     return result
+
+
+def _loss_event(gateway: str) -> dict:
+    """The N-1 case: ``gateway`` lost for the whole run."""
+    return {"name": "placement-n1", "type": "gateway_loss", "start_s": 0, "target": {"sites": [gateway]}}
+
+
+def _worse_of(a: float, b: float, metric: str) -> float:
+    """The worse of two values of the metric (a NaN counts for nothing, as in a candidate's worst case)."""
+    if math.isnan(a):
+        return b
+    if math.isnan(b):
+        return a
+    return b if _improves(a, b, metric) else a
 
 
 def _improves(value: float, now: float, metric: str) -> bool:
@@ -226,12 +284,6 @@ def _improves(value: float, now: float, metric: str) -> bool:
     if math.isnan(now):
         return True
     return value > now if METRICS[metric].higher_is_better else value < now
-
-
-def _spread(scores: pd.Series) -> bool:
-    """True when the candidates' scores differ (some defined score beats another)."""
-    s = scores.astype(float).dropna()
-    return len(s) > 1 and float(s.max()) > float(s.min())
 
 
 def _fmt(v: float) -> str:

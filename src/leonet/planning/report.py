@@ -120,7 +120,8 @@ def _capacity_result(result: dict) -> str:
         n = f"{result.get('dishes') or 0:,}"
         head = head.replace(f"At most {n} dishes", f"At most <b>{n}</b> dishes", 1)
     notes = "".join(f'<p class="note">{_esc(line)}</p>' for line in lines[1:])
-    items = [f"<li>binding: {_esc(b['kind'])} ({_esc(b['element'])}), saturated in {_num(b['saturated_steps'])} "
+    items = [f"<li>binding: {_esc(b['text'])}</li>" if b.get("text") else
+             f"<li>binding: {_esc(b['kind'])} ({_esc(b['element'])}), saturated in {_num(b['saturated_steps'])} "
              "step(s)</li>" for b in result.get("binding", [])]
     return f"<p>{head}</p>" + notes + (f"<ul>{''.join(items)}</ul>" if items else "") + \
         '<p class="note">Every count tried, round by round:</p>'
@@ -129,11 +130,17 @@ def _capacity_result(result: dict) -> str:
 def _placement_result(result: dict) -> str:
     """The gateways placed (study.json's ``result``)."""
     metric = _esc(result.get("metric", ""))
-    items = [f"<li>{_esc(p['candidate'])} ({_num(p['lat_deg'])}, {_num(p['lon_deg'])}): {metric} {_num(p['value'])}</li>"
+    items = [f"<li>{_esc(p['candidate'])} ({_num(p['lat_deg'])}, {_num(p['lon_deg'])}): {metric} {_num(p['value'])}"
+             + (f", worst N-1 case {_num(p['worst'])}" if "worst" in p else "") + "</li>"
              for p in result.get("picked", [])]
+    worst = ""
+    if result.get("robust") and "base_worst" in result:
+        case = result.get("base_worst_case")
+        worst = (f", worst N-1 case {_num(result.get('base_worst'))}"
+                 + (f" (losing {_esc(case)})" if case else " (no gateway loss is worse)"))
     stopped = f'<p>Stopped: {_esc(result["stopped"])}.</p>' if result.get("stopped") else ""
-    return (f"<p>{metric} {_num(result.get('base_value'))} as is; added in order:</p><ol>{''.join(items)}</ol>"
-            + stopped)
+    added = f"added in order:</p><ol>{''.join(items)}</ol>" if items else "none added.</p>"
+    return f"<p>{metric} {_num(result.get('base_value'))} as is{worst}; {added}" + stopped
 
 
 def build_study_html(study_dir: str | Path) -> str:

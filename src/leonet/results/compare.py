@@ -97,10 +97,17 @@ def _wmean(d: pd.DataFrame, mask: pd.Series) -> pd.Series:
 
 def _rtt_quantile(d: pd.DataFrame, q: float) -> pd.Series:
     """The q-quantile (ms) of the finite RTTs per group, each dish-step weighted by its dishes and
-    the time its step stands for (``wk``; :mod:`.quantiles`: the figures of the service summary)."""
+    the time its step stands for (``wk``; :mod:`.quantiles`: the figures of the service summary),
+    its dishes (``w``, where the frame has it) counted as that many dishes (frequency weights)."""
     ok = d[np.isfinite(d["rtt_ms"].to_numpy(dtype=np.float64))]
     return group_quantiles(ok["group"].to_numpy(), ok["rtt_ms"].to_numpy(), ok["wk"].to_numpy(), {"q": q},
-                           median=True)["q"].rename(None)
+                           median=True, counts=_dish_counts(ok))["q"].rename(None)
+
+
+def _dish_counts(d: pd.DataFrame) -> np.ndarray | None:
+    """The dishes each row's site stands for (``w``: frequency weights of the quantiles, N
+    identical dishes being N observations; :mod:`.quantiles`), None where the frame lacks them."""
+    return d["w"].to_numpy() if "w" in d else None
 
 
 def resilience_by_group(store: ResultStore, step_s: float, budget_rows: int = BUDGET_ROWS) -> pd.DataFrame:
@@ -176,15 +183,16 @@ def rtt_change_by_group(scenario: pd.DataFrame, baseline: pd.DataFrame) -> pd.Da
     sb = _rtt_quantile(baseline, 0.5)
     out = pd.DataFrame({"rtt_p50_ms": sa, "rtt_p50_ms_baseline": sb.reindex(sa.index)})
     out["rtt_p50_change_ms"] = out["rtt_p50_ms"] - out["rtt_p50_ms_baseline"]
-    both = scenario[["t", "site", "group", "rtt_ms", "wk"]].merge(baseline[["t", "site", "rtt_ms"]], on=["t", "site"],
-                                                                   suffixes=("", "_base"))
+    cols = ["t", "site", "group", "rtt_ms", "wk"] + (["w"] if "w" in scenario else [])
+    both = scenario[cols].merge(baseline[["t", "site", "rtt_ms"]], on=["t", "site"], suffixes=("", "_base"))
     both = both[np.isfinite(both["rtt_ms"]) & np.isfinite(both["rtt_ms_base"])]
     # weighted as every other figure: a dish-step by its dishes and the time its step stands for
     diff = both["rtt_ms"] - both["rtt_ms_base"]
     by = both["group"]
     mean = (both["wk"] * diff).groupby(by, sort=False).sum() / both["wk"].groupby(by, sort=False).sum()
     out["rtt_matched_mean_change_ms"] = mean.reindex(out.index)
-    p50 = group_quantiles(by.to_numpy(), diff.to_numpy(), both["wk"].to_numpy(), {"q": 0.5}, median=True)["q"]
+    p50 = group_quantiles(by.to_numpy(), diff.to_numpy(), both["wk"].to_numpy(), {"q": 0.5}, median=True,
+                          counts=_dish_counts(both))["q"]
     out["rtt_matched_p50_change_ms"] = p50.reindex(out.index)
     return out
 

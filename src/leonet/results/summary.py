@@ -146,7 +146,8 @@ class NetworkSummary:
     and speedtest_p50_mbps over the online time, demand_served over all of it. Every share and
     percentile weights a dish-step by the time its step stands for (:mod:`.calendar`) and, per
     group, by the dishes its site stands for (:func:`site_weights`); percentiles as
-    :mod:`.quantiles` takes them. ``per_pair``: src, dst,
+    :mod:`.quantiles` takes them, a group's site of N dishes counting as N dishes (frequency
+    weights; a per-dish row is one dish of its site). ``per_pair``: src, dst,
     availability, rtt_p5/50/95_ms, hops_p50, path_changes (empty without ``pair_steps``).
     """
 
@@ -166,19 +167,29 @@ class NetworkSummary:
         return self._loaded
 
 
+def _dish_counts(df: pd.DataFrame, keys: list[str]) -> np.ndarray | None:
+    """The frequency weights of ``df``'s rows for the quantiles per ``keys``
+    (:mod:`.quantiles`): per dish group, the dishes each row's site stands for (N identical dishes
+    are N observations, not one); per site (one dish of it), None."""
+    return df["dishes_w"].to_numpy() if keys != ["site"] and "dishes_w" in df else None
+
+
 def _rtt_percentiles(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """p5/p50/p95 (ms) of rtt_ms per group over its finite values, each dish-step weighted by
-    ``w`` (dishes x the time its step stands for, :func:`_dish_frame`; :mod:`.quantiles`)."""
+    ``w`` (dishes x the time its step stands for, :func:`_dish_frame`; its dishes counted as
+    dishes, :func:`_dish_counts`; :mod:`.quantiles`)."""
     finite = df[np.isfinite(df["rtt_ms"].to_numpy(dtype=np.float64))]
     return group_quantiles(finite[keys[0]].to_numpy(), finite["rtt_ms"].to_numpy(), finite["w"].to_numpy(),
-                           {"rtt_p5_ms": 0.05, "rtt_p50_ms": 0.5, "rtt_p95_ms": 0.95})
+                           {"rtt_p5_ms": 0.05, "rtt_p50_ms": 0.5, "rtt_p95_ms": 0.95},
+                           counts=_dish_counts(finite, keys))
 
 
 def _weighted_quantile_column(df: pd.DataFrame, keys: list[str], column: str, q: float) -> pd.Series:
-    """The q-quantile of ``column`` per group (NaN left out), dish-steps weighted by ``w``; a
-    median of equal weights is pandas' ``median``, as before weighting (:func:`group_quantiles`)."""
+    """The q-quantile of ``column`` per group (NaN left out), dish-steps weighted by ``w`` (dishes
+    counted as dishes, :func:`_dish_counts`); a median of equal weights is pandas' ``median``, as
+    before weighting (:func:`group_quantiles`)."""
     return group_quantiles(df[keys[0]].to_numpy(), df[column].to_numpy(), df["w"].to_numpy(), {column: q},
-                           median=True)[column]
+                           median=True, counts=_dish_counts(df, keys))[column]
 
 
 #: Dish-times within this share of each other are a tie (equal times summed in another order
@@ -323,7 +334,8 @@ def _dish_service(d: pd.DataFrame, states: tuple[str, ...], name: np.ndarray) ->
         # dish-step weighing its dishes x the time its step stands for, as availability
         if "downlink_bps" in d:  # both quantiles from one sort of the groups
             down = group_quantiles(conn[keys[0]].to_numpy(), conn["downlink_bps"].to_numpy(), conn["w"].to_numpy(),
-                                   {"down_p10_mbps": 0.10, "down_p50_mbps": 0.5}, median=True) / 1e6
+                                   {"down_p10_mbps": 0.10, "down_p50_mbps": 0.5}, median=True,
+                                   counts=_dish_counts(conn, keys)) / 1e6
             out["down_p10_mbps"], out["down_p50_mbps"] = down["down_p10_mbps"], down["down_p50_mbps"]
         if "uplink_bps" in d:
             out["up_p50_mbps"] = _weighted_quantile_column(conn, keys, "uplink_bps", 0.5) / 1e6

@@ -93,12 +93,20 @@ class ServiceModel:
         by admission, every dish of the others has one)."""
         return self.n_admitted == 0
 
+    @property
+    def n_wanting(self) -> np.ndarray:
+        """(D,) int64, dishes of each site that want service: its admitted dishes, and every dish
+        of a sold-out site (SOLD_OUT dishes still ask for traffic, and are never served)."""
+        return np.where(self.sold_out, self.n_dishes, self.n_admitted).astype(np.int64)
+
     @cached_property
     def period_demand(self) -> PeriodDemand:
         """Each site's on/off traffic at an instant, ``period_demand(t_ns)`` -> (down_bps, up_bps,
-        n_active), (D,) each: :func:`leonet.service.traffic.demand_bps` of the admitted dishes x
-        their users (a backhaul dish carries its users' traffic), remembered per on/off period."""
-        return PeriodDemand(np.arange(len(self.n_admitted), dtype=np.int64), self.n_admitted * self.users_per_dish,
+        n_active), (D,) each: :func:`leonet.service.traffic.demand_bps` of the dishes that want
+        service (:attr:`n_wanting`: the admitted ones, all of a sold-out site's) x their users (a
+        backhaul dish carries its users' traffic), remembered per on/off period. Each site's draw
+        is its own (keyed by its row), so a sold-out site's demand leaves the others' unchanged."""
+        return PeriodDemand(np.arange(len(self.n_admitted), dtype=np.int64), self.n_wanting * self.users_per_dish,
                             self.lon_deg, self.seed, cap_down_bps=self.cap_down_bps, cap_up_bps=self.cap_up_bps,
                             params=self.traffic)
 

@@ -39,8 +39,9 @@ class Allocation:
     jammed : (D,) bool, connected, but the link does not close under jamming.
     no_budget : (D,) bool, connected, but the link budget does not close even without jamming.
     directions : (down, up) DirectionResult with every link's load, or () without flows.
-    dishes_on : (D,) int64, with the service model: dishes of each site active now (its demand
-        and rates are per active dish; a site with none active is one idle dish). None without.
+    dishes_on : (D,) int64, with the service model: admitted dishes of each site active now (its
+        demand and rates are per active dish; a site with none active is one idle dish; 0 for a
+        sold-out site, whose demand is still drawn for its dishes). None without.
     background_down_bps : (D,) float64, with the service model: background load offered to the
         serving satellite, bps (0 without one). None without.
     cap_down_bps, cap_up_bps : (D,) float64, with the service model: each dish's terminal cap at
@@ -155,7 +156,8 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
 
     - demand: each site's admitted dishes alternate on and off (:func:`leonet.service.traffic.demand_bps`,
       a pure function of t); a site is a flow of its active dishes (at least one), each asking
-      for the site's demand per active dish, never above its kit's cap (the terminal link);
+      for the site's demand per active dish, never above its kit's cap (the terminal link); a
+      sold-out site's dishes ask the same way but are no flow (their demand is all unmet);
     - background: the satellites serving the scenario's dishes carry the load of the background
       subscribers in their footprints, shared among the satellites in view in proportion to their
       capacity (their capacity left is ``capacity - load``); with ``beam_hopping: equal`` their
@@ -171,8 +173,9 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
     factor, (sinr_down, eta_down, sinr_up, eta_up), link_ok, jammed = _radio(model, sky, routes)
     # a backhaul dish carries the on/off traffic of the users behind it through one terminal
     backhaul = svc.users_per_dish > 1
+    # a sold-out site's dishes want service too (its demand counts as unmet; it is never a flow)
     dn, up, n_on = svc.period_demand(sky.t_ns)     # traffic.demand_bps, drawn once per period
-    per = np.where(backhaul, np.maximum(svc.n_admitted, 1), np.maximum(n_on, 1))
+    per = np.where(backhaul, np.maximum(svc.n_wanting, 1), np.maximum(n_on, 1))
     # the terminal's cap at its link's MODCOD now (a modem's symbol rate is fixed)
     cap_down = modcod_cap_bps(svc.cap_down_bps, eta_down, svc.kit_cap_efficiency_bps_per_hz)
     cap_up = modcod_cap_bps(svc.cap_up_bps, eta_up, svc.kit_cap_efficiency_bps_per_hz)
@@ -211,7 +214,7 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
         unmet_down_bps=np.where(served, demand_down - down, demand_down), bottleneck=bottleneck,
         sinr_down_db=sinr_down, sinr_up_db=sinr_up, efficiency_down_bps_per_hz=eta_down, queue_ms=queue,
         link_ok=link_ok, jammed=jammed, no_budget=connected & ~link_ok & ~jammed, directions=directions,
-        dishes_on=n_on.astype(np.int64), background_down_bps=bg_sat, cap_down_bps=cap_down, cap_up_bps=cap_up,
+        dishes_on=np.where(svc.sold_out, 0, n_on).astype(np.int64), background_down_bps=bg_sat, cap_down_bps=cap_down, cap_up_bps=cap_up,
         outage=outage,
     )
 
