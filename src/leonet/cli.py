@@ -340,7 +340,7 @@ def report_cmd(
     from .results.report import write_report
 
     if out is not None and results.is_dir():  # not a results folder: write_report says so
-        from .results.csv_export import check_export_output
+        from .results.outputs import check_export_output
 
         # never over the run's own files (manifest.json, a table) nor over another kind of file
         check_export_output(out, results, default="report.html", own_suffixes=(".html", ".htm"))

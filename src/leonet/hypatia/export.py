@@ -661,7 +661,7 @@ def check_out_dir(out_dir: str | Path) -> bool:
     export (its files are replaced), False when it is missing or empty. Raises :class:`InputError`
     for a path that is not a folder, or a folder holding anything but an export's files (a results
     folder, a home folder): an export never writes among other files."""
-    from ..results.csv_export import results_folder_holding
+    from ..results.outputs import results_folder_holding
 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():

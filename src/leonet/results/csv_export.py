@@ -39,7 +39,8 @@ import pyarrow.parquet as pq
 from ..errors import InputError
 from ..timeutil import ns_to_iso_array
 from . import atomic
-from .store import CSV_DIR, EXPORTED_AS_FAR, MANIFEST, STATIC_TABLES, ResultStore  # static tables: STATIC_TABLES order
+from .outputs import check_export_output
+from .store import CSV_DIR, EXPORTED_AS_FAR, STATIC_TABLES, ResultStore  # static tables: STATIC_TABLES order
 #: Tables computed from the others (not stored): the day-by-day story.
 DERIVED_TABLES = ("daily",)
 #: Integer columns that hold site indices, and those that hold satellite indices.
@@ -170,49 +171,6 @@ def _has_dish_rows(store: ResultStore) -> bool:
     return any(pq.ParquetFile(p).metadata.num_rows for p in store.parts("dish_steps"))
 
 
-def results_folder_holding(path: str | Path) -> Path | None:
-    """The results folder (a folder with a ``manifest.json``) that is ``path`` or holds it, the
-    nearest one (a run's ``baseline/`` before the run); None outside any."""
-    p = Path(path).resolve()
-    for q in (p, *p.parents):
-        if (q / MANIFEST).is_file():
-            return q
-    return None
-
-
-def check_export_output(out: str | Path, results_dir: str | Path, *, default: str, folder: bool = False,
-                        own_suffixes: tuple[str, ...] = (), option: str = "--out") -> Path:
-    """Check where an export (or the report) will write, before any work; returns ``out`` as a Path.
-
-    Refuses, with an :class:`InputError` naming ``out``: a path inside a results folder other than
-    this run's documented output ``results_dir / default`` (a run's own files must never be
-    replaced: ``manifest.json``, a table folder); a file where a folder is wanted and a folder where
-    a file is; an existing file whose suffix is not in ``own_suffixes`` (an export replaces only a
-    file of its own kind); a folder holding Parquet files (a table folder) for CSV files.
-    """
-    out = Path(out)
-    documented = Path(results_dir).resolve() / default
-    target = out.resolve()
-    holder = results_folder_holding(target)
-    if holder is not None and target != documented:
-        raise InputError(f"{option} is inside the results folder {holder}: writing there could replace the run's "
-                         f"own files; give a path outside it (the default, {Path(results_dir) / default}, is fine)",
-                         source=str(out))
-    if folder:
-        if out.exists() and not out.is_dir():
-            raise InputError(f"{option} exists and is not a folder", source=str(out))
-        if out.is_dir() and any(p.suffix == ".parquet" for p in out.iterdir()):
-            raise InputError(f"{option} holds Parquet files (a table's folder?): CSV files go to a folder of their "
-                             "own", source=str(out))
-        return out
-    if out.is_dir():
-        raise InputError(f"{option} is a folder; give a file name (e.g. {out / documented.name})", source=str(out))
-    if out.exists() and out.suffix.lower() not in own_suffixes:
-        raise InputError(f"{option} exists and is not a {' or '.join(own_suffixes)} file: an export replaces only a "
-                         "file of its own kind; choose another name (or remove the file first)", source=str(out))
-    return out
-
-
 def available_tables(results_dir: str | Path) -> list[str]:
     """Every table of a results folder that can be exported, static ones first."""
     store = ResultStore(results_dir)
@@ -246,7 +204,7 @@ def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] |
     Raises
     ------
     InputError : ``results_dir`` is not a results folder, a requested table is missing,
-        ``max_rows`` is negative, or ``out_dir`` is refused by :func:`check_export_output` (inside a
+        ``max_rows`` is negative, or ``out_dir`` is refused by :func:`~leonet.results.outputs.check_export_output` (inside a
         results folder other than ``RESULTS/csv``, a file, a folder of Parquet files). Every input
         is read before the first file is written.
     """

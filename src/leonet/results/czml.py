@@ -152,7 +152,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     tell = progress or (lambda stage, done, total: None)
     store = ResultStore(results_dir)
     manifest = store.read_manifest()
-    from .csv_export import check_export_output
+    from .outputs import check_export_output
 
     # before any work: never inside a results folder but as RESULTS/run.czml, never over another file
     check_export_output(out_path, store.root, default="run.czml", own_suffixes=(".czml", ".json"))

@@ -212,6 +212,11 @@ class SoldOutSplit:
                 f"'<name>{SOLD_OUT_SUFFIX}', SOLD_OUT throughout ({admitted:,} of {dishes:,} dishes admitted)")
 
 
+def dish_rows(sites: Sites) -> np.ndarray:
+    """int64 rows of the dish sites of ``sites`` (the network model's ``dish_sites``)."""
+    return np.flatnonzero(np.asarray(sites.kind) == "dish")
+
+
 def split_partly_admitted(sites: Sites, dish_rows, n_dishes, n_admitted) -> tuple[Sites, SoldOutSplit | None]:
     """``sites`` with each dish site admitted in part (0 < admitted < dishes) made two, so that
     every site is all admitted or all SOLD_OUT and every dish-weighted figure counts its dishes

@@ -24,7 +24,7 @@ from ..space.elements import OrbitElements
 from ..space.frames import FrameConvention
 from ..space.walker import WalkerShell, walker_elements
 from ..timeutil import utc_to_ns
-from .ground_build import SoldOutSplit, build_sites, split_partly_admitted
+from .ground_build import SoldOutSplit, build_sites, dish_rows, split_partly_admitted
 from .inputs import input_file
 from .run_warnings import epoch_warnings, event_warnings, network_off_warnings, propagation_warnings
 from .settings import RunSettings, run_settings
@@ -376,15 +376,10 @@ def _build_network_parts(scenario: Scenario, model: SimulationModel) -> None:
         model.service = build_service_model(model, scenario, admitted)
 
 
-def _dish_rows(sites: Sites) -> np.ndarray:
-    """The rows of the dish sites (the network model's ``dish_sites``)."""
-    return np.flatnonzero(np.asarray(sites.kind) == "dish")
-
-
 def _capacity_model(scenario: Scenario, sites: Sites) -> CapacityModel:
     from ..capacity.model import build_capacity_model
 
-    return build_capacity_model(scenario.capacity, sites.take(_dish_rows(sites)), scenario.visibility.min_elevation_deg)
+    return build_capacity_model(scenario.capacity, sites.take(dish_rows(sites)), scenario.visibility.min_elevation_deg)
 
 
 def _split_sold_out(scenario: Scenario, model: SimulationModel, admitted):
@@ -393,7 +388,7 @@ def _split_sold_out(scenario: Scenario, model: SimulationModel, admitted):
     ``admitted`` (:class:`~leonet.sim.service_model.Admission`, of the sites as written) over the
     dish sites after the split: the same dishes admitted, a sold-out part none."""
     written = model.sites
-    rows = _dish_rows(written)
+    rows = dish_rows(written)
     sites, split = split_partly_admitted(written, rows, model.dish_count[rows], admitted.n_admitted)
     if split is None:
         return admitted
@@ -403,7 +398,7 @@ def _split_sold_out(scenario: Scenario, model: SimulationModel, admitted):
     for name in ("dish_count", "visibility"):   # computed on first use: of the written sites
         model.__dict__.pop(name, None)
     model.capacity = _capacity_model(scenario, sites)   # a cell per dish site, parts included
-    new_rows = _dish_rows(sites)
+    new_rows = dish_rows(sites)
     return admitted.after_split(np.searchsorted(rows, split.parent[new_rows]), new_rows >= len(written))
 
 

@@ -20,6 +20,7 @@ from ..service import admission, background
 from ..service.kits import kit_caps_bps
 from ..service.latency import LatencyParams
 from ..service.traffic import PeriodDemand, TrafficParams, busy_hour_demand_per_dish_bps
+from .ground_build import dish_rows
 
 
 @dataclass(frozen=True)
@@ -199,11 +200,11 @@ def build_admission(model, sc: Scenario) -> Admission:
     dish sites of ``model.sites``. Needs ``model.capacity``, ``model.constellation`` and
     ``model.t_ns``, not the network model."""
     spec = sc.service
-    dish_rows = np.flatnonzero(np.asarray(model.sites.kind) == "dish")   # the network model's dish_sites
-    dishes = model.sites.take(dish_rows)
-    n = model.dish_count[dish_rows]
+    rows = dish_rows(model.sites)   # the network model's dish_sites
+    dishes = model.sites.take(rows)
+    n = model.dish_count[rows]
     cell = (admission.dish_cells(dishes.lat_deg, dishes.lon_deg, sc.capacity.cell_size_km * 1e3)   # its dish_cell
-            if len(dish_rows) else np.zeros(0, dtype=np.int64))
+            if len(rows) else np.zeros(0, dtype=np.int64))
     busy_down, _ = busy_hour_demand_per_dish_bps(params=_traffic_params(spec))
     sats = _satellites(model, sc.capacity.satellite.v2_mini_from_catalog)
     adm, bgs = spec.admission, spec.background
@@ -215,7 +216,7 @@ def build_admission(model, sc: Scenario) -> Admission:
             limit = int(admission.cell_subscriber_limit(beam_capacity_bps(model), busy_down, adm.target_utilisation))
     dish_limit = np.full(len(n), limit, dtype=np.int64)
     grid = None
-    cell_bg = np.zeros(len(dish_rows))
+    cell_bg = np.zeros(len(rows))
     cell_area = (sc.capacity.cell_size_km * 1e3) ** 2
     if bgs.enabled:
         grid = _background_grid(bgs, sc.time.start.date())
