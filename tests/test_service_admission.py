@@ -87,7 +87,7 @@ def _sites(dishes, names=None):
 def test_a_site_admitted_in_part_splits_into_its_admitted_and_waiting_dishes():
     """Every site is then all admitted or all SOLD_OUT: the admitted dishes keep the row and name,
     the rest is a site appended at the end, '<name> (sold out)', like its site in all else."""
-    from leonet.sim.ground_build import split_partly_admitted
+    from leonet.sim.sold_out import split_partly_admitted
 
     sites = _sites([10, 10, 10, 1])
     out, split = split_partly_admitted(sites, [0, 1, 2, 3], [10, 10, 10, 1], [10, 4, 0, 1])

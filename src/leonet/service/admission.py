@@ -64,7 +64,7 @@ def admitted_counts(cell_ids, n_dishes, limit_per_cell, already_in_cell=0, *, di
     -------
     int64 (D,): admitted dishes of each site, 0..n_dishes; a site straddling the limit is
     admitted in part (at most one per cell; :func:`leonet.sim.model.build_model` then splits it
-    into its admitted dishes and a sold-out part, :func:`leonet.sim.ground_build.split_partly_admitted`).
+    into its admitted dishes and a sold-out part, :func:`leonet.sim.sold_out.split_partly_admitted`).
     Deterministic.
     """
     cells = np.asarray(cell_ids, dtype=np.int64)

@@ -4,7 +4,6 @@ both make are an error naming both (the group, or the demand file's line)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -177,93 +176,6 @@ def build_sites(scenario: Scenario) -> Sites:
     return Sites.concatenate(parts) if parts else Sites.concatenate([])
 
 
-#: The name of the sold-out part of a site admitted in part: "<the site's name> (sold out)".
-SOLD_OUT_SUFFIX = " (sold out)"
-
-
-@dataclass(frozen=True)
-class SoldOutSplit:
-    """How :func:`split_partly_admitted` split the scenario's sites.
-
-    Attributes
-    ----------
-    written : Sites, the scenario's sites as written (S0): what its events and obstructions name.
-    parent : (S,) int64, the row in ``written`` of each site of the split list: its own for the
-        first S0 (a site admitted in part keeps its row and name for its admitted dishes), its
-        site's for each sold-out part (rows S0..S-1).
-    """
-
-    written: Sites = field(repr=False)
-    parent: np.ndarray
-
-    @property
-    def n_split(self) -> int:
-        """How many sites were split (= sold-out parts)."""
-        return len(self.parent) - len(self.written)
-
-    def note(self, dishes: int, admitted: int) -> str:
-        """The run's word on the split (one of ``model.network.warnings``)."""
-        n = self.n_split
-        names = [str(x) for x in self.written.name[self.parent[len(self.written):]]]
-        shown = ", ".join(names[:3]) + (f" and {n - 3:,} more" if n > 3 else "")
-        cells = "its cell's subscriber limit and is" if n == 1 else "their cells' subscriber limits and are"
-        return (f"admission: {n:,} dish site{'' if n == 1 else 's'} ({shown}) straddle{'s' if n == 1 else ''} {cells} "
-                f"split in two: the admitted dishes keep the site's name, the waiting ones are the site "
-                f"'<name>{SOLD_OUT_SUFFIX}', SOLD_OUT throughout ({admitted:,} of {dishes:,} dishes admitted)")
-
-
 def dish_rows(sites: Sites) -> np.ndarray:
     """int64 rows of the dish sites of ``sites`` (the network model's ``dish_sites``)."""
     return np.flatnonzero(np.asarray(sites.kind) == "dish")
-
-
-def split_partly_admitted(sites: Sites, dish_rows, n_dishes, n_admitted) -> tuple[Sites, SoldOutSplit | None]:
-    """``sites`` with each dish site admitted in part (0 < admitted < dishes) made two, so that
-    every site is all admitted or all SOLD_OUT and every dish-weighted figure counts its dishes
-    right: the admitted dishes keep the site's row, name and everything else (``dishes`` =
-    admitted); the waiting ones become a site appended after all the others, at the same place
-    with the same group, kit, home PoP and other columns, named ``<name> (sold out)``
-    (:data:`SOLD_OUT_SUFFIX`), ``dishes`` = the rest. Appended, the parts leave every other
-    site's row (and every dish's place in the network order, which its random draws follow) as
-    it was.
-
-    Parameters
-    ----------
-    sites : the scenario's sites (S0); dish_rows : (D,) the rows of its dish sites;
-    n_dishes, n_admitted : (D,) dishes each stands for, and of those admitted.
-
-    Returns
-    -------
-    (sites, split): ``sites`` itself and None when no site is admitted in part.
-    """
-    rows = np.asarray(dish_rows, dtype=np.int64)
-    n, a = np.asarray(n_dishes, dtype=np.int64), np.asarray(n_admitted, dtype=np.int64)
-    part = (a > 0) & (a < n)
-    if not part.any():
-        return sites, None
-    split_rows = rows[part]
-    names = [f"{name}{SOLD_OUT_SUFFIX}" for name in sites.name[split_rows]]
-    taken = set(sites.name.tolist())
-    clash = next((x for x in names if x in taken), None)
-    if clash is not None:
-        raise InputError(f"the site {quote(clash[: -len(SOLD_OUT_SUFFIX)])} is admitted in part, and its sold-out part "
-                         f"would be named {quote(clash)}, which another site has; rename that site", location="ground")
-    column = np.asarray(sites.attrs["dishes"])   # there: a site admitted in part stands for 2 dishes or more
-
-    def as_column(values):   # Python ints in an object column (None marks a site of one dish)
-        if column.dtype == object:
-            return np.array([int(x) for x in values], dtype=object)
-        return values.astype(column.dtype)
-
-    dishes = column.copy()
-    dishes[split_rows] = as_column(a[part])
-    admitted = _with_columns(sites, sites.name, dishes)
-    waiting = _with_columns(sites.take(split_rows), np.array(names, dtype=object), as_column((n - a)[part]))
-    return (Sites.concatenate([admitted, waiting]),
-            SoldOutSplit(written=sites, parent=np.r_[np.arange(len(sites)), split_rows].astype(np.int64)))
-
-
-def _with_columns(sites: Sites, name, dishes) -> Sites:
-    """``sites`` with the names ``name`` and the ``dishes`` column ``dishes`` (object arrays)."""
-    return Sites(name=name, kind=sites.kind, lat_deg=sites.lat_deg, lon_deg=sites.lon_deg,
-                 elevation_m=sites.elevation_m, group=sites.group, attrs={**sites.attrs, "dishes": dishes})

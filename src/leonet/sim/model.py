@@ -24,7 +24,8 @@ from ..space.elements import OrbitElements
 from ..space.frames import FrameConvention
 from ..space.walker import WalkerShell, walker_elements
 from ..timeutil import utc_to_ns
-from .ground_build import SoldOutSplit, build_sites, dish_rows, split_partly_admitted
+from .ground_build import build_sites, dish_rows
+from .sold_out import SoldOutSplit, SplitTimeline, split_partly_admitted
 from .inputs import input_file
 from .run_warnings import epoch_warnings, event_warnings, network_off_warnings, propagation_warnings
 from .settings import RunSettings, run_settings
@@ -168,7 +169,7 @@ class SimulationModel:
     scenario : the validated scenario the model was built from (see above).
     split : SoldOutSplit or None: with the service model's admission, each dish site admitted in
         part is two sites, its admitted dishes (its row and name) and the waiting rest, appended
-        as ``<name> (sold out)`` (:func:`~leonet.sim.ground_build.split_partly_admitted`); then
+        as ``<name> (sold out)`` (:func:`~leonet.sim.sold_out.split_partly_admitted`); then
         ``sites`` is the split list and ``split.written`` the scenario's own, which its events
         and obstructions name. None: no site was split.
     """
@@ -291,53 +292,6 @@ def build_timeline(scenario: Scenario, model: SimulationModel) -> Timeline | Spl
         providers=providers,
     )
     return timeline if model.split is None else SplitTimeline(timeline, model.split.parent)
-
-
-class SplitTimeline:
-    """The scenario's events resolved against its sites as written (``inner``, a
-    :class:`~leonet.threats.timeline.Timeline`), read over the sites list in which each site
-    admitted in part is two (``parent``: (S,) the written row of each site;
-    :class:`~leonet.sim.ground_build.SoldOutSplit`).
-
-    An event selects what the scenario names (sites by name, groups, a region, a fraction of them,
-    a power cut's backed-up share) among the written sites, so the split changes no selection and
-    no draw; a sold-out part then shares its site's state at every instant (a power cut or a
-    bricking makes it OFFLINE, which comes before SOLD_OUT; its ground internet's level; a
-    geofence) and is named with its site among the event's sites (:attr:`events`, events.json).
-    ``target.sites`` names the written sites only (not ``<name> (sold out)``)."""
-
-    def __init__(self, inner: Timeline, parent: np.ndarray):
-        self.inner = inner
-        self.parent = np.asarray(parent, dtype=np.int64)
-        self.events = [self._over_split_sites(r) for r in inner.events]
-
-    def _over_split_sites(self, r):
-        """A resolved event of ``inner`` with its sites (and what goes with them) over the split list."""
-        import dataclasses
-
-        p = self.parent
-        changes = {}
-        hit = np.asarray(r.sites, dtype=np.int64)
-        if len(hit):
-            rows = np.flatnonzero(np.isin(p, hit))   # its sites, then their sold-out parts
-            changes["sites"] = rows
-            if r.offline_from_ns is not None:   # one per target site
-                order = np.argsort(hit, kind="stable")
-                changes["offline_from_ns"] = np.asarray(r.offline_from_ns)[order[np.searchsorted(hit[order], p[rows])]]
-        for name in ("site_level", "provider_lost"):   # one row per site
-            if getattr(r, name) is not None:
-                changes[name] = np.asarray(getattr(r, name))[p]
-        return dataclasses.replace(r, **changes) if changes else r
-
-    def state_at(self, t_ns: int):
-        """:meth:`Timeline.state_at` with each per-site array over the split sites."""
-        import dataclasses
-
-        s, p = self.inner.state_at(t_ns), self.parent
-        return dataclasses.replace(
-            s, site_down=s.site_down[p], dish_offline=s.dish_offline[p], terrestrial_down=s.terrestrial_down[p],
-            demand_factor=s.demand_factor[p], ground_level=None if s.ground_level is None else s.ground_level[p],
-            geofenced=None if s.geofenced is None else s.geofenced[p])
 
 
 def _with_warnings(network: NetworkModel, drop: list[str], add: list[str]) -> NetworkModel:

@@ -177,7 +177,7 @@ class Admission:
     n_admitted: np.ndarray
 
     def after_split(self, parent_dish: np.ndarray, sold_out: np.ndarray) -> "Admission":
-        """This admission over a split dish list (:func:`leonet.sim.ground_build.split_partly_admitted`):
+        """This admission over a split dish list (:func:`leonet.sim.sold_out.split_partly_admitted`):
         ``parent_dish`` (D',) the row here of each dish site's site, ``sold_out`` (D',) bool the
         sold-out parts, which take their site's cell and admit none."""
         return dataclasses.replace(self, limit_per_cell=self.limit_per_cell[parent_dish],
