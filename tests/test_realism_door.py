@@ -144,7 +144,8 @@ def test_out_naming_a_file_fails_before_running(tmp_path):
 
 
 def test_check_out_dir(tmp_path):
-    from leonet.realism.check import RealismResult, check_out_dir, write_table
+    from leonet.realism.check import RealismResult, write_table
+    from leonet.realism.door import check_out_dir
 
     (tmp_path / "afile").write_text("x")
     with pytest.raises(InputError, match="afile is a file"):
@@ -189,7 +190,7 @@ def test_date_disagreeing_with_the_shipped_file_fails_on_the_command_line(tmp_pa
 # --- 5. the count of countries ----------------------------------------------------------------
 
 def test_the_count_of_countries_skips_blanks_and_says_country_for_one(tmp_path):
-    from leonet.realism.check import chosen_countries
+    from leonet.realism.door import chosen_countries
 
     assert chosen_countries(read_published_metrics(), ["UKR", "", " deu "]) == ["UKR", "DEU"]
     # an override refused before running ends each command right after the count

@@ -3,7 +3,8 @@ Starlink's published figures, plus fixed reference rows (Ookla US, one dish's 1 
 
 The table (one row per country and figure) has the columns of :data:`COLUMNS`. Tolerances (the
 goal of issue 11): latency p50 within 5 ms and download p50 within 20 %; the other figures are
-shown without a tolerance (``within_tolerance`` null).
+shown without a tolerance (``within_tolerance`` null). What is refused before anything runs (the
+countries, the output folder, what the check reads of a scenario) is in :mod:`leonet.realism.door`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from ..errors import InputError
 from .calibrated import (BUSY_HOUR_LOCAL, assumptions, country_plan, extract_orbit_file, local_time_utc, orbit_set_for,
                          processing_ms_at, simulated_day_note)
+from .door import TABLE_FILES, check_out_dir, chosen_countries, needs_dishes, needs_service
 from .metrics import FIELDS, HIGHER_IS_BETTER, UNITS, PublishedMetrics, iso3_to_iso2
 from .quality import quality_percentile
 from .reference import (DISH_HISTORY_DATE, DISH_HISTORY_PLACE, OOKLA_DATE, OOKLA_US_Q1_2025, dish_history, outage_record,
@@ -110,37 +112,15 @@ def with_overrides(scenario_dict: dict, overrides: dict | None, source: str = "-
     return out
 
 
-def _needs_service(scenario, source: str | None = None) -> None:
-    """Refuse a scenario without the service model: the check reads its columns of dish_steps
-    (the speed tests, the RTT to the home PoP, the home PoP itself)."""
-    if not scenario.service.enabled:
-        raise InputError("the realism check compares the service model's figures (speed tests, the RTT to the home "
-                         "PoP, the home PoP): it must stay on", source, "service.enabled")
-
-
-def _needs_dishes(kinds, wanted: int, scenario_dict: dict, source: str | None = None) -> None:
-    """Refuse a scenario whose dish sites (``kinds``: every site's kind) are not the check's own
-    ``wanted`` sample dishes: the figures weight each sample dish by the subscribers it stands for."""
-    have = int((np.asarray(kinds, dtype=object) == "dish").sum())
-    if have == wanted:
-        return
-    listed = sum(1 for s in (scenario_dict.get("ground") or {}).get("sites") or []
-                 if isinstance(s, dict) and s.get("kind") == "dish")
-    raise InputError(f"the realism check's figures are of its own sample dishes ({wanted} here: one per city and home "
-                     f"PoP, each weighted by the subscribers it stands for), but the scenario has {have} dish site(s): "
-                     "an override may change the sample dishes' fields, not remove or add dishes", source,
-                     "ground.sites" if listed != wanted else "ground")
-
-
 def _run(scenario_dict: dict, out_dir: Path, dishes: int):
     """Run one scenario of the check (``dishes``: its sample dishes); its sites and dish_steps."""
     import leonet
 
     scenario = leonet.scenario_from_dict(scenario_dict)
-    _needs_service(scenario)
+    needs_service(scenario)
     result = leonet.run(scenario, out_dir=out_dir, overwrite=True)
     sites = result.store.read("sites").to_pandas()
-    _needs_dishes(sites["kind"].to_numpy(), dishes, scenario_dict)
+    needs_dishes(sites["kind"].to_numpy(), dishes, scenario_dict)
     steps = result.store.read("dish_steps").to_pandas()
     return sites, steps
 
@@ -301,25 +281,6 @@ def _dish_history_rows(plan, work: Path, mode: str, overrides: dict | None) -> l
     return rows
 
 
-def chosen_countries(metrics: PublishedMetrics, countries: list[str] | None = None) -> list[str]:
-    """The countries a check runs: ``countries`` (ISO alpha-3 codes, any case; blank entries are
-    skipped) or, when None, every country of the metrics file. Refuses none, one twice, or one
-    the file lacks."""
-    if countries is None:
-        return list(metrics.countries)
-    chosen = [c.strip().upper() for c in countries if c.strip()]
-    if not chosen:
-        raise InputError("names no country (give ISO alpha-3 codes, e.g. UKR,DEU, or leave it out for all)",
-                         location="countries")
-    twice = sorted({c for c in chosen if chosen.count(c) > 1})
-    if twice:
-        raise InputError(f"country code(s) {twice} given twice", location="countries")
-    unknown = [c for c in chosen if c not in metrics.countries]
-    if unknown:
-        raise InputError(f"country code(s) {unknown} are not in the metrics file", metrics.source, "countries")
-    return chosen
-
-
 def check_overrides(metrics: PublishedMetrics, countries: list[str], orbit_file: Path, mode: str,
                     overrides: dict | None, references: bool = True) -> None:
     """Check ``overrides`` before anything runs, on the calibrated scenario of the first of
@@ -348,9 +309,9 @@ def check_overrides(metrics: PublishedMetrics, countries: list[str], orbit_file:
         source = f"--set (on {what})"
         data = with_overrides(base, overrides, source)
         scenario = leonet.scenario_from_dict(data, source=source)
-        _needs_service(scenario, source)
+        needs_service(scenario, source)
         model = leonet.build_model(scenario)
-        _needs_dishes(model.sites.kind, dishes, data, source)
+        needs_dishes(model.sites.kind, dishes, data, source)
 
 
 def _none_ran(chosen: list[str], rows_of: dict[str, list[dict]]) -> InputError | None:
@@ -465,34 +426,6 @@ def summarise(rows: list[dict], countries: list[str]) -> list[str]:
                          f"(published {u['published']:.1f} vs {d['published']:.1f} ms; "
                          f"leonet {u['leonet']:.1f} vs {d['leonet']:.1f} ms)")
     return lines
-
-
-#: The files :func:`write_table` writes into its folder.
-TABLE_FILES = ("realism.csv", "realism.parquet", "realism_summary.txt")
-
-
-def check_out_dir(out_dir, option: str = "--out") -> Path:
-    """Refuse a folder the table cannot be written into, before anything runs: a file, a path
-    through a file, a folder (or the nearest existing one above it) that is not writable, or a
-    folder where one of :data:`TABLE_FILES` is not a file. Creates nothing."""
-    import os
-
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out} is a file, not a folder (the realism table is written into a folder)", location=option)
-    if out.is_symlink() and not out.exists():
-        raise InputError(f"{out} is a link to nothing", location=option)
-    above = out
-    while not above.exists() and above != above.parent:
-        above = above.parent
-    if not above.is_dir():
-        raise InputError(f"cannot make the folder {out}: {above} is a file", location=option)
-    if not os.access(above, os.W_OK | os.X_OK):
-        raise InputError(f"cannot write into {out}: {above} is not writable", location=option)
-    for name in TABLE_FILES:
-        if (out / name).exists() and not (out / name).is_file():
-            raise InputError(f"{out / name} is in the way (not a file)", location=option)
-    return out
 
 
 def write_table(result: RealismResult, out_dir: Path) -> tuple[Path, Path]:
