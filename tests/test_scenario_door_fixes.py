@@ -203,19 +203,24 @@ def test_a_coarse_window_after_a_shortened_calendar_is_only_skipped():
 def test_a_step_override_that_swallows_a_window_says_so():
     data = base(time={"start": "2022-03-01T12:00:00Z", "duration_s": 120, "step_s": 30,
                       "windows": [{"name": "w", "start_s": 30, "duration_s": 60, "step_s": 5}]})
-    msg = error(scenario_from_dict, data, overrides={"time.step_s": 5})
-    assert "time.windows[0].step_s" in msg and "--step" in msg
+    from leonet.cli_options import overrides
+
+    msg = error(scenario_from_dict, data, overrides=overrides(None, 5, None, []))
+    assert "time.windows[0].step_s" in msg and "by --step)" in msg
+    msg = error(scenario_from_dict, data, overrides={"time.step_s": 5})   # a plain override: --set's
+    assert "time.windows[0].step_s" in msg and "by --set)" in msg
 
 
 # ------------------------------------------------------------------ 7: windows before a --start
 
 
 def test_a_start_after_a_presets_windows_names_them_and_the_way_out():
-    msg = error(load_scenario, "ukraine-2022", overrides={"time.start": "2022-03-10T00:00:00Z",
-                                                         "time.duration_s": 3600, "time.step_s": 3600})
+    from leonet.cli_options import overrides
+
+    msg = error(load_scenario, "ukraine-2022", overrides=overrides(3600, 3600, "2022-03-10T00:00:00Z", []))
     assert "time.windows[0]" in msg and "starts before time.start (2022-03-10" in msg
     assert "jamming fix lands" in msg and "Triolan hacked" in msg and "Ukrtelecom" not in msg
-    assert "--set 'time.windows=[]'" in msg and "--start" in msg
+    assert "--set 'time.windows=[]'" in msg and "by --start)" in msg
     sc = load_scenario("ukraine-2022", overrides={"time.start": "2022-03-05T00:00:00Z", "time.duration_s": 3600,
                                                   "time.step_s": 3600, "time.windows": []})
     assert sc.time.windows == []

@@ -4,6 +4,7 @@ an :class:`~leonet.errors.InputError` naming the file, the field path and the YA
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 
 from ..errors import InputError, quote
 from .common import FieldError
-from .overrides import apply_override, override_option, override_path
+from .overrides import apply_override, option_of, overridden_keys, override_option, override_path
 from .presets import (DEFAULT_SCENARIO, expand_constellation_preset, list_presets, preset_root,
                       read_preset_yaml)
 from .schema import Scenario
@@ -30,15 +31,25 @@ def _loc_to_path(loc: tuple) -> str:
 
 
 def _format_validation_error(err: ValidationError, source: str, node: yaml.Node | None, data: dict | None = None,
-                             overridden: list[tuple] | None = None, options: dict | None = None) -> InputError:
-    """``overridden``: the field paths the command line set; ``options``: the option that set each
-    (``--duration``; ``--set`` when not given)."""
+                             overridden: list[tuple] | None = None) -> InputError:
+    """``overridden``: the field paths the command line set, as keys; each an
+    :class:`~leonet.scenario.overrides.OverriddenKeys` that names the option that set it
+    (``--duration``; ``--set`` for a plain tuple)."""
+    overridden = list(overridden or [])
     lines = []
     for e in err.errors():
         loc = tuple(k for k in e["loc"] if not (isinstance(k, str) and k.startswith("function-")))
         field_error = (e.get("ctx") or {}).get("error")
+        given = e.get("input")
         if isinstance(field_error, FieldError):  # a check across fields names the field it is about
             loc += field_error.loc
+        elif isinstance(e.get("input"), dict):
+            # a check of a section that names one of its fields first ("step_s must be a whole number
+            # of nanoseconds", on time): that field, when the command line set it (the section's line
+            # in the file would not hold the value)
+            first = e["msg"].removeprefix("Value error, ").split(" ", 1)[0]
+            if first in e["input"] and option_of(loc + (first,), overridden)[0] == loc + (first,):
+                loc, given = loc + (first,), e["input"][first]
         path = _loc_to_path(loc) or "(top level)"
         if data and len(loc) >= 2 and loc[0] == "events" and isinstance(loc[1], int):
             try:  # name the event, not only its position
@@ -52,7 +63,6 @@ def _format_validation_error(err: ValidationError, source: str, node: yaml.Node 
             msg = "unknown field (check its spelling; see the scenario format in the README)"
         elif e["type"] == "missing":
             msg = "required field is missing"
-        given = e.get("input")
         if e["type"] not in ("missing", "extra_forbidden") and not isinstance(given, (dict, list)) \
                 and not isinstance(field_error, FieldError):
             shown = quote(given) if isinstance(given, (str, int, float, bool, type(None))) else quote(str(given))
@@ -60,15 +70,19 @@ def _format_validation_error(err: ValidationError, source: str, node: yaml.Node 
         # A value set by --set has no line in the file: the file's line would point at the value
         # the override replaced.
         # An unknown field the override's path runs through (``--set foo.bar=1``) is the override's too.
-        keys = next((k for k in (overridden or []) if loc[:len(k)] == k
-                     or (e["type"] == "extra_forbidden" and k[:len(loc)] == loc)), None)
+        # The innermost override names the option: --duration over a --set of the whole time section.
+        keys, set_by = option_of(loc, overridden)
+        if keys is None and e["type"] == "extra_forbidden":
+            keys = next((k for k in overridden if tuple(k[:len(loc)]) == loc), None)
+            set_by = override_option(keys) if keys is not None else set_by
         by_override = keys is not None
-        set_by = (options or {}).get(keys, "--set")
-        if loc[:2] == ("time", "windows") and not by_override:
-            # a window that was fine in the file until --start/--step moved the calendar under it
-            field, option = ("step_s", "--step") if loc[-1] == "step_s" else ("start", "--start")
-            if ("time", field) in (overridden or []):
-                msg += f" (time.{field} was set on the command line, by {option} or --set)"
+        if not by_override:
+            # a window or an event that was fine in the file until --start/--step/--duration moved
+            # the calendar under it: the message names the calendar's field, and the option that set it
+            for field in ("start", "step_s", "duration_s"):
+                set_field, option = option_of(("time", field), overridden)
+                if set_field is not None and re.search(rf"time\.{field} \(?\d", msg):  # quotes its value
+                    msg += f" (time.{field} was set on the command line, by {option})"
         line = None if by_override else yaml_line(node, loc)
         where = f"{path} (from {set_by})" if by_override else f"{path} (line {line})" if line else path
         lines.append(f"{where}: {msg}")
@@ -121,12 +135,11 @@ def scenario_from_dict(
     data = expand_constellation_preset(data, source)
     data["base_dir"] = str(base_dir)
     data["source"] = str(source)
-    overridden = [tuple(override_path(dotted, source)) for dotted in (overrides or {})]
-    options = {tuple(override_path(dotted, source)): override_option(dotted) for dotted in (overrides or {})}
+    overridden = [overridden_keys(dotted, source) for dotted in (overrides or {})]
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        raise _format_validation_error(err, source, node, data, overridden, options) from None
+        raise _format_validation_error(err, source, node, data, overridden) from None
     scenario._overridden = tuple(overridden)
     return scenario
 
@@ -188,14 +201,15 @@ def location_with_line(source: str | None, location: str | None, overridden=()) 
     the model is built (an event's unknown group, a provider), name their line too. The location
     as it is when the file cannot be read again or does not hold the field: the line only adds to
     an error already raised. ``overridden``: the field paths the command line set (the scenario's
-    ``_overridden``), named "(from --set)" instead."""
+    ``_overridden``), named by the option that set them ("(from --set)", "(from --duration)") instead."""
     if not source or not location:
         return location
     loc = _location_to_loc(location)
     if loc is None:
         return location
-    if any(loc[:len(keys)] == tuple(keys) for keys in overridden):
-        return f"{location} (from --set)"   # the file's line holds the value the command line replaced
+    keys, option = option_of(loc, overridden)
+    if keys is not None:
+        return f"{location} (from {option})"   # the file's line holds the value the command line replaced
     path = preset_root() / "scenarios" / f"{source[len('preset '):]}.yaml" if source.startswith("preset ") else Path(source)
     try:
         from ..textfiles import read_bytes

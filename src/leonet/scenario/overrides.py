@@ -22,8 +22,36 @@ class OptionPath(str):
 
 
 def override_option(dotted) -> str:
-    """The option that set the override ``dotted``: ``--set`` unless it is an :class:`OptionPath`."""
+    """The option that set the override ``dotted``: ``--set`` unless it is an :class:`OptionPath`
+    (or an :class:`OverriddenKeys` that remembers one)."""
     return getattr(dotted, "option", "--set")
+
+
+class OverriddenKeys(tuple):
+    """An override's field path as keys (``("time", "duration_s")``) that remembers the option that
+    set it, so that an error found after loading (a scenario's ``_overridden``) names that option.
+    Equal to, and hashed as, the plain tuple of its keys."""
+
+    option: str
+
+    def __new__(cls, keys=(), option: str = "--set"):
+        self = super().__new__(cls, keys)
+        self.option = option
+        return self
+
+
+def overridden_keys(dotted, source: str) -> OverriddenKeys:
+    """``dotted``'s keys (:func:`override_path`) with the option that set it (:func:`override_option`)."""
+    return OverriddenKeys(override_path(dotted, source), override_option(dotted))
+
+
+def option_of(loc: tuple, overridden) -> tuple[tuple | None, str]:
+    """The override (one of ``overridden``, field paths as keys) that set the field at ``loc`` (the
+    field itself or a section around it; the innermost when several do: ``--set time={...}`` and
+    ``--duration`` both set ``time.duration_s``, the latter last) and the option that gave it;
+    ``(None, "--set")`` when none did."""
+    keys = max((k for k in overridden or () if tuple(loc[:len(k)]) == tuple(k)), key=len, default=None)
+    return keys, override_option(keys) if keys is not None else "--set"
 
 
 _OVERRIDE_KEY = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")

@@ -44,8 +44,10 @@ class Scenario(Spec):
         "The threat timeline (see the README's events section); at most 10,000 events."))
     frames: FramesSpec = FramesSpec()
     outputs: OutputSpec = OutputSpec()
-    #: Field paths the command line set (``--set``, ``--duration`` ...: tuples of keys), so that an
-    #: error found later names "(from --set)", not the line of the value in the file it replaced.
+    #: Field paths the command line set (``--set``, ``--duration`` ...: tuples of keys, each an
+    #: :class:`~leonet.scenario.overrides.OverriddenKeys` that knows its option), so that an error
+    #: found later names the option ("(from --duration)", "(from --set)"), not the line of the value
+    #: in the file it replaced.
     _overridden: tuple = PrivateAttr(default=())
     #: Folder that relative paths in the scenario are resolved against (not part of the file).
     base_dir: str = Field(".", exclude=True)
