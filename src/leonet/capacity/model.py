@@ -267,10 +267,11 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
     beams_per_sat : (N,) beams of each satellite (None: ``model.beams`` for all).
     hops : ``path_hops(path)`` (row, first and second satellite of every laser hop) where the
         caller has it (both directions share their paths); None: computed here.
-    background : None, or per-flow (F,) arrays ``(mult, demand_bps)``: the background
-        subscribers active in each flow's cell, competing on that flow's beam only (their
-        satellite load is in ``sat_capacity_bps``): one background flow per flow, with the
-        flow's airtime weight per bit.
+    background : None, or per-flow (F,) arrays ``(mult, demand_bps)``, or a list of such pairs
+        (one per class of background use): the background subscribers active in each flow's
+        cell, competing on that flow's beam only (their satellite load is in
+        ``sat_capacity_bps``): one background flow per flow and class, of ``mult`` subscribers
+        each asking ``demand_bps``, with the flow's airtime weight per bit.
     """
     f = len(serving)
     mult = np.ones(f) if multiplicity is None else np.asarray(multiplicity, dtype=np.float64)
@@ -280,14 +281,16 @@ def allocate_direction(serving: np.ndarray, cell: np.ndarray, eta_bps_per_hz: np
     capacity = np.concatenate(links.caps)
     demand = np.asarray(demand_bps, dtype=float)
     if background is not None and f:
-        bg_mult, bg_demand = (np.asarray(v, dtype=float) for v in background)
+        classes = [background] if len(background) == 2 and np.ndim(background[0]) == 1 else list(background)
         beam_col = links.cols[0]          # each flow's beam link
-        has = bg_mult > 0
-        rows = np.flatnonzero(has)
-        bg = sp.csr_matrix((bg_mult[rows] / (bandwidth_hz * eta_bps_per_hz[rows]), (np.arange(len(rows)), beam_col[rows])),
-                           shape=(len(rows), routing.shape[1]))
-        full = sp.vstack([routing, bg]).tocsr()
-        alloc_all = max_min_fair(full, capacity, np.r_[demand, bg_demand[rows]])
+        blocks, bg_demands = [routing], [demand]
+        for bg_mult, bg_demand in ((np.asarray(m, dtype=float), np.asarray(d, dtype=float)) for m, d in classes):
+            rows = np.flatnonzero(bg_mult > 0)
+            blocks.append(sp.csr_matrix((bg_mult[rows] / (bandwidth_hz * eta_bps_per_hz[rows]),
+                                         (np.arange(len(rows)), beam_col[rows])), shape=(len(rows), routing.shape[1])))
+            bg_demands.append(bg_demand[rows])
+        full = sp.vstack(blocks).tocsr()
+        alloc_all = max_min_fair(full, capacity, np.concatenate(bg_demands))
         rates_all = alloc_all.rate_bps
         alloc = alloc_all
         routing_all = full

@@ -178,18 +178,18 @@ def default_caps_bps(cap_down_bps=None, cap_up_bps=None) -> tuple:
     return cap_down_bps, cap_up_bps
 
 
-def period_index(dish_ids, t_ns, seed: int, params: TrafficParams = DEFAULT_TRAFFIC):
+def period_index(dish_ids, t_ns, seed: int, params: TrafficParams = DEFAULT_TRAFFIC, *, stream: str = "traffic"):
     """(period index, period start ns) of each dish at ``t_ns``: periods of ``period_s`` shifted
-    by a per-dish phase drawn from (seed, dish). Broadcast shapes."""
+    by a per-dish phase drawn from (seed, dish) (``stream``: as :func:`use_counts`). Broadcast shapes."""
     period_ns = params.period_ns
-    offset_ns = _phase_offset_ns(dish_ids, seed, params)
+    offset_ns = _phase_offset_ns(dish_ids, seed, params, stream)
     index = (np.asarray(t_ns, dtype=np.int64) + offset_ns) // period_ns
     return index, index * period_ns - offset_ns
 
 
-def _phase_offset_ns(dish_ids, seed: int, params: TrafficParams) -> np.ndarray:
+def _phase_offset_ns(dish_ids, seed: int, params: TrafficParams, stream: str = "traffic") -> np.ndarray:
     """Each dish's period phase, int64 ns in [0, period): drawn from (seed, dish)."""
-    return (uniform(seed, "traffic.phase", np.asarray(dish_ids, dtype=np.int64)) * params.period_ns).astype(np.int64)
+    return (uniform(seed, f"{stream}.phase", np.asarray(dish_ids, dtype=np.int64)) * params.period_ns).astype(np.int64)
 
 
 def demand_bps(dish_ids, n_dishes, lon_deg, t_ns, seed: int, *, cap_down_bps=None, cap_up_bps=None,
@@ -214,17 +214,48 @@ def demand_bps(dish_ids, n_dishes, lon_deg, t_ns, seed: int, *, cap_down_bps=Non
     n_active : int64 array, dishes on.
     """
     cap_down_bps, cap_up_bps = default_caps_bps(cap_down_bps, cap_up_bps)
-    dish_ids, n, lon, t, cap_down, cap_up = np.broadcast_arrays(
-        np.asarray(dish_ids, dtype=np.int64), np.asarray(n_dishes, dtype=np.int64),
-        np.asarray(lon_deg, dtype=float), np.asarray(t_ns, dtype=np.int64),
-        np.asarray(cap_down_bps, dtype=float), np.asarray(cap_up_bps, dtype=float))
+    counts, n_active = use_counts(dish_ids, n_dishes, lon_deg, t_ns, seed, params=params)
+    cap_down, cap_up = np.asarray(cap_down_bps, dtype=float), np.asarray(cap_up_bps, dtype=float)
+    shape = np.broadcast_shapes(n_active.shape, cap_down.shape, cap_up.shape)
+    counts = np.broadcast_to(counts, shape + counts.shape[-1:])
+    down, up = _rates_bps(counts, cap_down, cap_up, params)
+    return down, up, np.broadcast_to(n_active, shape).copy()
+
+
+def _rates_bps(counts: np.ndarray, cap_down_bps, cap_up_bps, params: TrafficParams):
+    """Offered (down_bps, up_bps) of the dishes on each use, ``counts`` (..., K): the sum over
+    uses of count x the use's rate, every rate clipped at the terminal cap (broadcast with ``...``)."""
+    shape = np.broadcast_shapes(counts.shape[:-1], np.shape(cap_down_bps), np.shape(cap_up_bps))
+    down = np.zeros(shape)
+    up = np.zeros(shape)
+    for k, use in enumerate(params.uses):   # a handful of uses, not dishes
+        down += counts[..., k] * np.minimum(use.down_bps, cap_down_bps)
+        up += counts[..., k] * np.minimum(use.up_bps, cap_up_bps)
+    return down, up
+
+
+def use_counts(ids, n_dishes, lon_deg, t_ns, seed: int, *, params: TrafficParams = DEFAULT_TRAFFIC,
+               stream: str = "traffic"):
+    """How many of N dishes are on, and on which use, at instants: the draws of :func:`demand_bps`.
+
+    ids : int array, stable keys of the draws (a dish or site, or a background cell with its own
+        ``stream``); n_dishes : int array, dishes each key stands for; lon_deg : deg east (local
+        time); t_ns : int64 ns UTC; all broadcast together. stream : prefix of the RNG streams
+        (``"traffic"`` for the scenario's dishes; another name gives independent draws).
+
+    Returns
+    -------
+    counts : int64 array (..., K), dishes on each of the K uses of ``params.uses`` (broadcast
+        shape of the inputs, then K); n_active : int64 array (...), dishes on (the counts' sum).
+    """
+    ids, n, lon, t = np.broadcast_arrays(np.asarray(ids, dtype=np.int64), np.asarray(n_dishes, dtype=np.int64),
+                                         np.asarray(lon_deg, dtype=float), np.asarray(t_ns, dtype=np.int64))
     if (n < 0).any():
         raise InputError("must be >= 0", location="n_dishes")
-    index, start_ns = period_index(dish_ids, t, seed, params)
+    index, start_ns = period_index(ids, t, seed, params, stream=stream)
     p_on = on_probability(lon, start_ns, params)          # constant over the period
-    n_active = _binomial(uniform(seed, "traffic.on", dish_ids, index), n, p_on)
-    down = np.zeros(n_active.shape)
-    up = np.zeros(n_active.shape)
+    n_active = _binomial(uniform(seed, f"{stream}.on", ids, index), n, p_on)
+    counts = np.zeros(n_active.shape + (len(params.uses),), dtype=np.int64)
     remaining = n_active.copy()
     share_left = 1.0
     for k, use in enumerate(params.uses):   # a handful of uses, not dishes
@@ -232,23 +263,56 @@ def demand_bps(dish_ids, n_dishes, lon_deg, t_ns, seed: int, *, cap_down_bps=Non
             count = remaining
         else:
             q = np.full(remaining.shape, use.share / share_left if share_left > 0 else 0.0)
-            count = _binomial(uniform(seed, "traffic.use", dish_ids, index, k), remaining, q)
+            count = _binomial(uniform(seed, f"{stream}.use", ids, index, k), remaining, q)
         remaining = remaining - count
         share_left -= use.share
-        down += count * np.minimum(use.down_bps, cap_down)
-        up += count * np.minimum(use.up_bps, cap_up)
-    return down, up, n_active
+        counts[..., k] = count
+    return counts, n_active
+
+
+class PeriodUseCounts:
+    """:func:`use_counts` of fixed keys (dishes, sites or background cells) at successive
+    instants, each key's draw computed once per on/off period: the counts are a pure function of
+    the key's period index (the draws, and ``p_on`` at the period's start), so only the keys whose
+    period changed since the previous call are drawn again (about 1 in 60 per 1 s step with 60 s
+    periods; all of them on the first call or after a jump). The values are :func:`use_counts`'s.
+
+    ids, n_dishes, lon_deg : (D,) as :func:`use_counts`; stream : its RNG stream prefix.
+    Safe to share between threads: the remembered state is replaced whole, never edited.
+    """
+
+    def __init__(self, ids, n_dishes, lon_deg, seed: int, *, params: TrafficParams = DEFAULT_TRAFFIC,
+                 stream: str = "traffic"):
+        self.ids, self.n_dishes, self.lon_deg = np.broadcast_arrays(
+            np.asarray(ids, dtype=np.int64), np.asarray(n_dishes, dtype=np.int64), np.asarray(lon_deg, dtype=float))
+        self.seed, self.params, self.stream = seed, params, stream
+        self._offset_ns = _phase_offset_ns(self.ids, seed, params, stream)
+        self._last = None     # (period index (D,), counts (D, K), n_active (D,))
+
+    def __call__(self, t_ns: int):
+        """(counts (D, K), n_active (D,)) of every key at instant ``t_ns`` (int ns, UTC): fresh arrays."""
+        index = (np.int64(t_ns) + self._offset_ns) // self.params.period_ns     # as period_index
+        last = self._last
+        redo = None if last is None else np.flatnonzero(index != last[0])
+        if redo is None or len(redo) == len(index):
+            counts, n_on = use_counts(self.ids, self.n_dishes, self.lon_deg, t_ns, self.seed, params=self.params,
+                                      stream=self.stream)
+        else:
+            counts, n_on = last[1].copy(), last[2].copy()
+            if len(redo):
+                counts[redo], n_on[redo] = use_counts(self.ids[redo], self.n_dishes[redo], self.lon_deg[redo], t_ns,
+                                                      self.seed, params=self.params, stream=self.stream)
+        self._last = (index, counts, n_on)
+        return counts.copy(), n_on.copy()
 
 
 class PeriodDemand:
     """:func:`demand_bps` of fixed dishes (or sites) at successive instants, each dish's draw
-    computed once per on/off period: a dish's demand is a pure function of its period index
-    (the draws, and ``p_on`` at the period's start), so only the dishes whose period changed
-    since the previous call are drawn again (about 1 in 60 per 1 s step with 60 s periods; all
-    of them on the first call or after a jump). The values are :func:`demand_bps`'s, to the bit.
+    computed once per on/off period (:class:`PeriodUseCounts`). The values are
+    :func:`demand_bps`'s, to the bit.
 
     dish_ids, n_dishes, lon_deg, cap_down_bps, cap_up_bps : (D,) as :func:`demand_bps`.
-    Safe to share between threads: the remembered state is replaced whole, never edited.
+    Safe to share between threads.
     """
 
     def __init__(self, dish_ids, n_dishes, lon_deg, seed: int, *, cap_down_bps, cap_up_bps,
@@ -257,27 +321,14 @@ class PeriodDemand:
             np.broadcast_arrays(np.asarray(dish_ids, dtype=np.int64), np.asarray(n_dishes, dtype=np.int64),
                                 np.asarray(lon_deg, dtype=float), np.asarray(cap_down_bps, dtype=float),
                                 np.asarray(cap_up_bps, dtype=float)))
-        self.seed, self.params = seed, params
-        self._offset_ns = _phase_offset_ns(self.dish_ids, seed, params)
-        self._last = None     # (period index (D,), down (D,), up (D,), n_active (D,))
+        self.params = params
+        self._counts = PeriodUseCounts(self.dish_ids, self.n_dishes, self.lon_deg, seed, params=params)
 
     def __call__(self, t_ns: int):
         """(down_bps, up_bps, n_active) of every dish at instant ``t_ns`` (int ns, UTC), (D,) each."""
-        index = (np.int64(t_ns) + self._offset_ns) // self.params.period_ns     # as period_index
-        last = self._last
-        redo = None if last is None else np.flatnonzero(index != last[0])
-        if redo is None or len(redo) == len(index):
-            down, up, n_on = demand_bps(self.dish_ids, self.n_dishes, self.lon_deg, t_ns, self.seed,
-                                        cap_down_bps=self.cap_down_bps, cap_up_bps=self.cap_up_bps,
-                                        params=self.params)
-        else:
-            down, up, n_on = last[1].copy(), last[2].copy(), last[3].copy()
-            if len(redo):
-                down[redo], up[redo], n_on[redo] = demand_bps(
-                    self.dish_ids[redo], self.n_dishes[redo], self.lon_deg[redo], t_ns, self.seed,
-                    cap_down_bps=self.cap_down_bps[redo], cap_up_bps=self.cap_up_bps[redo], params=self.params)
-        self._last = (index, down, up, n_on)
-        return down.copy(), up.copy(), n_on.copy()
+        counts, n_on = self._counts(t_ns)
+        down, up = _rates_bps(counts, self.cap_down_bps, self.cap_up_bps, self.params)
+        return down, up, n_on
 
 
 def mean_demand_bps(n_dishes, lon_deg, t_ns, *, cap_down_bps=None, cap_up_bps=None,

@@ -19,7 +19,8 @@ from ..scenario import Scenario
 from ..service import admission, background
 from ..service.kits import kit_caps_bps
 from ..service.latency import LatencyParams
-from ..service.traffic import PeriodDemand, TrafficParams, busy_hour_demand_per_dish_bps
+from ..service.rng import uniform
+from ..service.traffic import PeriodDemand, PeriodUseCounts, TrafficParams, busy_hour_demand_per_dish_bps
 from .ground_build import dish_rows
 
 
@@ -59,6 +60,9 @@ class ServiceModel:
     speedtest_window_bytes : int or None, receive window of a speed test's transfer, bytes (None:
         no window limit; :mod:`leonet.service.transfer`); speedtest_connections : int, its connections;
         speedtest_upload_window_bytes : int or None, the upload's data in flight (the phone's send buffer).
+    background_cell : (D,) int64, each dish's beam cell (the capacity model's ``dish_cell``), whose
+        background subscribers switch on and off together (:attr:`cell_use_counts`); None: no
+        background in the dishes' cells.
     """
 
     seed: int
@@ -87,6 +91,7 @@ class ServiceModel:
     speedtest_connections: int = 1
     speedtest_upload_window_bytes: int | None = None
     kit_cap_efficiency_bps_per_hz: float | None = None
+    background_cell: np.ndarray | None = None
 
     @property
     def sold_out(self) -> np.ndarray:
@@ -110,6 +115,22 @@ class ServiceModel:
         return PeriodDemand(np.arange(len(self.n_admitted), dtype=np.int64), self.n_wanting * self.users_per_dish,
                             self.lon_deg, self.seed, cap_down_bps=self.cap_down_bps, cap_up_bps=self.cap_up_bps,
                             params=self.traffic)
+
+
+    @cached_property
+    def cell_use_counts(self) -> tuple[np.ndarray, PeriodUseCounts]:
+        """The background subscribers of the dishes' beam cells as on/off traffic: ((D,) each
+        dish's row among the cells, :class:`leonet.service.traffic.PeriodUseCounts` of the cells,
+        ``(t_ns) -> (counts (C, K), n_on (C,))``). A cell's subscribers are
+        :attr:`cell_background` of its first dish, the fraction one more subscriber with that
+        probability (drawn once per cell), so the mean is kept; their draws are keyed by the cell
+        on a stream of their own, so they are independent of the scenario's dishes'."""
+        cells, first, row = np.unique(self.background_cell, return_index=True, return_inverse=True)
+        subscribers = self.cell_background[first]
+        whole = np.floor(subscribers)
+        n = whole + (uniform(self.seed, "background.cell.count", cells) < subscribers - whole)
+        return row.reshape(-1), PeriodUseCounts(cells, n.astype(np.int64), self.lon_deg[first], self.seed,
+                                                params=self.traffic, stream="background.cell")
 
 
 def _users_per_dish(model) -> np.ndarray:
@@ -278,6 +299,7 @@ def build_service_model(model, sc: Scenario, admitted: Admission | None = None) 
         speedtest_window_bytes=spec.speed_test.tcp_window_bytes, speedtest_connections=spec.speed_test.connections,
         kit_cap_efficiency_bps_per_hz=spec.kit_cap_efficiency_bps_per_hz,
         speedtest_upload_window_bytes=spec.speed_test.upload_window_bytes,
+        background_cell=None if admitted.grid is None else np.asarray(model.capacity.dish_cell, dtype=np.int64),
     )
 
 

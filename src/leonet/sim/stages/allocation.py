@@ -191,7 +191,8 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
     if len(flows):
         serving = routes.serving[flows].astype(np.int64)
         cell = cm.dish_cell[flows]
-        sat_down, sat_up, bg_load, extra_cells, bg_flows_down, bg_flows_up = _background(model, sky, flows, serving, cell)
+        sat_down, sat_up, bg_load, extra_cells, bg_flows_down, bg_flows_up = _background(
+            model, sky, flows, serving, cell, cap_down[flows], cap_up[flows])
         bg_sat[flows] = bg_load
         path = routes.path[flows]
         common = dict(serving=serving, cell=cell, path=path, isl_hops=routes.isl_hops[flows].astype(np.int64),
@@ -219,13 +220,15 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
     )
 
 
-def _background(model: SimulationModel, sky: Sky, flows: np.ndarray, serving: np.ndarray, cell: np.ndarray):
+def _background(model: SimulationModel, sky: Sky, flows: np.ndarray, serving: np.ndarray, cell: np.ndarray,
+                cap_down_bps: np.ndarray, cap_up_bps: np.ndarray):
     """The background subscribers' share of the satellites and cells the flows use: each
     satellite's user capacity left down and up (N,) bps, the load offered to each flow's satellite
     (F,) bps, the background cells each satellite's beams hop over (None: beams follow demand),
-    and the background flows competing in each flow's own cell (down, up: (share, rate) or None)."""
+    and the background flows competing in each flow's own cell (down, up: a list of (share,
+    rate) pairs, one per use, or None). ``cap_down_bps``, ``cap_up_bps`` (F,): each flow's kit
+    cap now, the rate of the elastic uses of its cell's background subscribers."""
     from ...service import background as bgm
-    from ...service.traffic import on_probability
 
     svc = model.service
     sat_down, sat_up = svc.sat_down_bps.copy(), svc.sat_up_bps.copy()
@@ -239,14 +242,27 @@ def _background(model: SimulationModel, sky: Sky, flows: np.ndarray, serving: np
         extra_cells = None   # beams follow demand: only the satellite's capacity is shared
     sat_down = bgm.residual_capacity_bps(sat_down, load)
     sat_up = bgm.residual_capacity_bps(sat_up, load * (svc.busy_up_bps / max(svc.busy_down_bps, 1e-9)))
-    # background subscribers active in each flow's cell, spread over the flows of that cell
-    active = svc.cell_background[flows] * on_probability(svc.lon_deg[flows], sky.t_ns, svc.traffic)
-    _, cell_inv, in_cell = np.unique(cell, return_inverse=True, return_counts=True)
-    share = active / in_cell[cell_inv.reshape(-1)]
-    on_share = max(svc.traffic.busy_hour_on_share, 1e-9)
-    bg_down = (share, np.full(len(flows), svc.busy_down_bps / on_share))
-    bg_up = (share, np.full(len(flows), svc.busy_up_bps / on_share))
+    bg_down, bg_up = _cell_background_flows(svc, sky.t_ns, flows, cell, cap_down_bps, cap_up_bps)
     return sat_down, sat_up, load[serving], extra_cells, bg_down, bg_up
+
+
+def _cell_background_flows(svc, t_ns: int, flows: np.ndarray, cell: np.ndarray, cap_down_bps: np.ndarray,
+                           cap_up_bps: np.ndarray):
+    """The background subscribers active in each flow's beam cell now, as one competing flow per
+    use: ([(share (F,), rate_bps (F,)) per use] down, the same up). A cell's subscribers switch on
+    and off as the scenario's dishes do (``svc.cell_use_counts``: its count on each use is the
+    aggregate of its subscribers' on/off processes, drawn per cell and on/off period, so it has
+    their variance, not only their mean); they are spread evenly over the cell's flows. Elastic
+    uses (bulk) ask the flow's kit cap now."""
+    row, period_counts = svc.cell_use_counts
+    counts, _ = period_counts(t_ns)
+    _, cell_inv, in_cell = np.unique(cell, return_inverse=True, return_counts=True)
+    share = counts[row[flows]] / in_cell[cell_inv.reshape(-1), None]          # (F, K)
+    down, up = [], []
+    for k, use in enumerate(svc.traffic.uses):
+        down.append((share[:, k], np.minimum(use.down_bps, cap_down_bps)))
+        up.append((share[:, k], np.minimum(use.up_bps, cap_up_bps)))
+    return down, up
 
 
 def _probe(r: DirectionResult, per_flow_dishes: np.ndarray, cap_bps: np.ndarray) -> np.ndarray:
