@@ -188,6 +188,37 @@ def test_scenario_star_shell_has_no_seam_lasers_delta_keeps_its_wrap():
     assert _seam_links(c, delta).sum() == 11 and len(delta) == 2 * 66
 
 
+@pytest.mark.parametrize("spread, seam_links", [(180.0, 0), (360.0, 11)])
+def test_an_orbit_file_with_given_planes_links_its_seam_only_where_the_planes_corotate(tmp_path, spread, seam_links):
+    """The same shells as element sets with a plane assignment file: the planes are given, not
+    inferred, so no raan_spread_deg says whether the seam closes. A star's last plane and plane 0
+    counter-rotate (their orbit normals ~170 deg apart): no lasers across; a delta keeps the wrap."""
+    import leonet
+    from leonet.space.tle import write_tle
+    from leonet.space.walker import walker_elements
+
+    epoch = 1_735_689_600 * NS_PER_S                     # 2025-01-01
+    shell = WalkerShell("irid", 780e3, 86.4, 6, 11, epoch, raan_spread_deg=spread)
+    el, plane, slot = walker_elements(shell)
+    el = dataclasses.replace(el, catalog_id=np.array([str(40_000 + k) for k in range(len(el))], dtype=object))
+    (tmp_path / "irid.tle").write_text(write_tle(el))
+    (tmp_path / "planes.csv").write_text("catalog_id,plane,slot\n" + "".join(
+        f"{c},{p},{k}\n" for c, p, k in zip(el.catalog_id, plane, slot)))
+    sc = leonet.scenario_from_dict({
+        "name": "seamfile",
+        "constellation": {"orbit_files": [{"path": str(tmp_path / "irid.tle"),
+                                           "plane_assignment": str(tmp_path / "planes.csv")}]},
+        "ground": {"sites": [{"name": "A", "lat_deg": 0, "lon_deg": 0, "kind": "station"},
+                             {"name": "B", "lat_deg": 0, "lon_deg": 90, "kind": "station"}]},
+        "time": {"start": "2025-01-01T00:00:00Z", "duration_s": 60, "step_s": 60},
+        "network": {"all_station_pairs": True}})
+    m = leonet.build_model(sc)
+    assert m.constellation.inferred_plane_shells == ()
+    links = np.asarray(m.network.isl_candidates)
+    assert _seam_links(m.constellation, links).sum() == seam_links
+    assert len(links) == (2 * 6 - 1) * 11 + seam_links
+
+
 # --- geometry ----------------------------------------------------------------------------------
 
 

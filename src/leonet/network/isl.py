@@ -63,7 +63,8 @@ def plus_grid_candidates(constellation, inter_plane_shift: int = 0, open_shells=
     regular shell every satellite has degree 4 and a ``P x S`` shell has ``2 * P * S`` links.
 
     A shell named in ``open_shells`` does not wrap: its last plane has no link to plane 0. That is
-    a Walker star (RAAN spread under 360 deg, Iridium's 180): its planes do not close the circle,
+    a Walker star (RAAN spread under 360 deg, Iridium's 180; for orbit files with given planes,
+    :func:`leonet.sim.network_model.counter_rotating_seam` tells): its planes do not close the circle,
     so its last and first planes meet across the seam counter-rotating (Iridium-like 6 x 11 at
     86.4 deg: ranges 1,400-13,700 km, closing at up to 13 km/s), and Iridium has no lasers across
     it. A ``P x S`` star shell has ``(2 P - 1) S`` links; its seam planes have degree 3.

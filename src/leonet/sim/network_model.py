@@ -366,13 +366,52 @@ def _backbone_pop_numbers(sites: Sites, pop: np.ndarray) -> dict[str, int]:
 
 
 def walker_star_shells(scenario: Scenario, constellation: Constellation) -> tuple[str, ...]:
-    """Names of the scenario's Walker shells whose RAAN spread is under 360 deg (stars): their
-    planes do not close the circle, so +Grid does not link their last plane to plane 0 (the seam's
-    planes counter-rotate). The constellation holds the Walker shells first, in the scenario's
-    order (:func:`leonet.sim.model.build_constellation`)."""
+    """Names of the shells whose +Grid seam is not linked, their last plane and plane 0
+    counter-rotating: the scenario's Walker shells whose RAAN spread is under 360 deg (stars: their
+    planes do not close the circle), and the orbit-file shells with given planes (a plane
+    assignment file, Hypatia's file order) whose last and first planes counter-rotate at the
+    scenario's start (:func:`counter_rotating_seam`). The constellation holds the Walker shells
+    first, in the scenario's order (:func:`leonet.sim.model.build_constellation`)."""
     shells = scenario.constellation.shells
     names = constellation.shell_names
-    return tuple(names[k] for k, spec in enumerate(shells) if k < len(names) and spec.raan_spread_deg < 360.0)
+    stars = [names[k] for k, spec in enumerate(shells) if k < len(names) and spec.raan_spread_deg < 360.0]
+    given = [k for k in range(len(shells), len(names)) if names[k] not in constellation.inferred_plane_shells]
+    if given:
+        from ..space.planes import angles_at
+        from ..timeutil import utc_to_ns
+
+        raan_deg, _ = angles_at(constellation.elements, utc_to_ns(scenario.time.start))
+        stars += [names[k] for k in given
+                  if counter_rotating_seam(constellation.shell == k, constellation.plane, raan_deg,
+                                           constellation.elements.inclination_deg)]
+    return tuple(stars)
+
+
+def counter_rotating_seam(in_shell: np.ndarray, plane: np.ndarray, raan_deg: np.ndarray,
+                          inclination_deg: np.ndarray) -> bool:
+    """True when a shell's last plane (the largest plane number) and plane 0 orbit in opposite
+    senses: their mean orbit normals, ``(sin i sin RAAN, -sin i cos RAAN, cos i)``, more than 90 deg
+    apart. That is a Walker star's seam (polar planes spread over 180 deg: the last plane's nodes
+    sit beside plane 0's, moving the other way, so a laser across closes at up to twice the
+    orbital speed); a delta's last plane runs beside plane 0 (normals a plane spacing apart).
+    Arrays (n,) over the constellation; ``in_shell`` bool; planes -1 (unknown) are ignored."""
+    member = in_shell & (plane >= 0)
+    if not member.any():
+        return False
+    last, first = plane[member].max(), 0
+    if last == first:
+        return False
+
+    def mean_normal(p: int) -> np.ndarray | None:
+        k = member & (plane == p)
+        if not k.any():
+            return None   # a gap: +Grid does not link across it anyway
+        inc, raan = np.radians(inclination_deg[k]), np.radians(raan_deg[k])
+        return np.array([np.mean(np.sin(inc) * np.sin(raan)), np.mean(-np.sin(inc) * np.cos(raan)),
+                         np.mean(np.cos(inc))])
+
+    a, b = mean_normal(last), mean_normal(first)
+    return a is not None and b is not None and float(a @ b) < 0.0
 
 
 def _laser_candidates(scenario: Scenario, constellation: Constellation, capable: np.ndarray) -> np.ndarray:
