@@ -171,7 +171,7 @@ def test_provider_file_errors_name_file_and_line(tmp_path):
         load_providers(str(bad))
 
 
-def test_deliveries_scale_the_load_with_the_dishes_delivered():
+def test_deliveries_give_the_share_of_the_dishes_delivered():
     model, tl = timeline("""
     events:
       - name: deliveries
@@ -181,10 +181,11 @@ def test_deliveries_scale_the_load_with_the_dishes_delivered():
         target: {groups: [Kyiv]}
     """)
     kyiv = group_mask(model, "Kyiv")
-    np.testing.assert_allclose(tl.state_at(T0).demand_factor[kyiv], 0.1)
-    np.testing.assert_allclose(tl.state_at(T0 + 20 * S).demand_factor[kyiv], 0.3)
-    np.testing.assert_allclose(tl.state_at(T0 + 60 * S).demand_factor[kyiv], 0.5)
-    assert np.all(tl.state_at(T0 + 20 * S).demand_factor[~kyiv] == 1.0)
+    np.testing.assert_allclose(tl.state_at(T0).delivered[kyiv], 0.1)
+    np.testing.assert_allclose(tl.state_at(T0 + 20 * S).delivered[kyiv], 0.3)
+    np.testing.assert_allclose(tl.state_at(T0 + 60 * S).delivered[kyiv], 0.5)
+    assert np.all(tl.state_at(T0 + 20 * S).delivered[~kyiv] == 1.0)
+    assert np.all(tl.state_at(T0).demand_factor == 1.0)    # a dish's own demand is not scaled
     with pytest.raises(InputError, match="dates must increase"):
         timeline("""
     events:
@@ -214,3 +215,29 @@ def test_the_new_event_kinds_reach_the_dishes_in_a_run():
     kyiv_level = 1 - share.share[share.cities.index("Kyiv"), share.providers.index("Triolan")] * 0.85
     np.testing.assert_allclose(d["ground_level"].to_numpy()[group == "Kyiv"], kyiv_level, rtol=1e-6)
     assert (d["ground_online"].to_numpy()[group == "Kyiv"]).all()  # the majority still has ground internet
+
+
+@pytest.mark.slow
+def test_delivered_dishes_each_carry_a_whole_dishs_traffic(tmp_path):
+    """With the service model, a site with 30 % of its dishes delivered has ~30 % of its dishes on
+    (a binomial thinning per site and on/off period), each with a dish's own demand: the demand
+    per dish on is that of the same run without deliveries (before Dec 2026 every dish stayed on
+    with 30 % of its demand: a part-dish's figures)."""
+    base = dict(yaml.safe_load(textwrap.dedent(BASE)))
+    base["ground"]["dish_groups"] = [{"name": "Kyiv", "lat_deg": 50.45, "lon_deg": 30.52, "count": 8,
+                                      "dishes_per_site": 400, "radius_km": 10, "seed": 1}]
+    base.update(capacity={"enabled": True}, service={"enabled": True},
+                time={"start": "2022-03-01T18:00:00Z", "duration_s": 3_600, "step_s": 60})
+
+    def run(events, name):
+        r = leonet.run(leonet.scenario_from_dict({**base, "events": events}), out_dir=tmp_path / name)
+        d = r.store.read("dish_steps").to_pandas()
+        return d[d["state"].isin(["CONNECTED", "CONGESTED"])]
+
+    full = run([], "full")
+    part = run([{"name": "d", "type": "deliveries", "start_s": 0,
+                 "schedule": [["2022-03-01T00:00:00Z", 0.3], ["2022-03-02T00:00:00Z", 0.3]]}], "part")
+    on_share = part["dishes_on"].sum() / full["dishes_on"].sum()
+    assert on_share == pytest.approx(0.3, abs=0.03), on_share
+    per_dish = lambda d: (d["demand_down_bps"] * d["dishes_on"]).sum() / d["dishes_on"].sum()  # noqa: E731
+    assert per_dish(part) == pytest.approx(per_dish(full), rel=0.05)

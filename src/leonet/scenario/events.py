@@ -35,7 +35,7 @@ EVENT_TYPES = (
     "power_cut",           # dishes without backup power go OFFLINE; others when their backup runs out
     "geofence",            # the operator refuses service in a region (GEOFENCED)
     "alt_network_wipe",    # another satellite operator's terminals bricked (KA-SAT, AcidRain): its users lose it, some move over
-    "deliveries",          # dishes arrive over time: the share of a site's dishes delivered (load scales with it)
+    "deliveries",          # dishes arrive over time: the share of a site's dishes delivered (its dishes on thin with it)
 )
 
 #: Events whose losses are permanent: they take no end (satellites lost do not come back).

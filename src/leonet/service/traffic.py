@@ -153,7 +153,7 @@ def on_probability(lon_deg, t_ns, params: TrafficParams = DEFAULT_TRAFFIC) -> np
     return params.busy_hour_on_share * diurnal_factor(local_solar_hour(lon_deg, t_ns), params.diurnal)
 
 
-def _binomial(u: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+def binomial_draws(u: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Binomial(n, p) draws by inverting the CDF at uniforms u (all arrays of one shape)."""
     out = np.zeros(u.shape, dtype=np.int64)
     p = np.clip(p, 0.0, 1.0)
@@ -254,7 +254,7 @@ def use_counts(ids, n_dishes, lon_deg, t_ns, seed: int, *, params: TrafficParams
         raise InputError("must be >= 0", location="n_dishes")
     index, start_ns = period_index(ids, t, seed, params, stream=stream)
     p_on = on_probability(lon, start_ns, params)          # constant over the period
-    n_active = _binomial(uniform(seed, f"{stream}.on", ids, index), n, p_on)
+    n_active = binomial_draws(uniform(seed, f"{stream}.on", ids, index), n, p_on)
     counts = np.zeros(n_active.shape + (len(params.uses),), dtype=np.int64)
     remaining = n_active.copy()
     share_left = 1.0
@@ -263,7 +263,7 @@ def use_counts(ids, n_dishes, lon_deg, t_ns, seed: int, *, params: TrafficParams
             count = remaining
         else:
             q = np.full(remaining.shape, use.share / share_left if share_left > 0 else 0.0)
-            count = _binomial(uniform(seed, f"{stream}.use", ids, index, k), remaining, q)
+            count = binomial_draws(uniform(seed, f"{stream}.use", ids, index, k), remaining, q)
         remaining = remaining - count
         share_left -= use.share
         counts[..., k] = count

@@ -148,4 +148,5 @@ class SplitTimeline:
         return dataclasses.replace(
             s, site_down=s.site_down[p], dish_offline=s.dish_offline[p], terrestrial_down=s.terrestrial_down[p],
             demand_factor=s.demand_factor[p], ground_level=None if s.ground_level is None else s.ground_level[p],
-            geofenced=None if s.geofenced is None else s.geofenced[p])
+            geofenced=None if s.geofenced is None else s.geofenced[p],
+            delivered=None if s.delivered is None else s.delivered[p])

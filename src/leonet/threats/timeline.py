@@ -66,11 +66,12 @@ class ThreatState:
     terrestrial_down: np.ndarray   # sites whose ground internet is down (ground_level == 0)
     gateway_fibre_cut: np.ndarray  # (G,) gateway -> PoP fibre cut
     backbone_cut: np.ndarray       # (B,)
-    demand_factor: np.ndarray      # (S,) multiplier on demand / active dishes (1 = none)
+    demand_factor: np.ndarray      # (S,) multiplier on each dish's demand (1 = none)
     jammers: tuple = ()            # JammerSpec of the active jamming events (after any countermeasure)
     active: tuple[str, ...] = ()   # names of the active events
     ground_level: np.ndarray | None = None  # (S,) share of users whose non-Starlink internet works (1: all)
     geofenced: np.ndarray | None = None     # (S,) dishes refused service by the operator
+    delivered: np.ndarray | None = None     # (S,) share of each site's dishes delivered (deliveries; None: all)
 
     @property
     def any(self) -> bool:
@@ -368,6 +369,7 @@ class Timeline:
         gw_cut = np.zeros(self.n_gateways, dtype=bool)
         bb_cut = np.zeros(self.n_backbone, dtype=bool)
         factor = np.ones(self.n_sites)
+        delivered = None
         level = np.ones(self.n_sites)
         geofenced = np.zeros(self.n_sites, dtype=bool)
         jammers, active = [], []
@@ -404,7 +406,9 @@ class Timeline:
             elif typ == "geofence":
                 geofenced[r.sites] = True
             elif typ == "deliveries":
-                factor[r.sites] *= delivered_share(r.spec.schedule, t)
+                # fewer dishes, each with a dish's demand (the allocation thins the dishes on)
+                delivered = np.ones(self.n_sites) if delivered is None else delivered
+                delivered[r.sites] *= delivered_share(r.spec.schedule, t)
             elif typ == "alt_network_wipe":
                 share = r.spec.alt_share
                 level[r.sites] *= 1.0 - share  # its users lose their other way online
@@ -422,7 +426,7 @@ class Timeline:
             level *= 1.0 - np.clip(isp_lost.sum(axis=1), 0.0, 1.0)
         ground_down = level <= 0.0
         return ThreatState(sat_lost, site_down, offline, ground_down, gw_cut, bb_cut, factor,
-                           tuple(jammers), tuple(active), level, geofenced)
+                           tuple(jammers), tuple(active), level, geofenced, delivered)
 
 
 def site_dish_counts(sites: Sites) -> np.ndarray:

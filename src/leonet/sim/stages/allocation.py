@@ -101,6 +101,8 @@ def _radio(model: SimulationModel, sky: Sky, routes: DishRoutes):
     and up under any jamming; whether both links close; whether a connected dish is jammed."""
     net, cm = model.network, model.capacity
     factor = sky.events.demand_factor[net.dish_sites] if sky.events is not None else np.ones(len(net.dish_sites))
+    if model.service is None:   # without the service model a site is a fluid: its load scales with its dishes
+        factor = factor * _delivered(model, sky)
     i_n_down, i_n_up = interference_to_noise_db(model, sky, routes)
     # a dish without a serving satellite has no link: the placeholder geometry only keeps the
     # budget free of NaN warnings, and its made-up SINR and efficiency are masked to NaN at once
@@ -175,6 +177,7 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
     backhaul = svc.users_per_dish > 1
     # a sold-out site's dishes want service too (its demand counts as unmet; it is never a flow)
     dn, up, n_on = svc.period_demand(sky.t_ns)     # traffic.demand_bps, drawn once per period
+    dn, up, n_on = _delivered_dishes_on(model, sky, dn, up, n_on)
     per = np.where(backhaul, np.maximum(svc.n_wanting, 1), np.maximum(n_on, 1))
     # the terminal's cap at its link's MODCOD now (a modem's symbol rate is fixed)
     cap_down = modcod_cap_bps(svc.cap_down_bps, eta_down, svc.kit_cap_efficiency_bps_per_hz)
@@ -218,6 +221,35 @@ def service_allocate(model: SimulationModel, sky: Sky, routes: DishRoutes) -> Al
         dishes_on=np.where(svc.sold_out, 0, n_on).astype(np.int64), background_down_bps=bg_sat, cap_down_bps=cap_down, cap_up_bps=cap_up,
         outage=outage,
     )
+
+
+def _delivered(model: SimulationModel, sky: Sky) -> np.ndarray:
+    """(D,) share of each dish site's dishes delivered at t (a ``deliveries`` event; 1: all)."""
+    n_d = len(model.network.dish_sites)
+    if sky.events is None or sky.events.delivered is None:
+        return np.ones(n_d)
+    return sky.events.delivered[model.network.dish_sites]
+
+
+def _delivered_dishes_on(model: SimulationModel, sky: Sky, down_bps: np.ndarray, up_bps: np.ndarray,
+                         n_on: np.ndarray):
+    """A site's traffic with only its delivered dishes: of its ``n_on`` dishes on now, each is
+    there with the delivered share (a binomial thinning, drawn per site and on/off period as the
+    traffic is, so chunks agree), and the site's demand keeps each remaining dish's own (its
+    demand per dish on is unchanged; the site's falls with its dishes). Before Dec 2026 every dish
+    stayed on with its demand scaled by the share, so a dish's figures were those of a part-dish."""
+    from ...service.rng import uniform
+    from ...service.traffic import binomial_draws, period_index
+
+    share = _delivered(model, sky)
+    if (share >= 1.0).all():
+        return down_bps, up_bps, n_on
+    svc = model.service
+    ids = np.arange(len(n_on), dtype=np.int64)
+    index, _ = period_index(ids, sky.t_ns, svc.seed, svc.traffic)
+    kept = binomial_draws(uniform(svc.seed, "deliveries.kept", ids, index), n_on, share)
+    scale = np.where(n_on > 0, kept / np.maximum(n_on, 1), 0.0)
+    return down_bps * scale, up_bps * scale, kept
 
 
 def _background(model: SimulationModel, sky: Sky, flows: np.ndarray, serving: np.ndarray, cell: np.ndarray,
