@@ -74,11 +74,19 @@ def test_dish_figures_in_blocks_equal_the_whole_table(run):
         pd.testing.assert_frame_equal(whole.net.per_dish, blocks.net.per_dish, check_exact=True)
 
 
+def _delivered(run) -> list[str]:
+    """["delivered"] where the run's dish_steps has the column (a deliveries event), else []."""
+    import pyarrow.parquet as pq
+
+    return ["delivered"] if "delivered" in pq.read_schema(run.parts("dish_steps")[0]).names else []
+
+
 def test_state_counts_chunk_by_chunk_equal_the_whole_table(run):
-    d = run.read("dish_steps", columns=["t", "site", "state"]).to_pandas()
+    d = run.read("dish_steps", columns=["t", "site", "state", *_delivered(run)]).to_pandas()
     d["state"] = d["state"].astype(str)
-    # each dish-step weighs the dishes its site stands for (and, for time, its step's duration)
-    d["w"] = site_weights(run)[d["site"].to_numpy()]
+    # each dish-step weighs the dishes its site stands for, those delivered by then (and, for time,
+    # its step's duration)
+    d["w"] = site_weights(run)[d["site"].to_numpy()] * (d["delivered"].to_numpy() if "delivered" in d else 1.0)
     cal = calendar(run)
     d["ws"] = d["w"] * cal.weight_of(d["t"].astype("int64").to_numpy()) * run.manifest.step_s
     want = d.groupby(["t", "state"], sort=True)["w"].sum().unstack(fill_value=0.0)
@@ -98,10 +106,10 @@ def test_state_counts_chunk_by_chunk_equal_the_whole_table(run):
 
 
 def test_step_sums_chunk_by_chunk_equal_the_whole_table(run):
-    d = run.read("dish_steps", columns=["t", "site", "state", "ground_level"]).to_pandas()
+    d = run.read("dish_steps", columns=["t", "site", "state", "ground_level", *_delivered(run)]).to_pandas()
     cal = calendar(run)
     step = cal.index_of(d["t"].astype("int64").to_numpy())
-    w = site_weights(run)[d["site"].to_numpy()]
+    w = site_weights(run)[d["site"].to_numpy()] * (d["delivered"].to_numpy(dtype=np.float64) if "delivered" in d else 1.0)
     sat = ~d["state"].astype(str).isin(OUTAGE_STATES).to_numpy()
     level = d["ground_level"].to_numpy(dtype=np.float64)
     want_by = {"both": sat * level, "satellite": sat * (1 - level), "ground": ~sat * level, "none": ~sat * (1 - level)}

@@ -241,3 +241,46 @@ def test_delivered_dishes_each_carry_a_whole_dishs_traffic(tmp_path):
     assert on_share == pytest.approx(0.3, abs=0.03), on_share
     per_dish = lambda d: (d["demand_down_bps"] * d["dishes_on"]).sum() / d["dishes_on"].sum()  # noqa: E731
     assert per_dish(part) == pytest.approx(per_dish(full), rel=0.05)
+
+
+@pytest.mark.slow
+def test_dish_time_counts_the_dishes_delivered(tmp_path):
+    """A dish not yet delivered has no dish-time: dish_steps carries each row's delivered share,
+    and the summary's lost dish-time, the day table's dish-hours and the planning metrics weigh
+    each row by its site's dishes x that share (before Dec 2026 every dish counted from the
+    first step). A share of 0 (before the schedule's first point) is a row of no weight."""
+    from leonet.planning.metrics import region_metrics
+    from leonet.results.summary import network_summary
+    from leonet.results.timeline import daily_table
+
+    base = dict(yaml.safe_load(textwrap.dedent(BASE)))
+    base["ground"]["dish_groups"] = [
+        {"name": "Kyiv", "lat_deg": 50.45, "lon_deg": 30.52, "count": 4, "dishes_per_site": 50, "radius_km": 10, "seed": 1},
+        {"name": "Lviv", "lat_deg": 49.84, "lon_deg": 24.03, "count": 2, "dishes_per_site": 30, "radius_km": 10, "seed": 2}]
+    base["events"] = [
+        {"name": "d", "type": "deliveries", "start_s": 0, "target": {"groups": ["Kyiv", "Lviv"]},
+         "schedule": [["2022-03-01T12:00:20Z", 0.2], ["2022-03-01T12:01:00Z", 0.6]]},
+        {"name": "bricked", "type": "dish_bricking", "start_s": 0, "target": {"groups": ["Lviv"]}}]
+    r = leonet.run(leonet.scenario_from_dict(base), out_dir=tmp_path / "run")
+    d = r.store.read("dish_steps").to_pandas()
+    t_s = (d["t"] - d["t"].min()).dt.total_seconds().to_numpy()
+    want = np.interp(t_s, [-1e9, 19.999, 20, 60], [0, 0, 0.2, 0.6])
+    np.testing.assert_allclose(d["delivered"].to_numpy(), want, atol=1e-6)
+    group = r.store.read("sites").to_pandas()["group"].to_numpy()[d["site"].to_numpy()]
+    dishes = np.where(group == "Kyiv", 50, 30)
+    lviv = d["state"].astype(str).to_numpy() == "OFFLINE"
+    offline_s = float((dishes * want * 10.0)[lviv].sum())            # 10 s steps
+    g = network_summary(r.store).by_group().set_index("group")
+    assert g.loc["Lviv", "lost_s_OFFLINE"] == pytest.approx(offline_s, rel=1e-6)
+    assert g.loc["Lviv", "dishes"] == 60 and g.loc["Kyiv", "dishes"] == 200   # the sites' dishes, all
+    day = daily_table(r.store)
+    assert day["dish_hours"].sum() == pytest.approx(float((dishes * want * 10.0).sum()) / 3600, rel=1e-6)
+    m = region_metrics(r.store)
+    assert 0 <= m["availability"] <= 1
+    # the app's picture of a moment counts the dishes there then
+    from leonet.app.network import snapshot
+    from leonet.app.run import RunData
+
+    for step, share in ((0, 0.0), (2, 0.2), (4, 0.4)):              # 10 s steps
+        shot = snapshot(RunData(r.store.root), step, None, 10, 10, 100).dishes
+        assert sum(shot.dishes_by_state.values()) == round(260 * share), step

@@ -17,21 +17,25 @@ import pyarrow as pa
 
 from .. import states
 from ..results.compare import EVENT_STATE, LOST_STATES, compare as compare_runs
-from ..results.summary import network_summary
+from ..results.summary import network_summary, row_dishes
 from . import schemas
 from ..timeutil import ns_to_iso
 from .run import BASELINE_DIR, MAX_EVENTS, NotFound, RunData, dish_states, finite_or_none, round_list
 from .snapshot import stride_pick
 
 
-def _dish_states_at(run: RunData, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(site, leonet state, rtt_ms) of every dish at a step, from one chunk file."""
-    t = run.chunk_table("dish_steps", step, columns=["site", "state", "rtt_ms"])
+def _dish_states_at(run: RunData, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(site, leonet state, rtt_ms, dishes) of every dish site at a step, from one chunk file;
+    dishes: those its site stands for, delivered by then (a ``deliveries`` event; all without)."""
+    delivered = ["delivered"] if run.has_deliveries else []
+    t = run.chunk_table("dish_steps", step, columns=["site", "state", "rtt_ms", *delivered])
     if t is None:
         raise NotFound(f"step {step} was not computed (the run is incomplete)")
-    return (t.column("site").to_numpy(zero_copy_only=False).astype(np.int64),
-            np.asarray(t.column("state").cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object),
-            t.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float64))
+    site = t.column("site").to_numpy(zero_copy_only=False).astype(np.int64)
+    dishes = row_dishes(run.dish_count.astype(np.float64), site,
+                        t.column("delivered").to_numpy(zero_copy_only=False) if delivered else None)
+    return (site, np.asarray(t.column("state").cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object),
+            t.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float64), dishes)
 
 
 def snapshot(run: RunData, step: int | None, t: datetime | None, max_satellites: int, max_links: int,
@@ -57,12 +61,12 @@ def snapshot(run: RunData, step: int | None, t: datetime | None, max_satellites:
                                  dishes=n_dishes, id=[], lat_deg=[], lon_deg=[], state=[], leonet_state=[],
                                  pop_ping_latency_ms=[])
     if run.has_network and len(run.dish_sites):
-        site, state, rtt = _dish_states_at(run, step)
+        site, state, rtt, per_site = _dish_states_at(run, step)
         dish_state = dish_states(state)
         names, counts = np.unique(dish_state, return_counts=True)
         lnames, lcounts = np.unique(state, return_counts=True)
-        # Dishes, not sites: each site counts the dishes it stands for (as /run's sizes and /regions).
-        per_site = run.dish_count[site]
+        # Dishes, not sites: each site counts the dishes it stands for (as /run's sizes and /regions),
+        # those delivered by this step where dishes arrive over time
         # Thinning keeps every dish in trouble first (congested too), then an even spread of the connected.
         trouble = np.flatnonzero(state != "CONNECTED")[:max_dishes]
         fine = np.flatnonzero(state == "CONNECTED")
@@ -74,9 +78,9 @@ def snapshot(run: RunData, step: int | None, t: datetime | None, max_satellites:
             by_state={str(k): int(v) for k, v in zip(names, counts)},
             by_leonet_state={str(k): int(v) for k, v in zip(lnames, lcounts)},
             dishes=n_dishes,
-            dishes_by_state={str(k): int(per_site[dish_state == k].sum()) for k in names},
-            dishes_by_leonet_state={str(k): int(per_site[state == k].sum()) for k in lnames},
-            dishes_of_site=per_site[pick].astype(int).tolist(),
+            dishes_by_state={str(k): int(round(per_site[dish_state == k].sum())) for k in names},
+            dishes_by_leonet_state={str(k): int(round(per_site[state == k].sum())) for k in lnames},
+            dishes_of_site=np.round(per_site[pick]).astype(int).tolist(),
             id=s["name"].astype(str).tolist(), lat_deg=round_list(s["lat_deg"], 4), lon_deg=round_list(s["lon_deg"], 4),
             state=dish_state[pick].tolist(), leonet_state=state[pick].tolist(),
             pop_ping_latency_ms=round_list(np.where(dish_state[pick] == "CONNECTED", rtt[pick], np.nan), 2),

@@ -671,6 +671,12 @@ class RunData:
         have = set(pq.read_schema(self.store.parts("dish_steps")[0]).names)
         return [c for c in want if c in have]
 
+    @cached_property
+    def has_deliveries(self) -> bool:
+        """Whether dish_steps holds each row's delivered share (a ``deliveries`` event)."""
+        parts = self.store.parts("dish_steps") if self.has_network else []
+        return bool(parts) and "delivered" in pq.read_schema(parts[0]).names
+
     def site_name(self, site: int) -> str | None:
         return None if site is None or site < 0 else str(self.site_names[site])
 

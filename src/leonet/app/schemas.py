@@ -296,9 +296,9 @@ class DishColumns(BaseModel):
     by_state: dict[str, int] = Field(description="Every dish site of the run, counted by the dish's state (sites, not dishes: see dishes_by_state).")
     by_leonet_state: dict[str, int] = Field(description="The same, by leonet's state (CONGESTED apart from CONNECTED).")
     dishes: int = Field(0, description="Dishes the run stands for (each site counts the dishes it stands for, as /api/v1/run's sizes.dishes).")
-    dishes_by_state: dict[str, int] = Field(default_factory=dict, description="Every dish of the run (each site counting its dishes) by the dish's state.")
+    dishes_by_state: dict[str, int] = Field(default_factory=dict, description="Every dish of the run (each site counting its dishes, those delivered by this step where a deliveries event brings them in) by the dish's state.")
     dishes_by_leonet_state: dict[str, int] = Field(default_factory=dict, description="The same, by leonet's state.")
-    dishes_of_site: list[int] = Field(default_factory=list, description="Per dish site drawn: the dishes it stands for.")
+    dishes_of_site: list[int] = Field(default_factory=list, description="Per dish site drawn: the dishes it stands for (delivered by this step, rounded, with a deliveries event).")
     id: list[str]
     lat_deg: list[float | None]
     lon_deg: list[float | None]

@@ -25,6 +25,7 @@ from ..results.calendar import calendar
 # planning figure equals the summary's for the same folder and region.
 from ..results.quantiles import weighted_quantile  # noqa: F401 (re-exported)
 from ..results.store import ResultStore
+from ..results.summary import row_dishes
 from ..states import OUTAGE_STATES
 
 
@@ -104,17 +105,22 @@ def _dish_rows(store: ResultStore, groups: list[str] | None) -> tuple[dict[str, 
     cal = calendar(store)
     wanted = ["site", "state", "rtt_ms"] + ([] if cal.even else ["t"])
     schema = _schema(store)
+    if "delivered" in schema:   # dishes brought in over time: a dish not yet delivered has no dish-time
+        wanted.append("delivered")
     capacity = "downlink_bps" in schema
     if capacity:
         wanted += ["downlink_bps", "demand_down_bps", "speedtest_down_bps"]
     table = store.read("dish_steps", columns=wanted)
     site = table.column("site").to_numpy()
+    present = row_dishes(dishes, site, table.column("delivered").to_numpy(zero_copy_only=False)
+                         if "delivered" in wanted else None)
     state = np.asarray(table.column("state").cast(pa.string()).to_pylist(), dtype=object) if table.num_rows else np.zeros(0, object)
     cols = {"site": site, "state": state, "rtt_ms": table.column("rtt_ms").to_numpy(zero_copy_only=False).astype(np.float64),
-            "w": (dishes[site] if cal.even else dishes[site] * cal.weight_of(table.column("t").cast(pa.int64()).to_numpy()))
+            "w": (present if cal.even else present * cal.weight_of(table.column("t").cast(pa.int64()).to_numpy()))
             if len(site) else np.zeros(0), "group": group[site] if len(site) else np.zeros(0, object),
-            # the dishes a row's site stands for: the quantiles' frequency weights (results.quantiles)
-            "n": dishes[site] if len(site) else np.zeros(0)}
+            # the dishes a row's site stands for (delivered by then): the quantiles' frequency weights
+            # (results.quantiles)
+            "n": present}
     if capacity:
         cols["down_bps"] = table.column("downlink_bps").to_numpy()
         cols["demand_bps"] = table.column("demand_down_bps").to_numpy()
@@ -208,7 +214,8 @@ def _region_links(store: ResultStore, groups: list[str] | None) -> "pd.DataFrame
     if len(dish):
         cell[dish] = cells_of(sites["lat_deg"].to_numpy()[dish], sites["lon_deg"].to_numpy()[dish], float(cell_km) * 1e3)
     cal = calendar(store)
-    table = store.read("dish_steps", columns=["t", "site", "serving_sat", "gateway", "pop", "isl_hops", "path"])
+    delivered = ["delivered"] if "delivered" in _schema(store) else []
+    table = store.read("dish_steps", columns=["t", "site", "serving_sat", "gateway", "pop", "isl_hops", "path", *delivered])
     site = table.column("site").to_numpy().astype(np.int64)
     keep = (table.column("serving_sat").to_numpy() >= 0) & (kind[site] == "dish")
     if groups:
@@ -216,7 +223,8 @@ def _region_links(store: ResultStore, groups: list[str] | None) -> "pd.DataFrame
     table = table.filter(pa.array(keep))
     site = table.column("site").to_numpy().astype(np.int64)
     t = table.column("t").cast(pa.int64()).to_numpy()
-    w = np.asarray(dishes[site] * (1.0 if cal.even else cal.weight_of(t)), dtype=np.float64)
+    present = row_dishes(dishes, site, table.column("delivered").to_numpy(zero_copy_only=False) if delivered else None)
+    w = np.asarray(present * (1.0 if cal.even else cal.weight_of(t)), dtype=np.float64)
     serving = table.column("serving_sat").to_numpy().astype(np.int64)
     parts = [pd.DataFrame({"t": t, "kind": "beam", "a": serving, "b": cell[site], "w": w}),
              pd.DataFrame({"t": t, "kind": "satellite", "a": serving, "b": -1, "w": w}),

@@ -21,7 +21,7 @@ from .calendar import calendar
 from .contract import EVENTS_FILE, read_contract
 from .quantiles import group_quantiles
 from .store import ResultStore
-from .summary import BUDGET_ROWS, dish_group_blocks, site_weights
+from .summary import BUDGET_ROWS, dish_group_blocks, row_dishes, site_weights
 from .timeline import online_shares
 
 #: The states that count as lost time (leonet.states: CONGESTED is online, not lost).
@@ -40,7 +40,8 @@ class _Reader:
         self.parts = store.parts("dish_steps")
         names = pq.read_schema(self.parts[0]).names if self.parts else store.read("dish_steps").column_names
         # gateway and pop: which dishes a gateway or PoP loss touched (their route in the baseline)
-        self.columns = ["t", "site", "state", "rtt_ms", "gateway", "pop"] + [c for c in _EXTRA if c in names]
+        self.columns = (["t", "site", "state", "rtt_ms", "gateway", "pop"] + [c for c in _EXTRA if c in names]
+                        + (["delivered"] if "delivered" in names else []))
         self.rows = sum(pq.ParquetFile(p).metadata.num_rows for p in self.parts)
         self.weights = site_weights(store)
         self.cal = calendar(store)
@@ -52,7 +53,7 @@ class _Reader:
             d["online_by"] = d["online_by"].astype(str)
         grp = self.group_of_site[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
         d["group"] = grp
-        d["w"] = self.weights[d["site"].to_numpy()] if len(d) else np.zeros(0)
+        d["w"] = row_dishes(self.weights, d["site"].to_numpy(), d["delivered"] if "delivered" in d else None)
         # The time each row stands for, in coarse steps (1.0 for a step of step_s): dish-time weights.
         d["k"] = self.cal.weight_of(d["t"].astype("int64").to_numpy()) if len(d) else np.zeros(0)
         d["wk"] = d["w"] * d["k"]

@@ -66,12 +66,13 @@ def _sorted_quantiles(v: np.ndarray, w: np.ndarray, qs: Sequence[float], c: np.n
 
 
 def _counts(counts, shape, name: str) -> np.ndarray | None:
-    """``counts`` as float64 of ``shape`` (None stays None); each must be finite and > 0."""
+    """``counts`` as float64 of ``shape`` (None stays None); each must be finite and >= 0 (0: a
+    row that stands for no dish, e.g. one not yet delivered; its weight is 0 too)."""
     if counts is None:
         return None
     c = np.broadcast_to(np.asarray(counts, dtype=np.float64), shape).ravel()
-    if not np.isfinite(c).all() or (c <= 0).any():
-        raise ValueError(f"{name}: counts must be finite and > 0")
+    if not np.isfinite(c).all() or (c < 0).any():
+        raise ValueError(f"{name}: counts must be finite and >= 0")
     return c
 
 
@@ -89,7 +90,7 @@ def weighted_quantiles(values, weights, qs: Sequence[float], counts=None) -> np.
     if not np.isfinite(w).all() or (w < 0).any():
         raise ValueError("weighted_quantiles: weights must be finite and >= 0")
     c = _counts(counts, v.shape, "weighted_quantiles")
-    keep = ~np.isnan(v) & (w > 0)
+    keep = ~np.isnan(v) & (w > 0) & (True if c is None else c > 0)
     v, w = v[keep], w[keep]
     c = None if c is None else c[keep]
     if not len(v):
@@ -110,7 +111,8 @@ def group_quantiles(keys, values, weights, qs: dict[str, float], median: bool = 
     first appearance), one column per item of ``qs`` (column name -> q in 0..1). NaN values are
     left out (as pandas' quantile leaves them out); a key with none left gets no row.
 
-    keys, values, weights : (N,) each (weights > 0: a dish-step's dishes x its duration).
+    keys, values, weights : (N,) each (weights >= 0: a dish-step's dishes x its duration; a row of
+        weight 0, such as a dish not yet delivered, is left out as a NaN value is).
     median : take q = 0.5 of a group of equal weights with pandas' ``median`` (the figures the
         summaries gave before weighting used ``median`` for some columns, ``quantile`` for others).
     counts : None, or (N,) frequency weights (a dish-step's dishes, part of ``weights`` already:
@@ -121,13 +123,14 @@ def group_quantiles(keys, values, weights, qs: dict[str, float], median: bool = 
     c = _counts(counts, frame["v"].shape, "group_quantiles")
     if c is not None:
         frame["c"] = c
-    frame = frame[frame["v"].notna().to_numpy()]
+    w = frame["w"].to_numpy()
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("group_quantiles: weights must be finite and >= 0")
+    frame = frame[frame["v"].notna().to_numpy() & (w > 0) & (frame["c"].to_numpy() > 0 if c is not None else True)]
     names = list(qs)
     if frame.empty:
         return pd.DataFrame(columns=names, dtype=np.float64)
     w = frame["w"].to_numpy()
-    if not np.isfinite(w).all() or (w <= 0).any():
-        raise ValueError("group_quantiles: weights must be finite and > 0")
     by = frame.groupby("k", sort=False)["w"]
     even = (by.transform("min") == by.transform("max")).to_numpy()
     if c is not None:  # and one observation a row: a site of many dishes is many (module docstring)

@@ -80,6 +80,16 @@ def site_weights(store: ResultStore) -> np.ndarray:
     return np.nan_to_num(table.column("dishes").to_numpy(zero_copy_only=False).astype(np.float64), nan=1.0)
 
 
+def row_dishes(site_w: np.ndarray, site: np.ndarray, delivered=None) -> np.ndarray:
+    """(R,) float64: the dishes each ``dish_steps`` row stands for: its site's dishes
+    (:func:`site_weights`) times the row's ``delivered`` share where the run has one (a
+    ``deliveries`` event brings dishes in over time: a dish not yet delivered has no dish-time)."""
+    w = site_w[np.asarray(site, dtype=np.int64)] if len(site) else np.zeros(0)
+    if delivered is None:
+        return w
+    return w * np.nan_to_num(np.asarray(delivered, dtype=np.float64), nan=1.0)
+
+
 def coverage_summary(store: ResultStore, budget_rows: int | None = None) -> CoverageSummary:
     """Per-site visibility over the run from ``site_steps``; a table longer than ``budget_rows``
     (default :data:`BUDGET_ROWS`) rows is read a block of consecutive sites at a time (every
@@ -171,7 +181,7 @@ def _dish_counts(df: pd.DataFrame, keys: list[str]) -> np.ndarray | None:
     """The frequency weights of ``df``'s rows for the quantiles per ``keys``
     (:mod:`.quantiles`): per dish group, the dishes each row's site stands for (N identical dishes
     are N observations, not one); per site (one dish of it), None."""
-    return df["dishes_w"].to_numpy() if keys != ["site"] and "dishes_w" in df else None
+    return df["counts_w"].to_numpy() if keys != ["site"] and "counts_w" in df else None
 
 
 def _rtt_percentiles(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -241,7 +251,7 @@ def network_summary(store: ResultStore, budget_rows: int = BUDGET_ROWS) -> Netwo
     parts = store.parts("dish_steps")
     schema = pq.read_schema(parts[0]) if parts else store.read("dish_steps").schema
     cap_cols = [c for c in _CAPACITY_COLUMNS if c in schema.names]
-    columns = [*_DISH_COLUMNS, *cap_cols]
+    columns = [*_DISH_COLUMNS, *cap_cols, *(["delivered"] if "delivered" in schema.names else [])]
     rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
 
     # With two steps or more every block of two dishes (groups) or more has its keys in a
@@ -295,8 +305,11 @@ def _dish_frame(d: pd.DataFrame, group_of_site: np.ndarray, weights: np.ndarray,
     d["connected"] = ~d["state"].isin(OUTAGE_STATES)  # CONGESTED is online (leonet.states)
     d["group"] = group_of_site[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
     # A site may stand for many identical dishes: availability counts dishes, not sites.
-    d["w"] = weights[d["site"].to_numpy()] if len(d) else np.zeros(0)
-    d["dishes_w"] = d["w"]  # dishes a row's site stands for (a count, not time-weighted)
+    d["dishes_w"] = weights[d["site"].to_numpy()] if len(d) else np.zeros(0)  # dishes a row's site stands for
+    # those of them delivered at the row's time (all without a deliveries event): the row's dishes
+    # in dish-time and, as frequency weights, in the quantiles
+    d["w"] = row_dishes(weights, d["site"].to_numpy(), d.pop("delivered") if "delivered" in d else None)
+    d["counts_w"] = d["w"]
     # Each step weighs the time it stands for (1.0 for a step of step_s, so an even calendar's
     # weights stay the dish counts exactly): windows, sample windows, a short last step.
     if len(d):

@@ -33,7 +33,7 @@ from ..states import OUTAGE_STATES
 from .calendar import calendar
 from .contract import read_contract
 from .store import ResultStore
-from .summary import site_weights
+from .summary import row_dishes, site_weights
 
 DAY_NS = 86_400 * 10**9
 ONLINE_BY = ("both", "satellite", "ground", "none")
@@ -96,7 +96,8 @@ def step_sums(store: ResultStore) -> tuple[np.ndarray, np.ndarray, dict[str, np.
         return None
     names = pq.read_schema(parts[0]).names
     cols = (["t", "site", "state"] + (["online_by"] if "online_by" in names else [])
-            + (["ground_level"] if "ground_level" in names else []))
+            + (["ground_level"] if "ground_level" in names else [])
+            + (["delivered"] if "delivered" in names else []))
     weights = site_weights(store)
     n = cal.n_steps
     total, online = np.zeros(n), np.zeros(n)
@@ -108,7 +109,7 @@ def step_sums(store: ResultStore) -> tuple[np.ndarray, np.ndarray, dict[str, np.
             continue
         rows += len(d)
         step = cal.index_of(d["t"].astype("int64").to_numpy())
-        w = weights[d["site"].to_numpy()]
+        w = row_dishes(weights, d["site"].to_numpy(), d["delivered"] if "delivered" in d else None)
         sat = ~d["state"].astype(str).isin(OUTAGE_STATES).to_numpy()
         total += np.bincount(step, weights=w, minlength=n)
         online += np.bincount(step, weights=w * sat, minlength=n)

@@ -164,8 +164,15 @@ DISH_EVENTS = pa.schema([
 ])
 
 
-def dish_steps_schema(capacity: bool, service: bool = False) -> pa.Schema:
+#: Appended last to ``dish_steps`` when an event brings dishes in over time (``deliveries``).
+DISH_DELIVERIES = pa.schema([
+    ("delivered", pa.float32()),         # share of the site's dishes delivered at t (0..1): its dish-time weighs dishes x this
+])
+
+
+def dish_steps_schema(capacity: bool, service: bool = False, deliveries: bool = False) -> pa.Schema:
     """``dish_steps``' schema, with the capacity columns or without (and the service columns); the
-    ground level always comes last."""
+    ground level after them, and last the delivered share with a ``deliveries`` event."""
     return pa.schema(list(DISH_STEPS) + (list(DISH_CAPACITY) if capacity else [])
-                     + (list(DISH_SERVICE) if capacity and service else []) + list(DISH_EVENTS))
+                     + (list(DISH_SERVICE) if capacity and service else []) + list(DISH_EVENTS)
+                     + (list(DISH_DELIVERIES) if deliveries else []))

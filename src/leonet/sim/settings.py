@@ -25,6 +25,8 @@ class RunSettings:
     source : where the scenario came from (its file or "preset NAME"), for error messages.
     network, capacity, service : whether the network, capacity and service models are on.
     events : whether the scenario has events (they act only with the network model on).
+    deliveries : whether an event brings dishes in over time (``deliveries``): ``dish_steps`` then
+        has each row's ``delivered`` share, which weighs its dish-time.
     station_pairs : whether the scenario routes station pairs (``network.pairs`` or
         ``network.all_station_pairs``).
     visibility : the ground-link rule (minimum elevation, deg; maximum slant range, m; nearest k).
@@ -59,6 +61,7 @@ class RunSettings:
     step_ns: int
     uniform_steps: bool
     duration_ns: int
+    deliveries: bool = False
 
 
 def run_settings(scenario: Scenario) -> RunSettings:
@@ -76,4 +79,5 @@ def run_settings(scenario: Scenario) -> RunSettings:
         visibility_pairs=scenario.outputs.visibility_pairs, positions=scenario.outputs.positions,
         chunk_steps=scenario.outputs.chunk_steps, step_ns=scenario.time.step_ns,
         uniform_steps=scenario.time.uniform, duration_ns=round(scenario.time.duration_s * 1e9),
+        deliveries=any(e.type == "deliveries" for e in scenario.events),
     )

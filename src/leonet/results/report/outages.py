@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from ..summary import site_weights
+from ..summary import row_dishes, site_weights
 from .markup import (STATE_COLOURS, STATE_MEANING, Plots, bucket_mean, dish_count, dish_time, epoch_ms, esc, fmt,
                      outage_states)
 from .run import ReportRun
@@ -60,14 +60,16 @@ def state_counts(run: ReportRun) -> StateTime:
     weights = site_weights(run.store)
     per_step, per_site = [], []
     seen = np.zeros(len(weights), dtype=bool)
+    delivered = ["delivered"] if "delivered" in pq.read_schema(run.store.parts("dish_steps")[0]).names else [] \
+        if run.store.parts("dish_steps") else []
     for part in run.store.parts("dish_steps"):
-        d = pq.read_table(part, columns=["t", "site", "state"]).to_pandas()
+        d = pq.read_table(part, columns=["t", "site", "state", *delivered]).to_pandas()
         if not len(d):
             continue
         site = d["site"].to_numpy().astype(np.int64)
         seen[site] = True
         d["state"] = d["state"].astype(str)
-        d["w"] = weights[site]  # dishes the row's site stands for
+        d["w"] = row_dishes(weights, site, d.pop("delivered") if delivered else None)  # its dishes delivered
         d["ws"] = d["w"] * run.cal.weight_of(d["t"].astype("int64").to_numpy()) * run.step_s  # dish-seconds
         per_step.append(d.groupby(["t", "state"], sort=True)["w"].sum().unstack(fill_value=0.0))
         per_site.append(d.groupby(["site", "state"], sort=True)[["w", "ws"]].sum())

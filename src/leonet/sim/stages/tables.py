@@ -76,7 +76,7 @@ class TableRows:
         if s.visibility_pairs:
             self.schemas["visibility"] = schemas.VISIBILITY
         if s.network:
-            self.schemas["dish_steps"] = schemas.dish_steps_schema(s.capacity, s.service)
+            self.schemas["dish_steps"] = schemas.dish_steps_schema(s.capacity, s.service, s.deliveries)
             self.schemas["network_steps"] = schemas.NETWORK_STEPS
             rows_per_step.update(dish_steps=len(model.network.dish_sites), network_steps=1)
             if len(model.network.pair_src):
@@ -273,6 +273,10 @@ def dish_rows(model: SimulationModel, step: Step, changed: np.ndarray) -> dict[s
                     kit_down_bps=svc.cap_down_bps, kit_up_bps=svc.cap_up_bps, dishes_admitted=svc.n_admitted,
                     dishes_on=a.dishes_on, background_down_bps=a.background_down_bps)
     rows["ground_level"] = s.ground_level
+    if model.settings.deliveries:
+        ev = step.sky.events
+        rows["delivered"] = (np.ones(n_d) if ev is None or ev.delivered is None
+                             else ev.delivered[model.network.dish_sites])
     return rows
 
 
