@@ -117,3 +117,30 @@ def test_a_background_bulk_download_shares_the_beam_with_a_speed_test(tmp_path):
     without = site0["speedtest_down_bps"].to_numpy()[bulk == 0].mean()
     assert with_bulk < 0.7 * without
 
+
+
+def test_a_cells_draws_are_keyed_by_its_grid_square_on_their_own_stream():
+    """The cells' on/off draws are use_counts keyed by each cell's grid square on the
+    'background.cell' stream: not the dishes' stream (else cell k and dish row k would move
+    together), and the same whatever other dishes the scenario has (a dish added 500 km away
+    leaves Berlin's cell drawing the same)."""
+    from leonet.capacity.model import cell_keys
+
+    sc = _berlin(2e4)
+    model = leonet.build_model(leonet.scenario_from_dict(sc))
+    svc = model.service
+    row, period_counts = svc.cell_use_counts
+    keys = cell_keys(np.asarray(model.sites.lat_deg)[model.network.dish_sites], svc.lon_deg, 24e3)
+    assert np.array_equal(period_counts.ids[row], keys)
+    t = [int(model.t_ns[0]) + k * 61 * 10**9 for k in range(40)]
+    ours = np.array([period_counts(tt)[0] for tt in t])
+    want = np.array([use_counts(period_counts.ids, period_counts.n_dishes, period_counts.lon_deg, tt, svc.seed,
+                                params=svc.traffic, stream="background.cell")[0] for tt in t])
+    as_dishes = np.array([use_counts(period_counts.ids, period_counts.n_dishes, period_counts.lon_deg, tt, svc.seed,
+                                     params=svc.traffic)[0] for tt in t])
+    assert np.array_equal(ours, want) and not np.array_equal(ours, as_dishes)
+    sc["ground"]["sites"].append({"name": "elsewhere", "lat_deg": 48.14, "lon_deg": 11.58})   # Munich
+    other = leonet.build_model(leonet.scenario_from_dict(sc)).service
+    row2, counts2 = other.cell_use_counts
+    assert counts2.ids[row2[0]] == period_counts.ids[row[0]]
+    assert all(np.array_equal(counts2(tt)[0][row2[0]], period_counts(tt)[0][row[0]]) for tt in t)

@@ -86,16 +86,23 @@ class CapacityModel:
     atm_up_db: np.ndarray          # (C, E) the same for the uplink frequency, dB
 
 
-def cells_of(lat_deg: np.ndarray, lon_deg: np.ndarray, cell_size_m: float) -> np.ndarray:
-    """Cell numbers (0..C-1) of points on a grid of squares ``cell_size_m`` on a side: rows of
-    constant latitude, each cut into equal widths in longitude (so cells keep their size away from
-    the equator)."""
+def cell_keys(lat_deg: np.ndarray, lon_deg: np.ndarray, cell_size_m: float) -> np.ndarray:
+    """(n,) int64: the grid square of each point, ``row * 2**32 + col``, on a grid of squares
+    ``cell_size_m`` on a side: rows of constant latitude, each cut into equal widths in longitude
+    (so cells keep their size away from the equator). A square's key is its own, whatever the
+    other points (a stable key for draws per cell)."""
     dlat = np.rad2deg(cell_size_m / 6_371_008.8)
-    row = np.floor((np.asarray(lat_deg) + 90.0) / dlat)
+    row = np.floor((np.asarray(lat_deg, dtype=np.float64) + 90.0) / dlat)
     row_lat = np.deg2rad(-90.0 + (row + 0.5) * dlat)
     dlon = dlat / np.maximum(np.cos(row_lat), 1e-3)
-    col = np.floor((np.asarray(lon_deg) + 180.0) / dlon)
-    _, number = np.unique(np.c_[row, col], axis=0, return_inverse=True)
+    col = np.floor((np.asarray(lon_deg, dtype=np.float64) + 180.0) / dlon)
+    return row.astype(np.int64) * (1 << 32) + col.astype(np.int64)
+
+
+def cells_of(lat_deg: np.ndarray, lon_deg: np.ndarray, cell_size_m: float) -> np.ndarray:
+    """Cell numbers (0..C-1) of points on the grid of :func:`cell_keys`, numbered over these
+    points in the order of their keys (by row, then column)."""
+    _, number = np.unique(cell_keys(lat_deg, lon_deg, cell_size_m), return_inverse=True)
     return number.reshape(-1).astype(np.int64)
 
 

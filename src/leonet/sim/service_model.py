@@ -14,6 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..capacity.model import cell_keys
 from ..errors import InputError
 from ..scenario import Scenario
 from ..service import admission, background
@@ -60,9 +61,10 @@ class ServiceModel:
     speedtest_window_bytes : int or None, receive window of a speed test's transfer, bytes (None:
         no window limit; :mod:`leonet.service.transfer`); speedtest_connections : int, its connections;
         speedtest_upload_window_bytes : int or None, the upload's data in flight (the phone's send buffer).
-    background_cell : (D,) int64, each dish's beam cell (the capacity model's ``dish_cell``), whose
-        background subscribers switch on and off together (:attr:`cell_use_counts`); None: no
-        background in the dishes' cells.
+    background_cell : (D,) int64, each dish's beam cell as its grid square's own key
+        (:func:`leonet.capacity.model.cell_keys`: the capacity model's cells, keyed so that a cell's
+        draws do not change when other dishes are added), whose background subscribers switch on and
+        off together (:attr:`cell_use_counts`); None: no background in the dishes' cells.
     """
 
     seed: int
@@ -123,8 +125,9 @@ class ServiceModel:
         dish's row among the cells, :class:`leonet.service.traffic.PeriodUseCounts` of the cells,
         ``(t_ns) -> (counts (C, K), n_on (C,))``). A cell's subscribers are
         :attr:`cell_background` of its first dish, the fraction one more subscriber with that
-        probability (drawn once per cell), so the mean is kept; their draws are keyed by the cell
-        on a stream of their own, so they are independent of the scenario's dishes'."""
+        probability (drawn once per cell), so the mean is kept; their draws are keyed by the cell's
+        grid square on a stream of their own, so they are independent of the scenario's dishes' and
+        of which other dishes the scenario has."""
         cells, first, row = np.unique(self.background_cell, return_index=True, return_inverse=True)
         subscribers = self.cell_background[first]
         whole = np.floor(subscribers)
@@ -299,7 +302,8 @@ def build_service_model(model, sc: Scenario, admitted: Admission | None = None) 
         speedtest_window_bytes=spec.speed_test.tcp_window_bytes, speedtest_connections=spec.speed_test.connections,
         kit_cap_efficiency_bps_per_hz=spec.kit_cap_efficiency_bps_per_hz,
         speedtest_upload_window_bytes=spec.speed_test.upload_window_bytes,
-        background_cell=None if admitted.grid is None else np.asarray(model.capacity.dish_cell, dtype=np.int64),
+        background_cell=None if admitted.grid is None else cell_keys(dishes.lat_deg, dishes.lon_deg,
+                                                                     sc.capacity.cell_size_km * 1e3),
     )
 
 
