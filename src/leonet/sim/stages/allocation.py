@@ -290,11 +290,19 @@ def _cell_background_flows(svc, t_ns: int, flows: np.ndarray, cell: np.ndarray, 
     counts, _ = period_counts(t_ns)
     _, cell_inv, in_cell = np.unique(cell, return_inverse=True, return_counts=True)
     share = counts[row[flows]] / in_cell[cell_inv.reshape(-1), None]          # (F, K)
-    down, up = [], []
-    for k, use in enumerate(svc.traffic.uses):
-        down.append((share[:, k], np.minimum(use.down_bps, cap_down_bps)))
-        up.append((share[:, k], np.minimum(use.up_bps, cap_up_bps)))
-    return down, up
+    return (_merged_classes(share, [u.down_bps for u in svc.traffic.uses], cap_down_bps),
+            _merged_classes(share, [u.up_bps for u in svc.traffic.uses], cap_up_bps))
+
+
+def _merged_classes(share: np.ndarray, rate_bps: list[float], cap_bps: np.ndarray) -> list[tuple]:
+    """One background class per distinct rate: uses that ask the same rate (browsing and calls,
+    3 Mbps down) are one max-min flow of their summed subscribers (identical demands on one link
+    get identical rates, so this is exact and keeps the max-min problem small). Each rate is
+    clipped at the flow's kit cap; an elastic use (inf) asks the cap."""
+    merged: dict[float, np.ndarray] = {}
+    for k, r in enumerate(rate_bps):
+        merged[r] = merged.get(r, 0.0) + share[:, k]
+    return [(m, np.minimum(r, cap_bps)) for r, m in merged.items()]
 
 
 def _probe(r: DirectionResult, per_flow_dishes: np.ndarray, cap_bps: np.ndarray) -> np.ndarray:
