@@ -111,3 +111,16 @@ def test_the_python_api_keeps_naming_set():
     # plain tuples, as callers wrote _overridden before it knew its options
     assert location_with_line(sc.source, "time.duration_s", [("time", "duration_s")]) == \
         "time.duration_s (from --set)"
+
+
+@pytest.mark.parametrize("override, words", [
+    ({"time.windows[0].duration_s": 0.5}, "time.windows[0].duration_s was set on the command line, by --set"),
+    ({"events[0].backup_hours": 3}, "events[0].backup_hours was set on the command line, by --set"),
+])
+def test_a_check_of_a_section_names_the_field_the_command_line_set_in_it(override, words):
+    """A check across a section's fields (a window's step against its duration; a field an event type
+    does not read) points at the section's line in the file; when the command line set one of those
+    fields, the message says which (the file's line holds another value)."""
+    with pytest.raises(InputError) as err:
+        leonet.load_scenario("ukraine-2022", overrides=override)
+    assert words in " ".join(str(err.value).split())

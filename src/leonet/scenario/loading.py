@@ -83,6 +83,11 @@ def _format_validation_error(err: ValidationError, source: str, node: yaml.Node 
                 set_field, option = option_of(("time", field), overridden)
                 if set_field is not None and re.search(rf"time\.{field} \(?\d", msg):  # quotes its value
                     msg += f" (time.{field} was set on the command line, by {option})"
+            # a check of a section whose fields the command line set in part (a window's
+            # duration_s against its step_s): the file's line is the section's, the value is not
+            inside = [k for k in overridden if len(k) > len(loc) and tuple(k[:len(loc)]) == tuple(loc)]
+            for k in inside[:3]:
+                msg += f" ({_loc_to_path(tuple(k))} was set on the command line, by {override_option(k)})"
         line = None if by_override else yaml_line(node, loc)
         where = f"{path} (from {set_by})" if by_override else f"{path} (line {line})" if line else path
         lines.append(f"{where}: {msg}")
