@@ -65,14 +65,15 @@ def _sorted_quantiles(v: np.ndarray, w: np.ndarray, qs: Sequence[float], c: np.n
     return out
 
 
-def _counts(counts, shape, name: str) -> np.ndarray | None:
-    """``counts`` as float64 of ``shape`` (None stays None); each must be finite and >= 0 (0: a
-    row that stands for no dish, e.g. one not yet delivered; its weight is 0 too)."""
+def _counts(counts, shape, name: str, weights) -> np.ndarray | None:
+    """``counts`` as float64 of ``shape`` (None stays None); each must be finite and > 0, or 0 in
+    a row of weight 0 (a row that stands for no dish, e.g. one not yet delivered)."""
     if counts is None:
         return None
     c = np.broadcast_to(np.asarray(counts, dtype=np.float64), shape).ravel()
-    if not np.isfinite(c).all() or (c < 0).any():
-        raise ValueError(f"{name}: counts must be finite and >= 0")
+    w = np.broadcast_to(np.asarray(weights, dtype=np.float64), shape).ravel()
+    if not np.isfinite(c).all() or (c < 0).any() or ((c == 0) & (w != 0)).any():
+        raise ValueError(f"{name}: counts must be finite and > 0 (0 only in a row of weight 0)")
     return c
 
 
@@ -89,8 +90,8 @@ def weighted_quantiles(values, weights, qs: Sequence[float], counts=None) -> np.
     w = np.broadcast_to(np.asarray(weights, dtype=np.float64), v.shape).ravel()
     if not np.isfinite(w).all() or (w < 0).any():
         raise ValueError("weighted_quantiles: weights must be finite and >= 0")
-    c = _counts(counts, v.shape, "weighted_quantiles")
-    keep = ~np.isnan(v) & (w > 0) & (True if c is None else c > 0)
+    c = _counts(counts, v.shape, "weighted_quantiles", w)
+    keep = ~np.isnan(v) & (w > 0)
     v, w = v[keep], w[keep]
     c = None if c is None else c[keep]
     if not len(v):
@@ -120,13 +121,13 @@ def group_quantiles(keys, values, weights, qs: dict[str, float], median: bool = 
     """
     frame = pd.DataFrame({"k": np.asarray(keys), "v": np.asarray(values, dtype=np.float64),
                           "w": np.asarray(weights, dtype=np.float64)})
-    c = _counts(counts, frame["v"].shape, "group_quantiles")
+    c = _counts(counts, frame["v"].shape, "group_quantiles", frame["w"].to_numpy())
     if c is not None:
         frame["c"] = c
     w = frame["w"].to_numpy()
     if not np.isfinite(w).all() or (w < 0).any():
         raise ValueError("group_quantiles: weights must be finite and >= 0")
-    frame = frame[frame["v"].notna().to_numpy() & (w > 0) & (frame["c"].to_numpy() > 0 if c is not None else True)]
+    frame = frame[frame["v"].notna().to_numpy() & (w > 0)]
     names = list(qs)
     if frame.empty:
         return pd.DataFrame(columns=names, dtype=np.float64)
