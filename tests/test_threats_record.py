@@ -284,3 +284,18 @@ def test_dish_time_counts_the_dishes_delivered(tmp_path):
     for step, share in ((0, 0.0), (2, 0.2), (4, 0.4)):              # 10 s steps
         shot = snapshot(RunData(r.store.root), step, None, 10, 10, 100).dishes
         assert sum(shot.dishes_by_state.values()) == round(260 * share), step
+
+
+def test_a_baseline_keeps_the_deliveries_and_drops_the_threats():
+    """The baseline measures what the events did: it keeps the fleet as it grows (deliveries) and
+    drops the rest; a scenario whose only event is a delivery schedule has nothing to compare."""
+    from leonet.sim.runner import baseline_scenario
+
+    deliveries = {"name": "d", "type": "deliveries", "start_s": 0,
+                  "schedule": [["2022-03-01T12:00:00Z", 0.5], ["2022-03-01T12:01:00Z", 1.0]]}
+    strike = {"name": "grid", "type": "power_cut", "start_s": 0, "end_s": 30, "target": {"groups": ["Kyiv"]}}
+    data = dict(yaml.safe_load(textwrap.dedent(BASE)))
+    base = baseline_scenario(leonet.scenario_from_dict({**data, "events": [deliveries, strike]}))
+    assert [e.type for e in base.events] == ["deliveries"] and base.name == "record-baseline"
+    with pytest.raises(InputError, match="keeps deliveries"):
+        baseline_scenario(leonet.scenario_from_dict({**data, "events": [deliveries]}))
