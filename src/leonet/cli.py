@@ -94,7 +94,7 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; print only the summary."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes (chunks run in parallel)."),
     dask: Optional[str] = typer.Option(None, "--dask", help="Run chunks on a Dask cluster: tcp://scheduler:8786, or 'local' for a LocalCluster of --workers processes (needs leonet[dask])."),
-    baseline: bool = typer.Option(False, "--baseline", help="Also run the scenario without its events (into OUT/baseline) and compare."),
+    baseline: bool = typer.Option(False, "--baseline", help="Also run the scenario without its events (deliveries kept: the fleet growing is no threat) into OUT/baseline, and compare."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report (RESULTS/report.html) after the run."),
     max_memory: Optional[str] = typer.Option(None, "--max-memory", help="Refuse a run whose estimated memory is larger (e.g. 8G, 512M; default: 80% of this machine's memory)."),
 ):

@@ -115,7 +115,7 @@ def regions(request: Request, offset: Offset = 0, limit: Annotated[int, Query(ge
 
 
 @router.get("/compare", response_model=schemas.Compare, responses=NO_BASELINE,
-            summary="Scenario vs baseline (the same scenario without its events), per dish group, and the events")
+            summary="Scenario vs baseline (the same scenario without its events, deliveries kept), per dish group, and the events")
 def compare(request: Request, offset: Offset = 0, limit: Annotated[int, Query(ge=1, le=LIMITS["max_list"])] = 200):
     """What the events cost, per dish group: availability with and without them, RTT p50 of both and its change in ms
     (matched step by step), lost time by cause, by what users were online, what the satellite

@@ -396,7 +396,7 @@ class CompareGroup(BaseModel):
 
 class Compare(BaseModel):
     scenario: str
-    baseline: str = Field(description="The baseline run's scenario name (the scenario without its events).")
+    baseline: str = Field(description="The baseline run's scenario name (the scenario without its events, deliveries kept).")
     step_s: float
     events_total: int
     events: list[CompareEvent] = Field(description="The scenario's events (the first 1,000).")
