@@ -128,6 +128,8 @@ class ServiceModel:
         probability (drawn once per cell), so the mean is kept; their draws are keyed by the cell's
         grid square on a stream of their own, so they are independent of the scenario's dishes' and
         of which other dishes the scenario has."""
+        if self.background_cell is None:
+            raise ValueError("cell_use_counts: this run has no background (service.background.enabled is false)")
         cells, first, row = np.unique(self.background_cell, return_index=True, return_inverse=True)
         subscribers = self.cell_background[first]
         whole = np.floor(subscribers)
