@@ -273,6 +273,11 @@ def test_dish_time_counts_the_dishes_delivered(tmp_path):
     g = network_summary(r.store).by_group().set_index("group")
     assert g.loc["Lviv", "lost_s_OFFLINE"] == pytest.approx(offline_s, rel=1e-6)
     assert g.loc["Lviv", "dishes"] == 60 and g.loc["Kyiv", "dishes"] == 200   # the sites' dishes, all
+    from leonet.results.compare import resilience_by_group
+
+    res = resilience_by_group(r.store, 10.0)    # what compare and /api/v1/compare give per group
+    assert res.loc["Kyiv", "dishes"] == 200 and res.loc["Lviv", "dishes"] == 60   # not the first rows' 0
+    assert res.loc["Lviv", "lost_s_OFFLINE"] == pytest.approx(offline_s, rel=1e-6)
     day = daily_table(r.store)
     assert day["dish_hours"].sum() == pytest.approx(float((dishes * want * 10.0).sum()) / 3600, rel=1e-6)
     m = region_metrics(r.store)

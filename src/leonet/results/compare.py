@@ -53,6 +53,7 @@ class _Reader:
             d["online_by"] = d["online_by"].astype(str)
         grp = self.group_of_site[d["site"].to_numpy()] if len(d) else np.zeros(0, dtype=object)
         d["group"] = grp
+        d["dishes"] = self.weights[d["site"].to_numpy()] if len(d) else np.zeros(0)   # the site's dishes
         d["w"] = row_dishes(self.weights, d["site"].to_numpy(), d["delivered"] if "delivered" in d else None)
         # The time each row stands for, in coarse steps (1.0 for a step of step_s): dish-time weights.
         d["k"] = self.cal.weight_of(d["t"].astype("int64").to_numpy()) if len(d) else np.zeros(0)
@@ -123,8 +124,9 @@ def resilience_by_group(store: ResultStore, step_s: float, budget_rows: int = BU
 def _resilience(d: pd.DataFrame, step_s: float) -> pd.DataFrame:
     """:func:`resilience_by_group` of the dish frame ``d`` (every row of its groups)."""
     by = d["group"]
-    dishes = d.drop_duplicates("site").groupby("group", sort=False)["w"].sum()
-    out = pd.DataFrame({"dishes": dishes.astype(int), "availability": _wmean(d, ~d["state"].isin(LOST_STATES))})
+    # the sites' dishes (a count, not their dish-time: with deliveries a site's first row holds few)
+    dishes = d.drop_duplicates("site").groupby("group", sort=False)["dishes" if "dishes" in d else "w"].sum()
+    out = pd.DataFrame({"dishes": dishes.round().astype(int), "availability": _wmean(d, ~d["state"].isin(LOST_STATES))})
     for cause in LOST_STATES:
         out[f"lost_s_{cause}"] = (d["wk"] * (d["state"] == cause)).groupby(by, sort=False).sum() * step_s
     if "ground_level" in d or "online_by" in d:

@@ -54,7 +54,8 @@ def dish_figures(run, picked: list[int]) -> DishFigures:
     parts = store.parts("dish_steps")
     have = table_columns(store, "dish_steps")
     out = DishFigures(throughput_columns=[(c, label) for c, label in THROUGHPUT_COLUMNS if c in have])
-    columns = ["t", "site", "state", "rtt_ms", *[c for c, _ in out.throughput_columns]]
+    columns = ["t", "site", "state", "rtt_ms", *[c for c, _ in out.throughput_columns],
+               *(["delivered"] if "delivered" in have else [])]
     wanted = set(list(run.groups["group"])[:MAX_GROUP_LINES])
     picked = set(int(s) for s in picked)
     rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
@@ -83,8 +84,13 @@ def _add_block(out: DishFigures, table: pa.Table, run, wanted: set, picked: set)
     d = table.to_pandas()
     state = d["state"].astype(str)
     site = d["site"].to_numpy()
-    # the time each dish-step stands for, in coarse steps; an even calendar's CDFs count steps
+    # the time each dish-step stands for, in coarse steps (an even calendar's CDFs count steps),
+    # times the share of the site's dishes delivered by then where dishes arrive over time (as the
+    # service table weighs dish-time: a dish not yet there has no curve to add to)
     kw = None if run.cal.even else run.cal.weight_of(d["t"].astype("int64").to_numpy())
+    if "delivered" in d:
+        share = np.nan_to_num(d["delivered"].to_numpy(dtype=np.float64), nan=1.0)
+        kw = share if kw is None else kw * share
     up = (~state.isin(OUTAGE_STATES)).to_numpy()
     rtt = d["rtt_ms"].to_numpy(dtype=np.float64)
     rtt = np.where(np.isfinite(rtt) & up, rtt, np.nan)
