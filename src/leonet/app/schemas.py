@@ -176,7 +176,7 @@ class DishStatus(BaseModel):
 
 
 class HistorySummary(BaseModel):
-    pop_ping_drop_rate: float | None = Field(description="The share of the window's pings lost: the mean of the per-step pop_ping_drop_rate, each step weighted by the time it stands for (a windowed run's steps are uneven).")
+    pop_ping_drop_rate: float | None = Field(description="The share of the window's pings lost: the mean of the per-step pop_ping_drop_rate, each step weighted by the time it stands for (a windowed run's steps are uneven). One dish's view over time: where dishes arrive over time (a deliveries event) it does not weigh steps by the share of the site's dishes there, as the run's dish-time figures (summary, report) do.")
     latency_p50_ms: float | None
     latency_p95_ms: float | None
 
