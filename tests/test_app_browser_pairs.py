@@ -8,21 +8,10 @@ import urllib.parse
 
 import pytest
 
-from test_app_browser import ARGS, CHROMIUM, _need_browser
+from test_app_fixes import browser  # noqa: F401 (the fixture)
 from test_app_server import STRIKE_END_S, STRIKE_START_S, TOKEN, Served, event_run, pair_run  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _watch(page):

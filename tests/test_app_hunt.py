@@ -26,24 +26,12 @@ import pytest
 import leonet
 
 from test_app_api import get, thread_server
+from test_app_fixes import browser  # noqa: F401 (the fixture)
+from test_service_wiring import CUT, split_scenario
 
 pytestmark = pytest.mark.slow
 
-BERLIN = dict(lat_deg=52.52, lon_deg=13.40)
-CUT = {"name": "cut", "type": "power_cut", "start_s": 15, "end_s": 30, "target": {"sites": ["town1"]}}
-SPLIT = {
-    "name": "split", "constellation": {"preset": "starlink-gen1"},
-    "ground": {"dish_groups": [{"name": "town", **BERLIN, "count": 3, "dishes_per_site": 10, "radius_km": 3, "seed": 1}],
-               "builtin": [{"name": "starlink-gateways-2023", "regions": ["Europe"], "statuses": "carried-traffic",
-                            "antennas": "from-data"},
-                           {"name": "starlink-pops-2023", "regions": ["Europe"]}]},
-    "time": {"start": "2024-01-06T19:00:12Z", "duration_s": 45, "step_s": 15},
-    "network": {"home_pop": "geoip"},
-    "capacity": {"enabled": True},
-    "service": {"enabled": True, "background": {"enabled": False}, "admission": {"enabled": True, "limit_per_cell": 14}},
-    "outputs": {"visibility_pairs": False},
-    "events": [CUT],
-}
+SPLIT = split_scenario(events=[CUT])   # town1 admitted in part, its power cut at the middle step
 
 
 @pytest.fixture(scope="module")
@@ -102,19 +90,6 @@ def test_a_dish_in_an_outage_is_served_by_no_satellite(split_run, split):
 
 
 # ---- in the browser ------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser():
-    from test_app_browser import ARGS, CHROMIUM, _need_browser
-
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
 
 def _open(browser, url: str, dish: str | None = None, width: int = 1500):
     page = browser.new_page(viewport={"width": width, "height": 1400})

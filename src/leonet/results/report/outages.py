@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from ..summary import row_dishes, site_weights
 from .markup import (STATE_COLOURS, STATE_MEANING, Plots, bucket_mean, dish_count, dish_time, epoch_ms, esc, fmt,
-                     outage_states)
+                     outage_states, table_columns)
 from .run import ReportRun
 
 
@@ -60,8 +60,7 @@ def state_counts(run: ReportRun) -> StateTime:
     weights = site_weights(run.store)
     per_step, per_site = [], []
     seen = np.zeros(len(weights), dtype=bool)
-    delivered = ["delivered"] if "delivered" in pq.read_schema(run.store.parts("dish_steps")[0]).names else [] \
-        if run.store.parts("dish_steps") else []
+    delivered = ["delivered"] if "delivered" in table_columns(run.store, "dish_steps") else []
     for part in run.store.parts("dish_steps"):
         d = pq.read_table(part, columns=["t", "site", "state", *delivered]).to_pandas()
         if not len(d):
