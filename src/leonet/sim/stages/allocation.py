@@ -258,7 +258,7 @@ def _background(model: SimulationModel, sky: Sky, flows: np.ndarray, serving: np
     satellite's user capacity left down and up (N,) bps, the load offered to each flow's satellite
     (F,) bps, the background cells each satellite's beams hop over (None: beams follow demand),
     and the background flows competing in each flow's own cell (down, up: a list of (share,
-    rate) pairs, one per use, or None). ``cap_down_bps``, ``cap_up_bps`` (F,): each flow's kit
+    rate) pairs, one per distinct use rate, or None). ``cap_down_bps``, ``cap_up_bps`` (F,): each flow's kit
     cap now, the rate of the elastic uses of its cell's background subscribers."""
     from ...service import background as bgm
 
@@ -281,7 +281,7 @@ def _background(model: SimulationModel, sky: Sky, flows: np.ndarray, serving: np
 def _cell_background_flows(svc, t_ns: int, flows: np.ndarray, cell: np.ndarray, cap_down_bps: np.ndarray,
                            cap_up_bps: np.ndarray):
     """The background subscribers active in each flow's beam cell now, as one competing flow per
-    use: ([(share (F,), rate_bps (F,)) per use] down, the same up). A cell's subscribers switch on
+    distinct use rate: ([(share (F,), rate_bps (F,)) per rate] down, the same up). A cell's subscribers switch on
     and off as the scenario's dishes do (``svc.cell_use_counts``: its count on each use is the
     aggregate of its subscribers' on/off processes, drawn per cell and on/off period, so it has
     their variance, not only their mean); they are spread evenly over the cell's flows. Elastic
