@@ -109,6 +109,17 @@ def test_a_boolean_set_for_a_number_is_an_error(dotted, value, field):
     assert field in msg and "wants a number" in msg
 
 
+def test_a_yaml_boolean_where_text_belongs_says_to_quote_it(tmp_path):
+    """PyYAML reads NO (Norway) as false: the error says so and how to write it."""
+    text = BASE.replace("outputs: {chunk_steps: 4}", "outputs: {chunk_steps: 4}\nservice:\n  enabled: true\n"
+                        "  background: {enabled: true, countries: [PL, NO]}")
+    msg = error(load_scenario, write(tmp_path, text))
+    assert "service.background.countries[1] (line 13)" in msg and "got false" in msg.lower()
+    assert "quote the text ('NO'" in msg
+    text = text.replace("NO]", "'NO']") + "capacity: {enabled: true}\nnetwork: {enabled: true}\n"
+    assert scenario_from_dict(yaml.safe_load(text)).service.background.countries == ["PL", "NO"]
+
+
 def test_numbers_and_strings_of_numbers_still_pass():
     """--set parses its value as YAML: "10" is an int, "1e2" a string; both are still numbers,
     and an int still fills a float field; booleans still fill boolean fields."""

@@ -67,6 +67,9 @@ def _format_validation_error(err: ValidationError, source: str, node: yaml.Node 
                 and not isinstance(field_error, FieldError):
             shown = quote(given) if isinstance(given, (str, int, float, bool, type(None))) else quote(str(given))
             msg += f" (got {shown})"
+            if e["type"] == "string_type" and isinstance(given, bool):
+                # YAML 1.1 (PyYAML) reads NO, no, off, on, yes as booleans: Norway's code is the classic case
+                msg += "; YAML reads yes/no/on/off as booleans: quote the text ('NO', 'on')"
         # A value set by --set has no line in the file: the file's line would point at the value
         # the override replaced.
         # An unknown field the override's path runs through (``--set foo.bar=1``) is the override's too.
