@@ -31,7 +31,7 @@ def test_an_events_unknown_group_names_its_line(tmp_path):
     sc = leonet.load_scenario(tmp_path / "s.yaml", overrides={"time.duration_s": 3600})
     with pytest.raises(InputError) as err:
         leonet.build_model(sc)
-    assert f"target.groups (line {line})" in str(err.value) and "Mariupol" in str(err.value)
+    assert f"target.groups[0] (line {line})" in str(err.value) and "Mariupol" in str(err.value)
 
 
 def test_a_preset_or_an_unreadable_source_keeps_the_location():
@@ -47,4 +47,30 @@ def test_a_value_from_the_command_line_is_named_so_not_by_the_files_line():
                                                           "time.duration_s": 3600})
     with pytest.raises(InputError) as err:
         leonet.build_model(sc)
-    assert "events[3] (mariupol-power).target.groups (from --set)" in str(err.value) and "(line" not in str(err.value)
+    assert "events[3] (mariupol-power).target.groups[0] (from --set)" in str(err.value) and "(line" not in str(err.value)
+
+
+def test_a_block_list_names_the_line_of_the_unknown_entry(tmp_path):
+    """target.groups / target.sites written one per line: the error stands on the wrong entry's line."""
+    text = (PRESETS / "ukraine-2022.yaml").read_text()
+    text = text.replace("../../data/", str(PRESETS.parent.parent / "data") + "/")
+    extra = ("  - name: two-cuts\n    type: terrestrial_outage\n    start_s: 0\n    target:\n"
+             "      groups:\n        - Mariupol\n        - Kharkov\n"
+             "  - name: one-strike\n    type: gateway_loss\n    start_s: 0\n    target:\n"
+             "      sites:\n        - Atlantis\n")
+    assert text.count("\noutputs:") == 1  # the events list ends there: the new ones go last in it
+    text = text.replace("\noutputs:", "\n" + extra + "outputs:")
+    lines = text.splitlines()
+    (tmp_path / "s.yaml").write_text(text)
+    sc = leonet.load_scenario(tmp_path / "s.yaml", overrides={"time.duration_s": 3600})
+    with pytest.raises(InputError) as err:
+        leonet.build_model(sc)
+    line = next(i for i, x in enumerate(lines, 1) if x.strip() == "- Kharkov")
+    assert f"target.groups[1] (line {line})" in str(err.value) and "Kharkiv" in str(err.value)
+    text = text.replace("        - Kharkov\n", "        - Kharkiv\n")
+    (tmp_path / "s.yaml").write_text(text)
+    sc = leonet.load_scenario(tmp_path / "s.yaml", overrides={"time.duration_s": 3600})
+    with pytest.raises(InputError) as err:
+        leonet.build_model(sc)
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if x.strip() == "- Atlantis")
+    assert f"target.sites[0] (line {line})" in str(err.value)

@@ -98,7 +98,7 @@ def test_an_error_found_after_loading_names_the_option():
             "time.duration_s (from --duration)"
     with pytest.raises(InputError) as err:
         leonet.build_model(sc)
-    assert "events[3] (mariupol-power).target.groups (from --set)" in str(err.value)
+    assert "events[3] (mariupol-power).target.groups[0] (from --set)" in str(err.value)
 
 
 def test_the_python_api_keeps_naming_set():

@@ -211,7 +211,7 @@ def test_bad_sweep_files_are_named(tmp_path):
     f.write_text("sweep:\n  parameters:\n    - {field: time.step_s, range: {start: 5, stop: 1, step: 1}}\n")
     with pytest.raises(InputError) as err:
         read_sweep(f)
-    assert str(f) in str(err.value) and "sweep.parameters.0" in str(err.value)
+    assert str(f) in str(err.value) and "sweep.parameters[0] (line 3)" in str(err.value)
     f.write_text("sweep:\n  metrics: [speed]\n  parameters: [{field: a.b, values: [1]}]\n")
     with pytest.raises(InputError, match="unknown metric"):
         read_sweep(f)

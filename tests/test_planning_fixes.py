@@ -93,6 +93,8 @@ def test_groups_that_select_no_dishes_are_refused_before_running(tmp_path):
     assert "--groups" in str(err.value) and "not of dishes" in str(err.value) and "Kyiv, Lviv" in str(err.value)
     with pytest.raises(InputError, match="did you mean 'Kyiv'"):
         contingency(base, "gateways", tmp_path / "c", groups=["Kyv"])
+    with pytest.raises(InputError, match=r"--kind: unknown kind 'gateway' \(did you mean 'gateways'\?\)"):
+        contingency(base, "gateway", tmp_path / "c")
     with pytest.raises(InputError, match="--groups"):
         run_variants(base, [Variant("a")], tmp_path / "v", groups=["Odesa"])
     with pytest.raises(InputError, match="sweep.groups"):
@@ -118,6 +120,10 @@ def test_throughput_metrics_without_capacity_are_refused_before_running(tmp_path
         capacity_limit(nocap, parse_target("p10_down_mbps>=1"), tmp_path / "l")
     with pytest.raises(InputError, match="--metric: p10_down_mbps needs the capacity model"):
         place_gateways(nocap, grid_candidates("48,20,52,24,2"), 1, tmp_path / "p", metric="p10_down_mbps")
+    # availability needs no capacity model, but without one the dish count shares nothing: the search ran
+    # 19 variants to say "still holds at 1,000,000 dishes"
+    with pytest.raises(InputError, match=r"capacity.enabled: the number of dishes changes nothing without the capacity"):
+        capacity_limit(nocap, parse_target("availability>=0.99"), tmp_path / "l")
     assert not (tmp_path / "l").exists() and not (tmp_path / "p").exists()
 
 
@@ -371,3 +377,45 @@ def test_a_studys_progress_counts_on_across_its_rounds():
         running.batch_done(batch)
     assert seen[-1] == (5, 5) and seen[3] == (3, 3) and seen[4] == (3, 5)   # the second round starts at 3 of 5
     RunningProgress(None)(1, 2)   # no bar: nothing to call
+
+
+def test_sweep_file_errors_name_line_and_suggest_the_field(tmp_path):
+    """A misspelt field is named with its line and the field meant; a second section is refused
+    (never ignored); the field list is given where nothing is close."""
+    from leonet.planning.sweep import read_sweep
+
+    f = tmp_path / "s.yaml"
+    cases = {
+        "sweep:\n  draws: 1\n  parameters:\n    - field: visibility.min_elevation_deg\n      valuse: [1, 2]\n":
+            "sweep.parameters[0].valuse (line 5): unknown field (did you mean 'values'?)",
+        "sweep:\n  parameters: [{field: a, values: [1]}]\nsweeps: 1\n":
+            "sweeps (line 3): unknown section",
+        "sweep:\n  parameters: [{field: a, values: [1]}]\n  zzzz: 1\n":
+            "sweep.zzzz (line 3): unknown field (its fields: seed, draws, groups, parameters, random, metrics)",
+        "sweep:\n  parameters:\n    - {field: a, range: {start: 0, stop: 1}}\n":
+            "sweep.parameters[0].range.step (line 3): required field is missing",
+    }
+    for text, words in cases.items():
+        f.write_text(text)
+        with pytest.raises(InputError) as err:
+            read_sweep(f)
+        assert str(f) in str(err.value) and words in str(err.value), str(err.value)
+
+
+def test_a_parameter_value_the_scenario_refuses_names_the_sweep_file(tmp_path):
+    """Not "(from --set)": the user set nothing on the command line."""
+    from leonet.planning.sweep import read_sweep, sweep_variants
+    from leonet.planning.variants import scenario_data, scenario_for
+
+    f = tmp_path / "s.yaml"
+    f.write_text("sweep:\n  parameters:\n    - {field: capacity.demand.activty, values: [0.1]}\n"
+                 "    - {field: visibility.min_elevation_deg, values: [2000]}\n")
+    spec = read_sweep(f)
+    base = leonet.load_scenario("ukraine-2022", overrides={"time.duration_s": 60})
+    (variant,) = sweep_variants(spec, base)
+    with pytest.raises(InputError) as err:
+        scenario_for(scenario_data(base), base.base_dir, variant)
+    msg = str(err.value)
+    assert f"visibility.min_elevation_deg (from sweep.parameters[1] in {f})" in msg
+    assert f"capacity.demand.activty (from sweep.parameters[0] in {f})" in msg and "did you mean 'activity'" in msg
+    assert "--set" not in msg

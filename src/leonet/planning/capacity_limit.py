@@ -177,6 +177,11 @@ def capacity_limit(base, conditions: tuple[Condition, ...], study_dir, *, groups
     every count tried, round after round. A ``max_dishes`` below the scenario's own count of the
     region is refused: the search starts from that count."""
     check_capacity([c.metric for c in conditions], base, "--target")
+    if not base.capacity.enabled:  # then dishes share nothing: every count meets a target as the first does
+        raise InputError("the number of dishes changes nothing without the capacity model, which the scenario has "
+                         "off (capacity.enabled: false): no link is shared, so every count would meet or miss the "
+                         "target as the scenario's own does; turn it on, e.g. --set capacity.enabled=true",
+                         location="capacity.enabled")
     check_region(base, groups)
     data = scenario_data(base)
     fields = _dish_fields(data, groups)

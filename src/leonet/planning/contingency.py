@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, did_you_mean
 from .metrics import METRICS, check_region
 from .variants import Variant, run_variants
 
@@ -48,7 +48,7 @@ def _loss(name: str, **event) -> dict:
 def elements_of(base, kind: str) -> list[Element]:
     """The elements of ``kind`` in the scenario (see :data:`KINDS`)."""
     if kind not in KINDS:
-        raise InputError(f"unknown kind {kind!r}; kinds: {', '.join(KINDS)}", location="--kind")
+        raise InputError(f"unknown kind {kind!r}{did_you_mean(kind, KINDS)}; kinds: {', '.join(KINDS)}", location="--kind")
     if kind == "events":
         if not base.events:
             raise InputError("the scenario has no events to rank", location="--kind events")

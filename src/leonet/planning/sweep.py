@@ -37,7 +37,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from ..errors import InputError
 from ..ground.geodesy import destination_point
@@ -140,6 +140,14 @@ class SweepSpec(_Model):
                              "each parameter combination runs once: drop draws or add random draws")
         return self
 
+    #: The sweep file read (set by :func:`read_sweep`): a variant's bad parameter value names it.
+    _source: str | None = PrivateAttr(None)
+
+    def parameter_origin(self, i: int) -> str:
+        """Where ``parameters[i]`` was written, as an override's origin in a variant's errors
+        ("visibility.min_elevation_deg (from sweep.parameters[1] in sweep.yaml)")."""
+        return f"sweep.parameters[{i}]" + (f" in {self._source}" if self._source else "")
+
     def n_variants(self) -> int:
         n = self.draws if self.random else 1
         for p in self.parameters:
@@ -150,19 +158,38 @@ class SweepSpec(_Model):
 def read_sweep(path: str | Path) -> SweepSpec:
     """Read and validate a sweep file; errors name the file and field. The YAML is parsed with the
     scenario files' limits (nesting, node count with aliases, keys given twice)."""
-    from ..scenario.yamlfile import MAX_SCENARIO_BYTES, parse_scenario_yaml
+    from ..errors import did_you_mean
+    from ..scenario.loading import _field_names, _loc_to_path, _walk_loc
+    from ..scenario.yamlfile import MAX_SCENARIO_BYTES, parse_scenario_yaml, yaml_line
     from ..textfiles import read_text
 
     text = read_text(path, expected="a YAML mapping with a sweep: section", max_bytes=MAX_SCENARIO_BYTES)
-    data, _ = parse_scenario_yaml(text.encode("utf-8"), str(path))
+    data, node = parse_scenario_yaml(text.encode("utf-8"), str(path))
     if not isinstance(data, dict) or "sweep" not in data:
         raise InputError("expected a mapping with a sweep: section", source=str(path))
+    unknown = [k for k in data if k != "sweep"]
+    if unknown:  # a second section is a typo or a misplaced key, never silently ignored
+        line = yaml_line(node, (unknown[0],))
+        raise InputError("unknown section: a sweep file holds one sweep: section (its fields: "
+                         f"{', '.join(SweepSpec.model_fields)})", source=str(path),
+                         location=f"{unknown[0]}" + (f" (line {line})" if line else ""))
     try:
-        return SweepSpec.model_validate(data["sweep"])
+        spec = SweepSpec.model_validate(data["sweep"])
     except ValidationError as err:
         first = err.errors()[0]
-        where = ".".join(["sweep", *(str(p) for p in first["loc"])])  # "sweep" for a whole-section check
-        raise InputError(first["msg"].removeprefix("Value error, ")[:200], source=str(path), location=where) from None
+        loc, parents = _walk_loc(tuple(first["loc"]), data["sweep"], root=SweepSpec)
+        msg = first["msg"].removeprefix("Value error, ")[:200]
+        if first["type"] == "extra_forbidden":
+            names = _field_names(parents)
+            hint = did_you_mean(str(loc[-1]), names).strip().removeprefix("(").removesuffix(")")
+            msg = f"unknown field ({hint or 'its fields: ' + ', '.join(names)})"
+        elif first["type"] == "missing":
+            msg = "required field is missing"
+        where = _loc_to_path(("sweep", *loc))  # "sweep" for a whole-section check
+        line = yaml_line(node, ("sweep", *loc))
+        raise InputError(msg, source=str(path), location=where + (f" (line {line})" if line else "")) from None
+    spec._source = str(path)
+    return spec
 
 
 def _gateway_names(base) -> list[str]:
@@ -225,7 +252,11 @@ def _relative_s(event, base) -> tuple[float, float | None]:
 
 def sweep_variants(spec: SweepSpec, base) -> list[Variant]:
     gateways = _gateway_names(base) if any(r.kind == "gateway_failures" for r in spec.random) else []
-    grids = [[(p.field, v) for v in p.all_values()] for p in spec.parameters]
+    from ..scenario.overrides import OptionPath
+
+    # each field remembers its parameter: a value the scenario refuses names the sweep file, not --set
+    grids = [[(OptionPath(p.field, spec.parameter_origin(i)), v) for v in p.all_values()]
+             for i, p in enumerate(spec.parameters)]
     out = []
     for combo in itertools.product(*grids) if grids else [()]:
         overrides = dict(combo)
@@ -244,7 +275,7 @@ def sweep_variants(spec: SweepSpec, base) -> list[Variant]:
             name = f"{name}#draw{draw}" if spec.random else name
             out.append(Variant(name=name, overrides=overrides, keep_events=False,
                                add_events=tuple(base_events + events),
-                               labels={**{k: label_value(v) for k, v in combo}, "draw": draw, **labels}))
+                               labels={**{str(k): label_value(v) for k, v in combo}, "draw": draw, **labels}))
     return out
 
 

@@ -8,7 +8,7 @@ import types
 import typing
 from datetime import datetime, timezone
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 
 
 SEED_MAX = 2**32 - 1
@@ -46,6 +46,18 @@ def _not_a_number(v):
 
 #: A date/time field of the scenario: an ISO date/time (a YAML timestamp or text), never a number.
 Instant = typing.Annotated[datetime, BeforeValidator(_not_a_number)]
+
+
+def _not_empty_path(v):
+    """Refuse an empty (or blank) path: relative to the scenario's folder it would name the
+    folder itself, and the error would come later, naming the folder rather than the field."""
+    if isinstance(v, str) and not v.strip():
+        raise ValueError("an empty path: name a file (relative to the scenario's folder, or absolute)")
+    return v
+
+
+#: A file named by the scenario (site files, orbit files, ...): a path, never empty.
+FilePath = typing.Annotated[str, AfterValidator(_not_empty_path)]
 
 
 def check_kit(name):

@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from .common import FieldError, Instant, Spec, check_instant
+from .common import FieldError, FilePath, Instant, Spec, check_instant
 
 
 class ShellSpec(Spec):
@@ -71,7 +71,7 @@ class ShellSpec(Spec):
 class OrbitFileSpec(Spec):
     """A file of real orbit data: TLE (2- or 3-line) or OMM (CelesTrak JSON, CSV or XML)."""
 
-    path: str
+    path: FilePath
     format: Literal["auto", "tle", "omm", "hypatia"] = Field(
         "auto", description="auto (by extension), tle, omm, or hypatia (tles.txt with an '<orbits> <sats>' header)."
     )

@@ -265,33 +265,58 @@ class EventSpec(Spec):
                              f"a {self.type} event has no end: lost satellites do not come back (remove "
                              f"{'end' if self.end is not None else 'end_s'}; a satellite_failures event's end "
                              "stops new failures)")
-        needs = {"fibre_cut": "links", "satellite_failures": "rate_per_day", "jamming": "jammer",
-                 "demand_surge": "surge_factor", "isp_outage": "providers", "alt_network_wipe": "alt_share",
-                 "deliveries": "schedule"}
-        field = needs.get(self.type)
-        if field and not getattr(self, field):
-            raise ValueError(f"a {self.type} event needs {field}")
+        article = "an" if self.type[0] in "aeiou" else "a"
+        field = _NEEDS.get(self.type)
+        if field and getattr(self, field) in (None, []):
+            raise ValueError(f"{article} {self.type} event needs {field}")
+        if self.type == "alt_network_wipe" and self.alt_share == 0:
+            raise FieldError(("alt_share",), "alt_share 0: no user in the target relied on the other network, so "
+                             "the event would change nothing; give the share of users who did (0 < alt_share <= 1)")
         self._check_target()
-        only = {"providers": "isp_outage", "cities": "isp_outage", "countermeasure": "jamming",
-                "alt_share": "alt_network_wipe", "schedule": "deliveries"}
-        for name, typ in only.items():
-            if getattr(self, name) and self.type != typ:
-                raise ValueError(f"{name} applies to {typ} events only (this is a {self.type} event)")
-        if self.level is not None and self.type not in ("terrestrial_outage", "isp_outage", "power_cut"):
-            raise ValueError(f"level applies to terrestrial_outage, isp_outage and power_cut events only (this is a {self.type} event)")
+        for name, types in ONLY_FOR.items():
+            if self.type in types:
+                continue
+            value, default = getattr(self, name), EventSpec.model_fields[name].default
+            if value is not None and value != default:
+                which = types[0] if len(types) == 1 else ", ".join(types[:-1]) + " and " + types[-1]
+                what = "backup_share and backup_hours apply" if name.startswith("backup_") else f"{name} applies"
+                raise ValueError(f"{what} to {which} events only (this is {article} {self.type} event): remove it")
         if self.schedule:
-            if any(t.tzinfo is None for t, _ in self.schedule):
-                raise ValueError("schedule dates need a timezone; write them in UTC, e.g. 2022-04-05T00:00:00Z")
             times = [t for t, _ in self.schedule]
             for i, t in enumerate(times):
                 try:
                     check_instant(t, "a schedule date")
                 except ValueError as err:
                     raise FieldError(("schedule", i, 0), str(err)) from None
-            if times != sorted(times) or len(set(times)) != len(times):
-                raise ValueError("schedule dates must increase")
-            if any(not 0 <= share <= 1 for _, share in self.schedule):
-                raise ValueError("schedule shares must be within 0..1")
-        if (self.backup_share or self.backup_hours) and self.type != "power_cut":
-            raise ValueError(f"backup_share and backup_hours apply to power_cut events only (this is a {self.type} event)")
+            for i in range(1, len(times)):
+                if times[i] <= times[i - 1]:
+                    raise FieldError(("schedule", i), f"schedule dates must increase: {times[i].isoformat()} is not "
+                                     f"after the date before it ({times[i - 1].isoformat()})")
+            for i, (_, share) in enumerate(self.schedule):
+                if not 0 <= share <= 1:
+                    raise FieldError(("schedule", i), f"schedule shares must be within 0..1, got {share:g}")
         return self
+
+
+#: The field each event type needs (given and not empty).
+_NEEDS = {"fibre_cut": "links", "satellite_failures": "rate_per_day", "jamming": "jammer",
+          "demand_surge": "surge_factor", "isp_outage": "providers", "alt_network_wipe": "alt_share",
+          "deliveries": "schedule"}
+#: The fields only some event types read (:mod:`leonet.threats.timeline`); any other type given one
+#: (other than its default) is an error, since it would be ignored without a word. Every other
+#: field (name, type, start/start_s, end/end_s, target, description) applies to every type.
+ONLY_FOR: dict[str, tuple[str, ...]] = {
+    "links": ("fibre_cut",),
+    "rate_per_day": ("satellite_failures",),
+    "jammer": ("jamming",),
+    "countermeasure": ("jamming",),
+    "surge_factor": ("demand_surge",),
+    "level": ("terrestrial_outage", "isp_outage", "power_cut"),
+    "providers": ("isp_outage",),
+    "cities": ("isp_outage",),
+    "backup_share": ("power_cut",),
+    "backup_hours": ("power_cut",),
+    "alt_share": ("alt_network_wipe",),
+    "move_share": ("alt_network_wipe",),
+    "schedule": ("deliveries",),
+}

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import SEED_MAX, Spec, check_kit
+from .common import SEED_MAX, FilePath, Spec, check_kit
 
 
 SITE_KINDS = ("dish", "gateway", "pop", "station")
@@ -40,7 +40,7 @@ class SiteSpec(Spec):
 
 
 class SiteFileSpec(Spec):
-    path: str
+    path: FilePath
     kind: Literal["dish", "gateway", "pop", "station"] | None = Field(
         None, description="Kind for rows without a kind column."
     )
@@ -98,7 +98,7 @@ class ObstructionSpec(Spec):
     profile: list[tuple[float, float]] = Field(
         [], description="[[azimuth_deg, elevation_deg], ...], clockwise from north, linearly interpolated."
     )
-    file: str | None = Field(None, description="CSV with columns azimuth_deg,elevation_deg (instead of profile).")
+    file: FilePath | None = Field(None, description="CSV with columns azimuth_deg,elevation_deg (instead of profile).")
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -132,7 +132,7 @@ class PopulationDishesSpec(Spec):
 class DemandFileSpec(Spec):
     """A CSV of dishes per city (columns city, dishes, optional country)."""
 
-    path: str
+    path: FilePath
     sites_per_city: int = Field(5, ge=1, le=10_000)
     radius_km: float = Field(10.0, ge=0, le=500)
     seed: int = Field(0, ge=0, le=SEED_MAX, description="Random seed, 0 to 2**32-1.")

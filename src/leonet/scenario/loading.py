@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import copy
 import re
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from ..errors import InputError, quote
+from ..errors import InputError, did_you_mean, quote
 from .common import FieldError
 from .overrides import apply_override, option_of, overridden_keys, override_option, override_path
 from .presets import (DEFAULT_SCENARIO, expand_constellation_preset, list_presets, preset_root,
@@ -28,6 +30,68 @@ def _loc_to_path(loc: tuple) -> str:
         else:
             out += ("." if out else "") + str(key)
     return out
+
+
+def _members(annotation) -> list:
+    """The types a field's annotation may hold: Annotated unwrapped, unions (Optional included)
+    flattened."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _members(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for a in typing.get_args(annotation) for m in _members(a)]
+    return [annotation]
+
+
+def _is_model(t) -> bool:
+    return isinstance(t, type) and issubclass(t, BaseModel)
+
+
+def _walk_loc(loc: tuple, data, root: type = Scenario) -> tuple[tuple, list]:
+    """``loc`` (a pydantic error's) without the tags pydantic adds for the member of a union it
+    tried (``list[ExchangeSpec]``, ``literal['builtin']``: class names that mean nothing to the
+    scenario's author and hide the line), and the types the field before its last key may hold
+    (to suggest a field name for an unknown one). Walks :class:`Scenario`'s annotations and
+    ``data`` along ``loc`` (``root``: the model ``data`` is read as, a sweep file's section too)."""
+    kinds: list = [root]
+    value = data
+    out: list = []
+    for i, key in enumerate(loc):
+        if i == len(loc) - 1:
+            parents = kinds
+        members = [m for k in kinds for m in _members(k) if m is not type(None)]
+        in_data = isinstance(value, dict) and key in value
+        if isinstance(key, str):
+            fields = [m.model_fields[key].annotation for m in members if _is_model(m) and key in m.model_fields]
+            if not fields and not in_data and len(members) > 1:
+                continue   # a union member's tag
+            kinds = fields or [typing.get_args(m)[1] for m in members
+                               if typing.get_origin(m) is dict and len(typing.get_args(m)) == 2]
+        else:
+            nxt = []
+            for m in members:
+                origin, args = typing.get_origin(m), typing.get_args(m)
+                if origin in (list, set, frozenset) and args:
+                    nxt.append(args[0])
+                elif origin is tuple and args:
+                    nxt.append(args[0] if len(args) == 2 and args[1] is Ellipsis else
+                               args[key] if isinstance(key, int) and key < len(args) else None)
+            kinds = [k for k in nxt if k is not None]
+        out.append(key)
+        if in_data or (isinstance(value, (list, tuple)) and isinstance(key, int) and 0 <= key < len(value)):
+            value = value[key]
+        else:
+            value = None
+    return tuple(out), (parents if loc else [])
+
+
+def _field_names(kinds: list) -> list[str]:
+    """The field names (as written in a scenario) of the models among ``kinds``."""
+    names = []
+    for m in (m for k in kinds for m in _members(k)):
+        if _is_model(m):
+            names += [f.alias or n for n, f in m.model_fields.items() if not f.exclude and (f.alias or n) not in names]
+    return names
 
 
 def _format_validation_error(err: ValidationError, source: str, node: yaml.Node | None, data: dict | None = None,
@@ -50,6 +114,7 @@ def _format_validation_error(err: ValidationError, source: str, node: yaml.Node 
             first = e["msg"].removeprefix("Value error, ").split(" ", 1)[0]
             if first in e["input"] and option_of(loc + (first,), overridden)[0] == loc + (first,):
                 loc, given = loc + (first,), e["input"][first]
+        loc, parents = _walk_loc(loc, data)
         path = _loc_to_path(loc) or "(top level)"
         if data and len(loc) >= 2 and loc[0] == "events" and isinstance(loc[1], int):
             try:  # name the event, not only its position
@@ -60,7 +125,13 @@ def _format_validation_error(err: ValidationError, source: str, node: yaml.Node 
                 path = path.replace(f"events[{loc[1]}]", f"events[{loc[1]}] ({event_name})", 1)
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            msg = "unknown field (check its spelling; see the scenario format in the README)"
+            hint = did_you_mean(loc[-1], _field_names(parents)) if loc else ""
+            hint = hint.strip().removeprefix("(").removesuffix(")") if hint else "check its spelling;"
+            msg = f"unknown field ({hint} see the scenario format in the README)"
+        elif e["type"] in ("model_type", "model_attributes_type", "dataclass_type"):
+            msg = "Input should be a mapping (field: value, ...)"   # pydantic's names the class
+            if isinstance(given, list):
+                msg += ", not a list"
         elif e["type"] == "missing":
             msg = "required field is missing"
         if e["type"] not in ("missing", "extra_forbidden") and not isinstance(given, (dict, list)) \

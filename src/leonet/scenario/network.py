@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .common import Spec
+from .common import FilePath, Spec
 
 
 class VisibilitySpec(Spec):
@@ -34,7 +34,7 @@ class IslSpec(Spec):
         "plus-grid", description="none (bent pipe), plus-grid (4 per satellite), or list (list_file)."
     )
     inter_plane_shift: int = Field(0, ge=-10_000, le=10_000, description="+Grid: slot offset of the neighbour in the next plane.")
-    list_file: str | None = Field(None, description="For topology: list - one 'a b' satellite index pair per line.")
+    list_file: FilePath | None = Field(None, description="For topology: list - one 'a b' satellite index pair per line.")
     grazing_height_km: float = Field(80.0, ge=0, le=1000, description="Line of sight must clear the Earth by this (Hypatia: 80 km).")
     max_range_km: float | None = Field(None, gt=0, le=100_000, description="Longest usable link (REFERENCE: > 5,400 km).")
     shells: list[str] | None = Field(None, description=(
@@ -109,6 +109,6 @@ class TerrestrialSpec(Spec):
     )
     route_factor: float = Field(1.5, ge=1.0, le=10.0)
     refractive_index: float = Field(1.468, ge=1.0, le=3.0)
-    providers: str | None = Field(None, description=(
+    providers: FilePath | None = Field(None, description=(
         "Who provides ground internet where: 'builtin-ua-2022' (Ukrainian cities, shares assumed) or a CSV "
         "country,city,lat_deg,lon_deg,provider,share; needed by isp_outage events."))

@@ -15,7 +15,7 @@ class OptionPath(str):
 
     option: str
 
-    def __new__(cls, path: str, option: str):
+    def __new__(cls, path: str, option: str = "--set"):  # the default: pickle calls it with the path only
         self = super().__new__(cls, path)
         self.option = option
         return self

@@ -82,19 +82,56 @@ class Scenario(Spec):
                 raise FieldError(("events", k, "end"),
                                  f"the event ends ({e.end.isoformat()}) at or before the calendar's start "
                                  f"(time.start {self.time.start.isoformat()}): it would change nothing")
+            # an end written in the other form than the start (start with end_s, start_s with end):
+            # the event alone cannot compare them; the field named is the one the user wrote
+            start_ns, end_ns = self.event_span_ns(e)
+            t0 = self.time.start.isoformat()
+            if e.start is not None and e.end_s is not None:
+                end_at = (self.time.start + timedelta(microseconds=end_ns // 1000)).isoformat()
+                if end_ns <= start_ns:
+                    raise FieldError(("events", k, "end_s"),
+                                     f"end_s {e.end_s:g} (time.start {t0} + {e.end_s:g} s = {end_at}) is not after "
+                                     f"start ({e.start.isoformat()})")
+                if end_ns <= 0:
+                    raise FieldError(("events", k, "end_s"),
+                                     f"the event ends (end_s {e.end_s:g}: time.start {t0}) at or before the "
+                                     "calendar's start: it would change nothing")
+            if e.start_s is not None and e.end is not None and end_ns <= start_ns:
+                start_at = (self.time.start + timedelta(microseconds=start_ns // 1000)).isoformat()
+                raise FieldError(("events", k, "end"),
+                                 f"end ({e.end.isoformat()}) is not after start_s {e.start_s:g} (time.start {t0} + "
+                                 f"{e.start_s:g} s = {start_at})")
         return self
+
+    @model_validator(mode="after")
+    def _service_fields_need_service(self):
+        """A dish group's users_per_dish acts only through the service model: without it, an error
+        (as for the events that need the capacity model), not a setting ignored without a word."""
+        if self.service.enabled:
+            return self
+        for i, g in enumerate(self.ground.dish_groups):
+            if g.users_per_dish > 1:
+                raise FieldError(("ground", "dish_groups", i, "users_per_dish"),
+                                 "users_per_dish acts only through the service model (the users' traffic shares "
+                                 "the dish's kit cap); without it every dish carries one dish's demand and it would "
+                                 "change nothing: set service.enabled: true (with capacity.enabled), or remove it")
+        return self
+
+    def event_span_ns(self, e: EventSpec) -> tuple[int, int | None]:
+        """An event's start and end (None: open-ended) as ns after time.start, whichever form
+        (``start``/``start_s``, ``end``/``end_s``) it is written in."""
+        def after_start(instant, seconds):
+            if seconds is not None:
+                return round(seconds * 1e9)
+            return None if instant is None else (instant - self.time.start) // timedelta(microseconds=1) * 1000
+
+        return after_start(e.start, e.start_s), after_start(e.end, e.end_s)
 
     def events_after_end(self) -> list[str]:
         """Names of the events that start at or after the calendar's end (time.start + duration_s;
         a run shortened with --duration): they change nothing, and the run warns about them."""
         end_ns = round(self.time.duration_s * 1e9)
-        late = []
-        for e in self.events:
-            start_ns = (round(e.start_s * 1e9) if e.start_s is not None
-                        else (e.start - self.time.start) // timedelta(microseconds=1) * 1000)
-            if start_ns >= end_ns:
-                late.append(e.name)
-        return late
+        return [e.name for e in self.events if self.event_span_ns(e)[0] >= end_ns]
 
     def resolve_path(self, path: str) -> Path:
         p = Path(path).expanduser()

@@ -161,6 +161,22 @@ class TimeSpec(Spec):
                 out.append((w.name or f"windows[{k}]", (end_ns - a) / 1e9, w.duration_s))
         return out
 
+    def any_instant_in(self, lo_ns: int, hi_ns: int) -> bool:
+        """Whether the calendar holds an instant in [lo_ns, hi_ns) (ns after ``start``): what
+        :meth:`offsets_ns` would list, found without listing them."""
+        end_ns = round(self.duration_s * 1e9)
+        hi_ns = min(hi_ns, end_ns)
+        lo_ns = max(lo_ns, 0)
+        if lo_ns >= hi_ns:
+            return False
+        grids = [(0, self._coarse_count() * self.step_ns, self.step_ns)]
+        grids += [(a, b, round(w.step_s * 1e9)) for w in self.windows for a, b in [self._window_span_ns(w)]]
+        for a, b, step in grids:
+            first = a + max(0, -(-(lo_ns - a) // step)) * step   # the grid's first instant at or after lo_ns
+            if first < min(b, hi_ns):
+                return True
+        return False
+
     def offsets_ns(self):
         """int64 (T,): every instant as ns after ``start``, sorted: the coarse grid (start, start +
         step_s, ... before start + duration_s) and each window's own grid."""

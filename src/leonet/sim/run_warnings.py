@@ -1,9 +1,12 @@
 """The warnings a run gives before it starts (they go to ``run.json`` with the network model,
 :attr:`leonet.sim.network_model.NetworkModel.warnings`): satellites that will not fly (perigees in
 the atmosphere, orbits SGP4 cannot propagate), time windows and events after the calendar's end,
-windows it cuts short."""
+windows it cuts short, deliveries that bring no dish during the run, event settings that change
+nothing."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import numpy as np
 
@@ -129,11 +132,88 @@ def epoch_warnings(scenario: Scenario, constellation: Constellation, t_ns: np.nd
     return out
 
 
+def _listed(items: list[str]) -> str:
+    return ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
+
+
 def event_warnings(scenario: Scenario) -> list[str]:
     """Warnings about the scenario's events that the run cannot show: those that start at or after
-    the calendar's end (:meth:`~leonet.scenario.Scenario.events_after_end`)."""
+    the calendar's end (:meth:`~leonet.scenario.Scenario.events_after_end`), deliveries that bring
+    no dish during the run (:func:`undelivered_events`), and settings that change nothing
+    (:func:`idle_event_settings`)."""
+    out = []
     late = scenario.events_after_end()
-    if not late:
-        return []
-    return [f"events that start at or after the calendar's end change nothing in this run: {', '.join(late[:10])}"
-            + (f" and {len(late) - 10} more" if len(late) > 10 else "")]
+    if late:
+        out.append(f"events that start at or after the calendar's end change nothing in this run: {_listed(late)}")
+    empty = undelivered_events(scenario, skip=set(late))
+    if empty:
+        out.append("deliveries events that deliver no dish at any instant of the run leave the sites they target "
+                   f"with no dish for all of it: {_listed(empty)}")
+    return out + idle_event_settings(scenario)
+
+
+def _delivering_spans_ns(schedule, start) -> list[tuple[int, int | None]]:
+    """The [from, to) spans (ns after ``start``; to None: for ever) in which a deliveries schedule's
+    share is above 0 (:func:`leonet.threats.timeline.delivered_share`: 0 before the first point,
+    linear between points, the last share after the last)."""
+    def ns(t):
+        return (t - start) // timedelta(microseconds=1) * 1000
+
+    spans = []
+    for (t0, s0), (t1, s1) in zip(schedule, schedule[1:]):
+        if s0 > 0 or s1 > 0:
+            spans.append((ns(t0) + (s0 <= 0), ns(t1) + (s1 > 0)))
+    t_last, s_last = schedule[-1]
+    if s_last > 0:
+        spans.append((ns(t_last), None))
+    return spans
+
+
+def undelivered_events(scenario: Scenario, skip=frozenset()) -> list[str]:
+    """The deliveries events (by name, with why) whose schedule delivers no dish at any instant of
+    the calendar while the event is on: their sites have no dish for the whole run (events named
+    in ``skip``, those that start after the calendar's end, are left out)."""
+    time = scenario.time
+    end_ns = round(time.duration_s * 1e9)
+    out = []
+    for e in scenario.events:
+        if e.type != "deliveries" or e.name in skip or not e.schedule:
+            continue
+        start_ns, stop_ns = scenario.event_span_ns(e)
+        lo, hi = max(start_ns, 0), min(end_ns if stop_ns is None else stop_ns, end_ns)
+        spans = _delivering_spans_ns(e.schedule, time.start)
+        if any(time.any_instant_in(max(a, lo), hi if b is None else min(b, hi)) for a, b in spans):
+            continue
+        if not spans:
+            why = "every share of its schedule is 0"
+        elif spans[0][0] >= hi:
+            j = next(j for j, (_, share) in enumerate(e.schedule) if share > 0)
+            first = f"on {e.schedule[0][0].isoformat()}" if j == 0 else f"after {e.schedule[j - 1][0].isoformat()}"
+            limit = ("the calendar's end" if stop_ns is None or stop_ns >= end_ns else "the event's end")
+            at = time.start + timedelta(microseconds=hi // 1000)
+            why = f"its first dishes come {first}, at or after {limit} ({at.isoformat()})"
+        else:
+            why = "its schedule's shares are 0 at every instant of the run while it is on"
+        out.append(f"{e.name} ({why})")
+    return out
+
+
+def idle_event_settings(scenario: Scenario) -> list[str]:
+    """Warnings about event settings that change nothing: a power_cut's backup_share with no
+    backup_hours (the backup runs out at once) or the other way round, a jamming countermeasure
+    that lands at or after its jamming's end."""
+    out = []
+    for k, e in enumerate(scenario.events):
+        where = f"events[{k}] ({e.name})"
+        if e.type == "power_cut" and e.backup_share > 0 and e.backup_hours == 0:
+            out.append(f"{where}: backup_share {e.backup_share:g} changes nothing: backup_hours is 0, so the backup "
+                       "runs out at once and every targeted dish goes offline at the cut's start (set backup_hours)")
+        if e.type == "power_cut" and e.backup_hours > 0 and e.backup_share == 0:
+            out.append(f"{where}: backup_hours {e.backup_hours:g} changes nothing: backup_share is 0, so no dish has "
+                       "backup (set backup_share)")
+        if e.type == "jamming" and e.countermeasure is not None:
+            start_ns, stop_ns = scenario.event_span_ns(e)
+            if stop_ns is not None and start_ns + round(e.countermeasure.after_s * 1e9) >= stop_ns:
+                out.append(f"{where}: its countermeasure changes nothing: it lands {e.countermeasure.after_s:g} s after "
+                           f"the jamming starts, at or after its end ({(stop_ns - start_ns) / 1e9:g} s after its start)")
+    return out

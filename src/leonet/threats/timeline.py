@@ -147,19 +147,22 @@ class Timeline:
         if t.sites:
             try:
                 idx = sites.index_of(t.sites)
-            except InputError as err:
-                raise InputError(err.message, location=self._where(k, spec, "target.sites")) from None
-            wrong = [n for n, i in zip(t.sites, idx) if not kind_ok[i]]
+            except InputError as err:  # the first name not found: its own entry (and YAML line)
+                i = next((j for j, n in enumerate(t.sites) if n not in sites._index_by_name), None)
+                field = "target.sites" if i is None else f"target.sites[{i}]"
+                raise InputError(err.message, location=self._where(k, spec, field)) from None
+            wrong = [(j, n) for j, (n, i) in enumerate(zip(t.sites, idx)) if not kind_ok[i]]
             if wrong:
-                raise InputError(f"{wrong} are not of kind {' or '.join(kinds)}", location=self._where(k, spec, "target.sites"))
+                raise InputError(f"{[n for _, n in wrong]} are not of kind {' or '.join(kinds)}",
+                                 location=self._where(k, spec, f"target.sites[{wrong[0][0]}]"))
             chosen[idx] = True
-        for g in t.groups:
+        for j, g in enumerate(t.groups):
             in_group = (np.asarray(sites.group) == g) & kind_ok
             if not in_group.any():
                 from ..errors import did_you_mean
 
                 hint = did_you_mean(g, sorted(set(np.asarray(sites.group)[kind_ok].tolist())))
-                raise InputError(f"no {'/'.join(kinds)} site has group {quote(g)}{hint}", location=self._where(k, spec, "target.groups"))
+                raise InputError(f"no {'/'.join(kinds)} site has group {quote(g)}{hint}", location=self._where(k, spec, f"target.groups[{j}]"))
             chosen |= in_group
         if t.region is not None:
             in_r = in_region(t.region, sites.lat_deg, sites.lon_deg) & kind_ok
