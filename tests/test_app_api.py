@@ -184,8 +184,10 @@ def test_refuses_a_folder_that_is_not_results(tmp_path):
         create_app(tmp_path)
     with pytest.raises(InputError, match="not a leonet results folder"):
         serve(tmp_path, port=free_port())
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="missing: no such results folder"):  # as leonet summary says it
         create_app(tmp_path / "missing")
+    with pytest.raises(InputError, match="is not a folder"):
+        create_app(tmp_path / "notes.txt")
 
 
 def test_no_swagger_from_a_cdn_and_openapi_documents_throughput(server):

@@ -159,6 +159,10 @@ def test_rtt_change_by_hand():
     r = rtt_change_by_group(scen, base).loc["G"]
     assert r["rtt_matched_mean_change_ms"] == pytest.approx(100 / 14)
     assert r["rtt_matched_p50_change_ms"] == pytest.approx(10.0)
+    # a group never online in the scenario keeps its baseline's median (it was dropped: "- (-)")
+    scen["rtt_ms"] = np.nan
+    r = rtt_change_by_group(scen, base).loc["G"]
+    assert np.isnan(r["rtt_p50_ms"]) and r["rtt_p50_ms_baseline"] == 15.0 and np.isnan(r["rtt_p50_change_ms"])
 
 
 def test_overwrite_removes_the_old_scenarios_baseline(tmp_path):
@@ -243,3 +247,71 @@ def test_recovery_counts_only_the_dishes_the_event_touched(tmp_path):
     rows = {line.split("│")[1].strip(): line for line in console.file.getvalue().splitlines() if line.count("│") > 3}
     assert rows["Kyiv"].split("│")[-2].strip() == "brick 0"
     assert rows["Kharkiv"].split("│")[-2].strip() == "brick2 not recovered"
+
+
+def _baseline_with_sites(runs, tmp_path, change):
+    """A copy of the run whose baseline's sites.parquet is ``change``d (a pyarrow table -> table)."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    d, _, _ = runs
+    folder = shutil.copytree(d / "out", tmp_path / "out")
+    path = folder / "baseline" / "sites.parquet"
+    pq.write_table(change(pq.read_table(path)), path)
+    return folder
+
+
+def _renamed(table):
+    import pyarrow as pa
+
+    names = table.column("name").to_pylist()
+    row = names.index("Kharkiv0")
+    names[row] = "Odesa0"
+    return table.set_column(table.schema.get_field_index("name"), "name", pa.array(names)), row
+
+
+def test_a_baseline_of_other_sites_is_left_out_everywhere(runs, tmp_path):
+    """Dishes are paired by their row in each run's sites: a baseline with other sites (another
+    scenario's run put in its folder) read each dish's RTT change against another dish."""
+    from leonet.app.run import NotFound, RunData
+    from leonet.errors import InputError
+    from leonet.results.store import ResultStore
+
+    row = {}
+
+    def rename(table):
+        out, row["k"] = _renamed(table)
+        return out
+
+    folder = _baseline_with_sites(runs, tmp_path, rename)
+    r = subprocess.run([sys.executable, "-m", "leonet.cli", "summary", str(folder)], capture_output=True, text=True,
+                       timeout=300, env={"COLUMNS": "200", "PATH": ""})
+    text = " ".join((r.stdout + r.stderr).split())
+    assert r.returncode == 0, r.stderr
+    assert f"has other sites than the run (row {row['k']}: 'Odesa0' in the baseline, 'Kharkiv0' in the run)" in text
+    assert "scenario vs baseline" not in r.stdout
+    with pytest.raises(InputError, match="has other sites than the run"):
+        compare(ResultStore(folder), ResultStore(folder / "baseline"))
+    data = RunData(folder)
+    assert data.baseline is None and any("other sites" in w for w in data.warnings)
+    with pytest.raises(NotFound, match=r"baseline \(baseline/\) is left out: .*Odesa0"):
+        data.need_baseline()
+
+
+def test_a_baseline_whose_site_moved_names_the_field(runs, tmp_path):
+    import pyarrow as pa
+
+    from leonet.results.baseline import sites_mismatch
+    from leonet.results.store import ResultStore
+
+    def move(table):
+        lat = table.column("lat_deg").to_pylist()
+        lat[0] += 0.01
+        return table.set_column(table.schema.get_field_index("lat_deg"), "lat_deg", pa.array(lat))
+
+    folder = _baseline_with_sites(runs, tmp_path, move)
+    why = sites_mismatch(ResultStore(folder), ResultStore(folder / "baseline"))
+    assert why.startswith("has other sites than the run (row 0: ") and "lat_deg" in why
+    d, a, b = runs
+    assert sites_mismatch(a.store, b.store) is None   # a run and the baseline it wrote

@@ -48,9 +48,10 @@ def print_results_hint(console: Console, store) -> None:
 def stored_baseline(console: Console, store):
     """The baseline stored with a run (RESULTS/baseline, from ``leonet run --baseline``), checked
     (a damaged chunk raises, naming it); None when there is none, or (said on ``console``) when
-    its steps are not the run's or it did not finish."""
+    its steps or its sites are not the run's or it did not finish."""
     import numpy as np
 
+    from .results.baseline import sites_mismatch
     from .results.calendar import calendar
     from .results.store import BASELINE_DIR, MANIFEST, ResultStore
 
@@ -68,6 +69,14 @@ def stored_baseline(console: Console, store):
     if not np.array_equal(calendar(base).times_ns, calendar(store).times_ns):
         console.print(f"[yellow]warning:[/] {base.root} holds other steps than the run: the resilience table "
                       "leaves the baseline out (run `leonet run --baseline` again to compute it anew)")
+        return None
+    other_sites = sites_mismatch(store, base)
+    if other_sites:
+        # dishes are paired by their row in each run's sites: other sites would pair dishes that never met
+        from rich.markup import escape
+
+        console.print(f"[yellow]warning:[/] {escape(str(base.root))} {escape(other_sites)}: the resilience table leaves the baseline "
+                      "out (run `leonet run --baseline` again to compute it anew)", highlight=False)
         return None
     return base
 
@@ -116,17 +125,21 @@ def print_stored_resilience(console: Console, store, base_store=None) -> None:
     if rec_cols:
         t.add_column("recovery after event end (s)")
     for group, r in df.iterrows():
-        lost = ", ".join(f"{c} {dish_time_text(r[f'lost_s_{c}'])}" for c in LOST_STATES if r.get(f"lost_s_{c}", 0)) or "-"
+        lost = ", ".join(f"{c} {dish_time_text(r[f'lost_s_{c}'])}" for c in LOST_STATES if r.get(f"lost_s_{c}", 0) > 0) or "-"
         online = "-"
         if "online_satellite" in r:
-            online = " / ".join(f"{100 * r[f'online_{h}']:.0f}%" for h in ("satellite", "ground", "both", "none"))
-        row = [str(group), f"{100 * r['availability']:.1f}%"]
+            shares = [pct(r[f"online_{h}"]) for h in ("satellite", "ground", "both", "none")]
+            # a group with no dish-time has no shares: "-", not "- / - / - / -"
+            online = " / ".join(shares) if any(x != "-" for x in shares) else "-"
+        row = [str(group), percent(r["availability"])]
         if base_store is not None:
-            row += [f"{100 * r['availability_baseline']:.1f}%", f"{100 * r['availability_change']:+.1f}",
-                    f"{r['rtt_p50_ms']:.1f} ({r['rtt_p50_ms_baseline']:.1f})", f"{r['rtt_p50_change_ms']:+.1f}",
-                    f"{r['rtt_matched_mean_change_ms']:+.1f}"]
+            # "-" where a figure is undefined (NaN): a group with no dish-time has no availability,
+            # one never online no RTT
+            row += [percent(r["availability_baseline"]), signed(100 * r["availability_change"]),
+                    f"{ms(r['rtt_p50_ms'])} ({ms(r['rtt_p50_ms_baseline'])})", signed(r["rtt_p50_change_ms"]),
+                    signed(r["rtt_matched_mean_change_ms"])]
             if "down_mean_mbps" in df:
-                row += [f"{r['down_mean_mbps']:.1f} (base {r['down_mean_mbps_baseline']:.1f})",
+                row += [f"{mbps(r['down_mean_mbps'], 1)} (base {mbps(r['down_mean_mbps_baseline'], 1)})",
                         f"{pct(r['unmet_down_share'])} (base {pct(r['unmet_down_share_baseline'])})"]
         row += [lost, online]
         if rec_cols:
@@ -237,6 +250,22 @@ def pct(share: float) -> str:
     return f"{100 * share:.0f}%" if share is not None and math.isfinite(share) else "-"
 
 
+def percent(share: float, decimals: int = 1) -> str:
+    """A share as a percentage with ``decimals`` decimals ("97.5%"); "-" when there is none (NaN:
+    a group with no dish-time, every dish of it not yet delivered, has no availability)."""
+    import math
+
+    return f"{100 * share:.{decimals}f}%" if share is not None and math.isfinite(share) else "-"
+
+
+def signed(value: float, decimals: int = 1) -> str:
+    """A change with its sign ("+4.5", "-25.0"); "-" when there is none (NaN: a figure of either
+    run is undefined)."""
+    import math
+
+    return f"{value:+.{decimals}f}" if value is not None and math.isfinite(value) else "-"
+
+
 def figures(value: float, significant: int = 2, decimals: int = 0) -> str:
     """A number for a table cell with at least ``significant`` significant digits and at least
     ``decimals`` decimals, never in exponent form: 45, 4.5, 0.085 (a satellite's mean load of
@@ -273,7 +302,7 @@ def _print_dish_service(console: Console, ns) -> None:
     for col in ("group", "dishes", "availability", "RTT p5", "p50", "p95 (ms)", "path changes", "top gateway", "top PoP", "outages (dish-time)"):
         t.add_column(col, justify="right" if col in ("dishes", "availability", "RTT p5", "p50", "p95 (ms)", "path changes") else "left")
     for _, r in ns.by_group().iterrows():
-        t.add_row(str(r["group"]), str(r["dishes"]), f"{100 * r['availability']:.1f}%",
+        t.add_row(str(r["group"]), str(r["dishes"]), percent(r["availability"]),
                   ms(r["rtt_p5_ms"]), ms(r["rtt_p50_ms"]), ms(r["rtt_p95_ms"]),
                   str(r["path_changes"]), str(r["top_gateway"]), str(r["top_pop"]), str(r["outage_causes"]))
     console.print(t)
@@ -334,6 +363,6 @@ def print_dish_line(console: Console, name: str, row) -> None:
     service model), the gateway and PoP it used most."""
     speed = row.get("speedtest_p50_mbps")
     test = f"; speed test p50 {speed:,.0f} Mbps while online" if speed is not None and speed == speed else ""
-    console.print(f"{name}: online {100 * row['availability']:.1f}% of {row['steps']} steps; RTT to the PoP p50 "
+    console.print(f"{name}: online {percent(row['availability'])} of {row['steps']} steps; RTT to the PoP p50 "
                   f"{ms(row['rtt_p50_ms'])} ms (p5 {ms(row['rtt_p5_ms'])}, p95 {ms(row['rtt_p95_ms'])}){test}; "
                   f"mostly via {row['top_gateway'] or '-'} to {row['top_pop'] or '-'}", soft_wrap=True)

@@ -124,7 +124,7 @@ def _regions(run: RunData) -> list[schemas.Region]:
         # Lost time as `leonet summary` counts it: dish-seconds (a site's step weighs its dishes x
         # the time the step stands for), not site-steps, which rank causes otherwise in a windowed
         # run or where sites stand for unequal numbers of dishes.
-        lost_s = {s: float(r[f"lost_s_{s}"]) for s in lost if f"lost_s_{s}" in g.columns and int(r[s])}
+        lost_s = {s: float(r[f"lost_s_{s}"]) for s in lost if f"lost_s_{s}" in g.columns and r[f"lost_s_{s}"] > 0}
         out.append(schemas.Region(
             group=str(r["group"]), dishes=int(r["dishes"]), steps=int(r["steps"]),
             availability=finite_or_none(r["availability"]),

@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 from .. import states
 from ..errors import InputError
 from ..results.contract import RunContract, read_contract
+from ..results.baseline import sites_mismatch
 from ..results.calendar import calendar
 from ..results.store import BASELINE_DIR, MANIFEST, ResultStore
 from ..timeutil import ns_to_iso
@@ -243,6 +244,8 @@ class RunData:
 
     def __init__(self, root: str | Path, *, open_baseline: bool = True):
         self.root = Path(root).expanduser().resolve()
+        if not self.root.exists():  # worded as every other reader words it (leonet summary, report)
+            raise InputError("no such results folder", source=str(root))
         if not self.root.is_dir():
             raise InputError("is not a folder (expected a leonet results folder)", source=str(root))
         self.store = ResultStore(self.root)
@@ -281,6 +284,7 @@ class RunData:
         self._chunks: OrderedDict[tuple[str, int], DishChunk] = OrderedDict()   # (table, chunk), LRU
         self._chunk_locks: dict[tuple[str, int], threading.Lock] = {}
         self._chunk_bytes = 0
+        self.baseline_left_out: str | None = None   # why a baseline folder there is not used
         self.baseline: RunData | None = self._open_baseline() if open_baseline else None
 
     def _open_baseline(self) -> RunData | None:
@@ -294,16 +298,30 @@ class RunData:
         try:
             base = RunData(path, open_baseline=False)
         except Exception as err:  # the baseline is optional: the run is served without it
-            self.warnings.append(f"the baseline folder could not be read ({getattr(err, 'message', err)}): no comparison")
-            return None
+            return self._leave_out_baseline(f"the baseline folder could not be read ({getattr(err, 'message', err)})")
         if (base.start_ns, base.step_ns) != (self.start_ns, self.step_ns) or base.uniform != self.uniform or \
                 (not self.uniform and not np.array_equal(base.cal.times_ns, self.cal.times_ns)):
-            self.warnings.append("the baseline folder's run has another start or step than this run: no comparison")
-            return None
+            return self._leave_out_baseline("the baseline folder's run has another start or step than this run")
+        try:
+            other_sites = sites_mismatch(self.store, base.store)
+        except Exception as err:
+            return self._leave_out_baseline(f"the baseline folder's sites could not be read ({getattr(err, 'message', err)})")
+        if other_sites:  # dishes are paired by their row in each run's sites
+            return self._leave_out_baseline(f"the baseline folder's run {other_sites}")
         return base
+
+    def _leave_out_baseline(self, why: str) -> None:
+        """Serve the run without its baseline, saying why in ``/api/v1/run``'s warnings and in the
+        answer of every request that needs it."""
+        self.baseline_left_out = why
+        self.warnings.append(f"{why}: no comparison")
+        return None
 
     def need_baseline(self) -> RunData:
         if self.baseline is None:
+            if self.baseline_left_out:
+                raise NotFound(f"this run's baseline ({BASELINE_DIR}/) is left out: {self.baseline_left_out}; run "
+                               "`leonet run SCENARIO --baseline` again to compute it anew")
             raise NotFound("this run has no baseline: run it with `leonet run SCENARIO --baseline`, which also runs "
                            f"the scenario without its events into RESULTS/{BASELINE_DIR}")
         return self.baseline

@@ -328,18 +328,18 @@ class Region(BaseModel):
     rtt_p5_ms: float | None
     rtt_p50_ms: float | None
     rtt_p95_ms: float | None
-    path_changes: int
+    path_changes: int = Field(description="Dish-site steps whose satellite path (satellite, gateway, PoP) differs from the step before, as `leonet summary` and the report count them: a count of steps with dish-time (a step of a site with no dish delivered yet counts none).")
     downlink_p10_mbps: float | None = Field(None, description="10th percentile of the downlink carried (Mbps) over the group's online dish-time (outage steps left out; an idle online step counts 0), as `leonet summary` prints it. With capacity only; null when the run did not model it, or the group was never online.")
     downlink_p50_mbps: float | None = Field(None, description="The median of the same (Mbps, online dish-time).")
     uplink_p50_mbps: float | None = Field(None, description="Median uplink carried (Mbps) over the online dish-time.")
     speedtest_p50_mbps: float | None = Field(None, description="Median of the speed test (dish_steps speedtest_down_bps, Mbps) over the group's online dish-time (outage steps left out), as `leonet summary` and `leonet dish` print it; with capacity only.")
     top_gateway: str | None = Field(description="The gateway the group's dishes used for the most connected dish-time (dish-steps weighted by dishes x the time the step stands for); an exact tie names every tied gateway, sorted, joined by \" = \" (e.g. \"Foggia, IT = Milano, IT\"); null when none was used.")
     top_pop: str | None = Field(description="The PoP likewise (e.g. \"FRA = LON/LHR = MAD\" where three PoPs tie).")
-    outage_steps: dict[str, int] = Field(description="Dish-site steps lost, by the dish's state (a count of steps: neither the dishes a site stands for nor the time a step stands for; see lost_s_by_cause for the time lost).")
+    outage_steps: dict[str, int] = Field(description="Dish-site steps lost, by the dish's state (a count of steps with dish-time: neither the dishes a site stands for nor the time a step stands for, and a step of a site with no dish delivered yet counts none; see lost_s_by_cause for the time lost).")
     outage_steps_by_leonet_state: dict[str, int]
     lost_s_by_cause: dict[str, float] = Field(default_factory=dict, description="Dish-seconds lost, by the dish's state: each dish-step weighs its site's dishes x the time its step stands for (as `leonet summary` counts lost time).")
     lost_s_by_leonet_state: dict[str, float] = Field(default_factory=dict, description="The same, by leonet's outage state.")
-    outage_causes: str = Field("-", description="The lost dish-time as `leonet summary` prints it (e.g. \"NO_PATH 100 dish-min, OFFLINE 133 dish-min\").")
+    outage_causes: str = Field("-", description="The lost dish-time as `leonet summary` prints it, by leonet's state (as lost_s_by_leonet_state; lost_s_by_cause names the same time in the dish's words, NO_PINGS for NO_PATH), e.g. \"NO_PATH 100 dish-min, OFFLINE 133 dish-min\", \"NO_PATH 0.1 dish-s\"; \"-\" when no dish-time was lost.")
 
 
 class Regions(BaseModel):

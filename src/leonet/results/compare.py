@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError
 from ..states import OUTAGE_STATES
+from .baseline import sites_mismatch
 from .blocks import iter_blocks
 from .calendar import calendar
 from .contract import EVENTS_FILE, read_contract
@@ -184,7 +185,9 @@ def rtt_change_by_group(scenario: pd.DataFrame, baseline: pd.DataFrame) -> pd.Da
     """
     sa = _rtt_quantile(scenario, 0.5)
     sb = _rtt_quantile(baseline, 0.5)
-    out = pd.DataFrame({"rtt_p50_ms": sa, "rtt_p50_ms_baseline": sb.reindex(sa.index)})
+    # every group connected in either run: one never online in the scenario keeps its baseline's median
+    groups = sa.index.append(sb.index[~sb.index.isin(sa.index)])
+    out = pd.DataFrame({"rtt_p50_ms": sa.reindex(groups), "rtt_p50_ms_baseline": sb.reindex(groups)})
     out["rtt_p50_change_ms"] = out["rtt_p50_ms"] - out["rtt_p50_ms_baseline"]
     cols = ["t", "site", "group", "rtt_ms", "wk"] + (["w"] if "w" in scenario else [])
     both = scenario[cols].merge(baseline[["t", "site", "rtt_ms"]], on=["t", "site"], suffixes=("", "_base"))
@@ -210,7 +213,16 @@ def compare(scenario_store: ResultStore, baseline_store: ResultStore,
     ``event_ends`` maps an event name to (end instant ns, event type); recovery counts only the
     dishes the event touched (:func:`event_targets`). Both runs are read a block of whole dish
     groups at a time (the same groups from each, :func:`_dish_frames`), so memory stays flat in
-    the length of the run; every figure of a group comes from its own rows."""
+    the length of the run; every figure of a group comes from its own rows.
+
+    The two runs must have the same sites, row for row (dishes are paired by their row in each
+    run's sites): other sites raise :class:`~leonet.errors.InputError` naming the first rows that
+    differ (:func:`leonet.results.baseline.sites_mismatch`)."""
+    other_sites = sites_mismatch(scenario_store, baseline_store)
+    if other_sites:
+        raise InputError(f"{other_sites}: its dishes would be compared with other dishes of the same row "
+                         "(compare a run with the baseline of the same scenario: `leonet run SCENARIO --baseline`)",
+                         source=str(baseline_store.root))
     step_s = scenario_store.manifest.step_s
     ends = {name: (end_ns, typ) for name, (end_ns, typ) in (event_ends or {}).items() if typ in EVENT_STATE}
     instants = _instants(scenario_store) if ends else np.zeros(0, dtype=np.int64)
@@ -314,13 +326,16 @@ def _recovery_s(d: pd.DataFrame, end_ns: int, state: str, last_t: int | None,
     """Median, over the dishes the event touched (``touched``: site numbers, :func:`_touched`) and had left in ``state`` at ``last_t`` (the run's last instant before its
     end; None: the run has no step before it or none after), of the time (s) from the end until
     each is back: online again (not in an outage state), or, for a state that is not an outage
-    (CONGESTED), CONNECTED (inf if one never recovers within the run). A group with no such dish
-    has no entry (another cause may have left its dishes in the same state: not this event's)."""
+    (CONGESTED), CONNECTED (inf if one never recovers within the run). A dish with no dish-time
+    at ``last_t`` (``w`` 0: not yet delivered) was not left down. A group with no such dish has
+    no entry (another cause may have left its dishes in the same state: not this event's)."""
     if last_t is None:
         return pd.Series(dtype=float)
     t_ns = d["t"].astype("int64").to_numpy()
     after = d[t_ns >= end_ns]
     down = (t_ns == last_t) & (d["state"] == state).to_numpy()
+    if "w" in d:  # a dish not yet delivered then (no dish-time) was not down: it was not there
+        down &= d["w"].to_numpy() > 0
     if touched is not None:
         down &= np.isin(d["site"].to_numpy(), touched)
     down_at_end = d[down]["site"]

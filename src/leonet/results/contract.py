@@ -11,8 +11,10 @@ Files (all in the results folder):
 - ``events.json`` (list of :class:`EventRecord`): each event's resolved instants and targets;
 - ``isl_candidates.json`` (:class:`IslCandidates`): the laser-link candidate pairs.
 
-A folder written before these files existed reads as a run without masks, events, lasers or
-warnings, and says so in :attr:`RunContract.notes`.
+A folder written before these files existed (manifest format 1) reads as a run without masks,
+events, lasers or warnings, and says so in :attr:`RunContract.notes`. A later folder lacking one
+of them is damaged (:class:`~leonet.results.store.DamagedResults` naming the file), as a folder
+lacking a chunk is: the run writes all four (:meth:`~leonet.results.store.ResultStore.written_files`).
 """
 
 from __future__ import annotations
@@ -23,12 +25,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError
-from .store import ResultStore
+from .store import EVENTS_FILE, ISL_FILE, OBSTRUCTIONS_FILE, RUN_FILE, ResultStore
 
-RUN_FILE = "run.json"
-OBSTRUCTIONS_FILE = "obstructions.json"
-EVENTS_FILE = "events.json"
-ISL_FILE = "isl_candidates.json"
 N_AZIMUTH = 360
 
 
@@ -127,7 +125,7 @@ class RunContract:
 
 
 def _parse(store: ResultStore, name: str, model, default):
-    raw = store.read_json(name)
+    raw = store.read_json(name)  # None: an older leonet's folder; missing but written: DamagedResults
     if raw is None:
         return None
     entry = None

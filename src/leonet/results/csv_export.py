@@ -207,15 +207,22 @@ def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] |
         ``max_rows`` is negative, or ``out_dir`` is refused by :func:`~leonet.results.outputs.check_export_output` (inside a
         results folder other than ``RESULTS/csv``, a file, a folder of Parquet files). Every input
         is read before the first file is written.
+    DamagedResults : (an InputError) the folder is damaged, as every reader checks it
+        (:meth:`~leonet.results.store.ResultStore.verify`): a chunk or a file the run wrote
+        (sites.parquet, satellites.parquet, events.json, ...) is missing, truncated or changed,
+        whichever tables are asked for. Nothing is written then.
     """
     store = ResultStore(results_dir)
     store.read_manifest()  # not a results folder -> InputError naming the folder
     if max_rows is not None and max_rows < 0:
         raise InputError(f"must be 0 or more, got {max_rows}", location="max_rows")
+    out = check_export_output(out_dir, store.root, default=CSV_DIR, folder=True, option="the CSV folder")
+    # the whole folder, before the first file: a table deleted whole (no chunk left to check) would
+    # otherwise drop out of the tables exported, and a missing satellites.parquet leave names empty
+    store.verify()
     note = store.incomplete_note()
     if note:  # a killed run exports what it wrote, but never passes for a whole one
         _warn(warn, f"{store.root}: {note}; {EXPORTED_AS_FAR}")
-    out = check_export_output(out_dir, store.root, default=CSV_DIR, folder=True, option="the CSV folder")
     names = list(tables) if tables is not None else available_tables(results_dir)
     files = {name: _table_files(store, name) for name in names if name not in DERIVED_TABLES}  # checked before writing
     daily = None

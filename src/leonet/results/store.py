@@ -63,6 +63,14 @@ CSV_DIR = "csv"
 CSV_DERIVED_TABLES = ("daily",)
 #: The manifest's format: 2 records each chunk file's rows and sha256.
 FORMAT_VERSION = 2
+#: The contract's JSON files (read by :mod:`leonet.results.contract`). ``leonet run`` writes all
+#: four into every folder it prepares since format 2 (they came with it): there a missing one is
+#: damage; a format-1 folder (an older leonet) has none.
+RUN_FILE = "run.json"
+OBSTRUCTIONS_FILE = "obstructions.json"
+EVENTS_FILE = "events.json"
+ISL_FILE = "isl_candidates.json"
+CONTRACT_FILES = (RUN_FILE, OBSTRUCTIONS_FILE, EVENTS_FILE, ISL_FILE)
 
 
 class ChunkRecord(BaseModel):
@@ -465,9 +473,13 @@ class ResultStore:
         return self._manifest
 
     def read_json(self, name: str, default=None):
-        """A JSON file of the contract, or ``default`` when the folder has none (an older run)."""
+        """A JSON file of the contract, or ``default`` when the folder has none because the leonet
+        that wrote it did not write that file (an older run); one the run wrote (:meth:`written_files`)
+        and is missing raises :class:`DamagedResults` naming it."""
         path = self.root / name
         if not path.exists():
+            if name in self.written_files():
+                raise self._damaged([f"{name} is missing"])
             return default
         try:
             return json.loads(path.read_text(encoding="utf-8"))
@@ -523,23 +535,46 @@ class ResultStore:
                     out.append(problem)
         return out
 
+    def written_files(self) -> tuple[str, ...]:
+        """The single files (beside the chunks) that the run writing this folder wrote, so that a
+        missing one is damage, not an older run's folder: ``leonet run`` has written sites.parquet
+        and satellites.parquet into every folder it prepared, steps.parquet into a windowed run's,
+        and the contract's JSON files (:data:`CONTRACT_FILES`) since format 2 (a folder of format
+        1, written by an older leonet, has no JSON files: readers note what it lacks)."""
+        m = self.manifest
+        statics = [f"{t}.parquet" for t in STATIC_TABLES if t != STEPS_TABLE or not m.uniform_steps]
+        return (*statics, *(CONTRACT_FILES if m.format_version >= FORMAT_VERSION else ()))
+
+    def missing_files(self) -> list[str]:
+        """A problem ("<file> is missing") for each of :meth:`written_files` that the folder lacks."""
+        return [f"{name} is missing" for name in self.written_files() if not (self.root / name).exists()]
+
+    def _damaged(self, problems: list[str]) -> DamagedResults:
+        """The one message for damaged or missing files of the folder: each named, and what to do."""
+        shown = "; ".join(problems[:8]) + (f"; and {len(problems) - 8} more" if len(problems) > 8 else "")
+        # a run writes its single files anew and recomputes damaged chunks (a chunk's problem names
+        # it as table/part-NNNNNN.parquet), but never removes files that are no chunk of it
+        redo = [what for what, found in (
+            ("recompute the damaged chunks", any(STRAY_PART not in p and "/" in p for p in problems)),
+            ("write the missing files anew", any("/" not in p for p in problems))) if found]
+        todo_text = f"run the same `leonet run` command again to {' and '.join(redo)}" if redo else ""
+        if any(STRAY_PART in p for p in problems):
+            todo_text += ("; " if todo_text else "") + "remove the files that are no chunk of this run"
+        return DamagedResults(f"damaged results: {shown}. Nothing was read from them: {todo_text}", source=str(self.root))
+
     def verify(self, tables: list[str] | None = None) -> None:
         """Raise :class:`DamagedResults` naming every damaged or missing chunk file of ``tables``
-        (default: every table of the manifest, and then the static tables too)."""
+        (default: every table of the manifest, and then the single files too: each of
+        :meth:`written_files` must be there, and the static tables readable)."""
+        missing = self.missing_files() if tables is None else []
         if tables is None:
             for name in STATIC_TABLES:
-                self.static_file(name)
+                if f"{name}.parquet is missing" not in missing:
+                    self.static_file(name)
         todo = [t for t in (self.manifest.tables if tables is None else tables) if t not in self._verified]
-        problems = self.problems(todo)
+        problems = missing + self.problems(todo)
         if problems:
-            shown = "; ".join(problems[:8]) + (f"; and {len(problems) - 8} more" if len(problems) > 8 else "")
-            # a run recomputes damaged chunks but never removes files that are no chunk of it
-            todo_text = ("run the same `leonet run` command again to recompute the damaged chunks"
-                         if any(STRAY_PART not in p for p in problems) else "")
-            if any(STRAY_PART in p for p in problems):
-                todo_text += ("; " if todo_text else "") + "remove the files that are no chunk of this run"
-            raise DamagedResults(
-                f"damaged results: {shown}. Nothing was read from them: {todo_text}", source=str(self.root))
+            raise self._damaged(problems)
         self._verified.update(todo)
 
     def parts(self, name: str) -> list[Path]:
@@ -551,9 +586,12 @@ class ResultStore:
     def static_file(self, name: str) -> Path | None:
         """The file of the static table ``name`` (sites, satellites, steps), checked to be Parquet
         with a readable footer; None when the folder has no such table. A damaged file (truncated,
-        appended to, overwritten) raises :class:`DamagedResults` naming it."""
+        appended to, overwritten), or a missing one the run wrote (:meth:`written_files`: sites,
+        satellites), raises :class:`DamagedResults` naming it."""
         path = self.root / f"{name}.parquet"
         if not path.exists():
+            if path.name in self.written_files():
+                raise self._damaged([f"{path.name} is missing"])
             return None
         try:
             pq.ParquetFile(path).close()

@@ -7,6 +7,7 @@ a folder is the same whether it was just run, resumed, or copied from elsewhere.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,8 +152,10 @@ class NetworkSummary:
     ``per_dish``: name, group, steps, availability (share of the time not in an outage state of
     :mod:`leonet.states`: CONNECTED and CONGESTED count as available), rtt_p5_ms,
     rtt_p50_ms, rtt_p95_ms (over the connected time), path_changes, top_gateway, top_pop (the
-    ones used for the most connected dish-time; a tie names them all, "FRA = MAD"), and one
-    column of step counts per non-connected state; with capacity, down_p10/p50_mbps, up_p50_mbps
+    ones used for the most connected dish-time; a tie names them all, "FRA = MAD"; "" when there
+    is none), and one column of step counts per non-connected state (path changes and step
+    counts count site-steps with dish-time: a row of no dish delivered yet counts for nothing),
+    with its dish-seconds (``lost_s_STATE``); with capacity, down_p10/p50_mbps, up_p50_mbps
     and speedtest_p50_mbps over the online time, demand_served over all of it. Every share and
     percentile weights a dish-step by the time its step stands for (:mod:`.calendar`) and, per
     group, by the dishes its site stands for (:func:`site_weights`); percentiles as
@@ -213,8 +216,9 @@ def _mode_name(df: pd.DataFrame, keys: list[str], column: str, names: np.ndarray
     """The site of ``column`` (gateway, PoP) each group of ``df`` used for the most dish-time
     (its rows' ``w``: dishes x the time the step stands for), as a site name; a tie names every
     tied site, sorted, joined by :data:`TIE_JOIN` ("FRA = LON/LHR = MAD": no arbitrary first row
-    wins). A group without such a site has no entry (the caller writes "")."""
-    ok = df[df[column].to_numpy() >= 0]
+    wins). A group without such a site, or whose rows with one have no dish-time (no dish
+    delivered yet: every site would tie at 0), has no entry (the caller writes "")."""
+    ok = df[(df[column].to_numpy() >= 0) & (df["w"].to_numpy() > 0)]
     if ok.empty:
         return pd.Series(dtype=object)
     time = ok.groupby([*keys, column], sort=False)["w"].sum().reset_index()
@@ -276,7 +280,13 @@ def network_summary(store: ResultStore, budget_rows: int = BUDGET_ROWS) -> Netwo
 
 
 def dish_time_text(seconds: float) -> str:
-    """Dish-time lost, in units a reader takes in at a glance (dish-s, dish-min, dish-h)."""
+    """Dish-time lost, in units a reader takes in at a glance (dish-s, dish-min, dish-h); a time
+    under a dish-second keeps one significant digit ("0.1 dish-s", not "0 dish-s": a lost
+    time that is not nil never reads as nil); "-" when there is none (NaN)."""
+    if not math.isfinite(seconds):
+        return "-"
+    if 0 < abs(seconds) < 1:  # (":.0f" would print 0.3, and 0.5, as 0)
+        return f"{seconds:.{-math.floor(math.log10(abs(seconds)))}f} dish-s"
     if seconds < 600:
         return f"{seconds:,.0f} dish-s"
     if seconds < 36_000:
@@ -316,6 +326,10 @@ def _dish_frame(d: pd.DataFrame, group_of_site: np.ndarray, weights: np.ndarray,
         d["w"] = d["w"] * cal.weight_of(d["t"].astype("int64").to_numpy())
     d = d.drop(columns=["t"])
     d["w_connected"] = d["w"] * d["connected"]
+    # rows that stand for some dish-time (not a dish not yet delivered): only these count steps
+    # and path changes (a group without dishes has none, as it has no lost time)
+    d["present"] = d["w"].to_numpy() > 0
+    d["path_changed"] = d["path_changed"].to_numpy(dtype=bool) & d["present"].to_numpy()
     d["dish_s"] = d["w"] * cal.step_s  # dish-seconds a row stands for
     return d
 
@@ -335,7 +349,7 @@ def _dish_service(d: pd.DataFrame, states: tuple[str, ...], name: np.ndarray) ->
         out["top_pop"] = _mode_name(conn, keys, "pop", name)
         if len(states) > 1:  # steps and dish-seconds per state and group, in one pass
             by_state = d.groupby([*keys, "state"], sort=False)
-            counts = by_state.size().unstack(fill_value=0)
+            counts = by_state["present"].sum().unstack(fill_value=0)  # site-steps with dishes
             dish_s = by_state["dish_s"].sum().unstack(fill_value=0)
             for s in states:
                 if s != "CONNECTED":
@@ -376,7 +390,7 @@ def _dish_service(d: pd.DataFrame, states: tuple[str, ...], name: np.ndarray) ->
         # dish-time, as the resilience table and the report count it (a site's step stands for its
         # dishes and its step's time), not site-steps
         groups["outage_causes"] = [
-            ", ".join(f"{c} {dish_time_text(r[f'lost_s_{c}'])}" for c in lost if r[c]) or "-"
+            ", ".join(f"{c} {dish_time_text(r[f'lost_s_{c}'])}" for c in lost if r[f"lost_s_{c}"] > 0) or "-"
             for _, r in groups.iterrows()
         ]
     return per_dish, groups

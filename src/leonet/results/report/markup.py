@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from ... import states as vocabulary
 from ..store import ResultStore
+from ..summary import dish_time_text
 
 REPORT_FILE = "report.html"
 MAX_POINTS = 2000          # points per trace in any plot
@@ -88,12 +89,8 @@ def dish_count(value: float) -> str:
 
 def dish_time(seconds: float) -> str:
     """Dish-time lost, in the units ``leonet summary`` prints it (its resilience table), so the
-    report and the summary read the same."""
-    if seconds < 600:
-        return f"{seconds:,.0f} dish-s"
-    if seconds < 36_000:
-        return f"{seconds / 60:,.0f} dish-min"
-    return f"{seconds / 3600:,.0f} dish-h"
+    report and the summary read the same (:func:`leonet.results.summary.dish_time_text`)."""
+    return dish_time_text(seconds)
 
 
 def num_cell(value, digits: int = 1, scale: float = 1.0, col: str = "") -> str:
