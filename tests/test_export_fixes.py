@@ -190,6 +190,21 @@ def test_export_commands_warn_on_stderr(killed, tmp_path):
     assert r.returncode == 2 and "no such results folder" in r.stderr and "manifest" not in r.stderr
 
 
+def test_summary_of_a_run_stopped_before_its_first_chunk(hourly, tmp_path):
+    """It printed the header, then "has no table 'site_steps'" (rc 2), where the exports warn."""
+    folder = tmp_path / "none"
+    shutil.copytree(hourly[0], folder)
+    store = ResultStore(folder)
+    m = store.read_manifest()
+    for table in m.tables:
+        shutil.rmtree(folder / table)
+    store.write_manifest(m.model_copy(update={"completed": False, "chunks": {}}))
+    r = subprocess.run([sys.executable, "-m", "leonet.cli", "summary", str(folder)], capture_output=True, text=True,
+                       timeout=300, env={"COLUMNS": "200", "PATH": ""})
+    assert r.returncode == 0, r.stderr
+    assert "incomplete run: 0 of 3 chunk(s) written (0 of 6 steps): nothing to summarise yet" in r.stdout
+
+
 # -- 3. serving links left out are counted ------------------------------------------------------------
 
 def test_czml_says_how_many_links_it_leaves_out(hourly, tmp_path):

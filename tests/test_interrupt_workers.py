@@ -48,7 +48,11 @@ def _recorded(out: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_ctrl_c_with_workers_exits_promptly_leaves_no_worker_and_resumes(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_with_workers_exits_promptly_leaves_no_worker_and_resumes(tmp_path, stop):
+    """SIGTERM (a scheduler, ``docker stop``, ``timeout``) as Ctrl-C; the folder left is an
+    incomplete run, not a damaged one: no chunk file the manifest does not record (workers finish
+    files the main process never records), no temporary file."""
     psutil = pytest.importorskip("psutil")
     scenario = tmp_path / "longr2.yaml"
     scenario.write_text(SCENARIO)
@@ -66,7 +70,7 @@ def test_ctrl_c_with_workers_exits_promptly_leaves_no_worker_and_resumes(tmp_pat
         children = psutil.Process(proc.pid).children(recursive=True)
         workers = [c for c in children if "resource_tracker" not in " ".join(c.cmdline())]
         assert len(workers) == 2, [c.cmdline() for c in children]
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, stop)
         t0 = time.monotonic()
         stdout, stderr = proc.communicate(timeout=30)  # used to hang now and then, for ever
         assert time.monotonic() - t0 < 30
@@ -81,6 +85,11 @@ def test_ctrl_c_with_workers_exits_promptly_leaves_no_worker_and_resumes(tmp_pat
 
     recorded = _recorded(out)
     kept = {out / t / f"part-{int(c):06d}.parquet" for t, cs in recorded.items() for c in cs}
+    on_disk = {p for p in out.glob("*/*") if p.name.startswith(("part-", ".part-"))}
+    assert on_disk == kept, f"not recorded: {sorted(p.name for p in on_disk - kept)[:5]}"
+    s = subprocess.run([sys.executable, "-m", "leonet.cli", "summary", str(out)], capture_output=True, text=True,
+                       timeout=120, env=_env())
+    assert s.returncode == 0 and "incomplete run" in s.stdout and "damaged" not in s.stdout + s.stderr, s.stderr[-2000:]
     kept = {p: p.stat().st_mtime_ns for p in kept if p.exists()}
     assert kept and len(recorded["site_steps"]) < 60, "the interrupt came too late to test resume"
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=_env())

@@ -323,6 +323,10 @@ def summary(results: Path = typer.Argument(..., help="A results folder written b
     contract = read_contract(store)
     cal_text = calendar_text(store)
     print_stored_header(console, m, cal_text)
+    if "site_steps" not in store.tables():  # stopped before its first chunk: nothing to sum up yet
+        console.print(f"{store.incomplete_note() or 'no steps written'}: nothing to summarise yet; run the same "
+                      "`leonet run` command again to finish it")
+        return
     print_coverage(console, coverage_summary(store), cal_text)
     print_network(console, network_summary(store), contract.warnings)
     if contract.events and "dish_steps" in store.tables():  # what `leonet run` prints after its events
@@ -344,6 +348,9 @@ def report_cmd(
 
         # never over the run's own files (manifest.json, a table) nor over another kind of file
         check_export_output(out, results, default="report.html", own_suffixes=(".html", ".htm"))
+    from .results.store import ResultStore
+
+    ResultStore(results).read_manifest()  # not a results folder: said before a progress bar is drawn
     with _stage_bar("report") as progress:
         path = write_report(results, out, max_dishes_in_plots=max_dishes, progress=progress)
     console.print(f"wrote {path}")
@@ -418,6 +425,13 @@ def dish_cmd(
 
     if horizon is not None and obstruction_map is not None:
         raise InputError("give --horizon or --obstruction-map, not both", location="--horizon")
+    if horizon is not None:  # read at the door: its errors name --horizon, before anything is built
+        from .ground.obstructions import read_horizon_csv
+
+        if not horizon.is_file():
+            raise InputError(f"no such file: {str(horizon)!r}" if not horizon.exists() else
+                             f"{str(horizon)!r} is not a file", location="--horizon")
+        read_horizon_csv(horizon)
     profile = None
     if obstruction_map is not None:
         from .ground.obstruction_map import horizon_from_grid, read_obstruction_grid
@@ -591,8 +605,21 @@ from .cli_planning import register as _register_planning  # noqa: E402
 _register_planning(app)
 
 
+def _stop_as_ctrl_c(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point: runs the app, turning leonet errors into clear messages."""
+    """Console-script entry point: runs the app, turning leonet errors into clear messages.
+
+    A SIGTERM (a scheduler, ``docker stop``, ``timeout``) stops a command as Ctrl-C does: a run
+    keeps and records its finished chunks and says how to resume, instead of dying between
+    writing a chunk and recording it in the manifest."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_as_ctrl_c)
     try:
         app(args=argv, prog_name="leonet")
     except LeonetError as err:

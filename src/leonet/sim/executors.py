@@ -121,6 +121,11 @@ GUARD_MESSAGE = (
 )
 
 
+#: The signals that stop a run cleanly (finished chunks kept): Ctrl-C, and SIGTERM from a
+#: scheduler, ``docker stop`` or ``timeout`` (the command line raises it as Ctrl-C: leonet.cli.main).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def _init_worker(shared_path: str, parent_pid: int | None = None) -> None:
     """Load what every task of a worker shares from the file the main process wrote.
 
@@ -136,9 +141,12 @@ def _init_worker(shared_path: str, parent_pid: int | None = None) -> None:
     global _WORKER_SHARED
     import pickle
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM too: `timeout` and schedulers signal the whole process group, and the command line
+    # stops on SIGTERM as on Ctrl-C (leonet.cli.main), ending its workers itself
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):  # blocked while it started (:func:`_sigint_deferred`)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(STOP_SIGNALS))
     if parent_pid is not None:
         threading.Thread(target=_exit_with_parent, args=(parent_pid,), name="leonet-parent-watch",
                          daemon=True).start()
@@ -228,29 +236,30 @@ def _broken_error(pool: ProcessPoolExecutor, died: str, dead: list[str] | None =
 
 @contextmanager
 def _sigint_deferred():
-    """A Ctrl-C meanwhile is raised as it ends, and SIGINT is blocked in this thread: what this
-    wraps (:meth:`ProcessPoolExecutor.submit`, which starts workers) is not cut between starting a
-    worker and listing it, so the worker is not left behind; and a worker started meanwhile
-    inherits the block, so a Ctrl-C cannot kill it half-way through its imports (it ignores SIGINT
-    once it runs: :func:`_init_worker`)."""
+    """A Ctrl-C (or a SIGTERM, which the command line takes as one) meanwhile is raised as it ends,
+    and both are blocked in this thread: what this wraps (:meth:`ProcessPoolExecutor.submit`, which
+    starts workers) is not cut between starting a worker and listing it, so the worker is not left
+    behind; and a worker started meanwhile inherits the block, so a signal cannot kill it half-way
+    through its imports (it ignores them once it runs: :func:`_init_worker`)."""
     caught = []
-    handler = None
+    handlers = {}
     if threading.current_thread() is threading.main_thread():
-        handler = signal.getsignal(signal.SIGINT)
-        if callable(handler):
-            signal.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))
-        else:
-            handler = None  # ignored or not Python's: left as it is
-    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if hasattr(signal, "pthread_sigmask") else None
+        for stop in STOP_SIGNALS:
+            handler = signal.getsignal(stop)
+            if callable(handler):  # ignored, default or not Python's: left as it is
+                handlers[stop] = handler
+                signal.signal(stop, lambda signum, frame: caught.append((signum, frame)))
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, set(STOP_SIGNALS)) if hasattr(signal, "pthread_sigmask") else None
     try:
         yield
     finally:
         if old_mask is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
-        if handler is not None:
-            signal.signal(signal.SIGINT, handler)
-            if caught:
-                handler(signal.SIGINT, caught[0])
+        for stop, handler in handlers.items():
+            signal.signal(stop, handler)
+        if caught:
+            signum, frame = caught[0]
+            handlers[signum](signum, frame)
 
 
 #: Seconds between checks that every worker process is still alive.
