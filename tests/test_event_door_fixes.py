@@ -74,6 +74,16 @@ def test_users_per_dish_without_the_service_model_is_an_error(tmp_path):
     scenario_from_dict(one)
 
 
+def test_a_kit_without_the_service_model_is_an_error(tmp_path):
+    text = BASE.replace("radius_km: 10, seed: 1}", "radius_km: 10, seed: 1, kit: mini}")
+    msg = error(load_scenario, write(tmp_path, text))
+    assert "ground.dish_groups[0].kit (line 8): kit 'mini' acts only through the service model" in msg
+    one = base()
+    one["ground"]["sites"] = [{"name": "a", "lat_deg": 50.0, "lon_deg": 30.0, "kit": "mini"}]
+    msg = error(scenario_from_dict, one)
+    assert "ground.sites[0].kit: kit 'mini' acts only through the service model" in msg, msg
+
+
 # ------------------------------------------------------------------ 3: deliveries that deliver nothing
 
 

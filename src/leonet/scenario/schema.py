@@ -105,10 +105,19 @@ class Scenario(Spec):
 
     @model_validator(mode="after")
     def _service_fields_need_service(self):
-        """A dish group's users_per_dish acts only through the service model: without it, an error
-        (as for the events that need the capacity model), not a setting ignored without a word."""
+        """A dish group's users_per_dish and a site's or group's kit act only through the service
+        model: without it, an error (as for the events that need the capacity model), not a setting
+        ignored without a word."""
         if self.service.enabled:
             return self
+        # a kit caps a dish's rates in the service model only: without it, named and refused
+        kits = [(("ground", "sites", i, "kit"), s.kit) for i, s in enumerate(self.ground.sites) if s.kit] + \
+               [(("ground", "dish_groups", i, "kit"), g.kit) for i, g in enumerate(self.ground.dish_groups) if g.kit]
+        if kits:
+            loc, kit = kits[0]
+            raise FieldError(loc, f"kit {kit!r} acts only through the service model (it caps the dish's "
+                                  "rates there); without it no dish has a cap and it would change nothing: set "
+                                  "service.enabled: true (with capacity.enabled), or remove it")
         for i, g in enumerate(self.ground.dish_groups):
             if g.users_per_dish > 1:
                 raise FieldError(("ground", "dish_groups", i, "users_per_dish"),
