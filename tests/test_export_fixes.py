@@ -146,18 +146,24 @@ def test_czml_in_stretches_never_interpolates_across_a_gap(hourly, tmp_path, mon
 
 # -- 2. incomplete runs are said to be incomplete ----------------------------------------------------
 
-@pytest.fixture
-def killed(hourly, tmp_path):
-    """The hourly run as a killed `leonet run` leaves it: its last chunk never written."""
-    folder = tmp_path / "killed"
-    shutil.copytree(hourly[0], folder)
+def stopped_copy(run, folder, lost: set[int]):
+    """A copy of ``run`` in ``folder`` as a `leonet run` stopped early leaves it: the chunks
+    ``lost`` never written nor recorded."""
+    shutil.copytree(run, folder)
     store = ResultStore(folder)
     m = store.read_manifest()
     for table in m.tables:
-        store.chunk_path(table, 2).unlink()
-    chunks = {t: {c: r for c, r in recs.items() if c != 2} for t, recs in m.chunks.items()}
+        for chunk in lost:
+            store.chunk_path(table, chunk).unlink()
+    chunks = {t: {c: r for c, r in recs.items() if c not in lost} for t, recs in m.chunks.items()}
     store.write_manifest(m.model_copy(update={"completed": False, "chunks": chunks}))
     return folder
+
+
+@pytest.fixture
+def killed(hourly, tmp_path):
+    """The hourly run as a killed `leonet run` leaves it: its last chunk never written."""
+    return stopped_copy(hourly[0], tmp_path / "killed", {2})
 
 
 def test_exports_of_an_incomplete_run_say_so(killed, tmp_path):
@@ -192,13 +198,7 @@ def test_export_commands_warn_on_stderr(killed, tmp_path):
 
 def test_summary_of_a_run_stopped_before_its_first_chunk(hourly, tmp_path):
     """It printed the header, then "has no table 'site_steps'" (rc 2), where the exports warn."""
-    folder = tmp_path / "none"
-    shutil.copytree(hourly[0], folder)
-    store = ResultStore(folder)
-    m = store.read_manifest()
-    for table in m.tables:
-        shutil.rmtree(folder / table)
-    store.write_manifest(m.model_copy(update={"completed": False, "chunks": {}}))
+    folder = stopped_copy(hourly[0], tmp_path / "none", {0, 1, 2})
     r = subprocess.run([sys.executable, "-m", "leonet.cli", "summary", str(folder)], capture_output=True, text=True,
                        timeout=300, env={"COLUMNS": "200", "PATH": ""})
     assert r.returncode == 0, r.stderr

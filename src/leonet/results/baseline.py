@@ -26,19 +26,25 @@ def sites_mismatch(store: ResultStore, base: ResultStore) -> str | None:
     a, b = store.read("sites", columns=None), base.read("sites", columns=None)
     if a.num_rows != b.num_rows:
         return f"has {b.num_rows:,} sites where the run has {a.num_rows:,}"
-    differ = np.zeros(a.num_rows, dtype=bool)
-    keys = [k for k in SITE_KEYS if k in a.column_names or k in b.column_names]
-    for key in keys:
+    differ_by_key: dict[str, np.ndarray] = {}   # (n,) bool per column: the rows where it differs
+    for key in (k for k in SITE_KEYS if k in a.column_names or k in b.column_names):
         if (key in a.column_names) != (key in b.column_names):
             return f"has {'no' if key not in b.column_names else 'a'} column {key!r} in sites.parquet where the run has " \
                    f"{'one' if key in a.column_names else 'none'}"
-        differ |= _unequal(a.column(key).to_numpy(zero_copy_only=False), b.column(key).to_numpy(zero_copy_only=False))
+        differ_by_key[key] = _unequal(a.column(key).to_numpy(zero_copy_only=False),
+                                      b.column(key).to_numpy(zero_copy_only=False))
+    differ = np.logical_or.reduce(list(differ_by_key.values()))
     if not differ.any():
         return None
     rows = np.flatnonzero(differ)
     names_a, names_b = a.column("name").to_pylist(), b.column("name").to_pylist()
+
+    def differing(r: int) -> str:
+        return ", ".join(f"{key} {b.column(key)[r].as_py()!r} in the baseline, {a.column(key)[r].as_py()!r} in the run"
+                         for key, d in differ_by_key.items() if d[r])
+
     named = "; ".join(f"row {r}: {names_b[r]!r} in the baseline, {names_a[r]!r} in the run"
-                      if names_a[r] != names_b[r] else f"row {r}: {names_a[r]!r} differs ({', '.join(_differing(a, b, r, keys))})"
+                      if names_a[r] != names_b[r] else f"row {r}: {names_a[r]!r} differs ({differing(r)})"
                       for r in rows[:MAX_NAMED])
     more = f" and {len(rows) - MAX_NAMED:,} more" if len(rows) > MAX_NAMED else ""
     return f"has other sites than the run ({named}{more})"
@@ -50,11 +56,3 @@ def _unequal(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return ~((x == y) | (np.isnan(x) & np.isnan(y)))
     return np.asarray(x != y, dtype=bool)
 
-
-def _differing(a, b, row: int, keys: list[str]) -> list[str]:
-    out = []
-    for key in keys:
-        u, v = a.column(key)[row].as_py(), b.column(key)[row].as_py()
-        if u != v and not (u != u and v != v):   # NaN equals NaN (as_py: None for a null, and None == None)
-            out.append(f"{key} {v!r} in the baseline, {u!r} in the run")
-    return out

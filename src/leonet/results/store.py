@@ -282,8 +282,7 @@ class ResultStore:
         if overwrite and existing is not None and (existing.scenario_sha256 != digest or changed):
             self._clear()
         self.root.mkdir(parents=True, exist_ok=True)
-        for stale in self.root.rglob(".*.tmp-*"):  # half-written files of an interrupted run
-            stale.unlink()
+        self._remove_half_written()
         resumed = existing is not None and existing.scenario_sha256 == digest and not changed
         update = {"scenario_sha256": digest, "format_version": FORMAT_VERSION, "inputs_sha256": inputs}
         if resumed and existing.format_version >= FORMAT_VERSION:
@@ -496,6 +495,23 @@ class ResultStore:
         last = m.n_steps - (m.chunks_total - 1) * m.chunk_steps if m.chunks_total else 0
         steps = sum(m.chunk_steps if c < m.chunks_total - 1 else last for c in done)
         return f"incomplete run: {len(done):,} of {m.chunks_total:,} chunk(s) written ({steps:,} of {m.n_steps:,} steps)"
+
+    def _remove_half_written(self) -> None:
+        for stale in self.root.rglob(".*.tmp-*"):  # half-written files of an interrupted run
+            stale.unlink(missing_ok=True)
+
+    def remove_unrecorded_chunks(self) -> None:
+        """After an interrupted run: remove the chunk files the manifest does not record (a worker
+        finished them, or this process had written them, and the interrupt came before they were
+        recorded) and the half-written files of writes cut short, so that the folder reads as an
+        incomplete run, not as a damaged one; a resume recomputes those chunks either way."""
+        m = self.manifest
+        for table in m.tables:
+            for path in sorted((self.root / table).glob("part-*.parquet")):  # not parts(): it verifies
+                chunk = _chunk_number(path.name)
+                if chunk is not None and chunk not in m.chunks.get(table, {}):
+                    path.unlink(missing_ok=True)
+        self._remove_half_written()
 
     def _chunks_written(self, m: Manifest) -> set[int]:
         """The chunk numbers every table of the run has a file for (recorded, for format 2)."""

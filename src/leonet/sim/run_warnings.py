@@ -43,14 +43,12 @@ def scenario_warnings(scenario: Scenario, constellation: Constellation) -> list[
                         "atmosphere: SGP4 decays them within days and they may drop out of the run (NaN positions)")
     skipped = scenario.time.skipped_windows()
     if skipped:
-        warnings.append(f"time windows after the calendar's end are not simulated: {', '.join(skipped[:10])}"
-                        + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""))
+        warnings.append(f"time windows after the calendar's end are not simulated: {_listed(skipped)}")
     warnings += network_off_warnings(scenario)
     clipped = scenario.time.clipped_windows()
     if clipped:  # the window's name and length alone would claim time the run does not simulate
-        listed = ", ".join(f"{name} ({ran:g} s of its {asked:g} s)" for name, ran, asked in clipped[:10])
-        warnings.append(f"time windows cut short by the calendar's end run only in part: {listed}"
-                        + (f" and {len(clipped) - 10} more" if len(clipped) > 10 else ""))
+        listed = _listed([f"{name} ({ran:g} s of its {asked:g} s)" for name, ran, asked in clipped])
+        warnings.append(f"time windows cut short by the calendar's end run only in part: {listed}")
     return warnings
 
 
@@ -133,6 +131,7 @@ def epoch_warnings(scenario: Scenario, constellation: Constellation, t_ns: np.nd
 
 
 def _listed(items: list[str]) -> str:
+    """The first ten of ``items``, comma-separated, and how many more."""
     return ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
 
 

@@ -270,14 +270,14 @@ def _run_stores(items: list[tuple[Scenario, SimulationModel, str | Path | None]]
                 raise kept(member, err) from None
             computed[member] += 1
 
-        running = []   # the task generator: closed (its workers ended) before an interrupt's cleanup
+        stream = None   # the task generator: closed (its workers ended) before an interrupt's cleanup
         try:
             if len(items) == 1:
                 model, tasks = items[0][1], prepared[0][1]
                 size = {chunk: b - a for chunk, a, b in tasks}
                 root = str(stores[0].root) if direct else None
-                running.append(execute(model, tasks, workers=workers, dask=dask, root=root))
-                for chunk, parts in running[0]:
+                stream = execute(model, tasks, workers=workers, dask=dask, root=root)
+                for chunk, parts in stream:
                     write(0, chunk, parts)
                     done_steps += size[chunk]
                     if progress is not None:
@@ -290,8 +290,8 @@ def _run_stores(items: list[tuple[Scenario, SimulationModel, str | Path | None]]
                 if direct:
                     fn, roots = compute_group_files, tuple(str(store.root) for store in stores)
                     group_tasks = [((chunk, part), (*args, roots, chunk)) for (chunk, part), args in group_tasks]
-                running.append(run_tasks(fn, models, group_tasks, workers, dask))
-                for (chunk, _), (parts_by_member, hits) in running[0]:
+                stream = run_tasks(fn, models, group_tasks, workers, dask)
+                for (chunk, _), (parts_by_member, hits) in stream:
                     shared_results += hits
                     for member, parts in parts_by_member.items():
                         write(member, chunk, parts)
@@ -303,10 +303,10 @@ def _run_stores(items: list[tuple[Scenario, SimulationModel, str | Path | None]]
             named = [k for k, store in enumerate(stores) if str(store.root) in str(err)]  # the folder it names
             raise kept(max(named, key=lambda k: len(str(stores[k].root)), default=0), err) from None
         except KeyboardInterrupt:  # Ctrl-C, or a SIGTERM the command line raises as one
-            for it in running:
-                it.close()   # ends the workers (executors._end_pool) before their files are looked at
+            if stream is not None:
+                stream.close()   # ends the workers (executors._end_pool) before their files are looked at
             for store in stores:
-                _remove_unrecorded_chunks(store)
+                store.remove_unrecorded_chunks()
             raise
         for store in stores:
             store.write_manifest(store.manifest.model_copy(update={"completed": True}))
@@ -314,29 +314,6 @@ def _run_stores(items: list[tuple[Scenario, SimulationModel, str | Path | None]]
     elapsed = time.perf_counter() - t0
     return [RunResult(store, model, elapsed, computed[k], len(p[3]), p[0], p[2])
             for k, (store, (_, model, _), p) in enumerate(zip(stores, items, prepared))]
-
-
-def _remove_unrecorded_chunks(store: ResultStore) -> None:
-    """After an interrupted run: remove the chunk files the manifest does not record (a worker
-    finished them, or this process had written them, and the interrupt came before they were
-    recorded) and the temporary files of writes cut short, so that the folder reads as an
-    incomplete run, not as a damaged one; a resume recomputes those chunks either way."""
-    recorded = store.manifest.chunks
-    for table in store.manifest.tables:
-        folder = store.root / table
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            name = path.name
-            if name.startswith(".part-") and ".parquet.tmp-" in name:
-                path.unlink(missing_ok=True)
-            elif name.startswith("part-") and name.endswith(".parquet"):
-                try:
-                    chunk = int(name[len("part-"):-len(".parquet")])
-                except ValueError:
-                    continue
-                if chunk not in recorded.get(table, {}):
-                    path.unlink(missing_ok=True)
 
 
 def _group_tasks(models: tuple[SimulationModel, ...], tasks_of: list[list], workers: int, dask: str | None,
