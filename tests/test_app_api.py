@@ -186,7 +186,7 @@ def test_refuses_a_folder_that_is_not_results(tmp_path):
         serve(tmp_path, port=free_port())
     with pytest.raises(InputError, match="missing: no such results folder"):  # as leonet summary says it
         create_app(tmp_path / "missing")
-    with pytest.raises(InputError, match="is not a folder"):
+    with pytest.raises(InputError, match="is a file, not a leonet results folder"):
         create_app(tmp_path / "notes.txt")
 
 

@@ -348,6 +348,16 @@ def test_results_folder_messages(tmp_path):
         ResultStore(tmp_path).read_manifest()  # a folder of other things
 
 
+def test_summary_words_a_missing_folder_and_a_file_as_every_reader_does(tmp_path):
+    """`leonet summary` had a check of its own that called a file "no such results folder"."""
+    (tmp_path / "notes.txt").write_text("hello")
+    for path, words in ((tmp_path / "nonexist", "no such results folder"),
+                        (tmp_path / "notes.txt", "is a file, not a leonet results folder")):
+        r = subprocess.run([sys.executable, "-m", "leonet.cli", "summary", str(path)], capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 2 and words in r.stderr, r.stderr
+
+
 # -- 9. load_steps: names beside both link ends --------------------------------------------------------
 
 def test_load_steps_csv_has_names_beside_a_and_b(hourly, tmp_path):

@@ -10,8 +10,8 @@ import yaml
 import leonet
 from leonet.errors import InputError
 from leonet.planning.capacity_limit import capacity_limit, scaled
-from leonet.planning.contingency import contingency, elements_of, rank
-from leonet.planning.metrics import region_metrics, weighted_quantile
+from leonet.planning.contingency import contingency, elements_of
+from leonet.planning.metrics import weighted_quantile
 from leonet.planning.targets import parse_target
 from leonet.planning.variants import Variant, run_variants
 

@@ -4,6 +4,7 @@ and the order of Ukraine and Germany asserted; Ukraine's download and the latenc
 xfails (reasons given there)."""
 
 import json
+import re
 import subprocess
 import sys
 from datetime import date
@@ -284,6 +285,9 @@ def test_a_set_override_changes_every_country_alike(fast_table, tmp_path):
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     assert "override" in r.stdout and "service.latency.processing_ms" in r.stdout
+    text = " ".join(r.stdout.split())   # the console wraps long lines
+    assert text.count("changed in this run") == 1, r.stdout
+    assert re.search(r"processing term by date:[^\[]*\[changed in this run by --set service.latency.processing_ms\]", text)
     new = pd.read_parquet(tmp_path / "realism.parquet").set_index(["country", "metric"])["leonet"]
     old = base.set_index(["country", "metric"])["leonet"]
     for c in ("UKR", "DEU"):
@@ -350,3 +354,19 @@ def test_parallel_countries_from_a_script_without_a_main_guard_fail_clearly(tmp_
     assert r.returncode != 0
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("leonet.errors.InputError: workers:") and "__main__" in last
+
+
+def test_the_summary_marks_the_assumptions_an_override_replaces():
+    """A sensitivity run on the 2026 ground list once printed "ground segment of 2023" and the Lagos
+    rule it had switched off as if they held."""
+    from leonet.realism.calibrated import ASSUMPTION_FIELDS, ASSUMPTIONS, assumptions
+
+    assert len(ASSUMPTION_FIELDS) == len(ASSUMPTIONS)
+    assert not any("changed in this run" in a for a in assumptions("full"))
+    got = assumptions("full", ["ground.builtin", "network.bent_pipe_only_gateways"])
+    marked = [a for a in got if "changed in this run" in a]
+    assert len(marked) == 2 and "Lagos PoP" in marked[0] and marked[1].startswith("ground segment")
+    # a part of a field, and a section above it, change it too; a sibling does not
+    assert any("changed" in a for a in assumptions("full", ["ground.builtin[0].name"]) if a.startswith("ground segment"))
+    assert sum("changed" in a for a in assumptions("full", ["service"])) == 6  # processing, speed test, background, cells, target, kit
+    assert not any("changed" in a for a in assumptions("full", ["service.latency.jitter"]))

@@ -308,8 +308,6 @@ def validate(
 @app.command()
 def summary(results: Path = typer.Argument(..., help="A results folder written by `leonet run`.")):
     """Print the summary of a results folder again."""
-    if not results.is_dir():
-        raise InputError("no such results folder", source=str(results))
     from .results.store import ResultStore
     from .results.summary import coverage_summary, network_summary
 

@@ -16,7 +16,9 @@ dish. What the scenario holds:
   :data:`POP_REACH_KM`, at least the :data:`MIN_POPS` nearest, and each chosen gateway's own
   nearest PoP (a gateway's traffic leaves at its nearest PoP: without it, Nome, AK would reach
   Warsaw by fibre). The 2023 map's PoP backbone joins the PoPs of either year that it knows (the
-  2026 ones by their code). The PoPs go to a site file (``.ground/pops.csv`` in the results
+  2026 ones by their code), and the shortest links join the ones it does not know to the rest
+  (``network.backbone: community-2023-joined``, :mod:`leonet.network.backbone_join`): Rome's dish,
+  homed in Frankfurt, lands at the Italian gateways, which feed Milan. The PoPs go to a site file (``.ground/pops.csv`` in the results
   folder) with their reverse-DNS codes, which inline sites cannot carry and GeoIP homing needs;
 * **the home PoP**, where the dish's traffic leaves and what its app measures latency to
   (:func:`home_pop_near`): as Starlink's GeoIP feed homes the nearest place it lists
@@ -298,7 +300,7 @@ def dish_scenario(lat: float, lon: float, out_dir: Path, *, horizon: list[tuple[
         "ground": {"sites": sites, "site_files": [{"path": str(pops_file), "kind": "pop"}]},
         "time": {"start": when, "duration_s": float(duration_s), "step_s": 1.0},
         "visibility": {"min_elevation_deg": float(k.min_elevation_deg)},
-        "network": {"backbone": "community-2023", "home_pop": "geoip"},
+        "network": {"backbone": "community-2023-joined", "home_pop": "geoip"},
         "capacity": {"enabled": True},
         "service": {"enabled": True, "kit": k.name},
         "outputs": {"dir": str(out_dir), "chunk_steps": 60},

@@ -37,7 +37,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import states
-from ..errors import InputError
 from ..results.contract import RunContract, read_contract
 from ..results.baseline import sites_mismatch
 from ..results.calendar import calendar
@@ -244,11 +243,7 @@ class RunData:
 
     def __init__(self, root: str | Path, *, open_baseline: bool = True):
         self.root = Path(root).expanduser().resolve()
-        if not self.root.exists():  # worded as every other reader words it (leonet summary, report)
-            raise InputError("no such results folder", source=str(root))
-        if not self.root.is_dir():
-            raise InputError("is not a folder (expected a leonet results folder)", source=str(root))
-        self.store = ResultStore(self.root)
+        self.store = ResultStore(self.root)  # read_manifest words a missing folder or a file as every reader does
         self.manifest = self.store.read_manifest()
         self.store.verify()
         self.start_ns = self.manifest.start_ns

@@ -207,16 +207,48 @@ ASSUMPTIONS = (
     "latency = the dish's 1 Hz RTT to its home PoP (propagation, MAC, processing, its own queue, jitter), "
     "what Starlink's routers measure (popPingLatencyMs)",
     "download/upload = a speed-test probe at the kit's cap alongside the flows active then",
+    "ground segment: the gateways of the community map of 2023-10-10 that carried traffic (live or built), with its "
+    "antenna counts, and its PoPs and backbone; no Jan 2024 snapshot is available (bench/RESULTS.md: the same check on "
+    "the 2026 list)",
+)
+
+#: The scenario fields each of :data:`ASSUMPTIONS` rests on (dotted prefixes, in the same order): a
+#: ``--set`` on one of them (or on a section above it) changes that assumption, and the summary says so.
+ASSUMPTION_FIELDS = (
+    ("ground.sites",),
+    ("network.slots",),
+    ("service.latency.processing_ms", "service.latency.processing"),
+    ("service.speed_test",),
+    ("time",),
+    ("service.background",),
+    ("service.admission",),
+    ("network.bent_pipe_only_gateways",),
+    ("service.latency.target",),
+    ("service.kit", "service.kit_cap_efficiency_bps_per_hz"),
+    ("ground.builtin", "network.backbone"),
 )
 
 
 
-def assumptions(mode: str = "full") -> tuple[str, ...]:
-    """:data:`ASSUMPTIONS` as a run of ``mode`` ("full" or "fast") makes them (its time samples)."""
+def _touches(override: str, field: str) -> bool:
+    """Whether a ``--set`` of the dotted path ``override`` changes ``field`` (itself, a part of it, or a
+    section that holds it; ``ground.builtin[0].name`` is a part of ``ground.builtin``)."""
+    return any(a == b or a.startswith(b + ".") or a.startswith(b + "[")
+               for a, b in ((override, field), (field, override)))
+
+
+def assumptions(mode: str = "full", overridden=()) -> tuple[str, ...]:
+    """:data:`ASSUMPTIONS` as a run of ``mode`` ("full" or "fast") makes them (its time samples);
+    one whose fields (:data:`ASSUMPTION_FIELDS`) a path of ``overridden`` changes says so, so that
+    a sensitivity run's summary does not state an assumption it replaced as if it held."""
     every_h = 24 // DAY_SAMPLES[mode]
     every = "local hour" if every_h == 1 else f"{every_h} local hours"
-    return tuple(a.format(samples=DAY_SAMPLES[mode], sample_s=SAMPLE_S[mode], every=every) if a.startswith("time:") else a
-                 for a in ASSUMPTIONS)
+    out = []
+    for a, fields in zip(ASSUMPTIONS, ASSUMPTION_FIELDS, strict=True):
+        text = a.format(samples=DAY_SAMPLES[mode], sample_s=SAMPLE_S[mode], every=every) if a.startswith("time:") else a
+        hit = sorted({str(o) for o in overridden if any(_touches(str(o), f) for f in fields)})
+        out.append(text + (f" [changed in this run by --set {', '.join(hit)}]" if hit else ""))
+    return tuple(out)
 
 
 @dataclass(frozen=True)

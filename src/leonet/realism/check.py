@@ -151,7 +151,7 @@ def _home_share(sites, steps) -> tuple[str, float]:
     codes = pop_codes_of(Sites(
         name=sites["name"].to_numpy()[pops], kind=["pop"] * len(pops), lat_deg=sites["lat_deg"].to_numpy()[pops],
         lon_deg=sites["lon_deg"].to_numpy()[pops], elevation_m=np.zeros(len(pops)), group=[""] * len(pops),
-        attrs={"clli": sites["clli"].to_numpy()[pops].astype(object)}))
+        attrs={c: sites[c].to_numpy()[pops].astype(object) for c in ("pop_code", "clli") if c in sites.columns}))
     code_of_site = dict(zip(pops.tolist(), codes.tolist()))
     w = _dishes_per_site(sites)[steps["site"].to_numpy()] * _online(steps)
     share = float((w * (steps["pop"].to_numpy() == home)).sum() / w.sum()) if w.sum() else float("nan")
@@ -361,7 +361,7 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
             result.rows.extend(_reference_rows(orbit_file, work, metrics.date, mode, overrides))
     changed = [f"override (a sensitivity run, not the calibrated model): {k} = {v!r}" for k, v in (overrides or {}).items()]
     dated = [n for n in (simulated_day_note(metrics.date),) if n]
-    result.summary = summarise(result.rows, chosen) + dated + changed + [f"assumption: {a}" for a in assumptions(mode)]
+    result.summary = summarise(result.rows, chosen) + dated + changed + [f"assumption: {a}" for a in assumptions(mode, overrides or ())]
     return result
 
 

@@ -168,7 +168,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     for static in ("sites", "satellites"):
         if not (root / f"{static}.parquet").exists():
             raise InputError(f"has no {static}.parquet; is the run complete?", source=str(root))
-    start_ns, n_steps = manifest.start_ns, manifest.n_steps
+    n_steps = manifest.n_steps
     tables = set(store.tables())
     # edges[k]: the instant of step k (uniform or windowed calendar); edges[n]: the end of the last step
     cal = calendar(store)

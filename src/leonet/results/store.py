@@ -449,7 +449,7 @@ class ResultStore:
         path = self.root / MANIFEST
         if not path.exists():
             if not self.root.exists():
-                raise InputError("no such results folder (it does not exist)", source=str(self.root))
+                raise InputError("no such results folder", source=str(self.root))
             if not self.root.is_dir():
                 hint = (f"; give its folder, {self.root.parent}" if self.root.name == MANIFEST
                         else "; give the folder `leonet run` wrote")

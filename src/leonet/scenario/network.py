@@ -79,9 +79,11 @@ class NetworkSpec(Spec):
         "serves Antarctica over lasers, lands somewhere. With one island, or none, the two are the same."))
     fibre_route_factor: float = Field(1.5, ge=1.0, le=10.0)
     fibre_refractive_index: float = Field(1.468, ge=1.0, le=3.0)
-    backbone: Literal["community-2023", "none"] = Field(
-        "community-2023", description="PoP-to-PoP fibre: the 2023 community map's backbone, or none."
-    )
+    backbone: Literal["community-2023", "community-2023-joined", "none"] = Field("community-2023", description=(
+        "PoP-to-PoP fibre: the 2023 community map's backbone (its 23 PoPs, by name or reverse-DNS code); "
+        "'community-2023-joined': the same, and the PoPs it leaves apart joined by the shortest links that join "
+        "every part to the rest (assumption: Starlink's backbone reaches every PoP; leonet.network.backbone_join); "
+        "or none."))
     slots: SlotSpec = SlotSpec()
     home_pop: Literal["geoip", "nearest", "any"] = Field("nearest", description=(
         "Each dish's PoP, sticky for the run: 'geoip' (Starlink's place -> PoP feed, leonet/data/geoip; the "

@@ -21,7 +21,7 @@ from ..network.graph import laser_islands
 from ..network.slots import SlotClock
 from ..scenario import Scenario
 from ..space.constellation import Constellation
-from .run_warnings import scenario_warnings
+from .run_warnings import _listed, scenario_warnings
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,9 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
     if net.backbone == "community-2023" and len(pop) > 1 and not len(backbone):
         warnings.append("network.backbone is community-2023, but none of its links joins two of the scenario's PoPs "
                         "(it knows the 2023 map's 23 PoPs, by name or reverse-DNS code): the PoPs have no fibre "
-                        "between them; set network.backbone: none to say so")
+                        "between them; set network.backbone: none to say so, or community-2023-joined to join them")
+    elif net.backbone == "community-2023" and net.home_pop != "any" and len(pop) > 1:
+        warnings.extend(_unjoined_pop_warning(sites, pop, gateway_pop, backbone))
     capable = laser_capable(scenario, constellation)
     candidates = _laser_candidates(scenario, constellation, capable)
     src, dst = _station_pairs(net, sites, kind)
@@ -264,6 +266,27 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         sat_island=_islands(net, len(capable), candidates),
         **_landing(scenario, constellation, sites, dish, gw),
     )
+
+
+def _unjoined_pop_warning(sites: Sites, pop: np.ndarray, gateway_pop: np.ndarray, backbone: np.ndarray) -> list[str]:
+    """A warning naming the PoPs that some gateway feeds but no backbone link joins (the 2023 map does
+    not know them): with home PoPs, their gateways carry only the traffic of dishes homed there."""
+    joined = np.zeros(len(pop), dtype=bool)
+    joined[np.asarray(backbone, dtype=np.int64).ravel()] = True
+    lone = np.unique(gateway_pop[(gateway_pop >= 0) & ~joined[np.maximum(gateway_pop, 0)]])
+    if not len(lone) or not joined.any():
+        return []
+    dish = np.flatnonzero(np.asarray(sites.kind) == "dish")
+    if len(dish):  # the ones nearest the dishes first: those are the ones the run's dishes would use
+        from ..ground.geodesy import great_circle_distance_m
+
+        d_m = np.array([great_circle_distance_m(sites.lat_deg[pop[k]], sites.lon_deg[pop[k]], sites.lat_deg[dish],
+                                                sites.lon_deg[dish]).min() for k in lone])
+        lone = lone[np.argsort(d_m, kind="stable")]
+    names = [str(sites.name[pop][k]) for k in lone]
+    return [f"network.backbone community-2023 joins no link to {len(names)} PoP(s) that gateways feed ({_listed(names)}; the "
+            "2023 map does not know them): their gateways carry only the traffic of dishes homed there; "
+            "network.backbone: community-2023-joined joins each part to its nearest"]
 
 
 def _islands(net, n_sats: int, candidates: np.ndarray) -> np.ndarray | None:
@@ -326,13 +349,18 @@ def backbone_pairs(sites: Sites, pop: np.ndarray, backbone: str = "community-202
 def _backbone(net, sites: Sites, pop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(B, 2) PoP pairs of the backbone and their one-way fibre delays (B,), s."""
     backbone = np.zeros((0, 2), dtype=np.int64)
-    if net.backbone == "community-2023" and len(pop) > 1:
+    if net.backbone in ("community-2023", "community-2023-joined") and len(pop) > 1:
         links, _unresolved = starlink_backbone_2023()  # unresolved endpoints are listed in data/SOURCE.md
         number = _backbone_pop_numbers(sites, pop)
         pairs = sorted({tuple(sorted((number[a], number[b]))) for a, b in links
                         if a in number and b in number and number[a] != number[b]})
         if pairs:
             backbone = np.array(pairs, dtype=np.int64)
+    if net.backbone == "community-2023-joined" and len(pop) > 1:
+        from ..network.backbone_join import joining_links
+
+        added = joining_links(sites.lat_deg[pop], sites.lon_deg[pop], backbone)
+        backbone = np.concatenate([backbone, added]).astype(np.int64)
     if not len(backbone):
         return backbone, np.zeros(0)
     return backbone, fibre_delay_s(
