@@ -93,17 +93,17 @@ def _rome(backbone, home_pop="geoip", duration_s=15):
 
 def test_a_run_warns_of_pops_its_backbone_leaves_apart_and_joined_it_does_not():
     mapped = leonet.build_model(_rome("community-2023"))
-    lone = [w for w in mapped.network.warnings if "joins no link to" in w]
+    lone = [w for w in mapped.network.warnings if "apart from its largest part" in w]
     assert len(lone) == 1 and "mlnnita1" in lone[0] and "community-2023-joined" in lone[0]
     joined = leonet.build_model(_rome("community-2023-joined"))
-    assert not any("joins no link" in w for w in joined.network.warnings)
+    assert not any("apart from its largest part" in w for w in joined.network.warnings)
     pops = np.asarray(joined.sites.name)[joined.network.pop_sites]
     links = {tuple(sorted((pops[a], pops[b]))) for a, b in joined.network.backbone}
     assert ("frntdeu1", "mlnnita1") in links
 
 
 def test_with_home_pops_any_the_lone_pops_are_no_warning():
-    assert not any("joins no link" in w for w in leonet.build_model(_rome("community-2023", "any")).network.warnings)
+    assert not any("apart from its largest" in w for w in leonet.build_model(_rome("community-2023", "any")).network.warnings)
 
 
 @pytest.mark.slow
@@ -122,3 +122,42 @@ def test_joined_a_rome_dish_homed_in_frankfurt_lands_at_italian_gateways(tmp_pat
     italian = {"Foggia, Italy", "Marsala, Italy", "Milano, Italy"}
     assert not landed["community-2023"] & italian
     assert landed["community-2023-joined"] & italian, landed
+
+
+def _four_pops(dish=True, backbone="community-2023"):
+    """FRA-MAD and SYD-PER are links of the 2023 map; nothing joins the two pairs."""
+    sites = [{"name": "FRA", "lat_deg": 50.11, "lon_deg": 8.68, "kind": "pop"},
+             {"name": "MAD", "lat_deg": 40.42, "lon_deg": -3.70, "kind": "pop"},
+             {"name": "SYD", "lat_deg": -33.87, "lon_deg": 151.21, "kind": "pop"},
+             {"name": "PER", "lat_deg": -31.95, "lon_deg": 115.86, "kind": "pop"},
+             {"name": "gw-fra", "lat_deg": 50.3, "lon_deg": 8.5, "kind": "gateway"},
+             {"name": "gw-syd", "lat_deg": -33.5, "lon_deg": 150.9, "kind": "gateway"}]
+    if dish:
+        sites.append({"name": "bonn", "lat_deg": 50.73, "lon_deg": 7.10, "kind": "dish"})
+    return leonet.scenario_from_dict({
+        "name": "four", "constellation": {"shells": [{"name": "s", "altitude_km": 550, "inclination_deg": 53,
+                                                      "planes": 6, "sats_per_plane": 6}]},
+        "ground": {"sites": sites}, "network": {"home_pop": "nearest", "backbone": backbone},
+        "time": {"start": "2024-01-06T12:00:12Z", "duration_s": 15, "step_s": 15},
+    })
+
+
+def test_a_part_cut_off_from_the_rest_is_named_even_when_its_pops_have_links():
+    """Review: SYD and PER are linked to each other, not to FRA's part; only PoPs with no link at all
+    were named."""
+    warned = [w for w in leonet.build_model(_four_pops()).network.warnings if "apart from its largest part" in w]
+    assert len(warned) == 1 and "(SYD:" in warned[0], warned
+    joined = leonet.build_model(_four_pops(backbone="community-2023-joined"))
+    assert not any("apart" in w for w in joined.network.warnings)
+    assert len(joined.network.backbone) == 3   # FRA-MAD, SYD-PER and the shortest join between the two parts
+
+
+def test_no_dishes_no_home_pops_no_warning():
+    assert not any("apart" in w for w in leonet.build_model(_four_pops(dish=False)).network.warnings)
+
+
+def test_bad_positions_and_pairs_are_refused():
+    with pytest.raises(InputError, match="finite"):
+        joining_links([0.0, float("nan"), 5.0], [0.0, 1.0, 2.0], np.zeros((0, 2)))
+    with pytest.raises(InputError, match="0..2"):
+        joining_links([0.0, 1.0, 5.0], [0.0, 1.0, 2.0], [[0, 3]])

@@ -75,7 +75,8 @@ def test_where_the_feed_cannot_home_the_dish_it_says_so_and_pins_the_pop(tmp_pat
                                       (-90.0, 0.0), (19.07, 72.88), (-6.2, 106.85), (-12.05, -77.04)])
 def test_the_home_pop_is_in_the_scenario_and_a_chosen_gateway_feeds_it(lat, lon):
     """Fed by a chosen gateway itself or over the backbone: Mumbai's and Jakarta's GeoIP PoPs
-    (2026) are fed by no gateway, and their dishes were NO_PATH every step."""
+    (2026) are fed by no gateway, and their dishes were NO_PATH every step (before the dish's
+    backbone joined every PoP, their homes were moved to a fed PoP: Mumbai to Muscat)."""
     from leonet.sim.network_model import backbone_pairs, fed_pops
 
     for year in (2023, 2026):
@@ -87,7 +88,9 @@ def test_the_home_pop_is_in_the_scenario_and_a_chosen_gateway_feeds_it(lat, lon)
         all_pops = builtin_sites(f"starlink-pops-{year}")
         mine = gws.take(np.flatnonzero(np.isin(gws.name, [e["name"] for e in entries if e["kind"] == "gateway"])))
         here = all_pops.take(np.flatnonzero(np.isin(all_pops.name, [e["name"] for e in pops])))
-        fed = fed_pops(nearest_pop(mine, here), backbone_pairs(here, np.arange(len(here.name))), len(here.name))
+        # the run's backbone: the 2023 map's links and the shortest joins (network.backbone of the dish scenario)
+        backbone = backbone_pairs(here, np.arange(len(here.name)), "community-2023-joined")
+        fed = fed_pops(nearest_pop(mine, here), backbone, len(here.name))
         home = [e["name"] for e in pops if e["pop_code"] == chosen["home_pop"]][0]
         assert fed[list(here.name).index(home)], (year, chosen["home_pop_reason"])
 

@@ -368,5 +368,13 @@ def test_the_summary_marks_the_assumptions_an_override_replaces():
     assert len(marked) == 2 and "Lagos PoP" in marked[0] and marked[1].startswith("ground segment")
     # a part of a field, and a section above it, change it too; a sibling does not
     assert any("changed" in a for a in assumptions("full", ["ground.builtin[0].name"]) if a.startswith("ground segment"))
-    assert sum("changed" in a for a in assumptions("full", ["service"])) == 6  # processing, speed test, background, cells, target, kit
-    assert not any("changed" in a for a in assumptions("full", ["service.latency.jitter"]))
+    assert sum("changed" in a for a in assumptions("full", ["service"])) == 6  # processing, speed test, background, cells, latency, kit
+    # the latency assumption names its terms: switching one off changes it, and the processing term is its own
+    jitter = [a for a in assumptions("full", ["service.latency.jitter"]) if "changed" in a]
+    assert len(jitter) == 1 and jitter[0].startswith("latency =")
+    assert [a.split(":")[0] for a in assumptions("full", ["service.latency.processing_ms"]) if "changed" in a] == [
+        "processing term by date"]
+    # home PoPs: the sample dishes and what latency is measured to; spaces around parts as --set reads them
+    assert sum("changed" in a for a in assumptions("full", ["network.home_pop"])) == 2
+    assert sum("changed" in a for a in assumptions("full", ["service. admission.enabled"])) == 1
+    assert not any("changed" in a for a in assumptions("full", ["service.latency.processing_ms_x", "timeout"]))

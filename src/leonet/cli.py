@@ -559,6 +559,7 @@ def realism_cmd(
     out: Path = typer.Option(Path("results/realism"), "--out", help="Folder for realism.csv and realism.parquet."),
     set_: list[str] = typer.Option([], "--set", help="Change an assumption in every country's scenario alike, a sensitivity run: --set service.admission.target_utilisation=0.7 (repeatable; listed in the summary)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Countries run at once, each in its own process (the same table)."),
+    ground: int = typer.Option(2023, "--ground", help="The ground segment: 2023 (the community map of 2023-10-10, nearest the figures' dates: the shipped check) or 2026 (the community list of 2026-03-20, a later bound)."),
 ):
     """Compare leonet with Starlink's published per-country figures (and Ookla US, a dish's 1 Hz history)."""
     from datetime import date
@@ -572,6 +573,9 @@ def realism_cmd(
             when = date.fromisoformat(date_text)
         except ValueError:
             raise InputError(f"--date must be YYYY-MM-DD, got {date_text!r}", location="--date") from None
+    from .realism.calibrated import ground_segment
+
+    ground_segment(ground)  # a year without a ground segment fails before the metrics are read
     check_out_dir(out)  # before the run: a file or an unwritable folder must not cost the results
     overrides = _parse_sets(set_)
     m = read_published_metrics(metrics, when)
@@ -581,7 +585,7 @@ def realism_cmd(
                   f"{'country' if len(chosen) == 1 else 'countries'}")
     result = run_realism(m, chosen, mode="fast" if fast else "full", references=not no_references,
                          progress=lambda k, n, c: console.print(f"  {k}/{n} {c}", highlight=False),
-                         overrides=overrides, workers=workers)
+                         overrides=overrides, workers=workers, ground=ground)
     t = Table(title="leonet vs published (p50 rows; all nine figures in the files)")
     for col in ("country", "metric", "published (source)", "leonet", "within tolerance"):
         t.add_column(col)

@@ -111,11 +111,12 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
     else:
         g = _near(gws, lat, lon, GATEWAY_REACH_KM, MIN_GATEWAYS_FAR if far else MIN_GATEWAYS)
     gw_pop = nearest_pop(gws, pops)        # each gateway's own PoP, among all the year's
-    # a PoP traffic can reach: some gateway's own, or joined to one by the backbone (which knows
-    # only the 2023 PoPs); a home PoP nothing feeds would leave the dish NO_PATH all the time
+    # a PoP traffic can reach: some gateway's own, or joined to one by the backbone (the 2023 map's
+    # links and the shortest joins, as the run builds it); a home PoP nothing feeds would leave the
+    # dish NO_PATH all the time
     from .sim.network_model import backbone_components, backbone_pairs, fed_pops
 
-    backbone = backbone_pairs(pops, np.arange(len(pops.name)))
+    backbone = backbone_pairs(pops, np.arange(len(pops.name)), "community-2023-joined")  # as the run joins them
     component = backbone_components(backbone, len(pops.name))
     reachable = fed_pops(gw_pop, backbone, len(pops.name))
     home = home_pop_near(lat, lon, pops, codes, year, fed=np.unique(gw_pop[g]), reachable=reachable)

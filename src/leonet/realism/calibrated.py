@@ -9,7 +9,9 @@ in :data:`ASSUMPTIONS`; nothing is tuned to a country.
   simulated on the set's own date (the table's ``sim_start`` says which).
 - Ground segment of that time: the 2023 community map's gateways that carried traffic, with their
   Ka antenna counts (``statuses: carried-traffic``, ``antennas: from-data``), and its 23 PoPs
-  with their backbone. All regions: lasers can carry a dish's traffic to any of them.
+  with their backbone. All regions: lasers can carry a dish's traffic to any of them. The 2026
+  community list instead (``ground=2026``, ``leonet realism --ground 2026``) is a later bound
+  (:data:`GROUND_SEGMENTS`).
 - Dishes: one sample dish in each of the country's most populous GeoNames cities (over 15,000
   people) that Starlink served at the date (not within :data:`UNSERVED_PLACES`), an existing
   subscriber (never sold out), weighted in the figures by population x take-up. Countries with no such city get one dish per place of the GeoIP feed in that country
@@ -175,9 +177,53 @@ def served(lat_deg, lon_deg, day: date) -> np.ndarray:
     return (great_circle_distance_m(lat, lon, plat, plon) > UNSERVED_RADIUS_KM * 1e3).all(axis=1)
 
 
-def bent_pipe_only_gateways_at(when: date) -> list[str]:
-    """The gateways of :data:`BENT_PIPE_ONLY_GATEWAYS` that landed no laser-borne traffic at ``when``."""
-    return [name for name, since, until in BENT_PIPE_ONLY_GATEWAYS if since <= when < until]
+@dataclass(frozen=True)
+class GroundSegment:
+    """A ground segment the check can run on (``leonet realism --ground``)."""
+
+    builtin: tuple[dict, ...]    # the scenario's ground.builtin entries: gateways, then PoPs
+    backbone: str                # network.backbone
+    gateway_names: dict          # a 2023 map gateway name -> its name in this set (the Lagos rule's gateways)
+    pops_label: str              # what the assumptions call its PoP set
+    text: str                    # the summary's "ground segment:" assumption
+
+
+#: The ground segments of :func:`country_plan`: 2023, the community map of 2023-10-10 (the shipped
+#: check: nearest the published figures' dates, with antenna counts), and 2026, the community list of
+#: 2026-03-20 (a later bound: no antenna counts, 54 PoPs of which the 2023 backbone knows 22, so its
+#: PoPs are joined by the shortest links too, ``community-2023-joined``). bench/RESULTS.md, "Realism
+#: on the 2026 ground list".
+GROUND_SEGMENTS = {
+    2023: GroundSegment(
+        builtin=({"name": "starlink-gateways-2023", "statuses": "carried-traffic", "antennas": "from-data"},
+                 {"name": "starlink-pops-2023"}),
+        backbone="community-2023", gateway_names={}, pops_label="the 2023 map",
+        text="ground segment: the gateways of the community map of 2023-10-10 that carried traffic (live or built), "
+             "with its antenna counts, and its PoPs and backbone; no Jan 2024 snapshot is available (bench/RESULTS.md: "
+             "the same check on the 2026 list, --ground 2026)"),
+    2026: GroundSegment(
+        builtin=({"name": "starlink-gateways-2026"}, {"name": "starlink-pops-2026"}),
+        backbone="community-2023-joined", gateway_names={"Lekki, NG": "Lekki, Nigeria", "Ikire, NG": "Ikire, Nigeria"},
+        pops_label="the 2026 list",
+        text="ground segment: the community list of 2026-03-20 (--ground 2026: operational gateways, 8 antennas each, "
+             "no counts in the source; its PoPs joined by the 2023 backbone and the shortest links to the ones it does "
+             "not know), later than the figures: a bound on what a later ground segment changes"),
+}
+
+
+def ground_segment(year: int) -> GroundSegment:
+    """The :data:`GROUND_SEGMENTS` entry of ``year``; another year is an InputError naming ``--ground``."""
+    if year not in GROUND_SEGMENTS:
+        raise InputError(f"the check's ground segment is of {' or '.join(map(str, GROUND_SEGMENTS))}, got {year!r}",
+                         location="--ground")
+    return GROUND_SEGMENTS[year]
+
+
+def bent_pipe_only_gateways_at(when: date, ground: int = 2023) -> list[str]:
+    """The gateways of :data:`BENT_PIPE_ONLY_GATEWAYS` that landed no laser-borne traffic at ``when``,
+    as the ``ground`` segment names them."""
+    names = ground_segment(ground).gateway_names
+    return [names.get(name, name) for name, since, until in BENT_PIPE_ONLY_GATEWAYS if since <= when < until]
 
 
 def processing_ms_at(day: date) -> float:
@@ -190,7 +236,7 @@ def processing_ms_at(day: date) -> float:
 ASSUMPTIONS = (
     "one sample dish per city and home PoP (an existing subscriber, never sold out), weighted in the figures by "
     f"city population x {TAKE_UP} (assumed take-up) x the PoP's share of the city's GeoIP subnets (Aug 2024; "
-    "subscribers spread evenly over subnets; PoPs the 2023 map lacks left out); everyone else is the background load",
+    "subscribers spread evenly over subnets; PoPs {pops_label} lacks left out); everyone else is the background load",
     "one satellite serves a cell in a slot, the one that offers it the most (network.slots.policy: max-rate: beam time "
     "per occupied cell x one beam's rate at the dish's range, at most the satellite's capacity per beam): the cell's "
     "active subscribers share its beam",
@@ -207,15 +253,16 @@ ASSUMPTIONS = (
     "latency = the dish's 1 Hz RTT to its home PoP (propagation, MAC, processing, its own queue, jitter), "
     "what Starlink's routers measure (popPingLatencyMs)",
     "download/upload = a speed-test probe at the kit's cap alongside the flows active then",
-    "ground segment: the gateways of the community map of 2023-10-10 that carried traffic (live or built), with its "
-    "antenna counts, and its PoPs and backbone; no Jan 2024 snapshot is available (bench/RESULTS.md: the same check on "
-    "the 2026 list)",
+    "{ground_text}",
 )
 
 #: The scenario fields each of :data:`ASSUMPTIONS` rests on (dotted prefixes, in the same order): a
 #: ``--set`` on one of them (or on a section above it) changes that assumption, and the summary says so.
+_LATENCY_TERMS = tuple(f"service.latency.{f}" for f in (
+    "target", "mac", "laser_hops", "isl_hop_ms", "queueing", "saturated_queue_ms", "jitter", "jitter_mean_ms",
+    "reconfiguration", "outages", "outage_time_fraction"))
 ASSUMPTION_FIELDS = (
-    ("ground.sites",),
+    ("ground.sites", "network.home_pop"),
     ("network.slots",),
     ("service.latency.processing_ms", "service.latency.processing"),
     ("service.speed_test",),
@@ -223,7 +270,7 @@ ASSUMPTION_FIELDS = (
     ("service.background",),
     ("service.admission",),
     ("network.bent_pipe_only_gateways",),
-    ("service.latency.target",),
+    (*_LATENCY_TERMS, "network.home_pop"),
     ("service.kit", "service.kit_cap_efficiency_bps_per_hz"),
     ("ground.builtin", "network.backbone"),
 )
@@ -232,20 +279,26 @@ ASSUMPTION_FIELDS = (
 
 def _touches(override: str, field: str) -> bool:
     """Whether a ``--set`` of the dotted path ``override`` changes ``field`` (itself, a part of it, or a
-    section that holds it; ``ground.builtin[0].name`` is a part of ``ground.builtin``)."""
+    section that holds it; ``ground.builtin[0].name`` is a part of ``ground.builtin``). Spaces around
+    a path's parts do not count, as ``--set`` reads them."""
+    override = ".".join(part.strip() for part in str(override).split("."))
     return any(a == b or a.startswith(b + ".") or a.startswith(b + "[")
                for a, b in ((override, field), (field, override)))
 
 
-def assumptions(mode: str = "full", overridden=()) -> tuple[str, ...]:
-    """:data:`ASSUMPTIONS` as a run of ``mode`` ("full" or "fast") makes them (its time samples);
-    one whose fields (:data:`ASSUMPTION_FIELDS`) a path of ``overridden`` changes says so, so that
-    a sensitivity run's summary does not state an assumption it replaced as if it held."""
+def assumptions(mode: str = "full", overridden=(), ground: int = 2023) -> tuple[str, ...]:
+    """:data:`ASSUMPTIONS` as a run of ``mode`` ("full" or "fast") on the ``ground`` segment makes
+    them (its time samples, its ground segment); one whose fields (:data:`ASSUMPTION_FIELDS`) a path
+    of ``overridden`` changes says so, so that a sensitivity run's summary does not state an
+    assumption it replaced as if it held."""
     every_h = 24 // DAY_SAMPLES[mode]
     every = "local hour" if every_h == 1 else f"{every_h} local hours"
+    seg = ground_segment(ground)
+    values = {"samples": DAY_SAMPLES[mode], "sample_s": SAMPLE_S[mode], "every": every,
+              "pops_label": seg.pops_label, "ground_text": seg.text}
     out = []
     for a, fields in zip(ASSUMPTIONS, ASSUMPTION_FIELDS, strict=True):
-        text = a.format(samples=DAY_SAMPLES[mode], sample_s=SAMPLE_S[mode], every=every) if a.startswith("time:") else a
+        text = a.format(**values) if "{" in a else a
         hit = sorted({str(o) for o in overridden if any(_touches(str(o), f) for f in fields)})
         out.append(text + (f" [changed in this run by --set {', '.join(hit)}]" if hit else ""))
     return tuple(out)
@@ -348,10 +401,13 @@ def _dish_places(iso2: str, mode: str, day: date) -> tuple[list[tuple[str, float
     return [(str(table.city[k]), float(table.lat_deg[k]), float(table.lon_deg[k]), 1) for k in rows], "geoip places"
 
 
-def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str = "full") -> CountryPlan:
-    """The calibrated scenario of one country (see the module docstring)."""
+def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str = "full",
+                 ground: int = 2023) -> CountryPlan:
+    """The calibrated scenario of one country (see the module docstring) on the ``ground`` segment
+    (:data:`GROUND_SEGMENTS`)."""
     if mode not in MAX_CITIES:
         raise InputError(f"mode must be one of {list(MAX_CITIES)}, got {mode!r}", location="mode")
+    seg = ground_segment(ground)
     orbit_date = orbit_set_for(when)
     day = simulated_day(when)
     places, kind = _dish_places(iso2, mode, when)
@@ -362,7 +418,7 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
                                            (city_weights * np.cos(np.radians(lon))).sum())))
     start = local_time_utc(day, mean_lon, 0.0)
     sites, weights, groups = [], [], []
-    for k, ((name, la, lo, n), split) in enumerate(zip(places, _pop_splits(places, iso2))):
+    for k, ((name, la, lo, n), split) in enumerate(zip(places, _pop_splits(places, iso2, seg))):
         for code, share in split:  # one sample dish per home PoP of the city's GeoIP place
             sites.append({"name": f"{iso3}-{k}-{name}"[:51] + f"-{code}", "lat_deg": la, "lon_deg": lo, "kind": "dish",
                           "group": name, "dishes": 1, "home_pop": code})
@@ -375,16 +431,13 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
                                            "shell": f"starlink-{orbit_date.isoformat()}"}]},
         "ground": {
             "sites": sites,
-            "builtin": [
-                {"name": "starlink-gateways-2023", "statuses": "carried-traffic", "antennas": "from-data"},
-                {"name": "starlink-pops-2023"},
-            ],
+            "builtin": [dict(entry) for entry in seg.builtin],
         },
         "time": day_samples(start, mode),
         "visibility": {"min_elevation_deg": 25.0},
-        "network": {"slots": {"policy": SLOT_POLICY}, "home_pop": "geoip",
+        "network": {"slots": {"policy": SLOT_POLICY}, "home_pop": "geoip", "backbone": seg.backbone,
                     "isl": {"min_catalog_number": LASERS_FROM_CATALOG},
-                    "bent_pipe_only_gateways": bent_pipe_only_gateways_at(when)},
+                    "bent_pipe_only_gateways": bent_pipe_only_gateways_at(when, ground)},
         "capacity": {"enabled": True, "satellite": {"generation": "v1.5", "v2_mini_from_catalog": V2_MINI_FROM_CATALOG}},
         "service": {"enabled": True, "kit": KIT,
                     "background": {"enabled": True, "as_of": day.isoformat(), "spread": "geoip-subnets", "beam_hopping": BEAM_HOPPING},
@@ -396,18 +449,19 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
                        places=kind, cities=tuple(groups), weights=np.array(weights, dtype=float), day=day)
 
 
-def _pop_splits(places, iso2: str) -> list[tuple[tuple[str, float], ...]]:
+def _pop_splits(places, iso2: str, seg: GroundSegment = GROUND_SEGMENTS[2023]) -> list[tuple[tuple[str, float], ...]]:
     """Each place's home PoPs and their shares of its subscribers (:func:`leonet.ground.home_pop.home_pop_shares`,
     the GeoIP place nearest it in the country, or anywhere for a country the feed does not list).
 
-    The feed is of Aug 2024; a PoP it names that the 2023 map lacks (San Jose's snjecax1 for a share
-    of New York) did not exist at the check's dates: its share goes to the place's other PoPs
-    (:data:`ASSUMPTIONS`). A place with none of its PoPs in the map keeps them all (the run then
-    fails naming the missing PoP)."""
+    The feed is of Aug 2024; a PoP it names that the ground segment ``seg`` lacks (the 2023 map:
+    San Jose's snjecax1 for a share of New York) did not exist at the check's dates: its share goes
+    to the place's other PoPs (:data:`ASSUMPTIONS`). A place with none of its PoPs in the set keeps
+    them all (the run then fails naming the missing PoP)."""
     from ..ground.builtin import builtin_sites, pop_codes_of
     from ..ground.home_pop import home_pop_shares, read_home_pop_table
 
-    known = {c for code in pop_codes_of(builtin_sites("starlink-pops-2023")) for c in str(code).lower().split("/")}
+    pops = seg.builtin[-1]
+    known = {c for code in pop_codes_of(builtin_sites(pops["name"])) for c in str(code).lower().split("/")}
     # a country the feed does not list (the Isle of Man) takes its nearest place's, as the run's home PoPs do
     country = iso2 if iso2 in set(read_home_pop_table().country.tolist()) else None
     out = []

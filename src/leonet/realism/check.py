@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .calibrated import (BUSY_HOUR_LOCAL, assumptions, country_plan, extract_orbit_file, local_time_utc, orbit_set_for,
-                         processing_ms_at, simulated_day_note)
+from .calibrated import (BUSY_HOUR_LOCAL, assumptions, country_plan, extract_orbit_file, ground_segment, local_time_utc,
+                         orbit_set_for, processing_ms_at, simulated_day_note)
 from .door import TABLE_FILES, check_out_dir, chosen_countries, needs_dishes, needs_service
 from .metrics import FIELDS, HIGHER_IS_BETTER, UNITS, PublishedMetrics, iso3_to_iso2
 from .quality import quality_percentile
@@ -160,14 +160,14 @@ def _home_share(sites, steps) -> tuple[str, float]:
 
 
 def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Path, mode: str,
-                overrides: dict | None = None) -> list[dict]:
+                overrides: dict | None = None, ground: int = 2023) -> list[dict]:
     """Rows of one country: its nine figures, published beside leonet's (``overrides``: see
     :func:`with_overrides`)."""
     iso2 = metrics.iso2(iso3)
     source = f"Starlink {metrics.date.isoformat()}"
     t0 = time.perf_counter()
     try:
-        plan = country_plan(iso3, iso2, metrics.date, orbit_file, mode)
+        plan = country_plan(iso3, iso2, metrics.date, orbit_file, mode, ground)
         sites, steps = _run(with_overrides(plan.scenario, overrides), work / iso3, len(plan.weights))
     except InputError as err:
         return [{"country": iso3, "metric": f, "unit": UNITS[f.split("_")[0]], "published": metrics.countries[iso3][f],
@@ -192,15 +192,16 @@ def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
     return rows
 
 
-def _reference_plan(orbit_file: Path, when, mode: str):
+def _reference_plan(orbit_file: Path, when, mode: str, ground: int = 2023):
     """The US plan the reference rows start from."""
-    return country_plan("USA", iso3_to_iso2()["USA"], when, orbit_file, mode)
+    return country_plan("USA", iso3_to_iso2()["USA"], when, orbit_file, mode, ground)
 
 
-def _reference_rows(orbit_file: Path, work: Path, when, mode: str, overrides: dict | None = None) -> list[dict]:
+def _reference_rows(orbit_file: Path, work: Path, when, mode: str, overrides: dict | None = None,
+                    ground: int = 2023) -> list[dict]:
     """Ookla US rows (a US run) and the 1 Hz dish-history rows (one dish at 1 s steps)."""
-    plan = _reference_plan(orbit_file, when, mode)
-    return _ookla_rows(plan, work, overrides) + _dish_history_rows(plan, work, mode, overrides)
+    plan = _reference_plan(orbit_file, when, mode, ground)
+    return _ookla_rows(plan, work, overrides, ground) + _dish_history_rows(plan, work, mode, overrides)
 
 
 def _ookla_scenario(plan) -> dict:
@@ -214,7 +215,7 @@ def _ookla_scenario(plan) -> dict:
     return us
 
 
-def _ookla_rows(plan, work: Path, overrides: dict | None) -> list[dict]:
+def _ookla_rows(plan, work: Path, overrides: dict | None, ground: int = 2023) -> list[dict]:
     """Ookla's US medians beside the US plan's figures."""
     t0 = time.perf_counter()
     sites, steps = _run(with_overrides(_ookla_scenario(plan), overrides), work / "USA", len(plan.weights))
@@ -226,7 +227,7 @@ def _ookla_rows(plan, work: Path, overrides: dict | None) -> list[dict]:
         rows.append({"country": "USA (reference)", "metric": f, "unit": UNITS[f.split("_")[0]], "published": value,
                      "source": src, "leonet": figures[f], "within_tolerance": ok, "tolerance": tol,
                      "sim_start": plan.sim_start.isoformat(), "dish_sites": int((sites["kind"] == "dish").sum()),
-                     "run_s": run_s, "note": f"leonet: the {plan.orbit_set.isoformat()} constellation and 2023 ground segment"
+                     "run_s": run_s, "note": f"leonet: the {plan.orbit_set.isoformat()} constellation and {ground} ground segment"
                      + ("; latency to the PoP's nearest internet exchange, processing of Q1 2025"
                         if f.startswith("latency") else "")})
     return rows
@@ -282,7 +283,7 @@ def _dish_history_rows(plan, work: Path, mode: str, overrides: dict | None) -> l
 
 
 def check_overrides(metrics: PublishedMetrics, countries: list[str], orbit_file: Path, mode: str,
-                    overrides: dict | None, references: bool = True) -> None:
+                    overrides: dict | None, references: bool = True, ground: int = 2023) -> None:
     """Check ``overrides`` before anything runs, on the calibrated scenario of the first of
     ``countries`` that has one (a country without cities gives a "not run" row of its own) and,
     with ``references``, the reference rows' US scenarios: each path and value, the model built
@@ -295,13 +296,13 @@ def check_overrides(metrics: PublishedMetrics, countries: list[str], orbit_file:
     checks = []
     for iso3 in countries:
         try:
-            plan = country_plan(iso3, metrics.iso2(iso3), metrics.date, orbit_file, mode)
+            plan = country_plan(iso3, metrics.iso2(iso3), metrics.date, orbit_file, mode, ground)
         except InputError:
             continue
         checks.append((plan.scenario, len(plan.weights), f"{iso3}'s realism scenario"))
         break
     if references:
-        us = _reference_plan(orbit_file, metrics.date, mode)
+        us = _reference_plan(orbit_file, metrics.date, mode, ground)
         refs = "reference rows' scenario, which --no-references leaves out"
         checks += [(_ookla_scenario(us), len(us.weights), f"the Ookla US {refs}"),
                    (_dish_history_scenario(us, mode)[0], 1, f"the 1 Hz dish {refs}")]
@@ -332,8 +333,10 @@ def _none_ran(chosen: list[str], rows_of: dict[str, list[dict]]) -> InputError |
 
 def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, mode: str = "full",
                 references: bool = True, work_dir: Path | None = None, progress=None,
-                overrides: dict | None = None, workers: int = 1) -> RealismResult:
-    """Run the check (see the module docstring); ``mode`` "fast" shortens windows and cities.
+                overrides: dict | None = None, workers: int = 1, ground: int = 2023) -> RealismResult:
+    """Run the check (see the module docstring); ``mode`` "fast" shortens windows and cities;
+    ``ground`` is the ground segment's year (:data:`~leonet.realism.calibrated.GROUND_SEGMENTS`:
+    2023, the shipped check, or 2026, a later bound).
     ``overrides`` (dotted field path -> value) change one or more assumptions in every country's
     scenario alike (a sensitivity run); they are checked before anything runs
     (:func:`check_overrides`, on the first country), and listed in the summary. ``workers`` > 1
@@ -343,14 +346,15 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
     if workers < 1:
         raise InputError(f"must be at least 1, got {workers}", location="workers")
     chosen = chosen_countries(metrics, countries)
+    ground_segment(ground)  # an unknown year fails before anything runs
     result = RealismResult()
     with tempfile.TemporaryDirectory(prefix="leonet-realism-") as tmp:
         work = Path(work_dir) if work_dir else Path(tmp)
         orbit_file = extract_orbit_file(orbit_set_for(metrics.date), Path(tmp))
         # a bad path or value fails here, naming it, not as 40 "not run" rows
-        check_overrides(metrics, chosen, orbit_file, mode, overrides, references)
+        check_overrides(metrics, chosen, orbit_file, mode, overrides, references, ground)
         rows_of = dict(zip(chosen, _run_countries(chosen, metrics, orbit_file, work, mode, overrides, workers,
-                                                  progress)))
+                                                  progress, ground)))
         failed = _none_ran(chosen, rows_of)
         if failed is not None:
             raise failed
@@ -358,22 +362,22 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
             result.rows.extend(rows)
             result.run_s[iso3] = rows[0].get("run_s")
         if references:
-            result.rows.extend(_reference_rows(orbit_file, work, metrics.date, mode, overrides))
+            result.rows.extend(_reference_rows(orbit_file, work, metrics.date, mode, overrides, ground))
     changed = [f"override (a sensitivity run, not the calibrated model): {k} = {v!r}" for k, v in (overrides or {}).items()]
     dated = [n for n in (simulated_day_note(metrics.date),) if n]
-    result.summary = summarise(result.rows, chosen) + dated + changed + [f"assumption: {a}" for a in assumptions(mode, overrides or ())]
+    result.summary = summarise(result.rows, chosen) + dated + changed + [f"assumption: {a}" for a in assumptions(mode, overrides or (), ground)]
     return result
 
 
 def _run_countries(chosen: list[str], metrics: PublishedMetrics, orbit_file: Path, work: Path, mode: str,
-                   overrides: dict | None, workers: int, progress) -> list[list[dict]]:
+                   overrides: dict | None, workers: int, progress, ground: int = 2023) -> list[list[dict]]:
     """Each country's rows (:func:`run_country`), in the order of ``chosen``; with ``workers`` > 1
     in a pool of fresh processes (spawned, as the engine's workers are), ``progress`` called as each
     country finishes."""
     if workers == 1 or len(chosen) < 2:
         out = []
         for k, iso3 in enumerate(chosen):
-            out.append(run_country(iso3, metrics, orbit_file, work, mode, overrides))
+            out.append(run_country(iso3, metrics, orbit_file, work, mode, overrides, ground))
             if progress:
                 progress(k + 1, len(chosen), iso3)
         return out
@@ -392,7 +396,7 @@ def _run_countries(chosen: list[str], metrics: PublishedMetrics, orbit_file: Pat
 
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(chosen)), mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(run_country, iso3, metrics, orbit_file, work, mode, overrides): iso3
+            futures = {pool.submit(run_country, iso3, metrics, orbit_file, work, mode, overrides, ground): iso3
                        for iso3 in chosen}
             for n, future in enumerate(as_completed(futures), 1):
                 done[futures[future]] = future.result()

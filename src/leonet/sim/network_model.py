@@ -242,7 +242,7 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         warnings.append("network.backbone is community-2023, but none of its links joins two of the scenario's PoPs "
                         "(it knows the 2023 map's 23 PoPs, by name or reverse-DNS code): the PoPs have no fibre "
                         "between them; set network.backbone: none to say so, or community-2023-joined to join them")
-    elif net.backbone == "community-2023" and net.home_pop != "any" and len(pop) > 1:
+    elif net.backbone == "community-2023" and net.home_pop != "any" and len(pop) > 1 and len(dish):
         warnings.extend(_unjoined_pop_warning(sites, pop, gateway_pop, backbone))
     capable = laser_capable(scenario, constellation)
     candidates = _laser_candidates(scenario, constellation, capable)
@@ -269,24 +269,30 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
 
 
 def _unjoined_pop_warning(sites: Sites, pop: np.ndarray, gateway_pop: np.ndarray, backbone: np.ndarray) -> list[str]:
-    """A warning naming the PoPs that some gateway feeds but no backbone link joins (the 2023 map does
-    not know them): with home PoPs, their gateways carry only the traffic of dishes homed there."""
-    joined = np.zeros(len(pop), dtype=bool)
-    joined[np.asarray(backbone, dtype=np.int64).ravel()] = True
-    lone = np.unique(gateway_pop[(gateway_pop >= 0) & ~joined[np.maximum(gateway_pop, 0)]])
-    if not len(lone) or not joined.any():
+    """A warning naming the PoPs that some gateway feeds but the backbone leaves apart from its
+    largest part (no link, or links only among themselves): with home PoPs, their gateways carry
+    only the traffic of dishes homed on them or on PoPs joined to them. Nearest the dishes first."""
+    part = backbone_components(backbone, len(pop))
+    sizes = np.bincount(part)
+    if sizes.max() < 2:  # no link at all: the caller's warning says so
+        return []
+    main = int(np.argmax(sizes))   # the largest part (the lowest label among equals)
+    fed = np.unique(gateway_pop[gateway_pop >= 0])
+    apart = fed[part[fed] != main]
+    if not len(apart):
         return []
     dish = np.flatnonzero(np.asarray(sites.kind) == "dish")
     if len(dish):  # the ones nearest the dishes first: those are the ones the run's dishes would use
         from ..ground.geodesy import great_circle_distance_m
 
         d_m = np.array([great_circle_distance_m(sites.lat_deg[pop[k]], sites.lon_deg[pop[k]], sites.lat_deg[dish],
-                                                sites.lon_deg[dish]).min() for k in lone])
-        lone = lone[np.argsort(d_m, kind="stable")]
-    names = [str(sites.name[pop][k]) for k in lone]
-    return [f"network.backbone community-2023 joins no link to {len(names)} PoP(s) that gateways feed ({_listed(names)}; the "
-            "2023 map does not know them): their gateways carry only the traffic of dishes homed there; "
-            "network.backbone: community-2023-joined joins each part to its nearest"]
+                                                sites.lon_deg[dish]).min() for k in apart])
+        apart = apart[np.argsort(d_m, kind="stable")]
+    names = [str(sites.name[pop][k]) for k in apart]
+    return [f"network.backbone community-2023 leaves {len(names)} PoP(s) that gateways feed apart from its largest "
+            f"part ({_listed(names)}: the map has no link that reaches them from there): their gateways carry only the "
+            "traffic of dishes homed on them or on PoPs joined to them; network.backbone: community-2023-joined joins "
+            "every part to its nearest"]
 
 
 def _islands(net, n_sats: int, candidates: np.ndarray) -> np.ndarray | None:

@@ -1,0 +1,77 @@
+"""`leonet realism --ground 2026`: the check on the community list of 2026-03-20, a later bound on the
+ground segment (bench/RESULTS.md, "Realism on the 2026 ground list"). Malaysia, which the 2023 map
+gives no gateway and no PoP near it (150 ms against 57.9 published), gets its Sarawak gateway and
+reads about 50 ms."""
+
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from leonet.errors import InputError
+from leonet.realism.calibrated import (GROUND_SEGMENTS, assumptions, bent_pipe_only_gateways_at, country_plan,
+                                       ground_segment)
+
+JAN_2024 = date(2024, 1, 6)
+
+
+def test_the_2023_plan_is_the_shipped_check():
+    sc = country_plan("DEU", "DE", JAN_2024, Path("unused.tle"), "fast").scenario
+    assert [b["name"] for b in sc["ground"]["builtin"]] == ["starlink-gateways-2023", "starlink-pops-2023"]
+    assert sc["ground"]["builtin"][0] == {"name": "starlink-gateways-2023", "statuses": "carried-traffic",
+                                          "antennas": "from-data"}
+    assert sc["network"]["backbone"] == "community-2023"
+    assert sc["network"]["bent_pipe_only_gateways"] == ["Lekki, NG", "Ikire, NG"]
+
+
+def test_the_2026_plan_takes_the_2026_sets_joined_and_the_lagos_rule_under_their_names():
+    sc = country_plan("DEU", "DE", JAN_2024, Path("unused.tle"), "fast", ground=2026).scenario
+    assert [b["name"] for b in sc["ground"]["builtin"]] == ["starlink-gateways-2026", "starlink-pops-2026"]
+    assert sc["network"]["backbone"] == "community-2023-joined"
+    assert sc["network"]["bent_pipe_only_gateways"] == ["Lekki, Nigeria", "Ikire, Nigeria"]
+    assert bent_pipe_only_gateways_at(date(2025, 6, 1), 2026) == []   # the rule's end (Nairobi's PoP)
+    # the plan's entries are copies: a caller changing one does not change the next country's
+    sc["ground"]["builtin"][0]["statuses"] = "all"
+    assert "statuses" not in GROUND_SEGMENTS[2026].builtin[0]
+
+
+def test_every_rule_gateway_is_in_the_2026_set():
+    from leonet.ground.builtin import builtin_sites
+
+    names = set(builtin_sites("starlink-gateways-2026").name.tolist())
+    assert set(GROUND_SEGMENTS[2026].gateway_names.values()) <= names
+
+
+def test_the_summary_names_the_ground_segment_it_ran_on():
+    on_2023 = [a for a in assumptions("full") if a.startswith("ground segment")]
+    on_2026 = [a for a in assumptions("full", ground=2026) if a.startswith("ground segment")]
+    assert "2023-10-10" in on_2023[0] and "2026-03-20" in on_2026[0]
+    assert any("PoPs the 2026 list lacks" in a for a in assumptions("full", ground=2026))
+
+
+def test_another_year_is_refused_naming_the_option(tmp_path):
+    with pytest.raises(InputError, match="2023 or 2026, got 2024") as err:
+        ground_segment(2024)
+    assert err.value.location == "--ground"
+    r = subprocess.run([sys.executable, "-m", "leonet.cli", "realism", "--countries", "DEU", "--ground", "2024",
+                        "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--ground" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_malaysia_gets_its_gateway_on_the_2026_list(tmp_path):
+    latency = {}
+    for ground in (2023, 2026):
+        r = subprocess.run([sys.executable, "-m", "leonet.cli", "realism", "--countries", "MYS", "--fast",
+                            "--no-references", "--ground", str(ground), "--out", str(tmp_path / str(ground))],
+                           capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+        table = pd.read_parquet(tmp_path / str(ground) / "realism.parquet").set_index("metric")
+        latency[ground] = float(table.loc["latency_p50", "leonet"])
+        assert f"community {'map of 2023-10-10' if ground == 2023 else 'list of 2026-03-20'}" in " ".join(r.stdout.split())
+    # published 57.9 ms (Jan 2024): the 2023 map has nothing near; the 2026 list a gateway in Sarawak
+    assert latency[2023] > 120 and 40 < latency[2026] < 65, latency
