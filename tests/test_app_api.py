@@ -184,8 +184,19 @@ def test_refuses_a_folder_that_is_not_results(tmp_path):
         create_app(tmp_path)
     with pytest.raises(InputError, match="not a leonet results folder"):
         serve(tmp_path, port=free_port())
-    with pytest.raises(InputError, match="missing: no such results folder"):  # as leonet summary says it
+    with pytest.raises(InputError, match="missing: no such results folder") as err:  # as leonet summary says it
         create_app(tmp_path / "missing")
+    assert err.value.source == str(tmp_path / "missing")
+    import os
+
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:   # a relative path is named as typed, not resolved
+        with pytest.raises(InputError) as err:
+            create_app("missing")
+        assert err.value.source == "missing"
+    finally:
+        os.chdir(here)
     with pytest.raises(InputError, match="is a file, not a leonet results folder"):
         create_app(tmp_path / "notes.txt")
 

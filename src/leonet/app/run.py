@@ -242,8 +242,11 @@ class RunData:
     """
 
     def __init__(self, root: str | Path, *, open_baseline: bool = True):
-        self.root = Path(root).expanduser().resolve()
-        self.store = ResultStore(self.root)  # read_manifest words a missing folder or a file as every reader does
+        typed = Path(root).expanduser()
+        if not (typed / MANIFEST).is_file():  # a missing folder, a file, another folder: said as every reader
+            ResultStore(typed).read_manifest()  # says it, naming the path as typed (leonet summary does)
+        self.root = typed.resolve()
+        self.store = ResultStore(self.root)
         self.manifest = self.store.read_manifest()
         self.store.verify()
         self.start_ns = self.manifest.start_ns
