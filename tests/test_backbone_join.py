@@ -161,3 +161,22 @@ def test_bad_positions_and_pairs_are_refused():
         joining_links([0.0, float("nan"), 5.0], [0.0, 1.0, 2.0], np.zeros((0, 2)))
     with pytest.raises(InputError, match="0..2"):
         joining_links([0.0, 1.0, 5.0], [0.0, 1.0, 2.0], [[0, 3]])
+
+
+def test_dishes_homed_where_nothing_feeds_are_named():
+    """A hunt: Mumbai's and Dhaka's dishes were NO_PATH all run (their GeoIP PoPs are fed by no gateway
+    and joined by no link), while the warning named 23 other PoPs."""
+    def model(backbone):
+        return leonet.build_model(leonet.scenario_from_dict({
+            "name": "south-asia", "constellation": "starlink-gen1",
+            "ground": {"builtin": [{"name": "starlink-gateways-2026"}, {"name": "starlink-pops-2026"}],
+                       "sites": [{"name": "mumbai", "lat_deg": 19.07, "lon_deg": 72.88, "kind": "dish"},
+                                 {"name": "dhaka", "lat_deg": 23.81, "lon_deg": 90.41, "kind": "dish"},
+                                 {"name": "rome", "lat_deg": 41.9, "lon_deg": 12.5, "kind": "dish"}]},
+            "network": {"home_pop": "geoip", "backbone": backbone},
+            "time": {"start": "2024-01-06T12:00:12Z", "duration_s": 15, "step_s": 15}}))
+    cut = [w for w in model("community-2023").network.warnings if "no gateway feeds" in w]
+    # the GeoIP feed homes both Mumbai and Dhaka on Mumbai's PoP; Rome's (Frankfurt) is fed
+    assert len(cut) == 1 and cut[0].startswith("2 dish site(s)") and "(mmbiind1 (2 dish sites))" in cut[0], cut
+    assert "community-2023-joined" in cut[0]
+    assert not any("no gateway feeds" in w for w in model("community-2023-joined").network.warnings)

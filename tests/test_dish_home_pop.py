@@ -58,6 +58,9 @@ def test_kyiv_is_homed_on_frankfurt_as_the_geoip_feed_homes_it(tmp_path):
     (38.9, -95.2, 2023, None, "none of which the 2023 ground set has"),
     (0.0, -150.0, 2026, None, f"lists no place within {GEOIP_PLACE_REACH_KM:,.0f} km of the dish"),
     (78.2, 15.6, 2026, None, f"lists no place within {GEOIP_PLACE_REACH_KM:,.0f} km of the dish"),
+    # Darwin: no GeoIP place within reach; homed at Darwin's own PoP (a hunt found it homed at Surabaya,
+    # the PoP its nearest gateways feed, before the fallback counted PoPs the joined backbone reaches)
+    (-12.46, 130.84, 2026, "drwnaus1", f"lists no place within {GEOIP_PLACE_REACH_KM:,.0f} km of the dish"),
 ])
 def test_where_the_feed_cannot_home_the_dish_it_says_so_and_pins_the_pop(tmp_path, lat, lon, year, code, words):
     data, chosen = dish_scenario(lat, lon, tmp_path, ground_year=year)
@@ -66,7 +69,7 @@ def test_where_the_feed_cannot_home_the_dish_it_says_so_and_pins_the_pop(tmp_pat
     if code is not None:
         assert chosen["home_pop"] == code
     else:
-        assert "the nearest PoP a chosen gateway feeds" in chosen["home_pop_reason"]
+        assert "the nearest PoP its traffic can reach" in chosen["home_pop_reason"]
     assert data["ground"]["sites"][0]["home_pop"] == chosen["home_pop"]
     assert _home_code(data) == chosen["home_pop"]
 

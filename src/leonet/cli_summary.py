@@ -361,8 +361,14 @@ def print_dish_line(console: Console, name: str, row) -> None:
     """One line on the dish ``name`` of ``leonet dish`` (``row``: its row of
     ``NetworkSummary.per_dish``): time online, RTT to the PoP, its speed test (runs with the
     service model), the gateway and PoP it used most."""
+    from .results.summary import TIE_JOIN
+
+    def tied(names) -> str:  # "A = B" in the tables: equally often; said in words here
+        parts = str(names or "-").split(TIE_JOIN)
+        return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} or {parts[-1]} (as often)"
+
     speed = row.get("speedtest_p50_mbps")
     test = f"; speed test p50 {speed:,.0f} Mbps while online" if speed is not None and speed == speed else ""
     console.print(f"{name}: online {percent(row['availability'])} of {row['steps']} steps; RTT to the PoP p50 "
                   f"{ms(row['rtt_p50_ms'])} ms (p5 {ms(row['rtt_p5_ms'])}, p95 {ms(row['rtt_p95_ms'])}){test}; "
-                  f"mostly via {row['top_gateway'] or '-'} to {row['top_pop'] or '-'}", soft_wrap=True)
+                  f"mostly via {tied(row['top_gateway'])} to {tied(row['top_pop'])}", soft_wrap=True)

@@ -26,7 +26,8 @@ dish. What the scenario holds:
   sets): Kyiv's dishes leave at Frankfurt, not at Warsaw, the nearest PoP. Where that place's
   main PoP is not in the ``--ground`` set, its next PoP that is (pinned on the dish site); where
   the feed lists no place within :data:`GEOIP_PLACE_REACH_KM` (mid-ocean, Svalbard) or none of
-  the place's PoPs is in the set, the nearest PoP a chosen gateway feeds (pinned). The scenario's
+  the place's PoPs is in the set, the nearest PoP its traffic can reach (pinned; over the joined
+  backbone, any PoP of the set that some gateway feeds: a Darwin dish homes in Darwin). The scenario's
   description says which and why, and ``leonet dish`` prints it. The home PoP is always among the
   scenario's PoPs, and a chosen gateway feeds it (the nearest gateways of that PoP are added when
   none does: a home PoP that no gateway and no backbone link reaches leaves the dish NO_PATH);
@@ -199,10 +200,14 @@ def home_pop_near(lat: float, lon: float, pops, codes: np.ndarray, year: int, fe
     else:
         why = (f"Starlink's GeoIP feed lists no place within {GEOIP_PLACE_REACH_KM:,.0f} km of the dish "
                f"(the nearest, {where}, is {km:,.0f} km away)")
-    fed = np.asarray(fed, dtype=np.int64)
-    i = int(fed[np.argmin(_great_circle_km(pops.lat_deg[fed], pops.lon_deg[fed], lat, lon))])
+    # the nearest PoP traffic can reach (over the run's backbone: any PoP of the set that some gateway
+    # feeds, itself or joined), else the nearest a chosen gateway feeds: a Darwin dish homes in Darwin,
+    # not at the Indonesian PoP its nearest gateways feed
+    near = (np.flatnonzero(reachable) if reachable is not None and np.any(reachable)
+            else np.asarray(fed, dtype=np.int64))
+    i = int(near[np.argmin(_great_circle_km(pops.lat_deg[near], pops.lon_deg[near], lat, lon))])
     return {"index": i, "code": str(codes[i]), "pinned": True,
-            "reason": f"home PoP {named(i)}, the nearest PoP a chosen gateway feeds: {why}"}
+            "reason": f"home PoP {named(i)}, the nearest PoP its traffic can reach: {why}"}
 
 
 def write_pops_file(entries: list[dict], out_dir: Path) -> Path:
@@ -294,8 +299,11 @@ def dish_scenario(lat: float, lon: float, out_dir: Path, *, horizon: list[tuple[
         when = start or datetime.now(timezone.utc).replace(second=0, microsecond=0).isoformat().replace("+00:00", "Z")
     scenario = {
         "name": "my-dish",
-        "description": f"one dish at {lat:.4f}, {lon:.4f} ({k.name} kit), {chosen['gateways']} gateways and "
-                       f"{chosen['pops']} PoPs of {ground_year} within reach, {constellation}; "
+        "description": f"one dish at {lat:.4f}, {lon:.4f} ({k.name} kit), "
+                       + (f"{chosen['gateways']} gateways within reach and all {chosen['pops']} PoPs of 2023"
+                          if ground_year == 2023 else
+                          f"{chosen['gateways']} gateways and {chosen['pops']} PoPs of {ground_year} within reach")
+                       + f", {constellation}; "
                        f"{chosen['home_pop_reason']}",
         "constellation": cons,
         "ground": {"sites": sites, "site_files": [{"path": str(pops_file), "kind": "pop"}]},

@@ -262,7 +262,7 @@ _LATENCY_TERMS = tuple(f"service.latency.{f}" for f in (
     "target", "mac", "laser_hops", "isl_hop_ms", "queueing", "saturated_queue_ms", "jitter", "jitter_mean_ms",
     "reconfiguration", "outages", "outage_time_fraction"))
 ASSUMPTION_FIELDS = (
-    ("ground.sites", "network.home_pop"),
+    ("ground.sites",),
     ("network.slots",),
     ("service.latency.processing_ms", "service.latency.processing"),
     ("service.speed_test",),
@@ -270,7 +270,7 @@ ASSUMPTION_FIELDS = (
     ("service.background",),
     ("service.admission",),
     ("network.bent_pipe_only_gateways",),
-    (*_LATENCY_TERMS, "network.home_pop"),
+    _LATENCY_TERMS,   # (network.home_pop changes nothing here: every sample dish pins its home PoP)
     ("service.kit", "service.kit_cap_efficiency_bps_per_hz"),
     ("ground.builtin", "network.backbone"),
 )

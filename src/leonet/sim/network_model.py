@@ -244,6 +244,9 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
                         "between them; set network.backbone: none to say so, or community-2023-joined to join them")
     elif net.backbone == "community-2023" and net.home_pop != "any" and len(pop) > 1 and len(dish):
         warnings.extend(_unjoined_pop_warning(sites, pop, gateway_pop, backbone))
+    fed = fed_pops(gateway_pop, backbone, len(pop))
+    dish_home_pop = home_pop_of_dishes(scenario, sites, dish, pop, fed)
+    warnings.extend(_unfed_home_warning(net, sites, pop, dish_home_pop, fed))
     capable = laser_capable(scenario, constellation)
     candidates = _laser_candidates(scenario, constellation, capable)
     src, dst = _station_pairs(net, sites, kind)
@@ -261,11 +264,29 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         dish_cell=cells_of(sites.lat_deg[dish], sites.lon_deg[dish], scenario.capacity.cell_size_km * 1e3)
         if len(dish) else np.zeros(0, dtype=np.int64),
         max_sats_per_cell=net.slots.max_sats_per_cell,
-        dish_home_pop=home_pop_of_dishes(scenario, sites, dish, pop, fed_pops(gateway_pop, backbone, len(pop))),
+        dish_home_pop=dish_home_pop,
         laser_sats=int(capable.sum()),
         sat_island=_islands(net, len(capable), candidates),
         **_landing(scenario, constellation, sites, dish, gw),
     )
+
+
+def _unfed_home_warning(net, sites: Sites, pop: np.ndarray, dish_home_pop: np.ndarray, fed: np.ndarray) -> list[str]:
+    """A warning naming the home PoPs that no gateway feeds, itself or over the backbone, with how many
+    dish sites are homed there: those dishes are NO_PATH for the whole run (a hunt found Mumbai's and
+    Dhaka's dishes offline while the warnings named other PoPs)."""
+    home = np.asarray(dish_home_pop, dtype=np.int64)
+    if not len(home) or not np.any(fed):   # no gateway at all: the caller's warning says so
+        return []
+    cut = home[(home >= 0) & ~np.asarray(fed, dtype=bool)[np.maximum(home, 0)]]
+    if not len(cut):
+        return []
+    codes, counts = np.unique(cut, return_counts=True)
+    listed = _listed([f"{sites.name[pop][c]} ({n} dish site{'s' if n > 1 else ''})" for c, n in zip(codes, counts)])
+    fix = ("; network.backbone: community-2023-joined joins every PoP to the rest" if net.backbone == "community-2023"
+           else "")
+    return [f"{len(cut)} dish site(s) are homed on PoPs that no gateway feeds, itself or over the backbone ({listed}): "
+            f"they are NO_PATH for the whole run; add gateways near them{fix}"]
 
 
 def _unjoined_pop_warning(sites: Sites, pop: np.ndarray, gateway_pop: np.ndarray, backbone: np.ndarray) -> list[str]:
