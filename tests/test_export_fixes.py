@@ -477,3 +477,18 @@ def test_csv_export_reads_every_input_before_writing(tiny, tmp_path):
     assert not (tmp_path / "csv").exists() or not list((tmp_path / "csv").iterdir())
     # the message names the entry and field ("1 validation error for EventRecord" named neither)
     assert "[0].name: " in str(err.value) and "validation error" not in str(err.value)
+
+
+def test_the_interrupt_cleanup_trusts_the_manifest_on_disk_not_its_copy(hourly, tmp_path):
+    """An interrupt between write_manifest's write and its update of the store's copy left the copy a
+    chunk behind; the cleanup removed that chunk's files while the manifest on disk recorded them
+    (CI, tests/test_interrupt_workers.py, once). The folder must stay sound."""
+    folder = stopped_copy(hourly[0], tmp_path / "run", lost={2})
+    store = ResultStore(folder)
+    on_disk = store.read_manifest()
+    # the copy as the interrupted write_manifest left it: chunk 1 not yet in it
+    store._manifest = on_disk.model_copy(update={"chunks": {t: {c: r for c, r in recs.items() if c != 1}
+                                                             for t, recs in on_disk.chunks.items()}})
+    store.remove_unrecorded_chunks()
+    assert all(store.chunk_path(t, c).exists() for t in on_disk.tables for c in (0, 1))
+    assert ResultStore(folder).problems() == []

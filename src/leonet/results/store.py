@@ -504,8 +504,13 @@ class ResultStore:
         """After an interrupted run: remove the chunk files the manifest does not record (a worker
         finished them, or this process had written them, and the interrupt came before they were
         recorded) and the half-written files of writes cut short, so that the folder reads as an
-        incomplete run, not as a damaged one; a resume recomputes those chunks either way."""
-        m = self.manifest
+        incomplete run, not as a damaged one; a resume recomputes those chunks either way.
+
+        The manifest is read from disk, not taken from this store's copy: an interrupt that lands
+        between :meth:`write_manifest`'s write and its update of the copy (the moment a watcher
+        sees a chunk recorded) left the copy a chunk behind, and its files were removed while the
+        manifest on disk recorded them (a damaged folder; CI caught it once)."""
+        m = self._manifest = self.read_manifest()
         for table in m.tables:
             for path in sorted((self.root / table).glob("part-*.parquet")):  # not parts(): it verifies
                 chunk = _chunk_number(path.name)
