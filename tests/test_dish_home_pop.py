@@ -148,3 +148,11 @@ def test_leonet_dish_behind_a_wall_says_why_it_was_never_online(tmp_path):
     assert r.exit_code == 0, r.output
     text = " ".join(r.output.split())
     assert "never online in 5 steps: OBSTRUCTED 100%" in text and "RTT to the PoP p50 -" not in text
+
+
+def test_on_the_2023_map_the_home_pop_is_named_as_the_run_names_it(tmp_path):
+    """A hunt: the header said "home PoP lgosnga1 (Lagos)" and the result line "... to LOS"."""
+    _, chosen = dish_scenario(6.45, 3.39, tmp_path, ground_year=2023)
+    assert "home PoP lgosnga1 (LOS, Lagos)" in chosen["home_pop_reason"]
+    _, chosen = dish_scenario(50.45, 30.52, tmp_path / "k", ground_year=2026)
+    assert "home PoP frntdeu1 (Frankfurt)" in chosen["home_pop_reason"]   # the 2026 names are the codes

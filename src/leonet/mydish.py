@@ -172,8 +172,11 @@ def home_pop_near(lat: float, lon: float, pops, codes: np.ndarray, year: int, fe
     if reachable is not None:   # a PoP no gateway feeds is as good as absent (Mumbai, Jakarta in 2026)
         have = np.where((have >= 0) & np.asarray(reachable, dtype=bool)[np.maximum(have, 0)], have, -1)
 
-    def named(i: int) -> str:
-        return f"{codes[i]} ({pops.attrs['city'][i]})" if "city" in pops.attrs else str(codes[i])
+    def named(i: int) -> str:  # the 2023 map names its PoPs otherwise ("LOS"): the run's lines use that name
+        own = f"{pops.name[i]}, " if str(pops.name[i]) != str(codes[i]) else ""
+        if "city" in pops.attrs:
+            return f"{codes[i]} ({own}{pops.attrs['city'][i]})"
+        return f"{codes[i]} ({own.rstrip(', ')})" if own else str(codes[i])
 
     if km <= GEOIP_PLACE_REACH_KM:
         place_text = f"{where}, its place nearest the dish" + (f" ({km:,.0f} km away)" if km >= 100 else "")
