@@ -66,7 +66,8 @@ def test_the_work_is_bounded():
 
 def test_the_2026_pops_become_one_backbone():
     from leonet.ground.builtin import builtin_sites
-    from leonet.sim.network_model import backbone_components, backbone_pairs
+    from leonet.network.backbone_join import backbone_components
+    from leonet.sim.network_model import backbone_pairs
 
     pops = builtin_sites("starlink-pops-2026")
     n = len(pops.name)

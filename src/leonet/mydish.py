@@ -115,7 +115,8 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
     # a PoP traffic can reach: some gateway's own, or joined to one by the backbone (the 2023 map's
     # links and the shortest joins, as the run builds it); a home PoP nothing feeds would leave the
     # dish NO_PATH all the time
-    from .sim.network_model import backbone_components, backbone_pairs, fed_pops
+    from .network.backbone_join import backbone_components
+    from .sim.network_model import backbone_pairs, fed_pops
 
     backbone = backbone_pairs(pops, np.arange(len(pops.name)), "community-2023-joined")  # as the run joins them
     component = backbone_components(backbone, len(pops.name))

@@ -22,6 +22,17 @@ from ..ground.geodesy import great_circle_distance_m
 MAX_JOINED_POPS = 2000
 
 
+def backbone_components(backbone, n_pops: int) -> np.ndarray:
+    """(P,) label of each PoP's connected component under the backbone's (B, 2) PoP pairs (a PoP
+    no link joins is a component of its own)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    backbone = np.asarray(backbone, dtype=np.int64).reshape(-1, 2)
+    graph = coo_matrix((np.ones(len(backbone)), (backbone[:, 0], backbone[:, 1])), shape=(n_pops, n_pops))
+    return connected_components(graph, directed=False)[1]
+
+
 def joining_links(lat_deg, lon_deg, pairs) -> np.ndarray:
     """(J, 2) PoP pairs (``i < j``, sorted) that join the parts of the backbone ``pairs`` into one.
 
@@ -37,8 +48,8 @@ def joining_links(lat_deg, lon_deg, pairs) -> np.ndarray:
     lowest PoP numbers among equal lengths). Empty when the PoPs are already one part or fewer
     than two.
     """
-    from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
     from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import minimum_spanning_tree
 
     lat = np.asarray(lat_deg, dtype=np.float64).ravel()
     lon = np.asarray(lon_deg, dtype=np.float64).ravel()
@@ -53,8 +64,8 @@ def joining_links(lat_deg, lon_deg, pairs) -> np.ndarray:
     if n > MAX_JOINED_POPS:
         raise InputError(f"joins at most {MAX_JOINED_POPS:,} PoPs (every pair is compared), the scenario has {n:,}; "
                          "use network.backbone: community-2023 or none", location="network.backbone")
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    n_parts, part = connected_components(graph, directed=False)
+    part = backbone_components(pairs, n)
+    n_parts = int(part.max()) + 1
     if n_parts == 1:
         return np.zeros((0, 2), dtype=np.int64)
     i, j = np.triu_indices(n, 1)

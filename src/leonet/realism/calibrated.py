@@ -317,6 +317,7 @@ class CountryPlan:
     cities: tuple[str, ...]  # (K,) each sample dish's city (its site group)
     weights: np.ndarray = None  # (K,) subscribers each sample dish stands for in the figures (population x take-up x PoP share)
     day: date | None = None  # the simulated date (the metrics date, or the element set's beyond MAX_PROPAGATION_DAYS)
+    ground: int = 2023  # the ground segment's year (GROUND_SEGMENTS)
 
 
 def local_time_utc(day: date, lon_deg: float, hour: float) -> datetime:
@@ -446,7 +447,8 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
         "outputs": {"chunk_steps": 1000, "visibility_pairs": False},
     }
     return CountryPlan(iso3=iso3, iso2=iso2, scenario=scenario, sim_start=start, orbit_set=orbit_date,
-                       places=kind, cities=tuple(groups), weights=np.array(weights, dtype=float), day=day)
+                       places=kind, cities=tuple(groups), weights=np.array(weights, dtype=float), day=day,
+                       ground=ground)
 
 
 def _pop_splits(places, iso2: str, seg: GroundSegment = GROUND_SEGMENTS[2023]) -> list[tuple[tuple[str, float], ...]]:

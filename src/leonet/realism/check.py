@@ -201,7 +201,7 @@ def _reference_rows(orbit_file: Path, work: Path, when, mode: str, overrides: di
                     ground: int = 2023) -> list[dict]:
     """Ookla US rows (a US run) and the 1 Hz dish-history rows (one dish at 1 s steps)."""
     plan = _reference_plan(orbit_file, when, mode, ground)
-    return _ookla_rows(plan, work, overrides, ground) + _dish_history_rows(plan, work, mode, overrides)
+    return _ookla_rows(plan, work, overrides) + _dish_history_rows(plan, work, mode, overrides)
 
 
 def _ookla_scenario(plan) -> dict:
@@ -215,7 +215,7 @@ def _ookla_scenario(plan) -> dict:
     return us
 
 
-def _ookla_rows(plan, work: Path, overrides: dict | None, ground: int = 2023) -> list[dict]:
+def _ookla_rows(plan, work: Path, overrides: dict | None) -> list[dict]:
     """Ookla's US medians beside the US plan's figures."""
     t0 = time.perf_counter()
     sites, steps = _run(with_overrides(_ookla_scenario(plan), overrides), work / "USA", len(plan.weights))
@@ -227,7 +227,7 @@ def _ookla_rows(plan, work: Path, overrides: dict | None, ground: int = 2023) ->
         rows.append({"country": "USA (reference)", "metric": f, "unit": UNITS[f.split("_")[0]], "published": value,
                      "source": src, "leonet": figures[f], "within_tolerance": ok, "tolerance": tol,
                      "sim_start": plan.sim_start.isoformat(), "dish_sites": int((sites["kind"] == "dish").sum()),
-                     "run_s": run_s, "note": f"leonet: the {plan.orbit_set.isoformat()} constellation and {ground} ground segment"
+                     "run_s": run_s, "note": f"leonet: the {plan.orbit_set.isoformat()} constellation and {plan.ground} ground segment"
                      + ("; latency to the PoP's nearest internet exchange, processing of Q1 2025"
                         if f.startswith("latency") else "")})
     return rows

@@ -16,12 +16,13 @@ from ..errors import InputError, did_you_mean, quote
 from ..ground.builtin import nearest_pop, starlink_backbone_2023
 from ..ground.sites import Sites
 from ..network import isl as isl_mod
+from ..network.backbone_join import backbone_components, joining_links
 from ..network.fibre import fibre_delay_s
 from ..network.graph import laser_islands
 from ..network.slots import SlotClock
 from ..scenario import Scenario
 from ..space.constellation import Constellation
-from .run_warnings import _listed, scenario_warnings
+from .run_warnings import backbone_warnings, scenario_warnings
 
 
 @dataclass(frozen=True)
@@ -168,17 +169,6 @@ def fed_pops(gateway_pop: np.ndarray, backbone: np.ndarray, n_pops: int) -> np.n
     return fed
 
 
-def backbone_components(backbone: np.ndarray, n_pops: int) -> np.ndarray:
-    """(P,) label of each PoP's connected component under the backbone's (B, 2) PoP pairs (a PoP
-    no link joins is a component of its own)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    backbone = np.asarray(backbone, dtype=np.int64).reshape(-1, 2)
-    graph = coo_matrix((np.ones(len(backbone)), (backbone[:, 0], backbone[:, 1])), shape=(n_pops, n_pops))
-    return connected_components(graph, directed=False)[1]
-
-
 def _pinned_home_pops(scenario: Scenario, sites: Sites, dish: np.ndarray, pop: np.ndarray) -> np.ndarray | None:
     """(D,) PoP number of each dish site's pinned ``home_pop`` (``ground.sites[].home_pop``), -1 where
     none is pinned; None when no site pins one. A pinned code the scenario's PoPs lack is an
@@ -238,15 +228,9 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
     if not (len(gw) and len(pop)) and len(dish):
         warnings.append(f"the scenario has no {'gateways' if not len(gw) else 'PoPs'}: every dish will be NO_PATH")
     backbone, backbone_delay_s = _backbone(net, sites, pop)
-    if net.backbone == "community-2023" and len(pop) > 1 and not len(backbone):
-        warnings.append("network.backbone is community-2023, but none of its links joins two of the scenario's PoPs "
-                        "(it knows the 2023 map's 23 PoPs, by name or reverse-DNS code): the PoPs have no fibre "
-                        "between them; set network.backbone: none to say so, or community-2023-joined to join them")
-    elif net.backbone == "community-2023" and net.home_pop != "any" and len(pop) > 1 and len(dish):
-        warnings.extend(_unjoined_pop_warning(sites, pop, gateway_pop, backbone))
     fed = fed_pops(gateway_pop, backbone, len(pop))
     dish_home_pop = home_pop_of_dishes(scenario, sites, dish, pop, fed)
-    warnings.extend(_unfed_home_warning(net, sites, pop, dish_home_pop, fed))
+    warnings.extend(backbone_warnings(net, sites, dish, pop, gateway_pop, backbone, dish_home_pop, fed))
     capable = laser_capable(scenario, constellation)
     candidates = _laser_candidates(scenario, constellation, capable)
     src, dst = _station_pairs(net, sites, kind)
@@ -269,51 +253,6 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         sat_island=_islands(net, len(capable), candidates),
         **_landing(scenario, constellation, sites, dish, gw),
     )
-
-
-def _unfed_home_warning(net, sites: Sites, pop: np.ndarray, dish_home_pop: np.ndarray, fed: np.ndarray) -> list[str]:
-    """A warning naming the home PoPs that no gateway feeds, itself or over the backbone, with how many
-    dish sites are homed there: those dishes are NO_PATH for the whole run (a hunt found Mumbai's and
-    Dhaka's dishes offline while the warnings named other PoPs)."""
-    home = np.asarray(dish_home_pop, dtype=np.int64)
-    if not len(home) or not np.any(fed):   # no gateway at all: the caller's warning says so
-        return []
-    cut = home[(home >= 0) & ~np.asarray(fed, dtype=bool)[np.maximum(home, 0)]]
-    if not len(cut):
-        return []
-    codes, counts = np.unique(cut, return_counts=True)
-    listed = _listed([f"{sites.name[pop][c]} ({n} dish site{'s' if n > 1 else ''})" for c, n in zip(codes, counts)])
-    fix = ("; network.backbone: community-2023-joined joins every PoP to the rest" if net.backbone == "community-2023"
-           else "")
-    return [f"{len(cut)} dish site(s) are homed on PoPs that no gateway feeds, itself or over the backbone ({listed}): "
-            f"they are NO_PATH for the whole run; add gateways near them{fix}"]
-
-
-def _unjoined_pop_warning(sites: Sites, pop: np.ndarray, gateway_pop: np.ndarray, backbone: np.ndarray) -> list[str]:
-    """A warning naming the PoPs that some gateway feeds but the backbone leaves apart from its
-    largest part (no link, or links only among themselves): with home PoPs, their gateways carry
-    only the traffic of dishes homed on them or on PoPs joined to them. Nearest the dishes first."""
-    part = backbone_components(backbone, len(pop))
-    sizes = np.bincount(part)
-    if sizes.max() < 2:  # no link at all: the caller's warning says so
-        return []
-    main = int(np.argmax(sizes))   # the largest part (the lowest label among equals)
-    fed = np.unique(gateway_pop[gateway_pop >= 0])
-    apart = fed[part[fed] != main]
-    if not len(apart):
-        return []
-    dish = np.flatnonzero(np.asarray(sites.kind) == "dish")
-    if len(dish):  # the ones nearest the dishes first: those are the ones the run's dishes would use
-        from ..ground.geodesy import great_circle_distance_m
-
-        d_m = np.array([great_circle_distance_m(sites.lat_deg[pop[k]], sites.lon_deg[pop[k]], sites.lat_deg[dish],
-                                                sites.lon_deg[dish]).min() for k in apart])
-        apart = apart[np.argsort(d_m, kind="stable")]
-    names = [str(sites.name[pop][k]) for k in apart]
-    return [f"network.backbone community-2023 leaves {len(names)} PoP(s) that gateways feed apart from its largest "
-            f"part ({_listed(names)}: the map has no link that reaches them from there): their gateways carry only the "
-            "traffic of dishes homed on them or on PoPs joined to them; network.backbone: community-2023-joined joins "
-            "every part to its nearest"]
 
 
 def _islands(net, n_sats: int, candidates: np.ndarray) -> np.ndarray | None:
@@ -384,8 +323,6 @@ def _backbone(net, sites: Sites, pop: np.ndarray) -> tuple[np.ndarray, np.ndarra
         if pairs:
             backbone = np.array(pairs, dtype=np.int64)
     if net.backbone == "community-2023-joined" and len(pop) > 1:
-        from ..network.backbone_join import joining_links
-
         added = joining_links(sites.lat_deg[pop], sites.lon_deg[pop], backbone)
         backbone = np.concatenate([backbone, added]).astype(np.int64)
     if not len(backbone):

@@ -2,7 +2,7 @@
 :attr:`leonet.sim.network_model.NetworkModel.warnings`): satellites that will not fly (perigees in
 the atmosphere, orbits SGP4 cannot propagate), time windows and events after the calendar's end,
 windows it cuts short, deliveries that bring no dish during the run, event settings that change
-nothing."""
+nothing, a PoP backbone that leaves PoPs or dishes' home PoPs cut off."""
 
 from __future__ import annotations
 
@@ -133,6 +133,68 @@ def epoch_warnings(scenario: Scenario, constellation: Constellation, t_ns: np.nd
 def _listed(items: list[str]) -> str:
     """The first ten of ``items``, comma-separated, and how many more."""
     return ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
+
+
+def backbone_warnings(net, sites, dish: np.ndarray, pop: np.ndarray, gateway_pop: np.ndarray, backbone: np.ndarray,
+                      dish_home_pop: np.ndarray, fed: np.ndarray) -> list[str]:
+    """Warnings about the PoP backbone (``network`` a scenario's network section; ``dish``/``pop``
+    site numbers; ``gateway_pop`` (G,) each gateway's PoP; ``backbone`` (B, 2) PoP pairs;
+    ``dish_home_pop`` (D,); ``fed`` (P,) bool, :func:`leonet.sim.network_model.fed_pops`): a
+    community-2023 backbone that joins none of the PoPs, or leaves PoPs that gateways feed apart
+    from its largest part (with home PoPs and dishes), and dishes homed on PoPs that nothing feeds."""
+    out = []
+    if net.backbone == "community-2023" and len(pop) > 1 and not len(backbone):
+        out.append("network.backbone is community-2023, but none of its links joins two of the scenario's PoPs "
+                   "(it knows the 2023 map's 23 PoPs, by name or reverse-DNS code): the PoPs have no fibre "
+                   "between them; set network.backbone: none to say so, or community-2023-joined to join them")
+    elif net.backbone == "community-2023" and net.home_pop != "any" and len(pop) > 1 and len(dish):
+        out += _apart_pops(sites, dish, pop, gateway_pop, backbone)
+    return out + _unfed_homes(net, sites, pop, dish_home_pop, fed)
+
+
+def _apart_pops(sites, dish: np.ndarray, pop: np.ndarray, gateway_pop: np.ndarray, backbone: np.ndarray) -> list[str]:
+    """The PoPs that some gateway feeds but the backbone leaves apart from its largest part (no
+    link, or links only among themselves): with home PoPs, their gateways carry only the traffic of
+    dishes homed on them or on PoPs joined to them. Nearest the dishes first."""
+    from ..network.backbone_join import backbone_components
+
+    part = backbone_components(backbone, len(pop))
+    sizes = np.bincount(part)
+    if sizes.max() < 2:  # no link at all: backbone_warnings says so
+        return []
+    main = int(np.argmax(sizes))   # the largest part (the lowest label among equals)
+    fed = np.unique(gateway_pop[gateway_pop >= 0])
+    apart = fed[part[fed] != main]
+    if not len(apart):
+        return []
+    from ..ground.geodesy import great_circle_distance_m
+
+    # the ones nearest the dishes first: those are the ones the run's dishes would use
+    d_m = np.array([great_circle_distance_m(sites.lat_deg[pop[k]], sites.lon_deg[pop[k]], sites.lat_deg[dish],
+                                            sites.lon_deg[dish]).min() for k in apart])
+    names = [str(sites.name[pop][k]) for k in apart[np.argsort(d_m, kind="stable")]]
+    return [f"network.backbone community-2023 leaves {len(names)} PoP(s) that gateways feed apart from its largest "
+            f"part ({_listed(names)}: the map has no link that reaches them from there): their gateways carry only the "
+            "traffic of dishes homed on them or on PoPs joined to them; network.backbone: community-2023-joined joins "
+            "every part to its nearest"]
+
+
+def _unfed_homes(net, sites, pop: np.ndarray, dish_home_pop: np.ndarray, fed: np.ndarray) -> list[str]:
+    """The home PoPs that no gateway feeds, itself or over the backbone, with how many dish sites are
+    homed there: those dishes are NO_PATH for the whole run (a hunt found Mumbai's and Dhaka's
+    dishes offline while the warnings named other PoPs)."""
+    home = np.asarray(dish_home_pop, dtype=np.int64)
+    if not len(home) or not np.any(fed):   # no gateway at all: build_network_model's warning says so
+        return []
+    cut = home[(home >= 0) & ~np.asarray(fed, dtype=bool)[np.maximum(home, 0)]]
+    if not len(cut):
+        return []
+    codes, counts = np.unique(cut, return_counts=True)
+    listed = _listed([f"{sites.name[pop][c]} ({n} dish site{'s' if n > 1 else ''})" for c, n in zip(codes, counts)])
+    fix = ("; network.backbone: community-2023-joined joins every PoP to the rest" if net.backbone == "community-2023"
+           else "")
+    return [f"{len(cut)} dish site(s) are homed on PoPs that no gateway feeds, itself or over the backbone ({listed}): "
+            f"they are NO_PATH for the whole run; add gateways near them{fix}"]
 
 
 def event_warnings(scenario: Scenario) -> list[str]:
