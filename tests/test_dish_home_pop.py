@@ -102,13 +102,17 @@ def test_the_dish_run_says_its_home_pop_and_its_scenario_reruns(tmp_path):
     from typer.testing import CliRunner
 
     from leonet.cli import app
+    import yaml
+
     from leonet.results.store import ResultStore
 
     runner = CliRunner()
     out = tmp_path / "kyiv"
     r = runner.invoke(app, ["dish", *map(str, KYIV), "--no-serve", "--duration", "5", "-o", str(out)])
     assert r.exit_code == 0, r.output
-    assert "home PoP frntdeu1 (Frankfurt)" in " ".join(r.output.split())
+    said = " ".join(r.output.split())
+    assert "home PoP frntdeu1 (Frankfurt)" in said
+    assert "calibrated model of 2023-12-27 (background: 2.4 M subscribers worldwide" in said
     again = tmp_path / "again"
     r = runner.invoke(app, ["run", str(out / "scenario.yaml"), "--out", str(again), "--no-report"])
     assert r.exit_code == 0, r.output
@@ -117,6 +121,12 @@ def test_the_dish_run_says_its_home_pop_and_its_scenario_reruns(tmp_path):
         steps = store.read("dish_steps", columns=["home_pop"]).to_pandas()
         names = store.read("sites", columns=["name"]).to_pandas()["name"]
         assert set(names[steps["home_pop"]]) == {"frntdeu1"}
+        assert yaml.safe_load((folder / "scenario.yaml").read_text())["service"]["background"]["enabled"] is True
+    alone = tmp_path / "alone"
+    r = runner.invoke(app, ["dish", *map(str, KYIV), "--no-serve", "--duration", "2", "--no-background", "-o", str(alone)])
+    assert r.exit_code == 0, r.output
+    assert "no other subscribers (--no-background)" in " ".join(r.output.split())
+    assert yaml.safe_load((alone / "scenario.yaml").read_text())["service"]["background"]["enabled"] is False
 
 
 def _summary(availability: float, steps: int, **lost_s: float):

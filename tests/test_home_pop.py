@@ -159,6 +159,13 @@ def test_antenna_counts_reach_the_network_model(tmp_path):
     bad.write_text("name,lat_deg,lon_deg,kind,antennas\ng1,50,8,gateway,lots\n")
     with pytest.raises(InputError, match="antennas"):
         leonet.build_model(_tiny([], site_files=[{"path": str(bad)}])).network
+    # an inline gateway site says the same as the CSV column (leonet dish writes its gateways so)
+    inline = leonet.build_model(_tiny([{"name": "starlink-pops-2023", "regions": ["Europe"]}], extra_sites=[
+        {"name": "g1", "lat_deg": 50, "lon_deg": 8, "kind": "gateway", "antennas": 32},
+        {"name": "g2", "lat_deg": 48, "lon_deg": 11, "kind": "gateway"}]))
+    assert inline.network.gateway_antennas.tolist() == [32, 8]
+    with pytest.raises(InputError, match="antennas is for gateway sites; 'd1' is a dish"):
+        _tiny([], extra_sites=[{"name": "d1", "lat_deg": 50, "lon_deg": 8, "antennas": 4}])
 
 
 def test_home_pops_of_a_scenarios_sites():

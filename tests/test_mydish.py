@@ -26,9 +26,20 @@ def test_a_start_far_from_the_element_set_is_refused(tmp_path):
     assert data["time"]["start"] == chosen["start"] == "2024-01-05T18:00:00Z"
 
 
-def test_the_dish_runs_the_service_model_with_its_kit(tmp_path):
-    data, _ = dish_scenario(-33.87, 151.21, tmp_path, kit="mini")
-    assert data["service"] == {"enabled": True, "kit": "mini"} and data["capacity"] == {"enabled": True}
+def test_the_dish_runs_the_calibrated_model_of_its_day_with_its_kit(tmp_path):
+    """The dish owner's run is the model leonet realism checks (scenario.calibration), at the run's
+    date: other subscribers' load, the dated processing term, lasers by launch; the kit is the owner's."""
+    from datetime import date
+
+    from leonet.scenario.calibration import model_sections
+
+    data, chosen = dish_scenario(-33.87, 151.21, tmp_path, kit="mini")
+    want = model_sections(date(2023, 12, 27), 2026, real_sky=True, kit="mini")
+    want["network"]["bent_pipe_only_gateways"] = []    # Lekki and Ikire are not within Sydney's reach
+    assert {k: data[k] for k in ("network", "capacity", "service")} == want
+    assert data["service"]["background"]["as_of"] == "2023-12-27" and data["service"]["latency"] == {"processing_ms": 8.2}
+    assert "calibrated model of 2023-12-27 (background: 2.4 M subscribers worldwide" in chosen["model"]
+    assert chosen["model"] in data["description"]
     sc = leonet.scenario_from_dict({**data, "time": {**data["time"], "duration_s": 3.0}})
     d = leonet.run(sc, out_dir=tmp_path / "out").store.read("dish_steps").to_pandas()
     assert (d["kit_down_bps"] == 150e6).all()       # the mini kit's cap (leonet/data/terminal_kits.csv)
@@ -94,3 +105,33 @@ def test_a_polar_dish_keeps_every_gateway():
     every = len(builtin_sites("starlink-gateways-2026").name)
     for lat, lon in ((78.22, 15.65), (-77.85, 166.67)):
         assert abs(lat) >= POLAR_LATITUDE_DEG and ground_near(lat, lon, 2026)[1]["gateways"] == every
+
+
+def test_the_dish_background_can_be_left_out_and_is_dated(tmp_path):
+    data, chosen = dish_scenario(50.45, 30.52, tmp_path, background=False)
+    assert data["service"]["background"] == {"enabled": False} and "no other subscribers" in chosen["model"]
+    # a synthetic constellation from now: past Starlink's last announced total, that total, said
+    data, chosen = dish_scenario(50.45, 30.52, tmp_path, constellation="starlink-gen1", start="2026-12-01T00:00:00Z")
+    from leonet.service.background import SUBSCRIBER_ANNOUNCEMENTS
+
+    last_day, last_total = SUBSCRIBER_ANNOUNCEMENTS[-1]
+    assert data["service"]["background"]["subscribers"] == last_total
+    assert data["service"]["background"]["as_of"] == last_day and f"last announced total ({last_day})" in chosen["model"]
+    assert "isl" not in data["network"] and "satellite" not in data["capacity"]    # no catalog numbers to go by
+    assert data["service"]["latency"] == {"processing_ms": 4.0}                    # SpaceX's 2025 figure
+    with pytest.raises(InputError, match="before Starlink's first announced subscriber total") as e:
+        dish_scenario(50.45, 30.52, tmp_path, constellation="starlink-gen1", start="2019-01-01T00:00:00Z")
+    assert e.value.location == "--start"
+    dish_scenario(50.45, 30.52, tmp_path, constellation="starlink-gen1", start="2019-01-01T00:00:00Z", background=False)
+
+
+def test_the_2023_ground_is_the_calibrated_one():
+    """--ground 2023 takes the gateways the realism check does: those that carried traffic (the map's
+    green ones too: Fort Lauderdale, 312 km from Nassau, whose status reads 'Grant of Authority'),
+    with their Ka antenna counts."""
+    entries, chosen = ground_near(25.05, -77.35, 2023)
+    gws = {e["name"]: e for e in entries if e["kind"] == "gateway"}
+    assert chosen["nearest_gateway"] == "Fort Lauderdale, FL" and gws["Fort Lauderdale, FL"]["antennas"] == 8
+    mega = [e for e in gws.values() if "Mega" in e["name"]]
+    assert mega and all(e.get("antennas", 0) >= 8 for e in mega)
+    assert "Fort Lauderdale, FL" not in builtin_sites("starlink-gateways-2023").name   # built only: not there

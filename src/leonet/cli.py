@@ -410,13 +410,16 @@ def dish_cmd(
     constellation: str = typer.Option("starlink-2023-12-27", "--constellation", help="starlink-2023-12-27 (the shipped element set, run on its day) or a constellation preset (run from now)."),
     ground: int = typer.Option(2026, "--ground", help="The built-in ground segment: 2026 or 2023 (gateways and PoPs within reach)."),
     start: Optional[str] = typer.Option(None, "--start", help="Override the start (UTC, e.g. 2023-12-27T18:00:00Z)."),
+    no_background: bool = typer.Option(False, "--no-background", help="Leave out the other subscribers who load the dish's satellites (the sky to the dish alone)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Results folder (default: results/my-dish-LAT-LON)."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port of the app."),
     no_open: bool = typer.Option(False, "--no-open", help="Do not open a browser (print the URL only)."),
     no_serve: bool = typer.Option(False, "--no-serve", help="Run only; do not start the app."),
 ):
     """A dish owner's one command: simulate one dish at LAT LON with its horizon, the gateways
-    and PoPs around it and the constellation of the day, then open the app on that dish."""
+    and PoPs around it, the constellation of the day and the calibrated service model of that day
+    (other subscribers' load, the processing term: what leonet realism checks), then open the app
+    on that dish."""
     from .mydish import DISH_NAME, dish_scenario
     from .scenario import scenario_from_dict
     from .sim.runner import run as run_scenario
@@ -438,7 +441,8 @@ def dish_cmd(
         profile = list(zip(az.tolist(), el.tolist()))
     out = out or Path("results") / f"my-dish-{lat:.4f}-{lon:.4f}"
     data, chosen = dish_scenario(lat, lon, out, horizon=profile, horizon_file=horizon, kit=kit, duration_s=duration,
-                                 constellation=constellation, ground_year=ground, start=start)
+                                 constellation=constellation, ground_year=ground, start=start,
+                                 background=not no_background)
     sc = scenario_from_dict(data, source="leonet dish")
     err_console.print(f"[bold]leonet dish[/]: {sc.description}; nearest gateway {chosen['nearest_gateway']} "
                       f"({chosen['nearest_gateway_km']:,.0f} km); from {chosen['start']}")

@@ -7,18 +7,21 @@ dish. What the scenario holds:
   gives (a CSV of azimuth_deg, elevation_deg, or the obstruction map the dish exports:
   :mod:`leonet.ground.obstruction_map`); the kit's minimum elevation (``--kit``,
   leonet/data/terminal_kits.csv) is the run's ``visibility.min_elevation_deg``;
-* **the ground segment within reach**: the gateways of a built-in set (``starlink-gateways-2026``
-  by default, or ``-2023``) within :data:`GATEWAY_REACH_KM` of the dish (a satellite over the dish
+* **the ground segment within reach**: the gateways of the calibrated ground segment of a year
+  (:data:`leonet.scenario.calibration.GROUND_SEGMENTS`: 2026 by default, the 2026 list's operational
+  gateways; or 2023, the 2023 map's gateways that carried traffic, with their antenna counts) within :data:`GATEWAY_REACH_KM` of the dish (a satellite over the dish
   sees gateways about 1,900 km away at most; lasers carry traffic further, so the reach is
   generous), at least the :data:`MIN_GATEWAYS` nearest (:data:`MIN_GATEWAYS_FAR` where none is
   within reach; every one above :data:`POLAR_LATITUDE_DEG`, where the polar shell serves and its
   planes land on any continent); and the PoPs of the same year within
   :data:`POP_REACH_KM`, at least the :data:`MIN_POPS` nearest, and each chosen gateway's own
   nearest PoP (a gateway's traffic leaves at its nearest PoP: without it, Nome, AK would reach
-  Warsaw by fibre). The 2023 map's PoP backbone joins the PoPs of either year that it knows (the
-  2026 ones by their code), and the shortest links join the ones it does not know to the rest
-  (``network.backbone: community-2023-joined``, :mod:`leonet.network.backbone_join`): Rome's dish,
-  homed in Frankfurt, lands at the Italian gateways, which feed Milan. The PoPs go to a site file (``.ground/pops.csv`` in the results
+  Warsaw by fibre). The PoP backbone is the segment's, as the realism check runs it: the 2023
+  map's own links (``community-2023``: they join 22 of its 23 PoPs; Jakarta stands apart) for
+  2023; for 2026, the same links between the PoPs it knows (by their code) and the shortest links
+  joining the ones it does not know to the rest (``community-2023-joined``,
+  :mod:`leonet.network.backbone_join`): Rome's dish, homed in Frankfurt, lands at the Italian
+  gateways, which feed Milan. The PoPs go to a site file (``.ground/pops.csv`` in the results
   folder) with their reverse-DNS codes, which inline sites cannot carry and GeoIP homing needs;
 * **the home PoP**, where the dish's traffic leaves and what its app measures latency to
   (:func:`home_pop_near`): as Starlink's GeoIP feed homes the nearest place it lists
@@ -31,10 +34,16 @@ dish. What the scenario holds:
   description says which and why, and ``leonet dish`` prints it. The home PoP is always among the
   scenario's PoPs, and a chosen gateway feeds it (the nearest gateways of that PoP are added when
   none does: a home PoP that no gateway and no backbone link reaches leaves the dish NO_PATH);
-* **the service model** with its defaults (docs/service-model.md): the kit's cap at the link's
-  MODCOD, the dish's own on/off traffic and speed test, and the latency the dish measures to its
-  PoP (propagation, MAC scheduling, processing at its 2025 value, its own queue, jitter, short
-  outages); no background subscribers and no cell limits (one dish alone);
+* **the calibrated service model of the run's date** (:func:`model_of_the_day`, the model
+  ``leonet realism`` checks against Starlink's published figures:
+  :mod:`leonet.scenario.calibration`; docs/service-model.md): the kit's cap at the link's MODCOD,
+  the dish's own on/off traffic and speed test, the latency the dish measures to its PoP
+  (propagation, MAC scheduling, the processing term of that date, its own queue, jitter, short
+  outages), **other subscribers** loading the satellites and beams it uses (Starlink's announced
+  total at that date; after the last announcement that total, said; ``background=False`` leaves
+  them out), cell limits on them (the dish itself is an existing subscriber, never sold out), the
+  satellite that offers the dish's cell the most in each slot (``max-rate``), and on the shipped
+  element set lasers and V2 Mini capacity by launch (catalog number);
 * **the constellation of the day**: by default the shipped Starlink element set
   (``starlink-2023-12-27``: 5,202 satellites, CelesTrak GP data, leonet/data/orbits), run on the
   day of its epoch, because SGP4 drifts away from real positions within weeks (a ``start`` more
@@ -47,7 +56,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -101,10 +110,13 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
     ``home_pop_reason``: :func:`home_pop_near`)."""
     from .ground.builtin import builtin_sites, nearest_pop, pop_codes_of
 
+    from .scenario.calibration import ground_segment
+
     if year not in (2023, 2026):
         raise InputError(f"the built-in ground segment is of 2023 or 2026, got {year}", location="--ground")
-    gws = builtin_sites(f"starlink-gateways-{year}")
-    pops = builtin_sites(f"starlink-pops-{year}")
+    seg = ground_segment(year)   # the realism check's: 2023's gateways that carried traffic, with their antennas
+    gws = builtin_sites(**seg.builtin[0])
+    pops = builtin_sites(**seg.builtin[1])
     codes = pop_codes_of(pops)
     far = _great_circle_km(gws.lat_deg, gws.lon_deg, lat, lon).min() > GATEWAY_REACH_KM
     if abs(lat) >= POLAR_LATITUDE_DEG:
@@ -118,7 +130,7 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
     from .network.backbone_join import backbone_components
     from .sim.network_model import backbone_pairs, fed_pops
 
-    backbone = backbone_pairs(pops, np.arange(len(pops.name)), "community-2023-joined")  # as the run joins them
+    backbone = backbone_pairs(pops, np.arange(len(pops.name)), seg.backbone)  # as the run joins them
     component = backbone_components(backbone, len(pops.name))
     reachable = fed_pops(gw_pop, backbone, len(pops.name))
     home = home_pop_near(lat, lon, pops, codes, year, fed=np.unique(gw_pop[g]), reachable=reachable)
@@ -136,8 +148,11 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
     p = np.arange(len(pops.name)) if year == 2023 else _near(pops, lat, lon, POP_REACH_KM, MIN_POPS)
     own = [k for k in dict.fromkeys([*gw_pop[g].tolist(), k_home]) if k not in p]
     p = np.concatenate([p, own]).astype(np.int64)
+    antennas = gws.attrs.get("antennas")   # the 2023 map's Ka antenna counts (-1: not given)
     entries = [{"name": str(gws.name[k]), "lat_deg": float(gws.lat_deg[k]), "lon_deg": float(gws.lon_deg[k]),
-                "elevation_m": float(gws.elevation_m[k]), "kind": "gateway", "group": str(gws.group[k])} for k in g]
+                "elevation_m": float(gws.elevation_m[k]), "kind": "gateway", "group": str(gws.group[k]),
+                **({"antennas": int(antennas[k])} if antennas is not None and int(antennas[k]) >= 1 else {})}
+               for k in g]
     entries += [{"name": str(pops.name[k]), "lat_deg": float(pops.lat_deg[k]), "lon_deg": float(pops.lon_deg[k]),
                  "elevation_m": float(pops.elevation_m[k]), "kind": "pop", "group": str(pops.group[k]),
                  "pop_code": str(codes[k]),
@@ -251,16 +266,21 @@ def extract_orbit_set(name: str, folder: Path) -> tuple[Path, str]:
     return out, start
 
 
+def _parse_start(when: str) -> datetime:
+    """``--start`` as a UTC datetime (naive: UTC); an InputError naming ``--start`` when it is not ISO 8601."""
+    try:
+        t = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"is not an ISO 8601 time (e.g. 2023-12-27T20:00:00Z): {when!r}", location="--start") from None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
 def _check_start(when: str, set_start: str, constellation: str) -> None:
     """An InputError when ``when`` (ISO UTC) is more than SGP4_TRUSTED_DAYS from the element set's
     epoch: SGP4 years away puts satellites a million km off, yet in view."""
     from .constants import SGP4_TRUSTED_DAYS
 
-    try:
-        t = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"is not an ISO 8601 time (e.g. 2023-12-27T20:00:00Z): {when!r}", location="--start") from None
-    t = t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    t = _parse_start(when)
     days = abs((t - datetime.fromisoformat(set_start.replace("Z", "+00:00"))).total_seconds()) / 86_400
     if days > SGP4_TRUSTED_DAYS:
         raise InputError(f"{when} is {days:.0f} days from the epoch of {constellation} ({set_start[:10]}); its satellites "
@@ -269,14 +289,49 @@ def _check_start(when: str, set_start: str, constellation: str) -> None:
                          location="--start")
 
 
+def model_of_the_day(when: str, ground_year: int, real_sky: bool, kit: str, background: bool = True,
+                     present_gateways=()) -> tuple[dict, str]:
+    """The calibrated model's ``network``, ``capacity`` and ``service`` sections at the UTC instant
+    ``when`` (:func:`leonet.scenario.calibration.model_sections`), for one dish of ``kit``, and a
+    short text saying what they hold. ``background`` False leaves other subscribers out (the sky to
+    the dish alone). Dated rules that name gateways keep those of ``present_gateways`` (the ones the
+    run has). After Starlink's last announced subscriber total the background holds that total,
+    and the text says so; before its first one, an InputError naming ``--start``."""
+    from .scenario.calibration import bent_pipe_only_gateways_at, model_sections, processing_ms_at
+    from .service.background import SUBSCRIBER_ANNOUNCEMENTS, global_subscribers
+
+    day = _parse_start(when).date()
+    sections = model_sections(day, ground_year, real_sky=real_sky, kit=kit)
+    rule = bent_pipe_only_gateways_at(day, ground_year)
+    sections["network"]["bent_pipe_only_gateways"] = [g for g in rule if g in set(present_gateways)]
+    bg = sections["service"]["background"]
+    first, last = (date.fromisoformat(SUBSCRIBER_ANNOUNCEMENTS[k][0]) for k in (0, -1))
+    if not background:
+        sections["service"]["background"] = {"enabled": False}
+        load = "no other subscribers (--no-background)"
+    elif day < first:
+        raise InputError(f"{day} is before Starlink's first announced subscriber total ({first}), which the "
+                         "background load needs: choose a later start, or --no-background", location="--start")
+    elif day > last:
+        bg["as_of"], bg["subscribers"] = last.isoformat(), float(SUBSCRIBER_ANNOUNCEMENTS[-1][1])
+        load = (f"background: {SUBSCRIBER_ANNOUNCEMENTS[-1][1] / 1e6:,.1f} M subscribers, Starlink's last announced "
+                f"total ({last})")
+    else:
+        load = f"background: {global_subscribers(day) / 1e6:,.1f} M subscribers worldwide"
+    lasers = "; lasers on satellites launched from mid 2021" if real_sky else ""
+    text = f"calibrated model of {day} ({load}{lasers}; processing {processing_ms_at(day):g} ms)"
+    return sections, text
+
+
 def dish_scenario(lat: float, lon: float, out_dir: Path, *, horizon: list[tuple[float, float]] | None = None,
                   horizon_file: str | Path | None = None,
                   kit: str = "standard", duration_s: float = 120.0, constellation: str = DEFAULT_CONSTELLATION,
-                  ground_year: int = 2026, start: str | None = None) -> tuple[dict, dict]:
+                  ground_year: int = 2026, start: str | None = None, background: bool = True) -> tuple[dict, dict]:
     """The scenario (a dict for :func:`leonet.scenario.scenario_from_dict`) of one dish at
     (lat, lon) deg, and a dict saying what was chosen (see the module doc). ``horizon``: the
     dish's horizon profile, (azimuth_deg, elevation_deg) points; ``horizon_file``: a CSV of them
-    (columns azimuth_deg, elevation_deg), read by the scenario loader."""
+    (columns azimuth_deg, elevation_deg), read by the scenario loader. ``background`` False: no
+    other subscribers load the dish's satellites."""
     from .service.kits import get_kit
 
     if not (np.isfinite(lat) and -90 <= lat <= 90):
@@ -301,6 +356,9 @@ def dish_scenario(lat: float, lon: float, out_dir: Path, *, horizon: list[tuple[
     else:
         cons = constellation      # a constellation preset by name; checked by the scenario loader
         when = start or datetime.now(timezone.utc).replace(second=0, microsecond=0).isoformat().replace("+00:00", "Z")
+    model, model_text = model_of_the_day(when, ground_year, real_sky=constellation in ORBIT_SETS, kit=k.name,
+                                         background=background,
+                                         present_gateways=[e["name"] for e in entries if e["kind"] == "gateway"])
     scenario = {
         "name": "my-dish",
         "description": f"one dish at {lat:.4f}, {lon:.4f} ({k.name} kit), "
@@ -308,14 +366,12 @@ def dish_scenario(lat: float, lon: float, out_dir: Path, *, horizon: list[tuple[
                           if ground_year == 2023 else
                           f"{chosen['gateways']} gateways and {chosen['pops']} PoPs of {ground_year} within reach")
                        + f", {constellation}; "
-                       f"{chosen['home_pop_reason']}",
+                       f"{chosen['home_pop_reason']}; {model_text}",
         "constellation": cons,
         "ground": {"sites": sites, "site_files": [{"path": str(pops_file), "kind": "pop"}]},
         "time": {"start": when, "duration_s": float(duration_s), "step_s": 1.0},
         "visibility": {"min_elevation_deg": float(k.min_elevation_deg)},
-        "network": {"backbone": "community-2023-joined", "home_pop": "geoip"},
-        "capacity": {"enabled": True},
-        "service": {"enabled": True, "kit": k.name},
+        **model,
         "outputs": {"dir": str(out_dir), "chunk_steps": 60},
     }
     if horizon is not None and horizon_file is not None:
@@ -324,7 +380,7 @@ def dish_scenario(lat: float, lon: float, out_dir: Path, *, horizon: list[tuple[
         scenario["ground"]["obstructions"] = [{"sites": [DISH_NAME], "profile": [list(p) for p in horizon]}]
     if horizon_file is not None:
         scenario["ground"]["obstructions"] = [{"sites": [DISH_NAME], "file": str(Path(horizon_file).resolve())}]
-    chosen.update(kit=k.name, constellation=constellation, start=when)
+    chosen.update(kit=k.name, constellation=constellation, start=when, model=model_text)
     return scenario, chosen
 
 

@@ -26,6 +26,9 @@ class SiteSpec(Spec):
     home_pop: str | None = Field(None, pattern=r"^[a-z][a-z0-9]{2,15}$", description=(
         "For a dish site: its home PoP by code (e.g. frntdeu1, as in Starlink's reverse DNS), pinned "
         "whatever network.home_pop's rule would give (a place's minority PoP; not with home_pop: any)."))
+    antennas: int | None = Field(None, ge=1, le=1000, description=(
+        "For a gateway site: its antennas, the satellites it tracks at once (default network.gateway_antennas; "
+        "a sites CSV's antennas column says the same)."))
 
     @field_validator("kit")
     @classmethod
@@ -36,6 +39,8 @@ class SiteSpec(Spec):
     def _home_pop_of_a_dish(self):
         if self.home_pop is not None and self.kind != "dish":
             raise ValueError(f"home_pop is for dish sites; {self.name!r} is a {self.kind}")
+        if self.antennas is not None and self.kind != "gateway":
+            raise ValueError(f"antennas is for gateway sites; {self.name!r} is a {self.kind}")
         return self
 
 

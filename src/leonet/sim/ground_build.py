@@ -148,7 +148,9 @@ def build_sites(scenario: Scenario) -> Sites:
             attrs={"dishes": np.array([s.dishes if s.kind == "dish" else None for s in g.sites], dtype=object),
                    **({"kit": np.array([s.kit for s in g.sites], dtype=object)} if any(s.kit for s in g.sites) else {}),
                    **({"home_pop": np.array([s.home_pop for s in g.sites], dtype=object)}
-                      if any(s.home_pop for s in g.sites) else {})},
+                      if any(s.home_pop for s in g.sites) else {}),
+                   **({"antennas": np.array([s.antennas for s in g.sites], dtype=object)}
+                      if any(s.antennas for s in g.sites) else {})},
         ))
     for k, spec in enumerate(g.site_files):
         path = input_file(scenario, spec.path, f"ground.site_files[{k}].path")
