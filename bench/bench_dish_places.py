@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
 import tempfile
 import time
 from importlib.resources import files
 from pathlib import Path
 
+from bench_realism import _cpu  # noqa: E402 - bench/ is the script's folder
 from leonet.mydish import dish_scenario
 from leonet.results.summary import network_summary
 from leonet.scenario import scenario_from_dict
@@ -32,14 +32,6 @@ MARK_BEGIN, MARK_END = "<!-- dish-places:begin -->", "<!-- dish-places:end -->"
 PLACES = (("Kyiv", 50.45, 30.52, "UKR"), ("Berlin", 52.52, 13.40, "DEU"), ("Rome", 41.90, 12.50, "ITA"),
           ("Nairobi", -1.29, 36.82, "KEN"), ("Manila", 14.60, 120.98, "PHL"), ("Santiago", -33.45, -70.67, "CHL"),
           ("Nassau", 25.05, -77.35, "BHS"), ("Helsinki", 60.17, 24.94, "FIN"))
-
-
-def _cpu() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
-        return re.search(r"Model name:\s*(.+)", out).group(1).strip()
-    except Exception:  # noqa: BLE001 - informational only
-        return "unknown CPU"
 
 
 def _one(lat: float, lon: float, background: bool, duration_s: float) -> tuple[float, float, float, float]:

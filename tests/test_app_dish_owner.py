@@ -13,7 +13,7 @@ in headless Chromium:
 6. a run whose duration is not a whole number of steps says its last step is shorter.
 
 The run: starlink-shell1 for 30.5 s with capacity and the service model (as `leonet dish` runs
-it), two dishes named as their groups ("my-dish", as `leonet dish` names its dish): my-dish behind
+it, less the other subscribers' load, which nothing here reads), two dishes named as their groups ("my-dish", as `leonet dish` names its dish): my-dish behind
 a 65 deg wall from north to south-east, which its slot's satellite crosses at step 8 (OBSTRUCTED
 steps 8-14 while clear satellites are in view), and NO_PATH in a 3 s core outage (steps 20-22);
 "walled" behind 89 deg all round, OBSTRUCTED at every step. PoPs of 2026 (they carry their city).

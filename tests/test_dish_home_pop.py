@@ -52,10 +52,9 @@ def test_kyiv_is_homed_on_frankfurt_as_the_geoip_feed_homes_it(tmp_path):
 
 @pytest.mark.parametrize("lat, lon, year, code, words", [
     # the feed's nearest place (Minneapolis, 695 km) is homed on rdmdwax3, which neither set has
-    (38.9, -95.2, 2026, "mplsmnx1", "on rdmdwax3 (8 of 9 subnets), which the 2026 ground set lacks or no gateway "
-                                    "of it feeds; mplsmnx1 is "
-                                    "that place's next PoP"),
-    (38.9, -95.2, 2023, None, "none of which the 2023 ground set has"),
+    (38.9, -95.2, 2026, "mplsmnx1", "on rdmdwax3 (8 of 9 subnets), but the 2026 ground set lacks rdmdwax3; "
+                                    "mplsmnx1 is that place's next PoP"),
+    (38.9, -95.2, 2023, None, "on rdmdwax3 and mplsmnx1, but the 2023 ground set lacks rdmdwax3 and mplsmnx1"),
     (0.0, -150.0, 2026, None, f"lists no place within {GEOIP_PLACE_REACH_KM:,.0f} km of the dish"),
     (78.2, 15.6, 2026, None, f"lists no place within {GEOIP_PLACE_REACH_KM:,.0f} km of the dish"),
     # Darwin: no GeoIP place within reach; homed at Darwin's own PoP (a hunt found it homed at Surabaya,
@@ -80,6 +79,7 @@ def test_the_home_pop_is_in_the_scenario_and_a_chosen_gateway_feeds_it(lat, lon)
     """Fed by a chosen gateway itself or over the backbone: Mumbai's and Jakarta's GeoIP PoPs
     (2026) are fed by no gateway, and their dishes were NO_PATH every step (before the dish's
     backbone joined every PoP, their homes were moved to a fed PoP: Mumbai to Muscat)."""
+    from leonet.scenario.calibration import ground_segment
     from leonet.sim.network_model import backbone_pairs, fed_pops
 
     for year in (2023, 2026):
@@ -87,12 +87,13 @@ def test_the_home_pop_is_in_the_scenario_and_a_chosen_gateway_feeds_it(lat, lon)
         pops = [e for e in entries if e["kind"] == "pop"]
         codes = [e["pop_code"] for e in pops]
         assert chosen["home_pop"] in codes
-        gws = builtin_sites(f"starlink-gateways-{year}")
-        all_pops = builtin_sites(f"starlink-pops-{year}")
+        seg = ground_segment(year)     # the dish's ground set and backbone, as its scenario runs them
+        gws = builtin_sites(**seg.builtin[0])
+        all_pops = builtin_sites(**seg.builtin[1])
         mine = gws.take(np.flatnonzero(np.isin(gws.name, [e["name"] for e in entries if e["kind"] == "gateway"])))
         here = all_pops.take(np.flatnonzero(np.isin(all_pops.name, [e["name"] for e in pops])))
-        # the run's backbone: the 2023 map's links and the shortest joins (network.backbone of the dish scenario)
-        backbone = backbone_pairs(here, np.arange(len(here.name)), "community-2023-joined")
+        # the run's backbone (2023: the map's links; 2026: and the shortest joins)
+        backbone = backbone_pairs(here, np.arange(len(here.name)), seg.backbone)
         fed = fed_pops(nearest_pop(mine, here), backbone, len(here.name))
         home = [e["name"] for e in pops if e["pop_code"] == chosen["home_pop"]][0]
         assert fed[list(here.name).index(home)], (year, chosen["home_pop_reason"])
@@ -166,3 +167,16 @@ def test_on_the_2023_map_the_home_pop_is_named_as_the_run_names_it(tmp_path):
     assert "home PoP lgosnga1 (LOS, Lagos)" in chosen["home_pop_reason"]
     _, chosen = dish_scenario(50.45, 30.52, tmp_path / "k", ground_year=2026)
     assert "home PoP frntdeu1 (Frankfurt)" in chosen["home_pop_reason"]   # the 2026 names are the codes
+
+
+def test_a_home_pop_in_the_set_that_nothing_feeds_is_said_so():
+    """The other half of the reason's wording: Mumbai's PoP is in the 2026 list, and with no
+    gateway reaching it (the unjoined backbone) the reason names it as unfed, not as missing."""
+    from leonet.ground.builtin import pop_codes_of
+    from leonet.mydish import home_pop_near
+
+    pops = builtin_sites("starlink-pops-2026")
+    codes = pop_codes_of(pops)
+    reachable = codes != "mmbiind1"
+    home = home_pop_near(19.07, 72.88, pops, codes, 2026, fed=np.flatnonzero(reachable), reachable=reachable)
+    assert "on mmbiind1, but no gateway of it reaches mmbiind1" in home["reason"] and home["code"] != "mmbiind1"

@@ -157,8 +157,20 @@ def test_antenna_counts_reach_the_network_model(tmp_path):
     assert set(plain.network.gateway_antennas) == {8}
     bad = tmp_path / "gw.csv"
     bad.write_text("name,lat_deg,lon_deg,kind,antennas\ng1,50,8,gateway,lots\n")
-    with pytest.raises(InputError, match="antennas"):
+    with pytest.raises(InputError, match="gw.csv: line 2, column antennas: antennas 'lots' is not a whole number"):
         leonet.build_model(_tiny([], site_files=[{"path": str(bad)}])).network
+    # the three sources of a count in one run: the map's (from-data), a CSV's and a YAML site's
+    good = tmp_path / "gw2.csv"
+    good.write_text("name,lat_deg,lon_deg,kind,antennas\ng2,49,9,gateway,16\ng3,49,10,gateway,\n")
+    mixed = leonet.build_model(_tiny([{"name": "starlink-gateways-2023", "regions": ["Europe"], "antennas": "from-data"},
+                                      {"name": "starlink-pops-2023", "regions": ["Europe"]}],
+                                     extra_sites=[{"name": "g1", "lat_deg": 50, "lon_deg": 8, "kind": "gateway",
+                                                   "antennas": 32}],
+                                     site_files=[{"path": str(good)}]))
+    gw = np.asarray(mixed.sites.name)[np.asarray(mixed.sites.kind) == "gateway"].tolist()
+    counts = dict(zip(gw, mixed.network.gateway_antennas.tolist()))
+    assert (counts["g1"], counts["g2"], counts["g3"], counts["Elfordstown, IE"]) == (32, 16, 8, 4)
+    assert mixed.sites.to_table().column("antennas").type == "int64"   # the results' sites table is written
     # an inline gateway site says the same as the CSV column (leonet dish writes its gateways so)
     inline = leonet.build_model(_tiny([{"name": "starlink-pops-2023", "regions": ["Europe"]}], extra_sites=[
         {"name": "g1", "lat_deg": 50, "lon_deg": 8, "kind": "gateway", "antennas": 32},

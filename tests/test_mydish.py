@@ -4,6 +4,8 @@ nearest home PoP is one that traffic can reach."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -37,7 +39,14 @@ def test_the_dish_runs_the_calibrated_model_of_its_day_with_its_kit(tmp_path):
     want = model_sections(date(2023, 12, 27), 2026, real_sky=True, kit="mini")
     want["network"]["bent_pipe_only_gateways"] = []    # Lekki and Ikire are not within Sydney's reach
     assert {k: data[k] for k in ("network", "capacity", "service")} == want
-    assert data["service"]["background"]["as_of"] == "2023-12-27" and data["service"]["latency"] == {"processing_ms": 8.2}
+    # the values themselves (the realism check's, written out: a change to them is a change of the model)
+    assert data["network"] == {"slots": {"policy": "max-rate"}, "home_pop": "geoip", "backbone": "community-2023-joined",
+                               "bent_pipe_only_gateways": [], "isl": {"min_catalog_number": 48879}}
+    assert data["capacity"] == {"enabled": True, "satellite": {"generation": "v1.5", "v2_mini_from_catalog": 55695}}
+    assert data["service"] == {"enabled": True, "kit": "mini",
+                               "background": {"enabled": True, "as_of": "2023-12-27", "spread": "geoip-subnets",
+                                              "beam_hopping": "equal"},
+                               "admission": {"enabled": True, "dishes": False}, "latency": {"processing_ms": 8.2}}
     assert "calibrated model of 2023-12-27 (background: 2.4 M subscribers worldwide" in chosen["model"]
     assert chosen["model"] in data["description"]
     sc = leonet.scenario_from_dict({**data, "time": {**data["time"], "duration_s": 3.0}})
@@ -107,22 +116,61 @@ def test_a_polar_dish_keeps_every_gateway():
         assert abs(lat) >= POLAR_LATITUDE_DEG and ground_near(lat, lon, 2026)[1]["gateways"] == every
 
 
-def test_the_dish_background_can_be_left_out_and_is_dated(tmp_path):
+def test_the_dish_background_can_be_left_out_and_needs_the_real_sky(tmp_path):
     data, chosen = dish_scenario(50.45, 30.52, tmp_path, background=False)
-    assert data["service"]["background"] == {"enabled": False} and "no other subscribers" in chosen["model"]
-    # a synthetic constellation from now: past Starlink's last announced total, that total, said
+    assert data["service"]["background"] == {"enabled": False} and "no other subscribers (--no-background)" in chosen["model"]
+    # a synthetic constellation (the FCC shells, from now): Starlink's subscribers are calibrated on
+    # its real satellites (V2 Minis by catalog number), not on 4,408 V1.5 ones: no background, said
     data, chosen = dish_scenario(50.45, 30.52, tmp_path, constellation="starlink-gen1", start="2026-12-01T00:00:00Z")
+    assert data["service"]["background"] == {"enabled": False}
+    assert chosen["model"].startswith("service model of 2026-12-01 (no other subscribers: the background load is "
+                                      "calibrated on the shipped Starlink element set only; processing 4.0 ms)")
+    assert "isl" not in data["network"] and "satellite" not in data["capacity"]    # no catalog numbers to go by
+    dish_scenario(50.45, 30.52, tmp_path, constellation="starlink-gen1", start="2019-01-01T00:00:00Z")   # no load: fine
+
+
+def test_the_model_date_is_the_utc_date_of_the_start(tmp_path):
+    """02:00 at +05:00 on 18 Jan 2025 is 21:00 UTC on the 17th: the Lagos PoP's gateways still landed
+    only bent-pipe traffic that day (until 2025-01-18), so a Nairobi dish's run keeps the rule."""
+    for start in ("2025-01-18T02:00:00+05:00", "2025-01-17T21:00:00Z"):
+        data, chosen = dish_scenario(-1.29, 36.82, tmp_path, constellation="starlink-gen1", start=start, ground_year=2023)
+        assert data["network"]["bent_pipe_only_gateways"] == ["Lekki, NG", "Ikire, NG"], start
+        assert "of 2025-01-17" in chosen["model"]
+    data, _ = dish_scenario(-1.29, 36.82, tmp_path, constellation="starlink-gen1", start="2025-01-18T00:00:00Z")
+    assert data["network"]["bent_pipe_only_gateways"] == []          # Nairobi's PoP is live
+
+
+def test_the_lagos_rule_names_the_gateways_of_the_dish_set(tmp_path):
+    """In Jan 2024 (the shipped sky) a Nairobi dish, homed on Lagos by the GeoIP feed, runs with the
+    Nigerian gateways bent-pipe only, under the name of its ground set; a Sydney dish, whose set
+    lacks them, runs without the rule (the loader refuses names a run lacks)."""
+    data, _ = dish_scenario(-1.29, 36.82, tmp_path, ground_year=2023)
+    assert data["network"]["bent_pipe_only_gateways"] == ["Lekki, NG", "Ikire, NG"]
+    assert {"Lekki, NG", "Ikire, NG"} <= {s["name"] for s in data["ground"]["sites"]}
+    data, _ = dish_scenario(-1.29, 36.82, tmp_path, ground_year=2026)
+    assert data["network"]["bent_pipe_only_gateways"] == ["Lekki, Nigeria", "Ikire, Nigeria"]
+    data, _ = dish_scenario(-33.87, 151.21, tmp_path, ground_year=2026)
+    assert data["network"]["bent_pipe_only_gateways"] == []
+
+
+def test_the_background_after_the_last_announcement_holds_it_and_before_the_first_is_refused():
+    from datetime import date, timedelta
+
+    from leonet.scenario.calibration import background_at
     from leonet.service.background import SUBSCRIBER_ANNOUNCEMENTS
 
     last_day, last_total = SUBSCRIBER_ANNOUNCEMENTS[-1]
-    assert data["service"]["background"]["subscribers"] == last_total
-    assert data["service"]["background"]["as_of"] == last_day and f"last announced total ({last_day})" in chosen["model"]
-    assert "isl" not in data["network"] and "satellite" not in data["capacity"]    # no catalog numbers to go by
-    assert data["service"]["latency"] == {"processing_ms": 4.0}                    # SpaceX's 2025 figure
+    last = date.fromisoformat(last_day)
+    bg, text = background_at(last)
+    assert bg["as_of"] == last_day and "subscribers" not in bg and text == f"{last_total / 1e6:,.1f} M subscribers worldwide"
+    bg, text = background_at(last + timedelta(days=1))
+    assert (bg["as_of"], bg["subscribers"]) == (last_day, last_total)
+    assert text == f"{last_total / 1e6:,.1f} M subscribers, Starlink's last announced total ({last_day})"
+    first = date.fromisoformat(SUBSCRIBER_ANNOUNCEMENTS[0][0])
+    background_at(first)
     with pytest.raises(InputError, match="before Starlink's first announced subscriber total") as e:
-        dish_scenario(50.45, 30.52, tmp_path, constellation="starlink-gen1", start="2019-01-01T00:00:00Z")
+        background_at(first - timedelta(days=1), where="--start")
     assert e.value.location == "--start"
-    dish_scenario(50.45, 30.52, tmp_path, constellation="starlink-gen1", start="2019-01-01T00:00:00Z", background=False)
 
 
 def test_the_2023_ground_is_the_calibrated_one():
@@ -135,3 +183,59 @@ def test_the_2023_ground_is_the_calibrated_one():
     mega = [e for e in gws.values() if "Mega" in e["name"]]
     assert mega and all(e.get("antennas", 0) >= 8 for e in mega)
     assert "Fort Lauderdale, FL" not in builtin_sites("starlink-gateways-2023").name   # built only: not there
+
+
+def test_the_constellation_is_a_starlink_one(tmp_path):
+    """The dish's ground segment, home PoPs and model are Starlink's: Kuiper is refused, and an
+    unknown name lists the shipped element set too."""
+    with pytest.raises(InputError, match="'kuiper' is not a Starlink constellation") as e:
+        dish_scenario(50.45, 30.52, tmp_path, constellation="kuiper")
+    assert e.value.location == "--constellation"
+    with pytest.raises(InputError, match=r"unknown constellation 'starlink-2023'.*available: starlink-2023-12-27, "
+                                         r"starlink-gen1"):
+        dish_scenario(50.45, 30.52, tmp_path, constellation="starlink-2023")
+
+
+def test_a_start_is_written_in_utc_and_the_orbits_path_is_absolute(tmp_path, monkeypatch):
+    """A start without a zone (or a date alone) is UTC, written with its Z (the scenario loader
+    refuses a zoneless one); the element set's path is absolute, so a relative results folder's
+    saved scenario.yaml re-runs (its paths are read from the YAML's own folder)."""
+    monkeypatch.chdir(tmp_path)
+    data, chosen = dish_scenario(50.45, 30.52, Path("rel/out"), start="2023-12-28")
+    assert data["time"]["start"] == chosen["start"] == "2023-12-28T00:00:00Z"
+    data, _ = dish_scenario(50.45, 30.52, Path("rel/out"), start="2023-12-28T03:00:00+02:00")
+    assert data["time"]["start"] == "2023-12-28T01:00:00Z"
+    orbit = Path(data["constellation"]["orbit_files"][0]["path"])
+    assert orbit.is_absolute() and orbit.is_file() and orbit.parent == (tmp_path / "rel/out/.orbits")
+    leonet.scenario_from_dict(data, source="t")   # loads as leonet dish hands it over
+
+
+def test_a_dish_in_a_country_starlink_did_not_serve_says_so():
+    _, chosen = ground_near(39.9, 116.4, 2026)       # Beijing: homed as Ulaanbaatar is, 1,170 km away
+    assert "the feed lists no place in CN, the dish's country: Starlink sold no service there" in chosen["home_pop_reason"]
+    _, chosen = ground_near(50.45, 30.52, 2026)
+    assert "sold no service" not in chosen["home_pop_reason"]
+
+
+def test_the_home_pop_reason_says_which_pops_are_missing_and_which_unfed():
+    _, chosen = ground_near(64.18, -51.72, 2026)     # Nuuk: Iqaluit's PoPs are not in the 2026 list
+    assert "on iqltcan1 and pthpakx, but the 2026 ground set lacks iqltcan1 and pthpakx" in chosen["home_pop_reason"]
+
+
+def test_the_dish_line_splits_the_gateways_when_none_has_most_of_the_time():
+    import io
+
+    from rich.console import Console
+
+    from leonet.cli_summary import print_dish_line
+
+    row = {"availability": 1.0, "steps": 1, "rtt_p50_ms": 40.0, "rtt_p5_ms": 39.0, "rtt_p95_ms": 41.0,
+           "top_gateway": "Kaunas", "top_pop": "FRA", "speedtest_p50_mbps": 150.0}
+    out = io.StringIO()
+    print_dish_line(Console(file=out, width=400), "my-dish", row,
+                    gateway_shares=[("Kaunas", 0.26), ("Usingen", 0.25), ("Aerzen", 0.25), ("Chalfont", 0.24)])
+    assert "of 1 step;" in out.getvalue()
+    assert "via Kaunas 26%, Usingen 25%, Aerzen 25% and others of the time connected to FRA" in out.getvalue()
+    out = io.StringIO()
+    print_dish_line(Console(file=out, width=400), "my-dish", row, gateway_shares=[("Kaunas", 0.6), ("Usingen", 0.4)])
+    assert "mostly via Kaunas to FRA" in out.getvalue()

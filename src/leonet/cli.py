@@ -408,7 +408,7 @@ def dish_cmd(
     kit: str = typer.Option("standard", "--kit", help="Dish kit (leonet/data/terminal_kits.csv): its caps (down/up) and minimum elevation."),
     duration: float = typer.Option(120.0, "--duration", help="Seconds simulated (1 s steps; at most 3,600)."),
     constellation: str = typer.Option("starlink-2023-12-27", "--constellation", help="starlink-2023-12-27 (the shipped element set, run on its day) or a constellation preset (run from now)."),
-    ground: int = typer.Option(2026, "--ground", help="The built-in ground segment: 2026 or 2023 (gateways and PoPs within reach)."),
+    ground: int = typer.Option(2026, "--ground", help="The ground segment, as leonet realism runs it: 2026 (the 2026 list's operational gateways) or 2023 (the 2023 map's gateways that carried traffic, with their antenna counts); the gateways and PoPs within reach."),
     start: Optional[str] = typer.Option(None, "--start", help="Override the start (UTC, e.g. 2023-12-27T18:00:00Z)."),
     no_background: bool = typer.Option(False, "--no-background", help="Leave out the other subscribers who load the dish's satellites (the sky to the dish alone)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Results folder (default: results/my-dish-LAT-LON)."),
@@ -452,7 +452,7 @@ def dish_cmd(
         result = run_scenario(sc, out_dir=out, overwrite=True,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
     from .cli_summary import print_dish_line, print_results_hint
-    from .mydish import never_online_line
+    from .mydish import dish_gateway_shares, never_online_line
     from .results.summary import network_summary
 
     ns = network_summary(result.store)
@@ -461,7 +461,7 @@ def dish_cmd(
     if never:
         console.print(never, soft_wrap=True)
     else:
-        print_dish_line(console, DISH_NAME, ns.per_dish.iloc[0])
+        print_dish_line(console, DISH_NAME, ns.per_dish.iloc[0], gateway_shares=dish_gateway_shares(result.store))
     print_results_hint(console, result.store)
     if no_serve:
         return

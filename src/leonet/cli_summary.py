@@ -328,7 +328,9 @@ def _print_dish_service(console: Console, ns) -> None:
                 else:
                     parts.append(f"{r['id']} {figures(r['mean_load_gbps'], decimals=2)} Gbps mean / "
                                  f"{figures(r['peak_load_gbps'], decimals=2)} peak")
-            console.print("Most loaded: " + "; ".join(parts))
+            # load_steps holds the run's own flows: a background of other subscribers is not in it
+            console.print("Most loaded by the run's own dishes (other subscribers' load not counted): "
+                          + "; ".join(parts))
 
 
 def _print_pairs(console: Console, ns) -> None:
@@ -357,10 +359,12 @@ def print_stored_header(console: Console, manifest, calendar: str | None = None)
                   + ("" if m.completed else " (incomplete run: run it again to finish)"))
 
 
-def print_dish_line(console: Console, name: str, row) -> None:
+def print_dish_line(console: Console, name: str, row, gateway_shares=None) -> None:
     """One line on the dish ``name`` of ``leonet dish`` (``row``: its row of
     ``NetworkSummary.per_dish``): time online, RTT to the PoP, its speed test (runs with the
-    service model), the gateway and PoP it used most."""
+    service model), the gateway and PoP it used most. ``gateway_shares``: (name, share of the
+    connected time) of its gateways, most first; where the first has under half the time, the
+    line names the first three with their shares instead of one "mostly via"."""
     from .results.summary import TIE_JOIN
 
     def tied(names) -> str:  # "A = B" in the tables: equally often; said in words here
@@ -369,6 +373,11 @@ def print_dish_line(console: Console, name: str, row) -> None:
 
     speed = row.get("speedtest_p50_mbps")
     test = f"; speed test p50 {speed:,.0f} Mbps while online" if speed is not None and speed == speed else ""
-    console.print(f"{name}: online {percent(row['availability'])} of {row['steps']} steps; RTT to the PoP p50 "
+    via = f"mostly via {tied(row['top_gateway'])}"
+    if gateway_shares and gateway_shares[0][1] < 0.5:   # no gateway most of the time: say how it was split
+        via = "via " + ", ".join(f"{g} {100 * s:.0f}%" for g, s in gateway_shares[:3]) + \
+              (" and others" if len(gateway_shares) > 3 else "") + " of the time connected"
+    steps = f"{row['steps']} step" + ("" if row["steps"] == 1 else "s")
+    console.print(f"{name}: online {percent(row['availability'])} of {steps}; RTT to the PoP p50 "
                   f"{ms(row['rtt_p50_ms'])} ms (p5 {ms(row['rtt_p5_ms'])}, p95 {ms(row['rtt_p95_ms'])}){test}; "
-                  f"mostly via {tied(row['top_gateway'])} to {tied(row['top_pop'])}", soft_wrap=True)
+                  f"{via} to {tied(row['top_pop'])}", soft_wrap=True)

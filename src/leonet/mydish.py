@@ -30,7 +30,8 @@ dish. What the scenario holds:
   main PoP is not in the ``--ground`` set, its next PoP that is (pinned on the dish site); where
   the feed lists no place within :data:`GEOIP_PLACE_REACH_KM` (mid-ocean, Svalbard) or none of
   the place's PoPs is in the set, the nearest PoP its traffic can reach (pinned; over the joined
-  backbone, any PoP of the set that some gateway feeds: a Darwin dish homes in Darwin). The scenario's
+  backbone, any PoP of the set that some gateway feeds, joined or not: a Darwin dish homes in Darwin on
+  the 2026 list, in Perth on the 2023 map). The scenario's
   description says which and why, and ``leonet dish`` prints it. The home PoP is always among the
   scenario's PoPs, and a chosen gateway feeds it (the nearest gateways of that PoP are added when
   none does: a home PoP that no gateway and no backbone link reaches leaves the dish NO_PATH);
@@ -40,8 +41,8 @@ dish. What the scenario holds:
   the dish's own on/off traffic and speed test, the latency the dish measures to its PoP
   (propagation, MAC scheduling, the processing term of that date, its own queue, jitter, short
   outages), **other subscribers** loading the satellites and beams it uses (Starlink's announced
-  total at that date; after the last announcement that total, said; ``background=False`` leaves
-  them out), cell limits on them (the dish itself is an existing subscriber, never sold out), the
+  total at that date, on the shipped element set only: a constellation preset's shells are not
+  what the background is calibrated on; ``background=False`` leaves them out), cell limits on them (the dish itself is an existing subscriber, never sold out), the
   satellite that offers the dish's cell the most in each slot (``max-rate``), and on the shipped
   element set lasers and V2 Mini capacity by launch (catalog number);
 * **the constellation of the day**: by default the shipped Starlink element set
@@ -54,17 +55,16 @@ dish. What the scenario holds:
 
 from __future__ import annotations
 
-import gzip
-import shutil
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from .errors import InputError
+from .space.element_sets import SHIPPED_SETS, extract_element_set
 
 #: The shipped element sets a dish run may use: name -> (file under leonet/data/orbits, start).
-ORBIT_SETS = {"starlink-2023-12-27": ("starlink_2023-12-27.tle.gz", "2023-12-27T12:00:12Z")}
+ORBIT_SETS = {name: (s.file, s.start) for name, s in SHIPPED_SETS.items()}
 DEFAULT_CONSTELLATION = "starlink-2023-12-27"
 GATEWAY_REACH_KM = 3000.0
 POP_REACH_KM = 3000.0
@@ -109,11 +109,8 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
     doc) and what was chosen, the home PoP among it (``home_pop``, ``home_pop_pinned``,
     ``home_pop_reason``: :func:`home_pop_near`)."""
     from .ground.builtin import builtin_sites, nearest_pop, pop_codes_of
-
     from .scenario.calibration import ground_segment
 
-    if year not in (2023, 2026):
-        raise InputError(f"the built-in ground segment is of 2023 or 2026, got {year}", location="--ground")
     seg = ground_segment(year)   # the realism check's: 2023's gateways that carried traffic, with their antennas
     gws = builtin_sites(**seg.builtin[0])
     pops = builtin_sites(**seg.builtin[1])
@@ -121,8 +118,15 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
     far = _great_circle_km(gws.lat_deg, gws.lon_deg, lat, lon).min() > GATEWAY_REACH_KM
     if abs(lat) >= POLAR_LATITUDE_DEG:
         g = _near(gws, lat, lon, np.inf, MIN_GATEWAYS)
+        rule = f"all {len(g)} gateways of {year} (the polar shell lands on any continent)"
     else:
         g = _near(gws, lat, lon, GATEWAY_REACH_KM, MIN_GATEWAYS_FAR if far else MIN_GATEWAYS)
+        within = np.count_nonzero(_great_circle_km(gws.lat_deg[g], gws.lon_deg[g], lat, lon) <= GATEWAY_REACH_KM)
+        rule = (f"the {len(g)} nearest gateways of {year} (none within {GATEWAY_REACH_KM:,.0f} km: lasers carry its "
+                "traffic)" if far else
+                f"{len(g)} gateways of {year} within {GATEWAY_REACH_KM:,.0f} km" if within == len(g) else
+                f"the {len(g)} nearest gateways of {year} ({within} within {GATEWAY_REACH_KM:,.0f} km)")
+    n_chosen = len(g)
     gw_pop = nearest_pop(gws, pops)        # each gateway's own PoP, among all the year's
     # a PoP traffic can reach: some gateway's own, or joined to one by the backbone (the 2023 map's
     # links and the shortest joins, as the run builds it); a home PoP nothing feeds would leave the
@@ -159,9 +163,25 @@ def ground_near(lat: float, lon: float, year: int = 2026) -> tuple[list[dict], d
                  "city": str(pops.attrs["city"][k]) if "city" in pops.attrs else ""} for k in p]
     d_g = _great_circle_km(gws.lat_deg[g], gws.lon_deg[g], lat, lon)
     first = int(np.argmin(d_g))
-    return entries, {"gateways": len(g), "pops": len(p), "nearest_gateway": str(gws.name[g[first]]),
+    if len(g) > n_chosen:
+        rule += f" and the {len(g) - n_chosen} nearest that feed its home PoP"
+    return entries, {"gateways": len(g), "gateway_rule": rule, "pops": len(p), "nearest_gateway": str(gws.name[g[first]]),
                      "nearest_gateway_km": float(d_g[first]), "home_pop": home["code"],
                      "home_pop_pinned": home["pinned"], "home_pop_reason": home["reason"]}
+
+
+#: A dish within this distance (km) of a GeoNames city is taken to be in that city's country.
+COUNTRY_CITY_REACH_KM = 100.0
+
+
+def _country_unlisted(lat: float, lon: float, listed: set) -> str | None:
+    """The ISO alpha-2 code of the dish's country (its nearest GeoNames city's, within
+    :data:`COUNTRY_CITY_REACH_KM`) when Starlink's GeoIP feed lists no place there (``listed``:
+    the feed's country codes), else None (a listed country, or a dish far from any city)."""
+    from .ground.population import nearest_city
+
+    city, km = nearest_city(lat, lon)
+    return city.country if km <= COUNTRY_CITY_REACH_KM and city.country not in listed else None
 
 
 def home_pop_near(lat: float, lon: float, pops, codes: np.ndarray, year: int, fed: np.ndarray,
@@ -185,8 +205,16 @@ def home_pop_near(lat: float, lon: float, pops, codes: np.ndarray, year: int, fe
     split = table.splits[k]                      # ((code, subnets), ...), most first
     total = sum(n for _, n in split)
     have = match_pops([c for c, _ in split], codes)
+    in_set = have >= 0
     if reachable is not None:   # a PoP no gateway feeds is as good as absent (Mumbai, Jakarta in 2026)
-        have = np.where((have >= 0) & np.asarray(reachable, dtype=bool)[np.maximum(have, 0)], have, -1)
+        have = np.where(in_set & np.asarray(reachable, dtype=bool)[np.maximum(have, 0)], have, -1)
+
+    def missing(m: np.ndarray) -> str:  # why the feed's PoPs m (indices into split) are of no use
+        lacks = [split[j][0] for j in m if not in_set[j]]
+        unfed = [split[j][0] for j in m if in_set[j]]
+        parts = ([f"the {year} ground set lacks {' and '.join(lacks)}"] if lacks else []) + \
+                ([f"no gateway of it reaches {' or '.join(unfed)}"] if unfed else [])
+        return "; ".join(parts)
 
     def named(i: int) -> str:  # the 2023 map names its PoPs otherwise ("LOS"): the run's lines use that name
         own = f"{pops.name[i]}, " if str(pops.name[i]) != str(codes[i]) else ""
@@ -195,7 +223,12 @@ def home_pop_near(lat: float, lon: float, pops, codes: np.ndarray, year: int, fe
         return f"{codes[i]} ({own.rstrip(', ')})" if own else str(codes[i])
 
     if km <= GEOIP_PLACE_REACH_KM:
-        place_text = f"{where}, its place nearest the dish" + (f" ({km:,.0f} km away)" if km >= 100 else "")
+        notes = [f"{km:,.0f} km away"] if km >= 100 else []
+        country = _country_unlisted(lat, lon, set(table.country))
+        if country:   # Beijing homes as Ulaanbaatar does: say that Starlink sold no service there
+            notes.append(f"the feed lists no place in {country}, the dish's country: Starlink sold no service there "
+                         "in Aug 2024, and the run shows what its sky and ground would give")
+        place_text = f"{where}, its place nearest the dish" + (f" ({'; '.join(notes)})" if notes else "")
         if have[0] >= 0:
             i = int(have[0])
             return {"index": i, "code": str(codes[i]), "pinned": False,
@@ -207,15 +240,10 @@ def home_pop_near(lat: float, lon: float, pops, codes: np.ndarray, year: int, fe
             i = int(have[j])
             return {"index": i, "code": str(codes[i]), "pinned": True,
                     "reason": f"home PoP {named(i)}: Starlink's GeoIP feed homes {place_text}, on {split[0][0]} "
-                              f"({split[0][1]} of {total} subnets), which the {year} ground set lacks or no "
-                              f"gateway of it feeds; "
+                              f"({split[0][1]} of {total} subnets), but {missing(range(j))}; "
                               f"{split[j][0]} is that place's next PoP ({split[j][1]} of {total} subnets)"}
-        listed = ", ".join(c for c, _ in split)
-        why = (f"Starlink's GeoIP feed homes {place_text}, on {listed}, which the {year} ground set lacks "
-               "or no gateway of it feeds"
-               if len(split) == 1 else
-               f"Starlink's GeoIP feed homes {place_text}, on {listed}, none of which the {year} ground set has "
-               "and a gateway of it feeds")
+        listed = " and ".join(c for c, _ in split)
+        why = f"Starlink's GeoIP feed homes {place_text}, on {listed}, but {missing(range(len(split)))}"
     else:
         why = (f"Starlink's GeoIP feed lists no place within {GEOIP_PLACE_REACH_KM:,.0f} km of the dish "
                f"(the nearest, {where}, is {km:,.0f} km away)")
@@ -252,27 +280,50 @@ def write_pops_file(entries: list[dict], out_dir: Path) -> Path:
 
 def extract_orbit_set(name: str, folder: Path) -> tuple[Path, str]:
     """Decompress a shipped element set into ``folder`` (once): (the .tle path, its run start)."""
-    from importlib.resources import files
-
-    file, start = ORBIT_SETS[name]
-    out = Path(folder) / file[: -len(".gz")]
-    if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(".part")
-        with files("leonet").joinpath("data", "orbits", file).open("rb") as raw, gzip.open(raw) as src, \
-                open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        tmp.replace(out)
-    return out, start
+    return extract_element_set(name, folder), SHIPPED_SETS[name].start
 
 
 def _parse_start(when: str) -> datetime:
-    """``--start`` as a UTC datetime (naive: UTC); an InputError naming ``--start`` when it is not ISO 8601."""
+    """``--start`` as an aware datetime in UTC (a time without an offset is UTC; one with an offset
+    is converted, so that its date is the UTC date); an InputError naming ``--start`` when it is
+    not ISO 8601."""
     try:
         t = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
     except ValueError:
         raise InputError(f"is not an ISO 8601 time (e.g. 2023-12-27T20:00:00Z): {when!r}", location="--start") from None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def _check_constellation(name: str) -> None:
+    """An InputError naming ``--constellation`` unless ``name`` is a shipped element set or a
+    Starlink constellation preset: the dish's ground segment, home PoPs and model are Starlink's
+    (a Kuiper dish would land at Starlink's gateways)."""
+    from .errors import did_you_mean
+    from .scenario.presets import list_presets
+
+    presets = [p["name"] for p in list_presets() if p["kind"] == "constellation"]
+    known = list(ORBIT_SETS) + [p for p in presets if p.startswith("starlink")]
+    if name in known:
+        return
+    if name in presets:
+        raise InputError(f"{name!r} is not a Starlink constellation: leonet dish models a Starlink dish (Starlink's "
+                         f"gateways, PoPs and home PoPs); choose one of {', '.join(known)}, or write a scenario "
+                         "for another operator (leonet run)", location="--constellation")
+    raise InputError(f"unknown constellation {name!r}{did_you_mean(name, known)}; available: {', '.join(known)}",
+                     location="--constellation")
+
+
+def dish_gateway_shares(store) -> list[tuple[str, float]]:
+    """(gateway name, share of the connected steps) of the dish of a ``leonet dish`` results folder
+    (``store``, a :class:`leonet.results.store.ResultStore`), most first (ties by name)."""
+    steps = store.read("dish_steps", columns=["gateway"]).to_pandas()["gateway"].to_numpy()
+    used = steps[steps >= 0]
+    if not len(used):
+        return []
+    names = store.read("sites", columns=["name"]).to_pandas()["name"].to_numpy()
+    ids, counts = np.unique(used, return_counts=True)
+    order = sorted(range(len(ids)), key=lambda k: (-counts[k], str(names[ids[k]])))
+    return [(str(names[ids[k]]), float(counts[k] / len(used))) for k in order]
 
 
 def _check_start(when: str, set_start: str, constellation: str) -> None:
@@ -283,44 +334,38 @@ def _check_start(when: str, set_start: str, constellation: str) -> None:
     t = _parse_start(when)
     days = abs((t - datetime.fromisoformat(set_start.replace("Z", "+00:00"))).total_seconds()) / 86_400
     if days > SGP4_TRUSTED_DAYS:
-        raise InputError(f"{when} is {days:.0f} days from the epoch of {constellation} ({set_start[:10]}); its satellites "
+        raise InputError(f"{when} is {days:.1f} days from the epoch of {constellation} ({set_start[:10]}); its satellites "
                          f"are trusted within {SGP4_TRUSTED_DAYS} days of it (SGP4 drifts off real positions within "
                          "weeks): choose a start near that date, or a constellation preset (--constellation)",
                          location="--start")
 
 
-def model_of_the_day(when: str, ground_year: int, real_sky: bool, kit: str, background: bool = True,
-                     present_gateways=()) -> tuple[dict, str]:
+def model_of_the_day(when: str, ground_year: int, real_sky: bool, kit: str, *, background: bool,
+                     present_gateways: list[str] | None) -> tuple[dict, str]:
     """The calibrated model's ``network``, ``capacity`` and ``service`` sections at the UTC instant
     ``when`` (:func:`leonet.scenario.calibration.model_sections`), for one dish of ``kit``, and a
     short text saying what they hold. ``background`` False leaves other subscribers out (the sky to
-    the dish alone). Dated rules that name gateways keep those of ``present_gateways`` (the ones the
-    run has). After Starlink's last announced subscriber total the background holds that total,
-    and the text says so; before its first one, an InputError naming ``--start``."""
-    from .scenario.calibration import bent_pipe_only_gateways_at, model_sections, processing_ms_at
-    from .service.background import SUBSCRIBER_ANNOUNCEMENTS, global_subscribers
+    the dish alone); so does a synthetic sky (``real_sky`` False: a constellation preset's shells),
+    on which the background, Starlink's subscribers on its real satellites, is not calibrated. The
+    dated rules that name gateways keep those of ``present_gateways`` (the run's gateways; None:
+    all of them)."""
+    from .scenario.calibration import background_at, model_sections, processing_ms_at
 
     day = _parse_start(when).date()
-    sections = model_sections(day, ground_year, real_sky=real_sky, kit=kit)
-    rule = bent_pipe_only_gateways_at(day, ground_year)
-    sections["network"]["bent_pipe_only_gateways"] = [g for g in rule if g in set(present_gateways)]
-    bg = sections["service"]["background"]
-    first, last = (date.fromisoformat(SUBSCRIBER_ANNOUNCEMENTS[k][0]) for k in (0, -1))
-    if not background:
-        sections["service"]["background"] = {"enabled": False}
-        load = "no other subscribers (--no-background)"
-    elif day < first:
-        raise InputError(f"{day} is before Starlink's first announced subscriber total ({first}), which the "
-                         "background load needs: choose a later start, or --no-background", location="--start")
-    elif day > last:
-        bg["as_of"], bg["subscribers"] = last.isoformat(), float(SUBSCRIBER_ANNOUNCEMENTS[-1][1])
-        load = (f"background: {SUBSCRIBER_ANNOUNCEMENTS[-1][1] / 1e6:,.1f} M subscribers, Starlink's last announced "
-                f"total ({last})")
+    loaded = background and real_sky
+    if loaded:
+        load = f"background: {background_at(day, where='--start')[1]}"
     else:
-        load = f"background: {global_subscribers(day) / 1e6:,.1f} M subscribers worldwide"
-    lasers = "; lasers on satellites launched from mid 2021" if real_sky else ""
-    text = f"calibrated model of {day} ({load}{lasers}; processing {processing_ms_at(day):g} ms)"
-    return sections, text
+        load = ("no other subscribers (--no-background)" if not background else
+                "no other subscribers: the background load is calibrated on the shipped Starlink element set only")
+    sections = model_sections(day, ground_year, real_sky=real_sky, kit=kit, background=loaded, where="--start")
+    if present_gateways is not None:
+        keep = set(present_gateways)
+        rule = sections["network"]["bent_pipe_only_gateways"]
+        sections["network"]["bent_pipe_only_gateways"] = [g for g in rule if g in keep]
+    lasers = "; lasers from mid-2021 launches" if real_sky else ""
+    what = "calibrated model" if real_sky else "service model"
+    return sections, f"{what} of {day} ({load}{lasers}; processing {processing_ms_at(day):.1f} ms)"
 
 
 def dish_scenario(lat: float, lon: float, out_dir: Path, *, horizon: list[tuple[float, float]] | None = None,
@@ -348,13 +393,17 @@ def dish_scenario(lat: float, lon: float, out_dir: Path, *, horizon: list[tuple[
         dish["home_pop"] = chosen["home_pop"]
     sites = [dish] + [e for e in entries if e["kind"] != "pop"]
     pops_file = write_pops_file([e for e in entries if e["kind"] == "pop"], out_dir)
+    _check_constellation(constellation)
+    if start is not None:   # one form for the run and its saved scenario: UTC with a Z (a date alone: its midnight)
+        start = _parse_start(start).isoformat().replace("+00:00", "Z")
     if constellation in ORBIT_SETS:
-        tle, set_start = extract_orbit_set(constellation, Path(out_dir) / ".orbits")
+        # absolute: the saved scenario.yaml names it, and a path is read from the YAML's own folder
+        tle, set_start = extract_orbit_set(constellation, Path(out_dir).resolve() / ".orbits")
         cons = {"orbit_files": [{"path": str(tle), "format": "tle", "shell": constellation}]}
         when = start or set_start
         _check_start(when, set_start, constellation)
     else:
-        cons = constellation      # a constellation preset by name; checked by the scenario loader
+        cons = constellation      # a Starlink constellation preset by name
         when = start or datetime.now(timezone.utc).replace(second=0, microsecond=0).isoformat().replace("+00:00", "Z")
     model, model_text = model_of_the_day(when, ground_year, real_sky=constellation in ORBIT_SETS, kit=k.name,
                                          background=background,
@@ -362,9 +411,9 @@ def dish_scenario(lat: float, lon: float, out_dir: Path, *, horizon: list[tuple[
     scenario = {
         "name": "my-dish",
         "description": f"one dish at {lat:.4f}, {lon:.4f} ({k.name} kit), "
-                       + (f"{chosen['gateways']} gateways within reach and all {chosen['pops']} PoPs of 2023"
-                          if ground_year == 2023 else
-                          f"{chosen['gateways']} gateways and {chosen['pops']} PoPs of {ground_year} within reach")
+                       + f"{chosen['gateway_rule']}, "
+                       + (f"all {chosen['pops']} PoPs of 2023" if ground_year == 2023 else
+                          f"{chosen['pops']} PoPs of {ground_year}")
                        + f", {constellation}; "
                        f"{chosen['home_pop_reason']}; {model_text}",
         "constellation": cons,

@@ -51,6 +51,20 @@ def _cities() -> tuple[list[City], dict[str, list[int]]]:
     return cities, index
 
 
+def nearest_city(lat_deg: float, lon_deg: float) -> tuple[City, float]:
+    """The GeoNames city (over 15,000 people) nearest (lat_deg, lon_deg), and how far it is, km
+    (great circle on a 6,371 km sphere)."""
+    import numpy as np
+
+    cities, _ = _cities()
+    la, lo = (np.radians(np.array([getattr(c, f) for c in cities])) for f in ("lat_deg", "lon_deg"))
+    a0, o0 = np.radians(lat_deg), np.radians(lon_deg)
+    cos = np.sin(la) * np.sin(a0) + np.cos(la) * np.cos(a0) * np.cos(lo - o0)
+    km = 6371.0 * np.arccos(np.clip(cos, -1.0, 1.0))
+    k = int(np.argmin(km))
+    return cities[k], float(km[k])
+
+
 def suggest_city(name: str, country: str | None = None) -> str:
     """`` (did you mean 'Kyiv'?)`` for a city name not found (names of cities in ``country`` if
     given, else of every city), or ``""``."""

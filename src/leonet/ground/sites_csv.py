@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import numpy as np
 
@@ -30,6 +29,10 @@ MODEL_COLUMNS = ("dishes", "users_per_dish", "kit", "home_pop", "antennas", "pop
 #: Python ints (an object column; None for a blank cell of a gateway, PoP or station row, to which
 #: they do not apply), as the YAML sites give them.
 COUNT_COLUMNS = {"dishes": (1, 10_000_000), "users_per_dish": (1, 100_000)}
+#: A gateway's antennas (the satellites it tracks at once), as a YAML gateway site's ``antennas``:
+#: a whole number in these bounds on a gateway row, blank for "not given" (the scenario's
+#: ``network.gateway_antennas``) and on every other row.
+ANTENNAS_BOUNDS = (1, 1000)
 
 
 def read_sites_csv(path, default_kind: str | None = None) -> Sites:
@@ -39,8 +42,9 @@ def read_sites_csv(path, default_kind: str | None = None) -> Sites:
     above the ellipsoid, 0 when the column is absent); ``kind`` (one of :data:`KINDS`; optional
     when ``default_kind`` is given, which then applies to every row); ``group`` (optional).
     Any other column is kept in ``attrs``: as text, but ``dishes`` and ``users_per_dish`` as
-    whole numbers (:data:`COUNT_COLUMNS`). Blank lines are skipped. A cell that is present must be
-    valid: there is no per-cell default.
+    whole numbers (:data:`COUNT_COLUMNS`), and ``antennas`` likewise on gateway rows
+    (:data:`ANTENNAS_BOUNDS`). Blank lines are skipped. A cell that is present must be valid:
+    there is no per-cell default.
 
     Raises :class:`InputError` naming the file, the line (1-based, the header being line 1) and
     the column for: a missing file, an empty or binary file, missing columns, rows of the wrong
@@ -159,6 +163,11 @@ def parse_sites_csv_text(text: str, source: str, default_kind: str | None = None
     for column, (lo, hi) in COUNT_COLUMNS.items():
         if column in cells:
             extra[column] = _count_column(cells[column], column, lo, hi, np.asarray(kind) == "dish", at)
+    if "antennas" in cells:   # read here, as YAML gives it: a run mixing site sources gets one type
+        gateway = np.asarray(kind) == "gateway"
+        at.first_bad((cells["antennas"] != "") & ~gateway, "antennas",
+                     "antennas is for gateway rows; leave it blank on other rows")
+        extra["antennas"] = _count_column(cells["antennas"], "antennas", *ANTENNAS_BOUNDS, np.zeros(len(gateway), bool), at)
     return Sites(
         name=name.astype(object), kind=np.asarray(kind, dtype=object), lat_deg=lat, lon_deg=lon,
         elevation_m=elevation, group=cells["group"].astype(object) if "group" in cells else None,
@@ -220,9 +229,9 @@ def _float_column(cells: dict[str, np.ndarray], column: str, at: _Locator) -> np
 
 
 def _count_column(text: np.ndarray, column: str, lo: int, hi: int, dish: np.ndarray, at: _Locator) -> np.ndarray:
-    """A whole-number column (``dishes``, ``users_per_dish``) as an object array of Python ints:
-    every cell of a dish row a whole number in [lo, hi]; a blank cell of another row is None (the
-    column does not apply to gateways, PoPs and stations)."""
+    """A whole-number column (``dishes``, ``users_per_dish``, ``antennas``) as an object array of
+    Python ints: every cell of a row where ``dish`` is True a whole number in [lo, hi]; a blank
+    cell of another row is None (the column does not apply to it, or is not given there)."""
     expected = f"a whole number from {lo:,} to {hi:,}"
     blank = text == ""
     at.first_bad(blank & dish, column, f"{column} is empty; a dish row needs {expected}")

@@ -31,8 +31,6 @@ in :data:`ASSUMPTIONS`; nothing is tuned to a country.
 
 from __future__ import annotations
 
-import gzip
-import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -41,6 +39,7 @@ import numpy as np
 
 from ..constants import SGP4_TRUSTED_DAYS
 from ..errors import InputError
+from ..space.element_sets import SHIPPED_SETS, extract_element_set
 # the model's global settings live with the scenario layer (leonet dish runs them too); re-exported
 # here, where the check's docs and tests name them
 from ..scenario.calibration import (BEAM_HOPPING, BENT_PIPE_ONLY_GATEWAYS, GROUND_SEGMENTS, KIT,  # noqa: F401
@@ -48,8 +47,8 @@ from ..scenario.calibration import (BEAM_HOPPING, BENT_PIPE_ONLY_GATEWAYS, GROUN
                                     V2_MINI_FROM_CATALOG, GroundSegment, bent_pipe_only_gateways_at,
                                     ground_segment, model_sections, processing_ms_at)
 
-#: Shipped element sets: date -> file under leonet/data/orbits.
-ORBIT_SETS = {date(2023, 12, 27): "starlink_2023-12-27.tle.gz"}
+#: Shipped element sets: date -> file under leonet/data/orbits (leonet.space.element_sets).
+ORBIT_SETS = {s.epoch_day: s.file for s in SHIPPED_SETS.values()}
 #: Beyond this many days from an element set's epoch, the check runs on the set's own date.
 MAX_PROPAGATION_DAYS = SGP4_TRUSTED_DAYS
 #: How the check samples time. Starlink's figures aggregate a month of its routers' measurements
@@ -250,17 +249,8 @@ def simulated_day_note(when: date) -> str | None:
 
 
 def extract_orbit_file(orbit_date: date, folder: Path) -> Path:
-    """Decompress a shipped element set into ``folder`` (once); returns the .tle path."""
-    from importlib.resources import files
-
-    name = ORBIT_SETS[orbit_date]
-    out = Path(folder) / name[: -len(".gz")]
-    if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with files("leonet").joinpath("data", "orbits", name).open("rb") as raw, gzip.open(raw) as src, \
-                open(out, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-    return out
+    """Decompress the shipped element set of ``orbit_date`` into ``folder`` (once); returns the .tle path."""
+    return extract_element_set(next(s.name for s in SHIPPED_SETS.values() if s.epoch_day == orbit_date), folder)
 
 
 def _dish_places(iso2: str, mode: str, day: date) -> tuple[list[tuple[str, float, float, int]], str]:

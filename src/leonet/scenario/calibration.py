@@ -64,7 +64,7 @@ PROCESSING_MS = ((date(2024, 1, 1), PROCESSING_FIT["value_ms"]), (date(2024, 3, 
 
 
 #: Gateways that took no laser-borne traffic between two dates: (site name in the 2023 map, from,
-#: until), compared with the check's date (the metrics file's).
+#: until), compared with the run's date (the realism check's: the metrics file's; a dish run's: its start).
 #: Before Starlink's Nairobi PoP went live (weekend of 18-19 Jan 2025), East African subscribers
 #: homed on the Lagos PoP (the only African one) had "high latencies due to connections being
 #: routed through Europe"; Kenya's average fell from 120 to 26 ms when Nairobi opened (PCMag,
@@ -82,10 +82,9 @@ BENT_PIPE_ONLY_GATEWAYS = (("Lekki, NG", date(2023, 11, 21), date(2025, 1, 18)),
                            ("Ikire, NG", date(2023, 11, 21), date(2025, 1, 18)))
 
 
-
 @dataclass(frozen=True)
 class GroundSegment:
-    """A ground segment the check can run on (``leonet realism --ground``)."""
+    """A ground segment the calibrated model runs on (``leonet realism --ground``, ``leonet dish --ground``)."""
 
     builtin: tuple[dict, ...]    # the scenario's ground.builtin entries: gateways, then PoPs
     backbone: str                # network.backbone
@@ -94,8 +93,9 @@ class GroundSegment:
     text: str                    # the summary's "ground segment:" assumption
 
 
-#: The ground segments of :func:`country_plan`: 2023, the community map of 2023-10-10 (the shipped
-#: check: nearest the published figures' dates, with antenna counts), and 2026, the community list of
+#: The ground segments of the realism check's country plans and of ``leonet dish``: 2023, the
+#: community map of 2023-10-10 (the shipped check: nearest the published figures' dates, with
+#: antenna counts), and 2026 (``leonet dish``'s default), the community list of
 #: 2026-03-20 (a later bound: no antenna counts, 54 PoPs of which the 2023 backbone knows 22, so its
 #: PoPs are joined by the shortest links too, ``community-2023-joined``). bench/RESULTS.md, "Realism
 #: on the 2026 ground list".
@@ -120,7 +120,7 @@ GROUND_SEGMENTS = {
 def ground_segment(year: int) -> GroundSegment:
     """The :data:`GROUND_SEGMENTS` entry of ``year``; another year is an InputError naming ``--ground``."""
     if year not in GROUND_SEGMENTS:
-        raise InputError(f"the check's ground segment is of {' or '.join(map(str, GROUND_SEGMENTS))}, got {year!r}",
+        raise InputError(f"the built-in ground segment is of {' or '.join(map(str, GROUND_SEGMENTS))}, got {year!r}",
                          location="--ground")
     return GROUND_SEGMENTS[year]
 
@@ -139,18 +139,38 @@ def processing_ms_at(day: date) -> float:
     return round(float(np.interp((day - PROCESSING_MS[0][0]).days, days, [v for _, v in PROCESSING_MS])), 3)
 
 
+def background_at(day: date, where: str = "service.background.as_of") -> tuple[dict, str]:
+    """The calibrated model's background (``service.background``) at ``day`` and a short text
+    saying it: Starlink's announced subscriber total at ``day``
+    (:func:`leonet.service.background.global_subscribers`), shared among countries as the subnets
+    of its GeoIP feed. After the last announcement the background holds that total and the text
+    says so (a later run is not refused, nor silently extrapolated); before the first one, an
+    InputError naming ``where``."""
+    from ..service.background import SUBSCRIBER_ANNOUNCEMENTS, global_subscribers
+
+    (first, _), (last, last_total) = SUBSCRIBER_ANNOUNCEMENTS[0], SUBSCRIBER_ANNOUNCEMENTS[-1]
+    background = {"enabled": True, "as_of": day.isoformat(), "spread": "geoip-subnets", "beam_hopping": BEAM_HOPPING}
+    if day < date.fromisoformat(first):
+        raise InputError(f"{day} is before Starlink's first announced subscriber total ({first}), which the "
+                         "background load needs", location=where)
+    if day > date.fromisoformat(last):
+        background.update(as_of=last, subscribers=float(last_total))
+        return background, f"{last_total / 1e6:,.1f} M subscribers, Starlink's last announced total ({last})"
+    return background, f"{global_subscribers(day) / 1e6:,.1f} M subscribers worldwide"
+
+
 def model_sections(day: date, ground: int = 2023, real_sky: bool = True, rules_day: date | None = None,
-                   kit: str = KIT) -> dict:
+                   kit: str = KIT, background: bool = True, where: str = "service.background.as_of") -> dict:
     """The ``network``, ``capacity`` and ``service`` sections of the calibrated model at ``day``,
     on the ``ground`` segment (:data:`GROUND_SEGMENTS`). ``real_sky``: the run's constellation is a
     real element set (NORAD catalog numbers), so lasers (:data:`LASERS_FROM_CATALOG`) and V2 Mini
     capacity (:data:`V2_MINI_FROM_CATALOG`) go by launch; a synthetic constellation (a preset's
-    shells) keeps its own lasers and satellite generation. The background load is Starlink's
-    announced subscriber total at ``day`` (:func:`leonet.service.background.global_subscribers`).
-    ``kit``: the dishes' kit (``service.kit``; the check's, :data:`KIT`, by default). ``rules_day``: the date
-    the operator's dated routing rules (:data:`BENT_PIPE_ONLY_GATEWAYS`) are read at, when not
-    ``day`` (the check simulates a month's figures on its element set's own date, but routes as
-    in that month)."""
+    shells) keeps its own lasers and satellite generation. ``background``: other subscribers load
+    the satellites (:func:`background_at`; ``where`` names the input a date before Starlink's first
+    announcement comes from); False leaves them out. ``kit``: the dishes' kit (``service.kit``;
+    the check's, :data:`KIT`, by default). ``rules_day``: the date the operator's dated routing
+    rules (:data:`BENT_PIPE_ONLY_GATEWAYS`) are read at, when not ``day`` (the check simulates a
+    month's figures on its element set's own date, but routes as in that month)."""
     seg = ground_segment(ground)
     network = {"slots": {"policy": SLOT_POLICY}, "home_pop": "geoip", "backbone": seg.backbone,
                "bent_pipe_only_gateways": bent_pipe_only_gateways_at(rules_day or day, ground)}
@@ -159,8 +179,7 @@ def model_sections(day: date, ground: int = 2023, real_sky: bool = True, rules_d
         network["isl"] = {"min_catalog_number": LASERS_FROM_CATALOG}
         capacity["satellite"] = {"generation": "v1.5", "v2_mini_from_catalog": V2_MINI_FROM_CATALOG}
     service = {"enabled": True, "kit": kit,
-               "background": {"enabled": True, "as_of": day.isoformat(), "spread": "geoip-subnets",
-                              "beam_hopping": BEAM_HOPPING},
+               "background": background_at(day, where)[0] if background else {"enabled": False},
                # the run's dishes are existing subscribers, never sold out (admission still limits cells)
                "admission": {"enabled": True, "dishes": False},
                "latency": {"processing_ms": processing_ms_at(day)}}
