@@ -379,3 +379,16 @@ def test_the_summary_marks_the_assumptions_an_override_replaces():
     assert not any("changed" in a for a in assumptions("full", ["network.home_pop"]))
     assert sum("changed" in a for a in assumptions("full", ["service. admission.enabled"])) == 1
     assert not any("changed" in a for a in assumptions("full", ["service.latency.processing_ms_x", "timeout"]))
+
+
+@pytest.mark.parametrize("preset", ["ukraine-2022", "ukraine-2022-year"])
+def test_the_2022_presets_use_the_dated_processing_term(preset):
+    """The default story runs the calibrated model's processing term of its dates, not 2025's."""
+    from datetime import timedelta
+
+    from leonet.scenario import load_scenario
+    from leonet.scenario.calibration import processing_ms_at
+
+    sc = load_scenario(preset)
+    start, end = sc.time.start.date(), (sc.time.start + timedelta(seconds=sc.time.duration_s)).date()
+    assert sc.service.latency.processing_ms == processing_ms_at(start) == processing_ms_at(end) == 8.2
