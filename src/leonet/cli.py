@@ -407,7 +407,7 @@ def dish_cmd(
     map_min_elevation: float = typer.Option(25.0, "--map-min-elevation", min=0, max=89, help="Elevation at the edge of the obstruction map's circle, deg (the dish reports it; 25 by default)."),
     kit: str = typer.Option("standard", "--kit", help="Dish kit (leonet/data/terminal_kits.csv): its caps (down/up) and minimum elevation."),
     duration: float = typer.Option(120.0, "--duration", help="Seconds simulated (1 s steps; at most 3,600)."),
-    constellation: str = typer.Option("starlink-2023-12-27", "--constellation", help="starlink-2023-12-27 (the shipped element set, run on its day) or a constellation preset (run from now)."),
+    constellation: str = typer.Option("starlink-2023-12-27", "--constellation", help="starlink-2023-12-27 (the shipped element set, run on its day) or a Starlink constellation preset: starlink-gen1, starlink-gen2, starlink-shell1 (run from now, without the background load, which is calibrated on the real satellites)."),
     ground: int = typer.Option(2026, "--ground", help="The ground segment, as leonet realism runs it: 2026 (the 2026 list's operational gateways) or 2023 (the 2023 map's gateways that carried traffic, with their antenna counts); the gateways and PoPs within reach."),
     start: Optional[str] = typer.Option(None, "--start", help="Override the start (UTC, e.g. 2023-12-27T18:00:00Z)."),
     no_background: bool = typer.Option(False, "--no-background", help="Leave out the other subscribers who load the dish's satellites (the sky to the dish alone)."),
