@@ -132,3 +132,41 @@ def test_landing_masks_match_a_brute_force_oracle(dishes, gateways, reach_km):
     got = allowed[group]
     assert ((got == expect) | near_edge).all()
     assert len(allowed) == len({tuple(r) for r in allowed.tolist()})   # one row per distinct mask
+
+
+@settings(max_examples=60, deadline=None)
+@given(dishes=st.lists(st.tuples(_lat, _lon, st.integers(-1, 2)), min_size=1, max_size=12),
+       gateways=st.lists(st.tuples(_lat, _lon, st.booleans(), st.integers(0, 2)), min_size=1, max_size=6),
+       reach_km=st.floats(100.0, 5_000.0))
+def test_home_in_reach_masks_match_a_brute_force_oracle(dishes, gateways, reach_km):
+    """network.landing: home-in-reach, dish by dish and gateway by gateway: a dish with a gateway of
+    its home PoP (any, for -1) in reach lands only there; else anywhere but the bent-pipe-only
+    gateways beyond its reach."""
+    d = np.array([(la, lo) for la, lo, _ in dishes], dtype=float)
+    home = np.array([h for _, _, h in dishes])
+    g = np.array([(la, lo) for la, lo, _, _ in gateways], dtype=float)
+    only = np.array([o for _, _, o, _ in gateways], dtype=bool)
+    gw_home = np.array([p for _, _, _, p in gateways])
+    group, allowed = landing_groups(d[:, 0], d[:, 1], g[:, 0], g[:, 1], only, reach_km * 1e3,
+                                    dish_home=home, gateway_home=gw_home)
+    dist = _central_angle_m(d[:, 0], d[:, 1], g[:, 0], g[:, 1])
+    if (np.abs(dist - reach_km * 1e3) < 1.0).any():   # a metre of rounding either way: not this draw
+        return
+    got = allowed[group]
+    for i in range(len(d)):
+        in_reach = dist[i] <= reach_km * 1e3
+        ours = [j for j in range(len(g)) if in_reach[j] and (home[i] < 0 or gw_home[j] == home[i])]
+        want = [j in ours for j in range(len(g))] if ours else [bool(in_reach[j] or not only[j]) for j in range(len(g))]
+        assert got[i].tolist() == want
+    assert len(allowed) == len({tuple(r) for r in allowed.tolist()})
+
+
+def test_home_in_reach_lands_kyiv_at_its_home_pops_gateways_near_it():
+    """Kyiv (home Frankfurt) with Kaunas (feeds Frankfurt, 666 km) and Milan (feeds Frankfurt, 1,700 km,
+    beyond a 1,300 km reach) and Muallim (feeds Istanbul, 1,000 km): only Kaunas; Nairobi, with
+    none in reach, anywhere."""
+    lat, lon = [50.45, -1.29], [30.52, 36.82]
+    g_lat, g_lon = [54.90, 45.46, 39.96], [23.89, 9.19, 32.85]
+    group, allowed = landing_groups(lat, lon, g_lat, g_lon, [False] * 3, 1.3e6,
+                                    dish_home=np.array([0, 0]), gateway_home=np.array([0, 0, 1]))
+    assert allowed[group].tolist() == [[True, False, False], [True, True, True]]

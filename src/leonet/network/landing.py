@@ -6,6 +6,10 @@ own region's bent-pipe traffic (a scenario's ``network.bent_pipe_only_gateways``
 there only if one satellite can see both the dish and the gateway, i.e. the two are within the
 bent-pipe reach (:func:`bent_pipe_reach_m`); for every other dish the gateway is not a way out.
 
+With ``network.landing: home-in-reach`` a dish that has a gateway of its home PoP within its
+bent-pipe reach lands only at those (the fibre takes its traffic on to its PoP), and a dish with
+none in reach lands anywhere but at bent-pipe-only gateways beyond its reach.
+
 This is a per-dish mask over gateways, fixed for the run. Dishes with the same mask (and the same
 home PoP) share their routes (:func:`landing_groups`), so the cost is one route tree per distinct
 mask, and none at all when no gateway is bent-pipe only.
@@ -36,19 +40,34 @@ def bent_pipe_reach_m(altitude_m: float, dish_min_elevation_deg: float, gateway_
 
 
 def landing_groups(dish_lat_deg, dish_lon_deg, gateway_lat_deg, gateway_lon_deg, bent_pipe_only,
-                   reach_m: float) -> tuple[np.ndarray, np.ndarray]:
+                   reach_m: float, dish_home=None, gateway_home=None) -> tuple[np.ndarray, np.ndarray]:
     """Each dish's landing mask, as groups.
 
     dish_lat_deg, dish_lon_deg : (D,) deg. gateway_lat_deg, gateway_lon_deg : (G,) deg.
     bent_pipe_only : (G,) bool, gateways that take no laser-borne traffic.
     reach_m : bent-pipe reach, m (:func:`bent_pipe_reach_m`).
+    dish_home : (D,) int home PoP of each dish (-1: any PoP), with ``gateway_home`` (G,) int, each
+        gateway's own PoP: ``network.landing: home-in-reach``. A dish with gateways of its home
+        PoP (any gateway, for -1) within ``reach_m`` lands only at those; one with none lands at
+        any gateway but the bent-pipe-only ones beyond its reach. None: every gateway may carry
+        every dish's traffic but the bent-pipe-only ones beyond its reach.
 
     Returns ``group`` (D,) int64 and ``allowed`` (M, G) bool: dish ``d`` may land at gateway ``g``
-    iff ``allowed[group[d], g]``. Without bent-pipe-only gateways every dish is in group 0, whose
-    mask allows all. Work: D x (bent-pipe-only gateways) distances.
+    iff ``allowed[group[d], g]``. Without bent-pipe-only gateways (and no ``dish_home``) every dish
+    is in group 0, whose mask allows all. Work: D x (bent-pipe-only gateways) distances, D x G with
+    ``dish_home``.
     """
     only = np.asarray(bent_pipe_only, dtype=bool)
     n_d, n_g = len(np.atleast_1d(dish_lat_deg)), len(only)
+    if dish_home is not None and n_d and n_g:
+        dist = great_circle_distance_m(np.asarray(dish_lat_deg, float)[:, None], np.asarray(dish_lon_deg, float)[:, None],
+                                       np.asarray(gateway_lat_deg, float)[None, :], np.asarray(gateway_lon_deg, float)[None, :])
+        reach = dist <= reach_m                                                # (D, G)
+        home = np.asarray(dish_home, dtype=np.int64)[:, None]
+        near = reach & ((np.asarray(gateway_home, dtype=np.int64)[None, :] == home) | (home < 0))
+        mask = np.where(near.any(axis=1, keepdims=True), near, reach | ~only[None, :])
+        rows, group = np.unique(mask, axis=0, return_inverse=True)
+        return group.reshape(-1).astype(np.int64), rows
     if not only.any() or not n_d:
         return np.zeros(n_d, dtype=np.int64), np.ones((1, n_g), dtype=bool)
     k = np.flatnonzero(only)

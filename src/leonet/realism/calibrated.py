@@ -140,6 +140,8 @@ ASSUMPTIONS = (
     "what Starlink's routers measure (popPingLatencyMs)",
     "download/upload = a speed-test probe at the kit's cap alongside the flows active then",
     "{ground_text}",
+    "landing: a dish's traffic comes down at a gateway of its home PoP within its bent-pipe reach where it has one, "
+    "then the fibre; lasers carry it to a gateway beyond only where none is in reach (network.landing: home-in-reach)",
 )
 
 #: The scenario fields each of :data:`ASSUMPTIONS` rests on (dotted prefixes, in the same order): a
@@ -159,6 +161,7 @@ ASSUMPTION_FIELDS = (
     _LATENCY_TERMS,   # (network.home_pop changes nothing here: every sample dish pins its home PoP)
     ("service.kit", "service.kit_cap_efficiency_bps_per_hz"),
     ("ground.builtin", "network.backbone"),
+    ("network.landing",),
 )
 
 

@@ -93,6 +93,12 @@ class NetworkSpec(Spec):
         "Gateways (by site name) that take no laser-borne traffic: only dishes within bent-pipe reach of one "
         "(a satellite at the constellation's median altitude sees both above the minimum elevation) may land "
         "there; every other dish's routes skip it (station pairs are not dishes: they may use it)."))
+    landing: Literal["anywhere", "home-in-reach"] = Field("anywhere", description=(
+        "Where a dish's traffic may land. 'anywhere': at any gateway its shortest route to its PoP takes (lasers carry "
+        "it to a gateway near the PoP where that is shorter). 'home-in-reach' (assumption; the calibrated model's): at "
+        "a gateway of its home PoP (one whose nearest PoP it is) within the dish's bent-pipe reach, where it has one "
+        "(a satellite at the constellation's median altitude sees both above the minimum elevation), the fibre "
+        "carrying it on to the PoP; a dish with none in reach lands anywhere (leonet.network.landing)."))
     pairs: list[tuple[str, str]] = Field([], description="Ground-station pairs [src, dst] by site name.")
     all_station_pairs: bool = Field(False, description="Route every ordered pair of kind: station sites.")
 

@@ -251,7 +251,7 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         dish_home_pop=dish_home_pop,
         laser_sats=int(capable.sum()),
         sat_island=_islands(net, len(capable), candidates),
-        **_landing(scenario, constellation, sites, dish, gw),
+        **_landing(scenario, constellation, sites, dish, gw, dish_home_pop, gateway_pop),
     )
 
 
@@ -265,7 +265,7 @@ def _islands(net, n_sats: int, candidates: np.ndarray) -> np.ndarray | None:
 
 
 def _landing(scenario: Scenario, constellation: Constellation, sites: Sites, dish: np.ndarray,
-             gw: np.ndarray) -> dict:
+             gw: np.ndarray, dish_home_pop=None, gateway_pop=None) -> dict:
     """``dish_landing_group`` and ``landing_allowed`` from ``network.bent_pipe_only_gateways``
     (:mod:`leonet.network.landing`); an unknown gateway name is an InputError naming it."""
     from ..network.landing import bent_pipe_reach_m, landing_groups
@@ -286,7 +286,9 @@ def _landing(scenario: Scenario, constellation: Constellation, sites: Sites, dis
     min_el = scenario.visibility.min_elevation_deg
     min_el = 25.0 if min_el is None else float(min_el)
     group, allowed = landing_groups(sites.lat_deg[dish], sites.lon_deg[dish], sites.lat_deg[gw], sites.lon_deg[gw],
-                                    only, bent_pipe_reach_m(altitude, min_el, min_el))
+                                    only, bent_pipe_reach_m(altitude, min_el, min_el),
+                                    **({"dish_home": dish_home_pop, "gateway_home": gateway_pop}
+                                       if scenario.network.landing == "home-in-reach" else {}))
     return {"dish_landing_group": group, "landing_allowed": allowed}
 
 
