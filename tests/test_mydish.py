@@ -41,7 +41,7 @@ def test_the_dish_runs_the_calibrated_model_of_its_day_with_its_kit(tmp_path):
     assert {k: data[k] for k in ("network", "capacity", "service")} == want
     # the values themselves (the realism check's, written out: a change to them is a change of the model)
     assert data["network"] == {"slots": {"policy": "max-rate"}, "home_pop": "geoip", "backbone": "community-2023-joined",
-                               "landing": "home-in-reach",
+                               "landing": "anywhere",   # the 2026 segment (calibration.GROUND_SEGMENTS)
                                "bent_pipe_only_gateways": [], "isl": {"min_catalog_number": 48879}}
     assert data["capacity"] == {"enabled": True, "satellite": {"generation": "v1.5", "v2_mini_from_catalog": 55695}}
     assert data["service"] == {"enabled": True, "kit": "mini",

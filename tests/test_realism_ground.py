@@ -75,3 +75,17 @@ def test_malaysia_gets_its_gateway_on_the_2026_list(tmp_path):
         assert f"community {'map of 2023-10-10' if ground == 2023 else 'list of 2026-03-20'}" in " ".join(r.stdout.split())
     # published 57.9 ms (Jan 2024): the 2023 map has nothing near; the 2026 list a gateway in Sarawak
     assert latency[2023] > 120 and 40 < latency[2026] < 65, latency
+
+
+def test_the_landing_rule_goes_with_the_ground_segment():
+    """Dishes land near them (home-in-reach) on the 2023 map, where it was measured; on the 2026 list
+    the gateways near Kyiv feed Warsaw, a PoP the Aug 2024 GeoIP feed homes nobody there on, so that
+    segment lands anywhere; the summary says which."""
+    from datetime import date
+
+    from leonet.scenario.calibration import model_sections
+
+    assert model_sections(date(2024, 1, 6), 2023)["network"]["landing"] == "home-in-reach"
+    assert model_sections(date(2024, 1, 6), 2026)["network"]["landing"] == "anywhere"
+    assert any("network.landing: home-in-reach" in a for a in assumptions("full", ground=2023))
+    assert any("network.landing: anywhere" in a for a in assumptions("full", ground=2026))

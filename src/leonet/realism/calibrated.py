@@ -119,6 +119,16 @@ def served(lat_deg, lon_deg, day: date) -> np.ndarray:
 
 
 
+#: The landing assumption as the summary states it, by ``network.landing`` (the segment's).
+LANDING_TEXT = {
+    "home-in-reach": "landing: a dish's traffic comes down at a gateway of its home PoP within its bent-pipe reach "
+                     "where it has one, then the fibre; lasers carry it to a gateway beyond only where none is in reach "
+                     "(network.landing: home-in-reach)",
+    "anywhere": "landing: a dish's traffic comes down at whatever gateway its shortest route to its home PoP takes "
+                "(network.landing: anywhere: on the 2026 list the gateways near a dish may feed PoPs the Aug 2024 GeoIP "
+                "feed homes nobody there on)",
+}
+
 ASSUMPTIONS = (
     "one sample dish per city and home PoP (an existing subscriber, never sold out), weighted in the figures by "
     f"city population x {TAKE_UP} (assumed take-up) x the PoP's share of the city's GeoIP subnets (Aug 2024; "
@@ -140,8 +150,7 @@ ASSUMPTIONS = (
     "what Starlink's routers measure (popPingLatencyMs)",
     "download/upload = a speed-test probe at the kit's cap alongside the flows active then",
     "{ground_text}",
-    "landing: a dish's traffic comes down at a gateway of its home PoP within its bent-pipe reach where it has one, "
-    "then the fibre; lasers carry it to a gateway beyond only where none is in reach (network.landing: home-in-reach)",
+    "{landing_text}",
 )
 
 #: The scenario fields each of :data:`ASSUMPTIONS` rests on (dotted prefixes, in the same order): a
@@ -184,7 +193,7 @@ def assumptions(mode: str = "full", overridden=(), ground: int = 2023) -> tuple[
     every = "local hour" if every_h == 1 else f"{every_h} local hours"
     seg = ground_segment(ground)
     values = {"samples": DAY_SAMPLES[mode], "sample_s": SAMPLE_S[mode], "every": every,
-              "pops_label": seg.pops_label, "ground_text": seg.text}
+              "pops_label": seg.pops_label, "ground_text": seg.text, "landing_text": LANDING_TEXT[seg.landing]}
     out = []
     for a, fields in zip(ASSUMPTIONS, ASSUMPTION_FIELDS, strict=True):
         text = a.format(**values) if "{" in a else a

@@ -82,6 +82,21 @@ BENT_PIPE_ONLY_GATEWAYS = (("Lekki, NG", date(2023, 11, 21), date(2025, 1, 18)),
                            ("Ikire, NG", date(2023, 11, 21), date(2025, 1, 18)))
 
 
+#: Where a dish's traffic lands (``network.landing``): "home-in-reach", at a gateway of its home PoP
+#: within its bent-pipe reach where it has one, the fibre carrying it on (**assumption**: Starlink
+#: sends a dish's traffic down near the dish, to a gateway backhauled to its PoP, and uses lasers to
+#: reach one where none is in reach, as it describes its lasers: for places beyond its gateways).
+#: Measured on the Jan 2024 figures (bench/RESULTS.md, "Realism: landing near the dish"): latency
+#: within 5 ms in 16 of 40 countries instead of 14 (Ukraine 54.7 -> 55.7 ms against 60.4, Finland
+#: 57.0 -> 65.0 against 73.0); landing at any gateway within reach instead (its home PoP's or not)
+#: gives 13: Puerto Rico and the Virgin Islands land at Caribbean gateways far from Atlanta by fibre.
+#: On the 2023 map only: the 2026 list has PoPs (Warsaw) that the Aug 2024 GeoIP feed homes nobody
+#: near them on, so Kaunas and the Polish gateways feed Warsaw there, and a Kyiv dish homed in
+#: Frankfurt would have to come down at German gateways 1,500 km away (99 ms instead of 50); the 2026
+#: segment lands anywhere (its ``GroundSegment.landing``).
+LANDING = "home-in-reach"
+
+
 @dataclass(frozen=True)
 class GroundSegment:
     """A ground segment the calibrated model runs on (``leonet realism --ground``, ``leonet dish --ground``)."""
@@ -91,6 +106,7 @@ class GroundSegment:
     gateway_names: dict          # a 2023 map gateway name -> its name in this set (the Lagos rule's gateways)
     pops_label: str              # what the assumptions call its PoP set
     text: str                    # the summary's "ground segment:" assumption
+    landing: str = "anywhere"    # network.landing (see LANDING)
 
 
 #: The ground segments of the realism check's country plans and of ``leonet dish``: 2023, the
@@ -103,7 +119,7 @@ GROUND_SEGMENTS = {
     2023: GroundSegment(
         builtin=({"name": "starlink-gateways-2023", "statuses": "carried-traffic", "antennas": "from-data"},
                  {"name": "starlink-pops-2023"}),
-        backbone="community-2023", gateway_names={}, pops_label="the 2023 map",
+        backbone="community-2023", gateway_names={}, pops_label="the 2023 map", landing=LANDING,
         text="ground segment: the gateways of the community map of 2023-10-10 that carried traffic (live or built), "
              "with its antenna counts, and its PoPs and backbone; no Jan 2024 snapshot is available (bench/RESULTS.md: "
              "the same check on the 2026 list, --ground 2026)"),
@@ -139,16 +155,6 @@ def processing_ms_at(day: date) -> float:
     return round(float(np.interp((day - PROCESSING_MS[0][0]).days, days, [v for _, v in PROCESSING_MS])), 3)
 
 
-#: Where a dish's traffic lands (``network.landing``): "home-in-reach", at a gateway of its home PoP
-#: within its bent-pipe reach where it has one, the fibre carrying it on (**assumption**: Starlink
-#: sends a dish's traffic down near the dish, to a gateway backhauled to its PoP, and uses lasers to
-#: reach one where none is in reach, as it describes its lasers: for places beyond its gateways).
-#: Measured on the Jan 2024 figures (bench/RESULTS.md, "Realism: landing near the dish"): latency
-#: within 5 ms in 16 of 40 countries instead of 14 (Ukraine 54.7 -> 55.7 ms against 60.4, Finland
-#: 57.0 -> 65.0 against 73.0); landing at any gateway within reach instead (its home PoP's or not)
-#: gives 13: Puerto Rico and the Virgin Islands land at Caribbean gateways far from Atlanta by fibre.
-LANDING = "home-in-reach"
-
 
 def background_at(day: date, where: str = "service.background.as_of") -> tuple[dict, str]:
     """The calibrated model's background (``service.background``) at ``day`` and a short text
@@ -183,7 +189,7 @@ def model_sections(day: date, ground: int = 2023, real_sky: bool = True, rules_d
     rules (:data:`BENT_PIPE_ONLY_GATEWAYS`) are read at, when not ``day`` (the check simulates a
     month's figures on its element set's own date, but routes as in that month)."""
     seg = ground_segment(ground)
-    network = {"slots": {"policy": SLOT_POLICY}, "home_pop": "geoip", "backbone": seg.backbone, "landing": LANDING,
+    network = {"slots": {"policy": SLOT_POLICY}, "home_pop": "geoip", "backbone": seg.backbone, "landing": seg.landing,
                "bent_pipe_only_gateways": bent_pipe_only_gateways_at(rules_day or day, ground)}
     capacity = {"enabled": True}
     if real_sky:
