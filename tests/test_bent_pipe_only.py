@@ -5,6 +5,7 @@ reach of a bent-pipe-only gateway must route exactly as if that gateway were not
 a dish within reach must route exactly as if the option were not set."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -147,8 +148,8 @@ def test_home_in_reach_masks_match_a_brute_force_oracle(dishes, gateways, reach_
     g = np.array([(la, lo) for la, lo, _, _ in gateways], dtype=float)
     only = np.array([o for _, _, o, _ in gateways], dtype=bool)
     gw_home = np.array([p for _, _, _, p in gateways])
-    group, allowed = landing_groups(d[:, 0], d[:, 1], g[:, 0], g[:, 1], only, reach_km * 1e3,
-                                    dish_home=home, gateway_home=gw_home)
+    group, allowed, fallback = landing_groups(d[:, 0], d[:, 1], g[:, 0], g[:, 1], only, reach_km * 1e3,
+                                              dish_home=home, gateway_home=gw_home, with_fallback=True)
     dist = _central_angle_m(d[:, 0], d[:, 1], g[:, 0], g[:, 1])
     if (np.abs(dist - reach_km * 1e3) < 1.0).any():   # a metre of rounding either way: not this draw
         return
@@ -156,9 +157,11 @@ def test_home_in_reach_masks_match_a_brute_force_oracle(dishes, gateways, reach_
     for i in range(len(d)):
         in_reach = dist[i] <= reach_km * 1e3
         ours = [j for j in range(len(g)) if in_reach[j] and (home[i] < 0 or gw_home[j] == home[i])]
-        want = [j in ours for j in range(len(g))] if ours else [bool(in_reach[j] or not only[j]) for j in range(len(g))]
-        assert got[i].tolist() == want
-    assert len(allowed) == len({tuple(r) for r in allowed.tolist()})
+        anywhere = [bool(in_reach[j] or not only[j]) for j in range(len(g))]
+        want = [j in ours for j in range(len(g))] if ours else anywhere
+        assert got[i].tolist() == want and fallback[group[i]].tolist() == anywhere
+    # one row per distinct (mask, fallback): dishes of a group share both
+    assert len(allowed) == len({(tuple(a), tuple(f)) for a, f in zip(allowed.tolist(), fallback.tolist())})
 
 
 def test_home_in_reach_lands_kyiv_at_its_home_pops_gateways_near_it():
@@ -170,3 +173,34 @@ def test_home_in_reach_lands_kyiv_at_its_home_pops_gateways_near_it():
     group, allowed = landing_groups(lat, lon, g_lat, g_lon, [False] * 3, 1.3e6,
                                     dish_home=np.array([0, 0]), gateway_home=np.array([0, 0, 1]))
     assert allowed[group].tolist() == [[True, False, False], [True, True, True]]
+
+
+@pytest.mark.slow
+def test_home_in_reach_never_strands_a_dish_whose_landing_gateways_are_lost(tmp_path):
+    """A Kyiv dish (home Frankfurt) lands at the Frankfurt-fed gateways in its reach; with all of
+    them struck (gateway_loss) it lands elsewhere, over lasers, instead of going NO_PATH; and
+    before the strike it uses only them."""
+    from leonet.ground.builtin import builtin_sites, nearest_pop
+    from leonet.network.landing import bent_pipe_reach_m
+
+    gws = builtin_sites("starlink-gateways-2023", statuses="carried-traffic")
+    pops = builtin_sites("starlink-pops-2023")
+    home = nearest_pop(gws, pops)
+    fra = int(np.flatnonzero(pops.name == "FRA")[0])
+    d = _central_angle_m(np.array([50.45]), np.array([30.52]), gws.lat_deg, gws.lon_deg)[0]
+    mine = [str(n) for n, k, dist in zip(gws.name, home, d) if k == fra and dist <= bent_pipe_reach_m(550e3, 25, 25)]
+    assert mine
+    sc = {
+        "name": "landing", "constellation": "starlink-gen1",
+        "ground": {"sites": [{"name": "kyiv", "lat_deg": 50.45, "lon_deg": 30.52}] + _gateways(),
+                   "builtin": [{"name": "starlink-pops-2023"}]},
+        "network": {"home_pop": "geoip", "landing": "home-in-reach"},
+        "time": {"start": "2024-01-06T17:43:12Z", "duration_s": 120, "step_s": 15},
+        "events": [{"name": "strike", "type": "gateway_loss", "start_s": 60, "end_s": 120, "target": {"sites": mine}}],
+        "outputs": {"visibility_pairs": False},
+    }
+    steps = _steps(tmp_path, sc, "struck")
+    before, after = steps[steps["t"] < steps["t"].min() + pd.Timedelta(seconds=60)], \
+        steps[steps["t"] >= steps["t"].min() + pd.Timedelta(seconds=60)]
+    assert before["gateway_name"].isin(mine).all() and (before["state"] == "CONNECTED").all()
+    assert (after["state"] == "CONNECTED").all() and not after["gateway_name"].isin(mine).any()

@@ -40,7 +40,7 @@ def bent_pipe_reach_m(altitude_m: float, dish_min_elevation_deg: float, gateway_
 
 
 def landing_groups(dish_lat_deg, dish_lon_deg, gateway_lat_deg, gateway_lon_deg, bent_pipe_only,
-                   reach_m: float, dish_home=None, gateway_home=None) -> tuple[np.ndarray, np.ndarray]:
+                   reach_m: float, dish_home=None, gateway_home=None, with_fallback: bool = False):
     """Each dish's landing mask, as groups.
 
     dish_lat_deg, dish_lon_deg : (D,) deg. gateway_lat_deg, gateway_lon_deg : (G,) deg.
@@ -52,24 +52,29 @@ def landing_groups(dish_lat_deg, dish_lon_deg, gateway_lat_deg, gateway_lon_deg,
         any gateway but the bent-pipe-only ones beyond its reach. None: every gateway may carry
         every dish's traffic but the bent-pipe-only ones beyond its reach.
 
-    Returns ``group`` (D,) int64 and ``allowed`` (M, G) bool: dish ``d`` may land at gateway ``g``
-    iff ``allowed[group[d], g]``. Without bent-pipe-only gateways (and no ``dish_home``) every dish
+    with_fallback : also return ``fallback`` (M, G) bool: where a group's dishes may land when none
+        of its allowed gateways works at an instant (lost, cut off from its PoP): anywhere but the
+        bent-pipe-only gateways beyond their reach. Dishes of one group share it.
+
+    Returns ``group`` (D,) int64 and ``allowed`` (M, G) bool (and ``fallback``, see above): dish
+    ``d`` may land at gateway ``g`` iff ``allowed[group[d], g]``. Without bent-pipe-only gateways (and no ``dish_home``) every dish
     is in group 0, whose mask allows all. Work: D x (bent-pipe-only gateways) distances, D x G with
     ``dish_home``.
     """
     only = np.asarray(bent_pipe_only, dtype=bool)
     n_d, n_g = len(np.atleast_1d(dish_lat_deg)), len(only)
     if dish_home is not None and n_d and n_g:
-        dist = great_circle_distance_m(np.asarray(dish_lat_deg, float)[:, None], np.asarray(dish_lon_deg, float)[:, None],
-                                       np.asarray(gateway_lat_deg, float)[None, :], np.asarray(gateway_lon_deg, float)[None, :])
-        reach = dist <= reach_m                                                # (D, G)
+        reach = _within(dish_lat_deg, dish_lon_deg, gateway_lat_deg, gateway_lon_deg, reach_m)   # (D, G)
         home = np.asarray(dish_home, dtype=np.int64)[:, None]
         near = reach & ((np.asarray(gateway_home, dtype=np.int64)[None, :] == home) | (home < 0))
-        mask = np.where(near.any(axis=1, keepdims=True), near, reach | ~only[None, :])
-        rows, group = np.unique(mask, axis=0, return_inverse=True)
-        return group.reshape(-1).astype(np.int64), rows
+        fallback = reach | ~only[None, :]
+        mask = np.where(near.any(axis=1, keepdims=True), near, fallback)
+        rows, group = np.unique(np.concatenate([mask, fallback], axis=1), axis=0, return_inverse=True)
+        group = group.reshape(-1).astype(np.int64)
+        return (group, rows[:, :n_g], rows[:, n_g:]) if with_fallback else (group, rows[:, :n_g])
     if not only.any() or not n_d:
-        return np.zeros(n_d, dtype=np.int64), np.ones((1, n_g), dtype=bool)
+        out = np.zeros(n_d, dtype=np.int64), np.ones((1, n_g), dtype=bool)
+        return (*out, out[1]) if with_fallback else out
     k = np.flatnonzero(only)
     dist = great_circle_distance_m(np.asarray(dish_lat_deg, float)[:, None], np.asarray(dish_lon_deg, float)[:, None],
                                    np.asarray(gateway_lat_deg, float)[k][None, :],
@@ -78,4 +83,22 @@ def landing_groups(dish_lat_deg, dish_lon_deg, gateway_lat_deg, gateway_lon_deg,
     rows, group = np.unique(reachable, axis=0, return_inverse=True)
     allowed = np.ones((len(rows), n_g), dtype=bool)
     allowed[:, k] = rows
-    return group.reshape(-1).astype(np.int64), allowed
+    out = group.reshape(-1).astype(np.int64), allowed
+    return (*out, allowed) if with_fallback else out
+
+
+#: Dishes per block of the reach test: the (block, G) distances, not (D, G), are held at once.
+REACH_BLOCK_DISHES = 20_000
+
+
+def _within(dish_lat_deg, dish_lon_deg, gateway_lat_deg, gateway_lon_deg, reach_m: float) -> np.ndarray:
+    """(D, G) bool: each dish within ``reach_m`` of each gateway (great circle), computed a block
+    of :data:`REACH_BLOCK_DISHES` dishes at a time (100,000 dishes x 200 gateways: 20 MB of bool,
+    never 160 MB of distances)."""
+    lat, lon = np.asarray(dish_lat_deg, float), np.asarray(dish_lon_deg, float)
+    g_lat, g_lon = np.asarray(gateway_lat_deg, float)[None, :], np.asarray(gateway_lon_deg, float)[None, :]
+    out = np.empty((len(lat), g_lat.shape[1]), dtype=bool)
+    for a in range(0, len(lat), REACH_BLOCK_DISHES):
+        b = slice(a, a + REACH_BLOCK_DISHES)
+        out[b] = great_circle_distance_m(lat[b, None], lon[b, None], g_lat, g_lon) <= reach_m
+    return out

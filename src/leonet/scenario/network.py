@@ -98,7 +98,8 @@ class NetworkSpec(Spec):
         "it to a gateway near the PoP where that is shorter). 'home-in-reach' (assumption; the calibrated model's): at "
         "a gateway of its home PoP (one whose nearest PoP it is) within the dish's bent-pipe reach, where it has one "
         "(a satellite at the constellation's median altitude sees both above the minimum elevation), the fibre "
-        "carrying it on to the PoP; a dish with none in reach lands anywhere (leonet.network.landing)."))
+        "carrying it on to the PoP; a dish with none in reach lands anywhere but at bent-pipe-only gateways beyond its "
+        "reach, and so does one whose landing gateways are all lost or cut off at the moment (leonet.network.landing)."))
     pairs: list[tuple[str, str]] = Field([], description="Ground-station pairs [src, dst] by site name.")
     all_station_pairs: bool = Field(False, description="Route every ordered pair of kind: station sites.")
 

@@ -49,8 +49,9 @@ class NetworkModel:
     max_sats_per_cell: int = 1
     dish_home_pop: np.ndarray = None  # (D,) home PoP number (0..P-1) of each dish, -1: any PoP (home_pop: any)
     laser_sats: int = 0               # satellites that carry lasers (network.isl.shells / min_catalog_number)
-    dish_landing_group: np.ndarray = None  # (D,) landing mask of each dish (network.bent_pipe_only_gateways)
+    dish_landing_group: np.ndarray = None  # (D,) landing mask of each dish (network.bent_pipe_only_gateways, .landing)
     landing_allowed: np.ndarray = None     # (M, G) bool, gateways each landing mask may land at
+    landing_fallback: np.ndarray = None    # (M, G) bool, where it may land when none of those works now (or None)
     sat_island: np.ndarray = None     # (N,) laser island of each satellite (-1: none), or None: gateways track the highest
 
     @cached_property
@@ -234,6 +235,12 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
     capable = laser_capable(scenario, constellation)
     candidates = _laser_candidates(scenario, constellation, capable)
     src, dst = _station_pairs(net, sites, kind)
+    landing = _landing(scenario, constellation, sites, dish, gw, dish_home_pop, gateway_pop)
+    masks = len(landing["landing_allowed"])
+    if masks > MANY_LANDING_MASKS:
+        warnings.append(f"network.landing: home-in-reach gives the dishes {masks:,} distinct landing masks (the gateways "
+                        "of their home PoP in reach): each is one routing graph and one route tree per home PoP at "
+                        "every routing instant, so routing costs about that many times more than with landing: anywhere")
     return NetworkModel(
         dish_sites=dish.astype(np.int64), gateway_sites=gw.astype(np.int64), pop_sites=pop.astype(np.int64),
         gateway_pop=gateway_pop, gateway_pop_delay_s=np.asarray(gateway_pop_delay_s, dtype=np.float64),
@@ -251,7 +258,7 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         dish_home_pop=dish_home_pop,
         laser_sats=int(capable.sum()),
         sat_island=_islands(net, len(capable), candidates),
-        **_landing(scenario, constellation, sites, dish, gw, dish_home_pop, gateway_pop),
+        **landing,
     )
 
 
@@ -264,9 +271,14 @@ def _islands(net, n_sats: int, candidates: np.ndarray) -> np.ndarray | None:
     return island if island.max() >= 1 else None
 
 
+#: Beyond this many landing masks a run says what routing will cost (network.landing).
+MANY_LANDING_MASKS = 64
+
+
 def _landing(scenario: Scenario, constellation: Constellation, sites: Sites, dish: np.ndarray,
              gw: np.ndarray, dish_home_pop=None, gateway_pop=None) -> dict:
-    """``dish_landing_group`` and ``landing_allowed`` from ``network.bent_pipe_only_gateways``
+    """``dish_landing_group``, ``landing_allowed`` and ``landing_fallback`` from
+    ``network.bent_pipe_only_gateways`` and ``network.landing``
     (:mod:`leonet.network.landing`); an unknown gateway name is an InputError naming it."""
     from ..network.landing import bent_pipe_reach_m, landing_groups
     from ..space.walker import altitude_m_from_mean_motion
@@ -285,11 +297,14 @@ def _landing(scenario: Scenario, constellation: Constellation, sites: Sites, dis
     altitude = float(np.median(altitude_m_from_mean_motion(el.mean_motion_rev_per_day))) if len(constellation) else 550e3
     min_el = scenario.visibility.min_elevation_deg
     min_el = 25.0 if min_el is None else float(min_el)
-    group, allowed = landing_groups(sites.lat_deg[dish], sites.lon_deg[dish], sites.lat_deg[gw], sites.lon_deg[gw],
-                                    only, bent_pipe_reach_m(altitude, min_el, min_el),
-                                    **({"dish_home": dish_home_pop, "gateway_home": gateway_pop}
-                                       if scenario.network.landing == "home-in-reach" else {}))
-    return {"dish_landing_group": group, "landing_allowed": allowed}
+    home = scenario.network.landing == "home-in-reach"
+    group, allowed, fallback = landing_groups(
+        sites.lat_deg[dish], sites.lon_deg[dish], sites.lat_deg[gw], sites.lon_deg[gw], only,
+        bent_pipe_reach_m(altitude, min_el, min_el), with_fallback=True,
+        **({"dish_home": dish_home_pop, "gateway_home": gateway_pop} if home else {}))
+    return {"dish_landing_group": group, "landing_allowed": allowed,
+            # a dish whose landing gateways are all lost or cut off lands elsewhere (never stranded)
+            "landing_fallback": fallback if home else None}
 
 
 def _gateway_fibre(net, sites: Sites, gw: np.ndarray, pop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -32,7 +32,7 @@ class HomeRoutes:
     """Every satellite's route to each home PoP of the scenario's dishes at one instant.
 
     Dishes are grouped by home PoP (``network.home_pop``) and landing mask (the gateways they may
-    land at, ``network.bent_pipe_only_gateways``); a group's routes lead to its PoP only (over
+    land at, ``network.bent_pipe_only_gateways`` and ``network.landing``); a group's routes lead to its PoP only (over
     lasers, a gateway it may land at, its fibre and the PoP-to-PoP backbone), so a dish's traffic
     always leaves at its home PoP. With ``home_pop: any`` there is one group whose routes lead to the
     nearest reachable PoP, as before home PoPs.
@@ -91,11 +91,21 @@ def internet_routes(model: SimulationModel, links: Links) -> HomeRoutes:
     pop_to_pop_s = pop_fibre_delays_s(len(net.pop_sites), links.backbone, links.backbone_delay_s, links.pop_up)
     keys, group = net.route_groups
 
+    working = None
+    if net.landing_fallback is not None:   # gateways with a feeder link now and a way to their PoP
+        working = np.zeros(len(net.gateway_sites), dtype=bool)
+        working[links.feeder_gateway] = True
+        working &= np.asarray(links.gateway_pop) >= 0
+
     def graph_of(mask: int):
-        """The routing graph of landing mask ``mask``: feeder links only to the gateways it allows."""
+        """The routing graph of landing mask ``mask``: feeder links only to the gateways it allows
+        (its fallback's where none of those works now: network.landing: home-in-reach)."""
         keep = slice(None)
-        if net.landing_allowed is not None and not net.landing_allowed[mask].all():
-            keep = net.landing_allowed[mask][links.feeder_gateway]
+        allowed = None if net.landing_allowed is None else net.landing_allowed[mask]
+        if working is not None and not (allowed & working).any():
+            allowed = net.landing_fallback[mask]
+        if allowed is not None and not allowed.all():
+            keep = allowed[links.feeder_gateway]
         return build_snapshot_graph(
             len(model.constellation), len(net.gateway_sites), len(net.pop_sites), links.isl.links,
             links.isl.length_m, links.feeder_gateway[keep], links.feeder_sat[keep], links.feeder_range_m[keep],
