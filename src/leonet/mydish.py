@@ -352,13 +352,13 @@ def model_of_the_day(when: str, ground_year: int, real_sky: bool, kit: str, *, b
     from .scenario.calibration import background_at, model_sections, processing_ms_at
 
     day = _parse_start(when).date()
-    loaded = background and real_sky
-    if loaded:
-        load = f"background: {background_at(day, where='--start')[1]}"
+    sections = model_sections(day, ground_year, real_sky=real_sky, kit=kit, background=False)
+    if background and real_sky:   # the background section and its words from one call
+        sections["service"]["background"], load = background_at(day, where="--start")
+        load = f"background: {load}"
     else:
         load = ("no other subscribers (--no-background)" if not background else
                 "no other subscribers: the background load is calibrated on the shipped Starlink element set only")
-    sections = model_sections(day, ground_year, real_sky=real_sky, kit=kit, background=loaded, where="--start")
     if present_gateways is not None:
         keep = set(present_gateways)
         rule = sections["network"]["bent_pipe_only_gateways"]

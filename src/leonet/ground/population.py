@@ -53,14 +53,14 @@ def _cities() -> tuple[list[City], dict[str, list[int]]]:
 
 def nearest_city(lat_deg: float, lon_deg: float) -> tuple[City, float]:
     """The GeoNames city (over 15,000 people) nearest (lat_deg, lon_deg), and how far it is, km
-    (great circle on a 6,371 km sphere)."""
+    (great circle, :func:`leonet.ground.geodesy.great_circle_distance_m`)."""
     import numpy as np
 
+    from .geodesy import great_circle_distance_m
+
     cities, _ = _cities()
-    la, lo = (np.radians(np.array([getattr(c, f) for c in cities])) for f in ("lat_deg", "lon_deg"))
-    a0, o0 = np.radians(lat_deg), np.radians(lon_deg)
-    cos = np.sin(la) * np.sin(a0) + np.cos(la) * np.cos(a0) * np.cos(lo - o0)
-    km = 6371.0 * np.arccos(np.clip(cos, -1.0, 1.0))
+    lat, lon = (np.array([getattr(c, f) for c in cities]) for f in ("lat_deg", "lon_deg"))
+    km = great_circle_distance_m(lat, lon, lat_deg, lon_deg) / 1e3
     k = int(np.argmin(km))
     return cities[k], float(km[k])
 
