@@ -57,7 +57,8 @@ def _realism(country: str, metric: str) -> tuple[float, float]:
 
 
 def _verdict(published: float, ours: float, kind: str) -> str:
-    """The realism check's tolerance, said in words: latency p50 within 5 ms, download within 20 %."""
+    """The realism check's tolerance, said in words: latency p50 within 5 ms, download (and upload, not one of
+    its goals) within 20 %."""
     ok = abs(ours - published) <= (5.0 if kind == "latency" else 0.2 * published)
     return ("within 5 ms" if kind == "latency" else "within 20 %") if ok else "**miss**"
 
@@ -84,6 +85,7 @@ def table() -> list[str]:
     lasers_2022 = float((ua.loc[ua["state"] == "CONNECTED", "isl_hops"] > 0).mean())
     ukr = {m: _realism("UKR", m) for m in ("download_p20", "download_p50", "download_p80", "upload_p50", "latency_p50")}
     deu = _realism("DEU", "latency_p50")
+    deu_up = _realism("DEU", "upload_p50")
     usa = {m: _realism("USA (reference)", m) for m in ("download_p50", "upload_p50")}
     dish = {m: _realism("dish 1 Hz (reference)", m) for m in ("jitter_within_slot_ms", "drop_rate_mean", "seconds_with_drops")}
     gw = us_sites[us_sites["kind"] == "gateway"]
@@ -95,8 +97,10 @@ def table() -> list[str]:
          f"{usa['download_p50'][1]:.0f}, Ukraine {ukr['download_p20'][1]:.0f} / {ukr['download_p50'][1]:.0f} / "
          f"{ukr['download_p80'][1]:.0f} Mbps (p50 {_verdict(*ukr['download_p50'], 'download')})"),
         ("speed test, upload p50", "~15 Mbps (Ookla US 2025); Ukraine 16 Mbps", "295 Mbps",
-         f"`us-rural-gen1` {u50:.1f} Mbps; realism: US {usa['upload_p50'][1]:.1f}, Ukraine {ukr['upload_p50'][1]:.1f} "
-         "Mbps (**miss**: near the kit's 40 Mbps cap; the uplink budget's satellite G/T is a placeholder)"),
+         f"`us-rural-gen1` {u50:.1f} Mbps; realism: US {usa['upload_p50'][1]:.1f} ({_verdict(*usa['upload_p50'], 'upload')}), "
+         f"Ukraine {ukr['upload_p50'][1]:.1f} ({_verdict(*ukr['upload_p50'], 'upload')}), Germany {deu_up[1]:.1f} against "
+         f"{deu_up[0]:.1f} ({_verdict(*deu_up, 'upload')}); the median country's upload p50 matches Starlink's (the "
+         "satellite's G/T fitted on Sep 2023), but cells that differ in load are missing, so Ukraine's is high"),
         ("latency to the PoP, p50", "Ukraine 60.4 ms, Germany 39.9 ms (Starlink, Jan 2024)",
          "propagation only (plus a capped cell queue)",
          f"Ukraine {ukr['latency_p50'][1]:.1f} ms ({_verdict(*ukr['latency_p50'], 'latency')}), Germany {deu[1]:.1f} ms "

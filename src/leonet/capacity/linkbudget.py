@@ -92,8 +92,16 @@ class RadioDefaults:
         figure quoted for the SpaceX Ku filing's user terminal, not verified here; as a check, a
         0.5 m-class array at 11.7 GHz with about 34 dBi and a 200 K system gives about 11 dB/K).
     user_terminal_eirp_dbw : 33.2. UT mobility EIRP (REFERENCE.md; the v2 dish transmits 2.44 W).
-    satellite_g_over_t_db_per_k : 10.0. Satellite Ku receive G/T for the user uplink
-        (uncertain: no public figure found; a placeholder of the order of the terminal's).
+    satellite_g_over_t_db_per_k : 6.0. Satellite Ku receive G/T for the user uplink, dB/K.
+        **Fitted** (no public figure found): one global constant, the value at which the median
+        country's upload p50 matches Starlink's own per-country figures of 2023-09-08 (31
+        countries, the month the processing term is fitted on; bisection gives 5.75-6.0 dB/K,
+        median ratio 1.003 at 6.0; ``bench/bench_uplink_fit.py``, bench/RESULTS.md "Realism: the
+        uplink's G/T fitted"). It stands for the satellite's receive figure of merit net of what
+        the budget does not model on the uplink (scan loss of both phased arrays, pointing and
+        implementation losses). It sets the uplink MODCOD and so the dish's upload cap at that
+        MODCOD; download and latency do not depend on it. Until Dec 2026 it was a 10 dB/K
+        placeholder, and uploads read 1.4x Starlink's (median country).
     user_terminal_dish_diameter_m : 0.5. Aperture used for ITU-R P.618 scintillation averaging
         (the standard dish is about 0.51 m x 0.30 m; uncertain equivalent diameter).
     user_terminal_antenna_efficiency : 0.5. Aperture efficiency for P.618 scintillation
@@ -116,7 +124,7 @@ class RadioDefaults:
     satellite_eirp_density_dbw_per_mhz: float = 9.8
     user_terminal_g_over_t_db_per_k: float = 9.8
     user_terminal_eirp_dbw: float = 33.2
-    satellite_g_over_t_db_per_k: float = 10.0
+    satellite_g_over_t_db_per_k: float = 6.0
     user_terminal_dish_diameter_m: float = 0.5
     user_terminal_antenna_efficiency: float = 0.5
     polarization_tilt_deg: float = 45.0

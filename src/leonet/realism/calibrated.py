@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..capacity.linkbudget import RADIO_DEFAULTS
 from ..constants import SGP4_TRUSTED_DAYS
 from ..errors import InputError
 from ..space.element_sets import SHIPPED_SETS, extract_element_set
@@ -148,7 +149,9 @@ ASSUMPTIONS = (
     "Ikire) land only bent-pipe traffic: East Africa's Lagos-homed traffic was routed through Europe (PCMag, Jan 2025)",
     "latency = the dish's 1 Hz RTT to its home PoP (propagation, MAC, processing, its own queue, jitter), "
     "what Starlink's routers measure (popPingLatencyMs)",
-    "download/upload = a speed-test probe at the kit's cap alongside the flows active then",
+    "download/upload = a speed-test probe at the kit's cap at its link's MODCOD alongside the flows active then; the "
+    f"uplink's MODCOD with the satellite's G/T fitted on the 2023-09-08 upload figures ({RADIO_DEFAULTS.satellite_g_over_t_db_per_k:.1f} "
+    "dB/K: median country upload p50 ratio 1)",
     "{ground_text}",
     "{landing_text}",
 )
@@ -168,7 +171,7 @@ ASSUMPTION_FIELDS = (
     ("service.admission",),
     ("network.bent_pipe_only_gateways",),
     _LATENCY_TERMS,   # (network.home_pop changes nothing here: every sample dish pins its home PoP)
-    ("service.kit", "service.kit_cap_efficiency_bps_per_hz"),
+    ("service.kit", "service.kit_cap_efficiency_bps_per_hz", "capacity.radio"),
     ("ground.builtin", "network.backbone"),
     ("network.landing",),
 )
