@@ -5,7 +5,7 @@ Writes the table into bench/RESULTS.md (block ``realism-months``).
 
     PYTHONPATH=src python bench/bench_realism_months.py [--folder DIR]
 
-About 35 s per file with the default 2 workers on 2 cores (each country samples its local day).
+About 40-65 s per file with the default 2 workers on 2 cores (each country samples 96 instants over 24 days).
 """
 
 from __future__ import annotations

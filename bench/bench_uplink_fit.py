@@ -15,6 +15,7 @@ grows with G/T, in steps: the MODCOD ladder). Each step is one realism run (~60 
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def upload_ratios(metrics, g_over_t: float, workers: int) -> dict[str, float]:
     """Country -> leonet / published upload p50 with the satellite G/T at ``g_over_t`` dB/K."""
     result = run_realism(metrics, mode="full", references=False, workers=workers, overrides={FIELD: g_over_t})
     return {r["country"]: r["leonet"] / r["published"] for r in result.rows
-            if r["metric"] == "upload_p50" and r.get("leonet") is not None}
+            if r["metric"] == "upload_p50" and r.get("leonet") is not None and math.isfinite(r["leonet"])}
 
 
 def main() -> None:
@@ -45,6 +46,8 @@ def main() -> None:
     ap.add_argument("--high", type=float, default=10.0, help="upper end of the search, dB/K (the former placeholder)")
     ap.add_argument("--step", type=float, default=0.1, help="resolution, dB")
     args = ap.parse_args()
+    if not args.step >= 0.01:
+        raise SystemExit("--step must be at least 0.01 dB (each step is a realism run of about a minute)")
     metrics = read_published_metrics(args.metrics)
     t0 = time.perf_counter()
     lo, hi = args.low, args.high

@@ -102,7 +102,8 @@ def test_windows_past_a_shortened_calendar_are_clipped_or_skipped_and_said_so():
 
 
 def test_a_calendar_of_many_windows_reads_short():
-    """A sampled day (24 windows, the realism check's) is not listed window by window: the first
+    """A calendar of many windows (24 here, as the realism check sampled a day until Dec 2026; 96 now) is
+    not listed window by window: the first
     two, a count and the last; four or fewer are listed in full."""
     from leonet.results.calendar import MAX_WINDOWS_LISTED, Calendar, Window
 

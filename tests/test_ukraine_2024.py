@@ -1,5 +1,5 @@
 """The ``ukraine-2024`` preset (issue 12, item 6): it is the realism check's calibrated Ukraine run
-(realism.calibrated.country_plan) (the same sampled day), compared with Starlink's published Ukraine
+(realism.calibrated.country_plan) (the same sampled days), compared with Starlink's published Ukraine
 figures of Jan 2024 with the realism tolerances (realism.check)."""
 
 from datetime import date
@@ -68,7 +68,7 @@ def preset_figures(tmp_path_factory):
     import leonet
 
     out = tmp_path_factory.mktemp("ukraine-2024")
-    # the whole preset: 24 minutes of a day, a minute every hour (about 10 s on 2 cores)
+    # the whole preset: 96 one-step samples over 24 days (about 10 s on 2 cores)
     leonet.run(load_scenario("ukraine-2024"), out_dir=out, overwrite=True)
     return figures(out), read_published_metrics().countries["UKR"]
 

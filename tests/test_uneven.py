@@ -228,7 +228,7 @@ def test_pair_figures_are_shares_of_time(tmp_path):
 
 def test_a_calendar_that_starts_in_a_window_counts_whole_dishes(tmp_path):
     """A group's dish count is a count: in a sampled day (each coarse step the first instant of a
-    short window, as the realism check runs) the first step stands for 15 s of an hour, and the
+    short window, as the realism check ran until Dec 2026) the first step stands for 15 s of an hour, and the
     count must not shrink with it (it read 0 dishes per group before)."""
     from leonet.results.summary import network_summary
 

@@ -558,7 +558,7 @@ def realism_cmd(
     metrics: Optional[Path] = typer.Option(None, "--metrics", help="A per-country metrics file in Starlink's format (default: the shipped 2024-01-06 file, 40 countries)."),
     countries: Optional[str] = typer.Option(None, "--countries", help="Only these ISO alpha-3 codes, comma-separated (e.g. UKR,DEU)."),
     date_text: Optional[str] = typer.Option(None, "--date", help="The metrics' date (YYYY-MM-DD) when the file name holds none (where it holds one, the two must agree)."),
-    fast: bool = typer.Option(False, "--fast", help="Fewer samples of the day (4 of one step, not 24 of a minute) and cities (3, not 8): a quick look."),
+    fast: bool = typer.Option(False, "--fast", help="Fewer samples (4 one-step windows over 4 days, not 96 over 24) and cities (3, not 8): a quick look."),
     no_references: bool = typer.Option(False, "--no-references", help="Leave out the Ookla US and 1 Hz dish rows."),
     out: Path = typer.Option(Path("results/realism"), "--out", help="Folder for realism.csv and realism.parquet."),
     set_: list[str] = typer.Option([], "--set", help="Change an assumption in every country's scenario alike, a sensitivity run: --set service.admission.target_utilisation=0.7 (repeatable; listed in the summary)."),

@@ -96,7 +96,8 @@ class RadioDefaults:
         **Fitted** (no public figure found): one global constant, the value at which the median
         country's upload p50 matches Starlink's own per-country figures of 2023-09-08 (31
         countries, the month the processing term is fitted on; bisection gives 5.75-6.0 dB/K,
-        median ratio 1.003 at 6.0; ``bench/bench_uplink_fit.py``, bench/RESULTS.md "Realism: the
+        median ratio 1.014 at 6.0 with the check's 96 instants over 24 days, 1.003 with one day's
+        hours; ``bench/bench_uplink_fit.py``, bench/RESULTS.md "Realism: the
         uplink's G/T fitted"). It stands for the satellite's receive figure of merit net of what
         the budget does not model on the uplink (scan loss of both phased arrays, pointing and
         implementation losses). It sets the uplink MODCOD and so the dish's upload cap at that

@@ -6,7 +6,7 @@ in :data:`ASSUMPTIONS`; nothing is tuned to a country.
 - Constellation: the nearest shipped Starlink element set (CelesTrak GP data; leonet/data/orbits,
   today only 2023-12-27, the month of the Sep 2023 - Jan 2024 published figures). SGP4 is
   trusted within :data:`MAX_PROPAGATION_DAYS` of the set's date; a metrics date further away is
-  simulated on the set's own date (the table's ``sim_start`` says which).
+  simulated on the set's own date (the summary says so; the table's ``sim_start`` is the first sample's instant).
 - Ground segment of that time: the 2023 community map's gateways that carried traffic, with their
   Ka antenna counts (``statuses: carried-traffic``, ``antennas: from-data``), and its 23 PoPs
   with their backbone. All regions: lasers can carry a dish's traffic to any of them. The 2026
@@ -31,6 +31,7 @@ in :data:`ASSUMPTIONS`; nothing is tuned to a country.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -50,7 +51,7 @@ from ..scenario.calibration import (BEAM_HOPPING, BENT_PIPE_ONLY_GATEWAYS, GROUN
 
 #: Shipped element sets: date -> file under leonet/data/orbits (leonet.space.element_sets).
 ORBIT_SETS = {s.epoch_day: s.file for s in SHIPPED_SETS.values()}
-#: Beyond this many days from an element set's epoch, the check runs on the set's own date.
+#: Beyond this many days from an element set's epoch, the check simulates the set's own date (its model; its samples span the days :func:`sample_days` gives).
 MAX_PROPAGATION_DAYS = SGP4_TRUSTED_DAYS
 #: How the check samples time. Starlink's figures aggregate a month of its routers' measurements
 #: over all hours (the metrics SOURCE.md: "for its whole residential customer base in that country
@@ -195,7 +196,7 @@ def assumptions(mode: str = "full", overridden=(), ground: int = 2023) -> tuple[
     of ``overridden`` changes says so, so that a sensitivity run's summary does not state an
     assumption it replaced as if it held."""
     every_min = round(1440 / DAY_SAMPLES[mode])
-    every = (f"{every_min} minutes" if every_min < 60 else "hour" if every_min == 60 else f"{every_min // 60} hours")
+    every = ("hour" if every_min == 60 else f"{every_min // 60} hours" if every_min % 60 == 0 else f"{every_min} minutes")
     seg = ground_segment(ground)
     values = {"samples": DAY_SAMPLES[mode], "sample_s": SAMPLE_S[mode], "every": every, "days": SAMPLE_DAYS[mode],
               "pops_label": seg.pops_label, "ground_text": seg.text, "landing_text": LANDING_TEXT[seg.landing]}
@@ -249,6 +250,8 @@ def day_samples(start: datetime, mode: str) -> dict:
     ones), each a sample of its stretch (``sample: true``: its steps share the coarse step equally
     in the run's own summary)."""
     n, n_days, length_s = DAY_SAMPLES[mode], SAMPLE_DAYS[mode], SAMPLE_S[mode]
+    # every slot once needs D - 1 and n coprime; a step of at most a day needs D <= n
+    assert math.gcd(n_days - 1, n) == 1 and n_days <= n, (n, n_days)
     every_s = 86_400.0 / n
     step_s = (n_days - 1) * every_s    # at most a day (n >= D), every local slot once
     first_s = 86_400.0 - every_s       # start: the first day's last slot
@@ -330,7 +333,7 @@ def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str =
     # population-weighted mean longitude on the circle
     mean_lon = float(np.degrees(np.arctan2((city_weights * np.sin(np.radians(lon))).sum(),
                                            (city_weights * np.cos(np.radians(lon))).sum())))
-    # the first sampled day's last sampled hour (day_samples then steps a day less an hour at a time)
+    # the first sampled day's last slot (23:45 in full mode); day_samples steps on by D - 1 slots at a time
     start = local_time_utc(sample_days(day, orbit_date, mode)[0], mean_lon, 24.0 - 24.0 / DAY_SAMPLES[mode])
     sites, weights, groups = [], [], []
     for k, ((name, la, lo, n), split) in enumerate(zip(places, _pop_splits(places, iso2, seg))):

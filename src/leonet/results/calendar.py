@@ -122,7 +122,7 @@ class Calendar:
             length = f"{_secs(ran / 1e9)} s" + (f" of its {_secs((w.end_ns - w.start_ns) / 1e9)} s"
                                                 if ran < w.end_ns - w.start_ns else "")
             parts.append(f"{label}{start:%Y-%m-%d %H:%M:%S} for {length} at {_secs(w.step_s)} s")
-        if len(parts) > MAX_WINDOWS_LISTED:  # a sampled day's 24 windows: the first two, the last, a count
+        if len(parts) > MAX_WINDOWS_LISTED:  # many windows (the realism check's 96): the first two, the last, a count
             parts = parts[:2] + [f"... {len(parts) - 3} more ..."] + parts[-1:]
         where = "; ".join(parts) if parts else "finer steps"
         return f"{n} ({_secs(self.step_s)} s, and windows at {where})"

@@ -5,7 +5,7 @@ Every value is global (the same for every country and place), physical or an ass
 where it is set; nothing here is tuned to a country. :func:`model_sections` gives them as the
 scenario sections (``network``, ``capacity``, ``service``) that set them for a date; the places,
 dishes and time of a run are the caller's (:mod:`leonet.realism.calibrated` samples a
-country's cities over a day, :mod:`leonet.mydish` one dish for a few minutes).
+country's cities over 24 days, :mod:`leonet.mydish` one dish for a few minutes).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ KIT = "gen2_rectangular"
 #: Before that the term is **fitted**, one global constant, on Starlink's own per-country figures
 #: of 2023-09-08 (31 countries; a month the check does not report): the value at which the median
 #: country's latency p50 error is zero, 6.4 ms (:data:`PROCESSING_FIT`; the same model with the samples
-#: a day later reads 6.8, the fit's sampling noise; 8.2 before the check sampled 96 instants over 24
+#: a day earlier reads 6.8, the fit's sampling noise; 8.2 before the check sampled 96 instants over 24
 #: days instead of one day's 24 hours, 2026-12-03, which read 7.0 and 5.5 for two arrangements of 24
 #: hours over 24 days; 8.4 before the real-sky laser
 #: mesh kept to four lasers per satellite, 7.9 before gateways tracked every

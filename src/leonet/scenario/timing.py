@@ -28,7 +28,7 @@ class TimeWindowSpec(Spec):
     sample: bool = Field(False, description=(
         "The window samples the stretch of time it opens: its instants share equally the time from its start to "
         "the first coarse instant or window start at or after its end (the calendar's end if none), instead of each standing for "
-        "the time until the next instant. A day sampled a minute every hour (the realism check's) then weighs "
+        "the time until the next instant. Instants sampled over days (the realism check's 96 windows of one step over 24 days) then weigh "
         "every sample alike in the run's summary, report and app."))
 
     @field_validator("start")

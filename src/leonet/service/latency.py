@@ -54,7 +54,7 @@ class LatencyParams:
         each satellite, and the detours of a mesh whose lasers are not all up), on top of the
         hops' propagation. **Assumption**, no published per-hop figure. Fitted jointly with the
         processing term on Starlink's per-country latency of 2023-09-08 and checked on Jan 2024
-        (the day sampled): 1 and 2 ms per hop give 14 and 12 of 40 countries within 5 ms on the
+        (one day sampled, 2026-12-02): 1 and 2 ms per hop give 14 and 12 of 40 countries within 5 ms on the
         hold-out against 15 at 0 (Sep 2023: 14 and 17 of 31 against 16; bench/RESULTS.md,
         "Realism"), so the realism check leaves it at 0; a knob for detour studies.
     Queueing at the dish's own bottleneck
