@@ -76,10 +76,8 @@ def landing_groups(dish_lat_deg, dish_lon_deg, gateway_lat_deg, gateway_lon_deg,
         out = np.zeros(n_d, dtype=np.int64), np.ones((1, n_g), dtype=bool)
         return (*out, out[1]) if with_fallback else out
     k = np.flatnonzero(only)
-    dist = great_circle_distance_m(np.asarray(dish_lat_deg, float)[:, None], np.asarray(dish_lon_deg, float)[:, None],
-                                   np.asarray(gateway_lat_deg, float)[k][None, :],
-                                   np.asarray(gateway_lon_deg, float)[k][None, :])
-    reachable = dist <= reach_m                      # (D, K)
+    reachable = _within(dish_lat_deg, dish_lon_deg, np.asarray(gateway_lat_deg, float)[k],
+                        np.asarray(gateway_lon_deg, float)[k], reach_m)          # (D, K)
     rows, group = np.unique(reachable, axis=0, return_inverse=True)
     allowed = np.ones((len(rows), n_g), dtype=bool)
     allowed[:, k] = rows
