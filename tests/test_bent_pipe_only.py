@@ -148,8 +148,9 @@ def test_home_in_reach_masks_match_a_brute_force_oracle(dishes, gateways, reach_
     g = np.array([(la, lo) for la, lo, _, _ in gateways], dtype=float)
     only = np.array([o for _, _, o, _ in gateways], dtype=bool)
     gw_home = np.array([p for _, _, _, p in gateways])
-    group, allowed, fallback = landing_groups(d[:, 0], d[:, 1], g[:, 0], g[:, 1], only, reach_km * 1e3,
-                                              dish_home=home, gateway_home=gw_home, with_fallback=True)
+    group, allowed, fallback, homed = landing_groups(d[:, 0], d[:, 1], g[:, 0], g[:, 1], only, reach_km * 1e3,
+                                                     dish_home=home, gateway_home=gw_home, with_fallback=True,
+                                                     with_homed=True)
     dist = _central_angle_m(d[:, 0], d[:, 1], g[:, 0], g[:, 1])
     if (np.abs(dist - reach_km * 1e3) < 1.0).any():   # a metre of rounding either way: not this draw
         return
@@ -160,8 +161,10 @@ def test_home_in_reach_masks_match_a_brute_force_oracle(dishes, gateways, reach_
         anywhere = [bool(in_reach[j] or not only[j]) for j in range(len(g))]
         want = [j in ours for j in range(len(g))] if ours else anywhere
         assert got[i].tolist() == want and fallback[group[i]].tolist() == anywhere
-    # one row per distinct (mask, fallback): dishes of a group share both
-    assert len(allowed) == len({(tuple(a), tuple(f)) for a, f in zip(allowed.tolist(), fallback.tolist())})
+        assert bool(homed[group[i]]) == bool(ours)
+    # one row per distinct (mask, fallback, homed): dishes of a group share all three
+    assert len(allowed) == len({(tuple(a), tuple(f), bool(h))
+                                for a, f, h in zip(allowed.tolist(), fallback.tolist(), homed.tolist())})
 
 
 def test_home_in_reach_lands_kyiv_at_its_home_pops_gateways_near_it():
@@ -204,3 +207,32 @@ def test_home_in_reach_never_strands_a_dish_whose_landing_gateways_are_lost(tmp_
         steps[steps["t"] >= steps["t"].min() + pd.Timedelta(seconds=60)]
     assert before["gateway_name"].isin(mine).all() and (before["state"] == "CONNECTED").all()
     assert (after["state"] == "CONNECTED").all() and not after["gateway_name"].isin(mine).any()
+
+
+@pytest.mark.slow
+def test_bent_pipe_first_descends_at_the_first_satellite_that_can(tmp_path):
+    """network.landing_route: bent-pipe-first. Dishes in Ukraine and Poland (home Frankfurt,
+    home-in-reach): the shortest route may carry traffic over lasers past a satellite whose feeder
+    link reaches a Frankfurt-fed gateway; bent-pipe-first sends it down there. On the same serving
+    satellite its route is never shorter (a restriction of the shortest one), it uses no more laser
+    hops, and somewhere it differs."""
+    towns = [("kyiv", 50.45, 30.52), ("lviv", 49.84, 24.03), ("odesa", 46.49, 30.74), ("kharkiv", 49.98, 36.25),
+             ("warsaw", 52.23, 21.01), ("krakow", 50.06, 19.94), ("gdansk", 54.35, 18.65), ("dnipro", 48.47, 35.04)]
+    sc = {
+        "name": "descent", "constellation": "starlink-gen1",
+        "ground": {"sites": [{"name": n, "lat_deg": la, "lon_deg": lo, "home_pop": "frntdeu1"} for n, la, lo in towns]
+                   + _gateways(), "builtin": [{"name": "starlink-pops-2023"}]},
+        "network": {"home_pop": "geoip", "landing": "home-in-reach"},
+        "time": {"start": "2024-01-06T17:43:12Z", "duration_s": 300, "step_s": 15},
+        "outputs": {"visibility_pairs": False},
+    }
+    shortest = _steps(tmp_path, sc, "shortest")
+    sc["network"]["landing_route"] = "bent-pipe-first"
+    first = _steps(tmp_path, sc, "first")
+    assert (shortest["state"] == "CONNECTED").all() and (first["state"] == "CONNECTED").all()
+    same = (first["serving_sat"] == shortest["serving_sat"]).to_numpy()
+    assert same.mean() > 0.9
+    rtt_first, rtt_shortest = first["rtt_ms"].to_numpy()[same], shortest["rtt_ms"].to_numpy()[same]
+    assert np.all(rtt_first >= rtt_shortest - 1e-3)
+    assert np.all(first["isl_hops"].to_numpy()[same] <= shortest["isl_hops"].to_numpy()[same])
+    assert np.any(rtt_first > rtt_shortest + 0.1)

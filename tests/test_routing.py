@@ -46,9 +46,10 @@ def unique_pairs(rng, n_a, n_b, k, undirected):
     return np.array(out, dtype=np.int64).reshape(-1, 2)
 
 
-def random_snapshot(seed):
+def random_snapshot(seed, descend: bool = False):
     """Random inputs to build_snapshot_graph, plus the same graph as a networkx DiGraph built
-    from the raw inputs (nodes named by leonet's numbering)."""
+    from the raw inputs (nodes named by leonet's numbering). ``descend``: satellites with a feeder
+    link to a gateway with a PoP send nothing on over lasers (``landing_route: bent-pipe-first``)."""
     rng = np.random.default_rng(seed)
     n_sats = int(rng.integers(3, 30))
     n_gw = int(rng.integers(1, 6))
@@ -63,16 +64,20 @@ def random_snapshot(seed):
     backbone = unique_pairs(rng, n_pops, n_pops, int(rng.integers(0, n_pops + 1)), undirected=True)
     backbone_delay = rng.uniform(1e-4, 2e-2, len(backbone))
 
+    down = {int(s) for s, gw in zip(feeder_sat, feeder_gw) if gateway_pop[gw] >= 0} if descend else set()
+    descend_at = np.isin(np.arange(n_sats), list(down)) if descend else None
     g = build_snapshot_graph(
         n_sats, n_gw, n_pops, isl, isl_len, feeder_gw, feeder_sat, feeder_range,
-        gateway_pop, gateway_pop_delay, backbone, backbone_delay,
+        gateway_pop, gateway_pop_delay, backbone, backbone_delay, descend_at,
     )
 
     G = nx.DiGraph()
     G.add_nodes_from(range(n_sats + n_gw + n_pops))
     for (a, b), length in zip(isl, isl_len):
-        G.add_edge(int(a), int(b), weight=length / C)
-        G.add_edge(int(b), int(a), weight=length / C)
+        if int(a) not in down:
+            G.add_edge(int(a), int(b), weight=length / C)
+        if int(b) not in down:
+            G.add_edge(int(b), int(a), weight=length / C)
     for s, gw, r in zip(feeder_sat, feeder_gw, feeder_range):
         G.add_edge(int(s), n_sats + int(gw), weight=r / C)  # one way: sat -> gateway
     for gw in range(n_gw):
@@ -96,9 +101,10 @@ def chain_delay(G, nodes):
     return sum(G[a][b]["weight"] for a, b in zip(nodes[:-1], nodes[1:]))
 
 
+@pytest.mark.parametrize("descend", [False, True])
 @pytest.mark.parametrize("seed", range(20))
-def test_route_to_internet_matches_networkx(seed):
-    g, G = random_snapshot(seed)
+def test_route_to_internet_matches_networkx(seed, descend):
+    g, G = random_snapshot(seed, descend)
     n_sats, n_gw, n_pops = g.n_sats, g.n_gateways, g.n_pops
     pop0 = n_sats + n_gw
     pops = list(range(pop0, pop0 + n_pops))
@@ -149,6 +155,15 @@ def test_route_to_internet_matches_networkx(seed):
         assert isl_edges == first_ground - 1  # the satellites come first, then only ground
         assert r.sat_isl_hops[s] == isl_edges
 
+    if descend:  # a satellite that sees a gateway with a PoP goes down there, never on over lasers
+        sees = np.zeros(n_sats, dtype=bool)
+        coo_sat = coo.row < n_sats
+        to_gw = coo_sat & (coo.col >= n_sats) & (coo.col < pop0)
+        has_pop = np.asarray([G.out_degree(int(c)) > 0 for c in coo.col[to_gw]], dtype=bool)
+        sees[coo.row[to_gw][has_pop]] = True
+        assert np.all(r.sat_isl_hops[sees] == 0)
+        assert not np.any(coo_sat & (coo.col < n_sats) & sees[np.minimum(coo.row, n_sats - 1)])
+
     # satellite_paths: each row is the satellite prefix of the chain, padded with -1.
     starts = np.r_[np.arange(n_sats), -1, np.random.default_rng(seed).integers(0, n_sats, 5)]
     paths = satellite_paths(r, starts, n_sats)
@@ -175,7 +190,27 @@ def test_random_graphs_cover_unreachable_and_multi_pop_cases():
         any_unreachable_sat |= bool(np.isinf(s).any())
         any_reachable_sat |= bool(np.isfinite(s).any())
         multi_hop |= bool((r.sat_isl_hops >= 2).any())
+        # descending at the first satellite that can never shortens a route
+        d = route_to_internet(random_snapshot(seed, descend=True)[0]).delay_s
+        assert np.all(d >= r.delay_s - TOL_S)
     assert any_unreachable_sat and any_reachable_sat and multi_hop
+
+
+def test_bent_pipe_first_by_hand():
+    """Satellite 0 sees gateway 0, whose fibre to the PoP is 20 ms; a 1,000 km laser takes it to
+    satellite 1, which sees gateway 1, 0.1 ms from the PoP. The shortest route takes the laser;
+    bent-pipe-first goes down at gateway 0. Satellite 2, linked only to 0, follows 0 either way."""
+    args = (3, 2, 1, [[0, 1], [0, 2]], [1_000e3, 500e3], [0, 1], [0, 1], [600e3, 700e3], [0, 0], [20e-3, 0.1e-3],
+            np.zeros((0, 2)), np.zeros(0))
+    shortest = route_to_internet(build_snapshot_graph(*args))
+    first = route_to_internet(build_snapshot_graph(*args, descend_at=np.array([True, True, False])))
+    assert shortest.sat_gateway[0] == 1 and shortest.sat_isl_hops[0] == 1
+    assert shortest.delay_s[0] == pytest.approx((1_000e3 + 700e3) / C + 0.1e-3, abs=TOL_S)
+    assert first.sat_gateway[0] == 0 and first.sat_isl_hops[0] == 0
+    assert first.delay_s[0] == pytest.approx(600e3 / C + 20e-3, abs=TOL_S)
+    assert first.sat_gateway[2] == 0 and first.sat_isl_hops[2] == 1
+    assert first.delay_s[2] == pytest.approx(500e3 / C + 600e3 / C + 20e-3, abs=TOL_S)
+    assert shortest.sat_gateway[2] == 1 and shortest.sat_isl_hops[2] == 2
 
 
 def test_no_pops_means_nothing_reachable():

@@ -112,6 +112,7 @@ def build_snapshot_graph(
     feeder_gateway: np.ndarray, feeder_sat: np.ndarray, feeder_range_m: np.ndarray,
     gateway_pop: np.ndarray, gateway_pop_delay_s: np.ndarray,
     backbone: np.ndarray, backbone_delay_s: np.ndarray,
+    descend_at: np.ndarray | None = None,
 ) -> SnapshotGraph:
     """Assemble the CSR graph.
 
@@ -121,27 +122,34 @@ def build_snapshot_graph(
     feeder_gateway, feeder_sat, feeder_range_m : (L,) feeder links.
     gateway_pop : (G,) PoP of each gateway (-1: none); gateway_pop_delay_s : (G,).
     backbone : (B, 2) PoP pairs; backbone_delay_s : (B,).
+    descend_at : (n_sats,) bool or None: satellites whose traffic goes down their own feeder links,
+        never on over lasers (``network.landing_route: bent-pipe-first``): their outgoing laser
+        edges are left out, their incoming ones kept.
     """
     c = SPEED_OF_LIGHT_M_PER_S
     isl_links = np.asarray(isl_links, dtype=np.int64).reshape(-1, 2)
+    isl_length_m = np.asarray(isl_length_m, dtype=np.float64).reshape(-1)
+    fwd = rev = slice(None)
+    if descend_at is not None:  # a -> b only where a does not descend, b -> a only where b does not
+        fwd, rev = ~descend_at[isl_links[:, 0]], ~descend_at[isl_links[:, 1]]
     gw_node = n_sats + np.arange(n_gateways)
     has_pop = np.asarray(gateway_pop) >= 0
     backbone = np.asarray(backbone, dtype=np.int64).reshape(-1, 2)
     pop0 = n_sats + n_gateways
     rows = np.concatenate([
-        isl_links[:, 0], isl_links[:, 1],
+        isl_links[fwd, 0], isl_links[rev, 1],
         feeder_sat,
         gw_node[has_pop],
         pop0 + backbone[:, 0], pop0 + backbone[:, 1],
     ]).astype(np.int64)
     cols = np.concatenate([
-        isl_links[:, 1], isl_links[:, 0],
+        isl_links[fwd, 1], isl_links[rev, 0],
         n_sats + np.asarray(feeder_gateway),
         pop0 + np.asarray(gateway_pop)[has_pop],
         pop0 + backbone[:, 1], pop0 + backbone[:, 0],
     ]).astype(np.int64)
     delay = np.concatenate([
-        np.asarray(isl_length_m) / c, np.asarray(isl_length_m) / c,
+        isl_length_m[fwd] / c, isl_length_m[rev] / c,
         np.asarray(feeder_range_m) / c,
         np.asarray(gateway_pop_delay_s)[has_pop],
         np.asarray(backbone_delay_s), np.asarray(backbone_delay_s),

@@ -40,7 +40,8 @@ def bent_pipe_reach_m(altitude_m: float, dish_min_elevation_deg: float, gateway_
 
 
 def landing_groups(dish_lat_deg, dish_lon_deg, gateway_lat_deg, gateway_lon_deg, bent_pipe_only,
-                   reach_m: float, dish_home=None, gateway_home=None, with_fallback: bool = False):
+                   reach_m: float, dish_home=None, gateway_home=None, with_fallback: bool = False,
+                   with_homed: bool = False):
     """Each dish's landing mask, as groups.
 
     dish_lat_deg, dish_lon_deg : (D,) deg. gateway_lat_deg, gateway_lon_deg : (G,) deg.
@@ -55,6 +56,9 @@ def landing_groups(dish_lat_deg, dish_lon_deg, gateway_lat_deg, gateway_lon_deg,
     with_fallback : also return ``fallback`` (M, G) bool: where a group's dishes may land when none
         of its allowed gateways works at an instant (lost, cut off from its PoP): anywhere but the
         bent-pipe-only gateways beyond their reach. Dishes of one group share it.
+    with_homed : also return ``homed`` (M,) bool (after ``fallback``): the group's dishes have
+        gateways of their home PoP within reach, and ``allowed`` is those (``dish_home`` given;
+        without it, all False).
 
     Returns ``group`` (D,) int64 and ``allowed`` (M, G) bool (and ``fallback``, see above): dish
     ``d`` may land at gateway ``g`` iff ``allowed[group[d], g]``. Without bent-pipe-only gateways (and no ``dish_home``) every dish
@@ -68,13 +72,16 @@ def landing_groups(dish_lat_deg, dish_lon_deg, gateway_lat_deg, gateway_lon_deg,
         home = np.asarray(dish_home, dtype=np.int64)[:, None]
         near = reach & ((np.asarray(gateway_home, dtype=np.int64)[None, :] == home) | (home < 0))
         fallback = reach | ~only[None, :]
-        mask = np.where(near.any(axis=1, keepdims=True), near, fallback)
-        rows, group = np.unique(np.concatenate([mask, fallback], axis=1), axis=0, return_inverse=True)
+        homed = near.any(axis=1, keepdims=True)
+        mask = np.where(homed, near, fallback)
+        rows, group = np.unique(np.concatenate([mask, fallback, homed], axis=1), axis=0, return_inverse=True)
         group = group.reshape(-1).astype(np.int64)
-        return (group, rows[:, :n_g], rows[:, n_g:]) if with_fallback else (group, rows[:, :n_g])
+        out = (group, rows[:, :n_g]) + ((rows[:, n_g:2 * n_g],) if with_fallback else ())
+        return out + ((rows[:, 2 * n_g],) if with_homed else ())
     if not only.any() or not n_d:
         out = np.zeros(n_d, dtype=np.int64), np.ones((1, n_g), dtype=bool)
-        return (*out, out[1]) if with_fallback else out
+        out = (*out, out[1]) if with_fallback else out
+        return (*out, np.zeros(1, dtype=bool)) if with_homed else out
     k = np.flatnonzero(only)
     reachable = _within(dish_lat_deg, dish_lon_deg, np.asarray(gateway_lat_deg, float)[k],
                         np.asarray(gateway_lon_deg, float)[k], reach_m)          # (D, K)
@@ -82,7 +89,8 @@ def landing_groups(dish_lat_deg, dish_lon_deg, gateway_lat_deg, gateway_lon_deg,
     allowed = np.ones((len(rows), n_g), dtype=bool)
     allowed[:, k] = rows
     out = group.reshape(-1).astype(np.int64), allowed
-    return (*out, allowed) if with_fallback else out
+    out = (*out, allowed) if with_fallback else out
+    return (*out, np.zeros(len(rows), dtype=bool)) if with_homed else out
 
 
 #: Dishes per block of the reach test: the (block, G) distances, not (D, G), are held at once.

@@ -100,6 +100,11 @@ class NetworkSpec(Spec):
         "(a satellite at the constellation's median altitude sees both above the minimum elevation), the fibre "
         "carrying it on to the PoP; a dish with none in reach lands anywhere but at bent-pipe-only gateways beyond its "
         "reach, and so does one whose landing gateways are all lost or cut off at the moment (leonet.network.landing)."))
+    landing_route: Literal["shortest", "bent-pipe-first"] = Field("shortest", description=(
+        "How a dish's traffic reaches a gateway it may land at. 'shortest': the route of least delay to its PoP "
+        "(lasers may carry it past a gateway in view to one nearer the PoP). 'bent-pipe-first' (assumption): a "
+        "satellite that sees a gateway the dish may land at sends the traffic down there; lasers carry it only to "
+        "the first such satellite (Starlink's path: dish, satellite, gateway, or lasers to a farther gateway)."))
     pairs: list[tuple[str, str]] = Field([], description="Ground-station pairs [src, dst] by site name.")
     all_station_pairs: bool = Field(False, description="Route every ordered pair of kind: station sites.")
 

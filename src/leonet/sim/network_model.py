@@ -52,6 +52,8 @@ class NetworkModel:
     dish_landing_group: np.ndarray = None  # (D,) landing mask of each dish (network.bent_pipe_only_gateways, .landing)
     landing_allowed: np.ndarray = None     # (M, G) bool, gateways each landing mask may land at
     landing_fallback: np.ndarray = None    # (M, G) bool, where it may land when none of those works now (or None)
+    landing_homed: np.ndarray = None       # (M,) bool, the mask is home-PoP gateways in reach (home-in-reach), or None
+    landing_route: str = "shortest"   # network.landing_route: "bent-pipe-first" descends at the first satellite that can
     sat_island: np.ndarray = None     # (N,) laser island of each satellite (-1: none), or None: gateways track the highest
 
     @cached_property
@@ -259,6 +261,7 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         laser_sats=int(capable.sum()),
         sat_island=_islands(net, len(capable), candidates),
         **landing,
+        landing_route=scenario.network.landing_route,
     )
 
 
@@ -298,13 +301,14 @@ def _landing(scenario: Scenario, constellation: Constellation, sites: Sites, dis
     min_el = scenario.visibility.min_elevation_deg
     min_el = 25.0 if min_el is None else float(min_el)
     home = scenario.network.landing == "home-in-reach"
-    group, allowed, fallback = landing_groups(
+    group, allowed, fallback, homed = landing_groups(
         sites.lat_deg[dish], sites.lon_deg[dish], sites.lat_deg[gw], sites.lon_deg[gw], only,
-        bent_pipe_reach_m(altitude, min_el, min_el), with_fallback=True,
+        bent_pipe_reach_m(altitude, min_el, min_el), with_fallback=True, with_homed=True,
         **({"dish_home": dish_home_pop, "gateway_home": gateway_pop} if home else {}))
     return {"dish_landing_group": group, "landing_allowed": allowed,
             # a dish whose landing gateways are all lost or cut off lands elsewhere (never stranded)
-            "landing_fallback": fallback if home else None}
+            "landing_fallback": fallback if home else None,
+            "landing_homed": homed if home else None}
 
 
 def _gateway_fibre(net, sites: Sites, gw: np.ndarray, pop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

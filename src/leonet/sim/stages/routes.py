@@ -102,14 +102,22 @@ def internet_routes(model: SimulationModel, links: Links) -> HomeRoutes:
         (its fallback's where none of those works now: network.landing: home-in-reach)."""
         keep = slice(None)
         allowed = None if net.landing_allowed is None else net.landing_allowed[mask]
+        # bent-pipe-first applies to the home PoP's gateways in reach (home-in-reach), or everywhere
+        # (landing: anywhere); dishes with none in reach, or none working now, take the shortest route
+        first = net.landing_route == "bent-pipe-first" and (net.landing_homed is None or bool(net.landing_homed[mask]))
         if working is not None and not (allowed & working).any():
-            allowed = net.landing_fallback[mask]
+            allowed, first = net.landing_fallback[mask], False
         if allowed is not None and not allowed.all():
             keep = allowed[links.feeder_gateway]
+        descend_at = None
+        if first:  # a satellite that sees a way down takes it
+            feeder_gw, feeder_sat = links.feeder_gateway[keep], links.feeder_sat[keep]
+            descend_at = np.zeros(len(model.constellation), dtype=bool)
+            descend_at[feeder_sat[np.asarray(links.gateway_pop)[feeder_gw] >= 0]] = True
         return build_snapshot_graph(
             len(model.constellation), len(net.gateway_sites), len(net.pop_sites), links.isl.links,
             links.isl.length_m, links.feeder_gateway[keep], links.feeder_sat[keep], links.feeder_range_m[keep],
-            links.gateway_pop, net.gateway_pop_delay_s, links.backbone, links.backbone_delay_s,
+            links.gateway_pop, net.gateway_pop_delay_s, links.backbone, links.backbone_delay_s, descend_at,
         )
 
     graphs = {int(m): graph_of(int(m)) for m in np.unique(keys[:, 1])}  # one per landing mask
