@@ -133,14 +133,21 @@ def test_the_measured_dish_was_obstructed():
 
 
 @pytest.fixture(scope="module")
-def fast_table(tmp_path_factory):
+def fast_run(tmp_path_factory):
+    """The check's printed output and its folder (Ukraine and Germany)."""
     out = tmp_path_factory.mktemp("realism")
     # the full windows and cities of the benchmark (a few seconds for two countries): the fast mode's
     # handful of samples is a quick look, too few for a tolerance
     r = subprocess.run([sys.executable, "-m", "leonet.cli", "realism", "--countries", "UKR,DEU",
                         "--no-references", "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
-    return r.stdout, pd.read_parquet(out / "realism.parquet"), pd.read_csv(out / "realism.csv")
+    return r.stdout, out
+
+
+@pytest.fixture(scope="module")
+def fast_table(fast_run):
+    stdout, out = fast_run
+    return stdout, pd.read_parquet(out / "realism.parquet"), pd.read_csv(out / "realism.csv")
 
 
 @pytest.mark.slow
@@ -162,6 +169,29 @@ def test_fast_run_table_structure(fast_table):
     lat = ukr.loc[["latency_p20", "latency_p50", "latency_p80"], "leonet"].to_numpy()
     down = ukr.loc[["download_p20", "download_p50", "download_p80"], "leonet"].to_numpy()
     assert lat[0] >= lat[1] >= lat[2] and down[0] <= down[1] <= down[2]
+
+
+@pytest.mark.slow
+def test_breakdown_by_home_pop(fast_run, fast_table):
+    """realism_by_home_pop.csv: one row per country and home PoP of its sample dishes; the
+    subscriber shares sum to 1 (Kyiv's GeoIP subnets: Frankfurt 18, Madrid 6, London 3 of 27);
+    each country's latency and download p50 lie within its PoPs' (the median of a mixture lies
+    between its parts'); shares are shares; the landing names gateways of the run."""
+    _, table, _ = fast_table
+    by_pop = pd.read_csv(fast_run[1] / "realism_by_home_pop.csv")
+    assert list(by_pop.columns) == ["country", "home_pop", "subscriber_share", "connected_share", "latency_p50_ms",
+                                    "download_p50_mbps", "laser_hops_mean", "at_home_pop_share", "landing"]
+    p50 = table.set_index(["country", "metric"])
+    for iso3, rows in by_pop.groupby("country"):
+        assert "/".join(sorted(rows["home_pop"])) == p50.loc[(iso3, "latency_p50"), "home_pop"]
+        assert rows["subscriber_share"].sum() == pytest.approx(1.0)
+        for metric, col in (("latency_p50", "latency_p50_ms"), ("download_p50", "download_p50_mbps")):
+            assert rows[col].min() - 1e-9 <= p50.loc[(iso3, metric), "leonet"] <= rows[col].max() + 1e-9
+        for col in ("connected_share", "at_home_pop_share"):
+            assert ((rows[col] >= 0) & (rows[col] <= 1)).all()
+        assert (rows["laser_hops_mean"] >= 0).all() and rows["landing"].str.contains("%").all()
+    ukr = by_pop[by_pop["country"] == "UKR"].set_index("home_pop")["subscriber_share"]
+    assert ukr.to_dict() == pytest.approx({"frntdeu1": 18 / 27, "mdrdesp1": 6 / 27, "lndngbr1": 3 / 27})
 
 
 def test_unknown_country_is_refused_before_running(tmp_path):

@@ -206,13 +206,13 @@ def test_the_count_of_countries_skips_blanks_and_says_country_for_one(tmp_path):
 def test_home_pop_share_reads_either_sets_pop_codes(code_column, codes):
     """The 2023 map's PoPs carry `clli`, the 2026 list's `pop_code`: a sensitivity run on the 2026
     ground segment (--set ground.builtin=...) once ended in a KeyError on 'clli'."""
-    from leonet.realism.check import _home_share
+    from leonet.realism.check import _home_share, _pop_codes
 
     sites = pd.DataFrame({"name": ["d0", "d1", "p0", "p1"], "kind": ["dish", "dish", "pop", "pop"],
                           "lat_deg": [50.0, 50.0, 50.1, 51.5], "lon_deg": [30.0, 30.0, 8.6, -0.1],
                           code_column: [None, None, *codes]})
     steps = pd.DataFrame({"site": [0, 0, 1, 1], "home_pop": [2, 2, 3, 3], "pop": [2, 3, 3, 3],
                           "state": ["CONNECTED", "CONNECTED", "CONNECTED", "NO_PATH"]})
-    label, share = _home_share(sites, steps)
+    label, share = _home_share(sites, steps, _pop_codes(sites))
     assert label == "frntdeu1/lndngbr1"
     assert share == pytest.approx(2 / 3)   # three online dish-steps, two of them leave at home

@@ -603,7 +603,8 @@ def realism_cmd(
     for line in result.summary:
         console.print(line, highlight=False, markup=False)
     csv_path, parquet_path = write_table(result, out)
-    console.print(f"wrote {csv_path} and {parquet_path}")
+    console.print(f"wrote {csv_path} and {parquet_path}; by home PoP (where each PoP's subscribers land, "
+                  f"what they get): {csv_path.with_name('realism_by_home_pop.csv')}")
 
 
 from .cli_planning import register as _register_planning  # noqa: E402

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import InputError
 from .calibrated import (BUSY_HOUR_LOCAL, assumptions, country_plan, extract_orbit_file, ground_segment, local_time_utc,
                          orbit_set_for, processing_ms_at, simulated_day_note)
+from .breakdown import BY_POP_COLUMNS, home_pop_rows
 from .door import TABLE_FILES, check_out_dir, chosen_countries, needs_dishes, needs_service
 from .metrics import FIELDS, HIGHER_IS_BETTER, UNITS, PublishedMetrics, iso3_to_iso2
 from .quality import quality_percentile
@@ -41,11 +42,20 @@ class RealismResult:
     rows: list = field(default_factory=list)
     summary: list = field(default_factory=list)
     run_s: dict = field(default_factory=dict)
+    by_pop: list = field(default_factory=list)   # rows of the home-PoP breakdown (leonet.realism.breakdown)
 
     def table(self):
         import pyarrow as pa
 
         return pa.Table.from_pylist([{c: r.get(c) for c in COLUMNS} for r in self.rows], schema=_schema())
+
+    def by_pop_table(self):
+        """The home-PoP breakdown as an Arrow table (:data:`~leonet.realism.breakdown.BY_POP_COLUMNS`)."""
+        import pyarrow as pa
+
+        text = ("country", "home_pop", "landing")
+        schema = pa.schema([(c, pa.string() if c in text else pa.float64()) for c in BY_POP_COLUMNS])
+        return pa.Table.from_pylist([{c: r.get(c) for c in BY_POP_COLUMNS} for r in self.by_pop], schema=schema)
 
 
 def _schema():
@@ -140,19 +150,23 @@ def _weights(plan, sites) -> np.ndarray:
     return w
 
 
-def _home_share(sites, steps) -> tuple[str, float]:
-    """The dishes' home PoPs (their codes, "/"-joined) and the dish-weighted share of connected
-    steps that leave there: the run's own ``home_pop`` and ``pop`` columns of ``dish_steps``."""
+def _pop_codes(sites) -> dict[int, str]:
+    """Site index of each PoP of a run's ``sites`` table -> its code (e.g. frntdeu1)."""
     from ..ground.builtin import pop_codes_of
     from ..ground.sites import Sites
 
-    home = steps["home_pop"].to_numpy()
     pops = sites.index[sites["kind"] == "pop"].to_numpy()
     codes = pop_codes_of(Sites(
         name=sites["name"].to_numpy()[pops], kind=["pop"] * len(pops), lat_deg=sites["lat_deg"].to_numpy()[pops],
         lon_deg=sites["lon_deg"].to_numpy()[pops], elevation_m=np.zeros(len(pops)), group=[""] * len(pops),
         attrs={c: sites[c].to_numpy()[pops].astype(object) for c in ("pop_code", "clli") if c in sites.columns}))
-    code_of_site = dict(zip(pops.tolist(), codes.tolist()))
+    return dict(zip(pops.tolist(), codes.tolist()))
+
+
+def _home_share(sites, steps, code_of_site: dict[int, str]) -> tuple[str, float]:
+    """The dishes' home PoPs (their codes, "/"-joined) and the dish-weighted share of connected
+    steps that leave there: the run's own ``home_pop`` and ``pop`` columns of ``dish_steps``."""
+    home = steps["home_pop"].to_numpy()
     w = _dishes_per_site(sites)[steps["site"].to_numpy()] * _online(steps)
     share = float((w * (steps["pop"].to_numpy() == home)).sum() / w.sum()) if w.sum() else float("nan")
     label = "/".join(sorted({code_of_site[int(h)] for h in np.unique(home[home >= 0])})) or "-"
@@ -163,6 +177,21 @@ def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
                 overrides: dict | None = None, ground: int = 2023) -> list[dict]:
     """Rows of one country: its nine figures, published beside leonet's (``overrides``: see
     :func:`with_overrides`)."""
+    return country_run(iso3, metrics, orbit_file, work, mode, overrides, ground).rows
+
+
+@dataclass
+class CountryRun:
+    """One country's rows of the table and of the home-PoP breakdown (none when it did not run)."""
+
+    rows: list
+    by_pop: list = field(default_factory=list)
+
+
+def country_run(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Path, mode: str,
+                overrides: dict | None = None, ground: int = 2023) -> CountryRun:
+    """:func:`run_country`'s rows and the country's home-PoP breakdown
+    (:func:`leonet.realism.breakdown.home_pop_rows`)."""
     iso2 = metrics.iso2(iso3)
     source = f"Starlink {metrics.date.isoformat()}"
     t0 = time.perf_counter()
@@ -170,13 +199,16 @@ def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
         plan = country_plan(iso3, iso2, metrics.date, orbit_file, mode, ground)
         sites, steps = _run(with_overrides(plan.scenario, overrides), work / iso3, len(plan.weights))
     except InputError as err:
-        return [{"country": iso3, "metric": f, "unit": UNITS[f.split("_")[0]], "published": metrics.countries[iso3][f],
-                 "source": source, "leonet": None, "note": f"{NOT_RUN}{err}"} for f in FIELDS]
+        return CountryRun([{"country": iso3, "metric": f, "unit": UNITS[f.split("_")[0]],
+                            "published": metrics.countries[iso3][f], "source": source, "leonet": None,
+                            "note": f"{NOT_RUN}{err}"} for f in FIELDS])
     run_s = time.perf_counter() - t0
     weights = _weights(plan, sites)
     figures = leonet_figures(steps, weights)
-    connected = float(np.average(_online(steps), weights=weights[steps["site"].to_numpy()]))
-    home, at_home = _home_share(sites, steps)
+    online = _online(steps)
+    connected = float(np.average(online, weights=weights[steps["site"].to_numpy()]))
+    codes = _pop_codes(sites)
+    home, at_home = _home_share(sites, steps, codes)
     rows = []
     for f in FIELDS:
         ok, tol = within(f, metrics.countries[iso3][f], figures[f])
@@ -189,7 +221,7 @@ def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
             "note": ("the dish's 1 Hz RTT to its home PoP" if f.startswith("latency") else "speed-test probe")
             + (f"; dishes at {plan.places}" if plan.places != "geonames cities" else ""),
         })
-    return rows
+    return CountryRun(rows, home_pop_rows(iso3, sites, steps, weights, online, codes))
 
 
 def _reference_plan(orbit_file: Path, when, mode: str, ground: int = 2023):
@@ -353,14 +385,15 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
         orbit_file = extract_orbit_file(orbit_set_for(metrics.date), Path(tmp))
         # a bad path or value fails here, naming it, not as 40 "not run" rows
         check_overrides(metrics, chosen, orbit_file, mode, overrides, references, ground)
-        rows_of = dict(zip(chosen, _run_countries(chosen, metrics, orbit_file, work, mode, overrides, workers,
-                                                  progress, ground)))
-        failed = _none_ran(chosen, rows_of)
+        runs = dict(zip(chosen, _run_countries(chosen, metrics, orbit_file, work, mode, overrides, workers,
+                                               progress, ground)))
+        failed = _none_ran(chosen, {iso3: r.rows for iso3, r in runs.items()})
         if failed is not None:
             raise failed
-        for iso3, rows in rows_of.items():
-            result.rows.extend(rows)
-            result.run_s[iso3] = rows[0].get("run_s")
+        for iso3, run in runs.items():
+            result.rows.extend(run.rows)
+            result.by_pop.extend(run.by_pop)
+            result.run_s[iso3] = run.rows[0].get("run_s")
         if references:
             result.rows.extend(_reference_rows(orbit_file, work, metrics.date, mode, overrides, ground))
     changed = [f"override (a sensitivity run, not the calibrated model): {k} = {v!r}" for k, v in (overrides or {}).items()]
@@ -370,14 +403,14 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
 
 
 def _run_countries(chosen: list[str], metrics: PublishedMetrics, orbit_file: Path, work: Path, mode: str,
-                   overrides: dict | None, workers: int, progress, ground: int = 2023) -> list[list[dict]]:
-    """Each country's rows (:func:`run_country`), in the order of ``chosen``; with ``workers`` > 1
+                   overrides: dict | None, workers: int, progress, ground: int = 2023) -> list[CountryRun]:
+    """Each country's rows and breakdown (:func:`country_run`), in the order of ``chosen``; with ``workers`` > 1
     in a pool of fresh processes (spawned, as the engine's workers are), ``progress`` called as each
     country finishes."""
     if workers == 1 or len(chosen) < 2:
         out = []
         for k, iso3 in enumerate(chosen):
-            out.append(run_country(iso3, metrics, orbit_file, work, mode, overrides, ground))
+            out.append(country_run(iso3, metrics, orbit_file, work, mode, overrides, ground))
             if progress:
                 progress(k + 1, len(chosen), iso3)
         return out
@@ -391,12 +424,12 @@ def _run_countries(chosen: list[str], metrics: PublishedMetrics, orbit_file: Pat
         raise InputError("run_realism(..., workers>1) was called while a worker process was starting: the script "
                          "that calls it runs again in each worker. Put its code under "
                          "`if __name__ == \"__main__\":`, or use workers=1", location="workers")
-    done: dict[str, list[dict]] = {}
+    done: dict[str, CountryRun] = {}
     from concurrent.futures.process import BrokenProcessPool
 
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(chosen)), mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(run_country, iso3, metrics, orbit_file, work, mode, overrides, ground): iso3
+            futures = {pool.submit(country_run, iso3, metrics, orbit_file, work, mode, overrides, ground): iso3
                        for iso3 in chosen}
             for n, future in enumerate(as_completed(futures), 1):
                 done[futures[future]] = future.result()
@@ -434,8 +467,9 @@ def summarise(rows: list[dict], countries: list[str]) -> list[str]:
 
 def write_table(result: RealismResult, out_dir: Path) -> tuple[Path, Path]:
     """Write the table as ``realism.csv`` and ``realism.parquet`` (and the summary as
-    ``realism_summary.txt``) into ``out_dir``; each file is written whole to a temporary name
-    and then renamed, so nothing half-written is left."""
+    ``realism_summary.txt``, the home-PoP breakdown as ``realism_by_home_pop.csv``) into
+    ``out_dir``; each file is written whole to a temporary name and then renamed, so nothing
+    half-written is left."""
     import os
 
     import pyarrow.csv as pacsv
@@ -449,6 +483,7 @@ def write_table(result: RealismResult, out_dir: Path) -> tuple[Path, Path]:
     pacsv.write_csv(table, tmp[0])
     pq.write_table(table, tmp[1])
     tmp[2].write_text("\n".join(result.summary) + "\n", encoding="utf-8")
+    pacsv.write_csv(result.by_pop_table(), tmp[3])
     for t, p in zip(tmp, paths):
         os.replace(t, p)
     return paths[0], paths[1]

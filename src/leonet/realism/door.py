@@ -15,7 +15,7 @@ from ..errors import InputError
 from .metrics import PublishedMetrics
 
 #: The files :func:`leonet.realism.check.write_table` writes into its folder.
-TABLE_FILES = ("realism.csv", "realism.parquet", "realism_summary.txt")
+TABLE_FILES = ("realism.csv", "realism.parquet", "realism_summary.txt", "realism_by_home_pop.csv")
 
 
 def needs_service(scenario, source: str | None = None) -> None:
