@@ -52,7 +52,8 @@ def main() -> None:
              f"`{Path(metrics.source).name}` plus reference rows, {total:.0f} s in all on {_cpu()} "
              "(shared machine, approximate). leonet latency is the dish's 1 Hz RTT to its home PoP; speeds "
              "are its speed-test probes (service model). Quality percentiles (p20 = the worse value). Full table (all nine "
-             "figures per country): `bench/realism/realism.csv`.", "",
+             "figures per country): `bench/realism/realism.csv`; each country by home PoP (where its subscribers land, "
+             "what they get): `bench/realism/realism_by_home_pop.csv`.", "",
              "| country | latency p50 published / leonet (ms) | ok | download p50 published / leonet (Mbps) | ok "
              "| upload p50 published / leonet (Mbps) | connected | home PoP (share reached) | run s |",
              "|---|---|---|---|---|---|---|---|---|"]
