@@ -100,9 +100,9 @@ def test_dask_address_that_does_not_answer_fails_fast():
 
 def test_kill_9_then_resume(tmp_path):
     """Kill a real `leonet run` mid-way, run it again, and get the uninterrupted result."""
-    # 30 chunks of 4 steps (was 30 of 10): the same number of chunks to kill among at 40 % of the
-    # steps; no report (what is checked is the Parquet; the report of a run is test_cli's)
-    overrides = ["--duration", "120", "--step", "1", "--set", "outputs.chunk_steps=4", "--quiet", "--no-report"]
+    # 30 chunks of 2 steps (was 30 of 10, then of 4): the same number of chunks to kill among at a
+    # fifth of the steps; no report (what is checked is the Parquet; the report of a run is test_cli's)
+    overrides = ["--duration", "60", "--step", "1", "--set", "outputs.chunk_steps=2", "--quiet", "--no-report"]
     ref = tmp_path / "ref"
     subprocess.run([sys.executable, "-m", "leonet.cli", "run", "--out", str(ref), *overrides], check=True,
                    capture_output=True, timeout=300)

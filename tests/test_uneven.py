@@ -144,7 +144,8 @@ def test_app_history_and_outages_use_real_instants(runs):
 def test_czml_intervals_follow_real_instants(runs, tmp_path):
     from leonet.results.czml import export_czml
 
-    doc = json.loads(export_czml(runs[0], tmp_path / "run.czml", every_n_steps=1).read_text())
+    # a few satellites: what is checked is the sites and the clock (the whole sky took 20 s)
+    doc = json.loads(export_czml(runs[0], tmp_path / "run.czml", max_satellites=5, every_n_steps=1).read_text())
     sites = ResultStore(runs[0]).read("sites", columns=["name"]).column("name").to_pylist()
     packet = next(p for p in doc if p["id"] == f"site-{sites.index('Kharkiv0')}")
     intervals = [c["interval"] for c in packet["point"]["color"]]

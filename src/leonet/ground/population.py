@@ -34,7 +34,8 @@ CITIES_FILE = "cities15000.csv.gz"
 
 
 @lru_cache(maxsize=1)
-def _cities() -> tuple[list[City], dict[str, list[int]]]:
+def _city_rows() -> tuple[list[City], list[str]]:
+    """Every city of :data:`CITIES_FILE` and its ``|``-joined alternate names, in file order."""
     import gzip
     from importlib.resources import files
 
@@ -42,13 +43,29 @@ def _cities() -> tuple[list[City], dict[str, list[int]]]:
     reader = csv.reader(io.StringIO(data, newline=""))
     next(reader)  # geonameid,name,country,lat_deg,lon_deg,population,alternatenames
     cities: list[City] = []
-    index: dict[str, list[int]] = {}
-    for _, name, country, lat, lon, population, alternates in reader:
-        k = len(cities)
+    alternates: list[str] = []
+    for _, name, country, lat, lon, population, alt in reader:
         cities.append(City(name, country, float(lat), float(lon), int(population)))
-        for alias in {name, *(alternates.split("|") if alternates else ())}:
+        alternates.append(alt)
+    return cities, alternates
+
+
+@lru_cache(maxsize=1)
+def _city_index() -> dict[str, list[int]]:
+    """Every name and alternate name (case-folded) -> the cities called so. Built on first use
+    only: a run that spreads subscribers over cities needs the list, not the 360,000 names
+    (about 0.4 s)."""
+    cities, alternates = _city_rows()
+    index: dict[str, list[int]] = {}
+    for k, (city, alt) in enumerate(zip(cities, alternates)):
+        for alias in {city.name, *(alt.split("|") if alt else ())}:
             index.setdefault(alias.casefold(), []).append(k)
-    return cities, index
+    return index
+
+
+def _cities() -> tuple[list[City], dict[str, list[int]]]:
+    """The cities and the name index (:func:`_city_index`, built here if not yet)."""
+    return _city_rows()[0], _city_index()
 
 
 def nearest_city(lat_deg: float, lon_deg: float) -> tuple[City, float]:
@@ -58,7 +75,7 @@ def nearest_city(lat_deg: float, lon_deg: float) -> tuple[City, float]:
 
     from .geodesy import great_circle_distance_m
 
-    cities, _ = _cities()
+    cities = _city_rows()[0]
     lat, lon = (np.array([getattr(c, f) for c in cities]) for f in ("lat_deg", "lon_deg"))
     km = great_circle_distance_m(lat, lon, lat_deg, lon_deg) / 1e3
     k = int(np.argmin(km))
@@ -70,7 +87,7 @@ def suggest_city(name: str, country: str | None = None) -> str:
     given, else of every city), or ``""``."""
     from ..errors import did_you_mean
 
-    cities, _ = _cities()
+    cities = _city_rows()[0]
     pool = [c.name for c in cities if not country or c.country == country.upper()]
     return did_you_mean(name, pool)
 
@@ -86,7 +103,7 @@ def find_city(name: str, country: str | None = None) -> City | None:
 
 def cities_of(countries: list[str], min_population: int, max_cities: int) -> list[City]:
     """The most populous cities of the countries (ISO alpha-2), at least ``min_population``."""
-    cities, _ = _cities()
+    cities = _city_rows()[0]
     wanted = {c.upper() for c in countries}
     known = {c.country for c in cities}
     unknown = sorted(wanted - known)

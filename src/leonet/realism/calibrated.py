@@ -295,12 +295,12 @@ def _dish_places(iso2: str, mode: str, day: date) -> tuple[list[tuple[str, float
     """(name, lat, lon, dishes) per dish site, and which kind of places they are (cities served at
     ``day``; see :data:`UNSERVED_PLACES`)."""
     from ..ground.home_pop import read_home_pop_table
-    from ..ground.population import _cities, cities_of
+    from ..ground.population import _city_rows, cities_of
 
     # Only "GeoNames has no city of this country" (small territories) falls back to the GeoIP
     # places, asked before the call: catching cities_of's InputError would also hide every other
     # error it raises (any failure to read the table itself propagates either way)
-    has_cities = iso2.upper() in {c.country for c in _cities()[0]}
+    has_cities = iso2.upper() in {c.country for c in _city_rows()[0]}
     cities = cities_of([iso2], 15_000, 10**9) if has_cities else []
     if cities:
         keep = served([c.lat_deg for c in cities], [c.lon_deg for c in cities], day)

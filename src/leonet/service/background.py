@@ -204,7 +204,7 @@ def world_cities(countries=None, min_population: int = 15_000):
     from ..ground import population
 
     if countries is None:
-        all_cities, _ = population._cities()
+        all_cities = population._city_rows()[0]
         countries = sorted({c.country for c in all_cities})
     cities = population.cities_of(list(countries), min_population, 10**9)
     return (np.array([c.lat_deg for c in cities]), np.array([c.lon_deg for c in cities]),
@@ -388,13 +388,13 @@ def geoip_weighted_cities(countries=None, min_population: int = 15_000):
     subnets: dict[str, float] = {}
     for c, n in zip(table.country, table.n_subnets):
         subnets[c] = subnets.get(c, 0.0) + float(n)
-    all_cities, _ = population._cities()
+    all_cities = population._city_rows()[0]
     chosen = set(subnets) if countries is None else {c.upper() for c in countries} & set(subnets)
     cities = [c for c in all_cities if c.country in chosen and c.population >= min_population]
     if not cities:
         raise InputError("no city of the GeoIP feed's countries to spread subscribers over", location="countries")
     pop = np.array([c.population for c in cities], dtype=float)
-    country = np.array([c.country for c in cities], dtype=object)
-    total = {k: pop[country == k].sum() for k in set(country.tolist())}
-    weight = pop / np.array([total[k] for k in country]) * np.array([subnets[k] for k in country])
+    code, of_city = np.unique(np.array([c.country for c in cities], dtype=object), return_inverse=True)
+    total = np.bincount(of_city, weights=pop)           # each country's population in these cities
+    weight = pop / total[of_city] * np.array([subnets[k] for k in code])[of_city]
     return (np.array([c.lat_deg for c in cities]), np.array([c.lon_deg for c in cities]), weight)
