@@ -560,7 +560,7 @@ def realism_cmd(
     date_text: Optional[str] = typer.Option(None, "--date", help="The metrics' date (YYYY-MM-DD) when the file name holds none (where it holds one, the two must agree)."),
     fast: bool = typer.Option(False, "--fast", help="Fewer samples (4 one-step windows over 4 days, not 96 over 24) and cities (3, not 8): a quick look."),
     no_references: bool = typer.Option(False, "--no-references", help="Leave out the Ookla US and 1 Hz dish rows."),
-    out: Path = typer.Option(Path("results/realism"), "--out", help="Folder for realism.csv and realism.parquet."),
+    out: Path = typer.Option(Path("results/realism"), "--out", help="Folder for realism.csv, realism.parquet, realism_summary.txt and realism_by_home_pop.csv (each country split by home PoP)."),
     set_: list[str] = typer.Option([], "--set", help="Change an assumption in every country's scenario alike, a sensitivity run: --set service.admission.target_utilisation=0.7 (repeatable; listed in the summary)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Countries run at once, each in its own process (the same table)."),
     ground: int = typer.Option(2023, "--ground", help="The ground segment: 2023 (the community map of 2023-10-10, nearest the figures' dates: the shipped check) or 2026 (the community list of 2026-03-20, a later bound)."),

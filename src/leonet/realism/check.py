@@ -3,7 +3,8 @@ Starlink's published figures, plus fixed reference rows (Ookla US, one dish's 1 
 
 The table (one row per country and figure) has the columns of :data:`COLUMNS`. Tolerances (the
 goal of issue 11): latency p50 within 5 ms and download p50 within 20 %; the other figures are
-shown without a tolerance (``within_tolerance`` null). What is refused before anything runs (the
+shown without a tolerance (``within_tolerance`` null). Beside it, each country split by home PoP
+(:mod:`leonet.realism.breakdown`). What is refused before anything runs (the
 countries, the output folder, what the check reads of a scenario) is in :mod:`leonet.realism.door`.
 """
 
