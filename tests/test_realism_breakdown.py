@@ -18,10 +18,11 @@ def test_rows_counted_by_hand():
         "gateway":  [2, 3, 2, -1, 3, 3],
         "rtt_ms":   [30.0, 50.0, 40.0, np.nan, 60.0, 70.0],
         "speedtest_down_bps": [100e6, 200e6, 150e6, 0.0, 80e6, 90e6],
+        "speedtest_up_bps": [10e6] * 6,
         "isl_hops": [0, 2, 1, -1, 3, 3],
+        "state": ["CONNECTED", "CONNECTED", "CONGESTED", "NO_PATH", "CONNECTED", "CONNECTED"],
     })
-    online = np.array([True, True, True, False, True, True])
-    rows = {r["home_pop"]: r for r in home_pop_rows("XYZ", sites, steps, weights, online, {4: "pop4", 5: "pop5"})}
+    rows = {r["home_pop"]: r for r in home_pop_rows("XYZ", sites, steps, weights, {4: "pop4", 5: "pop5"})}
     a, b = rows["pop4"], rows["pop5"]
     assert a["country"] == "XYZ" and a["subscriber_share"] == pytest.approx(4 / 6) and b["subscriber_share"] == pytest.approx(2 / 6)
     # dish-step weights 3, 3, 1, 1: one of 8 is an outage
@@ -38,6 +39,6 @@ def test_rows_counted_by_hand():
 def test_no_connected_step_gives_no_landing():
     sites = pd.DataFrame({"name": ["d0", "P1"]})
     steps = pd.DataFrame({"site": [0], "home_pop": [1], "pop": [-1], "gateway": [-1], "rtt_ms": [np.nan],
-                          "speedtest_down_bps": [0.0], "isl_hops": [-1]})
-    (row,) = home_pop_rows("XYZ", sites, steps, np.array([1.0, 0.0]), np.array([False]), {1: "p1"})
+                          "speedtest_down_bps": [0.0], "speedtest_up_bps": [0.0], "isl_hops": [-1], "state": ["NO_PATH"]})
+    (row,) = home_pop_rows("XYZ", sites, steps, np.array([1.0, 0.0]), {1: "p1"})
     assert row["landing"] == "-" and row["connected_share"] == 0.0 and np.isnan(row["laser_hops_mean"])

@@ -21,9 +21,9 @@ from ..errors import InputError
 from .calibrated import (BUSY_HOUR_LOCAL, assumptions, country_plan, extract_orbit_file, ground_segment, local_time_utc,
                          orbit_set_for, processing_ms_at, simulated_day_note)
 from .breakdown import BY_POP_COLUMNS, home_pop_rows
+from .figures import leonet_figures, online as _online
 from .door import TABLE_FILES, check_out_dir, chosen_countries, needs_dishes, needs_service
-from .metrics import FIELDS, HIGHER_IS_BETTER, UNITS, PublishedMetrics, iso3_to_iso2
-from .quality import quality_percentile
+from .metrics import FIELDS, UNITS, PublishedMetrics, iso3_to_iso2
 from .reference import (DISH_HISTORY_DATE, DISH_HISTORY_PLACE, OOKLA_DATE, OOKLA_US_Q1_2025, dish_history, outage_record,
                         series_stats)
 
@@ -77,35 +77,6 @@ def within(metric: str, published: float, leonet: float) -> tuple[bool | None, s
         return (bool(np.isfinite(leonet) and abs(leonet - published) <= DOWNLOAD_TOLERANCE * published),
                 f"+-{DOWNLOAD_TOLERANCE:.0%}")
     return None, None
-
-
-def _online(steps) -> np.ndarray:
-    """(S,) bool: the dish-step is not an outage (CONNECTED or CONGESTED; leonet.states)."""
-    from ..states import STATES
-
-    online = {st.name for st in STATES if not st.outage}
-    return steps["state"].astype(str).isin(online).to_numpy()
-
-
-def leonet_figures(dish_steps, dishes_per_site: np.ndarray) -> dict[str, float]:
-    """leonet's nine figures (quality percentiles, weighted by dishes) from a dish_steps table.
-
-    Latency: ``rtt_ms`` (dish to the PoP the route reaches); speeds: ``speedtest_down_bps`` and
-    ``speedtest_up_bps`` in Mbps. Only connected dish-steps count (the published figures are
-    measurements of connected dishes).
-    """
-    site = dish_steps["site"].to_numpy()
-    w = dishes_per_site[site].astype(float)
-    connected = _online(dish_steps)
-    series = {"latency": dish_steps["rtt_ms"].to_numpy(dtype=float),
-              "download": dish_steps["speedtest_down_bps"].to_numpy(dtype=float) / 1e6,
-              "upload": dish_steps["speedtest_up_bps"].to_numpy(dtype=float) / 1e6}
-    out = {}
-    for f in FIELDS:
-        metric, p = f.split("_")
-        out[f] = quality_percentile(np.where(connected, series[metric], np.nan), w, float(p[1:]),
-                                    HIGHER_IS_BETTER[metric])
-    return out
 
 
 def with_overrides(scenario_dict: dict, overrides: dict | None, source: str = "--set") -> dict:
@@ -206,8 +177,7 @@ def country_run(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
     run_s = time.perf_counter() - t0
     weights = _weights(plan, sites)
     figures = leonet_figures(steps, weights)
-    online = _online(steps)
-    connected = float(np.average(online, weights=weights[steps["site"].to_numpy()]))
+    connected = float(np.average(_online(steps), weights=weights[steps["site"].to_numpy()]))
     codes = _pop_codes(sites)
     home, at_home = _home_share(sites, steps, codes)
     rows = []
@@ -222,7 +192,7 @@ def country_run(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
             "note": ("the dish's 1 Hz RTT to its home PoP" if f.startswith("latency") else "speed-test probe")
             + (f"; dishes at {plan.places}" if plan.places != "geonames cities" else ""),
         })
-    return CountryRun(rows, home_pop_rows(iso3, sites, steps, weights, online, codes))
+    return CountryRun(rows, home_pop_rows(iso3, sites, steps, weights, codes))
 
 
 def _reference_plan(orbit_file: Path, when, mode: str, ground: int = 2023):
