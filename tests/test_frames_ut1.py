@@ -251,8 +251,9 @@ def test_scenario_frames_section():
 
 
 def test_run_records_the_frame_and_readers_get_it_back(tmp_path):
-    from leonet.app.snapshot import constellation_from_table as app_constellation
-    from leonet.results.czml import constellation_from_table as czml_constellation
+    from leonet.space.constellation import Constellation
+
+    app_constellation = czml_constellation = Constellation.from_table  # the one reader of satellites.parquet
 
     data = _tiny_scenario("2022-03-01T00:00:00Z")
     data["frames"] = {"polar_motion": True}
@@ -265,3 +266,18 @@ def test_run_records_the_frame_and_readers_get_it_back(tmp_path):
     assert czml_constellation(sats.take(pa.array([0, 2]))).frame == UT1_PM
     # Results written before frames were recorded all rotated on UTC.
     assert app_constellation(sats.replace_schema_metadata(None)).frame == UTC
+
+
+def test_constellation_table_round_trip():
+    """Constellation.from_table reads back what to_table wrote: elements, shells in order, planes,
+    slots and the frame; an empty table too."""
+    from leonet.space.constellation import Constellation
+    epoch = 1_646_092_800 * 10**9
+    c = Constellation.from_walker([WalkerShell("a", 550e3, 53.0, 3, 4, epoch), WalkerShell("b", 570e3, 70.0, 2, 2, epoch)])
+    back = Constellation.from_table(c.to_table())
+    assert back.shell_names == c.shell_names and back.frame == c.frame
+    for name in ("shell", "plane", "slot"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(c, name))
+    for f in ("epoch_ns", "mean_motion_rev_per_day", "inclination_deg", "raan_deg", "mean_anomaly_deg"):
+        np.testing.assert_array_equal(getattr(back.elements, f), getattr(c.elements, f))
+    assert len(Constellation.from_table(c.to_table().slice(0, 0))) == 0

@@ -41,9 +41,10 @@ from ..results.contract import RunContract, read_contract
 from ..results.baseline import sites_mismatch
 from ..results.calendar import calendar
 from ..results.store import BASELINE_DIR, MANIFEST, ResultStore
+from ..space.constellation import Constellation
 from ..timeutil import ns_to_iso
 from . import schemas
-from .snapshot import SkyModel, constellation_from_table
+from .snapshot import SkyModel
 
 #: The longest time span one history or outage query may cover, in steps.
 MAX_SPAN_STEPS = 3600
@@ -346,7 +347,7 @@ class RunData:
 
     @cached_property
     def sky(self) -> SkyModel:
-        constellation = constellation_from_table(self.store.read("satellites"))
+        constellation = Constellation.from_table(self.store.read("satellites"))
         isl = self.contract.facts.isl
         return SkyModel(constellation, self.contract.isl_pairs,
                         grazing_height_m=isl.grazing_height_m, isl_max_range_m=isl.max_range_m)

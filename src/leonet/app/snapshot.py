@@ -16,44 +16,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
 
 from ..space.constellation import Constellation
-from ..space.elements import OrbitElements
-from ..space.frames import FrameConvention, ecef_to_geodetic, enu_basis, geodetic_to_ecef, look_angles
+from ..space.frames import ecef_to_geodetic, enu_basis, geodetic_to_ecef, look_angles
 from ..space.propagate import propagate
-
-_ELEMENT_COLUMNS = (
-    "mean_motion_rev_per_day", "eccentricity", "inclination_deg", "raan_deg", "arg_perigee_deg",
-    "mean_anomaly_deg", "bstar_per_earth_radius", "mean_motion_dot_rev_per_day2",
-    "mean_motion_ddot_rev_per_day3",
-)
-
-
-def constellation_from_table(table: pa.Table) -> Constellation:
-    """The run's constellation from its ``satellites`` table (row order = satellite index)."""
-    cols = {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
-    n = table.num_rows
-    epoch = table.column("epoch").cast(pa.int64()).to_numpy(zero_copy_only=False) if n else np.zeros(0, np.int64)
-    elements = OrbitElements(
-        name=np.asarray(cols.get("name", np.array([""] * n)), dtype=object),
-        catalog_id=np.asarray([c or "" for c in cols.get("catalog_id", [""] * n)], dtype=object),
-        epoch_ns=epoch,
-        **{c: np.asarray(cols[c], dtype=np.float64) for c in _ELEMENT_COLUMNS if c in cols},
-    )
-    shell_text = np.asarray(cols.get("shell", np.array([""] * n)), dtype=object)
-    names, first = np.unique(shell_text, return_index=True) if n else (np.zeros(0, object), np.zeros(0, int))
-    order = np.argsort(first)  # shells in the order they first appear, as the run built them
-    shell_names = tuple(str(s) for s in names[order])
-    number = {s: k for k, s in enumerate(shell_names)}
-    shell = np.array([number[s] for s in shell_text], dtype=np.int32)
-    return Constellation(
-        elements=elements, shell=shell,
-        plane=np.asarray(cols.get("plane", np.full(n, -1)), dtype=np.int32),
-        slot=np.asarray(cols.get("slot", np.full(n, -1)), dtype=np.int32),
-        shell_names=shell_names, frame=FrameConvention.from_metadata(table.schema.metadata),
-    )
-
 
 def stride_pick(n: int, limit: int) -> np.ndarray:
     """Indices 0, k, 2k, ... with k = ceil(n / limit): at most ``limit`` of ``n``, spread evenly."""

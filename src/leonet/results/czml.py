@@ -71,8 +71,6 @@ from ..errors import InputError
 from ..states import STATES, is_outage
 from ..timeutil import ns_to_iso
 from ..space.constellation import Constellation
-from ..space.elements import OrbitElements
-from ..space.frames import FrameConvention
 from ..space.propagate import propagate
 from . import atomic
 from .calendar import Calendar, calendar
@@ -438,39 +436,12 @@ def _positions_from_table(store: ResultStore, keep: np.ndarray, kept_steps: np.n
     return pos
 
 
-def elements_from_table(sats: pa.Table) -> OrbitElements:
-    """The OrbitElements stored in ``satellites.parquet`` (the inverse of ``OrbitElements.to_table``)."""
-    cols = {f: sats.column(f).to_numpy() for f in (
-        "mean_motion_rev_per_day", "eccentricity", "inclination_deg", "raan_deg", "arg_perigee_deg",
-        "mean_anomaly_deg", "bstar_per_earth_radius", "mean_motion_dot_rev_per_day2",
-        "mean_motion_ddot_rev_per_day3") if f in sats.column_names}
-    return OrbitElements(
-        name=np.array(sats.column("name").to_pylist(), dtype=object),
-        catalog_id=np.array([c or "" for c in sats.column("catalog_id").to_pylist()], dtype=object),
-        epoch_ns=sats.column("epoch").cast(pa.timestamp("ns")).cast(pa.int64()).to_numpy(),
-        **cols,
-    )
-
-
-def constellation_from_table(sats: pa.Table) -> Constellation:
-    """The constellation stored in ``satellites.parquet``, ready to :func:`propagate`."""
-    shells = [str(s) for s in sats.column("shell").to_pylist()]
-    shell_names = tuple(dict.fromkeys(shells))
-    return Constellation(
-        elements=elements_from_table(sats),
-        shell=np.array([shell_names.index(s) for s in shells], dtype=np.int32),
-        plane=sats.column("plane").to_numpy().astype(np.int32),
-        slot=sats.column("slot").to_numpy().astype(np.int32),
-        shell_names=shell_names, frame=FrameConvention.from_metadata(sats.schema.metadata),
-    )
-
-
 def _positions_propagated(sats: pa.Table, keep: np.ndarray, t_kept: np.ndarray) -> np.ndarray:
     """(S, T, 3) metres by leonet's SGP4 path from the stored elements; NaN where it failed."""
     pos = np.full((len(keep), len(t_kept), 3), np.nan)
     if len(keep) == 0:
         return pos
-    const = constellation_from_table(sats.take(pa.array(keep)))
+    const = Constellation.from_table(sats.take(pa.array(keep)))
     block = max(1, int(2e7 // (3 * max(len(keep), 1))))  # bound propagate's temporary arrays
     for a in range(0, len(t_kept), block):
         p = propagate(const, t_kept[a:a + block])

@@ -503,11 +503,6 @@ def _chunk_tasks(tasks: list[Task], root: str | None = None) -> list[KeyedTask]:
     return [(chunk, (a, b, root, chunk)) for chunk, a, b in tasks]
 
 
-def run_processes(model: SimulationModel, tasks: list[Task], workers: int) -> Iterator[tuple[int, dict[str, bytes]]]:
-    """Chunks on ``workers`` local processes (:func:`run_pool`), as Parquet bytes."""
-    return run_pool(compute_chunk_bytes, model, _chunk_tasks(tasks), workers)
-
-
 def run_dask(model: SimulationModel, tasks: list[Task], address: str, workers: int,
              connect_timeout_s: float = 10.0) -> Iterator[tuple[int, dict[str, bytes]]]:
     """Chunks on a Dask cluster (see :func:`dask_client`), as Parquet bytes."""

@@ -176,6 +176,29 @@ class Constellation:
         """A constellation of Walker shells, in order."""
         return Constellation.from_parts([(s.name, *walker_elements(s)) for s in shells])
 
+    @staticmethod
+    def from_table(table) -> "Constellation":
+        """The constellation of a table :meth:`to_table` wrote (a results folder's ``satellites``;
+        row order = satellite index), ready to propagate: its frame from the schema metadata
+        (``FrameConvention.from_metadata``: results written before frames were recorded rotate on
+        UTC), shells numbered in the order they first appear, and plane and slot -1 where absent."""
+        n = table.num_rows
+        names = set(table.column_names)
+        shells = [str(s) for s in table.column("shell").to_pylist()] if "shell" in names else [""] * n
+        shell_names = tuple(dict.fromkeys(shells))
+        number = {s: k for k, s in enumerate(shell_names)}
+
+        def index(column: str) -> np.ndarray:
+            if column not in names:
+                return np.full(n, -1, dtype=np.int32)
+            return np.asarray(table.column(column).to_numpy(zero_copy_only=False), dtype=np.int32)
+
+        return Constellation(
+            elements=OrbitElements.from_table(table), shell=np.array([number[s] for s in shells], dtype=np.int32),
+            plane=index("plane"), slot=index("slot"), shell_names=shell_names,
+            frame=FrameConvention.from_metadata(table.schema.metadata),
+        )
+
     def to_table(self):
         """Satellites as a ``pyarrow.Table``: index, shell, plane, slot and elements; the schema
         metadata records :attr:`frame` (read back with ``FrameConvention.from_metadata``)."""

@@ -105,6 +105,26 @@ class OrbitElements:
             inclination_deg=e, raan_deg=e, arg_perigee_deg=e, mean_anomaly_deg=e,
         )
 
+    @staticmethod
+    def from_table(table) -> "OrbitElements":
+        """The elements of a table :meth:`to_table` wrote (a results folder's ``satellites``):
+        the optional float columns it lacks take their defaults, and a missing ``name`` or
+        ``catalog_id`` reads as empty text."""
+        import pyarrow as pa
+
+        n = table.num_rows
+        names = set(table.column_names)
+
+        def text(column: str) -> np.ndarray:
+            values = table.column(column).to_pylist() if column in names else [""] * n
+            return np.array([v or "" for v in values], dtype=object)
+
+        epoch = (table.column("epoch").cast(pa.timestamp("ns")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+                 if n else np.zeros(0, dtype=np.int64))
+        return OrbitElements(name=text("name"), catalog_id=text("catalog_id"), epoch_ns=epoch,
+                             **{f: np.asarray(table.column(f).to_numpy(zero_copy_only=False), dtype=np.float64)
+                                for f in _FLOAT_FIELDS if f in names})
+
     def to_table(self):
         """The elements as a ``pyarrow.Table`` (one row per satellite)."""
         import pyarrow as pa
