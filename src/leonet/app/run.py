@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 from .. import states
 from ..results.contract import RunContract, read_contract
 from ..results.baseline import sites_mismatch
-from ..results.calendar import calendar
+from ..results.calendar import calendar, seconds_text
 from ..results.store import BASELINE_DIR, MANIFEST, ResultStore
 from ..space.constellation import Constellation
 from ..timeutil import ns_to_iso
@@ -99,11 +99,6 @@ class BadQuery(Exception):
         super().__init__(message)
         self.param = param
         self.message = message
-
-
-def _secs(value: float) -> str:
-    """Seconds without trailing zeros (as the calendar's text writes them): 1, 0.5, 86,400."""
-    return f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
 def finite_or_none(x) -> float | None:
@@ -399,8 +394,8 @@ class RunData:
         text = self.cal.text()
         if self.uniform and self.n_steps and float(self.cal.durations_s[-1]) != self.step_s:
             total = (self.cal.end_ns - self.start_ns) / 1e9
-            text += (f", the last of {_secs(float(self.cal.durations_s[-1]))} s "
-                     f"(the run ends {_secs(total)} s after its start)")
+            text += (f", the last of {seconds_text(float(self.cal.durations_s[-1]))} s "
+                     f"(the run ends {seconds_text(total)} s after its start)")
         return text
 
     def site_city(self, site: int) -> str | None:

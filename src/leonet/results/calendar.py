@@ -23,7 +23,7 @@ from .store import SCENARIO_FILE, ResultStore
 MAX_WINDOWS_LISTED = 4
 
 
-def _secs(value: float) -> str:
+def seconds_text(value: float) -> str:
     """Seconds without trailing zeros: 1, 0.1, 600, 86,400."""
     return f"{value:,.3f}".rstrip("0").rstrip(".")
 
@@ -109,7 +109,7 @@ class Calendar:
         """"N steps of S s", or for a windowed run "N steps (S s, and windows at ...)"."""
         n = f"{self.n_steps:,} steps"
         if self.uniform:
-            return f"{n} of {_secs(self.step_s)} s"
+            return f"{n} of {seconds_text(self.step_s)} s"
         import pandas as pd
 
         parts = []
@@ -119,13 +119,13 @@ class Calendar:
             start = pd.Timestamp(w.start_ns, unit="ns", tz="UTC")
             label = f"{w.name} " if w.name else ""
             ran = min(w.end_ns, self.end_ns) - w.start_ns
-            length = f"{_secs(ran / 1e9)} s" + (f" of its {_secs((w.end_ns - w.start_ns) / 1e9)} s"
+            length = f"{seconds_text(ran / 1e9)} s" + (f" of its {seconds_text((w.end_ns - w.start_ns) / 1e9)} s"
                                                 if ran < w.end_ns - w.start_ns else "")
-            parts.append(f"{label}{start:%Y-%m-%d %H:%M:%S} for {length} at {_secs(w.step_s)} s")
+            parts.append(f"{label}{start:%Y-%m-%d %H:%M:%S} for {length} at {seconds_text(w.step_s)} s")
         if len(parts) > MAX_WINDOWS_LISTED:  # many windows (the realism check's 96): the first two, the last, a count
             parts = parts[:2] + [f"... {len(parts) - 3} more ..."] + parts[-1:]
         where = "; ".join(parts) if parts else "finer steps"
-        return f"{n} ({_secs(self.step_s)} s, and windows at {where})"
+        return f"{n} ({seconds_text(self.step_s)} s, and windows at {where})"
 
 
 def _instant_ns(value, where: str, store: ResultStore) -> int:
