@@ -30,10 +30,10 @@ ground:
     - {name: GW-Berlin, lat_deg: 52.52, lon_deg: 13.40, kind: gateway}
     - {name: FRA, lat_deg: 50.11, lon_deg: 8.68, kind: pop}
   dish_groups: [{name: Kyiv, lat_deg: 50.45, lon_deg: 30.52, count: 3, radius_km: 10, seed: 1}]
-time: {start: 2022-03-01T12:00:00Z, duration_s: 6000, step_s: 1}
+time: {start: 2022-03-01T12:00:00Z, duration_s: 3000, step_s: 1}
 outputs: {chunk_steps: 200}
 """
-CHUNKS = 30
+CHUNKS = 15
 
 
 def _env():
