@@ -236,3 +236,43 @@ def test_bent_pipe_first_descends_at_the_first_satellite_that_can(tmp_path):
     assert np.all(rtt_first >= rtt_shortest - 1e-3)
     assert np.all(first["isl_hops"].to_numpy()[same] <= shortest["isl_hops"].to_numpy()[same])
     assert np.any(rtt_first > rtt_shortest + 0.1)
+
+
+@pytest.mark.parametrize("backbone", ["none", "community-2023"])
+def test_bent_pipe_first_never_descends_into_a_pop_cut_off_from_home(backbone):
+    """With ``landing: anywhere`` every gateway is a way down; a gateway whose PoP the backbone does
+    not join to the dish's home PoP is a dead end, not a way down. Every satellite the shortest
+    route takes to a home PoP (or to any PoP) reaches it with bent-pipe-first too, and that route
+    is never shorter. (It once lost 418 of 4,408 satellites' routes to Frankfurt with
+    ``backbone: none``.)"""
+    import dataclasses
+
+    from leonet.sim.instants import Chunk
+    from leonet.sim.stages.links import links_at
+    from leonet.sim.stages.routes import internet_routes
+    from leonet.sim.stages.sky import sky_at
+
+    sc = leonet.scenario_from_dict({
+        "name": "dead-ends", "constellation": "starlink-gen1",
+        "ground": {"builtin": [{"name": "starlink-gateways-2023"}, {"name": "starlink-pops-2023"}],
+                   "dish_groups": [{"name": "maputo", "lat_deg": -25.97, "lon_deg": 32.57, "count": 10,
+                                    "radius_km": 600, "seed": 3}]},
+        "network": {"home_pop": "geoip", "backbone": backbone},
+        "time": {"start": "2024-01-06T17:43:12Z", "duration_s": 15, "step_s": 15}})
+    model = leonet.build_model(sc)
+    assert model.network.landing_homed is None   # landing: anywhere (bent-pipe-first for every dish)
+    chunk = Chunk(model, np.r_[model.t_ns])
+    links = links_at(chunk, sky_at(chunk, int(model.t_ns[0])))
+    shortest = internet_routes(model, links)
+    first = internet_routes(dataclasses.replace(
+        model, network=dataclasses.replace(model.network, landing_route="bent-pipe-first")), links)
+    n = len(model.constellation)
+    assert len(shortest.homes) >= 2   # Frankfurt and Lagos homes (the GeoIP split)
+    differs = False
+    for k in range(len(shortest.homes)):
+        a, b = shortest.routes[k].delay_s[:n], first.routes[k].delay_s[:n]
+        assert np.array_equal(np.isfinite(a), np.isfinite(b)), shortest.homes[k]
+        ok = np.isfinite(a)
+        assert np.all(b[ok] >= a[ok] - 1e-12)
+        differs |= bool(np.any(b[ok] > a[ok] + 1e-6))
+    assert differs

@@ -97,34 +97,46 @@ def internet_routes(model: SimulationModel, links: Links) -> HomeRoutes:
         working[links.feeder_gateway] = True
         working &= np.asarray(links.gateway_pop) >= 0
 
-    def graph_of(mask: int):
-        """The routing graph of landing mask ``mask``: feeder links only to the gateways it allows
-        (its fallback's where none of those works now: network.landing: home-in-reach)."""
-        keep = slice(None)
-        allowed = None if net.landing_allowed is None else net.landing_allowed[mask]
+    def bent_pipe_first(mask: int) -> bool:
         # bent-pipe-first applies to the home PoP's gateways in reach (home-in-reach), or everywhere
         # (landing: anywhere); dishes with none in reach, or none working now, take the shortest route
         first = net.landing_route == "bent-pipe-first" and (net.landing_homed is None or bool(net.landing_homed[mask]))
+        return first and not (working is not None and not (net.landing_allowed[mask] & working).any())
+
+    def graph_of(mask: int, home: int | None):
+        """The routing graph of landing mask ``mask``: feeder links only to the gateways it allows
+        (its fallback's where none of those works now: network.landing: home-in-reach). With
+        bent-pipe-first, ``home`` is the home PoP (-1: any PoP): a satellite descends at a gateway
+        whose PoP reaches it over the backbone now, never into a PoP cut off from it."""
+        keep = slice(None)
+        allowed = None if net.landing_allowed is None else net.landing_allowed[mask]
         if working is not None and not (allowed & working).any():
-            allowed, first = net.landing_fallback[mask], False
+            allowed = net.landing_fallback[mask]
         if allowed is not None and not allowed.all():
             keep = allowed[links.feeder_gateway]
         descend_at = None
-        if first:  # a satellite that sees a way down takes it
+        if home is not None:  # a satellite that sees a way down to the home PoP takes it
             feeder_gw, feeder_sat = links.feeder_gateway[keep], links.feeder_sat[keep]
+            gw_pop = np.asarray(links.gateway_pop)[feeder_gw]
+            has_pop = gw_pop >= 0
+            to = gw_pop if home < 0 else np.full(len(gw_pop), home)   # -1: the gateway's own PoP, if up
+            down = np.zeros(len(gw_pop), dtype=bool)
+            down[has_pop] = np.isfinite(pop_to_pop_s[gw_pop[has_pop], to[has_pop]])
             descend_at = np.zeros(len(model.constellation), dtype=bool)
-            descend_at[feeder_sat[np.asarray(links.gateway_pop)[feeder_gw] >= 0]] = True
+            descend_at[feeder_sat[down]] = True
         return build_snapshot_graph(
             len(model.constellation), len(net.gateway_sites), len(net.pop_sites), links.isl.links,
             links.isl.length_m, links.feeder_gateway[keep], links.feeder_sat[keep], links.feeder_range_m[keep],
             links.gateway_pop, net.gateway_pop_delay_s, links.backbone, links.backbone_delay_s, descend_at,
         )
 
-    graphs = {int(m): graph_of(int(m)) for m in np.unique(keys[:, 1])}  # one per landing mask
+    # one graph per landing mask; with bent-pipe-first, per landing mask and home PoP
+    graph_keys = [(int(m), int(p) if bent_pipe_first(int(m)) else None) for p, m in keys]
+    graphs = {k: graph_of(*k) for k in dict.fromkeys(graph_keys)}
     homes = keys[:, 0]
     routes = []
-    for p, mask in keys:
-        graph = graphs[int(mask)]
+    for (p, mask), key in zip(keys, graph_keys):
+        graph = graphs[key]
         if p < 0:
             routes.append(route_to_internet(graph, links.pop_up))
         else:
