@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -213,6 +214,10 @@ def test_home_pop_share_reads_either_sets_pop_codes(code_column, codes):
                           code_column: [None, None, *codes]})
     steps = pd.DataFrame({"site": [0, 0, 1, 1], "home_pop": [2, 2, 3, 3], "pop": [2, 3, 3, 3],
                           "state": ["CONNECTED", "CONNECTED", "CONNECTED", "NO_PATH"]})
-    label, share = _home_share(sites, steps, _pop_codes(sites))
+    label, share = _home_share(steps, np.ones(4), _pop_codes(sites))
     assert label == "frntdeu1/lndngbr1"
     assert share == pytest.approx(2 / 3)   # three online dish-steps, two of them leave at home
+    # weighted by the subscribers each sample dish stands for, as the figures and the breakdown are
+    # (it once counted every sample dish alike)
+    _, share = _home_share(steps, np.array([9.0, 1.0, 1.0, 1.0]), _pop_codes(sites))
+    assert share == pytest.approx((9 + 0 + 1) / (9 + 9 + 1))

@@ -135,11 +135,13 @@ def _pop_codes(sites) -> dict[int, str]:
     return dict(zip(pops.tolist(), codes.tolist()))
 
 
-def _home_share(sites, steps, code_of_site: dict[int, str]) -> tuple[str, float]:
-    """The dishes' home PoPs (their codes, "/"-joined) and the dish-weighted share of connected
-    steps that leave there: the run's own ``home_pop`` and ``pop`` columns of ``dish_steps``."""
+def _home_share(steps, weights: np.ndarray, code_of_site: dict[int, str]) -> tuple[str, float]:
+    """The dishes' home PoPs (their codes, "/"-joined) and the share of connected steps that leave
+    there, each dish's steps weighted by ``weights`` (S,) (:func:`_weights`: the subscribers it
+    stands for, as in the figures and the home-PoP breakdown): the run's own ``home_pop`` and
+    ``pop`` columns of ``dish_steps``."""
     home = steps["home_pop"].to_numpy()
-    w = _dishes_per_site(sites)[steps["site"].to_numpy()] * _online(steps)
+    w = weights[steps["site"].to_numpy()] * _online(steps)
     share = float((w * (steps["pop"].to_numpy() == home)).sum() / w.sum()) if w.sum() else float("nan")
     label = "/".join(sorted({code_of_site[int(h)] for h in np.unique(home[home >= 0])})) or "-"
     return label, share
@@ -179,7 +181,7 @@ def country_run(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
     figures = leonet_figures(steps, weights)
     connected = float(np.average(_online(steps), weights=weights[steps["site"].to_numpy()]))
     codes = _pop_codes(sites)
-    home, at_home = _home_share(sites, steps, codes)
+    home, at_home = _home_share(steps, weights, codes)
     rows = []
     for f in FIELDS:
         ok, tol = within(f, metrics.countries[iso3][f], figures[f])
