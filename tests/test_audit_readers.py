@@ -10,7 +10,6 @@ import struct
 import threading
 import tracemalloc
 import zlib
-from collections import OrderedDict
 from types import SimpleNamespace
 
 import numpy as np
@@ -18,6 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from leonet.app.bytecache import ByteBudgetLRU
+from leonet.app.run import DISH_CACHE_BYTES
 from leonet.errors import InputError
 
 
@@ -106,31 +107,29 @@ def _fake_run(n_sites: int, steps: int):
     run.manifest = SimpleNamespace(chunks_total=1)
     run.uniform, run.start_ns, run.step_ns = True, 0, 1_000_000_000
     run._lock = threading.Lock()
-    run._dish_cache, run._dish_cache_bytes = OrderedDict(), 0
+    run._dish_cache = ByteBudgetLRU(DISH_CACHE_BYTES)
     run.__dict__["_dish_columns"] = table.column_names
     run.dish_chunk = lambda c, table="dish_steps": chunk
     return run
 
 
-def test_the_dish_cache_evicts_the_least_recently_used_past_its_byte_budget(monkeypatch):
-    import leonet.app.run as app_run
-
+def test_the_dish_cache_evicts_the_least_recently_used_past_its_byte_budget():
     run = _fake_run(4, 500)
     one = run.dish_rows(0)
     assert len(one.step) == 500 and one.path[0] == [1000, 2000, 3000]
     # the path lists dominate (Python objects) and are counted, not only the arrays' buffers
     arrays = sum(v.nbytes for v in vars(one).values() if isinstance(v, np.ndarray))
     assert one.nbytes > arrays + 500 * 3 * 28
-    monkeypatch.setattr(app_run, "DISH_CACHE_BYTES", int(2.5 * one.nbytes))
+    run._dish_cache.budget_bytes = int(2.5 * one.nbytes)
     run.dish_rows(1)
     run.dish_rows(0)                       # used again: 1 is now the least recently used
     run.dish_rows(2)                       # over budget: 1 goes, not 0
-    assert list(run._dish_cache) == [0, 2]
-    assert run._dish_cache_bytes == sum(r.nbytes for r in run._dish_cache.values()) <= app_run.DISH_CACHE_BYTES
+    assert run._dish_cache.keys() == [0, 2]
+    assert run._dish_cache.nbytes == sum(r.nbytes for r in run._dish_cache.values()) <= run._dish_cache.budget_bytes
     assert run.dish_rows(0) is one         # still cached
-    monkeypatch.setattr(app_run, "DISH_CACHE_BYTES", 1)
+    run._dish_cache.budget_bytes = 1
     big = run.dish_rows(3)                 # alone over budget: kept (its caller holds it anyway), the rest go
-    assert list(run._dish_cache) == [3] and run._dish_cache_bytes == big.nbytes
+    assert run._dish_cache.keys() == [3] and run._dish_cache.nbytes == big.nbytes
 
 
 # -- 3. zero demand has no share served or unmet ----------------------------------------------------------

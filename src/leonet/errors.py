@@ -7,6 +7,7 @@ was expected. The command line prints these as one clear message without a trace
 
 from __future__ import annotations
 
+import warnings
 
 #: Longest excerpt of a user's value that an error message quotes, in characters.
 QUOTE_LIMIT = 80
@@ -20,6 +21,16 @@ def quote(value, limit: int = QUOTE_LIMIT) -> str:
         return text
     size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters as text"
     return f"{text[:limit]}... ({size})"
+
+
+def warn_to(warn, text: str) -> None:
+    """Pass a warning ``text`` to ``warn`` (a callable: the command line's printer) or, with None,
+    raise it as a Python warning that points at the caller of the function that called this one
+    (an exporter's caller, not the exporter)."""
+    if warn is not None:
+        warn(text)
+    else:
+        warnings.warn(text, stacklevel=3)
 
 
 class LeonetError(Exception):

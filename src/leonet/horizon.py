@@ -14,6 +14,12 @@ N_AZIMUTH = 360
 WEDGE_DEG = 30.0
 
 
+def wedge_of(azimuth_deg: np.ndarray) -> np.ndarray:
+    """(K,) int8 the wedge (0..11, 30 deg each, clockwise from north, as the dish reports its
+    ``wedges_fraction_obstructed``) of each azimuth (K,), deg."""
+    return (np.mod(np.asarray(azimuth_deg, dtype=np.float64), 360.0) // WEDGE_DEG).astype(np.int8)
+
+
 def blocked(masks: np.ndarray, mask_of_site: np.ndarray, site: np.ndarray,
             azimuth_deg: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
     """Whether each (site, satellite) look direction is below that site's horizon.

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
@@ -40,10 +39,12 @@ from .. import states
 from ..results.contract import RunContract, read_contract
 from ..results.baseline import sites_mismatch
 from ..results.calendar import calendar, seconds_text
+from ..horizon import wedge_of
 from ..results.store import BASELINE_DIR, MANIFEST, ResultStore
 from ..space.constellation import Constellation
 from ..timeutil import ns_to_iso
 from . import schemas
+from .bytecache import ByteBudgetLRU
 from .snapshot import SkyModel
 
 #: The longest time span one history or outage query may cover, in steps.
@@ -273,11 +274,9 @@ class RunData:
         self._aggregate_locks: dict[str, threading.Lock] = {}
         self._aggregates: dict[str, object] = {}
         self._aggregates_lock = threading.Lock()
-        self._dish_cache: OrderedDict[int, DishRows] = OrderedDict()   # LRU, DISH_CACHE_BYTES at most
-        self._dish_cache_bytes = 0
-        self._chunks: OrderedDict[tuple[str, int], DishChunk] = OrderedDict()   # (table, chunk), LRU
+        self._dish_cache: ByteBudgetLRU[DishRows] = ByteBudgetLRU(DISH_CACHE_BYTES)   # by site
+        self._chunks: ByteBudgetLRU[DishChunk] = ByteBudgetLRU(CHUNK_CACHE_BYTES)   # by (table, chunk)
         self._chunk_locks: dict[tuple[str, int], threading.Lock] = {}
-        self._chunk_bytes = 0
         self.baseline_left_out: str | None = None   # why a baseline folder there is not used
         self.baseline: RunData | None = self._open_baseline() if open_baseline else None
 
@@ -574,9 +573,9 @@ class RunData:
         (:meth:`dish_chunk`): each chunk file of dish_steps is read once, for every dish."""
         self.need_network()
         with self._lock:
-            if site in self._dish_cache:
-                self._dish_cache.move_to_end(site)
-                return self._dish_cache[site]
+            cached = self._dish_cache.get(site)
+            if cached is not None:
+                return cached
         pieces = []
         for c in range(self.manifest.chunks_total):
             ch = self.dish_chunk(c)
@@ -605,15 +604,7 @@ class RunData:
             speedtest_up_bps=cat("speedtest_up_bps") if "speedtest_up_bps" in self._dish_columns else None,
         )
         with self._lock:
-            old = self._dish_cache.pop(site, None)     # another thread may have gathered it too
-            if old is not None:
-                self._dish_cache_bytes -= old.nbytes
-            self._dish_cache[site] = rows
-            self._dish_cache_bytes += rows.nbytes
-            # the newest entry stays even when it alone is over budget: its caller holds it anyway
-            while self._dish_cache_bytes > DISH_CACHE_BYTES and len(self._dish_cache) > 1:
-                _, old = self._dish_cache.popitem(last=False)
-                self._dish_cache_bytes -= old.nbytes
+            self._dish_cache.put(site, rows)     # another thread may have gathered it too: replaced
         return rows
 
     def _empty_column(self, name: str) -> np.ndarray:
@@ -630,14 +621,14 @@ class RunData:
         not compute."""
         key = (table, chunk)
         with self._lock:
-            if key in self._chunks:
-                self._chunks.move_to_end(key)
-                return self._chunks[key]
+            cached = self._chunks.get(key)
+            if cached is not None:
+                return cached
             lock = self._chunk_locks.setdefault(key, threading.Lock())
         with lock:
             with self._lock:
                 if key in self._chunks:
-                    return self._chunks[key]
+                    return self._chunks.get(key)
             self.store.parts(table)  # verified against the manifest (once)
             path = self.store.chunk_path(table, chunk)
             if not path.exists():
@@ -646,11 +637,7 @@ class RunData:
             t = pq.read_table(path, columns=columns)
             ch = DishChunk.from_table(t, len(self.sites))
             with self._lock:
-                self._chunks[key] = ch
-                self._chunk_bytes += ch.nbytes
-                while self._chunk_bytes > CHUNK_CACHE_BYTES and len(self._chunks) > 1:
-                    _, old = self._chunks.popitem(last=False)
-                    self._chunk_bytes -= old.nbytes
+                self._chunks.put(key, ch)
             return ch
 
     @cached_property
@@ -723,7 +710,7 @@ class RunData:
             for batch in f.iter_batches(batch_size=1 << 22, columns=want):
                 site = batch.column(0).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
                 az = batch.column(1).to_numpy(zero_copy_only=False)  # [0, 360) clockwise from north
-                wedge = np.minimum((az * np.float32(1 / 30)).astype(np.int32), N_WEDGES - 1)
+                wedge = wedge_of(az)  # the dish's own wedge rule (leonet.horizon)
                 key = site * N_WEDGES + wedge
                 counts[0] += np.bincount(key, minlength=n * N_WEDGES)
                 if len(want) == 3:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import InputError, quote
 
-from ..horizon import N_AZIMUTH, WEDGE_DEG, blocked  # noqa: F401  (the mask lookup, shared with readers)
+from ..horizon import N_AZIMUTH, WEDGE_DEG, blocked, wedge_of  # noqa: F401  (the mask lookup, shared with readers)
 
 
 def horizon_from_points(azimuth_deg, elevation_deg, source: str = "mask") -> np.ndarray:
@@ -81,8 +81,3 @@ def read_horizon_csv(path: str | Path) -> np.ndarray:
         az.append(a)
         el.append(e)
     return horizon_from_points(az, el, source)
-
-
-def wedge_of(azimuth_deg: np.ndarray) -> np.ndarray:
-    """The app's wedge (0..11, 30 deg each, clockwise from north) of each azimuth."""
-    return (np.mod(np.asarray(azimuth_deg, dtype=np.float64), 360.0) // WEDGE_DEG).astype(np.int8)

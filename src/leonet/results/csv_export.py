@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ..errors import InputError
+from ..errors import InputError, warn_to
 from ..timeutil import ns_to_iso_array
 from . import atomic
 from .outputs import check_export_output
@@ -222,7 +222,7 @@ def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] |
     store.verify()
     note = store.incomplete_note()
     if note:  # a killed run exports what it wrote, but never passes for a whole one
-        _warn(warn, f"{store.root}: {note}; {EXPORTED_AS_FAR}")
+        warn_to(warn, f"{store.root}: {note}; {EXPORTED_AS_FAR}")
     names = list(tables) if tables is not None else available_tables(results_dir)
     files = {name: _table_files(store, name) for name in names if name not in DERIVED_TABLES}  # checked before writing
     daily = None
@@ -248,15 +248,6 @@ def export_csv(results_dir: str | Path, out_dir: str | Path, tables: list[str] |
     if progress is not None:
         progress("done", len(names), len(names))
     return written
-
-
-def _warn(warn, text: str) -> None:
-    if warn is not None:
-        warn(text)
-    else:
-        import warnings
-
-        warnings.warn(text, stacklevel=3)
 
 
 def _write_table_csv(parts: list[Path], dest: Path, site_names: pa.Array, sat_names: pa.Array,

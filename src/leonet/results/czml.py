@@ -67,7 +67,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import InputError
+from ..errors import InputError, warn_to
 from ..states import STATES, is_outage
 from ..timeutil import ns_to_iso
 from ..space.constellation import Constellation
@@ -177,7 +177,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
         raise InputError("holds no steps yet; run (or resume) the scenario first", source=str(root))
     incomplete = store.incomplete_note()
     if incomplete:  # exported as far as it ran, and said so here and in the document
-        _warn(warn, f"{root}: {incomplete}; {EXPORTED_AS_FAR}")
+        warn_to(warn, f"{root}: {incomplete}; {EXPORTED_AS_FAR}")
     kept_steps = steps[::every_n_steps]
     if kept_steps[-1] != steps[-1]:
         kept_steps = np.r_[kept_steps, steps[-1]]
@@ -200,7 +200,7 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
     plan = sample_plan(np.r_[edges[kept_steps], np.int64(t_end)], len(keep), max_samples=MAX_SAMPLES,
                        source=str(root), every_n_steps=int(every_n_steps))
     if plan.cut is not None:
-        _warn(warn, f"{root}: {plan.cut}")
+        warn_to(warn, f"{root}: {plan.cut}")
     t_kept = plan.t_ns
     tell(f"positions of {len(keep):,} satellites", 0, 1)
     pos = _positions_propagated(sats, keep, t_kept)
@@ -265,19 +265,10 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
         total_links = len(drawn.site) + no_sat + over
         parts = ([f"{no_sat:,} to satellites not drawn (beyond max_satellites, or never propagated)"] if no_sat else []) + \
                 ([f"{over:,} beyond max_links={max_links:,} (the shortest)"] if over else [])
-        _warn(warn, f"{root}: {out.name} draws {len(drawn.site):,} of the {total_links:,} serving links; left out: "
+        warn_to(warn, f"{root}: {out.name} draws {len(drawn.site):,} of the {total_links:,} serving links; left out: "
                     + "; ".join(parts) + (" (--max-links keeps more)" if over else ""))
     tell("done", 1, 1)
     return out
-
-
-def _warn(warn: Callable[[str], None] | None, text: str) -> None:
-    if warn is not None:
-        warn(text)
-    else:
-        import warnings
-
-        warnings.warn(text, stacklevel=3)
 
 
 # -- when the satellites are sampled --------------------------------------------------------------
