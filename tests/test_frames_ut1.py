@@ -281,3 +281,13 @@ def test_constellation_table_round_trip():
     for f in ("epoch_ns", "mean_motion_rev_per_day", "inclination_deg", "raan_deg", "mean_anomaly_deg"):
         np.testing.assert_array_equal(getattr(back.elements, f), getattr(c.elements, f))
     assert len(Constellation.from_table(c.to_table().slice(0, 0))) == 0
+    # rows that start with the second shell, and a shell with no satellites, keep their numbers
+    mixed = Constellation(elements=c.elements, shell=np.r_[np.full(6, 2), np.zeros(10)].astype(np.int32),
+                          plane=c.plane, slot=c.slot, shell_names=("a", "empty", "b"), frame=c.frame)
+    back = Constellation.from_table(mixed.to_table())
+    assert back.shell_names == ("a", "empty", "b")
+    np.testing.assert_array_equal(back.shell, mixed.shell)
+    # a table written before the metadata listed shells: numbered as they first appear
+    old = mixed.to_table()
+    old = old.replace_schema_metadata({k: v for k, v in old.schema.metadata.items() if k != b"leonet.shell_names"})
+    assert Constellation.from_table(old).shell_names == ("b", "a")

@@ -23,6 +23,9 @@ from .walker import WalkerShell, walker_elements
 # sgp4init's epoch is counted in days from 1949-12-31T00:00 UTC.
 _SGP4_EPOCH_NS = -7_306 * NS_PER_DAY  # JD 2433281.5 (1949-12-31T00:00) is 7,306 days before 1970-01-01
 _RAD_PER_MIN_PER_REV_PER_DAY = 2.0 * np.pi / 1440.0
+#: Schema metadata key of a satellites table: its shell names in index order (JSON), so that shells
+#: read back keep their numbers, the empty ones too.
+_META_SHELLS = b"leonet.shell_names"
 _MAX_SGP4_SATNUM = 339_999  # the largest number Alpha-5 can write
 
 
@@ -181,11 +184,15 @@ class Constellation:
         """The constellation of a table :meth:`to_table` wrote (a results folder's ``satellites``;
         row order = satellite index), ready to propagate: its frame from the schema metadata
         (``FrameConvention.from_metadata``: results written before frames were recorded rotate on
-        UTC), shells numbered in the order they first appear, and plane and slot -1 where absent."""
+        UTC), shells numbered as the metadata lists them (tables written before it did: in the order
+        they first appear), and plane and slot -1 where absent."""
+        import json
+
         n = table.num_rows
         names = set(table.column_names)
         shells = [str(s) for s in table.column("shell").to_pylist()] if "shell" in names else [""] * n
-        shell_names = tuple(dict.fromkeys(shells))
+        listed = (table.schema.metadata or {}).get(_META_SHELLS)
+        shell_names = tuple(dict.fromkeys([*(json.loads(listed) if listed else []), *shells]))
         number = {s: k for k, s in enumerate(shell_names)}
 
         def index(column: str) -> np.ndarray:
@@ -202,6 +209,8 @@ class Constellation:
     def to_table(self):
         """Satellites as a ``pyarrow.Table``: index, shell, plane, slot and elements; the schema
         metadata records :attr:`frame` (read back with ``FrameConvention.from_metadata``)."""
+        import json
+
         import pyarrow as pa
 
         table = self.elements.to_table()
@@ -210,4 +219,5 @@ class Constellation:
         table = table.add_column(2, "shell", pa.array(list(shell_name), pa.string()))
         table = table.add_column(3, "plane", pa.array(self.plane))
         table = table.add_column(4, "slot", pa.array(self.slot))
-        return table.replace_schema_metadata({**(table.schema.metadata or {}), **self.frame.to_metadata()})
+        shells = {_META_SHELLS: json.dumps(list(self.shell_names)).encode()}
+        return table.replace_schema_metadata({**(table.schema.metadata or {}), **self.frame.to_metadata(), **shells})
