@@ -144,6 +144,17 @@ def test_tables_are_whole_when_stdout_is_no_terminal(tiny_run):
     assert r.exit_code == 0 and LONG_GROUP not in r.stdout  # as asked: 80 columns
 
 
+def test_summary_names_the_sites_as_the_run_did(tiny_run):
+    """`leonet summary` said "3 sites" where `leonet run` had said what they were."""
+    from typer.testing import CliRunner
+
+    from leonet.cli import app
+
+    r = CliRunner(env={"COLUMNS": None}).invoke(app, ["summary", str(tiny_run)])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0].startswith("tiny: 36 satellites; 1 dish, 1 gateway, 1 pop; 3 steps"), r.stdout
+
+
 def test_serve_refuses_an_unknown_dish_before_starting(tiny_run, monkeypatch, capsys):
     import leonet.app.server as server
     from leonet.cli import main
@@ -194,3 +205,13 @@ def test_a_bad_dask_address_from_python_writes_nothing(tmp_path):
     with pytest.raises(InputError, match="not a Dask scheduler address"):
         leonet.run(leonet.load_scenario("ukraine-gen1", {"time.duration_s": 2}), out_dir=out, dask="nope://x")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("args", [["export", "csv"], ["export", "czml"], ["report"]])
+def test_a_refused_command_prints_its_error_alone(tmp_path, args):
+    """No empty progress bar above the error, and the path whole on one line, however long
+    (the console used to fold it at 80 columns)."""
+    missing = tmp_path / ("a-folder-name-long-enough-to-pass-eighty-columns-" * 2 + "nope")
+    r = cli(*args, str(missing))
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [f"error: {missing}: no such results folder"], r.stderr

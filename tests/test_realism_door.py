@@ -221,3 +221,15 @@ def test_home_pop_share_reads_either_sets_pop_codes(code_column, codes):
     # (it once counted every sample dish alike)
     _, share = _home_share(steps, np.array([9.0, 1.0, 1.0, 1.0]), _pop_codes(sites))
     assert share == pytest.approx((9 + 0 + 1) / (9 + 9 + 1))
+
+
+def test_a_country_the_file_lacks_is_named_with_the_ones_it_has():
+    from leonet.realism.door import chosen_countries
+    from leonet.realism.metrics import read_published_metrics
+
+    metrics = read_published_metrics()
+    with pytest.raises(InputError) as err:
+        chosen_countries(metrics, ["UKZ"])
+    text = str(err.value)
+    assert "residential_countries_2024-01-06.json" in text and "countries" in text
+    assert "['UKZ']" in text and "did you mean 'UKR'" in text and "DEU" in text

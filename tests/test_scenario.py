@@ -65,6 +65,16 @@ def test_unknown_field_and_missing_field(tmp_path):
     assert "constellation.shells[0].sats_per_plan " in msg and "unknown field" in msg
 
 
+def test_a_missing_field_points_at_the_key_of_its_section(tmp_path):
+    """A missing ``time.duration_s`` is named at ``time:`` (line 3), not at the section's first
+    entry (``start:``, line 4), which is where the user's typo is not."""
+    text = ("name: t\nconstellation: starlink-shell1\ntime:\n  start: 2022-03-01T00:00:00Z\n"
+            "  duraton_s: 60\n  step_s: 10\n")
+    msg = str(pytest.raises(InputError, load_scenario, write(tmp_path, text)).value)
+    assert "time.duration_s (line 3): required field is missing" in msg
+    assert "time.duraton_s (line 5): unknown field" in msg
+
+
 def test_naive_time_and_bad_step(tmp_path):
     bad = GOOD.replace("2022-03-01T12:00:00Z", "2022-03-01T12:00:00").replace("step_s: 10", "step_s: 100")
     msg = str(pytest.raises(InputError, load_scenario, write(tmp_path, bad)).value)

@@ -77,7 +77,7 @@ def _say_warnings_plainly() -> None:
     warnings.showwarning = show
 
 
-from .cli_options import overrides as _overrides, parse_sets as _parse_sets  # noqa: E402,F401
+from .cli_options import lazy_progress, overrides as _overrides, parse_sets as _parse_sets  # noqa: E402,F401
 
 
 @app.command()
@@ -163,8 +163,8 @@ def run(
 @contextlib.contextmanager
 def _stage_bar(what: str, quiet: bool = False):
     """A progress bar on stderr for a long command; yields ``progress(stage, done, total)``."""
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err_console, disable=quiet, transient=False) as bar:
+    with lazy_progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TimeElapsedColumn(), console=err_console, disable=quiet, transient=False) as bar:
         task = bar.add_task(what, total=None)
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -320,7 +320,7 @@ def summary(results: Path = typer.Argument(..., help="A results folder written b
     store.verify()  # a damaged or missing chunk or static table: one message naming the files, no summary
     contract = read_contract(store)
     cal_text = calendar_text(store)
-    print_stored_header(console, m, cal_text)
+    print_stored_header(console, m, cal_text, store.read("sites").to_pandas())
     if "site_steps" not in store.tables():  # stopped before its first chunk: nothing to sum up yet
         console.print(f"{store.incomplete_note() or 'no steps written'}: nothing to summarise yet; run the same "
                       "`leonet run` command again to finish it")
@@ -632,7 +632,7 @@ def main(argv: list[str] | None = None) -> int:
     except LeonetError as err:
         from rich.markup import escape
 
-        err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)  # paths whole, never folded
         return 2
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)

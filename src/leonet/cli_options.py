@@ -46,3 +46,25 @@ def overrides(duration: float | None, step: float | None, start: str | None, set
             out.pop(path, None)   # the option wins over a --set of the same field, and names itself
             out[_option(path, option)] = value
     return out
+
+
+def lazy_progress(*columns, **kwargs):
+    """A ``rich.progress.Progress`` (same arguments) that appears with its first update, not when
+    its ``with`` block opens: a command refused at its door prints its error alone, without an
+    empty bar above it."""
+    from rich.progress import Progress
+
+    class LazyProgress(Progress):
+        def __enter__(self):
+            return self
+
+        def update(self, *args, **kw):
+            if not self.live.is_started:
+                self.start()   # a no-op when disabled (--quiet)
+            super().update(*args, **kw)
+
+        def __exit__(self, *exc):
+            if self.live.is_started:   # stopping a bar never shown would still print a blank line
+                self.stop()
+
+    return LazyProgress(*columns, **kwargs)

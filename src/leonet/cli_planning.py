@@ -39,10 +39,12 @@ def _console():
 
 
 def _bar(err_console, what: str):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn(f"[progress.description]{what}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("variants"), TimeElapsedColumn(), console=err_console, transient=False)
+    from .cli_options import lazy_progress
+
+    return lazy_progress(TextColumn(f"[progress.description]{what}"), BarColumn(), MofNCompleteColumn(),
+                         TextColumn("variants"), TimeElapsedColumn(), console=err_console, transient=False)
 
 
 def _load(scenario: str, sets: list[str], duration: float | None, step: float | None, dask: str | None = None):

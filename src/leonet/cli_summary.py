@@ -171,22 +171,31 @@ def print_run_header(console: Console, result) -> None:
     import numpy as np
 
     m = result.model
-    kinds = {k: int((m.sites.kind == k).sum()) for k in ("dish", "gateway", "pop", "station")}
-    site_text = ", ".join(f"{v} {k}{('es' if k == 'dish' else 's') if v != 1 else ''}" for k, v in kinds.items() if v)
-    dishes = int(m.dish_count[np.asarray(m.sites.kind) == "dish"].sum())
-    if dishes != kinds["dish"]:  # sites that stand for several dishes: say both, as the tables count dishes
-        site_text = site_text.replace(f"{kinds['dish']} dish{'es' if kinds['dish'] != 1 else ''}",
-                                      f"{kinds['dish']} dish site{'s' if kinds['dish'] != 1 else ''} "
-                                      f"({dishes:,} dishes)", 1)
+    site_text = sites_text(np.asarray(m.sites.kind), m.dish_count)
     sc = m.scenario
     note = f"resumed: {result.chunks_total - result.chunks_computed} of {result.chunks_total} chunks kept" if result.chunks_computed < result.chunks_total else f"{result.chunks_total} chunks"
     console.print(
         f"[bold]{sc.name}[/]: {len(m.constellation):,} satellites in {len(m.constellation.shell_names)} shell(s); "
-        f"{site_text or 'no sites'}; {calendar_text(result.store) or f'{len(m.t_ns):,} steps of {sc.time.step_s:g} s'} "
+        f"{site_text}; {calendar_text(result.store) or f'{len(m.t_ns):,} steps of {sc.time.step_s:g} s'} "
         f"from {sc.time.start.isoformat()} "
         f"in {result.elapsed_s:.1f} s ({note}).",
         soft_wrap=True,  # one line a log can grep ("resumed: 2 of 3 chunks kept" was cut at 80 columns)
     )
+
+
+def sites_text(kind, dish_count) -> str:
+    """"62 dish sites (4,562 dishes), 20 gateways, 3 pops" from each site's ``kind`` (S,) and the
+    dishes it stands for ``dish_count`` (S,) (what a run's header and a results folder's say)."""
+    import numpy as np
+
+    kind = np.asarray(kind, dtype=object)
+    kinds = {k: int((kind == k).sum()) for k in ("dish", "gateway", "pop", "station")}
+    text = ", ".join(f"{v} {k}{('es' if k == 'dish' else 's') if v != 1 else ''}" for k, v in kinds.items() if v)
+    dishes = int(np.asarray(dish_count)[kind == "dish"].sum())
+    if dishes != kinds["dish"]:  # sites that stand for several dishes: say both, as the tables count dishes
+        text = text.replace(f"{kinds['dish']} dish{'es' if kinds['dish'] != 1 else ''}",
+                            f"{kinds['dish']} dish site{'s' if kinds['dish'] != 1 else ''} ({dishes:,} dishes)", 1)
+    return text or "no sites"
 
 
 def calendar_text(store) -> str | None:
@@ -350,13 +359,19 @@ def _print_pairs(console: Console, ns) -> None:
         console.print(t)
 
 
-def print_stored_header(console: Console, manifest, calendar: str | None = None) -> None:
+def print_stored_header(console: Console, manifest, calendar: str | None = None, sites=None) -> None:
     """One line on a results folder (its manifest): satellites, sites, steps, and whether the run
-    is incomplete (``calendar``: a windowed run's calendar in words)."""
+    is incomplete (``calendar``: a windowed run's calendar in words; ``sites``: its sites table, a
+    DataFrame with ``kind`` and ``dishes``, to name them as the run's own header did)."""
     m = manifest
-    console.print(f"[bold]{m.scenario}[/]: {m.n_satellites:,} satellites, {m.n_sites:,} sites, "
+    if sites is not None and "kind" in sites.columns:
+        dishes = sites["dishes"].fillna(1).to_numpy() if "dishes" in sites.columns else [1] * len(sites)
+        site_text = sites_text(sites["kind"].to_numpy(), dishes)
+    else:
+        site_text = f"{m.n_sites:,} sites"
+    console.print(f"[bold]{m.scenario}[/]: {m.n_satellites:,} satellites; {site_text}; "
                   + (calendar if calendar else f"{m.n_steps:,} steps")
-                  + ("" if m.completed else " (incomplete run: run it again to finish)"))
+                  + ("" if m.completed else " (incomplete run: run it again to finish)"), soft_wrap=True)
 
 
 def print_dish_line(console: Console, name: str, row, gateway_shares=None) -> None:

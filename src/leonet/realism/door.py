@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, did_you_mean
 from .metrics import PublishedMetrics
 
 #: The files :func:`leonet.realism.check.write_table` writes into its folder.
@@ -55,7 +55,9 @@ def chosen_countries(metrics: PublishedMetrics, countries: list[str] | None = No
         raise InputError(f"country code(s) {twice} given twice", location="countries")
     unknown = [c for c in chosen if c not in metrics.countries]
     if unknown:
-        raise InputError(f"country code(s) {unknown} are not in the metrics file", metrics.source, "countries")
+        hint = did_you_mean(unknown[0], list(metrics.countries)) if len(unknown) == 1 else ""
+        raise InputError(f"country code(s) {unknown} are not in the metrics file{hint}; it has "
+                         f"{', '.join(sorted(metrics.countries))}", metrics.source, "countries")
     return chosen
 
 

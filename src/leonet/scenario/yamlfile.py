@@ -111,18 +111,21 @@ def _check_yaml_shape(root: yaml.Node, source: str) -> None:
 
 
 def yaml_line(node: yaml.Node | None, loc: tuple) -> int | None:
-    """1-based line of the YAML node at ``loc`` (as far as it exists), for error messages."""
-    line = None
+    """1-based line of the YAML node at ``loc`` (as far as it exists), for error messages. A key
+    that is missing gets the line of the key whose mapping lacks it (``time:`` for a missing
+    ``time.duration_s``), not that mapping's first entry."""
+    line = None if node is None else node.start_mark.line + 1
     for key in loc:
         if node is None:
             break
-        line = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode) and isinstance(key, str):
-            node = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
-            if node is None:
+            pair = next(((k, v) for k, v in node.value if getattr(k, "value", None) == key), None)
+            if pair is None:
                 return line
+            line, node = pair[0].start_mark.line + 1, pair[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]
+            line = node.start_mark.line + 1
         else:
             break
     if node is not None:
