@@ -83,7 +83,7 @@ from .cli_options import lazy_progress, overrides as _overrides, parse_sets as _
 @app.command()
 def run(
     scenario: Optional[str] = typer.Argument(
-        None, help="Scenario YAML file or scenario preset name (default: the embedded ukraine-2022)."
+        None, metavar="SCENARIO", help="Scenario YAML file or scenario preset name (default: the embedded ukraine-2022)."
     ),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Results folder (default: the scenario's outputs.dir)."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Override time.duration_s (seconds simulated)."),
@@ -175,7 +175,7 @@ def _stage_bar(what: str, quiet: bool = False):
 
 @app.command()
 def sites(
-    name: Optional[str] = typer.Argument(None, help="A built-in set (e.g. starlink-gateways-2023) to list its sites; omit for the sets and regions."),
+    name: Optional[str] = typer.Argument(None, metavar="NAME", help="A built-in set (e.g. starlink-gateways-2023) to list its sites; omit for the sets and regions."),
     region: Optional[str] = typer.Option(None, "--region", help="Only sites of this region (Europe, North America, South America, APAC, Africa); the 2023 Starlink sets only."),
     search: Optional[str] = typer.Option(None, "--search", "-s", help="Only names containing this text (any case)."),
     all_statuses: bool = typer.Option(False, "--all", help="Gateways: also those not operational on 2023-10-10."),
@@ -262,7 +262,7 @@ def presets():
 
 @app.command()
 def validate(
-    scenario: str = typer.Argument(..., help="Scenario YAML file or preset name."),
+    scenario: str = typer.Argument(..., metavar="SCENARIO", help="Scenario YAML file or preset name."),
     show: bool = typer.Option(False, "--show", help="Print the resolved scenario (presets expanded)."),
 ):
     """Check a scenario file (and every file it names) without running it."""
@@ -306,7 +306,7 @@ def validate(
 
 
 @app.command()
-def summary(results: Path = typer.Argument(..., help="A results folder written by `leonet run`.")):
+def summary(results: Path = typer.Argument(..., metavar="RESULTS", help="A results folder written by `leonet run`.")):
     """Print the summary of a results folder again."""
     from .results.store import ResultStore
     from .results.summary import coverage_summary, network_summary
@@ -333,7 +333,7 @@ def summary(results: Path = typer.Argument(..., help="A results folder written b
 
 @app.command("report")
 def report_cmd(
-    results: Path = typer.Argument(..., help="A results folder written by `leonet run`."),
+    results: Path = typer.Argument(..., metavar="RESULTS", help="A results folder written by `leonet run`."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="HTML file (default: RESULTS/report.html)."),
     max_dishes: int = typer.Option(50, "--max-dishes", min=0, help="At most this many individual dishes in the plots."),
 ):
@@ -356,7 +356,7 @@ def report_cmd(
 
 @app.command("serve")
 def serve_cmd(
-    results: Path = typer.Argument(..., help="A results folder written by `leonet run`."),
+    results: Path = typer.Argument(..., metavar="RESULTS", help="A results folder written by `leonet run`."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this machine only). Anything but a loopback address needs --allow-remote."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     open_browser: bool = typer.Option(False, "--open", help="Open the page in the default browser."),
@@ -400,8 +400,8 @@ def _check_dish_id(results: Path, dish: str) -> None:
 
 @app.command("dish", context_settings={"ignore_unknown_options": True})
 def dish_cmd(
-    lat: float = typer.Argument(..., help="The dish's latitude, deg (south negative: `leonet dish -33.92 18.42`)."),
-    lon: float = typer.Argument(..., help="The dish's longitude, deg (east positive)."),
+    lat: float = typer.Argument(..., metavar="LAT", help="The dish's latitude, deg (south negative: `leonet dish -33.92 18.42`)."),
+    lon: float = typer.Argument(..., metavar="LON", help="The dish's longitude, deg (east positive)."),
     horizon: Optional[Path] = typer.Option(None, "--horizon", help="The dish's horizon: CSV with columns azimuth_deg,elevation_deg."),
     obstruction_map: Optional[Path] = typer.Option(None, "--obstruction-map", help="The obstruction map the dish exports (starlink-grpc-tools): a PNG, a .npy array or a text grid of signal quality (-1 no data)."),
     map_min_elevation: float = typer.Option(25.0, "--map-min-elevation", min=0, max=89, help="Elevation at the edge of the obstruction map's circle, deg (the dish reports it; 25 by default)."),
@@ -483,8 +483,8 @@ def _export_warning(text: str) -> None:
 
 @export_app.command("csv")
 def export_csv_cmd(
-    results: Path = typer.Argument(..., help="A results folder written by `leonet run`."),
-    out_dir: Optional[Path] = typer.Argument(None, help="Folder for the CSV files (default: RESULTS/csv)."),
+    results: Path = typer.Argument(..., metavar="RESULTS", help="A results folder written by `leonet run`."),
+    out_dir: Optional[Path] = typer.Argument(None, metavar="OUT_DIR", help="Folder for the CSV files (default: RESULTS/csv)."),
     table: list[str] = typer.Option([], "--table", "-t", help="Only these tables (repeatable); default: all."),
     max_rows: Optional[int] = typer.Option(None, "--max-rows", min=1, help="At most this many rows per table."),
 ):
@@ -500,7 +500,7 @@ def export_csv_cmd(
 
 @export_app.command("czml")
 def export_czml_cmd(
-    results: Path = typer.Argument(..., help="A results folder written by `leonet run`."),
+    results: Path = typer.Argument(..., metavar="RESULTS", help="A results folder written by `leonet run`."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="CZML file (default: RESULTS/run.czml)."),
     every: int = typer.Option(10, "--every", min=1, help=(
         "Sample satellite positions at every N-th step, and every 300 s between samples further apart (so "
@@ -520,8 +520,8 @@ def export_czml_cmd(
 
 @export_app.command("hypatia")
 def export_hypatia_cmd(
-    scenario: str = typer.Argument(..., help="Scenario file or preset with kind: station sites (e.g. hypatia-starlink)."),
-    out_dir: Path = typer.Argument(..., help="Folder for Hypatia's satellite network state: new, empty, or a previous export (its files are replaced); any other folder is refused."),
+    scenario: str = typer.Argument(..., metavar="SCENARIO", help="Scenario file or preset with kind: station sites (e.g. hypatia-starlink)."),
+    out_dir: Path = typer.Argument(..., metavar="OUT_DIR", help="Folder for Hypatia's satellite network state: new, empty, or a previous export (its files are replaced); any other folder is refused."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Override time.duration_s."),
     step: Optional[float] = typer.Option(None, "--step", help="Override time.step_s (Hypatia: 0.1)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes."),

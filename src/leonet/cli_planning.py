@@ -108,7 +108,7 @@ def _study_dir(out: Path | None, scenario_name: str, kind: str) -> Path:
     return out if out is not None else Path("results") / f"{scenario_name}.{kind}"
 
 
-SCENARIO_ARG = typer.Argument(..., help="Scenario file or preset name.")
+SCENARIO_ARG = typer.Argument(..., metavar="SCENARIO", help="Scenario file or preset name.")
 OUT_OPT = typer.Option(None, "--out", "-o", help="Study folder (default: results/<scenario>.<study>).")
 GROUPS_OPT = typer.Option(None, "--groups", help="Comma-separated dish groups that make the region (default: all dishes).")
 WORKERS_OPT = typer.Option(1, "--workers", "-w", min=1, help="Variants run on this many local processes.")
@@ -221,7 +221,7 @@ def register(app: typer.Typer) -> None:
     @app.command("sweep")
     def sweep_cmd(
         scenario: str = SCENARIO_ARG,
-        sweep_file: Path = typer.Argument(..., help="Sweep file (YAML with a sweep: section; see the README)."),
+        sweep_file: Path = typer.Argument(..., metavar="SWEEP_FILE", help="Sweep file (YAML with a sweep: section; see the README)."),
         max_variants: int = typer.Option(500, "--max-variants", min=1, help="Refuse larger sweeps unless raised."),
         out: Optional[Path] = OUT_OPT, workers: int = WORKERS_OPT, dask: Optional[str] = DASK_OPT,
         set_: list[str] = SET_OPT, duration: Optional[float] = DURATION_OPT, step: Optional[float] = STEP_OPT,
