@@ -82,8 +82,9 @@ def _paths(console, table) -> None:
     from .planning.variants import INDEPENDENT, SHARED
 
     counts = table["path"].value_counts()
-    console.print(f"Variants: {int(counts.get(SHARED, 0))} stepped together, sharing positions, visibility and links "
-                  f"({SHARED}); {int(counts.get(INDEPENDENT, 0))} run on their own ({INDEPENDENT})")
+    console.print(f"Variants: {int(counts.get(SHARED, 0))} stepped together with those that differ from them only in "
+                  f"events, sharing positions, visibility and links ({SHARED}); {int(counts.get(INDEPENDENT, 0))} "
+                  f"run on their own ({INDEPENDENT})")
 
 
 def _with_base(table, ranked):
