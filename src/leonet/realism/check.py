@@ -24,11 +24,11 @@ from .breakdown import BY_POP_COLUMNS, home_pop_rows
 from .figures import leonet_figures, online as _online
 from .door import TABLE_FILES, check_out_dir, chosen_countries, needs_dishes, needs_service
 from .metrics import FIELDS, UNITS, PublishedMetrics, iso3_to_iso2
+from .persistence import persistence_lines
+from .tolerance import DOWNLOAD_TOLERANCE, LATENCY_TOLERANCE_MS, within
 from .reference import (DISH_HISTORY_DATE, DISH_HISTORY_PLACE, OOKLA_DATE, OOKLA_US_Q1_2025, dish_history, outage_record,
                         series_stats)
 
-LATENCY_TOLERANCE_MS = 5.0
-DOWNLOAD_TOLERANCE = 0.20
 #: How the note of a country that did not run begins (the reason follows).
 NOT_RUN = "not run: "
 COLUMNS = ("country", "metric", "unit", "published", "source", "leonet", "within_tolerance", "tolerance",
@@ -66,17 +66,6 @@ def _schema():
              "dish_sites": pa.int64(), "dishes": pa.int64(), "connected_share": pa.float64(),
              "at_home_pop_share": pa.float64(), "run_s": pa.float64()}
     return pa.schema([(c, types.get(c, pa.string())) for c in COLUMNS])
-
-
-def within(metric: str, published: float, leonet: float) -> tuple[bool | None, str | None]:
-    """Tolerance verdict for a figure: (verdict or None where no tolerance applies, tolerance text)."""
-    if metric == "latency_p50":
-        return (bool(np.isfinite(leonet) and abs(leonet - published) <= LATENCY_TOLERANCE_MS),
-                f"+-{LATENCY_TOLERANCE_MS:g} ms")
-    if metric == "download_p50":
-        return (bool(np.isfinite(leonet) and abs(leonet - published) <= DOWNLOAD_TOLERANCE * published),
-                f"+-{DOWNLOAD_TOLERANCE:.0%}")
-    return None, None
 
 
 def with_overrides(scenario_dict: dict, overrides: dict | None, source: str = "--set") -> dict:
@@ -371,7 +360,8 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
             result.rows.extend(_reference_rows(orbit_file, work, metrics.date, mode, overrides, ground))
     changed = [f"override (a sensitivity run, not the calibrated model): {k} = {v!r}" for k, v in (overrides or {}).items()]
     dated = [n for n in (simulated_day_note(metrics.date),) if n]
-    result.summary = summarise(result.rows, chosen) + dated + changed + [f"assumption: {a}" for a in assumptions(mode, overrides or (), ground)]
+    result.summary = (summarise(result.rows, chosen) + persistence_lines(metrics, chosen, result.rows) + dated + changed
+                      + [f"assumption: {a}" for a in assumptions(mode, overrides or (), ground)])
     return result
 
 
