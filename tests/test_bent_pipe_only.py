@@ -54,10 +54,10 @@ def test_reach_is_the_two_footprints():
 
 def test_landing_groups_mask_only_far_dishes():
     # two dishes: one 100 km from the bent-pipe-only gateway 0, one 3,000 km away; gateway 1 is ordinary
-    group, allowed = landing_groups([6.4, 6.4], [2.5, 30.0], [6.45, 50.0], [3.59, 8.7], [True, False], 1.88e6)
+    group, allowed, _, _ = landing_groups([6.4, 6.4], [2.5, 30.0], [6.45, 50.0], [3.59, 8.7], [True, False], 1.88e6)
     assert allowed[group[0]].tolist() == [True, True]
     assert allowed[group[1]].tolist() == [False, True]
-    group, allowed = landing_groups([6.4], [2.5], [6.45], [3.59], [False], 1.88e6)
+    group, allowed, _, _ = landing_groups([6.4], [2.5], [6.45], [3.59], [False], 1.88e6)
     assert group.tolist() == [0] and allowed.tolist() == [[True]]
 
 
@@ -126,7 +126,7 @@ def test_landing_masks_match_a_brute_force_oracle(dishes, gateways, reach_km):
     d = np.array(dishes, dtype=float)
     g = np.array([(la, lo) for la, lo, _ in gateways], dtype=float)
     only = np.array([o for _, _, o in gateways], dtype=bool)
-    group, allowed = landing_groups(d[:, 0], d[:, 1], g[:, 0], g[:, 1], only, reach_km * 1e3)
+    group, allowed, _, _ = landing_groups(d[:, 0], d[:, 1], g[:, 0], g[:, 1], only, reach_km * 1e3)
     dist = _central_angle_m(d[:, 0], d[:, 1], g[:, 0], g[:, 1])
     expect = ~only[None, :] | (dist <= reach_km * 1e3)
     near_edge = np.abs(dist - reach_km * 1e3) < 1.0          # a metre of rounding either way
@@ -149,8 +149,7 @@ def test_home_in_reach_masks_match_a_brute_force_oracle(dishes, gateways, reach_
     only = np.array([o for _, _, o, _ in gateways], dtype=bool)
     gw_home = np.array([p for _, _, _, p in gateways])
     group, allowed, fallback, homed = landing_groups(d[:, 0], d[:, 1], g[:, 0], g[:, 1], only, reach_km * 1e3,
-                                                     dish_home=home, gateway_home=gw_home, with_fallback=True,
-                                                     with_homed=True)
+                                                     dish_home=home, gateway_home=gw_home)
     dist = _central_angle_m(d[:, 0], d[:, 1], g[:, 0], g[:, 1])
     if (np.abs(dist - reach_km * 1e3) < 1.0).any():   # a metre of rounding either way: not this draw
         return
@@ -173,7 +172,7 @@ def test_home_in_reach_lands_kyiv_at_its_home_pops_gateways_near_it():
     none in reach, anywhere."""
     lat, lon = [50.45, -1.29], [30.52, 36.82]
     g_lat, g_lon = [54.90, 45.46, 39.96], [23.89, 9.19, 32.85]
-    group, allowed = landing_groups(lat, lon, g_lat, g_lon, [False] * 3, 1.3e6,
+    group, allowed, _, _ = landing_groups(lat, lon, g_lat, g_lon, [False] * 3, 1.3e6,
                                     dish_home=np.array([0, 0]), gateway_home=np.array([0, 0, 1]))
     assert allowed[group].tolist() == [[True, False, False], [True, True, True]]
 

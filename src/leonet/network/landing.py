@@ -17,6 +17,8 @@ mask, and none at all when no gateway is bent-pipe only.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..ground.geodesy import MEAN_EARTH_RADIUS_M as EARTH_RADIUS_M, great_circle_distance_m
@@ -39,9 +41,17 @@ def bent_pipe_reach_m(altitude_m: float, dish_min_elevation_deg: float, gateway_
                  + footprint_radius_m(altitude_m, gateway_min_elevation_deg))
 
 
+class LandingGroups(NamedTuple):
+    """Dishes grouped by where they may land (:func:`landing_groups`)."""
+
+    group: np.ndarray      # (D,) int64, each dish's group
+    allowed: np.ndarray    # (M, G) bool: dish d may land at gateway g iff allowed[group[d], g]
+    fallback: np.ndarray   # (M, G) bool: where when none of its allowed gateways works now
+    homed: np.ndarray      # (M,) bool: the group's allowed gateways are its home PoP's within reach
+
+
 def landing_groups(dish_lat_deg, dish_lon_deg, gateway_lat_deg, gateway_lon_deg, bent_pipe_only,
-                   reach_m: float, dish_home=None, gateway_home=None, with_fallback: bool = False,
-                   with_homed: bool = False):
+                   reach_m: float, dish_home=None, gateway_home=None) -> LandingGroups:
     """Each dish's landing mask, as groups.
 
     dish_lat_deg, dish_lon_deg : (D,) deg. gateway_lat_deg, gateway_lon_deg : (G,) deg.
@@ -53,17 +63,14 @@ def landing_groups(dish_lat_deg, dish_lon_deg, gateway_lat_deg, gateway_lon_deg,
         any gateway but the bent-pipe-only ones beyond its reach. None: every gateway may carry
         every dish's traffic but the bent-pipe-only ones beyond its reach.
 
-    with_fallback : also return ``fallback`` (M, G) bool: where a group's dishes may land when none
-        of its allowed gateways works at an instant (lost, cut off from its PoP): anywhere but the
-        bent-pipe-only gateways beyond their reach. Dishes of one group share it.
-    with_homed : also return ``homed`` (M,) bool (after ``fallback``): the group's dishes have
-        gateways of their home PoP within reach, and ``allowed`` is those (``dish_home`` given;
-        without it, all False).
-
-    Returns ``group`` (D,) int64 and ``allowed`` (M, G) bool (and ``fallback``, see above): dish
-    ``d`` may land at gateway ``g`` iff ``allowed[group[d], g]``. Without bent-pipe-only gateways (and no ``dish_home``) every dish
-    is in group 0, whose mask allows all. Work: D x (bent-pipe-only gateways) distances, D x G with
-    ``dish_home``.
+    Returns :class:`LandingGroups`: ``group`` (D,) int64 and ``allowed`` (M, G) bool, dish ``d``
+    may land at gateway ``g`` iff ``allowed[group[d], g]``; ``fallback`` (M, G) bool, where a
+    group's dishes may land when none of its allowed gateways works at an instant (lost, cut off
+    from its PoP): anywhere but the bent-pipe-only gateways beyond their reach (dishes of one group
+    share it); ``homed`` (M,) bool, the group's dishes have gateways of their home PoP within reach
+    and ``allowed`` is those (all False without ``dish_home``). Without bent-pipe-only gateways
+    (and no ``dish_home``) every dish is in group 0, whose mask allows all. Work: D x
+    (bent-pipe-only gateways) distances, D x G with ``dish_home``.
     """
     only = np.asarray(bent_pipe_only, dtype=bool)
     n_d, n_g = len(np.atleast_1d(dish_lat_deg)), len(only)
@@ -76,21 +83,17 @@ def landing_groups(dish_lat_deg, dish_lon_deg, gateway_lat_deg, gateway_lon_deg,
         mask = np.where(homed, near, fallback)
         rows, group = np.unique(np.concatenate([mask, fallback, homed], axis=1), axis=0, return_inverse=True)
         group = group.reshape(-1).astype(np.int64)
-        out = (group, rows[:, :n_g]) + ((rows[:, n_g:2 * n_g],) if with_fallback else ())
-        return out + ((rows[:, 2 * n_g],) if with_homed else ())
+        return LandingGroups(group, rows[:, :n_g], rows[:, n_g:2 * n_g], rows[:, 2 * n_g])
     if not only.any() or not n_d:
-        out = np.zeros(n_d, dtype=np.int64), np.ones((1, n_g), dtype=bool)
-        out = (*out, out[1]) if with_fallback else out
-        return (*out, np.zeros(1, dtype=bool)) if with_homed else out
+        everywhere = np.ones((1, n_g), dtype=bool)
+        return LandingGroups(np.zeros(n_d, dtype=np.int64), everywhere, everywhere, np.zeros(1, dtype=bool))
     k = np.flatnonzero(only)
     reachable = _within(dish_lat_deg, dish_lon_deg, np.asarray(gateway_lat_deg, float)[k],
                         np.asarray(gateway_lon_deg, float)[k], reach_m)          # (D, K)
     rows, group = np.unique(reachable, axis=0, return_inverse=True)
     allowed = np.ones((len(rows), n_g), dtype=bool)
     allowed[:, k] = rows
-    out = group.reshape(-1).astype(np.int64), allowed
-    out = (*out, allowed) if with_fallback else out
-    return (*out, np.zeros(len(rows), dtype=bool)) if with_homed else out
+    return LandingGroups(group.reshape(-1).astype(np.int64), allowed, allowed, np.zeros(len(rows), dtype=bool))
 
 
 #: Dishes per block of the reach test: the (block, G) distances, not (D, G), are held at once.

@@ -303,7 +303,7 @@ def _landing(scenario: Scenario, constellation: Constellation, sites: Sites, dis
     home = scenario.network.landing == "home-in-reach"
     group, allowed, fallback, homed = landing_groups(
         sites.lat_deg[dish], sites.lon_deg[dish], sites.lat_deg[gw], sites.lon_deg[gw], only,
-        bent_pipe_reach_m(altitude, min_el, min_el), with_fallback=True, with_homed=True,
+        bent_pipe_reach_m(altitude, min_el, min_el),
         **({"dish_home": dish_home_pop, "gateway_home": gateway_pop} if home else {}))
     return {"dish_landing_group": group, "landing_allowed": allowed,
             # a dish whose landing gateways are all lost or cut off lands elsewhere (never stranded)
