@@ -18,6 +18,7 @@ from pathlib import Path
 from leonet.realism.calibrated import PROCESSING_FIT
 from leonet.realism.check import run_realism
 from leonet.realism.metrics import read_published_metrics
+from leonet.realism.persistence import persistence
 
 HERE = Path(__file__).resolve().parent
 FOLDER = HERE.parents[1] / "shared" / "data" / "measured" / "starlink_published_metrics"
@@ -49,24 +50,39 @@ def main() -> None:
     files = sorted(Path(args.folder).glob("residential_countries_*.json"))
     if not files:
         raise SystemExit(f"no residential_countries_*.json in {args.folder}")
-    lines = [MARK_BEGIN, "| Starlink file | countries | latency within 5 ms | download within 20 % | both | upload within 20 % | run s |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [MARK_BEGIN, "| Starlink file | countries | latency within 5 ms | download within 20 % | both | upload within 20 % "
+                         "| yardstick: both, Starlink's month before / leonet, on the countries both files hold | run s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     total = {"countries": 0, "latency": 0, "download": 0, "both": 0, "upload": 0}
     held = dict(total)
+    yard = [0, 0, 0]   # Starlink's month before, leonet, countries
+    before = None
     for f in files:
         t0 = time.perf_counter()
-        c = counts(run_realism(read_published_metrics(f), references=False, workers=args.workers).rows)
+        metrics = read_published_metrics(f)
+        rows = run_realism(metrics, references=False, workers=args.workers).rows
+        c = counts(rows)
         fitted = f.name == PROCESSING_FIT["metrics_file"]
-        print(f"{f.name}: {c} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        yardstick = "-"
+        if before is not None:
+            p = persistence(metrics, before)
+            ok = {(r["country"], r["metric"]) for r in rows if r.get("within_tolerance")}
+            ours = sum((k, "latency_p50") in ok and (k, "download_p50") in ok for k in p.countries)
+            yardstick = f"{len(p.both_within)} / {ours} of {len(p.countries)}"
+            yard = [yard[0] + len(p.both_within), yard[1] + ours, yard[2] + len(p.countries)]
+        before = metrics
+        print(f"{f.name}: {c} yardstick {yardstick} ({time.perf_counter() - t0:.0f} s)", flush=True)
         lines.append(f"| {f.name}{' (the fit' + chr(39) + 's month)' if fitted else ''} | {c['countries']} | "
-                     f"{c['latency']} | {c['download']} | {c['both']} | {c['upload']} | {time.perf_counter() - t0:.0f} |")
+                     f"{c['latency']} | {c['download']} | {c['both']} | {c['upload']} | {yardstick} | "
+                     f"{time.perf_counter() - t0:.0f} |")
         for k in total:
             total[k] += c[k]
             if not fitted:
                 held[k] += c[k]
-    lines.append(f"| all files | {total['countries']} | {total['latency']} | {total['download']} | {total['both']} | {total['upload']} | |")
+    lines.append(f"| all files | {total['countries']} | {total['latency']} | {total['download']} | {total['both']} | {total['upload']} "
+                 f"| {yard[0]} / {yard[1]} of {yard[2]} | |")
     lines.append(f"| the months the processing term (and the uplink G/T) is not fitted on | {held['countries']} | {held['latency']} | "
-                 f"{held['download']} | {held['both']} | {held['upload']} | |")
+                 f"{held['download']} | {held['both']} | {held['upload']} | | |")
     lines.append(MARK_END)
     results = HERE / "RESULTS.md"
     text = results.read_text()
