@@ -228,9 +228,9 @@ def child_run(spec: dict) -> dict:
 
         ResultStore.record_chunk = record
     if "local_cluster_config" in spec:  # bench_scaleout: Dask's own defaults vs leonet's settings
-        import leonet.sim.executors as executors
+        import leonet.sim.daskrun as daskrun
 
-        executors.LOCAL_CLUSTER_CONFIG = spec["local_cluster_config"]
+        daskrun.LOCAL_CLUSTER_CONFIG = spec["local_cluster_config"]
     scenario = _make_scenario(spec["scenario"])
     gc.collect()
     c0, t0 = time.process_time(), time.perf_counter()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Scale-out, paired and repeated (issue 15, item 5): 1 worker, 2 local workers, and a Dask
 LocalCluster of 2 processes with Dask's default diagnostics and with leonet's settings
-(``leonet.sim.executors.LOCAL_CLUSTER_CONFIG``: no sampling profiler), on P4 (``ukraine-gen1``,
+(``leonet.sim.daskrun.LOCAL_CLUSTER_CONFIG``: no sampling profiler), on P4 (``ukraine-gen1``,
 one hour at 1 s, chunks of 60) or P2 (Gen1 with capacity, 10,000 dishes).
 
     .venv/bin/python bench/bench_scaleout.py --rounds 2                 # P4, ~3-4 min on 2 cores

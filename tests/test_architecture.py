@@ -52,7 +52,8 @@ def test_import_contract(contract_id):
 
 
 #: The step's code: it reads the model's RunSettings and built parts, never the Scenario.
-STEP_CODE = ("sim/step.py", "sim/instants.py", "sim/contract.py", "sim/executors.py", "sim/stages",
+STEP_CODE = ("sim/step.py", "sim/instants.py", "sim/contract.py", "sim/executors.py", "sim/pool.py", "sim/daskrun.py",
+             "sim/stages",
              "hypatia/export.py")
 
 

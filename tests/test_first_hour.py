@@ -104,7 +104,7 @@ def big_result(marker_dir, n):
 _POOL_SCRIPT = """
 import sys
 from leonet.errors import LeonetError
-from leonet.sim.executors import run_pool
+from leonet.sim.pool import run_pool
 import sender
 
 if __name__ == "__main__":

@@ -147,7 +147,7 @@ def probe(_shared, k):
 def test_workers_ignore_ctrl_c_and_watch_their_main_process(tmp_path, monkeypatch):
     """Only the main process handles Ctrl-C (it ends its workers); a worker whose main process is
     killed ends itself."""
-    from leonet.sim.executors import run_pool
+    from leonet.sim.pool import run_pool
 
     (tmp_path / "sigprobe.py").write_text(_PROBE)
     monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers get this process's sys.path
@@ -160,7 +160,7 @@ def test_workers_ignore_ctrl_c_and_watch_their_main_process(tmp_path, monkeypatc
 def test_ctrl_c_while_workers_start_is_raised_once_they_are_listed():
     """A Ctrl-C while the pool starts a worker waits until the worker is listed (and its end
     assured), then is raised as usual."""
-    from leonet.sim.executors import _sigint_deferred
+    from leonet.sim.pool import _sigint_deferred
 
     if threading.current_thread() is not threading.main_thread() or not callable(signal.getsignal(signal.SIGINT)):
         pytest.skip("needs Python's Ctrl-C handler in the main thread")

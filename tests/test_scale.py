@@ -62,7 +62,7 @@ def test_local_pool_in_task_order(tmp_path, monkeypatch):
     """run_pool(ordered=True) yields the tasks' results in the tasks' order, though the first
     finishes last; without it they come as they finish (which shows that they did finish out of
     order)."""
-    from leonet.sim.executors import run_pool
+    from leonet.sim.pool import run_pool
 
     (tmp_path / "napper.py").write_text(_NAP)
     monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers get this process's sys.path
@@ -80,7 +80,7 @@ def test_dask_local_workers_keep_glibcs_adaptive_trim():
     over 64 KiB to the kernel): it tripled the P2 workers' system time. leonet's local cluster
     leaves it unset, as its local worker processes have it, and keeps one thread per library."""
     pytest.importorskip("dask.distributed")
-    from leonet.sim.executors import run_dask_tasks
+    from leonet.sim.daskrun import run_dask_tasks
 
     got = dict(run_dask_tasks(_worker_environ, None, [(0, ("MALLOC_TRIM_THRESHOLD_",))], "local", 1))
     assert got[0] == (None, "1")

@@ -107,7 +107,7 @@ def run(
     sc = load_scenario(scenario, overrides=_overrides(duration, step, start, set_))
     # The engine is imported once the scenario is known to be good: a bad input fails fast.
     from .results.summary import coverage_summary, network_summary
-    from .sim.executors import check_dask_address
+    from .sim.daskrun import check_dask_address
     from .sim.runner import run as run_scenario
 
     check_dask_address(dask)  # before the results folder is prepared: nothing written for a bad address

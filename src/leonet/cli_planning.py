@@ -53,7 +53,7 @@ def _load(scenario: str, sets: list[str], duration: float | None, step: float | 
 
     sc = load_scenario(scenario, overrides=_overrides(duration, step, None, sets))
     if dask:  # before the study folder is written: a bad address leaves nothing behind
-        from .sim.executors import check_dask_address
+        from .sim.daskrun import check_dask_address
 
         check_dask_address(dask)
     return sc

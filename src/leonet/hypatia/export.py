@@ -505,9 +505,9 @@ def _task_changes(computer: _StepComputer, a: int, b: int, chunk_steps: int) -> 
 
 def _parallel_changes(computer: _StepComputer, n_steps: int, chunk_steps: int, workers: int):
     """The same stream as :meth:`_StepComputer.changes`, computed on ``workers`` processes by the
-    runs' executor (:func:`~leonet.sim.executors.run_pool`: a worker that dies ends the export with
+    runs' executor (:func:`~leonet.sim.pool.run_pool`: a worker that dies ends the export with
     a :class:`~leonet.errors.LeonetError`), in time order."""
-    from ..sim.executors import run_pool
+    from ..sim.pool import run_pool
 
     tasks = [(a, (a, min(a + chunk_steps, n_steps), chunk_steps)) for a in range(0, n_steps, chunk_steps)]
     for _, changes in run_pool(_task_changes, computer, tasks, workers, ordered=True,

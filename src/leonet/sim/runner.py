@@ -135,7 +135,8 @@ def run(
     if workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}", location="workers (--workers)")
     if workers > 1 or dask:
-        from .executors import _refuse_inside_worker_start, check_dask_address
+        from .daskrun import check_dask_address
+        from .pool import _refuse_inside_worker_start
 
         _refuse_inside_worker_start()  # before the folder lock: say what is wrong, not "busy"
         check_dask_address(dask)  # before the folder is prepared: a bad address writes nothing
@@ -185,7 +186,8 @@ def run_group(scenarios: list[Scenario], out_dirs: list[str | Path], *, models: 
         if not same_but_events(scenarios[0], sc):
             raise ValueError(f"run_group: {sc.name} differs from {scenarios[0].name} in more than its events")
     if workers > 1 or dask:
-        from .executors import _refuse_inside_worker_start, check_dask_address
+        from .daskrun import check_dask_address
+        from .pool import _refuse_inside_worker_start
 
         _refuse_inside_worker_start()
         check_dask_address(dask)
@@ -304,7 +306,7 @@ def _run_stores(items: list[tuple[Scenario, SimulationModel, str | Path | None]]
             raise kept(max(named, key=lambda k: len(str(stores[k].root)), default=0), err) from None
         except KeyboardInterrupt:  # Ctrl-C, or a SIGTERM the command line raises as one
             if stream is not None:
-                stream.close()   # ends the workers (executors._end_pool) before their files are looked at
+                stream.close()   # ends the workers (pool._end_pool) before their files are looked at
             for store in stores:
                 store.remove_unrecorded_chunks()
             raise
