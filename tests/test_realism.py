@@ -159,6 +159,10 @@ def test_fast_run_table_structure(fast_table):
     assert set(table["country"]) == {"UKR", "DEU"} and set(table["metric"]) == set(FIELDS)
     ukr = table[table["country"] == "UKR"].set_index("metric")
     assert ukr.loc["latency_p50", "published"] == pytest.approx(60.381)
+    # Starlink's own figure a month before (the shipped 2023-12-04 file), beside it
+    dec = read_published_metrics(shipped_metrics_path("2023-12-04")).countries["UKR"]
+    assert ukr["published_month_before"].to_dict() == pytest.approx({f: dec[f] for f in FIELDS})
+    assert "yardstick: Starlink's own figures of 2023-12-04" in " ".join(stdout.split())
     # Kyiv's GeoIP subnets: Frankfurt 18, Madrid 6, London 3 (one sample dish per city and PoP)
     assert ukr["home_pop"].iloc[0] == "frntdeu1/lndngbr1/mdrdesp1"
     # a verdict exactly where a tolerance is defined

@@ -69,3 +69,21 @@ def test_starlink_against_its_own_month_before():
         got.append((len(p.both_within), len(p.countries)))
     assert got == [(17, 31), (26, 31), (24, 31), (26, 35)]
     assert sum(b for b, _ in got) / sum(n for _, n in got) == pytest.approx(93 / 128)
+
+
+def test_rows_get_starlinks_own_figure_of_the_month_before():
+    from leonet.realism.persistence import add_month_before
+
+    jan = read_published_metrics(shipped_metrics_path("2024-01-06"))
+    dec = read_published_metrics(shipped_metrics_path("2023-12-04"))
+    rows = [{"country": "UKR", "metric": "latency_p50"}, {"country": "DEU", "metric": "download_p20"},
+            {"country": "ZZZ", "metric": "latency_p50"}, {"country": "USA (reference)", "metric": "latency_p50"}]
+    missing = [c for c in jan.countries if c not in dec.countries]
+    rows.append({"country": missing[0], "metric": "latency_p50"})
+    add_month_before(jan, rows)
+    assert rows[0]["published_month_before"] == dec.countries["UKR"]["latency_p50"]
+    assert rows[1]["published_month_before"] == dec.countries["DEU"]["download_p20"]
+    assert all("published_month_before" not in r for r in rows[2:])
+    sep_rows = [{"country": "DEU", "metric": "latency_p50"}]
+    add_month_before(read_published_metrics(shipped_metrics_path("2023-09-08")), sep_rows)
+    assert "published_month_before" not in sep_rows[0]

@@ -24,7 +24,7 @@ from .breakdown import BY_POP_COLUMNS, home_pop_rows
 from .figures import leonet_figures, online as _online
 from .door import TABLE_FILES, check_out_dir, chosen_countries, needs_dishes, needs_service
 from .metrics import FIELDS, UNITS, PublishedMetrics, iso3_to_iso2
-from .persistence import persistence_lines
+from .persistence import add_month_before, persistence_lines
 from .tolerance import DOWNLOAD_TOLERANCE, LATENCY_TOLERANCE_MS, within
 from .reference import (DISH_HISTORY_DATE, DISH_HISTORY_PLACE, OOKLA_DATE, OOKLA_US_Q1_2025, dish_history, outage_record,
                         series_stats)
@@ -32,6 +32,7 @@ from .reference import (DISH_HISTORY_DATE, DISH_HISTORY_PLACE, OOKLA_DATE, OOKLA
 #: How the note of a country that did not run begins (the reason follows).
 NOT_RUN = "not run: "
 COLUMNS = ("country", "metric", "unit", "published", "source", "leonet", "within_tolerance", "tolerance",
+           "published_month_before",
            "sim_start", "dish_sites", "dishes", "connected_share", "home_pop", "at_home_pop_share",
            "run_s", "note")
 
@@ -63,6 +64,7 @@ def _schema():
     import pyarrow as pa
 
     types = {"published": pa.float64(), "leonet": pa.float64(), "within_tolerance": pa.bool_(),
+             "published_month_before": pa.float64(),
              "dish_sites": pa.int64(), "dishes": pa.int64(), "connected_share": pa.float64(),
              "at_home_pop_share": pa.float64(), "run_s": pa.float64()}
     return pa.schema([(c, types.get(c, pa.string())) for c in COLUMNS])
@@ -356,6 +358,7 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
             result.rows.extend(run.rows)
             result.by_pop.extend(run.by_pop)
             result.run_s[iso3] = run.rows[0].get("run_s")
+        add_month_before(metrics, result.rows)
         if references:
             result.rows.extend(_reference_rows(orbit_file, work, metrics.date, mode, overrides, ground))
     changed = [f"override (a sensitivity run, not the calibrated model): {k} = {v!r}" for k, v in (overrides or {}).items()]

@@ -69,3 +69,16 @@ def persistence_lines(later: PublishedMetrics, countries: list[str], rows: list[
             f"are within the same tolerances for {len(p.both_within)} of the {n} countries both files hold "
             f"({len(p.both_within) / n:.0%}; latency {len(p.latency_within)}, download {len(p.download_within)}); "
             f"leonet, both: {len(ours)} of those {n}"]
+
+
+def add_month_before(later: PublishedMetrics, rows: list[dict]) -> None:
+    """Give each row of a country the shipped month before holds its figure as
+    ``published_month_before`` (the same metric, Starlink's own value a month earlier): how far
+    Starlink itself moved, beside how far leonet is. Rows of other countries are left as they are."""
+    earlier = shipped_month_before(later.date)
+    if earlier is None:
+        return
+    for r in rows:
+        figures = earlier.countries.get(r.get("country"))
+        if figures is not None and r.get("metric") in figures:
+            r["published_month_before"] = figures[r["metric"]]
