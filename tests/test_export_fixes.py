@@ -18,8 +18,9 @@ import pytest
 
 import leonet
 from leonet.errors import InputError
-from leonet.results import czml
-from leonet.results.czml import export_czml, validate_czml
+from leonet.results import czml, czml_sampling
+from leonet.results.czml import export_czml
+from leonet.results.czml_check import validate_czml
 from leonet.results.store import DamagedResults, Manifest, ResultStore
 from leonet.timeutil import utc_to_ns
 
@@ -92,7 +93,7 @@ def test_czml_of_hourly_steps_stays_on_the_orbit(hourly, tmp_path):
         (position,) = _pieces(packet)  # drawn throughout: one sampled interval
         samples = np.asarray(position["cartesian"], dtype=float).reshape(-1, 4)
         ts, ys = samples[:, 0], samples[:, 1:]
-        assert np.diff(ts).max() <= czml.SAMPLE_S  # the spacing the interpolation needs
+        assert np.diff(ts).max() <= czml_sampling.SAMPLE_S  # the spacing the interpolation needs
         assert ts[0] == 0 and ts[-1] == STEPS * HOUR  # from the first step to the run's end
         # between every two samples, where Cesium interpolates, against the orbit itself
         mids = (ts[:-1] + ts[1:]) / 2
@@ -108,21 +109,21 @@ def test_sample_plan_is_bounded_and_draws_long_runs_in_stretches():
     hour = HOUR * 10**9
     # 5 days of hourly steps for 1,000 satellites fit at the sampling spacing, throughout
     anchors = np.arange(5 * 24 + 1, dtype=np.int64) * hour
-    plan = czml.sample_plan(anchors, 1000, max_samples=2_000_000)
+    plan = czml_sampling.sample_plan(anchors, 1000, max_samples=2_000_000)
     assert plan.cut is None and len(plan.t_ns) * 1000 <= 2_000_000
-    assert np.diff(plan.t_ns).max() / 1e9 <= czml.SAMPLE_S <= czml.MAX_SAMPLE_S
+    assert np.diff(plan.t_ns).max() / 1e9 <= czml_sampling.SAMPLE_S <= czml_sampling.MAX_SAMPLE_S
     # a month: drawn in stretches from each step, each a separate piece of at least 6 samples
     anchors = np.arange(0, 32 * 24 + 1, 10, dtype=np.int64) * hour
-    plan = czml.sample_plan(anchors, 1000, max_samples=2_000_000)
+    plan = czml_sampling.sample_plan(anchors, 1000, max_samples=2_000_000)
     assert plan.cut is not None and "--max-satellites" in plan.cut
     assert len(plan.t_ns) * 1000 <= 2_000_000
     for k in np.unique(plan.piece):
         t = plan.t_ns[plan.piece == k]
-        assert len(t) >= czml.MIN_STRETCH_SAMPLES and np.diff(t).max() <= czml.MAX_SAMPLE_S * 10**9
+        assert len(t) >= czml_sampling.MIN_STRETCH_SAMPLES and np.diff(t).max() <= czml_sampling.MAX_SAMPLE_S * 10**9
     assert set(plan.t_ns[plan.step_sample]) == set(anchors[:-1])  # every sampled step is drawn
     # not even 6 samples a step: refused, with what fits
     with pytest.raises(InputError, match="--every") as err:
-        czml.sample_plan(np.arange(0, 307 * 4 + 1, dtype=np.int64) * 6 * hour, 1000, max_samples=2_000_000, source="R")
+        czml_sampling.sample_plan(np.arange(0, 307 * 4 + 1, dtype=np.int64) * 6 * hour, 1000, max_samples=2_000_000, source="R")
     assert "R" in str(err.value) and "--max-satellites" in str(err.value)
 
 
@@ -141,7 +142,7 @@ def test_czml_in_stretches_never_interpolates_across_a_gap(hourly, tmp_path, mon
     for piece, available in zip(pieces, packet["availability"]):
         assert piece["interval"] == available
         samples = np.asarray(piece["cartesian"], dtype=float).reshape(-1, 4)
-        assert len(samples) == 8 and np.diff(samples[:, 0]).max() <= czml.MAX_SAMPLE_S
+        assert len(samples) == 8 and np.diff(samples[:, 0]).max() <= czml_sampling.MAX_SAMPLE_S
 
 
 # -- 2. incomplete runs are said to be incomplete ----------------------------------------------------

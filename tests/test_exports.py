@@ -14,7 +14,8 @@ import pytest
 import leonet
 from leonet.errors import InputError
 from leonet.results.csv_export import export_csv
-from leonet.results.czml import STATE_RGBA, OTHER_STATE_RGBA, _online_links, export_czml, validate_czml
+from leonet.results.czml import STATE_RGBA, OTHER_STATE_RGBA, _online_links, export_czml
+from leonet.results.czml_check import validate_czml
 from leonet.results.dish_runs import DishRuns, Runs
 from leonet.states import OUTAGE_STATES
 from leonet.timeutil import utc_to_ns

@@ -14,15 +14,15 @@ The document (a JSON list of packets) holds:
   When the positions are sampled: at the run's steps (every ``every_n_steps``-th step, and always
   the last one) and at the run's end (so a satellite is there through the last step, as the
   dishes' intervals are), and between two of those wherever they are more than
-  :data:`SAMPLE_S` (300 s) apart, every 300 s: a LEO satellite turns about 19 degrees of its orbit
+  :data:`~.czml_sampling.SAMPLE_S` (300 s) apart, every 300 s: a LEO satellite turns about 19 degrees of its orbit
   in 300 s, and the degree-5 interpolation over such samples stays within about 40 m of a 550 km
   circular orbit (60 s: under a millimetre; 600 s: 2.5 km), where samples an hour apart (the hourly
   steps of the ukraine-2022 presets) would draw radii from 3,579 to 276,007 km. Finer than 300 s
   adds nothing a globe shows and five times the bytes (the month of the default run: 110 MB at
-  60 s). The document holds at most :data:`MAX_SAMPLES` samples (kept satellites x instants, about
-  45 bytes of JSON each), :data:`MAX_SAMPLE_S` (300 s) being the coarsest spacing. A run too long
+  60 s). The document holds at most :data:`~.czml_sampling.MAX_SAMPLES` samples (kept satellites x instants, about
+  45 bytes of JSON each), :data:`~.czml_sampling.MAX_SAMPLE_S` (300 s) being the coarsest spacing. A run too long
   even then is drawn in stretches: from each kept step on, for as many 300-s samples as the bound
-  gives every kept step alike (at least :data:`MIN_STRETCH_SAMPLES`, so degree 5 holds), and hidden
+  gives every kept step alike (at least :data:`~.czml_sampling.MIN_STRETCH_SAMPLES`, so degree 5 holds), and hidden
   until the next one; each stretch is then a separate interval of the position (Cesium never
   interpolates across the gap) and of the ``availability`` (a serving link to a hidden satellite
   has no end there, so it is not drawn). ``warn`` says so, with the
@@ -59,7 +59,6 @@ place. Positions need ``24 x MAX_SAMPLES`` bytes of memory at most.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Callable
 
@@ -68,6 +67,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError, warn_to
+from .czml_check import check_packet
+from .czml_sampling import MAX_SAMPLES, sample_plan
 from ..states import STATES, is_outage
 from ..timeutil import ns_to_iso
 from ..space.constellation import Constellation
@@ -96,22 +97,9 @@ SHELL_RGBA = ([255, 255, 255, 220], [255, 230, 120, 220], [150, 220, 255, 220], 
 LINK_RGBA = [0, 255, 255, 200]
 #: Default bound on the number of serving-link entities.
 MAX_LINKS = 10_000
-#: Longest time (s) between two position samples of a satellite: degree-5 Lagrange interpolation
-#: (Cesium's, as the document asks) over samples 300 s apart stays within about 40 m of a 550 km
-#: circular orbit (measured against the circle: 60 s 0.0 m, 120 s 0.2 m, 300 s 42 m, 600 s 2.5 km).
-SAMPLE_S = 300
-#: Longest spacing (s) taken for a run too long for SAMPLE_S within MAX_SAMPLES (the same: no
-#: coarser spacing is taken; a longer run is drawn in stretches).
-MAX_SAMPLE_S = 300
-#: Bound on the position samples of a document (kept satellites x sample instants; about 45 bytes
-#: of JSON and 24 bytes of memory each): about 45 MB of CZML, what a browser loads in seconds.
-MAX_SAMPLES = 1_000_000
-#: Fewest samples of a stretch when a long run is drawn in stretches: degree 5 needs 6.
-MIN_STRETCH_SAMPLES = 6
 #: Camera distance (m) within which labels are drawn.
 LABEL_DISTANCE_M = 3.0e6
 
-_INTERVAL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
 def interval(a_ns: int, b_ns: int) -> str:
@@ -269,101 +257,6 @@ def export_czml(results_dir: str | Path, out_path: str | Path, max_satellites: i
                     + "; ".join(parts) + (" (--max-links keeps more)" if over else ""))
     tell("done", 1, 1)
     return out
-
-
-# -- when the satellites are sampled --------------------------------------------------------------
-
-class SamplePlan:
-    """The instants at which every kept satellite's position is written (see module doc).
-
-    ``t_ns`` (T,) int64, increasing; ``piece`` (T,) the interval each belongs to (0, 1, ...: one
-    piece unless the run is drawn in stretches); ``anchor_of`` (T,) the kept step each sample
-    starts from (its index in the anchors), ``step_sample`` (T,) bool: the sample is that kept
-    step's own instant; ``spacing_s``; ``cut``: None, or the words that say the run is drawn in
-    stretches; ``words``: the sampling, for the document's name.
-    """
-
-    def __init__(self, t_ns, piece, anchor_of, step_sample, spacing_s: int, cut: str | None, words: str):
-        self.t_ns, self.piece, self.anchor_of, self.step_sample = t_ns, piece, anchor_of, step_sample
-        self.spacing_s, self.cut, self.words = spacing_s, cut, words
-
-
-def sample_plan(anchors: np.ndarray, n_satellites: int, *, max_samples: int = MAX_SAMPLES,
-                source: str | None = None, every_n_steps: int = 1) -> SamplePlan:
-    """The sample instants for ``anchors`` (int64 ns, increasing: the kept steps' instants, then the
-    run's end) and ``n_satellites`` kept satellites, at most ``max_samples`` in all (module doc).
-
-    Raises InputError (naming ``source``) when not even :data:`MIN_STRETCH_SAMPLES` per kept step fit.
-    """
-    anchors = np.asarray(anchors, dtype=np.int64)
-    per_sat = max(max_samples // max(n_satellites, 1), 1)
-    gaps = np.diff(anchors)
-    n_anchor = len(gaps)  # kept steps (the last anchor is the run's end)
-    need = {}
-    for h_s in range(SAMPLE_S, MAX_SAMPLE_S + 1, SAMPLE_S):
-        # each kept step's stretch needs its own instant and one sample every h_s up to the next
-        need[h_s] = np.maximum(-(-gaps // (h_s * 10**9)), 1)
-        if need[h_s].sum() + 1 <= per_sat:
-            return _plan(anchors, need[h_s], h_s, None, None)
-    h_s = MAX_SAMPLE_S
-    m = need[h_s]
-    c = _stretch_samples(m, per_sat)
-    fits = max(1, max_samples // int(m.sum() + 1))
-    if c < MIN_STRETCH_SAMPLES:
-        # the least a satellite needs: each sampled step, and 6 samples from each one far from the next
-        least = int(np.minimum(m, MIN_STRETCH_SAMPLES).sum()) + 1
-        every_fit = -(-every_n_steps * least // per_sat)
-        raise InputError(
-            f"a CZML of {n_satellites:,} satellites x {n_anchor:,} sampled steps needs at least {least:,} position "
-            f"samples per satellite (each sampled step, and {MIN_STRETCH_SAMPLES} from each step more than "
-            f"{MAX_SAMPLE_S} s before the next, for the interpolation to stay on the orbit), more than its bound of "
-            f"{max_samples:,} samples allows; pass max_satellites (--max-satellites) {max(max_samples // least, 1):,} "
-            f"or fewer, or every_n_steps (--every) {every_fit:,} or more", source=source)
-    cut = (f"{n_satellites:,} satellites cannot be drawn throughout the run within {max_samples:,} position samples "
-           f"(one every {MAX_SAMPLE_S} s at most, for the interpolation to stay on the orbit): each is drawn for "
-           f"{_duration_words((c - 1) * h_s)} from each of the {n_anchor:,} sampled steps and hidden until the next; "
-           f"--max-satellites {fits:,} draws them throughout, --every draws longer stretches of fewer steps")
-    return _plan(anchors, m, h_s, c, cut)
-
-
-def _stretch_samples(m: np.ndarray, per_sat: int) -> int:
-    """The most samples ``c`` per stretch with sum(min(m, c)) + 1 <= per_sat (0: not even 1)."""
-    lo, hi = 0, int(m.max(initial=0))
-    while lo < hi:  # sum(min(m, c)) grows with c: bisect
-        mid = (lo + hi + 1) // 2
-        if int(np.minimum(m, mid).sum()) + 1 <= per_sat:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _plan(anchors: np.ndarray, m: np.ndarray, h_s: int, c: int | None, cut: str | None) -> SamplePlan:
-    h = np.int64(h_s) * 10**9
-    cut_mask = m > c if c is not None else np.zeros(len(m), dtype=bool)
-    k = np.where(cut_mask, c if c is not None else 0, m).astype(np.int64)  # samples from each kept step
-    total = int(k.sum())
-    anchor_of = np.repeat(np.arange(len(m), dtype=np.int64), k)
-    j = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(k) - k, k)  # sample number within the stretch
-    t = anchors[:-1][anchor_of] + j * h
-    # a cut stretch ends its piece: the next kept step starts another (no interpolation across the gap)
-    piece_of_anchor = np.r_[0, np.cumsum(cut_mask)[:-1]].astype(np.int64) if len(m) else np.zeros(0, np.int64)
-    piece = piece_of_anchor[anchor_of]
-    step_sample = j == 0
-    if len(m) == 0 or not cut_mask[-1]:  # the run's end closes the last stretch
-        t = np.r_[t, anchors[-1]]
-        piece = np.r_[piece, piece_of_anchor[-1] if len(m) else 0]
-        anchor_of = np.r_[anchor_of, max(len(m) - 1, 0)]
-        step_sample = np.r_[step_sample, False]
-    if cut is None:
-        words = f"at the sampled steps and every {h_s} s between them"
-    else:
-        words = f"in stretches of {_duration_words((c - 1) * h_s)} from each sampled step, every {h_s} s"
-    return SamplePlan(t.astype(np.int64), piece, anchor_of, step_sample.astype(bool), h_s, cut, words)
-
-
-def _duration_words(seconds: float) -> str:
-    return f"{seconds / 3600:.1f} h" if seconds >= 7200 else f"{seconds / 60:.0f} min"
 
 
 # -- what the results hold ------------------------------------------------------------------------
@@ -589,66 +482,6 @@ def _link_packets(r: Runs, sites, sat_names: list[str], edges: np.ndarray):
 
 
 # -- checking and writing -------------------------------------------------------------------------
-
-def check_packet(packet: dict, ids: set[str] | None = None) -> list[str]:
-    """Structural checks of one packet; returns the references it makes (``id#property``).
-
-    Raises ``ValueError`` naming the packet and the problem: no or repeated id, a document packet
-    out of place, a bad interval, sampled cartesian values not in groups of four, bad colours.
-    """
-    pid = packet.get("id") if isinstance(packet, dict) else None
-    if not isinstance(pid, str) or not pid:
-        raise ValueError(f"CZML packet without an id: {str(packet)[:80]}")
-    if ids is not None:
-        if pid in ids:
-            raise ValueError(f"CZML packet id {pid!r} repeated")
-        if not ids and pid != "document":
-            raise ValueError("the first CZML packet must be the document packet")
-        ids.add(pid)
-    if pid == "document":
-        if packet.get("version") != "1.0" or not _INTERVAL.match(packet.get("clock", {}).get("interval", "")):
-            raise ValueError("CZML document packet needs version 1.0 and a clock interval")
-    if "availability" in packet:
-        available = packet["availability"]
-        for a in available if isinstance(available, list) else [available]:
-            if not isinstance(a, str) or not _INTERVAL.match(a):
-                raise ValueError(f"{pid}: bad availability {a!r}")
-    position = packet.get("position", {})
-    # a position given as intervals (a satellite drawn in stretches): each its own sampled property
-    for part in position if isinstance(position, list) else [position]:
-        if isinstance(position, list) and not _INTERVAL.match(str(part.get("interval", ""))):
-            raise ValueError(f"{pid}: a position interval needs an interval, got {part.get('interval')!r}")
-        if "cartesian" in part:
-            values = part["cartesian"]
-            if len(values) % 4 or not values or "epoch" not in part:
-                raise ValueError(f"{pid}: sampled cartesian needs an epoch and (t, x, y, z) groups")
-        if "cartographicDegrees" in part and len(part["cartographicDegrees"]) != 3:
-            raise ValueError(f"{pid}: cartographicDegrees needs [lon, lat, height]")
-    colour = packet.get("point", {}).get("color")
-    for item in colour if isinstance(colour, list) else [colour] if colour is not None else []:
-        if "interval" in item and not _INTERVAL.match(item["interval"]):
-            raise ValueError(f"{pid}: bad colour interval {item['interval']!r}")
-        if len(item.get("rgba", [])) != 4:
-            raise ValueError(f"{pid}: a colour needs rgba [r, g, b, a]")
-    refs = packet.get("polyline", {}).get("positions", {}).get("references", [])
-    for r in refs:
-        if not isinstance(r, str) or "#" not in r:
-            raise ValueError(f"{pid}: bad reference {r!r}")
-    return list(refs)
-
-
-def validate_czml(doc: list) -> None:
-    """Check a whole CZML document (a list of packets): every packet, and that references resolve."""
-    if not isinstance(doc, list) or not doc:
-        raise ValueError("a CZML document is a non-empty JSON list of packets")
-    ids: set[str] = set()
-    refs: list[str] = []
-    for packet in doc:
-        refs += check_packet(packet, ids)
-    missing = sorted({r.split("#", 1)[0] for r in refs} - ids)
-    if missing:
-        raise ValueError(f"CZML references unknown entities {missing[:5]}")
-
 
 class _PacketWriter:
     """Writes packets as one JSON list, one packet per line, checking each on the way."""
