@@ -68,3 +68,50 @@ def lazy_progress(*columns, **kwargs):
                 self.stop()
 
     return LazyProgress(*columns, **kwargs)
+
+
+#: The width of stdout's tables when it is no terminal (a file, a pipe) and COLUMNS is not set:
+#: rich would lay them out for 80 columns and cut names and headers ("cell…", "avai…").
+PIPED_WIDTH = 200
+
+
+def wide_when_not_a_terminal(con):
+    """Give the rich console ``con`` :data:`PIPED_WIDTH` columns when it writes to no terminal and
+    COLUMNS is not set (``leonet run X > log``); otherwise the terminal's width, as rich finds it."""
+    import os
+
+    try:
+        tty = con.file.isatty()
+    except (AttributeError, ValueError, OSError):
+        tty = False
+    con.width = None if tty or os.environ.get("COLUMNS") else PIPED_WIDTH
+    return con
+
+
+def consoles():
+    """(stdout console, as wide as :func:`wide_when_not_a_terminal` makes it; stderr console) for a
+    command's tables and its messages."""
+    from rich.console import Console
+
+    return wide_when_not_a_terminal(Console()), Console(stderr=True)
+
+
+def stage_bar(err_console, what: str, quiet: bool = False):
+    """A progress bar on ``err_console`` for a long command, shown from its first update (a context
+    manager yielding ``progress(stage, done, total)``)."""
+    import contextlib
+
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+
+    @contextlib.contextmanager
+    def bar_of():
+        with lazy_progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                           TimeElapsedColumn(), console=err_console, disable=quiet, transient=False) as bar:
+            task = bar.add_task(what, total=None)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, description=f"{what}: {stage}")
+
+            yield progress
+
+    return bar_of()

@@ -13,29 +13,7 @@ from typing import Optional
 import typer
 
 
-#: The width of stdout's tables when it is no terminal (a file, a pipe) and COLUMNS is not set:
-#: rich would lay them out for 80 columns and cut names and headers ("cell…", "avai…").
-PIPED_WIDTH = 200
-
-
-def wide_when_not_a_terminal(con):
-    """Give the rich console ``con`` :data:`PIPED_WIDTH` columns when it writes to no terminal and
-    COLUMNS is not set (``leonet run X > log``); otherwise the terminal's width, as rich finds it.
-    (Here, not in leonet.cli, which imports this module: leonet's own commands use it too.)"""
-    import os
-
-    try:
-        tty = con.file.isatty()
-    except (AttributeError, ValueError, OSError):
-        tty = False
-    con.width = None if tty or os.environ.get("COLUMNS") else PIPED_WIDTH
-    return con
-
-
-def _console():
-    from rich.console import Console
-
-    return wide_when_not_a_terminal(Console()), Console(stderr=True)
+from .cli_options import consoles as _console  # noqa: E402
 
 
 def _bar(err_console, what: str):
