@@ -59,9 +59,9 @@ def lazy_progress(*columns, **kwargs):
             return self
 
         def update(self, *args, **kw):
+            super().update(*args, **kw)   # first, so that the first frame drawn is this update's
             if not self.live.is_started:
                 self.start()   # a no-op when disabled (--quiet)
-            super().update(*args, **kw)
 
         def __exit__(self, *exc):
             if self.live.is_started:   # stopping a bar never shown would still print a blank line

@@ -53,20 +53,22 @@ def shipped_month_before(when: date) -> PublishedMetrics | None:
 
 
 def persistence_lines(later: PublishedMetrics, countries: list[str], rows: list[dict]) -> list[str]:
-    """The summary's yardstick line: the shipped month before ``later``, taken as a prediction, and
-    leonet's own count on the same countries (``rows``: the check's table rows). None when no
-    shipped file comes before it or no country is shared."""
+    """The summary's yardstick line: the latest shipped file before ``later`` (named in the line),
+    taken as a prediction, and leonet's own count on the same countries, those that ran
+    (``rows``: the check's table rows). Empty when no shipped file comes before it or no country
+    that ran is shared."""
     earlier = shipped_month_before(later.date)
     if earlier is None:
         return []
-    p = persistence(later, earlier, countries)
+    by = {(r["country"], r["metric"]): r.get("within_tolerance") for r in rows}
+    ran = [c for c in countries if by.get((c, "latency_p50")) is not None]   # as the summary's counts
+    p = persistence(later, earlier, ran)
     if not p.countries:
         return []
-    by = {(r["country"], r["metric"]): r.get("within_tolerance") for r in rows}
     ours = [c for c in p.countries if by.get((c, "latency_p50")) and by.get((c, "download_p50"))]
     n = len(p.countries)
     return [f"yardstick: Starlink's own figures of {earlier.date.isoformat()}, taken as a prediction of these, "
-            f"are within the same tolerances for {len(p.both_within)} of the {n} countries both files hold "
+            f"are within the same tolerances for {len(p.both_within)} of the {n} {'country' if n == 1 else 'countries'} both files hold "
             f"({len(p.both_within) / n:.0%}; latency {len(p.latency_within)}, download {len(p.download_within)}); "
             f"leonet, both: {len(ours)} of those {n}"]
 

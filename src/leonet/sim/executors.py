@@ -112,7 +112,7 @@ def _chunk_tasks(tasks: list[Task], root: str | None = None) -> list[KeyedTask]:
 
 def run_dask(model: SimulationModel, tasks: list[Task], address: str, workers: int,
              connect_timeout_s: float = 10.0) -> Iterator[tuple[int, dict[str, bytes]]]:
-    """Chunks on a Dask cluster (see :func:`dask_client`), as Parquet bytes."""
+    """Chunks on a Dask cluster (see :func:`.daskrun.dask_client`), as Parquet bytes."""
     return run_dask_tasks(compute_chunk_bytes, model, _chunk_tasks(tasks), address, workers, connect_timeout_s)
 
 
