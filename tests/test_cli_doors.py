@@ -39,3 +39,14 @@ def test_dish_horizon_bad_line_names_the_file_and_line(tmp_path):
     r = cli("dish", "50.45", "30.52", "--horizon", str(h))
     assert r.returncode == 2 and "h.csv" in r.stderr and "line 3" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_run_refused_by_its_folder_draws_no_bar(tmp_path):
+    """A run whose folder holds another scenario's results is refused after the model is built:
+    its error is printed alone, without the 'building' bar drawn while the model was built."""
+    out = tmp_path / "r"
+    first = cli("run", "--duration", "15", "--step", "15", "--out", str(out), "--no-report", "--quiet")
+    assert first.returncode == 0, first.stderr
+    r = cli("run", "--set", "name=another", "--duration", "15", "--step", "15", "--out", str(out), "--no-report")
+    assert r.returncode == 2 and "different scenario" in r.stderr, r.stderr
+    assert "building" not in r.stderr and "━" not in r.stderr and "Traceback" not in r.stderr

@@ -137,6 +137,10 @@ def run(
             bar.stop()
             err_console.print("interrupted: finished chunks are kept; run the same command again to resume.")
             raise typer.Exit(130) from None
+        except Exception:
+            if not bar.tasks[task].completed:
+                bar.live.transient = True   # refused before any step (folder, memory): the error alone
+            raise
         base_result = result.baseline
     for damaged in result.recomputed + (base_result.recomputed if base_result is not None else []):
         err_console.print(f"[yellow]recomputed:[/] {damaged}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from .metrics import SHIPPED_DATES, PublishedMetrics, read_published_metrics, shipped_metrics_path
 from .tolerance import within
@@ -46,8 +47,10 @@ def persistence(later: PublishedMetrics, earlier: PublishedMetrics, countries=No
     return Persistence(earlier.date, common, ok("latency_p50"), ok("download_p50"))
 
 
+@lru_cache(maxsize=8)
 def shipped_month_before(when: date) -> PublishedMetrics | None:
-    """The latest shipped file dated before ``when`` (None when none is)."""
+    """The latest shipped file dated before ``when`` (None when none is); read once per date (a
+    realism run asks twice: the table's column and the summary's line). Callers must not change it."""
     before = [d for d in SHIPPED_DATES if date.fromisoformat(d) < when]
     return read_published_metrics(shipped_metrics_path(max(before))) if before else None
 
