@@ -184,7 +184,10 @@ def test_breakdown_by_home_pop(fast_run, fast_table):
     _, table, _ = fast_table
     by_pop = pd.read_csv(fast_run[1] / "realism_by_home_pop.csv")
     assert list(by_pop.columns) == ["country", "home_pop", "subscriber_share", "connected_share", "latency_p50_ms",
-                                    "download_p50_mbps", "laser_hops_mean", "at_home_pop_share", "landing"]
+                                    "propagation_p50_ms", "download_p50_mbps", "laser_hops_mean", "at_home_pop_share",
+                                    "landing"]
+    # the route alone is part of the latency: the service terms add MAC, processing and more
+    assert ((by_pop["propagation_p50_ms"] > 1.0) & (by_pop["propagation_p50_ms"] < by_pop["latency_p50_ms"])).all()
     p50 = table.set_index(["country", "metric"])
     for iso3, rows in by_pop.groupby("country"):
         assert "/".join(sorted(rows["home_pop"])) == p50.loc[(iso3, "latency_p50"), "home_pop"]

@@ -103,6 +103,11 @@ def test_drop_rate_is_a_fraction_and_rtt_has_its_terms(steps):
     # propagation alone is > 4 ms; MAC (>= 2.7 ms) and processing (4 ms) come on top
     assert (d.loc[online, "rtt_ms"] > 10).all()
     assert (d.loc[online, "rtt_loaded_ms"] >= d.loc[online, "rtt_ms"] - 40).all()
+    # the route alone: no shorter than the zenith floor at 550 km (3.7 ms, Huston 2024), and the
+    # service terms (MAC, processing, queue, jitter) come on top; nothing without service
+    prop = d.loc[online, "propagation_rtt_ms"]
+    assert (prop >= 3.6).all() and (d.loc[online, "rtt_ms"] - prop > 2.5).all()
+    assert d.loc[~online, "propagation_rtt_ms"].isna().all()
 
 
 def test_congested_is_not_an_outage():

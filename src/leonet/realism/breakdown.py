@@ -8,6 +8,9 @@ One row per (country, home PoP) of the run's sample dishes, from the run's own `
 - ``connected_share``: of their dish-steps, the weighted share not in an outage;
 - ``latency_p50_ms``, ``download_p50_mbps``: the country table's figures
   (:func:`leonet.realism.figures.leonet_figures`) of these dishes only;
+- ``propagation_p50_ms``: the median of the same steps' ``propagation_rtt_ms`` (the route's round
+  trip alone, light in space and fibre): ``latency_p50_ms`` minus it is what the service terms
+  (MAC, processing, queueing, jitter) add, so a miss can be told to be the route's or the terms';
 - ``laser_hops_mean``: the mean laser hops of their connected steps;
 - ``at_home_pop_share``: the share of their connected steps that leave at the home PoP;
 - ``landing``: the gateways their connected steps come down at, most used first, with shares
@@ -19,10 +22,11 @@ from __future__ import annotations
 import numpy as np
 
 from .figures import leonet_figures, online
+from .quality import quality_percentile
 
 #: Columns of the breakdown table, in order.
 BY_POP_COLUMNS = ("country", "home_pop", "subscriber_share", "connected_share", "latency_p50_ms",
-                  "download_p50_mbps", "laser_hops_mean", "at_home_pop_share", "landing")
+                  "propagation_p50_ms", "download_p50_mbps", "laser_hops_mean", "at_home_pop_share", "landing")
 #: Gateways named per row, most used first.
 LANDING_SHOWN = 4
 
@@ -32,7 +36,8 @@ def home_pop_rows(iso3: str, sites, steps, weights: np.ndarray, pop_code: dict[i
 
     sites : the run's ``sites`` table (pandas; its ``name`` column names the gateways).
     steps : the run's ``dish_steps`` (pandas: ``site``, ``state``, ``home_pop``, ``pop``,
-        ``gateway``, ``rtt_ms``, ``speedtest_down_bps``, ``speedtest_up_bps``, ``isl_hops``).
+        ``gateway``, ``rtt_ms``, ``propagation_rtt_ms``, ``speedtest_down_bps``, ``speedtest_up_bps``,
+        ``isl_hops``).
     weights : (S,) subscribers each site stands for.
     pop_code : site index of each PoP -> its code (the country table's ``home_pop`` labels).
     """
@@ -57,11 +62,14 @@ def home_pop_rows(iso3: str, sites, steps, weights: np.ndarray, pop_code: dict[i
             landing = "; ".join(f"{names[k]} {v / used:.0%}" for k, v in top) or "-"
         figures = leonet_figures(part, weights)
         hops = part["isl_hops"].to_numpy(dtype=float)
+        prop = part["propagation_rtt_ms"].to_numpy(dtype=float)
         rows.append({
             "country": iso3, "home_pop": pop_code.get(int(h), str(names[int(h)])),
             "subscriber_share": float(weights[np.unique(site[mine])].sum()) / total if total else float("nan"),
             "connected_share": float(used / w.sum()) if w.sum() else float("nan"),
-            "latency_p50_ms": figures["latency_p50"], "download_p50_mbps": figures["download_p50"],
+            "latency_p50_ms": figures["latency_p50"],
+            "propagation_p50_ms": quality_percentile(np.where(on, prop, np.nan), w, 50.0, False),
+            "download_p50_mbps": figures["download_p50"],
             "laser_hops_mean": float(np.sum(connected_w * np.where(on, hops, 0)) / used) if used else float("nan"),
             "at_home_pop_share": float(np.sum(connected_w * (part["pop"].to_numpy() == h)) / used) if used else float("nan"),
             "landing": landing,

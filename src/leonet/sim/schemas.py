@@ -116,6 +116,7 @@ DISH_SERVICE = pa.schema([
     ("dishes_admitted", pa.int32()),     # dishes of the site with a service plan (the rest: sold out)
     ("dishes_on", pa.int32()),           # dishes of the site active now (on/off traffic)
     ("background_down_bps", pa.float64()),  # background load offered to the serving satellite
+    ("propagation_rtt_ms", pa.float32()),   # the route's round trip alone (light in space and fibre, dish -> exit PoP); NaN unless online
 ])
 
 PAIR_STEPS = pa.schema([

@@ -44,6 +44,10 @@ class DishService:
         the pings lost over the step's first seconds, as many as the step stands for up to one
         15 s reconfiguration cycle (0..1; 1 in an outage; :func:`drop_seconds`), the RTT during a
         speed test (loaded latency, ms) and the dish's own downlink queueing delay (ms, in ``rtt_ms``).
+    propagation_rtt_ms : (D,) float32 with the service model (None without): the round trip of the
+        route alone at the speed of light and of fibre (dish-satellite, lasers, feeder link, fibre
+        and backbone to the exit PoP), ms, NaN unless online: the part of ``rtt_ms`` that
+        Hypatia-style simulators report, kept apart so that a latency can be split into its terms.
     speedtest_down_bps, speedtest_up_bps : (D,) with the service model: what the dish's speed test
         measures down and up, bit/s: the allocation's probe rate, limited by the test's TCP window
         (down) or the phone's send buffer (up) over ``rtt_ms`` (:mod:`leonet.service.transfer`).
@@ -74,6 +78,7 @@ class DishService:
     queue_ms: np.ndarray | None = None
     speedtest_down_bps: np.ndarray | None = None
     speedtest_up_bps: np.ndarray | None = None
+    propagation_rtt_ms: np.ndarray | None = None
 
 
 def dish_states(model: SimulationModel, routes: DishRoutes, allocation: Allocation | None) -> np.ndarray:
@@ -100,7 +105,8 @@ def serve(model: SimulationModel, sky: Sky, routes: DishRoutes, allocation: Allo
     """States, RTT and route of each dish; a dish whose radio link does not close keeps no route."""
     connected = routes.connected
     state = dish_states(model, routes, allocation)
-    rtt_ms = np.where(connected, 2e3 * (routes.range_m / SPEED_OF_LIGHT_M_PER_S + routes.one_way_s), np.nan)
+    propagation_ms = np.where(connected, 2e3 * (routes.range_m / SPEED_OF_LIGHT_M_PER_S + routes.one_way_s), np.nan)
+    rtt_ms = propagation_ms
     gateway, pop, isl_hops, hops, path = routes.gateway, routes.pop, routes.isl_hops, routes.hops, routes.path
     if allocation is not None:
         lost = allocation.jammed | allocation.no_budget
@@ -114,6 +120,7 @@ def serve(model: SimulationModel, sky: Sky, routes: DishRoutes, allocation: Allo
     if model.service is not None and allocation is not None:
         state, rtt_ms, extra = _service_terms(model, sky, routes, allocation, state, rtt_ms)
         lost = ~np.isin(state, (CONNECTED, CONGESTED))
+        extra["propagation_rtt_ms"] = np.where(lost, np.nan, propagation_ms).astype(np.float32)
         gateway = np.where(lost, -1, gateway).astype(gateway.dtype)
         pop = np.where(lost, -1, pop).astype(pop.dtype)
         isl_hops = np.where(lost, -1, isl_hops).astype(np.int16)

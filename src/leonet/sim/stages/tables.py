@@ -271,7 +271,8 @@ def dish_rows(model: SimulationModel, step: Step, changed: np.ndarray) -> dict[s
         rows.update(queue_ms=s.queue_ms, drop_rate=s.drop_rate, speedtest_down_bps=s.speedtest_down_bps,
                     speedtest_up_bps=s.speedtest_up_bps, rtt_loaded_ms=s.rtt_loaded_ms, home_pop=home,
                     kit_down_bps=svc.cap_down_bps, kit_up_bps=svc.cap_up_bps, dishes_admitted=svc.n_admitted,
-                    dishes_on=a.dishes_on, background_down_bps=a.background_down_bps)
+                    dishes_on=a.dishes_on, background_down_bps=a.background_down_bps,
+                    propagation_rtt_ms=s.propagation_rtt_ms)
     rows["ground_level"] = s.ground_level
     if model.settings.deliveries:
         ev = step.sky.events
