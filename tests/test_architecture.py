@@ -54,7 +54,7 @@ def test_import_contract(contract_id):
 #: The step's code: it reads the model's RunSettings and built parts, never the Scenario.
 STEP_CODE = ("sim/step.py", "sim/instants.py", "sim/contract.py", "sim/executors.py", "sim/pool.py", "sim/daskrun.py",
              "sim/stages",
-             "hypatia/export.py")
+             "hypatia")
 
 
 def _scenario_reads(tree) -> list[int]:

@@ -467,7 +467,7 @@ def test_bad_bandwidths_and_output_folders_are_input_errors_before_any_work(mode
 
     import leonet.scenario as scenario_module
     from leonet.cli import app, main
-    from leonet.hypatia.export import check_out_dir
+    from leonet.hypatia.files import check_out_dir
 
     for bw in (0, -1, float("nan"), float("inf")):
         with pytest.raises(InputError, match="gsl_bandwidth"):

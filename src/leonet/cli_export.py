@@ -80,7 +80,8 @@ def register(app: typer.Typer) -> None:
         with a warning."""
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-        from .hypatia.export import check_bandwidth, check_out_dir, export_hypatia
+        from .hypatia.export import check_bandwidth, export_hypatia
+        from .hypatia.files import check_out_dir
         from .scenario import load_scenario
         from .sim.model import build_model
 

@@ -1,5 +1,6 @@
 """Hypatia (Kassing et al., IMC 2020) beside leonet: writing its satellite network state from a
-leonet scenario (:mod:`leonet.hypatia.export`, ``export_hypatia``).
+leonet scenario (:mod:`leonet.hypatia.export`, ``export_hypatia``; the files' formats:
+:mod:`leonet.hypatia.files`).
 
 The exporter runs the engine's own stages (sky, links, station forwarding; :mod:`leonet.sim.stages`)
 and reads no results folder. Reading Hypatia's constellation files (``tles.txt``) is an orbit-file
