@@ -592,7 +592,7 @@ def test_history_with_the_baseline(compare_server, compare_results):
 # -- vocabulary and throughput ---------------------------------------------------------------------------
 
 def test_every_leonet_state_has_a_dish_word(results):
-    from leonet.app.run import dish_states
+    from leonet.app.dish_rows import dish_states
     from leonet.states import DISH_WORD
 
     dictionary = leonet.ResultStore(results).read("dish_steps", columns=["state"]).column("state").chunk(0).dictionary

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pytest
 
 from leonet.app.bytecache import ByteBudgetLRU
-from leonet.app.run import DISH_CACHE_BYTES
+from leonet.app.dish_rows import DISH_CACHE_BYTES
 from leonet.errors import InputError
 
 
@@ -87,7 +87,8 @@ def test_an_npy_obstruction_map_of_anything_but_real_numbers_is_refused(tmp_path
 
 def _fake_run(n_sites: int, steps: int):
     """A RunData with one chunk of dish_steps in memory (no results folder behind it)."""
-    from leonet.app.run import DishChunk, RunData
+    from leonet.app.dish_rows import DishChunk
+    from leonet.app.run import RunData
 
     site = np.repeat(np.arange(n_sites, dtype=np.int32), steps)
     t = np.tile(np.arange(steps, dtype=np.int64) * 1_000_000_000, n_sites)

@@ -17,7 +17,8 @@ from ..horizon import blocked
 from ..results.quantiles import weighted_quantile
 from . import schemas
 from ..timeutil import ns_to_iso
-from .run import BASELINE_DIR, EVENT_ALERT, NotFound, RunData, finite_or_none, round_list
+from .errors import NotFound
+from .run import BASELINE_DIR, EVENT_ALERT, RunData, finite_or_none, round_list
 from .snapshot import stride_pick
 
 

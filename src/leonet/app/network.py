@@ -20,7 +20,9 @@ from ..results.compare import EVENT_STATE, LOST_STATES, compare as compare_runs
 from ..results.summary import network_summary, row_dishes
 from . import schemas
 from ..timeutil import ns_to_iso
-from .run import BASELINE_DIR, MAX_EVENTS, NotFound, RunData, dish_states, finite_or_none, round_list
+from .dish_rows import dish_states
+from .errors import NotFound
+from .run import BASELINE_DIR, MAX_EVENTS, RunData, finite_or_none, round_list
 from .snapshot import stride_pick
 
 

@@ -17,7 +17,9 @@ import pyarrow.parquet as pq
 from . import schemas
 from ..timeutil import ns_to_iso
 from ..results.quantiles import weighted_quantile
-from .run import NotFound, RunData, finite_or_none, ns_column, round_list
+from .dish_rows import ns_column
+from .errors import NotFound
+from .run import RunData, finite_or_none, round_list
 
 PAIR_TABLE = "pair_steps"
 

@@ -23,7 +23,7 @@ Who may ask (:class:`Access`):
   parameter ``token=T``; without it, 401. The page gets it from the URL it is opened with
   (``/?token=T``, printed at start) and sends it as the header.
 * **Bounded work.** Every parameter is bounded (:mod:`leonet.app.api`); dish answers come from
-  per-chunk site indexes read once per chunk file (:class:`leonet.app.run.DishChunk`, memory
+  per-chunk site indexes read once per chunk file (:class:`leonet.app.dish_rows.DishChunk`, memory
   bounded by ``CHUNK_CACHE_BYTES``), so no request reads a whole table.
 """
 
@@ -48,7 +48,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from .._version import __version__
 from .api import router
 from .network import warm_up
-from .run import BadQuery, NotFound, RunData
+from .errors import BadQuery, NotFound
+from .run import RunData
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
