@@ -106,7 +106,7 @@ def _lookahead_inputs(period_s):
 
 
 def test_lookahead_unchanged_at_the_default_period():
-    from leonet.sim.stages.serving import remaining_visibility_s
+    from leonet.sim.stages.choice import remaining_visibility_s
 
     m, ground, start = _lookahead_inputs(15.0)
     new = remaining_visibility_s(m, ground, start)
@@ -117,7 +117,7 @@ def test_lookahead_unchanged_at_the_default_period():
 def test_lookahead_work_is_bounded_for_a_tiny_period(monkeypatch):
     """A 1 ms slot period would have propagated 600,000 instants of every satellite at once
     (1.9 GiB for 144 satellites); now at most 600 instants, one at a time."""
-    from leonet.sim.stages import serving
+    from leonet.sim.stages import choice as serving   # the policy choice lives in choice.py
 
     m, ground, start = _lookahead_inputs(0.001)
     calls = []

@@ -53,3 +53,38 @@ def test_one_island_or_none_keeps_the_highest_rule():
     data = yaml.safe_load(textwrap.dedent(POLAR))
     data["network"]["gateway_tracking"] = "highest"
     assert build_model(scenario_from_dict(data)).network.sat_island is None
+
+
+# One dish 230 km from the one gateway, which has a single antenna: tracking its own highest
+# satellite, it is rarely the dish's (the lasers carry the dish's traffic there); tracking the
+# satellites that carry the dishes' traffic (``traffic``), it takes the dish's own satellite.
+NEAR = """
+name: near
+constellation:
+  shells:
+    - {name: mid, altitude_km: 550, inclination_deg: 53, planes: 24, sats_per_plane: 22}
+ground:
+  sites:
+    - {name: Riga, lat_deg: 56.95, lon_deg: 24.11, kind: dish}
+    - {name: Kaunas, lat_deg: 54.9, lon_deg: 23.9, kind: gateway}
+    - {name: Frankfurt, lat_deg: 50.11, lon_deg: 8.68, kind: pop}
+network: {gateway_antennas: 1}
+time: {start: 2024-01-01T00:00:00Z, duration_s: 1800, step_s: 60}
+"""
+
+
+def _bent_pipe_share(tmp_path, tracking: str) -> float:
+    data = yaml.safe_load(textwrap.dedent(NEAR))
+    data["network"]["gateway_tracking"] = tracking
+    leonet.run(scenario_from_dict(data), out_dir=tmp_path / tracking)
+    steps = pd.read_parquet(tmp_path / tracking / "dish_steps")
+    on = steps[steps.state == "CONNECTED"]
+    assert len(on) >= 0.9 * len(steps)
+    return float((on.isl_hops == 0).mean())
+
+
+def test_gateways_tracking_the_traffic_carry_the_dish_bent_pipe(tmp_path):
+    traffic = _bent_pipe_share(tmp_path, "traffic")
+    highest = _bent_pipe_share(tmp_path, "laser-islands")
+    # the dish's satellite (its highest) is in the gateway's view at every step, 230 km away
+    assert traffic == 1.0 and highest < 0.75

@@ -53,7 +53,8 @@ def test_each_dish_takes_the_satellite_that_offers_its_cell_the_most(tmp_path):
     from leonet.sim.instants import Chunk
     from leonet.sim.stages.links import ground_links_at, links_at
     from leonet.sim.stages.routes import internet_routes_at
-    from leonet.sim.stages.serving import assign_serving, offered_rates_bps
+    from leonet.sim.stages.choice import offered_rates_bps
+    from leonet.sim.stages.serving import assign_serving
     from leonet.sim.stages.sky import sky_at
 
     orbit = extract_orbit_file(date(2023, 12, 27), Path(tmp_path))

@@ -294,7 +294,7 @@ def test_slot_period_is_the_scenarios():
     times are whole multiples of 20 s), never at a fixed 15 s."""
     from leonet.sim.instants import Chunk
     from leonet.sim.stages.links import ground_links_at
-    from leonet.sim.stages.serving import remaining_visibility_s
+    from leonet.sim.stages.choice import remaining_visibility_s
     from leonet.sim.stages.sky import sky_at
 
     sc = leonet.load_scenario("ukraine-gen1", overrides={

@@ -536,3 +536,33 @@ def test_pairs_never_relay_through_a_third_station():
     r = route_pairs(state, np.array([0]), np.array([1]))
     assert abs(r.one_way_s[0] - (2 * 6e5 + 9000e3) / C) <= TOL_S
     assert r.hops[0] == 3 and list(r.path_sats[0]) == [0, 1]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_gateway_links_tracking_marked_satellites_first_against_brute_force(seed):
+    # network.gateway_tracking: traffic: each gateway first tracks the marked satellites in view
+    # (those carrying the dishes' traffic), highest first, then the island leaders, then the rest.
+    rng = np.random.default_rng(100 + seed)
+    n_gw, n_sat = 6, 40
+    pairs = unique_pairs(rng, n_gw, n_sat, 80, undirected=False)
+    site, sat = pairs[:, 0], pairs[:, 1]
+    elev = rng.uniform(25, 90, len(site))
+    range_m = rng.uniform(550e3, 1100e3, len(site))
+    antennas = rng.integers(0, 6, n_gw)
+    island = rng.integers(-1, 4, n_sat)
+    marked = rng.random(n_sat) < 0.3
+    g, s, r = gateway_links(site, sat, elev, range_m, antennas, island, marked)
+    expected = set()
+    for gw in range(n_gw):
+        idx = sorted((k for k in range(len(site)) if site[k] == gw), key=lambda k: -elev[k])
+        leaders = [k for i in sorted(set(island[sat[idx]]) - {-1})
+                   for k in [next(k for k in idx if island[sat[k]] == i)]]
+        leaders.sort(key=lambda k: -elev[k])
+        by_island = leaders + [k for k in idx if k not in leaders]
+        ranked = [k for k in by_island if marked[sat[k]]] + [k for k in by_island if not marked[sat[k]]]
+        expected |= {(gw, int(sat[k]), float(range_m[k])) for k in ranked[: antennas[gw]]}
+    assert {(int(a), int(b), float(c)) for a, b, c in zip(g, s, r)} == expected
+    # nothing marked: the island rule unchanged
+    none = gateway_links(site, sat, elev, range_m, antennas, island, np.zeros(n_sat, dtype=bool))
+    plain = gateway_links(site, sat, elev, range_m, antennas, island)
+    assert {tuple(map(float, x)) for x in zip(*none)} == {tuple(map(float, x)) for x in zip(*plain)}

@@ -52,9 +52,11 @@ class SnapshotGraph:
 
 
 def gateway_links(site: np.ndarray, sat: np.ndarray, elevation_deg: np.ndarray, range_m: np.ndarray,
-                  antennas: np.ndarray, island: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  antennas: np.ndarray, island: np.ndarray | None = None,
+                  tracked_first: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Feeder links: each gateway tracks its highest ``antennas[g]`` satellites in view; with
-    ``island``, first the highest satellite of each laser island in view, then the highest of the rest.
+    ``island``, first the highest satellite of each laser island in view, then the highest of the rest;
+    with ``tracked_first`` (N,) bool, the satellites it marks before all others (highest first).
 
     Parameters
     ----------
@@ -62,6 +64,8 @@ def gateway_links(site: np.ndarray, sat: np.ndarray, elevation_deg: np.ndarray, 
     antennas : (G,) int, antennas per gateway (each tracks one satellite).
     island : (N,) int, each satellite's laser island (connected component of the laser candidates;
         -1: a satellite without lasers), or None (highest only).
+    tracked_first : (N,) bool, satellites tracked before any other where in view (the ones that carry the
+        dishes' traffic, ``network.gateway_tracking: traffic``), or None.
 
     Returns
     -------
@@ -81,6 +85,11 @@ def gateway_links(site: np.ndarray, sat: np.ndarray, elevation_deg: np.ndarray, 
         leader[first] = True
         leader &= isl >= 0
         order = order[np.lexsort((np.arange(len(g)), ~leader, g))]
+        g = site[order]
+    if tracked_first is not None:
+        # stable: the marked satellites come first in each gateway's group, the order above kept within
+        marked = np.asarray(tracked_first, dtype=bool)[sat[order]]
+        order = order[np.lexsort((np.arange(len(g)), ~marked, g))]
         g = site[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     group_start = np.repeat(starts, np.diff(np.r_[starts, len(g)]))

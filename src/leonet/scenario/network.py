@@ -72,11 +72,13 @@ class NetworkSpec(Spec):
     enabled: bool = Field(True, description="Route dishes and station pairs (false: visibility only).")
     isl: IslSpec = IslSpec()
     gateway_antennas: int = Field(8, ge=1, le=1000, description="Satellites each gateway tracks (REFERENCE: up to 40).")
-    gateway_tracking: Literal["laser-islands", "highest"] = Field("laser-islands", description=(
+    gateway_tracking: Literal["laser-islands", "highest", "traffic"] = Field("laser-islands", description=(
         "Which satellites a gateway's antennas track. 'highest': its highest in view. 'laser-islands' (assumption): "
         "first the highest satellite of each laser island in view (satellites joined by laser candidates: +grid "
         "joins a shell, not shells), then the highest of the rest; so a shell of its own, such as the polar one that "
-        "serves Antarctica over lasers, lands somewhere. With one island, or none, the two are the same."))
+        "serves Antarctica over lasers, lands somewhere. With one island, or none, the two are the same. "
+        "'traffic' (assumption): first the satellites the run's dishes would choose by the slot policy were every "
+        "satellite connected (the satellites that carry their traffic), highest first, then as 'laser-islands'."))
     fibre_route_factor: float = Field(1.5, ge=1.0, le=10.0)
     fibre_refractive_index: float = Field(1.468, ge=1.0, le=3.0)
     backbone: Literal["community-2023", "community-2023-joined", "none"] = Field("community-2023", description=(

@@ -55,6 +55,7 @@ class NetworkModel:
     landing_homed: np.ndarray = None       # (M,) bool, the mask is home-PoP gateways in reach (home-in-reach), or None
     landing_route: str = "shortest"   # network.landing_route: "bent-pipe-first" descends at the first satellite that can
     sat_island: np.ndarray = None     # (N,) laser island of each satellite (-1: none), or None: gateways track the highest
+    track_traffic: bool = False       # network.gateway_tracking: traffic (the dishes' chosen satellites first)
 
     @cached_property
     def route_groups(self) -> tuple[np.ndarray, np.ndarray]:
@@ -260,15 +261,17 @@ def build_network_model(scenario: Scenario, constellation: Constellation, sites:
         dish_home_pop=dish_home_pop,
         laser_sats=int(capable.sum()),
         sat_island=_islands(net, len(capable), candidates),
+        track_traffic=net.gateway_tracking == "traffic",
         **landing,
         landing_route=scenario.network.landing_route,
     )
 
 
 def _islands(net, n_sats: int, candidates: np.ndarray) -> np.ndarray | None:
-    """Each satellite's laser island for ``network.gateway_tracking: laser-islands``; None where
+    """Each satellite's laser island for ``network.gateway_tracking: laser-islands`` (and
+    ``traffic``, after the dishes' satellites); None where
     gateways track their highest satellites (or there is at most one island: the same choice)."""
-    if net.gateway_tracking != "laser-islands" or not len(candidates):
+    if net.gateway_tracking == "highest" or not len(candidates):
         return None
     island = laser_islands(n_sats, candidates)
     return island if island.max() >= 1 else None

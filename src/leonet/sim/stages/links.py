@@ -97,8 +97,22 @@ def network_links(model: SimulationModel, sky: Sky, free: SkyLinks | None = None
         if len(backbone):
             bb_ok = ~threat.backbone_cut & pop_up[backbone[:, 0]] & pop_up[backbone[:, 1]]
             backbone, backbone_delay_s = backbone[bb_ok], backbone_delay_s[bb_ok]
-    f_gw, f_sat, f_rng = gateway_links(g_local, g_sat, g_el, g_rng, net.gateway_antennas, net.sat_island)
+    first = traffic_satellites(model, sky) if net.track_traffic else None
+    f_gw, f_sat, f_rng = gateway_links(g_local, g_sat, g_el, g_rng, net.gateway_antennas, net.sat_island, first)
     return Links(sky.t_ns, isl, f_gw, f_sat, f_rng, gateway_pop, backbone, backbone_delay_s, pop_up)
+
+
+def traffic_satellites(model: SimulationModel, sky: Sky) -> np.ndarray:
+    """(N,) bool: the satellites the dishes would choose by the slot policy at ``sky``'s instant
+    were every satellite connected (no backhaul test): the ones that carry their traffic, which
+    ``network.gateway_tracking: traffic`` has the gateways track first. Dishes that are off (an
+    event) still count: the operator's plan does not follow a power cut."""
+    from .choice import choose_by_policy
+
+    chosen = choose_by_policy(model, dish_links(model, sky), sky.t_ns, sat_ecef_m=sky.sat_ecef_m)
+    out = np.zeros(len(model.constellation), dtype=bool)
+    out[chosen[chosen >= 0]] = True
+    return out
 
 
 @dataclass(frozen=True)
