@@ -312,11 +312,24 @@ def test_gateway_links_random_against_brute_force(seed):
     assert len(g) == len(expected)
 
 
+def _ranked_by_island(gw, site, sat, elev, island) -> list:
+    """Brute force: the pairs of gateway ``gw`` in tracking order by the laser-island rule (each
+    island's highest satellite first, highest leaders first, then the rest by elevation)."""
+    idx = sorted((k for k in range(len(site)) if site[k] == gw), key=lambda k: -elev[k])
+    leaders = [k for i in sorted(set(island[sat[idx]]) - {-1})
+               for k in [next(k for k in idx if island[sat[k]] == i)]]
+    leaders.sort(key=lambda k: -elev[k])
+    return leaders + [k for k in idx if k not in leaders]
+
+
 @pytest.mark.parametrize("seed", range(10))
-def test_gateway_links_by_laser_island_against_brute_force(seed):
+@pytest.mark.parametrize("with_marks", [False, True])
+def test_gateway_links_by_laser_island_against_brute_force(seed, with_marks):
     # Each gateway first tracks the highest satellite of every laser island in view (highest
     # leaders first), then the highest of the rest; satellites without lasers (-1) lead nothing.
-    rng = np.random.default_rng(seed)
+    # With marks (network.gateway_tracking: traffic), the marked satellites in view come before
+    # all of those (the ones carrying the dishes' traffic), in the same order among themselves.
+    rng = np.random.default_rng(seed + 100 * with_marks)
     n_gw, n_sat = 6, 40
     pairs = unique_pairs(rng, n_gw, n_sat, 80, undirected=False)
     site, sat = pairs[:, 0], pairs[:, 1]
@@ -324,19 +337,18 @@ def test_gateway_links_by_laser_island_against_brute_force(seed):
     range_m = rng.uniform(550e3, 1100e3, len(site))
     antennas = rng.integers(0, 6, n_gw)
     island = rng.integers(-1, 4, n_sat)
-    g, s, r = gateway_links(site, sat, elev, range_m, antennas, island)
+    marked = rng.random(n_sat) < 0.3 if with_marks else None
+    g, s, r = gateway_links(site, sat, elev, range_m, antennas, island, marked)
     expected = set()
     for gw in range(n_gw):
-        idx = sorted((k for k in range(len(site)) if site[k] == gw), key=lambda k: -elev[k])
-        leaders = [k for i in sorted(set(island[sat[idx]]) - {-1})
-                   for k in [next(k for k in idx if island[sat[k]] == i)]]
-        leaders.sort(key=lambda k: -elev[k])
-        ranked = leaders + [k for k in idx if k not in leaders]
+        ranked = _ranked_by_island(gw, site, sat, elev, island)
+        if with_marks:
+            ranked = [k for k in ranked if marked[sat[k]]] + [k for k in ranked if not marked[sat[k]]]
         expected |= {(gw, int(sat[k]), float(range_m[k])) for k in ranked[: antennas[gw]]}
     assert {(int(a), int(b), float(c)) for a, b, c in zip(g, s, r)} == expected
     assert len(g) == len(expected)
-    # With every satellite in one island the rule is the highest-only one.
-    same = gateway_links(site, sat, elev, range_m, antennas, np.zeros(n_sat, dtype=np.int64))
+    # With every satellite in one island (and nothing marked) the rule is the highest-only one.
+    same = gateway_links(site, sat, elev, range_m, antennas, np.zeros(n_sat, dtype=np.int64), np.zeros(n_sat, dtype=bool))
     plain = gateway_links(site, sat, elev, range_m, antennas)
     assert {tuple(map(float, x)) for x in zip(*same)} == {tuple(map(float, x)) for x in zip(*plain)}
 
@@ -536,33 +548,3 @@ def test_pairs_never_relay_through_a_third_station():
     r = route_pairs(state, np.array([0]), np.array([1]))
     assert abs(r.one_way_s[0] - (2 * 6e5 + 9000e3) / C) <= TOL_S
     assert r.hops[0] == 3 and list(r.path_sats[0]) == [0, 1]
-
-
-@pytest.mark.parametrize("seed", range(10))
-def test_gateway_links_tracking_marked_satellites_first_against_brute_force(seed):
-    # network.gateway_tracking: traffic: each gateway first tracks the marked satellites in view
-    # (those carrying the dishes' traffic), highest first, then the island leaders, then the rest.
-    rng = np.random.default_rng(100 + seed)
-    n_gw, n_sat = 6, 40
-    pairs = unique_pairs(rng, n_gw, n_sat, 80, undirected=False)
-    site, sat = pairs[:, 0], pairs[:, 1]
-    elev = rng.uniform(25, 90, len(site))
-    range_m = rng.uniform(550e3, 1100e3, len(site))
-    antennas = rng.integers(0, 6, n_gw)
-    island = rng.integers(-1, 4, n_sat)
-    marked = rng.random(n_sat) < 0.3
-    g, s, r = gateway_links(site, sat, elev, range_m, antennas, island, marked)
-    expected = set()
-    for gw in range(n_gw):
-        idx = sorted((k for k in range(len(site)) if site[k] == gw), key=lambda k: -elev[k])
-        leaders = [k for i in sorted(set(island[sat[idx]]) - {-1})
-                   for k in [next(k for k in idx if island[sat[k]] == i)]]
-        leaders.sort(key=lambda k: -elev[k])
-        by_island = leaders + [k for k in idx if k not in leaders]
-        ranked = [k for k in by_island if marked[sat[k]]] + [k for k in by_island if not marked[sat[k]]]
-        expected |= {(gw, int(sat[k]), float(range_m[k])) for k in ranked[: antennas[gw]]}
-    assert {(int(a), int(b), float(c)) for a, b, c in zip(g, s, r)} == expected
-    # nothing marked: the island rule unchanged
-    none = gateway_links(site, sat, elev, range_m, antennas, island, np.zeros(n_sat, dtype=bool))
-    plain = gateway_links(site, sat, elev, range_m, antennas, island)
-    assert {tuple(map(float, x)) for x in zip(*none)} == {tuple(map(float, x)) for x in zip(*plain)}
