@@ -338,7 +338,7 @@ def test_gateway_links_by_laser_island_against_brute_force(seed, with_marks):
     antennas = rng.integers(0, 6, n_gw)
     island = rng.integers(-1, 4, n_sat)
     marked = rng.random(n_sat) < 0.3 if with_marks else None
-    g, s, r = gateway_links(site, sat, elev, range_m, antennas, island, marked)
+    g, s, r = gateway_links(site, sat, elev, range_m, antennas, island, None if marked is None else marked[sat])
     expected = set()
     for gw in range(n_gw):
         ranked = _ranked_by_island(gw, site, sat, elev, island)
@@ -348,7 +348,7 @@ def test_gateway_links_by_laser_island_against_brute_force(seed, with_marks):
     assert {(int(a), int(b), float(c)) for a, b, c in zip(g, s, r)} == expected
     assert len(g) == len(expected)
     # With every satellite in one island (and nothing marked) the rule is the highest-only one.
-    same = gateway_links(site, sat, elev, range_m, antennas, np.zeros(n_sat, dtype=np.int64), np.zeros(n_sat, dtype=bool))
+    same = gateway_links(site, sat, elev, range_m, antennas, np.zeros(n_sat, dtype=np.int64), np.zeros(len(site), dtype=bool))
     plain = gateway_links(site, sat, elev, range_m, antennas)
     assert {tuple(map(float, x)) for x in zip(*same)} == {tuple(map(float, x)) for x in zip(*plain)}
 

@@ -124,8 +124,10 @@ def run(
         disable=quiet, transient=False,
     ) as bar:
         task = bar.add_task("building", total=sc.time.n_steps)
+        began = []   # the runner reports once its folder is ready: past the run's doors
 
         def progress(done: int, total: int) -> None:
+            began.append(True)
             bar.update(task, completed=done, total=total, description="simulating")
 
         try:
@@ -138,8 +140,8 @@ def run(
             err_console.print("interrupted: finished chunks are kept; run the same command again to resume.")
             raise typer.Exit(130) from None
         except Exception:
-            if not bar.tasks[task].completed:
-                bar.live.transient = True   # refused before any step (folder, memory): the error alone
+            if not began:
+                bar.live.transient = True   # refused at a door (folder, memory): the error alone
             raise
         base_result = result.baseline
     for damaged in result.recomputed + (base_result.recomputed if base_result is not None else []):

@@ -56,7 +56,7 @@ def gateway_links(site: np.ndarray, sat: np.ndarray, elevation_deg: np.ndarray, 
                   tracked_first: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Feeder links: each gateway tracks its highest ``antennas[g]`` satellites in view; with
     ``island``, first the highest satellite of each laser island in view, then the highest of the rest;
-    with ``tracked_first`` (N,) bool, the satellites it marks before all others (highest first).
+    with ``tracked_first`` (K,) bool, the pairs it marks before all others (in the order above).
 
     Parameters
     ----------
@@ -64,8 +64,9 @@ def gateway_links(site: np.ndarray, sat: np.ndarray, elevation_deg: np.ndarray, 
     antennas : (G,) int, antennas per gateway (each tracks one satellite).
     island : (N,) int, each satellite's laser island (connected component of the laser candidates;
         -1: a satellite without lasers), or None (highest only).
-    tracked_first : (N,) bool, satellites tracked before any other where in view (the ones that carry the
-        dishes' traffic, ``network.gateway_tracking: traffic``), or None.
+    tracked_first : (K,) bool, pairs tracked before any other (a satellite that carries the dishes'
+        traffic and stays in the gateway's view for the slot, ``network.gateway_tracking: traffic``),
+        or None.
 
     Returns
     -------
@@ -88,7 +89,7 @@ def gateway_links(site: np.ndarray, sat: np.ndarray, elevation_deg: np.ndarray, 
         g = site[order]
     if tracked_first is not None:
         # stable: the marked satellites come first in each gateway's group, the order above kept within
-        marked = np.asarray(tracked_first, dtype=bool)[sat[order]]
+        marked = np.asarray(tracked_first, dtype=bool)[order]
         order = order[np.lexsort((np.arange(len(g)), ~marked, g))]
         g = site[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])

@@ -77,8 +77,9 @@ class NetworkSpec(Spec):
         "first the highest satellite of each laser island in view (satellites joined by laser candidates: +grid "
         "joins a shell, not shells), then the highest of the rest; so a shell of its own, such as the polar one that "
         "serves Antarctica over lasers, lands somewhere. With one island, or none, the two are the same. "
-        "'traffic' (assumption): first the satellites the run's dishes would choose by the slot policy were every "
-        "satellite connected (the satellites that carry their traffic), highest first, then as 'laser-islands'."))
+        "'traffic' (assumption): first the satellites the run's dishes that carry traffic would choose by the slot "
+        "policy were every satellite connected, where they stay in the gateway's view to the slot's end, then the "
+        "rest, each group in the 'laser-islands' order."))
     fibre_route_factor: float = Field(1.5, ge=1.0, le=10.0)
     fibre_refractive_index: float = Field(1.468, ge=1.0, le=3.0)
     backbone: Literal["community-2023", "community-2023-joined", "none"] = Field("community-2023", description=(

@@ -55,7 +55,7 @@ class NetworkModel:
     landing_homed: np.ndarray = None       # (M,) bool, the mask is home-PoP gateways in reach (home-in-reach), or None
     landing_route: str = "shortest"   # network.landing_route: "bent-pipe-first" descends at the first satellite that can
     sat_island: np.ndarray = None     # (N,) laser island of each satellite (-1: none), or None: gateways track the highest
-    track_traffic: bool = False       # network.gateway_tracking: traffic (the dishes' chosen satellites first)
+    track_traffic: bool = False       # network.gateway_tracking: traffic (the satellites carrying the dishes' traffic first)
 
     @cached_property
     def route_groups(self) -> tuple[np.ndarray, np.ndarray]:

@@ -47,8 +47,19 @@ class Links:
 def links_at(chunk: Chunk, sky: Sky) -> Links:
     """The links at ``sky``'s instant, computed once per instant (a slot's start serves its steps);
     the part that depends on the sky alone (:class:`SkyLinks`) once for every chunk of this sky."""
+    slot = (lambda: _slot_sky_and_dishes(chunk, sky.t_ns)) if chunk.model.network.track_traffic else None
     return chunk.memo(("links", sky.t_ns), lambda: network_links(
-        chunk.model, sky, chunk.sky_memo("sky-links", sky.t_ns, lambda: sky_links(chunk.model, sky))))
+        chunk.model, sky, chunk.sky_memo("sky-links", sky.t_ns, lambda: sky_links(chunk.model, sky)), slot))
+
+
+def _slot_sky_and_dishes(chunk: Chunk, t_ns: int) -> tuple[Sky, "GroundLinks"]:
+    """The sky and the dishes' links at the start of the slot holding ``t_ns`` (both memoised):
+    the gateways' tracking plan is the slot's, as the dishes' serving satellites are."""
+    from .sky import sky_at
+
+    start = int(chunk.model.network.clock.slot_start(np.array([t_ns]))[0])
+    slot_sky = sky_at(chunk, start)
+    return slot_sky, ground_links_at(chunk, slot_sky)
 
 
 @dataclass(frozen=True)
@@ -77,9 +88,11 @@ def sky_links(model: SimulationModel, sky: Sky) -> SkyLinks:
     return SkyLinks(isl, *subset_pairs(sky.clear, net.gateway_sites, len(model.sites)))
 
 
-def network_links(model: SimulationModel, sky: Sky, free: SkyLinks | None = None) -> Links:
+def network_links(model: SimulationModel, sky: Sky, free: SkyLinks | None = None, slot=None) -> Links:
     """Lasers that clear the Earth, feeder links from working gateways, fibre that is not cut.
-    ``free``: :func:`sky_links` of ``sky`` when already made."""
+    ``free``: :func:`sky_links` of ``sky`` when already made; ``slot`` (``network.gateway_tracking:
+    traffic`` only): a callable giving the sky and the dishes' :class:`GroundLinks` at the start of
+    the slot holding ``sky``'s instant (default: ``sky`` itself, as if it began a slot)."""
     net = model.network
     free = sky_links(model, sky) if free is None else free
     isl = free.isl
@@ -97,22 +110,53 @@ def network_links(model: SimulationModel, sky: Sky, free: SkyLinks | None = None
         if len(backbone):
             bb_ok = ~threat.backbone_cut & pop_up[backbone[:, 0]] & pop_up[backbone[:, 1]]
             backbone, backbone_delay_s = backbone[bb_ok], backbone_delay_s[bb_ok]
-    first = traffic_satellites(model, sky) if net.track_traffic else None
+    first = None
+    if net.track_traffic:
+        slot_sky, dishes = slot() if slot is not None else (sky, dish_links(model, sky))
+        first = traffic_feeder_pairs(model, slot_sky, dishes, g_local, g_sat)
     f_gw, f_sat, f_rng = gateway_links(g_local, g_sat, g_el, g_rng, net.gateway_antennas, net.sat_island, first)
     return Links(sky.t_ns, isl, f_gw, f_sat, f_rng, gateway_pop, backbone, backbone_delay_s, pop_up)
 
 
-def traffic_satellites(model: SimulationModel, sky: Sky) -> np.ndarray:
-    """(N,) bool: the satellites the dishes would choose by the slot policy at ``sky``'s instant
-    were every satellite connected (no backhaul test): the ones that carry their traffic, which
-    ``network.gateway_tracking: traffic`` has the gateways track first. Dishes that are off (an
-    event) still count: the operator's plan does not follow a power cut."""
+def traffic_satellites(model: SimulationModel, sky: Sky, ground: "GroundLinks") -> np.ndarray:
+    """(N,) bool: the satellites that carry the dishes' traffic at ``sky``'s instant, as the slot
+    policy would choose them were every satellite connected (no backhaul test). Only dishes that
+    carry traffic count: not off or refused by an event, not sold out, delivered."""
     from .choice import choose_by_policy
 
-    chosen = choose_by_policy(model, dish_links(model, sky), sky.t_ns, sat_ecef_m=sky.sat_ecef_m)
-    out = np.zeros(len(model.constellation), dtype=bool)
+    carrying = np.ones(len(model.network.dish_sites), dtype=bool)
+    ev, svc, sites = sky.events, model.service, model.network.dish_sites
+    if ev is not None:
+        carrying &= ~ev.dish_offline[sites]
+        if ev.geofenced is not None:
+            carrying &= ~ev.geofenced[sites]
+        if ev.delivered is not None:
+            carrying &= ev.delivered[sites] > 0
+    if svc is not None:
+        carrying &= ~svc.sold_out
+    chosen = choose_by_policy(model, ground.of_dishes(carrying), sky.t_ns, sat_ecef_m=sky.sat_ecef_m)
+    out = np.zeros(len(sky.sat_ecef_m), dtype=bool)
     out[chosen[chosen >= 0]] = True
     return out
+
+
+def traffic_feeder_pairs(model: SimulationModel, slot_sky: Sky, ground: "GroundLinks", gateway: np.ndarray,
+                         sat: np.ndarray) -> np.ndarray:
+    """(K,) bool over the gateway-satellite pairs in view now (``gateway`` numbers, ``sat``): those a
+    gateway tracks first under ``network.gateway_tracking: traffic``: the satellite carries the
+    dishes' traffic in this slot (:func:`traffic_satellites` at the slot's start, ``slot_sky`` and
+    ``ground``) and stays in the gateway's view to the slot's end, so that a route held for the
+    slot keeps its feeder link (a satellite about to set, or a plan that changed mid-slot, would
+    break it)."""
+    from ...space.propagate import propagate
+
+    marked = traffic_satellites(model, slot_sky, ground)[sat]
+    if marked.any():
+        end_ns = slot_sky.t_ns + model.network.clock.period_ns
+        later = propagate(model.constellation, np.array([end_ns], dtype=np.int64)).ecef_m[0]
+        stays, _, _ = model.visibility.link(model.network.gateway_sites[gateway[marked]], later[sat[marked]])
+        marked[marked] = stays
+    return marked
 
 
 @dataclass(frozen=True)
@@ -139,6 +183,17 @@ class GroundLinks:
     in_view_key: np.ndarray
     any_in_view: np.ndarray
     n_sats: int
+
+    def of_dishes(self, keep: np.ndarray) -> "GroundLinks":
+        """The clear links of the dishes ``keep`` (D,) bool marks (the others keep their
+        in-view record: they are in view, only not choosing)."""
+        rows = np.asarray(keep, dtype=bool)[self.dish]
+        return self.subset(rows)
+
+    def subset(self, rows: np.ndarray) -> "GroundLinks":
+        """These links with only the clear links ``rows`` (K,) bool marks."""
+        return GroundLinks(self.dish[rows], self.sat[rows], self.elevation_deg[rows], self.range_m[rows],
+                           self.clear_key[rows], self.in_view_key, self.any_in_view, self.n_sats)
 
     def clear_to(self, sat: np.ndarray) -> np.ndarray:
         """(D,) bool: whether each dish has a clear link to ``sat`` (D,) (-1: none, False)."""

@@ -54,7 +54,5 @@ def assign_serving(model: SimulationModel, ground: GroundLinks, slot_start_ns: i
         reach = routes.reaches(ground.dish, ground.sat)
         some = np.zeros(n_d, dtype=bool)
         some[ground.dish[reach]] = True
-        keep = reach | ~some[ground.dish]
-        ground = GroundLinks(ground.dish[keep], ground.sat[keep], ground.elevation_deg[keep], ground.range_m[keep],
-                             ground.clear_key[keep], ground.in_view_key, ground.any_in_view, ground.n_sats)
+        ground = ground.subset(reach | ~some[ground.dish])
     return choose_by_policy(model, ground, slot_start_ns, sat_ecef_m)
