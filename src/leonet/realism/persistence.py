@@ -12,6 +12,7 @@ It reads only the shipped files; nothing is simulated.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -47,12 +48,20 @@ def persistence(later: PublishedMetrics, earlier: PublishedMetrics, countries=No
     return Persistence(earlier.date, common, ok("latency_p50"), ok("download_p50"))
 
 
-@lru_cache(maxsize=8)
 def shipped_month_before(when: date) -> PublishedMetrics | None:
-    """The latest shipped file dated before ``when`` (None when none is); read once per date (a
-    realism run asks twice: the table's column and the summary's line). Callers must not change it."""
+    """The latest shipped file dated before ``when`` (None when none is). The file is read once
+    (a realism run asks twice: the table's column and the summary's line); each caller gets its
+    own copy of the figures, free to change."""
     before = [d for d in SHIPPED_DATES if date.fromisoformat(d) < when]
-    return read_published_metrics(shipped_metrics_path(max(before))) if before else None
+    if not before:
+        return None
+    read = _read_shipped(max(before))
+    return dataclasses.replace(read, countries={c: dict(f) for c, f in read.countries.items()})
+
+
+@lru_cache(maxsize=8)
+def _read_shipped(day: str) -> PublishedMetrics:
+    return read_published_metrics(shipped_metrics_path(day))
 
 
 def persistence_lines(later: PublishedMetrics, countries: list[str], rows: list[dict]) -> list[str]:
