@@ -7,6 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 LEONET = [sys.executable, "-m", "leonet.cli"]
 
 
@@ -41,6 +43,7 @@ def test_dish_horizon_bad_line_names_the_file_and_line(tmp_path):
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_run_refused_by_its_folder_draws_no_bar(tmp_path):
     """A run whose folder holds another scenario's results is refused after the model is built:
     its error is printed alone, without the 'building' bar drawn while the model was built."""

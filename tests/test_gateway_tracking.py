@@ -7,6 +7,7 @@ from __future__ import annotations
 import textwrap
 
 import pandas as pd
+import pytest
 import yaml
 
 import leonet
@@ -85,6 +86,7 @@ def _bent_pipe_share(tmp_path, tracking: str) -> tuple[float, int]:
     return float((on.isl_hops == 0).mean()), int(steps.rerouted_mid_slot.sum())
 
 
+@pytest.mark.slow
 def test_gateways_tracking_the_traffic_carry_the_dish_bent_pipe(tmp_path):
     traffic, traffic_broken = _bent_pipe_share(tmp_path, "traffic")
     highest, highest_broken = _bent_pipe_share(tmp_path, "laser-islands")
@@ -95,6 +97,7 @@ def test_gateways_tracking_the_traffic_carry_the_dish_bent_pipe(tmp_path):
     assert traffic_broken <= highest_broken
 
 
+@pytest.mark.slow
 def test_traffic_tracking_holds_feeder_links_for_the_slot(tmp_path):
     """ukraine-2022's first day (bent pipe, 10 s and 1 s windows inside 15 s slots) with the
     gateways tracking the traffic: no route held for a slot breaks in it (laser-islands: none
