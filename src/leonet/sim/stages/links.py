@@ -47,19 +47,23 @@ class Links:
 def links_at(chunk: Chunk, sky: Sky) -> Links:
     """The links at ``sky``'s instant, computed once per instant (a slot's start serves its steps);
     the part that depends on the sky alone (:class:`SkyLinks`) once for every chunk of this sky."""
-    slot = (lambda: _slot_sky_and_dishes(chunk, sky.t_ns)) if chunk.model.network.track_traffic else None
+    plan = (lambda: _traffic_plan_of_slot(chunk, sky.t_ns)) if chunk.model.network.track_traffic else None
     return chunk.memo(("links", sky.t_ns), lambda: network_links(
-        chunk.model, sky, chunk.sky_memo("sky-links", sky.t_ns, lambda: sky_links(chunk.model, sky)), slot))
+        chunk.model, sky, chunk.sky_memo("sky-links", sky.t_ns, lambda: sky_links(chunk.model, sky)), plan))
 
 
-def _slot_sky_and_dishes(chunk: Chunk, t_ns: int) -> tuple[Sky, "GroundLinks"]:
-    """The sky and the dishes' links at the start of the slot holding ``t_ns`` (both memoised):
-    the gateways' tracking plan is the slot's, as the dishes' serving satellites are."""
+def _traffic_plan_of_slot(chunk: Chunk, t_ns: int) -> "TrafficPlan":
+    """The gateways' :class:`TrafficPlan` of the slot holding ``t_ns``, made once per slot from the
+    sky at its start (the plan is the slot's, as the dishes' serving satellites are)."""
     from .sky import sky_at
 
     start = int(chunk.model.network.clock.slot_start(np.array([t_ns]))[0])
-    slot_sky = sky_at(chunk, start)
-    return slot_sky, ground_links_at(chunk, slot_sky)
+
+    def make() -> TrafficPlan:
+        slot_sky = sky_at(chunk, start)
+        return traffic_plan(chunk.model, slot_sky, ground_links_at(chunk, slot_sky))
+
+    return chunk.memo(("traffic-plan", start), make)
 
 
 @dataclass(frozen=True)
@@ -88,11 +92,11 @@ def sky_links(model: SimulationModel, sky: Sky) -> SkyLinks:
     return SkyLinks(isl, *subset_pairs(sky.clear, net.gateway_sites, len(model.sites)))
 
 
-def network_links(model: SimulationModel, sky: Sky, free: SkyLinks | None = None, slot=None) -> Links:
+def network_links(model: SimulationModel, sky: Sky, free: SkyLinks | None = None, plan=None) -> Links:
     """Lasers that clear the Earth, feeder links from working gateways, fibre that is not cut.
-    ``free``: :func:`sky_links` of ``sky`` when already made; ``slot`` (``network.gateway_tracking:
-    traffic`` only): a callable giving the sky and the dishes' :class:`GroundLinks` at the start of
-    the slot holding ``sky``'s instant (default: ``sky`` itself, as if it began a slot)."""
+    ``free``: :func:`sky_links` of ``sky`` when already made; ``plan`` (``network.gateway_tracking:
+    traffic`` only): a callable giving the :class:`TrafficPlan` of the slot holding ``sky``'s
+    instant (default: one made from ``sky`` itself, as if it began a slot)."""
     net = model.network
     free = sky_links(model, sky) if free is None else free
     isl = free.isl
@@ -112,8 +116,8 @@ def network_links(model: SimulationModel, sky: Sky, free: SkyLinks | None = None
             backbone, backbone_delay_s = backbone[bb_ok], backbone_delay_s[bb_ok]
     first = None
     if net.track_traffic:
-        slot_sky, dishes = slot() if slot is not None else (sky, dish_links(model, sky))
-        first = traffic_feeder_pairs(model, slot_sky, dishes, g_local, g_sat)
+        made = plan() if plan is not None else traffic_plan(model, sky, dish_links(model, sky))
+        first = made.feeder_pairs(model, g_local, g_sat)
     f_gw, f_sat, f_rng = gateway_links(g_local, g_sat, g_el, g_rng, net.gateway_antennas, net.sat_island, first)
     return Links(sky.t_ns, isl, f_gw, f_sat, f_rng, gateway_pop, backbone, backbone_delay_s, pop_up)
 
@@ -124,14 +128,10 @@ def traffic_satellites(model: SimulationModel, sky: Sky, ground: "GroundLinks") 
     carry traffic count: not off or refused by an event, not sold out, delivered."""
     from .choice import choose_by_policy
 
-    carrying = np.ones(len(model.network.dish_sites), dtype=bool)
-    ev, svc, sites = sky.events, model.service, model.network.dish_sites
-    if ev is not None:
-        carrying &= ~ev.dish_offline[sites]
-        if ev.geofenced is not None:
-            carrying &= ~ev.geofenced[sites]
-        if ev.delivered is not None:
-            carrying &= ev.delivered[sites] > 0
+    sites, svc = model.network.dish_sites, model.service
+    carrying = ~sky.refused(sites)[0]
+    if sky.events is not None and sky.events.delivered is not None:
+        carrying &= sky.events.delivered[sites] > 0
     if svc is not None:
         carrying &= ~svc.sold_out
     chosen = choose_by_policy(model, ground.of_dishes(carrying), sky.t_ns, sat_ecef_m=sky.sat_ecef_m)
@@ -140,23 +140,43 @@ def traffic_satellites(model: SimulationModel, sky: Sky, ground: "GroundLinks") 
     return out
 
 
-def traffic_feeder_pairs(model: SimulationModel, slot_sky: Sky, ground: "GroundLinks", gateway: np.ndarray,
-                         sat: np.ndarray) -> np.ndarray:
-    """(K,) bool over the gateway-satellite pairs in view now (``gateway`` numbers, ``sat``): those a
-    gateway tracks first under ``network.gateway_tracking: traffic``: the satellite carries the
-    dishes' traffic in this slot (:func:`traffic_satellites` at the slot's start, ``slot_sky`` and
-    ``ground``) and stays in the gateway's view to the slot's end, so that a route held for the
-    slot keeps its feeder link (a satellite about to set, or a plan that changed mid-slot, would
-    break it)."""
+@dataclass(frozen=True)
+class TrafficPlan:
+    """What the gateways track first in one slot under ``network.gateway_tracking: traffic``.
+
+    Attributes
+    ----------
+    carrying : (N,) bool, the satellites that carry the dishes' traffic in the slot
+        (:func:`traffic_satellites` at its start).
+    end_ecef_m : (N, 3) float64, the satellites at the slot's end, m (None when none carries).
+    """
+
+    carrying: np.ndarray
+    end_ecef_m: np.ndarray | None
+
+    def feeder_pairs(self, model: SimulationModel, gateway: np.ndarray, sat: np.ndarray) -> np.ndarray:
+        """(K,) bool over gateway-satellite pairs in view now (``gateway`` numbers, ``sat``): the
+        satellite carries traffic and stays in the gateway's view to the slot's end, so that a route
+        held for the slot keeps its feeder link (a satellite about to set would break it mid-slot)."""
+        marked = self.carrying[sat]
+        if marked.any():
+            stays, _, _ = model.visibility.link(model.network.gateway_sites[gateway[marked]],
+                                                self.end_ecef_m[sat[marked]])
+            marked[marked] = stays
+        return marked
+
+
+def traffic_plan(model: SimulationModel, slot_sky: Sky, ground: "GroundLinks") -> TrafficPlan:
+    """The :class:`TrafficPlan` of the slot starting at ``slot_sky``'s instant (``ground``: the
+    dishes' links then)."""
     from ...space.propagate import propagate
 
-    marked = traffic_satellites(model, slot_sky, ground)[sat]
-    if marked.any():
+    carrying = traffic_satellites(model, slot_sky, ground)
+    end = None
+    if carrying.any():
         end_ns = slot_sky.t_ns + model.network.clock.period_ns
-        later = propagate(model.constellation, np.array([end_ns], dtype=np.int64)).ecef_m[0]
-        stays, _, _ = model.visibility.link(model.network.gateway_sites[gateway[marked]], later[sat[marked]])
-        marked[marked] = stays
-    return marked
+        end = propagate(model.constellation, np.array([end_ns], dtype=np.int64)).ecef_m[0]
+    return TrafficPlan(carrying, end)
 
 
 @dataclass(frozen=True)

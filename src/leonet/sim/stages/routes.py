@@ -369,10 +369,7 @@ def route_dishes(model: SimulationModel, sky: Sky, ground: GroundLinks, routes: 
     now = ~keep & has_sat
     one_way_s[now] = routes.delay_s(serving)[now]
     routed = has_sat & np.isfinite(one_way_s)
-    offline = sky.events.dish_offline[net.dish_sites] if sky.events is not None else np.zeros(n_d, dtype=bool)
-    geofenced = (sky.events.geofenced[net.dish_sites] if sky.events is not None and sky.events.geofenced is not None
-                 else np.zeros(n_d, dtype=bool))
-    offline = offline | geofenced
+    offline, geofenced = sky.refused(net.dish_sites)
     connected = routed & ~offline
     gateway, pop, isl_hops, hops, path = _chosen_route(model, held, fresh, keep, connected)
     return DishRoutes(serving, routed, ~has_sat & (behind_obstruction | ground.any_in_view), offline,

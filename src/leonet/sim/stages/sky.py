@@ -33,6 +33,15 @@ class Sky:
     clear: VisiblePairs
     events: ThreatState | None
 
+    def refused(self, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Of the sites ``sites`` (D,), those off or refused service by an event now (bricked, no
+        power, geofenced) and, of them, the geofenced: two (D,) bool arrays."""
+        ev = self.events
+        if ev is None:
+            return np.zeros(len(sites), dtype=bool), np.zeros(len(sites), dtype=bool)
+        geofenced = ev.geofenced[sites] if ev.geofenced is not None else np.zeros(len(sites), dtype=bool)
+        return ev.dish_offline[sites] | geofenced, geofenced
+
 
 def sky_at(chunk: Chunk, t: int) -> Sky:
     """The sky at instant ``t`` (ns); positions and pairs come from the chunk, computed once each."""
