@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from leonet.capacity import attenuation_cache as ac
-from leonet.capacity.linkbudget import atmospheric_attenuation_db
+from leonet.capacity.atmosphere import atmospheric_attenuation_db
 
 LAT = np.array([50.45, -33.9, 1.35])
 LON = np.array([30.52, 18.4, 103.8])

@@ -194,7 +194,7 @@ def test_radio_overrides_change_the_budget_and_impossible_values_are_refused():
 def test_a_dish_diameter_below_the_itur_range_is_refused_by_the_schema():
     """0.0005 m passed the schema (gt=0) and failed while building as "atmospheric_attenuation_db:
     dish_diameter_m: must be in [0.001, 100]", naming no scenario field; the schema holds the bound."""
-    from leonet.capacity.linkbudget import _atmosphere_inputs
+    from leonet.capacity.atmosphere import _atmosphere_inputs
 
     data = yaml.safe_load(textwrap.dedent(BASE))
     data["capacity"]["radio"] = {"user_terminal_dish_diameter_m": 0.0005}
@@ -210,7 +210,8 @@ def test_links_below_25_deg_get_the_atmospheric_loss_of_their_own_elevation():
     """A scenario whose minimum elevation is 10 deg: a link at 10 deg gets the ITU-R P.618 loss at
     10 deg (itur, called directly as the oracle), not the loss at 25 deg; between grid points the
     interpolation stays within 0.1 dB of the exact value."""
-    from leonet.capacity.linkbudget import atmospheric_attenuation_db, sinr_db, user_downlink_snr_db
+    from leonet.capacity.atmosphere import atmospheric_attenuation_db
+    from leonet.capacity.linkbudget import sinr_db, user_downlink_snr_db
     from leonet.capacity.model import link_efficiency
 
     data = yaml.safe_load(textwrap.dedent(BASE))

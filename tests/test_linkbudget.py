@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 
+from leonet.capacity import atmosphere as atm
 from leonet.capacity import linkbudget as lb
 from leonet.capacity import modcod as mc
 from leonet.errors import InputError
@@ -147,7 +148,7 @@ ITU_TOLERANCE_DB = 0.01
 
 @pytest.mark.parametrize("site, p_pct, rain_db, total_db", VALIDATION)
 def test_attenuation_matches_itu_validation_examples(site, p_pct, rain_db, total_db):
-    parts = lb.atmospheric_attenuation_components_db(
+    parts = atm.atmospheric_attenuation_components_db(
         frequency_hz=14.25e9, availability_pct=100.0 - p_pct, dish_diameter_m=1.0,
         antenna_efficiency=0.65, polarization_tilt_deg=0.0, **site,
     )
@@ -161,7 +162,7 @@ def test_attenuation_matches_itu_validation_examples(site, p_pct, rain_db, total
 def test_site_height_looked_up_in_p1511_when_not_given():
     # London's P.1511 height is the validation's 31.38 m, so the lookup reproduces the value.
     site = {k: v for k, v in LONDON.items() if k != "site_height_m"}
-    total = lb.atmospheric_attenuation_db(frequency_hz=14.25e9, availability_pct=99.9, dish_diameter_m=1.0,
+    total = atm.atmospheric_attenuation_db(frequency_hz=14.25e9, availability_pct=99.9, dish_diameter_m=1.0,
                                           antenna_efficiency=0.65, polarization_tilt_deg=0.0, **site)
     assert total == pytest.approx(2.901523272, abs=ITU_TOLERANCE_DB)
 
@@ -170,19 +171,19 @@ def test_attenuation_arrays_duplicates_nan_and_trends():
     lat = np.array([[51.5, 51.5, 50.45], [51.5, -1.29, 51.5]])
     lon = np.array([[-0.14, -0.14, 30.52], [-0.14, 36.82, -0.14]])
     el = np.array([[25.0, 25.0, 40.0], [np.nan, 60.0, 90.0]])
-    total = lb.atmospheric_attenuation_db(lat, lon, el, 11.7e9)
+    total = atm.atmospheric_attenuation_db(lat, lon, el, 11.7e9)
     assert total.shape == (2, 3)
     assert total[0, 0] == total[0, 1]                    # the same point, computed once
     assert np.isnan(total[1, 0])                         # not in view
     assert np.all(total[~np.isnan(el)] > 0)
     assert total[1, 2] < total[0, 0]                     # shorter path through the rain at zenith
     # One frequency per call is not required: a mixed array gives what separate calls give.
-    mixed = lb.atmospheric_attenuation_db(51.5, -0.14, 25.0, np.array([11.7e9, 14.25e9]))
-    alone = lb.atmospheric_attenuation_db(51.5, -0.14, 25.0, 14.25e9)
+    mixed = atm.atmospheric_attenuation_db(51.5, -0.14, 25.0, np.array([11.7e9, 14.25e9]))
+    alone = atm.atmospheric_attenuation_db(51.5, -0.14, 25.0, 14.25e9)
     assert mixed[1] == pytest.approx(float(alone), abs=1e-12)
     assert mixed[1] > mixed[0]                           # rain attenuation grows with frequency
     # Rarer events are deeper fades.
-    deep = lb.atmospheric_attenuation_db(51.5, -0.14, 25.0, 11.7e9, availability_pct=99.99)
+    deep = atm.atmospheric_attenuation_db(51.5, -0.14, 25.0, 11.7e9, availability_pct=99.99)
     assert deep > total[0, 0]
 
 
@@ -199,7 +200,7 @@ def test_attenuation_refuses_inputs_outside_the_itu_method(kwargs, location):
     args = dict(lat_deg=51.5, lon_deg=-0.14, elevation_deg=30.0, frequency_hz=11.7e9)
     args.update(kwargs)
     with pytest.raises(InputError) as e:
-        lb.atmospheric_attenuation_db(**args)
+        atm.atmospheric_attenuation_db(**args)
     assert e.value.location == location
 
 
@@ -282,7 +283,7 @@ def test_attenuation_at_the_poles_is_defined():
     """itur's maps give NaN at exactly -90 deg; a dish at the South Pole then read as a link that
     never closes (NO_SATS with satellites overhead). At the pole the atmosphere is that of 11 m
     away: finite, and equal to it."""
-    from leonet.capacity.linkbudget import atmospheric_attenuation_components_db
+    from leonet.capacity.atmosphere import atmospheric_attenuation_components_db
 
     for pole in (-90.0, 90.0):
         at = atmospheric_attenuation_components_db([pole], [0.0], [40.0], [11.7e9])
@@ -300,7 +301,7 @@ def test_attenuation_near_the_north_pole_fills_the_gap_in_the_itur_maps():
     (rain, scintillation, longitudes 0-33 deg) its values are kept."""
     import itur
 
-    from leonet.capacity.linkbudget import POLAR_GAP_EDGE_LAT_DEG, atmospheric_attenuation_components_db
+    from leonet.capacity.atmosphere import POLAR_GAP_EDGE_LAT_DEG, atmospheric_attenuation_components_db
 
     def itur_at(lat, lon, el=40.0, f_hz=11.7e9):
         parts = itur.atmospheric_attenuation_slant_path(lat, lon, f_hz / 1e9, el, 0.5, 0.5, return_contributions=True)

@@ -1,6 +1,6 @@
 """The ITU-R atmospheric attenuation of a cell grid, computed once and kept on disk.
 
-The attenuation of a link (rain, gases, clouds, scintillation; :func:`leonet.capacity.linkbudget.
+The attenuation of a link (rain, gases, clouds, scintillation; :func:`leonet.capacity.atmosphere.
 atmospheric_attenuation_db`) depends only on the place, the frequency, the elevation, the
 availability and the dish, never on time, yet it costs 1.9-5 ms per point through ``itur``: a
 100,000-cell grid took minutes to build at every run. Here each table (C cells x E elevations) is
@@ -73,7 +73,7 @@ def _key(inputs: dict[str, np.ndarray]) -> str:
 def attenuation_table_db(lat_deg: np.ndarray, lon_deg: np.ndarray, grid_deg: np.ndarray, frequency_hz: float,
                          availability_pct: float, dish_diameter_m: float, **kw) -> np.ndarray:
     """(C, E) float64 total attenuation, dB, of C points (``lat_deg``, ``lon_deg``, (C,)) at the
-    elevations ``grid_deg`` (E,), as :func:`~leonet.capacity.linkbudget.atmospheric_attenuation_db`
+    elevations ``grid_deg`` (E,), as :func:`~leonet.capacity.atmosphere.atmospheric_attenuation_db`
     computes it (``kw``: its other numeric arguments), read from the cache when it holds it."""
     inputs = _inputs(lat_deg, lon_deg, grid_deg, frequency_hz, availability_pct, dish_diameter_m, kw)
     path = cache_dir() / "attenuation" / f"{_key(inputs)}.npz"
@@ -96,7 +96,7 @@ def attenuation_table_db(lat_deg: np.ndarray, lon_deg: np.ndarray, grid_deg: np.
 
 def compute_table_db(lat_deg, lon_deg, grid_deg, frequency_hz, availability_pct, dish_diameter_m, **kw) -> np.ndarray:
     """The (C, E) table computed afresh through ``itur`` (no cache)."""
-    from .linkbudget import atmospheric_attenuation_db
+    from .atmosphere import atmospheric_attenuation_db
 
     n, e = len(lat_deg), len(grid_deg)
     lat = np.repeat(np.asarray(lat_deg, dtype=np.float64), e)

@@ -30,7 +30,8 @@ import scipy.sparse as sp
 from ..errors import InputError
 from ..ground.sites import Sites
 from ..network.routekernels import path_hops
-from .linkbudget import _MIN_ELEVATION_DEG, RADIO_DEFAULTS, RadioDefaults, sinr_db, user_downlink_snr_db, user_uplink_snr_db
+from .atmosphere import MIN_ELEVATION_DEG
+from .linkbudget import RADIO_DEFAULTS, RadioDefaults, sinr_db, user_downlink_snr_db, user_uplink_snr_db
 from .csrkernels import canonical_csr, carried_and_speedtest, row_max_of
 from .linkindex import unique_pairs
 from .maxmin import max_min_fair
@@ -56,7 +57,7 @@ def elevation_grid_deg(min_elevation_deg: float | None) -> np.ndarray:
     elevation (range only) or one below 5 deg starts the grid at 5 deg, and links lower than that
     get the 5 deg loss (an underestimate; the model has no valid value below it).
     """
-    lowest = _MIN_ELEVATION_DEG if min_elevation_deg is None else max(float(min_elevation_deg), _MIN_ELEVATION_DEG)
+    lowest = MIN_ELEVATION_DEG if min_elevation_deg is None else max(float(min_elevation_deg), MIN_ELEVATION_DEG)
     return np.array([lowest] + [g for g in _GRID_DEG if g > lowest])
 
 
