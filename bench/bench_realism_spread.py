@@ -37,7 +37,7 @@ import numpy as np
 import leonet.realism.calibrated as calibrated
 from leonet.ground.population import cities_of
 
-FOLDER = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "measured" / "starlink_published_metrics"
+FOLDER = Path(calibrated.__file__).resolve().parents[1] / "data" / "measured" / "starlink_published_metrics"
 _shipped_places = calibrated._dish_places
 
 
@@ -91,8 +91,7 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=10, help="weighted k-means steps (0: farthest-point places)")
     ap.add_argument("--months", default="2023-10-03,2023-11-08,2023-12-04,2024-01-06",
                     help="the files counted, by date (the Sep 2023 file is always run: the fit)")
-    ap.add_argument("--folder", default=str(FOLDER), help="folder of residential_countries_<date>.json files "
-                    "(default: ../shared/data/measured/starlink_published_metrics beside the repository)")
+    ap.add_argument("--folder", default=str(FOLDER), help="folder of residential_countries_<date>.json files (default: the shipped ones)")
     ap.add_argument("--workers", type=int, default=2, help="countries run at once (default 2)")
     args = ap.parse_args()
     # the workers read these when they import the script
