@@ -193,7 +193,7 @@ def test_the_constellation_is_a_starlink_one(tmp_path):
         dish_scenario(50.45, 30.52, tmp_path, constellation="kuiper")
     assert e.value.location == "--constellation"
     with pytest.raises(InputError, match=r"unknown constellation 'starlink-2023'.*available: starlink-2023-12-27, "
-                                         r"starlink-gen1"):
+                                         r"starlink-2026-08-22, starlink-gen1"):
         dish_scenario(50.45, 30.52, tmp_path, constellation="starlink-2023")
 
 
@@ -240,3 +240,38 @@ def test_the_dish_line_splits_the_gateways_when_none_has_most_of_the_time():
     out = io.StringIO()
     print_dish_line(Console(file=out, width=400), "my-dish", row, gateway_shares=[("Kaunas", 0.6), ("Usingen", 0.4)])
     assert "mostly via Kaunas to FRA" in out.getvalue()
+
+
+@pytest.mark.slow
+def test_the_2026_element_set_is_shipped_and_a_dish_runs_on_its_day(tmp_path):
+    """The newest shipped sky: every one of its 10,744 Starlink satellites is read, its newest
+    elements are of 2026-08-22 (the run's day), and the dish runs the calibrated model of that day
+    (processing 4 ms from June 2025, the last announced subscriber total held)."""
+    from datetime import date, datetime, timezone
+
+    from sgp4.api import Satrec
+
+    from leonet.scenario.calibration import model_sections
+    from leonet.space.element_sets import SHIPPED_SETS, extract_element_set
+    from leonet.space.tle import read_tle
+
+    tle = extract_element_set("starlink-2026-08-22", tmp_path / "orbits")
+    lines = tle.read_text().splitlines()
+    assert len(lines) == 3 * 10_744 and all(n.startswith("STARLINK") for n in lines[0::3])
+    assert len(read_tle(tle)) == 10_744
+    # an independent reader (sgp4) on every 500th entry: epochs within the set's documented span
+    for k in range(0, len(lines), 3 * 500):
+        sat = Satrec.twoline2rv(lines[k + 1], lines[k + 2])
+        epoch = datetime.fromtimestamp(datetime(2000 + sat.epochyr, 1, 1, tzinfo=timezone.utc).timestamp()
+                                       + (sat.epochdays - 1) * 86_400, timezone.utc).date()
+        assert date(2026, 7, 30) <= epoch <= SHIPPED_SETS["starlink-2026-08-22"].epoch_day, lines[k]
+
+    data, chosen = dish_scenario(50.45, 30.52, tmp_path / "out", constellation="starlink-2026-08-22", duration_s=30)
+    assert data["time"]["start"] == "2026-08-22T12:00:12Z"
+    want = model_sections(date(2026, 8, 22), 2026, real_sky=True, kit="standard")
+    assert data["service"]["latency"]["processing_ms"] == want["service"]["latency"]["processing_ms"] == 4.0
+    assert data["service"]["background"] == want["service"]["background"]
+    result = leonet.run(leonet.scenario_from_dict(data), out_dir=tmp_path / "out", overwrite=True)
+    steps = result.store.read("dish_steps").to_pandas()
+    assert len(steps) == 30 and (steps["state"] == "CONNECTED").mean() > 0.9
+    assert 20 < steps["rtt_ms"].median() < 80

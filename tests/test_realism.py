@@ -479,3 +479,35 @@ def test_the_2022_presets_use_the_dated_processing_term(preset):
     sc = load_scenario(preset)
     start, end = sc.time.start.date(), (sc.time.start + timedelta(seconds=sc.time.duration_s)).date()
     assert sc.service.latency.processing_ms == processing_ms_at(start) == processing_ms_at(end) == 6.4
+
+
+def test_the_element_set_and_ground_segment_follow_the_figures_date():
+    """The check runs figures on the shipped element set nearest their date (2023-12-27 for
+    Starlink's files of Sep 2023 - Jan 2024, 2026-08-22 for figures of 2026) and, by default, on the
+    ground segment whose source is nearest (the 2023 map, the 2026 list)."""
+    from leonet.realism.calibrated import orbit_set_for, simulated_day
+    from leonet.scenario.calibration import ground_year_for
+
+    for when in (date(2023, 9, 8), date(2024, 1, 6), date(2025, 3, 1)):
+        assert orbit_set_for(when) == date(2023, 12, 27)
+    assert orbit_set_for(date(2025, 6, 1)) == orbit_set_for(date(2026, 12, 1)) == date(2026, 8, 22)
+    assert simulated_day(date(2026, 8, 15)) == date(2026, 8, 15)
+    assert [ground_year_for(d) for d in (date(2023, 9, 8), date(2024, 1, 6), date(2024, 12, 29))] == [2023] * 3
+    assert [ground_year_for(d) for d in (date(2024, 12, 30), date(2026, 8, 15))] == [2026] * 2
+
+
+@pytest.mark.slow
+def test_figures_of_2026_run_on_the_2026_sky_and_ground():
+    """A user's metrics file of Aug 2026 runs on the 2026 element set, its own dates, and the 2026
+    ground list, and the summary says which ground segment; --ground still chooses."""
+    from leonet.realism.check import run_realism
+
+    m = parse_published_metrics(json.dumps({"UKR": UKR}), "mine.json", date(2026, 8, 15))
+    result = run_realism(m, mode="fast", references=False)
+    starts = {r["sim_start"][:7] for r in result.rows}
+    assert starts == {"2026-08"}
+    assert any("community list of 2026-03-20" in line for line in result.summary)
+    assert not any("days from the nearest shipped element set" in line for line in result.summary)
+    # an explicit ground segment still chooses
+    plan_rows = run_realism(m, mode="fast", references=False, ground=2023).summary
+    assert any("community map of 2023-10-10" in line for line in plan_rows)

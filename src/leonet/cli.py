@@ -404,7 +404,7 @@ def dish_cmd(
     map_min_elevation: float = typer.Option(25.0, "--map-min-elevation", min=0, max=89, help="Elevation at the edge of the obstruction map's circle, deg (the dish reports it; 25 by default)."),
     kit: str = typer.Option("standard", "--kit", help="Dish kit (leonet/data/terminal_kits.csv): its caps (down/up) and minimum elevation."),
     duration: float = typer.Option(120.0, "--duration", help="Seconds simulated (1 s steps; at most 3,600)."),
-    constellation: str = typer.Option("starlink-2023-12-27", "--constellation", help="starlink-2023-12-27 (the shipped element set, run on its day) or a Starlink constellation preset: starlink-gen1, starlink-gen2, starlink-shell1 (run from now, without the background load, which is calibrated on the real satellites)."),
+    constellation: str = typer.Option("starlink-2023-12-27", "--constellation", help="A shipped element set, run on its day: starlink-2023-12-27 (5,202 satellites) or starlink-2026-08-22 (10,744, the newest); or a Starlink constellation preset: starlink-gen1, starlink-gen2, starlink-shell1 (run from now, without the background load, which is calibrated on the real satellites)."),
     ground: int = typer.Option(2026, "--ground", help="The ground segment, as leonet realism runs it: 2026 (the 2026 list's operational gateways) or 2023 (the 2023 map's gateways that carried traffic, with their antenna counts); the gateways and PoPs within reach."),
     start: Optional[str] = typer.Option(None, "--start", help="Override the start (UTC, e.g. 2023-12-27T18:00:00Z)."),
     no_background: bool = typer.Option(False, "--no-background", help="Leave out the other subscribers who load the dish's satellites (the sky to the dish alone)."),
@@ -482,7 +482,7 @@ def realism_cmd(
     out: Path = typer.Option(Path("results/realism"), "--out", help="Folder for realism.csv, realism.parquet, realism_summary.txt and realism_by_home_pop.csv (each country split by home PoP)."),
     set_: list[str] = typer.Option([], "--set", help="Change an assumption in every country's scenario alike, a sensitivity run: --set service.admission.target_utilisation=0.7 (repeatable; listed in the summary)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Countries run at once, each in its own process (the same table)."),
-    ground: int = typer.Option(2023, "--ground", help="The ground segment: 2023 (the community map of 2023-10-10, nearest the figures' dates: the shipped check) or 2026 (the community list of 2026-03-20, a later bound)."),
+    ground: Optional[int] = typer.Option(None, "--ground", help="The ground segment: 2023 (the community map of 2023-10-10) or 2026 (the community list of 2026-03-20); by default the one nearest the figures' date (2023 for the shipped files)."),
 ):
     """Compare leonet with Starlink's published per-country figures (and Ookla US, a dish's 1 Hz history)."""
     from datetime import date
@@ -497,15 +497,18 @@ def realism_cmd(
         except ValueError:
             raise InputError(f"--date must be YYYY-MM-DD, got {date_text!r}", location="--date") from None
     from .realism.calibrated import ground_segment
+    from .scenario.calibration import ground_year_for
 
-    ground_segment(ground)  # a year without a ground segment fails before the metrics are read
+    if ground is not None:
+        ground_segment(ground)  # a year without a ground segment fails before the metrics are read
     check_out_dir(out)  # before the run: a file or an unwritable folder must not cost the results
     overrides = _parse_sets(set_)
     m = read_published_metrics(metrics, when)
+    ground = ground_year_for(m.date) if ground is None else ground
     # "" names no country: an error; blank entries ("UKR,,DEU") are skipped, and not counted
     chosen = chosen_countries(m, countries.split(",") if countries is not None else None)
     console.print(f"metrics: {m.source} ({m.date.isoformat()}), {len(chosen)} "
-                  f"{'country' if len(chosen) == 1 else 'countries'}")
+                  f"{'country' if len(chosen) == 1 else 'countries'}; ground segment of {ground}")
     result = run_realism(m, chosen, mode="fast" if fast else "full", references=not no_references,
                          progress=lambda k, n, c: console.print(f"  {k}/{n} {c}", highlight=False),
                          overrides=overrides, workers=workers, ground=ground)

@@ -45,9 +45,9 @@ dish. What the scenario holds:
   what the background is calibrated on; ``background=False`` leaves them out), cell limits on them (the dish itself is an existing subscriber, never sold out), the
   satellite that offers the dish's cell the most in each slot (``max-rate``), and on the shipped
   element set lasers and V2 Mini capacity by launch (catalog number);
-* **the constellation of the day**: by default the shipped Starlink element set
-  (``starlink-2023-12-27``: 5,202 satellites, CelesTrak GP data, leonet/data/orbits), run on the
-  day of its epoch, because SGP4 drifts away from real positions within weeks (a ``start`` more
+* **the constellation of the day**: a shipped Starlink element set (CelesTrak GP data,
+  leonet/data/orbits): by default ``starlink-2023-12-27`` (5,202 satellites), or
+  ``starlink-2026-08-22`` (10,744, the newest), run on the day of its epoch, because SGP4 drifts away from real positions within weeks (a ``start`` more
   than :data:`leonet.constants.SGP4_TRUSTED_DAYS` days from it is an error); or any
   constellation preset (``starlink-gen1``: the FCC Gen1 shells), run from now (UTC, the minute);
 * **time**: ``duration_s`` (default 120 s) at 1 s steps.

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..scenario.calibration import ground_year_for
 from .calibrated import (BUSY_HOUR_LOCAL, assumptions, country_plan, extract_orbit_file, ground_segment, local_time_utc,
                          orbit_set_for, processing_ms_at, simulated_day_note)
 from .breakdown import BY_POP_COLUMNS, home_pop_rows
@@ -329,10 +330,11 @@ def _none_ran(chosen: list[str], rows_of: dict[str, list[dict]]) -> InputError |
 
 def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, mode: str = "full",
                 references: bool = True, work_dir: Path | None = None, progress=None,
-                overrides: dict | None = None, workers: int = 1, ground: int = 2023) -> RealismResult:
+                overrides: dict | None = None, workers: int = 1, ground: int | None = None) -> RealismResult:
     """Run the check (see the module docstring); ``mode`` "fast" shortens windows and cities;
     ``ground`` is the ground segment's year (:data:`~leonet.realism.calibrated.GROUND_SEGMENTS`:
-    2023, the shipped check, or 2026, a later bound).
+    2023 or 2026; None, the one nearest the figures' date,
+    :func:`~leonet.scenario.calibration.ground_year_for`: 2023 for the shipped files).
     ``overrides`` (dotted field path -> value) change one or more assumptions in every country's
     scenario alike (a sensitivity run); they are checked before anything runs
     (:func:`check_overrides`, on the first country), and listed in the summary. ``workers`` > 1
@@ -342,6 +344,7 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
     if workers < 1:
         raise InputError(f"must be at least 1, got {workers}", location="workers")
     chosen = chosen_countries(metrics, countries)
+    ground = ground_year_for(metrics.date) if ground is None else ground
     ground_segment(ground)  # an unknown year fails before anything runs
     result = RealismResult()
     with tempfile.TemporaryDirectory(prefix="leonet-realism-") as tmp:

@@ -140,6 +140,17 @@ GROUND_SEGMENTS = {
 }
 
 
+#: The date of each ground segment's source (the community map of 2023-10-10, the list of 2026-03-20).
+GROUND_SEGMENT_DATES = {2023: date(2023, 10, 10), 2026: date(2026, 3, 20)}
+
+
+def ground_year_for(day: date) -> int:
+    """The :data:`GROUND_SEGMENTS` year whose source is nearest ``day`` (the realism check's
+    default: 2023 up to 2024-12-29, which holds Starlink's figures of Sep 2023 - Jan 2024;
+    2026 from 2024-12-30)."""
+    return min(GROUND_SEGMENT_DATES, key=lambda year: abs((GROUND_SEGMENT_DATES[year] - day).days))
+
+
 def ground_segment(year: int) -> GroundSegment:
     """The :data:`GROUND_SEGMENTS` entry of ``year``; another year is an InputError naming ``--ground``."""
     if year not in GROUND_SEGMENTS:

@@ -1,6 +1,6 @@
 """The real Starlink element sets shipped with leonet (leonet/data/orbits, SOURCE.md there) that
-runs on the real sky take by name: ``leonet dish --constellation starlink-2023-12-27`` and the
-realism check (by date)."""
+runs on the real sky take by name: ``leonet dish --constellation starlink-2026-08-22`` and the
+realism check (the set nearest the date of its figures)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class ShippedSet:
 #: which name its files directly.)
 SHIPPED_SETS = {s.name: s for s in (
     ShippedSet("starlink-2023-12-27", date(2023, 12, 27), "starlink_2023-12-27.tle.gz", "2023-12-27T12:00:12Z"),
+    ShippedSet("starlink-2026-08-22", date(2026, 8, 22), "starlink_2026-08-22.tle.gz", "2026-08-22T12:00:12Z"),
 )}
 
 
