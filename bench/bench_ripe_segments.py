@@ -10,9 +10,9 @@ its processing term of that date (4 ms, from SpaceX's June 2025 US median) and t
 
 Each country runs as ``leonet realism`` runs one (``leonet.realism.calibrated.country_plan``: its
 largest cities, GeoIP home PoPs, 96 instants over 24 days) on the 2026 ground list and the
-CelesTrak element set of 2026-08-22 (``../shared/data/orbits/``; the package ships only the 2023
-one). No element set of mid 2025 is at hand, so the runs take that set's own days, with the
-background and processing term of that date (the same 4 ms as in July 2025). A single probe stands somewhere in each country, and
+shipped element set nearest the date, 2026-08-22. No element set of mid 2025 is at hand, so the
+runs take that set's own days, with the background and processing term of that date (the same
+4 ms as in July 2025). A single probe stands somewhere in each country, and
 it reports a mean: the table shows leonet's weighted mean and median over the country, and is a
 frame of reference, not a tolerance (one probe is not a country).
 
@@ -38,9 +38,6 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parents[1] / "shared" / "data"
 RIPE = SHARED / "measured" / "dish" / "ripe_atlas_latency_segments_2025-07.csv"
-#: The element set the runs use (see the docstring).
-ORBIT_FILE = SHARED / "orbits" / "starlink_2026-08-22.tle"
-ORBIT_DAY = date(2026, 8, 22)
 #: The middle of the measurement (June-July 2025).
 WHEN = date(2025, 7, 1)
 #: RIPE's country names -> (ISO alpha-3, alpha-2).
@@ -50,15 +47,6 @@ CODES = {"Benin": ("BEN", "BJ"), "Cameroon": ("CMR", "CM"), "France": ("FRA", "F
 MARK_BEGIN, MARK_END = "<!-- ripe-segments:begin -->", "<!-- ripe-segments:end -->"
 
 
-def _use_the_2026_set() -> None:
-    """Make the check's choice of element set (``orbit_set_for``) the 2026 one, in this process and
-    in each spawned worker (they import this script again)."""
-    import leonet.realism.calibrated as calibrated
-
-    calibrated.ORBIT_SETS = {ORBIT_DAY: ORBIT_FILE.name}
-
-
-_use_the_2026_set()
 
 
 def read_ripe(path: Path = RIPE) -> list[dict]:
@@ -76,13 +64,13 @@ def run_one(country: str, mode: str, work: str, homes: str = "geoip") -> dict:
     """One country's run; leonet's weighted mean and p50 of rtt_ms over its connected dish-steps.
     ``homes``: "geoip", the check's home PoPs (Starlink's GeoIP feed of Aug 2024); "nearest", each
     dish's nearest PoP of the 2026 list (network.home_pop: nearest)."""
-    from leonet.realism.calibrated import country_plan
+    from leonet.realism.calibrated import country_plan, extract_orbit_file, orbit_set_for
     from leonet.realism.check import _pop_codes, _run, _weights
     from leonet.realism.figures import online
 
     iso3, iso2 = CODES[country]
     t0 = time.perf_counter()
-    plan = country_plan(iso3, iso2, WHEN, ORBIT_FILE, mode=mode, ground=2026)
+    plan = country_plan(iso3, iso2, WHEN, extract_orbit_file(orbit_set_for(WHEN), Path(work)), mode=mode, ground=2026)
     scenario = plan.scenario
     if homes == "nearest":
         scenario = {**scenario, "network": {**scenario["network"], "home_pop": "nearest"},
@@ -112,6 +100,9 @@ def main() -> None:
     mode = "fast" if args.fast else "full"
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as work:
+        from leonet.realism.calibrated import extract_orbit_file, orbit_set_for
+
+        extract_orbit_file(orbit_set_for(WHEN), Path(work))   # once, before the workers read it
         with ProcessPoolExecutor(max_workers=args.workers, mp_context=get_context("spawn")) as pool:
             names = [r["country"] for r in ripe]
             n = len(names)
