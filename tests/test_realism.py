@@ -484,8 +484,9 @@ def test_the_2022_presets_use_the_dated_processing_term(preset):
 def test_the_element_set_and_ground_segment_follow_the_figures_date():
     """The check runs figures on the shipped element set nearest their date (2023-12-27 for
     Starlink's files of Sep 2023 - Jan 2024, 2026-08-22 for figures of 2026) and, by default, on the
-    ground segment whose source is nearest (the 2023 map, the 2026 list)."""
-    from leonet.realism.calibrated import orbit_set_for, simulated_day
+    ground segment whose source is nearest the day it simulates (the 2023 map, the 2026 list): the
+    sky, the model and the ground of one date."""
+    from leonet.realism.calibrated import ground_year_of, orbit_set_for, simulated_day
     from leonet.scenario.calibration import ground_year_for
 
     for when in (date(2023, 9, 8), date(2024, 1, 6), date(2025, 3, 1)):
@@ -494,6 +495,9 @@ def test_the_element_set_and_ground_segment_follow_the_figures_date():
     assert simulated_day(date(2026, 8, 15)) == date(2026, 8, 15)
     assert [ground_year_for(d) for d in (date(2023, 9, 8), date(2024, 1, 6), date(2024, 12, 29))] == [2023] * 3
     assert [ground_year_for(d) for d in (date(2024, 12, 30), date(2026, 8, 15))] == [2026] * 2
+    # figures of early 2025 run on the 2023 sky's own days, so on the 2023 ground too
+    assert simulated_day(date(2025, 3, 1)) == date(2023, 12, 27) and ground_year_of(date(2025, 3, 1)) == 2023
+    assert ground_year_of(date(2024, 1, 6)) == 2023 and ground_year_of(date(2026, 8, 15)) == 2026
 
 
 @pytest.mark.slow

@@ -482,7 +482,7 @@ def realism_cmd(
     out: Path = typer.Option(Path("results/realism"), "--out", help="Folder for realism.csv, realism.parquet, realism_summary.txt and realism_by_home_pop.csv (each country split by home PoP)."),
     set_: list[str] = typer.Option([], "--set", help="Change an assumption in every country's scenario alike, a sensitivity run: --set service.admission.target_utilisation=0.7 (repeatable; listed in the summary)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Countries run at once, each in its own process (the same table)."),
-    ground: Optional[int] = typer.Option(None, "--ground", help="The ground segment: 2023 (the community map of 2023-10-10) or 2026 (the community list of 2026-03-20); by default the one nearest the figures' date (2023 for the shipped files)."),
+    ground: Optional[int] = typer.Option(None, "--ground", help="The ground segment: 2023 (the community map of 2023-10-10) or 2026 (the community list of 2026-03-20); by default the one nearest the date the check simulates (2023 for the shipped files)."),
 ):
     """Compare leonet with Starlink's published per-country figures (and Ookla US, a dish's 1 Hz history)."""
     from datetime import date
@@ -496,15 +496,14 @@ def realism_cmd(
             when = date.fromisoformat(date_text)
         except ValueError:
             raise InputError(f"--date must be YYYY-MM-DD, got {date_text!r}", location="--date") from None
-    from .realism.calibrated import ground_segment
-    from .scenario.calibration import ground_year_for
+    from .realism.calibrated import ground_segment, ground_year_of
 
     if ground is not None:
         ground_segment(ground)  # a year without a ground segment fails before the metrics are read
     check_out_dir(out)  # before the run: a file or an unwritable folder must not cost the results
     overrides = _parse_sets(set_)
     m = read_published_metrics(metrics, when)
-    ground = ground_year_for(m.date) if ground is None else ground
+    ground = ground_year_of(m.date) if ground is None else ground
     # "" names no country: an error; blank entries ("UKR,,DEU") are skipped, and not counted
     chosen = chosen_countries(m, countries.split(",") if countries is not None else None)
     console.print(f"metrics: {m.source} ({m.date.isoformat()}), {len(chosen)} "

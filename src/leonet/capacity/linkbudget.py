@@ -251,7 +251,7 @@ def user_downlink_snr_db(range_m, atmospheric_loss_db=0.0,
     Parameters
     ----------
     range_m : array_like, > 0. Slant range, metres.
-    atmospheric_loss_db : array_like. From :func:`atmospheric_attenuation_db`, dB.
+    atmospheric_loss_db : array_like. From :func:`~leonet.capacity.atmosphere.atmospheric_attenuation_db`, dB.
     defaults : RadioDefaults.
     """
     return link_snr_db(defaults.satellite_eirp_dbw, defaults.user_terminal_g_over_t_db_per_k, range_m,

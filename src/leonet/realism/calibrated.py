@@ -3,15 +3,16 @@
 Every parameter here is global (the same for every country), physical or an assumption stated
 in :data:`ASSUMPTIONS`; nothing is tuned to a country.
 
-- Constellation: the nearest shipped Starlink element set (CelesTrak GP data; leonet/data/orbits,
-  today only 2023-12-27, the month of the Sep 2023 - Jan 2024 published figures). SGP4 is
+- Constellation: the nearest shipped Starlink element set (CelesTrak GP data; leonet/data/orbits:
+  2023-12-27, the month of the Sep 2023 - Jan 2024 published figures, and 2026-08-22). SGP4 is
   trusted within :data:`MAX_PROPAGATION_DAYS` of the set's date; a metrics date further away is
   simulated on the set's own date (the summary says so; the table's ``sim_start`` is the first sample's instant).
-- Ground segment of that time: the 2023 community map's gateways that carried traffic, with their
-  Ka antenna counts (``statuses: carried-traffic``, ``antennas: from-data``), and its 23 PoPs
-  with their backbone. All regions: lasers can carry a dish's traffic to any of them. The 2026
-  community list instead (``ground=2026``, ``leonet realism --ground 2026``) is a later bound
-  (:data:`GROUND_SEGMENTS`).
+- Ground segment of that time (:func:`ground_year_of`, the one whose source is nearest the
+  simulated date, unless the caller names one): for the published figures the 2023 community map's
+  gateways that carried traffic, with their Ka antenna counts (``statuses: carried-traffic``,
+  ``antennas: from-data``), and its 23 PoPs with their backbone. All regions: lasers can carry a
+  dish's traffic to any of them. The 2026 community list (``ground=2026``, ``leonet realism
+  --ground 2026``) is, for them, a later bound (:data:`GROUND_SEGMENTS`).
 - Dishes: one sample dish in each of the country's most populous GeoNames cities (over 15,000
   people) that Starlink served at the date (not within :data:`UNSERVED_PLACES`), an existing
   subscriber (never sold out), weighted in the figures by population x take-up. Countries with no such city get one dish per place of the GeoIP feed in that country
@@ -47,7 +48,7 @@ from ..space.element_sets import SHIPPED_SETS, extract_element_set
 from ..scenario.calibration import (BEAM_HOPPING, BENT_PIPE_ONLY_GATEWAYS, GROUND_SEGMENTS, KIT,  # noqa: F401
                                     LASERS_FROM_CATALOG, PROCESSING_FIT, PROCESSING_MS, SLOT_POLICY,
                                     V2_MINI_FROM_CATALOG, GroundSegment, bent_pipe_only_gateways_at,
-                                    ground_segment, model_sections, processing_ms_at)
+                                    ground_segment, ground_year_for, model_sections, processing_ms_at)
 
 #: Shipped element sets: date -> file under leonet/data/orbits (leonet.space.element_sets).
 ORBIT_SETS = {s.epoch_day: s.file for s in SHIPPED_SETS.values()}
@@ -275,6 +276,13 @@ def simulated_day(when: date) -> date:
     return when if abs((when - orbit_date).days) <= MAX_PROPAGATION_DAYS else orbit_date
 
 
+def ground_year_of(when: date) -> int:
+    """The ground segment figures of ``when`` run on by default: the one whose source is nearest
+    the day the check simulates (:func:`simulated_day`), so that the sky, the model and the ground
+    are of one date (2023 for Starlink's files of Sep 2023 - Jan 2024)."""
+    return ground_year_for(simulated_day(when))
+
+
 def simulated_day_note(when: date) -> str | None:
     """A sentence for the summary when the check cannot simulate ``when`` itself (None when it can)."""
     day = simulated_day(when)
@@ -318,11 +326,12 @@ def _dish_places(iso2: str, mode: str, day: date) -> tuple[list[tuple[str, float
 
 
 def country_plan(iso3: str, iso2: str, when: date, orbit_file: Path, mode: str = "full",
-                 ground: int = 2023) -> CountryPlan:
+                 ground: int | None = None) -> CountryPlan:
     """The calibrated scenario of one country (see the module docstring) on the ``ground`` segment
-    (:data:`GROUND_SEGMENTS`)."""
+    (:data:`GROUND_SEGMENTS`; None: :func:`ground_year_of` ``when``)."""
     if mode not in MAX_CITIES:
         raise InputError(f"mode must be one of {list(MAX_CITIES)}, got {mode!r}", location="mode")
+    ground = ground_year_of(when) if ground is None else ground
     seg = ground_segment(ground)
     orbit_date = orbit_set_for(when)
     day = simulated_day(when)

@@ -18,9 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..scenario.calibration import ground_year_for
-from .calibrated import (BUSY_HOUR_LOCAL, assumptions, country_plan, extract_orbit_file, ground_segment, local_time_utc,
-                         orbit_set_for, processing_ms_at, simulated_day_note)
+from .calibrated import (BUSY_HOUR_LOCAL, assumptions, country_plan, extract_orbit_file, ground_segment, ground_year_of,
+                         local_time_utc, orbit_set_for, processing_ms_at, simulated_day_note)
 from .breakdown import BY_POP_COLUMNS, home_pop_rows
 from .figures import leonet_figures, online as _online
 from .door import TABLE_FILES, check_out_dir, chosen_countries, needs_dishes, needs_service
@@ -140,7 +139,7 @@ def _home_share(steps, weights: np.ndarray, code_of_site: dict[int, str]) -> tup
 
 
 def run_country(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Path, mode: str,
-                overrides: dict | None = None, ground: int = 2023) -> list[dict]:
+                overrides: dict | None = None, ground: int | None = None) -> list[dict]:
     """Rows of one country: its nine figures, published beside leonet's (``overrides``: see
     :func:`with_overrides`)."""
     return country_run(iso3, metrics, orbit_file, work, mode, overrides, ground).rows
@@ -155,7 +154,7 @@ class CountryRun:
 
 
 def country_run(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Path, mode: str,
-                overrides: dict | None = None, ground: int = 2023) -> CountryRun:
+                overrides: dict | None = None, ground: int | None = None) -> CountryRun:
     """:func:`run_country`'s rows and the country's home-PoP breakdown
     (:func:`leonet.realism.breakdown.home_pop_rows`)."""
     iso2 = metrics.iso2(iso3)
@@ -189,13 +188,13 @@ def country_run(iso3: str, metrics: PublishedMetrics, orbit_file: Path, work: Pa
     return CountryRun(rows, home_pop_rows(iso3, sites, steps, weights, codes))
 
 
-def _reference_plan(orbit_file: Path, when, mode: str, ground: int = 2023):
+def _reference_plan(orbit_file: Path, when, mode: str, ground: int | None = None):
     """The US plan the reference rows start from."""
     return country_plan("USA", iso3_to_iso2()["USA"], when, orbit_file, mode, ground)
 
 
 def _reference_rows(orbit_file: Path, work: Path, when, mode: str, overrides: dict | None = None,
-                    ground: int = 2023) -> list[dict]:
+                    ground: int | None = None) -> list[dict]:
     """Ookla US rows (a US run) and the 1 Hz dish-history rows (one dish at 1 s steps)."""
     plan = _reference_plan(orbit_file, when, mode, ground)
     return _ookla_rows(plan, work, overrides) + _dish_history_rows(plan, work, mode, overrides)
@@ -280,7 +279,7 @@ def _dish_history_rows(plan, work: Path, mode: str, overrides: dict | None) -> l
 
 
 def check_overrides(metrics: PublishedMetrics, countries: list[str], orbit_file: Path, mode: str,
-                    overrides: dict | None, references: bool = True, ground: int = 2023) -> None:
+                    overrides: dict | None, references: bool = True, ground: int | None = None) -> None:
     """Check ``overrides`` before anything runs, on the calibrated scenario of the first of
     ``countries`` that has one (a country without cities gives a "not run" row of its own) and,
     with ``references``, the reference rows' US scenarios: each path and value, the model built
@@ -333,8 +332,8 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
                 overrides: dict | None = None, workers: int = 1, ground: int | None = None) -> RealismResult:
     """Run the check (see the module docstring); ``mode`` "fast" shortens windows and cities;
     ``ground`` is the ground segment's year (:data:`~leonet.realism.calibrated.GROUND_SEGMENTS`:
-    2023 or 2026; None, the one nearest the figures' date,
-    :func:`~leonet.scenario.calibration.ground_year_for`: 2023 for the shipped files).
+    2023 or 2026; None, the one nearest the date the check simulates,
+    :func:`~leonet.realism.calibrated.ground_year_of`: 2023 for the shipped files).
     ``overrides`` (dotted field path -> value) change one or more assumptions in every country's
     scenario alike (a sensitivity run); they are checked before anything runs
     (:func:`check_overrides`, on the first country), and listed in the summary. ``workers`` > 1
@@ -344,7 +343,7 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
     if workers < 1:
         raise InputError(f"must be at least 1, got {workers}", location="workers")
     chosen = chosen_countries(metrics, countries)
-    ground = ground_year_for(metrics.date) if ground is None else ground
+    ground = ground_year_of(metrics.date) if ground is None else ground
     ground_segment(ground)  # an unknown year fails before anything runs
     result = RealismResult()
     with tempfile.TemporaryDirectory(prefix="leonet-realism-") as tmp:
@@ -372,7 +371,7 @@ def run_realism(metrics: PublishedMetrics, countries: list[str] | None = None, m
 
 
 def _run_countries(chosen: list[str], metrics: PublishedMetrics, orbit_file: Path, work: Path, mode: str,
-                   overrides: dict | None, workers: int, progress, ground: int = 2023) -> list[CountryRun]:
+                   overrides: dict | None, workers: int, progress, ground: int | None = None) -> list[CountryRun]:
     """Each country's rows and breakdown (:func:`country_run`), in the order of ``chosen``; with ``workers`` > 1
     in a pool of fresh processes (spawned, as the engine's workers are), ``progress`` called as each
     country finishes."""

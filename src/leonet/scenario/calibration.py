@@ -134,9 +134,9 @@ GROUND_SEGMENTS = {
         builtin=({"name": "starlink-gateways-2026"}, {"name": "starlink-pops-2026"}),
         backbone="community-2023-joined", gateway_names={"Lekki, NG": "Lekki, Nigeria", "Ikire, NG": "Ikire, Nigeria"},
         pops_label="the 2026 list",
-        text="ground segment: the community list of 2026-03-20 (--ground 2026: operational gateways, 8 antennas each, "
+        text="ground segment: the community list of 2026-03-20 (operational gateways, 8 antennas each, "
              "no counts in the source; its PoPs joined by the 2023 backbone and the shortest links to the ones it does "
-             "not know), later than the figures: a bound on what a later ground segment changes"),
+             "not know); for figures before 2026, later than they are: a bound on what a later ground segment changes"),
 }
 
 

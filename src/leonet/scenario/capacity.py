@@ -59,7 +59,7 @@ class RadioSpec(Spec):
     user_terminal_g_over_t_db_per_k: float | None = Field(None, ge=-40, le=60)
     user_terminal_eirp_dbw: float | None = Field(None, ge=-30, le=80)
     satellite_g_over_t_db_per_k: float | None = Field(None, ge=-40, le=60)
-    user_terminal_dish_diameter_m: float | None = Field(None, ge=1e-3, le=20)   # ITU-R scintillation holds from 1 mm (linkbudget)
+    user_terminal_dish_diameter_m: float | None = Field(None, ge=1e-3, le=20)   # ITU-R scintillation holds from 1 mm (capacity.atmosphere)
 
     @model_validator(mode="after")
     def _bandwidth_below_carrier(self):
