@@ -37,7 +37,8 @@ PLACES = (("Kyiv", 50.45, 30.52, "UKR"), ("Berlin", 52.52, 13.40, "DEU"), ("Rome
 def _one(lat: float, lon: float, background: bool, duration_s: float) -> tuple[float, float, float, float]:
     """(RTT p50 ms, speed test p50 Mbps, wall s, CPU s) of one dish run."""
     with tempfile.TemporaryDirectory() as tmp:
-        data, _ = dish_scenario(lat, lon, Path(tmp), ground_year=2023, duration_s=duration_s, background=background)
+        data, _ = dish_scenario(lat, lon, Path(tmp), ground_year=2023, duration_s=duration_s, background=background,
+                                constellation="starlink-2023-12-27")
         sc = scenario_from_dict(data, source="bench")
         t0, c0 = time.perf_counter(), time.process_time()
         result = run(sc, out_dir=Path(tmp) / "out")

@@ -113,7 +113,9 @@ def test_the_dish_run_says_its_home_pop_and_its_scenario_reruns(tmp_path):
     assert r.exit_code == 0, r.output
     said = " ".join(r.output.split())
     assert "home PoP frntdeu1 (Frankfurt)" in said
-    assert "calibrated model of 2023-12-27 (background: 2.4 M subscribers worldwide" in said
+    # the default sky is the newest shipped set, with the model of its day
+    assert "starlink-2026-08-22" in said and "from 2026-08-22T12:00:12Z" in said
+    assert "calibrated model of 2026-08-22 (background: 10.0 M subscribers, Starlink's last announced total" in said
     again = tmp_path / "again"
     r = runner.invoke(app, ["run", str(out / "scenario.yaml"), "--out", str(again), "--no-report"])
     assert r.exit_code == 0, r.output

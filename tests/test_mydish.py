@@ -15,16 +15,22 @@ from leonet.ground.builtin import builtin_sites, nearest_pop
 from leonet.mydish import dish_scenario, ground_near
 from leonet.sim.network_model import fed_pops
 
+#: The sky of Starlink's published figures (Jan 2024); the default is the newest shipped set.
+SKY_2023 = "starlink-2023-12-27"
+
 
 def test_a_start_far_from_the_element_set_is_refused(tmp_path):
     # SGP4 four years from the epoch put satellites a million km off, yet "CONNECTED"
     for start in ("2030-01-01T00:00:00Z", "2019-06-01T00:00:00Z"):
         with pytest.raises(InputError, match="days from the epoch of starlink-2023-12-27") as e:
-            dish_scenario(50.45, 30.52, tmp_path, start=start)
+            dish_scenario(50.45, 30.52, tmp_path, start=start, constellation=SKY_2023)
         assert e.value.location == "--start"
     with pytest.raises(InputError, match="ISO 8601"):
         dish_scenario(50.45, 30.52, tmp_path, start="yesterday")
-    data, chosen = dish_scenario(50.45, 30.52, tmp_path, start="2024-01-05T18:00:00Z")  # 9 days on: fine
+    data, chosen = dish_scenario(50.45, 30.52, tmp_path, start="2024-01-05T18:00:00Z", constellation=SKY_2023)  # 9 days on
+    # the default sky is the newest shipped set, with its own trusted span
+    with pytest.raises(InputError, match="days from the epoch of starlink-2026-08-22"):
+        dish_scenario(50.45, 30.52, tmp_path, start="2024-01-05T18:00:00Z")
     assert data["time"]["start"] == chosen["start"] == "2024-01-05T18:00:00Z"
 
 
@@ -35,7 +41,7 @@ def test_the_dish_runs_the_calibrated_model_of_its_day_with_its_kit(tmp_path):
 
     from leonet.scenario.calibration import model_sections
 
-    data, chosen = dish_scenario(-33.87, 151.21, tmp_path, kit="mini")
+    data, chosen = dish_scenario(-33.87, 151.21, tmp_path, kit="mini", constellation=SKY_2023)
     want = model_sections(date(2023, 12, 27), 2026, real_sky=True, kit="mini")
     want["network"]["bent_pipe_only_gateways"] = []    # Lekki and Ikire are not within Sydney's reach
     assert {k: data[k] for k in ("network", "capacity", "service")} == want
@@ -145,12 +151,14 @@ def test_the_lagos_rule_names_the_gateways_of_the_dish_set(tmp_path):
     """In Jan 2024 (the shipped sky) a Nairobi dish, homed on Lagos by the GeoIP feed, runs with the
     Nigerian gateways bent-pipe only, under the name of its ground set; a Sydney dish, whose set
     lacks them, runs without the rule (the loader refuses names a run lacks)."""
-    data, _ = dish_scenario(-1.29, 36.82, tmp_path, ground_year=2023)
+    data, _ = dish_scenario(-1.29, 36.82, tmp_path, ground_year=2023, constellation=SKY_2023)
     assert data["network"]["bent_pipe_only_gateways"] == ["Lekki, NG", "Ikire, NG"]
     assert {"Lekki, NG", "Ikire, NG"} <= {s["name"] for s in data["ground"]["sites"]}
-    data, _ = dish_scenario(-1.29, 36.82, tmp_path, ground_year=2026)
+    data, _ = dish_scenario(-1.29, 36.82, tmp_path, ground_year=2026, constellation=SKY_2023)
     assert data["network"]["bent_pipe_only_gateways"] == ["Lekki, Nigeria", "Ikire, Nigeria"]
-    data, _ = dish_scenario(-33.87, 151.21, tmp_path, ground_year=2026)
+    data, _ = dish_scenario(-1.29, 36.82, tmp_path, ground_year=2026)   # Aug 2026: the rule ended in Jan 2025
+    assert data["network"]["bent_pipe_only_gateways"] == []
+    data, _ = dish_scenario(-33.87, 151.21, tmp_path, ground_year=2026, constellation=SKY_2023)
     assert data["network"]["bent_pipe_only_gateways"] == []
 
 
@@ -202,9 +210,9 @@ def test_a_start_is_written_in_utc_and_the_orbits_path_is_absolute(tmp_path, mon
     refuses a zoneless one); the element set's path is absolute, so a relative results folder's
     saved scenario.yaml re-runs (its paths are read from the YAML's own folder)."""
     monkeypatch.chdir(tmp_path)
-    data, chosen = dish_scenario(50.45, 30.52, Path("rel/out"), start="2023-12-28")
+    data, chosen = dish_scenario(50.45, 30.52, Path("rel/out"), start="2023-12-28", constellation=SKY_2023)
     assert data["time"]["start"] == chosen["start"] == "2023-12-28T00:00:00Z"
-    data, _ = dish_scenario(50.45, 30.52, Path("rel/out"), start="2023-12-28T03:00:00+02:00")
+    data, _ = dish_scenario(50.45, 30.52, Path("rel/out"), start="2023-12-28T03:00:00+02:00", constellation=SKY_2023)
     assert data["time"]["start"] == "2023-12-28T01:00:00Z"
     orbit = Path(data["constellation"]["orbit_files"][0]["path"])
     assert orbit.is_absolute() and orbit.is_file() and orbit.parent == (tmp_path / "rel/out/.orbits")
@@ -266,7 +274,15 @@ def test_the_2026_element_set_is_shipped_and_a_dish_runs_on_its_day(tmp_path):
                                        + (sat.epochdays - 1) * 86_400, timezone.utc).date()
         assert date(2026, 7, 30) <= epoch <= SHIPPED_SETS["starlink-2026-08-22"].epoch_day, lines[k]
 
-    data, chosen = dish_scenario(50.45, 30.52, tmp_path / "out", constellation="starlink-2026-08-22", duration_s=30)
+    # it is the default sky, for the function and the command alike
+    import inspect
+
+    from leonet.cli import dish_cmd
+    from leonet.mydish import DEFAULT_CONSTELLATION
+
+    assert DEFAULT_CONSTELLATION == "starlink-2026-08-22"
+    assert inspect.signature(dish_cmd).parameters["constellation"].default.default == DEFAULT_CONSTELLATION
+    data, chosen = dish_scenario(50.45, 30.52, tmp_path / "out", duration_s=30)
     assert data["time"]["start"] == "2026-08-22T12:00:12Z"
     want = model_sections(date(2026, 8, 22), 2026, real_sky=True, kit="standard")
     assert data["service"]["latency"]["processing_ms"] == want["service"]["latency"]["processing_ms"] == 4.0

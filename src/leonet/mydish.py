@@ -46,8 +46,8 @@ dish. What the scenario holds:
   satellite that offers the dish's cell the most in each slot (``max-rate``), and on the shipped
   element set lasers and V2 Mini capacity by launch (catalog number);
 * **the constellation of the day**: a shipped Starlink element set (CelesTrak GP data,
-  leonet/data/orbits): by default ``starlink-2023-12-27`` (5,202 satellites), or
-  ``starlink-2026-08-22`` (10,744, the newest), run on the day of its epoch, because SGP4 drifts away from real positions within weeks (a ``start`` more
+  leonet/data/orbits): by default the newest, ``starlink-2026-08-22`` (10,744 satellites), or
+  ``starlink-2023-12-27`` (5,202), run on the day of its epoch, because SGP4 drifts away from real positions within weeks (a ``start`` more
   than :data:`leonet.constants.SGP4_TRUSTED_DAYS` days from it is an error); or any
   constellation preset (``starlink-gen1``: the FCC Gen1 shells), run from now (UTC, the minute);
 * **time**: ``duration_s`` (default 120 s) at 1 s steps.
@@ -65,7 +65,8 @@ from .space.element_sets import SHIPPED_SETS, extract_element_set
 
 #: The shipped element sets a dish run may use: name -> (file under leonet/data/orbits, start).
 ORBIT_SETS = {name: (s.file, s.start) for name, s in SHIPPED_SETS.items()}
-DEFAULT_CONSTELLATION = "starlink-2023-12-27"
+#: The newest shipped element set: a dish owner's sky of today, as near as leonet has it.
+DEFAULT_CONSTELLATION = max(SHIPPED_SETS.values(), key=lambda s: s.epoch_day).name
 GATEWAY_REACH_KM = 3000.0
 POP_REACH_KM = 3000.0
 MIN_GATEWAYS = 5
