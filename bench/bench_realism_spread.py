@@ -85,6 +85,7 @@ _install()
 def main() -> None:
     from leonet.realism.check import run_realism
     from leonet.realism.metrics import read_published_metrics
+    from leonet.realism.tolerance import within
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--beta", type=float, default=0.5, help="take-up elasticity: weight = population**beta (default 0.5)")
@@ -117,9 +118,9 @@ def main() -> None:
             if metric != "latency_p50" or r.get("leonet") is None:
                 continue
             n += 1
-            lat_ok = abs(r["leonet"] + shift - r["published"]) <= 5
+            lat_ok = within(metric, r["published"], r["leonet"] + shift)[0]
             d = rows.get((country, "download_p50"))
-            dl_ok = d is not None and d.get("leonet") is not None and abs(d["leonet"] / d["published"] - 1) <= 0.2
+            dl_ok = d is not None and d.get("leonet") is not None and within("download_p50", d["published"], d["leonet"])[0]
             latency, download, both = latency + lat_ok, download + dl_ok, both + (lat_ok and dl_ok)
             print(f"  {date} {country} latency {r['leonet'] + shift:6.1f} / {r['published']:6.1f} ms"
                   f"{' ok' if lat_ok else '   '}")

@@ -67,6 +67,7 @@ def run_one(country: str, mode: str, work: str, homes: str = "geoip") -> dict:
     from leonet.realism.calibrated import country_plan, extract_orbit_file, orbit_set_for
     from leonet.realism.check import _pop_codes, _run, _weights
     from leonet.realism.figures import online
+    from leonet.realism.quality import weighted_percentile
 
     iso3, iso2 = CODES[country]
     t0 = time.perf_counter()
@@ -80,9 +81,7 @@ def run_one(country: str, mode: str, work: str, homes: str = "geoip") -> dict:
     w = _weights(plan, sites)[steps["site"].to_numpy()]
     rtt = steps["rtt_ms"].to_numpy(dtype=float)
     keep = online(steps) & np.isfinite(rtt)
-    order = np.argsort(rtt[keep])
-    cum = np.cumsum(w[keep][order])
-    p50 = float(rtt[keep][order][np.searchsorted(cum, 0.5 * cum[-1])])
+    p50 = weighted_percentile(rtt[keep], w[keep], 50.0)
     mean = float(np.average(rtt[keep], weights=w[keep]))
     code_of = _pop_codes(sites)
     codes = sorted({code_of.get(int(k), str(k)) for k in steps.loc[keep, "home_pop"].unique()})
